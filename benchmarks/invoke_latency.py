@@ -1,0 +1,180 @@
+"""Warm invoke latency and throughput against a running Lamb.
+
+    python benchmarks/invoke_latency.py [--endpoint http://127.0.0.1:9000] [--requests 5000] [--clients 8] [--seconds 5]
+
+Without --endpoint it starts its own ``lamb serve`` on a free loopback port with
+a temporary data dir (and stops it afterwards). It creates a hello-world
+python3.12 function, warms it, then measures:
+
+* sequential latency: one client, one keep-alive connection (TCP_NODELAY),
+  ``--requests`` Invoke calls; p50/p90/p99/max in milliseconds;
+* throughput: ``--clients`` processes, each with its own keep-alive connection,
+  invoking back-to-back for ``--seconds``; invocations per second.
+
+Raw HTTP (http.client) is used instead of boto3 so the numbers measure Lamb,
+not botocore's ~1 ms of client-side request building and signing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from urllib.parse import urlparse
+
+HANDLER = "def handler(event, context):\n    return {'ok': True, 'n': event.get('n')}\n"
+PATH = "/2015-03-31/functions/{name}/invocations"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server() -> tuple[subprocess.Popen, str, str]:
+    data = tempfile.mkdtemp(prefix="lamb-bench-")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lamb", "serve", "--port", str(port), "--data-dir", data],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, endpoint, data
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("lamb serve did not start")
+
+
+def connect(endpoint: str) -> http.client.HTTPConnection:
+    u = urlparse(endpoint)
+    conn = http.client.HTTPConnection(u.hostname, u.port)
+    conn.connect()
+    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return conn
+
+
+def call(conn: http.client.HTTPConnection, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+    conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    return resp.status, resp.read()
+
+
+def create_function(endpoint: str, name: str, runtime: str) -> None:
+    import base64
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", HANDLER)
+    body = json.dumps({
+        "FunctionName": name, "Runtime": runtime, "Handler": "app.handler",
+        "Role": "arn:aws:iam::000000000000:role/bench", "Code": {"ZipFile": base64.b64encode(buf.getvalue()).decode()},
+    }).encode()
+    conn = connect(endpoint)
+    status, out = call(conn, "POST", "/2015-03-31/functions", body)
+    if status not in (201, 409):
+        raise SystemExit(f"CreateFunction failed: {status} {out[:300]!r}")
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        status, out = call(conn, "GET", f"/2015-03-31/functions/{name}")
+        if json.loads(out)["Configuration"].get("State") == "Active":
+            return
+        time.sleep(0.1)
+    raise SystemExit("function never became Active")
+
+
+def sequential(endpoint: str, name: str, n: int) -> list[float]:
+    conn = connect(endpoint)
+    path = PATH.format(name=name)
+    for _ in range(200):  # warm-up
+        call(conn, "POST", path, b'{"n": 0}')
+    out = []
+    body = b'{"n": 1}'
+    for _ in range(n):
+        t = time.perf_counter()
+        status, _ = call(conn, "POST", path, body)
+        out.append((time.perf_counter() - t) * 1000)
+        assert status == 200, status
+    return out
+
+
+def _worker(endpoint: str, name: str, seconds: float, start: float, q) -> None:
+    conn = connect(endpoint)
+    path = PATH.format(name=name)
+    call(conn, "POST", path, b"{}")
+    while time.time() < start:
+        time.sleep(0.001)
+    end = start + seconds
+    count = 0
+    while time.time() < end:
+        status, _ = call(conn, "POST", path, b'{"n": 2}')
+        if status == 200:
+            count += 1
+    q.put(count)
+
+
+def throughput(endpoint: str, name: str, clients: int, seconds: float) -> float:
+    q = multiprocessing.Queue()
+    start = time.time() + 1.0
+    procs = [multiprocessing.Process(target=_worker, args=(endpoint, name, seconds, start, q)) for _ in range(clients)]
+    for p in procs:
+        p.start()
+    total = sum(q.get() for _ in procs)
+    for p in procs:
+        p.join()
+    return total / seconds
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--endpoint")
+    ap.add_argument("--runtime", default="python3.12")
+    ap.add_argument("--requests", type=int, default=5000)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--seconds", type=float, default=5.0)
+    args = ap.parse_args()
+    proc = None
+    endpoint = args.endpoint
+    if endpoint is None:
+        proc, endpoint, _ = start_server()
+    try:
+        name = f"bench-{os.getpid()}"
+        create_function(endpoint, name, args.runtime)
+        lat = sequential(endpoint, name, args.requests)
+        print(json.dumps({
+            "sequential_ms": {
+                "n": len(lat), "p50": round(pct(lat, 0.50), 3), "p90": round(pct(lat, 0.90), 3),
+                "p99": round(pct(lat, 0.99), 3), "max": round(max(lat), 3), "mean": round(statistics.mean(lat), 3),
+            }
+        }))
+        rate = throughput(endpoint, name, args.clients, args.seconds)
+        print(json.dumps({"throughput": {"clients": args.clients, "seconds": args.seconds, "invocations_per_s": round(rate)}}))
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()

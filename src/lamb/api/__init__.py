@@ -1,0 +1,31 @@
+"""Operation handlers, one module per API area.
+
+A handler is ``handler(ctx, params) -> dict`` (or an awaitable of one): it gets
+the parsed, validated input parameters (member names as in botocore's model)
+and returns a dict shaped like the operation's output shape. It raises
+``AwsError`` for anything the client should see. It never deals with the wire.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Union
+
+Handler = Callable[[Any, dict], Union[dict, Awaitable[dict]]]
+OPERATIONS: dict[str, Handler] = {}
+
+
+def operation(name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        if name in OPERATIONS:
+            raise RuntimeError(f"operation {name} registered twice")
+        OPERATIONS[name] = fn
+        return fn
+
+    return register
+
+
+def load_all() -> dict[str, Handler]:
+    """Import every API area so that its operations register."""
+    from . import account, functions, invoke  # noqa: F401
+
+    return OPERATIONS

@@ -1,0 +1,87 @@
+"""Function names, ARNs and qualifiers.
+
+AWS accepts a function in four spellings wherever an operation takes
+``FunctionName`` (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html):
+the name (``my-function``), the name with a qualifier (``my-function:v1``), a
+partial ARN (``123456789012:function:my-function``) and a full ARN
+(``arn:aws:lambda:us-west-2:123456789012:function:my-function``), the last two
+optionally qualified. A qualifier is ``$LATEST``, a version number or an alias.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .protocol.errors import AwsError, invalid_parameter, not_found
+
+LATEST = "$LATEST"
+_NAME = r"[a-zA-Z0-9-_]+"
+_QUAL = r"\$LATEST|[a-zA-Z0-9-_]+"
+_FULL = re.compile(
+    rf"arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z]{{2}}(?:-gov)?-[a-z]+-\d{{1}}):"
+    rf"(?P<account>\d{{12}}):function:(?P<name>{_NAME})(?::(?P<qualifier>{_QUAL}))?"
+)
+_PARTIAL = re.compile(rf"(?P<account>\d{{12}}):function:(?P<name>{_NAME})(?::(?P<qualifier>{_QUAL}))?")
+_PLAIN = re.compile(rf"(?P<name>{_NAME})(?::(?P<qualifier>{_QUAL}))?")
+_VERSION = re.compile(r"\d+")
+_ALIAS = re.compile(r"(?!^[0-9]+$)([a-zA-Z0-9-_]+)")
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    """A function named by a request: its name and the qualifier, if any."""
+
+    name: str
+    qualifier: str | None
+
+
+def parse_function_name(
+    value: str, qualifier: str | None = None, *, region: str, account_id: str
+) -> FunctionRef:
+    """Resolve ``FunctionName`` (+ optional ``Qualifier`` parameter) to a FunctionRef.
+
+    A qualifier in the name and a different ``Qualifier`` parameter is AWS's
+    InvalidParameterValueException; an ARN of another account or region cannot
+    name a function here, so it is not found.
+    """
+    m = _FULL.fullmatch(value) or _PARTIAL.fullmatch(value) or _PLAIN.fullmatch(value)
+    if m is None:
+        raise invalid_parameter(f"Invalid function name: {value}")
+    groups = m.groupdict()
+    name = groups["name"]
+    derived = groups.get("qualifier")
+    if groups.get("account") and groups["account"] != account_id:
+        raise not_found(f"Function not found: {function_arn(region, groups['account'], name, derived)}")
+    if groups.get("region") and groups["region"] != region:
+        raise not_found(
+            f"Functions from '{groups['region']}' are not reachable in this region ('{region}')"
+        )
+    if derived and qualifier and derived != qualifier:
+        raise invalid_parameter(
+            "The derived qualifier from the function name does not match the specified qualifier."
+        )
+    return FunctionRef(name, derived or qualifier or None)
+
+
+def function_arn(region: str, account_id: str, name: str, qualifier: str | None = None) -> str:
+    arn = f"arn:aws:lambda:{region}:{account_id}:function:{name}"
+    return f"{arn}:{qualifier}" if qualifier else arn
+
+
+def is_version(qualifier: str) -> bool:
+    return qualifier == LATEST or _VERSION.fullmatch(qualifier) is not None
+
+
+def is_alias_name(qualifier: str) -> bool:
+    return _ALIAS.fullmatch(qualifier) is not None and not is_version(qualifier)
+
+
+def require_unqualified(ref: FunctionRef, operation: str) -> None:
+    """Operations that act on the function as a whole reject a qualifier."""
+    if ref.qualifier is not None:
+        raise AwsError(
+            "InvalidParameterValueException",
+            f"{operation} does not support a qualified function name.",
+            400,
+        )

@@ -1,0 +1,99 @@
+"""The ``lamb`` command.
+
+    lamb serve [--host H] [--port P] [--data-dir D] [--region R] [--account-id A]
+    lamb runtimes install [NAME ...]
+
+``serve`` runs the platform in the foreground until SIGINT/SIGTERM, then stops
+every environment and zygote it started. ``runtimes install`` builds the
+runtime roots ahead of time (``serve`` builds missing ones on first use).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from .config import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = Settings.from_env(
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        region=args.region,
+        account_id=args.account_id,
+        keep_alive_s=args.keep_alive,
+    )
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    return asyncio.run(_run(settings))
+
+
+async def _run(settings: Settings) -> int:
+    from .app import Lamb
+
+    lamb = Lamb(settings)
+    await lamb.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(
+        f"Lamb listening on http://{settings.host}:{lamb.port} "
+        f"(data dir {settings.data_dir}, region {settings.region}, account {settings.account_id}, "
+        f"sandbox: process)",
+        flush=True,
+    )
+    await stop.wait()
+    await lamb.stop()
+    print("Lamb stopped", flush=True)
+    return 0
+
+
+def _runtimes_install(args: argparse.Namespace) -> int:
+    from .runtimes import python
+
+    settings = Settings.from_env()
+    names = args.names or list(python.PYTHON_RUNTIMES)
+    status = 0
+    for name in names:
+        try:
+            rt = python.resolve(name, settings.runtime_cache)
+            print(f"{name}: {rt.root} ({rt.interpreter})")
+        except python.RuntimeUnavailable as e:
+            print(f"{name}: unavailable: {e}")
+            status = 1 if args.names else status
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lamb", description="A self-hosted AWS Lambda.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the platform in the foreground")
+    serve.add_argument("--host", default=None, help=f"address to listen on (default {DEFAULT_HOST}, env LAMB_HOST)")
+    serve.add_argument("--port", type=int, default=None, help=f"port (default {DEFAULT_PORT}, env LAMB_PORT; 0 picks one)")
+    serve.add_argument("--data-dir", default=None, help=f"state folder (default {DEFAULT_DATA_DIR}, env LAMB_DATA_DIR)")
+    serve.add_argument("--region", default=None, help="region used in ARNs (default us-east-1, env LAMB_REGION)")
+    serve.add_argument("--account-id", default=None, help="account id used in ARNs (default 000000000000)")
+    serve.add_argument("--keep-alive", type=float, default=None, help="seconds an idle environment stays warm (default 900)")
+    serve.add_argument("--log-level", default="WARNING")
+    serve.set_defaults(func=_serve)
+    rt = sub.add_parser("runtimes", help="manage runtimes").add_subparsers(dest="action", required=True)
+    inst = rt.add_parser("install", help="build runtime roots (awslambdaric + boto3) for host interpreters")
+    inst.add_argument("names", nargs="*")
+    inst.set_defaults(func=_runtimes_install)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=getattr(args, "log_level", "WARNING"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

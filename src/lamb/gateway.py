@@ -1,0 +1,129 @@
+"""The public port: AWS's Lambda REST API plus Lamb's own ``/_lamb/`` routes.
+
+Every request goes route → parse → validate (the protocol layer, from botocore's
+model) → operation handler → serialize. Anything an operation raises as
+``AwsError`` reaches the client in AWS's error format; anything else is logged
+and answered as AWS's ``ServiceException`` — never a traceback, never a hang.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import uuid
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, unquote
+
+from .http.server import Request, Response
+from .protocol.errors import AwsError, service_error
+
+if TYPE_CHECKING:
+    from .app import Lamb
+
+log = logging.getLogger("lamb.gateway")
+
+
+class RequestContext:
+    """What a handler may know about the request beyond its parameters."""
+
+    __slots__ = ("lamb", "request", "operation")
+
+    def __init__(self, lamb: "Lamb", request: Request, operation: str):
+        self.lamb = lamb
+        self.request = request
+        self.operation = operation
+
+    @property
+    def base_url(self) -> str:
+        host = self.request.headers.get("host") or f"{self.lamb.settings.host}:{self.lamb.port}"
+        return f"http://{host}"
+
+
+def _with_request_id(status: int, headers: list, body: bytes) -> Response:
+    headers.append(("x-amzn-RequestId", str(uuid.uuid4())))
+    return Response(status, headers, body)
+
+
+def make_app(lamb: "Lamb"):
+    protocol = lamb.protocol
+    handlers = lamb.handlers
+
+    def error(e: AwsError) -> Response:
+        return _with_request_id(*protocol.serialize_error(e))
+
+    async def finish(op, pending) -> Response:
+        try:
+            result = await pending
+            return _with_request_id(*protocol.serialize(op, result))
+        except AwsError as e:
+            return error(e)
+        except Exception:
+            log.exception("%s failed", op.name)
+            return error(service_error())
+
+    def app(req: Request):
+        if req.path.startswith("/_lamb/"):
+            return internal(lamb, req)
+        try:
+            op, labels = protocol.route(req.method, req.path)
+            if "x-lamb-too-large" in req.headers:
+                raise AwsError(
+                    "RequestEntityTooLargeException",
+                    f"Request must be smaller than {lamb.settings.limits.request_body_max_bytes} bytes for the {op.name} operation",
+                    413,
+                )
+            params = protocol.parse(op, labels, req.query, req.headers, req.body)
+            handler = handlers.get(op.name)
+            if handler is None:
+                raise AwsError(
+                    "UnsupportedOperationException", f"{op.name} is not supported by this Lamb server yet.", 501
+                )
+            result = handler(RequestContext(lamb, req, op.name), params)
+            if inspect.isawaitable(result):
+                return finish(op, result)
+            return _with_request_id(*protocol.serialize(op, result))
+        except AwsError as e:
+            return error(e)
+        except Exception:
+            log.exception("request %s %s failed", req.method, req.path)
+            return error(service_error())
+
+    return app
+
+
+def on_server_error(req: Request, exc: BaseException) -> Response:
+    log.error("unhandled error for %s %s", req.method, req.path, exc_info=exc)
+    body = json.dumps({"Type": "Service", "Message": "An internal error occurred."}).encode()
+    return Response(500, [("x-amzn-ErrorType", "ServiceException"), ("Content-Type", "application/json")], body)
+
+
+def _json(status: int, obj) -> Response:
+    return Response(status, [("Content-Type", "application/json")], json.dumps(obj).encode())
+
+
+def internal(lamb: "Lamb", req: Request) -> Response:
+    """Lamb's own routes: code downloads (GetFunction's Code.Location), health, introspection."""
+    from .api.functions import verify_code_url
+
+    path = req.path
+    query = dict(parse_qsl(req.query))
+    if path.startswith("/_lamb/code/") and req.method in ("GET", "HEAD"):
+        if not verify_code_url(lamb.secret, path, query):
+            return Response(403, [("Content-Type", "application/xml")], b"<Error><Code>AccessDenied</Code><Message>Request has expired or the signature does not match</Message></Error>")
+        key = path.rsplit("/", 1)[-1].removesuffix(".zip")
+        blob = lamb.code.blob_path(key)
+        if len(key) != 64 or not blob.exists():
+            return Response(404, [("Content-Type", "application/xml")], b"<Error><Code>NoSuchKey</Code></Error>")
+        return Response(200, [("Content-Type", "application/zip")], blob.read_bytes())
+    if path == "/_lamb/health":
+        return _json(200, lamb.health())
+    if path == "/_lamb/environments":
+        return _json(200, lamb.invoker.environments())
+    if path == "/_lamb/logs":
+        group = unquote(query.get("group", ""))
+        stream = query.get("stream")
+        if stream is None:
+            return _json(200, {"streams": lamb.logs.streams(group)})
+        return _json(200, {"events": lamb.logs.events(group, stream)})
+    return _json(404, {"message": "not found"})

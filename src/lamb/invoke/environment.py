@@ -1,0 +1,428 @@
+"""One execution environment and its Runtime API door.
+
+An environment is one sandboxed process tree running a runtime that speaks the
+Lambda Runtime API (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html)
+on a listener of its own: the listener *is* the environment's identity, so a
+runtime can only ever receive its own environment's events and post its own
+results. Lifecycle (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html):
+
+    STARTING --first /next--> IDLE <--/response|/error-- BUSY
+        |                      |  --invocation-->         |
+        +--init error, exit, timeout, shutdown--> DEAD <--+
+
+The first ``GET /next`` ends Init (its duration is reported as Init Duration on
+the cold invocation). An invocation is handed over as the answer to a pending
+``/next`` long-poll; the runtime's ``/response`` or ``/error`` ends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import enum
+import json
+import logging
+import os
+import signal
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from ..http.server import HttpServer, Request, Response
+from ..logs import platform
+from .invocation import Invocation, InvocationResult, now_ms
+
+if TYPE_CHECKING:
+    from .pool import VersionPool
+
+log = logging.getLogger("lamb.env")
+
+RUNTIME_PREFIX = "/2018-06-01/runtime/"
+_ACCEPTED = Response(202, [("Content-Type", "application/json")], b'{"status":"OK"}')
+
+
+def _runtime_error(status: int, error_type: str, message: str) -> Response:
+    body = json.dumps({"errorMessage": message, "errorType": error_type}).encode()
+    return Response(status, [("Content-Type", "application/json")], body)
+
+
+class State(enum.Enum):
+    STARTING = "starting"
+    IDLE = "idle"
+    BUSY = "busy"
+    DEAD = "dead"
+
+
+class ExecutionEnvironment:
+    def __init__(self, pool: "VersionPool", env_id: str):
+        self.pool = pool
+        self.id = env_id
+        self.state = State.STARTING
+        self.pid: int | None = None
+        self.listener: HttpServer | None = None
+        self.runtime_api = ""
+        self.created = time.perf_counter()
+        self.init_ms: float | None = None  # reported on the first invocation only
+        self.init_error: bytes | None = None
+        self.last_used = time.monotonic()
+        self.current: Invocation | None = None  # assigned, maybe not yet delivered
+        self.delivered = False
+        self._next_waiter: asyncio.Future | None = None
+        self._log_r = -1
+        self._partial = b""
+        self._init_timer: asyncio.TimerHandle | None = None
+        self._kill_after: asyncio.TimerHandle | None = None
+        self._status_fd = -1
+        day = time.strftime("%Y/%m/%d", time.gmtime())
+        self.log_stream = pool.logs.stream(
+            pool.config.log_group, f"{day}/[{pool.config.version}]{uuid.uuid4().hex}"
+        )
+
+    # ------------------------------------------------------------------ start
+    async def start(self) -> None:
+        """Open the Runtime API listener and the log pipe, fork the runtime."""
+        cfg = self.pool.config
+        loop = asyncio.get_running_loop()
+        self.listener = HttpServer(self._runtime_app, max_body=cfg.limits.sync_response_max_bytes + 1024 * 1024)
+        port = await self.listener.start(self.pool.runtime_host, 0)
+        self.runtime_api = f"{self.pool.runtime_host}:{port}"
+        r, w = os.pipe2(os.O_CLOEXEC)
+        os.set_blocking(r, False)
+        self._log_r = r
+        loop.add_reader(r, self._on_log_readable)
+        self._init_timer = loop.call_later(cfg.limits.init_timeout_s, self._init_timed_out)
+        spec = self.pool.spawn_spec(self)
+        try:
+            self.pid = await self.pool.zygote.spawn(spec, w)
+        finally:
+            os.close(w)
+        if self.state is State.DEAD:  # killed while the fork was in flight
+            self._signal(signal.SIGKILL)
+            return
+        self.pool.invoker.track_pid(self.pid, self)
+        try:
+            self._status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            self._status_fd = -1
+
+    # --------------------------------------------------------- invocations
+    def assign(self, inv: Invocation) -> None:
+        """Give this environment its next invocation (delivered on /next)."""
+        self.current = inv
+        self.delivered = False
+        self.last_used = time.monotonic()
+        waiter = self._next_waiter
+        if waiter is not None and not waiter.done():
+            self._next_waiter = None
+            waiter.set_result(self._deliver(inv))
+
+    def _deliver(self, inv: Invocation) -> Response:
+        cfg = self.pool.config
+        self.state = State.BUSY
+        self.delivered = True
+        loop = asyncio.get_running_loop()
+        inv.started = time.perf_counter()
+        inv.deadline_ms = now_ms() + inv.timeout_s * 1000
+        inv.timer = loop.call_later(inv.timeout_s, self._invocation_timed_out, inv)
+        self._log(platform.start_line(inv.request_id, cfg.version), inv)
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Lambda-Runtime-Aws-Request-Id", inv.request_id),
+            ("Lambda-Runtime-Deadline-Ms", str(inv.deadline_ms)),
+            ("Lambda-Runtime-Invoked-Function-Arn", inv.invoked_arn),
+            ("Lambda-Runtime-Trace-Id", inv.trace_id or ""),
+        ]
+        if inv.client_context:
+            headers.append(("Lambda-Runtime-Client-Context", inv.client_context))
+        if inv.cognito_identity:
+            headers.append(("Lambda-Runtime-Cognito-Identity", inv.cognito_identity))
+        return Response(200, headers, inv.payload)
+
+    def _finish(self, inv: Invocation, payload: bytes, function_error: str | None, *, status: str | None = None) -> None:
+        """End an invocation: platform log lines, result to the caller."""
+        if inv.timer is not None:
+            inv.timer.cancel()
+        duration = (time.perf_counter() - inv.started) * 1000.0 if inv.started else 0.0
+        self._drain_log()
+        cfg = self.pool.config
+        init_ms = self.init_ms
+        self.init_ms = None
+        self._log(platform.end_line(inv.request_id), inv)
+        self._log(
+            platform.report_line(inv.request_id, duration, cfg.memory_mb, self.max_memory_mb(), init_ms, status),
+            inv,
+        )
+        self.log_stream.flush()
+        tail = None
+        if inv.want_tail:
+            text = ("\n".join(inv.log) + "\n").encode()
+            tail = base64.b64encode(text[-cfg.limits.log_tail_bytes:]).decode()
+        result = InvocationResult(payload, function_error, tail, cfg.version, duration)
+        fut = inv.future
+        if fut is not None and not fut.done():
+            fut.set_result(result)
+        if self.current is inv:
+            self.current = None
+
+    def fail(self, inv: Invocation, error_type: str, message: str, *, status: str | None = None) -> None:
+        body = json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+        self._finish(inv, body, "Unhandled", status=status)
+
+    # ---------------------------------------------------------- Runtime API
+    def _runtime_app(self, req: Request) -> Response | asyncio.Future:
+        path = req.path
+        if not path.startswith(RUNTIME_PREFIX):
+            return _runtime_error(404, "InvalidRequest", f"Unknown path {path}")
+        rest = path[len(RUNTIME_PREFIX):]
+        if rest == "invocation/next" and req.method == "GET":
+            return self._on_next()
+        if req.method != "POST":
+            return _runtime_error(405, "InvalidRequest", "Method not allowed")
+        if rest.startswith("invocation/"):
+            request_id, _, action = rest[len("invocation/"):].partition("/")
+            if action == "response":
+                return self._on_response(request_id, req)
+            if action == "error":
+                return self._on_error(request_id, req)
+        elif rest == "init/error":
+            return self._on_init_error(req)
+        return _runtime_error(404, "InvalidRequest", f"Unknown path {path}")
+
+    def _on_next(self) -> Response | asyncio.Future:
+        if self.state is State.STARTING:
+            self.init_ms = (time.perf_counter() - self.created) * 1000.0
+            if self._init_timer is not None:
+                self._init_timer.cancel()
+                self._init_timer = None
+            self.state = State.IDLE
+            if self.current is None:
+                self.pool.env_ready(self)
+        elif self.state is State.BUSY and self.current is not None and self.delivered:
+            # A runtime asking for more work before answering: AWS treats the
+            # invocation as finished without a response.
+            self._finish(self.current, b"null", None)
+            self.pool.env_released(self)
+        if self.state is State.DEAD:
+            return _runtime_error(403, "InvalidStateTransition", "Environment is shutting down")
+        inv = self.current
+        if inv is not None and not self.delivered:
+            return self._deliver(inv)
+        self.state = State.IDLE
+        fut = asyncio.get_running_loop().create_future()
+        self._next_waiter = fut
+        return fut
+
+    def _check_request_id(self, request_id: str) -> Invocation | Response:
+        inv = self.current
+        if inv is None or not self.delivered or inv.request_id != request_id:
+            return _runtime_error(400, "InvalidRequestID", f"Invalid request ID: {request_id}")
+        return inv
+
+    def _on_response(self, request_id: str, req: Request) -> Response:
+        inv = self._check_request_id(request_id)
+        if isinstance(inv, Response):
+            return inv
+        limit = self.pool.config.limits.sync_response_max_bytes
+        if len(req.body) > limit or req.headers.get("x-lamb-too-large"):
+            size = len(req.body) if not req.headers.get("x-lamb-too-large") else int(req.headers.get("content-length", "0"))
+            self.fail(
+                inv,
+                "Function.ResponseSizeTooLarge",
+                f"Response payload size ({size} bytes) exceeded maximum allowed payload size ({limit} bytes).",
+            )
+            self.pool.env_released(self)
+            return _runtime_error(413, "RequestEntityTooLarge", f"Exceeded maximum allowed payload size ({limit} bytes).")
+        self._finish(inv, req.body, None)
+        self.pool.env_released(self)
+        return _ACCEPTED
+
+    def _on_error(self, request_id: str, req: Request) -> Response:
+        inv = self._check_request_id(request_id)
+        if isinstance(inv, Response):
+            return inv
+        body = req.body
+        try:
+            json.loads(body)
+        except ValueError:
+            error_type = req.headers.get("lambda-runtime-function-error-type", "Unhandled")
+            body = json.dumps({"errorMessage": body.decode("utf-8", "replace"), "errorType": error_type}).encode()
+        self._finish(inv, body, "Unhandled")
+        self.pool.env_released(self)
+        return _ACCEPTED
+
+    def _on_init_error(self, req: Request) -> Response:
+        if self.state is not State.STARTING:
+            return _runtime_error(403, "InvalidStateTransition", "State transition from Ready to InitError failed for runtime")
+        self.init_error = req.body or b"{}"
+        return _ACCEPTED
+
+    # ------------------------------------------------------------- failures
+    def _invocation_timed_out(self, inv: Invocation) -> None:
+        if self.current is not inv or self.state is State.DEAD:
+            return
+        message = f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime())}.{now_ms() % 1000:03d}Z {inv.request_id} Task timed out after {inv.timeout_s:.2f} seconds"
+        self._log(message, inv)
+        self.fail(inv, "Sandbox.Timedout", message, status="timeout")
+        self.kill("timeout")
+
+    def _init_timed_out(self) -> None:
+        self._init_timer = None
+        if self.state is not State.STARTING:
+            return
+        inv = self.current
+        timeout = self.pool.config.limits.init_timeout_s
+        if inv is not None:
+            inv.started = inv.started or time.perf_counter()
+            self.fail(inv, "Runtime.InitTimeout", f"RequestId: {inv.request_id} Error: Init phase timed out after {timeout:.2f} seconds", status="timeout")
+        self.kill("init timeout")
+
+    def on_exit(self, code: int | None, sig: int | None) -> None:
+        """The runtime process ended (reported by the zygote)."""
+        was = self.state
+        inv = self.current
+        self.state = State.DEAD
+        self._drain_log()
+        if inv is not None and (inv.future is None or not inv.future.done()):
+            inv.started = inv.started or time.perf_counter()
+            if was is State.STARTING and self.init_error is not None:
+                body = self.init_error
+                try:
+                    err = json.loads(body)
+                    if isinstance(err, dict) and not err.get("requestId"):
+                        err["requestId"] = inv.request_id
+                        body = json.dumps(err).encode()
+                except ValueError:
+                    pass
+                self.init_ms = None
+                self._finish(inv, body, "Unhandled", status="error")
+            else:
+                detail = f"signal: {signal.Signals(sig).name.lower()[3:]}" if sig else f"exit status {code}"
+                if sig == signal.SIGKILL:
+                    detail = "signal: killed"
+                message = f"RequestId: {inv.request_id} Error: Runtime exited with error: {detail}"
+                self._log(message, inv)
+                self.fail(inv, "Runtime.ExitError", message, status="error")
+        self._cleanup()
+
+    def kill(self, reason: str = "") -> None:
+        """Stop now: SIGKILL the whole process group."""
+        if self.state is not State.DEAD:
+            self.state = State.DEAD
+            self.pool.env_gone(self)
+        self._signal(signal.SIGKILL)
+        if self.pid is None:
+            self._cleanup()
+
+    def shutdown(self, grace_s: float) -> None:
+        """Shutdown phase: SIGTERM, then SIGKILL after the grace period."""
+        if self.state is not State.DEAD:
+            self.state = State.DEAD
+            self.pool.env_gone(self)
+        if self.pid is None:
+            self._cleanup()
+            return
+        self._signal(signal.SIGTERM)
+        self._kill_after = asyncio.get_event_loop().call_later(grace_s, self._signal, signal.SIGKILL)
+
+    def _signal(self, sig: int) -> None:
+        if self.pid is None:
+            return
+        try:
+            os.killpg(self.pid, sig)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def _cleanup(self) -> None:
+        if self._kill_after is not None:
+            self._kill_after.cancel()
+            self._kill_after = None
+        if self._init_timer is not None:
+            self._init_timer.cancel()
+            self._init_timer = None
+        if self._next_waiter is not None and not self._next_waiter.done():
+            self._next_waiter.cancel()
+        self._next_waiter = None
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
+        if self._log_r >= 0:
+            try:
+                asyncio.get_event_loop().remove_reader(self._log_r)
+            except Exception:
+                pass
+            self._drain_log()
+            os.close(self._log_r)
+            self._log_r = -1
+        if self._status_fd >= 0:
+            os.close(self._status_fd)
+            self._status_fd = -1
+        self.log_stream.close()
+        if self.pid is not None:
+            self.pool.invoker.untrack_pid(self.pid)
+        self.pool.env_gone(self)
+
+    # ----------------------------------------------------------------- logs
+    def _log(self, message: str, inv: Invocation | None) -> None:
+        self.log_stream.write(now_ms(), message)
+        if inv is not None and inv.want_tail:
+            inv.log.append(message)
+
+    def _on_log_readable(self) -> None:
+        self._drain_log()
+
+    def _drain_log(self) -> None:
+        if self._log_r < 0:
+            return
+        chunks = []
+        while True:
+            try:
+                data = os.read(self._log_r, 65536)
+            except BlockingIOError:
+                break
+            except OSError:
+                break
+            if not data:
+                try:
+                    asyncio.get_event_loop().remove_reader(self._log_r)
+                except Exception:
+                    pass
+                break
+            chunks.append(data)
+        if not chunks:
+            return
+        data = self._partial + b"".join(chunks)
+        lines = data.split(b"\n")
+        self._partial = lines.pop()
+        if len(self._partial) > 256 * 1024:  # a runaway line without newline
+            lines.append(self._partial)
+            self._partial = b""
+        inv = self.current
+        ts = now_ms()
+        for raw in lines:
+            msg = raw.decode("utf-8", "replace")
+            self.log_stream.write(ts, msg)
+            if inv is not None and inv.want_tail:
+                inv.log.append(msg)
+
+    def max_memory_mb(self) -> int:
+        """Peak resident memory of the runtime process, in MB (AWS's Max Memory Used)."""
+        fd = self._status_fd
+        if fd < 0:
+            return 0
+        try:
+            data = os.pread(fd, 4096, 0)
+        except OSError:
+            return 0
+        i = data.find(b"VmHWM:")
+        if i < 0:
+            return 0
+        kb = int(data[i + 6 : data.index(b"kB", i)].strip())
+        return max(1, round(kb / 1024))
+
+    def describe(self) -> dict[str, Any]:
+        return {"id": self.id, "state": self.state.value, "pid": self.pid}

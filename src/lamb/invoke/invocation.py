@@ -1,0 +1,40 @@
+"""One invocation on its way through an execution environment."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass(eq=False)
+class Invocation:
+    request_id: str
+    payload: bytes
+    invoked_arn: str
+    timeout_s: int
+    client_context: str | None = None
+    cognito_identity: str | None = None
+    trace_id: str | None = None
+    future: asyncio.Future | None = None
+    # Set while it runs.
+    started: float = 0.0  # perf_counter when handed to the runtime
+    deadline_ms: int = 0  # wall-clock epoch ms, as the Runtime API reports it
+    timer: asyncio.TimerHandle | None = None
+    log: list[str] = field(default_factory=list)  # this invocation's log lines, for LogType Tail
+    want_tail: bool = False
+
+
+@dataclass
+class InvocationResult:
+    """What Invoke returns: the payload and, for a failure, the function error."""
+
+    payload: bytes
+    function_error: str | None = None  # "Unhandled" when the function failed
+    log_tail: str | None = None  # base64 of the last 4 KB of the log, when asked
+    executed_version: str = "$LATEST"
+    duration_ms: float = 0.0
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)

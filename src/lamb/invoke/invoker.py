@@ -1,0 +1,183 @@
+"""The invoker: from a resolved function version to a result.
+
+Hot path (principle 3): the pool for a version is found by a dict lookup keyed
+by the configuration's RevisionId, an idle environment is popped from a list,
+and the invocation is handed over as the answer to its pending ``/next``.
+No database access, no thread, no process spawn, and the payload bytes are
+passed through untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+import uuid
+
+
+from ..config import Settings
+from ..logs.store import LogStore
+from ..protocol.errors import AwsError
+from ..runtimes.manager import RuntimeManager
+from .environment import ExecutionEnvironment
+from .invocation import Invocation, InvocationResult
+from .pool import EnvConfig, VersionPool
+
+log = logging.getLogger("lamb.invoker")
+
+
+class RuntimeNotReady(Exception):
+    """The function's runtime is still starting; await ``RuntimeManager.prepare``."""
+
+
+def trace_id() -> str:
+    """An X-Ray trace header value: Root=1-<epoch hex>-<96-bit hex>."""
+    return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Parent={os.urandom(8).hex()};Sampled=0;Lineage=1:{os.urandom(4).hex()}:0"
+
+
+class Invoker:
+    def __init__(self, settings: Settings, logs: LogStore, runtimes: RuntimeManager, code_dir_for):
+        self.settings = settings
+        self.logs = logs
+        self.runtimes = runtimes
+        self.code_dir_for = code_dir_for  # code key -> unpacked folder
+        self.runtime_host = "127.0.0.1"
+        self.pools: dict[tuple[str, str], VersionPool] = {}
+        self.retired: set[VersionPool] = set()
+        self._pids: dict[int, ExecutionEnvironment] = {}
+        self._reaper: asyncio.Task | None = None
+        self.passthrough_env = self._passthrough()
+
+    def _passthrough(self) -> dict[str, str]:
+        """Variables every function inherits from Lamb's own environment.
+
+        Inside a function boto3 reaches Lamb for Lambda calls
+        (``AWS_ENDPOINT_URL_LAMBDA``); the user's own service endpoints and
+        credentials pass through, so other services go where they configured.
+        """
+        env = {k: v for k, v in os.environ.items() if k.startswith("AWS_ENDPOINT_URL")}
+        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            if k in os.environ:
+                env[k] = os.environ[k]
+        env.setdefault("AWS_ACCESS_KEY_ID", "lamb")
+        env.setdefault("AWS_SECRET_ACCESS_KEY", "lamb")
+        host = self.settings.host if self.settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        env["AWS_ENDPOINT_URL_LAMBDA"] = f"http://{host}:{self.settings.port}"
+        return env
+
+    def start(self) -> None:
+        self._reaper = asyncio.ensure_future(self._reap_loop())
+
+    # ---------------------------------------------------------------- invoke
+    def pool_for(self, function_name: str, version: str, config: dict) -> VersionPool:
+        key = (function_name, version)
+        pool = self.pools.get(key)
+        if pool is not None and pool.config.revision == config["RevisionId"]:
+            return pool
+        zygote = self.runtimes.zygote(config["Runtime"])
+        if zygote is None:
+            err = self.runtimes.error(config["Runtime"])
+            if err is None:
+                raise RuntimeNotReady(config["Runtime"])
+            raise AwsError(
+                "InvalidRuntimeException", f"The runtime {config['Runtime']} is not available on this host: {err}", 502
+            )
+        env_config = self._env_config(function_name, version, config)
+        new = VersionPool(self, env_config, zygote, self.runtimes.root(config["Runtime"]))
+        if pool is not None:
+            self._retire(pool)
+        self.pools[key] = new
+        return new
+
+    def _env_config(self, name: str, version: str, config: dict) -> EnvConfig:
+        s = self.settings
+        return EnvConfig(
+            function_name=name,
+            version=version,
+            function_arn=config["FunctionArn"].rsplit(":", 1)[0] if version != "$LATEST" else config["FunctionArn"],
+            runtime=config["Runtime"],
+            handler=config["Handler"],
+            memory_mb=config["MemorySize"],
+            timeout_s=config["Timeout"],
+            code_dir=self.code_dir_for(config["_CodeKey"]),
+            variables=tuple(sorted((config.get("Environment") or {}).get("Variables", {}).items())),
+            log_group=(config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{name}",
+            region=s.region,
+            limits=s.limits,
+            revision=config["RevisionId"],
+        )
+
+    async def invoke(
+        self,
+        pool: VersionPool,
+        payload: bytes,
+        invoked_arn: str,
+        *,
+        client_context: str | None = None,
+        want_tail: bool = False,
+    ) -> InvocationResult:
+        inv = Invocation(
+            request_id=str(uuid.uuid4()),
+            payload=payload,
+            invoked_arn=invoked_arn,
+            timeout_s=pool.config.timeout_s,
+            client_context=client_context,
+            trace_id=trace_id(),
+            want_tail=want_tail,
+        )
+        inv.future = asyncio.get_running_loop().create_future()
+        pool.acquire().assign(inv)
+        return await inv.future
+
+    # ------------------------------------------------------------ lifecycle
+    def _retire(self, pool: VersionPool) -> None:
+        self.retired.add(pool)
+        pool.retire()
+
+    def retire_function(self, function_name: str, version: str | None = None) -> None:
+        """Code or configuration changed, or the function is gone."""
+        for key in [k for k in self.pools if k[0] == function_name and (version is None or k[1] == version)]:
+            self._retire(self.pools.pop(key))
+
+    def pool_empty(self, pool: VersionPool) -> None:
+        self.retired.discard(pool)
+
+    def track_pid(self, pid: int, env: ExecutionEnvironment) -> None:
+        self._pids[pid] = env
+
+    def untrack_pid(self, pid: int) -> None:
+        self._pids.pop(pid, None)
+
+    def on_exit(self, pid: int, code: int | None, sig: int | None) -> None:
+        env = self._pids.pop(pid, None)
+        if env is not None:
+            env.on_exit(code, sig)
+
+    async def _reap_loop(self) -> None:
+        keep = self.settings.keep_alive_s
+        interval = max(0.05, min(keep / 4, 5.0))
+        while True:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            for pool in list(self.pools.values()):
+                pool.reap_idle(now, keep)
+
+    def stop(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+        for pool in list(self.pools.values()) + list(self.retired):
+            pool.stop_all()
+        self.pools.clear()
+        self.retired.clear()
+
+    def environments(self) -> list[dict]:
+        out = []
+        for (name, version), pool in self.pools.items():
+            for env in pool.envs:
+                out.append({"function": name, "version": version, **env.describe()})
+        return out
+
+

@@ -1,0 +1,173 @@
+"""The environments of one function version (one configuration snapshot).
+
+Warm reuse as AWS does it: an invocation goes to an idle environment of the
+same version and configuration when one exists, else a new one starts (a cold
+start). Idle environments are reused last-in first-out, so surplus ones age out
+through keep-alive. A configuration or code change retires the pool: its idle
+environments shut down, busy ones finish their invocation first, and the next
+invocation gets a fresh environment, as on AWS after an update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..limits import Limits
+from ..logs.store import LogStore
+from .environment import ExecutionEnvironment, State
+
+if TYPE_CHECKING:
+    from .invoker import Invoker
+    from .zygote import Zygote
+
+_env_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Everything an environment of one function version needs, frozen."""
+
+    function_name: str
+    version: str
+    function_arn: str  # unqualified
+    runtime: str
+    handler: str
+    memory_mb: int
+    timeout_s: int
+    code_dir: Path
+    variables: tuple[tuple[str, str], ...]
+    log_group: str
+    region: str
+    limits: Limits
+    revision: str  # changes whenever code or configuration changes
+
+
+class VersionPool:
+    def __init__(self, invoker: "Invoker", config: EnvConfig, zygote: "Zygote", runtime_root: Path):
+        self.invoker = invoker
+        self.config = config
+        self.zygote = zygote
+        self.runtime_root = runtime_root
+        self.logs: LogStore = invoker.logs
+        self.runtime_host = invoker.runtime_host
+        self.idle: list[ExecutionEnvironment] = []
+        self.envs: set[ExecutionEnvironment] = set()
+        self.retired = False
+
+    # ------------------------------------------------------------- acquire
+    def acquire(self) -> ExecutionEnvironment:
+        """An idle environment, or a new one that is starting."""
+        idle = self.idle
+        while idle:
+            env = idle.pop()
+            if env.state is not State.DEAD:
+                return env
+        env = ExecutionEnvironment(self, f"{next(_env_ids)}")
+        self.envs.add(env)
+        task = asyncio.ensure_future(env.start())
+        task.add_done_callback(lambda t, env=env: self._started(env, t))
+        return env
+
+    def _started(self, env: ExecutionEnvironment, task: asyncio.Task) -> None:
+        if task.cancelled():
+            exc: BaseException | None = asyncio.CancelledError()
+        else:
+            exc = task.exception()
+        if exc is None:
+            return
+        inv = env.current
+        if inv is not None and inv.future is not None and not inv.future.done():
+            inv.future.set_exception(exc)
+        env.current = None
+        env.kill("start failed")
+
+    # ---------------------------------------------------- environment events
+    def env_ready(self, env: ExecutionEnvironment) -> None:
+        """Init finished with nothing assigned (e.g. pre-warmed)."""
+        self.env_released(env)
+
+    def env_released(self, env: ExecutionEnvironment) -> None:
+        if env.state is State.DEAD:
+            return
+        if self.retired:
+            env.shutdown(self.invoker.settings.shutdown_grace_s)
+            return
+        env.last_used = time.monotonic()
+        self.idle.append(env)
+
+    def env_gone(self, env: ExecutionEnvironment) -> None:
+        self.envs.discard(env)
+        try:
+            self.idle.remove(env)
+        except ValueError:
+            pass
+        if self.retired and not self.envs:
+            self.invoker.pool_empty(self)
+
+    # ----------------------------------------------------------- lifecycle
+    def retire(self) -> None:
+        """Serve no new invocations; stop idle environments now."""
+        self.retired = True
+        grace = self.invoker.settings.shutdown_grace_s
+        for env in list(self.idle):
+            env.shutdown(grace)
+        self.idle.clear()
+        if not self.envs:
+            self.invoker.pool_empty(self)
+
+    def reap_idle(self, now: float, keep_alive_s: float) -> None:
+        expired = [e for e in self.idle if now - e.last_used >= keep_alive_s]
+        for env in expired:
+            env.shutdown(self.invoker.settings.shutdown_grace_s)
+
+    def stop_all(self) -> None:
+        for env in list(self.envs):
+            env.kill("stop")
+
+    # ----------------------------------------------------------- the spawn
+    def spawn_spec(self, env: ExecutionEnvironment) -> dict:
+        """What the zygote needs to turn a fork into this environment."""
+        cfg = self.config
+        code = str(cfg.code_dir)
+        major_minor = cfg.runtime[len("python"):]
+        variables = dict(cfg.variables)
+        interpreter_bin = os.path.dirname(self.zygote.interpreter)
+        reserved = {
+            "_HANDLER": cfg.handler,
+            "AWS_REGION": cfg.region,
+            "AWS_DEFAULT_REGION": cfg.region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{cfg.runtime}",
+            "AWS_LAMBDA_FUNCTION_NAME": cfg.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": cfg.version,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_LOG_GROUP_NAME": cfg.log_group,
+            "AWS_LAMBDA_LOG_STREAM_NAME": env.log_stream.name,
+            "AWS_LAMBDA_RUNTIME_API": env.runtime_api,
+            "LAMBDA_TASK_ROOT": code,
+            "LAMBDA_RUNTIME_DIR": str(self.runtime_root),
+            "TZ": ":UTC",
+            "LANG": "en_US.UTF-8",
+            "PATH": f"{interpreter_bin}:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+            "LD_LIBRARY_PATH": f"/lib64:/usr/lib64:{self.runtime_root}:{self.runtime_root}/lib:{code}:{code}/lib:/opt/lib",
+            "PYTHONPATH": str(self.runtime_root),
+        }
+        env_vars = {**self.invoker.passthrough_env, **variables, **reserved}
+        return {
+            "env": env_vars,
+            "cwd": code,
+            "handler": cfg.handler,
+            "sys_path": [code, f"/opt/python/lib/python{major_minor}/site-packages", "/opt/python"],
+            "rlimits": {
+                "RLIMIT_NOFILE": [cfg.limits.file_descriptors, cfg.limits.file_descriptors],
+            },
+        }
+
+

@@ -1,0 +1,154 @@
+"""Lamb's handle on a zygote process (see ``lamb.runtimes.zygote``).
+
+One ``Zygote`` per managed runtime. ``spawn`` asks it to fork an environment and
+resolves with the child's pid; the zygote reports every child's exit, which is
+passed to ``on_exit(pid, code, signal)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import subprocess
+from pathlib import Path
+from typing import Callable
+
+from ..runtimes import zygote as zygote_module
+
+log = logging.getLogger("lamb.zygote")
+
+ExitCallback = Callable[[int, "int | None", "int | None"], None]
+
+
+class ZygoteError(Exception):
+    pass
+
+
+class Zygote:
+    def __init__(self, name: str, interpreter: str, runtime_root: Path, on_exit: ExitCallback):
+        self.name = name
+        self.interpreter = interpreter
+        self.runtime_root = runtime_root
+        self.on_exit = on_exit
+        self.proc: subprocess.Popen | None = None
+        self.sock: socket.socket | None = None
+        self._ready: asyncio.Future | None = None
+        self._pending: dict[int, asyncio.Future] = {}
+        self._next_id = 0
+        self._outbox: list[tuple[bytes, list[int]]] = []
+        self.dead = False
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.proc = subprocess.Popen(
+                [self.interpreter, "-I", "-S", zygote_module.__file__, str(child.fileno()), str(self.runtime_root)],
+                pass_fds=[child.fileno()],
+                stdin=subprocess.DEVNULL,
+                close_fds=True,
+                start_new_session=True,
+            )
+        finally:
+            child.close()
+        parent.setblocking(False)
+        self.sock = parent
+        self._ready = loop.create_future()
+        loop.add_reader(parent.fileno(), self._on_readable)
+        try:
+            await asyncio.wait_for(self._ready, 60)
+        except asyncio.TimeoutError:
+            self.close()
+            raise ZygoteError(f"zygote for {self.name} did not start")
+
+    def _on_readable(self) -> None:
+        assert self.sock is not None
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self._died()
+                return
+            msg = json.loads(data)
+            op = msg["op"]
+            if op == "exit":
+                self.on_exit(msg["pid"], msg["code"], msg["signal"])
+            elif op == "spawned":
+                fut = self._pending.pop(msg["id"], None)
+                if fut is not None and not fut.done():
+                    fut.set_result(msg["pid"])
+            elif op == "failed":
+                fut = self._pending.pop(msg["id"], None)
+                if fut is not None and not fut.done():
+                    fut.set_exception(ZygoteError(msg["error"]))
+            elif op == "ready":
+                if self._ready is not None and not self._ready.done():
+                    self._ready.set_result(msg["pid"])
+
+    def _died(self) -> None:
+        if self.dead:
+            return
+        self.dead = True
+        loop = asyncio.get_event_loop()
+        if self.sock is not None:
+            try:
+                loop.remove_reader(self.sock.fileno())
+            except Exception:
+                pass
+        err = ZygoteError(f"zygote for {self.name} exited")
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(err)
+        self._pending.clear()
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_exception(err)
+
+    def spawn(self, spec: dict, log_fd: int) -> asyncio.Future:
+        """Fork an environment. The future resolves with its pid."""
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        if self.dead or self.sock is None:
+            fut.set_exception(ZygoteError(f"zygote for {self.name} is not running"))
+            return fut
+        self._next_id += 1
+        self._pending[self._next_id] = fut
+        data = json.dumps({"op": "spawn", "id": self._next_id, "spec": spec}).encode()
+        try:
+            socket.send_fds(self.sock, [data], [log_fd])
+        except BlockingIOError:
+            # The zygote is behind; hand over synchronously (rare, tiny message).
+            self.sock.setblocking(True)
+            try:
+                socket.send_fds(self.sock, [data], [log_fd])
+            finally:
+                self.sock.setblocking(False)
+        except OSError as e:
+            self._pending.pop(self._next_id, None)
+            fut.set_exception(ZygoteError(str(e)))
+        return fut
+
+    def close(self) -> None:
+        """Stop the zygote; its environments die with it (PR_SET_PDEATHSIG)."""
+        if self.sock is not None:
+            try:
+                asyncio.get_event_loop().remove_reader(self.sock.fileno())
+            except Exception:
+                pass
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+        self.dead = True

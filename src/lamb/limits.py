@@ -1,0 +1,71 @@
+"""Every AWS Lambda quota Lamb enforces, in one place.
+
+Numbers are those of the AWS Lambda Developer Guide's quotas page
+(https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+Each can be overridden through configuration (``Limits.from_overrides``), e.g. to
+raise the account concurrency on a big host or lower it in a test; code reads
+them from the active ``Limits`` instance, never from literals of its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+KB = 1024
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    # Function configuration
+    memory_min_mb: int = 128
+    memory_max_mb: int = 10240
+    memory_default_mb: int = 128
+    timeout_min_s: int = 1
+    timeout_max_s: int = 900
+    timeout_default_s: int = 3
+    ephemeral_storage_min_mb: int = 512
+    ephemeral_storage_max_mb: int = 10240
+    ephemeral_storage_default_mb: int = 512
+    env_vars_max_bytes: int = 4 * KB
+    layers_per_function: int = 5
+    function_name_max: int = 64
+    description_max: int = 256
+
+    # Deployment packages
+    zip_direct_upload_max_bytes: int = 50 * MB
+    # AWS's request-size ceiling for a direct upload (the base64 JSON body of CreateFunction).
+    request_body_max_bytes: int = 70_167_211
+    unzipped_code_max_bytes: int = 262_144_000
+    code_storage_max_bytes: int = 75 * 1024 * MB
+
+    # Invocation
+    sync_payload_max_bytes: int = 6 * MB
+    sync_response_max_bytes: int = 6 * MB
+    async_payload_max_bytes: int = 1 * MB
+    init_timeout_s: int = 10
+    log_tail_bytes: int = 4 * KB
+
+    # Concurrency
+    account_concurrency: int = 1000
+    unreserved_concurrency_min: int = 100
+
+    # Execution environment
+    file_descriptors: int = 1024
+    processes_threads: int = 1024
+    mb_per_vcpu: int = 1769
+
+    # API listing
+    list_max_items: int = 50
+
+    def override(self, **values: int) -> "Limits":
+        """A copy with some numbers replaced (unknown names are an error)."""
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = set(values) - names
+        if unknown:
+            raise ValueError(f"unknown limit(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **values)
+
+
+DEFAULT = Limits()

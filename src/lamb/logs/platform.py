@@ -1,0 +1,45 @@
+"""The platform's own log lines, in AWS's exact formats.
+
+https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html shows them:
+``START RequestId: <id> Version: <version>``, ``END RequestId: <id>`` and
+``REPORT RequestId: <id>\\tDuration: 2.75 ms\\tBilled Duration: 3 ms\\tMemory
+Size: 128 MB\\tMax Memory Used: 39 MB\\tInit Duration: 139.25 ms\\t`` (fields are
+tab-separated and the line ends with a tab). Billed duration is the duration
+rounded up to the next millisecond; Init Duration appears only on a cold start.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def start_line(request_id: str, version: str) -> str:
+    return f"START RequestId: {request_id} Version: {version}"
+
+
+def end_line(request_id: str) -> str:
+    return f"END RequestId: {request_id}"
+
+
+def billed_ms(duration_ms: float) -> int:
+    return max(1, math.ceil(duration_ms))
+
+
+def report_line(
+    request_id: str,
+    duration_ms: float,
+    memory_mb: int,
+    max_used_mb: int,
+    init_ms: float | None = None,
+    status: str | None = None,
+) -> str:
+    line = (
+        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+        f"Billed Duration: {billed_ms(duration_ms)} ms\t"
+        f"Memory Size: {memory_mb} MB\tMax Memory Used: {max_used_mb} MB\t"
+    )
+    if init_ms is not None:
+        line += f"Init Duration: {init_ms:.2f} ms\t"
+    if status:
+        line += f"Status: {status}\t"
+    return line

@@ -1,0 +1,146 @@
+"""The model-driven REST-JSON protocol: route, parse + validate, serialize, serialize errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import botocore.loaders
+import botocore.model
+
+from ._input import InputPlan, _BodyConverters, _Validators, build_input_plan, parse_request
+from ._output import JSON_CONTENT_TYPE, OutputPlan, _Serializers, build_output_plan, header_text, serialize_result
+from ._router import Router
+from .errors import GENERIC_STATUS, AwsError
+
+Response = tuple[int, list[tuple[str, str]], bytes]
+
+_dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode
+
+
+class _ErrorPlan:
+    __slots__ = ("status", "message_key", "header_fields", "body_fields")
+
+    def __init__(self, shape: botocore.model.Shape, sers: _Serializers) -> None:
+        self.status: int | None = shape.metadata.get("error", {}).get("httpStatusCode")
+        members = shape.members
+        # Lambda's shapes spell it "Message" or "message"; the body uses the shape's spelling
+        # so that botocore's modeled-error parse fills the field too.
+        self.message_key = "message" if "message" in members or "Message" not in members else "Message"
+        self.header_fields: dict[str, tuple[str, Any]] = {}
+        self.body_fields: dict[str, tuple[str, Any]] = {}
+        for name, member in members.items():
+            location = member.serialization.get("location")
+            wire = member.serialization.get("name", name)
+            if location == "header":
+                self.header_fields[name] = (wire, header_text(member))
+            elif location is None:
+                self.body_fields[name] = (wire, sers.for_shape(member))
+
+
+def _clean_header(value: Any) -> str:
+    text = value if isinstance(value, str) else str(value)
+    if "\r" in text or "\n" in text:
+        text = text.replace("\r", " ").replace("\n", " ")
+    return text
+
+
+class Protocol:
+    """Everything about the wire format of one AWS REST-JSON service, from botocore's model."""
+
+    def __init__(self, service_name: str = "lambda") -> None:
+        loader = botocore.loaders.Loader()
+        model = loader.load_service_model(service_name, "service-2")
+        self.service_model = botocore.model.ServiceModel(model, service_name)
+        ops = [self.service_model.operation_model(name) for name in self.service_model.operation_names]
+        self.operations: dict[str, botocore.model.OperationModel] = {op.name: op for op in ops}
+        self._router = Router(ops)
+
+        convs = _BodyConverters()
+        validators = _Validators()
+        sers = _Serializers()
+        self._inputs: dict[str, InputPlan] = {}
+        self._outputs: dict[str, OutputPlan] = {}
+        for op in ops:
+            self._inputs[op.name] = build_input_plan(op.input_shape, convs, validators)
+            self._outputs[op.name] = build_output_plan(op.output_shape, op.http.get("responseCode", 200), sers)
+        self._errors: dict[str, _ErrorPlan] = {}
+        for shape in self.service_model.error_shapes:
+            code = shape.metadata.get("error", {}).get("code", shape.name)
+            self._errors[code] = _ErrorPlan(shape, sers)
+            self._errors.setdefault(shape.name, self._errors[code])
+
+    # ------------------------------------------------------------------ routing
+    def route(self, method: str, path: str, query: str = "") -> tuple[botocore.model.OperationModel, dict[str, str]]:
+        """Find the operation for a request.
+
+        ``path`` is the raw (percent-encoded) path; if it still carries a ``?query``
+        that is used too. ``query`` (optional) is the raw query string: it is needed
+        only to tell apart operations whose ``requestUri`` has a query literal
+        (GetLayerVersionByArn ``?find=LayerVersion`` vs ListLayers,
+        ListProvisionedConcurrencyConfigs ``?List=ALL`` vs GetProvisionedConcurrencyConfig).
+        Returns the operation and its URI labels, percent-decoded.
+        Raises ``AwsError('UnknownOperationException', 404)`` when nothing matches.
+        """
+        return self._router.route(method, path, query)
+
+    # ------------------------------------------------------------------ requests
+    def parse(
+        self,
+        op: botocore.model.OperationModel | str,
+        labels: dict[str, str],
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+    ) -> dict[str, Any]:
+        """Read and validate the input parameters of ``op`` from the request parts."""
+        plan = self._inputs[op if type(op) is str else op.name]  # type: ignore[union-attr]
+        return parse_request(plan, labels, query, headers, body)
+
+    # ------------------------------------------------------------------ responses
+    def serialize(self, op: botocore.model.OperationModel | str, result: dict[str, Any]) -> Response:
+        """Turn an output-shaped dict into (status, headers, body)."""
+        plan = self._outputs[op if type(op) is str else op.name]  # type: ignore[union-attr]
+        return serialize_result(plan, result if result is not None else {})
+
+    def serialize_error(self, err: AwsError) -> Response:
+        """AWS's REST-JSON error response for ``err``. Never raises."""
+        try:
+            return self._serialize_error(err)
+        except Exception:  # noqa: BLE001 - the error path must always answer
+            try:
+                code = _clean_header(getattr(err, "code", "InternalFailure") or "InternalFailure")
+                message = str(getattr(err, "message", "") or "")
+            except Exception:  # noqa: BLE001
+                code, message = "InternalFailure", ""
+            body = _dumps({"Type": "Service", "message": message}).encode("utf-8")
+            return 500, [("x-amzn-ErrorType", code), JSON_CONTENT_TYPE], body
+
+    def _serialize_error(self, err: AwsError) -> Response:
+        code = err.code
+        plan = self._errors.get(code)
+        status = err.status
+        if status is None:
+            if plan is not None and plan.status is not None:
+                status = plan.status
+            else:
+                status = GENERIC_STATUS.get(code, 400)
+        headers = [("x-amzn-ErrorType", _clean_header(code)), JSON_CONTENT_TYPE]
+        body: dict[str, Any] = {"Type": err.type, (plan.message_key if plan else "message"): err.message}
+        for name, value in (err.fields or {}).items():
+            if value is None:
+                continue
+            if plan is not None:
+                hdr = plan.header_fields.get(name)
+                if hdr is not None:
+                    headers.append((hdr[0], _clean_header(hdr[1](value))))
+                    continue
+                field = plan.body_fields.get(name)
+                if field is not None:
+                    key, conv = field
+                    body[key] = value if conv is None else conv(value)
+                    continue
+            body[name] = value
+        for name, value in (err.headers or {}).items():
+            headers.append((_clean_header(name), _clean_header(value)))
+        return int(status), headers, _dumps(body).encode("utf-8")

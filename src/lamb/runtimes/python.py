@@ -1,0 +1,115 @@
+"""Managed Python runtimes: finding interpreters and building runtime roots.
+
+AWS's managed Python runtimes (https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html)
+run the official runtime interface client and ship boto3 in the runtime
+directory (``/var/runtime``). Lamb does the same with the host's interpreters: a
+*runtime root* per Python minor version holds awslambdaric and boto3, installed
+with that interpreter's pip into a cache folder shared by every Lamb on the host
+(``~/.cache/lamb/runtimes``). Air-gapped hosts point pip at a wheel folder with
+pip's own ``PIP_FIND_LINKS`` / ``PIP_NO_INDEX``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import glob
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+# What every runtime root holds: the official runtime interface client, and the
+# SDK AWS includes in its managed Python runtimes.
+RUNTIME_PACKAGES = ("awslambdaric", "boto3")
+ROOT_FORMAT = 1
+
+PYTHON_RUNTIMES = {
+    "python3.9": (3, 9),
+    "python3.10": (3, 10),
+    "python3.11": (3, 11),
+    "python3.12": (3, 12),
+    "python3.13": (3, 13),
+}
+
+
+class RuntimeUnavailable(Exception):
+    """The runtime cannot run on this host; the message says why."""
+
+
+@dataclass(frozen=True)
+class PythonRuntime:
+    name: str
+    interpreter: str
+    root: Path
+
+
+def find_interpreter(name: str) -> str | None:
+    """The host interpreter for a runtime name like ``python3.12``.
+
+    ``LAMB_PYTHON3_12=/path/to/python`` wins; then the running interpreter when it
+    is that version; then ``python3.12`` on PATH; then pyenv's versions.
+    """
+    major, minor = PYTHON_RUNTIMES[name]
+    override = os.environ.get("LAMB_" + name.upper().replace(".", "_"))
+    if override:
+        return override if os.access(override, os.X_OK) else None
+    if sys.version_info[:2] == (major, minor):
+        return sys.executable
+    found = shutil.which(f"python{major}.{minor}")
+    if found and "/shims/" not in found:
+        return found
+    pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    candidates = sorted(glob.glob(f"{pyenv_root}/versions/{major}.{minor}.*/bin/python{major}.{minor}"))
+    for path in reversed(candidates):
+        if os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def ensure_root(name: str, interpreter: str, cache: Path) -> Path:
+    """Build (once) and return the runtime root for ``name``; blocking.
+
+    Concurrent Lamb processes serialise on a lock file; a half-built root is never
+    used because the folder is renamed into place only when pip succeeded.
+    """
+    root = cache / f"{name}-v{ROOT_FORMAT}"
+    marker = root / ".complete"
+    if marker.exists():
+        return root
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.exists():
+            return root
+        tmp = cache / f".{name}.building.{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        cmd = [
+            interpreter, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--no-warn-script-location", "--no-compile", "--target", str(tmp), *RUNTIME_PACKAGES,
+        ]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if proc.returncode != 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+            raise RuntimeUnavailable(
+                f"could not install {' '.join(RUNTIME_PACKAGES)} for {name}: {' | '.join(tail)}"
+            )
+        # Byte-compile once so that no environment pays for it (and the root can be read-only).
+        subprocess.run([interpreter, "-m", "compileall", "-q", str(tmp)], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+        os.rename(tmp, root)
+        marker.write_text("ok\n")
+        return root
+
+
+def resolve(name: str, cache: Path) -> PythonRuntime:
+    """Interpreter and runtime root for ``name`` (blocking; may install)."""
+    if name not in PYTHON_RUNTIMES:
+        raise RuntimeUnavailable(f"unknown Python runtime {name}")
+    interpreter = find_interpreter(name)
+    if interpreter is None:
+        raise RuntimeUnavailable(f"no {name} interpreter on this host")
+    return PythonRuntime(name, interpreter, ensure_root(name, interpreter, cache))
