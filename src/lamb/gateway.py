@@ -8,6 +8,7 @@ and answered as AWS's ``ServiceException`` — never a traceback, never a hang.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -62,11 +63,32 @@ def make_app(lamb: "Lamb"):
             log.exception("%s failed", op.name)
             return error(service_error())
 
+    def settle(op, pending: asyncio.Future) -> asyncio.Future:
+        """Map a handler's future to a response without a task (the Invoke path)."""
+        out = pending.get_loop().create_future()
+
+        def done(f: asyncio.Future) -> None:
+            exc = f.exception()
+            if exc is None:
+                try:
+                    out.set_result(_with_request_id(*protocol.serialize(op, f.result())))
+                    return
+                except Exception as e:  # a serializer bug must still answer
+                    exc = e
+            if isinstance(exc, AwsError):
+                out.set_result(error(exc))
+            else:
+                log.error("%s failed", op.name, exc_info=exc)
+                out.set_result(error(service_error()))
+
+        pending.add_done_callback(done)
+        return out
+
     def app(req: Request):
         if req.path.startswith("/_lamb/"):
             return internal(lamb, req)
         try:
-            op, labels = protocol.route(req.method, req.path)
+            op, labels = protocol.route(req.method, req.path, req.query)
             if "x-lamb-too-large" in req.headers:
                 raise AwsError(
                     "RequestEntityTooLargeException",
@@ -80,6 +102,8 @@ def make_app(lamb: "Lamb"):
                     "UnsupportedOperationException", f"{op.name} is not supported by this Lamb server yet.", 501
                 )
             result = handler(RequestContext(lamb, req, op.name), params)
+            if isinstance(result, asyncio.Future):
+                return settle(op, result)
             if inspect.isawaitable(result):
                 return finish(op, result)
             return _with_request_id(*protocol.serialize(op, result))

@@ -42,7 +42,8 @@ class Limits:
 
     # Invocation
     sync_payload_max_bytes: int = 6 * MB
-    sync_response_max_bytes: int = 6 * MB
+    # AWS accepts a response up to 6 MiB + 100 bytes (6,291,556) from the runtime.
+    sync_response_max_bytes: int = 6 * MB + 100
     async_payload_max_bytes: int = 1 * MB
     init_timeout_s: int = 10
     log_tail_bytes: int = 4 * KB

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ..arn import LATEST, function_arn, parse_function_name, require_unqualified
+from .. import runtimes
 from ..protocol.errors import AwsError, conflict, invalid_parameter, not_found, precondition_failed
 from . import configuration as conf
 from . import operation
@@ -185,9 +186,7 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
         "EphemeralStorage": params.get("EphemeralStorage") or {"Size": limits.ephemeral_storage_default_mb},
         "SnapStart": {"ApplyOn": (params.get("SnapStart") or {}).get("ApplyOn", "None"), "OptimizationStatus": "Off"},
         "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}", **(params.get("LoggingConfig") or {})},
-        "RuntimeVersionConfig": {
-            "RuntimeVersionArn": f"arn:aws:lambda:{s.region}::runtime:{hashlib.sha256(runtime.encode()).hexdigest()}"
-        },
+        "RuntimeVersionConfig": {"RuntimeVersionArn": runtimes.version_arn(s.region, runtime)},
         "LastUpdateStatus": "Successful",
         "_CodeKey": stored.key,
         "_UnzippedSize": stored.unzipped_size,

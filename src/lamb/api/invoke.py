@@ -9,6 +9,7 @@ invoke and returns 204. The request payload must be JSON and at most 6 MB.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -88,26 +89,40 @@ def invoke(ctx: "RequestContext", params: dict):
         )
     payload = _check_payload(params.get("Payload") or b"", lamb.settings.limits.sync_payload_max_bytes)
     client_context = _client_context(params.get("ClientContext"))
+    tail = params.get("LogType") == "Tail"
+    s = lamb.settings
+    arn = function_arn(s.region, s.account_id, fn.name, ref.qualifier)
     try:
         pool = lamb.invoker.pool_for(fn.name, version, config)
     except RuntimeNotReady:
-        pool = None
-    s = lamb.settings
-    arn = function_arn(s.region, s.account_id, fn.name, ref.qualifier)
-    return _run(lamb, pool, (fn.name, version, config), payload, arn, client_context, params.get("LogType") == "Tail")
+        return _after_runtime(lamb, (fn.name, version, config), payload, arn, client_context, tail)
+    out = asyncio.get_running_loop().create_future()
+
+    def done(result, exc) -> None:
+        if exc is not None:
+            out.set_exception(exc)
+        else:
+            out.set_result(_output(result))
+
+    lamb.invoker.submit(pool, payload, arn, done, client_context=client_context, want_tail=tail)
+    return out
 
 
-async def _run(lamb, pool, target, payload, arn, client_context, tail) -> dict:
-    if pool is None:  # first invocations right after Lamb started: wait for the runtime
-        try:
-            await lamb.runtimes.prepare(target[2]["Runtime"])
-        except Exception:
-            pass
-        pool = lamb.invoker.pool_for(*target)
-    result = await lamb.invoker.invoke(pool, payload, arn, client_context=client_context, want_tail=tail)
+def _output(result) -> dict:
     out = {"StatusCode": 200, "Payload": result.payload, "ExecutedVersion": result.executed_version}
     if result.function_error:
         out["FunctionError"] = result.function_error
     if result.log_tail is not None:
         out["LogResult"] = result.log_tail
     return out
+
+
+async def _after_runtime(lamb, target, payload, arn, client_context, tail) -> dict:
+    """First invocations right after Lamb started: wait for the runtime to be up."""
+    try:
+        await lamb.runtimes.prepare(target[2]["Runtime"])
+    except Exception:
+        pass
+    pool = lamb.invoker.pool_for(*target)
+    result = await lamb.invoker.invoke(pool, payload, arn, client_context=client_context, want_tail=tail)
+    return _output(result)

@@ -29,6 +29,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from ..http.server import HttpServer, Request, Response
+from .. import runtimes
 from ..logs import platform
 from .invocation import Invocation, InvocationResult, now_ms
 
@@ -91,6 +92,7 @@ class ExecutionEnvironment:
         self._log_r = r
         loop.add_reader(r, self._on_log_readable)
         self._init_timer = loop.call_later(cfg.limits.init_timeout_s, self._init_timed_out)
+        self._log(platform.init_start_line(runtimes.version_name(cfg.runtime), runtimes.version_arn(cfg.region, cfg.runtime)), None)
         spec = self.pool.spawn_spec(self)
         try:
             self.pid = await self.pool.zygote.spawn(spec, w)
@@ -138,7 +140,10 @@ class ExecutionEnvironment:
             headers.append(("Lambda-Runtime-Cognito-Identity", inv.cognito_identity))
         return Response(200, headers, inv.payload)
 
-    def _finish(self, inv: Invocation, payload: bytes, function_error: str | None, *, status: str | None = None) -> None:
+    def _finish(
+        self, inv: Invocation, payload: bytes, function_error: str | None, *, status: str | None = None,
+        error_type: str | None = None,
+    ) -> None:
         """End an invocation: platform log lines, result to the caller."""
         if inv.timer is not None:
             inv.timer.cancel()
@@ -149,7 +154,7 @@ class ExecutionEnvironment:
         self.init_ms = None
         self._log(platform.end_line(inv.request_id), inv)
         self._log(
-            platform.report_line(inv.request_id, duration, cfg.memory_mb, self.max_memory_mb(), init_ms, status),
+            platform.report_line(inv.request_id, duration, cfg.memory_mb, self.max_memory_mb(), init_ms, status, error_type),
             inv,
         )
         self.log_stream.flush()
@@ -157,16 +162,14 @@ class ExecutionEnvironment:
         if inv.want_tail:
             text = ("\n".join(inv.log) + "\n").encode()
             tail = base64.b64encode(text[-cfg.limits.log_tail_bytes:]).decode()
-        result = InvocationResult(payload, function_error, tail, cfg.version, duration)
-        fut = inv.future
-        if fut is not None and not fut.done():
-            fut.set_result(result)
+        inv.resolve(InvocationResult(payload, function_error, tail, cfg.version, duration))
         if self.current is inv:
             self.current = None
 
-    def fail(self, inv: Invocation, error_type: str, message: str, *, status: str | None = None) -> None:
-        body = json.dumps({"errorType": error_type, "errorMessage": message}).encode()
-        self._finish(inv, body, "Unhandled", status=status)
+    def fail(self, inv: Invocation, error_type: str, message: str, *, status: str | None = "error") -> None:
+        """End an invocation with a platform error (compact JSON, errorType first, as AWS sends it)."""
+        body = json.dumps({"errorType": error_type, "errorMessage": message}, separators=(",", ":")).encode()
+        self._finish(inv, body, "Unhandled", status=status, error_type=error_type if status == "error" else None)
 
     # ---------------------------------------------------------- Runtime API
     def _runtime_app(self, req: Request) -> Response | asyncio.Future:
@@ -215,7 +218,7 @@ class ExecutionEnvironment:
     def _check_request_id(self, request_id: str) -> Invocation | Response:
         inv = self.current
         if inv is None or not self.delivered or inv.request_id != request_id:
-            return _runtime_error(400, "InvalidRequestID", f"Invalid request ID: {request_id}")
+            return _runtime_error(400, "InvalidRequestID", "Invalid request ID")
         return inv
 
     def _on_response(self, request_id: str, req: Request) -> Response:
@@ -224,11 +227,10 @@ class ExecutionEnvironment:
             return inv
         limit = self.pool.config.limits.sync_response_max_bytes
         if len(req.body) > limit or req.headers.get("x-lamb-too-large"):
-            size = len(req.body) if not req.headers.get("x-lamb-too-large") else int(req.headers.get("content-length", "0"))
             self.fail(
                 inv,
                 "Function.ResponseSizeTooLarge",
-                f"Response payload size ({size} bytes) exceeded maximum allowed payload size ({limit} bytes).",
+                f"Response payload size exceeded maximum allowed payload size ({limit} bytes).",
             )
             self.pool.env_released(self)
             return _runtime_error(413, "RequestEntityTooLarge", f"Exceeded maximum allowed payload size ({limit} bytes).")
@@ -260,9 +262,11 @@ class ExecutionEnvironment:
     def _invocation_timed_out(self, inv: Invocation) -> None:
         if self.current is not inv or self.state is State.DEAD:
             return
-        message = f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime())}.{now_ms() % 1000:03d}Z {inv.request_id} Task timed out after {inv.timeout_s:.2f} seconds"
-        self._log(message, inv)
-        self.fail(inv, "Sandbox.Timedout", message, status="timeout")
+        self._log(platform.timeout_line(inv.request_id, inv.timeout_s), inv)
+        self.fail(
+            inv, "Sandbox.Timedout", f"RequestId: {inv.request_id} Error: Task timed out after {inv.timeout_s:.2f} seconds",
+            status="timeout",
+        )
         self.kill("timeout")
 
     def _init_timed_out(self) -> None:
@@ -273,7 +277,11 @@ class ExecutionEnvironment:
         timeout = self.pool.config.limits.init_timeout_s
         if inv is not None:
             inv.started = inv.started or time.perf_counter()
-            self.fail(inv, "Runtime.InitTimeout", f"RequestId: {inv.request_id} Error: Init phase timed out after {timeout:.2f} seconds", status="timeout")
+            self._log(platform.init_report_line(timeout * 1000.0, "init", "timeout"), inv)
+            self.fail(
+                inv, "Sandbox.Timedout", f"RequestId: {inv.request_id} Error: Task timed out after {timeout:.2f} seconds",
+                status="timeout",
+            )
         self.kill("init timeout")
 
     def on_exit(self, code: int | None, sig: int | None) -> None:
@@ -282,26 +290,29 @@ class ExecutionEnvironment:
         inv = self.current
         self.state = State.DEAD
         self._drain_log()
-        if inv is not None and (inv.future is None or not inv.future.done()):
+        if inv is not None and not inv.done:
             inv.started = inv.started or time.perf_counter()
             if was is State.STARTING and self.init_error is not None:
-                body = self.init_error
+                # The runtime's /init/error body reaches the caller verbatim.
                 try:
-                    err = json.loads(body)
-                    if isinstance(err, dict) and not err.get("requestId"):
-                        err["requestId"] = inv.request_id
-                        body = json.dumps(err).encode()
-                except ValueError:
-                    pass
+                    error_type = json.loads(self.init_error).get("errorType") or "Runtime.Unknown"
+                except (ValueError, AttributeError):
+                    error_type = "Runtime.Unknown"
+                init_ms = (time.perf_counter() - self.created) * 1000.0
+                self._log(platform.init_report_line(init_ms, "init", "error", error_type), inv)
+                self._log(platform.start_line(inv.request_id, self.pool.config.version), inv)
                 self.init_ms = None
-                self._finish(inv, body, "Unhandled", status="error")
+                self._finish(inv, self.init_error, "Unhandled", status="error", error_type=error_type)
             else:
                 detail = f"signal: {signal.Signals(sig).name.lower()[3:]}" if sig else f"exit status {code}"
                 if sig == signal.SIGKILL:
                     detail = "signal: killed"
                 message = f"RequestId: {inv.request_id} Error: Runtime exited with error: {detail}"
+                if was is State.STARTING:
+                    self._log(platform.start_line(inv.request_id, self.pool.config.version), inv)
                 self._log(message, inv)
-                self.fail(inv, "Runtime.ExitError", message, status="error")
+                self._log("Runtime.ExitError", inv)
+                self.fail(inv, "Runtime.ExitError", message)
         self._cleanup()
 
     def kill(self, reason: str = "") -> None:

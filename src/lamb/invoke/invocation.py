@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 
 @dataclass(eq=False)
@@ -16,13 +16,27 @@ class Invocation:
     client_context: str | None = None
     cognito_identity: str | None = None
     trace_id: str | None = None
-    future: asyncio.Future | None = None
+    # Called exactly once with (result, None) or (None, exception) when it ends.
+    on_done: Callable[["InvocationResult | None", "BaseException | None"], None] | None = None
+    done: bool = False
     # Set while it runs.
     started: float = 0.0  # perf_counter when handed to the runtime
     deadline_ms: int = 0  # wall-clock epoch ms, as the Runtime API reports it
     timer: asyncio.TimerHandle | None = None
     log: list[str] = field(default_factory=list)  # this invocation's log lines, for LogType Tail
     want_tail: bool = False
+
+    def resolve(self, result: "InvocationResult") -> None:
+        if not self.done:
+            self.done = True
+            if self.on_done is not None:
+                self.on_done(result, None)
+
+    def reject(self, exc: BaseException) -> None:
+        if not self.done:
+            self.done = True
+            if self.on_done is not None:
+                self.on_done(None, exc)
 
 
 @dataclass

@@ -110,15 +110,17 @@ class Invoker:
             revision=config["RevisionId"],
         )
 
-    async def invoke(
+    def submit(
         self,
         pool: VersionPool,
         payload: bytes,
         invoked_arn: str,
+        on_done,
         *,
         client_context: str | None = None,
         want_tail: bool = False,
-    ) -> InvocationResult:
+    ) -> Invocation:
+        """Start an invocation; ``on_done(result, exc)`` is called when it ends."""
         inv = Invocation(
             request_id=str(uuid.uuid4()),
             payload=payload,
@@ -127,10 +129,25 @@ class Invoker:
             client_context=client_context,
             trace_id=trace_id(),
             want_tail=want_tail,
+            on_done=on_done,
         )
-        inv.future = asyncio.get_running_loop().create_future()
         pool.acquire().assign(inv)
-        return await inv.future
+        return inv
+
+    def invoke(self, pool: VersionPool, payload: bytes, invoked_arn: str, **kw) -> asyncio.Future:
+        """Like ``submit``, as a future of the InvocationResult."""
+        fut = asyncio.get_running_loop().create_future()
+
+        def done(result, exc) -> None:
+            if fut.done():
+                return
+            if exc is not None:
+                fut.set_exception(exc)
+            else:
+                fut.set_result(result)
+
+        self.submit(pool, payload, invoked_arn, done, **kw)
+        return fut
 
     # ------------------------------------------------------------ lifecycle
     def _retire(self, pool: VersionPool) -> None:

@@ -82,9 +82,8 @@ class VersionPool:
             exc = task.exception()
         if exc is None:
             return
-        inv = env.current
-        if inv is not None and inv.future is not None and not inv.future.done():
-            inv.future.set_exception(exc)
+        if env.current is not None:
+            env.current.reject(exc)
         env.current = None
         env.kill("start failed")
 

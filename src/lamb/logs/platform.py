@@ -5,12 +5,14 @@ https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html shows them:
 ``REPORT RequestId: <id>\\tDuration: 2.75 ms\\tBilled Duration: 3 ms\\tMemory
 Size: 128 MB\\tMax Memory Used: 39 MB\\tInit Duration: 139.25 ms\\t`` (fields are
 tab-separated and the line ends with a tab). Billed duration is the duration
-rounded up to the next millisecond; Init Duration appears only on a cold start.
+rounded up to the next millisecond; Init Duration appears only on a cold start; a failed invocation adds
+``Status: timeout`` or ``Status: error\tError Type: <type>``.
 """
 
 from __future__ import annotations
 
 import math
+import time
 
 
 def start_line(request_id: str, version: str) -> str:
@@ -32,6 +34,7 @@ def report_line(
     max_used_mb: int,
     init_ms: float | None = None,
     status: str | None = None,
+    error_type: str | None = None,
 ) -> str:
     line = (
         f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
@@ -41,5 +44,23 @@ def report_line(
     if init_ms is not None:
         line += f"Init Duration: {init_ms:.2f} ms\t"
     if status:
-        line += f"Status: {status}\t"
+        # Failure fields close the line without a trailing tab, as AWS prints them.
+        line += f"Status: {status}" + (f"\tError Type: {error_type}" if error_type else "")
     return line
+
+
+def init_start_line(runtime_version: str, runtime_version_arn: str) -> str:
+    return f"INIT_START Runtime Version: {runtime_version}\tRuntime Version ARN: {runtime_version_arn}"
+
+
+def init_report_line(init_ms: float, phase: str, status: str, error_type: str | None = None) -> str:
+    """``INIT_REPORT Init Duration: 137.69 ms\tPhase: init\tStatus: error\tError Type: ...``."""
+    line = f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: {phase}\tStatus: {status}"
+    return line + (f"\tError Type: {error_type}" if error_type else "")
+
+
+def timeout_line(request_id: str, timeout_s: int) -> str:
+    """The platform's timeout log line: ``2026-10-05T12:00:03.003Z <id> Task timed out after 3.00 seconds``."""
+    t = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
+    return f"{stamp} {request_id} Task timed out after {timeout_s:.2f} seconds"

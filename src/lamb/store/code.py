@@ -47,6 +47,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _escapes(base: list[str], target: str) -> bool:
+    """Whether a relative symlink target, followed from folder ``base``, leaves the root."""
+    depth = len(base)
+    for part in target.replace("\\", "/").split("/"):
+        if part in ("", "."):
+            continue
+        depth = depth - 1 if part == ".." else depth + 1
+        if depth < 0:
+            return True
+    return False
+
+
 def _check_members(zf: zipfile.ZipFile, limit: int) -> int:
     total = 0
     for info in zf.infolist():
@@ -57,8 +69,7 @@ def _check_members(zf: zipfile.ZipFile, limit: int) -> int:
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
             target = zf.read(info).decode("utf-8", "replace")
-            resolved = os.path.normpath(os.path.join(os.path.dirname("/" + "/".join(parts)), target))
-            if target.startswith("/") or not resolved.startswith("/") or resolved.startswith("/.."):
+            if target.startswith("/") or _escapes(parts[:-1], target):
                 raise invalid_parameter(UNZIP_ERROR)
         total += info.file_size
     if total > limit:

@@ -1,0 +1,75 @@
+"""Zip validation and unpacking rules of the code store."""
+
+import io
+import stat
+import zipfile
+
+import pytest
+
+from lamb.protocol.errors import AwsError
+from lamb.store.code import UNZIP_ERROR, CodeStore, _escapes
+
+
+@pytest.mark.parametrize(
+    "base,target,escapes",
+    [
+        ([], "x", False),
+        ([], "../x", True),
+        (["a"], "../x", False),
+        (["a"], "../../x", True),
+        ([], "a/../b", False),
+        ([], "a/../../b", True),
+        (["a", "b"], "./../../c", False),
+    ],
+)
+def test_symlink_escape(base, target, escapes):
+    assert _escapes(base, target) is escapes
+
+
+def _zip(entries):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data, mode in entries:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = mode << 16
+            z.writestr(info, data)
+    return buf.getvalue()
+
+
+def test_put_keeps_modes_and_is_content_addressed(tmp_path):
+    store = CodeStore(tmp_path)
+    data = _zip([("bootstrap", b"#!/bin/sh\n", stat.S_IFREG | 0o755), ("lib/a.py", b"x = 1\n", stat.S_IFREG | 0o644)])
+    stored = store.put(data, unzipped_limit=10_000)
+    again = store.put(data, unzipped_limit=10_000)
+    assert stored == again
+    assert store.blob_path(stored.key).read_bytes() == data
+    code = store.code_dir(stored.key)
+    assert (code / "bootstrap").stat().st_mode & 0o111
+    assert (code / "lib" / "a.py").read_text() == "x = 1\n"
+    assert stored.unzipped_size == len(b"#!/bin/sh\n") + len(b"x = 1\n")
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [("../evil.py", b"x", stat.S_IFREG | 0o644)],
+        [("/abs.py", b"x", stat.S_IFREG | 0o644)],
+        [("link", b"/etc/passwd", stat.S_IFLNK | 0o777)],
+        [("sub/link", b"../../etc/passwd", stat.S_IFLNK | 0o777)],
+    ],
+)
+def test_escaping_entries_are_refused(tmp_path, entries):
+    with pytest.raises(AwsError) as e:
+        CodeStore(tmp_path).put(_zip(entries), unzipped_limit=10_000)
+    assert e.value.code == "InvalidParameterValueException"
+    assert e.value.message == UNZIP_ERROR
+
+
+def test_not_a_zip_and_too_big(tmp_path):
+    store = CodeStore(tmp_path)
+    with pytest.raises(AwsError) as e:
+        store.put(b"not a zip", unzipped_limit=10)
+    assert e.value.message == UNZIP_ERROR
+    with pytest.raises(AwsError) as e:
+        store.put(_zip([("a", b"x" * 100, stat.S_IFREG | 0o644)]), unzipped_limit=99)
+    assert e.value.message == "Unzipped size must be smaller than 99 bytes"
