@@ -19,29 +19,25 @@ CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS functions (
-    name TEXT PRIMARY KEY,
-    data TEXT NOT NULL                 -- function-wide state (tags, ...), JSON
-);
-CREATE TABLE IF NOT EXISTS versions (
-    name    TEXT NOT NULL,
-    version TEXT NOT NULL,             -- '$LATEST' or a number
-    config  TEXT NOT NULL,             -- the FunctionConfiguration plus internal keys, JSON
-    PRIMARY KEY (name, version)
-);
 """
 
 
 class Database:
     def __init__(self, path: Path):
+        """Open (creating if needed) the database. Each store adds its own tables with ``ensure``."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.executescript(SCHEMA)
         self._lock = threading.RLock()
+        self.ensure(SCHEMA)
+
+    def ensure(self, schema: str) -> None:
+        """Create a store's tables if they do not exist (idempotent DDL)."""
+        with self._lock:
+            self.conn.executescript(schema)
 
     @contextlib.contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:

@@ -18,6 +18,19 @@ from dataclasses import dataclass, field
 
 from .db import Database
 
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS functions (
+    name TEXT PRIMARY KEY,
+    data TEXT NOT NULL                 -- function-wide state (tags, ...), JSON
+);
+CREATE TABLE IF NOT EXISTS versions (
+    name    TEXT NOT NULL,
+    version TEXT NOT NULL,             -- '$LATEST' or a number
+    config  TEXT NOT NULL,             -- the FunctionConfiguration plus internal keys, JSON
+    PRIMARY KEY (name, version)
+);
+"""
+
 
 @dataclass
 class Function:
@@ -33,6 +46,7 @@ class Function:
 class FunctionStore:
     def __init__(self, db: Database):
         self.db = db
+        db.ensure(SCHEMA)
         self.functions: dict[str, Function] = {}
         for name, data in db.query("SELECT name, data FROM functions"):
             self.functions[name] = Function(name, json.loads(data))
