@@ -9,7 +9,7 @@ import resource
 import secrets
 import time
 
-from . import api
+from . import api, sandbox
 from .config import Settings
 from .gateway import make_app, on_server_error
 from .http.server import HttpServer
@@ -43,7 +43,8 @@ class Lamb:
         self.code = CodeStore(settings.data_dir)
         self.logs = LogStore(settings.data_dir / "logs")
         self.runtimes = RuntimeManager(settings.runtime_cache, self._on_exit)
-        self.invoker = Invoker(settings, self.logs, self.runtimes, self.code.ensure_unpacked)
+        self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox)
+        self.invoker = Invoker(settings, self.logs, self.runtimes, self.code.ensure_unpacked, self.sandbox)
         self.protocol = Protocol()
         self.handlers = api.load_all()
         self.updating: set[str] = set()
@@ -87,6 +88,7 @@ class Lamb:
 
     async def start(self) -> None:
         _raise_fd_limit()
+        self.sandbox.cleanup_stale()
         self.server = HttpServer(
             make_app(self), max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error
         )
@@ -107,7 +109,8 @@ class Lamb:
     def health(self) -> dict:
         return {
             "status": "ok",
-            "sandbox": "process",
+            "sandbox": self.sandbox.name,
+            "sandbox_detail": self.sandbox.describe(),
             "runtimes": {
                 r: ("ready" if self.runtimes.ready(r) else (self.runtimes.error(r) or "not started"))
                 for r in ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13")
@@ -122,4 +125,7 @@ class Lamb:
             task.cancel()
         self.invoker.stop()
         self.runtimes.close()
+        cleanup = getattr(self.sandbox, "cleanup_own", None)
+        if cleanup is not None:
+            cleanup()
         self.db.close()

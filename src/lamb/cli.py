@@ -27,6 +27,7 @@ def _serve(args: argparse.Namespace) -> int:
         region=args.region,
         account_id=args.account_id,
         keep_alive_s=args.keep_alive,
+        sandbox=args.sandbox,
     )
     try:
         import uvloop
@@ -49,7 +50,7 @@ async def _run(settings: Settings) -> int:
     print(
         f"Lamb listening on http://{settings.host}:{lamb.port} "
         f"(data dir {settings.data_dir}, region {settings.region}, account {settings.account_id}, "
-        f"sandbox: process)",
+        f"sandbox: {lamb.sandbox.describe()})",
         flush=True,
     )
     await stop.wait()
@@ -84,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--region", default=None, help="region used in ARNs (default us-east-1, env LAMB_REGION)")
     serve.add_argument("--account-id", default=None, help="account id used in ARNs (default 000000000000)")
     serve.add_argument("--keep-alive", type=float, default=None, help="seconds an idle environment stays warm (default 900)")
+    serve.add_argument("--sandbox", choices=["linux", "process"], default=None,
+                       help="isolation backend (default: linux where the host allows it, else process; env LAMB_SANDBOX)")
     serve.add_argument("--log-level", default="WARNING")
     serve.set_defaults(func=_serve)
     rt = sub.add_parser("runtimes", help="manage runtimes").add_subparsers(dest="action", required=True)

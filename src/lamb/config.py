@@ -27,6 +27,11 @@ def _default_runtime_cache() -> Path:
     return Path(base) / "lamb" / "runtimes"
 
 
+def _floats(value: str) -> tuple[float, ...]:
+    """``"60,120"`` -> ``(60.0, 120.0)``."""
+    return tuple(float(v) for v in value.replace(" ", "").split(",") if v)
+
+
 @dataclass
 class Settings:
     host: str = DEFAULT_HOST
@@ -40,6 +45,23 @@ class Settings:
     keep_alive_s: float = 900.0
     # Grace period between SIGTERM and SIGKILL when an environment shuts down.
     shutdown_grace_s: float = 2.0
+    # An idle environment is frozen this long after its last invocation (-1: never).
+    freeze_after_s: float = 0.05
+    # Isolation backend: None picks the best available; "process" or "linux" forces one.
+    sandbox: str | None = None
+    # Asynchronous invocation (lamb.events). AWS's timings by default; tests shorten them.
+    # Seconds before the 2nd and 3rd attempt after a function error (LAMB_ASYNC_RETRY_DELAYS=60,120).
+    async_retry_delays: tuple[float, ...] = (60.0, 120.0)
+    # Throttle/system-error backoff: first delay and ceiling, doubling (LAMB_ASYNC_BACKOFF=1,300).
+    async_backoff: tuple[float, float] = (1.0, 300.0)
+    # Factor applied to MaximumEventAgeInSeconds (tests: 0.02 turns 60 s into 1.2 s).
+    async_event_age_scale: float = 1.0
+    # Asynchronous invocations in flight at once, over all functions.
+    async_concurrency: int = 16
+    # Destination / DLQ deliveries are retried with backoff for this long, then dropped.
+    async_delivery_max_age_s: float = 21_600.0
+    # Payload bytes of queued events kept in memory; beyond it they are read back from disk.
+    async_memory_mb: int = 64
     limits: Limits = DEFAULT_LIMITS
 
     @property
@@ -59,6 +81,14 @@ class Settings:
             "runtime_cache": lambda v: Path(v).expanduser(),
             "keep_alive_s": float,
             "shutdown_grace_s": float,
+            "freeze_after_s": float,
+            "sandbox": str,
+            "async_retry_delays": _floats,
+            "async_backoff": _floats,
+            "async_event_age_scale": float,
+            "async_concurrency": int,
+            "async_delivery_max_age_s": float,
+            "async_memory_mb": int,
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

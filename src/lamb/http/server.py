@@ -114,6 +114,11 @@ class HttpConnection(asyncio.Protocol):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError:
                 pass
+        accept = self.server.accept_peer
+        if accept is not None and (sock is None or not accept(sock)):
+            self._closed = True
+            transport.close()
+            return
         self.server.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -241,15 +246,6 @@ class HttpConnection(asyncio.Protocol):
             self.transport.write(_head(status, (), 0, False))
             self.transport.close()
 
-    def write_response(self, resp: Response, keep: bool = True) -> None:
-        """Answer the request in flight from outside the app (long polls)."""
-        self._send_raw(resp, keep)
-
-    def _send_raw(self, resp: Response, keep: bool) -> None:
-        if self._closed or self.transport is None:
-            return
-        self.transport.write(_head(resp.status, resp.headers, len(resp.body), keep) + resp.body)
-
 
 def _default_on_error(req: Request, exc: BaseException) -> Response:
     return Response(500, [("Content-Type", "text/plain")], b"internal error")
@@ -271,6 +267,8 @@ class HttpServer:
         self.on_error = on_error
         self.context = context
         self.on_disconnect: Callable[[HttpConnection], None] | None = None
+        # Decides per new connection whether to serve it (the Runtime API checks the peer's uid).
+        self.accept_peer: Callable[[socket.socket], bool] | None = None
         self.connections: set[HttpConnection] = set()
         self.closing = False
         self._server: asyncio.AbstractServer | None = None

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from ..http.server import HttpServer, Request, Response
 from .. import runtimes
 from ..logs import platform
+from ..sandbox import RuntimeInfo
 from .invocation import Invocation, InvocationResult, now_ms
 
 if TYPE_CHECKING:
@@ -74,6 +75,8 @@ class ExecutionEnvironment:
         self._init_timer: asyncio.TimerHandle | None = None
         self._kill_after: asyncio.TimerHandle | None = None
         self._status_fd = -1
+        self.sandbox = None  # the sandbox Handle, once started
+        self._freeze_timer: asyncio.TimerHandle | None = None
         day = time.strftime("%Y/%m/%d", time.gmtime())
         self.log_stream = pool.logs.stream(
             pool.config.log_group, f"{day}/[{pool.config.version}]{uuid.uuid4().hex}"
@@ -84,7 +87,12 @@ class ExecutionEnvironment:
         """Open the Runtime API listener and the log pipe, fork the runtime."""
         cfg = self.pool.config
         loop = asyncio.get_running_loop()
+        zygote = self.pool.zygote
+        self.sandbox = self.pool.invoker.sandbox.prepare(
+            self.id, cfg, RuntimeInfo(zygote.prefixes, str(self.pool.runtime_root))
+        )
         self.listener = HttpServer(self._runtime_app, max_body=cfg.limits.sync_response_max_bytes + 1024 * 1024)
+        self.listener.accept_peer = self.sandbox.accepts_peer
         port = await self.listener.start(self.pool.runtime_host, 0)
         self.runtime_api = f"{self.pool.runtime_host}:{port}"
         r, w = os.pipe2(os.O_CLOEXEC)
@@ -113,6 +121,11 @@ class ExecutionEnvironment:
         self.current = inv
         self.delivered = False
         self.last_used = time.monotonic()
+        if self._freeze_timer is not None:
+            self._freeze_timer.cancel()
+            self._freeze_timer = None
+        if self.sandbox is not None and self.sandbox.frozen:
+            self.sandbox.thaw()
         waiter = self._next_waiter
         if waiter is not None and not waiter.done():
             self._next_waiter = None
@@ -211,9 +224,19 @@ class ExecutionEnvironment:
         if inv is not None and not self.delivered:
             return self._deliver(inv)
         self.state = State.IDLE
-        fut = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
         self._next_waiter = fut
+        # Idle: freeze the environment (no CPU until the next invocation thaws it).
+        freeze_after = self.pool.invoker.settings.freeze_after_s
+        if freeze_after >= 0 and self._freeze_timer is None:
+            self._freeze_timer = loop.call_later(freeze_after, self._freeze)
         return fut
+
+    def _freeze(self) -> None:
+        self._freeze_timer = None
+        if self.state is State.IDLE and self.current is None and self.sandbox is not None:
+            self.sandbox.freeze()
 
     def _check_request_id(self, request_id: str) -> Invocation | Response:
         inv = self.current
@@ -308,11 +331,13 @@ class ExecutionEnvironment:
                 if sig == signal.SIGKILL:
                     detail = "signal: killed"
                 message = f"RequestId: {inv.request_id} Error: Runtime exited with error: {detail}"
+                # A kill by the memory cgroup's OOM killer is AWS's Runtime.OutOfMemory.
+                error_type = "Runtime.OutOfMemory" if self.sandbox is not None and self.sandbox.out_of_memory() else "Runtime.ExitError"
                 if was is State.STARTING:
                     self._log(platform.start_line(inv.request_id, self.pool.config.version), inv)
                 self._log(message, inv)
-                self._log("Runtime.ExitError", inv)
-                self.fail(inv, "Runtime.ExitError", message)
+                self._log(error_type, inv)
+                self.fail(inv, error_type, message)
         self._cleanup()
 
     def kill(self, reason: str = "") -> None:
@@ -349,6 +374,9 @@ class ExecutionEnvironment:
                 pass
 
     def _cleanup(self) -> None:
+        if self._freeze_timer is not None:
+            self._freeze_timer.cancel()
+            self._freeze_timer = None
         if self._kill_after is not None:
             self._kill_after.cancel()
             self._kill_after = None
@@ -373,6 +401,9 @@ class ExecutionEnvironment:
             os.close(self._status_fd)
             self._status_fd = -1
         self.log_stream.close()
+        if self.sandbox is not None:
+            self.sandbox.destroy()
+            self.sandbox = None
         if self.pid is not None:
             self.pool.invoker.untrack_pid(self.pid)
         self.pool.env_gone(self)
@@ -421,7 +452,15 @@ class ExecutionEnvironment:
                 inv.log.append(msg)
 
     def max_memory_mb(self) -> int:
-        """Peak resident memory of the runtime process, in MB (AWS's Max Memory Used)."""
+        """Peak memory of the environment in MB (AWS's Max Memory Used).
+
+        From the environment's memory cgroup when it has one, else the runtime
+        process's peak resident set (VmHWM).
+        """
+        if self.sandbox is not None:
+            peak = self.sandbox.max_memory_mb()
+            if peak is not None:
+                return peak
         fd = self._status_fd
         if fd < 0:
             return 0

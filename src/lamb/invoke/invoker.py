@@ -20,6 +20,7 @@ from ..config import Settings
 from ..logs.store import LogStore
 from ..protocol.errors import AwsError
 from ..runtimes.manager import RuntimeManager
+from ..sandbox import Sandbox
 from .environment import ExecutionEnvironment
 from .invocation import Invocation, InvocationResult
 from .pool import EnvConfig, VersionPool
@@ -37,8 +38,9 @@ def trace_id() -> str:
 
 
 class Invoker:
-    def __init__(self, settings: Settings, logs: LogStore, runtimes: RuntimeManager, code_dir_for):
+    def __init__(self, settings: Settings, logs: LogStore, runtimes: RuntimeManager, code_dir_for, sandbox: Sandbox):
         self.settings = settings
+        self.sandbox = sandbox
         self.logs = logs
         self.runtimes = runtimes
         self.code_dir_for = code_dir_for  # code key -> unpacked folder
@@ -108,6 +110,7 @@ class Invoker:
             region=s.region,
             limits=s.limits,
             revision=config["RevisionId"],
+            ephemeral_mb=(config.get("EphemeralStorage") or {}).get("Size") or s.limits.ephemeral_storage_default_mb,
         )
 
     def submit(
@@ -119,15 +122,22 @@ class Invoker:
         *,
         client_context: str | None = None,
         want_tail: bool = False,
+        request_id: str | None = None,
+        trace: str | None = None,
     ) -> Invocation:
-        """Start an invocation; ``on_done(result, exc)`` is called when it ends."""
+        """Start an invocation; ``on_done(result, exc)`` is called when it ends.
+
+        ``request_id`` and ``trace`` (the X-Ray header the function sees) are given by
+        callers that own them, e.g. the async queue: retries keep the event's request
+        id, and the header carries the recursion-detection Lineage.
+        """
         inv = Invocation(
-            request_id=str(uuid.uuid4()),
+            request_id=request_id or str(uuid.uuid4()),
             payload=payload,
             invoked_arn=invoked_arn,
             timeout_s=pool.config.timeout_s,
             client_context=client_context,
-            trace_id=trace_id(),
+            trace_id=trace or trace_id(),
             want_tail=want_tail,
             on_done=on_done,
         )

@@ -47,6 +47,8 @@ class EnvConfig:
     region: str
     limits: Limits
     revision: str  # changes whenever code or configuration changes
+    ephemeral_mb: int = 512  # size of /tmp
+    opt_dir: Path | None = None  # the function's layers merged in order (mounted at /opt)
 
 
 class VersionPool:
@@ -132,12 +134,17 @@ class VersionPool:
 
     # ----------------------------------------------------------- the spawn
     def spawn_spec(self, env: ExecutionEnvironment) -> dict:
-        """What the zygote needs to turn a fork into this environment."""
+        """What the zygote needs to turn a fork into this environment.
+
+        Paths are as the environment sees them (``env.sandbox.view``): /var/task,
+        /var/runtime and /opt with the isolating backend, host folders without it.
+        Variables are AWS's (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html);
+        the function's own may not override the reserved ones (CreateFunction refuses them).
+        """
         cfg = self.config
-        code = str(cfg.code_dir)
-        major_minor = cfg.runtime[len("python"):]
-        variables = dict(cfg.variables)
+        view = env.sandbox.view
         interpreter_bin = os.path.dirname(self.zygote.interpreter)
+        paths = layer_paths(view.opt_root, cfg.runtime)
         reserved = {
             "_HANDLER": cfg.handler,
             "AWS_REGION": cfg.region,
@@ -150,23 +157,34 @@ class VersionPool:
             "AWS_LAMBDA_LOG_GROUP_NAME": cfg.log_group,
             "AWS_LAMBDA_LOG_STREAM_NAME": env.log_stream.name,
             "AWS_LAMBDA_RUNTIME_API": env.runtime_api,
-            "LAMBDA_TASK_ROOT": code,
-            "LAMBDA_RUNTIME_DIR": str(self.runtime_root),
+            "LAMBDA_TASK_ROOT": view.task_root,
+            "LAMBDA_RUNTIME_DIR": view.runtime_dir,
+        }
+        defaults = {
             "TZ": ":UTC",
             "LANG": "en_US.UTF-8",
-            "PATH": f"{interpreter_bin}:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-            "LD_LIBRARY_PATH": f"/lib64:/usr/lib64:{self.runtime_root}:{self.runtime_root}/lib:{code}:{code}/lib:/opt/lib",
-            "PYTHONPATH": str(self.runtime_root),
+            "PATH": f"{interpreter_bin}:/usr/local/bin:/usr/bin/:/bin:{paths['PATH']}",
+            "LD_LIBRARY_PATH": f"/lib64:/usr/lib64:{view.runtime_dir}:{view.runtime_dir}/lib:"
+            f"{view.task_root}:{view.task_root}/lib:{paths['LD_LIBRARY_PATH']}",
+            "PYTHONPATH": view.runtime_dir,
         }
-        env_vars = {**self.invoker.passthrough_env, **variables, **reserved}
+        env_vars = {**self.invoker.passthrough_env, **defaults, **env.sandbox.env_vars(), **dict(cfg.variables), **reserved}
         return {
             "env": env_vars,
-            "cwd": code,
+            "cwd": view.task_root,
             "handler": cfg.handler,
-            "sys_path": [code, f"/opt/python/lib/python{major_minor}/site-packages", "/opt/python"],
-            "rlimits": {
-                "RLIMIT_NOFILE": [cfg.limits.file_descriptors, cfg.limits.file_descriptors],
-            },
+            "sys_path": [view.task_root, *paths["sys_path"]],
+            "sandbox": env.sandbox.child_plan(),
         }
 
 
+def layer_paths(opt_root: str, runtime: str) -> dict:
+    """Where each runtime looks inside /opt (AWS: layers are extracted to /opt).
+
+    https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html#packaging-layers-paths
+    """
+    out: dict = {"PATH": f"{opt_root}/bin", "LD_LIBRARY_PATH": f"{opt_root}/lib", "sys_path": []}
+    if runtime.startswith("python"):
+        version = runtime[len("python"):]
+        out["sys_path"] = [f"{opt_root}/python/lib/python{version}/site-packages", f"{opt_root}/python"]
+    return out

@@ -40,6 +40,7 @@ class Zygote:
         self._next_id = 0
         self._outbox: list[tuple[bytes, list[int]]] = []
         self.dead = False
+        self.prefixes: tuple[str, ...] = ()  # the interpreter's installation folders
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -89,6 +90,7 @@ class Zygote:
                 if fut is not None and not fut.done():
                     fut.set_exception(ZygoteError(msg["error"]))
             elif op == "ready":
+                self.prefixes = tuple(dict.fromkeys(p for p in (msg.get("prefix"), msg.get("exec_prefix")) if p))
                 if self._ready is not None and not self._ready.done():
                     self._ready.set_result(msg["pid"])
 

@@ -31,17 +31,21 @@ import sys
 PR_SET_PDEATHSIG = 1
 PR_SET_NAME = 15
 
-_libc = None
+_LIBC = None
+
+
+def _libc():
+    global _LIBC
+    if _LIBC is None:
+        import ctypes
+
+        _LIBC = ctypes.CDLL(None, use_errno=True)
+    return _LIBC
 
 
 def _prctl(option, arg):
-    global _libc
     try:
-        if _libc is None:
-            import ctypes
-
-            _libc = ctypes.CDLL(None, use_errno=True)
-        _libc.prctl(option, arg, 0, 0, 0)
+        _libc().prctl(option, arg, 0, 0, 0)
     except Exception:
         pass
 
@@ -80,17 +84,190 @@ def preload(runtime_root):
             pass
 
 
-def apply_sandbox(spec):
-    """Apply the sandbox directives Lamb computed for this environment.
+# ----------------------------------------------------------------- sandbox
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+_NS_FLAGS = {"mnt": CLONE_NEWNS, "uts": CLONE_NEWUTS, "ipc": CLONE_NEWIPC, "pid": CLONE_NEWPID, "net": CLONE_NEWNET}
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+MNT_DETACH = 2
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_CHILD_SUBREAPER = 36
+_SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 
-    The fallback (plain process) backend asks for resource limits only; the
-    isolating backend adds namespaces, mounts, cgroups and credentials.
+
+def _check(ret, what):
+    if ret != 0:
+        import ctypes
+
+        err = ctypes.get_errno()
+        raise OSError(err, "%s: %s" % (what, os.strerror(err)))
+
+
+def _mount(source, target, fstype, flags, data):
+    libc = _libc()
+    _check(
+        libc.mount(
+            source.encode() if source else None,
+            target.encode(),
+            fstype.encode() if fstype else None,
+            flags,
+            data.encode() if data else None,
+        ),
+        "mount %s" % target,
+    )
+
+
+def _run_mount_plan(plan):
+    """Build the environment's filesystem view, then pivot into it.
+
+    ``plan`` is a list of steps computed by Lamb (lamb.sandbox.linux):
+    tmpfs, bind (optionally read-only), mkdir, touch, symlink, proc, pivot.
     """
+    _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+    for step in plan:
+        op = step["op"]
+        if op == "tmpfs":
+            _mount("tmpfs", step["target"], "tmpfs", MS_NOSUID | MS_NODEV, step.get("options", ""))
+        elif op == "mkdir":
+            os.makedirs(step["path"], mode=step.get("mode", 0o755), exist_ok=True)
+            os.chmod(step["path"], step.get("mode", 0o755))
+        elif op == "touch":
+            open(step["path"], "a").close()
+        elif op == "symlink":
+            os.symlink(step["target"], step["path"])
+        elif op == "bind":
+            flags = MS_BIND | (MS_REC if step.get("recursive") else 0)
+            _mount(step["source"], step["target"], None, flags, None)
+            if step.get("ro"):
+                _mount(None, step["target"], None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+        elif op == "proc":
+            _mount("proc", step["target"], "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+        elif op == "chown":
+            os.chown(step["path"], step["uid"], step["gid"])
+        elif op == "pivot":
+            root = step["root"]
+            old = os.path.join(root, ".oldroot")
+            os.makedirs(old, exist_ok=True)
+            nr = _SYS_PIVOT_ROOT.get(os.uname().machine)
+            if nr is None:
+                raise OSError(0, "pivot_root: unsupported machine")
+            os.chdir(root)
+            _check(_libc().syscall(nr, b".", b".oldroot"), "pivot_root")
+            os.chdir("/")
+            _check(_libc().umount2(b"/.oldroot", MNT_DETACH), "umount old root")
+            os.rmdir("/.oldroot")
+        else:
+            raise ValueError("unknown mount step %r" % op)
+
+
+def apply_limits(spec):
+    """Resource limits and cgroup membership (before namespaces, as root)."""
     for name, (soft, hard) in spec.get("rlimits", {}).items():
         try:
             resource.setrlimit(getattr(resource, name), (soft, hard))
         except (ValueError, OSError, AttributeError):
             pass
+    pid = str(os.getpid())
+    for path in spec.get("cgroup_procs", ()):
+        with open(path, "w") as f:
+            f.write(pid)
+
+
+def enter_namespaces(spec):
+    """Unshare namespaces. With a PID namespace, fork: the child becomes its PID 1.
+
+    The parent stays behind as a small waiter that mirrors the child's exit
+    status and forwards SIGTERM, so the zygote keeps one pid per environment and
+    the PR_SET_PDEATHSIG chain (Lamb → zygote → waiter → runtime) still holds.
+    Returns only in the process that goes on to become the environment.
+    """
+    names = spec.get("unshare") or []
+    if not names:
+        return
+    flags = 0
+    for n in names:
+        flags |= _NS_FLAGS[n]
+    _check(_libc().unshare(flags), "unshare")
+    if "pid" not in names:
+        return
+    child = os.fork()
+    if child == 0:
+        # PID 1 of the new namespace: its parent (the waiter) is outside it, so
+        # getppid() reports 0 here; the waiter cannot exit before this line
+        # since it waits for us.
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        return
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGKILL))
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            os._exit(1)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def drop_privileges(spec):
+    if spec.get("hostname"):
+        name = spec["hostname"].encode()
+        _libc().sethostname(name, len(name))
+    if spec.get("mounts"):
+        _run_mount_plan(spec["mounts"])
+    uid = spec.get("uid")
+    if uid is not None:
+        gid = spec.get("gid", uid)
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def apply_sandbox(spec):
+    """Apply the sandbox plan Lamb computed for this environment.
+
+    The plain-process backend asks for resource limits only; the isolating
+    backend adds cgroups, namespaces, a private filesystem view and an
+    unprivileged user.
+    """
+    sandbox = spec.get("sandbox") or {}
+    apply_limits(sandbox)
+    enter_namespaces(sandbox)
+    drop_privileges(sandbox)
+    for old, new in (sandbox.get("path_map") or {}).items():
+        _remap(old, new)
+
+
+def _remap(old, new):
+    """The runtime root is mounted at another path: point imports there.
+
+    Packages the zygote preloaded keep their search path (``__path__``), which
+    must follow too, or their not-yet-imported submodules could not be found.
+    """
+    def moved(p):
+        return new + p[len(old):] if p == old or p.startswith(old + "/") else p
+
+    sys.path[:] = [moved(p) for p in sys.path]
+    for mod in list(sys.modules.values()):
+        paths = getattr(mod, "__path__", None)
+        if isinstance(paths, list):
+            paths[:] = [moved(p) for p in paths]
+    sys.path_importer_cache.clear()
 
 
 def child_main(spec, log_fd, parent_pid):
@@ -112,6 +289,10 @@ def child_main(spec, log_fd, parent_pid):
         os.environ.clear()
         os.environ.update(spec["env"])
         os.chdir(spec["cwd"])
+        if spec.get("exec"):
+            # A custom runtime: its bootstrap speaks the Runtime API itself.
+            argv = spec["exec"]
+            os.execve(argv[0], argv, spec["env"])
         sys.path[:0] = spec["sys_path"]
         # Fresh std streams on the new fds; awslambdaric wraps them unbuffered.
         sys.stdin = open(0, "r", closefd=False)
@@ -158,7 +339,7 @@ def serve(sock):
         except OSError:
             os._exit(0)
 
-    sock.send(json.dumps({"op": "ready", "pid": parent_pid}).encode())
+    sock.send(json.dumps({"op": "ready", "pid": parent_pid, "prefix": sys.base_prefix, "exec_prefix": sys.base_exec_prefix}).encode())
     while True:
         try:
             events = poller.poll()

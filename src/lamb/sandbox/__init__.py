@@ -1,0 +1,95 @@
+"""Isolation backends for execution environments, behind one interface.
+
+A ``Sandbox`` turns an environment's configuration into a *plan* the zygote
+child executes (``spec["sandbox"]``) plus host-side state (cgroups, folders)
+that a ``Handle`` owns until the environment is gone. Two backends:
+
+* ``linux``: namespaces (mount, PID, IPC, UTS), a private root with the code
+  read-only at /var/task, layers at /opt, the runtime at /var/runtime, a /tmp of
+  EphemeralStorage size, a uid per environment, and cgroups (v1 or v2) for
+  memory, processes, CPU weight and freezing. Used when Lamb runs as root on
+  Linux with cgroups it may write.
+* ``process``: plain processes. Enforces what it can without privileges:
+  file-descriptor and data-size rlimits, timeouts, a private TMPDIR.
+
+``choose`` picks one (``LAMB_SANDBOX=process|linux`` forces it) and Lamb says
+at start which one runs and what it cannot enforce.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ..invoke.pool import EnvConfig
+
+log = logging.getLogger("lamb.sandbox")
+
+
+@dataclass(frozen=True)
+class View:
+    """Where the environment sees its files (paths inside the environment)."""
+
+    task_root: str  # /var/task
+    runtime_dir: str  # /var/runtime
+    opt_root: str  # /opt
+    tmp: str  # /tmp
+
+
+@dataclass(frozen=True)
+class RuntimeInfo:
+    """What the sandbox needs to know about the runtime's files on the host."""
+
+    interpreter_prefixes: tuple[str, ...]  # host folders the interpreter needs (sys.base_prefix …)
+    runtime_root: str  # awslambdaric & co (host path)
+
+
+class Handle(Protocol):
+    view: View
+    frozen: bool
+
+    def child_plan(self) -> dict: ...
+
+    def env_vars(self) -> dict[str, str]: ...
+
+    def max_memory_mb(self) -> int | None: ...
+
+    def out_of_memory(self) -> bool: ...
+
+    def freeze(self) -> None: ...
+
+    def thaw(self) -> None: ...
+
+    def accepts_peer(self, sock) -> bool: ...
+
+    def destroy(self) -> None: ...
+
+
+class Sandbox(Protocol):
+    name: str
+
+    def describe(self) -> str: ...
+
+    def prepare(self, env_id: str, cfg: "EnvConfig", runtime: RuntimeInfo) -> Handle: ...
+
+    def cleanup_stale(self) -> None: ...
+
+
+def choose(data_dir: Path, forced: str | None = None) -> Sandbox:
+    """The isolating backend where the host allows it, else the plain-process one."""
+    from .linux import LinuxSandbox, unavailable_reason
+    from .process import ProcessSandbox
+
+    forced = forced or os.environ.get("LAMB_SANDBOX") or None
+    if forced == "process":
+        return ProcessSandbox(data_dir, reason="forced by configuration")
+    reason = unavailable_reason()
+    if reason is None:
+        return LinuxSandbox(data_dir)
+    if forced == "linux":
+        raise RuntimeError(f"the linux sandbox is not available here: {reason}")
+    return ProcessSandbox(data_dir, reason=reason)

@@ -1,0 +1,251 @@
+"""cgroup v1 and v2, behind one small interface.
+
+Lamb puts each execution environment in a cgroup of its own, below the cgroup
+Lamb itself runs in (so a container's or a systemd unit's limits still bound
+the whole tree), named ``lamb-<server pid>/<env id>``:
+
+* memory: hard limit at the function's MemorySize; peak usage for REPORT's
+  Max Memory Used; OOM kills counted to tell Runtime.OutOfMemory.
+* pids: at most 1,024 processes and threads (AWS's quota).
+* cpu: a weight proportional to memory (1,769 MB = one vCPU), as AWS allots CPU.
+* freezer: idle environments are frozen and thawed on the next invocation.
+
+v1 has one hierarchy per controller (``/sys/fs/cgroup/<controller>/...``); v2
+one unified tree with ``memory.max``, ``pids.max``, ``cpu.weight``,
+``cgroup.freeze`` and ``memory.peak``. ``detect`` returns whichever this host
+mounts with the controllers available, or None.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+CONTROLLERS_V1 = ("memory", "pids", "cpu", "freezer")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def _write(path: Path, value: str) -> None:
+    with open(path, "w") as f:
+        f.write(value)
+
+
+def _read(path: Path) -> str:
+    with open(path) as f:
+        return f.read()
+
+
+def _own_paths(root: Path) -> dict[str, str]:
+    """This process's cgroup path per controller ('' key for v2), from /proc/self/cgroup."""
+    out: dict[str, str] = {}
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, ctrls, path = line.split(":", 2)
+        for c in (ctrls.split(",") if ctrls else [""]):
+            out[c] = path
+    return out
+
+
+class CgroupV1:
+    version = 1
+
+    def __init__(self, root: Path = CGROUP_ROOT, own: dict[str, str] | None = None):
+        own = own if own is not None else _own_paths(root)
+        self.bases = {c: root / c / own.get(c, "/").lstrip("/") for c in CONTROLLERS_V1}
+
+    @classmethod
+    def available(cls, root: Path = CGROUP_ROOT) -> bool:
+        return all((root / c / "cgroup.procs").exists() for c in CONTROLLERS_V1) and os.access(root / "memory", os.W_OK)
+
+    def create(self, group: str, memory_mb: int, pids: int, cpu_weight_1024: int) -> "Group":
+        paths = {}
+        for c, base in self.bases.items():
+            p = base / group
+            p.mkdir(parents=True, exist_ok=True)
+            paths[c] = p
+        _write(paths["memory"] / "memory.limit_in_bytes", str(memory_mb * 1024 * 1024))
+        try:
+            # No swap beyond the limit where the kernel accounts swap.
+            _write(paths["memory"] / "memory.memsw.limit_in_bytes", str(memory_mb * 1024 * 1024))
+        except OSError:
+            pass
+        _write(paths["pids"] / "pids.max", str(pids))
+        _write(paths["cpu"] / "cpu.shares", str(max(2, cpu_weight_1024)))
+        return Group(self, paths)
+
+    def procs_files(self, g: "Group") -> list[str]:
+        return [str(p / "cgroup.procs") for p in g.paths.values()]
+
+    def peak_bytes(self, g: "Group") -> int:
+        return int(_read(g.paths["memory"] / "memory.max_usage_in_bytes"))
+
+    def oom_kills(self, g: "Group") -> int:
+        for line in _read(g.paths["memory"] / "memory.oom_control").splitlines():
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
+        return 0  # kernels before 4.13 do not count OOM kills
+
+    def freeze(self, g: "Group", frozen: bool) -> None:
+        _write(g.paths["freezer"] / "freezer.state", "FROZEN" if frozen else "THAWED")
+
+    def members(self, g: "Group") -> list[int]:
+        return [int(x) for x in _read(g.paths["pids"] / "cgroup.procs").split()]
+
+    def group_dirs(self, prefix: str) -> list[Path]:
+        return [base / prefix for base in self.bases.values()]
+
+
+class CgroupV2:
+    version = 2
+
+    def __init__(self, root: Path = CGROUP_ROOT, own: dict[str, str] | None = None):
+        own = own if own is not None else _own_paths(root)
+        self.root = root
+        self.base = root / own.get("", "/").lstrip("/")
+
+    @classmethod
+    def available(cls, root: Path = CGROUP_ROOT) -> bool:
+        ctrl = root / "cgroup.controllers"
+        if not ctrl.exists():
+            return False
+        have = set(_read(ctrl).split())
+        return {"memory", "pids", "cpu"} <= have and os.access(root, os.W_OK)
+
+    def _enable(self, parent: Path) -> None:
+        """Delegate memory, pids and cpu to children of ``parent`` (no-internal-process rule permitting)."""
+        try:
+            _write(parent / "cgroup.subtree_control", "+memory +pids +cpu")
+        except OSError:
+            pass
+
+    def create(self, group: str, memory_mb: int, pids: int, cpu_weight_1024: int) -> "Group":
+        path = self.base / group
+        # Every level from our base down must delegate the controllers.
+        parts = Path(group).parts
+        cur = self.base
+        for part in parts:
+            self._enable(cur)
+            cur = cur / part
+            cur.mkdir(exist_ok=True)
+        _write(path / "memory.max", str(memory_mb * 1024 * 1024))
+        try:
+            _write(path / "memory.swap.max", "0")
+        except OSError:
+            pass
+        _write(path / "pids.max", str(pids))
+        # cpu.weight is 1..10000 with 100 the default; v1 shares are 1024-based.
+        _write(path / "cpu.weight", str(max(1, min(10000, cpu_weight_1024 * 100 // 1024))))
+        return Group(self, {"": path})
+
+    def procs_files(self, g: "Group") -> list[str]:
+        return [str(g.paths[""] / "cgroup.procs")]
+
+    def peak_bytes(self, g: "Group") -> int:
+        peak = g.paths[""] / "memory.peak"
+        if peak.exists():
+            return int(_read(peak))
+        return int(_read(g.paths[""] / "memory.current"))
+
+    def oom_kills(self, g: "Group") -> int:
+        for line in _read(g.paths[""] / "memory.events").splitlines():
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
+        return 0
+
+    def freeze(self, g: "Group", frozen: bool) -> None:
+        _write(g.paths[""] / "cgroup.freeze", "1" if frozen else "0")
+
+    def members(self, g: "Group") -> list[int]:
+        return [int(x) for x in _read(g.paths[""] / "cgroup.procs").split()]
+
+    def group_dirs(self, prefix: str) -> list[Path]:
+        return [self.base / prefix]
+
+
+class Group:
+    """One environment's cgroup (one folder per v1 controller, one for v2)."""
+
+    def __init__(self, tree: "CgroupV1 | CgroupV2", paths: dict[str, Path]):
+        self.tree = tree
+        self.paths = paths
+
+    def procs_files(self) -> list[str]:
+        return self.tree.procs_files(self)
+
+    def peak_mb(self) -> int:
+        try:
+            return max(1, round(self.tree.peak_bytes(self) / (1024 * 1024)))
+        except OSError:
+            return 0
+
+    def oom_kills(self) -> int:
+        try:
+            return self.tree.oom_kills(self)
+        except OSError:
+            return 0
+
+    def freeze(self, frozen: bool) -> None:
+        try:
+            self.tree.freeze(self, frozen)
+        except OSError:
+            pass
+
+    def destroy(self) -> None:
+        """Kill whatever is left inside and remove the folders."""
+        remove_tree(list(self.paths.values()), self.tree)
+
+
+def remove_tree(paths: list[Path], tree: "CgroupV1 | CgroupV2") -> None:
+    for path in paths:
+        _kill_and_rmdir(path, tree)
+
+
+def _kill_and_rmdir(path: Path, tree) -> None:
+    if not path.exists():
+        return
+    # Children first.
+    for child in sorted((p for p in path.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        _kill_and_rmdir_one(child, tree)
+    _kill_and_rmdir_one(path, tree)
+
+
+def _kill_and_rmdir_one(path: Path, tree) -> None:
+    deadline = time.monotonic() + 2.0
+    while True:
+        try:
+            path.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            pass
+        procs = path / "cgroup.procs"
+        frozen_v1 = path / "freezer.state"
+        try:
+            if frozen_v1.exists():
+                _write(frozen_v1, "THAWED")
+            if (path / "cgroup.freeze").exists():
+                _write(path / "cgroup.freeze", "0")
+        except OSError:
+            pass
+        try:
+            pids = [int(x) for x in _read(procs).split()]
+        except OSError:
+            pids = []
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.01)
+
+
+def detect(root: Path = CGROUP_ROOT) -> "CgroupV1 | CgroupV2 | None":
+    if CgroupV2.available(root):
+        return CgroupV2(root)
+    if CgroupV1.available(root):
+        return CgroupV1(root)
+    return None

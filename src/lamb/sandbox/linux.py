@@ -1,0 +1,264 @@
+"""The isolating backend: namespaces, a private root, a uid per environment, cgroups.
+
+What an environment gets (AWS's execution environment,
+https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html):
+
+* its own mount, PID, IPC and UTS namespaces; its runtime is PID 1 and sees only
+  its own processes;
+* a root built for it (tmpfs) holding read-only binds of the host's /usr and
+  /etc, the interpreter, the runtime at /var/runtime, the code at /var/task and
+  the layers at /opt, a minimal /dev, a fresh /proc, and a /tmp of
+  EphemeralStorage megabytes (writing past it fails with ENOSPC) that lives as
+  long as the environment; Lamb's data folder, database, blobs and other
+  functions' code are simply not in it;
+* a uid of its own (no capabilities, no_new_privs), which the Runtime API
+  checks on every connection, so no other environment can take its events or
+  post its results;
+* a cgroup: memory limit at MemorySize, 1,024 processes/threads, CPU weight
+  proportional to memory, and a freezer for idle times.
+
+Network: environments share the host's network namespace, so outbound access
+works as it does on Lambda (DNS, HTTPS to anywhere the host reaches); loopback
+services of the host are reachable too, Lamb's API among them (that is how a
+function calls Lambda), and the Runtime API's uid check is what keeps
+environments apart there.
+
+/tmp is a tmpfs, so its pages are charged to the environment's memory cgroup:
+data kept in /tmp counts toward MemorySize (on AWS it does not).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import RuntimeInfo, View, cgroups, peer
+
+if TYPE_CHECKING:
+    from ..invoke.pool import EnvConfig
+
+VIEW = View(task_root="/var/task", runtime_dir="/var/runtime", opt_root="/opt", tmp="/tmp")
+DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+HOST_DIRS = ("usr", "etc")
+HOST_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+HOSTNAME = "localhost"
+UID_BASE = 1_000_000
+UIDS_PER_SERVER = 4096
+
+
+def unavailable_reason() -> str | None:
+    """Why the isolating backend cannot run here, or None when it can."""
+    if sys.platform != "linux":
+        return "not Linux"
+    if os.geteuid() != 0:
+        return "not running as root"
+    if cgroups.detect() is None:
+        return "no writable cgroup v1/v2 hierarchy with memory, pids and cpu controllers"
+    if not peer.self_test():
+        return "the kernel's sock_diag interface is unavailable"
+    if not _probe_namespaces():
+        return "cannot create mount/PID/IPC/UTS namespaces"
+    return None
+
+
+def _probe_namespaces() -> bool:
+    code = (
+        "import ctypes,os;l=ctypes.CDLL(None,use_errno=True);"
+        "assert l.unshare(0x00020000|0x20000000|0x08000000|0x04000000)==0;"
+        "assert l.mount(b'none',b'/',None,16384|(1<<18),None)==0"
+    )
+    try:
+        return subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+class LinuxHandle:
+    view = VIEW
+
+    def __init__(self, sandbox: "LinuxSandbox", uid: int, group: cgroups.Group, plan: dict, cfg: "EnvConfig"):
+        self._sandbox = sandbox
+        self.uid = uid
+        self.group = group
+        self._plan = plan
+        self._cfg = cfg
+        self._oom_base = group.oom_kills()
+        self.frozen = False
+
+    def child_plan(self) -> dict:
+        return self._plan
+
+    def env_vars(self) -> dict[str, str]:
+        return {}
+
+    def max_memory_mb(self) -> int | None:
+        return self.group.peak_mb()
+
+    def out_of_memory(self) -> bool:
+        return self.group.oom_kills() > self._oom_base
+
+    def freeze(self) -> None:
+        if not self.frozen:
+            self.group.freeze(True)
+            self.frozen = True
+
+    def thaw(self) -> None:
+        if self.frozen:
+            self.group.freeze(False)
+            self.frozen = False
+
+    def accepts_peer(self, sock) -> bool:
+        return peer.peer_uid(sock) == self.uid
+
+    def destroy(self) -> None:
+        self.group.destroy()
+        self._sandbox.release_uid(self.uid)
+
+
+class LinuxSandbox:
+    name = "linux"
+
+    def __init__(self, data_dir: Path):
+        self.cg = cgroups.detect()
+        assert self.cg is not None
+        self.prefix = f"lamb-{os.getpid()}"
+        self.root_dir = data_dir / "sandbox" / "root"
+        self.root_dir.mkdir(parents=True, exist_ok=True)
+        base = UID_BASE + (os.getpid() % 4096) * UIDS_PER_SERVER
+        self._uids = itertools.cycle(range(base, base + UIDS_PER_SERVER))
+        self._in_use: set[int] = set()
+
+    def describe(self) -> str:
+        return (
+            f"linux (namespaces + cgroup v{self.cg.version}): read-only /var/task and /opt, private /tmp, "
+            "own PID/IPC/UTS/mount namespaces, a uid per environment, memory/pids/CPU limits, freezing; "
+            "host network namespace"
+        )
+
+    # ------------------------------------------------------------- uids
+    def _alloc_uid(self) -> int:
+        for _ in range(UIDS_PER_SERVER):
+            uid = next(self._uids)
+            if uid not in self._in_use:
+                self._in_use.add(uid)
+                return uid
+        raise RuntimeError("no free sandbox uid")
+
+    def release_uid(self, uid: int) -> None:
+        self._in_use.discard(uid)
+
+    # ----------------------------------------------------------- prepare
+    def prepare(self, env_id: str, cfg: "EnvConfig", runtime: RuntimeInfo) -> LinuxHandle:
+        limits = cfg.limits
+        uid = self._alloc_uid()
+        try:
+            group = self.cg.create(
+                f"{self.prefix}/{env_id}",
+                memory_mb=cfg.memory_mb,
+                pids=limits.processes_threads,
+                cpu_weight_1024=cfg.memory_mb * 1024 // limits.mb_per_vcpu,
+            )
+        except BaseException:
+            self.release_uid(uid)
+            raise
+        plan = {
+            "rlimits": {
+                "RLIMIT_NOFILE": [limits.file_descriptors, limits.file_descriptors],
+                "RLIMIT_NPROC": [limits.processes_threads, limits.processes_threads],
+            },
+            "cgroup_procs": group.procs_files(),
+            "unshare": ["mnt", "pid", "ipc", "uts"],
+            "hostname": HOSTNAME,
+            "mounts": self.mount_plan(cfg, runtime, uid),
+            "uid": uid,
+            "gid": uid,
+            "path_map": {runtime.runtime_root: VIEW.runtime_dir},
+        }
+        return LinuxHandle(self, uid, group, plan, cfg)
+
+    def mount_plan(self, cfg: "EnvConfig", runtime: RuntimeInfo, uid: int) -> list[dict]:
+        r = str(self.root_dir)
+        steps: list[dict] = [{"op": "tmpfs", "target": r, "options": "size=16m,mode=755"}]
+
+        def bind(source: str, target: str, ro: bool = True, recursive: bool = False) -> None:
+            steps.append({"op": "mkdir", "path": r + target})
+            steps.append({"op": "bind", "source": source, "target": r + target, "ro": ro, "recursive": recursive})
+
+        for d in HOST_DIRS:
+            bind(f"/{d}", f"/{d}", recursive=True)
+        for name in HOST_LINKS:
+            host = Path("/") / name
+            if host.is_symlink():
+                steps.append({"op": "symlink", "target": os.readlink(host), "path": f"{r}/{name}"})
+            elif host.is_dir():
+                bind(str(host), f"/{name}", recursive=True)
+        for prefix in runtime.interpreter_prefixes:
+            if not any(prefix == f"/{d}" or prefix.startswith(f"/{d}/") for d in HOST_DIRS):
+                bind(prefix, prefix)
+        bind(runtime.runtime_root, VIEW.runtime_dir)
+        bind(str(cfg.code_dir), VIEW.task_root)
+        opt_dir = getattr(cfg, "opt_dir", None)
+        if opt_dir:
+            bind(str(opt_dir), VIEW.opt_root)
+        else:
+            steps.append({"op": "mkdir", "path": r + VIEW.opt_root})
+        steps.append({"op": "mkdir", "path": r + VIEW.tmp, "mode": 0o1777})
+        steps.append({"op": "tmpfs", "target": r + VIEW.tmp, "options": f"size={self._tmp_mb(cfg)}m,mode=1777"})
+        steps.append({"op": "chown", "path": r + VIEW.tmp, "uid": uid, "gid": uid})
+        steps.append({"op": "mkdir", "path": r + "/dev"})
+        for dev in DEVICES:
+            if Path(f"/dev/{dev}").exists():
+                steps.append({"op": "touch", "path": f"{r}/dev/{dev}"})
+                steps.append({"op": "bind", "source": f"/dev/{dev}", "target": f"{r}/dev/{dev}", "ro": False})
+        for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                             ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+            steps.append({"op": "symlink", "target": target, "path": f"{r}/dev/{name}"})
+        steps.append({"op": "mkdir", "path": r + "/proc"})
+        steps.append({"op": "proc", "target": r + "/proc"})
+        steps.append({"op": "mkdir", "path": r + "/var/lang"})
+        steps.append({"op": "pivot", "root": r})
+        return steps
+
+    @staticmethod
+    def _tmp_mb(cfg: "EnvConfig") -> int:
+        return getattr(cfg, "ephemeral_mb", None) or cfg.limits.ephemeral_storage_default_mb
+
+    # ----------------------------------------------------------- cleanup
+    def cleanup_stale(self) -> None:
+        """Remove cgroups left by Lamb processes that died (kill -9), with anything still in them."""
+        for base in self.cg.group_dirs(""):
+            if not base.exists():
+                continue
+            for d in base.glob("lamb-*"):
+                try:
+                    pid = int(d.name.split("-", 1)[1])
+                except ValueError:
+                    continue
+                if pid == os.getpid() or not _alive(pid):
+                    cgroups.remove_tree([d], self.cg)
+
+    def cleanup_own(self) -> None:
+        cgroups.remove_tree(self.cg.group_dirs(self.prefix), self.cg)
+        shutil.rmtree(self.root_dir, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"lamb" in f.read()
+    except OSError:
+        return False
+
+

@@ -1,0 +1,85 @@
+"""The plain-process backend: for hosts where Lamb may not create namespaces or cgroups.
+
+What it enforces: at most 1,024 open files (RLIMIT_NOFILE), a data-size limit
+near MemorySize (RLIMIT_DATA: allocations beyond it fail with MemoryError
+rather than an OOM kill), timeouts, a private temporary folder (TMPDIR, removed
+with the environment). What it cannot: a read-only /var/task (the code is read
+where it was unpacked), a private /tmp (code writing to the literal path
+``/tmp`` shares the host's), process isolation, a per-environment user, the
+process/thread quota, CPU weights, freezing idle environments, and keeping a
+function from reading Lamb's data folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import RuntimeInfo, View
+
+if TYPE_CHECKING:
+    from ..invoke.pool import EnvConfig
+
+# Room for the interpreter's own data segment on top of what the function may use.
+DATA_SLACK_MB = 64
+
+
+class ProcessHandle:
+    frozen = False
+
+    def __init__(self, view: View, tmp: Path, cfg: "EnvConfig"):
+        self.view = view
+        self._tmp = tmp
+        self._cfg = cfg
+
+    def child_plan(self) -> dict:
+        nofile = self._cfg.limits.file_descriptors
+        data = (self._cfg.memory_mb + DATA_SLACK_MB) * 1024 * 1024
+        return {"rlimits": {"RLIMIT_NOFILE": [nofile, nofile], "RLIMIT_DATA": [data, data]}}
+
+    def env_vars(self) -> dict[str, str]:
+        return {"TMPDIR": str(self._tmp)}
+
+    def max_memory_mb(self) -> int | None:
+        return None  # the environment reads VmHWM of the runtime process instead
+
+    def out_of_memory(self) -> bool:
+        return False
+
+    def freeze(self) -> None:
+        pass
+
+    def thaw(self) -> None:
+        pass
+
+    def accepts_peer(self, sock) -> bool:
+        return True
+
+    def destroy(self) -> None:
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+class ProcessSandbox:
+    name = "process"
+
+    def __init__(self, data_dir: Path, reason: str = ""):
+        self.root = data_dir / "sandbox" / "tmp"
+        self.reason = reason
+
+    def describe(self) -> str:
+        why = f" ({self.reason})" if self.reason else ""
+        return (
+            f"process{why}: enforces timeouts, 1024 open files, a data-size limit and a private TMPDIR; "
+            "does not isolate files, processes or users, and cannot freeze idle environments"
+        )
+
+    def prepare(self, env_id: str, cfg: "EnvConfig", runtime: RuntimeInfo) -> ProcessHandle:
+        tmp = self.root / env_id
+        tmp.mkdir(parents=True, exist_ok=True)
+        opt = str(cfg.opt_dir) if getattr(cfg, "opt_dir", None) else "/opt"
+        view = View(task_root=str(cfg.code_dir), runtime_dir=runtime.runtime_root, opt_root=opt, tmp=str(tmp))
+        return ProcessHandle(view, tmp, cfg)
+
+    def cleanup_stale(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
