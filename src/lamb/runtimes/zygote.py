@@ -200,8 +200,11 @@ def enter_namespaces(spec):
     _check(_libc().unshare(flags), "unshare")
     if "pid" not in names:
         return
+    # The waiter shares the environment's memory cgroup; the OOM killer must pick the runtime.
+    _set_oom_score_adj(-1000)
     child = os.fork()
     if child == 0:
+        _set_oom_score_adj(0)
         # PID 1 of the new namespace: its parent (the waiter) is outside it, so
         # getppid() reports 0 here; the waiter cannot exit before this line
         # since it waits for us.
@@ -218,9 +221,18 @@ def enter_namespaces(spec):
             os._exit(1)
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        signal.signal(sig, signal.SIG_DFL)
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):
+            signal.signal(sig, signal.SIG_DFL)
         os.kill(os.getpid(), sig)
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def _set_oom_score_adj(value):
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write(str(value))
+    except OSError:
+        pass
 
 
 def drop_privileges(spec):

@@ -196,50 +196,46 @@ class Group:
         remove_tree(list(self.paths.values()), self.tree)
 
 
-def remove_tree(paths: list[Path], tree: "CgroupV1 | CgroupV2") -> None:
+def remove_tree(paths: list[Path], tree: "CgroupV1 | CgroupV2", wait_s: float = 2.0) -> bool:
+    """Empty and remove cgroup folders (all controllers' copies at once).
+
+    Thaw first (a frozen task cannot die), then SIGKILL every member, then rmdir
+    bottom-up, retrying briefly while killed tasks exit. Returns whether all went.
+    """
+    dirs = []
     for path in paths:
-        _kill_and_rmdir(path, tree)
-
-
-def _kill_and_rmdir(path: Path, tree) -> None:
-    if not path.exists():
-        return
-    # Children first.
-    for child in sorted((p for p in path.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-        _kill_and_rmdir_one(child, tree)
-    _kill_and_rmdir_one(path, tree)
-
-
-def _kill_and_rmdir_one(path: Path, tree) -> None:
-    deadline = time.monotonic() + 2.0
-    while True:
-        try:
-            path.rmdir()
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            pass
-        procs = path / "cgroup.procs"
-        frozen_v1 = path / "freezer.state"
-        try:
-            if frozen_v1.exists():
-                _write(frozen_v1, "THAWED")
-            if (path / "cgroup.freeze").exists():
-                _write(path / "cgroup.freeze", "0")
-        except OSError:
-            pass
-        try:
-            pids = [int(x) for x in _read(procs).split()]
-        except OSError:
-            pids = []
-        for pid in pids:
+        if path.exists():
+            dirs.extend(sorted((p for p in path.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True))
+            dirs.append(path)
+    for d in dirs:
+        for name, value in (("freezer.state", "THAWED"), ("cgroup.freeze", "0")):
             try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
+                _write(d / name, value)
+            except OSError:
                 pass
-        if time.monotonic() > deadline:
-            return
+    deadline = time.monotonic() + wait_s
+    while True:
+        for d in dirs:
+            try:
+                pids = [int(x) for x in _read(d / "cgroup.procs").split()]
+            except OSError:
+                pids = []
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        left = []
+        for d in dirs:
+            try:
+                d.rmdir()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                left.append(d)
+        dirs = left
+        if not dirs or time.monotonic() > deadline:
+            return not dirs
         time.sleep(0.01)
 
 

@@ -23,8 +23,12 @@ services of the host are reachable too, Lamb's API among them (that is how a
 function calls Lambda), and the Runtime API's uid check is what keeps
 environments apart there.
 
-/tmp is a tmpfs, so its pages are charged to the environment's memory cgroup:
-data kept in /tmp counts toward MemorySize (on AWS it does not).
+/tmp is a tmpfs of exactly EphemeralStorage megabytes, so writing past it fails
+with ENOSPC as on AWS; but tmpfs pages are charged to the environment's memory
+cgroup, so data kept in /tmp also counts toward MemorySize (on AWS it does not).
+A disk-backed /tmp needs filesystem quotas or a loop-mounted filesystem per
+environment; this kernel has no CONFIG_QUOTA and a loop filesystem costs ~20 ms
+of cold start, so that is left for later.
 """
 
 from __future__ import annotations
@@ -232,6 +236,7 @@ class LinuxSandbox:
     # ----------------------------------------------------------- cleanup
     def cleanup_stale(self) -> None:
         """Remove cgroups left by Lamb processes that died (kill -9), with anything still in them."""
+        stale: dict[str, list[Path]] = {}
         for base in self.cg.group_dirs(""):
             if not base.exists():
                 continue
@@ -241,7 +246,9 @@ class LinuxSandbox:
                 except ValueError:
                     continue
                 if pid == os.getpid() or not _alive(pid):
-                    cgroups.remove_tree([d], self.cg)
+                    stale.setdefault(d.name, []).append(d)
+        for dirs in stale.values():
+            cgroups.remove_tree(dirs, self.cg)
 
     def cleanup_own(self) -> None:
         cgroups.remove_tree(self.cg.group_dirs(self.prefix), self.cg)
