@@ -20,6 +20,7 @@ from .runtimes.manager import RuntimeManager
 from .store.code import CodeStore
 from .store.db import Database
 from .store.functions import FunctionStore
+from .store.layers import LayerStore, opt_key, opt_root, remove_unreferenced_opt
 
 log = logging.getLogger("lamb")
 
@@ -40,6 +41,7 @@ class Lamb:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.db_path)
         self.functions = FunctionStore(self.db)
+        self.layers = LayerStore(self.db)
         self.code = CodeStore(settings.data_dir)
         self.logs = LogStore(settings.data_dir / "logs")
         self.runtimes = RuntimeManager(settings.runtime_cache, self._on_exit)
@@ -74,15 +76,20 @@ class Lamb:
         return task
 
     def collect_code(self) -> None:
-        """Delete code no function version (nor running environment) uses."""
-        keep = self.functions.code_keys()
+        """Delete code (and merged layer folders) no function version, layer version
+        nor running environment uses."""
+        keep = self.functions.code_keys() | self.layers.code_keys()
+        opt_keep = {opt_key(keys) for keys in self.functions.layer_key_lists()}
         for pool in list(self.invoker.pools.values()) + list(self.invoker.retired):
             keep.add(pool.config.code_dir.name)
+            if pool.config.opt_dir is not None:
+                opt_keep.add(pool.config.opt_dir.name)
 
         def run() -> None:
             cutoff = time.time() - CODE_GC_MIN_AGE_S
             young = {p.stem for p in self.code.blobs.glob("*.zip") if p.stat().st_mtime > cutoff}
             self.code.remove_unreferenced(keep | young)
+            remove_unreferenced_opt(opt_root(self.settings.data_dir), opt_keep, CODE_GC_MIN_AGE_S)
 
         self.spawn(asyncio.to_thread(run))
 

@@ -26,6 +26,10 @@ _PARTIAL = re.compile(rf"(?P<account>\d{{12}}):function:(?P<name>{_NAME})(?::(?P
 _PLAIN = re.compile(rf"(?P<name>{_NAME})(?::(?P<qualifier>{_QUAL}))?")
 _VERSION = re.compile(r"\d+")
 _ALIAS = re.compile(r"(?!^[0-9]+$)([a-zA-Z0-9-_]+)")
+_LAYER = re.compile(
+    r"arn:(?P<partition>[a-zA-Z0-9-]+):lambda:(?P<region>[a-zA-Z0-9-]+):(?P<account>\d{12}):"
+    r"layer:(?P<name>[a-zA-Z0-9-_]+)(?::(?P<version>[0-9]+))?"
+)
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,41 @@ def is_version(qualifier: str) -> bool:
     return qualifier == LATEST or _VERSION.fullmatch(qualifier) is not None
 
 
+def is_published_version(qualifier: str) -> bool:
+    """A numbered version (``1``, ``2``, ...), not ``$LATEST`` and not an alias."""
+    return _VERSION.fullmatch(qualifier) is not None
+
+
 def is_alias_name(qualifier: str) -> bool:
     return _ALIAS.fullmatch(qualifier) is not None and not is_version(qualifier)
+
+
+# ------------------------------------------------------------------- layers
+@dataclass(frozen=True)
+class LayerRef:
+    """A layer named by ARN: ``arn:aws:lambda:<region>:<account>:layer:<name>[:<version>]``."""
+
+    region: str
+    account: str
+    name: str
+    version: int | None
+
+
+def parse_layer_arn(value: str) -> LayerRef | None:
+    """The parts of a layer (version) ARN, or None when ``value`` is not one."""
+    m = _LAYER.fullmatch(value)
+    if m is None:
+        return None
+    v = m.group("version")
+    return LayerRef(m.group("region"), m.group("account"), m.group("name"), int(v) if v is not None else None)
+
+
+def layer_arn(region: str, account_id: str, name: str) -> str:
+    return f"arn:aws:lambda:{region}:{account_id}:layer:{name}"
+
+
+def layer_version_arn(region: str, account_id: str, name: str, version: int) -> str:
+    return f"{layer_arn(region, account_id, name)}:{version}"
 
 
 def require_unqualified(ref: FunctionRef, operation: str) -> None:

@@ -30,6 +30,8 @@ class Limits:
     ephemeral_storage_default_mb: int = 512
     env_vars_max_bytes: int = 4 * KB
     layers_per_function: int = 5
+    # Resource-based policy of a layer version (AddLayerVersionPermission).
+    layer_policy_max_bytes: int = 20 * KB
     function_name_max: int = 64
     description_max: int = 256
 

@@ -7,6 +7,13 @@ configuration changes are applied before the call returns, so a function is
 ready on this host; boto3's ``function_active_v2`` and ``function_updated_v2``
 waiters see exactly that. Every change gets a new RevisionId; operations that
 take one honour it as a precondition.
+
+Qualifiers (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html,
+https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html) are
+accepted wherever AWS takes them, in the name or the ``Qualifier`` parameter:
+``$LATEST``, a published version number, or an alias. A qualified request sees
+the configuration of that version with a FunctionArn qualified as it was asked
+(an alias ARN for an alias).
 """
 
 from __future__ import annotations
@@ -42,8 +49,13 @@ NOT_LISTED = ("State", "StateReason", "StateReasonCode", "LastUpdateStatus", "La
 CODE_URL_TTL_S = 600
 
 
-def resolve(ctx: "RequestContext", params: dict, *, allow_qualifier: bool = True):
-    """The function and version a request names; ResourceNotFoundException otherwise."""
+def resolve(ctx: "RequestContext", params: dict, *, route: bool = False):
+    """The function and version a request names; ResourceNotFoundException otherwise.
+
+    An alias resolves to the version it points to; with ``route`` (an invocation)
+    a weighted alias draws which of its two versions runs. Dict lookups only: this
+    is on the invoke path.
+    """
     s = ctx.lamb.settings
     ref = parse_function_name(params["FunctionName"], params.get("Qualifier"), region=s.region, account_id=s.account_id)
     fn = ctx.lamb.functions.get(ref.name)
@@ -51,9 +63,24 @@ def resolve(ctx: "RequestContext", params: dict, *, allow_qualifier: bool = True
         raise not_found(f"Function not found: {function_arn(s.region, s.account_id, ref.name, ref.qualifier)}")
     version = ref.qualifier or LATEST
     config = fn.versions.get(version)
-    if config is None:
+    if config is not None:
+        return ref, fn, version, config
+    r = fn.routes.get(version)
+    if r is None:
         raise not_found(f"Function not found: {function_arn(s.region, s.account_id, ref.name, version)}")
-    return ref, fn, version, config
+    version = r.pick() if route else r.version
+    return ref, fn, version, fn.versions[version]
+
+
+def function_of(ctx: "RequestContext", params: dict, *, what: str | None = None):
+    """The function a request names, whatever its qualifier; ResourceNotFoundException
+    (naming the unqualified ARN, or ``<arn>:<what>`` when given) otherwise."""
+    s = ctx.lamb.settings
+    ref = parse_function_name(params["FunctionName"], region=s.region, account_id=s.account_id)
+    fn = ctx.lamb.functions.get(ref.name)
+    if fn is None:
+        raise not_found(f"Function not found: {function_arn(s.region, s.account_id, ref.name, what)}")
+    return ref, fn
 
 
 def check_revision(params: dict, config: dict) -> None:
@@ -65,9 +92,18 @@ def check_revision(params: dict, config: dict) -> None:
         )
 
 
-def view(config: dict) -> dict:
-    """The FunctionConfiguration as AWS returns it (internal keys dropped)."""
-    return {k: copy.deepcopy(v) for k, v in config.items() if not k.startswith("_")}
+def view(config: dict, qualifier: str | None = None) -> dict:
+    """The FunctionConfiguration as AWS returns it (internal keys dropped); with a
+    qualifier, its FunctionArn names the function as the request qualified it."""
+    out = {k: copy.deepcopy(v) for k, v in config.items() if not k.startswith("_")}
+    if qualifier is not None:
+        out["FunctionArn"] = f"{unqualified_arn(config)}:{qualifier}"
+    return out
+
+
+def unqualified_arn(config: dict) -> str:
+    arn = config["FunctionArn"]
+    return arn if config["Version"] == LATEST else arn.rsplit(":", 1)[0]
 
 
 def _state(lamb: "Lamb", runtime: str) -> dict:
@@ -115,7 +151,8 @@ def prepare_runtime(lamb: "Lamb", names: list[str], runtime: str) -> None:
     lamb.spawn(run())
 
 
-async def _store_code(ctx: "RequestContext", zip_bytes: bytes):
+async def store_code(ctx: "RequestContext", zip_bytes: bytes):
+    """Validate and store a zip (function code or layer content) off the event loop."""
     lamb = ctx.lamb
     limit = lamb.settings.limits.zip_direct_upload_max_bytes
     if len(zip_bytes) > limit:
@@ -156,13 +193,10 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
     conf.check_numbers(params, s.limits)
     conf.check_environment(params.get("Environment"), s.limits)
     conf.check_architectures(params.get("Architectures"))
-    if params.get("Layers"):
-        raise conf.unsupported("Layers")
-    if params.get("Publish"):
-        raise conf.unsupported("Publish (versions)")
     if lamb.functions.get(name) is not None:
         raise conflict(f"Function already exist: {name}")
-    stored = await _store_code(ctx, _code_from(params))
+    resolved = layer_api.resolve_layers(lamb, params["Layers"]) if params.get("Layers") else None
+    stored = await store_code(ctx, _code_from(params))
     if lamb.functions.get(name) is not None:  # created while the zip was being stored
         raise conflict(f"Function already exist: {name}")
     limits = s.limits
@@ -194,25 +228,34 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
     for key in ("Environment", "VpcConfig", "DeadLetterConfig", "KMSKeyArn", "FileSystemConfigs", "ImageConfig"):
         if params.get(key) is not None:
             config[key] = params[key]
+    if resolved is not None:
+        layer_api.apply_layers(config, resolved)
+        layer_api.check_total_size(lamb, config)
+        await layer_api.prepare_opt(lamb, config)
+        if lamb.functions.get(name) is not None:
+            raise conflict(f"Function already exist: {name}")
     config.update(_state(lamb, runtime))
-    data = {"Tags": params.get("Tags") or {}, "Created": time.time()}
+    data = {"Tags": params.get("Tags") or {}, "Created": time.time(), "NextVersion": 1}
     lamb.functions.create(name, data, config)
+    out = config
+    if params.get("Publish"):
+        out = dict(versions.publish(lamb, name), FunctionArn=config["FunctionArn"])
     if config["State"] == "Pending":
         prepare_runtime(lamb, [name], runtime)
-    return view(config)
+    return view(out)
 
 
 @operation("GetFunctionConfiguration")
 def get_function_configuration(ctx: "RequestContext", params: dict) -> dict:
-    _, _, _, config = resolve(ctx, params)
-    return view(config)
+    ref, _, _, config = resolve(ctx, params)
+    return view(config, ref.qualifier)
 
 
 @operation("GetFunction")
 def get_function(ctx: "RequestContext", params: dict) -> dict:
     ref, fn, version, config = resolve(ctx, params)
     out: dict = {
-        "Configuration": view(config),
+        "Configuration": view(config, ref.qualifier),
         "Code": {"RepositoryType": "S3", "Location": code_location(ctx, fn.name, config["_CodeKey"])},
     }
     if fn.data.get("Tags"):
@@ -236,7 +279,12 @@ def list_functions(ctx: "RequestContext", params: dict) -> dict:
         versions = fn.versions if everything else {LATEST: fn.latest}
         for v in sorted(versions, key=lambda v: (v != LATEST, int(v) if v.isdigit() else 0)):
             rows.append(versions[v])
-    return paginate(ctx, params, rows, "Functions", lambda c: {k: v for k, v in view(c).items() if k not in NOT_LISTED})
+    return paginate(ctx, params, rows, "Functions", lambda c: listed(c, qualified=everything))
+
+
+def listed(config: dict, *, qualified: bool) -> dict:
+    """A configuration as list operations show it (qualified: $LATEST's ARN too)."""
+    return {k: v for k, v in view(config, config["Version"] if qualified else None).items() if k not in NOT_LISTED}
 
 
 def paginate(ctx: "RequestContext", params: dict, rows: list, key: str, render) -> dict:
@@ -256,7 +304,7 @@ def paginate(ctx: "RequestContext", params: dict, rows: list, key: str, render) 
     return out
 
 
-def _begin_update(ctx: "RequestContext", fn_name: str, config: dict) -> None:
+def begin_update(ctx: "RequestContext", fn_name: str, config: dict) -> None:
     if config.get("State") == "Pending":
         raise conflict(
             "The operation cannot be performed at this time. The function is currently in the following state: Pending"
@@ -284,45 +332,49 @@ def _commit_latest(ctx: "RequestContext", name: str, new: dict) -> dict:
 async def update_function_code(ctx: "RequestContext", params: dict) -> dict:
     ref, fn, version, config = resolve(ctx, {**params, "Qualifier": None})
     require_unqualified(ref, "UpdateFunctionCode")
-    if params.get("Publish"):
-        raise conf.unsupported("Publish (versions)")
     conf.check_architectures(params.get("Architectures"))
     check_revision(params, config)
-    _begin_update(ctx, fn.name, config)
+    begin_update(ctx, fn.name, config)
     ctx.lamb.updating.add(fn.name)
     try:
-        stored = await _store_code(ctx, _code_from(params))
+        stored = await store_code(ctx, _code_from(params))
         current = fn.versions[LATEST]
         check_revision(params, current)
         new = dict(current)
         new.update(CodeSha256=stored.sha256_b64, CodeSize=stored.size, _CodeKey=stored.key, _UnzippedSize=stored.unzipped_size)
+        layer_api.check_total_size(ctx.lamb, new)
         if params.get("Architectures"):
             new["Architectures"] = params["Architectures"]
         if params.get("DryRun"):
             return view(new)
-        return _commit_latest(ctx, fn.name, new)
+        out = _commit_latest(ctx, fn.name, new)
+        if params.get("Publish"):
+            return view(versions.publish(ctx.lamb, fn.name))
+        return out
     finally:
         ctx.lamb.updating.discard(fn.name)
 
 
 @operation("UpdateFunctionConfiguration")
-def update_function_configuration(ctx: "RequestContext", params: dict) -> dict:
+async def update_function_configuration(ctx: "RequestContext", params: dict) -> dict:
     lamb = ctx.lamb
     ref, fn, version, config = resolve(ctx, {**params, "Qualifier": None})
     require_unqualified(ref, "UpdateFunctionConfiguration")
     check_revision(params, config)
-    _begin_update(ctx, fn.name, config)
+    begin_update(ctx, fn.name, config)
     conf.check_runtime(params.get("Runtime"))
     conf.check_numbers(params, lamb.settings.limits)
     conf.check_environment(params.get("Environment"), lamb.settings.limits)
-    if params.get("Layers"):
-        raise conf.unsupported("Layers")
+    resolved = layer_api.resolve_layers(lamb, params["Layers"], config) if params.get("Layers") is not None else None
     if "Handler" in params:
         conf.require_handler(params["Handler"])
     new = dict(config)
     for key in UPDATABLE:
-        if key in params and params[key] is not None:
+        if key in params and params[key] is not None and key != "Layers":
             new[key] = params[key]
+    if resolved is not None:
+        layer_api.apply_layers(new, resolved)
+        layer_api.check_total_size(lamb, new)
     if "LoggingConfig" in params:
         new["LoggingConfig"] = {**config.get("LoggingConfig", {}), **params["LoggingConfig"]}
     if "SnapStart" in params:
@@ -333,6 +385,12 @@ def update_function_configuration(ctx: "RequestContext", params: dict) -> dict:
         for k in ("State", "StateReason", "StateReasonCode"):
             new.pop(k, None)
         new.update(_state(lamb, new["Runtime"]))
+    if new.get("_LayerKeys") and new.get("_LayerKeys") != config.get("_LayerKeys"):
+        lamb.updating.add(fn.name)
+        try:
+            await layer_api.prepare_opt(lamb, new)
+        finally:
+            lamb.updating.discard(fn.name)
     out = _commit_latest(ctx, fn.name, new)
     if new.get("State") == "Pending":
         prepare_runtime(lamb, [fn.name], new["Runtime"])
@@ -341,12 +399,23 @@ def update_function_configuration(ctx: "RequestContext", params: dict) -> dict:
 
 @operation("DeleteFunction")
 def delete_function(ctx: "RequestContext", params: dict) -> dict:
+    """The whole function (its versions and aliases), or with a qualifier one version."""
     lamb = ctx.lamb
+    s = lamb.settings
+    ref = parse_function_name(params["FunctionName"], params.get("Qualifier"), region=s.region, account_id=s.account_id)
+    if ref.qualifier == LATEST:
+        raise invalid_parameter("$LATEST version cannot be deleted without deleting the function.")
     ref, fn, version, config = resolve(ctx, params)
-    if ref.qualifier is not None:
-        raise conf.unsupported("Deleting a single version")
-    lamb.functions.delete(fn.name)
-    lamb.invoker.retire_function(fn.name)
+    if ref.qualifier is None:
+        lamb.functions.delete(fn.name)
+        lamb.invoker.retire_function(fn.name)
+        lamb.collect_code()
+        return {"StatusCode": 204}
+    users = sorted(a["Name"] for a in fn.aliases.values() if version in fn.routes[a["Name"]].versions())
+    if users:
+        raise conflict(f"Unable to delete version because the following aliases reference it: [{', '.join(users)}]")
+    lamb.functions.delete_version(fn.name, version)
+    lamb.invoker.retire_function(fn.name, version)
     lamb.collect_code()
     return {"StatusCode": 204}
 
@@ -372,3 +441,8 @@ def verify_code_url(secret: bytes, path: str, query: dict[str, str]) -> bool:
     if expires < time.time():
         return False
     return hmac.compare_digest(_sign(secret, path, expires), query.get("Signature", ""))
+
+
+# Imported last: these modules build on the helpers above.
+from . import layers as layer_api  # noqa: E402
+from . import versions  # noqa: E402

@@ -76,7 +76,9 @@ def _check_state(config: dict) -> None:
 @operation("Invoke")
 def invoke(ctx: "RequestContext", params: dict):
     lamb = ctx.lamb
-    ref, fn, version, config = resolve(ctx, params)
+    # An alias resolves here to the version that runs (weighted aliases draw it); the
+    # invoked ARN stays the alias ARN and ExecutedVersion reports the version (issue 4).
+    ref, fn, version, config = resolve(ctx, params, route=True)
     kind = params.get("InvocationType") or "RequestResponse"
     _check_state(config)
     if kind == "DryRun":

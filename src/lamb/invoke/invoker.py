@@ -24,6 +24,7 @@ from ..sandbox import Sandbox
 from .environment import ExecutionEnvironment
 from .invocation import Invocation, InvocationResult
 from .pool import EnvConfig, VersionPool
+from ..store.layers import opt_dir, opt_root
 
 log = logging.getLogger("lamb.invoker")
 
@@ -111,6 +112,9 @@ class Invoker:
             limits=s.limits,
             revision=config["RevisionId"],
             ephemeral_mb=(config.get("EphemeralStorage") or {}).get("Size") or s.limits.ephemeral_storage_default_mb,
+            # Layers merged in order (built when the configuration was set; rebuilt here only if lost).
+            opt_dir=opt_dir(opt_root(s.data_dir), config["_LayerKeys"], self.code_dir_for)
+            if config.get("_LayerKeys") else None,
         )
 
     def submit(

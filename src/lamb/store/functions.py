@@ -7,13 +7,19 @@ never touch the database and a change that returned is on disk.
 A version's configuration is kept as the dict AWS returns for it (the
 ``FunctionConfiguration`` shape) plus Lamb's own keys, which start with ``_``
 and never reach the wire (the serializer only emits members of the shape):
-``_CodeKey`` names the stored zip.
+``_CodeKey`` names the stored zip, ``_LayerKeys`` the zips of its layers in order.
+
+Aliases are kept per function (``Function.aliases``), each as the
+``AliasConfiguration`` dict AWS returns, with a precomputed ``Route`` so that an
+invocation through an alias is one dict lookup plus, for a weighted alias, one
+random draw.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import random
 from dataclasses import dataclass, field
 
 from .db import Database
@@ -29,14 +35,47 @@ CREATE TABLE IF NOT EXISTS versions (
     config  TEXT NOT NULL,             -- the FunctionConfiguration plus internal keys, JSON
     PRIMARY KEY (name, version)
 );
+CREATE TABLE IF NOT EXISTS aliases (
+    name   TEXT NOT NULL,              -- the function
+    alias  TEXT NOT NULL,
+    config TEXT NOT NULL,              -- the AliasConfiguration, JSON
+    PRIMARY KEY (name, alias)
+);
 """
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where an alias sends an invocation: ``version``, or ``extra`` with probability ``weight``."""
+
+    version: str
+    extra: str | None = None
+    weight: float = 0.0
+
+    @classmethod
+    def of(cls, alias: dict) -> "Route":
+        weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        for extra, weight in weights.items():
+            return cls(alias["FunctionVersion"], extra, float(weight))
+        return cls(alias["FunctionVersion"])
+
+    def pick(self, draw=random.random) -> str:
+        """The version one invocation runs (``draw()`` is uniform in [0, 1))."""
+        if self.extra is not None and draw() < self.weight:
+            return self.extra
+        return self.version
+
+    def versions(self) -> tuple[str, ...]:
+        return (self.version,) if self.extra is None else (self.version, self.extra)
 
 
 @dataclass
 class Function:
     name: str
-    data: dict = field(default_factory=dict)  # function-wide: Tags, ...
+    data: dict = field(default_factory=dict)  # function-wide: Tags, NextVersion, ...
     versions: dict[str, dict] = field(default_factory=dict)  # '$LATEST', '1', ...
+    aliases: dict[str, dict] = field(default_factory=dict)  # alias name -> AliasConfiguration
+    routes: dict[str, Route] = field(default_factory=dict)  # alias name -> Route
 
     @property
     def latest(self) -> dict:
@@ -54,6 +93,11 @@ class FunctionStore:
             fn = self.functions.get(name)
             if fn is not None:
                 fn.versions[version] = json.loads(config)
+        for name, alias, config in db.query("SELECT name, alias, config FROM aliases"):
+            fn = self.functions.get(name)
+            if fn is not None:
+                fn.aliases[alias] = json.loads(config)
+                fn.routes[alias] = Route.of(fn.aliases[alias])
 
     def get(self, name: str) -> Function | None:
         return self.functions.get(name)
@@ -87,8 +131,45 @@ class FunctionStore:
             c.execute("UPDATE functions SET data = ? WHERE name = ?", (json.dumps(data), name))
         self.functions[name].data = data
 
+    def publish(self, name: str, version: str, config: dict, data: dict, latest: dict) -> dict:
+        """Add a published version, the function's new data (its version counter) and
+        $LATEST's new revision, in one transaction."""
+        with self.db.tx() as c:
+            c.execute(
+                "INSERT INTO versions (name, version, config) VALUES (?, ?, ?)", (name, version, json.dumps(config))
+            )
+            c.execute(
+                "INSERT OR REPLACE INTO versions (name, version, config) VALUES (?, '$LATEST', ?)",
+                (name, json.dumps(latest)),
+            )
+            c.execute("UPDATE functions SET data = ? WHERE name = ?", (json.dumps(data), name))
+        fn = self.functions[name]
+        fn.versions[version] = config
+        fn.versions["$LATEST"] = latest
+        fn.data = data
+        return config
+
+    def put_alias(self, name: str, alias: dict) -> dict:
+        with self.db.tx() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO aliases (name, alias, config) VALUES (?, ?, ?)",
+                (name, alias["Name"], json.dumps(alias)),
+            )
+        fn = self.functions[name]
+        fn.aliases[alias["Name"]] = alias
+        fn.routes[alias["Name"]] = Route.of(alias)
+        return alias
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        with self.db.tx() as c:
+            c.execute("DELETE FROM aliases WHERE name = ? AND alias = ?", (name, alias))
+        fn = self.functions[name]
+        fn.aliases.pop(alias, None)
+        fn.routes.pop(alias, None)
+
     def delete(self, name: str) -> Function | None:
         with self.db.tx() as c:
+            c.execute("DELETE FROM aliases WHERE name = ?", (name,))
             c.execute("DELETE FROM versions WHERE name = ?", (name,))
             c.execute("DELETE FROM functions WHERE name = ?", (name,))
         return self.functions.pop(name, None)
@@ -99,12 +180,24 @@ class FunctionStore:
         self.functions[name].versions.pop(version, None)
 
     def code_keys(self) -> set[str]:
-        return {
-            cfg["_CodeKey"]
+        """Every stored zip some version uses: its code and its layers' (deleted layer
+        versions stay usable by the functions that reference them)."""
+        keys: set[str] = set()
+        for fn in self.functions.values():
+            for cfg in fn.versions.values():
+                if cfg.get("_CodeKey"):
+                    keys.add(cfg["_CodeKey"])
+                keys.update(cfg.get("_LayerKeys") or ())
+        return keys
+
+    def layer_key_lists(self) -> list[tuple[str, ...]]:
+        """The ordered layer zips of every version that has layers (for /opt folders)."""
+        return [
+            tuple(cfg["_LayerKeys"])
             for fn in self.functions.values()
             for cfg in fn.versions.values()
-            if cfg.get("_CodeKey")
-        }
+            if cfg.get("_LayerKeys")
+        ]
 
     @staticmethod
     def public(config: dict) -> dict:
