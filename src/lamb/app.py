@@ -11,12 +11,13 @@ import time
 
 from . import api, sandbox
 from .config import Settings
+from .events.queue import EventQueue
 from .gateway import make_app, on_server_error
 from .http.server import HttpServer
 from .invoke.invoker import Invoker
 from .logs.store import LogStore
 from .protocol import Protocol
-from .runtimes.manager import RuntimeManager
+from .runtimes.manager import SUPPORTED, RuntimeManager
 from .store.code import CodeStore
 from .store.db import Database
 from .store.functions import FunctionStore
@@ -47,6 +48,7 @@ class Lamb:
         self.runtimes = RuntimeManager(settings.runtime_cache, self._on_exit)
         self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox)
         self.invoker = Invoker(settings, self.logs, self.runtimes, self.code.ensure_unpacked, self.sandbox)
+        self.events = EventQueue(self)  # asynchronous invocation (issue 6)
         self.protocol = Protocol()
         self.handlers = api.load_all()
         self.updating: set[str] = set()
@@ -104,6 +106,7 @@ class Lamb:
             self.settings.port = self.port
             self.invoker.passthrough_env = self.invoker._passthrough()
         self.invoker.start()
+        await self.events.start()
         # Bring up the runtimes existing functions use, off the request path.
         from .api.functions import prepare_runtime
 
@@ -120,9 +123,10 @@ class Lamb:
             "sandbox_detail": self.sandbox.describe(),
             "runtimes": {
                 r: ("ready" if self.runtimes.ready(r) else (self.runtimes.error(r) or "not started"))
-                for r in ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13")
+                for r in SUPPORTED
             },
             "pid": os.getpid(),
+            "async": self.events.describe(),
         }
 
     async def stop(self) -> None:
@@ -130,6 +134,7 @@ class Lamb:
             self.server.close()
         for task in list(self._tasks):
             task.cancel()
+        self.events.stop()  # before the environments die: their attempts stay leased for the restart
         self.invoker.stop()
         self.runtimes.close()
         cleanup = getattr(self.sandbox, "cleanup_own", None)

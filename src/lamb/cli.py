@@ -60,16 +60,16 @@ async def _run(settings: Settings) -> int:
 
 
 def _runtimes_install(args: argparse.Namespace) -> int:
-    from .runtimes import python
+    from .runtimes import manager
 
     settings = Settings.from_env()
-    names = args.names or list(python.PYTHON_RUNTIMES)
+    names = args.names or list(manager.SUPPORTED)
     status = 0
     for name in names:
         try:
-            rt = python.resolve(name, settings.runtime_cache)
-            print(f"{name}: {rt.root} ({rt.interpreter})")
-        except python.RuntimeUnavailable as e:
+            rt, interpreter = manager._resolve(name, settings.runtime_cache)
+            print(f"{name}: {rt.root or '(the function brings its bootstrap)'} ({rt.node or interpreter})")
+        except manager.RuntimeUnavailable as e:
             print(f"{name}: unavailable: {e}")
             status = 1 if args.names else status
     return status
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--log-level", default="WARNING")
     serve.set_defaults(func=_serve)
     rt = sub.add_parser("runtimes", help="manage runtimes").add_subparsers(dest="action", required=True)
-    inst = rt.add_parser("install", help="build runtime roots (awslambdaric + boto3) for host interpreters")
+    inst = rt.add_parser("install", help="build runtime roots (awslambdaric + boto3, aws-lambda-ric) for host interpreters")
     inst.add_argument("names", nargs="*")
     inst.set_defaults(func=_runtimes_install)
     args = parser.parse_args(argv)

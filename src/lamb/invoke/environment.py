@@ -32,7 +32,7 @@ from ..http.server import HttpServer, Request, Response
 from .. import runtimes
 from ..logs import platform
 from ..sandbox import RuntimeInfo
-from .invocation import Invocation, InvocationResult, now_ms
+from .invocation import EntrypointMissing, Invocation, InvocationResult, now_ms
 
 if TYPE_CHECKING:
     from .pool import VersionPool
@@ -87,10 +87,7 @@ class ExecutionEnvironment:
         """Open the Runtime API listener and the log pipe, fork the runtime."""
         cfg = self.pool.config
         loop = asyncio.get_running_loop()
-        zygote = self.pool.zygote
-        self.sandbox = self.pool.invoker.sandbox.prepare(
-            self.id, cfg, RuntimeInfo(zygote.prefixes, str(self.pool.runtime_root))
-        )
+        self.sandbox = self.pool.invoker.sandbox.prepare(self.id, cfg, self._runtime_info())
         self.listener = HttpServer(self._runtime_app, max_body=cfg.limits.sync_response_max_bytes + 1024 * 1024)
         self.listener.accept_peer = self.sandbox.accepts_peer
         port = await self.listener.start(self.pool.runtime_host, 0)
@@ -101,7 +98,20 @@ class ExecutionEnvironment:
         loop.add_reader(r, self._on_log_readable)
         self._init_timer = loop.call_later(cfg.limits.init_timeout_s, self._init_timed_out)
         self._log(platform.init_start_line(runtimes.version_name(cfg.runtime), runtimes.version_arn(cfg.region, cfg.runtime)), None)
-        spec = self.pool.spawn_spec(self)
+        try:
+            spec = self.pool.spawn_spec(self)
+        except EntrypointMissing as e:
+            os.close(w)
+            inv = self.current
+            if inv is not None:
+                inv.started = time.perf_counter()
+                self._log(platform.start_line(inv.request_id, cfg.version), inv)
+                message = f"RequestId: {inv.request_id} Error: {e}"
+                self._log(message, inv)
+                self._log("Runtime.InvalidEntrypoint", inv)
+                self.fail(inv, "Runtime.InvalidEntrypoint", message)
+            self.kill("no bootstrap")
+            return
         try:
             self.pid = await self.pool.zygote.spawn(spec, w)
         finally:
@@ -114,6 +124,15 @@ class ExecutionEnvironment:
             self._status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
             self._status_fd = -1
+
+    def _runtime_info(self) -> RuntimeInfo:
+        rt = self.pool.runtime
+        prefixes: tuple[str, ...] = ()
+        if rt.family == "python":
+            prefixes = self.pool.zygote.prefixes
+        elif rt.family == "nodejs" and rt.node:
+            prefixes = (os.path.dirname(os.path.dirname(rt.node)),)
+        return RuntimeInfo(prefixes, str(rt.root) if rt.root else "")
 
     # --------------------------------------------------------- invocations
     def assign(self, inv: Invocation) -> None:

@@ -52,3 +52,7 @@ class InvocationResult:
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+class EntrypointMissing(Exception):
+    """A custom runtime without a bootstrap: AWS's Runtime.InvalidEntrypoint."""

@@ -21,9 +21,12 @@ from typing import TYPE_CHECKING
 
 from ..limits import Limits
 from ..logs.store import LogStore
+from ..runtimes import node
 from .environment import ExecutionEnvironment, State
+from .invocation import EntrypointMissing
 
 if TYPE_CHECKING:
+    from ..runtimes.manager import Runtime
     from .invoker import Invoker
     from .zygote import Zygote
 
@@ -52,11 +55,11 @@ class EnvConfig:
 
 
 class VersionPool:
-    def __init__(self, invoker: "Invoker", config: EnvConfig, zygote: "Zygote", runtime_root: Path):
+    def __init__(self, invoker: "Invoker", config: EnvConfig, zygote: "Zygote", runtime: "Runtime"):
         self.invoker = invoker
         self.config = config
         self.zygote = zygote
-        self.runtime_root = runtime_root
+        self.runtime = runtime
         self.logs: LogStore = invoker.logs
         self.runtime_host = invoker.runtime_host
         self.idle: list[ExecutionEnvironment] = []
@@ -142,9 +145,15 @@ class VersionPool:
         the function's own may not override the reserved ones (CreateFunction refuses them).
         """
         cfg = self.config
+        rt = self.runtime
         view = env.sandbox.view
-        interpreter_bin = os.path.dirname(self.zygote.interpreter)
         paths = layer_paths(view.opt_root, cfg.runtime)
+        if rt.family == "python":
+            lang_bin = os.path.dirname(self.zygote.interpreter) + ":"
+        elif rt.family == "nodejs":
+            lang_bin = os.path.dirname(rt.node) + ":"
+        else:
+            lang_bin = ""
         reserved = {
             "_HANDLER": cfg.handler,
             "AWS_REGION": cfg.region,
@@ -163,19 +172,35 @@ class VersionPool:
         defaults = {
             "TZ": ":UTC",
             "LANG": "en_US.UTF-8",
-            "PATH": f"{interpreter_bin}:/usr/local/bin:/usr/bin/:/bin:{paths['PATH']}",
+            "PATH": f"{lang_bin}/usr/local/bin:/usr/bin/:/bin:{paths['PATH']}",
             "LD_LIBRARY_PATH": f"/lib64:/usr/lib64:{view.runtime_dir}:{view.runtime_dir}/lib:"
             f"{view.task_root}:{view.task_root}/lib:{paths['LD_LIBRARY_PATH']}",
-            "PYTHONPATH": view.runtime_dir,
         }
-        env_vars = {**self.invoker.passthrough_env, **defaults, **env.sandbox.env_vars(), **dict(cfg.variables), **reserved}
-        return {
-            "env": env_vars,
-            "cwd": view.task_root,
-            "handler": cfg.handler,
-            "sys_path": [view.task_root, *paths["sys_path"]],
-            "sandbox": env.sandbox.child_plan(),
-        }
+        spec: dict = {"cwd": view.task_root, "handler": cfg.handler, "sandbox": env.sandbox.child_plan()}
+        if rt.family == "python":
+            defaults["PYTHONPATH"] = view.runtime_dir
+            spec["sys_path"] = [view.task_root, *paths["sys_path"]]
+        elif rt.family == "nodejs":
+            defaults["NODE_PATH"] = ":".join([*paths["node_path"], f"{view.runtime_dir}/node_modules", view.runtime_dir, view.task_root])
+            spec["exec"] = [rt.node, node.entry(view.runtime_dir), cfg.handler]
+        else:
+            spec["exec"] = [self._bootstrap(view)]
+        spec["env"] = {**self.invoker.passthrough_env, **defaults, **env.sandbox.env_vars(), **dict(cfg.variables), **reserved}
+        return spec
+
+    def _bootstrap(self, view) -> str:
+        """A custom runtime's entry point: /var/task/bootstrap, else /opt/bootstrap (AWS's order)."""
+        cfg = self.config
+        candidates = [(cfg.code_dir / "bootstrap", f"{view.task_root}/bootstrap")]
+        if cfg.opt_dir is not None:
+            candidates.append((cfg.opt_dir / "bootstrap", f"{view.opt_root}/bootstrap"))
+        for host, seen in candidates:
+            if host.is_file():
+                return seen
+        raise EntrypointMissing(
+            f"Couldn't find valid bootstrap(s): [{view.task_root}/bootstrap {view.opt_root}/bootstrap]"
+        )
+
 
 
 def layer_paths(opt_root: str, runtime: str) -> dict:
@@ -183,8 +208,11 @@ def layer_paths(opt_root: str, runtime: str) -> dict:
 
     https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html#packaging-layers-paths
     """
-    out: dict = {"PATH": f"{opt_root}/bin", "LD_LIBRARY_PATH": f"{opt_root}/lib", "sys_path": []}
+    out: dict = {"PATH": f"{opt_root}/bin", "LD_LIBRARY_PATH": f"{opt_root}/lib", "sys_path": [], "node_path": []}
     if runtime.startswith("python"):
         version = runtime[len("python"):]
         out["sys_path"] = [f"{opt_root}/python/lib/python{version}/site-packages", f"{opt_root}/python"]
+    elif runtime.startswith("nodejs"):
+        major = runtime[len("nodejs"):].split(".")[0]
+        out["node_path"] = [f"{opt_root}/nodejs/node{major}/node_modules", f"{opt_root}/nodejs/node_modules"]
     return out

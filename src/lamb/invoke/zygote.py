@@ -28,7 +28,7 @@ class ZygoteError(Exception):
 
 
 class Zygote:
-    def __init__(self, name: str, interpreter: str, runtime_root: Path, on_exit: ExitCallback):
+    def __init__(self, name: str, interpreter: str, runtime_root: Path | None, on_exit: ExitCallback):
         self.name = name
         self.interpreter = interpreter
         self.runtime_root = runtime_root
@@ -47,7 +47,7 @@ class Zygote:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.proc = subprocess.Popen(
-                [self.interpreter, "-I", "-S", zygote_module.__file__, str(child.fileno()), str(self.runtime_root)],
+                [self.interpreter, "-I", "-S", zygote_module.__file__, str(child.fileno()), str(self.runtime_root or "")],
                 pass_fds=[child.fileno()],
                 stdin=subprocess.DEVNULL,
                 close_fds=True,

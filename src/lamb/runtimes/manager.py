@@ -1,24 +1,74 @@
-"""Which runtimes this host can run, and one zygote for each in use.
+"""Which runtimes this host can run, and the zygotes that start their environments.
 
-``prepare`` resolves a runtime (find the interpreter, build its runtime root:
-may take seconds the first time on a host) and starts its zygote; it runs when a
-function is created or when Lamb starts with functions of that runtime, never on
-the invoke path. ``zygote`` returns the running zygote, restarting it if it died.
+Three families (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html):
+
+* ``python3.9`` … ``python3.13``: a zygote per runtime, under that interpreter,
+  with awslambdaric's dependencies preloaded; environments are forks of it.
+* ``nodejs20.x``, ``nodejs22.x``: the host's ``node`` of that major version runs
+  the official Node.js runtime interface client (aws-lambda-ric) from a runtime
+  root built with npm; environments exec it.
+* ``provided.al2``, ``provided.al2023``: the function's own ``bootstrap`` (in the
+  code or a layer) is exec'd and speaks the Runtime API itself.
+
+Exec'd runtimes start from one small "exec" zygote (Lamb's interpreter, nothing
+preloaded), so sandbox setup is shared by every family. ``prepare`` runs when a
+function is created or Lamb starts, never on the invoke path.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from ..invoke.zygote import Zygote
-from . import python
+from . import node, python
 
 log = logging.getLogger("lamb.runtimes")
 
-SUPPORTED = tuple(python.PYTHON_RUNTIMES)
+PROVIDED_RUNTIMES = ("provided.al2", "provided.al2023")
+SUPPORTED = tuple(python.PYTHON_RUNTIMES) + tuple(node.NODE_RUNTIMES) + PROVIDED_RUNTIMES
+EXEC_ZYGOTE = "exec"
+
+
+class RuntimeUnavailable(Exception):
+    """The runtime cannot run on this host; the message says why."""
+
+
+@dataclass(frozen=True)
+class Runtime:
+    name: str
+    family: str  # "python" | "nodejs" | "provided"
+    root: Path | None  # the runtime root, seen as /var/runtime; None for provided
+    zygote_key: str
+    node: str | None = None  # the node binary, for nodejs
+
+
+def family(runtime: str) -> str:
+    if runtime in python.PYTHON_RUNTIMES:
+        return "python"
+    if runtime in node.NODE_RUNTIMES:
+        return "nodejs"
+    return "provided"
+
+
+def _resolve(name: str, cache: Path) -> tuple[Runtime, str]:
+    """(runtime, zygote interpreter); blocking (may build a runtime root)."""
+    try:
+        if name in python.PYTHON_RUNTIMES:
+            rt = python.resolve(name, cache)
+            return Runtime(name, "python", rt.root, name), rt.interpreter
+        if name in node.NODE_RUNTIMES:
+            binary, root = node.resolve(name, cache)
+            return Runtime(name, "nodejs", root, EXEC_ZYGOTE, binary), sys.executable
+        if name in PROVIDED_RUNTIMES:
+            return Runtime(name, "provided", None, EXEC_ZYGOTE), sys.executable
+    except (python.RuntimeUnavailable, node.RuntimeUnavailable) as e:
+        raise RuntimeUnavailable(str(e)) from e
+    raise RuntimeUnavailable(f"unknown runtime {name}")
 
 
 class RuntimeManager:
@@ -26,22 +76,32 @@ class RuntimeManager:
         self.cache = cache
         self.on_exit = on_exit
         self._zygotes: dict[str, Zygote] = {}
-        self._resolved: dict[str, python.PythonRuntime] = {}
+        self._runtimes: dict[str, Runtime] = {}
         self._errors: dict[str, str] = {}
         self._preparing: dict[str, asyncio.Future] = {}
+        self._interpreters: dict[str, str] = {}  # zygote key -> interpreter
 
     def error(self, runtime: str) -> str | None:
         """Why ``runtime`` cannot run here, once known."""
         return self._errors.get(runtime)
 
+    def get(self, runtime: str) -> Runtime | None:
+        return self._runtimes.get(runtime)
+
+    def zygote(self, runtime: str) -> Zygote | None:
+        rt = self._runtimes.get(runtime)
+        if rt is None:
+            return None
+        z = self._zygotes.get(rt.zygote_key)
+        return z if z is not None and not z.dead else None
+
     def ready(self, runtime: str) -> bool:
-        z = self._zygotes.get(runtime)
-        return z is not None and not z.dead
+        return self.zygote(runtime) is not None
 
     async def prepare(self, runtime: str) -> Zygote:
-        """Resolve and start the runtime's zygote. Raises RuntimeUnavailable."""
-        z = self._zygotes.get(runtime)
-        if z is not None and not z.dead:
+        """Resolve the runtime and start its zygote. Raises RuntimeUnavailable."""
+        z = self.zygote(runtime)
+        if z is not None:
             return z
         fut = self._preparing.get(runtime)
         if fut is None:
@@ -52,31 +112,29 @@ class RuntimeManager:
 
     async def _prepare(self, runtime: str) -> Zygote:
         try:
-            resolved = self._resolved.get(runtime)
-            if resolved is None:
-                resolved = await asyncio.to_thread(python.resolve, runtime, self.cache)
-                self._resolved[runtime] = resolved
-            # Started from the event loop thread: the zygote's PR_SET_PDEATHSIG is
-            # tied to the thread that forked it.
-            z = Zygote(runtime, resolved.interpreter, resolved.root, self.on_exit)
-            await z.start()
-        except python.RuntimeUnavailable as e:
+            rt = self._runtimes.get(runtime)
+            if rt is None:
+                rt, interpreter = await asyncio.to_thread(_resolve, runtime, self.cache)
+            else:
+                interpreter = self._interpreters[rt.zygote_key]
+            z = self._zygotes.get(rt.zygote_key)
+            if z is None or z.dead:
+                # Started from the event loop thread: the zygote's PR_SET_PDEATHSIG is
+                # tied to the thread that forked it.
+                z = Zygote(rt.zygote_key, interpreter, rt.root if rt.family == "python" else None, self.on_exit)
+                await z.start()
+                self._zygotes[rt.zygote_key] = z
+        except RuntimeUnavailable as e:
             self._errors[runtime] = str(e)
             raise
         except Exception as e:
             self._errors[runtime] = f"{runtime} failed to start: {e}"
-            raise python.RuntimeUnavailable(self._errors[runtime]) from e
+            raise RuntimeUnavailable(self._errors[runtime]) from e
+        self._interpreters[rt.zygote_key] = interpreter
+        self._runtimes[runtime] = rt
         self._errors.pop(runtime, None)
-        self._zygotes[runtime] = z
-        log.info("runtime %s ready (%s)", runtime, resolved.interpreter)
+        log.info("runtime %s ready", runtime)
         return z
-
-    def zygote(self, runtime: str) -> Zygote | None:
-        z = self._zygotes.get(runtime)
-        return z if z is not None and not z.dead else None
-
-    def root(self, runtime: str) -> Path:
-        return self._resolved[runtime].root
 
     def close(self) -> None:
         for z in self._zygotes.values():

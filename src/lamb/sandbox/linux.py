@@ -182,7 +182,7 @@ class LinuxSandbox:
             "mounts": self.mount_plan(cfg, runtime, uid),
             "uid": uid,
             "gid": uid,
-            "path_map": {runtime.runtime_root: VIEW.runtime_dir},
+            "path_map": {runtime.runtime_root: VIEW.runtime_dir} if runtime.runtime_root else {},
         }
         return LinuxHandle(self, uid, group, plan, cfg)
 
@@ -205,7 +205,10 @@ class LinuxSandbox:
         for prefix in runtime.interpreter_prefixes:
             if not any(prefix == f"/{d}" or prefix.startswith(f"/{d}/") for d in HOST_DIRS):
                 bind(prefix, prefix)
-        bind(runtime.runtime_root, VIEW.runtime_dir)
+        if runtime.runtime_root:
+            bind(runtime.runtime_root, VIEW.runtime_dir)
+        else:
+            steps.append({"op": "mkdir", "path": r + VIEW.runtime_dir})
         bind(str(cfg.code_dir), VIEW.task_root)
         opt_dir = getattr(cfg, "opt_dir", None)
         if opt_dir:
