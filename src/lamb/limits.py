@@ -47,6 +47,17 @@ class Limits:
     # AWS accepts a response up to 6 MiB + 100 bytes (6,291,556) from the runtime.
     sync_response_max_bytes: int = 6 * MB + 100
     async_payload_max_bytes: int = 1 * MB
+    # Asynchronous invocation (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)
+    async_retry_attempts_max: int = 2
+    async_retry_attempts_default: int = 2
+    async_event_age_min_s: int = 60
+    async_event_age_max_s: int = 21_600
+    async_event_age_default_s: int = 21_600
+    # Recursive loop detection stops a chain after this many invocations of one function
+    # (https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html).
+    recursion_max_invocations: int = 16
+    # DLQ message attribute ErrorMessage carries the first 1 KB of the error message.
+    dlq_error_message_max_bytes: int = 1 * KB
     init_timeout_s: int = 10
     log_tail_bytes: int = 4 * KB
 

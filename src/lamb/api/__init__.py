@@ -27,6 +27,7 @@ def operation(name: str) -> Callable[[Handler], Handler]:
 def load_all() -> dict[str, Handler]:
     """Import every API area so that its operations register."""
     from . import account, functions, invoke  # noqa: F401
+    from . import event_invoke_config, invoke_async, recursion  # noqa: F401  (issue 6)
     from . import aliases, layers, versions  # noqa: F401  (issue 4)
 
     return OPERATIONS

@@ -84,11 +84,9 @@ def invoke(ctx: "RequestContext", params: dict):
     if kind == "DryRun":
         return {"StatusCode": 204}
     if kind == "Event":
-        raise AwsError(
-            "InvalidParameterValueException",
-            "Asynchronous invocation (InvocationType Event) is not available on this Lamb server yet.",
-            400,
-        )
+        # Durably queued before the 202 (lamb.events); the X-Ray header carries loop detection's Lineage.
+        payload = _check_payload(params.get("Payload") or b"", lamb.settings.limits.async_payload_max_bytes)
+        return lamb.events.accept(fn, ref.qualifier, payload, ctx.request.headers.get("x-amzn-trace-id"))
     payload = _check_payload(params.get("Payload") or b"", lamb.settings.limits.sync_payload_max_bytes)
     client_context = _client_context(params.get("ClientContext"))
     tail = params.get("LogType") == "Tail"

@@ -1,0 +1,51 @@
+"""InvokeAsync, the deprecated asynchronous invoke
+(https://docs.aws.amazon.com/lambda/latest/api/API_InvokeAsync.html).
+
+Same queue as ``Invoke`` with ``InvocationType: Event`` (see ``lamb.events``):
+the event is on disk before the answer, ``202`` with ``{"Status": 202}``.
+Invoke's own Event branch lives in ``api/invoke.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from . import operation
+from .functions import resolve
+from .invoke import _check_payload, _check_state
+
+if TYPE_CHECKING:
+    from ..gateway import RequestContext
+
+TRACE_HEADER = "x-amzn-trace-id"
+
+
+def enqueue(ctx: "RequestContext", fn, qualifier: str | None, payload: bytes) -> asyncio.Future:
+    """Queue an async event; the future resolves to ``{"StatusCode": 202}`` once it is durable.
+
+    The request's ``X-Amzn-Trace-Id`` (the AWS SDKs inside a function send the
+    function's own trace header) is kept with the event for loop detection.
+    """
+    return ctx.lamb.events.accept(fn, qualifier, payload, ctx.request.headers.get(TRACE_HEADER))
+
+
+@operation("InvokeAsync")
+def invoke_async(ctx: "RequestContext", params: dict):
+    ref, fn, _, config = resolve(ctx, params)
+    _check_state(config)
+    args = params.get("InvokeArgs") or b""
+    if not isinstance(args, (bytes, bytearray)):
+        args = args.read() if hasattr(args, "read") else bytes(args)
+    payload = _check_payload(bytes(args), ctx.lamb.settings.limits.async_payload_max_bytes)
+    accepted = enqueue(ctx, fn, ref.qualifier, payload)
+    out = accepted.get_loop().create_future()
+
+    def done(f: asyncio.Future) -> None:
+        if f.exception() is not None:
+            out.set_exception(f.exception())
+        else:
+            out.set_result({"Status": 202})
+
+    accepted.add_done_callback(done)
+    return out
