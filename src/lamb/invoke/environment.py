@@ -421,7 +421,8 @@ class ExecutionEnvironment:
             self._status_fd = -1
         self.log_stream.close()
         if self.sandbox is not None:
-            self.sandbox.destroy()
+            # Waiting for killed processes to leave their cgroup must not stall the loop.
+            asyncio.get_event_loop().run_in_executor(None, self.sandbox.destroy)
             self.sandbox = None
         if self.pid is not None:
             self.pool.invoker.untrack_pid(self.pid)

@@ -186,10 +186,11 @@ def apply_limits(spec):
 def enter_namespaces(spec):
     """Unshare namespaces. With a PID namespace, fork: the child becomes its PID 1.
 
-    The parent stays behind as a small waiter that mirrors the child's exit
-    status and forwards SIGTERM, so the zygote keeps one pid per environment and
-    the PR_SET_PDEATHSIG chain (Lamb → zygote → waiter → runtime) still holds.
-    Returns only in the process that goes on to become the environment.
+    The parent stays behind, outside the namespace, as a small waiter that
+    mirrors the exit status of the runtime and forwards SIGTERM, so the zygote
+    keeps one pid per environment and the PR_SET_PDEATHSIG chain (Lamb → zygote
+    → waiter → init → runtime) holds. Returns only in the process that goes on
+    (PID 1 of the new namespace, or this process without one).
     """
     names = spec.get("unshare") or []
     if not names:
@@ -202,15 +203,17 @@ def enter_namespaces(spec):
         return
     # The waiter shares the environment's memory cgroup; the OOM killer must pick the runtime.
     _set_oom_score_adj(-1000)
+    rfd, wfd = os.pipe()
     child = os.fork()
     if child == 0:
-        _set_oom_score_adj(0)
         # PID 1 of the new namespace: its parent (the waiter) is outside it, so
-        # getppid() reports 0 here; the waiter cannot exit before this line
-        # since it waits for us.
+        # getppid() reports 0 here; the waiter cannot exit first, it waits for us.
+        os.close(rfd)
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        _STATUS_FD[0] = wfd
         return
-    signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGKILL))
+    os.close(wfd)
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGTERM))
     while True:
         try:
             _, status = os.waitpid(child, 0)
@@ -219,12 +222,56 @@ def enter_namespaces(spec):
             continue
         except ChildProcessError:
             os._exit(1)
+    # The init inside reports the runtime's raw wait status (it cannot die by its own signal).
+    data = os.read(rfd, 16)
+    if data:
+        status = int(data)
+    _mirror(status)
+
+
+_STATUS_FD = [-1]
+
+
+def _mirror(status):
+    """Exit the way a child with wait status ``status`` did."""
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         if sig not in (signal.SIGKILL, signal.SIGSTOP):
             signal.signal(sig, signal.SIG_DFL)
         os.kill(os.getpid(), sig)
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def become_init():
+    """PID 1 of the environment: fork the runtime, reap every orphan, mirror the runtime's end.
+
+    On AWS the runtime is not PID 1; orphaned grandchildren are reaped by the
+    sandbox's init. This does the same, so zombies never pile up against the
+    process quota. Returns only in the runtime process.
+    """
+    _set_oom_score_adj(-1000)
+    runtime = os.fork()
+    if runtime == 0:
+        _set_oom_score_adj(0)
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if _STATUS_FD[0] >= 0:
+            os.close(_STATUS_FD[0])
+        return
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda s, _f: os.kill(runtime, s))
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            os._exit(1)
+        if pid == runtime:
+            try:
+                os.write(_STATUS_FD[0], str(status).encode())
+            except OSError:
+                pass
+            os._exit(0)
 
 
 def _set_oom_score_adj(value):
@@ -261,6 +308,8 @@ def apply_sandbox(spec):
     apply_limits(sandbox)
     enter_namespaces(sandbox)
     drop_privileges(sandbox)
+    if "pid" in (sandbox.get("unshare") or ()):
+        become_init()
     for old, new in (sandbox.get("path_map") or {}).items():
         _remap(old, new)
 
