@@ -158,6 +158,23 @@ def test_layer_library_is_importable_and_on_the_paths(lam):
     assert probe(lam, name, "plainmod")["plainmod"] == "from the task"
 
 
+def test_node_layer_module_is_requirable(lam):
+    layer = publish(lam, unique("node"), {
+        "nodejs/node_modules/greet/index.js": "module.exports = () => 'hello from /opt/nodejs/node_modules';\n",
+        "nodejs/node20/node_modules/versioned/index.js": "module.exports = 'node20 folder';\n",
+    })
+    name = unique("nodefn")
+    create(lam, name, {"index.js": "const greet = require('greet');\nconst v = require('versioned');\n"
+                                   "exports.handler = async () => ({greet: greet(), versioned: v});\n"},
+           handler="index.handler", runtime="nodejs20.x", Layers=[layer["LayerVersionArn"]], wait=False)
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+    state = lam.get_function_configuration(FunctionName=name)
+    if state["State"] != "Active":
+        pytest.skip(f"nodejs20.x is not available on this host: {state.get('StateReason')}")
+    resp, out = invoke(lam, name, {})
+    assert out == {"greet": "hello from /opt/nodejs/node_modules", "versioned": "node20 folder"}, out
+
+
 def test_layer_order_decides_which_file_wins(lam, lamb_server):
     a = publish(lam, unique("la"), {"python/which.py": module("A"), "python/only_a.py": module("a")})
     b = publish(lam, unique("lb"), {"python/which.py": module("B")})
