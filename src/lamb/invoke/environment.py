@@ -382,6 +382,8 @@ class ExecutionEnvironment:
     def _signal(self, sig: int) -> None:
         if self.pid is None:
             return
+        if self.sandbox is not None and self.sandbox.frozen:
+            self.sandbox.thaw()  # a frozen task does not act on signals, not even SIGKILL
         try:
             os.killpg(self.pid, sig)
         except ProcessLookupError:
