@@ -355,6 +355,29 @@ def test_recursive_loop_stopped_after_16(alam, async_server, moto, sink):
     assert "RecursiveInvocationsDropped" in async_server.log_tail(50000)
 
 
+SYNC_BODY = (
+    "if event['n'] < event['max']:\n"
+    "    try:\n"
+    "        lam.invoke(FunctionName=context.function_name,\n"
+    "                   Payload=json.dumps({'tag': event['tag'], 'n': event['n'] + 1, 'max': event['max']}))\n"
+    "    except lam.exceptions.RecursiveInvocationException as e:\n"
+    "        post({'tag': event['tag'] + '-stopped', 'n': event['n'], 'code': e.response['Error']['Code'],\n"
+    "              'status': e.response['ResponseMetadata']['HTTPStatusCode']})"
+)
+
+
+def test_synchronous_recursive_loop_stopped(alam, sink):
+    """Loops of functions invoking each other synchronously are counted too; the caller of the
+    17th invocation gets RecursiveInvocationException."""
+    name = unique("sloop")
+    create(alam, name, LOOP + sink_code(sink.url, SYNC_BODY), Timeout=60, MemorySize=128)
+    resp = alam.invoke(FunctionName=name, Payload=json.dumps({"tag": name, "n": 1, "max": 100}).encode())
+    assert "FunctionError" not in resp, resp["Payload"].read()
+    assert sorted(g["n"] for g in sink.of("tag", name)) == list(range(1, 17))
+    (stopped,) = sink.of("tag", name + "-stopped")
+    assert stopped["n"] == 16 and stopped["code"] == "RecursiveInvocationException" and stopped["status"] == 400
+
+
 def test_recursive_loop_allowed(alam, sink):
     name = unique("allow")
     create(alam, name, LOOP + sink_code(sink.url, LOOP_BODY), Timeout=30)

@@ -92,10 +92,12 @@ def invoke(ctx: "RequestContext", params: dict):
     tail = params.get("LogType") == "Tail"
     s = lamb.settings
     arn = function_arn(s.region, s.account_id, fn.name, ref.qualifier)
+    # The X-Ray header the function sees; its Lineage counts this chain's invocations (issue 6).
+    trace = lamb.events.sync_trace(fn, ctx.request.headers.get("x-amzn-trace-id"))
     try:
         pool = lamb.invoker.pool_for(fn.name, version, config)
     except RuntimeNotReady:
-        return _after_runtime(lamb, (fn.name, version, config), payload, arn, client_context, tail)
+        return _after_runtime(lamb, (fn.name, version, config), payload, arn, client_context, tail, trace)
     out = asyncio.get_running_loop().create_future()
 
     def done(result, exc) -> None:
@@ -104,7 +106,7 @@ def invoke(ctx: "RequestContext", params: dict):
         else:
             out.set_result(_output(result))
 
-    lamb.invoker.submit(pool, payload, arn, done, client_context=client_context, want_tail=tail)
+    lamb.invoker.submit(pool, payload, arn, done, client_context=client_context, want_tail=tail, trace=trace)
     return out
 
 
@@ -117,12 +119,12 @@ def _output(result) -> dict:
     return out
 
 
-async def _after_runtime(lamb, target, payload, arn, client_context, tail) -> dict:
+async def _after_runtime(lamb, target, payload, arn, client_context, tail, trace=None) -> dict:
     """First invocations right after Lamb started: wait for the runtime to be up."""
     try:
         await lamb.runtimes.prepare(target[2]["Runtime"])
     except Exception:
         pass
     pool = lamb.invoker.pool_for(*target)
-    result = await lamb.invoker.invoke(pool, payload, arn, client_context=client_context, want_tail=tail)
+    result = await lamb.invoker.invoke(pool, payload, arn, client_context=client_context, want_tail=tail, trace=trace)
     return _output(result)

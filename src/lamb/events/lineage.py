@@ -24,6 +24,7 @@ that function before this invocation: 0 on the first. The two-part form
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -33,6 +34,7 @@ MAX_ENTRIES = 16  # functions remembered per chain; the header stays small
 HEADER_MAX = 2048
 
 
+@functools.lru_cache(maxsize=4096)
 def function_hash(function_arn: str) -> str:
     """The 8-hex identity of a function in a Lineage entry (from its unqualified ARN)."""
     return hashlib.sha256(function_arn.encode()).hexdigest()[:8]
@@ -99,6 +101,9 @@ def hop(cause: str | None, function_arn: str) -> tuple[str, int]:
     function before (0 for the first time). The caller stops the invocation when
     count reaches the limit (16): the function then ran 16 times in this chain.
     """
+    if not cause:  # the first hop of a new chain (the invoke hot path without a header)
+        return (f"Root={new_root()};Parent={os.urandom(8).hex()};Sampled=0;"
+                f"Lineage={LINEAGE_VERSION}:{function_hash(function_arn)}:0"), 0
     fields = parse(cause)
     root = fields.get("Root") or new_root()
     sampled = fields.get("Sampled") or "0"

@@ -234,12 +234,14 @@ class EventQueue:
             "destination_delivery_failures": 0, "dead_letter_deliveries": 0, "dead_letter_errors": 0,
             "delivery_retries": 0, "lost_leases": 0,
         }
+        self._fn_inflight: dict[str, int] = {}
+        # Before the API port opens: ids continue after the last row, and every unfinished event is back.
+        self._recover()
 
     # ================================================================ lifecycle
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._loop = loop
-        self._recover()
         self.journal.start(loop)
         self._pool = ThreadPoolExecutor(DELIVERY_THREADS, thread_name_prefix="lamb-deliver")
         self._sweeper = loop.call_later(SWEEP_INTERVAL_S, self._sweep)
@@ -297,6 +299,22 @@ class EventQueue:
             **self.stats,
         }
 
+    def sync_trace(self, fn: "Function", header: str | None) -> str:
+        """The trace header for a synchronous invocation caused by a request carrying ``header``.
+
+        Loops of functions invoking each other synchronously count too: past the
+        limit the caller gets ``RecursiveInvocationException`` (unless the function
+        allows recursion).
+        """
+        s = self.settings
+        trace, count = lineage.hop(header, function_arn(s.region, s.account_id, fn.name))
+        if count >= self.limits.recursion_max_invocations and invoke_config.recursive_loop(fn) == invoke_config.TERMINATE:
+            self.stats["recursive_invocations_dropped"] += 1
+            log.error("RecursiveInvocationsDropped: stopped a synchronous invocation of %s: invoked %d times in one "
+                      "chain of requests", fn.name, count)
+            raise AwsError("RecursiveInvocationException", RECURSION_MESSAGE, 400)
+        return trace
+
     def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
@@ -305,13 +323,13 @@ class EventQueue:
     # =================================================================== accept
     def accept(self, fn: "Function", qualifier: str | None, payload: bytes, trace: str | None) -> asyncio.Future:
         """Queue an event durably; the future resolves to Invoke's 202 output once it is on disk."""
-        if self._closing or self._loop is None:
+        if self._closing:
             raise service_error("Lamb is shutting down; the event was not accepted.")
         now = time.time()
         ev = Event(self._next_event, str(uuid.uuid4()), fn.name, qualifier or "", fn.data.get("Created"),
                    lineage.with_root(trace), payload, len(payload), now, now)
         self._next_event += 1
-        fut = self._loop.create_future()
+        fut = asyncio.get_running_loop().create_future()
         self.journal.submit([(INSERT_EVENT, ev.row())], partial(self._accepted, ev, fut))
         return fut
 
@@ -403,6 +421,10 @@ class EventQueue:
                     skipped.append(name)
                     continue
                 del self._paused[name]
+            cap = self._reserved(name)
+            if cap is not None and cap > 0 and self._fn_inflight.get(name, 0) >= cap:
+                skipped.append(name)  # at its reserved concurrency: wait for one of its own to finish
+                continue
             q = self._ready[name]
             ev = q.popleft()
             if q:
@@ -413,10 +435,15 @@ class EventQueue:
                 continue
             ev.state = CLAIMING
             picked.append(ev)
+            self._fn_inflight[name] = self._fn_inflight.get(name, 0) + 1
             capacity -= 1
         rr.extend(skipped)
         self.inflight += len(picked)
         return picked
+
+    def _reserved(self, name: str) -> int | None:
+        fn = self.lamb.functions.get(name)
+        return None if fn is None else fn.data.get("ReservedConcurrentExecutions")
 
     def _arm(self, now: float) -> None:
         """Wake up for the next delayed event, paused function or delivery."""
@@ -443,6 +470,11 @@ class EventQueue:
         """An event leaves the claimed/running state: its slot is free."""
         if ev.state in (CLAIMING, RUNNING):
             self.inflight -= 1
+            n = self._fn_inflight.get(ev.function, 0) - 1
+            if n > 0:
+                self._fn_inflight[ev.function] = n
+            else:
+                self._fn_inflight.pop(ev.function, None)
             self._running.discard(ev)
             self._kick()
 
