@@ -178,6 +178,13 @@ def test_config_on_version_and_alias(alam, async_server, moto, sink):
             assert ran[0]["arn"] == async_server.arn(name, qualifier)
 
     alam.delete_function_event_invoke_config(FunctionName=name, Qualifier="live")
+    # a config goes with its alias
+    alam.create_alias(FunctionName=name, Name="tmp", FunctionVersion=version)
+    alam.put_function_event_invoke_config(FunctionName=name, Qualifier="tmp", MaximumRetryAttempts=0)
+    alam.delete_alias(FunctionName=name, Name="tmp")
+    assert error(alam.get_function_event_invoke_config, FunctionName=name, Qualifier="tmp")["Code"] == \
+        "ResourceNotFoundException"
+    assert "tmp" not in str(alam.list_function_event_invoke_configs(FunctionName=name))
     assert error(alam.get_function_event_invoke_config, FunctionName=name, Qualifier="live")["Code"] == \
         "ResourceNotFoundException"
     assert error(alam.put_function_event_invoke_config, FunctionName=name, Qualifier="nosuchalias",

@@ -8,7 +8,7 @@ import threading
 import time
 from collections import Counter
 
-from .async_support import FAST_ENV, health, sink, sink_code  # noqa: F401  (fixtures)
+from .async_support import FAST_ENV, health, moto, sink, sink_code  # noqa: F401  (fixtures)
 from .conftest import create, unique, wait_for
 
 N = 1000
@@ -85,3 +85,26 @@ def test_sigterm_with_an_event_in_flight(fresh_server, sink):
     assert rec[0]["event"]["requestContext"]["condition"] == "Success"
     time.sleep(0.5)
     assert len(sink.of("tag", name)) == 2
+
+
+def test_pending_delivery_survives_kill9(fresh_server, moto, sink):
+    """A record whose destination is unreachable stays on disk: delivered after a kill -9 and restart."""
+    server = fresh_server(env={**moto.env(), **FAST_ENV})
+    lam = server.client()
+    name, qname = unique("dk9"), unique("later")
+    create(lam, name, sink_code(sink.url))
+    arn = f"arn:aws:sqs:us-east-1:{moto.account}:{qname}"
+    lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": arn}})
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"tag": name}).encode())
+    (ran,) = sink.wait("tag", name, 1)
+    wait_for(lambda: health(server)["delivery_retries"] >= 1, 20, 0.05, "a failed delivery")
+    assert health(server)["deliveries_pending"] == 1
+    server.kill9()
+    url, _ = moto.queue(qname)
+    server.restart()
+    (msg,) = moto.receive(url, 1, 30)
+    rec = json.loads(msg["Body"])
+    assert rec["requestContext"]["requestId"] == ran["rid"]
+    assert rec["requestContext"]["condition"] == "Success"
+    wait_for(lambda: health(server)["deliveries_pending"] == 0, 10, 0.05, "the delivery to be removed")
+    assert len(sink.of("tag", name)) == 1  # the event itself did not run again

@@ -23,12 +23,18 @@ TERMINATE = "Terminate"
 ALLOW = "Allow"
 
 
+def _live(fn: "Function", qualifier: str) -> bool:
+    """A config outlives neither its version nor its alias."""
+    return qualifier in fn.versions or qualifier in (getattr(fn, "aliases", None) or {})
+
+
 def get(fn: "Function", qualifier: str) -> dict | None:
-    return (fn.data.get(CONFIGS) or {}).get(qualifier)
+    config = (fn.data.get(CONFIGS) or {}).get(qualifier)
+    return config if config is not None and _live(fn, qualifier) else None
 
 
 def all_of(fn: "Function") -> dict[str, dict]:
-    return dict(fn.data.get(CONFIGS) or {})
+    return {q: c for q, c in (fn.data.get(CONFIGS) or {}).items() if _live(fn, q)}
 
 
 def put(store: "FunctionStore", fn: "Function", qualifier: str, config: dict | None) -> None:

@@ -7,7 +7,8 @@ How Lambda handles an async event
    the event to ``<data dir>/events.db`` (SQLite, WAL, ``synchronous=FULL``) through
    the group-commit ``Journal``; the 202 goes out only once the row is durable.
 2. **Dispatch.** Ready events are taken round-robin across functions, at most
-   ``Settings.async_concurrency`` in flight. Taking one writes a lease
+   ``Settings.async_concurrency`` in flight (and no more of one function than its
+   reserved concurrency, when it has one). Taking one writes a lease
    (``lease_owner``, ``lease_until``) before the function runs. The function
    version is resolved from the qualifier recorded with the event (``$LATEST``, a
    version or an alias) at each attempt, and the invocation keeps the event's
@@ -527,7 +528,9 @@ class EventQueue:
     def _resolve(self, name: str, qualifier: str) -> tuple[str, dict]:
         from ..api.functions import resolve
 
-        _, _, version, config = resolve(_Ctx(self.lamb), {"FunctionName": name, "Qualifier": qualifier or None})
+        # route: a weighted alias draws the version of each attempt, as for any invocation
+        _, _, version, config = resolve(_Ctx(self.lamb), {"FunctionName": name, "Qualifier": qualifier or None},
+                                        route=True)
         return version, config
 
     def _policy(self, fn: "Function", ev: Event) -> tuple[dict | None, Policy]:
