@@ -50,6 +50,9 @@ def _prctl(option, arg):
         pass
 
 
+_FROM_ROOT = []  # top-level packages the zygote imported from the runtime root
+
+
 def preload(runtime_root):
     """Import what every environment needs, so children do not pay for it.
 
@@ -82,6 +85,10 @@ def preload(runtime_root):
             __import__(mod)
         except Exception:
             pass
+    if runtime_root:
+        for name, m in list(sys.modules.items()):
+            if "." not in name and (getattr(m, "__file__", None) or "").startswith(runtime_root):
+                _FROM_ROOT.append(name)
 
 
 # ----------------------------------------------------------------- sandbox
@@ -103,6 +110,39 @@ MNT_DETACH = 2
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_CHILD_SUBREAPER = 36
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+
+
+_SYS_CLONE = {"x86_64": 56, "aarch64": 220}
+
+
+def clone_into(namespaces):
+    """fork() into new namespaces at once: the child is PID 1 of its own PID namespace.
+
+    os.fork cannot pass clone flags, so this is a raw clone(2) wrapped in
+    CPython's documented fork hooks (PyOS_BeforeFork / PyOS_AfterFork_*), the
+    same ones os.fork uses. No waiter process is needed outside the namespace.
+    """
+    import ctypes
+
+    flags = 0
+    for n in namespaces:
+        flags |= _NS_FLAGS[n]
+    nr = _SYS_CLONE.get(os.uname().machine)
+    if nr is None:
+        raise OSError(0, "clone: unsupported machine")
+    libc = ctypes.PyDLL(None, use_errno=True)  # keeps the GIL held across the call, like os.fork
+    libc.syscall.restype = ctypes.c_long
+    api = ctypes.pythonapi
+    api.PyOS_BeforeFork()
+    pid = libc.syscall(ctypes.c_long(nr), ctypes.c_ulong(flags | signal.SIGCHLD), None, None, None, None)
+    if pid == 0:
+        api.PyOS_AfterFork_Child()
+        return 0
+    err = ctypes.get_errno()
+    api.PyOS_AfterFork_Parent()
+    if pid < 0:
+        raise OSError(err, "clone: %s" % os.strerror(err))
+    return pid
 
 
 def _check(ret, what):
@@ -184,62 +224,17 @@ def apply_limits(spec):
 
 
 def enter_namespaces(spec):
-    """Unshare namespaces. With a PID namespace, fork: the child becomes its PID 1.
-
-    The parent stays behind, outside the namespace, as a small waiter that
-    mirrors the exit status of the runtime and forwards SIGTERM, so the zygote
-    keeps one pid per environment and the PR_SET_PDEATHSIG chain (Lamb → zygote
-    → waiter → init → runtime) holds. Returns only in the process that goes on
-    (PID 1 of the new namespace, or this process without one).
-    """
-    names = spec.get("unshare") or []
-    if not names:
+    """Unshare the namespaces clone_into did not already create (those without a PID namespace)."""
+    names = [n for n in (spec.get("unshare") or []) if n != "pid"]
+    if not names or spec.get("cloned"):
         return
     flags = 0
     for n in names:
         flags |= _NS_FLAGS[n]
     _check(_libc().unshare(flags), "unshare")
-    if "pid" not in names:
-        return
-    # The waiter shares the environment's memory cgroup; the OOM killer must pick the runtime.
-    _set_oom_score_adj(-1000)
-    rfd, wfd = os.pipe()
-    child = os.fork()
-    if child == 0:
-        # PID 1 of the new namespace: its parent (the waiter) is outside it, so
-        # getppid() reports 0 here; the waiter cannot exit first, it waits for us.
-        os.close(rfd)
-        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        _STATUS_FD[0] = wfd
-        return
-    os.close(wfd)
-    signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGTERM))
-    while True:
-        try:
-            _, status = os.waitpid(child, 0)
-            break
-        except InterruptedError:
-            continue
-        except ChildProcessError:
-            os._exit(1)
-    # The init inside reports the runtime's raw wait status (it cannot die by its own signal).
-    data = os.read(rfd, 16)
-    if data:
-        status = int(data)
-    _mirror(status)
 
 
 _STATUS_FD = [-1]
-
-
-def _mirror(status):
-    """Exit the way a child with wait status ``status`` did."""
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        if sig not in (signal.SIGKILL, signal.SIGSTOP):
-            signal.signal(sig, signal.SIG_DFL)
-        os.kill(os.getpid(), sig)
-    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
 def become_init():
@@ -250,8 +245,12 @@ def become_init():
     process quota. Returns only in the runtime process.
     """
     _set_oom_score_adj(-1000)
+    import gc
+
+    gc.disable()  # the init allocates almost nothing; never walk (and so copy) the zygote's objects
     runtime = os.fork()
     if runtime == 0:
+        gc.enable()
         _set_oom_score_adj(0)
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if _STATUS_FD[0] >= 0:
@@ -267,6 +266,7 @@ def become_init():
         except ChildProcessError:
             os._exit(1)
         if pid == runtime:
+            # PID 1 cannot die by its own signal: hand the runtime's raw wait status to the zygote.
             try:
                 os.write(_STATUS_FD[0], str(status).encode())
             except OSError:
@@ -307,9 +307,10 @@ def apply_sandbox(spec):
     sandbox = spec.get("sandbox") or {}
     apply_limits(sandbox)
     enter_namespaces(sandbox)
-    drop_privileges(sandbox)
     if "pid" in (sandbox.get("unshare") or ()):
+        # PID 1 stays minimal (it only reaps); the runtime process builds the view.
         become_init()
+    drop_privileges(sandbox)
     for old, new in (sandbox.get("path_map") or {}).items():
         _remap(old, new)
 
@@ -324,7 +325,10 @@ def _remap(old, new):
         return new + p[len(old):] if p == old or p.startswith(old + "/") else p
 
     sys.path[:] = [moved(p) for p in sys.path]
-    for mod in list(sys.modules.values()):
+    # Only the packages preloaded from the runtime root (touching every module
+    # object would copy the zygote's pages into this process for nothing).
+    for name in _FROM_ROOT:
+        mod = sys.modules.get(name)
         paths = getattr(mod, "__path__", None)
         if isinstance(paths, list):
             paths[:] = [moved(p) for p in paths]
@@ -336,7 +340,8 @@ def child_main(spec, log_fd, parent_pid):
     try:
         os.setsid()
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent_pid:
+        # In a new PID namespace the parent (the zygote) is outside it: getppid() is 0.
+        if os.getppid() not in (parent_pid, 0):
             os._exit(1)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
@@ -345,7 +350,13 @@ def child_main(spec, log_fd, parent_pid):
         os.dup2(devnull, 0)
         os.dup2(log_fd, 1)
         os.dup2(log_fd, 2)
-        os.closerange(3, 65536)
+        status_fd = spec.get("_status_fd", -1)
+        if status_fd >= 0:
+            os.dup2(status_fd, 3)
+            _STATUS_FD[0] = 3
+            os.closerange(4, 65536)
+        else:
+            os.closerange(3, 65536)
         apply_sandbox(spec)
         os.environ.clear()
         os.environ.update(spec["env"])
@@ -400,6 +411,7 @@ def serve(sock):
         except OSError:
             os._exit(0)
 
+    status_pipes = {}
     sock.send(json.dumps({"op": "ready", "pid": parent_pid, "prefix": sys.base_prefix, "exec_prefix": sys.base_exec_prefix}).encode())
     while True:
         try:
@@ -420,6 +432,16 @@ def serve(sock):
                 break
             if pid == 0:
                 break
+            status_r = status_pipes.pop(pid, -1)
+            if status_r >= 0:
+                # The environment's init reported how its runtime ended.
+                try:
+                    data = os.read(status_r, 32)
+                    if data:
+                        status = int(data)
+                except (OSError, ValueError):
+                    pass
+                os.close(status_r)
             send({
                 "op": "exit",
                 "pid": pid,
@@ -442,16 +464,33 @@ def serve(sock):
         if msg.get("op") != "spawn":
             continue
         log_fd = fds[0] if fds else os.open(os.devnull, os.O_WRONLY)
+        spec = msg["spec"]
+        sandbox = spec.get("sandbox") or {}
+        pid_ns = "pid" in (sandbox.get("unshare") or ())
+        status_r = status_w = -1
         try:
-            pid = os.fork()
+            if pid_ns:
+                status_r, status_w = os.pipe()
+                os.set_blocking(status_r, False)
+                spec["_status_fd"] = status_w
+                sandbox["cloned"] = True
+                pid = clone_into(sandbox["unshare"])
+            else:
+                pid = os.fork()
         except OSError as e:
             os.close(log_fd)
+            for fd in (status_r, status_w):
+                if fd >= 0:
+                    os.close(fd)
             send({"op": "failed", "id": msg["id"], "error": str(e)})
             continue
         if pid == 0:
             sock.close()
-            child_main(msg["spec"], log_fd, parent_pid)
+            child_main(spec, log_fd, parent_pid)
         os.close(log_fd)
+        if status_w >= 0:
+            os.close(status_w)
+            status_pipes[pid] = status_r
         for extra in fds[1:]:
             os.close(extra)
         send({"op": "spawned", "id": msg["id"], "pid": pid})
@@ -464,6 +503,10 @@ def main():
     sock = socket.socket(fileno=fd)
     sock.setblocking(True)
     preload(runtime_root)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # children never walk (and so never copy) what the zygote loaded
     serve(sock)
 
 

@@ -1,0 +1,93 @@
+"""Cold start: create a function, then time its first invocation (client-observed).
+
+    python benchmarks/cold_start.py [--endpoint URL] [--n 40] [--runtime python3.12]
+
+Without --endpoint it starts its own ``lamb serve`` (temporary data dir). For
+each of ``--n`` fresh hello-world functions it measures, over one keep-alive
+connection with raw HTTP (no botocore overhead):
+
+* ``invoke_ms``: the first Invoke, which starts a new execution environment;
+* ``create_plus_invoke_ms``: CreateFunction (zip upload, store, unpack) plus that Invoke;
+* ``init_ms``: the Init Duration Lamb reports in the REPORT line (LogType Tail).
+
+One function at a time, so the numbers are latency, not throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import os
+import re
+import time
+import zipfile
+
+from invoke_latency import call, connect, pct, start_server
+
+HANDLER = "def handler(event, context):\n    return {'hello': 'world'}\n"
+
+
+def zip_bytes() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", HANDLER)
+    return buf.getvalue()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--endpoint")
+    ap.add_argument("--n", type=int, default=40)
+    ap.add_argument("--runtime", default="python3.12")
+    args = ap.parse_args()
+    proc = None
+    endpoint = args.endpoint
+    if endpoint is None:
+        proc, endpoint, _ = start_server()
+    try:
+        conn = connect(endpoint)
+        code = base64.b64encode(zip_bytes()).decode()
+        # Warm the runtime (zygote) once, as a running server would have it.
+        body = {"Runtime": args.runtime, "Handler": "app.handler", "Role": "arn:aws:iam::000000000000:role/bench",
+                "Code": {"ZipFile": code}}
+        warm = f"cold-warmup-{os.getpid()}"
+        call(conn, "POST", "/2015-03-31/functions", json.dumps({**body, "FunctionName": warm}).encode())
+        deadline = time.time() + 120
+        while json.loads(call(conn, "GET", f"/2015-03-31/functions/{warm}")[1])["Configuration"]["State"] != "Active":
+            if time.time() > deadline:
+                raise SystemExit("runtime never became ready")
+            time.sleep(0.1)
+        invoke_ms, total_ms, init_ms = [], [], []
+        for i in range(args.n):
+            name = f"cold-{os.getpid()}-{i}"
+            t0 = time.perf_counter()
+            status, out = call(conn, "POST", "/2015-03-31/functions", json.dumps({**body, "FunctionName": name}).encode())
+            assert status == 201, out
+            assert json.loads(out)["State"] == "Active"
+            t1 = time.perf_counter()
+            conn.request("POST", f"/2015-03-31/functions/{name}/invocations", body=b"{}",
+                         headers={"X-Amz-Log-Type": "Tail", "Content-Type": "application/json"})
+            resp = conn.getresponse()
+            payload = resp.read()
+            t2 = time.perf_counter()
+            assert resp.status == 200 and payload == b'{"hello": "world"}', payload
+            log = base64.b64decode(resp.getheader("X-Amz-Log-Result")).decode()
+            init_ms.append(float(re.search(r"Init Duration: ([\d.]+) ms", log).group(1)))
+            invoke_ms.append((t2 - t1) * 1000)
+            total_ms.append((t2 - t0) * 1000)
+
+        def summary(xs):
+            return {"p50": round(pct(xs, 0.5), 2), "p90": round(pct(xs, 0.9), 2), "max": round(max(xs), 2)}
+
+        print(json.dumps({"runtime": args.runtime, "n": args.n, "invoke_ms": summary(invoke_ms),
+                          "create_plus_invoke_ms": summary(total_ms), "init_ms": summary(init_ms)}))
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+
+
+if __name__ == "__main__":
+    main()
