@@ -88,9 +88,7 @@ class Lamb:
                 opt_keep.add(pool.config.opt_dir.name)
 
         def run() -> None:
-            cutoff = time.time() - CODE_GC_MIN_AGE_S
-            young = {p.stem for p in self.code.blobs.glob("*.zip") if p.stat().st_mtime > cutoff}
-            self.code.remove_unreferenced(keep | young)
+            self.code.remove_unreferenced(keep, CODE_GC_MIN_AGE_S)
             remove_unreferenced_opt(opt_root(self.settings.data_dir), opt_keep, CODE_GC_MIN_AGE_S)
 
         self.spawn(asyncio.to_thread(run))

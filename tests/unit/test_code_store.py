@@ -73,3 +73,16 @@ def test_not_a_zip_and_too_big(tmp_path):
     with pytest.raises(AwsError) as e:
         store.put(_zip([("a", b"x" * 100, stat.S_IFREG | 0o644)]), unzipped_limit=99)
     assert e.value.message == "Unzipped size must be smaller than 99 bytes"
+
+
+def test_symlink_chain_cannot_write_outside(tmp_path):
+    """Links judged one by one stay inside, but chained they climb out: never write through them."""
+    entries = [("fn.py", b"x", stat.S_IFREG | 0o644)]
+    entries += [(n, t.encode(), stat.S_IFLNK | 0o777) for n, t in [("y", "."), ("x", "y/.."), ("w", "x/.."), ("v", "w/..")]]
+    entries += [("v/outside/pwned.txt", b"pwned", stat.S_IFREG | 0o644)]
+    store_root = tmp_path / "store"
+    with pytest.raises(AwsError) as e:
+        CodeStore(store_root).put(_zip(entries), unzipped_limit=10_000)
+    assert e.value.message == UNZIP_ERROR
+    assert not list(tmp_path.rglob("pwned.txt"))
+    assert [p.name for p in (store_root / "code").iterdir()] == []

@@ -75,6 +75,7 @@ class ExecutionEnvironment:
         self._init_timer: asyncio.TimerHandle | None = None
         self._kill_after: asyncio.TimerHandle | None = None
         self._status_fd = -1
+        self._peak_mb = 0  # last Max Memory Used sample (plain-process backend)
         self.sandbox = None  # the sandbox Handle, once started
         self._freeze_timer: asyncio.TimerHandle | None = None
         day = time.strftime("%Y/%m/%d", time.gmtime())
@@ -180,7 +181,7 @@ class ExecutionEnvironment:
         if inv.timer is not None:
             inv.timer.cancel()
         duration = (time.perf_counter() - inv.started) * 1000.0 if inv.started else 0.0
-        self._drain_log()
+        self._drain_log(flush=True)
         cfg = self.pool.config
         init_ms = self.init_ms
         self.init_ms = None
@@ -226,6 +227,7 @@ class ExecutionEnvironment:
     def _on_next(self) -> Response | asyncio.Future:
         if self.state is State.STARTING:
             self.init_ms = (time.perf_counter() - self.created) * 1000.0
+            self.max_memory_mb()  # a first sample, in case the runtime dies before it ever answers
             if self._init_timer is not None:
                 self._init_timer.cancel()
                 self._init_timer = None
@@ -331,7 +333,7 @@ class ExecutionEnvironment:
         was = self.state
         inv = self.current
         self.state = State.DEAD
-        self._drain_log()
+        self._drain_log(flush=True)
         if inv is not None and not inv.done:
             inv.started = inv.started or time.perf_counter()
             if was is State.STARTING and self.init_error is not None:
@@ -415,7 +417,7 @@ class ExecutionEnvironment:
                 asyncio.get_event_loop().remove_reader(self._log_r)
             except Exception:
                 pass
-            self._drain_log()
+            self._drain_log(flush=True)
             os.close(self._log_r)
             self._log_r = -1
         if self._status_fd >= 0:
@@ -439,7 +441,12 @@ class ExecutionEnvironment:
     def _on_log_readable(self) -> None:
         self._drain_log()
 
-    def _drain_log(self) -> None:
+    def _drain_log(self, flush: bool = False) -> None:
+        """Turn the runtime's output into log events, one per line.
+
+        ``flush`` also emits a trailing line without newline: AWS flushes the
+        function's output at the end of every invocation and when it exits.
+        """
         if self._log_r < 0:
             return
         chunks = []
@@ -457,11 +464,14 @@ class ExecutionEnvironment:
                     pass
                 break
             chunks.append(data)
-        if not chunks:
+        if not chunks and not (flush and self._partial):
             return
         data = self._partial + b"".join(chunks)
         lines = data.split(b"\n")
         self._partial = lines.pop()
+        if flush and self._partial:
+            lines.append(self._partial)
+            self._partial = b""
         if len(self._partial) > 256 * 1024:  # a runaway line without newline
             lines.append(self._partial)
             self._partial = b""
@@ -484,17 +494,16 @@ class ExecutionEnvironment:
             if peak is not None:
                 return peak
         fd = self._status_fd
-        if fd < 0:
-            return 0
-        try:
-            data = os.pread(fd, 4096, 0)
-        except OSError:
-            return 0
-        i = data.find(b"VmHWM:")
-        if i < 0:
-            return 0
-        kb = int(data[i + 6 : data.index(b"kB", i)].strip())
-        return max(1, round(kb / 1024))
+        if fd >= 0:
+            try:
+                data = os.pread(fd, 4096, 0)
+                i = data.find(b"VmHWM:")
+                if i >= 0:
+                    kb = int(data[i + 6 : data.index(b"kB", i)].strip())
+                    self._peak_mb = max(self._peak_mb, round(kb / 1024), 1)
+            except (OSError, ValueError):
+                pass  # the process is gone: report the last sample
+        return self._peak_mb
 
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "state": self.state.value, "pid": self.pid}

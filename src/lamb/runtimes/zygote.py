@@ -327,11 +327,20 @@ def _remap(old, new):
     sys.path[:] = [moved(p) for p in sys.path]
     # Only the packages preloaded from the runtime root (touching every module
     # object would copy the zygote's pages into this process for nothing).
-    for name in _FROM_ROOT:
-        mod = sys.modules.get(name)
+    for name in [n for n in sys.modules if n.split(".", 1)[0] in _FROM_ROOT]:
+        mod = sys.modules[name]
         paths = getattr(mod, "__path__", None)
         if isinstance(paths, list):
             paths[:] = [moved(p) for p in paths]
+        for attr in ("__file__", "__cached__"):
+            value = getattr(mod, attr, None)
+            if isinstance(value, str):
+                setattr(mod, attr, moved(value))
+        spec = getattr(mod, "__spec__", None)
+        if spec is not None and isinstance(getattr(spec, "origin", None), str):
+            spec.origin = moved(spec.origin)
+            if spec.submodule_search_locations is not None:
+                spec.submodule_search_locations[:] = [moved(p) for p in spec.submodule_search_locations]
     sys.path_importer_cache.clear()
 
 

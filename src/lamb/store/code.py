@@ -22,6 +22,8 @@ import os
 import shutil
 import stat
 import tempfile
+import threading
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,26 +79,52 @@ def _check_members(zf: zipfile.ZipFile, limit: int) -> int:
     return total
 
 
+def _inside(dest: Path, path: Path) -> bool:
+    """Whether ``path`` (after following every symlink physically) is within ``dest``."""
+    real_dest = os.path.realpath(dest)
+    real = os.path.realpath(path)
+    return real == real_dest or real.startswith(real_dest + os.sep)
+
+
 def _extract(zf: zipfile.ZipFile, dest: Path) -> None:
+    """Unpack without ever writing through a symlink the archive itself created.
+
+    Link targets were judged lexically in ``_check_members``; links can still
+    chain (``x -> y/..`` with ``y -> .``), so every file and folder is written
+    only when its real parent is inside ``dest``, and symlinks are created last
+    and checked physically once they all exist.
+    """
+    links = []
     for info in zf.infolist():
         parts = [p for p in info.filename.replace("\\", "/").split("/") if p not in ("", ".")]
         if not parts:
             continue
         target = dest.joinpath(*parts)
         mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            links.append((target, zf.read(info).decode("utf-8")))
+            continue
         if info.is_dir():
             target.mkdir(parents=True, exist_ok=True)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        if stat.S_ISLNK(mode):
-            os.symlink(zf.read(info).decode("utf-8"), target)
-            continue
-        with zf.open(info) as src, open(target, "wb") as out:
+        if not _inside(dest, target.parent) or target.is_symlink():
+            raise invalid_parameter(UNZIP_ERROR)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        with zf.open(info) as src, os.fdopen(fd, "wb") as out:
             shutil.copyfileobj(src, out, 1 << 20)
         perm = stat.S_IMODE(mode) if mode else 0o644
         # Readable by everyone (the runtime runs as another user in the isolating
         # backend); executable bits as packed.
         os.chmod(target, (perm | 0o444) & 0o755)
+    for target, link in links:
+        if not _inside(dest, target.parent):
+            raise invalid_parameter(UNZIP_ERROR)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(link, target)
+    for target, _ in links:
+        if not _inside(dest, target):
+            raise invalid_parameter(UNZIP_ERROR)
     for root, dirs, _ in os.walk(dest):
         for d in dirs:
             os.chmod(os.path.join(root, d), 0o755)
@@ -109,6 +137,9 @@ class CodeStore:
         self.code = root / "code"
         self.blobs.mkdir(parents=True, exist_ok=True)
         self.code.mkdir(parents=True, exist_ok=True)
+        # put() and remove_unreferenced() exclude each other: a zip being stored is not
+        # referenced yet, and the collector must not take it (or its folder) meanwhile.
+        self._lock = threading.Lock()
 
     def blob_path(self, key: str) -> Path:
         return self.blobs / f"{key}.zip"
@@ -130,8 +161,14 @@ class CodeStore:
             raise invalid_parameter(UNZIP_ERROR)
         digest = hashlib.sha256(data)
         key = digest.hexdigest()
+        with self._lock:
+            return self._put(data, digest, key, zf, unzipped)
+
+    def _put(self, data: bytes, digest, key: str, zf: zipfile.ZipFile, unzipped: int) -> StoredCode:
         blob = self.blob_path(key)
-        if not blob.exists():
+        if blob.exists():
+            os.utime(blob)  # young again: the collector keeps recent blobs
+        else:
             fd, tmp = tempfile.mkstemp(dir=self.blobs, suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as f:
@@ -153,17 +190,18 @@ class CodeStore:
             return
         tmp = Path(tempfile.mkdtemp(dir=self.code, prefix=".unpack-"))
         try:
-            _extract(zf, tmp)
-            os.rename(tmp, dest)
-        except FileExistsError:
-            shutil.rmtree(tmp, ignore_errors=True)
-        except OSError as e:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if dest.exists():
-                return
-            if isinstance(e, (IsADirectoryError, NotADirectoryError)):
+            try:
+                _extract(zf, tmp)
+            except (FileExistsError, IsADirectoryError, NotADirectoryError):
+                # Entries that collide (a file and a folder or link of one name).
                 raise invalid_parameter(UNZIP_ERROR)
-            raise
+            try:
+                os.rename(tmp, dest)
+            except OSError:
+                if not dest.exists():  # not a concurrent unpack of the same zip
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def ensure_unpacked(self, key: str) -> Path:
         """The code folder for a stored zip, re-unpacking it if it went missing."""
@@ -173,8 +211,14 @@ class CodeStore:
                 self._unpack(key, zf)
         return dest
 
-    def remove_unreferenced(self, referenced: set[str]) -> None:
-        """Delete blobs and code folders no function version uses any more."""
+    def remove_unreferenced(self, referenced: set[str], min_age_s: float = 0.0) -> None:
+        """Delete blobs and code folders no function version uses any more (nor stored recently)."""
+        with self._lock:
+            cutoff = time.time() - min_age_s
+            young = {p.stem for p in self.blobs.glob("*.zip") if p.stat().st_mtime > cutoff}
+            self._remove(referenced | young)
+
+    def _remove(self, referenced: set[str]) -> None:
         for blob in self.blobs.glob("*.zip"):
             if blob.stem not in referenced:
                 blob.unlink(missing_ok=True)
