@@ -89,7 +89,7 @@ class Invoker:
                 "InvalidRuntimeException", f"The runtime {config['Runtime']} is not available on this host: {err}", 502
             )
         env_config = self._env_config(function_name, version, config)
-        new = VersionPool(self, env_config, zygote, self.runtimes.root(config["Runtime"]))
+        new = VersionPool(self, env_config, zygote, self.runtimes.get(config["Runtime"]))
         if pool is not None:
             self._retire(pool)
         self.pools[key] = new
