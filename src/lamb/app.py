@@ -113,6 +113,9 @@ class Lamb:
             by_runtime.setdefault(fn.latest["Runtime"], []).append(name)
         for runtime, names in sorted(by_runtime.items()):
             prepare_runtime(self, names, runtime)
+        from .api import concurrency
+
+        concurrency.restore(self)
 
     def health(self) -> dict:
         return {

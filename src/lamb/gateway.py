@@ -144,6 +144,8 @@ def internal(lamb: "Lamb", req: Request) -> Response:
         return _json(200, lamb.health())
     if path == "/_lamb/environments":
         return _json(200, lamb.invoker.environments())
+    if path == "/_lamb/metrics":
+        return _json(200, lamb.invoker.metrics.query(query.pop("metric", None), **query))
     if path == "/_lamb/logs":
         group = unquote(query.get("group", ""))
         stream = query.get("stream")

@@ -64,6 +64,9 @@ class Limits:
     # Concurrency
     account_concurrency: int = 1000
     unreserved_concurrency_min: int = 100
+    # Scaling rate: each function may add this many environments per window, refilled continuously.
+    scaling_environments: int = 1000
+    scaling_window_s: int = 10
 
     # Execution environment
     file_descriptors: int = 1024

@@ -29,5 +29,6 @@ def load_all() -> dict[str, Handler]:
     from . import account, functions, invoke  # noqa: F401
     from . import event_invoke_config, invoke_async, recursion  # noqa: F401  (issue 6)
     from . import aliases, layers, versions  # noqa: F401  (issue 4)
+    from . import concurrency  # noqa: F401  (issue 5)
 
     return OPERATIONS

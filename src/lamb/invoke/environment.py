@@ -56,9 +56,11 @@ class State(enum.Enum):
 
 
 class ExecutionEnvironment:
-    def __init__(self, pool: "VersionPool", env_id: str):
+    def __init__(self, pool: "VersionPool", env_id: str, provisioned: bool = False):
         self.pool = pool
         self.id = env_id
+        self.provisioned = provisioned  # initialised ahead of demand (provisioned concurrency)
+        self.initialized = False
         self.state = State.STARTING
         self.pid: int | None = None
         self.listener: HttpServer | None = None
@@ -226,7 +228,9 @@ class ExecutionEnvironment:
 
     def _on_next(self) -> Response | asyncio.Future:
         if self.state is State.STARTING:
-            self.init_ms = (time.perf_counter() - self.created) * 1000.0
+            self.initialized = True
+            # Provisioned environments initialise ahead of demand: no Init Duration on their first REPORT.
+            self.init_ms = None if self.provisioned else (time.perf_counter() - self.created) * 1000.0
             self.max_memory_mb()  # a first sample, in case the runtime dies before it ever answers
             if self._init_timer is not None:
                 self._init_timer.cancel()
@@ -506,4 +510,4 @@ class ExecutionEnvironment:
         return self._peak_mb
 
     def describe(self) -> dict[str, Any]:
-        return {"id": self.id, "state": self.state.value, "pid": self.pid}
+        return {"id": self.id, "state": self.state.value, "pid": self.pid, "provisioned": self.provisioned}

@@ -21,6 +21,8 @@ from ..logs.store import LogStore
 from ..protocol.errors import AwsError
 from ..runtimes.manager import RuntimeManager
 from ..sandbox import Sandbox
+from .concurrency import Concurrency
+from .metrics import Metrics
 from .environment import ExecutionEnvironment
 from .invocation import Invocation, InvocationResult
 from .pool import EnvConfig, VersionPool
@@ -51,6 +53,8 @@ class Invoker:
         self._pids: dict[int, ExecutionEnvironment] = {}
         self._reaper: asyncio.Task | None = None
         self.passthrough_env = self._passthrough()
+        self.concurrency = Concurrency(settings.limits)
+        self.metrics = Metrics()
 
     def _passthrough(self) -> dict[str, str]:
         """Variables every function inherits from Lamb's own environment.
@@ -135,6 +139,20 @@ class Invoker:
         callers that own them, e.g. the async queue: retries keep the event's request
         id, and the header carries the recursion-detection Lineage.
         """
+        fn = pool.config.function_name
+        try:
+            self.concurrency.acquire(fn, pool.needs_new_environment())
+        except AwsError:
+            self.metrics.put("Throttles", 1, FunctionName=fn)
+            raise
+        env = pool.acquire()
+        self._count_in(pool, env, fn)
+        concurrency = self.concurrency
+
+        def done(result, exc, _on_done=on_done, _fn=fn) -> None:
+            concurrency.release(_fn)
+            _on_done(result, exc)
+
         inv = Invocation(
             request_id=request_id or str(uuid.uuid4()),
             payload=payload,
@@ -143,10 +161,28 @@ class Invoker:
             client_context=client_context,
             trace_id=trace or trace_id(),
             want_tail=want_tail,
-            on_done=on_done,
+            on_done=done,
         )
-        pool.acquire().assign(inv)
+        env.assign(inv)
         return inv
+
+    def _count_in(self, pool: VersionPool, env, fn: str) -> None:
+        """Concurrency metrics, as Lambda publishes them per function and account-wide."""
+        c = self.concurrency
+        put = self.metrics.put
+        put("ConcurrentExecutions", c.in_flight.get(fn, 0), FunctionName=fn)
+        put("ConcurrentExecutions", c.total)
+        put("UnreservedConcurrentExecutions", c.unreserved)
+        target = pool.provisioned_target
+        if target:
+            resource = f"{fn}:{pool.config.version}"
+            if env.provisioned:
+                busy = len(pool.provisioned) - len(pool.provisioned_idle)
+                put("ProvisionedConcurrentExecutions", busy, FunctionName=fn, Resource=resource)
+                put("ProvisionedConcurrencyUtilization", busy / target, FunctionName=fn, Resource=resource)
+                put("ProvisionedConcurrencyInvocations", 1, FunctionName=fn, Resource=resource)
+            else:
+                put("ProvisionedConcurrencySpilloverInvocations", 1, FunctionName=fn, Resource=resource)
 
     def invoke(self, pool: VersionPool, payload: bytes, invoked_arn: str, **kw) -> asyncio.Future:
         """Like ``submit``, as a future of the InvocationResult."""
@@ -169,9 +205,21 @@ class Invoker:
         pool.retire()
 
     def retire_function(self, function_name: str, version: str | None = None) -> None:
-        """Code or configuration changed, or the function is gone."""
+        """Code or configuration changed, or the function (version=None) is gone."""
         for key in [k for k in self.pools if k[0] == function_name and (version is None or k[1] == version)]:
             self._retire(self.pools.pop(key))
+        if version is None:
+            self.concurrency.forget(function_name)
+
+    # ------------------------------------------------- provisioned concurrency
+    def provision(self, function_name: str, version: str, config: dict, target: int) -> VersionPool:
+        """Keep ``target`` environments of a published version initialised."""
+        pool = self.pool_for(function_name, version, config)
+        pool.set_provisioned(target)
+        return pool
+
+    def provisioning_changed(self, pool: VersionPool) -> None:
+        """Hook for status changes of provisioned environments (read on demand today)."""
 
     def pool_empty(self, pool: VersionPool) -> None:
         self.retired.discard(pool)

@@ -65,20 +65,52 @@ class VersionPool:
         self.idle: list[ExecutionEnvironment] = []
         self.envs: set[ExecutionEnvironment] = set()
         self.retired = False
+        # Provisioned concurrency (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html):
+        # environments initialised ahead of demand, served first, never reclaimed by keep-alive.
+        self.provisioned_target = 0
+        self.provisioned: set[ExecutionEnvironment] = set()
+        self.provisioned_idle: list[ExecutionEnvironment] = []
+        self.provision_error: str | None = None
 
     # ------------------------------------------------------------- acquire
+    def needs_new_environment(self) -> bool:
+        return not self.provisioned_idle and not self.idle
+
     def acquire(self) -> ExecutionEnvironment:
-        """An idle environment, or a new one that is starting."""
-        idle = self.idle
-        while idle:
-            env = idle.pop()
-            if env.state is not State.DEAD:
-                return env
-        env = ExecutionEnvironment(self, f"{next(_env_ids)}")
+        """A provisioned environment, else an idle one, else a new one that is starting."""
+        for idle in (self.provisioned_idle, self.idle):
+            while idle:
+                env = idle.pop()
+                if env.state is not State.DEAD:
+                    return env
+        return self._start(provisioned=False)
+
+    def _start(self, provisioned: bool) -> ExecutionEnvironment:
+        env = ExecutionEnvironment(self, f"{next(_env_ids)}", provisioned=provisioned)
         self.envs.add(env)
+        if provisioned:
+            self.provisioned.add(env)
         task = asyncio.ensure_future(env.start())
         task.add_done_callback(lambda t, env=env: self._started(env, t))
         return env
+
+    # ------------------------------------------------- provisioned concurrency
+    def set_provisioned(self, target: int) -> None:
+        """Keep ``target`` provisioned environments initialised (0 releases them)."""
+        self.provisioned_target = target
+        self.provision_error = None
+        while len(self.provisioned) < target:
+            self._start(provisioned=True)
+        grace = self.invoker.settings.shutdown_grace_s
+        for env in list(self.provisioned_idle)[: max(0, len(self.provisioned) - target)]:
+            self.provisioned_idle.remove(env)
+            self.provisioned.discard(env)
+            env.shutdown(grace)
+        # Busy extras are released to on-demand duty once they finish (env_released).
+
+    def provisioned_ready(self) -> int:
+        """Provisioned environments that finished Init (AWS's Allocated concurrency)."""
+        return sum(1 for e in self.provisioned if e.initialized and e.state is not State.DEAD)
 
     def _started(self, env: ExecutionEnvironment, task: asyncio.Task) -> None:
         if task.cancelled():
@@ -94,8 +126,10 @@ class VersionPool:
 
     # ---------------------------------------------------- environment events
     def env_ready(self, env: ExecutionEnvironment) -> None:
-        """Init finished with nothing assigned (e.g. pre-warmed)."""
+        """Init finished with nothing assigned (provisioned environments)."""
         self.env_released(env)
+        if env.provisioned:
+            self.invoker.provisioning_changed(self)
 
     def env_released(self, env: ExecutionEnvironment) -> None:
         if env.state is State.DEAD:
@@ -104,14 +138,27 @@ class VersionPool:
             env.shutdown(self.invoker.settings.shutdown_grace_s)
             return
         env.last_used = time.monotonic()
-        self.idle.append(env)
+        if env.provisioned and env in self.provisioned:
+            self.provisioned_idle.append(env)
+        else:
+            env.provisioned = False
+            self.idle.append(env)
 
     def env_gone(self, env: ExecutionEnvironment) -> None:
         self.envs.discard(env)
-        try:
-            self.idle.remove(env)
-        except ValueError:
-            pass
+        for idle in (self.idle, self.provisioned_idle):
+            try:
+                idle.remove(env)
+            except ValueError:
+                pass
+        if env in self.provisioned:
+            self.provisioned.discard(env)
+            if not env.initialized:
+                # Init failed: AWS reports the allocation as FAILED and does not retry forever.
+                self.provision_error = "FUNCTION_ERROR_INIT_FAILURE"
+            elif not self.retired and len(self.provisioned) < self.provisioned_target:
+                self._start(provisioned=True)  # replace a provisioned environment that died
+            self.invoker.provisioning_changed(self)
         if self.retired and not self.envs:
             self.invoker.pool_empty(self)
 
@@ -162,7 +209,7 @@ class VersionPool:
             "AWS_LAMBDA_FUNCTION_NAME": cfg.function_name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg.memory_mb),
             "AWS_LAMBDA_FUNCTION_VERSION": cfg.version,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency" if env.provisioned else "on-demand",
             "AWS_LAMBDA_LOG_GROUP_NAME": cfg.log_group,
             "AWS_LAMBDA_LOG_STREAM_NAME": env.log_stream.name,
             "AWS_LAMBDA_RUNTIME_API": env.runtime_api,
