@@ -46,7 +46,9 @@ class Settings:
     # Grace period between SIGTERM and SIGKILL when an environment shuts down.
     shutdown_grace_s: float = 2.0
     # An idle environment is frozen this long after its last invocation (-1: never).
-    freeze_after_s: float = 0.05
+    # AWS freezes at once; a short grace keeps back-to-back invocations from paying a
+    # freeze/thaw cycle of the cgroup freezer each (measured: p90 0.8 ms -> 3.9 ms at 50 ms).
+    freeze_after_s: float = 1.0
     # Isolation backend: None picks the best available; "process" or "linux" forces one.
     sandbox: str | None = None
     # Asynchronous invocation (lamb.events). AWS's timings by default; tests shorten them.
