@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -192,12 +193,19 @@ def sink():
 
 
 @pytest.fixture(scope="session")
-def async_server(moto):
-    """A Lamb with fast async timings that reaches moto for destinations and DLQs."""
+def async_server(moto, tmp_path_factory):
+    """A Lamb with fast async timings that reaches moto for destinations and DLQs.
+
+    Its log is kept in pytest's temporary folder (``async-server*/server.log``) after the run.
+    """
     server = LambServer(env={**moto.env(), **FAST_ENV}).start()
     try:
         yield server
     finally:
+        try:
+            shutil.copy(server.log_path, tmp_path_factory.mktemp("async-server") / "server.log")
+        except OSError:
+            pass
         server.close()
 
 

@@ -641,6 +641,7 @@ class EventQueue:
 
     def _retry_later(self, ev: Event, outcome: Outcome, now: float, throttle: bool = False) -> None:
         """A throttle or system error: back off, without counting an attempt."""
+        now = time.time()  # the attempt may have taken a while to fail
         fn = self._function(ev)
         if fn is None:
             return self._drop(ev, "its function was deleted")
