@@ -239,6 +239,40 @@ def remove_tree(paths: list[Path], tree: "CgroupV1 | CgroupV2", wait_s: float = 
         time.sleep(0.01)
 
 
+def favor_dynamic_modifications() -> str:
+    """Remount the host's cgroup2 hierarchy with ``favordynmods``; returns what happened.
+
+    Moving a task into a cgroup takes the kernel's global threadgroup rwsem for
+    writing, and each isolated write waits a full RCU grace period: 4-20 ms
+    measured here, on every cold start (each environment joins a new cgroup).
+    ``favordynmods`` (Linux 6.0+) keeps that lock in its writer-friendly mode:
+    0.2 ms, for slightly dearer fork/exit host-wide. Lamb turns it on unless
+    ``LAMB_CGROUP_FAVORDYNMODS=0``. Applies to cgroup v1 controllers too, since
+    the lock is shared by every hierarchy.
+    """
+    if os.environ.get("LAMB_CGROUP_FAVORDYNMODS", "1") == "0":
+        return "favordynmods left off (LAMB_CGROUP_FAVORDYNMODS=0)"
+    target = None
+    try:
+        for line in Path("/proc/self/mounts").read_text().splitlines():
+            dev, mnt, fstype, opts = line.split()[:4]
+            if fstype == "cgroup2":
+                if "favordynmods" in opts.split(","):
+                    return "favordynmods on"
+                target = mnt
+                break
+    except OSError:
+        return "favordynmods unknown (no /proc/self/mounts)"
+    if target is None:
+        return "favordynmods unavailable (no cgroup2 mount)"
+    import subprocess
+
+    proc = subprocess.run(["mount", "-o", "remount,favordynmods", target], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return f"favordynmods unavailable ({(proc.stderr or proc.stdout).strip()})"
+    return "favordynmods turned on"
+
+
 def detect(root: Path = CGROUP_ROOT) -> "CgroupV1 | CgroupV2 | None":
     if CgroupV2.available(root):
         return CgroupV2(root)

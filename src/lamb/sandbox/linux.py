@@ -131,6 +131,7 @@ class LinuxSandbox:
     def __init__(self, data_dir: Path):
         self.cg = cgroups.detect()
         assert self.cg is not None
+        self.tuning = cgroups.favor_dynamic_modifications()
         self.prefix = f"lamb-{os.getpid()}"
         self.root_dir = data_dir / "sandbox" / "root"
         self.root_dir.mkdir(parents=True, exist_ok=True)
@@ -142,7 +143,7 @@ class LinuxSandbox:
         return (
             f"linux (namespaces + cgroup v{self.cg.version}): read-only /var/task and /opt, private /tmp, "
             "own PID/IPC/UTS/mount namespaces, a uid per environment, memory/pids/CPU limits, freezing; "
-            "host network namespace"
+            f"host network namespace; cgroup {self.tuning}"
         )
 
     # ------------------------------------------------------------- uids
