@@ -1,0 +1,443 @@
+"""Integration test harness for Lamb: real server processes, real clients, real sockets.
+
+Every server runs as ``python -m lamb serve`` in a subprocess on a free loopback
+port with a fresh data dir. The server's working directory is a fresh folder of
+its own (``LambServer.base``); the zygotes it starts inherit that cwd and every
+execution environment chdirs into ``<data dir>/code/<sha>``, so "processes whose
+cwd is under ``base``" names exactly this server's process tree, even after a
+kill -9 reparents it. Teardown stops the server (SIGTERM, then SIGKILL) and fails
+if any of those processes outlives it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Callable, Iterable
+
+import boto3
+import pytest
+from botocore.config import Config
+
+REGION = "us-east-1"
+DEFAULT_ACCOUNT = "000000000000"
+ROLE = "arn:aws:iam::000000000000:role/lamb-test"
+DUMMY_CREDS = {"aws_access_key_id": "AKIDLAMBTEST", "aws_secret_access_key": "lambtestsecret"}
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
+
+
+# --------------------------------------------------------------------- helpers
+def free_port() -> int:
+    """A free loopback TCP port: bind port 0, read it, release it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, interval: float = 0.05, what: str = "condition"):
+    """Poll ``predicate`` until it returns a truthy value or ``timeout`` expires."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        last = predicate()
+        if last:
+            return last
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what} (last value: {last!r})")
+        time.sleep(interval)
+
+
+def make_zip(files: dict, modes: dict | None = None, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A zip of ``{name: str | bytes}``; ``modes`` gives unix modes (e.g. 0o755) per name."""
+    modes = modes or {}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression) as zf:
+        for name, content in files.items():
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = compression
+            mode = modes.get(name, 0o644)
+            if not stat.S_IFMT(mode):
+                mode |= stat.S_IFREG
+            info.external_attr = mode << 16
+            info.create_system = 3  # unix, so the mode bits are meaningful
+            data = content.encode() if isinstance(content, str) else content
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def code_sha256(zip_bytes: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(zip_bytes).digest()).decode()
+
+
+def unique(prefix: str = "fn") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def _proc_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    state = data[data.rindex(b")") + 2:][:1]
+    return state not in (b"Z", b"X")
+
+
+def _proc_starttime(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return data[data.rindex(b")") + 2:].split()[19].decode()
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return int(data[data.rindex(b")") + 2:].split()[1])
+
+
+def all_pids() -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def descendants(root: int) -> set[int]:
+    """Every living process whose ancestor chain reaches ``root``."""
+    parents = {pid: _ppid(pid) for pid in all_pids()}
+    out: set[int] = set()
+    for pid in parents:
+        seen = set()
+        cur = parents.get(pid)
+        while cur and cur not in seen:
+            if cur == root:
+                out.add(pid)
+                break
+            seen.add(cur)
+            cur = parents.get(cur)
+    return {p for p in out if _proc_alive(p)}
+
+
+def procs_with_cwd_under(base: Path) -> set[int]:
+    """Living processes whose working directory is ``base`` or inside it."""
+    prefix = str(base)
+    out = set()
+    for pid in all_pids():
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            continue
+        if (cwd == prefix or cwd.startswith(prefix + "/")) and _proc_alive(pid):
+            out.add(pid)
+    return out
+
+
+def cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return "?"
+
+
+def client_config(**kw) -> Config:
+    base = dict(retries={"max_attempts": 0}, connect_timeout=5, read_timeout=60)
+    base.update(kw)
+    return Config(**base)
+
+
+# ---------------------------------------------------------------------- server
+class LambServer:
+    """One ``lamb serve`` subprocess with its own folder, data dir and port."""
+
+    def __init__(self, base: Path | None = None, *, port: int | None = None, region: str | None = None,
+                 account_id: str | None = None, extra_args: Iterable[str] = (), env: dict | None = None):
+        self.base = Path(base) if base else Path(tempfile.mkdtemp(prefix="lamb-it-"))
+        self.base.mkdir(parents=True, exist_ok=True)
+        self.data_dir = self.base / "data"
+        self.port = port or free_port()
+        self.region = region or REGION
+        self.account_id = account_id or DEFAULT_ACCOUNT
+        self.extra_args = list(extra_args)
+        self.env = env or {}
+        self.proc: subprocess.Popen | None = None
+        self.log_path = self.base / "server.log"
+        self._killed = False
+        self._known: dict[int, str | None] = {}  # pid -> starttime of processes seen in this tree
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self) -> "LambServer":
+        args = [sys.executable, "-m", "lamb", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                "--data-dir", str(self.data_dir)]
+        if self.region != REGION:
+            args += ["--region", self.region]
+        if self.account_id != DEFAULT_ACCOUNT:
+            args += ["--account-id", self.account_id]
+        args += self.extra_args
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LAMB_", "AWS_"))}
+        env.update(PYTHONUNBUFFERED="1", **self.env)
+        # LAMB_IT_PYTHONPATH=<folder holding a lamb package>: test another build of Lamb than the installed one
+        if os.environ.get("LAMB_IT_PYTHONPATH"):
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.environ["LAMB_IT_PYTHONPATH"], env.get("PYTHONPATH")]))
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(args, cwd=self.base, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            log.close()
+        try:
+            wait_for(self._healthy, START_TIMEOUT_S, 0.05, f"lamb to listen on {self.url}")
+        except BaseException as e:
+            # never leave a server behind that did not come up in time
+            self.terminate(timeout=5)
+            try:
+                self.assert_no_survivors()
+            finally:
+                if isinstance(e, AssertionError):
+                    raise AssertionError(f"{e}; server log: {self.log_tail()}") from None
+            raise
+        return self
+
+    def _healthy(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise AssertionError(f"lamb exited with {self.proc.returncode}: {self.log_tail()}")
+        try:
+            with urllib.request.urlopen(self.url + "/_lamb/health", timeout=2) as r:
+                return r.status == 200 and json.loads(r.read())["status"] == "ok"
+        except (OSError, urllib.error.URLError, ValueError):
+            return False
+
+    def log_tail(self, n: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-n:]
+        except OSError:
+            return ""
+
+    # -- process bookkeeping
+    def tree(self) -> set[int]:
+        """The server's living process tree: descendants plus anything with its cwd."""
+        pids = procs_with_cwd_under(self.base)
+        if self.proc is not None and self.proc.poll() is None:
+            pids |= descendants(self.proc.pid)
+            pids.discard(self.proc.pid)
+        for p in pids:
+            self._known.setdefault(p, _proc_starttime(p))
+        return pids
+
+    def survivors(self) -> set[int]:
+        """Processes of this server's tree still alive (pid reuse excluded by start time)."""
+        self.tree()
+        return {p for p, st in self._known.items() if _proc_alive(p) and _proc_starttime(p) == st}
+
+    def assert_no_survivors(self, timeout: float = 5.0) -> None:
+        try:
+            wait_for(lambda: not self.survivors(), timeout, 0.05, "the server's processes to exit")
+        except AssertionError:
+            left = {p: cmdline(p) for p in self.survivors()}
+            for p in left:  # do not leave them running on the machine
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except OSError:
+                    pass
+            raise AssertionError(f"processes outlived the lamb server: {left}")
+
+    # -- stopping
+    def terminate(self, timeout: float = STOP_TIMEOUT_S) -> int | None:
+        """SIGTERM, then SIGKILL after ``timeout``. Returns the exit code."""
+        if self.proc is None:
+            return None
+        self.tree()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+    def kill9(self) -> None:
+        """SIGKILL the lamb server process only (not its children)."""
+        assert self.proc is not None
+        self.tree()
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(5)
+        self._killed = True
+
+    def restart(self) -> "LambServer":
+        """Start again on the same port and data dir (after terminate or kill9)."""
+        assert self.proc is not None and self.proc.poll() is not None, "stop the server first"
+        self._killed = False
+        return self.start()
+
+    def close(self, check: bool = True) -> None:
+        """Stop the server and make sure nothing of it is left."""
+        rc = self.terminate()
+        try:
+            if check:
+                self.assert_no_survivors()
+                assert rc == 0 or (rc == -signal.SIGKILL and self.proc.returncode is not None and self._killed), \
+                    f"lamb exited with {rc}: {self.log_tail()}"
+        finally:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+    # -- clients
+    def client(self, **config) -> "boto3.client":
+        return boto3.client("lambda", endpoint_url=self.url, region_name=self.region, config=client_config(**config),
+                            **DUMMY_CREDS)
+
+    def raw_client(self, **config):
+        """A client that skips botocore's own parameter validation (to reach the server's)."""
+        return self.client(parameter_validation=False, **config)
+
+    def arn(self, name: str, qualifier: str | None = None) -> str:
+        arn = f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
+        return f"{arn}:{qualifier}" if qualifier else arn
+
+    def get_json(self, path: str):
+        with urllib.request.urlopen(self.url + path, timeout=10) as r:
+            return json.loads(r.read())
+
+
+# -------------------------------------------------------------------- creating
+PY_RUNTIME = "python3.12"
+
+
+def create(client, name: str, code, *, handler: str = "fn.handler", runtime: str = PY_RUNTIME, wait: bool = True,
+           **kw) -> dict:
+    """CreateFunction and wait for ``function_active_v2``.
+
+    ``code`` is zip bytes, a ``{path: source}`` dict, or the source of ``fn.py``.
+    """
+    if isinstance(code, str):
+        code = make_zip({"fn.py": code})
+    elif isinstance(code, dict):
+        code = make_zip(code)
+    resp = client.create_function(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler,
+                                  Code={"ZipFile": code}, **kw)
+    if wait:
+        client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    return resp
+
+
+def invoke(client, name: str, event=None, **kw) -> tuple[dict, object]:
+    """Invoke RequestResponse; returns (response, decoded JSON payload)."""
+    if event is not None:
+        kw["Payload"] = json.dumps(event).encode()
+    resp = client.invoke(FunctionName=name, **kw)
+    raw = resp["Payload"].read()
+    resp["RawPayload"] = raw
+    try:
+        payload = json.loads(raw) if raw else None
+    except ValueError:
+        payload = raw
+    return resp, payload
+
+
+def request_id_of(resp: dict) -> str:
+    return resp["ResponseMetadata"]["RequestId"]
+
+
+# --------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def lamb_server():
+    """The shared server for most tests (default region and account)."""
+    server = LambServer().start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def lam(lamb_server):
+    """A boto3 Lambda client of the shared server."""
+    return lamb_server.client()
+
+
+@pytest.fixture(scope="session")
+def raw_lam(lamb_server):
+    return lamb_server.raw_client()
+
+
+@pytest.fixture
+def fresh_server():
+    """A server of its own for one test (for restarts, kills and exact counts)."""
+    servers: list[LambServer] = []
+
+    def start(**kw) -> LambServer:
+        s = LambServer(**kw).start()
+        servers.append(s)
+        return s
+
+    yield start
+    errors = []
+    for s in servers:
+        try:
+            s.close()
+        except AssertionError as e:
+            errors.append(str(e))
+    assert not errors, errors
+
+
+SANDBOXES = ("linux", "process")
+
+
+def start_sandboxed(factory, sandbox: str) -> LambServer:
+    """Start a server with ``--sandbox <sandbox>`` through ``factory(**kw)``; skip where linux is unavailable."""
+    if sandbox == "linux" and os.geteuid() != 0:
+        pytest.skip("the linux sandbox needs root")
+    try:
+        return factory(extra_args=["--sandbox", sandbox])
+    except AssertionError as e:
+        if sandbox == "linux" and "not available" in str(e):
+            pytest.skip(f"the linux sandbox is not available here: {e}")
+        raise
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    """``sandbox_server('linux' | 'process')``: a shared server per sandbox backend, started on first use."""
+    started: dict[str, LambServer] = {}
+
+    def get(sandbox: str) -> LambServer:
+        if sandbox not in started:
+            started[sandbox] = start_sandboxed(lambda **kw: LambServer(**kw).start(), sandbox)
+        return started[sandbox]
+
+    yield get
+    errors = []
+    for s in started.values():
+        try:
+            s.close()
+        except AssertionError as e:
+            errors.append(str(e))
+    assert not errors, errors
