@@ -26,22 +26,6 @@ def handler(event, context):
     return "started"
 """
 
-KILL_GROUP_BUG = (
-    "BUG (process sandbox): src/lamb/sandbox/process.py + src/lamb/invoke/environment.py: an environment is "
-    "stopped by signalling the runtime's process group only (os.killpg), at timeout, shutdown and server "
-    "stop; a process the function started in a new session (subprocess.Popen(..., start_new_session=True), a "
-    "daemon, os.setsid()) is in another group and keeps running after the environment and the server are "
-    "gone. On AWS nothing outlives its execution environment. Fix: track every descendant of the environment "
-    "(PR_SET_CHILD_SUBREAPER in the environment, or a cgroup) and kill them all."
-)
-KILL9_BUG = (
-    "BUG (process sandbox): after kill -9 of the lamb server only the zygote (PR_SET_PDEATHSIG on Lamb) and "
-    "the runtime process (PR_SET_PDEATHSIG on the zygote, src/lamb/runtimes/zygote.py child_main) die; "
-    "processes the function started are children of the runtime without a parent-death signal, are reparented "
-    "to init and keep running (with or without setsid). On AWS nothing outlives the execution environment. "
-    "Fix: make the environment a subreaper that kills its descendants when it gets its own death signal, or "
-    "contain it in a cgroup that the next Lamb start (cleanup_stale) kills."
-)
 
 def _start(fresh_server, sandbox: str):
     return start_sandboxed(fresh_server, sandbox)
@@ -105,7 +89,7 @@ def test_child_dies_on_sigterm_shutdown(fresh_server, sandbox):
     assert _leftovers(arg, 5) == []
 
 
-@pytest.mark.parametrize("sandbox", ["linux", pytest.param("process", marks=pytest.mark.xfail(reason=KILL_GROUP_BUG, strict=True))])
+@pytest.mark.parametrize("sandbox", ["linux", "process"])
 def test_setsid_child_dies_on_timeout_and_shutdown(fresh_server, sandbox):
     server = _start(fresh_server, sandbox)
     lam = server.client()
@@ -118,7 +102,7 @@ def test_setsid_child_dies_on_timeout_and_shutdown(fresh_server, sandbox):
     assert _leftovers(timed_out_arg, 2) + _leftovers(arg, 2) == []
 
 
-@pytest.mark.parametrize("sandbox", ["linux", pytest.param("process", marks=pytest.mark.xfail(reason=KILL9_BUG, strict=True))])
+@pytest.mark.parametrize("sandbox", ["linux", "process"])
 def test_children_die_with_killed_server(fresh_server, sandbox):
     server = _start(fresh_server, sandbox)
     lam = server.client()

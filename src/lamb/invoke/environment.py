@@ -366,10 +366,17 @@ class ExecutionEnvironment:
         self._cleanup()
 
     def kill(self, reason: str = "") -> None:
-        """Stop now: SIGKILL the whole process group."""
+        """Stop now: SIGKILL the whole process group (or have the init kill every descendant)."""
         if self.state is not State.DEAD:
             self.state = State.DEAD
             self.pool.env_gone(self)
+        if self.sandbox is not None and self.sandbox.stops_on_term and self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            self._kill_after = asyncio.get_event_loop().call_later(1.0, self._signal, signal.SIGKILL)
+            return
         self._signal(signal.SIGKILL)
         if self.pid is None:
             self._cleanup()

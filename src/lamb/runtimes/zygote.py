@@ -237,13 +237,21 @@ def enter_namespaces(spec):
 _STATUS_FD = [-1]
 
 
-def become_init():
-    """PID 1 of the environment: fork the runtime, reap every orphan, mirror the runtime's end.
+def become_init(subreaper=False):
+    """The environment's init: fork the runtime, reap every orphan, mirror the runtime's end.
 
     On AWS the runtime is not PID 1; orphaned grandchildren are reaped by the
     sandbox's init. This does the same, so zombies never pile up against the
     process quota. Returns only in the runtime process.
+
+    ``subreaper`` (no PID namespace): orphans are adopted through
+    PR_SET_CHILD_SUBREAPER, and SIGTERM — from Lamb, or as the parent-death
+    signal when the zygote dies — kills every descendant, so nothing the
+    function started outlives its environment.
     """
+    if subreaper:
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)
+        _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     _set_oom_score_adj(-1000)
     import gc
 
@@ -258,6 +266,8 @@ def become_init():
         return
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda s, _f: os.kill(runtime, s))
+    if subreaper:
+        signal.signal(signal.SIGTERM, lambda *_: _kill_descendants(os.getpid()))
     while True:
         try:
             pid, status = os.waitpid(-1, 0)
@@ -272,6 +282,33 @@ def become_init():
             except OSError:
                 pass
             os._exit(0)
+
+
+def _kill_descendants(root):
+    """SIGKILL every process below ``root`` (read from /proc; repeated while they fork)."""
+    for _ in range(5):
+        children = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % entry, "rb") as f:
+                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+        found, todo = [], [root]
+        while todo:
+            for child in children.get(todo.pop(), ()):
+                found.append(child)
+                todo.append(child)
+        if not found:
+            return
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def _set_oom_score_adj(value):
@@ -310,6 +347,9 @@ def apply_sandbox(spec):
     if "pid" in (sandbox.get("unshare") or ()):
         # PID 1 stays minimal (it only reaps); the runtime process builds the view.
         become_init()
+    elif sandbox.get("init"):
+        # No PID namespace to end everything with the environment: a subreaper init does it.
+        become_init(subreaper=True)
     drop_privileges(sandbox)
     for old, new in (sandbox.get("path_map") or {}).items():
         _remap(old, new)
@@ -478,10 +518,12 @@ def serve(sock):
         pid_ns = "pid" in (sandbox.get("unshare") or ())
         status_r = status_w = -1
         try:
-            if pid_ns:
+            if pid_ns or sandbox.get("init"):
+                # The environment's init reports how its runtime ended through this pipe.
                 status_r, status_w = os.pipe()
                 os.set_blocking(status_r, False)
                 spec["_status_fd"] = status_w
+            if pid_ns:
                 sandbox["cloned"] = True
                 pid = clone_into(sandbox["unshare"])
             else:

@@ -51,6 +51,7 @@ class RuntimeInfo:
 class Handle(Protocol):
     view: View
     frozen: bool
+    stops_on_term: bool  # stop the environment with SIGTERM to its init (which kills the rest)
 
     def child_plan(self) -> dict: ...
 

@@ -204,9 +204,13 @@ def remove_tree(paths: list[Path], tree: "CgroupV1 | CgroupV2", wait_s: float = 
     """
     dirs = []
     for path in paths:
-        if path.exists():
-            dirs.extend(sorted((p for p in path.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True))
-            dirs.append(path)
+        # Another Lamb starting at the same moment may be removing the same stale tree.
+        try:
+            found = [p for p in path.rglob("*") if p.is_dir()]
+        except OSError:
+            found = []
+        dirs.extend(sorted(found, key=lambda p: len(p.parts), reverse=True))
+        dirs.append(path)
     for d in dirs:
         for name, value in (("freezer.state", "THAWED"), ("cgroup.freeze", "0")):
             try:

@@ -85,6 +85,7 @@ def _probe_namespaces() -> bool:
 
 class LinuxHandle:
     view = VIEW
+    stops_on_term = False  # its PID namespace ends with its init: SIGKILL is enough
 
     def __init__(self, sandbox: "LinuxSandbox", uid: int, group: cgroups.Group, plan: dict, cfg: "EnvConfig"):
         self._sandbox = sandbox

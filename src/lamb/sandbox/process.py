@@ -7,7 +7,9 @@ with the environment). What it cannot: a read-only /var/task (the code is read
 where it was unpacked), a private /tmp (code writing to the literal path
 ``/tmp`` shares the host's), process isolation, a per-environment user, the
 process/thread quota, CPU weights, freezing idle environments, and keeping a
-function from reading Lamb's data folder.
+function from reading Lamb's data folder. Processes a function starts do not
+outlive its environment: the environment's init is a child subreaper that kills
+every descendant when it is stopped or when Lamb dies.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ DATA_SLACK_MB = 64
 
 class ProcessHandle:
     frozen = False
+    # The environment's init kills every descendant on SIGTERM: stop it that way, not with SIGKILL.
+    stops_on_term = True
 
     def __init__(self, view: View, tmp: Path, cfg: "EnvConfig"):
         self.view = view
@@ -36,7 +40,7 @@ class ProcessHandle:
     def child_plan(self) -> dict:
         nofile = self._cfg.limits.file_descriptors
         data = (self._cfg.memory_mb + DATA_SLACK_MB) * 1024 * 1024
-        return {"rlimits": {"RLIMIT_NOFILE": [nofile, nofile], "RLIMIT_DATA": [data, data]}}
+        return {"rlimits": {"RLIMIT_NOFILE": [nofile, nofile], "RLIMIT_DATA": [data, data]}, "init": True}
 
     def env_vars(self) -> dict[str, str]:
         return {"TMPDIR": str(self._tmp)}
