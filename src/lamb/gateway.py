@@ -28,12 +28,14 @@ log = logging.getLogger("lamb.gateway")
 class RequestContext:
     """What a handler may know about the request beyond its parameters."""
 
-    __slots__ = ("lamb", "request", "operation")
+    __slots__ = ("lamb", "request", "operation", "request_id")
 
-    def __init__(self, lamb: "Lamb", request: Request, operation: str):
+    def __init__(self, lamb: "Lamb", request: Request, operation: str, request_id: str):
         self.lamb = lamb
         self.request = request
         self.operation = operation
+        # AWS's x-amzn-RequestId; for Invoke it is also the invocation's request id.
+        self.request_id = request_id
 
     @property
     def base_url(self) -> str:
@@ -41,8 +43,8 @@ class RequestContext:
         return f"http://{host}"
 
 
-def _with_request_id(status: int, headers: list, body: bytes) -> Response:
-    headers.append(("x-amzn-RequestId", str(uuid.uuid4())))
+def _with_request_id(status: int, headers: list, body: bytes, request_id: str | None = None) -> Response:
+    headers.append(("x-amzn-RequestId", request_id or str(uuid.uuid4())))
     return Response(status, headers, body)
 
 
@@ -50,20 +52,20 @@ def make_app(lamb: "Lamb"):
     protocol = lamb.protocol
     handlers = lamb.handlers
 
-    def error(e: AwsError) -> Response:
-        return _with_request_id(*protocol.serialize_error(e))
+    def error(e: AwsError, rid: str | None = None) -> Response:
+        return _with_request_id(*protocol.serialize_error(e), rid)
 
-    async def finish(op, pending) -> Response:
+    async def finish(op, pending, rid: str) -> Response:
         try:
             result = await pending
-            return _with_request_id(*protocol.serialize(op, result))
+            return _with_request_id(*protocol.serialize(op, result), rid)
         except AwsError as e:
-            return error(e)
+            return error(e, rid)
         except Exception:
             log.exception("%s failed", op.name)
-            return error(service_error())
+            return error(service_error(), rid)
 
-    def settle(op, pending: asyncio.Future) -> asyncio.Future:
+    def settle(op, pending: asyncio.Future, rid: str) -> asyncio.Future:
         """Map a handler's future to a response without a task (the Invoke path)."""
         out = pending.get_loop().create_future()
 
@@ -71,15 +73,15 @@ def make_app(lamb: "Lamb"):
             exc = f.exception()
             if exc is None:
                 try:
-                    out.set_result(_with_request_id(*protocol.serialize(op, f.result())))
+                    out.set_result(_with_request_id(*protocol.serialize(op, f.result()), rid))
                     return
                 except Exception as e:  # a serializer bug must still answer
                     exc = e
             if isinstance(exc, AwsError):
-                out.set_result(error(exc))
+                out.set_result(error(exc, rid))
             else:
                 log.error("%s failed", op.name, exc_info=exc)
-                out.set_result(error(service_error()))
+                out.set_result(error(service_error(), rid))
 
         pending.add_done_callback(done)
         return out
@@ -87,6 +89,7 @@ def make_app(lamb: "Lamb"):
     def app(req: Request):
         if req.path.startswith("/_lamb/"):
             return internal(lamb, req)
+        rid = str(uuid.uuid4())
         try:
             op, labels = protocol.route(req.method, req.path, req.query)
             if "x-lamb-too-large" in req.headers:
@@ -101,17 +104,17 @@ def make_app(lamb: "Lamb"):
                 raise AwsError(
                     "UnsupportedOperationException", f"{op.name} is not supported by this Lamb server yet.", 501
                 )
-            result = handler(RequestContext(lamb, req, op.name), params)
+            result = handler(RequestContext(lamb, req, op.name, rid), params)
             if isinstance(result, asyncio.Future):
-                return settle(op, result)
+                return settle(op, result, rid)
             if inspect.isawaitable(result):
-                return finish(op, result)
-            return _with_request_id(*protocol.serialize(op, result))
+                return finish(op, result, rid)
+            return _with_request_id(*protocol.serialize(op, result), rid)
         except AwsError as e:
-            return error(e)
+            return error(e, rid)
         except Exception:
             log.exception("request %s %s failed", req.method, req.path)
-            return error(service_error())
+            return error(service_error(), rid)
 
     return app
 

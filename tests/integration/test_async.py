@@ -398,3 +398,13 @@ def test_recursion_config_validation(alam):
         alam.put_function_recursion_config(FunctionName=name, RecursiveLoop="Sometimes")
     assert e.value.response["Error"]["Code"] == "ValidationException"
     assert "Member must satisfy enum value set: [Allow, Terminate]" in e.value.response["Error"]["Message"]
+
+
+def test_202_request_id_is_the_event_request_id(alam, sink):
+    """The x-amzn-RequestId of the 202 is the request id the function later sees (as on AWS)."""
+    name = unique("rid202")
+    create(alam, name, sink_code(sink.url))
+    resp = alam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"tag": name, "n": 1}))
+    assert resp["StatusCode"] == 202
+    (ran,) = sink.wait("tag", name, 1)
+    assert ran["rid"] == resp["ResponseMetadata"]["RequestId"]

@@ -328,3 +328,11 @@ def test_update_while_invocation_in_flight(lam, lamb_server):
     t.join(10)
     assert result["out"] == "old"
     assert invoke(lam, name, {})[1] == "new"
+
+
+def test_request_id_header_is_the_invocation_request_id(lam):
+    """AWS answers Invoke with x-amzn-RequestId equal to the request id the function sees."""
+    name = unique("rid")
+    create(lam, name, "def handler(e, c):\n    return c.aws_request_id\n")
+    resp, out = invoke(lam, name, {})
+    assert out == resp["ResponseMetadata"]["RequestId"]

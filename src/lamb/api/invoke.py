@@ -86,7 +86,8 @@ def invoke(ctx: "RequestContext", params: dict):
     if kind == "Event":
         # Durably queued before the 202 (lamb.events); the X-Ray header carries loop detection's Lineage.
         payload = _check_payload(params.get("Payload") or b"", lamb.settings.limits.async_payload_max_bytes)
-        return lamb.events.accept(fn, ref.qualifier, payload, ctx.request.headers.get("x-amzn-trace-id"))
+        return lamb.events.accept(fn, ref.qualifier, payload, ctx.request.headers.get("x-amzn-trace-id"),
+                                  request_id=ctx.request_id)
     payload = _check_payload(params.get("Payload") or b"", lamb.settings.limits.sync_payload_max_bytes)
     client_context = _client_context(params.get("ClientContext"))
     tail = params.get("LogType") == "Tail"
@@ -97,7 +98,7 @@ def invoke(ctx: "RequestContext", params: dict):
     try:
         pool = lamb.invoker.pool_for(fn.name, version, config)
     except RuntimeNotReady:
-        return _after_runtime(lamb, (fn.name, version, config), payload, arn, client_context, tail, trace)
+        return _after_runtime(lamb, (fn.name, version, config), payload, arn, client_context, tail, trace, ctx.request_id)
     out = asyncio.get_running_loop().create_future()
 
     def done(result, exc) -> None:
@@ -106,7 +107,8 @@ def invoke(ctx: "RequestContext", params: dict):
         else:
             out.set_result(_output(result))
 
-    lamb.invoker.submit(pool, payload, arn, done, client_context=client_context, want_tail=tail, trace=trace)
+    lamb.invoker.submit(pool, payload, arn, done, client_context=client_context, want_tail=tail, trace=trace,
+                        request_id=ctx.request_id)
     return out
 
 
@@ -119,12 +121,12 @@ def _output(result) -> dict:
     return out
 
 
-async def _after_runtime(lamb, target, payload, arn, client_context, tail, trace=None) -> dict:
+async def _after_runtime(lamb, target, payload, arn, client_context, tail, trace=None, request_id=None) -> dict:
     """First invocations right after Lamb started: wait for the runtime to be up."""
     try:
         await lamb.runtimes.prepare(target[2]["Runtime"])
     except Exception:
         pass
     pool = lamb.invoker.pool_for(*target)
-    result = await lamb.invoker.invoke(pool, payload, arn, client_context=client_context, want_tail=tail, trace=trace)
+    result = await lamb.invoker.invoke(pool, payload, arn, client_context=client_context, want_tail=tail, trace=trace, request_id=request_id)
     return _output(result)

@@ -27,7 +27,7 @@ def enqueue(ctx: "RequestContext", fn, qualifier: str | None, payload: bytes) ->
     The request's ``X-Amzn-Trace-Id`` (the AWS SDKs inside a function send the
     function's own trace header) is kept with the event for loop detection.
     """
-    return ctx.lamb.events.accept(fn, qualifier, payload, ctx.request.headers.get(TRACE_HEADER))
+    return ctx.lamb.events.accept(fn, qualifier, payload, ctx.request.headers.get(TRACE_HEADER), request_id=ctx.request_id)
 
 
 @operation("InvokeAsync")

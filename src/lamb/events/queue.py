@@ -322,12 +322,16 @@ class EventQueue:
         task.add_done_callback(self._tasks.discard)
 
     # =================================================================== accept
-    def accept(self, fn: "Function", qualifier: str | None, payload: bytes, trace: str | None) -> asyncio.Future:
-        """Queue an event durably; the future resolves to Invoke's 202 output once it is on disk."""
+    def accept(self, fn: "Function", qualifier: str | None, payload: bytes, trace: str | None,
+               request_id: str | None = None) -> asyncio.Future:
+        """Queue an event durably; the future resolves to Invoke's 202 output once it is on disk.
+
+        ``request_id`` (the 202's x-amzn-RequestId) becomes the event's request id, as on AWS.
+        """
         if self._closing:
             raise service_error("Lamb is shutting down; the event was not accepted.")
         now = time.time()
-        ev = Event(self._next_event, str(uuid.uuid4()), fn.name, qualifier or "", fn.data.get("Created"),
+        ev = Event(self._next_event, request_id or str(uuid.uuid4()), fn.name, qualifier or "", fn.data.get("Created"),
                    lineage.with_root(trace), payload, len(payload), now, now)
         self._next_event += 1
         fut = asyncio.get_running_loop().create_future()
