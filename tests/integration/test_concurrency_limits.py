@@ -196,3 +196,18 @@ def test_provisioned_environments_outlive_keep_alive_and_restart(fresh_server):
     wait_for(lambda: lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier=version)["Status"] == "READY",
              60, 0.2, "READY after restart")
     assert invoke(lam, name, {}, Qualifier=version)[1]["type"] == "provisioned-concurrency"
+
+
+def test_burst_of_cold_starts_never_hangs(fresh_server):
+    """Hundreds of environments requested at once: the zygote's socket fills up both ways.
+
+    Lamb once blocked writing spawn requests while the zygote blocked writing exit
+    reports back, and every invocation hung.
+    """
+    server = fresh_server()
+    lam = client(server)
+    name = unique("burst")
+    create(lam, name, SLEEPER, Timeout=60)
+    results = burst(lam, name, 200, seconds=0.5)
+    assert Counter(r[0] for r in results) == {200: 200}
+    assert len({r[1]["stream"] for r in results}) == 200

@@ -38,7 +38,7 @@ class Zygote:
         self._ready: asyncio.Future | None = None
         self._pending: dict[int, asyncio.Future] = {}
         self._next_id = 0
-        self._outbox: list[tuple[bytes, list[int]]] = []
+        self._outbox: list[tuple[bytes, list[int]]] = []  # spawns waiting for the socket to drain
         self.dead = False
         self.prefixes: tuple[str, ...] = ()  # the interpreter's installation folders
 
@@ -122,19 +122,49 @@ class Zygote:
         self._next_id += 1
         self._pending[self._next_id] = fut
         data = json.dumps({"op": "spawn", "id": self._next_id, "spec": spec}).encode()
+        if self._outbox:
+            self._queue(data, log_fd)
+            return fut
         try:
             socket.send_fds(self.sock, [data], [log_fd])
         except BlockingIOError:
-            # The zygote is behind; hand over synchronously (rare, tiny message).
-            self.sock.setblocking(True)
-            try:
-                socket.send_fds(self.sock, [data], [log_fd])
-            finally:
-                self.sock.setblocking(False)
+            # The zygote is behind (a burst of cold starts). Never block the event loop: the
+            # zygote may itself be blocked sending us exit reports. Queue and send when writable.
+            self._queue(data, log_fd)
         except OSError as e:
             self._pending.pop(self._next_id, None)
             fut.set_exception(ZygoteError(str(e)))
         return fut
+
+    def _queue(self, data: bytes, log_fd: int) -> None:
+        assert self.sock is not None
+        if not self._outbox:
+            asyncio.get_running_loop().add_writer(self.sock.fileno(), self._flush)
+        self._outbox.append((data, [os.dup(log_fd)]))  # the caller closes its copy right away
+
+    def _flush(self) -> None:
+        sock = self.sock
+        while self._outbox and sock is not None:
+            data, fds = self._outbox[0]
+            try:
+                socket.send_fds(sock, [data], fds)
+            except BlockingIOError:
+                return
+            except OSError:
+                self._died()
+                break
+            self._outbox.pop(0)
+            for fd in fds:
+                os.close(fd)
+        if sock is not None:
+            try:
+                asyncio.get_running_loop().remove_writer(sock.fileno())
+            except Exception:
+                pass
+        for _, fds in self._outbox:
+            for fd in fds:
+                os.close(fd)
+        self._outbox.clear()
 
     def close(self) -> None:
         """Stop the zygote; its environments die with it (PR_SET_PDEATHSIG)."""
