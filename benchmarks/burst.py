@@ -20,7 +20,7 @@ import threading
 import time
 import zipfile
 
-from invoke_latency import call, connect, start_server
+from invoke_latency import call, connect, start_server, wait_active
 
 
 def main() -> None:
@@ -40,8 +40,7 @@ def main() -> None:
             body = {"FunctionName": name, "Runtime": args.runtime, "Handler": "app.handler", "Timeout": 60,
                     "Role": "arn:aws:iam::000000000000:role/bench", "Code": {"ZipFile": code}}
             assert call(admin, "POST", "/2015-03-31/functions", json.dumps(body).encode())[0] == 201
-            while json.loads(call(admin, "GET", f"/2015-03-31/functions/{name}")[1])["Configuration"]["State"] != "Active":
-                time.sleep(0.1)
+            wait_active(admin, name)
             conns = [connect(endpoint) for _ in range(n)]
             barrier = threading.Barrier(n + 1)
             done: list[float] = []

@@ -24,7 +24,7 @@ import re
 import time
 import zipfile
 
-from invoke_latency import call, connect, pct, start_server
+from invoke_latency import call, connect, pct, start_server, wait_active
 
 HANDLER = "def handler(event, context):\n    return {'hello': 'world'}\n"
 
@@ -54,11 +54,7 @@ def main() -> None:
                 "Code": {"ZipFile": code}}
         warm = f"cold-warmup-{os.getpid()}"
         call(conn, "POST", "/2015-03-31/functions", json.dumps({**body, "FunctionName": warm}).encode())
-        deadline = time.time() + 120
-        while json.loads(call(conn, "GET", f"/2015-03-31/functions/{warm}")[1])["Configuration"]["State"] != "Active":
-            if time.time() > deadline:
-                raise SystemExit("runtime never became ready")
-            time.sleep(0.1)
+        wait_active(conn, warm)
         invoke_ms, total_ms, init_ms = [], [], []
         for i in range(args.n):
             name = f"cold-{os.getpid()}-{i}"

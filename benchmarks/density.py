@@ -22,7 +22,7 @@ import threading
 import time
 import zipfile
 
-from invoke_latency import call, connect, start_server
+from invoke_latency import call, connect, start_server, wait_active
 
 
 def rollup(pid: int) -> dict[str, int]:
@@ -65,8 +65,7 @@ def main() -> None:
                 "Role": "arn:aws:iam::000000000000:role/bench", "Code": {"ZipFile": base64.b64encode(buf.getvalue()).decode()}}
         status, out = call(conn, "POST", "/2015-03-31/functions", json.dumps(body).encode())
         assert status == 201, out
-        while json.loads(call(conn, "GET", "/2015-03-31/functions/density")[1])["Configuration"]["State"] != "Active":
-            time.sleep(0.1)
+        wait_active(conn, "density")
         zygotes = set(descendants(proc.pid))
         lamb_before = rollup(proc.pid)
         errors = []

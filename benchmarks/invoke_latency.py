@@ -90,13 +90,18 @@ def create_function(endpoint: str, name: str, runtime: str) -> None:
     status, out = call(conn, "POST", "/2015-03-31/functions", body)
     if status not in (201, 409):
         raise SystemExit(f"CreateFunction failed: {status} {out[:300]!r}")
-    deadline = time.time() + 120
+    wait_active(conn, name)
+
+
+def wait_active(conn: http.client.HTTPConnection, name: str, timeout: float = 120) -> None:
+    """Poll GetFunction until the function is Active (its runtime is ready)."""
+    deadline = time.time() + timeout
     while time.time() < deadline:
         status, out = call(conn, "GET", f"/2015-03-31/functions/{name}")
-        if json.loads(out)["Configuration"].get("State") == "Active":
+        if status == 200 and json.loads(out)["Configuration"].get("State") == "Active":
             return
         time.sleep(0.1)
-    raise SystemExit("function never became Active")
+    raise SystemExit(f"function {name} never became Active")
 
 
 def sequential(endpoint: str, name: str, n: int) -> list[float]:

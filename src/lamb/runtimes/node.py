@@ -10,12 +10,13 @@ unavailable and functions using it are ``Failed`` with the reason.
 
 from __future__ import annotations
 
-import fcntl
 import glob
 import os
 import shutil
 import subprocess
 from pathlib import Path
+
+from . import roots
 
 NODE_RUNTIMES = {"nodejs20.x": 20, "nodejs22.x": 22}
 RIC_PACKAGE = "aws-lambda-ric@4"
@@ -50,35 +51,22 @@ def find_node(name: str) -> str | None:
 
 
 def ensure_root(name: str, binary: str, cache: Path) -> Path:
-    root = cache / f"{name}-v{ROOT_FORMAT}"
-    marker = root / ".complete"
-    if marker.exists():
-        return root
-    cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / f".{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if marker.exists():
-            return root
+    """Build (once) and return the runtime root for ``name``: aws-lambda-ric installed with that node's npm."""
+
+    def build(tmp: Path) -> None:
         npm = os.path.join(os.path.dirname(binary), "npm")
         if not os.access(npm, os.X_OK):
             npm = shutil.which("npm") or "npm"
-        tmp = cache / f".{name}.building.{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
         env = dict(os.environ, PATH=f"{os.path.dirname(binary)}:{os.environ.get('PATH', '')}")
-        proc = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--omit=dev", "--prefix", str(tmp), RIC_PACKAGE],
-            capture_output=True, text=True, env=env,
-        )
-        entry = tmp / "node_modules" / "aws-lambda-ric" / "index.mjs"
-        if proc.returncode != 0 or not entry.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-            raise RuntimeUnavailable(f"could not install {RIC_PACKAGE} for {name}: {' | '.join(tail)}")
-        shutil.rmtree(root, ignore_errors=True)
-        os.rename(tmp, root)
-        marker.write_text("ok\n")
-        return root
+        what = f"{RIC_PACKAGE} for {name}"
+        roots.run([npm, "install", "--no-audit", "--no-fund", "--omit=dev", "--prefix", str(tmp), RIC_PACKAGE], what, env)
+        if not (tmp / "node_modules" / "aws-lambda-ric" / "index.mjs").exists():
+            raise roots.BuildFailed(f"could not install {what}: no index.mjs")
+
+    try:
+        return roots.ensure(cache, f"{name}-v{ROOT_FORMAT}", build)
+    except roots.BuildFailed as e:
+        raise RuntimeUnavailable(str(e)) from e
 
 
 def resolve(name: str, cache: Path) -> tuple[str, Path]:

@@ -11,7 +11,6 @@ pip's own ``PIP_FIND_LINKS`` / ``PIP_NO_INDEX``.
 
 from __future__ import annotations
 
-import fcntl
 import glob
 import os
 import shutil
@@ -19,6 +18,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import roots
 
 # What every runtime root holds: the official runtime interface client, and the
 # SDK AWS includes in its managed Python runtimes.
@@ -69,40 +70,22 @@ def find_interpreter(name: str) -> str | None:
 
 
 def ensure_root(name: str, interpreter: str, cache: Path) -> Path:
-    """Build (once) and return the runtime root for ``name``; blocking.
+    """Build (once) and return the runtime root for ``name``: awslambdaric and boto3, byte-compiled."""
 
-    Concurrent Lamb processes serialise on a lock file; a half-built root is never
-    used because the folder is renamed into place only when pip succeeded.
-    """
-    root = cache / f"{name}-v{ROOT_FORMAT}"
-    marker = root / ".complete"
-    if marker.exists():
-        return root
-    cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / f".{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if marker.exists():
-            return root
-        tmp = cache / f".{name}.building.{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        cmd = [
-            interpreter, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--no-warn-script-location", "--no-compile", "--target", str(tmp), *RUNTIME_PACKAGES,
-        ]
+    def build(tmp: Path) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        if proc.returncode != 0:
-            shutil.rmtree(tmp, ignore_errors=True)
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-            raise RuntimeUnavailable(
-                f"could not install {' '.join(RUNTIME_PACKAGES)} for {name}: {' | '.join(tail)}"
-            )
+        roots.run(
+            [interpreter, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "--no-warn-script-location", "--no-compile", "--target", str(tmp), *RUNTIME_PACKAGES],
+            f"{' '.join(RUNTIME_PACKAGES)} for {name}", env,
+        )
         # Byte-compile once so that no environment pays for it (and the root can be read-only).
         subprocess.run([interpreter, "-m", "compileall", "-q", str(tmp)], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
-        os.rename(tmp, root)
-        marker.write_text("ok\n")
-        return root
+
+    try:
+        return roots.ensure(cache, f"{name}-v{ROOT_FORMAT}", build)
+    except roots.BuildFailed as e:
+        raise RuntimeUnavailable(str(e)) from e
 
 
 def resolve(name: str, cache: Path) -> PythonRuntime:
