@@ -213,3 +213,19 @@ def test_weighted_alias_splits_traffic(lam, lamb_server):
     assert {invoke(lam, f"{name}:canary", {})[0]["ExecutedVersion"] for _ in range(20)} == {"2"}
     lam.update_alias(FunctionName=name, Name="canary", RoutingConfig={"AdditionalVersionWeights": {"2": 0.0}})
     assert {invoke(lam, f"{name}:canary", {})[0]["ExecutedVersion"] for _ in range(20)} == {"1"}
+
+
+def test_deleting_an_alias_deletes_its_event_invoke_and_provisioned_configs(lam):
+    name = unique("aliascfg")
+    create(lam, name, "def handler(e, c):\n    return 1\n")
+    version = lam.publish_version(FunctionName=name)["Version"]
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    lam.put_function_event_invoke_config(FunctionName=name, Qualifier="live", MaximumRetryAttempts=0)
+    lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="live", ProvisionedConcurrentExecutions=1)
+    lam.delete_alias(FunctionName=name, Name="live")
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function_event_invoke_config(FunctionName=name, Qualifier="live")
+    with pytest.raises(lam.exceptions.ProvisionedConcurrencyConfigNotFoundException):
+        lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="live")
+    assert lam.list_provisioned_concurrency_configs(FunctionName=name)["ProvisionedConcurrencyConfigs"] == []

@@ -15,9 +15,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..arn import LATEST, function_arn, require_unqualified
+from ..events import invoke_config
 from ..protocol.errors import conflict, invalid_parameter, not_found
+from . import concurrency, operation
 from . import configuration as conf
-from . import operation
 from .functions import check_revision, function_of, paginate
 
 if TYPE_CHECKING:
@@ -125,10 +126,23 @@ def update_alias(ctx: "RequestContext", params: dict) -> dict:
 
 @operation("DeleteAlias")
 def delete_alias(ctx: "RequestContext", params: dict) -> dict:
-    """Deleting an alias that does not exist succeeds, as on AWS."""
+    """Deleting an alias that does not exist succeeds, as on AWS.
+
+    The alias's event invoke config and provisioned concurrency go with it (AWS
+    deletes them with the alias), so a new alias of the same name starts bare.
+    """
     fn = _function(ctx, params, "DeleteAlias")
-    if params["Name"] in fn.aliases:
-        ctx.lamb.functions.delete_alias(fn.name, params["Name"])
+    name = params["Name"]
+    if name in fn.aliases:
+        version = fn.aliases[name].get("FunctionVersion")
+        ctx.lamb.functions.delete_alias(fn.name, name)
+        if invoke_config.get(fn, name) is not None or name in (fn.data.get(invoke_config.CONFIGS) or {}):
+            invoke_config.put(ctx.lamb.functions, fn, name, None)
+        if name in (fn.data.get(concurrency.PROVISIONED) or {}):
+            configs = {q: c for q, c in fn.data[concurrency.PROVISIONED].items() if q != name}
+            ctx.lamb.functions.put_data(fn.name, {**fn.data, concurrency.PROVISIONED: configs})
+            if version in fn.versions:
+                concurrency.apply_provisioned(ctx.lamb, fn, version)
     return {}
 
 
