@@ -77,8 +77,8 @@ class CgroupV1:
     def procs_files(self, g: "Group") -> list[str]:
         return [str(p / "cgroup.procs") for p in g.paths.values()]
 
-    def peak_bytes(self, g: "Group") -> int:
-        return int(_read(g.paths["memory"] / "memory.max_usage_in_bytes"))
+    def peak_file(self, g: "Group") -> Path:
+        return g.paths["memory"] / "memory.max_usage_in_bytes"
 
     def oom_kills(self, g: "Group") -> int:
         for line in _read(g.paths["memory"] / "memory.oom_control").splitlines():
@@ -141,11 +141,9 @@ class CgroupV2:
     def procs_files(self, g: "Group") -> list[str]:
         return [str(g.paths[""] / "cgroup.procs")]
 
-    def peak_bytes(self, g: "Group") -> int:
-        peak = g.paths[""] / "memory.peak"
-        if peak.exists():
-            return int(_read(peak))
-        return int(_read(g.paths[""] / "memory.current"))
+    def peak_file(self, g: "Group") -> Path:
+        peak = g.paths[""] / "memory.peak"  # Linux 5.19+; before it, the current usage is the best there is
+        return peak if peak.exists() else g.paths[""] / "memory.current"
 
     def oom_kills(self, g: "Group") -> int:
         for line in _read(g.paths[""] / "memory.events").splitlines():
@@ -169,14 +167,17 @@ class Group:
     def __init__(self, tree: "CgroupV1 | CgroupV2", paths: dict[str, Path]):
         self.tree = tree
         self.paths = paths
+        self._peak_fd = -1  # kept open: read once per invocation for REPORT's Max Memory Used
 
     def procs_files(self) -> list[str]:
         return self.tree.procs_files(self)
 
     def peak_mb(self) -> int:
         try:
-            return max(1, round(self.tree.peak_bytes(self) / (1024 * 1024)))
-        except OSError:
+            if self._peak_fd < 0:
+                self._peak_fd = os.open(self.tree.peak_file(self), os.O_RDONLY | os.O_CLOEXEC)
+            return max(1, round(int(os.pread(self._peak_fd, 64, 0)) / (1024 * 1024)))
+        except (OSError, ValueError):
             return 0
 
     def oom_kills(self) -> int:
@@ -193,6 +194,9 @@ class Group:
 
     def destroy(self) -> None:
         """Kill whatever is left inside and remove the folders."""
+        if self._peak_fd >= 0:
+            os.close(self._peak_fd)
+            self._peak_fd = -1
         remove_tree(list(self.paths.values()), self.tree)
 
 
