@@ -21,6 +21,7 @@ import argparse
 import http.client
 import io
 import json
+import signal
 import multiprocessing
 import os
 import socket
@@ -43,6 +44,12 @@ def free_port() -> int:
 
 
 def start_server() -> tuple[subprocess.Popen, str, str]:
+    """Start ``lamb serve`` on a free loopback port; callers stop it in ``finally``.
+
+    SIGTERM (e.g. from ``timeout``) is turned into SystemExit so that ``finally`` runs
+    and the server does not outlive the benchmark.
+    """
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     data = tempfile.mkdtemp(prefix="lamb-bench-")
     port = free_port()
     proc = subprocess.Popen(

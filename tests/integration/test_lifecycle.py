@@ -182,3 +182,17 @@ def handler(e, c):
     resp, out = invoke(lam, caller)
     assert resp.get("FunctionError") is None, out
     assert out == {"got": {"x": 1}}
+
+
+def test_kill9_with_frozen_environments_leaves_nothing_behind(fresh_server):
+    """Frozen tasks ignore even SIGKILL: the zygote thaws them when Lamb dies."""
+    server = fresh_server(env={"LAMB_FREEZE_AFTER_S": "0.05"})
+    if not _linux(server):
+        pytest.skip("freezing needs the linux sandbox")
+    lam = server.client()
+    name = unique("frozen9")
+    create(lam, name, TICKER)
+    invoke(lam, name)
+    time.sleep(0.5)  # idle long enough to be frozen
+    server.kill9()
+    server.assert_no_survivors(timeout=10)

@@ -18,7 +18,8 @@ Wire format (one datagram per message, JSON):
                  {"op": "failed", "id": n, "error": "..."}
                  {"op": "exit", "pid": p, "code": c, "signal": s}
   Lamb → zygote  {"op": "exit"}                              (or EOF)
-The zygote dies with Lamb (PR_SET_PDEATHSIG) and its children die with it.
+The zygote dies with Lamb (PR_SET_PDEATHSIG, as SIGTERM so that it first thaws
+frozen environments) and its children die with it.
 """
 
 import json
@@ -446,7 +447,9 @@ def serve(sock):
     os.set_blocking(wfd, False)
     signal.set_wakeup_fd(wfd)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # SIGTERM is the zygote's parent-death signal: Lamb is gone. Handled in the loop.
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import select
 
@@ -454,19 +457,41 @@ def serve(sock):
     poller.register(sock.fileno(), select.POLLIN)
     poller.register(rfd, select.POLLIN)
 
+    # The cgroup folders of each environment, to thaw them when Lamb is gone.
+    env_cgroups = {}
+
+    def leave():
+        """Lamb is gone: thaw every environment (a frozen task ignores even SIGKILL) and exit.
+
+        Each environment's init dies with the zygote (PR_SET_PDEATHSIG) once thawed.
+        """
+        for dirs in env_cgroups.values():
+            for d in dirs:
+                for name, value in (("freezer.state", "THAWED"), ("cgroup.freeze", "0")):
+                    try:
+                        with open(os.path.join(d, name), "w") as f:
+                            f.write(value)
+                    except OSError:
+                        pass
+        os._exit(0)
+
     def send(msg):
         try:
             sock.send(json.dumps(msg).encode())
         except OSError:
-            os._exit(0)
+            leave()
 
     status_pipes = {}
     sock.send(json.dumps({"op": "ready", "pid": parent_pid, "prefix": sys.base_prefix, "exec_prefix": sys.base_exec_prefix}).encode())
     while True:
+        if stopping:
+            leave()
         try:
             events = poller.poll()
         except InterruptedError:
             events = []
+        if stopping:
+            leave()
         for fd, _ in events:
             if fd == rfd:
                 try:
@@ -481,6 +506,7 @@ def serve(sock):
                 break
             if pid == 0:
                 break
+            env_cgroups.pop(pid, None)
             status_r = status_pipes.pop(pid, -1)
             if status_r >= 0:
                 # The environment's init reported how its runtime ended.
@@ -504,12 +530,12 @@ def serve(sock):
         except BlockingIOError:
             continue
         except OSError:
-            os._exit(0)
+            leave()
         if not data:
-            os._exit(0)
+            leave()
         msg = json.loads(data)
         if msg.get("op") == "exit":
-            os._exit(0)
+            leave()
         if msg.get("op") != "spawn":
             continue
         log_fd = fds[0] if fds else os.open(os.devnull, os.O_WRONLY)
@@ -542,6 +568,9 @@ def serve(sock):
         if status_w >= 0:
             os.close(status_w)
             status_pipes[pid] = status_r
+        cgroup_dirs = [os.path.dirname(p) for p in sandbox.get("cgroup_procs", ())]
+        if cgroup_dirs:
+            env_cgroups[pid] = cgroup_dirs
         for extra in fds[1:]:
             os.close(extra)
         send({"op": "spawned", "id": msg["id"], "pid": pid})
@@ -550,7 +579,8 @@ def serve(sock):
 def main():
     fd = int(sys.argv[1])
     runtime_root = sys.argv[2] if len(sys.argv) > 2 else ""
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    # Told by SIGTERM when Lamb dies, so that frozen environments are thawed (see serve).
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     sock = socket.socket(fileno=fd)
     sock.setblocking(True)
     preload(runtime_root)
