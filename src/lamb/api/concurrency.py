@@ -17,6 +17,7 @@ Both are stored with the function (``Function.data``) and re-applied at start.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from ..arn import LATEST, function_arn
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from ..app import Lamb
     from ..gateway import RequestContext
     from ..store.functions import Function
+
+log = logging.getLogger("lamb.concurrency")
 
 RESERVED = "ReservedConcurrentExecutions"
 PROVISIONED = "ProvisionedConcurrency"  # qualifier -> {"Requested": n, "LastModified": ...}
@@ -243,7 +246,7 @@ def restore(lamb: "Lamb") -> None:
                 try:
                     await lamb.runtimes.prepare(fn.versions[v]["Runtime"])
                     apply_provisioned(lamb, fn, v)
-                except Exception:
-                    pass
+                except Exception as e:
+                    log.warning("provisioned concurrency of %s:%s not restored: %s", fn.name, v, e)
 
             lamb.spawn(start())
