@@ -7,7 +7,6 @@ variables, and command-line flags. Limits (``lamb.limits``) are overridden with
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,5 +107,3 @@ class Settings:
                 setattr(s, name, conv[name](value) if name in conv and isinstance(value, str) else value)
         return s
 
-    def replace(self, **kw) -> "Settings":
-        return dataclasses.replace(self, **kw)

@@ -197,7 +197,7 @@ class ExecutionEnvironment:
         if inv.want_tail:
             text = ("\n".join(inv.log) + "\n").encode()
             tail = base64.b64encode(text[-cfg.limits.log_tail_bytes:]).decode()
-        inv.resolve(InvocationResult(payload, function_error, tail, cfg.version, duration))
+        inv.resolve(InvocationResult(payload, function_error, tail, cfg.version))
         if self.current is inv:
             self.current = None
 

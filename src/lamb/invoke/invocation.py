@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 @dataclass(eq=False)
@@ -47,7 +50,6 @@ class InvocationResult:
     function_error: str | None = None  # "Unhandled" when the function failed
     log_tail: str | None = None  # base64 of the last 4 KB of the log, when asked
     executed_version: str = "$LATEST"
-    duration_ms: float = 0.0
 
 
 def now_ms() -> int:

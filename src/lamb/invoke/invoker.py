@@ -24,7 +24,7 @@ from ..sandbox import Sandbox
 from .concurrency import Concurrency
 from .metrics import Metrics
 from .environment import ExecutionEnvironment
-from .invocation import Invocation, InvocationResult
+from .invocation import Invocation
 from .pool import EnvConfig, VersionPool
 from ..store.layers import opt_dir, opt_root
 
@@ -217,9 +217,6 @@ class Invoker:
         pool = self.pool_for(function_name, version, config)
         pool.set_provisioned(target)
         return pool
-
-    def provisioning_changed(self, pool: VersionPool) -> None:
-        """Hook for status changes of provisioned environments (read on demand today)."""
 
     def pool_empty(self, pool: VersionPool) -> None:
         self.retired.discard(pool)

@@ -128,8 +128,6 @@ class VersionPool:
     def env_ready(self, env: ExecutionEnvironment) -> None:
         """Init finished with nothing assigned (provisioned environments)."""
         self.env_released(env)
-        if env.provisioned:
-            self.invoker.provisioning_changed(self)
 
     def env_released(self, env: ExecutionEnvironment) -> None:
         if env.state is State.DEAD:
@@ -158,7 +156,6 @@ class VersionPool:
                 self.provision_error = "FUNCTION_ERROR_INIT_FAILURE"
             elif not self.retired and len(self.provisioned) < self.provisioned_target:
                 self._start(provisioned=True)  # replace a provisioned environment that died
-            self.invoker.provisioning_changed(self)
         if self.retired and not self.envs:
             self.invoker.pool_empty(self)
 

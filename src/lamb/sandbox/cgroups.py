@@ -89,8 +89,6 @@ class CgroupV1:
     def freeze(self, g: "Group", frozen: bool) -> None:
         _write(g.paths["freezer"] / "freezer.state", "FROZEN" if frozen else "THAWED")
 
-    def members(self, g: "Group") -> list[int]:
-        return [int(x) for x in _read(g.paths["pids"] / "cgroup.procs").split()]
 
     def group_dirs(self, prefix: str) -> list[Path]:
         return [base / prefix for base in self.bases.values()]
@@ -154,8 +152,6 @@ class CgroupV2:
     def freeze(self, g: "Group", frozen: bool) -> None:
         _write(g.paths[""] / "cgroup.freeze", "1" if frozen else "0")
 
-    def members(self, g: "Group") -> list[int]:
-        return [int(x) for x in _read(g.paths[""] / "cgroup.procs").split()]
 
     def group_dirs(self, prefix: str) -> list[Path]:
         return [self.base / prefix]

@@ -17,7 +17,6 @@ random draw.
 
 from __future__ import annotations
 
-import copy
 import json
 import random
 from dataclasses import dataclass, field
@@ -199,7 +198,3 @@ class FunctionStore:
             if cfg.get("_LayerKeys")
         ]
 
-    @staticmethod
-    def public(config: dict) -> dict:
-        """A deep copy safe to hand to the serializer (and to mutate)."""
-        return copy.deepcopy(config)
