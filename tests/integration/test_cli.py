@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
 import subprocess
 
-import pytest
-
+from .awscli import AWS, aws, aws_json, needs_cli
 from .conftest import ROLE, code_sha256, make_zip, unique
 
-AWS = shutil.which("aws")
-pytestmark = pytest.mark.skipif(AWS is None, reason="the AWS CLI (awscli) is not installed")
+pytestmark = needs_cli
 
 
 def _binary_format_args() -> list[str]:
@@ -26,23 +22,6 @@ def _binary_format_args() -> list[str]:
 
 
 RAW = _binary_format_args()
-
-
-def aws(server, *args, check: bool = True, cwd=None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ENDPOINT_URL=server.url, AWS_ACCESS_KEY_ID="AKIDLAMBTEST", AWS_SECRET_ACCESS_KEY="lambtestsecret",
-               AWS_DEFAULT_REGION="us-east-1", AWS_MAX_ATTEMPTS="1", AWS_PAGER="",
-               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
-    proc = subprocess.run([AWS, "lambda", *args, "--output", "json"], env=env, cwd=cwd, capture_output=True,
-                          text=True, timeout=60)
-    if check:
-        assert proc.returncode == 0, f"aws lambda {' '.join(args)} failed ({proc.returncode}): {proc.stderr}"
-    return proc
-
-
-def aws_json(server, *args, cwd=None):
-    out = aws(server, *args, cwd=cwd).stdout
-    return json.loads(out) if out.strip() else None
 
 
 def test_cli_lifecycle(lamb_server, tmp_path):
