@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from urllib.parse import quote
 
@@ -176,3 +177,24 @@ def test_max_memory_used_is_plausible(lam):
     resp, _ = invoke(lam, name, {"mb": 64}, LogType="Tail")
     big = int(re.search(r"Max Memory Used: (\d+) MB", tail(resp)).group(1))
     assert big >= small + 60, (small, big)
+
+
+def test_json_log_format_reaches_the_runtime(lam):
+    """LoggingConfig LogFormat JSON: the runtime writes JSON application logs at the configured level."""
+    name = unique("jsonlog")
+    create(lam, name, "import logging, os\nlogger = logging.getLogger()\n"
+                      "def handler(e, c):\n    logger.debug('debug line')\n    logger.info('info line')\n"
+                      "    return [os.environ.get('AWS_LAMBDA_LOG_FORMAT'), os.environ.get('AWS_LAMBDA_LOG_LEVEL')]\n",
+           LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "WARN"})
+    resp, out = invoke(lam, name, {}, LogType="Tail")
+    assert out == ["JSON", "WARN"]
+    lines = base64.b64decode(resp["LogResult"]).decode().splitlines()
+    assert not any("info line" in l or "debug line" in l for l in lines)  # below WARN
+    lam.update_function_configuration(FunctionName=name, LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"})
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+    resp, out = invoke(lam, name, {}, LogType="Tail")
+    records = [json.loads(l) for l in base64.b64decode(resp["LogResult"]).decode().splitlines() if l.startswith("{")]
+    by_message = {r["message"]: r for r in records}
+    assert by_message["debug line"]["level"] == "DEBUG"
+    assert by_message["info line"]["level"] == "INFO"
+    assert by_message["info line"]["requestId"] == resp["ResponseMetadata"]["RequestId"]

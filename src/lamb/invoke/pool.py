@@ -51,6 +51,9 @@ class EnvConfig:
     limits: Limits
     revision: str  # changes whenever code or configuration changes
     ephemeral_mb: int = 512  # size of /tmp
+    # LoggingConfig: with LogFormat JSON the runtime logs JSON records at ApplicationLogLevel.
+    log_format: str = "Text"
+    log_level: str | None = None
     opt_dir: Path | None = None  # the function's layers merged in order (mounted at /opt)
 
 
@@ -213,6 +216,11 @@ class VersionPool:
             "LAMBDA_TASK_ROOT": view.task_root,
             "LAMBDA_RUNTIME_DIR": view.runtime_dir,
         }
+        if cfg.log_format == "JSON":
+            # What awslambdaric and aws-lambda-ric read to write JSON application logs
+            # (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html).
+            reserved["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+            reserved["AWS_LAMBDA_LOG_LEVEL"] = cfg.log_level or "INFO"
         defaults = {
             "TZ": ":UTC",
             "LANG": "en_US.UTF-8",
