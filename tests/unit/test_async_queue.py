@@ -16,7 +16,9 @@ import pytest
 
 from lamb.config import Settings
 from lamb.events.queue import EventQueue
+from lamb.invoke.concurrency import Concurrency
 from lamb.invoke.invocation import InvocationResult
+from lamb.limits import DEFAULT as DEFAULT_LIMITS
 from lamb.protocol.errors import AwsError
 from lamb.store.db import Database
 from lamb.store.functions import FunctionStore
@@ -31,6 +33,7 @@ class ScriptedInvoker:
     def __init__(self, script):
         self.script = list(script)
         self.calls: list[tuple[float, str, str]] = []
+        self.concurrency = Concurrency(DEFAULT_LIMITS)  # Lamb's own limiter, as the queue reads it
 
     def pool_for(self, name, version, config):
         return SimpleNamespace(name=name, version=version)
@@ -160,7 +163,8 @@ def test_reserved_concurrency_zero_goes_straight_to_failure(tmp_path, reserved):
     async def main():
         await lamb.events.start()
         fn = lamb.functions.get("f")
-        fn.data["ReservedConcurrentExecutions"] = reserved
+        fn.data["ReservedConcurrentExecutions"] = reserved  # what PutFunctionConcurrency stores
+        lamb.invoker.concurrency.set_reserved("f", reserved)  # and what it tells the limiter
         await lamb.events.accept(fn, None, b"{}", None)
         await settle(lamb)
         lamb.events.stop()

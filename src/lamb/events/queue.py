@@ -447,8 +447,8 @@ class EventQueue:
         return picked
 
     def _reserved(self, name: str) -> int | None:
-        fn = self.lamb.functions.get(name)
-        return None if fn is None else fn.data.get("ReservedConcurrentExecutions")
+        """The function's reserved concurrency, as the invoker enforces it (lamb.invoke.concurrency)."""
+        return self.lamb.invoker.concurrency.reserved.get(name)
 
     def _arm(self, now: float) -> None:
         """Wake up for the next delayed event, paused function or delivery."""
@@ -569,7 +569,7 @@ class EventQueue:
                 fn.name, ev.request_id, count,
             )
             return self._finish(ev, RETRIES_EXHAUSTED, Outcome.api_error(400, "RecursiveInvocationException", RECURSION_MESSAGE), fn, eic)
-        if fn.data.get("ReservedConcurrentExecutions") == 0:
+        if self._reserved(fn.name) == 0:
             # AWS sends events of a function throttled to zero to the DLQ / on-failure destination at once.
             return self._finish(ev, RETRIES_EXHAUSTED, Outcome.api_error(429, "TooManyRequestsException", "Rate Exceeded."), fn, eic)
         invoked_arn = function_arn(s.region, s.account_id, fn.name, ev.qualifier or None)
