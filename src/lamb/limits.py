@@ -30,6 +30,7 @@ class Limits:
     ephemeral_storage_default_mb: int = 512
     env_vars_max_bytes: int = 4 * KB
     layers_per_function: int = 5
+    tags_per_resource: int = 50
     # Resource-based policy of a layer version (AddLayerVersionPermission).
     layer_policy_max_bytes: int = 20 * KB
     function_name_max: int = 64

@@ -30,5 +30,6 @@ def load_all() -> dict[str, Handler]:
     from . import event_invoke_config, invoke_async, recursion  # noqa: F401  (issue 6)
     from . import aliases, layers, versions  # noqa: F401  (issue 4)
     from . import concurrency  # noqa: F401  (issue 5)
+    from . import tags  # noqa: F401
 
     return OPERATIONS

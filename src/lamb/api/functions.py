@@ -235,6 +235,8 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
         if lamb.functions.get(name) is not None:
             raise conflict(f"Function already exist: {name}")
     config.update(_state(lamb, runtime))
+    if len(params.get("Tags") or {}) > s.limits.tags_per_resource:
+        raise invalid_parameter("Number of tags exceeds resource tag limit.")
     data = {"Tags": params.get("Tags") or {}, "Created": time.time(), "NextVersion": 1}
     lamb.functions.create(name, data, config)
     out = config
