@@ -92,7 +92,7 @@ def make_app(lamb: "Lamb"):
         rid = str(uuid.uuid4())
         try:
             op, labels = protocol.route(req.method, req.path, req.query)
-            if "x-lamb-too-large" in req.headers:
+            if req.too_large:
                 raise AwsError(
                     "RequestEntityTooLargeException",
                     f"Request must be smaller than {lamb.settings.limits.request_body_max_bytes} bytes for the {op.name} operation",

@@ -278,3 +278,18 @@ def test_garbage_request_line(lamb_server, lam):
     # the server still answers
     assert lamb_server.get_json("/_lamb/health")["status"] == "ok"
     assert "Functions" in lam.list_functions(MaxItems=1)
+
+
+def test_client_headers_cannot_pose_as_server_state(lamb_server, lam):
+    """Headers a client sends are data: none of them can make Lamb think a body was too large."""
+    import http.client
+
+    name = unique("hdr")
+    create(lam, name, ECHO)
+    conn = http.client.HTTPConnection("127.0.0.1", lamb_server.port, timeout=30)
+    conn.request("POST", f"/2015-03-31/functions/{name}/invocations", body=b'{"a": 1}',
+                 headers={"x-lamb-too-large": "1", "x-lamb-keep-alive": "0", "Content-Type": "application/json"})
+    resp = conn.getresponse()
+    assert resp.status == 200, resp.read()
+    resp.read()
+    conn.close()

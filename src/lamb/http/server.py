@@ -32,7 +32,7 @@ _REASONS = {
 
 
 class Request:
-    __slots__ = ("method", "path", "query", "headers", "body", "conn")
+    __slots__ = ("method", "path", "query", "headers", "body", "conn", "keep_alive", "too_large")
 
     def __init__(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, conn: "HttpConnection"):
         self.method = method
@@ -41,6 +41,9 @@ class Request:
         self.headers = headers
         self.body = body
         self.conn = conn
+        self.keep_alive = True
+        # The body was over the server's ceiling and was dropped; Content-Length says how big it was.
+        self.too_large = False
 
 
 class Response:
@@ -86,7 +89,7 @@ class HttpConnection(asyncio.Protocol):
 
     __slots__ = (
         "app", "server", "transport", "parser", "_url", "_headers", "_body", "_queue",
-        "_busy", "_closed", "_too_large", "max_body", "context", "_keep_alive_req",
+        "_busy", "_closed", "_too_large", "max_body", "context",
     )
 
     def __init__(self, app: App, server: "HttpServer", max_body: int):
@@ -171,10 +174,8 @@ class HttpConnection(asyncio.Protocol):
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         req = Request(self.parser.get_method().decode("latin-1"), path, query, self._headers, body, self)
         keep = self.parser.should_keep_alive()
-        if self._too_large:
-            req.body = b""
-            req.headers["x-lamb-too-large"] = "1"
-        req.headers["x-lamb-keep-alive"] = "1" if keep else "0"
+        req.too_large = self._too_large
+        req.keep_alive = keep
         if self._busy:
             self._queue.append(req)
         else:
@@ -203,7 +204,7 @@ class HttpConnection(asyncio.Protocol):
         self._send(req, resp)
 
     def _send(self, req: Request, resp: Response) -> None:
-        keep = req.headers.get("x-lamb-keep-alive") == "1" and not self.server.closing
+        keep = req.keep_alive and not self.server.closing
         if self._closed or self.transport is None:
             return
         if resp.stream is not None:

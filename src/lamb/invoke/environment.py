@@ -274,7 +274,7 @@ class ExecutionEnvironment:
         if isinstance(inv, Response):
             return inv
         limit = self.pool.config.limits.sync_response_max_bytes
-        if len(req.body) > limit or req.headers.get("x-lamb-too-large"):
+        if len(req.body) > limit or req.too_large:
             self.fail(
                 inv,
                 "Function.ResponseSizeTooLarge",
