@@ -6,7 +6,9 @@ with ``RoutingConfig.AdditionalVersionWeights``, sends a share (0..1) of the
 invocations to a second version. A weighted alias needs two different published
 versions with the same execution role and dead-letter queue configuration; it
 cannot point to $LATEST. Each change gets a new RevisionId, which UpdateAlias
-honours as a precondition. Invoking an alias is resolved in
+honours as a precondition. An alias with provisioned concurrency is not re-pointed
+to $LATEST nor to a version with a provisioned config of its own, and its
+provisioned environments follow it to the new version (``concurrency`` module). Invoking an alias is resolved in
 ``functions.resolve(route=True)`` from the alias's precomputed ``Route``.
 """
 
@@ -115,13 +117,24 @@ def update_alias(ctx: "RequestContext", params: dict) -> dict:
     _target(ctx, fn, primary)
     routing = params["RoutingConfig"] if params.get("RoutingConfig") is not None else alias.get("RoutingConfig")
     routing = routing_config(fn.versions, primary, routing, lambda v: _alias_arn(ctx, fn.name, v))
+    before = alias["FunctionVersion"]
+    if primary != before:
+        concurrency.check_repoint(fn, alias["Name"], primary)
     new = dict(alias, FunctionVersion=primary, RevisionId=conf.new_revision())
     if params.get("Description") is not None:
         new["Description"] = params["Description"]
     new.pop("RoutingConfig", None)
     if routing is not None:
         new["RoutingConfig"] = routing
-    return dict(lamb.functions.put_alias(fn.name, new))
+    out = dict(lamb.functions.put_alias(fn.name, new))
+    if primary != before and alias["Name"] in concurrency.configs(fn):
+        return _moved(ctx, fn, before, primary, out)
+    return out
+
+
+async def _moved(ctx: "RequestContext", fn: "Function", old: str, new: str, out: dict) -> dict:
+    await concurrency.move(ctx.lamb, fn, old, new)
+    return out
 
 
 @operation("DeleteAlias")
