@@ -8,8 +8,9 @@ versions with the same execution role and dead-letter queue configuration; it
 cannot point to $LATEST. Each change gets a new RevisionId, which UpdateAlias
 honours as a precondition. An alias with provisioned concurrency is not re-pointed
 to $LATEST nor to a version with a provisioned config of its own, and its
-provisioned environments follow it to the new version (``concurrency`` module). Invoking an alias is resolved in
-``functions.resolve(route=True)`` from the alias's precomputed ``Route``.
+provisioned environments follow it to the new version (``concurrency`` module).
+Invoking an alias is resolved in ``functions.resolve(route=True)`` from the
+alias's precomputed ``Route``.
 """
 
 from __future__ import annotations
