@@ -63,6 +63,10 @@ class Settings:
     async_delivery_max_age_s: float = 21_600.0
     # Payload bytes of queued events kept in memory; beyond it they are read back from disk.
     async_memory_mb: int = 64
+    # Global memory budget: MemorySize MB of all live execution environments together
+    # (lamb.invoke.memory_budget). None: 3 x host RAM (75 % of RAM at a quarter of
+    # MemorySize used on average); 0 or less: no budget (LAMB_ENV_MEMORY_MB, --env-memory-mb).
+    env_memory_mb: int | None = None
     limits: Limits = DEFAULT_LIMITS
 
     @property
@@ -90,6 +94,7 @@ class Settings:
             "async_concurrency": int,
             "async_delivery_max_age_s": float,
             "async_memory_mb": int,
+            "env_memory_mb": int,
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

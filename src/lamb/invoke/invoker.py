@@ -22,6 +22,7 @@ from ..protocol.errors import AwsError
 from ..runtimes.manager import RuntimeManager
 from ..sandbox import Sandbox
 from .concurrency import Concurrency
+from .memory_budget import MemoryBudget, default_budget_mb
 from .metrics import Metrics
 from .environment import ExecutionEnvironment
 from .invocation import Invocation
@@ -55,6 +56,14 @@ class Invoker:
         self.passthrough_env = self._passthrough()
         self.concurrency = Concurrency(settings.limits)
         self.metrics = Metrics()
+        # MemorySize of all live environments against the host's budget (issue 3).
+        self.memory: MemoryBudget[ExecutionEnvironment] = MemoryBudget(
+            default_budget_mb() if settings.env_memory_mb is None else settings.env_memory_mb,
+            idle=lambda: [p.idle for pools in (self.pools.values(), self.retired) for p in pools],
+            size=lambda env: env.pool.config.memory_mb,
+            evict=lambda env: env.shutdown(settings.shutdown_grace_s),
+            last_used=lambda env: env.last_used,
+        )
 
     def _passthrough(self) -> dict[str, str]:
         """Variables every function inherits from Lamb's own environment.
@@ -147,7 +156,12 @@ class Invoker:
         except AwsError:
             self.metrics.put("Throttles", 1, FunctionName=fn)
             raise
-        env = pool.acquire()
+        try:
+            env = pool.acquire()
+        except AwsError:  # no room in the memory budget for a new environment
+            self.concurrency.release(fn)
+            self.metrics.put("Throttles", 1, FunctionName=fn)
+            raise
         self._count_in(pool, env, fn)
         concurrency = self.concurrency
 

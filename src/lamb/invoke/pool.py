@@ -6,6 +6,9 @@ start). Idle environments are reused last-in first-out, so surplus ones age out
 through keep-alive. A configuration or code change retires the pool: its idle
 environments shut down, busy ones finish their invocation first, and the next
 invocation gets a fresh environment, as on AWS after an update.
+
+Every environment holds its MemorySize in the invoker's memory budget
+(``memory_budget.py``) from its start until it leaves service.
 """
 
 from __future__ import annotations
@@ -86,9 +89,12 @@ class VersionPool:
                 env = idle.pop()
                 if env.state is not State.DEAD:
                     return env
+        if not self.invoker.memory.reserve(self.config.memory_mb):
+            raise self.invoker.memory.throttle()
         return self._start(provisioned=False)
 
     def _start(self, provisioned: bool) -> ExecutionEnvironment:
+        """A new environment; its memory is already reserved."""
         env = ExecutionEnvironment(self, f"{next(_env_ids)}", provisioned=provisioned)
         self.envs.add(env)
         if provisioned:
@@ -102,14 +108,30 @@ class VersionPool:
         """Keep ``target`` provisioned environments initialised (0 releases them)."""
         self.provisioned_target = target
         self.provision_error = None
-        while len(self.provisioned) < target:
-            self._start(provisioned=True)
+        while len(self.provisioned) < target and self._start_provisioned():
+            pass
         grace = self.invoker.settings.shutdown_grace_s
         for env in list(self.provisioned_idle)[: max(0, len(self.provisioned) - target)]:
             self.provisioned_idle.remove(env)
             self.provisioned.discard(env)
             env.shutdown(grace)
         # Busy extras are released to on-demand duty once they finish (env_released).
+
+    def _start_provisioned(self) -> bool:
+        """Start one provisioned environment, or mark the config FAILED when the memory budget has no room.
+
+        AWS reports an allocation it cannot make as FAILED with a StatusReason rather
+        than leaving it IN_PROGRESS; the environments that fit keep serving.
+        """
+        memory = self.invoker.memory
+        if memory.reserve(self.config.memory_mb):
+            self._start(provisioned=True)
+            return True
+        self.provision_error = (
+            f"INSUFFICIENT_MEMORY (the host's environment memory budget of {memory.budget_mb} MB, "
+            f"LAMB_ENV_MEMORY_MB, has no room for another {self.config.memory_mb} MB environment)"
+        )
+        return False
 
     def provisioned_ready(self) -> int:
         """Provisioned environments that finished Init (AWS's Allocated concurrency)."""
@@ -146,7 +168,9 @@ class VersionPool:
             self.idle.append(env)
 
     def env_gone(self, env: ExecutionEnvironment) -> None:
-        self.envs.discard(env)
+        if env in self.envs:  # the first notice: it left service, its memory is free
+            self.envs.discard(env)
+            self.invoker.memory.release(self.config.memory_mb)
         for idle in (self.idle, self.provisioned_idle):
             try:
                 idle.remove(env)
@@ -158,7 +182,7 @@ class VersionPool:
                 # Init failed: AWS reports the allocation as FAILED and does not retry forever.
                 self.provision_error = "FUNCTION_ERROR_INIT_FAILURE"
             elif not self.retired and len(self.provisioned) < self.provisioned_target:
-                self._start(provisioned=True)  # replace a provisioned environment that died
+                self._start_provisioned()  # replace a provisioned environment that died
         if self.retired and not self.envs:
             self.invoker.pool_empty(self)
 
