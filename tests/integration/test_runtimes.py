@@ -86,10 +86,6 @@ def test_nodejs_commonjs_handler_and_error(lam, node20):
     assert isinstance(out.get("trace"), list)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "GAP: Lamb runs the published aws-lambda-ric 4.x, which refuses callback-style handlers (it follows "
-    "Node.js 24's rules); AWS's nodejs20.x/22.x still accept them. RIC 3.x would, but it builds libcurl "
-    "from source and needs autotools from apt, which Lamb's runtime-root builder cannot install."))
 def test_nodejs_callback_handler(lam, node20):
     name = unique("nodecb")
     create(lam, name, {"index.js": NODE_CALLBACK}, handler="index.handler", runtime=node20)

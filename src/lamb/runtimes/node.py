@@ -1,16 +1,35 @@
 """Managed Node.js runtimes: the host's node and the official runtime interface client.
 
 AWS's nodejs20.x / nodejs22.x run the handler through Lambda's Node.js runtime
-interface client; Lamb installs the published one (``aws-lambda-ric`` on npm)
-into a runtime root per runtime, with that node's npm, once per host, and runs
-``node <root>/node_modules/aws-lambda-ric/index.mjs <handler>`` in each
-environment. Where the host has no node of that major version the runtime is
-unavailable and functions using it are ``Failed`` with the reason.
+interface client of the 3.x line, which accepts async, promise-returning *and*
+callback-style handlers (``(event, context, callback)``, ``context.succeed/fail/done``,
+``context.callbackWaitsForEmptyEventLoop``); only Node.js 24 and Lambda Managed
+Instances run the 4.x line, which refuses callbacks
+(https://github.com/aws/aws-lambda-nodejs-runtime-interface-client/issues/137,
+issue 177). So Lamb installs the published ``aws-lambda-ric@3.3.0`` from npm into
+a runtime root per runtime, with that node's npm, once per host, and runs
+``node <root>/index.mjs <handler>`` in each environment; ``index.mjs`` (written
+here) is AWS's /var/runtime bootstrap: ``run(LAMBDA_TASK_ROOT, _HANDLER)``.
+
+RIC 3.x compiles its native Runtime API client on install (libcurl with autotools,
+aws-lambda-cpp with cmake, then node-gyp): about a minute on two cores. When the
+build tools are missing, Lamb installs them with apt-get if it runs as root on a
+Debian-like host (``autoconf automake libtool cmake make g++``, a few seconds;
+``LAMB_APT_GET=0`` forbids it). If RIC 3.x still cannot be built, the root falls
+back to RIC 4.x (prebuilt-friendly, no autotools): async handlers work, callback
+handlers fail at init with RIC 4.x's ``Runtime.CallbackHandlerDeprecated``. The
+fallback is logged as a warning with the reason, recorded in ``<root>/DEGRADED``,
+and kept until that folder is removed (``lamb runtimes install`` then retries).
+
+Where the host has no node of that major version the runtime is unavailable and
+functions using it are ``Failed`` with the reason.
 """
 
 from __future__ import annotations
 
 import glob
+import json
+import logging
 import os
 import shutil
 import subprocess
@@ -18,9 +37,42 @@ from pathlib import Path
 
 from . import roots
 
+log = logging.getLogger("lamb.runtimes")
+
 NODE_RUNTIMES = {"nodejs20.x": 20, "nodejs22.x": 22}
-RIC_PACKAGE = "aws-lambda-ric@4"
-ROOT_FORMAT = 1
+RIC_VERSION = "3.3.0"  # the last 3.x: callback handlers, streaming, JSON logs, tenant id
+FALLBACK_RIC_VERSION = "4"
+ROOT_FORMAT = 2
+ENTRY = "index.mjs"
+DEGRADED = "DEGRADED"
+
+# Tool -> Debian package, for what RIC 3.x's preinstall (curl's buildconf/configure,
+# cmake) and postinstall (node-gyp) run.
+BUILD_TOOLS = {
+    "autoreconf": "autoconf",
+    "automake": "automake",
+    "libtoolize": "libtool",
+    "cmake": "cmake",
+    "make": "make",
+    "cc": "gcc",
+    "c++": "g++",
+}
+APT_TIMEOUT_S = 600
+
+# What AWS's /var/runtime/index.mjs does for nodejs20.x/22.x: run the handler
+# named by _HANDLER from LAMBDA_TASK_ROOT (Lamb also passes both as argv/cwd).
+ENTRY_RIC3 = """\
+// Written by Lamb (lamb/runtimes/node.py): the runtime bootstrap, as AWS's /var/runtime/index.mjs.
+import { run } from "./node_modules/aws-lambda-ric/dist/index.mjs";
+
+await run(process.env.LAMBDA_TASK_ROOT || process.cwd(), process.argv[2] || process.env._HANDLER);
+"""
+ENTRY_RIC4 = """\
+// Written by Lamb (lamb/runtimes/node.py): DEGRADED root, aws-lambda-ric 4.x (no callback handlers).
+import "./node_modules/aws-lambda-ric/index.mjs";
+"""
+
+_warned: set[str] = set()
 
 
 class RuntimeUnavailable(Exception):
@@ -50,6 +102,88 @@ def find_node(name: str) -> str | None:
     return None
 
 
+def missing_build_tools(path: str | None = None) -> list[str]:
+    return [tool for tool in BUILD_TOOLS if shutil.which(tool, path=path) is None]
+
+
+def _install_build_tools(missing: list[str]) -> None:
+    """apt-get the Debian packages of ``missing`` tools; BuildFailed says why it could not."""
+    packages = sorted({BUILD_TOOLS[t] for t in missing})
+    why = f"build tools missing ({', '.join(missing)}; Debian packages: {' '.join(packages)})"
+    if os.environ.get("LAMB_APT_GET", "1") == "0":
+        raise roots.BuildFailed(f"{why}; LAMB_APT_GET=0 forbids installing them")
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        raise roots.BuildFailed(f"{why}; install them (needs root and apt-get to do it automatically)")
+    log.warning("installing %s with apt-get to build aws-lambda-ric %s", " ".join(packages), RIC_VERSION)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    install = [apt, "install", "-y", "-q", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=120", *packages]
+    attempts = [[install], [[apt, "update", "-q", "-o", "DPkg::Lock::Timeout=120"], install]]
+    tail = ""
+    for steps in attempts:  # the package lists may be missing or stale on a fresh host
+        for cmd in steps:
+            try:
+                proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=APT_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                raise roots.BuildFailed(f"{why}; apt-get timed out after {APT_TIMEOUT_S}s") from None
+            tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-2:])
+            if proc.returncode != 0:
+                break
+        else:
+            if not missing_build_tools():
+                return
+    raise roots.BuildFailed(f"{why}; apt-get failed: {tail}")
+
+
+def _npm_install(tmp: Path, npm: str, version: str, what: str, env: dict) -> Path:
+    """Install ``aws-lambda-ric@version`` into ``tmp`` and return its package folder.
+
+    The install scripts (the native build) are what make the package work, so the
+    manifest approves them: npm 11.16+ warns about, and npm 12 skips, scripts a
+    project's ``allowScripts`` does not list.
+    """
+    manifest = {"name": "lamb-node-runtime", "private": True,
+                "dependencies": {"aws-lambda-ric": version}, "allowScripts": {"aws-lambda-ric": True}}
+    (tmp / "package.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    roots.run([npm, "install", "--no-audit", "--no-fund", "--omit=dev", "--prefix", str(tmp)], what, env)
+    return tmp / "node_modules" / "aws-lambda-ric"
+
+
+def _build_ric3(tmp: Path, npm: str, name: str, env: dict) -> None:
+    missing = missing_build_tools(env["PATH"])
+    if missing:
+        _install_build_tools(missing)
+    what = f"aws-lambda-ric@{RIC_VERSION} for {name}"
+    pkg = _npm_install(tmp, npm, RIC_VERSION, what, env)
+    for needed in ("dist/index.mjs", "dist/rapid-client.node"):
+        if not (pkg / needed).exists():
+            raise roots.BuildFailed(f"could not install {what}: no {needed} (were its install scripts skipped?)")
+    # The C/C++ sources and build trees (~150 MB) are not needed to run.
+    for leftover in ("deps", "build"):
+        shutil.rmtree(pkg / leftover, ignore_errors=True)
+    (tmp / ENTRY).write_text(ENTRY_RIC3)
+
+
+def _build_ric4(tmp: Path, npm: str, name: str, env: dict, reason: str) -> None:
+    for child in list(tmp.iterdir()):  # what the failed RIC 3.x attempt left
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    what = f"aws-lambda-ric@{FALLBACK_RIC_VERSION} for {name}"
+    pkg = _npm_install(tmp, npm, FALLBACK_RIC_VERSION, what, env)
+    if not (pkg / "index.mjs").exists():
+        raise roots.BuildFailed(f"could not install {what}: no index.mjs")
+    (tmp / ENTRY).write_text(ENTRY_RIC4)
+    (tmp / DEGRADED).write_text(reason + "\n")
+
+
+def _degraded_message(name: str, root: Path, reason: str) -> str:
+    return (f"{name}: callback-style handlers are unavailable (runtime root {root} uses aws-lambda-ric "
+            f"{FALLBACK_RIC_VERSION}.x, which refuses them) because aws-lambda-ric {RIC_VERSION} could not be "
+            f"built: {reason}. Fix that, remove {root} and run `lamb runtimes install` to retry.")
+
+
 def ensure_root(name: str, binary: str, cache: Path) -> Path:
     """Build (once) and return the runtime root for ``name``: aws-lambda-ric installed with that node's npm."""
 
@@ -58,15 +192,23 @@ def ensure_root(name: str, binary: str, cache: Path) -> Path:
         if not os.access(npm, os.X_OK):
             npm = shutil.which("npm") or "npm"
         env = dict(os.environ, PATH=f"{os.path.dirname(binary)}:{os.environ.get('PATH', '')}")
-        what = f"{RIC_PACKAGE} for {name}"
-        roots.run([npm, "install", "--no-audit", "--no-fund", "--omit=dev", "--prefix", str(tmp), RIC_PACKAGE], what, env)
-        if not (tmp / "node_modules" / "aws-lambda-ric" / "index.mjs").exists():
-            raise roots.BuildFailed(f"could not install {what}: no index.mjs")
+        try:
+            _build_ric3(tmp, npm, name, env)
+        except roots.BuildFailed as e:
+            log.warning(_degraded_message(name, cache / folder, str(e)))
+            _warned.add(name)
+            _build_ric4(tmp, npm, name, env, str(e))
 
+    folder = f"{name}-v{ROOT_FORMAT}"
     try:
-        return roots.ensure(cache, f"{name}-v{ROOT_FORMAT}", build)
+        root = roots.ensure(cache, folder, build)
     except roots.BuildFailed as e:
         raise RuntimeUnavailable(str(e)) from e
+    degraded = root / DEGRADED
+    if name not in _warned and degraded.exists():
+        _warned.add(name)
+        log.warning(_degraded_message(name, root, degraded.read_text().strip()))
+    return root
 
 
 def resolve(name: str, cache: Path) -> tuple[str, Path]:
@@ -77,4 +219,4 @@ def resolve(name: str, cache: Path) -> tuple[str, Path]:
 
 
 def entry(runtime_dir: str) -> str:
-    return f"{runtime_dir}/node_modules/aws-lambda-ric/index.mjs"
+    return f"{runtime_dir}/{ENTRY}"
