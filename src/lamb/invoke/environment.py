@@ -135,7 +135,8 @@ class ExecutionEnvironment:
             prefixes = self.pool.zygote.prefixes
         elif rt.family == "nodejs" and rt.node:
             prefixes = (os.path.dirname(os.path.dirname(rt.node)),)
-        return RuntimeInfo(prefixes, str(rt.root) if rt.root else "")
+        z = self.pool.zygote
+        return RuntimeInfo(prefixes, str(rt.root) if rt.root else "", z.prefixes, str(z.runtime_root or ""))
 
     # --------------------------------------------------------- invocations
     def assign(self, inv: Invocation) -> None:

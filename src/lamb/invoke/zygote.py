@@ -21,6 +21,8 @@ from ..runtimes import zygote as zygote_module
 log = logging.getLogger("lamb.zygote")
 
 ExitCallback = Callable[[int, "int | None", "int | None"], None]
+# (interpreter folders, runtime root) -> the zygote's setup message (lamb.sandbox: ``zygote_setup``)
+SetupFn = Callable[[tuple, "str"], dict]
 
 
 class ZygoteError(Exception):
@@ -28,8 +30,9 @@ class ZygoteError(Exception):
 
 
 class Zygote:
-    def __init__(self, name: str, interpreter: str, runtime_root: Path | None, on_exit: ExitCallback):
+    def __init__(self, name: str, interpreter: str, runtime_root: Path | None, on_exit: ExitCallback, setup: SetupFn):
         self.name = name
+        self.setup = setup
         self.interpreter = interpreter
         self.runtime_root = runtime_root
         self.on_exit = on_exit
@@ -47,7 +50,7 @@ class Zygote:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.proc = subprocess.Popen(
-                [self.interpreter, "-I", "-S", zygote_module.__file__, str(child.fileno()), str(self.runtime_root or "")],
+                [self.interpreter, "-I", "-S", zygote_module.__file__, str(child.fileno())],
                 pass_fds=[child.fileno()],
                 stdin=subprocess.DEVNULL,
                 close_fds=True,
@@ -89,10 +92,23 @@ class Zygote:
                 fut = self._pending.pop(msg["id"], None)
                 if fut is not None and not fut.done():
                     fut.set_exception(ZygoteError(msg["error"]))
-            elif op == "ready":
+            elif op == "hello":
                 self.prefixes = tuple(dict.fromkeys(p for p in (msg.get("prefix"), msg.get("exec_prefix")) if p))
+                try:
+                    plan = self.setup(self.prefixes, str(self.runtime_root or ""))
+                    self.sock.send(json.dumps({"op": "setup", **plan}).encode())
+                except Exception as e:  # noqa: BLE001 - reported as the zygote's failure
+                    self._fail_start(f"zygote for {self.name}: setup failed: {e}")
+            elif op == "setup_failed":
+                self._fail_start(f"zygote for {self.name}: {msg.get('error')}")
+            elif op == "ready":
                 if self._ready is not None and not self._ready.done():
-                    self._ready.set_result(msg["pid"])
+                    self._ready.set_result(True)
+
+    def _fail_start(self, message: str) -> None:
+        log.error("%s", message)
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_exception(ZygoteError(message))
 
     def _died(self) -> None:
         if self.dead:

@@ -72,9 +72,10 @@ def _resolve(name: str, cache: Path) -> tuple[Runtime, str]:
 
 
 class RuntimeManager:
-    def __init__(self, cache: Path, on_exit: Callable[[int, "int | None", "int | None"], None]):
+    def __init__(self, cache: Path, on_exit: Callable[[int, "int | None", "int | None"], None], zygote_setup):
         self.cache = cache
         self.on_exit = on_exit
+        self.zygote_setup = zygote_setup  # the sandbox's view for zygotes (lamb.sandbox)
         self._zygotes: dict[str, Zygote] = {}
         self._runtimes: dict[str, Runtime] = {}
         self._errors: dict[str, str] = {}
@@ -121,7 +122,9 @@ class RuntimeManager:
             if z is None or z.dead:
                 # Started from the event loop thread: the zygote's PR_SET_PDEATHSIG is
                 # tied to the thread that forked it.
-                z = Zygote(rt.zygote_key, interpreter, rt.root if rt.family == "python" else None, self.on_exit)
+                z = Zygote(
+                    rt.zygote_key, interpreter, rt.root if rt.family == "python" else None, self.on_exit, self.zygote_setup
+                )
                 await z.start()
                 self._zygotes[rt.zygote_key] = z
         except RuntimeUnavailable as e:

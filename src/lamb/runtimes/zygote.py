@@ -13,6 +13,9 @@ Runs under the *function's* interpreter (python3.9 … python3.13), so it uses o
 the standard library and Python 3.9 syntax. It must never import Lamb.
 
 Wire format (one datagram per message, JSON):
+  zygote → Lamb  {"op": "hello", "pid": p, "prefix": ..., "exec_prefix": ...}
+  Lamb → zygote  {"op": "setup", "mounts": [...], "runtime_root": "..."}
+  zygote → Lamb  {"op": "ready"}                              (or "setup_failed")
   Lamb → zygote  {"op": "spawn", "id": n, "spec": {...}}   + SCM_RIGHTS [log_fd]
   zygote → Lamb  {"op": "spawned", "id": n, "pid": p}
                  {"op": "failed", "id": n, "error": "..."}
@@ -51,15 +54,14 @@ def _prctl(option, arg):
         pass
 
 
-_FROM_ROOT = []  # top-level packages the zygote imported from the runtime root
-
-
 def preload(runtime_root):
     """Import what every environment needs, so children do not pay for it.
 
     awslambdaric's ``bootstrap`` and ``lambda_runtime_client`` read the
     environment (log format, Runtime API address) when imported, so they are
-    imported in the child; everything they depend on is imported here.
+    imported in the child; everything they depend on is imported here. So is
+    the C++ library awslambdaric's ``runtime_client`` extension links to (the
+    extension itself reads the Runtime API address when loaded).
     """
     if runtime_root:
         sys.path.insert(0, runtime_root)
@@ -72,6 +74,13 @@ def preload(runtime_root):
     import decimal  # noqa: F401
     import uuid  # noqa: F401
 
+    try:
+        import ctypes
+
+        for lib in ("libstdc++.so.6", "libgcc_s.so.1"):
+            ctypes.CDLL(lib, mode=ctypes.RTLD_GLOBAL)
+    except OSError:
+        pass
     for mod in (
         "simplejson",
         "awslambdaric.lambda_context",
@@ -86,10 +95,6 @@ def preload(runtime_root):
             __import__(mod)
         except Exception:
             pass
-    if runtime_root:
-        for name, m in list(sys.modules.items()):
-            if "." not in name and (getattr(m, "__file__", None) or "").startswith(runtime_root):
-                _FROM_ROOT.append(name)
 
 
 # ----------------------------------------------------------------- sandbox
@@ -169,15 +174,19 @@ def _mount(source, target, fstype, flags, data):
 
 
 def _run_mount_plan(plan):
-    """Build the environment's filesystem view, then pivot into it.
+    """Execute mount steps computed by Lamb (lamb.sandbox.linux).
 
-    ``plan`` is a list of steps computed by Lamb (lamb.sandbox.linux):
-    tmpfs, bind (optionally read-only), mkdir, touch, symlink, proc, pivot.
+    Steps: private (stop propagation to and from the host), tmpfs, bind
+    (optionally read-only), mkdir, touch, symlink, proc, pivot (keeping the old
+    root at ``keep`` when given), detach (a lazy recursive unmount).
     """
-    _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
     for step in plan:
         op = step["op"]
-        if op == "tmpfs":
+        if op == "private":
+            _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+        elif op == "detach":
+            _check(_libc().umount2(step["path"].encode(), MNT_DETACH), "umount %s" % step["path"])
+        elif op == "tmpfs":
             _mount("tmpfs", step["target"], "tmpfs", MS_NOSUID | MS_NODEV, step.get("options", ""))
         elif op == "mkdir":
             os.makedirs(step["path"], mode=step.get("mode", 0o755), exist_ok=True)
@@ -197,16 +206,17 @@ def _run_mount_plan(plan):
             os.chown(step["path"], step["uid"], step["gid"])
         elif op == "pivot":
             root = step["root"]
-            old = os.path.join(root, ".oldroot")
-            os.makedirs(old, exist_ok=True)
+            keep = step.get("keep") or "/.oldroot"
+            os.makedirs(root + keep, exist_ok=True)
             nr = _SYS_PIVOT_ROOT.get(os.uname().machine)
             if nr is None:
                 raise OSError(0, "pivot_root: unsupported machine")
             os.chdir(root)
-            _check(_libc().syscall(nr, b".", b".oldroot"), "pivot_root")
+            _check(_libc().syscall(nr, b".", ("." + keep).encode()), "pivot_root")
             os.chdir("/")
-            _check(_libc().umount2(b"/.oldroot", MNT_DETACH), "umount old root")
-            os.rmdir("/.oldroot")
+            if not step.get("keep"):
+                _check(_libc().umount2(keep.encode(), MNT_DETACH), "umount old root")
+                os.rmdir(keep)
         else:
             raise ValueError("unknown mount step %r" % op)
 
@@ -312,9 +322,12 @@ def _kill_descendants(root):
                 pass
 
 
+_PROC = ["/proc"]  # the host's /proc as this process sees it (``host_proc`` in a sandbox plan)
+
+
 def _set_oom_score_adj(value):
     try:
-        with open("/proc/self/oom_score_adj", "w") as f:
+        with open(_PROC[0] + "/self/oom_score_adj", "w") as f:
             f.write(str(value))
     except OSError:
         pass
@@ -343,6 +356,7 @@ def apply_sandbox(spec):
     unprivileged user.
     """
     sandbox = spec.get("sandbox") or {}
+    _PROC[0] = sandbox.get("host_proc") or "/proc"
     apply_limits(sandbox)
     enter_namespaces(sandbox)
     if "pid" in (sandbox.get("unshare") or ()):
@@ -352,37 +366,6 @@ def apply_sandbox(spec):
         # No PID namespace to end everything with the environment: a subreaper init does it.
         become_init(subreaper=True)
     drop_privileges(sandbox)
-    for old, new in (sandbox.get("path_map") or {}).items():
-        _remap(old, new)
-
-
-def _remap(old, new):
-    """The runtime root is mounted at another path: point imports there.
-
-    Packages the zygote preloaded keep their search path (``__path__``), which
-    must follow too, or their not-yet-imported submodules could not be found.
-    """
-    def moved(p):
-        return new + p[len(old):] if p == old or p.startswith(old + "/") else p
-
-    sys.path[:] = [moved(p) for p in sys.path]
-    # Only the packages preloaded from the runtime root (touching every module
-    # object would copy the zygote's pages into this process for nothing).
-    for name in [n for n in sys.modules if n.split(".", 1)[0] in _FROM_ROOT]:
-        mod = sys.modules[name]
-        paths = getattr(mod, "__path__", None)
-        if isinstance(paths, list):
-            paths[:] = [moved(p) for p in paths]
-        for attr in ("__file__", "__cached__"):
-            value = getattr(mod, attr, None)
-            if isinstance(value, str):
-                setattr(mod, attr, moved(value))
-        spec = getattr(mod, "__spec__", None)
-        if spec is not None and isinstance(getattr(spec, "origin", None), str):
-            spec.origin = moved(spec.origin)
-            if spec.submodule_search_locations is not None:
-                spec.submodule_search_locations[:] = [moved(p) for p in spec.submodule_search_locations]
-    sys.path_importer_cache.clear()
 
 
 def child_main(spec, log_fd, parent_pid):
@@ -422,7 +405,6 @@ def child_main(spec, log_fd, parent_pid):
         sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
         sys.argv = ["/var/runtime/bootstrap", spec["handler"]]
         from awslambdaric.__main__ import main
-
         main(sys.argv)
         code = 0
     except SystemExit as e:
@@ -482,7 +464,7 @@ def serve(sock):
             leave()
 
     status_pipes = {}
-    sock.send(json.dumps({"op": "ready", "pid": parent_pid, "prefix": sys.base_prefix, "exec_prefix": sys.base_exec_prefix}).encode())
+    sock.send(b'{"op": "ready"}')
     while True:
         if stopping:
             leave()
@@ -576,14 +558,39 @@ def serve(sock):
         send({"op": "spawned", "id": msg["id"], "pid": pid})
 
 
+def setup(sock):
+    """Say hello, then build the view Lamb asks for and preload the runtime there.
+
+    With the isolating backend the zygote enters a mount namespace of its own
+    and pivots into a *template root* (read-only /usr, /etc, the interpreter,
+    the runtime at /var/runtime, /dev, mount points) with the host kept at
+    ``/.host``. Every environment is a copy of that namespace: it only binds its
+    code and layers from ``/.host``, mounts its /tmp and /proc and detaches
+    ``/.host``. Modules are imported from the path environments see them at.
+    """
+    sock.send(json.dumps({
+        "op": "hello", "pid": os.getpid(), "prefix": sys.base_prefix, "exec_prefix": sys.base_exec_prefix,
+    }).encode())
+    msg = json.loads(sock.recv(1 << 20) or b"{}")
+    if msg.get("op") != "setup":
+        os._exit(1)
+    try:
+        if msg.get("mounts"):
+            _check(_libc().unshare(CLONE_NEWNS), "unshare")
+            _run_mount_plan(msg["mounts"])
+    except OSError as e:
+        sock.send(json.dumps({"op": "setup_failed", "error": str(e)}).encode())
+        os._exit(1)
+    return msg.get("runtime_root") or ""
+
+
 def main():
     fd = int(sys.argv[1])
-    runtime_root = sys.argv[2] if len(sys.argv) > 2 else ""
     # Told by SIGTERM when Lamb dies, so that frozen environments are thawed (see serve).
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     sock = socket.socket(fileno=fd)
     sock.setblocking(True)
-    preload(runtime_root)
+    preload(setup(sock))
     import gc
 
     gc.collect()

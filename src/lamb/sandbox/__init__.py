@@ -46,6 +46,9 @@ class RuntimeInfo:
 
     interpreter_prefixes: tuple[str, ...]  # host folders the interpreter needs (sys.base_prefix …)
     runtime_root: str  # awslambdaric & co (host path)
+    # What the zygote's own view already holds (see ``Sandbox.zygote_setup``).
+    zygote_prefixes: tuple[str, ...] = ()
+    zygote_root: str = ""
 
 
 class Handle(Protocol):
@@ -76,6 +79,15 @@ class Sandbox(Protocol):
     def describe(self) -> str: ...
 
     def prepare(self, env_id: str, cfg: "EnvConfig", runtime: RuntimeInfo) -> Handle: ...
+
+    def zygote_setup(self, prefixes: tuple[str, ...], runtime_root: str) -> dict:
+        """The view a zygote builds before preloading: ``{"mounts": [...], "runtime_root": path}``.
+
+        ``prefixes`` are the zygote interpreter's folders, ``runtime_root`` the host
+        folder of the runtime it preloads; ``runtime_root`` in the answer is where
+        the zygote (and so its environments) sees it.
+        """
+        ...
 
     def cleanup_stale(self) -> None: ...
 

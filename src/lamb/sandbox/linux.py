@@ -51,6 +51,7 @@ DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 HOST_DIRS = ("usr", "etc")
 HOST_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 HOSTNAME = "localhost"
+HOST = "/.host"  # where a zygote (and, until it detaches it, an environment) sees the host's root
 UID_BASE = 1_000_000
 UIDS_PER_SERVER = 4096
 
@@ -177,23 +178,31 @@ class LinuxSandbox:
                 "RLIMIT_NOFILE": [limits.file_descriptors, limits.file_descriptors],
                 "RLIMIT_NPROC": [limits.processes_threads, limits.processes_threads],
             },
-            "cgroup_procs": group.procs_files(),
+            "cgroup_procs": [HOST + p for p in group.procs_files()],
+            "host_proc": HOST + "/proc",
             "unshare": ["mnt", "pid", "ipc", "uts"],
             "hostname": HOSTNAME,
             "mounts": self.mount_plan(cfg, runtime, uid),
             "uid": uid,
             "gid": uid,
-            "path_map": {runtime.runtime_root: VIEW.runtime_dir} if runtime.runtime_root else {},
         }
         return LinuxHandle(self, uid, group, plan, cfg)
 
-    def mount_plan(self, cfg: "EnvConfig", runtime: RuntimeInfo, uid: int) -> list[dict]:
-        r = str(self.root_dir)
-        steps: list[dict] = [{"op": "tmpfs", "target": r, "options": "size=16m,mode=755"}]
+    def zygote_setup(self, prefixes: tuple[str, ...], runtime_root: str) -> dict:
+        """The template root every environment of a zygote starts from (built once per zygote).
 
-        def bind(source: str, target: str, ro: bool = True, recursive: bool = False) -> None:
+        Read-only binds of the host's /usr, /etc and library folders, the
+        interpreter's folders, the runtime at /var/runtime, the device nodes and
+        the mount points an environment fills in; the host stays reachable at
+        ``/.host`` until each environment detaches it. Building this per
+        environment cost ~1 ms of every cold start.
+        """
+        r = str(self.root_dir)
+        steps: list[dict] = [{"op": "private"}, {"op": "tmpfs", "target": r, "options": "size=16m,mode=755"}]
+
+        def bind(source: str, target: str, recursive: bool = False) -> None:
             steps.append({"op": "mkdir", "path": r + target})
-            steps.append({"op": "bind", "source": source, "target": r + target, "ro": ro, "recursive": recursive})
+            steps.append({"op": "bind", "source": source, "target": r + target, "ro": True, "recursive": recursive})
 
         for d in HOST_DIRS:
             bind(f"/{d}", f"/{d}", recursive=True)
@@ -203,23 +212,15 @@ class LinuxSandbox:
                 steps.append({"op": "symlink", "target": os.readlink(host), "path": f"{r}/{name}"})
             elif host.is_dir():
                 bind(str(host), f"/{name}", recursive=True)
-        for prefix in runtime.interpreter_prefixes:
-            if not any(prefix == f"/{d}" or prefix.startswith(f"/{d}/") for d in HOST_DIRS):
-                bind(prefix, prefix)
-        if runtime.runtime_root:
-            bind(runtime.runtime_root, VIEW.runtime_dir)
+        for prefix in _outside_host_dirs(prefixes):
+            bind(prefix, prefix)
+        if runtime_root:
+            bind(runtime_root, VIEW.runtime_dir)
         else:
             steps.append({"op": "mkdir", "path": r + VIEW.runtime_dir})
-        bind(str(cfg.code_dir), VIEW.task_root)
-        opt_dir = getattr(cfg, "opt_dir", None)
-        if opt_dir:
-            bind(str(opt_dir), VIEW.opt_root)
-        else:
-            steps.append({"op": "mkdir", "path": r + VIEW.opt_root})
+        for path in (VIEW.task_root, VIEW.opt_root, "/proc", "/var/lang", "/dev"):
+            steps.append({"op": "mkdir", "path": r + path})
         steps.append({"op": "mkdir", "path": r + VIEW.tmp, "mode": 0o1777})
-        steps.append({"op": "tmpfs", "target": r + VIEW.tmp, "options": f"size={self._tmp_mb(cfg)}m,mode=1777"})
-        steps.append({"op": "chown", "path": r + VIEW.tmp, "uid": uid, "gid": uid})
-        steps.append({"op": "mkdir", "path": r + "/dev"})
         for dev in DEVICES:
             if Path(f"/dev/{dev}").exists():
                 steps.append({"op": "touch", "path": f"{r}/dev/{dev}"})
@@ -227,10 +228,30 @@ class LinuxSandbox:
         for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                              ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
             steps.append({"op": "symlink", "target": target, "path": f"{r}/dev/{name}"})
-        steps.append({"op": "mkdir", "path": r + "/proc"})
-        steps.append({"op": "proc", "target": r + "/proc"})
-        steps.append({"op": "mkdir", "path": r + "/var/lang"})
-        steps.append({"op": "pivot", "root": r})
+        steps.append({"op": "pivot", "root": r, "keep": HOST})
+        return {"mounts": steps, "runtime_root": VIEW.runtime_dir if runtime_root else ""}
+
+    def mount_plan(self, cfg: "EnvConfig", runtime: RuntimeInfo, uid: int) -> list[dict]:
+        """One environment's mounts, on a copy of its zygote's template root."""
+        steps: list[dict] = []
+
+        def bind(source: str, target: str) -> None:
+            steps.append({"op": "bind", "source": HOST + os.path.realpath(source), "target": target, "ro": True})
+
+        # Exec'd runtimes (Node.js) share one zygote: their own folders are bound here.
+        for prefix in _outside_host_dirs(runtime.interpreter_prefixes):
+            if prefix not in runtime.zygote_prefixes:
+                steps.append({"op": "mkdir", "path": prefix})
+                bind(prefix, prefix)
+        if runtime.runtime_root and runtime.runtime_root != runtime.zygote_root:
+            bind(runtime.runtime_root, VIEW.runtime_dir)
+        bind(str(cfg.code_dir), VIEW.task_root)
+        opt_dir = getattr(cfg, "opt_dir", None)
+        if opt_dir:
+            bind(str(opt_dir), VIEW.opt_root)
+        steps.append({"op": "tmpfs", "target": VIEW.tmp, "options": f"size={self._tmp_mb(cfg)}m,mode=1777,uid={uid},gid={uid}"})
+        steps.append({"op": "proc", "target": "/proc"})
+        steps.append({"op": "detach", "path": HOST})
         return steps
 
     @staticmethod
@@ -257,6 +278,12 @@ class LinuxSandbox:
     def cleanup_own(self) -> None:
         cgroups.remove_tree(self.cg.group_dirs(self.prefix), self.cg)
         shutil.rmtree(self.root_dir, ignore_errors=True)
+
+
+def _outside_host_dirs(prefixes) -> list[str]:
+    """Folders not already visible through the host folders every root has (/usr, /etc)."""
+    return [p for p in dict.fromkeys(prefixes)
+            if not any(p == f"/{d}" or p.startswith(f"/{d}/") for d in HOST_DIRS)]
 
 
 def _alive(pid: int) -> bool:

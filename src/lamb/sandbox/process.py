@@ -85,5 +85,8 @@ class ProcessSandbox:
         view = View(task_root=str(cfg.code_dir), runtime_dir=runtime.runtime_root, opt_root=opt, tmp=str(tmp))
         return ProcessHandle(view, tmp, cfg)
 
+    def zygote_setup(self, prefixes: tuple[str, ...], runtime_root: str) -> dict:
+        return {"mounts": [], "runtime_root": runtime_root}  # the host's view, unchanged
+
     def cleanup_stale(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
