@@ -45,7 +45,7 @@ class Lamb:
         self.layers = LayerStore(self.db)
         self.code = CodeStore(settings.data_dir)
         self.logs = LogStore(settings.data_dir / "logs")
-        self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox)
+        self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox, settings.runtime_cache)
         self.runtimes = RuntimeManager(settings.runtime_cache, self._on_exit, self.sandbox.zygote_setup)
         self.invoker = Invoker(settings, self.logs, self.runtimes, self.code.ensure_unpacked, self.sandbox)
         self.events = EventQueue(self)  # asynchronous invocation (issue 6)

@@ -22,7 +22,7 @@ def handler(event, context):
     STATE["n"] += 1
     op = event.get("op")
     if op == "ids":
-        return {"uid": os.getuid(), "gid": os.getgid(), "pid": os.getpid(),
+        return {"uid": os.getuid(), "gid": os.getgid(), "pid": os.getpid(), "init": open("/proc/1/comm").read().strip(),
                 "procs": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
                 "root": sorted(os.listdir("/")), "task": sorted(os.listdir("/var/task")),
                 "cwd": os.getcwd(), "env": {k: os.environ.get(k) for k in ("LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR")}}
@@ -156,6 +156,7 @@ def test_identity_view_and_processes(lam, probe, linux):
     assert out["uid"] != 0 and out["gid"] != 0
     # Its own PID namespace: PID 1 is the environment's init (it reaps orphans), then the runtime.
     assert out["procs"] == sorted({1, out["pid"]})
+    assert out["init"] == "lamb-init"  # the C init (lamb_init.c); the host has a C compiler
     assert out["cwd"] == "/var/task"
     assert out["task"] == ["fn.py"]
     assert out["env"] == {"LAMBDA_TASK_ROOT": "/var/task", "LAMBDA_RUNTIME_DIR": "/var/runtime"}
@@ -272,3 +273,23 @@ def test_orphans_are_reaped(lam, probe):
     assert resp.get("FunctionError") is None, out
     assert out["zombies"] == []
     assert out["procs"] == 2  # init and the runtime
+
+
+def test_python_init_fallback(tmp_path):
+    """Without a C compiler (forced here by LAMB_INIT=python) PID 1 is a forked Python init that does the same."""
+    from .conftest import LambServer
+
+    server = LambServer(tmp_path, env={"LAMB_INIT": "python"}).start()
+    try:
+        if server.get_json("/_lamb/health")["sandbox"] != "linux":
+            pytest.skip("linux sandbox unavailable")
+        lam = server.client()
+        name = unique("pyinit")
+        create(lam, name, PROBE)
+        _, out = call(lam, name, op="ids")
+        assert out["procs"] == sorted({1, out["pid"]})
+        assert out["init"] != "lamb-init"
+        _, out = call(lam, name, op="orphans")
+        assert out["zombies"] == []
+    finally:
+        server.close()

@@ -368,6 +368,60 @@ def apply_sandbox(spec):
     drop_privileges(sandbox)
 
 
+_OWN_PID_NS = [-1]
+
+
+def start_init(path, cgroup_procs):
+    """Start lamb-init (see lamb/sandbox/lamb_init.c): PID 1 of a new namespace, in the cgroups.
+
+    posix_spawn copies nothing of the zygote; lamb-init clones PID 1 as the
+    zygote's own child and reports its pid.
+    """
+    r, w = os.pipe()
+    try:
+        helper = os.posix_spawn(path, [path, *cgroup_procs], {}, file_actions=[(os.POSIX_SPAWN_DUP2, w, 1)])
+        os.close(w)
+        w = -1
+        out = b""
+        while True:
+            chunk = os.read(r, 32)
+            if not chunk:
+                break
+            out += chunk
+        _, status = os.waitpid(helper, 0)
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
+    if status != 0 or not out.strip().isdigit():
+        raise OSError(0, "lamb-init failed (status %d)" % status)
+    return int(out)
+
+
+def fork_into_pid_ns(init_pid):
+    """fork() with the child in ``init_pid``'s PID namespace (setns on a pidfd, then back)."""
+    pidfd = os.pidfd_open(init_pid)
+    try:
+        _check(_libc().setns(pidfd, CLONE_NEWPID), "setns")
+    finally:
+        os.close(pidfd)
+    try:
+        pid = os.fork()
+    except OSError:
+        _check(_libc().setns(_OWN_PID_NS[0], CLONE_NEWPID), "setns back")
+        raise
+    if pid:
+        _check(_libc().setns(_OWN_PID_NS[0], CLONE_NEWPID), "setns back")
+    return pid
+
+
+def _kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
 def child_main(spec, log_fd, parent_pid):
     """Become an execution environment. Never returns."""
     try:
@@ -464,6 +518,8 @@ def serve(sock):
             leave()
 
     status_pipes = {}
+    inits = {}  # runtime pid -> its lamb-init (PID 1 of its namespace)
+    init_pids = set()  # lamb-inits killed, not yet reaped
     sock.send(b'{"op": "ready"}')
     while True:
         if stopping:
@@ -488,6 +544,14 @@ def serve(sock):
                 break
             if pid == 0:
                 break
+            if pid in init_pids:
+                init_pids.discard(pid)  # lamb-init, killed below when its runtime ended
+                continue
+            init_pid = inits.pop(pid, 0)
+            if init_pid:
+                # The runtime ended: end its PID namespace, and whatever it left running there.
+                _kill(init_pid)
+                init_pids.add(init_pid)
             env_cgroups.pop(pid, None)
             status_r = status_pipes.pop(pid, -1)
             if status_r >= 0:
@@ -525,22 +589,30 @@ def serve(sock):
         sandbox = spec.get("sandbox") or {}
         pid_ns = "pid" in (sandbox.get("unshare") or ())
         status_r = status_w = -1
+        init_pid = 0
         try:
-            if pid_ns or sandbox.get("init"):
-                # The environment's init reports how its runtime ended through this pipe.
-                status_r, status_w = os.pipe()
-                os.set_blocking(status_r, False)
-                spec["_status_fd"] = status_w
-            if pid_ns:
-                sandbox["cloned"] = True
-                pid = clone_into(sandbox["unshare"])
+            if sandbox.get("init_exec"):
+                # PID 1 is lamb-init; the runtime is forked straight into its namespace.
+                init_pid = start_init(sandbox["init_exec"], sandbox.get("cgroup_procs", ()))
+                pid = fork_into_pid_ns(init_pid)
             else:
-                pid = os.fork()
+                if pid_ns or sandbox.get("init"):
+                    # The environment's init reports how its runtime ended through this pipe.
+                    status_r, status_w = os.pipe()
+                    os.set_blocking(status_r, False)
+                    spec["_status_fd"] = status_w
+                if pid_ns:
+                    sandbox["cloned"] = True
+                    pid = clone_into(sandbox["unshare"])
+                else:
+                    pid = os.fork()
         except OSError as e:
             os.close(log_fd)
             for fd in (status_r, status_w):
                 if fd >= 0:
                     os.close(fd)
+            if init_pid:
+                _kill(init_pid)
             send({"op": "failed", "id": msg["id"], "error": str(e)})
             continue
         if pid == 0:
@@ -550,6 +622,8 @@ def serve(sock):
         if status_w >= 0:
             os.close(status_w)
             status_pipes[pid] = status_r
+        if init_pid:
+            inits[pid] = init_pid
         cgroup_dirs = [os.path.dirname(p) for p in sandbox.get("cgroup_procs", ())]
         if cgroup_dirs:
             env_cgroups[pid] = cgroup_dirs
@@ -590,6 +664,10 @@ def main():
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     sock = socket.socket(fileno=fd)
     sock.setblocking(True)
+    try:
+        _OWN_PID_NS[0] = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)  # before any pivot
+    except OSError:
+        pass
     preload(setup(sock))
     import gc
 

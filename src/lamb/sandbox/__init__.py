@@ -92,7 +92,7 @@ class Sandbox(Protocol):
     def cleanup_stale(self) -> None: ...
 
 
-def choose(data_dir: Path, forced: str | None = None) -> Sandbox:
+def choose(data_dir: Path, forced: str | None = None, cache_dir: Path | None = None) -> Sandbox:
     """The isolating backend where the host allows it, else the plain-process one."""
     from .linux import LinuxSandbox, unavailable_reason
     from .process import ProcessSandbox
@@ -102,7 +102,7 @@ def choose(data_dir: Path, forced: str | None = None) -> Sandbox:
         return ProcessSandbox(data_dir, reason="forced by configuration")
     reason = unavailable_reason()
     if reason is None:
-        return LinuxSandbox(data_dir)
+        return LinuxSandbox(data_dir, cache_dir)
     if forced == "linux":
         raise RuntimeError(f"the linux sandbox is not available here: {reason}")
     return ProcessSandbox(data_dir, reason=reason)

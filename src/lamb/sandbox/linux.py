@@ -3,11 +3,13 @@
 What an environment gets (AWS's execution environment,
 https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html):
 
-* its own mount, PID, IPC and UTS namespaces; its runtime is PID 1 and sees only
-  its own processes;
-* a root built for it (tmpfs) holding read-only binds of the host's /usr and
-  /etc, the interpreter, the runtime at /var/runtime, the code at /var/task and
-  the layers at /opt, a minimal /dev, a fresh /proc, and a /tmp of
+* its own mount, PID, IPC and UTS namespaces; PID 1 is ``lamb-init`` (a few
+  kilobytes of C that reaps orphans, ``lamb_init.c``), the runtime is forked from
+  its zygote straight into that namespace and sees only its own processes;
+* a root copied from its zygote's template root (a tmpfs built once per
+  zygote) holding read-only binds of the host's /usr and /etc, the
+  interpreter, the runtime at /var/runtime, the code at /var/task and the
+  layers at /opt, a minimal /dev, a fresh /proc, and a /tmp of
   EphemeralStorage megabytes (writing past it fails with ENOSPC) that lives as
   long as the environment; Lamb's data folder, database, blobs and other
   functions' code are simply not in it;
@@ -41,7 +43,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import RuntimeInfo, View, cgroups, peer
+from . import RuntimeInfo, View, cgroups, init_binary, peer
 
 if TYPE_CHECKING:
     from ..invoke.pool import EnvConfig
@@ -129,8 +131,10 @@ class LinuxHandle:
 class LinuxSandbox:
     name = "linux"
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, cache_dir: Path | None = None):
         self.cg = cgroups.detect()
+        # PID 1 of every environment: lamb-init (C) when it can be built, else a forked Python init.
+        self.init_path = init_binary.build(cache_dir or data_dir / "sandbox" / "bin")
         assert self.cg is not None
         self.tuning = cgroups.favor_dynamic_modifications()
         self.prefix = f"lamb-{os.getpid()}"
@@ -144,7 +148,7 @@ class LinuxSandbox:
         return (
             f"linux (namespaces + cgroup v{self.cg.version}): read-only /var/task and /opt, private /tmp, "
             "own PID/IPC/UTS/mount namespaces, a uid per environment, memory/pids/CPU limits, freezing; "
-            f"host network namespace; cgroup {self.tuning}"
+            f"host network namespace; cgroup {self.tuning}; PID 1: {'lamb-init' if self.init_path else 'Python init (no C compiler)'}"
         )
 
     # ------------------------------------------------------------- uids
@@ -181,6 +185,7 @@ class LinuxSandbox:
             "cgroup_procs": [HOST + p for p in group.procs_files()],
             "host_proc": HOST + "/proc",
             "unshare": ["mnt", "pid", "ipc", "uts"],
+            **({"init_exec": HOST + str(self.init_path), "unshare": ["mnt", "ipc", "uts"]} if self.init_path else {}),
             "hostname": HOSTNAME,
             "mounts": self.mount_plan(cfg, runtime, uid),
             "uid": uid,
