@@ -307,6 +307,13 @@ def delete_provisioned_concurrency_config(ctx: "RequestContext", params: dict) -
     return {"StatusCode": 204}
 
 
+def forget_version(lamb: "Lamb", fn: "Function", version: str) -> None:
+    """A deleted version takes its provisioned concurrency config with it."""
+    stored = dict(fn.data.get(PROVISIONED) or {})
+    if stored.pop(version, None) is not None:
+        _save(lamb, fn, **{PROVISIONED: stored or None})
+
+
 @operation("ListProvisionedConcurrencyConfigs")
 def list_provisioned_concurrency_configs(ctx: "RequestContext", params: dict) -> dict:
     lamb = ctx.lamb

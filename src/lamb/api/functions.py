@@ -417,6 +417,7 @@ def delete_function(ctx: "RequestContext", params: dict) -> dict:
     if users:
         raise conflict(f"Unable to delete version because the following aliases reference it: [{', '.join(users)}]")
     lamb.functions.delete_version(fn.name, version)
+    concurrency.forget_version(lamb, fn, version)
     lamb.invoker.retire_function(fn.name, version)
     lamb.collect_code()
     return {"StatusCode": 204}
@@ -448,3 +449,4 @@ def verify_code_url(secret: bytes, path: str, query: dict[str, str]) -> bool:
 # Imported last: these modules build on the helpers above.
 from . import layers as layer_api  # noqa: E402
 from . import versions  # noqa: E402
+from . import concurrency  # noqa: E402

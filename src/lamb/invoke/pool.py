@@ -203,6 +203,8 @@ class VersionPool:
             env.shutdown(self.invoker.settings.shutdown_grace_s)
 
     def stop_all(self) -> None:
+        """Lamb is stopping: kill every environment (provisioned ones are not replaced)."""
+        self.retired = True
         for env in list(self.envs):
             env.kill("stop")
 
