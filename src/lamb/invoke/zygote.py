@@ -67,6 +67,9 @@ class Zygote:
         except asyncio.TimeoutError:
             self.close()
             raise ZygoteError(f"zygote for {self.name} did not start")
+        except BaseException:
+            self.close()  # setup failed: the process must not outlive the attempt
+            raise
 
     def _on_readable(self) -> None:
         assert self.sock is not None

@@ -177,8 +177,8 @@ def _run_mount_plan(plan):
     """Execute mount steps computed by Lamb (lamb.sandbox.linux).
 
     Steps: private (stop propagation to and from the host), tmpfs, bind
-    (optionally read-only), mkdir, touch, symlink, proc, pivot (keeping the old
-    root at ``keep`` when given), detach (a lazy recursive unmount).
+    (optionally read-only), mkdir, touch, symlink, proc, pivot (the old root
+    stays reachable at ``keep``), detach (a lazy recursive unmount).
     """
     for step in plan:
         op = step["op"]
@@ -202,11 +202,8 @@ def _run_mount_plan(plan):
                 _mount(None, step["target"], None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
         elif op == "proc":
             _mount("proc", step["target"], "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-        elif op == "chown":
-            os.chown(step["path"], step["uid"], step["gid"])
         elif op == "pivot":
-            root = step["root"]
-            keep = step.get("keep") or "/.oldroot"
+            root, keep = step["root"], step["keep"]
             os.makedirs(root + keep, exist_ok=True)
             nr = _SYS_PIVOT_ROOT.get(os.uname().machine)
             if nr is None:
@@ -214,9 +211,6 @@ def _run_mount_plan(plan):
             os.chdir(root)
             _check(_libc().syscall(nr, b".", ("." + keep).encode()), "pivot_root")
             os.chdir("/")
-            if not step.get("keep"):
-                _check(_libc().umount2(keep.encode(), MNT_DETACH), "umount old root")
-                os.rmdir(keep)
         else:
             raise ValueError("unknown mount step %r" % op)
 
@@ -459,6 +453,7 @@ def child_main(spec, log_fd, parent_pid):
         sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
         sys.argv = ["/var/runtime/bootstrap", spec["handler"]]
         from awslambdaric.__main__ import main
+
         main(sys.argv)
         code = 0
     except SystemExit as e:

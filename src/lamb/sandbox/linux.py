@@ -184,13 +184,17 @@ class LinuxSandbox:
             },
             "cgroup_procs": [HOST + p for p in group.procs_files()],
             "host_proc": HOST + "/proc",
-            "unshare": ["mnt", "pid", "ipc", "uts"],
-            **({"init_exec": HOST + str(self.init_path), "unshare": ["mnt", "ipc", "uts"]} if self.init_path else {}),
             "hostname": HOSTNAME,
             "mounts": self.mount_plan(cfg, runtime, uid),
             "uid": uid,
             "gid": uid,
         }
+        if self.init_path:
+            # lamb-init is PID 1 of a new PID namespace; the runtime is forked into it.
+            plan["init_exec"] = HOST + str(self.init_path)
+            plan["unshare"] = ["mnt", "ipc", "uts"]
+        else:
+            plan["unshare"] = ["mnt", "pid", "ipc", "uts"]  # the clone is PID 1 (a Python init)
         return LinuxHandle(self, uid, group, plan, cfg)
 
     def zygote_setup(self, prefixes: tuple[str, ...], runtime_root: str) -> dict:
