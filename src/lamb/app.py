@@ -128,6 +128,7 @@ class Lamb:
             },
             "pid": os.getpid(),
             "async": self.events.describe(),
+            "memory": self.invoker.memory.describe(),
         }
 
     async def stop(self) -> None:

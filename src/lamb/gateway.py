@@ -144,7 +144,7 @@ def internal(lamb: "Lamb", req: Request) -> Response:
             return Response(404, [("Content-Type", "application/xml")], b"<Error><Code>NoSuchKey</Code></Error>")
         return Response(200, [("Content-Type", "application/zip")], blob.read_bytes())
     if path == "/_lamb/health":
-        return _json(200, {**lamb.health(), "memory": lamb.invoker.memory.describe()})
+        return _json(200, lamb.health())
     if path == "/_lamb/environments":
         return _json(200, lamb.invoker.environments())
     if path == "/_lamb/metrics":

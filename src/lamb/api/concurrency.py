@@ -300,18 +300,18 @@ def delete_provisioned_concurrency_config(ctx: "RequestContext", params: dict) -
     """Deleting a config that does not exist succeeds, as on AWS."""
     lamb = ctx.lamb
     fn, qualifier, version = _qualified(ctx, params, NOT_ALIAS_OR_VERSION)
-    stored = dict(fn.data.get(PROVISIONED) or {})
-    if stored.pop(qualifier, None) is not None:
-        _save(lamb, fn, **{PROVISIONED: stored or None})
+    if forget(lamb, fn, qualifier):
         apply_provisioned(lamb, fn, version)
     return {"StatusCode": 204}
 
 
-def forget_version(lamb: "Lamb", fn: "Function", version: str) -> None:
-    """A deleted version takes its provisioned concurrency config with it."""
+def forget(lamb: "Lamb", fn: "Function", qualifier: str) -> bool:
+    """Drop the stored config of ``qualifier`` (also when its version is deleted); False if none."""
     stored = dict(fn.data.get(PROVISIONED) or {})
-    if stored.pop(version, None) is not None:
-        _save(lamb, fn, **{PROVISIONED: stored or None})
+    if stored.pop(qualifier, None) is None:
+        return False
+    _save(lamb, fn, **{PROVISIONED: stored or None})
+    return True
 
 
 @operation("ListProvisionedConcurrencyConfigs")

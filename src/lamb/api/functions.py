@@ -417,7 +417,7 @@ def delete_function(ctx: "RequestContext", params: dict) -> dict:
     if users:
         raise conflict(f"Unable to delete version because the following aliases reference it: [{', '.join(users)}]")
     lamb.functions.delete_version(fn.name, version)
-    concurrency.forget_version(lamb, fn, version)
+    concurrency.forget(lamb, fn, version)  # a deleted version takes its provisioned config with it
     lamb.invoker.retire_function(fn.name, version)
     lamb.collect_code()
     return {"StatusCode": 204}

@@ -28,7 +28,7 @@ in the open:
   A provisioned environment that does not fit turns its config FAILED with a
   reason (see ``VersionPool``) instead of waiting IN_PROGRESS for ever.
 * **Default.** ``MemorySize`` is a ceiling (the isolating backend's cgroup
-  limit), not what an environment uses: an idle Python environment is ~6 MB and
+  limit), not what an environment uses: an idle Python environment is ~4 MB and
   a busy small handler a few tens of MB (docs/performance.md). The default
   budget is 75 % of host RAM (MemTotal, or the memory cgroup limit Lamb runs
   under when lower) for what environments really use, assuming they use at most
