@@ -46,7 +46,9 @@ class Lamb:
         self.code = CodeStore(settings.data_dir)
         self.logs = LogStore(settings.data_dir / "logs")
         self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox, settings.runtime_cache)
-        self.runtimes = RuntimeManager(settings.runtime_cache, self._on_exit, self.sandbox.zygote_setup)
+        self.runtimes = RuntimeManager(
+            settings.runtime_cache, self._on_exit, self.sandbox.zygote_setup, lambda rt: self.invoker.zygote_env(rt)
+        )
         self.invoker = Invoker(settings, self.logs, self.runtimes, self.code.ensure_unpacked, self.sandbox)
         self.events = EventQueue(self)  # asynchronous invocation (issue 6)
         self.protocol = Protocol()
@@ -103,7 +105,7 @@ class Lamb:
         if self.settings.port == 0:
             self.settings.port = self.port
             self.invoker.passthrough_env = self.invoker._passthrough()
-        self.invoker.start()
+        await self.invoker.start()
         await self.events.start()
         # Bring up the runtimes existing functions use, off the request path.
         from .api.functions import prepare_runtime

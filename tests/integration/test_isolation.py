@@ -9,6 +9,7 @@ import json
 import shutil
 import socket
 import threading
+import time
 
 import pytest
 
@@ -235,13 +236,31 @@ def test_fork_bomb_is_contained(lam, linux):
     assert out["n"] >= 1
 
 
-def test_runtime_api_only_serves_its_environment(lam, probe, linux):
-    victim = unique("victim")
+def test_runtime_api_only_serves_its_environment(lam, linux):
+    """Every environment sees the same AWS_LAMBDA_RUNTIME_API (as on AWS); connections reach their own only.
+
+    The probe asks the Runtime API for the next event while the victim is busy. Had that
+    connection reached the victim's environment, the victim's invocation would end
+    without its response (a runtime asking for more work has finished, as AWS treats
+    it); it reaches the probe's own environment instead.
+    """
+    victim, thief = unique("victim"), unique("thief")
     create(lam, victim, PROBE)
+    create(lam, thief, PROBE)  # not the shared probe: its own invocation ends when it asks for more work
     addr = call(lam, victim, op="runtime_api")[1]
-    _, out = call(lam, probe, op="steal", addr=addr)
-    assert "got" not in out or out["got"] == "", out  # connection refused, reset or closed without an answer
-    # And a process of the host other than the environment gets nothing either.
+    assert call(lam, thief, op="runtime_api")[1] == addr
+    results = {}
+
+    def busy_victim():
+        results["victim"] = invoke(linux.client(), victim, {"op": "tmp_put_slow", "name": "mine"})[1]
+
+    t = threading.Thread(target=busy_victim)
+    t.start()
+    time.sleep(0.3)
+    invoke(lam, thief, {"op": "steal", "addr": addr})
+    t.join(10)
+    assert results.get("victim") == ["mine"], results
+    # A process of the host other than an environment gets nothing.
     host, port = addr.rsplit(":", 1)
     s = socket.create_connection((host, int(port)), timeout=2)
     try:
@@ -252,7 +271,7 @@ def test_runtime_api_only_serves_its_environment(lam, probe, linux):
     finally:
         s.close()
     # The victim is unharmed.
-    assert call(lam, victim, op="count")[1] == {"n": 2}
+    assert call(lam, victim, op="count")[1] == {"n": 3}
 
 
 def test_concurrent_environments_do_not_share_tmp(lam, linux):

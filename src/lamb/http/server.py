@@ -117,11 +117,14 @@ class HttpConnection(asyncio.Protocol):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError:
                 pass
-        accept = self.server.accept_peer
-        if accept is not None and (sock is None or not accept(sock)):
-            self._closed = True
-            transport.close()
-            return
+        route = self.server.route
+        if route is not None:
+            app = route(self, sock) if sock is not None else None
+            if app is None:
+                self._closed = True
+                transport.close()
+                return
+            self.app = app
         self.server.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -268,8 +271,9 @@ class HttpServer:
         self.on_error = on_error
         self.context = context
         self.on_disconnect: Callable[[HttpConnection], None] | None = None
-        # Decides per new connection whether to serve it (the Runtime API checks the peer's uid).
-        self.accept_peer: Callable[[socket.socket], bool] | None = None
+        # Decides per new connection which app serves it, or None to refuse it (the
+        # Runtime API picks the environment by the peer's uid).
+        self.route: Callable[[HttpConnection, socket.socket], App | None] | None = None
         self.connections: set[HttpConnection] = set()
         self.closing = False
         self._server: asyncio.AbstractServer | None = None

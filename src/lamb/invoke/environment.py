@@ -1,10 +1,12 @@
 """One execution environment and its Runtime API door.
 
 An environment is one sandboxed process tree running a runtime that speaks the
-Lambda Runtime API (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html)
-on a listener of its own: the listener *is* the environment's identity, so a
-runtime can only ever receive its own environment's events and post its own
-results. Lifecycle (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html):
+Lambda Runtime API (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html).
+Every connection to the Runtime API belongs to exactly one environment: with the
+isolating backend the shared listener (``runtime_api``) routes it by the uid of
+the process that opened it, otherwise the environment has a listener of its
+own. So a runtime can only ever receive its own environment's events and post
+its own results. Lifecycle (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html):
 
     STARTING --first /next--> IDLE <--/response|/error-- BUSY
         |                      |  --invocation-->         |
@@ -63,7 +65,9 @@ class ExecutionEnvironment:
         self.initialized = False
         self.state = State.STARTING
         self.pid: int | None = None
-        self.listener: HttpServer | None = None
+        self.listener: HttpServer | None = None  # a Runtime API of its own (no peer identity)
+        self._peer_key: int | None = None  # its key on the shared Runtime API listener
+        self.runtime_connections: set = set()  # its connections to the shared listener
         self.runtime_api = ""
         self.created = time.perf_counter()
         self.init_ms: float | None = None  # reported on the first invocation only
@@ -91,10 +95,17 @@ class ExecutionEnvironment:
         cfg = self.pool.config
         loop = asyncio.get_running_loop()
         self.sandbox = self.pool.invoker.sandbox.prepare(self.id, cfg, self._runtime_info())
-        self.listener = HttpServer(self._runtime_app, max_body=cfg.limits.sync_response_max_bytes + 1024 * 1024)
-        self.listener.accept_peer = self.sandbox.accepts_peer
-        port = await self.listener.start(self.pool.runtime_host, 0)
-        self.runtime_api = f"{self.pool.runtime_host}:{port}"
+        shared = self.pool.invoker.runtime_api
+        key = self.sandbox.peer_key
+        if shared is not None and key is not None:
+            # Isolated: the one Runtime API address every environment shares, routed by uid.
+            shared.register(key, self)
+            self._peer_key = key
+            self.runtime_api = shared.address
+        else:
+            self.listener = HttpServer(self.runtime_app, max_body=cfg.limits.sync_response_max_bytes + 1024 * 1024)
+            port = await self.listener.start(self.pool.runtime_host, 0)
+            self.runtime_api = f"{self.pool.runtime_host}:{port}"
         r, w = os.pipe2(os.O_CLOEXEC)
         os.set_blocking(r, False)
         self._log_r = r
@@ -208,7 +219,7 @@ class ExecutionEnvironment:
         self._finish(inv, body, "Unhandled", status=status, error_type=error_type if status == "error" else None)
 
     # ---------------------------------------------------------- Runtime API
-    def _runtime_app(self, req: Request) -> Response | asyncio.Future:
+    def runtime_app(self, req: Request) -> Response | asyncio.Future:
         path = req.path
         if not path.startswith(RUNTIME_PREFIX):
             return _runtime_error(404, "InvalidRequest", f"Unknown path {path}")
@@ -424,6 +435,9 @@ class ExecutionEnvironment:
         if self.listener is not None:
             self.listener.close()
             self.listener = None
+        if self._peer_key is not None:
+            self.pool.invoker.runtime_api.unregister(self._peer_key, self)
+            self._peer_key = None
         if self._log_r >= 0:
             try:
                 asyncio.get_event_loop().remove_reader(self._log_r)

@@ -21,6 +21,7 @@ from ..logs.store import LogStore
 from ..protocol.errors import AwsError
 from ..runtimes.manager import RuntimeManager
 from ..sandbox import Sandbox
+from .runtime_api import RuntimeApiListener
 from .concurrency import Concurrency
 from .memory_budget import MemoryBudget, default_budget_mb
 from .metrics import Metrics
@@ -49,6 +50,7 @@ class Invoker:
         self.runtimes = runtimes
         self.code_dir_for = code_dir_for  # code key -> unpacked folder
         self.runtime_host = "127.0.0.1"
+        self.runtime_api: RuntimeApiListener | None = None  # one address for all isolated environments
         self.pools: dict[tuple[str, str], VersionPool] = {}
         self.retired: set[VersionPool] = set()
         self._pids: dict[int, ExecutionEnvironment] = {}
@@ -84,8 +86,27 @@ class Invoker:
         env["AWS_ENDPOINT_URL_LAMBDA"] = f"http://{host}:{self.settings.port}"
         return env
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Start the keep-alive reaper and, with an isolating sandbox, the shared Runtime API."""
+        if self.sandbox.identifies_peers:
+            listener = RuntimeApiListener(
+                self.sandbox.peer_key, self.settings.limits.sync_response_max_bytes + 1024 * 1024
+            )
+            await listener.start(self.runtime_host)
+            self.runtime_api = listener
         self._reaper = asyncio.ensure_future(self._reap_loop())
+
+    def zygote_env(self, runtime: str) -> dict[str, str]:
+        """Variables equal in every environment of ``runtime``: its zygote preloads under them.
+
+        With the shared Runtime API this includes ``AWS_LAMBDA_RUNTIME_API``, so the
+        zygote can load awslambdaric's native client (which reads it once) and the
+        modules that import it.
+        """
+        env = {"AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}"}
+        if self.runtime_api is not None:
+            env["AWS_LAMBDA_RUNTIME_API"] = self.runtime_api.address
+        return env
 
     # ---------------------------------------------------------------- invoke
     def pool_for(self, function_name: str, version: str, config: dict) -> VersionPool:
@@ -264,6 +285,8 @@ class Invoker:
             pool.stop_all()
         self.pools.clear()
         self.retired.clear()
+        if self.runtime_api is not None:
+            self.runtime_api.close()
 
     def environments(self) -> list[dict]:
         out = []

@@ -30,9 +30,14 @@ class ZygoteError(Exception):
 
 
 class Zygote:
-    def __init__(self, name: str, interpreter: str, runtime_root: Path | None, on_exit: ExitCallback, setup: SetupFn):
+    def __init__(
+        self, name: str, interpreter: str, runtime_root: Path | None, on_exit: ExitCallback, setup: SetupFn,
+        preload_env: dict | None = None,
+    ):
         self.name = name
         self.setup = setup
+        # Variables that are the same in every environment of this zygote, set before preloading.
+        self.preload_env = dict(preload_env or {})
         self.interpreter = interpreter
         self.runtime_root = runtime_root
         self.on_exit = on_exit
@@ -99,7 +104,7 @@ class Zygote:
                 self.prefixes = tuple(dict.fromkeys(p for p in (msg.get("prefix"), msg.get("exec_prefix")) if p))
                 try:
                     plan = self.setup(self.prefixes, str(self.runtime_root or ""))
-                    self.sock.send(json.dumps({"op": "setup", **plan}).encode())
+                    self.sock.send(json.dumps({"op": "setup", **plan, "env": self.preload_env}).encode())
                 except Exception as e:  # noqa: BLE001 - reported as the zygote's failure
                     self._fail_start(f"zygote for {self.name}: setup failed: {e}")
             elif op == "setup_failed":

@@ -72,10 +72,14 @@ def _resolve(name: str, cache: Path) -> tuple[Runtime, str]:
 
 
 class RuntimeManager:
-    def __init__(self, cache: Path, on_exit: Callable[[int, "int | None", "int | None"], None], zygote_setup):
+    def __init__(
+        self, cache: Path, on_exit: Callable[[int, "int | None", "int | None"], None], zygote_setup,
+        preload_env: Callable[[str], dict] = lambda runtime: {},
+    ):
         self.cache = cache
         self.on_exit = on_exit
         self.zygote_setup = zygote_setup  # the sandbox's view for zygotes (lamb.sandbox)
+        self.preload_env = preload_env  # runtime -> variables its zygote preloads under (lamb.invoke.invoker)
         self._zygotes: dict[str, Zygote] = {}
         self._runtimes: dict[str, Runtime] = {}
         self._errors: dict[str, str] = {}
@@ -122,8 +126,10 @@ class RuntimeManager:
             if z is None or z.dead:
                 # Started from the event loop thread: the zygote's PR_SET_PDEATHSIG is
                 # tied to the thread that forked it.
+                python_family = rt.family == "python"
                 z = Zygote(
-                    rt.zygote_key, interpreter, rt.root if rt.family == "python" else None, self.on_exit, self.zygote_setup
+                    rt.zygote_key, interpreter, rt.root if python_family else None, self.on_exit, self.zygote_setup,
+                    self.preload_env(runtime) if python_family else {},
                 )
                 await z.start()
                 self._zygotes[rt.zygote_key] = z

@@ -55,6 +55,9 @@ class Handle(Protocol):
     view: View
     frozen: bool
     stops_on_term: bool  # stop the environment with SIGTERM to its init (which kills the rest)
+    # What ``Sandbox.peer_key`` answers for connections from this environment's processes
+    # (its uid); None when they cannot be told apart from other processes.
+    peer_key: int | None
 
     def child_plan(self) -> dict: ...
 
@@ -68,24 +71,28 @@ class Handle(Protocol):
 
     def thaw(self) -> None: ...
 
-    def accepts_peer(self, sock) -> bool: ...
-
     def destroy(self) -> None: ...
 
 
 class Sandbox(Protocol):
     name: str
+    identifies_peers: bool  # whether ``peer_key`` tells environments apart (then they share one Runtime API)
 
     def describe(self) -> str: ...
 
     def prepare(self, env_id: str, cfg: "EnvConfig", runtime: RuntimeInfo) -> Handle: ...
+
+    def peer_key(self, sock) -> int | None:
+        """Which environment's processes opened this accepted loopback connection (``Handle.peer_key``)."""
+        ...
 
     def zygote_setup(self, prefixes: tuple[str, ...], runtime_root: str) -> dict:
         """The view a zygote builds before preloading: ``{"mounts": [...], "runtime_root": path}``.
 
         ``prefixes`` are the zygote interpreter's folders, ``runtime_root`` the host
         folder of the runtime it preloads; ``runtime_root`` in the answer is where
-        the zygote (and so its environments) sees it.
+        the zygote (and so its environments) sees it. ``init_exec``, when present, is
+        the lamb-init the zygote starts to make each environment's PID 1.
         """
         ...
 

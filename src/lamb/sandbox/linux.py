@@ -13,16 +13,17 @@ https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html):
   EphemeralStorage megabytes (writing past it fails with ENOSPC) that lives as
   long as the environment; Lamb's data folder, database, blobs and other
   functions' code are simply not in it;
-* a uid of its own (no capabilities, no_new_privs), which the Runtime API
-  checks on every connection, so no other environment can take its events or
-  post its results;
+* a uid of its own (no capabilities, no_new_privs), by which the shared
+  Runtime API listener (lamb.invoke.runtime_api) tells its connections from
+  everyone else's, so no other environment can take its events or post its
+  results;
 * a cgroup: memory limit at MemorySize, 1,024 processes/threads, CPU weight
   proportional to memory, and a freezer for idle times.
 
 Network: environments share the host's network namespace, so outbound access
 works as it does on Lambda (DNS, HTTPS to anywhere the host reaches); loopback
 services of the host are reachable too, Lamb's API among them (that is how a
-function calls Lambda), and the Runtime API's uid check is what keeps
+function calls Lambda), and the Runtime API's routing by uid is what keeps
 environments apart there.
 
 /tmp is a tmpfs of exactly EphemeralStorage megabytes, so writing past it fails
@@ -92,6 +93,7 @@ class LinuxHandle:
     def __init__(self, sandbox: "LinuxSandbox", uid: int, group: cgroups.Group, plan: dict, cfg: "EnvConfig"):
         self._sandbox = sandbox
         self.uid = uid
+        self.peer_key = uid
         self.group = group
         self._plan = plan
         self._cfg = cfg
@@ -120,9 +122,6 @@ class LinuxHandle:
             self.group.freeze(False)
             self.frozen = False
 
-    def accepts_peer(self, sock) -> bool:
-        return peer.peer_uid(sock) == self.uid
-
     def destroy(self) -> None:
         self.group.destroy()
         self._sandbox.release_uid(self.uid)
@@ -130,6 +129,7 @@ class LinuxHandle:
 
 class LinuxSandbox:
     name = "linux"
+    identifies_peers = True  # a uid per environment
 
     def __init__(self, data_dir: Path, cache_dir: Path | None = None):
         self.cg = cgroups.detect()
@@ -162,6 +162,10 @@ class LinuxSandbox:
 
     def release_uid(self, uid: int) -> None:
         self._in_use.discard(uid)
+
+    @staticmethod
+    def peer_key(sock) -> int | None:
+        return peer.peer_uid(sock)
 
     # ----------------------------------------------------------- prepare
     def prepare(self, env_id: str, cfg: "EnvConfig", runtime: RuntimeInfo) -> LinuxHandle:
@@ -238,7 +242,10 @@ class LinuxSandbox:
                              ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
             steps.append({"op": "symlink", "target": target, "path": f"{r}/dev/{name}"})
         steps.append({"op": "pivot", "root": r, "keep": HOST})
-        return {"mounts": steps, "runtime_root": VIEW.runtime_dir if runtime_root else ""}
+        plan = {"mounts": steps, "runtime_root": VIEW.runtime_dir if runtime_root else ""}
+        if self.init_path:
+            plan["init_exec"] = HOST + str(self.init_path)  # the zygote starts its lamb-init server
+        return plan
 
     def mount_plan(self, cfg: "EnvConfig", runtime: RuntimeInfo, uid: int) -> list[dict]:
         """One environment's mounts, on a copy of its zygote's template root."""

@@ -31,6 +31,7 @@ class ProcessHandle:
     frozen = False
     # The environment's init kills every descendant on SIGTERM: stop it that way, not with SIGKILL.
     stops_on_term = True
+    peer_key = None  # every environment runs as Lamb's own user: each gets a Runtime API port of its own
 
     def __init__(self, view: View, tmp: Path, cfg: "EnvConfig"):
         self.view = view
@@ -57,15 +58,13 @@ class ProcessHandle:
     def thaw(self) -> None:
         pass
 
-    def accepts_peer(self, sock) -> bool:
-        return True
-
     def destroy(self) -> None:
         shutil.rmtree(self._tmp, ignore_errors=True)
 
 
 class ProcessSandbox:
     name = "process"
+    identifies_peers = False
 
     def __init__(self, data_dir: Path, reason: str = ""):
         self.root = data_dir / "sandbox" / "tmp"
@@ -84,6 +83,9 @@ class ProcessSandbox:
         opt = str(cfg.opt_dir) if getattr(cfg, "opt_dir", None) else "/opt"
         view = View(task_root=str(cfg.code_dir), runtime_dir=runtime.runtime_root, opt_root=opt, tmp=str(tmp))
         return ProcessHandle(view, tmp, cfg)
+
+    def peer_key(self, sock) -> None:
+        return None
 
     def zygote_setup(self, prefixes: tuple[str, ...], runtime_root: str) -> dict:
         return {"mounts": [], "runtime_root": runtime_root}  # the host's view, unchanged
