@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from lamb.sandbox.cgroups import SpareGroups
+
 from .conftest import create, invoke, unique, wait_for
 
 TICKER = r'''
@@ -77,9 +79,16 @@ def test_keep_alive_shuts_down_idle_environments_leaving_nothing(fresh_server):
     # Only the zygote remains in Lamb's process tree; no environment process.
     wait_for(lambda: server.tree() == before, 5, 0.1, "environment processes to exit")
     if _linux(server):
-        def env_groups():
+        def groups():
             return [c for p in _lamb_cgroups(server.pid) for c in p.iterdir() if c.is_dir()]
-        wait_for(lambda: env_groups() == [], 5, 0.1, "environment cgroups to be removed")
+
+        def env_groups():
+            """Groups with processes in them; the rest are the empty spares made ahead of demand."""
+            return [c for c in groups() if (c / "cgroup.procs").read_text().strip()]
+        wait_for(lambda: env_groups() == [], 5, 0.1, "environment cgroups to be emptied")
+        hierarchies = len(_lamb_cgroups(server.pid))
+        wait_for(lambda: len(groups()) <= SpareGroups.keep_default * hierarchies, 5, 0.1,
+                 "only spare cgroups to be left")
     # Another invocation is a cold start again.
     resp, out = invoke(lam, name, LogType="Tail")
     assert out == 1

@@ -18,8 +18,10 @@ mounts with the controllers available, or None.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -28,8 +30,11 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
 def _write(path: Path, value: str) -> None:
-    with open(path, "w") as f:
-        f.write(value)
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
 
 
 def _read(path: Path) -> str:
@@ -53,26 +58,45 @@ class CgroupV1:
     def __init__(self, root: Path = CGROUP_ROOT, own: dict[str, str] | None = None):
         own = own if own is not None else _own_paths(root)
         self.bases = {c: root / c / own.get(c, "/").lstrip("/") for c in CONTROLLERS_V1}
+        self.swap_accounting: bool | None = None  # whether memory.memsw.* exists (None: not yet known)
 
     @classmethod
     def available(cls, root: Path = CGROUP_ROOT) -> bool:
         return all((root / c / "cgroup.procs").exists() for c in CONTROLLERS_V1) and os.access(root / "memory", os.W_OK)
 
     def create(self, group: str, memory_mb: int, pids: int, cpu_weight_1024: int) -> "Group":
+        g = self.make(group, pids)
+        self.size(g, memory_mb, cpu_weight_1024)
+        return g
+
+    def make(self, group: str, pids: int) -> "Group":
+        """The folders, with the limits every environment shares (its size comes with ``size``)."""
         paths = {}
         for c, base in self.bases.items():
             p = base / group
             p.mkdir(parents=True, exist_ok=True)
             paths[c] = p
-        _write(paths["memory"] / "memory.limit_in_bytes", str(memory_mb * 1024 * 1024))
-        try:
-            # No swap beyond the limit where the kernel accounts swap.
-            _write(paths["memory"] / "memory.memsw.limit_in_bytes", str(memory_mb * 1024 * 1024))
-        except OSError:
-            pass
         _write(paths["pids"] / "pids.max", str(pids))
-        _write(paths["cpu"] / "cpu.shares", str(max(2, cpu_weight_1024)))
         return Group(self, paths)
+
+    def size(self, g: "Group", memory_mb: int, cpu_weight_1024: int) -> None:
+        """Memory limit at MemorySize (no swap beyond it), CPU weight proportional to it."""
+        mem = g.paths["memory"]
+        value = str(memory_mb * 1024 * 1024)
+        files = ["memory.limit_in_bytes"]
+        if self.swap_accounting is not False:
+            # memory+swap may never be below memory: raise it first, lower it last.
+            growing = g.memory_mb is not None and memory_mb > g.memory_mb
+            files.insert(0 if growing else 1, "memory.memsw.limit_in_bytes")
+        for name in files:
+            try:
+                _write(mem / name, value)
+            except FileNotFoundError:
+                if "memsw" not in name:
+                    raise
+                self.swap_accounting = False  # the kernel does not account swap
+        _write(g.paths["cpu"] / "cpu.shares", str(max(2, cpu_weight_1024)))
+        g.memory_mb, g.cpu_weight = memory_mb, cpu_weight_1024
 
     def procs_files(self, g: "Group") -> list[str]:
         return [str(p / "cgroup.procs") for p in g.paths.values()]
@@ -118,6 +142,12 @@ class CgroupV2:
             pass
 
     def create(self, group: str, memory_mb: int, pids: int, cpu_weight_1024: int) -> "Group":
+        g = self.make(group, pids)
+        self.size(g, memory_mb, cpu_weight_1024)
+        return g
+
+    def make(self, group: str, pids: int) -> "Group":
+        """The folder, with the limits every environment shares (its size comes with ``size``)."""
         path = self.base / group
         # Every level from our base down must delegate the controllers.
         parts = Path(group).parts
@@ -126,15 +156,20 @@ class CgroupV2:
             self._enable(cur)
             cur = cur / part
             cur.mkdir(exist_ok=True)
-        _write(path / "memory.max", str(memory_mb * 1024 * 1024))
         try:
             _write(path / "memory.swap.max", "0")
         except OSError:
             pass
         _write(path / "pids.max", str(pids))
+        return Group(self, {"": path})
+
+    def size(self, g: "Group", memory_mb: int, cpu_weight_1024: int) -> None:
+        """Memory limit at MemorySize, CPU weight proportional to it."""
+        path = g.paths[""]
+        _write(path / "memory.max", str(memory_mb * 1024 * 1024))
         # cpu.weight is 1..10000 with 100 the default; v1 shares are 1024-based.
         _write(path / "cpu.weight", str(max(1, min(10000, cpu_weight_1024 * 100 // 1024))))
-        return Group(self, {"": path})
+        g.memory_mb, g.cpu_weight = memory_mb, cpu_weight_1024
 
     def procs_files(self, g: "Group") -> list[str]:
         return [str(g.paths[""] / "cgroup.procs")]
@@ -164,6 +199,8 @@ class Group:
         self.tree = tree
         self.paths = paths
         self._peak_fd = -1  # kept open: read once per invocation for REPORT's Max Memory Used
+        self.memory_mb: int | None = None  # as sized (None: the kernel's defaults)
+        self.cpu_weight: int | None = None
 
     def procs_files(self) -> list[str]:
         return self.tree.procs_files(self)
@@ -194,6 +231,102 @@ class Group:
             os.close(self._peak_fd)
             self._peak_fd = -1
         remove_tree(list(self.paths.values()), self.tree)
+
+
+class SpareGroups:
+    """Environment cgroups made ahead of demand: a cold start only sizes one.
+
+    Making a group (a folder per v1 hierarchy, its shared limits) costs ~0.5 ms
+    on this machine; a background thread keeps ``keep`` of them ready under
+    ``prefix`` and a start takes one, or makes its own when a burst has used
+    them all. Spares are sized like the last group taken (setting a v1 memory
+    limit alone costs ~0.2 ms), so starts of a function need no write at all;
+    a spare of another size is resized.
+    """
+
+    REFILL_DELAY_S = 0.05
+    keep_default = 4
+
+    def __init__(self, tree: "CgroupV1 | CgroupV2", prefix: str, pids: int, keep: int = keep_default):
+        self.tree = tree
+        self.prefix = prefix
+        self.pids = pids
+        self.keep = keep
+        self._cond = threading.Condition()
+        self._spares: list[Group] = []
+        self._serial = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._size: tuple[int, int] | None = None  # what spares are sized for
+
+    def take(self, memory_mb: int, cpu_weight_1024: int) -> Group:
+        size = (memory_mb, cpu_weight_1024)
+        with self._cond:
+            self._size = size
+            g = next((x for x in self._spares if (x.memory_mb, x.cpu_weight) == size), None)
+            if g is not None:
+                self._spares.remove(g)
+            elif self._spares:
+                g = self._spares.pop()
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(target=self._fill, name="lamb-cgroups", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        if g is None:
+            g = self._make()
+        if (g.memory_mb, g.cpu_weight) != size:
+            try:
+                self.tree.size(g, memory_mb, cpu_weight_1024)
+            except BaseException:
+                g.destroy()
+                raise
+        return g
+
+    def _make(self) -> Group:
+        return self.tree.make(f"{self.prefix}/e{next(self._serial)}", self.pids)
+
+    def _fill(self) -> None:
+        """The background thread: keep ``keep`` spares until closed."""
+        while True:
+            with self._cond:
+                while not self._closed and len(self._spares) >= self.keep:
+                    self._cond.wait()
+                if self._closed:
+                    return
+            # Let the start that took a spare finish first: this thread competes for the GIL.
+            time.sleep(self.REFILL_DELAY_S)
+            with self._cond:
+                size = self._size
+            try:
+                g = self._make()
+            except OSError:
+                time.sleep(1.0)
+                continue
+            try:
+                if size is not None:
+                    self.tree.size(g, *size)
+            except OSError:
+                g.destroy()
+                time.sleep(1.0)
+                continue
+            with self._cond:
+                if not self._closed:
+                    self._spares.append(g)
+                    continue
+            g.destroy()
+            return
+
+    def close(self) -> None:
+        """No more spares; remove the ones made."""
+        with self._cond:
+            self._closed = True
+            thread = self._thread
+            spares, self._spares = self._spares, []
+            self._cond.notify_all()
+        if thread is not None:
+            thread.join(5)
+        for g in spares:
+            g.destroy()
 
 
 def remove_tree(paths: list[Path], tree: "CgroupV1 | CgroupV2", wait_s: float = 2.0) -> bool:

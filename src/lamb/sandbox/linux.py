@@ -143,6 +143,7 @@ class LinuxSandbox:
         base = UID_BASE + (os.getpid() % 4096) * UIDS_PER_SERVER
         self._uids = itertools.cycle(range(base, base + UIDS_PER_SERVER))
         self._in_use: set[int] = set()
+        self._groups: cgroups.SpareGroups | None = None  # made ahead of demand, sized at start
 
     def describe(self) -> str:
         return (
@@ -172,12 +173,9 @@ class LinuxSandbox:
         limits = cfg.limits
         uid = self._alloc_uid()
         try:
-            group = self.cg.create(
-                f"{self.prefix}/{env_id}",
-                memory_mb=cfg.memory_mb,
-                pids=limits.processes_threads,
-                cpu_weight_1024=cfg.memory_mb * 1024 // limits.mb_per_vcpu,
-            )
+            if self._groups is None or self._groups.pids != limits.processes_threads:
+                self._groups = cgroups.SpareGroups(self.cg, self.prefix, limits.processes_threads)
+            group = self._groups.take(cfg.memory_mb, cfg.memory_mb * 1024 // limits.mb_per_vcpu)
         except BaseException:
             self.release_uid(uid)
             raise
@@ -292,6 +290,8 @@ class LinuxSandbox:
             cgroups.remove_tree(dirs, self.cg)
 
     def cleanup_own(self) -> None:
+        if self._groups is not None:
+            self._groups.close()
         cgroups.remove_tree(self.cg.group_dirs(self.prefix), self.cg)
         shutil.rmtree(self.root_dir, ignore_errors=True)
 
