@@ -58,6 +58,10 @@ class TokenBucket:
         self.tokens = tokens
         return False
 
+    def give_back(self) -> None:
+        """Return a token taken for something that did not happen."""
+        self.tokens = min(self.capacity, self.tokens + 1.0)
+
 
 class Concurrency:
     """In-flight counts and the limits that apply to them."""
@@ -121,6 +125,12 @@ class Concurrency:
         self.total += 1
         if reserved is None:
             self.unreserved += 1
+
+    def refund_scaling(self, function: str) -> None:
+        """A new environment was counted but never started (the memory budget had no room)."""
+        scaling = self._scaling.get(function)
+        if scaling is not None:
+            scaling.give_back()
 
     def release(self, function: str) -> None:
         n = self.in_flight.get(function, 0) - 1

@@ -172,8 +172,9 @@ class Invoker:
         id, and the header carries the recursion-detection Lineage.
         """
         fn = pool.config.function_name
+        new_environment = pool.needs_new_environment()
         try:
-            self.concurrency.acquire(fn, pool.needs_new_environment())
+            self.concurrency.acquire(fn, new_environment)
         except AwsError:
             self.metrics.put("Throttles", 1, FunctionName=fn)
             raise
@@ -181,6 +182,8 @@ class Invoker:
             env = pool.acquire()
         except AwsError:  # no room in the memory budget for a new environment
             self.concurrency.release(fn)
+            if new_environment:
+                self.concurrency.refund_scaling(fn)  # no environment was started
             self.metrics.put("Throttles", 1, FunctionName=fn)
             raise
         self._count_in(pool, env, fn)
