@@ -244,8 +244,8 @@ class SpareGroups:
     a spare of another size is resized.
     """
 
-    REFILL_DELAY_S = 0.05
-    keep_default = 4
+    REFILL_DELAY_S = 0.01
+    keep_default = 8
 
     def __init__(self, tree: "CgroupV1 | CgroupV2", prefix: str, pids: int, keep: int = keep_default):
         self.tree = tree
@@ -295,26 +295,32 @@ class SpareGroups:
                     return
             # Let the start that took a spare finish first: this thread competes for the GIL.
             time.sleep(self.REFILL_DELAY_S)
-            with self._cond:
-                size = self._size
-            try:
-                g = self._make()
-            except OSError:
-                time.sleep(1.0)
-                continue
-            try:
-                if size is not None:
-                    self.tree.size(g, *size)
-            except OSError:
-                g.destroy()
-                time.sleep(1.0)
-                continue
-            with self._cond:
-                if not self._closed:
-                    self._spares.append(g)
+            while True:
+                with self._cond:
+                    if self._closed:
+                        return
+                    if len(self._spares) >= self.keep:
+                        break
+                    size = self._size
+                try:
+                    g = self._make()
+                except OSError:
+                    time.sleep(1.0)
                     continue
-            g.destroy()
-            return
+                try:
+                    if size is not None:
+                        self.tree.size(g, *size)
+                except OSError:
+                    g.destroy()
+                    time.sleep(1.0)
+                    continue
+                with self._cond:
+                    closed = self._closed
+                    if not closed:
+                        self._spares.append(g)
+                if closed:
+                    g.destroy()
+                    return
 
     def close(self) -> None:
         """No more spares; remove the ones made."""

@@ -97,7 +97,7 @@ class LinuxHandle:
         self.group = group
         self._plan = plan
         self._cfg = cfg
-        self._oom_base = group.oom_kills()
+        self._oom_base = 0  # a new group: nothing in it was ever killed (reading the count costs ~0.1 ms)
         self.frozen = False
 
     def child_plan(self) -> dict:
