@@ -2,8 +2,9 @@
 
 Cold starts are paid once per runtime, not once per environment (OpenLambda's
 SOCK): this process starts the interpreter, imports the runtime interface
-client's dependencies, then waits on a SOCK_SEQPACKET socket for ``spawn``
-requests from Lamb. Each spawn forks a child that becomes one execution
+client (whole, when every environment shares one Runtime API address) and warms
+the compiler, then waits on a SOCK_SEQPACKET socket for ``spawn`` requests from
+Lamb. Each spawn forks a child that becomes one execution
 environment: it applies the sandbox directives, takes the environment's
 variables, and runs the official runtime interface client (``python -m
 awslambdaric <handler>``), which speaks the Runtime API to Lamb. Children share
