@@ -58,10 +58,12 @@ class State(enum.Enum):
 
 
 class ExecutionEnvironment:
-    def __init__(self, pool: "VersionPool", env_id: str, provisioned: bool = False):
+    def __init__(self, pool: "VersionPool", env_id: str, provisioned: bool = False, suppressed_init: bool = False):
         self.pool = pool
         self.id = env_id
         self.provisioned = provisioned  # initialised ahead of demand (provisioned concurrency)
+        # Init run again inside an invocation whose first Init timed out (``_init_timed_out``).
+        self.suppressed_init = suppressed_init
         self.initialized = False
         self.state = State.STARTING
         self.pid: int | None = None
@@ -110,8 +112,14 @@ class ExecutionEnvironment:
         os.set_blocking(r, False)
         self._log_r = r
         loop.add_reader(r, self._on_log_readable)
-        self._init_timer = loop.call_later(cfg.limits.init_timeout_s, self._init_timed_out)
-        self._log(platform.init_start_line(runtimes.version_name(cfg.runtime), runtimes.version_arn(cfg.region, cfg.runtime)), None)
+        if self.suppressed_init:
+            # Part of the invocation: bounded by what is left of the function's timeout.
+            inv = self.current
+            left = cfg.timeout_s - (time.perf_counter() - inv.started) if inv is not None and inv.started else cfg.timeout_s
+            self._init_timer = loop.call_later(max(0.0, left), self._init_timed_out)
+        else:
+            self._init_timer = loop.call_later(cfg.limits.init_timeout_s, self._init_timed_out)
+            self._log(platform.init_start_line(runtimes.version_name(cfg.runtime), runtimes.version_arn(cfg.region, cfg.runtime)), None)
         try:
             spec = self.pool.spawn_spec(self)
         except EntrypointMissing as e:
@@ -165,15 +173,24 @@ class ExecutionEnvironment:
             self._next_waiter = None
             waiter.set_result(self._deliver(inv))
 
+    def log_start(self, inv: Invocation) -> None:
+        """The START line of ``inv`` (before its suppressed init's output)."""
+        self._log(platform.start_line(inv.request_id, self.pool.config.version), inv)
+
     def _deliver(self, inv: Invocation) -> Response:
         cfg = self.pool.config
         self.state = State.BUSY
         self.delivered = True
         loop = asyncio.get_running_loop()
-        inv.started = time.perf_counter()
-        inv.deadline_ms = now_ms() + inv.timeout_s * 1000
-        inv.timer = loop.call_later(inv.timeout_s, self._invocation_timed_out, inv)
-        self._log(platform.start_line(inv.request_id, cfg.version), inv)
+        if self.suppressed_init and inv.started:
+            # START was logged when Init began again for this invocation; the timeout counts from there.
+            left = max(0.0, inv.timeout_s - (time.perf_counter() - inv.started))
+        else:
+            inv.started = time.perf_counter()
+            left = inv.timeout_s
+            self._log(platform.start_line(inv.request_id, cfg.version), inv)
+        inv.deadline_ms = now_ms() + int(left * 1000)
+        inv.timer = loop.call_later(left, self._invocation_timed_out, inv)
         headers = [
             ("Content-Type", "application/json"),
             ("Lambda-Runtime-Aws-Request-Id", inv.request_id),
@@ -241,8 +258,9 @@ class ExecutionEnvironment:
     def _on_next(self) -> Response | asyncio.Future:
         if self.state is State.STARTING:
             self.initialized = True
-            # Provisioned environments initialise ahead of demand: no Init Duration on their first REPORT.
-            self.init_ms = None if self.provisioned else (time.perf_counter() - self.created) * 1000.0
+            # Provisioned environments initialise ahead of demand, and a suppressed init is part of
+            # its invocation's Duration: neither REPORT shows an Init Duration.
+            self.init_ms = None if self.provisioned or self.suppressed_init else (time.perf_counter() - self.created) * 1000.0
             self.max_memory_mb()  # a first sample, in case the runtime dies before it ever answers
             if self._init_timer is not None:
                 self._init_timer.cancel()
@@ -330,11 +348,37 @@ class ExecutionEnvironment:
         self.kill("timeout")
 
     def _init_timed_out(self) -> None:
+        """Init ran past its limit.
+
+        AWS (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html, Init phase):
+        an on-demand Init is limited to 10 s; past that, Lambda runs Init again at the first
+        invocation with the function's configured timeout (a *suppressed init*: part of the
+        invocation, no Init Duration in its REPORT). That second Init, and the invocation,
+        must finish within the function's timeout.
+        """
         self._init_timer = None
         if self.state is not State.STARTING:
             return
         inv = self.current
-        timeout = self.pool.config.limits.init_timeout_s
+        cfg = self.pool.config
+        if self.suppressed_init:
+            if inv is not None and not inv.done:
+                spent = (time.perf_counter() - self.created) * 1000.0
+                self._log(platform.init_report_line(spent, "invoke", "timeout"), inv)
+                self._log(platform.timeout_line(inv.request_id, inv.timeout_s), inv)
+                self.fail(
+                    inv, "Sandbox.Timedout", f"RequestId: {inv.request_id} Error: Task timed out after {inv.timeout_s:.2f} seconds",
+                    status="timeout",
+                )
+            self.kill("init timeout")
+            return
+        timeout = cfg.limits.init_timeout_s
+        if inv is not None and not inv.done and not self.provisioned:
+            self._log(platform.init_report_line(timeout * 1000.0, "init", "timeout"), inv)
+            self.current = None
+            self.kill("init timeout")
+            self.pool.init_again(inv)
+            return
         if inv is not None:
             inv.started = inv.started or time.perf_counter()
             self._log(platform.init_report_line(timeout * 1000.0, "init", "timeout"), inv)
@@ -359,8 +403,10 @@ class ExecutionEnvironment:
                 except (ValueError, AttributeError):
                     error_type = "Runtime.Unknown"
                 init_ms = (time.perf_counter() - self.created) * 1000.0
-                self._log(platform.init_report_line(init_ms, "init", "error", error_type), inv)
-                self._log(platform.start_line(inv.request_id, self.pool.config.version), inv)
+                phase = "invoke" if self.suppressed_init else "init"
+                self._log(platform.init_report_line(init_ms, phase, "error", error_type), inv)
+                if not self.suppressed_init:
+                    self._log(platform.start_line(inv.request_id, self.pool.config.version), inv)
                 self.init_ms = None
                 self._finish(inv, self.init_error, "Unhandled", status="error", error_type=error_type)
             else:
@@ -370,7 +416,7 @@ class ExecutionEnvironment:
                 message = f"RequestId: {inv.request_id} Error: Runtime exited with error: {detail}"
                 # A kill by the memory cgroup's OOM killer is AWS's Runtime.OutOfMemory.
                 error_type = "Runtime.OutOfMemory" if self.sandbox is not None and self.sandbox.out_of_memory() else "Runtime.ExitError"
-                if was is State.STARTING:
+                if was is State.STARTING and not self.suppressed_init:
                     self._log(platform.start_line(inv.request_id, self.pool.config.version), inv)
                 self._log(message, inv)
                 self._log(error_type, inv)

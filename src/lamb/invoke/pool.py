@@ -26,7 +26,7 @@ from ..limits import Limits
 from ..logs.store import LogStore
 from ..runtimes import node
 from .environment import ExecutionEnvironment, State
-from .invocation import EntrypointMissing
+from .invocation import EntrypointMissing, Invocation
 
 if TYPE_CHECKING:
     from ..runtimes.manager import Runtime
@@ -93,9 +93,24 @@ class VersionPool:
             raise self.invoker.memory.throttle()
         return self._start(provisioned=False)
 
-    def _start(self, provisioned: bool) -> ExecutionEnvironment:
+    def init_again(self, inv: Invocation) -> None:
+        """The first Init of ``inv``'s environment timed out: run Init again as part of ``inv``.
+
+        The environment that timed out has left service (its memory is free again); a new
+        one starts with ``suppressed_init`` and the invocation starts now (START is logged,
+        the function's timeout runs), as AWS retries Init in the first invocation.
+        """
+        if not self.invoker.memory.reserve(self.config.memory_mb):
+            inv.reject(self.invoker.memory.throttle())
+            return
+        env = self._start(provisioned=False, suppressed_init=True)
+        inv.started = time.perf_counter()
+        env.log_start(inv)
+        env.assign(inv)
+
+    def _start(self, provisioned: bool, suppressed_init: bool = False) -> ExecutionEnvironment:
         """A new environment; its memory is already reserved."""
-        env = ExecutionEnvironment(self, f"{next(_env_ids)}", provisioned=provisioned)
+        env = ExecutionEnvironment(self, f"{next(_env_ids)}", provisioned=provisioned, suppressed_init=suppressed_init)
         self.envs.add(env)
         if provisioned:
             self.provisioned.add(env)
