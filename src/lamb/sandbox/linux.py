@@ -174,6 +174,8 @@ class LinuxSandbox:
         uid = self._alloc_uid()
         try:
             if self._groups is None or self._groups.pids != limits.processes_threads:
+                if self._groups is not None:
+                    self._groups.close()  # made for another process limit
                 self._groups = cgroups.SpareGroups(self.cg, self.prefix, limits.processes_threads)
             group = self._groups.take(cfg.memory_mb, cfg.memory_mb * 1024 // limits.mb_per_vcpu)
         except BaseException:
