@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import http.client
-import io
 import json
 import multiprocessing
 import os
@@ -39,7 +37,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-import zipfile
+
+from invoke_latency import zip_of
 
 SLOW = "import time\ndef handler(event, context):\n    time.sleep(60)\n"
 FAST = "def handler(event, context):\n    return None\n"
@@ -82,13 +81,6 @@ def api(port: int, method: str, path: str, body: dict | None = None) -> tuple[in
     resp = conn.getresponse()
     data = resp.read()
     return resp.status, (json.loads(data) if data else {})
-
-
-def zip_of(src: str) -> str:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", src)
-    return base64.b64encode(buf.getvalue()).decode()
 
 
 def wait_active(port: int) -> None:

@@ -13,14 +13,11 @@ environments in parallel on this machine. All invocations must succeed.
 from __future__ import annotations
 
 import argparse
-import base64
-import io
 import json
 import threading
 import time
-import zipfile
 
-from invoke_latency import call, connect, start_server, wait_active
+from invoke_latency import call, connect, start_server, stop_server, wait_active, zip_of
 
 
 def main() -> None:
@@ -28,13 +25,10 @@ def main() -> None:
     ap.add_argument("--sizes", default="10,100,500")
     ap.add_argument("--runtime", default="python3.12")
     args = ap.parse_args()
-    proc, endpoint, _ = start_server()
+    proc, endpoint, data = start_server()
     try:
         admin = connect(endpoint)
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w") as z:
-            z.writestr("app.py", "import time\ndef handler(e, c):\n    time.sleep(1)\n    return 'ok'\n")
-        code = base64.b64encode(buf.getvalue()).decode()
+        code = zip_of("import time\ndef handler(e, c):\n    time.sleep(1)\n    return 'ok'\n")
         for n in [int(x) for x in args.sizes.split(",")]:
             name = f"burst-{n}"
             body = {"FunctionName": name, "Runtime": args.runtime, "Handler": "app.handler", "Timeout": 60,
@@ -68,8 +62,7 @@ def main() -> None:
             for c in conns:
                 c.close()
     finally:
-        proc.terminate()
-        proc.wait(60)
+        stop_server(proc, data, 60)
 
 
 if __name__ == "__main__":

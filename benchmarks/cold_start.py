@@ -17,23 +17,14 @@ from __future__ import annotations
 
 import argparse
 import base64
-import io
 import json
 import os
 import re
 import time
-import zipfile
 
-from invoke_latency import call, connect, pct, start_server, wait_active
+from invoke_latency import call, connect, pct, start_server, stop_server, wait_active, zip_of
 
 HANDLER = "def handler(event, context):\n    return {'hello': 'world'}\n"
-
-
-def zip_bytes() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", HANDLER)
-    return buf.getvalue()
 
 
 def main() -> None:
@@ -42,13 +33,13 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--runtime", default="python3.12")
     args = ap.parse_args()
-    proc = None
+    proc = data = None
     endpoint = args.endpoint
     if endpoint is None:
-        proc, endpoint, _ = start_server()
+        proc, endpoint, data = start_server()
     try:
         conn = connect(endpoint)
-        code = base64.b64encode(zip_bytes()).decode()
+        code = zip_of(HANDLER)
         # Warm the runtime (zygote) once, as a running server would have it.
         body = {"Runtime": args.runtime, "Handler": "app.handler", "Role": "arn:aws:iam::000000000000:role/bench",
                 "Code": {"ZipFile": code}}
@@ -80,9 +71,7 @@ def main() -> None:
         print(json.dumps({"runtime": args.runtime, "n": args.n, "invoke_ms": summary(invoke_ms),
                           "create_plus_invoke_ms": summary(total_ms), "init_ms": summary(init_ms)}))
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
+        stop_server(proc, data)
 
 
 if __name__ == "__main__":

@@ -14,15 +14,12 @@ Lamb's own RSS is reported separately.
 from __future__ import annotations
 
 import argparse
-import base64
-import io
 import json
 import subprocess
 import threading
 import time
-import zipfile
 
-from invoke_latency import call, connect, start_server, wait_active
+from invoke_latency import call, connect, start_server, stop_server, wait_active, zip_of
 
 
 def rollup(pid: int) -> dict[str, int]:
@@ -55,14 +52,12 @@ def main() -> None:
     ap.add_argument("--runtime", default="python3.12")
     ap.add_argument("--sleep", type=float, default=2.0)
     args = ap.parse_args()
-    proc, endpoint, _ = start_server()
+    proc, endpoint, data = start_server()
     try:
         conn = connect(endpoint)
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w") as z:
-            z.writestr("app.py", "import time\ndef handler(e, c):\n    time.sleep(e.get('s', 0))\n    return 'ok'\n")
+        code = zip_of("import time\ndef handler(e, c):\n    time.sleep(e.get('s', 0))\n    return 'ok'\n")
         body = {"FunctionName": "density", "Runtime": args.runtime, "Handler": "app.handler", "Timeout": 60,
-                "Role": "arn:aws:iam::000000000000:role/bench", "Code": {"ZipFile": base64.b64encode(buf.getvalue()).decode()}}
+                "Role": "arn:aws:iam::000000000000:role/bench", "Code": {"ZipFile": code}}
         status, out = call(conn, "POST", "/2015-03-31/functions", json.dumps(body).encode())
         assert status == 201, out
         wait_active(conn, "density")
@@ -107,8 +102,7 @@ def main() -> None:
         if errors:
             print("first errors:", errors[:3])
     finally:
-        proc.terminate()
-        proc.wait(30)
+        stop_server(proc, data)
 
 
 if __name__ == "__main__":

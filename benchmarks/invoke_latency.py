@@ -18,12 +18,14 @@ not botocore's ~1 ms of client-side request building and signing.
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import io
 import json
 import signal
 import multiprocessing
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -69,6 +71,27 @@ def start_server() -> tuple[subprocess.Popen, str, str]:
     raise SystemExit("lamb serve did not start")
 
 
+def stop_server(proc: subprocess.Popen | None, data: str | None, timeout: float = 30) -> None:
+    """Stop a server ``start_server`` started and remove its data folder."""
+    if proc is not None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if data:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def zip_of(source: str) -> str:
+    """A deployment package holding ``app.py``, base64-encoded for CreateFunction's ZipFile."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", source)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
 def connect(endpoint: str) -> http.client.HTTPConnection:
     u = urlparse(endpoint)
     conn = http.client.HTTPConnection(u.hostname, u.port)
@@ -84,14 +107,9 @@ def call(conn: http.client.HTTPConnection, method: str, path: str, body: bytes =
 
 
 def create_function(endpoint: str, name: str, runtime: str) -> None:
-    import base64
-
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", HANDLER)
     body = json.dumps({
         "FunctionName": name, "Runtime": runtime, "Handler": "app.handler",
-        "Role": "arn:aws:iam::000000000000:role/bench", "Code": {"ZipFile": base64.b64encode(buf.getvalue()).decode()},
+        "Role": "arn:aws:iam::000000000000:role/bench", "Code": {"ZipFile": zip_of(HANDLER)},
     }).encode()
     conn = connect(endpoint)
     status, out = call(conn, "POST", "/2015-03-31/functions", body)
@@ -166,10 +184,10 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=5.0)
     args = ap.parse_args()
-    proc = None
+    proc = data = None
     endpoint = args.endpoint
     if endpoint is None:
-        proc, endpoint, _ = start_server()
+        proc, endpoint, data = start_server()
     try:
         name = f"bench-{os.getpid()}"
         create_function(endpoint, name, args.runtime)
@@ -183,9 +201,7 @@ def main() -> None:
         rate = throughput(endpoint, name, args.clients, args.seconds)
         print(json.dumps({"throughput": {"clients": args.clients, "seconds": args.seconds, "invocations_per_s": round(rate)}}))
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
+        stop_server(proc, data)
 
 
 if __name__ == "__main__":
