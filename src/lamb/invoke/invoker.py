@@ -19,6 +19,7 @@ import uuid
 from ..config import Settings
 from ..logs.store import LogStore
 from ..protocol.errors import AwsError
+from ..runtimes import execution_env
 from ..runtimes.manager import RuntimeManager
 from ..sandbox import Sandbox
 from .runtime_api import RuntimeApiListener
@@ -103,7 +104,7 @@ class Invoker:
         zygote can load awslambdaric's native client (which reads it once) and the
         modules that import it.
         """
-        env = {"AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}"}
+        env = {"AWS_EXECUTION_ENV": execution_env(runtime)}
         if self.runtime_api is not None:
             env["AWS_LAMBDA_RUNTIME_API"] = self.runtime_api.address
         return env

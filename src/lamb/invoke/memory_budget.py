@@ -46,7 +46,6 @@ already in last-used order (environments are appended as they are released).
 from __future__ import annotations
 
 import heapq
-import os
 from typing import Callable, Generic, Iterable, Sequence, TypeVar
 
 from ..protocol.errors import AwsError

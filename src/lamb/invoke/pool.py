@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from ..limits import Limits
 from ..logs.store import LogStore
+from .. import runtimes
 from ..runtimes import node
 from .environment import ExecutionEnvironment, State
 from .invocation import EntrypointMissing, Invocation
@@ -246,7 +247,7 @@ class VersionPool:
             "_HANDLER": cfg.handler,
             "AWS_REGION": cfg.region,
             "AWS_DEFAULT_REGION": cfg.region,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{cfg.runtime}",
+            "AWS_EXECUTION_ENV": runtimes.execution_env(cfg.runtime),
             "AWS_LAMBDA_FUNCTION_NAME": cfg.function_name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg.memory_mb),
             "AWS_LAMBDA_FUNCTION_VERSION": cfg.version,

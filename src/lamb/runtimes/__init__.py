@@ -13,3 +13,8 @@ def version_name(runtime: str) -> str:
     family = "".join(c for c in runtime if c.isalpha())
     number = runtime[len(family):]
     return f"{family}:{number}.v1"
+
+
+def execution_env(runtime: str) -> str:
+    """``AWS_EXECUTION_ENV`` for a runtime, e.g. ``AWS_Lambda_python3.12`` (awslambdaric reads it)."""
+    return f"AWS_Lambda_{runtime}"
