@@ -18,6 +18,10 @@ from .invoke.invoker import Invoker
 from .logs.store import LogStore
 from .protocol import Protocol
 from .runtimes.manager import SUPPORTED, RuntimeManager
+from .services.code_url import CodeUrls
+from .services.function_state import FunctionStates
+from .services.invoke import Invocations
+from .services.recursion import RecursionGuard
 from .store.code import CodeStore
 from .store.db import Database
 from .store.functions import FunctionStore
@@ -37,11 +41,19 @@ def _raise_fd_limit() -> None:
 
 
 class Lamb:
+    """Where the components are made and wired; each gets only what it uses.
+
+    Layers, top to bottom (enforced by import-linter, see docs/architecture.md):
+    app → gateway → api → events → services → invoke → runtimes / sandbox → stores.
+    Every invocation, from the API, the async queue or a trigger, goes through
+    ``self.invocations`` (``lamb.services.invoke.Invocations``).
+    """
+
     def __init__(self, settings: Settings):
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.db_path)
-        self.functions = FunctionStore(self.db)
+        self.functions = FunctionStore(self.db, region=settings.region, account_id=settings.account_id)
         self.layers = LayerStore(self.db)
         self.code = CodeStore(settings.data_dir)
         self.logs = LogStore(settings.data_dir / "logs")
@@ -50,11 +62,18 @@ class Lamb:
             settings.runtime_cache, self._on_exit, self.sandbox.zygote_setup, lambda rt: self.invoker.zygote_env(rt)
         )
         self.invoker = Invoker(settings, self.logs, self.runtimes, self.code.ensure_unpacked, self.sandbox)
-        self.events = EventQueue(self)  # asynchronous invocation (issue 6)
+        self.recursion = RecursionGuard(settings.region, settings.account_id, settings.limits.recursion_max_invocations)
+        # The one door into the invoker: the API, the async queue and every trigger call it.
+        self.invocations = Invocations(self.functions, self.invoker, self.runtimes, self.recursion,
+                                       region=settings.region, account_id=settings.account_id)
+        self.events = EventQueue(settings, self.functions, self.invocations)  # asynchronous invocation (issue 6)
+        self.invocations.bind_queue(self.events.accept)
+        self.states = FunctionStates(self.functions, self.runtimes, self.spawn)
         self.protocol = Protocol()
         self.handlers = api.load_all()
         self.updating: set[str] = set()
         self.secret = self._secret()
+        self.code_urls = CodeUrls(self.secret)
         self.server: HttpServer | None = None
         self.port = settings.port
         self._tasks: set[asyncio.Task] = set()
@@ -107,14 +126,7 @@ class Lamb:
             self.invoker.passthrough_env = self.invoker._passthrough()
         await self.invoker.start()
         await self.events.start()
-        # Bring up the runtimes existing functions use, off the request path.
-        from .api.functions import prepare_runtime
-
-        by_runtime: dict[str, list[str]] = {}
-        for name, fn in self.functions.functions.items():
-            by_runtime.setdefault(fn.latest["Runtime"], []).append(name)
-        for runtime, names in sorted(by_runtime.items()):
-            prepare_runtime(self, names, runtime)
+        self.states.prepare_all()  # bring up the runtimes existing functions use, off the request path
         from .api import concurrency
 
         concurrency.restore(self)
@@ -139,6 +151,7 @@ class Lamb:
         for task in list(self._tasks):
             task.cancel()
         self.events.stop()  # before the environments die: their attempts stay leased for the restart
+        self.invocations.close()
         self.invoker.stop()
         self.runtimes.close()
         cleanup = getattr(self.sandbox, "cleanup_own", None)

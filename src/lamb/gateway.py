@@ -131,12 +131,10 @@ def _json(status: int, obj) -> Response:
 
 def internal(lamb: "Lamb", req: Request) -> Response:
     """Lamb's own routes: code downloads (GetFunction's Code.Location), health, introspection."""
-    from .api.functions import verify_code_url
-
     path = req.path
     query = dict(parse_qsl(req.query))
     if path.startswith("/_lamb/code/") and req.method in ("GET", "HEAD"):
-        if not verify_code_url(lamb.secret, path, query):
+        if not lamb.code_urls.verify(path, query):
             return Response(403, [("Content-Type", "application/xml")], b"<Error><Code>AccessDenied</Code><Message>Request has expired or the signature does not match</Message></Error>")
         key = path.rsplit("/", 1)[-1].removesuffix(".zip")
         blob = lamb.code.blob_path(key)

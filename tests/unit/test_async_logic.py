@@ -9,7 +9,8 @@ import threading
 
 import pytest
 
-from lamb.events import lineage, policy, record
+from lamb.events import policy, record
+from lamb.services import lineage
 from lamb.events.journal import Journal
 from lamb.events.policy import Policy
 from lamb.events.record import Outcome

@@ -1,7 +1,9 @@
 """The async queue's decisions with a scripted invoker: throttles, system errors, event age.
 
-The invoker is the one seam replaced here (the integration tests run the real one):
-it plays back outcomes, so the queue's handling of ``TooManyRequestsException``
+The queue is built from its real collaborators (settings, the function store and the
+invoke door, ``lamb.services.invoke.Invocations``, with its recursion guard). The
+invoker below the door is the one seam replaced here (the integration tests run the
+real one): it plays back outcomes, so the queue's handling of ``TooManyRequestsException``
 (what concurrency limits raise, issue 5) is checked without a concurrency feature.
 """
 
@@ -11,6 +13,7 @@ import asyncio
 import json
 import time
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import pytest
 
@@ -20,6 +23,8 @@ from lamb.invoke.concurrency import Concurrency
 from lamb.invoke.invocation import InvocationResult
 from lamb.limits import DEFAULT as DEFAULT_LIMITS
 from lamb.protocol.errors import AwsError
+from lamb.services.invoke import Invocations
+from lamb.services.recursion import RecursionGuard
 from lamb.store.db import Database
 from lamb.store.functions import FunctionStore
 
@@ -59,9 +64,23 @@ def make_lamb(tmp_path, script, create=True, **settings):
               "Version": "$LATEST", "Runtime": "python3.12", "Timeout": 3, "RevisionId": "r"}
     if create:
         functions.create("f", {"Created": 1.0}, config)
-    lamb = SimpleNamespace(settings=s, functions=functions, invoker=ScriptedInvoker(script), runtimes=None)
-    lamb.events = EventQueue(lamb)
-    return lamb
+    invoker = ScriptedInvoker(script)
+    invocations = Invocations(functions, invoker, None,  # the runtime is never waited for: pool_for always answers
+                              RecursionGuard(s.region, s.account_id, s.limits.recursion_max_invocations),
+                              region=s.region, account_id=s.account_id)
+    events = EventQueue(s, functions, invocations)
+    invocations.bind_queue(events.accept)
+    return Assembly(s, functions, invoker, invocations, events)
+
+
+class Assembly(NamedTuple):
+    """What the tests hold on to: the queue and the collaborators it was built from."""
+
+    settings: Settings
+    functions: FunctionStore
+    invoker: ScriptedInvoker
+    invocations: Invocations
+    events: EventQueue
 
 
 async def settle(lamb, timeout=5.0):

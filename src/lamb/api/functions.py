@@ -21,20 +21,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
-import hashlib
-import hmac
 import time
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from ..arn import LATEST, function_arn, parse_function_name, require_unqualified
 from .. import runtimes
-from ..protocol.errors import AwsError, conflict, invalid_parameter, not_found, precondition_failed
+from ..protocol.errors import AwsError, conflict, invalid_parameter, precondition_failed
 from . import configuration as conf
 from . import operation
 
 if TYPE_CHECKING:
-    from ..app import Lamb
     from ..gateway import RequestContext
 
 # Configuration members that UpdateFunctionConfiguration may change.
@@ -46,41 +42,16 @@ UPDATABLE = (
 # Members ListFunctions leaves out of each FunctionConfiguration.
 NOT_LISTED = ("State", "StateReason", "StateReasonCode", "LastUpdateStatus", "LastUpdateStatusReason",
               "LastUpdateStatusReasonCode", "RuntimeVersionConfig")
-CODE_URL_TTL_S = 600
 
 
 def resolve(ctx: "RequestContext", params: dict, *, route: bool = False):
-    """The function and version a request names; ResourceNotFoundException otherwise.
-
-    An alias resolves to the version it points to; with ``route`` (an invocation)
-    a weighted alias draws which of its two versions runs. Dict lookups only: this
-    is on the invoke path.
-    """
-    s = ctx.lamb.settings
-    ref = parse_function_name(params["FunctionName"], params.get("Qualifier"), region=s.region, account_id=s.account_id)
-    fn = ctx.lamb.functions.get(ref.name)
-    if fn is None:
-        raise not_found(f"Function not found: {function_arn(s.region, s.account_id, ref.name, ref.qualifier)}")
-    version = ref.qualifier or LATEST
-    config = fn.versions.get(version)
-    if config is not None:
-        return ref, fn, version, config
-    r = fn.routes.get(version)
-    if r is None:
-        raise not_found(f"Function not found: {function_arn(s.region, s.account_id, ref.name, version)}")
-    version = r.pick() if route else r.version
-    return ref, fn, version, fn.versions[version]
+    """The function and version a request names (``FunctionStore.resolve``): ``(ref, fn, version, config)``."""
+    return ctx.lamb.functions.resolve(params["FunctionName"], params.get("Qualifier"), route=route)
 
 
 def function_of(ctx: "RequestContext", params: dict, *, what: str | None = None):
-    """The function a request names, whatever its qualifier; ResourceNotFoundException
-    (naming the unqualified ARN, or ``<arn>:<what>`` when given) otherwise."""
-    s = ctx.lamb.settings
-    ref = parse_function_name(params["FunctionName"], region=s.region, account_id=s.account_id)
-    fn = ctx.lamb.functions.get(ref.name)
-    if fn is None:
-        raise not_found(f"Function not found: {function_arn(s.region, s.account_id, ref.name, what)}")
-    return ref, fn
+    """The function a request names, whatever its qualifier (``FunctionStore.function``): ``(ref, fn)``."""
+    return ctx.lamb.functions.function(params["FunctionName"], what=what)
 
 
 def check_revision(params: dict, config: dict) -> None:
@@ -104,51 +75,6 @@ def view(config: dict, qualifier: str | None = None) -> dict:
 def unqualified_arn(config: dict) -> str:
     arn = config["FunctionArn"]
     return arn if config["Version"] == LATEST else arn.rsplit(":", 1)[0]
-
-
-def _state(lamb: "Lamb", runtime: str) -> dict:
-    if lamb.runtimes.ready(runtime):
-        return {"State": "Active"}
-    err = lamb.runtimes.error(runtime)
-    if err is not None or not conf.runtime_supported_here(runtime):
-        return {
-            "State": "Failed",
-            "StateReason": err or f"The runtime {runtime} is not available on this Lamb host.",
-            "StateReasonCode": "InvalidRuntime",
-        }
-    return {"State": "Pending", "StateReason": "The function is being created.", "StateReasonCode": "Creating"}
-
-
-def refresh_state(lamb: "Lamb", name: str) -> None:
-    """Move every version of a Pending function to Active/Failed once its runtime is known."""
-    fn = lamb.functions.get(name)
-    if fn is None:
-        return
-    for version, cfg in list(fn.versions.items()):
-        if cfg.get("State") != "Pending":
-            continue
-        new = dict(cfg)
-        for k in ("StateReason", "StateReasonCode"):
-            new.pop(k, None)
-        new.update(_state(lamb, cfg["Runtime"]))
-        new["RevisionId"] = conf.new_revision()
-        lamb.functions.put_version(name, version, new)
-
-
-def prepare_runtime(lamb: "Lamb", names: list[str], runtime: str) -> None:
-    """Start the runtime in the background; the functions leave Pending when done."""
-    if not conf.runtime_supported_here(runtime):
-        return
-
-    async def run() -> None:
-        try:
-            await lamb.runtimes.prepare(runtime)
-        except Exception:
-            pass
-        for name in names:
-            refresh_state(lamb, name)
-
-    lamb.spawn(run())
 
 
 async def store_code(ctx: "RequestContext", zip_bytes: bytes):
@@ -234,7 +160,7 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
         await layer_api.prepare_opt(lamb, config)
         if lamb.functions.get(name) is not None:
             raise conflict(f"Function already exist: {name}")
-    config.update(_state(lamb, runtime))
+    config.update(lamb.states.of(runtime))
     if len(params.get("Tags") or {}) > s.limits.tags_per_resource:
         raise invalid_parameter("Number of tags exceeds resource tag limit.")
     data = {"Tags": params.get("Tags") or {}, "Created": time.time(), "NextVersion": 1}
@@ -243,7 +169,7 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
     if params.get("Publish"):
         out = dict(versions.publish(lamb, name), FunctionArn=config["FunctionArn"])
     if config["State"] == "Pending":
-        prepare_runtime(lamb, [name], runtime)
+        lamb.states.prepare([name], runtime)
     return view(out)
 
 
@@ -386,7 +312,7 @@ async def update_function_configuration(ctx: "RequestContext", params: dict) -> 
     if "Runtime" in params:
         for k in ("State", "StateReason", "StateReasonCode"):
             new.pop(k, None)
-        new.update(_state(lamb, new["Runtime"]))
+        new.update(lamb.states.of(new["Runtime"]))
     if new.get("_LayerKeys") and new.get("_LayerKeys") != config.get("_LayerKeys"):
         lamb.updating.add(fn.name)
         try:
@@ -395,7 +321,7 @@ async def update_function_configuration(ctx: "RequestContext", params: dict) -> 
             lamb.updating.discard(fn.name)
     out = _commit_latest(ctx, fn.name, new)
     if new.get("State") == "Pending":
-        prepare_runtime(lamb, [fn.name], new["Runtime"])
+        lamb.states.prepare([fn.name], new["Runtime"])
     return out
 
 
@@ -423,27 +349,9 @@ def delete_function(ctx: "RequestContext", params: dict) -> dict:
     return {"StatusCode": 204}
 
 
-# --------------------------------------------------------------------- code URL
-def _sign(secret: bytes, path: str, expires: int) -> str:
-    return hmac.new(secret, f"{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
-
-
 def code_location(ctx: "RequestContext", name: str, key: str) -> str:
-    """A pre-signed URL on this server that downloads the exact zip for 10 minutes."""
-    path = f"/_lamb/code/{quote(name)}/{key}.zip"
-    expires = int(time.time()) + CODE_URL_TTL_S
-    sig = _sign(ctx.lamb.secret, path, expires)
-    return f"{ctx.base_url}{path}?X-Amz-Expires={CODE_URL_TTL_S}&Expires={expires}&Signature={sig}"
-
-
-def verify_code_url(secret: bytes, path: str, query: dict[str, str]) -> bool:
-    try:
-        expires = int(query.get("Expires", "0"))
-    except ValueError:
-        return False
-    if expires < time.time():
-        return False
-    return hmac.compare_digest(_sign(secret, path, expires), query.get("Signature", ""))
+    """A pre-signed URL on this server that downloads the exact zip for 10 minutes (``lamb.services.code_url``)."""
+    return ctx.lamb.code_urls.sign(ctx.base_url, name, key)
 
 
 # Imported last: these modules build on the helpers above.

@@ -15,11 +15,9 @@ import binascii
 import json
 from typing import TYPE_CHECKING
 
-from ..arn import function_arn
-from ..protocol.errors import AwsError, conflict
-from ..invoke.invoker import RuntimeNotReady
+from ..protocol.errors import AwsError
+from ..services.invoke import check_state
 from . import operation
-from .functions import resolve
 
 if TYPE_CHECKING:
     from ..gateway import RequestContext
@@ -58,47 +56,26 @@ def _client_context(value: str | None) -> str | None:
     return decoded
 
 
-def _check_state(config: dict) -> None:
-    state = config.get("State")
-    if state == "Active":
-        return
-    if state == "Pending":
-        raise conflict(
-            "The operation cannot be performed at this time. The function is currently in the following state: Pending"
-        )
-    raise AwsError(
-        "ResourceConflictException",
-        f"Lambda is unable to invoke the function because it is in the {state} state: {config.get('StateReason', '')}",
-        409,
-    )
-
-
 @operation("Invoke")
 def invoke(ctx: "RequestContext", params: dict):
     lamb = ctx.lamb
+    door = lamb.invocations
     # An alias resolves here to the version that runs (weighted aliases draw it); the
     # invoked ARN stays the alias ARN and ExecutedVersion reports the version (issue 4).
-    ref, fn, version, config = resolve(ctx, params, route=True)
+    target = door.resolve(params["FunctionName"], params.get("Qualifier"))
     kind = params.get("InvocationType") or "RequestResponse"
-    _check_state(config)
+    check_state(target.config)
     if kind == "DryRun":
         return {"StatusCode": 204}
+    header = ctx.request.headers.get("x-amzn-trace-id")
     if kind == "Event":
         # Durably queued before the 202 (lamb.events); the X-Ray header carries loop detection's Lineage.
         payload = _check_payload(params.get("Payload") or b"", lamb.settings.limits.async_payload_max_bytes)
-        return lamb.events.accept(fn, ref.qualifier, payload, ctx.request.headers.get("x-amzn-trace-id"),
-                                  request_id=ctx.request_id)
+        return door.accept(target, payload, trace_header=header, request_id=ctx.request_id)
     payload = _check_payload(params.get("Payload") or b"", lamb.settings.limits.sync_payload_max_bytes)
     client_context = _client_context(params.get("ClientContext"))
-    tail = params.get("LogType") == "Tail"
-    s = lamb.settings
-    arn = function_arn(s.region, s.account_id, fn.name, ref.qualifier)
     # The X-Ray header the function sees; its Lineage counts this chain's invocations (issue 6).
-    trace = lamb.events.sync_trace(fn, ctx.request.headers.get("x-amzn-trace-id"))
-    try:
-        pool = lamb.invoker.pool_for(fn.name, version, config)
-    except RuntimeNotReady:
-        return _after_runtime(lamb, (fn.name, version, config), payload, arn, client_context, tail, trace, ctx.request_id)
+    trace = door.trace(target.fn, header)
     out = asyncio.get_running_loop().create_future()
 
     def done(result, exc) -> None:
@@ -107,8 +84,9 @@ def invoke(ctx: "RequestContext", params: dict):
         else:
             out.set_result(_output(result))
 
-    lamb.invoker.submit(pool, payload, arn, done, client_context=client_context, want_tail=tail, trace=trace,
-                        request_id=ctx.request_id)
+    door.submit(target.fn.name, target.version, target.config, payload, door.invoked_arn(target), done,
+                trace=trace, request_id=ctx.request_id, client_context=client_context,
+                want_tail=params.get("LogType") == "Tail")
     return out
 
 
@@ -119,14 +97,3 @@ def _output(result) -> dict:
     if result.log_tail is not None:
         out["LogResult"] = result.log_tail
     return out
-
-
-async def _after_runtime(lamb, target, payload, arn, client_context, tail, trace=None, request_id=None) -> dict:
-    """First invocations right after Lamb started: wait for the runtime to be up."""
-    try:
-        await lamb.runtimes.prepare(target[2]["Runtime"])
-    except Exception:
-        pass
-    pool = lamb.invoker.pool_for(*target)
-    result = await lamb.invoker.invoke(pool, payload, arn, client_context=client_context, want_tail=tail, trace=trace, request_id=request_id)
-    return _output(result)

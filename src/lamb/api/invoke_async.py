@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from ..services.invoke import check_state
 from . import operation
-from .functions import resolve
-from .invoke import _check_payload, _check_state
+from .invoke import _check_payload
 
 if TYPE_CHECKING:
     from ..gateway import RequestContext
@@ -21,24 +21,25 @@ if TYPE_CHECKING:
 TRACE_HEADER = "x-amzn-trace-id"
 
 
-def enqueue(ctx: "RequestContext", fn, qualifier: str | None, payload: bytes) -> asyncio.Future:
+def enqueue(ctx: "RequestContext", target, payload: bytes) -> asyncio.Future:
     """Queue an async event; the future resolves to ``{"StatusCode": 202}`` once it is durable.
 
     The request's ``X-Amzn-Trace-Id`` (the AWS SDKs inside a function send the
     function's own trace header) is kept with the event for loop detection.
     """
-    return ctx.lamb.events.accept(fn, qualifier, payload, ctx.request.headers.get(TRACE_HEADER), request_id=ctx.request_id)
+    return ctx.lamb.invocations.accept(target, payload, trace_header=ctx.request.headers.get(TRACE_HEADER),
+                                       request_id=ctx.request_id)
 
 
 @operation("InvokeAsync")
 def invoke_async(ctx: "RequestContext", params: dict):
-    ref, fn, _, config = resolve(ctx, params)
-    _check_state(config)
+    target = ctx.lamb.functions.resolve(params["FunctionName"], params.get("Qualifier"))
+    check_state(target.config)
     args = params.get("InvokeArgs") or b""
     if not isinstance(args, (bytes, bytearray)):
         args = args.read() if hasattr(args, "read") else bytes(args)
     payload = _check_payload(bytes(args), ctx.lamb.settings.limits.async_payload_max_bytes)
-    accepted = enqueue(ctx, fn, ref.qualifier, payload)
+    accepted = enqueue(ctx, target, payload)
     out = accepted.get_loop().create_future()
 
     def done(f: asyncio.Future) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..arn import function_arn, parse_function_name
-from ..protocol.errors import invalid_parameter, not_found
+from ..arn import parse_function_name
+from ..protocol.errors import invalid_parameter
 from . import operation
 
 if TYPE_CHECKING:
@@ -25,10 +25,7 @@ def _function(ctx: "RequestContext", resource: str) -> "Function":
     ref = parse_function_name(resource, region=s.region, account_id=s.account_id)
     if ref.qualifier is not None:
         raise invalid_parameter("Tags are not supported for resource with qualifier.")
-    fn = ctx.lamb.functions.get(ref.name)
-    if fn is None:
-        raise not_found(f"Function not found: {function_arn(s.region, s.account_id, ref.name)}")
-    return fn
+    return ctx.lamb.functions.function(ref.name)[1]
 
 
 def _save(ctx: "RequestContext", fn: "Function", tags: dict) -> None:

@@ -1,13 +1,13 @@
 """Where a function's asynchronous settings live: its function-wide data.
 
-Event invoke configs (one per ``$LATEST``, version or alias) and the recursive
-loop setting are kept in ``Function.data`` (the ``functions`` table), so they are
-written through with the function, read from memory on the dispatch path, and
-gone with the function when it is deleted, as on AWS.
+Event invoke configs (one per ``$LATEST``, version or alias) are kept in
+``Function.data`` (the ``functions`` table), so they are written through with the
+function, read from memory on the dispatch path, and gone with the function when
+it is deleted, as on AWS. (The recursive loop setting lives beside them, in
+``lamb.services.recursion``.)
 
 ``data["EventInvokeConfigs"] = {qualifier: {"MaximumRetryAttempts": 1,
-"MaximumEventAgeInSeconds": 3600, "DestinationConfig": {...}, "LastModified": 1.7e9}}``
-and ``data["RecursiveLoop"] = "Terminate" | "Allow"`` (absent: Terminate).
+"MaximumEventAgeInSeconds": 3600, "DestinationConfig": {...}, "LastModified": 1.7e9}}``.
 """
 
 from __future__ import annotations
@@ -18,9 +18,6 @@ if TYPE_CHECKING:
     from ..store.functions import Function, FunctionStore
 
 CONFIGS = "EventInvokeConfigs"
-RECURSIVE_LOOP = "RecursiveLoop"
-TERMINATE = "Terminate"
-ALLOW = "Allow"
 
 
 def _live(fn: "Function", qualifier: str) -> bool:
@@ -39,24 +36,12 @@ def all_of(fn: "Function") -> dict[str, dict]:
 
 def put(store: "FunctionStore", fn: "Function", qualifier: str, config: dict | None) -> None:
     """Set (or with None remove) one qualifier's config, written through."""
-    data = dict(fn.data)
-    configs = dict(data.get(CONFIGS) or {})
+    configs = dict(fn.data.get(CONFIGS) or {})
     if config is None:
         configs.pop(qualifier, None)
     else:
         configs[qualifier] = config
-    data[CONFIGS] = configs
-    store.put_data(fn.name, data)
-
-
-def recursive_loop(fn: "Function") -> str:
-    return fn.data.get(RECURSIVE_LOOP) or TERMINATE
-
-
-def set_recursive_loop(store: "FunctionStore", fn: "Function", value: str) -> None:
-    data = dict(fn.data)
-    data[RECURSIVE_LOOP] = value
-    store.put_data(fn.name, data)
+    store.update_data(fn.name, **{CONFIGS: configs})
 
 
 def destination(config: dict | None, success: bool) -> str | None:

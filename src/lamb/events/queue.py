@@ -55,6 +55,7 @@ is recorded with each event).
 from __future__ import annotations
 
 import asyncio
+import enum
 import heapq
 import json
 import logging
@@ -66,16 +67,18 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..arn import LATEST, function_arn, parse_function_name
+from ..config import Settings
 from ..protocol.errors import AwsError, service_error
-from . import invoke_config, lineage, policy, record
+from ..services import lineage, recursion
+from . import invoke_config, policy, record
 from .destinations import Deliverer, describe_error
 from .journal import Journal
 from .policy import EVENT_AGE_EXCEEDED, RETRIES_EXHAUSTED, SUCCESS, Policy
 from .record import Outcome
 
 if TYPE_CHECKING:
-    from ..app import Lamb
-    from ..store.functions import Function
+    from ..services.invoke import Invocations
+    from ..store.functions import Function, FunctionStore
 
 log = logging.getLogger("lamb.events")
 
@@ -122,16 +125,19 @@ INSERT_DELIVERY = "INSERT INTO deliveries (id, target, body, meta, created, due)
 RESCHEDULE_DELIVERY = "UPDATE deliveries SET due = ?, attempts = ? WHERE id = ?"
 DELETE_DELIVERY = "DELETE FROM deliveries WHERE id = ?"
 
-RECURSION_MESSAGE = (
-    "Lambda has detected your function being invoked in a recursive loop with other AWS resources "
-    "and stopped your function's invocation."
-)
 LEASE_GRACE_S = 60.0  # beyond the function's timeout before a running attempt counts as lost
 SWEEP_INTERVAL_S = 5.0
 DELIVERY_THREADS = 4
 
-# Event states
-DELAYED, READY, CLAIMING, RUNNING, FINISHING, DONE = range(6)
+class EventState(enum.Enum):
+    """Where an event is: waiting for its time, ready, being leased, running, being finished, gone."""
+
+    DELAYED = "delayed"
+    READY = "ready"
+    CLAIMING = "claiming"
+    RUNNING = "running"
+    FINISHING = "finishing"
+    DONE = "done"
 
 
 class Event:
@@ -159,7 +165,7 @@ class Event:
         self.last_meta = last_meta  # until the last payload is read back from disk
         self.loaded = loaded
         self.held = False
-        self.state = DELAYED
+        self.state = EventState.DELAYED
         self.token = 0
         self.lease_until = 0.0
         self.config: dict | None = None  # the version configuration of the current attempt
@@ -185,25 +191,21 @@ class Delivery:
         self.sending = False
 
 
-class _Ctx:
-    """What ``api.functions.resolve`` reads of a request context."""
-
-    __slots__ = ("lamb",)
-
-    def __init__(self, lamb):
-        self.lamb = lamb
-
-
 class EventQueue:
-    def __init__(self, lamb: "Lamb"):
-        self.lamb = lamb
-        self.settings = lamb.settings
-        self.limits = lamb.settings.limits
-        self.journal = Journal(lamb.settings.data_dir / "events.db", SCHEMA)
-        self.deliverer = Deliverer(lamb.settings.region)
+    """The queue's collaborators: ``settings`` (data dir, region, async tuning), ``functions``
+    (which functions exist, for dropping events of deleted ones and for Lambda destinations)
+    and ``invocations``, the door every attempt goes through (``lamb.services.invoke``)."""
+
+    def __init__(self, settings: Settings, functions: "FunctionStore", invocations: "Invocations"):
+        self.functions = functions
+        self.invocations = invocations
+        self.settings = settings
+        self.limits = settings.limits
+        self.journal = Journal(settings.data_dir / "events.db", SCHEMA)
+        self.deliverer = Deliverer(settings.region)
         self.owner = uuid.uuid4().hex[:12]
-        self.max_inflight = max(1, lamb.settings.async_concurrency)
-        self.memory_budget = lamb.settings.async_memory_mb * 1024 * 1024
+        self.max_inflight = max(1, settings.async_concurrency)
+        self.memory_budget = settings.async_memory_mb * 1024 * 1024
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing = False
         self._next_event = 1
@@ -227,11 +229,10 @@ class EventQueue:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = float("inf")
         self._sweeper: asyncio.TimerHandle | None = None
-        self._tasks: set[asyncio.Task] = set()
         self.stats: dict[str, int] = {
             "accepted": 0, "invocations": 0, "succeeded": 0, "function_errors": 0, "retried": 0,
             "throttled_or_system_errors": 0, "retries_exhausted": 0, "event_age_exceeded": 0,
-            "dropped_deleted_function": 0, "recursive_invocations_dropped": 0, "destination_deliveries": 0,
+            "dropped_deleted_function": 0, "destination_deliveries": 0,
             "destination_delivery_failures": 0, "dead_letter_deliveries": 0, "dead_letter_errors": 0,
             "delivery_retries": 0, "lost_leases": 0,
         }
@@ -284,8 +285,6 @@ class EventQueue:
         for h in (self._timer, self._sweeper):
             if h is not None:
                 h.cancel()
-        for t in list(self._tasks):
-            t.cancel()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
         self.journal.close()
@@ -298,28 +297,9 @@ class EventQueue:
             "group_commits": self.journal.batches,
             "writes": self.journal.units,
             **self.stats,
+            # every invocation passes one loop detector, synchronous or not
+            "recursive_invocations_dropped": self.invocations.recursion.dropped,
         }
-
-    def sync_trace(self, fn: "Function", header: str | None) -> str:
-        """The trace header for a synchronous invocation caused by a request carrying ``header``.
-
-        Loops of functions invoking each other synchronously count too: past the
-        limit the caller gets ``RecursiveInvocationException`` (unless the function
-        allows recursion).
-        """
-        s = self.settings
-        trace, count = lineage.hop(header, function_arn(s.region, s.account_id, fn.name))
-        if count >= self.limits.recursion_max_invocations and invoke_config.recursive_loop(fn) == invoke_config.TERMINATE:
-            self.stats["recursive_invocations_dropped"] += 1
-            log.error("RecursiveInvocationsDropped: stopped a synchronous invocation of %s: invoked %d times in one "
-                      "chain of requests", fn.name, count)
-            raise AwsError("RecursiveInvocationException", RECURSION_MESSAGE, 400)
-        return trace
-
-    def _spawn(self, coro) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # =================================================================== accept
     def accept(self, fn: "Function", qualifier: str | None, payload: bytes, trace: str | None,
@@ -381,14 +361,14 @@ class EventQueue:
     # ================================================================= schedule
     def _schedule(self, ev: Event) -> None:
         if ev.due <= time.time():
-            ev.state = READY
+            ev.state = EventState.READY
             q = self._ready.get(ev.function)
             if q is None:
                 q = self._ready[ev.function] = deque()
                 self._rr.append(ev.function)
             q.append(ev)
         else:
-            ev.state = DELAYED
+            ev.state = EventState.DELAYED
             heapq.heappush(self._delayed, (ev.due, ev.id, ev))
         self._kick()
 
@@ -405,7 +385,7 @@ class EventQueue:
         delayed = self._delayed
         while delayed and delayed[0][0] <= now:
             due, _, ev = heapq.heappop(delayed)
-            if ev.state == DELAYED and ev.due == due:
+            if ev.state == EventState.DELAYED and ev.due == due:
                 self._schedule(ev)
         picked = self._pick(now)
         if picked:
@@ -436,9 +416,9 @@ class EventQueue:
                 rr.append(name)
             else:
                 del self._ready[name]
-            if ev.state != READY:
+            if ev.state != EventState.READY:
                 continue
-            ev.state = CLAIMING
+            ev.state = EventState.CLAIMING
             picked.append(ev)
             self._fn_inflight[name] = self._fn_inflight.get(name, 0) + 1
             capacity -= 1
@@ -448,7 +428,7 @@ class EventQueue:
 
     def _reserved(self, name: str) -> int | None:
         """The function's reserved concurrency, as the invoker enforces it (lamb.invoke.concurrency)."""
-        return self.lamb.invoker.concurrency.reserved.get(name)
+        return self.invocations.reserved(name)
 
     def _arm(self, now: float) -> None:
         """Wake up for the next delayed event, paused function or delivery."""
@@ -473,7 +453,7 @@ class EventQueue:
 
     def _settle(self, ev: Event) -> None:
         """An event leaves the claimed/running state: its slot is free."""
-        if ev.state in (CLAIMING, RUNNING):
+        if ev.state in (EventState.CLAIMING, EventState.RUNNING):
             self.inflight -= 1
             n = self._fn_inflight.get(ev.function, 0) - 1
             if n > 0:
@@ -508,7 +488,7 @@ class EventQueue:
                 payload, last_payload = (loaded or {}).get(ev.id, (None, None))
                 if payload is None:  # gone from disk: nothing to run
                     self._settle(ev)
-                    ev.state = DONE
+                    ev.state = EventState.DONE
                     self._events.pop(ev.id, None)
                     continue
                 ev.payload = payload
@@ -522,20 +502,12 @@ class EventQueue:
 
     # ================================================================== attempt
     def _function(self, ev: Event) -> "Function | None":
-        fn = self.lamb.functions.get(ev.function)
+        fn = self.functions.get(ev.function)
         if fn is None:
             return None
         if ev.generation is not None and fn.data.get("Created") not in (None, ev.generation):
             return None
         return fn
-
-    def _resolve(self, name: str, qualifier: str) -> tuple[str, dict]:
-        from ..api.functions import resolve
-
-        # route: a weighted alias draws the version of each attempt, as for any invocation
-        _, _, version, config = resolve(_Ctx(self.lamb), {"FunctionName": name, "Qualifier": qualifier or None},
-                                        route=True)
-        return version, config
 
     def _policy(self, fn: "Function", ev: Event) -> tuple[dict | None, Policy]:
         eic = invoke_config.get(fn, ev.qualifier or LATEST)
@@ -549,7 +521,8 @@ class EventQueue:
         if fn is None:
             return self._drop(ev, "its function was deleted")
         try:
-            version, config = self._resolve(fn.name, ev.qualifier)
+            # route: a weighted alias draws the version of each attempt, as for any invocation
+            _, _, version, config = self.invocations.resolve(fn.name, ev.qualifier or None, route=True)
         except AwsError as e:
             if e.code == "ResourceNotFoundException":
                 return self._drop(ev, e.message)
@@ -557,43 +530,25 @@ class EventQueue:
         ev.config = config
         eic, pol = self._policy(fn, ev)
         s = self.settings
-        header, count = lineage.hop(ev.trace, function_arn(s.region, s.account_id, fn.name))
-        ev.header = header
         if now >= ev.enqueued + pol.max_age_s:
+            ev.header = lineage.hop(ev.trace, function_arn(s.region, s.account_id, fn.name))[0]
             return self._finish(ev, EVENT_AGE_EXCEEDED, ev.last, fn, eic)
-        if count >= self.limits.recursion_max_invocations and invoke_config.recursive_loop(fn) == invoke_config.TERMINATE:
-            self.stats["recursive_invocations_dropped"] += 1
-            log.error(
-                "RecursiveInvocationsDropped: stopped the invocation of %s (request %s): invoked %d times in one "
-                "chain of requests (recursive loop detection; PutFunctionRecursionConfig Allow turns it off)",
-                fn.name, ev.request_id, count,
-            )
-            return self._finish(ev, RETRIES_EXHAUSTED, Outcome.api_error(400, "RecursiveInvocationException", RECURSION_MESSAGE), fn, eic)
+        header, stop = self.invocations.recursion.hop(fn, ev.trace, f"the invocation (request {ev.request_id})")
+        ev.header = header
+        if stop:
+            return self._finish(ev, RETRIES_EXHAUSTED, Outcome.api_error(400, "RecursiveInvocationException", recursion.MESSAGE), fn, eic)
         if self._reserved(fn.name) == 0:
             # AWS sends events of a function throttled to zero to the DLQ / on-failure destination at once.
             return self._finish(ev, RETRIES_EXHAUSTED, Outcome.api_error(429, "TooManyRequestsException", "Rate Exceeded."), fn, eic)
         invoked_arn = function_arn(s.region, s.account_id, fn.name, ev.qualifier or None)
-        from ..invoke.invoker import RuntimeNotReady
-
-        invoker = self.lamb.invoker
-        try:
-            pool = invoker.pool_for(fn.name, version, config)
-        except RuntimeNotReady:
-            self._spawn(self._after_runtime(ev, config["Runtime"]))
-            return
-        except AwsError as e:
-            return self._retry_later(ev, Outcome.api_error(e.status or 500, e.code, e.message), now, e.status == 429)
-        except Exception as e:
-            log.exception("async invocation of %s could not start", fn.name)
-            return self._retry_later(ev, Outcome.api_error(500, "ServiceException", str(e)), now)
         ev.token += 1
-        ev.state = RUNNING
+        ev.state = EventState.RUNNING
         ev.lease_until = now + config.get("Timeout", self.limits.timeout_max_s) + LEASE_GRACE_S
         self._running.add(ev)
         self.stats["invocations"] += 1
         try:
-            invoker.submit(pool, ev.payload, invoked_arn, partial(self._done, ev, ev.token),
-                           request_id=ev.request_id, trace=header)
+            self.invocations.submit(fn.name, version, config, ev.payload, invoked_arn, partial(self._done, ev, ev.token),
+                                    request_id=ev.request_id, trace=header)
         except AwsError as e:  # a throttle (reserved/account concurrency)
             self.stats["invocations"] -= 1
             self._retry_later(ev, Outcome.api_error(e.status or 500, e.code, e.message), now,
@@ -603,20 +558,8 @@ class EventQueue:
             log.exception("async invocation of %s could not start", fn.name)
             self._retry_later(ev, Outcome.api_error(500, "ServiceException", str(e)), now)
 
-    async def _after_runtime(self, ev: Event, runtime: str) -> None:
-        """The runtime is still starting (right after Lamb started): wait for it, then try."""
-        try:
-            await self.lamb.runtimes.prepare(runtime)
-        except Exception:
-            pass
-        if self._closing:
-            return
-        if self.lamb.runtimes.zygote(runtime) is None and self.lamb.runtimes.error(runtime) is None:
-            return self._retry_later(ev, Outcome.api_error(503, "ServiceException", "runtime not ready"), time.time())
-        self._attempt(ev)
-
     def _done(self, ev: Event, token: int, result, exc) -> None:
-        if token != ev.token or ev.state != RUNNING or self._closing:
+        if token != ev.token or ev.state != EventState.RUNNING or self._closing:
             return  # a stale attempt, or environments being killed at shutdown: the lease stays
         now = time.time()
         if exc is not None:
@@ -687,7 +630,7 @@ class EventQueue:
         self._forget(ev)
 
     def _forget(self, ev: Event) -> None:
-        ev.state = DONE
+        ev.state = EventState.DONE
         self._events.pop(ev.id, None)
         self._release_memory(ev)
         ev.payload = None
@@ -745,7 +688,7 @@ class EventQueue:
         for d in new_deliveries:
             ops.append((INSERT_DELIVERY, (d.id, d.target, d.body, json.dumps(d.meta), d.created, d.due)))
         self._settle(ev)
-        ev.state = FINISHING
+        ev.state = EventState.FINISHING
         self.journal.submit(ops, partial(self._finished, ev, new_events, new_deliveries))
 
     def _finished(self, ev: Event, new_events: list[Event], new_deliveries: list[Delivery], _r, exc) -> None:
@@ -769,7 +712,7 @@ class EventQueue:
         except AwsError as e:
             log.error("destination %s is not a function of this Lamb: %s", target, e.message)
             return None
-        fn = self.lamb.functions.get(ref.name)
+        fn = self.functions.get(ref.name)
         if fn is None:
             log.error("destination function %s does not exist; record dropped", target)
             self.stats["destination_delivery_failures"] += 1

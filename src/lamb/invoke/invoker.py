@@ -38,11 +38,6 @@ class RuntimeNotReady(Exception):
     """The function's runtime is still starting; await ``RuntimeManager.prepare``."""
 
 
-def trace_id() -> str:
-    """An X-Ray trace header value: Root=1-<epoch hex>-<96-bit hex>."""
-    return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Parent={os.urandom(8).hex()};Sampled=0;Lineage=1:{os.urandom(4).hex()}:0"
-
-
 class Invoker:
     def __init__(self, settings: Settings, logs: LogStore, runtimes: RuntimeManager, code_dir_for, sandbox: Sandbox):
         self.settings = settings
@@ -164,13 +159,14 @@ class Invoker:
         client_context: str | None = None,
         want_tail: bool = False,
         request_id: str | None = None,
-        trace: str | None = None,
+        trace: str,
     ) -> Invocation:
         """Start an invocation; ``on_done(result, exc)`` is called when it ends.
 
-        ``request_id`` and ``trace`` (the X-Ray header the function sees) are given by
-        callers that own them, e.g. the async queue: retries keep the event's request
-        id, and the header carries the recursion-detection Lineage.
+        Called by ``lamb.services.invoke.Invocations`` only. ``trace`` is the X-Ray
+        header the function sees (it carries the recursion-detection Lineage);
+        ``request_id`` is given by callers that own it (the async queue's retries keep
+        the event's request id).
         """
         fn = pool.config.function_name
         new_environment = pool.needs_new_environment()
@@ -200,7 +196,7 @@ class Invoker:
             invoked_arn=invoked_arn,
             timeout_s=pool.config.timeout_s,
             client_context=client_context,
-            trace_id=trace or trace_id(),
+            trace_id=trace,
             want_tail=want_tail,
             on_done=done,
         )
@@ -224,21 +220,6 @@ class Invoker:
                 put("ProvisionedConcurrencyInvocations", 1, FunctionName=fn, Resource=resource)
             else:
                 put("ProvisionedConcurrencySpilloverInvocations", 1, FunctionName=fn, Resource=resource)
-
-    def invoke(self, pool: VersionPool, payload: bytes, invoked_arn: str, **kw) -> asyncio.Future:
-        """Like ``submit``, as a future of the InvocationResult."""
-        fut = asyncio.get_running_loop().create_future()
-
-        def done(result, exc) -> None:
-            if fut.done():
-                return
-            if exc is not None:
-                fut.set_exception(exc)
-            else:
-                fut.set_result(result)
-
-        self.submit(pool, payload, invoked_arn, done, **kw)
-        return fut
 
     # ------------------------------------------------------------ lifecycle
     def _retire(self, pool: VersionPool) -> None:

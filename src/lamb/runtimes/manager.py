@@ -115,6 +115,19 @@ class RuntimeManager:
             fut.add_done_callback(lambda _f: self._preparing.pop(runtime, None))
         return await asyncio.shield(fut)
 
+    async def wait_ready(self, runtime: str) -> bool:
+        """Wait until ``runtime`` is up (or known not to run here); True when it can start environments.
+
+        The one place that waits for a runtime: the invoke entry point
+        (``lamb.services.invoke``) and function state (``lamb.services.function_state``)
+        call it. Why a runtime cannot run stays in ``error(runtime)``.
+        """
+        try:
+            await self.prepare(runtime)
+        except RuntimeUnavailable:
+            pass
+        return self.zygote(runtime) is not None
+
     async def _prepare(self, runtime: str) -> Zygote:
         try:
             rt = self._runtimes.get(runtime)

@@ -20,7 +20,11 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+from ..arn import LATEST, FunctionRef, function_arn, parse_function_name
+from ..config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
+from ..protocol.errors import not_found
 from .db import Database
 
 SCHEMA = """
@@ -81,9 +85,24 @@ class Function:
         return self.versions["$LATEST"]
 
 
+class Resolved(NamedTuple):
+    """A function and the version a name with a qualifier selects.
+
+    ``ref`` is the name as given (its qualifier may be an alias); ``version`` is the
+    version that runs (for an alias, the one it points to or, routed, the one drawn).
+    """
+
+    ref: FunctionRef
+    fn: Function
+    version: str
+    config: dict
+
+
 class FunctionStore:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT_ID):
         self.db = db
+        self.region = region
+        self.account_id = account_id
         db.ensure(SCHEMA)
         self.functions: dict[str, Function] = {}
         for name, data in db.query("SELECT name, data FROM functions"):
@@ -100,6 +119,55 @@ class FunctionStore:
 
     def get(self, name: str) -> Function | None:
         return self.functions.get(name)
+
+    # ------------------------------------------------------------- resolution
+    def resolve(self, name: str, qualifier: str | None = None, *, route: bool = False) -> Resolved:
+        """The function and version ``name`` (a name, partial or full ARN) with ``qualifier`` names.
+
+        The one "Function not found" path: ``ResourceNotFoundException`` naming the ARN
+        as asked (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html#API_GetFunction_Errors).
+        An alias resolves to its version; with ``route`` (an invocation) a weighted
+        alias draws which of its two versions runs
+        (https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html).
+        Dict lookups only: this is on the invoke path.
+        """
+        ref = parse_function_name(name, qualifier, region=self.region, account_id=self.account_id)
+        fn = self.functions.get(ref.name)
+        if fn is None:
+            raise self.not_found(ref.name, ref.qualifier)
+        version = ref.qualifier or LATEST
+        config = fn.versions.get(version)
+        if config is not None:
+            return Resolved(ref, fn, version, config)
+        r = fn.routes.get(version)
+        if r is None:
+            raise self.not_found(ref.name, version)
+        version = r.pick() if route else r.version
+        return Resolved(ref, fn, version, fn.versions[version])
+
+    def function(self, name: str, *, what: str | None = None) -> tuple[FunctionRef, Function]:
+        """The function ``name`` names, whatever its qualifier; ResourceNotFoundException
+        (naming the unqualified ARN, or ``<arn>:<what>`` when given) otherwise."""
+        ref = parse_function_name(name, region=self.region, account_id=self.account_id)
+        fn = self.functions.get(ref.name)
+        if fn is None:
+            raise self.not_found(ref.name, what)
+        return ref, fn
+
+    def not_found(self, name: str, qualifier: str | None = None):
+        """AWS's ``Function not found: <arn>`` error."""
+        return not_found(f"Function not found: {function_arn(self.region, self.account_id, name, qualifier)}")
+
+    def update_data(self, name: str, **changes) -> dict:
+        """Write the function-wide data with ``changes`` applied (a value of None removes its key)."""
+        data = dict(self.functions[name].data)
+        for key, value in changes.items():
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = value
+        self.put_data(name, data)
+        return data
 
     def names(self) -> list[str]:
         return sorted(self.functions)

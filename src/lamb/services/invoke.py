@@ -1,0 +1,203 @@
+"""The one door into the invoker: every invocation of a function passes here.
+
+The API's Invoke and InvokeAsync, the async queue's attempts and every trigger
+(event source pollers, function URLs, schedules, the console) call ``Invocations``;
+none of them touches the invoker's pools. The door owns, in this order:
+
+1. **resolve** the function and qualifier (``FunctionStore.resolve``: the one
+   "Function not found" path; a weighted alias draws its version);
+2. the **state check** (a Pending or Failed function is not invoked,
+   https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html);
+3. the **recursion check** (``RecursionGuard``: the X-Ray Lineage hop, stopped past 16,
+   https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html);
+4. **runtime readiness**: right after Lamb starts a runtime may still be coming up;
+   the invocation waits for it (``RuntimeManager.wait_ready``), off the hot path;
+5. **concurrency and submit** (``Invoker.submit``: throttles, pool, environment).
+
+For a trigger the whole sequence is one call::
+
+    result = await invocations.invoke("my-function", "live", b'{"k": 1}', trace_header=header)
+    result.payload, result.function_error, result.executed_version, result.log_tail
+
+and the asynchronous path (durably queued, retried, destinations; resolves to Invoke's
+202 output once the event is on disk)::
+
+    await invocations.invoke_async("my-function", None, b"{}", trace_header=header)
+
+Client errors are raised as ``AwsError`` exactly as the Invoke API answers them
+(ResourceNotFoundException, ResourceConflictException, RecursiveInvocationException,
+TooManyRequestsException, ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import TYPE_CHECKING, Awaitable, Callable, Protocol
+
+from ..arn import function_arn
+from ..invoke.invocation import InvocationResult
+from ..invoke.invoker import Invoker, RuntimeNotReady
+from ..protocol.errors import AwsError, conflict
+from .recursion import RecursionGuard, error as recursion_error
+
+if TYPE_CHECKING:
+    from ..runtimes.manager import RuntimeManager
+    from ..store.functions import Function, FunctionStore, Resolved
+
+__all__ = ["Invocations", "InvocationResult", "check_state"]
+
+OnDone = Callable[["InvocationResult | None", "BaseException | None"], None]
+
+
+class Enqueue(Protocol):
+    """The async queue's accept (``lamb.events.queue.EventQueue.accept``)."""
+
+    def __call__(self, fn: "Function", qualifier: str | None, payload: bytes, trace: str | None,
+                 request_id: str | None = None) -> Awaitable[dict]: ...
+
+
+def check_state(config: dict) -> None:
+    """Only an Active function version can be invoked (Invoke's ResourceConflictException otherwise)."""
+    state = config.get("State")
+    if state == "Active":
+        return
+    if state == "Pending":
+        raise conflict(
+            "The operation cannot be performed at this time. The function is currently in the following state: Pending"
+        )
+    raise AwsError(
+        "ResourceConflictException",
+        f"Lambda is unable to invoke the function because it is in the {state} state: {config.get('StateReason', '')}",
+        409,
+    )
+
+
+class Invocations:
+    """Resolve, check and run invocations; see the module docstring for the order."""
+
+    def __init__(self, functions: "FunctionStore", invoker: Invoker, runtimes: "RuntimeManager",
+                 recursion: RecursionGuard, *, region: str, account_id: str):
+        self.functions = functions
+        self.invoker = invoker
+        self.runtimes = runtimes
+        self.recursion = recursion
+        self.region = region
+        self.account_id = account_id
+        self._enqueue: Enqueue | None = None
+        self._waiting: set[asyncio.Task] = set()
+
+    def bind_queue(self, enqueue: Enqueue) -> None:
+        """Wire the async queue's accept (the queue sits above this layer and calls ``submit``)."""
+        self._enqueue = enqueue
+
+    # ------------------------------------------------------------ the steps
+    def resolve(self, function: str, qualifier: str | None = None, *, route: bool = True) -> "Resolved":
+        """Step 1: the function and the version that runs (``route``: a weighted alias draws it)."""
+        return self.functions.resolve(function, qualifier, route=route)
+
+    def invoked_arn(self, target: "Resolved") -> str:
+        """The ARN as invoked (an alias ARN for an alias; ExecutedVersion names the version)."""
+        return function_arn(self.region, self.account_id, target.fn.name, target.ref.qualifier)
+
+    def trace(self, fn: "Function", cause: str | None) -> str:
+        """Step 3 for a synchronous caller: this invocation's X-Ray header, or
+        ``RecursiveInvocationException`` when loop detection stops it."""
+        header, stop = self.recursion.hop(fn, cause, "a synchronous invocation")
+        if stop:
+            raise recursion_error()
+        return header
+
+    def reserved(self, function_name: str) -> int | None:
+        """The function's reserved concurrency, as the invoker enforces it."""
+        return self.invoker.concurrency.reserved.get(function_name)
+
+    def submit(self, fn_name: str, version: str, config: dict, payload: bytes, invoked_arn: str, on_done: OnDone,
+               *, trace: str, request_id: str | None = None, client_context: str | None = None,
+               want_tail: bool = False) -> None:
+        """Steps 4 and 5: run the version; ``on_done(result, exc)`` is called once when it ends.
+
+        Raises ``AwsError`` at once when the invocation cannot start (throttles, an
+        unavailable runtime). When the runtime is still starting it waits for it
+        instead, and a failure to start is then given to ``on_done``.
+        """
+        try:
+            pool = self.invoker.pool_for(fn_name, version, config)
+        except RuntimeNotReady:
+            task = asyncio.ensure_future(self._after_runtime(
+                fn_name, version, config, payload, invoked_arn, on_done, trace, request_id, client_context, want_tail))
+            self._waiting.add(task)
+            task.add_done_callback(self._waiting.discard)
+            return
+        self.invoker.submit(pool, payload, invoked_arn, on_done, client_context=client_context, want_tail=want_tail,
+                            request_id=request_id, trace=trace)
+
+    async def _after_runtime(self, fn_name, version, config, payload, invoked_arn, on_done, trace, request_id,
+                             client_context, want_tail) -> None:
+        """First invocations right after Lamb started: wait for the runtime, then run."""
+        await self.runtimes.wait_ready(config["Runtime"])
+        try:
+            pool = self.invoker.pool_for(fn_name, version, config)
+            self.invoker.submit(pool, payload, invoked_arn, on_done, client_context=client_context,
+                                want_tail=want_tail, request_id=request_id, trace=trace)
+        except RuntimeNotReady:
+            on_done(None, AwsError("ServiceException", f"The runtime {config['Runtime']} is not ready.", 503,
+                                   type_="Service"))
+        except Exception as e:
+            on_done(None, e)
+
+    def start(self, target: "Resolved", payload: bytes, *, trace: str, request_id: str | None = None,
+              client_context: str | None = None, want_tail: bool = False) -> "asyncio.Future[InvocationResult]":
+        """``submit`` as a future of the result (no task on the hot path)."""
+        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        def done(result, exc) -> None:
+            if fut.done():
+                return
+            if exc is not None:
+                fut.set_exception(exc)
+            else:
+                fut.set_result(result)
+
+        self.submit(target.fn.name, target.version, target.config, payload, self.invoked_arn(target), done,
+                    trace=trace, request_id=request_id, client_context=client_context, want_tail=want_tail)
+        return fut
+
+    # ------------------------------------------------------ what triggers call
+    def invoke(self, function: str, qualifier: str | None, payload: bytes, *, trace_header: str | None = None,
+               request_id: str | None = None, client_context: str | None = None,
+               want_tail: bool = False) -> "asyncio.Future[InvocationResult]":
+        """Invoke synchronously (RequestResponse): await it for the ``InvocationResult``.
+
+        ``function`` is a name or ARN, ``qualifier`` None/``$LATEST``/a version/an alias;
+        ``trace_header`` is the X-Amzn-Trace-Id of the request that caused this
+        invocation (the loop-detection chain continues through it); ``request_id``
+        defaults to a new UUID.
+        """
+        target = self.resolve(function, qualifier)
+        check_state(target.config)
+        trace = self.trace(target.fn, trace_header)
+        return self.start(target, payload, trace=trace, request_id=request_id or str(uuid.uuid4()),
+                          client_context=client_context, want_tail=want_tail)
+
+    def invoke_async(self, function: str, qualifier: str | None, payload: bytes, *, trace_header: str | None = None,
+                     request_id: str | None = None) -> Awaitable[dict]:
+        """Invoke asynchronously (Event): resolves to ``{"StatusCode": 202}`` once the event is durable.
+
+        The queue retries it, applies the event invoke config and sends the outcome to
+        destinations (``lamb.events.queue``); its attempts come back through ``submit``.
+        """
+        target = self.resolve(function, qualifier)
+        check_state(target.config)
+        return self.accept(target, payload, trace_header=trace_header, request_id=request_id)
+
+    def accept(self, target: "Resolved", payload: bytes, *, trace_header: str | None,
+               request_id: str | None = None) -> Awaitable[dict]:
+        """Queue an event for a resolved and checked target (the async half of ``invoke_async``)."""
+        if self._enqueue is None:
+            raise RuntimeError("no async queue is wired (Invocations.bind_queue)")
+        return self._enqueue(target.fn, target.ref.qualifier, payload, trace_header, request_id=request_id)
+
+    def close(self) -> None:
+        for task in list(self._waiting):
+            task.cancel()
