@@ -16,6 +16,7 @@ import uuid
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote
 
+from .api.context import RequestContext
 from .http.server import Request, Response
 from .protocol.errors import AwsError, service_error
 
@@ -23,24 +24,6 @@ if TYPE_CHECKING:
     from .app import Lamb
 
 log = logging.getLogger("lamb.gateway")
-
-
-class RequestContext:
-    """What a handler may know about the request beyond its parameters."""
-
-    __slots__ = ("lamb", "request", "operation", "request_id")
-
-    def __init__(self, lamb: "Lamb", request: Request, operation: str, request_id: str):
-        self.lamb = lamb
-        self.request = request
-        self.operation = operation
-        # AWS's x-amzn-RequestId; for Invoke it is also the invocation's request id.
-        self.request_id = request_id
-
-    @property
-    def base_url(self) -> str:
-        host = self.request.headers.get("host") or f"{self.lamb.settings.host}:{self.lamb.port}"
-        return f"http://{host}"
 
 
 def _with_request_id(status: int, headers: list, body: bytes, request_id: str | None = None) -> Response:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from . import operation
 
 if TYPE_CHECKING:
-    from ..gateway import RequestContext
+    from .context import RequestContext
 
 
 @operation("GetAccountSettings")

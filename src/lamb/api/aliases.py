@@ -25,7 +25,7 @@ from . import configuration as conf
 from .functions import check_revision, function_of, paginate
 
 if TYPE_CHECKING:
-    from ..gateway import RequestContext
+    from .context import RequestContext
     from ..store.functions import Function
 
 

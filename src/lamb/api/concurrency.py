@@ -59,7 +59,7 @@ from .functions import function_of, paginate
 
 if TYPE_CHECKING:
     from ..app import Lamb
-    from ..gateway import RequestContext
+    from .context import RequestContext
     from ..store.functions import Function
 
 log = logging.getLogger("lamb.concurrency")

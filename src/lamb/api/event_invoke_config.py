@@ -25,7 +25,7 @@ from . import operation
 from .functions import paginate, resolve
 
 if TYPE_CHECKING:
-    from ..gateway import RequestContext
+    from .context import RequestContext
     from ..store.functions import Function
 
 SETTINGS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")

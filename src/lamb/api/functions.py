@@ -31,7 +31,7 @@ from . import configuration as conf
 from . import operation
 
 if TYPE_CHECKING:
-    from ..gateway import RequestContext
+    from .context import RequestContext
 
 # Configuration members that UpdateFunctionConfiguration may change.
 UPDATABLE = (

@@ -20,7 +20,7 @@ from ..services.invoke import check_state
 from . import operation
 
 if TYPE_CHECKING:
-    from ..gateway import RequestContext
+    from .context import RequestContext
 
 _loads = json.loads
 

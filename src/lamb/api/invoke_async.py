@@ -16,7 +16,7 @@ from . import operation
 from .invoke import _check_payload
 
 if TYPE_CHECKING:
-    from ..gateway import RequestContext
+    from .context import RequestContext
 
 TRACE_HEADER = "x-amzn-trace-id"
 

@@ -25,7 +25,7 @@ from .functions import code_location, paginate, store_code
 
 if TYPE_CHECKING:
     from ..app import Lamb
-    from ..gateway import RequestContext
+    from .context import RequestContext
 
 NOT_FOUND = "The resource you requested does not exist."
 # Members of a layer version that ListLayerVersions / ListLayers show (no Content).

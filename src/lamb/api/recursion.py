@@ -15,7 +15,7 @@ from ..services import recursion
 from . import operation
 
 if TYPE_CHECKING:
-    from ..gateway import RequestContext
+    from .context import RequestContext
 
 
 @operation("GetFunctionRecursionConfig")

@@ -14,7 +14,7 @@ from ..protocol.errors import invalid_parameter
 from . import operation
 
 if TYPE_CHECKING:
-    from ..gateway import RequestContext
+    from .context import RequestContext
     from ..store.functions import Function
 
 TAGS = "Tags"

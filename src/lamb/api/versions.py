@@ -23,7 +23,7 @@ from .functions import begin_update, check_revision, function_of, listed, pagina
 
 if TYPE_CHECKING:
     from ..app import Lamb
-    from ..gateway import RequestContext
+    from .context import RequestContext
 
 # What does not count as a change of $LATEST when deciding whether to publish.
 _NOT_CONTENT = frozenset({

@@ -96,7 +96,7 @@ class ExecutionEnvironment:
         """Open the Runtime API listener and the log pipe, fork the runtime."""
         cfg = self.pool.config
         loop = asyncio.get_running_loop()
-        self.sandbox = self.pool.invoker.sandbox.prepare(self.id, cfg, self._runtime_info())
+        self.sandbox = self.pool.invoker.sandbox.prepare(self.id, self.pool.sandbox_spec, self._runtime_info())
         shared = self.pool.invoker.runtime_api
         key = self.sandbox.peer_key
         if shared is not None and key is not None:

@@ -26,13 +26,14 @@ from ..limits import Limits
 from ..logs.store import LogStore
 from .. import runtimes
 from ..runtimes import node
+from ..sandbox.spec import SandboxSpec
 from .environment import ExecutionEnvironment, State
 from .invocation import EntrypointMissing, Invocation
 
 if TYPE_CHECKING:
     from ..runtimes.manager import Runtime
     from .invoker import Invoker
-    from .zygote import Zygote
+    from ..runtimes.zygote_handle import Zygote
 
 _env_ids = itertools.count(1)
 
@@ -68,6 +69,9 @@ class VersionPool:
         self.zygote = zygote
         self.runtime = runtime
         self.logs: LogStore = invoker.logs
+        # What the sandbox backend builds for each environment of this version (its own input type).
+        self.sandbox_spec = SandboxSpec(config.memory_mb, config.ephemeral_mb, config.code_dir, config.opt_dir,
+                                        config.limits)
         self.runtime_host = invoker.runtime_host
         self.idle: list[ExecutionEnvironment] = []
         self.envs: set[ExecutionEnvironment] = set()

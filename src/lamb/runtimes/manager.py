@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..invoke.zygote import Zygote
+from .zygote_handle import Zygote
 from . import node, python
 
 log = logging.getLogger("lamb.runtimes")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from ..invoke.pool import EnvConfig
+    from .spec import SandboxSpec
 
 log = logging.getLogger("lamb.sandbox")
 
@@ -80,7 +80,7 @@ class Sandbox(Protocol):
 
     def describe(self) -> str: ...
 
-    def prepare(self, env_id: str, cfg: "EnvConfig", runtime: RuntimeInfo) -> Handle: ...
+    def prepare(self, env_id: str, cfg: "SandboxSpec", runtime: RuntimeInfo) -> Handle: ...
 
     def peer_key(self, sock) -> int | None:
         """Which environment's processes opened this accepted loopback connection (``Handle.peer_key``)."""

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 from . import RuntimeInfo, View, cgroups, init_binary, peer
 
 if TYPE_CHECKING:
-    from ..invoke.pool import EnvConfig
+    from .spec import SandboxSpec
 
 VIEW = View(task_root="/var/task", runtime_dir="/var/runtime", opt_root="/opt", tmp="/tmp")
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
@@ -90,7 +90,7 @@ class LinuxHandle:
     view = VIEW
     stops_on_term = False  # its PID namespace ends with its init: SIGKILL is enough
 
-    def __init__(self, sandbox: "LinuxSandbox", uid: int, group: cgroups.Group, plan: dict, cfg: "EnvConfig"):
+    def __init__(self, sandbox: "LinuxSandbox", uid: int, group: cgroups.Group, plan: dict, cfg: "SandboxSpec"):
         self._sandbox = sandbox
         self.uid = uid
         self.peer_key = uid
@@ -169,7 +169,7 @@ class LinuxSandbox:
         return peer.peer_uid(sock)
 
     # ----------------------------------------------------------- prepare
-    def prepare(self, env_id: str, cfg: "EnvConfig", runtime: RuntimeInfo) -> LinuxHandle:
+    def prepare(self, env_id: str, cfg: "SandboxSpec", runtime: RuntimeInfo) -> LinuxHandle:
         limits = cfg.limits
         uid = self._alloc_uid()
         try:
@@ -247,7 +247,7 @@ class LinuxSandbox:
             plan["init_exec"] = HOST + str(self.init_path)  # the zygote starts its lamb-init server
         return plan
 
-    def mount_plan(self, cfg: "EnvConfig", runtime: RuntimeInfo, uid: int) -> list[dict]:
+    def mount_plan(self, cfg: "SandboxSpec", runtime: RuntimeInfo, uid: int) -> list[dict]:
         """One environment's mounts, on a copy of its zygote's template root."""
         steps: list[dict] = []
 
@@ -262,7 +262,7 @@ class LinuxSandbox:
         if runtime.runtime_root and runtime.runtime_root != runtime.zygote_root:
             bind(runtime.runtime_root, VIEW.runtime_dir)
         bind(str(cfg.code_dir), VIEW.task_root)
-        opt_dir = getattr(cfg, "opt_dir", None)
+        opt_dir = cfg.opt_dir
         if opt_dir:
             bind(str(opt_dir), VIEW.opt_root)
         steps.append({"op": "tmpfs", "target": VIEW.tmp, "options": f"size={self._tmp_mb(cfg)}m,mode=1777,uid={uid},gid={uid}"})
@@ -271,8 +271,8 @@ class LinuxSandbox:
         return steps
 
     @staticmethod
-    def _tmp_mb(cfg: "EnvConfig") -> int:
-        return getattr(cfg, "ephemeral_mb", None) or cfg.limits.ephemeral_storage_default_mb
+    def _tmp_mb(cfg: "SandboxSpec") -> int:
+        return cfg.ephemeral_mb or cfg.limits.ephemeral_storage_default_mb
 
     # ----------------------------------------------------------- cleanup
     def cleanup_stale(self) -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from . import RuntimeInfo, View
 
 if TYPE_CHECKING:
-    from ..invoke.pool import EnvConfig
+    from .spec import SandboxSpec
 
 # Room for the interpreter's own data segment on top of what the function may use.
 DATA_SLACK_MB = 64
@@ -33,7 +33,7 @@ class ProcessHandle:
     stops_on_term = True
     peer_key = None  # every environment runs as Lamb's own user: each gets a Runtime API port of its own
 
-    def __init__(self, view: View, tmp: Path, cfg: "EnvConfig"):
+    def __init__(self, view: View, tmp: Path, cfg: "SandboxSpec"):
         self.view = view
         self._tmp = tmp
         self._cfg = cfg
@@ -77,10 +77,10 @@ class ProcessSandbox:
             "does not isolate files, processes or users, and cannot freeze idle environments"
         )
 
-    def prepare(self, env_id: str, cfg: "EnvConfig", runtime: RuntimeInfo) -> ProcessHandle:
+    def prepare(self, env_id: str, cfg: "SandboxSpec", runtime: RuntimeInfo) -> ProcessHandle:
         tmp = self.root / env_id
         tmp.mkdir(parents=True, exist_ok=True)
-        opt = str(cfg.opt_dir) if getattr(cfg, "opt_dir", None) else "/opt"
+        opt = str(cfg.opt_dir) if cfg.opt_dir else "/opt"
         view = View(task_root=str(cfg.code_dir), runtime_dir=runtime.runtime_root, opt_root=opt, tmp=str(tmp))
         return ProcessHandle(view, tmp, cfg)
 

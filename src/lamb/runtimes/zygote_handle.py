@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
-from ..runtimes import zygote as zygote_module
+from . import zygote as zygote_module
 
 log = logging.getLogger("lamb.zygote")
 
