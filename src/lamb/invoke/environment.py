@@ -28,16 +28,18 @@ import os
 import signal
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..http.server import HttpServer, Request, Response
 from .. import runtimes
 from ..logs import platform
-from ..sandbox import RuntimeInfo
+from ..sandbox import RuntimeInfo, Sandbox
 from .invocation import EntrypointMissing, Invocation, InvocationResult, now_ms
 
 if TYPE_CHECKING:
     from .pool import VersionPool
+    from .runtime_api import RuntimeApiListener
 
 log = logging.getLogger("lamb.env")
 
@@ -57,9 +59,49 @@ class State(enum.Enum):
     DEAD = "dead"
 
 
+# The legal moves (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html:
+# Init, then Invoke phases, then Shutdown). DEAD is final; entering it again is a no-op.
+TRANSITIONS: dict[State, frozenset[State]] = {
+    State.STARTING: frozenset({State.IDLE, State.DEAD}),
+    State.IDLE: frozenset({State.IDLE, State.BUSY, State.DEAD}),
+    # BUSY -> BUSY: the next invocation was assigned after the response, before the runtime's /next.
+    State.BUSY: frozenset({State.IDLE, State.BUSY, State.DEAD}),
+    State.DEAD: frozenset(),
+}
+
+
+class IllegalTransition(RuntimeError):
+    """An environment was asked to move between states the lifecycle does not connect."""
+
+
+@dataclass(frozen=True)
+class EnvironmentHost:
+    """What an environment uses of the host, given by the invoker (not the invoker itself)."""
+
+    sandbox: Sandbox
+    runtime_api: Callable[[], "RuntimeApiListener | None"]  # the shared listener, when environments share one
+    runtime_host: str
+    track_pid: Callable[[int, "ExecutionEnvironment"], None]  # exits are reported by pid
+    untrack_pid: Callable[[int], None]
+    freeze_after_s: float
+
+
+@dataclass(frozen=True)
+class PoolCallbacks:
+    """How an environment reports to its pool (each is called with the environment)."""
+
+    on_ready: Callable[["ExecutionEnvironment"], None]  # Init finished with nothing assigned
+    on_released: Callable[["ExecutionEnvironment"], None]  # an invocation ended; it can take another
+    on_gone: Callable[["ExecutionEnvironment"], None]  # left service (may be reported more than once)
+    on_init_timeout: Callable[[Invocation], None]  # its first Init timed out: run Init again inside ``inv``
+
+
 class ExecutionEnvironment:
-    def __init__(self, pool: "VersionPool", env_id: str, provisioned: bool = False, suppressed_init: bool = False):
-        self.pool = pool
+    def __init__(self, pool: "VersionPool", env_id: str, host: EnvironmentHost, report: PoolCallbacks,
+                 provisioned: bool = False, suppressed_init: bool = False):
+        self.pool = pool  # the version it belongs to: configuration, zygote, spawn spec
+        self.host = host
+        self.report = report
         self.id = env_id
         self.provisioned = provisioned  # initialised ahead of demand (provisioned concurrency)
         # Init run again inside an invocation whose first Init timed out (``_init_timed_out``).
@@ -96,8 +138,8 @@ class ExecutionEnvironment:
         """Open the Runtime API listener and the log pipe, fork the runtime."""
         cfg = self.pool.config
         loop = asyncio.get_running_loop()
-        self.sandbox = self.pool.invoker.sandbox.prepare(self.id, self.pool.sandbox_spec, self._runtime_info())
-        shared = self.pool.invoker.runtime_api
+        self.sandbox = self.host.sandbox.prepare(self.id, self.pool.sandbox_spec, self._runtime_info())
+        shared = self.host.runtime_api()
         key = self.sandbox.peer_key
         if shared is not None and key is not None:
             # Isolated: the one Runtime API address every environment shares, routed by uid.
@@ -106,8 +148,8 @@ class ExecutionEnvironment:
             self.runtime_api = shared.address
         else:
             self.listener = HttpServer(self.runtime_app, max_body=cfg.limits.sync_response_max_bytes + 1024 * 1024)
-            port = await self.listener.start(self.pool.runtime_host, 0)
-            self.runtime_api = f"{self.pool.runtime_host}:{port}"
+            port = await self.listener.start(self.host.runtime_host, 0)
+            self.runtime_api = f"{self.host.runtime_host}:{port}"
         r, w = os.pipe2(os.O_CLOEXEC)
         os.set_blocking(r, False)
         self._log_r = r
@@ -141,7 +183,7 @@ class ExecutionEnvironment:
         if self.state is State.DEAD:  # killed while the fork was in flight
             self._signal(signal.SIGKILL)
             return
-        self.pool.invoker.track_pid(self.pid, self)
+        self.host.track_pid(self.pid, self)
         try:
             self._status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
@@ -156,6 +198,17 @@ class ExecutionEnvironment:
             prefixes = (os.path.dirname(os.path.dirname(rt.node)),)
         z = self.pool.zygote
         return RuntimeInfo(prefixes, str(rt.root) if rt.root else "", z.prefixes, str(z.runtime_root or ""))
+
+    def _enter(self, new: State) -> bool:
+        """Move to ``new`` if the lifecycle allows it from the current state; False when already DEAD
+        and asked for DEAD again. Any other illegal move raises ``IllegalTransition``."""
+        old = self.state
+        if new not in TRANSITIONS[old]:
+            if old is State.DEAD and new is State.DEAD:
+                return False
+            raise IllegalTransition(f"environment {self.id}: {old.name} -> {new.name}")
+        self.state = new
+        return True
 
     # --------------------------------------------------------- invocations
     def assign(self, inv: Invocation) -> None:
@@ -179,7 +232,7 @@ class ExecutionEnvironment:
 
     def _deliver(self, inv: Invocation) -> Response:
         cfg = self.pool.config
-        self.state = State.BUSY
+        self._enter(State.BUSY)
         self.delivered = True
         loop = asyncio.get_running_loop()
         if self.suppressed_init and inv.started:
@@ -265,25 +318,25 @@ class ExecutionEnvironment:
             if self._init_timer is not None:
                 self._init_timer.cancel()
                 self._init_timer = None
-            self.state = State.IDLE
+            self._enter(State.IDLE)
             if self.current is None:
-                self.pool.env_ready(self)
+                self.report.on_ready(self)
         elif self.state is State.BUSY and self.current is not None and self.delivered:
             # A runtime asking for more work before answering: AWS treats the
             # invocation as finished without a response.
             self._finish(self.current, b"null", None)
-            self.pool.env_released(self)
+            self.report.on_released(self)
         if self.state is State.DEAD:
             return _runtime_error(403, "InvalidStateTransition", "Environment is shutting down")
         inv = self.current
         if inv is not None and not self.delivered:
             return self._deliver(inv)
-        self.state = State.IDLE
+        self._enter(State.IDLE)
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
         self._next_waiter = fut
         # Idle: freeze the environment (no CPU until the next invocation thaws it).
-        freeze_after = self.pool.invoker.settings.freeze_after_s
+        freeze_after = self.host.freeze_after_s
         if freeze_after >= 0 and self._freeze_timer is None:
             self._freeze_timer = loop.call_later(freeze_after, self._freeze)
         return fut
@@ -310,10 +363,10 @@ class ExecutionEnvironment:
                 "Function.ResponseSizeTooLarge",
                 f"Response payload size exceeded maximum allowed payload size ({limit} bytes).",
             )
-            self.pool.env_released(self)
+            self.report.on_released(self)
             return _runtime_error(413, "RequestEntityTooLarge", f"Exceeded maximum allowed payload size ({limit} bytes).")
         self._finish(inv, req.body, None)
-        self.pool.env_released(self)
+        self.report.on_released(self)
         return _ACCEPTED
 
     def _on_error(self, request_id: str, req: Request) -> Response:
@@ -327,7 +380,7 @@ class ExecutionEnvironment:
             error_type = req.headers.get("lambda-runtime-function-error-type", "Unhandled")
             body = json.dumps({"errorMessage": body.decode("utf-8", "replace"), "errorType": error_type}).encode()
         self._finish(inv, body, "Unhandled")
-        self.pool.env_released(self)
+        self.report.on_released(self)
         return _ACCEPTED
 
     def _on_init_error(self, req: Request) -> Response:
@@ -377,7 +430,7 @@ class ExecutionEnvironment:
             self._log(platform.init_report_line(timeout * 1000.0, "init", "timeout"), inv)
             self.current = None
             self.kill("init timeout")
-            self.pool.init_again(inv)
+            self.report.on_init_timeout(inv)
             return
         if inv is not None:
             inv.started = inv.started or time.perf_counter()
@@ -392,7 +445,7 @@ class ExecutionEnvironment:
         """The runtime process ended (reported by the zygote)."""
         was = self.state
         inv = self.current
-        self.state = State.DEAD
+        self._enter(State.DEAD)
         self._drain_log(flush=True)
         if inv is not None and not inv.done:
             inv.started = inv.started or time.perf_counter()
@@ -425,9 +478,8 @@ class ExecutionEnvironment:
 
     def kill(self, reason: str = "") -> None:
         """Stop now: SIGKILL the whole process group (or have the init kill every descendant)."""
-        if self.state is not State.DEAD:
-            self.state = State.DEAD
-            self.pool.env_gone(self)
+        if self._enter(State.DEAD):
+            self.report.on_gone(self)
         if self.sandbox is not None and self.sandbox.stops_on_term and self.pid is not None:
             try:
                 os.kill(self.pid, signal.SIGTERM)
@@ -441,9 +493,8 @@ class ExecutionEnvironment:
 
     def shutdown(self, grace_s: float) -> None:
         """Shutdown phase: SIGTERM, then SIGKILL after the grace period."""
-        if self.state is not State.DEAD:
-            self.state = State.DEAD
-            self.pool.env_gone(self)
+        if self._enter(State.DEAD):
+            self.report.on_gone(self)
         if self.pid is None:
             self._cleanup()
             return
@@ -482,7 +533,7 @@ class ExecutionEnvironment:
             self.listener.close()
             self.listener = None
         if self._peer_key is not None:
-            self.pool.invoker.runtime_api.unregister(self._peer_key, self)
+            self.host.runtime_api().unregister(self._peer_key, self)
             self._peer_key = None
         if self._log_r >= 0:
             try:
@@ -501,8 +552,8 @@ class ExecutionEnvironment:
             asyncio.get_event_loop().run_in_executor(None, self.sandbox.destroy)
             self.sandbox = None
         if self.pid is not None:
-            self.pool.invoker.untrack_pid(self.pid)
-        self.pool.env_gone(self)
+            self.host.untrack_pid(self.pid)
+        self.report.on_gone(self)
 
     # ----------------------------------------------------------------- logs
     def _log(self, message: str, inv: Invocation | None) -> None:

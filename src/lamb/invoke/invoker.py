@@ -26,7 +26,7 @@ from .runtime_api import RuntimeApiListener
 from .concurrency import Concurrency
 from .memory_budget import MemoryBudget, default_budget_mb
 from .metrics import Metrics
-from .environment import ExecutionEnvironment
+from .environment import EnvironmentHost, ExecutionEnvironment
 from .invocation import Invocation
 from .pool import EnvConfig, VersionPool
 from ..store.layers import opt_dir, opt_root
@@ -61,6 +61,11 @@ class Invoker:
             size=lambda env: env.pool.config.memory_mb,
             evict=lambda env: env.shutdown(settings.shutdown_grace_s),
             last_used=lambda env: env.last_used,
+        )
+        # What environments use of the host (narrow: not the invoker itself).
+        self._host = EnvironmentHost(
+            sandbox=sandbox, runtime_api=lambda: self.runtime_api, runtime_host=self.runtime_host,
+            track_pid=self._pids.__setitem__, untrack_pid=self.untrack_pid, freeze_after_s=settings.freeze_after_s,
         )
 
     def _passthrough(self) -> dict[str, str]:
@@ -119,7 +124,9 @@ class Invoker:
                 "InvalidRuntimeException", f"The runtime {config['Runtime']} is not available on this host: {err}", 502
             )
         env_config = self._env_config(function_name, version, config)
-        new = VersionPool(self, env_config, zygote, self.runtimes.get(config["Runtime"]))
+        new = VersionPool(env_config, zygote, self.runtimes.get(config["Runtime"]), host=self._host, logs=self.logs,
+                          memory=self.memory, passthrough_env=lambda: self.passthrough_env,
+                          shutdown_grace_s=self.settings.shutdown_grace_s, on_empty=self.retired.discard)
         if pool is not None:
             self._retire(pool)
         self.pools[key] = new
@@ -239,12 +246,6 @@ class Invoker:
         pool = self.pool_for(function_name, version, config)
         pool.set_provisioned(target)
         return pool
-
-    def pool_empty(self, pool: VersionPool) -> None:
-        self.retired.discard(pool)
-
-    def track_pid(self, pid: int, env: ExecutionEnvironment) -> None:
-        self._pids[pid] = env
 
     def untrack_pid(self, pid: int) -> None:
         self._pids.pop(pid, None)

@@ -20,19 +20,19 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from ..limits import Limits
 from ..logs.store import LogStore
 from .. import runtimes
 from ..runtimes import node
 from ..sandbox.spec import SandboxSpec
-from .environment import ExecutionEnvironment, State
+from .environment import EnvironmentHost, ExecutionEnvironment, PoolCallbacks, State
 from .invocation import EntrypointMissing, Invocation
 
 if TYPE_CHECKING:
     from ..runtimes.manager import Runtime
-    from .invoker import Invoker
+    from .memory_budget import MemoryBudget
     from ..runtimes.zygote_handle import Zygote
 
 _env_ids = itertools.count(1)
@@ -63,16 +63,26 @@ class EnvConfig:
 
 
 class VersionPool:
-    def __init__(self, invoker: "Invoker", config: EnvConfig, zygote: "Zygote", runtime: "Runtime"):
-        self.invoker = invoker
+    """The environments of one version. Collaborators: the host services environments use
+    (``host``), the memory budget, Lamb's variables every function inherits (``passthrough_env``),
+    the shutdown grace, and ``on_empty``, called once a retired pool has no environment left."""
+
+    def __init__(self, config: EnvConfig, zygote: "Zygote", runtime: "Runtime", *, host: EnvironmentHost,
+                 logs: LogStore, memory: "MemoryBudget", passthrough_env: Callable[[], dict[str, str]],
+                 shutdown_grace_s: float, on_empty: Callable[["VersionPool"], None]):
         self.config = config
         self.zygote = zygote
         self.runtime = runtime
-        self.logs: LogStore = invoker.logs
+        self.host = host
+        self.logs = logs
+        self.memory = memory
+        self.passthrough_env = passthrough_env
+        self.grace_s = shutdown_grace_s
+        self.on_empty = on_empty
+        self._report = PoolCallbacks(self.env_ready, self.env_released, self.env_gone, self.init_again)
         # What the sandbox backend builds for each environment of this version (its own input type).
         self.sandbox_spec = SandboxSpec(config.memory_mb, config.ephemeral_mb, config.code_dir, config.opt_dir,
                                         config.limits)
-        self.runtime_host = invoker.runtime_host
         self.idle: list[ExecutionEnvironment] = []
         self.envs: set[ExecutionEnvironment] = set()
         self.retired = False
@@ -94,8 +104,8 @@ class VersionPool:
                 env = idle.pop()
                 if env.state is not State.DEAD:
                     return env
-        if not self.invoker.memory.reserve(self.config.memory_mb):
-            raise self.invoker.memory.throttle()
+        if not self.memory.reserve(self.config.memory_mb):
+            raise self.memory.throttle()
         return self._start(provisioned=False)
 
     def init_again(self, inv: Invocation) -> None:
@@ -105,8 +115,8 @@ class VersionPool:
         one starts with ``suppressed_init`` and the invocation starts now (START is logged,
         the function's timeout runs), as AWS retries Init in the first invocation.
         """
-        if not self.invoker.memory.reserve(self.config.memory_mb):
-            inv.reject(self.invoker.memory.throttle())
+        if not self.memory.reserve(self.config.memory_mb):
+            inv.reject(self.memory.throttle())
             return
         env = self._start(provisioned=False, suppressed_init=True)
         inv.started = time.perf_counter()
@@ -115,7 +125,8 @@ class VersionPool:
 
     def _start(self, provisioned: bool, suppressed_init: bool = False) -> ExecutionEnvironment:
         """A new environment; its memory is already reserved."""
-        env = ExecutionEnvironment(self, f"{next(_env_ids)}", provisioned=provisioned, suppressed_init=suppressed_init)
+        env = ExecutionEnvironment(self, f"{next(_env_ids)}", self.host, self._report, provisioned=provisioned,
+                                   suppressed_init=suppressed_init)
         self.envs.add(env)
         if provisioned:
             self.provisioned.add(env)
@@ -130,7 +141,7 @@ class VersionPool:
         self.provision_error = None
         while len(self.provisioned) < target and self._start_provisioned():
             pass
-        grace = self.invoker.settings.shutdown_grace_s
+        grace = self.grace_s
         for env in list(self.provisioned_idle)[: max(0, len(self.provisioned) - target)]:
             self.provisioned_idle.remove(env)
             self.provisioned.discard(env)
@@ -143,7 +154,7 @@ class VersionPool:
         AWS reports an allocation it cannot make as FAILED with a StatusReason rather
         than leaving it IN_PROGRESS; the environments that fit keep serving.
         """
-        memory = self.invoker.memory
+        memory = self.memory
         if memory.reserve(self.config.memory_mb):
             self._start(provisioned=True)
             return True
@@ -178,7 +189,7 @@ class VersionPool:
         if env.state is State.DEAD:
             return
         if self.retired:
-            env.shutdown(self.invoker.settings.shutdown_grace_s)
+            env.shutdown(self.grace_s)
             return
         env.last_used = time.monotonic()
         if env.provisioned and env in self.provisioned:
@@ -190,7 +201,7 @@ class VersionPool:
     def env_gone(self, env: ExecutionEnvironment) -> None:
         if env in self.envs:  # the first notice: it left service, its memory is free
             self.envs.discard(env)
-            self.invoker.memory.release(self.config.memory_mb)
+            self.memory.release(self.config.memory_mb)
         for idle in (self.idle, self.provisioned_idle):
             try:
                 idle.remove(env)
@@ -204,23 +215,23 @@ class VersionPool:
             elif not self.retired and len(self.provisioned) < self.provisioned_target:
                 self._start_provisioned()  # replace a provisioned environment that died
         if self.retired and not self.envs:
-            self.invoker.pool_empty(self)
+            self.on_empty(self)
 
     # ----------------------------------------------------------- lifecycle
     def retire(self) -> None:
         """Serve no new invocations; stop idle environments now."""
         self.retired = True
-        grace = self.invoker.settings.shutdown_grace_s
+        grace = self.grace_s
         for env in list(self.idle):
             env.shutdown(grace)
         self.idle.clear()
         if not self.envs:
-            self.invoker.pool_empty(self)
+            self.on_empty(self)
 
     def reap_idle(self, now: float, keep_alive_s: float) -> None:
         expired = [e for e in self.idle if now - e.last_used >= keep_alive_s]
         for env in expired:
-            env.shutdown(self.invoker.settings.shutdown_grace_s)
+            env.shutdown(self.grace_s)
 
     def stop_all(self) -> None:
         """Lamb is stopping: kill every environment (provisioned ones are not replaced)."""
@@ -283,7 +294,7 @@ class VersionPool:
             spec["exec"] = [rt.node, node.entry(view.runtime_dir), cfg.handler]
         else:
             spec["exec"] = [self._bootstrap(view)]
-        spec["env"] = {**self.invoker.passthrough_env, **defaults, **env.sandbox.env_vars(), **dict(cfg.variables), **reserved}
+        spec["env"] = {**self.passthrough_env(), **defaults, **env.sandbox.env_vars(), **dict(cfg.variables), **reserved}
         return spec
 
     def _bootstrap(self, view) -> str:
