@@ -123,7 +123,7 @@ class Lamb:
         self.port = await self.server.start(self.settings.host, self.settings.port)
         if self.settings.port == 0:
             self.settings.port = self.port
-            self.invoker.passthrough_env = self.invoker._passthrough()
+            self.invoker.passthrough_env = self.invoker.passthrough()
         await self.invoker.start()
         await self.events.start()
         self.states.prepare_all()  # bring up the runtimes existing functions use, off the request path

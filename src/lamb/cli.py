@@ -68,7 +68,7 @@ def _runtimes_install(args: argparse.Namespace) -> int:
     status = 0
     for name in names:
         try:
-            rt, interpreter = manager._resolve(name, settings.runtime_cache)
+            rt, interpreter = manager.resolve(name, settings.runtime_cache)
             print(f"{name}: {rt.root or '(the function brings its bootstrap)'} ({rt.node or interpreter})")
         except manager.RuntimeUnavailable as e:
             print(f"{name}: unavailable: {e}")

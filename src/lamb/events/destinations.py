@@ -119,6 +119,3 @@ def describe_error(exc: BaseException) -> str:
         return f"{err.get('Code')}: {err.get('Message')}"
     return f"{type(exc).__name__}: {exc}"
 
-
-def meta_json(meta: dict) -> str:
-    return json.dumps(meta, separators=(",", ":"))

@@ -28,7 +28,6 @@ from ..store.db import Database
 
 log = logging.getLogger("lamb.events")
 
-Op = "tuple[str, tuple] | Callable[[Any], Any]"
 Done = Callable[[Any, "BaseException | None"], None]
 _STOP = object()
 

@@ -51,7 +51,7 @@ class Invoker:
         self.retired: set[VersionPool] = set()
         self._pids: dict[int, ExecutionEnvironment] = {}
         self._reaper: asyncio.Task | None = None
-        self.passthrough_env = self._passthrough()
+        self.passthrough_env = self.passthrough()
         self.concurrency = Concurrency(settings.limits)
         self.metrics = Metrics()
         # MemorySize of all live environments against the host's budget (issue 3).
@@ -68,7 +68,7 @@ class Invoker:
             track_pid=self._pids.__setitem__, untrack_pid=self.untrack_pid, freeze_after_s=settings.freeze_after_s,
         )
 
-    def _passthrough(self) -> dict[str, str]:
+    def passthrough(self) -> dict[str, str]:
         """Variables every function inherits from Lamb's own environment.
 
         Inside a function boto3 reaches Lamb for Lambda calls

@@ -58,11 +58,6 @@ class LogStore:
     def stream(self, group: str, name: str) -> LogStream:
         return LogStream(group, name, self.root / _fs(group) / _fs(name))
 
-    def groups(self) -> list[str]:
-        if not self.root.exists():
-            return []
-        return sorted(unquote(p.name) for p in self.root.iterdir() if p.is_dir())
-
     def streams(self, group: str) -> list[str]:
         d = self.root / _fs(group)
         if not d.exists():

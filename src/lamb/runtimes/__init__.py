@@ -3,6 +3,10 @@
 import hashlib
 
 
+class RuntimeUnavailable(Exception):
+    """The runtime cannot run on this host; the message says why."""
+
+
 def version_arn(region: str, runtime: str) -> str:
     """The RuntimeVersionArn Lamb reports for a managed runtime (stable per runtime name)."""
     return f"arn:aws:lambda:{region}::runtime:{hashlib.sha256(runtime.encode()).hexdigest()}"

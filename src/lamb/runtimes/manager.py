@@ -25,17 +25,13 @@ from pathlib import Path
 from typing import Callable
 
 from .zygote_handle import Zygote
-from . import node, python
+from . import RuntimeUnavailable, node, python
 
 log = logging.getLogger("lamb.runtimes")
 
 PROVIDED_RUNTIMES = ("provided.al2", "provided.al2023")
 SUPPORTED = tuple(python.PYTHON_RUNTIMES) + tuple(node.NODE_RUNTIMES) + PROVIDED_RUNTIMES
 EXEC_ZYGOTE = "exec"
-
-
-class RuntimeUnavailable(Exception):
-    """The runtime cannot run on this host; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -47,27 +43,16 @@ class Runtime:
     node: str | None = None  # the node binary, for nodejs
 
 
-def family(runtime: str) -> str:
-    if runtime in python.PYTHON_RUNTIMES:
-        return "python"
-    if runtime in node.NODE_RUNTIMES:
-        return "nodejs"
-    return "provided"
-
-
-def _resolve(name: str, cache: Path) -> tuple[Runtime, str]:
+def resolve(name: str, cache: Path) -> tuple[Runtime, str]:
     """(runtime, zygote interpreter); blocking (may build a runtime root)."""
-    try:
-        if name in python.PYTHON_RUNTIMES:
-            rt = python.resolve(name, cache)
-            return Runtime(name, "python", rt.root, name), rt.interpreter
-        if name in node.NODE_RUNTIMES:
-            binary, root = node.resolve(name, cache)
-            return Runtime(name, "nodejs", root, EXEC_ZYGOTE, binary), sys.executable
-        if name in PROVIDED_RUNTIMES:
-            return Runtime(name, "provided", None, EXEC_ZYGOTE), sys.executable
-    except (python.RuntimeUnavailable, node.RuntimeUnavailable) as e:
-        raise RuntimeUnavailable(str(e)) from e
+    if name in python.PYTHON_RUNTIMES:
+        rt = python.resolve(name, cache)
+        return Runtime(name, "python", rt.root, name), rt.interpreter
+    if name in node.NODE_RUNTIMES:
+        binary, root = node.resolve(name, cache)
+        return Runtime(name, "nodejs", root, EXEC_ZYGOTE, binary), sys.executable
+    if name in PROVIDED_RUNTIMES:
+        return Runtime(name, "provided", None, EXEC_ZYGOTE), sys.executable
     raise RuntimeUnavailable(f"unknown runtime {name}")
 
 
@@ -132,7 +117,7 @@ class RuntimeManager:
         try:
             rt = self._runtimes.get(runtime)
             if rt is None:
-                rt, interpreter = await asyncio.to_thread(_resolve, runtime, self.cache)
+                rt, interpreter = await asyncio.to_thread(resolve, runtime, self.cache)
             else:
                 interpreter = self._interpreters[rt.zygote_key]
             z = self._zygotes.get(rt.zygote_key)

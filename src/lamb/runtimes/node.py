@@ -35,7 +35,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from . import roots
+from . import RuntimeUnavailable, roots
 
 log = logging.getLogger("lamb.runtimes")
 
@@ -73,10 +73,6 @@ import "./node_modules/aws-lambda-ric/index.mjs";
 """
 
 _warned: set[str] = set()
-
-
-class RuntimeUnavailable(Exception):
-    pass
 
 
 def _major(binary: str) -> int | None:

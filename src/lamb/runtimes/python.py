@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import roots
+from . import RuntimeUnavailable, roots
 
 # What every runtime root holds: the official runtime interface client, and the
 # SDK AWS includes in its managed Python runtimes.
@@ -33,10 +33,6 @@ PYTHON_RUNTIMES = {
     "python3.12": (3, 12),
     "python3.13": (3, 13),
 }
-
-
-class RuntimeUnavailable(Exception):
-    """The runtime cannot run on this host; the message says why."""
 
 
 @dataclass(frozen=True)
