@@ -21,6 +21,7 @@ from .runtimes.manager import SUPPORTED, RuntimeManager
 from .services.code_url import CodeUrls
 from .services.function_state import FunctionStates
 from .services.invoke import Invocations
+from .services.provisioning import Provisioning
 from .services.recursion import RecursionGuard
 from .store.code import CodeStore
 from .store.db import Database
@@ -69,6 +70,7 @@ class Lamb:
         self.events = EventQueue(settings, self.functions, self.invocations)  # asynchronous invocation (issue 6)
         self.invocations.bind_queue(self.events.accept)
         self.states = FunctionStates(self.functions, self.runtimes, self.spawn)
+        self.provisioning = Provisioning(self.functions, self.invoker, self.runtimes, self.spawn)
         self.protocol = Protocol()
         self.handlers = api.load_all()
         self.updating: set[str] = set()
@@ -127,9 +129,7 @@ class Lamb:
         await self.invoker.start()
         await self.events.start()
         self.states.prepare_all()  # bring up the runtimes existing functions use, off the request path
-        from .api import concurrency
-
-        concurrency.restore(self)
+        self.provisioning.restore()
 
     def health(self) -> dict:
         return {

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from ..arn import LATEST, function_arn, require_unqualified
 from ..events import invoke_config
 from ..protocol.errors import conflict, invalid_parameter, not_found
+from ..services import provisioning
 from . import concurrency, operation
 from . import configuration as conf
 from .functions import check_revision, function_of, paginate
@@ -37,7 +38,7 @@ def _alias_arn(ctx: "RequestContext", function: str, alias: str) -> str:
 def _target(ctx: "RequestContext", fn: "Function", version: str) -> dict:
     config = fn.versions.get(version)
     if config is None:
-        raise not_found(f"Function not found: {_alias_arn(ctx, fn.name, version)}")
+        raise ctx.lamb.functions.not_found(fn.name, version)
     return config
 
 
@@ -128,13 +129,13 @@ def update_alias(ctx: "RequestContext", params: dict) -> dict:
     if routing is not None:
         new["RoutingConfig"] = routing
     out = dict(lamb.functions.put_alias(fn.name, new))
-    if primary != before and alias["Name"] in concurrency.configs(fn):
+    if primary != before and alias["Name"] in provisioning.configs(fn):
         return _moved(ctx, fn, before, primary, out)
     return out
 
 
 async def _moved(ctx: "RequestContext", fn: "Function", old: str, new: str, out: dict) -> dict:
-    await concurrency.move(ctx.lamb, fn, old, new)
+    await ctx.lamb.provisioning.move(fn, old, new)
     return out
 
 
@@ -152,11 +153,8 @@ def delete_alias(ctx: "RequestContext", params: dict) -> dict:
         ctx.lamb.functions.delete_alias(fn.name, name)
         if invoke_config.get(fn, name) is not None or name in (fn.data.get(invoke_config.CONFIGS) or {}):
             invoke_config.put(ctx.lamb.functions, fn, name, None)
-        if name in (fn.data.get(concurrency.PROVISIONED) or {}):
-            configs = {q: c for q, c in fn.data[concurrency.PROVISIONED].items() if q != name}
-            ctx.lamb.functions.put_data(fn.name, {**fn.data, concurrency.PROVISIONED: configs})
-            if version in fn.versions:
-                concurrency.apply_provisioned(ctx.lamb, fn, version)
+        if ctx.lamb.provisioning.forget(fn, name) and version in fn.versions:
+            ctx.lamb.provisioning.apply(fn, version)
     return {}
 
 

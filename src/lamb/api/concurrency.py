@@ -48,11 +48,11 @@ Both are stored with the function (``Function.data``) and re-applied at start.
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from ..arn import LATEST, function_arn, parse_function_name
 from ..protocol.errors import AwsError, conflict, invalid_parameter, not_found
+from ..services.provisioning import PROVISIONED, RESERVED, configs, provisioned_aliases, version_of
 from . import configuration as conf
 from . import operation
 from .functions import function_of, paginate
@@ -62,10 +62,6 @@ if TYPE_CHECKING:
     from .context import RequestContext
     from ..store.functions import Function
 
-log = logging.getLogger("lamb.concurrency")
-
-RESERVED = "ReservedConcurrentExecutions"
-PROVISIONED = "ProvisionedConcurrency"  # qualifier -> {"Requested": n, "LastModified": ...}
 
 UNPUBLISHED = "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
 NOT_ALIAS_OR_VERSION = "The function resource provided must be an alias or a published version."
@@ -74,24 +70,6 @@ ALIAS_ON_PROVISIONED_VERSION = (
 )
 VERSION_UNDER_PROVISIONED_ALIAS = "Version is pointed by a Provisioned Concurrency alias"
 WEIGHTED_ALIAS = "Alias with weights can not be used with Provisioned Concurrency"
-
-
-def version_of(fn: "Function", qualifier: str) -> str | None:
-    """The version a config's qualifier (a version or an alias) stands for; None once it is gone."""
-    if qualifier in fn.versions:
-        return qualifier
-    route = fn.routes.get(qualifier)
-    return route.version if route is not None else None
-
-
-def configs(fn: "Function") -> dict[str, dict]:
-    """The function's provisioned configs whose version or alias still exists."""
-    return {q: c for q, c in (fn.data.get(PROVISIONED) or {}).items() if version_of(fn, q) is not None}
-
-
-def provisioned_aliases(fn: "Function", version: str) -> list[str]:
-    """Aliases with a provisioned config of their own that point to ``version``."""
-    return sorted(q for q in configs(fn) if q in fn.routes and fn.routes[q].version == version)
 
 
 def _min_unreserved(lamb: "Lamb") -> int:
@@ -115,16 +93,6 @@ def _provisioned_unreserved(lamb: "Lamb", skip_function: str | None = None) -> i
     )
 
 
-def _save(lamb: "Lamb", fn: "Function", **changes) -> None:
-    data = dict(fn.data)
-    for k, v in changes.items():
-        if v is None:
-            data.pop(k, None)
-        else:
-            data[k] = v
-    lamb.functions.put_data(fn.name, data)
-
-
 # ----------------------------------------------------------------- reserved
 @operation("PutFunctionConcurrency")
 def put_function_concurrency(ctx: "RequestContext", params: dict) -> dict:
@@ -142,8 +110,7 @@ def put_function_concurrency(ctx: "RequestContext", params: dict) -> dict:
             "Specified ReservedConcurrentExecutions for function is less than the function's total "
             f"provisioned concurrency [{_provisioned_total(fn)}]."
         )
-    _save(lamb, fn, **{RESERVED: value})
-    lamb.invoker.concurrency.set_reserved(fn.name, value)
+    lamb.provisioning.set_reserved(fn, value)
     return {RESERVED: value}
 
 
@@ -158,8 +125,7 @@ def get_function_concurrency(ctx: "RequestContext", params: dict) -> dict:
 def delete_function_concurrency(ctx: "RequestContext", params: dict) -> dict:
     lamb = ctx.lamb
     _, fn = function_of(ctx, params)
-    _save(lamb, fn, **{RESERVED: None})
-    lamb.invoker.concurrency.set_reserved(fn.name, None)
+    lamb.provisioning.set_reserved(fn, None)
     return {"StatusCode": 204}
 
 
@@ -177,40 +143,12 @@ def _qualified(ctx: "RequestContext", params: dict, latest_message: str) -> tupl
     fn = ctx.lamb.functions.get(ref.name)
     if qualifier.isdigit():
         if fn is None or qualifier not in fn.versions:
-            raise not_found(f"Function not found: {arn}")
+            raise ctx.lamb.functions.not_found(ref.name, qualifier)
         return fn, qualifier, qualifier
     route = fn.routes.get(qualifier) if fn is not None else None
     if route is None:
         raise not_found(f"Cannot find alias arn: {arn}")
     return fn, qualifier, route.version
-
-
-def _status(lamb: "Lamb", fn: "Function", qualifier: str, version: str, record: dict) -> dict:
-    pool = lamb.invoker.pools.get((fn.name, version))
-    requested = record["Requested"]
-    allocated = min(requested, pool.provisioned_ready()) if pool is not None else 0
-    out = {
-        "RequestedProvisionedConcurrentExecutions": requested,
-        "AvailableProvisionedConcurrentExecutions": allocated,
-        "AllocatedProvisionedConcurrentExecutions": allocated,
-        "LastModified": record["LastModified"],
-    }
-    error = pool.provision_error if pool is not None else record.get("Error")
-    if error:
-        out["Status"] = "FAILED"
-        out["StatusReason"] = f"Provisioned Concurrency configuration failed to be applied. Reason: {error}."
-    else:
-        out["Status"] = "READY" if allocated >= requested else "IN_PROGRESS"
-    return out
-
-
-def apply_provisioned(lamb: "Lamb", fn: "Function", version: str) -> None:
-    """Start (or stop) the provisioned environments of one version from the stored configs."""
-    target = sum(c["Requested"] for q, c in configs(fn).items() if version_of(fn, q) == version)
-    pool = lamb.invoker.pools.get((fn.name, version))
-    if target == 0 and pool is None:
-        return
-    lamb.invoker.provision(fn.name, version, fn.versions[version], target)
 
 
 def check_placement(fn: "Function", qualifier: str, version: str) -> None:
@@ -241,14 +179,6 @@ def check_repoint(fn: "Function", alias: str, version: str) -> None:
         raise conflict(ALIAS_ON_PROVISIONED_VERSION)
 
 
-async def move(lamb: "Lamb", fn: "Function", old: str, new: str) -> None:
-    """An alias with a config now points to ``new``: its environments leave ``old``."""
-    if old in fn.versions:
-        apply_provisioned(lamb, fn, old)
-    await lamb.runtimes.prepare(fn.versions[new]["Runtime"])
-    apply_provisioned(lamb, fn, new)
-
-
 @operation("PutProvisionedConcurrencyConfig")
 def put_provisioned_concurrency_config(ctx: "RequestContext", params: dict):
     lamb = ctx.lamb
@@ -270,16 +200,13 @@ def put_provisioned_concurrency_config(ctx: "RequestContext", params: dict):
                 "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
                 f"below its minimum value of [{_min_unreserved(lamb)}]."
             )
-    stored = dict(fn.data.get(PROVISIONED) or {})
-    stored[qualifier] = {"Requested": requested, "LastModified": conf.last_modified()}
-    _save(lamb, fn, **{PROVISIONED: stored})
+    lamb.provisioning.put(fn, qualifier, {"Requested": requested, "LastModified": conf.last_modified()})
     return _start(lamb, fn, qualifier, version)
 
 
 async def _start(lamb: "Lamb", fn: "Function", qualifier: str, version: str) -> dict:
-    await lamb.runtimes.prepare(fn.versions[version]["Runtime"])
-    apply_provisioned(lamb, fn, version)
-    return _status(lamb, fn, qualifier, version, fn.data[PROVISIONED][qualifier])
+    await lamb.provisioning.start(fn, version)
+    return lamb.provisioning.status(fn, version, fn.data[PROVISIONED][qualifier])
 
 
 @operation("GetProvisionedConcurrencyConfig")
@@ -292,7 +219,7 @@ def get_provisioned_concurrency_config(ctx: "RequestContext", params: dict) -> d
             "No Provisioned Concurrency Config found for this function",
             404,
         )
-    return _status(ctx.lamb, fn, qualifier, version, record)
+    return ctx.lamb.provisioning.status(fn, version, record)
 
 
 @operation("DeleteProvisionedConcurrencyConfig")
@@ -300,18 +227,9 @@ def delete_provisioned_concurrency_config(ctx: "RequestContext", params: dict) -
     """Deleting a config that does not exist succeeds, as on AWS."""
     lamb = ctx.lamb
     fn, qualifier, version = _qualified(ctx, params, NOT_ALIAS_OR_VERSION)
-    if forget(lamb, fn, qualifier):
-        apply_provisioned(lamb, fn, version)
+    if lamb.provisioning.forget(fn, qualifier):
+        lamb.provisioning.apply(fn, version)
     return {"StatusCode": 204}
-
-
-def forget(lamb: "Lamb", fn: "Function", qualifier: str) -> bool:
-    """Drop the stored config of ``qualifier`` (also when its version is deleted); False if none."""
-    stored = dict(fn.data.get(PROVISIONED) or {})
-    if stored.pop(qualifier, None) is None:
-        return False
-    _save(lamb, fn, **{PROVISIONED: stored or None})
-    return True
 
 
 @operation("ListProvisionedConcurrencyConfigs")
@@ -323,21 +241,5 @@ def list_provisioned_concurrency_configs(ctx: "RequestContext", params: dict) ->
     for qualifier, record in sorted(configs(fn).items()):
         version = version_of(fn, qualifier)
         rows.append({"FunctionArn": function_arn(s.region, s.account_id, fn.name, qualifier),
-                     **_status(lamb, fn, qualifier, version, record)})
+                     **lamb.provisioning.status(fn, version, record)})
     return paginate(ctx, params, rows, "ProvisionedConcurrencyConfigs", lambda r: r)
-
-
-def restore(lamb: "Lamb") -> None:
-    """At start: reservations into the limiter, provisioned environments started again."""
-    for fn in lamb.functions.functions.values():
-        if fn.data.get(RESERVED) is not None:
-            lamb.invoker.concurrency.set_reserved(fn.name, fn.data[RESERVED])
-        for v in {version_of(fn, q) for q in configs(fn)}:
-            async def start(fn=fn, v=v) -> None:
-                try:
-                    await lamb.runtimes.prepare(fn.versions[v]["Runtime"])
-                    apply_provisioned(lamb, fn, v)
-                except Exception as e:
-                    log.warning("provisioned concurrency of %s:%s not restored: %s", fn.name, v, e)
-
-            lamb.spawn(start())

@@ -343,7 +343,7 @@ def delete_function(ctx: "RequestContext", params: dict) -> dict:
     if users:
         raise conflict(f"Unable to delete version because the following aliases reference it: [{', '.join(users)}]")
     lamb.functions.delete_version(fn.name, version)
-    concurrency.forget(lamb, fn, version)  # a deleted version takes its provisioned config with it
+    lamb.provisioning.forget(fn, version)  # a deleted version takes its provisioned config with it
     lamb.invoker.retire_function(fn.name, version)
     lamb.collect_code()
     return {"StatusCode": 204}
@@ -357,4 +357,3 @@ def code_location(ctx: "RequestContext", name: str, key: str) -> str:
 # Imported last: these modules build on the helpers above.
 from . import layers as layer_api  # noqa: E402
 from . import versions  # noqa: E402
-from . import concurrency  # noqa: E402
