@@ -9,7 +9,7 @@ cannot point to $LATEST. Each change gets a new RevisionId, which UpdateAlias
 honours as a precondition. An alias with provisioned concurrency is not re-pointed
 to $LATEST nor to a version with a provisioned config of its own, and its
 provisioned environments follow it to the new version (``concurrency`` module).
-Invoking an alias is resolved in ``functions.resolve(route=True)`` from the
+Invoking an alias is resolved in ``FunctionStore.resolve(route=True)`` from the
 alias's precomputed ``Route``.
 """
 
@@ -23,7 +23,7 @@ from ..protocol.errors import conflict, invalid_parameter, not_found
 from ..services import provisioning
 from . import concurrency, operation
 from . import configuration as conf
-from .functions import check_revision, function_of, paginate
+from .common import check_revision, function_of, paginate
 
 if TYPE_CHECKING:
     from .context import RequestContext

@@ -55,7 +55,7 @@ from ..protocol.errors import AwsError, conflict, invalid_parameter, not_found
 from ..services.provisioning import PROVISIONED, RESERVED, configs, provisioned_aliases, version_of
 from . import configuration as conf
 from . import operation
-from .functions import function_of, paginate
+from .common import function_of, paginate
 
 if TYPE_CHECKING:
     from ..app import Lamb

@@ -22,7 +22,7 @@ from ..arn import LATEST, function_arn, is_version, parse_function_name
 from ..events import invoke_config, record
 from ..protocol.errors import AwsError, invalid_parameter, not_found
 from . import operation
-from .functions import paginate, resolve
+from .common import paginate, resolve
 
 if TYPE_CHECKING:
     from .context import RequestContext

@@ -21,7 +21,7 @@ from ..store import layers as layer_store
 from ..protocol.errors import AwsError, conflict, invalid_parameter, not_found, precondition_failed
 from . import configuration as conf
 from . import operation
-from .functions import code_location, paginate, store_code
+from .common import code_location, paginate, store_code
 
 if TYPE_CHECKING:
     from ..app import Lamb

@@ -19,7 +19,7 @@ from ..arn import LATEST, function_arn, require_unqualified
 from ..protocol.errors import invalid_parameter
 from . import configuration as conf
 from . import operation
-from .functions import begin_update, check_revision, function_of, listed, paginate, view
+from .common import begin_update, check_revision, function_of, listed, paginate, view
 
 if TYPE_CHECKING:
     from ..app import Lamb

@@ -1,0 +1,109 @@
+"""Helpers every function-area handler shares: the function a request names, its views,
+preconditions, pagination, code upload and code URLs.
+
+Kept apart from ``functions.py`` so that the handlers of versions, aliases, layers and
+concurrency build on them without importing the function handlers (and those import
+``layers`` and ``versions`` at the top, with no cycle).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import copy
+from typing import TYPE_CHECKING
+
+from ..arn import LATEST
+from ..protocol.errors import AwsError, conflict, invalid_parameter, precondition_failed
+
+if TYPE_CHECKING:
+    from .context import RequestContext
+
+# Members ListFunctions leaves out of each FunctionConfiguration.
+NOT_LISTED = ("State", "StateReason", "StateReasonCode", "LastUpdateStatus", "LastUpdateStatusReason",
+              "LastUpdateStatusReasonCode", "RuntimeVersionConfig")
+
+
+def resolve(ctx: "RequestContext", params: dict, *, route: bool = False):
+    """The function and version a request names (``FunctionStore.resolve``): ``(ref, fn, version, config)``."""
+    return ctx.lamb.functions.resolve(params["FunctionName"], params.get("Qualifier"), route=route)
+
+
+def function_of(ctx: "RequestContext", params: dict, *, what: str | None = None):
+    """The function a request names, whatever its qualifier (``FunctionStore.function``): ``(ref, fn)``."""
+    return ctx.lamb.functions.function(params["FunctionName"], what=what)
+
+
+def check_revision(params: dict, config: dict) -> None:
+    rid = params.get("RevisionId")
+    if rid is not None and rid != config["RevisionId"]:
+        raise precondition_failed(
+            "The Revision Id provided does not match the latest Revision Id. "
+            "Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
+        )
+
+
+def view(config: dict, qualifier: str | None = None) -> dict:
+    """The FunctionConfiguration as AWS returns it (internal keys dropped); with a
+    qualifier, its FunctionArn names the function as the request qualified it."""
+    out = {k: copy.deepcopy(v) for k, v in config.items() if not k.startswith("_")}
+    if qualifier is not None:
+        out["FunctionArn"] = f"{unqualified_arn(config)}:{qualifier}"
+    return out
+
+
+def unqualified_arn(config: dict) -> str:
+    arn = config["FunctionArn"]
+    return arn if config["Version"] == LATEST else arn.rsplit(":", 1)[0]
+
+
+async def store_code(ctx: "RequestContext", zip_bytes: bytes):
+    """Validate and store a zip (function code or layer content) off the event loop."""
+    lamb = ctx.lamb
+    limit = lamb.settings.limits.zip_direct_upload_max_bytes
+    if len(zip_bytes) > limit:
+        raise AwsError(
+            "RequestEntityTooLargeException",
+            f"Request must be smaller than {lamb.settings.limits.request_body_max_bytes} bytes for the {ctx.operation} operation",
+            413,
+        )
+    return await asyncio.to_thread(lamb.code.put, zip_bytes, unzipped_limit=lamb.settings.limits.unzipped_code_max_bytes)
+
+
+def listed(config: dict, *, qualified: bool) -> dict:
+    """A configuration as list operations show it (qualified: $LATEST's ARN too)."""
+    return {k: v for k, v in view(config, config["Version"] if qualified else None).items() if k not in NOT_LISTED}
+
+
+def paginate(ctx: "RequestContext", params: dict, rows: list, key: str, render) -> dict:
+    """Marker/MaxItems pagination as Lambda does it: opaque markers, at most 50 a page."""
+    start = 0
+    marker = params.get("Marker")
+    if marker:
+        try:
+            start = int(base64.urlsafe_b64decode(marker.encode()).decode())
+        except (ValueError, UnicodeDecodeError):
+            raise invalid_parameter("Invalid marker: " + marker)
+    size = min(params.get("MaxItems") or ctx.lamb.settings.limits.list_max_items, ctx.lamb.settings.limits.list_max_items)
+    page = rows[start:start + size]
+    out: dict = {key: [render(r) for r in page]}
+    if start + size < len(rows):
+        out["NextMarker"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+    return out
+
+
+def begin_update(ctx: "RequestContext", fn_name: str, config: dict) -> None:
+    if config.get("State") == "Pending":
+        raise conflict(
+            "The operation cannot be performed at this time. The function is currently in the following state: Pending"
+        )
+    if fn_name in ctx.lamb.updating:
+        raise conflict(
+            "The operation cannot be performed at this time. An update is in progress for resource: "
+            + config["FunctionArn"]
+        )
+
+
+def code_location(ctx: "RequestContext", name: str, key: str) -> str:
+    """A pre-signed URL on this server that downloads the exact zip for 10 minutes (``lamb.services.code_url``)."""
+    return ctx.lamb.code_urls.sign(ctx.base_url, name, key)
