@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
-
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +22,7 @@ from typing import TYPE_CHECKING, Callable
 
 from ..limits import Limits
 from ..logs.store import LogStore
-from .. import runtimes
-from ..runtimes import node
+from ..runtimes.spawn import SpawnInput, find_bootstrap, spawn_spec
 from ..sandbox.spec import SandboxSpec
 from .environment import EnvironmentHost, ExecutionEnvironment, PoolCallbacks, State
 from .invocation import EntrypointMissing, Invocation
@@ -241,87 +238,23 @@ class VersionPool:
 
     # ----------------------------------------------------------- the spawn
     def spawn_spec(self, env: ExecutionEnvironment) -> dict:
-        """What the zygote needs to turn a fork into this environment.
-
-        Paths are as the environment sees them (``env.sandbox.view``): /var/task,
-        /var/runtime and /opt with the isolating backend, host folders without it.
-        Variables are AWS's (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html);
-        the function's own may not override the reserved ones (CreateFunction refuses them).
-        """
+        """What the zygote needs to turn a fork into ``env`` (``lamb.runtimes.spawn``)."""
         cfg = self.config
         rt = self.runtime
         view = env.sandbox.view
-        paths = layer_paths(view.opt_root, cfg.runtime)
-        if rt.family == "python":
-            lang_bin = os.path.dirname(self.zygote.interpreter) + ":"
-        elif rt.family == "nodejs":
-            lang_bin = os.path.dirname(rt.node) + ":"
-        else:
-            lang_bin = ""
-        reserved = {
-            "_HANDLER": cfg.handler,
-            "AWS_REGION": cfg.region,
-            "AWS_DEFAULT_REGION": cfg.region,
-            "AWS_EXECUTION_ENV": runtimes.execution_env(cfg.runtime),
-            "AWS_LAMBDA_FUNCTION_NAME": cfg.function_name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg.memory_mb),
-            "AWS_LAMBDA_FUNCTION_VERSION": cfg.version,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency" if env.provisioned else "on-demand",
-            "AWS_LAMBDA_LOG_GROUP_NAME": cfg.log_group,
-            "AWS_LAMBDA_LOG_STREAM_NAME": env.log_stream.name,
-            "AWS_LAMBDA_RUNTIME_API": env.runtime_api,
-            "LAMBDA_TASK_ROOT": view.task_root,
-            "LAMBDA_RUNTIME_DIR": view.runtime_dir,
-        }
-        if cfg.log_format == "JSON":
-            # What awslambdaric and aws-lambda-ric read to write JSON application logs
-            # (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html).
-            reserved["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
-            reserved["AWS_LAMBDA_LOG_LEVEL"] = cfg.log_level or "INFO"
-        defaults = {
-            "TZ": ":UTC",
-            "LANG": "en_US.UTF-8",
-            "PATH": f"{lang_bin}/usr/local/bin:/usr/bin/:/bin:{paths['PATH']}",
-            "LD_LIBRARY_PATH": f"/lib64:/usr/lib64:{view.runtime_dir}:{view.runtime_dir}/lib:"
-            f"{view.task_root}:{view.task_root}/lib:{paths['LD_LIBRARY_PATH']}",
-        }
-        spec: dict = {"cwd": view.task_root, "handler": cfg.handler, "sandbox": env.sandbox.child_plan()}
-        if rt.family == "python":
-            defaults["PYTHONPATH"] = view.runtime_dir
-            spec["sys_path"] = [view.task_root, *paths["sys_path"]]
-        elif rt.family == "nodejs":
-            defaults["NODE_PATH"] = ":".join([*paths["node_path"], f"{view.runtime_dir}/node_modules", view.runtime_dir, view.task_root])
-            spec["exec"] = [rt.node, node.entry(view.runtime_dir), cfg.handler]
-        else:
-            spec["exec"] = [self._bootstrap(view)]
-        spec["env"] = {**self.passthrough_env(), **defaults, **env.sandbox.env_vars(), **dict(cfg.variables), **reserved}
-        return spec
-
-    def _bootstrap(self, view) -> str:
-        """A custom runtime's entry point: /var/task/bootstrap, else /opt/bootstrap (AWS's order)."""
-        cfg = self.config
-        candidates = [(cfg.code_dir / "bootstrap", f"{view.task_root}/bootstrap")]
-        if cfg.opt_dir is not None:
-            candidates.append((cfg.opt_dir / "bootstrap", f"{view.opt_root}/bootstrap"))
-        for host, seen in candidates:
-            if host.is_file():
-                return seen
-        raise EntrypointMissing(
-            f"Couldn't find valid bootstrap(s): [{view.task_root}/bootstrap {view.opt_root}/bootstrap]"
-        )
-
-
-
-def layer_paths(opt_root: str, runtime: str) -> dict:
-    """Where each runtime looks inside /opt (AWS: layers are extracted to /opt).
-
-    https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html#packaging-layers-paths
-    """
-    out: dict = {"PATH": f"{opt_root}/bin", "LD_LIBRARY_PATH": f"{opt_root}/lib", "sys_path": [], "node_path": []}
-    if runtime.startswith("python"):
-        version = runtime[len("python"):]
-        out["sys_path"] = [f"{opt_root}/python/lib/python{version}/site-packages", f"{opt_root}/python"]
-    elif runtime.startswith("nodejs"):
-        major = runtime[len("nodejs"):].split(".")[0]
-        out["node_path"] = [f"{opt_root}/nodejs/node{major}/node_modules", f"{opt_root}/nodejs/node_modules"]
-    return out
+        bootstrap = ""
+        if rt.family == "provided":
+            bootstrap = find_bootstrap(cfg.code_dir, cfg.opt_dir, view.task_root, view.opt_root)
+            if bootstrap is None:
+                raise EntrypointMissing(
+                    f"Couldn't find valid bootstrap(s): [{view.task_root}/bootstrap {view.opt_root}/bootstrap]"
+                )
+        return spawn_spec(SpawnInput(
+            runtime=cfg.runtime, family=rt.family, handler=cfg.handler, function_name=cfg.function_name,
+            version=cfg.version, memory_mb=cfg.memory_mb, region=cfg.region, log_group=cfg.log_group,
+            log_stream=env.log_stream.name, runtime_api=env.runtime_api, provisioned=env.provisioned,
+            task_root=view.task_root, runtime_dir=view.runtime_dir, opt_root=view.opt_root,
+            interpreter=self.zygote.interpreter if rt.family == "python" else "", node=rt.node or "",
+            bootstrap=bootstrap, log_format=cfg.log_format, log_level=cfg.log_level, variables=cfg.variables,
+            inherited=self.passthrough_env(), sandbox_env=env.sandbox.env_vars(), sandbox_plan=env.sandbox.child_plan(),
+        ))

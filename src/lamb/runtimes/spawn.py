@@ -1,0 +1,121 @@
+"""What the zygote needs to turn a fork into an environment of one runtime family: a pure function.
+
+Variables are AWS's (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html);
+the function's own may not override the reserved ones (CreateFunction refuses them), and
+they win over Lamb's defaults and the variables every function inherits from Lamb.
+Where each family looks inside /opt is AWS's layer layout
+(https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html#packaging-layers-paths).
+Paths are as the environment sees them (/var/task, /var/runtime and /opt with the
+isolating backend, host folders without it).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import execution_env, node
+
+
+@dataclass(frozen=True)
+class SpawnInput:
+    """Everything a spawn spec depends on (nothing is looked up)."""
+
+    runtime: str  # e.g. python3.12
+    family: str  # "python" | "nodejs" | "provided"
+    handler: str
+    function_name: str
+    version: str
+    memory_mb: int
+    region: str
+    log_group: str
+    log_stream: str
+    runtime_api: str  # host:port of the Runtime API the environment polls
+    provisioned: bool  # AWS_LAMBDA_INITIALIZATION_TYPE
+    task_root: str  # /var/task as the environment sees it
+    runtime_dir: str  # /var/runtime
+    opt_root: str  # /opt
+    interpreter: str = ""  # python: the zygote's interpreter
+    node: str = ""  # nodejs: the node binary
+    bootstrap: str = ""  # provided: the bootstrap to exec (see ``find_bootstrap``)
+    log_format: str = "Text"  # LoggingConfig.LogFormat
+    log_level: str | None = None  # LoggingConfig.ApplicationLogLevel
+    variables: tuple[tuple[str, str], ...] = ()  # the function's Environment.Variables
+    inherited: dict[str, str] = field(default_factory=dict)  # what every function inherits from Lamb
+    sandbox_env: dict[str, str] = field(default_factory=dict)  # what the sandbox backend sets
+    sandbox_plan: dict = field(default_factory=dict)  # the sandbox backend's plan for the child
+
+
+def layer_paths(opt_root: str, runtime: str) -> dict:
+    """Where each runtime looks inside /opt (AWS: layers are extracted to /opt)."""
+    out: dict = {"PATH": f"{opt_root}/bin", "LD_LIBRARY_PATH": f"{opt_root}/lib", "sys_path": [], "node_path": []}
+    if runtime.startswith("python"):
+        version = runtime[len("python"):]
+        out["sys_path"] = [f"{opt_root}/python/lib/python{version}/site-packages", f"{opt_root}/python"]
+    elif runtime.startswith("nodejs"):
+        major = runtime[len("nodejs"):].split(".")[0]
+        out["node_path"] = [f"{opt_root}/nodejs/node{major}/node_modules", f"{opt_root}/nodejs/node_modules"]
+    return out
+
+
+def spawn_spec(i: SpawnInput) -> dict:
+    """The zygote's spawn request: cwd, handler, sandbox plan, variables, and for exec'd
+    families the command (python forks with ``sys_path`` instead)."""
+    paths = layer_paths(i.opt_root, i.runtime)
+    if i.family == "python":
+        lang_bin = os.path.dirname(i.interpreter) + ":"
+    elif i.family == "nodejs":
+        lang_bin = os.path.dirname(i.node) + ":"
+    else:
+        lang_bin = ""
+    reserved = {
+        "_HANDLER": i.handler,
+        "AWS_REGION": i.region,
+        "AWS_DEFAULT_REGION": i.region,
+        "AWS_EXECUTION_ENV": execution_env(i.runtime),
+        "AWS_LAMBDA_FUNCTION_NAME": i.function_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(i.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": i.version,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency" if i.provisioned else "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": i.log_group,
+        "AWS_LAMBDA_LOG_STREAM_NAME": i.log_stream,
+        "AWS_LAMBDA_RUNTIME_API": i.runtime_api,
+        "LAMBDA_TASK_ROOT": i.task_root,
+        "LAMBDA_RUNTIME_DIR": i.runtime_dir,
+    }
+    if i.log_format == "JSON":
+        # What awslambdaric and aws-lambda-ric read to write JSON application logs
+        # (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html).
+        reserved["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+        reserved["AWS_LAMBDA_LOG_LEVEL"] = i.log_level or "INFO"
+    defaults = {
+        "TZ": ":UTC",
+        "LANG": "en_US.UTF-8",
+        "PATH": f"{lang_bin}/usr/local/bin:/usr/bin/:/bin:{paths['PATH']}",
+        "LD_LIBRARY_PATH": f"/lib64:/usr/lib64:{i.runtime_dir}:{i.runtime_dir}/lib:"
+        f"{i.task_root}:{i.task_root}/lib:{paths['LD_LIBRARY_PATH']}",
+    }
+    spec: dict = {"cwd": i.task_root, "handler": i.handler, "sandbox": i.sandbox_plan}
+    if i.family == "python":
+        defaults["PYTHONPATH"] = i.runtime_dir
+        spec["sys_path"] = [i.task_root, *paths["sys_path"]]
+    elif i.family == "nodejs":
+        defaults["NODE_PATH"] = ":".join([*paths["node_path"], f"{i.runtime_dir}/node_modules", i.runtime_dir, i.task_root])
+        spec["exec"] = [i.node, node.entry(i.runtime_dir), i.handler]
+    else:
+        spec["exec"] = [i.bootstrap]
+    spec["env"] = {**i.inherited, **defaults, **i.sandbox_env, **dict(i.variables), **reserved}
+    return spec
+
+
+def find_bootstrap(code_dir: Path, opt_dir: Path | None, task_root: str, opt_root: str) -> str | None:
+    """A custom runtime's entry point as the environment sees it: /var/task/bootstrap, else
+    /opt/bootstrap (AWS's order); None when neither exists."""
+    candidates = [(code_dir / "bootstrap", f"{task_root}/bootstrap")]
+    if opt_dir is not None:
+        candidates.append((opt_dir / "bootstrap", f"{opt_root}/bootstrap"))
+    for host, seen in candidates:
+        if host.is_file():
+            return seen
+    return None
