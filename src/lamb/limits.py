@@ -2,9 +2,12 @@
 
 Numbers are those of the AWS Lambda Developer Guide's quotas page
 (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
-Each can be overridden through configuration (``Limits.from_overrides``), e.g. to
-raise the account concurrency on a big host or lower it in a test; code reads
-them from the active ``Limits`` instance, never from literals of its own.
+Each can be overridden with ``LAMB_LIMIT_<NAME>=<int>`` (``Settings.from_env`` applies
+them through ``Limits.override``), e.g. to raise the account concurrency on a big host
+or lower it in a test; code reads them from the active ``Limits`` instance, never from
+literals of its own. Limits the botocore model already enforces (name and description
+lengths, the ranges of MaximumRetryAttempts and MaximumEventAgeInSeconds) are not
+repeated here: an override could not change them.
 """
 
 from __future__ import annotations
@@ -33,8 +36,6 @@ class Limits:
     tags_per_resource: int = 50
     # Resource-based policy of a layer version (AddLayerVersionPermission).
     layer_policy_max_bytes: int = 20 * KB
-    function_name_max: int = 64
-    description_max: int = 256
 
     # Deployment packages
     zip_direct_upload_max_bytes: int = 50 * MB
@@ -49,10 +50,7 @@ class Limits:
     sync_response_max_bytes: int = 6 * MB + 100
     async_payload_max_bytes: int = 1 * MB
     # Asynchronous invocation (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)
-    async_retry_attempts_max: int = 2
     async_retry_attempts_default: int = 2
-    async_event_age_min_s: int = 60
-    async_event_age_max_s: int = 21_600
     async_event_age_default_s: int = 21_600
     # Recursive loop detection stops a chain after this many invocations of one function
     # (https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html).

@@ -12,6 +12,7 @@ import json
 import time
 import uuid
 
+from ..clock import iso_ms
 from ..limits import Limits
 from ..protocol.errors import AwsError, invalid_parameter, validation_error
 from ..runtimes.manager import SUPPORTED
@@ -39,8 +40,7 @@ DEPRECATED_RUNTIMES = {
 
 def last_modified() -> str:
     """AWS's LastModified: ``2024-04-08T16:56:05.123+0000``."""
-    t = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}+0000"
+    return iso_ms(time.time(), "+0000")
 
 
 def new_revision() -> str:

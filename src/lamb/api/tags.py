@@ -29,7 +29,7 @@ def _function(ctx: "RequestContext", resource: str) -> "Function":
 
 
 def _save(ctx: "RequestContext", fn: "Function", tags: dict) -> None:
-    ctx.lamb.functions.put_data(fn.name, {**fn.data, TAGS: tags})
+    ctx.lamb.functions.update_data(fn.name, **{TAGS: tags})
 
 
 @operation("TagResource")

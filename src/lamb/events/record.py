@@ -30,6 +30,8 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from ..clock import iso_ms
+
 RECORD_VERSION = "1.0"
 EVENTBRIDGE_SOURCE = "aws.lambda"
 DETAIL_SUCCESS = "Lambda Function Invocation Result - Success"
@@ -66,12 +68,6 @@ class Outcome:
     @property
     def ran(self) -> bool:
         return self.error_type is None
-
-
-def iso_ms(t: float) -> str:
-    """``2019-11-14T18:16:05.568Z``."""
-    ms = int(round(t * 1000))
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
 
 
 def json_bytes(raw: bytes) -> bytes:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 import time
 
+from ..clock import iso_ms
+
 
 def start_line(request_id: str, version: str) -> str:
     return f"START RequestId: {request_id} Version: {version}"
@@ -61,6 +63,4 @@ def init_report_line(init_ms: float, phase: str, status: str, error_type: str | 
 
 def timeout_line(request_id: str, timeout_s: int) -> str:
     """The platform's timeout log line: ``2026-10-05T12:00:03.003Z <id> Task timed out after 3.00 seconds``."""
-    t = time.time()
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
-    return f"{stamp} {request_id} Task timed out after {timeout_s:.2f} seconds"
+    return f"{iso_ms(time.time())} {request_id} Task timed out after {timeout_s:.2f} seconds"
