@@ -26,7 +26,8 @@ from .services.recursion import RecursionGuard
 from .store.code import CodeStore
 from .store.db import Database
 from .store.functions import FunctionStore
-from .store.layers import LayerStore, opt_key, opt_root, remove_unreferenced_opt
+from .store.layers import LayerStore
+from .store.opt import opt_key, opt_root, remove_unreferenced_opt
 
 log = logging.getLogger("lamb")
 

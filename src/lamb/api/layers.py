@@ -17,7 +17,7 @@ import json
 from typing import TYPE_CHECKING
 
 from ..arn import layer_arn, layer_version_arn, parse_layer_arn
-from ..store import layers as layer_store
+from ..store import opt
 from ..protocol.errors import AwsError, conflict, invalid_parameter, not_found, precondition_failed
 from . import configuration as conf
 from . import operation
@@ -340,5 +340,5 @@ async def prepare_opt(lamb: "Lamb", config: dict) -> None:
     """Build the merged /opt folder of a configuration's layers, off the event loop."""
     keys = config.get("_LayerKeys")
     if keys:
-        root = layer_store.opt_root(lamb.settings.data_dir)
-        await asyncio.to_thread(layer_store.opt_dir, root, keys, lamb.code.ensure_unpacked)
+        root = opt.opt_root(lamb.settings.data_dir)
+        await asyncio.to_thread(opt.opt_dir, root, keys, lamb.code.ensure_unpacked)

@@ -29,7 +29,7 @@ from .metrics import Metrics
 from .environment import EnvironmentHost, ExecutionEnvironment
 from .invocation import Invocation
 from .pool import EnvConfig, VersionPool
-from ..store.layers import opt_dir, opt_root
+from ..store.opt import opt_dir, opt_root
 
 log = logging.getLogger("lamb.invoker")
 

@@ -3,7 +3,7 @@
 import os
 import time
 
-from lamb.store.layers import opt_dir, opt_key, remove_unreferenced_opt
+from lamb.store.opt import opt_dir, opt_key, remove_unreferenced_opt
 
 
 def tree(root, files):
