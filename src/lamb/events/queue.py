@@ -22,7 +22,7 @@ How Lambda handles an async event
    original event for the dead-letter queue, or a new queued event for a Lambda
    function destination. Nothing is decided twice: either all of it is on disk or
    none of it.
-5. **Deliver.** Records and dead letters are sent with boto3 (``destinations.py``),
+5. **Deliver.** Records and dead letters are sent with boto3 (``deliveries.py``, ``destinations.py``),
    retried with backoff for ``async_delivery_max_age_s`` (6 hours), then dropped
    with an error in the log.
 
@@ -62,7 +62,6 @@ import logging
 import time
 import uuid
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +70,7 @@ from ..config import Settings
 from ..protocol.errors import AwsError, service_error
 from ..services import lineage, recursion
 from . import invoke_config, policy, record
-from .destinations import Deliverer, describe_error
+from .deliveries import Deliveries, Delivery
 from .journal import Journal
 from .policy import EVENT_AGE_EXCEEDED, RETRIES_EXHAUSTED, SUCCESS, Policy
 from .record import Outcome
@@ -121,13 +120,9 @@ RESCHEDULE = (
     "lease_owner = NULL, lease_until = 0 WHERE id = ?"
 )
 DELETE_EVENT = "DELETE FROM events WHERE id = ?"
-INSERT_DELIVERY = "INSERT INTO deliveries (id, target, body, meta, created, due) VALUES (?, ?, ?, ?, ?, ?)"
-RESCHEDULE_DELIVERY = "UPDATE deliveries SET due = ?, attempts = ? WHERE id = ?"
-DELETE_DELIVERY = "DELETE FROM deliveries WHERE id = ?"
 
 LEASE_GRACE_S = 60.0  # beyond the function's timeout before a running attempt counts as lost
 SWEEP_INTERVAL_S = 5.0
-DELIVERY_THREADS = 4
 
 class EventState(enum.Enum):
     """Where an event is: waiting for its time, ready, being leased, running, being finished, gone."""
@@ -176,21 +171,6 @@ class Event:
                 self.payload, self.enqueued, self.due)
 
 
-class Delivery:
-    __slots__ = ("id", "target", "body", "meta", "created", "due", "attempts", "loaded", "sending")
-
-    def __init__(self, id, target, body, meta, created, due, attempts=0, loaded=True):
-        self.id = id
-        self.target = target
-        self.body = body
-        self.meta = meta
-        self.created = created
-        self.due = due
-        self.attempts = attempts
-        self.loaded = loaded
-        self.sending = False
-
-
 class EventQueue:
     """The queue's collaborators: ``settings`` (data dir, region, async tuning), ``functions``
     (which functions exist, for dropping events of deleted ones and for Lambda destinations)
@@ -202,14 +182,12 @@ class EventQueue:
         self.settings = settings
         self.limits = settings.limits
         self.journal = Journal(settings.data_dir / "events.db", SCHEMA)
-        self.deliverer = Deliverer(settings.region)
         self.owner = uuid.uuid4().hex[:12]
         self.max_inflight = max(1, settings.async_concurrency)
         self.memory_budget = settings.async_memory_mb * 1024 * 1024
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing = False
         self._next_event = 1
-        self._next_delivery = 1
         # events
         self._events: dict[int, Event] = {}
         self._delayed: list[tuple[float, int, Event]] = []
@@ -219,11 +197,6 @@ class EventQueue:
         self._running: set[Event] = set()
         self.inflight = 0
         self._held_bytes = 0
-        # deliveries
-        self._deliveries: dict[int, Delivery] = {}
-        self._dheap: list[tuple[float, int, Delivery]] = []
-        self._sending = 0
-        self._pool: ThreadPoolExecutor | None = None
         # scheduling
         self._pump_pending = False
         self._timer: asyncio.TimerHandle | None = None
@@ -237,6 +210,7 @@ class EventQueue:
             "delivery_retries": 0, "lost_leases": 0,
         }
         self._fn_inflight: dict[str, int] = {}
+        self.deliveries = Deliveries(settings, self.journal, self.stats, self._kick)  # records and dead letters
         # Before the API port opens: ids continue after the last row, and every unfinished event is back.
         self._recover()
 
@@ -245,7 +219,7 @@ class EventQueue:
         loop = asyncio.get_running_loop()
         self._loop = loop
         self.journal.start(loop)
-        self._pool = ThreadPoolExecutor(DELIVERY_THREADS, thread_name_prefix="lamb-deliver")
+        self.deliveries.start(loop)
         self._sweeper = loop.call_later(SWEEP_INTERVAL_S, self._sweep)
         self._kick()
 
@@ -253,7 +227,6 @@ class EventQueue:
         """Load what a previous process left: every event and delivery not finished."""
         j = self.journal
         self._next_event = (j.query("SELECT COALESCE(MAX(id), 0) FROM events")[0][0] or 0) + 1
-        self._next_delivery = (j.query("SELECT COALESCE(MAX(id), 0) FROM deliveries")[0][0] or 0) + 1
         rows = j.query(
             "SELECT id, request_id, function, qualifier, generation, trace, length(payload), enqueued, due, "
             "attempts, retries, last_meta, lease_owner FROM events ORDER BY id"
@@ -265,16 +238,11 @@ class EventQueue:
             leased += owner is not None
             self._events[id_] = ev
             self._schedule(ev)
-        for id_, target, meta, created, due, attempts in j.query(
-            "SELECT id, target, meta, created, due, attempts FROM deliveries ORDER BY id"
-        ):
-            d = Delivery(id_, target, None, json.loads(meta), created, due, attempts, loaded=False)
-            self._deliveries[id_] = d
-            heapq.heappush(self._dheap, (d.due, d.id, d))
-        if rows or self._deliveries:
+        self.deliveries.recover()
+        if rows or len(self.deliveries):
             log.warning(
                 "async queue: recovered %d event(s) (%d were being processed when Lamb stopped) and %d delivery(ies)",
-                len(rows), leased, len(self._deliveries),
+                len(rows), leased, len(self.deliveries),
             )
 
     def stop(self) -> None:
@@ -285,15 +253,14 @@ class EventQueue:
         for h in (self._timer, self._sweeper):
             if h is not None:
                 h.cancel()
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        self.deliveries.stop()
         self.journal.close()
 
     def describe(self) -> dict[str, Any]:
         return {
             "queued": len(self._events),
             "in_flight": self.inflight,
-            "deliveries_pending": len(self._deliveries),
+            "deliveries_pending": len(self.deliveries),
             "group_commits": self.journal.batches,
             "writes": self.journal.units,
             **self.stats,
@@ -390,7 +357,7 @@ class EventQueue:
         picked = self._pick(now)
         if picked:
             self._claim(picked, now)
-        self._pump_deliveries(now)
+        self.deliveries.pump(now)
         self._arm(now)
 
     def _pick(self, now: float) -> list[Event]:
@@ -437,8 +404,9 @@ class EventQueue:
             at = self._delayed[0][0]
         if self._paused and self._rr:
             at = min(at, min(self._paused.values()))
-        if self._dheap and self._sending < DELIVERY_THREADS:
-            at = min(at, self._dheap[0][0])
+        deliveries_at = self.deliveries.next_due()
+        if deliveries_at is not None:
+            at = min(at, deliveries_at)
         if at == float("inf") or at >= self._timer_at and self._timer is not None:
             return
         if self._timer is not None:
@@ -667,7 +635,7 @@ class EventQueue:
             elif kind is not None:
                 meta = {"kind": "record", "function_name": fn.name, "function_arn": qualified,
                         "success": success, "trace": header, "request_id": ev.request_id}
-                new_deliveries.append(self._delivery(target, body, meta, now))
+                new_deliveries.append(self.deliveries.new(target, body, meta, now))
             else:
                 log.error("async event %s of %s: destination %s is not usable", ev.request_id, fn.name, target)
         dlq = None
@@ -678,15 +646,14 @@ class EventQueue:
                 meta = {"kind": "dlq", "function_name": fn.name, "function_arn": qualified, "trace": header,
                         "request_id": ev.request_id,
                         "attributes": record.dlq_attributes(ev.request_id, outcome, self.limits.dlq_error_message_max_bytes)}
-                new_deliveries.append(self._delivery(dlq, ev.payload or b"{}", meta, now))
+                new_deliveries.append(self.deliveries.new(dlq, ev.payload or b"{}", meta, now))
             elif dlq:
                 log.error("async event %s of %s: dead-letter target %s is not an SQS queue or SNS topic",
                           ev.request_id, fn.name, dlq)
             if not target and not dlq:
                 log.info("async event %s of %s discarded (%s) with no destination or dead-letter queue",
                          ev.request_id, fn.name, condition)
-        for d in new_deliveries:
-            ops.append((INSERT_DELIVERY, (d.id, d.target, d.body, json.dumps(d.meta), d.created, d.due)))
+        ops.extend(d.insert() for d in new_deliveries)
         self._settle(ev)
         ev.state = EventState.FINISHING
         self.journal.submit(ops, partial(self._finished, ev, new_events, new_deliveries))
@@ -702,7 +669,7 @@ class EventQueue:
         for new in new_events:
             self._enqueue_internal(new)
         for d in new_deliveries:
-            self._add_delivery(d)
+            self.deliveries.add(d)
 
     def _destination_event(self, target: str, body: bytes, header: str, now: float) -> Event | None:
         """A queued event for a Lambda function destination (invoked asynchronously, with the chain's lineage)."""
@@ -722,87 +689,6 @@ class EventQueue:
         self._next_event += 1
         self.stats["destination_deliveries"] += 1
         return ev
-
-    # =============================================================== deliveries
-    def _delivery(self, target: str, body: bytes, meta: dict, now: float) -> Delivery:
-        d = Delivery(self._next_delivery, target, body, meta, now, now)
-        self._next_delivery += 1
-        return d
-
-    def _add_delivery(self, d: Delivery) -> None:
-        self._deliveries[d.id] = d
-        heapq.heappush(self._dheap, (d.due, d.id, d))
-        self._kick()
-
-    def _pump_deliveries(self, now: float) -> None:
-        heap = self._dheap
-        while heap and heap[0][0] <= now and self._sending < DELIVERY_THREADS:
-            due, _, d = heapq.heappop(heap)
-            if d.sending or d.due != due or d.id not in self._deliveries:
-                continue
-            d.sending = True
-            self._sending += 1
-            if d.loaded:
-                self._send(d)
-            else:
-                self.journal.submit([partial(_load_body, d.id)], partial(self._body_loaded, d))
-
-    def _body_loaded(self, d: Delivery, body, exc) -> None:
-        if self._closing:
-            return
-        if exc is not None or body is None:
-            self._sending -= 1
-            d.sending = False
-            if exc is not None:
-                log.error("delivery %s: could not read its message: %s", d.id, exc)
-                d.due = time.time() + 1.0
-                heapq.heappush(self._dheap, (d.due, d.id, d))
-            else:
-                self._deliveries.pop(d.id, None)
-            self._kick()
-            return
-        d.body = body
-        d.loaded = True
-        self._send(d)
-
-    def _send(self, d: Delivery) -> None:
-        fut = self._loop.run_in_executor(self._pool, self.deliverer.send, d.target, d.body, d.meta)
-        fut.add_done_callback(partial(self._sent, d))
-
-    def _sent(self, d: Delivery, fut: asyncio.Future) -> None:
-        if self._closing or fut.cancelled():
-            return
-        self._sending -= 1
-        d.sending = False
-        dlq = d.meta.get("kind") == "dlq"
-        exc = fut.exception()
-        now = time.time()
-        if exc is None:
-            self.stats["dead_letter_deliveries" if dlq else "destination_deliveries"] += 1
-            self.journal.submit([(DELETE_DELIVERY, (d.id,))])
-            self._deliveries.pop(d.id, None)
-            self._kick()
-            return
-        d.attempts += 1
-        what = "dead-letter queue" if dlq else "destination"
-        request_id = d.meta.get("request_id", "?")
-        if now - d.created >= self.settings.async_delivery_max_age_s:
-            self.stats["dead_letter_errors" if dlq else "destination_delivery_failures"] += 1
-            log.error("%s %s unreachable for %.0fs; message for event %s of %s dropped after %d attempts: %s",
-                      what, d.target, now - d.created, request_id, d.meta.get("function_name"), d.attempts,
-                      describe_error(exc))
-            self.journal.submit([(DELETE_DELIVERY, (d.id,))])
-            self._deliveries.pop(d.id, None)
-            self._kick()
-            return
-        self.stats["delivery_retries"] += 1
-        base, cap = (tuple(self.settings.async_backoff) + (1.0, 300.0))[:2]
-        d.due = now + policy.backoff(d.attempts, base, cap)
-        log.warning("%s %s: delivery of event %s of %s failed (attempt %d, next in %.1fs): %s", what, d.target,
-                    request_id, d.meta.get("function_name"), d.attempts, d.due - now, describe_error(exc))
-        self.journal.submit([(RESCHEDULE_DELIVERY, (d.due, d.attempts, d.id))])
-        heapq.heappush(self._dheap, (d.due, d.id, d))
-        self._kick()
 
     # ==================================================================== leases
     def _sweep(self) -> None:
@@ -829,8 +715,3 @@ def _load_payloads(ids: list[int], conn) -> dict[int, tuple[bytes, bytes | None]
         ):
             out[id_] = (bytes(payload), bytes(last) if last is not None else None)
     return out
-
-
-def _load_body(id_: int, conn) -> bytes | None:
-    row = conn.execute("SELECT body FROM deliveries WHERE id = ?", (id_,)).fetchone()
-    return bytes(row[0]) if row else None
