@@ -35,22 +35,15 @@ from ..http.server import HttpServer, Request, Response
 from .. import runtimes
 from ..logs import platform
 from ..sandbox import RuntimeInfo, Sandbox
-from .invocation import EntrypointMissing, Invocation, InvocationResult, now_ms
+from ..clock import now_ms
+from ..logs.capture import OutputCapture
+from .invocation import EntrypointMissing, Invocation, InvocationResult
+from .runtime_api import ACCEPTED, RuntimeApiListener, next_event, runtime_app, runtime_error
 
 if TYPE_CHECKING:
     from .pool import VersionPool
-    from .runtime_api import RuntimeApiListener
 
 log = logging.getLogger("lamb.env")
-
-RUNTIME_PREFIX = "/2018-06-01/runtime/"
-_ACCEPTED = Response(202, [("Content-Type", "application/json")], b'{"status":"OK"}')
-
-
-def _runtime_error(status: int, error_type: str, message: str) -> Response:
-    body = json.dumps({"errorMessage": message, "errorType": error_type}).encode()
-    return Response(status, [("Content-Type", "application/json")], body)
-
 
 class State(enum.Enum):
     STARTING = "starting"
@@ -102,6 +95,7 @@ class ExecutionEnvironment:
         self.pool = pool  # the version it belongs to: configuration, zygote, spawn spec
         self.host = host
         self.report = report
+        self.runtime_app = runtime_app(self)  # its Runtime API: what the listener serves for its connections
         self.id = env_id
         self.provisioned = provisioned  # initialised ahead of demand (provisioned concurrency)
         # Init run again inside an invocation whose first Init timed out (``_init_timed_out``).
@@ -120,8 +114,7 @@ class ExecutionEnvironment:
         self.current: Invocation | None = None  # assigned, maybe not yet delivered
         self.delivered = False
         self._next_waiter: asyncio.Future | None = None
-        self._log_r = -1
-        self._partial = b""
+        self._output: OutputCapture | None = None  # the runtime's stdout/stderr
         self._init_timer: asyncio.TimerHandle | None = None
         self._kill_after: asyncio.TimerHandle | None = None
         self._status_fd = -1
@@ -152,8 +145,8 @@ class ExecutionEnvironment:
             self.runtime_api = f"{self.host.runtime_host}:{port}"
         r, w = os.pipe2(os.O_CLOEXEC)
         os.set_blocking(r, False)
-        self._log_r = r
-        loop.add_reader(r, self._on_log_readable)
+        self._output = OutputCapture(r, self._emit)
+        self._output.start(loop)
         if self.suppressed_init:
             # Part of the invocation: bounded by what is left of the function's timeout.
             inv = self.current
@@ -244,18 +237,7 @@ class ExecutionEnvironment:
             self._log(platform.start_line(inv.request_id, cfg.version), inv)
         inv.deadline_ms = now_ms() + int(left * 1000)
         inv.timer = loop.call_later(left, self._invocation_timed_out, inv)
-        headers = [
-            ("Content-Type", "application/json"),
-            ("Lambda-Runtime-Aws-Request-Id", inv.request_id),
-            ("Lambda-Runtime-Deadline-Ms", str(inv.deadline_ms)),
-            ("Lambda-Runtime-Invoked-Function-Arn", inv.invoked_arn),
-            ("Lambda-Runtime-Trace-Id", inv.trace_id or ""),
-        ]
-        if inv.client_context:
-            headers.append(("Lambda-Runtime-Client-Context", inv.client_context))
-        if inv.cognito_identity:
-            headers.append(("Lambda-Runtime-Cognito-Identity", inv.cognito_identity))
-        return Response(200, headers, inv.payload)
+        return next_event(inv)
 
     def _finish(
         self, inv: Invocation, payload: bytes, function_error: str | None, *, status: str | None = None,
@@ -265,7 +247,7 @@ class ExecutionEnvironment:
         if inv.timer is not None:
             inv.timer.cancel()
         duration = (time.perf_counter() - inv.started) * 1000.0 if inv.started else 0.0
-        self._drain_log(flush=True)
+        self._drain_log()
         cfg = self.pool.config
         init_ms = self.init_ms
         self.init_ms = None
@@ -289,26 +271,8 @@ class ExecutionEnvironment:
         self._finish(inv, body, "Unhandled", status=status, error_type=error_type if status == "error" else None)
 
     # ---------------------------------------------------------- Runtime API
-    def runtime_app(self, req: Request) -> Response | asyncio.Future:
-        path = req.path
-        if not path.startswith(RUNTIME_PREFIX):
-            return _runtime_error(404, "InvalidRequest", f"Unknown path {path}")
-        rest = path[len(RUNTIME_PREFIX):]
-        if rest == "invocation/next" and req.method == "GET":
-            return self._on_next()
-        if req.method != "POST":
-            return _runtime_error(405, "InvalidRequest", "Method not allowed")
-        if rest.startswith("invocation/"):
-            request_id, _, action = rest[len("invocation/"):].partition("/")
-            if action == "response":
-                return self._on_response(request_id, req)
-            if action == "error":
-                return self._on_error(request_id, req)
-        elif rest == "init/error":
-            return self._on_init_error(req)
-        return _runtime_error(404, "InvalidRequest", f"Unknown path {path}")
-
-    def _on_next(self) -> Response | asyncio.Future:
+    # What the runtime's calls mean for this environment; paths and wire format are in runtime_api.py.
+    def on_next(self) -> Response | asyncio.Future:
         if self.state is State.STARTING:
             self.initialized = True
             # Provisioned environments initialise ahead of demand, and a suppressed init is part of
@@ -327,7 +291,7 @@ class ExecutionEnvironment:
             self._finish(self.current, b"null", None)
             self.report.on_released(self)
         if self.state is State.DEAD:
-            return _runtime_error(403, "InvalidStateTransition", "Environment is shutting down")
+            return runtime_error(403, "InvalidStateTransition", "Environment is shutting down")
         inv = self.current
         if inv is not None and not self.delivered:
             return self._deliver(inv)
@@ -349,10 +313,10 @@ class ExecutionEnvironment:
     def _check_request_id(self, request_id: str) -> Invocation | Response:
         inv = self.current
         if inv is None or not self.delivered or inv.request_id != request_id:
-            return _runtime_error(400, "InvalidRequestID", "Invalid request ID")
+            return runtime_error(400, "InvalidRequestID", "Invalid request ID")
         return inv
 
-    def _on_response(self, request_id: str, req: Request) -> Response:
+    def on_response(self, request_id: str, req: Request) -> Response:
         inv = self._check_request_id(request_id)
         if isinstance(inv, Response):
             return inv
@@ -364,12 +328,12 @@ class ExecutionEnvironment:
                 f"Response payload size exceeded maximum allowed payload size ({limit} bytes).",
             )
             self.report.on_released(self)
-            return _runtime_error(413, "RequestEntityTooLarge", f"Exceeded maximum allowed payload size ({limit} bytes).")
+            return runtime_error(413, "RequestEntityTooLarge", f"Exceeded maximum allowed payload size ({limit} bytes).")
         self._finish(inv, req.body, None)
         self.report.on_released(self)
-        return _ACCEPTED
+        return ACCEPTED
 
-    def _on_error(self, request_id: str, req: Request) -> Response:
+    def on_error(self, request_id: str, req: Request) -> Response:
         inv = self._check_request_id(request_id)
         if isinstance(inv, Response):
             return inv
@@ -381,13 +345,13 @@ class ExecutionEnvironment:
             body = json.dumps({"errorMessage": body.decode("utf-8", "replace"), "errorType": error_type}).encode()
         self._finish(inv, body, "Unhandled")
         self.report.on_released(self)
-        return _ACCEPTED
+        return ACCEPTED
 
-    def _on_init_error(self, req: Request) -> Response:
+    def on_init_error(self, req: Request) -> Response:
         if self.state is not State.STARTING:
-            return _runtime_error(403, "InvalidStateTransition", "State transition from Ready to InitError failed for runtime")
+            return runtime_error(403, "InvalidStateTransition", "State transition from Ready to InitError failed for runtime")
         self.init_error = req.body or b"{}"
-        return _ACCEPTED
+        return ACCEPTED
 
     # ------------------------------------------------------------- failures
     def _invocation_timed_out(self, inv: Invocation) -> None:
@@ -446,7 +410,7 @@ class ExecutionEnvironment:
         was = self.state
         inv = self.current
         self._enter(State.DEAD)
-        self._drain_log(flush=True)
+        self._drain_log()
         if inv is not None and not inv.done:
             inv.started = inv.started or time.perf_counter()
             if was is State.STARTING and self.init_error is not None:
@@ -535,14 +499,8 @@ class ExecutionEnvironment:
         if self._peer_key is not None:
             self.host.runtime_api().unregister(self._peer_key, self)
             self._peer_key = None
-        if self._log_r >= 0:
-            try:
-                asyncio.get_event_loop().remove_reader(self._log_r)
-            except Exception:
-                pass
-            self._drain_log(flush=True)
-            os.close(self._log_r)
-            self._log_r = -1
+        if self._output is not None:
+            self._output.close()
         if self._status_fd >= 0:
             os.close(self._status_fd)
             self._status_fd = -1
@@ -561,50 +519,19 @@ class ExecutionEnvironment:
         if inv is not None and inv.want_tail:
             inv.log.append(message)
 
-    def _on_log_readable(self) -> None:
-        self._drain_log()
+    def _drain_log(self) -> None:
+        """Everything the runtime wrote so far, a trailing line without newline included."""
+        if self._output is not None:
+            self._output.drain(flush=True)
 
-    def _drain_log(self, flush: bool = False) -> None:
-        """Turn the runtime's output into log events, one per line.
-
-        ``flush`` also emits a trailing line without newline: AWS flushes the
-        function's output at the end of every invocation and when it exits.
-        """
-        if self._log_r < 0:
-            return
-        chunks = []
-        while True:
-            try:
-                data = os.read(self._log_r, 65536)
-            except BlockingIOError:
-                break
-            except OSError:
-                break
-            if not data:
-                try:
-                    asyncio.get_event_loop().remove_reader(self._log_r)
-                except Exception:
-                    pass
-                break
-            chunks.append(data)
-        if not chunks and not (flush and self._partial):
-            return
-        data = self._partial + b"".join(chunks)
-        lines = data.split(b"\n")
-        self._partial = lines.pop()
-        if flush and self._partial:
-            lines.append(self._partial)
-            self._partial = b""
-        if len(self._partial) > 256 * 1024:  # a runaway line without newline
-            lines.append(self._partial)
-            self._partial = b""
+    def _emit(self, ts: int, lines: list[str]) -> None:
+        """The runtime's output lines: to the log stream, and to the tail of the invocation running."""
+        write = self.log_stream.write
+        for msg in lines:
+            write(ts, msg)
         inv = self.current
-        ts = now_ms()
-        for raw in lines:
-            msg = raw.decode("utf-8", "replace")
-            self.log_stream.write(ts, msg)
-            if inv is not None and inv.want_tail:
-                inv.log.append(msg)
+        if inv is not None and inv.want_tail:
+            inv.log.extend(lines)
 
     def max_memory_mb(self) -> int:
         """Peak memory of the environment in MB (AWS's Max Memory Used).

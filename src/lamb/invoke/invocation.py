@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
@@ -50,10 +49,6 @@ class InvocationResult:
     function_error: str | None = None  # "Unhandled" when the function failed
     log_tail: str | None = None  # base64 of the last 4 KB of the log, when asked
     executed_version: str = "$LATEST"
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class EntrypointMissing(Exception):

@@ -17,13 +17,78 @@ that all use the same address.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Protocol
 
-from ..http.server import App, HttpConnection, HttpServer, Response
+from ..http.server import App, HttpConnection, HttpServer, Request, Response
 
 if TYPE_CHECKING:
     from .environment import ExecutionEnvironment
+    from .invocation import Invocation
+
+# The Runtime API (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html).
+RUNTIME_PREFIX = "/2018-06-01/runtime/"
+ACCEPTED = Response(202, [("Content-Type", "application/json")], b'{"status":"OK"}')
+
+
+def runtime_error(status: int, error_type: str, message: str) -> Response:
+    body = json.dumps({"errorMessage": message, "errorType": error_type}).encode()
+    return Response(status, [("Content-Type", "application/json")], body)
+
+
+def next_event(inv: "Invocation") -> Response:
+    """The answer to ``GET /invocation/next``: the event, and its context in headers."""
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Lambda-Runtime-Aws-Request-Id", inv.request_id),
+        ("Lambda-Runtime-Deadline-Ms", str(inv.deadline_ms)),
+        ("Lambda-Runtime-Invoked-Function-Arn", inv.invoked_arn),
+        ("Lambda-Runtime-Trace-Id", inv.trace_id or ""),
+    ]
+    if inv.client_context:
+        headers.append(("Lambda-Runtime-Client-Context", inv.client_context))
+    if inv.cognito_identity:
+        headers.append(("Lambda-Runtime-Cognito-Identity", inv.cognito_identity))
+    return Response(200, headers, inv.payload)
+
+
+class RuntimeApiHandler(Protocol):
+    """What an environment does with each call of its runtime."""
+
+    def on_next(self) -> Response | asyncio.Future: ...
+
+    def on_response(self, request_id: str, req: Request) -> Response: ...
+
+    def on_error(self, request_id: str, req: Request) -> Response: ...
+
+    def on_init_error(self, req: Request) -> Response: ...
+
+
+def runtime_app(handler: RuntimeApiHandler) -> App:
+    """The Runtime API's routes for one environment."""
+
+    def app(req: Request) -> Response | asyncio.Future:
+        path = req.path
+        if not path.startswith(RUNTIME_PREFIX):
+            return runtime_error(404, "InvalidRequest", f"Unknown path {path}")
+        rest = path[len(RUNTIME_PREFIX):]
+        if rest == "invocation/next" and req.method == "GET":
+            return handler.on_next()
+        if req.method != "POST":
+            return runtime_error(405, "InvalidRequest", "Method not allowed")
+        if rest.startswith("invocation/"):
+            request_id, _, action = rest[len("invocation/"):].partition("/")
+            if action == "response":
+                return handler.on_response(request_id, req)
+            if action == "error":
+                return handler.on_error(request_id, req)
+        elif rest == "init/error":
+            return handler.on_init_error(req)
+        return runtime_error(404, "InvalidRequest", f"Unknown path {path}")
+
+    return app
 
 
 def _unrouted(_req) -> Response:  # never used: every accepted connection gets its environment's app
