@@ -8,7 +8,8 @@ from typing import Any
 import botocore.loaders
 import botocore.model
 
-from ._input import InputPlan, _BodyConverters, _Validators, build_input_plan, parse_request
+from ._input import BodyConverters, InputPlan, build_input_plan, parse_request
+from ._validate import Validators
 from ._output import JSON_CONTENT_TYPE, OutputPlan, _Serializers, build_output_plan, header_text, serialize_result
 from ._router import Router
 from .errors import GENERIC_STATUS, AwsError
@@ -56,8 +57,8 @@ class Protocol:
         self.operations: dict[str, botocore.model.OperationModel] = {op.name: op for op in ops}
         self._router = Router(ops)
 
-        convs = _BodyConverters()
-        validators = _Validators()
+        convs = BodyConverters()
+        validators = Validators()
         sers = _Serializers()
         self._inputs: dict[str, InputPlan] = {}
         self._outputs: dict[str, OutputPlan] = {}
