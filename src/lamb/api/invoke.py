@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 _loads = json.loads
 
 
-def _check_payload(payload: bytes, limit: int) -> bytes:
+def check_payload(payload: bytes, limit: int) -> bytes:
     if len(payload) > limit:
         raise AwsError(
             "RequestEntityTooLargeException",
@@ -70,9 +70,9 @@ def invoke(ctx: "RequestContext", params: dict):
     header = ctx.request.headers.get("x-amzn-trace-id")
     if kind == "Event":
         # Durably queued before the 202 (lamb.events); the X-Ray header carries loop detection's Lineage.
-        payload = _check_payload(params.get("Payload") or b"", lamb.settings.limits.async_payload_max_bytes)
+        payload = check_payload(params.get("Payload") or b"", lamb.settings.limits.async_payload_max_bytes)
         return door.accept(target, payload, trace_header=header, request_id=ctx.request_id)
-    payload = _check_payload(params.get("Payload") or b"", lamb.settings.limits.sync_payload_max_bytes)
+    payload = check_payload(params.get("Payload") or b"", lamb.settings.limits.sync_payload_max_bytes)
     client_context = _client_context(params.get("ClientContext"))
     # The X-Ray header the function sees; its Lineage counts this chain's invocations (issue 6).
     trace = door.trace(target.fn, header)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..services.invoke import check_state
 from . import operation
-from .invoke import _check_payload
+from .invoke import check_payload
 
 if TYPE_CHECKING:
     from .context import RequestContext
@@ -38,7 +38,7 @@ def invoke_async(ctx: "RequestContext", params: dict):
     args = params.get("InvokeArgs") or b""
     if not isinstance(args, (bytes, bytearray)):
         args = args.read() if hasattr(args, "read") else bytes(args)
-    payload = _check_payload(bytes(args), ctx.lamb.settings.limits.async_payload_max_bytes)
+    payload = check_payload(bytes(args), ctx.lamb.settings.limits.async_payload_max_bytes)
     accepted = enqueue(ctx, target, payload)
     out = accepted.get_loop().create_future()
 
