@@ -13,15 +13,27 @@ import inspect
 import json
 import logging
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 from urllib.parse import parse_qsl, unquote
 
-from .api.context import RequestContext
+from .api.context import RequestContext, Services
 from .http.server import Request, Response
 from .protocol.errors import AwsError, service_error
 
 if TYPE_CHECKING:
-    from .app import Lamb
+    from .logs.store import LogStore
+    from .protocol import Protocol as WireProtocol
+
+
+class Served(Services, Protocol):
+    """What the public port uses of Lamb: the API's services plus the wire protocol, the
+    operation handlers, the logs and health it shows under ``/_lamb/``."""
+
+    protocol: "WireProtocol"
+    handlers: dict[str, Callable[[RequestContext, dict], Any]]
+    logs: "LogStore"
+
+    def health(self) -> dict: ...
 
 log = logging.getLogger("lamb.gateway")
 
@@ -31,7 +43,7 @@ def _with_request_id(status: int, headers: list, body: bytes, request_id: str | 
     return Response(status, headers, body)
 
 
-def make_app(lamb: "Lamb"):
+def make_app(lamb: Served):
     protocol = lamb.protocol
     handlers = lamb.handlers
 
@@ -112,7 +124,7 @@ def _json(status: int, obj) -> Response:
     return Response(status, [("Content-Type", "application/json")], json.dumps(obj).encode())
 
 
-def internal(lamb: "Lamb", req: Request) -> Response:
+def internal(lamb: Served, req: Request) -> Response:
     """Lamb's own routes: code downloads (GetFunction's Code.Location), health, introspection."""
     path = req.path
     query = dict(parse_qsl(req.query))

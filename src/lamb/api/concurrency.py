@@ -58,7 +58,7 @@ from . import operation
 from .common import function_of, paginate
 
 if TYPE_CHECKING:
-    from ..app import Lamb
+    from .context import Services
     from .context import RequestContext
     from ..store.functions import Function
 
@@ -72,11 +72,11 @@ VERSION_UNDER_PROVISIONED_ALIAS = "Version is pointed by a Provisioned Concurren
 WEIGHTED_ALIAS = "Alias with weights can not be used with Provisioned Concurrency"
 
 
-def _min_unreserved(lamb: "Lamb") -> int:
+def _min_unreserved(lamb: "Services") -> int:
     return lamb.settings.limits.unreserved_concurrency_min
 
 
-def _reserved_elsewhere(lamb: "Lamb", name: str) -> int:
+def _reserved_elsewhere(lamb: "Services", name: str) -> int:
     return sum(fn.data.get(RESERVED) or 0 for n, fn in lamb.functions.functions.items() if n != name)
 
 
@@ -84,7 +84,7 @@ def _provisioned_total(fn: "Function", skip: str | None = None) -> int:
     return sum(c["Requested"] for q, c in configs(fn).items() if q != skip)
 
 
-def _provisioned_unreserved(lamb: "Lamb", skip_function: str | None = None) -> int:
+def _provisioned_unreserved(lamb: "Services", skip_function: str | None = None) -> int:
     """Provisioned concurrency of functions without a reservation (it comes out of the shared pool)."""
     return sum(
         _provisioned_total(fn)
@@ -204,7 +204,7 @@ def put_provisioned_concurrency_config(ctx: "RequestContext", params: dict):
     return _start(lamb, fn, qualifier, version)
 
 
-async def _start(lamb: "Lamb", fn: "Function", qualifier: str, version: str) -> dict:
+async def _start(lamb: "Services", fn: "Function", qualifier: str, version: str) -> dict:
     await lamb.provisioning.start(fn, version)
     return lamb.provisioning.status(fn, version, fn.data[PROVISIONED][qualifier])
 

@@ -1,12 +1,43 @@
-"""What an operation handler may know about its request beyond its parameters."""
+"""What an operation handler may know beyond its parameters: its request, and the services below.
+
+``Services`` is the API layer's whole view of Lamb: the stores, the invoker's
+retirement on change, and the service layer (``lamb.services``). ``app.Lamb``
+provides it; handlers reach nothing else.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from ..app import Lamb  # the composition root: handlers reach the services it wired
+    from ..config import Settings
     from ..http.server import Request
+    from ..invoke.invoker import Invoker
+    from ..services.code_url import CodeUrls
+    from ..services.function_state import FunctionStates
+    from ..services.invoke import Invocations
+    from ..services.provisioning import Provisioning
+    from ..store.code import CodeStore
+    from ..store.functions import FunctionStore
+    from ..store.layers import LayerStore
+
+
+class Services(Protocol):
+    settings: "Settings"
+    port: int
+    functions: "FunctionStore"
+    layers: "LayerStore"
+    code: "CodeStore"
+    invoker: "Invoker"  # retire_function: a version's environments go when its code or configuration changes
+    invocations: "Invocations"
+    states: "FunctionStates"
+    provisioning: "Provisioning"
+    code_urls: "CodeUrls"
+    updating: set[str]  # functions with an update in progress
+
+    def collect_code(self) -> None:
+        """Delete code no version, layer or environment uses any more (in the background)."""
+        ...
 
 
 class RequestContext:
@@ -14,7 +45,7 @@ class RequestContext:
 
     __slots__ = ("lamb", "request", "operation", "request_id")
 
-    def __init__(self, lamb: "Lamb", request: Request, operation: str, request_id: str):
+    def __init__(self, lamb: Services, request: "Request", operation: str, request_id: str):
         self.lamb = lamb
         self.request = request
         self.operation = operation

@@ -24,7 +24,7 @@ from . import operation
 from .common import code_location, paginate, store_code
 
 if TYPE_CHECKING:
-    from ..app import Lamb
+    from .context import Services
     from .context import RequestContext
 
 NOT_FOUND = "The resource you requested does not exist."
@@ -275,7 +275,7 @@ def get_layer_version_policy(ctx: "RequestContext", params: dict) -> dict:
 
 
 # ------------------------------------------------------- a function's Layers
-def resolve_layers(lamb: "Lamb", arns: list[str], current: dict | None = None) -> dict:
+def resolve_layers(lamb: "Services", arns: list[str], current: dict | None = None) -> dict:
     """Check a function's ``Layers`` the way AWS does and return the configuration keys
     for them: ``Layers`` (as AWS shows them), ``_LayerKeys`` (their zips, in order) and
     ``_LayersUnzippedSize``. A deleted layer version the function already uses may stay;
@@ -317,7 +317,7 @@ def resolve_layers(lamb: "Lamb", arns: list[str], current: dict | None = None) -
     return {"Layers": layers, "_LayerKeys": keys, "_LayersUnzippedSize": unzipped}
 
 
-def check_total_size(lamb: "Lamb", config: dict) -> None:
+def check_total_size(lamb: "Services", config: dict) -> None:
     """Function code plus its layers, unzipped, within 250 MB."""
     limit = lamb.settings.limits.unzipped_code_max_bytes
     total = config.get("_UnzippedSize", 0) + config.get("_LayersUnzippedSize", 0)
@@ -336,7 +336,7 @@ def apply_layers(config: dict, resolved: dict) -> None:
         config.update(resolved)
 
 
-async def prepare_opt(lamb: "Lamb", config: dict) -> None:
+async def prepare_opt(lamb: "Services", config: dict) -> None:
     """Build the merged /opt folder of a configuration's layers, off the event loop."""
     keys = config.get("_LayerKeys")
     if keys:

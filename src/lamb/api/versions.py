@@ -22,7 +22,7 @@ from . import operation
 from .common import begin_update, check_revision, function_of, listed, paginate, view
 
 if TYPE_CHECKING:
-    from ..app import Lamb
+    from .context import Services
     from .context import RequestContext
 
 # What does not count as a change of $LATEST when deciding whether to publish.
@@ -45,7 +45,7 @@ def _next_number(fn) -> int:
     return n
 
 
-def publish(lamb: "Lamb", name: str, description: str | None = None) -> dict:
+def publish(lamb: "Services", name: str, description: str | None = None) -> dict:
     """Snapshot $LATEST as the next version, or return the last version when nothing changed."""
     s = lamb.settings
     fn = lamb.functions.get(name)
