@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from types import SimpleNamespace
 from typing import NamedTuple
 
 import pytest
@@ -31,6 +30,11 @@ from lamb.store.functions import FunctionStore
 THROTTLE = AwsError("TooManyRequestsException", "Rate Exceeded.", 429, Reason="ReservedFunctionConcurrentInvocationLimitExceeded")
 
 
+class ScriptedPool(NamedTuple):
+    name: str
+    version: str
+
+
 class ScriptedInvoker:
     """``submit`` plays the next item of ``script``: an exception to raise, ``("reject", exc)``,
     ``("error", payload)`` (a function error) or ``("ok", payload)``."""
@@ -41,7 +45,7 @@ class ScriptedInvoker:
         self.concurrency = Concurrency(DEFAULT_LIMITS)  # Lamb's own limiter, as the queue reads it
 
     def pool_for(self, name, version, config):
-        return SimpleNamespace(name=name, version=version)
+        return ScriptedPool(name, version)
 
     def submit(self, pool, payload, arn, on_done, *, request_id=None, trace=None, **kw):
         self.calls.append((time.monotonic(), request_id, trace))
