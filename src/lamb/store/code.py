@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..protocol.errors import AwsError, invalid_parameter
+from ..safe_path import UnsafePath, contained
 
 UNZIP_ERROR = "Could not unzip uploaded file. Please check your file, then try to upload again."
 EMPTY_ZIP_ERROR = "Uploaded file must be a non-empty zip"
@@ -121,7 +122,10 @@ def _extract(zf: zipfile.ZipFile, dest: Path) -> None:
         parts = [p for p in info.filename.replace("\\", "/").split("/") if p not in ("", ".")]
         if not parts:
             continue
-        target = dest.joinpath(*parts)
+        try:
+            target = contained(dest, *parts)  # no link exists yet: lexical, and physical for folders made so far
+        except UnsafePath:
+            raise invalid_parameter(UNZIP_ERROR)
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
             links.append((target, zf.read(info).decode("utf-8")))
@@ -130,7 +134,7 @@ def _extract(zf: zipfile.ZipFile, dest: Path) -> None:
             target.mkdir(parents=True, exist_ok=True)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not _inside(dest, target.parent) or target.is_symlink():
+        if target.is_symlink():
             raise invalid_parameter(UNZIP_ERROR)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
         with zf.open(info) as src, os.fdopen(fd, "wb") as out:
