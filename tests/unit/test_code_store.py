@@ -130,3 +130,8 @@ def test_a_refused_unpack_removes_the_blob_it_wrote(tmp_path):
     store = CodeStore(tmp_path)
     assert _refusal(store, data) == UNZIP_ERROR
     assert list(store.blobs.iterdir()) == []
+
+
+def test_a_nul_in_an_entry_name_is_refused(tmp_path):
+    data = _zip([("a_b.py", b"x", stat.S_IFREG | 0o644)]).replace(b"a_b.py", b"a\0b.py")
+    assert _refusal(CodeStore(tmp_path), data) == UNZIP_ERROR

@@ -15,7 +15,7 @@ runtime's ``bootstrap`` stays executable.
 AWS answers an archive it cannot unpack with ``InvalidParameterValueException``
 "Could not unzip uploaded file. …"; Lamb gives the same answer for an encrypted
 entry and for a name Linux cannot hold (a component over 255 bytes, a path over
-4,096), all judged before anything is written. An archive with no entries (only
+4,096, a NUL), all judged before anything is written. An archive with no entries (only
 the end-of-central-directory record, 22 bytes) gets AWS's "Uploaded file must be
 a non-empty zip" (seen from AWS for such a 22-byte zip: tobilg/lsh#1).
 """
@@ -89,7 +89,8 @@ def _check_members(zf: zipfile.ZipFile, limit: int) -> int:
     for info in infos:
         name = info.filename
         parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
-        if _unusable_name(name, parts) or info.flag_bits & 0x1:  # bit 0: the entry is encrypted
+        # zipfile cuts a name at NUL; orig_filename keeps what the archive says.
+        if _unusable_name(info.orig_filename, parts) or info.flag_bits & 0x1:  # bit 0: the entry is encrypted
             raise invalid_parameter(UNZIP_ERROR)
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
