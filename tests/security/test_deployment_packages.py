@@ -14,6 +14,7 @@ import json
 import os
 import stat
 import uuid
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -31,7 +32,8 @@ ESCAPE = f"lamb-sec-escape-{uuid.uuid4().hex[:8]}"
 
 def _zip(entries: list[tuple[str, bytes, int]]) -> bytes:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+    with warnings.catch_warnings(), zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        warnings.simplefilter("ignore", UserWarning)  # "Duplicate name": on purpose
         for name, data, mode in entries:
             info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -205,4 +207,7 @@ def test_lamb_serves_no_path_outside_the_logs_folder(sec_server, raw_http):
                 doc = json.loads(body)
                 listed = json.dumps(doc)
                 assert "lamb.db" not in listed and "blobs" not in listed, (query, doc)
+    for query in ("group=..", "group=.", "group=%2E%2E", "group=a%00b", "group=/aws/lambda/sec-pkg&stream=.."):
+        status, _, body = raw_http.send(RawRequest("logs", "private-path", "GET", f"/_lamb/logs?{query}"), sign=False)
+        assert status == 400, (query, body)
     assert_alive(sec_server)

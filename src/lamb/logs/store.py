@@ -18,10 +18,12 @@ import os
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from ..safe_path import contained
+from ..safe_path import UnsafePath, contained
 
 
 def _fs(name: str) -> str:
+    if "\0" in name:  # CloudWatch Logs names never hold one; refused before it is encoded away
+        raise UnsafePath(f"NUL in a log name: {name[:100]!r}")
     return quote(name, safe="")
 
 
