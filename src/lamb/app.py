@@ -102,7 +102,7 @@ class Lamb:
         limits = self.settings.limits
         self.server = HttpServer(
             make_app(self), max_body=limits.request_body_max_bytes, on_error=on_server_error,
-            header_timeout=self.settings.header_timeout_s or None, max_header_bytes=self.settings.max_header_bytes,
+            header_timeout=self.settings.header_timeout_s or None, max_header_bytes=self.settings.max_header_bytes or None,
             protocol_error=http_guards.protocol_error, large_body_bytes=http_guards.smallest(limits),
             large_body=http_guards.large_body(self.protocol.route, self.protocol.serialize_error, limits),
         )

@@ -68,7 +68,7 @@ class Settings:
     # MemorySize used on average); 0 or less: no budget (LAMB_ENV_MEMORY_MB, --env-memory-mb).
     env_memory_mb: int | None = None
     # The public port: seconds a request's head may take to arrive, and a body may go
-    # without progress, before a 408 ends the connection (0: no limit); the largest head.
+    # without progress, before a 408 ends the connection, and the largest head (431); 0: no limit.
     header_timeout_s: float = 30.0
     max_header_bytes: int = 64 * 1024
     limits: Limits = DEFAULT_LIMITS

@@ -16,6 +16,7 @@ the asynchronous payload limit for ``Event`` and InvokeAsync).
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any, Callable
 
 from .http.server import Response
@@ -36,7 +37,7 @@ def protocol_error(status: int, message: str) -> Response:
     """The AWS-shaped answer that ends a connection (``HttpServer.protocol_error``)."""
     body = json.dumps({"Type": "User", "message": message}).encode()
     return Response(status, [("x-amzn-ErrorType", _CODES.get(status, "SerializationException")),
-                             ("Content-Type", "application/json")], body)
+                             ("Content-Type", "application/json"), ("x-amzn-RequestId", str(uuid.uuid4()))], body)
 
 
 def too_large(limit: int, operation: str) -> AwsError:
@@ -71,7 +72,7 @@ def large_body(route: Route, serialize: Serialize, limits: Limits) -> Callable[[
         if err is None:
             return None
         status, hdrs, body = serialize(err)
-        return Response(status, hdrs, body)
+        return Response(status, [*hdrs, ("x-amzn-RequestId", str(uuid.uuid4()))], body)
 
     return check
 

@@ -8,7 +8,7 @@ bodies, a request-size ceiling, TCP_NODELAY on every connection (without it a
 keep-alive round trip costs ~40 ms of Nagle plus delayed ACK).
 
 Bad clients are bounded: bytes that do not parse, a head over ``max_header_bytes``
-(431) and, where ``header_timeout`` is set, a head not complete or a body not
+(431, where set) and, where ``header_timeout`` is set, a head not complete or a body not
 progressing within it (408) end the connection, but only after every response
 already owed on it is written, in order (``_fail``). The final answer is followed
 by a lingering close: the write side is shut and unread input discarded for a
@@ -179,8 +179,9 @@ class HttpConnection(asyncio.Protocol):
                 self._fail(400, f"Malformed HTTP request: {e}")
             return
         if self._in_head:
-            if self._head_bytes > self.server.max_header_bytes:
-                self._fail(431, f"Request headers must be smaller than {self.server.max_header_bytes} bytes")
+            limit = self.server.max_header_bytes
+            if limit is not None and self._head_bytes > limit:
+                self._fail(431, f"Request headers must be smaller than {limit} bytes")
             elif self._timer is None and self.server.header_timeout:
                 self._arm()
         elif self._in_body and self._timer is None and self.server.header_timeout:
@@ -374,7 +375,7 @@ class HttpServer:
         on_error: Callable[[Request, BaseException], Response] = _default_on_error,
         context: Any = None,
         header_timeout: float | None = None,
-        max_header_bytes: int = 64 * 1024,
+        max_header_bytes: int | None = None,
         protocol_error: Callable[[int, str], Response] = _default_protocol_error,
         large_body: Callable[[str, str, dict[str, str], int], Response | None] | None = None,
         large_body_bytes: int = 0,
@@ -385,6 +386,8 @@ class HttpServer:
         self.context = context
         # Seconds a request's head may take, and a body may go without progress (None: no limit).
         self.header_timeout = header_timeout
+        # The largest head (None: no limit; the Runtime API takes awslambdaric's error-cause
+        # header, up to 1 MB).
         self.max_header_bytes = max_header_bytes
         # The answer to input that ends a connection: (status, message) -> Response.
         self.protocol_error = protocol_error
