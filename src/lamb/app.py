@@ -13,6 +13,7 @@ from . import api, sandbox
 from .config import Settings
 from .events.queue import EventQueue
 from .gateway import make_app, on_server_error
+from . import http_guards
 from .http.server import HttpServer
 from .invoke.invoker import Invoker
 from .logs.store import LogStore
@@ -120,8 +121,12 @@ class Lamb:
     async def start(self) -> None:
         _raise_fd_limit()
         self.sandbox.cleanup_stale()
+        limits = self.settings.limits
         self.server = HttpServer(
-            make_app(self), max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error
+            make_app(self), max_body=limits.request_body_max_bytes, on_error=on_server_error,
+            header_timeout=self.settings.header_timeout_s or None, max_header_bytes=self.settings.max_header_bytes or None,
+            protocol_error=http_guards.protocol_error, large_body_bytes=http_guards.smallest(limits),
+            large_body=http_guards.large_body(self.protocol.route, self.protocol.serialize_error, limits),
         )
         self.port = await self.server.start(self.settings.host, self.settings.port)
         if self.settings.port == 0:

@@ -67,6 +67,10 @@ class Settings:
     # (lamb.invoke.memory_budget). None: 3 x host RAM (75 % of RAM at a quarter of
     # MemorySize used on average); 0 or less: no budget (LAMB_ENV_MEMORY_MB, --env-memory-mb).
     env_memory_mb: int | None = None
+    # The public port: seconds a request's head may take to arrive, and a body may go
+    # without progress, before a 408 ends the connection, and the largest head (431); 0: no limit.
+    header_timeout_s: float = 30.0
+    max_header_bytes: int = 64 * 1024
     limits: Limits = DEFAULT_LIMITS
 
     @property
@@ -95,6 +99,8 @@ class Settings:
             "async_delivery_max_age_s": float,
             "async_memory_mb": int,
             "env_memory_mb": int,
+            "header_timeout_s": float,
+            "max_header_bytes": int,
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

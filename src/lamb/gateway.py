@@ -14,11 +14,12 @@ import json
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any, Callable, Protocol
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 from .api.context import RequestContext, Services
 from .http.server import Request, Response
 from .protocol.errors import AwsError, service_error
+from .safe_path import UnsafePath, contained
 
 if TYPE_CHECKING:
     from .logs.store import LogStore
@@ -132,8 +133,11 @@ def internal(lamb: Served, req: Request) -> Response:
         if not lamb.code_urls.verify(path, query):
             return Response(403, [("Content-Type", "application/xml")], b"<Error><Code>AccessDenied</Code><Message>Request has expired or the signature does not match</Message></Error>")
         key = path.rsplit("/", 1)[-1].removesuffix(".zip")
-        blob = lamb.code.blob_path(key)
-        if len(key) != 64 or not blob.exists():
+        try:
+            blob = contained(lamb.code.blobs, f"{key}.zip")
+        except UnsafePath:
+            blob = None
+        if len(key) != 64 or blob is None or not blob.is_file():
             return Response(404, [("Content-Type", "application/xml")], b"<Error><Code>NoSuchKey</Code></Error>")
         return Response(200, [("Content-Type", "application/zip")], blob.read_bytes())
     if path == "/_lamb/health":
@@ -143,9 +147,12 @@ def internal(lamb: Served, req: Request) -> Response:
     if path == "/_lamb/metrics":
         return _json(200, lamb.invoker.metrics.query(query.pop("metric", None), **query))
     if path == "/_lamb/logs":
-        group = unquote(query.get("group", ""))
+        group = query.get("group", "")
         stream = query.get("stream")
-        if stream is None:
-            return _json(200, {"streams": lamb.logs.streams(group)})
-        return _json(200, {"events": lamb.logs.events(group, stream)})
+        try:
+            if stream is None:
+                return _json(200, {"streams": lamb.logs.streams(group)})
+            return _json(200, {"events": lamb.logs.events(group, stream)})
+        except UnsafePath as e:
+            return _json(400, {"message": str(e)})
     return _json(404, {"message": "not found"})

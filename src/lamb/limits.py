@@ -49,6 +49,10 @@ class Limits:
     # AWS accepts a response up to 6 MiB + 100 bytes (6,291,556) from the runtime.
     sync_response_max_bytes: int = 6 * MB + 100
     async_payload_max_bytes: int = 1 * MB
+    # Nesting depth of an Invoke payload. AWS parses payloads with Jackson ("Could not parse
+    # payload into json: … at [Source: (byte[])…"), whose StreamReadConstraints refuse a
+    # document nested deeper than 1,000 levels (Jackson 2.15+; not in AWS's quotas page).
+    payload_json_max_depth: int = 1000
     # Asynchronous invocation (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)
     async_retry_attempts_default: int = 2
     async_event_age_default_s: int = 21_600

@@ -7,7 +7,7 @@ import zipfile
 import pytest
 
 from lamb.protocol.errors import AwsError
-from lamb.store.code import UNZIP_ERROR, CodeStore, _escapes
+from lamb.store.code import EMPTY_ZIP_ERROR, UNZIP_ERROR, CodeStore, _escapes
 
 
 @pytest.mark.parametrize(
@@ -86,3 +86,52 @@ def test_symlink_chain_cannot_write_outside(tmp_path):
     assert e.value.message == UNZIP_ERROR
     assert not list(tmp_path.rglob("pwned.txt"))
     assert [p.name for p in (store_root / "code").iterdir()] == []
+
+
+def _encrypted_zip() -> bytes:
+    """A zip whose entry says it is encrypted (general-purpose flag bit 0), as ``zip -e`` writes."""
+    data = bytearray(_zip([("app.py", b"secret bytes", stat.S_IFREG | 0o644)]))
+    data[6] |= 0x1  # local file header
+    cd = data.rindex(b"PK\x01\x02")
+    data[cd + 8] |= 0x1  # central directory entry
+    return bytes(data)
+
+
+def _refusal(store: CodeStore, data: bytes) -> str:
+    with pytest.raises(AwsError) as e:
+        store.put(data, unzipped_limit=10_000)
+    assert e.value.code == "InvalidParameterValueException" and e.value.status == 400
+    return e.value.message
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(_encrypted_zip(), id="encrypted-entry"),
+        pytest.param(_zip([("a" * 300 + ".py", b"x", stat.S_IFREG | 0o644)]), id="300-char-name"),
+        pytest.param(_zip([("/".join(["d" * 99] * 50) + "/x.py", b"x", stat.S_IFREG | 0o644)]), id="5000-char-path"),
+    ],
+)
+def test_unusable_entries_get_the_unzip_error_and_leave_nothing(tmp_path, data):
+    store = CodeStore(tmp_path)
+    assert _refusal(store, data) == UNZIP_ERROR
+    assert list(store.blobs.iterdir()) == [] and list(store.code.iterdir()) == []
+
+
+def test_an_empty_zip_is_refused_as_aws_does(tmp_path):
+    empty = _zip([])
+    assert len(empty) == 22  # only the end-of-central-directory record
+    assert _refusal(CodeStore(tmp_path), empty) == EMPTY_ZIP_ERROR
+
+
+def test_a_refused_unpack_removes_the_blob_it_wrote(tmp_path):
+    # A file and a folder of one name pass the lexical checks and collide on disk.
+    data = _zip([("x", b"1", stat.S_IFREG | 0o644), ("x/y", b"2", stat.S_IFREG | 0o644)])
+    store = CodeStore(tmp_path)
+    assert _refusal(store, data) == UNZIP_ERROR
+    assert list(store.blobs.iterdir()) == []
+
+
+def test_a_nul_in_an_entry_name_is_refused(tmp_path):
+    data = _zip([("a_b.py", b"x", stat.S_IFREG | 0o644)]).replace(b"a_b.py", b"a\0b.py")
+    assert _refusal(CodeStore(tmp_path), data) == UNZIP_ERROR

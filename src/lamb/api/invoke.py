@@ -13,9 +13,12 @@ import asyncio
 import base64
 import binascii
 import json
+import sys
 from typing import TYPE_CHECKING
 
+from ..limits import DEFAULT
 from ..protocol.errors import AwsError
+from ..protocol.json_depth import may_exceed, nesting_depth
 from ..services.invoke import check_state
 from . import operation
 
@@ -23,9 +26,12 @@ if TYPE_CHECKING:
     from .context import RequestContext
 
 _loads = json.loads
+# Python 3.11's C JSON scanner counts each level against the recursion limit (1,000), so a
+# payload it parses nests less deeply than AWS's limit; later versions go deeper.
+_JSON_DEPTH_BOUNDED = sys.version_info < (3, 12)
 
 
-def check_payload(payload: bytes, limit: int) -> bytes:
+def check_payload(payload: bytes, limit: int, max_depth: int = DEFAULT.payload_json_max_depth) -> bytes:
     if len(payload) > limit:
         raise AwsError(
             "RequestEntityTooLargeException",
@@ -37,12 +43,39 @@ def check_payload(payload: bytes, limit: int) -> bytes:
     try:
         _loads(payload)
     except ValueError as e:
-        raise AwsError(
-            "InvalidRequestContentException",
-            f"Could not parse request body into json: Could not parse payload into json: {e}",
-            400,
-        )
+        raise _unparseable(e)
+    except RecursionError:
+        _check_deep(payload, max_depth)
+        return payload
+    if not _JSON_DEPTH_BOUNDED and may_exceed(payload, max_depth):
+        _check_deep(payload, max_depth)
     return payload
+
+
+def _unparseable(detail: object) -> AwsError:
+    return AwsError(
+        "InvalidRequestContentException",
+        f"Could not parse request body into json: Could not parse payload into json: {detail}",
+        400,
+    )
+
+
+def _check_deep(payload: bytes, max_depth: int) -> None:
+    """A payload that nests deeply: AWS's parser refuses it past ``max_depth`` levels."""
+    if nesting_depth(payload) > max_depth:
+        raise _unparseable(
+            f"Document nesting depth ({max_depth + 1}) exceeds the maximum allowed "
+            f"({max_depth}, from `StreamReadConstraints.getMaxNestingDepth()`)"
+        )
+    # Within the limit but deeper than this thread's recursion allows: parse with room for it.
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(old + max_depth + 100)
+    try:
+        _loads(payload)
+    except ValueError as e:
+        raise _unparseable(e)
+    finally:
+        sys.setrecursionlimit(old)
 
 
 def _client_context(value: str | None) -> str | None:
@@ -51,7 +84,7 @@ def _client_context(value: str | None) -> str | None:
     try:
         decoded = base64.b64decode(value, validate=True).decode()
         json.loads(decoded)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise AwsError("InvalidRequestContentException", "Client context must be a valid Base64-encoded JSON object.", 400)
     return decoded
 
@@ -70,9 +103,11 @@ def invoke(ctx: "RequestContext", params: dict):
     header = ctx.request.headers.get("x-amzn-trace-id")
     if kind == "Event":
         # Durably queued before the 202 (lamb.events); the X-Ray header carries loop detection's Lineage.
-        payload = check_payload(params.get("Payload") or b"", lamb.settings.limits.async_payload_max_bytes)
+        payload = check_payload(params.get("Payload") or b"", lamb.settings.limits.async_payload_max_bytes,
+                                lamb.settings.limits.payload_json_max_depth)
         return door.accept(target, payload, trace_header=header, request_id=ctx.request_id)
-    payload = check_payload(params.get("Payload") or b"", lamb.settings.limits.sync_payload_max_bytes)
+    payload = check_payload(params.get("Payload") or b"", lamb.settings.limits.sync_payload_max_bytes,
+                            lamb.settings.limits.payload_json_max_depth)
     client_context = _client_context(params.get("ClientContext"))
     # The X-Ray header the function sees; its Lineage counts this chain's invocations (issue 6).
     trace = door.trace(target.fn, header)

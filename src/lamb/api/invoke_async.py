@@ -38,7 +38,8 @@ def invoke_async(ctx: "RequestContext", params: dict):
     args = params.get("InvokeArgs") or b""
     if not isinstance(args, (bytes, bytearray)):
         args = args.read() if hasattr(args, "read") else bytes(args)
-    payload = check_payload(bytes(args), ctx.lamb.settings.limits.async_payload_max_bytes)
+    limits = ctx.lamb.settings.limits
+    payload = check_payload(bytes(args), limits.async_payload_max_bytes, limits.payload_json_max_depth)
     accepted = enqueue(ctx, target, payload)
     out = accepted.get_loop().create_future()
 

@@ -7,6 +7,14 @@ one connection are answered in order), Content-Length and chunked request
 bodies, a request-size ceiling, TCP_NODELAY on every connection (without it a
 keep-alive round trip costs ~40 ms of Nagle plus delayed ACK).
 
+Bad clients are bounded: bytes that do not parse, a head over ``max_header_bytes``
+(431, where set) and, where ``header_timeout`` is set, a head not complete or a body not
+progressing within it (408) end the connection, but only after every response
+already owed on it is written, in order (``_fail``). The final answer is followed
+by a lingering close: the write side is shut and unread input discarded for a
+moment, so the client reads the answer instead of a reset. ``large_body`` lets the
+application refuse a request by its head alone (a 7 MB Invoke) before the body is read.
+
 An application is ``app(request) -> Response | Awaitable[Response]``. Returning a
 plain ``Response`` costs no task; a future or coroutine is awaited.
 """
@@ -24,8 +32,9 @@ _REASONS = {
     200: b"OK", 201: b"Created", 202: b"Accepted", 204: b"No Content",
     206: b"Partial Content", 302: b"Found", 304: b"Not Modified",
     400: b"Bad Request", 403: b"Forbidden", 404: b"Not Found",
-    405: b"Method Not Allowed", 409: b"Conflict", 410: b"Gone", 412: b"Precondition Failed",
-    413: b"Request Entity Too Large", 415: b"Unsupported Media Type", 429: b"Too Many Requests",
+    405: b"Method Not Allowed", 408: b"Request Timeout", 409: b"Conflict", 410: b"Gone",
+    412: b"Precondition Failed", 413: b"Request Entity Too Large", 415: b"Unsupported Media Type",
+    429: b"Too Many Requests", 431: b"Request Header Fields Too Large",
     500: b"Internal Server Error", 502: b"Bad Gateway", 503: b"Service Unavailable",
     504: b"Gateway Timeout",
 }
@@ -69,6 +78,13 @@ class Response:
 
 App = Callable[[Request], Union[Response, Awaitable[Response]]]
 
+# Seconds a refused connection keeps discarding input after its last answer (lingering close).
+LINGER_S = 2.0
+
+
+class _Stop(Exception):
+    """Raised inside a parser callback once the connection has its final answer."""
+
 
 def _head(status: int, headers: Iterable[tuple[str, str]], length: int | None, keep_alive: bool) -> bytes:
     parts = [b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"Unknown"))]
@@ -90,6 +106,7 @@ class HttpConnection(asyncio.Protocol):
     __slots__ = (
         "app", "server", "transport", "parser", "_url", "_headers", "_body", "_queue",
         "_busy", "_closed", "_too_large", "max_body", "context",
+        "_head_bytes", "_in_head", "_in_body", "_timer", "_last_read", "_final", "_stopped",
     )
 
     def __init__(self, app: App, server: "HttpServer", max_body: int):
@@ -105,6 +122,14 @@ class HttpConnection(asyncio.Protocol):
         self._busy = False
         self._closed = False
         self._too_large = False
+        # Guarding against slow, huge or broken input (see the module docstring).
+        self._head_bytes = 0  # bytes received while a head was incomplete (approximate)
+        self._in_head = False  # a request has begun and its head is not complete
+        self._in_body = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._last_read = 0.0
+        self._final: Response | None = None  # the answer that ends the connection, after those owed
+        self._stopped = False  # input is no longer parsed
         # Free slot for the owner of the listener (the Runtime API puts its environment here).
         self.context: Any = server.context
 
@@ -126,21 +151,41 @@ class HttpConnection(asyncio.Protocol):
                 return
             self.app = app
         self.server.connections.add(self)
+        if self.server.header_timeout:
+            self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
+        self._cancel_timer()
         self.server.connections.discard(self)
         hook = self.server.on_disconnect
         if hook is not None:
             hook(self)
 
     def data_received(self, data: bytes) -> None:
+        if self._stopped:
+            return  # lingering: discard
+        if self._in_body:
+            if self._timer is not None:
+                self._last_read = asyncio.get_running_loop().time()  # progress: the body timer starts over
+        else:
+            self._head_bytes += len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._error_close(400)
-        except httptools.HttpParserError:
-            self._error_close(400)
+            self._fail(400, "Upgrade is not supported")
+        except httptools.HttpParserError as e:
+            if not self._stopped:  # _Stop from a callback already chose the answer
+                self._fail(400, f"Malformed HTTP request: {e}")
+            return
+        if self._in_head:
+            limit = self.server.max_header_bytes
+            if limit is not None and self._head_bytes > limit:
+                self._fail(431, f"Request headers must be smaller than {limit} bytes")
+            elif self._timer is None and self.server.header_timeout:
+                self._arm()
+        elif self._in_body and self._timer is None and self.server.header_timeout:
+            self._arm()  # the rest of the body must keep coming
 
     # -- httptools callbacks
     def on_message_begin(self) -> None:
@@ -148,6 +193,7 @@ class HttpConnection(asyncio.Protocol):
         self._headers = {}
         self._body = []
         self._too_large = False
+        self._in_head = True
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -159,9 +205,23 @@ class HttpConnection(asyncio.Protocol):
         self._headers[key] = val if prev is None else prev + "," + val
 
     def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._in_body = True
+        self._head_bytes = 0
+        if self._timer is not None:
+            self._cancel_timer()
         cl = self._headers.get("content-length")
-        if cl is not None and cl.isdigit() and int(cl) > self.max_body:
-            self._too_large = True
+        if cl is not None and cl.isdigit():
+            n = int(cl)
+            server = self.server
+            if server.large_body is not None and n > server.large_body_bytes:
+                refusal = server.large_body(self.parser.get_method().decode("latin-1"),
+                                            self._url.decode("latin-1"), self._headers, n)
+                if refusal is not None:
+                    self._fail(refusal.status, "", refusal)
+                    raise _Stop
+            if n > self.max_body:
+                self._too_large = True
 
     def on_body(self, body: bytes) -> None:
         if self._too_large:
@@ -172,6 +232,10 @@ class HttpConnection(asyncio.Protocol):
             self._body = []
 
     def on_message_complete(self) -> None:
+        self._in_body = False
+        self._head_bytes = 0
+        if self._timer is not None:
+            self._cancel_timer()
         url = self._url.decode("latin-1")
         path, _, query = url.partition("?")
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
@@ -244,15 +308,60 @@ class HttpConnection(asyncio.Protocol):
             return
         if self._queue:
             self._dispatch(self._queue.popleft())
+        elif self._final is not None:
+            self._write_final(self._final)
 
-    def _error_close(self, status: int) -> None:
-        if self.transport is not None and not self._closed:
-            self.transport.write(_head(status, (), 0, False))
-            self.transport.close()
+    # -- bad input
+    def _fail(self, status: int, message: str, response: Response | None = None) -> None:
+        """End the connection with ``status``, after the responses already owed on it."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._cancel_timer()
+        self._final = response or self.server.protocol_error(status, message)
+        if not self._busy and not self._queue:
+            self._write_final(self._final)
+
+    def _write_final(self, resp: Response) -> None:
+        self._final = None
+        t = self.transport
+        if t is None or self._closed:
+            return
+        t.write(_head(resp.status, resp.headers, len(resp.body), False) + resp.body)
+        if t.can_write_eof():
+            t.write_eof()
+        asyncio.get_running_loop().call_later(LINGER_S, t.close)
+
+    def _arm(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._last_read = loop.time()
+        self._timer = loop.call_at(self._last_read + self.server.header_timeout, self._timed_out)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _timed_out(self) -> None:
+        self._timer = None
+        if self._in_body:
+            # The body timer restarts from the last read that made progress.
+            due = self._last_read + self.server.header_timeout
+            loop = asyncio.get_running_loop()
+            if due > loop.time():
+                self._timer = loop.call_at(due, self._timed_out)
+                return
+        elif not self._in_head and (self._busy or self._queue):
+            return  # between requests, answering: not the client's delay
+        self._fail(408, f"No complete request within {self.server.header_timeout:g} seconds")
 
 
 def _default_on_error(req: Request, exc: BaseException) -> Response:
     return Response(500, [("Content-Type", "text/plain")], b"internal error")
+
+
+def _default_protocol_error(status: int, message: str) -> Response:
+    return Response(status, [("Content-Type", "text/plain")], message.encode("utf-8", "replace"))
 
 
 class HttpServer:
@@ -265,11 +374,27 @@ class HttpServer:
         max_body: int = 80 * 1024 * 1024,
         on_error: Callable[[Request, BaseException], Response] = _default_on_error,
         context: Any = None,
+        header_timeout: float | None = None,
+        max_header_bytes: int | None = None,
+        protocol_error: Callable[[int, str], Response] = _default_protocol_error,
+        large_body: Callable[[str, str, dict[str, str], int], Response | None] | None = None,
+        large_body_bytes: int = 0,
     ):
         self.app = app
         self.max_body = max_body
         self.on_error = on_error
         self.context = context
+        # Seconds a request's head may take, and a body may go without progress (None: no limit).
+        self.header_timeout = header_timeout
+        # The largest head (None: no limit; the Runtime API takes awslambdaric's error-cause
+        # header, up to 1 MB).
+        self.max_header_bytes = max_header_bytes
+        # The answer to input that ends a connection: (status, message) -> Response.
+        self.protocol_error = protocol_error
+        # Asked when a Content-Length is over large_body_bytes, with (method, url, headers,
+        # length): a Response refuses the request before its body is read.
+        self.large_body = large_body
+        self.large_body_bytes = large_body_bytes
         self.on_disconnect: Callable[[HttpConnection], None] | None = None
         # Decides per new connection which app serves it, or None to refuse it (the
         # Runtime API picks the environment by the peer's uid).

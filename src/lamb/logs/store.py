@@ -5,7 +5,9 @@ in the function's log group ``/aws/lambda/<name>``
 (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html).
 On disk a stream is one append-only file of ``<epoch ms>\\t<message>\\n`` lines
 (messages never contain ``\\n``: output is split into events at newlines) under
-``<data dir>/logs/<group>/<stream>``, names percent-encoded. A stream buffers
+``<data dir>/logs/<group>/<stream>``, names percent-encoded and joined with
+``safe_path.contained`` (``.``, ``..``, NUL, over-long names and anything that
+resolves outside the logs folder raise ``UnsafePath``). A stream buffers
 lines in memory and writes them with one system call per ``flush`` (the
 invoker flushes at the end of each invocation), so logs outlive a crash of Lamb.
 """
@@ -16,8 +18,12 @@ import os
 from pathlib import Path
 from urllib.parse import quote, unquote
 
+from ..safe_path import UnsafePath, contained
+
 
 def _fs(name: str) -> str:
+    if "\0" in name:  # CloudWatch Logs names never hold one; refused before it is encoded away
+        raise UnsafePath(f"NUL in a log name: {name[:100]!r}")
     return quote(name, safe="")
 
 
@@ -56,17 +62,17 @@ class LogStore:
         self.root = root
 
     def stream(self, group: str, name: str) -> LogStream:
-        return LogStream(group, name, self.root / _fs(group) / _fs(name))
+        return LogStream(group, name, contained(self.root, _fs(group), _fs(name)))
 
     def streams(self, group: str) -> list[str]:
-        d = self.root / _fs(group)
-        if not d.exists():
+        d = contained(self.root, _fs(group))
+        if not d.is_dir():
             return []
         return sorted((unquote(p.name) for p in d.iterdir()), key=lambda s: (d / _fs(s)).stat().st_mtime)
 
     def events(self, group: str, stream: str) -> list[tuple[int, str]]:
-        path = self.root / _fs(group) / _fs(stream)
-        if not path.exists():
+        path = contained(self.root, _fs(group), _fs(stream))
+        if not path.is_file():
             return []
         out = []
         for line in path.read_bytes().split(b"\n"):

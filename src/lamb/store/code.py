@@ -11,11 +11,19 @@ file that is not a zip is refused, so is an entry that would land outside the
 code root (``../``, absolute paths, symlinks pointing out), and the unzipped
 size may not exceed 262,144,000 bytes. Unix modes are kept, so a custom
 runtime's ``bootstrap`` stays executable.
+
+AWS answers an archive it cannot unpack with ``InvalidParameterValueException``
+"Could not unzip uploaded file. …"; Lamb gives the same answer for an encrypted
+entry and for a name Linux cannot hold (a component over 255 bytes, a path over
+4,096, a NUL), all judged before anything is written. An archive with no entries (only
+the end-of-central-directory record, 22 bytes) gets AWS's "Uploaded file must be
+a non-empty zip" (seen from AWS for such a 22-byte zip: tobilg/lsh#1).
 """
 
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import io
 import os
@@ -29,8 +37,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..protocol.errors import AwsError, invalid_parameter
+from ..safe_path import UnsafePath, contained
 
 UNZIP_ERROR = "Could not unzip uploaded file. Please check your file, then try to upload again."
+EMPTY_ZIP_ERROR = "Uploaded file must be a non-empty zip"
+# Linux's NAME_MAX and PATH_MAX: longer names cannot be unpacked into /var/task.
+_NAME_MAX = 255
+_PATH_MAX = 4096 - len("/var/task/")
 
 
 @dataclass(frozen=True)
@@ -61,12 +74,23 @@ def _escapes(base: list[str], target: str) -> bool:
     return False
 
 
+def _unusable_name(name: str, parts: list[str]) -> bool:
+    if name.startswith("/") or ".." in parts or (len(name) > 1 and name[1] == ":") or "\0" in name:
+        return True
+    encoded = [p.encode("utf-8", "surrogateescape") for p in parts]
+    return any(len(p) > _NAME_MAX for p in encoded) or sum(len(p) + 1 for p in encoded) > _PATH_MAX
+
+
 def _check_members(zf: zipfile.ZipFile, limit: int) -> int:
+    infos = zf.infolist()
+    if not infos:
+        raise invalid_parameter(EMPTY_ZIP_ERROR)
     total = 0
-    for info in zf.infolist():
+    for info in infos:
         name = info.filename
         parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
-        if name.startswith("/") or ".." in parts or (len(name) > 1 and name[1] == ":"):
+        # zipfile cuts a name at NUL; orig_filename keeps what the archive says.
+        if _unusable_name(info.orig_filename, parts) or info.flag_bits & 0x1:  # bit 0: the entry is encrypted
             raise invalid_parameter(UNZIP_ERROR)
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
@@ -99,7 +123,10 @@ def _extract(zf: zipfile.ZipFile, dest: Path) -> None:
         parts = [p for p in info.filename.replace("\\", "/").split("/") if p not in ("", ".")]
         if not parts:
             continue
-        target = dest.joinpath(*parts)
+        try:
+            target = contained(dest, *parts)  # no link exists yet: lexical, and physical for folders made so far
+        except UnsafePath:
+            raise invalid_parameter(UNZIP_ERROR)
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
             links.append((target, zf.read(info).decode("utf-8")))
@@ -108,7 +135,7 @@ def _extract(zf: zipfile.ZipFile, dest: Path) -> None:
             target.mkdir(parents=True, exist_ok=True)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not _inside(dest, target.parent) or target.is_symlink():
+        if target.is_symlink():
             raise invalid_parameter(UNZIP_ERROR)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
         with zf.open(info) as src, os.fdopen(fd, "wb") as out:
@@ -155,7 +182,8 @@ class CodeStore:
             bad = zf.testzip()
         except AwsError:
             raise
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, NotImplementedError):
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, NotImplementedError,
+                RuntimeError):  # RuntimeError: zipfile's "File … is encrypted"
             raise invalid_parameter(UNZIP_ERROR)
         if bad is not None:
             raise invalid_parameter(UNZIP_ERROR)
@@ -166,7 +194,8 @@ class CodeStore:
 
     def _put(self, data: bytes, digest, key: str, zf: zipfile.ZipFile, unzipped: int) -> StoredCode:
         blob = self.blob_path(key)
-        if blob.exists():
+        written = not blob.exists()
+        if not written:
             os.utime(blob)  # young again: the collector keeps recent blobs
         else:
             fd, tmp = tempfile.mkstemp(dir=self.blobs, suffix=".tmp")
@@ -181,7 +210,12 @@ class CodeStore:
                     os.unlink(tmp)
                 raise
             _fsync_dir(self.blobs)
-        self._unpack(key, zf)
+        try:
+            self._unpack(key, zf)
+        except AwsError:
+            if written:  # refused: leave nothing of it behind
+                blob.unlink(missing_ok=True)
+            raise
         return StoredCode(key, base64.b64encode(digest.digest()).decode(), len(data), unzipped)
 
     def _unpack(self, key: str, zf: zipfile.ZipFile) -> None:
@@ -194,6 +228,10 @@ class CodeStore:
                 _extract(zf, tmp)
             except (FileExistsError, IsADirectoryError, NotADirectoryError):
                 # Entries that collide (a file and a folder or link of one name).
+                raise invalid_parameter(UNZIP_ERROR)
+            except OSError as e:
+                if e.errno not in (errno.ENAMETOOLONG, errno.ELOOP):  # a name or link chain Linux cannot hold
+                    raise
                 raise invalid_parameter(UNZIP_ERROR)
             try:
                 os.rename(tmp, dest)

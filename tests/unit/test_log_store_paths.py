@@ -1,0 +1,35 @@
+"""Log group and stream names from requests stay inside the logs folder."""
+
+import pytest
+
+from lamb.logs.store import LogStore
+from lamb.safe_path import UnsafePath
+
+
+@pytest.mark.parametrize("group", ["..", ".", "a\0b", "x" * 300])
+def test_unsafe_group_names_are_refused(tmp_path, group):
+    (tmp_path / "lamb.db").write_text("secret")
+    store = LogStore(tmp_path / "logs")
+    with pytest.raises(UnsafePath):
+        store.streams(group)
+    with pytest.raises(UnsafePath):
+        store.events(group, "s")
+    with pytest.raises(UnsafePath):
+        store.stream(group, "s")
+
+
+@pytest.mark.parametrize("stream", ["..", ".", "a\0b"])
+def test_unsafe_stream_names_are_refused(tmp_path, stream):
+    with pytest.raises(UnsafePath):
+        LogStore(tmp_path).events("/aws/lambda/f", stream)
+
+
+def test_slashes_in_names_stay_one_folder(tmp_path):
+    store = LogStore(tmp_path)
+    s = store.stream("/aws/lambda/f", "2024/01/01/[$LATEST]abc")
+    s.write(1, "hello")
+    s.close()
+    assert store.groups() == ["/aws/lambda/f"]
+    assert store.streams("/aws/lambda/f") == ["2024/01/01/[$LATEST]abc"]
+    assert store.events("/aws/lambda/f", "2024/01/01/[$LATEST]abc") == [(1, "hello")]
+    assert store.streams("/aws/lambda/../../x") == []
