@@ -34,18 +34,18 @@ def test_may_exceed_only_counts_opening_brackets():
     [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 50_000, b"[" * 1001 + b"]" * 1001],
 )
 def test_a_payload_nested_past_the_limit_gets_aws_parse_error(payload):
-    from lamb.api.invoke import _check_payload
+    from lamb.api.invoke import check_payload
     from lamb.protocol.errors import AwsError
 
     with pytest.raises(AwsError) as e:
-        _check_payload(payload, 6 * 1024 * 1024)
+        check_payload(payload, 6 * 1024 * 1024)
     assert (e.value.code, e.value.status) == ("InvalidRequestContentException", 400)
     assert e.value.message.startswith("Could not parse request body into json: Could not parse payload into json: "
                                       "Document nesting depth (1001) exceeds the maximum allowed (1000")
 
 
 def test_a_payload_nested_to_the_limit_is_accepted():
-    from lamb.api.invoke import _check_payload
+    from lamb.api.invoke import check_payload
 
     payload = b"[" * 1000 + b"]" * 1000
-    assert _check_payload(payload, 6 * 1024 * 1024) is payload
+    assert check_payload(payload, 6 * 1024 * 1024) is payload
