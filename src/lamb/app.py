@@ -98,6 +98,9 @@ class Lamb:
     async def start(self) -> None:
         _raise_fd_limit()
         self.sandbox.cleanup_stale()
+        from .api import runtime_management
+
+        runtime_management.reconcile(self.functions, self.settings.region)  # this release's runtime versions
         self.server = HttpServer(
             make_app(self), max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error
         )

@@ -319,6 +319,7 @@ def begin_update(ctx: "RequestContext", fn_name: str, config: dict) -> None:
 
 
 def _commit_latest(ctx: "RequestContext", name: str, new: dict) -> dict:
+    runtime_management.on_update(ctx.lamb.functions.get(name).latest, new, ctx.lamb.settings.region)
     new["LastModified"] = conf.last_modified()
     new["RevisionId"] = conf.new_revision()
     new["LastUpdateStatus"] = "Successful"
@@ -450,3 +451,4 @@ def verify_code_url(secret: bytes, path: str, query: dict[str, str]) -> bool:
 from . import layers as layer_api  # noqa: E402
 from . import versions  # noqa: E402
 from . import concurrency  # noqa: E402
+from . import runtime_management  # noqa: E402

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from ..arn import function_arn
 from ..protocol.errors import AwsError, conflict
 from ..invoke.invoker import RuntimeNotReady
-from . import operation
+from . import operation, runtime_management
 from .functions import resolve
 
 if TYPE_CHECKING:
@@ -61,6 +61,8 @@ def _client_context(value: str | None) -> str | None:
 def _check_state(config: dict) -> None:
     state = config.get("State")
     if state == "Active":
+        if runtime_management.GONE in config:  # pinned to a runtime version this Lamb no longer has
+            raise runtime_management.version_gone()
         return
     if state == "Pending":
         raise conflict(
