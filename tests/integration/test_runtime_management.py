@@ -12,6 +12,8 @@ import hashlib
 import json
 import re
 import sqlite3
+import subprocess
+import sys
 from urllib.parse import quote
 
 import pytest
@@ -266,3 +268,15 @@ def test_the_aws_cli(lam, lamb_server):
     assert (f"An error occurred (InvalidParameterValueException) when calling the GetRuntimeManagementConfig "
             f"operation: The provided function name {lamb_server.arn(name, 'live')} is invalid. "
             "Aliases are not allowed.") in proc.stderr
+
+
+def test_lamb_runtimes_versions_prints_what_functions_report(lam):
+    name = unique("rm")
+    create(lam, name, CODE)
+    out = subprocess.run([sys.executable, "-m", "lamb", "runtimes", "versions"], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    rows = {line.split("\t")[0]: line.split("\t")[1:] for line in out.splitlines()}
+    assert rows["python3.12"] == ["python:3.12.v1", lam.get_function_configuration(FunctionName=name)[
+        "RuntimeVersionConfig"]["RuntimeVersionArn"]]
+    assert set(rows) >= {"python3.9", "python3.13", "nodejs20.x", "nodejs22.x", "provided.al2", "provided.al2023"}
+    assert all(ARN_PATTERN.fullmatch(arn) for _, arn in rows.values())

@@ -117,6 +117,10 @@ def _check_pin(region: str, runtime: str, arn: str | None) -> None:
 def put_runtime_management_config(ctx: "RequestContext", params: dict) -> dict:
     region = ctx.lamb.settings.region
     fn, version, config, arn = _target(ctx, params)
+    if version == LATEST:
+        from .functions import begin_update  # (functions imports this module)
+
+        begin_update(ctx, fn.name, config)  # not while $LATEST is Pending or being updated
     update_on, pin = params["UpdateRuntimeOn"], params.get("RuntimeVersionArn")
     if update_on == MANUAL:
         _check_pin(region, config["Runtime"], pin)
