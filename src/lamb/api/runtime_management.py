@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 KEY = "_RuntimeManagement"  # {"UpdateRuntimeOn": "Manual", "RuntimeVersionArn": "arn:..."}
 GONE = "_RuntimeVersionGone"  # set (to the pinned ARN) while a pinned version is not on this Lamb
-AUTO, FUNCTION_UPDATE, MANUAL = "Auto", "FunctionUpdate", "Manual"
+AUTO, MANUAL = "Auto", "Manual"  # and "FunctionUpdate", which behaves as Auto on Lamb
 LATEST_PUBLISHED = "$LATEST.PUBLISHED"
 GONE_ERROR_CODE = "RuntimeVersionDeleted"
 GONE_MESSAGE = ("The runtime version used by your function is no longer available. "

@@ -17,7 +17,7 @@ a capacity provider have), are "Function not found" with the qualified ARN.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from ..arn import function_arn
 from ..protocol.errors import AwsError, not_found
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 NO_CAPACITY_PROVIDER = "The function provided by the arn does not contain a capacity provider configuration"
 
 
-def _refuse(ctx: "RequestContext", params: dict) -> dict:
+def _refuse(ctx: "RequestContext", params: dict) -> NoReturn:
     _, fn = function_of(ctx, params)
     qualifier = params["Qualifier"]
     if qualifier not in fn.versions:
@@ -41,9 +41,9 @@ def _refuse(ctx: "RequestContext", params: dict) -> dict:
 
 @operation("GetFunctionScalingConfig")
 def get_function_scaling_config(ctx: "RequestContext", params: dict) -> dict:
-    return _refuse(ctx, params)
+    _refuse(ctx, params)
 
 
 @operation("PutFunctionScalingConfig")
 def put_function_scaling_config(ctx: "RequestContext", params: dict) -> dict:
-    return _refuse(ctx, params)
+    _refuse(ctx, params)
