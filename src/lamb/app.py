@@ -10,6 +10,7 @@ import secrets
 import time
 
 from . import api, sandbox
+from .api import runtime_management
 from .config import Settings
 from .events.queue import EventQueue
 from .gateway import make_app, on_server_error
@@ -122,6 +123,7 @@ class Lamb:
         _raise_fd_limit()
         self.sandbox.cleanup_stale()
         limits = self.settings.limits
+        runtime_management.reconcile(self.functions, self.settings.region)  # this release's runtime versions
         self.server = HttpServer(
             make_app(self), max_body=limits.request_body_max_bytes, on_error=on_server_error,
             header_timeout=self.settings.header_timeout_s or None, max_header_bytes=self.settings.max_header_bytes or None,

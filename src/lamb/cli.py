@@ -2,10 +2,13 @@
 
     lamb serve [--host H] [--port P] [--data-dir D] [--region R] [--account-id A]
     lamb runtimes install [NAME ...]
+    lamb runtimes versions [--region R]
 
 ``serve`` runs the platform in the foreground until SIGINT/SIGTERM, then stops
 every environment and zygote it started. ``runtimes install`` builds the
 runtime roots ahead of time (``serve`` builds missing ones on first use).
+``runtimes versions`` prints the runtime version (name and ARN) this Lamb runs
+for each runtime: what ``PutRuntimeManagementConfig`` can pin.
 """
 
 from __future__ import annotations
@@ -76,6 +79,16 @@ def _runtimes_install(args: argparse.Namespace) -> int:
     return status
 
 
+def _runtimes_versions(args: argparse.Namespace) -> int:
+    from .runtimes import manager, versions
+
+    region = args.region or Settings.from_env().region
+    for name in manager.SUPPORTED:
+        v = versions.current(region, name)
+        print(f"{name}\t{v.name}\t{v.arn}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lamb", description="A self-hosted AWS Lambda.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -97,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     inst = rt.add_parser("install", help="build runtime roots (awslambdaric + boto3, aws-lambda-ric) for host interpreters")
     inst.add_argument("names", nargs="*")
     inst.set_defaults(func=_runtimes_install)
+    ver = rt.add_parser("versions", help="print the runtime version (name, ARN) Lamb runs for each runtime")
+    ver.add_argument("--region", default=None, help="region of the ARNs (default us-east-1, env LAMB_REGION)")
+    ver.set_defaults(func=_runtimes_versions)
     args = parser.parse_args(argv)
     logging.basicConfig(level=getattr(args, "log_level", "WARNING"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     return args.func(args)

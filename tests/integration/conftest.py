@@ -366,6 +366,15 @@ def request_id_of(resp: dict) -> str:
     return resp["ResponseMetadata"]["RequestId"]
 
 
+def refused(client, code: str, status: int, message: str, call, **kw) -> None:
+    """``call(**kw)`` fails with exactly this error code, HTTP status and message."""
+    with pytest.raises(client.exceptions.ClientError) as e:
+        call(**kw)
+    resp = e.value.response
+    assert (resp["Error"]["Code"], resp["ResponseMetadata"]["HTTPStatusCode"], resp["Error"]["Message"]) == (
+        code, status, message)
+
+
 # --------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="session")
 def lamb_server():

@@ -9,9 +9,7 @@ the ones marked "guess" are Lamb's (see docs/status.md).
 
 from __future__ import annotations
 
-import pytest
-
-from .conftest import create, invoke, unique, wait_for
+from .conftest import create, invoke, refused, unique, wait_for
 
 CODE = ("import os\n"
         "def handler(e, c):\n"
@@ -35,14 +33,6 @@ def versions(lam, n: int) -> str:
             lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
         assert lam.publish_version(FunctionName=name)["Version"] == str(i)
     return name
-
-
-def refused(lam, code: str, status: int, message: str, call, **kw) -> None:
-    with pytest.raises(lam.exceptions.ClientError) as e:
-        call(**kw)
-    resp = e.value.response
-    assert (resp["Error"]["Code"], resp["ResponseMetadata"]["HTTPStatusCode"], resp["Error"]["Message"]) == (
-        code, status, message)
 
 
 def put(lam, name, qualifier, n=1):

@@ -26,7 +26,7 @@ from .. import runtimes
 from ..protocol.errors import conflict, invalid_parameter
 from . import configuration as conf
 from . import layers as layer_api
-from . import operation, versions
+from . import operation, runtime_management, versions
 from .common import begin_update, check_revision, code_location, listed, paginate, resolve, store_code, view
 
 if TYPE_CHECKING:
@@ -161,6 +161,7 @@ def list_functions(ctx: "RequestContext", params: dict) -> dict:
 
 
 def _commit_latest(ctx: "RequestContext", name: str, new: dict) -> dict:
+    runtime_management.on_update(ctx.lamb.functions.get(name).latest, new, ctx.lamb.settings.region)
     new["LastModified"] = conf.last_modified()
     new["RevisionId"] = conf.new_revision()
     new["LastUpdateStatus"] = "Successful"

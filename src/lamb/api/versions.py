@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from ..arn import LATEST, function_arn, require_unqualified
 from ..protocol.errors import invalid_parameter
 from . import configuration as conf
-from . import operation
+from . import operation, runtime_management
 from .common import begin_update, check_revision, function_of, listed, paginate, view
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 _NOT_CONTENT = frozenset({
     "FunctionArn", "Version", "RevisionId", "LastModified", "State", "StateReason", "StateReasonCode",
     "LastUpdateStatus", "LastUpdateStatusReason", "LastUpdateStatusReasonCode",
+    "RuntimeVersionConfig", runtime_management.GONE,  # derived from the runtime management mode (issue 16)
 })
 
 

@@ -57,10 +57,24 @@ class Enqueue(Protocol):
                  request_id: str | None = None) -> Awaitable[dict]: ...
 
 
+# Set in a version's configuration (to the pinned ARN) while it is pinned to a runtime
+# version this Lamb no longer has (api/runtime_management keeps it, issue 16).
+RUNTIME_VERSION_GONE = "_RuntimeVersionGone"
+
+
+def runtime_version_gone() -> AwsError:
+    """What an invocation of a version pinned to a runtime version Lamb no longer has gets."""
+    return AwsError("RuntimeVersionDeletedException",
+                    "The runtime version used by your function is no longer available. "
+                    "Update your function to use an available runtime version or runtime alias.", 409)
+
+
 def check_state(config: dict) -> None:
     """Only an Active function version can be invoked (Invoke's ResourceConflictException otherwise)."""
     state = config.get("State")
     if state == "Active":
+        if RUNTIME_VERSION_GONE in config:
+            raise runtime_version_gone()
         return
     if state == "Pending":
         raise conflict(
