@@ -584,3 +584,58 @@ def test_latest_skips_existing_records_and_survives_restart_before_any(store):
 
     run(second())
     assert cp(store).start.kind == "LATEST"
+
+
+def test_window_terminated_early_when_state_too_big(store):
+    src = FakeSource()
+    src.add_shard("s0")
+    base = window_start(time.time(), 3600)
+    for i in range(3):
+        src.put("s0", "k", i, arrival=base + 1)
+
+    def handler(event):
+        if event["isFinalInvokeForWindow"]:
+            return {}, None
+        return {"state": {"seen": event["state"].get("seen", []) + [r["value"] for r in event["Records"]]}}, None
+
+    fn = FakeFunction(handler)
+
+    async def go():
+        p = StreamPoller(config=config(batch_size=2, tumbling_window_s=3600, window_state_max_bytes=15), source=src,
+                         invoke=fn, checkpoints=store, send_failure=Destinations(), timings=FAST)
+        p.start()
+        await until(lambda: len(fn.events) == 3)
+        await p.stop()
+
+    run(go())
+    e = fn.events
+    assert [(x["state"], x["isFinalInvokeForWindow"], x["isWindowTerminatedEarly"]) for x in e] == [
+        ({}, False, False), ({"seen": [0, 1]}, True, True), ({}, False, False)]
+    assert e[2]["window"] == e[0]["window"]   # the same window goes on with a fresh state
+    assert cp(store).lanes[0].window_state == {"seen": [2]}
+
+
+def test_unreachable_source_is_reported_and_retried(store):
+    class Gone(FakeSource):
+        fail = True
+
+        async def list_shards(self):
+            if self.fail:
+                raise RuntimeError("ResourceNotFoundException: Stream s not found")
+            return await super().list_shards()
+
+    src, fn, results = one_shard(["x"]), FakeFunction(), []
+    src.__class__ = Gone
+
+    async def go():
+        p = StreamPoller(config=config(), source=src, invoke=fn, checkpoints=store, send_failure=Destinations(),
+                         timings=FAST, on_result=results.append)
+        p.start()
+        await until(lambda: p.last_processing_result.startswith("PROBLEM: Unable to read from the event source"))
+        src.fail = False
+        await until(lambda: fn.values() == [["x"]])
+        await p.stop()
+        assert p.last_processing_result == "OK"
+
+    run(go())
+    assert results[0].endswith("Stream s not found") and results[-1] == "OK"
