@@ -53,7 +53,8 @@ class FakeSource:
         return seq
 
     async def list_shards(self):
-        return [ShardInfo(k, v["parents"], v["closed"]) for k, v in self.shards.items()]
+        # a closed shard's EndingSequenceNumber lies beyond its last record, as on AWS
+        return [ShardInfo(k, v["parents"], "999999" if v["closed"] else None) for k, v in self.shards.items()]
 
     async def iterator(self, shard_id, position: Position) -> str:
         recs = self.shards[shard_id]["records"]
@@ -639,3 +640,32 @@ def test_unreachable_source_is_reported_and_retried(store):
 
     run(go())
     assert results[0].endswith("Stream s not found") and results[-1] == "OK"
+
+
+def test_empty_read_does_not_end_a_closed_shard_early(store):
+    class Sparse(FakeSource):
+        """GetRecords may answer empty before a shard's end (AWS: sparse shards); only the end finishes it."""
+
+        empties = 3
+
+        async def read(self, shard_id, iterator, limit):
+            if self.empties:
+                self.empties -= 1
+                return Read([], iterator)
+            return await super().read(shard_id, iterator, limit)
+
+    src = Sparse()
+    src.add_shard("parent", closed=True)
+    src.add_shard("child", parents=("parent",))
+    src.put("parent", "k", "p0")
+    src.put("child", "k", "c0")
+    fn = FakeFunction()
+
+    async def go():
+        p = poller(src, fn, store)
+        p.start()
+        await until(lambda: fn.values() == [["p0"], ["c0"]])
+        await p.stop()
+
+    run(go())
+    assert cp(store, "parent").finished and not cp(store, "child").finished

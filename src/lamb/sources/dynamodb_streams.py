@@ -66,8 +66,8 @@ class DynamoDBStreamSource:
             desc = (await self._call(self.client.describe_stream, **kw))["StreamDescription"]
             for s in desc.get("Shards", []):
                 parents = (s["ParentShardId"],) if s.get("ParentShardId") else ()
-                closed = "EndingSequenceNumber" in s.get("SequenceNumberRange", {})
-                shards.append(ShardInfo(s["ShardId"], parents, closed))
+                ending = s.get("SequenceNumberRange", {}).get("EndingSequenceNumber")
+                shards.append(ShardInfo(s["ShardId"], parents, ending))
             last = desc.get("LastEvaluatedShardId")
             if not last:
                 return shards

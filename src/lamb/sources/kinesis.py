@@ -48,8 +48,8 @@ class KinesisSource:
             resp = await self._call(self.client.list_shards, **kw)
             for s in resp.get("Shards", []):
                 parents = tuple(p for p in (s.get("ParentShardId"), s.get("AdjacentParentShardId")) if p)
-                closed = "EndingSequenceNumber" in s.get("SequenceNumberRange", {})
-                shards.append(ShardInfo(s["ShardId"], parents, closed))
+                ending = s.get("SequenceNumberRange", {}).get("EndingSequenceNumber")
+                shards.append(ShardInfo(s["ShardId"], parents, ending))
             token = resp.get("NextToken")
             if not token:
                 return shards

@@ -65,7 +65,7 @@ class StreamRecord:
 class ShardInfo:
     shard_id: str
     parents: tuple[str, ...] = ()
-    closed: bool = False     # has an EndingSequenceNumber: no record will be added
+    ending_sequence: str | None = None   # EndingSequenceNumber of a closed shard (no record will be added)
 
 
 @dataclass
@@ -485,7 +485,7 @@ class ShardProcessor:
                  timings: Timings, invoke: Invoke, matches: Optional[Matches], send_failure: SendFailure,
                  store: CheckpointStore, report: Report):
         self.shard_id = shard.shard_id
-        self.closed = shard.closed
+        self.ending_sequence = shard.ending_sequence
         self.checkpoint = checkpoint
         self.source, self.config, self.timings = source, config, timings
         self.invoke, self.matches, self.send_failure = invoke, matches, send_failure
@@ -570,6 +570,17 @@ class ShardProcessor:
         seq = last_read or self.watermark
         return Position("AFTER_SEQUENCE_NUMBER", seq) if seq else self.checkpoint.start
 
+    def _past_end(self, last_read: str | None) -> bool:
+        """Read up to a closed shard's EndingSequenceNumber.
+
+        AWS ends a closed shard with a null NextShardIterator; this also ends it for
+        servers that keep returning iterators (moto), never before its last record.
+        """
+        if self.ending_sequence is None:
+            return False
+        position = last_read or self.watermark or "0"
+        return int(position) >= int(self.ending_sequence)
+
     async def _read_all(self) -> None:
         cap = max(self.config.batch_size * len(self.lanes) * 2, self.config.batch_size + 1)
         limit = min(self.source.max_read, max(self.config.batch_size, 100))
@@ -601,7 +612,7 @@ class ShardProcessor:
                 last_read = rec.sequence
             if self._mark([]) or self.watermark != before:
                 await self.save()
-            if read.next_iterator is None or (self.closed and not read.records):
+            if read.next_iterator is None or self._past_end(last_read):
                 return
             iterator = read.next_iterator
             if not read.records:
@@ -714,7 +725,7 @@ class StreamPoller:
         for s in shards:
             cp = known[s.shard_id]
             if s.shard_id in self._running:
-                self._running[s.shard_id][0].closed = s.closed
+                self._running[s.shard_id][0].ending_sequence = s.ending_sequence
                 continue
             if cp.finished or self._not_before.get(s.shard_id, 0) > now:
                 continue
