@@ -67,6 +67,14 @@ class Settings:
     # (lamb.invoke.memory_budget). None: 3 x host RAM (75 % of RAM at a quarter of
     # MemorySize used on average); 0 or less: no budget (LAMB_ENV_MEMORY_MB, --env-memory-mb).
     env_memory_mb: int | None = None
+    # Stream event sources (lamb.sources.streams.Timings); AWS's values by default, tests shorten
+    # them. Idle poll interval (None: 1 s Kinesis, 0.25 s DynamoDB Streams), shard discovery
+    # interval, and doubling backoff (first delay, ceiling) after function errors and throttles
+    # (LAMB_STREAM_RETRY_BACKOFF=1,60) and while a stream is unreachable (LAMB_STREAM_SOURCE_BACKOFF).
+    stream_poll_interval_s: float | None = None
+    stream_discovery_interval_s: float = 10.0
+    stream_retry_backoff: tuple[float, float] = (1.0, 60.0)
+    stream_source_backoff: tuple[float, float] = (1.0, 60.0)
     limits: Limits = DEFAULT_LIMITS
 
     @property
@@ -95,6 +103,10 @@ class Settings:
             "async_delivery_max_age_s": float,
             "async_memory_mb": int,
             "env_memory_mb": int,
+            "stream_poll_interval_s": float,
+            "stream_discovery_interval_s": float,
+            "stream_retry_backoff": _floats,
+            "stream_source_backoff": _floats,
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

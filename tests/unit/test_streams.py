@@ -35,6 +35,7 @@ class FakeSource:
     source_arn = ARN
     batch_info_key = "KinesisBatchInfo"
     max_read = 1000
+    poll_interval_s = 1.0
 
     def __init__(self):
         self.shards: dict[str, dict] = {}
@@ -669,3 +670,13 @@ def test_empty_read_does_not_end_a_closed_shard_early(store):
 
     run(go())
     assert cp(store, "parent").finished and not cp(store, "child").finished
+
+
+def test_timings_from_settings():
+    from lamb.config import Settings
+
+    s = Settings.from_env({"LAMB_STREAM_POLL_INTERVAL_S": "0.1", "LAMB_STREAM_RETRY_BACKOFF": "0.01,0.5"})
+    t = Timings.from_settings(s)
+    assert (t.poll_interval_s, t.discovery_interval_s, t.retry_backoff_s, t.source_backoff_s) == (
+        0.1, 10.0, (0.01, 0.5), (1.0, 60.0))
+    assert Timings.from_settings(Settings()).poll_interval_s is None

@@ -46,6 +46,7 @@ def _plain(value: Any) -> Any:
 
 class DynamoDBStreamSource:
     batch_info_key = "DDBStreamBatchInfo"
+    poll_interval_s = 0.25       # "polls shards ... at a base rate of 4 times per second"
 
     def __init__(self, client: Any, stream_arn: str, *, executor: Executor | None = None,
                  limits: _limits.Limits = _limits.DEFAULT):

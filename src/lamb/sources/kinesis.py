@@ -28,6 +28,7 @@ from .streams import IteratorExpired, Read, ShardInfo, StreamRecord, iso_millis
 
 class KinesisSource:
     batch_info_key = "KinesisBatchInfo"
+    poll_interval_s = 1.0        # "polls each shard ... at a base rate of once per second"
 
     def __init__(self, client: Any, stream_arn: str, *, invoke_identity_arn: str, executor: Executor | None = None,
                  limits: _limits.Limits = _limits.DEFAULT):

@@ -84,6 +84,7 @@ class ShardSource(Protocol):
     source_arn: str
     batch_info_key: str          # "KinesisBatchInfo" | "DDBStreamBatchInfo"
     max_read: int                # records one GetRecords call may return
+    poll_interval_s: float       # AWS's idle polling interval for this kind of stream
 
     async def list_shards(self) -> list[ShardInfo]: ...
 
@@ -151,13 +152,21 @@ class Timings:
     """Every wait of a stream poller; AWS's values by default, shortened by tests.
 
     AWS polls a Kinesis shard once per second and a DynamoDB stream shard four
-    times per second when it is idle, and keeps reading while records remain.
+    times per second when it is idle (the source's ``poll_interval_s``), and keeps
+    reading while records remain.
     """
 
-    poll_interval_s: float = 1.0
+    poll_interval_s: float | None = None      # None: the source's own rate
     discovery_interval_s: float = 10.0        # ListShards / DescribeStream for splits and merges
     retry_backoff_s: tuple[float, float] = (1.0, 60.0)   # function errors and throttles: doubling, capped
     source_backoff_s: tuple[float, float] = (1.0, 60.0)  # an unreachable or missing stream
+
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "Timings":
+        """From Lamb's ``Settings`` (``LAMB_STREAM_*``)."""
+        return cls(settings.stream_poll_interval_s, settings.stream_discovery_interval_s,
+                   tuple(settings.stream_retry_backoff), tuple(settings.stream_source_backoff))
 
 
 class Backoff:
@@ -616,7 +625,7 @@ class ShardProcessor:
                 return
             iterator = read.next_iterator
             if not read.records:
-                await asyncio.sleep(self.timings.poll_interval_s)
+                await asyncio.sleep(self.timings.poll_interval_s or self.source.poll_interval_s)
 
     async def run(self) -> None:
         tasks = [asyncio.ensure_future(lane.run()) for lane in self.lanes]
