@@ -15,10 +15,8 @@ from types import SimpleNamespace
 
 import boto3
 
-from lamb.sources import stream_clients
+from lamb.sources import stream_factory
 from lamb.sources.checkpoints import CheckpointStore
-from lamb.sources.dynamodb_streams import DynamoDBStreamSource
-from lamb.sources.kinesis import KinesisSource
 from lamb.sources.streams import StreamConfig, StreamPoller, Timings
 from lamb.store.db import Database
 
@@ -43,11 +41,8 @@ def lamb_invoker(client, function_name: str, log: list | None = None):
 
 
 def source_for(arn: str, client=None):
-    """The adapter of a stream ARN, with a boto3 client of boto3's standard configuration."""
-    region = stream_clients.arn_region(arn)
-    if ":kinesis:" in arn:
-        return KinesisSource(client or stream_clients.client("kinesis", region), arn, invoke_identity_arn=ROLE)
-    return DynamoDBStreamSource(client or stream_clients.client("dynamodbstreams", region), arn)
+    """The adapter of a stream ARN (boto3's standard configuration unless ``client`` is given)."""
+    return stream_factory.source_for(arn, invoke_identity_arn=ROLE, source_client=client)
 
 
 async def _run(spec: dict) -> None:

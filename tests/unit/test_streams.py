@@ -7,7 +7,6 @@ source; the checkpoint store is Lamb's real one on a real SQLite file.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import time
 from datetime import datetime, timezone
@@ -16,8 +15,6 @@ from types import SimpleNamespace
 import pytest
 
 from lamb.sources.checkpoints import CheckpointStore, Position, ShardCheckpoint
-from lamb.sources.dynamodb_streams import DynamoDBStreamSource
-from lamb.sources.kinesis import KinesisSource
 from lamb.sources.streams import (Read, ShardInfo, StreamConfig, StreamPoller, StreamRecord, Timings, classify,
                                   failure_record, iso_millis, lane_of, s3_failure_key, split_expired, window_start)
 from lamb.store.db import Database
@@ -229,44 +226,6 @@ def test_failure_record_shape():
     assert s3["payload"] == '{"Records":[]}' and "payload" not in json.loads(rec.body(with_payload=False))
     assert rec.s3_key.startswith("aws/lambda/u-1/shardId-000000000001/2019/11/14/2019-11-14T00.13.21-")
     assert s3_failure_key("u", "s", 0).startswith("aws/lambda/u/s/1970/01/01/1970-01-01T00.00.00-")
-
-
-def test_kinesis_record_shape():
-    src = KinesisSource(client=None, stream_arn="arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream",
-                        invoke_identity_arn="arn:aws:iam::123456789012:role/lambda-role")
-    arrival = datetime.fromtimestamp(1545084650.987, timezone.utc)
-    rec = src.record("shardId-000000000006", {"SequenceNumber": "4959", "PartitionKey": "1",
-                                              "Data": b"Hello, this is a test.", "ApproximateArrivalTimestamp": arrival})
-    assert rec.event == {
-        "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "1", "sequenceNumber": "4959",
-                    "data": "SGVsbG8sIHRoaXMgaXMgYSB0ZXN0Lg==", "approximateArrivalTimestamp": 1545084650.987},
-        "eventSource": "aws:kinesis", "eventVersion": "1.0", "eventID": "shardId-000000000006:4959",
-        "eventName": "aws:kinesis:record", "invokeIdentityArn": "arn:aws:iam::123456789012:role/lambda-role",
-        "awsRegion": "us-east-2", "eventSourceARN": "arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream",
-    }
-    assert rec.sequence == "4959" and rec.partition_key == "1"
-
-
-def test_dynamodb_record_shape():
-    arn = "arn:aws:dynamodb:us-west-2:123456789012:table/t/stream/2024-01-01T00:00:00.000"
-    src = DynamoDBStreamSource(client=None, stream_arn=arn)
-    created = datetime.fromtimestamp(1479499740, timezone.utc)
-    rec = src.record({"eventID": "1", "eventName": "MODIFY", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
-                      "awsRegion": "us-west-2",
-                      "dynamodb": {"ApproximateCreationDateTime": created, "Keys": {"Id": {"N": "101"}},
-                                   "NewImage": {"Id": {"N": "101"}, "Bin": {"B": b"\x00\x01"}},
-                                   "OldImage": {"Id": {"N": "101"}}, "SequenceNumber": "222", "SizeBytes": 59,
-                                   "StreamViewType": "NEW_AND_OLD_IMAGES"}})
-    assert rec.event == {
-        "eventID": "1", "eventName": "MODIFY", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
-        "awsRegion": "us-west-2",
-        "dynamodb": {"ApproximateCreationDateTime": 1479499740, "Keys": {"Id": {"N": "101"}},
-                     "NewImage": {"Id": {"N": "101"}, "Bin": {"B": base64.b64encode(b"\x00\x01").decode()}},
-                     "OldImage": {"Id": {"N": "101"}}, "SequenceNumber": "222", "SizeBytes": 59,
-                     "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        "eventSourceARN": arn,
-    }
-    assert rec.arrival == 1479499740 and rec.sequence == "222"
 
 
 # ------------------------------------------------------------ processing
