@@ -275,6 +275,52 @@ def test_kinesis_checkpoint_survives_kill_9(moto, lamb_server, lam, sink, tmp_pa
     assert items() == [f"a{i}" for i in range(5)] + [f"b{i}" for i in range(3)]
 
 
+WINDOW_FUNCTION = """
+import base64
+def handler(event, context):
+    state = dict(event.get("state") or {})
+    for r in event["Records"]:
+        state[r["kinesis"]["partitionKey"]] = state.get(r["kinesis"]["partitionKey"], 0) + 1
+    return {"state": state, "final": event["isFinalInvokeForWindow"]}
+"""
+
+
+def test_kinesis_parallelization_and_tumbling_window(moto, lam, function, checkpoints):
+    stream, arn = kinesis_stream(moto)
+    for n in range(4):
+        for key in ("a", "b", "c"):
+            put(moto, stream, f"{key}{n}", key=key)
+    log: list = []
+    run = start(moto, arn, lam, function, checkpoints, log, batch_size=2, parallelization_factor=3)
+    try:
+        wait_for(lambda: len(seen(log)) == 12, 30, 0.05, "12 records")
+    finally:
+        run.stop()
+    for key in "abc":   # per partition key, order is kept across the lanes
+        assert [i for i in seen(log) if i[0] == key] == [f"{key}{n}" for n in range(4)]
+
+    name = unique("window")
+    create(lam, name, WINDOW_FUNCTION, Timeout=30)
+    stream, arn = kinesis_stream(moto)
+    for key in ("x", "y", "x"):
+        put(moto, stream, key, key=key)
+    log = []
+    run = start(moto, arn, lam, name, checkpoints, log, tumbling_window_s=1)
+    finals = lambda: [e for e, _, _ in log if e["isFinalInvokeForWindow"]]  # noqa: E731
+    try:   # 1-second windows: the three records may straddle two windows, each closed by a final invocation
+        wait_for(lambda: sum(sum(e["state"].values()) for e in finals()) == 3, 30, 0.05, "the final invocations")
+    finally:
+        run.stop()
+    totals: dict = {}
+    for final in finals():
+        assert final["Records"] == [] and final["shardId"] == "shardId-000000000000" and final["eventSourceARN"] == arn
+        for k, v in final["state"].items():
+            totals[k] = totals.get(k, 0) + v
+        batches = [e for e, _, _ in log if e["window"] == final["window"] and not e["isFinalInvokeForWindow"]]
+        assert batches and batches[0]["state"] == {}   # each window starts with an empty state
+    assert totals == {"x": 2, "y": 1}
+
+
 # ------------------------------------------------------------ DynamoDB Streams
 def ddb_table(moto, view: str) -> tuple[str, str]:
     d = moto.client("dynamodb")
