@@ -565,7 +565,8 @@ def test_window_terminated_early_when_state_too_big(store):
         p = StreamPoller(config=config(batch_size=2, tumbling_window_s=3600, window_state_max_bytes=15), source=src,
                          invoke=fn, checkpoints=store, send_failure=Destinations(), timings=FAST)
         p.start()
-        await until(lambda: len(fn.events) == 3)
+        await until(lambda: len(fn.events) == 3 and 0 in cp(store).lanes)
+        await until(lambda: cp(store).lanes[0].window_state == {"seen": [2]})
         await p.stop()
 
     run(go())
@@ -573,7 +574,6 @@ def test_window_terminated_early_when_state_too_big(store):
     assert [(x["state"], x["isFinalInvokeForWindow"], x["isWindowTerminatedEarly"]) for x in e] == [
         ({}, False, False), ({"seen": [0, 1]}, True, True), ({}, False, False)]
     assert e[2]["window"] == e[0]["window"]   # the same window goes on with a fresh state
-    assert cp(store).lanes[0].window_state == {"seen": [2]}
 
 
 def test_unreachable_source_is_reported_and_retried(store):
