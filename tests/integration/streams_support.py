@@ -17,7 +17,8 @@ import boto3
 
 from lamb.sources import stream_factory
 from lamb.sources.checkpoints import CheckpointStore
-from lamb.sources.streams import StreamConfig, StreamPoller, Timings
+from lamb.sources.stream_poller import StreamPoller
+from lamb.sources.streams import StreamConfig, Timings
 from lamb.store.db import Database
 
 FAST = Timings(poll_interval_s=0.05, discovery_interval_s=0.2, retry_backoff_s=(0.05, 0.2),

@@ -24,7 +24,8 @@ import pytest
 from lamb.events.destinations import Deliverer
 from lamb.sources.checkpoints import CheckpointStore
 from lamb.sources.failure_destinations import FailureSender
-from lamb.sources.streams import StreamConfig, StreamPoller
+from lamb.sources.stream_poller import StreamPoller
+from lamb.sources.streams import StreamConfig
 from lamb.store.db import Database
 
 from .async_support import REGION, moto, sink  # noqa: F401  (fixtures)

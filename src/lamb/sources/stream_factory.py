@@ -20,7 +20,8 @@ from .checkpoints import CheckpointStore
 from .dynamodb_streams import DynamoDBStreamSource
 from .kinesis import KinesisSource
 from .stream_clients import arn_region, client
-from .streams import Invoke, Matches, Report, SendFailure, ShardSource, StreamConfig, StreamPoller, Timings
+from .stream_poller import StreamPoller
+from .streams import Invoke, Matches, Report, SendFailure, ShardSource, StreamConfig, Timings
 
 
 def is_stream_arn(arn: str) -> bool:
