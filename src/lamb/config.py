@@ -72,9 +72,11 @@ class Settings:
     # interval, and doubling backoff (first delay, ceiling) after function errors and throttles
     # (LAMB_STREAM_RETRY_BACKOFF=1,60) and while a stream is unreachable (LAMB_STREAM_SOURCE_BACKOFF).
     stream_poll_interval_s: float | None = None
-    stream_discovery_interval_s: float = 10.0
+    stream_discovery_interval_s: float = 60.0
     stream_retry_backoff: tuple[float, float] = (1.0, 60.0)
     stream_source_backoff: tuple[float, float] = (1.0, 60.0)
+    # Idle shards: empty reads double the poll interval up to this many seconds (None: AWS's fixed rate).
+    stream_idle_poll_max_s: float | None = None
     limits: Limits = DEFAULT_LIMITS
 
     @property
@@ -107,6 +109,7 @@ class Settings:
             "stream_discovery_interval_s": float,
             "stream_retry_backoff": _floats,
             "stream_source_backoff": _floats,
+            "stream_idle_poll_max_s": float,
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

@@ -120,5 +120,12 @@ def test_timings_from_settings():
     s = Settings.from_env({"LAMB_STREAM_POLL_INTERVAL_S": "0.1", "LAMB_STREAM_RETRY_BACKOFF": "0.01,0.5"})
     t = Timings.from_settings(s)
     assert (t.poll_interval_s, t.discovery_interval_s, t.retry_backoff_s, t.source_backoff_s) == (
-        0.1, 10.0, (0.01, 0.5), (1.0, 60.0))
+        0.1, 60.0, (0.01, 0.5), (1.0, 60.0))
     assert Timings.from_settings(Settings()).poll_interval_s is None
+
+
+def test_idle_backoff_is_off_by_default_and_doubles_to_its_cap():
+    assert [Timings().idle_delay(1.0, n) for n in (1, 2, 5)] == [1.0, 1.0, 1.0]
+    t = Timings(idle_poll_max_s=5.0)
+    assert [t.idle_delay(1.0, n) for n in (1, 2, 3, 4, 50)] == [1.0, 2.0, 4.0, 5.0, 5.0]
+    assert Timings(poll_interval_s=0.25, idle_poll_max_s=0.1).idle_delay(1.0, 9) == 0.25

@@ -322,6 +322,7 @@ class ShardProcessor:
         backoff = Backoff(*self.timings.source_backoff_s)
         last_read: str | None = None
         iterator: str | None = None
+        empty_reads = 0
         while True:
             while self._buffered >= cap:
                 self._space.clear()
@@ -350,8 +351,9 @@ class ShardProcessor:
             if read.next_iterator is None or self._past_end(last_read):
                 return
             iterator = read.next_iterator
-            if not read.records:
-                await asyncio.sleep(self.timings.poll_interval_s or self.source.poll_interval_s)
+            empty_reads = 0 if read.records else empty_reads + 1
+            if empty_reads:
+                await asyncio.sleep(self.timings.idle_delay(self.source.poll_interval_s, empty_reads))
 
     async def run(self) -> None:
         tasks = [asyncio.ensure_future(lane.run()) for lane in self.lanes]

@@ -150,16 +150,26 @@ class Timings:
     """
 
     poll_interval_s: float | None = None      # None: the source's own rate
-    discovery_interval_s: float = 10.0        # ListShards / DescribeStream for splits and merges
+    discovery_interval_s: float = 60.0        # ListShards / DescribeStream; a finished shard also triggers one
     retry_backoff_s: tuple[float, float] = (1.0, 60.0)   # function errors and throttles: doubling, capped
     source_backoff_s: tuple[float, float] = (1.0, 60.0)  # an unreachable or missing stream
-
+    # Lamb's own option: consecutive empty reads double the idle interval up to this (None: AWS's
+    # fixed rate). Trades latency of the first record after a quiet spell for idle CPU.
+    idle_poll_max_s: float | None = None
 
     @classmethod
     def from_settings(cls, settings: Any) -> "Timings":
         """From Lamb's ``Settings`` (``LAMB_STREAM_*``)."""
         return cls(settings.stream_poll_interval_s, settings.stream_discovery_interval_s,
-                   tuple(settings.stream_retry_backoff), tuple(settings.stream_source_backoff))
+                   tuple(settings.stream_retry_backoff), tuple(settings.stream_source_backoff),
+                   settings.stream_idle_poll_max_s)
+
+    def idle_delay(self, source_interval: float, empty_reads: int) -> float:
+        """The wait after ``empty_reads`` (>= 1) empty reads in a row."""
+        base = self.poll_interval_s or source_interval
+        if not self.idle_poll_max_s or self.idle_poll_max_s <= base:
+            return base
+        return min(self.idle_poll_max_s, base * 2 ** min(empty_reads - 1, 30))
 
 
 class Backoff:
