@@ -26,3 +26,42 @@ def test_dynamodb_record_shape():
         "eventSourceARN": arn,
     }
     assert rec.arrival == 1479499740 and rec.sequence == "222"
+
+
+def test_resumed_latest_reads_from_the_oldest_record_and_skips_earlier_ones():
+    """DynamoDB Streams has no AT_TIMESTAMP: a LATEST taken at time t resumes at TRIM_HORIZON minus records before t."""
+    import asyncio
+
+    class Client:
+        class exceptions:
+            class ExpiredIteratorException(Exception):
+                pass
+
+        def __init__(self):
+            self.calls = []
+
+        def get_shard_iterator(self, **kw):
+            self.calls.append(kw)
+            return {"ShardIterator": "it"}
+
+        def get_records(self, **kw):
+            def rec(seq, ts):
+                return {"eventID": seq, "eventName": "INSERT", "eventVersion": "1.1", "awsRegion": "us-east-1",
+                        "dynamodb": {"ApproximateCreationDateTime": datetime.fromtimestamp(ts, timezone.utc),
+                                     "Keys": {"id": {"S": seq}}, "SequenceNumber": seq, "SizeBytes": 10,
+                                     "StreamViewType": "KEYS_ONLY"}}
+            return {"Records": [rec("1", 99.0), rec("2", 100.0), rec("3", 101.0)], "NextShardIterator": "next"}
+
+    arn = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/label"
+    client = Client()
+    src = DynamoDBStreamSource(client, arn)
+
+    async def go():
+        from lamb.sources.checkpoints import Position
+
+        it = await src.iterator("shard-1", Position("LATEST", timestamp=100.7))
+        return await src.read("shard-1", it, 100)
+
+    read = asyncio.run(go())
+    assert client.calls == [{"StreamArn": arn, "ShardId": "shard-1", "ShardIteratorType": "TRIM_HORIZON"}]
+    assert [r.sequence for r in read.records] == ["2", "3"] and read.next_iterator == "next"
