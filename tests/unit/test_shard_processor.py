@@ -311,3 +311,32 @@ def test_window_terminated_early_when_state_too_big(store):
     assert [(x["state"], x["isFinalInvokeForWindow"], x["isWindowTerminatedEarly"]) for x in e] == [
         ({}, False, False), ({"seen": [0, 1]}, True, True), ({}, False, False)]
     assert e[2]["window"] == e[0]["window"]   # the same window goes on with a fresh state
+
+
+def test_expired_iterator_reopens_after_the_last_record_read(store):
+    from lamb.sources.streams import IteratorExpired
+
+    class Expiring(FakeSource):
+        expired = False
+
+        async def read(self, shard_id, iterator, limit):
+            # once a record was read, the iterator expires (once): reading must go on after that record
+            if not self.expired and len(self.shards[shard_id]["records"]) >= 2:
+                self.expired = True
+                raise IteratorExpired("Iterator expired")
+            return await super().read(shard_id, iterator, limit)
+
+    src = Expiring()
+    src.add_shard("s0")
+    fn = FakeFunction()
+
+    async def go():
+        p = poller(src, fn, store, batch_size=10)
+        p.start()
+        for i in range(4):
+            src.put("s0", "k", i)
+            await until(lambda: sum(map(len, fn.values())) == i + 1)
+        await p.stop()
+
+    run(go())
+    assert src.expired and [v for batch in fn.values() for v in batch] == [0, 1, 2, 3]
