@@ -71,6 +71,16 @@ class Settings:
     # without progress, before a 408 ends the connection, and the largest head (431); 0: no limit.
     header_timeout_s: float = 30.0
     max_header_bytes: int = 64 * 1024
+    # Stream event sources (lamb.sources.streams.Timings); AWS's values by default, tests shorten
+    # them. Idle poll interval (None: 1 s Kinesis, 0.25 s DynamoDB Streams), shard discovery
+    # interval, and doubling backoff (first delay, ceiling) after function errors and throttles
+    # (LAMB_STREAM_RETRY_BACKOFF=1,60) and while a stream is unreachable (LAMB_STREAM_SOURCE_BACKOFF).
+    stream_poll_interval_s: float | None = None
+    stream_discovery_interval_s: float = 60.0
+    stream_retry_backoff: tuple[float, float] = (1.0, 60.0)
+    stream_source_backoff: tuple[float, float] = (1.0, 60.0)
+    # Idle shards: empty reads double the poll interval up to this many seconds (None: AWS's fixed rate).
+    stream_idle_poll_max_s: float | None = None
     limits: Limits = DEFAULT_LIMITS
 
     @property
@@ -101,6 +111,11 @@ class Settings:
             "env_memory_mb": int,
             "header_timeout_s": float,
             "max_header_bytes": int,
+            "stream_poll_interval_s": float,
+            "stream_discovery_interval_s": float,
+            "stream_retry_backoff": _floats,
+            "stream_source_backoff": _floats,
+            "stream_idle_poll_max_s": float,
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

@@ -79,6 +79,13 @@ class Limits:
     # API listing
     list_max_items: int = 50
 
+    # Stream event sources. Tumbling-window state per shard
+    # (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html); records one
+    # GetRecords call returns (Kinesis Data Streams and DynamoDB Streams API references).
+    stream_window_state_max_bytes: int = 1 * MB
+    kinesis_get_records_max: int = 10_000
+    dynamodb_streams_get_records_max: int = 1_000
+
     def override(self, **values: int) -> "Limits":
         """A copy with some numbers replaced (unknown names are an error)."""
         names = {f.name for f in dataclasses.fields(self)}
