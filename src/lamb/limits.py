@@ -33,6 +33,8 @@ class Limits:
     tags_per_resource: int = 50
     # Resource-based policy of a layer version (AddLayerVersionPermission).
     layer_policy_max_bytes: int = 20 * KB
+    # Resource-based policy of a function, version or alias (AddPermission, PutResourcePolicy).
+    function_policy_max_bytes: int = 20 * KB
     function_name_max: int = 64
     description_max: int = 256
 
