@@ -22,6 +22,8 @@ from .store.code import CodeStore
 from .store.db import Database
 from .store.functions import FunctionStore
 from .store.layers import LayerStore, opt_key, opt_root, remove_unreferenced_opt
+from .urls.address import Addresses, default_origin
+from .urls.index import UrlIndex
 
 log = logging.getLogger("lamb")
 
@@ -43,6 +45,7 @@ class Lamb:
         self.db = Database(settings.db_path)
         self.functions = FunctionStore(self.db)
         self.layers = LayerStore(self.db)
+        self.urls = UrlIndex(self.functions)  # function URLs by url id (issue 14)
         self.code = CodeStore(settings.data_dir)
         self.logs = LogStore(settings.data_dir / "logs")
         self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox, settings.runtime_cache)
@@ -68,6 +71,13 @@ class Lamb:
         with self.db.tx() as c:
             c.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?)", (value.hex(),))
         return bytes.fromhex(self.db.query("SELECT value FROM meta WHERE key = 'secret'")[0][0])
+
+    def url_addresses(self) -> Addresses:
+        """How function URLs are named and recognised (``LAMB_URL_ORIGIN``, or this port)."""
+        origin = self.settings.url_origin or default_origin(self.settings.region, self.port)
+        if getattr(self, "_addresses", None) is None or self._addresses.origin != origin.rstrip("/"):
+            self._addresses = Addresses(origin)
+        return self._addresses
 
     def _on_exit(self, pid: int, code, sig) -> None:
         self.invoker.on_exit(pid, code, sig)

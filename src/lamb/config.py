@@ -67,6 +67,13 @@ class Settings:
     # (lamb.invoke.memory_budget). None: 3 x host RAM (75 % of RAM at a quarter of
     # MemorySize used on average); 0 or less: no budget (LAMB_ENV_MEMORY_MB, --env-memory-mb).
     env_memory_mb: int | None = None
+    # Function URLs (lamb.urls): the origin of the URLs Lamb hands out, with {id} for the
+    # url id (LAMB_URL_ORIGIN=https://{id}.fn.example.com behind real DNS); None:
+    # http://{id}.lambda-url.<region>.localhost:<port>.
+    url_origin: str | None = None
+    # Keys AWS_IAM function URLs accept until identities exist (issue 17):
+    # LAMB_URL_IAM_KEYS="AKID=secret[@principal-arn],..." (principal: the account's root).
+    url_iam_keys: str = ""
     limits: Limits = DEFAULT_LIMITS
 
     @property
@@ -95,6 +102,8 @@ class Settings:
             "async_delivery_max_age_s": float,
             "async_memory_mb": int,
             "env_memory_mb": int,
+            "url_origin": str,
+            "url_iam_keys": str,
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

@@ -31,6 +31,6 @@ def load_all() -> dict[str, Handler]:
     from . import aliases, layers, versions  # noqa: F401  (issue 4)
     from . import concurrency  # noqa: F401  (issue 5)
     from . import tags  # noqa: F401
-    from . import permissions  # noqa: F401  (issue 14)
+    from . import function_urls, permissions  # noqa: F401  (issue 14)
 
     return OPERATIONS
