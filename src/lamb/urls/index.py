@@ -31,6 +31,10 @@ class UrlIndex:
     def add(self, url_id: str, function: str, alias: str | None) -> None:
         self.ids[url_id] = (function, alias)
 
+    def seen(self, url_id: str) -> bool:
+        """Whether this url id existed since Lamb started (it may have been deleted)."""
+        return url_id in self.ids
+
     def lookup(self, url_id: str) -> tuple[Resource, dict] | None:
         """The record holding the URL and the URL's configuration, or None."""
         where = self.ids.get(url_id)

@@ -1,0 +1,199 @@
+"""Serving HTTP requests to function URLs on Lamb's port.
+
+A request is a URL request when its ``Host`` is ``<url-id>.<URL domain>`` (see
+``address``) or its path is ``/_lamb/url/<url-id>/<path>``. Then, as AWS does
+(https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html,
+https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html):
+
+1. an unknown url id answers 403 ``{"Message":null}`` (AccessDeniedException);
+2. a CORS preflight is answered from the URL's ``Cors`` without invoking;
+3. ``AWS_IAM``: the SigV4 signature (service ``lambda``) is verified against the keys
+   Lamb holds (``LAMB_URL_IAM_KEYS`` until identities exist);
+4. the URL's resource policy must allow both ``lambda:InvokeFunctionUrl`` and
+   ``lambda:InvokeFunction`` (the latter with ``lambda:InvokedViaFunctionUrl``), as
+   AWS requires of URLs created since October 2025; anything else is 403 with AWS's
+   message. Until identity policies exist, a signer of Lamb's own account counts as
+   allowed by its identity policy (AWS's same-account rule), so for it only an
+   explicit deny refuses;
+5. the request becomes a payload 2.0 event (at most 6 MB, else 413) and the function
+   runs through the one ``Invoke`` callable; throttles answer 429, a function error,
+   a timeout or a malformed result 502 ``Internal Server Error``.
+
+URLs with ``InvokeMode: RESPONSE_STREAM`` are refused with 501 until Lamb streams
+responses (issue 14's streaming part).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Awaitable, Callable
+
+from ..auth import sigv4
+from ..http.server import Request, Response
+from ..invoke.invoker import trace_id
+from ..policy import evaluate as policy_eval
+from ..policy.resources import document_of
+from ..protocol.errors import AwsError
+from . import cors, event, response
+from .address import Addresses
+from .index import UrlIndex
+from .invoke import Invoke
+
+log = logging.getLogger("lamb.urls")
+
+ACTIONS = ("lambda:InvokeFunctionUrl", "lambda:InvokeFunction")
+
+
+def parse_keys(spec: str, account_id: str) -> dict[str, tuple[str, str]]:
+    """``LAMB_URL_IAM_KEYS``: ``AKID=secret[@principal-arn],...`` -> {akid: (secret, arn)}."""
+    keys = {}
+    for entry in filter(None, (e.strip() for e in spec.split(","))):
+        akid, _, rest = entry.partition("=")
+        secret, _, arn = rest.partition("@")
+        if not akid or not secret:
+            raise ValueError(f"LAMB_URL_IAM_KEYS: expected AKID=secret[@arn], got {entry!r}")
+        keys[akid] = (secret, arn or f"arn:aws:iam::{account_id}:root")
+    return keys
+
+
+def _error(status: int, code: str, message: str | None, request_id: str) -> Response:
+    return Response(status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code),
+                             ("x-amzn-RequestId", request_id)], response.error_body(message))
+
+
+def _bad_gateway(request_id: str) -> Response:
+    return Response(502, [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)], response.INTERNAL)
+
+
+class UrlServer:
+    """``__call__(request)``: None when the request is not for a function URL."""
+
+    def __init__(self, *, index: UrlIndex, addresses: Callable[[], Addresses], invoke: Invoke, region: str,
+                 account_id: str, port: Callable[[], int], iam_keys: dict[str, tuple[str, str]],
+                 max_event_bytes: int):
+        self.index = index
+        self.addresses = addresses
+        self.invoke = invoke
+        self.region = region
+        self.account_id = account_id
+        self.port = port
+        self.iam_keys = iam_keys
+        self.max_event_bytes = max_event_bytes
+
+    def __call__(self, req: Request) -> Awaitable[Response] | Response | None:
+        addresses = self.addresses()
+        url_id = addresses.id_from_host(req.headers.get("host"))
+        path = req.path
+        if url_id is None:
+            routed = addresses.id_from_path(path)
+            if routed is None:
+                return None
+            url_id, path = routed
+        return self.serve(req, url_id, path, addresses)
+
+    async def serve(self, req: Request, url_id: str, path: str, addresses: Addresses) -> Response:
+        request_id = str(uuid.uuid4())
+        found = self.index.lookup(url_id)
+        if found is None:  # AWS: a deleted URL is "Forbidden", one that never existed has no message
+            message = response.FORBIDDEN if self.index.seen(url_id) else None
+            return _error(403, "AccessDeniedException", message, request_id)
+        res, url = found
+        headers = req.headers
+        if url.get("Cors") and cors.is_preflight(req.method, headers):
+            return Response(200, cors.preflight(url["Cors"], headers) + [("x-amzn-RequestId", request_id)])
+        peer = req.conn.transport.get_extra_info("peername") if req.conn.transport is not None else None
+        source_ip = peer[0] if peer else ""
+        caller = None
+        if url["AuthType"] == "AWS_IAM":
+            try:
+                signed = sigv4.verify(req.method, req.path, req.query, headers, req.body,
+                                      lambda k: self.iam_keys[k][0] if k in self.iam_keys else None, "lambda")
+            except sigv4.SignatureError as e:
+                return _error(403, e.code, "Forbidden" if e.code == "MissingAuthenticationTokenException" else e.message,
+                              request_id)
+            arn = self.iam_keys[signed.access_key][1]
+            account = arn.split(":")[4]
+            caller = event.Caller(signed.access_key, account, arn, signed.access_key)
+        # The policy is the URL's record's (function or alias), its statements name that ARN.
+        if not self._authorized(res.record, url["FunctionArn"], url["AuthType"], caller, source_ip, headers):
+            return _error(403, "AccessDeniedException", response.FORBIDDEN, request_id)
+        if url.get("InvokeMode") == "RESPONSE_STREAM":
+            return _error(501, "UnsupportedOperationException",
+                          "Function URLs with InvokeMode RESPONSE_STREAM are not served by this Lamb server yet; "
+                          "use InvokeMode BUFFERED.", request_id)
+        trace = headers.get("x-amzn-trace-id") or trace_id()
+        extra = {"x-amzn-trace-id": trace, "x-forwarded-for": source_ip, "x-forwarded-port": str(self.port()),
+                 "x-forwarded-proto": "http"}
+        payload = event.encode(event.build(
+            method=req.method, raw_path=path, raw_query=req.query, headers=headers, body=req.body, url_id=url_id,
+            domain=addresses.domain(url_id), account_id=self.account_id, source_ip=source_ip,
+            request_id=request_id, extra_headers=extra, caller=caller))
+        if req.too_large or len(payload) > self.max_event_bytes:
+            return _error(413, "RequestEntityTooLargeException",
+                          f"Request must be smaller than {self.max_event_bytes} bytes for the InvokeFunction operation",
+                          request_id)
+        try:
+            result = await self.invoke(res.fn.name, res.qualifier, payload, request_id, trace)
+        except AwsError as e:
+            if e.status == 429:
+                return _error(429, e.code, "Rate Exceeded.", request_id)
+            if e.status is not None and e.status >= 500:
+                return _bad_gateway(request_id)
+            return _error(e.status or 400, e.code, e.message, request_id)
+        if result.function_error:
+            return _bad_gateway(request_id)
+        try:
+            status, out_headers, body = response.from_result(result.payload)
+        except response.Malformed as e:
+            log.info("function URL %s: malformed response from %s (%s)", url_id, res.fn.name, e)
+            return _bad_gateway(request_id)
+        if url.get("Cors"):
+            out_headers = cors.apply(url["Cors"], headers, out_headers)
+        out_headers.append(("x-amzn-RequestId", request_id))
+        out_headers.append(("X-Amzn-Trace-Id", trace))
+        return Response(status, out_headers, body)
+
+    def _authorized(self, record: dict, arn: str, auth_type: str, caller: "event.Caller | None", source_ip: str,
+                    headers: dict[str, str]) -> bool:
+        """Both actions allowed by the resource policy (same-account signers: not denied)."""
+        now = time.time()
+        context = {
+            "lambda:FunctionUrlAuthType": auth_type,
+            "lambda:InvokedViaFunctionUrl": "true",
+            "aws:SourceIp": source_ip,
+            "aws:SecureTransport": "false",
+            "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+            "aws:EpochTime": int(now),
+        }
+        if headers.get("user-agent"):
+            context["aws:UserAgent"] = headers["user-agent"]
+        if headers.get("referer"):
+            context["aws:Referer"] = headers["referer"]
+        if caller is None:
+            principal = policy_eval.Principal.anonymous()
+        else:
+            principal = policy_eval.Principal.aws(caller.user_arn)
+            context["aws:PrincipalAccount"] = caller.account_id
+            context["aws:PrincipalArn"] = caller.user_arn
+        same_account = caller is not None and caller.account_id == self.account_id
+        documents = [document_of(record)]
+        for action in ACTIONS:
+            decision = policy_eval.evaluate(documents, policy_eval.Request(principal, action, arn, context))
+            if decision is policy_eval.Decision.DENY:
+                return False
+            if decision is policy_eval.Decision.IMPLICIT_DENY and not same_account:
+                return False
+        return True
+
+
+def make_url_server(lamb) -> UrlServer:
+    """Wiring (called once by the gateway)."""
+    from .invoke import make_invoke
+
+    s = lamb.settings
+    return UrlServer(index=lamb.urls, addresses=lamb.url_addresses, invoke=make_invoke(lamb), region=s.region,
+                     account_id=s.account_id, port=lambda: lamb.port,
+                     iam_keys=parse_keys(s.url_iam_keys, s.account_id),
+                     max_event_bytes=s.limits.sync_payload_max_bytes)
