@@ -74,9 +74,10 @@ class Lamb:
 
     def url_addresses(self) -> Addresses:
         """How function URLs are named and recognised (``LAMB_URL_ORIGIN``, or this port)."""
-        origin = self.settings.url_origin or default_origin(self.settings.region, self.port)
-        if getattr(self, "_addresses", None) is None or self._addresses.origin != origin.rstrip("/"):
-            self._addresses = Addresses(origin)
+        key = (self.settings.url_origin, self.port)
+        if getattr(self, "_addresses_key", None) != key:
+            self._addresses = Addresses(self.settings.url_origin or default_origin(self.settings.region, self.port))
+            self._addresses_key = key
         return self._addresses
 
     def _on_exit(self, pid: int, code, sig) -> None:

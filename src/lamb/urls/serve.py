@@ -25,16 +25,19 @@ responses (issue 14's streaming part).
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import time
 import uuid
-from typing import Awaitable, Callable
+from typing import Callable
 
 from ..auth import sigv4
 from ..http.server import Request, Response
 from ..invoke.invoker import trace_id
 from ..policy import evaluate as policy_eval
-from ..policy.resources import document_of
+from ..policy import document as doc
+from ..policy.resources import policy_of
 from ..protocol.errors import AwsError
 from . import cors, event, response
 from .address import Addresses
@@ -63,6 +66,15 @@ def _error(status: int, code: str, message: str | None, request_id: str) -> Resp
                              ("x-amzn-RequestId", request_id)], response.error_body(message))
 
 
+def _from_error(e: AwsError, request_id: str) -> Response:
+    """An error of the invocation (before or while it runs) as the URL answers it."""
+    if e.status == 429:
+        return _error(429, e.code, "Rate Exceeded.", request_id)
+    if e.status is not None and e.status >= 500:
+        return _bad_gateway(request_id)
+    return _error(e.status or 400, e.code, e.message, request_id)
+
+
 def _bad_gateway(request_id: str) -> Response:
     return Response(502, [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)], response.INTERNAL)
 
@@ -81,8 +93,9 @@ class UrlServer:
         self.port = port
         self.iam_keys = iam_keys
         self.max_event_bytes = max_event_bytes
+        self._decisions: dict[tuple, bool] = {}
 
-    def __call__(self, req: Request) -> Awaitable[Response] | Response | None:
+    def __call__(self, req: Request) -> "asyncio.Future[Response] | Response | None":
         addresses = self.addresses()
         url_id = addresses.id_from_host(req.headers.get("host"))
         path = req.path
@@ -91,10 +104,16 @@ class UrlServer:
             if routed is None:
                 return None
             url_id, path = routed
-        return self.serve(req, url_id, path, addresses)
-
-    async def serve(self, req: Request, url_id: str, path: str, addresses: Addresses) -> Response:
         request_id = str(uuid.uuid4())
+        try:
+            return self.serve(req, url_id, path, addresses, request_id)
+        except AwsError as e:
+            return _from_error(e, request_id)
+
+    def serve(self, req: Request, url_id: str, path: str, addresses: Addresses,
+              request_id: str) -> "asyncio.Future[Response] | Response":
+        """Everything up to the invocation runs here, synchronously; the answer is a
+        future completed from the invocation's (no task on the way)."""
         found = self.index.lookup(url_id)
         if found is None:  # AWS: a deleted URL is "Forbidden", one that never existed has no message
             message = response.FORBIDDEN if self.index.seen(url_id) else None
@@ -114,9 +133,8 @@ class UrlServer:
                 return _error(403, e.code, "Forbidden" if e.code == "MissingAuthenticationTokenException" else e.message,
                               request_id)
             arn = self.iam_keys[signed.access_key][1]
-            account = arn.split(":")[4]
-            caller = event.Caller(signed.access_key, account, arn, signed.access_key)
-        # The policy is the URL's record's (function or alias), its statements name that ARN.
+            caller = event.Caller(signed.access_key, arn.split(":")[4], arn, signed.access_key)
+        # The policy is the URL's record's (function or alias); its statements name that ARN.
         if not self._authorized(res.record, url["FunctionArn"], url["AuthType"], caller, source_ip, headers):
             return _error(403, "AccessDeniedException", response.FORBIDDEN, request_id)
         if url.get("InvokeMode") == "RESPONSE_STREAM":
@@ -134,30 +152,61 @@ class UrlServer:
             return _error(413, "RequestEntityTooLargeException",
                           f"Request must be smaller than {self.max_event_bytes} bytes for the InvokeFunction operation",
                           request_id)
-        try:
-            result = await self.invoke(res.fn.name, res.qualifier, payload, request_id, trace)
-        except AwsError as e:
-            if e.status == 429:
-                return _error(429, e.code, "Rate Exceeded.", request_id)
-            if e.status is not None and e.status >= 500:
-                return _bad_gateway(request_id)
-            return _error(e.status or 400, e.code, e.message, request_id)
+        pending = self.invoke(res.fn.name, res.qualifier, payload, request_id, trace)
+        out = pending.get_loop().create_future()
+        cors_conf = url.get("Cors")
+
+        def done(f: asyncio.Future) -> None:
+            exc = f.exception()
+            if exc is not None:
+                if isinstance(exc, AwsError):
+                    out.set_result(_from_error(exc, request_id))
+                else:
+                    log.error("function URL %s: invocation failed", url_id, exc_info=exc)
+                    out.set_result(_bad_gateway(request_id))
+                return
+            out.set_result(self._respond(f.result(), url_id, res.fn.name, cors_conf, headers, request_id, trace))
+
+        pending.add_done_callback(done)
+        return out
+
+    @staticmethod
+    def _respond(result, url_id: str, function: str, cors_conf: dict | None, headers: dict[str, str],
+                 request_id: str, trace: str) -> Response:
         if result.function_error:
             return _bad_gateway(request_id)
         try:
             status, out_headers, body = response.from_result(result.payload)
         except response.Malformed as e:
-            log.info("function URL %s: malformed response from %s (%s)", url_id, res.fn.name, e)
+            log.info("function URL %s: malformed response from %s (%s)", url_id, function, e)
             return _bad_gateway(request_id)
-        if url.get("Cors"):
-            out_headers = cors.apply(url["Cors"], headers, out_headers)
+        if cors_conf:
+            out_headers = cors.apply(cors_conf, headers, out_headers)
         out_headers.append(("x-amzn-RequestId", request_id))
         out_headers.append(("X-Amzn-Trace-Id", trace))
         return Response(status, out_headers, body)
 
     def _authorized(self, record: dict, arn: str, auth_type: str, caller: "event.Caller | None", source_ip: str,
                     headers: dict[str, str]) -> bool:
-        """Both actions allowed by the resource policy (same-account signers: not denied)."""
+        """Both actions allowed by the resource policy (same-account signers: not denied).
+
+        The decision is remembered per policy revision, auth type and caller when the
+        policy's conditions use only keys that are the same for every request of the URL."""
+        stored = policy_of(record)
+        key = (stored["RevisionId"] if stored else None, auth_type, caller.user_arn if caller else None, arn)
+        known = self._decisions.get(key)
+        if known is not None:
+            return known
+        document = stored["Document"] if stored else None
+        decision = self._decide(document, arn, auth_type, caller, source_ip, headers)
+        if _request_independent(document):
+            if len(self._decisions) > 10_000:
+                self._decisions.clear()
+            self._decisions[key] = decision
+        return decision
+
+    def _decide(self, document: dict | None, arn: str, auth_type: str, caller: "event.Caller | None", source_ip: str,
+                headers: dict[str, str]) -> bool:
         now = time.time()
         context = {
             "lambda:FunctionUrlAuthType": auth_type,
@@ -178,14 +227,28 @@ class UrlServer:
             context["aws:PrincipalAccount"] = caller.account_id
             context["aws:PrincipalArn"] = caller.user_arn
         same_account = caller is not None and caller.account_id == self.account_id
-        documents = [document_of(record)]
         for action in ACTIONS:
-            decision = policy_eval.evaluate(documents, policy_eval.Request(principal, action, arn, context))
+            decision = policy_eval.evaluate([document], policy_eval.Request(principal, action, arn, context))
             if decision is policy_eval.Decision.DENY:
                 return False
             if decision is policy_eval.Decision.IMPLICIT_DENY and not same_account:
                 return False
         return True
+
+
+# Condition keys whose value is the same for every request to one URL.
+_URL_KEYS = frozenset({"lambda:functionurlauthtype", "lambda:invokedviafunctionurl"})
+
+
+def _request_independent(document: dict | None) -> bool:
+    """Whether a policy decides the same for every request of one caller to one URL."""
+    for st in doc.statements(document):
+        if "${" in json.dumps(st):
+            return False
+        for block in (st.get("Condition") or {}).values():
+            if any(k.lower() not in _URL_KEYS for k in (block or {})):
+                return False
+    return True
 
 
 def make_url_server(lamb) -> UrlServer:
