@@ -341,3 +341,16 @@ def test_path_fallback_and_api_still_served(server, lam):
     event = json.loads(body)
     assert status == 200 and event["rawPath"] == "/x/y" and event["rawQueryString"] == "q=1"
     assert lam.list_functions()["Functions"]  # the AWS API on the same port is unaffected
+
+
+def test_urls_and_policies_survive_kill9(fresh_server):
+    s = fresh_server()
+    lam = s.client()
+    name, url = make_url(lam, RESPONDER)
+    post = dict(method="POST", body=b'{"result": "up"}', headers={"Content-Type": "application/json"})
+    assert fetch(s, url, **post)[::2] == (200, b"up")
+    s.kill9()
+    s.restart()
+    lam = s.client()
+    assert lam.get_function_url_config(FunctionName=name)["FunctionUrl"] == url
+    assert fetch(s, url, **post)[::2] == (200, b"up")
