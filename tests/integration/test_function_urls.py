@@ -114,9 +114,9 @@ def curl(*args) -> tuple[int, dict, bytes]:
     return status, headers, body
 
 
-def signed_headers(function_url, method="GET", body=b"", key=KEY, secret=SECRET, path="/") -> dict:
+def signed_headers(function_url, method="GET", body=b"", key=KEY, secret=SECRET, path="/", region="us-east-1") -> dict:
     req = AWSRequest(method=method, url=function_url.rstrip("/") + path, data=body)
-    SigV4Auth(Credentials(key, secret), "lambda", "us-east-1").add_auth(req)
+    SigV4Auth(Credentials(key, secret), "lambda", region).add_auth(req)
     return dict(req.prepare().headers)
 
 
@@ -156,6 +156,12 @@ def test_aws_iam(server, lam):
     assert json.loads(body)["Message"].startswith("The request signature we calculated does not match")
     status, headers, _ = fetch(server, url, via="host", headers=signed_headers(url, key="AKIDNOBODY"))
     assert status == 403 and headers["x-amzn-ErrorType"] == "UnrecognizedClientException"
+    status, headers, _ = fetch(server, url, via="host", headers=signed_headers(url, region="eu-west-1"))
+    assert status == 403 and headers["x-amzn-ErrorType"] == "InvalidSignatureException"
+    # The path form is signed as sent (its path and Lamb's host).
+    uid = url_id(url)
+    status, _, body = fetch(server, url, "/p", headers=signed_headers(f"{server.url}/_lamb/url/{uid}", path="/p"))
+    assert status == 200 and json.loads(body)["rawPath"] == "/p"
     # Another account needs the resource policy, for both actions.
     other = signed_headers(url, key=OTHER_KEY, secret=OTHER_SECRET)
     assert fetch(server, url, via="host", headers=other)[0] == 403

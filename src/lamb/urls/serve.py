@@ -132,6 +132,9 @@ class UrlServer:
             except sigv4.SignatureError as e:
                 return _error(403, e.code, "Forbidden" if e.code == "MissingAuthenticationTokenException" else e.message,
                               request_id)
+            if signed.region != self.region:
+                return _error(403, "InvalidSignatureException",
+                              f"Credential should be scoped to a valid region, not '{signed.region}'. ", request_id)
             arn = self.iam_keys[signed.access_key][1]
             caller = event.Caller(signed.access_key, arn.split(":")[4], arn, signed.access_key)
         # The policy is the URL's record's (function or alias); its statements name that ARN.
