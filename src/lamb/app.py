@@ -59,6 +59,7 @@ class Lamb:
         self.updating: set[str] = set()
         self.secret = self._secret()
         self.server: HttpServer | None = None
+        self.url_server: HttpServer | None = None  # LAMB_URL_PORT: function URLs only
         self.port = settings.port
         self._tasks: set[asyncio.Task] = set()
         self.started_at = time.time()
@@ -74,9 +75,10 @@ class Lamb:
 
     def url_addresses(self) -> Addresses:
         """How function URLs are named and recognised (``LAMB_URL_ORIGIN``, or this port)."""
-        key = (self.settings.url_origin, self.port)
+        port = self.settings.url_port or self.port
+        key = (self.settings.url_origin, port)
         if getattr(self, "_addresses_key", None) != key:
-            self._addresses = Addresses(self.settings.url_origin or default_origin(self.settings.region, self.port))
+            self._addresses = Addresses(self.settings.url_origin or default_origin(self.settings.region, port))
             self._addresses_key = key
         return self._addresses
 
@@ -113,6 +115,12 @@ class Lamb:
             make_app(self), max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error
         )
         self.port = await self.server.start(self.settings.host, self.settings.port)
+        if self.settings.url_port is not None:
+            from .urls.serve import make_url_server, urls_only
+
+            self.url_server = HttpServer(urls_only(make_url_server(self)), max_body=self.settings.limits.request_body_max_bytes,
+                                         on_error=on_server_error)
+            self.settings.url_port = await self.url_server.start(self.settings.host, self.settings.url_port)
         if self.settings.port == 0:
             self.settings.port = self.port
             self.invoker.passthrough_env = self.invoker._passthrough()
@@ -147,6 +155,8 @@ class Lamb:
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
+        if self.url_server is not None:
+            self.url_server.close()
         for task in list(self._tasks):
             task.cancel()
         self.events.stop()  # before the environments die: their attempts stay leased for the restart

@@ -71,6 +71,9 @@ class Settings:
     # url id (LAMB_URL_ORIGIN=https://{id}.fn.example.com behind real DNS); None:
     # http://{id}.lambda-url.<region>.localhost:<port>.
     url_origin: str | None = None
+    # A port of its own that serves function URLs only (no AWS API), e.g. the one a proxy
+    # exposes (LAMB_URL_PORT); the default origin then names it. None: URLs share the API port.
+    url_port: int | None = None
     # Keys AWS_IAM function URLs accept until identities exist (issue 17):
     # LAMB_URL_IAM_KEYS="AKID=secret[@principal-arn],..." (principal: the account's root).
     url_iam_keys: str = ""
@@ -103,6 +106,7 @@ class Settings:
             "async_memory_mb": int,
             "env_memory_mb": int,
             "url_origin": str,
+            "url_port": int,
             "url_iam_keys": str,
         }
         for name, fn in conv.items():

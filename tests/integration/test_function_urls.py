@@ -19,7 +19,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from .conftest import LambServer, create, unique
+from .conftest import LambServer, create, free_port, unique
 
 KEY, SECRET = "AKIDURLTEST", "url-test-secret"
 OTHER_KEY, OTHER_SECRET, OTHER_ARN = "AKIDOTHERACCT", "other-secret", "arn:aws:iam::444455556666:user/bob"
@@ -360,3 +360,19 @@ def test_urls_and_policies_survive_kill9(fresh_server):
     lam = s.client()
     assert lam.get_function_url_config(FunctionName=name)["FunctionUrl"] == url
     assert fetch(s, url, **post)[::2] == (200, b"up")
+
+
+def test_dedicated_url_port(fresh_server):
+    url_port = free_port()
+    s = fresh_server(env={"LAMB_URL_PORT": str(url_port)})
+    lam = s.client()
+    _, url = make_url(lam, RESPONDER)
+    assert urlsplit(url).port == url_port
+    status, _, body = curl("-X", "POST", "-H", "content-type: application/json", "-d", '{"result": "here"}', url)
+    assert (status, body) == (200, b"here")
+    # The URL port serves URLs only: the AWS API is not there.
+    status, headers, body = curl(f"http://127.0.0.1:{url_port}/2015-03-31/functions")
+    assert (status, body) == (403, b'{"Message":null}')
+    status, _, body = curl(f"http://127.0.0.1:{url_port}/_lamb/url/{url_id(url)}/", "-X", "POST",
+                           "-H", "content-type: application/json", "-d", '{"result": "path"}')
+    assert (status, body) == (200, b"path")

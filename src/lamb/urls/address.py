@@ -10,7 +10,8 @@ whose resolver does not (glibc, so Python's) use the path form
 ``http://<host>:<port>/_lamb/url/<url-id>/<path>`` or send the ``Host`` header.
 Behind real DNS (a wildcard record and a proxy in front of Lamb) the setting
 ``LAMB_URL_ORIGIN`` (e.g. ``https://{id}.fn.example.com``) names the URLs Lamb hands
-out, and requests whose Host is ``<url-id>.fn.example.com`` are served as URLs.
+out, and requests whose Host is ``<url-id>.fn.example.com`` are served as URLs;
+``LAMB_URL_PORT`` adds a port that serves URLs only (the one to expose).
 """
 
 from __future__ import annotations

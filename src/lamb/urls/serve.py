@@ -263,3 +263,16 @@ def make_url_server(lamb) -> UrlServer:
                      account_id=s.account_id, port=lambda: lamb.port,
                      iam_keys=parse_keys(s.url_iam_keys, s.account_id),
                      max_event_bytes=s.limits.sync_payload_max_bytes)
+
+
+def urls_only(urls: UrlServer):
+    """The app of a port that serves function URLs only: any other request is answered
+    as a URL that does not exist."""
+
+    def app(req: Request):
+        served = urls(req)
+        if served is None:
+            return _error(403, "AccessDeniedException", None, str(uuid.uuid4()))
+        return served
+
+    return app
