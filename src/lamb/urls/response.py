@@ -21,6 +21,9 @@ FORBIDDEN = ("Forbidden. For troubleshooting Function URL authorization issues, 
              "https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html")
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+
+
 class Malformed(Exception):
     """The function's result is not a response a URL can send."""
 
@@ -44,7 +47,7 @@ def from_result(payload: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
     if isinstance(value, str):
         body = value.encode()
     else:
-        body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+        body = _COMPACT.encode(value).encode()
     return 200, [("Content-Type", "application/json")], body
 
 
@@ -77,7 +80,7 @@ def _structured(value: dict) -> tuple[int, list[tuple[str, str]], bytes]:
         else:
             data = body.encode()
     else:
-        data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        data = _COMPACT.encode(body).encode()
     return status, headers, data
 
 
