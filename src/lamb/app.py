@@ -46,6 +46,8 @@ class Lamb:
         self.functions = FunctionStore(self.db)
         self.layers = LayerStore(self.db)
         self.urls = UrlIndex(self.functions)  # function URLs by url id (issue 14)
+        self._addresses: Addresses | None = None
+        self._addresses_key: tuple | None = None
         self.code = CodeStore(settings.data_dir)
         self.logs = LogStore(settings.data_dir / "logs")
         self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox, settings.runtime_cache)
@@ -77,7 +79,7 @@ class Lamb:
         """How function URLs are named and recognised (``LAMB_URL_ORIGIN``, or this port)."""
         port = self.settings.url_port or self.port
         key = (self.settings.url_origin, port)
-        if getattr(self, "_addresses_key", None) != key:
+        if self._addresses is None or self._addresses_key != key:
             self._addresses = Addresses(self.settings.url_origin or default_origin(self.settings.region, port))
             self._addresses_key = key
         return self._addresses
@@ -118,8 +120,8 @@ class Lamb:
         if self.settings.url_port is not None:
             from .urls.serve import make_url_server, urls_only
 
-            self.url_server = HttpServer(urls_only(make_url_server(self)), max_body=self.settings.limits.request_body_max_bytes,
-                                         on_error=on_server_error)
+            self.url_server = HttpServer(urls_only(make_url_server(self)),
+                                         max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error)
             self.settings.url_port = await self.url_server.start(self.settings.host, self.settings.url_port)
         if self.settings.port == 0:
             self.settings.port = self.port
