@@ -99,21 +99,23 @@ def create_function_url_config(ctx: "RequestContext", params: dict) -> dict:
     return _shower(ctx)(url, *shown)
 
 
-@operation("GetFunctionUrlConfig")
-def get_function_url_config(ctx: "RequestContext", params: dict) -> dict:
-    res, _ = _resource(ctx, params, NO_RESOURCE)
+def _existing(ctx: "RequestContext", params: dict, missing: str) -> tuple[Resource, dict]:
+    """The record and its URL configuration; ``missing`` for an unknown function or alias."""
+    res, _ = _resource(ctx, params, missing)
     url = res.record.get("_Url")
     if not url:
         raise not_found(NO_RESOURCE)
-    return _shower(ctx)(url)
+    return res, url
+
+
+@operation("GetFunctionUrlConfig")
+def get_function_url_config(ctx: "RequestContext", params: dict) -> dict:
+    return _shower(ctx)(_existing(ctx, params, NO_RESOURCE)[1])
 
 
 @operation("UpdateFunctionUrlConfig")
 def update_function_url_config(ctx: "RequestContext", params: dict) -> dict:
-    res, _ = _resource(ctx, params, NO_FUNCTION)
-    url = res.record.get("_Url")
-    if not url:
-        raise not_found(NO_RESOURCE)
+    res, url = _existing(ctx, params, NO_FUNCTION)
     url = dict(url, LastModifiedTime=timestamp())
     for key in ("AuthType", "Cors", "InvokeMode"):
         if params.get(key) is not None:
@@ -124,9 +126,7 @@ def update_function_url_config(ctx: "RequestContext", params: dict) -> dict:
 
 @operation("DeleteFunctionUrlConfig")
 def delete_function_url_config(ctx: "RequestContext", params: dict) -> dict:
-    res, _ = _resource(ctx, params, NO_RESOURCE)
-    if not res.record.get("_Url"):
-        raise not_found(NO_RESOURCE)
+    res, _ = _existing(ctx, params, NO_RESOURCE)
     _save(ctx, res, None)
     return {}
 

@@ -103,7 +103,7 @@ def _resource(ctx: "RequestContext", name: str, qualifier: str | None, *, missin
         return Resource(fn, q, True), arn
     if is_published_version(q) and q in fn.versions:
         return Resource(fn, q, False), arn
-    if is_alias_name(q) and not is_published_version(q):
+    if is_alias_name(q):
         raise not_found(f"Cannot find alias arn: {arn}")
     raise not_found(f"Function not found: {arn}")
 
