@@ -30,6 +30,8 @@ from .store.db import Database
 from .store.functions import FunctionStore
 from .store.layers import LayerStore
 from .store.opt import opt_key, opt_root, remove_unreferenced_opt
+from .urls.address import Addresses, default_origin
+from .urls.index import UrlIndex
 
 log = logging.getLogger("lamb")
 
@@ -59,6 +61,9 @@ class Lamb:
         self.db = Database(settings.db_path)
         self.functions = FunctionStore(self.db, region=settings.region, account_id=settings.account_id)
         self.layers = LayerStore(self.db)
+        self.urls = UrlIndex(self.functions)  # function URLs by url id (issue 14)
+        self._addresses: Addresses | None = None
+        self._addresses_key: tuple | None = None
         self.code = CodeStore(settings.data_dir)
         self.logs = LogStore(settings.data_dir / "logs")
         self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox, settings.runtime_cache)
@@ -80,6 +85,7 @@ class Lamb:
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
         self.server: HttpServer | None = None
+        self.url_server: HttpServer | None = None  # LAMB_URL_PORT: function URLs only
         self.port = settings.port
         self._tasks: set[asyncio.Task] = set()
         self.started_at = time.time()
@@ -92,6 +98,15 @@ class Lamb:
         with self.db.tx() as c:
             c.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?)", (value.hex(),))
         return bytes.fromhex(self.db.query("SELECT value FROM meta WHERE key = 'secret'")[0][0])
+
+    def url_addresses(self) -> Addresses:
+        """How function URLs are named and recognised (``LAMB_URL_ORIGIN``, or this port)."""
+        port = self.settings.url_port or self.port
+        key = (self.settings.url_origin, port)
+        if self._addresses is None or self._addresses_key != key:
+            self._addresses = Addresses(self.settings.url_origin or default_origin(self.settings.region, port))
+            self._addresses_key = key
+        return self._addresses
 
     def _on_exit(self, pid: int, code, sig) -> None:
         self.invoker.on_exit(pid, code, sig)
@@ -131,6 +146,12 @@ class Lamb:
             large_body=http_guards.large_body(self.protocol.route, self.protocol.serialize_error, limits),
         )
         self.port = await self.server.start(self.settings.host, self.settings.port)
+        if self.settings.url_port is not None:
+            from .urls.serve import make_url_server, urls_only
+
+            self.url_server = HttpServer(urls_only(make_url_server(self)),
+                                         max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error)
+            self.settings.url_port = await self.url_server.start(self.settings.host, self.settings.url_port)
         if self.settings.port == 0:
             self.settings.port = self.port
             self.invoker.passthrough_env = self.invoker.passthrough()
@@ -156,6 +177,8 @@ class Lamb:
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
+        if self.url_server is not None:
+            self.url_server.close()
         for task in list(self._tasks):
             task.cancel()
         self.events.stop()  # before the environments die: their attempts stay leased for the restart

@@ -81,6 +81,16 @@ class Settings:
     stream_source_backoff: tuple[float, float] = (1.0, 60.0)
     # Idle shards: empty reads double the poll interval up to this many seconds (None: AWS's fixed rate).
     stream_idle_poll_max_s: float | None = None
+    # Function URLs (lamb.urls): the origin of the URLs Lamb hands out, with {id} for the
+    # url id (LAMB_URL_ORIGIN=https://{id}.fn.example.com behind real DNS); None:
+    # http://{id}.lambda-url.<region>.localhost:<port>.
+    url_origin: str | None = None
+    # A port of its own that serves function URLs only (no AWS API), e.g. the one a proxy
+    # exposes (LAMB_URL_PORT); the default origin then names it. None: URLs share the API port.
+    url_port: int | None = None
+    # Keys AWS_IAM function URLs accept until identities exist (issue 17):
+    # LAMB_URL_IAM_KEYS="AKID=secret[@principal-arn],..." (principal: the account's root).
+    url_iam_keys: str = ""
     limits: Limits = DEFAULT_LIMITS
 
     @property
@@ -116,6 +126,9 @@ class Settings:
             "stream_retry_backoff": _floats,
             "stream_source_backoff": _floats,
             "stream_idle_poll_max_s": float,
+            "url_origin": str,
+            "url_port": int,
+            "url_iam_keys": str,
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

@@ -45,8 +45,11 @@ def _with_request_id(status: int, headers: list, body: bytes, request_id: str | 
 
 
 def make_app(lamb: Served):
+    from .urls.serve import make_url_server
+
     protocol = lamb.protocol
     handlers = lamb.handlers
+    function_urls = make_url_server(lamb)  # requests to function URLs (lamb.urls.serve)
 
     def error(e: AwsError, rid: str | None = None) -> Response:
         return _with_request_id(*protocol.serialize_error(e), rid)
@@ -83,6 +86,9 @@ def make_app(lamb: Served):
         return out
 
     def app(req: Request):
+        url_response = function_urls(req)
+        if url_response is not None:
+            return url_response
         if req.path.startswith("/_lamb/"):
             return internal(lamb, req)
         rid = str(uuid.uuid4())

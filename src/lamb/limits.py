@@ -36,6 +36,8 @@ class Limits:
     tags_per_resource: int = 50
     # Resource-based policy of a layer version (AddLayerVersionPermission).
     layer_policy_max_bytes: int = 20 * KB
+    # Resource-based policy of a function, version or alias (AddPermission, PutResourcePolicy).
+    function_policy_max_bytes: int = 20 * KB
 
     # Deployment packages
     zip_direct_upload_max_bytes: int = 50 * MB

@@ -13,12 +13,12 @@ plus layers may not exceed 250 MB unzipped.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TYPE_CHECKING
 
 from ..arn import layer_arn, layer_version_arn, parse_layer_arn
+from ..policy import document as policy_document
 from ..store import opt
-from ..protocol.errors import AwsError, conflict, invalid_parameter, not_found, precondition_failed
+from ..protocol.errors import AwsError, invalid_parameter, not_found, precondition_failed
 from . import configuration as conf
 from . import operation
 from .common import code_location, paginate, store_code
@@ -191,7 +191,7 @@ def _principal(principal: str):
     if principal == "*":
         return "*"
     if principal.isdigit():
-        return {"AWS": f"arn:aws:iam::{principal}:root"}
+        return policy_document.account_principal(principal)
     return {"AWS": principal}
 
 
@@ -208,8 +208,8 @@ def _statement(record: dict, sid: str, action: str, principal: str, org: str | N
     return statement
 
 
-def _document(statements: list[dict]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Id": "default", "Statement": statements}, separators=(",", ":"))
+def _document(statements: list[dict]) -> dict:
+    return {**policy_document.empty(), "Statement": statements}
 
 
 def _for_policy(ctx: "RequestContext", params: dict) -> tuple[str, int, dict]:
@@ -228,24 +228,16 @@ def add_layer_version_permission(ctx: "RequestContext", params: dict) -> dict:
     name, version, record = _for_policy(ctx, params)
     policy = record.get("_Policy") or {"RevisionId": conf.new_revision(), "Statements": []}
     sid = params["StatementId"]
-    if any(st["Sid"] == sid for st in policy["Statements"]):
-        raise conflict(
-            f"The statement id ({sid}) provided already exists. Please provide a new statement id, "
-            "or remove the existing statement."
-        )
+    statement = _statement(record, sid, params["Action"], params["Principal"], params.get("OrganizationId"))
+    policy_document.require_new_sid(_document(policy["Statements"]), sid)
     if params.get("RevisionId") is not None and params["RevisionId"] != policy["RevisionId"]:
         raise precondition_failed(POLICY_REVISION_MISMATCH)
-    statement = _statement(record, sid, params["Action"], params["Principal"], params.get("OrganizationId"))
-    statements = policy["Statements"] + [statement]
-    size = len(_document(statements).encode())
-    limit = lamb.settings.limits.layer_policy_max_bytes
-    if size > limit:
-        raise AwsError(
-            "PolicyLengthExceededException", f"The final policy size ({size}) is bigger than the limit ({limit}).", 400
-        )
-    new_policy = {"RevisionId": conf.new_revision(), "Statements": statements}
+    document = policy_document.with_statement(
+        _document(policy["Statements"]), statement, lamb.settings.limits.layer_policy_max_bytes
+    )
+    new_policy = {"RevisionId": conf.new_revision(), "Statements": document["Statement"]}
     lamb.layers.put(name, version, {**record, "_Policy": new_policy})
-    return {"Statement": json.dumps(statement, separators=(",", ":")), "RevisionId": new_policy["RevisionId"]}
+    return {"Statement": policy_document.compact(statement), "RevisionId": new_policy["RevisionId"]}
 
 
 @operation("RemoveLayerVersionPermission")
@@ -254,13 +246,10 @@ def remove_layer_version_permission(ctx: "RequestContext", params: dict) -> dict
     name, version, record = _for_policy(ctx, params)
     policy = record.get("_Policy")
     if not policy or not policy["Statements"]:
-        raise not_found("No policy is associated with the given resource.")
+        raise not_found(policy_document.NO_POLICY)
     if params.get("RevisionId") is not None and params["RevisionId"] != policy["RevisionId"]:
         raise precondition_failed(POLICY_REVISION_MISMATCH)
-    sid = params["StatementId"]
-    statements = [st for st in policy["Statements"] if st["Sid"] != sid]
-    if len(statements) == len(policy["Statements"]):
-        raise not_found(f"Statement {sid} is not found in resource policy.")
+    statements = policy_document.without_statement(_document(policy["Statements"]), params["StatementId"])["Statement"]
     lamb.layers.put(name, version, {**record, "_Policy": {"RevisionId": conf.new_revision(), "Statements": statements}})
     return {}
 
@@ -270,8 +259,8 @@ def get_layer_version_policy(ctx: "RequestContext", params: dict) -> dict:
     _, _, record = _for_policy(ctx, params)
     policy = record.get("_Policy")
     if not policy or not policy["Statements"]:
-        raise not_found("No policy is associated with the given resource.")
-    return {"Policy": _document(policy["Statements"]), "RevisionId": policy["RevisionId"]}
+        raise not_found(policy_document.NO_POLICY)
+    return {"Policy": policy_document.render(_document(policy["Statements"])), "RevisionId": policy["RevisionId"]}
 
 
 # ------------------------------------------------------- a function's Layers

@@ -16,6 +16,7 @@ import json
 from typing import TYPE_CHECKING
 
 from ..arn import LATEST, function_arn, require_unqualified
+from ..policy.resources import NOT_SNAPSHOTTED
 from ..protocol.errors import invalid_parameter
 from . import configuration as conf
 from . import operation, runtime_management
@@ -30,6 +31,7 @@ _NOT_CONTENT = frozenset({
     "FunctionArn", "Version", "RevisionId", "LastModified", "State", "StateReason", "StateReasonCode",
     "LastUpdateStatus", "LastUpdateStatusReason", "LastUpdateStatusReasonCode",
     "RuntimeVersionConfig", runtime_management.GONE,  # derived from the runtime management mode (issue 16)
+    *NOT_SNAPSHOTTED,
 })
 
 
@@ -57,7 +59,8 @@ def publish(lamb: "Services", name: str, description: str | None = None) -> dict
     if previous is not None and previous.get("_Source") == source:
         return previous
     version = str(number)
-    config = {k: v for k, v in latest.items() if k not in ("LastUpdateStatusReason", "LastUpdateStatusReasonCode")}
+    config = {k: v for k, v in latest.items()
+              if k not in ("LastUpdateStatusReason", "LastUpdateStatusReasonCode", *NOT_SNAPSHOTTED)}
     apply_on = (latest.get("SnapStart") or {}).get("ApplyOn", "None")
     config.update(
         FunctionArn=function_arn(s.region, s.account_id, name, version),

@@ -1,0 +1,151 @@
+"""Function URL request latency and throughput, side by side with the Invoke API.
+
+    python benchmarks/function_url.py [--endpoint http://127.0.0.1:9000] [--requests 5000] [--clients 8] [--seconds 5]
+
+Without --endpoint it starts its own ``lamb serve`` (and stops it afterwards). It
+creates one hello-world function, gives it a function URL (AuthType NONE, with the two
+statements AWS requires) and warms it, then measures in the same run, on the same
+warm environment:
+
+* sequential latency, one client on one keep-alive connection (TCP_NODELAY): Invoke
+  (POST /2015-03-31/functions/<name>/invocations) and the URL (GET / with the URL's
+  ``Host`` header), in alternating blocks of 500 so drift hits both alike; p50/p90/p99;
+* throughput: ``--clients`` processes back-to-back for ``--seconds``, Invoke and URL in
+  alternating windows (``--rounds`` of each); the median window of each is reported.
+
+The target (issue 14): URL p50 within +0.1 ms of Invoke, URL throughput >= 0.9x Invoke.
+Raw HTTP (http.client), as ``invoke_latency.py``, so the numbers measure Lamb.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from invoke_latency import PATH, call, connect, create_function, pct, start_server, stop_server  # noqa: E402
+
+
+def _json(conn, method, path, obj) -> dict:
+    status, out = call(conn, method, path, json.dumps(obj).encode())
+    if status >= 300:
+        raise SystemExit(f"{method} {path} failed: {status} {out[:300]!r}")
+    return json.loads(out) if out else {}
+
+
+def make_url(endpoint: str, name: str) -> str:
+    conn = connect(endpoint)
+    url = _json(conn, "POST", f"/2021-10-31/functions/{name}/url", {"AuthType": "NONE"})["FunctionUrl"]
+    _json(conn, "POST", f"/2015-03-31/functions/{name}/policy",
+          {"StatementId": "url", "Action": "lambda:InvokeFunctionUrl", "Principal": "*", "FunctionUrlAuthType": "NONE"})
+    _json(conn, "POST", f"/2015-03-31/functions/{name}/policy",
+          {"StatementId": "invoke", "Action": "lambda:InvokeFunction", "Principal": "*", "InvokedViaFunctionUrl": True})
+    return url
+
+
+def _request(kind: str, name: str, host: str):
+    if kind == "invoke":
+        path, body = PATH.format(name=name), b'{"n": 1}'
+
+        def one(conn) -> int:
+            conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            r.read()
+            return r.status
+    else:
+        def one(conn) -> int:
+            conn.request("GET", "/?n=1", headers={"Host": host})
+            r = conn.getresponse()
+            r.read()
+            return r.status
+    return one
+
+
+def sequential(endpoint: str, name: str, host: str, n: int, block: int = 500) -> dict[str, list[float]]:
+    conn = connect(endpoint)
+    reqs = {k: _request(k, name, host) for k in ("invoke", "url")}
+    for one in reqs.values():
+        for _ in range(200):
+            assert one(conn) == 200
+    out: dict[str, list[float]] = {"invoke": [], "url": []}
+    while len(out["url"]) < n:
+        for kind, one in reqs.items():
+            for _ in range(block):
+                t = time.perf_counter()
+                status = one(conn)
+                out[kind].append((time.perf_counter() - t) * 1000)
+                assert status == 200, (kind, status)
+    return out
+
+
+def _worker(kind, endpoint, name, host, seconds, start, q) -> None:
+    conn = connect(endpoint)
+    one = _request(kind, name, host)
+    one(conn)
+    while time.time() < start:
+        time.sleep(0.001)
+    end, count = start + seconds, 0
+    while time.time() < end:
+        if one(conn) == 200:
+            count += 1
+    q.put(count)
+
+
+def throughput(kind: str, endpoint: str, name: str, host: str, clients: int, seconds: float) -> float:
+    q = multiprocessing.Queue()
+    start = time.time() + 1.0
+    procs = [multiprocessing.Process(target=_worker, args=(kind, endpoint, name, host, seconds, start, q))
+             for _ in range(clients)]
+    for p in procs:
+        p.start()
+    total = sum(q.get() for _ in procs)
+    for p in procs:
+        p.join()
+    return total / seconds
+
+
+def summary(lat: list[float]) -> dict:
+    return {"n": len(lat), "p50": round(pct(lat, 0.50), 3), "p90": round(pct(lat, 0.90), 3),
+            "p99": round(pct(lat, 0.99), 3), "mean": round(statistics.mean(lat), 3)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--endpoint")
+    ap.add_argument("--runtime", default="python3.12")
+    ap.add_argument("--requests", type=int, default=5000)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    proc = data = None
+    endpoint = args.endpoint
+    if endpoint is None:
+        proc, endpoint, data = start_server()
+    try:
+        name = f"bench-url-{os.getpid()}"
+        create_function(endpoint, name, args.runtime)
+        host = make_url(endpoint, name).split("://", 1)[1].rstrip("/")
+        lat = sequential(endpoint, name, host, args.requests)
+        inv, url = summary(lat["invoke"]), summary(lat["url"])
+        print(json.dumps({"sequential_ms": {"invoke": inv, "url": url,
+                                            "url_minus_invoke_p50": round(url["p50"] - inv["p50"], 3)}}))
+        windows: dict[str, list[float]] = {"invoke": [], "url": []}
+        for _ in range(args.rounds):
+            for kind in windows:
+                windows[kind].append(throughput(kind, endpoint, name, host, args.clients, args.seconds))
+        rates = {k: statistics.median(v) for k, v in windows.items()}
+        print(json.dumps({"throughput": {"clients": args.clients, "seconds": args.seconds,
+                                         "invoke_per_s": round(rates["invoke"]), "url_per_s": round(rates["url"]),
+                                         "url_over_invoke": round(rates["url"] / rates["invoke"], 3)}}))
+    finally:
+        stop_server(proc, data)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Authentication: verifying AWS request signatures (``sigv4``)."""

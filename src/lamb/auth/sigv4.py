@@ -1,0 +1,150 @@
+"""Verifying AWS Signature Version 4, for any service.
+
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html:
+the signer builds a canonical request (method, URI path encoded once more, the query
+pairs sorted, the signed headers lower-cased and trimmed, the payload's SHA-256),
+hashes it into a string to sign with the date and the credential scope
+(``<date>/<region>/<service>/aws4_request``), and signs that with a key derived from
+the secret key by HMAC over the scope. The signature arrives in the ``Authorization``
+header or, for a presigned URL, in ``X-Amz-*`` query parameters. A request whose date
+is more than 15 minutes off is refused, as AWS does; one past a presigned URL's
+``X-Amz-Expires`` too.
+
+``verify`` is pure: the caller gives the request's parts, a ``secret_for(access key)``
+lookup and the service name; it returns who signed or raises ``SignatureError`` with
+AWS's error code and message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+from dataclasses import dataclass
+from typing import Callable, Mapping
+from urllib.parse import quote, unquote
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+MAX_SKEW_S = 15 * 60
+_AUTH = re.compile(r"AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]+)")
+_SPACES = re.compile(r"\s+")
+
+
+class SignatureError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+MISMATCH = ("The request signature we calculated does not match the signature you provided. Check your AWS Secret "
+            "Access Key and signing method. Consult the service documentation for details.")
+
+
+@dataclass(frozen=True)
+class Signed:
+    """Who signed a request that verified."""
+
+    access_key: str
+    region: str
+    service: str
+    session_token: str | None = None
+
+
+def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    k = hmac.new(("AWS4" + secret).encode(), date.encode(), hashlib.sha256).digest()
+    for part in (region, service, "aws4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    return k
+
+
+def canonical_request(method: str, path: str, query: str, headers: Mapping[str, str], signed: list[str],
+                      payload_hash: str, *, drop_query: str | None = None) -> str:
+    """The canonical request of a request as received (``path`` and ``query`` raw)."""
+    uri = quote(path or "/", safe="/~")  # non-S3 services encode the path once more
+    pairs = []
+    for pair in query.split("&") if query else ():
+        key, _, value = pair.partition("=")
+        if key == drop_query:
+            continue
+        pairs.append((quote(unquote(key), safe="-_.~"), quote(unquote(value.replace("+", " ")), safe="-_.~")))
+    canonical_query = "&".join(f"{k}={v}" for k, v in sorted(pairs))
+    lines = []
+    for name in signed:
+        value = headers.get(name)
+        if value is None:
+            raise SignatureError("IncompleteSignatureException", f"Signed header '{name}' is missing from the request.")
+        lines.append(f"{name}:{_SPACES.sub(' ', value.strip())}\n")
+    return "\n".join([method, uri, canonical_query, "".join(lines), ";".join(signed), payload_hash])
+
+
+def _amz_time(value: str) -> float:
+    try:
+        return time.mktime(time.strptime(value, "%Y%m%dT%H%M%SZ")) - time.timezone
+    except ValueError:
+        raise SignatureError("IncompleteSignatureException", f"Date must be in ISO-8601 'basic format'. Got '{value}'.")
+
+
+def verify(method: str, path: str, query: str, headers: Mapping[str, str], body: bytes,
+           secret_for: Callable[[str], str | None], service: str, *, now: float | None = None) -> Signed:
+    """Check a request's SigV4 signature (``headers`` keyed in lower case)."""
+    now = time.time() if now is None else now
+    params = dict(pair.partition("=")[::2] for pair in query.split("&")) if "X-Amz-Signature=" in query else {}
+    auth = headers.get("authorization")
+    if auth:
+        m = _AUTH.match(auth)
+        if m is None:
+            raise SignatureError("IncompleteSignatureException", f"Authorization header requires 'Credential', "
+                                 f"'Signature' and 'SignedHeaders' parameters. Authorization={auth}")
+        credential, signed_headers, signature = m.groups()
+        amz_date = headers.get("x-amz-date") or ""
+        expires = None
+        drop = None
+        token = headers.get("x-amz-security-token")
+    elif params:
+        credential = unquote(params.get("X-Amz-Credential", ""))
+        signed_headers = unquote(params.get("X-Amz-SignedHeaders", ""))
+        signature = params.get("X-Amz-Signature", "")
+        amz_date = params.get("X-Amz-Date", "")
+        expires = int(params.get("X-Amz-Expires") or 0)
+        drop = "X-Amz-Signature"
+        token = unquote(params["X-Amz-Security-Token"]) if "X-Amz-Security-Token" in params else None
+    else:
+        raise SignatureError("MissingAuthenticationTokenException", "Missing Authentication Token")
+    parts = credential.split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request":
+        raise SignatureError("IncompleteSignatureException", f"Credential should be scoped to a valid region. ")
+    access_key, date, region, svc, _ = parts
+    if svc != service:
+        raise SignatureError("InvalidSignatureException",
+                             f"Credential should be scoped to correct service: '{service}'. ")
+    if not amz_date:
+        raise SignatureError("IncompleteSignatureException", "Authorization header requires existence of either a "
+                             "'X-Amz-Date' or a 'Date' header.")
+    signed_at = _amz_time(amz_date)
+    if expires is not None:
+        if now > signed_at + expires:
+            raise SignatureError("AccessDeniedException", "Request has expired.")
+    elif abs(now - signed_at) > MAX_SKEW_S:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+        raise SignatureError("InvalidSignatureException",
+                             f"Signature expired: {amz_date} is now earlier than "
+                             f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now - MAX_SKEW_S))} ({stamp} - 15 min.)")
+    secret = secret_for(access_key)
+    if secret is None:
+        raise SignatureError("UnrecognizedClientException", "The security token included in the request is invalid.")
+    # A presigned URL signs the body's hash (S3's signs UNSIGNED-PAYLOAD): either verifies.
+    hashes = [headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()]
+    if expires is not None:
+        hashes.append("UNSIGNED-PAYLOAD")
+    key = signing_key(secret, date, region, svc)
+    scope = f"{date}/{region}/{svc}/aws4_request"
+    for payload_hash in hashes:
+        creq = canonical_request(method, path, query, headers, signed_headers.split(";"), payload_hash, drop_query=drop)
+        to_sign = "\n".join([ALGORITHM, amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
+        if hmac.compare_digest(hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest(), signature):
+            break
+    else:
+        raise SignatureError("InvalidSignatureException", MISMATCH)
+    return Signed(access_key, region, svc, token)

@@ -1,0 +1,276 @@
+"""Serving HTTP requests to function URLs on Lamb's port.
+
+A request is a URL request when its ``Host`` is ``<url-id>.<URL domain>`` (see
+``address``) or its path is ``/_lamb/url/<url-id>/<path>``. Then, as AWS does
+(https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html,
+https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html):
+
+1. an unknown url id answers 403 ``{"Message":null}`` (AccessDeniedException);
+2. a CORS preflight is answered from the URL's ``Cors`` without invoking;
+3. ``AWS_IAM``: the SigV4 signature (service ``lambda``) is verified against the keys
+   Lamb holds (``LAMB_URL_IAM_KEYS`` until identities exist);
+4. the URL's resource policy must allow both ``lambda:InvokeFunctionUrl`` and
+   ``lambda:InvokeFunction`` (the latter with ``lambda:InvokedViaFunctionUrl``), as
+   AWS requires of URLs created since October 2025; anything else is 403 with AWS's
+   message. Until identity policies exist, a signer of Lamb's own account counts as
+   allowed by its identity policy (AWS's same-account rule), so for it only an
+   explicit deny refuses;
+5. the request becomes a payload 2.0 event (at most 6 MB, else 413) and the function
+   runs through the one door, ``Invocations.invoke`` (services/invoke.py); throttles answer 429, a function error,
+   a timeout or a malformed result 502 ``Internal Server Error``.
+
+URLs with ``InvokeMode: RESPONSE_STREAM`` are refused with 501 until Lamb streams
+responses (issue 14's streaming part).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from typing import Callable
+
+from ..auth import sigv4
+from ..http.server import Request, Response
+from ..invoke.invoker import trace_id
+from ..policy import evaluate as policy_eval
+from ..policy import document as doc
+from ..policy.resources import policy_of
+from ..protocol.errors import AwsError
+from . import cors, event, response
+from .address import Addresses
+from .index import UrlIndex
+
+
+log = logging.getLogger("lamb.urls")
+
+ACTIONS = ("lambda:InvokeFunctionUrl", "lambda:InvokeFunction")
+
+
+def parse_keys(spec: str, account_id: str) -> dict[str, tuple[str, str]]:
+    """``LAMB_URL_IAM_KEYS``: ``AKID=secret[@principal-arn],...`` -> {akid: (secret, arn)}."""
+    keys = {}
+    for entry in filter(None, (e.strip() for e in spec.split(","))):
+        akid, _, rest = entry.partition("=")
+        secret, _, arn = rest.partition("@")
+        if not akid or not secret:
+            raise ValueError(f"LAMB_URL_IAM_KEYS: expected AKID=secret[@arn], got {entry!r}")
+        keys[akid] = (secret, arn or f"arn:aws:iam::{account_id}:root")
+    return keys
+
+
+def _error(status: int, code: str, message: str | None, request_id: str) -> Response:
+    return Response(status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code),
+                             ("x-amzn-RequestId", request_id)], response.error_body(message))
+
+
+def _from_error(e: AwsError, request_id: str) -> Response:
+    """An error of the invocation (before or while it runs) as the URL answers it."""
+    if e.status == 429:
+        return _error(429, e.code, "Rate Exceeded.", request_id)
+    if e.status is not None and e.status >= 500:
+        return _bad_gateway(request_id)
+    return _error(e.status or 400, e.code, e.message, request_id)
+
+
+def _bad_gateway(request_id: str) -> Response:
+    return Response(502, [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)], response.INTERNAL)
+
+
+class UrlServer:
+    """``__call__(request)``: None when the request is not for a function URL."""
+
+    def __init__(self, *, index: UrlIndex, addresses: Callable[[], Addresses], invoke: Callable[..., "asyncio.Future"], region: str,
+                 account_id: str, port: Callable[[], int], iam_keys: dict[str, tuple[str, str]],
+                 max_event_bytes: int):
+        self.index = index
+        self.addresses = addresses
+        self.invoke = invoke
+        self.region = region
+        self.account_id = account_id
+        self.port = port
+        self.iam_keys = iam_keys
+        self.max_event_bytes = max_event_bytes
+        self._decisions: dict[tuple, bool] = {}
+
+    def __call__(self, req: Request) -> "asyncio.Future[Response] | Response | None":
+        addresses = self.addresses()
+        url_id = addresses.id_from_host(req.headers.get("host"))
+        path = req.path
+        if url_id is None:
+            routed = addresses.id_from_path(path)
+            if routed is None:
+                return None
+            url_id, path = routed
+        request_id = str(uuid.uuid4())
+        try:
+            return self.serve(req, url_id, path, addresses, request_id)
+        except AwsError as e:
+            return _from_error(e, request_id)
+
+    def serve(self, req: Request, url_id: str, path: str, addresses: Addresses,
+              request_id: str) -> "asyncio.Future[Response] | Response":
+        """Everything up to the invocation runs here, synchronously; the answer is a
+        future completed from the invocation's (no task on the way)."""
+        found = self.index.lookup(url_id)
+        if found is None:  # AWS: a deleted URL is "Forbidden", one that never existed has no message
+            message = response.FORBIDDEN if self.index.seen(url_id) else None
+            return _error(403, "AccessDeniedException", message, request_id)
+        res, url = found
+        headers = req.headers
+        if url.get("Cors") and cors.is_preflight(req.method, headers):
+            return Response(200, cors.preflight(url["Cors"], headers) + [("x-amzn-RequestId", request_id)])
+        peer = req.conn.transport.get_extra_info("peername") if req.conn.transport is not None else None
+        source_ip = peer[0] if peer else ""
+        caller = None
+        if url["AuthType"] == "AWS_IAM":
+            try:
+                signed = sigv4.verify(req.method, req.path, req.query, headers, req.body,
+                                      lambda k: self.iam_keys[k][0] if k in self.iam_keys else None, "lambda")
+            except sigv4.SignatureError as e:
+                return _error(403, e.code, "Forbidden" if e.code == "MissingAuthenticationTokenException" else e.message,
+                              request_id)
+            if signed.region != self.region:
+                return _error(403, "InvalidSignatureException",
+                              f"Credential should be scoped to a valid region, not '{signed.region}'. ", request_id)
+            arn = self.iam_keys[signed.access_key][1]
+            caller = event.Caller(signed.access_key, arn.split(":")[4], arn, signed.access_key)
+        # The policy is the URL's record's (function or alias); its statements name that ARN.
+        if not self._authorized(res.record, url["FunctionArn"], url["AuthType"], caller, source_ip, headers):
+            return _error(403, "AccessDeniedException", response.FORBIDDEN, request_id)
+        if url.get("InvokeMode") == "RESPONSE_STREAM":
+            return _error(501, "UnsupportedOperationException",
+                          "Function URLs with InvokeMode RESPONSE_STREAM are not served by this Lamb server yet; "
+                          "use InvokeMode BUFFERED.", request_id)
+        trace = headers.get("x-amzn-trace-id") or trace_id()
+        extra = {"x-amzn-trace-id": trace, "x-forwarded-for": source_ip, "x-forwarded-port": str(self.port()),
+                 "x-forwarded-proto": "http"}
+        payload = event.encode(event.build(
+            method=req.method, raw_path=path, raw_query=req.query, headers=headers, body=req.body, url_id=url_id,
+            domain=addresses.domain(url_id), account_id=self.account_id, source_ip=source_ip,
+            request_id=request_id, extra_headers=extra, caller=caller))
+        if req.too_large or len(payload) > self.max_event_bytes:
+            return _error(413, "RequestEntityTooLargeException",
+                          f"Request must be smaller than {self.max_event_bytes} bytes for the InvokeFunction operation",
+                          request_id)
+        pending = self.invoke(res.fn.name, res.qualifier, payload, trace_header=trace, request_id=request_id)
+        out = pending.get_loop().create_future()
+        cors_conf = url.get("Cors")
+
+        def done(f: asyncio.Future) -> None:
+            exc = f.exception()
+            if exc is not None:
+                if isinstance(exc, AwsError):
+                    out.set_result(_from_error(exc, request_id))
+                else:
+                    log.error("function URL %s: invocation failed", url_id, exc_info=exc)
+                    out.set_result(_bad_gateway(request_id))
+                return
+            out.set_result(self._respond(f.result(), url_id, res.fn.name, cors_conf, headers, request_id, trace))
+
+        pending.add_done_callback(done)
+        return out
+
+    @staticmethod
+    def _respond(result, url_id: str, function: str, cors_conf: dict | None, headers: dict[str, str],
+                 request_id: str, trace: str) -> Response:
+        if result.function_error:
+            return _bad_gateway(request_id)
+        try:
+            status, out_headers, body = response.from_result(result.payload)
+        except response.Malformed as e:
+            log.info("function URL %s: malformed response from %s (%s)", url_id, function, e)
+            return _bad_gateway(request_id)
+        if cors_conf:
+            out_headers = cors.apply(cors_conf, headers, out_headers)
+        out_headers.append(("x-amzn-RequestId", request_id))
+        out_headers.append(("X-Amzn-Trace-Id", trace))
+        return Response(status, out_headers, body)
+
+    def _authorized(self, record: dict, arn: str, auth_type: str, caller: "event.Caller | None", source_ip: str,
+                    headers: dict[str, str]) -> bool:
+        """Both actions allowed by the resource policy (same-account signers: not denied).
+
+        The decision is remembered per policy revision, auth type and caller when the
+        policy's conditions use only keys that are the same for every request of the URL."""
+        stored = policy_of(record)
+        key = (stored["RevisionId"] if stored else None, auth_type, caller.user_arn if caller else None, arn)
+        known = self._decisions.get(key)
+        if known is not None:
+            return known
+        document = stored["Document"] if stored else None
+        decision = self._decide(document, arn, auth_type, caller, source_ip, headers)
+        if _request_independent(document):
+            if len(self._decisions) > 10_000:
+                self._decisions.clear()
+            self._decisions[key] = decision
+        return decision
+
+    def _decide(self, document: dict | None, arn: str, auth_type: str, caller: "event.Caller | None", source_ip: str,
+                headers: dict[str, str]) -> bool:
+        now = time.time()
+        context = {
+            "lambda:FunctionUrlAuthType": auth_type,
+            "lambda:InvokedViaFunctionUrl": "true",
+            "aws:SourceIp": source_ip,
+            "aws:SecureTransport": "false",
+            "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+            "aws:EpochTime": int(now),
+        }
+        if headers.get("user-agent"):
+            context["aws:UserAgent"] = headers["user-agent"]
+        if headers.get("referer"):
+            context["aws:Referer"] = headers["referer"]
+        if caller is None:
+            principal = policy_eval.Principal.anonymous()
+        else:
+            principal = policy_eval.Principal.aws(caller.user_arn)
+            context["aws:PrincipalAccount"] = caller.account_id
+            context["aws:PrincipalArn"] = caller.user_arn
+        same_account = caller is not None and caller.account_id == self.account_id
+        for action in ACTIONS:
+            decision = policy_eval.evaluate([document], policy_eval.Request(principal, action, arn, context))
+            if decision is policy_eval.Decision.DENY:
+                return False
+            if decision is policy_eval.Decision.IMPLICIT_DENY and not same_account:
+                return False
+        return True
+
+
+# Condition keys whose value is the same for every request to one URL.
+_URL_KEYS = frozenset({"lambda:functionurlauthtype", "lambda:invokedviafunctionurl"})
+
+
+def _request_independent(document: dict | None) -> bool:
+    """Whether a policy decides the same for every request of one caller to one URL."""
+    for st in doc.statements(document):
+        if "${" in json.dumps(st):
+            return False
+        for block in (st.get("Condition") or {}).values():
+            if any(k.lower() not in _URL_KEYS for k in (block or {})):
+                return False
+    return True
+
+
+def make_url_server(lamb) -> UrlServer:
+    """Wiring (called once by the gateway)."""
+    s = lamb.settings
+    return UrlServer(index=lamb.urls, addresses=lamb.url_addresses, invoke=lamb.invocations.invoke, region=s.region,
+                     account_id=s.account_id, port=lambda: lamb.port,
+                     iam_keys=parse_keys(s.url_iam_keys, s.account_id),
+                     max_event_bytes=s.limits.sync_payload_max_bytes)
+
+
+def urls_only(urls: UrlServer):
+    """The app of a port that serves function URLs only: any other request is answered
+    as a URL that does not exist."""
+
+    def app(req: Request):
+        served = urls(req)
+        if served is None:
+            return _error(403, "AccessDeniedException", None, str(uuid.uuid4()))
+        return served
+
+    return app

@@ -1,0 +1,92 @@
+"""SigV4 verification (lamb.auth.sigv4) against signatures made by botocore's own signer."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+import pytest
+from botocore.auth import SigV4Auth, SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from lamb.auth.sigv4 import SignatureError, verify
+
+KEYS = {"AKIDEXAMPLE": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
+
+
+def signed(method="POST", url="http://abc.lambda-url.us-east-1.localhost:9000/a%20b/c?x=1&b=two%2Fthree&a=",
+           body=b'{"k": "v"}', service="lambda", region="us-east-1", key="AKIDEXAMPLE", headers=None, presign=False,
+           token=None):
+    req = AWSRequest(method=method, url=url, data=body, headers=headers or {"Content-Type": "application/json"})
+    creds = Credentials(key, KEYS.get(key, "wrong-secret"), token)
+    (SigV4QueryAuth(creds, service, region, expires=60) if presign else SigV4Auth(creds, service, region)).add_auth(req)
+    prepared = req.prepare()
+    parts = urlsplit(prepared.url)
+    headers = {k.lower(): v for k, v in prepared.headers.items()}
+    headers.setdefault("host", parts.netloc)
+    return method, parts.path, parts.query, headers, body
+
+
+def check(*args, **kw):
+    return verify(*args, KEYS.get, "lambda", **kw)
+
+
+def test_a_botocore_signature_verifies():
+    out = check(*signed())
+    assert (out.access_key, out.region, out.service) == ("AKIDEXAMPLE", "us-east-1", "lambda")
+    assert check(*signed(method="GET", url="http://h.localhost/", body=b"")).access_key == "AKIDEXAMPLE"
+
+
+def test_session_token_is_reported():
+    assert check(*signed(token="session-token")).session_token == "session-token"
+
+
+def test_presigned_urls_verify_and_expire():
+    args = signed(method="GET", body=b"", presign=True)
+    assert "authorization" not in args[3]
+    assert check(*args).access_key == "AKIDEXAMPLE"
+    with pytest.raises(SignatureError) as e:
+        check(*args, now=time.time() + 120)
+    assert e.value.code == "AccessDeniedException"
+
+
+def test_tampering_is_caught():
+    method, path, query, headers, body = signed()
+    for changed in ((method, path, query, headers, b'{"k": "w"}'), ("PUT", path, query, headers, body),
+                    (method, "/other", query, headers, body), (method, path, query + "&z=1", headers, body),
+                    (method, path, query, {**headers, "host": "evil.localhost"}, body)):
+        with pytest.raises(SignatureError) as e:
+            check(*changed)
+        assert e.value.code == "InvalidSignatureException"
+        assert e.value.message.startswith("The request signature we calculated does not match")
+
+
+def test_unknown_key_wrong_secret_wrong_service_and_missing():
+    with pytest.raises(SignatureError) as e:
+        check(*signed(key="AKIDUNKNOWN"))
+    assert (e.value.code, e.value.message) == ("UnrecognizedClientException",
+                                               "The security token included in the request is invalid.")
+    KEYS["AKIDOTHER"] = "right"
+    try:
+        args = signed(key="AKIDOTHER")  # signed with the right secret
+        KEYS["AKIDOTHER"] = "changed"
+        with pytest.raises(SignatureError) as e:
+            check(*args)
+        assert e.value.code == "InvalidSignatureException"
+    finally:
+        KEYS.pop("AKIDOTHER")
+    with pytest.raises(SignatureError) as e:
+        check(*signed(service="s3"))
+    assert e.value.code == "InvalidSignatureException"
+    with pytest.raises(SignatureError) as e:
+        check("GET", "/", "", {"host": "h"}, b"")
+    assert (e.value.code, e.value.message) == ("MissingAuthenticationTokenException", "Missing Authentication Token")
+
+
+def test_old_signatures_expire():
+    args = signed()
+    assert check(*args, now=time.time() + 14 * 60)
+    with pytest.raises(SignatureError) as e:
+        check(*args, now=time.time() + 16 * 60)
+    assert e.value.code == "InvalidSignatureException" and e.value.message.startswith("Signature expired: ")
