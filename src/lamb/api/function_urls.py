@@ -19,10 +19,10 @@ from ..policy.resources import Resource
 from ..protocol.errors import AwsError, conflict, not_found
 from ..urls.address import new_url_id
 from . import operation
-from .functions import paginate
+from .common import paginate
 
 if TYPE_CHECKING:
-    from ..gateway import RequestContext
+    from .context import RequestContext
 
 NO_FUNCTION = "Function does not exist"
 NO_RESOURCE = "The resource you requested does not exist."

@@ -37,7 +37,7 @@ from . import configuration as conf
 from . import operation
 
 if TYPE_CHECKING:
-    from ..gateway import RequestContext
+    from .context import RequestContext
 
 NO_RESOURCE = "The resource you requested does not exist."
 LATEST_REFUSED = "We currently do not support adding policies for $LATEST."

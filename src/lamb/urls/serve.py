@@ -34,7 +34,7 @@ from typing import Callable
 
 from ..auth import sigv4
 from ..http.server import Request, Response
-from ..invoke.invoker import trace_id
+from ..services.lineage import with_root
 from ..policy import evaluate as policy_eval
 from ..policy import document as doc
 from ..policy.resources import policy_of
@@ -144,7 +144,7 @@ class UrlServer:
             return _error(501, "UnsupportedOperationException",
                           "Function URLs with InvokeMode RESPONSE_STREAM are not served by this Lamb server yet; "
                           "use InvokeMode BUFFERED.", request_id)
-        trace = headers.get("x-amzn-trace-id") or trace_id()
+        trace = with_root(headers.get("x-amzn-trace-id"))
         extra = {"x-amzn-trace-id": trace, "x-forwarded-for": source_ip, "x-forwarded-port": str(self.port()),
                  "x-forwarded-proto": "http"}
         payload = event.encode(event.build(
