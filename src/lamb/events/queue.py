@@ -317,14 +317,10 @@ class EventQueue:
         if not fut.done():
             fut.set_result({"StatusCode": 202})
         self.stats["accepted"] += 1
-        if self._closing:
-            return
-        self._events[ev.id] = ev
-        self._hold(ev)
-        self._schedule(ev)
+        self._enqueue_internal(ev)
 
     def _enqueue_internal(self, ev: Event) -> None:
-        """An event Lamb queued itself (a Lambda destination), now committed."""
+        """A committed event (accepted, or queued by Lamb itself for a Lambda destination) joins the schedule."""
         if self._closing:
             return
         self._events[ev.id] = ev
