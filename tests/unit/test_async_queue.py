@@ -195,3 +195,18 @@ def test_reserved_concurrency_zero_goes_straight_to_failure(tmp_path, reserved):
     run(main())
     assert lamb.invoker.calls == []
     assert lamb.events.stats["retries_exhausted"] == 1
+
+
+def test_event_states_only_make_legal_moves():
+    from lamb.events.queue import EVENT_TRANSITIONS, Event, EventState, IllegalEventTransition
+
+    ev = Event(1, "rid", "f", "", 1.0, "Root=1-a-b", b"{}", 2, 0.0, 0.0)
+    assert ev.state is EventState.DELAYED
+    ev.move(EventState.READY)
+    ev.move(EventState.CLAIMING)
+    ev.move(EventState.RUNNING)
+    ev.move(EventState.FINISHING)
+    ev.move(EventState.DONE)
+    with pytest.raises(IllegalEventTransition):
+        ev.move(EventState.READY)  # finished is final
+    assert EVENT_TRANSITIONS[EventState.READY] == frozenset({EventState.CLAIMING})

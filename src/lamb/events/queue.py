@@ -135,6 +135,23 @@ class EventState(enum.Enum):
     DONE = "done"
 
 
+_S = EventState
+# The moves an event may make. Back to DELAYED/READY: a retry, a failed lease or a failed
+# outcome commit; DONE straight from CLAIMING/RUNNING: its function or payload is gone.
+EVENT_TRANSITIONS: dict[EventState, frozenset[EventState]] = {
+    _S.DELAYED: frozenset({_S.DELAYED, _S.READY}),
+    _S.READY: frozenset({_S.CLAIMING}),
+    _S.CLAIMING: frozenset({_S.RUNNING, _S.FINISHING, _S.DONE, _S.DELAYED, _S.READY}),
+    _S.RUNNING: frozenset({_S.FINISHING, _S.DONE, _S.DELAYED, _S.READY}),
+    _S.FINISHING: frozenset({_S.DONE, _S.DELAYED, _S.READY}),
+    _S.DONE: frozenset(),
+}
+
+
+class IllegalEventTransition(RuntimeError):
+    """The queue tried to move an event between states that are not connected."""
+
+
 class Event:
     __slots__ = (
         "id", "request_id", "function", "qualifier", "generation", "trace", "payload", "size", "enqueued",
@@ -165,6 +182,12 @@ class Event:
         self.lease_until = 0.0
         self.config: dict | None = None  # the version configuration of the current attempt
         self.header: str | None = None  # the trace header of the current attempt
+
+    def move(self, new: EventState) -> None:
+        """Change state if the move is legal (``EVENT_TRANSITIONS``); raise otherwise."""
+        if new not in EVENT_TRANSITIONS[self.state]:
+            raise IllegalEventTransition(f"async event {self.request_id}: {self.state.name} -> {new.name}")
+        self.state = new
 
     def row(self) -> tuple:
         return (self.id, self.request_id, self.function, self.qualifier, self.generation, self.trace,
@@ -294,14 +317,10 @@ class EventQueue:
         if not fut.done():
             fut.set_result({"StatusCode": 202})
         self.stats["accepted"] += 1
-        if self._closing:
-            return
-        self._events[ev.id] = ev
-        self._hold(ev)
-        self._schedule(ev)
+        self._enqueue_internal(ev)
 
     def _enqueue_internal(self, ev: Event) -> None:
-        """An event Lamb queued itself (a Lambda destination), now committed."""
+        """A committed event (accepted, or queued by Lamb itself for a Lambda destination) joins the schedule."""
         if self._closing:
             return
         self._events[ev.id] = ev
@@ -328,14 +347,14 @@ class EventQueue:
     # ================================================================= schedule
     def _schedule(self, ev: Event) -> None:
         if ev.due <= time.time():
-            ev.state = EventState.READY
+            ev.move(EventState.READY)
             q = self._ready.get(ev.function)
             if q is None:
                 q = self._ready[ev.function] = deque()
                 self._rr.append(ev.function)
             q.append(ev)
         else:
-            ev.state = EventState.DELAYED
+            ev.move(EventState.DELAYED)
             heapq.heappush(self._delayed, (ev.due, ev.id, ev))
         self._kick()
 
@@ -385,7 +404,7 @@ class EventQueue:
                 del self._ready[name]
             if ev.state != EventState.READY:
                 continue
-            ev.state = EventState.CLAIMING
+            ev.move(EventState.CLAIMING)
             picked.append(ev)
             self._fn_inflight[name] = self._fn_inflight.get(name, 0) + 1
             capacity -= 1
@@ -456,7 +475,7 @@ class EventQueue:
                 payload, last_payload = (loaded or {}).get(ev.id, (None, None))
                 if payload is None:  # gone from disk: nothing to run
                     self._settle(ev)
-                    ev.state = EventState.DONE
+                    ev.move(EventState.DONE)
                     self._events.pop(ev.id, None)
                     continue
                 ev.payload = payload
@@ -510,7 +529,7 @@ class EventQueue:
             return self._finish(ev, RETRIES_EXHAUSTED, Outcome.api_error(429, "TooManyRequestsException", "Rate Exceeded."), fn, eic)
         invoked_arn = function_arn(s.region, s.account_id, fn.name, ev.qualifier or None)
         ev.token += 1
-        ev.state = EventState.RUNNING
+        ev.move(EventState.RUNNING)
         ev.lease_until = now + config.get("Timeout", self.limits.timeout_max_s) + LEASE_GRACE_S
         self._running.add(ev)
         self.stats["invocations"] += 1
@@ -598,7 +617,7 @@ class EventQueue:
         self._forget(ev)
 
     def _forget(self, ev: Event) -> None:
-        ev.state = EventState.DONE
+        ev.move(EventState.DONE)
         self._events.pop(ev.id, None)
         self._release_memory(ev)
         ev.payload = None
@@ -655,7 +674,7 @@ class EventQueue:
                          ev.request_id, fn.name, condition)
         ops.extend(d.insert() for d in new_deliveries)
         self._settle(ev)
-        ev.state = EventState.FINISHING
+        ev.move(EventState.FINISHING)
         self.journal.submit(ops, partial(self._finished, ev, new_events, new_deliveries))
 
     def _finished(self, ev: Event, new_events: list[Event], new_deliveries: list[Delivery], _r, exc) -> None:

@@ -1,0 +1,98 @@
+"""The door into the invoker (``lamb.services.invoke.Invocations``) with its real collaborators;
+the invoker below it is the one seam replaced (it answers from a script)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import NamedTuple
+
+import pytest
+
+from lamb.invoke.invocation import InvocationResult
+from lamb.protocol.errors import AwsError
+from lamb.services import lineage
+from lamb.services.invoke import Invocations, check_state
+from lamb.services.recursion import RecursionGuard
+
+from .conftest import ARN
+
+
+class Pool(NamedTuple):
+    name: str
+    version: str
+
+
+class ScriptedInvoker:
+    def __init__(self):
+        self.calls = []
+
+    def pool_for(self, name, version, config):
+        return Pool(name, version)
+
+    def submit(self, pool, payload, arn, on_done, **kw):
+        self.calls.append((pool, payload, arn, kw))
+        asyncio.get_running_loop().call_soon(on_done, InvocationResult(b'"ok"', None, None, pool.version), None)
+
+
+def door(functions, invoker=None):
+    return Invocations(functions, invoker, None, RecursionGuard("us-east-1", "000000000000", 16),
+                       region="us-east-1", account_id="000000000000")
+
+
+def test_state_check():
+    check_state({"State": "Active"})
+    with pytest.raises(AwsError) as e:
+        check_state({"State": "Pending"})
+    assert e.value.code == "ResourceConflictException" and "Pending" in e.value.message
+    with pytest.raises(AwsError) as e:
+        check_state({"State": "Failed", "StateReason": "no runtime"})
+    assert e.value.message.endswith("in the Failed state: no runtime")
+
+
+def test_invoke_resolves_checks_and_runs(functions):
+    invoker = ScriptedInvoker()
+
+    async def poller():  # what a trigger does
+        return await door(functions, invoker).invoke("f", "live", b"{}", request_id="rid")
+
+    result = asyncio.run(poller())
+    assert (result.payload, result.executed_version, result.function_error) == (b'"ok"', "1", None)
+    (pool, payload, arn, kw), = invoker.calls
+    assert pool == Pool("f", "1") and arn == ARN + ":live" and kw["request_id"] == "rid"
+    assert ";Lineage=1:" in kw["trace"] and kw["trace"].endswith(":0")  # the first hop of a new chain
+
+
+def test_invoke_refuses_a_pending_function(functions):
+    functions.put_version("f", "$LATEST", {**functions.get("f").latest, "State": "Pending"})
+    invoker = ScriptedInvoker()
+
+    async def poller():
+        return await door(functions, invoker).invoke("f", None, b"{}")
+
+    with pytest.raises(AwsError) as e:
+        asyncio.run(poller())
+    assert e.value.code == "ResourceConflictException" and invoker.calls == []
+
+
+def test_a_synchronous_loop_is_stopped(functions):
+    cause = f"Root=1-a-b;Lineage=1:{lineage.function_hash(ARN)}:16"
+    with pytest.raises(AwsError) as e:
+        door(functions).trace(functions.get("f"), cause)
+    assert e.value.code == "RecursiveInvocationException"
+
+
+def test_async_accept_goes_to_the_bound_queue(functions):
+    d = door(functions)
+    seen = []
+
+    async def enqueue(fn, qualifier, payload, trace, request_id=None):
+        seen.append((fn.name, qualifier, payload, trace, request_id))
+        return {"StatusCode": 202}
+
+    d.bind_queue(enqueue)
+
+    async def poller():
+        return await d.invoke_async("f", "live", b"{}", trace_header="Root=1-a-b", request_id="r")
+
+    assert asyncio.run(poller()) == {"StatusCode": 202}
+    assert seen == [("f", "live", b"{}", "Root=1-a-b", "r")]
