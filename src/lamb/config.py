@@ -67,6 +67,9 @@ class Settings:
     # (lamb.invoke.memory_budget). None: 3 x host RAM (75 % of RAM at a quarter of
     # MemorySize used on average); 0 or less: no budget (LAMB_ENV_MEMORY_MB, --env-memory-mb).
     env_memory_mb: int | None = None
+    # Factor on every schedule duration (rate() periods, flexible windows, event ages, retry
+    # back-off) of EventBridge rules and Scheduler schedules; tests use e.g. 0.01 (lamb.schedules.ticker).
+    schedule_time_scale: float = 1.0
     limits: Limits = DEFAULT_LIMITS
 
     @property
@@ -95,6 +98,7 @@ class Settings:
             "async_delivery_max_age_s": float,
             "async_memory_mb": int,
             "env_memory_mb": int,
+            "schedule_time_scale": float,
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())
