@@ -96,10 +96,12 @@ def _inside_string(text: str, end: int) -> bool:
 
 
 def render_template(template: str, values: dict[str, Any]) -> str:
-    """Fill ``<name>`` placeholders: inside a JSON string a value goes in as text, elsewhere
-    as JSON (a string quoted); a name that is not in ``values`` stays as it is."""
+    """Fill ``<name>`` placeholders: inside a JSON string (or anywhere in a plain-text template)
+    a value goes in as text, elsewhere as JSON (a string quoted); a name that is not in
+    ``values`` stays as it is."""
     out = []
     last = 0
+    is_json = template.lstrip()[:1] in ("{", "[")  # a plain-text template takes strings as they are
     for m in _PLACEHOLDER.finditer(template):
         name = m.group(1)
         if name not in values:
@@ -107,7 +109,9 @@ def render_template(template: str, values: dict[str, Any]) -> str:
         value = values[name]
         out.append(template[last:m.start()])
         as_json = "null" if value is _MISSING else json.dumps(value, separators=(",", ":"))
-        if _inside_string(template, m.start()):
+        if not is_json:
+            out.append(value if isinstance(value, str) else as_json)
+        elif _inside_string(template, m.start()):
             out.append(json.dumps(value if isinstance(value, str) else as_json)[1:-1])
         else:
             out.append(as_json)
