@@ -105,3 +105,12 @@ def test_a_tick_fires_once_across_restarts(tmp_path):
     asyncio.run(run_once())
     asyncio.run(run_once())
     assert fired == [T0 + 60]
+
+
+def test_a_single_tick_older_than_the_event_age_is_skipped():
+    sched = rule("at(2027-01-15T08:00:00)", Target={"RetryPolicy": {"MaximumEventAgeInSeconds": 60}}, _since=T0 - 100)
+    at = 1_800_000_000.0  # 2027-01-15T08:00:00Z
+    assert plan(item(sched, kind=SCHEDULE), at + 30, 1.0).skip is False
+    p = plan(item(sched, kind=SCHEDULE), at + 61, 1.0)
+    assert (p.tick, p.skip) == (at, True)
+    assert plan(item(sched, fired=at, kind=SCHEDULE), at + 61, 1.0) is None

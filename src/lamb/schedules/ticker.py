@@ -6,11 +6,11 @@ SQLite as the item's ``fired`` (``store.mark_fired``). The next tick is always t
 later than ``fired``, so a restart never fires a tick again. A crash in the instant between
 the two writes fires that tick once more after the restart (at-least-once, as EventBridge).
 
-**Missed ticks** (Lamb was down, or the host stalled). When more than one tick of an item is
-due at once, only the latest fires, at once, and only if it is younger than the maximum
-event age (a rule's 24 hours; a schedule's ``RetryPolicy.MaximumEventAgeInSeconds``, default
-24 hours; both times the time scale); the earlier ones are skipped, and so is a latest one
-older than that. A single tick that is due is fired however late it is.
+**Missed ticks** (Lamb was down, or the host stalled). A tick that is due fires at once if it
+is younger than the maximum event age (a rule's 24 hours; a schedule's
+``RetryPolicy.MaximumEventAgeInSeconds``, default 24 hours; both times the time scale) and
+is skipped (recorded as fired, not sent) if it is older. When more than one tick of an item
+is due at once, only the latest is considered; the earlier ones are skipped.
 
 **Time scale.** ``LAMB_SCHEDULE_TIME_SCALE`` multiplies every schedule duration: ``rate()``
 periods, flexible time windows, maximum event ages, retry back-off. ``cron()`` and ``at()``
@@ -85,7 +85,8 @@ def plan(item: Item, now: float, scale: float, in_flight: float | None = None) -
         return None
     second = next_tick(expr, tick, tz=tz, anchor=anchor, scale=scale)
     if second is None or second > now or (end is not None and second > end):
-        return Plan(tick, tick + window_offset(item, tick, scale), False)
+        due = tick + window_offset(item, tick, scale)
+        return Plan(tick, due, now - due > max_age_s(item) * scale)
     latest = last_tick(expr, min(now, end) if end is not None else now, tz=tz, anchor=anchor, scale=scale) or tick
     return Plan(latest, now, now - latest > max_age_s(item) * scale)
 
