@@ -207,6 +207,14 @@ def test_validation_errors(lamb_server):
     events.delete_rule(Name=rule)
     events.delete_rule(Name=rule)  # deleting a rule that is gone succeeds
 
+    tagged = unique("tags")
+    tagged_arn = events.put_rule(Name=tagged, ScheduleExpression="rate(1 day)", Tags=[{"Key": "team", "Value": "a"}])["RuleArn"]
+    events.tag_resource(ResourceARN=tagged_arn, Tags=[{"Key": "env", "Value": "test"}])
+    events.untag_resource(ResourceARN=tagged_arn, TagKeys=["team"])
+    assert events.list_tags_for_resource(ResourceARN=tagged_arn)["Tags"] == [{"Key": "env", "Value": "test"}]
+    events.put_targets(Rule=tagged, Targets=[{"Id": "1", "Arn": lamb_server.arn("by-target")}])
+    assert events.list_rule_names_by_target(TargetArn=lamb_server.arn("by-target"))["RuleNames"] == [tagged]
+
     prefix = unique("page")
     for i in range(3):
         events.put_rule(Name=f"{prefix}-{i}", ScheduleExpression="rate(5 minutes)", State="DISABLED")

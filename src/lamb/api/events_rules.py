@@ -214,3 +214,45 @@ def list_targets_by_rule(ctx: "RequestContext", params: dict) -> dict:
     rule = _rule(ctx, params["Rule"])
     return token_page(params, list(rule["Targets"]), "Targets", size_param="Limit",
                       size_max=ctx.lamb.settings.limits.events_list_max_items)
+
+
+@operation("ListRuleNamesByTarget", service="events")
+def list_rule_names_by_target(ctx: "RequestContext", params: dict) -> dict:
+    _bus(ctx, params)
+    names = [i.key for i in _schedules(ctx).store.items(RULE)
+             if any(t["Arn"] == params["TargetArn"] for t in i.data["Targets"])]
+    return token_page(params, names, "RuleNames", size_param="Limit", size_max=ctx.lamb.settings.limits.events_list_max_items)
+
+
+def _tagged_rule(ctx: "RequestContext", arn: str) -> dict:
+    """The rule a ResourceARN names (rules are the only taggable events resource on Lamb)."""
+    prefix = _schedules(ctx).rule_arn("")
+    if not arn.startswith(prefix):
+        raise AwsError("ResourceNotFoundException", f"Resource {arn} does not exist.", 400)
+    return dict(_rule(ctx, arn[len(prefix):]))
+
+
+@operation("ListTagsForResource", service="events")
+def list_tags_for_resource(ctx: "RequestContext", params: dict) -> dict:
+    return {"Tags": list(_tagged_rule(ctx, params["ResourceARN"])["Tags"])}
+
+
+@operation("TagResource", service="events")
+def tag_resource(ctx: "RequestContext", params: dict) -> dict:
+    rule = _tagged_rule(ctx, params["ResourceARN"])
+    tags = {t["Key"]: t["Value"] for t in rule["Tags"]}
+    tags.update({t["Key"]: t["Value"] for t in params["Tags"]})
+    if len(tags) > ctx.lamb.settings.limits.tags_per_resource:
+        raise AwsError("LimitExceededException", "The requested resource exceeds the maximum number allowed.", 400)
+    rule["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+    _schedules(ctx).store.put(RULE, rule["Name"], rule)
+    return {}
+
+
+@operation("UntagResource", service="events")
+def untag_resource(ctx: "RequestContext", params: dict) -> dict:
+    rule = _tagged_rule(ctx, params["ResourceARN"])
+    drop = set(params["TagKeys"])
+    rule["Tags"] = [t for t in rule["Tags"] if t["Key"] not in drop]
+    _schedules(ctx).store.put(RULE, rule["Name"], rule)
+    return {}
