@@ -145,3 +145,15 @@ def test_unserved_service_and_unsigned_requests(models):
     assert models.select({}) is models.default
     with pytest.raises(ValueError):
         models.add(Protocol("events"), {})
+
+
+def test_more_models_plug_in_the_same_way():
+    """logs (json) and apigatewayv2 (REST-JSON, signed as apigateway) load and route like the others."""
+    registry = ServedModels(ServedModel(Protocol("lambda"), {}))
+    registry.add(Protocol("logs"), {})
+    registry.add(Protocol("apigatewayv2"), {})
+    logs, _ = registry.select({"x-amz-target": "Logs_20140328.PutLogEvents"})
+    assert logs.route("POST", "/", "", {"x-amz-target": "Logs_20140328.PutLogEvents"})[0].name == "PutLogEvents"
+    auth = "AWS4-HMAC-SHA256 Credential=AKID/20261206/us-east-1/apigateway/aws4_request, SignedHeaders=host, Signature=x"
+    apis, _ = registry.select({"authorization": auth})
+    assert apis.route("GET", "/v2/apis", "")[0].name == "GetApis"
