@@ -16,6 +16,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from .async_support import moto  # noqa: F401  (fixture)
 from .awscli import aws, aws_json
 from .conftest import DUMMY_CREDS, client_config, create, unique, wait_for
 
@@ -172,6 +173,37 @@ def test_ticks_fire_once_across_a_restart_and_missed_ticks_follow_the_rule(scale
     assert len(beats) == len(set(beats)), f"a tick fired twice: {beats}"
     # the ticks missed while down coalesced into one, then the rule went on each period
     assert [e["which"] for e in after if "which" in e] == ["late"]
+
+
+def test_undeliverable_ticks_go_to_the_dead_letter_queue(fresh_server, moto):
+    """A target that cannot be invoked (no such function: not retried) sends the tick's payload to its
+    DeadLetterConfig queue (SQS in moto) with the error in message attributes."""
+    server = fresh_server(env={**moto.env(), "LAMB_SCHEDULE_TIME_SCALE": str(SCALE)})
+    events, scheduler = service(server, "events"), service(server, "scheduler")
+    url, queue = moto.queue(unique("dlq"))
+    missing = server.arn(unique("missing"))
+    rule = unique("dead")
+    rule_arn = events.put_rule(Name=rule, ScheduleExpression="rate(1 minute)")["RuleArn"]
+    events.put_targets(Rule=rule, Targets=[{"Id": "gone", "Arn": missing, "DeadLetterConfig": {"Arn": queue}}])
+    letter = moto.receive(url, 1, 60)[0]  # one a tick: a later tick may have come too
+    events.remove_targets(Rule=rule, Ids=["gone"])
+    body = json.loads(letter["Body"])
+    assert body["detail-type"] == "Scheduled Event" and body["resources"] == [rule_arn]
+    attrs = {k: v["StringValue"] for k, v in letter["MessageAttributes"].items()}
+    assert attrs["RULE_ARN"] == rule_arn and attrs["TARGET_ARN"] == missing
+    assert attrs["ERROR_CODE"] == "ResourceNotFoundException" and missing in attrs["ERROR_MESSAGE"]
+
+    name = unique("dead")
+    url, queue = moto.queue(unique("dlq"))
+    scheduler.create_schedule(Name=name, ScheduleExpression="rate(1 minute)", FlexibleTimeWindow={"Mode": "OFF"},
+                              Target={"Arn": missing, "RoleArn": ROLE, "Input": '{"k": 1}',
+                                      "DeadLetterConfig": {"Arn": queue}})
+    letter = moto.receive(url, 1, 60)[0]
+    scheduler.delete_schedule(Name=name)
+    assert json.loads(letter["Body"]) == {"k": 1}
+    attrs = {k: v["StringValue"] for k, v in letter["MessageAttributes"].items()}
+    assert attrs["X-Amz-Scheduler-Error-Code"] == "ResourceNotFoundException"
+    assert attrs["X-Amz-Scheduler-Schedule-Arn"].endswith(f"schedule/default/{name}")
 
 
 def test_validation_errors(lamb_server):
