@@ -266,6 +266,12 @@ def test_validation_errors(lamb_server):
                               Target=target, StartDate=dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc))
     with pytest.raises(scheduler.exceptions.ConflictException):
         scheduler.create_schedule(Name=name, ScheduleExpression="rate(1 hour)", FlexibleTimeWindow={"Mode": "OFF"}, Target=target)
+    token_name = unique("token")
+    first = scheduler.create_schedule(Name=token_name, ScheduleExpression="rate(1 hour)", FlexibleTimeWindow={"Mode": "OFF"},
+                                      Target=target, ClientToken="retry-1")
+    again = scheduler.create_schedule(Name=token_name, ScheduleExpression="rate(1 hour)", FlexibleTimeWindow={"Mode": "OFF"},
+                                      Target=target, ClientToken="retry-1")  # a retried request
+    assert again["ScheduleArn"] == first["ScheduleArn"]
     assert scheduler.get_schedule(Name=name)["StartDate"] == dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
     with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
         scheduler.get_schedule(Name=name, GroupName="other")

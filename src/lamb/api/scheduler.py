@@ -114,11 +114,16 @@ def create_schedule(ctx: "RequestContext", params: dict) -> dict:
     group = _group(params)
     schedules = ctx.lamb.schedules
     key = f"{group}/{params['Name']}"
-    if schedules.store.get(SCHEDULE, key) is not None:
+    existing = schedules.store.get(SCHEDULE, key)
+    if existing is not None:
+        if params.get("ClientToken") and existing.get("_client_token") == params["ClientToken"]:
+            return {"ScheduleArn": existing["Arn"]}  # a retry of the same request (ClientToken idempotency)
         raise AwsError("ConflictException", f"Schedule {params['Name']} already exists.", 409)
     if len(schedules.store.items(SCHEDULE)) >= ctx.lamb.settings.limits.scheduler_schedules:
         raise AwsError("ServiceQuotaExceededException", "The request exceeds a service quota.", 402)
     data = _definition(ctx, params, group, None)
+    if params.get("ClientToken"):
+        data["_client_token"] = params["ClientToken"]
     schedules.store.put(SCHEDULE, key, data, reset_fired=True)
     schedules.changed()
     return {"ScheduleArn": data["Arn"]}
