@@ -119,3 +119,21 @@ def test_last_tick():
 
 def test_a_day_that_never_comes():
     assert next_tick(parse("cron(0 0 30 2 ? *)"), T0) is None
+
+
+def test_daylight_saving_as_scheduler_documents_it():
+    """Spring forward: a local time that does not exist is skipped; fall back: a repeated
+    local time fires once (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html)."""
+    ny = ZoneInfo("America/New_York")
+    spring = dt.datetime(2027, 3, 13, 12, tzinfo=UTC).timestamp()  # 2027-03-14 02:00 → 03:00
+    assert ticks("cron(30 2 * * ? *)", 2, start=spring, tz=ny) == ["Mon 2027-03-15 06:30", "Tue 2027-03-16 06:30"]
+    fall = dt.datetime(2027, 11, 7, 4, 0, tzinfo=UTC).timestamp()  # 2027-11-07 02:00 EDT → 01:00 EST
+    assert ticks("cron(0/30 * * * ? *)", 4, start=fall, tz=ny) == [
+        "Sun 2027-11-07 04:30", "Sun 2027-11-07 05:00", "Sun 2027-11-07 05:30", "Sun 2027-11-07 07:00"]
+
+
+def test_a_schedules_rate_starts_at_once():
+    rate = parse("rate(5 minutes)")
+    assert next_tick(rate, T0 - 0.001, anchor=T0, first=0) == T0  # EventBridge Scheduler
+    assert next_tick(rate, T0 - 0.001, anchor=T0) == T0 + 300  # an EventBridge rule
+    assert last_tick(rate, T0 + 10, anchor=T0, first=0) == T0

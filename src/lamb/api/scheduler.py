@@ -90,8 +90,9 @@ def _definition(ctx: "RequestContext", params: dict, group: str, old: dict | Non
         "ActionAfterCompletion": params.get("ActionAfterCompletion") or "NONE",
         "CreationDate": old["CreationDate"] if old else now,
         "LastModificationDate": now,
+        # A rate starts at StartDate, or at once (its first tick is the creation itself).
         "_anchor": float(_epoch(start)) if start is not None else now,
-        "_since": now,
+        "_since": now - 0.001,
         "_start": _epoch(start) if start is not None else None,
         "_end": _epoch(end) if end is not None else None,
     }

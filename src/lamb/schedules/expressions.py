@@ -51,11 +51,13 @@ class InvalidExpression(ValueError):
 class Rate:
     seconds: int
 
-    def next_after(self, after: float, *, anchor: float, scale: float = 1.0) -> float:
-        """The first tick ``anchor + k * period`` (k >= 1) later than ``after``; the period
-        is the rate times ``scale`` (``LAMB_SCHEDULE_TIME_SCALE``)."""
+    def next_after(self, after: float, *, anchor: float, scale: float = 1.0, first: int = 1) -> float:
+        """The first tick ``anchor + k * period`` (k >= ``first``) later than ``after``; the period
+        is the rate times ``scale`` (``LAMB_SCHEDULE_TIME_SCALE``). An EventBridge rule first
+        ticks one period after its creation (``first=1``); a Scheduler schedule at its start
+        (``first=0``: "your schedule starts invoking the target immediately")."""
         period = self.seconds * scale
-        k = max(1, int((after - anchor) // period) + 1)
+        k = max(first, int((after - anchor) // period) + 1)
         tick = anchor + k * period
         while tick <= after:  # float rounding
             k += 1
@@ -69,7 +71,12 @@ class Cron:
     years: tuple[int, ...] = field(repr=False)  # sorted, from the Year field
 
     def next_after(self, after: float, *, tz: dt.tzinfo) -> float | None:
-        """The first matching minute later than ``after`` (epoch seconds), in time zone ``tz``."""
+        """The first matching minute later than ``after`` (epoch seconds), in time zone ``tz``.
+
+        Daylight saving time as EventBridge Scheduler documents it: a local time that does
+        not exist (the spring-forward gap) is skipped, and one that happens twice (the
+        fall-back hour) fires once, at its first occurrence.
+        """
         start = dt.datetime.fromtimestamp(after, tz)
         while True:
             try:
@@ -77,7 +84,12 @@ class Cron:
             except CroniterBadDateError:  # a day that never comes (cron(0 0 30 2 ? *))
                 return None
             if nxt.year in self.years:
-                return nxt.timestamp()
+                t = nxt.timestamp()
+                local = dt.datetime.fromtimestamp(t, tz)
+                if local.fold == 0 and croniter.match(self.unix, local.replace(tzinfo=None)):
+                    return t
+                start = local  # moved out of a gap, or the second pass of a repeated hour
+                continue
             later = next((y for y in self.years if y > nxt.year), None)
             if later is None:
                 return None
@@ -199,24 +211,24 @@ def _parse_cron(body: str) -> Cron:
 
 
 def next_tick(expr: Expression, after: float, *, tz: dt.tzinfo = UTC, anchor: float = 0.0,
-              scale: float = 1.0) -> float | None:
+              scale: float = 1.0, first: int = 1) -> float | None:
     """The next tick of ``expr`` later than ``after`` (epoch seconds); None when there is none.
 
-    ``rate()`` ticks count from ``anchor`` and their period is scaled by ``scale``;
-    ``cron()`` and ``at()`` are wall-clock times in ``tz`` and are not scaled.
+    ``rate()`` ticks count from ``anchor`` (the ``first``-th period on) and their period is
+    scaled by ``scale``; ``cron()`` and ``at()`` are wall-clock times in ``tz`` and are not scaled.
     """
     if isinstance(expr, Rate):
-        return expr.next_after(after, anchor=anchor, scale=scale)
+        return expr.next_after(after, anchor=anchor, scale=scale, first=first)
     return expr.next_after(after, tz=tz)
 
 
 def last_tick(expr: Expression, at_or_before: float, *, tz: dt.tzinfo = UTC, anchor: float = 0.0,
-              scale: float = 1.0) -> float | None:
+              scale: float = 1.0, first: int = 1) -> float | None:
     """The latest tick of ``expr`` not later than ``at_or_before`` (None if none)."""
     if isinstance(expr, Rate):
         period = expr.seconds * scale
         k = int((at_or_before - anchor) // period)
-        return anchor + k * period if k >= 1 else None
+        return anchor + k * period if k >= first else None
     if isinstance(expr, At):
         t = expr.when.replace(tzinfo=tz).timestamp()
         return t if t <= at_or_before else None

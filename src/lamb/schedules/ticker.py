@@ -80,14 +80,16 @@ def plan(item: Item, now: float, scale: float, in_flight: float | None = None) -
         end = data.get("_end")
     after = max(x for x in (since, item.fired, in_flight) if x is not None)
     anchor = float(data["_anchor"])
-    tick = next_tick(expr, after, tz=tz, anchor=anchor, scale=scale)
+    first = 0 if item.kind == SCHEDULE else 1  # a schedule's rate starts at its start, a rule's a period later
+    tick = next_tick(expr, after, tz=tz, anchor=anchor, scale=scale, first=first)
     if tick is None or (end is not None and tick > end):
         return None
-    second = next_tick(expr, tick, tz=tz, anchor=anchor, scale=scale)
+    second = next_tick(expr, tick, tz=tz, anchor=anchor, scale=scale, first=first)
     if second is None or second > now or (end is not None and second > end):
         due = tick + window_offset(item, tick, scale)
         return Plan(tick, due, now - due > max_age_s(item) * scale)
-    latest = last_tick(expr, min(now, end) if end is not None else now, tz=tz, anchor=anchor, scale=scale) or tick
+    latest = last_tick(expr, min(now, end) if end is not None else now, tz=tz, anchor=anchor, scale=scale,
+                       first=first) or tick
     return Plan(latest, now, now - latest > max_age_s(item) * scale)
 
 
