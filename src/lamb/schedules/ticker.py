@@ -158,12 +158,13 @@ class Ticker:
                          item.kind, item.key, p.tick)
             else:
                 await self.fire(item, p.tick)
+        except asyncio.CancelledError:
+            raise  # Lamb is stopping: the tick is not recorded, so it fires after the restart
         except Exception:  # noqa: BLE001 - the tick is spent either way; firing logs its own failures
             log.exception("firing %s %s at %s failed", item.kind, item.key, p.tick)
-        finally:
-            self.store.mark_fired(item.kind, item.key, p.tick)
-            self._in_flight.pop(key, None)
-            self._wake.set()
+        self.store.mark_fired(item.kind, item.key, p.tick)
+        self._in_flight.pop(key, None)
+        self._wake.set()
         done = self.store.item(item.kind, item.key)
         if done is not None and self.on_finished is not None and plan(done, self.clock(), self.scale) is None:
             self.on_finished(done)
