@@ -148,4 +148,4 @@ class Firing:
 
 def sqs_attributes(attrs: dict[str, str]) -> dict[str, Any]:
     """Message attributes as SQS's SendMessage takes them."""
-    return {k: {"DataType": "String", "StringValue": v[:256] or "-"} for k, v in attrs.items()}
+    return {k: {"DataType": "String", "StringValue": v or "-"} for k, v in attrs.items()}  # SQS refuses empty values
