@@ -278,7 +278,8 @@ def test_validation_errors(lamb_server):
     with pytest.raises(ClientError) as e:
         scheduler.create_schedule(Name=unique("s"), ScheduleExpression="rate(1 hour)", Target=target,
                                   FlexibleTimeWindow={"Mode": "FLEXIBLE"})
-    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert e.value.response["Error"] == {"Code": "ValidationException", "Message":
+                                         "MaximumWindowInMinutes must be provided when FlexibleTimeWindowMode is set to FLEXIBLE"}
     with pytest.raises(ClientError) as e:
         scheduler.create_schedule(Name=unique("s"), ScheduleExpression="rate(1 hour)", Target=target,
                                   FlexibleTimeWindow={"Mode": "OFF"}, ScheduleExpressionTimezone="Mars/Olympus")

@@ -64,7 +64,7 @@ def _definition(ctx: "RequestContext", params: dict, group: str, old: dict | Non
             raise _validation(f"Invalid Schedule Expression Timezone {zone}.") from None
     window = params["FlexibleTimeWindow"]
     if window["Mode"] == "FLEXIBLE" and window.get("MaximumWindowInMinutes") is None:
-        raise _validation("MaximumWindowInMinutes must be provided when FlexibleTimeWindow Mode is FLEXIBLE.")
+        raise _validation("MaximumWindowInMinutes must be provided when FlexibleTimeWindowMode is set to FLEXIBLE")
     if window["Mode"] == "OFF" and window.get("MaximumWindowInMinutes") is not None:
         raise _validation("MaximumWindowInMinutes must not be provided when FlexibleTimeWindow Mode is OFF.")
     start, end = params.get("StartDate"), params.get("EndDate")
