@@ -19,7 +19,10 @@ from .http.server import HttpServer
 from .invoke.invoker import Invoker
 from .logs.store import LogStore
 from .protocol import Protocol
+from .protocol.registry import ServedModel, ServedModels
 from .runtimes.manager import SUPPORTED, RuntimeManager
+from .schedules.firing import sqs_attributes
+from .schedules.service import Schedules
 from .services.code_url import CodeUrls
 from .services.function_state import FunctionStates
 from .services.invoke import Invocations
@@ -79,8 +82,17 @@ class Lamb:
         self.invocations.bind_queue(self.events.accept)
         self.states = FunctionStates(self.functions, self.runtimes, self.spawn)
         self.provisioning = Provisioning(self.functions, self.invoker, self.runtimes, self.spawn)
+        # Schedules (issue 16): EventBridge rules and Scheduler schedules fire through the one door.
+        self.schedules = Schedules(self.db, self.invocations.invoke_async, region=settings.region,
+                                   account=settings.account_id, scale=settings.schedule_time_scale,
+                                   dead_letter=self._schedule_dead_letter)
         self.protocol = Protocol()
         self.handlers = api.load_all()
+        # Every model served on the one port, picked per request by SigV4 scope / X-Amz-Target.
+        services = api.load_services()
+        self.models = ServedModels(ServedModel(self.protocol, self.handlers))
+        for service in ("events", "scheduler"):
+            self.models.add(Protocol(service), services[service])
         self.updating: set[str] = set()
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
@@ -107,6 +119,11 @@ class Lamb:
             self._addresses = Addresses(self.settings.url_origin or default_origin(self.settings.region, port))
             self._addresses_key = key
         return self._addresses
+
+    async def _schedule_dead_letter(self, queue_arn: str, body: bytes, attributes: dict[str, str]) -> None:
+        """A schedule target's DeadLetterConfig queue, sent like the async queue's dead letters."""
+        meta = {"kind": "dlq", "attributes": sqs_attributes(attributes)}
+        await asyncio.to_thread(self.events.deliveries.deliverer.send, queue_arn, body, meta)
 
     def _on_exit(self, pid: int, code, sig) -> None:
         self.invoker.on_exit(pid, code, sig)
@@ -159,6 +176,7 @@ class Lamb:
         await self.events.start()
         self.states.prepare_all()  # bring up the runtimes existing functions use, off the request path
         self.provisioning.restore()
+        self.schedules.start()
 
     def health(self) -> dict:
         return {
@@ -181,6 +199,7 @@ class Lamb:
             self.url_server.close()
         for task in list(self._tasks):
             task.cancel()
+        self.schedules.stop()
         self.events.stop()  # before the environments die: their attempts stay leased for the restart
         self.invocations.close()
         self.invoker.stop()

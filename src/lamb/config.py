@@ -91,6 +91,9 @@ class Settings:
     # Keys AWS_IAM function URLs accept until identities exist (issue 17):
     # LAMB_URL_IAM_KEYS="AKID=secret[@principal-arn],..." (principal: the account's root).
     url_iam_keys: str = ""
+    # Factor on every schedule duration (rate() periods, flexible windows, event ages, retry
+    # back-off) of EventBridge rules and Scheduler schedules; tests use e.g. 0.01 (lamb.schedules.ticker).
+    schedule_time_scale: float = 1.0
     limits: Limits = DEFAULT_LIMITS
 
     @property
@@ -129,6 +132,7 @@ class Settings:
             "url_origin": str,
             "url_port": int,
             "url_iam_keys": str,
+            "schedule_time_scale": float,
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

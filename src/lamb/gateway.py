@@ -24,6 +24,7 @@ from .safe_path import UnsafePath, contained
 if TYPE_CHECKING:
     from .logs.store import LogStore
     from .protocol import Protocol as WireProtocol
+    from .protocol.registry import ServedModels
 
 
 class Served(Services, Protocol):
@@ -32,6 +33,7 @@ class Served(Services, Protocol):
 
     protocol: "WireProtocol"
     handlers: dict[str, Callable[[RequestContext, dict], Any]]
+    models: "ServedModels"  # every served model (lambda, events, scheduler) with its handlers
     logs: "LogStore"
 
     def health(self) -> dict: ...
@@ -47,24 +49,23 @@ def _with_request_id(status: int, headers: list, body: bytes, request_id: str | 
 def make_app(lamb: Served):
     from .urls.serve import make_url_server
 
-    protocol = lamb.protocol
-    handlers = lamb.handlers
+    models = lamb.models
     function_urls = make_url_server(lamb)  # requests to function URLs (lamb.urls.serve)
 
-    def error(e: AwsError, rid: str | None = None) -> Response:
+    def error(e: AwsError, rid: str | None = None, protocol: "WireProtocol" = lamb.protocol) -> Response:
         return _with_request_id(*protocol.serialize_error(e), rid)
 
-    async def finish(op, pending, rid: str) -> Response:
+    async def finish(protocol, op, pending, rid: str) -> Response:
         try:
             result = await pending
             return _with_request_id(*protocol.serialize(op, result), rid)
         except AwsError as e:
-            return error(e, rid)
+            return error(e, rid, protocol)
         except Exception:
             log.exception("%s failed", op.name)
-            return error(service_error(), rid)
+            return error(service_error(), rid, protocol)
 
-    def settle(op, pending: asyncio.Future, rid: str) -> asyncio.Future:
+    def settle(protocol, op, pending: asyncio.Future, rid: str) -> asyncio.Future:
         """Map a handler's future to a response without a task (the Invoke path)."""
         out = pending.get_loop().create_future()
 
@@ -77,10 +78,10 @@ def make_app(lamb: Served):
                 except Exception as e:  # a serializer bug must still answer
                     exc = e
             if isinstance(exc, AwsError):
-                out.set_result(error(exc, rid))
+                out.set_result(error(exc, rid, protocol))
             else:
                 log.error("%s failed", op.name, exc_info=exc)
-                out.set_result(error(service_error(), rid))
+                out.set_result(error(service_error(), rid, protocol))
 
         pending.add_done_callback(done)
         return out
@@ -92,8 +93,10 @@ def make_app(lamb: Served):
         if req.path.startswith("/_lamb/"):
             return internal(lamb, req)
         rid = str(uuid.uuid4())
+        protocol = lamb.protocol
         try:
-            op, labels = protocol.route(req.method, req.path, req.query)
+            protocol, handlers = models.select(req.headers)
+            op, labels = protocol.route(req.method, req.path, req.query, req.headers)
             if req.too_large:
                 raise AwsError(
                     "RequestEntityTooLargeException",
@@ -108,15 +111,15 @@ def make_app(lamb: Served):
                 )
             result = handler(RequestContext(lamb, req, op.name, rid), params)
             if isinstance(result, asyncio.Future):
-                return settle(op, result, rid)
+                return settle(protocol, op, result, rid)
             if inspect.isawaitable(result):
-                return finish(op, result, rid)
+                return finish(protocol, op, result, rid)
             return _with_request_id(*protocol.serialize(op, result), rid)
         except AwsError as e:
-            return error(e, rid)
+            return error(e, rid, protocol)
         except Exception:
             log.exception("request %s %s failed", req.method, req.path)
-            return error(service_error(), rid)
+            return error(service_error(), rid, protocol)
 
     return app
 

@@ -80,6 +80,13 @@ class Limits:
 
     # API listing
     list_max_items: int = 50
+    # EventBridge (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html) and
+    # EventBridge Scheduler (https://docs.aws.amazon.com/scheduler/latest/UserGuide/scheduler-quotas.html)
+    events_rules_per_bus: int = 300
+    events_targets_per_rule: int = 5
+    events_list_max_items: int = 100  # ListRules / ListTargetsByRule Limit
+    scheduler_list_max_items: int = 100  # ListSchedules MaxResults
+    scheduler_schedules: int = 1_000_000  # schedules per account and region
 
     # Stream event sources. Tumbling-window state per shard
     # (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html); records one

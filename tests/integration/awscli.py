@@ -13,18 +13,18 @@ AWS = shutil.which("aws")
 needs_cli = pytest.mark.skipif(AWS is None, reason="the AWS CLI (awscli) is not installed")
 
 
-def aws(server, *args, check: bool = True, cwd=None) -> subprocess.CompletedProcess:
+def aws(server, *args, check: bool = True, cwd=None, service: str = "lambda") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(AWS_ENDPOINT_URL=server.url, AWS_ACCESS_KEY_ID="AKIDLAMBTEST", AWS_SECRET_ACCESS_KEY="lambtestsecret",
                AWS_DEFAULT_REGION=server.region, AWS_MAX_ATTEMPTS="1", AWS_PAGER="",
                AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
-    proc = subprocess.run([AWS, "lambda", *args, "--output", "json"], env=env, cwd=cwd, capture_output=True,
+    proc = subprocess.run([AWS, service, *args, "--output", "json"], env=env, cwd=cwd, capture_output=True,
                           text=True, timeout=60)
     if check:
-        assert proc.returncode == 0, f"aws lambda {' '.join(args)} failed ({proc.returncode}): {proc.stderr}"
+        assert proc.returncode == 0, f"aws {service} {' '.join(args)} failed ({proc.returncode}): {proc.stderr}"
     return proc
 
 
-def aws_json(server, *args, cwd=None):
-    out = aws(server, *args, cwd=cwd).stdout
+def aws_json(server, *args, cwd=None, service: str = "lambda"):
+    out = aws(server, *args, cwd=cwd, service=service).stdout
     return json.loads(out) if out.strip() else None

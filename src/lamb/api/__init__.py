@@ -12,13 +12,18 @@ from typing import Any, Awaitable, Callable, Union
 
 Handler = Callable[[Any, dict], Union[dict, Awaitable[dict]]]
 OPERATIONS: dict[str, Handler] = {}
+# Handlers per served botocore model (service name -> operation -> handler); Lambda's are OPERATIONS.
+SERVICES: dict[str, dict[str, Handler]] = {"lambda": OPERATIONS}
 
 
-def operation(name: str) -> Callable[[Handler], Handler]:
+def operation(name: str, service: str = "lambda") -> Callable[[Handler], Handler]:
+    """Register ``name`` of botocore's ``service`` model (``lambda``, ``events``, ``scheduler``)."""
+    table = SERVICES.setdefault(service, {})
+
     def register(fn: Handler) -> Handler:
-        if name in OPERATIONS:
-            raise RuntimeError(f"operation {name} registered twice")
-        OPERATIONS[name] = fn
+        if name in table:
+            raise RuntimeError(f"operation {service}.{name} registered twice")
+        table[name] = fn
         return fn
 
     return register
@@ -35,3 +40,11 @@ def load_all() -> dict[str, Handler]:
     from . import function_urls, permissions  # noqa: F401  (issue 14)
 
     return OPERATIONS
+
+
+def load_services() -> dict[str, dict[str, Handler]]:
+    """Every served model's handlers, by botocore service name (Lambda's included)."""
+    load_all()
+    from . import events_rules, scheduler  # noqa: F401  (issue 16: schedules)
+
+    return SERVICES

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ..services.function_state import FunctionStates
     from ..services.invoke import Invocations
     from ..services.provisioning import Provisioning
+    from ..schedules.service import Schedules
     from ..store.code import CodeStore
     from ..store.functions import FunctionStore
     from ..store.layers import LayerStore
@@ -33,6 +34,7 @@ class Services(Protocol):
     states: "FunctionStates"
     provisioning: "Provisioning"
     code_urls: "CodeUrls"
+    schedules: "Schedules"  # EventBridge rules and Scheduler schedules (issue 16)
     updating: set[str]  # functions with an update in progress
 
     def collect_code(self) -> None:

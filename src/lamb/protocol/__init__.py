@@ -1,8 +1,9 @@
 """Lamb's wire protocol, derived entirely from botocore's service model.
 
 ``Protocol`` routes a request to an operation, parses and validates its input,
-serializes outputs and errors as AWS's REST-JSON protocol does, so that boto3 and
-the AWS CLI talk to Lamb unchanged. Operation handlers only ever see and return
+serializes outputs and errors as AWS's REST-JSON or ``json`` protocol does (whichever
+the service's model names), so that boto3 and the AWS CLI talk to Lamb unchanged;
+``registry.ServedModels`` picks the model a request is for. Operation handlers only ever see and return
 plain dicts shaped like the model's input and output shapes.
 """
 

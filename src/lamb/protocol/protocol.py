@@ -1,4 +1,9 @@
-"""The model-driven REST-JSON protocol: route, parse + validate, serialize, serialize errors."""
+"""The model-driven protocols: route, parse + validate, serialize, serialize errors.
+
+One ``Protocol`` per served botocore model. REST-JSON (lambda, scheduler) routes by
+method and URI template; the ``json`` protocol (events, logs) by ``X-Amz-Target``
+(``_json_rpc``). Parsing, validation and serialization plans are the same for both.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from ._input import BodyConverters, InputPlan, build_input_plan, parse_request
 from ._validate import Validators
 from ._output import JSON_CONTENT_TYPE, OutputPlan, _Serializers, build_output_plan, header_text, serialize_result
 from ._router import Router
+from . import _json_rpc
 from .errors import GENERIC_STATUS, AwsError
 
 Response = tuple[int, list[tuple[str, str]], bytes]
@@ -46,16 +52,37 @@ def _clean_header(value: Any) -> str:
     return text
 
 
+#: The wire protocols this layer speaks, in order of preference when a model lists several.
+SPOKEN = ("rest-json", "json")
+
+
+def wire_protocol(metadata: dict) -> str:
+    """The model's protocol: the first of ``metadata.protocols`` (newer models; older ones
+    only have ``protocol``) this layer speaks."""
+    offered = metadata.get("protocols") or [metadata.get("protocol")]
+    for name in offered:
+        if name in SPOKEN:
+            return name
+    raise ValueError(f"no supported protocol among {offered}")
+
+
 class Protocol:
-    """Everything about the wire format of one AWS REST-JSON service, from botocore's model."""
+    """Everything about the wire format of one AWS service, from botocore's model."""
 
     def __init__(self, service_name: str = "lambda") -> None:
         loader = botocore.loaders.Loader()
         model = loader.load_service_model(service_name, "service-2")
         self.service_model = botocore.model.ServiceModel(model, service_name)
+        meta = self.service_model.metadata
+        self.wire = wire_protocol(meta)
+        # The name in a SigV4 credential scope (…/<region>/<service>/aws4_request).
+        self.signing_name: str = meta.get("signingName") or meta["endpointPrefix"]
+        self.target_prefix: str | None = meta.get("targetPrefix") if self.wire == "json" else None
+        self._json_type = _json_rpc.content_type(meta.get("jsonVersion")) if self.wire == "json" else None
         ops = [self.service_model.operation_model(name) for name in self.service_model.operation_names]
         self.operations: dict[str, botocore.model.OperationModel] = {op.name: op for op in ops}
-        self._router = Router(ops)
+        self._router = Router(ops) if self.wire == "rest-json" else None
+        self._targets = _json_rpc.TargetRouter(ops, self.target_prefix) if self.target_prefix else None
 
         convs = BodyConverters()
         validators = Validators()
@@ -72,8 +99,10 @@ class Protocol:
             self._errors.setdefault(shape.name, self._errors[code])
 
     # ------------------------------------------------------------------ routing
-    def route(self, method: str, path: str, query: str = "") -> tuple[botocore.model.OperationModel, dict[str, str]]:
-        """Find the operation for a request.
+    def route(self, method: str, path: str, query: str = "",
+              headers: dict[str, str] | None = None) -> tuple[botocore.model.OperationModel, dict[str, str]]:
+        """Find the operation for a request (``headers``, lower-cased names: the json protocol's
+        ``x-amz-target``).
 
         ``path`` is the raw (percent-encoded) path; if it still carries a ``?query``
         that is used too. ``query`` (optional) is the raw query string: it is needed
@@ -83,7 +112,9 @@ class Protocol:
         Returns the operation and its URI labels, percent-decoded.
         Raises ``AwsError('UnknownOperationException', 404)`` when nothing matches.
         """
-        return self._router.route(method, path, query)
+        if self._targets is not None:
+            return self._targets.route(method, path, headers)
+        return self._router.route(method, path, query)  # type: ignore[union-attr]
 
     # ------------------------------------------------------------------ requests
     def parse(
@@ -96,13 +127,24 @@ class Protocol:
     ) -> dict[str, Any]:
         """Read and validate the input parameters of ``op`` from the request parts."""
         plan = self._inputs[op if type(op) is str else op.name]  # type: ignore[union-attr]
-        return parse_request(plan, labels, query, headers, body)
+        if self._json_type is None:
+            return parse_request(plan, labels, query, headers, body)
+        try:
+            return parse_request(plan, labels, query, headers, body)
+        except AwsError as err:
+            if err.code == "InvalidRequestContentException":
+                raise _json_rpc.serialization_error(err) from None
+            raise
 
     # ------------------------------------------------------------------ responses
     def serialize(self, op: botocore.model.OperationModel | str, result: dict[str, Any]) -> Response:
         """Turn an output-shaped dict into (status, headers, body)."""
         plan = self._outputs[op if type(op) is str else op.name]  # type: ignore[union-attr]
-        return serialize_result(plan, result if result is not None else {})
+        status, headers, body = serialize_result(plan, result if result is not None else {})
+        if self._json_type is not None:
+            headers = [h for h in headers if h is not JSON_CONTENT_TYPE] + [self._json_type]
+            body = body or b"{}"
+        return status, headers, body
 
     def serialize_error(self, err: AwsError) -> Response:
         """AWS's REST-JSON error response for ``err``. Never raises."""
@@ -126,8 +168,10 @@ class Protocol:
                 status = plan.status
             else:
                 status = GENERIC_STATUS.get(code, 400)
-        headers = [("x-amzn-ErrorType", _clean_header(code)), JSON_CONTENT_TYPE]
+        headers = [("x-amzn-ErrorType", _clean_header(code)), self._json_type or JSON_CONTENT_TYPE]
         body: dict[str, Any] = {"Type": err.type, (plan.message_key if plan else "message"): err.message}
+        if self._json_type is not None:
+            body = _json_rpc.error_body(err, plan.message_key if plan else "message", {})
         for name, value in (err.fields or {}).items():
             if value is None:
                 continue
