@@ -70,11 +70,11 @@ class Lamb:
                                        region=settings.region, account_id=settings.account_id)
         self.events = EventQueue(settings, self.functions, self.invocations)  # asynchronous invocation (issue 6)
         self.invocations.bind_queue(self.events.accept)
-        self.states = FunctionStates(self.functions, self.runtimes, self.spawn)
+        self.states = FunctionStates(self.functions, self.runtimes, self.spawn, transition_s=settings.state_transition_s)
+        self.invocations.bind_states(self.states.until_settled, settings.pending_invoke_wait_s)
         self.provisioning = Provisioning(self.functions, self.invoker, self.runtimes, self.spawn)
         self.protocol = Protocol()
         self.handlers = api.load_all()
-        self.updating: set[str] = set()
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
         self.server: HttpServer | None = None

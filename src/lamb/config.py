@@ -67,6 +67,11 @@ class Settings:
     # (lamb.invoke.memory_budget). None: 3 x host RAM (75 % of RAM at a quarter of
     # MemorySize used on average); 0 or less: no budget (LAMB_ENV_MEMORY_MB, --env-memory-mb).
     env_memory_mb: int | None = None
+    # Least seconds a created or updated function stays Pending / InProgress before it
+    # settles (lamb.services.function_state); 0: as soon as Lamb's work is done (tests raise it).
+    state_transition_s: float = 0.0
+    # Longest an Invoke of a Pending function waits for it to become Active (AWS refuses at once).
+    pending_invoke_wait_s: float = 60.0
     limits: Limits = DEFAULT_LIMITS
 
     @property
@@ -95,6 +100,8 @@ class Settings:
             "async_delivery_max_age_s": float,
             "async_memory_mb": int,
             "env_memory_mb": int,
+            "state_transition_s": float,
+            "pending_invoke_wait_s": float,
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

@@ -98,16 +98,22 @@ def test_async_accept_goes_to_the_bound_queue(tmp_path):
 
 
 class Runtimes:
-    """The two questions function state asks of the runtime manager."""
+    """The questions function state asks of the runtime manager."""
 
     def __init__(self, ready: bool, error: str | None = None):
         self._ready, self._error = ready, error
+        self.up = asyncio.Event()
 
     def ready(self, runtime):
         return self._ready
 
     def error(self, runtime):
         return self._error
+
+    async def wait_ready(self, runtime):
+        await self.up.wait()
+        self._ready = True
+        return True
 
 
 def test_function_state_follows_the_runtime(tmp_path):
@@ -116,10 +122,7 @@ def test_function_state_follows_the_runtime(tmp_path):
     assert FunctionStates(functions, Runtimes(False), None).of("python3.12")["State"] == "Pending"
     failed = FunctionStates(functions, Runtimes(False, "no python3.12 here"), None).of("python3.12")
     assert failed == {"State": "Failed", "StateReason": "no python3.12 here", "StateReasonCode": "InvalidRuntime"}
-    functions.put_version("f", "$LATEST", {**functions.get("f").latest, "State": "Pending", "StateReason": "x"})
-    FunctionStates(functions, Runtimes(True), None).refresh("f")
-    latest = functions.get("f").latest
-    assert latest["State"] == "Active" and "StateReason" not in latest and latest["RevisionId"] != "r0"
+    # the transitions themselves: tests/unit/test_function_state.py
 
 
 def test_code_urls_are_signed_and_expire():

@@ -14,7 +14,7 @@ import copy
 from typing import TYPE_CHECKING
 
 from ..arn import LATEST
-from ..protocol.errors import AwsError, conflict, invalid_parameter, precondition_failed
+from ..protocol.errors import AwsError, invalid_parameter, precondition_failed
 
 if TYPE_CHECKING:
     from .context import RequestContext
@@ -90,18 +90,6 @@ def paginate(ctx: "RequestContext", params: dict, rows: list, key: str, render) 
     if start + size < len(rows):
         out["NextMarker"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
     return out
-
-
-def begin_update(ctx: "RequestContext", fn_name: str, config: dict) -> None:
-    if config.get("State") == "Pending":
-        raise conflict(
-            "The operation cannot be performed at this time. The function is currently in the following state: Pending"
-        )
-    if fn_name in ctx.lamb.updating:
-        raise conflict(
-            "The operation cannot be performed at this time. An update is in progress for resource: "
-            + config["FunctionArn"]
-        )
 
 
 def code_location(ctx: "RequestContext", name: str, key: str) -> str:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 
 from ..clock import iso_ms
 from ..limits import Limits
 from ..protocol.errors import AwsError, invalid_parameter, validation_error
 from ..runtimes.manager import SUPPORTED
+from ..services.function_state import new_revision  # noqa: F401 (the one RevisionId maker)
 
 # Keys Lambda sets itself; a function may not set them
 # (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
@@ -41,10 +41,6 @@ DEPRECATED_RUNTIMES = {
 def last_modified() -> str:
     """AWS's LastModified: ``2024-04-08T16:56:05.123+0000``."""
     return iso_ms(time.time(), "+0000")
-
-
-def new_revision() -> str:
-    return str(uuid.uuid4())
 
 
 def check_range(violations: list[str], value, member: str, lo: int, hi: int) -> None:

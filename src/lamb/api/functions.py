@@ -1,12 +1,12 @@
 """Function management: Create, Get, GetConfiguration, List, UpdateCode, UpdateConfiguration, Delete.
 
 Semantics from the Lambda API reference
-(https://docs.aws.amazon.com/lambda/latest/api/API_Operations.html). Code and
-configuration changes are applied before the call returns, so a function is
-``Active`` and its ``LastUpdateStatus`` ``Successful`` as soon as its runtime is
-ready on this host; boto3's ``function_active_v2`` and ``function_updated_v2``
-waiters see exactly that. Every change gets a new RevisionId; operations that
-take one honour it as a precondition.
+(https://docs.aws.amazon.com/lambda/latest/api/API_Operations.html). Create and
+update answer as AWS does, asynchronously: CreateFunction answers ``Pending``,
+updates answer ``LastUpdateStatus: InProgress``, and the function then settles
+(``lamb.services.function_state``, the one state machine, with the RevisionId
+effects); boto3's ``function_active_v2`` and ``function_updated_v2`` waiters see
+exactly that. Operations that take a RevisionId honour it as a precondition.
 
 Qualifiers (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html,
 https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html) are
@@ -27,7 +27,7 @@ from ..protocol.errors import conflict, invalid_parameter
 from . import configuration as conf
 from . import layers as layer_api
 from . import operation, versions
-from .common import begin_update, check_revision, code_location, listed, paginate, resolve, store_code, view
+from .common import check_revision, code_location, listed, paginate, resolve, store_code, view
 
 if TYPE_CHECKING:
     from .context import RequestContext
@@ -90,14 +90,12 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
         "CodeSha256": stored.sha256_b64,
         "Version": LATEST,
         "TracingConfig": params.get("TracingConfig") or {"Mode": "PassThrough"},
-        "RevisionId": conf.new_revision(),
         "PackageType": "Zip",
         "Architectures": params.get("Architectures") or ["x86_64"],
         "EphemeralStorage": params.get("EphemeralStorage") or {"Size": limits.ephemeral_storage_default_mb},
         "SnapStart": {"ApplyOn": (params.get("SnapStart") or {}).get("ApplyOn", "None"), "OptimizationStatus": "Off"},
         "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}", **(params.get("LoggingConfig") or {})},
         "RuntimeVersionConfig": {"RuntimeVersionArn": runtimes.version_arn(s.region, runtime)},
-        "LastUpdateStatus": "Successful",
         "_CodeKey": stored.key,
         "_UnzippedSize": stored.unzipped_size,
     }
@@ -110,7 +108,7 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
         await layer_api.prepare_opt(lamb, config)
         if lamb.functions.get(name) is not None:
             raise conflict(f"Function already exist: {name}")
-    config.update(lamb.states.of(runtime))
+    config = lamb.states.creating(config)
     if len(params.get("Tags") or {}) > s.limits.tags_per_resource:
         raise invalid_parameter("Number of tags exceeds resource tag limit.")
     data = {"Tags": params.get("Tags") or {}, "Created": time.time(), "NextVersion": 1}
@@ -118,8 +116,7 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
     out = config
     if params.get("Publish"):
         out = dict(versions.publish(lamb, name), FunctionArn=config["FunctionArn"])
-    if config["State"] == "Pending":
-        lamb.states.prepare([name], runtime)
+    lamb.states.settle(name)
     return view(out)
 
 
@@ -161,11 +158,8 @@ def list_functions(ctx: "RequestContext", params: dict) -> dict:
 
 
 def _commit_latest(ctx: "RequestContext", name: str, new: dict) -> dict:
-    new["LastModified"] = conf.last_modified()
-    new["RevisionId"] = conf.new_revision()
-    new["LastUpdateStatus"] = "Successful"
-    for k in ("LastUpdateStatusReason", "LastUpdateStatusReasonCode"):
-        new.pop(k, None)
+    """Store an update of $LATEST as InProgress; it settles once Lamb's work is done."""
+    new = ctx.lamb.states.updating(dict(new, LastModified=conf.last_modified()))
     ctx.lamb.functions.put_version(name, LATEST, new)
     ctx.lamb.invoker.retire_function(name, LATEST)
     ctx.lamb.collect_code()
@@ -178,9 +172,8 @@ async def update_function_code(ctx: "RequestContext", params: dict) -> dict:
     require_unqualified(ref, "UpdateFunctionCode")
     conf.check_architectures(params.get("Architectures"))
     check_revision(params, config)
-    begin_update(ctx, fn.name, config)
-    ctx.lamb.updating.add(fn.name)
-    try:
+    ctx.lamb.states.check_can_change(fn)
+    with ctx.lamb.states.working(fn.name):
         stored = await store_code(ctx, _code_from(params))
         current = fn.versions[LATEST]
         check_revision(params, current)
@@ -191,12 +184,11 @@ async def update_function_code(ctx: "RequestContext", params: dict) -> dict:
             new["Architectures"] = params["Architectures"]
         if params.get("DryRun"):
             return view(new)
-        out = _commit_latest(ctx, fn.name, new)
-        if params.get("Publish"):
-            return view(versions.publish(ctx.lamb, fn.name))
-        return out
-    finally:
-        ctx.lamb.updating.discard(fn.name)
+    out = _commit_latest(ctx, fn.name, new)
+    if params.get("Publish"):
+        out = view(versions.publish(ctx.lamb, fn.name))
+    ctx.lamb.states.settle(fn.name)
+    return out
 
 
 @operation("UpdateFunctionConfiguration")
@@ -205,7 +197,7 @@ async def update_function_configuration(ctx: "RequestContext", params: dict) -> 
     ref, fn, version, config = resolve(ctx, {**params, "Qualifier": None})
     require_unqualified(ref, "UpdateFunctionConfiguration")
     check_revision(params, config)
-    begin_update(ctx, fn.name, config)
+    lamb.states.check_can_change(fn)
     conf.check_runtime(params.get("Runtime"))
     conf.check_numbers(params, lamb.settings.limits)
     conf.check_environment(params.get("Environment"), lamb.settings.limits)
@@ -225,19 +217,13 @@ async def update_function_configuration(ctx: "RequestContext", params: dict) -> 
         new["SnapStart"] = {"ApplyOn": params["SnapStart"].get("ApplyOn", "None"), "OptimizationStatus": "Off"}
     if new.get("Environment") == {}:
         new.pop("Environment")
-    if "Runtime" in params:
-        for k in ("State", "StateReason", "StateReasonCode"):
-            new.pop(k, None)
-        new.update(lamb.states.of(new["Runtime"]))
     if new.get("_LayerKeys") and new.get("_LayerKeys") != config.get("_LayerKeys"):
-        lamb.updating.add(fn.name)
-        try:
+        with lamb.states.working(fn.name):
             await layer_api.prepare_opt(lamb, new)
-        finally:
-            lamb.updating.discard(fn.name)
+    # A runtime change keeps the function Active with the update InProgress (as AWS does);
+    # the new runtime is prepared while it is.
     out = _commit_latest(ctx, fn.name, new)
-    if new.get("State") == "Pending":
-        lamb.states.prepare([fn.name], new["Runtime"])
+    lamb.states.settle(fn.name)
     return out
 
 

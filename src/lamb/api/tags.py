@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..arn import parse_function_name
+from ..arn import LATEST, parse_function_name
 from ..protocol.errors import invalid_parameter
 from . import operation
 
@@ -29,7 +29,9 @@ def _function(ctx: "RequestContext", resource: str) -> "Function":
 
 
 def _save(ctx: "RequestContext", fn: "Function", tags: dict) -> None:
+    """Store the tags; as on AWS, tagging gives the function ($LATEST) a new RevisionId."""
     ctx.lamb.functions.update_data(fn.name, **{TAGS: tags})
+    ctx.lamb.functions.put_version(fn.name, LATEST, ctx.lamb.states.touched(fn.latest))
 
 
 @operation("TagResource")

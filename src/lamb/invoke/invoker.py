@@ -113,7 +113,7 @@ class Invoker:
     def pool_for(self, function_name: str, version: str, config: dict) -> VersionPool:
         key = (function_name, version)
         pool = self.pools.get(key)
-        if pool is not None and pool.config.revision == config["RevisionId"]:
+        if pool is not None and pool.config.revision == config.get("_Build", config["RevisionId"]):
             return pool
         zygote = self.runtimes.zygote(config["Runtime"])
         if zygote is None:
@@ -147,7 +147,7 @@ class Invoker:
             log_group=(config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{name}",
             region=s.region,
             limits=s.limits,
-            revision=config["RevisionId"],
+            revision=config.get("_Build", config["RevisionId"]),  # code/configuration, not tags or state
             ephemeral_mb=(config.get("EphemeralStorage") or {}).get("Size") or s.limits.ephemeral_storage_default_mb,
             log_format=(config.get("LoggingConfig") or {}).get("LogFormat") or "Text",
             log_level=(config.get("LoggingConfig") or {}).get("ApplicationLogLevel"),
