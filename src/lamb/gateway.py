@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, unquote
 
 from .api.context import RequestContext
 from .http.server import Request, Response
+from .arn import OtherAccount
 from .protocol.errors import AwsError, service_error
 
 if TYPE_CHECKING:
@@ -35,7 +36,9 @@ def make_app(lamb: "Lamb"):
     protocol = lamb.protocol
     handlers = lamb.handlers
 
-    def error(e: AwsError, rid: str | None = None) -> Response:
+    def error(e: AwsError, rid: str | None = None, op=None) -> Response:
+        if isinstance(e, OtherAccount) and op is not None:
+            e = e.for_operation(op.name)  # AccessDeniedException names the operation's IAM action
         return _with_request_id(*protocol.serialize_error(e), rid)
 
     async def finish(op, pending, rid: str) -> Response:
@@ -43,7 +46,7 @@ def make_app(lamb: "Lamb"):
             result = await pending
             return _with_request_id(*protocol.serialize(op, result), rid)
         except AwsError as e:
-            return error(e, rid)
+            return error(e, rid, op)
         except Exception:
             log.exception("%s failed", op.name)
             return error(service_error(), rid)
@@ -61,7 +64,7 @@ def make_app(lamb: "Lamb"):
                 except Exception as e:  # a serializer bug must still answer
                     exc = e
             if isinstance(exc, AwsError):
-                out.set_result(error(exc, rid))
+                out.set_result(error(exc, rid, op))
             else:
                 log.error("%s failed", op.name, exc_info=exc)
                 out.set_result(error(service_error(), rid))
@@ -73,6 +76,7 @@ def make_app(lamb: "Lamb"):
         if req.path.startswith("/_lamb/"):
             return internal(lamb, req)
         rid = str(uuid.uuid4())
+        op = None
         try:
             op, labels = protocol.route(req.method, req.path, req.query)
             if req.too_large:
@@ -94,7 +98,7 @@ def make_app(lamb: "Lamb"):
                 return finish(op, result, rid)
             return _with_request_id(*protocol.serialize(op, result), rid)
         except AwsError as e:
-            return error(e, rid)
+            return error(e, rid, op)
         except Exception:
             log.exception("request %s %s failed", req.method, req.path)
             return error(service_error(), rid)

@@ -135,13 +135,14 @@ def test_function_name_spellings(lam, lamb_server):
 def test_unknown_function_not_found(lam, lamb_server):
     name = unique("nope")
     expected = f"Function not found: arn:aws:lambda:us-east-1:{lamb_server.account_id}:function:{name}"
-    for call in (lambda: lam.get_function(FunctionName=name),
-                 lambda: lam.get_function_configuration(FunctionName=name),
-                 lambda: lam.invoke(FunctionName=name, Payload=b"{}"),
-                 lambda: lam.delete_function(FunctionName=name)):
+    for call, message in ((lambda: lam.get_function(FunctionName=name), expected),
+                          (lambda: lam.get_function_configuration(FunctionName=name), expected),
+                          # Invoke's message names $LATEST, as AWS's does
+                          (lambda: lam.invoke(FunctionName=name, Payload=b"{}"), expected + ":$LATEST"),
+                          (lambda: lam.delete_function(FunctionName=name), expected)):
         with pytest.raises(ClientError) as e:
             call()
-        assert _error(e) == ("ResourceNotFoundException", expected, 404)
+        assert _error(e) == ("ResourceNotFoundException", message, 404)
     assert isinstance(e.value, lam.exceptions.ResourceNotFoundException)
 
 
@@ -279,7 +280,7 @@ def test_delete_function(lam, lamb_server):
     assert _error(e) == ("ResourceNotFoundException", expected, 404)
     with pytest.raises(ClientError) as e:
         lam.invoke(FunctionName=name, Payload=b"{}")
-    assert _error(e) == ("ResourceNotFoundException", expected, 404)
+    assert _error(e) == ("ResourceNotFoundException", expected + ":$LATEST", 404)
     listed = [f["FunctionName"] for page in lam.get_paginator("list_functions").paginate() for f in page["Functions"]]
     assert listed and name not in listed
     # the name is free again

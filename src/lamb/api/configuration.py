@@ -104,6 +104,17 @@ def check_architectures(arch: list | None) -> None:
         )
 
 
+def logging_config(current: dict, given: dict | None) -> dict:
+    """``LoggingConfig`` with ``given`` applied over ``current``. With ``LogFormat: JSON`` a level
+    that is not given is ``INFO`` and a given one is kept, as AWS answers
+    (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loglevel.html)."""
+    out = {**current, **(given or {})}
+    if out.get("LogFormat") == "JSON":
+        out.setdefault("ApplicationLogLevel", "INFO")
+        out.setdefault("SystemLogLevel", "INFO")
+    return out
+
+
 def runtime_supported_here(runtime: str) -> bool:
     return runtime in SUPPORTED
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..arn import LATEST, function_arn, parse_function_name, require_unqualified
+from ..arn import LATEST, function_arn, is_published_version, parse_function_name, require_unqualified
 from .. import runtimes
 from ..protocol.errors import conflict, invalid_parameter
 from . import configuration as conf
@@ -59,6 +59,10 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
     ref = parse_function_name(params["FunctionName"], region=s.region, account_id=s.account_id)
     require_unqualified(ref, "CreateFunction")
     name = ref.name
+    if len(name) > s.limits.function_name_max_chars:
+        raise invalid_parameter(  # AWS's code for it, with the ValidationException wording
+            f"1 validation error detected: Value '{params['FunctionName']}' at 'functionName' failed to satisfy "
+            f"constraint: Member must have length less than or equal to {s.limits.function_name_max_chars}")
     if params.get("PackageType", "Zip") != "Zip":
         raise conf.unsupported("PackageType Image (container images)")
     runtime = params.get("Runtime")
@@ -69,9 +73,10 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
     conf.check_numbers(params, s.limits)
     conf.check_environment(params.get("Environment"), s.limits)
     conf.check_architectures(params.get("Architectures"))
+    # the layers' region and existence are checked before the name conflict, as AWS does
+    resolved = layer_api.resolve_layers(lamb, params["Layers"]) if params.get("Layers") else None
     if lamb.functions.get(name) is not None:
         raise conflict(f"Function already exist: {name}")
-    resolved = layer_api.resolve_layers(lamb, params["Layers"]) if params.get("Layers") else None
     stored = await store_code(ctx, _code_from(params))
     if lamb.functions.get(name) is not None:  # created while the zip was being stored
         raise conflict(f"Function already exist: {name}")
@@ -94,7 +99,8 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
         "Architectures": params.get("Architectures") or ["x86_64"],
         "EphemeralStorage": params.get("EphemeralStorage") or {"Size": limits.ephemeral_storage_default_mb},
         "SnapStart": {"ApplyOn": (params.get("SnapStart") or {}).get("ApplyOn", "None"), "OptimizationStatus": "Off"},
-        "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}", **(params.get("LoggingConfig") or {})},
+        "LoggingConfig": conf.logging_config({"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"},
+                                             params.get("LoggingConfig")),
         "RuntimeVersionConfig": {"RuntimeVersionArn": runtimes.version_arn(s.region, runtime)},
         "_CodeKey": stored.key,
         "_UnzippedSize": stored.unzipped_size,
@@ -212,7 +218,7 @@ async def update_function_configuration(ctx: "RequestContext", params: dict) -> 
         layer_api.apply_layers(new, resolved)
         layer_api.check_total_size(lamb, new)
     if "LoggingConfig" in params:
-        new["LoggingConfig"] = {**config.get("LoggingConfig", {}), **params["LoggingConfig"]}
+        new["LoggingConfig"] = conf.logging_config(config.get("LoggingConfig", {}), params["LoggingConfig"])
     if "SnapStart" in params:
         new["SnapStart"] = {"ApplyOn": params["SnapStart"].get("ApplyOn", "None"), "OptimizationStatus": "Off"}
     if new.get("Environment") == {}:
@@ -235,6 +241,10 @@ def delete_function(ctx: "RequestContext", params: dict) -> dict:
     ref = parse_function_name(params["FunctionName"], params.get("Qualifier"), region=s.region, account_id=s.account_id)
     if ref.qualifier == LATEST:
         raise invalid_parameter("$LATEST version cannot be deleted without deleting the function.")
+    fn = lamb.functions.get(ref.name)
+    if fn is not None and ref.qualifier is not None and is_published_version(ref.qualifier) \
+            and ref.qualifier not in fn.versions:
+        return {"StatusCode": 204}  # AWS: deleting a version number the function does not have succeeds
     ref, fn, version, config = resolve(ctx, params)
     if ref.qualifier is None:
         lamb.functions.delete(fn.name)

@@ -118,9 +118,11 @@ async def publish_layer_version(ctx: "RequestContext", params: dict) -> dict:
             "_CodeKey": stored.key,
             "_UnzippedSize": stored.unzipped_size,
         }
-        for key in ("CompatibleRuntimes", "CompatibleArchitectures", "LicenseInfo"):
-            if params.get(key):
+        for key in ("CompatibleRuntimes", "CompatibleArchitectures"):
+            if params.get(key) is not None:  # an empty list is echoed as [], as AWS does
                 record[key] = params[key]
+        if params.get("LicenseInfo"):
+            record["LicenseInfo"] = params["LicenseInfo"]
         return record
 
     return render(ctx, lamb.layers.publish(name, build))

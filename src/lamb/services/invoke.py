@@ -38,7 +38,7 @@ import asyncio
 import uuid
 from typing import TYPE_CHECKING, Awaitable, Callable, Protocol
 
-from ..arn import function_arn
+from ..arn import LATEST, function_arn
 from ..invoke.invocation import InvocationResult
 from ..invoke.invoker import Invoker, RuntimeNotReady
 from ..protocol.errors import AwsError, conflict
@@ -104,7 +104,7 @@ class Invocations:
     # ------------------------------------------------------------ the steps
     def resolve(self, function: str, qualifier: str | None = None, *, route: bool = True) -> "Resolved":
         """Step 1: the function and the version that runs (``route``: a weighted alias draws it)."""
-        return self.functions.resolve(function, qualifier, route=route)
+        return self.functions.resolve(function, qualifier, route=route, missing=LATEST)  # AWS names ARN:$LATEST
 
     def invoked_arn(self, target: "Resolved") -> str:
         """The ARN as invoked (an alias ARN for an alias; ExecutedVersion names the version)."""
