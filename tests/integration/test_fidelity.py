@@ -165,3 +165,45 @@ def test_cli_names_answers(lamb_server, tmp_path):
               "--zip-file", "fileb://code.zip", check=False, cwd=tmp_path)
     assert "(InvalidParameterValueException)" in out.stderr
     assert f"Value '{long}' at 'functionName' failed to satisfy constraint" in out.stderr
+
+
+# --------------------------------------------------------- validation texts (3)
+AWS_RUNTIMES = ("[nodejs20.x, python3.14, provided.al2023, python3.12, python3.13, nodejs24.x, nodejs22.x, java25, "
+                "python3.10, python3.11, java21, ruby3.3, ruby3.4, ruby3.2, python3.8, python3.9, java17, nodejs16.x, "
+                "dotnet10, dotnet8, java11, dotnet6, nodejs18.x, provided.al2, java8.al2]")
+
+
+def test_validation_texts(lam, lamb_server):
+    name = unique("valfid")
+    for runtime in ("PYTHON3.9", "python9.9"):
+        assert refused(lam.create_function, FunctionName=name, Runtime=runtime, Role="arn:aws:iam::000000000000:role/r",
+                       Handler="fn.handler", Code={"ZipFile": make_zip({"fn.py": CODE})}) == (
+            "InvalidParameterValueException",
+            f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: "
+            f"{AWS_RUNTIMES} or be a valid ARN", 400)
+    create(lam, name, CODE)
+    assert refused(lam.update_function_configuration, FunctionName=name, Runtime="PYTHON3.9")[1].startswith(
+        "Value PYTHON3.9 at 'runtime' failed to satisfy constraint")
+    assert refused(lam.create_function, FunctionName=name + "-a", Runtime="python3.12", Role="arn:aws:iam::000000000000:role/r",
+                   Handler="fn.handler", Code={"ZipFile": make_zip({"fn.py": CODE})}, Architectures=["x86"]) == (
+        "ValidationException",
+        "1 validation error detected: Value '[x86]' at 'architectures' failed to satisfy constraint: Member must satisfy "
+        "constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]", 400)
+    assert refused(lam.put_function_recursion_config, FunctionName=name, RecursiveLoop="Sometimes") == (
+        "ValidationException",
+        "1 validation error detected: Value 'Sometimes' at 'recursiveLoop' failed to satisfy constraint: "
+        "Member must satisfy enum value set: [Terminate, Allow]", 400)
+    code, message, status = refused(lam.publish_layer_version, LayerName=unique("l"), Content={"ZipFile": make_zip({"a": "b"})},
+                                    CompatibleArchitectures=["bad"], CompatibleRuntimes=["bad"])
+    assert (code, status) == ("ValidationException", 400)
+    assert message.startswith("2 validation errors detected: Value '[bad]' at 'compatibleArchitectures'")
+    assert "; Value '[bad]' at 'compatibleRuntimes' failed to satisfy constraint: Member must satisfy enum value set: [ruby3.5," in message
+
+
+def test_cli_validation_texts(lamb_server, tmp_path):
+    (tmp_path / "code.zip").write_bytes(make_zip({"fn.py": CODE}))
+    out = aws(lamb_server, "create-function", "--function-name", unique("valcli"), "--runtime", "PYTHON3.9",
+              "--role", "arn:aws:iam::000000000000:role/r", "--handler", "fn.handler",
+              "--zip-file", "fileb://code.zip", check=False, cwd=tmp_path)
+    assert "(InvalidParameterValueException)" in out.stderr
+    assert f"Value PYTHON3.9 at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: {AWS_RUNTIMES} or be a valid ARN" in out.stderr

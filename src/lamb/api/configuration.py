@@ -13,6 +13,7 @@ import time
 
 from ..clock import iso_ms
 from ..limits import Limits
+from ..protocol.aws_differences import runtime_refusal
 from ..protocol.errors import AwsError, invalid_parameter, validation_error
 from ..runtimes.manager import SUPPORTED
 from ..services.function_state import new_revision  # noqa: F401 (the one RevisionId maker)
@@ -76,6 +77,9 @@ def check_runtime(runtime: str | None) -> None:
             f"functions. We recommend you use the new runtime ({DEPRECATED_RUNTIMES[runtime]}) while creating "
             "or updating functions."
         )
+    refusal = runtime_refusal(runtime)  # the model's enum is not applied to Runtime: AWS's text and list are its own
+    if refusal is not None:
+        raise invalid_parameter(refusal)
 
 
 def check_environment(environment: dict | None, limits: Limits) -> None:
