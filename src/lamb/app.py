@@ -20,6 +20,7 @@ from .protocol import Protocol
 from .runtimes.manager import SUPPORTED, RuntimeManager
 from .services.code_url import CodeUrls
 from .services.function_state import FunctionStates
+from .services.s3_code import S3Code
 from .services.invoke import Invocations
 from .services.provisioning import Provisioning
 from .services.recursion import RecursionGuard
@@ -77,6 +78,7 @@ class Lamb:
         self.handlers = api.load_all()
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
+        self.s3_code = S3Code(settings.region, settings.limits.unzipped_code_max_bytes)  # Code.S3Bucket/S3Key
         self.server: HttpServer | None = None
         self.port = settings.port
         self._tasks: set[asyncio.Task] = set()

@@ -40,16 +40,15 @@ UPDATABLE = (
 )
 
 
-def _code_from(params: dict) -> bytes:
+NO_CODE = "Please provide a source for function code."
+
+
+def _code_from(params: dict) -> dict:
+    """The code source: CreateFunction's ``Code``, or UpdateFunctionCode's own parameters."""
     code = params.get("Code") if "Code" in params else params
     if code.get("ImageUri"):
         raise conf.unsupported("PackageType Image (container images)")
-    if code.get("S3Bucket") or code.get("S3Key"):
-        raise conf.unsupported("Code from S3 (S3Bucket/S3Key)")
-    zip_bytes = code.get("ZipFile")
-    if not zip_bytes:
-        raise invalid_parameter("Please provide a source for function code.")
-    return zip_bytes
+    return code
 
 
 @operation("CreateFunction")
@@ -77,7 +76,7 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
     resolved = layer_api.resolve_layers(lamb, params["Layers"]) if params.get("Layers") else None
     if lamb.functions.get(name) is not None:
         raise conflict(f"Function already exist: {name}")
-    stored = await store_code(ctx, _code_from(params))
+    stored = await store_code(ctx, _code_from(params), NO_CODE)
     if lamb.functions.get(name) is not None:  # created while the zip was being stored
         raise conflict(f"Function already exist: {name}")
     limits = s.limits
@@ -180,7 +179,7 @@ async def update_function_code(ctx: "RequestContext", params: dict) -> dict:
     check_revision(params, config)
     ctx.lamb.states.check_can_change(fn)
     with ctx.lamb.states.working(fn.name):
-        stored = await store_code(ctx, _code_from(params))
+        stored = await store_code(ctx, _code_from(params), NO_CODE)
         current = fn.versions[LATEST]
         check_revision(params, current)
         new = dict(current)
