@@ -26,6 +26,10 @@ next request, so a GetFunction sent after CreateFunction's answer already sees A
 ``Settings.state_transition_s`` (``LAMB_STATE_TRANSITION_S``) keeps a function in the
 intermediate state at least that long (tests observe the intermediate state with it).
 
+A function whose ``Architectures`` this host cannot run settles ``Failed``
+(``StateReasonCode: InvalidConfiguration``, the reason names both architectures), so it says
+so at create instead of running under the wrong ``platform.machine()``.
+
 Deliberate difference: an Invoke of a Pending version waits for it to settle (``until_settled``,
 bounded) where AWS refuses it, so scripts that invoke right after create keep working.
 """
@@ -33,6 +37,7 @@ bounded) where AWS refuses it, so scripts that invoke right after create keep wo
 from __future__ import annotations
 
 import asyncio
+import platform
 import uuid
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Callable, Coroutine, Iterator
@@ -50,6 +55,10 @@ CREATING_REASON = "The function is being created."  # AWS uses it for updates to
 PENDING = {"State": "Pending", "StateReason": CREATING_REASON, "StateReasonCode": "Creating"}
 IN_PROGRESS = {"LastUpdateStatus": "InProgress", "LastUpdateStatusReason": CREATING_REASON,
                "LastUpdateStatusReasonCode": "Creating"}
+# What this host's processes run as (AWS's Architectures spelling): a function of another
+# architecture settles Failed with the reason (platform.machine() inside follows the host).
+HOST_ARCHITECTURE = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(
+    platform.machine().lower(), platform.machine())
 BUILD = "_Build"  # internal: changes with code/configuration only (what the invoker's pools are keyed by)
 
 
@@ -75,8 +84,16 @@ class FunctionStates:
         self._waiters: dict[str, list[asyncio.Future]] = {}
 
     # ------------------------------------------------------------ what a version is now
-    def of(self, runtime: str) -> dict:
-        """The State members a settled version of ``runtime`` has now."""
+    def of(self, runtime: str, architectures: list[str] | None = None) -> dict:
+        """The State members a settled version of ``runtime`` (on ``architectures``) has now."""
+        arch = (architectures or ["x86_64"])[0]
+        if arch != HOST_ARCHITECTURE:
+            return {
+                "State": "Failed",
+                "StateReason": f"Lamb cannot run {arch} functions on this {HOST_ARCHITECTURE} host; "
+                               f"use Architectures [{HOST_ARCHITECTURE}].",
+                "StateReasonCode": "InvalidConfiguration",
+            }
         if self.runtimes.ready(runtime):
             return {"State": "Active"}
         err = self.runtimes.error(runtime)
@@ -168,7 +185,7 @@ class FunctionStates:
                 fut.set_result(None)
 
     def _settled(self, cfg: dict) -> dict:
-        state = self.of(cfg["Runtime"])
+        state = self.of(cfg["Runtime"], cfg.get("Architectures"))
         new = {k: v for k, v in cfg.items() if k not in STATE_KEYS + UPDATE_KEYS}
         new.update(state)
         if state["State"] == "Failed":
