@@ -20,7 +20,9 @@ from .protocol import Protocol
 from .runtimes.manager import SUPPORTED, RuntimeManager
 from .services.code_url import CodeUrls
 from .services.function_state import FunctionStates
+from .services.aws_clients import AwsClients
 from .services.s3_code import S3Code
+from .services.vpc import VpcLookup
 from .services.invoke import Invocations
 from .services.provisioning import Provisioning
 from .services.recursion import RecursionGuard
@@ -78,7 +80,9 @@ class Lamb:
         self.handlers = api.load_all()
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
-        self.s3_code = S3Code(settings.region, settings.limits.unzipped_code_max_bytes)  # Code.S3Bucket/S3Key
+        self.aws = AwsClients(settings.region)  # S3 and EC2, through boto3's standard configuration
+        self.s3_code = S3Code(lambda: self.aws.get("s3"), settings.limits.unzipped_code_max_bytes)  # Code.S3Bucket/S3Key
+        self.vpcs = VpcLookup(lambda: self.aws.get("ec2"))  # VpcConfig's VpcId
         self.server: HttpServer | None = None
         self.port = settings.port
         self._tasks: set[asyncio.Task] = set()

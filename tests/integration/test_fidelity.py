@@ -8,14 +8,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from .awscli import aws
-from .conftest import create, invoke, make_zip, unique, wait_for
+from .conftest import error_of as err, create, invoke, make_zip, unique, wait_for
 
 CODE = "def handler(e, c):\n    return 'ok'\n"
-
-
-def err(e: pytest.ExceptionInfo) -> tuple[str, str, int]:
-    r = e.value.response
-    return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def refused(call, **kw) -> tuple[str, str, int]:

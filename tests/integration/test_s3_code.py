@@ -14,17 +14,12 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
-from .async_support import moto  # noqa: F401  (fixture)
+from .async_support import moto, served_with  # noqa: F401  (fixture)
 from .awscli import aws_json
-from .conftest import DUMMY_CREDS, REGION, ROLE, LambServer, invoke, make_zip, unique
+from .conftest import error_of as err, ROLE, invoke, make_zip, unique
 
 MB = 1024 * 1024
 HANDLER = "def handler(e, c):\n    return %r\n"
-
-
-def err(e: pytest.ExceptionInfo) -> tuple[str, str, int]:
-    r = e.value.response
-    return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def sha(data: bytes) -> str:
@@ -33,13 +28,7 @@ def sha(data: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def s3_server(moto):  # noqa: F811
-    env = {"AWS_ENDPOINT_URL_S3": moto.url, "AWS_ACCESS_KEY_ID": DUMMY_CREDS["aws_access_key_id"],
-           "AWS_SECRET_ACCESS_KEY": DUMMY_CREDS["aws_secret_access_key"], "AWS_DEFAULT_REGION": REGION}
-    server = LambServer(env=env).start()
-    try:
-        yield server
-    finally:
-        server.close()
+    yield from served_with(moto, "S3")
 
 
 @pytest.fixture(scope="module")

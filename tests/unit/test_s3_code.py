@@ -32,9 +32,8 @@ class S3:
 
 
 def with_client(answer, max_bytes=100) -> tuple[S3Code, S3]:
-    code = S3Code("us-east-1", max_bytes)
-    code._client = S3(answer)
-    return code, code._client
+    s3 = S3(answer)
+    return S3Code(lambda: s3, max_bytes), s3
 
 
 def test_fetch_and_errors():

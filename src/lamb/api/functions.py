@@ -18,6 +18,7 @@ the configuration of that version with a FunctionArn qualified as it was asked
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING
 
@@ -104,9 +105,13 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
         "_CodeKey": stored.key,
         "_UnzippedSize": stored.unzipped_size,
     }
-    for key in ("Environment", "VpcConfig", "DeadLetterConfig", "KMSKeyArn", "FileSystemConfigs", "ImageConfig"):
+    for key in ("Environment", "DeadLetterConfig", "KMSKeyArn", "FileSystemConfigs", "ImageConfig"):
         if params.get(key) is not None:
             config[key] = params[key]
+    if params.get("VpcConfig") is not None:  # VpcId from EC2 (lamb.services.vpc)
+        config["VpcConfig"] = await asyncio.to_thread(lamb.vpcs.resolve, params["VpcConfig"])
+        if lamb.functions.get(name) is not None:
+            raise conflict(f"Function already exist: {name}")
     if resolved is not None:
         layer_api.apply_layers(config, resolved)
         layer_api.check_total_size(lamb, config)
@@ -225,6 +230,9 @@ async def update_function_configuration(ctx: "RequestContext", params: dict) -> 
     if new.get("_LayerKeys") and new.get("_LayerKeys") != config.get("_LayerKeys"):
         with lamb.states.working(fn.name):
             await layer_api.prepare_opt(lamb, new)
+    if params.get("VpcConfig") is not None:  # VpcId from EC2 (lamb.services.vpc)
+        with lamb.states.working(fn.name):
+            new["VpcConfig"] = await asyncio.to_thread(lamb.vpcs.resolve, params["VpcConfig"])
     # A runtime change keeps the function Active with the update InProgress (as AWS does);
     # the new runtime is prepared while it is.
     out = _commit_latest(ctx, fn.name, new)

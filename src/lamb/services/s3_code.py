@@ -4,7 +4,7 @@
 https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html: Lambda reads the
 object itself. Lamb reads it with boto3's standard configuration, as any AWS tool would: the
 credentials chain, ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``, profiles; real S3 by
-default, any compatible server when configured. The bucket is looked up in Lamb's region (AWS
+default, any compatible server when configured (``aws_clients``). The bucket is looked up in Lamb's region (AWS
 requires the bucket in the function's region).
 
 Errors are AWS's: 400 ``InvalidParameterValueException`` "Error occurred while GetObject. S3
@@ -16,13 +16,10 @@ event loop.
 
 from __future__ import annotations
 
-import threading
-from typing import Any
+from typing import Callable
 
 from ..protocol.errors import AwsError, invalid_parameter
-
-# Fail fast: a slow or absent S3 should not hold a request for botocore's whole retry loop.
-_CLIENT_CONFIG = dict(connect_timeout=5, read_timeout=60, retries={"max_attempts": 2, "mode": "standard"})
+from .aws_clients import refused
 
 
 def location(source: dict) -> tuple[str, str, str | None] | None:
@@ -34,23 +31,11 @@ def location(source: dict) -> tuple[str, str, str | None] | None:
 
 
 class S3Code:
-    """Reads deployment packages from S3 (one boto3 client, made on first use)."""
+    """Reads deployment packages from S3 with ``client()`` (``AwsClients.get("s3")``)."""
 
-    def __init__(self, region: str, max_bytes: int):
-        self.region = region
+    def __init__(self, client: Callable[[], object], max_bytes: int):
+        self.client = client
         self.max_bytes = max_bytes  # the unzipped-size limit: no zip larger than it can unzip within it
-        self._lock = threading.Lock()
-        self._client: Any = None
-
-    def client(self):
-        with self._lock:  # boto3 sessions are not thread-safe; clients are
-            if self._client is None:
-                import boto3
-                from botocore.config import Config
-
-                self._client = boto3.session.Session().client("s3", region_name=self.region,
-                                                              config=Config(**_CLIENT_CONFIG))
-            return self._client
 
     def fetch(self, bucket: str, key: str, version: str | None = None) -> bytes:
         """The object's bytes, or AWS's error for it."""
@@ -66,11 +51,7 @@ class S3Code:
                 raise invalid_parameter(f"Unzipped size must be smaller than {self.max_bytes} bytes")
             return resp["Body"].read()
         except ClientError as e:
-            err = e.response.get("Error", {})
-            raise invalid_parameter(
-                f"Error occurred while GetObject. S3 Error Code: {err.get('Code', '')}. "
-                f"S3 Error Message: {err.get('Message', '')}"
-            ) from None
+            raise refused("S3", "GetObject", e) from None
         except BotoCoreError as e:  # no S3 reachable (no endpoint, no credentials): Lamb's own failure
             raise AwsError("ServiceException", f"Lamb could not read s3://{bucket}/{key}: {e}", 500,
                            type_="Service") from None
