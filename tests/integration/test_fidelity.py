@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from .awscli import aws
+from .awscli import aws, aws_json
 from .conftest import error_of as err, create, invoke, make_zip, unique, wait_for
 
 CODE = "def handler(e, c):\n    return 'ok'\n"
@@ -202,3 +202,22 @@ def test_cli_validation_texts(lamb_server, tmp_path):
               "--zip-file", "fileb://code.zip", check=False, cwd=tmp_path)
     assert "(InvalidParameterValueException)" in out.stderr
     assert f"Value PYTHON3.9 at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: {AWS_RUNTIMES} or be a valid ARN" in out.stderr
+
+
+def test_cli_tags_logging_concurrency_layers(lamb_server, tmp_path):
+    (tmp_path / "code.zip").write_bytes(make_zip({"fn.py": CODE}))
+    name = unique("clifid")
+    out = aws_json(lamb_server, "create-function", "--function-name", name, "--runtime", "python3.12",
+                   "--role", "arn:aws:iam::000000000000:role/r", "--handler", "fn.handler",
+                   "--zip-file", "fileb://code.zip", "--logging-config", "LogFormat=JSON", cwd=tmp_path)
+    assert out["LoggingConfig"]["ApplicationLogLevel"] == "INFO" and out["LoggingConfig"]["SystemLogLevel"] == "INFO"
+    aws_json(lamb_server, "wait", "function-active-v2", "--function-name", name)
+    bad = aws(lamb_server, "tag-resource", "--resource", lamb_server.arn(name, "$LATEST"), "--tags", "a=b", check=False)
+    assert "(InvalidParameterValueException)" in bad.stderr
+    assert "Tags on function aliases and versions are not supported. Please specify a function ARN." in bad.stderr
+    bad = aws(lamb_server, "put-function-concurrency", "--function-name", f"{name}:$LATEST",
+              "--reserved-concurrent-executions", "1", check=False)
+    assert "(InvalidParameterValueException)" in bad.stderr and FUNCTIONS_ONLY in bad.stderr
+    layer = aws_json(lamb_server, "publish-layer-version", "--layer-name", unique("clil"), "--zip-file", "fileb://code.zip",
+                     "--compatible-runtimes", "[]", "--compatible-architectures", "[]", cwd=tmp_path)
+    assert layer["CompatibleRuntimes"] == [] and layer["CompatibleArchitectures"] == []
