@@ -8,7 +8,15 @@ connection with raw HTTP (no botocore overhead):
 
 * ``invoke_ms``: the first Invoke, which starts a new execution environment;
 * ``create_plus_invoke_ms``: CreateFunction (zip upload, store, unpack) plus that Invoke;
-* ``init_ms``: the Init Duration Lamb reports in the REPORT line (LogType Tail).
+* ``init_ms``: the Init Duration Lamb reports in the REPORT line (LogType Tail);
+* ``create_active_invoke_ms``: CreateFunction (answered Pending, issue 19), one GetFunction
+  (what boto3's ``function_active_v2`` waiter sends first; it must already see Active), then
+  the first Invoke -- the sequence users run, over the same raw connection.
+
+Then ``--waiter-runs`` more functions go through boto3 itself: create_function,
+``get_waiter("function_active_v2").wait(...)``, invoke. ``waiter_first_look_active`` counts
+the runs whose waiter returned after one GetFunction, i.e. without its one-second sleep;
+``boto3_sequence_ms`` is that whole sequence as boto3 sees it.
 
 One function at a time, so the numbers are latency, not throughput.
 """
@@ -32,6 +40,7 @@ def main() -> None:
     ap.add_argument("--endpoint")
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--runtime", default="python3.12")
+    ap.add_argument("--waiter-runs", type=int, default=100)
     args = ap.parse_args()
     proc = data = None
     endpoint = args.endpoint
@@ -46,13 +55,17 @@ def main() -> None:
         warm = f"cold-warmup-{os.getpid()}"
         call(conn, "POST", "/2015-03-31/functions", json.dumps({**body, "FunctionName": warm}).encode())
         wait_active(conn, warm)
-        invoke_ms, total_ms, init_ms = [], [], []
-        for i in range(args.n):
+        invoke_ms, total_ms, init_ms, sequence_ms = [], [], [], []
+        for i in range(2 * args.n):
+            # alternate: even runs create + invoke, odd runs create + one GetFunction + invoke
             name = f"cold-{os.getpid()}-{i}"
             t0 = time.perf_counter()
             status, out = call(conn, "POST", "/2015-03-31/functions", json.dumps({**body, "FunctionName": name}).encode())
             assert status == 201, out
-            assert json.loads(out)["State"] == "Active"
+            assert json.loads(out)["State"] == "Pending"  # as AWS answers (issue 19)
+            if i % 2:
+                status, out = call(conn, "GET", f"/2015-03-31/functions/{name}")
+                assert status == 200 and json.loads(out)["Configuration"]["State"] == "Active", out
             t1 = time.perf_counter()
             conn.request("POST", f"/2015-03-31/functions/{name}/invocations", body=b"{}",
                          headers={"X-Amz-Log-Type": "Tail", "Content-Type": "application/json"})
@@ -61,17 +74,51 @@ def main() -> None:
             t2 = time.perf_counter()
             assert resp.status == 200 and payload == b'{"hello": "world"}', payload
             log = base64.b64decode(resp.getheader("X-Amz-Log-Result")).decode()
+            if i % 2:
+                sequence_ms.append((t2 - t0) * 1000)
+                continue
             init_ms.append(float(re.search(r"Init Duration: ([\d.]+) ms", log).group(1)))
             invoke_ms.append((t2 - t1) * 1000)
             total_ms.append((t2 - t0) * 1000)
+        first_look, boto3_ms = waiter_runs(endpoint, args.runtime, code, args.waiter_runs)
 
         def summary(xs):
             return {"p50": round(pct(xs, 0.5), 2), "p90": round(pct(xs, 0.9), 2), "max": round(max(xs), 2)}
 
         print(json.dumps({"runtime": args.runtime, "n": args.n, "invoke_ms": summary(invoke_ms),
-                          "create_plus_invoke_ms": summary(total_ms), "init_ms": summary(init_ms)}))
+                          "create_plus_invoke_ms": summary(total_ms), "init_ms": summary(init_ms),
+                          "create_active_invoke_ms": summary(sequence_ms),
+                          "waiter_first_look_active": f"{first_look}/{args.waiter_runs}",
+                          "boto3_sequence_ms": summary(boto3_ms) if boto3_ms else None}))
     finally:
         stop_server(proc, data)
+
+
+def waiter_runs(endpoint: str, runtime: str, code: str, n: int) -> tuple[int, list[float]]:
+    """create_function -> function_active_v2 waiter -> invoke through boto3, ``n`` times."""
+    if n <= 0:
+        return 0, []
+    import boto3
+    from botocore.config import Config
+
+    lam = boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x",
+                       aws_secret_access_key="x", config=Config(retries={"max_attempts": 0}))
+    looks = []
+    lam.meta.events.register("before-call.lambda.GetFunction", lambda **_: looks.append(1))
+    zip_bytes = base64.b64decode(code)
+    first_look, took = 0, []
+    for i in range(n):
+        name = f"waiter-{os.getpid()}-{i}"
+        looks.clear()
+        t0 = time.perf_counter()
+        lam.create_function(FunctionName=name, Runtime=runtime, Role="arn:aws:iam::000000000000:role/bench",
+                            Handler="app.handler", Code={"ZipFile": zip_bytes})
+        lam.get_waiter("function_active_v2").wait(FunctionName=name)
+        out = lam.invoke(FunctionName=name)["Payload"].read()
+        took.append((time.perf_counter() - t0) * 1000)
+        assert out == b'{"hello": "world"}', out
+        first_look += len(looks) == 1
+    return first_look, took
 
 
 if __name__ == "__main__":

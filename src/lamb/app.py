@@ -25,6 +25,9 @@ from .schedules.firing import sqs_attributes
 from .schedules.service import Schedules
 from .services.code_url import CodeUrls
 from .services.function_state import FunctionStates
+from .services.aws_clients import AwsClients
+from .services.s3_code import S3Code
+from .services.vpc import VpcLookup
 from .services.invoke import Invocations
 from .services.provisioning import Provisioning
 from .services.recursion import RecursionGuard
@@ -80,7 +83,8 @@ class Lamb:
                                        region=settings.region, account_id=settings.account_id)
         self.events = EventQueue(settings, self.functions, self.invocations)  # asynchronous invocation (issue 6)
         self.invocations.bind_queue(self.events.accept)
-        self.states = FunctionStates(self.functions, self.runtimes, self.spawn)
+        self.states = FunctionStates(self.functions, self.runtimes, self.spawn, transition_s=settings.state_transition_s)
+        self.invocations.bind_states(self.states.until_settled, settings.pending_invoke_wait_s)
         self.provisioning = Provisioning(self.functions, self.invoker, self.runtimes, self.spawn)
         # Schedules (issue 16): EventBridge rules and Scheduler schedules fire through the one door.
         self.schedules = Schedules(self.db, self.invocations.invoke_async, region=settings.region,
@@ -93,9 +97,11 @@ class Lamb:
         self.models = ServedModels(ServedModel(self.protocol, self.handlers))
         for service in ("events", "scheduler"):
             self.models.add(Protocol(service), services[service])
-        self.updating: set[str] = set()
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
+        self.aws = AwsClients(settings.region)  # S3 and EC2, through boto3's standard configuration
+        self.s3_code = S3Code(lambda: self.aws.get("s3"), settings.limits.unzipped_code_max_bytes)  # Code.S3Bucket/S3Key
+        self.vpcs = VpcLookup(lambda: self.aws.get("ec2"))  # VpcConfig's VpcId
         self.server: HttpServer | None = None
         self.url_server: HttpServer | None = None  # LAMB_URL_PORT: function URLs only
         self.port = settings.port

@@ -22,6 +22,10 @@ _FULL = re.compile(
     rf"arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z]{{2}}(?:-gov)?-[a-z]+-\d{{1}}):"
     rf"(?P<account>\d{{12}}):function:(?P<name>{_NAME})(?::(?P<qualifier>{_QUAL}))?"
 )
+# ``arn:...:function`` with no name names a function called ``function`` (AWS answers 404 for it).
+_FULL_NAMELESS = re.compile(
+    r"arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d{1}):(?P<account>\d{12}):(?P<name>function)"
+)
 _PARTIAL = re.compile(rf"(?P<account>\d{{12}}):function:(?P<name>{_NAME})(?::(?P<qualifier>{_QUAL}))?")
 _PLAIN = re.compile(rf"(?P<name>{_NAME})(?::(?P<qualifier>{_QUAL}))?")
 _VERSION = re.compile(r"\d+")
@@ -30,6 +34,32 @@ _LAYER = re.compile(
     r"arn:(?P<partition>[a-zA-Z0-9-]+):lambda:(?P<region>[a-zA-Z0-9-]+):(?P<account>\d{12}):"
     r"layer:(?P<name>[a-zA-Z0-9-_]+)(?::(?P<version>[0-9]+))?"
 )
+
+
+# The IAM action of an operation where it differs from the operation's name.
+IAM_ACTIONS = {"Invoke": "InvokeFunction", "InvokeWithResponseStream": "InvokeFunction"}
+
+
+class OtherAccount(AwsError):
+    """A function ARN of another account: AWS's AccessDeniedException, which names the IAM
+    action of the operation (the gateway completes it with ``for_operation``).
+
+    Lamb has no identities yet, so the caller is the account's root (AWS names the caller's
+    user or role): "User: arn:aws:iam::ACCOUNT:root is not authorized to perform: lambda:ACTION
+    on resource: ARN because no resource-based policy allows the lambda:ACTION action".
+    """
+
+    def __init__(self, caller_account: str, resource: str, action: str = "GetFunction"):
+        self.caller_account, self.resource = caller_account, resource
+        super().__init__(
+            "AccessDeniedException",
+            f"User: arn:aws:iam::{caller_account}:root is not authorized to perform: lambda:{action} on resource: "
+            f"{resource} because no resource-based policy allows the lambda:{action} action",
+            403,
+        )
+
+    def for_operation(self, operation: str) -> "OtherAccount":
+        return OtherAccount(self.caller_account, self.resource, IAM_ACTIONS.get(operation, operation))
 
 
 @dataclass(frozen=True)
@@ -46,17 +76,19 @@ def parse_function_name(
     """Resolve ``FunctionName`` (+ optional ``Qualifier`` parameter) to a FunctionRef.
 
     A qualifier in the name and a different ``Qualifier`` parameter is AWS's
-    InvalidParameterValueException; an ARN of another account or region cannot
-    name a function here, so it is not found.
+    InvalidParameterValueException; an ARN of another account is AWS's
+    AccessDeniedException (``OtherAccount``); one of another region cannot name a
+    function here, so it is not found.
     """
-    m = _FULL.fullmatch(value) or _PARTIAL.fullmatch(value) or _PLAIN.fullmatch(value)
+    m = (_FULL.fullmatch(value) or _FULL_NAMELESS.fullmatch(value) or _PARTIAL.fullmatch(value)
+         or _PLAIN.fullmatch(value))
     if m is None:
         raise invalid_parameter(f"Invalid function name: {value}")
     groups = m.groupdict()
     name = groups["name"]
     derived = groups.get("qualifier")
     if groups.get("account") and groups["account"] != account_id:
-        raise not_found(f"Function not found: {function_arn(region, groups['account'], name, derived)}")
+        raise OtherAccount(account_id, function_arn(groups.get("region") or region, groups["account"], name, derived))
     if groups.get("region") and groups["region"] != region:
         raise not_found(
             f"Functions from '{groups['region']}' are not reachable in this region ('{region}')"

@@ -94,6 +94,11 @@ class Settings:
     # Factor on every schedule duration (rate() periods, flexible windows, event ages, retry
     # back-off) of EventBridge rules and Scheduler schedules; tests use e.g. 0.01 (lamb.schedules.ticker).
     schedule_time_scale: float = 1.0
+    # Least seconds a created or updated function stays Pending / InProgress before it
+    # settles (lamb.services.function_state); 0: as soon as Lamb's work is done (tests raise it).
+    state_transition_s: float = 0.0
+    # Longest an Invoke of a Pending function waits for it to become Active (AWS refuses at once).
+    pending_invoke_wait_s: float = 60.0
     limits: Limits = DEFAULT_LIMITS
 
     @property
@@ -133,6 +138,8 @@ class Settings:
             "url_port": int,
             "url_iam_keys": str,
             "schedule_time_scale": float,
+            "state_transition_s": float,
+            "pending_invoke_wait_s": float,
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

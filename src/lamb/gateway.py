@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from .api.context import RequestContext, Services
 from .http.server import Request, Response
+from .arn import OtherAccount
 from .protocol.errors import AwsError, service_error
 from .safe_path import UnsafePath, contained
 
@@ -52,7 +53,9 @@ def make_app(lamb: Served):
     models = lamb.models
     function_urls = make_url_server(lamb)  # requests to function URLs (lamb.urls.serve)
 
-    def error(e: AwsError, rid: str | None = None, protocol: "WireProtocol" = lamb.protocol) -> Response:
+    def error(e: AwsError, rid: str | None = None, protocol: "WireProtocol" = lamb.protocol, op=None) -> Response:
+        if isinstance(e, OtherAccount) and op is not None:
+            e = e.for_operation(op.name)  # AccessDeniedException names the operation's IAM action
         return _with_request_id(*protocol.serialize_error(e), rid)
 
     async def finish(protocol, op, pending, rid: str) -> Response:
@@ -60,7 +63,7 @@ def make_app(lamb: Served):
             result = await pending
             return _with_request_id(*protocol.serialize(op, result), rid)
         except AwsError as e:
-            return error(e, rid, protocol)
+            return error(e, rid, protocol, op)
         except Exception:
             log.exception("%s failed", op.name)
             return error(service_error(), rid, protocol)
@@ -78,7 +81,7 @@ def make_app(lamb: Served):
                 except Exception as e:  # a serializer bug must still answer
                     exc = e
             if isinstance(exc, AwsError):
-                out.set_result(error(exc, rid, protocol))
+                out.set_result(error(exc, rid, protocol, op))
             else:
                 log.error("%s failed", op.name, exc_info=exc)
                 out.set_result(error(service_error(), rid, protocol))
@@ -94,6 +97,7 @@ def make_app(lamb: Served):
             return internal(lamb, req)
         rid = str(uuid.uuid4())
         protocol = lamb.protocol
+        op = None
         try:
             protocol, handlers = models.select(req.headers)
             op, labels = protocol.route(req.method, req.path, req.query, req.headers)
@@ -116,7 +120,7 @@ def make_app(lamb: Served):
                 return finish(protocol, op, result, rid)
             return _with_request_id(*protocol.serialize(op, result), rid)
         except AwsError as e:
-            return error(e, rid, protocol)
+            return error(e, rid, protocol, op)
         except Exception:
             log.exception("request %s %s failed", req.method, req.path)
             return error(service_error(), rid, protocol)

@@ -32,6 +32,8 @@ class Limits:
     ephemeral_storage_max_mb: int = 10240
     ephemeral_storage_default_mb: int = 512
     env_vars_max_bytes: int = 4 * KB
+    # A function's name (the model allows 140 characters, room for an ARN; AWS checks the name).
+    function_name_max_chars: int = 64
     layers_per_function: int = 5
     tags_per_resource: int = 50
     # Resource-based policy of a layer version (AddLayerVersionPermission).

@@ -173,6 +173,19 @@ def health(server: LambServer) -> dict:
     return server.get_json("/_lamb/health")["async"]
 
 
+def served_with(moto: MotoServer, *services: str):
+    """A Lamb server that reaches ``services`` (e.g. "S3", "EC2") at moto's server through
+    boto3's standard variables (``AWS_ENDPOINT_URL_<SERVICE>``); a generator for a fixture."""
+    env = {f"AWS_ENDPOINT_URL_{s.upper()}": moto.url for s in services}
+    env.update(AWS_ACCESS_KEY_ID=DUMMY_CREDS["aws_access_key_id"], AWS_SECRET_ACCESS_KEY=DUMMY_CREDS["aws_secret_access_key"],
+               AWS_DEFAULT_REGION=REGION)
+    server = LambServer(env=env).start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
 # ---------------------------------------------------------------- fixtures
 @pytest.fixture(scope="session")
 def moto():

@@ -362,6 +362,12 @@ def invoke(client, name: str, event=None, **kw) -> tuple[dict, object]:
     return resp, payload
 
 
+def error_of(e: "pytest.ExceptionInfo") -> tuple[str, str, int]:
+    """(code, message, HTTP status) of a botocore ClientError."""
+    r = e.value.response
+    return r["Error"]["Code"], r["Error"]["Message"], r["ResponseMetadata"]["HTTPStatusCode"]
+
+
 def request_id_of(resp: dict) -> str:
     return resp["ResponseMetadata"]["RequestId"]
 

@@ -397,7 +397,7 @@ def test_recursion_config_validation(alam):
     with pytest.raises(ClientError) as e:
         alam.put_function_recursion_config(FunctionName=name, RecursiveLoop="Sometimes")
     assert e.value.response["Error"]["Code"] == "ValidationException"
-    assert "Member must satisfy enum value set: [Allow, Terminate]" in e.value.response["Error"]["Message"]
+    assert "Member must satisfy enum value set: [Terminate, Allow]" in e.value.response["Error"]["Message"]  # AWS's order
 
 
 def test_202_request_id_is_the_event_request_id(alam, sink):

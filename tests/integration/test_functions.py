@@ -42,7 +42,7 @@ def test_create_function_response_fields(lam, lamb_server):
     assert LAST_MODIFIED.match(resp["LastModified"]), resp["LastModified"]
     assert UUID.match(resp["RevisionId"]), resp["RevisionId"]
     assert resp["PackageType"] == "Zip"
-    assert resp["State"] in ("Pending", "Active")
+    assert resp["State"] == "Pending" and "LastUpdateStatus" not in resp  # as AWS answers (tests/integration/test_states.py)
 
     lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     cfg = lam.get_function_configuration(FunctionName=name)
@@ -135,13 +135,14 @@ def test_function_name_spellings(lam, lamb_server):
 def test_unknown_function_not_found(lam, lamb_server):
     name = unique("nope")
     expected = f"Function not found: arn:aws:lambda:us-east-1:{lamb_server.account_id}:function:{name}"
-    for call in (lambda: lam.get_function(FunctionName=name),
-                 lambda: lam.get_function_configuration(FunctionName=name),
-                 lambda: lam.invoke(FunctionName=name, Payload=b"{}"),
-                 lambda: lam.delete_function(FunctionName=name)):
+    for call, message in ((lambda: lam.get_function(FunctionName=name), expected),
+                          (lambda: lam.get_function_configuration(FunctionName=name), expected),
+                          # Invoke's message names $LATEST, as AWS's does
+                          (lambda: lam.invoke(FunctionName=name, Payload=b"{}"), expected + ":$LATEST"),
+                          (lambda: lam.delete_function(FunctionName=name), expected)):
         with pytest.raises(ClientError) as e:
             call()
-        assert _error(e) == ("ResourceNotFoundException", expected, 404)
+        assert _error(e) == ("ResourceNotFoundException", message, 404)
     assert isinstance(e.value, lam.exceptions.ResourceNotFoundException)
 
 
@@ -202,7 +203,8 @@ def test_update_function_code(lam):
     lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     cfg = lam.get_function_configuration(FunctionName=name)
     assert cfg["LastUpdateStatus"] == "Successful"
-    assert cfg["RevisionId"] == upd["RevisionId"] and cfg["CodeSha256"] == upd["CodeSha256"]
+    # the update's answer is InProgress; settling gives a new RevisionId (as on AWS)
+    assert cfg["RevisionId"] != upd["RevisionId"] and cfg["CodeSha256"] == upd["CodeSha256"]
     _, out = invoke(lam, name, {"a": 1})
     assert out == {"v": 2}
     with urllib.request.urlopen(lam.get_function(FunctionName=name)["Code"]["Location"], timeout=10) as r:
@@ -241,24 +243,29 @@ def test_update_function_configuration(lam):
 def test_revision_id_precondition(lam):
     name = unique("rev")
     created = create(lam, name, ECHO)
-    stale = created["RevisionId"]
-    upd = lam.update_function_configuration(FunctionName=name, Description="one", RevisionId=stale)
-    assert upd["RevisionId"] != stale
+    # create's answer carries the Pending revision; becoming Active gave a new one
+    active = lam.get_function_configuration(FunctionName=name)["RevisionId"]
+    assert active != created["RevisionId"]
+    upd = lam.update_function_configuration(FunctionName=name, Description="one", RevisionId=active)
+    assert upd["RevisionId"] != active
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    current = lam.get_function_configuration(FunctionName=name)["RevisionId"]
+    for stale in (created["RevisionId"], active, upd["RevisionId"]):
+        with pytest.raises(ClientError) as e:
+            lam.update_function_configuration(FunctionName=name, Description="two", RevisionId=stale)
+        code, message, status = _error(e)
+        assert (code, status) == ("PreconditionFailedException", 412)
+        assert message.startswith("The Revision Id provided does not match the latest Revision Id.")
     with pytest.raises(ClientError) as e:
-        lam.update_function_configuration(FunctionName=name, Description="two", RevisionId=stale)
-    code, message, status = _error(e)
-    assert (code, status) == ("PreconditionFailedException", 412)
-    assert message.startswith("The Revision Id provided does not match the latest Revision Id.")
-    with pytest.raises(ClientError) as e:
-        lam.update_function_code(FunctionName=name, ZipFile=make_zip({"fn.py": ECHO + "#\n"}), RevisionId=stale)
+        lam.update_function_code(FunctionName=name, ZipFile=make_zip({"fn.py": ECHO + "#\n"}), RevisionId=active)
     assert _error(e)[0] == "PreconditionFailedException"
     # nothing changed
     cfg = lam.get_function_configuration(FunctionName=name)
-    assert cfg["Description"] == "one" and cfg["RevisionId"] == upd["RevisionId"]
+    assert cfg["Description"] == "one" and cfg["RevisionId"] == current
     assert cfg["CodeSha256"] == created["CodeSha256"]
     # the current revision is accepted
-    ok = lam.update_function_code(FunctionName=name, ZipFile=make_zip({"fn.py": ECHO + "#\n"}), RevisionId=upd["RevisionId"])
-    assert ok["RevisionId"] != upd["RevisionId"]
+    ok = lam.update_function_code(FunctionName=name, ZipFile=make_zip({"fn.py": ECHO + "#\n"}), RevisionId=current)
+    assert ok["RevisionId"] != current
 
 
 def test_delete_function(lam, lamb_server):
@@ -273,7 +280,7 @@ def test_delete_function(lam, lamb_server):
     assert _error(e) == ("ResourceNotFoundException", expected, 404)
     with pytest.raises(ClientError) as e:
         lam.invoke(FunctionName=name, Payload=b"{}")
-    assert _error(e) == ("ResourceNotFoundException", expected, 404)
+    assert _error(e) == ("ResourceNotFoundException", expected + ":$LATEST", 404)
     listed = [f["FunctionName"] for page in lam.get_paginator("list_functions").paginate() for f in page["Functions"]]
     assert listed and name not in listed
     # the name is free again

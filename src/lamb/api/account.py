@@ -1,6 +1,6 @@
 """GetAccountSettings (https://docs.aws.amazon.com/lambda/latest/api/API_GetAccountSettings.html).
 
-Limits come from ``lamb.limits``; usage is computed from the stored functions.
+Limits come from ``lamb.limits``; usage is computed from the stored functions and layer versions.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ def get_account_settings(ctx: "RequestContext", params: dict) -> dict:
     reserved = sum(
         fn.data.get("ReservedConcurrentExecutions") or 0 for fn in lamb.functions.functions.values()
     )
+    # AWS counts every function version's and every layer version's code
     total_code = sum(
         cfg.get("CodeSize", 0) for fn in lamb.functions.functions.values() for cfg in fn.versions.values()
-    )
+    ) + sum(record.get("CodeSize", 0) for layer in lamb.layers.layers.values() for record in layer.live())
     return {
         "AccountLimit": {
             "TotalCodeSize": limits.code_storage_max_bytes,

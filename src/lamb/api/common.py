@@ -14,7 +14,8 @@ import copy
 from typing import TYPE_CHECKING
 
 from ..arn import LATEST
-from ..protocol.errors import AwsError, conflict, invalid_parameter, precondition_failed
+from ..protocol.errors import AwsError, invalid_parameter, precondition_failed
+from ..services import s3_code
 
 if TYPE_CHECKING:
     from .context import RequestContext
@@ -57,17 +58,26 @@ def unqualified_arn(config: dict) -> str:
     return arn if config["Version"] == LATEST else arn.rsplit(":", 1)[0]
 
 
-async def store_code(ctx: "RequestContext", zip_bytes: bytes):
-    """Validate and store a zip (function code or layer content) off the event loop."""
+async def store_code(ctx: "RequestContext", source: dict, missing: str):
+    """Validate and store the zip a ``Code``/``Content`` structure gives (function code or layer
+    content), off the event loop: ``ZipFile`` (at most 50 MB, AWS's 413 otherwise) or the S3 object
+    ``S3Bucket``/``S3Key``/``S3ObjectVersion`` name (``lamb.services.s3_code``); ``missing`` is
+    AWS's text when there is neither."""
     lamb = ctx.lamb
-    limit = lamb.settings.limits.zip_direct_upload_max_bytes
-    if len(zip_bytes) > limit:
-        raise AwsError(
-            "RequestEntityTooLargeException",
-            f"Request must be smaller than {lamb.settings.limits.request_body_max_bytes} bytes for the {ctx.operation} operation",
-            413,
-        )
-    return await asyncio.to_thread(lamb.code.put, zip_bytes, unzipped_limit=lamb.settings.limits.unzipped_code_max_bytes)
+    limits = lamb.settings.limits
+    where = s3_code.location(source)
+    if where is not None:
+        if not where[0] or not where[1]:
+            raise invalid_parameter(missing)
+        zip_bytes = await asyncio.to_thread(lamb.s3_code.fetch, *where)
+    else:
+        zip_bytes = source.get("ZipFile")
+        if not zip_bytes:
+            raise invalid_parameter(missing)
+        if len(zip_bytes) > limits.zip_direct_upload_max_bytes:
+            raise AwsError("RequestEntityTooLargeException",
+                           f"Zipped size must be smaller than {limits.zip_direct_upload_max_bytes} bytes", 413)
+    return await asyncio.to_thread(lamb.code.put, zip_bytes, unzipped_limit=limits.unzipped_code_max_bytes)
 
 
 def listed(config: dict, *, qualified: bool) -> dict:
@@ -90,18 +100,6 @@ def paginate(ctx: "RequestContext", params: dict, rows: list, key: str, render) 
     if start + size < len(rows):
         out["NextMarker"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
     return out
-
-
-def begin_update(ctx: "RequestContext", fn_name: str, config: dict) -> None:
-    if config.get("State") == "Pending":
-        raise conflict(
-            "The operation cannot be performed at this time. The function is currently in the following state: Pending"
-        )
-    if fn_name in ctx.lamb.updating:
-        raise conflict(
-            "The operation cannot be performed at this time. An update is in progress for resource: "
-            + config["FunctionArn"]
-        )
 
 
 def code_location(ctx: "RequestContext", name: str, key: str) -> str:

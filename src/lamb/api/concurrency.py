@@ -70,6 +70,10 @@ ALIAS_ON_PROVISIONED_VERSION = (
 )
 VERSION_UNDER_PROVISIONED_ALIAS = "Version is pointed by a Provisioned Concurrency alias"
 WEIGHTED_ALIAS = "Alias with weights can not be used with Provisioned Concurrency"
+FUNCTIONS_ONLY = (  # PutFunctionConcurrency with any qualifier, even $LATEST
+    "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. "
+    "Please specify either a function name or an unqualified function ARN."
+)
 
 
 def _min_unreserved(lamb: "Services") -> int:
@@ -97,7 +101,10 @@ def _provisioned_unreserved(lamb: "Services", skip_function: str | None = None) 
 @operation("PutFunctionConcurrency")
 def put_function_concurrency(ctx: "RequestContext", params: dict) -> dict:
     lamb = ctx.lamb
-    ref, fn = function_of(ctx, params)
+    s = lamb.settings
+    if parse_function_name(params["FunctionName"], region=s.region, account_id=s.account_id).qualifier is not None:
+        raise invalid_parameter(FUNCTIONS_ONLY)
+    ref, fn = function_of(ctx, params, what=LATEST)  # "Function not found: ARN:$LATEST", as AWS answers
     value = params[RESERVED]
     limits = lamb.settings.limits
     if limits.account_concurrency - _reserved_elsewhere(lamb, fn.name) - value < _min_unreserved(lamb):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 
 from ..clock import iso_ms
 from ..limits import Limits
+from ..protocol.aws_differences import runtime_refusal
 from ..protocol.errors import AwsError, invalid_parameter, validation_error
 from ..runtimes.manager import SUPPORTED
 
@@ -41,10 +41,6 @@ DEPRECATED_RUNTIMES = {
 def last_modified() -> str:
     """AWS's LastModified: ``2024-04-08T16:56:05.123+0000``."""
     return iso_ms(time.time(), "+0000")
-
-
-def new_revision() -> str:
-    return str(uuid.uuid4())
 
 
 def check_range(violations: list[str], value, member: str, lo: int, hi: int) -> None:
@@ -80,6 +76,9 @@ def check_runtime(runtime: str | None) -> None:
             f"functions. We recommend you use the new runtime ({DEPRECATED_RUNTIMES[runtime]}) while creating "
             "or updating functions."
         )
+    refusal = runtime_refusal(runtime)  # the model's enum is not applied to Runtime: AWS's text and list are its own
+    if refusal is not None:
+        raise invalid_parameter(refusal)
 
 
 def check_environment(environment: dict | None, limits: Limits) -> None:
@@ -106,6 +105,17 @@ def check_architectures(arch: list | None) -> None:
         raise validation_error(
             [f"Value '{arch}' at 'architectures' failed to satisfy constraint: Member must have length less than or equal to 1"]
         )
+
+
+def logging_config(current: dict, given: dict | None) -> dict:
+    """``LoggingConfig`` with ``given`` applied over ``current``. With ``LogFormat: JSON`` a level
+    that is not given is ``INFO`` and a given one is kept, as AWS answers
+    (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loglevel.html)."""
+    out = {**current, **(given or {})}
+    if out.get("LogFormat") == "JSON":
+        out.setdefault("ApplicationLogLevel", "INFO")
+        out.setdefault("SystemLogLevel", "INFO")
+    return out
 
 
 def runtime_supported_here(runtime: str) -> bool:

@@ -35,7 +35,6 @@ class Services(Protocol):
     provisioning: "Provisioning"
     code_urls: "CodeUrls"
     schedules: "Schedules"  # EventBridge rules and Scheduler schedules (issue 16)
-    updating: set[str]  # functions with an update in progress
 
     def collect_code(self) -> None:
         """Delete code no version, layer or environment uses any more (in the background)."""

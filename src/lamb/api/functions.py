@@ -1,12 +1,12 @@
 """Function management: Create, Get, GetConfiguration, List, UpdateCode, UpdateConfiguration, Delete.
 
 Semantics from the Lambda API reference
-(https://docs.aws.amazon.com/lambda/latest/api/API_Operations.html). Code and
-configuration changes are applied before the call returns, so a function is
-``Active`` and its ``LastUpdateStatus`` ``Successful`` as soon as its runtime is
-ready on this host; boto3's ``function_active_v2`` and ``function_updated_v2``
-waiters see exactly that. Every change gets a new RevisionId; operations that
-take one honour it as a precondition.
+(https://docs.aws.amazon.com/lambda/latest/api/API_Operations.html). Create and
+update answer as AWS does, asynchronously: CreateFunction answers ``Pending``,
+updates answer ``LastUpdateStatus: InProgress``, and the function then settles
+(``lamb.services.function_state``, the one state machine, with the RevisionId
+effects); boto3's ``function_active_v2`` and ``function_updated_v2`` waiters see
+exactly that. Operations that take a RevisionId honour it as a precondition.
 
 Qualifiers (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html,
 https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html) are
@@ -18,16 +18,17 @@ the configuration of that version with a FunctionArn qualified as it was asked
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING
 
-from ..arn import LATEST, function_arn, parse_function_name, require_unqualified
+from ..arn import LATEST, function_arn, is_published_version, parse_function_name, require_unqualified
 from .. import runtimes
 from ..protocol.errors import conflict, invalid_parameter
 from . import configuration as conf
 from . import layers as layer_api
 from . import operation, runtime_management, versions
-from .common import begin_update, check_revision, code_location, listed, paginate, resolve, store_code, view
+from .common import check_revision, code_location, listed, paginate, resolve, store_code, view
 
 if TYPE_CHECKING:
     from .context import RequestContext
@@ -40,16 +41,15 @@ UPDATABLE = (
 )
 
 
-def _code_from(params: dict) -> bytes:
+NO_CODE = "Please provide a source for function code."
+
+
+def _code_from(params: dict) -> dict:
+    """The code source: CreateFunction's ``Code``, or UpdateFunctionCode's own parameters."""
     code = params.get("Code") if "Code" in params else params
     if code.get("ImageUri"):
         raise conf.unsupported("PackageType Image (container images)")
-    if code.get("S3Bucket") or code.get("S3Key"):
-        raise conf.unsupported("Code from S3 (S3Bucket/S3Key)")
-    zip_bytes = code.get("ZipFile")
-    if not zip_bytes:
-        raise invalid_parameter("Please provide a source for function code.")
-    return zip_bytes
+    return code
 
 
 @operation("CreateFunction")
@@ -59,6 +59,10 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
     ref = parse_function_name(params["FunctionName"], region=s.region, account_id=s.account_id)
     require_unqualified(ref, "CreateFunction")
     name = ref.name
+    if len(name) > s.limits.function_name_max_chars:
+        raise invalid_parameter(  # AWS's code for it, with the ValidationException wording
+            f"1 validation error detected: Value '{params['FunctionName']}' at 'functionName' failed to satisfy "
+            f"constraint: Member must have length less than or equal to {s.limits.function_name_max_chars}")
     if params.get("PackageType", "Zip") != "Zip":
         raise conf.unsupported("PackageType Image (container images)")
     runtime = params.get("Runtime")
@@ -69,10 +73,11 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
     conf.check_numbers(params, s.limits)
     conf.check_environment(params.get("Environment"), s.limits)
     conf.check_architectures(params.get("Architectures"))
+    # the layers' region and existence are checked before the name conflict, as AWS does
+    resolved = layer_api.resolve_layers(lamb, params["Layers"]) if params.get("Layers") else None
     if lamb.functions.get(name) is not None:
         raise conflict(f"Function already exist: {name}")
-    resolved = layer_api.resolve_layers(lamb, params["Layers"]) if params.get("Layers") else None
-    stored = await store_code(ctx, _code_from(params))
+    stored = await store_code(ctx, _code_from(params), NO_CODE)
     if lamb.functions.get(name) is not None:  # created while the zip was being stored
         raise conflict(f"Function already exist: {name}")
     limits = s.limits
@@ -90,27 +95,30 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
         "CodeSha256": stored.sha256_b64,
         "Version": LATEST,
         "TracingConfig": params.get("TracingConfig") or {"Mode": "PassThrough"},
-        "RevisionId": conf.new_revision(),
         "PackageType": "Zip",
         "Architectures": params.get("Architectures") or ["x86_64"],
         "EphemeralStorage": params.get("EphemeralStorage") or {"Size": limits.ephemeral_storage_default_mb},
         "SnapStart": {"ApplyOn": (params.get("SnapStart") or {}).get("ApplyOn", "None"), "OptimizationStatus": "Off"},
-        "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}", **(params.get("LoggingConfig") or {})},
+        "LoggingConfig": conf.logging_config({"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"},
+                                             params.get("LoggingConfig")),
         "RuntimeVersionConfig": {"RuntimeVersionArn": runtimes.version_arn(s.region, runtime)},
-        "LastUpdateStatus": "Successful",
         "_CodeKey": stored.key,
         "_UnzippedSize": stored.unzipped_size,
     }
-    for key in ("Environment", "VpcConfig", "DeadLetterConfig", "KMSKeyArn", "FileSystemConfigs", "ImageConfig"):
+    for key in ("Environment", "DeadLetterConfig", "KMSKeyArn", "FileSystemConfigs", "ImageConfig"):
         if params.get(key) is not None:
             config[key] = params[key]
+    if params.get("VpcConfig") is not None:  # VpcId from EC2 (lamb.services.vpc)
+        config["VpcConfig"] = await asyncio.to_thread(lamb.vpcs.resolve, params["VpcConfig"])
+        if lamb.functions.get(name) is not None:
+            raise conflict(f"Function already exist: {name}")
     if resolved is not None:
         layer_api.apply_layers(config, resolved)
         layer_api.check_total_size(lamb, config)
         await layer_api.prepare_opt(lamb, config)
         if lamb.functions.get(name) is not None:
             raise conflict(f"Function already exist: {name}")
-    config.update(lamb.states.of(runtime))
+    config = lamb.states.creating(config)
     if len(params.get("Tags") or {}) > s.limits.tags_per_resource:
         raise invalid_parameter("Number of tags exceeds resource tag limit.")
     data = {"Tags": params.get("Tags") or {}, "Created": time.time(), "NextVersion": 1}
@@ -118,8 +126,7 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
     out = config
     if params.get("Publish"):
         out = dict(versions.publish(lamb, name), FunctionArn=config["FunctionArn"])
-    if config["State"] == "Pending":
-        lamb.states.prepare([name], runtime)
+    lamb.states.settle(name)
     return view(out)
 
 
@@ -161,12 +168,9 @@ def list_functions(ctx: "RequestContext", params: dict) -> dict:
 
 
 def _commit_latest(ctx: "RequestContext", name: str, new: dict) -> dict:
+    """Store an update of $LATEST as InProgress; it settles once Lamb's work is done."""
     runtime_management.on_update(ctx.lamb.functions.get(name).latest, new, ctx.lamb.settings.region)
-    new["LastModified"] = conf.last_modified()
-    new["RevisionId"] = conf.new_revision()
-    new["LastUpdateStatus"] = "Successful"
-    for k in ("LastUpdateStatusReason", "LastUpdateStatusReasonCode"):
-        new.pop(k, None)
+    new = ctx.lamb.states.updating(dict(new, LastModified=conf.last_modified()))
     ctx.lamb.functions.put_version(name, LATEST, new)
     ctx.lamb.invoker.retire_function(name, LATEST)
     ctx.lamb.collect_code()
@@ -179,10 +183,9 @@ async def update_function_code(ctx: "RequestContext", params: dict) -> dict:
     require_unqualified(ref, "UpdateFunctionCode")
     conf.check_architectures(params.get("Architectures"))
     check_revision(params, config)
-    begin_update(ctx, fn.name, config)
-    ctx.lamb.updating.add(fn.name)
-    try:
-        stored = await store_code(ctx, _code_from(params))
+    ctx.lamb.states.check_can_change(fn)
+    with ctx.lamb.states.working(fn.name):
+        stored = await store_code(ctx, _code_from(params), NO_CODE)
         current = fn.versions[LATEST]
         check_revision(params, current)
         new = dict(current)
@@ -192,12 +195,11 @@ async def update_function_code(ctx: "RequestContext", params: dict) -> dict:
             new["Architectures"] = params["Architectures"]
         if params.get("DryRun"):
             return view(new)
-        out = _commit_latest(ctx, fn.name, new)
-        if params.get("Publish"):
-            return view(versions.publish(ctx.lamb, fn.name))
-        return out
-    finally:
-        ctx.lamb.updating.discard(fn.name)
+    out = _commit_latest(ctx, fn.name, new)
+    if params.get("Publish"):
+        out = view(versions.publish(ctx.lamb, fn.name))
+    ctx.lamb.states.settle(fn.name)
+    return out
 
 
 @operation("UpdateFunctionConfiguration")
@@ -206,7 +208,7 @@ async def update_function_configuration(ctx: "RequestContext", params: dict) -> 
     ref, fn, version, config = resolve(ctx, {**params, "Qualifier": None})
     require_unqualified(ref, "UpdateFunctionConfiguration")
     check_revision(params, config)
-    begin_update(ctx, fn.name, config)
+    lamb.states.check_can_change(fn)
     conf.check_runtime(params.get("Runtime"))
     conf.check_numbers(params, lamb.settings.limits)
     conf.check_environment(params.get("Environment"), lamb.settings.limits)
@@ -221,24 +223,21 @@ async def update_function_configuration(ctx: "RequestContext", params: dict) -> 
         layer_api.apply_layers(new, resolved)
         layer_api.check_total_size(lamb, new)
     if "LoggingConfig" in params:
-        new["LoggingConfig"] = {**config.get("LoggingConfig", {}), **params["LoggingConfig"]}
+        new["LoggingConfig"] = conf.logging_config(config.get("LoggingConfig", {}), params["LoggingConfig"])
     if "SnapStart" in params:
         new["SnapStart"] = {"ApplyOn": params["SnapStart"].get("ApplyOn", "None"), "OptimizationStatus": "Off"}
     if new.get("Environment") == {}:
         new.pop("Environment")
-    if "Runtime" in params:
-        for k in ("State", "StateReason", "StateReasonCode"):
-            new.pop(k, None)
-        new.update(lamb.states.of(new["Runtime"]))
     if new.get("_LayerKeys") and new.get("_LayerKeys") != config.get("_LayerKeys"):
-        lamb.updating.add(fn.name)
-        try:
+        with lamb.states.working(fn.name):
             await layer_api.prepare_opt(lamb, new)
-        finally:
-            lamb.updating.discard(fn.name)
+    if params.get("VpcConfig") is not None:  # VpcId from EC2 (lamb.services.vpc)
+        with lamb.states.working(fn.name):
+            new["VpcConfig"] = await asyncio.to_thread(lamb.vpcs.resolve, params["VpcConfig"])
+    # A runtime change keeps the function Active with the update InProgress (as AWS does);
+    # the new runtime is prepared while it is.
     out = _commit_latest(ctx, fn.name, new)
-    if new.get("State") == "Pending":
-        lamb.states.prepare([fn.name], new["Runtime"])
+    lamb.states.settle(fn.name)
     return out
 
 
@@ -250,6 +249,10 @@ def delete_function(ctx: "RequestContext", params: dict) -> dict:
     ref = parse_function_name(params["FunctionName"], params.get("Qualifier"), region=s.region, account_id=s.account_id)
     if ref.qualifier == LATEST:
         raise invalid_parameter("$LATEST version cannot be deleted without deleting the function.")
+    fn = lamb.functions.get(ref.name)
+    if fn is not None and ref.qualifier is not None and is_published_version(ref.qualifier) \
+            and ref.qualifier not in fn.versions:
+        return {"StatusCode": 204}  # AWS: deleting a version number the function does not have succeeds
     ref, fn, version, config = resolve(ctx, params)
     if ref.qualifier is None:
         lamb.functions.delete(fn.name)

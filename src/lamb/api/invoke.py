@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import inspect
 import json
 import sys
 from typing import TYPE_CHECKING
@@ -96,6 +97,19 @@ def invoke(ctx: "RequestContext", params: dict):
     # An alias resolves here to the version that runs (weighted aliases draw it); the
     # invoked ARN stays the alias ARN and ExecutedVersion reports the version (issue 4).
     target = door.resolve(params["FunctionName"], params.get("Qualifier"))
+    if door.pending(target):  # waits for Active (a deliberate difference, lamb.services.invoke)
+        return _when_active(ctx, params, target)
+    return _invoke(ctx, params, target)
+
+
+async def _when_active(ctx: "RequestContext", params: dict, target):
+    out = _invoke(ctx, params, await ctx.lamb.invocations.when_active(target))
+    return await out if inspect.isawaitable(out) else out
+
+
+def _invoke(ctx: "RequestContext", params: dict, target):
+    lamb = ctx.lamb
+    door = lamb.invocations
     kind = params.get("InvocationType") or "RequestResponse"
     check_state(target.config)
     if kind == "DryRun":

@@ -34,6 +34,16 @@ def enqueue(ctx: "RequestContext", target, payload: bytes) -> asyncio.Future:
 @operation("InvokeAsync")
 def invoke_async(ctx: "RequestContext", params: dict):
     target = ctx.lamb.functions.resolve(params["FunctionName"], params.get("Qualifier"))
+    if ctx.lamb.invocations.pending(target):  # waits for Active, as Invoke does (lamb.services.invoke)
+        return _when_active(ctx, params, target)
+    return _accept(ctx, params, target)
+
+
+async def _when_active(ctx: "RequestContext", params: dict, target):
+    return await _accept(ctx, params, await ctx.lamb.invocations.when_active(target))
+
+
+def _accept(ctx: "RequestContext", params: dict, target):
     check_state(target.config)
     args = params.get("InvokeArgs") or b""
     if not isinstance(args, (bytes, bytearray)):

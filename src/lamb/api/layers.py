@@ -98,12 +98,7 @@ async def publish_layer_version(ctx: "RequestContext", params: dict) -> dict:
             f"User is not authorized to perform: lambda:PublishLayerVersion on resource: {params['LayerName']}",
             403,
         )
-    content = params.get("Content") or {}
-    if content.get("S3Bucket") or content.get("S3Key") or content.get("S3ObjectVersion"):
-        raise conf.unsupported("Layer content from S3 (S3Bucket/S3Key)")
-    if not content.get("ZipFile"):
-        raise invalid_parameter("Please provide a source for layer content.")
-    stored = await store_code(ctx, content["ZipFile"])
+    stored = await store_code(ctx, params.get("Content") or {}, "Please provide a source for layer content.")
 
     def build(version: int) -> dict:
         record = {
@@ -118,9 +113,11 @@ async def publish_layer_version(ctx: "RequestContext", params: dict) -> dict:
             "_CodeKey": stored.key,
             "_UnzippedSize": stored.unzipped_size,
         }
-        for key in ("CompatibleRuntimes", "CompatibleArchitectures", "LicenseInfo"):
-            if params.get(key):
+        for key in ("CompatibleRuntimes", "CompatibleArchitectures"):
+            if params.get(key) is not None:  # an empty list is echoed as [], as AWS does
                 record[key] = params[key]
+        if params.get("LicenseInfo"):
+            record["LicenseInfo"] = params["LicenseInfo"]
         return record
 
     return render(ctx, lamb.layers.publish(name, build))

@@ -112,9 +112,7 @@ def put_runtime_management_config(ctx: "RequestContext", params: dict) -> dict:
     region = ctx.lamb.settings.region
     fn, version, config, arn = _target(ctx, params)
     if version == LATEST:
-        from .common import begin_update
-
-        begin_update(ctx, fn.name, config)  # not while $LATEST is Pending or being updated
+        ctx.lamb.states.check_can_change(fn)  # not while $LATEST is Pending or being updated
     update_on, pin = params["UpdateRuntimeOn"], params.get("RuntimeVersionArn")
     if update_on == MANUAL:
         _check_pin(region, config["Runtime"], pin)

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 from ..arn import LATEST, function_arn, require_unqualified
 from ..policy.resources import NOT_SNAPSHOTTED
 from ..protocol.errors import invalid_parameter
+from ..services.function_state import BUILD, unsettled
 from . import configuration as conf
 from . import operation, runtime_management
-from .common import begin_update, check_revision, function_of, listed, paginate, view
+from .common import check_revision, function_of, listed, paginate, view
 
 if TYPE_CHECKING:
     from .context import Services
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 # What does not count as a change of $LATEST when deciding whether to publish.
 _NOT_CONTENT = frozenset({
     "FunctionArn", "Version", "RevisionId", "LastModified", "State", "StateReason", "StateReasonCode",
-    "LastUpdateStatus", "LastUpdateStatusReason", "LastUpdateStatusReasonCode",
+    "LastUpdateStatus", "LastUpdateStatusReason", "LastUpdateStatusReasonCode", BUILD,
     "RuntimeVersionConfig", runtime_management.GONE,  # derived from the runtime management mode (issue 16)
     *NOT_SNAPSHOTTED,
 })
@@ -72,8 +73,10 @@ def publish(lamb: "Services", name: str, description: str | None = None) -> dict
         SnapStart={"ApplyOn": apply_on, "OptimizationStatus": "On" if apply_on == "PublishedVersions" else "Off"},
         _Source=source,
     )
+    if unsettled(latest):  # published with Create/UpdateFunctionCode: Pending until $LATEST settles
+        config = lamb.states.creating(config)
     data = dict(fn.data, NextVersion=number + 1)
-    new_latest = dict(latest, RevisionId=conf.new_revision())
+    new_latest = lamb.states.touched(latest)
     return lamb.functions.publish(name, version, config, data, new_latest)
 
 
@@ -92,7 +95,7 @@ def publish_version(ctx: "RequestContext", params: dict) -> dict:
             f"CodeSHA256 ({sha}) is different from current CodeSHA256 in $LATEST ({latest['CodeSha256']}). "
             "Please try again with the CodeSHA256 in $LATEST."
         )
-    begin_update(ctx, fn.name, latest)
+    ctx.lamb.states.check_can_change(fn)
     return view(publish(ctx.lamb, fn.name, params.get("Description")))
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ..limits import Limits
 from ..protocol.errors import AwsError
@@ -77,6 +78,10 @@ class Concurrency:
         self._scaling: dict[str, TokenBucket] = {}
         self._rates: dict[str, TokenBucket] = {}
         self._account_rate = TokenBucket(10.0 * self.account_limit, 10.0 * self.account_limit)
+        # Provisioned concurrency a function's configs hold (set by the invoker): it comes out of
+        # the function's reservation, so on-demand invocations get only the rest.
+        self.provisioned_of: Callable[[str], int] = lambda function: 0
+        self.on_demand: dict[str, int] = {}  # in flight outside provisioned environments, per function
 
     # ------------------------------------------------------------ settings
     def set_reserved(self, function: str, value: int | None) -> None:
@@ -96,13 +101,20 @@ class Concurrency:
         return self.account_limit - self.reserved_total
 
     # ---------------------------------------------------------- invocations
-    def acquire(self, function: str, needs_new_environment: bool) -> None:
-        """Count one invocation in, or raise AWS's throttle. Pair with ``release``."""
+    def acquire(self, function: str, needs_new_environment: bool, provisioned: bool = False) -> None:
+        """Count one invocation in, or raise AWS's throttle. Pair with ``release``.
+
+        ``provisioned``: a provisioned environment serves it. Others may use only the part of
+        the reservation provisioned concurrency does not hold: when it holds all of it they get
+        429 ``ReservedFunctionConcurrentInvocationLimitExceeded``, as on AWS.
+        """
         now = time.monotonic()
         reserved = self.reserved.get(function)
         n = self.in_flight.get(function, 0)
         if reserved is not None:
             if n >= reserved:
+                raise throttle(RESERVED_LIMIT)
+            if not provisioned and self.on_demand.get(function, 0) >= reserved - self.provisioned_of(function):
                 raise throttle(RESERVED_LIMIT)
             bucket = self._rates.get(function)
             if bucket is None:
@@ -122,6 +134,8 @@ class Concurrency:
             if not scaling.take(now):
                 raise throttle(RESERVED_LIMIT if reserved is not None else ACCOUNT_LIMIT)
         self.in_flight[function] = n + 1
+        if not provisioned:
+            self.on_demand[function] = self.on_demand.get(function, 0) + 1
         self.total += 1
         if reserved is None:
             self.unreserved += 1
@@ -132,7 +146,13 @@ class Concurrency:
         if scaling is not None:
             scaling.give_back()
 
-    def release(self, function: str) -> None:
+    def release(self, function: str, provisioned: bool = False) -> None:
+        if not provisioned:
+            m = self.on_demand.get(function, 0) - 1
+            if m <= 0:
+                self.on_demand.pop(function, None)
+            else:
+                self.on_demand[function] = m
         n = self.in_flight.get(function, 0) - 1
         if n <= 0:
             self.in_flight.pop(function, None)

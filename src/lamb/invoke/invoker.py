@@ -53,6 +53,7 @@ class Invoker:
         self._reaper: asyncio.Task | None = None
         self.passthrough_env = self.passthrough()
         self.concurrency = Concurrency(settings.limits)
+        self.concurrency.provisioned_of = self.provisioned_total
         self.metrics = Metrics()
         # MemorySize of all live environments against the host's budget (issue 3).
         self.memory: MemoryBudget[ExecutionEnvironment] = MemoryBudget(
@@ -113,7 +114,7 @@ class Invoker:
     def pool_for(self, function_name: str, version: str, config: dict) -> VersionPool:
         key = (function_name, version)
         pool = self.pools.get(key)
-        if pool is not None and pool.config.revision == config["RevisionId"]:
+        if pool is not None and pool.config.revision == config.get("_Build", config["RevisionId"]):
             return pool
         zygote = self.runtimes.zygote(config["Runtime"])
         if zygote is None:
@@ -147,7 +148,7 @@ class Invoker:
             log_group=(config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{name}",
             region=s.region,
             limits=s.limits,
-            revision=config["RevisionId"],
+            revision=config.get("_Build", config["RevisionId"]),  # code/configuration, not tags or state
             ephemeral_mb=(config.get("EphemeralStorage") or {}).get("Size") or s.limits.ephemeral_storage_default_mb,
             log_format=(config.get("LoggingConfig") or {}).get("LogFormat") or "Text",
             log_level=(config.get("LoggingConfig") or {}).get("ApplicationLogLevel"),
@@ -177,15 +178,16 @@ class Invoker:
         """
         fn = pool.config.function_name
         new_environment = pool.needs_new_environment()
+        provisioned = bool(pool.provisioned_idle)  # pool.acquire takes a provisioned environment first
         try:
-            self.concurrency.acquire(fn, new_environment)
+            self.concurrency.acquire(fn, new_environment, provisioned)
         except AwsError:
             self.metrics.put("Throttles", 1, FunctionName=fn)
             raise
         try:
             env = pool.acquire()
         except AwsError:  # no room in the memory budget for a new environment
-            self.concurrency.release(fn)
+            self.concurrency.release(fn, provisioned)
             if new_environment:
                 self.concurrency.refund_scaling(fn)  # no environment was started
             self.metrics.put("Throttles", 1, FunctionName=fn)
@@ -193,8 +195,8 @@ class Invoker:
         self._count_in(pool, env, fn)
         concurrency = self.concurrency
 
-        def done(result, exc, _on_done=on_done, _fn=fn) -> None:
-            concurrency.release(_fn)
+        def done(result, exc, _on_done=on_done, _fn=fn, _provisioned=provisioned) -> None:
+            concurrency.release(_fn, _provisioned)
             _on_done(result, exc)
 
         inv = Invocation(
@@ -241,6 +243,10 @@ class Invoker:
             self.concurrency.forget(function_name)
 
     # ------------------------------------------------- provisioned concurrency
+    def provisioned_total(self, function_name: str) -> int:
+        """Provisioned concurrency all of a function's versions hold."""
+        return sum(p.provisioned_target for (name, _), p in self.pools.items() if name == function_name)
+
     def provision(self, function_name: str, version: str, config: dict, target: int) -> VersionPool:
         """Keep ``target`` environments of a published version initialised."""
         pool = self.pool_for(function_name, version, config)

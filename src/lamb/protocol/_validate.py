@@ -14,6 +14,7 @@ from typing import Any, Callable
 from botocore.model import Shape
 
 from ._regex import compile_java
+from .aws_differences import ENUM_ORDER, MEMBER_NOT_NULL, MEMBER_RULES, REQUEST_ORDER, MemberRule, enum_text
 
 
 def lower_camel(name: str) -> str:
@@ -122,7 +123,7 @@ class Validators:
         if "pattern" in meta and t == "string":
             out.append(("pattern", f"Member must satisfy regular expression pattern: {meta['pattern']}"))
         if "enum" in meta and t == "string":
-            out.append(("enum", "Member must satisfy enum value set: [" + ", ".join(meta["enum"]) + "]"))
+            out.append(("enum", enum_text(ENUM_ORDER.get(shape.name, meta["enum"]))))
         return out
 
     def scalar_failures(self, shape: Shape) -> Callable[[Any], list[str]] | None:
@@ -205,11 +206,12 @@ class Validators:
             cached = self._structs.get(shape.name)
             if cached is not None:
                 return cached
-            v = _StructValidator()
+            v = _StructValidator(request_order=shape.name in REQUEST_ORDER)
             self._structs[shape.name] = v
             required = set(shape.required_members)
             for name, member in shape.members.items():
-                sub = self.for_shape(member)
+                rule = MEMBER_RULES.get((shape.name, name))
+                sub = self.for_shape(member) if rule is None else self.by_rule(member, rule)
                 if sub is None and name not in required:
                     continue
                 v.members.append((name, lower_camel(name), name in required, sub))
@@ -220,14 +222,14 @@ class Validators:
             member = shape.member
             ok = self.element_ok(member) if self.needs(member) else None
             deep = self.for_shape(member) if ok is None else None
-            text = f"Member must satisfy constraint: [{self.member_constraint_text(member)}]"
+            text = f"Member must satisfy constraint: [{self.member_constraint_text(member)}{MEMBER_NOT_NULL}]"
             return _ListValidator(own, ok, text, deep, elide)
         if t == "map":
             key_ok = self.element_ok(shape.key) if self.needs(shape.key) else None
             val_ok = self.element_ok(shape.value) if self.needs(shape.value) else None
             deep = self.for_shape(shape.value) if val_ok is None else None
             key_text = f"Map keys must satisfy constraint: [{self.member_constraint_text(shape.key)}]"
-            val_text = f"Map value must satisfy constraint: [{self.member_constraint_text(shape.value)}]"
+            val_text = f"Map value must satisfy constraint: [{self.member_constraint_text(shape.value)}{MEMBER_NOT_NULL}]"
             return _MapValidator(own, key_ok, key_text, val_ok, val_text, deep, elide)
         if own is None:
             return None
@@ -239,16 +241,44 @@ class Validators:
         return scalar
 
 
-class _StructValidator:
-    __slots__ = ("members",)
+    def by_rule(self, shape: Shape, rule: MemberRule) -> Callable[[Any, str, list[str]], None] | None:
+        """The validator of a member AWS treats otherwise than the model says (``aws_differences``)."""
+        if rule.service_checked:
+            return None
+        elide = self.elide(shape)
+        if shape.type_name == "list":
+            own = self.scalar_failures(shape)
+            if rule.enum is not None:
+                allowed = frozenset(rule.enum)
+                text = enum_text(rule.enum) if rule.flat else f"Member must satisfy constraint: [{enum_text(rule.enum)}]"
+                return _ListValidator(own, lambda v: v in allowed, text, None, elide)
+            member = shape.member
+            text = f"Member must satisfy constraint: [{self.member_constraint_text(member)}]"
+            return _ListValidator(own, self.element_ok(member), text, None, elide)
+        allowed_values = frozenset(rule.enum or ())
 
-    def __init__(self) -> None:
+        def scalar(value: Any, path: str, errors: list[str]) -> None:
+            if value not in allowed_values:
+                errors.append(_violation(value, path, enum_text(rule.enum or ()), elide))
+
+        return scalar
+
+
+class _StructValidator:
+    __slots__ = ("members", "request_order")
+
+    def __init__(self, request_order: bool = False) -> None:
         self.members: list[tuple[str, str, bool, Any]] = []
+        self.request_order = request_order  # list violations in the order the request gives members
 
     def __call__(self, value: Any, path: str, errors: list[str]) -> None:
         if not isinstance(value, dict):
             return
-        for name, camel, required, sub in self.members:
+        members = self.members
+        if self.request_order:
+            position = {k: i for i, k in enumerate(value)}
+            members = sorted(members, key=lambda m: position.get(m[0], len(position)))
+        for name, camel, required, sub in members:
             item = value.get(name)
             if item is None:
                 if required:

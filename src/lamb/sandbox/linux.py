@@ -13,7 +13,8 @@ https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html):
   EphemeralStorage megabytes (writing past it fails with ENOSPC) that lives as
   long as the environment; Lamb's data folder, database, blobs and other
   functions' code are simply not in it;
-* a uid of its own (no capabilities, no_new_privs), by which the shared
+* a uid of its own, named ``sbx_user1051`` as on AWS (``identity.py``: a passwd and group
+  file per uid bound over /etc/passwd and /etc/group), with no capabilities and no_new_privs, by which the shared
   Runtime API listener (lamb.invoke.runtime_api) tells its connections from
   everyone else's, so no other environment can take its events or post its
   results;
@@ -44,7 +45,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import RuntimeInfo, View, cgroups, init_binary, peer
+from . import RuntimeInfo, View, cgroups, identity, init_binary, peer
 
 if TYPE_CHECKING:
     from .spec import SandboxSpec
@@ -144,6 +145,8 @@ class LinuxSandbox:
         self._uids = itertools.cycle(range(base, base + UIDS_PER_SERVER))
         self._in_use: set[int] = set()
         self._groups: cgroups.SpareGroups | None = None  # made ahead of demand, sized at start
+        self.identities = identity.Identities(data_dir / "sandbox" / "etc")  # sbx_user1051 per uid
+        self.entrypoint = identity.entrypoint(data_dir / "sandbox")  # /lambda-entrypoint.sh
 
     def describe(self) -> str:
         return (
@@ -233,6 +236,8 @@ class LinuxSandbox:
             steps.append({"op": "mkdir", "path": r + VIEW.runtime_dir})
         for path in (VIEW.task_root, VIEW.opt_root, "/proc", "/var/lang", "/dev"):
             steps.append({"op": "mkdir", "path": r + path})
+        steps.append({"op": "touch", "path": r + identity.ENTRYPOINT_PATH})
+        steps.append({"op": "bind", "source": str(self.entrypoint), "target": r + identity.ENTRYPOINT_PATH, "ro": True})
         steps.append({"op": "mkdir", "path": r + VIEW.tmp, "mode": 0o1777})
         for dev in DEVICES:
             if Path(f"/dev/{dev}").exists():
@@ -265,6 +270,9 @@ class LinuxSandbox:
         opt_dir = cfg.opt_dir
         if opt_dir:
             bind(str(opt_dir), VIEW.opt_root)
+        passwd, group = self.identities.files(uid)  # the handler's user has a name: sbx_user1051
+        bind(str(passwd), "/etc/passwd")
+        bind(str(group), "/etc/group")
         steps.append({"op": "tmpfs", "target": VIEW.tmp, "options": f"size={self._tmp_mb(cfg)}m,mode=1777,uid={uid},gid={uid}"})
         steps.append({"op": "proc", "target": "/proc"})
         steps.append({"op": "detach", "path": HOST})

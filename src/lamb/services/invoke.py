@@ -6,8 +6,11 @@ none of them touches the invoker's pools. The door owns, in this order:
 
 1. **resolve** the function and qualifier (``FunctionStore.resolve``: the one
    "Function not found" path; a weighted alias draws its version);
-2. the **state check** (a Pending or Failed function is not invoked,
-   https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html);
+2. the **state check** (a Failed function is not invoked,
+   https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html); an invocation
+   of a Pending version waits until it settles (``when_active``, bounded by
+   ``Settings.pending_invoke_wait_s``) -- a deliberate difference: AWS refuses it with 409,
+   Lamb lets scripts that invoke right after CreateFunction keep working;
 3. the **recursion check** (``RecursionGuard``: the X-Ray Lineage hop, stopped past 16,
    https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html);
 4. **runtime readiness**: right after Lamb starts a runtime may still be coming up;
@@ -35,7 +38,7 @@ import asyncio
 import uuid
 from typing import TYPE_CHECKING, Awaitable, Callable, Protocol
 
-from ..arn import function_arn
+from ..arn import LATEST, function_arn
 from ..invoke.invocation import InvocationResult
 from ..invoke.invoker import Invoker, RuntimeNotReady
 from ..protocol.errors import AwsError, conflict
@@ -100,19 +103,39 @@ class Invocations:
         self.account_id = account_id
         self._enqueue: Enqueue | None = None
         self._waiting: set[asyncio.Task] = set()
+        self._until_settled: Callable[[str, float], Awaitable[bool]] | None = None
+        self._pending_wait_s = 0.0
 
     def bind_queue(self, enqueue: Enqueue) -> None:
         """Wire the async queue's accept (the queue sits above this layer and calls ``submit``)."""
         self._enqueue = enqueue
 
+    def bind_states(self, until_settled: Callable[[str, float], Awaitable[bool]], wait_s: float) -> None:
+        """Wire the state machine's wait (``FunctionStates.until_settled``) and its bound."""
+        self._until_settled = until_settled
+        self._pending_wait_s = wait_s
+
     # ------------------------------------------------------------ the steps
     def resolve(self, function: str, qualifier: str | None = None, *, route: bool = True) -> "Resolved":
         """Step 1: the function and the version that runs (``route``: a weighted alias draws it)."""
-        return self.functions.resolve(function, qualifier, route=route)
+        return self.functions.resolve(function, qualifier, route=route, missing=LATEST)  # AWS names ARN:$LATEST
 
     def invoked_arn(self, target: "Resolved") -> str:
         """The ARN as invoked (an alias ARN for an alias; ExecutedVersion names the version)."""
         return function_arn(self.region, self.account_id, target.fn.name, target.ref.qualifier)
+
+    @staticmethod
+    def pending(target: "Resolved") -> bool:
+        """Step 2: whether the version must first settle (``when_active``)."""
+        return target.config.get("State") == "Pending"
+
+    async def when_active(self, target: "Resolved") -> "Resolved":
+        """Step 2 for a Pending version: wait (bounded) until it settles, then resolve and check again."""
+        if self._until_settled is not None:
+            await self._until_settled(target.fn.name, self._pending_wait_s)
+        again = self.resolve(target.fn.name, target.ref.qualifier)
+        check_state(again.config)
+        return again
 
     def trace(self, fn: "Function", cause: str | None) -> str:
         """Step 3 for a synchronous caller: this invocation's X-Ray header, or
@@ -189,9 +212,16 @@ class Invocations:
         defaults to a new UUID.
         """
         target = self.resolve(function, qualifier)
+        request_id = request_id or str(uuid.uuid4())
+        if self.pending(target):
+            async def later() -> InvocationResult:
+                active = await self.when_active(target)
+                return await self.start(active, payload, trace=self.trace(active.fn, trace_header),
+                                        request_id=request_id, client_context=client_context, want_tail=want_tail)
+            return asyncio.ensure_future(later())
         check_state(target.config)
         trace = self.trace(target.fn, trace_header)
-        return self.start(target, payload, trace=trace, request_id=request_id or str(uuid.uuid4()),
+        return self.start(target, payload, trace=trace, request_id=request_id,
                           client_context=client_context, want_tail=want_tail)
 
     def invoke_async(self, function: str, qualifier: str | None, payload: bytes, *, trace_header: str | None = None,
@@ -202,6 +232,11 @@ class Invocations:
         destinations (``lamb.events.queue``); its attempts come back through ``submit``.
         """
         target = self.resolve(function, qualifier)
+        if self.pending(target):
+            async def later() -> dict:
+                active = await self.when_active(target)
+                return await self.accept(active, payload, trace_header=trace_header, request_id=request_id)
+            return later()
         check_state(target.config)
         return self.accept(target, payload, trace_header=trace_header, request_id=request_id)
 

@@ -121,7 +121,8 @@ class FunctionStore:
         return self.functions.get(name)
 
     # ------------------------------------------------------------- resolution
-    def resolve(self, name: str, qualifier: str | None = None, *, route: bool = False) -> Resolved:
+    def resolve(self, name: str, qualifier: str | None = None, *, route: bool = False,
+                missing: str | None = None) -> Resolved:
         """The function and version ``name`` (a name, partial or full ARN) with ``qualifier`` names.
 
         The one "Function not found" path: ``ResourceNotFoundException`` naming the ARN
@@ -129,12 +130,13 @@ class FunctionStore:
         An alias resolves to its version; with ``route`` (an invocation) a weighted
         alias draws which of its two versions runs
         (https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html).
-        Dict lookups only: this is on the invoke path.
+        ``missing`` is the qualifier the not-found message names when none was given
+        (Invoke's names ``$LATEST``). Dict lookups only: this is on the invoke path.
         """
         ref = parse_function_name(name, qualifier, region=self.region, account_id=self.account_id)
         fn = self.functions.get(ref.name)
         if fn is None:
-            raise self.not_found(ref.name, ref.qualifier)
+            raise self.not_found(ref.name, ref.qualifier or missing)
         version = ref.qualifier or LATEST
         config = fn.versions.get(version)
         if config is not None:
