@@ -124,3 +124,12 @@ def test_a_runtime_that_cannot_run_settles_failed(tmp_path):
             "Failed", "no python3.12 here", "Failed")
 
     asyncio.run(run())
+
+
+def test_state_follows_the_runtime(tmp_path):
+    functions = FunctionStore(Database(tmp_path / "lamb.db"))
+    assert FunctionStates(functions, Runtimes(True), None).of("python3.12") == {"State": "Active"}
+    assert FunctionStates(functions, Runtimes(False), None).of("python3.12")["State"] == "Pending"
+    failed = FunctionStates(functions, Runtimes(False, "no python3.12 here"), None).of("python3.12")
+    assert failed == {"State": "Failed", "StateReason": "no python3.12 here", "StateReasonCode": "InvalidRuntime"}
+    assert FunctionStates(functions, Runtimes(False), None).of("cobol")["State"] == "Failed"
