@@ -74,6 +74,10 @@ class Limits:
     processes_threads: int = 1024
     mb_per_vcpu: int = 1769
 
+    # Event source mappings (https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html,
+    # services-sqs-parameters.html)
+    event_filters_per_mapping: int = 5
+
     # API listing
     list_max_items: int = 50
 
