@@ -22,6 +22,10 @@ from .store.code import CodeStore
 from .store.db import Database
 from .store.functions import FunctionStore
 from .store.layers import LayerStore, opt_key, opt_root, remove_unreferenced_opt
+from .sources import sqs as sqs_source
+from .sources.manager import SourceManager, node_id
+from .sources.mappings import MappingStore
+from .sources.sqs_client import Clients, DaemonExecutor, QueueClient
 
 log = logging.getLogger("lamb")
 
@@ -51,6 +55,8 @@ class Lamb:
         )
         self.invoker = Invoker(settings, self.logs, self.runtimes, self.code.ensure_unpacked, self.sandbox)
         self.events = EventQueue(self)  # asynchronous invocation (issue 6)
+        self.mappings = MappingStore(self.db)  # event source mappings (issue 13)
+        self.sources = self._source_manager()
         self.protocol = Protocol()
         self.handlers = api.load_all()
         self.updating: set[str] = set()
@@ -68,6 +74,41 @@ class Lamb:
         with self.db.tx() as c:
             c.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?)", (value.hex(),))
         return bytes.fromhex(self.db.query("SELECT value FROM meta WHERE key = 'secret'")[0][0])
+
+    # ------------------------------------------------------------ event sources (issue 13)
+    async def source_invoke(self, function: str, qualifier: str | None, payload: bytes, trace: str | None):
+        """The one callable event source pollers invoke functions through: the resolve →
+        state check → loop detection → invoker path of api/invoke.py. (To be re-wired to the
+        service layer's invoke entry point of issue 12.)"""
+        from types import SimpleNamespace
+
+        from .api.functions import resolve
+        from .api.invoke import _check_state
+        from .arn import function_arn
+        from .invoke.invoker import RuntimeNotReady
+
+        ref, fn, version, config = resolve(SimpleNamespace(lamb=self), {"FunctionName": function, "Qualifier": qualifier},
+                                           route=True)
+        _check_state(config)
+        header = self.events.sync_trace(fn, trace)
+        arn = function_arn(self.settings.region, self.settings.account_id, fn.name, qualifier)
+        try:
+            pool = self.invoker.pool_for(fn.name, version, config)
+        except RuntimeNotReady:
+            await self.runtimes.prepare(config["Runtime"])
+            pool = self.invoker.pool_for(fn.name, version, config)
+        return await self.invoker.invoke(pool, payload, arn, trace=header)
+
+    def _source_manager(self) -> SourceManager:
+        s = self.settings
+        clients, executor = Clients(), DaemonExecutor(s.esm_threads)
+        timings = sqs_source.Timings(wait_s=s.esm_sqs_wait_s, backoff_s=s.esm_backoff, fifo_defer_s=s.esm_fifo_defer_s,
+                                     payload_max_bytes=s.limits.sync_payload_max_bytes)
+        sqs = sqs_source.sqs_kind(self.source_invoke, lambda arn: QueueClient(arn, clients, executor), timings,
+                                  max_concurrency=s.limits.sqs_mapping_concurrency_max,
+                                  receive_max=s.limits.sqs_receive_max, max_filters=s.limits.event_filters_per_mapping)
+        kinds = {sqs_source.SQS: sqs, sqs_source.SQS_FIFO: sqs}
+        return SourceManager(self.mappings, kinds, node_id(s.data_dir / "node-id"), s.esm_lease_s)
 
     def _on_exit(self, pid: int, code, sig) -> None:
         self.invoker.on_exit(pid, code, sig)
@@ -107,6 +148,7 @@ class Lamb:
             self.invoker.passthrough_env = self.invoker._passthrough()
         await self.invoker.start()
         await self.events.start()
+        await self.sources.start()
         # Bring up the runtimes existing functions use, off the request path.
         from .api.functions import prepare_runtime
 
@@ -130,6 +172,7 @@ class Lamb:
             },
             "pid": os.getpid(),
             "async": self.events.describe(),
+            "event_sources": self.sources.describe(),
             "memory": self.invoker.memory.describe(),
         }
 
@@ -138,6 +181,7 @@ class Lamb:
             self.server.close()
         for task in list(self._tasks):
             task.cancel()
+        self.sources.stop()
         self.events.stop()  # before the environments die: their attempts stay leased for the restart
         self.invoker.stop()
         self.runtimes.close()

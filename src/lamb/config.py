@@ -67,6 +67,17 @@ class Settings:
     # (lamb.invoke.memory_budget). None: 3 x host RAM (75 % of RAM at a quarter of
     # MemorySize used on average); 0 or less: no budget (LAMB_ENV_MEMORY_MB, --env-memory-mb).
     env_memory_mb: int | None = None
+    # Event source mappings (lamb.sources). AWS's timings by default; tests shorten them.
+    # SQS long poll (WaitTimeSeconds, 0-20) of an idle mapping.
+    esm_sqs_wait_s: int = 20
+    # Backoff after a source could not be reached: first delay and ceiling, doubling.
+    esm_backoff: tuple[float, float] = (1.0, 60.0)
+    # A message of a FIFO group that is busy elsewhere is hidden this many seconds again.
+    esm_fifo_defer_s: int = 1
+    # A poller's lease in the store lasts this long and is renewed every third of it.
+    esm_lease_s: float = 30.0
+    # Threads for pollers' blocking SQS calls (a long poll holds one while it waits).
+    esm_threads: int = 256
     limits: Limits = DEFAULT_LIMITS
 
     @property
@@ -95,6 +106,11 @@ class Settings:
             "async_delivery_max_age_s": float,
             "async_memory_mb": int,
             "env_memory_mb": int,
+            "esm_sqs_wait_s": int,
+            "esm_backoff": _floats,
+            "esm_fifo_defer_s": int,
+            "esm_lease_s": float,
+            "esm_threads": int,
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

@@ -77,6 +77,16 @@ class Limits:
     # Event source mappings (https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html,
     # services-sqs-parameters.html)
     event_filters_per_mapping: int = 5
+    batch_size_max: int = 10_000
+    sqs_fifo_batch_max: int = 10
+    # A standard queue's mapping reads batches of up to this many messages per ReceiveMessage.
+    sqs_receive_max: int = 10
+    # SQS long polling: ReceiveMessage waits at most 20 s.
+    sqs_long_poll_max_s: int = 20
+    # Concurrent batches one SQS mapping may run when ScalingConfig does not say (services-sqs-scaling.html).
+    sqs_mapping_concurrency_max: int = 1250
+    stream_record_age_min_s: int = 60
+    stream_record_age_max_s: int = 604_800
 
     # API listing
     list_max_items: int = 50

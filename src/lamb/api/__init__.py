@@ -31,5 +31,6 @@ def load_all() -> dict[str, Handler]:
     from . import aliases, layers, versions  # noqa: F401  (issue 4)
     from . import concurrency  # noqa: F401  (issue 5)
     from . import tags  # noqa: F401
+    from . import event_source_mappings  # noqa: F401  (issue 13)
 
     return OPERATIONS

@@ -1,4 +1,4 @@
-"""TagResource, UntagResource, ListTags for functions.
+"""TagResource, UntagResource, ListTags for functions and event source mappings.
 
 https://docs.aws.amazon.com/lambda/latest/dg/configuration-tags.html: tags belong
 to the function (not to a version or alias), at most 50 per resource. CreateFunction's
@@ -7,10 +7,11 @@ to the function (not to a version or alias), at most 50 per resource. CreateFunc
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from ..arn import function_arn, parse_function_name
 from ..protocol.errors import invalid_parameter, not_found
+from . import event_source_mappings as esm
 from . import operation
 
 if TYPE_CHECKING:
@@ -31,29 +32,34 @@ def _function(ctx: "RequestContext", resource: str) -> "Function":
     return fn
 
 
-def _save(ctx: "RequestContext", fn: "Function", tags: dict) -> None:
-    ctx.lamb.functions.put_data(fn.name, {**fn.data, TAGS: tags})
+def _target(ctx: "RequestContext", resource: str) -> tuple[dict, Callable[[dict], None]]:
+    """The tags of the resource (a function or an event source mapping) and how to save new ones."""
+    if ":event-source-mapping:" in resource:
+        cfg = esm.tags_of(ctx, resource)
+        return dict(cfg.get("_Tags") or {}), lambda tags: esm.put_tags(ctx, cfg, tags)
+    fn = _function(ctx, resource)
+    return dict(fn.data.get(TAGS) or {}), lambda tags: ctx.lamb.functions.put_data(fn.name, {**fn.data, TAGS: tags})
 
 
 @operation("TagResource")
 def tag_resource(ctx: "RequestContext", params: dict) -> dict:
-    fn = _function(ctx, params["Resource"])
-    tags = {**(fn.data.get(TAGS) or {}), **params["Tags"]}
+    current, save = _target(ctx, params["Resource"])
+    tags = {**current, **params["Tags"]}
     if len(tags) > ctx.lamb.settings.limits.tags_per_resource:
         raise invalid_parameter("Number of tags exceeds resource tag limit.")
-    _save(ctx, fn, tags)
+    save(tags)
     return {}
 
 
 @operation("UntagResource")
 def untag_resource(ctx: "RequestContext", params: dict) -> dict:
-    fn = _function(ctx, params["Resource"])
+    current, save = _target(ctx, params["Resource"])
     drop = set(params["TagKeys"])
-    _save(ctx, fn, {k: v for k, v in (fn.data.get(TAGS) or {}).items() if k not in drop})
+    save({k: v for k, v in current.items() if k not in drop})
     return {}
 
 
 @operation("ListTags")
 def list_tags(ctx: "RequestContext", params: dict) -> dict:
-    fn = _function(ctx, params["Resource"])
-    return {TAGS: dict(fn.data.get(TAGS) or {})}
+    current, _ = _target(ctx, params["Resource"])
+    return {TAGS: current}
