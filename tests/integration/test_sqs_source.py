@@ -169,3 +169,34 @@ def test_maximum_concurrency_caps_concurrent_invocations(elam, moto, sink):
         peak = max(peak, running)
     assert peak == 2
     assert len({r["body"] for r in records_of(sink, tag)}) == 12
+
+
+def test_queue_that_disappears_is_reported_and_polling_resumes(elam, moto, sink):
+    tag = unique("gone")
+    url, arn = make_queue(moto, tag)
+    create(elam, tag, batch_fn(sink, tag))
+    uuid = mapping(elam, tag, arn)
+    sqs = moto.client("sqs")
+    sqs.delete_queue(QueueUrl=url)
+    problem = ("PROBLEM: Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. "
+               "SQS Error Message: The specified queue does not exist.")
+    wait_for(lambda: elam.get_event_source_mapping(UUID=uuid).get("LastProcessingResult") == problem, 30, 0.1,
+             "the problem to be reported")
+    assert elam.get_event_source_mapping(UUID=uuid)["State"] == "Enabled"
+    url, _ = make_queue(moto, tag)
+    sqs.send_message(QueueUrl=url, MessageBody="back")
+    wait_for(lambda: records_of(sink, tag), 30, 0.1, "the message after the queue came back")
+    wait_for(lambda: elam.get_event_source_mapping(UUID=uuid).get("LastProcessingResult") == "OK", 10, 0.1, "OK")
+
+
+def test_messages_wait_while_the_function_is_gone(elam, esm_server, moto, sink):
+    tag = unique("nofn")
+    url, arn = make_queue(moto, tag, VisibilityTimeout=1)
+    create(elam, tag, batch_fn(sink, tag), Timeout=1)
+    uuid = mapping(elam, tag, arn)
+    elam.delete_function(FunctionName=tag)
+    moto.client("sqs").send_message(QueueUrl=url, MessageBody="kept")
+    wait_for(lambda: elam.get_event_source_mapping(UUID=uuid).get("LastProcessingResult")
+             == f"PROBLEM: Function not found: {esm_server.arn(tag)}", 30, 0.1, "the missing function to be reported")
+    create(elam, tag, batch_fn(sink, tag), Timeout=1)
+    wait_for(lambda: [r["body"] for r in records_of(sink, tag)] == ["kept"], 30, 0.1, "the kept message")
