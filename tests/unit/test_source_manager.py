@@ -45,13 +45,17 @@ async def settle(mgr: SourceManager) -> None:
         await asyncio.gather(*list(mgr._pending.values()))
 
 
+async def started(store: m.MappingStore, mgr: SourceManager, cfg: dict) -> None:
+    store.put({"State": m.CREATING, "_Enabled": True, **cfg})
+    await mgr.start()
+    await settle(mgr)
+
+
 def test_lifecycle(tmp_path):
     store, made, mgr = setup(tmp_path)
 
     async def scenario():
-        store.put({"UUID": "u", "State": m.CREATING, "_Enabled": True, "_Kind": "sqs"})
-        await mgr.start()
-        await settle(mgr)
+        await started(store, mgr, {"UUID": "u", "_Kind": "sqs"})
         assert store.get("u")["State"] == m.ENABLED and made[-1].started
         assert store.get("u")["LastProcessingResult"] == "OK" and store.lease("u")[0] == "me"
         store.put({**store.get("u"), "State": m.UPDATING, "BatchSize": 5})
@@ -97,9 +101,7 @@ def test_unknown_kind_is_reported(tmp_path):
     store, made, mgr = setup(tmp_path)
 
     async def scenario():
-        store.put({"UUID": "k", "State": m.CREATING, "_Enabled": True, "_Kind": "kinesis"})
-        await mgr.start()
-        await settle(mgr)
+        await started(store, mgr, {"UUID": "k", "_Kind": "kinesis"})
         assert store.get("k")["LastProcessingResult"] == "PROBLEM: no poller for kinesis sources on this Lamb"
         mgr.stop()
     asyncio.run(scenario())

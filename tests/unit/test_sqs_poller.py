@@ -302,3 +302,30 @@ def test_check_queue_visibility_rule():
     with pytest.raises(AwsError) as e:
         run(check_queue(FakeQueue([], visibility=30), 60))
     assert e.value.message == "Queue visibility timeout: 30 seconds is less than Function timeout: 60 seconds"
+
+
+def test_throttles_shrink_the_loops_to_the_functions_concurrency():
+    q = FakeQueue([[msg(f"m{i}-{j}") for j in range(10)] for i in range(30)])
+    state = {"running": 0}
+
+    async def fn(function, qualifier, payload, trace):
+        if state["running"] >= 2:
+            raise AwsError("TooManyRequestsException", "Rate Exceeded.", 429)
+        state["running"] += 1
+        await asyncio.sleep(0.02)
+        state["running"] -= 1
+        return Result()
+
+    p = poller(q, fn)
+    peak = []
+
+    async def scenario():
+        p.start()
+        while q.batches:
+            await asyncio.sleep(0.001)
+            peak.append(p.loops)
+        await p.stop()
+    run(scenario())
+    # Without shrinking every full receive would add a loop (~22 here); a loop ends after
+    # each throttle, so they stay near the function's concurrency of 2.
+    assert max(peak) <= 10, max(peak)

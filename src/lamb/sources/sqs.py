@@ -22,8 +22,8 @@ services-sqs-errorhandling.html, services-sqs-scaling.html and services-sqs-batc
 * Messages that match no filter (``FilterCriteria``) are deleted without an invocation.
 * Scaling: one receive loop while the queue is idle; each full receive starts another,
   up to ``ScalingConfig.MaximumConcurrency`` (or ``ProvisionedPollerConfig.MaximumPollers``,
-  else Lamb's limit); a loop whose receive came back empty ends while more than the
-  minimum run. Each loop has at most one invocation in flight, so the concurrency of a
+  else Lamb's limit); a loop whose receive came back empty, or whose invocation was
+  throttled (the function's concurrency is used up), ends while more than the minimum run. Each loop has at most one invocation in flight, so the concurrency of a
   mapping never exceeds its maximum.
 * Errors reaching the queue back off (doubling up to a ceiling) and are reported in
   ``LastProcessingResult``; received messages are never dropped: anything not deleted
@@ -198,6 +198,7 @@ class SqsPoller:
         self._stopping = False
         self._tasks: set[asyncio.Task] = set()
         self._backoff = 0.0
+        self._throttled = False  # the last invocation was throttled (429)
         self._visibility_s = 30
         self._busy_groups: set[str] = set()
         self._blocked: dict[str, tuple[tuple, float]] = {}  # group -> (order of its first failed message, until)
@@ -257,6 +258,9 @@ class SqsPoller:
                 if len(messages) >= self.receive_n and self.loops < self.max_loops:
                     self._spawn(self._loop())  # scale up with the queue's depth
                 await self._process(messages)
+                if self._throttled and self.loops > self.min_loops:
+                    self._throttled = False
+                    return  # the function's concurrency is used up: one loop fewer
         finally:
             self.loops -= 1
 
@@ -385,6 +389,7 @@ class SqsPoller:
             raise
         except Exception as e:
             reason = e.message if isinstance(e, AwsError) else f"{type(e).__name__}: {e}"
+            self._throttled = isinstance(e, AwsError) and e.status == 429
             self.report(f"PROBLEM: {reason}")
             failed = set(ids)
         else:
