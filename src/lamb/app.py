@@ -82,13 +82,20 @@ class Lamb:
         service layer's invoke entry point of issue 12.)"""
         from types import SimpleNamespace
 
-        from .api.functions import resolve
+        from .api.functions import refresh_state, resolve
         from .api.invoke import _check_state
         from .arn import function_arn
         from .invoke.invoker import RuntimeNotReady
 
-        ref, fn, version, config = resolve(SimpleNamespace(lamb=self), {"FunctionName": function, "Qualifier": qualifier},
-                                           route=True)
+        target = (SimpleNamespace(lamb=self), {"FunctionName": function, "Qualifier": qualifier})
+        ref, fn, version, config = resolve(*target, route=True)
+        if config.get("State") == "Pending":  # right after a start: wait for the runtime rather than fail the batch
+            try:
+                await self.runtimes.prepare(config["Runtime"])
+            except Exception:
+                pass
+            refresh_state(self, fn.name)
+            ref, fn, version, config = resolve(*target, route=True)
         _check_state(config)
         header = self.events.sync_trace(fn, trace)
         arn = function_arn(self.settings.region, self.settings.account_id, fn.name, qualifier)

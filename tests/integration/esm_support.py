@@ -52,6 +52,24 @@ def wait_state(lam, uuid: str, state: str, timeout: float = 30.0) -> dict:
                     timeout, 0.1, f"mapping {uuid} to be {state}")
 
 
+def records_of(sink, tag: str) -> list[dict]:
+    """Every record the function saw for queue ``tag`` (one post per invocation)."""
+    return [r for post in sink.of("tag", tag) for r in post["event"]["Records"]]
+
+
+def batch_fn(sink, tag: str, body: str = "") -> str:
+    """The source of a function that posts {"tag": tag, "event": event} and then runs ``body``."""
+    lines = "\n".join("    " + ln for ln in body.splitlines())
+    return f"""import json, urllib.request
+def handler(event, context):
+    req = urllib.request.Request({sink.url!r}, data=json.dumps({{'tag': {tag!r}, 'event': event}}).encode(),
+                                 method='POST', headers={{'Content-Type': 'application/json'}})
+    urllib.request.urlopen(req, timeout=10).read()
+{lines}
+    return None
+"""
+
+
 @pytest.fixture(scope="module")
 def esm_server(moto, tmp_path_factory):
     yield from serving({**moto_sqs_env(moto), **FAST_ESM_ENV}, tmp_path_factory, "esm-server")

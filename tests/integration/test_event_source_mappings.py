@@ -15,7 +15,8 @@ from botocore.exceptions import ClientError
 from .async_support import moto, sink  # noqa: F401  (fixtures)
 from .awscli import aws_json
 from .conftest import create, unique, wait_for
-from .esm_support import FAST_ESM_ENV, elam, esm_server, make_queue, moto_sqs_env, wait_state  # noqa: F401
+from .esm_support import (FAST_ESM_ENV, batch_fn, elam, esm_server, make_queue, moto_sqs_env,  # noqa: F401
+                          records_of, wait_state)
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 CODE = "def handler(event, context):\n    return None\n"
@@ -214,19 +215,23 @@ def test_aws_cli(esm_server, moto, fn):
     assert aws_json(esm_server, "delete-event-source-mapping", "--uuid", got["UUID"])["State"] == "Deleting"
 
 
-def test_mappings_survive_restart_and_hold_a_lease(fresh_server, moto):
+def test_mappings_survive_kill_and_restart_and_hold_a_lease(fresh_server, moto, sink):
     server = fresh_server(env={**moto_sqs_env(moto), **FAST_ESM_ENV})
     lam = server.client()
     name = unique("dur")
-    create(lam, name, CODE)
-    _, arn = make_queue(moto, unique("q"))
+    create(lam, name, batch_fn(sink, name))
+    # A long poll of the killed Lamb may still take the message; it comes back after 3 s.
+    url, arn = make_queue(moto, unique("q"), VisibilityTimeout=3)
     uuid = lam.create_event_source_mapping(FunctionName=name, EventSourceArn=arn, BatchSize=3)["UUID"]
     wait_state(lam, uuid, "Enabled")
     health = server.get_json("/_lamb/health")["event_sources"]
     assert health["pollers"] == 1 and health["leases"] == 1
     server.kill9()
+    moto.client("sqs").send_message(QueueUrl=url, MessageBody="sent while Lamb was down")
     server.restart()
     lam = server.client()
     got = wait_state(lam, uuid, "Enabled")
     assert got["BatchSize"] == 3 and got["EventSourceArn"] == arn
-    wait_for(lambda: server.get_json("/_lamb/health")["event_sources"]["pollers"] == 1, 20, 0.1, "poller after restart")
+    wait_for(lambda: [r["body"] for r in records_of(sink, name)] == ["sent while Lamb was down"], 30, 0.1,
+             "the message after the restart")
+    assert server.get_json("/_lamb/health")["event_sources"]["pollers"] == 1

@@ -12,25 +12,7 @@ import json
 
 from .async_support import moto, sink, sink_code  # noqa: F401  (fixtures)
 from .conftest import create, unique, wait_for
-from .esm_support import elam, esm_server, make_queue, wait_state, with_dlq  # noqa: F401
-
-
-def records_of(sink, tag: str) -> list[dict]:
-    """Every record the function saw for queue ``tag`` (one post per invocation)."""
-    return [r for post in sink.of("tag", tag) for r in post["event"]["Records"]]
-
-
-def batch_fn(sink, tag: str, body: str = "") -> str:
-    """The source of a function that posts {"tag": tag, "event": event} and then runs ``body``."""
-    lines = "\n".join("    " + ln for ln in body.splitlines())
-    return f"""import json, urllib.request
-def handler(event, context):
-    req = urllib.request.Request({sink.url!r}, data=json.dumps({{'tag': {tag!r}, 'event': event}}).encode(),
-                                 method='POST', headers={{'Content-Type': 'application/json'}})
-    urllib.request.urlopen(req, timeout=10).read()
-{lines}
-    return None
-"""
+from .esm_support import batch_fn, elam, esm_server, make_queue, records_of, wait_state, with_dlq  # noqa: F401
 
 
 def mapping(elam, fn: str, arn: str, **kw) -> str:
