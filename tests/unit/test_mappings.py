@@ -55,3 +55,13 @@ def test_leases(tmp_path):
     s.put({"UUID": "v"})
     s.delete("v")
     assert s.lease("v") is None
+
+
+def test_noted_changes_are_written_by_flush(tmp_path):
+    s = store(tmp_path)
+    s.put({"UUID": "u", "State": m.ENABLED})
+    s.note("u", LastProcessingResult="OK")
+    assert s.get("u")["LastProcessingResult"] == "OK"
+    assert "LastProcessingResult" not in store(tmp_path).get("u")
+    s.flush()
+    assert store(tmp_path).get("u")["LastProcessingResult"] == "OK"

@@ -73,6 +73,10 @@ class SourceManager:
         self._closing = True
         if self._renewer is not None:
             self._renewer.cancel()
+        try:
+            self.store.flush()
+        except Exception:
+            log.exception("could not write the processing results of event source mappings")
         for task in self._pending.values():
             task.cancel()
         for uuid, poller in list(self.pollers.items()):
@@ -148,11 +152,8 @@ class SourceManager:
             self.store.release(uuid, self.owner)
 
     def report(self, uuid: str, result: str) -> None:
-        """A poller's ``LastProcessingResult`` (written only when it changes)."""
-        try:
-            self.store.update(uuid, LastProcessingResult=result)
-        except Exception:
-            log.exception("could not record the processing result of %s", uuid)
+        """A poller's ``LastProcessingResult``: in memory at once, on disk at the next lease renewal."""
+        self.store.note(uuid, LastProcessingResult=result)
 
     # ------------------------------------------------------------ leases
     async def _renew_loop(self) -> None:
@@ -165,6 +166,7 @@ class SourceManager:
 
     def _renew(self, now: float | None = None) -> None:
         now = time.time() if now is None else now
+        self.store.flush()
         lost = self.store.renew(self.owner, list(self._leases), self.lease_s, now)
         for uuid in lost:
             log.warning("lease of event source mapping %s lost; its poller stops", uuid)

@@ -71,6 +71,7 @@ class MappingStore:
         self.db = db
         db.ensure(SCHEMA)
         self.mappings: dict[str, dict] = {}
+        self._dirty: set[str] = set()  # changed in memory by ``note``, not yet written
         for uuid, config in db.query("SELECT uuid, config FROM event_source_mappings"):
             self.mappings[uuid] = json.loads(config)
 
@@ -83,6 +84,7 @@ class MappingStore:
         return sorted(self.mappings.values(), key=lambda c: (c.get("_Created", 0), c["UUID"]))
 
     def put(self, cfg: dict) -> dict:
+        self._dirty.discard(cfg["UUID"])
         with self.db.tx() as c:
             c.execute("INSERT OR REPLACE INTO event_source_mappings (uuid, config) VALUES (?, ?)",
                       (cfg["UUID"], json.dumps(cfg)))
@@ -95,6 +97,21 @@ class MappingStore:
         if cfg is None or all(cfg.get(k) == v for k, v in changes.items()):
             return cfg
         return self.put({**cfg, **changes})
+
+    def note(self, uuid: str, **changes) -> None:
+        """Change members in memory only (pollers' ``LastProcessingResult``: no disk write per
+        batch); ``flush`` writes them."""
+        cfg = self.mappings.get(uuid)
+        if cfg is not None and any(cfg.get(k) != v for k, v in changes.items()):
+            self.mappings[uuid] = {**cfg, **changes}
+            self._dirty.add(uuid)
+
+    def flush(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        rows = [(json.dumps(self.mappings[u]), u) for u in dirty if u in self.mappings]
+        if rows:
+            with self.db.tx() as c:
+                c.executemany("UPDATE event_source_mappings SET config = ? WHERE uuid = ?", rows)
 
     def delete(self, uuid: str) -> None:
         with self.db.tx() as c:
