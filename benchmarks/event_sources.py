@@ -1,6 +1,6 @@
 """SQS event source mappings: latency, throughput against a plain consumer, idle cost.
 
-    python benchmarks/event_sources.py [--latency 200] [--messages 2000] [--idle 100] [--idle-seconds 30]
+    python benchmarks/event_sources.py [--latency 200] [--depth 100] [--rounds 5] [--idle 100] [--idle-seconds 30]
 
 Starts moto's server (``python -m moto.server``) as the SQS endpoint and its own
 ``lamb serve`` (free loopback ports, temporary data dir) reaching it through
@@ -10,13 +10,18 @@ Starts moto's server (``python -m moto.server``) as the SQS endpoint and its own
    posts ``time.time()`` at its start to a small HTTP sink in this process. One message
    at a time: SendMessage → handler start, ``--latency`` times; p50/p99 in ms (one host
    clock on both sides).
-2. **Throughput.** ``--messages`` messages are put on a queue first; a no-op function's
-   mapping with BatchSize 10 is then created, and the time from its creation until the
-   queue is empty (visible + in flight = 0) gives messages/s. The baseline is a plain
-   boto3 loop in this process (ReceiveMessage 10 with long polling, DeleteMessageBatch)
-   over the same number of messages on another queue of the same moto server, in the
-   same run. Both are bounded by moto; the ratio says whether Lamb's poller is the
-   bottleneck.
+2. **Throughput.** ``--rounds`` backlogs of ``--depth`` messages: each is put on a queue
+   while a function's mapping (BatchSize 10) is disabled, then the time from enabling it
+   until the handler has seen every message is summed; messages/s (the handler posts its
+   batch size to the sink; the queue is checked empty after each round).
+   The baseline is a plain boto3 loop in this process (ReceiveMessage 10 with long
+   polling, DeleteMessageBatch) over the same backlogs on another queue of the same moto
+   server, in the same run. Both are bounded by moto, whose ReceiveMessage scans the
+   whole queue (slower the deeper it is, hence small backlogs); the ratio says whether
+   Lamb's poller is the bottleneck. Run once with default scaling and once with
+   ``ScalingConfig.MaximumConcurrency`` 2. Then Lamb's ``SqsPoller`` alone, in this
+   process with a no-op ``invoke``, over the same backlogs: the poller's own rate
+   without the invocations.
 3. **Idle.** ``--idle`` mappings on ``--idle`` empty queues; the CPU time the Lamb process
    (all its threads) uses over ``--idle-seconds`` once they are enabled, as % of one core.
 """
@@ -45,6 +50,11 @@ from invoke_latency import free_port, zip_of  # noqa: E402
 CREDS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench", "region_name": "us-east-1"}
 ROLE = "arn:aws:iam::000000000000:role/bench"
 NOOP = "def handler(event, context):\n    return None\n"
+COUNT = """import json, urllib.request
+def handler(event, context):
+    urllib.request.urlopen(urllib.request.Request(SINK, data=json.dumps({'n': len(event['Records'])}).encode(),
+                                                  method='POST'), timeout=10).read()
+"""
 STAMP = """import json, time, urllib.request
 def handler(event, context):
     t = time.time()
@@ -68,6 +78,7 @@ def wait_http(url: str, timeout: float = 30) -> None:
 class Sink:
     def __init__(self) -> None:
         self.items: dict[str, float] = {}
+        self.count = 0  # records counted by COUNT handlers
         self.cond = threading.Condition()
         sink = self
 
@@ -75,7 +86,10 @@ class Sink:
             def do_POST(self):
                 doc = json.loads(self.rfile.read(int(self.headers["content-length"])))
                 with sink.cond:
-                    sink.items[doc["body"]] = doc["t"]
+                    if "n" in doc:
+                        sink.count += doc["n"]
+                    else:
+                        sink.items[doc["body"]] = doc["t"]
                     sink.cond.notify_all()
                 self.send_response(200)
                 self.send_header("content-length", "0")
@@ -87,6 +101,11 @@ class Sink:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_count(self, n: int, timeout: float = 300) -> None:
+        with self.cond:
+            if not self.cond.wait_for(lambda: self.count >= n, timeout):
+                raise SystemExit(f"only {self.count} of {n} records reached the handler")
 
     def wait(self, body: str, timeout: float = 30) -> float:
         with self.cond:
@@ -108,8 +127,7 @@ def function(lam, name: str, source: str) -> None:
 
 
 def enabled(lam, uuid: str) -> None:
-    while lam.get_event_source_mapping(UUID=uuid)["State"] != "Enabled":
-        time.sleep(0.05)
+    wait_state(lam, uuid, "Enabled")
 
 
 def fill(sqs, url: str, n: int) -> None:
@@ -139,30 +157,89 @@ def latency(lam, sqs, sink: Sink, n: int) -> list[float]:
     return out
 
 
-def throughput(lam, sqs, n: int, concurrency: int | None = None) -> tuple[float, float]:
-    base_url, _ = queue(sqs, "bench-baseline")
-    fill(sqs, base_url, n)
-    t = time.perf_counter()
-    done = 0
-    while done < n:
-        msgs = sqs.receive_message(QueueUrl=base_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
-        if msgs:
-            sqs.delete_message_batch(QueueUrl=base_url, Entries=[{"Id": str(k), "ReceiptHandle": m["ReceiptHandle"]}
-                                                                 for k, m in enumerate(msgs)])
-        done += len(msgs)
-    baseline = n / (time.perf_counter() - t)
+def throughput(lam, sqs, sink: Sink, depth: int, rounds: int, concurrency: int | None = None) -> tuple[float, float]:
+    """(Lamb's messages/s, the plain loop's messages/s) over ``rounds`` backlogs of ``depth``."""
+    base_url, _ = queue(sqs, f"bench-baseline-{concurrency}")
+    spent = 0.0
+    for _ in range(rounds):
+        fill(sqs, base_url, depth)
+        t = time.perf_counter()
+        done = 0
+        while done < depth:
+            msgs = sqs.receive_message(QueueUrl=base_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+            if msgs:
+                sqs.delete_message_batch(QueueUrl=base_url, Entries=[
+                    {"Id": str(k), "ReceiptHandle": m["ReceiptHandle"]} for k, m in enumerate(msgs)])
+            done += len(msgs)
+        spent += time.perf_counter() - t
+    baseline = depth * rounds / spent
 
     name = f"noop{concurrency or ''}"
     url, arn = queue(sqs, f"bench-throughput-{name}")
-    function(lam, name, NOOP)
-    lam.invoke(FunctionName=name, Payload=b"{}")
-    fill(sqs, url, n)
-    t = time.perf_counter()
+    function(lam, name, f"SINK = {sink.url!r}\n" + COUNT)
+    lam.invoke(FunctionName=name, Payload=b'{"Records": []}')
     extra = {"ScalingConfig": {"MaximumConcurrency": concurrency}} if concurrency else {}
-    lam.create_event_source_mapping(FunctionName=name, EventSourceArn=arn, BatchSize=10, **extra)
-    while not drained(sqs, url):
+    uuid = lam.create_event_source_mapping(FunctionName=name, EventSourceArn=arn, BatchSize=10, Enabled=False,
+                                           **extra)["UUID"]
+    spent = 0.0
+    for _ in range(rounds):
+        fill(sqs, url, depth)
+        with sink.cond:
+            sink.count = 0
+        t = time.perf_counter()
+        lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+        sink.wait_count(depth)  # the handler counts what it got (not polling moto, which would slow it)
+        spent += time.perf_counter() - t
+        lam.update_event_source_mapping(UUID=uuid, Enabled=False)
+        wait_state(lam, uuid, "Disabled")
+        if not drained(sqs, url):
+            raise SystemExit("messages left on the queue after their batches succeeded")
+    return depth * rounds / spent, baseline
+
+
+def wait_state(lam, uuid: str, state: str) -> None:
+    while lam.get_event_source_mapping(UUID=uuid)["State"] != state:
         time.sleep(0.05)
-    return n / (time.perf_counter() - t), baseline
+
+
+def poller_alone(sqs, moto_url: str, depth: int, rounds: int) -> float:
+    """Lamb's SqsPoller in this process with a no-op ``invoke``: the poller's own rate."""
+    import asyncio
+
+    from lamb.sources.sqs import SqsPoller, Timings
+    from lamb.sources.sqs_client import Clients, DaemonExecutor, QueueClient
+
+    os.environ.update(AWS_ENDPOINT_URL_SQS=moto_url, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
+    url, arn = queue(sqs, "bench-poller-alone")
+    clients, executor = Clients(), DaemonExecutor(64)
+    clients.sqs("us-east-1")
+
+    class Done:
+        payload, function_error = b"null", None
+
+    async def one_round() -> float:
+        seen = [0]
+
+        async def invoke(function, qualifier, payload, trace=None):
+            seen[0] += len(json.loads(payload)["Records"])
+            return Done()
+
+        p = SqsPoller({"EventSourceArn": arn, "BatchSize": 10, "_Function": "none"},
+                      QueueClient(arn, clients, executor), invoke, lambda r: None, region="us-east-1",
+                      timings=Timings(), max_concurrency=1250)
+        t = time.perf_counter()
+        p.start()
+        while seen[0] < depth:
+            await asyncio.sleep(0.001)
+        spent = time.perf_counter() - t
+        await p.stop()
+        return spent
+
+    spent = 0.0
+    for _ in range(rounds):
+        fill(sqs, url, depth)
+        spent += asyncio.run(one_round())
+    return depth * rounds / spent
 
 
 def cpu_seconds(pid: int) -> float:
@@ -188,7 +265,8 @@ def idle(lam, sqs, pid: int, n: int, seconds: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--latency", type=int, default=200)
-    ap.add_argument("--messages", type=int, default=2000)
+    ap.add_argument("--depth", type=int, default=100, help="messages per backlog (moto slows down with depth)")
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--idle", type=int, default=100)
     ap.add_argument("--idle-seconds", type=float, default=30)
     args = ap.parse_args()
@@ -215,10 +293,14 @@ def main() -> None:
         print(f"latency SendMessage -> handler start ({len(lat)} messages): p50 {statistics.median(lat):.1f} ms, "
               f"p99 {lat[int(len(lat) * 0.99) - 1]:.1f} ms, max {lat[-1]:.1f} ms")
         for concurrency in (None, 2):
-            lamb_rate, base_rate = throughput(lam, sqs, args.messages, concurrency)
-            print(f"throughput BatchSize 10 ({args.messages} messages, MaximumConcurrency {concurrency or 'default'}): "
+            lamb_rate, base_rate = throughput(lam, sqs, sink, args.depth, args.rounds, concurrency)
+            print(f"throughput BatchSize 10 ({args.rounds} backlogs of {args.depth}, "
+                  f"MaximumConcurrency {concurrency or 'default'}): "
                   f"Lamb mapping {lamb_rate:.0f} msg/s, plain boto3 receive/delete loop {base_rate:.0f} msg/s, "
                   f"ratio {lamb_rate / base_rate:.2f}")
+        alone = poller_alone(sqs, moto_url, args.depth, args.rounds)
+        print(f"throughput of the poller alone (no-op invoke, in this process): {alone:.0f} msg/s, "
+              f"ratio {alone / base_rate:.2f} to the last plain loop")
         pct = idle(lam, sqs, lamb.pid, args.idle, args.idle_seconds)
         print(f"idle: {args.idle} enabled mappings on empty queues use {pct:.2f} % of one core "
               f"(Lamb process, {args.idle_seconds:.0f} s)")

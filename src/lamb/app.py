@@ -76,7 +76,7 @@ class Lamb:
         return bytes.fromhex(self.db.query("SELECT value FROM meta WHERE key = 'secret'")[0][0])
 
     # ------------------------------------------------------------ event sources (issue 13)
-    async def source_invoke(self, function: str, qualifier: str | None, payload: bytes, trace: str | None):
+    async def source_invoke(self, function: str, qualifier: str | None, payload: bytes, trace: str | None = None):
         """The one callable event source pollers invoke functions through: the resolve →
         state check → loop detection → invoker path of api/invoke.py. (To be re-wired to the
         service layer's invoke entry point of issue 12.)"""

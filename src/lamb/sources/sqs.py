@@ -57,7 +57,7 @@ class InvokeResult(Protocol):
     function_error: str | None
 
 
-# The one door into functions: (function name, qualifier or None, payload, X-Ray header) -> result.
+# The one door into functions: (function name, qualifier or None, payload[, X-Ray header]) -> result.
 Invoke = Callable[[str, "str | None", bytes, "str | None"], Awaitable[InvokeResult]]
 
 
@@ -206,12 +206,15 @@ class SqsPoller:
 
     # -- lifecycle
     def start(self) -> None:
-        self._spawn(self._prepare_and_loop())
-        for _ in range(self.min_loops - 1):
+        self._track(self._visibility())
+        for _ in range(self.min_loops):
             self._spawn(self._loop())
 
     def _spawn(self, coro) -> None:
         self.loops += 1
+        self._track(coro)
+
+    def _track(self, coro) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -219,7 +222,7 @@ class SqsPoller:
     async def stop(self) -> None:
         """Stop receiving; a batch in flight finishes (and is deleted or left) first."""
         self._stopping = True
-        if self._tasks:
+        while self._tasks:  # loops may still add the delete of their last batch
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def cancel(self) -> None:
@@ -229,13 +232,13 @@ class SqsPoller:
             t.cancel()
 
     # -- loops
-    async def _prepare_and_loop(self) -> None:
+    async def _visibility(self) -> None:
+        """The queue's visibility timeout (how long a failed FIFO group stays blocked)."""
         try:
             attrs = await self.queue.attributes(["VisibilityTimeout"])
             self._visibility_s = int(attrs.get("VisibilityTimeout", 30))
         except Exception:
-            pass  # the loop reports why the queue cannot be reached
-        await self._loop()
+            pass  # the loops report why the queue cannot be reached
 
     async def _loop(self) -> None:
         try:
@@ -365,14 +368,18 @@ class SqsPoller:
         for mid, _ in done:
             self._seen.pop(mid, None)
         if done:
-            try:
-                not_deleted = await self.queue.delete(done)
-                if not_deleted:
-                    log.warning("event source %s: %d message(s) not deleted; they come back", self.arn, len(not_deleted))
-            except Exception as e:
-                log.warning("event source %s: delete failed (%s); the messages come back", self.arn, e)
+            # The next receive need not wait for the delete (stop() waits for it).
+            self._track(self._delete(done))
         if dropped:
             log.debug("event source %s: %d message(s) matched no filter and were deleted", self.arn, len(dropped))
+
+    async def _delete(self, done: list[tuple[str, str]]) -> None:
+        try:
+            not_deleted = await self.queue.delete(done)
+            if not_deleted:
+                log.warning("event source %s: %d message(s) not deleted; they come back", self.arn, len(not_deleted))
+        except Exception as e:
+            log.warning("event source %s: delete failed (%s); the messages come back", self.arn, e)
 
     async def _invoke(self, records: list[dict], messages: list[dict]) -> set[str]:
         """Run the function on a batch; the ids of the messages that failed."""
