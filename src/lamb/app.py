@@ -109,8 +109,8 @@ class Lamb:
     def _source_manager(self) -> SourceManager:
         s = self.settings
         clients, executor = Clients(), DaemonExecutor(s.esm_threads)
-        timings = sqs_source.Timings(wait_s=s.esm_sqs_wait_s, backoff_s=s.esm_backoff, fifo_defer_s=s.esm_fifo_defer_s,
-                                     payload_max_bytes=s.limits.sync_payload_max_bytes)
+        timings = sqs_source.Timings(wait_s=min(s.esm_sqs_wait_s, s.limits.sqs_long_poll_max_s), backoff_s=s.esm_backoff,
+                                     fifo_defer_s=s.esm_fifo_defer_s, payload_max_bytes=s.limits.sync_payload_max_bytes)
         sqs = sqs_source.sqs_kind(self.source_invoke, lambda arn: QueueClient(arn, clients, executor), timings,
                                   max_concurrency=s.limits.sqs_mapping_concurrency_max,
                                   receive_max=s.limits.sqs_receive_max, max_filters=s.limits.event_filters_per_mapping)

@@ -77,7 +77,6 @@ class Limits:
     # Event source mappings (https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html,
     # services-sqs-parameters.html)
     event_filters_per_mapping: int = 5
-    batch_size_max: int = 10_000
     sqs_fifo_batch_max: int = 10
     # A standard queue's mapping reads batches of up to this many messages per ReceiveMessage.
     sqs_receive_max: int = 10

@@ -124,6 +124,7 @@ async def create_event_source_mapping(ctx: "RequestContext", params: dict) -> di
     _duplicate(ctx, source, fn_arn, params["FunctionName"])
     kind = _kind(ctx, source)
     await kind.check(source.arn, timeout)
+    _duplicate(ctx, source, fn_arn, params["FunctionName"])  # again: another create may have won meanwhile
     uuid = str(uuidlib.uuid4())
     enabled = params.get("Enabled")
     enabled = True if enabled is None else bool(enabled)
