@@ -39,6 +39,7 @@ class FakeQueue:
         self.hidden: list[tuple[str, int]] = []
         self.errors: list[Exception] = []
         self.receives = 0
+        self.out: dict[str, dict] = {}  # receipt handle -> message received
 
     async def receive(self, max_messages: int, wait_s: int) -> list[dict]:
         self.receives += 1
@@ -48,6 +49,7 @@ class FakeQueue:
         if self.batches:
             batch = self.batches.pop(0)
             assert len(batch) <= max_messages
+            self.out.update({m["ReceiptHandle"]: m for m in batch})
             return batch
         return []
 
@@ -57,6 +59,8 @@ class FakeQueue:
 
     async def change_visibility(self, receipts, seconds):
         self.hidden += [(r, seconds) for r in receipts]
+        if seconds == 0:  # visible again at once: the next receive returns it
+            self.batches.append([self.out[r] for r in receipts])
 
     async def attributes(self, names):
         return {"VisibilityTimeout": str(self.visibility)}
@@ -329,3 +333,15 @@ def test_throttles_shrink_the_loops_to_the_functions_concurrency():
     # Without shrinking every full receive would add a loop (~22 here); a loop ends after
     # each throttle, so they stay near the function's concurrency of 2.
     assert max(peak) <= 10, max(peak)
+
+
+def test_a_batch_beyond_the_payload_limit_runs_what_fits_and_gives_the_rest_back():
+    big = "x" * 400
+    q = FakeQueue([[msg(f"m{i}", big) for i in range(5)]])
+    fn = Function()
+    p = SqsPoller({"EventSourceArn": ARN, "BatchSize": 10, "_Function": "fn"}, q, fn, [].append, region="us-east-1",
+                  timings=Timings(wait_s=0, backoff_s=(0.01, 0.05), payload_max_bytes=2500), max_concurrency=10)
+    run(run_until(p, lambda: len(q.deleted) == 5))
+    assert 1 <= len(fn.batches[0]) < 5 and all(len(json.dumps({"Records": b})) <= 2500 for b in fn.batches)
+    assert sorted(q.deleted) == [f"m{i}" for i in range(5)]
+    assert any(seconds == 0 for _, seconds in q.hidden)  # the rest went back at once

@@ -5,7 +5,8 @@ services-sqs-errorhandling.html, services-sqs-scaling.html and services-sqs-batc
 
 * Long polling (``WaitTimeSeconds`` 20) in batches of up to 10 per ReceiveMessage; with
   ``MaximumBatchingWindowInSeconds`` the poller keeps receiving until ``BatchSize``
-  messages, the window's end or 6 MB of payload.
+  messages, the window's end or 6 MB of payload. A batch whose event would pass the 6 MB
+  invoke limit runs what fits; the rest goes back to the queue at once.
 * A batch's messages are deleted only after the invocation succeeded. A function error
   (or a throttle, or any failure to invoke) deletes nothing: the messages become visible
   again after the queue's visibility timeout, and the queue's own redrive policy moves
@@ -363,7 +364,11 @@ class SqsPoller:
         dropped = [r for r in records if r not in keep] if len(keep) != len(records) else []
         failed: set[str] = set()
         if keep:
-            failed = await self._invoke(keep, run)
+            keep, payload, spilled = self._fit(keep)
+            if spilled:  # beyond the invoke payload limit: back to the queue for a later batch
+                failed |= spilled
+                await self._give_back([m for m in run if m["MessageId"] in spilled])
+            failed |= await self._invoke(keep, run, payload)
         done = [(r["messageId"], r["receiptHandle"]) for r in records if r["messageId"] not in failed]
         for mid, _ in done:
             self._seen.pop(mid, None)
@@ -381,13 +386,22 @@ class SqsPoller:
         except Exception as e:
             log.warning("event source %s: delete failed (%s); the messages come back", self.arn, e)
 
-    async def _invoke(self, records: list[dict], messages: list[dict]) -> set[str]:
+    def _fit(self, records: list[dict]) -> tuple[list[dict], bytes, set[str]]:
+        """The records that fit in one invocation's payload (6 MB), their payload, and the ids left out."""
+        keep = list(records)
+        payload = json.dumps({"Records": keep}).encode()
+        spilled: set[str] = set()
+        while len(payload) > self.timings.payload_max_bytes and len(keep) > 1:
+            spilled.add(keep.pop()["messageId"])
+            payload = json.dumps({"Records": keep}).encode()
+        return keep, payload, spilled
+
+    async def _invoke(self, records: list[dict], messages: list[dict], payload: bytes) -> set[str]:
         """Run the function on a batch; the ids of the messages that failed."""
         ids = [r["messageId"] for r in records]
         groups = {_group(m) for m in messages} if self.fifo else set()
         self._busy_groups |= groups
         trace = next((r["attributes"].get("AWSTraceHeader") for r in records if r["attributes"].get("AWSTraceHeader")), None)
-        payload = json.dumps({"Records": records}).encode()
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
