@@ -235,3 +235,22 @@ def test_mappings_survive_kill_and_restart_and_hold_a_lease(fresh_server, moto, 
     wait_for(lambda: [r["body"] for r in records_of(sink, name)] == ["sent while Lamb was down"], 30, 0.1,
              "the message after the restart")
     assert server.get_json("/_lamb/health")["event_sources"]["pollers"] == 1
+
+
+def test_stream_parameter_rules(elam, fn):
+    kinesis = "arn:aws:kinesis:us-east-1:000000000000:stream/orders"
+    ddb = "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2024-01-01T00:00:00.000"
+    cases = [
+        (dict(EventSourceArn=kinesis), "InvalidParameterValueException",
+         "1 validation error detected: Value null at 'startingPosition' failed to satisfy constraint: Member must not be null."),
+        (dict(EventSourceArn=ddb, StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=1700000000),
+         "InvalidParameterValueException", f"Unsupported starting position for arn type: {ddb}"),
+        (dict(EventSourceArn=kinesis, StartingPosition="LATEST", DestinationConfig={"OnSuccess": {"Destination": kinesis}}),
+         "InvalidParameterValueException", "Unsupported DestinationConfig parameter for given event source mapping type."),
+        (dict(EventSourceArn=kinesis, StartingPosition="LATEST", ScalingConfig={"MaximumConcurrency": 2}),
+         "InvalidParameterValueException", "Unsupported 'scalingConfig' parameter for given event source mapping type."),
+    ]
+    for kw, code, message in cases:
+        with pytest.raises(ClientError) as e:
+            elam.create_event_source_mapping(FunctionName=fn, **kw)
+        assert err(e) == (400, code, message), kw
