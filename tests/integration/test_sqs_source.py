@@ -182,3 +182,17 @@ def test_messages_wait_while_the_function_is_gone(elam, esm_server, moto, sink):
              == f"PROBLEM: Function not found: {esm_server.arn(tag)}", 30, 0.1, "the missing function to be reported")
     create(elam, tag, batch_fn(sink, tag), Timeout=1)
     wait_for(lambda: [r["body"] for r in records_of(sink, tag)] == ["kept"], 30, 0.1, "the kept message")
+
+
+def test_batching_window_gathers_more_than_one_receive(elam, moto, sink):
+    tag = unique("win")
+    url, arn = make_queue(moto, tag)
+    create(elam, tag, batch_fn(sink, tag))
+    sqs = moto.client("sqs")
+    for start in (0, 10, 20):
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": str(start + i)} for i in range(10)])
+    mapping(elam, tag, arn, BatchSize=50, MaximumBatchingWindowInSeconds=2)
+    wait_for(lambda: len(records_of(sink, tag)) >= 30, 30, 0.1, "30 records")
+    sizes = [len(post["event"]["Records"]) for post in sink.of("tag", tag)]
+    assert max(sizes) > 10, sizes  # one invocation held the messages of several ReceiveMessage calls
+    assert sorted(int(r["body"]) for r in records_of(sink, tag)) == list(range(30))
