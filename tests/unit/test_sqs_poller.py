@@ -345,3 +345,17 @@ def test_a_batch_beyond_the_payload_limit_runs_what_fits_and_gives_the_rest_back
     assert 1 <= len(fn.batches[0]) < 5 and all(len(json.dumps({"Records": b})) <= 2500 for b in fn.batches)
     assert sorted(q.deleted) == [f"m{i}" for i in range(5)]
     assert any(seconds == 0 for _, seconds in q.hidden)  # the rest went back at once
+
+
+def test_a_receive_error_inside_the_batching_window_runs_what_was_gathered():
+    class Flaky(FakeQueue):
+        async def receive(self, max_messages, wait_s):
+            if self.receives == 1:
+                self.receives += 1
+                raise NoQueue()
+            return await super().receive(max_messages, wait_s)
+
+    q = Flaky([[msg("a"), msg("b")]])
+    fn = Function()
+    run(run_until(poller(q, fn, BatchSize=20, MaximumBatchingWindowInSeconds=5), lambda: len(q.deleted) == 2))
+    assert fn.ids() == [["a", "b"]]

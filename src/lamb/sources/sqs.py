@@ -250,6 +250,8 @@ class SqsPoller:
                     raise
                 except Exception as e:
                     await self._failed_to_receive(e)
+                    if self.loops > self.min_loops:
+                        return  # one loop is enough to find out when the queue is back
                     continue
                 self._backoff = 0.0
                 if self._stopping:
@@ -289,7 +291,11 @@ class SqsPoller:
             if remaining <= 0:
                 break
             wait = min(int(remaining), self.timings.wait_s)  # WaitTimeSeconds is whole seconds
-            more = await self.queue.receive(min(self.receive_n, self.batch_size - len(messages)), wait)
+            try:
+                more = await self.queue.receive(min(self.receive_n, self.batch_size - len(messages)), wait)
+            except Exception as e:  # run what was gathered; the next receive reports the problem
+                log.warning("event source %s: receive failed while batching: %s", self.arn, e)
+                break
             if not more and wait == 0:
                 await asyncio.sleep(min(remaining, 0.05))
             messages += more
