@@ -89,6 +89,8 @@ class Limits:
 
     # API listing
     list_max_items: int = 50
+    # ListEventSourceMappings returns at most 100 a page (API_ListEventSourceMappings.html).
+    event_source_mappings_page_max: int = 100
 
     def override(self, **values: int) -> "Limits":
         """A copy with some numbers replaced (unknown names are an error)."""

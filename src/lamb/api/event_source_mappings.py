@@ -197,7 +197,7 @@ def list_event_source_mappings(ctx: "RequestContext", params: dict) -> dict:
         ref = parse_function_name(params["FunctionName"], region=s.region, account_id=s.account_id)
         rows = [r for r in rows if r.get("_Function") == ref.name
                 and (ref.qualifier is None or r.get("_Qualifier") == ref.qualifier)]
-    return paginate(ctx, params, rows, "EventSourceMappings", m.view)
+    return paginate(ctx, params, rows, "EventSourceMappings", m.view, s.limits.event_source_mappings_page_max)
 
 
 # ------------------------------------------------------------------ tags (api/tags.py)
