@@ -196,3 +196,21 @@ def test_batching_window_gathers_more_than_one_receive(elam, moto, sink):
     sizes = [len(post["event"]["Records"]) for post in sink.of("tag", tag)]
     assert max(sizes) > 10, sizes  # one invocation held the messages of several ReceiveMessage calls
     assert sorted(int(r["body"]) for r in records_of(sink, tag)) == list(range(30))
+
+
+def test_update_points_the_mapping_at_another_function(elam, moto, sink):
+    tag = unique("upd")
+    url, arn = make_queue(moto, tag)
+    create(elam, tag, batch_fn(sink, tag))
+    create(elam, tag + "-b", batch_fn(sink, tag + "-b"))
+    uuid = mapping(elam, tag, arn)
+    sqs = moto.client("sqs")
+    sqs.send_message(QueueUrl=url, MessageBody="first")
+    wait_for(lambda: records_of(sink, tag), 30, 0.1, "the first message")
+    updated = elam.update_event_source_mapping(UUID=uuid, FunctionName=tag + "-b")
+    assert updated["State"] == "Updating" and updated["FunctionArn"].endswith(f":function:{tag}-b")
+    wait_state(elam, uuid, "Enabled")
+    sqs.send_message(QueueUrl=url, MessageBody="second")
+    wait_for(lambda: records_of(sink, tag + "-b"), 30, 0.1, "the second message at the new function")
+    assert [r["body"] for r in records_of(sink, tag)] == ["first"]
+    assert [r["body"] for r in records_of(sink, tag + "-b")] == ["second"]
