@@ -38,6 +38,10 @@ from .store.layers import LayerStore
 from .store.opt import opt_key, opt_root, remove_unreferenced_opt
 from .urls.address import Addresses, default_origin
 from .urls.index import UrlIndex
+from .sources import sqs as sqs_source
+from .sources.manager import SourceManager, node_id
+from .sources.mappings import MappingStore
+from .sources.sqs_client import Clients, DaemonExecutor, QueueClient
 
 log = logging.getLogger("lamb")
 
@@ -90,6 +94,8 @@ class Lamb:
         self.schedules = Schedules(self.db, self.invocations.invoke_async, region=settings.region,
                                    account=settings.account_id, scale=settings.schedule_time_scale,
                                    dead_letter=self._schedule_dead_letter)
+        self.mappings = MappingStore(self.db)  # event source mappings (issue 13)
+        self.sources = self._source_manager()
         self.protocol = Protocol()
         self.handlers = api.load_all()
         # Every model served on the one port, picked per request by SigV4 scope / X-Amz-Target.
@@ -130,6 +136,23 @@ class Lamb:
         """A schedule target's DeadLetterConfig queue, sent like the async queue's dead letters."""
         meta = {"kind": "dlq", "attributes": sqs_attributes(attributes)}
         await asyncio.to_thread(self.events.deliveries.deliverer.send, queue_arn, body, meta)
+
+    # ------------------------------------------------------------ event sources (issue 13)
+    def source_invoke(self, function: str, qualifier: str | None, payload: bytes, trace: str | None = None):
+        """What event source pollers invoke functions through: the one door (RequestResponse).
+        A function still Pending right after a start is waited for by the door."""
+        return self.invocations.invoke(function, qualifier, payload, trace_header=trace)
+
+    def _source_manager(self) -> SourceManager:
+        s = self.settings
+        clients, executor = Clients(), DaemonExecutor(s.esm_threads)
+        timings = sqs_source.Timings(wait_s=min(s.esm_sqs_wait_s, s.limits.sqs_long_poll_max_s), backoff_s=s.esm_backoff,
+                                     fifo_defer_s=s.esm_fifo_defer_s, payload_max_bytes=s.limits.sync_payload_max_bytes)
+        sqs = sqs_source.sqs_kind(self.source_invoke, lambda arn: QueueClient(arn, clients, executor), timings,
+                                  max_concurrency=s.limits.sqs_mapping_concurrency_max,
+                                  receive_max=s.limits.sqs_receive_max, max_filters=s.limits.event_filters_per_mapping)
+        kinds = {sqs_source.SQS: sqs, sqs_source.SQS_FIFO: sqs}
+        return SourceManager(self.mappings, kinds, node_id(s.data_dir / "node-id"), s.esm_lease_s)
 
     def _on_exit(self, pid: int, code, sig) -> None:
         self.invoker.on_exit(pid, code, sig)
@@ -180,6 +203,7 @@ class Lamb:
             self.invoker.passthrough_env = self.invoker.passthrough()
         await self.invoker.start()
         await self.events.start()
+        await self.sources.start()
         self.states.prepare_all()  # bring up the runtimes existing functions use, off the request path
         self.provisioning.restore()
         self.schedules.start()
@@ -195,6 +219,7 @@ class Lamb:
             },
             "pid": os.getpid(),
             "async": self.events.describe(),
+            "event_sources": self.sources.describe(),
             "memory": self.invoker.memory.describe(),
         }
 
@@ -206,6 +231,7 @@ class Lamb:
         for task in list(self._tasks):
             task.cancel()
         self.schedules.stop()
+        self.sources.stop()
         self.events.stop()  # before the environments die: their attempts stay leased for the restart
         self.invocations.close()
         self.invoker.stop()

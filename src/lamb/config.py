@@ -99,6 +99,17 @@ class Settings:
     state_transition_s: float = 0.0
     # Longest an Invoke of a Pending function waits for it to become Active (AWS refuses at once).
     pending_invoke_wait_s: float = 60.0
+    # Event source mappings (lamb.sources). AWS's timings by default; tests shorten them.
+    # SQS long poll (WaitTimeSeconds, 0-20) of an idle mapping.
+    esm_sqs_wait_s: int = 20
+    # Backoff after a source could not be reached: first delay and ceiling, doubling.
+    esm_backoff: tuple[float, float] = (1.0, 60.0)
+    # A message of a FIFO group that is busy elsewhere is hidden this many seconds again.
+    esm_fifo_defer_s: int = 1
+    # A poller's lease in the store lasts this long and is renewed every third of it.
+    esm_lease_s: float = 30.0
+    # Threads for pollers' blocking SQS calls (a long poll holds one while it waits).
+    esm_threads: int = 256
     limits: Limits = DEFAULT_LIMITS
 
     @property
@@ -140,6 +151,11 @@ class Settings:
             "schedule_time_scale": float,
             "state_transition_s": float,
             "pending_invoke_wait_s": float,
+            "esm_sqs_wait_s": int,
+            "esm_backoff": _floats,
+            "esm_fifo_defer_s": int,
+            "esm_lease_s": float,
+            "esm_threads": int,
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

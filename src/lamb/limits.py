@@ -80,6 +80,19 @@ class Limits:
     processes_threads: int = 1024
     mb_per_vcpu: int = 1769
 
+    # Event source mappings (https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html,
+    # services-sqs-parameters.html)
+    event_filters_per_mapping: int = 5
+    sqs_fifo_batch_max: int = 10
+    # A standard queue's mapping reads batches of up to this many messages per ReceiveMessage.
+    sqs_receive_max: int = 10
+    # SQS long polling: ReceiveMessage waits at most 20 s.
+    sqs_long_poll_max_s: int = 20
+    # Concurrent batches one SQS mapping may run when ScalingConfig does not say (services-sqs-scaling.html).
+    sqs_mapping_concurrency_max: int = 1250
+    stream_record_age_min_s: int = 60
+    stream_record_age_max_s: int = 604_800
+
     # API listing
     list_max_items: int = 50
     # EventBridge (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html) and
@@ -96,6 +109,8 @@ class Limits:
     stream_window_state_max_bytes: int = 1 * MB
     kinesis_get_records_max: int = 10_000
     dynamodb_streams_get_records_max: int = 1_000
+    # ListEventSourceMappings returns at most 100 a page (API_ListEventSourceMappings.html).
+    event_source_mappings_page_max: int = 100
 
     def override(self, **values: int) -> "Limits":
         """A copy with some numbers replaced (unknown names are an error)."""

@@ -211,12 +211,17 @@ def async_server(moto, tmp_path_factory):
 
     Its log is kept in pytest's temporary folder (``async-server*/server.log``) after the run.
     """
-    server = LambServer(env={**moto.env(), **FAST_ENV}).start()
+    yield from serving({**moto.env(), **FAST_ENV}, tmp_path_factory, "async-server")
+
+
+def serving(env: dict, tmp_path_factory, label: str):
+    """A fixture body: a Lamb with ``env``, its log kept in ``<label>*/server.log`` after the run."""
+    server = LambServer(env=env).start()
     try:
         yield server
     finally:
         try:
-            shutil.copy(server.log_path, tmp_path_factory.mktemp("async-server") / "server.log")
+            shutil.copy(server.log_path, tmp_path_factory.mktemp(label) / "server.log")
         except OSError:
             pass
         server.close()

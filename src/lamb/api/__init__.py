@@ -38,6 +38,7 @@ def load_all() -> dict[str, Handler]:
     from . import tags  # noqa: F401
     from . import code_signing, runtime_management, scaling_config  # noqa: F401  (issue 16)
     from . import function_urls, permissions  # noqa: F401  (issue 14)
+    from . import event_source_mappings  # noqa: F401  (issue 13)
 
     return OPERATIONS
 

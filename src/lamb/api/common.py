@@ -85,8 +85,8 @@ def listed(config: dict, *, qualified: bool) -> dict:
     return {k: v for k, v in view(config, config["Version"] if qualified else None).items() if k not in NOT_LISTED}
 
 
-def paginate(ctx: "RequestContext", params: dict, rows: list, key: str, render) -> dict:
-    """Marker/MaxItems pagination as Lambda does it: opaque markers, at most 50 a page."""
+def paginate(ctx: "RequestContext", params: dict, rows: list, key: str, render, page_max: int | None = None) -> dict:
+    """Marker/MaxItems pagination as Lambda does it: opaque markers, at most 50 a page (or ``page_max``)."""
     start = 0
     marker = params.get("Marker")
     if marker:
@@ -94,7 +94,8 @@ def paginate(ctx: "RequestContext", params: dict, rows: list, key: str, render) 
             start = int(base64.urlsafe_b64decode(marker.encode()).decode())
         except (ValueError, UnicodeDecodeError):
             raise invalid_parameter("Invalid marker: " + marker)
-    size = min(params.get("MaxItems") or ctx.lamb.settings.limits.list_max_items, ctx.lamb.settings.limits.list_max_items)
+    page_max = page_max or ctx.lamb.settings.limits.list_max_items
+    size = min(params.get("MaxItems") or page_max, page_max)
     page = rows[start:start + size]
     out: dict = {key: [render(r) for r in page]}
     if start + size < len(rows):

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from ..services.invoke import Invocations
     from ..services.provisioning import Provisioning
     from ..schedules.service import Schedules
+    from ..sources.manager import SourceManager
+    from ..sources.mappings import MappingStore
     from ..store.code import CodeStore
     from ..store.functions import FunctionStore
     from ..store.layers import LayerStore
@@ -35,6 +37,8 @@ class Services(Protocol):
     provisioning: "Provisioning"
     code_urls: "CodeUrls"
     schedules: "Schedules"  # EventBridge rules and Scheduler schedules (issue 16)
+    mappings: "MappingStore"  # event source mappings (issue 13)
+    sources: "SourceManager"  # their pollers
 
     def collect_code(self) -> None:
         """Delete code no version, layer or environment uses any more (in the background)."""

@@ -1,4 +1,4 @@
-"""TagResource, UntagResource, ListTags for functions.
+"""TagResource, UntagResource, ListTags for functions and event source mappings.
 
 https://docs.aws.amazon.com/lambda/latest/dg/configuration-tags.html: tags belong
 to the function (not to a version or alias), at most 50 per resource. CreateFunction's
@@ -9,10 +9,11 @@ the function a new RevisionId, as AWS does.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from ..arn import LATEST, parse_function_name
 from ..protocol.errors import invalid_parameter, not_found
+from . import event_source_mappings as esm
 from . import operation
 
 if TYPE_CHECKING:
@@ -22,12 +23,12 @@ if TYPE_CHECKING:
 TAGS = "Tags"
 
 
-# Other taggable Lambda resources; Lamb has none of them yet, so each such ARN is not found
-# (AWS's messages: "Event source mapping not found: ARN", "Capacity provider not found: ARN").
+# Other taggable Lambda resources Lamb does not have yet: each such ARN is not found
+# (AWS's message: "Capacity provider not found: ARN").
 OTHER_RESOURCES = (
-    (re.compile(r"arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:event-source-mapping:.+"), "Event source mapping"),
     (re.compile(r"arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:capacity-provider:.+"), "Capacity provider"),
 )
+MAPPING = re.compile(r"arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:event-source-mapping:.+")
 
 
 def _function(ctx: "RequestContext", resource: str) -> "Function":
@@ -41,33 +42,42 @@ def _function(ctx: "RequestContext", resource: str) -> "Function":
     return ctx.lamb.functions.function(ref.name)[1]
 
 
-def _save(ctx: "RequestContext", fn: "Function", tags: dict) -> None:
-    """Store the tags; as on AWS, tagging gives the function ($LATEST) a new RevisionId."""
-    ctx.lamb.functions.update_data(fn.name, **{TAGS: tags})
-    ctx.lamb.functions.put_version(fn.name, LATEST, ctx.lamb.states.touched(fn.latest))
+def _target(ctx: "RequestContext", resource: str) -> tuple[dict, Callable[[dict], None]]:
+    """The tags of the resource (a function or an event source mapping) and how to save new ones;
+    as on AWS, tagging a function gives it ($LATEST) a new RevisionId."""
+    if MAPPING.fullmatch(resource):
+        cfg = esm.tags_of(ctx, resource)
+        return dict(cfg.get("_Tags") or {}), lambda tags: esm.put_tags(ctx, cfg, tags)
+    fn = _function(ctx, resource)
+
+    def save(tags: dict) -> None:
+        ctx.lamb.functions.update_data(fn.name, **{TAGS: tags})
+        ctx.lamb.functions.put_version(fn.name, LATEST, ctx.lamb.states.touched(fn.latest))
+
+    return dict(fn.data.get(TAGS) or {}), save
 
 
 @operation("TagResource")
 def tag_resource(ctx: "RequestContext", params: dict) -> dict:
-    fn = _function(ctx, params["Resource"])
+    current, save = _target(ctx, params["Resource"])
     if not params["Tags"]:
         raise invalid_parameter("An error occurred and the request cannot be processed.")
-    tags = {**(fn.data.get(TAGS) or {}), **params["Tags"]}
+    tags = {**current, **params["Tags"]}
     if len(tags) > ctx.lamb.settings.limits.tags_per_resource:
         raise invalid_parameter("Number of tags exceeds resource tag limit.")
-    _save(ctx, fn, tags)
+    save(tags)
     return {}
 
 
 @operation("UntagResource")
 def untag_resource(ctx: "RequestContext", params: dict) -> dict:
-    fn = _function(ctx, params["Resource"])
+    current, save = _target(ctx, params["Resource"])
     drop = set(params["TagKeys"])
-    _save(ctx, fn, {k: v for k, v in (fn.data.get(TAGS) or {}).items() if k not in drop})
+    save({k: v for k, v in current.items() if k not in drop})
     return {}
 
 
 @operation("ListTags")
 def list_tags(ctx: "RequestContext", params: dict) -> dict:
-    fn = _function(ctx, params["Resource"])
-    return {TAGS: dict(fn.data.get(TAGS) or {})}
+    current, _ = _target(ctx, params["Resource"])
+    return {TAGS: current}

@@ -1,0 +1,1 @@
+"""Event source mappings (issue 13): filtering, the mapping store, pollers and their manager."""
