@@ -298,3 +298,19 @@ def test_url_stream_error_before_and_during(lam, server):
     with pytest.raises(http.client.IncompleteRead) as e:
         resp.read()  # the body is cut: no last chunk
     assert e.value.partial == b"half"
+
+
+def test_streamed_response_size_limit(fresh_server):
+    """Past Limits.stream_response_max_bytes (AWS: 200 MB; lowered here) the stream ends failed."""
+    s = fresh_server(env={"LAMB_LIMIT_STREAM_RESPONSE_MAX_BYTES": "1000"})
+    lam = s.client()
+    name = py_function(lam)
+    events = list(events_of(lam.invoke_with_response_stream(
+        FunctionName=name, Payload=json.dumps({"before": ["x" * 600, "y" * 600, "z" * 600]}))))
+    assert events[0] == {"PayloadChunk": {"Payload": b"x" * 600}}
+    complete = events[-1]["InvokeComplete"]
+    assert complete["ErrorCode"] == "Function.ResponseSizeTooLarge"
+    assert complete["ErrorDetails"] == "Response payload size exceeded maximum allowed payload size (1000 bytes)."
+    # The environment goes on serving.
+    events = list(events_of(lam.invoke_with_response_stream(FunctionName=name, Payload=b'{"before": ["ok"]}')))
+    assert events == [{"PayloadChunk": {"Payload": b"ok"}}, {"InvokeComplete": {}}]
