@@ -15,6 +15,12 @@ by a lingering close: the write side is shut and unread input discarded for a
 moment, so the client reads the answer instead of a reset. ``large_body`` lets the
 application refuse a request by its head alone (a 7 MB Invoke) before the body is read.
 
+Streaming both ways: a request ``stream_body`` picks is dispatched when its head is
+complete and gets its body as it arrives (``Request.stream``, ``body.py``, trailers
+included); a ``Response`` with ``stream`` is sent chunked as the iterator yields, waiting
+whenever the client's socket buffer is full (``pause_writing``), so neither direction
+holds more than a bounded amount per connection (response streaming, issue 14).
+
 An application is ``app(request) -> Response | Awaitable[Response]``. Returning a
 plain ``Response`` costs no task; a future or coroutine is awaited.
 """
