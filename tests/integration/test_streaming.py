@@ -293,6 +293,8 @@ def test_url_stream_with_a_custom_runtime_prelude(lam, server):
 def test_url_stream_error_before_and_during(lam, server):
     name = py_function(lam)
     url = stream_url(lam, name)
+    resp = url_connection(server, url, {"fail": True})  # nothing written: 502, as a buffered error
+    assert (resp.status, resp.read()) == (502, b"Internal Server Error")
     resp = url_connection(server, url, {"before": ["half"], "fail": True})
     assert resp.status == 200
     with pytest.raises(http.client.IncompleteRead) as e:

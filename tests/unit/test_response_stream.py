@@ -96,3 +96,15 @@ def test_open_stream_without_prelude_and_a_failed_end():
         return status, headers, got
 
     assert asyncio.run(run()) == (200, [("Content-Type", "text/plain")], [b"half"])
+
+
+def test_a_stream_that_fails_before_any_byte_is_refused():
+    async def run():
+        s = _stream("text/plain", [])
+        with pytest.raises(StreamFailed):
+            await open_stream(s, _result("Unhandled"))
+        s = _stream("text/plain", [])
+        status, _, body = await open_stream(s, _result())
+        return status, [p async for p in body]
+
+    assert asyncio.run(run()) == (200, [])

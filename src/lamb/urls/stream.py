@@ -6,9 +6,10 @@ stream of content type ``application/vnd.awslambda.http-integration-response``
 (what Node's ``awslambda.HttpResponseStream.from`` sets) begins with a metadata
 prelude, a JSON object with ``statusCode``, ``headers`` and ``cookies``, ended by 8
 null bytes; the status line and headers come from it. Any other stream is a 200
-with the stream's content type. A failure after the head was sent (error trailers,
-a timeout, an oversized response) cuts the body: the connection closes without the
-last chunk, so the client sees an incomplete response.
+with the stream's content type. A function that fails before writing anything gets
+a 502, as a buffered one; a failure after the head was sent (error trailers, a timeout,
+an oversized response) cuts the body: the connection closes without the last chunk, so
+the client sees an incomplete response.
 """
 
 from __future__ import annotations
@@ -47,23 +48,34 @@ def prelude_head(raw: bytes) -> tuple[int, list[tuple[str, str]]]:
 
 async def open_stream(stream: ResponseStream, result: asyncio.Future
                       ) -> tuple[int, list[tuple[str, str]], AsyncIterator[bytes]]:
-    """The response head (from the prelude, if any) and the body still to come."""
+    """The response head (from the prelude, if any) and the body still to come.
+
+    The head waits for the function's first bytes (the prelude's end, with a prelude), so
+    that a function failing before it wrote anything is answered 502 (``StreamFailed``)
+    like a buffered one, not as a 200 with a cut body."""
     chunks = stream.chunks()
-    if stream.content_type.split(";")[0].strip().lower() != PRELUDE_CONTENT_TYPE:
-        return 200, [("Content-Type", stream.content_type)], _body(chunks, b"", result)
+    with_prelude = stream.content_type.split(";")[0].strip().lower() == PRELUDE_CONTENT_TYPE
     buf = bytearray()
     found = -1
     async for piece in chunks:
         buf += piece
+        if not with_prelude:
+            break
         found = buf.find(DELIMITER)
         if found >= 0:
             break
+    if not buf:  # the stream ended before any byte: failed, or an empty 200
+        res = await result
+        if res.function_error:
+            raise StreamFailed(res.payload[:200])
+    if not with_prelude:
+        return 200, [("Content-Type", stream.content_type)], _body(chunks, bytes(buf), result)
     if found < 0:  # ended before the delimiter: all of it was the prelude
         found = len(buf)
     try:
         status, headers = prelude_head(bytes(buf[:found]))
     except Malformed:
-        await chunks.aclose()
+        await chunks.aclose()  # type: ignore[attr-defined]
         raise
     return status, headers, _body(chunks, bytes(buf[found + len(DELIMITER):]), result)
 
