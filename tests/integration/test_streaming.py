@@ -227,6 +227,23 @@ def test_node_streamify_response(lam):
     events = list(events_of(lam.invoke_with_response_stream(FunctionName=name, Payload=b'{"fail": true}')))
     assert events[-1]["InvokeComplete"]["ErrorCode"] == "Error"
     assert events[-1]["InvokeComplete"]["ErrorDetails"] == "node broke mid-stream"
+    # Invoke reads a streaming function's response whole (AWS buffers it for Invoke).
+    out = lam.invoke(FunctionName=name, Payload=b"{}")
+    assert out["Payload"].read() == b"first;second;last" and "FunctionError" not in out
+
+
+def test_errors_before_the_function_runs_are_invokes(lam):
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.invoke_with_response_stream(FunctionName=unique("missing"))
+    name = py_function(lam)
+    with pytest.raises(lam.exceptions.InvalidRequestContentException):
+        lam.invoke_with_response_stream(FunctionName=name, Payload=b"{not json")
+    assert lam.invoke_with_response_stream(FunctionName=name, InvocationType="DryRun")["StatusCode"] == 204
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    resp = lam.invoke_with_response_stream(FunctionName=name, Qualifier="live", Payload=b'{"before": ["v"]}')
+    assert resp["ExecutedVersion"] == "1"
+    assert list(events_of(resp)) == [{"PayloadChunk": {"Payload": b"v"}}, {"InvokeComplete": {}}]
 
 
 # ------------------------------------------------------------------ function URLs
