@@ -100,3 +100,39 @@ def test_abort_wakes_the_reader():
             return s.aborted
 
     assert asyncio.run(run()) is True
+
+
+def test_server_streams_a_chosen_body_with_100_continue_and_trailers():
+    """HttpServer.stream_body: the app gets the request at its head, the pieces as they come."""
+    from lamb.http.server import HttpServer, Response
+
+    async def run():
+        seen = []
+        first_piece = asyncio.get_running_loop().create_future()
+
+        async def app(req):
+            async for piece in req.stream:
+                seen.append(piece)
+                if not first_piece.done():
+                    first_piece.set_result(None)
+            return Response(202, body=repr(req.stream.trailers).encode())
+
+        server = HttpServer(app)
+        server.stream_body = lambda req: req.path == "/stream"
+        port = await server.start("127.0.0.1", 0)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"POST /stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n")
+        assert await reader.readuntil(b"\r\n\r\n") == b"HTTP/1.1 100 Continue\r\n\r\n"
+        writer.write(b"3\r\nabc\r\n")
+        await first_piece  # the app has the first piece before the body is complete
+        writer.write(b"2\r\nde\r\n0\r\nX-Err: boom\r\n\r\n")
+        head = await reader.readuntil(b"\r\n\r\n")
+        body = await reader.readexactly(int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0]))
+        writer.close()
+        server.close()
+        return seen, head.split(b"\r\n")[0], body
+
+    seen, status, body = asyncio.run(run())
+    assert seen == [b"abc", b"de"]
+    assert status == b"HTTP/1.1 202 Accepted"
+    assert body == b"{'x-err': 'boom'}"

@@ -271,6 +271,8 @@ class HttpConnection(asyncio.Protocol):
                 req.keep_alive = self.parser.should_keep_alive()
                 req.stream = self._stream = BodyStream(t.pause_reading, t.resume_reading)
                 self._trailers = {}
+                if self._headers.get("expect", "").lower() == "100-continue":
+                    t.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # curl -T - waits a second for it otherwise
                 self._dispatch(req)
 
     def on_body(self, body: bytes) -> None:
