@@ -44,6 +44,8 @@ def invoke_with_response_stream(ctx: "RequestContext", params: dict):
     loop = asyncio.get_running_loop()
     out = loop.create_future()  # the response head: as soon as the function streams, or its result
     result: asyncio.Future = loop.create_future()
+    # Read by the event stream; a client gone before the end leaves it unread (no warning).
+    result.add_done_callback(lambda f: f.cancelled() or f.exception())
 
     def on_stream(stream: ResponseStream) -> None:
         if not out.done():

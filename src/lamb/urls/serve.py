@@ -207,7 +207,7 @@ class UrlServer:
     def _opened(task: asyncio.Future, out: asyncio.Future, cors_conf: dict | None, headers: dict[str, str],
                 request_id: str, trace: str) -> None:
         """A streamed response's head is known (or its prelude was bad: 502)."""
-        if out.done():
+        if out.done() or task.cancelled():
             return
         exc = task.exception()
         if exc is not None:
