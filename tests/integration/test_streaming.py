@@ -333,3 +333,15 @@ def test_streamed_response_size_limit(fresh_server):
     # The environment goes on serving.
     events = list(events_of(lam.invoke_with_response_stream(FunctionName=name, Payload=b'{"before": ["ok"]}')))
     assert events == [{"PayloadChunk": {"Payload": b"ok"}}, {"InvokeComplete": {}}]
+
+
+def test_streaming_with_the_plain_process_backend(sandbox_server):
+    """Without isolation each environment has a Runtime API listener of its own: it streams too."""
+    lam = sandbox_server("process").client()
+    name = py_function(lam)
+    with gate() as g:
+        stream = events_of(lam.invoke_with_response_stream(
+            FunctionName=name, Payload=json.dumps({"before": ["one"], "gate": g.port, "after": ["two"]})))
+        assert next(stream) == {"PayloadChunk": {"Payload": b"one"}}
+        g.open()
+        assert list(stream) == [{"PayloadChunk": {"Payload": b"two"}}, {"InvokeComplete": {}}]

@@ -337,6 +337,12 @@ class HttpConnection(asyncio.Protocol):
             return
         if resp.stream is not None:
             self.transport.write(_head(resp.status, resp.headers, None, keep))
+            if req.method == "HEAD":  # no body: the stream is not read
+                close = getattr(resp.stream, "aclose", None)
+                if close is not None:
+                    asyncio.ensure_future(close())
+                self._after_response(keep)
+                return
             asyncio.ensure_future(self._pump(resp.stream, keep))
             return
         body = resp.body
