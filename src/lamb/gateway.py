@@ -42,8 +42,10 @@ class Served(Services, Protocol):
 log = logging.getLogger("lamb.gateway")
 
 
-def _with_request_id(status: int, headers: list, body: bytes, request_id: str | None = None) -> Response:
+def _with_request_id(status: int, headers: list, body, request_id: str | None = None) -> Response:
     headers.append(("x-amzn-RequestId", request_id or str(uuid.uuid4())))
+    if not isinstance(body, (bytes, bytearray, memoryview)):  # an event stream (InvokeWithResponseStream)
+        return Response(status, headers, stream=body)
     return Response(status, headers, body)
 
 

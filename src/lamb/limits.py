@@ -66,6 +66,12 @@ class Limits:
     # DLQ message attribute ErrorMessage carries the first 1 KB of the error message.
     dlq_error_message_max_bytes: int = 1 * KB
     init_timeout_s: int = 10
+    # Response streaming (https://docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html):
+    # a streamed response may be 200 MB (since July 2025); its first 6 MB go uncapped, the rest at
+    # most 2 MB/s (Lamb paces them, see invoke/stream.py; 0 turns the cap off).
+    stream_response_max_bytes: int = 200 * MB
+    stream_uncapped_bytes: int = 6 * MB
+    stream_bandwidth_bytes_per_s: int = 2 * MB
     log_tail_bytes: int = 4 * KB
 
     # Concurrency

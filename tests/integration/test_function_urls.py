@@ -292,11 +292,16 @@ def test_error_statuses(server, lam):
     assert (status, json.loads(body)) == (403, {"Message": FORBIDDEN})
 
 
-def test_streaming_urls_are_refused_clearly(server, lam):
+def test_stream_mode_url_of_a_function_that_does_not_stream(server, lam):
+    """A Python handler cannot stream (AWS: Node.js and custom runtimes only): its result
+    is answered as a BUFFERED URL answers it. Streaming functions: test_streaming.py."""
     _, url = make_url(lam, RESPONDER, InvokeMode="RESPONSE_STREAM")
-    status, headers, body = fetch(server, url)
-    assert status == 501 and headers["x-amzn-ErrorType"] == "UnsupportedOperationException"
-    assert "RESPONSE_STREAM" in json.loads(body)["Message"]
+    result = {"statusCode": 202, "headers": {"X-Out": "1"}, "body": "hi"}
+    status, headers, body = fetch(server, url, method="POST", body=json.dumps({"result": result}).encode(),
+                                  headers={"Content-Type": "application/json"})
+    assert (status, headers["X-Out"], body) == (202, "1", b"hi")
+    status, _, _ = fetch(server, url, method="POST", body=b'{"raise": true}', headers={"Content-Type": "application/json"})
+    assert status == 502
 
 
 # ------------------------------------------------------------------------ CORS

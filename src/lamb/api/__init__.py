@@ -37,7 +37,7 @@ def load_all() -> dict[str, Handler]:
     from . import concurrency  # noqa: F401  (issue 5)
     from . import tags  # noqa: F401
     from . import code_signing, runtime_management, scaling_config  # noqa: F401  (issue 16)
-    from . import function_urls, permissions  # noqa: F401  (issue 14)
+    from . import function_urls, invoke_stream, permissions  # noqa: F401  (issue 14)
     from . import event_source_mappings  # noqa: F401  (issue 13)
 
     return OPERATIONS

@@ -15,6 +15,12 @@ by a lingering close: the write side is shut and unread input discarded for a
 moment, so the client reads the answer instead of a reset. ``large_body`` lets the
 application refuse a request by its head alone (a 7 MB Invoke) before the body is read.
 
+Streaming both ways: a request ``stream_body`` picks is dispatched when its head is
+complete and gets its body as it arrives (``Request.stream``, ``body.py``, trailers
+included); a ``Response`` with ``stream`` is sent chunked as the iterator yields, waiting
+whenever the client's socket buffer is full (``pause_writing``), so neither direction
+holds more than a bounded amount per connection (response streaming, issue 14).
+
 An application is ``app(request) -> Response | Awaitable[Response]``. Returning a
 plain ``Response`` costs no task; a future or coroutine is awaited.
 """
@@ -22,11 +28,16 @@ plain ``Response`` costs no task; a future or coroutine is awaited.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections import deque
 from typing import Any, Awaitable, Callable, Iterable, Union
 
 import httptools
+
+from .body import BodyStream
+
+log = logging.getLogger("lamb.http")
 
 _REASONS = {
     200: b"OK", 201: b"Created", 202: b"Accepted", 204: b"No Content",
@@ -41,7 +52,7 @@ _REASONS = {
 
 
 class Request:
-    __slots__ = ("method", "path", "query", "headers", "body", "conn", "keep_alive", "too_large")
+    __slots__ = ("method", "path", "query", "headers", "body", "conn", "keep_alive", "too_large", "stream")
 
     def __init__(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, conn: "HttpConnection"):
         self.method = method
@@ -53,6 +64,8 @@ class Request:
         self.keep_alive = True
         # The body was over the server's ceiling and was dropped; Content-Length says how big it was.
         self.too_large = False
+        # The body as it arrives, for a request ``HttpServer.stream_body`` chose (``body`` is then empty).
+        self.stream: BodyStream | None = None
 
 
 class Response:
@@ -107,6 +120,7 @@ class HttpConnection(asyncio.Protocol):
         "app", "server", "transport", "parser", "_url", "_headers", "_body", "_queue",
         "_busy", "_closed", "_too_large", "max_body", "context",
         "_head_bytes", "_in_head", "_in_body", "_timer", "_last_read", "_final", "_stopped",
+        "_stream", "_trailers", "_drained",
     )
 
     def __init__(self, app: App, server: "HttpServer", max_body: int):
@@ -130,6 +144,9 @@ class HttpConnection(asyncio.Protocol):
         self._last_read = 0.0
         self._final: Response | None = None  # the answer that ends the connection, after those owed
         self._stopped = False  # input is no longer parsed
+        self._stream: BodyStream | None = None  # the body being streamed to the application
+        self._trailers: dict[str, str] = {}
+        self._drained: asyncio.Future | None = None  # set while the transport's write buffer is full
         # Free slot for the owner of the listener (the Runtime API puts its environment here).
         self.context: Any = server.context
 
@@ -156,11 +173,29 @@ class HttpConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
+        if self._stream is not None:
+            self._stream.abort()
+            self._stream = None
+        self._wake_writer()
         self._cancel_timer()
         self.server.connections.discard(self)
         hook = self.server.on_disconnect
         if hook is not None:
             hook(self)
+
+    # Flow control of what this connection writes (a streamed response waits for the client).
+    def pause_writing(self) -> None:
+        if self._drained is None:
+            self._drained = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        self._wake_writer()
+
+    def _wake_writer(self) -> None:
+        d = self._drained
+        self._drained = None
+        if d is not None and not d.done():
+            d.set_result(None)
 
     def data_received(self, data: bytes) -> None:
         if self._stopped:
@@ -201,6 +236,9 @@ class HttpConnection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         key = name.decode("latin-1").lower()
         val = value.decode("latin-1")
+        if self._stream is not None:  # a trailer of a streamed chunked body
+            self._trailers[key] = val
+            return
         prev = self._headers.get(key)
         self._headers[key] = val if prev is None else prev + "," + val
 
@@ -222,8 +260,25 @@ class HttpConnection(asyncio.Protocol):
                     raise _Stop
             if n > self.max_body:
                 self._too_large = True
+        chooser = self.server.stream_body
+        if chooser is not None and not self._busy and not self._queue and not self._too_large:
+            url = self._url.decode("latin-1")
+            path, _, query = url.partition("?")
+            req = Request(self.parser.get_method().decode("latin-1"), path, query, self._headers, b"", self)
+            if chooser(req):
+                t = self.transport
+                assert t is not None
+                req.keep_alive = self.parser.should_keep_alive()
+                req.stream = self._stream = BodyStream(t.pause_reading, t.resume_reading)
+                self._trailers = {}
+                if self._headers.get("expect", "").lower() == "100-continue":
+                    t.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # curl -T - waits a second for it otherwise
+                self._dispatch(req)
 
     def on_body(self, body: bytes) -> None:
+        if self._stream is not None:
+            self._stream.feed(body)
+            return
         if self._too_large:
             return
         self._body.append(body)
@@ -236,6 +291,10 @@ class HttpConnection(asyncio.Protocol):
         self._head_bytes = 0
         if self._timer is not None:
             self._cancel_timer()
+        if self._stream is not None:  # already dispatched when its head was complete
+            stream, self._stream = self._stream, None
+            stream.finish(self._trailers)
+            return
         url = self._url.decode("latin-1")
         path, _, query = url.partition("?")
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
@@ -272,10 +331,18 @@ class HttpConnection(asyncio.Protocol):
 
     def _send(self, req: Request, resp: Response) -> None:
         keep = req.keep_alive and not self.server.closing
+        if req.stream is not None and not req.stream.ended:
+            req.stream.discard()  # answered before its body ended: the rest is not wanted
         if self._closed or self.transport is None:
             return
         if resp.stream is not None:
             self.transport.write(_head(resp.status, resp.headers, None, keep))
+            if req.method == "HEAD":  # no body: the stream is not read
+                close = getattr(resp.stream, "aclose", None)
+                if close is not None:
+                    asyncio.ensure_future(close())
+                self._after_response(keep)
+                return
             asyncio.ensure_future(self._pump(resp.stream, keep))
             return
         body = resp.body
@@ -289,15 +356,29 @@ class HttpConnection(asyncio.Protocol):
         self._after_response(keep)
 
     async def _pump(self, stream: Any, keep: bool) -> None:
+        """Write a chunked body as ``stream`` yields it, waiting for the client when its
+        buffer is full; an exception from ``stream`` ends the connection without the last
+        chunk (the client sees the body cut), and a client gone ends the stream early."""
         t = self.transport
         try:
             async for chunk in stream:
-                if chunk and t is not None and not self._closed:
+                if self._closed or t is None:
+                    break
+                if chunk:
                     t.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    if self._drained is not None:
+                        await self._drained
             if t is not None and not self._closed:
                 t.write(b"0\r\n\r\n")
         except Exception:
+            log.debug("streamed response ended by an error", exc_info=True)
             keep = False
+        finally:
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
+        if self._closed:
+            return
         self._after_response(keep)
 
     def _after_response(self, keep: bool) -> None:
@@ -399,6 +480,9 @@ class HttpServer:
         # Decides per new connection which app serves it, or None to refuse it (the
         # Runtime API picks the environment by the peer's uid).
         self.route: Callable[[HttpConnection, socket.socket], App | None] | None = None
+        # Decides, once a request's head is complete, whether the application gets its body
+        # as it arrives (``Request.stream``) instead of whole; None: every body is whole.
+        self.stream_body: Callable[[Request], bool] | None = None
         self.connections: set[HttpConnection] = set()
         self.closing = False
         self._server: asyncio.AbstractServer | None = None

@@ -38,7 +38,8 @@ from ..sandbox import RuntimeInfo, Sandbox
 from ..clock import now_ms
 from ..logs.capture import OutputCapture
 from .invocation import EntrypointMissing, Invocation, InvocationResult
-from .runtime_api import ACCEPTED, RuntimeApiListener, next_event, runtime_app, runtime_error
+from .runtime_api import ACCEPTED, RuntimeApiListener, next_event, runtime_app, runtime_error, streams_body
+from .stream import DEFAULT_CONTENT_TYPE, ResponseStream, trailer_error
 
 if TYPE_CHECKING:
     from .pool import VersionPool
@@ -114,6 +115,7 @@ class ExecutionEnvironment:
         self.current: Invocation | None = None  # assigned, maybe not yet delivered
         self.delivered = False
         self._next_waiter: asyncio.Future | None = None
+        self._streaming = None  # the body of a streamed response still coming in (http.body.BodyStream)
         self._output: OutputCapture | None = None  # the runtime's stdout/stderr
         self._init_timer: asyncio.TimerHandle | None = None
         self._kill_after: asyncio.TimerHandle | None = None
@@ -141,6 +143,7 @@ class ExecutionEnvironment:
             self.runtime_api = shared.address
         else:
             self.listener = HttpServer(self.runtime_app, max_body=cfg.limits.sync_response_max_bytes + 1024 * 1024)
+            self.listener.stream_body = streams_body
             port = await self.listener.start(self.host.runtime_host, 0)
             self.runtime_api = f"{self.host.runtime_host}:{port}"
         r, w = os.pipe2(os.O_CLOEXEC)
@@ -246,6 +249,8 @@ class ExecutionEnvironment:
         """End an invocation: platform log lines, result to the caller."""
         if inv.timer is not None:
             inv.timer.cancel()
+        if inv.stream is not None:
+            inv.stream.close()  # ended (timeout, crash) before its body did: the reader stops
         duration = (time.perf_counter() - inv.started) * 1000.0 if inv.started else 0.0
         self._drain_log()
         cfg = self.pool.config
@@ -273,6 +278,12 @@ class ExecutionEnvironment:
     # ---------------------------------------------------------- Runtime API
     # What the runtime's calls mean for this environment; paths and wire format are in runtime_api.py.
     def on_next(self) -> Response | asyncio.Future:
+        streaming = self._streaming
+        if streaming is not None and not streaming.ended:
+            # A runtime may ask for the next event on another connection before its streamed
+            # response's last chunk is in (Node's runtime client does): that is not "done without
+            # a response"; the request waits for the stream's end.
+            return asyncio.ensure_future(self._next_after(streaming))
         if self.state is State.STARTING:
             self.initialized = True
             # Provisioned environments initialise ahead of demand, and a suppressed init is part of
@@ -305,6 +316,13 @@ class ExecutionEnvironment:
             self._freeze_timer = loop.call_later(freeze_after, self._freeze)
         return fut
 
+    async def _next_after(self, body) -> Response:
+        ended = asyncio.get_running_loop().create_future()
+        body.on_end(lambda _b: ended.done() or ended.set_result(None))
+        await ended
+        answer = self.on_next()
+        return answer if isinstance(answer, Response) else await answer
+
     def _freeze(self) -> None:
         self._freeze_timer = None
         if self.state is State.IDLE and self.current is None and self.sandbox is not None:
@@ -316,10 +334,12 @@ class ExecutionEnvironment:
             return runtime_error(400, "InvalidRequestID", "Invalid request ID")
         return inv
 
-    def on_response(self, request_id: str, req: Request) -> Response:
+    def on_response(self, request_id: str, req: Request) -> Response | asyncio.Future:
         inv = self._check_request_id(request_id)
         if isinstance(inv, Response):
             return inv
+        if req.stream is not None:
+            return self._streamed_response(inv, req)
         limit = self.pool.config.limits.sync_response_max_bytes
         if len(req.body) > limit or req.too_large:
             self.fail(
@@ -332,6 +352,54 @@ class ExecutionEnvironment:
         self._finish(inv, req.body, None)
         self.report.on_released(self)
         return ACCEPTED
+
+    def _streamed_response(self, inv: Invocation, req: Request) -> asyncio.Future:
+        """A streamed ``/response`` (``invoke/stream.py``): the caller reads it as it arrives; the
+        invocation ends with the body, failed when its trailers carry an error or it is too big.
+        The runtime's POST is answered then."""
+        limits = self.pool.config.limits
+        body = req.stream
+        assert body is not None
+        reader = inv.on_stream
+        if reader is None:  # a plain Invoke of a streaming function: the response is read whole
+            body.max_bytes = limits.sync_response_max_bytes
+            body.high_water = body.max_bytes + 1
+        else:
+            body.max_bytes = limits.stream_response_max_bytes
+        stream = ResponseStream(req.headers.get("content-type") or DEFAULT_CONTENT_TYPE, body,
+                                uncapped_bytes=limits.stream_uncapped_bytes,
+                                bytes_per_s=limits.stream_bandwidth_bytes_per_s)
+        answered: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        def ended(b) -> None:
+            self._streaming = None
+            answer = ACCEPTED
+            if inv.done or self.current is not inv:
+                answer = runtime_error(400, "InvalidRequestID", "Invalid request ID")  # timed out meanwhile
+            elif b.overflow:
+                limit = body.max_bytes
+                self.fail(inv, "Function.ResponseSizeTooLarge",
+                          f"Response payload size exceeded maximum allowed payload size ({limit} bytes).")
+                self.report.on_released(self)
+                answer = runtime_error(413, "RequestEntityTooLarge",
+                                       f"Exceeded maximum allowed payload size ({limit} bytes).")
+            elif not b.aborted:
+                error = trailer_error(b.trailers)
+                if error is None:
+                    self._finish(inv, b"" if reader is not None else b.take_all(), None)
+                else:
+                    self._finish(inv, error[1], "Unhandled", status="error", error_type=error[0])
+                self.report.on_released(self)
+            # aborted: the runtime's connection was lost; its exit ends the invocation.
+            if not answered.done():
+                answered.set_result(answer)
+
+        self._streaming = body
+        body.on_end(ended)
+        if reader is not None:
+            inv.stream = stream
+            reader(stream)
+        return answered
 
     def on_error(self, request_id: str, req: Request) -> Response:
         inv = self._check_request_id(request_id)

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     import asyncio
 
+    from .stream import ResponseStream
+
 
 @dataclass(eq=False)
 class Invocation:
@@ -27,6 +29,10 @@ class Invocation:
     timer: asyncio.TimerHandle | None = None
     log: list[str] = field(default_factory=list)  # this invocation's log lines, for LogType Tail
     want_tail: bool = False
+    # Given the response stream when the runtime starts streaming (InvokeWithResponseStream,
+    # streaming URLs); None: a streamed response is read whole, like a buffered one.
+    on_stream: Callable[["ResponseStream"], None] | None = None
+    stream: "ResponseStream | None" = None
 
     def resolve(self, result: "InvocationResult") -> None:
         if not self.done:

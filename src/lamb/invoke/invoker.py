@@ -168,6 +168,7 @@ class Invoker:
         want_tail: bool = False,
         request_id: str | None = None,
         trace: str,
+        on_stream=None,
     ) -> Invocation:
         """Start an invocation; ``on_done(result, exc)`` is called when it ends.
 
@@ -208,6 +209,7 @@ class Invoker:
             trace_id=trace,
             want_tail=want_tail,
             on_done=done,
+            on_stream=on_stream,
         )
         env.assign(inv)
         return inv

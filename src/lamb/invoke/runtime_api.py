@@ -23,6 +23,7 @@ import socket
 from typing import TYPE_CHECKING, Callable, Protocol
 
 from ..http.server import App, HttpConnection, HttpServer, Request, Response
+from .stream import is_streaming
 
 if TYPE_CHECKING:
     from .environment import ExecutionEnvironment
@@ -59,7 +60,7 @@ class RuntimeApiHandler(Protocol):
 
     def on_next(self) -> Response | asyncio.Future: ...
 
-    def on_response(self, request_id: str, req: Request) -> Response: ...
+    def on_response(self, request_id: str, req: Request) -> Response | asyncio.Future: ...
 
     def on_error(self, request_id: str, req: Request) -> Response: ...
 
@@ -91,6 +92,11 @@ def runtime_app(handler: RuntimeApiHandler) -> App:
     return app
 
 
+def streams_body(req: Request) -> bool:
+    """``HttpServer.stream_body`` of Runtime API listeners: a streamed ``/response`` is read as it arrives."""
+    return req.path.startswith(RUNTIME_PREFIX) and is_streaming(req.method, req.path, req.headers)
+
+
 def _unrouted(_req) -> Response:  # never used: every accepted connection gets its environment's app
     return Response(404, [("Content-Type", "text/plain")], b"")
 
@@ -101,6 +107,7 @@ class RuntimeApiListener:
         self._envs: dict[int, "ExecutionEnvironment"] = {}
         self.server = HttpServer(_unrouted, max_body=max_body)
         self.server.route = self._route
+        self.server.stream_body = streams_body
         self.server.on_disconnect = self._disconnected
         self.address = ""
 

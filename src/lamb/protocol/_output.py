@@ -206,7 +206,7 @@ def serialize_result(plan: OutputPlan, result: dict[str, Any]) -> tuple[int, lis
         elif isinstance(body, str):
             body = body.encode("utf-8")
         elif kind == PAYLOAD_EVENTSTREAM and not isinstance(body, (bytes, bytearray, memoryview)):
-            body = b""  # streamed by the caller; nothing to buffer here
+            pass  # an async iterator of encoded messages: the server sends it as a chunked body
         if not plan.content_type_member or not any(h[0].lower() == "content-type" for h in headers):
             if kind == PAYLOAD_EVENTSTREAM:
                 headers.append(("Content-Type", EVENTSTREAM_CONTENT_TYPE))

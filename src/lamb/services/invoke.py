@@ -45,12 +45,14 @@ from ..protocol.errors import AwsError, conflict
 from .recursion import RecursionGuard, error as recursion_error
 
 if TYPE_CHECKING:
+    from ..invoke.stream import ResponseStream
     from ..runtimes.manager import RuntimeManager
     from ..store.functions import Function, FunctionStore, Resolved
 
 __all__ = ["Invocations", "InvocationResult", "check_state"]
 
 OnDone = Callable[["InvocationResult | None", "BaseException | None"], None]
+OnStream = Callable[["ResponseStream"], None]
 
 
 class Enqueue(Protocol):
@@ -151,8 +153,12 @@ class Invocations:
 
     def submit(self, fn_name: str, version: str, config: dict, payload: bytes, invoked_arn: str, on_done: OnDone,
                *, trace: str, request_id: str | None = None, client_context: str | None = None,
-               want_tail: bool = False) -> None:
+               want_tail: bool = False, on_stream: "OnStream | None" = None) -> None:
         """Steps 4 and 5: run the version; ``on_done(result, exc)`` is called once when it ends.
+
+        ``on_stream(stream)`` is called when the function starts streaming its response
+        (``lamb.invoke.stream.ResponseStream``), before ``on_done``; without it a streamed
+        response is read whole, as Invoke reads it.
 
         Raises ``AwsError`` at once when the invocation cannot start (throttles, an
         unavailable runtime). When the runtime is still starting it waits for it
@@ -162,21 +168,22 @@ class Invocations:
             pool = self.invoker.pool_for(fn_name, version, config)
         except RuntimeNotReady:
             task = asyncio.ensure_future(self._after_runtime(
-                fn_name, version, config, payload, invoked_arn, on_done, trace, request_id, client_context, want_tail))
+                fn_name, version, config, payload, invoked_arn, on_done, trace, request_id, client_context, want_tail,
+                on_stream))
             self._waiting.add(task)
             task.add_done_callback(self._waiting.discard)
             return
         self.invoker.submit(pool, payload, invoked_arn, on_done, client_context=client_context, want_tail=want_tail,
-                            request_id=request_id, trace=trace)
+                            request_id=request_id, trace=trace, on_stream=on_stream)
 
     async def _after_runtime(self, fn_name, version, config, payload, invoked_arn, on_done, trace, request_id,
-                             client_context, want_tail) -> None:
+                             client_context, want_tail, on_stream) -> None:
         """First invocations right after Lamb started: wait for the runtime, then run."""
         await self.runtimes.wait_ready(config["Runtime"])
         try:
             pool = self.invoker.pool_for(fn_name, version, config)
             self.invoker.submit(pool, payload, invoked_arn, on_done, client_context=client_context,
-                                want_tail=want_tail, request_id=request_id, trace=trace)
+                                want_tail=want_tail, request_id=request_id, trace=trace, on_stream=on_stream)
         except RuntimeNotReady:
             on_done(None, AwsError("ServiceException", f"The runtime {config['Runtime']} is not ready.", 503,
                                    type_="Service"))
@@ -184,7 +191,8 @@ class Invocations:
             on_done(None, e)
 
     def start(self, target: "Resolved", payload: bytes, *, trace: str, request_id: str | None = None,
-              client_context: str | None = None, want_tail: bool = False) -> "asyncio.Future[InvocationResult]":
+              client_context: str | None = None, want_tail: bool = False,
+              on_stream: "OnStream | None" = None) -> "asyncio.Future[InvocationResult]":
         """``submit`` as a future of the result (no task on the hot path)."""
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
 
@@ -197,19 +205,20 @@ class Invocations:
                 fut.set_result(result)
 
         self.submit(target.fn.name, target.version, target.config, payload, self.invoked_arn(target), done,
-                    trace=trace, request_id=request_id, client_context=client_context, want_tail=want_tail)
+                    trace=trace, request_id=request_id, client_context=client_context, want_tail=want_tail,
+                    on_stream=on_stream)
         return fut
 
     # ------------------------------------------------------ what triggers call
     def invoke(self, function: str, qualifier: str | None, payload: bytes, *, trace_header: str | None = None,
                request_id: str | None = None, client_context: str | None = None,
-               want_tail: bool = False) -> "asyncio.Future[InvocationResult]":
+               want_tail: bool = False, on_stream: "OnStream | None" = None) -> "asyncio.Future[InvocationResult]":
         """Invoke synchronously (RequestResponse): await it for the ``InvocationResult``.
 
         ``function`` is a name or ARN, ``qualifier`` None/``$LATEST``/a version/an alias;
         ``trace_header`` is the X-Amzn-Trace-Id of the request that caused this
         invocation (the loop-detection chain continues through it); ``request_id``
-        defaults to a new UUID.
+        defaults to a new UUID; ``on_stream`` gets a streamed response as it starts (see ``submit``).
         """
         target = self.resolve(function, qualifier)
         request_id = request_id or str(uuid.uuid4())
@@ -217,12 +226,13 @@ class Invocations:
             async def later() -> InvocationResult:
                 active = await self.when_active(target)
                 return await self.start(active, payload, trace=self.trace(active.fn, trace_header),
-                                        request_id=request_id, client_context=client_context, want_tail=want_tail)
+                                        request_id=request_id, client_context=client_context, want_tail=want_tail,
+                                        on_stream=on_stream)
             return asyncio.ensure_future(later())
         check_state(target.config)
         trace = self.trace(target.fn, trace_header)
         return self.start(target, payload, trace=trace, request_id=request_id,
-                          client_context=client_context, want_tail=want_tail)
+                          client_context=client_context, want_tail=want_tail, on_stream=on_stream)
 
     def invoke_async(self, function: str, qualifier: str | None, payload: bytes, *, trace_header: str | None = None,
                      request_id: str | None = None) -> Awaitable[dict]:

@@ -58,16 +58,7 @@ def _structured(value: dict) -> tuple[int, list[tuple[str, str]], bytes]:
         raise Malformed("statusCode")
     if not 100 <= status <= 599:
         raise Malformed("statusCode")
-    headers_in = value.get("headers")
-    headers_in = {} if headers_in is None else headers_in
-    cookies = value.get("cookies")
-    cookies = [] if cookies is None else cookies
-    if not isinstance(headers_in, dict) or not isinstance(cookies, list):
-        raise Malformed("headers or cookies")
-    headers = [(str(k), _scalar(v)) for k, v in headers_in.items()]
-    if not any(k.lower() == "content-type" for k, _ in headers):
-        headers.insert(0, ("Content-Type", "application/json"))
-    headers += [("Set-Cookie", _scalar(c)) for c in cookies]
+    headers = head_fields(value, "application/json")
     body = value.get("body")
     if body is None:
         data = b""
@@ -82,6 +73,23 @@ def _structured(value: dict) -> tuple[int, list[tuple[str, str]], bytes]:
     else:
         data = _COMPACT.encode(body).encode()
     return status, headers, data
+
+
+def head_fields(value: dict, default_type: str) -> list[tuple[str, str]]:
+    """The headers of a response object's ``headers`` and ``cookies`` (Set-Cookie each), with a
+    Content-Type of ``default_type`` unless it has one; ``Malformed`` when they are not so shaped.
+    Shared by structured responses and the streaming metadata prelude (``stream.py``)."""
+    headers_in = value.get("headers")
+    headers_in = {} if headers_in is None else headers_in
+    cookies = value.get("cookies")
+    cookies = [] if cookies is None else cookies
+    if not isinstance(headers_in, dict) or not isinstance(cookies, list):
+        raise Malformed("headers or cookies")
+    headers = [(str(k), _scalar(v)) for k, v in headers_in.items()]
+    if not any(k.lower() == "content-type" for k, _ in headers):
+        headers.insert(0, ("Content-Type", default_type))
+    headers += [("Set-Cookie", _scalar(c)) for c in cookies]
+    return headers
 
 
 def error_body(message: str | None) -> bytes:

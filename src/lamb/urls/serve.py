@@ -19,8 +19,9 @@ https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html):
    runs through the one door, ``Invocations.invoke`` (services/invoke.py); throttles answer 429, a function error,
    a timeout or a malformed result 502 ``Internal Server Error``.
 
-URLs with ``InvokeMode: RESPONSE_STREAM`` are refused with 501 until Lamb streams
-responses (issue 14's streaming part).
+URLs with ``InvokeMode: RESPONSE_STREAM`` answer with a chunked body as the function
+writes it, its head from the ``HttpResponseStream`` metadata prelude (``stream.py``); a
+function that does not stream is answered as a BUFFERED URL answers it.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from ..policy import document as doc
 from ..policy.resources import policy_of
 from ..protocol.errors import AwsError
 from . import cors, event, response
+from . import stream as url_stream
 from .address import Addresses
 from .index import UrlIndex
 
@@ -73,6 +75,15 @@ def _from_error(e: AwsError, request_id: str) -> Response:
     if e.status is not None and e.status >= 500:
         return _bad_gateway(request_id)
     return _error(e.status or 400, e.code, e.message, request_id)
+
+
+def _finish_headers(out_headers: list[tuple[str, str]], cors_conf: dict | None, headers: dict[str, str],
+                    request_id: str, trace: str) -> list[tuple[str, str]]:
+    if cors_conf:
+        out_headers = cors.apply(cors_conf, headers, out_headers)
+    out_headers.append(("x-amzn-RequestId", request_id))
+    out_headers.append(("X-Amzn-Trace-Id", trace))
+    return out_headers
 
 
 def _bad_gateway(request_id: str) -> Response:
@@ -140,10 +151,6 @@ class UrlServer:
         # The policy is the URL's record's (function or alias); its statements name that ARN.
         if not self._authorized(res.record, url["FunctionArn"], url["AuthType"], caller, source_ip, headers):
             return _error(403, "AccessDeniedException", response.FORBIDDEN, request_id)
-        if url.get("InvokeMode") == "RESPONSE_STREAM":
-            return _error(501, "UnsupportedOperationException",
-                          "Function URLs with InvokeMode RESPONSE_STREAM are not served by this Lamb server yet; "
-                          "use InvokeMode BUFFERED.", request_id)
         trace = with_root(headers.get("x-amzn-trace-id"))
         extra = {"x-amzn-trace-id": trace, "x-forwarded-for": source_ip, "x-forwarded-port": str(self.port()),
                  "x-forwarded-proto": "http"}
@@ -155,11 +162,22 @@ class UrlServer:
             return _error(413, "RequestEntityTooLargeException",
                           f"Request must be smaller than {self.max_event_bytes} bytes for the InvokeFunction operation",
                           request_id)
-        pending = self.invoke(res.fn.name, res.qualifier, payload, trace_header=trace, request_id=request_id)
-        out = pending.get_loop().create_future()
         cors_conf = url.get("Cors")
+        out: asyncio.Future = asyncio.get_running_loop().create_future()
+        on_stream = None
+        streamed: list = []  # set once the function streams: the answer is then the stream's
+        if url.get("InvokeMode") == "RESPONSE_STREAM":
+            def on_stream(stream) -> None:  # the function streams: answer as it writes (urls/stream.py)
+                streamed.append(stream)
+                opened = asyncio.ensure_future(url_stream.open_stream(stream, pending))
+                opened.add_done_callback(lambda t: self._opened(t, out, cors_conf, headers, request_id, trace))
+
+        pending = self.invoke(res.fn.name, res.qualifier, payload, trace_header=trace, request_id=request_id,
+                              on_stream=on_stream)
 
         def done(f: asyncio.Future) -> None:
+            if out.done() or streamed:
+                return  # streamed: its body reads the result
             exc = f.exception()
             if exc is not None:
                 if isinstance(exc, AwsError):
@@ -183,11 +201,22 @@ class UrlServer:
         except response.Malformed as e:
             log.info("function URL %s: malformed response from %s (%s)", url_id, function, e)
             return _bad_gateway(request_id)
-        if cors_conf:
-            out_headers = cors.apply(cors_conf, headers, out_headers)
-        out_headers.append(("x-amzn-RequestId", request_id))
-        out_headers.append(("X-Amzn-Trace-Id", trace))
-        return Response(status, out_headers, body)
+        return Response(status, _finish_headers(out_headers, cors_conf, headers, request_id, trace), body)
+
+    @staticmethod
+    def _opened(task: asyncio.Future, out: asyncio.Future, cors_conf: dict | None, headers: dict[str, str],
+                request_id: str, trace: str) -> None:
+        """A streamed response's head is known (or its prelude was bad: 502)."""
+        if out.done() or task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.info("function URL: streamed response refused (%s)", exc)
+            out.set_result(_bad_gateway(request_id))
+            return
+        status, out_headers, body = task.result()
+        out.set_result(Response(status, _finish_headers(out_headers, cors_conf, headers, request_id, trace),
+                                stream=body))
 
     def _authorized(self, record: dict, arn: str, auth_type: str, caller: "event.Caller | None", source_ip: str,
                     headers: dict[str, str]) -> bool:
