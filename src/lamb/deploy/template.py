@@ -14,7 +14,10 @@ class TemplateError(Exception):
 
 def load(path: Path) -> dict:
     """The template as a dict. YAML is a superset of JSON, so one parser reads both."""
-    from samtranslator.yaml_helper import yaml_parse  # the CloudFormation tag constructors SAM uses
+    try:
+        from samtranslator.yaml_helper import yaml_parse  # the CloudFormation tag constructors SAM uses
+    except ImportError:
+        raise TemplateError("lamb deploy needs aws-sam-translator: pip install aws-sam-translator") from None
 
     try:
         text = path.read_text()
