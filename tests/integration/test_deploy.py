@@ -142,6 +142,9 @@ Outputs:
             a = lam.get_alias(FunctionName=name, Name="live")
             return a["FunctionVersion"] == "1" and a.get("RoutingConfig", {}).get("AdditionalVersionWeights") == {"2": 0.1}
         wait_for(canary, 120, 0.05, "the canary step (10% to version 2)")
+        # a second user deploying the same stack meanwhile is refused, not interleaved
+        second = _deploy(env, tmp_path / "template.yaml", stack, check=False)
+        assert second.returncode == 1 and f"stack {stack} is UPDATE_IN_PROGRESS" in second.stderr
         out, _ = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
@@ -434,3 +437,45 @@ def _returns(lam, name):
         return invoke(lam, name)[1]
     except (lam.exceptions.ResourceNotFoundException, lam.exceptions.ResourceConflictException):
         return None  # not created yet, or still Pending
+
+
+def test_sam_build_output_and_default_stack_name(lamb_server, lam, tmp_path):
+    project = tmp_path / unique("proj")
+    write(project, {
+        ".aws-sam/build/HelloFunction/app.py": "def handler(e, c):\n    return 'built'\n",
+        ".aws-sam/build/template.yaml": SAM + """
+Resources:
+  HelloFunction:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: python3.12, Handler: app.handler, CodeUri: HelloFunction}
+Outputs:
+  Name: {Value: !Ref HelloFunction}
+"""})
+    env = deploy_env(lamb_server.url, tmp_path / "cache")
+    out = lamb_cmd("deploy", str(project / ".aws-sam" / "build" / "template.yaml"), env=env).stdout
+    assert f"Successfully created/updated stack - {project.name}" in out
+    assert invoke(lam, _outputs(out)["Name"])[1] == "built"
+    assert stacks(env)[project.name] == "CREATE_COMPLETE"
+    lamb_cmd("deploy", "--delete", project.name, env=env)
+
+
+def test_code_from_s3_uses_the_configured_s3_endpoint(lamb_server, lam, moto, tmp_path):
+    from .conftest import make_zip
+
+    bucket = unique("code")
+    s3 = moto.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="fn.zip", Body=make_zip({"fn.py": "def handler(e, c):\n    return 's3'\n"}))
+    write(tmp_path, {"t.yaml": SAM + f"""
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {{Runtime: python3.12, Handler: fn.handler, CodeUri: s3://{bucket}/fn.zip}}
+Outputs:
+  Name: {{Value: !Ref Fn}}
+"""})
+    env = deploy_env(lamb_server.url, tmp_path / "cache", AWS_ENDPOINT_URL=moto.url,
+                     AWS_ENDPOINT_URL_LAMBDA=lamb_server.url)
+    out = _deploy(env, tmp_path / "t.yaml", (stack := _stack())).stdout
+    assert invoke(lam, _outputs(out)["Name"])[1] == "s3"
+    lamb_cmd("deploy", "--delete", stack, env=env)

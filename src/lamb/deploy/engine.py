@@ -161,6 +161,8 @@ class Deployer:
                 return a[name]
             if preview or lid not in state:
                 return f"{{pending:{lid}.{name}}}"
+            if state[lid].get("Status") == "SKIPPED":
+                return f"{lid}.{name}-not-applied"
             raise TemplateError(f"Resource {lid} ({state[lid]['Type']}) has no attribute {name} in lamb deploy")
 
         def import_value(name: str) -> Any:

@@ -61,8 +61,12 @@ class Function:
         if props.get("Tags"):
             params["Tags"] = _tags(props)
         out = lam.create_function(**params)
-        lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
-        self._extras(lam, name, {}, props)
+        try:
+            lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 600})
+            self._extras(lam, name, {}, props)
+        except Exception:
+            lam.delete_function(FunctionName=name)  # not half-made: the record never names it
+            raise
         return Applied(name, {"Ref": name, "Arn": out["FunctionArn"]})
 
     def _extras(self, lam: Any, name: str, old: dict, new: dict) -> None:
@@ -150,7 +154,11 @@ class Alias:
     def create(self, env: Env, logical: str, props: dict) -> Applied:
         lam = env.lambda_client()
         out = lam.create_alias(**self._params(props))
-        _provisioned(lam, props["FunctionName"], props["Name"], {}, props)
+        try:
+            _provisioned(lam, props["FunctionName"], props["Name"], {}, props)
+        except Exception:
+            lam.delete_alias(FunctionName=props["FunctionName"], Name=props["Name"])
+            raise
         return Applied(out["AliasArn"], {"Ref": out["AliasArn"], "AliasArn": out["AliasArn"]})
 
     def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
