@@ -234,7 +234,7 @@ Resources:
   Fn:
     Type: AWS::Serverless::Function
     Properties: {Runtime: python3.12, Handler: fn.handler, CodeUri: code/, AutoPublishAlias: live,
-                 FunctionUrlConfig: {AuthType: AWS_IAM}}
+                 FunctionUrlConfig: {AuthType: AWS_IAM}, ProvisionedConcurrencyConfig: {ProvisionedConcurrentExecutions: 1}}
 Outputs:
   Name: {Value: !Ref Fn}
 """})
@@ -242,6 +242,8 @@ Outputs:
     stack = _stack()
     name = _outputs(_deploy(env, tmp_path / "t.yaml", stack).stdout)["Name"]
     assert lam.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "1"
+    pc = lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="live")
+    assert pc["RequestedProvisionedConcurrentExecutions"] == 1
     assert stacks(env)[stack] == "CREATE_COMPLETE"
     out = lamb_cmd("deploy", "--delete", stack, env=env).stdout
     assert "DELETE_COMPLETE             AWS::Lambda::Url" in out
@@ -478,4 +480,41 @@ Outputs:
                      AWS_ENDPOINT_URL_LAMBDA=lamb_server.url)
     out = _deploy(env, tmp_path / "t.yaml", (stack := _stack())).stdout
     assert invoke(lam, _outputs(out)["Name"])[1] == "s3"
+    lamb_cmd("deploy", "--delete", stack, env=env)
+
+
+def test_a_deploy_killed_halfway_leaves_a_record_and_force_continues(lamb_server, lam, tmp_path):
+    write(tmp_path, {"code/fn.py": "def handler(e, c):\n    return 1\n", "t.yaml": SAM + """
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: python3.12, Handler: fn.handler, CodeUri: code/, AutoPublishAlias: live,
+                 DeploymentPreference: {Type: Canary10Percent30Minutes}}
+Outputs:
+  Name: {Value: !Ref Fn}
+"""})
+    env = deploy_env(lamb_server.url, tmp_path / "cache")
+    stack = _stack()
+    name = _outputs(_deploy(env, tmp_path / "t.yaml", stack).stdout)["Name"]
+    write(tmp_path, {"code/fn.py": "def handler(e, c):\n    return 2\n"})
+    # the canary step holds 30 minutes: the deploy is killed while it holds
+    proc = subprocess.Popen([sys.executable, "-m", "lamb", "deploy", str(tmp_path / "t.yaml"), "--stack-name", stack],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: lam.get_alias(FunctionName=name, Name="live").get("RoutingConfig", {})
+                 .get("AdditionalVersionWeights") == {"2": 0.1}, 120, 0.05, "the canary step")
+    finally:
+        proc.kill()
+        proc.wait()
+    assert stacks(env)[stack] == "UPDATE_IN_PROGRESS"
+    refused = _deploy(env, tmp_path / "t.yaml", stack, check=False)
+    assert refused.returncode == 1 and "--force continues from its record" in refused.stderr
+    fast = dict(env, LAMB_DEPLOY_TIME_SCALE="0")
+    out = _deploy(fast, tmp_path / "t.yaml", stack, "--force").stdout
+    assert "UPDATE_COMPLETE             AWS::Lambda::Alias" in out
+    alias = lam.get_alias(FunctionName=name, Name="live")
+    assert alias["FunctionVersion"] == "2" and not alias.get("RoutingConfig", {}).get("AdditionalVersionWeights")
+    # the version published before the kill was recorded: no third version
+    assert [v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]] == ["$LATEST", "1", "2"]
+    assert stacks(env)[stack] == "UPDATE_COMPLETE"
     lamb_cmd("deploy", "--delete", stack, env=env)
