@@ -16,6 +16,18 @@ from .deploy_support import deploy_env, fetch_url, lamb_cmd, stacks, write
 SAM = "AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\n"
 
 
+def _one_function(extra: str) -> str:
+    """A template with one function ``Fn`` (code in code/, ``extra`` properties) and its name as output ``Name``."""
+    return SAM + f"""
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {{Runtime: python3.12, Handler: fn.handler, CodeUri: code/, {extra}}}
+Outputs:
+  Name: {{Value: !Ref Fn}}
+"""
+
+
 def _stack() -> str:
     return unique("stack")
 
@@ -229,15 +241,9 @@ Resources:
 
 
 def test_delete_removes_the_stack_and_its_resources(lamb_server, lam, tmp_path):
-    write(tmp_path, {"code/fn.py": "def handler(e, c):\n    return 1\n", "t.yaml": SAM + """
-Resources:
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties: {Runtime: python3.12, Handler: fn.handler, CodeUri: code/, AutoPublishAlias: live,
-                 FunctionUrlConfig: {AuthType: AWS_IAM}, ProvisionedConcurrencyConfig: {ProvisionedConcurrentExecutions: 1}}
-Outputs:
-  Name: {Value: !Ref Fn}
-"""})
+    write(tmp_path, {"code/fn.py": "def handler(e, c):\n    return 1\n", "t.yaml": _one_function(
+        "AutoPublishAlias: live, FunctionUrlConfig: {AuthType: AWS_IAM}, "
+        "ProvisionedConcurrencyConfig: {ProvisionedConcurrentExecutions: 1}")})
     env = deploy_env(lamb_server.url, tmp_path / "cache")
     stack = _stack()
     name = _outputs(_deploy(env, tmp_path / "t.yaml", stack).stdout)["Name"]
@@ -484,15 +490,8 @@ Outputs:
 
 
 def test_a_deploy_killed_halfway_leaves_a_record_and_force_continues(lamb_server, lam, tmp_path):
-    write(tmp_path, {"code/fn.py": "def handler(e, c):\n    return 1\n", "t.yaml": SAM + """
-Resources:
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties: {Runtime: python3.12, Handler: fn.handler, CodeUri: code/, AutoPublishAlias: live,
-                 DeploymentPreference: {Type: Canary10Percent30Minutes}}
-Outputs:
-  Name: {Value: !Ref Fn}
-"""})
+    write(tmp_path, {"code/fn.py": "def handler(e, c):\n    return 1\n", "t.yaml": _one_function(
+        "AutoPublishAlias: live, DeploymentPreference: {Type: Canary10Percent30Minutes}")})
     env = deploy_env(lamb_server.url, tmp_path / "cache")
     stack = _stack()
     name = _outputs(_deploy(env, tmp_path / "t.yaml", stack).stdout)["Name"]
