@@ -29,8 +29,8 @@ from .store.code import CodeStore
 from .store.db import Database
 from .store.functions import FunctionStore
 from .store.layers import LayerStore
-from .store.stacks import StackStore
 from .store.opt import opt_key, opt_root, remove_unreferenced_opt
+from .store.stacks import StackStore
 from .urls.address import Addresses, default_origin
 from .urls.index import UrlIndex
 

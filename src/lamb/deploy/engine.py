@@ -222,7 +222,7 @@ class Deployer:
         env = self.env
         cfn, params, _ = self.prepare(path, overrides)
         record = self.stacks.get(env.stack)
-        if record and record["Status"].endswith("_IN_PROGRESS") and not force:
+        if record and record["Status"].endswith("_IN_PROGRESS") and not (force or dry_run):
             raise DeployError(f"stack {env.stack} is {record['Status']} (another deploy is running, or one died: "
                               f"--force continues from its record)")
         changes, order, cfn = self.changes(cfn, params, record)
@@ -242,16 +242,14 @@ class Deployer:
         record.setdefault("Replaced", [])
         self._save(record)
         done: list[tuple[str, str, dict | None]] = []  # (action, logical, entry before)
-        by_lid = {c.logical: c for c in changes}
         try:
-            self._apply(cfn, params, order, by_lid, record, done)
+            self._apply(cfn, params, order, record, done)
+            outputs, exports = self._outputs(cfn, self._context(cfn, params, record["Resources"], preview=False))
         except Exception as e:
             reason = str(e) or type(e).__name__
             env.out(f"Error: deploy failed: {reason}")
             return self._rollback(record, done, first)
         self._cleanup(record, [c for c in changes if c.action == P.REMOVE])
-        ctx = self._context(cfn, params, record["Resources"], preview=False)
-        outputs, exports = self._outputs(cfn, ctx)
         record.update(Status="CREATE_COMPLETE" if first else "UPDATE_COMPLETE", Outputs=outputs, Exports=exports)
         self._save(record)
         if outputs:
@@ -261,7 +259,7 @@ class Deployer:
         env.out(f"Successfully created/updated stack - {env.stack}")
         return 0
 
-    def _apply(self, cfn: dict, params: dict, order: list[str], by_lid: dict, record: dict, done: list) -> None:
+    def _apply(self, cfn: dict, params: dict, order: list[str], record: dict, done: list) -> None:
         env = self.env
         state = record["Resources"]
         ctx = self._context(cfn, params, state, preview=False)
