@@ -36,6 +36,7 @@ from .store.db import Database
 from .store.functions import FunctionStore
 from .store.layers import LayerStore
 from .store.opt import opt_key, opt_root, remove_unreferenced_opt
+from .store.stacks import StackStore
 from .urls.address import Addresses, default_origin
 from .urls.index import UrlIndex
 from .sources import sqs as sqs_source
@@ -71,6 +72,7 @@ class Lamb:
         self.db = Database(settings.db_path)
         self.functions = FunctionStore(self.db, region=settings.region, account_id=settings.account_id)
         self.layers = LayerStore(self.db)
+        self.stacks = StackStore(self.db)  # lamb deploy's stack records (/_lamb/stacks)
         self.urls = UrlIndex(self.functions)  # function URLs by url id (issue 14)
         self._addresses: Addresses | None = None
         self._addresses_key: tuple | None = None

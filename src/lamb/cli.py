@@ -3,12 +3,16 @@
     lamb serve [--host H] [--port P] [--data-dir D] [--region R] [--account-id A]
     lamb runtimes install [NAME ...]
     lamb runtimes versions [--region R]
+    lamb deploy TEMPLATE [--stack-name S] [--parameter-overrides K=V ...] [--dry-run] [--watch]
+    lamb deploy --delete STACK
+    lamb stacks
 
 ``serve`` runs the platform in the foreground until SIGINT/SIGTERM, then stops
 every environment and zygote it started. ``runtimes install`` builds the
 runtime roots ahead of time (``serve`` builds missing ones on first use).
 ``runtimes versions`` prints the runtime version (name and ARN) this Lamb runs
-for each runtime: what ``PutRuntimeManagementConfig`` can pin.
+for each runtime: what ``PutRuntimeManagementConfig`` can pin. ``deploy`` and
+``stacks`` are clients of a running Lamb (lamb/deploy/).
 """
 
 from __future__ import annotations
@@ -113,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     ver = rt.add_parser("versions", help="print the runtime version (name, ARN) Lamb runs for each runtime")
     ver.add_argument("--region", default=None, help="region of the ARNs (default us-east-1, env LAMB_REGION)")
     ver.set_defaults(func=_runtimes_versions)
+    from .deploy.command import add_arguments
+
+    add_arguments(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=getattr(args, "log_level", "WARNING"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     return args.func(args)

@@ -16,6 +16,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 from urllib.parse import parse_qsl
 
+from . import stack_routes
 from .api.context import RequestContext, Services
 from .http.server import Request, Response
 from .arn import OtherAccount
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from .logs.store import LogStore
     from .protocol import Protocol as WireProtocol
     from .protocol.registry import ServedModels
+    from .store.stacks import StackStore
 
 
 class Served(Services, Protocol):
@@ -36,6 +38,7 @@ class Served(Services, Protocol):
     handlers: dict[str, Callable[[RequestContext, dict], Any]]
     models: "ServedModels"  # every served model (lambda, events, scheduler) with its handlers
     logs: "LogStore"
+    stacks: "StackStore"
 
     def health(self) -> dict: ...
 
@@ -157,6 +160,9 @@ def internal(lamb: Served, req: Request) -> Response:
         return Response(200, [("Content-Type", "application/zip")], blob.read_bytes())
     if path == "/_lamb/health":
         return _json(200, lamb.health())
+    if path == stack_routes.PREFIX or path.startswith(stack_routes.PREFIX + "/"):
+        return stack_routes.serve(
+            lamb.stacks, req, {"Region": lamb.settings.region, "AccountId": lamb.settings.account_id})
     if path == "/_lamb/environments":
         return _json(200, lamb.invoker.environments())
     if path == "/_lamb/metrics":

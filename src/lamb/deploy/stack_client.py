@@ -1,0 +1,50 @@
+"""The stack records on the Lamb server (``/_lamb/stacks``, see lamb/stack_routes.py), over HTTP."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+
+class Conflict(Exception):
+    """Another deploy wrote the stack since we read it."""
+
+
+class StackClient:
+    def __init__(self, endpoint: str):
+        self.base = endpoint.rstrip("/") + "/_lamb/stacks"
+
+    def _call(self, method: str, path: str = "", body: dict | None = None, revision: int | None = None):
+        headers = {"Content-Type": "application/json"}
+        if revision is not None:
+            headers["If-Match"] = str(revision)
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                raw = resp.read()
+                return json.loads(raw) if raw else None
+        except urllib.error.HTTPError as e:
+            if e.code == 404 and method == "GET":
+                return None
+            if e.code == 412:
+                raise Conflict(json.loads(e.read() or b"{}").get("message", "stack changed")) from None
+            raise RuntimeError(f"{method} {self.base + path}: HTTP {e.code} {e.read()[:200]!r}") from None
+
+    def identity(self) -> tuple[str, str]:
+        out = self._call("GET")
+        return out["Region"], out["AccountId"]
+
+    def list(self) -> list[dict]:
+        return self._call("GET")["Stacks"]
+
+    def get(self, name: str) -> dict | None:
+        return self._call("GET", "/" + urllib.parse.quote(name))
+
+    def put(self, name: str, record: dict, revision: int) -> int:
+        return self._call("PUT", "/" + urllib.parse.quote(name), record, revision)["Revision"]
+
+    def delete(self, name: str, revision: int) -> None:
+        self._call("DELETE", "/" + urllib.parse.quote(name), revision=revision)
