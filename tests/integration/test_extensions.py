@@ -258,3 +258,81 @@ def test_telemetry_subscriber_receives_platform_report(server_for):
     # REPORT in the log stream says the same as platform.report.
     line = next(m for m in log_messages(server, group) if m.startswith(f"REPORT RequestId: {rid}"))
     assert f"Billed Duration: {metrics['billedDurationMs']} ms" in line
+
+
+INTERNAL_FUNCTION = '''
+import json, os, threading, urllib.request
+
+SEEN = []
+API = os.environ["AWS_LAMBDA_RUNTIME_API"]
+
+def _register():
+    req = urllib.request.Request("http://%s/2020-01-01/extension/register" % API, method="POST",
+                                 data=json.dumps({"events": ["INVOKE"]}).encode(),
+                                 headers={"Lambda-Extension-Name": "in-process"})
+    with urllib.request.urlopen(req) as r:
+        return r.headers["Lambda-Extension-Identifier"]
+
+EXT_ID = _register()  # during Init, from the runtime process: an internal extension
+
+def _loop():
+    while True:
+        req = urllib.request.Request("http://%s/2020-01-01/extension/event/next" % API,
+                                     headers={"Lambda-Extension-Identifier": EXT_ID})
+        with urllib.request.urlopen(req) as r:
+            SEEN.append(json.load(r)["requestId"])
+
+threading.Thread(target=_loop, daemon=True).start()
+
+def handler(event, context):
+    return {"id": context.aws_request_id, "seen": list(SEEN), "wrapped": os.environ.get("WRAPPED")}
+'''
+
+WRAPPER = '#!/bin/sh\nexport WRAPPED="yes: $1"\nexec "$@"\n'
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_internal_extension_through_the_exec_wrapper(server_for, sandbox):
+    server = server_for(sandbox)
+    lam = server.client()
+    name = unique("int")
+    layer = lam.publish_layer_version(LayerName=unique("wrap"), Content={"ZipFile": make_zip({"wrapper": WRAPPER},
+                                                                                             {"wrapper": 0o755})})
+    create(lam, name, {"fn.py": INTERNAL_FUNCTION}, Layers=[layer["LayerVersionArn"]],
+           Environment={"Variables": {"AWS_LAMBDA_EXEC_WRAPPER": "/opt/wrapper"}})
+    group = f"/aws/lambda/{name}"
+    resp, out1 = invoke(lam, name, {})
+    assert "FunctionError" not in resp, out1
+    assert out1["wrapped"].startswith("yes: ")  # the wrapper ran, with the runtime's command line as arguments
+    wait_for(lambda: f"END RequestId: {out1['id']}" in log_messages(server, group), 30, what="the first invoke phase")
+    _, out2 = invoke(lam, name, {})
+    # The internal extension had the first INVOKE event before that invoke phase ended.
+    assert out1["id"] in out2["seen"]
+
+
+FAILING_EXTENSION = r'''#!/usr/bin/env python3
+import json, os, urllib.request
+api = os.environ["AWS_LAMBDA_RUNTIME_API"]
+req = urllib.request.Request("http://%s/2020-01-01/extension/register" % api, method="POST",
+                             data=b'{"events": ["INVOKE"]}', headers={"Lambda-Extension-Name": os.path.basename(__file__)})
+with urllib.request.urlopen(req) as r:
+    ident = r.headers["Lambda-Extension-Identifier"]
+req = urllib.request.Request("http://%s/2020-01-01/extension/init/error" % api, method="POST", data=b'{}',
+                             headers={"Lambda-Extension-Identifier": ident,
+                                      "Lambda-Extension-Function-Error-Type": "Extension.ConfigInvalid"})
+urllib.request.urlopen(req).read()
+'''
+
+
+def test_extension_init_error_fails_the_invocation(server_for):
+    server = server_for("linux")
+    lam = server.client()
+    name = unique("bad")
+    create(lam, name, "def handler(event, context):\n    return 'never'\n",
+           Layers=[layer_with_extension(lam, "bad-ext", FAILING_EXTENSION)])
+    resp, out = invoke(lam, name, {})
+    assert resp["FunctionError"] == "Unhandled"
+    assert out["errorType"] == "Extension.InitError"
+    assert "bad-ext" in out["errorMessage"] and "Extension.ConfigInvalid" in out["errorMessage"]
+    messages = log_messages(server, f"/aws/lambda/{name}")
+    assert any(m.startswith("INIT_REPORT") and "Error Type: Extension.InitError" in m for m in messages)

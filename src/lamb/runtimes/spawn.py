@@ -111,6 +111,8 @@ def spawn_spec(i: SpawnInput) -> dict:
         spec["extensions"] = list(i.extensions)
     wrapper = spec["env"].get("AWS_LAMBDA_EXEC_WRAPPER")
     if wrapper and i.family != "provided":
+        if wrapper.startswith("/opt/") and i.opt_root != "/opt":  # layers not mounted at /opt (process backend)
+            wrapper = i.opt_root + wrapper[len("/opt"):]
         # AWS runs a managed runtime's bootstrap through the wrapper script, with the bootstrap's
         # command line as its arguments (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-modify.html).
         if i.family == "python":
