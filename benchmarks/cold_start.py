@@ -1,6 +1,6 @@
 """Cold start: create a function, then time its first invocation (client-observed).
 
-    python benchmarks/cold_start.py [--endpoint URL] [--n 40] [--runtime python3.12]
+    python benchmarks/cold_start.py [--endpoint URL] [--n 40] [--runtime python3.12] [--extension]
 
 Without --endpoint it starts its own ``lamb serve`` (temporary data dir). For
 each of ``--n`` fresh hello-world functions it measures, over one keep-alive
@@ -11,12 +11,20 @@ connection with raw HTTP (no botocore overhead):
 * ``init_ms``: the Init Duration Lamb reports in the REPORT line (LogType Tail).
 
 One function at a time, so the numbers are latency, not throughput.
+
+``--extension`` gives every function a layer with one external extension
+(``/opt/extensions/bench-ext``, a Python program registering for INVOKE and SHUTDOWN
+and calling next at once): Init then waits for it to start and register.
+When the extension's next arrives after the runtime's response the REPORT line is
+written after the response, so ``init_ms`` counts only the invocations whose tail has it.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import io
+import zipfile
 import json
 import os
 import re
@@ -25,6 +33,32 @@ import time
 from invoke_latency import call, connect, pct, start_server, stop_server, wait_active, zip_of
 
 HANDLER = "def handler(event, context):\n    return {'hello': 'world'}\n"
+EXTENSION = """#!/usr/bin/env python3
+import json, os, urllib.request
+api = "http://%s/2020-01-01/extension" % os.environ["AWS_LAMBDA_RUNTIME_API"]
+req = urllib.request.Request(api + "/register", method="POST", data=b'{"events": ["INVOKE", "SHUTDOWN"]}',
+                             headers={"Lambda-Extension-Name": "bench-ext"})
+ident = urllib.request.urlopen(req).headers["Lambda-Extension-Identifier"]
+while True:
+    event = json.load(urllib.request.urlopen(urllib.request.Request(
+        api + "/event/next", headers={"Lambda-Extension-Identifier": ident})))
+    if event["eventType"] == "SHUTDOWN":
+        break
+"""
+
+
+def extension_layer(conn) -> str:
+    """Publish a layer holding one external extension; its version ARN."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        info = zipfile.ZipInfo("extensions/bench-ext")
+        info.external_attr = 0o100755 << 16
+        info.create_system = 3
+        z.writestr(info, EXTENSION)
+    body = {"Content": {"ZipFile": base64.b64encode(buf.getvalue()).decode()}}
+    status, out = call(conn, "POST", f"/2018-10-31/layers/bench-ext-{os.getpid()}/versions", json.dumps(body).encode())
+    assert status == 201, out
+    return json.loads(out)["LayerVersionArn"]
 
 
 def main() -> None:
@@ -32,6 +66,7 @@ def main() -> None:
     ap.add_argument("--endpoint")
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--runtime", default="python3.12")
+    ap.add_argument("--extension", action="store_true", help="one external extension in a layer")
     args = ap.parse_args()
     proc = data = None
     endpoint = args.endpoint
@@ -43,6 +78,8 @@ def main() -> None:
         # Warm the runtime (zygote) once, as a running server would have it.
         body = {"Runtime": args.runtime, "Handler": "app.handler", "Role": "arn:aws:iam::000000000000:role/bench",
                 "Code": {"ZipFile": code}}
+        if args.extension:
+            body["Layers"] = [extension_layer(conn)]
         warm = f"cold-warmup-{os.getpid()}"
         call(conn, "POST", "/2015-03-31/functions", json.dumps({**body, "FunctionName": warm}).encode())
         wait_active(conn, warm)
@@ -61,15 +98,20 @@ def main() -> None:
             t2 = time.perf_counter()
             assert resp.status == 200 and payload == b'{"hello": "world"}', payload
             log = base64.b64decode(resp.getheader("X-Amz-Log-Result")).decode()
-            init_ms.append(float(re.search(r"Init Duration: ([\d.]+) ms", log).group(1)))
+            found = re.search(r"Init Duration: ([\d.]+) ms", log)
+            if found:
+                init_ms.append(float(found.group(1)))
             invoke_ms.append((t2 - t1) * 1000)
             total_ms.append((t2 - t0) * 1000)
 
         def summary(xs):
+            if not xs:
+                return None
             return {"p50": round(pct(xs, 0.5), 2), "p90": round(pct(xs, 0.9), 2), "max": round(max(xs), 2)}
 
-        print(json.dumps({"runtime": args.runtime, "n": args.n, "invoke_ms": summary(invoke_ms),
-                          "create_plus_invoke_ms": summary(total_ms), "init_ms": summary(init_ms)}))
+        print(json.dumps({"runtime": args.runtime, "n": args.n, "extension": args.extension,
+                          "invoke_ms": summary(invoke_ms), "create_plus_invoke_ms": summary(total_ms),
+                          "init_ms": summary(init_ms), "init_ms_count": len(init_ms)}))
     finally:
         stop_server(proc, data)
 

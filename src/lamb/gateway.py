@@ -36,6 +36,8 @@ class Served(Services, Protocol):
 
     def health(self) -> dict: ...
 
+    def metrics_exposition(self) -> tuple[bytes, str]: ...
+
 log = logging.getLogger("lamb.gateway")
 
 
@@ -91,6 +93,9 @@ def make_app(lamb: Served):
             return url_response
         if req.path.startswith("/_lamb/"):
             return internal(lamb, req)
+        if req.path == "/metrics" and req.method == "GET":  # Prometheus (invoke/prometheus.py)
+            body, content_type = lamb.metrics_exposition()
+            return Response(200, [("Content-Type", content_type)], body)
         rid = str(uuid.uuid4())
         try:
             op, labels = protocol.route(req.method, req.path, req.query)

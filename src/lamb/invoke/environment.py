@@ -80,6 +80,8 @@ class EnvironmentHost:
     track_pid: Callable[[int, "ExecutionEnvironment"], None]  # exits are reported by pid
     untrack_pid: Callable[[int], None]
     freeze_after_s: float
+    # Lambda's metrics (``metrics.Metrics.put``): Invocations, Errors, Duration, ... per function.
+    record_metric: Callable[..., None] | None = None
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,8 @@ class ExecutionEnvironment:
                                      pool.config.limits.max_extensions)
         self.telemetry = Telemetry(pool.config.limits, self._extension_name, enabled=bool(pool.extension_names))
         self._init_next: asyncio.Future | None = None
-        self._pending_report: tuple[Invocation, str | None, str | None] | None = None
+        # (invocation, status, error type, function error, when the runtime's part ended)
+        self._pending_report: tuple[Invocation, str | None, str | None, bool, float] | None = None
         self._extension_timer: asyncio.TimerHandle | None = None
         self._term_timer: asyncio.TimerHandle | None = None
         day = time.strftime("%Y/%m/%d", time.gmtime())
@@ -287,18 +290,20 @@ class ExecutionEnvironment:
             inv.resolve(InvocationResult(payload, function_error, self._tail(inv), cfg.version))
             if self.current is inv:
                 self.current = None
-            self._pending_report = (inv, status, error_type)
+            self._pending_report = (inv, status, error_type, function_error is not None, time.perf_counter())
             self.log_stream.flush()
             left = max(0.0, inv.timeout_s - (time.perf_counter() - inv.started)) if inv.started else 0.0
             self._extension_timer = asyncio.get_event_loop().call_later(left, self._extensions_timed_out)
             return
-        self._report(inv, status, error_type)
+        self._report(inv, status, error_type, function_error is not None)
         inv.resolve(InvocationResult(payload, function_error, self._tail(inv), cfg.version))
         if self.current is inv:
             self.current = None
 
-    def _report(self, inv: Invocation, status: str | None, error_type: str | None) -> None:
-        """END and REPORT: the invoke phase is over."""
+    def _report(self, inv: Invocation, status: str | None, error_type: str | None, failed: bool = True,
+                runtime_end: float | None = None) -> None:
+        """END and REPORT: the invoke phase is over (``runtime_end``: when the runtime's part ended,
+        if extensions went on after it)."""
         self._drain_log()  # the extensions' last lines belong before END
         duration = (time.perf_counter() - inv.started) * 1000.0 if inv.started else 0.0
         cfg = self.pool.config
@@ -308,6 +313,15 @@ class ExecutionEnvironment:
         self._log(platform.end_line(inv.request_id), inv)
         self._log(platform.report_line(inv.request_id, duration, cfg.memory_mb, max_mb, init_ms, status, error_type), inv)
         self.log_stream.flush()
+        put = self.host.record_metric
+        if put is not None:
+            dims = {"FunctionName": cfg.function_name, "ExecutedVersion": cfg.version}
+            put("Invocations", 1, **dims)
+            if failed or status:
+                put("Errors", 1, **dims)
+            put("Duration", duration, **dims)
+            if runtime_end is not None:
+                put("PostRuntimeExtensionsDuration", (time.perf_counter() - runtime_end) * 1000.0, **dims)
         if self.telemetry.enabled:
             self.telemetry.emit("platform", "platform.report", tel.report_record(
                 inv.request_id, _telemetry_status(status), duration, platform.billed_ms(duration), cfg.memory_mb, max_mb,
@@ -417,12 +431,12 @@ class ExecutionEnvironment:
             if not fut.done():
                 self._runtime_next(fut)
         elif self._pending_report is not None and exts.all_waiting():
-            inv, status, error_type = self._pending_report
+            inv, status, error_type, failed, runtime_end = self._pending_report
             self._pending_report = None
             if self._extension_timer is not None:
                 self._extension_timer.cancel()
                 self._extension_timer = None
-            self._report(inv, status, error_type)
+            self._report(inv, status, error_type, failed, runtime_end)
             if self.state is not State.DEAD:
                 self.report.on_released(self)
         elif exts.shutting_down and exts.all_waiting() and self._term_timer is not None:
