@@ -254,6 +254,7 @@ def test_telemetry_subscriber_receives_platform_report(server_for):
     assert metrics["durationMs"] >= done["metrics"]["durationMs"]
     assert seen["platform.start"][0]["record"]["requestId"] == rid
     assert seen["platform.initStart"][0]["record"]["phase"] == "init"
+    assert seen["platform.extension"][0]["record"] == {"name": "telemetry-ext", "state": "Ready", "events": ["INVOKE"]}
     assert seen["function"][0]["record"] == "hello from the handler"
     # REPORT in the log stream says the same as platform.report.
     line = next(m for m in log_messages(server, group) if m.startswith(f"REPORT RequestId: {rid}"))

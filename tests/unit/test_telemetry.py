@@ -44,13 +44,14 @@ def test_subscriber_gets_the_backlog_then_batches_by_count():
         resp = subscribe(tel, {"schemaVersion": "2022-12-13", "types": ["platform"],
                                "buffering": {"maxItems": 25, "timeoutMs": 30000}, "destination": destination(port)})
         assert resp.status == 200
-        for i in range(24):  # with the backlog's one platform event: 25 = maxItems, sent at once
+        for i in range(23):  # with initStart and the subscription's own event: 25 = maxItems, sent at once
             tel.emit("platform", "platform.start", {"requestId": str(i)})
         tel.emit("function", "function", "not subscribed")
         head, batch = await asyncio.wait_for(batches.get(), 10)
         assert head.startswith(b"POST /telemetry HTTP/1.1")
-        assert [e["type"] for e in batch] == ["platform.initStart"] + ["platform.start"] * 24
-        assert batch[1]["record"] == {"requestId": "0"}
+        assert [e["type"] for e in batch] == ["platform.initStart", "platform.telemetrySubscription"] + ["platform.start"] * 23
+        assert batch[1]["record"] == {"name": "ext", "state": "Subscribed", "types": ["platform"]}
+        assert batch[2]["record"] == {"requestId": "0"}
         assert batch[0]["time"].endswith("Z")
         server.close()
 

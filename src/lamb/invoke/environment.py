@@ -279,6 +279,7 @@ class ExecutionEnvironment:
         when the runtime and every extension have called next, and its Duration (REPORT,
         ``platform.report``) covers the extensions' time after the runtime's response
         (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-extensions-api.html#runtimes-lifecycle-invoke).
+        A platform error or timeout (``status``) ends the invoke phase at once: the environment is reset.
         """
         if inv.timer is not None:
             inv.timer.cancel()
@@ -286,7 +287,7 @@ class ExecutionEnvironment:
         cfg = self.pool.config
         if self.telemetry.enabled:
             self._runtime_done(inv, payload, status, error_type)
-        if self.extensions.by_id and not self.extensions.all_waiting() and self.state is not State.DEAD:
+        if status is None and self.extensions.by_id and not self.extensions.all_waiting() and self.state is not State.DEAD:
             inv.resolve(InvocationResult(payload, function_error, self._tail(inv), cfg.version))
             if self.current is inv:
                 self.current = None
@@ -408,7 +409,12 @@ class ExecutionEnvironment:
     def on_extension_api(self, req: Request) -> Response | asyncio.Future:
         """The Extensions API and the Telemetry API, on the Runtime API's address."""
         if req.path.startswith(ext_api.PREFIX):
-            return self.extensions.handle(req)
+            resp = self.extensions.handle(req)
+            if self.telemetry.enabled and req.path.endswith("/register") and isinstance(resp, Response) and resp.status == 200:
+                ext = self.extensions.by_id[dict(resp.headers)[ext_api.IDENTIFIER_HEADER]]
+                self.telemetry.emit("platform", "platform.extension",
+                                    {"name": ext.name, "state": "Ready", "events": sorted(ext.events)})
+            return resp
         if req.path == tel.PATH:
             self.telemetry.enabled = True
             return self.telemetry.handle(req)
@@ -622,6 +628,9 @@ class ExecutionEnvironment:
         inv = self.current
         self._enter(State.DEAD)
         self._drain_log()
+        pending, self._pending_report = self._pending_report, None
+        if pending is not None:  # the runtime ended while extensions worked on its last invocation
+            self._report(pending[0], "error", "Runtime.ExitError")
         if inv is not None and not inv.done:
             inv.started = inv.started or time.perf_counter()
             if was is State.STARTING and self.init_error is not None:
@@ -777,8 +786,9 @@ class ExecutionEnvironment:
         if inv is not None and inv.want_tail:
             inv.log.extend(lines)
         if self.telemetry.enabled:
+            structured = self.pool.config.log_format == "JSON"  # JSON log lines are records, not strings
             for msg in lines:
-                self.telemetry.emit("function", "function", msg, ts)
+                self.telemetry.emit("function", "function", _record_of(msg) if structured else msg, ts)
         if inv is None:
             # Output outside a runtime's invocation (extensions, background threads): written now, not at the next REPORT.
             self.log_stream.flush()
@@ -812,3 +822,13 @@ class ExecutionEnvironment:
 def _telemetry_status(status: str | None) -> str:
     """REPORT's Status as the Telemetry API names it (success, error, timeout, failure)."""
     return status or "success"
+
+
+def _record_of(line: str) -> object:
+    """A JSON-format log line as the Telemetry API's ``function`` record: the object, else the text."""
+    if line.startswith("{"):
+        try:
+            return json.loads(line)
+        except ValueError:
+            pass
+    return line

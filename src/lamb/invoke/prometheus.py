@@ -75,6 +75,7 @@ class LambdaPrometheus:
                                  "Invocations on standard concurrency while provisioned concurrency was in use",
                                  ["faas_name", "resource"], registry=r)
         r.register(_Concurrency(concurrency))
+        self._children: dict[tuple[str, str, str], Callable[[float], None]] = {}
 
     def observe(self, metric: str, value: float, dims: dict[str, str]) -> None:
         """One data point under its AWS name (``metrics.Metrics`` observer)."""
@@ -82,20 +83,33 @@ class LambdaPrometheus:
         if fn is None:
             return  # account-wide points: the gauges read them when scraped
         version = dims.get("ExecutedVersion", "")
+        key = (metric, fn, version)
+        record = self._children.get(key)  # the labelled child's method, looked up once (hot path)
+        if record is None:
+            record = self._child(metric, fn, version, dims)
+            if record is None:
+                return
+            self._children[key] = record
+        record(value)
+
+    def _child(self, metric: str, fn: str, version: str, dims: dict[str, str]) -> Callable[[float], None] | None:
         if metric == "Invocations":
-            self.invocations.labels(fn, version).inc(value)
-        elif metric == "Errors":
-            self.errors.labels(fn, version).inc(value)
-        elif metric == "Duration":
-            self.duration.labels(fn, version).observe(value / 1000.0)
-        elif metric == "PostRuntimeExtensionsDuration":
-            self.extensions.labels(fn, version).observe(value / 1000.0)
-        elif metric == "Throttles":
-            self.throttles.labels(fn).inc(value)
-        elif metric == "ProvisionedConcurrencyInvocations":
-            self.provisioned.labels(fn, dims.get("Resource", "")).inc(value)
-        elif metric == "ProvisionedConcurrencySpilloverInvocations":
-            self.spillover.labels(fn, dims.get("Resource", "")).inc(value)
+            return self.invocations.labels(fn, version).inc
+        if metric == "Errors":
+            return self.errors.labels(fn, version).inc
+        if metric == "Duration":
+            seconds = self.duration.labels(fn, version).observe
+            return lambda ms: seconds(ms / 1000.0)
+        if metric == "PostRuntimeExtensionsDuration":
+            ext_seconds = self.extensions.labels(fn, version).observe
+            return lambda ms: ext_seconds(ms / 1000.0)
+        if metric == "Throttles":
+            return self.throttles.labels(fn).inc
+        if metric == "ProvisionedConcurrencyInvocations":
+            return self.provisioned.labels(fn, dims.get("Resource", "")).inc
+        if metric == "ProvisionedConcurrencySpilloverInvocations":
+            return self.spillover.labels(fn, dims.get("Resource", "")).inc
+        return None
 
     def exposition(self) -> tuple[bytes, str]:
         """The text format and its content type."""

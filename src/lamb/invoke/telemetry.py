@@ -77,6 +77,7 @@ class Telemetry:
         except (ValueError, TypeError, AttributeError) as e:
             return api_error(400, "ValidationError", str(e))
         self.subscriptions = [s for s in self.subscriptions if s.extension != name] + [sub]
+        self.emit("platform", "platform.telemetrySubscription", {"name": name, "state": "Subscribed", "types": sorted(sub.types)})
         self.subscribed_once = True
         for kind, data in self.backlog:
             if kind in sub.types:
