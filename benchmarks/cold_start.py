@@ -12,9 +12,9 @@ connection with raw HTTP (no botocore overhead):
 
 One function at a time, so the numbers are latency, not throughput.
 
-``--extension`` gives every function a layer with one external extension
-(``/opt/extensions/bench-ext``, a Python program registering for INVOKE and SHUTDOWN
-and calling next at once): Init then waits for it to start and register.
+``--extension [python|sh]`` gives every function a layer with one external extension
+(``/opt/extensions/bench-ext`` registering for INVOKE and SHUTDOWN and calling next at
+once: a Python program, or a sh script using curl): Init then waits for it to start and register.
 When the extension's next arrives after the runtime's response the REPORT line is
 written after the response, so ``init_ms`` counts only the invocations whose tail has it.
 """
@@ -47,14 +47,25 @@ while True:
 """
 
 
-def extension_layer(conn) -> str:
+SH_EXTENSION = """#!/bin/sh
+api="http://${AWS_LAMBDA_RUNTIME_API}/2020-01-01/extension"
+id=$(curl -s -D - -o /dev/null -X POST -H "Lambda-Extension-Name: bench-ext" -d '{"events": ["INVOKE", "SHUTDOWN"]}' \\
+     "$api/register" | tr -d '\\r' | sed -n 's/^[Ll]ambda-[Ee]xtension-[Ii]dentifier: //p')
+while true; do
+    case "$(curl -s -H "Lambda-Extension-Identifier: $id" "$api/event/next")" in *SHUTDOWN*) exit 0;; esac
+done
+"""
+EXTENSIONS = {"python": EXTENSION, "sh": SH_EXTENSION}
+
+
+def extension_layer(conn, source: str) -> str:
     """Publish a layer holding one external extension; its version ARN."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         info = zipfile.ZipInfo("extensions/bench-ext")
         info.external_attr = 0o100755 << 16
         info.create_system = 3
-        z.writestr(info, EXTENSION)
+        z.writestr(info, source)
     body = {"Content": {"ZipFile": base64.b64encode(buf.getvalue()).decode()}}
     status, out = call(conn, "POST", f"/2018-10-31/layers/bench-ext-{os.getpid()}/versions", json.dumps(body).encode())
     assert status == 201, out
@@ -66,7 +77,9 @@ def main() -> None:
     ap.add_argument("--endpoint")
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--runtime", default="python3.12")
-    ap.add_argument("--extension", action="store_true", help="one external extension in a layer")
+    ap.add_argument("--memory", type=int, default=128, help="MemorySize (the CPU share follows it)")
+    ap.add_argument("--extension", nargs="?", const="python", choices=("python", "sh"),
+                    help="one external extension in a layer: a Python program (default) or a sh script using curl")
     args = ap.parse_args()
     proc = data = None
     endpoint = args.endpoint
@@ -77,9 +90,9 @@ def main() -> None:
         code = zip_of(HANDLER)
         # Warm the runtime (zygote) once, as a running server would have it.
         body = {"Runtime": args.runtime, "Handler": "app.handler", "Role": "arn:aws:iam::000000000000:role/bench",
-                "Code": {"ZipFile": code}}
+                "Code": {"ZipFile": code}, "MemorySize": args.memory}
         if args.extension:
-            body["Layers"] = [extension_layer(conn)]
+            body["Layers"] = [extension_layer(conn, EXTENSIONS[args.extension])]
         warm = f"cold-warmup-{os.getpid()}"
         call(conn, "POST", "/2015-03-31/functions", json.dumps({**body, "FunctionName": warm}).encode())
         wait_active(conn, warm)
@@ -109,7 +122,7 @@ def main() -> None:
                 return None
             return {"p50": round(pct(xs, 0.5), 2), "p90": round(pct(xs, 0.9), 2), "max": round(max(xs), 2)}
 
-        print(json.dumps({"runtime": args.runtime, "n": args.n, "extension": args.extension,
+        print(json.dumps({"runtime": args.runtime, "n": args.n, "memory_mb": args.memory, "extension": args.extension,
                           "invoke_ms": summary(invoke_ms), "create_plus_invoke_ms": summary(total_ms),
                           "init_ms": summary(init_ms), "init_ms_count": len(init_ms)}))
     finally:
