@@ -1,6 +1,6 @@
 """Cold start: create a function, then time its first invocation (client-observed).
 
-    python benchmarks/cold_start.py [--endpoint URL] [--n 40] [--runtime python3.12]
+    python benchmarks/cold_start.py [--endpoint URL] [--n 40] [--runtime python3.12] [--extension]
 
 Without --endpoint it starts its own ``lamb serve`` (temporary data dir). For
 each of ``--n`` fresh hello-world functions it measures, over one keep-alive
@@ -19,12 +19,20 @@ the runs whose waiter returned after one GetFunction, i.e. without its one-secon
 ``boto3_sequence_ms`` is that whole sequence as boto3 sees it.
 
 One function at a time, so the numbers are latency, not throughput.
+
+``--extension [python|sh]`` gives every function a layer with one external extension
+(``/opt/extensions/bench-ext`` registering for INVOKE and SHUTDOWN and calling next at
+once: a Python program, or a sh script using curl): Init then waits for it to start and register.
+When the extension's next arrives after the runtime's response the REPORT line is
+written after the response, so ``init_ms`` counts only the invocations whose tail has it.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import io
+import zipfile
 import json
 import os
 import re
@@ -33,6 +41,43 @@ import time
 from invoke_latency import call, connect, pct, start_server, stop_server, wait_active, zip_of
 
 HANDLER = "def handler(event, context):\n    return {'hello': 'world'}\n"
+EXTENSION = """#!/usr/bin/env python3
+import json, os, urllib.request
+api = "http://%s/2020-01-01/extension" % os.environ["AWS_LAMBDA_RUNTIME_API"]
+req = urllib.request.Request(api + "/register", method="POST", data=b'{"events": ["INVOKE", "SHUTDOWN"]}',
+                             headers={"Lambda-Extension-Name": "bench-ext"})
+ident = urllib.request.urlopen(req).headers["Lambda-Extension-Identifier"]
+while True:
+    event = json.load(urllib.request.urlopen(urllib.request.Request(
+        api + "/event/next", headers={"Lambda-Extension-Identifier": ident})))
+    if event["eventType"] == "SHUTDOWN":
+        break
+"""
+
+
+SH_EXTENSION = """#!/bin/sh
+api="http://${AWS_LAMBDA_RUNTIME_API}/2020-01-01/extension"
+id=$(curl -s -D - -o /dev/null -X POST -H "Lambda-Extension-Name: bench-ext" -d '{"events": ["INVOKE", "SHUTDOWN"]}' \\
+     "$api/register" | tr -d '\\r' | sed -n 's/^[Ll]ambda-[Ee]xtension-[Ii]dentifier: //p')
+while true; do
+    case "$(curl -s -H "Lambda-Extension-Identifier: $id" "$api/event/next")" in *SHUTDOWN*) exit 0;; esac
+done
+"""
+EXTENSIONS = {"python": EXTENSION, "sh": SH_EXTENSION}
+
+
+def extension_layer(conn, source: str) -> str:
+    """Publish a layer holding one external extension; its version ARN."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        info = zipfile.ZipInfo("extensions/bench-ext")
+        info.external_attr = 0o100755 << 16
+        info.create_system = 3
+        z.writestr(info, source)
+    body = {"Content": {"ZipFile": base64.b64encode(buf.getvalue()).decode()}}
+    status, out = call(conn, "POST", f"/2018-10-31/layers/bench-ext-{os.getpid()}/versions", json.dumps(body).encode())
+    assert status == 201, out
+    return json.loads(out)["LayerVersionArn"]
 
 
 def main() -> None:
@@ -41,6 +86,9 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--runtime", default="python3.12")
     ap.add_argument("--waiter-runs", type=int, default=100)
+    ap.add_argument("--memory", type=int, default=128, help="MemorySize (the CPU share follows it)")
+    ap.add_argument("--extension", nargs="?", const="python", choices=("python", "sh"),
+                    help="one external extension in a layer: a Python program (default) or a sh script using curl")
     args = ap.parse_args()
     proc = data = None
     endpoint = args.endpoint
@@ -51,7 +99,9 @@ def main() -> None:
         code = zip_of(HANDLER)
         # Warm the runtime (zygote) once, as a running server would have it.
         body = {"Runtime": args.runtime, "Handler": "app.handler", "Role": "arn:aws:iam::000000000000:role/bench",
-                "Code": {"ZipFile": code}}
+                "Code": {"ZipFile": code}, "MemorySize": args.memory}
+        if args.extension:
+            body["Layers"] = [extension_layer(conn, EXTENSIONS[args.extension])]
         warm = f"cold-warmup-{os.getpid()}"
         call(conn, "POST", "/2015-03-31/functions", json.dumps({**body, "FunctionName": warm}).encode())
         wait_active(conn, warm)
@@ -77,16 +127,21 @@ def main() -> None:
             if i % 2:
                 sequence_ms.append((t2 - t0) * 1000)
                 continue
-            init_ms.append(float(re.search(r"Init Duration: ([\d.]+) ms", log).group(1)))
+            found = re.search(r"Init Duration: ([\d.]+) ms", log)
+            if found:
+                init_ms.append(float(found.group(1)))
             invoke_ms.append((t2 - t1) * 1000)
             total_ms.append((t2 - t0) * 1000)
         first_look, boto3_ms = waiter_runs(endpoint, args.runtime, code, args.waiter_runs)
 
         def summary(xs):
+            if not xs:
+                return None
             return {"p50": round(pct(xs, 0.5), 2), "p90": round(pct(xs, 0.9), 2), "max": round(max(xs), 2)}
 
-        print(json.dumps({"runtime": args.runtime, "n": args.n, "invoke_ms": summary(invoke_ms),
-                          "create_plus_invoke_ms": summary(total_ms), "init_ms": summary(init_ms),
+        print(json.dumps({"runtime": args.runtime, "n": args.n, "memory_mb": args.memory, "extension": args.extension,
+                          "invoke_ms": summary(invoke_ms), "create_plus_invoke_ms": summary(total_ms),
+                          "init_ms": summary(init_ms), "init_ms_count": len(init_ms),
                           "create_active_invoke_ms": summary(sequence_ms),
                           "waiter_first_look_active": f"{first_look}/{args.waiter_runs}",
                           "boto3_sequence_ms": summary(boto3_ms) if boto3_ms else None}))

@@ -17,6 +17,7 @@ from .gateway import make_app, on_server_error
 from . import http_guards
 from .http.server import HttpServer
 from .invoke.invoker import Invoker
+from .invoke.prometheus import LambdaPrometheus
 from .logs.store import LogStore
 from .protocol import Protocol
 from .protocol.registry import ServedModel, ServedModels
@@ -83,6 +84,9 @@ class Lamb:
             settings.runtime_cache, self._on_exit, self.sandbox.zygote_setup, lambda rt: self.invoker.zygote_env(rt)
         )
         self.invoker = Invoker(settings, self.logs, self.runtimes, self.code.ensure_unpacked, self.sandbox)
+        conc = self.invoker.concurrency
+        self.prometheus = LambdaPrometheus(lambda: (dict(conc.in_flight), conc.total, conc.unreserved))
+        self.invoker.metrics.observers.append(self.prometheus.observe)
         self.recursion = RecursionGuard(settings.region, settings.account_id, settings.limits.recursion_max_invocations)
         # The one door into the invoker: the API, the async queue and every trigger call it.
         self.invocations = Invocations(self.functions, self.invoker, self.runtimes, self.recursion,
@@ -209,6 +213,9 @@ class Lamb:
         self.states.prepare_all()  # bring up the runtimes existing functions use, off the request path
         self.provisioning.restore()
         self.schedules.start()
+
+    def metrics_exposition(self) -> tuple[bytes, str]:
+        return self.prometheus.exposition()
 
     def health(self) -> dict:
         return {

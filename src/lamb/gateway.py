@@ -42,6 +42,8 @@ class Served(Services, Protocol):
 
     def health(self) -> dict: ...
 
+    def metrics_exposition(self) -> tuple[bytes, str]: ...
+
 log = logging.getLogger("lamb.gateway")
 
 
@@ -100,6 +102,9 @@ def make_app(lamb: Served):
             return url_response
         if req.path.startswith("/_lamb/"):
             return internal(lamb, req)
+        if req.path == "/metrics" and req.method == "GET":  # Prometheus (invoke/prometheus.py)
+            body, content_type = lamb.metrics_exposition()
+            return Response(200, [("Content-Type", content_type)], body)
         rid = str(uuid.uuid4())
         protocol = lamb.protocol
         op = None

@@ -73,6 +73,23 @@ class Limits:
     stream_uncapped_bytes: int = 6 * MB
     stream_bandwidth_bytes_per_s: int = 2 * MB
     log_tail_bytes: int = 4 * KB
+    # Extensions (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-extensions-api.html):
+    # at most 10 per function; Shutdown gets 2,000 ms with external extensions (the runtime's
+    # share 300 ms), 500 ms with internal ones only.
+    max_extensions: int = 10
+    extension_shutdown_ms: int = 2000
+    internal_extension_shutdown_ms: int = 500
+    runtime_shutdown_share_ms: int = 300
+    # Telemetry API buffering (https://docs.aws.amazon.com/lambda/latest/dg/telemetry-api.html).
+    telemetry_max_items_min: int = 25
+    telemetry_max_items_max: int = 10000
+    telemetry_max_items_default: int = 10000
+    telemetry_max_bytes_min: int = 256 * KB
+    telemetry_max_bytes_max: int = 1 * MB
+    telemetry_max_bytes_default: int = 256 * KB
+    telemetry_timeout_ms_min: int = 25
+    telemetry_timeout_ms_max: int = 30000
+    telemetry_timeout_ms_default: int = 1000
 
     # Concurrency
     account_concurrency: int = 1000

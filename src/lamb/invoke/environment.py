@@ -37,7 +37,10 @@ from ..logs import platform
 from ..sandbox import RuntimeInfo, Sandbox
 from ..clock import now_ms
 from ..logs.capture import OutputCapture
+from . import extensions as ext_api, telemetry as tel
+from .extensions import Extensions
 from .invocation import EntrypointMissing, Invocation, InvocationResult
+from .telemetry import Telemetry
 from .runtime_api import ACCEPTED, RuntimeApiListener, next_event, runtime_app, runtime_error, streams_body
 from .stream import DEFAULT_CONTENT_TYPE, ResponseStream, trailer_error
 
@@ -78,6 +81,8 @@ class EnvironmentHost:
     track_pid: Callable[[int, "ExecutionEnvironment"], None]  # exits are reported by pid
     untrack_pid: Callable[[int], None]
     freeze_after_s: float
+    # Lambda's metrics (``metrics.Metrics.put``): Invocations, Errors, Duration, ... per function.
+    record_metric: Callable[..., None] | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,16 @@ class ExecutionEnvironment:
         self._peak_mb = 0  # last Max Memory Used sample (plain-process backend)
         self.sandbox = None  # the sandbox Handle, once started
         self._freeze_timer: asyncio.TimerHandle | None = None
+        # Extensions API and Telemetry API (extensions.py, telemetry.py): the runtime's first /next
+        # waits for the extensions' Init; an invoke phase whose extensions are still working.
+        self.extensions = Extensions(pool.extension_names, pool.extension_metadata, self._extensions_changed,
+                                     pool.config.limits.max_extensions)
+        self.telemetry = Telemetry(pool.config.limits, self._extension_name, enabled=bool(pool.extension_names))
+        self._init_next: asyncio.Future | None = None
+        # (invocation, status, error type, function error, when the runtime's part ended)
+        self._pending_report: tuple[Invocation, str | None, str | None, bool, float] | None = None
+        self._extension_timer: asyncio.TimerHandle | None = None
+        self._term_timer: asyncio.TimerHandle | None = None
         day = time.strftime("%Y/%m/%d", time.gmtime())
         self.log_stream = pool.logs.stream(
             pool.config.log_group, f"{day}/[{pool.config.version}]{uuid.uuid4().hex}"
@@ -158,6 +173,13 @@ class ExecutionEnvironment:
         else:
             self._init_timer = loop.call_later(cfg.limits.init_timeout_s, self._init_timed_out)
             self._log(platform.init_start_line(runtimes.version_name(cfg.runtime), runtimes.version_arn(cfg.region, cfg.runtime)), None)
+            if self.telemetry.enabled:
+                self.telemetry.emit("platform", "platform.initStart", {
+                    "initializationType": self._init_type(), "phase": "init",
+                    "runtimeVersion": runtimes.version_name(cfg.runtime),
+                    "runtimeVersionArn": runtimes.version_arn(cfg.region, cfg.runtime),
+                    "functionName": cfg.function_name, "functionVersion": cfg.version,
+                })
         try:
             spec = self.pool.spawn_spec(self)
         except EntrypointMissing as e:
@@ -240,35 +262,98 @@ class ExecutionEnvironment:
             self._log(platform.start_line(inv.request_id, cfg.version), inv)
         inv.deadline_ms = now_ms() + int(left * 1000)
         inv.timer = loop.call_later(left, self._invocation_timed_out, inv)
+        if self.extensions.by_id:
+            self.extensions.send(ext_api.invoke_event(inv.request_id, inv.deadline_ms, inv.invoked_arn, inv.trace_id))
+        if self.telemetry.enabled:
+            record = {"requestId": inv.request_id, "version": cfg.version}
+            if inv.trace_id:
+                record["tracing"] = tel.tracing(inv.trace_id)
+            self.telemetry.emit("platform", "platform.start", record)
         return next_event(inv)
 
     def _finish(
         self, inv: Invocation, payload: bytes, function_error: str | None, *, status: str | None = None,
         error_type: str | None = None,
     ) -> None:
-        """End an invocation: platform log lines, result to the caller."""
+        """End an invocation: platform log lines, result to the caller.
+
+        With extensions still working on it (they have not called next since its INVOKE event)
+        the caller gets the result now and END/REPORT wait for them: AWS's invoke phase ends
+        when the runtime and every extension have called next, and its Duration (REPORT,
+        ``platform.report``) covers the extensions' time after the runtime's response
+        (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-extensions-api.html#runtimes-lifecycle-invoke).
+        A platform error or timeout (``status``) ends the invoke phase at once: the environment is reset.
+        """
         if inv.timer is not None:
             inv.timer.cancel()
         if inv.stream is not None:
             inv.stream.close()  # ended (timeout, crash) before its body did: the reader stops
-        duration = (time.perf_counter() - inv.started) * 1000.0 if inv.started else 0.0
         self._drain_log()
+        cfg = self.pool.config
+        if self.telemetry.enabled:
+            self._runtime_done(inv, payload, status, error_type)
+        if status is None and self.extensions.by_id and not self.extensions.all_waiting() and self.state is not State.DEAD:
+            inv.resolve(InvocationResult(payload, function_error, self._tail(inv), cfg.version))
+            if self.current is inv:
+                self.current = None
+            self._pending_report = (inv, status, error_type, function_error is not None, time.perf_counter())
+            self.log_stream.flush()
+            left = max(0.0, inv.timeout_s - (time.perf_counter() - inv.started)) if inv.started else 0.0
+            self._extension_timer = asyncio.get_event_loop().call_later(left, self._extensions_timed_out)
+            return
+        self._report(inv, status, error_type, function_error is not None)
+        inv.resolve(InvocationResult(payload, function_error, self._tail(inv), cfg.version))
+        if self.current is inv:
+            self.current = None
+
+    def _report(self, inv: Invocation, status: str | None, error_type: str | None, failed: bool = True,
+                runtime_end: float | None = None) -> None:
+        """END and REPORT: the invoke phase is over (``runtime_end``: when the runtime's part ended,
+        if extensions went on after it)."""
+        self._drain_log()  # the extensions' last lines belong before END
+        duration = (time.perf_counter() - inv.started) * 1000.0 if inv.started else 0.0
         cfg = self.pool.config
         init_ms = self.init_ms
         self.init_ms = None
+        max_mb = self.max_memory_mb()
         self._log(platform.end_line(inv.request_id), inv)
-        self._log(
-            platform.report_line(inv.request_id, duration, cfg.memory_mb, self.max_memory_mb(), init_ms, status, error_type),
-            inv,
-        )
+        self._log(platform.report_line(inv.request_id, duration, cfg.memory_mb, max_mb, init_ms, status, error_type), inv)
         self.log_stream.flush()
-        tail = None
-        if inv.want_tail:
-            text = ("\n".join(inv.log) + "\n").encode()
-            tail = base64.b64encode(text[-cfg.limits.log_tail_bytes:]).decode()
-        inv.resolve(InvocationResult(payload, function_error, tail, cfg.version))
-        if self.current is inv:
-            self.current = None
+        put = self.host.record_metric
+        if put is not None:
+            dims = {"FunctionName": cfg.function_name, "ExecutedVersion": cfg.version}
+            put("Invocations", 1, **dims)
+            if failed or status:
+                put("Errors", 1, **dims)
+            put("Duration", duration, **dims)
+            if runtime_end is not None:
+                put("PostRuntimeExtensionsDuration", (time.perf_counter() - runtime_end) * 1000.0, **dims)
+        if self.telemetry.enabled:
+            self.telemetry.emit("platform", "platform.report", tel.report_record(
+                inv.request_id, _telemetry_status(status), duration, platform.billed_ms(duration), cfg.memory_mb, max_mb,
+                init_ms, error_type, inv.trace_id,
+            ))
+
+    def _tail(self, inv: Invocation) -> str | None:
+        if not inv.want_tail:
+            return None
+        text = ("\n".join(inv.log) + "\n").encode()
+        return base64.b64encode(text[-self.pool.config.limits.log_tail_bytes:]).decode()
+
+    def _runtime_done(self, inv: Invocation, payload: bytes, status: str | None, error_type: str | None) -> None:
+        """``platform.runtimeDone``: the runtime's part of the invoke phase."""
+        runtime_ms = (time.perf_counter() - inv.started) * 1000.0 if inv.started else 0.0
+        start = time.time() - runtime_ms / 1000.0
+        record: dict = {
+            "requestId": inv.request_id, "status": _telemetry_status(status),
+            "metrics": {"durationMs": round(runtime_ms, 3), "producedBytes": len(payload)},
+            "spans": [tel.span("responseLatency", start, runtime_ms), tel.span("responseDuration", time.time(), 0.0)],
+        }
+        if error_type:
+            record["errorType"] = error_type
+        if inv.trace_id:
+            record["tracing"] = tel.tracing(inv.trace_id)
+        self.telemetry.emit("platform", "platform.runtimeDone", record)
 
     def fail(self, inv: Invocation, error_type: str, message: str, *, status: str | None = "error") -> None:
         """End an invocation with a platform error (compact JSON, errorType first, as AWS sends it)."""
@@ -285,30 +370,156 @@ class ExecutionEnvironment:
             # a response"; the request waits for the stream's end.
             return asyncio.ensure_future(self._next_after(streaming))
         if self.state is State.STARTING:
-            self.initialized = True
-            # Provisioned environments initialise ahead of demand, and a suppressed init is part of
-            # its invocation's Duration: neither REPORT shows an Init Duration.
-            self.init_ms = None if self.provisioned or self.suppressed_init else (time.perf_counter() - self.created) * 1000.0
-            self.max_memory_mb()  # a first sample, in case the runtime dies before it ever answers
-            if self._init_timer is not None:
-                self._init_timer.cancel()
-                self._init_timer = None
-            self._enter(State.IDLE)
-            if self.current is None:
-                self.report.on_ready(self)
+            if not self.extensions.init_ready():
+                # Init also waits for every extension to register and call next (Extensions API).
+                if self._init_next is None or self._init_next.done():
+                    self._init_next = asyncio.get_running_loop().create_future()
+                return self._init_next
+            self._init_complete()
         elif self.state is State.BUSY and self.current is not None and self.delivered:
             # A runtime asking for more work before answering: AWS treats the
             # invocation as finished without a response.
             self._finish(self.current, b"null", None)
+            self._released()
+        return self._runtime_next()
+
+    def _init_complete(self) -> None:
+        """Init is over: the runtime and every extension have called next."""
+        self.initialized = True
+        # Provisioned environments initialise ahead of demand, and a suppressed init is part of
+        # its invocation's Duration: neither REPORT shows an Init Duration.
+        self.init_ms = None if self.provisioned or self.suppressed_init else (time.perf_counter() - self.created) * 1000.0
+        self.max_memory_mb()  # a first sample, in case the runtime dies before it ever answers
+        if self._init_timer is not None:
+            self._init_timer.cancel()
+            self._init_timer = None
+        self._enter(State.IDLE)
+        self.extensions.close_registration()
+        if self.telemetry.enabled:
+            self._init_done_events()
+        if self.current is None:
+            self.report.on_ready(self)
+
+    def _init_done_events(self) -> None:
+        """``platform.initRuntimeDone`` and ``platform.initReport`` (Telemetry API)."""
+        spent = (time.perf_counter() - self.created) * 1000.0
+        base = {"initializationType": self._init_type(), "phase": "init", "status": "success"}
+        self.telemetry.emit("platform", "platform.initRuntimeDone", {
+            **base, "spans": [tel.span("runtimeInit", time.time() - spent / 1000.0, spent)]})
+        self.telemetry.emit("platform", "platform.initReport", {**base, "metrics": {"durationMs": round(spent, 3)}})
+
+    def _init_type(self) -> str:
+        return "provisioned-concurrency" if self.provisioned else "on-demand"
+
+    def _released(self) -> None:
+        """The runtime is done with its invocation: back to the pool, unless extensions still work on it."""
+        if self._pending_report is None:
             self.report.on_released(self)
-        if self.state is State.DEAD:
-            return runtime_error(403, "InvalidStateTransition", "Environment is shutting down")
+
+    # ------------------------------------------------------------- extensions
+    def on_extension_api(self, req: Request) -> Response | asyncio.Future:
+        """The Extensions API and the Telemetry API, on the Runtime API's address."""
+        if req.path.startswith(ext_api.PREFIX):
+            resp = self.extensions.handle(req)
+            if self.telemetry.enabled and req.path.endswith("/register") and isinstance(resp, Response) and resp.status == 200:
+                ext = self.extensions.by_id[dict(resp.headers)[ext_api.IDENTIFIER_HEADER]]
+                self.telemetry.emit("platform", "platform.extension",
+                                    {"name": ext.name, "state": "Ready", "events": sorted(ext.events)})
+            return resp
+        if req.path == tel.PATH:
+            self.telemetry.enabled = True
+            return self.telemetry.handle(req)
+        return runtime_error(404, "InvalidRequest", f"Unknown path {req.path}")
+
+    def _extension_name(self, req: Request) -> str | Response:
+        ext = self.extensions.caller(req)
+        return ext if isinstance(ext, Response) else ext.name
+
+    def _extensions_changed(self) -> None:
+        """An extension registered, called next or reported an error: move the phase on if it can."""
+        exts = self.extensions
+        failed = exts.failed()
+        if failed is not None and self.state is not State.DEAD:
+            self._extension_failed(failed)
+            return
+        if self.state is State.STARTING and self._init_next is not None and exts.init_ready():
+            fut, self._init_next = self._init_next, None
+            self._init_complete()
+            if not fut.done():
+                self._runtime_next(fut)
+        elif self._pending_report is not None and exts.all_waiting():
+            inv, status, error_type, failed, runtime_end = self._pending_report
+            self._pending_report = None
+            if self._extension_timer is not None:
+                self._extension_timer.cancel()
+                self._extension_timer = None
+            self._report(inv, status, error_type, failed, runtime_end)
+            if self.state is not State.DEAD:
+                self.report.on_released(self)
+        elif exts.shutting_down and exts.all_waiting() and self._term_timer is not None:
+            # Every extension finished its Shutdown: the runtime's turn, then the end.
+            self._term_timer.cancel()
+            self._term_timer = None
+            self._signal(signal.SIGTERM)
+            if self._kill_after is not None:
+                self._kill_after.cancel()
+            share = self.pool.config.limits.runtime_shutdown_share_ms / 1000.0
+            self._kill_after = asyncio.get_event_loop().call_later(share, self._signal, signal.SIGKILL)
+
+    def _extension_failed(self, ext: ext_api.Extension) -> None:
+        """An extension reported init/error or exit/error: the environment fails as AWS's
+        ``Extension.InitError`` / ``Extension.ExitError`` and is reset."""
+        error_type = "Extension.InitError" if self.state is State.STARTING else "Extension.ExitError"
+        if self._enter(State.DEAD):  # first, so that nothing below waits for extensions
+            self.report.on_gone(self)
+        message = f"Extension {ext.name} reported {ext.error}"
+        self._log(f"EXTENSION\tName: {ext.name}\tState: {'InitError' if error_type.endswith('InitError') else 'ExitError'}"
+                  f"\tErrorType: {ext.error}", self.current)
         inv = self.current
-        if inv is not None and not self.delivered:
-            return self._deliver(inv)
+        pending = self._pending_report
+        if error_type == "Extension.InitError":
+            init_ms = (time.perf_counter() - self.created) * 1000.0
+            self._log(platform.init_report_line(init_ms, "init", "error", error_type), inv)
+            if inv is not None and not inv.done:
+                inv.started = inv.started or time.perf_counter()
+                if not self.suppressed_init:
+                    self.log_start(inv)
+                self.fail(inv, error_type, f"RequestId: {inv.request_id} Error: {message}")
+        elif inv is not None and not inv.done and self.delivered:
+            self.fail(inv, error_type, f"RequestId: {inv.request_id} Error: {message}")
+        elif pending is not None:
+            self._pending_report = None
+            self._report(pending[0], "error", error_type)
+        self.kill("extension error")
+
+    def _extensions_timed_out(self) -> None:
+        """Extensions still at work when the function's timeout ran out: the invoke phase ends as a timeout."""
+        self._extension_timer = None
+        pending = self._pending_report
+        if pending is None:
+            return
+        self._pending_report = None
+        self._log(platform.timeout_line(pending[0].request_id, pending[0].timeout_s), pending[0])
+        self._report(pending[0], "timeout", None)
+        self.kill("extension timeout")
+
+    def _runtime_next(self, fut: asyncio.Future | None = None) -> Response | asyncio.Future:
+        """The answer to the runtime's /next: its invocation, or a long-poll (``fut`` when one is held)."""
+        answer: Response | None = None
+        if self.state is State.DEAD:
+            answer = runtime_error(403, "InvalidStateTransition", "Environment is shutting down")
+        elif self.current is not None and not self.delivered:
+            answer = self._deliver(self.current)
+        if answer is not None:
+            if fut is None:
+                return answer
+            if not fut.done():
+                fut.set_result(answer)
+            return fut
         self._enter(State.IDLE)
         loop = asyncio.get_running_loop()
-        fut = loop.create_future()
+        if fut is None:
+            fut = loop.create_future()
         self._next_waiter = fut
         # Idle: freeze the environment (no CPU until the next invocation thaws it).
         freeze_after = self.host.freeze_after_s
@@ -325,6 +536,9 @@ class ExecutionEnvironment:
 
     def _freeze(self) -> None:
         self._freeze_timer = None
+        if self._pending_report is not None:  # extensions still at work: try again later
+            self._freeze_timer = asyncio.get_event_loop().call_later(max(self.host.freeze_after_s, 0.05), self._freeze)
+            return
         if self.state is State.IDLE and self.current is None and self.sandbox is not None:
             self.sandbox.freeze()
 
@@ -347,10 +561,10 @@ class ExecutionEnvironment:
                 "Function.ResponseSizeTooLarge",
                 f"Response payload size exceeded maximum allowed payload size ({limit} bytes).",
             )
-            self.report.on_released(self)
+            self._released()
             return runtime_error(413, "RequestEntityTooLarge", f"Exceeded maximum allowed payload size ({limit} bytes).")
         self._finish(inv, req.body, None)
-        self.report.on_released(self)
+        self._released()
         return ACCEPTED
 
     def _streamed_response(self, inv: Invocation, req: Request) -> asyncio.Future:
@@ -380,7 +594,7 @@ class ExecutionEnvironment:
                 limit = body.max_bytes
                 self.fail(inv, "Function.ResponseSizeTooLarge",
                           f"Response payload size exceeded maximum allowed payload size ({limit} bytes).")
-                self.report.on_released(self)
+                self._released()
                 answer = runtime_error(413, "RequestEntityTooLarge",
                                        f"Exceeded maximum allowed payload size ({limit} bytes).")
             elif not b.aborted:
@@ -389,7 +603,7 @@ class ExecutionEnvironment:
                     self._finish(inv, b"" if reader is not None else b.take_all(), None)
                 else:
                     self._finish(inv, error[1], "Unhandled", status="error", error_type=error[0])
-                self.report.on_released(self)
+                self._released()
             # aborted: the runtime's connection was lost; its exit ends the invocation.
             if not answered.done():
                 answered.set_result(answer)
@@ -412,7 +626,7 @@ class ExecutionEnvironment:
             error_type = req.headers.get("lambda-runtime-function-error-type", "Unhandled")
             body = json.dumps({"errorMessage": body.decode("utf-8", "replace"), "errorType": error_type}).encode()
         self._finish(inv, body, "Unhandled")
-        self.report.on_released(self)
+        self._released()
         return ACCEPTED
 
     def on_init_error(self, req: Request) -> Response:
@@ -430,7 +644,10 @@ class ExecutionEnvironment:
             inv, "Sandbox.Timedout", f"RequestId: {inv.request_id} Error: Task timed out after {inv.timeout_s:.2f} seconds",
             status="timeout",
         )
-        self.kill("timeout")
+        if self.extensions.wants("SHUTDOWN"):
+            self.shutdown(0.0, reason="timeout")
+        else:
+            self.kill("timeout")
 
     def _init_timed_out(self) -> None:
         """Init ran past its limit.
@@ -479,6 +696,9 @@ class ExecutionEnvironment:
         inv = self.current
         self._enter(State.DEAD)
         self._drain_log()
+        pending, self._pending_report = self._pending_report, None
+        if pending is not None:  # the runtime ended while extensions worked on its last invocation
+            self._report(pending[0], "error", "Runtime.ExitError")
         if inv is not None and not inv.done:
             inv.started = inv.started or time.perf_counter()
             if was is State.STARTING and self.init_error is not None:
@@ -523,12 +743,37 @@ class ExecutionEnvironment:
         if self.pid is None:
             self._cleanup()
 
-    def shutdown(self, grace_s: float) -> None:
-        """Shutdown phase: SIGTERM, then SIGKILL after the grace period."""
+    def shutdown(self, grace_s: float, reason: str = "spindown") -> None:
+        """Shutdown phase: SIGTERM, then SIGKILL after the grace period.
+
+        With extensions, AWS's limits apply instead: 2,000 ms in all when an external
+        extension is registered (each registered for SHUTDOWN gets the event, with
+        ``shutdownReason`` and ``deadlineMs``), 500 ms with internal extensions only. The
+        runtime gets SIGTERM once the extensions have called next again, or 300 ms before
+        the deadline (AWS signals it first; here its end would end the environment's
+        namespace and the extensions with it), and everything is killed at the deadline.
+        """
         if self._enter(State.DEAD):
             self.report.on_gone(self)
         if self.pid is None:
             self._cleanup()
+            return
+        lim = self.pool.config.limits
+        if self.extensions.by_id and not self.extensions.has_external():
+            grace_s = lim.internal_extension_shutdown_ms / 1000.0
+        elif self.extensions.wants("SHUTDOWN") and not self.extensions.shutting_down:
+            if self._freeze_timer is not None:
+                self._freeze_timer.cancel()
+                self._freeze_timer = None
+            if self.sandbox is not None and self.sandbox.frozen:
+                self.sandbox.thaw()
+            total = lim.extension_shutdown_ms
+            self.extensions.send(ext_api.shutdown_event(reason, now_ms() + total))
+            loop = asyncio.get_event_loop()
+            term_at = max(0, total - lim.runtime_shutdown_share_ms) / 1000.0
+            self._term_timer = loop.call_later(term_at, self._signal, signal.SIGTERM)
+            self._kill_after = loop.call_later(total / 1000.0, self._signal, signal.SIGKILL)
+            self._extensions_changed()  # all may be waiting already
             return
         self._signal(signal.SIGTERM)
         self._kill_after = asyncio.get_event_loop().call_later(grace_s, self._signal, signal.SIGKILL)
@@ -549,6 +794,14 @@ class ExecutionEnvironment:
                 pass
 
     def _cleanup(self) -> None:
+        for timer in (self._term_timer, self._extension_timer):
+            if timer is not None:
+                timer.cancel()
+        self._term_timer = self._extension_timer = None
+        if self._init_next is not None and not self._init_next.done():
+            self._init_next.cancel()
+        self.extensions.close()
+        self.telemetry.close()
         if self._freeze_timer is not None:
             self._freeze_timer.cancel()
             self._freeze_timer = None
@@ -600,6 +853,13 @@ class ExecutionEnvironment:
         inv = self.current
         if inv is not None and inv.want_tail:
             inv.log.extend(lines)
+        if self.telemetry.enabled:
+            structured = self.pool.config.log_format == "JSON"  # JSON log lines are records, not strings
+            for msg in lines:
+                self.telemetry.emit("function", "function", _record_of(msg) if structured else msg, ts)
+        if inv is None:
+            # Output outside a runtime's invocation (extensions, background threads): written now, not at the next REPORT.
+            self.log_stream.flush()
 
     def max_memory_mb(self) -> int:
         """Peak memory of the environment in MB (AWS's Max Memory Used).
@@ -625,3 +885,18 @@ class ExecutionEnvironment:
 
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "state": self.state.value, "pid": self.pid, "provisioned": self.provisioned}
+
+
+def _telemetry_status(status: str | None) -> str:
+    """REPORT's Status as the Telemetry API names it (success, error, timeout, failure)."""
+    return status or "success"
+
+
+def _record_of(line: str) -> object:
+    """A JSON-format log line as the Telemetry API's ``function`` record: the object, else the text."""
+    if line.startswith("{"):
+        try:
+            return json.loads(line)
+        except ValueError:
+            pass
+    return line

@@ -67,6 +67,7 @@ class Invoker:
         self._host = EnvironmentHost(
             sandbox=sandbox, runtime_api=lambda: self.runtime_api, runtime_host=self.runtime_host,
             track_pid=self._pids.__setitem__, untrack_pid=self.untrack_pid, freeze_after_s=settings.freeze_after_s,
+            record_metric=self.metrics.put,
         )
 
     def passthrough(self) -> dict[str, str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from typing import Callable
 
 RETAIN_MINUTES = 180
 
@@ -22,6 +23,8 @@ class Metrics:
     def __init__(self) -> None:
         # (metric, dims) -> OrderedDict[minute -> [sum, count, max]]
         self._series: dict[tuple[str, tuple], OrderedDict] = {}
+        # Called with (metric, value, dims) for every point (the Prometheus exporter).
+        self.observers: list[Callable[[str, float, dict[str, str]], None]] = []
 
     def put(self, metric: str, value: float, **dims: str) -> None:
         key = (metric, tuple(sorted(dims.items())))
@@ -38,6 +41,8 @@ class Metrics:
         point[1] += 1
         if value > point[2]:
             point[2] = value
+        for observe in self.observers:
+            observe(metric, value, dims)
 
     def query(self, metric: str | None = None, **dims: str) -> list[dict]:
         want = set(dims.items())

@@ -24,6 +24,7 @@ from ..limits import Limits
 from ..logs.store import LogStore
 from ..runtimes.spawn import SpawnInput, find_bootstrap, spawn_spec
 from ..sandbox.spec import SandboxSpec
+from .extensions import FunctionMetadata, external_extensions
 from .environment import EnvironmentHost, ExecutionEnvironment, PoolCallbacks, State
 from .invocation import EntrypointMissing, Invocation
 
@@ -80,6 +81,10 @@ class VersionPool:
         # What the sandbox backend builds for each environment of this version (its own input type).
         self.sandbox_spec = SandboxSpec(config.memory_mb, config.ephemeral_mb, config.code_dir, config.opt_dir,
                                         config.limits)
+        # External extensions (/opt/extensions) and what their registration is answered with.
+        self.extension_names = external_extensions(config.opt_dir)
+        self.extension_metadata = FunctionMetadata(config.function_name, config.version, config.handler,
+                                                   config.function_arn.split(":")[4])
         self.idle: list[ExecutionEnvironment] = []
         self.envs: set[ExecutionEnvironment] = set()
         self.retired = False
@@ -256,5 +261,6 @@ class VersionPool:
             task_root=view.task_root, runtime_dir=view.runtime_dir, opt_root=view.opt_root,
             interpreter=self.zygote.interpreter if rt.family == "python" else "", node=rt.node or "",
             bootstrap=bootstrap, log_format=cfg.log_format, log_level=cfg.log_level, variables=cfg.variables,
+            extensions=tuple(f"{view.opt_root}/extensions/{n}" for n in self.extension_names),
             inherited=self.passthrough_env(), sandbox_env=env.sandbox.env_vars(), sandbox_plan=env.sandbox.child_plan(),
         ))

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 # The Runtime API (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html).
 RUNTIME_PREFIX = "/2018-06-01/runtime/"
+OTHER_APIS = ("/2020-01-01/extension/", "/2022-07-01/telemetry")
 ACCEPTED = Response(202, [("Content-Type", "application/json")], b'{"status":"OK"}')
 
 
@@ -66,12 +67,16 @@ class RuntimeApiHandler(Protocol):
 
     def on_init_error(self, req: Request) -> Response: ...
 
+    def on_extension_api(self, req: Request) -> Response | asyncio.Future: ...
+
 
 def runtime_app(handler: RuntimeApiHandler) -> App:
     """The Runtime API's routes for one environment."""
 
     def app(req: Request) -> Response | asyncio.Future:
         path = req.path
+        if path.startswith(OTHER_APIS):  # the Extensions and Telemetry APIs share the address
+            return handler.on_extension_api(req)
         if not path.startswith(RUNTIME_PREFIX):
             return runtime_error(404, "InvalidRequest", f"Unknown path {path}")
         rest = path[len(RUNTIME_PREFIX):]

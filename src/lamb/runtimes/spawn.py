@@ -42,6 +42,7 @@ class SpawnInput:
     log_format: str = "Text"  # LoggingConfig.LogFormat
     log_level: str | None = None  # LoggingConfig.ApplicationLogLevel
     variables: tuple[tuple[str, str], ...] = ()  # the function's Environment.Variables
+    extensions: tuple[str, ...] = ()  # external extensions to start before the runtime (/opt/extensions/...)
     inherited: dict[str, str] = field(default_factory=dict)  # what every function inherits from Lamb
     sandbox_env: dict[str, str] = field(default_factory=dict)  # what the sandbox backend sets
     sandbox_plan: dict = field(default_factory=dict)  # the sandbox backend's plan for the child
@@ -106,6 +107,19 @@ def spawn_spec(i: SpawnInput) -> dict:
     else:
         spec["exec"] = [i.bootstrap]
     spec["env"] = {**i.inherited, **defaults, **i.sandbox_env, **dict(i.variables), **reserved}
+    if i.extensions:
+        spec["extensions"] = list(i.extensions)
+    wrapper = spec["env"].get("AWS_LAMBDA_EXEC_WRAPPER")
+    if wrapper and i.family != "provided":
+        if wrapper.startswith("/opt/") and i.opt_root != "/opt":  # layers not mounted at /opt (process backend)
+            wrapper = i.opt_root + wrapper[len("/opt"):]
+        # AWS runs a managed runtime's bootstrap through the wrapper script, with the bootstrap's
+        # command line as its arguments (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-modify.html).
+        if i.family == "python":
+            spec["env"]["PYTHONPATH"] = ":".join([i.runtime_dir, i.task_root, *paths["sys_path"]])
+            spec["exec"] = [wrapper, i.interpreter, "-m", "awslambdaric", i.handler]
+        else:
+            spec["exec"] = [wrapper, *spec["exec"]]
     return spec
 
 

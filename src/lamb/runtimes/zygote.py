@@ -530,6 +530,23 @@ def _kill(pid):
         pass
 
 
+def start_extension(path, env):
+    """An external extension: a process of its own in the environment, started before the
+    runtime (AWS's Extension init), writing to the function's log. It dies with the runtime."""
+    try:
+        pid = os.fork()
+    except OSError as e:
+        os.write(2, ("lamb: cannot start extension %s: %s\n" % (path, e)).encode())
+        return
+    if pid == 0:
+        try:
+            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            os.execve(path, [path], env)
+        except BaseException as e:
+            os.write(2, ("lamb: cannot start extension %s: %s\n" % (path, e)).encode())
+        os._exit(127)
+
+
 def child_main(spec, log_fd, parent_pid):
     """Become an execution environment. Never returns."""
     try:
@@ -556,6 +573,8 @@ def child_main(spec, log_fd, parent_pid):
         os.environ.clear()
         os.environ.update(spec["env"])
         os.chdir(spec["cwd"])
+        for path in spec.get("extensions") or ():
+            start_extension(path, spec["env"])
         if not spec.get("exec"):
             problem = adopt_preloaded(spec["env"])
             if problem:

@@ -55,6 +55,7 @@ DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 HOST_DIRS = ("usr", "etc")
 HOST_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 HOSTNAME = "localhost"
+SANDBOX_HOSTNAME, SANDBOX_ADDRESS = "sandbox.localdomain", "127.0.0.1"
 HOST = "/.host"  # where a zygote (and, until it detaches it, an environment) sees the host's root
 UID_BASE = 1_000_000
 UIDS_PER_SERVER = 4096
@@ -222,6 +223,9 @@ class LinuxSandbox:
 
         for d in HOST_DIRS:
             bind(f"/{d}", f"/{d}", recursive=True)
+        hosts = self._hosts_file()
+        if hosts is not None:  # over the host's file, which the /etc bind brought in
+            steps.append({"op": "bind", "source": str(hosts), "target": r + "/etc/hosts", "ro": True})
         for name in HOST_LINKS:
             host = Path("/") / name
             if host.is_symlink():
@@ -251,6 +255,18 @@ class LinuxSandbox:
         if self.init_path:
             plan["init_exec"] = HOST + str(self.init_path)  # the zygote starts its lamb-init server
         return plan
+
+    def _hosts_file(self) -> Path | None:
+        """The host's /etc/hosts plus ``sandbox.localdomain``, the name AWS gives an environment's
+        own address (extensions bind their Telemetry API listeners to it); environments share
+        the host's network, so it is 127.0.0.1."""
+        try:
+            text = Path("/etc/hosts").read_text() if Path("/etc/hosts").is_file() else ""
+        except OSError:
+            return None
+        path = self.root_dir.parent / "hosts"
+        path.write_text(text.rstrip("\n") + f"\n{SANDBOX_ADDRESS}\t{SANDBOX_HOSTNAME} sandbox\n")
+        return path
 
     def mount_plan(self, cfg: "SandboxSpec", runtime: RuntimeInfo, uid: int) -> list[dict]:
         """One environment's mounts, on a copy of its zygote's template root."""

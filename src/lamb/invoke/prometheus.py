@@ -1,0 +1,116 @@
+"""Lambda's metrics for Prometheus, at ``GET /metrics`` on Lamb's port (prometheus-client).
+
+Fed by the same data points as the per-minute store (``metrics.Metrics``, whose observer this
+is): AWS's metric names (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html)
+become Prometheus names, the OpenTelemetry FaaS semantic conventions' where one exists
+(https://opentelemetry.io/docs/specs/semconv/faas/faas-metrics/: ``faas.invocations``,
+``faas.errors``, ``faas.invoke_duration``; attributes ``faas.name``, ``faas.version``),
+``aws_lambda_*`` for the rest. Concurrency gauges are read when scraped, so they are the
+current values rather than the last invocation's.
+
+| AWS metric | Prometheus |
+| --- | --- |
+| Invocations | ``faas_invocations_total{faas_name, faas_version}`` |
+| Errors | ``faas_errors_total{faas_name, faas_version}`` |
+| Duration | ``faas_invoke_duration_seconds`` histogram (p50/p90/p99 via ``histogram_quantile``) |
+| Throttles | ``aws_lambda_throttles_total{faas_name}`` |
+| PostRuntimeExtensionsDuration | ``aws_lambda_post_runtime_extensions_duration_seconds`` histogram |
+| ProvisionedConcurrencyInvocations, ...SpilloverInvocations | ``aws_lambda_provisioned_concurrency_invocations_total``, ``aws_lambda_provisioned_concurrency_spillover_invocations_total`` |
+| ConcurrentExecutions | ``aws_lambda_concurrent_executions{faas_name}``, ``aws_lambda_account_concurrent_executions`` |
+| UnreservedConcurrentExecutions | ``aws_lambda_unreserved_concurrent_executions`` |
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+# Seconds; Lambda durations run from a millisecond to 900 s.
+DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)
+
+# ConcurrencySnapshot: (in flight per function, in flight in all, in flight without a reservation)
+ConcurrencySnapshot = Callable[[], "tuple[dict[str, int], int, int]"]
+
+
+class _Concurrency:
+    """A custom collector: concurrency as it is when scraped."""
+
+    def __init__(self, snapshot: ConcurrencySnapshot):
+        self.snapshot = snapshot
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        per_function, total, unreserved = self.snapshot()
+        fn = GaugeMetricFamily("aws_lambda_concurrent_executions", "ConcurrentExecutions: invocations in flight",
+                               labels=["faas_name"])
+        for name, n in sorted(per_function.items()):
+            fn.add_metric([name], n)
+        yield fn
+        yield GaugeMetricFamily("aws_lambda_account_concurrent_executions",
+                                "ConcurrentExecutions of the account: invocations in flight", value=total)
+        yield GaugeMetricFamily("aws_lambda_unreserved_concurrent_executions",
+                                "UnreservedConcurrentExecutions: in flight for functions without reserved concurrency",
+                                value=unreserved)
+
+
+class LambdaPrometheus:
+    def __init__(self, concurrency: ConcurrencySnapshot):
+        self.registry = CollectorRegistry(auto_describe=True)
+        labels = ["faas_name", "faas_version"]
+        r = self.registry
+        self.invocations = Counter("faas_invocations", "Invocations (AWS Invocations)", labels, registry=r)
+        self.errors = Counter("faas_errors", "Invocations that ended in a function error (AWS Errors)", labels, registry=r)
+        self.duration = Histogram("faas_invoke_duration_seconds", "Invoke phase duration (AWS Duration)", labels,
+                                  buckets=DURATION_BUCKETS, registry=r)
+        self.extensions = Histogram("aws_lambda_post_runtime_extensions_duration_seconds",
+                                    "Extensions' time after the runtime's response (AWS PostRuntimeExtensionsDuration)",
+                                    labels, buckets=DURATION_BUCKETS, registry=r)
+        self.throttles = Counter("aws_lambda_throttles", "Throttled invocation requests (AWS Throttles)", ["faas_name"],
+                                 registry=r)
+        self.provisioned = Counter("aws_lambda_provisioned_concurrency_invocations",
+                                   "Invocations on provisioned concurrency", ["faas_name", "resource"], registry=r)
+        self.spillover = Counter("aws_lambda_provisioned_concurrency_spillover_invocations",
+                                 "Invocations on standard concurrency while provisioned concurrency was in use",
+                                 ["faas_name", "resource"], registry=r)
+        r.register(_Concurrency(concurrency))
+        self._children: dict[tuple[str, str, str], Callable[[float], None]] = {}
+
+    def observe(self, metric: str, value: float, dims: dict[str, str]) -> None:
+        """One data point under its AWS name (``metrics.Metrics`` observer)."""
+        fn = dims.get("FunctionName")
+        if fn is None:
+            return  # account-wide points: the gauges read them when scraped
+        version = dims.get("ExecutedVersion", "")
+        key = (metric, fn, version)
+        record = self._children.get(key)  # the labelled child's method, looked up once (hot path)
+        if record is None:
+            record = self._child(metric, fn, version, dims)
+            if record is None:
+                return
+            self._children[key] = record
+        record(value)
+
+    def _child(self, metric: str, fn: str, version: str, dims: dict[str, str]) -> Callable[[float], None] | None:
+        if metric == "Invocations":
+            return self.invocations.labels(fn, version).inc
+        if metric == "Errors":
+            return self.errors.labels(fn, version).inc
+        if metric == "Duration":
+            seconds = self.duration.labels(fn, version).observe
+            return lambda ms: seconds(ms / 1000.0)
+        if metric == "PostRuntimeExtensionsDuration":
+            ext_seconds = self.extensions.labels(fn, version).observe
+            return lambda ms: ext_seconds(ms / 1000.0)
+        if metric == "Throttles":
+            return self.throttles.labels(fn).inc
+        if metric == "ProvisionedConcurrencyInvocations":
+            return self.provisioned.labels(fn, dims.get("Resource", "")).inc
+        if metric == "ProvisionedConcurrencySpilloverInvocations":
+            return self.spillover.labels(fn, dims.get("Resource", "")).inc
+        return None
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The text format and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
