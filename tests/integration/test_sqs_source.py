@@ -179,7 +179,7 @@ def test_messages_wait_while_the_function_is_gone(elam, esm_server, moto, sink):
     elam.delete_function(FunctionName=tag)
     moto.client("sqs").send_message(QueueUrl=url, MessageBody="kept")
     wait_for(lambda: elam.get_event_source_mapping(UUID=uuid).get("LastProcessingResult")
-             == f"PROBLEM: Function not found: {esm_server.arn(tag)}", 30, 0.1, "the missing function to be reported")
+             == f"PROBLEM: Function not found: {esm_server.arn(tag)}:$LATEST", 30, 0.1, "the missing function to be reported")
     create(elam, tag, batch_fn(sink, tag), Timeout=1)
     wait_for(lambda: [r["body"] for r in records_of(sink, tag)] == ["kept"], 30, 0.1, "the kept message")
 
