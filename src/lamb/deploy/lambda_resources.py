@@ -312,7 +312,3 @@ def register(registry: Registry) -> None:
         "AWS::CodeDeploy::Application": Absorbed(), "AWS::CodeDeploy::DeploymentGroup": Absorbed(),
     }.items():
         registry.add(type_, handler)
-    # Built on other branches; they plug in with registry.add when merged.
-    registry.pending("AWS::Lambda::EventSourceMapping", "event source mappings (SQS, Kinesis, DynamoDB pollers)")
-    registry.pending("AWS::Events::Rule", "EventBridge schedules")
-    registry.pending("AWS::Scheduler::Schedule", "EventBridge Scheduler schedules")
