@@ -59,6 +59,7 @@ Resources:
       Handler: fn.handler
       CodeUri: code/
       Timeout: 1
+      AutoPublishAlias: live
       Events:
         Jobs:
           Type: SQS
@@ -92,6 +93,7 @@ def test_sqs_consumer_with_a_dlq_deploys_updates_and_deletes(trigger_server, mot
     assert [m["UUID"] for m in mappings] == [outputs["Mapping"]]
     mapping = lam.get_event_source_mapping(UUID=outputs["Mapping"])
     assert mapping["EventSourceArn"] == outputs["WorkArn"] and mapping["BatchSize"] == 5
+    assert mapping["FunctionArn"] == lam.get_alias(FunctionName=outputs["Name"], Name="live")["AliasArn"]
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["ScalingConfig"] == {"MaximumConcurrency": 2}
     wait_for(lambda: lam.get_event_source_mapping(UUID=outputs["Mapping"])["State"] == "Enabled", 30, 0.1, "Enabled")
