@@ -94,6 +94,9 @@ class Settings:
     # Factor on every schedule duration (rate() periods, flexible windows, event ages, retry
     # back-off) of EventBridge rules and Scheduler schedules; tests use e.g. 0.01 (lamb.schedules.ticker).
     schedule_time_scale: float = 1.0
+    # Host folders a function's code may be used from in place (hot reload, os.pathsep-separated:
+    # Code S3Bucket "hot-reload", S3Key the folder; lamb.services.hot_reload). Empty: refused.
+    hot_reload_roots: str = ""
     # Least seconds a created or updated function stays Pending / InProgress before it
     # settles (lamb.services.function_state); 0: as soon as Lamb's work is done (tests raise it).
     state_transition_s: float = 0.0
@@ -149,6 +152,7 @@ class Settings:
             "url_port": int,
             "url_iam_keys": str,
             "schedule_time_scale": float,
+            "hot_reload_roots": str,
             "state_transition_s": float,
             "pending_invoke_wait_s": float,
             "esm_sqs_wait_s": int,

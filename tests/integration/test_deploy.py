@@ -260,52 +260,6 @@ def test_delete_removes_the_stack_and_its_resources(lamb_server, lam, tmp_path):
     assert missing.returncode == 1 and f"Stack with id {stack} does not exist" in missing.stderr
 
 
-def test_sqs_queue_created_in_moto_and_event_source_mapping_listed_as_not_applied(lamb_server, lam, moto, tmp_path):
-    write(tmp_path, {"code/fn.py": "import os\ndef handler(e, c):\n    return os.environ['DLQ']\n", "t.yaml": SAM + """
-Resources:
-  DeadLetters:
-    Type: AWS::SQS::Queue
-    Properties: {MessageRetentionPeriod: 1209600}
-  Work:
-    Type: AWS::SQS::Queue
-    Properties:
-      VisibilityTimeout: 60
-      RedrivePolicy: {deadLetterTargetArn: !GetAtt DeadLetters.Arn, maxReceiveCount: 3}
-  Consumer:
-    Type: AWS::Serverless::Function
-    Properties:
-      Runtime: python3.12
-      Handler: fn.handler
-      CodeUri: code/
-      Environment: {Variables: {DLQ: !Ref DeadLetters}}
-      Events:
-        Jobs: {Type: SQS, Properties: {Queue: !GetAtt Work.Arn, BatchSize: 5}}
-Outputs:
-  Name: {Value: !Ref Consumer}
-  Work: {Value: !Ref Work}
-"""})
-    # Lamb through AWS_ENDPOINT_URL_LAMBDA, every other service through AWS_ENDPOINT_URL (moto)
-    env = deploy_env(lamb_server.url, tmp_path / "cache", AWS_ENDPOINT_URL=moto.url,
-                     AWS_ENDPOINT_URL_LAMBDA=lamb_server.url)
-    stack = _stack()
-    out = _deploy(env, tmp_path / "t.yaml", stack).stdout
-    esm = [line for line in out.splitlines() if "AWS::Lambda::EventSourceMapping" in line]
-    assert esm and all("not applied: needs event source mappings" in line for line in esm), out
-    outputs = _outputs(out)
-    sqs = moto.client("sqs")
-    attrs = sqs.get_queue_attributes(QueueUrl=outputs["Work"], AttributeNames=["All"])["Attributes"]
-    assert attrs["VisibilityTimeout"] == "60"
-    redrive = json.loads(attrs["RedrivePolicy"])
-    assert int(redrive["maxReceiveCount"]) == 3
-    dlq_url = lam.get_function_configuration(FunctionName=outputs["Name"])["Environment"]["Variables"]["DLQ"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    assert redrive["deadLetterTargetArn"] == dlq_arn
-    # the role SAM generates for AWS is not created, even with an IAM endpoint (Lamb needs none)
-    assert "SAM generated it for AWS; Lamb needs no role" in out
-    lamb_cmd("deploy", "--delete", stack, env=env)
-    assert outputs["Work"] not in sqs.list_queues().get("QueueUrls", [])
-
-
 def test_other_services_without_an_endpoint_are_skipped_and_listed(lamb_server, lam, tmp_path):
     write(tmp_path, {"code/fn.py": "import os\ndef handler(e, c):\n    return os.environ['QUEUE']\n", "t.yaml": SAM + """
 Resources:

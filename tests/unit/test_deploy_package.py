@@ -52,3 +52,20 @@ def test_missing_code_is_an_error(tmp_path):
                                                         "Properties": {"CodeUri": "nope/"}}}}, tmp_path)
     with pytest.raises(PackageError):
         Packager(tmp_path).local("lamb-deploy", "0" * 64 + ".zip")
+
+
+def test_hot_reload_keeps_function_folders_in_place_and_zips_layers(tmp_path):
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "fn.py").write_text("")
+    (tmp_path / "layer").mkdir()
+    (tmp_path / "layer" / "m.py").write_text("")
+    template = {"Resources": {
+        "Fn": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "code/"}},
+        "Raw": {"Type": "AWS::Lambda::Function", "Properties": {"Code": "code"}},
+        "Layer": {"Type": "AWS::Serverless::LayerVersion", "Properties": {"ContentUri": "layer"}}}}
+    out = Packager(tmp_path / "cache", hot_reload=True).package(template, tmp_path)
+    folder = (tmp_path / "code").resolve().as_posix().lstrip("/")
+    assert out.template["Resources"]["Fn"]["Properties"]["CodeUri"] == f"s3://hot-reload/{folder}"
+    assert out.template["Resources"]["Raw"]["Properties"]["Code"] == {"S3Bucket": "hot-reload", "S3Key": folder}
+    assert out.template["Resources"]["Layer"]["Properties"]["ContentUri"].startswith("s3://lamb-deploy/")
+    assert out.folders == [(tmp_path / "layer").resolve()]  # --watch re-deploys for layers, not hot folders

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..arn import LATEST
 from ..protocol.errors import AwsError, invalid_parameter, precondition_failed
-from ..services import s3_code
+from ..services import hot_reload, s3_code
 
 if TYPE_CHECKING:
     from .context import RequestContext
@@ -58,15 +59,17 @@ def unqualified_arn(config: dict) -> str:
     return arn if config["Version"] == LATEST else arn.rsplit(":", 1)[0]
 
 
-async def store_code(ctx: "RequestContext", source: dict, missing: str):
+async def store_code(ctx: "RequestContext", source: dict, missing: str, hot_folder: Path | None = None):
     """Validate and store the zip a ``Code``/``Content`` structure gives (function code or layer
     content), off the event loop: ``ZipFile`` (at most 50 MB, AWS's 413 otherwise) or the S3 object
     ``S3Bucket``/``S3Key``/``S3ObjectVersion`` name (``lamb.services.s3_code``); ``missing`` is
-    AWS's text when there is neither."""
+    AWS's text when there is neither; a ``hot_folder`` (``lamb.services.hot_reload``) is zipped as it is now."""
     lamb = ctx.lamb
     limits = lamb.settings.limits
     where = s3_code.location(source)
-    if where is not None:
+    if hot_folder is not None:
+        zip_bytes = await asyncio.to_thread(hot_reload.snapshot_zip, hot_folder)
+    elif where is not None:
         if not where[0] or not where[1]:
             raise invalid_parameter(missing)
         zip_bytes = await asyncio.to_thread(lamb.s3_code.fetch, *where)

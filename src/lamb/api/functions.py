@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from ..arn import LATEST, function_arn, is_published_version, parse_function_name, require_unqualified
 from .. import runtimes
 from ..protocol.errors import conflict, invalid_parameter
+from ..services import hot_reload
 from . import configuration as conf
 from . import layers as layer_api
 from . import operation, runtime_management, versions
@@ -77,7 +78,8 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
     resolved = layer_api.resolve_layers(lamb, params["Layers"]) if params.get("Layers") else None
     if lamb.functions.get(name) is not None:
         raise conflict(f"Function already exist: {name}")
-    stored = await store_code(ctx, _code_from(params), NO_CODE)
+    hot = hot_reload.folder_of(_code_from(params), s.hot_reload_roots)
+    stored = await store_code(ctx, _code_from(params), NO_CODE, hot)
     if lamb.functions.get(name) is not None:  # created while the zip was being stored
         raise conflict(f"Function already exist: {name}")
     limits = s.limits
@@ -105,6 +107,8 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
         "_CodeKey": stored.key,
         "_UnzippedSize": stored.unzipped_size,
     }
+    if hot is not None:
+        config["_HotReload"] = str(hot)
     for key in ("Environment", "DeadLetterConfig", "KMSKeyArn", "FileSystemConfigs", "ImageConfig"):
         if params.get(key) is not None:
             config[key] = params[key]
@@ -185,11 +189,15 @@ async def update_function_code(ctx: "RequestContext", params: dict) -> dict:
     check_revision(params, config)
     ctx.lamb.states.check_can_change(fn)
     with ctx.lamb.states.working(fn.name):
-        stored = await store_code(ctx, _code_from(params), NO_CODE)
+        hot = hot_reload.folder_of(_code_from(params), ctx.lamb.settings.hot_reload_roots)
+        stored = await store_code(ctx, _code_from(params), NO_CODE, hot)
         current = fn.versions[LATEST]
         check_revision(params, current)
         new = dict(current)
         new.update(CodeSha256=stored.sha256_b64, CodeSize=stored.size, _CodeKey=stored.key, _UnzippedSize=stored.unzipped_size)
+        new.pop("_HotReload", None)
+        if hot is not None:
+            new["_HotReload"] = str(hot)
         layer_api.check_total_size(ctx.lamb, new)
         if params.get("Architectures"):
             new["Architectures"] = params["Architectures"]

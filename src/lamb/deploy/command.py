@@ -32,6 +32,9 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:
     dep.add_argument("--dry-run", action="store_true", help="show the change set, apply nothing")
     dep.add_argument("--delete", metavar="STACK", help="delete STACK and the resources it made")
     dep.add_argument("--watch", action="store_true", help="re-deploy when a local code folder changes")
+    dep.add_argument("--hot-reload", action="store_true",
+                     help="functions use their local code folders in place (the server needs LAMB_HOT_RELOAD_ROOTS): "
+                          "an edit runs at the next invocation, with no deploy")
     dep.add_argument("--force", action="store_true", help="continue a stack whose last deploy died (*_IN_PROGRESS)")
     dep.add_argument("--use-aws", action="store_true",
                      help="create other services' resources on AWS when no endpoint is configured for them")
@@ -52,7 +55,8 @@ def _deployer(args: argparse.Namespace, stack: str):
     client = StackClient(url)
     region, account = client.identity()
     env = ApplyEnv(stack=stack, region=region, account=account, endpoint=url,
-                   packager=Packager(Path(args.cache_dir) if args.cache_dir else DEFAULT_CACHE),
+                   packager=Packager(Path(args.cache_dir) if args.cache_dir else DEFAULT_CACHE,
+                                     hot_reload=getattr(args, "hot_reload", False)),
                    out=lambda line: print(line, flush=True),
                    time_scale=float(os.environ.get("LAMB_DEPLOY_TIME_SCALE", "1")), allow_aws=args.use_aws)
     return Deployer(env, client)

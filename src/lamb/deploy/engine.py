@@ -56,12 +56,17 @@ class ApplyEnv:
         return session
 
     def lambda_client(self) -> Any:
-        if "lambda" not in self._clients:
+        return self.lamb_client("lambda")
+
+    def lamb_client(self, service: str) -> Any:
+        """A client of one of the models Lamb serves on its port (lambda, events, scheduler)."""
+        key = f"lamb:{service}"
+        if key not in self._clients:
             from botocore.config import Config
 
-            self._clients["lambda"] = self._session().client(
-                "lambda", endpoint_url=self.endpoint, config=Config(retries={"mode": "standard"}))
-        return self._clients["lambda"]
+            self._clients[key] = self._session().client(
+                service, endpoint_url=self.endpoint, config=Config(retries={"mode": "standard"}))
+        return self._clients[key]
 
     def service_client(self, service: str) -> Any | None:
         """A client for ``service`` where the user configured an endpoint for it (AWS_ENDPOINT_URL[_SVC],
@@ -95,10 +100,11 @@ class ApplyEnv:
 
 
 def default_registry() -> Registry:
-    from . import aws_resources, lambda_resources
+    from . import aws_resources, lambda_resources, trigger_resources
 
     registry = Registry()
     lambda_resources.register(registry)
+    trigger_resources.register(registry)
     aws_resources.register(registry)
     return registry
 
@@ -108,9 +114,13 @@ def default_registry() -> Registry:
 SAM_GENERATED_SKIPPED = {"AWS::IAM::Role": "not created: SAM generated it for AWS; Lamb needs no role, its Arn is synthesized"}
 
 
-def _skip_reason(env: ApplyEnv, handler: Handler | NotApplied, generated: bool = False, type_: str = "") -> str | None:
+def _skip_reason(env: ApplyEnv, handler: Handler | NotApplied, generated: bool = False, type_: str = "",
+                 props: dict | None = None) -> str | None:
     if isinstance(handler, NotApplied):
         return handler.reason
+    unsupported = getattr(handler, "unsupported", None)  # a resource whose properties Lamb refuses
+    if unsupported is not None and props is not None and (reason := unsupported(props)):
+        return reason
     if generated and type_ in SAM_GENERATED_SKIPPED:
         return SAM_GENERATED_SKIPPED[type_]
     service = getattr(handler, "service", None)
@@ -198,8 +208,8 @@ class Deployer:
         for lid in order:
             res = resources[lid]
             handler = self.registry.lookup(res["Type"])
-            skip = _skip_reason(self.env, handler, lid in self.generated, res["Type"])
             props = ctx.resolve(res.get("Properties", {}))
+            skip = _skip_reason(self.env, handler, lid in self.generated, res["Type"], props)
             before = old.get(lid)
             if skip:
                 out.append(P.Change(P.SKIP, lid, res["Type"], skip))
@@ -268,7 +278,7 @@ class Deployer:
             type_ = res["Type"]
             handler = self.registry.lookup(type_)
             props = ctx.resolve(res.get("Properties", {}))
-            skip = _skip_reason(env, handler, lid in self.generated, type_)
+            skip = _skip_reason(env, handler, lid in self.generated, type_, props)
             before = state.get(lid)
             if before is not None and (before["Type"] != type_ or before.get("Status") == "SKIPPED"):
                 record["Replaced"].append(dict(before, LogicalId=lid))

@@ -11,6 +11,7 @@ import io
 import zipfile
 from typing import Any
 
+from .package import HOT_RELOAD_BUCKET
 from .registry import ALL, Applied, Env, Registry, changed, members, physical_name, pick
 
 INLINE_FILE = {"python": "index.py", "nodejs": "index.js"}
@@ -40,6 +41,8 @@ def _code(env: Env, code: dict, runtime: str) -> dict:
         return {"ImageUri": code["ImageUri"]}
     if "ZipFile" in code:
         return {"ZipFile": _inline_zip(code["ZipFile"], runtime)}
+    if code.get("S3Bucket") == HOT_RELOAD_BUCKET:  # a host folder used in place (package.py)
+        return {"S3Bucket": HOT_RELOAD_BUCKET, "S3Key": "/" + code["S3Key"].lstrip("/")}
     return {"ZipFile": env.code(code)}
 
 
@@ -312,7 +315,3 @@ def register(registry: Registry) -> None:
         "AWS::CodeDeploy::Application": Absorbed(), "AWS::CodeDeploy::DeploymentGroup": Absorbed(),
     }.items():
         registry.add(type_, handler)
-    # Built on other branches; they plug in with registry.add when merged.
-    registry.pending("AWS::Lambda::EventSourceMapping", "event source mappings (SQS, Kinesis, DynamoDB pollers)")
-    registry.pending("AWS::Events::Rule", "EventBridge schedules")
-    registry.pending("AWS::Scheduler::Schedule", "EventBridge Scheduler schedules")

@@ -7,6 +7,10 @@ hash of the zip's bytes, and the zip of a folder is deterministic (sorted names,
 timestamps, file modes kept), so ``AutoPublishAlias`` — whose Version logical id SAM
 derives from the code location — publishes a new version exactly when the code changed.
 ``code.py`` turns such a location back into the zip when the function is created.
+
+With ``hot_reload`` (``lamb deploy --hot-reload``), a function's local code folder is not
+zipped: it becomes ``s3://hot-reload/<absolute folder>``, Lamb's hot-reload code source
+(``lamb.services.hot_reload``), so edits run at the next invocation without a deploy.
 https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-cli-command-reference-sam-package.html
 """
 
@@ -21,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BUCKET = "lamb-deploy"
+HOT_RELOAD_BUCKET = "hot-reload"  # lamb.services.hot_reload.BUCKET (the server's side)
+FUNCTION_TYPES = {"AWS::Serverless::Function", "AWS::Lambda::Function"}
 
 # (resource type, property holding the code) as sam package / aws cloudformation package rewrite them
 CODE_PROPERTIES = {
@@ -58,8 +64,9 @@ def zip_folder(folder: Path) -> bytes:
 
 
 class Packager:
-    def __init__(self, cache: Path):
+    def __init__(self, cache: Path, hot_reload: bool = False):
         self.cache = cache
+        self.hot_reload = hot_reload
 
     def store(self, data: bytes) -> str:
         """Keep ``data`` under its hash; return its s3:// location."""
@@ -85,13 +92,13 @@ class Packager:
         out = Packaged(template)
         globals_fn = (template.get("Globals") or {}).get("Function") or {}
         if isinstance(globals_fn.get("CodeUri"), str):
-            globals_fn["CodeUri"] = self._one(globals_fn["CodeUri"], base, out, "Globals.Function.CodeUri")
+            globals_fn["CodeUri"] = self._one(globals_fn["CodeUri"], base, out, "Globals.Function.CodeUri", self.hot_reload)
         for logical, res in template["Resources"].items():
             prop = CODE_PROPERTIES.get(res.get("Type", "")) if isinstance(res, dict) else None
             props = res.get("Properties") if prop else None
             if not isinstance(props, dict) or not isinstance(props.get(prop), str):
                 continue
-            location = self._one(props[prop], base, out, f"{logical}.{prop}")
+            location = self._one(props[prop], base, out, f"{logical}.{prop}", self.hot_reload and res["Type"] in FUNCTION_TYPES)
             if res["Type"].startswith("AWS::Lambda::"):
                 bucket, key = location[5:].split("/", 1)
                 props[prop] = {"S3Bucket": bucket, "S3Key": key}
@@ -99,10 +106,12 @@ class Packager:
                 props[prop] = location
         return out
 
-    def _one(self, uri: str, base: Path, out: Packaged, where: str) -> str:
+    def _one(self, uri: str, base: Path, out: Packaged, where: str, hot: bool = False) -> str:
         if uri.startswith("s3://"):
             return uri
         path = (base / uri).resolve()
+        if path.is_dir() and hot:
+            return f"s3://{HOT_RELOAD_BUCKET}/{path.as_posix().lstrip('/')}"
         if path.is_dir():
             out.folders.append(path)
             return self.store(zip_folder(path))

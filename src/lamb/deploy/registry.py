@@ -4,8 +4,9 @@ A handler creates, updates and deletes one resource and says which property chan
 need a replacement (``replace_on``; ``ALL`` for immutable resources such as versions).
 The engine (engine.py) never knows a type; it asks the ``Registry``. A type without a
 handler is reported, never ignored: ``NotApplied(reason)`` for types Lamb will manage
-once a feature lands (event source mappings, schedules), and "not managed by Lamb" for
-the rest. Later features plug in with ``Registry.add``.
+once a feature lands (``Registry.pending``), and "not managed by Lamb" for the rest; a
+handler may also refuse some properties (``unsupported(props)`` → reason, e.g. an
+EventBridge rule with an EventPattern). Later features plug in with ``Registry.add``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Env(Protocol):
     account: str
 
     def lambda_client(self) -> Any: ...
+    def lamb_client(self, service: str) -> Any: ...             # events / scheduler on Lamb's port
     def service_client(self, service: str) -> Any | None: ...   # None: no endpoint configured
     def code(self, location: dict) -> bytes: ...               # S3Bucket/S3Key → zip bytes
     def progress(self, status: str, type_: str, logical: str, reason: str = "") -> None: ...

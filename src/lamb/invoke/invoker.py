@@ -14,6 +14,7 @@ import logging
 import os
 import time
 import uuid
+from pathlib import Path
 
 
 from ..config import Settings
@@ -29,6 +30,7 @@ from .metrics import Metrics
 from .environment import EnvironmentHost, ExecutionEnvironment
 from .invocation import Invocation
 from .pool import EnvConfig, VersionPool
+from ..store.host_folder import fingerprint
 from ..store.opt import opt_dir, opt_root
 
 log = logging.getLogger("lamb.invoker")
@@ -115,7 +117,8 @@ class Invoker:
     def pool_for(self, function_name: str, version: str, config: dict) -> VersionPool:
         key = (function_name, version)
         pool = self.pools.get(key)
-        if pool is not None and pool.config.revision == config.get("_Build", config["RevisionId"]):
+        revision = _revision(config)
+        if pool is not None and pool.config.revision == revision:
             return pool
         zygote = self.runtimes.zygote(config["Runtime"])
         if zygote is None:
@@ -125,7 +128,7 @@ class Invoker:
             raise AwsError(
                 "InvalidRuntimeException", f"The runtime {config['Runtime']} is not available on this host: {err}", 502
             )
-        env_config = self._env_config(function_name, version, config)
+        env_config = self._env_config(function_name, version, config, revision)
         new = VersionPool(env_config, zygote, self.runtimes.get(config["Runtime"]), host=self._host, logs=self.logs,
                           memory=self.memory, passthrough_env=lambda: self.passthrough_env,
                           shutdown_grace_s=self.settings.shutdown_grace_s, on_empty=self.retired.discard)
@@ -134,7 +137,7 @@ class Invoker:
         self.pools[key] = new
         return new
 
-    def _env_config(self, name: str, version: str, config: dict) -> EnvConfig:
+    def _env_config(self, name: str, version: str, config: dict, revision: str | None = None) -> EnvConfig:
         s = self.settings
         return EnvConfig(
             function_name=name,
@@ -144,12 +147,12 @@ class Invoker:
             handler=config["Handler"],
             memory_mb=config["MemorySize"],
             timeout_s=config["Timeout"],
-            code_dir=self.code_dir_for(config["_CodeKey"]),
+            code_dir=Path(config["_HotReload"]) if config.get("_HotReload") else self.code_dir_for(config["_CodeKey"]),
             variables=tuple(sorted((config.get("Environment") or {}).get("Variables", {}).items())),
             log_group=(config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{name}",
             region=s.region,
             limits=s.limits,
-            revision=config.get("_Build", config["RevisionId"]),  # code/configuration, not tags or state
+            revision=revision or _revision(config),  # code/configuration, not tags or state
             ephemeral_mb=(config.get("EphemeralStorage") or {}).get("Size") or s.limits.ephemeral_storage_default_mb,
             log_format=(config.get("LoggingConfig") or {}).get("LogFormat") or "Text",
             log_level=(config.get("LoggingConfig") or {}).get("ApplicationLogLevel"),
@@ -291,3 +294,9 @@ class Invoker:
         return out
 
 
+def _revision(config: dict) -> str:
+    """What an environment's code and configuration are: the build, and for a hot-reload
+    function (``lamb.services.hot_reload``) its folder's current fingerprint too, so an edit
+    retires the environments on the old files at the next invocation."""
+    build = config.get("_Build", config["RevisionId"])
+    return f"{build}:{fingerprint(config['_HotReload'])}" if config.get("_HotReload") else build
