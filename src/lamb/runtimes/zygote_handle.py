@@ -57,6 +57,9 @@ class Zygote:
             self.proc = subprocess.Popen(
                 [self.interpreter, "-I", "-S", zygote_module.__file__, str(child.fileno())],
                 pass_fds=[child.fileno()],
+                # Nothing of Lamb's: the environ block a process starts with stays readable in
+                # /proc/<pid>/environ of the zygote and of every fork of it, whatever os.environ says.
+                env={},
                 stdin=subprocess.DEVNULL,
                 close_fds=True,
                 start_new_session=True,
