@@ -15,7 +15,8 @@ the standard library and Python 3.9 syntax. It must never import Lamb.
 
 Wire format (one datagram per message, JSON):
   zygote → Lamb  {"op": "hello", "pid": p, "prefix": ..., "exec_prefix": ...}
-  Lamb → zygote  {"op": "setup", "mounts": [...], "runtime_root": "...", "env": {...}, "init_exec": path}
+  Lamb → zygote  {"op": "setup", "mounts": [...], "runtime_root": "...", "env": {...}, "init_exec": path,
+                  "seccomp": base64 BPF}
   zygote → Lamb  {"op": "ready"}                              (or "setup_failed")
   Lamb → zygote  {"op": "spawn", "id": n, "spec": {...}}   + SCM_RIGHTS [log_fd]
   zygote → Lamb  {"op": "spawned", "id": n, "pid": p}
@@ -412,6 +413,37 @@ def drop_privileges(spec):
         os.setresgid(gid, gid, gid)
         os.setresuid(uid, uid, uid)
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    if spec.get("seccomp"):
+        install_filter()
+
+
+# The environment's system call filter (lamb.sandbox.seccomp), made ready once in the zygote.
+_FILTER = []
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+
+
+def load_filter(encoded):
+    """Keep the BPF program Lamb sent (base64) as the ``struct sock_fprog`` children install."""
+    import base64
+    import ctypes
+
+    raw = base64.b64decode(encoded)
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    buf = ctypes.create_string_buffer(raw, len(raw))
+    _FILTER[:] = [SockFprog(len(raw) // 8, ctypes.addressof(buf)), buf]
+
+
+def install_filter():
+    """Install the filter in this process (no_new_privs is set); every process it starts inherits it."""
+    import ctypes
+
+    if not _FILTER:
+        raise OSError(0, "seccomp: the zygote has no filter")
+    _check(_libc().prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(_FILTER[0]), 0, 0), "seccomp")
 
 
 def apply_sandbox(spec):
@@ -770,6 +802,8 @@ def setup(sock):
         if msg.get("mounts"):
             _check(_libc().unshare(CLONE_NEWNS), "unshare")
             _run_mount_plan(msg["mounts"])
+        if msg.get("seccomp"):
+            load_filter(msg["seccomp"])
         if msg.get("init_exec"):
             _INIT_SERVERS[msg["init_exec"]] = server = InitServer(msg["init_exec"])
             server.start()

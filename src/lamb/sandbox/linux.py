@@ -13,7 +13,7 @@ https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html):
   EphemeralStorage megabytes (writing past it fails with ENOSPC) that lives as
   long as the environment; Lamb's data folder, database, blobs and other
   functions' code are simply not in it;
-* a uid of its own (no capabilities, no_new_privs), by which the shared
+* a uid of its own (no capabilities, no_new_privs, a seccomp filter: ``seccomp.py``), by which the shared
   Runtime API listener (lamb.invoke.runtime_api) tells its connections from
   everyone else's, so no other environment can take its events or post its
   results;
@@ -44,7 +44,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import RuntimeInfo, View, cgroups, init_binary, peer
+from . import RuntimeInfo, View, cgroups, init_binary, peer, seccomp
 
 if TYPE_CHECKING:
     from .spec import SandboxSpec
@@ -149,7 +149,8 @@ class LinuxSandbox:
         return (
             f"linux (namespaces + cgroup v{self.cg.version}): read-only /var/task and /opt, private /tmp, "
             "own PID/IPC/UTS/mount namespaces, a uid per environment, memory/pids/CPU limits, freezing; "
-            f"host network namespace; cgroup {self.tuning}; PID 1: {'lamb-init' if self.init_path else 'Python init (no C compiler)'}"
+            f"host network namespace; cgroup {self.tuning}; PID 1: {'lamb-init' if self.init_path else 'Python init (no C compiler)'}; "
+            f"{seccomp.describe()}"
         )
 
     # ------------------------------------------------------------- uids
@@ -192,6 +193,7 @@ class LinuxSandbox:
             "mounts": self.mount_plan(cfg, runtime, uid),
             "uid": uid,
             "gid": uid,
+            "seccomp": seccomp.program() is not None,
         }
         if self.init_path:
             # lamb-init is PID 1 of a new PID namespace; the runtime is forked into it.
@@ -242,7 +244,7 @@ class LinuxSandbox:
                              ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
             steps.append({"op": "symlink", "target": target, "path": f"{r}/dev/{name}"})
         steps.append({"op": "pivot", "root": r, "keep": HOST})
-        plan = {"mounts": steps, "runtime_root": VIEW.runtime_dir if runtime_root else ""}
+        plan = {"mounts": steps, "runtime_root": VIEW.runtime_dir if runtime_root else "", **seccomp.zygote_setup()}
         if self.init_path:
             plan["init_exec"] = HOST + str(self.init_path)  # the zygote starts its lamb-init server
         return plan
