@@ -12,7 +12,7 @@ import time
 from . import api, sandbox
 from .config import Settings
 from .events.queue import EventQueue
-from .gateway import make_app, on_server_error
+from .gateway import for_environments, make_app, on_server_error
 from .http.server import HttpServer
 from .invoke.invoker import Invoker
 from .logs.store import LogStore
@@ -59,7 +59,7 @@ class Lamb:
         self.layers = LayerStore(self.db)
         self.code = CodeStore(settings.data_dir)
         self.logs = LogStore(settings.data_dir / "logs")
-        self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox, settings.runtime_cache)
+        self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox, settings.runtime_cache, settings.network)
         self.runtimes = RuntimeManager(
             settings.runtime_cache, self._on_exit, self.sandbox.zygote_setup, lambda rt: self.invoker.zygote_env(rt)
         )
@@ -78,6 +78,7 @@ class Lamb:
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
         self.server: HttpServer | None = None
+        self.env_server: HttpServer | None = None  # the public app as environments reach it (their namespace)
         self.port = settings.port
         self._tasks: set[asyncio.Task] = set()
         self.started_at = time.time()
@@ -120,14 +121,27 @@ class Lamb:
     async def start(self) -> None:
         _raise_fd_limit()
         self.sandbox.cleanup_stale()
+        public = make_app(self)
         self.server = HttpServer(
-            make_app(self), max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error
+            public, max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error
         )
+        from_environment = self.sandbox.environment_caller()
+        if from_environment is not None:
+            # Environments on the host's network reach this port too: theirs is the guarded app.
+            guarded = for_environments(public)
+            self.server.route = lambda _conn, sock: guarded if from_environment(sock) else public
         self.port = await self.server.start(self.settings.host, self.settings.port)
         if self.settings.port == 0:
             self.settings.port = self.port
             self.invoker.passthrough_env = self.invoker.passthrough()
         await self.invoker.start()
+        if self.invoker.runtime_api is not None:
+            # Environments with a network of their own reach both through listeners inside it.
+            self.env_server = HttpServer(for_environments(public),
+                                         max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error)
+            rt = self.invoker.runtime_api.server
+            self.sandbox.start_network(asyncio.get_running_loop(), (self.port, self.env_server.add_socket),
+                                       (rt.port, rt.add_socket))
         await self.events.start()
         self.states.prepare_all()  # bring up the runtimes existing functions use, off the request path
         self.provisioning.restore()
@@ -149,6 +163,8 @@ class Lamb:
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
+        if self.env_server is not None:
+            self.env_server.close()
         for task in list(self._tasks):
             task.cancel()
         self.events.stop()  # before the environments die: their attempts stay leased for the restart

@@ -28,6 +28,7 @@ def _serve(args: argparse.Namespace) -> int:
         account_id=args.account_id,
         keep_alive_s=args.keep_alive,
         sandbox=args.sandbox,
+        network=args.network,
         env_memory_mb=args.env_memory_mb,
     )
     try:
@@ -88,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--keep-alive", type=float, default=None, help="seconds an idle environment stays warm (default 900)")
     serve.add_argument("--sandbox", choices=["linux", "process"], default=None,
                        help="isolation backend (default: linux where the host allows it, else process; env LAMB_SANDBOX)")
+    serve.add_argument("--network", choices=["isolated", "none", "host"], default=None,
+                       help="environments' network with the linux sandbox: a namespace each with egress through NAT "
+                            "(isolated, the default where the host can), without egress (none), or the host's (host); "
+                            "env LAMB_NETWORK")
     serve.add_argument("--env-memory-mb", type=int, default=None,
                        help="MemorySize MB all execution environments may hold together; beyond it idle ones are "
                             "evicted, then starts throttled (default 3 x host RAM; 0: no budget; env LAMB_ENV_MEMORY_MB)")

@@ -18,7 +18,7 @@ Wire format (one datagram per message, JSON):
   Lamb → zygote  {"op": "setup", "mounts": [...], "runtime_root": "...", "env": {...}, "init_exec": path,
                   "seccomp": base64 BPF}
   zygote → Lamb  {"op": "ready"}                              (or "setup_failed")
-  Lamb → zygote  {"op": "spawn", "id": n, "spec": {...}}   + SCM_RIGHTS [log_fd]
+  Lamb → zygote  {"op": "spawn", "id": n, "spec": {...}}   + SCM_RIGHTS [log_fd, netns_fd?]
   zygote → Lamb  {"op": "spawned", "id": n, "pid": p}
                  {"op": "failed", "id": n, "error": "..."}
                  {"op": "exit", "pid": p, "code": c, "signal": s}
@@ -555,6 +555,17 @@ def fork_into_pid_ns(init_pid):
     return pid
 
 
+def join_netns(spec):
+    """Enter the environment's own network namespace (a descriptor Lamb sent with the spawn), as root."""
+    fd = spec.pop("_netns_fd", -1)
+    if fd < 0:
+        return
+    try:
+        _check(_libc().setns(fd, CLONE_NEWNET), "setns(net)")
+    finally:
+        os.close(fd)
+
+
 def _kill(pid):
     try:
         os.kill(pid, signal.SIGKILL)
@@ -577,6 +588,7 @@ def child_main(spec, log_fd, parent_pid):
         os.dup2(devnull, 0)
         os.dup2(log_fd, 1)
         os.dup2(log_fd, 2)
+        join_netns(spec)
         status_fd = spec.get("_status_fd", -1)
         if status_fd >= 0:
             os.dup2(status_fd, 3)
@@ -737,6 +749,12 @@ def serve(sock):
         log_fd = fds[0] if fds else os.open(os.devnull, os.O_WRONLY)
         spec = msg["spec"]
         sandbox = spec.get("sandbox") or {}
+        if sandbox.get("netns"):
+            if len(fds) < 2:
+                os.close(log_fd)
+                send({"op": "failed", "id": msg["id"], "error": "no network namespace came with the spawn"})
+                continue
+            spec["_netns_fd"] = fds[1]
         pid_ns = "pid" in (sandbox.get("unshare") or ())
         status_r = status_w = -1
         init_pid = 0
@@ -763,6 +781,8 @@ def serve(sock):
                     os.close(fd)
             if init_pid:
                 _kill(init_pid)
+            for extra in fds[1:]:
+                os.close(extra)
             send({"op": "failed", "id": msg["id"], "error": str(e)})
             continue
         if pid == 0:

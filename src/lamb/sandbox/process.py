@@ -76,7 +76,8 @@ class ProcessSandbox:
         why = f" ({self.reason})" if self.reason else ""
         return (
             f"process{why}: enforces timeouts, 1024 open files, a data-size limit and a private TMPDIR; "
-            f"does not isolate files, processes or users, and cannot freeze idle environments; {seccomp.describe()}"
+            "does not isolate files, processes, users or the network, and cannot freeze idle environments; "
+            f"{seccomp.describe()}"
         )
 
     def prepare(self, env_id: str, cfg: "SandboxSpec", runtime: RuntimeInfo) -> ProcessHandle:
@@ -94,3 +95,9 @@ class ProcessSandbox:
 
     def cleanup_stale(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def environment_caller(self) -> None:
+        return None  # environments run as Lamb's own user: they cannot be told from the operator
+
+    def start_network(self, loop, api: tuple, runtime: tuple) -> None:
+        pass  # environments share the host's network

@@ -72,6 +72,7 @@ CLONE_NAMESPACE_FLAGS = (
 
 SCMP_ACT_ALLOW = 0x7FFF0000
 SCMP_CMP_MASKED_EQ = 7
+SCMP_FLTATR_CTL_OPTIMIZE = 8
 
 
 def _errno_action(code: int) -> int:
@@ -104,6 +105,7 @@ def _library() -> ctypes.CDLL | None:
     lib.seccomp_export_bpf.restype = ctypes.c_int
     lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
     lib.seccomp_version.restype = ctypes.POINTER(_Version)
+    lib.seccomp_attr_set.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32]
     return lib
 
 
@@ -123,6 +125,9 @@ def program() -> bytes | None:
     if not ctx:
         return None
     try:
+        # A binary tree of system call numbers instead of a list: fewer instructions per
+        # call, and a quicker install (the kernel runs the filter over every call number then).
+        lib.seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)
         deny = _errno_action(errno.EPERM)
         for name in DENIED:
             _add(lib, ctx, deny, name)
