@@ -26,8 +26,10 @@ Modes (``--network`` / ``LAMB_NETWORK``):
 * ``host``: the host's network namespace, as before (debugging): environments
   reach everything the host reaches, its loopback services included.
 
-Namespaces are made ahead of demand by a background thread (~5 ms each: the
-``ip`` tool configures the veth pair), so a cold start only takes one, joins it
+Namespaces are made ahead of demand by a maker process at nice 19 (the veth
+pair, addresses and routes by rtnetlink, ``netlink.py``: no ``ip`` processes), which
+sends each with Lamb's listening sockets in it over a unix socket; a cold start only
+takes one, starts serving its listeners, joins it
 (``setns`` on a descriptor the zygote receives with the spawn request) and hands
 it back when the environment is gone; it is then destroyed, never reused. When
 none is ready the start makes one itself. Which environment a connection comes
@@ -42,23 +44,25 @@ import errno
 import fcntl
 import ipaddress
 import itertools
+import json
 import logging
 import os
 import shutil
 import socket
-import struct
 import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Awaitable, Callable
+
+from . import netlink
 
 log = logging.getLogger("lamb.sandbox")
 
 MODES = ("isolated", "none", "host")
 CLONE_NEWNET = 0x40000000
 SIOCGSKNS = 0x894C  # the network namespace of a socket, as a new descriptor
-SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 ADDRESSES = ipaddress.ip_network("100.64.0.0/10")  # RFC 6598 shared address space
 BLOCK_PREFIX = 20  # one block of 4,096 addresses (1,024 environments at a time) per Lamb process
 SLOTS = 1 << (32 - BLOCK_PREFIX - 2)  # /30s per block
@@ -105,9 +109,8 @@ def unavailable_reason(mode: str) -> str | None:
     if not Path("/proc/thread-self/ns/net").exists():
         return "no network namespaces"
     if mode == "isolated":
-        for tool, package in (("ip", "iproute2"), ("nft", "nftables")):
-            if shutil.which(tool) is None:
-                return f"no `{tool}` (install {package})"
+        if shutil.which("nft") is None:
+            return "no `nft` (install nftables)"
     return None
 
 
@@ -169,27 +172,83 @@ class NetworkPool:
         self.listeners: list[tuple[int, Serve]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready: list[Netns] = []
-        self._pending = 0
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
+        self._pending = 0  # asked of the maker, not yet received
         self._stop = False
-        self._thread: threading.Thread | None = None
+        self._maker: subprocess.Popen | None = None
+        self._channel: socket.socket | None = None
         self._host_ns = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
         self._block_lock: int | None = None
         self._block = 0
-        self._slots = itertools.cycle(range(SLOTS))
+        # The maker process uses the first half of the block's slots, Lamb's own starts the second.
+        self._slots = itertools.cycle(range(SLOTS // 2, SLOTS))
         self.made = 0
 
     # ------------------------------------------------------------ start
     def start(self, loop: asyncio.AbstractEventLoop, listeners: list[tuple[int, Serve]]) -> None:
-        """Open ``listeners`` (port, serve) in every namespace from now on and begin making spares."""
+        """Open ``listeners`` (port, serve) in every namespace from now on and begin making spares.
+
+        Spares come from a maker process (``python -m lamb.sandbox.network``, at nice 19): making
+        one costs ~1 ms of CPU in the kernel and in Python, which a thread of Lamb's would take
+        from the event loop (the GIL) while it serves the very start the spare replaces.
+        """
         self._loop = loop
         self.listeners = list(listeners)
         if self.mode == "isolated":
             self._block = self._claim_block()
             self._host_rules()
-        self._thread = threading.Thread(target=self._fill, name="lamb-netns", daemon=True)
-        self._thread.start()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ports = ",".join(str(port) for port, _ in self.listeners) or "-"
+        self._maker = subprocess.Popen(
+            [sys.executable, "-m", "lamb.sandbox.network", str(theirs.fileno()), self.mode, str(self._block), ports],
+            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, preexec_fn=_nice,
+        )
+        theirs.close()
+        ours.setblocking(False)
+        self._channel = ours
+        loop.add_reader(ours.fileno(), self._receive)
+        self._ask()
+
+    def _ask(self) -> None:
+        """Ask the maker for as many namespaces as are missing from the spares."""
+        want = self.spares - len(self._ready) - self._pending
+        if want > 0 and self._channel is not None:
+            try:
+                self._channel.send(b"+" * want)
+                self._pending += want
+            except OSError:
+                pass
+
+    def _receive(self) -> None:
+        assert self._channel is not None
+        while True:
+            try:
+                data, fds, _, _ = socket.recv_fds(self._channel, 4096, 1 + len(self.listeners))
+            except BlockingIOError:
+                return
+            except OSError:
+                data, fds = b"", []
+            if not data:
+                self._lost_maker()
+                return
+            self._pending -= 1
+            info = json.loads(data)
+            if "error" in info:
+                log.warning("network: the namespace maker failed: %s", info["error"])
+                continue
+            ns = Netns(fd=fds[0], ino=info["ino"], sockets=[socket.socket(fileno=fd) for fd in fds[1:]],
+                       iface=info.get("iface"), address=info.get("address"))
+            if self._stop:
+                ns.close()
+            else:
+                self._ready.append(ns)
+
+    def _lost_maker(self) -> None:
+        if self._loop is not None and self._channel is not None:
+            self._loop.remove_reader(self._channel.fileno())
+            self._channel.close()
+        self._channel = None
+        if not self._stop:
+            log.warning("network: the namespace maker ended; each start makes its own namespace")
 
     def _claim_block(self) -> int:
         """A block of addresses no other Lamb on this host holds (a lock file per block)."""
@@ -219,10 +278,9 @@ class NetworkPool:
 
     # ------------------------------------------------------------ use
     def take(self) -> Netns:
-        """A namespace for a new environment (made on the spot when none is ready)."""
-        with self._lock:
-            ns = self._ready.pop() if self._ready else None
-        self._wake.set()
+        """A namespace for a new environment (made on the spot when no spare is ready)."""
+        ns = self._ready.pop() if self._ready else None
+        self._ask()
         if ns is None:
             box: list = []
             worker = threading.Thread(target=lambda: box.append(self._make_safely()), daemon=True)
@@ -231,7 +289,7 @@ class NetworkPool:
             ns = box[0]
             if isinstance(ns, BaseException):
                 raise ns
-            self._serve(ns)
+        self._serve(ns)  # the runtime's first connection waits in the backlog until served
         return ns
 
     def release(self, ns: Netns) -> None:
@@ -240,11 +298,14 @@ class NetworkPool:
 
     def close(self) -> None:
         self._stop = True
-        self._wake.set()
-        with self._lock:
-            ready, self._ready = self._ready, []
+        ready, self._ready = self._ready, []
         for ns in ready:
             ns.close()
+        self._lost_maker()
+        if self._maker is not None:
+            self._maker.kill()
+            self._maker.wait()
+            self._maker = None
 
     def describe(self) -> str:
         if self.mode == "none":
@@ -258,44 +319,6 @@ class NetworkPool:
         return ipaddress.ip_network((int(ADDRESSES.network_address) + self._block * size, BLOCK_PREFIX))
 
     # ------------------------------------------------------------ making
-    def _fill(self) -> None:
-        try:
-            # Making spares must not take CPU from the starts it is for (the `ip` runs inherit it).
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-        except OSError:
-            pass
-        while not self._stop:
-            with self._lock:
-                short = len(self._ready) + self._pending < self.spares
-            if not short:
-                self._wake.wait()
-                self._wake.clear()
-                continue
-            ns = self._make_safely()
-            if isinstance(ns, BaseException):
-                log.warning("network: could not make a namespace: %s", ns)
-                self._wake.wait(5)
-                self._wake.clear()
-                continue
-            assert self._loop is not None
-            with self._lock:
-                self._pending += 1  # made, not yet served by the loop
-            try:
-                self._loop.call_soon_threadsafe(self._serve_ready, ns)
-            except RuntimeError:  # the loop is closed: Lamb is stopping
-                ns.close()
-                return
-
-    def _serve_ready(self, ns: Netns) -> None:
-        with self._lock:
-            self._pending -= 1
-        if self._stop:
-            ns.close()
-            return
-        self._serve(ns)
-        with self._lock:
-            self._ready.append(ns)
-
     def _serve(self, ns: Netns) -> None:
         assert self._loop is not None
         for sock, (_, serve) in zip(ns.sockets, self.listeners):
@@ -317,7 +340,7 @@ class NetworkPool:
         try:
             ns.fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
             ns.ino = os.fstat(ns.fd).st_ino
-            _loopback_up()
+            netlink.link_up("lo")
             for port, _ in self.listeners:
                 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -334,7 +357,9 @@ class NetworkPool:
         self._back_to_host(libc)
         if self.mode == "isolated":
             try:
-                _ip(f"addr add {self._gateway(ns)}/30 dev {ns.iface}\nlink set {ns.iface} up\n")
+                with netlink.Rtnl() as host:  # opened back in the host's namespace
+                    host.add_address(ns.iface, self._gateway(ns), 30)
+                netlink.link_up(ns.iface)
             except BaseException:
                 ns.close()
                 raise
@@ -352,32 +377,64 @@ class NetworkPool:
     def _veth_inside(self, ns: Netns) -> None:
         """From inside the namespace: eth0 (its host peer sent to Lamb's namespace), address, routes."""
         net = self.block_network()
-        for _ in range(SLOTS):
-            slot = next(self._slots)
-            iface = f"lb{self._block:02x}{slot:03x}"
-            base = int(net.network_address) + slot * 4
-            address, gateway = ipaddress.ip_address(base + 2), ipaddress.ip_address(base + 1)
-            try:
-                _ip(f"link add eth0 type veth peer name {iface} netns /proc/self/fd/{self._host_ns}\n",
-                    pass_fds=(self._host_ns,))
-            except subprocess.CalledProcessError as e:
-                if b"File exists" in (e.stderr or b""):
+        with netlink.Rtnl() as inside:
+            for _ in range(SLOTS):
+                slot = next(self._slots)
+                iface = f"lb{self._block:02x}{slot:03x}"
+                base = int(net.network_address) + slot * 4
+                address, gateway = str(ipaddress.ip_address(base + 2)), str(ipaddress.ip_address(base + 1))
+                try:
+                    inside.add_veth("eth0", iface, self._host_ns)
+                except FileExistsError:
                     continue  # the last user of this slot is still being torn down
-                raise
-            _ip(f"addr add {address}/30 dev eth0\nlink set eth0 up\nroute add default via {gateway}\n"
-                f"route add prohibit {LINK_LOCAL}\n")
-            ns.iface, ns.address = iface, str(address)
-            return
+                inside.add_address("eth0", address, 30)
+                netlink.link_up("eth0")
+                inside.add_default_route("eth0", gateway)
+                inside.add_prohibit_route(LINK_LOCAL)
+                ns.iface, ns.address = iface, address
+                return
         raise OSError(errno.EADDRINUSE, "no free veth slot")
 
 
-def _ip(batch: str, pass_fds: tuple[int, ...] = ()) -> None:
-    subprocess.run(["ip", "-batch", "-"], input=batch.encode(), check=True, capture_output=True, timeout=30,
-                   pass_fds=pass_fds)
 
 
-def _loopback_up() -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        req = struct.pack("16sH14x", b"lo", 0)
-        flags = struct.unpack("16sH14x", fcntl.ioctl(s, SIOCGIFFLAGS, req))[1]
-        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+def _nice() -> None:
+    os.nice(19)
+
+
+def maker_main(argv: list[str]) -> None:
+    """The maker process: one namespace (and Lamb's listeners in it) per byte Lamb sends.
+
+    Replies one datagram per namespace, ``{"ino", "iface", "address"}`` with the namespace's
+    descriptor and the listening sockets (``SCM_RIGHTS``), or ``{"error"}``.
+    """
+    fd, mode, block, ports = int(argv[0]), argv[1], int(argv[2]), argv[3]
+    _libc().prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL: never outlive Lamb
+    channel = socket.socket(fileno=fd)
+    pool = NetworkPool(mode)
+    pool._block = block
+    pool._slots = itertools.cycle(range(SLOTS // 2))
+    pool.listeners = [(int(p), None) for p in ports.split(",") if p != "-"]  # type: ignore[misc]
+    while True:
+        try:
+            asked = channel.recv(4096)
+        except OSError:
+            return
+        if not asked:
+            return  # Lamb is gone
+        for _ in asked:
+            ns = pool._make_safely()
+            if isinstance(ns, BaseException):
+                channel.send(json.dumps({"error": str(ns)}).encode())
+                continue
+            info = {"ino": ns.ino, "iface": ns.iface, "address": ns.address}
+            try:
+                socket.send_fds(channel, [json.dumps(info).encode()], [ns.fd, *(s.fileno() for s in ns.sockets)])
+            except OSError:
+                return
+            finally:
+                ns.close()  # Lamb holds its own copies now
+
+
+if __name__ == "__main__":
+    maker_main(sys.argv[1:])
