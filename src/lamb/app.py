@@ -59,7 +59,8 @@ class Lamb:
         self.layers = LayerStore(self.db)
         self.code = CodeStore(settings.data_dir)
         self.logs = LogStore(settings.data_dir / "logs")
-        self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox, settings.runtime_cache, settings.network)
+        self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox, settings.runtime_cache, settings.network,
+                                      settings.tmp)
         self.runtimes = RuntimeManager(
             settings.runtime_cache, self._on_exit, self.sandbox.zygote_setup, lambda rt: self.invoker.zygote_env(rt)
         )

@@ -29,6 +29,7 @@ def _serve(args: argparse.Namespace) -> int:
         keep_alive_s=args.keep_alive,
         sandbox=args.sandbox,
         network=args.network,
+        tmp=args.tmp,
         env_memory_mb=args.env_memory_mb,
     )
     try:
@@ -93,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="environments' network with the linux sandbox: a namespace each with egress through NAT "
                             "(isolated, the default where the host can), without egress (none), or the host's (host); "
                             "env LAMB_NETWORK")
+    serve.add_argument("--tmp", choices=["tmpfs", "disk"], default=None,
+                       help="environments' /tmp with the linux sandbox: a tmpfs counted toward MemorySize (default) "
+                            "or an ext4 filesystem on disk, not charged to memory (slower cold starts); env LAMB_TMP")
     serve.add_argument("--env-memory-mb", type=int, default=None,
                        help="MemorySize MB all execution environments may hold together; beyond it idle ones are "
                             "evicted, then starts throttled (default 3 x host RAM; 0: no budget; env LAMB_ENV_MEMORY_MB)")

@@ -53,6 +53,10 @@ class Settings:
     # Network of the linux sandbox's environments: "isolated" (default where the host can),
     # "none" (no egress) or "host" (the host's network) (lamb.sandbox.network).
     network: str | None = None
+    # /tmp of the linux sandbox's environments: "tmpfs" (default: counts toward MemorySize) or
+    # "disk" (an ext4 filesystem each, not charged to memory; costs cold-start time, see
+    # docs/performance.md) (lamb.sandbox.scratch).
+    tmp: str = "tmpfs"
     # Asynchronous invocation (lamb.events). AWS's timings by default; tests shorten them.
     # Seconds before the 2nd and 3rd attempt after a function error (LAMB_ASYNC_RETRY_DELAYS=60,120).
     async_retry_delays: tuple[float, ...] = (60.0, 120.0)
@@ -92,6 +96,7 @@ class Settings:
             "freeze_after_s": float,
             "sandbox": str,
             "network": str,
+            "tmp": str,
             "async_retry_delays": _floats,
             "async_backoff": _floats,
             "async_event_age_scale": float,

@@ -25,11 +25,12 @@ def _server_pool():
     _SERVERS.clear()
 
 
-def server_for(pool: dict, mode: str) -> LambServer:
-    """One shared server per backend, started on first use (with ``MARKERS`` in its environment)."""
-    if mode not in pool:
-        pool[mode] = LambServer(extra_args=["--sandbox", mode], env=dict(MARKERS)).start()
-    server = pool[mode]
+def server_for(pool: dict, mode: str, *extra: str) -> LambServer:
+    """One shared server per backend (and extra flags), started on first use (with ``MARKERS`` in its environment)."""
+    key = " ".join((mode, *extra))
+    if key not in pool:
+        pool[key] = LambServer(extra_args=["--sandbox", mode, *extra], env=dict(MARKERS)).start()
+    server = pool[key]
     assert server.get_json("/_lamb/health")["sandbox"] == mode
     return server
 
@@ -37,6 +38,12 @@ def server_for(pool: dict, mode: str) -> LambServer:
 @pytest.fixture
 def linux_server(_server_pool) -> LambServer:
     return server_for(_server_pool, "linux")
+
+
+@pytest.fixture
+def disk_tmp_server(_server_pool) -> LambServer:
+    """The linux backend with /tmp on disk (``--tmp disk``)."""
+    return server_for(_server_pool, "linux", "--tmp", "disk")
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ Wire format (one datagram per message, JSON):
   Lamb → zygote  {"op": "setup", "mounts": [...], "runtime_root": "...", "env": {...}, "init_exec": path,
                   "seccomp": base64 BPF}
   zygote → Lamb  {"op": "ready"}                              (or "setup_failed")
-  Lamb → zygote  {"op": "spawn", "id": n, "spec": {...}}   + SCM_RIGHTS [log_fd, netns_fd?]
+  Lamb → zygote  {"op": "spawn", "id": n, "spec": {...}}   + SCM_RIGHTS [log_fd, *spec.sandbox.fds]
+                 (the environment's network namespace, its /tmp filesystem as a detached mount)
   zygote → Lamb  {"op": "spawned", "id": n, "pid": p}
                  {"op": "failed", "id": n, "error": "..."}
                  {"op": "exit", "pid": p, "code": c, "signal": s}
@@ -27,6 +28,7 @@ The zygote dies with Lamb (PR_SET_PDEATHSIG, as SIGTERM so that it first thaws
 frozen environments) and its children die with it.
 """
 
+import fcntl
 import json
 import os
 import resource
@@ -183,6 +185,9 @@ MNT_DETACH = 2
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_CHILD_SUBREAPER = 36
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+_SYS_MOVE_MOUNT = {"x86_64": 429, "aarch64": 429}
+AT_FDCWD = -100
+MOVE_MOUNT_F_EMPTY_PATH = 4
 
 
 _SYS_CLONE = {"x86_64": 56, "aarch64": 220}
@@ -269,6 +274,8 @@ def _run_mount_plan(plan):
                 _mount(None, step["target"], None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
         elif op == "proc":
             _mount("proc", step["target"], "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+        elif op == "attach":
+            _attach(step["fd"], step["target"])
         elif op == "pivot":
             root, keep = step["root"], step["keep"]
             os.makedirs(root + keep, exist_ok=True)
@@ -555,15 +562,49 @@ def fork_into_pid_ns(init_pid):
     return pid
 
 
+_PASSED = []  # in an environment: the descriptors that came with its spawn (sandbox plan's "fds")
+
+
 def join_netns(spec):
     """Enter the environment's own network namespace (a descriptor Lamb sent with the spawn), as root."""
-    fd = spec.pop("_netns_fd", -1)
-    if fd < 0:
+    # Out of the way of the numbers the child gives its own descriptors (3, 4, …).
+    passed = spec.pop("_fds", [])
+    _PASSED[:] = [fcntl.fcntl(fd, fcntl.F_DUPFD, 256) for fd in passed]
+    for fd in passed:
+        os.close(fd)
+    index = (spec.get("sandbox") or {}).get("netns_fd")
+    if index is None:
         return
+    fd, _PASSED[index] = _PASSED[index], -1
     try:
         _check(_libc().setns(fd, CLONE_NEWNET), "setns(net)")
     finally:
         os.close(fd)
+
+
+def keep_passed(first):
+    """Move the passed descriptors still needed to ``first``, ``first + 1``…; the next free number."""
+    for i, fd in enumerate(_PASSED):
+        if fd >= 0:
+            os.dup2(fd, first)
+            if fd != first:
+                os.close(fd)
+            _PASSED[i] = first
+            first += 1
+    return first
+
+
+def _attach(fd_index, target):
+    """Attach a detached mount Lamb sent (open_tree) at ``target``, then close it."""
+    fd = _PASSED[fd_index]
+    nr = _SYS_MOVE_MOUNT.get(os.uname().machine)
+    if fd < 0 or nr is None:
+        raise OSError(0, "move_mount: no mount for %s" % target)
+    libc = _libc()
+    libc.syscall.restype = __import__("ctypes").c_long
+    _check(libc.syscall(nr, fd, b"", AT_FDCWD, target.encode(), MOVE_MOUNT_F_EMPTY_PATH), "move_mount %s" % target)
+    os.close(fd)
+    _PASSED[fd_index] = -1
 
 
 def _kill(pid):
@@ -593,9 +634,9 @@ def child_main(spec, log_fd, parent_pid):
         if status_fd >= 0:
             os.dup2(status_fd, 3)
             _STATUS_FD[0] = 3
-            os.closerange(4, 65536)
+            os.closerange(keep_passed(4), 65536)
         else:
-            os.closerange(3, 65536)
+            os.closerange(keep_passed(3), 65536)
         apply_sandbox(spec)
         os.environ.clear()
         os.environ.update(spec["env"])
@@ -749,12 +790,12 @@ def serve(sock):
         log_fd = fds[0] if fds else os.open(os.devnull, os.O_WRONLY)
         spec = msg["spec"]
         sandbox = spec.get("sandbox") or {}
-        if sandbox.get("netns"):
-            if len(fds) < 2:
-                os.close(log_fd)
-                send({"op": "failed", "id": msg["id"], "error": "no network namespace came with the spawn"})
-                continue
-            spec["_netns_fd"] = fds[1]
+        if len(fds[1:]) != len(sandbox.get("fds", ())):
+            for fd in fds:
+                os.close(fd)
+            send({"op": "failed", "id": msg["id"], "error": "the spawn's descriptors did not all arrive"})
+            continue
+        spec["_fds"] = list(fds[1:])
         pid_ns = "pid" in (sandbox.get("unshare") or ())
         status_r = status_w = -1
         init_pid = 0

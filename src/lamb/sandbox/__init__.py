@@ -110,7 +110,7 @@ class Sandbox(Protocol):
 
 
 def choose(data_dir: Path, forced: str | None = None, cache_dir: Path | None = None,
-           network: str | None = None) -> Sandbox:
+           network: str | None = None, tmp: str = "tmpfs") -> Sandbox:
     """The isolating backend where the host allows it, else the plain-process one."""
     from .linux import LinuxSandbox, unavailable_reason
     from .process import ProcessSandbox
@@ -122,7 +122,7 @@ def choose(data_dir: Path, forced: str | None = None, cache_dir: Path | None = N
         return ProcessSandbox(data_dir, reason="forced by configuration")
     reason = unavailable_reason()
     if reason is None:
-        return LinuxSandbox(data_dir, cache_dir, network)
+        return LinuxSandbox(data_dir, cache_dir, network, tmp)
     if forced == "linux":
         raise RuntimeError(f"the linux sandbox is not available here: {reason}")
     return ProcessSandbox(data_dir, reason=reason)

@@ -27,14 +27,14 @@ link-local. ``none`` drops the egress; ``host`` shares the host's network
 namespace as before (then loopback services of the host are reachable, and the
 Runtime API's routing by uid is what keeps environments apart there).
 
-/tmp is a tmpfs of exactly EphemeralStorage megabytes, so writing past it fails
-with ENOSPC as on AWS; but tmpfs pages are charged to the environment's memory
-cgroup, so data kept in /tmp also counts toward MemorySize (on AWS it does not).
-A disk-backed /tmp needs filesystem quotas or a loop-mounted filesystem per
-environment: this kernel has no quota format for ext4 (CONFIG_QFMT_V2) nor XFS
-quotas, and mounting a loop filesystem at start costs ~1–23 ms; the measured way
-out (a pre-mounted filesystem handed over with open_tree/move_mount, ~27 µs) is in
-docs/performance.md, not built yet.
+/tmp (``--tmp``): by default a tmpfs of exactly EphemeralStorage megabytes, so
+writing past it fails with ENOSPC as on AWS; but tmpfs pages are charged to the
+environment's memory cgroup, so data kept in /tmp also counts toward MemorySize
+(on AWS it does not). ``--tmp disk``: an ext4 filesystem of that size on disk per
+environment (``scratch.py``), made ahead and attached with move_mount; its page
+cache is reclaimable, so filling /tmp never kills the function. Not the default
+because making one per start costs cold-start time on a busy host
+(docs/performance.md).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import RuntimeInfo, View, cgroups, init_binary, network, peer, seccomp
+from . import RuntimeInfo, View, cgroups, init_binary, network, peer, scratch, seccomp
 
 if TYPE_CHECKING:
     from .spec import SandboxSpec
@@ -94,9 +94,10 @@ class LinuxHandle:
     stops_on_term = False  # its PID namespace ends with its init: SIGKILL is enough
 
     def __init__(self, sandbox: "LinuxSandbox", uid: int, group: cgroups.Group, plan: dict, cfg: "SandboxSpec",
-                 netns: "network.Netns | None" = None):
+                 netns: "network.Netns | None" = None, tmp: "scratch.Scratch | None" = None):
         self._sandbox = sandbox
         self.netns = netns
+        self.tmp = tmp
         self.uid = uid
         self.peer_key = uid
         self.group = group
@@ -133,19 +134,28 @@ class LinuxHandle:
         if self.netns is not None:
             self._sandbox.release_netns(self.netns)
             self.netns = None
+        if self.tmp is not None:
+            self.tmp.close()  # the filesystem goes once the environment's mount namespace has gone too
+            self.tmp = None
 
 
 class LinuxSandbox:
     name = "linux"
     identifies_peers = True  # a uid per environment
 
-    def __init__(self, data_dir: Path, cache_dir: Path | None = None, network_mode: str | None = None):
+    def __init__(self, data_dir: Path, cache_dir: Path | None = None, network_mode: str | None = None,
+                 tmp_mode: str = "tmpfs"):
         self.cg = cgroups.detect()
         # A network namespace per environment ("isolated", "none"), or the host's ("host").
         self.network_mode, self.network_note = network.choose_mode(network_mode)
         self.network = None if self.network_mode == "host" else network.NetworkPool(self.network_mode)
         self._netns_uids: dict[int, int] = {}  # namespace inode -> the uid of the environment in it
         self._api_port = 0
+        # /tmp on disk (an ext4 filesystem of EphemeralStorage MB each), else a tmpfs.
+        self.tmp_note = scratch.unavailable_reason() if tmp_mode == "disk" else "the default; --tmp disk puts it on disk"
+        self.scratch = scratch.ScratchPool(data_dir / "sandbox" / "scratch") if self.tmp_note is None else None
+        if self.scratch is not None:
+            self.scratch.start()
         # PID 1 of every environment: lamb-init (C) when it can be built, else a forked Python init.
         self.init_path = init_binary.build(cache_dir or data_dir / "sandbox" / "bin")
         assert self.cg is not None
@@ -162,7 +172,8 @@ class LinuxSandbox:
         return (
             f"linux (namespaces + cgroup v{self.cg.version}): read-only /var/task and /opt, private /tmp, "
             "own PID/IPC/UTS/mount namespaces, a uid per environment, memory/pids/CPU limits, freezing; "
-            f"{self._network_line()}; cgroup {self.tuning}; PID 1: {'lamb-init' if self.init_path else 'Python init (no C compiler)'}; "
+            f"{self._network_line()}; /tmp: {'ext4 on disk' if self.scratch else 'tmpfs (' + str(self.tmp_note) + ')'}; "
+            f"cgroup {self.tuning}; PID 1: {'lamb-init' if self.init_path else 'Python init (no C compiler)'}; "
             f"{seccomp.describe()}"
         )
 
@@ -242,24 +253,36 @@ class LinuxSandbox:
             "gid": uid,
             "seccomp": seccomp.program() is not None,
         }
-        netns = None
-        if self.network is not None:
-            try:
+        netns = tmp = None
+        try:
+            fds: list[int] = []
+            if self.network is not None:
                 netns = self.network.take()
-            except BaseException:
-                group.destroy()
-                self.release_uid(uid)
-                raise
+                plan["netns_fd"] = len(fds)
+                fds.append(netns.fd)
+            if self.scratch is not None:
+                tmp = self.scratch.take(self._tmp_mb(cfg))
+                for step in plan["mounts"]:
+                    if step["op"] == "tmpfs" and step["target"] == VIEW.tmp:
+                        step.clear()
+                        step.update(op="attach", fd=len(fds), target=VIEW.tmp)
+                fds.append(tmp.fd)
+        except BaseException:
+            if netns is not None:
+                self.network.release(netns)  # type: ignore[union-attr]
+            group.destroy()
+            self.release_uid(uid)
+            raise
+        if netns is not None:
             self._netns_uids[netns.ino] = uid
-            plan["netns"] = True
-            plan["fds"] = [netns.fd]
+        plan["fds"] = fds
         if self.init_path:
             # lamb-init is PID 1 of a new PID namespace; the runtime is forked into it.
             plan["init_exec"] = HOST + str(self.init_path)
             plan["unshare"] = ["mnt", "ipc", "uts"]
         else:
             plan["unshare"] = ["mnt", "pid", "ipc", "uts"]  # the clone is PID 1 (a Python init)
-        return LinuxHandle(self, uid, group, plan, cfg, netns)
+        return LinuxHandle(self, uid, group, plan, cfg, netns, tmp)
 
     def zygote_setup(self, prefixes: tuple[str, ...], runtime_root: str) -> dict:
         """The template root every environment of a zygote starts from (built once per zygote).
@@ -354,6 +377,8 @@ class LinuxSandbox:
     def cleanup_own(self) -> None:
         if self.network is not None:
             self.network.close()
+        if self.scratch is not None:
+            self.scratch.close()
         if self._groups is not None:
             self._groups.close()
         cgroups.remove_tree(self.cg.group_dirs(self.prefix), self.cg)
