@@ -92,8 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="isolation backend (default: linux where the host allows it, else process; env LAMB_SANDBOX)")
     serve.add_argument("--network", choices=["isolated", "none", "host"], default=None,
                        help="environments' network with the linux sandbox: a namespace each with egress through NAT "
-                            "(isolated, the default where the host can), without egress (none), or the host's (host); "
-                            "env LAMB_NETWORK")
+                            "(isolated), without egress (none), or the host's (host, the default); env LAMB_NETWORK")
     serve.add_argument("--tmp", choices=["tmpfs", "disk"], default=None,
                        help="environments' /tmp with the linux sandbox: a tmpfs counted toward MemorySize (default) "
                             "or an ext4 filesystem on disk, not charged to memory (slower cold starts); env LAMB_TMP")

@@ -50,8 +50,8 @@ class Settings:
     freeze_after_s: float = 1.0
     # Isolation backend: None picks the best available; "process" or "linux" forces one.
     sandbox: str | None = None
-    # Network of the linux sandbox's environments: "isolated" (default where the host can),
-    # "none" (no egress) or "host" (the host's network) (lamb.sandbox.network).
+    # Network of the linux sandbox's environments: "isolated" (a namespace each), "none" (no
+    # egress) or "host" (the host's network; the default when None) (lamb.sandbox.network).
     network: str | None = None
     # /tmp of the linux sandbox's environments: "tmpfs" (default: counts toward MemorySize) or
     # "disk" (an ext4 filesystem each, not charged to memory; costs cold-start time, see

@@ -37,13 +37,14 @@ def server_for(pool: dict, mode: str, *extra: str) -> LambServer:
 
 @pytest.fixture
 def linux_server(_server_pool) -> LambServer:
-    return server_for(_server_pool, "linux")
+    """The linux backend with every promise on (``--network isolated``)."""
+    return server_for(_server_pool, "linux", "--network", "isolated")
 
 
 @pytest.fixture
 def disk_tmp_server(_server_pool) -> LambServer:
     """The linux backend with /tmp on disk (``--tmp disk``)."""
-    return server_for(_server_pool, "linux", "--tmp", "disk")
+    return server_for(_server_pool, "linux", "--network", "isolated", "--tmp", "disk")
 
 
 @pytest.fixture
@@ -54,4 +55,4 @@ def process_server(_server_pool) -> LambServer:
 @pytest.fixture(params=["linux", "process"])
 def any_server(request, _server_pool) -> LambServer:
     """Both backends, one after the other."""
-    return server_for(_server_pool, request.param)
+    return server_for(_server_pool, *(("linux", "--network", "isolated") if request.param == "linux" else ("process",)))

@@ -98,7 +98,8 @@ def _probe(server) -> dict:
 def probed(request, _server_pool):
     from .conftest import server_for
 
-    return _probe(server_for(_server_pool, request.param))
+    flags = ("--network", "isolated") if request.param == "linux" else ()
+    return _probe(server_for(_server_pool, request.param, *flags))
 
 
 def test_no_new_namespaces_mounts_keyrings_bpf_perf_or_ptrace(probed):

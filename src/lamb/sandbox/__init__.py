@@ -116,11 +116,11 @@ def choose(data_dir: Path, forced: str | None = None, cache_dir: Path | None = N
     from .process import ProcessSandbox
 
     forced = forced or os.environ.get("LAMB_SANDBOX") or None
-    if network not in (None, "host") and (forced == "process" or unavailable_reason() is not None):
-        raise RuntimeError(f"network mode {network} needs the linux sandbox")
+    reason = "forced by configuration" if forced == "process" else unavailable_reason()
+    if network not in (None, "host") and reason is not None:
+        raise RuntimeError(f"network mode {network} needs the linux sandbox ({reason})")
     if forced == "process":
-        return ProcessSandbox(data_dir, reason="forced by configuration")
-    reason = unavailable_reason()
+        return ProcessSandbox(data_dir, reason=reason)
     if reason is None:
         return LinuxSandbox(data_dir, cache_dir, network, tmp)
     if forced == "linux":

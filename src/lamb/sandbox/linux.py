@@ -20,10 +20,10 @@ https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html):
 * a cgroup: memory limit at MemorySize, 1,024 processes/threads, CPU weight
   proportional to memory, and a freezer for idle times.
 
-Network (``network.py``): by default a network namespace per environment, with
+Network (``network.py``): with ``--network isolated`` a network namespace per environment, with
 Lamb's API and the Runtime API on its own loopback and egress through a veth
 pair NATed by the host; nothing of the host's services, no other environment, no
-link-local. ``none`` drops the egress; ``host`` shares the host's network
+link-local. ``none`` drops the egress; ``host`` (the default) shares the host's network
 namespace as before (then loopback services of the host are reachable, and the
 Runtime API's routing by uid is what keeps environments apart there).
 

@@ -7,7 +7,7 @@ https://docs.aws.amazon.com/lambda/latest/dg/foundation-networking.html).
 
 Modes (``--network`` / ``LAMB_NETWORK``):
 
-* ``isolated`` (the default where the host allows it): a network namespace per
+* ``isolated`` (opt-in for now, see ``DEFAULT_MODE``): a network namespace per
   environment. Its loopback holds Lamb's two doors at the addresses the runtime
   is given, ``127.0.0.1:<Runtime API port>`` (``AWS_LAMBDA_RUNTIME_API``, the
   same in every environment, as on AWS) and ``127.0.0.1:<Lamb's port>``
@@ -23,7 +23,7 @@ Modes (``--network`` / ``LAMB_NETWORK``):
   so the host's are out of reach too. DNS is the host's /etc/resolv.conf: a
   resolver on the host's loopback (systemd-resolved's 127.0.0.53) is not reachable.
 * ``none``: the namespace with its loopback doors only: no egress at all.
-* ``host``: the host's network namespace, as before (debugging): environments
+* ``host`` (the default): the host's network namespace, as before: environments
   reach everything the host reaches, its loopback services included.
 
 Namespaces are made ahead of demand by a maker process at nice 19 (the veth
@@ -114,17 +114,23 @@ def unavailable_reason(mode: str) -> str | None:
     return None
 
 
+# Not ``isolated`` yet: a burst of hundreds of cold starts outruns the spare namespaces, and
+# making them on the spot slows the burst (docs/status.md); ``--network isolated`` turns it on.
+DEFAULT_MODE = "host"
+
+
 def choose_mode(requested: str | None) -> tuple[str, str]:
     """(mode, note): ``requested`` when the host can, else the documented fallback and why."""
     if requested is not None and requested not in MODES:
         raise ValueError(f"unknown network mode {requested!r} (one of {', '.join(MODES)})")
-    mode = requested or "isolated"
-    reason = unavailable_reason(mode)
-    if reason is None:
-        return mode, ""
-    if requested is not None:
-        raise RuntimeError(f"network mode {mode} is not available here: {reason}")
-    return "host", f"isolated network unavailable ({reason}): environments share the host's network"
+    if requested is None:
+        why = unavailable_reason("isolated")
+        note = f"isolated unavailable here: {why}" if why else "the default; --network isolated gives each its own"
+        return DEFAULT_MODE, note
+    reason = unavailable_reason(requested)
+    if reason is not None:
+        raise RuntimeError(f"network mode {requested} is not available here: {reason}")
+    return requested, ""
 
 
 def socket_netns(sock: socket.socket) -> int | None:
