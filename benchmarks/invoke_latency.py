@@ -45,8 +45,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server() -> tuple[subprocess.Popen, str, str]:
+def start_server(pythonpath: str | None = None) -> tuple[subprocess.Popen, str, str]:
     """Start ``lamb serve`` on a free loopback port; callers stop it in ``finally``.
+
+    ``pythonpath``: a folder holding another build of the ``lamb`` package to run instead
+    (``--compare``: e.g. ``git archive <commit> src | tar -x -C /tmp/before``, then /tmp/before/src).
 
     SIGTERM (e.g. from ``timeout``) is turned into SystemExit so that ``finally`` runs
     and the server does not outlive the benchmark.
@@ -54,8 +57,12 @@ def start_server() -> tuple[subprocess.Popen, str, str]:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     data = tempfile.mkdtemp(prefix="lamb-bench-")
     port = free_port()
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
     proc = subprocess.Popen(
         [sys.executable, "-m", "lamb", "serve", "--port", str(port), "--data-dir", data],
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -183,7 +190,11 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=5000)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--compare", metavar="PYTHONPATH",
+                    help="sequential latency only, of this Lamb and the one found there, in interleaved blocks")
     args = ap.parse_args()
+    if args.compare:
+        return compare(args)
     proc = data = None
     endpoint = args.endpoint
     if endpoint is None:
@@ -202,6 +213,34 @@ def main() -> None:
         print(json.dumps({"throughput": {"clients": args.clients, "seconds": args.seconds, "invocations_per_s": round(rate)}}))
     finally:
         stop_server(proc, data)
+
+
+def compare(args) -> None:
+    """Sequential latency of two Lambs, in alternating blocks of 100 requests (same machine state for both)."""
+    servers = []
+    try:
+        servers = [("this", *start_server()), ("compare", *start_server(args.compare))]
+        name = f"bench-{os.getpid()}"
+        lat: dict[str, list[float]] = {}
+        for label, _, endpoint, _ in servers:
+            create_function(endpoint, name, args.runtime)
+            lat[label] = sequential(endpoint, name, 0)  # warm-up only
+        conns = {label: connect(endpoint) for label, _, endpoint, _ in servers}
+        path = PATH.format(name=name)
+        for _ in range(max(1, args.requests // 100)):
+            for label, conn in conns.items():
+                for _ in range(100):
+                    t = time.perf_counter()
+                    status, _ = call(conn, "POST", path, b'{"n": 1}')
+                    lat[label].append((time.perf_counter() - t) * 1000)
+                    assert status == 200, status
+        for label, xs in lat.items():
+            print(json.dumps({"server": label, "sequential_ms": {"n": len(xs), "p50": round(pct(xs, 0.50), 3),
+                                                                  "p90": round(pct(xs, 0.90), 3),
+                                                                  "p99": round(pct(xs, 0.99), 3)}}))
+    finally:
+        for _, proc, _, data in servers:
+            stop_server(proc, data)
 
 
 if __name__ == "__main__":

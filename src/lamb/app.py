@@ -13,7 +13,7 @@ from . import api, sandbox
 from .api import runtime_management
 from .config import Settings
 from .events.queue import EventQueue
-from .gateway import make_app, on_server_error
+from .gateway import for_environments, make_app, on_server_error
 from . import http_guards
 from .http.server import HttpServer
 from .invoke.invoker import Invoker
@@ -79,7 +79,8 @@ class Lamb:
         self._addresses_key: tuple | None = None
         self.code = CodeStore(settings.data_dir)
         self.logs = LogStore(settings.data_dir / "logs")
-        self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox, settings.runtime_cache)
+        self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox, settings.runtime_cache, settings.network,
+                                      settings.tmp)
         self.runtimes = RuntimeManager(
             settings.runtime_cache, self._on_exit, self.sandbox.zygote_setup, lambda rt: self.invoker.zygote_env(rt)
         )
@@ -116,6 +117,7 @@ class Lamb:
         self.vpcs = VpcLookup(lambda: self.aws.get("ec2"))  # VpcConfig's VpcId
         self.server: HttpServer | None = None
         self.url_server: HttpServer | None = None  # LAMB_URL_PORT: function URLs only
+        self.env_server: HttpServer | None = None  # the public app as environments reach it (their namespace)
         self.port = settings.port
         self._tasks: set[asyncio.Task] = set()
         self.started_at = time.time()
@@ -191,12 +193,18 @@ class Lamb:
         self.sandbox.cleanup_stale()
         limits = self.settings.limits
         runtime_management.reconcile(self.functions, self.settings.region)  # this release's runtime versions
+        public = make_app(self)
         self.server = HttpServer(
-            make_app(self), max_body=limits.request_body_max_bytes, on_error=on_server_error,
+            public, max_body=limits.request_body_max_bytes, on_error=on_server_error,
             header_timeout=self.settings.header_timeout_s or None, max_header_bytes=self.settings.max_header_bytes or None,
             protocol_error=http_guards.protocol_error, large_body_bytes=http_guards.smallest(limits),
             large_body=http_guards.large_body(self.protocol.route, self.protocol.serialize_error, limits),
         )
+        from_environment = self.sandbox.environment_caller()
+        if from_environment is not None:
+            # Environments on the host's network reach this port too: theirs is the guarded app.
+            guarded = for_environments(public)
+            self.server.route = lambda _conn, sock: guarded if from_environment(sock) else public
         self.port = await self.server.start(self.settings.host, self.settings.port)
         if self.settings.url_port is not None:
             from .urls.serve import make_url_server, urls_only
@@ -208,6 +216,13 @@ class Lamb:
             self.settings.port = self.port
             self.invoker.passthrough_env = self.invoker.passthrough()
         await self.invoker.start()
+        if self.invoker.runtime_api is not None:
+            # Environments with a network of their own reach both through listeners inside it.
+            self.env_server = HttpServer(for_environments(public),
+                                         max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error)
+            rt = self.invoker.runtime_api.server
+            self.sandbox.start_network(asyncio.get_running_loop(), (self.port, self.env_server.add_socket),
+                                       (rt.port, rt.add_socket))
         await self.events.start()
         await self.sources.start()
         self.states.prepare_all()  # bring up the runtimes existing functions use, off the request path
@@ -237,6 +252,8 @@ class Lamb:
             self.server.close()
         if self.url_server is not None:
             self.url_server.close()
+        if self.env_server is not None:
+            self.env_server.close()
         for task in list(self._tasks):
             task.cancel()
         self.schedules.stop()

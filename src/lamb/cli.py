@@ -35,6 +35,8 @@ def _serve(args: argparse.Namespace) -> int:
         account_id=args.account_id,
         keep_alive_s=args.keep_alive,
         sandbox=args.sandbox,
+        network=args.network,
+        tmp=args.tmp,
         env_memory_mb=args.env_memory_mb,
     )
     try:
@@ -105,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--keep-alive", type=float, default=None, help="seconds an idle environment stays warm (default 900)")
     serve.add_argument("--sandbox", choices=["linux", "process"], default=None,
                        help="isolation backend (default: linux where the host allows it, else process; env LAMB_SANDBOX)")
+    serve.add_argument("--network", choices=["isolated", "none", "host"], default=None,
+                       help="environments' network with the linux sandbox: a namespace each with egress through NAT "
+                            "(isolated), without egress (none), or the host's (host, the default); env LAMB_NETWORK")
+    serve.add_argument("--tmp", choices=["tmpfs", "disk"], default=None,
+                       help="environments' /tmp with the linux sandbox: a tmpfs counted toward MemorySize (default) "
+                            "or an ext4 filesystem on disk, not charged to memory (slower cold starts); env LAMB_TMP")
     serve.add_argument("--env-memory-mb", type=int, default=None,
                        help="MemorySize MB all execution environments may hold together; beyond it idle ones are "
                             "evicted, then starts throttled (default 3 x host RAM; 0: no budget; env LAMB_ENV_MEMORY_MB)")

@@ -50,6 +50,13 @@ class Settings:
     freeze_after_s: float = 1.0
     # Isolation backend: None picks the best available; "process" or "linux" forces one.
     sandbox: str | None = None
+    # Network of the linux sandbox's environments: "isolated" (a namespace each), "none" (no
+    # egress) or "host" (the host's network; the default when None) (lamb.sandbox.network).
+    network: str | None = None
+    # /tmp of the linux sandbox's environments: "tmpfs" (default: counts toward MemorySize) or
+    # "disk" (an ext4 filesystem each, not charged to memory; costs cold-start time, see
+    # docs/performance.md) (lamb.sandbox.scratch).
+    tmp: str = "tmpfs"
     # Asynchronous invocation (lamb.events). AWS's timings by default; tests shorten them.
     # Seconds before the 2nd and 3rd attempt after a function error (LAMB_ASYNC_RETRY_DELAYS=60,120).
     async_retry_delays: tuple[float, ...] = (60.0, 120.0)
@@ -134,6 +141,8 @@ class Settings:
             "shutdown_grace_s": float,
             "freeze_after_s": float,
             "sandbox": str,
+            "network": str,
+            "tmp": str,
             "async_retry_delays": _floats,
             "async_backoff": _floats,
             "async_event_age_scale": float,

@@ -54,6 +54,21 @@ def _with_request_id(status: int, headers: list, body, request_id: str | None = 
     return Response(status, headers, body)
 
 
+def for_environments(app):
+    """The public app as environments reach it: ``/_lamb/`` is the operator's, never theirs.
+
+    Served on the listeners Lamb opens inside each environment's network namespace, the
+    only way an environment reaches Lamb when it has a network of its own.
+    """
+
+    def guarded(req: Request):
+        if req.path.startswith("/_lamb/"):
+            return Response(403, [("Content-Type", "application/json")], b'{"message":"Forbidden"}')
+        return app(req)
+
+    return guarded
+
+
 def make_app(lamb: Served):
     from .urls.serve import make_url_server
 

@@ -1,10 +1,17 @@
-"""Harness of the bad-input tests: one real ``lamb serve``, raw HTTP, AWS's answer shape, counts.
+"""Harness of tests/security.
+
+The bad-input tests: one real ``lamb serve``, raw HTTP, AWS's answer shape, counts.
 
 Requests go out with ``http.client`` (or a bare socket where http.client refuses to
 send the bytes), half of them SigV4-signed like a real SDK's. Every answer is judged
 by ``problem_with``: a 2xx, or an error in AWS's REST-JSON shape whose status is the
 model's for that error code. The counts (requests sent, answers by class) are printed
 in the terminal summary and written to ``<pytest basetemp>/security-counts.json``.
+
+The sandbox-promise tests (issue 18): ``server_for`` runs a test against one ``lamb serve`` per
+sandbox backend (``linux``, and ``process`` where the promise means something there). A backend
+the host cannot run makes the test FAIL (the server refuses ``--sandbox linux`` where it cannot
+isolate). Lamb's own environment carries ``MARKERS``: nothing inside an environment may see them.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tests.integration.conftest import LambServer, create, make_zip
+from tests.integration.conftest import LambServer, create, invoke, make_zip, unique  # noqa: F401 - re-exported for the tests
 
 from .model_requests import RawRequest, lambda_model, model_error_status
 
@@ -238,3 +245,50 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(f"written to {path}")
     except Exception:  # noqa: BLE001 - the summary is a report, never a failure
         pass
+
+
+# ---------------------------------------------------------------- sandbox promises (issue 18)
+MARKERS = {"LAMB_TEST_SECRET": "marker-5f1c2b7e", "HOST_ONLY_MARKER": "marker-9a04d3c1"}
+
+_SERVERS: dict[str, LambServer] = {}
+
+
+@pytest.fixture(scope="session")
+def _server_pool():
+    yield _SERVERS
+    for server in _SERVERS.values():
+        server.close()
+    _SERVERS.clear()
+
+
+def server_for(pool: dict, mode: str, *extra: str) -> LambServer:
+    """One shared server per backend (and extra flags), started on first use (with ``MARKERS`` in its environment)."""
+    key = " ".join((mode, *extra))
+    if key not in pool:
+        pool[key] = LambServer(extra_args=["--sandbox", mode, *extra], env=dict(MARKERS)).start()
+    server = pool[key]
+    assert server.get_json("/_lamb/health")["sandbox"] == mode
+    return server
+
+
+@pytest.fixture
+def linux_server(_server_pool) -> LambServer:
+    """The linux backend with every promise on (``--network isolated``)."""
+    return server_for(_server_pool, "linux", "--network", "isolated")
+
+
+@pytest.fixture
+def disk_tmp_server(_server_pool) -> LambServer:
+    """The linux backend with /tmp on disk (``--tmp disk``)."""
+    return server_for(_server_pool, "linux", "--network", "isolated", "--tmp", "disk")
+
+
+@pytest.fixture
+def process_server(_server_pool) -> LambServer:
+    return server_for(_server_pool, "process")
+
+
+@pytest.fixture(params=["linux", "process"])
+def any_server(request, _server_pool) -> LambServer:
+    """Both backends, one after the other."""
+    return server_for(_server_pool, *(("linux", "--network", "isolated") if request.param == "linux" else ("process",)))

@@ -497,6 +497,10 @@ class HttpServer:
         self._server = await loop.create_server(self._factory, sock=sock, backlog=1024)
         return self.port
 
+    async def add_socket(self, sock: socket.socket) -> asyncio.AbstractServer:
+        """Also serve connections accepted on ``sock`` (a listener in an environment's network namespace)."""
+        return await asyncio.get_running_loop().create_server(self._factory, sock=sock, backlog=1024)
+
     @property
     def port(self) -> int:
         assert self._server is not None

@@ -40,6 +40,10 @@ class RuntimeNotReady(Exception):
     """The function's runtime is still starting; await ``RuntimeManager.prepare``."""
 
 
+# The credentials a function gets when Lamb has none of its own to pass on.
+PLACEHOLDER_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "lamb", "AWS_SECRET_ACCESS_KEY": "lamb", "AWS_SESSION_TOKEN": "lamb"}
+
+
 class Invoker:
     def __init__(self, settings: Settings, logs: LogStore, runtimes: RuntimeManager, code_dir_for, sandbox: Sandbox):
         self.settings = settings
@@ -83,8 +87,10 @@ class Invoker:
         for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             if k in os.environ:
                 env[k] = os.environ[k]
-        env.setdefault("AWS_ACCESS_KEY_ID", "lamb")
-        env.setdefault("AWS_SECRET_ACCESS_KEY", "lamb")
+        if "AWS_ACCESS_KEY_ID" not in env or "AWS_SECRET_ACCESS_KEY" not in env:
+            # Placeholders (the identity issue will hand each function its role's credentials):
+            # a key id, secret and session token, as AWS always sets all three.
+            env.update(PLACEHOLDER_CREDENTIALS)
         host = self.settings.host if self.settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
         if ":" in host:
             host = f"[{host}]"

@@ -15,9 +15,11 @@ the standard library and Python 3.9 syntax. It must never import Lamb.
 
 Wire format (one datagram per message, JSON):
   zygote → Lamb  {"op": "hello", "pid": p, "prefix": ..., "exec_prefix": ...}
-  Lamb → zygote  {"op": "setup", "mounts": [...], "runtime_root": "...", "env": {...}, "init_exec": path}
+  Lamb → zygote  {"op": "setup", "mounts": [...], "runtime_root": "...", "env": {...}, "init_exec": path,
+                  "seccomp": base64 BPF}
   zygote → Lamb  {"op": "ready"}                              (or "setup_failed")
-  Lamb → zygote  {"op": "spawn", "id": n, "spec": {...}}   + SCM_RIGHTS [log_fd]
+  Lamb → zygote  {"op": "spawn", "id": n, "spec": {...}}   + SCM_RIGHTS [log_fd, *spec.sandbox.fds]
+                 (the environment's network namespace, its /tmp filesystem as a detached mount)
   zygote → Lamb  {"op": "spawned", "id": n, "pid": p}
                  {"op": "failed", "id": n, "error": "..."}
                  {"op": "exit", "pid": p, "code": c, "signal": s}
@@ -26,6 +28,7 @@ The zygote dies with Lamb (PR_SET_PDEATHSIG, as SIGTERM so that it first thaws
 frozen environments) and its children die with it.
 """
 
+import fcntl
 import json
 import os
 import resource
@@ -182,6 +185,9 @@ MNT_DETACH = 2
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_CHILD_SUBREAPER = 36
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+_SYS_MOVE_MOUNT = {"x86_64": 429, "aarch64": 429}
+AT_FDCWD = -100
+MOVE_MOUNT_F_EMPTY_PATH = 4
 
 
 _SYS_CLONE = {"x86_64": 56, "aarch64": 220}
@@ -268,6 +274,8 @@ def _run_mount_plan(plan):
                 _mount(None, step["target"], None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
         elif op == "proc":
             _mount("proc", step["target"], "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+        elif op == "attach":
+            _attach(step["fd"], step["target"])
         elif op == "pivot":
             root, keep = step["root"], step["keep"]
             os.makedirs(root + keep, exist_ok=True)
@@ -412,6 +420,37 @@ def drop_privileges(spec):
         os.setresgid(gid, gid, gid)
         os.setresuid(uid, uid, uid)
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    if spec.get("seccomp"):
+        install_filter()
+
+
+# The environment's system call filter (lamb.sandbox.seccomp), made ready once in the zygote.
+_FILTER = []
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+
+
+def load_filter(encoded):
+    """Keep the BPF program Lamb sent (base64) as the ``struct sock_fprog`` children install."""
+    import base64
+    import ctypes
+
+    raw = base64.b64decode(encoded)
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    buf = ctypes.create_string_buffer(raw, len(raw))
+    _FILTER[:] = [SockFprog(len(raw) // 8, ctypes.addressof(buf)), buf]
+
+
+def install_filter():
+    """Install the filter in this process (no_new_privs is set); every process it starts inherits it."""
+    import ctypes
+
+    if not _FILTER:
+        raise OSError(0, "seccomp: the zygote has no filter")
+    _check(_libc().prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(_FILTER[0]), 0, 0), "seccomp")
 
 
 def apply_sandbox(spec):
@@ -523,6 +562,51 @@ def fork_into_pid_ns(init_pid):
     return pid
 
 
+_PASSED = []  # in an environment: the descriptors that came with its spawn (sandbox plan's "fds")
+
+
+def join_netns(spec):
+    """Enter the environment's own network namespace (a descriptor Lamb sent with the spawn), as root."""
+    # Out of the way of the numbers the child gives its own descriptors (3, 4, …).
+    passed = spec.pop("_fds", [])
+    _PASSED[:] = [fcntl.fcntl(fd, fcntl.F_DUPFD, 256) for fd in passed]
+    for fd in passed:
+        os.close(fd)
+    index = (spec.get("sandbox") or {}).get("netns_fd")
+    if index is None:
+        return
+    fd, _PASSED[index] = _PASSED[index], -1
+    try:
+        _check(_libc().setns(fd, CLONE_NEWNET), "setns(net)")
+    finally:
+        os.close(fd)
+
+
+def keep_passed(first):
+    """Move the passed descriptors still needed to ``first``, ``first + 1``…; the next free number."""
+    for i, fd in enumerate(_PASSED):
+        if fd >= 0:
+            os.dup2(fd, first)
+            if fd != first:
+                os.close(fd)
+            _PASSED[i] = first
+            first += 1
+    return first
+
+
+def _attach(fd_index, target):
+    """Attach a detached mount Lamb sent (open_tree) at ``target``, then close it."""
+    fd = _PASSED[fd_index]
+    nr = _SYS_MOVE_MOUNT.get(os.uname().machine)
+    if fd < 0 or nr is None:
+        raise OSError(0, "move_mount: no mount for %s" % target)
+    libc = _libc()
+    libc.syscall.restype = __import__("ctypes").c_long
+    _check(libc.syscall(nr, fd, b"", AT_FDCWD, target.encode(), MOVE_MOUNT_F_EMPTY_PATH), "move_mount %s" % target)
+    os.close(fd)
+    _PASSED[fd_index] = -1
+
+
 def _kill(pid):
     try:
         os.kill(pid, signal.SIGKILL)
@@ -562,13 +646,14 @@ def child_main(spec, log_fd, parent_pid):
         os.dup2(devnull, 0)
         os.dup2(log_fd, 1)
         os.dup2(log_fd, 2)
+        join_netns(spec)
         status_fd = spec.get("_status_fd", -1)
         if status_fd >= 0:
             os.dup2(status_fd, 3)
             _STATUS_FD[0] = 3
-            os.closerange(4, 65536)
+            os.closerange(keep_passed(4), 65536)
         else:
-            os.closerange(3, 65536)
+            os.closerange(keep_passed(3), 65536)
         apply_sandbox(spec)
         os.environ.clear()
         os.environ.update(spec["env"])
@@ -724,6 +809,12 @@ def serve(sock):
         log_fd = fds[0] if fds else os.open(os.devnull, os.O_WRONLY)
         spec = msg["spec"]
         sandbox = spec.get("sandbox") or {}
+        if len(fds[1:]) != len(sandbox.get("fds", ())):
+            for fd in fds:
+                os.close(fd)
+            send({"op": "failed", "id": msg["id"], "error": "the spawn's descriptors did not all arrive"})
+            continue
+        spec["_fds"] = list(fds[1:])
         pid_ns = "pid" in (sandbox.get("unshare") or ())
         status_r = status_w = -1
         init_pid = 0
@@ -750,6 +841,8 @@ def serve(sock):
                     os.close(fd)
             if init_pid:
                 _kill(init_pid)
+            for extra in fds[1:]:
+                os.close(extra)
             send({"op": "failed", "id": msg["id"], "error": str(e)})
             continue
         if pid == 0:
@@ -789,6 +882,8 @@ def setup(sock):
         if msg.get("mounts"):
             _check(_libc().unshare(CLONE_NEWNS), "unshare")
             _run_mount_plan(msg["mounts"])
+        if msg.get("seccomp"):
+            load_filter(msg["seccomp"])
         if msg.get("init_exec"):
             _INIT_SERVERS[msg["init_exec"]] = server = InitServer(msg["init_exec"])
             server.start()

@@ -57,6 +57,9 @@ class Zygote:
             self.proc = subprocess.Popen(
                 [self.interpreter, "-I", "-S", zygote_module.__file__, str(child.fileno())],
                 pass_fds=[child.fileno()],
+                # Nothing of Lamb's: the environ block a process starts with stays readable in
+                # /proc/<pid>/environ of the zygote and of every fork of it, whatever os.environ says.
+                env={},
                 stdin=subprocess.DEVNULL,
                 close_fds=True,
                 start_new_session=True,
@@ -137,7 +140,10 @@ class Zygote:
             self._ready.set_exception(err)
 
     def spawn(self, spec: dict, log_fd: int) -> asyncio.Future:
-        """Fork an environment. The future resolves with its pid."""
+        """Fork an environment. The future resolves with its pid.
+
+        Descriptors the sandbox plan lists in ``fds`` (its network namespace) go with ``log_fd``.
+        """
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
         if self.dead or self.sock is None:
@@ -146,25 +152,26 @@ class Zygote:
         self._next_id += 1
         self._pending[self._next_id] = fut
         data = json.dumps({"op": "spawn", "id": self._next_id, "spec": spec}).encode()
+        fds = [log_fd, *(spec.get("sandbox") or {}).get("fds", ())]
         if self._outbox:
-            self._queue(data, log_fd)
+            self._queue(data, fds)
             return fut
         try:
-            socket.send_fds(self.sock, [data], [log_fd])
+            socket.send_fds(self.sock, [data], fds)
         except BlockingIOError:
             # The zygote is behind (a burst of cold starts). Never block the event loop: the
             # zygote may itself be blocked sending us exit reports. Queue and send when writable.
-            self._queue(data, log_fd)
+            self._queue(data, fds)
         except OSError as e:
             self._pending.pop(self._next_id, None)
             fut.set_exception(ZygoteError(str(e)))
         return fut
 
-    def _queue(self, data: bytes, log_fd: int) -> None:
+    def _queue(self, data: bytes, fds: list[int]) -> None:
         assert self.sock is not None
         if not self._outbox:
             asyncio.get_running_loop().add_writer(self.sock.fileno(), self._flush)
-        self._outbox.append((data, [os.dup(log_fd)]))  # the caller closes its copy right away
+        self._outbox.append((data, [os.dup(fd) for fd in fds]))  # the caller closes its copies right away
 
     def _flush(self) -> None:
         sock = self.sock

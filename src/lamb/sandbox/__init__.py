@@ -98,18 +98,31 @@ class Sandbox(Protocol):
 
     def cleanup_stale(self) -> None: ...
 
+    def environment_caller(self):
+        """A test ``(sock) -> bool`` of whether a connection to Lamb's own port comes from an
+        environment, when environments reach that port and can be told apart; else None."""
+        ...
 
-def choose(data_dir: Path, forced: str | None = None, cache_dir: Path | None = None) -> Sandbox:
+    def start_network(self, loop, api: tuple, runtime: tuple) -> None:
+        """Lamb's API and the Runtime API are up: ``(port, serve)`` each, ``serve(sock)`` serving one more
+        listening socket. A backend with a network namespace per environment opens them inside it."""
+        ...
+
+
+def choose(data_dir: Path, forced: str | None = None, cache_dir: Path | None = None,
+           network: str | None = None, tmp: str = "tmpfs") -> Sandbox:
     """The isolating backend where the host allows it, else the plain-process one."""
     from .linux import LinuxSandbox, unavailable_reason
     from .process import ProcessSandbox
 
     forced = forced or os.environ.get("LAMB_SANDBOX") or None
+    reason = "forced by configuration" if forced == "process" else unavailable_reason()
+    if network not in (None, "host") and reason is not None:
+        raise RuntimeError(f"network mode {network} needs the linux sandbox ({reason})")
     if forced == "process":
-        return ProcessSandbox(data_dir, reason="forced by configuration")
-    reason = unavailable_reason()
+        return ProcessSandbox(data_dir, reason=reason)
     if reason is None:
-        return LinuxSandbox(data_dir, cache_dir)
+        return LinuxSandbox(data_dir, cache_dir, network, tmp)
     if forced == "linux":
         raise RuntimeError(f"the linux sandbox is not available here: {reason}")
     return ProcessSandbox(data_dir, reason=reason)

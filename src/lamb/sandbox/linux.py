@@ -14,25 +14,29 @@ https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html):
   long as the environment; Lamb's data folder, database, blobs and other
   functions' code are simply not in it;
 * a uid of its own, named ``sbx_user1051`` as on AWS (``identity.py``: a passwd and group
-  file per uid bound over /etc/passwd and /etc/group), with no capabilities and no_new_privs, by which the shared
+  file per uid bound over /etc/passwd and /etc/group), with no capabilities, no_new_privs and a
+  seccomp filter (``seccomp.py``), by which the shared
   Runtime API listener (lamb.invoke.runtime_api) tells its connections from
   everyone else's, so no other environment can take its events or post its
   results;
 * a cgroup: memory limit at MemorySize, 1,024 processes/threads, CPU weight
   proportional to memory, and a freezer for idle times.
 
-Network: environments share the host's network namespace, so outbound access
-works as it does on Lambda (DNS, HTTPS to anywhere the host reaches); loopback
-services of the host are reachable too, Lamb's API among them (that is how a
-function calls Lambda), and the Runtime API's routing by uid is what keeps
-environments apart there.
+Network (``network.py``): with ``--network isolated`` a network namespace per environment, with
+Lamb's API and the Runtime API on its own loopback and egress through a veth
+pair NATed by the host; nothing of the host's services, no other environment, no
+link-local. ``none`` drops the egress; ``host`` (the default) shares the host's network
+namespace as before (then loopback services of the host are reachable, and the
+Runtime API's routing by uid is what keeps environments apart there).
 
-/tmp is a tmpfs of exactly EphemeralStorage megabytes, so writing past it fails
-with ENOSPC as on AWS; but tmpfs pages are charged to the environment's memory
-cgroup, so data kept in /tmp also counts toward MemorySize (on AWS it does not).
-A disk-backed /tmp needs filesystem quotas or a loop-mounted filesystem per
-environment; this kernel has no CONFIG_QUOTA and a loop filesystem costs ~20 ms
-of cold start, so that is left for later.
+/tmp (``--tmp``): by default a tmpfs of exactly EphemeralStorage megabytes, so
+writing past it fails with ENOSPC as on AWS; but tmpfs pages are charged to the
+environment's memory cgroup, so data kept in /tmp also counts toward MemorySize
+(on AWS it does not). ``--tmp disk``: an ext4 filesystem of that size on disk per
+environment (``scratch.py``), made ahead and attached with move_mount; its page
+cache is reclaimable, so filling /tmp never kills the function. Not the default
+because making one per start costs cold-start time on a busy host
+(docs/performance.md).
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import RuntimeInfo, View, cgroups, identity, init_binary, peer
+from . import RuntimeInfo, View, cgroups, identity, init_binary, network, peer, scratch, seccomp
 
 if TYPE_CHECKING:
     from .spec import SandboxSpec
@@ -92,8 +96,11 @@ class LinuxHandle:
     view = VIEW
     stops_on_term = False  # its PID namespace ends with its init: SIGKILL is enough
 
-    def __init__(self, sandbox: "LinuxSandbox", uid: int, group: cgroups.Group, plan: dict, cfg: "SandboxSpec"):
+    def __init__(self, sandbox: "LinuxSandbox", uid: int, group: cgroups.Group, plan: dict, cfg: "SandboxSpec",
+                 netns: "network.Netns | None" = None, tmp: "scratch.Scratch | None" = None):
         self._sandbox = sandbox
+        self.netns = netns
+        self.tmp = tmp
         self.uid = uid
         self.peer_key = uid
         self.group = group
@@ -106,7 +113,7 @@ class LinuxHandle:
         return self._plan
 
     def env_vars(self) -> dict[str, str]:
-        return {}
+        return self._sandbox.network_env()
 
     def max_memory_mb(self) -> int | None:
         return self.group.peak_mb()
@@ -127,14 +134,31 @@ class LinuxHandle:
     def destroy(self) -> None:
         self.group.destroy()
         self._sandbox.release_uid(self.uid)
+        if self.netns is not None:
+            self._sandbox.release_netns(self.netns)
+            self.netns = None
+        if self.tmp is not None:
+            self.tmp.close()  # the filesystem goes once the environment's mount namespace has gone too
+            self.tmp = None
 
 
 class LinuxSandbox:
     name = "linux"
     identifies_peers = True  # a uid per environment
 
-    def __init__(self, data_dir: Path, cache_dir: Path | None = None):
+    def __init__(self, data_dir: Path, cache_dir: Path | None = None, network_mode: str | None = None,
+                 tmp_mode: str = "tmpfs"):
         self.cg = cgroups.detect()
+        # A network namespace per environment ("isolated", "none"), or the host's ("host").
+        self.network_mode, self.network_note = network.choose_mode(network_mode)
+        self.network = None if self.network_mode == "host" else network.NetworkPool(self.network_mode)
+        self._netns_uids: dict[int, int] = {}  # namespace inode -> the uid of the environment in it
+        self._api_port = 0
+        # /tmp on disk (an ext4 filesystem of EphemeralStorage MB each), else a tmpfs.
+        self.tmp_note = scratch.unavailable_reason() if tmp_mode == "disk" else "the default; --tmp disk puts it on disk"
+        self.scratch = scratch.ScratchPool(data_dir / "sandbox" / "scratch") if self.tmp_note is None else None
+        if self.scratch is not None:
+            self.scratch.start()
         # PID 1 of every environment: lamb-init (C) when it can be built, else a forked Python init.
         self.init_path = init_binary.build(cache_dir or data_dir / "sandbox" / "bin")
         assert self.cg is not None
@@ -153,8 +177,41 @@ class LinuxSandbox:
         return (
             f"linux (namespaces + cgroup v{self.cg.version}): read-only /var/task and /opt, private /tmp, "
             "own PID/IPC/UTS/mount namespaces, a uid per environment, memory/pids/CPU limits, freezing; "
-            f"host network namespace; cgroup {self.tuning}; PID 1: {'lamb-init' if self.init_path else 'Python init (no C compiler)'}"
+            f"{self._network_line()}; /tmp: {'ext4 on disk' if self.scratch else 'tmpfs (' + str(self.tmp_note) + ')'}; "
+            f"cgroup {self.tuning}; PID 1: {'lamb-init' if self.init_path else 'Python init (no C compiler)'}; "
+            f"{seccomp.describe()}"
         )
+
+    def _network_line(self) -> str:
+        if self.network is not None:
+            return self.network.describe()
+        return "network: host (" + (self.network_note or "as configured") + ")"
+
+    # ---------------------------------------------------------- network
+    def start_network(self, loop, api: tuple[int, "network.Serve"], runtime: tuple[int, "network.Serve"]) -> None:
+        """Open Lamb's API and the Runtime API inside every environment's namespace from now on."""
+        if self.network is not None:
+            self._api_port = api[0]
+            self.network.start(loop, [api, runtime])
+
+    def environment_caller(self):
+        """On the host's network, a connection whose client socket belongs to a sandbox uid (any
+        Lamb's) is an environment's; with a namespace each, environments never reach Lamb's own
+        listener (theirs are inside their namespace), so there is nothing to test."""
+        if self.network is not None:
+            return None
+        return lambda sock: (peer.peer_uid(sock) or 0) >= UID_BASE
+
+    def network_env(self) -> dict[str, str]:
+        """Lamb's API as an environment with a namespace of its own reaches it: on its loopback."""
+        if self.network is None or not self._api_port:
+            return {}
+        return {"AWS_ENDPOINT_URL_LAMBDA": f"http://127.0.0.1:{self._api_port}"}
+
+    def release_netns(self, ns: "network.Netns") -> None:
+        self._netns_uids.pop(ns.ino, None)
+        assert self.network is not None
+        self.network.release(ns)
 
     # ------------------------------------------------------------- uids
     def _alloc_uid(self) -> int:
@@ -168,8 +225,11 @@ class LinuxSandbox:
     def release_uid(self, uid: int) -> None:
         self._in_use.discard(uid)
 
-    @staticmethod
-    def peer_key(sock) -> int | None:
+    def peer_key(self, sock) -> int | None:
+        """The uid of the environment a connection comes from: by its network namespace when each
+        environment has one, else by the owner of the client socket."""
+        if self.network is not None:
+            return self._netns_uids.get(network.socket_netns(sock) or 0)
         return peer.peer_uid(sock)
 
     # ----------------------------------------------------------- prepare
@@ -196,14 +256,38 @@ class LinuxSandbox:
             "mounts": self.mount_plan(cfg, runtime, uid),
             "uid": uid,
             "gid": uid,
+            "seccomp": seccomp.program() is not None,
         }
+        netns = tmp = None
+        try:
+            fds: list[int] = []
+            if self.network is not None:
+                netns = self.network.take()
+                plan["netns_fd"] = len(fds)
+                fds.append(netns.fd)
+            if self.scratch is not None:
+                tmp = self.scratch.take(self._tmp_mb(cfg))
+                for step in plan["mounts"]:
+                    if step["op"] == "tmpfs" and step["target"] == VIEW.tmp:
+                        step.clear()
+                        step.update(op="attach", fd=len(fds), target=VIEW.tmp)
+                fds.append(tmp.fd)
+        except BaseException:
+            if netns is not None:
+                self.network.release(netns)  # type: ignore[union-attr]
+            group.destroy()
+            self.release_uid(uid)
+            raise
+        if netns is not None:
+            self._netns_uids[netns.ino] = uid
+        plan["fds"] = fds
         if self.init_path:
             # lamb-init is PID 1 of a new PID namespace; the runtime is forked into it.
             plan["init_exec"] = HOST + str(self.init_path)
             plan["unshare"] = ["mnt", "ipc", "uts"]
         else:
             plan["unshare"] = ["mnt", "pid", "ipc", "uts"]  # the clone is PID 1 (a Python init)
-        return LinuxHandle(self, uid, group, plan, cfg)
+        return LinuxHandle(self, uid, group, plan, cfg, netns, tmp)
 
     def zygote_setup(self, prefixes: tuple[str, ...], runtime_root: str) -> dict:
         """The template root every environment of a zygote starts from (built once per zygote).
@@ -251,7 +335,7 @@ class LinuxSandbox:
                              ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
             steps.append({"op": "symlink", "target": target, "path": f"{r}/dev/{name}"})
         steps.append({"op": "pivot", "root": r, "keep": HOST})
-        plan = {"mounts": steps, "runtime_root": VIEW.runtime_dir if runtime_root else ""}
+        plan = {"mounts": steps, "runtime_root": VIEW.runtime_dir if runtime_root else "", **seccomp.zygote_setup()}
         if self.init_path:
             plan["init_exec"] = HOST + str(self.init_path)  # the zygote starts its lamb-init server
         return plan
@@ -316,6 +400,10 @@ class LinuxSandbox:
             cgroups.remove_tree(dirs, self.cg)
 
     def cleanup_own(self) -> None:
+        if self.network is not None:
+            self.network.close()
+        if self.scratch is not None:
+            self.scratch.close()
         if self._groups is not None:
             self._groups.close()
         cgroups.remove_tree(self.cg.group_dirs(self.prefix), self.cg)

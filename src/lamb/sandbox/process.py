@@ -9,7 +9,8 @@ where it was unpacked), a private /tmp (code writing to the literal path
 process/thread quota, CPU weights, freezing idle environments, and keeping a
 function from reading Lamb's data folder. Processes a function starts do not
 outlive its environment: the environment's init is a child subreaper that kills
-every descendant when it is stopped or when Lamb dies.
+every descendant when it is stopped or when Lamb dies. The seccomp filter
+(``seccomp.py``) applies here too: it needs no privileges.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import RuntimeInfo, View
+from . import RuntimeInfo, View, seccomp
 
 if TYPE_CHECKING:
     from .spec import SandboxSpec
@@ -41,7 +42,8 @@ class ProcessHandle:
     def child_plan(self) -> dict:
         nofile = self._cfg.limits.file_descriptors
         data = (self._cfg.memory_mb + DATA_SLACK_MB) * 1024 * 1024
-        return {"rlimits": {"RLIMIT_NOFILE": [nofile, nofile], "RLIMIT_DATA": [data, data]}, "init": True}
+        return {"rlimits": {"RLIMIT_NOFILE": [nofile, nofile], "RLIMIT_DATA": [data, data]}, "init": True,
+                "seccomp": seccomp.program() is not None}
 
     def env_vars(self) -> dict[str, str]:
         return {"TMPDIR": str(self._tmp)}
@@ -74,7 +76,8 @@ class ProcessSandbox:
         why = f" ({self.reason})" if self.reason else ""
         return (
             f"process{why}: enforces timeouts, 1024 open files, a data-size limit and a private TMPDIR; "
-            "does not isolate files, processes or users, and cannot freeze idle environments"
+            "does not isolate files, processes, users or the network, and cannot freeze idle environments; "
+            f"{seccomp.describe()}"
         )
 
     def prepare(self, env_id: str, cfg: "SandboxSpec", runtime: RuntimeInfo) -> ProcessHandle:
@@ -88,7 +91,13 @@ class ProcessSandbox:
         return None
 
     def zygote_setup(self, prefixes: tuple[str, ...], runtime_root: str) -> dict:
-        return {"mounts": [], "runtime_root": runtime_root}  # the host's view, unchanged
+        return {"mounts": [], "runtime_root": runtime_root, **seccomp.zygote_setup()}  # the host's view, unchanged
 
     def cleanup_stale(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def environment_caller(self) -> None:
+        return None  # environments run as Lamb's own user: they cannot be told from the operator
+
+    def start_network(self, loop, api: tuple, runtime: tuple) -> None:
+        pass  # environments share the host's network

@@ -1,0 +1,290 @@
+"""Promise: a network of its own for every environment (``lamb.sandbox.network``).
+
+From inside: Lamb's API and its own Runtime API at the addresses the runtime is given;
+the outside through NAT; not the host's loopback services, not the host's own addresses,
+not another environment, not the host's abstract unix sockets, not 169.254.169.254.
+
+Traffic only goes to this machine: "the outside" is a network namespace this test makes
+(198.18.x.2, routed by the host), and the metadata address is refused inside the
+environment's own namespace before any packet leaves it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ipaddress
+import os
+import socket
+import subprocess
+import threading
+import uuid
+
+import pytest
+
+from .conftest import LambServer, create, invoke, unique
+
+PROBE = r'''
+import errno, json, os, socket, urllib.error, urllib.request
+
+LISTENER = []
+
+def own_address():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.connect(("198.18.0.1", 9))  # UDP connect: picks the route, sends nothing
+        return s.getsockname()[0]
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+    finally:
+        s.close()
+
+def connect(target):
+    try:
+        if target.get("abstract"):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(3)
+            s.connect("\0" + target["abstract"])
+        else:
+            s = socket.create_connection((target["host"], target["port"]), timeout=3)
+    except socket.timeout:
+        return "timeout"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+    try:
+        s.settimeout(3)
+        return "ok:" + s.recv(100).decode()
+    except OSError as e:
+        return "ok:" + errno.errorcode.get(e.errno, str(e.errno))
+    finally:
+        s.close()
+
+def get(path):
+    try:
+        with urllib.request.urlopen(os.environ["AWS_ENDPOINT_URL_LAMBDA"] + path, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError as e:
+        return repr(e)
+
+def handler(event, context):
+    op = event["op"]
+    if op == "connect":
+        return {t.get("name", str(i)): connect(t) for i, t in enumerate(event["targets"])}
+    if op == "listen":
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("0.0.0.0", 0))
+        s.listen(16)
+        s.setblocking(False)
+        LISTENER.append(s)
+        return {"address": own_address(), "port": s.getsockname()[1]}
+    if op == "accepted":
+        try:
+            LISTENER[-1].accept()
+            return True
+        except BlockingIOError:
+            return False
+    if op == "doors":
+        return {"runtime_api": os.environ["AWS_LAMBDA_RUNTIME_API"], "lambda": os.environ["AWS_ENDPOINT_URL_LAMBDA"],
+                "list_functions": get("/2015-03-31/functions/"), "own_address": own_address(),
+                "private": {p: get(p) for p in ("/_lamb/health", "/_lamb/environments", "/_lamb/logs", "/_lamb/metrics")}}
+'''
+
+CLONE_NEWNET = 0x40000000
+
+
+class Outside:
+    """A network namespace standing for the internet: 198.18.<n>.2, routed from the host by a veth pair."""
+
+    def __init__(self):
+        n = uuid.uuid4().int % 250 + 1
+        self.iface = f"tso{uuid.uuid4().hex[:8]}"
+        self.host_side = f"198.18.{n}.1"
+        self.address = f"198.18.{n}.2"
+        self.seen: list[str] = []
+        self._ns_fd = -1
+        self._sock: socket.socket | None = None
+        self._stop = False
+
+    def __enter__(self) -> "Outside":
+        done = threading.Event()
+        errors: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, args=(done, errors), daemon=True)
+        self._thread.start()
+        done.wait(30)
+        if errors:
+            raise errors[0]
+        subprocess.run(["ip", "-batch", "-"], check=True, input=(
+            f"addr add {self.host_side}/30 dev {self.iface}\nlink set {self.iface} up\n").encode())
+        return self
+
+    def _run(self, done: threading.Event, errors: list) -> None:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            assert libc.unshare(CLONE_NEWNET) == 0, os.strerror(ctypes.get_errno())
+            self._ns_fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+            subprocess.run(["ip", "-batch", "-"], check=True, input=(
+                f"link set lo up\nlink add eth0 type veth peer name {self.iface} netns /proc/{os.getpid()}/ns/net\n"
+                f"addr add {self.address}/30 dev eth0\nlink set eth0 up\nroute add default via {self.host_side}\n"
+            ).encode())
+            self._sock = socket.socket()
+            self._sock.bind((self.address, 0))
+            self._sock.listen(16)
+            self.port = self._sock.getsockname()[1]
+        except BaseException as e:  # noqa: BLE001 - reported to __enter__
+            errors.append(e)
+            done.set()
+            return
+        done.set()
+        while not self._stop:
+            try:
+                conn, peer = self._sock.accept()
+            except OSError:
+                return
+            self.seen.append(peer[0])
+            conn.sendall(b"outside")
+            conn.close()
+
+    def __exit__(self, *exc) -> None:
+        self._stop = True
+        if self._sock is not None:
+            self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.close()
+        self._thread.join(10)
+        if self._ns_fd >= 0:
+            os.close(self._ns_fd)
+        subprocess.run(["ip", "link", "del", self.iface], capture_output=True)
+
+
+def _probe(server: LambServer, **kw) -> str:
+    name = unique("net")
+    create(server.client(), name, PROBE, Timeout=30, **kw)
+    return name
+
+
+def _call(server: LambServer, name: str, **event):
+    resp, out = invoke(server.client(), name, event)
+    assert resp.get("FunctionError") is None, out
+    return out
+
+
+def _host_addresses() -> list[str]:
+    """The host's own non-loopback IPv4 addresses (not the environments' veth ends)."""
+    out = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True, check=True).stdout
+    addrs = []
+    for line in out.splitlines():
+        fields = line.split()
+        if fields[1] != "lo" and not fields[1].startswith(("lb", "tso")):
+            addrs.append(fields[3].split("/")[0])
+    return addrs
+
+
+@pytest.fixture
+def isolated(linux_server) -> LambServer:
+    assert "network: isolated" in linux_server.get_json("/_lamb/health")["sandbox_detail"]
+    return linux_server
+
+
+@pytest.fixture(scope="module")
+def listeners():
+    """A TCP service on the host's loopback, one on all its addresses, and an abstract unix socket."""
+    loop_srv = socket.socket()
+    loop_srv.bind(("127.0.0.1", 0))
+    loop_srv.listen(16)
+    any_srv = socket.socket()
+    any_srv.bind(("0.0.0.0", 0))
+    any_srv.listen(16)
+    abstract = f"lamb-test-{uuid.uuid4().hex}"
+    unix_srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    unix_srv.bind("\0" + abstract)
+    unix_srv.listen(16)
+    yield {"loopback": loop_srv.getsockname()[1], "any": any_srv.getsockname()[1], "abstract": abstract}
+    for s in (loop_srv, any_srv, unix_srv):
+        s.close()
+
+
+def test_isolated_environment_reaches_lamb_and_its_runtime_api_at_the_given_addresses(isolated):
+    out = _call(isolated, _probe(isolated), op="doors")  # answered at all: its Runtime API works
+    assert out["runtime_api"].startswith("127.0.0.1:")
+    assert out["lambda"].startswith("http://127.0.0.1:")
+    assert out["list_functions"] == 200
+    assert ipaddress.ip_address(out["own_address"]) in ipaddress.ip_network("100.64.0.0/10")
+
+
+def test_isolated_environment_reaches_the_outside_through_nat(isolated):
+    name = _probe(isolated)
+    with Outside() as outside:
+        out = _call(isolated, name, op="connect", targets=[{"host": outside.address, "port": outside.port}])
+        assert out == {"0": "ok:outside"}
+        assert outside.seen == [outside.host_side]  # masqueraded: the outside sees the host, not 100.64.x.x
+
+
+def test_isolated_environment_does_not_reach_host_loopback_services(isolated, listeners):
+    out = _call(isolated, _probe(isolated), op="connect", targets=[
+        {"name": "loopback", "host": "127.0.0.1", "port": listeners["loopback"]},
+        {"name": "any_via_loopback", "host": "127.0.0.1", "port": listeners["any"]},
+    ])
+    assert out == {"loopback": "ECONNREFUSED", "any_via_loopback": "ECONNREFUSED"}
+
+
+def test_isolated_environment_does_not_reach_the_hosts_own_addresses(isolated, listeners):
+    name = _probe(isolated)
+    gateway = str(ipaddress.ip_address(_call(isolated, name, op="doors")["own_address"]) - 1)
+    targets = [{"name": a, "host": a, "port": listeners["any"]} for a in [*_host_addresses(), gateway]]
+    out = _call(isolated, name, op="connect", targets=targets)
+    assert len(out) >= 2 and not [t for t, r in out.items() if r.startswith("ok")], out
+
+
+def test_isolated_environment_does_not_reach_host_abstract_unix_sockets(isolated, listeners):
+    out = _call(isolated, _probe(isolated), op="connect", targets=[{"abstract": listeners["abstract"]}])
+    assert out == {"0": "ECONNREFUSED"}
+
+
+def test_isolated_environment_does_not_reach_link_local_metadata(isolated):
+    out = _call(isolated, _probe(isolated), op="connect", targets=[
+        {"host": "169.254.169.254", "port": 80}, {"host": "169.254.170.2", "port": 80}])
+    assert all(r in ("EACCES", "EHOSTUNREACH", "ENETUNREACH") for r in out.values()), out
+
+
+def test_isolated_environment_does_not_reach_another_environment(isolated):
+    a, b = _probe(isolated), _probe(isolated)
+    where = _call(isolated, a, op="listen")
+    out = _call(isolated, b, op="connect", targets=[{"host": where["address"], "port": where["port"]}])
+    assert not out["0"].startswith("ok"), out
+    assert _call(isolated, a, op="accepted") is False
+
+
+def test_private_endpoints_never_answer_an_environment(isolated):
+    out = _call(isolated, _probe(isolated), op="doors")
+    assert set(out["private"].values()) == {403}, out["private"]
+
+
+def test_network_none_has_no_egress_but_reaches_lamb(_server_pool, tmp_path):
+    server = LambServer(tmp_path, extra_args=["--sandbox", "linux", "--network", "none"]).start()
+    try:
+        assert "network: none" in server.get_json("/_lamb/health")["sandbox_detail"]
+        name = _probe(server)
+        doors = _call(server, name, op="doors")
+        assert doors["list_functions"] == 200 and doors["own_address"] == "ENETUNREACH"
+        with Outside() as outside:
+            out = _call(server, name, op="connect", targets=[{"host": outside.address, "port": outside.port}])
+        assert out == {"0": "ENETUNREACH"}
+    finally:
+        server.close()
+
+
+def test_network_host_keeps_the_hosts_network(tmp_path, listeners):
+    """For debugging: the host's network, its loopback services included (what `isolated` takes away)."""
+    server = LambServer(tmp_path, extra_args=["--sandbox", "linux", "--network", "host"]).start()
+    try:
+        assert "network: host" in server.get_json("/_lamb/health")["sandbox_detail"]
+        name = _probe(server)
+        out = _call(server, name, op="connect", targets=[{"host": "127.0.0.1", "port": listeners["loopback"]}])
+        assert out["0"].startswith("ok")
+        # Lamb's private endpoints still never answer it: it is told apart by its uid.
+        doors = _call(server, name, op="doors")
+        assert doors["list_functions"] == 200 and set(doors["private"].values()) == {403}, doors
+        assert server.get_json("/_lamb/health")["status"] == "ok"  # the operator still gets them
+    finally:
+        server.close()
