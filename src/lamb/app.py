@@ -9,7 +9,10 @@ import resource
 import secrets
 import time
 
+import botocore
+
 from . import api, sandbox
+from .api.coverage import coverage
 from .config import Settings
 from .events.queue import EventQueue
 from .gateway import make_app, on_server_error
@@ -53,6 +56,7 @@ class Lamb:
         self.events = EventQueue(self)  # asynchronous invocation (issue 6)
         self.protocol = Protocol()
         self.handlers = api.load_all()
+        self.operations = coverage(self.protocol.operations, self.handlers, botocore.__version__)
         self.updating: set[str] = set()
         self.secret = self._secret()
         self.server: HttpServer | None = None
@@ -131,6 +135,7 @@ class Lamb:
             "pid": os.getpid(),
             "async": self.events.describe(),
             "memory": self.invoker.memory.describe(),
+            "operations": self.operations,
         }
 
     async def stop(self) -> None:
