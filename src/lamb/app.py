@@ -9,8 +9,11 @@ import resource
 import secrets
 import time
 
+import botocore
+
 from . import api, sandbox
 from .api import runtime_management
+from .api.coverage import coverage
 from .config import Settings
 from .events.queue import EventQueue
 from .gateway import for_environments, make_app, on_server_error
@@ -110,6 +113,7 @@ class Lamb:
         self.models = ServedModels(ServedModel(self.protocol, self.handlers))
         for service in ("events", "scheduler"):
             self.models.add(Protocol(service), services[service])
+        self.operations = coverage(self.protocol.operations, self.handlers, botocore.__version__)
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
         self.aws = AwsClients(settings.region)  # S3 and EC2, through boto3's standard configuration
@@ -245,6 +249,7 @@ class Lamb:
             "async": self.events.describe(),
             "event_sources": self.sources.describe(),
             "memory": self.invoker.memory.describe(),
+            "operations": self.operations,
         }
 
     async def stop(self) -> None:

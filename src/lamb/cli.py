@@ -49,6 +49,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 async def _run(settings: Settings) -> int:
+    from .api.coverage import describe
     from .app import Lamb
 
     lamb = Lamb(settings)
@@ -60,7 +61,7 @@ async def _run(settings: Settings) -> int:
     print(
         f"Lamb listening on http://{settings.host}:{lamb.port} "
         f"(data dir {settings.data_dir}, region {settings.region}, account {settings.account_id}, "
-        f"sandbox: {lamb.sandbox.describe()})",
+        f"sandbox: {lamb.sandbox.describe()}; {describe(lamb.operations)})",
         flush=True,
     )
     await stop.wait()

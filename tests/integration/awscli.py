@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
 
-AWS = shutil.which("aws")
-needs_cli = pytest.mark.skipif(AWS is None, reason="the AWS CLI (awscli) is not installed")
+from .scripts import installed_script
+
+# awscli is a declared test dependency: without it importing this module fails, so the
+# tests that use the CLI fail; they are never skipped.
+AWS = str(installed_script("aws"))
+needs_cli = pytest.mark.awscli
 
 
 def aws(server, *args, check: bool = True, cwd=None, service: str = "lambda") -> subprocess.CompletedProcess:

@@ -171,7 +171,8 @@ class LambServer:
     """One ``lamb serve`` subprocess with its own folder, data dir and port."""
 
     def __init__(self, base: Path | None = None, *, port: int | None = None, region: str | None = None,
-                 account_id: str | None = None, extra_args: Iterable[str] = (), env: dict | None = None):
+                 account_id: str | None = None, extra_args: Iterable[str] = (), env: dict | None = None,
+                 command: Iterable[str] | None = None):
         self.base = Path(base) if base else Path(tempfile.mkdtemp(prefix="lamb-it-"))
         self.base.mkdir(parents=True, exist_ok=True)
         self.data_dir = self.base / "data"
@@ -180,6 +181,8 @@ class LambServer:
         self.account_id = account_id or DEFAULT_ACCOUNT
         self.extra_args = list(extra_args)
         self.env = env or {}
+        # how to run Lamb: ``python -m lamb`` by default, or e.g. the installed ``lamb`` console script
+        self.command = list(command) if command is not None else [sys.executable, "-m", "lamb"]
         self.proc: subprocess.Popen | None = None
         self.log_path = self.base / "server.log"
         self._killed = False
@@ -195,7 +198,7 @@ class LambServer:
         return self.proc.pid
 
     def start(self) -> "LambServer":
-        args = [sys.executable, "-m", "lamb", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+        args = [*self.command, "serve", "--host", "127.0.0.1", "--port", str(self.port),
                 "--data-dir", str(self.data_dir)]
         if self.region != REGION:
             args += ["--region", self.region]

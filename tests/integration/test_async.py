@@ -149,6 +149,7 @@ def test_event_age_exceeded(alam, moto, sink):
 
 
 # ------------------------------------------------------------- destinations
+@pytest.mark.smoke  # CI runs it under every supported Python
 def test_success_and_failure_records_on_sqs(alam, async_server, moto, sink):
     name = unique("dest")
     ok_url, ok_arn = moto.queue(unique("ok"))

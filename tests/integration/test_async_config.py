@@ -81,14 +81,18 @@ def test_validation(alam, async_server, moto):
     assert error(alam.put_function_event_invoke_config, FunctionName=name, Qualifier="7",
                  MaximumRetryAttempts=1)["Code"] == "ResourceNotFoundException"
 
-    err = error(raw.put_function_event_invoke_config, FunctionName=name, MaximumRetryAttempts=3)
+    # the limits are the installed botocore model's, as the server's are
+    members = raw.meta.service_model.operation_model("PutFunctionEventInvokeConfig").input_shape.members
+    retries_max = members["MaximumRetryAttempts"].metadata["max"]
+    age_min, age_max = members["MaximumEventAgeInSeconds"].metadata["min"], members["MaximumEventAgeInSeconds"].metadata["max"]
+    err = error(raw.put_function_event_invoke_config, FunctionName=name, MaximumRetryAttempts=retries_max + 1)
     assert err["Code"] == "ValidationException" and err["Status"] == 400
-    assert err["Message"] == ("1 validation error detected: Value '3' at 'maximumRetryAttempts' failed to satisfy "
-                              "constraint: Member must have value less than or equal to 2")
-    err = error(raw.put_function_event_invoke_config, FunctionName=name, MaximumEventAgeInSeconds=59)
-    assert err["Message"] == ("1 validation error detected: Value '59' at 'maximumEventAgeInSeconds' failed to satisfy "
-                              "constraint: Member must have value greater than or equal to 60")
-    err = error(raw.put_function_event_invoke_config, FunctionName=name, MaximumEventAgeInSeconds=21601)
+    assert err["Message"] == (f"1 validation error detected: Value '{retries_max + 1}' at 'maximumRetryAttempts' failed to satisfy "
+                              f"constraint: Member must have value less than or equal to {retries_max}")
+    err = error(raw.put_function_event_invoke_config, FunctionName=name, MaximumEventAgeInSeconds=age_min - 1)
+    assert err["Message"] == (f"1 validation error detected: Value '{age_min - 1}' at 'maximumEventAgeInSeconds' failed to satisfy "
+                              f"constraint: Member must have value greater than or equal to {age_min}")
+    err = error(raw.put_function_event_invoke_config, FunctionName=name, MaximumEventAgeInSeconds=age_max + 1)
     assert err["Code"] == "ValidationException"
 
     bucket = "arn:aws:s3:::some-bucket"

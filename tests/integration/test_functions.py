@@ -23,6 +23,7 @@ def _error(excinfo) -> tuple[str, str, int]:
     return err["Error"]["Code"], err["Error"]["Message"], err["ResponseMetadata"]["HTTPStatusCode"]
 
 
+@pytest.mark.smoke  # CI runs it under every supported Python
 def test_create_function_response_fields(lam, lamb_server):
     name = unique("create")
     zip_bytes = make_zip({"fn.py": ECHO})

@@ -55,6 +55,7 @@ def ctx_fn(lam):
     return name
 
 
+@pytest.mark.smoke  # CI runs it under every supported Python
 def test_event_in_result_out(lam, ctx_fn):
     event = {"string": "héllo ✓", "n": 42, "f": 1.5, "list": [1, None, True], "nested": {"a": {"b": []}}}
     resp, out = invoke(lam, ctx_fn, event)

@@ -194,7 +194,7 @@ def test_boto3_paginator_and_layers(proto):
 
 
 def test_aws_cli_invoke_and_list(proto, tmp_path, capsys, monkeypatch):
-    awscli_clidriver = pytest.importorskip("awscli.clidriver")
+    import awscli.clidriver as awscli_clidriver  # a declared test dependency: missing fails, never skips
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")

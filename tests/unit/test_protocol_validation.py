@@ -1,4 +1,10 @@
-"""Constraint validation, malformed bodies and the Java-to-Python pattern translation."""
+"""Constraint validation, malformed bodies and the Java-to-Python pattern translation.
+
+Every constraint (limits, lengths, enums, patterns, required members) is read from the
+installed botocore model, as the protocol layer reads it, so these tests hold for any
+botocore Lamb supports. What the tests write down themselves is AWS's behaviour that the
+model does not hold: the message wording, member paths, and the order of the constraints.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,32 @@ def proto() -> Protocol:
 
 def pattern_of(proto: Protocol, shape_name: str) -> str:
     return proto.service_model.shape_for(shape_name).metadata["pattern"]
+
+
+def member(proto: Protocol, op_name: str, *path: str):
+    """The model's shape of an input member, e.g. ``member(p, "CreateFunction", "Code", "S3Bucket")``;
+    ``"member"`` steps into a list, ``"value"`` into a map."""
+    shape = proto.operations[op_name].input_shape
+    for name in path:
+        shape = getattr(shape, name) if name in ("member", "value") else shape.members[name]
+    return shape
+
+
+def limit(proto: Protocol, op_name: str, *path: str, bound: str):
+    """A member's ``min`` or ``max`` in the installed model (a length for strings, lists and blobs)."""
+    return member(proto, op_name, *path).metadata[bound]
+
+
+def enum_text(proto: Protocol, op_name: str, *path: str) -> str:
+    """The enum as AWS's message lists it: the model's values in the model's order."""
+    return "[" + ", ".join(member(proto, op_name, *path).enum) + "]"
+
+
+def required(proto: Protocol, op_name: str, *path: str) -> str:
+    """Assert the installed model requires ``path[-1]``; return the member name."""
+    *outer, name = path
+    assert name in member(proto, op_name, *outer).required_members
+    return name
 
 
 def violations(proto: Protocol, op_name: str, params: dict) -> list[str]:
@@ -50,24 +82,28 @@ def parse_error(proto: Protocol, *args, **kwargs) -> AwsError:
 
 
 def test_number_below_minimum(proto):
-    assert violations(proto, "CreateFunction", {"FunctionName": "f", "Role": ROLE, "Code": {}, "MemorySize": 100}) == [
-        "Value '100' at 'memorySize' failed to satisfy constraint: Member must have value greater than or equal to 128"
+    low = limit(proto, "CreateFunction", "MemorySize", bound="min")
+    assert violations(proto, "CreateFunction", {"FunctionName": "f", "Role": ROLE, "Code": {}, "MemorySize": low - 1}) == [
+        f"Value '{low - 1}' at 'memorySize' failed to satisfy constraint: Member must have value greater than or equal to {low}"
     ]
 
 
 def test_number_above_maximum_in_update(proto):
-    assert violations(proto, "UpdateFunctionConfiguration", {"FunctionName": "f", "MemorySize": 40000}) == [
-        "Value '40000' at 'memorySize' failed to satisfy constraint: Member must have value less than or equal to 32768"
+    high = limit(proto, "UpdateFunctionConfiguration", "MemorySize", bound="max")
+    assert violations(proto, "UpdateFunctionConfiguration", {"FunctionName": "f", "MemorySize": high + 1}) == [
+        f"Value '{high + 1}' at 'memorySize' failed to satisfy constraint: Member must have value less than or equal to {high}"
     ]
 
 
 def test_required_member_missing(proto):
+    required(proto, "CreateFunction", "Role")
     assert violations(proto, "CreateFunction", {"FunctionName": "f", "Code": {}}) == [
         "Value null at 'role' failed to satisfy constraint: Member must not be null"
     ]
 
 
 def test_json_null_is_a_missing_member(proto):
+    required(proto, "CreateFunction", "Role")
     err = parse_error(proto, "POST", "/2015-03-31/functions", b'{"FunctionName": "f", "Role": null, "Code": {}}')
     assert err.message == "1 validation error detected: Value null at 'role' failed to satisfy constraint: Member must not be null"
 
@@ -80,25 +116,30 @@ def test_pattern_in_uri_label(proto):
 
 
 def test_max_length_header(proto):
-    name = "a" * 65
+    high = limit(proto, "Invoke", "DurableExecutionName", bound="max")
+    name = "a" * (high + 1)
     assert violations(proto, "Invoke", {"FunctionName": "f", "DurableExecutionName": name}) == [
-        f"Value '{name}' at 'durableExecutionName' failed to satisfy constraint: Member must have length less than or equal to 64"
+        f"Value '{name}' at 'durableExecutionName' failed to satisfy constraint: Member must have length less than or equal to {high}"
     ]
 
 
 def test_enum_header(proto):
     assert violations(proto, "Invoke", {"FunctionName": "f", "InvocationType": "Later"}) == [
-        "Value 'Later' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+        "Value 'Later' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: "
+        + enum_text(proto, "Invoke", "InvocationType")
     ]
 
 
 def test_several_violations_on_one_member_and_several_members(proto):
     pattern = pattern_of(proto, "FunctionName")
-    got = violations(proto, "CreateFunction", {"FunctionName": "", "Role": ROLE, "Code": {}, "Timeout": 0})
+    name_min = limit(proto, "CreateFunction", "FunctionName", bound="min")
+    timeout_min = limit(proto, "CreateFunction", "Timeout", bound="min")
+    assert name_min > 0  # so that "" breaks the length as well as the pattern
+    got = violations(proto, "CreateFunction", {"FunctionName": "", "Role": ROLE, "Code": {}, "Timeout": timeout_min - 1})
     assert got == [
-        "Value '' at 'functionName' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        f"Value '' at 'functionName' failed to satisfy constraint: Member must have length greater than or equal to {name_min}",
         f"Value '' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}",
-        "Value '0' at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to 1",
+        f"Value '{timeout_min - 1}' at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to {timeout_min}",
     ]
 
 
@@ -122,20 +163,25 @@ def test_list_of_scalars_reports_the_list_and_all_member_constraints(proto):
     got = violations(proto, "CreateFunction", {"FunctionName": "f", "Role": ROLE, "Code": {}, "Architectures": ["x86"]})
     assert got == [
         "Value '[x86]' at 'architectures' failed to satisfy constraint: "
-        "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]"
+        f"Member must satisfy constraint: [Member must satisfy enum value set: {enum_text(proto, 'CreateFunction', 'Architectures', 'member')}, Member must not be null]"
     ]
-    layer = proto.service_model.shape_for("LayerVersionArn").metadata
+    layer = member(proto, "CreateFunction", "Layers", "member").metadata
     got = violations(proto, "CreateFunction", {"FunctionName": "f", "Role": ROLE, "Code": {}, "Layers": ["ok-not", "x"]})
+    # AWS lists a string's constraints as max length, min length, pattern
     assert got == [
         "Value '[ok-not, x]' at 'layers' failed to satisfy constraint: Member must satisfy constraint: "
-        f"[Member must have length less than or equal to {layer['max']}, Member must have length greater than or equal to 1, "
+        f"[Member must have length less than or equal to {layer['max']}, Member must have length greater than or equal to {layer['min']}, "
         f"Member must satisfy regular expression pattern: {layer['pattern']}, Member must not be null]"
     ]
 
 
 def test_list_length(proto):
-    got = violations(proto, "CreateFunction", {"FunctionName": "f", "Role": ROLE, "Code": {}, "Architectures": ["x86_64", "arm64"]})
-    assert got == ["Value '[x86_64, arm64]' at 'architectures' failed to satisfy constraint: Member must have length less than or equal to 1"]
+    high = limit(proto, "CreateFunction", "Architectures", bound="max")
+    values = (member(proto, "CreateFunction", "Architectures", "member").enum * (high + 1))[: high + 1]
+    got = violations(proto, "CreateFunction", {"FunctionName": "f", "Role": ROLE, "Code": {}, "Architectures": values})
+    assert got == [
+        f"Value '[{', '.join(values)}]' at 'architectures' failed to satisfy constraint: Member must have length less than or equal to {high}"
+    ]
 
 
 def test_list_of_structures_uses_member_index_paths(proto):
@@ -144,18 +190,21 @@ def test_list_of_structures_uses_member_index_paths(proto):
         "EventSourceArn": "arn:aws:kafka:us-east-1:123456789012:cluster/c/1",
         "SourceAccessConfigurations": [
             {"Type": "BASIC_AUTH", "URI": "arn:aws:secretsmanager:us-east-1:1:secret:s"},
-            {"Type": "PASSWORD", "URI": "bad^uri"},
+            {"Type": "PASSWORD", "URI": "bad#uri"},
         ],
     }
     pattern = pattern_of(proto, "URI")
+    assert compile_java(pattern).fullmatch("bad#uri") is None
+    types = enum_text(proto, "CreateEventSourceMapping", "SourceAccessConfigurations", "member", "Type")
+    assert "PASSWORD" not in types
     assert violations(proto, "CreateEventSourceMapping", params) == [
-        "Value 'PASSWORD' at 'sourceAccessConfigurations.2.member.type' failed to satisfy constraint: Member must satisfy enum value set: "
-        f"[{', '.join(proto.service_model.shape_for('SourceAccessType').enum)}]",
-        f"Value 'bad^uri' at 'sourceAccessConfigurations.2.member.uRI' failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}",
+        f"Value 'PASSWORD' at 'sourceAccessConfigurations.2.member.type' failed to satisfy constraint: Member must satisfy enum value set: {types}",
+        f"Value 'bad#uri' at 'sourceAccessConfigurations.2.member.uRI' failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}",
     ]
 
 
 def test_required_member_inside_list_of_structures(proto):
+    required(proto, "CreateFunction", "FileSystemConfigs", "member", "LocalMountPath")
     params = {"FunctionName": "f", "Role": ROLE, "Code": {}, "FileSystemConfigs": [{"Arn": "arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-0123456789abcdef0"}]}
     assert violations(proto, "CreateFunction", params) == [
         "Value null at 'fileSystemConfigs.1.member.localMountPath' failed to satisfy constraint: Member must not be null"
@@ -163,25 +212,29 @@ def test_required_member_inside_list_of_structures(proto):
 
 
 def test_map_values_of_doubles(proto):
-    params = {"FunctionName": "f", "Name": "live", "RoutingConfig": {"AdditionalVersionWeights": {"2": 1.5}}}
+    weight = member(proto, "UpdateAlias", "RoutingConfig", "AdditionalVersionWeights", "value").metadata
+    over = weight["max"] + 0.5
+    params = {"FunctionName": "f", "Name": "live", "RoutingConfig": {"AdditionalVersionWeights": {"2": over}}}
+    # AWS lists a number's constraints as max, then min, printed as Java prints a double
     assert violations(proto, "UpdateAlias", params) == [
-        "Value '{2=1.5}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: "
-        "Map value must satisfy constraint: [Member must have value less than or equal to 1.0, "
-        "Member must have value greater than or equal to 0.0, Member must not be null]"
+        f"Value '{{2={float(over)}}}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: "
+        f"Map value must satisfy constraint: [Member must have value less than or equal to {float(weight['max'])}, "
+        f"Member must have value greater than or equal to {float(weight['min'])}, Member must not be null]"
     ]
 
 
 def test_blob_length_elides_the_value(proto):
-    limit = proto.service_model.shape_for("BinaryOperationPayload").metadata["max"]  # grew between model versions
-    params = {"CallbackId": "Y2I=", "Result": b"x" * (limit + 1)}
+    high = limit(proto, "SendDurableExecutionCallbackSuccess", "Result", bound="max")
+    params = {"CallbackId": "Y2I=", "Result": b"x" * (high + 1)}
     assert violations(proto, "SendDurableExecutionCallbackSuccess", params) == [
-        f"Value at 'result' failed to satisfy constraint: Member must have length less than or equal to {limit}"
+        f"Value at 'result' failed to satisfy constraint: Member must have length less than or equal to {high}"
     ]
 
 
 def test_query_integer_range(proto):
-    assert violations(proto, "ListFunctions", {"MaxItems": 0}) == [
-        "Value '0' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1"
+    low = limit(proto, "ListFunctions", "MaxItems", bound="min")
+    assert violations(proto, "ListFunctions", {"MaxItems": low - 1}) == [
+        f"Value '{low - 1}' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to {low}"
     ]
 
 

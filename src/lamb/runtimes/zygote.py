@@ -358,6 +358,11 @@ def become_init(subreaper=False):
         except ChildProcessError:
             os._exit(1)
         if pid == runtime:
+            if subreaper:
+                # The runtime may end before the SIGTERM that says the zygote is gone is handled
+                # (awslambdaric exits when Lamb's Runtime API disappears): what it started still
+                # must not outlive the environment.
+                _kill_descendants(os.getpid())
             # PID 1 cannot die by its own signal: hand the runtime's raw wait status to the zygote.
             try:
                 os.write(_STATUS_FD[0], str(status).encode())
