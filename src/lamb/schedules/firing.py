@@ -10,8 +10,8 @@ https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.ht
 cannot be delivered goes to the target's ``DeadLetterConfig`` queue, with the error in message
 attributes, or is logged when there is none. A rule's target is first checked against the
 function's resource policy (``authorize``, ``permission.py``): without an Allow for
-``events.amazonaws.com`` the tick is not delivered (``AccessDeniedException``, not retried). Function errors are the async queue's business
-(the function's event invoke config), as on AWS.
+``events.amazonaws.com`` the tick is not delivered (``AccessDeniedException``, not retried).
+Function errors are the async queue's business (the function's event invoke config), as on AWS.
 """
 
 from __future__ import annotations
