@@ -26,6 +26,7 @@ from .protocol import Protocol
 from .protocol.registry import ServedModel, ServedModels
 from .runtimes.manager import SUPPORTED, RuntimeManager
 from .schedules.firing import sqs_attributes
+from .schedules.permission import InvokePermission
 from .schedules.service import Schedules
 from .services.code_url import CodeUrls
 from .services.function_state import FunctionStates
@@ -43,10 +44,16 @@ from .store.opt import opt_key, opt_root, remove_unreferenced_opt
 from .store.stacks import StackStore
 from .urls.address import Addresses, default_origin
 from .urls.index import UrlIndex
+from .protocol.errors import AwsError
+from .sources import params as source_params
 from .sources import sqs as sqs_source
 from .sources.manager import SourceManager, node_id
 from .sources.mappings import MappingStore
 from .sources.sqs_client import Clients, DaemonExecutor, QueueClient
+from .sources.checkpoints import CheckpointStore
+from .sources.failure_destinations import FailureSender
+from .sources.stream_kind import stream_kind
+from .sources.streams import Timings as StreamTimings
 
 log = logging.getLogger("lamb")
 
@@ -103,7 +110,9 @@ class Lamb:
         # Schedules (issue 16): EventBridge rules and Scheduler schedules fire through the one door.
         self.schedules = Schedules(self.db, self.invocations.invoke_async, region=settings.region,
                                    account=settings.account_id, scale=settings.schedule_time_scale,
-                                   dead_letter=self._schedule_dead_letter)
+                                   dead_letter=self._schedule_dead_letter,
+                                   authorize=InvokePermission(self.functions, region=settings.region,
+                                                              account=settings.account_id))
         self.mappings = MappingStore(self.db)  # event source mappings (issue 13)
         self.sources = self._source_manager()
         self.protocol = Protocol()
@@ -155,6 +164,17 @@ class Lamb:
         A function still Pending right after a start is waited for by the door."""
         return self.invocations.invoke(function, qualifier, payload, trace_header=trace)
 
+    def _stream_invoke(self, function_arn: str, payload: bytes):
+        """Stream pollers' door: the mapping's FunctionArn (its qualifier included)."""
+        return self.source_invoke(function_arn, None, payload)
+
+    def _mapping_role(self, cfg: dict) -> str:
+        """The execution role of the version a mapping invokes (Kinesis records' invokeIdentityArn)."""
+        try:
+            return self.functions.resolve(cfg["FunctionArn"]).config.get("Role", "")
+        except AwsError:  # the function is gone: its invocations fail and are reported
+            return ""
+
     def _source_manager(self) -> SourceManager:
         s = self.settings
         clients, executor = Clients(), DaemonExecutor(s.esm_threads)
@@ -163,7 +183,11 @@ class Lamb:
         sqs = sqs_source.sqs_kind(self.source_invoke, lambda arn: QueueClient(arn, clients, executor), timings,
                                   max_concurrency=s.limits.sqs_mapping_concurrency_max,
                                   receive_max=s.limits.sqs_receive_max, max_filters=s.limits.event_filters_per_mapping)
-        kinds = {sqs_source.SQS: sqs, sqs_source.SQS_FIFO: sqs}
+        streams = stream_kind(self._stream_invoke, checkpoints=CheckpointStore(self.db),
+                              send_failure=FailureSender(self.events.deliveries.deliverer, executor),
+                              role_of=self._mapping_role, timings=StreamTimings.from_settings(s),
+                              max_filters=s.limits.event_filters_per_mapping, executor=executor)
+        kinds = {sqs_source.SQS: sqs, sqs_source.SQS_FIFO: sqs, source_params.KINESIS: streams, source_params.DYNAMODB: streams}
         return SourceManager(self.mappings, kinds, node_id(s.data_dir / "node-id"), s.esm_lease_s)
 
     def _on_exit(self, pid: int, code, sig) -> None:

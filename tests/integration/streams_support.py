@@ -21,9 +21,36 @@ from lamb.sources.stream_poller import StreamPoller
 from lamb.sources.streams import StreamConfig, Timings
 from lamb.store.db import Database
 
+from .conftest import unique
+
 FAST = Timings(poll_interval_s=0.05, discovery_interval_s=0.2, retry_backoff_s=(0.05, 0.2),
                source_backoff_s=(0.1, 0.5))
 ROLE = "arn:aws:iam::000000000000:role/lamb-test"
+
+
+def kinesis_stream(moto, shards: int = 1) -> tuple[str, str]:
+    """A new Kinesis stream on moto: (name, ARN)."""
+    k = moto.client("kinesis")
+    name = unique("stream")
+    k.create_stream(StreamName=name, ShardCount=shards)
+    k.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.1})
+    return name, k.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+
+
+def put(moto, stream: str, *items: str, key: str = "k") -> list[str]:
+    """PutRecord each item; their sequence numbers."""
+    k = moto.client("kinesis")
+    return [k.put_record(StreamName=stream, Data=i.encode(), PartitionKey=key)["SequenceNumber"] for i in items]
+
+
+def ddb_table(moto, view: str = "NEW_AND_OLD_IMAGES") -> tuple[str, str]:
+    """A new DynamoDB table with a stream on moto: (name, stream ARN)."""
+    d = moto.client("dynamodb")
+    name = unique("table")
+    d.create_table(TableName=name, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                   AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+                   StreamSpecification={"StreamEnabled": True, "StreamViewType": view})
+    return name, d.describe_table(TableName=name)["Table"]["LatestStreamArn"]
 
 
 def lamb_invoker(client, function_name: str, log: list | None = None):

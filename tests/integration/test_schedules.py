@@ -50,6 +50,13 @@ def iso_epoch(text: str) -> float:
     return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc).timestamp()
 
 
+def allow_rule(lam, fn: str, rule_arn: str) -> None:
+    """What a user must do on AWS before a rule can invoke a function: AddPermission for
+    events.amazonaws.com with the rule as SourceArn."""
+    lam.add_permission(FunctionName=fn, StatementId=unique("events"), Action="lambda:InvokeFunction",
+                       Principal="events.amazonaws.com", SourceArn=rule_arn)
+
+
 @pytest.fixture
 def scaled(fresh_server):
     return fresh_server(env={"LAMB_SCHEDULE_TIME_SCALE": str(SCALE)})
@@ -60,6 +67,9 @@ def test_cli_put_rule_and_targets_fire_a_rate_rule_within_its_minute(scaled):
     fn = unique("tick")
     arn = create(lam, fn, ECHO)["FunctionArn"]
     rule = unique("every-minute")
+    aws(scaled, "add-permission", "--function-name", fn, "--statement-id", "events", "--action", "lambda:InvokeFunction",
+        "--principal", "events.amazonaws.com",
+        "--source-arn", f"arn:aws:events:{scaled.region}:{scaled.account_id}:rule/{rule}")
     before = time.time()
     rule_arn = aws_json(scaled, "put-rule", "--name", rule, "--schedule-expression", "rate(1 minute)",
                         service="events")["RuleArn"]
@@ -93,7 +103,7 @@ def test_input_transformer_reaches_the_function(scaled):
     fn = unique("xform")
     arn = create(lam, fn, ECHO)["FunctionArn"]
     rule = unique("xf")
-    events.put_rule(Name=rule, ScheduleExpression="rate(1 minute)")
+    allow_rule(lam, fn, events.put_rule(Name=rule, ScheduleExpression="rate(1 minute)")["RuleArn"])
     events.put_targets(Rule=rule, Targets=[{"Id": "t", "Arn": arn, "InputTransformer": {
         "InputPathsMap": {"when": "$.time"}, "InputTemplate": '{"at": <when>, "rule": "<aws.events.rule-name>"}'}}])
     got = wait_for(lambda: received(scaled, fn), 60, 0.1, "a transformed event")[0]
@@ -149,7 +159,7 @@ def test_ticks_fire_once_across_a_restart_and_missed_ticks_follow_the_rule(scale
     fn = unique("durable")
     arn = create(lam, fn, ECHO)["FunctionArn"]
     rule = unique("beat")
-    events.put_rule(Name=rule, ScheduleExpression="rate(1 minute)")
+    allow_rule(lam, fn, events.put_rule(Name=rule, ScheduleExpression="rate(1 minute)")["RuleArn"])
     events.put_targets(Rule=rule, Targets=[{"Id": "1", "Arn": arn}])
     wait_for(lambda: len(received(scaled, fn)) >= 2, 60, 0.1, "two ticks before the restart")
 
@@ -204,6 +214,30 @@ def test_undeliverable_ticks_go_to_the_dead_letter_queue(fresh_server, moto):
     attrs = {k: v["StringValue"] for k, v in letter["MessageAttributes"].items()}
     assert attrs["X-Amz-Scheduler-Error-Code"] == "ResourceNotFoundException"
     assert attrs["X-Amz-Scheduler-Schedule-Arn"].endswith(f"schedule/default/{name}")
+
+
+def test_a_rule_without_permission_does_not_invoke(fresh_server, moto):
+    """No resource policy statement for events.amazonaws.com (or one for another rule): the tick
+    is not delivered; it goes to the target's dead-letter queue with AccessDeniedException."""
+    server = fresh_server(env={**moto.env(), "LAMB_SCHEDULE_TIME_SCALE": str(SCALE)})
+    lam, events = server.client(), service(server, "events")
+    fn = unique("denied")
+    arn = create(lam, fn, ECHO)["FunctionArn"]
+    allow_rule(lam, fn, f"arn:aws:events:{server.region}:{server.account_id}:rule/{unique('other')}")
+    url, queue = moto.queue(unique("dlq"))
+    rule = unique("nope")
+    rule_arn = events.put_rule(Name=rule, ScheduleExpression="rate(1 minute)")["RuleArn"]
+    events.put_targets(Rule=rule, Targets=[{"Id": "t", "Arn": arn, "DeadLetterConfig": {"Arn": queue}}])
+    letter = moto.receive(url, 1, 60)[0]
+    attrs = {k: v["StringValue"] for k, v in letter["MessageAttributes"].items()}
+    assert attrs["RULE_ARN"] == rule_arn and attrs["TARGET_ARN"] == arn
+    assert attrs["ERROR_CODE"] == "AccessDeniedException" and "events.amazonaws.com" in attrs["ERROR_MESSAGE"]
+    assert json.loads(letter["Body"])["resources"] == [rule_arn]
+    assert received(server, fn) == []
+    # once allowed, the next tick reaches the function
+    allow_rule(lam, fn, rule_arn)
+    wait_for(lambda: received(server, fn), 60, 0.1, "a tick after AddPermission")
+    events.remove_targets(Rule=rule, Ids=["t"])
 
 
 def test_validation_errors(lamb_server):

@@ -30,7 +30,7 @@ from lamb.store.db import Database
 
 from .async_support import REGION, moto, sink  # noqa: F401  (fixtures)
 from .conftest import DUMMY_CREDS, create, unique, wait_for
-from .streams_support import FAST, lamb_invoker, source_for
+from .streams_support import FAST, ddb_table, kinesis_stream, lamb_invoker, put, source_for
 
 FUNCTION = """
 import base64, json, os, urllib.request
@@ -74,17 +74,8 @@ def checkpoints(tmp_path):
     db.close()
 
 
-def kinesis_stream(moto, shards: int = 1) -> tuple[str, str]:
-    k = moto.client("kinesis")
-    name = unique("stream")
-    k.create_stream(StreamName=name, ShardCount=shards)
-    k.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.1})
-    return name, k.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
 
 
-def put(moto, stream: str, *items: str, key: str = "k") -> list[str]:
-    k = moto.client("kinesis")
-    return [k.put_record(StreamName=stream, Data=i.encode(), PartitionKey=key)["SequenceNumber"] for i in items]
 
 
 def config(**kw) -> StreamConfig:
@@ -325,13 +316,6 @@ def test_kinesis_parallelization_and_tumbling_window(moto, lam, function, checkp
 
 
 # ------------------------------------------------------------ DynamoDB Streams
-def ddb_table(moto, view: str) -> tuple[str, str]:
-    d = moto.client("dynamodb")
-    name = unique("table")
-    d.create_table(TableName=name, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                   AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
-                   StreamSpecification={"StreamEnabled": True, "StreamViewType": view})
-    return name, d.describe_table(TableName=name)["Table"]["LatestStreamArn"]
 
 
 def test_dynamodb_insert_modify_remove_shapes(moto, lam, function, checkpoints):

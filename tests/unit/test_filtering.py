@@ -127,6 +127,7 @@ def kinesis_record(data: bytes) -> dict:
 def test_kinesis_page_examples():
     rec = kinesis_view(kinesis_record(json.dumps({"City": "Seattle", "State": "WA", "Temperature": "46"}).encode()))
     assert match({"data": {"City": ["Seattle"]}}, rec["kinesis"])
+    assert match({"data": {"City": ["Seattle"]}}, rec) and not match({"data": {"City": ["Boston"]}}, rec)
     assert match({"kinesis": {"partitionKey": ["1"], "data": {"State": ["WA"]}}}, rec)
     assert not match({"kinesis": {"data": {"City": ["Boston"]}}}, rec)
     plain = kinesis_view(kinesis_record(b"Result: ok"))

@@ -111,3 +111,29 @@ def test_node_id_is_kept_per_data_folder(tmp_path):
     first = node_id(tmp_path / "node-id")
     assert node_id(tmp_path / "node-id") == first
     assert node_id(tmp_path / "other") != first
+
+
+def test_a_deleted_mapping_is_forgotten_by_its_kind(tmp_path):
+    store = m.MappingStore(Database(tmp_path / "lamb.db"))
+    forgotten: list[str] = []
+    made: list[RecordingPoller] = []
+
+    def factory(cfg, report):
+        made.append(RecordingPoller(cfg, report))
+        return made[-1]
+
+    mgr = SourceManager(store, {"kinesis": SourceKind(_noop, factory, forget=forgotten.append)}, "me", lease_s=30)
+
+    async def scenario():
+        await started(store, mgr, {"UUID": "s", "_Kind": "kinesis"})
+        assert not forgotten
+        store.put({**store.get("s"), "State": m.DISABLING, "_Enabled": False})
+        mgr.apply("s")
+        await settle(mgr)
+        assert not forgotten  # disabled mappings keep their progress
+        store.put({**store.get("s"), "State": m.DELETING})
+        mgr.apply("s")
+        await settle(mgr)
+        assert forgotten == ["s"] and store.get("s") is None and made[0].stopped
+        mgr.stop()
+    asyncio.run(scenario())

@@ -8,8 +8,10 @@ back-off under the target's ``RetryPolicy`` (``MaximumRetryAttempts``, default 1
 ``MaximumEventAgeInSeconds``, default 86 400,
 https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html). One that
 cannot be delivered goes to the target's ``DeadLetterConfig`` queue, with the error in message
-attributes, or is logged when there is none. Function errors are the async queue's business
-(the function's event invoke config), as on AWS.
+attributes, or is logged when there is none. A rule's target is first checked against the
+function's resource policy (``authorize``, ``permission.py``): without an Allow for
+``events.amazonaws.com`` the tick is not delivered (``AccessDeniedException``, not retried).
+Function errors are the async queue's business (the function's event invoke config), as on AWS.
 """
 
 from __future__ import annotations
@@ -37,13 +39,8 @@ EVENTS_PRINCIPAL = "events.amazonaws.com"
 
 
 def allow_all(function_arn: str, principal: str, source_arn: str) -> None:
-    """Whether ``principal`` (from ``source_arn``) may invoke the function.
-
-    TODO(policy): on AWS a rule's Lambda target is invoked only if the function's resource
-    policy allows ``events.amazonaws.com`` with that rule as ``SourceArn`` (AddPermission).
-    Lamb's resource policies are on another branch; wire their check here (raise
-    ``AwsError("AccessDeniedException", ..., 403)``) — the one place schedules ask.
-    """
+    """No permission check: for a ``Firing`` used on its own (unit tests). Lamb's schedules
+    ask ``permission.InvokePermission`` (the function's resource policy, as on AWS)."""
 
 
 def retryable(err: BaseException) -> bool:

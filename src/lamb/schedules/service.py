@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Callable
 
-from .firing import DeadLetter, Firing, InvokeAsync
+from .firing import Authorize, DeadLetter, Firing, InvokeAsync, allow_all
 from .store import SCHEDULE, Item, ScheduleStore
 from .ticker import Ticker
 
@@ -15,14 +15,15 @@ if TYPE_CHECKING:
 
 class Schedules:
     def __init__(self, db: "Database", invoke_async: InvokeAsync, *, region: str, account: str,
-                 scale: float = 1.0, dead_letter: DeadLetter | None = None,
+                 scale: float = 1.0, dead_letter: DeadLetter | None = None, authorize: Authorize = allow_all,
                  clock: Callable[[], float] = time.time) -> None:
         self.region = region
         self.account = account
         self.scale = scale
         self.clock = clock
         self.store = ScheduleStore(db)
-        self.firing = Firing(invoke_async, region=region, account=account, scale=scale, dead_letter=dead_letter)
+        self.firing = Firing(invoke_async, region=region, account=account, scale=scale, dead_letter=dead_letter,
+                             authorize=authorize)
         self.ticker = Ticker(self.store, self.firing, scale=scale, clock=clock, on_finished=self._finished)
 
     def rule_arn(self, name: str) -> str:

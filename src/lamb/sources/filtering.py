@@ -353,13 +353,15 @@ def sqs_view(record: dict) -> dict:
 
 
 def kinesis_view(record: dict) -> dict:
-    """A Kinesis record as patterns see it: ``kinesis.data`` base64-decoded, JSON parsed."""
+    """A Kinesis record as patterns see it: ``kinesis.data`` base64-decoded, JSON parsed, and
+    also at the top as ``data``, where AWS's patterns name it (``{"data": {...}}``,
+    https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis-filtering.html)."""
     kin = dict(record.get("kinesis") or {})
     try:
         kin["data"] = _json_or_text(base64.b64decode(kin.get("data", ""), validate=True).decode("utf-8"))
     except (binascii.Error, UnicodeDecodeError, ValueError):
         kin["data"] = _UNDECODABLE
-    return {**record, "kinesis": kin}
+    return {**record, "kinesis": kin, "data": kin["data"]}
 
 
 def dynamodb_view(record: dict) -> dict:

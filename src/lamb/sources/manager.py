@@ -8,8 +8,8 @@ state (``Creating``/``Enabling``/``Updating`` → ``Enabled``, ``Disabling`` →
 mapping whose lease another node holds is retried at each renewal.
 
 Each source kind is a ``SourceKind``: a create-time ``check`` and a ``poller`` factory.
-SQS is built here (``sqs_kind``); other kinds (Kinesis, DynamoDB Streams) register theirs
-in ``kinds`` the same way.
+SQS's is ``sqs.sqs_kind``, Kinesis' and DynamoDB Streams' ``stream_kind.stream_kind``; a
+kind's ``forget`` runs when one of its mappings is deleted.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ class SourceKind:
     # check(event source ARN, the function's timeout in seconds): AWS's create-time errors as AwsError.
     check: Callable[[str, int], Awaitable[None]]
     poller: PollerFactory
+    # forget(mapping UUID): drop what the kind keeps of a deleted mapping (stream checkpoints).
+    forget: Callable[[str], None] | None = None
 
 
 class SourceManager:
@@ -115,6 +117,9 @@ class SourceManager:
                 return
             if cfg.get("State") == m.DELETING:
                 self._release(uuid)
+                kind = self.kinds.get(cfg.get("_Kind", ""))
+                if kind is not None and kind.forget is not None:
+                    kind.forget(uuid)
                 self.store.delete(uuid)
                 return
             if cfg.get("_Enabled", True):

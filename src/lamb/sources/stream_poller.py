@@ -61,6 +61,16 @@ class StreamPoller:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._running.clear()
 
+    def cancel(self) -> None:
+        """End at once without waiting (Lamb shutting down, the mapping's lease lost); like ``stop``,
+        batches in flight are delivered again by the next poller of the mapping."""
+        task, self._task = self._task, None
+        for _, t in self._running.values():
+            t.cancel()
+        if task is not None:
+            task.cancel()
+        self._running.clear()
+
     @property
     def shards(self) -> list[str]:
         """Shards being processed now (for status and tests)."""

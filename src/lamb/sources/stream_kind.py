@@ -1,0 +1,83 @@
+"""Kinesis and DynamoDB Streams as source kinds of the mapping manager.
+
+``stream_kind`` gives the manager what it needs of a stream source (``SourceKind``):
+
+* ``check`` — AWS's create-time check: the stream must exist
+  (``InvalidParameterValueException: Stream not found: <arn>``, as AWS answers
+  CreateEventSourceMapping for a missing Kinesis or DynamoDB stream);
+* ``poller`` — a ``StreamPoller`` (``stream_factory.poller_for``) for the mapping, its
+  FilterCriteria compiled with ``filtering`` over AWS's record views (Kinesis ``data``
+  decoded; DynamoDB records as they are,
+  https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html), invoking
+  the mapping's ``FunctionArn`` through the ``invoke`` callable it is given;
+* ``forget`` — a deleted mapping's checkpoints are removed.
+
+Nothing here knows Lamb's app object: the invoke door, the function's role, the
+failure sender, the checkpoint store and the timings are handed in.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from typing import Any, Awaitable, Callable
+
+from ..protocol.errors import invalid_parameter
+from .checkpoints import CheckpointStore
+from .filtering import compile_criteria, dynamodb_view, kinesis_view
+from .stream_clients import arn_region, call, client
+from .stream_factory import poller_for
+from .streams import SendFailure, Timings
+
+# invoke(function ARN as the mapping names it (qualifier included), payload) -> InvocationResult
+SourceInvoke = Callable[[str, bytes], Awaitable[Any]]
+ClientFor = Callable[[str], Any]  # stream ARN -> boto3 client (kinesis / dynamodbstreams)
+
+
+def default_client(arn: str) -> Any:
+    """boto3's standard configuration (``AWS_ENDPOINT_URL_KINESIS`` / ``…_DYNAMODB_STREAMS``)."""
+    service = "kinesis" if arn.split(":")[2] == "kinesis" else "dynamodbstreams"
+    return client(service, arn_region(arn))
+
+
+async def stream_exists(source: Any, arn: str, executor: Executor | None) -> bool:
+    """DescribeStreamSummary (Kinesis) / DescribeStream (DynamoDB Streams) of ``arn``."""
+    try:
+        if arn.split(":")[2] == "kinesis":
+            await call(executor, source.describe_stream_summary, StreamARN=arn)
+        else:
+            await call(executor, source.describe_stream, StreamArn=arn, Limit=1)
+    except source.exceptions.ResourceNotFoundException:
+        return False
+    return True
+
+
+def matcher(cfg: dict, max_filters: int) -> Callable[[dict], bool] | None:
+    """The mapping's FilterCriteria as a ``matches(event record)`` callable (None: no filters)."""
+    criteria = compile_criteria(cfg.get("FilterCriteria"), max_filters)
+    if not criteria:
+        return None
+    view = kinesis_view if cfg["EventSourceArn"].split(":")[2] == "kinesis" else dynamodb_view
+    return lambda record: criteria.matches(view(record))
+
+
+def stream_kind(invoke: SourceInvoke, *, checkpoints: CheckpointStore, send_failure: SendFailure,
+                role_of: Callable[[dict], str], timings: Timings, max_filters: int,
+                client_for: ClientFor = default_client, executor: Executor | None = None):
+    """The ``SourceKind`` of Kinesis and DynamoDB stream mappings."""
+    from .manager import SourceKind
+
+    async def check(arn: str, function_timeout_s: int) -> None:
+        if not await stream_exists(client_for(arn), arn, executor):
+            raise invalid_parameter(f"Stream not found: {arn}")
+
+    def poller(cfg: dict, report: Callable[[str], None]):
+        function = cfg["FunctionArn"]
+
+        async def invoke_function(payload: bytes) -> Any:
+            return await invoke(function, payload)
+
+        return poller_for(cfg, invoke=invoke_function, checkpoints=checkpoints, send_failure=send_failure,
+                          invoke_identity_arn=role_of(cfg), matches=matcher(cfg, max_filters), timings=timings,
+                          on_result=report, source_client=client_for(cfg["EventSourceArn"]), executor=executor)
+
+    return SourceKind(check, poller, forget=checkpoints.delete)
