@@ -14,6 +14,9 @@ from .api import runtime_management
 from .config import Settings
 from .events.queue import EventQueue
 from .gateway import make_app, on_server_error
+from .identity import profile
+from .identity.authn import Authenticator, Caller
+from .identity.store import IdentityStore
 from . import http_guards
 from .http.server import HttpServer
 from .invoke.invoker import Invoker
@@ -21,6 +24,7 @@ from .logs.store import LogStore
 from .protocol import Protocol
 from .protocol.registry import ServedModel, ServedModels
 from .runtimes.manager import SUPPORTED, RuntimeManager
+from .sealing import Sealer
 from .schedules.firing import sqs_attributes
 from .schedules.service import Schedules
 from .services.code_url import CodeUrls
@@ -29,6 +33,8 @@ from .services.aws_clients import AwsClients
 from .services.s3_code import S3Code
 from .services.vpc import VpcLookup
 from .services.invoke import Invocations
+from .services.access import Access
+from .services.authorize import Who
 from .services.provisioning import Provisioning
 from .services.recursion import RecursionGuard
 from .store.code import CodeStore
@@ -65,6 +71,12 @@ class Lamb:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.db_path)
+        # Identities (issue 17): secrets sealed under the master key; the home account and its root key.
+        self.sealer = Sealer.from_file(settings.master_key_path)
+        self.identities = IdentityStore(self.db, self.sealer)
+        self.identities.ensure_account(settings.account_id)
+        self.auth_on = settings.auth != "off"
+        self.authenticate = Authenticator(self.identities, settings.account_id, enabled=self.auth_on).authenticate
         self.functions = FunctionStore(self.db, region=settings.region, account_id=settings.account_id)
         self.layers = LayerStore(self.db)
         self.urls = UrlIndex(self.functions)  # function URLs by url id (issue 14)
@@ -97,6 +109,9 @@ class Lamb:
         self.models = ServedModels(ServedModel(self.protocol, self.handlers))
         for service in ("events", "scheduler"):
             self.models.add(Protocol(service), services[service])
+        self.access = Access(region=settings.region, home=settings.account_id,
+                             resource_policy=self._resource_policy, resource_tags=self._resource_tags)
+        self.authorize = self._authorize if self.auth_on else None
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
         self.aws = AwsClients(settings.region)  # S3 and EC2, through boto3's standard configuration
@@ -116,6 +131,35 @@ class Lamb:
         with self.db.tx() as c:
             c.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?)", (value.hex(),))
         return bytes.fromhex(self.db.query("SELECT value FROM meta WHERE key = 'secret'")[0][0])
+
+    def _authorize(self, caller: Caller, service: str, operation: str, params: dict, req) -> None:
+        policies = self.identities.policies_of(caller.key) if caller.key is not None else None
+        self.access.authorize(Who(caller.account, caller.arn, policies), service, operation, params)
+
+    def _resource_policy(self, name: str, qualifier: str | None) -> dict | None:
+        from .policy.resources import document_of
+
+        fn = self.functions.get(name)
+        if fn is None:
+            return None
+        record = fn.aliases.get(qualifier) if qualifier in fn.aliases else fn.versions.get(qualifier or "$LATEST")
+        return document_of(record) if record is not None else None
+
+    def _resource_tags(self, name: str) -> dict | None:
+        fn = self.functions.get(name)
+        return fn.data.get("Tags") if fn is not None else None
+
+    def write_profile(self) -> None:
+        """The home account's root key, region and endpoint in ``<data dir>/credentials`` [default] (0600)."""
+        keys = self.identities.root_keys(self.settings.account_id)
+        if not keys:
+            return
+        host = self.settings.host if self.settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        profile.write_section(self.settings.data_dir, "default", {
+            "aws_access_key_id": keys[0].access_key_id, "aws_secret_access_key": keys[0].secret,
+            "region": self.settings.region, "endpoint_url": f"http://{host}:{self.port}",
+            "account_id": self.settings.account_id})
 
     def url_addresses(self) -> Addresses:
         """How function URLs are named and recognised (``LAMB_URL_ORIGIN``, or this port)."""
@@ -178,6 +222,7 @@ class Lamb:
         if self.settings.port == 0:
             self.settings.port = self.port
             self.invoker.passthrough_env = self.invoker.passthrough()
+        self.write_profile()
         await self.invoker.start()
         await self.events.start()
         self.states.prepare_all()  # bring up the runtimes existing functions use, off the request path

@@ -99,7 +99,17 @@ class Settings:
     state_transition_s: float = 0.0
     # Longest an Invoke of a Pending function waits for it to become Active (AWS refuses at once).
     pending_invoke_wait_s: float = 60.0
+    # Authentication and authorization of API callers (issue 17): "on" verifies SigV4 against
+    # Lamb's keys and applies identity policies; "off" accepts any credentials (LAMB_AUTH).
+    auth: str = "off"
+    # "off" on an address other than loopback is refused unless this is set (--auth-off-anywhere).
+    auth_off_anywhere: bool = False
     limits: Limits = DEFAULT_LIMITS
+
+    @property
+    def master_key_path(self) -> Path:
+        """The 0600 file holding the master key that seals secrets at rest (lamb.sealing)."""
+        return self.data_dir / "master.key"
 
     @property
     def db_path(self) -> Path:
@@ -140,6 +150,8 @@ class Settings:
             "schedule_time_scale": float,
             "state_transition_s": float,
             "pending_invoke_wait_s": float,
+            "auth": lambda v: v.strip().lower(),
+            "auth_off_anywhere": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

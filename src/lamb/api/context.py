@@ -44,14 +44,16 @@ class Services(Protocol):
 class RequestContext:
     """What a handler may know about the request beyond its parameters."""
 
-    __slots__ = ("lamb", "request", "operation", "request_id")
+    __slots__ = ("lamb", "request", "operation", "request_id", "caller")
 
-    def __init__(self, lamb: Services, request: "Request", operation: str, request_id: str):
+    def __init__(self, lamb: Services, request: "Request", operation: str, request_id: str, caller=None):
         self.lamb = lamb
         self.request = request
         self.operation = operation
         # AWS's x-amzn-RequestId; for Invoke it is also the invocation's request id.
         self.request_id = request_id
+        # Who signed the request (lamb.identity.authn.Caller); the home root when authentication is off.
+        self.caller = caller
 
     @property
     def base_url(self) -> str:
