@@ -107,7 +107,7 @@ class Lamb:
         # Every model served on the one port, picked per request by SigV4 scope / X-Amz-Target.
         services = api.load_services()
         self.models = ServedModels(ServedModel(self.protocol, self.handlers))
-        for service in ("events", "scheduler"):
+        for service in ("events", "scheduler", "iam", "sts"):
             self.models.add(Protocol(service), services[service])
         self.access = Access(region=settings.region, home=settings.account_id,
                              resource_policy=self._resource_policy, resource_tags=self._resource_tags)

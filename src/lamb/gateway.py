@@ -105,7 +105,7 @@ def make_app(lamb: Served):
         try:
             protocol, handlers = models.select(req.headers)
             caller = lamb.authenticate(req.method, req.path, req.query, req.headers, req.body, protocol.signing_name)
-            op, labels = protocol.route(req.method, req.path, req.query, req.headers)
+            op, labels = protocol.route(req.method, req.path, req.query, req.headers, req.body)
             if req.too_large:
                 raise AwsError(
                     "RequestEntityTooLargeException",

@@ -121,6 +121,7 @@ def test_accounts_create_gives_a_second_account_its_own_root_key(server):
     assert out.returncode == 0, out.stderr
     account = re.search(r"account (\d{12})", out.stdout).group(1)
     assert account != server.account_id
+    assert server.client("sts", profile=f"account-{account}").get_caller_identity()["Arn"] == f"arn:aws:iam::{account}:root"
     other = server.client(profile=f"account-{account}")
     with pytest.raises(ClientError) as e:  # authenticated as that account's root; functions are the home account's
         other.list_functions()

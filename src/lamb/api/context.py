@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..identity.store import IdentityStore
     from ..http.server import Request
     from ..invoke.invoker import Invoker
     from ..services.code_url import CodeUrls
@@ -35,6 +36,7 @@ class Services(Protocol):
     provisioning: "Provisioning"
     code_urls: "CodeUrls"
     schedules: "Schedules"  # EventBridge rules and Scheduler schedules (issue 16)
+    identities: "IdentityStore"  # accounts, users, roles, policies, keys and sessions (issue 17)
 
     def collect_code(self) -> None:
         """Delete code no version, layer or environment uses any more (in the background)."""

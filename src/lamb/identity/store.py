@@ -151,6 +151,15 @@ class IdentityStore:
                 self.accounts.setdefault(k.account, {"Id": k.account})
         return k
 
+    def role_session(self, role_arn: str, session_name: str, seconds: float, now: float | None = None) -> Key:
+        """Temporary credentials of ``role_arn`` (an ``ASIA`` key with a session token): what
+        AssumeRole hands out and what every execution environment of a function gets."""
+        parts = role_arn.split(":")
+        account, role_name = parts[4], parts[5].rsplit("/", 1)[-1]
+        now = time.time() if now is None else now
+        return self.add_key(account, ids.assumed_role_arn(account, role_name, session_name), token=ids.session_token(),
+                            expires=now + seconds, role_arn=role_arn)
+
     def drop_expired_sessions(self, now: float) -> None:
         for k in [k for k in self.keys.values() if k.expires is not None and k.expires < now - 86400]:
             self.delete_key(k.access_key_id)

@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 
 from ..arn import IAM_ACTIONS, OtherAccount, function_arn, parse_function_name, parse_layer_arn, layer_arn
 from ..protocol.errors import AwsError
-from .authorize import Who, check
+from .authorize import Who, check, denied, denied_query
 
 PASS_ROLE_OPERATIONS = ("CreateFunction", "UpdateFunctionConfiguration")
 # Operations anyone authenticated may call (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html);
@@ -47,7 +47,8 @@ class Access:
             self._lambda(who, operation, params)
             return
         resource = self._iam_resource(who.account, params) if service == "iam" else "*"
-        check(who, f"{service}:{operation}", resource, resource_account=who.account)
+        check(who, f"{service}:{operation}", resource, resource_account=who.account,
+              error=denied_query if service in ("iam", "sts") else denied)
 
     def _iam_resource(self, account: str, params: dict) -> str:
         for member, kind in (("UserName", "user"), ("RoleName", "role")):

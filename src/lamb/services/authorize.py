@@ -38,6 +38,13 @@ def denied(who: Who, action: str, resource: str, why: str) -> AwsError:
                     f"User: {who.arn} is not authorized to perform: {action} on resource: {resource} {why}", 403)
 
 
+def denied_query(who: Who, action: str, resource: str, why: str) -> AwsError:
+    """IAM's and STS's spelling: ``AccessDenied`` (the query protocol's error code)."""
+    return AwsError("AccessDenied",
+                    f"User: {who.arn} is not authorized to perform: {action} on resource: {resource} {why}", 403,
+                    type_="Sender")
+
+
 def _because(kind: str, action: str, decision: Decision) -> str:
     if decision is Decision.DENY:
         return f"with an explicit deny in {'an' if kind == 'identity' else 'a'} {kind}-based policy"
