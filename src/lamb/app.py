@@ -89,6 +89,7 @@ class Lamb:
             settings.runtime_cache, self._on_exit, self.sandbox.zygote_setup, lambda rt: self.invoker.zygote_env(rt)
         )
         self.invoker = Invoker(settings, self.logs, self.runtimes, self.code.ensure_unpacked, self.sandbox)
+        self.invoker.role_credentials = self._role_credentials
         self.recursion = RecursionGuard(settings.region, settings.account_id, settings.limits.recursion_max_invocations)
         # The one door into the invoker: the API, the async queue and every trigger call it.
         self.invocations = Invocations(self.functions, self.invoker, self.runtimes, self.recursion,
@@ -148,6 +149,17 @@ class Lamb:
     def _resource_tags(self, name: str) -> dict | None:
         fn = self.functions.get(name)
         return fn.data.get("Tags") if fn is not None else None
+
+    def _role_credentials(self, role_arn: str, function_name: str) -> dict[str, str]:
+        """An environment's temporary credentials of its execution role (session: the function name)."""
+        parts = role_arn.split(":")
+        if len(parts) != 6 or not parts[5].startswith("role/") or not parts[4].isdigit():
+            return {}
+        self.identities.drop_expired_sessions(time.time())
+        key = self.identities.role_session(role_arn, function_name, self.settings.limits.execution_credentials_s,
+                                           persist=False)
+        return {"AWS_ACCESS_KEY_ID": key.access_key_id, "AWS_SECRET_ACCESS_KEY": key.secret,
+                "AWS_SESSION_TOKEN": key.token or ""}
 
     def write_profile(self) -> None:
         """The home account's root key, region and endpoint in ``<data dir>/credentials`` [default] (0600)."""

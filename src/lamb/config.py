@@ -104,6 +104,10 @@ class Settings:
     auth: str = "off"
     # "off" on an address other than loopback is refused unless this is set (--auth-off-anywhere).
     auth_off_anywhere: bool = False
+    # What credentials functions get: "role" (temporary credentials of the execution role,
+    # minted by Lamb) or "passthrough" (Lamb's own AWS_ACCESS_KEY_ID/SECRET/SESSION_TOKEN, one
+    # fixed set for every function, as before issue 17) (LAMB_FUNCTION_CREDENTIALS).
+    function_credentials: str = "role"
     limits: Limits = DEFAULT_LIMITS
 
     @property
@@ -151,6 +155,7 @@ class Settings:
             "state_transition_s": float,
             "pending_invoke_wait_s": float,
             "auth": lambda v: v.strip().lower(),
+            "function_credentials": lambda v: v.strip().lower(),
             "auth_off_anywhere": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
         }
         for name, fn in conv.items():

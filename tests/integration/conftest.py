@@ -352,8 +352,8 @@ def create(client, name: str, code, *, handler: str = "fn.handler", runtime: str
         code = make_zip({"fn.py": code})
     elif isinstance(code, dict):
         code = make_zip(code)
-    resp = client.create_function(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler,
-                                  Code={"ZipFile": code}, **kw)
+    kw.setdefault("Role", ROLE)
+    resp = client.create_function(FunctionName=name, Runtime=runtime, Handler=handler, Code={"ZipFile": code}, **kw)
     if wait:
         client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     return resp

@@ -123,12 +123,15 @@ class IdentityStore:
         return [k for k in self.keys.values() if k.principal == root and k.token is None]
 
     def add_key(self, account: str, principal: str, *, user: str | None = None, token: str | None = None,
-                expires: float | None = None, role_arn: str | None = None) -> Key:
+                expires: float | None = None, role_arn: str | None = None, persist: bool = True) -> Key:
+        """A new key; ``persist=False`` keeps it in memory only (an execution environment's
+        credentials, which cannot outlive this process)."""
         key = Key(ids.unique_id("ASIA" if token else "AKIA"), ids.secret_key(), account, principal,
                   user=user, token=token, expires=expires, role_arn=role_arn)
         with self._lock:
             self.keys[key.access_key_id] = key
-            self._put("key", key.access_key_id, _key_row(key, self.sealer))
+            if persist:
+                self._put("key", key.access_key_id, _key_row(key, self.sealer))
         return key
 
     def save_key(self, key: Key) -> None:
@@ -151,17 +154,19 @@ class IdentityStore:
                 self.accounts.setdefault(k.account, {"Id": k.account})
         return k
 
-    def role_session(self, role_arn: str, session_name: str, seconds: float, now: float | None = None) -> Key:
+    def role_session(self, role_arn: str, session_name: str, seconds: float, now: float | None = None, *,
+                     persist: bool = True) -> Key:
         """Temporary credentials of ``role_arn`` (an ``ASIA`` key with a session token): what
         AssumeRole hands out and what every execution environment of a function gets."""
         parts = role_arn.split(":")
         account, role_name = parts[4], parts[5].rsplit("/", 1)[-1]
         now = time.time() if now is None else now
         return self.add_key(account, ids.assumed_role_arn(account, role_name, session_name), token=ids.session_token(),
-                            expires=now + seconds, role_arn=role_arn)
+                            expires=now + seconds, role_arn=role_arn, persist=persist)
 
     def drop_expired_sessions(self, now: float) -> None:
-        for k in [k for k in self.keys.values() if k.expires is not None and k.expires < now - 86400]:
+        """Forget sessions that expired more than a day ago."""
+        for k in [k for k in list(self.keys.values()) if k.expires is not None and k.expires < now - 86400]:
             self.delete_key(k.access_key_id)
 
     # ---------------------------------------------------------------- users and roles
