@@ -77,7 +77,8 @@ class Lamb:
         self.identities.ensure_account(settings.account_id)
         self.auth_on = settings.auth != "off"
         self.authenticate = Authenticator(self.identities, settings.account_id, enabled=self.auth_on).authenticate
-        self.functions = FunctionStore(self.db, region=settings.region, account_id=settings.account_id)
+        self.functions = FunctionStore(self.db, region=settings.region, account_id=settings.account_id,
+                                       sealer=self.sealer)
         self.layers = LayerStore(self.db)
         self.urls = UrlIndex(self.functions)  # function URLs by url id (issue 14)
         self._addresses: Addresses | None = None

@@ -6,6 +6,7 @@
     lamb credentials [--data-dir D] [--profile P]
     lamb env [--data-dir D] [--profile P]          eval "$(lamb env)"
     lamb accounts create [--data-dir D]
+    lamb keys rotate [--data-dir D]                (with Lamb stopped)
 
 ``serve`` runs the platform in the foreground until SIGINT/SIGTERM, then stops
 every environment and zygote it started. ``runtimes install`` builds the
@@ -168,6 +169,20 @@ def _accounts_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys_rotate(args: argparse.Namespace) -> int:
+    from .identity.rotation import rotate
+    from .store.db import Database
+
+    settings = Settings.from_env(data_dir=args.data_dir)
+    db = Database(settings.db_path)
+    try:
+        changed = rotate(db, settings.master_key_path)
+    finally:
+        db.close()
+    print(f"master key rotated: {changed} records rewrapped ({settings.master_key_path})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lamb", description="A self-hosted AWS Lambda.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -206,6 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     create = acc.add_parser("create", help="create an account with its own id and root key")
     create.add_argument("--data-dir", default=None)
     create.set_defaults(func=_accounts_create)
+    keys = sub.add_parser("keys", help="the master key that seals secrets at rest").add_subparsers(
+        dest="action", required=True)
+    rot = keys.add_parser("rotate", help="rewrap every sealed secret under a new master key (run with Lamb stopped)")
+    rot.add_argument("--data-dir", default=None)
+    rot.set_defaults(func=_keys_rotate)
     args = parser.parse_args(argv)
     logging.basicConfig(level=getattr(args, "log_level", "WARNING"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     return args.func(args)
