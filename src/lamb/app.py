@@ -138,6 +138,15 @@ class Lamb:
         policies = self.identities.policies_of(caller.key) if caller.key is not None else None
         self.access.authorize(Who(caller.account, caller.arn, policies), service, operation, params)
 
+    def url_signer(self, access_key: str):
+        """An AWS_IAM function URL's signer from Lamb's identities (active, unexpired keys)."""
+        from .urls.serve import Signer
+
+        key = self.identities.key(access_key)
+        if key is None or key.status != "Active" or (key.expires is not None and key.expires <= time.time()):
+            return None
+        return Signer(key.secret, key.principal, self.identities.policies_of(key), key.token)
+
     def _resource_policy(self, name: str, qualifier: str | None) -> dict | None:
         from .policy.resources import document_of
 

@@ -207,3 +207,33 @@ def test_iam_errors_are_iams(server):
     assert "(EntityAlreadyExists)" in r.stderr and f"User with name {name} already exists." in r.stderr
     r = aws(server, "iam", "put-user-policy", "--user-name", name, "--policy-name", "x", "--policy-document", "{nope")
     assert "(MalformedPolicyDocument)" in r.stderr
+
+
+def test_aws_iam_function_urls_take_lambs_identities(server):
+    """An AWS_IAM URL accepts keys Lamb issued and applies the signer's identity policies."""
+    import urllib.error
+    import urllib.request
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    lam = server.client()
+    fn = unique()
+    create(lam, fn, "def handler(e, c):\n    return {'statusCode': 200, 'body': 'hello'}\n")
+    url = lam.create_function_url_config(FunctionName=fn, AuthType="AWS_IAM")["FunctionUrl"]
+    url_id = url.split("//", 1)[1].split(".", 1)[0]
+    allowed_name, allowed = new_user(server, {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["lambda:InvokeFunctionUrl", "lambda:InvokeFunction"], "Resource": "*"}]})
+    _, plain = new_user(server)
+
+    def call(key: dict) -> int:
+        req = AWSRequest("GET", f"{server.url}/_lamb/url/{url_id}/")
+        SigV4Auth(Credentials(key["aws_access_key_id"], key["aws_secret_access_key"]), "lambda", server.region).add_auth(req)
+        try:
+            with urllib.request.urlopen(urllib.request.Request(req.url, headers=dict(req.headers.items())), timeout=30) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    assert call(allowed) == 200
+    assert call(plain) == 403  # same account, no identity policy, no resource policy
