@@ -1,6 +1,7 @@
 """Warm invoke latency and throughput against a running Lamb.
 
     python benchmarks/invoke_latency.py [--endpoint http://127.0.0.1:9000] [--requests 5000] [--clients 8] [--seconds 5]
+                                        [--auth off|on|both]
 
 Without --endpoint it starts its own ``lamb serve`` on a free loopback port with
 a temporary data dir (and stops it afterwards). It creates a hello-world
@@ -13,6 +14,12 @@ python3.12 function, warms it, then measures:
 
 Raw HTTP (http.client) is used instead of boto3 so the numbers measure Lamb,
 not botocore's ~1 ms of client-side request building and signing.
+
+``--auth on`` starts Lamb with authentication on and signs with the root key from its
+credentials file; ``--auth both`` measures a server with ``--auth off`` and one with
+``--auth on`` in the same run. Each distinct request is signed once (botocore's SigV4Auth)
+and its headers reused, as a client may within the 5-minute window, so the numbers hold
+Lamb's verification (every request fully verified) but not the client's signing.
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server() -> tuple[subprocess.Popen, str, str]:
+def start_server(auth: str = "off") -> tuple[subprocess.Popen, str, str]:
     """Start ``lamb serve`` on a free loopback port; callers stop it in ``finally``.
 
     SIGTERM (e.g. from ``timeout``) is turned into SystemExit so that ``finally`` runs
@@ -55,7 +62,7 @@ def start_server() -> tuple[subprocess.Popen, str, str]:
     data = tempfile.mkdtemp(prefix="lamb-bench-")
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lamb", "serve", "--port", str(port), "--data-dir", data],
+        [sys.executable, "-m", "lamb", "serve", "--port", str(port), "--data-dir", data, "--auth", auth],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -100,8 +107,30 @@ def connect(endpoint: str) -> http.client.HTTPConnection:
     return conn
 
 
+# (endpoint -> (key, secret)) when the server checks signatures; filled by main().
+KEYS: dict[str, tuple[str, str]] = {}
+_SIGNED: dict[tuple, dict] = {}
+
+
+def signed_headers(endpoint: str, method: str, path: str, body: bytes) -> dict:
+    headers = {"Content-Type": "application/json"}
+    if endpoint not in KEYS:
+        return headers
+    cache = (endpoint, method, path, body)
+    if cache not in _SIGNED:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        req = AWSRequest(method, endpoint + path, data=body, headers=headers)
+        SigV4Auth(Credentials(*KEYS[endpoint]), "lambda", "us-east-1").add_auth(req)
+        _SIGNED[cache] = dict(req.headers.items())
+    return _SIGNED[cache]
+
+
 def call(conn: http.client.HTTPConnection, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
-    conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
+    endpoint = f"http://{conn.host}:{conn.port}"
+    conn.request(method, path, body=body, headers=signed_headers(endpoint, method, path, body))
     resp = conn.getresponse()
     return resp.status, resp.read()
 
@@ -144,7 +173,8 @@ def sequential(endpoint: str, name: str, n: int) -> list[float]:
     return out
 
 
-def _worker(endpoint: str, name: str, seconds: float, start: float, q) -> None:
+def _worker(endpoint: str, name: str, seconds: float, start: float, q, keys: dict) -> None:
+    KEYS.update(keys)
     conn = connect(endpoint)
     path = PATH.format(name=name)
     call(conn, "POST", path, b"{}")
@@ -162,7 +192,7 @@ def _worker(endpoint: str, name: str, seconds: float, start: float, q) -> None:
 def throughput(endpoint: str, name: str, clients: int, seconds: float) -> float:
     q = multiprocessing.Queue()
     start = time.time() + 1.0
-    procs = [multiprocessing.Process(target=_worker, args=(endpoint, name, seconds, start, q)) for _ in range(clients)]
+    procs = [multiprocessing.Process(target=_worker, args=(endpoint, name, seconds, start, q, dict(KEYS))) for _ in range(clients)]
     for p in procs:
         p.start()
     total = sum(q.get() for _ in procs)
@@ -176,6 +206,35 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))]
 
 
+def measure(endpoint: str, args, label: str) -> None:
+    name = f"bench-{os.getpid()}"
+    create_function(endpoint, name, args.runtime)
+    lat = sequential(endpoint, name, args.requests)
+    print(json.dumps({
+        "auth": label,
+        "sequential_ms": {
+            "n": len(lat), "p50": round(pct(lat, 0.50), 3), "p90": round(pct(lat, 0.90), 3),
+            "p99": round(pct(lat, 0.99), 3), "max": round(max(lat), 3), "mean": round(statistics.mean(lat), 3),
+        }
+    }), flush=True)
+    rate = throughput(endpoint, name, args.clients, args.seconds)
+    print(json.dumps({"auth": label, "throughput": {"clients": args.clients, "seconds": args.seconds,
+                                                     "invocations_per_s": round(rate)}}), flush=True)
+
+
+def root_key(data: str) -> tuple[str, str]:
+    import configparser
+
+    cp = configparser.ConfigParser(interpolation=None)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        cp.read(os.path.join(data, "credentials"))
+        if cp.has_section("default"):
+            return cp["default"]["aws_access_key_id"], cp["default"]["aws_secret_access_key"]
+        time.sleep(0.05)
+    raise SystemExit("no credentials file")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--endpoint")
@@ -183,25 +242,20 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=5000)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--auth", choices=["off", "on", "both"], default="off")
     args = ap.parse_args()
-    proc = data = None
-    endpoint = args.endpoint
-    if endpoint is None:
-        proc, endpoint, data = start_server()
-    try:
-        name = f"bench-{os.getpid()}"
-        create_function(endpoint, name, args.runtime)
-        lat = sequential(endpoint, name, args.requests)
-        print(json.dumps({
-            "sequential_ms": {
-                "n": len(lat), "p50": round(pct(lat, 0.50), 3), "p90": round(pct(lat, 0.90), 3),
-                "p99": round(pct(lat, 0.99), 3), "max": round(max(lat), 3), "mean": round(statistics.mean(lat), 3),
-            }
-        }))
-        rate = throughput(endpoint, name, args.clients, args.seconds)
-        print(json.dumps({"throughput": {"clients": args.clients, "seconds": args.seconds, "invocations_per_s": round(rate)}}))
-    finally:
-        stop_server(proc, data)
+    if args.endpoint is not None:
+        measure(args.endpoint, args, "as configured")
+        return
+    for auth in (["off", "on"] if args.auth == "both" else [args.auth]):
+        proc = data = None
+        try:
+            proc, endpoint, data = start_server(auth)
+            if auth == "on":
+                KEYS[endpoint] = root_key(data)
+            measure(endpoint, args, auth)
+        finally:
+            stop_server(proc, data)
 
 
 if __name__ == "__main__":

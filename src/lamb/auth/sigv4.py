@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import calendar
 import functools
 import re
 import time
@@ -62,10 +63,15 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     return k
 
 
+@functools.lru_cache(maxsize=1024)
+def _uri(path: str) -> str:
+    return quote(path or "/", safe="/~")  # non-S3 services encode the path once more
+
+
 def canonical_request(method: str, path: str, query: str, headers: Mapping[str, str], signed: list[str],
                       payload_hash: str, *, drop_query: str | None = None) -> str:
     """The canonical request of a request as received (``path`` and ``query`` raw)."""
-    uri = quote(path or "/", safe="/~")  # non-S3 services encode the path once more
+    uri = _uri(path)
     pairs = []
     for pair in query.split("&") if query else ():
         key, _, value = pair.partition("=")
@@ -78,13 +84,24 @@ def canonical_request(method: str, path: str, query: str, headers: Mapping[str, 
         value = headers.get(name)
         if value is None:
             raise SignatureError("IncompleteSignatureException", f"Signed header '{name}' is missing from the request.")
-        lines.append(f"{name}:{_SPACES.sub(' ', value.strip())}\n")
+        value = value.strip()
+        if "  " in value or "\t" in value or "\n" in value:
+            value = _SPACES.sub(" ", value)
+        lines.append(f"{name}:{value}\n")
     return "\n".join([method, uri, canonical_query, "".join(lines), ";".join(signed), payload_hash])
 
 
+_AMZ_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
+
+
+@functools.lru_cache(maxsize=256)
 def _amz_time(value: str) -> float:
+    """Seconds since the epoch of an ``X-Amz-Date`` (``20261206T080000Z``, UTC)."""
+    m = _AMZ_DATE.fullmatch(value)
+    if m is None:
+        raise SignatureError("IncompleteSignatureException", f"Date must be in ISO-8601 'basic format'. Got '{value}'.")
     try:
-        return time.mktime(time.strptime(value, "%Y%m%dT%H%M%SZ")) - time.timezone
+        return float(calendar.timegm(tuple(map(int, m.groups()))))  # type: ignore[arg-type]
     except ValueError:
         raise SignatureError("IncompleteSignatureException", f"Date must be in ISO-8601 'basic format'. Got '{value}'.")
 
@@ -153,7 +170,7 @@ def verify(method: str, path: str, query: str, headers: Mapping[str, str], body:
     for payload_hash in hashes:
         creq = canonical_request(method, path, query, headers, signed_headers.split(";"), payload_hash, drop_query=drop)
         to_sign = "\n".join([ALGORITHM, amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
-        if hmac.compare_digest(hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest(), signature):
+        if hmac.compare_digest(hmac.digest(key, to_sign.encode(), "sha256").hex(), signature):
             break
     else:
         raise SignatureError("InvalidSignatureException", MISMATCH)

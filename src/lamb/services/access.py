@@ -74,9 +74,11 @@ class Access:
                                f"User: {who.arn} is not authorized to perform: {action} on resource: "
                                f"{function_arn(self.region, who.account, ref.name)} because Lamb keeps functions "
                                f"for account {self.home} only; name its functions by ARN", 403)
+            policy = self.resource_policy(ref.name, ref.qualifier)
+            if who.policies is None and policy is None and who.account == self.home:
+                return  # the home account's root, and no resource policy that could deny (the hot path)
             resource = function_arn(self.region, self.home, ref.name, ref.qualifier)
             ctx["lambda:FunctionArn"] = function_arn(self.region, self.home, ref.name)
-            policy = self.resource_policy(ref.name, ref.qualifier)
             for k, v in (self.resource_tags(ref.name) or {}).items():
                 ctx[f"aws:ResourceTag/{k}"] = v
         elif isinstance(params.get("LayerName"), str):
