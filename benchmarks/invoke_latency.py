@@ -158,11 +158,11 @@ def wait_active(conn: http.client.HTTPConnection, name: str, timeout: float = 12
     raise SystemExit(f"function {name} never became Active")
 
 
-def sequential(endpoint: str, name: str, n: int) -> list[float]:
+def sequential(endpoint: str, name: str, n: int, warm: int = 200) -> list[float]:
     conn = connect(endpoint)
     path = PATH.format(name=name)
-    for _ in range(200):  # warm-up
-        call(conn, "POST", path, b'{"n": 0}')
+    for _ in range(warm):  # warm-up (the measured request itself, so it is signed before the clock starts)
+        call(conn, "POST", path, b'{"n": 1}')
     out = []
     body = b'{"n": 1}'
     for _ in range(n):
@@ -177,7 +177,7 @@ def _worker(endpoint: str, name: str, seconds: float, start: float, q, keys: dic
     KEYS.update(keys)
     conn = connect(endpoint)
     path = PATH.format(name=name)
-    call(conn, "POST", path, b"{}")
+    call(conn, "POST", path, b'{"n": 2}')  # the same request as measured: signed (and botocore loaded) before the clock
     while time.time() < start:
         time.sleep(0.001)
     end = start + seconds
@@ -247,14 +247,54 @@ def main() -> None:
     if args.endpoint is not None:
         measure(args.endpoint, args, "as configured")
         return
-    for auth in (["off", "on"] if args.auth == "both" else [args.auth]):
-        proc = data = None
-        try:
+    if args.auth == "both":
+        compare(args)
+        return
+    proc = data = None
+    try:
+        proc, endpoint, data = start_server(args.auth)
+        if args.auth == "on":
+            KEYS[endpoint] = root_key(data)
+        measure(endpoint, args, args.auth)
+    finally:
+        stop_server(proc, data)
+
+
+def compare(args, rounds: int = 10) -> None:
+    """Both servers at once; measurements alternate between them in ``rounds`` slices, so
+    the load of the host (other work) weighs on both alike."""
+    procs: list = []
+    try:
+        endpoints = {}
+        for auth in ("off", "on"):
             proc, endpoint, data = start_server(auth)
+            procs.append((proc, data))
             if auth == "on":
                 KEYS[endpoint] = root_key(data)
-            measure(endpoint, args, auth)
-        finally:
+            name = f"bench-{os.getpid()}"
+            create_function(endpoint, name, args.runtime)
+            endpoints[auth] = (endpoint, name)
+        lat: dict[str, list[float]] = {"off": [], "on": []}
+        rate: dict[str, list[float]] = {"off": [], "on": []}
+        for r in range(rounds):
+            for auth in (("off", "on") if r % 2 == 0 else ("on", "off")):
+                endpoint, name = endpoints[auth]
+                lat[auth] += sequential(endpoint, name, args.requests // rounds, warm=50)
+        for r in range(2):
+            for auth in (("off", "on") if r % 2 == 0 else ("on", "off")):
+                endpoint, name = endpoints[auth]
+                rate[auth].append(throughput(endpoint, name, args.clients, args.seconds / 2))
+        for auth in ("off", "on"):
+            v = lat[auth]
+            print(json.dumps({"auth": auth, "sequential_ms": {
+                "n": len(v), "p50": round(pct(v, 0.50), 3), "p90": round(pct(v, 0.90), 3), "p99": round(pct(v, 0.99), 3),
+                "mean": round(statistics.mean(v), 3)},
+                "throughput": {"clients": args.clients, "invocations_per_s": round(statistics.mean(rate[auth]))}}),
+                flush=True)
+        print(json.dumps({"p50_delta_ms": round(pct(lat["on"], 0.5) - pct(lat["off"], 0.5), 3),
+                          "throughput_ratio": round(statistics.mean(rate["on"]) / statistics.mean(rate["off"]), 3)}))
+    finally:
+        for proc, data in procs:
             stop_server(proc, data)
 
 

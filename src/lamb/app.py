@@ -21,6 +21,7 @@ from . import http_guards
 from .http.server import HttpServer
 from .invoke.invoker import Invoker
 from .logs.store import LogStore
+from .policy.resources import document_of
 from .protocol import Protocol
 from .protocol.registry import ServedModel, ServedModels
 from .runtimes.manager import SUPPORTED, RuntimeManager
@@ -148,8 +149,6 @@ class Lamb:
         return Signer(key.secret, key.principal, self.identities.policies_of(key), key.token)
 
     def _resource_policy(self, name: str, qualifier: str | None) -> dict | None:
-        from .policy.resources import document_of
-
         fn = self.functions.get(name)
         if fn is None:
             return None

@@ -24,8 +24,7 @@ import calendar
 import functools
 import re
 import time
-from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple
 from urllib.parse import quote, unquote
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -45,8 +44,7 @@ MISMATCH = ("The request signature we calculated does not match the signature yo
             "Access Key and signing method. Consult the service documentation for details.")
 
 
-@dataclass(frozen=True)
-class Signed:
+class Signed(NamedTuple):
     """Who signed a request that verified."""
 
     access_key: str

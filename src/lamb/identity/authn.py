@@ -14,8 +14,7 @@ With authentication off every request is the home account's root, whatever it si
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple
 
 from ..auth import sigv4
 from ..protocol.errors import AwsError
@@ -33,8 +32,7 @@ INVALID_TOKEN = "The security token included in the request is invalid."
 EXPIRED_TOKEN = "The security token included in the request is expired"
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     """The principal of a request: its account, ARN and key (None: authentication is off)."""
 
     account: str
@@ -63,26 +61,21 @@ class Authenticator:
         self.query_services = query_services
         self.anonymous_root = Caller(home_account, ids.root_arn(home_account))
 
+    def _secret(self, access_key: str) -> str | None:
+        key = self.store.key(access_key)
+        return key.secret if key is not None and key.status == "Active" else None
+
     def authenticate(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes,
                      service: str) -> Caller:
         if not self.enabled:
             return self.anonymous_root
-        found: list[Key] = []
-
-        def secret_for(access_key: str) -> str | None:
-            key = self.store.key(access_key)
-            if key is None or key.status != "Active":
-                return None
-            found.append(key)
-            return key.secret
-
         now = self.clock()
         query_codes = service in self.query_services
         try:
-            signed = sigv4.verify(method, path, query, headers, body, secret_for, service, now=now)
+            signed = sigv4.verify(method, path, query, headers, body, self._secret, service, now=now)
         except sigv4.SignatureError as e:
             raise refusal(e.code, e.message, query_codes) from None
-        key = found[-1]
+        key = self.store.keys[signed.access_key]
         if key.token is not None:
             if signed.session_token != key.token:
                 raise refusal("UnrecognizedClientException", INVALID_TOKEN, query_codes)

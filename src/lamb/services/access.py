@@ -17,6 +17,7 @@ another account reaches them only by ARN, through their resource-based policies.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Mapping
 
 from ..arn import IAM_ACTIONS, OtherAccount, function_arn, parse_function_name, parse_layer_arn, layer_arn
@@ -64,7 +65,7 @@ class Access:
         name = params.get("FunctionName")
         if isinstance(name, str):
             try:
-                ref = parse_function_name(name, params.get("Qualifier"), region=self.region, account_id=self.home)
+                ref = _parsed(name, params.get("Qualifier"), self.region, self.home)
             except OtherAccount:
                 raise
             except AwsError:
@@ -98,6 +99,12 @@ class Access:
             parts = role.split(":")
             check(who, "iam:PassRole", role, resource_account=parts[4] if len(parts) > 4 else self.home,
                   context={"iam:PassedToService": "lambda.amazonaws.com"})
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(name: str, qualifier: str | None, region: str, home: str):
+    """``parse_function_name``, remembered (the same names come again and again)."""
+    return parse_function_name(name, qualifier, region=region, account_id=home)
 
 
 def _context_keys(params: dict, ctx: dict[str, Any]) -> None:
