@@ -35,6 +35,7 @@ from .services.s3_code import S3Code
 from .services.vpc import VpcLookup
 from .services.invoke import Invocations
 from .services.access import Access
+from .services.upstream_sts import UpstreamRoles
 from .services.authorize import Who
 from .services.provisioning import Provisioning
 from .services.recursion import RecursionGuard
@@ -91,7 +92,6 @@ class Lamb:
             settings.runtime_cache, self._on_exit, self.sandbox.zygote_setup, lambda rt: self.invoker.zygote_env(rt)
         )
         self.invoker = Invoker(settings, self.logs, self.runtimes, self.code.ensure_unpacked, self.sandbox)
-        self.invoker.role_credentials = self._role_credentials
         self.recursion = RecursionGuard(settings.region, settings.account_id, settings.limits.recursion_max_invocations)
         # The one door into the invoker: the API, the async queue and every trigger call it.
         self.invocations = Invocations(self.functions, self.invoker, self.runtimes, self.recursion,
@@ -118,6 +118,10 @@ class Lamb:
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
         self.aws = AwsClients(settings.region)  # S3 and EC2, through boto3's standard configuration
+        # Execution-role credentials: minted by Lamb, or from an upstream STS (LAMB_UPSTREAM_STS=on).
+        self.invoker.role_credentials = (
+            UpstreamRoles(lambda: self.aws.get("sts"), settings.limits.sts_assume_role_default_s)
+            if settings.upstream_sts else self._role_credentials)
         self.s3_code = S3Code(lambda: self.aws.get("s3"), settings.limits.unzipped_code_max_bytes)  # Code.S3Bucket/S3Key
         self.vpcs = VpcLookup(lambda: self.aws.get("ec2"))  # VpcConfig's VpcId
         self.server: HttpServer | None = None

@@ -108,6 +108,9 @@ class Settings:
     # minted by Lamb) or "passthrough" (Lamb's own AWS_ACCESS_KEY_ID/SECRET/SESSION_TOKEN, one
     # fixed set for every function, as before issue 17) (LAMB_FUNCTION_CREDENTIALS).
     function_credentials: str = "role"
+    # Execution-role credentials from an upstream STS (boto3's standard configuration) instead
+    # of Lamb's own (LAMB_UPSTREAM_STS=on; lamb.services.upstream_sts). Off: Lamb mints them.
+    upstream_sts: bool = False
     limits: Limits = DEFAULT_LIMITS
 
     @property
@@ -156,6 +159,7 @@ class Settings:
             "pending_invoke_wait_s": float,
             "auth": lambda v: v.strip().lower(),
             "function_credentials": lambda v: v.strip().lower(),
+            "upstream_sts": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
             "auth_off_anywhere": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
         }
         for name, fn in conv.items():

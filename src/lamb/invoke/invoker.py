@@ -89,7 +89,8 @@ class Invoker:
         host = self.settings.host if self.settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
         if ":" in host:
             host = f"[{host}]"
-        for service in ("LAMBDA", "STS", "IAM"):
+        # With an upstream STS the function's STS and IAM are the user's (passed through above).
+        for service in ("LAMBDA",) if self.settings.upstream_sts else ("LAMBDA", "STS", "IAM"):
             env[f"AWS_ENDPOINT_URL_{service}"] = f"http://{host}:{self.settings.port}"
         return env
 
