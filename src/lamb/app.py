@@ -34,7 +34,7 @@ from .services.aws_clients import AwsClients
 from .services.s3_code import S3Code
 from .services.vpc import VpcLookup
 from .services.invoke import Invocations
-from .services.access import Access
+from .services.access import PASS_ROLE_OPERATIONS, Access, check_assumable
 from .services.upstream_sts import UpstreamRoles
 from .services.authorize import Who
 from .services.provisioning import Provisioning
@@ -142,6 +142,8 @@ class Lamb:
     def _authorize(self, caller: Caller, service: str, operation: str, params: dict, req) -> None:
         policies = self.identities.policies_of(caller.key) if caller.key is not None else None
         self.access.authorize(Who(caller.account, caller.arn, policies), service, operation, params)
+        if service == "lambda" and operation in PASS_ROLE_OPERATIONS and isinstance(params.get("Role"), str):
+            check_assumable(self.identities, params["Role"])
 
     def url_signer(self, access_key: str):
         """An AWS_IAM function URL's signer from Lamb's identities (active, unexpired keys)."""

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import LambServer, client_config, create, unique
+from .conftest import ROLE, LambServer, client_config, create, unique
 
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 TRUST_LAMBDA = {"Version": "2012-10-17",
@@ -24,6 +24,8 @@ TRUST_LAMBDA = {"Version": "2012-10-17",
 def server():
     s = LambServer(env={"LAMB_AUTH": "on"}).start()
     try:
+        # the functions' role (conftest.ROLE), created as a user would before CreateFunction
+        s.client("iam").create_role(RoleName=ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps(TRUST_LAMBDA))
         yield s
     finally:
         s.close()
@@ -197,6 +199,17 @@ def test_assume_role_checks_the_trust_policy_and_sessions_act_as_the_role(server
     tok = sts.get_session_token(DurationSeconds=900)["Credentials"]
     assert as_client(server, {"aws_access_key_id": tok["AccessKeyId"], "aws_secret_access_key": tok["SecretAccessKey"]},
                      "sts", tok["SessionToken"]).get_caller_identity()["Arn"] == user_arn
+
+
+def test_a_role_lambda_cannot_assume_is_refused(server):
+    lam = server.client()
+    role = cli_json(server, "iam", "create-role", "--role-name", unique("role"), "--assume-role-policy-document",
+                    json.dumps({"Version": "2012-10-17", "Statement": [
+                        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    for arn in (role["Role"]["Arn"], f"arn:aws:iam::{server.account_id}:role/missing"):
+        with pytest.raises(ClientError) as e:
+            create(lam, unique(), "def handler(e, c):\n    return 1\n", Role=arn)
+        assert error(e) == ("InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.")
 
 
 def test_iam_errors_are_iams(server):

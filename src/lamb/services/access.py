@@ -21,7 +21,8 @@ import functools
 from typing import Any, Callable, Mapping
 
 from ..arn import IAM_ACTIONS, OtherAccount, function_arn, parse_function_name, parse_layer_arn, layer_arn
-from ..protocol.errors import AwsError
+from ..policy.evaluate import Decision, Principal, Request, evaluate
+from ..protocol.errors import AwsError, invalid_parameter
 from .authorize import Who, check, denied, denied_query
 
 PASS_ROLE_OPERATIONS = ("CreateFunction", "UpdateFunctionConfiguration")
@@ -99,6 +100,24 @@ class Access:
             parts = role.split(":")
             check(who, "iam:PassRole", role, resource_account=parts[4] if len(parts) > 4 else self.home,
                   context={"iam:PassedToService": "lambda.amazonaws.com"})
+
+
+LAMBDA_SERVICE = "lambda.amazonaws.com"
+
+
+def check_assumable(roles, role_arn: str) -> None:
+    """A role of an account Lamb holds must exist and trust ``lambda.amazonaws.com``, as
+    CreateFunction checks: InvalidParameterValueException "The role defined for the function
+    cannot be assumed by Lambda." (roles of accounts Lamb does not hold are taken as given)."""
+    parts = role_arn.split(":")
+    if len(parts) != 6 or parts[4] not in roles.accounts:
+        return
+    role = roles.role_by_arn(role_arn)
+    trusted = role is not None and evaluate(
+        [role["AssumeRolePolicyDocument"]],
+        Request(Principal.service(LAMBDA_SERVICE), "sts:AssumeRole", role["Arn"], {})) is Decision.ALLOW
+    if not trusted:
+        raise invalid_parameter("The role defined for the function cannot be assumed by Lambda.")
 
 
 @functools.lru_cache(maxsize=4096)
