@@ -140,8 +140,10 @@ class Lamb:
         return bytes.fromhex(self.db.query("SELECT value FROM meta WHERE key = 'secret'")[0][0])
 
     def _authorize(self, caller: Caller, service: str, operation: str, params: dict, req) -> None:
-        policies = self.identities.policies_of(caller.key) if caller.key is not None else None
-        self.access.authorize(Who(caller.account, caller.arn, policies), service, operation, params)
+        key = caller.key
+        policies = self.identities.policies_of(key) if key is not None else None
+        session = key.session_policies if key is not None else None
+        self.access.authorize(Who(caller.account, caller.arn, policies, session=session), service, operation, params)
         if service == "lambda" and operation in PASS_ROLE_OPERATIONS and isinstance(params.get("Role"), str):
             check_assumable(self.identities, params["Role"])
 

@@ -196,6 +196,14 @@ def test_assume_role_checks_the_trust_policy_and_sessions_act_as_the_role(server
     with pytest.raises(ClientError) as e:
         as_client(server, session).list_functions()  # without its token the session key is not valid
     assert error(e)[0] == "UnrecognizedClientException"
+    capped = sts.assume_role(RoleArn=trusted["Arn"], RoleSessionName="capped", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:GetAccountSettings", "Resource": "*"}]}))
+    c = capped["Credentials"]
+    capped_lam = as_client(server, {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"]},
+                           token=c["SessionToken"])
+    with pytest.raises(ClientError) as e:  # the role allows it, the session policy does not
+        capped_lam.list_functions()
+    assert error(e)[1].endswith("because no session policy allows the lambda:ListFunctions action")
     tok = sts.get_session_token(DurationSeconds=900)["Credentials"]
     assert as_client(server, {"aws_access_key_id": tok["AccessKeyId"], "aws_secret_access_key": tok["SecretAccessKey"]},
                      "sts", tok["SessionToken"]).get_caller_identity()["Arn"] == user_arn

@@ -63,3 +63,14 @@ def test_conditions_use_the_request_context():
     with pytest.raises(AwsError):
         check(Who("111111111111", ALICE, [policy]), "lambda:CreateFunctionUrlConfig", FN,
               resource_account="111111111111", context={"lambda:FunctionUrlAuthType": "NONE"})
+
+
+def test_session_policies_cap_the_identity_policies():
+    """https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session"""
+    role = "arn:aws:sts::111111111111:assumed-role/r/s"
+    session = [allow("lambda:GetFunction")]
+    check(Who("111111111111", role, [allow()], session=session), "lambda:GetFunction", FN, resource_account="111111111111")
+    with pytest.raises(AwsError) as e:
+        check(Who("111111111111", role, [allow()], session=session), "lambda:InvokeFunction", FN,
+              resource_account="111111111111")
+    assert e.value.message.endswith("because no session policy allows the lambda:InvokeFunction action")

@@ -58,9 +58,7 @@ def _validation(message: str) -> AwsError:
 def assume_role(ctx, params: dict) -> dict:
     caller, store, limits = ctx.caller, ctx.lamb.identities, ctx.lamb.settings.limits
     role_arn, session = params["RoleArn"], params["RoleSessionName"]
-    if params.get("Policy") or params.get("PolicyArns"):
-        raise AwsError("UnsupportedOperation", "Lamb does not apply session policies (Policy, PolicyArns) yet.", 400,
-                       type_="Sender")
+    session_policies = _session_policies(store, params)
     role = store.role_by_arn(role_arn)
     who = Who(caller.account, caller.arn,
               store.policies_of(caller.key) if caller.key is not None else None)
@@ -87,9 +85,29 @@ def assume_role(ctx, params: dict) -> dict:
     if not names_caller:
         check(who, "sts:AssumeRole", role["Arn"], resource_account=caller.account, error=refused,
               context={"sts:RoleSessionName": session})
-    key = store.role_session(role["Arn"], session, seconds)
+    key = store.role_session(role["Arn"], session, seconds, session_policies=session_policies)
     return {"Credentials": _credentials(key),
             "AssumedRoleUser": {"AssumedRoleId": f"{role['RoleId']}:{session}", "Arn": key.principal}}
+
+
+def _session_policies(store, params: dict) -> list | None:
+    """AssumeRole's inline ``Policy`` and managed ``PolicyArns``: None when neither is given."""
+    if not params.get("Policy") and not params.get("PolicyArns"):
+        return None
+    docs = []
+    if params.get("Policy"):
+        try:
+            docs.append(json.loads(params["Policy"]))
+        except ValueError:
+            raise AwsError("MalformedPolicyDocument", "The policy is not in the valid JSON format.", 400,
+                           type_="Sender") from None
+    for ref in params.get("PolicyArns") or []:
+        policy = store.policies.get(ref.get("arn", ""))
+        if policy is None:
+            raise AwsError("NoSuchEntity", f"Policy {ref.get('arn')} does not exist or is not attachable.", 404,
+                           type_="Sender")
+        docs.append(policy["Versions"][policy["DefaultVersionId"]]["Document"])
+    return docs
 
 
 @sts("GetSessionToken")

@@ -45,6 +45,7 @@ class Key:
     token: str | None = None
     expires: float | None = None
     role_arn: str | None = None  # the role of an assumed-role session
+    session_policies: list | None = None  # AssumeRole's Policy / PolicyArns documents (they cap the role's)
 
 
 def _key_row(k: Key, sealer: Sealer) -> dict:
@@ -155,14 +156,19 @@ class IdentityStore:
         return k
 
     def role_session(self, role_arn: str, session_name: str, seconds: float, now: float | None = None, *,
-                     persist: bool = True) -> Key:
+                     persist: bool = True, session_policies: list | None = None) -> Key:
         """Temporary credentials of ``role_arn`` (an ``ASIA`` key with a session token): what
         AssumeRole hands out and what every execution environment of a function gets."""
         parts = role_arn.split(":")
         account, role_name = parts[4], parts[5].rsplit("/", 1)[-1]
         now = time.time() if now is None else now
-        return self.add_key(account, ids.assumed_role_arn(account, role_name, session_name), token=ids.session_token(),
-                            expires=now + seconds, role_arn=role_arn, persist=persist)
+        key = self.add_key(account, ids.assumed_role_arn(account, role_name, session_name), token=ids.session_token(),
+                           expires=now + seconds, role_arn=role_arn, persist=False)
+        if session_policies is not None:
+            key.session_policies = session_policies
+        if persist:
+            self.save_key(key)
+        return key
 
     def drop_expired_sessions(self, now: float) -> None:
         """Forget sessions that expired more than a day ago."""

@@ -77,7 +77,7 @@ class Access:
                                f"{function_arn(self.region, who.account, ref.name)} because Lamb keeps functions "
                                f"for account {self.home} only; name its functions by ARN", 403)
             policy = self.resource_policy(ref.name, ref.qualifier)
-            if who.policies is None and policy is None and who.account == self.home:
+            if who.policies is None and who.session is None and policy is None and who.account == self.home:
                 return  # the home account's root, and no resource policy that could deny (the hot path)
             resource = function_arn(self.region, self.home, ref.name, ref.qualifier)
             ctx["lambda:FunctionArn"] = function_arn(self.region, self.home, ref.name)

@@ -31,6 +31,9 @@ class Who:
     arn: str
     policies: list[dict] | None
     source_ip: str | None = None
+    # An STS session's policies (AssumeRole Policy/PolicyArns): they cap the identity policies
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session).
+    session: list[dict] | None = None
 
 
 def denied(who: Who, action: str, resource: str, why: str) -> AwsError:
@@ -46,9 +49,10 @@ def denied_query(who: Who, action: str, resource: str, why: str) -> AwsError:
 
 
 def _because(kind: str, action: str, decision: Decision) -> str:
+    name = "session policy" if kind == "session" else f"{kind}-based policy"
     if decision is Decision.DENY:
-        return f"with an explicit deny in {'an' if kind == 'identity' else 'a'} {kind}-based policy"
-    return f"because no {kind}-based policy allows the {action} action"
+        return f"with an explicit deny in {'an' if kind == 'identity' else 'a'} {name}"
+    return f"because no {name} allows the {action} action"
 
 
 def check(who: Who, action: str, resource: str, *, resource_account: str,
@@ -67,6 +71,10 @@ def check(who: Who, action: str, resource: str, *, resource_account: str,
     res = evaluate([resource_policy], request) if resource_policy else Decision.IMPLICIT_DENY
     if identity is Decision.DENY:
         raise error(who, action, resource, _because("identity", action, identity))
+    if who.session is not None:
+        session = evaluate(who.session, request)
+        if session is Decision.DENY or (session is Decision.IMPLICIT_DENY and res is not Decision.ALLOW):
+            raise error(who, action, resource, _because("session", action, session))
     if res is Decision.DENY:
         raise error(who, action, resource, _because("resource", action, res))
     if who.account == resource_account:
