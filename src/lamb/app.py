@@ -121,7 +121,7 @@ class Lamb:
         # Execution-role credentials: minted by Lamb, or from an upstream STS (LAMB_UPSTREAM_STS=on).
         self.invoker.role_credentials = (
             UpstreamRoles(lambda: self.aws.get("sts"), settings.limits.sts_assume_role_default_s)
-            if settings.upstream_sts else self._role_credentials)
+            if settings.upstream_sts else UpstreamRoles(lambda: self, settings.limits.execution_credentials_s))
         self.s3_code = S3Code(lambda: self.aws.get("s3"), settings.limits.unzipped_code_max_bytes)  # Code.S3Bucket/S3Key
         self.vpcs = VpcLookup(lambda: self.aws.get("ec2"))  # VpcConfig's VpcId
         self.server: HttpServer | None = None
@@ -167,16 +167,13 @@ class Lamb:
         fn = self.functions.get(name)
         return fn.data.get("Tags") if fn is not None else None
 
-    def _role_credentials(self, role_arn: str, function_name: str) -> dict[str, str]:
-        """An environment's temporary credentials of its execution role (session: the function name)."""
-        parts = role_arn.split(":")
-        if len(parts) != 6 or not parts[5].startswith("role/") or not parts[4].isdigit():
-            return {}
+    def assume_role(self, RoleArn: str, RoleSessionName: str, DurationSeconds: int) -> dict:
+        """Lamb as the STS of execution roles: an in-memory assumed-role session, shaped like
+        ``sts.assume_role``'s answer (so ``UpstreamRoles`` caches it per role and function)."""
         self.identities.drop_expired_sessions(time.time())
-        key = self.identities.role_session(role_arn, function_name, self.settings.limits.execution_credentials_s,
-                                           persist=False)
-        return {"AWS_ACCESS_KEY_ID": key.access_key_id, "AWS_SECRET_ACCESS_KEY": key.secret,
-                "AWS_SESSION_TOKEN": key.token or ""}
+        key = self.identities.role_session(RoleArn, RoleSessionName, DurationSeconds, persist=False)
+        return {"Credentials": {"AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret,
+                                "SessionToken": key.token}}
 
     def write_profile(self) -> None:
         """The home account's root key, region and endpoint in ``<data dir>/credentials`` [default] (0600)."""

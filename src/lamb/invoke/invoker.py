@@ -102,7 +102,11 @@ class Invoker:
             env = self.passthrough_env
             if self.role_credentials is None or self.settings.function_credentials == "passthrough" or not config.role:
                 return env
-            return {**env, **self.role_credentials(config.role, config.function_name)}
+            try:
+                return {**env, **self.role_credentials(config.role, config.function_name)}
+            except Exception:  # an unreachable upstream STS: the environment starts without credentials
+                log.exception("no credentials for role %s of %s", config.role, config.function_name)
+                return env
 
         return inherited
 

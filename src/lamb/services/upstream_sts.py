@@ -7,6 +7,7 @@ With ``LAMB_UPSTREAM_STS=on`` Lamb asks the STS that boto3's standard configurat
 function's calls to S3, SQS or DynamoDB run with its role. Credentials are reused per
 (role, function) until half their lifetime is gone. The call blocks: it runs when an
 environment is made (a cold start), once per role and function per half-lifetime.
+Without an upstream, Lamb itself is the ``sts`` given (``Lamb.assume_role``), cached the same way.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class UpstreamRoles:
         self._cache: dict[tuple[str, str], tuple[float, dict[str, str]]] = {}
 
     def __call__(self, role_arn: str, session: str) -> dict[str, str]:
+        parts = role_arn.split(":")
+        if len(parts) != 6 or not parts[5].startswith("role/") or not parts[4].isdigit():
+            return {}
         now = self.clock()
         with self._lock:
             found = self._cache.get((role_arn, session))
