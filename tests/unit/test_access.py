@@ -48,3 +48,11 @@ def test_iam_denials_are_access_denied():
         access().authorize(who(), "iam", "GetUser", {"UserName": "x"})
     assert e.value.code == "AccessDenied" and f"iam:GetUser on resource: arn:aws:iam::{HOME}:user/x" in e.value.message
     access().authorize(who(), "sts", "GetCallerIdentity", {})
+
+
+def test_a_function_of_another_account_is_denied_naming_the_caller():
+    with pytest.raises(AwsError) as e:
+        access().authorize(who(), "lambda", "Invoke", {"FunctionName": "arn:aws:lambda:us-east-1:999999999999:function:f"})
+    assert e.value.message == (f"User: arn:aws:iam::{HOME}:user/u is not authorized to perform: lambda:InvokeFunction "
+                               f"on resource: arn:aws:lambda:us-east-1:999999999999:function:f because no "
+                               f"resource-based policy allows the lambda:InvokeFunction action")
