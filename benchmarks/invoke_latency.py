@@ -222,6 +222,17 @@ def measure(endpoint: str, args, label: str) -> None:
                                                      "invocations_per_s": round(rate)}}), flush=True)
 
 
+def create_role(endpoint: str) -> None:
+    """With authentication on, the function's role must exist in Lamb's IAM and trust Lambda."""
+    import boto3
+
+    key, secret = KEYS[endpoint]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
+                 aws_secret_access_key=secret).create_role(RoleName="bench", AssumeRolePolicyDocument=json.dumps(trust))
+
+
 def root_key(data: str) -> tuple[str, str]:
     import configparser
 
@@ -255,6 +266,7 @@ def main() -> None:
         proc, endpoint, data = start_server(args.auth)
         if args.auth == "on":
             KEYS[endpoint] = root_key(data)
+            create_role(endpoint)
         measure(endpoint, args, args.auth)
     finally:
         stop_server(proc, data)
@@ -271,6 +283,7 @@ def compare(args, rounds: int = 10) -> None:
             procs.append((proc, data))
             if auth == "on":
                 KEYS[endpoint] = root_key(data)
+                create_role(endpoint)
             name = f"bench-{os.getpid()}"
             create_function(endpoint, name, args.runtime)
             endpoints[auth] = (endpoint, name)
