@@ -1,6 +1,7 @@
 """Warm invoke latency and throughput against a running Lamb.
 
     python benchmarks/invoke_latency.py [--endpoint http://127.0.0.1:9000] [--requests 5000] [--clients 8] [--seconds 5]
+                                        [--auth off|on|both]
 
 Without --endpoint it starts its own ``lamb serve`` on a free loopback port with
 a temporary data dir (and stops it afterwards). It creates a hello-world
@@ -13,6 +14,12 @@ python3.12 function, warms it, then measures:
 
 Raw HTTP (http.client) is used instead of boto3 so the numbers measure Lamb,
 not botocore's ~1 ms of client-side request building and signing.
+
+``--auth on`` starts Lamb with authentication on and signs with the root key from its
+credentials file; ``--auth both`` measures a server with ``--auth off`` and one with
+``--auth on`` in the same run. Each distinct request is signed once (botocore's SigV4Auth)
+and its headers reused, as a client may within the 5-minute window, so the numbers hold
+Lamb's verification (every request fully verified) but not the client's signing.
 """
 
 from __future__ import annotations
@@ -45,11 +52,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(pythonpath: str | None = None) -> tuple[subprocess.Popen, str, str]:
+def start_server(auth: str = "off") -> tuple[subprocess.Popen, str, str]:
     """Start ``lamb serve`` on a free loopback port; callers stop it in ``finally``.
-
-    ``pythonpath``: a folder holding another build of the ``lamb`` package to run instead
-    (``--compare``: e.g. ``git archive <commit> src | tar -x -C /tmp/before``, then /tmp/before/src).
 
     SIGTERM (e.g. from ``timeout``) is turned into SystemExit so that ``finally`` runs
     and the server does not outlive the benchmark.
@@ -57,12 +61,8 @@ def start_server(pythonpath: str | None = None) -> tuple[subprocess.Popen, str, 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     data = tempfile.mkdtemp(prefix="lamb-bench-")
     port = free_port()
-    env = dict(os.environ)
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lamb", "serve", "--port", str(port), "--data-dir", data],
-        env=env,
+        [sys.executable, "-m", "lamb", "serve", "--port", str(port), "--data-dir", data, "--auth", auth],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -107,8 +107,30 @@ def connect(endpoint: str) -> http.client.HTTPConnection:
     return conn
 
 
+# (endpoint -> (key, secret)) when the server checks signatures; filled by main().
+KEYS: dict[str, tuple[str, str]] = {}
+_SIGNED: dict[tuple, dict] = {}
+
+
+def signed_headers(endpoint: str, method: str, path: str, body: bytes) -> dict:
+    headers = {"Content-Type": "application/json"}
+    if endpoint not in KEYS:
+        return headers
+    cache = (endpoint, method, path, body)
+    if cache not in _SIGNED:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        req = AWSRequest(method, endpoint + path, data=body, headers=headers)
+        SigV4Auth(Credentials(*KEYS[endpoint]), "lambda", "us-east-1").add_auth(req)
+        _SIGNED[cache] = dict(req.headers.items())
+    return _SIGNED[cache]
+
+
 def call(conn: http.client.HTTPConnection, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
-    conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
+    endpoint = f"http://{conn.host}:{conn.port}"
+    conn.request(method, path, body=body, headers=signed_headers(endpoint, method, path, body))
     resp = conn.getresponse()
     return resp.status, resp.read()
 
@@ -136,11 +158,11 @@ def wait_active(conn: http.client.HTTPConnection, name: str, timeout: float = 12
     raise SystemExit(f"function {name} never became Active")
 
 
-def sequential(endpoint: str, name: str, n: int) -> list[float]:
+def sequential(endpoint: str, name: str, n: int, warm: int = 200) -> list[float]:
     conn = connect(endpoint)
     path = PATH.format(name=name)
-    for _ in range(200):  # warm-up
-        call(conn, "POST", path, b'{"n": 0}')
+    for _ in range(warm):  # warm-up (the measured request itself, so it is signed before the clock starts)
+        call(conn, "POST", path, b'{"n": 1}')
     out = []
     body = b'{"n": 1}'
     for _ in range(n):
@@ -151,10 +173,11 @@ def sequential(endpoint: str, name: str, n: int) -> list[float]:
     return out
 
 
-def _worker(endpoint: str, name: str, seconds: float, start: float, q) -> None:
+def _worker(endpoint: str, name: str, seconds: float, start: float, q, keys: dict) -> None:
+    KEYS.update(keys)
     conn = connect(endpoint)
     path = PATH.format(name=name)
-    call(conn, "POST", path, b"{}")
+    call(conn, "POST", path, b'{"n": 2}')  # the same request as measured: signed (and botocore loaded) before the clock
     while time.time() < start:
         time.sleep(0.001)
     end = start + seconds
@@ -169,7 +192,7 @@ def _worker(endpoint: str, name: str, seconds: float, start: float, q) -> None:
 def throughput(endpoint: str, name: str, clients: int, seconds: float) -> float:
     q = multiprocessing.Queue()
     start = time.time() + 1.0
-    procs = [multiprocessing.Process(target=_worker, args=(endpoint, name, seconds, start, q)) for _ in range(clients)]
+    procs = [multiprocessing.Process(target=_worker, args=(endpoint, name, seconds, start, q, dict(KEYS))) for _ in range(clients)]
     for p in procs:
         p.start()
     total = sum(q.get() for _ in procs)
@@ -183,6 +206,46 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))]
 
 
+def measure(endpoint: str, args, label: str) -> None:
+    name = f"bench-{os.getpid()}"
+    create_function(endpoint, name, args.runtime)
+    lat = sequential(endpoint, name, args.requests)
+    print(json.dumps({
+        "auth": label,
+        "sequential_ms": {
+            "n": len(lat), "p50": round(pct(lat, 0.50), 3), "p90": round(pct(lat, 0.90), 3),
+            "p99": round(pct(lat, 0.99), 3), "max": round(max(lat), 3), "mean": round(statistics.mean(lat), 3),
+        }
+    }), flush=True)
+    rate = throughput(endpoint, name, args.clients, args.seconds)
+    print(json.dumps({"auth": label, "throughput": {"clients": args.clients, "seconds": args.seconds,
+                                                     "invocations_per_s": round(rate)}}), flush=True)
+
+
+def create_role(endpoint: str) -> None:
+    """With authentication on, the function's role must exist in Lamb's IAM and trust Lambda."""
+    import boto3
+
+    key, secret = KEYS[endpoint]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
+                 aws_secret_access_key=secret).create_role(RoleName="bench", AssumeRolePolicyDocument=json.dumps(trust))
+
+
+def root_key(data: str) -> tuple[str, str]:
+    import configparser
+
+    cp = configparser.ConfigParser(interpolation=None)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        cp.read(os.path.join(data, "credentials"))
+        if cp.has_section("default"):
+            return cp["default"]["aws_access_key_id"], cp["default"]["aws_secret_access_key"]
+        time.sleep(0.05)
+    raise SystemExit("no credentials file")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--endpoint")
@@ -190,56 +253,61 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=5000)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=5.0)
-    ap.add_argument("--compare", metavar="PYTHONPATH",
-                    help="sequential latency only, of this Lamb and the one found there, in interleaved blocks")
+    ap.add_argument("--auth", choices=["off", "on", "both"], default="off")
     args = ap.parse_args()
-    if args.compare:
-        return compare(args)
+    if args.endpoint is not None:
+        measure(args.endpoint, args, "as configured")
+        return
+    if args.auth == "both":
+        compare(args)
+        return
     proc = data = None
-    endpoint = args.endpoint
-    if endpoint is None:
-        proc, endpoint, data = start_server()
     try:
-        name = f"bench-{os.getpid()}"
-        create_function(endpoint, name, args.runtime)
-        lat = sequential(endpoint, name, args.requests)
-        print(json.dumps({
-            "sequential_ms": {
-                "n": len(lat), "p50": round(pct(lat, 0.50), 3), "p90": round(pct(lat, 0.90), 3),
-                "p99": round(pct(lat, 0.99), 3), "max": round(max(lat), 3), "mean": round(statistics.mean(lat), 3),
-            }
-        }))
-        rate = throughput(endpoint, name, args.clients, args.seconds)
-        print(json.dumps({"throughput": {"clients": args.clients, "seconds": args.seconds, "invocations_per_s": round(rate)}}))
+        proc, endpoint, data = start_server(args.auth)
+        if args.auth == "on":
+            KEYS[endpoint] = root_key(data)
+            create_role(endpoint)
+        measure(endpoint, args, args.auth)
     finally:
         stop_server(proc, data)
 
 
-def compare(args) -> None:
-    """Sequential latency of two Lambs, in alternating blocks of 100 requests (same machine state for both)."""
-    servers = []
+def compare(args, rounds: int = 10) -> None:
+    """Both servers at once; measurements alternate between them in ``rounds`` slices, so
+    the load of the host (other work) weighs on both alike."""
+    procs: list = []
     try:
-        servers = [("this", *start_server()), ("compare", *start_server(args.compare))]
-        name = f"bench-{os.getpid()}"
-        lat: dict[str, list[float]] = {}
-        for label, _, endpoint, _ in servers:
+        endpoints = {}
+        for auth in ("off", "on"):
+            proc, endpoint, data = start_server(auth)
+            procs.append((proc, data))
+            if auth == "on":
+                KEYS[endpoint] = root_key(data)
+                create_role(endpoint)
+            name = f"bench-{os.getpid()}"
             create_function(endpoint, name, args.runtime)
-            lat[label] = sequential(endpoint, name, 0)  # warm-up only
-        conns = {label: connect(endpoint) for label, _, endpoint, _ in servers}
-        path = PATH.format(name=name)
-        for _ in range(max(1, args.requests // 100)):
-            for label, conn in conns.items():
-                for _ in range(100):
-                    t = time.perf_counter()
-                    status, _ = call(conn, "POST", path, b'{"n": 1}')
-                    lat[label].append((time.perf_counter() - t) * 1000)
-                    assert status == 200, status
-        for label, xs in lat.items():
-            print(json.dumps({"server": label, "sequential_ms": {"n": len(xs), "p50": round(pct(xs, 0.50), 3),
-                                                                  "p90": round(pct(xs, 0.90), 3),
-                                                                  "p99": round(pct(xs, 0.99), 3)}}))
+            endpoints[auth] = (endpoint, name)
+        lat: dict[str, list[float]] = {"off": [], "on": []}
+        rate: dict[str, list[float]] = {"off": [], "on": []}
+        for r in range(rounds):
+            for auth in (("off", "on") if r % 2 == 0 else ("on", "off")):
+                endpoint, name = endpoints[auth]
+                lat[auth] += sequential(endpoint, name, args.requests // rounds, warm=50)
+        for r in range(2):
+            for auth in (("off", "on") if r % 2 == 0 else ("on", "off")):
+                endpoint, name = endpoints[auth]
+                rate[auth].append(throughput(endpoint, name, args.clients, args.seconds / 2))
+        for auth in ("off", "on"):
+            v = lat[auth]
+            print(json.dumps({"auth": auth, "sequential_ms": {
+                "n": len(v), "p50": round(pct(v, 0.50), 3), "p90": round(pct(v, 0.90), 3), "p99": round(pct(v, 0.99), 3),
+                "mean": round(statistics.mean(v), 3)},
+                "throughput": {"clients": args.clients, "invocations_per_s": round(statistics.mean(rate[auth]))}}),
+                flush=True)
+        print(json.dumps({"p50_delta_ms": round(pct(lat["on"], 0.5) - pct(lat["off"], 0.5), 3),
+                          "throughput_ratio": round(statistics.mean(rate["on"]) / statistics.mean(rate["off"]), 3)}))
     finally:
-        for _, proc, _, data in servers:
+        for proc, data in procs:
             stop_server(proc, data)
 
 

@@ -17,14 +17,19 @@ from .api.coverage import coverage
 from .config import Settings
 from .events.queue import EventQueue
 from .gateway import for_environments, make_app, on_server_error
+from .identity import profile
+from .identity.authn import Authenticator, Caller
+from .identity.store import IdentityStore
 from . import http_guards
 from .http.server import HttpServer
 from .invoke.invoker import Invoker
 from .invoke.prometheus import LambdaPrometheus
 from .logs.store import LogStore
+from .policy.resources import document_of
 from .protocol import Protocol
 from .protocol.registry import ServedModel, ServedModels
 from .runtimes.manager import SUPPORTED, RuntimeManager
+from .sealing import Sealer
 from .schedules.firing import sqs_attributes
 from .schedules.permission import InvokePermission
 from .schedules.service import Schedules
@@ -34,6 +39,9 @@ from .services.aws_clients import AwsClients
 from .services.s3_code import S3Code
 from .services.vpc import VpcLookup
 from .services.invoke import Invocations
+from .services.access import PASS_ROLE_OPERATIONS, Access, check_assumable
+from .services.upstream_sts import UpstreamRoles
+from .services.authorize import Who
 from .services.provisioning import Provisioning
 from .services.recursion import RecursionGuard
 from .store.code import CodeStore
@@ -81,7 +89,14 @@ class Lamb:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.db_path)
-        self.functions = FunctionStore(self.db, region=settings.region, account_id=settings.account_id)
+        # Identities (issue 17): secrets sealed under the master key; the home account and its root key.
+        self.sealer = Sealer.from_file(settings.master_key_path)
+        self.identities = IdentityStore(self.db, self.sealer)
+        self.identities.ensure_account(settings.account_id)
+        self.auth_on = settings.auth != "off"
+        self.authenticate = Authenticator(self.identities, settings.account_id, enabled=self.auth_on).authenticate
+        self.functions = FunctionStore(self.db, region=settings.region, account_id=settings.account_id,
+                                       sealer=self.sealer)
         self.layers = LayerStore(self.db)
         self.stacks = StackStore(self.db)  # lamb deploy's stack records (/_lamb/stacks)
         self.urls = UrlIndex(self.functions)  # function URLs by url id (issue 14)
@@ -120,12 +135,19 @@ class Lamb:
         # Every model served on the one port, picked per request by SigV4 scope / X-Amz-Target.
         services = api.load_services()
         self.models = ServedModels(ServedModel(self.protocol, self.handlers))
-        for service in ("events", "scheduler"):
+        for service in ("events", "scheduler", "iam", "sts"):
             self.models.add(Protocol(service), services[service])
         self.operations = coverage(self.protocol.operations, self.handlers, botocore.__version__)
+        self.access = Access(region=settings.region, home=settings.account_id,
+                             resource_policy=self._resource_policy, resource_tags=self._resource_tags)
+        self.authorize = self._authorize if self.auth_on else None
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
         self.aws = AwsClients(settings.region)  # S3 and EC2, through boto3's standard configuration
+        # Execution-role credentials: minted by Lamb, or from an upstream STS (LAMB_UPSTREAM_STS=on).
+        self.invoker.role_credentials = (
+            UpstreamRoles(lambda: self.aws.get("sts"), settings.limits.sts_assume_role_default_s)
+            if settings.upstream_sts else UpstreamRoles(lambda: self, settings.limits.execution_credentials_s))
         self.s3_code = S3Code(lambda: self.aws.get("s3"), settings.limits.unzipped_code_max_bytes)  # Code.S3Bucket/S3Key
         self.vpcs = VpcLookup(lambda: self.aws.get("ec2"))  # VpcConfig's VpcId
         self.server: HttpServer | None = None
@@ -143,6 +165,54 @@ class Lamb:
         with self.db.tx() as c:
             c.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?)", (value.hex(),))
         return bytes.fromhex(self.db.query("SELECT value FROM meta WHERE key = 'secret'")[0][0])
+
+    def _authorize(self, caller: Caller, service: str, operation: str, params: dict, req) -> None:
+        key = caller.key
+        policies = self.identities.policies_of(key) if key is not None else None
+        session = key.session_policies if key is not None else None
+        self.access.authorize(Who(caller.account, caller.arn, policies, session=session), service, operation, params)
+        if service == "lambda" and operation in PASS_ROLE_OPERATIONS and isinstance(params.get("Role"), str):
+            check_assumable(self.identities, params["Role"])
+
+    def url_signer(self, access_key: str):
+        """An AWS_IAM function URL's signer from Lamb's identities (active, unexpired keys)."""
+        from .urls.serve import Signer
+
+        key = self.identities.key(access_key)
+        if key is None or key.status != "Active" or (key.expires is not None and key.expires <= time.time()):
+            return None
+        return Signer(key.secret, key.principal, self.identities.policies_of(key), key.token)
+
+    def _resource_policy(self, name: str, qualifier: str | None) -> dict | None:
+        fn = self.functions.get(name)
+        if fn is None:
+            return None
+        record = fn.aliases.get(qualifier) if qualifier in fn.aliases else fn.versions.get(qualifier or "$LATEST")
+        return document_of(record) if record is not None else None
+
+    def _resource_tags(self, name: str) -> dict | None:
+        fn = self.functions.get(name)
+        return fn.data.get("Tags") if fn is not None else None
+
+    def assume_role(self, RoleArn: str, RoleSessionName: str, DurationSeconds: int) -> dict:
+        """Lamb as the STS of execution roles: an in-memory assumed-role session, shaped like
+        ``sts.assume_role``'s answer (so ``UpstreamRoles`` caches it per role and function)."""
+        self.identities.drop_expired_sessions(time.time())
+        key = self.identities.role_session(RoleArn, RoleSessionName, DurationSeconds, persist=False)
+        return {"Credentials": {"AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret,
+                                "SessionToken": key.token}}
+
+    def write_profile(self) -> None:
+        """The home account's root key, region and endpoint in ``<data dir>/credentials`` [default] (0600)."""
+        keys = self.identities.root_keys(self.settings.account_id)
+        if not keys:
+            return
+        host = self.settings.host if self.settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        profile.write_section(self.settings.data_dir, "default", {
+            "aws_access_key_id": keys[0].access_key_id, "aws_secret_access_key": keys[0].secret,
+            "region": self.settings.region, "endpoint_url": f"http://{host}:{self.port}",
+            "account_id": self.settings.account_id})
 
     def url_addresses(self) -> Addresses:
         """How function URLs are named and recognised (``LAMB_URL_ORIGIN``, or this port)."""
@@ -243,6 +313,7 @@ class Lamb:
         if self.settings.port == 0:
             self.settings.port = self.port
             self.invoker.passthrough_env = self.invoker.passthrough()
+        self.write_profile()
         await self.invoker.start()
         if self.invoker.runtime_api is not None:
             # Environments with a network of their own reach both through listeners inside it.

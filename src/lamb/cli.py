@@ -6,6 +6,10 @@
     lamb deploy TEMPLATE [--stack-name S] [--parameter-overrides K=V ...] [--dry-run] [--watch]
     lamb deploy --delete STACK
     lamb stacks
+    lamb credentials [--data-dir D] [--profile P]
+    lamb env [--data-dir D] [--profile P]          eval "$(lamb env)"
+    lamb accounts create [--data-dir D]
+    lamb keys rotate [--data-dir D]                (with Lamb stopped)
 
 ``serve`` runs the platform in the foreground until SIGINT/SIGTERM, then stops
 every environment and zygote it started. ``runtimes install`` builds the
@@ -38,7 +42,13 @@ def _serve(args: argparse.Namespace) -> int:
         network=args.network,
         tmp=args.tmp,
         env_memory_mb=args.env_memory_mb,
+        auth=args.auth,
+        auth_off_anywhere=True if args.auth_off_anywhere else None,
     )
+    problem = auth_problem(settings)
+    if problem:
+        print(problem, file=sys.stderr, flush=True)
+        return 2
     try:
         import uvloop
 
@@ -46,6 +56,19 @@ def _serve(args: argparse.Namespace) -> int:
     except ImportError:
         pass
     return asyncio.run(_run(settings))
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def auth_problem(settings: Settings) -> str | None:
+    """Why these settings must not run: authentication off on an address others reach."""
+    if settings.auth not in ("on", "off"):
+        return f"lamb: --auth must be on or off, not {settings.auth!r}"
+    if settings.auth == "off" and settings.host not in LOOPBACK and not settings.auth_off_anywhere:
+        return (f"lamb: refusing to listen on {settings.host} with authentication off: anyone who reaches the port "
+                f"could run code. Use --auth on, or add --auth-off-anywhere if you mean it.")
+    return None
 
 
 async def _run(settings: Settings) -> int:
@@ -58,6 +81,11 @@ async def _run(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if settings.auth == "off":
+        print("WARNING: authentication is OFF: Lamb accepts any credentials and applies no identity policy "
+              "(LAMB_AUTH=on or --auth on to check SigV4 against Lamb's keys)", file=sys.stderr, flush=True)
+    else:
+        print(f"Credentials: {settings.data_dir / 'credentials'} (lamb credentials; eval \"$(lamb env)\")", flush=True)
     print(
         f"Lamb listening on http://{settings.host}:{lamb.port} "
         f"(data dir {settings.data_dir}, region {settings.region}, account {settings.account_id}, "
@@ -96,6 +124,72 @@ def _runtimes_versions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_dir(args: argparse.Namespace):
+    return Settings.from_env(data_dir=args.data_dir).data_dir
+
+
+def _credentials(args: argparse.Namespace) -> int:
+    from .identity import profile
+
+    cp = profile.read(_data_dir(args))
+    if not cp.has_section(args.profile):
+        print(f"no profile [{args.profile}] in {profile.path_in(_data_dir(args))}; start Lamb once first", file=sys.stderr)
+        return 1
+    print(f"[{args.profile}]")
+    for k, v in cp[args.profile].items():
+        print(f"{k} = {v}")
+    return 0
+
+
+def _env(args: argparse.Namespace) -> int:
+    from .identity import profile
+
+    try:
+        print(profile.exports(_data_dir(args), args.profile))
+    except KeyError as e:
+        print(e.args[0], file=sys.stderr)
+        return 1
+    return 0
+
+
+def _accounts_create(args: argparse.Namespace) -> int:
+    from .identity import profile
+    from .identity.store import IdentityStore
+    from .sealing import Sealer
+    from .store.db import Database
+
+    settings = Settings.from_env(data_dir=args.data_dir)
+    db = Database(settings.db_path)
+    try:
+        store = IdentityStore(db, Sealer.from_file(settings.master_key_path))
+        account, key = store.create_account()
+    finally:
+        db.close()
+    default = profile.read(settings.data_dir)
+    values = {"aws_access_key_id": key.access_key_id, "aws_secret_access_key": key.secret, "account_id": account["Id"]}
+    if default.has_section("default"):
+        values.update({k: default["default"][k] for k in ("region", "endpoint_url") if k in default["default"]})
+    section = f"account-{account['Id']}"
+    profile.write_section(settings.data_dir, section, values)
+    print(f"account {account['Id']}: root key in profile [{section}] of {profile.path_in(settings.data_dir)}")
+    print(f"aws_access_key_id = {key.access_key_id}\naws_secret_access_key = {key.secret}")
+    return 0
+
+
+def _keys_rotate(args: argparse.Namespace) -> int:
+    from .identity.rotation import rotate
+    from .store.db import Database
+
+    settings = Settings.from_env(data_dir=args.data_dir)
+    db = Database(settings.db_path)
+    try:
+        changed = rotate(db, settings.master_key_path)
+    finally:
+        db.close()
+    print(f"master key rotated: {changed} records rewrapped ({settings.master_key_path})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lamb", description="A self-hosted AWS Lambda.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--env-memory-mb", type=int, default=None,
                        help="MemorySize MB all execution environments may hold together; beyond it idle ones are "
                             "evicted, then starts throttled (default 3 x host RAM; 0: no budget; env LAMB_ENV_MEMORY_MB)")
+    serve.add_argument("--auth", choices=["on", "off"], default=None,
+                       help="check SigV4 and identity policies of API callers (default off, env LAMB_AUTH)")
+    serve.add_argument("--auth-off-anywhere", action="store_true",
+                       help="allow --auth off on an address other than loopback (you mean it)")
     serve.add_argument("--log-level", default="WARNING")
     serve.set_defaults(func=_serve)
     rt = sub.add_parser("runtimes", help="manage runtimes").add_subparsers(dest="action", required=True)
@@ -129,6 +227,21 @@ def main(argv: list[str] | None = None) -> int:
     from .deploy.command import add_arguments
 
     add_arguments(sub)
+    for name, fn, text in (("credentials", _credentials, "print the account's root key (the profile file)"),
+                           ("env", _env, 'print export lines: eval "$(lamb env)"')):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--data-dir", default=None)
+        p.add_argument("--profile", default="default")
+        p.set_defaults(func=fn)
+    acc = sub.add_parser("accounts", help="manage accounts").add_subparsers(dest="action", required=True)
+    create = acc.add_parser("create", help="create an account with its own id and root key")
+    create.add_argument("--data-dir", default=None)
+    create.set_defaults(func=_accounts_create)
+    keys = sub.add_parser("keys", help="the master key that seals secrets at rest").add_subparsers(
+        dest="action", required=True)
+    rot = keys.add_parser("rotate", help="rewrap every sealed secret under a new master key (run with Lamb stopped)")
+    rot.add_argument("--data-dir", default=None)
+    rot.set_defaults(func=_keys_rotate)
     args = parser.parse_args(argv)
     logging.basicConfig(level=getattr(args, "log_level", "WARNING"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     return args.func(args)

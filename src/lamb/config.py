@@ -120,7 +120,24 @@ class Settings:
     esm_lease_s: float = 30.0
     # Threads for pollers' blocking SQS calls (a long poll holds one while it waits).
     esm_threads: int = 256
+    # Authentication and authorization of API callers (issue 17): "on" verifies SigV4 against
+    # Lamb's keys and applies identity policies; "off" accepts any credentials (LAMB_AUTH).
+    auth: str = "off"
+    # "off" on an address other than loopback is refused unless this is set (--auth-off-anywhere).
+    auth_off_anywhere: bool = False
+    # What credentials functions get: "role" (temporary credentials of the execution role,
+    # minted by Lamb) or "passthrough" (Lamb's own AWS_ACCESS_KEY_ID/SECRET/SESSION_TOKEN, one
+    # fixed set for every function, as before issue 17) (LAMB_FUNCTION_CREDENTIALS).
+    function_credentials: str = "role"
+    # Execution-role credentials from an upstream STS (boto3's standard configuration) instead
+    # of Lamb's own (LAMB_UPSTREAM_STS=on; lamb.services.upstream_sts). Off: Lamb mints them.
+    upstream_sts: bool = False
     limits: Limits = DEFAULT_LIMITS
+
+    @property
+    def master_key_path(self) -> Path:
+        """The 0600 file holding the master key that seals secrets at rest (lamb.sealing)."""
+        return self.data_dir / "master.key"
 
     @property
     def db_path(self) -> Path:
@@ -169,6 +186,10 @@ class Settings:
             "esm_fifo_defer_s": int,
             "esm_lease_s": float,
             "esm_threads": int,
+            "auth": lambda v: v.strip().lower(),
+            "function_credentials": lambda v: v.strip().lower(),
+            "upstream_sts": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
+            "auth_off_anywhere": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

@@ -39,6 +39,10 @@ class Served(Services, Protocol):
     models: "ServedModels"  # every served model (lambda, events, scheduler) with its handlers
     logs: "LogStore"
     stacks: "StackStore"
+    # Who signed a request (lamb.identity.authn.Authenticator.authenticate), and whether it may
+    # do what it asks (None: authentication is off, every caller is the home account's root).
+    authenticate: Callable[..., Any]
+    authorize: Callable[..., None] | None
 
     def health(self) -> dict: ...
 
@@ -125,7 +129,8 @@ def make_app(lamb: Served):
         op = None
         try:
             protocol, handlers = models.select(req.headers)
-            op, labels = protocol.route(req.method, req.path, req.query, req.headers)
+            caller = lamb.authenticate(req.method, req.path, req.query, req.headers, req.body, protocol.signing_name)
+            op, labels = protocol.route(req.method, req.path, req.query, req.headers, req.body)
             if req.too_large:
                 raise AwsError(
                     "RequestEntityTooLargeException",
@@ -133,12 +138,14 @@ def make_app(lamb: Served):
                     413,
                 )
             params = protocol.parse(op, labels, req.query, req.headers, req.body)
+            if lamb.authorize is not None:
+                lamb.authorize(caller, protocol.signing_name, op.name, params, req)
             handler = handlers.get(op.name)
             if handler is None:
                 raise AwsError(
                     "UnsupportedOperationException", f"{op.name} is not supported by this Lamb server yet.", 501
                 )
-            result = handler(RequestContext(lamb, req, op.name, rid), params)
+            result = handler(RequestContext(lamb, req, op.name, rid, caller), params)
             if isinstance(result, asyncio.Future):
                 return settle(protocol, op, result, rid)
             if inspect.isawaitable(result):

@@ -91,6 +91,18 @@ class Limits:
     telemetry_timeout_ms_max: int = 30000
     telemetry_timeout_ms_default: int = 1000
 
+    # IAM and STS (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html,
+    # https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html)
+    iam_access_keys_per_user: int = 2
+    iam_policy_versions: int = 5
+    iam_managed_policies_per_entity: int = 10
+    sts_session_min_s: int = 900
+    sts_assume_role_default_s: int = 3600
+    sts_session_token_default_s: int = 43_200
+    sts_session_token_max_s: int = 129_600
+    # Execution-role credentials of an environment: longer than an environment lives (AWS: 12 h).
+    execution_credentials_s: int = 43_200
+
     # Concurrency
     account_concurrency: int = 1000
     unreserved_concurrency_min: int = 100

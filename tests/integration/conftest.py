@@ -313,9 +313,20 @@ class LambServer:
             shutil.rmtree(self.base, ignore_errors=True)
 
     # -- clients
-    def client(self, **config) -> "boto3.client":
-        return boto3.client("lambda", endpoint_url=self.url, region_name=self.region, config=client_config(**config),
-                            **DUMMY_CREDS)
+    def credentials(self, profile: str = "default") -> dict:
+        """The keys of ``profile`` in the server's credentials file, where a user finds them
+        (``lamb credentials``); placeholders when the file has none."""
+        import configparser
+
+        cp = configparser.ConfigParser(interpolation=None)
+        cp.read(self.data_dir / "credentials")
+        if not cp.has_section(profile):
+            return dict(DUMMY_CREDS)
+        return {k: cp[profile][k] for k in ("aws_access_key_id", "aws_secret_access_key")}
+
+    def client(self, service: str = "lambda", *, profile: str = "default", **config) -> "boto3.client":
+        return boto3.client(service, endpoint_url=self.url, region_name=self.region, config=client_config(**config),
+                            **self.credentials(profile))
 
     def raw_client(self, **config):
         """A client that skips botocore's own parameter validation (to reach the server's)."""
@@ -344,8 +355,8 @@ def create(client, name: str, code, *, handler: str = "fn.handler", runtime: str
         code = make_zip({"fn.py": code})
     elif isinstance(code, dict):
         code = make_zip(code)
-    resp = client.create_function(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler,
-                                  Code={"ZipFile": code}, **kw)
+    kw.setdefault("Role", ROLE)
+    resp = client.create_function(FunctionName=name, Runtime=runtime, Handler=handler, Code={"ZipFile": code}, **kw)
     if wait:
         client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     return resp

@@ -85,8 +85,9 @@ def test_the_models_protocols_on_this_botocore():
     assert events.get("protocols", ["json"]) == ["json"]  # botocore 1.43 and the newest agree
     assert wire_protocol(loader.load_service_model("scheduler", "service-2")["metadata"]) == "rest-json"
     assert wire_protocol(loader.load_service_model("logs", "service-2")["metadata"]) == "json"
+    assert wire_protocol(loader.load_service_model("sts", "service-2")["metadata"]) == "query"  # issue 17
     with pytest.raises(ValueError):
-        wire_protocol(loader.load_service_model("sts", "service-2")["metadata"])  # query: not spoken yet
+        wire_protocol(loader.load_service_model("s3", "service-2")["metadata"])  # rest-xml: not spoken
 
 
 def test_scope_service():

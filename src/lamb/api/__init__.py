@@ -47,5 +47,6 @@ def load_services() -> dict[str, dict[str, Handler]]:
     """Every served model's handlers, by botocore service name (Lambda's included)."""
     load_all()
     from . import events_rules, scheduler  # noqa: F401  (issue 16: schedules)
+    from . import iam, sts  # noqa: F401  (issue 17: identities)
 
     return SERVICES

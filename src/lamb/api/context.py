@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..identity.store import IdentityStore
     from ..http.server import Request
     from ..invoke.invoker import Invoker
     from ..services.code_url import CodeUrls
@@ -39,6 +40,7 @@ class Services(Protocol):
     schedules: "Schedules"  # EventBridge rules and Scheduler schedules (issue 16)
     mappings: "MappingStore"  # event source mappings (issue 13)
     sources: "SourceManager"  # their pollers
+    identities: "IdentityStore"  # accounts, users, roles, policies, keys and sessions (issue 17)
 
     def collect_code(self) -> None:
         """Delete code no version, layer or environment uses any more (in the background)."""
@@ -48,14 +50,16 @@ class Services(Protocol):
 class RequestContext:
     """What a handler may know about the request beyond its parameters."""
 
-    __slots__ = ("lamb", "request", "operation", "request_id")
+    __slots__ = ("lamb", "request", "operation", "request_id", "caller")
 
-    def __init__(self, lamb: Services, request: "Request", operation: str, request_id: str):
+    def __init__(self, lamb: Services, request: "Request", operation: str, request_id: str, caller=None):
         self.lamb = lamb
         self.request = request
         self.operation = operation
         # AWS's x-amzn-RequestId; for Invoke it is also the invocation's request id.
         self.request_id = request_id
+        # Who signed the request (lamb.identity.authn.Caller); the home root when authentication is off.
+        self.caller = caller
 
     @property
     def base_url(self) -> str:

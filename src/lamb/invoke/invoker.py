@@ -15,6 +15,7 @@ import os
 import time
 import uuid
 from pathlib import Path
+from typing import Callable
 
 
 from ..config import Settings
@@ -58,6 +59,8 @@ class Invoker:
         self._pids: dict[int, ExecutionEnvironment] = {}
         self._reaper: asyncio.Task | None = None
         self.passthrough_env = self.passthrough()
+        # (role ARN, session name) -> AWS_ACCESS_KEY_ID/SECRET/SESSION_TOKEN of that role (set by app.py).
+        self.role_credentials: Callable[[str, str], dict[str, str]] | None = None
         self.concurrency = Concurrency(settings.limits)
         self.concurrency.provisioned_of = self.provisioned_total
         self.metrics = Metrics()
@@ -79,23 +82,42 @@ class Invoker:
     def passthrough(self) -> dict[str, str]:
         """Variables every function inherits from Lamb's own environment.
 
-        Inside a function boto3 reaches Lamb for Lambda calls
-        (``AWS_ENDPOINT_URL_LAMBDA``); the user's own service endpoints and
-        credentials pass through, so other services go where they configured.
+        Inside a function boto3 reaches Lamb for Lambda, STS and IAM calls
+        (``AWS_ENDPOINT_URL_LAMBDA``, ``_STS``, ``_IAM``); the user's other service endpoints
+        pass through, so other services go where they configured. Lamb's own credentials
+        do not: each environment gets its execution role's (``role_credentials``), unless the
+        user asks for one fixed set to be passed through (``LAMB_FUNCTION_CREDENTIALS=passthrough``).
         """
         env = {k: v for k, v in os.environ.items() if k.startswith("AWS_ENDPOINT_URL")}
-        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-            if k in os.environ:
-                env[k] = os.environ[k]
-        if "AWS_ACCESS_KEY_ID" not in env or "AWS_SECRET_ACCESS_KEY" not in env:
-            # Placeholders (the identity issue will hand each function its role's credentials):
-            # a key id, secret and session token, as AWS always sets all three.
-            env.update(PLACEHOLDER_CREDENTIALS)
+        if self.settings.function_credentials == "passthrough":
+            for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+                if k in os.environ:
+                    env[k] = os.environ[k]
+            if "AWS_ACCESS_KEY_ID" not in env or "AWS_SECRET_ACCESS_KEY" not in env:
+                env.update(PLACEHOLDER_CREDENTIALS)  # all three, as AWS always sets them
         host = self.settings.host if self.settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
         if ":" in host:
             host = f"[{host}]"
-        env["AWS_ENDPOINT_URL_LAMBDA"] = f"http://{host}:{self.settings.port}"
+        # With an upstream STS the function's STS and IAM are the user's (passed through above).
+        for service in ("LAMBDA",) if self.settings.upstream_sts else ("LAMBDA", "STS", "IAM"):
+            env[f"AWS_ENDPOINT_URL_{service}"] = f"http://{host}:{self.settings.port}"
         return env
+
+    def _inherited(self, config: EnvConfig) -> Callable[[], dict[str, str]]:
+        """What each new environment of ``config`` inherits: ``passthrough`` plus fresh
+        temporary credentials of its execution role (asked once per environment)."""
+
+        def inherited() -> dict[str, str]:
+            env = self.passthrough_env
+            if self.role_credentials is None or self.settings.function_credentials == "passthrough" or not config.role:
+                return env
+            try:
+                return {**env, **self.role_credentials(config.role, config.function_name)}
+            except Exception:  # an unreachable upstream STS: the environment starts without credentials
+                log.exception("no credentials for role %s of %s", config.role, config.function_name)
+                return env
+
+        return inherited
 
     async def start(self) -> None:
         """Start the keep-alive reaper and, with an isolating sandbox, the shared Runtime API."""
@@ -136,7 +158,7 @@ class Invoker:
             )
         env_config = self._env_config(function_name, version, config, revision)
         new = VersionPool(env_config, zygote, self.runtimes.get(config["Runtime"]), host=self._host, logs=self.logs,
-                          memory=self.memory, passthrough_env=lambda: self.passthrough_env,
+                          memory=self.memory, passthrough_env=self._inherited(env_config),
                           shutdown_grace_s=self.settings.shutdown_grace_s, on_empty=self.retired.discard)
         if pool is not None:
             self._retire(pool)
@@ -165,6 +187,7 @@ class Invoker:
             # Layers merged in order (built when the configuration was set; rebuilt here only if lost).
             opt_dir=opt_dir(opt_root(s.data_dir), config["_LayerKeys"], self.code_dir_for)
             if config.get("_LayerKeys") else None,
+            role=config.get("Role"),
         )
 
     def submit(

@@ -58,6 +58,7 @@ class EnvConfig:
     log_format: str = "Text"
     log_level: str | None = None
     opt_dir: Path | None = None  # the function's layers merged in order (mounted at /opt)
+    role: str | None = None  # the execution role: each environment gets temporary credentials for it
 
 
 class VersionPool:

@@ -3,6 +3,7 @@
 One ``Protocol`` per served botocore model. REST-JSON (lambda, scheduler) routes by
 method and URI template; the ``json`` protocol (events, logs) by ``X-Amz-Target``
 (``_json_rpc``). Parsing, validation and serialization plans are the same for both.
+The ``query`` protocol (iam, sts) routes by the form's ``Action`` and answers XML (``_query``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ._validate import Validators
 from ._output import JSON_CONTENT_TYPE, OutputPlan, _Serializers, build_output_plan, header_text, serialize_result
 from ._router import Router
 from . import _json_rpc
+from ._query import QueryWire
 from .errors import GENERIC_STATUS, AwsError
 
 Response = tuple[int, list[tuple[str, str]], bytes]
@@ -53,7 +55,7 @@ def _clean_header(value: Any) -> str:
 
 
 #: The wire protocols this layer speaks, in order of preference when a model lists several.
-SPOKEN = ("rest-json", "json")
+SPOKEN = ("rest-json", "json", "query")
 
 
 def wire_protocol(metadata: dict) -> str:
@@ -83,13 +85,14 @@ class Protocol:
         self.operations: dict[str, botocore.model.OperationModel] = {op.name: op for op in ops}
         self._router = Router(ops) if self.wire == "rest-json" else None
         self._targets = _json_rpc.TargetRouter(ops, self.target_prefix) if self.target_prefix else None
+        self._query = QueryWire(self.service_model) if self.wire == "query" else None
 
         convs = BodyConverters()
         validators = Validators()
         sers = _Serializers()
         self._inputs: dict[str, InputPlan] = {}
         self._outputs: dict[str, OutputPlan] = {}
-        for op in ops:
+        for op in ops if self._query is None else ():
             self._inputs[op.name] = build_input_plan(op.input_shape, convs, validators)
             self._outputs[op.name] = build_output_plan(op.output_shape, op.http.get("responseCode", 200), sers)
         self._errors: dict[str, _ErrorPlan] = {}
@@ -99,8 +102,8 @@ class Protocol:
             self._errors.setdefault(shape.name, self._errors[code])
 
     # ------------------------------------------------------------------ routing
-    def route(self, method: str, path: str, query: str = "",
-              headers: dict[str, str] | None = None) -> tuple[botocore.model.OperationModel, dict[str, str]]:
+    def route(self, method: str, path: str, query: str = "", headers: dict[str, str] | None = None,
+              body: bytes = b"") -> tuple[botocore.model.OperationModel, dict[str, str]]:
         """Find the operation for a request (``headers``, lower-cased names: the json protocol's
         ``x-amz-target``).
 
@@ -111,7 +114,12 @@ class Protocol:
         ListProvisionedConcurrencyConfigs ``?List=ALL`` vs GetProvisionedConcurrencyConfig).
         Returns the operation and its URI labels, percent-decoded.
         Raises ``AwsError('UnknownOperationException', 404)`` when nothing matches.
+        The query protocol reads the operation from the form (``body``) and returns the
+        whole form as the labels.
         """
+        if self._query is not None:
+            form = self._query.form(method, query, headers, body)
+            return self._query.route(method, path, form), form
         if self._targets is not None:
             return self._targets.route(method, path, headers)
         return self._router.route(method, path, query)  # type: ignore[union-attr]
@@ -126,6 +134,8 @@ class Protocol:
         body: bytes,
     ) -> dict[str, Any]:
         """Read and validate the input parameters of ``op`` from the request parts."""
+        if self._query is not None:
+            return self._query.parse(self.operations[op] if type(op) is str else op, labels)
         plan = self._inputs[op if type(op) is str else op.name]  # type: ignore[union-attr]
         if self._json_type is None:
             return parse_request(plan, labels, query, headers, body)
@@ -139,6 +149,8 @@ class Protocol:
     # ------------------------------------------------------------------ responses
     def serialize(self, op: botocore.model.OperationModel | str, result: dict[str, Any]) -> Response:
         """Turn an output-shaped dict into (status, headers, body)."""
+        if self._query is not None:
+            return self._query.serialize(self.operations[op] if type(op) is str else op, result)
         plan = self._outputs[op if type(op) is str else op.name]  # type: ignore[union-attr]
         status, headers, body = serialize_result(plan, result if result is not None else {})
         if self._json_type is not None:
@@ -168,6 +180,8 @@ class Protocol:
                 status = plan.status
             else:
                 status = GENERIC_STATUS.get(code, 400)
+        if self._query is not None:
+            return self._query.serialize_error(err, int(status))
         headers = [("x-amzn-ErrorType", _clean_header(code)), self._json_type or JSON_CONTENT_TYPE]
         body: dict[str, Any] = {"Type": err.type, (plan.message_key if plan else "message"): err.message}
         if self._json_type is not None:

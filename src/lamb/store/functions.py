@@ -26,6 +26,7 @@ from ..arn import LATEST, FunctionRef, function_arn, parse_function_name
 from ..config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 from ..protocol.errors import not_found
 from .db import Database
+from ..sealing import Sealer
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS functions (
@@ -98,9 +99,15 @@ class Resolved(NamedTuple):
     config: dict
 
 
+SEALED = "_sealed"  # Environment.Variables as stored: {"_sealed": "lamb1:..."}
+
+
 class FunctionStore:
-    def __init__(self, db: Database, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT_ID):
+    def __init__(self, db: Database, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT_ID,
+                 sealer: Sealer | None = None):
         self.db = db
+        # Environment variables are sealed in SQLite (lamb.sealing), open in memory.
+        self.sealer = sealer
         self.region = region
         self.account_id = account_id
         db.ensure(SCHEMA)
@@ -110,7 +117,7 @@ class FunctionStore:
         for name, version, config in db.query("SELECT name, version, config FROM versions"):
             fn = self.functions.get(name)
             if fn is not None:
-                fn.versions[version] = json.loads(config)
+                fn.versions[version] = self._load_config(name, config)
         for name, alias, config in db.query("SELECT name, alias, config FROM aliases"):
             fn = self.functions.get(name)
             if fn is not None:
@@ -119,6 +126,23 @@ class FunctionStore:
 
     def get(self, name: str) -> Function | None:
         return self.functions.get(name)
+
+    def _dump_config(self, name: str, config: dict) -> str:
+        """A version's configuration as stored: ``Environment.Variables`` sealed (bound to the function)."""
+        env = config.get("Environment")
+        if self.sealer is not None and isinstance(env, dict) and env.get("Variables"):
+            sealed = self.sealer.seal(json.dumps(env["Variables"]), name)
+            config = {**config, "Environment": {**env, "Variables": {SEALED: sealed}}}
+        return json.dumps(config)
+
+    def _load_config(self, name: str, text: str) -> dict:
+        config = json.loads(text)
+        variables = (config.get("Environment") or {}).get("Variables")
+        if isinstance(variables, dict) and SEALED in variables:
+            if self.sealer is None:
+                raise RuntimeError(f"function {name}: sealed environment variables and no master key")
+            config["Environment"]["Variables"] = json.loads(self.sealer.open(variables[SEALED], name))
+        return config
 
     # ------------------------------------------------------------- resolution
     def resolve(self, name: str, qualifier: str | None = None, *, route: bool = False,
@@ -179,7 +203,7 @@ class FunctionStore:
             c.execute("INSERT INTO functions (name, data) VALUES (?, ?)", (name, json.dumps(data)))
             c.execute(
                 "INSERT INTO versions (name, version, config) VALUES (?, '$LATEST', ?)",
-                (name, json.dumps(latest)),
+                (name, self._dump_config(name, latest)),
             )
         fn = Function(name, data, {"$LATEST": latest})
         self.functions[name] = fn
@@ -190,7 +214,7 @@ class FunctionStore:
         with self.db.tx() as c:
             c.execute(
                 "INSERT OR REPLACE INTO versions (name, version, config) VALUES (?, ?, ?)",
-                (name, version, json.dumps(config)),
+                (name, version, self._dump_config(name, config)),
             )
         self.functions[name].versions[version] = config
         return config
@@ -205,11 +229,12 @@ class FunctionStore:
         $LATEST's new revision, in one transaction."""
         with self.db.tx() as c:
             c.execute(
-                "INSERT INTO versions (name, version, config) VALUES (?, ?, ?)", (name, version, json.dumps(config))
+                "INSERT INTO versions (name, version, config) VALUES (?, ?, ?)",
+                (name, version, self._dump_config(name, config)),
             )
             c.execute(
                 "INSERT OR REPLACE INTO versions (name, version, config) VALUES (?, '$LATEST', ?)",
-                (name, json.dumps(latest)),
+                (name, self._dump_config(name, latest)),
             )
             c.execute("UPDATE functions SET data = ? WHERE name = ?", (json.dumps(data), name))
         fn = self.functions[name]

@@ -31,7 +31,7 @@ import json
 import logging
 import time
 import uuid
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from ..auth import sigv4
 from ..http.server import Request, Response
@@ -61,6 +61,16 @@ def parse_keys(spec: str, account_id: str) -> dict[str, tuple[str, str]]:
             raise ValueError(f"LAMB_URL_IAM_KEYS: expected AKID=secret[@arn], got {entry!r}")
         keys[akid] = (secret, arn or f"arn:aws:iam::{account_id}:root")
     return keys
+
+
+class Signer(NamedTuple):
+    """A key that may sign AWS_IAM URL requests: its secret, principal, identity policies
+    (None: an account root or a LAMB_URL_IAM_KEYS key, allowed in its account) and session token."""
+
+    secret: str
+    arn: str
+    policies: list | None = None
+    token: str | None = None
 
 
 def _error(status: int, code: str, message: str | None, request_id: str) -> Response:
@@ -95,7 +105,7 @@ class UrlServer:
 
     def __init__(self, *, index: UrlIndex, addresses: Callable[[], Addresses], invoke: Callable[..., "asyncio.Future"], region: str,
                  account_id: str, port: Callable[[], int], iam_keys: dict[str, tuple[str, str]],
-                 max_event_bytes: int):
+                 max_event_bytes: int, signer: Callable[[str], Signer | None] | None = None):
         self.index = index
         self.addresses = addresses
         self.invoke = invoke
@@ -103,6 +113,7 @@ class UrlServer:
         self.account_id = account_id
         self.port = port
         self.iam_keys = iam_keys
+        self.signer = signer  # Lamb's identities (issue 17): access key -> Signer
         self.max_event_bytes = max_event_bytes
         self._decisions: dict[tuple, bool] = {}
 
@@ -136,20 +147,32 @@ class UrlServer:
         peer = req.conn.transport.get_extra_info("peername") if req.conn.transport is not None else None
         source_ip = peer[0] if peer else ""
         caller = None
+        policies = None
         if url["AuthType"] == "AWS_IAM":
+            found: list[Signer] = []
+
+            def secret_for(k: str) -> str | None:
+                signer = self._signer(k)
+                if signer is not None:
+                    found.append(signer)
+                return signer.secret if signer is not None else None
+
             try:
-                signed = sigv4.verify(req.method, req.path, req.query, headers, req.body,
-                                      lambda k: self.iam_keys[k][0] if k in self.iam_keys else None, "lambda")
+                signed = sigv4.verify(req.method, req.path, req.query, headers, req.body, secret_for, "lambda")
             except sigv4.SignatureError as e:
                 return _error(403, e.code, "Forbidden" if e.code == "MissingAuthenticationTokenException" else e.message,
                               request_id)
             if signed.region != self.region:
                 return _error(403, "InvalidSignatureException",
                               f"Credential should be scoped to a valid region, not '{signed.region}'. ", request_id)
-            arn = self.iam_keys[signed.access_key][1]
+            signer = found[-1]
+            if signer.token != signed.session_token:
+                return _error(403, "UnrecognizedClientException", "The security token included in the request is invalid.",
+                              request_id)
+            arn, policies = signer.arn, signer.policies
             caller = event.Caller(signed.access_key, arn.split(":")[4], arn, signed.access_key)
         # The policy is the URL's record's (function or alias); its statements name that ARN.
-        if not self._authorized(res.record, url["FunctionArn"], url["AuthType"], caller, source_ip, headers):
+        if not self._authorized(res.record, url["FunctionArn"], url["AuthType"], caller, source_ip, headers, policies):
             return _error(403, "AccessDeniedException", response.FORBIDDEN, request_id)
         trace = with_root(headers.get("x-amzn-trace-id"))
         extra = {"x-amzn-trace-id": trace, "x-forwarded-for": source_ip, "x-forwarded-port": str(self.port()),
@@ -218,8 +241,14 @@ class UrlServer:
         out.set_result(Response(status, _finish_headers(out_headers, cors_conf, headers, request_id, trace),
                                 stream=body))
 
+    def _signer(self, access_key: str) -> Signer | None:
+        found = self.signer(access_key) if self.signer is not None else None
+        if found is None and access_key in self.iam_keys:
+            found = Signer(*self.iam_keys[access_key])
+        return found
+
     def _authorized(self, record: dict, arn: str, auth_type: str, caller: "event.Caller | None", source_ip: str,
-                    headers: dict[str, str]) -> bool:
+                    headers: dict[str, str], policies: list | None = None) -> bool:
         """Both actions allowed by the resource policy (same-account signers: not denied).
 
         The decision is remembered per policy revision, auth type and caller when the
@@ -230,15 +259,15 @@ class UrlServer:
         if known is not None:
             return known
         document = stored["Document"] if stored else None
-        decision = self._decide(document, arn, auth_type, caller, source_ip, headers)
-        if _request_independent(document):
+        decision = self._decide(document, arn, auth_type, caller, source_ip, headers, policies)
+        if policies is None and _request_independent(document):
             if len(self._decisions) > 10_000:
                 self._decisions.clear()
             self._decisions[key] = decision
         return decision
 
     def _decide(self, document: dict | None, arn: str, auth_type: str, caller: "event.Caller | None", source_ip: str,
-                headers: dict[str, str]) -> bool:
+                headers: dict[str, str], policies: list | None = None) -> bool:
         now = time.time()
         context = {
             "lambda:FunctionUrlAuthType": auth_type,
@@ -260,11 +289,18 @@ class UrlServer:
             context["aws:PrincipalArn"] = caller.user_arn
         same_account = caller is not None and caller.account_id == self.account_id
         for action in ACTIONS:
-            decision = policy_eval.evaluate([document], policy_eval.Request(principal, action, arn, context))
+            request = policy_eval.Request(principal, action, arn, context)
+            decision = policy_eval.evaluate([document], request)
             if decision is policy_eval.Decision.DENY:
                 return False
-            if decision is policy_eval.Decision.IMPLICIT_DENY and not same_account:
+            # A signer's identity policies (users, roles): an explicit deny decides; in the
+            # URL's account an allow there is enough (policy/evaluate, services/authorize).
+            identity = policy_eval.evaluate(policies, request) if policies is not None else None
+            if identity is policy_eval.Decision.DENY:
                 return False
+            if decision is policy_eval.Decision.IMPLICIT_DENY:
+                if not same_account or identity is policy_eval.Decision.IMPLICIT_DENY:
+                    return False
         return True
 
 
@@ -289,7 +325,7 @@ def make_url_server(lamb) -> UrlServer:
     return UrlServer(index=lamb.urls, addresses=lamb.url_addresses, invoke=lamb.invocations.invoke, region=s.region,
                      account_id=s.account_id, port=lambda: lamb.port,
                      iam_keys=parse_keys(s.url_iam_keys, s.account_id),
-                     max_event_bytes=s.limits.sync_payload_max_bytes)
+                     max_event_bytes=s.limits.sync_payload_max_bytes, signer=lamb.url_signer)
 
 
 def urls_only(urls: UrlServer):

@@ -1,0 +1,55 @@
+"""IAM's identifiers and ARNs.
+
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids:
+unique ids start with a prefix naming their kind (``AIDA`` user, ``AROA`` role, ``ANPA``
+managed policy, ``AKIA`` access key, ``ASIA`` temporary access key) followed by
+upper-case letters and digits; secret access keys are 40 characters.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+_UPPER = string.ascii_uppercase + "234567"
+_SECRET = string.ascii_letters + string.digits + "+/"
+
+
+def unique_id(prefix: str) -> str:
+    return prefix + "".join(secrets.choice(_UPPER) for _ in range(17 if prefix in ("AIDA", "AROA", "ANPA") else 16))
+
+
+def secret_key() -> str:
+    return "".join(secrets.choice(_SECRET) for _ in range(40))
+
+
+def session_token() -> str:
+    return "IQoJb3JpZ2luX2VjE" + secrets.token_urlsafe(180)
+
+
+def account_id() -> str:
+    return str(100000000000 + secrets.randbelow(899999999999))
+
+
+def root_arn(account: str) -> str:
+    return f"arn:aws:iam::{account}:root"
+
+
+def user_arn(account: str, name: str, path: str = "/") -> str:
+    return f"arn:aws:iam::{account}:user{path}{name}"
+
+
+def role_arn(account: str, name: str, path: str = "/") -> str:
+    return f"arn:aws:iam::{account}:role{path}{name}"
+
+
+def policy_arn(account: str, name: str, path: str = "/") -> str:
+    return f"arn:aws:iam::{account}:policy{path}{name}"
+
+
+def assumed_role_arn(account: str, role_name: str, session: str) -> str:
+    return f"arn:aws:sts::{account}:assumed-role/{role_name}/{session}"
+
+
+def account_of(arn: str) -> str:
+    return arn.split(":")[4]

@@ -1,0 +1,65 @@
+"""Master-key rotation: every sealed value in the database rewrapped under a new key.
+
+Envelope encryption makes this cheap: only the data keys are re-encrypted, never the
+secrets (https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html describes
+the same idea for KMS). Run it while Lamb is stopped (``lamb keys rotate``): the new key is
+written beside the old one (``master.key.next``, 0600), every sealed value is rewrapped in one
+transaction, then the new key replaces the old file. A crash before the transaction commits
+leaves everything under the old key; after it, ``master.key.next`` is the key to keep (rotate
+again finishes it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from ..sealing import PREFIX, Sealer, SealError, load_master_key
+from ..store.db import Database
+
+# (table, key columns, sealed-JSON column)
+SEALED_COLUMNS = (("iam_entities", ("kind", "id"), "data"), ("versions", ("name", "version"), "config"))
+
+
+def _rewrap(value: Any, fn: Callable[[str], str]) -> Any:
+    if isinstance(value, str) and value.startswith(PREFIX):
+        return fn(value)
+    if isinstance(value, dict):
+        return {k: _rewrap(v, fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rewrap(v, fn) for v in value]
+    return value
+
+
+def rotate(db: Database, key_path: Path) -> int:
+    """Rewrap every sealed value under a new master key; returns how many rows changed."""
+    old = Sealer.from_file(key_path)
+    next_path = key_path.with_name(key_path.name + ".next")
+    if next_path.exists():
+        new = Sealer(load_master_key(next_path))
+    else:
+        new = Sealer.from_file(next_path)
+
+    def move(sealed: str) -> str:
+        try:
+            return old.rewrap(sealed, new)
+        except SealError:
+            return sealed  # already under the new key (an interrupted rotation)
+
+    changed = 0
+    with db.tx() as c:
+        for table, keys, column in SEALED_COLUMNS:
+            exists = c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+            if not exists:
+                continue
+            for row in c.execute(f"SELECT {', '.join(keys)}, {column} FROM {table}").fetchall():
+                data = json.loads(row[-1])
+                moved = _rewrap(data, move)
+                if moved != data:
+                    where = " AND ".join(f"{k} = ?" for k in keys)
+                    c.execute(f"UPDATE {table} SET {column} = ? WHERE {where}", (json.dumps(moved), *row[:-1]))
+                    changed += 1
+    os.replace(next_path, key_path)
+    return changed

@@ -1,0 +1,241 @@
+"""Accounts, IAM users, roles, managed policies, access keys and STS sessions: in memory,
+written through to SQLite (one row per entity, secrets sealed with ``lamb.sealing``).
+
+The request path reads only memory: ``key(access_key_id)`` and ``policies_of(principal)``.
+A key another process added (``lamb accounts create``) is read from the database on a miss.
+Entity shapes follow IAM's output shapes (``User``, ``Role``, ``Policy``, ``AccessKey``) so the
+API handlers return them as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from ..sealing import Sealer
+from ..store.db import Database
+from . import ids
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS iam_entities (
+    kind  TEXT NOT NULL,
+    id    TEXT NOT NULL,
+    data  TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+"""
+
+ROOT = "root"
+
+
+@dataclass
+class Key:
+    """An access key: a user's, an account root's, or an STS session's (``token`` set)."""
+
+    access_key_id: str
+    secret: str
+    account: str
+    principal: str  # the caller's ARN (root, user, or assumed-role session)
+    status: str = "Active"
+    created: float = field(default_factory=time.time)
+    user: str | None = None  # the IAM user name of a user key
+    token: str | None = None
+    expires: float | None = None
+    role_arn: str | None = None  # the role of an assumed-role session
+    session_policies: list | None = None  # AssumeRole's Policy / PolicyArns documents (they cap the role's)
+
+
+def _key_row(k: Key, sealer: Sealer) -> dict:
+    row = dict(k.__dict__)
+    row["secret"] = sealer.seal(k.secret, k.access_key_id)
+    if k.token is not None:
+        row["token"] = sealer.seal(k.token, k.access_key_id)
+    return row
+
+
+def _key_from(row: dict, sealer: Sealer) -> Key:
+    row = dict(row)
+    row["secret"] = sealer.open(row["secret"], row["access_key_id"])
+    if row.get("token") is not None:
+        row["token"] = sealer.open(row["token"], row["access_key_id"])
+    return Key(**row)
+
+
+class IdentityStore:
+    def __init__(self, db: Database, sealer: Sealer) -> None:
+        self.db = db
+        self.sealer = sealer
+        db.ensure(SCHEMA)
+        self._lock = threading.RLock()
+        self.accounts: dict[str, dict] = {}
+        self.users: dict[tuple[str, str], dict] = {}
+        self.roles: dict[tuple[str, str], dict] = {}
+        self.policies: dict[str, dict] = {}  # managed policy ARN -> entity (with "Versions")
+        self.keys: dict[str, Key] = {}
+        for kind, _id, data in db.query("SELECT kind, id, data FROM iam_entities"):
+            self._load(kind, json.loads(data))
+
+    def _load(self, kind: str, data: dict) -> None:
+        if kind == "account":
+            self.accounts[data["Id"]] = data
+        elif kind == "user":
+            self.users[(data["Account"], data["UserName"])] = data
+        elif kind == "role":
+            self.roles[(data["Account"], data["RoleName"])] = data
+        elif kind == "policy":
+            self.policies[data["Arn"]] = data
+        elif kind == "key":
+            self.keys[data["access_key_id"]] = _key_from(data, self.sealer)
+
+    def _put(self, kind: str, id: str, data: dict) -> None:
+        with self.db.tx() as c:
+            c.execute("INSERT OR REPLACE INTO iam_entities (kind, id, data) VALUES (?, ?, ?)",
+                      (kind, id, json.dumps(data)))
+
+    def _delete(self, kind: str, id: str) -> None:
+        with self.db.tx() as c:
+            c.execute("DELETE FROM iam_entities WHERE kind = ? AND id = ?", (kind, id))
+
+    # ---------------------------------------------------------------- accounts and keys
+    def ensure_account(self, account: str) -> tuple[dict, Key | None]:
+        """The account, created with its root access key if new (the key is returned then)."""
+        with self._lock:
+            if account in self.accounts:
+                return self.accounts[account], None
+            entity = {"Id": account, "Created": time.time()}
+            self.accounts[account] = entity
+            self._put("account", account, entity)
+            return entity, self.add_key(account, ids.root_arn(account))
+
+    def create_account(self) -> tuple[dict, Key]:
+        with self._lock:
+            account = ids.account_id()
+            while account in self.accounts:
+                account = ids.account_id()
+            entity, key = self.ensure_account(account)
+            assert key is not None
+            return entity, key
+
+    def root_keys(self, account: str) -> list[Key]:
+        root = ids.root_arn(account)
+        return [k for k in self.keys.values() if k.principal == root and k.token is None]
+
+    def add_key(self, account: str, principal: str, *, user: str | None = None, token: str | None = None,
+                expires: float | None = None, role_arn: str | None = None, persist: bool = True) -> Key:
+        """A new key; ``persist=False`` keeps it in memory only (an execution environment's
+        credentials, which cannot outlive this process)."""
+        key = Key(ids.unique_id("ASIA" if token else "AKIA"), ids.secret_key(), account, principal,
+                  user=user, token=token, expires=expires, role_arn=role_arn)
+        with self._lock:
+            self.keys[key.access_key_id] = key
+            if persist:
+                self._put("key", key.access_key_id, _key_row(key, self.sealer))
+        return key
+
+    def save_key(self, key: Key) -> None:
+        with self._lock:
+            self._put("key", key.access_key_id, _key_row(key, self.sealer))
+
+    def delete_key(self, access_key_id: str) -> None:
+        with self._lock:
+            self.keys.pop(access_key_id, None)
+            self._delete("key", access_key_id)
+
+    def key(self, access_key_id: str) -> Key | None:
+        """The key with this id (read from the database if another process added it)."""
+        k = self.keys.get(access_key_id)
+        if k is None:
+            rows = self.db.query("SELECT data FROM iam_entities WHERE kind = 'key' AND id = ?", (access_key_id,))
+            if rows:
+                k = _key_from(json.loads(rows[0][0]), self.sealer)
+                self.keys[access_key_id] = k
+                self.accounts.setdefault(k.account, {"Id": k.account})
+        return k
+
+    def role_session(self, role_arn: str, session_name: str, seconds: float, now: float | None = None, *,
+                     persist: bool = True, session_policies: list | None = None) -> Key:
+        """Temporary credentials of ``role_arn`` (an ``ASIA`` key with a session token): what
+        AssumeRole hands out and what every execution environment of a function gets."""
+        parts = role_arn.split(":")
+        account, role_name = parts[4], parts[5].rsplit("/", 1)[-1]
+        now = time.time() if now is None else now
+        key = self.add_key(account, ids.assumed_role_arn(account, role_name, session_name), token=ids.session_token(),
+                           expires=now + seconds, role_arn=role_arn, persist=False)
+        if session_policies is not None:
+            key.session_policies = session_policies
+        if persist:
+            self.save_key(key)
+        return key
+
+    def drop_expired_sessions(self, now: float) -> None:
+        """Forget sessions that expired more than a day ago."""
+        for k in [k for k in list(self.keys.values()) if k.expires is not None and k.expires < now - 86400]:
+            self.delete_key(k.access_key_id)
+
+    # ---------------------------------------------------------------- users and roles
+    def put_user(self, user: dict) -> None:
+        with self._lock:
+            self.users[(user["Account"], user["UserName"])] = user
+            self._put("user", f"{user['Account']}/{user['UserName']}", user)
+
+    def delete_user(self, account: str, name: str) -> None:
+        with self._lock:
+            self.users.pop((account, name), None)
+            self._delete("user", f"{account}/{name}")
+
+    def put_role(self, role: dict) -> None:
+        with self._lock:
+            self.roles[(role["Account"], role["RoleName"])] = role
+            self._put("role", f"{role['Account']}/{role['RoleName']}", role)
+
+    def delete_role(self, account: str, name: str) -> None:
+        with self._lock:
+            self.roles.pop((account, name), None)
+            self._delete("role", f"{account}/{name}")
+
+    def role_by_arn(self, arn: str) -> dict | None:
+        parts = arn.split(":")
+        if len(parts) != 6 or not parts[5].startswith("role/"):
+            return None
+        return self.roles.get((parts[4], parts[5].rsplit("/", 1)[-1]))
+
+    def put_policy(self, policy: dict) -> None:
+        with self._lock:
+            self.policies[policy["Arn"]] = policy
+            self._put("policy", policy["Arn"], policy)
+
+    def delete_policy(self, arn: str) -> None:
+        with self._lock:
+            self.policies.pop(arn, None)
+            self._delete("policy", arn)
+
+    # ---------------------------------------------------------------- what a caller may do
+    def _documents(self, holder: dict) -> Iterator[dict]:
+        yield from holder.get("InlinePolicies", {}).values()
+        for arn in holder.get("AttachedPolicies", []):
+            policy = self.policies.get(arn)
+            if policy is not None:
+                yield policy["Versions"][policy["DefaultVersionId"]]["Document"]
+
+    def policies_of(self, key: Key) -> list[dict] | None:
+        """The identity-based policies of a key's principal; None for an account root (allowed everything)."""
+        if key.role_arn is not None:
+            role = self.role_by_arn(key.role_arn)
+            return list(self._documents(role)) if role is not None else []
+        if key.user is not None:
+            user = self.users.get((key.account, key.user))
+            return list(self._documents(user)) if user is not None else []
+        if key.principal == ids.root_arn(key.account):
+            return None
+        return []
+
+
+def now_iso(t: float | None = None) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if t is None else t))
+
+
+def as_jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value))

@@ -1,0 +1,35 @@
+import time
+
+from lamb.identity import ids
+from lamb.identity.store import IdentityStore
+from lamb.sealing import Sealer
+from lamb.store.db import Database
+
+
+def store(tmp_path):
+    return IdentityStore(Database(tmp_path / "db"), Sealer.from_file(tmp_path / "k"))
+
+
+def test_root_user_and_role_policies(tmp_path):
+    s = store(tmp_path)
+    _, root = s.ensure_account("111111111111")
+    assert s.ensure_account("111111111111")[1] is None  # one root key, made once
+    assert s.policies_of(root) is None
+    doc = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    s.put_policy({"Arn": "arn:aws:iam::111111111111:policy/p", "DefaultVersionId": "v1", "Versions": {"v1": {"Document": doc}}})
+    s.put_user({"Account": "111111111111", "UserName": "u", "InlinePolicies": {"i": doc},
+                "AttachedPolicies": ["arn:aws:iam::111111111111:policy/p"]})
+    k = s.add_key("111111111111", ids.user_arn("111111111111", "u"), user="u")
+    assert s.policies_of(k) == [doc, doc]
+    s.put_role({"Account": "111111111111", "RoleName": "r", "InlinePolicies": {}, "AttachedPolicies": []})
+    session = s.role_session("arn:aws:iam::111111111111:role/r", "fn", 60, persist=False)
+    assert session.principal == "arn:aws:sts::111111111111:assumed-role/r/fn" and s.policies_of(session) == []
+    again = IdentityStore(s.db, s.sealer)  # persisted keys come back; the in-memory session does not
+    assert again.key(k.access_key_id).secret == k.secret and again.key(session.access_key_id) is None
+
+
+def test_expired_sessions_are_forgotten(tmp_path):
+    s = store(tmp_path)
+    k = s.add_key("111111111111", "arn", token="t", expires=time.time() - 2 * 86400)
+    s.drop_expired_sessions(time.time())
+    assert s.key(k.access_key_id) is None
