@@ -11,6 +11,8 @@ import time
 
 from . import api, sandbox
 from .api import runtime_management
+from .apis.serve import HttpApis
+from .apis.store import HttpApiStore
 from .config import Settings
 from .events.queue import EventQueue
 from .gateway import make_app, on_server_error
@@ -97,6 +99,9 @@ class Lamb:
         self.models = ServedModels(ServedModel(self.protocol, self.handlers))
         for service in ("events", "scheduler"):
             self.models.add(Protocol(service), services[service])
+        # API Gateway's v2 model shares the signing name "apigateway" with v1: told apart by path.
+        self.models.add(Protocol("apigatewayv2"), services["apigatewayv2"], path_prefix="/v2/")
+        self.http_apis = HttpApis(HttpApiStore(self.db), settings.region, lambda: self.port)  # issue 20
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
         self.aws = AwsClients(settings.region)  # S3 and EC2, through boto3's standard configuration

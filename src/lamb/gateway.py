@@ -48,10 +48,12 @@ def _with_request_id(status: int, headers: list, body: bytes, request_id: str | 
 
 
 def make_app(lamb: Served):
+    from .apis.serve import make_api_server
     from .urls.serve import make_url_server
 
     models = lamb.models
     function_urls = make_url_server(lamb)  # requests to function URLs (lamb.urls.serve)
+    http_apis = make_api_server(lamb)  # requests to HTTP APIs (lamb.apis.serve)
 
     def error(e: AwsError, rid: str | None = None, protocol: "WireProtocol" = lamb.protocol, op=None) -> Response:
         if isinstance(e, OtherAccount) and op is not None:
@@ -93,13 +95,16 @@ def make_app(lamb: Served):
         url_response = function_urls(req)
         if url_response is not None:
             return url_response
+        api_response = http_apis(req)
+        if api_response is not None:
+            return api_response
         if req.path.startswith("/_lamb/"):
             return internal(lamb, req)
         rid = str(uuid.uuid4())
         protocol = lamb.protocol
         op = None
         try:
-            protocol, handlers = models.select(req.headers)
+            protocol, handlers = models.select(req.headers, req.path)
             op, labels = protocol.route(req.method, req.path, req.query, req.headers)
             if req.too_large:
                 raise AwsError(

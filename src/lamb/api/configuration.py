@@ -16,6 +16,7 @@ from ..limits import Limits
 from ..protocol.aws_differences import runtime_refusal
 from ..protocol.errors import AwsError, invalid_parameter, validation_error
 from ..runtimes.manager import SUPPORTED
+from ..services.function_state import new_revision  # noqa: F401  (permissions, aliases and layers name it conf.new_revision)
 
 # Keys Lambda sets itself; a function may not set them
 # (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).

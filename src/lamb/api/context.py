@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from ..apis.serve import HttpApis
     from ..config import Settings
     from ..http.server import Request
     from ..invoke.invoker import Invoker
@@ -35,6 +36,7 @@ class Services(Protocol):
     provisioning: "Provisioning"
     code_urls: "CodeUrls"
     schedules: "Schedules"  # EventBridge rules and Scheduler schedules (issue 16)
+    http_apis: "HttpApis"  # API Gateway HTTP APIs (issue 20)
 
     def collect_code(self) -> None:
         """Delete code no version, layer or environment uses any more (in the background)."""

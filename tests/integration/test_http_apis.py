@@ -1,0 +1,241 @@
+"""HTTP APIs (issue 20) with real clients: ``aws apigatewayv2`` to create them, http.client
+with the ``Host`` header and urllib through the path fallback to call them. Events are
+compared with AWS's documented payloads
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from .awscli import aws, aws_json
+from .conftest import LambServer, create, unique
+
+ECHO = """
+import json
+def handler(event, context):
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(event)}
+"""
+RESPONDER = """
+import json, time
+def handler(event, context):
+    q = event.get("queryStringParameters") or {}
+    if q.get("raise"):
+        raise RuntimeError("boom")
+    if q.get("sleep"):
+        time.sleep(float(q["sleep"]))
+    if q.get("bad"):
+        return {"statusCode": "not a number"}
+    return {"plain": True}
+"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = LambServer().start()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def v2(server, *args):
+    return aws_json(server, *args, service="apigatewayv2")
+
+
+def allow(client, name: str, source_arn: str | None = None, sid: str = "apigw") -> None:
+    kw = {"SourceArn": source_arn} if source_arn else {}
+    client.add_permission(FunctionName=name, StatementId=sid, Action="lambda:InvokeFunction",
+                          Principal="apigateway.amazonaws.com", **kw)
+
+
+def call(server, api_id: str, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+    """By Host header: (status, headers, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    try:
+        h = {"Host": f"{api_id}.execute-api.{server.region}.localhost:{server.port}"}
+        h.update(headers or {})
+        conn.request(method, path, body=body, headers=h)
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
+
+
+def fallback(server, api_id: str, stage: str, path: str):
+    url = f"{server.url}/_lamb/apis/{api_id}/{stage}{path}"
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+@pytest.fixture(scope="module")
+def echo(server):
+    client = server.client()
+    name = unique("echo")
+    fn = create(client, name, ECHO)
+    return name, fn["FunctionArn"]
+
+
+def test_quick_create_serves_payload_2(server, echo):
+    name, arn = echo
+    api = v2(server, "create-api", "--name", "quick", "--protocol-type", "HTTP", "--target", arn)
+    api_id = api["ApiId"]
+    assert api["ApiEndpoint"] == f"http://{api_id}.execute-api.{server.region}.localhost:{server.port}"
+    stages = v2(server, "get-stages", "--api-id", api_id)["Items"]
+    assert [(s["StageName"], s["AutoDeploy"]) for s in stages] == [("$default", True)]
+    # Without the function's permission API Gateway cannot invoke it.
+    status, _, body = call(server, api_id, "GET", "/anything")
+    assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
+    allow(server.client(), name, f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/*/$default")
+    status, headers, body = call(server, api_id, "POST", "/items/7?a=1&a=2&b=x", b'{"k": 1}',
+                                 {"Content-Type": "application/json", "Cookie": "c1=v1; c2=v2"})
+    assert status == 200, body
+    assert "apigw-requestid" in headers
+    event = json.loads(body)
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == "$default"
+    assert event["rawPath"] == "/items/7"
+    assert event["rawQueryString"] == "a=1&a=2&b=x"
+    assert event["cookies"] == ["c1=v1", "c2=v2"]
+    assert event["queryStringParameters"] == {"a": "1,2", "b": "x"}
+    assert event["body"] == '{"k": 1}' and event["isBase64Encoded"] is False
+    ctx = event["requestContext"]
+    assert ctx["accountId"] == server.account_id and ctx["apiId"] == api_id
+    assert ctx["domainName"] == f"{api_id}.execute-api.{server.region}.localhost"
+    assert ctx["domainPrefix"] == api_id
+    assert ctx["http"]["method"] == "POST" and ctx["http"]["path"] == "/items/7"
+    assert ctx["stage"] == "$default" and ctx["routeKey"] == "$default"
+    assert "pathParameters" not in event and "stageVariables" not in event
+    # The path fallback reaches the same stage.
+    status, body = fallback(server, api_id, "$default", "/via/path")
+    assert status == 200 and json.loads(body)["rawPath"] == "/via/path"
+
+
+def _full_api(server, arn: str, version: str, **stage) -> tuple[str, str]:
+    api_id = v2(server, "create-api", "--name", "full", "--protocol-type", "HTTP")["ApiId"]
+    integration = v2(server, "create-integration", "--api-id", api_id, "--integration-type", "AWS_PROXY",
+                     "--integration-uri", arn, "--payload-format-version", version)["IntegrationId"]
+    return api_id, integration
+
+
+def test_full_create_payload_1_and_routing_priority(server, echo):
+    name, arn = echo
+    api_id, integration = _full_api(server, arn, "1.0")
+    target = f"integrations/{integration}"
+    for key in ("GET /items/{id}", "GET /items/special", "ANY /items/{proxy+}", "ANY /{proxy+}", "$default"):
+        v2(server, "create-route", "--api-id", api_id, "--route-key", key, "--target", target)
+    v2(server, "create-stage", "--api-id", api_id, "--stage-name", "prod", "--stage-variables", "color=blue")
+    # Not deployed yet: 404.
+    status, _, body = call(server, api_id, "GET", "/prod/items/1")
+    assert (status, json.loads(body)) == (404, {"message": "Not Found"})
+    dep = v2(server, "create-deployment", "--api-id", api_id, "--stage-name", "prod")
+    assert dep["DeploymentStatus"] == "DEPLOYED"
+    allow(server.client(), name, f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/*", "full")
+
+    def route_of(method, path):
+        status, _, body = call(server, api_id, method, path)
+        assert status == 200, body
+        return json.loads(body)
+
+    e = route_of("GET", "/prod/items/42?x=1&x=2")
+    assert e["version"] == "1.0"
+    assert e["resource"] == "/items/{id}"
+    assert e["path"] == "/prod/items/42"
+    assert e["httpMethod"] == "GET"
+    assert e["pathParameters"] == {"id": "42"}
+    assert e["stageVariables"] == {"color": "blue"}
+    assert e["queryStringParameters"] == {"x": "2"}
+    assert e["multiValueQueryStringParameters"] == {"x": ["1", "2"]}
+    assert e["multiValueHeaders"]["host"] == [e["headers"]["host"]]
+    assert e["body"] is None and e["isBase64Encoded"] is False
+    ctx = e["requestContext"]
+    assert ctx["resourcePath"] == "/items/{id}" and ctx["stage"] == "prod"
+    assert ctx["accountId"] == server.account_id and ctx["apiId"] == api_id
+    assert ctx["identity"]["sourceIp"] == "127.0.0.1" and ctx["requestId"]
+    assert route_of("GET", "/prod/items/special")["resource"] == "/items/special"
+    assert route_of("POST", "/prod/items/42")["pathParameters"] == {"proxy": "42"}
+    assert route_of("GET", "/prod/items/a/b")["pathParameters"] == {"proxy": "a/b"}
+    assert route_of("GET", "/prod/other/x")["resource"] == "/{proxy+}"
+    assert route_of("GET", "/prod")["resource"] == "$default"
+
+
+def test_errors(server):
+    client = server.client()
+    name = unique("resp")
+    arn = create(client, name, RESPONDER)["FunctionArn"]
+    api_id = v2(server, "create-api", "--name", "errs", "--protocol-type", "HTTP", "--target", arn)["ApiId"]
+    allow(client, name)
+    integration = v2(server, "get-integrations", "--api-id", api_id)["Items"][0]["IntegrationId"]
+    assert call(server, api_id, "GET", "/")[0] == 200
+    assert json.loads(call(server, api_id, "GET", "/")[2]) == {"plain": True}
+    for query in ("raise=1", "bad=1"):
+        status, _, body = call(server, api_id, "GET", f"/?{query}")
+        assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"}), query
+    v2(server, "update-integration", "--api-id", api_id, "--integration-id", integration, "--timeout-in-millis", "50")
+    status, _, body = call(server, api_id, "GET", "/?sleep=2")
+    assert (status, json.loads(body)) == (503, {"message": "Service Unavailable"})
+    status, _, body = call(server, api_id, "POST", "/", b"x" * (10 * 1024 * 1024 + 1))
+    assert status == 413
+    assert json.loads(call(server, "nosuchapi", "GET", "/")[2]) == {"message": "Not Found"}
+    v2(server, "update-stage", "--api-id", api_id, "--stage-name", "$default", "--default-route-settings",
+       "ThrottlingBurstLimit=1,ThrottlingRateLimit=0.001")
+    assert call(server, api_id, "GET", "/")[0] == 200
+    status, _, body = call(server, api_id, "GET", "/")
+    assert (status, json.loads(body)) == (429, {"message": "Too Many Requests"})
+    bad = aws(server, "create-integration", "--api-id", api_id, "--integration-type", "AWS_PROXY",
+              "--integration-uri", arn, "--payload-format-version", "2.0", "--timeout-in-millis", "30001",
+              check=False, service="apigatewayv2")
+    assert bad.returncode != 0 and "less than or equal to 30000" in bad.stderr
+    missing = aws(server, "get-api", "--api-id", "nope", check=False, service="apigatewayv2")
+    assert "NotFoundException" in missing.stderr and "Invalid API identifier specified" in missing.stderr
+
+
+def test_cors_preflight_and_headers(server, echo):
+    name, arn = echo
+    api_id = v2(server, "create-api", "--name", "cors", "--protocol-type", "HTTP", "--target", arn,
+                "--cors-configuration", "AllowOrigins=https://a.example,AllowMethods=GET,POST,MaxAge=300")["ApiId"]
+    allow(server.client(), name, sid=f"cors-{api_id}")
+    status, headers, body = call(server, api_id, "OPTIONS", "/x", headers={
+        "Origin": "https://a.example", "Access-Control-Request-Method": "POST"})
+    assert status == 204 and body == b""
+    assert headers["access-control-allow-origin"] == "https://a.example"
+    assert headers["access-control-allow-methods"] == "GET,POST"
+    assert headers["access-control-max-age"] == "300"
+    status, headers, _ = call(server, api_id, "GET", "/x", headers={"Origin": "https://a.example"})
+    assert status == 200 and headers["access-control-allow-origin"] == "https://a.example"
+
+
+def test_management_round_trip_and_tags(server, echo):
+    _, arn = echo
+    api_id, integration = _full_api(server, arn, "2.0")
+    route = v2(server, "create-route", "--api-id", api_id, "--route-key", "GET /a",
+               "--target", f"integrations/{integration}")
+    assert v2(server, "get-route", "--api-id", api_id, "--route-id", route["RouteId"])["RouteKey"] == "GET /a"
+    v2(server, "update-route", "--api-id", api_id, "--route-id", route["RouteId"], "--route-key", "GET /b")
+    assert [r["RouteKey"] for r in v2(server, "get-routes", "--api-id", api_id)["Items"]] == ["GET /b"]
+    bad = aws(server, "create-route", "--api-id", api_id, "--route-key", "FETCH /x", check=False,
+              service="apigatewayv2")
+    assert "BadRequestException" in bad.stderr
+    resource = f"arn:aws:apigateway:{server.region}::/apis/{api_id}"
+    aws(server, "tag-resource", "--resource-arn", resource, "--tags", "team=a,env=b", service="apigatewayv2")
+    assert v2(server, "get-tags", "--resource-arn", resource)["Tags"] == {"team": "a", "env": "b"}
+    aws(server, "untag-resource", "--resource-arn", resource, "--tag-keys", "env", service="apigatewayv2")
+    assert v2(server, "get-api", "--api-id", api_id)["Tags"] == {"team": "a"}
+    v2(server, "delete-route", "--api-id", api_id, "--route-id", route["RouteId"])
+    aws(server, "delete-api", "--api-id", api_id, service="apigatewayv2")
+    assert api_id not in [a["ApiId"] for a in v2(server, "get-apis")["Items"]]
+
+
+def test_apis_survive_a_restart(server, echo):
+    _, arn = echo
+    api_id = v2(server, "create-api", "--name", "durable", "--protocol-type", "HTTP", "--target", arn)["ApiId"]
+    server.terminate()
+    server.restart()
+    assert v2(server, "get-api", "--api-id", api_id)["Name"] == "durable"
