@@ -239,3 +239,66 @@ def test_apis_survive_a_restart(server, echo):
     server.terminate()
     server.restart()
     assert v2(server, "get-api", "--api-id", api_id)["Name"] == "durable"
+
+
+AUTHORIZER = """
+import itertools
+calls = itertools.count(1)
+def handler(event, context):
+    token = event["identitySource"][0] if isinstance(event["identitySource"], list) else event["identitySource"]
+    n = next(calls)
+    if token == "boom":
+        raise RuntimeError("authorizer failed")
+    if event.get("version") == "1.0" or "routeArn" not in event:
+        effect = "Allow" if token == "good" else "Deny"
+        return {"principalId": "user-1", "context": {"call": n},
+                "policyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}]}}
+    return {"isAuthorized": token == "good", "context": {"call": n, "routeArn": event["routeArn"]}}
+"""
+
+
+def test_lambda_authorizers(server, echo):
+    client = server.client()
+    name, arn = echo
+    auth_name = unique("authz")
+    auth_arn = create(client, auth_name, AUTHORIZER)["FunctionArn"]
+    api_id = v2(server, "create-api", "--name", "authz", "--protocol-type", "HTTP")["ApiId"]
+    integration = v2(server, "create-integration", "--api-id", api_id, "--integration-type", "AWS_PROXY",
+                     "--integration-uri", arn, "--payload-format-version", "2.0")["IntegrationId"]
+    simple = v2(server, "create-authorizer", "--api-id", api_id, "--name", "simple", "--authorizer-type", "REQUEST",
+                "--authorizer-uri", auth_arn, "--authorizer-payload-format-version", "2.0",
+                "--enable-simple-responses", "--identity-source", "$request.header.Authorization",
+                "--authorizer-result-ttl-in-seconds", "300")["AuthorizerId"]
+    policy = v2(server, "create-authorizer", "--api-id", api_id, "--name", "iam", "--authorizer-type", "REQUEST",
+                "--authorizer-uri", auth_arn, "--authorizer-payload-format-version", "1.0",
+                "--identity-source", "$request.querystring.token")["AuthorizerId"]
+    for key, auth in (("GET /simple", simple), ("GET /iam", policy)):
+        v2(server, "create-route", "--api-id", api_id, "--route-key", key, "--target", f"integrations/{integration}",
+           "--authorization-type", "CUSTOM", "--authorizer-id", auth)
+    v2(server, "create-stage", "--api-id", api_id, "--stage-name", "$default", "--auto-deploy")
+    allow(client, name, sid=f"fn-{api_id}")
+    # The authorizer function needs its own statement: without it, 500.
+    status, _, body = call(server, api_id, "GET", "/simple", headers={"Authorization": "good"})
+    assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
+    allow(client, auth_name, f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/authorizers/*")
+    status, _, body = call(server, api_id, "GET", "/simple")
+    assert (status, json.loads(body)) == (401, {"message": "Unauthorized"})
+    status, _, body = call(server, api_id, "GET", "/simple", headers={"Authorization": "good"})
+    assert status == 200, body
+    first = json.loads(body)["requestContext"]["authorizer"]["lambda"]
+    assert first["routeArn"] == f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/$default/GET/simple"
+    status, _, body = call(server, api_id, "GET", "/simple", headers={"Authorization": "good"})
+    assert json.loads(body)["requestContext"]["authorizer"]["lambda"] == first  # cached: not called again
+    status, _, body = call(server, api_id, "GET", "/simple", headers={"Authorization": "bad"})
+    assert (status, json.loads(body)) == (403, {"message": "Forbidden"})
+    status, _, body = call(server, api_id, "GET", "/simple", headers={"Authorization": "boom"})
+    assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
+    # IAM-policy responses (payload 1.0 to the authorizer), no cache.
+    status, _, body = call(server, api_id, "GET", "/iam?token=good")
+    assert status == 200, body
+    lam = json.loads(body)["requestContext"]["authorizer"]["lambda"]
+    assert "call" in lam
+    status, _, body = call(server, api_id, "GET", "/iam?token=bad")
+    assert (status, json.loads(body)) == (403, {"message": "Forbidden"})
+    assert call(server, api_id, "GET", "/iam")[0] == 401

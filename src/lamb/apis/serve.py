@@ -30,6 +30,7 @@ import logging
 import re
 import time
 import uuid
+from urllib.parse import parse_qsl
 from typing import Callable, NamedTuple
 
 from ..http.server import Request, Response
@@ -37,7 +38,7 @@ from ..protocol.errors import AwsError
 from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
-from . import payload_v1
+from . import authorizers, payload_v1
 from .permission import InvokePermission, source_arn
 from .routing import RouteTable
 from .store import HttpApiStore
@@ -56,6 +57,11 @@ def default_origin(region: str, port: int) -> str:
 def _message(status: int, message: str, request_id: str, extra: list | None = None) -> Response:
     headers = [("Content-Type", "application/json"), ("apigw-requestid", request_id)] + (extra or [])
     return Response(status, headers, json.dumps({"message": message}, separators=(",", ":")).encode())
+
+
+def _challenge(e: "authorizers.Refused") -> list:
+    header = getattr(e, "www_authenticate", None)
+    return [("www-authenticate", header)] if header else []
 
 
 def not_found(rid: str) -> Response:
@@ -99,7 +105,7 @@ class HttpApiServer:
 
     def __init__(self, *, store: HttpApiStore, addresses: Callable[[], Addresses], invoke: Callable[..., "asyncio.Future"],
                  target: Callable[[str], Target], region: str, account_id: str, port: Callable[[], int],
-                 max_body: int, authorize=None) -> None:
+                 max_body: int, jwt=None) -> None:
         self.store = store
         self.addresses = addresses
         self.invoke = invoke
@@ -108,7 +114,8 @@ class HttpApiServer:
         self.account_id = account_id
         self.port = port
         self.max_body = max_body
-        self.authorize = authorize  # authorizers.Authorizers, or None
+        self.jwt = jwt  # jwt_auth.JwtAuthorizers, or None: JWT routes then fail closed (500)
+        self.auth_cache = authorizers.ResultCache()
         self.permission = InvokePermission(account_id)
         self.buckets = Buckets()
         self._deployed: dict[tuple[str, str], Deployed] = {}
@@ -195,22 +202,85 @@ class HttpApiServer:
         ctx = _Ctx(req, api_id, stage_name, path, full_path, match, route, integration, variables, source_ip, rid,
                    cors_conf, self.addresses().domain(api_id))
         if route.get("AuthorizationType", "NONE") != "NONE":
-            if self.authorize is None:  # fail closed: never serve a protected route unchecked
+            auth = deployed.authorizers.get(route.get("AuthorizerId") or "")
+            if auth is None or auth["AuthorizerType"] != "REQUEST" and self.jwt is None:
                 return internal(rid)
-            decided = self.authorize(ctx, deployed.authorizers.get(route.get("AuthorizerId") or ""))
-            if isinstance(decided, Response):
-                return decided
-            if decided is not None:  # an awaitable: the authorizer runs first
-                return asyncio.ensure_future(self._after_auth(decided, ctx))
+            try:
+                if auth["AuthorizerType"] == "REQUEST":
+                    decided = self._lambda_authorizer(ctx, auth)
+                else:
+                    decided = self.jwt(ctx, auth, route)
+            except authorizers.Refused as e:
+                return _message(e.status, e.message, rid, _challenge(e))
+            if isinstance(decided, authorizers.Authorized):
+                return self._integrate(ctx, decided)
+            return asyncio.ensure_future(self._after_auth(decided, ctx))
         return self._integrate(ctx, None)
 
     async def _after_auth(self, decided, ctx: "_Ctx") -> Response:
-        outcome = await decided
-        if isinstance(outcome, Response):
-            return outcome
-        return await self._integrate(ctx, outcome)
+        try:
+            outcome = await decided
+        except authorizers.Refused as e:
+            return _message(e.status, e.message, ctx.request_id, _challenge(e))
+        answer = self._integrate(ctx, outcome)
+        return await answer if isinstance(answer, asyncio.Future) else answer
 
-    def _integrate(self, ctx: "_Ctx", authorizer: dict | None):
+    # ------------------------------------------------------------------ Lambda authorizers
+    def _lambda_authorizer(self, ctx: "_Ctx", auth: dict):
+        """An ``Authorized`` (from the cache), or an awaitable of one; raises ``Refused``."""
+        req = ctx.req
+        sources = auth.get("IdentitySource") or []
+        values = authorizers.identity_values(sources, req.headers, dict(parse_qsl(req.query)), ctx.variables,
+                                             ctx.source_ip)
+        if sources and values is None:
+            raise authorizers.Refused(*authorizers.UNAUTHORIZED)
+        route_arn = (f"arn:aws:execute-api:{self.region}:{self.account_id}:{ctx.api_id}/{ctx.stage}/"
+                     f"{req.method}{ctx.path}")
+        simple = bool(auth.get("EnableSimpleResponses"))
+        ttl = int(auth.get("AuthorizerResultTtlInSeconds") or 0)
+        key = (ctx.api_id, auth["AuthorizerId"], tuple(values or ())) if ttl and values else None
+        cached = self.auth_cache.get(key) if key else None
+        if cached is not None:
+            return self._authorized(cached[0], simple, route_arn, 0)
+
+        async def call() -> authorizers.Authorized:
+            try:
+                target = self.target(function_arn_of(auth["AuthorizerUri"]))
+            except AwsError:
+                raise authorizers.Refused(*authorizers.INTERNAL) from None
+            src = f"arn:aws:execute-api:{self.region}:{self.account_id}:{ctx.api_id}/authorizers/{auth['AuthorizerId']}"
+            if not self.permission.allowed(target.record, target.arn, src):
+                log.info("HTTP API %s: %s does not allow apigateway.amazonaws.com for %s", ctx.api_id, target.arn, src)
+                raise authorizers.Refused(*authorizers.INTERNAL)
+            version = auth.get("AuthorizerPayloadFormatVersion", "2.0")
+            event = self._event_dict(ctx, version, None)
+            event.pop("body", None)
+            event.pop("isBase64Encoded", None)
+            event["type"] = "REQUEST"
+            if version == "1.0":
+                event["methodArn"] = route_arn
+                event["identitySource"] = event["authorizationToken"] = ",".join(values or [])
+            else:
+                event["routeArn"] = route_arn
+                event["identitySource"] = list(values or [])
+            value, latency = await authorizers.run_lambda(
+                lambda p: self.invoke(target.function, target.qualifier, p, request_id=str(uuid.uuid4())),
+                v2_event.encode(event))
+            outcome = self._authorized(value, simple, route_arn, latency)
+            if key is not None:
+                self.auth_cache.put(key, ttl, (value,))
+            return outcome
+
+        return call()
+
+    @staticmethod
+    def _authorized(value, simple: bool, route_arn: str, latency: int) -> "authorizers.Authorized":
+        allowed, context, principal = authorizers.decide(value, simple, route_arn)
+        if not allowed:
+            raise authorizers.Refused(*authorizers.FORBIDDEN)
+        return authorizers.Authorized("lambda", context, principal, latency)
+
+    def _integrate(self, ctx: "_Ctx", authorized: "authorizers.Authorized | None"):
         rid = ctx.request_id
         uri = _STAGE_VAR.sub(lambda m: ctx.variables.get(m.group(1), ""), ctx.integration["IntegrationUri"])
         try:
@@ -223,7 +293,8 @@ class HttpApiServer:
             log.info("HTTP API %s: %s does not allow apigateway.amazonaws.com for %s", ctx.api_id, target.arn, src)
             return internal(rid)
         version = ctx.integration.get("PayloadFormatVersion", "2.0")
-        payload = self._event(ctx, version, authorizer)
+        payload = v2_event.encode(self._event_dict(
+            ctx, version, authorized.for_event(version) if authorized is not None else None))
         trace = with_root(ctx.req.headers.get("x-amzn-trace-id"))
         try:
             pending = self.invoke(target.function, target.qualifier, payload, trace_header=trace, request_id=rid)
@@ -254,7 +325,7 @@ class HttpApiServer:
         pending.add_done_callback(done)
         return out
 
-    def _event(self, ctx: "_Ctx", version: str, authorizer: dict | None) -> bytes:
+    def _event_dict(self, ctx: "_Ctx", version: str, authorizer: dict | None) -> dict:
         req = ctx.req
         now_ms = int(time.time() * 1000)
         extra = {"x-amzn-trace-id": with_root(req.headers.get("x-amzn-trace-id")), "x-forwarded-for": ctx.source_ip,
@@ -275,7 +346,7 @@ class HttpApiServer:
                 request_id=ctx.request_id, extra_headers=extra, now_ms=now_ms, route_key=ctx.match.route_key,
                 stage=ctx.stage, owner_account=self.account_id, path_parameters=params,
                 stage_variables=ctx.variables, authorizer=authorizer)
-        return v2_event.encode(event)
+        return event
 
     def _respond(self, ctx: "_Ctx", version: str, result) -> Response:
         rid = ctx.request_id
