@@ -302,3 +302,102 @@ def test_lambda_authorizers(server, echo):
     status, _, body = call(server, api_id, "GET", "/iam?token=bad")
     assert (status, json.loads(body)) == (403, {"message": "Forbidden"})
     assert call(server, api_id, "GET", "/iam")[0] == 401
+
+
+@pytest.fixture(scope="module")
+def issuer():
+    """An OpenID issuer on loopback: discovery document and JWKS, served by the test."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update(kid="k1", alg="RS256", use="sig")
+    state = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path == "/.well-known/openid-configuration":
+                body = {"issuer": state["url"], "jwks_uri": state["url"] + "/jwks"}
+            elif self.path == "/jwks":
+                body = {"keys": [jwk]}
+            else:
+                self.send_response(404)
+                self.end_headers()
+                return
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state["url"] = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state["url"], key, other
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_jwt_authorizer(server, echo, issuer):
+    import time as _time
+
+    import jwt
+
+    url, key, other = issuer
+    name, arn = echo
+    api_id = v2(server, "create-api", "--name", "jwt", "--protocol-type", "HTTP")["ApiId"]
+    integration = v2(server, "create-integration", "--api-id", api_id, "--integration-type", "AWS_PROXY",
+                     "--integration-uri", arn, "--payload-format-version", "2.0")["IntegrationId"]
+    auth = v2(server, "create-authorizer", "--api-id", api_id, "--name", "jwt", "--authorizer-type", "JWT",
+              "--identity-source", "$request.header.Authorization",
+              "--jwt-configuration", json.dumps({"Issuer": url, "Audience": ["my-app"]}))["AuthorizerId"]
+    v2(server, "create-route", "--api-id", api_id, "--route-key", "GET /me", "--target", f"integrations/{integration}",
+       "--authorization-type", "JWT", "--authorizer-id", auth)
+    v2(server, "create-route", "--api-id", api_id, "--route-key", "GET /admin", "--target",
+       f"integrations/{integration}", "--authorization-type", "JWT", "--authorizer-id", auth,
+       "--authorization-scopes", "admin")
+    v2(server, "create-stage", "--api-id", api_id, "--stage-name", "$default", "--auto-deploy")
+    allow(server.client(), name, sid=f"jwt-{api_id}")
+    now = int(_time.time())
+
+    def token(signer=key, **claims):
+        body = {"iss": url, "aud": "my-app", "sub": "user-1", "exp": now + 600, "iat": now, "scope": "read"}
+        body.update(claims)
+        return jwt.encode(body, signer, algorithm="RS256", headers={"kid": "k1"})
+
+    def get(path, tok):
+        return call(server, api_id, "GET", path, headers={"Authorization": f"Bearer {tok}"} if tok else {})
+
+    status, _, body = get("/me", token())
+    assert status == 200, body
+    authorizer = json.loads(body)["requestContext"]["authorizer"]["jwt"]
+    assert authorizer["claims"]["sub"] == "user-1" and authorizer["claims"]["exp"] == str(now + 600)
+    assert authorizer["scopes"] == ["read"]
+    status, headers, body = get("/me", None)
+    assert (status, json.loads(body)) == (401, {"message": "Unauthorized"})
+    for tok, description in ((token(exp=now - 10), "the token has expired"),
+                             (token(aud="someone-else"), "the token does not have a valid audience"),
+                             (token(signer=other), "the token has an invalid signature")):
+        status, headers, body = get("/me", tok)
+        assert (status, json.loads(body)) == (401, {"message": "Unauthorized"})
+        assert headers["www-authenticate"] == f'Bearer scope="" error="invalid_token" error_description="{description}"'
+    status, headers, body = get("/admin", token())
+    assert (status, json.loads(body)) == (403, {"message": "Forbidden"})
+    assert get("/admin", token(scope="read admin"))[0] == 200
+    bad = aws(server, "create-authorizer", "--api-id", api_id, "--name", "x", "--authorizer-type", "JWT",
+              "--identity-source", "$request.header.Authorization",
+              "--jwt-configuration", json.dumps({"Issuer": "http://idp.example.com", "Audience": ["a"]}),
+              check=False, service="apigatewayv2")
+    assert "BadRequestException" in bad.stderr

@@ -17,6 +17,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..apis import routing
+from ..apis.jwt_auth import issuer_allowed
 from ..apis.store import empty, new_id, snapshot
 from ..protocol.errors import AwsError
 from . import operation
@@ -377,6 +378,8 @@ def _authorizer_fields(ctx: "RequestContext", item: dict, params: dict) -> dict:
         jwt = item.get("JwtConfiguration") or {}
         if not jwt.get("Issuer"):
             raise _bad("JwtConfiguration.Issuer is required for JWT authorizers.")
+        if not issuer_allowed(jwt["Issuer"]):
+            raise _bad("The issuer must be an https URL (Lamb also accepts http on a loopback host).")
         if not item.get("IdentitySource"):
             raise _bad("IdentitySource is required for JWT authorizers.")
     else:

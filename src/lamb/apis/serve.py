@@ -39,6 +39,7 @@ from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
 from . import authorizers, payload_v1
+from .jwt_auth import JwtAuthorizers
 from .permission import InvokePermission, source_arn
 from .routing import RouteTable
 from .store import HttpApiStore
@@ -424,4 +425,4 @@ def make_api_server(lamb) -> HttpApiServer:
     return HttpApiServer(store=apis.store, addresses=apis.addresses, invoke=lamb.invocations.invoke,
                          target=make_target(lamb.functions.resolve, s.region, s.account_id), region=s.region,
                          account_id=s.account_id, port=lambda: lamb.port,
-                         max_body=s.limits.http_api_payload_max_bytes)
+                         max_body=s.limits.http_api_payload_max_bytes, jwt=JwtAuthorizers())
