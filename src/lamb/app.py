@@ -101,7 +101,9 @@ class Lamb:
             self.models.add(Protocol(service), services[service])
         # API Gateway's v2 model shares the signing name "apigateway" with v1: told apart by path.
         self.models.add(Protocol("apigatewayv2"), services["apigatewayv2"], path_prefix="/v2/")
-        self.http_apis = HttpApis(HttpApiStore(self.db), settings.region, lambda: self.port)  # issue 20
+        self.models.add(Protocol("apigateway"), services["apigateway"])  # REST APIs: /restapis/...
+        self.http_apis = HttpApis(HttpApiStore(self.db), HttpApiStore(self.db, "rest_apis"), settings.region,
+                                  lambda: self.port)  # issue 20
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
         self.aws = AwsClients(settings.region)  # S3 and EC2, through boto3's standard configuration

@@ -401,3 +401,74 @@ def test_jwt_authorizer(server, echo, issuer):
               "--jwt-configuration", json.dumps({"Issuer": "http://idp.example.com", "Audience": ["a"]}),
               check=False, service="apigatewayv2")
     assert "BadRequestException" in bad.stderr
+
+
+def v1(server, *args):
+    return aws_json(server, *args, service="apigateway")
+
+
+def test_rest_api_with_proxy_resource(server):
+    client = server.client()
+    name = unique("rest")
+    arn = create(client, name, ECHO)["FunctionArn"]  # its own: the shared one allows every API by now
+    api = v1(server, "create-rest-api", "--name", "rest")
+    api_id, root = api["id"], api["rootResourceId"]
+    proxy = v1(server, "create-resource", "--rest-api-id", api_id, "--parent-id", root, "--path-part", "{proxy+}")
+    assert proxy["path"] == "/{proxy+}"
+    items = v1(server, "create-resource", "--rest-api-id", api_id, "--parent-id", root, "--path-part", "items")
+    item = v1(server, "create-resource", "--rest-api-id", api_id, "--parent-id", items["id"], "--path-part", "{id}")
+    uri = f"arn:aws:apigateway:{server.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+    for res, verb in ((proxy["id"], "ANY"), (item["id"], "GET")):
+        v1(server, "put-method", "--rest-api-id", api_id, "--resource-id", res, "--http-method", verb,
+           "--authorization-type", "NONE")
+        v1(server, "put-integration", "--rest-api-id", api_id, "--resource-id", res, "--http-method", verb,
+           "--type", "AWS_PROXY", "--integration-http-method", "POST", "--uri", uri)
+    assert v1(server, "get-integration", "--rest-api-id", api_id, "--resource-id", item["id"],
+              "--http-method", "GET")["timeoutInMillis"] == 29000
+    v1(server, "create-deployment", "--rest-api-id", api_id, "--stage-name", "dev", "--variables", "v=1")
+    assert v1(server, "get-stage", "--rest-api-id", api_id, "--stage-name", "dev")["variables"] == {"v": "1"}
+    status, _, body = call(server, api_id, "GET", "/dev/items/5")
+    assert (status, json.loads(body)) == (500, {"message": "Internal server error"})  # no permission yet
+    allow(client, name, f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/*/*/*", f"rest-{api_id}")
+    status, _, body = call(server, api_id, "GET", "/dev/items/5?q=1")
+    assert status == 200, body
+    e = json.loads(body)
+    assert "version" not in e
+    assert e["resource"] == "/items/{id}" and e["path"] == "/items/5" and e["httpMethod"] == "GET"
+    assert e["pathParameters"] == {"id": "5"} and e["stageVariables"] == {"v": "1"}
+    assert e["queryStringParameters"] == {"q": "1"} and e["multiValueQueryStringParameters"] == {"q": ["1"]}
+    ctx = e["requestContext"]
+    assert ctx["resourcePath"] == "/items/{id}" and ctx["stage"] == "dev" and ctx["resourceId"] == item["id"]
+    assert ctx["identity"]["sourceIp"] == "127.0.0.1" and ctx["accountId"] == server.account_id
+    assert ctx["apiId"] == api_id and ctx["requestId"]
+    e = json.loads(call(server, api_id, "DELETE", "/dev/a/b")[2])
+    assert e["resource"] == "/{proxy+}" and e["pathParameters"] == {"proxy": "a/b"}
+    status, body = fallback(server, api_id, "dev", "/items/9")
+    assert status == 200 and json.loads(body)["pathParameters"] == {"id": "9"}
+    status, _, body = call(server, api_id, "GET", "/nostage/x")
+    assert (status, body) == (403, b'{"message":"Missing Authentication Token"}')
+
+
+def test_rest_api_errors(server):
+    client = server.client()
+    name = unique("rresp")
+    arn = create(client, name, RESPONDER)["FunctionArn"]
+    api = v1(server, "create-rest-api", "--name", "rest-errors")
+    api_id, root = api["id"], api["rootResourceId"]
+    uri = f"arn:aws:apigateway:{server.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+    v1(server, "put-method", "--rest-api-id", api_id, "--resource-id", root, "--http-method", "GET",
+       "--authorization-type", "NONE")
+    v1(server, "put-integration", "--rest-api-id", api_id, "--resource-id", root, "--http-method", "GET",
+       "--type", "AWS_PROXY", "--integration-http-method", "POST", "--uri", uri, "--timeout-in-millis", "50")
+    v1(server, "create-deployment", "--rest-api-id", api_id, "--stage-name", "p")
+    allow(client, name)
+    status, _, body = call(server, api_id, "GET", "/p/?raise=1")
+    assert (status, body) == (502, b'{"message": "Internal server error"}')
+    status, _, body = call(server, api_id, "GET", "/p/")  # {"plain": true} is not a proxy response
+    assert (status, body) == (502, b'{"message": "Internal server error"}')
+    status, _, body = call(server, api_id, "GET", "/p/?sleep=2")
+    assert (status, body) == (504, b'{"message": "Endpoint request timed out"}')
+    status, _, body = call(server, api_id, "GET", "/p/other")
+    assert status == 403 and json.loads(body) == {"message": "Missing Authentication Token"}
+    missing = aws(server, "get-rest-api", "--rest-api-id", "nope", check=False, service="apigateway")
+    assert "NotFoundException" in missing.stderr and "Invalid API identifier specified" in missing.stderr

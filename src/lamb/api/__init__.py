@@ -46,6 +46,6 @@ def load_services() -> dict[str, dict[str, Handler]]:
     """Every served model's handlers, by botocore service name (Lambda's included)."""
     load_all()
     from . import events_rules, scheduler  # noqa: F401  (issue 16: schedules)
-    from . import apigatewayv2  # noqa: F401  (issue 20: HTTP APIs)
+    from . import apigateway, apigatewayv2  # noqa: F401  (issue 20: REST and HTTP APIs)
 
     return SERVICES

@@ -38,7 +38,8 @@ from ..protocol.errors import AwsError
 from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
-from . import authorizers, payload_v1
+from . import authorizers, deadline, payload_v1
+from . import rest as rest_api
 from .jwt_auth import JwtAuthorizers
 from .permission import InvokePermission, source_arn
 from .routing import RouteTable
@@ -106,8 +107,9 @@ class HttpApiServer:
 
     def __init__(self, *, store: HttpApiStore, addresses: Callable[[], Addresses], invoke: Callable[..., "asyncio.Future"],
                  target: Callable[[str], Target], region: str, account_id: str, port: Callable[[], int],
-                 max_body: int, jwt=None) -> None:
+                 max_body: int, jwt=None, rest_store: HttpApiStore | None = None) -> None:
         self.store = store
+        self.rest = rest_store  # REST APIs (apis/rest.py)
         self.addresses = addresses
         self.invoke = invoke
         self.target = target
@@ -121,9 +123,15 @@ class HttpApiServer:
         self.buckets = Buckets()
         self._deployed: dict[tuple[str, str], Deployed] = {}
         store.listeners.append(self._forget)
+        if rest_store is not None:
+            rest_store.listeners.append(self._forget_rest)
 
     def _forget(self, api_id: str) -> None:
         for key in [k for k in self._deployed if k[0] == api_id]:
+            del self._deployed[key]
+
+    def _forget_rest(self, api_id: str) -> None:
+        for key in [k for k in self._deployed if k[0] == "rest" and k[1] == api_id]:
             del self._deployed[key]
 
     def _deployment(self, api_id: str, doc: dict, deployment_id: str) -> Deployed | None:
@@ -163,6 +171,9 @@ class HttpApiServer:
     def serve(self, req: Request, api_id: str, stage_name: str | None, path: str, rid: str):
         doc = self.store.get(api_id)
         if doc is None:
+            rest_doc = self.rest.get(api_id) if self.rest is not None else None
+            if rest_doc is not None:
+                return rest_api.serve(self, req, rest_doc, api_id, stage_name, path, rid)
             return not_found(rid)
         stages = doc["stages"]
         full_path = path
@@ -301,30 +312,17 @@ class HttpApiServer:
             pending = self.invoke(target.function, target.qualifier, payload, trace_header=trace, request_id=rid)
         except AwsError:
             return internal(rid)
-        loop = pending.get_loop()
-        out = loop.create_future()
         timeout_s = ctx.integration.get("TimeoutInMillis", 30_000) / 1000.0
+        return deadline.within(pending, timeout_s, lambda: _message(503, "Service Unavailable", rid),
+                               lambda f: self._settle(ctx, version, f))
 
-        def timed_out() -> None:
-            if not out.done():
-                out.set_result(_message(503, "Service Unavailable", rid))
-
-        timer = loop.call_later(timeout_s, timed_out)
-
-        def done(f: asyncio.Future) -> None:
-            timer.cancel()
-            if out.done():
-                return
-            exc = f.exception()
-            if exc is not None:
-                if not isinstance(exc, AwsError):
-                    log.error("HTTP API %s: invocation failed", ctx.api_id, exc_info=exc)
-                out.set_result(internal(rid))
-                return
-            out.set_result(self._respond(ctx, version, f.result()))
-
-        pending.add_done_callback(done)
-        return out
+    def _settle(self, ctx: "_Ctx", version: str, f: "asyncio.Future") -> Response:
+        exc = f.exception()
+        if exc is not None:
+            if not isinstance(exc, AwsError):
+                log.error("HTTP API %s: invocation failed", ctx.api_id, exc_info=exc)
+            return internal(ctx.request_id)
+        return self._respond(ctx, version, f.result())
 
     def _event_dict(self, ctx: "_Ctx", version: str, authorizer: dict | None) -> dict:
         req = ctx.req
@@ -402,8 +400,9 @@ def make_target(resolve: Callable, region: str, account_id: str) -> Callable[[st
 class HttpApis:
     """What the API handlers use: the store and the invoke URL of an API."""
 
-    def __init__(self, store: HttpApiStore, region: str, port: Callable[[], int]) -> None:
+    def __init__(self, store: HttpApiStore, rest: HttpApiStore, region: str, port: Callable[[], int]) -> None:
         self.store = store
+        self.rest = rest  # REST APIs (api/apigateway.py, apis/rest.py)
         self.region = region
         self.port = port
         self._addresses: tuple[int, Addresses] | None = None
@@ -425,4 +424,5 @@ def make_api_server(lamb) -> HttpApiServer:
     return HttpApiServer(store=apis.store, addresses=apis.addresses, invoke=lamb.invocations.invoke,
                          target=make_target(lamb.functions.resolve, s.region, s.account_id), region=s.region,
                          account_id=s.account_id, port=lambda: lamb.port,
-                         max_body=s.limits.http_api_payload_max_bytes, jwt=JwtAuthorizers())
+                         max_body=s.limits.http_api_payload_max_bytes, jwt=JwtAuthorizers(),
+                         rest_store=apis.rest)

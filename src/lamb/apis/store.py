@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ..store.db import Database
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS http_apis (
+CREATE TABLE IF NOT EXISTS {table} (
     api_id TEXT PRIMARY KEY,
     data   TEXT NOT NULL
 );
@@ -41,12 +41,14 @@ class HttpApiStore:
     """``apis[api_id]`` = ``{"api": {...}, "routes": {id: {...}}, "integrations": ..., "authorizers": ...,
     "stages": {name: {...}}, "deployments": {id: {..., "_snapshot": {...}}}}``."""
 
-    def __init__(self, db: "Database") -> None:
+    def __init__(self, db: "Database", table: str = "http_apis") -> None:
+        """``table``: ``http_apis`` (v2) or ``rest_apis`` (REST APIs, the same shape of storage)."""
         self.db = db
-        db.ensure(SCHEMA)
+        self.table = table
+        db.ensure(SCHEMA.format(table=table))
         self.apis: dict[str, dict] = {}
         self.listeners: list[Callable[[str], None]] = []  # told the id of every changed or deleted API
-        for api_id, data in db.query("SELECT api_id, data FROM http_apis"):
+        for api_id, data in db.query(f"SELECT api_id, data FROM {table}"):
             self.apis[api_id] = json.loads(data)
 
     def get(self, api_id: str) -> dict | None:
@@ -63,13 +65,13 @@ class HttpApiStore:
 
     def put(self, api_id: str, doc: dict) -> None:
         with self.db.tx() as c:
-            c.execute("INSERT OR REPLACE INTO http_apis (api_id, data) VALUES (?, ?)", (api_id, json.dumps(doc)))
+            c.execute(f"INSERT OR REPLACE INTO {self.table} (api_id, data) VALUES (?, ?)", (api_id, json.dumps(doc)))
         self.apis[api_id] = doc
         self._changed(api_id)
 
     def delete(self, api_id: str) -> bool:
         with self.db.tx() as c:
-            c.execute("DELETE FROM http_apis WHERE api_id = ?", (api_id,))
+            c.execute(f"DELETE FROM {self.table} WHERE api_id = ?", (api_id,))
         gone = self.apis.pop(api_id, None) is not None
         self._changed(api_id)
         return gone
