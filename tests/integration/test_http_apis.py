@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import subprocess
 import urllib.error
 import urllib.request
 
@@ -113,6 +114,11 @@ def test_quick_create_serves_payload_2(server, echo):
     assert ctx["http"]["method"] == "POST" and ctx["http"]["path"] == "/items/7"
     assert ctx["stage"] == "$default" and ctx["routeKey"] == "$default"
     assert "pathParameters" not in event and "stageVariables" not in event
+    # curl resolves *.localhost to loopback: the ApiEndpoint opens as it is.
+    out = subprocess.run(["curl", "-s", "-w", "\n%{http_code}", api["ApiEndpoint"] + "/curl?x=1"],
+                         capture_output=True, text=True, timeout=60)
+    body, _, code = out.stdout.rpartition("\n")
+    assert code == "200" and json.loads(body)["rawPath"] == "/curl", out.stderr
     # The path fallback reaches the same stage.
     status, body = fallback(server, api_id, "$default", "/via/path")
     assert status == 200 and json.loads(body)["rawPath"] == "/via/path"
