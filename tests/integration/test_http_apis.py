@@ -478,3 +478,55 @@ def test_rest_api_errors(server):
     assert status == 403 and json.loads(body) == {"message": "Missing Authentication Token"}
     missing = aws(server, "get-rest-api", "--rest-api-id", "nope", check=False, service="apigateway")
     assert "NotFoundException" in missing.stderr and "Invalid API identifier specified" in missing.stderr
+
+
+REST_AUTHORIZER = """
+def handler(event, context):
+    token = event.get("authorizationToken") or (event.get("headers") or {}).get("x-token", "")
+    if token == "boom":
+        raise RuntimeError("authorizer failed")
+    effect = {"good": "Allow", "bad": "Deny"}.get(token)
+    statements = [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}] if effect else []
+    return {"principalId": "user-7", "context": {"type": event["type"]},
+            "policyDocument": {"Version": "2012-10-17", "Statement": statements}}
+"""
+
+
+def test_rest_api_lambda_authorizers(server):
+    client = server.client()
+    name, auth_name = unique("rauthfn"), unique("rauth")
+    arn = create(client, name, ECHO)["FunctionArn"]
+    auth_arn = create(client, auth_name, REST_AUTHORIZER)["FunctionArn"]
+    api = v1(server, "create-rest-api", "--name", "rest-auth")
+    api_id, root = api["id"], api["rootResourceId"]
+    fn_uri = f"arn:aws:apigateway:{server.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+    auth_uri = f"arn:aws:apigateway:{server.region}:lambda:path/2015-03-31/functions/{auth_arn}/invocations"
+    token_auth = v1(server, "create-authorizer", "--rest-api-id", api_id, "--name", "tok", "--type", "TOKEN",
+                    "--authorizer-uri", auth_uri, "--identity-source", "method.request.header.Authorization",
+                    "--authorizer-result-ttl-in-seconds", "0")["id"]
+    request_auth = v1(server, "create-authorizer", "--rest-api-id", api_id, "--name", "req", "--type", "REQUEST",
+                      "--authorizer-uri", auth_uri, "--identity-source", "method.request.header.X-Token",
+                      "--authorizer-result-ttl-in-seconds", "0")["id"]
+    for part, auth in (("tok", token_auth), ("req", request_auth)):
+        res = v1(server, "create-resource", "--rest-api-id", api_id, "--parent-id", root, "--path-part", part)["id"]
+        v1(server, "put-method", "--rest-api-id", api_id, "--resource-id", res, "--http-method", "GET",
+           "--authorization-type", "CUSTOM", "--authorizer-id", auth)
+        v1(server, "put-integration", "--rest-api-id", api_id, "--resource-id", res, "--http-method", "GET",
+           "--type", "AWS_PROXY", "--integration-http-method", "POST", "--uri", fn_uri)
+    v1(server, "create-deployment", "--rest-api-id", api_id, "--stage-name", "s")
+    allow(client, name, sid=f"restauth-{api_id}")
+    allow(client, auth_name, f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/authorizers/*")
+    status, _, body = call(server, api_id, "GET", "/s/tok")
+    assert (status, json.loads(body)) == (401, {"message": "Unauthorized"})
+    status, _, body = call(server, api_id, "GET", "/s/tok", headers={"Authorization": "good"})
+    assert status == 200, body
+    assert json.loads(body)["requestContext"]["authorizer"] == {"type": "TOKEN", "principalId": "user-7",
+                                                                 "integrationLatency": json.loads(body)["requestContext"]["authorizer"]["integrationLatency"]}
+    status, _, body = call(server, api_id, "GET", "/s/tok", headers={"Authorization": "bad"})
+    assert (status, json.loads(body)) == (403, {"Message": "User is not authorized to access this resource with an explicit deny"})
+    status, _, body = call(server, api_id, "GET", "/s/tok", headers={"Authorization": "other"})
+    assert (status, json.loads(body)) == (403, {"Message": "User is not authorized to access this resource"})
+    status, _, body = call(server, api_id, "GET", "/s/tok", headers={"Authorization": "boom"})
+    assert (status, json.loads(body)) == (500, {"message": None})
+    status, _, body = call(server, api_id, "GET", "/s/req", headers={"X-Token": "good"})
+    assert status == 200 and json.loads(body)["requestContext"]["authorizer"]["type"] == "REQUEST"

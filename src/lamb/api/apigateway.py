@@ -157,12 +157,18 @@ def put_method(ctx: "RequestContext", params: dict) -> dict:
     verb = params["httpMethod"]
     if verb not in METHODS:
         raise _bad(f"Invalid HttpMethod specified. Valid options are {','.join(METHODS)}")
-    if params["authorizationType"] != "NONE":
-        raise _bad(f"authorizationType {params['authorizationType']} is not served by this Lamb server yet; use NONE.")
+    kind = params["authorizationType"]
+    if kind not in ("NONE", "CUSTOM"):
+        raise _bad(f"authorizationType {kind} is not served by this Lamb server yet; use NONE or CUSTOM.")
+    if kind == "CUSTOM" and params.get("authorizerId") not in doc.setdefault("authorizers", {}):
+        raise _bad("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS "
+                   "requires a valid authorizer.")
     methods = res.setdefault("resourceMethods", {})
     if verb in methods:
         raise AwsError("ConflictException", "Method already exists for this resource", 409)
-    method = {"httpMethod": verb, "authorizationType": "NONE", "apiKeyRequired": bool(params.get("apiKeyRequired"))}
+    method = {"httpMethod": verb, "authorizationType": kind, "apiKeyRequired": bool(params.get("apiKeyRequired"))}
+    if kind == "CUSTOM":
+        method["authorizerId"] = params["authorizerId"]
     for k in ("operationName", "requestParameters", "requestModels"):
         if params.get(k) is not None:
             method[k] = params[k]
@@ -254,7 +260,9 @@ def create_deployment(ctx: "RequestContext", params: dict) -> dict:
         for verb, method in (res.get("resourceMethods") or {}).items():
             if "methodIntegration" not in method:
                 raise _bad("No integration defined for method")
-    dep = {"id": new_id(6), "createdDate": time.time(), "_snapshot": {"resources": copy.deepcopy(doc["resources"])}}
+    dep = {"id": new_id(6), "createdDate": time.time(),
+           "_snapshot": {"resources": copy.deepcopy(doc["resources"]),
+                         "authorizers": copy.deepcopy(doc.get("authorizers") or {})}}
     if params.get("description"):
         dep["description"] = params["description"]
     doc["deployments"][dep["id"]] = dep
@@ -317,5 +325,52 @@ def delete_stage(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["restApiId"])
     if doc["stages"].pop(params["stageName"], None) is None:
         raise _not_found(ctx, "Stage", params["stageName"])
+    _save(ctx, params["restApiId"], doc)
+    return {}
+
+
+# ------------------------------------------------------------------ authorizers (Lambda TOKEN and REQUEST)
+@operation("CreateAuthorizer", service=SERVICE)
+def create_authorizer(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["restApiId"])
+    kind = params["type"]
+    if kind not in ("TOKEN", "REQUEST"):
+        raise _bad(f"Authorizer type {kind} is not served by this Lamb server yet; use TOKEN or REQUEST.")
+    if not params.get("authorizerUri"):
+        raise _bad("Authorizer URI must be specified for authorizers of type TOKEN and REQUEST")
+    if kind == "TOKEN" and not params.get("identitySource"):
+        raise _bad("Identity source must be specified for authorizers of type TOKEN")
+    ttl = params.get("authorizerResultTtlInSeconds")
+    if ttl is not None and not 0 <= ttl <= ctx.lamb.settings.limits.http_api_authorizer_ttl_max_s:
+        raise _bad("Authorizer result TTL must be between 0 and 3600 seconds")
+    auth = {"id": new_id(6), "name": params["name"], "type": kind, "authorizerUri": params["authorizerUri"],
+            "authType": params.get("authType") or "custom",
+            "authorizerResultTtlInSeconds": 300 if ttl is None else ttl}
+    for k in ("identitySource", "identityValidationExpression", "authorizerCredentials"):
+        if params.get(k) is not None:
+            auth[k] = params[k]
+    doc.setdefault("authorizers", {})[auth["id"]] = auth
+    _save(ctx, params["restApiId"], doc)
+    return auth
+
+
+@operation("GetAuthorizer", service=SERVICE)
+def get_authorizer(ctx: "RequestContext", params: dict) -> dict:
+    auth = (_doc(ctx, params["restApiId"]).get("authorizers") or {}).get(params["authorizerId"])
+    if auth is None:
+        raise _not_found(ctx, "Authorizer", params["authorizerId"])
+    return auth
+
+
+@operation("GetAuthorizers", service=SERVICE)
+def get_authorizers(ctx: "RequestContext", params: dict) -> dict:
+    return {"items": list((_doc(ctx, params["restApiId"]).get("authorizers") or {}).values())}
+
+
+@operation("DeleteAuthorizer", service=SERVICE)
+def delete_authorizer(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["restApiId"])
+    get_authorizer(ctx, params)
+    del doc["authorizers"][params["authorizerId"]]
     _save(ctx, params["restApiId"], doc)
     return {}

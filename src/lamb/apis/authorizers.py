@@ -68,18 +68,24 @@ class Authorized:
         return {"lambda": self.context}
 
 
+# Where identity sources look: header, query string, stage variable prefixes.
+HTTP_SOURCES = ("$request.header.", "$request.querystring.", "$stageVariables.")
+REST_SOURCES = ("method.request.header.", "method.request.querystring.", "stageVariables.")
+
+
 def identity_values(sources: list[str], headers: dict[str, str], query: dict[str, str], variables: dict[str, str],
-                    source_ip: str) -> list[str] | None:
+                    source_ip: str, prefixes: tuple[str, str, str] = HTTP_SOURCES) -> list[str] | None:
     """The values of the identity sources, or None when one is missing or empty."""
+    header, querystring, stage = prefixes
     values = []
     for src in sources or []:
         value: Any = None
-        if src.startswith("$request.header."):
-            value = headers.get(src[len("$request.header."):].lower())
-        elif src.startswith("$request.querystring."):
-            value = query.get(src[len("$request.querystring."):])
-        elif src.startswith("$stageVariables."):
-            value = variables.get(src[len("$stageVariables."):])
+        if src.startswith(header):
+            value = headers.get(src[len(header):].lower())
+        elif src.startswith(querystring):
+            value = query.get(src[len(querystring):])
+        elif src.startswith(stage):
+            value = variables.get(src[len(stage):])
         elif src == "$context.identity.sourceIp":
             value = source_ip
         if not value:
