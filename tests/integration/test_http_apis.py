@@ -530,3 +530,39 @@ def test_rest_api_lambda_authorizers(server):
     assert (status, json.loads(body)) == (500, {"message": None})
     status, _, body = call(server, api_id, "GET", "/s/req", headers={"X-Token": "good"})
     assert status == 200 and json.loads(body)["requestContext"]["authorizer"]["type"] == "REQUEST"
+
+
+BINARY = """
+import base64
+def handler(event, context):
+    data = base64.b64decode(event["body"]) if event.get("isBase64Encoded") else event.get("body", "").encode()
+    return {"statusCode": 200, "headers": {"Content-Type": "application/octet-stream"},
+            "body": base64.b64encode(data[::-1]).decode(), "isBase64Encoded": True,
+            "multiValueHeaders": {"x-version": [context.function_version]}}
+"""
+
+
+@pytest.mark.parametrize("version", ["1.0", "2.0"])
+def test_binary_bodies_and_an_alias_target(server, version):
+    client = server.client()
+    name = unique("bin")
+    create(client, name, BINARY)
+    published = client.publish_version(FunctionName=name)["Version"]
+    client.create_alias(FunctionName=name, Name="live", FunctionVersion=published)
+    alias_arn = f"arn:aws:lambda:{server.region}:{server.account_id}:function:{name}:live"
+    api_id = v2(server, "create-api", "--name", "bin", "--protocol-type", "HTTP")["ApiId"]
+    integration = v2(server, "create-integration", "--api-id", api_id, "--integration-type", "AWS_PROXY",
+                     "--integration-uri", alias_arn, "--payload-format-version", version)["IntegrationId"]
+    v2(server, "create-route", "--api-id", api_id, "--route-key", "POST /bin", "--target", f"integrations/{integration}")
+    v2(server, "create-stage", "--api-id", api_id, "--stage-name", "$default", "--auto-deploy")
+    data = bytes(range(256))
+    allow(client, name)  # the unqualified function's policy does not cover the alias
+    status, _, body = call(server, api_id, "POST", "/bin", data, {"Content-Type": "application/octet-stream"})
+    assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
+    client.add_permission(FunctionName=name, Qualifier="live", StatementId="apigw", Action="lambda:InvokeFunction",
+                          Principal="apigateway.amazonaws.com")
+    status, headers, body = call(server, api_id, "POST", "/bin", data, {"Content-Type": "application/octet-stream"})
+    assert status == 200 and body == data[::-1]
+    assert headers["content-type"] == "application/octet-stream"
+    if version == "1.0":
+        assert headers["x-version"] == published
