@@ -14,6 +14,8 @@ import botocore
 from . import api, sandbox
 from .api import runtime_management
 from .api.coverage import coverage
+from .apis.serve import HttpApis
+from .apis.store import HttpApiStore
 from .config import Settings
 from .events.queue import EventQueue
 from .gateway import for_environments, make_app, on_server_error
@@ -141,6 +143,11 @@ class Lamb:
         self.access = Access(region=settings.region, home=settings.account_id,
                              resource_policy=self._resource_policy, resource_tags=self._resource_tags)
         self.authorize = self._authorize if self.auth_on else None
+        # API Gateway's v2 model shares the signing name "apigateway" with v1: told apart by path.
+        self.models.add(Protocol("apigatewayv2"), services["apigatewayv2"], path_prefix="/v2/")
+        self.models.add(Protocol("apigateway"), services["apigateway"])  # REST APIs: /restapis/...
+        self.http_apis = HttpApis(HttpApiStore(self.db), HttpApiStore(self.db, "rest_apis"), settings.region,
+                                  lambda: self.port)  # issue 20
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
         self.aws = AwsClients(settings.region)  # S3 and EC2, through boto3's standard configuration

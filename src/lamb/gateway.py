@@ -74,10 +74,12 @@ def for_environments(app):
 
 
 def make_app(lamb: Served):
+    from .apis.serve import make_api_server
     from .urls.serve import make_url_server
 
     models = lamb.models
     function_urls = make_url_server(lamb)  # requests to function URLs (lamb.urls.serve)
+    http_apis = make_api_server(lamb)  # requests to HTTP APIs (lamb.apis.serve)
 
     def error(e: AwsError, rid: str | None = None, protocol: "WireProtocol" = lamb.protocol, op=None) -> Response:
         if isinstance(e, OtherAccount) and op is not None:
@@ -119,6 +121,9 @@ def make_app(lamb: Served):
         url_response = function_urls(req)
         if url_response is not None:
             return url_response
+        api_response = http_apis(req)
+        if api_response is not None:
+            return api_response
         if req.path.startswith("/_lamb/"):
             return internal(lamb, req)
         if req.path == "/metrics" and req.method == "GET":  # Prometheus (invoke/prometheus.py)
@@ -128,7 +133,7 @@ def make_app(lamb: Served):
         protocol = lamb.protocol
         op = None
         try:
-            protocol, handlers = models.select(req.headers)
+            protocol, handlers = models.select(req.headers, req.path)
             caller = lamb.authenticate(req.method, req.path, req.query, req.headers, req.body, protocol.signing_name)
             op, labels = protocol.route(req.method, req.path, req.query, req.headers, req.body)
             if req.too_large:

@@ -50,6 +50,16 @@ class Limits:
 
     # Invocation
     sync_payload_max_bytes: int = 6 * MB
+    # API Gateway HTTP APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html):
+    # integration timeout range (default the maximum), request payload, authorizer result TTL.
+    http_api_timeout_min_ms: int = 50
+    http_api_timeout_max_ms: int = 30_000
+    http_api_payload_max_bytes: int = 10 * MB
+    http_api_authorizer_ttl_max_s: int = 3600
+    # REST APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html): integration
+    # timeout 50 ms to 29 s by default (AWS raises the maximum on request for Regional APIs).
+    rest_api_timeout_default_ms: int = 29_000
+    rest_api_timeout_max_ms: int = 29_000
     # AWS accepts a response up to 6 MiB + 100 bytes (6,291,556) from the runtime.
     sync_response_max_bytes: int = 6 * MB + 100
     async_payload_max_bytes: int = 1 * MB

@@ -158,3 +158,16 @@ def test_more_models_plug_in_the_same_way():
     auth = "AWS4-HMAC-SHA256 Credential=AKID/20261206/us-east-1/apigateway/aws4_request, SignedHeaders=host, Signature=x"
     apis, _ = registry.select({"authorization": auth})
     assert apis.route("GET", "/v2/apis", "")[0].name == "GetApis"
+
+
+def test_models_sharing_a_signing_name_are_told_apart_by_path():
+    """apigateway (v1, /restapis) and apigatewayv2 (/v2/...) both sign as "apigateway"."""
+    registry = ServedModels(ServedModel(Protocol("lambda"), {}))
+    v2, v1 = Protocol("apigatewayv2"), Protocol("apigateway")
+    registry.add(v2, {}, path_prefix="/v2/")
+    registry.add(v1, {})
+    auth = "AWS4-HMAC-SHA256 Credential=AKID/20261206/us-east-1/apigateway/aws4_request, SignedHeaders=host, Signature=x"
+    assert registry.select({"authorization": auth}, "/v2/apis")[0] is v2
+    assert registry.select({"authorization": auth}, "/restapis")[0] is v1
+    with pytest.raises(ValueError):
+        registry.add(Protocol("apigatewayv2"), {}, path_prefix="/v2/")

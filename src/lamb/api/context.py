@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from ..apis.serve import HttpApis
     from ..config import Settings
     from ..identity.store import IdentityStore
     from ..http.server import Request
@@ -41,6 +42,7 @@ class Services(Protocol):
     mappings: "MappingStore"  # event source mappings (issue 13)
     sources: "SourceManager"  # their pollers
     identities: "IdentityStore"  # accounts, users, roles, policies, keys and sessions (issue 17)
+    http_apis: "HttpApis"  # API Gateway HTTP APIs (issue 20)
 
     def collect_code(self) -> None:
         """Delete code no version, layer or environment uses any more (in the background)."""

@@ -10,7 +10,9 @@ protocol also names its target (``X-Amz-Target: AWSEvents.PutRule``). So a reque
 3. else (an unsigned request, e.g. curl) the default model (Lambda's).
 
 A model of any protocol this layer speaks plugs in the same way: ``add(Protocol("logs"),
-handlers)``. A request for a service Lamb does not serve gets ``UnknownOperationException``.
+handlers)``. Models that share a signing name (``apigateway`` signs both API Gateway's v1
+model, paths ``/restapis/…``, and ``apigatewayv2``, paths ``/v2/…``) are told apart by a
+path prefix given to ``add``. A request for a service Lamb does not serve gets ``UnknownOperationException``.
 """
 
 from __future__ import annotations
@@ -41,23 +43,27 @@ class ServedModels:
 
     def __init__(self, default: ServedModel) -> None:
         self.default = default
-        self._by_signing: dict[str, ServedModel] = {}
+        # signing name -> [(path prefix, model)], longest prefix first ("" matches any path)
+        self._by_signing: dict[str, list[tuple[str, ServedModel]]] = {}
         self._by_target: dict[str, ServedModel] = {}
         self.add(default.protocol, default.handlers)
 
-    def add(self, protocol: Protocol, handlers: Mapping[str, Callable[..., Any]]) -> None:
+    def add(self, protocol: Protocol, handlers: Mapping[str, Callable[..., Any]], path_prefix: str = "") -> None:
         served = ServedModel(protocol, handlers)
-        if protocol.signing_name in self._by_signing:
-            raise ValueError(f"{protocol.signing_name} is served twice")
-        self._by_signing[protocol.signing_name] = served
+        entries = self._by_signing.setdefault(protocol.signing_name, [])
+        if any(prefix == path_prefix for prefix, _ in entries):
+            raise ValueError(f"{protocol.signing_name} {path_prefix!r} is served twice")
+        entries.append((path_prefix, served))
+        entries.sort(key=lambda e: -len(e[0]))
         if protocol.target_prefix:
             self._by_target[protocol.target_prefix] = served
 
     def names(self) -> list[str]:
         return sorted(self._by_signing)
 
-    def select(self, headers: Mapping[str, str]) -> ServedModel:
-        """The model for a request (lower-cased header names); raises ``AwsError`` for an unserved service."""
+    def select(self, headers: Mapping[str, str], path: str = "") -> ServedModel:
+        """The model for a request (lower-cased header names, the raw path); raises ``AwsError``
+        for an unserved service."""
         target = headers.get("x-amz-target")
         if target:
             served = self._by_target.get(target.split(".", 1)[0])
@@ -69,7 +75,7 @@ class ServedModels:
         service = scope_service(auth)
         if service is None:
             return self.default
-        served = self._by_signing.get(service)
+        served = next((m for prefix, m in self._by_signing.get(service, ()) if path.startswith(prefix)), None)
         if served is None:
             raise AwsError("UnknownOperationException",
                            f"Lamb does not serve the {service} service (it serves {', '.join(self.names())}).", 404)

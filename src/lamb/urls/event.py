@@ -61,11 +61,16 @@ def http_time(epoch_ms: int) -> str:
 
 def build(*, method: str, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes, url_id: str,
           domain: str, account_id: str, source_ip: str, request_id: str, extra_headers: dict[str, str],
-          caller: Caller | None = None, now_ms: int | None = None) -> dict:
+          caller: Caller | None = None, now_ms: int | None = None, route_key: str = "$default",
+          stage: str = "$default", owner_account: str | None = None, path_parameters: dict | None = None,
+          stage_variables: dict | None = None, authorizer: dict | None = None) -> dict:
+    """The 2.0 event. Function URLs use the defaults; HTTP APIs (``lamb.apis``) name the
+    route, stage, the API's account (``owner_account``), path parameters, stage variables
+    and what an authorizer returned."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     event_headers = {k: v for k, v in headers.items() if k != "cookie"}
     event_headers.update(extra_headers)
-    event: dict = {"version": "2.0", "routeKey": "$default", "rawPath": raw_path, "rawQueryString": raw_query}
+    event: dict = {"version": "2.0", "routeKey": route_key, "rawPath": raw_path, "rawQueryString": raw_query}
     cookie = headers.get("cookie")
     if cookie:
         event["cookies"] = [c.strip() for c in cookie.replace(",", ";").split(";") if c.strip()]
@@ -76,10 +81,12 @@ def build(*, method: str, raw_path: str, raw_query: str, headers: dict[str, str]
             params[k] = f"{params[k]},{v}" if k in params else v
         event["queryStringParameters"] = params
     context: dict = {
-        "accountId": caller.account_id if caller else "anonymous",
+        "accountId": owner_account or (caller.account_id if caller else "anonymous"),
         "apiId": url_id,
     }
-    if caller is not None:
+    if authorizer is not None:
+        context["authorizer"] = authorizer
+    elif caller is not None:
         context["authorizer"] = {"iam": {
             "accessKey": caller.access_key, "accountId": caller.account_id, "callerId": caller.user_id,
             "cognitoIdentity": None, "principalOrgId": None, "userArn": caller.user_arn, "userId": caller.user_id,
@@ -90,12 +97,16 @@ def build(*, method: str, raw_path: str, raw_query: str, headers: dict[str, str]
         "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": source_ip,
                  "userAgent": headers.get("user-agent", "")},
         "requestId": request_id,
-        "routeKey": "$default",
-        "stage": "$default",
+        "routeKey": route_key,
+        "stage": stage,
         "time": http_time(now_ms),
         "timeEpoch": now_ms,
     })
     event["requestContext"] = context
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    if stage_variables:
+        event["stageVariables"] = stage_variables
     if body:
         event["body"], event["isBase64Encoded"] = body_of(body, headers.get("content-type", ""))
     else:

@@ -1,0 +1,376 @@
+"""REST APIs through botocore's ``apigateway`` model (API Gateway v1, REST-JSON, paths ``/restapis``).
+
+What Lambda proxy integrations need (https://docs.aws.amazon.com/apigateway/latest/api/):
+CreateRestApi, GetRestApi(s), DeleteRestApi; CreateResource, GetResource(s), DeleteResource
+(``{proxy+}`` path parts included); PutMethod, GetMethod, DeleteMethod (``ANY`` included);
+PutIntegration, GetIntegration, DeleteIntegration (type ``AWS_PROXY`` to a Lambda function);
+CreateDeployment (with ``stageName``: the stage is made or moved), GetDeployment(s);
+CreateStage, GetStage(s), DeleteStage. Other integration types, authorizers of REST APIs,
+models, validators and the PATCH-style Update* operations are not served yet.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from ..apis.store import new_id
+from ..protocol.errors import AwsError
+from . import operation
+
+if TYPE_CHECKING:
+    from ..apis.store import HttpApiStore
+    from .context import RequestContext
+
+SERVICE = "apigateway"
+METHODS = ("ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _store(ctx: "RequestContext") -> "HttpApiStore":
+    return ctx.lamb.http_apis.rest
+
+
+def _bad(message: str) -> AwsError:
+    return AwsError("BadRequestException", message, 400)
+
+
+def _not_found(ctx: "RequestContext", what: str, ident: str) -> AwsError:
+    return AwsError("NotFoundException", f"Invalid {what} identifier specified {ctx.lamb.settings.account_id}:{ident}",
+                    404)
+
+
+def _doc(ctx: "RequestContext", api_id: str) -> dict:
+    doc = _store(ctx).get(api_id)
+    if doc is None:
+        raise _not_found(ctx, "API", api_id)
+    return doc
+
+
+def _resource(ctx: "RequestContext", doc: dict, ident: str) -> dict:
+    res = doc["resources"].get(ident)
+    if res is None:
+        raise _not_found(ctx, "Resource", ident)
+    return res
+
+
+def _method(ctx: "RequestContext", doc: dict, params: dict) -> dict:
+    res = _resource(ctx, doc, params["resourceId"])
+    method = (res.get("resourceMethods") or {}).get(params["httpMethod"])
+    if method is None:
+        raise _not_found(ctx, "Method", f"{params['resourceId']}:{params['httpMethod']}")
+    return method
+
+
+def _public(item: dict) -> dict:
+    return {k: v for k, v in item.items() if not k.startswith("_")}
+
+
+def _save(ctx: "RequestContext", api_id: str, doc: dict) -> None:
+    _store(ctx).put(api_id, doc)
+
+
+# ------------------------------------------------------------------ REST APIs
+@operation("CreateRestApi", service=SERVICE)
+def create_rest_api(ctx: "RequestContext", params: dict) -> dict:
+    api_id = _store(ctx).fresh_id()
+    root = new_id(10)
+    api = {"id": api_id, "name": params["name"], "createdDate": time.time(), "rootResourceId": root,
+           "apiKeySource": params.get("apiKeySource") or "HEADER",
+           "endpointConfiguration": params.get("endpointConfiguration") or {"types": ["EDGE"]},
+           "disableExecuteApiEndpoint": bool(params.get("disableExecuteApiEndpoint")), "tags": params.get("tags") or {}}
+    for k in ("description", "version", "binaryMediaTypes", "minimumCompressionSize", "policy"):
+        if params.get(k) is not None:
+            api[k] = params[k]
+    doc = {"api": api, "resources": {root: {"id": root, "path": "/"}}, "stages": {}, "deployments": {}}
+    _save(ctx, api_id, doc)
+    return api
+
+
+@operation("GetRestApi", service=SERVICE)
+def get_rest_api(ctx: "RequestContext", params: dict) -> dict:
+    return _doc(ctx, params["restApiId"])["api"]
+
+
+@operation("GetRestApis", service=SERVICE)
+def get_rest_apis(ctx: "RequestContext", params: dict) -> dict:
+    store = _store(ctx)
+    return {"items": [store.get(i)["api"] for i in store.ids()]}
+
+
+@operation("DeleteRestApi", service=SERVICE)
+def delete_rest_api(ctx: "RequestContext", params: dict) -> dict:
+    _doc(ctx, params["restApiId"])
+    _store(ctx).delete(params["restApiId"])
+    return {}
+
+
+# ------------------------------------------------------------------ resources
+@operation("CreateResource", service=SERVICE)
+def create_resource(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["restApiId"])
+    parent = _resource(ctx, doc, params["parentId"])
+    part = params["pathPart"]
+    if not part or "/" in part or (("{" in part or "}" in part)
+                                    and not (part.startswith("{") and part.endswith("}") and len(part) > 2)):
+        raise _bad(f"Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end "
+                   f"and an optional plus sign before the closing brace.")
+    if parent["path"].endswith("+}"):
+        raise _bad("A resource cannot be created under a greedy path variable.")
+    if any(r.get("parentId") == parent["id"] and r.get("pathPart") == part for r in doc["resources"].values()):
+        raise AwsError("ConflictException", f"Another resource with the same parent already has this name: {part}", 409)
+    ident = new_id(6)
+    res = {"id": ident, "parentId": parent["id"], "pathPart": part,
+           "path": parent["path"].rstrip("/") + "/" + part}
+    doc["resources"][ident] = res
+    _save(ctx, params["restApiId"], doc)
+    return res
+
+
+@operation("GetResource", service=SERVICE)
+def get_resource(ctx: "RequestContext", params: dict) -> dict:
+    return _resource(ctx, _doc(ctx, params["restApiId"]), params["resourceId"])
+
+
+@operation("GetResources", service=SERVICE)
+def get_resources(ctx: "RequestContext", params: dict) -> dict:
+    return {"items": sorted(_doc(ctx, params["restApiId"])["resources"].values(), key=lambda r: r["path"])}
+
+
+@operation("DeleteResource", service=SERVICE)
+def delete_resource(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["restApiId"])
+    res = _resource(ctx, doc, params["resourceId"])
+    if res["id"] == doc["api"]["rootResourceId"]:
+        raise _bad("Cannot delete the root resource.")
+    prefix = res["path"] + "/"
+    for ident in [i for i, r in doc["resources"].items() if r is res or r["path"].startswith(prefix)]:
+        del doc["resources"][ident]
+    _save(ctx, params["restApiId"], doc)
+    return {}
+
+
+# ------------------------------------------------------------------ methods and integrations
+@operation("PutMethod", service=SERVICE)
+def put_method(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["restApiId"])
+    res = _resource(ctx, doc, params["resourceId"])
+    verb = params["httpMethod"]
+    if verb not in METHODS:
+        raise _bad(f"Invalid HttpMethod specified. Valid options are {','.join(METHODS)}")
+    kind = params["authorizationType"]
+    if kind not in ("NONE", "CUSTOM"):
+        raise _bad(f"authorizationType {kind} is not served by this Lamb server yet; use NONE or CUSTOM.")
+    if kind == "CUSTOM" and params.get("authorizerId") not in doc.setdefault("authorizers", {}):
+        raise _bad("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS "
+                   "requires a valid authorizer.")
+    methods = res.setdefault("resourceMethods", {})
+    if verb in methods:
+        raise AwsError("ConflictException", "Method already exists for this resource", 409)
+    method = {"httpMethod": verb, "authorizationType": kind, "apiKeyRequired": bool(params.get("apiKeyRequired"))}
+    if kind == "CUSTOM":
+        method["authorizerId"] = params["authorizerId"]
+    for k in ("operationName", "requestParameters", "requestModels"):
+        if params.get(k) is not None:
+            method[k] = params[k]
+    methods[verb] = method
+    _save(ctx, params["restApiId"], doc)
+    return method
+
+
+@operation("GetMethod", service=SERVICE)
+def get_method(ctx: "RequestContext", params: dict) -> dict:
+    return _method(ctx, _doc(ctx, params["restApiId"]), params)
+
+
+@operation("DeleteMethod", service=SERVICE)
+def delete_method(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["restApiId"])
+    _method(ctx, doc, params)
+    del doc["resources"][params["resourceId"]]["resourceMethods"][params["httpMethod"]]
+    _save(ctx, params["restApiId"], doc)
+    return {}
+
+
+@operation("PutIntegration", service=SERVICE)
+def put_integration(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["restApiId"])
+    method = _method(ctx, doc, params)
+    limits = ctx.lamb.settings.limits
+    if params["type"] != "AWS_PROXY":
+        raise _bad(f"Integration type {params['type']} is not served by this Lamb server yet; use AWS_PROXY.")
+    if not params.get("uri"):
+        raise _bad("Enumeration value for IntegrationType must be non-empty")
+    if params.get("integrationHttpMethod") != "POST":
+        raise _bad("Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream "
+                   "invocations.") if params.get("integrationHttpMethod") is None else _bad(
+            "AWS_PROXY integrations with Lambda require the integration HTTP method POST.")
+    timeout = params.get("timeoutInMillis")
+    if timeout is None:
+        timeout = limits.rest_api_timeout_default_ms
+    elif not limits.http_api_timeout_min_ms <= timeout <= limits.rest_api_timeout_max_ms:
+        raise _bad(f"Timeout should be between {limits.http_api_timeout_min_ms} ms and "
+                   f"{limits.rest_api_timeout_max_ms} ms")
+    integration = {"type": "AWS_PROXY", "httpMethod": "POST", "uri": params["uri"], "timeoutInMillis": timeout,
+                   "passthroughBehavior": "WHEN_NO_MATCH", "cacheNamespace": params["resourceId"],
+                   "cacheKeyParameters": [], "connectionType": "INTERNET"}
+    method["methodIntegration"] = integration
+    _save(ctx, params["restApiId"], doc)
+    return integration
+
+
+@operation("GetIntegration", service=SERVICE)
+def get_integration(ctx: "RequestContext", params: dict) -> dict:
+    method = _method(ctx, _doc(ctx, params["restApiId"]), params)
+    if "methodIntegration" not in method:
+        raise AwsError("NotFoundException", "No integration defined for method", 404)
+    return method["methodIntegration"]
+
+
+@operation("DeleteIntegration", service=SERVICE)
+def delete_integration(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["restApiId"])
+    method = _method(ctx, doc, params)
+    if method.pop("methodIntegration", None) is None:
+        raise AwsError("NotFoundException", "No integration defined for method", 404)
+    _save(ctx, params["restApiId"], doc)
+    return {}
+
+
+# ------------------------------------------------------------------ deployments and stages
+def _new_stage(name: str, deployment_id: str, params: dict) -> dict:
+    now = time.time()
+    stage = {"stageName": name, "deploymentId": deployment_id, "createdDate": now, "lastUpdatedDate": now,
+             "cacheClusterEnabled": False, "cacheClusterStatus": "NOT_AVAILABLE", "methodSettings": {},
+             "tracingEnabled": bool(params.get("tracingEnabled")), "tags": params.get("tags") or {}}
+    if params.get("variables"):
+        stage["variables"] = params["variables"]
+    if params.get("description"):
+        stage["description"] = params["description"]
+    return stage
+
+
+@operation("CreateDeployment", service=SERVICE)
+def create_deployment(ctx: "RequestContext", params: dict) -> dict:
+    import copy
+
+    doc = _doc(ctx, params["restApiId"])
+    if not any(r.get("resourceMethods") for r in doc["resources"].values()):
+        raise _bad("The REST API doesn't contain any methods")
+    for res in doc["resources"].values():
+        for verb, method in (res.get("resourceMethods") or {}).items():
+            if "methodIntegration" not in method:
+                raise _bad("No integration defined for method")
+    dep = {"id": new_id(6), "createdDate": time.time(),
+           "_snapshot": {"resources": copy.deepcopy(doc["resources"]),
+                         "authorizers": copy.deepcopy(doc.get("authorizers") or {})}}
+    if params.get("description"):
+        dep["description"] = params["description"]
+    doc["deployments"][dep["id"]] = dep
+    name = params.get("stageName")
+    if name:
+        stage = doc["stages"].get(name)
+        if stage is None:
+            doc["stages"][name] = _new_stage(name, dep["id"], {"variables": params.get("variables"),
+                                                               "description": params.get("stageDescription")})
+        else:
+            stage["deploymentId"] = dep["id"]
+            stage["lastUpdatedDate"] = time.time()
+            if params.get("variables"):
+                stage["variables"] = {**(stage.get("variables") or {}), **params["variables"]}
+    _save(ctx, params["restApiId"], doc)
+    return _public(dep)
+
+
+@operation("GetDeployment", service=SERVICE)
+def get_deployment(ctx: "RequestContext", params: dict) -> dict:
+    dep = _doc(ctx, params["restApiId"])["deployments"].get(params["deploymentId"])
+    if dep is None:
+        raise _not_found(ctx, "Deployment", params["deploymentId"])
+    return _public(dep)
+
+
+@operation("GetDeployments", service=SERVICE)
+def get_deployments(ctx: "RequestContext", params: dict) -> dict:
+    return {"items": [_public(d) for d in _doc(ctx, params["restApiId"])["deployments"].values()]}
+
+
+@operation("CreateStage", service=SERVICE)
+def create_stage(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["restApiId"])
+    name = params["stageName"]
+    if name in doc["stages"]:
+        raise AwsError("ConflictException", "Stage already exists", 409)
+    if params["deploymentId"] not in doc["deployments"]:
+        raise _bad("Invalid deployment identifier specified")
+    doc["stages"][name] = stage = _new_stage(name, params["deploymentId"], params)
+    _save(ctx, params["restApiId"], doc)
+    return stage
+
+
+@operation("GetStage", service=SERVICE)
+def get_stage(ctx: "RequestContext", params: dict) -> dict:
+    stage = _doc(ctx, params["restApiId"])["stages"].get(params["stageName"])
+    if stage is None:
+        raise _not_found(ctx, "Stage", params["stageName"])
+    return stage
+
+
+@operation("GetStages", service=SERVICE)
+def get_stages(ctx: "RequestContext", params: dict) -> dict:
+    return {"item": list(_doc(ctx, params["restApiId"])["stages"].values())}
+
+
+@operation("DeleteStage", service=SERVICE)
+def delete_stage(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["restApiId"])
+    if doc["stages"].pop(params["stageName"], None) is None:
+        raise _not_found(ctx, "Stage", params["stageName"])
+    _save(ctx, params["restApiId"], doc)
+    return {}
+
+
+# ------------------------------------------------------------------ authorizers (Lambda TOKEN and REQUEST)
+@operation("CreateAuthorizer", service=SERVICE)
+def create_authorizer(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["restApiId"])
+    kind = params["type"]
+    if kind not in ("TOKEN", "REQUEST"):
+        raise _bad(f"Authorizer type {kind} is not served by this Lamb server yet; use TOKEN or REQUEST.")
+    if not params.get("authorizerUri"):
+        raise _bad("Authorizer URI must be specified for authorizers of type TOKEN and REQUEST")
+    if kind == "TOKEN" and not params.get("identitySource"):
+        raise _bad("Identity source must be specified for authorizers of type TOKEN")
+    ttl = params.get("authorizerResultTtlInSeconds")
+    if ttl is not None and not 0 <= ttl <= ctx.lamb.settings.limits.http_api_authorizer_ttl_max_s:
+        raise _bad("Authorizer result TTL must be between 0 and 3600 seconds")
+    auth = {"id": new_id(6), "name": params["name"], "type": kind, "authorizerUri": params["authorizerUri"],
+            "authType": params.get("authType") or "custom",
+            "authorizerResultTtlInSeconds": 300 if ttl is None else ttl}
+    for k in ("identitySource", "identityValidationExpression", "authorizerCredentials"):
+        if params.get(k) is not None:
+            auth[k] = params[k]
+    doc.setdefault("authorizers", {})[auth["id"]] = auth
+    _save(ctx, params["restApiId"], doc)
+    return auth
+
+
+@operation("GetAuthorizer", service=SERVICE)
+def get_authorizer(ctx: "RequestContext", params: dict) -> dict:
+    auth = (_doc(ctx, params["restApiId"]).get("authorizers") or {}).get(params["authorizerId"])
+    if auth is None:
+        raise _not_found(ctx, "Authorizer", params["authorizerId"])
+    return auth
+
+
+@operation("GetAuthorizers", service=SERVICE)
+def get_authorizers(ctx: "RequestContext", params: dict) -> dict:
+    return {"items": list((_doc(ctx, params["restApiId"]).get("authorizers") or {}).values())}
+
+
+@operation("DeleteAuthorizer", service=SERVICE)
+def delete_authorizer(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["restApiId"])
+    get_authorizer(ctx, params)
+    del doc["authorizers"][params["authorizerId"]]
+    _save(ctx, params["restApiId"], doc)
+    return {}

@@ -1,0 +1,568 @@
+"""HTTP APIs through botocore's ``apigatewayv2`` model (REST-JSON, signing name ``apigateway``).
+
+Create/Get/Update/Delete and Get… (list) for APIs, routes, integrations, authorizers and
+stages; CreateDeployment, GetDeployment(s), DeleteDeployment; TagResource, UntagResource,
+GetTags (https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/). Quick create
+(``Target`` on CreateApi: https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop.html#http-api-examples.cli.quick-create)
+makes a managed AWS_PROXY integration (payload 2.0), its route (``RouteKey`` or ``$default``)
+and a ``$default`` stage with AutoDeploy. A stage with AutoDeploy gets a new deployment on
+every change of the routes, integrations or authorizers. Served: ``ProtocolType`` HTTP,
+integrations of type ``AWS_PROXY`` to Lambda functions; WebSocket APIs and other
+integration types are refused.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from ..apis import routing
+from ..apis.jwt_auth import issuer_allowed
+from ..apis.store import empty, new_id, snapshot
+from ..protocol.errors import AwsError
+from . import operation
+
+if TYPE_CHECKING:
+    from ..apis.store import HttpApiStore
+    from .context import RequestContext
+
+SERVICE = "apigatewayv2"
+
+
+def _bad(message: str) -> AwsError:
+    return AwsError("BadRequestException", message, 400)
+
+
+def _not_found(ctx: "RequestContext", what: str, ident: str) -> AwsError:
+    return AwsError("NotFoundException",
+                    f"Invalid {what} identifier specified {ctx.lamb.settings.account_id}:{ident}", 404,
+                    fields={"ResourceType": what})
+
+
+def _store(ctx: "RequestContext") -> "HttpApiStore":
+    return ctx.lamb.http_apis.store
+
+
+def _doc(ctx: "RequestContext", api_id: str) -> dict:
+    doc = _store(ctx).get(api_id)
+    if doc is None:
+        raise _not_found(ctx, "API", api_id)
+    return doc
+
+
+def _part(ctx: "RequestContext", doc: dict, part: str, what: str, ident: str) -> dict:
+    item = doc[part].get(ident)
+    if item is None:
+        raise _not_found(ctx, what, ident)
+    return item
+
+
+def _public(item: dict) -> dict:
+    return {k: v for k, v in item.items() if not k.startswith("_")}
+
+
+def _page(params: dict, items: list[dict]) -> dict:
+    start = int(params.get("NextToken") or 0) if (params.get("NextToken") or "0").isdigit() else 0
+    size = int(params["MaxResults"]) if (params.get("MaxResults") or "").isdigit() else len(items) or 1
+    out: dict = {"Items": [_public(i) for i in items[start:start + size]]}
+    if start + size < len(items):
+        out["NextToken"] = str(start + size)
+    return out
+
+
+def api_arn(region: str, api_id: str, stage: str | None = None) -> str:
+    arn = f"arn:aws:apigateway:{region}::/apis/{api_id}"
+    return arn if stage is None else f"{arn}/stages/{stage}"
+
+
+def _endpoint(ctx: "RequestContext", api_id: str) -> str:
+    return ctx.lamb.http_apis.endpoint(api_id)
+
+
+def _view(ctx: "RequestContext", doc: dict) -> dict:
+    api = dict(doc["api"])
+    api["ApiEndpoint"] = _endpoint(ctx, api["ApiId"])
+    return api
+
+
+def _save(ctx: "RequestContext", api_id: str, doc: dict, *, redeploy: bool = False) -> None:
+    """Write the API; with ``redeploy`` (routes, integrations or authorizers changed),
+    stages with AutoDeploy get a new deployment first."""
+    if redeploy:
+        for stage in doc["stages"].values():
+            if stage.get("AutoDeploy"):
+                _deploy(doc, stage, "", auto=True)
+    _store(ctx).put(api_id, doc)
+
+
+def _deploy(doc: dict, stage: dict | None, description: str, *, auto: bool = False) -> dict:
+    dep_id = new_id()
+    while dep_id in doc["deployments"]:
+        dep_id = new_id()
+    deployment = {"DeploymentId": dep_id, "CreatedDate": time.time(), "DeploymentStatus": "DEPLOYED",
+                  "AutoDeployed": auto, "_snapshot": snapshot(doc)}
+    if description:
+        deployment["Description"] = description
+    doc["deployments"][dep_id] = deployment
+    if stage is not None:
+        stage["DeploymentId"] = dep_id
+        stage["LastUpdatedDate"] = time.time()
+    return deployment
+
+
+# ------------------------------------------------------------------ validation
+def _route_key(key: str) -> str:
+    try:
+        routing.parse(key)
+    except routing.BadRouteKey:
+        raise _bad(f"Unable to create Route. The route key '{key}' is invalid: use '$default' or "
+                   "'<METHOD> /<path>' with a method among " + ", ".join(routing.METHODS) + ".") from None
+    return key
+
+
+def _target(ctx: "RequestContext", doc: dict, target: str | None) -> str | None:
+    if target is None:
+        return None
+    prefix, _, ident = target.partition("/")
+    if prefix != "integrations" or ident not in doc["integrations"]:
+        raise _bad(f"Invalid target: {target}. Targets must be of the form integrations/<integration id> "
+                   "and the integration must exist.")
+    return target
+
+
+def _integration_fields(params: dict, old: dict | None) -> dict:
+    item = dict(old or {})
+    for k, v in params.items():
+        if k != "ApiId" and v is not None:
+            item[k] = v
+    kind = item.get("IntegrationType")
+    if kind != "AWS_PROXY":
+        raise _bad(f"Integration type {kind} is not served by this Lamb server; use AWS_PROXY to a Lambda function.")
+    uri = item.get("IntegrationUri")
+    if not uri:
+        raise _bad("IntegrationUri is required for AWS_PROXY integrations.")
+    if item.get("PayloadFormatVersion") not in ("1.0", "2.0"):
+        raise _bad("PayloadFormatVersion must be 1.0 or 2.0 for AWS_PROXY integrations of HTTP APIs.")
+    return item
+
+
+def _check_timeout(ctx: "RequestContext", item: dict) -> None:
+    limits = ctx.lamb.settings.limits
+    t = item.get("TimeoutInMillis")
+    if t is None:
+        item["TimeoutInMillis"] = limits.http_api_timeout_max_ms
+    elif not limits.http_api_timeout_min_ms <= t <= limits.http_api_timeout_max_ms:
+        raise _bad(f"Timeout must be between {limits.http_api_timeout_min_ms} ms and "
+                   f"{limits.http_api_timeout_max_ms} ms.")
+
+
+def _quick_create(ctx: "RequestContext", doc: dict, target: str, route_key: str | None) -> None:
+    integration = {"IntegrationId": new_id(), "IntegrationType": "AWS_PROXY", "IntegrationMethod": "POST",
+                   "IntegrationUri": target, "PayloadFormatVersion": "2.0", "ConnectionType": "INTERNET",
+                   "ApiGatewayManaged": True}
+    _check_timeout(ctx, integration)
+    doc["integrations"][integration["IntegrationId"]] = integration
+    route = {"RouteId": new_id(), "RouteKey": _route_key(route_key or routing.DEFAULT),
+             "AuthorizationType": "NONE", "ApiKeyRequired": False, "ApiGatewayManaged": True,
+             "Target": f"integrations/{integration['IntegrationId']}"}
+    doc["routes"][route["RouteId"]] = route
+    now = time.time()
+    stage = {"StageName": "$default", "AutoDeploy": True, "ApiGatewayManaged": True, "CreatedDate": now,
+             "LastUpdatedDate": now, "DefaultRouteSettings": {"DetailedMetricsEnabled": False},
+             "RouteSettings": {}, "StageVariables": {}, "Tags": {}}
+    doc["stages"]["$default"] = stage
+    _deploy(doc, stage, "Automatic deployment triggered by changes to the Api configuration", auto=True)
+
+
+# ------------------------------------------------------------------ APIs
+@operation("CreateApi", service=SERVICE)
+def create_api(ctx: "RequestContext", params: dict) -> dict:
+    if params["ProtocolType"] != "HTTP":
+        raise _bad(f"ProtocolType {params['ProtocolType']} is not served by this Lamb server; use HTTP.")
+    api_id = _store(ctx).fresh_id()
+    api = {"ApiId": api_id, "Name": params["Name"], "ProtocolType": "HTTP", "CreatedDate": time.time(),
+           "RouteSelectionExpression": params.get("RouteSelectionExpression") or "${request.method} ${request.path}",
+           "ApiKeySelectionExpression": params.get("ApiKeySelectionExpression") or "$request.header.x-api-key",
+           "DisableExecuteApiEndpoint": bool(params.get("DisableExecuteApiEndpoint")),
+           "IpAddressType": params.get("IpAddressType") or "ipv4", "Tags": params.get("Tags") or {}}
+    for k in ("Description", "Version", "CorsConfiguration", "DisableSchemaValidation"):
+        if params.get(k) is not None:
+            api[k] = params[k]
+    doc = empty(api)
+    if params.get("Target"):
+        _quick_create(ctx, doc, params["Target"], params.get("RouteKey"))
+    elif params.get("RouteKey"):
+        raise _bad("RouteKey can be specified only with Target (quick create).")
+    _store(ctx).put(api_id, doc)
+    return _view(ctx, doc)
+
+
+@operation("GetApi", service=SERVICE)
+def get_api(ctx: "RequestContext", params: dict) -> dict:
+    return _view(ctx, _doc(ctx, params["ApiId"]))
+
+
+@operation("GetApis", service=SERVICE)
+def get_apis(ctx: "RequestContext", params: dict) -> dict:
+    store = _store(ctx)
+    return _page(params, [_view(ctx, store.get(i)) for i in store.ids()])
+
+
+@operation("UpdateApi", service=SERVICE)
+def update_api(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["ApiId"])
+    api = doc["api"]
+    for k in ("Name", "Description", "Version", "CorsConfiguration", "RouteSelectionExpression",
+              "ApiKeySelectionExpression", "DisableExecuteApiEndpoint", "DisableSchemaValidation", "IpAddressType"):
+        if params.get(k) is not None:
+            api[k] = params[k]
+    if params.get("Target"):  # quick update: the managed integration points at the new target
+        for integration in doc["integrations"].values():
+            if integration.get("ApiGatewayManaged"):
+                integration["IntegrationUri"] = params["Target"]
+    _save(ctx, params["ApiId"], doc, redeploy=bool(params.get("Target")))
+    return _view(ctx, doc)
+
+
+@operation("DeleteApi", service=SERVICE)
+def delete_api(ctx: "RequestContext", params: dict) -> dict:
+    _doc(ctx, params["ApiId"])
+    _store(ctx).delete(params["ApiId"])
+    return {}
+
+
+@operation("DeleteCorsConfiguration", service=SERVICE)
+def delete_cors(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["ApiId"])
+    doc["api"].pop("CorsConfiguration", None)
+    _save(ctx, params["ApiId"], doc)
+    return {}
+
+
+# ------------------------------------------------------------------ routes
+@operation("CreateRoute", service=SERVICE)
+def create_route(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["ApiId"])
+    key = _route_key(params["RouteKey"])
+    if any(r["RouteKey"] == key for r in doc["routes"].values()):
+        raise AwsError("ConflictException", f"Unable to create Route. A route with key '{key}' already exists.", 409)
+    route = {"RouteId": new_id(), "RouteKey": key, "ApiKeyRequired": bool(params.get("ApiKeyRequired")),
+             "AuthorizationType": params.get("AuthorizationType") or "NONE"}
+    _route_fields(ctx, doc, route, params)
+    doc["routes"][route["RouteId"]] = route
+    _save(ctx, params["ApiId"], doc, redeploy=True)
+    return route
+
+
+def _route_fields(ctx: "RequestContext", doc: dict, route: dict, params: dict) -> None:
+    for k in ("AuthorizationScopes", "AuthorizerId", "OperationName", "RequestParameters", "AuthorizationType",
+              "ApiKeyRequired"):
+        if params.get(k) is not None:
+            route[k] = params[k]
+    if params.get("Target") is not None:
+        route["Target"] = _target(ctx, doc, params["Target"])
+    kind = route.get("AuthorizationType", "NONE")
+    if kind not in ("NONE", "CUSTOM", "JWT"):
+        raise _bad(f"AuthorizationType {kind} is not served by this Lamb server; use NONE, CUSTOM or JWT.")
+    if kind != "NONE":
+        auth = doc["authorizers"].get(route.get("AuthorizerId") or "")
+        if auth is None:
+            raise _bad(f"Unable to find authorizer with id {route.get('AuthorizerId')}")
+        wanted = "REQUEST" if kind == "CUSTOM" else "JWT"
+        if auth["AuthorizerType"] != wanted:
+            raise _bad(f"AuthorizationType {kind} requires an authorizer of type {wanted}.")
+    else:
+        route.pop("AuthorizerId", None)
+
+
+@operation("GetRoute", service=SERVICE)
+def get_route(ctx: "RequestContext", params: dict) -> dict:
+    return _part(ctx, _doc(ctx, params["ApiId"]), "routes", "Route", params["RouteId"])
+
+
+@operation("GetRoutes", service=SERVICE)
+def get_routes(ctx: "RequestContext", params: dict) -> dict:
+    return _page(params, list(_doc(ctx, params["ApiId"])["routes"].values()))
+
+
+@operation("UpdateRoute", service=SERVICE)
+def update_route(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["ApiId"])
+    route = _part(ctx, doc, "routes", "Route", params["RouteId"])
+    if params.get("RouteKey") is not None:
+        key = _route_key(params["RouteKey"])
+        if any(r["RouteKey"] == key and r is not route for r in doc["routes"].values()):
+            raise AwsError("ConflictException", f"Unable to update Route. A route with key '{key}' already exists.",
+                           409)
+        route["RouteKey"] = key
+    _route_fields(ctx, doc, route, params)
+    _save(ctx, params["ApiId"], doc, redeploy=True)
+    return route
+
+
+@operation("DeleteRoute", service=SERVICE)
+def delete_route(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["ApiId"])
+    _part(ctx, doc, "routes", "Route", params["RouteId"])
+    del doc["routes"][params["RouteId"]]
+    _save(ctx, params["ApiId"], doc, redeploy=True)
+    return {}
+
+
+# ------------------------------------------------------------------ integrations
+@operation("CreateIntegration", service=SERVICE)
+def create_integration(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["ApiId"])
+    item = _integration_fields(params, {"IntegrationId": new_id(), "ConnectionType": "INTERNET",
+                                        "IntegrationMethod": "POST"})
+    _check_timeout(ctx, item)
+    doc["integrations"][item["IntegrationId"]] = item
+    _save(ctx, params["ApiId"], doc, redeploy=True)
+    return item
+
+
+@operation("GetIntegration", service=SERVICE)
+def get_integration(ctx: "RequestContext", params: dict) -> dict:
+    return _part(ctx, _doc(ctx, params["ApiId"]), "integrations", "Integration", params["IntegrationId"])
+
+
+@operation("GetIntegrations", service=SERVICE)
+def get_integrations(ctx: "RequestContext", params: dict) -> dict:
+    return _page(params, list(_doc(ctx, params["ApiId"])["integrations"].values()))
+
+
+@operation("UpdateIntegration", service=SERVICE)
+def update_integration(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["ApiId"])
+    old = _part(ctx, doc, "integrations", "Integration", params["IntegrationId"])
+    item = _integration_fields(params, old)
+    _check_timeout(ctx, item)
+    doc["integrations"][item["IntegrationId"]] = item
+    _save(ctx, params["ApiId"], doc, redeploy=True)
+    return item
+
+
+@operation("DeleteIntegration", service=SERVICE)
+def delete_integration(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["ApiId"])
+    ident = params["IntegrationId"]
+    _part(ctx, doc, "integrations", "Integration", ident)
+    if any(r.get("Target") == f"integrations/{ident}" for r in doc["routes"].values()):
+        raise AwsError("ConflictException",
+                       f"Cannot delete Integration {ident}: it is the target of a route.", 409)
+    del doc["integrations"][ident]
+    _save(ctx, params["ApiId"], doc, redeploy=True)
+    return {}
+
+
+# ------------------------------------------------------------------ authorizers
+def _authorizer_fields(ctx: "RequestContext", item: dict, params: dict) -> dict:
+    limits = ctx.lamb.settings.limits
+    for k, v in params.items():
+        if k != "ApiId" and v is not None:
+            item[k] = v
+    kind = item.get("AuthorizerType")
+    if kind == "REQUEST":
+        if not item.get("AuthorizerUri"):
+            raise _bad("AuthorizerUri is required for REQUEST authorizers.")
+        if item.get("AuthorizerPayloadFormatVersion") not in ("1.0", "2.0"):
+            raise _bad("AuthorizerPayloadFormatVersion is required for REQUEST authorizers: 1.0 or 2.0.")
+        if item.get("EnableSimpleResponses") and item["AuthorizerPayloadFormatVersion"] != "2.0":
+            raise _bad("Simple responses are supported only with AuthorizerPayloadFormatVersion 2.0.")
+        ttl = item.setdefault("AuthorizerResultTtlInSeconds", 0)
+        if not 0 <= ttl <= limits.http_api_authorizer_ttl_max_s:
+            raise _bad(f"AuthorizerResultTtlInSeconds must be between 0 and {limits.http_api_authorizer_ttl_max_s}.")
+        if ttl and not item.get("IdentitySource"):
+            raise _bad("IdentitySource is required when caching is enabled.")
+    elif kind == "JWT":
+        jwt = item.get("JwtConfiguration") or {}
+        if not jwt.get("Issuer"):
+            raise _bad("JwtConfiguration.Issuer is required for JWT authorizers.")
+        if not issuer_allowed(jwt["Issuer"]):
+            raise _bad("The issuer must be an https URL (Lamb also accepts http on a loopback host).")
+        if not item.get("IdentitySource"):
+            raise _bad("IdentitySource is required for JWT authorizers.")
+    else:
+        raise _bad(f"AuthorizerType {kind} is not supported for HTTP APIs.")
+    return item
+
+
+@operation("CreateAuthorizer", service=SERVICE)
+def create_authorizer(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["ApiId"])
+    item = _authorizer_fields(ctx, {"AuthorizerId": new_id()}, params)
+    doc["authorizers"][item["AuthorizerId"]] = item
+    _save(ctx, params["ApiId"], doc, redeploy=True)
+    return item
+
+
+@operation("GetAuthorizer", service=SERVICE)
+def get_authorizer(ctx: "RequestContext", params: dict) -> dict:
+    return _part(ctx, _doc(ctx, params["ApiId"]), "authorizers", "Authorizer", params["AuthorizerId"])
+
+
+@operation("GetAuthorizers", service=SERVICE)
+def get_authorizers(ctx: "RequestContext", params: dict) -> dict:
+    return _page(params, list(_doc(ctx, params["ApiId"])["authorizers"].values()))
+
+
+@operation("UpdateAuthorizer", service=SERVICE)
+def update_authorizer(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["ApiId"])
+    old = _part(ctx, doc, "authorizers", "Authorizer", params["AuthorizerId"])
+    item = _authorizer_fields(ctx, dict(old), params)
+    doc["authorizers"][item["AuthorizerId"]] = item
+    _save(ctx, params["ApiId"], doc, redeploy=True)
+    return item
+
+
+@operation("DeleteAuthorizer", service=SERVICE)
+def delete_authorizer(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["ApiId"])
+    ident = params["AuthorizerId"]
+    _part(ctx, doc, "authorizers", "Authorizer", ident)
+    if any(r.get("AuthorizerId") == ident for r in doc["routes"].values()):
+        raise AwsError("ConflictException", f"Cannot delete authorizer {ident}: a route uses it.", 409)
+    del doc["authorizers"][ident]
+    _save(ctx, params["ApiId"], doc, redeploy=True)
+    return {}
+
+
+# ------------------------------------------------------------------ stages and deployments
+_STAGE_FIELDS = ("AccessLogSettings", "AutoDeploy", "DefaultRouteSettings", "Description", "RouteSettings",
+                 "StageVariables", "ClientCertificateId")
+
+
+def _stage_fields(doc: dict, stage: dict, params: dict) -> None:
+    for k in _STAGE_FIELDS:
+        if params.get(k) is not None:
+            stage[k] = params[k]
+    if params.get("DeploymentId") is not None:
+        if params["DeploymentId"] not in doc["deployments"]:
+            raise _bad(f"Deployment {params['DeploymentId']} does not exist.")
+        stage["DeploymentId"] = params["DeploymentId"]
+    stage["LastUpdatedDate"] = time.time()
+
+
+@operation("CreateStage", service=SERVICE)
+def create_stage(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["ApiId"])
+    name = params["StageName"]
+    if name in doc["stages"]:
+        raise AwsError("ConflictException", f"Stage already exists", 409)
+    stage = {"StageName": name, "CreatedDate": time.time(), "AutoDeploy": False,
+             "DefaultRouteSettings": {"DetailedMetricsEnabled": False}, "RouteSettings": {},
+             "StageVariables": {}, "Tags": params.get("Tags") or {}}
+    _stage_fields(doc, stage, params)
+    if stage.get("AutoDeploy"):
+        _deploy(doc, stage, "Automatic deployment triggered by changes to the Api configuration", auto=True)
+    doc["stages"][name] = stage
+    _save(ctx, params["ApiId"], doc)
+    return stage
+
+
+@operation("GetStage", service=SERVICE)
+def get_stage(ctx: "RequestContext", params: dict) -> dict:
+    return _part(ctx, _doc(ctx, params["ApiId"]), "stages", "Stage", params["StageName"])
+
+
+@operation("GetStages", service=SERVICE)
+def get_stages(ctx: "RequestContext", params: dict) -> dict:
+    return _page(params, list(_doc(ctx, params["ApiId"])["stages"].values()))
+
+
+@operation("UpdateStage", service=SERVICE)
+def update_stage(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["ApiId"])
+    stage = _part(ctx, doc, "stages", "Stage", params["StageName"])
+    was_auto = stage.get("AutoDeploy")
+    _stage_fields(doc, stage, params)
+    if stage.get("AutoDeploy") and not was_auto:
+        _deploy(doc, stage, "Automatic deployment triggered by changes to the Api configuration", auto=True)
+    _save(ctx, params["ApiId"], doc)
+    return stage
+
+
+@operation("DeleteStage", service=SERVICE)
+def delete_stage(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["ApiId"])
+    _part(ctx, doc, "stages", "Stage", params["StageName"])
+    del doc["stages"][params["StageName"]]
+    _save(ctx, params["ApiId"], doc)
+    return {}
+
+
+@operation("CreateDeployment", service=SERVICE)
+def create_deployment(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["ApiId"])
+    stage = None
+    if params.get("StageName"):
+        stage = _part(ctx, doc, "stages", "Stage", params["StageName"])
+        if stage.get("AutoDeploy"):
+            raise _bad(f"Cannot create a deployment for a stage with AutoDeploy enabled: {params['StageName']}")
+    deployment = _deploy(doc, stage, params.get("Description") or "")
+    _save(ctx, params["ApiId"], doc)
+    return _public(deployment)
+
+
+@operation("GetDeployment", service=SERVICE)
+def get_deployment(ctx: "RequestContext", params: dict) -> dict:
+    return _public(_part(ctx, _doc(ctx, params["ApiId"]), "deployments", "Deployment", params["DeploymentId"]))
+
+
+@operation("GetDeployments", service=SERVICE)
+def get_deployments(ctx: "RequestContext", params: dict) -> dict:
+    return _page(params, list(_doc(ctx, params["ApiId"])["deployments"].values()))
+
+
+@operation("DeleteDeployment", service=SERVICE)
+def delete_deployment(ctx: "RequestContext", params: dict) -> dict:
+    doc = _doc(ctx, params["ApiId"])
+    ident = params["DeploymentId"]
+    _part(ctx, doc, "deployments", "Deployment", ident)
+    if any(s.get("DeploymentId") == ident for s in doc["stages"].values()):
+        raise _bad(f"Active stages pointing to this deployment must be moved or deleted")
+    del doc["deployments"][ident]
+    _save(ctx, params["ApiId"], doc)
+    return {}
+
+
+# ------------------------------------------------------------------ tags
+def _tagged(ctx: "RequestContext", arn: str) -> tuple[str, dict, dict]:
+    """(api id, its document, the record whose Tags an ARN names: the API or a stage)."""
+    prefix = f"arn:aws:apigateway:{ctx.lamb.settings.region}::/apis/"
+    if not arn.startswith(prefix):
+        raise _not_found(ctx, "Resource", arn)
+    api_id, _, rest = arn[len(prefix):].partition("/")
+    doc = _doc(ctx, api_id)
+    if not rest:
+        return api_id, doc, doc["api"]
+    kind, _, name = rest.partition("/")
+    if kind != "stages":
+        raise _not_found(ctx, "Resource", arn)
+    return api_id, doc, _part(ctx, doc, "stages", "Stage", name)
+
+
+@operation("TagResource", service=SERVICE)
+def tag_resource(ctx: "RequestContext", params: dict) -> dict:
+    api_id, doc, record = _tagged(ctx, params["ResourceArn"])
+    tags = dict(record.get("Tags") or {})
+    tags.update(params.get("Tags") or {})
+    if len(tags) > ctx.lamb.settings.limits.tags_per_resource:
+        raise _bad(f"Too many tags: at most {ctx.lamb.settings.limits.tags_per_resource} per resource.")
+    record["Tags"] = tags
+    _save(ctx, api_id, doc)
+    return {}
+
+
+@operation("UntagResource", service=SERVICE)
+def untag_resource(ctx: "RequestContext", params: dict) -> dict:
+    api_id, doc, record = _tagged(ctx, params["ResourceArn"])
+    record["Tags"] = {k: v for k, v in (record.get("Tags") or {}).items() if k not in params["TagKeys"]}
+    _save(ctx, api_id, doc)
+    return {}
+
+
+@operation("GetTags", service=SERVICE)
+def get_tags(ctx: "RequestContext", params: dict) -> dict:
+    return {"Tags": dict(_tagged(ctx, params["ResourceArn"])[2].get("Tags") or {})}

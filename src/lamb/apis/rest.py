@@ -1,0 +1,254 @@
+"""Serving REST APIs (API Gateway v1) with Lambda proxy integrations.
+
+Addressed like HTTP APIs (``Host: <api-id>.execute-api.<region>.localhost`` or
+``/_lamb/apis/<api-id>/<stage>/<path>``); a REST API always has the stage as the first
+path segment. As API Gateway answers
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html,
+https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html):
+
+- a stage that does not exist, a path with no resource or a resource without the method:
+  403 ``{"message":"Missing Authentication Token"}``;
+- resources match like HTTP API routes (literal segments before ``{var}``, ``{proxy+}``
+  last, a method before ``ANY``), through ``routing.RouteTable``;
+- the event is payload 1.0 (``payload_v1``) without ``version``/``routeKey``, with the
+  resource's id as ``requestContext.resourceId``; the function's policy must allow
+  ``apigateway.amazonaws.com`` for ``…:<api-id>/<stage>/<METHOD>/<resource path>``;
+- a function error, a malformed response or a missing permission: 502 (500 for the
+  permission) ``{"message": "Internal server error"}``; past the integration's
+  ``timeoutInMillis`` (29 s by default): 504 ``{"message": "Endpoint request timed out"}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+import uuid
+from typing import NamedTuple
+
+from ..http.server import Request, Response
+from ..protocol.errors import AwsError
+from ..services.lineage import with_root
+from ..urls import event as v2_event
+from ..urls.response import Malformed
+from ..policy import evaluate as policy_eval
+from . import deadline, payload_v1
+from .authorizers import REST_SOURCES, Authorized, Refused, identity_values, run_lambda
+from .permission import source_arn
+from .routing import RouteTable
+
+log = logging.getLogger("lamb.apis.rest")
+
+
+def _message(status: int, message: str, rid: str, *, spaced: bool = True) -> Response:
+    body = json.dumps({"message": message}, separators=(", ", ": ") if spaced else (",", ":")).encode()
+    return Response(status, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid)], body)
+
+
+def missing_token(rid: str) -> Response:
+    return _message(403, "Missing Authentication Token", rid, spaced=False)
+
+
+class RestDeployed:
+    def __init__(self, snapshot: dict) -> None:
+        self.resources: dict = snapshot["resources"]
+        self.authorizers: dict = snapshot.get("authorizers") or {}
+        routes = {}
+        for res in self.resources.values():
+            for verb in res.get("resourceMethods") or {}:
+                routes[f"{res['id']} {verb}"] = {"RouteKey": f"{verb} {res['path']}"}
+        self.table = RouteTable(routes)
+
+
+def serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None, path: str, rid: str):
+    """One request to a REST API (``server``: the HttpApiServer, for its collaborators)."""
+    if stage_name is None:
+        stage_name, _, rest = path[1:].partition("/")
+        path = "/" + rest
+    stage = doc["stages"].get(stage_name)
+    if stage is None:
+        return missing_token(rid)
+    dep = doc["deployments"].get(stage["deploymentId"])
+    if dep is None:
+        return missing_token(rid)
+    key = ("rest", api_id, dep["id"])
+    deployed = server._deployed.get(key)
+    if deployed is None:
+        deployed = server._deployed[key] = RestDeployed(dep["_snapshot"])
+    match = deployed.table.match(req.method, path)
+    if match is None:
+        return missing_token(rid)
+    res_id, verb = match.route_id.split(" ", 1)
+    resource = deployed.resources[res_id]
+    integration = resource["resourceMethods"][verb].get("methodIntegration")
+    if integration is None:
+        return missing_token(rid)
+    variables = stage.get("variables") or {}
+    method = resource["resourceMethods"][verb]
+    peer = req.conn.transport.get_extra_info("peername") if req.conn is not None and req.conn.transport else None
+    source_ip = peer[0] if peer else ""
+    trace = with_root(req.headers.get("x-amzn-trace-id"))
+    event = payload_v1.build(
+        method=req.method, path=path, raw_query=req.query, headers=req.headers, body=req.body,
+        resource=resource["path"], route_key="", stage=stage_name, api_id=api_id,
+        domain=server.addresses().domain(api_id), account_id=server.account_id, source_ip=source_ip,
+        request_id=rid, extra_headers={"X-Amzn-Trace-Id": trace, "X-Forwarded-For": source_ip,
+                                       "X-Forwarded-Port": str(server.port()), "X-Forwarded-Proto": "http"},
+        path_parameters=match.path_parameters, stage_variables=variables, authorizer=None,
+        now_ms=int(time.time() * 1000))
+    del event["version"]
+    ctx = event["requestContext"]
+    del ctx["routeKey"]
+    ctx["resourceId"] = res_id
+    ctx["path"] = f"/{stage_name}{path}"
+    ctx["authorizer"] = None
+    method_arn = f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/{stage_name}/{req.method}{path}"
+    call = _Call(server, api_id, stage_name, verb, resource, integration, variables, event, trace, rid)
+    if method.get("authorizationType") == "CUSTOM":
+        auth = deployed.authorizers.get(method.get("authorizerId") or "")
+        if auth is None:
+            return _message(500, "Internal server error", rid)
+        try:
+            decided = rest_authorizer(server, auth, req, event, method_arn, variables)
+        except Refused as e:
+            return _refusal(e, rid)
+        if not isinstance(decided, Authorized):
+            return asyncio.ensure_future(_after_auth(decided, call))
+        return call.integrate(decided)
+    return call.integrate(None)
+
+
+def _refusal(e: Refused, rid: str) -> Response:
+    if e.status == 403:
+        body = json.dumps({"Message": e.message}, separators=(",", ":")).encode()
+        return Response(403, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid),
+                              ("x-amzn-ErrorType", "AccessDeniedException")], body)
+    if e.status == 500:
+        return Response(500, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid),
+                              ("x-amzn-ErrorType", "AuthorizerConfigurationException")], b'{"message":null}')
+    return _message(e.status, e.message, rid, spaced=False)
+
+
+async def _after_auth(decided, call: "_Call") -> Response:
+    try:
+        outcome = await decided
+    except Refused as e:
+        return _refusal(e, call.rid)
+    answer = call.integrate(outcome)
+    return await answer if isinstance(answer, asyncio.Future) else answer
+
+
+class _Call(NamedTuple):
+    server: object
+    api_id: str
+    stage: str
+    verb: str
+    resource: dict
+    integration: dict
+    variables: dict
+    event: dict
+    trace: str
+    rid: str
+
+    def integrate(self, authorized: "Authorized | None"):
+        from .serve import _STAGE_VAR, function_arn_of  # the same URI forms as HTTP APIs
+
+        server, rid = self.server, self.rid
+        uri = _STAGE_VAR.sub(lambda m: self.variables.get(m.group(1), ""), self.integration["uri"])
+        internal = _message(500, "Internal server error", rid)
+        try:
+            target = server.target(function_arn_of(uri))
+        except AwsError:
+            return internal
+        method = self.event["httpMethod"]
+        src = source_arn(server.region, server.account_id, self.api_id, self.stage, method,
+                         f"{self.verb} {self.resource['path']}")
+        if not server.permission.allowed(target.record, target.arn, src):
+            log.info("REST API %s: %s does not allow apigateway.amazonaws.com for %s", self.api_id, target.arn, src)
+            return internal
+        if authorized is not None:
+            self.event["requestContext"]["authorizer"] = authorized.for_event("1.0")
+        try:
+            pending = server.invoke(target.function, target.qualifier, v2_event.encode(self.event),
+                                    trace_header=self.trace, request_id=rid)
+        except AwsError:
+            return _message(502, "Internal server error", rid)
+
+        def done(f: asyncio.Future) -> Response:
+            if f.exception() is not None or f.result().function_error:
+                return _message(502, "Internal server error", rid)
+            try:
+                status, headers, body = payload_v1.response(f.result().payload)
+            except Malformed:
+                return _message(502, "Internal server error", rid)
+            headers.append(("x-amzn-RequestId", rid))
+            return Response(status, headers, body)
+
+        return deadline.within(pending, self.integration.get("timeoutInMillis", 29_000) / 1000.0,
+                               lambda: _message(504, "Endpoint request timed out", rid), done)
+
+
+def rest_authorizer(server, auth: dict, req: Request, event: dict, method_arn: str, variables: dict):
+    """A REST API's Lambda authorizer (TOKEN or REQUEST): an ``Authorized`` from the cache or an
+    awaitable of one; raises ``Refused`` (401 without the token, 403 on deny, 500 on failure).
+
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html
+    """
+    sources = [s.strip() for s in (auth.get("identitySource") or "").split(",") if s.strip()]
+    values = identity_values(sources, req.headers, event.get("queryStringParameters") or {}, variables, "",
+                             REST_SOURCES)
+    if values is None:
+        raise Refused(401, "Unauthorized")
+    if auth["type"] == "TOKEN":
+        pattern = auth.get("identityValidationExpression")
+        if pattern and not re.fullmatch(pattern, values[0]):
+            raise Refused(401, "Unauthorized")
+        payload = {"type": "TOKEN", "authorizationToken": values[0], "methodArn": method_arn}
+    else:
+        payload = dict(event, type="REQUEST", methodArn=method_arn)
+        payload.pop("body", None)
+        payload.pop("isBase64Encoded", None)
+    ttl = int(auth.get("authorizerResultTtlInSeconds", 300) or 0)
+    key = (event["requestContext"]["apiId"], auth["id"], tuple(values)) if ttl and values else None
+    cached = server.auth_cache.get(key) if key else None
+    if cached is not None:
+        return _decide(cached[0], method_arn, 0)
+
+    async def call() -> Authorized:
+        from .serve import function_arn_of
+
+        try:
+            target = server.target(function_arn_of(auth["authorizerUri"]))
+        except AwsError:
+            raise Refused(500, "") from None
+        api_id = event["requestContext"]["apiId"]
+        src = f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/authorizers/{auth['id']}"
+        if not server.permission.allowed(target.record, target.arn, src):
+            raise Refused(500, "")
+        value, latency = await run_lambda(
+            lambda p: server.invoke(target.function, target.qualifier, p, request_id=str(uuid.uuid4())),
+            v2_event.encode(payload))
+        outcome = _decide(value, method_arn, latency)
+        if key is not None:
+            server.auth_cache.put(key, ttl, (value,))
+        return outcome
+
+    return call()
+
+
+def _decide(value, method_arn: str, latency: int) -> Authorized:
+    """An IAM-policy answer: explicit deny and no allow are told apart, as REST APIs do."""
+    if not isinstance(value, dict) or not isinstance(value.get("policyDocument"), dict) or "principalId" not in value:
+        raise Refused(500, "")
+    request = policy_eval.Request(policy_eval.Principal.anonymous(), "execute-api:Invoke", method_arn)
+    decision = policy_eval.evaluate([value["policyDocument"]], request)
+    if decision is policy_eval.Decision.DENY:
+        raise Refused(403, "User is not authorized to access this resource with an explicit deny")
+    if decision is not policy_eval.Decision.ALLOW:
+        raise Refused(403, "User is not authorized to access this resource")
+    context = value.get("context") or {}
+    if not isinstance(context, dict):
+        raise Refused(500, "")
+    return Authorized("lambda", context, str(value["principalId"]), latency)

@@ -1,0 +1,428 @@
+"""Serving HTTP APIs on Lamb's port.
+
+A request is for an HTTP API when its ``Host`` is ``<api-id>.execute-api.<region>.localhost[:port]``
+(any ``*.localhost`` name reaches loopback) or its path is the fallback
+``/_lamb/apis/<api-id>/<stage>/<path>`` (``$default`` for the default stage). By Host,
+a first path segment naming a stage selects it; otherwise the ``$default`` stage serves
+the whole path (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-stages.html).
+Then, as API Gateway does:
+
+1. no such API, no such stage, a stage without a deployment, or no matching route: 404
+   ``{"message":"Not Found"}`` (routes matched by ``routing``);
+2. a CORS preflight is answered from the API's ``CorsConfiguration`` (204, no route needed);
+3. a body past 10 MB: 413; the stage's throttling exceeded: 429 ``{"message":"Too Many Requests"}``;
+4. the route's authorizer (``authorizers``) answers 401/403/500 or adds its context;
+5. the integration's function must allow ``apigateway.amazonaws.com`` (``permission``);
+   then the request becomes a payload 1.0 (``payload_v1``) or 2.0 (``urls.event``, shared
+   with function URLs) event and runs through ``Invocations.invoke``;
+6. a function error, a malformed response, a missing permission or a function that does
+   not exist: 500 ``{"message":"Internal Server Error"}``; the integration timeout
+   (``TimeoutInMillis``): 503 ``{"message":"Service Unavailable"}``.
+
+https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+import uuid
+from urllib.parse import parse_qsl
+from typing import Callable, NamedTuple
+
+from ..http.server import Request, Response
+from ..protocol.errors import AwsError
+from ..services.lineage import with_root
+from ..urls import cors, event as v2_event, response as v2_response
+from ..urls.address import Addresses
+from . import authorizers, deadline, payload_v1
+from . import rest as rest_api
+from .jwt_auth import JwtAuthorizers
+from .permission import InvokePermission, source_arn
+from .routing import RouteTable
+from .store import HttpApiStore
+from .throttle import Buckets
+
+log = logging.getLogger("lamb.apis")
+
+PATH_PREFIX = "/_lamb/apis/"
+_STAGE_VAR = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
+
+
+def default_origin(region: str, port: int) -> str:
+    return f"http://{{id}}.execute-api.{region}.localhost:{port}"
+
+
+def _message(status: int, message: str, request_id: str, extra: list | None = None) -> Response:
+    headers = [("Content-Type", "application/json"), ("apigw-requestid", request_id)] + (extra or [])
+    return Response(status, headers, json.dumps({"message": message}, separators=(",", ":")).encode())
+
+
+def _challenge(e: "authorizers.Refused") -> list:
+    header = getattr(e, "www_authenticate", None)
+    return [("www-authenticate", header)] if header else []
+
+
+def not_found(rid: str) -> Response:
+    return _message(404, "Not Found", rid)
+
+
+def internal(rid: str) -> Response:
+    return _message(500, "Internal Server Error", rid)
+
+
+class Target(NamedTuple):
+    """What an integration URI names, resolved: the record carrying its policy and how to invoke it."""
+
+    record: dict
+    arn: str  # the function ARN as named (with its qualifier)
+    function: str
+    qualifier: str | None
+
+
+def function_arn_of(uri: str) -> str:
+    """The Lambda ARN of an integration URI (a function ARN, or API Gateway's
+    ``arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations``)."""
+    marker = ":lambda:path/2015-03-31/functions/"
+    if marker in uri:
+        return uri.split(marker, 1)[1].removesuffix("/invocations")
+    return uri
+
+
+class Deployed:
+    """One API's deployment as served: its route table and parts (cached per deployment)."""
+
+    def __init__(self, snapshot: dict) -> None:
+        self.routes: dict = snapshot["routes"]
+        self.integrations: dict = snapshot["integrations"]
+        self.authorizers: dict = snapshot["authorizers"]
+        self.table = RouteTable(self.routes)
+
+
+class HttpApiServer:
+    """``__call__(request)``: None when the request is not for an HTTP API."""
+
+    def __init__(self, *, store: HttpApiStore, addresses: Callable[[], Addresses], invoke: Callable[..., "asyncio.Future"],
+                 target: Callable[[str], Target], region: str, account_id: str, port: Callable[[], int],
+                 max_body: int, jwt=None, rest_store: HttpApiStore | None = None) -> None:
+        self.store = store
+        self.rest = rest_store  # REST APIs (apis/rest.py)
+        self.addresses = addresses
+        self.invoke = invoke
+        self.target = target
+        self.region = region
+        self.account_id = account_id
+        self.port = port
+        self.max_body = max_body
+        self.jwt = jwt  # jwt_auth.JwtAuthorizers, or None: JWT routes then fail closed (500)
+        self.auth_cache = authorizers.ResultCache()
+        self.permission = InvokePermission(account_id)
+        self.buckets = Buckets()
+        self._deployed: dict[tuple[str, str], Deployed] = {}
+        store.listeners.append(self._forget)
+        if rest_store is not None:
+            rest_store.listeners.append(self._forget_rest)
+
+    def _forget(self, api_id: str) -> None:
+        for key in [k for k in self._deployed if k[0] == api_id]:
+            del self._deployed[key]
+
+    def _forget_rest(self, api_id: str) -> None:
+        for key in [k for k in self._deployed if k[0] == "rest" and k[1] == api_id]:
+            del self._deployed[key]
+
+    def _deployment(self, api_id: str, doc: dict, deployment_id: str) -> Deployed | None:
+        key = (api_id, deployment_id)
+        found = self._deployed.get(key)
+        if found is None:
+            dep = doc["deployments"].get(deployment_id)
+            if dep is None:
+                return None
+            found = self._deployed[key] = Deployed(dep["_snapshot"])
+        return found
+
+    # ------------------------------------------------------------------ addressing
+    def locate(self, req: Request) -> tuple[str, str | None, str] | None:
+        """(api id, stage or None to pick by path, path) of a request for an HTTP API."""
+        api_id = self.addresses().id_from_host(req.headers.get("host"))
+        if api_id is not None:
+            return api_id, None, req.path
+        if not req.path.startswith(PATH_PREFIX):
+            return None
+        api_id, _, rest = req.path[len(PATH_PREFIX):].partition("/")
+        stage, _, path = rest.partition("/")
+        return api_id, stage, "/" + path
+
+    def __call__(self, req: Request):
+        found = self.locate(req)
+        if found is None:
+            return None
+        request_id = str(uuid.uuid4())
+        try:
+            return self.serve(req, *found, request_id)
+        except Exception:
+            log.exception("HTTP API request %s %s failed", req.method, req.path)
+            return internal(request_id)
+
+    # ------------------------------------------------------------------ serving
+    def serve(self, req: Request, api_id: str, stage_name: str | None, path: str, rid: str):
+        doc = self.store.get(api_id)
+        if doc is None:
+            rest_doc = self.rest.get(api_id) if self.rest is not None else None
+            if rest_doc is not None:
+                return rest_api.serve(self, req, rest_doc, api_id, stage_name, path, rid)
+            return not_found(rid)
+        stages = doc["stages"]
+        full_path = path
+        if stage_name is None:  # by Host: /<stage>/... or the $default stage
+            first, _, rest = path[1:].partition("/")
+            if first and first != "$default" and first in stages:
+                stage_name, path = first, "/" + rest
+            else:
+                stage_name = "$default"
+        stage = stages.get(stage_name)
+        if stage is None or not stage.get("DeploymentId"):
+            return not_found(rid)
+        if stage_name != "$default":
+            full_path = f"/{stage_name}{path}"
+        deployed = self._deployment(api_id, doc, stage["DeploymentId"])
+        if deployed is None:
+            return not_found(rid)
+        headers = req.headers
+        cors_conf = doc["api"].get("CorsConfiguration")
+        if cors_conf and cors.is_preflight(req.method, headers):
+            return Response(204, cors.preflight(cors_conf, headers) + [("apigw-requestid", rid)])
+        if req.too_large or len(req.body) > self.max_body:
+            return _message(413, "Request Entity Too Large", rid)
+        match = deployed.table.match(req.method, path)
+        if match is None:
+            return not_found(rid)
+        limits = self.buckets.settings(stage, match.route_key)
+        if limits is not None and not self.buckets.take((api_id, stage_name, match.route_key), *limits):
+            return _message(429, "Too Many Requests", rid)
+        route = deployed.routes[match.route_id]
+        target_ref = route.get("Target") or ""
+        integration = deployed.integrations.get(target_ref.partition("/")[2])
+        if integration is None:
+            return not_found(rid)
+        variables = stage.get("StageVariables") or {}
+        peer = req.conn.transport.get_extra_info("peername") if req.conn is not None and req.conn.transport else None
+        source_ip = peer[0] if peer else ""
+        ctx = _Ctx(req, api_id, stage_name, path, full_path, match, route, integration, variables, source_ip, rid,
+                   cors_conf, self.addresses().domain(api_id))
+        if route.get("AuthorizationType", "NONE") != "NONE":
+            auth = deployed.authorizers.get(route.get("AuthorizerId") or "")
+            if auth is None or auth["AuthorizerType"] != "REQUEST" and self.jwt is None:
+                return internal(rid)
+            try:
+                if auth["AuthorizerType"] == "REQUEST":
+                    decided = self._lambda_authorizer(ctx, auth)
+                else:
+                    decided = self.jwt(ctx, auth, route)
+            except authorizers.Refused as e:
+                return _message(e.status, e.message, rid, _challenge(e))
+            if isinstance(decided, authorizers.Authorized):
+                return self._integrate(ctx, decided)
+            return asyncio.ensure_future(self._after_auth(decided, ctx))
+        return self._integrate(ctx, None)
+
+    async def _after_auth(self, decided, ctx: "_Ctx") -> Response:
+        try:
+            outcome = await decided
+        except authorizers.Refused as e:
+            return _message(e.status, e.message, ctx.request_id, _challenge(e))
+        answer = self._integrate(ctx, outcome)
+        return await answer if isinstance(answer, asyncio.Future) else answer
+
+    # ------------------------------------------------------------------ Lambda authorizers
+    def _lambda_authorizer(self, ctx: "_Ctx", auth: dict):
+        """An ``Authorized`` (from the cache), or an awaitable of one; raises ``Refused``."""
+        req = ctx.req
+        sources = auth.get("IdentitySource") or []
+        values = authorizers.identity_values(sources, req.headers, dict(parse_qsl(req.query)), ctx.variables,
+                                             ctx.source_ip)
+        if sources and values is None:
+            raise authorizers.Refused(*authorizers.UNAUTHORIZED)
+        route_arn = (f"arn:aws:execute-api:{self.region}:{self.account_id}:{ctx.api_id}/{ctx.stage}/"
+                     f"{req.method}{ctx.path}")
+        simple = bool(auth.get("EnableSimpleResponses"))
+        ttl = int(auth.get("AuthorizerResultTtlInSeconds") or 0)
+        key = (ctx.api_id, auth["AuthorizerId"], tuple(values or ())) if ttl and values else None
+        cached = self.auth_cache.get(key) if key else None
+        if cached is not None:
+            return self._authorized(cached[0], simple, route_arn, 0)
+
+        async def call() -> authorizers.Authorized:
+            try:
+                target = self.target(function_arn_of(auth["AuthorizerUri"]))
+            except AwsError:
+                raise authorizers.Refused(*authorizers.INTERNAL) from None
+            src = f"arn:aws:execute-api:{self.region}:{self.account_id}:{ctx.api_id}/authorizers/{auth['AuthorizerId']}"
+            if not self.permission.allowed(target.record, target.arn, src):
+                log.info("HTTP API %s: %s does not allow apigateway.amazonaws.com for %s", ctx.api_id, target.arn, src)
+                raise authorizers.Refused(*authorizers.INTERNAL)
+            version = auth.get("AuthorizerPayloadFormatVersion", "2.0")
+            event = self._event_dict(ctx, version, None)
+            event.pop("body", None)
+            event.pop("isBase64Encoded", None)
+            event["type"] = "REQUEST"
+            if version == "1.0":
+                event["methodArn"] = route_arn
+                event["identitySource"] = event["authorizationToken"] = ",".join(values or [])
+            else:
+                event["routeArn"] = route_arn
+                event["identitySource"] = list(values or [])
+            value, latency = await authorizers.run_lambda(
+                lambda p: self.invoke(target.function, target.qualifier, p, request_id=str(uuid.uuid4())),
+                v2_event.encode(event))
+            outcome = self._authorized(value, simple, route_arn, latency)
+            if key is not None:
+                self.auth_cache.put(key, ttl, (value,))
+            return outcome
+
+        return call()
+
+    @staticmethod
+    def _authorized(value, simple: bool, route_arn: str, latency: int) -> "authorizers.Authorized":
+        allowed, context, principal = authorizers.decide(value, simple, route_arn)
+        if not allowed:
+            raise authorizers.Refused(*authorizers.FORBIDDEN)
+        return authorizers.Authorized("lambda", context, principal, latency)
+
+    def _integrate(self, ctx: "_Ctx", authorized: "authorizers.Authorized | None"):
+        rid = ctx.request_id
+        uri = _STAGE_VAR.sub(lambda m: ctx.variables.get(m.group(1), ""), ctx.integration["IntegrationUri"])
+        try:
+            target = self.target(function_arn_of(uri))
+        except AwsError:
+            log.info("HTTP API %s: integration %s names no function", ctx.api_id, uri)
+            return internal(rid)
+        src = source_arn(self.region, self.account_id, ctx.api_id, ctx.stage, ctx.req.method, ctx.match.route_key)
+        if not self.permission.allowed(target.record, target.arn, src):
+            log.info("HTTP API %s: %s does not allow apigateway.amazonaws.com for %s", ctx.api_id, target.arn, src)
+            return internal(rid)
+        version = ctx.integration.get("PayloadFormatVersion", "2.0")
+        payload = v2_event.encode(self._event_dict(
+            ctx, version, authorized.for_event(version) if authorized is not None else None))
+        trace = with_root(ctx.req.headers.get("x-amzn-trace-id"))
+        try:
+            pending = self.invoke(target.function, target.qualifier, payload, trace_header=trace, request_id=rid)
+        except AwsError:
+            return internal(rid)
+        timeout_s = ctx.integration.get("TimeoutInMillis", 30_000) / 1000.0
+        return deadline.within(pending, timeout_s, lambda: _message(503, "Service Unavailable", rid),
+                               lambda f: self._settle(ctx, version, f))
+
+    def _settle(self, ctx: "_Ctx", version: str, f: "asyncio.Future") -> Response:
+        exc = f.exception()
+        if exc is not None:
+            if not isinstance(exc, AwsError):
+                log.error("HTTP API %s: invocation failed", ctx.api_id, exc_info=exc)
+            return internal(ctx.request_id)
+        return self._respond(ctx, version, f.result())
+
+    def _event_dict(self, ctx: "_Ctx", version: str, authorizer: dict | None) -> dict:
+        req = ctx.req
+        now_ms = int(time.time() * 1000)
+        extra = {"x-amzn-trace-id": with_root(req.headers.get("x-amzn-trace-id")), "x-forwarded-for": ctx.source_ip,
+                 "x-forwarded-port": str(self.port()), "x-forwarded-proto": "http"}
+        params = ctx.match.path_parameters
+        if version == "1.0":
+            route_key = ctx.match.route_key
+            resource = route_key if route_key == "$default" else route_key.partition(" ")[2]
+            event = payload_v1.build(
+                method=req.method, path=ctx.full_path, raw_query=req.query, headers=req.headers, body=req.body,
+                resource=resource, route_key=route_key, stage=ctx.stage, api_id=ctx.api_id, domain=ctx.domain,
+                account_id=self.account_id, source_ip=ctx.source_ip, request_id=ctx.request_id, extra_headers=extra,
+                path_parameters=params, stage_variables=ctx.variables, authorizer=authorizer, now_ms=now_ms)
+        else:
+            event = v2_event.build(
+                method=req.method, raw_path=ctx.full_path, raw_query=req.query, headers=req.headers, body=req.body,
+                url_id=ctx.api_id, domain=ctx.domain, account_id=self.account_id, source_ip=ctx.source_ip,
+                request_id=ctx.request_id, extra_headers=extra, now_ms=now_ms, route_key=ctx.match.route_key,
+                stage=ctx.stage, owner_account=self.account_id, path_parameters=params,
+                stage_variables=ctx.variables, authorizer=authorizer)
+        return event
+
+    def _respond(self, ctx: "_Ctx", version: str, result) -> Response:
+        rid = ctx.request_id
+        if result.function_error:
+            return internal(rid)
+        try:
+            if version == "1.0":
+                status, headers, body = payload_v1.response(result.payload)
+            else:
+                status, headers, body = v2_response.from_result(result.payload)
+        except v2_response.Malformed as e:
+            log.info("HTTP API %s: malformed response (%s)", ctx.api_id, e)
+            return internal(rid)
+        if ctx.cors:
+            headers = cors.apply(ctx.cors, ctx.req.headers, headers)
+        headers.append(("apigw-requestid", rid))
+        return Response(status, headers, body)
+
+
+class _Ctx(NamedTuple):
+    """One request on its way through the API."""
+
+    req: Request
+    api_id: str
+    stage: str
+    path: str  # after the stage
+    full_path: str  # as the client sent it (with /<stage> for a named stage)
+    match: object
+    route: dict
+    integration: dict
+    variables: dict
+    source_ip: str
+    request_id: str
+    cors: dict | None
+    domain: str
+
+
+def make_target(resolve: Callable, region: str, account_id: str) -> Callable[[str], Target]:
+    """``target(function_arn)`` from ``FunctionStore.resolve``-like ``resolve(name, qualifier)``."""
+    from ..arn import function_arn
+    from ..policy.resources import Resource
+
+    def target(arn: str) -> Target:
+        r = resolve(arn, None)
+        q = r.ref.qualifier
+        res = Resource(r.fn, q, q is not None and q in r.fn.aliases)
+        return Target(res.record, function_arn(region, account_id, r.fn.name, q), r.fn.name, q)
+
+    return target
+
+
+class HttpApis:
+    """What the API handlers use: the store and the invoke URL of an API."""
+
+    def __init__(self, store: HttpApiStore, rest: HttpApiStore, region: str, port: Callable[[], int]) -> None:
+        self.store = store
+        self.rest = rest  # REST APIs (api/apigateway.py, apis/rest.py)
+        self.region = region
+        self.port = port
+        self._addresses: tuple[int, Addresses] | None = None
+
+    def addresses(self) -> Addresses:
+        port = self.port()
+        if self._addresses is None or self._addresses[0] != port:
+            self._addresses = (port, Addresses(default_origin(self.region, port)))
+        return self._addresses[1]
+
+    def endpoint(self, api_id: str) -> str:
+        return self.addresses().url(api_id).rstrip("/")
+
+
+def make_api_server(lamb) -> HttpApiServer:
+    """Wiring (called once by the gateway)."""
+    s = lamb.settings
+    apis: HttpApis = lamb.http_apis
+    return HttpApiServer(store=apis.store, addresses=apis.addresses, invoke=lamb.invocations.invoke,
+                         target=make_target(lamb.functions.resolve, s.region, s.account_id), region=s.region,
+                         account_id=s.account_id, port=lambda: lamb.port,
+                         max_body=s.limits.http_api_payload_max_bytes, jwt=JwtAuthorizers(),
+                         rest_store=apis.rest)
