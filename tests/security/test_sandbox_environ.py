@@ -10,6 +10,7 @@ environment block of every process it can see, including one it started itself.
 from __future__ import annotations
 
 import json
+import os
 
 from .conftest import MARKERS, create, invoke, unique
 
@@ -55,7 +56,8 @@ AWS_DEFINED = {
     "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
     "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
     "AWS_LAMBDA_RUNTIME_API", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_ENDPOINT_URL_LAMBDA", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ", "LANG", "PATH",
+    "AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_IAM",  # Lamb serves STS and IAM too
+    "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ", "LANG", "PATH",
     "LD_LIBRARY_PATH", "PYTHONPATH",
 }
 OWN = {"FUNCTION_OWN": "mine"}
@@ -100,5 +102,7 @@ def test_process_environments_hold_nothing_of_lambs_environment(process_server):
 
 def test_credentials_include_a_session_token(any_server):
     own = _read(any_server, own_session_only=True)["own"]
-    # Lamb has no credentials of its own here: placeholders until the identity issue (all three).
-    assert {own[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")} == {"lamb"}
+    # The execution role's temporary credentials (issue 17): all three, a temporary key id, never Lamb's own.
+    creds = [own[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")]
+    assert all(creds) and own["AWS_ACCESS_KEY_ID"].startswith("ASIA"), creds
+    assert own["AWS_ACCESS_KEY_ID"] != os.environ.get("AWS_ACCESS_KEY_ID")
