@@ -92,18 +92,23 @@ def _client_context(value: str | None) -> str | None:
 
 @operation("Invoke")
 def invoke(ctx: "RequestContext", params: dict):
-    lamb = ctx.lamb
-    door = lamb.invocations
     # An alias resolves here to the version that runs (weighted aliases draw it); the
     # invoked ARN stays the alias ARN and ExecutedVersion reports the version (issue 4).
+    return once_active(ctx, params, _invoke)
+
+
+def once_active(ctx: "RequestContext", params: dict, run):
+    """``run(ctx, params, target)`` for the resolved function, at once or, while it is still
+    Pending, once it is Active (a deliberate difference from AWS, lamb.services.invoke)."""
+    door = ctx.lamb.invocations
     target = door.resolve(params["FunctionName"], params.get("Qualifier"))
-    if door.pending(target):  # waits for Active (a deliberate difference, lamb.services.invoke)
-        return _when_active(ctx, params, target)
-    return _invoke(ctx, params, target)
+    if door.pending(target):
+        return _when_active(ctx, params, target, run)
+    return run(ctx, params, target)
 
 
-async def _when_active(ctx: "RequestContext", params: dict, target):
-    out = _invoke(ctx, params, await ctx.lamb.invocations.when_active(target))
+async def _when_active(ctx: "RequestContext", params: dict, target, run):
+    out = run(ctx, params, await ctx.lamb.invocations.when_active(target))
     return await out if inspect.isawaitable(out) else out
 
 

@@ -16,14 +16,13 @@ runs (not found, throttles, a bad payload) are Invoke's, as AWS answers them.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from typing import TYPE_CHECKING, AsyncIterator
 
 from ..invoke.stream import ResponseStream, error_parts
 from ..protocol import eventstream
 from ..services.invoke import check_state
 from . import operation
-from .invoke import _client_context, check_payload
+from .invoke import _client_context, check_payload, once_active
 
 if TYPE_CHECKING:
     from ..invoke.invocation import InvocationResult
@@ -32,17 +31,7 @@ if TYPE_CHECKING:
 
 @operation("InvokeWithResponseStream")
 def invoke_with_response_stream(ctx: "RequestContext", params: dict):
-    lamb = ctx.lamb
-    door = lamb.invocations
-    target = door.resolve(params["FunctionName"], params.get("Qualifier"))
-    if door.pending(target):  # waits for Active, as Invoke does (a deliberate difference, lamb.services.invoke)
-        return _when_active(ctx, params, target)
-    return _invoke(ctx, params, target)
-
-
-async def _when_active(ctx: "RequestContext", params: dict, target):
-    out = _invoke(ctx, params, await ctx.lamb.invocations.when_active(target))
-    return await out if inspect.isawaitable(out) else out
+    return once_active(ctx, params, _invoke)  # a Pending function is waited for, as Invoke does
 
 
 def _invoke(ctx: "RequestContext", params: dict, target):
