@@ -29,7 +29,7 @@ async def _noop(arn, timeout):
     return None
 
 
-def setup(tmp_path, owner="me"):
+def make_manager(tmp_path, owner="me"):
     store = m.MappingStore(Database(tmp_path / "lamb.db"))
     made: list[RecordingPoller] = []
 
@@ -52,7 +52,7 @@ async def started(store: m.MappingStore, mgr: SourceManager, cfg: dict) -> None:
 
 
 def test_lifecycle(tmp_path):
-    store, made, mgr = setup(tmp_path)
+    store, made, mgr = make_manager(tmp_path)
 
     async def scenario():
         await started(store, mgr, {"UUID": "u", "_Kind": "sqs"})
@@ -76,7 +76,7 @@ def test_lifecycle(tmp_path):
 
 
 def test_a_lease_held_elsewhere_waits_for_expiry(tmp_path):
-    store, made, mgr = setup(tmp_path)
+    store, made, mgr = make_manager(tmp_path)
 
     async def scenario():
         store.put({"UUID": "u", "State": m.CREATING, "_Enabled": True, "_Kind": "sqs"})
@@ -98,7 +98,7 @@ def test_a_lease_held_elsewhere_waits_for_expiry(tmp_path):
 
 
 def test_unknown_kind_is_reported(tmp_path):
-    store, made, mgr = setup(tmp_path)
+    store, made, mgr = make_manager(tmp_path)
 
     async def scenario():
         await started(store, mgr, {"UUID": "k", "_Kind": "kinesis"})
