@@ -19,7 +19,6 @@ Raw HTTP (http.client), as ``invoke_latency.py``, so the numbers measure Lamb.
 
 from __future__ import annotations
 
-import argparse
 import json
 import multiprocessing
 import os
@@ -28,7 +27,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from invoke_latency import PATH, call, connect, create_function, pct, start_server, stop_server  # noqa: E402
+from invoke_latency import PATH, call, connect, create_function, latency_args, pct, start_server, stop_server  # noqa: E402
 
 
 def _json(conn, method, path, obj) -> dict:
@@ -115,12 +114,7 @@ def summary(lat: list[float]) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--endpoint")
-    ap.add_argument("--runtime", default="python3.12")
-    ap.add_argument("--requests", type=int, default=5000)
-    ap.add_argument("--clients", type=int, default=8)
-    ap.add_argument("--seconds", type=float, default=5.0)
+    ap = latency_args()
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     proc = data = None

@@ -18,7 +18,6 @@ same handler; that needs npm and is not part of this script yet (docs/performanc
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -27,7 +26,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from function_url import _request, make_url, summary, throughput  # noqa: E402
-from invoke_latency import connect, create_function, start_server, stop_server  # noqa: E402
+from invoke_latency import connect, create_function, latency_args, start_server, stop_server  # noqa: E402
 
 
 def make_api(endpoint: str, name: str) -> str:
@@ -61,12 +60,7 @@ def sequential(endpoint: str, name: str, hosts: dict[str, str], n: int, block: i
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--endpoint")
-    ap.add_argument("--runtime", default="python3.12")
-    ap.add_argument("--requests", type=int, default=5000)
-    ap.add_argument("--clients", type=int, default=8)
-    ap.add_argument("--seconds", type=float, default=5.0)
+    ap = latency_args()
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     proc = data = None

@@ -246,13 +246,19 @@ def root_key(data: str) -> tuple[str, str]:
     raise SystemExit("no credentials file")
 
 
-def main() -> None:
+def latency_args() -> argparse.ArgumentParser:
+    """The options every latency benchmark takes (this one, function_url.py, http_api.py)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--endpoint")
     ap.add_argument("--runtime", default="python3.12")
     ap.add_argument("--requests", type=int, default=5000)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=5.0)
+    return ap
+
+
+def main() -> None:
+    ap = latency_args()
     ap.add_argument("--auth", choices=["off", "on", "both"], default="off")
     args = ap.parse_args()
     if args.endpoint is not None:
