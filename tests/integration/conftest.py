@@ -443,12 +443,12 @@ SANDBOXES = ("linux", "process")
 def start_sandboxed(factory, sandbox: str) -> LambServer:
     """Start a server with ``--sandbox <sandbox>`` through ``factory(**kw)``; skip where linux is unavailable."""
     if sandbox == "linux" and os.geteuid() != 0:
-        pytest.skip("the linux sandbox needs root")
+        pytest.fail("the linux sandbox needs root")
     try:
         return factory(extra_args=["--sandbox", sandbox])
     except AssertionError as e:
         if sandbox == "linux" and "not available" in str(e):
-            pytest.skip(f"the linux sandbox is not available here: {e}")
+            pytest.fail(f"the linux sandbox is not available here: {e}")
         raise
 
 

@@ -15,7 +15,12 @@ from lamb.sandbox import cgroups
 from .conftest import wait_for
 
 TREE = cgroups.detect() if os.geteuid() == 0 else None
-pytestmark = pytest.mark.skipif(TREE is None, reason="no writable cgroup hierarchy")
+
+
+@pytest.fixture(autouse=True)
+def _tree():
+    # The sandbox needs a writable cgroup hierarchy (root); its absence is a failure, not a skip.
+    assert TREE is not None, "no writable cgroup hierarchy"
 
 
 def _limit_mb(g: cgroups.Group) -> int:

@@ -135,7 +135,7 @@ def handler(event, context):
 def linux(lamb_server):
     health = lamb_server.get_json("/_lamb/health")
     if health["sandbox"] != "linux":
-        pytest.skip(f"linux sandbox unavailable: {health.get('sandbox_detail')}")
+        pytest.fail(f"linux sandbox unavailable: {health.get('sandbox_detail')}")
     return lamb_server
 
 
@@ -305,7 +305,7 @@ def test_python_init_fallback(tmp_path):
     server = LambServer(tmp_path, env={"LAMB_INIT": "python"}).start()
     try:
         if server.get_json("/_lamb/health")["sandbox"] != "linux":
-            pytest.skip("linux sandbox unavailable")
+            pytest.fail("linux sandbox unavailable")
         lam = server.client()
         name = unique("pyinit")
         create(lam, name, PROBE)

@@ -170,7 +170,7 @@ def test_node_layer_module_is_requirable(lam):
     lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
     state = lam.get_function_configuration(FunctionName=name)
     if state["State"] != "Active":
-        pytest.skip(f"nodejs20.x is not available on this host: {state.get('StateReason')}")
+        pytest.fail(f"nodejs20.x is not available on this host: {state.get('StateReason')}")
     resp, out = invoke(lam, name, {})
     assert out == {"greet": "hello from /opt/nodejs/node_modules", "versioned": "node20 folder"}, out
 

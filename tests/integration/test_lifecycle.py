@@ -43,7 +43,7 @@ def _linux(server) -> bool:
 def test_idle_environment_is_frozen_and_thawed(fresh_server):
     server = fresh_server(env={"LAMB_FREEZE_AFTER_S": "0.05"})
     if not _linux(server):
-        pytest.skip("freezing needs the linux sandbox")
+        pytest.fail("freezing needs the linux sandbox")
     lam = server.client()
     name = unique("freeze")
     create(lam, name, TICKER)
@@ -216,7 +216,7 @@ def test_kill9_with_frozen_environments_leaves_nothing_behind(fresh_server):
     """Frozen tasks ignore even SIGKILL: the zygote thaws them when Lamb dies."""
     server = fresh_server(env={"LAMB_FREEZE_AFTER_S": "0.05"})
     if not _linux(server):
-        pytest.skip("freezing needs the linux sandbox")
+        pytest.fail("freezing needs the linux sandbox")
     lam = server.client()
     name = unique("frozen9")
     create(lam, name, TICKER)

