@@ -147,6 +147,28 @@ def test_errors(lam, lamb_server, fn):
     assert err(e) == ("ResourceNotFoundException", f"Cannot find alias arn: {lamb_server.arn(fn, 'alias-doesnotexist')}", 404)
 
 
+WARM = "import uuid\nENV = uuid.uuid4().hex\n\ndef handler(event, context):\n    return ENV\n"
+
+
+def test_a_policy_change_is_a_new_revision_of_the_version_not_a_new_environment(lam):
+    """AWS: the policy's RevisionId is the qualified configuration's, and changes with it."""
+    name = unique("permrev")
+    create(lam, name, WARM)
+    env = json.loads(lam.invoke(FunctionName=name)["Payload"].read())
+    before = lam.get_function_configuration(FunctionName=name)["RevisionId"]
+    add(lam, name, "s3", SourceArn=S3)
+    _, rev = policy(lam, name)
+    assert rev != before and rev == lam.get_function_configuration(FunctionName=name)["RevisionId"]
+    alias = lam.create_alias(FunctionName=name, Name="live", FunctionVersion=lam.publish_version(FunctionName=name)["Version"])
+    add(lam, f"{name}:live", "s3", Qualifier="live", SourceArn=S3)
+    _, alias_rev = policy(lam, name, Qualifier="live")
+    assert alias_rev != alias["RevisionId"] and alias_rev == lam.get_alias(FunctionName=name, Name="live")["RevisionId"]
+    lam.remove_permission(FunctionName=name, StatementId="s3", RevisionId=rev)
+    assert lam.get_function_configuration(FunctionName=name)["RevisionId"] not in (before, rev)
+    # The warm environment of $LATEST served before the policy changes and still serves after them.
+    assert json.loads(lam.invoke(FunctionName=name)["Payload"].read()) == env
+
+
 def test_versions_and_aliases(lam, lamb_server, fn):
     add(lam, fn, "s3", SourceArn=S3)
     v = lam.publish_version(FunctionName=fn)["Version"]

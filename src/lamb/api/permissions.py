@@ -15,12 +15,10 @@ AWS's recorded answers (LocalStack's AWS-validated ``test_lambda_api.snapshot.js
 - ``SourceAccount``, ``FunctionUrlAuthType``, ``PrincipalOrgID`` and ``EventSourceToken``
   become ``StringEquals`` conditions, ``SourceArn`` an ``ArnLike`` one and
   ``InvokedViaFunctionUrl`` the condition ``{"Bool": {"lambda:InvokedViaFunctionUrl": "true"}}``;
-- a ``RevisionId`` must match the policy's (GetPolicy) or, before the first statement,
-  the function's or alias's RevisionId.
-
-Deviation: AWS also gives the function version (or alias) a new RevisionId when its
-policy changes; Lamb leaves the configuration's RevisionId alone, because a new one
-would replace the version's warm and provisioned environments.
+- a policy change gives the version (or alias) a new RevisionId, and GetPolicy's RevisionId
+  is that record's (AWS's policy revision is the qualified configuration's); a ``RevisionId``
+  precondition must match it. Environments stay: the invoker keys them by the build
+  (``services.function_state.BUILD``), which a policy does not change.
 """
 
 from __future__ import annotations
@@ -120,13 +118,13 @@ def _check_revision(res: Resource, rid: str | None, api: str | None = None) -> N
 
 
 def _store(ctx: "RequestContext", res: Resource, document: dict | None) -> str | None:
-    """Save a record's new policy (None or no statements: no policy); its RevisionId."""
-    record = dict(res.record)
+    """Save a record's new policy (None or no statements: no policy) and its new RevisionId."""
+    revision = conf.new_revision()
+    record = dict(res.record, RevisionId=revision)
     if document is None or not doc.statements(document):
         record.pop("_Policy", None)
         res.save(ctx.lamb.functions, record)
         return None
-    revision = conf.new_revision()
     record["_Policy"] = {"Document": document, "RevisionId": revision}
     res.save(ctx.lamb.functions, record)
     return revision
