@@ -44,6 +44,7 @@ def _serve(args: argparse.Namespace) -> int:
         env_memory_mb=args.env_memory_mb,
         auth=args.auth,
         auth_off_anywhere=True if args.auth_off_anywhere else None,
+        debug=",".join(args.debug) if args.debug else None,
     )
     problem = auth_problem(settings)
     if problem:
@@ -215,6 +216,10 @@ def main(argv: list[str] | None = None) -> int:
                        help="check SigV4 and identity policies of API callers (default off, env LAMB_AUTH)")
     serve.add_argument("--auth-off-anywhere", action="store_true",
                        help="allow --auth off on an address other than loopback (you mean it)")
+    serve.add_argument("--debug", action="append", metavar="NAME[:PORT]",
+                       help="run function NAME under a debugger on 127.0.0.1:PORT (debugpy for Python, --inspect for "
+                            "Node.js; default ports from 5678): one environment at a time, no timeout; repeatable; "
+                            "env LAMB_DEBUG=a:5678,b")
     serve.add_argument("--log-level", default="WARNING")
     serve.set_defaults(func=_serve)
     rt = sub.add_parser("runtimes", help="manage runtimes").add_subparsers(dest="action", required=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 from .limits import DEFAULT as DEFAULT_LIMITS
 from .limits import Limits
@@ -29,6 +30,36 @@ def _default_runtime_cache() -> Path:
 def _floats(value: str) -> tuple[float, ...]:
     """``"60,120"`` -> ``(60.0, 120.0)``."""
     return tuple(float(v) for v in value.replace(" ", "").split(",") if v)
+
+
+DEBUG_FIRST_PORT = 5678  # debugpy's customary port
+
+
+def parse_debug(value: str | Iterable[str]) -> dict[str, int]:
+    """``"a:5678,b"`` (or several such strings) -> ``{"a": 5678, "b": 5679}``."""
+    items = [value] if isinstance(value, str) else list(value)
+    named: list[tuple[str, int]] = []
+    for item in items:
+        for part in item.replace(" ", "").split(","):
+            if not part:
+                continue
+            name, _, port = part.partition(":")
+            if not name or (port and not (port.isdigit() and 0 < int(port) < 65536)):
+                raise ValueError(f"--debug wants NAME or NAME:PORT, not {part!r}")
+            named.append((name, int(port) if port else 0))
+    taken = {port for _, port in named if port}
+    out: dict[str, int] = {}
+    next_port = DEBUG_FIRST_PORT
+    for name, port in named:
+        if not port:
+            while next_port in taken:
+                next_port += 1
+            port = next_port
+            taken.add(port)
+        out[name] = port
+    if len(set(out.values())) != len(out):
+        raise ValueError("--debug: two functions on one port")
+    return out
 
 
 @dataclass
@@ -57,6 +88,9 @@ class Settings:
     # "disk" (an ext4 filesystem each, not charged to memory; costs cold-start time, see
     # docs/performance.md) (lamb.sandbox.scratch).
     tmp: str = "tmpfs"
+    # Functions that run under a debugger: name -> port on 127.0.0.1 (``--debug NAME[:PORT]``,
+    # ``LAMB_DEBUG=a:5678,b``; lamb.invoke.debug).
+    debug: dict[str, int] = field(default_factory=dict)
     # Asynchronous invocation (lamb.events). AWS's timings by default; tests shorten them.
     # Seconds before the 2nd and 3rd attempt after a function error (LAMB_ASYNC_RETRY_DELAYS=60,120).
     async_retry_delays: tuple[float, ...] = (60.0, 120.0)
@@ -160,6 +194,7 @@ class Settings:
             "sandbox": str,
             "network": str,
             "tmp": str,
+            "debug": parse_debug,
             "async_retry_delays": _floats,
             "async_backoff": _floats,
             "async_event_age_scale": float,

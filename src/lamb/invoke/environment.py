@@ -521,9 +521,10 @@ class ExecutionEnvironment:
         if fut is None:
             fut = loop.create_future()
         self._next_waiter = fut
-        # Idle: freeze the environment (no CPU until the next invocation thaws it).
+        # Idle: freeze the environment (no CPU until the next invocation thaws it); not one under a
+        # debugger, whose adapter must answer between invocations (lamb.invoke.debug).
         freeze_after = self.host.freeze_after_s
-        if freeze_after >= 0 and self._freeze_timer is None:
+        if freeze_after >= 0 and self._freeze_timer is None and not self.pool.config.debug_port:
             self._freeze_timer = loop.call_later(freeze_after, self._freeze)
         return fut
 

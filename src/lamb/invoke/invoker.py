@@ -28,7 +28,8 @@ from .runtime_api import RuntimeApiListener
 from .concurrency import Concurrency
 from .memory_budget import MemoryBudget, default_budget_mb
 from .metrics import Metrics
-from .environment import EnvironmentHost, ExecutionEnvironment
+from . import debug
+from .environment import EnvironmentHost, ExecutionEnvironment, State
 from .invocation import Invocation
 from .pool import EnvConfig, VersionPool
 from ..store.host_folder import fingerprint
@@ -58,6 +59,7 @@ class Invoker:
         self.retired: set[VersionPool] = set()
         self._pids: dict[int, ExecutionEnvironment] = {}
         self._reaper: asyncio.Task | None = None
+        self._debug: debug.Forwarder | None = None  # lamb serve --debug with environments on their own network
         self.passthrough_env = self.passthrough()
         # (role ARN, session name) -> AWS_ACCESS_KEY_ID/SECRET/SESSION_TOKEN of that role (set by app.py).
         self.role_credentials: Callable[[str, str], dict[str, str]] | None = None
@@ -128,6 +130,20 @@ class Invoker:
             await listener.start(self.runtime_host)
             self.runtime_api = listener
         self._reaper = asyncio.ensure_future(self._reap_loop())
+        for line in debug.announce(self.settings.debug):
+            log.warning(line)
+        if self.settings.debug and self.sandbox.own_network:
+            self._debug = debug.Forwarder(self.settings.debug, self._debug_socket_maker)
+            await self._debug.start()
+
+    def _debug_socket_maker(self, name: str):
+        """For the debugger forwarder: how to open a socket in ``name``'s live environment's network."""
+        for (fn, _), pool in self.pools.items():
+            if fn == name:
+                for env in pool.envs:
+                    if env.state is not State.DEAD:
+                        return env.sandbox.socket_inside
+        return None
 
     def zygote_env(self, runtime: str) -> dict[str, str]:
         """Variables equal in every environment of ``runtime``: its zygote preloads under them.
@@ -174,7 +190,7 @@ class Invoker:
             runtime=config["Runtime"],
             handler=config["Handler"],
             memory_mb=config["MemorySize"],
-            timeout_s=config["Timeout"],
+            timeout_s=debug.DEBUG_TIMEOUT_S if name in s.debug else config["Timeout"],
             code_dir=Path(config["_HotReload"]) if config.get("_HotReload") else self.code_dir_for(config["_CodeKey"]),
             variables=tuple(sorted((config.get("Environment") or {}).get("Variables", {}).items())),
             log_group=(config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{name}",
@@ -188,6 +204,7 @@ class Invoker:
             opt_dir=opt_dir(opt_root(s.data_dir), config["_LayerKeys"], self.code_dir_for)
             if config.get("_LayerKeys") else None,
             role=config.get("Role"),
+            debug_port=s.debug.get(name, 0),
         )
 
     def submit(
@@ -314,6 +331,8 @@ class Invoker:
         self.retired.clear()
         if self.runtime_api is not None:
             self.runtime_api.close()
+        if self._debug is not None:
+            self._debug.close()
 
     def environments(self) -> list[dict]:
         out = []

@@ -24,6 +24,7 @@ from ..limits import Limits
 from ..logs.store import LogStore
 from ..runtimes.spawn import SpawnInput, find_bootstrap, spawn_spec
 from ..sandbox.spec import SandboxSpec
+from . import debug
 from .extensions import FunctionMetadata, external_extensions
 from .environment import EnvironmentHost, ExecutionEnvironment, PoolCallbacks, State
 from .invocation import EntrypointMissing, Invocation
@@ -59,6 +60,7 @@ class EnvConfig:
     log_level: str | None = None
     opt_dir: Path | None = None  # the function's layers merged in order (mounted at /opt)
     role: str | None = None  # the execution role: each environment gets temporary credentials for it
+    debug_port: int = 0  # ``lamb serve --debug``: one environment at a time, under a debugger on this port
 
 
 class VersionPool:
@@ -107,6 +109,8 @@ class VersionPool:
                 env = idle.pop()
                 if env.state is not State.DEAD:
                     return env
+        if self.config.debug_port and self.envs:
+            raise debug.busy(self.config.function_name)  # one debugger port: one environment
         if not self.memory.reserve(self.config.memory_mb):
             raise self.memory.throttle()
         return self._start(provisioned=False)
@@ -264,4 +268,5 @@ class VersionPool:
             bootstrap=bootstrap, log_format=cfg.log_format, log_level=cfg.log_level, variables=cfg.variables,
             extensions=tuple(f"{view.opt_root}/extensions/{n}" for n in self.extension_names),
             inherited=self.passthrough_env(), sandbox_env=env.sandbox.env_vars(), sandbox_plan=env.sandbox.child_plan(),
+            debug_port=cfg.debug_port,
         ))

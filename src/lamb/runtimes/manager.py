@@ -43,10 +43,12 @@ class Runtime:
     node: str | None = None  # the node binary, for nodejs
 
 
-def resolve(name: str, cache: Path) -> tuple[Runtime, str]:
-    """(runtime, zygote interpreter); blocking (may build a runtime root)."""
+def resolve(name: str, cache: Path, debug: bool = False) -> tuple[Runtime, str]:
+    """(runtime, zygote interpreter); blocking (may build a runtime root, and with ``debug`` its debugger)."""
     if name in python.PYTHON_RUNTIMES:
         rt = python.resolve(name, cache)
+        if debug:
+            python.ensure_debugpy(name, rt.interpreter, rt.root)
         return Runtime(name, "python", rt.root, name), rt.interpreter
     if name in node.NODE_RUNTIMES:
         binary, root = node.resolve(name, cache)
@@ -59,9 +61,10 @@ def resolve(name: str, cache: Path) -> tuple[Runtime, str]:
 class RuntimeManager:
     def __init__(
         self, cache: Path, on_exit: Callable[[int, "int | None", "int | None"], None], zygote_setup,
-        preload_env: Callable[[str], dict] = lambda runtime: {},
+        preload_env: Callable[[str], dict] = lambda runtime: {}, debug: bool = False,
     ):
         self.cache = cache
+        self.debug = debug  # some functions run under a debugger: Python roots get debugpy
         self.on_exit = on_exit
         self.zygote_setup = zygote_setup  # the sandbox's view for zygotes (lamb.sandbox)
         self.preload_env = preload_env  # runtime -> variables its zygote preloads under (lamb.invoke.invoker)
@@ -117,7 +120,7 @@ class RuntimeManager:
         try:
             rt = self._runtimes.get(runtime)
             if rt is None:
-                rt, interpreter = await asyncio.to_thread(resolve, runtime, self.cache)
+                rt, interpreter = await asyncio.to_thread(resolve, runtime, self.cache, self.debug)
             else:
                 interpreter = self._interpreters[rt.zygote_key]
             z = self._zygotes.get(rt.zygote_key)

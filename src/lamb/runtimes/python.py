@@ -84,6 +84,27 @@ def ensure_root(name: str, interpreter: str, cache: Path) -> Path:
         raise RuntimeUnavailable(str(e)) from e
 
 
+DEBUG_FOLDER = "_debugpy"  # inside the runtime root: /var/runtime/_debugpy in the environment
+DEBUGPY = "debugpy>=1.8.0"
+
+
+def ensure_debugpy(name: str, interpreter: str, root: Path) -> Path:
+    """Install (once) debugpy for ``name``'s interpreter into ``root/_debugpy`` (``lamb serve --debug``)."""
+
+    def build(tmp: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        roots.run(
+            [interpreter, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "--no-warn-script-location", "--target", str(tmp), DEBUGPY],
+            f"{DEBUGPY} for {name} (the debugger of `lamb serve --debug`)", env,
+        )
+
+    try:
+        return roots.ensure(root, DEBUG_FOLDER, build)
+    except roots.BuildFailed as e:
+        raise RuntimeUnavailable(str(e)) from e
+
+
 def resolve(name: str, cache: Path) -> PythonRuntime:
     """Interpreter and runtime root for ``name`` (blocking; may install)."""
     if name not in PYTHON_RUNTIMES:

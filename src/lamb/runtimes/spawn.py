@@ -46,6 +46,28 @@ class SpawnInput:
     inherited: dict[str, str] = field(default_factory=dict)  # what every function inherits from Lamb
     sandbox_env: dict[str, str] = field(default_factory=dict)  # what the sandbox backend sets
     sandbox_plan: dict = field(default_factory=dict)  # the sandbox backend's plan for the child
+    debug_port: int = 0  # a debugger listens on 127.0.0.1:<port> inside (``lamb serve --debug``)
+
+
+# python: debugpy (installed in the runtime root's _debugpy by ``python.ensure_debugpy``) listens,
+# then awslambdaric runs as ``python -m awslambdaric <handler>`` would. A retired environment of
+# the same function (hot reload) may hold the port for its shutdown grace: listening is retried.
+PY_DEBUG_BOOT = """\
+import sys, time, runpy
+import debugpy
+port, handler = int(sys.argv[1]), sys.argv[2]
+for attempt in range(50):
+    try:
+        debugpy.listen(("127.0.0.1", port))
+        break
+    except Exception:
+        if attempt == 49:
+            raise
+        time.sleep(0.1)
+print(f"debugpy is listening on 127.0.0.1:{port} (attach a debugger; the function's timeout is off)", flush=True)
+sys.argv = ["awslambdaric", handler]
+runpy.run_module("awslambdaric", run_name="__main__", alter_sys=True)
+"""
 
 
 def layer_paths(opt_root: str, runtime: str) -> dict:
@@ -120,7 +142,21 @@ def spawn_spec(i: SpawnInput) -> dict:
             spec["exec"] = [wrapper, i.interpreter, "-m", "awslambdaric", i.handler]
         else:
             spec["exec"] = [wrapper, *spec["exec"]]
+    if i.debug_port:
+        _debug(spec, i, paths)
     return spec
+
+
+def _debug(spec: dict, i: SpawnInput, paths: dict) -> None:
+    """Start the runtime under its debugger, listening on ``i.debug_port`` (a custom runtime
+    brings its own and reads ``LAMB_DEBUG_PORT``)."""
+    spec["env"]["LAMB_DEBUG_PORT"] = str(i.debug_port)
+    if i.family == "python":
+        spec["env"]["PYTHONPATH"] = ":".join([f"{i.runtime_dir}/_debugpy", i.runtime_dir, i.task_root, *paths["sys_path"]])
+        spec["exec"] = [i.interpreter, "-c", PY_DEBUG_BOOT, str(i.debug_port), i.handler]
+    elif i.family == "nodejs":
+        at = spec["exec"].index(i.node) + 1  # after a wrapper, if any
+        spec["exec"][at:at] = [f"--inspect=127.0.0.1:{i.debug_port}"]
 
 
 def find_bootstrap(code_dir: Path, opt_dir: Path | None, task_root: str, opt_root: str) -> str | None:

@@ -63,6 +63,10 @@ class Handle(Protocol):
 
     def env_vars(self) -> dict[str, str]: ...
 
+    def socket_inside(self):
+        """A TCP socket in the environment's own network namespace, or None when it shares the host's."""
+        ...
+
     def max_memory_mb(self) -> int | None: ...
 
     def out_of_memory(self) -> bool: ...
@@ -77,6 +81,7 @@ class Handle(Protocol):
 class Sandbox(Protocol):
     name: str
     identifies_peers: bool  # whether ``peer_key`` tells environments apart (then they share one Runtime API)
+    own_network: bool  # whether each environment has a network namespace of its own (its own loopback)
 
     def describe(self) -> str: ...
 

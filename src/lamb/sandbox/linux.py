@@ -49,9 +49,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import RuntimeInfo, View, cgroups, identity, init_binary, network, peer, scratch, seccomp
+from . import RuntimeInfo, View, cgroups, identity, init_binary, netns_socket, network, peer, scratch, seccomp
 
 if TYPE_CHECKING:
+    import socket
+
     from .spec import SandboxSpec
 
 VIEW = View(task_root="/var/task", runtime_dir="/var/runtime", opt_root="/opt", tmp="/tmp")
@@ -114,6 +116,10 @@ class LinuxHandle:
 
     def env_vars(self) -> dict[str, str]:
         return self._sandbox.network_env()
+
+    def socket_inside(self) -> "socket.socket | None":
+        """A TCP socket in this environment's network namespace; None when it shares the host's."""
+        return netns_socket.socket_in(self.netns.fd) if self.netns is not None else None
 
     def max_memory_mb(self) -> int | None:
         return self.group.peak_mb()
@@ -181,6 +187,11 @@ class LinuxSandbox:
             f"cgroup {self.tuning}; PID 1: {'lamb-init' if self.init_path else 'Python init (no C compiler)'}; "
             f"{seccomp.describe()}"
         )
+
+    @property
+    def own_network(self) -> bool:
+        """Whether environments have network namespaces of their own (``isolated``, ``none``)."""
+        return self.network is not None
 
     def _network_line(self) -> str:
         if self.network is not None:

@@ -48,6 +48,9 @@ class ProcessHandle:
     def env_vars(self) -> dict[str, str]:
         return {"TMPDIR": str(self._tmp)}
 
+    def socket_inside(self) -> None:
+        return None  # processes share the host's network
+
     def max_memory_mb(self) -> int | None:
         return None  # the environment reads VmHWM of the runtime process instead
 
@@ -67,6 +70,7 @@ class ProcessHandle:
 class ProcessSandbox:
     name = "process"
     identifies_peers = False
+    own_network = False
 
     def __init__(self, data_dir: Path, reason: str = ""):
         self.root = data_dir / "sandbox" / "tmp"
