@@ -82,6 +82,25 @@ def sequential(endpoint: str, name: str, host: str, n: int, block: int = 500) ->
     return out
 
 
+def sequential_hosts(targets: dict[str, tuple[str, str]], n: int, block: int = 500) -> dict[str, list[float]]:
+    """``targets``: kind -> (endpoint, Host); alternating blocks on one keep-alive connection each."""
+    conns = {k: connect(endpoint) for k, (endpoint, _) in targets.items()}
+    reqs = {k: _request("url", "", host) for k, (_, host) in targets.items()}
+    for k, one in reqs.items():
+        for _ in range(200):
+            assert one(conns[k]) == 200, k
+    out: dict[str, list[float]] = {k: [] for k in targets}
+    while min(len(v) for v in out.values()) < n:
+        for k, one in reqs.items():
+            conn = conns[k]
+            for _ in range(block):
+                t = time.perf_counter()
+                status = one(conn)
+                out[k].append((time.perf_counter() - t) * 1000)
+                assert status == 200, (k, status)
+    return out
+
+
 def _worker(kind, endpoint, name, host, seconds, start, q) -> None:
     conn = connect(endpoint)
     one = _request(kind, name, host)

@@ -12,8 +12,8 @@ same function, warms both, then measures in the same run on the same warm enviro
 * throughput: ``--clients`` processes back-to-back for ``--seconds``, API and URL in
   alternating windows (``--rounds`` each), the median window of each.
 
-Issue 20 asks for a comparison with serverless-offline's API Gateway emulation for the
-same handler; that needs npm and is not part of this script yet (docs/performance.md).
+Issue 20's comparison with serverless-offline's API Gateway emulation for the same handler
+is ``serverless_offline.py`` (it needs npm).
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ import json
 import os
 import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from function_url import _request, make_url, summary, throughput  # noqa: E402
-from invoke_latency import connect, create_function, latency_args, start_server, stop_server  # noqa: E402
+from function_url import make_url, sequential_hosts, summary, throughput  # noqa: E402
+from invoke_latency import create_function, latency_args, start_server, stop_server  # noqa: E402
 
 
 def make_api(endpoint: str, name: str) -> str:
@@ -42,23 +41,6 @@ def make_api(endpoint: str, name: str) -> str:
     return api["ApiEndpoint"].split("://", 1)[1]
 
 
-def sequential(endpoint: str, name: str, hosts: dict[str, str], n: int, block: int = 500) -> dict[str, list[float]]:
-    conn = connect(endpoint)
-    reqs = {k: _request("url", name, h) for k, h in hosts.items()}
-    for one in reqs.values():
-        for _ in range(200):
-            assert one(conn) == 200
-    out: dict[str, list[float]] = {k: [] for k in hosts}
-    while min(len(v) for v in out.values()) < n:
-        for kind, one in reqs.items():
-            for _ in range(block):
-                t = time.perf_counter()
-                status = one(conn)
-                out[kind].append((time.perf_counter() - t) * 1000)
-                assert status == 200, (kind, status)
-    return out
-
-
 def main() -> None:
     ap = latency_args()
     ap.add_argument("--rounds", type=int, default=3)
@@ -71,7 +53,7 @@ def main() -> None:
         name = f"bench-api-{os.getpid()}"
         create_function(endpoint, name, args.runtime)
         hosts = {"api": make_api(endpoint, name), "url": make_url(endpoint, name).split("://", 1)[1].rstrip("/")}
-        lat = sequential(endpoint, name, hosts, args.requests)
+        lat = sequential_hosts({k: (endpoint, h) for k, h in hosts.items()}, args.requests)
         api, url = summary(lat["api"]), summary(lat["url"])
         print(json.dumps({"sequential_ms": {"api": api, "url": url,
                                             "api_minus_url_p50": round(api["p50"] - url["p50"], 3)}}))

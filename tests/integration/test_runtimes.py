@@ -92,9 +92,9 @@ def test_nodejs_callback_handler(lam, node20):
     assert invoke(lam, name, {"n": 21})[1] == {"doubled": 42}
 
 
-def test_nodejs22_without_interpreter_is_failed(lam):
-    if node_runtime.find_node("nodejs22.x") is not None:
-        pytest.fail("this host has node 22")
+def test_nodejs22_without_interpreter_is_failed(fresh_server):
+    # LAMB_NODEJS22_X names the node to use; one that does not exist stands for a host without Node 22.
+    lam = fresh_server(env={"LAMB_NODEJS22_X": "/nonexistent/node"}).client()
     name = unique("node22")
     lam.create_function(FunctionName=name, Runtime="nodejs22.x", Role="arn:aws:iam::000000000000:role/r",
                         Handler="index.handler", Code={"ZipFile": make_zip({"index.mjs": NODE_ASYNC})})
