@@ -18,7 +18,10 @@ Starts its own ``lamb serve`` (free loopback port, temporary data dir) and:
    empty, and backlog / that time (events/s, invocations included).
 
 Raw HTTP instead of boto3 so the numbers measure Lamb, not botocore (~1 ms of
-client CPU per call, which on a 2-core host would starve the server).
+client CPU per call, which on a 2-core host would starve the server). Lamb checks signatures
+(its default): each connection signs its event once with the root key from the credentials
+file and sends it again and again (the same signed request, as within SigV4's 5 minutes a
+client may), so Lamb verifies every request and the client spends nothing per call.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import tempfile
 import time
 import urllib.request
 
-from invoke_latency import zip_of
+from invoke_latency import KEYS, create_role, root_key, signed_headers, zip_of
 
 SLOW = "import time\ndef handler(event, context):\n    time.sleep(60)\n"
 FAST = "def handler(event, context):\n    return None\n"
@@ -76,8 +79,8 @@ def health(port: int) -> dict:
 
 def api(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request(method, path, body=json.dumps(body).encode() if body is not None else None,
-                 headers={"Content-Type": "application/json"})
+    raw = json.dumps(body).encode() if body is not None else b""
+    conn.request(method, path, body=raw or None, headers=signed_headers(f"http://127.0.0.1:{port}", method, path, raw))
     resp = conn.getresponse()
     data = resp.read()
     return resp.status, (json.loads(data) if data else {})
@@ -98,13 +101,17 @@ def wait_active(port: int) -> None:
 async def _connection(port: int, end: float, counts: list, lats: list, wid: int) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    head = (f"POST /2015-03-31/functions/{NAME}/invocations HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            "X-Amz-Invocation-Type: Event\r\nContent-Type: application/json\r\n")
+    path = f"/2015-03-31/functions/{NAME}/invocations"
+    body = b'{"worker": %d, "pad": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}' % wid
+    headers = signed_headers(f"http://127.0.0.1:{port}", "POST", path, body)
+    headers.pop("X-Amz-Invocation-Type", None)
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Amz-Invocation-Type: Event\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in headers.items())).encode()
+    request = head + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
     n = 0
     while time.perf_counter() < end:
-        body = b'{"worker": %d, "n": %d, "pad": "xxxxxxxxxxxxxxxxxxxx"}' % (wid, n)
         t = time.perf_counter()
-        writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        writer.write(request)
         status_line = await reader.readline()
         length = 0
         while True:
@@ -124,7 +131,8 @@ async def _connection(port: int, end: float, counts: list, lats: list, wid: int)
     writer.close()
 
 
-def _client(port: int, connections: int, seconds: float, start_at: float, wid: int, q) -> None:
+def _client(port: int, connections: int, seconds: float, start_at: float, wid: int, q, keys: dict) -> None:
+    KEYS.update(keys)
     try:
         import uvloop
         uvloop.install()
@@ -146,7 +154,7 @@ def _client(port: int, connections: int, seconds: float, start_at: float, wid: i
 def accept_phase(port: int, clients: int, connections: int, seconds: float) -> dict:
     q = multiprocessing.Queue()
     start_at = time.time() + 1.0
-    procs = [multiprocessing.Process(target=_client, args=(port, connections, seconds, start_at, w, q))
+    procs = [multiprocessing.Process(target=_client, args=(port, connections, seconds, start_at, w, q, dict(KEYS)))
              for w in range(clients)]
     for p in procs:
         p.start()
@@ -180,6 +188,8 @@ def main() -> None:
     port = free_port()
     proc = start(data, port, {"LAMB_ASYNC_CONCURRENCY": "1"})
     try:
+        KEYS[f"http://127.0.0.1:{port}"] = root_key(data)  # authentication is on: sign with the root key
+        create_role(f"http://127.0.0.1:{port}")  # the function's role, in Lamb's IAM
         status, out = api(port, "POST", "/2015-03-31/functions", {
             "FunctionName": NAME, "Runtime": args.runtime, "Handler": "app.handler", "Timeout": 120,
             "Role": "arn:aws:iam::000000000000:role/bench", "Code": {"ZipFile": zip_of(SLOW)}})

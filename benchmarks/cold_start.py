@@ -38,7 +38,7 @@ import os
 import re
 import time
 
-from invoke_latency import call, connect, pct, start_server, stop_server, wait_active, zip_of
+from invoke_latency import boto_kw, call, connect, pct, start_server, stop_server, use_endpoint, wait_active, zip_of
 
 HANDLER = "def handler(event, context):\n    return {'hello': 'world'}\n"
 EXTENSION = """#!/usr/bin/env python3
@@ -91,7 +91,7 @@ def main() -> None:
                     help="one external extension in a layer: a Python program (default) or a sh script using curl")
     args = ap.parse_args()
     proc = data = None
-    endpoint = args.endpoint
+    endpoint = args.endpoint and use_endpoint(args.endpoint)
     if endpoint is None:
         proc, endpoint, data = start_server()
     try:
@@ -156,8 +156,7 @@ def waiter_runs(endpoint: str, runtime: str, code: str, n: int) -> tuple[int, li
     import boto3
     from botocore.config import Config
 
-    lam = boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x",
-                       aws_secret_access_key="x", config=Config(retries={"max_attempts": 0}))
+    lam = boto3.client("lambda", **boto_kw(endpoint), config=Config(retries={"max_attempts": 0}))
     looks = []
     lam.meta.events.register("before-call.lambda.GetFunction", lambda **_: looks.append(1))
     zip_bytes = base64.b64decode(code)

@@ -45,7 +45,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
 
 sys.path.insert(0, os.path.dirname(__file__))
-from invoke_latency import free_port, zip_of  # noqa: E402
+from invoke_latency import KEYS, boto_kw, create_role, free_port, root_key, zip_of  # noqa: E402
 
 CREDS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench", "region_name": "us-east-1"}
 ROLE = "arn:aws:iam::000000000000:role/bench"
@@ -285,7 +285,9 @@ def main() -> None:
         lamb = subprocess.Popen([sys.executable, "-m", "lamb", "serve", "--port", str(lamb_port), "--data-dir", data],
                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_http(lamb_url + "/_lamb/health")
-        lam = boto3.client("lambda", endpoint_url=lamb_url, **CREDS)
+        KEYS[lamb_url] = root_key(data)  # authentication is on: the root key from the credentials file
+        create_role(lamb_url)  # the functions' role, in Lamb's IAM
+        lam = boto3.client("lambda", **boto_kw(lamb_url))
         sqs = boto3.client("sqs", endpoint_url=moto_url, **CREDS)
         sink = Sink()
 

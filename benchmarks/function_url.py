@@ -27,7 +27,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from invoke_latency import PATH, call, connect, create_function, latency_args, pct, start_server, stop_server  # noqa: E402
+from invoke_latency import PATH, call, connect, create_function, latency_args, pct, start_server, stop_server, use_endpoint  # noqa: E402
 
 
 def _json(conn, method, path, obj) -> dict:
@@ -137,7 +137,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     proc = data = None
-    endpoint = args.endpoint
+    endpoint = args.endpoint and use_endpoint(args.endpoint)
     if endpoint is None:
         proc, endpoint, data = start_server()
     try:

@@ -25,15 +25,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from function_url import make_url, sequential_hosts, summary, throughput  # noqa: E402
-from invoke_latency import create_function, latency_args, start_server, stop_server  # noqa: E402
+from invoke_latency import boto_kw, create_function, latency_args, start_server, stop_server, use_endpoint  # noqa: E402
 
 
 def make_api(endpoint: str, name: str) -> str:
     """Quick-create an HTTP API for ``name``; its Host."""
     import boto3
 
-    kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="AKIDBENCH",
-              aws_secret_access_key="bench")
+    kw = boto_kw(endpoint)
     arn = f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
     api = boto3.client("apigatewayv2", **kw).create_api(Name="bench", ProtocolType="HTTP", Target=arn)
     boto3.client("lambda", **kw).add_permission(FunctionName=name, StatementId="apigw", Action="lambda:InvokeFunction",
@@ -46,7 +45,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     proc = data = None
-    endpoint = args.endpoint
+    endpoint = args.endpoint and use_endpoint(args.endpoint)
     if endpoint is None:
         proc, endpoint, data = start_server()
     try:

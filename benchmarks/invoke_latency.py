@@ -15,8 +15,9 @@ python3.12 function, warms it, then measures:
 Raw HTTP (http.client) is used instead of boto3 so the numbers measure Lamb,
 not botocore's ~1 ms of client-side request building and signing.
 
-``--auth on`` starts Lamb with authentication on and signs with the root key from its
-credentials file; ``--auth both`` measures a server with ``--auth off`` and one with
+Lamb checks signatures by default (``--auth on``): requests are signed with the root key from
+its credentials file (with ``--endpoint``, with ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``
+as ``eval "$(lamb env)"`` sets them); ``--auth off`` starts it without; ``--auth both`` measures a server with ``--auth off`` and one with
 ``--auth on`` in the same run. Each distinct request is signed once (botocore's SigV4Auth)
 and its headers reused, as a client may within the 5-minute window, so the numbers hold
 Lamb's verification (every request fully verified) but not the client's signing.
@@ -52,11 +53,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(auth: str = "off") -> tuple[subprocess.Popen, str, str]:
+def start_server(auth: str = "on", env: dict | None = None) -> tuple[subprocess.Popen, str, str]:
     """Start ``lamb serve`` on a free loopback port; callers stop it in ``finally``.
 
-    SIGTERM (e.g. from ``timeout``) is turned into SystemExit so that ``finally`` runs
-    and the server does not outlive the benchmark.
+    With authentication on (Lamb's default) the root key comes from the server's credentials
+    file (``KEYS``: ``call`` signs with it) and the functions' role ``bench`` is created in
+    Lamb's IAM, as a user does. SIGTERM (e.g. from ``timeout``) is turned into SystemExit so
+    that ``finally`` runs and the server does not outlive the benchmark.
     """
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     data = tempfile.mkdtemp(prefix="lamb-bench-")
@@ -65,12 +68,16 @@ def start_server(auth: str = "off") -> tuple[subprocess.Popen, str, str]:
         [sys.executable, "-m", "lamb", "serve", "--port", str(port), "--data-dir", data, "--auth", auth],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
     )
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                if auth == "on":
+                    KEYS[endpoint] = root_key(data)
+                    create_role(endpoint)
                 return proc, endpoint, data
         except OSError:
             time.sleep(0.05)
@@ -110,6 +117,19 @@ def connect(endpoint: str) -> http.client.HTTPConnection:
 # (endpoint -> (key, secret)) when the server checks signatures; filled by main().
 KEYS: dict[str, tuple[str, str]] = {}
 _SIGNED: dict[tuple, dict] = {}
+
+
+def use_endpoint(endpoint: str) -> str:
+    """A Lamb someone else started (--endpoint): sign with the keys in the environment, if any."""
+    if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"):
+        KEYS[endpoint] = (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
+    return endpoint
+
+
+def boto_kw(endpoint: str) -> dict:
+    """boto3.client(...) arguments for a Lamb: its endpoint and the keys ``call`` signs with."""
+    key, secret = KEYS.get(endpoint, ("unsigned", "unsigned"))
+    return dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key, aws_secret_access_key=secret)
 
 
 def signed_headers(endpoint: str, method: str, path: str, body: bytes) -> dict:
@@ -226,11 +246,9 @@ def create_role(endpoint: str) -> None:
     """With authentication on, the function's role must exist in Lamb's IAM and trust Lambda."""
     import boto3
 
-    key, secret = KEYS[endpoint]
     trust = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-    boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
-                 aws_secret_access_key=secret).create_role(RoleName="bench", AssumeRolePolicyDocument=json.dumps(trust))
+    boto3.client("iam", **boto_kw(endpoint)).create_role(RoleName="bench", AssumeRolePolicyDocument=json.dumps(trust))
 
 
 def root_key(data: str) -> tuple[str, str]:
@@ -259,10 +277,10 @@ def latency_args() -> argparse.ArgumentParser:
 
 def main() -> None:
     ap = latency_args()
-    ap.add_argument("--auth", choices=["off", "on", "both"], default="off")
+    ap.add_argument("--auth", choices=["off", "on", "both"], default="on")
     args = ap.parse_args()
     if args.endpoint is not None:
-        measure(args.endpoint, args, "as configured")
+        measure(use_endpoint(args.endpoint), args, "as configured")
         return
     if args.auth == "both":
         compare(args)
@@ -270,9 +288,6 @@ def main() -> None:
     proc = data = None
     try:
         proc, endpoint, data = start_server(args.auth)
-        if args.auth == "on":
-            KEYS[endpoint] = root_key(data)
-            create_role(endpoint)
         measure(endpoint, args, args.auth)
     finally:
         stop_server(proc, data)
@@ -287,9 +302,6 @@ def compare(args, rounds: int = 10) -> None:
         for auth in ("off", "on"):
             proc, endpoint, data = start_server(auth)
             procs.append((proc, data))
-            if auth == "on":
-                KEYS[endpoint] = root_key(data)
-                create_role(endpoint)
             name = f"bench-{os.getpid()}"
             create_function(endpoint, name, args.runtime)
             endpoints[auth] = (endpoint, name)

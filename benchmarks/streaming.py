@@ -34,7 +34,7 @@ import zipfile
 from urllib.parse import urlparse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from invoke_latency import call, connect, pct, start_server, stop_server, wait_active  # noqa: E402
+from invoke_latency import boto_kw, call, connect, pct, start_server, stop_server, wait_active  # noqa: E402
 
 BOOTSTRAP = r'''#!/usr/bin/env python3
 import http.client, json, os, socket, time
@@ -115,8 +115,7 @@ def ttfb_api(endpoint: str, name: str, n: int) -> list[float]:
     import boto3
     from botocore.config import Config
 
-    lam = boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x",
-                       aws_secret_access_key="x", config=Config(retries={"max_attempts": 0}))
+    lam = boto3.client("lambda", **boto_kw(endpoint), config=Config(retries={"max_attempts": 0}))
     out = []
     for _ in range(n):
         events = iter(lam.invoke_with_response_stream(FunctionName=name, Payload=b'{"pause": 0.05, "chunks": 1}')

@@ -44,6 +44,7 @@ from .services.invoke import Invocations
 from .services.access import PASS_ROLE_OPERATIONS, Access, check_assumable
 from .services.upstream_sts import UpstreamRoles
 from .services.authorize import Who
+from .services.operator import OperatorGate
 from .services.provisioning import Provisioning
 from .services.recursion import RecursionGuard
 from .store.code import CodeStore
@@ -144,6 +145,8 @@ class Lamb:
         self.access = Access(region=settings.region, home=settings.account_id,
                              resource_policy=self._resource_policy, resource_tags=self._resource_tags)
         self.authorize = self._authorize if self.auth_on else None
+        self.admit_operator = OperatorGate(self.authenticate, self.identities.policies_of, settings.account_id,
+                                           enabled=self.auth_on).admit  # the /_lamb/ routes
         # API Gateway's v2 model shares the signing name "apigateway" with v1: told apart by path.
         self.models.add(Protocol("apigatewayv2"), services["apigatewayv2"], path_prefix="/v2/")
         self.models.add(Protocol("apigateway"), services["apigateway"])  # REST APIs: /restapis/...

@@ -72,6 +72,15 @@ def auth_problem(settings: Settings) -> str | None:
     return None
 
 
+AUTH_OFF_BANNER = """\
+************************************************************************************
+WARNING: AUTHENTICATION IS OFF (--auth off / LAMB_AUTH=off). Lamb accepts ANY
+credentials on {host}: every caller is the account's root, no identity policy applies,
+and /_lamb/ is open. Anyone who reaches the port can read, change and run every
+function. Leave out --auth off to check SigV4 signatures against Lamb's keys.
+************************************************************************************"""
+
+
 async def _run(settings: Settings) -> int:
     from .api.coverage import describe
     from .app import Lamb
@@ -83,8 +92,7 @@ async def _run(settings: Settings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     if settings.auth == "off":
-        print("WARNING: authentication is OFF: Lamb accepts any credentials and applies no identity policy "
-              "(LAMB_AUTH=on or --auth on to check SigV4 against Lamb's keys)", file=sys.stderr, flush=True)
+        print(AUTH_OFF_BANNER.format(host=settings.host), file=sys.stderr, flush=True)
     else:
         print(f"Credentials: {settings.data_dir / 'credentials'} (lamb credentials; eval \"$(lamb env)\")", flush=True)
     print(
@@ -213,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="MemorySize MB all execution environments may hold together; beyond it idle ones are "
                             "evicted, then starts throttled (default 3 x host RAM; 0: no budget; env LAMB_ENV_MEMORY_MB)")
     serve.add_argument("--auth", choices=["on", "off"], default=None,
-                       help="check SigV4 and identity policies of API callers (default off, env LAMB_AUTH)")
+                       help="check SigV4 and identity policies of API callers (default on, env LAMB_AUTH); "
+                            "off accepts any credentials, loopback only unless --auth-off-anywhere")
     serve.add_argument("--auth-off-anywhere", action="store_true",
                        help="allow --auth off on an address other than loopback (you mean it)")
     serve.add_argument("--debug", action="append", metavar="NAME[:PORT]",

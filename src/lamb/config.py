@@ -155,8 +155,9 @@ class Settings:
     # Threads for pollers' blocking SQS calls (a long poll holds one while it waits).
     esm_threads: int = 256
     # Authentication and authorization of API callers (issue 17): "on" verifies SigV4 against
-    # Lamb's keys and applies identity policies; "off" accepts any credentials (LAMB_AUTH).
-    auth: str = "off"
+    # Lamb's keys and applies identity policies (the default); "off" accepts any credentials,
+    # an explicit opt-out for throwaway local use (LAMB_AUTH=off, --auth off).
+    auth: str = "on"
     # "off" on an address other than loopback is refused unless this is set (--auth-off-anywhere).
     auth_off_anywhere: bool = False
     # What credentials functions get: "role" (temporary credentials of the execution role,

@@ -43,6 +43,8 @@ class Served(Services, Protocol):
     # do what it asks (None: authentication is off, every caller is the home account's root).
     authenticate: Callable[..., Any]
     authorize: Callable[..., None] | None
+    # Who may use the operator's /_lamb/ routes (lamb.services.operator.OperatorGate.admit).
+    admit_operator: Callable[..., None]
 
     def health(self) -> dict: ...
 
@@ -192,6 +194,10 @@ def internal(lamb: Served, req: Request) -> Response:
         return Response(200, [("Content-Type", "application/zip")], blob.read_bytes())
     if path == "/_lamb/health":
         return _json(200, lamb.health())
+    try:  # every other route is the operator's (lamb.services.operator)
+        lamb.admit_operator(req.method, path, req.query, req.headers, req.body)
+    except AwsError as e:
+        return _with_request_id(*lamb.protocol.serialize_error(e))
     if path == stack_routes.PREFIX or path.startswith(stack_routes.PREFIX + "/"):
         return stack_routes.serve(
             lamb.stacks, req, {"Region": lamb.settings.region, "AccountId": lamb.settings.account_id})

@@ -18,8 +18,7 @@ needs_cli = pytest.mark.awscli
 
 def aws(server, *args, check: bool = True, cwd=None, service: str = "lambda") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ENDPOINT_URL=server.url, AWS_ACCESS_KEY_ID="AKIDLAMBTEST", AWS_SECRET_ACCESS_KEY="lambtestsecret",
-               AWS_DEFAULT_REGION=server.region, AWS_MAX_ATTEMPTS="1", AWS_PAGER="",
+    env.update(server.aws_env(), AWS_MAX_ATTEMPTS="1", AWS_PAGER="",
                AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
     proc = subprocess.run([AWS, service, *args, "--output", "json"], env=env, cwd=cwd, capture_output=True,
                           text=True, timeout=60)

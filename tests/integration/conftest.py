@@ -38,6 +38,14 @@ from botocore.config import Config
 REGION = "us-east-1"
 DEFAULT_ACCOUNT = "000000000000"
 ROLE = "arn:aws:iam::000000000000:role/lamb-test"
+# The trust policy of an execution role: CreateFunction refuses a role Lambda cannot assume.
+TRUST_LAMBDA = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+# What the tests' execution role (ROLE) may do: call Lamb back (a function that invokes another, or
+# itself, lists functions, ...), as a user grants their functions' roles what they call.
+ROLE_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:*", "Resource": "*"}]}
+# Keys for moto's server and Lamb's own environment (moto accepts any): never Lamb's API, which
+# checks signatures against its own keys (LambServer.credentials()).
 DUMMY_CREDS = {"aws_access_key_id": "AKIDLAMBTEST", "aws_secret_access_key": "lambtestsecret"}
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
@@ -160,6 +168,20 @@ def cmdline(pid: int) -> str:
         return "?"
 
 
+def signing_path(path: str) -> str:
+    """``path`` with its query in SigV4's canonical encoding (every name and value percent-encoded,
+    ``/`` too), which is what a server verifies whatever the raw query was; botocore's signer takes
+    a URL's query as already encoded, so a raw ``?group=/aws/lambda/x`` is signed through this."""
+    from urllib.parse import quote, unquote
+
+    base, _, query = path.partition("?")
+    if not query:
+        return path
+    pairs = (pair.partition("=") for pair in query.split("&"))
+    return base + "?" + "&".join(f"{quote(unquote(k), safe='-_.~')}={quote(unquote(v.replace('+', ' ')), safe='-_.~')}"
+                                 for k, _, v in pairs)
+
+
 def client_config(**kw) -> Config:
     base = dict(retries={"max_attempts": 0}, connect_timeout=5, read_timeout=60)
     base.update(kw)
@@ -172,7 +194,7 @@ class LambServer:
 
     def __init__(self, base: Path | None = None, *, port: int | None = None, region: str | None = None,
                  account_id: str | None = None, extra_args: Iterable[str] = (), env: dict | None = None,
-                 command: Iterable[str] | None = None):
+                 command: Iterable[str] | None = None, test_role: bool = True):
         self.base = Path(base) if base else Path(tempfile.mkdtemp(prefix="lamb-it-"))
         self.base.mkdir(parents=True, exist_ok=True)
         self.data_dir = self.base / "data"
@@ -183,6 +205,7 @@ class LambServer:
         self.env = env or {}
         # how to run Lamb: ``python -m lamb`` by default, or e.g. the installed ``lamb`` console script
         self.command = list(command) if command is not None else [sys.executable, "-m", "lamb"]
+        self.test_role = test_role  # create ROLE (the tests' execution role) once the server answers
         self.proc: subprocess.Popen | None = None
         self.log_path = self.base / "server.log"
         self._killed = False
@@ -227,7 +250,26 @@ class LambServer:
                 if isinstance(e, AssertionError):
                     raise AssertionError(f"{e}; server log: {self.log_tail()}") from None
             raise
+        if self.test_role:
+            self.ensure_role(ROLE, policy=ROLE_POLICY)
         return self
+
+    def ensure_role(self, arn: str, trust: dict | None = None, policy: dict | None = None) -> str:
+        """Create the execution role ``arn`` through Lamb's IAM API, as a user does before
+        CreateFunction (kept when it exists, e.g. after a restart), with ``policy`` inline. Roles
+        of another account than the server's are not Lamb's to create (CreateFunction takes them
+        as given)."""
+        if arn.split(":")[4] != self.account_id:
+            return arn
+        iam = self.client("iam")
+        name = arn.rsplit("/", 1)[1]
+        try:
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust or TRUST_LAMBDA))
+        except iam.exceptions.EntityAlreadyExistsException:
+            pass
+        if policy is not None:
+            iam.put_role_policy(RoleName=name, PolicyName="tests", PolicyDocument=json.dumps(policy))
+        return arn
 
     def _healthy(self) -> bool:
         if self.proc is not None and self.proc.poll() is not None:
@@ -315,18 +357,37 @@ class LambServer:
     # -- clients
     def credentials(self, profile: str = "default") -> dict:
         """The keys of ``profile`` in the server's credentials file, where a user finds them
-        (``lamb credentials``); placeholders when the file has none."""
+        (``lamb credentials``, ``eval "$(lamb env)"``): the home account's root key for ``default``."""
         import configparser
 
         cp = configparser.ConfigParser(interpolation=None)
         cp.read(self.data_dir / "credentials")
-        if not cp.has_section(profile):
-            return dict(DUMMY_CREDS)
+        assert cp.has_section(profile), f"no profile [{profile}] in {self.data_dir / 'credentials'}"
         return {k: cp[profile][k] for k in ("aws_access_key_id", "aws_secret_access_key")}
+
+    def aws_env(self, profile: str = "default") -> dict[str, str]:
+        """The variables ``eval "$(lamb env)"`` sets: for a subprocess (the AWS CLI, lamb deploy)."""
+        creds = self.credentials(profile)
+        return {"AWS_ACCESS_KEY_ID": creds["aws_access_key_id"], "AWS_SECRET_ACCESS_KEY": creds["aws_secret_access_key"],
+                "AWS_DEFAULT_REGION": self.region, "AWS_ENDPOINT_URL": self.url}
 
     def client(self, service: str = "lambda", *, profile: str = "default", **config) -> "boto3.client":
         return boto3.client(service, endpoint_url=self.url, region_name=self.region, config=client_config(**config),
                             **self.credentials(profile))
+
+    def signed(self, method: str, path: str, body: bytes = b"", headers: dict | None = None,
+               profile: str = "default", service: str = "lambda") -> dict[str, str]:
+        """The headers of ``method path`` signed with SigV4 (botocore's signer) and the server's
+        keys, for a raw HTTP request to the AWS API or to Lamb's own ``/_lamb/`` routes."""
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        creds = self.credentials(profile)
+        req = AWSRequest(method, self.url + signing_path(path), data=body, headers=dict(headers or {}))
+        SigV4Auth(Credentials(creds["aws_access_key_id"], creds["aws_secret_access_key"]), service,
+                  self.region).add_auth(req)
+        return dict(req.headers.items())
 
     def raw_client(self, **config):
         """A client that skips botocore's own parameter validation (to reach the server's)."""
@@ -337,7 +398,9 @@ class LambServer:
         return f"{arn}:{qualifier}" if qualifier else arn
 
     def get_json(self, path: str):
-        with urllib.request.urlopen(self.url + path, timeout=10) as r:
+        """GET one of Lamb's own routes (``/_lamb/...``), signed as the operator (the home account's root)."""
+        req = urllib.request.Request(self.url + path, headers=self.signed("GET", path))
+        with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read())
 
 

@@ -8,14 +8,13 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from .conftest import DUMMY_CREDS, REGION
+from .conftest import REGION, LambServer
 
 
-def deploy_env(server_url: str, cache: Path, **extra: str) -> dict:
+def deploy_env(server: LambServer, cache: Path, **extra: str) -> dict:
+    """``lamb deploy``'s environment as ``eval "$(lamb env)"`` makes it (the server's root key)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LAMB_"))}
-    env.update(AWS_ENDPOINT_URL=server_url, AWS_DEFAULT_REGION=REGION, LAMB_DEPLOY_CACHE=str(cache),
-               AWS_ACCESS_KEY_ID=DUMMY_CREDS["aws_access_key_id"],
-               AWS_SECRET_ACCESS_KEY=DUMMY_CREDS["aws_secret_access_key"], PYTHONUNBUFFERED="1")
+    env.update(server.aws_env(), AWS_DEFAULT_REGION=REGION, LAMB_DEPLOY_CACHE=str(cache), PYTHONUNBUFFERED="1")
     env.update(extra)
     return env
 

@@ -154,7 +154,7 @@ def test_routing_config_rules(lam, lamb_server):
 
 def test_weighted_versions_need_the_same_role(lam, lamb_server):
     name = with_versions(lam, 1)
-    lam.update_function_configuration(FunctionName=name, Role=ROLE + "-other")
+    lam.update_function_configuration(FunctionName=name, Role=lamb_server.ensure_role(ROLE + "-other"))
     lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     assert lam.publish_version(FunctionName=name)["Version"] == "2"
     with pytest.raises(ClientError) as e:

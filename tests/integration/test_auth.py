@@ -22,12 +22,9 @@ from botocore.exceptions import ClientError
 
 from .conftest import LambServer, client_config
 
-AUTH_ON = {"LAMB_AUTH": "on"}
-
-
 @pytest.fixture(scope="module")
 def server():
-    s = LambServer(env=AUTH_ON).start()
+    s = LambServer().start()  # authentication is on by default
     try:
         yield s
     finally:
@@ -133,3 +130,11 @@ def test_auth_off_is_refused_on_a_non_loopback_address(tmp_path):
     r = lamb_cli("serve", "--host", "0.0.0.0", "--auth", "off", "--data-dir", str(tmp_path), "--port", "0")
     assert r.returncode == 2
     assert "refusing to listen on 0.0.0.0 with authentication off" in r.stderr
+
+
+def test_auth_off_is_explicit_and_loud(fresh_server):
+    """``LAMB_AUTH=off``: any credentials (none at all) pass, and the start says so loudly."""
+    s = fresh_server(env={"LAMB_AUTH": "off"})
+    status, _, body = raw(s)
+    assert status == 200 and "Functions" in body
+    assert "AUTHENTICATION IS OFF" in s.log_tail()

@@ -68,7 +68,7 @@ Outputs:
   ApiUrl: {Value: !GetAtt ApiUrl.FunctionUrl}
   ApiName: {Value: !Ref Api}
 """})
-    env = deploy_env(lamb_server.url, tmp_path / "cache")
+    env = deploy_env(lamb_server, tmp_path / "cache")
     stack = _stack()
     out = _deploy(env, tmp_path / "template.yaml", stack, "--parameter-overrides", "Stage=prod").stdout
     assert "CREATE_COMPLETE             AWS::Lambda::Function" in out
@@ -108,7 +108,7 @@ Outputs:
   Two: {Value: !Ref Two}
   Layer: {Value: !Ref Shared}
 """})
-    env = deploy_env(lamb_server.url, tmp_path / "cache")
+    env = deploy_env(lamb_server, tmp_path / "cache")
     stack = _stack()
     outputs = _outputs(_deploy(env, tmp_path / "template.yaml", stack).stdout)
     layer_arn = outputs["Layer"]
@@ -136,7 +136,7 @@ Outputs:
 """
     write(tmp_path, {"code/fn.py": "def handler(e, c):\n    return 1\n", "template.yaml": template})
     # 5 minutes x 0.02: the canary step holds 6 s, long enough to be seen, no test waits for it
-    env = deploy_env(lamb_server.url, tmp_path / "cache", LAMB_DEPLOY_TIME_SCALE="0.02")
+    env = deploy_env(lamb_server, tmp_path / "cache", LAMB_DEPLOY_TIME_SCALE="0.02")
     stack = _stack()
     name = _outputs(_deploy(env, tmp_path / "template.yaml", stack).stdout)["Name"]
     alias = lam.get_alias(FunctionName=name, Name="live")
@@ -197,7 +197,7 @@ V2 = _keep_and_drop("two", 0, False)
 
 def test_redeploy_changes_and_removes_resources_and_dry_run_applies_nothing(lamb_server, lam, tmp_path):
     write(tmp_path, {"code/fn.py": "import os\ndef handler(e, c):\n    return os.environ['MODE']\n", "t.yaml": V1})
-    env = deploy_env(lamb_server.url, tmp_path / "cache")
+    env = deploy_env(lamb_server, tmp_path / "cache")
     stack = _stack()
     outputs = _outputs(_deploy(env, tmp_path / "t.yaml", stack).stdout)
     keep, drop = outputs["Keep"], outputs["Drop"]
@@ -231,7 +231,7 @@ def test_dry_run_of_a_new_stack_creates_nothing(lamb_server, lam, tmp_path):
 Resources:
   Fn: {{Type: AWS::Serverless::Function, Properties: {{FunctionName: {name}, Runtime: python3.12, Handler: fn.handler, CodeUri: code/}}}}
 """})
-    env = deploy_env(lamb_server.url, tmp_path / "cache")
+    env = deploy_env(lamb_server, tmp_path / "cache")
     stack = _stack()
     out = _deploy(env, tmp_path / "t.yaml", stack, "--dry-run").stdout
     assert "+ Add" in out and "AWS::Lambda::Function" in out
@@ -244,7 +244,7 @@ def test_delete_removes_the_stack_and_its_resources(lamb_server, lam, tmp_path):
     write(tmp_path, {"code/fn.py": "def handler(e, c):\n    return 1\n", "t.yaml": _one_function(
         "AutoPublishAlias: live, FunctionUrlConfig: {AuthType: AWS_IAM}, "
         "ProvisionedConcurrencyConfig: {ProvisionedConcurrentExecutions: 1}")})
-    env = deploy_env(lamb_server.url, tmp_path / "cache")
+    env = deploy_env(lamb_server, tmp_path / "cache")
     stack = _stack()
     name = _outputs(_deploy(env, tmp_path / "t.yaml", stack).stdout)["Name"]
     assert lam.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "1"
@@ -270,11 +270,14 @@ Resources:
 Outputs:
   Name: {Value: !Ref Fn}
 """})
-    env = deploy_env(lamb_server.url, tmp_path / "cache")  # AWS_ENDPOINT_URL is Lamb: no SQS endpoint
+    env = deploy_env(lamb_server, tmp_path / "cache")  # AWS_ENDPOINT_URL is Lamb: no SQS endpoint
     out = _deploy(env, tmp_path / "t.yaml", (stack := _stack())).stdout
     assert "SKIPPED                     AWS::SQS::Queue                       Queue" in out
     assert "skipped: no sqs endpoint configured" in out
-    assert "not created: SAM generated it for AWS; Lamb needs no role, its Arn is synthesized" in out
+    # the function's role SAM generates is created in Lamb's own IAM (CreateFunction checks it)
+    role = lam.get_function_configuration(FunctionName=_outputs(out)["Name"])["Role"]
+    assert role.split("/")[-1].startswith(f"{stack}-FnRole-")
+    assert lamb_server.client("iam").get_role(RoleName=role.split("/")[-1])["Role"]["Arn"] == role
     assert invoke(lam, _outputs(out)["Name"])[1] == "arn:aws:sqs:us-east-1:000000000000:jobs"
     lamb_cmd("deploy", "--delete", stack, env=env)
 
@@ -307,7 +310,8 @@ CFN_JSON = {
 
 def test_plain_cloudformation_json_intrinsics_and_import_value(lamb_server, lam, tmp_path):
     (tmp_path / "cfn.json").write_text(json.dumps(CFN_JSON))
-    env = deploy_env(lamb_server.url, tmp_path / "cache")
+    lamb_server.ensure_role("arn:aws:iam::000000000000:role/inline")  # the template names it, as on AWS
+    env = deploy_env(lamb_server, tmp_path / "cache")
     stack = _stack()
     out = _deploy(env, tmp_path / "cfn.json", stack, "--parameter-overrides", "ParameterKey=Memory,ParameterValue=320").stdout
     assert "ProdOnly" not in out  # its condition is false
@@ -345,7 +349,7 @@ Resources:
 Outputs:
   Keep: {Value: !Ref Keep}
 """})
-    env = deploy_env(lamb_server.url, tmp_path / "cache")
+    env = deploy_env(lamb_server, tmp_path / "cache")
     stack = _stack()
     keep = _outputs(_deploy(env, tmp_path / "t.yaml", stack).stdout)["Keep"]
     bad = unique("bad")
@@ -378,7 +382,7 @@ Resources:
     Type: AWS::Serverless::Function
     Properties: {Runtime: python3.12, Handler: fn.handler, CodeUri: code/, FunctionName: %s}
 """ % (name := unique("watch"))})
-    env = deploy_env(lamb_server.url, tmp_path / "cache", LAMB_DEPLOY_WATCH_INTERVAL="0.1")
+    env = deploy_env(lamb_server, tmp_path / "cache", LAMB_DEPLOY_WATCH_INTERVAL="0.1")
     stack = _stack()
     proc = subprocess.Popen([sys.executable, "-m", "lamb", "deploy", str(tmp_path / "t.yaml"), "--stack-name", stack,
                              "--watch"], env=env, stdout=(log := open(tmp_path / "watch.log", "w")), stderr=subprocess.STDOUT)
@@ -413,7 +417,7 @@ Resources:
 Outputs:
   Name: {Value: !Ref HelloFunction}
 """})
-    env = deploy_env(lamb_server.url, tmp_path / "cache")
+    env = deploy_env(lamb_server, tmp_path / "cache")
     out = lamb_cmd("deploy", str(project / ".aws-sam" / "build" / "template.yaml"), env=env).stdout
     assert f"Successfully created/updated stack - {project.name}" in out
     assert invoke(lam, _outputs(out)["Name"])[1] == "built"
@@ -436,7 +440,7 @@ Resources:
 Outputs:
   Name: {{Value: !Ref Fn}}
 """})
-    env = deploy_env(lamb_server.url, tmp_path / "cache", AWS_ENDPOINT_URL=moto.url,
+    env = deploy_env(lamb_server, tmp_path / "cache", AWS_ENDPOINT_URL=moto.url,
                      AWS_ENDPOINT_URL_LAMBDA=lamb_server.url)
     out = _deploy(env, tmp_path / "t.yaml", (stack := _stack())).stdout
     assert invoke(lam, _outputs(out)["Name"])[1] == "s3"
@@ -446,7 +450,7 @@ Outputs:
 def test_a_deploy_killed_halfway_leaves_a_record_and_force_continues(lamb_server, lam, tmp_path):
     write(tmp_path, {"code/fn.py": "def handler(e, c):\n    return 1\n", "t.yaml": _one_function(
         "AutoPublishAlias: live, DeploymentPreference: {Type: Canary10Percent30Minutes}")})
-    env = deploy_env(lamb_server.url, tmp_path / "cache")
+    env = deploy_env(lamb_server, tmp_path / "cache")
     stack = _stack()
     name = _outputs(_deploy(env, tmp_path / "t.yaml", stack).stdout)["Name"]
     write(tmp_path, {"code/fn.py": "def handler(e, c):\n    return 2\n"})

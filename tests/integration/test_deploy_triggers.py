@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from .async_support import moto, serving, sink  # noqa: F401  (fixtures)
-from .conftest import DUMMY_CREDS, REGION, unique, wait_for
+from .conftest import unique, wait_for
 from .deploy_support import deploy_env, lamb_cmd, write
 from .esm_support import FAST_ESM_ENV, batch_fn, records_of
 
@@ -30,7 +29,7 @@ def trigger_server(moto, tmp_path_factory):
 
 
 def _client(server, service: str):
-    return boto3.client(service, endpoint_url=server.url, region_name=REGION, **DUMMY_CREDS)
+    return server.client(service)
 
 
 def _deploy(env, template, stack, *extra):
@@ -82,7 +81,7 @@ def test_sqs_consumer_with_a_dlq_deploys_updates_and_deletes(trigger_server, mot
     poison = "failed = [{'itemIdentifier': r['messageId']} for r in event['Records'] if r['body'] == 'poison']\n" \
              "return {'batchItemFailures': failed}"
     write(tmp_path, {"code/fn.py": batch_fn(sink, tag, poison), "t.yaml": _sqs_template(5)})
-    env = deploy_env(trigger_server.url, tmp_path / "cache", AWS_ENDPOINT_URL=moto.url,
+    env = deploy_env(trigger_server, tmp_path / "cache", AWS_ENDPOINT_URL=moto.url,
                      AWS_ENDPOINT_URL_LAMBDA=trigger_server.url)
     stack = unique("stack")
     out = _deploy(env, tmp_path / "t.yaml", stack)
@@ -144,7 +143,7 @@ Outputs:
   Rule: {{Value: !Ref TickerTick}}
   RuleArn: {{Value: !GetAtt TickerTick.Arn}}
 """})
-    env = deploy_env(trigger_server.url, tmp_path / "cache", AWS_ENDPOINT_URL=moto.url,
+    env = deploy_env(trigger_server, tmp_path / "cache", AWS_ENDPOINT_URL=moto.url,
                      AWS_ENDPOINT_URL_LAMBDA=trigger_server.url)
     stack = unique("stack")
     out = _deploy(env, tmp_path / "t.yaml", stack)

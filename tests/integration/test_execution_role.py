@@ -34,7 +34,7 @@ def handler(event, context):
 
 @pytest.fixture(scope="module")
 def server():
-    s = LambServer(env={"LAMB_AUTH": "on", **LAMBS_OWN}).start()
+    s = LambServer(env=LAMBS_OWN).start()
     try:
         yield s
     finally:

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from .awscli import aws, aws_json
-from .conftest import error_of as err, create, invoke, make_zip, unique, wait_for
+from .conftest import ROLE, error_of as err, create, invoke, make_zip, unique, wait_for
 
 CODE = "def handler(e, c):\n    return 'ok'\n"
 
@@ -122,7 +122,7 @@ def test_layer_answers(fresh_server):
 # ---------------------------------------------------------------- names and ARNs (4)
 def test_names_and_arns(lam, lamb_server):
     long = "f" * 65
-    assert refused(lam.create_function, FunctionName=long, Runtime="python3.12", Role="arn:aws:iam::000000000000:role/r",
+    assert refused(lam.create_function, FunctionName=long, Runtime="python3.12", Role=ROLE,
                    Handler="fn.handler", Code={"ZipFile": make_zip({"fn.py": CODE})}) == (
         "InvalidParameterValueException",
         f"1 validation error detected: Value '{long}' at 'functionName' failed to satisfy constraint: "
@@ -156,7 +156,7 @@ def test_cli_names_answers(lamb_server, tmp_path):
     long = "g" * 65
     (tmp_path / "code.zip").write_bytes(make_zip({"fn.py": CODE}))
     out = aws(lamb_server, "create-function", "--function-name", long, "--runtime", "python3.12",
-              "--role", "arn:aws:iam::000000000000:role/r", "--handler", "fn.handler",
+              "--role", ROLE, "--handler", "fn.handler",
               "--zip-file", "fileb://code.zip", check=False, cwd=tmp_path)
     assert "(InvalidParameterValueException)" in out.stderr
     assert f"Value '{long}' at 'functionName' failed to satisfy constraint" in out.stderr
@@ -171,7 +171,7 @@ AWS_RUNTIMES = ("[nodejs20.x, python3.14, provided.al2023, python3.12, python3.1
 def test_validation_texts(lam, lamb_server):
     name = unique("valfid")
     for runtime in ("PYTHON3.9", "python9.9"):
-        assert refused(lam.create_function, FunctionName=name, Runtime=runtime, Role="arn:aws:iam::000000000000:role/r",
+        assert refused(lam.create_function, FunctionName=name, Runtime=runtime, Role=ROLE,
                        Handler="fn.handler", Code={"ZipFile": make_zip({"fn.py": CODE})}) == (
             "InvalidParameterValueException",
             f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: "
@@ -179,7 +179,7 @@ def test_validation_texts(lam, lamb_server):
     create(lam, name, CODE)
     assert refused(lam.update_function_configuration, FunctionName=name, Runtime="PYTHON3.9")[1].startswith(
         "Value PYTHON3.9 at 'runtime' failed to satisfy constraint")
-    assert refused(lam.create_function, FunctionName=name + "-a", Runtime="python3.12", Role="arn:aws:iam::000000000000:role/r",
+    assert refused(lam.create_function, FunctionName=name + "-a", Runtime="python3.12", Role=ROLE,
                    Handler="fn.handler", Code={"ZipFile": make_zip({"fn.py": CODE})}, Architectures=["x86"]) == (
         "ValidationException",
         "1 validation error detected: Value '[x86]' at 'architectures' failed to satisfy constraint: Member must satisfy "
@@ -198,7 +198,7 @@ def test_validation_texts(lam, lamb_server):
 def test_cli_validation_texts(lamb_server, tmp_path):
     (tmp_path / "code.zip").write_bytes(make_zip({"fn.py": CODE}))
     out = aws(lamb_server, "create-function", "--function-name", unique("valcli"), "--runtime", "PYTHON3.9",
-              "--role", "arn:aws:iam::000000000000:role/r", "--handler", "fn.handler",
+              "--role", ROLE, "--handler", "fn.handler",
               "--zip-file", "fileb://code.zip", check=False, cwd=tmp_path)
     assert "(InvalidParameterValueException)" in out.stderr
     assert f"Value PYTHON3.9 at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: {AWS_RUNTIMES} or be a valid ARN" in out.stderr
@@ -208,7 +208,7 @@ def test_cli_tags_logging_concurrency_layers(lamb_server, tmp_path):
     (tmp_path / "code.zip").write_bytes(make_zip({"fn.py": CODE}))
     name = unique("clifid")
     out = aws_json(lamb_server, "create-function", "--function-name", name, "--runtime", "python3.12",
-                   "--role", "arn:aws:iam::000000000000:role/r", "--handler", "fn.handler",
+                   "--role", ROLE, "--handler", "fn.handler",
                    "--zip-file", "fileb://code.zip", "--logging-config", "LogFormat=JSON", cwd=tmp_path)
     assert out["LoggingConfig"]["ApplicationLogLevel"] == "INFO" and out["LoggingConfig"]["SystemLogLevel"] == "INFO"
     aws_json(lamb_server, "wait", "function-active-v2", "--function-name", name)

@@ -92,7 +92,7 @@ Outputs:
   Name: {Value: !Ref Fn}
 """})
     server = fresh_server(env={"LAMB_HOT_RELOAD_ROOTS": str(tmp_path / "app")})
-    env = deploy_env(server.url, tmp_path / "cache")
+    env = deploy_env(server, tmp_path / "cache")
     out = lamb_cmd("deploy", str(tmp_path / "app" / "t.yaml"), "--stack-name", unique("hot"), "--hot-reload",
                    env=env).stdout
     name = out.split("Outputs:\n", 1)[1].split()[1]

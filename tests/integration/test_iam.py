@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import ROLE, LambServer, client_config, create, unique
+from .conftest import LambServer, client_config, create, unique
 
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 TRUST_LAMBDA = {"Version": "2012-10-17",
@@ -22,10 +22,8 @@ TRUST_LAMBDA = {"Version": "2012-10-17",
 
 @pytest.fixture(scope="module")
 def server():
-    s = LambServer(env={"LAMB_AUTH": "on"}).start()
+    s = LambServer().start()  # authentication is on by default; start() creates ROLE as a user would
     try:
-        # the functions' role (conftest.ROLE), created as a user would before CreateFunction
-        s.client("iam").create_role(RoleName=ROLE.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps(TRUST_LAMBDA))
         yield s
     finally:
         s.close()

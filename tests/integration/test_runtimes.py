@@ -13,7 +13,7 @@ import pytest
 from lamb.runtimes import node as node_runtime
 from lamb.runtimes import python as python_runtime
 
-from .conftest import create, invoke, make_zip, unique
+from .conftest import ROLE, create, invoke, make_zip, unique
 
 PY_VERSION = "import sys\ndef handler(e, c):\n    return list(sys.version_info[:2])\n"
 
@@ -96,7 +96,7 @@ def test_nodejs22_without_interpreter_is_failed(fresh_server):
     # LAMB_NODEJS22_X names the node to use; one that does not exist stands for a host without Node 22.
     lam = fresh_server(env={"LAMB_NODEJS22_X": "/nonexistent/node"}).client()
     name = unique("node22")
-    lam.create_function(FunctionName=name, Runtime="nodejs22.x", Role="arn:aws:iam::000000000000:role/r",
+    lam.create_function(FunctionName=name, Runtime="nodejs22.x", Role=ROLE,
                         Handler="index.handler", Code={"ZipFile": make_zip({"index.mjs": NODE_ASYNC})})
     import time
 

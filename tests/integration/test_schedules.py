@@ -12,13 +12,12 @@ import json
 import time
 from urllib.parse import quote
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from .async_support import moto  # noqa: F401  (fixture)
 from .awscli import aws, aws_json
-from .conftest import DUMMY_CREDS, client_config, create, unique, wait_for
+from .conftest import create, unique, wait_for
 
 SCALE = 0.05
 MINUTE = 60 * SCALE
@@ -28,7 +27,7 @@ ECHO = "import json\n\ndef handler(event, context):\n    print('EVENT ' + json.d
 
 
 def service(server, name: str):
-    return boto3.client(name, endpoint_url=server.url, region_name=server.region, config=client_config(), **DUMMY_CREDS)
+    return server.client(name)
 
 
 def received(server, fn: str) -> list:

@@ -224,9 +224,10 @@ def test_unknown_runtime(raw_lam):
 
 
 def _http(server, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+    """A raw request, SigV4-signed with the server's keys (as any SDK's would be)."""
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
-        conn.request(method, path, body=body, headers=headers or {})
+        conn.request(method, path, body=body, headers=server.signed(method, path, body or b"", headers))
         resp = conn.getresponse()
         return resp.status, dict((k.lower(), v) for k, v in resp.getheaders()), resp.read()
     finally:
@@ -287,8 +288,9 @@ def test_client_headers_cannot_pose_as_server_state(lamb_server, lam):
     name = unique("hdr")
     create(lam, name, ECHO)
     conn = http.client.HTTPConnection("127.0.0.1", lamb_server.port, timeout=30)
-    conn.request("POST", f"/2015-03-31/functions/{name}/invocations", body=b'{"a": 1}',
-                 headers={"x-lamb-too-large": "1", "x-lamb-keep-alive": "0", "Content-Type": "application/json"})
+    path = f"/2015-03-31/functions/{name}/invocations"
+    conn.request("POST", path, body=b'{"a": 1}', headers=lamb_server.signed("POST", path, b'{"a": 1}', {
+        "x-lamb-too-large": "1", "x-lamb-keep-alive": "0", "Content-Type": "application/json"}))
     resp = conn.getresponse()
     assert resp.status == 200, resp.read()
     resp.read()

@@ -3,7 +3,9 @@
 The bad-input tests: one real ``lamb serve``, raw HTTP, AWS's answer shape, counts.
 
 Requests go out with ``http.client`` (or a bare socket where http.client refuses to
-send the bytes), half of them SigV4-signed like a real SDK's. Every answer is judged
+send the bytes), SigV4-signed like a real SDK's with the server's own root key (authentication
+is on, so an unsigned request would only ever reach the 403 of the signature check; the few
+that botocore cannot sign, and those sent with ``sign=False``, get that 403). Every answer is judged
 by ``problem_with``: a 2xx, or an error in AWS's REST-JSON shape whose status is the
 model's for that error code. The counts (requests sent, answers by class) are printed
 in the terminal summary and written to ``<pytest basetemp>/security-counts.json``.
@@ -30,7 +32,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tests.integration.conftest import LambServer, create, invoke, make_zip, unique  # noqa: F401 - re-exported for the tests
+from tests.integration.conftest import LambServer, create, invoke, make_zip, signing_path, unique  # noqa: F401 - re-exported for the tests
 
 from .model_requests import RawRequest, lambda_model, model_error_status
 
@@ -46,6 +48,10 @@ GENERIC = {
     "UnknownOperationException": 404,
     "UnrecognizedClientException": 403,
     "AccessDeniedException": 403,
+    # authentication's answers (lamb.identity.authn), for what is sent unsigned or cannot be signed
+    "MissingAuthenticationTokenException": 403,
+    "InvalidSignatureException": 403,
+    "IncompleteSignatureException": 403,
     "RequestEntityTooLargeException": 413,
     # Lamb's answers at the HTTP layer (lamb.http_guards), where AWS's edge names none.
     "RequestTimeoutException": 408,
@@ -114,7 +120,8 @@ class Client:
     def __init__(self, server: LambServer):
         self.server = server
         self.port = server.port
-        self.creds = Credentials("AKIDSECURITY", "securitysecret")
+        keys = server.credentials()
+        self.creds = Credentials(keys["aws_access_key_id"], keys["aws_secret_access_key"])
         self.n = 0
 
     def send(self, req: RawRequest, sign: bool | None = None, record: bool = True) -> tuple[int, dict[str, str], bytes]:
@@ -122,8 +129,9 @@ class Client:
         headers = dict(req.headers)
         if req.body or req.method in ("POST", "PUT"):
             headers.setdefault("Content-Length", str(len(req.body)))
-        if sign if sign is not None else self.n % 2 == 0:
-            aws = AWSRequest(req.method, f"http://127.0.0.1:{self.port}{req.path}", data=req.body, headers=headers)
+        if sign is not False:
+            aws = AWSRequest(req.method, f"http://127.0.0.1:{self.port}{signing_path(req.path)}", data=req.body,
+                             headers=headers)
             try:
                 SigV4Auth(self.creds, "lambda", "us-east-1").add_auth(aws)
                 headers = dict(aws.headers.items())
@@ -210,6 +218,7 @@ def assert_alive(server: LambServer) -> None:
 def sec_server():
     server = LambServer(env={"LAMB_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S)}).start()
     try:
+        server.ensure_role("arn:aws:iam::000000000000:role/sec")  # the Role of the generated requests
         yield server
     finally:
         server.close()

@@ -197,17 +197,20 @@ def test_unusual_but_safe_package_is_stored_inside_its_folder(package, raw_http,
 
 
 def test_lamb_serves_no_path_outside_the_logs_folder(sec_server, raw_http):
-    """``/_lamb/logs?group=..`` once listed the data folder (lamb.db, blobs, code)."""
+    """``/_lamb/logs?group=..`` once listed the data folder (lamb.db, blobs, code), to anyone:
+    unsigned it is now refused, and signed as the operator it lists nothing outside the logs."""
+    status, _, body = raw_http.send(RawRequest("logs", "private-path", "GET", "/_lamb/logs?group=.."), sign=False)
+    assert status == 403 and json.loads(body)["message"] == "Missing Authentication Token", body
     for group in ("..", ".", "%2E%2E", "../..", "/aws/lambda/../../..", "a%00b", "x" * 1000):
         for query in (f"group={group}", f"group={group}&stream=..", f"group=%2Faws%2Flambda%2Fsec-pkg&stream={group}"):
             req = RawRequest("logs", "private-path", "GET", f"/_lamb/logs?{query}")
-            status, _, body = raw_http.send(req, sign=False)
+            status, _, body = raw_http.send(req)
             assert status in (200, 400), body
             if status == 200:
                 doc = json.loads(body)
                 listed = json.dumps(doc)
                 assert "lamb.db" not in listed and "blobs" not in listed, (query, doc)
     for query in ("group=..", "group=.", "group=%2E%2E", "group=a%00b", "group=/aws/lambda/sec-pkg&stream=.."):
-        status, _, body = raw_http.send(RawRequest("logs", "private-path", "GET", f"/_lamb/logs?{query}"), sign=False)
+        status, _, body = raw_http.send(RawRequest("logs", "private-path", "GET", f"/_lamb/logs?{query}"))
         assert status == 400, (query, body)
     assert_alive(sec_server)

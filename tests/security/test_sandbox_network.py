@@ -59,12 +59,29 @@ def connect(target):
         s.close()
 
 def get(path):
+    """GET one of Lamb's routes, signed with the function's own (role) credentials."""
+    import botocore.session
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    url = os.environ["AWS_ENDPOINT_URL_LAMBDA"] + path
+    signed = AWSRequest("GET", url)
+    SigV4Auth(botocore.session.get_session().get_credentials().get_frozen_credentials(), "lambda",
+              os.environ["AWS_REGION"]).add_auth(signed)
     try:
-        with urllib.request.urlopen(os.environ["AWS_ENDPOINT_URL_LAMBDA"] + path, timeout=5) as r:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=dict(signed.headers.items())), timeout=5) as r:
             return r.status
     except urllib.error.HTTPError as e:
         return e.code
     except OSError as e:
+        return repr(e)
+
+def caller():
+    """Lamb's API answers the function as its role (STS GetCallerIdentity, which every identity may call)."""
+    import boto3
+    try:
+        return boto3.client("sts").get_caller_identity()["ResponseMetadata"]["HTTPStatusCode"]
+    except Exception as e:
         return repr(e)
 
 def handler(event, context):
@@ -87,7 +104,7 @@ def handler(event, context):
             return False
     if op == "doors":
         return {"runtime_api": os.environ["AWS_LAMBDA_RUNTIME_API"], "lambda": os.environ["AWS_ENDPOINT_URL_LAMBDA"],
-                "list_functions": get("/2015-03-31/functions/"), "own_address": own_address(),
+                "api": caller(), "own_address": own_address(),
                 "private": {p: get(p) for p in ("/_lamb/health", "/_lamb/environments", "/_lamb/logs", "/_lamb/metrics")}}
 '''
 
@@ -208,7 +225,7 @@ def test_isolated_environment_reaches_lamb_and_its_runtime_api_at_the_given_addr
     out = _call(isolated, _probe(isolated), op="doors")  # answered at all: its Runtime API works
     assert out["runtime_api"].startswith("127.0.0.1:")
     assert out["lambda"].startswith("http://127.0.0.1:")
-    assert out["list_functions"] == 200
+    assert out["api"] == 200
     assert ipaddress.ip_address(out["own_address"]) in ipaddress.ip_network("100.64.0.0/10")
 
 
@@ -266,7 +283,7 @@ def test_network_none_has_no_egress_but_reaches_lamb(_server_pool, tmp_path):
         assert "network: none" in server.get_json("/_lamb/health")["sandbox_detail"]
         name = _probe(server)
         doors = _call(server, name, op="doors")
-        assert doors["list_functions"] == 200 and doors["own_address"] == "ENETUNREACH"
+        assert doors["api"] == 200 and doors["own_address"] == "ENETUNREACH"
         with Outside() as outside:
             out = _call(server, name, op="connect", targets=[{"host": outside.address, "port": outside.port}])
         assert out == {"0": "ENETUNREACH"}
@@ -284,7 +301,7 @@ def test_network_host_keeps_the_hosts_network(tmp_path, listeners):
         assert out["0"].startswith("ok")
         # Lamb's private endpoints still never answer it: it is told apart by its uid.
         doors = _call(server, name, op="doors")
-        assert doors["list_functions"] == 200 and set(doors["private"].values()) == {403}, doors
+        assert doors["api"] == 200 and set(doors["private"].values()) == {403}, doors
         assert server.get_json("/_lamb/health")["status"] == "ok"  # the operator still gets them
     finally:
         server.close()

@@ -4,17 +4,22 @@ standard configuration on whatever endpoint the user configured (AWS, moto, Loca
 Each handler names its ``service``. When no endpoint is configured for it (engine.ApplyEnv:
 ``service_client`` is None) the resource is skipped and listed, and ``synthesize`` gives the
 values references to it resolve to (names and ARNs in AWS's formats), so a function whose
-environment names a queue still deploys. IAM roles are never needed by Lamb: a skipped
-role's Arn is ``arn:aws:iam::<account>:role/<stack>-<logical id>``.
+environment names a queue still deploys. IAM roles are the exception: Lamb serves IAM itself
+and checks a function's role (it must exist and trust Lambda, as CreateFunction on AWS does),
+so they are created in Lamb's IAM unless ``AWS_ENDPOINT_URL_IAM`` names another; AWS managed policies
+(``arn:aws:iam::aws:policy/...``) that Lamb's IAM does not hold are left unattached.
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-template-resource-type-ref.html
 """
 
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from .registry import Applied, Env, Registry, physical_name
+
+AWS_MANAGED = "arn:aws:iam::aws:policy/"  # AWS's own managed policies, which Lamb's IAM may not hold
 
 
 class _Service:
@@ -144,8 +149,15 @@ class Bucket(_Service):
 
 class Role(_Service):
     service, name_key, name_limit = "iam", "RoleName", 64
-    skip_note = "; Lamb needs no role, its Arn is synthesized"
+    served_by_lamb = True  # never skipped: Lamb's own IAM when no IAM endpoint is configured
     replace_on = frozenset({"RoleName", "Path"})
+
+    def client(self, env: Env) -> Any:
+        """Lamb's own IAM (the identity authority that checks and assumes functions' roles), unless
+        the user names another IAM for roles with ``AWS_ENDPOINT_URL_IAM``."""
+        if os.environ.get("AWS_ENDPOINT_URL_IAM"):
+            return env.service_client(self.service) or env.lamb_client(self.service)
+        return env.lamb_client(self.service)
 
     def create(self, env: Env, logical: str, props: dict) -> Applied:
         name = self.name(env, logical, props)
@@ -153,7 +165,11 @@ class Role(_Service):
         role = iam.create_role(RoleName=name, Path=props.get("Path", "/"),
                                AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]))["Role"]
         for arn in props.get("ManagedPolicyArns", []):
-            iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+            try:
+                iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+            except iam.exceptions.NoSuchEntityException:
+                if not arn.startswith(AWS_MANAGED):
+                    raise
         for policy in props.get("Policies", []):
             iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"],
                                 PolicyDocument=json.dumps(policy["PolicyDocument"]))
@@ -162,7 +178,11 @@ class Role(_Service):
     def delete(self, env: Env, physical: str, props: dict) -> None:
         iam = self.client(env)
         for arn in props.get("ManagedPolicyArns", []):
-            iam.detach_role_policy(RoleName=physical, PolicyArn=arn)
+            try:
+                iam.detach_role_policy(RoleName=physical, PolicyArn=arn)
+            except iam.exceptions.NoSuchEntityException:
+                if not arn.startswith(AWS_MANAGED):
+                    raise
         for policy in props.get("Policies", []):
             iam.delete_role_policy(RoleName=physical, PolicyName=policy["PolicyName"])
         iam.delete_role(RoleName=physical)

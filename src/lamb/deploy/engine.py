@@ -109,9 +109,10 @@ def default_registry() -> Registry:
     return registry
 
 
-# What SAM generates for AWS and Lamb does without: the functions' execution roles and
-# CodeDeploy's service role. Roles the template itself declares are created where IAM is configured.
-SAM_GENERATED_SKIPPED = {"AWS::IAM::Role": "not created: SAM generated it for AWS; Lamb needs no role, its Arn is synthesized"}
+# What SAM generates for AWS and Lamb does without (nothing today: the functions' execution roles
+# SAM generates are created, in Lamb's own IAM when no IAM endpoint is configured, because
+# CreateFunction checks that the role exists and trusts Lambda).
+SAM_GENERATED_SKIPPED: dict[str, str] = {}
 
 
 def _skip_reason(env: ApplyEnv, handler: Handler | NotApplied, generated: bool = False, type_: str = "",
@@ -124,7 +125,7 @@ def _skip_reason(env: ApplyEnv, handler: Handler | NotApplied, generated: bool =
     if generated and type_ in SAM_GENERATED_SKIPPED:
         return SAM_GENERATED_SKIPPED[type_]
     service = getattr(handler, "service", None)
-    if service and env.service_client(service) is None:
+    if service and not getattr(handler, "served_by_lamb", False) and env.service_client(service) is None:
         note = getattr(handler, "skip_note", "")
         return f"skipped: no {service} endpoint configured (AWS_ENDPOINT_URL_{service.upper()}){note}"
     return None

@@ -1,4 +1,9 @@
-"""The stack records on the Lamb server (``/_lamb/stacks``, see lamb/stack_routes.py), over HTTP."""
+"""The stack records on the Lamb server (``/_lamb/stacks``, see lamb/stack_routes.py), over HTTP.
+
+``/_lamb/`` is the operator's (lamb/services/operator.py): requests are SigV4-signed (service
+``lambda``) with the credentials boto3's standard chain finds, as the deploy's AWS calls are
+(``eval "$(lamb env)"`` gives the home account's root key).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,10 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.session import get_session
 
 
 class Conflict(Exception):
@@ -15,13 +24,24 @@ class Conflict(Exception):
 class StackClient:
     def __init__(self, endpoint: str):
         self.base = endpoint.rstrip("/") + "/_lamb/stacks"
+        session = get_session()
+        self.credentials = session.get_credentials()  # None: unsigned (Lamb with --auth off)
+        self.region = session.get_config_variable("region") or "us-east-1"
+
+    def _signed(self, method: str, url: str, data: bytes | None, headers: dict[str, str]) -> dict[str, str]:
+        if self.credentials is None:
+            return headers
+        aws = AWSRequest(method, url, data=data or b"", headers=headers)
+        SigV4Auth(self.credentials.get_frozen_credentials(), "lambda", self.region).add_auth(aws)
+        return dict(aws.headers.items())
 
     def _call(self, method: str, path: str = "", body: dict | None = None, revision: int | None = None):
         headers = {"Content-Type": "application/json"}
         if revision is not None:
             headers["If-Match"] = str(revision)
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        url = self.base + path
+        req = urllib.request.Request(url, data=data, method=method, headers=self._signed(method, url, data, headers))
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
                 raw = resp.read()
