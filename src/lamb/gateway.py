@@ -16,7 +16,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 from urllib.parse import parse_qsl
 
-from . import stack_routes
+from . import console, stack_routes
 from .api.context import RequestContext, Services
 from .http.server import Request, Response
 from .arn import OtherAccount
@@ -194,6 +194,14 @@ def internal(lamb: Served, req: Request) -> Response:
         return Response(200, [("Content-Type", "application/zip")], blob.read_bytes())
     if path == "/_lamb/health":
         return _json(200, lamb.health())
+    if (path == console.PREFIX or path.startswith(console.PREFIX + "/")) and req.method in ("GET", "HEAD"):
+        # The console's files hold no data (it signs its API calls itself): not an operator route.
+        if path == console.PREFIX:
+            return Response(308, [("Location", console.PREFIX + "/")], b"")
+        found = console.asset(path)
+        if found is None:
+            return Response(404, [("Content-Type", "text/plain")], b"Not Found")
+        return Response(200, [("Content-Type", found[1]), *console.HEADERS], found[0])
     try:  # every other route is the operator's (lamb.services.operator)
         lamb.admit_operator(req.method, path, req.query, req.headers, req.body)
     except AwsError as e:

@@ -1,0 +1,114 @@
+// The console's client of Lamb's public APIs: Lambda (REST JSON) and CloudWatch Logs (JSON 1.1),
+// the same operations and shapes boto3 uses. Every request is SigV4-signed with the user's key.
+import { sign } from "./sigv4.js";
+
+const LAMBDA = "/2015-03-31/functions";
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(`${code}: ${message}`);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const fn = (name) => encodeURIComponent(name);
+
+export class Lamb {
+  constructor({ endpoint, region, credentials }) {
+    this.endpoint = endpoint.replace(/\/$/, "");
+    this.region = region;
+    this.credentials = credentials;
+  }
+
+  async request(service, method, path, { body = "", headers = {} } = {}) {
+    const url = this.endpoint + path;
+    const signed = await sign({ method, url, headers, body, service, region: this.region, credentials: this.credentials });
+    const resp = await fetch(url, { method, headers: signed, body: method === "GET" ? undefined : body });
+    const text = await resp.text();
+    if (resp.status >= 400) {
+      let doc = {};
+      try { doc = JSON.parse(text); } catch { /* not JSON */ }
+      const code = resp.headers.get("x-amzn-errortype")?.split(":")[0] || (doc.__type || "").split("#").pop() || `HTTP ${resp.status}`;
+      throw new ApiError(resp.status, code, doc.message || doc.Message || text);
+    }
+    return { resp, text };
+  }
+
+  async lambda(method, path, body) {
+    const { text } = await this.request("lambda", method, path,
+      body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+    return text ? JSON.parse(text) : {};
+  }
+
+  async logs(operation, body) {
+    const { text } = await this.request("logs", "POST", "/", {
+      body: JSON.stringify(body),
+      headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": `Logs_20140328.${operation}` },
+    });
+    return JSON.parse(text);
+  }
+
+  async listFunctions() {
+    const out = [];
+    let marker;
+    do {
+      const page = await this.lambda("GET", `${LAMBDA}/?MaxItems=50${marker ? `&Marker=${encodeURIComponent(marker)}` : ""}`);
+      out.push(...page.Functions);
+      marker = page.NextMarker;
+    } while (marker);
+    return out;
+  }
+
+  getFunction(name) { return this.lambda("GET", `${LAMBDA}/${fn(name)}`); }
+
+  async listVersions(name) { return (await this.lambda("GET", `${LAMBDA}/${fn(name)}/versions`)).Versions; }
+
+  async listAliases(name) { return (await this.lambda("GET", `${LAMBDA}/${fn(name)}/aliases`)).Aliases; }
+
+  async functionUrl(name) {
+    try {
+      return await this.lambda("GET", `/2021-10-31/functions/${fn(name)}/url`);
+    } catch (e) {
+      if (e.status === 404) return null;
+      throw e;
+    }
+  }
+
+  // Invoke with LogType Tail: the answer, whether it is a function error, and the last 4 KB of log.
+  async invoke(name, payload, qualifier) {
+    const q = qualifier ? `?Qualifier=${encodeURIComponent(qualifier)}` : "";
+    const { resp, text } = await this.request("lambda", "POST", `${LAMBDA}/${fn(name)}/invocations${q}`, {
+      body: payload, headers: { "content-type": "application/json", "x-amz-log-type": "Tail" },
+    });
+    const tail = resp.headers.get("x-amz-log-result");
+    return {
+      status: resp.status,
+      functionError: resp.headers.get("x-amz-function-error"),
+      executedVersion: resp.headers.get("x-amz-executed-version"),
+      payload: text,
+      log: tail ? new TextDecoder().decode(Uint8Array.from(atob(tail), (c) => c.charCodeAt(0))) : "",
+    };
+  }
+
+  // The function's most recent log events (its LoggingConfig.LogGroup, else /aws/lambda/NAME).
+  async recentLogs(config, minutes = 60, limit = 200) {
+    const group = config.LoggingConfig?.LogGroup || `/aws/lambda/${config.FunctionName}`;
+    const events = [];
+    let nextToken;
+    try {
+      for (let page = 0; page < 10; page++) {  // oldest first: read forward, keep the newest ``limit``
+        const out = await this.logs("FilterLogEvents", {
+          logGroupName: group, startTime: Date.now() - minutes * 60000, limit, ...(nextToken ? { nextToken } : {}),
+        });
+        events.push(...out.events);
+        nextToken = out.nextToken;
+        if (!nextToken) break;
+      }
+      return { group, events: events.slice(-limit) };
+    } catch (e) {
+      if (e.code === "ResourceNotFoundException") return { group, events: [] };
+      throw e;
+    }
+  }
+}

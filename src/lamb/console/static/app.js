@@ -1,0 +1,168 @@
+// The console's page: sign in, list functions, show one, invoke it, read its logs.
+import { Lamb } from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+const KEY = "lamb-console-credentials";
+let lamb = null;
+let current = null;
+
+function text(el, value) { el.textContent = value ?? ""; }
+
+function show(signedIn) {
+  $("signin").hidden = signedIn;
+  $("main").hidden = !signedIn;
+  $("signout").hidden = !signedIn;
+}
+
+function connect(saved) {
+  lamb = new Lamb({ endpoint: location.origin, region: saved.region, credentials: saved });
+  text($("who"), `${saved.accessKeyId} · ${saved.region}`);
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const saved = Object.fromEntries([...form.entries()].filter(([, v]) => v));
+  connect(saved);
+  try {
+    await lamb.lambda("GET", "/2015-03-31/functions/?MaxItems=1");  // the key works
+  } catch (e) {
+    text($("signin-error"), e.message);
+    return;
+  }
+  sessionStorage.setItem(KEY, JSON.stringify(saved));
+  text($("signin-error"), "");
+  show(true);
+  await refresh();
+}
+
+function signOut() {
+  sessionStorage.removeItem(KEY);
+  lamb = null;
+  text($("who"), "");
+  show(false);
+}
+
+async function refresh() {
+  const body = $("functions").tBodies[0];
+  try {
+    const functions = await lamb.listFunctions();
+    functions.sort((a, b) => a.FunctionName.localeCompare(b.FunctionName));
+    body.replaceChildren(...functions.map(row));
+    filter();
+    text($("list-error"), functions.length ? "" : "No functions yet: create one with the AWS CLI, boto3, SAM or lamb deploy.");
+  } catch (e) {
+    text($("list-error"), e.message);
+  }
+}
+
+function row(f) {
+  const tr = document.createElement("tr");
+  tr.dataset.name = f.FunctionName;
+  for (const v of [f.FunctionName, f.Runtime || f.PackageType, `${f.MemorySize} MB`, f.State || "", f.LastModified]) {
+    const td = document.createElement("td");
+    text(td, v);
+    tr.append(td);
+  }
+  tr.addEventListener("click", () => open(f.FunctionName));
+  return tr;
+}
+
+function filter() {
+  const q = $("filter").value.toLowerCase();
+  for (const tr of $("functions").tBodies[0].rows) tr.hidden = !tr.dataset.name.toLowerCase().includes(q);
+}
+
+async function open(name) {
+  current = name;
+  for (const tr of $("functions").tBodies[0].rows) tr.classList.toggle("selected", tr.dataset.name === name);
+  $("detail").hidden = false;
+  $("result").hidden = true;
+  text($("fn-name"), name);
+  text($("detail-error"), "");
+  try {
+    const [fnInfo, versions, aliases, url] = await Promise.all([
+      lamb.getFunction(name), lamb.listVersions(name), lamb.listAliases(name), lamb.functionUrl(name)]);
+    const c = fnInfo.Configuration;
+    const fields = {
+      ARN: c.FunctionArn, Runtime: c.Runtime, Handler: c.Handler, Memory: `${c.MemorySize} MB`,
+      Timeout: `${c.Timeout} s`, "Ephemeral storage": `${c.EphemeralStorage?.Size ?? 512} MB`,
+      State: [c.State, c.StateReason].filter(Boolean).join(": "),
+      "Last update": [c.LastUpdateStatus, c.LastUpdateStatusReason].filter(Boolean).join(": "),
+      Role: c.Role, "Code SHA-256": c.CodeSha256, "Code size": `${c.CodeSize} bytes`,
+      Layers: (c.Layers || []).map((l) => l.Arn).join("\n"),
+      Environment: Object.entries(c.Environment?.Variables || {}).map(([k, v]) => `${k}=${v}`).join("\n"),
+      "Function URL": url ? `${url.FunctionUrl} (${url.AuthType})` : "",
+      "Last modified": c.LastModified,
+    };
+    const dl = $("fn-config");
+    dl.replaceChildren();
+    for (const [k, v] of Object.entries(fields)) {
+      if (!v) continue;
+      const dt = document.createElement("dt");
+      const dd = document.createElement("dd");
+      text(dt, k);
+      text(dd, v);
+      dl.append(dt, dd);
+    }
+    const items = [
+      ...versions.map((v) => `${v.Version}${v.Description ? ` — ${v.Description}` : ""}`),
+      ...aliases.map((a) => `alias ${a.Name} → ${a.FunctionVersion}` +
+        Object.entries(a.RoutingConfig?.AdditionalVersionWeights || {}).map(([v, w]) => `, ${v} at ${w}`).join("")),
+    ];
+    $("fn-versions").replaceChildren(...items.map((t) => { const li = document.createElement("li"); text(li, t); return li; }));
+    await logs(c);
+  } catch (e) {
+    text($("detail-error"), e.message);
+  }
+}
+
+async function invoke() {
+  const name = current;
+  try {
+    JSON.parse($("payload").value || "{}");
+  } catch (e) {
+    text($("detail-error"), `The payload is not JSON: ${e.message}`);
+    return;
+  }
+  text($("detail-error"), "");
+  try {
+    const r = await lamb.invoke(name, $("payload").value || "{}", $("qualifier").value.trim() || undefined);
+    $("result").hidden = false;
+    const status = $("result-status");
+    status.className = r.functionError ? "fail" : "ok";
+    text(status, r.functionError ? `Function error (${r.functionError}), version ${r.executedVersion}`
+      : `Succeeded (status ${r.status}), version ${r.executedVersion}`);
+    let shown = r.payload;
+    try { shown = JSON.stringify(JSON.parse(r.payload), null, 2); } catch { /* not JSON: as is */ }
+    text($("result-payload"), shown);
+    text($("result-log"), r.log);
+    const fnInfo = await lamb.getFunction(name);
+    await logs(fnInfo.Configuration);
+  } catch (e) {
+    text($("detail-error"), e.message);
+  }
+}
+
+async function logs(config) {
+  const { group, events } = await lamb.recentLogs(config);
+  text($("logs-group"), `${group}, the last hour`);
+  text($("logs"), events.map((e) => `${new Date(e.timestamp).toISOString()}  ${e.message.replace(/\n$/, "")}`).join("\n")
+    || "No log events in the last hour.");
+}
+
+$("signin-form").addEventListener("submit", signIn);
+$("signout").addEventListener("click", signOut);
+$("refresh").addEventListener("click", refresh);
+$("filter").addEventListener("input", filter);
+$("invoke").addEventListener("click", invoke);
+$("logs-refresh").addEventListener("click", async () => logs((await lamb.getFunction(current)).Configuration));
+
+const saved = sessionStorage.getItem(KEY);
+if (saved) {
+  connect(JSON.parse(saved));
+  show(true);
+  refresh();
+} else {
+  show(false);
+}
