@@ -82,20 +82,22 @@ def _stream_path(ctx: "RequestContext", group: str, stream: str):
     return path
 
 
-def _name_page(names: list[str], params: dict, size_max: int) -> tuple[list[str], str | None]:
-    """A page of sorted ``names`` after the one ``nextToken`` names."""
+def _page(order: list[str], params: dict, size_max: int) -> tuple[list[str], str | None]:
+    """A page of ``order`` (group or stream names) after the one ``nextToken`` names (its position
+    if it is gone)."""
     token = params.get("nextToken")
     start = 0
     if token:
         try:
-            after = base64.urlsafe_b64decode(token.encode()).decode()
+            after, _, pos = base64.urlsafe_b64decode(token.encode()).decode().rpartition("\n")
+            start = order.index(after) + 1 if after in order else int(pos)
         except (ValueError, UnicodeDecodeError):
             raise _bad_token() from None
-        start = next((i for i, n in enumerate(names) if n > after), len(names))
     size = min(params.get("limit") or size_max, size_max)
-    page = names[start:start + size]
-    more = start + size < len(names)
-    return page, (base64.urlsafe_b64encode(page[-1].encode()).decode() if more and page else None)
+    page = order[start:start + size]
+    if start + size < len(order) and page:
+        return page, base64.urlsafe_b64encode(f"{page[-1]}\n{start + size}".encode()).decode()
+    return page, None
 
 
 # ------------------------------------------------------------------ log groups
@@ -129,7 +131,7 @@ def describe_log_groups(ctx: "RequestContext", params: dict) -> dict:
               if (prefix is None or g.name.startswith(prefix))
               and (pattern is None or pattern.lower() in g.name.lower())
               and (not wanted or g.name in wanted)}
-    page, token = _name_page(sorted(groups), params, cwl.limits.logs_describe_max_items)
+    page, token = _page(sorted(groups), params, cwl.limits.logs_describe_max_items)
     out = []
     for name in page:
         g = groups[name]
@@ -211,28 +213,11 @@ def describe_log_streams(ctx: "RequestContext", params: dict) -> dict:
         order = sorted(info)
     if params.get("descending"):
         order.reverse()
-    page, token = _ordered_page(order, params, cwl.limits.logs_describe_max_items)
+    page, token = _page(order, params, cwl.limits.logs_describe_max_items)
     result: dict = {"logStreams": [info[n] for n in page]}
     if token:
         result["nextToken"] = token
     return result
-
-
-def _ordered_page(order: list[str], params: dict, size_max: int) -> tuple[list[str], str | None]:
-    """A page of ``order`` after the stream ``nextToken`` names (its position if it is gone)."""
-    token = params.get("nextToken")
-    start = 0
-    if token:
-        try:
-            after, _, pos = base64.urlsafe_b64decode(token.encode()).decode().rpartition("\n")
-            start = order.index(after) + 1 if after in order else int(pos)
-        except (ValueError, UnicodeDecodeError):
-            raise _bad_token() from None
-    size = min(params.get("limit") or size_max, size_max)
-    page = order[start:start + size]
-    if start + size < len(order) and page:
-        return page, base64.urlsafe_b64encode(f"{page[-1]}\n{start + size}".encode()).decode()
-    return page, None
 
 
 # ---------------------------------------------------------------------- events

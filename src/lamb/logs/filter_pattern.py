@@ -224,18 +224,17 @@ class _JsonParser:
         return tok
 
     def _or(self) -> JsonTest:
-        parts = [self._and()]
-        while self._peek() == ("op", "||"):
-            self.i += 1
-            parts.append(self._and())
-        return parts[0] if len(parts) == 1 else (lambda doc: any(p(doc) for p in parts))
+        return self._joined("||", self._and, any)
 
     def _and(self) -> JsonTest:
-        parts = [self._unary()]
-        while self._peek() == ("op", "&&"):
+        return self._joined("&&", self._unary, all)
+
+    def _joined(self, op: str, operand: Callable[[], JsonTest], combine: Callable[[Any], bool]) -> JsonTest:
+        parts = [operand()]
+        while self._peek() == ("op", op):
             self.i += 1
-            parts.append(self._unary())
-        return parts[0] if len(parts) == 1 else (lambda doc: all(p(doc) for p in parts))
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else (lambda doc: combine(p(doc) for p in parts))
 
     def _unary(self) -> JsonTest:
         if self._peek() == ("op", "("):
