@@ -205,7 +205,9 @@ def describe_log_streams(ctx: "RequestContext", params: dict) -> dict:
         item = {"logStreamName": name, "creationTime": f.first_ts if f.first_ts is not None else f.last_write_ms,
                 "arn": cwl.stream_arn(group, name), "storedBytes": 0}
         if f.first_ts is not None:
-            item.update(firstEventTimestamp=f.first_ts, lastEventTimestamp=f.last_ts, lastIngestionTime=f.last_write_ms)
+            item.update(firstEventTimestamp=f.first_ts, lastEventTimestamp=f.last_ts,
+                        # the file's mtime has the kernel's coarser clock: never before the last event
+                        lastIngestionTime=max(f.last_write_ms, f.last_ts or 0))
         info[name] = item
     if by_time:
         order = sorted(info, key=lambda n: (info[n].get("lastEventTimestamp") or info[n]["creationTime"], n))

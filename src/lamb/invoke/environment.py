@@ -847,9 +847,7 @@ class ExecutionEnvironment:
 
     def _emit(self, ts: int, lines: list[str]) -> None:
         """The runtime's output lines: to the log stream, and to the tail of the invocation running."""
-        write = self.log_stream.write
-        for msg in lines:
-            write(ts, msg)
+        self.log_stream.write_lines(ts, lines)
         inv = self.current
         if inv is not None and inv.want_tail:
             inv.log.extend(lines)

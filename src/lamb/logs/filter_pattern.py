@@ -17,7 +17,9 @@ one FilterLogEvents, StartLiveTail, metric and subscription filters share:
   number of fields; a field's conditions take the JSON operators, joined by ``&&`` / ``||``.
 
 ``compile_pattern(text)`` returns ``matches(message) -> bool``; a pattern that does not
-parse raises ``InvalidPattern`` with the message FilterLogEvents answers.
+parse raises ``InvalidPattern`` with the message FilterLogEvents answers. The matcher's
+``needs`` lists UTF-8 byte strings every matching event holds (its required terms, ``{``
+for JSON), so a reader can pass over raw lines without them undecoded.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def compile_pattern(text: str | None) -> Matcher:
         if not text.endswith("}"):
             raise InvalidPattern(INVALID)
         test = _JsonParser(_tokens(text[1:-1])).parse()
-        return lambda message: _json_match(test, message)
+        return _needing(lambda message: _json_match(test, message), [b"{"])
     if text.startswith("["):
         if not text.endswith("]"):
             raise InvalidPattern(INVALID)
@@ -64,6 +66,7 @@ def _terms(text: str) -> Matcher:
     required: list[Matcher] = []
     excluded: list[Matcher] = []
     any_of: list[Matcher] = []
+    needs: list[bytes] = []
     pos = 0
     while pos < len(text):
         m = _TERM.match(text, pos)
@@ -73,15 +76,20 @@ def _terms(text: str) -> Matcher:
             break
         pos = m.end()
         sign, phrase, regex, word = m.groups()
+        literal = None
         if phrase is not None:
-            test = _contains(re.sub(r"\\(.)", r"\1", phrase))
+            literal = re.sub(r"\\(.)", r"\1", phrase)
+            test = _contains(literal)
         elif regex is not None:
             test = _regex(regex[1:-1])
         else:
             if any(c in word for c in "{}[]()=<>&|,"):
                 raise InvalidPattern(f"Invalid character(s) in term '{word}'")
+            literal = word
             test = _contains(word)
         (excluded if sign == "-" else any_of if sign == "?" else required).append(test)
+        if not sign and literal:
+            needs.append(literal.encode("utf-8"))
 
     def matches(message: str) -> bool:
         for t in required:
@@ -92,6 +100,11 @@ def _terms(text: str) -> Matcher:
                 return False
         return not any_of or any(t(message) for t in any_of)
 
+    return _needing(matches, needs)
+
+
+def _needing(matches: Matcher, needs: list[bytes]) -> Matcher:
+    matches.needs = tuple(needs)  # type: ignore[attr-defined]
     return matches
 
 

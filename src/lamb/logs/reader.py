@@ -83,6 +83,55 @@ def lines(path: Path, offset: int = 0) -> Iterator[tuple[int, int, str]]:
                 yield start, ts, msg
 
 
+CHUNK_BYTES = 1 << 20
+
+
+def scan(path: Path, need: tuple[bytes, ...] = ()) -> Iterator[tuple[int, int, bytes]]:
+    """(offset, timestamp, raw message) of the events holding every byte string of ``need``,
+    read a megabyte at a time (FilterLogEvents' full scans: lines that cannot match are
+    never decoded)."""
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        return
+    with f:
+        base = 0
+        rest = b""
+        while True:
+            chunk = f.read(CHUNK_BYTES)
+            if not chunk:
+                return
+            data = rest + chunk
+            cut = data.rfind(b"\n") + 1
+            rest = data[cut:]
+            yield from (_hits(data, cut, base, need) if need else _every(data, cut, base))
+            base += cut
+
+
+def _every(data: bytes, cut: int, base: int) -> Iterator[tuple[int, int, bytes]]:
+    pos = base
+    for line in data[:cut].split(b"\n")[:-1]:
+        tab = line.find(b"\t")
+        yield pos, int(line[:tab]), line[tab + 1:]
+        pos += len(line) + 1
+
+
+def _hits(data: bytes, cut: int, base: int, need: tuple[bytes, ...]) -> Iterator[tuple[int, int, bytes]]:
+    """Only the lines holding ``need[0]`` are looked at (found by ``bytes.find``), then the rest."""
+    first = max(need, key=len)
+    others = need
+    i = data.find(first, 0, cut)
+    while i >= 0:
+        start = data.rfind(b"\n", 0, i) + 1
+        stop = data.find(b"\n", i)
+        line = data[start:stop]
+        tab = line.find(b"\t")
+        message = line[tab + 1:]
+        if all(n in message for n in others):  # the hit may have been in the timestamp
+            yield base + start, int(line[:tab]), message
+        i = data.find(first, stop + 1, cut)
+
+
 # ------------------------------------------------------------------ GetLogEvents
 def token(direction: str, offset: int) -> str:
     return f"{direction}/{offset:056d}/s"
@@ -192,10 +241,15 @@ def filter_events(streams: list[tuple[str, Path]], *, start: int | None, end: in
             raise BadToken(next_token) from None
     floor = start if after is None else max(start or 0, after[0])
 
+    need = tuple(getattr(matches, "needs", ()))
+
     def source(name: str, path: Path) -> Iterator[tuple[int, str, int, str]]:
-        for off, ts, msg in lines(path):
-            if _in_bounds(ts, start, end) and (after is None or (ts, name, off) > after):
-                yield ts, name, off, msg
+        """A stream's matching events: matched here, so that the merge sees only those."""
+        for off, ts, raw in scan(path, need):
+            if (start is None or ts >= start) and (end is None or ts < end) and (after is None or (ts, name, off) > after):
+                msg = raw.decode("utf-8", "replace")
+                if matches(msg):
+                    yield ts, name, off, msg
 
     chosen = []
     for name, path in streams:
@@ -210,8 +264,6 @@ def filter_events(streams: list[tuple[str, Path]], *, start: int | None, end: in
     events: list[dict] = []
     more = False
     for ts, name, off, msg in heapq.merge(*chosen):
-        if not matches(msg):
-            continue
         if len(events) >= limit or not _fits(budget, msg):
             more = True
             break

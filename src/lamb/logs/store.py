@@ -36,8 +36,13 @@ def _fs(name: str) -> str:
 Listener = Callable[[str, str, list[tuple[int, str]]], None]
 
 
+# A stream's buffer is written out once it holds this much, so a function that logs a lot
+# (1 GB in one invocation) keeps Lamb's memory flat; otherwise once per invocation.
+FLUSH_BYTES = 1024 * 1024
+
+
 class LogStream:
-    __slots__ = ("group", "name", "path", "_fd", "_buf", "_listeners")
+    __slots__ = ("group", "name", "path", "_fd", "_buf", "_listeners", "_buffered")
 
     def __init__(self, group: str, name: str, path: Path, listeners: list[Listener] | None = None):
         self.group = group
@@ -46,15 +51,32 @@ class LogStream:
         self._fd = -1
         self._buf: list[bytes] = []
         self._listeners = listeners if listeners is not None else []
+        self._buffered = 0
 
     def write(self, ts_ms: int, message: str) -> None:
-        self._buf.append(b"%d\t%s\n" % (ts_ms, message.encode("utf-8", "backslashreplace")))
+        line = b"%d\t%s\n" % (ts_ms, message.encode("utf-8", "backslashreplace"))
+        self._buf.append(line)
+        self._buffered += len(line)
+        if self._buffered >= FLUSH_BYTES:
+            self.flush()
+
+    def write_lines(self, ts_ms: int, messages: list[str]) -> None:
+        """Several events of one timestamp (a batch of the runtime's output), formatted at once."""
+        if not messages:
+            return
+        prefix = b"%d\t" % ts_ms
+        data = prefix + (b"\n" + prefix).join([m.encode("utf-8", "backslashreplace") for m in messages]) + b"\n"
+        self._buf.append(data)
+        self._buffered += len(data)
+        if self._buffered >= FLUSH_BYTES:
+            self.flush()
 
     def flush(self) -> None:
         if not self._buf:
             return
         data = b"".join(self._buf)
         self._buf.clear()
+        self._buffered = 0
         if self._fd >= 0 and os.fstat(self._fd).st_nlink == 0:  # deleted under us: a new file
             os.close(self._fd)
             self._fd = -1
