@@ -352,3 +352,45 @@ def test_cli_v2_logs_tail_follow(lam, lamb_server):
         proc.wait(10)
         reader.join(10)
     assert sum("hello before-tail" in x for x in lines) == 1  # each event once, across polls
+
+
+LEVELS = """
+import json, logging
+logger = logging.getLogger()
+def handler(event, context):
+    print(json.dumps({"level": "DEBUG", "tag": "debug-line"}))
+    print(json.dumps({"level": "WARN", "tag": "warn-line"}))
+    print("plain print")
+    logger.error("logged error")
+    return 1
+"""
+
+
+def test_json_format_platform_records(lam, logs):
+    name = unique("cwljson")
+    create(lam, name, LEVELS, LoggingConfig={"LogFormat": "JSON"})
+    resp, _ = invoke(lam, name, {}, LogType="Tail")
+    group = f"/aws/lambda/{name}"
+    [report] = logs.filter_log_events(logGroupName=group, filterPattern='{ $.type = "platform.report" }')["events"]
+    record = json.loads(report["message"])["record"]
+    assert record["status"] == "success" and record["metrics"]["memorySizeMB"] == 128
+    assert record["metrics"]["durationMs"] > 0 and record["metrics"]["initDurationMs"] > 0
+    messages = [e["message"] for e in logs.filter_log_events(logGroupName=group)["events"]]
+    types = [json.loads(m).get("type") for m in messages if m.startswith("{")]
+    assert "platform.start" in types and "platform.initStart" in types
+    assert not any(m.startswith(("START ", "END ", "REPORT ")) for m in messages)
+    assert "plain print" in messages  # ApplicationLogLevel INFO (the JSON default) keeps INFO lines
+    assert not any('"debug-line"' in m for m in messages)  # ... and drops DEBUG ones
+    assert '"type":"platform.report"' in __import__("base64").b64decode(resp["LogResult"]).decode()
+
+
+def test_json_format_log_levels(lam, logs):
+    name = unique("cwllevel")
+    create(lam, name, LEVELS, LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "WARN",
+                                             "SystemLogLevel": "WARN"})
+    invoke(lam, name, {})
+    messages = [e["message"] for e in logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]]
+    assert any('"warn-line"' in m for m in messages)
+    assert any("logged error" in m for m in messages)
+    assert "plain print" not in messages and not any('"debug-line"' in m for m in messages)
+    assert not any('"platform.' in m for m in messages)  # INFO platform records are below WARN
