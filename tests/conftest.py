@@ -21,7 +21,9 @@ import subprocess
 import sys
 
 # What the sandbox tests use from the host, and the Debian package that brings it.
-SYSTEM_TOOLS = {"nft": "nftables", "mkfs.ext4": "e2fsprogs"}
+# Debian's awscli is AWS CLI v2 (the CloudWatch Logs tests run `aws logs tail --follow`, which
+# v1 lacks); it is looked up by its path, as the virtual environment's `aws` is v1.
+SYSTEM_TOOLS = {"nft": "nftables", "mkfs.ext4": "e2fsprogs", "/usr/bin/aws": "awscli"}
 SYSTEM_LIBRARIES = {"seccomp": "libseccomp2"}
 
 

@@ -26,6 +26,8 @@ from . import http_guards
 from .http.server import HttpServer
 from .invoke.invoker import Invoker
 from .invoke.prometheus import LambdaPrometheus
+from .logs.groups import LogGroups
+from .logs.service import CloudWatchLogs
 from .logs.store import LogStore
 from .policy.resources import document_of
 from .protocol import Protocol
@@ -107,6 +109,10 @@ class Lamb:
         self._addresses_key: tuple | None = None
         self.code = CodeStore(settings.data_dir)
         self.logs = LogStore(settings.data_dir / "logs")
+        # The CloudWatch Logs API over those files (issue 15): groups' settings, retention, Live Tail.
+        self.cloudwatch_logs = CloudWatchLogs(self.logs, LogGroups(settings.data_dir / "log-groups.json"),
+                                              region=settings.region, account_id=settings.account_id,
+                                              limits=settings.limits, day_ms=int(settings.log_day_s * 1000))
         self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox, settings.runtime_cache, settings.network,
                                       settings.tmp)
         self.runtimes = RuntimeManager(
@@ -139,7 +145,7 @@ class Lamb:
         # Every model served on the one port, picked per request by SigV4 scope / X-Amz-Target.
         services = api.load_services()
         self.models = ServedModels(ServedModel(self.protocol, self.handlers))
-        for service in ("events", "scheduler", "iam", "sts"):
+        for service in ("events", "scheduler", "iam", "sts", "logs"):
             self.models.add(Protocol(service), services[service])
         self.operations = coverage(self.protocol.operations, self.handlers, botocore.__version__)
         self.access = Access(region=settings.region, home=settings.account_id,
@@ -338,6 +344,19 @@ class Lamb:
         self.states.prepare_all()  # bring up the runtimes existing functions use, off the request path
         self.provisioning.restore()
         self.schedules.start()
+        self.spawn(self._sweep_logs())
+
+    async def _sweep_logs(self) -> None:
+        """Retention and the size bound of every log group, every ``log_sweep_s`` (lamb.logs.retention)."""
+        while True:
+            await asyncio.sleep(self.settings.log_sweep_s)
+            try:
+                swept = await asyncio.to_thread(self.cloudwatch_logs.sweep, int(time.time() * 1000))
+                if swept.expired or swept.evicted:
+                    log.info("log sweep: %d streams past retention, %d over the group size bound deleted",
+                             swept.expired, swept.evicted)
+            except Exception:  # noqa: BLE001 - the next sweep tries again
+                log.exception("log sweep failed")
 
     def metrics_exposition(self) -> tuple[bytes, str]:
         return self.prometheus.exposition()

@@ -135,6 +135,12 @@ class Settings:
     # Factor on every schedule duration (rate() periods, flexible windows, event ages, retry
     # back-off) of EventBridge rules and Scheduler schedules; tests use e.g. 0.01 (lamb.schedules.ticker).
     schedule_time_scale: float = 1.0
+    # CloudWatch Logs (lamb.logs.retention): seconds between retention / size sweeps, and the
+    # length of one retention day in seconds (tests shorten both; LAMB_LOG_SWEEP_S, LAMB_LOG_DAY_S).
+    log_sweep_s: float = 60.0
+    log_day_s: float = 86400.0
+    # Seconds between Live Tail updates (AWS sends one a second; LAMB_LOG_LIVE_TAIL_INTERVAL_S).
+    log_live_tail_interval_s: float = 1.0
     # Host folders a function's code may be used from in place (hot reload, os.pathsep-separated:
     # Code S3Bucket "hot-reload", S3Key the folder; lamb.services.hot_reload). Empty: refused.
     hot_reload_roots: str = ""
@@ -214,6 +220,9 @@ class Settings:
             "url_port": int,
             "url_iam_keys": str,
             "schedule_time_scale": float,
+            "log_sweep_s": float,
+            "log_day_s": float,
+            "log_live_tail_interval_s": float,
             "hot_reload_roots": str,
             "state_transition_s": float,
             "pending_invoke_wait_s": float,

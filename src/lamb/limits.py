@@ -157,6 +157,22 @@ class Limits:
     # ListEventSourceMappings returns at most 100 a page (API_ListEventSourceMappings.html).
     event_source_mappings_page_max: int = 100
 
+    # CloudWatch Logs (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html
+    # and the API reference): DescribeLogGroups/DescribeLogStreams pages, GetLogEvents and
+    # FilterLogEvents pages (10,000 events or 1 MB), PutLogEvents' window for future events
+    # (2 h), concurrent Live Tail sessions per account and a session's length (3 h), the
+    # events one Live Tail update carries before it is sampled.
+    logs_describe_max_items: int = 50
+    logs_events_max_items: int = 10_000
+    logs_response_max_bytes: int = 1 * MB
+    logs_future_event_max_ms: int = 2 * 3600 * 1000
+    logs_live_tail_sessions: int = 15
+    logs_live_tail_max_s: int = 3 * 3600
+    logs_live_tail_update_max_events: int = 500
+    # Lamb's own bound (AWS has none; a disk has): a log group's streams beyond this many
+    # bytes are deleted, least recently written first (lamb.logs.retention). 0: no bound.
+    log_group_max_bytes: int = 1024 * MB
+
     def override(self, **values: int) -> "Limits":
         """A copy with some numbers replaced (unknown names are an error)."""
         names = {f.name for f in dataclasses.fields(self)}

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..identity.store import IdentityStore
     from ..http.server import Request
     from ..invoke.invoker import Invoker
+    from ..logs.service import CloudWatchLogs
     from ..services.code_url import CodeUrls
     from ..services.function_state import FunctionStates
     from ..services.invoke import Invocations
@@ -43,6 +44,7 @@ class Services(Protocol):
     sources: "SourceManager"  # their pollers
     identities: "IdentityStore"  # accounts, users, roles, policies, keys and sessions (issue 17)
     http_apis: "HttpApis"  # API Gateway HTTP APIs (issue 20)
+    cloudwatch_logs: "CloudWatchLogs"  # log groups, streams, retention, Live Tail (issue 15)
 
     def collect_code(self) -> None:
         """Delete code no version, layer or environment uses any more (in the background)."""

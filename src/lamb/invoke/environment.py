@@ -37,6 +37,7 @@ from ..logs import platform
 from ..sandbox import RuntimeInfo, Sandbox
 from ..clock import now_ms
 from ..logs.capture import OutputCapture
+from ..logs.json_format import JsonLogs
 from . import extensions as ext_api, telemetry as tel
 from .extensions import Extensions
 from .invocation import EntrypointMissing, Invocation, InvocationResult
@@ -142,6 +143,11 @@ class ExecutionEnvironment:
         self.log_stream = pool.logs.stream(
             pool.config.log_group, f"{day}/[{pool.config.version}]{uuid.uuid4().hex}"
         )
+        # LogFormat JSON: platform lines as JSON records, System/ApplicationLogLevel applied (logs/json_format.py).
+        c = pool.config
+        self._json_logs = JsonLogs(c.function_name, c.version, c.system_log_level, c.log_level) \
+            if c.log_format == "JSON" else None
+        self._app_filter = self._json_logs.filter() if self._json_logs is not None else None
 
     # ------------------------------------------------------------------ start
     async def start(self) -> None:
@@ -837,7 +843,12 @@ class ExecutionEnvironment:
 
     # ----------------------------------------------------------------- logs
     def _log(self, message: str, inv: Invocation | None) -> None:
-        self.log_stream.write(now_ms(), message)
+        ts = now_ms()
+        if self._json_logs is not None:
+            message = self._json_logs.platform(message, ts)  # type: ignore[assignment]
+            if message is None:  # below SystemLogLevel, or END (no JSON form)
+                return
+        self.log_stream.write(ts, message)
         if inv is not None and inv.want_tail:
             inv.log.append(message)
 
@@ -848,9 +859,9 @@ class ExecutionEnvironment:
 
     def _emit(self, ts: int, lines: list[str]) -> None:
         """The runtime's output lines: to the log stream, and to the tail of the invocation running."""
-        write = self.log_stream.write
-        for msg in lines:
-            write(ts, msg)
+        if self._app_filter is not None:
+            lines = self._app_filter(lines)  # below ApplicationLogLevel (JSON format)
+        self.log_stream.write_lines(ts, lines)
         inv = self.current
         if inv is not None and inv.want_tail:
             inv.log.extend(lines)

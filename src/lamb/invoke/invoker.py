@@ -200,6 +200,7 @@ class Invoker:
             ephemeral_mb=(config.get("EphemeralStorage") or {}).get("Size") or s.limits.ephemeral_storage_default_mb,
             log_format=(config.get("LoggingConfig") or {}).get("LogFormat") or "Text",
             log_level=(config.get("LoggingConfig") or {}).get("ApplicationLogLevel"),
+            system_log_level=(config.get("LoggingConfig") or {}).get("SystemLogLevel"),
             # Layers merged in order (built when the configuration was set; rebuilt here only if lost).
             opt_dir=opt_dir(opt_root(s.data_dir), config["_LayerKeys"], self.code_dir_for)
             if config.get("_LayerKeys") else None,

@@ -58,6 +58,7 @@ class EnvConfig:
     # LoggingConfig: with LogFormat JSON the runtime logs JSON records at ApplicationLogLevel.
     log_format: str = "Text"
     log_level: str | None = None
+    system_log_level: str | None = None  # LoggingConfig.SystemLogLevel (JSON format)
     opt_dir: Path | None = None  # the function's layers merged in order (mounted at /opt)
     role: str | None = None  # the execution role: each environment gets temporary credentials for it
     debug_port: int = 0  # ``lamb serve --debug``: one environment at a time, under a debugger on this port

@@ -15,6 +15,7 @@ from typing import Callable
 from ..clock import now_ms
 
 RUNAWAY_LINE_BYTES = 256 * 1024  # a line without newline this long is emitted as it is
+DRAIN_MAX_BYTES = 1024 * 1024  # read at most this much per wake-up: a fast writer cannot grow a batch
 
 
 class OutputCapture:
@@ -33,7 +34,8 @@ class OutputCapture:
         if self.fd < 0:
             return
         chunks = []
-        while True:
+        size = 0
+        while size < DRAIN_MAX_BYTES or flush:
             try:
                 data = os.read(self.fd, 65536)
             except OSError:  # BlockingIOError: nothing more for now
@@ -42,6 +44,7 @@ class OutputCapture:
                 self._stop_reading()
                 break
             chunks.append(data)
+            size += len(data)
         if not chunks and not (flush and self._partial):
             return
         data = self._partial + b"".join(chunks)

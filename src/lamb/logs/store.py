@@ -10,12 +10,17 @@ On disk a stream is one append-only file of ``<epoch ms>\\t<message>\\n`` lines
 resolves outside the logs folder raise ``UnsafePath``). A stream buffers
 lines in memory and writes them with one system call per ``flush`` (the
 invoker flushes at the end of each invocation), so logs outlive a crash of Lamb.
+A stream whose file was removed under it (DeleteLogGroup, retention) starts a new file
+at its next flush, as a Lambda function's group is created again by its next line.
+Each flush is offered to the store's ``listeners`` (Live Tail) when there are any.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
+from typing import Callable
 from urllib.parse import quote, unquote
 
 from ..safe_path import UnsafePath, contained
@@ -27,28 +32,62 @@ def _fs(name: str) -> str:
     return quote(name, safe="")
 
 
-class LogStream:
-    __slots__ = ("group", "name", "path", "_fd", "_buf")
+# listener(group, stream, [(timestamp ms, message), ...]) for every flush
+Listener = Callable[[str, str, list[tuple[int, str]]], None]
 
-    def __init__(self, group: str, name: str, path: Path):
+
+# A stream's buffer is written out once it holds this much, so a function that logs a lot
+# (1 GB in one invocation) keeps Lamb's memory flat; otherwise once per invocation.
+FLUSH_BYTES = 1024 * 1024
+
+
+class LogStream:
+    __slots__ = ("group", "name", "path", "_fd", "_buf", "_listeners", "_buffered")
+
+    def __init__(self, group: str, name: str, path: Path, listeners: list[Listener] | None = None):
         self.group = group
         self.name = name
         self.path = path
         self._fd = -1
         self._buf: list[bytes] = []
+        self._listeners = listeners if listeners is not None else []
+        self._buffered = 0
 
     def write(self, ts_ms: int, message: str) -> None:
-        self._buf.append(b"%d\t%s\n" % (ts_ms, message.encode("utf-8", "backslashreplace")))
+        line = b"%d\t%s\n" % (ts_ms, message.encode("utf-8", "backslashreplace"))
+        self._buf.append(line)
+        self._buffered += len(line)
+        if self._buffered >= FLUSH_BYTES:
+            self.flush()
+
+    def write_lines(self, ts_ms: int, messages: list[str]) -> None:
+        """Several events of one timestamp (a batch of the runtime's output), formatted at once."""
+        if not messages:
+            return
+        prefix = b"%d\t" % ts_ms
+        data = prefix + (b"\n" + prefix).join([m.encode("utf-8", "backslashreplace") for m in messages]) + b"\n"
+        self._buf.append(data)
+        self._buffered += len(data)
+        if self._buffered >= FLUSH_BYTES:
+            self.flush()
 
     def flush(self) -> None:
         if not self._buf:
             return
         data = b"".join(self._buf)
         self._buf.clear()
+        self._buffered = 0
+        if self._fd >= 0 and os.fstat(self._fd).st_nlink == 0:  # deleted under us: a new file
+            os.close(self._fd)
+            self._fd = -1
         if self._fd < 0:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
         os.write(self._fd, data)
+        if self._listeners:
+            events = [parse_line(line) for line in data.split(b"\n") if line]
+            for listener in list(self._listeners):
+                listener(self.group, self.name, events)
 
     def close(self) -> None:
         self.flush()
@@ -57,12 +96,47 @@ class LogStream:
             self._fd = -1
 
 
+def parse_line(line: bytes) -> tuple[int, str]:
+    ts, _, msg = line.partition(b"\t")
+    return int(ts), msg.decode("utf-8", "replace")
+
+
 class LogStore:
     def __init__(self, root: Path):
         self.root = root
+        self.listeners: list[Listener] = []  # shared by every stream (Live Tail sessions)
 
     def stream(self, group: str, name: str) -> LogStream:
-        return LogStream(group, name, contained(self.root, _fs(group), _fs(name)))
+        return LogStream(group, name, contained(self.root, _fs(group), _fs(name)), self.listeners)
+
+    def group_path(self, group: str) -> Path:
+        return contained(self.root, _fs(group))
+
+    def stream_path(self, group: str, stream: str) -> Path:
+        return contained(self.root, _fs(group), _fs(stream))
+
+    def groups(self) -> list[str]:
+        """The groups that have a folder on disk (something was written to them)."""
+        if not self.root.is_dir():
+            return []
+        return [unquote(p.name) for p in self.root.iterdir() if p.is_dir()]
+
+    def stream_names(self, group: str) -> list[str]:
+        d = self.group_path(group)
+        return [unquote(p.name) for p in d.iterdir()] if d.is_dir() else []
+
+    def create_stream(self, group: str, stream: str) -> bool:
+        """An empty stream file; False if it exists."""
+        path = self.stream_path(group, stream)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o640))
+        except FileExistsError:
+            return False
+        return True
+
+    def delete_group(self, group: str) -> None:
+        shutil.rmtree(self.group_path(group), ignore_errors=True)
 
     def streams(self, group: str) -> list[str]:
         d = contained(self.root, _fs(group))
@@ -74,9 +148,4 @@ class LogStore:
         path = contained(self.root, _fs(group), _fs(stream))
         if not path.is_file():
             return []
-        out = []
-        for line in path.read_bytes().split(b"\n"):
-            if line:
-                ts, _, msg = line.partition(b"\t")
-                out.append((int(ts), msg.decode("utf-8", "replace")))
-        return out
+        return [parse_line(line) for line in path.read_bytes().split(b"\n") if line]

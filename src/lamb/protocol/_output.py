@@ -153,6 +153,10 @@ def build_output_plan(shape: Shape | None, default_status: int, sers: _Serialize
     if shape is None:
         return plan
     payload = shape.serialization.get("payload")
+    if payload is None:
+        # The json protocol names no payload: an event stream member is the whole body
+        # (CloudWatch Logs' StartLiveTail ``responseStream``).
+        payload = next((n for n, m in shape.members.items() if m.serialization.get("eventstream")), None)
     body_names = []
     for name, member in shape.members.items():
         location = member.serialization.get("location")

@@ -87,3 +87,10 @@ def runtime_refusal(value: str) -> str | None:
     if value in FUNCTION_RUNTIMES:
         return None
     return f"Value {value} at 'runtime' failed to satisfy constraint: {enum_text(FUNCTION_RUNTIMES)} or be a valid ARN"
+
+
+# The error code of a model's constraint violations where it is not ValidationException:
+# CloudWatch Logs answered FilterLogEvents with limit 10001: 400 InvalidParameterException
+# "1 validation error detected: Value '10001' at 'limit' failed to satisfy constraint: Member
+# must have value less than or equal to 10000".
+VALIDATION_CODE: dict[str, str] = {"logs": "InvalidParameterException"}

@@ -59,3 +59,15 @@ def invoke_complete(error_code: str | None = None, error_details: str | None = N
     body = {k: v for k, v in (("ErrorCode", error_code), ("ErrorDetails", error_details), ("LogResult", log_result))
             if v is not None}
     return event("InvokeComplete", json.dumps(body, separators=(",", ":")).encode(), JSON)
+
+
+def json_event(event_type: str, members: dict) -> bytes:
+    """A modelled event whose members travel as a JSON payload (the json protocol's events,
+    e.g. CloudWatch Logs' ``sessionStart`` / ``sessionUpdate``)."""
+    return event(event_type, json.dumps(members, separators=(",", ":")).encode(), JSON)
+
+
+def exception(exception_type: str, members: dict) -> bytes:
+    """A modelled exception ending an event stream (``:message-type`` exception)."""
+    return message([(":exception-type", exception_type), (":content-type", JSON), (":message-type", "exception")],
+                   json.dumps(members, separators=(",", ":")).encode())

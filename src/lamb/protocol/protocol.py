@@ -20,6 +20,7 @@ from ._output import JSON_CONTENT_TYPE, OutputPlan, _Serializers, build_output_p
 from ._router import Router
 from . import _json_rpc
 from ._query import QueryWire
+from .aws_differences import VALIDATION_CODE
 from .errors import GENERIC_STATUS, AwsError
 
 Response = tuple[int, list[tuple[str, str]], bytes]
@@ -81,6 +82,7 @@ class Protocol:
         self.signing_name: str = meta.get("signingName") or meta["endpointPrefix"]
         self.target_prefix: str | None = meta.get("targetPrefix") if self.wire == "json" else None
         self._json_type = _json_rpc.content_type(meta.get("jsonVersion")) if self.wire == "json" else None
+        self._validation_code = VALIDATION_CODE.get(service_name)
         ops = [self.service_model.operation_model(name) for name in self.service_model.operation_names]
         self.operations: dict[str, botocore.model.OperationModel] = {op.name: op for op in ops}
         self._router = Router(ops) if self.wire == "rest-json" else None
@@ -144,6 +146,8 @@ class Protocol:
         except AwsError as err:
             if err.code == "InvalidRequestContentException":
                 raise _json_rpc.serialization_error(err) from None
+            if err.code == "ValidationException" and self._validation_code:
+                raise AwsError(self._validation_code, err.message, 400) from None
             raise
 
     # ------------------------------------------------------------------ responses
