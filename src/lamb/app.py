@@ -146,6 +146,11 @@ class Lamb:
         # API Gateway's v2 model shares the signing name "apigateway" with v1: told apart by path.
         self.models.add(Protocol("apigatewayv2"), services["apigatewayv2"], path_prefix="/v2/")
         self.models.add(Protocol("apigateway"), services["apigateway"])  # REST APIs: /restapis/...
+        # CloudWatch metrics (issue 15), in each protocol of its model: query (POST /), Smithy RPC v2
+        # CBOR (POST /service/…/operation/…, botocore ≥ 1.43), json (by X-Amz-Target only).
+        self.models.add(Protocol("cloudwatch", wire="query"), services["cloudwatch"])
+        self.models.add(Protocol("cloudwatch", wire="smithy-rpc-v2-cbor"), services["cloudwatch"], path_prefix="/service/")
+        self.models.add(Protocol("cloudwatch", wire="json"), services["cloudwatch"], path_prefix=None)
         self.http_apis = HttpApis(HttpApiStore(self.db), HttpApiStore(self.db, "rest_apis"), settings.region,
                                   lambda: self.port)  # issue 20
         self.secret = self._secret()

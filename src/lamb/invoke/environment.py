@@ -46,6 +46,7 @@ from .stream import DEFAULT_CONTENT_TYPE, ResponseStream, trailer_error
 
 if TYPE_CHECKING:
     from .pool import VersionPool
+    from .tracing import InvocationTracer
 
 log = logging.getLogger("lamb.env")
 
@@ -83,6 +84,8 @@ class EnvironmentHost:
     freeze_after_s: float
     # Lambda's metrics (``metrics.Metrics.put``): Invocations, Errors, Duration, ... per function.
     record_metric: Callable[..., None] | None = None
+    # Spans of Active-traced invocations, exported over OTLP (None: no collector configured).
+    tracer: "InvocationTracer | None" = None
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,8 @@ class ExecutionEnvironment:
             self._log(platform.start_line(inv.request_id, cfg.version), inv)
         inv.deadline_ms = now_ms() + int(left * 1000)
         inv.timer = loop.call_later(left, self._invocation_timed_out, inv)
+        if cfg.tracing and self.host.tracer is not None:
+            self._trace(inv, self.host.tracer)
         if self.extensions.by_id:
             self.extensions.send(ext_api.invoke_event(inv.request_id, inv.deadline_ms, inv.invoked_arn, inv.trace_id))
         if self.telemetry.enabled:
@@ -270,6 +275,16 @@ class ExecutionEnvironment:
                 record["tracing"] = tel.tracing(inv.trace_id)
             self.telemetry.emit("platform", "platform.start", record)
         return next_event(inv)
+
+    def _trace(self, inv: Invocation, tracer: "InvocationTracer") -> None:
+        """Open ``inv``'s spans; the runtime gets the header naming its Invoke span."""
+        init = None
+        if self.init_ms is not None:  # a cold start: its Init, in wall-clock time
+            end = time.time() - (time.perf_counter() - (self.created + self.init_ms / 1000.0))
+            init = (end - self.init_ms / 1000.0, end)
+        cfg = self.pool.config
+        inv.traced, inv.trace_id = tracer.start(inv.trace_id, cfg.function_name, cfg.version, cfg.function_arn,
+                                                inv.request_id, init)
 
     def _finish(
         self, inv: Invocation, payload: bytes, function_error: str | None, *, status: str | None = None,
@@ -321,13 +336,18 @@ class ExecutionEnvironment:
         self.log_stream.flush()
         put = self.host.record_metric
         if put is not None:
-            dims = {"FunctionName": cfg.function_name, "ExecutedVersion": cfg.version}
+            dims = {"FunctionName": cfg.function_name, "Resource": _resource(inv.invoked_arn, cfg.function_name),
+                    "ExecutedVersion": cfg.version}
             put("Invocations", 1, **dims)
             if failed or status:
                 put("Errors", 1, **dims)
             put("Duration", duration, **dims)
             if runtime_end is not None:
                 put("PostRuntimeExtensionsDuration", (time.perf_counter() - runtime_end) * 1000.0, **dims)
+        if inv.traced is not None and self.host.tracer is not None:
+            wall_end = None if runtime_end is None else time.time() - (time.perf_counter() - runtime_end)
+            self.host.tracer.finish(inv.traced, error_type or ("Unhandled" if failed or status else None), wall_end)
+            inv.traced = None
         if self.telemetry.enabled:
             self.telemetry.emit("platform", "platform.report", tel.report_record(
                 inv.request_id, _telemetry_status(status), duration, platform.billed_ms(duration), cfg.memory_mb, max_mb,
@@ -885,6 +905,12 @@ class ExecutionEnvironment:
 
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "state": self.state.value, "pid": self.pid, "provisioned": self.provisioned}
+
+
+def _resource(invoked_arn: str, function_name: str) -> str:
+    """CloudWatch's ``Resource`` dimension: ``name:qualifier`` as invoked, ``name`` when unqualified."""
+    parts = invoked_arn.split(":", 7)
+    return f"{function_name}:{parts[7]}" if len(parts) == 8 else function_name
 
 
 def _telemetry_status(status: str | None) -> str:

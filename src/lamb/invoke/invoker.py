@@ -77,6 +77,7 @@ class Invoker:
             sandbox=sandbox, runtime_api=lambda: self.runtime_api, runtime_host=self.runtime_host,
             track_pid=self._pids.__setitem__, untrack_pid=self.untrack_pid, freeze_after_s=settings.freeze_after_s,
             record_metric=self.metrics.put,
+            tracer=_tracer(settings.region),
         )
 
     def passthrough(self) -> dict[str, str]:
@@ -188,6 +189,7 @@ class Invoker:
             opt_dir=opt_dir(opt_root(s.data_dir), config["_LayerKeys"], self.code_dir_for)
             if config.get("_LayerKeys") else None,
             role=config.get("Role"),
+            tracing=(config.get("TracingConfig") or {}).get("Mode") == "Active",
         )
 
     def submit(
@@ -321,6 +323,16 @@ class Invoker:
             for env in pool.envs:
                 out.append({"function": name, "version": version, **env.describe()})
         return out
+
+
+def _tracer(region: str):
+    """The OTLP exporter of Active-traced invocations, when a collector is configured
+    (``OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT``); the SDK is imported only then."""
+    if not any(os.environ.get(name) for name in ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")):
+        return None
+    from .tracing import InvocationTracer
+
+    return InvocationTracer(region)
 
 
 def _revision(config: dict) -> str:

@@ -59,6 +59,7 @@ class EnvConfig:
     log_level: str | None = None
     opt_dir: Path | None = None  # the function's layers merged in order (mounted at /opt)
     role: str | None = None  # the execution role: each environment gets temporary credentials for it
+    tracing: bool = False  # TracingConfig.Mode Active: invocations are traced (invoke/tracing.py)
 
 
 class VersionPool:
