@@ -52,6 +52,8 @@ from .store.functions import FunctionStore
 from .store.layers import LayerStore
 from .store.opt import opt_key, opt_root, remove_unreferenced_opt
 from .store.stacks import StackStore
+from .store.usage import UsageStore
+from .services import metering
 from .urls.address import Addresses, default_origin
 from .urls.index import UrlIndex
 from .protocol.errors import AwsError
@@ -77,6 +79,9 @@ def _raise_fd_limit() -> None:
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
+
+# Seconds between writes of metered usage to SQLite (what a kill -9 may lose).
+USAGE_FLUSH_S = float(os.environ.get("LAMB_USAGE_FLUSH_S", "5"))
 
 class Lamb:
     """Where the components are made and wired; each gets only what it uses.
@@ -115,6 +120,8 @@ class Lamb:
         conc = self.invoker.concurrency
         self.prometheus = LambdaPrometheus(lambda: (dict(conc.in_flight), conc.total, conc.unreserved))
         self.invoker.metrics.observers.append(self.prometheus.observe)
+        self.usage = UsageStore(self.db)  # metering (issue 15): billed duration, GB-seconds, requests
+        self.invoker.usage_sink = self.usage.record
         self.recursion = RecursionGuard(settings.region, settings.account_id, settings.limits.recursion_max_invocations)
         # The one door into the invoker: the API, the async queue and every trigger call it.
         self.invocations = Invocations(self.functions, self.invoker, self.runtimes, self.recursion,
@@ -339,6 +346,16 @@ class Lamb:
         self.states.prepare_all()  # bring up the runtimes existing functions use, off the request path
         self.provisioning.restore()
         self.schedules.start()
+        self.spawn(self._flush_usage())
+
+    async def _flush_usage(self) -> None:
+        while True:
+            await asyncio.sleep(USAGE_FLUSH_S)
+            self.usage.flush()
+
+    def usage_report(self, month: str | None = None, function: str | None = None) -> dict:
+        """``/_lamb/usage`` and ``lamb usage``: metered usage with its estimated cost."""
+        return metering.report(self.usage.rows(month, function), metering.load_prices())
 
     def metrics_exposition(self) -> tuple[bytes, str]:
         return self.prometheus.exposition()
@@ -373,6 +390,7 @@ class Lamb:
         self.events.stop()  # before the environments die: their attempts stay leased for the restart
         self.invocations.close()
         self.invoker.stop()
+        self.usage.flush()
         self.runtimes.close()
         cleanup = getattr(self.sandbox, "cleanup_own", None)
         if cleanup is not None:

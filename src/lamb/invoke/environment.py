@@ -86,6 +86,8 @@ class EnvironmentHost:
     record_metric: Callable[..., None] | None = None
     # Spans of Active-traced invocations, exported over OTLP (None: no collector configured).
     tracer: "InvocationTracer | None" = None
+    # Metering: (function, version, architecture, memory MB, ephemeral MB, billed ms, of which Init) per invocation.
+    record_usage: Callable[..., None] | None = None
 
 
 @dataclass(frozen=True)
@@ -348,9 +350,13 @@ class ExecutionEnvironment:
             wall_end = None if runtime_end is None else time.time() - (time.perf_counter() - runtime_end)
             self.host.tracer.finish(inv.traced, error_type or ("Unhandled" if failed or status else None), wall_end)
             inv.traced = None
+        billed = platform.billed_ms(duration + (init_ms or 0.0))  # Init is billed since 2025-08-01
+        if self.host.record_usage is not None:
+            self.host.record_usage(cfg.function_name, cfg.version, cfg.architecture, cfg.memory_mb, cfg.ephemeral_mb,
+                                   billed, billed - platform.billed_ms(duration) if init_ms else 0)
         if self.telemetry.enabled:
             self.telemetry.emit("platform", "platform.report", tel.report_record(
-                inv.request_id, _telemetry_status(status), duration, platform.billed_ms(duration), cfg.memory_mb, max_mb,
+                inv.request_id, _telemetry_status(status), duration, billed, cfg.memory_mb, max_mb,
                 init_ms, error_type, inv.trace_id,
             ))
 

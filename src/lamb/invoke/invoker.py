@@ -78,7 +78,15 @@ class Invoker:
             track_pid=self._pids.__setitem__, untrack_pid=self.untrack_pid, freeze_after_s=settings.freeze_after_s,
             record_metric=self.metrics.put,
             tracer=_tracer(settings.region),
+            record_usage=self._usage,
         )
+        # Metered usage of each invocation (store/usage.py UsageStore.record; set by app.py).
+        self.usage_sink: Callable[..., None] | None = None
+
+    def _usage(self, *record) -> None:
+        sink = self.usage_sink
+        if sink is not None:
+            sink(*record)
 
     def passthrough(self) -> dict[str, str]:
         """Variables every function inherits from Lamb's own environment.
@@ -190,6 +198,7 @@ class Invoker:
             if config.get("_LayerKeys") else None,
             role=config.get("Role"),
             tracing=(config.get("TracingConfig") or {}).get("Mode") == "Active",
+            architecture=(config.get("Architectures") or ["x86_64"])[0],
         )
 
     def submit(

@@ -60,6 +60,7 @@ class EnvConfig:
     opt_dir: Path | None = None  # the function's layers merged in order (mounted at /opt)
     role: str | None = None  # the execution role: each environment gets temporary credentials for it
     tracing: bool = False  # TracingConfig.Mode Active: invocations are traced (invoke/tracing.py)
+    architecture: str = "x86_64"  # Architectures[0]: what its usage is priced as (services/metering.py)
 
 
 class VersionPool:
