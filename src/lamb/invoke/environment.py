@@ -37,7 +37,7 @@ from ..logs import platform
 from ..sandbox import RuntimeInfo, Sandbox
 from ..clock import now_ms
 from ..logs.capture import OutputCapture
-from . import extensions as ext_api, telemetry as tel
+from . import extension_watch, extensions as ext_api, telemetry as tel
 from .extensions import Extensions
 from .invocation import EntrypointMissing, Invocation, InvocationResult
 from .telemetry import Telemetry
@@ -141,6 +141,7 @@ class ExecutionEnvironment:
         self._init_next: asyncio.Future | None = None
         # (invocation, status, error type, function error, when the runtime's part ended)
         self._pending_report: tuple[Invocation, str | None, str | None, bool, float] | None = None
+        self._extension_watches: dict[str, Callable[[], None]] = {}  # extension id -> stop watching its process
         self._extension_timer: asyncio.TimerHandle | None = None
         self._term_timer: asyncio.TimerHandle | None = None
         day = time.strftime("%Y/%m/%d", time.gmtime())
@@ -447,8 +448,11 @@ class ExecutionEnvironment:
         """The Extensions API and the Telemetry API, on the Runtime API's address."""
         if req.path.startswith(ext_api.PREFIX):
             resp = self.extensions.handle(req)
-            if self.telemetry.enabled and req.path.endswith("/register") and isinstance(resp, Response) and resp.status == 200:
+            if req.path.endswith("/register") and isinstance(resp, Response) and resp.status == 200:
                 ext = self.extensions.by_id[dict(resp.headers)[ext_api.IDENTIFIER_HEADER]]
+                if not ext.internal:
+                    self._watch_extension(ext)
+            if self.telemetry.enabled and req.path.endswith("/register") and isinstance(resp, Response) and resp.status == 200:
                 self.telemetry.emit("platform", "platform.extension",
                                     {"name": ext.name, "state": "Ready", "events": sorted(ext.events)})
             return resp
@@ -456,6 +460,24 @@ class ExecutionEnvironment:
             self.telemetry.enabled = True
             return self.telemetry.handle(req)
         return runtime_error(404, "InvalidRequest", f"Unknown path {req.path}")
+
+    def _watch_extension(self, ext: ext_api.Extension) -> None:
+        """An external extension's process ending outside Shutdown fails the environment as
+        ``Extension.Crash`` (``extension_watch``)."""
+        pid = extension_watch.find(self.pid, ext.name) if self.pid is not None else None
+        if pid is None:
+            return
+
+        def exited() -> None:
+            self._extension_watches.pop(ext.id, None)
+            if self.state is State.DEAD or self.extensions.shutting_down:
+                return  # the Shutdown phase, or the environment is going anyway
+            ext.error = "Extension.Crash"
+            self._extension_failed(ext, "Extension.Crash")
+
+        stop = extension_watch.watch(pid, exited)
+        if stop is not None:
+            self._extension_watches[ext.id] = stop
 
     def _extension_name(self, req: Request) -> str | Response:
         ext = self.extensions.caller(req)
@@ -492,18 +514,19 @@ class ExecutionEnvironment:
             share = self.pool.config.limits.runtime_shutdown_share_ms / 1000.0
             self._kill_after = asyncio.get_event_loop().call_later(share, self._signal, signal.SIGKILL)
 
-    def _extension_failed(self, ext: ext_api.Extension) -> None:
-        """An extension reported init/error or exit/error: the environment fails as AWS's
-        ``Extension.InitError`` / ``Extension.ExitError`` and is reset."""
-        error_type = "Extension.InitError" if self.state is State.STARTING else "Extension.ExitError"
+    def _extension_failed(self, ext: ext_api.Extension, crash: str | None = None) -> None:
+        """An extension reported init/error or exit/error, or its process died (``crash``:
+        ``Extension.Crash``): the environment fails as AWS's ``Extension.InitError`` /
+        ``Extension.ExitError`` / ``Extension.Crash`` and is reset."""
+        error_type = crash or ("Extension.InitError" if self.state is State.STARTING else "Extension.ExitError")
         if self._enter(State.DEAD):  # first, so that nothing below waits for extensions
             self.report.on_gone(self)
-        message = f"Extension {ext.name} reported {ext.error}"
-        self._log(f"EXTENSION\tName: {ext.name}\tState: {'InitError' if error_type.endswith('InitError') else 'ExitError'}"
-                  f"\tErrorType: {ext.error}", self.current)
+        message = f"Extension {ext.name} exited" if crash else f"Extension {ext.name} reported {ext.error}"
+        state = "Crash" if crash else "InitError" if error_type.endswith("InitError") else "ExitError"
+        self._log(f"EXTENSION\tName: {ext.name}\tState: {state}\tErrorType: {ext.error}", self.current)
         inv = self.current
         pending = self._pending_report
-        if error_type == "Extension.InitError":
+        if error_type == "Extension.InitError" or (crash and not self.initialized):
             init_ms = (time.perf_counter() - self.created) * 1000.0
             self._log(platform.init_report_line(init_ms, "init", "error", error_type), inv)
             if inv is not None and not inv.done:
@@ -827,6 +850,9 @@ class ExecutionEnvironment:
         if self._init_next is not None and not self._init_next.done():
             self._init_next.cancel()
         self.extensions.close()
+        for stop in self._extension_watches.values():
+            stop()
+        self._extension_watches.clear()
         self.telemetry.close()
         if self._freeze_timer is not None:
             self._freeze_timer.cancel()
