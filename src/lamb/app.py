@@ -127,6 +127,8 @@ class Lamb:
         self.invocations = Invocations(self.functions, self.invoker, self.runtimes, self.recursion,
                                        region=settings.region, account_id=settings.account_id)
         self.events = EventQueue(settings, self.functions, self.invocations)  # asynchronous invocation (issue 6)
+        # Their CloudWatch metrics (issue 15) join the invoker's points.
+        self.events.metric = self.events.deliveries.metric = self.recursion.metric = self.invoker.metrics.put
         self.invocations.bind_queue(self.events.accept)
         self.states = FunctionStates(self.functions, self.runtimes, self.spawn, transition_s=settings.state_transition_s)
         self.invocations.bind_states(self.states.until_settled, settings.pending_invoke_wait_s)

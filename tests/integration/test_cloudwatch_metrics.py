@@ -209,3 +209,33 @@ def test_aws_cli_get_metric_statistics(lamb_server, invoked):
     listed = aws_json(lamb_server, "list-metrics", "--namespace", "AWS/Lambda", "--metric-name", "Invocations",
                       "--dimensions", f"Name=FunctionName,Value={name}", service="cloudwatch")
     assert {"Name": "FunctionName", "Value": name} in [d for m in listed["Metrics"] for d in m["Dimensions"]]
+
+
+def test_async_metrics(lamb_server, lam):
+    """AsyncEventsReceived and AsyncEventAge from the async queue, in CloudWatch and Prometheus."""
+    from prometheus_client.parser import text_string_to_metric_families
+    import urllib.request
+
+    from .conftest import wait_for
+
+    name = unique("cw-async")
+    create(lam, name, FAILING)
+    for _ in range(2):
+        assert lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")["StatusCode"] == 202
+    cw = lamb_server.client("cloudwatch")
+    fn = {"FunctionName": name}
+
+    def invoked_twice():
+        out = cw.get_metric_statistics(Namespace="AWS/Lambda", MetricName="AsyncEventAge", Period=3600,
+                                       Dimensions=[{"Name": "FunctionName", "Value": name}], Statistics=["SampleCount"],
+                                       **window())
+        return [p["SampleCount"] for p in out["Datapoints"]] == [2.0]
+
+    wait_for(invoked_twice, 60, 0.1, "two async invocations")
+    assert one_datapoint(cw, "AsyncEventsReceived", fn, Statistics=["Sum"])["Sum"] == 2.0
+    assert one_datapoint(cw, "AsyncEventAge", fn, Statistics=["Maximum"])["Unit"] == "Milliseconds"
+    with urllib.request.urlopen(lamb_server.url + "/metrics") as r:
+        text = r.read().decode()
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(text) for s in family.samples}
+    assert samples[("aws_lambda_async_events_received_total", (("faas_name", name),))] == 2
