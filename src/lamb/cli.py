@@ -10,6 +10,7 @@
     lamb env [--data-dir D] [--profile P]          eval "$(lamb env)"
     lamb accounts create [--data-dir D]
     lamb keys rotate [--data-dir D]                (with Lamb stopped)
+    lamb usage [--endpoint URL] [--month M] [--function F] [--json]
 
 ``serve`` runs the platform in the foreground until SIGINT/SIGTERM, then stops
 every environment and zygote it started. ``runtimes install`` builds the
