@@ -1,7 +1,7 @@
 """Warm invoke latency and throughput against a running Lamb.
 
     python benchmarks/invoke_latency.py [--endpoint http://127.0.0.1:9000] [--requests 5000] [--clients 8] [--seconds 5]
-                                        [--auth off|on|both]
+                                        [--auth off|on|both] [--tracing both]
 
 Without --endpoint it starts its own ``lamb serve`` on a free loopback port with
 a temporary data dir (and stops it afterwards). It creates a hello-world
@@ -18,7 +18,9 @@ not botocore's ~1 ms of client-side request building and signing.
 Lamb checks signatures by default (``--auth on``): requests are signed with the root key from
 its credentials file (with ``--endpoint``, with ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``
 as ``eval "$(lamb env)"`` sets them); ``--auth off`` starts it without; ``--auth both`` measures a server with ``--auth off`` and one with
-``--auth on`` in the same run. Each distinct request is signed once (botocore's SigV4Auth)
+``--auth on`` in the same run. ``--tracing both`` does the same for tracing: one server
+exporting over OTLP (to a sink this script runs) with the function's ``TracingConfig``
+Active, one without. Each distinct request is signed once (botocore's SigV4Auth)
 and its headers reused, as a client may within the 5-minute window, so the numbers hold
 Lamb's verification (every request fully verified) but not the client's signing.
 """
@@ -155,10 +157,10 @@ def call(conn: http.client.HTTPConnection, method: str, path: str, body: bytes =
     return resp.status, resp.read()
 
 
-def create_function(endpoint: str, name: str, runtime: str) -> None:
+def create_function(endpoint: str, name: str, runtime: str, extra: dict | None = None) -> None:
     body = json.dumps({
         "FunctionName": name, "Runtime": runtime, "Handler": "app.handler",
-        "Role": "arn:aws:iam::000000000000:role/bench", "Code": {"ZipFile": zip_of(HANDLER)},
+        "Role": "arn:aws:iam::000000000000:role/bench", "Code": {"ZipFile": zip_of(HANDLER)}, **(extra or {}),
     }).encode()
     conn = connect(endpoint)
     status, out = call(conn, "POST", "/2015-03-31/functions", body)
@@ -278,7 +280,11 @@ def latency_args() -> argparse.ArgumentParser:
 def main() -> None:
     ap = latency_args()
     ap.add_argument("--auth", choices=["off", "on", "both"], default="on")
+    ap.add_argument("--tracing", choices=["both"], help="tracing (OTLP export, TracingConfig Active) off vs on")
     args = ap.parse_args()
+    if args.tracing:
+        compare(args, variants=("off", "on"), key="tracing")
+        return
     if args.endpoint is not None:
         measure(use_endpoint(args.endpoint), args, "as configured")
         return
@@ -293,17 +299,40 @@ def main() -> None:
         stop_server(proc, data)
 
 
-def compare(args, rounds: int = 10) -> None:
+def otlp_sink() -> str:
+    """An OTLP/HTTP endpoint that accepts and drops every export (the tracing comparison's collector)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Sink(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def compare(args, rounds: int = 10, variants=("off", "on"), key: str = "auth") -> None:
     """Both servers at once; measurements alternate between them in ``rounds`` slices, so
-    the load of the host (other work) weighs on both alike."""
+    the load of the host (other work) weighs on both alike. ``key``: what differs (``auth``, or
+    ``tracing``: OTLP export and the function's TracingConfig Active)."""
     procs: list = []
     try:
         endpoints = {}
-        for auth in ("off", "on"):
-            proc, endpoint, data = start_server(auth)
+        for auth in variants:
+            traced = key == "tracing" and auth == "on"
+            proc, endpoint, data = start_server(auth if key == "auth" else "off",
+                                                {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_sink()} if traced else None)
             procs.append((proc, data))
             name = f"bench-{os.getpid()}"
-            create_function(endpoint, name, args.runtime)
+            create_function(endpoint, name, args.runtime, {"TracingConfig": {"Mode": "Active"}} if traced else None)
             endpoints[auth] = (endpoint, name)
         lat: dict[str, list[float]] = {"off": [], "on": []}
         rate: dict[str, list[float]] = {"off": [], "on": []}
@@ -317,7 +346,7 @@ def compare(args, rounds: int = 10) -> None:
                 rate[auth].append(throughput(endpoint, name, args.clients, args.seconds / 2))
         for auth in ("off", "on"):
             v = lat[auth]
-            print(json.dumps({"auth": auth, "sequential_ms": {
+            print(json.dumps({key: auth, "sequential_ms": {
                 "n": len(v), "p50": round(pct(v, 0.50), 3), "p90": round(pct(v, 0.90), 3), "p99": round(pct(v, 0.99), 3),
                 "mean": round(statistics.mean(v), 3)},
                 "throughput": {"clients": args.clients, "invocations_per_s": round(statistics.mean(rate[auth]))}}),

@@ -55,6 +55,8 @@ from .store.functions import FunctionStore
 from .store.layers import LayerStore
 from .store.opt import opt_key, opt_root, remove_unreferenced_opt
 from .store.stacks import StackStore
+from .store.usage import UsageStore
+from .services import metering
 from .urls.address import Addresses, default_origin
 from .urls.index import UrlIndex
 from .protocol.errors import AwsError
@@ -80,6 +82,9 @@ def _raise_fd_limit() -> None:
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
+
+# Seconds between writes of metered usage to SQLite (what a kill -9 may lose).
+USAGE_FLUSH_S = float(os.environ.get("LAMB_USAGE_FLUSH_S", "5"))
 
 class Lamb:
     """Where the components are made and wired; each gets only what it uses.
@@ -123,11 +128,15 @@ class Lamb:
         conc = self.invoker.concurrency
         self.prometheus = LambdaPrometheus(lambda: (dict(conc.in_flight), conc.total, conc.unreserved))
         self.invoker.metrics.observers.append(self.prometheus.observe)
+        self.usage = UsageStore(self.db)  # metering (issue 15): billed duration, GB-seconds, requests
+        self.invoker.usage_sink = self.usage.record
         self.recursion = RecursionGuard(settings.region, settings.account_id, settings.limits.recursion_max_invocations)
         # The one door into the invoker: the API, the async queue and every trigger call it.
         self.invocations = Invocations(self.functions, self.invoker, self.runtimes, self.recursion,
                                        region=settings.region, account_id=settings.account_id)
         self.events = EventQueue(settings, self.functions, self.invocations)  # asynchronous invocation (issue 6)
+        # Their CloudWatch metrics (issue 15) join the invoker's points.
+        self.events.metric = self.events.deliveries.metric = self.recursion.metric = self.invoker.metrics.put
         self.invocations.bind_queue(self.events.accept)
         self.states = FunctionStates(self.functions, self.runtimes, self.spawn, transition_s=settings.state_transition_s)
         self.invocations.bind_states(self.states.until_settled, settings.pending_invoke_wait_s)
@@ -156,6 +165,11 @@ class Lamb:
         # API Gateway's v2 model shares the signing name "apigateway" with v1: told apart by path.
         self.models.add(Protocol("apigatewayv2"), services["apigatewayv2"], path_prefix="/v2/")
         self.models.add(Protocol("apigateway"), services["apigateway"])  # REST APIs: /restapis/...
+        # CloudWatch metrics (issue 15), in each protocol of its model: query (POST /), Smithy RPC v2
+        # CBOR (POST /service/…/operation/…, botocore ≥ 1.43), json (by X-Amz-Target only).
+        self.models.add(Protocol("cloudwatch", wire="query"), services["cloudwatch"])
+        self.models.add(Protocol("cloudwatch", wire="smithy-rpc-v2-cbor"), services["cloudwatch"], path_prefix="/service/")
+        self.models.add(Protocol("cloudwatch", wire="json"), services["cloudwatch"], path_prefix=None)
         self.http_apis = HttpApis(HttpApiStore(self.db), HttpApiStore(self.db, "rest_apis"), settings.region,
                                   lambda: self.port)  # issue 20
         self.secret = self._secret()
@@ -345,6 +359,7 @@ class Lamb:
         self.provisioning.restore()
         self.schedules.start()
         self.spawn(self._sweep_logs())
+        self.spawn(self._flush_usage())
 
     async def _sweep_logs(self) -> None:
         """Retention and the size bound of every log group, every ``log_sweep_s`` (lamb.logs.retention)."""
@@ -357,6 +372,15 @@ class Lamb:
                              swept.expired, swept.evicted)
             except Exception:  # noqa: BLE001 - the next sweep tries again
                 log.exception("log sweep failed")
+
+    async def _flush_usage(self) -> None:
+        while True:
+            await asyncio.sleep(USAGE_FLUSH_S)
+            self.usage.flush()
+
+    def usage_report(self, month: str | None = None, function: str | None = None) -> dict:
+        """``/_lamb/usage`` and ``lamb usage``: metered usage with its estimated cost."""
+        return metering.report(self.usage.rows(month, function), metering.load_prices())
 
     def metrics_exposition(self) -> tuple[bytes, str]:
         return self.prometheus.exposition()
@@ -391,6 +415,7 @@ class Lamb:
         self.events.stop()  # before the environments die: their attempts stay leased for the restart
         self.invocations.close()
         self.invoker.stop()
+        self.usage.flush()
         self.runtimes.close()
         cleanup = getattr(self.sandbox, "cleanup_own", None)
         if cleanup is not None:

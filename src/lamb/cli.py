@@ -10,6 +10,7 @@
     lamb env [--data-dir D] [--profile P]          eval "$(lamb env)"
     lamb accounts create [--data-dir D]
     lamb keys rotate [--data-dir D]                (with Lamb stopped)
+    lamb usage [--endpoint URL] [--month M] [--function F] [--json]
 
 ``serve`` runs the platform in the foreground until SIGINT/SIGTERM, then stops
 every environment and zygote it started. ``runtimes install`` builds the
@@ -199,6 +200,28 @@ def _keys_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _usage(args) -> int:
+    """``lamb usage``: the running server's ``/_lamb/usage``, as a table or JSON."""
+    import json
+    import os
+    import urllib.parse
+    import urllib.request
+
+    from .services.metering import table
+
+    endpoint = args.endpoint or (f"http://{os.environ.get('LAMB_HOST') or DEFAULT_HOST}:"
+                                 f"{os.environ.get('LAMB_PORT') or DEFAULT_PORT}")
+    query = urllib.parse.urlencode({k: v for k, v in (("month", args.month), ("function", args.function)) if v})
+    try:
+        with urllib.request.urlopen(f"{endpoint.rstrip('/')}/_lamb/usage?{query}", timeout=30) as r:
+            doc = json.loads(r.read())
+    except OSError as e:
+        print(f"lamb usage: cannot reach {endpoint}: {e}", file=sys.stderr)
+        return 1
+    sys.stdout.write(json.dumps(doc, indent=2) + "\n" if args.json else table(doc))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lamb", description="A self-hosted AWS Lambda.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -256,6 +279,13 @@ def main(argv: list[str] | None = None) -> int:
     rot = keys.add_parser("rotate", help="rewrap every sealed secret under a new master key (run with Lamb stopped)")
     rot.add_argument("--data-dir", default=None)
     rot.set_defaults(func=_keys_rotate)
+    usage = sub.add_parser("usage", help="metered usage per function: requests, billed duration, GB-seconds, cost")
+    usage.add_argument("--endpoint", default=None,
+                       help=f"the Lamb server (default http://LAMB_HOST:LAMB_PORT, i.e. {DEFAULT_HOST}:{DEFAULT_PORT})")
+    usage.add_argument("--month", default=None, help="YYYY-MM (default: every month recorded)")
+    usage.add_argument("--function", default=None, help="one function's usage")
+    usage.add_argument("--json", action="store_true", help="the whole report as JSON")
+    usage.set_defaults(func=_usage)
     args = parser.parse_args(argv)
     logging.basicConfig(level=getattr(args, "log_level", "WARNING"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     return args.func(args)

@@ -50,6 +50,8 @@ class Served(Services, Protocol):
 
     def metrics_exposition(self) -> tuple[bytes, str]: ...
 
+    def usage_report(self, month: str | None = None, function: str | None = None) -> dict: ...
+
 log = logging.getLogger("lamb.gateway")
 
 
@@ -211,6 +213,8 @@ def internal(lamb: Served, req: Request) -> Response:
             lamb.stacks, req, {"Region": lamb.settings.region, "AccountId": lamb.settings.account_id})
     if path == "/_lamb/environments":
         return _json(200, lamb.invoker.environments())
+    if path == "/_lamb/usage":  # metering (services/metering.py); `lamb usage` reads it
+        return _json(200, lamb.usage_report(query.get("month"), query.get("function")))
     if path == "/_lamb/metrics":
         return _json(200, lamb.invoker.metrics.query(query.pop("metric", None), **query))
     if path == "/_lamb/logs":

@@ -172,6 +172,15 @@ class Limits:
     # Lamb's own bound (AWS has none; a disk has): a log group's streams beyond this many
     # bytes are deleted, least recently written first (lamb.logs.retention). 0: no bound.
     log_group_max_bytes: int = 1024 * MB
+    # CloudWatch's metric API (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html):
+    # datapoints one GetMetricStatistics answers, GetMetricData's default MaxDatapoints and its queries per
+    # call, dimensions per metric, ExtendedStatistics per call, metrics per ListMetrics page.
+    cloudwatch_statistics_datapoints_max: int = 1_440
+    cloudwatch_metric_data_datapoints_max: int = 100_800
+    cloudwatch_metric_data_queries_max: int = 500
+    cloudwatch_dimensions_max: int = 30
+    cloudwatch_extended_statistics_max: int = 10
+    cloudwatch_list_metrics_page: int = 500
 
     def override(self, **values: int) -> "Limits":
         """A copy with some numbers replaced (unknown names are an error)."""

@@ -337,3 +337,43 @@ def test_extension_init_error_fails_the_invocation(server_for):
     assert "bad-ext" in out["errorMessage"] and "Extension.ConfigInvalid" in out["errorMessage"]
     messages = log_messages(server, f"/aws/lambda/{name}")
     assert any(m.startswith("INIT_REPORT") and "Error Type: Extension.InitError" in m for m in messages)
+
+
+CRASHING_EXTENSION = r'''#!/usr/bin/env python3
+"""Registers for INVOKE, and dies (exit 3, no exit/error) on its first INVOKE event."""
+import json, os, sys, urllib.request
+
+base = "http://%s/2020-01-01/extension" % os.environ["AWS_LAMBDA_RUNTIME_API"]
+req = urllib.request.Request(base + "/register", method="POST", data=json.dumps({"events": ["INVOKE"]}).encode(),
+                             headers={"Lambda-Extension-Name": os.path.basename(__file__)})
+with urllib.request.urlopen(req) as r:
+    ext_id = r.headers["Lambda-Extension-Identifier"]
+if os.environ.get("CRASH_AT") == "init":
+    sys.exit(3)
+req = urllib.request.Request(base + "/event/next", headers={"Lambda-Extension-Identifier": ext_id})
+with urllib.request.urlopen(req) as r:
+    json.load(r)
+os._exit(3)
+'''
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+@pytest.mark.parametrize("phase", ["init", "invoke"])
+def test_an_extension_that_dies_is_extension_crash(server_for, sandbox, phase):
+    server = server_for(sandbox)
+    lam = server.client()
+    name = unique("crash")
+    # the handler is still at work when the extension dies during its INVOKE
+    create(lam, name, "import time\ndef handler(event, context):\n    time.sleep(50)\n", Timeout=60,
+           Layers=[layer_with_extension(lam, "crasher", CRASHING_EXTENSION)],
+           Environment={"Variables": {"CRASH_AT": phase}})
+    resp, out = invoke(lam, name, {})  # without crash detection this waits for the 60 s timeout
+    assert resp["FunctionError"] == "Unhandled"
+    assert out["errorType"] == "Extension.Crash" and "crasher" in out["errorMessage"]
+    messages = log_messages(server, f"/aws/lambda/{name}")
+    assert any(m.startswith("EXTENSION") and "State: Crash" in m for m in messages)
+    if phase == "init":
+        assert any(m.startswith("INIT_REPORT") and "Error Type: Extension.Crash" in m for m in messages)
+    # the environment was reset: the next invocation starts a new one (and fails the same way)
+    _, again = invoke(lam, name, {})
+    assert again["errorType"] == "Extension.Crash"

@@ -22,8 +22,8 @@ def test_platform_lines_become_records():
                      "record": {"requestId": "rid", "version": "$LATEST"}}
     report = as_json(j.platform(platform.report_line("rid", 2.5, 128, 40, 150.25), TS))
     assert report["type"] == "platform.report"
-    assert report["record"] == {"requestId": "rid", "status": "success", "metrics": {
-        "durationMs": 2.5, "billedDurationMs": 3, "memorySizeMB": 128, "maxMemoryUsedMB": 40, "initDurationMs": 150.25}}
+    assert report["record"] == {"requestId": "rid", "status": "success", "metrics": {  # Init billed since 2025-08
+        "durationMs": 2.5, "billedDurationMs": 153, "memorySizeMB": 128, "maxMemoryUsedMB": 40, "initDurationMs": 150.25}}
     failed = as_json(j.platform(platform.report_line("rid", 3000.0, 128, 40, None, "error", "Runtime.ExitError"), TS))
     assert failed["record"]["status"] == "error" and failed["record"]["errorType"] == "Runtime.ExitError"
     assert "initDurationMs" not in failed["record"]["metrics"]

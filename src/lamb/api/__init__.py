@@ -50,5 +50,6 @@ def load_services() -> dict[str, dict[str, Handler]]:
     from . import iam, sts  # noqa: F401  (issue 17: identities)
     from . import apigateway, apigatewayv2  # noqa: F401  (issue 20: REST and HTTP APIs)
     from . import logs  # noqa: F401  (issue 15: CloudWatch Logs)
+    from . import cloudwatch  # noqa: F401  (issue 15: CloudWatch metrics)
 
     return SERVICES

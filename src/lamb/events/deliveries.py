@@ -61,6 +61,7 @@ class Deliveries:
 
     def __init__(self, settings: "Settings", journal: "Journal", stats: dict[str, int], kick: Callable[[], None]):
         self.settings = settings
+        self.metric: Callable[..., None] | None = None  # DeadLetterErrors / DestinationDeliveryFailures (metrics.put)
         self.journal = journal
         self.stats = stats
         self.kick = kick
@@ -165,6 +166,9 @@ class Deliveries:
         request_id = d.meta.get("request_id", "?")
         if now - d.created >= self.settings.async_delivery_max_age_s:
             self.stats["dead_letter_errors" if dlq else "destination_delivery_failures"] += 1
+            if self.metric is not None and d.meta.get("function_name"):
+                self.metric("DeadLetterErrors" if dlq else "DestinationDeliveryFailures", 1,
+                            FunctionName=d.meta["function_name"])
             log.error("%s %s unreachable for %.0fs; message for event %s of %s dropped after %d attempts: %s",
                       what, d.target, now - d.created, request_id, d.meta.get("function_name"), d.attempts,
                       describe_error(exc))

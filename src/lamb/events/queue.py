@@ -63,7 +63,7 @@ import time
 import uuid
 from collections import deque
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..arn import LATEST, function_arn, parse_function_name
 from ..config import Settings
@@ -123,6 +123,11 @@ DELETE_EVENT = "DELETE FROM events WHERE id = ?"
 
 LEASE_GRACE_S = 60.0  # beyond the function's timeout before a running attempt counts as lost
 SWEEP_INTERVAL_S = 5.0
+
+
+def _no_metric(*_args, **_dims) -> None:
+    pass
+
 
 class EventState(enum.Enum):
     """Where an event is: waiting for its time, ready, being leased, running, being finished, gone."""
@@ -234,6 +239,9 @@ class EventQueue:
         }
         self._fn_inflight: dict[str, int] = {}
         self.deliveries = Deliveries(settings, self.journal, self.stats, self._kick)  # records and dead letters
+        # Lambda's async metrics (AsyncEventsReceived, AsyncEventAge, AsyncEventsDropped) as
+        # ``metrics.Metrics.put(name, value, **dims)``; set by app.py.
+        self.metric: Callable[..., None] = _no_metric
         # Before the API port opens: ids continue after the last row, and every unfinished event is back.
         self._recover()
 
@@ -317,6 +325,7 @@ class EventQueue:
         if not fut.done():
             fut.set_result({"StatusCode": 202})
         self.stats["accepted"] += 1
+        self.metric("AsyncEventsReceived", 1, FunctionName=ev.function)
         self._enqueue_internal(ev)
 
     def _enqueue_internal(self, ev: Event) -> None:
@@ -533,6 +542,7 @@ class EventQueue:
         ev.lease_until = now + config.get("Timeout", self.limits.timeout_max_s) + LEASE_GRACE_S
         self._running.add(ev)
         self.stats["invocations"] += 1
+        self.metric("AsyncEventAge", max(0.0, now - ev.enqueued) * 1000.0, FunctionName=fn.name)
         try:
             self.invocations.submit(fn.name, version, config, ev.payload, invoked_arn, partial(self._done, ev, ev.token),
                                     request_id=ev.request_id, trace=header)
@@ -611,6 +621,7 @@ class EventQueue:
 
     def _drop(self, ev: Event, reason: str) -> None:
         self.stats["dropped_deleted_function"] += 1
+        self.metric("AsyncEventsDropped", 1, FunctionName=ev.function)
         log.warning("async event %s for %s dropped: %s", ev.request_id, ev.function, reason)
         self.journal.submit([(DELETE_EVENT, (ev.id,))])
         self._settle(ev)
@@ -639,6 +650,8 @@ class EventQueue:
             self.stats["event_age_exceeded"] += 1
         else:
             self.stats["retries_exhausted"] += 1
+        if not success:  # AWS counts it dropped even when a DLQ / on-failure destination gets it
+            self.metric("AsyncEventsDropped", 1, FunctionName=fn.name)
         target = invoke_config.destination(eic, success)
         if target:
             body = record.invocation_record(

@@ -38,7 +38,7 @@ from ..sandbox import RuntimeInfo, Sandbox
 from ..clock import now_ms
 from ..logs.capture import OutputCapture
 from ..logs.json_format import JsonLogs
-from . import extensions as ext_api, telemetry as tel
+from . import extension_watch, extensions as ext_api, telemetry as tel
 from .extensions import Extensions
 from .invocation import EntrypointMissing, Invocation, InvocationResult
 from .telemetry import Telemetry
@@ -47,6 +47,7 @@ from .stream import DEFAULT_CONTENT_TYPE, ResponseStream, trailer_error
 
 if TYPE_CHECKING:
     from .pool import VersionPool
+    from .tracing import InvocationTracer
 
 log = logging.getLogger("lamb.env")
 
@@ -84,6 +85,10 @@ class EnvironmentHost:
     freeze_after_s: float
     # Lambda's metrics (``metrics.Metrics.put``): Invocations, Errors, Duration, ... per function.
     record_metric: Callable[..., None] | None = None
+    # Spans of Active-traced invocations, exported over OTLP (None: no collector configured).
+    tracer: "InvocationTracer | None" = None
+    # Metering: (function, version, architecture, memory MB, ephemeral MB, billed ms, of which Init) per invocation.
+    record_usage: Callable[..., None] | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,7 @@ class ExecutionEnvironment:
         self._init_next: asyncio.Future | None = None
         # (invocation, status, error type, function error, when the runtime's part ended)
         self._pending_report: tuple[Invocation, str | None, str | None, bool, float] | None = None
+        self._extension_watches: dict[str, Callable[[], None]] = {}  # extension id -> stop watching its process
         self._extension_timer: asyncio.TimerHandle | None = None
         self._term_timer: asyncio.TimerHandle | None = None
         day = time.strftime("%Y/%m/%d", time.gmtime())
@@ -268,6 +274,8 @@ class ExecutionEnvironment:
             self._log(platform.start_line(inv.request_id, cfg.version), inv)
         inv.deadline_ms = now_ms() + int(left * 1000)
         inv.timer = loop.call_later(left, self._invocation_timed_out, inv)
+        if cfg.tracing and self.host.tracer is not None:
+            self._trace(inv, self.host.tracer)
         if self.extensions.by_id:
             self.extensions.send(ext_api.invoke_event(inv.request_id, inv.deadline_ms, inv.invoked_arn, inv.trace_id))
         if self.telemetry.enabled:
@@ -276,6 +284,16 @@ class ExecutionEnvironment:
                 record["tracing"] = tel.tracing(inv.trace_id)
             self.telemetry.emit("platform", "platform.start", record)
         return next_event(inv)
+
+    def _trace(self, inv: Invocation, tracer: "InvocationTracer") -> None:
+        """Open ``inv``'s spans; the runtime gets the header naming its Invoke span."""
+        init = None
+        if self.init_ms is not None:  # a cold start: its Init, in wall-clock time
+            end = time.time() - (time.perf_counter() - (self.created + self.init_ms / 1000.0))
+            init = (end - self.init_ms / 1000.0, end)
+        cfg = self.pool.config
+        inv.traced, inv.trace_id = tracer.start(inv.trace_id, cfg.function_name, cfg.version, cfg.function_arn,
+                                                inv.request_id, init)
 
     def _finish(
         self, inv: Invocation, payload: bytes, function_error: str | None, *, status: str | None = None,
@@ -327,16 +345,25 @@ class ExecutionEnvironment:
         self.log_stream.flush()
         put = self.host.record_metric
         if put is not None:
-            dims = {"FunctionName": cfg.function_name, "ExecutedVersion": cfg.version}
+            dims = {"FunctionName": cfg.function_name, "Resource": _resource(inv.invoked_arn, cfg.function_name),
+                    "ExecutedVersion": cfg.version}
             put("Invocations", 1, **dims)
             if failed or status:
                 put("Errors", 1, **dims)
             put("Duration", duration, **dims)
             if runtime_end is not None:
                 put("PostRuntimeExtensionsDuration", (time.perf_counter() - runtime_end) * 1000.0, **dims)
+        if inv.traced is not None and self.host.tracer is not None:
+            wall_end = None if runtime_end is None else time.time() - (time.perf_counter() - runtime_end)
+            self.host.tracer.finish(inv.traced, error_type or ("Unhandled" if failed or status else None), wall_end)
+            inv.traced = None
+        billed = platform.billed_ms(duration + (init_ms or 0.0))  # Init is billed since 2025-08-01
+        if self.host.record_usage is not None:
+            self.host.record_usage(cfg.function_name, cfg.version, cfg.architecture, cfg.memory_mb, cfg.ephemeral_mb,
+                                   billed, billed - platform.billed_ms(duration) if init_ms else 0)
         if self.telemetry.enabled:
             self.telemetry.emit("platform", "platform.report", tel.report_record(
-                inv.request_id, _telemetry_status(status), duration, platform.billed_ms(duration), cfg.memory_mb, max_mb,
+                inv.request_id, _telemetry_status(status), duration, billed, cfg.memory_mb, max_mb,
                 init_ms, error_type, inv.trace_id,
             ))
 
@@ -427,8 +454,11 @@ class ExecutionEnvironment:
         """The Extensions API and the Telemetry API, on the Runtime API's address."""
         if req.path.startswith(ext_api.PREFIX):
             resp = self.extensions.handle(req)
-            if self.telemetry.enabled and req.path.endswith("/register") and isinstance(resp, Response) and resp.status == 200:
+            if req.path.endswith("/register") and isinstance(resp, Response) and resp.status == 200:
                 ext = self.extensions.by_id[dict(resp.headers)[ext_api.IDENTIFIER_HEADER]]
+                if not ext.internal:
+                    self._watch_extension(ext)
+            if self.telemetry.enabled and req.path.endswith("/register") and isinstance(resp, Response) and resp.status == 200:
                 self.telemetry.emit("platform", "platform.extension",
                                     {"name": ext.name, "state": "Ready", "events": sorted(ext.events)})
             return resp
@@ -436,6 +466,24 @@ class ExecutionEnvironment:
             self.telemetry.enabled = True
             return self.telemetry.handle(req)
         return runtime_error(404, "InvalidRequest", f"Unknown path {req.path}")
+
+    def _watch_extension(self, ext: ext_api.Extension) -> None:
+        """An external extension's process ending outside Shutdown fails the environment as
+        ``Extension.Crash`` (``extension_watch``)."""
+        pid = extension_watch.find(self.pid, ext.name) if self.pid is not None else None
+        if pid is None:
+            return
+
+        def exited() -> None:
+            self._extension_watches.pop(ext.id, None)
+            if self.state is State.DEAD or self.extensions.shutting_down:
+                return  # the Shutdown phase, or the environment is going anyway
+            ext.error = "Extension.Crash"
+            self._extension_failed(ext, "Extension.Crash")
+
+        stop = extension_watch.watch(pid, exited)
+        if stop is not None:
+            self._extension_watches[ext.id] = stop
 
     def _extension_name(self, req: Request) -> str | Response:
         ext = self.extensions.caller(req)
@@ -472,18 +520,19 @@ class ExecutionEnvironment:
             share = self.pool.config.limits.runtime_shutdown_share_ms / 1000.0
             self._kill_after = asyncio.get_event_loop().call_later(share, self._signal, signal.SIGKILL)
 
-    def _extension_failed(self, ext: ext_api.Extension) -> None:
-        """An extension reported init/error or exit/error: the environment fails as AWS's
-        ``Extension.InitError`` / ``Extension.ExitError`` and is reset."""
-        error_type = "Extension.InitError" if self.state is State.STARTING else "Extension.ExitError"
+    def _extension_failed(self, ext: ext_api.Extension, crash: str | None = None) -> None:
+        """An extension reported init/error or exit/error, or its process died (``crash``:
+        ``Extension.Crash``): the environment fails as AWS's ``Extension.InitError`` /
+        ``Extension.ExitError`` / ``Extension.Crash`` and is reset."""
+        error_type = crash or ("Extension.InitError" if self.state is State.STARTING else "Extension.ExitError")
         if self._enter(State.DEAD):  # first, so that nothing below waits for extensions
             self.report.on_gone(self)
-        message = f"Extension {ext.name} reported {ext.error}"
-        self._log(f"EXTENSION\tName: {ext.name}\tState: {'InitError' if error_type.endswith('InitError') else 'ExitError'}"
-                  f"\tErrorType: {ext.error}", self.current)
+        message = f"Extension {ext.name} exited" if crash else f"Extension {ext.name} reported {ext.error}"
+        state = "Crash" if crash else "InitError" if error_type.endswith("InitError") else "ExitError"
+        self._log(f"EXTENSION\tName: {ext.name}\tState: {state}\tErrorType: {ext.error}", self.current)
         inv = self.current
         pending = self._pending_report
-        if error_type == "Extension.InitError":
+        if error_type == "Extension.InitError" or (crash and not self.initialized):
             init_ms = (time.perf_counter() - self.created) * 1000.0
             self._log(platform.init_report_line(init_ms, "init", "error", error_type), inv)
             if inv is not None and not inv.done:
@@ -808,6 +857,9 @@ class ExecutionEnvironment:
         if self._init_next is not None and not self._init_next.done():
             self._init_next.cancel()
         self.extensions.close()
+        for stop in self._extension_watches.values():
+            stop()
+        self._extension_watches.clear()
         self.telemetry.close()
         if self._freeze_timer is not None:
             self._freeze_timer.cancel()
@@ -897,6 +949,12 @@ class ExecutionEnvironment:
 
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "state": self.state.value, "pid": self.pid, "provisioned": self.provisioned}
+
+
+def _resource(invoked_arn: str, function_name: str) -> str:
+    """CloudWatch's ``Resource`` dimension: ``name:qualifier`` as invoked, ``name`` when unqualified."""
+    parts = invoked_arn.split(":", 7)
+    return f"{function_name}:{parts[7]}" if len(parts) == 8 else function_name
 
 
 def _telemetry_status(status: str | None) -> str:

@@ -33,6 +33,7 @@ class Invocation:
     # streaming URLs); None: a streamed response is read whole, like a buffered one.
     on_stream: Callable[["ResponseStream"], None] | None = None
     stream: "ResponseStream | None" = None
+    traced: object = None  # its open spans (tracing.Traced) when its function is traced
 
     def resolve(self, result: "InvocationResult") -> None:
         if not self.done:

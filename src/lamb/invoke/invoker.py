@@ -79,7 +79,16 @@ class Invoker:
             sandbox=sandbox, runtime_api=lambda: self.runtime_api, runtime_host=self.runtime_host,
             track_pid=self._pids.__setitem__, untrack_pid=self.untrack_pid, freeze_after_s=settings.freeze_after_s,
             record_metric=self.metrics.put,
+            tracer=_tracer(settings.region),
+            record_usage=self._usage,
         )
+        # Metered usage of each invocation (store/usage.py UsageStore.record; set by app.py).
+        self.usage_sink: Callable[..., None] | None = None
+
+    def _usage(self, *record) -> None:
+        sink = self.usage_sink
+        if sink is not None:
+            sink(*record)
 
     def passthrough(self) -> dict[str, str]:
         """Variables every function inherits from Lamb's own environment.
@@ -206,6 +215,8 @@ class Invoker:
             if config.get("_LayerKeys") else None,
             role=config.get("Role"),
             debug_port=s.debug.get(name, 0),
+            tracing=(config.get("TracingConfig") or {}).get("Mode") == "Active",
+            architecture=(config.get("Architectures") or ["x86_64"])[0],
         )
 
     def submit(
@@ -341,6 +352,16 @@ class Invoker:
             for env in pool.envs:
                 out.append({"function": name, "version": version, **env.describe()})
         return out
+
+
+def _tracer(region: str):
+    """The OTLP exporter of Active-traced invocations, when a collector is configured
+    (``OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT``); the SDK is imported only then."""
+    if not any(os.environ.get(name) for name in ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")):
+        return None
+    from .tracing import InvocationTracer
+
+    return InvocationTracer(region)
 
 
 def _revision(config: dict) -> str:

@@ -1,28 +1,52 @@
 """Per-minute metrics, kept in memory as CloudWatch would aggregate them.
 
-Lambda publishes concurrency metrics per function (and per version/alias where
-AWS does: https://docs.aws.amazon.com/lambda/latest/dg/monitoring-concurrency.html):
-ConcurrentExecutions (max), Throttles (sum), ProvisionedConcurrentExecutions
-(max), ProvisionedConcurrencyUtilization (max), ProvisionedConcurrencySpillover-
-Invocations (sum), and account-wide UnreservedConcurrentExecutions (max).
-Each (metric, dimensions) keeps the last ``RETAIN_MINUTES`` one-minute points
-with sum, count and max, ready for a CloudWatch-compatible API to serve; today
-``/_lamb/metrics`` shows them.
+Lambda publishes its metrics per function (and per version/alias where AWS does:
+https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html): Invocations,
+Errors, Duration, Throttles, ConcurrentExecutions (max), ProvisionedConcurrentExecutions (max),
+ProvisionedConcurrencyUtilization (max), ProvisionedConcurrency(Spillover)Invocations (sum),
+and account-wide UnreservedConcurrentExecutions (max). Each (metric, dimensions) keeps the
+last ``retain_minutes`` one-minute points (resolution one minute, as Lambda publishes) with
+sum, count, max, min and a log-bucket histogram of the values (percentiles within 1 %), from
+which the CloudWatch API (``metric_query``) and ``/_lamb/metrics`` answer.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import time
 from collections import OrderedDict
-from typing import Callable
+from typing import Callable, Iterator
 
-RETAIN_MINUTES = 180
+# One-minute points kept per series: 1 day by default (LAMB_METRICS_RETENTION_MINUTES).
+RETAIN_MINUTES = int(os.environ.get("LAMB_METRICS_RETENTION_MINUTES", "1440"))
+# Histogram buckets grow by 2 %: a percentile read from a bucket is within 1 % of a value in it.
+BUCKET_GROWTH = 1.02
+_LOG_GROWTH = math.log(BUCKET_GROWTH)
+
+SUM, COUNT, MAX, MIN, HIST = range(5)
+
+
+def bucket_of(value: float) -> int:
+    """The histogram bucket of a value (0 and below share bucket ``-2**31``)."""
+    if value <= 0.0:
+        return -(1 << 31)
+    return math.floor(math.log(value) / _LOG_GROWTH)
+
+
+def bucket_value(bucket: int) -> float:
+    """A bucket's representative value: the middle of its range."""
+    if bucket == -(1 << 31):
+        return 0.0
+    return BUCKET_GROWTH ** bucket * (1.0 + BUCKET_GROWTH) / 2.0
 
 
 class Metrics:
-    def __init__(self) -> None:
-        # (metric, dims) -> OrderedDict[minute -> [sum, count, max]]
+    def __init__(self, retain_minutes: int = RETAIN_MINUTES, clock: Callable[[], float] = time.time) -> None:
+        # (metric, dims) -> OrderedDict[minute -> [sum, count, max, min, {bucket: count}]]
         self._series: dict[tuple[str, tuple], OrderedDict] = {}
+        self.retain_minutes = retain_minutes
+        self.clock = clock
         # Called with (metric, value, dims) for every point (the Prometheus exporter).
         self.observers: list[Callable[[str, float, dict[str, str]], None]] = []
 
@@ -31,18 +55,28 @@ class Metrics:
         series = self._series.get(key)
         if series is None:
             series = self._series[key] = OrderedDict()
-        minute = int(time.time() // 60) * 60
+        minute = int(self.clock() // 60) * 60
         point = series.get(minute)
         if point is None:
-            point = series[minute] = [0.0, 0, value]
-            while len(series) > RETAIN_MINUTES:
+            point = series[minute] = [0.0, 0, value, value, {}]
+            while len(series) > self.retain_minutes:
                 series.popitem(last=False)
-        point[0] += value
-        point[1] += 1
-        if value > point[2]:
-            point[2] = value
+        point[SUM] += value
+        point[COUNT] += 1
+        if value > point[MAX]:
+            point[MAX] = value
+        if value < point[MIN]:
+            point[MIN] = value
+        hist = point[HIST]
+        b = bucket_of(value)
+        hist[b] = hist.get(b, 0) + 1
         for observe in self.observers:
             observe(metric, value, dims)
+
+    def series(self) -> Iterator[tuple[str, dict[str, str], OrderedDict]]:
+        """Every (metric, dimensions, points by minute) held; points are ``[sum, count, max, min, histogram]``."""
+        for (name, d), points in list(self._series.items()):
+            yield name, dict(d), points
 
     def query(self, metric: str | None = None, **dims: str) -> list[dict]:
         want = set(dims.items())
@@ -55,6 +89,7 @@ class Metrics:
             out.append({
                 "metric": name,
                 "dimensions": dict(d),
-                "points": [{"minute": m, "sum": p[0], "count": p[1], "max": p[2]} for m, p in series.items()],
+                "points": [{"minute": m, "sum": p[SUM], "count": p[COUNT], "max": p[MAX], "min": p[MIN]}
+                           for m, p in series.items()],
             })
         return out

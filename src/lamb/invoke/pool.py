@@ -62,6 +62,8 @@ class EnvConfig:
     opt_dir: Path | None = None  # the function's layers merged in order (mounted at /opt)
     role: str | None = None  # the execution role: each environment gets temporary credentials for it
     debug_port: int = 0  # ``lamb serve --debug``: one environment at a time, under a debugger on this port
+    tracing: bool = False  # TracingConfig.Mode Active: invocations are traced (invoke/tracing.py)
+    architecture: str = "x86_64"  # Architectures[0]: what its usage is priced as (services/metering.py)
 
 
 class VersionPool:

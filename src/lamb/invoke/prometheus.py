@@ -18,6 +18,8 @@ current values rather than the last invocation's.
 | ProvisionedConcurrencyInvocations, ...SpilloverInvocations | ``aws_lambda_provisioned_concurrency_invocations_total``, ``aws_lambda_provisioned_concurrency_spillover_invocations_total`` |
 | ConcurrentExecutions | ``aws_lambda_concurrent_executions{faas_name}``, ``aws_lambda_account_concurrent_executions`` |
 | UnreservedConcurrentExecutions | ``aws_lambda_unreserved_concurrent_executions`` |
+| AsyncEventsReceived, AsyncEventsDropped, DeadLetterErrors, DestinationDeliveryFailures, RecursiveInvocationsDropped | ``aws_lambda_async_events_received_total{faas_name}`` and likewise (``COUNTERS``) |
+| AsyncEventAge | ``aws_lambda_async_event_age_seconds`` histogram |
 """
 
 from __future__ import annotations
@@ -55,6 +57,16 @@ class _Concurrency:
                                 value=unreserved)
 
 
+# AWS's per-function counters without an OpenTelemetry name: their Prometheus names.
+COUNTERS = {
+    "AsyncEventsReceived": ("aws_lambda_async_events_received", "Events accepted for asynchronous invocation"),
+    "AsyncEventsDropped": ("aws_lambda_async_events_dropped", "Asynchronous events dropped without a successful invocation"),
+    "DeadLetterErrors": ("aws_lambda_dead_letter_errors", "Events the dead-letter queue could not take"),
+    "DestinationDeliveryFailures": ("aws_lambda_destination_delivery_failures", "Records a destination could not take"),
+    "RecursiveInvocationsDropped": ("aws_lambda_recursive_invocations_dropped", "Invocations stopped by loop detection"),
+}
+
+
 class LambdaPrometheus:
     def __init__(self, concurrency: ConcurrencySnapshot):
         self.registry = CollectorRegistry(auto_describe=True)
@@ -74,6 +86,10 @@ class LambdaPrometheus:
         self.spillover = Counter("aws_lambda_provisioned_concurrency_spillover_invocations",
                                  "Invocations on standard concurrency while provisioned concurrency was in use",
                                  ["faas_name", "resource"], registry=r)
+        self.counters = {aws: Counter(name, text, ["faas_name"], registry=r) for aws, (name, text) in COUNTERS.items()}
+        self.event_age = Histogram("aws_lambda_async_event_age_seconds",
+                                   "Time from acceptance to invocation of asynchronous events (AWS AsyncEventAge)",
+                                   ["faas_name"], buckets=DURATION_BUCKETS, registry=r)
         r.register(_Concurrency(concurrency))
         self._children: dict[tuple[str, str, str], Callable[[float], None]] = {}
 
@@ -109,6 +125,11 @@ class LambdaPrometheus:
             return self.provisioned.labels(fn, dims.get("Resource", "")).inc
         if metric == "ProvisionedConcurrencySpilloverInvocations":
             return self.spillover.labels(fn, dims.get("Resource", "")).inc
+        if metric in self.counters:
+            return self.counters[metric].labels(fn).inc
+        if metric == "AsyncEventAge":
+            age_seconds = self.event_age.labels(fn).observe
+            return lambda ms: age_seconds(ms / 1000.0)
         return None
 
     def exposition(self) -> tuple[bytes, str]:

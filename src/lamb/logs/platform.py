@@ -40,7 +40,7 @@ def report_line(
 ) -> str:
     line = (
         f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
-        f"Billed Duration: {billed_ms(duration_ms)} ms\t"
+        f"Billed Duration: {billed_ms(duration_ms + (init_ms or 0.0))} ms\t"  # Init is billed since 2025-08-01
         f"Memory Size: {memory_mb} MB\tMax Memory Used: {max_used_mb} MB\t"
     )
     if init_ms is not None:

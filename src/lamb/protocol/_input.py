@@ -465,6 +465,11 @@ def parse_request(plan: InputPlan, labels: dict[str, str], query: str, headers: 
             params.update(plan.body(doc, ""))
         except _Mismatch as exc:
             raise invalid_request_content(str(exc)) from None
+    return validated(plan, params)
+
+
+def validated(plan: InputPlan, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` after the model's constraints were checked (AWS's ValidationException otherwise)."""
     if plan.validate is not None:
         errors: list[str] = []
         plan.validate(params, "", errors)

@@ -39,6 +39,13 @@ def error_body(err: AwsError, message_key: str, extra: dict[str, Any]) -> dict[s
     return body
 
 
+def query_error_header(err: AwsError, status: int) -> tuple[str, str]:
+    """``x-amzn-query-error: <code>;<Sender|Receiver>``: a model with the ``awsQueryCompatible``
+    trait (CloudWatch) names the query protocol's error code this way."""
+    kind = "Receiver" if err.type == "Service" or status >= 500 else "Sender"
+    return ("x-amzn-query-error", f"{err.code};{kind}")
+
+
 def serialization_error(err: AwsError) -> AwsError:
     """An unreadable body: the json protocol's SerializationException (Lambda's REST-JSON says
     InvalidRequestContentException)."""

@@ -24,6 +24,7 @@ from xml.sax.saxutils import escape
 
 import botocore.model
 
+from ._timestamps import parse_timestamp
 from .errors import AwsError
 
 XML_CONTENT_TYPE = ("Content-Type", "text/xml")
@@ -137,6 +138,11 @@ def _value(shape: botocore.model.Shape, form: dict[str, str], key: str) -> Any:
         return raw.lower() == "true"
     if t == "blob":
         return base64.b64decode(raw)
+    if t == "timestamp":
+        try:
+            return parse_timestamp(raw)
+        except ValueError:
+            raise AwsError("ValidationError", f"Invalid value for parameter {key}: {raw}", 400, type_="Sender") from None
     return raw
 
 

@@ -4,6 +4,9 @@ One ``Protocol`` per served botocore model. REST-JSON (lambda, scheduler) routes
 method and URI template; the ``json`` protocol (events, logs) by ``X-Amz-Target``
 (``_json_rpc``). Parsing, validation and serialization plans are the same for both.
 The ``query`` protocol (iam, sts) routes by the form's ``Action`` and answers XML (``_query``).
+Smithy RPC v2 CBOR (cloudwatch) routes by path and reads and writes CBOR (``_rpcv2_cbor``).
+A model that offers several protocols (cloudwatch: CBOR, json, query) is served once per
+protocol: ``Protocol(service, wire=...)``.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from typing import Any
 import botocore.loaders
 import botocore.model
 
-from ._input import BodyConverters, InputPlan, build_input_plan, parse_request
+from ._input import BodyConverters, InputPlan, build_input_plan, parse_request, validated
 from ._validate import Validators
 from ._output import JSON_CONTENT_TYPE, OutputPlan, _Serializers, build_output_plan, header_text, serialize_result
 from ._router import Router
 from . import _json_rpc
 from ._query import QueryWire
 from .aws_differences import VALIDATION_CODE
+from ._rpcv2_cbor import CborWire
 from .errors import GENERIC_STATUS, AwsError
 
 Response = tuple[int, list[tuple[str, str]], bytes]
@@ -56,7 +60,7 @@ def _clean_header(value: Any) -> str:
 
 
 #: The wire protocols this layer speaks, in order of preference when a model lists several.
-SPOKEN = ("rest-json", "json", "query")
+SPOKEN = ("rest-json", "json", "query", "smithy-rpc-v2-cbor")
 
 
 def wire_protocol(metadata: dict) -> str:
@@ -72,12 +76,12 @@ def wire_protocol(metadata: dict) -> str:
 class Protocol:
     """Everything about the wire format of one AWS service, from botocore's model."""
 
-    def __init__(self, service_name: str = "lambda") -> None:
+    def __init__(self, service_name: str = "lambda", wire: str | None = None) -> None:
         loader = botocore.loaders.Loader()
         model = loader.load_service_model(service_name, "service-2")
         self.service_model = botocore.model.ServiceModel(model, service_name)
         meta = self.service_model.metadata
-        self.wire = wire_protocol(meta)
+        self.wire = wire or wire_protocol(meta)
         # The name in a SigV4 credential scope (…/<region>/<service>/aws4_request).
         self.signing_name: str = meta.get("signingName") or meta["endpointPrefix"]
         self.target_prefix: str | None = meta.get("targetPrefix") if self.wire == "json" else None
@@ -88,6 +92,9 @@ class Protocol:
         self._router = Router(ops) if self.wire == "rest-json" else None
         self._targets = _json_rpc.TargetRouter(ops, self.target_prefix) if self.target_prefix else None
         self._query = QueryWire(self.service_model) if self.wire == "query" else None
+        self._cbor = CborWire(self.service_model) if self.wire == "smithy-rpc-v2-cbor" else None
+        # awsQueryCompatible (cloudwatch): json errors also name the query protocol's error code
+        self._query_compatible = "awsQueryCompatible" in meta
 
         convs = BodyConverters()
         validators = Validators()
@@ -124,6 +131,8 @@ class Protocol:
             return self._query.route(method, path, form), form
         if self._targets is not None:
             return self._targets.route(method, path, headers)
+        if self._cbor is not None:
+            return self._cbor.route(method, path), {}
         return self._router.route(method, path, query)  # type: ignore[union-attr]
 
     # ------------------------------------------------------------------ requests
@@ -139,6 +148,8 @@ class Protocol:
         if self._query is not None:
             return self._query.parse(self.operations[op] if type(op) is str else op, labels)
         plan = self._inputs[op if type(op) is str else op.name]  # type: ignore[union-attr]
+        if self._cbor is not None:
+            return validated(plan, self._cbor.decode(self.operations[op] if type(op) is str else op, body))
         if self._json_type is None:
             return parse_request(plan, labels, query, headers, body)
         try:
@@ -155,6 +166,8 @@ class Protocol:
         """Turn an output-shaped dict into (status, headers, body)."""
         if self._query is not None:
             return self._query.serialize(self.operations[op] if type(op) is str else op, result)
+        if self._cbor is not None:
+            return self._cbor.encode(self.operations[op] if type(op) is str else op, result)
         plan = self._outputs[op if type(op) is str else op.name]  # type: ignore[union-attr]
         status, headers, body = serialize_result(plan, result if result is not None else {})
         if self._json_type is not None:
@@ -186,10 +199,14 @@ class Protocol:
                 status = GENERIC_STATUS.get(code, 400)
         if self._query is not None:
             return self._query.serialize_error(err, int(status))
+        if self._cbor is not None:
+            return self._cbor.encode_error(err, int(status))
         headers = [("x-amzn-ErrorType", _clean_header(code)), self._json_type or JSON_CONTENT_TYPE]
         body: dict[str, Any] = {"Type": err.type, (plan.message_key if plan else "message"): err.message}
         if self._json_type is not None:
             body = _json_rpc.error_body(err, plan.message_key if plan else "message", {})
+            if self._query_compatible:
+                headers.append(_json_rpc.query_error_header(err, int(status)))
         for name, value in (err.fields or {}).items():
             if value is None:
                 continue

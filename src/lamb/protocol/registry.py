@@ -48,15 +48,19 @@ class ServedModels:
         self._by_target: dict[str, ServedModel] = {}
         self.add(default.protocol, default.handlers)
 
-    def add(self, protocol: Protocol, handlers: Mapping[str, Callable[..., Any]], path_prefix: str = "") -> None:
+    def add(self, protocol: Protocol, handlers: Mapping[str, Callable[..., Any]], path_prefix: str | None = "") -> None:
+        """Serve a model; ``path_prefix=None``: by its ``X-Amz-Target`` only (a second protocol
+        of a model already served under its signing name, e.g. cloudwatch's json)."""
         served = ServedModel(protocol, handlers)
+        if protocol.target_prefix:
+            self._by_target[protocol.target_prefix] = served
+        if path_prefix is None:
+            return
         entries = self._by_signing.setdefault(protocol.signing_name, [])
         if any(prefix == path_prefix for prefix, _ in entries):
             raise ValueError(f"{protocol.signing_name} {path_prefix!r} is served twice")
         entries.append((path_prefix, served))
         entries.sort(key=lambda e: -len(e[0]))
-        if protocol.target_prefix:
-            self._by_target[protocol.target_prefix] = served
 
     def names(self) -> list[str]:
         return sorted(self._by_signing)

@@ -28,6 +28,8 @@ from .authorize import Who, check, denied, denied_query
 PASS_ROLE_OPERATIONS = ("CreateFunction", "UpdateFunctionConfiguration")
 # Operations anyone authenticated may call (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html);
 # AssumeRole is decided by the role's trust policy in the STS handler.
+# A signing name whose IAM actions have another prefix (CloudWatch signs as "monitoring").
+IAM_PREFIX = {"monitoring": "cloudwatch"}
 UNCHECKED = {("sts", "GetCallerIdentity"), ("sts", "GetSessionToken"), ("sts", "AssumeRole")}
 
 
@@ -49,7 +51,7 @@ class Access:
             self._lambda(who, operation, params)
             return
         resource = self._iam_resource(who.account, params) if service == "iam" else "*"
-        check(who, f"{service}:{operation}", resource, resource_account=who.account,
+        check(who, f"{IAM_PREFIX.get(service, service)}:{operation}", resource, resource_account=who.account,
               error=denied_query if service in ("iam", "sts") else denied)
 
     def _iam_resource(self, account: str, params: dict) -> str:

@@ -119,5 +119,6 @@ def hop(cause: str | None, function_arn: str) -> tuple[str, int]:
         items.append((me, 0))
         if len(items) > MAX_ENTRIES:
             items = items[-MAX_ENTRIES:]
-    header = f"Root={root};Parent={os.urandom(8).hex()};Sampled={sampled};Lineage={format_entries(items)}"
+    parent = fields.get("Parent") or os.urandom(8).hex()  # the caller's segment, when it names one (tracing)
+    header = f"Root={root};Parent={parent};Sampled={sampled};Lineage={format_entries(items)}"
     return header, count

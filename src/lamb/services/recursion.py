@@ -11,7 +11,7 @@ The setting is kept in ``Function.data["RecursiveLoop"]`` (absent: Terminate).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from ..arn import function_arn
 from ..protocol.errors import AwsError
@@ -52,6 +52,7 @@ class RecursionGuard:
         self.account_id = account_id
         self.max_invocations = max_invocations
         self.dropped = 0  # RecursiveInvocationsDropped
+        self.metric: Callable[..., None] | None = None  # the same, as a metric point (metrics.Metrics.put)
 
     def hop(self, fn: "Function", cause: str | None, what: str = "an invocation") -> tuple[str, bool]:
         """``(header, stop)``: the X-Ray header this invocation of ``fn`` gets, given the header of
@@ -60,6 +61,8 @@ class RecursionGuard:
         if count < self.max_invocations or recursive_loop(fn) != TERMINATE:
             return header, False
         self.dropped += 1
+        if self.metric is not None:
+            self.metric("RecursiveInvocationsDropped", 1, FunctionName=fn.name)
         log.error(
             "RecursiveInvocationsDropped: stopped %s of %s: invoked %d times in one chain of requests "
             "(recursive loop detection; PutFunctionRecursionConfig Allow turns it off)", what, fn.name, count,
