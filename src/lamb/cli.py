@@ -207,13 +207,16 @@ def _usage(args) -> int:
     import urllib.parse
     import urllib.request
 
+    from .deploy.stack_client import OperatorSigner
     from .services.metering import table
 
     endpoint = args.endpoint or (f"http://{os.environ.get('LAMB_HOST') or DEFAULT_HOST}:"
                                  f"{os.environ.get('LAMB_PORT') or DEFAULT_PORT}")
     query = urllib.parse.urlencode({k: v for k, v in (("month", args.month), ("function", args.function)) if v})
     try:
-        with urllib.request.urlopen(f"{endpoint.rstrip('/')}/_lamb/usage?{query}", timeout=30) as r:
+        # /_lamb/ is the operator's: signed with the standard credentials (eval "$(lamb env)").
+        req = OperatorSigner().request("GET", f"{endpoint.rstrip('/')}/_lamb/usage?{query}")
+        with urllib.request.urlopen(req, timeout=30) as r:
             doc = json.loads(r.read())
     except OSError as e:
         print(f"lamb usage: cannot reach {endpoint}: {e}", file=sys.stderr)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import subprocess
 import sys
@@ -23,8 +24,11 @@ def billed_of(resp: dict) -> tuple[int, float, float | None]:
 
 
 def lamb_usage(server, *args) -> subprocess.CompletedProcess:
+    """``lamb usage`` as the operator runs it, after ``eval "$(lamb env)"``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(server.aws_env(), AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
     return subprocess.run([sys.executable, "-m", "lamb", "usage", "--endpoint", server.url, *args],
-                          capture_output=True, text=True, timeout=60, check=True)
+                          capture_output=True, text=True, timeout=60, check=True, env=env)
 
 
 def test_usage_counts_what_report_bills(fresh_server):

@@ -21,9 +21,10 @@ class Conflict(Exception):
     """Another deploy wrote the stack since we read it."""
 
 
-class StackClient:
-    def __init__(self, endpoint: str):
-        self.base = endpoint.rstrip("/") + "/_lamb/stacks"
+class OperatorSigner:
+    """Signs requests to Lamb's ``/_lamb/`` routes with boto3's standard credentials (none: unsigned)."""
+
+    def __init__(self) -> None:
         session = get_session()
         self.credentials = session.get_credentials()  # None: unsigned (Lamb with --auth off)
         self.region = session.get_config_variable("region") or "us-east-1"
@@ -35,13 +36,23 @@ class StackClient:
         SigV4Auth(self.credentials.get_frozen_credentials(), "lambda", self.region).add_auth(aws)
         return dict(aws.headers.items())
 
+    def request(self, method: str, url: str, data: bytes | None = None,
+                headers: dict[str, str] | None = None) -> urllib.request.Request:
+        return urllib.request.Request(url, data=data, method=method, headers=self._signed(method, url, data, headers or {}))
+
+
+class StackClient(OperatorSigner):
+    def __init__(self, endpoint: str):
+        super().__init__()
+        self.base = endpoint.rstrip("/") + "/_lamb/stacks"
+
     def _call(self, method: str, path: str = "", body: dict | None = None, revision: int | None = None):
         headers = {"Content-Type": "application/json"}
         if revision is not None:
             headers["If-Match"] = str(revision)
         data = json.dumps(body).encode() if body is not None else None
         url = self.base + path
-        req = urllib.request.Request(url, data=data, method=method, headers=self._signed(method, url, data, headers))
+        req = self.request(method, url, data, headers)
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
                 raw = resp.read()
