@@ -13,6 +13,7 @@ installed package, as a user's build does.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import zipfile
@@ -21,8 +22,10 @@ from pathlib import Path
 import importlib.util
 
 import aws_lambda_powertools
+import pytest
 
 from .conftest import create, invoke, unique, wait_for
+from .test_tracing import OtlpReceiver
 
 HANDLER = '''
 from aws_lambda_powertools import Logger, Metrics
@@ -103,3 +106,66 @@ def test_logger_and_metrics_write_their_documented_output(lamb_server, lam):
             assert len(cold) == 1 and cold[0]["function_name"] == name and cold[0]["ColdStart"] == [1.0]
         else:
             assert cold == []
+
+
+TRACED = '''
+from aws_lambda_powertools import Tracer
+
+tracer = Tracer(service="payment")
+
+
+@tracer.capture_method
+def charge(order):
+    tracer.put_annotation(key="order", value=order)
+    return order * 2
+
+
+@tracer.capture_lambda_handler
+def handler(event, context):
+    return {"charged": charge(event["order"])}
+'''
+
+
+def tracer_layer() -> bytes:
+    """Powertools with the X-Ray SDK its Tracer uses (aws-xray-sdk and wrapt, whose pure-Python
+    fallback serves a runtime other than the wheel's)."""
+    import aws_xray_sdk
+
+    wrapt = Path(importlib.util.find_spec("wrapt").origin).parent  # the X-Ray SDK's own dependency
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for package in (Path(aws_lambda_powertools.__file__).parent, Path(aws_xray_sdk.__file__).parent, wrapt):
+            for f in package.rglob("*"):
+                if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".so":
+                    z.write(f, f"python/{package.name}/{f.relative_to(package)}")
+        z.write(importlib.util.find_spec("typing_extensions").origin, "python/typing_extensions.py")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("network", ["host", "isolated"])
+def test_tracer_segments_join_the_invocation_trace(fresh_server, network):
+    receiver = OtlpReceiver()
+    try:
+        server = fresh_server(env={"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "OTEL_BSP_SCHEDULE_DELAY": "50"},
+                              extra_args=["--network", network])
+        lam = server.client()
+        layer = lam.publish_layer_version(LayerName=unique("tracer"), Content={"ZipFile": tracer_layer()})
+        name = unique("ptrace")
+        create(lam, name, {"fn.py": TRACED}, Layers=[layer["LayerVersionArn"]], TracingConfig={"Mode": "Active"},
+               Timeout=30)
+        resp, out = invoke(lam, name, {"order": 21}, LogType="Tail")
+        assert out == {"charged": 42}, base64.b64decode(resp["LogResult"]).decode()
+        spans = {}
+        wait_for(lambda: spans.update({s.name: s for s in receiver.spans}) or {"## handler", "## fn.charge"} <= set(spans),
+                 30, 0.1, "the Tracer's subsegments")
+        handler, charge, invoke_span = spans["## handler"], spans["## fn.charge"], spans["Invoke"]
+        # The X-Ray SDK's subsegments join the invocation's trace under Lamb's Invoke span.
+        assert handler.trace_id == invoke_span.trace_id == charge.trace_id
+        assert handler.parent_span_id == invoke_span.span_id and charge.parent_span_id == handler.span_id
+        attrs = {a.key: a.value for a in handler.attributes}
+        assert attrs["xray.annotation.ColdStart"].bool_value is True
+        assert attrs["xray.annotation.Service"].string_value == "payment"
+        assert {a.key: a.value for a in charge.attributes}["xray.annotation.order"].int_value == 21
+        assert invoke_span.start_time_unix_nano <= handler.start_time_unix_nano <= handler.end_time_unix_nano
+    finally:
+        receiver.close()

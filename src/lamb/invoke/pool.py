@@ -208,7 +208,14 @@ class VersionPool:
             env.provisioned = False
             self.idle.append(env)
 
+    def _xray_env(self, env: ExecutionEnvironment) -> dict[str, str]:
+        """An Active-traced environment's X-Ray daemon address (lamb.invoke.xray_daemon)."""
+        tracer = self.host.tracer
+        return tracer.xray.env_vars(env.sandbox, env) if self.config.tracing and tracer is not None else {}
+
     def env_gone(self, env: ExecutionEnvironment) -> None:
+        if self.host.tracer is not None:
+            self.host.tracer.xray.release(env)
         if env in self.envs:  # the first notice: it left service, its memory is free
             self.envs.discard(env)
             self.memory.release(self.config.memory_mb)
@@ -270,6 +277,7 @@ class VersionPool:
             interpreter=self.zygote.interpreter if rt.family == "python" else "", node=rt.node or "",
             bootstrap=bootstrap, log_format=cfg.log_format, log_level=cfg.log_level, variables=cfg.variables,
             extensions=tuple(f"{view.opt_root}/extensions/{n}" for n in self.extension_names),
-            inherited=self.passthrough_env(), sandbox_env=env.sandbox.env_vars(), sandbox_plan=env.sandbox.child_plan(),
+            inherited=self.passthrough_env(), sandbox_env={**env.sandbox.env_vars(), **self._xray_env(env)},
+            sandbox_plan=env.sandbox.child_plan(),
             debug_port=cfg.debug_port,
         ))

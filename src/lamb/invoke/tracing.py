@@ -24,6 +24,8 @@ header's Parent when the caller sampled (``Sampled=1``); the header the runtime 
 (``Lambda-Runtime-Trace-Id``, so ``_X_AMZN_TRACE_ID``) names the Invoke span as Parent with
 ``Sampled=1``, so spans made by the function's own code join the trace under Invoke.
 Every invocation of an Active function is traced (X-Ray's sampling rules are not applied).
+Segments the function's own code sends to the X-Ray daemon's port join the trace too
+(``xray_daemon``, ``xray_segments``).
 """
 
 from __future__ import annotations
@@ -38,22 +40,14 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
+from .xray_daemon import XRayDaemon
+from .xray_segments import spans_of, trace_id_of
+
 _SAMPLED = trace_api.TraceFlags(trace_api.TraceFlags.SAMPLED)
 _UNSET = trace_api.Status(trace_api.StatusCode.UNSET)
 _SERVER = trace_api.SpanKind.SERVER
 _INTERNAL = trace_api.SpanKind.INTERNAL
 _LOW96 = (1 << 96) - 1
-
-
-def trace_id_of(root: str) -> int | None:
-    """The 128-bit trace id of an X-Ray ``Root`` (``1-5759e988-bd862e3fe1be46a994272793``)."""
-    parts = root.split("-")
-    if len(parts) != 3 or parts[0] != "1" or len(parts[1]) != 8 or len(parts[2]) != 24:
-        return None
-    try:
-        return int(parts[1] + parts[2], 16) or None
-    except ValueError:
-        return None
 
 
 def header_fields(header: str | None) -> list[list[str]]:
@@ -95,6 +89,13 @@ class InvocationTracer:
                                          "cloud.platform": "aws_lambda", "cloud.region": region})
         self.scope = InstrumentationScope("lamb.invoke")
         self.processor = BatchSpanProcessor(exporter or OTLPSpanExporter())
+        # The X-Ray daemon's port for the functions' own segments (X-Ray SDK, Powertools' Tracer).
+        self.xray = XRayDaemon(self._xray_document)
+
+    def _xray_document(self, doc: dict) -> None:
+        on_end = self.processor.on_end
+        for span in spans_of(doc, self.resource):
+            on_end(span)
 
     def start(self, header: str | None, function_name: str, version: str, function_arn: str, request_id: str,
               init: tuple[float, float] | None) -> tuple[Traced, str]:
@@ -152,4 +153,5 @@ class InvocationTracer:
 
     def shutdown(self) -> None:
         """Export what is queued and stop."""
+        self.xray.close()
         self.processor.shutdown()

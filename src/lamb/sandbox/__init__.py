@@ -63,8 +63,9 @@ class Handle(Protocol):
 
     def env_vars(self) -> dict[str, str]: ...
 
-    def socket_inside(self):
-        """A TCP socket in the environment's own network namespace, or None when it shares the host's."""
+    def socket_inside(self, kind: int = 1):
+        """A socket (``kind``: 1 SOCK_STREAM, 2 SOCK_DGRAM) in the environment's own network namespace,
+        or None when it shares the host's."""
         ...
 
     def max_memory_mb(self) -> int | None: ...

@@ -117,9 +117,10 @@ class LinuxHandle:
     def env_vars(self) -> dict[str, str]:
         return self._sandbox.network_env()
 
-    def socket_inside(self) -> "socket.socket | None":
-        """A TCP socket in this environment's network namespace; None when it shares the host's."""
-        return netns_socket.socket_in(self.netns.fd) if self.netns is not None else None
+    def socket_inside(self, kind: int = 1) -> "socket.socket | None":
+        """A socket (``kind``: 1 SOCK_STREAM, 2 SOCK_DGRAM) in this environment's network namespace;
+        None when it shares the host's."""
+        return netns_socket.socket_in(self.netns.fd, kind) if self.netns is not None else None
 
     def max_memory_mb(self) -> int | None:
         return self.group.peak_mb()

@@ -1,9 +1,10 @@
-"""A TCP socket that lives in another network namespace (an environment's).
+"""A socket that lives in another network namespace (an environment's).
 
 A socket belongs to the network namespace it was created in, whatever the namespace of
 the thread that later uses it; so a socket made while one thread has briefly joined an
 environment's namespace (``setns`` changes only the calling thread) connects to that
-environment's own loopback. Lamb's debugger forwarding (``lamb.invoke.debug``) uses it.
+environment's own loopback. Lamb's debugger forwarding (``lamb.invoke.debug``) and its X-Ray
+daemon port (``lamb.invoke.xray_daemon``) use it.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ def _setns(fd: int) -> None:
         raise OSError(err, f"setns(CLONE_NEWNET): {os.strerror(err)}")
 
 
-def socket_in(netns_fd: int) -> socket.socket:
-    """A new, unconnected TCP socket in the namespace of ``netns_fd`` (run in a thread of its own)."""
+def socket_in(netns_fd: int, kind: int = socket.SOCK_STREAM) -> socket.socket:
+    """A new, unbound ``kind`` (TCP by default) socket in the namespace of ``netns_fd`` (made by a thread of its own)."""
     result: list = []
 
     def make() -> None:
@@ -36,7 +37,7 @@ def socket_in(netns_fd: int) -> socket.socket:
         try:
             _setns(netns_fd)
             try:
-                result.append(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+                result.append(socket.socket(socket.AF_INET, kind))
             finally:
                 _setns(home)
         except BaseException as e:  # noqa: BLE001 - handed to the caller

@@ -48,7 +48,7 @@ class ProcessHandle:
     def env_vars(self) -> dict[str, str]:
         return {"TMPDIR": str(self._tmp)}
 
-    def socket_inside(self) -> None:
+    def socket_inside(self, kind: int = 1) -> None:
         return None  # processes share the host's network
 
     def max_memory_mb(self) -> int | None:
