@@ -13,6 +13,7 @@ try {
   out.invoke = await lamb.invoke(name, JSON.stringify({ hello: "console" }));
   out.invokeV1 = await lamb.invoke(name, "{}", "1");
   out.logs = await lamb.recentLogs(out.config);
+  out.metrics = await lamb.functionMetrics(name);
 } catch (e) {
   out.error = { status: e.status, code: e.code, message: e.message };
 }

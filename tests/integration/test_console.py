@@ -83,6 +83,9 @@ def test_the_console_client_lists_shows_invokes_and_reads_logs(lamb_server, lam)
     assert out["invokeV1"]["executedVersion"] == "1"
     assert out["logs"]["group"] == f"/aws/lambda/{name}"
     assert any('console says {"hello": "console"}' in e["message"] for e in out["logs"]["events"]), out["logs"]
+    # GetMetricData (CloudWatch's JSON protocol): the two invocations, one per minute bucket or together.
+    assert sum(v for _, v in out["metrics"]["invocations"]) == 2 and sum(v for _, v in out["metrics"]["errors"]) == 0
+    assert out["metrics"]["duration"] and all(v > 0 for _, v in out["metrics"]["duration"])
 
 
 def test_a_wrong_secret_gets_aws_answer(lamb_server, lam):

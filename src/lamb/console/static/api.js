@@ -49,6 +49,33 @@ export class Lamb {
     return JSON.parse(text);
   }
 
+  // CloudWatch's JSON protocol (one of the three the metric API speaks; signing name "monitoring").
+  async cloudwatch(operation, body) {
+    const { text } = await this.request("monitoring", "POST", "/", {
+      body: JSON.stringify(body),
+      headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": `GraniteServiceVersion20100801.${operation}` },
+    });
+    return JSON.parse(text);
+  }
+
+  // The function's AWS/Lambda metrics for the last ``minutes``, one value per ``period`` seconds.
+  async functionMetrics(name, minutes = 60, period = 60) {
+    const end = Math.floor(Date.now() / 1000 / period) * period + period;
+    const queries = [["invocations", "Invocations", "Sum"], ["errors", "Errors", "Sum"],
+      ["throttles", "Throttles", "Sum"], ["duration", "Duration", "Average"]].map(([Id, MetricName, Stat]) => ({
+      Id, MetricStat: { Metric: { Namespace: "AWS/Lambda", MetricName, Dimensions: [{ Name: "FunctionName", Value: name }] },
+        Period: period, Stat },
+    }));
+    const out = await this.cloudwatch("GetMetricData", {
+      MetricDataQueries: queries, StartTime: end - minutes * 60, EndTime: end, ScanBy: "TimestampAscending",
+    });
+    const series = {};
+    for (const r of out.MetricDataResults) {
+      series[r.Id] = r.Timestamps.map((t, i) => [typeof t === "number" ? t * 1000 : Date.parse(t), r.Values[i]]);
+    }
+    return series;
+  }
+
   async listFunctions() {
     const out = [];
     let marker;

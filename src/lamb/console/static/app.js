@@ -111,7 +111,7 @@ async function open(name) {
         Object.entries(a.RoutingConfig?.AdditionalVersionWeights || {}).map(([v, w]) => `, ${v} at ${w}`).join("")),
     ];
     $("fn-versions").replaceChildren(...items.map((t) => { const li = document.createElement("li"); text(li, t); return li; }));
-    await logs(c);
+    await Promise.all([logs(c), metrics(name)]);
   } catch (e) {
     text($("detail-error"), e.message);
   }
@@ -138,10 +138,47 @@ async function invoke() {
     text($("result-payload"), shown);
     text($("result-log"), r.log);
     const fnInfo = await lamb.getFunction(name);
-    await logs(fnInfo.Configuration);
+    await Promise.all([logs(fnInfo.Configuration), metrics(name)]);
   } catch (e) {
     text($("detail-error"), e.message);
   }
+}
+
+const METRICS = [["invocations", "Invocations", (v) => String(v)], ["errors", "Errors", (v) => String(v)],
+  ["throttles", "Throttles", (v) => String(v)], ["duration", "Duration (average)", (v) => `${v.toFixed(1)} ms`]];
+
+async function metrics(name) {
+  const box = $("metrics");
+  try {
+    const series = await lamb.functionMetrics(name);
+    box.replaceChildren(...METRICS.map(([id, label, fmt]) => chart(label, series[id] || [], fmt)));
+  } catch (e) {
+    box.replaceChildren();
+    text($("detail-error"), e.message);
+  }
+}
+
+// One metric: its label, its latest and peak values, and a line over the hour (an inline SVG).
+function chart(label, points, fmt) {
+  const div = document.createElement("div");
+  div.className = "metric";
+  const title = document.createElement("div");
+  const values = points.map(([, v]) => v);
+  text(title, values.length ? `${label}: ${fmt(values[values.length - 1])} (peak ${fmt(Math.max(...values))})`
+    : `${label}: no data`);
+  div.append(title);
+  if (values.length > 1) {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 100 30");
+    svg.setAttribute("preserveAspectRatio", "none");
+    const t0 = points[0][0], t1 = points[points.length - 1][0], top = Math.max(...values) || 1;
+    const line = document.createElementNS(ns, "polyline");
+    line.setAttribute("points", points.map(([t, v]) => `${((t - t0) / (t1 - t0 || 1)) * 100},${30 - (v / top) * 28}`).join(" "));
+    svg.append(line);
+    div.append(svg);
+  }
+  return div;
 }
 
 async function logs(config) {
@@ -156,6 +193,7 @@ $("signout").addEventListener("click", signOut);
 $("refresh").addEventListener("click", refresh);
 $("filter").addEventListener("input", filter);
 $("invoke").addEventListener("click", invoke);
+$("metrics-refresh").addEventListener("click", () => metrics(current));
 $("logs-refresh").addEventListener("click", async () => logs((await lamb.getFunction(current)).Configuration));
 
 const saved = sessionStorage.getItem(KEY);
