@@ -15,7 +15,7 @@ Authentication is on (Lamb's default), so a test reaches Lamb as a user does:
   (what ``eval "$(lamb env)"`` exports);
 - raw HTTP signed with ``server.signed(method, path, body, headers)`` (SigV4, service
   ``lambda``), and Lamb's own ``/_lamb/...`` routes through ``server.get_json(path)``
-  (signed as the operator); only ``/_lamb/health`` answers unsigned;
+  (signed as the operator); unsigned, ``/_lamb/health`` answers only ``{"status": "ok"}``;
 - every started server has ``ROLE`` (trusting Lambda, allowed ``lambda:*`` so functions can
   call Lamb back), created through Lamb's IAM API; a function with any other role of the
   server's account needs ``server.ensure_role(arn[, policy=...])`` first;
