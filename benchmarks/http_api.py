@@ -43,7 +43,7 @@ def make_api(endpoint: str, name: str) -> str:
 
 def sequential(endpoint: str, name: str, hosts: dict[str, str], n: int, block: int = 500) -> dict[str, list[float]]:
     conn = connect(endpoint)
-    reqs = {k: _request("url", name, h) for k, h in hosts.items()}
+    reqs = {k: _request("url", name, h, endpoint) for k, h in hosts.items()}
     for one in reqs.values():
         for _ in range(200):
             assert one(conn) == 200
