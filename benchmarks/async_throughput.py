@@ -73,7 +73,9 @@ def start(data: str, port: int, env_extra: dict) -> subprocess.Popen:
 
 
 def health(port: int) -> dict:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_lamb/health", timeout=2) as r:
+    headers = signed_headers(f"http://127.0.0.1:{port}", "GET", "/_lamb/health", b"")  # the operator's details
+    with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/_lamb/health", headers=headers),
+                                timeout=2) as r:
         return json.loads(r.read())
 
 

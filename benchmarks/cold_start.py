@@ -38,7 +38,8 @@ import os
 import re
 import time
 
-from invoke_latency import boto_kw, call, connect, pct, start_server, stop_server, use_endpoint, wait_active, zip_of
+from invoke_latency import (boto_kw, call, connect, pct, signed_headers, start_server, stop_server,  # noqa: E402
+                            use_endpoint, wait_active, zip_of)
 
 HANDLER = "def handler(event, context):\n    return {'hello': 'world'}\n"
 EXTENSION = """#!/usr/bin/env python3
@@ -117,8 +118,9 @@ def main() -> None:
                 status, out = call(conn, "GET", f"/2015-03-31/functions/{name}")
                 assert status == 200 and json.loads(out)["Configuration"]["State"] == "Active", out
             t1 = time.perf_counter()
-            conn.request("POST", f"/2015-03-31/functions/{name}/invocations", body=b"{}",
-                         headers={"X-Amz-Log-Type": "Tail", "Content-Type": "application/json"})
+            path = f"/2015-03-31/functions/{name}/invocations"
+            conn.request("POST", path, body=b"{}",
+                         headers=signed_headers(endpoint, "POST", path, b"{}", {"X-Amz-Log-Type": "Tail"}))
             resp = conn.getresponse()
             payload = resp.read()
             t2 = time.perf_counter()

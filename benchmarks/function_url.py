@@ -27,7 +27,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from invoke_latency import PATH, call, connect, create_function, latency_args, pct, start_server, stop_server, use_endpoint  # noqa: E402
+from invoke_latency import (KEYS, PATH, call, connect, create_function, latency_args, pct, signed_headers,  # noqa: E402
+                            start_server, stop_server, use_endpoint)
 
 
 def _json(conn, method, path, obj) -> dict:
@@ -47,12 +48,13 @@ def make_url(endpoint: str, name: str) -> str:
     return url
 
 
-def _request(kind: str, name: str, host: str):
+def _request(kind: str, name: str, host: str, endpoint: str):
     if kind == "invoke":
         path, body = PATH.format(name=name), b'{"n": 1}'
+        headers = signed_headers(endpoint, "POST", path, body)  # signed once (Lamb checks signatures)
 
         def one(conn) -> int:
-            conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+            conn.request("POST", path, body=body, headers=headers)
             r = conn.getresponse()
             r.read()
             return r.status
@@ -67,7 +69,7 @@ def _request(kind: str, name: str, host: str):
 
 def sequential(endpoint: str, name: str, host: str, n: int, block: int = 500) -> dict[str, list[float]]:
     conn = connect(endpoint)
-    reqs = {k: _request(k, name, host) for k in ("invoke", "url")}
+    reqs = {k: _request(k, name, host, endpoint) for k in ("invoke", "url")}
     for one in reqs.values():
         for _ in range(200):
             assert one(conn) == 200
@@ -85,7 +87,7 @@ def sequential(endpoint: str, name: str, host: str, n: int, block: int = 500) ->
 def sequential_hosts(targets: dict[str, tuple[str, str]], n: int, block: int = 500) -> dict[str, list[float]]:
     """``targets``: kind -> (endpoint, Host); alternating blocks on one keep-alive connection each."""
     conns = {k: connect(endpoint) for k, (endpoint, _) in targets.items()}
-    reqs = {k: _request("url", "", host) for k, (_, host) in targets.items()}
+    reqs = {k: _request("url", "", host, endpoint) for k, (endpoint, host) in targets.items()}
     for k, one in reqs.items():
         for _ in range(200):
             assert one(conns[k]) == 200, k
@@ -101,9 +103,10 @@ def sequential_hosts(targets: dict[str, tuple[str, str]], n: int, block: int = 5
     return out
 
 
-def _worker(kind, endpoint, name, host, seconds, start, q) -> None:
+def _worker(kind, endpoint, name, host, seconds, start, q, keys) -> None:
+    KEYS.update(keys)
     conn = connect(endpoint)
-    one = _request(kind, name, host)
+    one = _request(kind, name, host, endpoint)
     one(conn)
     while time.time() < start:
         time.sleep(0.001)
@@ -117,7 +120,7 @@ def _worker(kind, endpoint, name, host, seconds, start, q) -> None:
 def throughput(kind: str, endpoint: str, name: str, host: str, clients: int, seconds: float) -> float:
     q = multiprocessing.Queue()
     start = time.time() + 1.0
-    procs = [multiprocessing.Process(target=_worker, args=(kind, endpoint, name, host, seconds, start, q))
+    procs = [multiprocessing.Process(target=_worker, args=(kind, endpoint, name, host, seconds, start, q, dict(KEYS)))
              for _ in range(clients)]
     for p in procs:
         p.start()

@@ -134,11 +134,11 @@ def boto_kw(endpoint: str) -> dict:
     return dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key, aws_secret_access_key=secret)
 
 
-def signed_headers(endpoint: str, method: str, path: str, body: bytes) -> dict:
-    headers = {"Content-Type": "application/json"}
+def signed_headers(endpoint: str, method: str, path: str, body: bytes, extra: dict | None = None) -> dict:
+    headers = {"Content-Type": "application/json", **(extra or {})}
     if endpoint not in KEYS:
         return headers
-    cache = (endpoint, method, path, body)
+    cache = (endpoint, method, path, body, tuple(sorted(headers.items())))
     if cache not in _SIGNED:
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest

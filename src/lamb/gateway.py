@@ -194,8 +194,6 @@ def internal(lamb: Served, req: Request) -> Response:
         if len(key) != 64 or blob is None or not blob.is_file():
             return Response(404, [("Content-Type", "application/xml")], b"<Error><Code>NoSuchKey</Code></Error>")
         return Response(200, [("Content-Type", "application/zip")], blob.read_bytes())
-    if path == "/_lamb/health":
-        return _json(200, lamb.health())
     if (path == console.PREFIX or path.startswith(console.PREFIX + "/")) and req.method in ("GET", "HEAD"):
         # The console's files hold no data (it signs its API calls itself): not an operator route.
         if path == console.PREFIX:
@@ -204,10 +202,14 @@ def internal(lamb: Served, req: Request) -> Response:
         if found is None:
             return Response(404, [("Content-Type", "text/plain")], b"Not Found")
         return Response(200, [("Content-Type", found[1]), *console.HEADERS], found[0])
-    try:  # every other route is the operator's (lamb.services.operator)
+    try:  # the operator's routes (lamb.services.operator)
         lamb.admit_operator(req.method, path, req.query, req.headers, req.body)
     except AwsError as e:
+        if path == "/_lamb/health":  # liveness for anyone; the details are the operator's
+            return _json(200, {"status": lamb.health()["status"]})
         return _with_request_id(*lamb.protocol.serialize_error(e))
+    if path == "/_lamb/health":
+        return _json(200, lamb.health())
     if path == stack_routes.PREFIX or path.startswith(stack_routes.PREFIX + "/"):
         return stack_routes.serve(
             lamb.stacks, req, {"Region": lamb.settings.region, "AccountId": lamb.settings.account_id})

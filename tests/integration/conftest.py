@@ -7,6 +7,20 @@ execution environment chdirs into ``<data dir>/code/<sha>``, so "processes whose
 cwd is under ``base``" names exactly this server's process tree, even after a
 kill -9 reparents it. Teardown stops the server (SIGTERM, then SIGKILL) and fails
 if any of those processes outlives it.
+
+Authentication is on (Lamb's default), so a test reaches Lamb as a user does:
+
+- boto3 through ``server.client(service)`` (the root key of the server's credentials file,
+  ``server.credentials()``); the AWS CLI and ``lamb deploy`` with ``server.aws_env()``
+  (what ``eval "$(lamb env)"`` exports);
+- raw HTTP signed with ``server.signed(method, path, body, headers)`` (SigV4, service
+  ``lambda``), and Lamb's own ``/_lamb/...`` routes through ``server.get_json(path)``
+  (signed as the operator); unsigned, ``/_lamb/health`` answers only ``{"status": "ok"}``;
+- every started server has ``ROLE`` (trusting Lambda, allowed ``lambda:*`` so functions can
+  call Lamb back), created through Lamb's IAM API; a function with any other role of the
+  server's account needs ``server.ensure_role(arn[, policy=...])`` first;
+- ``DUMMY_CREDS`` are for moto's server and Lamb's own environment, never for Lamb's API;
+  a test of unsigned or badly signed requests asserts AWS's 403s.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def source_for(arn: str, client=None):
 
 async def _run(spec: dict) -> None:
     db = Database(Path(spec["db"]))
-    lam = boto3.client("lambda", endpoint_url=spec["lamb_url"], region_name="us-east-1")
+    lam = boto3.client("lambda", endpoint_url=spec["lamb_url"], region_name="us-east-1", **spec["lamb_keys"])
     poller = StreamPoller(config=StreamConfig(**spec["config"]), source=source_for(spec["arn"]),
                           invoke=lamb_invoker(lam, spec["function"]), checkpoints=CheckpointStore(db),
                           send_failure=_no_destination, timings=FAST)

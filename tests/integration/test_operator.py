@@ -67,7 +67,8 @@ def test_unsigned_requests_get_missing_authentication_token_and_health_stays_ope
     for path in ROUTES:
         status, body = get(server, path)
         assert (status, body.get("message")) == (403, "Missing Authentication Token"), path
-    assert get(server, "/_lamb/health")[0] == 200  # liveness, for probes
+    assert get(server, "/_lamb/health") == (200, {"status": "ok"})  # liveness for probes, no details
+    assert "sandbox" in get(server, "/_lamb/health", server.signed("GET", "/_lamb/health"))[1]
 
 
 def test_the_home_accounts_root_operates(server):

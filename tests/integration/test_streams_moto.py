@@ -233,7 +233,7 @@ def test_kinesis_checkpoint_survives_kill_9(moto, lamb_server, lam, sink, tmp_pa
     create(lam, name, FUNCTION, Timeout=30, Environment={"Variables": {"SINK": sink.url}})
     stream, arn = kinesis_stream(moto)
     db = tmp_path / "lamb.db"
-    spec = {"db": str(db), "arn": arn, "function": name, "lamb_url": lamb_server.url,
+    spec = {"db": str(db), "arn": arn, "function": name, "lamb_url": lamb_server.url, "lamb_keys": lamb_server.credentials(),
             "config": {"mapping_uuid": "esm-kill", "function_arn": lamb_server.arn(name), "batch_size": 2}}
     env = {**os.environ, **moto.env(), **{"AWS_ACCESS_KEY_ID": DUMMY_CREDS["aws_access_key_id"]}}
     root = Path(__file__).resolve().parents[2]

@@ -154,6 +154,8 @@ class Client:
             conn.close()
         if record:
             count(out[0])
+            if out[0] == 403:  # which 403: authentication's (a request not signed as sent) or authorization's
+                COUNTS[f"403 {(out[1].get('x-amzn-errortype') or '?').split(':')[0]}"] += 1
             if out[0] == NOT_IMPLEMENTED[1]:
                 COUNTS["501 not implemented"] += 1
         return out
@@ -248,6 +250,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.write_line(f"seed {SEED}: {COUNTS['requests']} answers read; by class: {classes}")
     statuses = {k: v for k, v in sorted(COUNTS.items()) if k.startswith("status ")}
     terminalreporter.write_line(f"by status: {statuses}")
+    refusals = {k: v for k, v in sorted(COUNTS.items()) if k.startswith("403 ")}
+    terminalreporter.write_line(f"403s by error: {refusals}")
     try:
         path = Path(config._tmp_path_factory.getbasetemp()) / "security-counts.json"  # noqa: SLF001
         path.write_text(json.dumps({"seed": SEED, **COUNTS}, indent=1, sort_keys=True))

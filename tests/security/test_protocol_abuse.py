@@ -16,8 +16,21 @@ from tests.integration.conftest import create
 from .conftest import HEADER_TIMEOUT_S, assert_alive, problem_with, responses
 
 HOST = b"Host: 127.0.0.1\r\n"
-LIST = b"GET /2015-03-31/functions HTTP/1.1\r\n" + HOST + b"\r\n"
-SETTINGS = b"GET /2016-08-19/account-settings HTTP/1.1\r\n" + HOST + b"\r\n"
+LIST_PATH, SETTINGS_PATH = "/2015-03-31/functions", "/2016-08-19/account-settings"
+
+
+def _head(server, method: str, path: str, body: bytes = b"", extra: dict | None = None) -> bytes:
+    """A request head signed with the server's key (authentication is on), without the final CRLF."""
+    headers = server.signed(method, path, body, {"Host": "127.0.0.1", **(extra or {})})
+    return f"{method} {path} HTTP/1.1\r\n".encode() + "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode()
+
+
+def _list(server) -> bytes:
+    return _head(server, "GET", LIST_PATH) + b"\r\n"
+
+
+def _settings(server) -> bytes:
+    return _head(server, "GET", SETTINGS_PATH) + b"\r\n"
 
 
 def _invoke_head(length: int, extra: bytes = b"") -> bytes:
@@ -53,9 +66,10 @@ def test_truncated_body_then_close_is_not_answered_and_not_held(raw_http):
     assert raw_http.raw(_invoke_head(100) + b'{"a": 1', shut=True) == b""
 
 
-def test_content_length_shorter_than_body_answers_the_request_then_400(raw_http):
+def test_content_length_shorter_than_body_answers_the_request_then_400(raw_http, sec_server):
     body = b'{"a": 1}' + b"trailing bytes that are not a request\r\n\r\n"
-    answers = responses(raw_http.raw(_invoke_head(8) + body))
+    head = _head(sec_server, "POST", "/2015-03-31/functions/sec-proto/invocations", body[:8])
+    answers = responses(raw_http.raw(head + b"Content-Length: 8\r\n\r\n" + body))
     assert [a[0] for a in answers] == [200, 400], answers
     assert json.loads(answers[0][2]) == {"ok": True}
     _aws_shaped(answers, "Invoke")
@@ -67,16 +81,16 @@ def test_content_length_longer_than_body_gets_408(raw_http):
     _aws_shaped(answers)
 
 
-def test_garbage_after_pipelined_requests_comes_after_their_answers(raw_http):
-    answers = responses(raw_http.raw(LIST + SETTINGS + b"\x16\x03\x01\x02\x00garbage\r\n\r\n"))
+def test_garbage_after_pipelined_requests_comes_after_their_answers(raw_http, sec_server):
+    answers = responses(raw_http.raw(_list(sec_server) + _settings(sec_server) + b"\x16\x03\x01\x02\x00garbage\r\n\r\n"))
     assert [a[0] for a in answers] == [200, 200, 400]
     assert "Functions" in json.loads(answers[0][2]) and "AccountLimit" in json.loads(answers[1][2])
     _aws_shaped(answers)
 
 
-def test_pipelined_requests_are_answered_in_order(raw_http):
-    reqs = [LIST if i % 2 else SETTINGS for i in range(20)]
-    close = b"GET /2015-03-31/functions HTTP/1.1\r\n" + HOST + b"Connection: close\r\n\r\n"
+def test_pipelined_requests_are_answered_in_order(raw_http, sec_server):
+    reqs = [_list(sec_server) if i % 2 else _settings(sec_server) for i in range(20)]
+    close = _head(sec_server, "GET", LIST_PATH) + b"Connection: close\r\n\r\n"
     answers = responses(raw_http.raw(b"".join(reqs) + close))
     assert [a[0] for a in answers] == [200] * 21
     kinds = ["Functions" in json.loads(body) for _, _, body in answers]

@@ -90,3 +90,17 @@ def test_old_signatures_expire():
     with pytest.raises(SignatureError) as e:
         check(*args, now=time.time() + 6 * 60)
     assert e.value.code == "InvalidSignatureException" and e.value.message.startswith("Signature expired: ")
+
+
+def test_dot_segments_and_empty_segments_are_normalized_as_the_signer_does():
+    """botocore signs ``/a/./b/../c//d`` as ``/a/c/d`` (RFC 3986, AWS's rule for non-S3 services)."""
+    for path in ("/2015-03-31/functions/../policy", "/2017-03-31/tags/.", "/a/./b/../c//d/", "/x/.."):
+        assert check(*signed(method="GET", url=f"http://h.localhost{path}", body=b"")).access_key == "AKIDEXAMPLE"
+
+
+def test_a_non_ascii_header_value_verifies_as_the_bytes_sent():
+    method, path, query, headers, body = signed(headers={"Content-Type": "application/json",
+                                                         "X-Amz-Client-Context": "caf\u00e9 \u2603"})
+    # what the HTTP server hands over: the UTF-8 bytes sent, decoded as latin-1
+    headers["x-amz-client-context"] = headers["x-amz-client-context"].encode().decode("latin-1")
+    assert check(method, path, query, headers, body).access_key == "AKIDEXAMPLE"

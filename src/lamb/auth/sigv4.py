@@ -61,9 +61,33 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     return k
 
 
+def _normalized(path: str) -> str:
+    """The path with RFC 3986's dot segments resolved and empty segments dropped, as every
+    service but S3 canonicalizes it ("Normalize URI paths according to RFC 3986. Remove
+    redundant and relative path components."); a trailing slash is kept."""
+    kept: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment not in ("", "."):
+            kept.append(segment)
+    tail = "/" if kept and path.endswith("/") else ""
+    return "/" + "/".join(kept) + tail
+
+
 @functools.lru_cache(maxsize=1024)
 def _uri(path: str) -> str:
-    return quote(path or "/", safe="/~")  # non-S3 services encode the path once more
+    return quote(_normalized(path or "/"), safe="/~")  # non-S3 services encode the path once more
+
+
+def _raw(text: str) -> bytes:
+    """The bytes a client hashed: header values reach Lamb decoded as latin-1 from the bytes
+    sent (UTF-8 for a non-ASCII value), so latin-1 gives those bytes back."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:  # not from the wire (a caller's own str)
+        return text.encode()
 
 
 def canonical_request(method: str, path: str, query: str, headers: Mapping[str, str], signed: list[str],
@@ -167,7 +191,7 @@ def verify(method: str, path: str, query: str, headers: Mapping[str, str], body:
     scope = f"{date}/{region}/{svc}/aws4_request"
     for payload_hash in hashes:
         creq = canonical_request(method, path, query, headers, signed_headers.split(";"), payload_hash, drop_query=drop)
-        to_sign = "\n".join([ALGORITHM, amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
+        to_sign = "\n".join([ALGORITHM, amz_date, scope, hashlib.sha256(_raw(creq)).hexdigest()])
         if hmac.compare_digest(hmac.digest(key, to_sign.encode(), "sha256").hex(), signature):
             break
     else:

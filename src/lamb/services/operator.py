@@ -13,9 +13,9 @@ the home account, and then decided like any IAM action:
   an environment is never the operator's (issue 18).
 
 With authentication off (``--auth off``) every request is the home account's root, as on
-the AWS API. ``/_lamb/health`` (liveness), ``/_lamb/code/`` (presigned downloads),
-``/_lamb/url/`` and ``/_lamb/apis/`` (function URLs and APIs, with their own auth) are not
-operator routes.
+the AWS API. ``/_lamb/health`` answers anyone ``{"status": "ok"}`` (liveness) and the
+operator the whole document; ``/_lamb/code/`` (presigned downloads), ``/_lamb/url/`` and
+``/_lamb/apis/`` (function URLs and APIs, with their own auth) are not operator routes.
 """
 
 from __future__ import annotations
