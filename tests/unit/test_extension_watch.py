@@ -44,6 +44,12 @@ def test_finds_an_extension_among_descendants_and_sees_it_end(tmp_path):
 
 def test_a_process_already_gone_is_not_watched():
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert extension_watch.running(os.getpid())
+    for _ in range(500):  # exited, not yet reaped: a zombie has ended
+        if not extension_watch.running(proc.pid):
+            break
+        asyncio.run(asyncio.sleep(0.01))
+    assert not extension_watch.running(proc.pid)
     proc.wait()
 
     async def main():

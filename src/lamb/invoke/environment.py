@@ -478,6 +478,8 @@ class ExecutionEnvironment:
             self._extension_watches.pop(ext.id, None)
             if self.state is State.DEAD or self.extensions.shutting_down:
                 return  # the Shutdown phase, or the environment is going anyway
+            if self.pid is not None and not extension_watch.running(self.pid):
+                return  # the runtime ended first (its end takes the extensions along): on_exit reports it
             ext.error = "Extension.Crash"
             self._extension_failed(ext, "Extension.Crash")
 

@@ -57,6 +57,15 @@ def find(root: int, name: str) -> int | None:
     return None
 
 
+def running(pid: int) -> bool:
+    """Whether ``pid`` exists and has not ended (a zombie has ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2:][:1] not in ("Z", "X", "")
+
+
 def watch(pid: int, on_exit: Callable[[], None]) -> Callable[[], None] | None:
     """Call ``on_exit`` (once, on the running loop) when ``pid`` ends; returns the way to stop
     watching, or None when the process is already gone or pidfds are not available."""
