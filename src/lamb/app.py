@@ -57,6 +57,7 @@ from .urls.index import UrlIndex
 from .protocol.errors import AwsError
 from .sources import params as source_params
 from .sources import sqs as sqs_source
+from .sources import rabbitmq as rabbitmq_source
 from .sources.manager import SourceManager, node_id
 from .sources.mappings import MappingStore
 from .sources.sqs_client import Clients, DaemonExecutor, QueueClient
@@ -265,6 +266,11 @@ class Lamb:
                               role_of=self._mapping_role, timings=StreamTimings.from_settings(s),
                               max_filters=s.limits.event_filters_per_mapping, executor=executor)
         kinds = {sqs_source.SQS: sqs, sqs_source.SQS_FIFO: sqs, source_params.KINESIS: streams, source_params.DYNAMODB: streams}
+        kinds[source_params.RABBITMQ] = rabbitmq_source.default_kind(
+            self._stream_invoke, endpoints=s.mq_endpoints, executor=executor, max_filters=s.limits.event_filters_per_mapping,
+            timings=rabbitmq_source.Timings(backoff_s=s.esm_backoff, retry_s=s.esm_backoff,
+                                            window_default_s=s.limits.mq_batching_window_default_ms / 1000,
+                                            payload_max_bytes=s.limits.sync_payload_max_bytes))
         return SourceManager(self.mappings, kinds, node_id(s.data_dir / "node-id"), s.esm_lease_s)
 
     def _on_exit(self, pid: int, code, sig) -> None:

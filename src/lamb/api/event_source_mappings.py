@@ -91,10 +91,12 @@ def _drop_none(cfg: dict) -> dict:
     return {k: v for k, v in cfg.items() if v is not None}
 
 
-def _duplicate(ctx: "RequestContext", source: p.Source, fn_arn: str, fn_name: str, skip: str | None = None) -> None:
+def _duplicate(ctx: "RequestContext", source: p.Source, fn_arn: str, fn_name: str, skip: str | None = None,
+               queues: list | None = None) -> None:
+    """One mapping per source and function (per broker queue for Amazon MQ)."""
     for other in ctx.lamb.mappings.all():
         if other["UUID"] != skip and other["EventSourceArn"] == source.arn and other["FunctionArn"] == fn_arn \
-                and other.get("State") != m.DELETING:
+                and other.get("State") != m.DELETING and other.get("Queues") == queues:
             if source.kind in p.STREAMS:
                 raise conflict(f'The event source arn (" {source.arn} ") and function (" {fn_name} ") provided mapping '
                                f'already exists. Please update or delete the existing mapping with UUID {other["UUID"]}')
@@ -121,10 +123,11 @@ async def create_event_source_mapping(ctx: "RequestContext", params: dict) -> di
     p.check(source, params, merged, s.limits)
     _filters(ctx, params.get("FilterCriteria"))
     name, qualifier, timeout, fn_arn = _function(ctx, params["FunctionName"])
-    _duplicate(ctx, source, fn_arn, params["FunctionName"])
+    queues = params.get("Queues")
+    _duplicate(ctx, source, fn_arn, params["FunctionName"], queues=queues)
     kind = _kind(ctx, source)
     await kind.check(source.arn, timeout)
-    _duplicate(ctx, source, fn_arn, params["FunctionName"])  # again: another create may have won meanwhile
+    _duplicate(ctx, source, fn_arn, params["FunctionName"], queues=queues)  # again: another create may have won meanwhile
     uuid = str(uuidlib.uuid4())
     enabled = params.get("Enabled")
     enabled = True if enabled is None else bool(enabled)
@@ -165,7 +168,7 @@ async def update_event_source_mapping(ctx: "RequestContext", params: dict) -> di
     _filters(ctx, params.get("FilterCriteria"))
     if params.get("FunctionName"):
         name, qualifier, timeout, fn_arn = _function(ctx, params["FunctionName"])
-        _duplicate(ctx, source, fn_arn, params["FunctionName"], skip=cfg["UUID"])
+        _duplicate(ctx, source, fn_arn, params["FunctionName"], skip=cfg["UUID"], queues=cfg.get("Queues"))
         if fn_arn != cfg["FunctionArn"]:
             await _kind(ctx, source).check(source.arn, timeout)
         merged.update(FunctionArn=fn_arn, _Function=name, _Qualifier=qualifier)
