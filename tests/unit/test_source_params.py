@@ -98,3 +98,12 @@ def test_amazon_mq_rules():
     assert message(MQ, Queues=["q"], SourceAccessConfigurations=AUTH, StartingPosition="LATEST") == \
         "Unsupported 'startingPosition' parameter for given event source mapping type."
     assert message(Q, Queues=["q"]) == "Unsupported 'queues' parameter for given event source mapping type."
+
+
+def test_metrics_config_takes_the_event_count_group_where_aws_has_mapping_metrics():
+    check(Q, MetricsConfig={"Metrics": ["EventCount"]})
+    check(KIN, StartingPosition="LATEST", MetricsConfig={"Metrics": ["EventCount"]})
+    assert message(Q, MetricsConfig={"Metrics": ["KafkaMetrics"]}) == \
+        p.GUESSED["metrics_group"].format(metric="KafkaMetrics")
+    assert message(MQ, Queues=["q"], SourceAccessConfigurations=AUTH, MetricsConfig={"Metrics": ["EventCount"]}) == \
+        "Unsupported 'metricsConfig' parameter for given event source mapping type."

@@ -38,6 +38,7 @@ NO_RECORDS = "No records processed"
 GUESSED = {
     "record_age": "MaximumRecordAgeInSeconds must be -1 or between {min} and {max}.",
     "unsupported_source": "Unsupported source arn : {arn}",
+    "metrics_group": "Unsupported metric {metric} for given event source mapping type.",
     "mq_queues": "Queues is required for Amazon MQ event sources.",
     "mq_basic_auth": "SourceAccessConfigurations must contain exactly one BASIC_AUTH entry for Amazon MQ event sources.",
     "mq_virtual_host": "SourceAccessConfigurations may contain at most one VIRTUAL_HOST entry.",
@@ -56,7 +57,9 @@ _ACCEPTED = {
                         "TumblingWindowInSeconds"},
 }
 _ACCEPTED[SQS_FIFO] = _ACCEPTED[SQS]
-_ACCEPTED[RABBITMQ] = _COMMON | {"MaximumBatchingWindowInSeconds", "Queues", "SourceAccessConfigurations"}
+# Event source mapping metrics exist for SQS, Kinesis, DynamoDB and Kafka only (monitoring-metrics-types.html).
+_ACCEPTED[RABBITMQ] = (_COMMON - {"MetricsConfig"}) | {"MaximumBatchingWindowInSeconds", "Queues",
+                                                      "SourceAccessConfigurations"}
 _ACCEPTED[DYNAMODB] = _ACCEPTED[KINESIS]
 
 
@@ -121,6 +124,9 @@ def check(source: Source, params: dict, merged: dict, limits: Limits) -> None:
             raise invalid_parameter("Unsupported DestinationConfig parameter for given event source mapping type.")
     for member in sorted(given - _ACCEPTED[kind] - {"DestinationConfig"}):
         raise invalid_parameter(f"Unsupported '{_camel(member)}' parameter for given event source mapping type.")
+    for metric in (params.get("MetricsConfig") or {}).get("Metrics") or []:
+        if metric != "EventCount":  # ErrorCount and KafkaMetrics are Kafka's groups
+            raise invalid_parameter(GUESSED["metrics_group"].format(metric=metric))
     batch = merged["BatchSize"]
     window = merged.get("MaximumBatchingWindowInSeconds") or 0
     if kind == SQS_FIFO:
