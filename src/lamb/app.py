@@ -59,6 +59,7 @@ from .sources import params as source_params
 from .sources import sqs as sqs_source
 from .sources import rabbitmq as rabbitmq_source
 from .sources.esm_metrics import counter_factory
+from .sources.filter_encryption import FilterCrypto, encrypted_kind, kms_client
 from .sources.manager import SourceManager, node_id
 from .sources.mappings import MappingStore
 from .sources.sqs_client import Clients, DaemonExecutor, QueueClient
@@ -274,6 +275,9 @@ class Lamb:
             timings=rabbitmq_source.Timings(backoff_s=s.esm_backoff, retry_s=s.esm_backoff,
                                             window_default_s=s.limits.mq_batching_window_default_ms / 1000,
                                             payload_max_bytes=s.limits.sync_payload_max_bytes))
+        # KMSKeyArn: filter criteria kept encrypted; pollers decrypt them when they start.
+        self.filter_crypto = FilterCrypto(kms_client, executor)
+        kinds = {name: encrypted_kind(kind, self.filter_crypto, s.esm_backoff) for name, kind in kinds.items()}
         return SourceManager(self.mappings, kinds, node_id(s.data_dir / "node-id"), s.esm_lease_s)
 
     def _on_exit(self, pid: int, code, sig) -> None:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from ..arn import LATEST, function_arn, parse_function_name
 from ..protocol._timestamps import parse_timestamp
 from ..protocol.errors import AwsError, conflict, invalid_parameter, not_found
+from ..sources import filter_encryption as fe
 from ..sources import mappings as m
 from ..sources import params as p
 from ..sources.filtering import INVALID_PATTERN, FilterError, compile_criteria
@@ -145,14 +146,17 @@ async def create_event_source_mapping(ctx: "RequestContext", params: dict) -> di
     }
     if len(cfg["_Tags"]) > s.limits.tags_per_resource:
         raise invalid_parameter("Number of tags exceeds resource tag limit.")
+    criteria = cfg.get("FilterCriteria")
+    cfg = await fe.seal(ctx.lamb.filter_crypto, cfg, None, True)  # KMSKeyArn: only ciphertext is stored
     ctx.lamb.mappings.put(cfg)
     ctx.lamb.sources.apply(uuid)
-    return m.view(cfg)
+    return m.view(fe.with_criteria(cfg, criteria))
 
 
 @operation("GetEventSourceMapping")
-def get_event_source_mapping(ctx: "RequestContext", params: dict) -> dict:
-    return m.view(_mapping(ctx, params["UUID"]))
+async def get_event_source_mapping(ctx: "RequestContext", params: dict) -> dict:
+    cfg = _mapping(ctx, params["UUID"])
+    return await fe.shown(ctx.lamb.filter_crypto, m.view(cfg), cfg)
 
 
 @operation("UpdateEventSourceMapping")
@@ -177,17 +181,19 @@ async def update_event_source_mapping(ctx: "RequestContext", params: dict) -> di
     if enabled is not None:
         merged["_Enabled"] = bool(enabled)
     merged["LastModified"] = time.time()
+    given = "FilterCriteria" in members
+    merged = await fe.seal(ctx.lamb.filter_crypto, merged, cfg, given)
     ctx.lamb.mappings.put(merged)
     ctx.lamb.sources.apply(cfg["UUID"])
-    return m.view(merged)
+    return await fe.shown(ctx.lamb.filter_crypto, m.view(merged), merged)
 
 
 @operation("DeleteEventSourceMapping")
-def delete_event_source_mapping(ctx: "RequestContext", params: dict) -> dict:
+async def delete_event_source_mapping(ctx: "RequestContext", params: dict) -> dict:
     cfg = _mapping(ctx, params["UUID"])
     cfg = ctx.lamb.mappings.put({**cfg, "State": m.DELETING})
     ctx.lamb.sources.apply(cfg["UUID"])
-    return m.view(cfg)
+    return await fe.shown(ctx.lamb.filter_crypto, m.view(cfg), cfg)
 
 
 @operation("ListEventSourceMappings")
