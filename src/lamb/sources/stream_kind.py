@@ -24,6 +24,7 @@ from typing import Any, Awaitable, Callable
 from ..protocol.errors import invalid_parameter
 from .checkpoints import CheckpointStore
 from .esm_metrics import counting_invoke, counting_matches, counting_send_failure
+from .kinesis_consumers import consumer_exists, is_consumer, stream_of
 from .filtering import compile_criteria, dynamodb_view, kinesis_view
 from .stream_clients import arn_region, call, client
 from .stream_factory import poller_for
@@ -69,11 +70,14 @@ def stream_kind(invoke: SourceInvoke, *, checkpoints: CheckpointStore, send_fail
     from .manager import SourceKind
 
     async def check(arn: str, function_timeout_s: int) -> None:
-        if not await stream_exists(client_for(arn), arn, executor):
-            raise invalid_parameter(f"Stream not found: {arn}")
+        if is_consumer(arn) and not await consumer_exists(client_for(arn), arn, executor):
+            raise invalid_parameter(f"Stream consumer not found: {arn}")  # Lamb's text (kinesis_consumers)
+        if not await stream_exists(client_for(arn), stream_of(arn), executor):
+            raise invalid_parameter(f"Stream not found: {stream_of(arn)}")
 
     def poller(cfg: dict, report: Callable[[str], None]):
         function = cfg["FunctionArn"]
+        cfg = {**cfg, "EventSourceArn": stream_of(cfg["EventSourceArn"])}  # a consumer reads its stream
 
         async def invoke_function(payload: bytes) -> Any:
             return await invoke(function, payload)
