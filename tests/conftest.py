@@ -8,8 +8,8 @@ it is a no-op once the roots exist (they are cached in ~/.cache/lamb/runtimes).
 
 It also installs the Debian packages the sandbox tests need when the host lacks them
 (``nft`` for ``--network isolated``, ``mkfs.ext4`` for ``--tmp disk``, libseccomp for the
-seccomp filter), with apt-get as root, as the project's own test set-up must. Where that
-cannot be done, nothing is skipped: the tests that need them fail and say why.
+seccomp filter), and the RabbitMQ broker the Amazon MQ event source tests start, with apt-get
+as root, as the project's own test set-up must. Where that cannot be done, nothing is skipped: the tests that need them fail and say why.
 """
 
 from __future__ import annotations
@@ -23,12 +23,15 @@ import sys
 # What the sandbox tests use from the host, and the Debian package that brings it.
 # Debian's awscli is AWS CLI v2 (the CloudWatch Logs tests run `aws logs tail --follow`, which
 # v1 lacks); it is looked up by its path, as the virtual environment's `aws` is v1.
-SYSTEM_TOOLS = {"nft": "nftables", "mkfs.ext4": "e2fsprogs", "/usr/bin/aws": "awscli"}
+# rabbitmq-server: the real broker of the Amazon MQ (RabbitMQ) event source tests.
+SYSTEM_TOOLS = {"nft": "nftables", "mkfs.ext4": "e2fsprogs", "/usr/bin/aws": "awscli",
+                "rabbitmq-server": "rabbitmq-server"}
 SYSTEM_LIBRARIES = {"seccomp": "libseccomp2"}
 
 
 def _missing_packages() -> list[str]:
-    missing = [pkg for tool, pkg in SYSTEM_TOOLS.items() if shutil.which(tool) is None]
+    path = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])  # rabbitmq-server is in sbin
+    missing = [pkg for tool, pkg in SYSTEM_TOOLS.items() if shutil.which(tool, path=path) is None]
     missing += [pkg for lib, pkg in SYSTEM_LIBRARIES.items() if ctypes.util.find_library(lib) is None]
     return sorted(set(missing))
 

@@ -62,6 +62,9 @@ from .urls.index import UrlIndex
 from .protocol.errors import AwsError
 from .sources import params as source_params
 from .sources import sqs as sqs_source
+from .sources import rabbitmq as rabbitmq_source
+from .sources.esm_metrics import counter_factory
+from .sources.filter_encryption import FilterCrypto, encrypted_kind, kms_client
 from .sources.manager import SourceManager, node_id
 from .sources.mappings import MappingStore
 from .sources.sqs_client import Clients, DaemonExecutor, QueueClient
@@ -281,14 +284,24 @@ class Lamb:
         clients, executor = Clients(), DaemonExecutor(s.esm_threads)
         timings = sqs_source.Timings(wait_s=min(s.esm_sqs_wait_s, s.limits.sqs_long_poll_max_s), backoff_s=s.esm_backoff,
                                      fifo_defer_s=s.esm_fifo_defer_s, payload_max_bytes=s.limits.sync_payload_max_bytes)
+        count_for = counter_factory(self.invoker.metrics.put)  # MetricsConfig EventCount
         sqs = sqs_source.sqs_kind(self.source_invoke, lambda arn: QueueClient(arn, clients, executor), timings,
                                   max_concurrency=s.limits.sqs_mapping_concurrency_max,
-                                  receive_max=s.limits.sqs_receive_max, max_filters=s.limits.event_filters_per_mapping)
+                                  receive_max=s.limits.sqs_receive_max, max_filters=s.limits.event_filters_per_mapping,
+                                  count_for=count_for)
         streams = stream_kind(self._stream_invoke, checkpoints=CheckpointStore(self.db),
                               send_failure=FailureSender(self.events.deliveries.deliverer, executor),
                               role_of=self._mapping_role, timings=StreamTimings.from_settings(s),
-                              max_filters=s.limits.event_filters_per_mapping, executor=executor)
+                              max_filters=s.limits.event_filters_per_mapping, executor=executor, count_for=count_for)
         kinds = {sqs_source.SQS: sqs, sqs_source.SQS_FIFO: sqs, source_params.KINESIS: streams, source_params.DYNAMODB: streams}
+        kinds[source_params.RABBITMQ] = rabbitmq_source.default_kind(
+            self._stream_invoke, endpoints=s.mq_endpoints, executor=executor, max_filters=s.limits.event_filters_per_mapping,
+            timings=rabbitmq_source.Timings(backoff_s=s.esm_backoff, retry_s=s.esm_backoff,
+                                            window_default_s=s.limits.mq_batching_window_default_ms / 1000,
+                                            payload_max_bytes=s.limits.sync_payload_max_bytes))
+        # KMSKeyArn: filter criteria kept encrypted; pollers decrypt them when they start.
+        self.filter_crypto = FilterCrypto(kms_client, executor)
+        kinds = {name: encrypted_kind(kind, self.filter_crypto, s.esm_backoff) for name, kind in kinds.items()}
         return SourceManager(self.mappings, kinds, node_id(s.data_dir / "node-id"), s.esm_lease_s)
 
     def _on_exit(self, pid: int, code, sig) -> None:

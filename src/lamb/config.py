@@ -160,6 +160,9 @@ class Settings:
     esm_lease_s: float = 30.0
     # Threads for pollers' blocking SQS calls (a long poll holds one while it waits).
     esm_threads: int = 256
+    # Amazon MQ brokers' AMQP addresses: "KEY=URL,..." with KEY a broker ARN, id or name, the
+    # host:port DescribeBroker answers, or * (lamb.sources.mq_broker). Empty: DescribeBroker's.
+    mq_endpoints: str = ""
     # Authentication and authorization of API callers (issue 17): "on" verifies SigV4 against
     # Lamb's keys and applies identity policies (the default); "off" accepts any credentials,
     # an explicit opt-out for throwaway local use (LAMB_AUTH=off, --auth off).
@@ -231,6 +234,7 @@ class Settings:
             "esm_fifo_defer_s": int,
             "esm_lease_s": float,
             "esm_threads": int,
+            "mq_endpoints": str,
             "auth": lambda v: v.strip().lower(),
             "function_credentials": lambda v: v.strip().lower(),
             "upstream_sts": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),

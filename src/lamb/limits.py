@@ -137,6 +137,9 @@ class Limits:
     sqs_mapping_concurrency_max: int = 1250
     stream_record_age_min_s: int = 60
     stream_record_age_max_s: int = 604_800
+    # Amazon MQ (RabbitMQ) mappings (services-mq-params.html): a batching window of 500 ms unless
+    # one is set (BatchSize's 1-10,000 is the model's range; one invocation at a time per mapping).
+    mq_batching_window_default_ms: int = 500
 
     # API listing
     list_max_items: int = 50

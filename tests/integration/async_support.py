@@ -187,13 +187,18 @@ def served_with(moto: MotoServer, *services: str):
 
 
 # ---------------------------------------------------------------- fixtures
-@pytest.fixture(scope="session")
-def moto():
+def running_moto():
+    """A fixture body: a moto server, stopped afterwards."""
     server = MotoServer()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto():
+    yield from running_moto()
 
 
 @pytest.fixture

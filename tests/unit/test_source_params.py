@@ -71,3 +71,39 @@ def test_stream_rules():
     check(KIN, StartingPosition="LATEST", MaximumRecordAgeInSeconds=60)
     with pytest.raises(AwsError):
         check(KIN, StartingPosition="LATEST", MaximumRecordAgeInSeconds=30)
+
+
+MQ = "arn:aws:mq:us-east-1:123456789012:broker:ExampleMQBroker:b-24cacbb4-b295-49b7-8543-7ce7ce9dfb98"
+MQ_MOTO = "arn:aws:mq:us-east-1:123456789012:broker:0a1b2c3d4e5f"
+AUTH = [{"Type": "BASIC_AUTH", "URI": "arn:aws:secretsmanager:us-east-1:123456789012:secret:s"}]
+
+
+def test_amazon_mq_brokers_are_rabbitmq_sources_named_by_their_id():
+    assert (p.source_of(MQ).kind, p.source_of(MQ).name) == (p.RABBITMQ, "b-24cacbb4-b295-49b7-8543-7ce7ce9dfb98")
+    assert p.source_of(MQ_MOTO).name == "0a1b2c3d4e5f"
+    assert p.defaults(p.RABBITMQ) == {"BatchSize": 100, "LastProcessingResult": "No records processed",
+                                      "StateTransitionReason": "USER_INITIATED"}
+
+
+def test_amazon_mq_rules():
+    check(MQ, Queues=["q"], SourceAccessConfigurations=AUTH + [{"Type": "VIRTUAL_HOST", "URI": "/"}],
+          BatchSize=10_000, MaximumBatchingWindowInSeconds=0)
+    assert message(MQ, SourceAccessConfigurations=AUTH) == p.GUESSED["mq_queues"]
+    assert message(MQ, Queues=["q"]) == p.GUESSED["mq_basic_auth"]
+    assert message(MQ, Queues=["q"], SourceAccessConfigurations=AUTH * 2) == p.GUESSED["mq_basic_auth"]
+    vhosts = [{"Type": "VIRTUAL_HOST", "URI": "/"}] * 2
+    assert message(MQ, Queues=["q"], SourceAccessConfigurations=AUTH + vhosts) == p.GUESSED["mq_virtual_host"]
+    assert message(MQ, Queues=["q"], SourceAccessConfigurations=AUTH + [{"Type": "SASL_SCRAM_512_AUTH", "URI": "x"}]) \
+        == p.GUESSED["mq_access_type"].format(type="SASL_SCRAM_512_AUTH")
+    assert message(MQ, Queues=["q"], SourceAccessConfigurations=AUTH, StartingPosition="LATEST") == \
+        "Unsupported 'startingPosition' parameter for given event source mapping type."
+    assert message(Q, Queues=["q"]) == "Unsupported 'queues' parameter for given event source mapping type."
+
+
+def test_metrics_config_takes_the_event_count_group_where_aws_has_mapping_metrics():
+    check(Q, MetricsConfig={"Metrics": ["EventCount"]})
+    check(KIN, StartingPosition="LATEST", MetricsConfig={"Metrics": ["EventCount"]})
+    assert message(Q, MetricsConfig={"Metrics": ["KafkaMetrics"]}) == \
+        p.GUESSED["metrics_group"].format(metric="KafkaMetrics")
+    assert message(MQ, Queues=["q"], SourceAccessConfigurations=AUTH, MetricsConfig={"Metrics": ["EventCount"]}) == \
+        "Unsupported 'metricsConfig' parameter for given event source mapping type."

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..services.invoke import Invocations
     from ..services.provisioning import Provisioning
     from ..schedules.service import Schedules
+    from ..sources.filter_encryption import FilterCrypto
     from ..sources.manager import SourceManager
     from ..sources.mappings import MappingStore
     from ..store.code import CodeStore
@@ -42,6 +43,7 @@ class Services(Protocol):
     schedules: "Schedules"  # EventBridge rules and Scheduler schedules (issue 16)
     mappings: "MappingStore"  # event source mappings (issue 13)
     sources: "SourceManager"  # their pollers
+    filter_crypto: "FilterCrypto"  # their FilterCriteria under a KMSKeyArn
     identities: "IdentityStore"  # accounts, users, roles, policies, keys and sessions (issue 17)
     http_apis: "HttpApis"  # API Gateway HTTP APIs (issue 20)
     cloudwatch_logs: "CloudWatchLogs"  # log groups, streams, retention, Live Tail (issue 15)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from ..arn import LATEST, function_arn, parse_function_name
 from ..protocol._timestamps import parse_timestamp
 from ..protocol.errors import AwsError, conflict, invalid_parameter, not_found
+from ..sources import filter_encryption as fe
 from ..sources import mappings as m
 from ..sources import params as p
 from ..sources.filtering import INVALID_PATTERN, FilterError, compile_criteria
@@ -91,10 +92,12 @@ def _drop_none(cfg: dict) -> dict:
     return {k: v for k, v in cfg.items() if v is not None}
 
 
-def _duplicate(ctx: "RequestContext", source: p.Source, fn_arn: str, fn_name: str, skip: str | None = None) -> None:
+def _duplicate(ctx: "RequestContext", source: p.Source, fn_arn: str, fn_name: str, skip: str | None = None,
+               queues: list | None = None) -> None:
+    """One mapping per source and function (per broker queue for Amazon MQ)."""
     for other in ctx.lamb.mappings.all():
         if other["UUID"] != skip and other["EventSourceArn"] == source.arn and other["FunctionArn"] == fn_arn \
-                and other.get("State") != m.DELETING:
+                and other.get("State") != m.DELETING and other.get("Queues") == queues:
             if source.kind in p.STREAMS:
                 raise conflict(f'The event source arn (" {source.arn} ") and function (" {fn_name} ") provided mapping '
                                f'already exists. Please update or delete the existing mapping with UUID {other["UUID"]}')
@@ -121,10 +124,11 @@ async def create_event_source_mapping(ctx: "RequestContext", params: dict) -> di
     p.check(source, params, merged, s.limits)
     _filters(ctx, params.get("FilterCriteria"))
     name, qualifier, timeout, fn_arn = _function(ctx, params["FunctionName"])
-    _duplicate(ctx, source, fn_arn, params["FunctionName"])
+    queues = params.get("Queues")
+    _duplicate(ctx, source, fn_arn, params["FunctionName"], queues=queues)
     kind = _kind(ctx, source)
     await kind.check(source.arn, timeout)
-    _duplicate(ctx, source, fn_arn, params["FunctionName"])  # again: another create may have won meanwhile
+    _duplicate(ctx, source, fn_arn, params["FunctionName"], queues=queues)  # again: another create may have won meanwhile
     uuid = str(uuidlib.uuid4())
     enabled = params.get("Enabled")
     enabled = True if enabled is None else bool(enabled)
@@ -142,14 +146,17 @@ async def create_event_source_mapping(ctx: "RequestContext", params: dict) -> di
     }
     if len(cfg["_Tags"]) > s.limits.tags_per_resource:
         raise invalid_parameter("Number of tags exceeds resource tag limit.")
+    criteria = cfg.get("FilterCriteria")
+    cfg = await fe.seal(ctx.lamb.filter_crypto, cfg, None, True)  # KMSKeyArn: only ciphertext is stored
     ctx.lamb.mappings.put(cfg)
     ctx.lamb.sources.apply(uuid)
-    return m.view(cfg)
+    return m.view(fe.with_criteria(cfg, criteria))
 
 
 @operation("GetEventSourceMapping")
-def get_event_source_mapping(ctx: "RequestContext", params: dict) -> dict:
-    return m.view(_mapping(ctx, params["UUID"]))
+async def get_event_source_mapping(ctx: "RequestContext", params: dict) -> dict:
+    cfg = _mapping(ctx, params["UUID"])
+    return await fe.shown(ctx.lamb.filter_crypto, m.view(cfg), cfg)
 
 
 @operation("UpdateEventSourceMapping")
@@ -165,7 +172,7 @@ async def update_event_source_mapping(ctx: "RequestContext", params: dict) -> di
     _filters(ctx, params.get("FilterCriteria"))
     if params.get("FunctionName"):
         name, qualifier, timeout, fn_arn = _function(ctx, params["FunctionName"])
-        _duplicate(ctx, source, fn_arn, params["FunctionName"], skip=cfg["UUID"])
+        _duplicate(ctx, source, fn_arn, params["FunctionName"], skip=cfg["UUID"], queues=cfg.get("Queues"))
         if fn_arn != cfg["FunctionArn"]:
             await _kind(ctx, source).check(source.arn, timeout)
         merged.update(FunctionArn=fn_arn, _Function=name, _Qualifier=qualifier)
@@ -174,17 +181,19 @@ async def update_event_source_mapping(ctx: "RequestContext", params: dict) -> di
     if enabled is not None:
         merged["_Enabled"] = bool(enabled)
     merged["LastModified"] = time.time()
+    given = "FilterCriteria" in members
+    merged = await fe.seal(ctx.lamb.filter_crypto, merged, cfg, given)
     ctx.lamb.mappings.put(merged)
     ctx.lamb.sources.apply(cfg["UUID"])
-    return m.view(merged)
+    return await fe.shown(ctx.lamb.filter_crypto, m.view(merged), merged)
 
 
 @operation("DeleteEventSourceMapping")
-def delete_event_source_mapping(ctx: "RequestContext", params: dict) -> dict:
+async def delete_event_source_mapping(ctx: "RequestContext", params: dict) -> dict:
     cfg = _mapping(ctx, params["UUID"])
     cfg = ctx.lamb.mappings.put({**cfg, "State": m.DELETING})
     ctx.lamb.sources.apply(cfg["UUID"])
-    return m.view(cfg)
+    return await fe.shown(ctx.lamb.filter_crypto, m.view(cfg), cfg)
 
 
 @operation("ListEventSourceMappings")

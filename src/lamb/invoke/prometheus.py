@@ -20,6 +20,7 @@ current values rather than the last invocation's.
 | UnreservedConcurrentExecutions | ``aws_lambda_unreserved_concurrent_executions`` |
 | AsyncEventsReceived, AsyncEventsDropped, DeadLetterErrors, DestinationDeliveryFailures, RecursiveInvocationsDropped | ``aws_lambda_async_events_received_total{faas_name}`` and likewise (``COUNTERS``) |
 | AsyncEventAge | ``aws_lambda_async_event_age_seconds`` histogram |
+| event source mappings' EventCount group (PolledEventCount, ...) | ``aws_lambda_esm_polled_events_total{event_source_mapping_uuid}``, ``_filtered_out_``, ``_invoked_``, ``_failed_invoke_``, ``_dropped_``, ``_on_failure_destination_delivered_``, ``_deleted_`` |
 """
 
 from __future__ import annotations
@@ -32,6 +33,16 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 # Seconds; Lambda durations run from a millisecond to 900 s.
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)
+
+# Event source mapping metrics of the EventCount group (lamb.sources.esm_metrics; named here to
+# keep this layer below the sources).
+ESM_EVENT_COUNTS = ("PolledEventCount", "FilteredOutEventCount", "InvokedEventCount", "FailedInvokeEventCount",
+                    "DroppedEventCount", "OnFailureDestinationDeliveredEventCount", "DeletedEventCount")
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
 
 # ConcurrencySnapshot: (in flight per function, in flight in all, in flight without a reservation)
 ConcurrencySnapshot = Callable[[], "tuple[dict[str, int], int, int]"]
@@ -91,12 +102,20 @@ class LambdaPrometheus:
                                    "Time from acceptance to invocation of asynchronous events (AWS AsyncEventAge)",
                                    ["faas_name"], buckets=DURATION_BUCKETS, registry=r)
         r.register(_Concurrency(concurrency))
+        # PolledEventCount -> aws_lambda_esm_polled_events_total{event_source_mapping_uuid}, ...
+        self.esm_events = {
+            m: Counter("aws_lambda_esm_" + _snake(m[: -len("EventCount")]) + "_events",
+                       f"Event source mapping {m} (MetricsConfig EventCount)", ["event_source_mapping_uuid"], registry=r)
+            for m in ESM_EVENT_COUNTS
+        }
         self._children: dict[tuple[str, str, str], Callable[[float], None]] = {}
 
     def observe(self, metric: str, value: float, dims: dict[str, str]) -> None:
         """One data point under its AWS name (``metrics.Metrics`` observer)."""
         fn = dims.get("FunctionName")
         if fn is None:
+            if "EventSourceMappingUUID" in dims:
+                self._esm_event(metric, value, dims["EventSourceMappingUUID"])
             return  # account-wide points: the gauges read them when scraped
         version = dims.get("ExecutedVersion", "")
         key = (metric, fn, version)
@@ -131,6 +150,12 @@ class LambdaPrometheus:
             age_seconds = self.event_age.labels(fn).observe
             return lambda ms: age_seconds(ms / 1000.0)
         return None
+
+    def _esm_event(self, metric: str, value: float, uuid: str) -> None:
+        """Event source mapping EventCount metrics (MetricsConfig): one counter per AWS metric."""
+        counter = self.esm_events.get(metric)
+        if counter is not None and value:
+            counter.labels(uuid).inc(value)
 
     def exposition(self) -> tuple[bytes, str]:
         """The text format and its content type."""

@@ -364,6 +364,16 @@ def kinesis_view(record: dict) -> dict:
     return {**record, "kinesis": kin, "data": kin["data"]}
 
 
+def mq_view(message: dict) -> dict:
+    """An Amazon MQ message as patterns see it: ``data`` base64-decoded and JSON parsed
+    (https://docs.aws.amazon.com/lambda/latest/dg/with-mq-filtering.html)."""
+    try:
+        data = _json_or_text(base64.b64decode(message.get("data", ""), validate=True).decode("utf-8"))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        data = _UNDECODABLE
+    return {**message, "data": data}
+
+
 def dynamodb_view(record: dict) -> dict:
     """DynamoDB Streams records are filtered as they are."""
     return record

@@ -27,6 +27,7 @@ from ..limits import Limits
 from ..protocol.errors import AwsError, invalid_parameter, validation_error
 
 SQS, SQS_FIFO, KINESIS, DYNAMODB = "sqs", "sqs-fifo", "kinesis", "dynamodb"
+RABBITMQ = "rabbitmq"  # an Amazon MQ broker (RabbitMQ engine): services-mq-params.html
 STREAMS = (KINESIS, DYNAMODB)
 
 USER_INITIATED = "USER_INITIATED"  # SQS mappings' StateTransitionReason
@@ -37,6 +38,11 @@ NO_RECORDS = "No records processed"
 GUESSED = {
     "record_age": "MaximumRecordAgeInSeconds must be -1 or between {min} and {max}.",
     "unsupported_source": "Unsupported source arn : {arn}",
+    "metrics_group": "Unsupported metric {metric} for given event source mapping type.",
+    "mq_queues": "Queues is required for Amazon MQ event sources.",
+    "mq_basic_auth": "SourceAccessConfigurations must contain exactly one BASIC_AUTH entry for Amazon MQ event sources.",
+    "mq_virtual_host": "SourceAccessConfigurations may contain at most one VIRTUAL_HOST entry.",
+    "mq_access_type": "Unsupported SourceAccessConfiguration type {type} for Amazon MQ event sources.",
 }
 
 # Members every mapping takes (besides the source-specific ones below).
@@ -51,6 +57,9 @@ _ACCEPTED = {
                         "TumblingWindowInSeconds"},
 }
 _ACCEPTED[SQS_FIFO] = _ACCEPTED[SQS]
+# Event source mapping metrics exist for SQS, Kinesis, DynamoDB and Kafka only (monitoring-metrics-types.html).
+_ACCEPTED[RABBITMQ] = (_COMMON - {"MetricsConfig"}) | {"MaximumBatchingWindowInSeconds", "Queues",
+                                                      "SourceAccessConfigurations"}
 _ACCEPTED[DYNAMODB] = _ACCEPTED[KINESIS]
 
 
@@ -58,11 +67,11 @@ _ACCEPTED[DYNAMODB] = _ACCEPTED[KINESIS]
 class Source:
     """The kind of an event source ARN and what it names."""
 
-    kind: str  # SQS, SQS_FIFO, KINESIS, DYNAMODB
+    kind: str  # SQS, SQS_FIFO, KINESIS, DYNAMODB, RABBITMQ
     arn: str
     region: str
     account: str
-    name: str  # queue name, stream name, or table/stream path
+    name: str  # queue name, stream name, table/stream path, or broker id
 
 
 def source_of(arn: str | None) -> Source:
@@ -79,6 +88,9 @@ def source_of(arn: str | None) -> Source:
         return Source(KINESIS, arn, region, account, resource.split("/", 2)[1])
     if service == "dynamodb" and "/stream/" in resource:
         return Source(DYNAMODB, arn, region, account, resource)
+    if service == "mq" and resource.startswith("broker:") and len(resource.split(":")) in (2, 3):
+        # AWS: broker:<name>:<id>; moto's server: broker:<id>. The id is the last part.
+        return Source(RABBITMQ, arn, region, account, resource.rsplit(":", 1)[1])
     raise invalid_parameter(GUESSED["unsupported_source"].format(arn=arn))
 
 
@@ -88,6 +100,8 @@ def _camel(member: str) -> str:
 
 def defaults(kind: str) -> dict:
     """What a new mapping of this kind reports before the request's values are applied."""
+    if kind == RABBITMQ:  # the batching window (500 ms) applies without being reported
+        return {"BatchSize": 100, "LastProcessingResult": NO_RECORDS, "StateTransitionReason": USER_INITIATED}
     if kind in (SQS, SQS_FIFO):
         return {"BatchSize": 10, "MaximumBatchingWindowInSeconds": 0, "FunctionResponseTypes": [],
                 "StateTransitionReason": USER_INITIATED}
@@ -110,6 +124,9 @@ def check(source: Source, params: dict, merged: dict, limits: Limits) -> None:
             raise invalid_parameter("Unsupported DestinationConfig parameter for given event source mapping type.")
     for member in sorted(given - _ACCEPTED[kind] - {"DestinationConfig"}):
         raise invalid_parameter(f"Unsupported '{_camel(member)}' parameter for given event source mapping type.")
+    for metric in (params.get("MetricsConfig") or {}).get("Metrics") or []:
+        if metric != "EventCount":  # ErrorCount and KafkaMetrics are Kafka's groups
+            raise invalid_parameter(GUESSED["metrics_group"].format(metric=metric))
     batch = merged["BatchSize"]
     window = merged.get("MaximumBatchingWindowInSeconds") or 0
     if kind == SQS_FIFO:
@@ -123,6 +140,23 @@ def check(source: Source, params: dict, merged: dict, limits: Limits) -> None:
         )
     if kind in STREAMS:
         _check_stream(source, merged, limits)
+    if kind == RABBITMQ:
+        _check_mq(merged)
+
+
+def _check_mq(merged: dict) -> None:
+    """services-mq-params.html: one queue; BASIC_AUTH (a Secrets Manager secret) and,
+    for RabbitMQ, an optional VIRTUAL_HOST. BatchSize's 1-10,000 is the model's range."""
+    if not merged.get("Queues"):
+        raise invalid_parameter(GUESSED["mq_queues"])
+    types = [c.get("Type") for c in merged.get("SourceAccessConfigurations") or []]
+    for t in types:
+        if t not in ("BASIC_AUTH", "VIRTUAL_HOST"):
+            raise invalid_parameter(GUESSED["mq_access_type"].format(type=t))
+    if types.count("BASIC_AUTH") != 1:
+        raise invalid_parameter(GUESSED["mq_basic_auth"])
+    if types.count("VIRTUAL_HOST") > 1:
+        raise invalid_parameter(GUESSED["mq_virtual_host"])
 
 
 def _check_stream(source: Source, merged: dict, limits: Limits) -> None:

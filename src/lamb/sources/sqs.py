@@ -39,7 +39,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Protocol
+from typing import Any, Awaitable, Callable, Protocol
 
 from ..protocol.errors import AwsError, invalid_parameter
 from .filtering import Criteria, compile_criteria, sqs_view
@@ -175,8 +175,9 @@ class SqsPoller:
 
     def __init__(self, cfg: dict, queue: Queue, invoke: Invoke, report: Callable[[str], None], *,
                  region: str, timings: Timings, max_concurrency: int, receive_max: int = 10,
-                 max_filters: int = 5):
+                 max_filters: int = 5, count: Callable[[str, int], None] | None = None):
         self.cfg = cfg
+        self.count = count or (lambda metric, n: None)  # MetricsConfig EventCount (esm_metrics)
         self.queue = queue
         self.invoke = invoke
         self.report = report
@@ -360,6 +361,7 @@ class SqsPoller:
             log.warning("event source %s: could not hide messages of a busy FIFO group: %s", self.arn, e)
 
     async def _process(self, messages: list[dict]) -> None:
+        self.count("PolledEventCount", len(messages))
         run, busy, blocked = self._admit(messages)
         if busy or blocked:
             await self._defer(busy, blocked)
@@ -368,6 +370,8 @@ class SqsPoller:
         records = [record(m, self.arn, self.region) for m in run]
         keep = [r for r in records if self.criteria.matches(sqs_view(r))] if self.criteria else records
         dropped = [r for r in records if r not in keep] if len(keep) != len(records) else []
+        if self.criteria:
+            self.count("FilteredOutEventCount", len(dropped))
         failed: set[str] = set()
         if keep:
             keep, payload, spilled = self._fit(keep)
@@ -387,6 +391,7 @@ class SqsPoller:
     async def _delete(self, done: list[tuple[str, str]]) -> None:
         try:
             not_deleted = await self.queue.delete(done)
+            self.count("DeletedEventCount", len(done) - len(not_deleted or []))
             if not_deleted:
                 log.warning("event source %s: %d message(s) not deleted; they come back", self.arn, len(not_deleted))
         except Exception as e:
@@ -410,6 +415,7 @@ class SqsPoller:
         trace = next((r["attributes"].get("AWSTraceHeader") for r in records if r["attributes"].get("AWSTraceHeader")), None)
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        self.count("InvokedEventCount", len(ids))
         try:
             result = await self.invoke(self.cfg["_Function"], self.cfg.get("_Qualifier"), payload, trace)
         except asyncio.CancelledError:
@@ -431,6 +437,7 @@ class SqsPoller:
         finally:
             self.in_flight -= 1
             self._busy_groups -= groups
+        self.count("FailedInvokeEventCount", len(failed))
         if self.fifo and failed:
             failed = self._fail_rest_of_groups(records, messages, failed)
         return failed
@@ -456,7 +463,7 @@ class SqsPoller:
 
 
 def sqs_kind(invoke: Invoke, queue_for: Callable[[str], Queue], timings: Timings, *, max_concurrency: int,
-             receive_max: int, max_filters: int):
+             receive_max: int, max_filters: int, count_for: Callable[[dict], Any] | None = None):
     """The SQS (standard and FIFO) ``SourceKind`` for the source manager."""
     from .manager import SourceKind
 
@@ -466,6 +473,7 @@ def sqs_kind(invoke: Invoke, queue_for: Callable[[str], Queue], timings: Timings
     def poller(cfg: dict, report: Callable[[str], None]) -> SqsPoller:
         arn = cfg["EventSourceArn"]
         return SqsPoller(cfg, queue_for(arn), invoke, report, region=arn.split(":")[3], timings=timings,
-                         max_concurrency=max_concurrency, receive_max=receive_max, max_filters=max_filters)
+                         max_concurrency=max_concurrency, receive_max=receive_max, max_filters=max_filters,
+                         count=count_for(cfg) if count_for else None)
 
     return SourceKind(check, poller)

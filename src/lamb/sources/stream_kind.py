@@ -23,6 +23,8 @@ from typing import Any, Awaitable, Callable
 
 from ..protocol.errors import invalid_parameter
 from .checkpoints import CheckpointStore
+from .esm_metrics import counting_invoke, counting_matches, counting_send_failure
+from .kinesis_consumers import consumer_exists, is_consumer, stream_of
 from .filtering import compile_criteria, dynamodb_view, kinesis_view
 from .stream_clients import arn_region, call, client
 from .stream_factory import poller_for
@@ -62,22 +64,31 @@ def matcher(cfg: dict, max_filters: int) -> Callable[[dict], bool] | None:
 
 def stream_kind(invoke: SourceInvoke, *, checkpoints: CheckpointStore, send_failure: SendFailure,
                 role_of: Callable[[dict], str], timings: Timings, max_filters: int,
-                client_for: ClientFor = default_client, executor: Executor | None = None):
+                client_for: ClientFor = default_client, executor: Executor | None = None,
+                count_for: Callable[[dict], Any] | None = None):
     """The ``SourceKind`` of Kinesis and DynamoDB stream mappings."""
     from .manager import SourceKind
 
     async def check(arn: str, function_timeout_s: int) -> None:
-        if not await stream_exists(client_for(arn), arn, executor):
-            raise invalid_parameter(f"Stream not found: {arn}")
+        if is_consumer(arn) and not await consumer_exists(client_for(arn), arn, executor):
+            raise invalid_parameter(f"Stream consumer not found: {arn}")  # Lamb's text (kinesis_consumers)
+        if not await stream_exists(client_for(arn), stream_of(arn), executor):
+            raise invalid_parameter(f"Stream not found: {stream_of(arn)}")
 
     def poller(cfg: dict, report: Callable[[str], None]):
         function = cfg["FunctionArn"]
+        cfg = {**cfg, "EventSourceArn": stream_of(cfg["EventSourceArn"])}  # a consumer reads its stream
 
         async def invoke_function(payload: bytes) -> Any:
             return await invoke(function, payload)
 
-        return poller_for(cfg, invoke=invoke_function, checkpoints=checkpoints, send_failure=send_failure,
-                          invoke_identity_arn=role_of(cfg), matches=matcher(cfg, max_filters), timings=timings,
+        matches, send, run = matcher(cfg, max_filters), send_failure, invoke_function
+        count = count_for(cfg) if count_for else None
+        if count is not None:  # MetricsConfig EventCount (esm_metrics)
+            matches, run = counting_matches(count, matches), counting_invoke(count, run)
+            send = counting_send_failure(count, send)
+        return poller_for(cfg, invoke=run, checkpoints=checkpoints, send_failure=send,
+                          invoke_identity_arn=role_of(cfg), matches=matches, timings=timings,
                           on_result=report, source_client=client_for(cfg["EventSourceArn"]), executor=executor)
 
     return SourceKind(check, poller, forget=checkpoints.delete)
