@@ -268,7 +268,7 @@ def test_retention_and_size_bound_on_disk(fresh_server):
     assert logs.describe_log_groups(logGroupNamePrefix=short)["logGroups"], "the group stays, empty"
     # the size bound: the least recently written stream goes first
     big = new_group(logs, {"old": [], "new": []})
-    put(logs, big, "old", ["o" * 1000] * 12)
+    put(logs, big, "old", ["o" * 1000] * 12, start=now_ms() - 60_000)
     put(logs, big, "new", ["n" * 1000] * 12)
     wait_for(lambda: [s["logStreamName"] for s in logs.describe_log_streams(logGroupName=big)["logStreams"]] == ["new"],
              30, what="the oldest stream over the bound to be deleted")
@@ -277,8 +277,10 @@ def test_retention_and_size_bound_on_disk(fresh_server):
     assert folder.is_dir()
 
 
-def test_live_tail(lam, lamb_server):
-    logs = lamb_server.client("logs", inject_host_prefix=False)  # the model's host prefix is "stream-"
+def test_live_tail(lam, lamb_server, monkeypatch):
+    # The model's host prefix ("stream-") is off, as `lamb env` exports it.
+    monkeypatch.setenv("AWS_DISABLE_HOST_PREFIX_INJECTION", "true")
+    logs = lamb_server.client("logs")
     name = unique("cwltail")
     create(lam, name, PRINTER)
     invoke(lam, name, {"tag": "warm"})  # the group exists from the first line on

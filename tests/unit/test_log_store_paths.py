@@ -33,3 +33,26 @@ def test_slashes_in_names_stay_one_folder(tmp_path):
     assert store.streams("/aws/lambda/f") == ["2024/01/01/[$LATEST]abc"]
     assert store.events("/aws/lambda/f", "2024/01/01/[$LATEST]abc") == [(1, "hello")]
     assert store.streams("/aws/lambda/../../x") == []
+
+
+def test_a_stream_deleted_by_lamb_starts_a_new_file(tmp_path):
+    store = LogStore(tmp_path)
+    s = store.stream("/aws/lambda/f", "x")
+    s.write(1, "one")
+    s.flush()
+    store.delete_group("/aws/lambda/f")
+    s.write(2, "two")
+    s.flush()
+    assert store.events("/aws/lambda/f", "x") == [(2, "two")]
+    s.close()
+
+
+def test_listeners_see_each_flush(tmp_path):
+    store = LogStore(tmp_path)
+    seen = []
+    store.listeners.append(lambda g, n, events: seen.append((g, n, events)))
+    s = store.stream("/g", "s")
+    s.write_lines(5, ["a", "b"])
+    s.flush()
+    assert seen == [("/g", "s", [(5, "a"), (5, "b")])]
+    s.close()

@@ -182,7 +182,8 @@ def create_log_stream(ctx: "RequestContext", params: dict) -> dict:
 @operation("DeleteLogStream", service=SERVICE)
 def delete_log_stream(ctx: "RequestContext", params: dict) -> dict:
     group = _group_of(ctx, params)
-    _stream_path(ctx, group, params["logStreamName"]).unlink(missing_ok=True)
+    _stream_path(ctx, group, params["logStreamName"])
+    _cwl(ctx).store.delete_stream(group, params["logStreamName"])
     return {}
 
 

@@ -94,6 +94,8 @@ class CloudWatchLogs:
                                           days * self.day_ms if days else None, self.limits.log_group_max_bytes)
             expired += swept.expired
             evicted += swept.evicted
+        if expired or evicted:
+            self.store.deleted()
         return retention.Swept(expired, evicted)
 
 
