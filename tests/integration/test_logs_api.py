@@ -106,6 +106,16 @@ def test_describe_log_groups_prefix_pattern_and_pages(logs):
     assert [g["logGroupName"] for p in pages for g in p["logGroups"]] == names
     matched = logs.describe_log_groups(logGroupNamePattern=f"{tag.upper()}/G03")["logGroups"]  # case-insensitive
     assert [g["logGroupName"] for g in matched] == [names[3]]
+    # the class and deletion protection a group was created with
+    special = f"/lamb/pages/{tag}/ia"
+    logs.create_log_group(logGroupName=special, logGroupClass="INFREQUENT_ACCESS", deletionProtectionEnabled=True)
+    [g] = logs.describe_log_groups(logGroupNamePrefix=f"/lamb/pages/{tag}/",
+                                   logGroupClass="INFREQUENT_ACCESS")["logGroups"]
+    assert (g["logGroupName"], g["logGroupClass"], g["deletionProtectionEnabled"]) == (special, "INFREQUENT_ACCESS", True)
+    with pytest.raises(logs.exceptions.ClientError) as e:
+        logs.delete_log_group(logGroupName=special)
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert logs.describe_log_groups(logGroupNamePrefix=special)["logGroups"]
 
 
 def test_describe_log_streams_order_and_pages(logs):
