@@ -248,6 +248,8 @@ def test_errors_as_aws_answers(logs):
             logs.put_retention_policy, logGroupName=group, retentionInDays=2)
     with pytest.raises(logs.exceptions.InvalidParameterException):
         logs.filter_log_events(logGroupName=group, filterPattern="{ $.a = }")
+    with pytest.raises(logs.exceptions.InvalidParameterException):  # Lamb's limit: names are files
+        logs.create_log_group(logGroupName="/a/" + "b" * 300)
 
 
 def test_delete_log_group_of_a_running_function(lam, logs):

@@ -47,6 +47,12 @@ def _stream_missing() -> AwsError:
     return AwsError("ResourceNotFoundException", "The specified log stream does not exist.", 400)
 
 
+def _too_long() -> AwsError:
+    """A name the model allows (512 characters) that Lamb cannot keep as a file name (Lamb's limit)."""
+    return _invalid("Lamb keeps log group and stream names of up to 255 bytes once percent-encoded "
+                    "(their file names); this one is longer.")
+
+
 def _bad_token() -> AwsError:
     return _invalid("The specified nextToken is invalid.")
 
@@ -108,7 +114,7 @@ def create_log_group(ctx: "RequestContext", params: dict) -> dict:
         created = _cwl(ctx).create(name, now_ms(), params.get("tags"), params.get("logGroupClass") or "STANDARD",
                                    bool(params.get("deletionProtectionEnabled")))
     except UnsafePath:
-        raise _invalid("Invalid LogGroup or LogStream, both must have length less than or equal to 512.") from None
+        raise _too_long() from None
     if not created:
         raise AwsError("ResourceAlreadyExistsException", "The specified log group already exists", 400)
     return {}
@@ -177,7 +183,7 @@ def create_log_stream(ctx: "RequestContext", params: dict) -> dict:
     try:
         created = _cwl(ctx).store.create_stream(group, params["logStreamName"])
     except UnsafePath:
-        raise _invalid("Invalid LogGroup or LogStream, both must have length less than or equal to 512.") from None
+        raise _too_long() from None
     if not created:
         raise AwsError("ResourceAlreadyExistsException", "The specified log stream already exists", 400)
     return {}
