@@ -56,3 +56,12 @@ def test_listeners_see_each_flush(tmp_path):
     s.flush()
     assert seen == [("/g", "s", [(5, "a"), (5, "b")])]
     s.close()
+
+
+def test_raw_and_text_lines_read_back_alike(tmp_path):
+    store = LogStore(tmp_path)
+    s = store.stream("/g", "s")
+    s.write_raw(1, [b"caf\xc3\xa9", b"bad \xff"])
+    s.write_lines(2, ["café", "bad \ufffd"])
+    s.close()
+    assert store.events("/g", "s") == [(1, "café"), (1, "bad \ufffd"), (2, "café"), (2, "bad \ufffd")]

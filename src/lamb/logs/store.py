@@ -64,10 +64,15 @@ class LogStream:
 
     def write_lines(self, ts_ms: int, messages: list[str]) -> None:
         """Several events of one timestamp (a batch of the runtime's output), formatted at once."""
+        self.write_raw(ts_ms, [m.encode("utf-8", "backslashreplace") for m in messages])
+
+    def write_raw(self, ts_ms: int, messages: list[bytes]) -> None:
+        """``write_lines`` for messages still in the bytes the runtime wrote (no newline in them);
+        invalid UTF-8 is kept as it came and read back as U+FFFD, as the text path writes it."""
         if not messages:
             return
         prefix = b"%d\t" % ts_ms
-        data = prefix + (b"\n" + prefix).join([m.encode("utf-8", "backslashreplace") for m in messages]) + b"\n"
+        data = prefix + (b"\n" + prefix).join(messages) + b"\n"
         self._buf.append(data)
         self._buffered += len(data)
         if self._buffered >= FLUSH_BYTES:
