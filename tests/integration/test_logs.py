@@ -194,7 +194,8 @@ def test_json_log_format_reaches_the_runtime(lam):
     lam.get_waiter("function_updated_v2").wait(FunctionName=name)
     resp, out = invoke(lam, name, {}, LogType="Tail")
     records = [json.loads(l) for l in base64.b64decode(resp["LogResult"]).decode().splitlines() if l.startswith("{")]
-    by_message = {r["message"]: r for r in records}
+    by_message = {r["message"]: r for r in records if "type" not in r}  # "type": the platform's records
+    assert [r["type"] for r in records if "type" in r] == ["platform.start", "platform.report"]
     assert by_message["debug line"]["level"] == "DEBUG"
     assert by_message["info line"]["level"] == "INFO"
     assert by_message["info line"]["requestId"] == resp["ResponseMetadata"]["RequestId"]

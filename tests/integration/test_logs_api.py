@@ -106,6 +106,16 @@ def test_describe_log_groups_prefix_pattern_and_pages(logs):
     assert [g["logGroupName"] for p in pages for g in p["logGroups"]] == names
     matched = logs.describe_log_groups(logGroupNamePattern=f"{tag.upper()}/G03")["logGroups"]  # case-insensitive
     assert [g["logGroupName"] for g in matched] == [names[3]]
+    # the class and deletion protection a group was created with
+    special = f"/lamb/pages/{tag}/ia"
+    logs.create_log_group(logGroupName=special, logGroupClass="INFREQUENT_ACCESS", deletionProtectionEnabled=True)
+    [g] = logs.describe_log_groups(logGroupNamePrefix=f"/lamb/pages/{tag}/",
+                                   logGroupClass="INFREQUENT_ACCESS")["logGroups"]
+    assert (g["logGroupName"], g["logGroupClass"], g["deletionProtectionEnabled"]) == (special, "INFREQUENT_ACCESS", True)
+    with pytest.raises(logs.exceptions.ClientError) as e:
+        logs.delete_log_group(logGroupName=special)
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert logs.describe_log_groups(logGroupNamePrefix=special)["logGroups"]
 
 
 def test_describe_log_streams_order_and_pages(logs):
@@ -238,6 +248,8 @@ def test_errors_as_aws_answers(logs):
             logs.put_retention_policy, logGroupName=group, retentionInDays=2)
     with pytest.raises(logs.exceptions.InvalidParameterException):
         logs.filter_log_events(logGroupName=group, filterPattern="{ $.a = }")
+    with pytest.raises(logs.exceptions.InvalidParameterException):  # Lamb's limit: names are files
+        logs.create_log_group(logGroupName="/a/" + "b" * 300)
 
 
 def test_delete_log_group_of_a_running_function(lam, logs):
@@ -268,7 +280,7 @@ def test_retention_and_size_bound_on_disk(fresh_server):
     assert logs.describe_log_groups(logGroupNamePrefix=short)["logGroups"], "the group stays, empty"
     # the size bound: the least recently written stream goes first
     big = new_group(logs, {"old": [], "new": []})
-    put(logs, big, "old", ["o" * 1000] * 12)
+    put(logs, big, "old", ["o" * 1000] * 12, start=now_ms() - 60_000)
     put(logs, big, "new", ["n" * 1000] * 12)
     wait_for(lambda: [s["logStreamName"] for s in logs.describe_log_streams(logGroupName=big)["logStreams"]] == ["new"],
              30, what="the oldest stream over the bound to be deleted")
@@ -277,8 +289,10 @@ def test_retention_and_size_bound_on_disk(fresh_server):
     assert folder.is_dir()
 
 
-def test_live_tail(lam, lamb_server):
-    logs = lamb_server.client("logs", inject_host_prefix=False)  # the model's host prefix is "stream-"
+def test_live_tail(lam, lamb_server, monkeypatch):
+    # The model's host prefix ("stream-") is off, as `lamb env` exports it.
+    monkeypatch.setenv("AWS_DISABLE_HOST_PREFIX_INJECTION", "true")
+    logs = lamb_server.client("logs")
     name = unique("cwltail")
     create(lam, name, PRINTER)
     invoke(lam, name, {"tag": "warm"})  # the group exists from the first line on

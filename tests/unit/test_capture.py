@@ -46,3 +46,27 @@ def test_what_is_left_is_emitted_when_closed():
     os.close(w)
     cap.close()
     assert got == ["last words"]
+
+
+def test_raw_lines_are_offered_first():
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    raw: list[bytes] = []
+    text: list[str] = []
+    taking = [True]
+
+    def take(ts, lines):
+        if taking[0]:
+            raw.extend(lines)
+        return taking[0]
+
+    cap = OutputCapture(r, lambda ts, lines: text.extend(lines), take)
+    os.write(w, b"one\n\xff bad\n")
+    cap.drain()
+    assert raw == [b"one", b"\xff bad"] and text == []
+    taking[0] = False
+    os.write(w, b"two\n")
+    cap.drain()
+    assert text == ["two"]
+    os.close(w)
+    cap.close()

@@ -149,3 +149,13 @@ def test_space_delimited_ellipsis():
     assert dmatch("[ip, ..., bytes > 2000]") == [1]
     assert dmatch("[a, b, c]") == [3]
     assert dmatch("[...]") == [0, 1, 2, 3]
+
+
+def test_needs_name_bytes_every_match_holds():
+    assert compile_pattern("ERROR -x ?a").needs == (b"ERROR",)
+    assert compile_pattern('"Task timed out" ERROR').needs == (b"Task timed out", b"ERROR")
+    assert compile_pattern('{ $.level = "ERROR" && $.n > 2 }').needs == (b"{", b'"ERROR"')
+    assert compile_pattern('{ $.level = "ERROR" || $.level = "WARN" }').needs == (b"{",)  # neither is needed
+    assert compile_pattern('{ $.a = "x" && ($.b = "y" || $.b = "y") }').needs == (b"{", b'"x"', b'"y"')
+    assert compile_pattern("{ $.code = 404 }").needs == (b"{",)  # numbers print in more than one way
+    assert compile_pattern('{ $.code = "4*" }').needs == (b"{",)

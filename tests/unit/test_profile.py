@@ -11,4 +11,5 @@ def test_sections_are_kept_and_the_file_is_0600(tmp_path):
     assert stat.S_IMODE(os.stat(profile.path_in(tmp_path)).st_mode) == 0o600
     out = profile.exports(tmp_path)
     assert "export AWS_ACCESS_KEY_ID=AKIA1" in out and "export AWS_ENDPOINT_URL=http://127.0.0.1:9000" in out
+    assert "export AWS_DISABLE_HOST_PREFIX_INJECTION=true" in out  # StartLiveTail's "stream-" host prefix
     assert "AKIA2" in profile.exports(tmp_path, "account-2")

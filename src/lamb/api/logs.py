@@ -47,6 +47,12 @@ def _stream_missing() -> AwsError:
     return AwsError("ResourceNotFoundException", "The specified log stream does not exist.", 400)
 
 
+def _too_long() -> AwsError:
+    """A name the model allows (512 characters) that Lamb cannot keep as a file name (Lamb's limit)."""
+    return _invalid("Lamb keeps log group and stream names of up to 255 bytes once percent-encoded "
+                    "(their file names); this one is longer.")
+
+
 def _bad_token() -> AwsError:
     return _invalid("The specified nextToken is invalid.")
 
@@ -105,9 +111,10 @@ def _page(order: list[str], params: dict, size_max: int) -> tuple[list[str], str
 def create_log_group(ctx: "RequestContext", params: dict) -> dict:
     name = params["logGroupName"]
     try:
-        created = _cwl(ctx).create(name, now_ms(), params.get("tags"))
+        created = _cwl(ctx).create(name, now_ms(), params.get("tags"), params.get("logGroupClass") or "STANDARD",
+                                   bool(params.get("deletionProtectionEnabled")))
     except UnsafePath:
-        raise _invalid("Invalid LogGroup or LogStream, both must have length less than or equal to 512.") from None
+        raise _too_long() from None
     if not created:
         raise AwsError("ResourceAlreadyExistsException", "The specified log group already exists", 400)
     return {}
@@ -116,6 +123,8 @@ def create_log_group(ctx: "RequestContext", params: dict) -> dict:
 @operation("DeleteLogGroup", service=SERVICE)
 def delete_log_group(ctx: "RequestContext", params: dict) -> dict:
     group = _group_of(ctx, params)
+    if _cwl(ctx).get(group).deletion_protection:  # type: ignore[union-attr]
+        raise AwsError("ValidationException", "Cannot delete log group with deletion protection enabled.", 400)
     _cwl(ctx).delete(group)
     return {}
 
@@ -129,6 +138,7 @@ def describe_log_groups(ctx: "RequestContext", params: dict) -> dict:
     wanted = {cwl.group_name(i) for i in params.get("logGroupIdentifiers") or ()}
     groups = {g.name: g for g in cwl.all()
               if (prefix is None or g.name.startswith(prefix))
+              and params.get("logGroupClass") in (None, g.log_class)
               and (pattern is None or pattern.lower() in g.name.lower())
               and (not wanted or g.name in wanted)}
     page, token = _page(sorted(groups), params, cwl.limits.logs_describe_max_items)
@@ -137,8 +147,8 @@ def describe_log_groups(ctx: "RequestContext", params: dict) -> dict:
         g = groups[name]
         arn = cwl.group_arn(name)
         item = {"logGroupName": name, "creationTime": g.created_ms, "metricFilterCount": 0, "arn": arn + ":*",
-                "storedBytes": cwl.stored_bytes(name), "logGroupClass": "STANDARD", "logGroupArn": arn,
-                "deletionProtectionEnabled": False}
+                "storedBytes": cwl.stored_bytes(name), "logGroupClass": g.log_class, "logGroupArn": arn,
+                "deletionProtectionEnabled": g.deletion_protection}
         if g.retention_days:
             item["retentionInDays"] = g.retention_days
         out.append(item)
@@ -173,7 +183,7 @@ def create_log_stream(ctx: "RequestContext", params: dict) -> dict:
     try:
         created = _cwl(ctx).store.create_stream(group, params["logStreamName"])
     except UnsafePath:
-        raise _invalid("Invalid LogGroup or LogStream, both must have length less than or equal to 512.") from None
+        raise _too_long() from None
     if not created:
         raise AwsError("ResourceAlreadyExistsException", "The specified log stream already exists", 400)
     return {}
@@ -182,7 +192,8 @@ def create_log_stream(ctx: "RequestContext", params: dict) -> dict:
 @operation("DeleteLogStream", service=SERVICE)
 def delete_log_stream(ctx: "RequestContext", params: dict) -> dict:
     group = _group_of(ctx, params)
-    _stream_path(ctx, group, params["logStreamName"]).unlink(missing_ok=True)
+    _stream_path(ctx, group, params["logStreamName"])
+    _cwl(ctx).store.delete_stream(group, params["logStreamName"])
     return {}
 
 

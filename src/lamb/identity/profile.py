@@ -55,5 +55,8 @@ def exports(data_dir: Path, section: str = "default") -> str:
     pairs = [("AWS_ACCESS_KEY_ID", s.get("aws_access_key_id")), ("AWS_SECRET_ACCESS_KEY", s.get("aws_secret_access_key")),
              ("AWS_DEFAULT_REGION", s.get("region")), ("AWS_ENDPOINT_URL", s.get("endpoint_url"))]
     lines = [f"export {k}={shlex.quote(v)}" for k, v in pairs if v]
+    if s.get("endpoint_url"):
+        # Every service is Lamb's port: no host prefix (CloudWatch Logs' StartLiveTail would go to stream-<host>).
+        lines.append("export AWS_DISABLE_HOST_PREFIX_INJECTION=true")
     lines.append("unset AWS_SESSION_TOKEN AWS_PROFILE")
     return "\n".join(lines)

@@ -175,7 +175,7 @@ class ExecutionEnvironment:
             self.runtime_api = f"{self.host.runtime_host}:{port}"
         r, w = os.pipe2(os.O_CLOEXEC)
         os.set_blocking(r, False)
-        self._output = OutputCapture(r, self._emit)
+        self._output = OutputCapture(r, self._emit, self._emit_raw)
         self._output.start(loop)
         if self.suppressed_init:
             # Part of the invocation: bounded by what is left of the function's timeout.
@@ -910,6 +910,17 @@ class ExecutionEnvironment:
         """Everything the runtime wrote so far, a trailing line without newline included."""
         if self._output is not None:
             self._output.drain(flush=True)
+
+    def _emit_raw(self, ts: int, lines: list[bytes]) -> bool:
+        """The runtime's output written as bytes when nothing here wants it as text (no LogType
+        Tail, no Telemetry API subscriber, no level filter); False: ``_emit`` takes it."""
+        inv = self.current
+        if (inv is not None and inv.want_tail) or self.telemetry.enabled or self._app_filter is not None:
+            return False
+        self.log_stream.write_raw(ts, lines)
+        if inv is None:
+            self.log_stream.flush()  # output outside an invocation: written now (see _emit)
+        return True
 
     def _emit(self, ts: int, lines: list[str]) -> None:
         """The runtime's output lines: to the log stream, and to the tail of the invocation running."""

@@ -19,11 +19,17 @@ DRAIN_MAX_BYTES = 1024 * 1024  # read at most this much per wake-up: a fast writ
 
 
 class OutputCapture:
-    """Reads ``fd`` (non-blocking) and calls ``emit(ts_ms, lines)`` with each batch of complete lines."""
+    """Reads ``fd`` (non-blocking) and calls ``emit(ts_ms, lines)`` with each batch of complete lines.
 
-    def __init__(self, fd: int, emit: Callable[[int, list[str]], None]):
+    ``raw(ts_ms, lines)``, if given, is offered the lines as bytes first; when it returns True
+    it has written them and they are not decoded (a function that logs a lot, with nobody
+    wanting its lines as text, costs no decoding and encoding)."""
+
+    def __init__(self, fd: int, emit: Callable[[int, list[str]], None],
+                 raw: Callable[[int, list[bytes]], bool] | None = None):
         self.fd = fd
         self.emit = emit
+        self.raw = raw
         self._partial = b""
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -56,7 +62,10 @@ class OutputCapture:
         if len(self._partial) > RUNAWAY_LINE_BYTES:
             lines.append(self._partial)
             self._partial = b""
-        self.emit(now_ms(), [raw.decode("utf-8", "replace") for raw in lines])
+        ts = now_ms()
+        if self.raw is not None and self.raw(ts, lines):
+            return
+        self.emit(ts, [raw.decode("utf-8", "replace") for raw in lines])
 
     def close(self) -> None:
         """Stop reading, emit what is left, close the pipe."""

@@ -45,8 +45,9 @@ def compile_pattern(text: str | None) -> Matcher:
     if text.startswith("{"):
         if not text.endswith("}"):
             raise InvalidPattern(INVALID)
-        test = _JsonParser(_tokens(text[1:-1])).parse()
-        return _needing(lambda message: _json_match(test, message), [b"{"])
+        parser = _JsonParser(_tokens(text[1:-1]))
+        test = parser.parse()
+        return _needing(lambda message: _json_match(test, message), [b"{", *parser.needs_of(test)])
     if text.startswith("["):
         if not text.endswith("]"):
             raise InvalidPattern(INVALID)
@@ -217,6 +218,9 @@ class _JsonParser:
     def __init__(self, tokens: list[tuple[str, str]]):
         self.tokens = tokens
         self.i = 0
+        # bytes every event a test matches holds (a quoted string value compared with =), by id of the
+        # test (each test is kept alive by the closure that joins it, so ids are not reused meanwhile)
+        self.needs: dict[int, frozenset[bytes]] = {}
 
     def parse(self) -> JsonTest:
         if not self.tokens:
@@ -225,6 +229,9 @@ class _JsonParser:
         if self.i != len(self.tokens):
             raise InvalidPattern(INVALID)
         return test
+
+    def needs_of(self, test: JsonTest) -> list[bytes]:
+        return sorted(self.needs.get(id(test), ()))
 
     def _peek(self) -> tuple[str, str] | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -247,7 +254,13 @@ class _JsonParser:
         while self._peek() == ("op", op):
             self.i += 1
             parts.append(operand())
-        return parts[0] if len(parts) == 1 else (lambda doc: combine(p(doc) for p in parts))
+        if len(parts) == 1:
+            return parts[0]
+        joined: JsonTest = lambda doc: combine(p(doc) for p in parts)  # noqa: E731
+        sets = [self.needs.get(id(p), frozenset()) for p in parts]
+        # all of the parts: what any of them needs; one of them: only what all of them need
+        self.needs[id(joined)] = frozenset().union(*sets) if op == "&&" else frozenset.intersection(*sets)
+        return joined
 
     def _unary(self) -> JsonTest:
         if self._peek() == ("op", "("):
@@ -271,7 +284,14 @@ class _JsonParser:
         if vkind == "op":
             raise InvalidPattern(INVALID)
         compare = _value_test(op, vkind, raw)
-        return lambda doc: _select_compare(doc, path, compare)
+        test: JsonTest = lambda doc: _select_compare(doc, path, compare)  # noqa: E731
+        if op == "=" and vkind in ("str", "word") and _LITERAL.fullmatch(raw) and raw not in ("Infinity", "NaN"):
+            self.needs[id(test)] = frozenset([b'"' + raw.encode() + b'"'])  # written as is in any JSON text
+        return test
+
+
+# A string value that JSON writes unescaped and that no number prints as (it has a letter).
+_LITERAL = re.compile(r"(?=[^A-Za-z]*[A-Za-z])[A-Za-z0-9_.:@ -]+")
 
 
 def _keyword(op: str, word: str) -> Comparison:

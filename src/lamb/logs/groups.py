@@ -30,6 +30,8 @@ class LogGroup:
     created_ms: int
     retention_days: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    log_class: str = "STANDARD"  # logGroupClass
+    deletion_protection: bool = False  # deletionProtectionEnabled: DeleteLogGroup is refused
 
 
 class LogGroups:
@@ -48,11 +50,13 @@ class LogGroups:
     def all(self) -> dict[str, LogGroup]:
         return dict(self._groups)
 
-    def add(self, name: str, created_ms: int, tags: dict[str, str] | None = None) -> LogGroup:
+    def add(self, name: str, created_ms: int, tags: dict[str, str] | None = None, log_class: str = "STANDARD",
+            deletion_protection: bool = False) -> LogGroup:
         with self._lock:
             group = self._groups.get(name)
             if group is None:
-                group = self._groups[name] = LogGroup(name, created_ms, None, dict(tags or {}))
+                group = self._groups[name] = LogGroup(name, created_ms, None, dict(tags or {}), log_class,
+                                                      deletion_protection)
                 self._save()
             return group
 

@@ -15,6 +15,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .reader import facts
+
 
 @dataclass(frozen=True)
 class Swept:
@@ -39,13 +41,21 @@ def sweep_group(folder: Path, now_ms: int, retention_ms: int | None, max_bytes: 
             kept.append((mtime, size, path))
     total = sum(size for _, size, _ in kept)
     if max_bytes > 0 and total > max_bytes:
-        for mtime, size, path in sorted(kept):
+        # least recently written first; the file clock is coarse, so ties go by the last event's time
+        for _, _, size, path in sorted((mtime, _last_event(path), size, path) for mtime, size, path in kept):
             if total <= max_bytes:
                 break
             _unlink(path)
             total -= size
             evicted += 1
     return Swept(expired, evicted)  # the group stays, empty, as AWS keeps it
+
+
+def _last_event(path: str) -> int:
+    try:
+        return facts(Path(path)).last_ts or 0
+    except (OSError, ValueError):
+        return 0
 
 
 def _unlink(path: str) -> None:

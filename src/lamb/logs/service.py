@@ -64,12 +64,13 @@ class CloudWatchLogs:
                     known[name] = group
         return [known[n] for n in sorted(known)]
 
-    def create(self, name: str, now_ms: int, tags: dict[str, str] | None) -> bool:
+    def create(self, name: str, now_ms: int, tags: dict[str, str] | None, log_class: str = "STANDARD",
+               deletion_protection: bool = False) -> bool:
         """False if it exists."""
         if self.get(name) is not None:
             return False
         self.store.group_path(name).mkdir(parents=True, exist_ok=True)
-        self.groups.add(name, now_ms, tags)
+        self.groups.add(name, now_ms, tags, log_class, deletion_protection)
         return True
 
     def delete(self, name: str) -> bool:
@@ -94,6 +95,8 @@ class CloudWatchLogs:
                                           days * self.day_ms if days else None, self.limits.log_group_max_bytes)
             expired += swept.expired
             evicted += swept.evicted
+        if expired or evicted:
+            self.store.deleted()
         return retention.Swept(expired, evicted)
 
 

@@ -10,8 +10,9 @@ On disk a stream is one append-only file of ``<epoch ms>\\t<message>\\n`` lines
 resolves outside the logs folder raise ``UnsafePath``). A stream buffers
 lines in memory and writes them with one system call per ``flush`` (the
 invoker flushes at the end of each invocation), so logs outlive a crash of Lamb.
-A stream whose file was removed under it (DeleteLogGroup, retention) starts a new file
-at its next flush, as a Lambda function's group is created again by its next line.
+A stream whose file Lamb removed (DeleteLogGroup, DeleteLogStream, retention: each bumps
+``LogStore.generation``) starts a new file at its next flush, as a Lambda function's group
+is created again by its next line; otherwise a flush costs no extra system call.
 Each flush is offered to the store's ``listeners`` (Live Tail) when there are any.
 """
 
@@ -42,16 +43,17 @@ FLUSH_BYTES = 1024 * 1024
 
 
 class LogStream:
-    __slots__ = ("group", "name", "path", "_fd", "_buf", "_listeners", "_buffered")
+    __slots__ = ("group", "name", "path", "_fd", "_buf", "_store", "_buffered", "_generation")
 
-    def __init__(self, group: str, name: str, path: Path, listeners: list[Listener] | None = None):
+    def __init__(self, group: str, name: str, path: Path, store: "LogStore"):
         self.group = group
         self.name = name
         self.path = path
         self._fd = -1
         self._buf: list[bytes] = []
-        self._listeners = listeners if listeners is not None else []
+        self._store = store
         self._buffered = 0
+        self._generation = self._store.generation
 
     def write(self, ts_ms: int, message: str) -> None:
         line = b"%d\t%s\n" % (ts_ms, message.encode("utf-8", "backslashreplace"))
@@ -62,10 +64,15 @@ class LogStream:
 
     def write_lines(self, ts_ms: int, messages: list[str]) -> None:
         """Several events of one timestamp (a batch of the runtime's output), formatted at once."""
+        self.write_raw(ts_ms, [m.encode("utf-8", "backslashreplace") for m in messages])
+
+    def write_raw(self, ts_ms: int, messages: list[bytes]) -> None:
+        """``write_lines`` for messages still in the bytes the runtime wrote (no newline in them);
+        invalid UTF-8 is kept as it came and read back as U+FFFD, as the text path writes it."""
         if not messages:
             return
         prefix = b"%d\t" % ts_ms
-        data = prefix + (b"\n" + prefix).join([m.encode("utf-8", "backslashreplace") for m in messages]) + b"\n"
+        data = prefix + (b"\n" + prefix).join(messages) + b"\n"
         self._buf.append(data)
         self._buffered += len(data)
         if self._buffered >= FLUSH_BYTES:
@@ -77,16 +84,19 @@ class LogStream:
         data = b"".join(self._buf)
         self._buf.clear()
         self._buffered = 0
-        if self._fd >= 0 and os.fstat(self._fd).st_nlink == 0:  # deleted under us: a new file
-            os.close(self._fd)
-            self._fd = -1
+        store = self._store
+        if self._generation != store.generation:  # Lamb deleted log files since: is this one gone?
+            self._generation = store.generation
+            if self._fd >= 0 and os.fstat(self._fd).st_nlink == 0:  # yes: a new file
+                os.close(self._fd)
+                self._fd = -1
         if self._fd < 0:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
         os.write(self._fd, data)
-        if self._listeners:
+        if store.listeners:
             events = [parse_line(line) for line in data.split(b"\n") if line]
-            for listener in list(self._listeners):
+            for listener in list(store.listeners):
                 listener(self.group, self.name, events)
 
     def close(self) -> None:
@@ -105,9 +115,14 @@ class LogStore:
     def __init__(self, root: Path):
         self.root = root
         self.listeners: list[Listener] = []  # shared by every stream (Live Tail sessions)
+        self.generation = 0  # counts deletions of log files (a stream checks its file after one)
 
     def stream(self, group: str, name: str) -> LogStream:
-        return LogStream(group, name, contained(self.root, _fs(group), _fs(name)), self.listeners)
+        return LogStream(group, name, contained(self.root, _fs(group), _fs(name)), self)
+
+    def deleted(self) -> None:
+        """Log files were deleted (a group, a stream, retention): open streams check theirs."""
+        self.generation += 1
 
     def group_path(self, group: str) -> Path:
         return contained(self.root, _fs(group))
@@ -137,6 +152,11 @@ class LogStore:
 
     def delete_group(self, group: str) -> None:
         shutil.rmtree(self.group_path(group), ignore_errors=True)
+        self.deleted()
+
+    def delete_stream(self, group: str, stream: str) -> None:
+        self.stream_path(group, stream).unlink(missing_ok=True)
+        self.deleted()
 
     def streams(self, group: str) -> list[str]:
         d = contained(self.root, _fs(group))
