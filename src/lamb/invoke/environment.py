@@ -458,9 +458,9 @@ class ExecutionEnvironment:
                 ext = self.extensions.by_id[dict(resp.headers)[ext_api.IDENTIFIER_HEADER]]
                 if not ext.internal:
                     self._watch_extension(ext)
-            if self.telemetry.enabled and req.path.endswith("/register") and isinstance(resp, Response) and resp.status == 200:
-                self.telemetry.emit("platform", "platform.extension",
-                                    {"name": ext.name, "state": "Ready", "events": sorted(ext.events)})
+                if self.telemetry.enabled:
+                    self.telemetry.emit("platform", "platform.extension",
+                                        {"name": ext.name, "state": "Ready", "events": sorted(ext.events)})
             return resp
         if req.path == tel.PATH:
             self.telemetry.enabled = True
