@@ -149,7 +149,7 @@ class Bucket(_Service):
 
 class Role(_Service):
     service, name_key, name_limit = "iam", "RoleName", 64
-    served_by_lamb = True  # never skipped: Lamb's own IAM when no IAM endpoint is configured
+    served_by_lamb = True  # never skipped: Lamb's own IAM unless AWS_ENDPOINT_URL_IAM names another
     replace_on = frozenset({"RoleName", "Path"})
 
     def client(self, env: Env) -> Any:

@@ -110,7 +110,7 @@ def default_registry() -> Registry:
 
 
 # What SAM generates for AWS and Lamb does without (nothing today: the functions' execution roles
-# SAM generates are created, in Lamb's own IAM when no IAM endpoint is configured, because
+# SAM generates are created, in Lamb's own IAM unless AWS_ENDPOINT_URL_IAM names another, because
 # CreateFunction checks that the role exists and trusts Lambda).
 SAM_GENERATED_SKIPPED: dict[str, str] = {}
 
