@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import resource
 import secrets
 import time
+from pathlib import Path
 
 import botocore
 
 from . import api, sandbox
 from .api import runtime_management
 from .api.coverage import coverage
+from .auth.credential_scope import region_of
 from .apis.serve import HttpApis
 from .apis.store import HttpApiStore
 from .config import Settings
@@ -25,12 +28,14 @@ from .identity.store import IdentityStore
 from . import http_guards
 from .http.server import HttpServer
 from .invoke.invoker import Invoker
+from .invoke.scoped import ScopedInvoker, scope_id
 from .invoke.prometheus import LambdaPrometheus
 from .logs.store import LogStore
 from .policy.resources import document_of
 from .protocol import Protocol
 from .protocol.registry import ServedModel, ServedModels
 from .runtimes.manager import SUPPORTED, RuntimeManager
+from .scopes import Scope, Scopes, ScopeSettings
 from .sealing import Sealer
 from .schedules.firing import sqs_attributes
 from .schedules.permission import InvokePermission
@@ -78,6 +83,19 @@ def _raise_fd_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def _resource_policy(functions: FunctionStore, name: str, qualifier: str | None) -> dict | None:
+    fn = functions.get(name)
+    if fn is None:
+        return None
+    record = fn.aliases.get(qualifier) if qualifier in fn.aliases else fn.versions.get(qualifier or "$LATEST")
+    return document_of(record) if record is not None else None
+
+
+def _resource_tags(functions: FunctionStore, name: str) -> dict | None:
+    fn = functions.get(name)
+    return fn.data.get("Tags") if fn is not None else None
+
+
 class Lamb:
     """Where the components are made and wired; each gets only what it uses.
 
@@ -97,11 +115,7 @@ class Lamb:
         self.identities.ensure_account(settings.account_id)
         self.auth_on = settings.auth != "off"
         self.authenticate = Authenticator(self.identities, settings.account_id, enabled=self.auth_on).authenticate
-        self.functions = FunctionStore(self.db, region=settings.region, account_id=settings.account_id,
-                                       sealer=self.sealer)
-        self.layers = LayerStore(self.db)
         self.stacks = StackStore(self.db)  # lamb deploy's stack records (/_lamb/stacks)
-        self.urls = UrlIndex(self.functions)  # function URLs by url id (issue 14)
         self._addresses: Addresses | None = None
         self._addresses_key: tuple | None = None
         self.code = CodeStore(settings.data_dir)
@@ -115,23 +129,17 @@ class Lamb:
         conc = self.invoker.concurrency
         self.prometheus = LambdaPrometheus(lambda: (dict(conc.in_flight), conc.total, conc.unreserved))
         self.invoker.metrics.observers.append(self.prometheus.observe)
-        self.recursion = RecursionGuard(settings.region, settings.account_id, settings.limits.recursion_max_invocations)
-        # The one door into the invoker: the API, the async queue and every trigger call it.
-        self.invocations = Invocations(self.functions, self.invoker, self.runtimes, self.recursion,
-                                       region=settings.region, account_id=settings.account_id)
-        self.events = EventQueue(settings, self.functions, self.invocations)  # asynchronous invocation (issue 6)
-        self.invocations.bind_queue(self.events.accept)
-        self.states = FunctionStates(self.functions, self.runtimes, self.spawn, transition_s=settings.state_transition_s)
-        self.invocations.bind_states(self.states.until_settled, settings.pending_invoke_wait_s)
-        self.provisioning = Provisioning(self.functions, self.invoker, self.runtimes, self.spawn)
-        # Schedules (issue 16): EventBridge rules and Scheduler schedules fire through the one door.
-        self.schedules = Schedules(self.db, self.invocations.invoke_async, region=settings.region,
-                                   account=settings.account_id, scale=settings.schedule_time_scale,
-                                   dead_letter=self._schedule_dead_letter,
-                                   authorize=InvokePermission(self.functions, region=settings.region,
-                                                              account=settings.account_id))
-        self.mappings = MappingStore(self.db)  # event source mappings (issue 13)
-        self.sources = self._source_manager()
+        self._tasks: set[asyncio.Task] = set()
+        # State per account and region (lamb.scopes); the home account in the default region is
+        # ``home``, whose stores and services are also this object's (self.functions, ...).
+        self.scopes = Scopes(self.make_scope, data_dir=settings.data_dir, home=(settings.account_id, settings.region),
+                             held_accounts=lambda: self.identities.accounts)
+        self.scopes.discover()
+        home = self.scopes.home
+        self.functions, self.layers, self.urls = home.functions, home.layers, home.urls
+        self.recursion, self.invocations, self.events = home.recursion, home.invocations, home.events
+        self.states, self.provisioning, self.schedules = home.states, home.provisioning, home.schedules
+        self.mappings, self.sources, self.access, self.http_apis = home.mappings, home.sources, home.access, home.http_apis
         self.protocol = Protocol()
         self.handlers = api.load_all()
         # Every model served on the one port, picked per request by SigV4 scope / X-Amz-Target.
@@ -140,14 +148,10 @@ class Lamb:
         for service in ("events", "scheduler", "iam", "sts"):
             self.models.add(Protocol(service), services[service])
         self.operations = coverage(self.protocol.operations, self.handlers, botocore.__version__)
-        self.access = Access(region=settings.region, home=settings.account_id,
-                             resource_policy=self._resource_policy, resource_tags=self._resource_tags)
         self.authorize = self._authorize if self.auth_on else None
         # API Gateway's v2 model shares the signing name "apigateway" with v1: told apart by path.
         self.models.add(Protocol("apigatewayv2"), services["apigatewayv2"], path_prefix="/v2/")
         self.models.add(Protocol("apigateway"), services["apigateway"])  # REST APIs: /restapis/...
-        self.http_apis = HttpApis(HttpApiStore(self.db), HttpApiStore(self.db, "rest_apis"), settings.region,
-                                  lambda: self.port)  # issue 20
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
         self.aws = AwsClients(settings.region)  # S3 and EC2, through boto3's standard configuration
@@ -161,7 +165,6 @@ class Lamb:
         self.url_server: HttpServer | None = None  # LAMB_URL_PORT: function URLs only
         self.env_server: HttpServer | None = None  # the public app as environments reach it (their namespace)
         self.port = settings.port
-        self._tasks: set[asyncio.Task] = set()
         self.started_at = time.time()
 
     def _secret(self) -> bytes:
@@ -177,7 +180,8 @@ class Lamb:
         key = caller.key
         policies = self.identities.policies_of(key) if key is not None else None
         session = key.session_policies if key is not None else None
-        self.access.authorize(Who(caller.account, caller.arn, policies, session=session), service, operation, params)
+        scope = self.scope_for(caller, req, params)
+        scope.access.authorize(Who(caller.account, caller.arn, policies, session=session), service, operation, params)
         if service == "lambda" and operation in PASS_ROLE_OPERATIONS and isinstance(params.get("Role"), str):
             check_assumable(self.identities, params["Role"])
 
@@ -190,16 +194,44 @@ class Lamb:
             return None
         return Signer(key.secret, key.principal, self.identities.policies_of(key), key.token)
 
-    def _resource_policy(self, name: str, qualifier: str | None) -> dict | None:
-        fn = self.functions.get(name)
-        if fn is None:
-            return None
-        record = fn.aliases.get(qualifier) if qualifier in fn.aliases else fn.versions.get(qualifier or "$LATEST")
-        return document_of(record) if record is not None else None
+    def scope_for(self, caller: Caller, req, params: dict | None) -> Scope:
+        """The account and region whose state a request reads and changes (``lamb.scopes``)."""
+        return self.scopes.for_request(caller.account, region_of(req.headers, req.query), params)
 
-    def _resource_tags(self, name: str) -> dict | None:
-        fn = self.functions.get(name)
-        return fn.data.get("Tags") if fn is not None else None
+    def make_scope(self, account: str, region: str, folder: Path) -> Scope:
+        """One account in one region: its stores over its own database, the services over them."""
+        s = self.settings
+        home = (account, region) == (s.account_id, s.region)
+        scope = Scope(account, region, folder, self)
+        scope.settings = s if home else ScopeSettings(s, region=region, account_id=account)
+        scope.db = db = self.db if home else Database(folder / "lamb.db")
+        scope.functions = functions = FunctionStore(db, region=region, account_id=account, sealer=self.sealer)
+        scope.layers = LayerStore(db)
+        scope.urls = UrlIndex(functions)  # function URLs by url id (issue 14)
+        scope.invoker = ScopedInvoker(self.invoker, scope_id(account, region, (s.account_id, s.region)))
+        scope.recursion = RecursionGuard(region, account, s.limits.recursion_max_invocations)
+        # The one door into the invoker: the API, the async queue and every trigger call it.
+        scope.invocations = Invocations(functions, scope.invoker, self.runtimes, scope.recursion,
+                                        region=region, account_id=account)
+        # Asynchronous invocation (issue 6): the home scope's queue in <data dir>/events.db, others beside their db.
+        scope.events = EventQueue(s if home else ScopeSettings(s, region=region, account_id=account, data_dir=folder),
+                                  functions, scope.invocations)
+        scope.invocations.bind_queue(scope.events.accept)
+        scope.states = FunctionStates(functions, self.runtimes, self.spawn, transition_s=s.state_transition_s)
+        scope.invocations.bind_states(scope.states.until_settled, s.pending_invoke_wait_s)
+        scope.provisioning = Provisioning(functions, scope.invoker, self.runtimes, self.spawn)
+        # Schedules (issue 16): EventBridge rules and Scheduler schedules fire through the one door.
+        scope.schedules = Schedules(db, scope.invocations.invoke_async, region=region, account=account,
+                                    scale=s.schedule_time_scale,
+                                    dead_letter=functools.partial(self._schedule_dead_letter, scope.events),
+                                    authorize=InvokePermission(functions, region=region, account=account))
+        scope.mappings = MappingStore(db)  # event source mappings (issue 13)
+        scope.sources = self._source_manager(scope)
+        scope.access = Access(region=region, home=account, resource_policy=functools.partial(_resource_policy, functions),
+                              resource_tags=functools.partial(_resource_tags, functions))
+        scope.http_apis = HttpApis(HttpApiStore(db), HttpApiStore(db, "rest_apis"), region, lambda: self.port)  # issue 20
+        scope.reconcile = lambda: runtime_management.reconcile(functions, region)  # this release's runtime versions
+        return scope
 
     def assume_role(self, RoleArn: str, RoleSessionName: str, DurationSeconds: int) -> dict:
         """Lamb as the STS of execution roles: an in-memory assumed-role session, shaped like
@@ -230,42 +262,47 @@ class Lamb:
             self._addresses_key = key
         return self._addresses
 
-    async def _schedule_dead_letter(self, queue_arn: str, body: bytes, attributes: dict[str, str]) -> None:
+    @staticmethod
+    async def _schedule_dead_letter(events: EventQueue, queue_arn: str, body: bytes, attributes: dict[str, str]) -> None:
         """A schedule target's DeadLetterConfig queue, sent like the async queue's dead letters."""
         meta = {"kind": "dlq", "attributes": sqs_attributes(attributes)}
-        await asyncio.to_thread(self.events.deliveries.deliverer.send, queue_arn, body, meta)
+        await asyncio.to_thread(events.deliveries.deliverer.send, queue_arn, body, meta)
 
     # ------------------------------------------------------------ event sources (issue 13)
-    def source_invoke(self, function: str, qualifier: str | None, payload: bytes, trace: str | None = None):
+    @staticmethod
+    def _source_invoke(scope: Scope, function: str, qualifier: str | None, payload: bytes, trace: str | None = None):
         """What event source pollers invoke functions through: the one door (RequestResponse).
         A function still Pending right after a start is waited for by the door."""
-        return self.invocations.invoke(function, qualifier, payload, trace_header=trace)
+        return scope.invocations.invoke(function, qualifier, payload, trace_header=trace)
 
-    def _stream_invoke(self, function_arn: str, payload: bytes):
-        """Stream pollers' door: the mapping's FunctionArn (its qualifier included)."""
-        return self.source_invoke(function_arn, None, payload)
-
-    def _mapping_role(self, cfg: dict) -> str:
+    @staticmethod
+    def _mapping_role(scope: Scope, cfg: dict) -> str:
         """The execution role of the version a mapping invokes (Kinesis records' invokeIdentityArn)."""
         try:
-            return self.functions.resolve(cfg["FunctionArn"]).config.get("Role", "")
+            return scope.functions.resolve(cfg["FunctionArn"]).config.get("Role", "")
         except AwsError:  # the function is gone: its invocations fail and are reported
             return ""
 
-    def _source_manager(self) -> SourceManager:
+    def _source_manager(self, scope: Scope) -> SourceManager:
         s = self.settings
+        source_invoke = functools.partial(self._source_invoke, scope)
+
+        def stream_invoke(function_arn: str, payload: bytes):
+            """Stream pollers' door: the mapping's FunctionArn (its qualifier included)."""
+            return source_invoke(function_arn, None, payload)
+
         clients, executor = Clients(), DaemonExecutor(s.esm_threads)
         timings = sqs_source.Timings(wait_s=min(s.esm_sqs_wait_s, s.limits.sqs_long_poll_max_s), backoff_s=s.esm_backoff,
                                      fifo_defer_s=s.esm_fifo_defer_s, payload_max_bytes=s.limits.sync_payload_max_bytes)
-        sqs = sqs_source.sqs_kind(self.source_invoke, lambda arn: QueueClient(arn, clients, executor), timings,
+        sqs = sqs_source.sqs_kind(source_invoke, lambda arn: QueueClient(arn, clients, executor), timings,
                                   max_concurrency=s.limits.sqs_mapping_concurrency_max,
                                   receive_max=s.limits.sqs_receive_max, max_filters=s.limits.event_filters_per_mapping)
-        streams = stream_kind(self._stream_invoke, checkpoints=CheckpointStore(self.db),
-                              send_failure=FailureSender(self.events.deliveries.deliverer, executor),
-                              role_of=self._mapping_role, timings=StreamTimings.from_settings(s),
+        streams = stream_kind(stream_invoke, checkpoints=CheckpointStore(scope.db),
+                              send_failure=FailureSender(scope.events.deliveries.deliverer, executor),
+                              role_of=functools.partial(self._mapping_role, scope), timings=StreamTimings.from_settings(s),
                               max_filters=s.limits.event_filters_per_mapping, executor=executor)
         kinds = {sqs_source.SQS: sqs, sqs_source.SQS_FIFO: sqs, source_params.KINESIS: streams, source_params.DYNAMODB: streams}
-        return SourceManager(self.mappings, kinds, node_id(s.data_dir / "node-id"), s.esm_lease_s)
+        return SourceManager(scope.mappings, kinds, node_id(s.data_dir / "node-id"), s.esm_lease_s)
 
     def _on_exit(self, pid: int, code, sig) -> None:
         self.invoker.on_exit(pid, code, sig)
@@ -280,8 +317,11 @@ class Lamb:
     def collect_code(self) -> None:
         """Delete code (and merged layer folders) no function version, layer version
         nor running environment uses."""
-        keep = self.functions.code_keys() | self.layers.code_keys()
-        opt_keep = {opt_key(keys) for keys in self.functions.layer_key_lists()}
+        keep: set = set()
+        opt_keep: set = set()
+        for scope in self.scopes:  # code of every account and region
+            keep |= scope.functions.code_keys() | scope.layers.code_keys()
+            opt_keep |= {opt_key(keys) for keys in scope.functions.layer_key_lists()}
         for pool in list(self.invoker.pools.values()) + list(self.invoker.retired):
             keep.add(pool.config.code_dir.name)
             if pool.config.opt_dir is not None:
@@ -297,7 +337,6 @@ class Lamb:
         _raise_fd_limit()
         self.sandbox.cleanup_stale()
         limits = self.settings.limits
-        runtime_management.reconcile(self.functions, self.settings.region)  # this release's runtime versions
         public = make_app(self)
         self.server = HttpServer(
             public, max_body=limits.request_body_max_bytes, on_error=on_server_error,
@@ -329,11 +368,8 @@ class Lamb:
             rt = self.invoker.runtime_api.server
             self.sandbox.start_network(asyncio.get_running_loop(), (self.port, self.env_server.add_socket),
                                        (rt.port, rt.add_socket))
-        await self.events.start()
-        await self.sources.start()
-        self.states.prepare_all()  # bring up the runtimes existing functions use, off the request path
-        self.provisioning.restore()
-        self.schedules.start()
+        # Every scope's background work: runtime versions, async queue, pollers, states, provisioned, schedules.
+        self.scopes.start()
 
     def metrics_exposition(self) -> tuple[bytes, str]:
         return self.prometheus.exposition()
@@ -363,13 +399,11 @@ class Lamb:
             self.env_server.close()
         for task in list(self._tasks):
             task.cancel()
-        self.schedules.stop()
-        self.sources.stop()
-        self.events.stop()  # before the environments die: their attempts stay leased for the restart
-        self.invocations.close()
+        self.scopes.stop()  # async queues before the environments die: their attempts stay leased for the restart
         self.invoker.stop()
         self.runtimes.close()
         cleanup = getattr(self.sandbox, "cleanup_own", None)
         if cleanup is not None:
             cleanup()
+        self.scopes.close()
         self.db.close()

@@ -44,6 +44,10 @@ class Served(Services, Protocol):
     authenticate: Callable[..., Any]
     authorize: Callable[..., None] | None
 
+    def scope_for(self, caller: Any, req: Request, params: dict | None) -> Services:
+        """The services of the account and region a request is for (lamb.scopes)."""
+        ...
+
     def health(self) -> dict: ...
 
     def metrics_exposition(self) -> tuple[bytes, str]: ...
@@ -150,7 +154,8 @@ def make_app(lamb: Served):
                 raise AwsError(
                     "UnsupportedOperationException", f"{op.name} is not supported by this Lamb server yet.", 501
                 )
-            result = handler(RequestContext(lamb, req, op.name, rid, caller), params)
+            # The state of the caller's account in the credential scope's region (lamb.scopes).
+            result = handler(RequestContext(lamb.scope_for(caller, req, params), req, op.name, rid, caller), params)
             if isinstance(result, asyncio.Future):
                 return settle(protocol, op, result, rid)
             if inspect.isawaitable(result):
