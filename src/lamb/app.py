@@ -116,8 +116,7 @@ class Lamb:
         self.auth_on = settings.auth != "off"
         self.authenticate = Authenticator(self.identities, settings.account_id, enabled=self.auth_on).authenticate
         self.stacks = StackStore(self.db)  # lamb deploy's stack records (/_lamb/stacks)
-        self._addresses: Addresses | None = None
-        self._addresses_key: tuple | None = None
+        self._addresses: dict[tuple, Addresses] = {}  # function URL addresses by (origin, region, port)
         self.code = CodeStore(settings.data_dir)
         self.logs = LogStore(settings.data_dir / "logs")
         self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox, settings.runtime_cache, settings.network,
@@ -230,6 +229,8 @@ class Lamb:
         scope.access = Access(region=region, home=account, resource_policy=functools.partial(_resource_policy, functions),
                               resource_tags=functools.partial(_resource_tags, functions))
         scope.http_apis = HttpApis(HttpApiStore(db), HttpApiStore(db, "rest_apis"), region, lambda: self.port)  # issue 20
+        if not home:  # its function URLs' host names carry its region
+            scope.url_addresses = functools.partial(self.url_addresses, region)
         scope.reconcile = lambda: runtime_management.reconcile(functions, region)  # this release's runtime versions
         return scope
 
@@ -253,14 +254,20 @@ class Lamb:
             "region": self.settings.region, "endpoint_url": f"http://{host}:{self.port}",
             "account_id": self.settings.account_id})
 
-    def url_addresses(self) -> Addresses:
-        """How function URLs are named and recognised (``LAMB_URL_ORIGIN``, or this port)."""
+    def url_addresses(self, region: str | None = None) -> Addresses:
+        """How function URLs (of ``region``, the default one if None) are named and recognised
+        (``LAMB_URL_ORIGIN``, or this port)."""
         port = self.settings.url_port or self.port
-        key = (self.settings.url_origin, port)
-        if self._addresses is None or self._addresses_key != key:
-            self._addresses = Addresses(self.settings.url_origin or default_origin(self.settings.region, port))
-            self._addresses_key = key
-        return self._addresses
+        region = region or self.settings.region
+        key = (self.settings.url_origin, region, port)
+        found = self._addresses.get(key)
+        if found is None:
+            found = self._addresses[key] = Addresses(self.settings.url_origin or default_origin(region, port))
+        return found
+
+    def all_scopes(self) -> list[Scope]:
+        """Every account and region's services, the home scope first (``lamb.scopes``)."""
+        return self.scopes.list()
 
     @staticmethod
     async def _schedule_dead_letter(events: EventQueue, queue_arn: str, body: bytes, attributes: dict[str, str]) -> None:
@@ -351,9 +358,10 @@ class Lamb:
             self.server.route = lambda _conn, sock: guarded if from_environment(sock) else public
         self.port = await self.server.start(self.settings.host, self.settings.port)
         if self.settings.url_port is not None:
+            from .urls.by_scope import ByScope, owns_url
             from .urls.serve import make_url_server, urls_only
 
-            self.url_server = HttpServer(urls_only(make_url_server(self)),
+            self.url_server = HttpServer(urls_only(ByScope(self.all_scopes, make_url_server, owns_url)),
                                          max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error)
             self.settings.url_port = await self.url_server.start(self.settings.host, self.settings.url_port)
         if self.settings.port == 0:

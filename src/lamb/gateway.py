@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 from . import stack_routes
 from .api.context import RequestContext, Services
 from .http.server import Request, Response
+from .urls.by_scope import ByScope, owns_api, owns_url
 from .arn import OtherAccount
 from .protocol.errors import AwsError, service_error
 from .safe_path import UnsafePath, contained
@@ -46,6 +47,10 @@ class Served(Services, Protocol):
 
     def scope_for(self, caller: Any, req: Request, params: dict | None) -> Services:
         """The services of the account and region a request is for (lamb.scopes)."""
+        ...
+
+    def all_scopes(self) -> "list[Services]":
+        """Every account and region's services, the home scope first."""
         ...
 
     def health(self) -> dict: ...
@@ -82,8 +87,9 @@ def make_app(lamb: Served):
     from .urls.serve import make_url_server
 
     models = lamb.models
-    function_urls = make_url_server(lamb)  # requests to function URLs (lamb.urls.serve)
-    http_apis = make_api_server(lamb)  # requests to HTTP APIs (lamb.apis.serve)
+    # Requests to function URLs (lamb.urls.serve) and HTTP APIs (lamb.apis.serve) of every account and region.
+    function_urls = ByScope(lamb.all_scopes, make_url_server, owns_url)
+    http_apis = ByScope(lamb.all_scopes, make_api_server, owns_api)
 
     def error(e: AwsError, rid: str | None = None, protocol: "WireProtocol" = lamb.protocol, op=None) -> Response:
         if isinstance(e, OtherAccount) and op is not None:

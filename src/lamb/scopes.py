@@ -126,6 +126,7 @@ class Scopes:
         self._scopes: dict[tuple[str, str], Scope] = {}
         self._lock = threading.Lock()
         self.running = False
+        self._list: list[Scope] | None = None
         self.home = self.get(*home)
 
     def folder(self, account: str, region: str) -> Path:
@@ -157,8 +158,14 @@ class Scopes:
             if _ACCOUNT.fullmatch(account) and _REGION.fullmatch(region):
                 self.get(account, region)
 
+    def list(self) -> list[Scope]:
+        """Every scope, the home one first (the cached list changes only when a scope is made)."""
+        if self._list is None or len(self._list) != len(self._scopes):
+            self._list = list(self._scopes.values())
+        return self._list
+
     def __iter__(self) -> Iterator[Scope]:
-        return iter(list(self._scopes.values()))
+        return iter(self.list())
 
     def start(self) -> None:
         self.running = True

@@ -3,11 +3,12 @@ regions and two accounts against one Lamb, as AWS keeps Lambda's state per regio
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import subprocess
 import sys
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import boto3
 import pytest
@@ -205,3 +206,57 @@ def test_restart_keeps_every_scope(fresh_server):
     assert server.client().get_function(FunctionName=name)["Configuration"]["Description"] == "home"
     assert invoke(other, name, {"x": 1})[1]["region"] == OTHER
     assert invoke(theirs, name)[1] == "theirs"
+
+
+def _get(server: LambServer, path: str, host: str | None = None) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    try:
+        conn.request("GET", path, headers={"Host": host} if host else {})
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def test_function_urls_and_http_apis_of_another_region(server):
+    other = regional(server, "lambda", OTHER)
+    name = unique()
+    fn_arn = create(other, name, ECHO)["FunctionArn"]
+    url = other.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
+    host = urlsplit(url).netloc
+    assert host.split(":")[0].endswith(f".lambda-url.{OTHER}.localhost")
+    other.add_permission(FunctionName=name, StatementId="url", Action="lambda:InvokeFunctionUrl", Principal="*",
+                         FunctionUrlAuthType="NONE")
+    other.add_permission(FunctionName=name, StatementId="via-url", Action="lambda:InvokeFunction", Principal="*",
+                         InvokedViaFunctionUrl=True)
+    url_id = host.split(".")[0]
+    for path, by_host in (("/x", host), (f"/_lamb/url/{url_id}/x", None)):
+        status, body = _get(server, path, by_host)
+        assert status == 200, body
+        assert json.loads(body)["region"] == OTHER and json.loads(body)["event"]["rawPath"] == "/x"
+    apis = regional(server, "apigatewayv2", OTHER)
+    api = apis.create_api(Name="regional", ProtocolType="HTTP", Target=fn_arn)
+    assert api["ApiEndpoint"] == f"http://{api['ApiId']}.execute-api.{OTHER}.localhost:{server.port}"
+    assert api["ApiId"] not in [a["ApiId"] for a in regional(server, "apigatewayv2", server.region).get_apis()["Items"]]
+    other.add_permission(FunctionName=name, StatementId="apigw", Action="lambda:InvokeFunction",
+                         Principal="apigateway.amazonaws.com",
+                         SourceArn=f"arn:aws:execute-api:{OTHER}:{server.account_id}:{api['ApiId']}/*/$default")
+    status, body = _get(server, "/hello", urlsplit(api["ApiEndpoint"]).netloc)
+    assert status == 200, body
+    assert json.loads(body)["region"] == OTHER
+
+
+def test_reserved_concurrency_is_per_region(server):
+    home, other = server.client(), regional(server, "lambda", OTHER)
+    name = unique()
+    create(home, name, ECHO)
+    create(other, name, ECHO)
+    other.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    with pytest.raises(ClientError) as e:
+        other.invoke(FunctionName=name)
+    assert (e.value.response["Error"]["Code"], e.value.response["Reason"]) == (
+        "TooManyRequestsException", "ReservedFunctionConcurrentInvocationLimitExceeded")
+    assert invoke(home, name, {"k": 1})[1]["event"] == {"k": 1}  # the home region's function is not reserved
+    assert "ReservedConcurrentExecutions" not in home.get_function(FunctionName=name).get("Concurrency", {})
+    other.delete_function_concurrency(FunctionName=name)
+    assert invoke(other, name, {"k": 2})[1]["region"] == OTHER
