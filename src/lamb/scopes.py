@@ -21,6 +21,7 @@ logs and identities are shared: the invoker keys functions by scope
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -198,6 +199,7 @@ class Scopes:
         return self.get(account, region)
 
 
+@functools.lru_cache(maxsize=4096)
 def _account_in(value: str, region: str, account: str) -> str | None:
     try:
         parse_function_name(value, region=region, account_id=account)

@@ -25,14 +25,24 @@ def region_of(headers: Mapping[str, str], query: str) -> str | None:
         start = auth.find("Credential=")
         if start < 0:
             return None
-        credential = auth[start + 11:auth.find(",", start) if "," in auth[start:] else None]
+        end = auth.find(",", start)
+        credential = auth[start + 11:end] if end >= 0 else auth[start + 11:]
     elif "X-Amz-Credential=" in query:
         start = query.find("X-Amz-Credential=") + 17
         end = query.find("&", start)
-        credential = unquote(query[start:end if end >= 0 else None])
+        credential = unquote(query[start:end] if end >= 0 else query[start:])
     else:
         return None
     parts = credential.strip().split("/")
-    if len(parts) != 5 or not _REGION.fullmatch(parts[2]):
+    if len(parts) != 5:
         return None
-    return parts[2]
+    region = parts[2]
+    if region not in _valid:
+        if not _REGION.fullmatch(region):
+            return None
+        if len(_valid) < 4096:
+            _valid.add(region)
+    return region
+
+
+_valid: set[str] = set()  # regions already checked against _REGION
