@@ -129,6 +129,7 @@ class Lamb:
         self.prometheus = LambdaPrometheus(lambda: (dict(conc.in_flight), conc.total, conc.unreserved))
         self.invoker.metrics.observers.append(self.prometheus.observe)
         self._tasks: set[asyncio.Task] = set()
+        self._source_io: tuple[Clients, DaemonExecutor] | None = None
         # State per account and region (lamb.scopes); the home account in the default region is
         # ``home``, whose stores and services are also this object's (self.functions, ...).
         self.scopes = Scopes(self.make_scope, data_dir=settings.data_dir, home=(settings.account_id, settings.region),
@@ -298,7 +299,9 @@ class Lamb:
             """Stream pollers' door: the mapping's FunctionArn (its qualifier included)."""
             return source_invoke(function_arn, None, payload)
 
-        clients, executor = Clients(), DaemonExecutor(s.esm_threads)
+        if self._source_io is None:  # SQS clients and poller threads, shared by every scope
+            self._source_io = (Clients(), DaemonExecutor(s.esm_threads))
+        clients, executor = self._source_io
         timings = sqs_source.Timings(wait_s=min(s.esm_sqs_wait_s, s.limits.sqs_long_poll_max_s), backoff_s=s.esm_backoff,
                                      fifo_defer_s=s.esm_fifo_defer_s, payload_max_bytes=s.limits.sync_payload_max_bytes)
         sqs = sqs_source.sqs_kind(source_invoke, lambda arn: QueueClient(arn, clients, executor), timings,
@@ -344,6 +347,8 @@ class Lamb:
         _raise_fd_limit()
         self.sandbox.cleanup_stale()
         limits = self.settings.limits
+        for scope in self.scopes:
+            scope.reconcile()  # this release's runtime versions
         public = make_app(self)
         self.server = HttpServer(
             public, max_body=limits.request_body_max_bytes, on_error=on_server_error,
@@ -376,7 +381,7 @@ class Lamb:
             rt = self.invoker.runtime_api.server
             self.sandbox.start_network(asyncio.get_running_loop(), (self.port, self.env_server.add_socket),
                                        (rt.port, rt.add_socket))
-        # Every scope's background work: runtime versions, async queue, pollers, states, provisioned, schedules.
+        # Every scope's background work: async queue, pollers, function states, provisioned concurrency, schedules.
         self.scopes.start()
 
     def metrics_exposition(self) -> tuple[bytes, str]:
@@ -394,6 +399,7 @@ class Lamb:
             "pid": os.getpid(),
             "async": self.events.describe(),
             "event_sources": self.sources.describe(),
+            "scopes": [f"{scope.account}/{scope.region}" for scope in self.scopes],  # accounts and regions with state
             "memory": self.invoker.memory.describe(),
             "operations": self.operations,
         }

@@ -78,7 +78,6 @@ class Scope:
         self.folder = folder
         self._shared = shared
         self.started = False
-        self._stoppers: list[Callable[[], None]] = []
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -89,12 +88,12 @@ class Scope:
         return f"Scope({self.account}, {self.region})"
 
     def start(self) -> None:
-        """Its background work: runtime versions reconciled, the async queue, event source
-        pollers, function states settled, provisioned concurrency, schedules."""
+        """Its background work: the async queue, event source pollers, function states
+        settled, provisioned concurrency, schedules (runtime versions are reconciled by
+        ``reconcile``, before Lamb's port opens)."""
         if self.started:
             return
         self.started = True
-        self.reconcile()
         start_now(self.events.start())
         start_now(self.sources.start())
         self.states.prepare_all()
@@ -191,7 +190,7 @@ class Scopes:
         if params:
             for member in _FUNCTION_MEMBERS:
                 value = params.get(member)
-                if isinstance(value, str) and value.startswith("arn:"):
+                if isinstance(value, str) and ":" in value:  # an ARN, or a partial one (ACCOUNT:function:NAME)
                     other = _account_in(value, region, account)
                     if other is not None and other != account and other in self._held():
                         account = other

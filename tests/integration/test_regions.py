@@ -198,6 +198,8 @@ def test_restart_keeps_every_scope(fresh_server):
     create(theirs, name, "def handler(e, c):\n    return 'theirs'\n", Description="theirs", Role=role(account))
     create(server.client(), name, ECHO, Description="home")
     assert (server.data_dir / "lamb.db").exists()  # the home account in the default region keeps today's file
+    assert (server.data_dir / "accounts" / account / server.region / "lamb.db").exists()
+    assert (server.data_dir / "accounts" / server.account_id / OTHER / "lamb.db").exists()
     server.terminate()
     server.restart()
     other, theirs = regional(server, "lambda", OTHER), server.client(profile=f"account-{account}")
@@ -206,6 +208,8 @@ def test_restart_keeps_every_scope(fresh_server):
     assert server.client().get_function(FunctionName=name)["Configuration"]["Description"] == "home"
     assert invoke(other, name, {"x": 1})[1]["region"] == OTHER
     assert invoke(theirs, name)[1] == "theirs"
+    assert sorted(server.get_json("/_lamb/health")["scopes"]) == sorted(
+        [f"{server.account_id}/{server.region}", f"{server.account_id}/{OTHER}", f"{account}/{server.region}"])
 
 
 def _get(server: LambServer, path: str, host: str | None = None) -> tuple[int, bytes]:

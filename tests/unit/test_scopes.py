@@ -69,11 +69,11 @@ def test_start_runs_every_scope_and_a_later_one_at_once(tmp_path):
     s = scopes(tmp_path, log)
     s.start()
     home = "000000000000/us-east-1"
-    assert log == [f"{home}/reconcile", f"{home}/events.start", f"{home}/sources.start", f"{home}/states.prepare_all",
+    assert log == [f"{home}/events.start", f"{home}/sources.start", f"{home}/states.prepare_all",
                    f"{home}/provisioning.restore", f"{home}/schedules.start"]
     log.clear()
     s.get(OTHER, "eu-west-1")  # made while running: started before it is used
-    assert log[0] == f"{OTHER}/eu-west-1/reconcile" and log[-1] == f"{OTHER}/eu-west-1/schedules.start"
+    assert log[0] == f"{OTHER}/eu-west-1/events.start" and log[-1] == f"{OTHER}/eu-west-1/schedules.start"
     log.clear()
     s.stop()
     assert f"{OTHER}/eu-west-1/events.stop" in log and f"{home}/schedules.stop" in log
@@ -96,3 +96,10 @@ def test_scope_settings_read_through():
     view = ScopeSettings(base, region="eu-west-1", account_id=OTHER)
     base.port = 4321  # chosen at start
     assert (view.region, view.account_id, view.port, view.limits) == ("eu-west-1", OTHER, 4321, base.limits)
+
+
+
+def test_a_partial_arn_of_a_held_account_is_that_accounts(tmp_path):
+    s = scopes(tmp_path)
+    assert s.for_request(OTHER, "us-east-1", {"FunctionName": f"{HOME[0]}:function:f"}).account == HOME[0]
+    assert s.for_request(OTHER, "us-east-1", {"FunctionName": "f:1"}).account == OTHER
