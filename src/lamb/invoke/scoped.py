@@ -95,6 +95,7 @@ class ScopedInvoker:
         self._invoker = invoker
         self.scope = scope
         self.pools = _Pools(invoker, scope)
+        self._concurrency: _ScopedConcurrency | None = None
 
     def key(self, name: str) -> str:
         return scoped_key(self.scope, name)
@@ -102,7 +103,9 @@ class ScopedInvoker:
     @property
     def concurrency(self) -> "_ScopedConcurrency":
         """This scope's concurrency (its account in its region), by function name."""
-        return _ScopedConcurrency(self._invoker.concurrency_of(self.scope), self.scope)
+        if self._concurrency is None:
+            self._concurrency = _ScopedConcurrency(self._invoker.concurrency_of(self.scope), self.scope)
+        return self._concurrency
 
     def pool_for(self, name: str, version: str, config: dict) -> "VersionPool":
         return self._invoker.pool_for(self.key(name), version, config)
