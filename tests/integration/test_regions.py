@@ -164,6 +164,12 @@ def test_two_accounts_keep_their_own_functions(server):
         f"{home_arn} because no resource-based policy allows the lambda:InvokeFunction action")
     mine.add_permission(FunctionName=name, StatementId="other", Action="lambda:InvokeFunction", Principal=account)
     assert json.loads(theirs.invoke(FunctionName=home_arn)["Payload"].read()) == "home"
+    with pytest.raises(ClientError) as e:  # and the other way round
+        mine.get_function(FunctionName=b["FunctionArn"])
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    theirs.add_permission(FunctionName=name, StatementId="home", Action="lambda:InvokeFunction",
+                          Principal=server.account_id)
+    assert json.loads(mine.invoke(FunctionName=b["FunctionArn"])["Payload"].read()) == "theirs"
     # the other account in another region is a fourth scope
     far = regional(server, "lambda", OTHER, profile=f"account-{account}")
     assert name not in [f["FunctionName"] for f in far.list_functions()["Functions"]]
