@@ -201,6 +201,10 @@ def test_restart_keeps_every_scope(fresh_server):
     other, theirs = regional(server, "lambda", OTHER), server.client(profile=f"account-{account}")
     name = unique()
     create(other, name, ECHO, Description="eu")
+    version = other.publish_version(FunctionName=name)["Version"]
+    other.put_provisioned_concurrency_config(FunctionName=name, Qualifier=version, ProvisionedConcurrentExecutions=1)
+    ready = lambda: other.get_provisioned_concurrency_config(FunctionName=name, Qualifier=version)["Status"] == "READY"  # noqa: E731
+    wait_for(ready, 60, 0.1, "provisioned concurrency in eu-west-1")
     create(theirs, name, "def handler(e, c):\n    return 'theirs'\n", Description="theirs", Role=role(account))
     create(server.client(), name, ECHO, Description="home")
     assert (server.data_dir / "lamb.db").exists()  # the home account in the default region keeps today's file
@@ -212,6 +216,9 @@ def test_restart_keeps_every_scope(fresh_server):
     assert other.get_function(FunctionName=name)["Configuration"]["Description"] == "eu"
     assert theirs.get_function(FunctionName=name)["Configuration"]["Description"] == "theirs"
     assert server.client().get_function(FunctionName=name)["Configuration"]["Description"] == "home"
+    wait_for(ready, 60, 0.1, "provisioned concurrency in eu-west-1 again after the restart")
+    assert any(e["provisioned"] and e["function"] == f"{server.account_id}:{OTHER}:{name}"
+               for e in server.get_json("/_lamb/environments"))
     assert invoke(other, name, {"x": 1})[1]["region"] == OTHER
     assert invoke(theirs, name)[1] == "theirs"
     assert sorted(server.get_json("/_lamb/health")["scopes"]) == sorted(
