@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import resource
 import secrets
 import time
+from pathlib import Path
 
 import botocore
 
 from . import api, sandbox
 from .api import runtime_management
 from .api.coverage import coverage
+from .auth.credential_scope import region_of
 from .apis.serve import HttpApis
 from .apis.store import HttpApiStore
 from .config import Settings
@@ -25,6 +28,7 @@ from .identity.store import IdentityStore
 from . import http_guards
 from .http.server import HttpServer
 from .invoke.invoker import Invoker
+from .invoke.scoped import ScopedInvoker, scope_id
 from .invoke.prometheus import LambdaPrometheus
 from .logs.groups import LogGroups
 from .logs.service import CloudWatchLogs
@@ -33,6 +37,7 @@ from .policy.resources import document_of
 from .protocol import Protocol
 from .protocol.registry import ServedModel, ServedModels
 from .runtimes.manager import SUPPORTED, RuntimeManager
+from .scopes import Scope, Scopes, ScopeSettings
 from .sealing import Sealer
 from .schedules.firing import sqs_attributes
 from .schedules.permission import InvokePermission
@@ -89,6 +94,20 @@ def _raise_fd_limit() -> None:
 # Seconds between writes of metered usage to SQLite (what a kill -9 may lose).
 USAGE_FLUSH_S = float(os.environ.get("LAMB_USAGE_FLUSH_S", "5"))
 
+
+def _resource_policy(functions: FunctionStore, name: str, qualifier: str | None) -> dict | None:
+    fn = functions.get(name)
+    if fn is None:
+        return None
+    record = fn.aliases.get(qualifier) if qualifier in fn.aliases else fn.versions.get(qualifier or "$LATEST")
+    return document_of(record) if record is not None else None
+
+
+def _resource_tags(functions: FunctionStore, name: str) -> dict | None:
+    fn = functions.get(name)
+    return fn.data.get("Tags") if fn is not None else None
+
+
 class Lamb:
     """Where the components are made and wired; each gets only what it uses.
 
@@ -108,13 +127,8 @@ class Lamb:
         self.identities.ensure_account(settings.account_id)
         self.auth_on = settings.auth != "off"
         self.authenticate = Authenticator(self.identities, settings.account_id, enabled=self.auth_on).authenticate
-        self.functions = FunctionStore(self.db, region=settings.region, account_id=settings.account_id,
-                                       sealer=self.sealer)
-        self.layers = LayerStore(self.db)
         self.stacks = StackStore(self.db)  # lamb deploy's stack records (/_lamb/stacks)
-        self.urls = UrlIndex(self.functions)  # function URLs by url id (issue 14)
-        self._addresses: Addresses | None = None
-        self._addresses_key: tuple | None = None
+        self._addresses: dict[tuple, Addresses] = {}  # function URL addresses by (origin, region, port)
         self.code = CodeStore(settings.data_dir)
         self.logs = LogStore(settings.data_dir / "logs")
         # The CloudWatch Logs API over those files (issue 15): groups' settings, retention, Live Tail.
@@ -133,25 +147,18 @@ class Lamb:
         self.invoker.metrics.observers.append(self.prometheus.observe)
         self.usage = UsageStore(self.db)  # metering (issue 15): billed duration, GB-seconds, requests
         self.invoker.usage_sink = self.usage.record
-        self.recursion = RecursionGuard(settings.region, settings.account_id, settings.limits.recursion_max_invocations)
-        # The one door into the invoker: the API, the async queue and every trigger call it.
-        self.invocations = Invocations(self.functions, self.invoker, self.runtimes, self.recursion,
-                                       region=settings.region, account_id=settings.account_id)
-        self.events = EventQueue(settings, self.functions, self.invocations)  # asynchronous invocation (issue 6)
-        # Their CloudWatch metrics (issue 15) join the invoker's points.
-        self.events.metric = self.events.deliveries.metric = self.recursion.metric = self.invoker.metrics.put
-        self.invocations.bind_queue(self.events.accept)
-        self.states = FunctionStates(self.functions, self.runtimes, self.spawn, transition_s=settings.state_transition_s)
-        self.invocations.bind_states(self.states.until_settled, settings.pending_invoke_wait_s)
-        self.provisioning = Provisioning(self.functions, self.invoker, self.runtimes, self.spawn)
-        # Schedules (issue 16): EventBridge rules and Scheduler schedules fire through the one door.
-        self.schedules = Schedules(self.db, self.invocations.invoke_async, region=settings.region,
-                                   account=settings.account_id, scale=settings.schedule_time_scale,
-                                   dead_letter=self._schedule_dead_letter,
-                                   authorize=InvokePermission(self.functions, region=settings.region,
-                                                              account=settings.account_id))
-        self.mappings = MappingStore(self.db)  # event source mappings (issue 13)
-        self.sources = self._source_manager()
+        self._tasks: set[asyncio.Task] = set()
+        self._source_io: tuple[Clients, DaemonExecutor] | None = None
+        # State per account and region (lamb.scopes); the home account in the default region is
+        # ``home``, whose stores and services are also this object's (self.functions, ...).
+        self.scopes = Scopes(self.make_scope, data_dir=settings.data_dir, home=(settings.account_id, settings.region),
+                             held_accounts=lambda: self.identities.accounts)
+        self.scopes.discover()
+        home = self.scopes.home
+        self.functions, self.layers, self.urls = home.functions, home.layers, home.urls
+        self.recursion, self.invocations, self.events = home.recursion, home.invocations, home.events
+        self.states, self.provisioning, self.schedules = home.states, home.provisioning, home.schedules
+        self.mappings, self.sources, self.access, self.http_apis = home.mappings, home.sources, home.access, home.http_apis
         self.protocol = Protocol()
         self.handlers = api.load_all()
         # Every model served on the one port, picked per request by SigV4 scope / X-Amz-Target.
@@ -160,8 +167,6 @@ class Lamb:
         for service in ("events", "scheduler", "iam", "sts", "logs"):
             self.models.add(Protocol(service), services[service])
         self.operations = coverage(self.protocol.operations, self.handlers, botocore.__version__)
-        self.access = Access(region=settings.region, home=settings.account_id,
-                             resource_policy=self._resource_policy, resource_tags=self._resource_tags)
         self.authorize = self._authorize if self.auth_on else None
         self.admit_operator = OperatorGate(self.authenticate, self.identities.policies_of, settings.account_id,
                                            enabled=self.auth_on).admit  # the /_lamb/ routes
@@ -173,8 +178,6 @@ class Lamb:
         self.models.add(Protocol("cloudwatch", wire="query"), services["cloudwatch"])
         self.models.add(Protocol("cloudwatch", wire="smithy-rpc-v2-cbor"), services["cloudwatch"], path_prefix="/service/")
         self.models.add(Protocol("cloudwatch", wire="json"), services["cloudwatch"], path_prefix=None)
-        self.http_apis = HttpApis(HttpApiStore(self.db), HttpApiStore(self.db, "rest_apis"), settings.region,
-                                  lambda: self.port)  # issue 20
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
         self.aws = AwsClients(settings.region)  # S3 and EC2, through boto3's standard configuration
@@ -188,7 +191,6 @@ class Lamb:
         self.url_server: HttpServer | None = None  # LAMB_URL_PORT: function URLs only
         self.env_server: HttpServer | None = None  # the public app as environments reach it (their namespace)
         self.port = settings.port
-        self._tasks: set[asyncio.Task] = set()
         self.started_at = time.time()
 
     def _secret(self) -> bytes:
@@ -204,7 +206,8 @@ class Lamb:
         key = caller.key
         policies = self.identities.policies_of(key) if key is not None else None
         session = key.session_policies if key is not None else None
-        self.access.authorize(Who(caller.account, caller.arn, policies, session=session), service, operation, params)
+        scope = self.scope_for(caller, req, params)
+        scope.access.authorize(Who(caller.account, caller.arn, policies, session=session), service, operation, params)
         if service == "lambda" and operation in PASS_ROLE_OPERATIONS and isinstance(params.get("Role"), str):
             check_assumable(self.identities, params["Role"])
 
@@ -217,16 +220,48 @@ class Lamb:
             return None
         return Signer(key.secret, key.principal, self.identities.policies_of(key), key.token)
 
-    def _resource_policy(self, name: str, qualifier: str | None) -> dict | None:
-        fn = self.functions.get(name)
-        if fn is None:
-            return None
-        record = fn.aliases.get(qualifier) if qualifier in fn.aliases else fn.versions.get(qualifier or "$LATEST")
-        return document_of(record) if record is not None else None
+    def scope_for(self, caller: Caller, req, params: dict | None) -> Scope:
+        """The account and region whose state a request reads and changes (``lamb.scopes``)."""
+        return self.scopes.for_request(caller.account, region_of(req.headers, req.query), params)
 
-    def _resource_tags(self, name: str) -> dict | None:
-        fn = self.functions.get(name)
-        return fn.data.get("Tags") if fn is not None else None
+    def make_scope(self, account: str, region: str, folder: Path) -> Scope:
+        """One account in one region: its stores over its own database, the services over them."""
+        s = self.settings
+        home = (account, region) == (s.account_id, s.region)
+        scope = Scope(account, region, folder, self)
+        scope.settings = s if home else ScopeSettings(s, region=region, account_id=account)
+        scope.db = db = self.db if home else Database(folder / "lamb.db")
+        scope.functions = functions = FunctionStore(db, region=region, account_id=account, sealer=self.sealer)
+        scope.layers = LayerStore(db)
+        scope.urls = UrlIndex(functions)  # function URLs by url id (issue 14)
+        scope.invoker = ScopedInvoker(self.invoker, scope_id(account, region, (s.account_id, s.region)))
+        scope.recursion = RecursionGuard(region, account, s.limits.recursion_max_invocations)
+        # The one door into the invoker: the API, the async queue and every trigger call it.
+        scope.invocations = Invocations(functions, scope.invoker, self.runtimes, scope.recursion,
+                                        region=region, account_id=account)
+        # Asynchronous invocation (issue 6): the home scope's queue in <data dir>/events.db, others beside their db.
+        scope.events = EventQueue(s if home else ScopeSettings(s, region=region, account_id=account, data_dir=folder),
+                                  functions, scope.invocations)
+        # Their CloudWatch metrics (issue 15) join the invoker's points.
+        scope.events.metric = scope.events.deliveries.metric = scope.recursion.metric = self.invoker.metrics.put
+        scope.invocations.bind_queue(scope.events.accept)
+        scope.states = FunctionStates(functions, self.runtimes, self.spawn, transition_s=s.state_transition_s)
+        scope.invocations.bind_states(scope.states.until_settled, s.pending_invoke_wait_s)
+        scope.provisioning = Provisioning(functions, scope.invoker, self.runtimes, self.spawn)
+        # Schedules (issue 16): EventBridge rules and Scheduler schedules fire through the one door.
+        scope.schedules = Schedules(db, scope.invocations.invoke_async, region=region, account=account,
+                                    scale=s.schedule_time_scale,
+                                    dead_letter=functools.partial(self._schedule_dead_letter, scope.events),
+                                    authorize=InvokePermission(functions, region=region, account=account))
+        scope.mappings = MappingStore(db)  # event source mappings (issue 13)
+        scope.sources = self._source_manager(scope)
+        scope.access = Access(region=region, home=account, resource_policy=functools.partial(_resource_policy, functions),
+                              resource_tags=functools.partial(_resource_tags, functions))
+        scope.http_apis = HttpApis(HttpApiStore(db), HttpApiStore(db, "rest_apis"), region, lambda: self.port)  # issue 20
+        if not home:  # its function URLs' host names carry its region
+            scope.url_addresses = functools.partial(self.url_addresses, region)
+        scope.reconcile = lambda: runtime_management.reconcile(functions, region)  # this release's runtime versions
+        return scope
 
     def assume_role(self, RoleArn: str, RoleSessionName: str, DurationSeconds: int) -> dict:
         """Lamb as the STS of execution roles: an in-memory assumed-role session, shaped like
@@ -248,61 +283,74 @@ class Lamb:
             "region": self.settings.region, "endpoint_url": f"http://{host}:{self.port}",
             "account_id": self.settings.account_id})
 
-    def url_addresses(self) -> Addresses:
-        """How function URLs are named and recognised (``LAMB_URL_ORIGIN``, or this port)."""
+    def url_addresses(self, region: str | None = None) -> Addresses:
+        """How function URLs (of ``region``, the default one if None) are named and recognised
+        (``LAMB_URL_ORIGIN``, or this port)."""
         port = self.settings.url_port or self.port
-        key = (self.settings.url_origin, port)
-        if self._addresses is None or self._addresses_key != key:
-            self._addresses = Addresses(self.settings.url_origin or default_origin(self.settings.region, port))
-            self._addresses_key = key
-        return self._addresses
+        region = region or self.settings.region
+        key = (self.settings.url_origin, region, port)
+        found = self._addresses.get(key)
+        if found is None:
+            found = self._addresses[key] = Addresses(self.settings.url_origin or default_origin(region, port))
+        return found
 
-    async def _schedule_dead_letter(self, queue_arn: str, body: bytes, attributes: dict[str, str]) -> None:
+    def all_scopes(self) -> list[Scope]:
+        """Every account and region's services, the home scope first (``lamb.scopes``)."""
+        return self.scopes.list()
+
+    @staticmethod
+    async def _schedule_dead_letter(events: EventQueue, queue_arn: str, body: bytes, attributes: dict[str, str]) -> None:
         """A schedule target's DeadLetterConfig queue, sent like the async queue's dead letters."""
         meta = {"kind": "dlq", "attributes": sqs_attributes(attributes)}
-        await asyncio.to_thread(self.events.deliveries.deliverer.send, queue_arn, body, meta)
+        await asyncio.to_thread(events.deliveries.deliverer.send, queue_arn, body, meta)
 
     # ------------------------------------------------------------ event sources (issue 13)
-    def source_invoke(self, function: str, qualifier: str | None, payload: bytes, trace: str | None = None):
+    @staticmethod
+    def _source_invoke(scope: Scope, function: str, qualifier: str | None, payload: bytes, trace: str | None = None):
         """What event source pollers invoke functions through: the one door (RequestResponse).
         A function still Pending right after a start is waited for by the door."""
-        return self.invocations.invoke(function, qualifier, payload, trace_header=trace)
+        return scope.invocations.invoke(function, qualifier, payload, trace_header=trace)
 
-    def _stream_invoke(self, function_arn: str, payload: bytes):
-        """Stream pollers' door: the mapping's FunctionArn (its qualifier included)."""
-        return self.source_invoke(function_arn, None, payload)
-
-    def _mapping_role(self, cfg: dict) -> str:
+    @staticmethod
+    def _mapping_role(scope: Scope, cfg: dict) -> str:
         """The execution role of the version a mapping invokes (Kinesis records' invokeIdentityArn)."""
         try:
-            return self.functions.resolve(cfg["FunctionArn"]).config.get("Role", "")
+            return scope.functions.resolve(cfg["FunctionArn"]).config.get("Role", "")
         except AwsError:  # the function is gone: its invocations fail and are reported
             return ""
 
-    def _source_manager(self) -> SourceManager:
+    def _source_manager(self, scope: Scope) -> SourceManager:
         s = self.settings
-        clients, executor = Clients(), DaemonExecutor(s.esm_threads)
+        source_invoke = functools.partial(self._source_invoke, scope)
+
+        def stream_invoke(function_arn: str, payload: bytes):
+            """Stream pollers' door: the mapping's FunctionArn (its qualifier included)."""
+            return source_invoke(function_arn, None, payload)
+
+        if self._source_io is None:  # SQS clients and poller threads, shared by every scope
+            self._source_io = (Clients(), DaemonExecutor(s.esm_threads))
+            self.filter_crypto = FilterCrypto(kms_client, self._source_io[1])  # KMSKeyArn of every scope's mappings
+        clients, executor = self._source_io
         timings = sqs_source.Timings(wait_s=min(s.esm_sqs_wait_s, s.limits.sqs_long_poll_max_s), backoff_s=s.esm_backoff,
                                      fifo_defer_s=s.esm_fifo_defer_s, payload_max_bytes=s.limits.sync_payload_max_bytes)
         count_for = counter_factory(self.invoker.metrics.put)  # MetricsConfig EventCount
-        sqs = sqs_source.sqs_kind(self.source_invoke, lambda arn: QueueClient(arn, clients, executor), timings,
+        sqs = sqs_source.sqs_kind(source_invoke, lambda arn: QueueClient(arn, clients, executor), timings,
                                   max_concurrency=s.limits.sqs_mapping_concurrency_max,
                                   receive_max=s.limits.sqs_receive_max, max_filters=s.limits.event_filters_per_mapping,
                                   count_for=count_for)
-        streams = stream_kind(self._stream_invoke, checkpoints=CheckpointStore(self.db),
-                              send_failure=FailureSender(self.events.deliveries.deliverer, executor),
-                              role_of=self._mapping_role, timings=StreamTimings.from_settings(s),
+        streams = stream_kind(stream_invoke, checkpoints=CheckpointStore(scope.db),
+                              send_failure=FailureSender(scope.events.deliveries.deliverer, executor),
+                              role_of=functools.partial(self._mapping_role, scope), timings=StreamTimings.from_settings(s),
                               max_filters=s.limits.event_filters_per_mapping, executor=executor, count_for=count_for)
         kinds = {sqs_source.SQS: sqs, sqs_source.SQS_FIFO: sqs, source_params.KINESIS: streams, source_params.DYNAMODB: streams}
         kinds[source_params.RABBITMQ] = rabbitmq_source.default_kind(
-            self._stream_invoke, endpoints=s.mq_endpoints, executor=executor, max_filters=s.limits.event_filters_per_mapping,
+            stream_invoke, endpoints=s.mq_endpoints, executor=executor, max_filters=s.limits.event_filters_per_mapping,
             timings=rabbitmq_source.Timings(backoff_s=s.esm_backoff, retry_s=s.esm_backoff,
                                             window_default_s=s.limits.mq_batching_window_default_ms / 1000,
                                             payload_max_bytes=s.limits.sync_payload_max_bytes))
         # KMSKeyArn: filter criteria kept encrypted; pollers decrypt them when they start.
-        self.filter_crypto = FilterCrypto(kms_client, executor)
         kinds = {name: encrypted_kind(kind, self.filter_crypto, s.esm_backoff) for name, kind in kinds.items()}
-        return SourceManager(self.mappings, kinds, node_id(s.data_dir / "node-id"), s.esm_lease_s)
+        return SourceManager(scope.mappings, kinds, node_id(s.data_dir / "node-id"), s.esm_lease_s)
 
     def _on_exit(self, pid: int, code, sig) -> None:
         self.invoker.on_exit(pid, code, sig)
@@ -317,8 +365,11 @@ class Lamb:
     def collect_code(self) -> None:
         """Delete code (and merged layer folders) no function version, layer version
         nor running environment uses."""
-        keep = self.functions.code_keys() | self.layers.code_keys()
-        opt_keep = {opt_key(keys) for keys in self.functions.layer_key_lists()}
+        keep: set = set()
+        opt_keep: set = set()
+        for scope in self.scopes:  # code of every account and region
+            keep |= scope.functions.code_keys() | scope.layers.code_keys()
+            opt_keep |= {opt_key(keys) for keys in scope.functions.layer_key_lists()}
         for pool in list(self.invoker.pools.values()) + list(self.invoker.retired):
             keep.add(pool.config.code_dir.name)
             if pool.config.opt_dir is not None:
@@ -334,7 +385,8 @@ class Lamb:
         _raise_fd_limit()
         self.sandbox.cleanup_stale()
         limits = self.settings.limits
-        runtime_management.reconcile(self.functions, self.settings.region)  # this release's runtime versions
+        for scope in self.scopes:
+            scope.reconcile()  # this release's runtime versions
         public = make_app(self)
         self.server = HttpServer(
             public, max_body=limits.request_body_max_bytes, on_error=on_server_error,
@@ -349,9 +401,10 @@ class Lamb:
             self.server.route = lambda _conn, sock: guarded if from_environment(sock) else public
         self.port = await self.server.start(self.settings.host, self.settings.port)
         if self.settings.url_port is not None:
+            from .urls.by_scope import ByScope, owns_url
             from .urls.serve import make_url_server, urls_only
 
-            self.url_server = HttpServer(urls_only(make_url_server(self)),
+            self.url_server = HttpServer(urls_only(ByScope(self.all_scopes, make_url_server, owns_url)),
                                          max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error)
             self.settings.url_port = await self.url_server.start(self.settings.host, self.settings.url_port)
         if self.settings.port == 0:
@@ -366,11 +419,8 @@ class Lamb:
             rt = self.invoker.runtime_api.server
             self.sandbox.start_network(asyncio.get_running_loop(), (self.port, self.env_server.add_socket),
                                        (rt.port, rt.add_socket))
-        await self.events.start()
-        await self.sources.start()
-        self.states.prepare_all()  # bring up the runtimes existing functions use, off the request path
-        self.provisioning.restore()
-        self.schedules.start()
+        # Every scope's background work: async queue, pollers, function states, provisioned concurrency, schedules.
+        self.scopes.start()
         self.spawn(self._sweep_logs())
         self.spawn(self._flush_usage())
 
@@ -410,6 +460,7 @@ class Lamb:
             "pid": os.getpid(),
             "async": self.events.describe(),
             "event_sources": self.sources.describe(),
+            "scopes": [f"{scope.account}/{scope.region}" for scope in self.scopes],  # accounts and regions with state
             "memory": self.invoker.memory.describe(),
             "operations": self.operations,
         }
@@ -423,14 +474,12 @@ class Lamb:
             self.env_server.close()
         for task in list(self._tasks):
             task.cancel()
-        self.schedules.stop()
-        self.sources.stop()
-        self.events.stop()  # before the environments die: their attempts stay leased for the restart
-        self.invocations.close()
+        self.scopes.stop()  # async queues before the environments die: their attempts stay leased for the restart
         self.invoker.stop()
         self.usage.flush()
         self.runtimes.close()
         cleanup = getattr(self.sandbox, "cleanup_own", None)
         if cleanup is not None:
             cleanup()
+        self.scopes.close()
         self.db.close()

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 from . import console, stack_routes
 from .api.context import RequestContext, Services
 from .http.server import Request, Response
+from .urls.by_scope import ByScope, owns_api, owns_url
 from .arn import OtherAccount
 from .protocol.errors import AwsError, service_error
 from .safe_path import UnsafePath, contained
@@ -45,6 +46,14 @@ class Served(Services, Protocol):
     authorize: Callable[..., None] | None
     # Who may use the operator's /_lamb/ routes (lamb.services.operator.OperatorGate.admit).
     admit_operator: Callable[..., None]
+
+    def scope_for(self, caller: Any, req: Request, params: dict | None) -> Services:
+        """The services of the account and region a request is for (lamb.scopes)."""
+        ...
+
+    def all_scopes(self) -> "list[Services]":
+        """Every account and region's services, the home scope first."""
+        ...
 
     def health(self) -> dict: ...
 
@@ -82,8 +91,9 @@ def make_app(lamb: Served):
     from .urls.serve import make_url_server
 
     models = lamb.models
-    function_urls = make_url_server(lamb)  # requests to function URLs (lamb.urls.serve)
-    http_apis = make_api_server(lamb)  # requests to HTTP APIs (lamb.apis.serve)
+    # Requests to function URLs (lamb.urls.serve) and HTTP APIs (lamb.apis.serve) of every account and region.
+    function_urls = ByScope(lamb.all_scopes, make_url_server, owns_url)
+    http_apis = ByScope(lamb.all_scopes, make_api_server, owns_api)
 
     def error(e: AwsError, rid: str | None = None, protocol: "WireProtocol" = lamb.protocol, op=None) -> Response:
         if isinstance(e, OtherAccount) and op is not None:
@@ -154,7 +164,8 @@ def make_app(lamb: Served):
                 raise AwsError(
                     "UnsupportedOperationException", f"{op.name} is not supported by this Lamb server yet.", 501
                 )
-            result = handler(RequestContext(lamb, req, op.name, rid, caller), params)
+            # The state of the caller's account in the credential scope's region (lamb.scopes).
+            result = handler(RequestContext(lamb.scope_for(caller, req, params), req, op.name, rid, caller), params)
             if isinstance(result, asyncio.Future):
                 return settle(protocol, op, result, rid)
             if inspect.isawaitable(result):

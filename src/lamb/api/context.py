@@ -1,8 +1,9 @@
 """What an operation handler may know beyond its parameters: its request, and the services below.
 
 ``Services`` is the API layer's whole view of Lamb: the stores, the invoker's
-retirement on change, and the service layer (``lamb.services``). ``app.Lamb``
-provides it; handlers reach nothing else.
+retirement on change, and the service layer (``lamb.services``). A ``lamb.scopes.Scope``
+(one account in one region, its stores and services; the rest Lamb's) provides it;
+handlers reach nothing else.
 """
 
 from __future__ import annotations

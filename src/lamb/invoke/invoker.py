@@ -26,6 +26,7 @@ from ..runtimes.manager import RuntimeManager
 from ..sandbox import Sandbox
 from .runtime_api import RuntimeApiListener
 from .concurrency import Concurrency
+from .scoped import name_of, scope_of, scoped_key
 from .memory_budget import MemoryBudget, default_budget_mb
 from .metrics import Metrics
 from . import debug
@@ -63,8 +64,9 @@ class Invoker:
         self.passthrough_env = self.passthrough()
         # (role ARN, session name) -> AWS_ACCESS_KEY_ID/SECRET/SESSION_TOKEN of that role (set by app.py).
         self.role_credentials: Callable[[str, str], dict[str, str]] | None = None
-        self.concurrency = Concurrency(settings.limits)
-        self.concurrency.provisioned_of = self.provisioned_total
+        # ConcurrentExecutions is counted and limited per account and region (lamb.invoke.scoped keys).
+        self._concurrencies: dict[str, Concurrency] = {}
+        self.concurrency = self.concurrency_of("")  # the home account's, in its region
         self.metrics = Metrics()
         # MemorySize of all live environments against the host's budget (issue 3).
         self.memory: MemoryBudget[ExecutionEnvironment] = MemoryBudget(
@@ -166,6 +168,14 @@ class Invoker:
             env["AWS_LAMBDA_RUNTIME_API"] = self.runtime_api.address
         return env
 
+    def concurrency_of(self, scope: str) -> Concurrency:
+        """The concurrency of one account in one region (``scoped.scope_of(key)``; "" is the home one)."""
+        conc = self._concurrencies.get(scope)
+        if conc is None:
+            conc = self._concurrencies[scope] = Concurrency(self.settings.limits)
+            conc.provisioned_of = lambda name, _scope=scope: self.provisioned_total(scoped_key(_scope, name))
+        return conc
+
     # ---------------------------------------------------------------- invoke
     def pool_for(self, function_name: str, version: str, config: dict) -> VersionPool:
         key = (function_name, version)
@@ -185,13 +195,15 @@ class Invoker:
         new = VersionPool(env_config, zygote, self.runtimes.get(config["Runtime"]), host=self._host, logs=self.logs,
                           memory=self.memory, passthrough_env=self._inherited(env_config),
                           shutdown_grace_s=self.settings.shutdown_grace_s, on_empty=self.retired.discard)
+        new.key = function_name
         if pool is not None:
             self._retire(pool)
         self.pools[key] = new
         return new
 
-    def _env_config(self, name: str, version: str, config: dict, revision: str | None = None) -> EnvConfig:
+    def _env_config(self, key: str, version: str, config: dict, revision: str | None = None) -> EnvConfig:
         s = self.settings
+        name = name_of(key)
         return EnvConfig(
             function_name=name,
             version=version,
@@ -203,7 +215,7 @@ class Invoker:
             code_dir=Path(config["_HotReload"]) if config.get("_HotReload") else self.code_dir_for(config["_CodeKey"]),
             variables=tuple(sorted((config.get("Environment") or {}).get("Variables", {}).items())),
             log_group=(config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{name}",
-            region=s.region,
+            region=config["FunctionArn"].split(":")[3],
             limits=s.limits,
             revision=revision or _revision(config),  # code/configuration, not tags or state
             ephemeral_mb=(config.get("EphemeralStorage") or {}).get("Size") or s.limits.ephemeral_storage_default_mb,
@@ -239,24 +251,24 @@ class Invoker:
         ``request_id`` is given by callers that own it (the async queue's retries keep
         the event's request id).
         """
-        fn = pool.config.function_name
+        fn = pool.key
+        concurrency = self.concurrency_of(scope_of(fn))
         new_environment = pool.needs_new_environment()
         provisioned = bool(pool.provisioned_idle)  # pool.acquire takes a provisioned environment first
         try:
-            self.concurrency.acquire(fn, new_environment, provisioned)
+            concurrency.acquire(fn, new_environment, provisioned)
         except AwsError:
-            self.metrics.put("Throttles", 1, FunctionName=fn)
+            self.metrics.put("Throttles", 1, FunctionName=pool.config.function_name)
             raise
         try:
             env = pool.acquire()
         except AwsError:  # no room in the memory budget for a new environment
-            self.concurrency.release(fn, provisioned)
+            concurrency.release(fn, provisioned)
             if new_environment:
-                self.concurrency.refund_scaling(fn)  # no environment was started
-            self.metrics.put("Throttles", 1, FunctionName=fn)
+                concurrency.refund_scaling(fn)  # no environment was started
+            self.metrics.put("Throttles", 1, FunctionName=pool.config.function_name)
             raise
-        self._count_in(pool, env, fn)
-        concurrency = self.concurrency
+        self._count_in(pool, env, fn, concurrency)
 
         def done(result, exc, _on_done=on_done, _fn=fn, _provisioned=provisioned) -> None:
             concurrency.release(_fn, _provisioned)
@@ -276,11 +288,11 @@ class Invoker:
         env.assign(inv)
         return inv
 
-    def _count_in(self, pool: VersionPool, env, fn: str) -> None:
+    def _count_in(self, pool: VersionPool, env, key: str, c: Concurrency) -> None:
         """Concurrency metrics, as Lambda publishes them per function and account-wide."""
-        c = self.concurrency
+        fn = pool.config.function_name
         put = self.metrics.put
-        put("ConcurrentExecutions", c.in_flight.get(fn, 0), FunctionName=fn)
+        put("ConcurrentExecutions", c.in_flight.get(key, 0), FunctionName=fn)
         put("ConcurrentExecutions", c.total)
         put("UnreservedConcurrentExecutions", c.unreserved)
         target = pool.provisioned_target
@@ -304,7 +316,7 @@ class Invoker:
         for key in [k for k in self.pools if k[0] == function_name and (version is None or k[1] == version)]:
             self._retire(self.pools.pop(key))
         if version is None:
-            self.concurrency.forget(function_name)
+            self.concurrency_of(scope_of(function_name)).forget(function_name)
 
     # ------------------------------------------------- provisioned concurrency
     def provisioned_total(self, function_name: str) -> int:

@@ -75,6 +75,7 @@ class VersionPool:
                  logs: LogStore, memory: "MemoryBudget", passthrough_env: Callable[[], dict[str, str]],
                  shutdown_grace_s: float, on_empty: Callable[["VersionPool"], None]):
         self.config = config
+        self.key = config.function_name  # the invoker's key for the function (lamb.invoke.scoped)
         self.zygote = zygote
         self.runtime = runtime
         self.host = host

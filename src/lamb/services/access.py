@@ -11,8 +11,9 @@ Lambda documents for the request's parameters (``lambda:Principal``, ``lambda:Fu
 ``Role`` need ``iam:PassRole`` on it
 (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html).
 
-Functions live in the home account only (per-account function state is not built yet):
-another account reaches them only by ARN, through their resource-based policies.
+Each account has its own functions in each region (``lamb.scopes``; ``home`` is the account
+of the scope the request is for): another account reaches them only by ARN, through their
+resource-based policies.
 """
 
 from __future__ import annotations
