@@ -107,6 +107,11 @@ class ScopedInvoker:
             self._concurrency = _ScopedConcurrency(self._invoker.concurrency_of(self.scope), self.scope)
         return self._concurrency
 
+    @property
+    def metrics(self):
+        """The per-minute metric points (shared by every scope: they have no account or region dimension yet)."""
+        return self._invoker.metrics
+
     def pool_for(self, name: str, version: str, config: dict) -> "VersionPool":
         return self._invoker.pool_for(self.key(name), version, config)
 
