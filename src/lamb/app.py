@@ -35,7 +35,11 @@ from .sealing import Sealer
 from .schedules.firing import sqs_attributes
 from .schedules.permission import InvokePermission
 from .schedules.service import Schedules
+from .services.code_signing import CodeSigning
 from .services.code_url import CodeUrls
+from .services.signing_jobs import SigningJobs
+from .signing.configs import CodeSigningConfigs
+from .signing.signer import SignerStore
 from .services.function_state import FunctionStates
 from .services.aws_clients import AwsClients
 from .services.s3_code import S3Code
@@ -137,7 +141,7 @@ class Lamb:
         # Every model served on the one port, picked per request by SigV4 scope / X-Amz-Target.
         services = api.load_services()
         self.models = ServedModels(ServedModel(self.protocol, self.handlers))
-        for service in ("events", "scheduler", "iam", "sts"):
+        for service in ("events", "scheduler", "iam", "sts", "signer"):
             self.models.add(Protocol(service), services[service])
         self.operations = coverage(self.protocol.operations, self.handlers, botocore.__version__)
         self.access = Access(region=settings.region, home=settings.account_id,
@@ -157,6 +161,11 @@ class Lamb:
             if settings.upstream_sts else UpstreamRoles(lambda: self, settings.limits.execution_credentials_s))
         self.s3_code = S3Code(lambda: self.aws.get("s3"), settings.limits.unzipped_code_max_bytes)  # Code.S3Bucket/S3Key
         self.vpcs = VpcLookup(lambda: self.aws.get("ec2"))  # VpcConfig's VpcId
+        # Code signing (issue 17): Lambda's configs, AWS Signer's profiles and jobs, the checks on deployment.
+        self.code_signing_configs = CodeSigningConfigs(self.db, region=settings.region, account=settings.account_id)
+        self.signer = SignerStore(self.db, self.sealer, region=settings.region, account=settings.account_id)
+        self.signing_jobs = SigningJobs(self.signer, lambda: self.aws.get("s3"), settings.limits.unzipped_code_max_bytes)
+        self.code_signing = CodeSigning(self.code_signing_configs, self.signer)
         self.server: HttpServer | None = None
         self.url_server: HttpServer | None = None  # LAMB_URL_PORT: function URLs only
         self.env_server: HttpServer | None = None  # the public app as environments reach it (their namespace)
@@ -352,6 +361,7 @@ class Lamb:
             "event_sources": self.sources.describe(),
             "memory": self.invoker.memory.describe(),
             "operations": self.operations,
+            "code_signing": self.code_signing.counts(),
         }
 
     async def stop(self) -> None:

@@ -15,7 +15,11 @@ if TYPE_CHECKING:
     from ..identity.store import IdentityStore
     from ..http.server import Request
     from ..invoke.invoker import Invoker
+    from ..services.code_signing import CodeSigning
     from ..services.code_url import CodeUrls
+    from ..services.signing_jobs import SigningJobs
+    from ..signing.configs import CodeSigningConfigs
+    from ..signing.signer import SignerStore
     from ..services.function_state import FunctionStates
     from ..services.invoke import Invocations
     from ..services.provisioning import Provisioning
@@ -43,6 +47,10 @@ class Services(Protocol):
     sources: "SourceManager"  # their pollers
     identities: "IdentityStore"  # accounts, users, roles, policies, keys and sessions (issue 17)
     http_apis: "HttpApis"  # API Gateway HTTP APIs (issue 20)
+    code_signing_configs: "CodeSigningConfigs"  # code signing (issue 17): Lambda's configs
+    signer: "SignerStore"  # AWS Signer's profiles and jobs
+    signing_jobs: "SigningJobs"  # StartSigningJob's S3 side
+    code_signing: "CodeSigning"  # the checks on deployment
 
     def collect_code(self) -> None:
         """Delete code no version, layer or environment uses any more (in the background)."""
