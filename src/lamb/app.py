@@ -31,6 +31,7 @@ from .policy.resources import document_of
 from .protocol import Protocol
 from .protocol.registry import ServedModel, ServedModels
 from .runtimes.manager import SUPPORTED, RuntimeManager
+from .kms_sealing import KmsSealer
 from .sealing import Sealer
 from .schedules.firing import sqs_attributes
 from .schedules.permission import InvokePermission
@@ -101,8 +102,11 @@ class Lamb:
         self.identities.ensure_account(settings.account_id)
         self.auth_on = settings.auth != "off"
         self.authenticate = Authenticator(self.identities, settings.account_id, enabled=self.auth_on).authenticate
+        self.aws = AwsClients(settings.region)  # S3, EC2, KMS, STS through boto3's standard configuration
+        # A function's KMSKeyArn seals its environment variables under that key (lamb.kms_sealing).
+        self.kms = KmsSealer(lambda: self.aws.get("kms"))
         self.functions = FunctionStore(self.db, region=settings.region, account_id=settings.account_id,
-                                       sealer=self.sealer)
+                                       sealer=self.sealer, kms=self.kms)
         self.layers = LayerStore(self.db)
         self.stacks = StackStore(self.db)  # lamb deploy's stack records (/_lamb/stacks)
         self.urls = UrlIndex(self.functions)  # function URLs by url id (issue 14)
@@ -154,7 +158,6 @@ class Lamb:
                                   lambda: self.port)  # issue 20
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
-        self.aws = AwsClients(settings.region)  # S3 and EC2, through boto3's standard configuration
         # Execution-role credentials: minted by Lamb, or from an upstream STS (LAMB_UPSTREAM_STS=on).
         self.invoker.role_credentials = (
             UpstreamRoles(lambda: self.aws.get("sts"), settings.limits.sts_assume_role_default_s)

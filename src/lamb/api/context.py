@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ..apis.serve import HttpApis
     from ..config import Settings
     from ..identity.store import IdentityStore
+    from ..kms_sealing import KmsSealer
     from ..http.server import Request
     from ..invoke.invoker import Invoker
     from ..services.code_signing import CodeSigning
@@ -51,6 +52,7 @@ class Services(Protocol):
     signer: "SignerStore"  # AWS Signer's profiles and jobs
     signing_jobs: "SigningJobs"  # StartSigningJob's S3 side
     code_signing: "CodeSigning"  # the checks on deployment
+    kms: "KmsSealer"  # KMSKeyArn's key for environment variables at rest
 
     def collect_code(self) -> None:
         """Delete code no version, layer or environment uses any more (in the background)."""

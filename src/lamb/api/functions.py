@@ -26,6 +26,7 @@ from ..arn import LATEST, function_arn, is_published_version, parse_function_nam
 from .. import runtimes
 from ..protocol.errors import conflict, invalid_parameter
 from ..services import hot_reload
+from ..services.function_kms import check_key
 from . import code_signing as signing
 from . import configuration as conf
 from . import layers as layer_api
@@ -81,6 +82,7 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
         raise conflict(f"Function already exist: {name}")
     csc = params.get("CodeSigningConfigArn")
     signing.require_config(ctx, csc)
+    await check_key(lamb.kms, params.get("KMSKeyArn"), name)
     hot = hot_reload.folder_of(_code_from(params), s.hot_reload_roots)
     signed: dict = {}
     stored = await store_code(ctx, _code_from(params), NO_CODE, hot, signing.code_check(ctx, csc, name, signed))
@@ -115,7 +117,7 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
         config["_HotReload"] = str(hot)
     signing.apply_signature(config, signed)
     for key in ("Environment", "DeadLetterConfig", "KMSKeyArn", "FileSystemConfigs", "ImageConfig"):
-        if params.get(key) is not None:
+        if params.get(key) is not None and not (key == "KMSKeyArn" and params[key] == ""):
             config[key] = params[key]
     if params.get("VpcConfig") is not None:  # VpcId from EC2 (lamb.services.vpc)
         config["VpcConfig"] = await asyncio.to_thread(lamb.vpcs.resolve, params["VpcConfig"])
@@ -249,6 +251,9 @@ async def update_function_configuration(ctx: "RequestContext", params: dict) -> 
         new["SnapStart"] = {"ApplyOn": params["SnapStart"].get("ApplyOn", "None"), "OptimizationStatus": "Off"}
     if new.get("Environment") == {}:
         new.pop("Environment")
+    if new.get("KMSKeyArn") == "":  # AWS: an empty KMSKeyArn goes back to the default key
+        new.pop("KMSKeyArn")
+    await check_key(lamb.kms, params.get("KMSKeyArn"), fn.name)
     if new.get("_LayerKeys") and new.get("_LayerKeys") != config.get("_LayerKeys"):
         with lamb.states.working(fn.name):
             await layer_api.prepare_opt(lamb, new)
