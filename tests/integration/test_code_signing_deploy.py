@@ -14,12 +14,17 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
 import uuid
 
 import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from .async_support import moto, served_with, versioned_bucket  # noqa: F401  (fixture)
 from .awscli import aws_json
@@ -278,3 +283,36 @@ def test_lamb_sign_works_offline_and_the_running_lamb_trusts_it(server, tmp_path
                               str(server.data_dir), str(src), str(out)], capture_output=True, text=True, env=env,
                              timeout=60)
     assert missing.returncode == 1 and "no signing profile nosuchprofile" in missing.stderr
+
+
+def test_sign_payload_and_list_signing_jobs(server, bucket):
+    signer = server.client("signer")
+    name, version_arn = profile(signer)
+    out = signer.sign_payload(profileName=name, payload=b"hello", payloadFormat="application/octet-stream")
+    assert out["metadata"]["profileVersionArn"] == version_arn and out["signature"]
+    # checkable with the profile's key: the signature verifies over the payload and not over another one
+    db = sqlite3.connect(f"file:{server.data_dir / 'lamb.db'}?mode=ro", uri=True)
+    try:
+        (row,), = db.execute("SELECT data FROM signing_profiles WHERE id = ?", (name,))
+    finally:
+        db.close()
+    assert "PRIVATE" not in row  # the private key is sealed
+    public = load_pem_public_key(json.loads(row)["_publicKey"].encode())
+    public.verify(out["signature"], b"hello", ec.ECDSA(hashes.SHA384()))
+    with pytest.raises(InvalidSignature):
+        public.verify(out["signature"], b"hellO", ec.ECDSA(hashes.SHA384()))
+
+    _, job = sign(signer, bucket, name, make_zip({"fn.py": HANDLER % "listed"}))
+    signer.revoke_signature(jobId=job["jobId"], reason="r")
+    jobs = signer.list_signing_jobs(isRevoked=True)["jobs"]
+    assert job["jobId"] in [j["jobId"] for j in jobs] and all(j["isRevoked"] for j in jobs)
+    everything = [j["jobId"] for j in signer.list_signing_jobs()["jobs"]]
+    assert out["jobId"] in everything and job["jobId"] in everything
+    seen, token = [], None
+    while True:
+        page = signer.list_signing_jobs(maxResults=1, **({"nextToken": token} if token else {}))
+        seen += [j["jobId"] for j in page["jobs"]]
+        token = page.get("nextToken")
+        if not token:
+            break
+    assert seen == everything

@@ -1,7 +1,7 @@
 """The AWS Signer subset Lambda's code signing needs, served from botocore's ``signer`` model
 (https://docs.aws.amazon.com/signer/latest/api/API_Operations.html): signing profiles
-(Put, Get, List, Cancel, Revoke), signing jobs for zips in S3 (Start, Describe,
-RevokeSignature) and the one platform, ``AWSLambda-SHA384-ECDSA``
+(Put, Get, List, Cancel, Revoke), signing jobs for zips in S3 (Start, Describe, List,
+RevokeSignature), SignPayload (a plain ECDSA signature of the payload) and the one platform, ``AWSLambda-SHA384-ECDSA``
 (``aws signer put-signing-profile --platform-id AWSLambda-SHA384-ECDSA``, then
 ``aws signer start-signing-job``, then ``aws lambda create-function --code S3Bucket=...``).
 
@@ -114,9 +114,17 @@ def list_signing_profiles(ctx: "RequestContext", params: dict) -> dict:
         if params.get("platformId") and doc["platformId"] != params["platformId"]:
             continue
         rows.append({k: v for k, v in _public(doc).items() if k not in ("statusReason", "revocationRecord")})
-    start = int(params["nextToken"]) if str(params.get("nextToken") or "").isdigit() else 0
+    return _page(ctx, params, rows, "profiles")
+
+
+def _page(ctx: "RequestContext", params: dict, rows: list, key: str) -> dict:
+    """maxResults/nextToken pagination (the token is the next row's index)."""
+    token = str(params.get("nextToken") or "")
+    if token and not token.isdigit():
+        raise _validation(f"Invalid nextToken: {token}")
+    start = int(token or 0)
     size = params.get("maxResults") or ctx.lamb.settings.limits.list_max_items
-    out: dict = {"profiles": rows[start:start + size]}
+    out: dict = {key: rows[start:start + size]}
     if start + size < len(rows):
         out["nextToken"] = str(start + size)
     return out
@@ -151,6 +159,46 @@ async def start_signing_job(ctx: "RequestContext", params: dict) -> dict:
         raise _validation("destination.s3 needs a bucketName.")
     job = await asyncio.to_thread(ctx.lamb.signing_jobs.start, doc, source, destination, _caller(ctx))
     return {"jobId": job["jobId"], "jobOwner": job["jobOwner"]}
+
+
+@operation("SignPayload", service=SERVICE)
+def sign_payload(ctx: "RequestContext", params: dict) -> dict:
+    """The payload's ECDSA P-384 / SHA-384 signature (DER) by the profile's key; ``metadata`` says how
+    to check it (Lamb's own keys: AWS's Notation envelope is not produced)."""
+    doc = _profile(ctx, params["profileName"])
+    if doc["status"] != "Active":
+        raise _validation(f"Signing profile {params['profileName']} is {doc['status']}: it cannot sign.")
+    job, signature = ctx.lamb.signer.sign_payload(doc, params["payload"], params["payloadFormat"], _caller(ctx))
+    return {"jobId": job["jobId"], "jobOwner": job["jobOwner"], "signature": signature,
+            "metadata": {"algorithm": "ECDSA-P384-SHA384", "profileVersionArn": doc["profileVersionArn"],
+                         "signingTime": str(int(job["createdAt"])), "payloadFormat": params["payloadFormat"]}}
+
+
+@operation("ListSigningJobs", service=SERVICE)
+def list_signing_jobs(ctx: "RequestContext", params: dict) -> dict:
+    def wanted(job: dict) -> bool:
+        if params.get("status") and job["status"] != params["status"]:
+            return False
+        if params.get("platformId") and job["platformId"] != params["platformId"]:
+            return False
+        if params.get("requestedBy") and job["requestedBy"] != params["requestedBy"]:
+            return False
+        if params.get("jobInvoker") and job["jobInvoker"] != params["jobInvoker"]:
+            return False
+        if params.get("isRevoked") is not None and bool(job.get("revocationRecord")) != params["isRevoked"]:
+            return False
+        expires = job.get("signatureExpiresAt")
+        if params.get("signatureExpiresBefore") and not (expires and expires < to_epoch(params["signatureExpiresBefore"])):
+            return False
+        if params.get("signatureExpiresAfter") and not (expires and expires > to_epoch(params["signatureExpiresAfter"])):
+            return False
+        return True
+
+    keys = ("jobId", "source", "signedObject", "createdAt", "status", "profileName", "profileVersion", "platformId",
+            "platformDisplayName", "signatureExpiresAt", "jobOwner", "jobInvoker")
+    rows = [dict({k: job[k] for k in keys if k in job}, isRevoked=bool(job.get("revocationRecord")))
+            for job in sorted(ctx.lamb.signer.jobs, key=lambda j: j["createdAt"]) if wanted(job)]
+    return _page(ctx, params, rows, "jobs")
 
 
 @operation("DescribeSigningJob", service=SERVICE)

@@ -146,6 +146,24 @@ class SignerStore:
         self.jobs.put(job_id, job)
         return job
 
+    def sign_payload(self, profile: dict, payload: bytes, payload_format: str, requested_by: str) -> tuple[dict, bytes]:
+        """SignPayload: an ECDSA P-384 / SHA-384 signature (DER) of ``payload`` by the profile's key, as a job."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        key = envelope.load_private(self.sealer.open(profile["_privateKey"], profile["profileVersionArn"]))
+        signature = key.sign(payload, ec.ECDSA(hashes.SHA384()))
+        now = self.clock()
+        job_id = str(uuid.uuid4())
+        job = {"jobId": job_id, "source": {}, "platformId": profile["platformId"],
+               "platformDisplayName": profile["platformDisplayName"], "profileName": profile["profileName"],
+               "profileVersion": profile["profileVersion"], "createdAt": now, "completedAt": now,
+               "signatureExpiresAt": add_period(now, profile["signatureValidityPeriod"]), "requestedBy": requested_by,
+               "jobInvoker": requested_by, "jobOwner": self.account, "status": "Succeeded",
+               "_payloadFormat": payload_format}
+        self.jobs.put(job_id, job)
+        return job, signature
+
     def job(self, job_id: str) -> dict | None:
         return self.jobs.get(job_id)
 
