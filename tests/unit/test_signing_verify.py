@@ -124,3 +124,12 @@ def test_master_key_rotation_rewraps_signing_keys(tmp_path, clock):
     resigned = again.sign(p2, a_zip("y"), source={}, requested_by="me")  # the key opens under the new master key
     assert verify(resigned.data, [p2["profileVersionArn"]], again, clock()).outcome is Outcome.TRUSTED
     assert verify(signed.data, [p2["profileVersionArn"]], again, clock()).outcome is Outcome.TRUSTED
+
+
+def test_a_profile_this_lamb_does_not_hold(store, clock, tmp_path):
+    elsewhere = SignerStore(Database(tmp_path / "other.db"), Sealer(os.urandom(32)), region="us-east-1",
+                            account="000000000000", clock=clock)
+    p = profile(elsewhere, "p9")
+    s = elsewhere.sign(p, a_zip(), source={}, requested_by="me")
+    v = verify(s.data, [p["profileVersionArn"]], store, clock())
+    assert v.outcome is Outcome.MISMATCH and v.profile_version_arn is None  # unverifiable: no ARNs reported

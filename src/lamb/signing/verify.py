@@ -54,8 +54,8 @@ def verify(data: bytes, allowed: list[str], signer: "SignerStore", now: float) -
     if profile is None:
         if envelope.payload_digest(payload) != env.payload_sha384:
             return Verdict(Outcome.INTEGRITY, "the package changed since it was signed")
-        return Verdict(Outcome.MISMATCH, f"signed by {env.profile_version_arn}, a profile this Lamb does not hold",
-                       env.profile_version_arn, env.job_arn)
+        # not verifiable, so its ARNs are not reported as the package's signature
+        return Verdict(Outcome.MISMATCH, f"signed by {env.profile_version_arn}, a profile this Lamb does not hold")
     if not envelope.intact(payload, env, envelope.load_public(profile["_publicKey"])):
         return Verdict(Outcome.INTEGRITY, "the package changed since it was signed, or its signature does not verify",
                        env.profile_version_arn, env.job_arn)
