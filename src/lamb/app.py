@@ -38,11 +38,16 @@ from .protocol import Protocol
 from .protocol.registry import ServedModel, ServedModels
 from .runtimes.manager import SUPPORTED, RuntimeManager
 from .scopes import Scope, Scopes, ScopeSettings
+from .kms_sealing import KmsSealer
 from .sealing import Sealer
 from .schedules.firing import sqs_attributes
 from .schedules.permission import InvokePermission
 from .schedules.service import Schedules
+from .services.code_signing import CodeSigning
 from .services.code_url import CodeUrls
+from .services.signing_jobs import SigningJobs
+from .signing.configs import CodeSigningConfigs
+from .signing.signer import SignerStore
 from .services.function_state import FunctionStates
 from .services.aws_clients import AwsClients
 from .services.s3_code import S3Code
@@ -127,6 +132,9 @@ class Lamb:
         self.identities.ensure_account(settings.account_id)
         self.auth_on = settings.auth != "off"
         self.authenticate = Authenticator(self.identities, settings.account_id, enabled=self.auth_on).authenticate
+        self.aws = AwsClients(settings.region)  # S3, EC2, KMS, STS through boto3's standard configuration
+        # A function's KMSKeyArn seals its environment variables under that key (lamb.kms_sealing).
+        self.kms = KmsSealer(lambda: self.aws.get("kms"))
         self.stacks = StackStore(self.db)  # lamb deploy's stack records (/_lamb/stacks)
         self._addresses: dict[tuple, Addresses] = {}  # function URL addresses by (origin, region, port)
         self.code = CodeStore(settings.data_dir)
@@ -164,7 +172,7 @@ class Lamb:
         # Every model served on the one port, picked per request by SigV4 scope / X-Amz-Target.
         services = api.load_services()
         self.models = ServedModels(ServedModel(self.protocol, self.handlers))
-        for service in ("events", "scheduler", "iam", "sts", "logs"):
+        for service in ("events", "scheduler", "iam", "sts", "logs", "signer"):
             self.models.add(Protocol(service), services[service])
         self.operations = coverage(self.protocol.operations, self.handlers, botocore.__version__)
         self.authorize = self._authorize if self.auth_on else None
@@ -180,13 +188,17 @@ class Lamb:
         self.models.add(Protocol("cloudwatch", wire="json"), services["cloudwatch"], path_prefix=None)
         self.secret = self._secret()
         self.code_urls = CodeUrls(self.secret)
-        self.aws = AwsClients(settings.region)  # S3 and EC2, through boto3's standard configuration
         # Execution-role credentials: minted by Lamb, or from an upstream STS (LAMB_UPSTREAM_STS=on).
         self.invoker.role_credentials = (
             UpstreamRoles(lambda: self.aws.get("sts"), settings.limits.sts_assume_role_default_s)
             if settings.upstream_sts else UpstreamRoles(lambda: self, settings.limits.execution_credentials_s))
         self.s3_code = S3Code(lambda: self.aws.get("s3"), settings.limits.unzipped_code_max_bytes)  # Code.S3Bucket/S3Key
         self.vpcs = VpcLookup(lambda: self.aws.get("ec2"))  # VpcConfig's VpcId
+        # Code signing (issue 17): Lambda's configs, AWS Signer's profiles and jobs, the checks on deployment.
+        self.code_signing_configs = CodeSigningConfigs(self.db, region=settings.region, account=settings.account_id)
+        self.signer = SignerStore(self.db, self.sealer, region=settings.region, account=settings.account_id)
+        self.signing_jobs = SigningJobs(self.signer, lambda: self.aws.get("s3"), settings.limits.unzipped_code_max_bytes)
+        self.code_signing = CodeSigning(self.code_signing_configs, self.signer)
         self.server: HttpServer | None = None
         self.url_server: HttpServer | None = None  # LAMB_URL_PORT: function URLs only
         self.env_server: HttpServer | None = None  # the public app as environments reach it (their namespace)
@@ -231,7 +243,7 @@ class Lamb:
         scope = Scope(account, region, folder, self)
         scope.settings = s if home else ScopeSettings(s, region=region, account_id=account)
         scope.db = db = self.db if home else Database(folder / "lamb.db")
-        scope.functions = functions = FunctionStore(db, region=region, account_id=account, sealer=self.sealer)
+        scope.functions = functions = FunctionStore(db, region=region, account_id=account, sealer=self.sealer, kms=self.kms)
         scope.layers = LayerStore(db)
         scope.urls = UrlIndex(functions)  # function URLs by url id (issue 14)
         scope.invoker = ScopedInvoker(self.invoker, scope_id(account, region, (s.account_id, s.region)))
@@ -463,6 +475,7 @@ class Lamb:
             "scopes": [f"{scope.account}/{scope.region}" for scope in self.scopes],  # accounts and regions with state
             "memory": self.invoker.memory.describe(),
             "operations": self.operations,
+            "code_signing": self.code_signing.counts(),
         }
 
     async def stop(self) -> None:

@@ -11,6 +11,7 @@
     lamb accounts create [--data-dir D]
     lamb keys rotate [--data-dir D]                (with Lamb stopped)
     lamb usage [--endpoint URL] [--month M] [--function F] [--json]
+    lamb sign --profile-name P [--data-dir D] IN.zip OUT.zip   (code signing, offline)
 
 ``serve`` runs the platform in the foreground until SIGINT/SIGTERM, then stops
 every environment and zygote it started. ``runtimes install`` builds the
@@ -27,6 +28,7 @@ import asyncio
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from .config import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, Settings
 
@@ -225,6 +227,27 @@ def _usage(args) -> int:
     return 0
 
 
+def _sign(args: argparse.Namespace) -> int:
+    from .sealing import Sealer
+    from .signing.envelope import NotAZip
+    from .signing.offline import sign_file
+    from .store.db import Database
+
+    settings = Settings.from_env(data_dir=args.data_dir)
+    db = Database(settings.db_path)
+    try:
+        job = sign_file(db, Sealer.from_file(settings.master_key_path), region=settings.region,
+                        account=settings.account_id, profile_name=args.profile_name, source=Path(args.zip),
+                        destination=Path(args.output), requested_by="lamb sign")
+    except (LookupError, PermissionError, NotAZip, OSError) as e:
+        print(f"lamb sign: {e}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    print(f"{args.output}: signed by {job['profileVersionArn']} (job {job['jobArn']})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lamb", description="A self-hosted AWS Lambda.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -289,6 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     usage.add_argument("--function", default=None, help="one function's usage")
     usage.add_argument("--json", action="store_true", help="the whole report as JSON")
     usage.set_defaults(func=_usage)
+    sign = sub.add_parser("sign", help="sign a zip with a signing profile of the data folder (offline; code signing)")
+    sign.add_argument("--profile-name", required=True, help="the signing profile (aws signer put-signing-profile)")
+    sign.add_argument("--data-dir", default=None)
+    sign.add_argument("zip", help="the deployment package to sign")
+    sign.add_argument("output", help="where to write the signed zip")
+    sign.set_defaults(func=_sign)
     args = parser.parse_args(argv)
     logging.basicConfig(level=getattr(args, "log_level", "WARNING"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     return args.func(args)

@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
 import pytest
 
-from .conftest import DUMMY_CREDS, LambServer, free_port, wait_for
+from .conftest import DUMMY_CREDS, LambServer, free_port, unique, wait_for
 
 REGION = "us-east-1"
 
@@ -184,6 +184,15 @@ def served_with(moto: MotoServer, *services: str):
         yield server
     finally:
         server.close()
+
+
+def versioned_bucket(moto: MotoServer, prefix: str):
+    """A new versioned bucket in moto's S3: ``(s3 client, bucket name)``."""
+    s3 = moto.client("s3")
+    name = unique(prefix).lower()
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    return s3, name
 
 
 # ---------------------------------------------------------------- fixtures

@@ -14,7 +14,7 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
-from .async_support import moto, served_with  # noqa: F401  (fixture)
+from .async_support import moto, served_with, versioned_bucket  # noqa: F401  (fixture)
 from .awscli import aws_json
 from .conftest import error_of as err, ROLE, invoke, make_zip, unique
 
@@ -33,11 +33,7 @@ def s3_server(moto):  # noqa: F811
 
 @pytest.fixture(scope="module")
 def bucket(moto):  # noqa: F811
-    s3 = moto.client("s3")
-    name = unique("code").lower()
-    s3.create_bucket(Bucket=name)
-    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-    return s3, name
+    return versioned_bucket(moto, "code")
 
 
 def wait_active(lam, name, **kw):

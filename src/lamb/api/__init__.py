@@ -51,5 +51,6 @@ def load_services() -> dict[str, dict[str, Handler]]:
     from . import apigateway, apigatewayv2  # noqa: F401  (issue 20: REST and HTTP APIs)
     from . import logs  # noqa: F401  (issue 15: CloudWatch Logs)
     from . import cloudwatch  # noqa: F401  (issue 15: CloudWatch metrics)
+    from . import signer  # noqa: F401  (issue 17: code signing's signing profiles and jobs)
 
     return SERVICES

@@ -12,7 +12,7 @@ import asyncio
 import base64
 import copy
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from ..arn import LATEST
 from ..protocol.errors import AwsError, invalid_parameter, precondition_failed
@@ -59,11 +59,13 @@ def unqualified_arn(config: dict) -> str:
     return arn if config["Version"] == LATEST else arn.rsplit(":", 1)[0]
 
 
-async def store_code(ctx: "RequestContext", source: dict, missing: str, hot_folder: Path | None = None):
+async def store_code(ctx: "RequestContext", source: dict, missing: str, hot_folder: Path | None = None,
+                     inspect: Callable[[bytes], None] | None = None):
     """Validate and store the zip a ``Code``/``Content`` structure gives (function code or layer
     content), off the event loop: ``ZipFile`` (at most 50 MB, AWS's 413 otherwise) or the S3 object
     ``S3Bucket``/``S3Key``/``S3ObjectVersion`` name (``lamb.services.s3_code``); ``missing`` is
-    AWS's text when there is neither; a ``hot_folder`` (``lamb.services.hot_reload``) is zipped as it is now."""
+    AWS's text when there is neither; a ``hot_folder`` (``lamb.services.hot_reload``) is zipped as it is now.
+    ``inspect`` sees the zip before it is stored (code signing's checks) and may refuse it."""
     lamb = ctx.lamb
     limits = lamb.settings.limits
     where = s3_code.location(source)
@@ -80,6 +82,8 @@ async def store_code(ctx: "RequestContext", source: dict, missing: str, hot_fold
         if len(zip_bytes) > limits.zip_direct_upload_max_bytes:
             raise AwsError("RequestEntityTooLargeException",
                            f"Zipped size must be smaller than {limits.zip_direct_upload_max_bytes} bytes", 413)
+    if inspect is not None:
+        await asyncio.to_thread(inspect, zip_bytes)
     return await asyncio.to_thread(lamb.code.put, zip_bytes, unzipped_limit=limits.unzipped_code_max_bytes)
 
 

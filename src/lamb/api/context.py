@@ -14,10 +14,15 @@ if TYPE_CHECKING:
     from ..apis.serve import HttpApis
     from ..config import Settings
     from ..identity.store import IdentityStore
+    from ..kms_sealing import KmsSealer
     from ..http.server import Request
     from ..invoke.invoker import Invoker
     from ..logs.service import CloudWatchLogs
+    from ..services.code_signing import CodeSigning
     from ..services.code_url import CodeUrls
+    from ..services.signing_jobs import SigningJobs
+    from ..signing.configs import CodeSigningConfigs
+    from ..signing.signer import SignerStore
     from ..services.function_state import FunctionStates
     from ..services.invoke import Invocations
     from ..services.provisioning import Provisioning
@@ -48,6 +53,11 @@ class Services(Protocol):
     identities: "IdentityStore"  # accounts, users, roles, policies, keys and sessions (issue 17)
     http_apis: "HttpApis"  # API Gateway HTTP APIs (issue 20)
     cloudwatch_logs: "CloudWatchLogs"  # log groups, streams, retention, Live Tail (issue 15)
+    code_signing_configs: "CodeSigningConfigs"  # code signing (issue 17): Lambda's configs
+    signer: "SignerStore"  # AWS Signer's profiles and jobs
+    signing_jobs: "SigningJobs"  # StartSigningJob's S3 side
+    code_signing: "CodeSigning"  # the checks on deployment
+    kms: "KmsSealer"  # KMSKeyArn's key for environment variables at rest
 
     def collect_code(self) -> None:
         """Delete code no version, layer or environment uses any more (in the background)."""

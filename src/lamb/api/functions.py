@@ -26,6 +26,8 @@ from ..arn import LATEST, function_arn, is_published_version, parse_function_nam
 from .. import runtimes
 from ..protocol.errors import conflict, invalid_parameter
 from ..services import hot_reload
+from ..services.function_kms import check_key
+from . import code_signing as signing
 from . import configuration as conf
 from . import layers as layer_api
 from . import operation, runtime_management, versions
@@ -78,8 +80,12 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
     resolved = layer_api.resolve_layers(lamb, params["Layers"]) if params.get("Layers") else None
     if lamb.functions.get(name) is not None:
         raise conflict(f"Function already exist: {name}")
+    csc = params.get("CodeSigningConfigArn")
+    signing.require_config(ctx, csc)
+    await check_key(lamb.kms, params.get("KMSKeyArn"), name)
     hot = hot_reload.folder_of(_code_from(params), s.hot_reload_roots)
-    stored = await store_code(ctx, _code_from(params), NO_CODE, hot)
+    signed: dict = {}
+    stored = await store_code(ctx, _code_from(params), NO_CODE, hot, signing.code_check(ctx, csc, name, signed))
     if lamb.functions.get(name) is not None:  # created while the zip was being stored
         raise conflict(f"Function already exist: {name}")
     limits = s.limits
@@ -109,8 +115,9 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
     }
     if hot is not None:
         config["_HotReload"] = str(hot)
+    signing.apply_signature(config, signed)
     for key in ("Environment", "DeadLetterConfig", "KMSKeyArn", "FileSystemConfigs", "ImageConfig"):
-        if params.get(key) is not None:
+        if params.get(key) is not None and not (key == "KMSKeyArn" and params[key] == ""):
             config[key] = params[key]
     if params.get("VpcConfig") is not None:  # VpcId from EC2 (lamb.services.vpc)
         config["VpcConfig"] = await asyncio.to_thread(lamb.vpcs.resolve, params["VpcConfig"])
@@ -119,6 +126,7 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
     if resolved is not None:
         layer_api.apply_layers(config, resolved)
         layer_api.check_total_size(lamb, config)
+        await signing.check_layers(ctx, csc, name, resolved["_LayerKeys"])
         await layer_api.prepare_opt(lamb, config)
         if lamb.functions.get(name) is not None:
             raise conflict(f"Function already exist: {name}")
@@ -126,6 +134,8 @@ async def create_function(ctx: "RequestContext", params: dict) -> dict:
     if len(params.get("Tags") or {}) > s.limits.tags_per_resource:
         raise invalid_parameter("Number of tags exceeds resource tag limit.")
     data = {"Tags": params.get("Tags") or {}, "Created": time.time(), "NextVersion": 1}
+    if csc:
+        data[signing.CONFIG_KEY] = csc
     lamb.functions.create(name, data, config)
     out = config
     if params.get("Publish"):
@@ -190,7 +200,9 @@ async def update_function_code(ctx: "RequestContext", params: dict) -> dict:
     ctx.lamb.states.check_can_change(fn)
     with ctx.lamb.states.working(fn.name):
         hot = hot_reload.folder_of(_code_from(params), ctx.lamb.settings.hot_reload_roots)
-        stored = await store_code(ctx, _code_from(params), NO_CODE, hot)
+        signed: dict = {}
+        check = signing.code_check(ctx, fn.data.get(signing.CONFIG_KEY), fn.name, signed)
+        stored = await store_code(ctx, _code_from(params), NO_CODE, hot, check)
         current = fn.versions[LATEST]
         check_revision(params, current)
         new = dict(current)
@@ -198,6 +210,7 @@ async def update_function_code(ctx: "RequestContext", params: dict) -> dict:
         new.pop("_HotReload", None)
         if hot is not None:
             new["_HotReload"] = str(hot)
+        signing.apply_signature(new, signed)
         layer_api.check_total_size(ctx.lamb, new)
         if params.get("Architectures"):
             new["Architectures"] = params["Architectures"]
@@ -230,12 +243,17 @@ async def update_function_configuration(ctx: "RequestContext", params: dict) -> 
     if resolved is not None:
         layer_api.apply_layers(new, resolved)
         layer_api.check_total_size(lamb, new)
+        await signing.check_layers(ctx, fn.data.get(signing.CONFIG_KEY), fn.name, resolved["_LayerKeys"],
+                                   config.get("_LayerKeys") or [])
     if "LoggingConfig" in params:
         new["LoggingConfig"] = conf.logging_config(config.get("LoggingConfig", {}), params["LoggingConfig"])
     if "SnapStart" in params:
         new["SnapStart"] = {"ApplyOn": params["SnapStart"].get("ApplyOn", "None"), "OptimizationStatus": "Off"}
     if new.get("Environment") == {}:
         new.pop("Environment")
+    if new.get("KMSKeyArn") == "":  # AWS: an empty KMSKeyArn goes back to the default key
+        new.pop("KMSKeyArn")
+    await check_key(lamb.kms, params.get("KMSKeyArn"), fn.name)
     if new.get("_LayerKeys") and new.get("_LayerKeys") != config.get("_LayerKeys"):
         with lamb.states.working(fn.name):
             await layer_api.prepare_opt(lamb, new)

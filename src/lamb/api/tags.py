@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable
 
 from ..arn import LATEST, parse_function_name
 from ..protocol.errors import invalid_parameter, not_found
+from . import code_signing as csc
 from . import event_source_mappings as esm
 from . import operation
 
@@ -29,6 +30,7 @@ OTHER_RESOURCES = (
     (re.compile(r"arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:capacity-provider:.+"), "Capacity provider"),
 )
 MAPPING = re.compile(r"arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:event-source-mapping:.+")
+CODE_SIGNING_CONFIG = re.compile(r"arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:code-signing-config:.+")
 
 
 def _function(ctx: "RequestContext", resource: str) -> "Function":
@@ -48,6 +50,8 @@ def _target(ctx: "RequestContext", resource: str) -> tuple[dict, Callable[[dict]
     if MAPPING.fullmatch(resource):
         cfg = esm.tags_of(ctx, resource)
         return dict(cfg.get("_Tags") or {}), lambda tags: esm.put_tags(ctx, cfg, tags)
+    if CODE_SIGNING_CONFIG.fullmatch(resource):
+        return csc.tags_of(ctx, resource), lambda tags: csc.put_tags(ctx, resource, tags)
     fn = _function(ctx, resource)
 
     def save(tags: dict) -> None:

@@ -20,7 +20,8 @@ from ..sealing import PREFIX, Sealer, SealError, load_master_key
 from ..store.db import Database
 
 # (table, key columns, sealed-JSON column)
-SEALED_COLUMNS = (("iam_entities", ("kind", "id"), "data"), ("versions", ("name", "version"), "config"))
+SEALED_COLUMNS = (("iam_entities", ("kind", "id"), "data"), ("versions", ("name", "version"), "config"),
+                  ("signing_profiles", ("id",), "data"))  # code signing keys (lamb.signing.signer)
 
 
 def _rewrap(value: Any, fn: Callable[[str], str]) -> Any:

@@ -42,6 +42,7 @@ from ..arn import LATEST, function_arn
 from ..invoke.invocation import InvocationResult
 from ..invoke.invoker import Invoker, RuntimeNotReady
 from ..protocol.errors import AwsError, conflict
+from ..store import env_at_rest
 from .recursion import RecursionGuard, error as recursion_error
 
 if TYPE_CHECKING:
@@ -80,6 +81,10 @@ def check_state(config: dict) -> None:
     if state == "Active":
         if RUNTIME_VERSION_GONE in config:
             raise runtime_version_gone()
+        if env_at_rest.UNREADABLE in config:  # KMSKeyArn's key refused its variables at start
+            error = env_at_rest.invoke_error(config)
+            if error is not None:
+                raise error
         return
     if state == "Pending":
         raise conflict(

@@ -20,13 +20,17 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..arn import LATEST, FunctionRef, function_arn, parse_function_name
 from ..config import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 from ..protocol.errors import not_found
+from . import env_at_rest
 from .db import Database
 from ..sealing import Sealer
+
+if TYPE_CHECKING:
+    from ..kms_sealing import KmsSealer
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS functions (
@@ -99,15 +103,17 @@ class Resolved(NamedTuple):
     config: dict
 
 
-SEALED = "_sealed"  # Environment.Variables as stored: {"_sealed": "lamb1:..."}
+SEALED = env_at_rest.SEALED  # Environment.Variables as stored: {"_sealed": "lamb1:..."} (or {"_kms": ...})
 
 
 class FunctionStore:
     def __init__(self, db: Database, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT_ID,
-                 sealer: Sealer | None = None):
+                 sealer: Sealer | None = None, kms: "KmsSealer | None" = None):
         self.db = db
-        # Environment variables are sealed in SQLite (lamb.sealing), open in memory.
+        # Environment variables are sealed in SQLite (lamb.sealing, or KMSKeyArn's key: lamb.kms_sealing),
+        # open in memory (store/env_at_rest.py).
         self.sealer = sealer
+        self.kms = kms
         self.region = region
         self.account_id = account_id
         db.ensure(SCHEMA)
@@ -129,20 +135,10 @@ class FunctionStore:
 
     def _dump_config(self, name: str, config: dict) -> str:
         """A version's configuration as stored: ``Environment.Variables`` sealed (bound to the function)."""
-        env = config.get("Environment")
-        if self.sealer is not None and isinstance(env, dict) and env.get("Variables"):
-            sealed = self.sealer.seal(json.dumps(env["Variables"]), name)
-            config = {**config, "Environment": {**env, "Variables": {SEALED: sealed}}}
-        return json.dumps(config)
+        return json.dumps(env_at_rest.dump(config, name, self.sealer, self.kms))
 
     def _load_config(self, name: str, text: str) -> dict:
-        config = json.loads(text)
-        variables = (config.get("Environment") or {}).get("Variables")
-        if isinstance(variables, dict) and SEALED in variables:
-            if self.sealer is None:
-                raise RuntimeError(f"function {name}: sealed environment variables and no master key")
-            config["Environment"]["Variables"] = json.loads(self.sealer.open(variables[SEALED], name))
-        return config
+        return env_at_rest.load(json.loads(text), name, self.sealer, self.kms)
 
     # ------------------------------------------------------------- resolution
     def resolve(self, name: str, qualifier: str | None = None, *, route: bool = False,
