@@ -29,10 +29,15 @@ def regional(server: LambServer, service: str, region: str, profile: str = "defa
 
 
 def with_role(server: LambServer, profile: str = "default") -> LambServer:
-    """The functions' role in the profile's account, created as a user would before CreateFunction."""
-    server.client("iam", profile=profile).create_role(RoleName="lamb-test", AssumeRolePolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    """The functions' role in the profile's account, created as a user would before CreateFunction
+    (the server's own account has it already: LambServer makes it at start)."""
+    iam = server.client("iam", profile=profile)
+    try:
+        iam.create_role(RoleName="lamb-test", AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
     return server
 
 
