@@ -107,7 +107,8 @@ class Lamb:
         self.code = CodeStore(settings.data_dir)
         self.logs = LogStore(settings.data_dir / "logs")
         self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox, settings.runtime_cache, settings.network,
-                                      settings.tmp)
+                                      settings.tmp, network_spares=settings.network_spares,
+                                      host_ports=settings.network_host_ports)
         self.runtimes = RuntimeManager(
             settings.runtime_cache, self._on_exit, self.sandbox.zygote_setup, lambda rt: self.invoker.zygote_env(rt)
         )
@@ -328,7 +329,7 @@ class Lamb:
                                          max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error)
             rt = self.invoker.runtime_api.server
             self.sandbox.start_network(asyncio.get_running_loop(), (self.port, self.env_server.add_socket),
-                                       (rt.port, rt.add_socket))
+                                       (rt.port, rt.add_socket), self.invoker.passthrough_env)
         await self.events.start()
         await self.sources.start()
         self.states.prepare_all()  # bring up the runtimes existing functions use, off the request path

@@ -41,6 +41,20 @@ ROLE = "arn:aws:iam::000000000000:role/lamb-test"
 DUMMY_CREDS = {"aws_access_key_id": "AKIDLAMBTEST", "aws_secret_access_key": "lambtestsecret"}
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
+# Functions reach the test's own services on the host's loopback (sinks, gates, moto) as a user's
+# functions reach theirs with the default isolated network: at host.lamb.internal, their ports
+# allowed (LAMB_NETWORK_HOST_PORTS). The tests' services take ephemeral ports.
+HOST_NAME = "host.lamb.internal"
+
+
+def _ephemeral_ports() -> str:
+    low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    return f"{low}-{high}"
+
+
+def host_url(port: int, path: str = "/") -> str:
+    """A test service on the host's loopback, as a function reaches it."""
+    return f"http://{HOST_NAME}:{port}{path}"
 
 
 # --------------------------------------------------------------------- helpers
@@ -206,7 +220,8 @@ class LambServer:
             args += ["--account-id", self.account_id]
         args += self.extra_args
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LAMB_", "AWS_"))}
-        env.update(PYTHONUNBUFFERED="1", **self.env)
+        env.update(PYTHONUNBUFFERED="1", LAMB_NETWORK_HOST_PORTS=_ephemeral_ports())
+        env.update(self.env)
         # LAMB_IT_PYTHONPATH=<folder holding a lamb package>: test another build of Lamb than the installed one
         if os.environ.get("LAMB_IT_PYTHONPATH"):
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.environ["LAMB_IT_PYTHONPATH"], env.get("PYTHONPATH")]))

@@ -149,6 +149,9 @@ class ExecutionEnvironment:
         cfg = self.pool.config
         loop = asyncio.get_running_loop()
         self.sandbox = self.host.sandbox.prepare(self.id, self.pool.sandbox_spec, self._runtime_info())
+        await self.sandbox.ready()  # a burst may wait here for its network namespace
+        if self.state is State.DEAD:  # killed while it waited (its sandbox went with it)
+            return
         shared = self.host.runtime_api()
         key = self.sandbox.peer_key
         if shared is not None and key is not None:

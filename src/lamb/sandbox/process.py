@@ -60,6 +60,9 @@ class ProcessHandle:
     def thaw(self) -> None:
         pass
 
+    async def ready(self) -> None:
+        pass  # nothing made ahead of demand
+
     def destroy(self) -> None:
         shutil.rmtree(self._tmp, ignore_errors=True)
 
@@ -99,5 +102,5 @@ class ProcessSandbox:
     def environment_caller(self) -> None:
         return None  # environments run as Lamb's own user: they cannot be told from the operator
 
-    def start_network(self, loop, api: tuple, runtime: tuple) -> None:
+    def start_network(self, loop, api: tuple, runtime: tuple, endpoints: dict | None = None) -> None:
         pass  # environments share the host's network
