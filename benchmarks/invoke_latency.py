@@ -52,19 +52,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(auth: str = "off") -> tuple[subprocess.Popen, str, str]:
+def start_server(auth: str = "off", extra: tuple[str, ...] | list[str] = (),
+                 src: str | None = None) -> tuple[subprocess.Popen, str, str]:
     """Start ``lamb serve`` on a free loopback port; callers stop it in ``finally``.
 
+    ``extra``: more ``lamb serve`` options; ``src``: the ``src`` folder of another build of Lamb
+    to run instead of the one on PYTHONPATH (``--compare``).
     SIGTERM (e.g. from ``timeout``) is turned into SystemExit so that ``finally`` runs
     and the server does not outlive the benchmark.
     """
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     data = tempfile.mkdtemp(prefix="lamb-bench-")
     port = free_port()
+    env = None
+    if src is not None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.path.abspath(src), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lamb", "serve", "--port", str(port), "--data-dir", data, "--auth", auth],
+        [sys.executable, "-m", "lamb", "serve", "--port", str(port), "--data-dir", data, "--auth", auth, *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30

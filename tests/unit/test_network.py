@@ -142,3 +142,8 @@ def test_endpoints_on_the_hosts_loopback_name_the_host_from_inside():
                    "AWS_ENDPOINT_URL_S3": "http://host.lamb.internal:5000/path",
                    "AWS_ENDPOINT_URL_LAMBDA": "http://127.0.0.1:9000"}
     assert ports == [4566, 5000]
+
+
+def test_overlapping_port_ranges_merge():
+    assert network.merge_ports([(32768, 60999), (52609, 52609), (4566, 4566), (4567, 4570)]) == [
+        (4566, 4570), (32768, 60999)]

@@ -400,7 +400,14 @@ class NetworkPool:
         net = self.block_network()
         rules = NFT_RULES + _block_ports("delete", net, _set_ports(net))  # a killed Lamb's of this block
         rules += _block_ports("add", net, host_ports)
-        _nft(rules)
+        try:
+            _nft(rules)
+        except RuntimeError:
+            if _other_blocks_held(self._block):
+                raise
+            # Left by a Lamb of another version, with no Lamb using it now: made again.
+            subprocess.run(["nft", "delete", "table", "inet", "lamb"], capture_output=True, timeout=30)
+            _nft(rules)
         with open("/proc/sys/net/ipv4/ip_forward", "r+") as f:
             if f.read().strip() != "1":
                 f.seek(0)
@@ -581,8 +588,20 @@ def _nft(rules: str) -> None:
         raise RuntimeError(f"nft: {proc.stderr.decode(errors='replace').strip()}")
 
 
+def merge_ports(ports: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Port ranges without overlaps (the set refuses an element overlapping another)."""
+    out: list[tuple[int, int]] = []
+    for first, last in sorted(ports):
+        if out and first <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], last))
+        else:
+            out.append((first, last))
+    return out
+
+
 def _block_ports(verb: str, net: ipaddress.IPv4Network, ports: list[tuple[int, int]]) -> str:
     """``add``/``delete element`` of the set for ``ports`` from the environments of block ``net``."""
+    ports = merge_ports(ports)
     if not ports:
         return ""
     elements = ", ".join(f"{net} . {a}-{b}" if a != b else f"{net} . {a}" for a, b in ports)
@@ -608,22 +627,31 @@ def remove_host_rules(block_lock: int, net: ipaddress.IPv4Network) -> None:
     (they share it), else only this block's host ports."""
     with _rules_lock():
         os.close(block_lock)
-        for lock in LOCK_DIR.glob("net-*.lock"):
-            try:
-                fd = os.open(lock, os.O_RDWR | os.O_CLOEXEC)
-            except OSError:
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:  # another Lamb runs with isolated environments
-                try:
-                    _nft(_block_ports("delete", net, _set_ports(net)))
-                except RuntimeError as e:
-                    log.warning("network: could not remove this Lamb's host ports: %s", e)
-                return
-            finally:
-                os.close(fd)
-        subprocess.run(["nft", "delete", "table", "inet", "lamb"], capture_output=True, timeout=30)
+        if not _other_blocks_held():
+            subprocess.run(["nft", "delete", "table", "inet", "lamb"], capture_output=True, timeout=30)
+            return
+        try:  # another Lamb runs with isolated environments
+            _nft(_block_ports("delete", net, _set_ports(net)))
+        except RuntimeError as e:
+            log.warning("network: could not remove this Lamb's host ports: %s", e)
+
+
+def _other_blocks_held(own: int | None = None) -> bool:
+    """Whether another Lamb holds an address block (``own``: this one's, skipped)."""
+    for lock in LOCK_DIR.glob("net-*.lock"):
+        if lock.name == f"net-{own}.lock":
+            continue
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        finally:
+            os.close(fd)
+    return False
 
 
 def maker_main(argv: list[str]) -> None:
