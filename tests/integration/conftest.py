@@ -206,6 +206,13 @@ class LambServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def host_url(self, port: int, path: str = "/") -> str:
+        """A test service on the host's loopback as this server's functions reach it: at
+        host.lamb.internal with the linux sandbox, at 127.0.0.1 with the plain-process one (the host's network)."""
+        if self.get_json("/_lamb/health")["sandbox"] == "linux":
+            return host_url(port, path)
+        return f"http://127.0.0.1:{port}{path}"
+
     @property
     def pid(self) -> int:
         assert self.proc is not None

@@ -130,7 +130,7 @@ def test_ports_setting():
             network.parse_ports(bad)
 
 
-def test_endpoints_on_the_hosts_loopback_name_the_host_from_inside():
+def test_endpoints_on_the_hosts_loopback_name_the_hosts_address_from_inside():
     env, ports = network.inside_endpoints({
         "AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:4566",
         "AWS_ENDPOINT_URL_S3": "http://localhost:5000/path",
@@ -138,8 +138,8 @@ def test_endpoints_on_the_hosts_loopback_name_the_host_from_inside():
         "AWS_ENDPOINT_URL_KINESIS": "https://kinesis.example.com",
         "AWS_ACCESS_KEY_ID": "x",
     }, 9000)
-    assert env == {"AWS_ENDPOINT_URL_SQS": "http://host.lamb.internal:4566",
-                   "AWS_ENDPOINT_URL_S3": "http://host.lamb.internal:5000/path",
+    assert env == {"AWS_ENDPOINT_URL_SQS": f"http://{network.HOST_ADDRESS}:4566",
+                   "AWS_ENDPOINT_URL_S3": f"http://{network.HOST_ADDRESS}:5000/path",
                    "AWS_ENDPOINT_URL_LAMBDA": "http://127.0.0.1:9000"}
     assert ports == [4566, 5000]
 
@@ -147,3 +147,28 @@ def test_endpoints_on_the_hosts_loopback_name_the_host_from_inside():
 def test_overlapping_port_ranges_merge():
     assert network.merge_ports([(32768, 60999), (52609, 52609), (4566, 4566), (4567, 4570)]) == [
         (4566, 4570), (32768, 60999)]
+
+
+def test_connections_into_a_namespace_reach_its_own_listeners():
+    """What Lamb does for a Telemetry API destination: connect from inside the environment's network."""
+    async def run():
+        loop = asyncio.get_running_loop()
+        pool = network.NetworkPool("none", spares=1)
+        pool.start(loop, [])
+        try:
+            ns = await pool.acquire()
+            inside = await loop.run_in_executor(None, pool._socket_in, ns.fd)
+            inside.bind(("127.0.0.1", 0))
+            inside.listen(1)
+            port = inside.getsockname()[1]
+            reader, writer = await pool.open_connection(ns, "127.0.0.1", port)
+            conn, _ = inside.accept()
+            assert network.socket_netns(conn) == ns.ino
+            writer.close()
+            conn.close()
+            inside.close()
+            pool.release(ns)
+        finally:
+            pool.close()
+
+    asyncio.run(run())

@@ -132,7 +132,8 @@ class ExecutionEnvironment:
         # waits for the extensions' Init; an invoke phase whose extensions are still working.
         self.extensions = Extensions(pool.extension_names, pool.extension_metadata, self._extensions_changed,
                                      pool.config.limits.max_extensions)
-        self.telemetry = Telemetry(pool.config.limits, self._extension_name, enabled=bool(pool.extension_names))
+        self.telemetry = Telemetry(pool.config.limits, self._extension_name, enabled=bool(pool.extension_names),
+                                   connect=self._connect_inside)
         self._init_next: asyncio.Future | None = None
         # (invocation, status, error type, function error, when the runtime's part ended)
         self._pending_report: tuple[Invocation, str | None, str | None, bool, float] | None = None
@@ -209,6 +210,12 @@ class ExecutionEnvironment:
             self._status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
             self._status_fd = -1
+
+    async def _connect_inside(self, host: str, port: int):
+        """A connection to a listener of this environment's (a Telemetry API destination)."""
+        if self.sandbox is None:
+            raise ConnectionRefusedError(f"environment {self.id} is gone")
+        return await self.sandbox.open_connection(host, port)
 
     def _runtime_info(self) -> RuntimeInfo:
         rt = self.pool.runtime

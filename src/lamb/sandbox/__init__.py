@@ -76,6 +76,10 @@ class Handle(Protocol):
         ahead of demand and a burst may have emptied; called once, before it is spawned."""
         ...
 
+    async def open_connection(self, host: str, port: int) -> tuple:
+        """``asyncio.open_connection`` from the environment's network (to a listener of its own)."""
+        ...
+
     def destroy(self) -> None: ...
 
 

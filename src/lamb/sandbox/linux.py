@@ -41,6 +41,7 @@ because making one per start costs cold-start time on a busy host
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import shutil
@@ -133,19 +134,36 @@ class LinuxHandle:
             self.frozen = False
 
     async def ready(self) -> None:
-        """Wait for what a burst of starts may have used up: the environment's network namespace
-        (``NetworkPool.acquire``: a spare, or the next one made), without blocking the event loop."""
+        """Wait for what a burst of starts may have used up, without blocking the event loop: the
+        environment's network namespace (``NetworkPool.acquire``: a spare, or the next one made)
+        and its /tmp filesystem with ``--tmp disk`` (``ScratchPool.acquire``)."""
         pool = self._sandbox.network
-        if pool is None or self.netns is not None or self._gone:
-            return
-        ns = await pool.acquire()
-        if self._gone:  # destroyed while it waited
-            pool.release(ns)
-            return
-        self.netns = ns
-        self._sandbox.adopt_netns(ns, self.uid)
-        self._plan["netns_fd"] = len(self._plan["fds"])
-        self._plan["fds"].append(ns.fd)
+        if pool is not None and self.netns is None and not self._gone:
+            ns = await pool.acquire()
+            if self._gone:  # destroyed while it waited
+                pool.release(ns)
+                return
+            self.netns = ns
+            self._sandbox.adopt_netns(ns, self.uid)
+            self._plan["netns_fd"] = len(self._plan["fds"])
+            self._plan["fds"].append(ns.fd)
+        disks = self._sandbox.scratch
+        if disks is not None and self.tmp is None and not self._gone:
+            tmp = await disks.acquire(self._sandbox.tmp_mb(self._cfg))
+            if self._gone:
+                tmp.close()
+                return
+            self.tmp = tmp
+            for step in self._plan["mounts"]:
+                if step["op"] == "tmpfs" and step["target"] == VIEW.tmp:
+                    step.clear()
+                    step.update(op="attach", fd=len(self._plan["fds"]), target=VIEW.tmp)
+            self._plan["fds"].append(tmp.fd)
+
+    async def open_connection(self, host: str, port: int) -> tuple:
+        if self.netns is None or self._sandbox.network is None:
+            return await asyncio.open_connection(host, port)  # the host's network
+        return await self._sandbox.network.open_connection(self.netns, host, port)
 
     def destroy(self) -> None:
         self._gone = True
@@ -213,7 +231,7 @@ class LinuxSandbox:
 
         ``endpoints``: the ``AWS_ENDPOINT_URL_*`` every function inherits. Those on the host's
         loopback are the user's own services (a local moto, LocalStack): their ports are allowed
-        and the variables name ``host.lamb.internal`` instead (Lamb's own port stays 127.0.0.1,
+        and the variables name ``host.lamb.internal``'s address instead (Lamb's own port stays 127.0.0.1,
         where its listener inside the namespace is)."""
         if self.network is not None:
             self._api_port = api[0]
@@ -290,28 +308,14 @@ class LinuxSandbox:
             "gid": uid,
             "seccomp": seccomp.program() is not None,
         }
-        tmp = None
-        try:
-            fds: list[int] = []  # the namespace's comes in ready() (LinuxHandle.ready)
-            if self.scratch is not None:
-                tmp = self.scratch.take(self._tmp_mb(cfg))
-                for step in plan["mounts"]:
-                    if step["op"] == "tmpfs" and step["target"] == VIEW.tmp:
-                        step.clear()
-                        step.update(op="attach", fd=len(fds), target=VIEW.tmp)
-                fds.append(tmp.fd)
-        except BaseException:
-            group.destroy()
-            self.release_uid(uid)
-            raise
-        plan["fds"] = fds
+        plan["fds"] = []  # the network namespace's and the /tmp filesystem's come in LinuxHandle.ready()
         if self.init_path:
             # lamb-init is PID 1 of a new PID namespace; the runtime is forked into it.
             plan["init_exec"] = HOST + str(self.init_path)
             plan["unshare"] = ["mnt", "ipc", "uts"]
         else:
             plan["unshare"] = ["mnt", "pid", "ipc", "uts"]  # the clone is PID 1 (a Python init)
-        return LinuxHandle(self, uid, group, plan, cfg, None, tmp)
+        return LinuxHandle(self, uid, group, plan, cfg)
 
     def zygote_setup(self, prefixes: tuple[str, ...], runtime_root: str) -> dict:
         """The template root every environment of a zygote starts from (built once per zygote).
@@ -400,13 +404,13 @@ class LinuxSandbox:
         passwd, group = self.identities.files(uid)  # the handler's user has a name: sbx_user1051
         bind(str(passwd), "/etc/passwd")
         bind(str(group), "/etc/group")
-        steps.append({"op": "tmpfs", "target": VIEW.tmp, "options": f"size={self._tmp_mb(cfg)}m,mode=1777,uid={uid},gid={uid}"})
+        steps.append({"op": "tmpfs", "target": VIEW.tmp, "options": f"size={self.tmp_mb(cfg)}m,mode=1777,uid={uid},gid={uid}"})
         steps.append({"op": "proc", "target": "/proc"})
         steps.append({"op": "detach", "path": HOST})
         return steps
 
     @staticmethod
-    def _tmp_mb(cfg: "SandboxSpec") -> int:
+    def tmp_mb(cfg: "SandboxSpec") -> int:
         return cfg.ephemeral_mb or cfg.limits.ephemeral_storage_default_mb
 
     # ----------------------------------------------------------- cleanup

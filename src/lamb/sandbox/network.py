@@ -160,8 +160,10 @@ LOOPBACK_NAMES = ("localhost", "ip6-localhost")
 
 def inside_endpoints(endpoints: dict[str, str], lamb_port: int) -> tuple[dict[str, str], list[int]]:
     """The ``AWS_ENDPOINT_URL*`` variables as an environment with a namespace of its own reaches
-    them, and the host ports that takes: one on the host's loopback names ``HOST_NAME`` instead
-    (Lamb's own port stays, as Lamb listens there inside the namespace too)."""
+    them, and the host ports that takes: one on the host's loopback names ``HOST_ADDRESS`` (the
+    address of ``HOST_NAME``) instead: an address, as 127.0.0.1 was, so S3 clients keep path-style
+    requests rather than prefixing the bucket to a name. Lamb's own port stays, as Lamb listens
+    there inside the namespace too."""
     out: dict[str, str] = {}
     ports: list[int] = []
     for key, url in endpoints.items():
@@ -182,7 +184,7 @@ def inside_endpoints(endpoints: dict[str, str], lamb_port: int) -> tuple[dict[st
         if port == lamb_port:
             out[key] = urllib.parse.urlunsplit(parts._replace(netloc=f"127.0.0.1:{port}"))
             continue
-        out[key] = urllib.parse.urlunsplit(parts._replace(netloc=f"{HOST_NAME}:{port}"))
+        out[key] = urllib.parse.urlunsplit(parts._replace(netloc=f"{HOST_ADDRESS}:{port}"))
         ports.append(port)
     return out, sorted(set(ports))
 
@@ -441,6 +443,29 @@ class NetworkPool:
                 raise
         self._serve(ns)  # the runtime's first connection waits in the backlog until served
         return ns
+
+    async def open_connection(self, ns: Netns, host: str, port: int) -> tuple:
+        """``asyncio.open_connection`` from inside ``ns`` (to a listener of its environment's): the
+        socket is made in a worker thread that joins ``ns`` for the moment."""
+        assert self._loop is not None
+        sock = await self._loop.run_in_executor(None, self._socket_in, ns.fd)
+        try:
+            sock.setblocking(False)
+            await self._loop.sock_connect(sock, (host, port))
+        except BaseException:
+            sock.close()
+            raise
+        return await asyncio.open_connection(sock=sock)
+
+    def _socket_in(self, ns_fd: int) -> socket.socket:
+        libc = _libc()
+        if libc.setns(ns_fd, CLONE_NEWNET) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"setns: {os.strerror(err)}")
+        try:
+            return socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        finally:
+            self._back_to_host(libc)
 
     def waiting(self) -> int:
         """Starts waiting for a namespace now."""

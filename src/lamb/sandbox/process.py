@@ -15,6 +15,7 @@ every descendant when it is stopped or when Lamb dies. The seccomp filter
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,6 +63,9 @@ class ProcessHandle:
 
     async def ready(self) -> None:
         pass  # nothing made ahead of demand
+
+    async def open_connection(self, host: str, port: int) -> tuple:
+        return await asyncio.open_connection(host, port)  # the host's network
 
     def destroy(self) -> None:
         shutil.rmtree(self._tmp, ignore_errors=True)
