@@ -80,6 +80,7 @@ SLOTS = 1 << (32 - BLOCK_PREFIX - 2)  # /30s per block
 LINK_LOCAL = "169.254.0.0/16"
 LOCK_DIR = Path("/run/lamb")
 DEFAULT_SPARES = 8  # as many as cgroups.SpareGroups keeps
+REFILL_DELAY_S = 0.05  # a spare taken is made again this long after (unless starts wait)
 # The host, as environments reach the loopback services whose ports the user allows. Outside every
 # block Lamb hands out (the last block is never claimed), so no environment's own address.
 HOST_ADDRESS = "100.127.255.254"
@@ -253,6 +254,7 @@ class NetworkPool:
         self._waiters: collections.deque[asyncio.Future] = collections.deque()  # starts waiting, in order
         self._pending = 0  # asked of the maker, not yet received
         self._urgent = False  # the maker runs at normal priority (starts are waiting)
+        self._refill: asyncio.TimerHandle | None = None
         self._stop = False
         self._maker: subprocess.Popen | None = None
         self._channel: socket.socket | None = None
@@ -425,7 +427,9 @@ class NetworkPool:
             raise RuntimeError("the network pool is closed")
         if self._ready and not self._waiters:
             ns = self._ready.pop()
-            self._ask()
+            # Refill once this start is done (making a namespace holds kernel locks a start may need).
+            if self._refill is None:
+                self._refill = self._loop.call_later(REFILL_DELAY_S, self._refill_now)
         else:
             waiter = self._loop.create_future()
             self._waiters.append(waiter)
@@ -467,6 +471,10 @@ class NetworkPool:
         finally:
             self._back_to_host(libc)
 
+    def _refill_now(self) -> None:
+        self._refill = None
+        self._ask()
+
     def waiting(self) -> int:
         """Starts waiting for a namespace now."""
         return sum(1 for w in self._waiters if not w.done())
@@ -477,6 +485,9 @@ class NetworkPool:
 
     def close(self) -> None:
         self._stop = True
+        if self._refill is not None:
+            self._refill.cancel()
+            self._refill = None
         ready, self._ready = self._ready, []
         for ns in ready:
             ns.close()
