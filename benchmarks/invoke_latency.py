@@ -15,6 +15,11 @@ python3.12 function, warms it, then measures:
 Raw HTTP (http.client) is used instead of boto3 so the numbers measure Lamb,
 not botocore's ~1 ms of client-side request building and signing.
 
+``--compare SRC`` (``pairs.py``) measures the sequential latency of this build and of another
+(its src folder; ``.`` for this tree with ``--compare-args``) in alternating slices, e.g. network
+isolation against the host's network: ``--compare . --serve-args "--network isolated"
+--compare-args "--network host"``.
+
 ``--auth on`` starts Lamb with authentication on and signs with the root key from its
 credentials file; ``--auth both`` measures a server with ``--auth off`` and one with
 ``--auth on`` in the same run. Each distinct request is signed once (botocore's SigV4Auth)
@@ -265,11 +270,17 @@ def latency_args() -> argparse.ArgumentParser:
 
 
 def main() -> None:
+    import pairs
+
     ap = latency_args()
     ap.add_argument("--auth", choices=["off", "on", "both"], default="off")
+    pairs.add_args(ap)
     args = ap.parse_args()
     if args.endpoint is not None:
         measure(args.endpoint, args, "as configured")
+        return
+    if args.compare:
+        compare_builds(args)
         return
     if args.auth == "both":
         compare(args)
@@ -322,6 +333,30 @@ def compare(args, rounds: int = 10) -> None:
     finally:
         for proc, data in procs:
             stop_server(proc, data)
+
+
+def compare_builds(args, rounds: int = 10) -> None:
+    """``--compare`` (pairs.py): warm latency of two servers (another build, or other options),
+    alternating slices of sequential invokes as ``compare`` does for --auth both."""
+    import pairs
+
+    sides = pairs.start(args)
+    try:
+        name = f"bench-{os.getpid()}"
+        for side in sides:
+            create_function(side.endpoint, name, args.runtime)
+        lat: dict[str, list[float]] = {s.label: [] for s in sides}
+        for r in range(rounds):
+            for side in pairs.order(sides, r):
+                lat[side.label] += sequential(side.endpoint, name, args.requests // rounds, warm=50)
+        for side in sides:
+            v = lat[side.label]
+            print(json.dumps({"server": side.label, "args": args.serve_args if side.label == "this" else args.compare_args,
+                              "sequential_ms": {"n": len(v), "p50": round(pct(v, 0.50), 3), "p90": round(pct(v, 0.90), 3),
+                                                "p99": round(pct(v, 0.99), 3)}}), flush=True)
+        print(json.dumps({"p50_this_minus_compare_ms": round(pct(lat["this"], 0.5) - pct(lat["compare"], 0.5), 3)}))
+    finally:
+        pairs.stop(sides)
 
 
 if __name__ == "__main__":

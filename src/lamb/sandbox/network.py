@@ -77,6 +77,7 @@ SIOCGSKNS = 0x894C  # the network namespace of a socket, as a new descriptor
 ADDRESSES = ipaddress.ip_network("100.64.0.0/10")  # RFC 6598 shared address space
 BLOCK_PREFIX = 20  # one block of 4,096 addresses (1,024 environments at a time) per Lamb process
 SLOTS = 1 << (32 - BLOCK_PREFIX - 2)  # /30s per block
+OWN_SLOTS = 64  # the last ones, for namespaces Lamb makes itself when its maker is gone; the maker has the rest
 LINK_LOCAL = "169.254.0.0/16"
 LOCK_DIR = Path("/run/lamb")
 DEFAULT_SPARES = 8  # as many as cgroups.SpareGroups keeps
@@ -261,8 +262,8 @@ class NetworkPool:
         self._host_ns = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
         self._block_lock: int | None = None
         self._block = 0
-        # The maker process uses the first half of the block's slots, Lamb's own starts the second.
-        self._slots = itertools.cycle(range(SLOTS // 2, SLOTS))
+        # The maker process uses the block's slots but the last OWN_SLOTS, which Lamb's own starts use.
+        self._slots = itertools.cycle(range(SLOTS - OWN_SLOTS, SLOTS))
         self.made = 0
 
     # ------------------------------------------------------------ start
@@ -701,7 +702,7 @@ def maker_main(argv: list[str]) -> None:
     channel = socket.socket(fileno=fd)
     pool = NetworkPool(mode, host_ports=[(1, 1)] if argv[4:5] == ["localnet"] else None)
     pool._block = block
-    pool._slots = itertools.cycle(range(SLOTS // 2))
+    pool._slots = itertools.cycle(range(SLOTS - OWN_SLOTS))
     pool.listeners = [(int(p), None) for p in ports.split(",") if p != "-"]  # type: ignore[misc]
     while True:
         try:
