@@ -25,6 +25,14 @@ One function at a time, so the numbers are latency, not throughput.
 once: a Python program, or a sh script using curl): Init then waits for it to start and register.
 When the extension's next arrives after the runtime's response the REPORT line is
 written after the response, so ``init_ms`` counts only the invocations whose tail has it.
+
+``--compare SRC`` (``pairs.py``) also starts another build (or, with ``--compare .``, this tree
+with ``--compare-args``) and interleaves: function *i* is created and cold-started on one
+server, then on the other, alternating which goes first. Per server: ``invoke_ms`` and
+``init_ms``; then ``invoke_ms_this_minus_compare``, the median of the per-pair differences.
+E.g. network isolation against the host's network::
+
+    python benchmarks/cold_start.py --n 100 --compare . --serve-args "--network isolated" --compare-args "--network host"
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ import os
 import re
 import time
 
+import pairs
 from invoke_latency import (boto_kw, call, connect, pct, signed_headers, start_server, stop_server,  # noqa: E402
                             use_endpoint, wait_active, zip_of)
 
@@ -90,7 +99,11 @@ def main() -> None:
     ap.add_argument("--memory", type=int, default=128, help="MemorySize (the CPU share follows it)")
     ap.add_argument("--extension", nargs="?", const="python", choices=("python", "sh"),
                     help="one external extension in a layer: a Python program (default) or a sh script using curl")
+    pairs.add_args(ap)
     args = ap.parse_args()
+    if args.compare:
+        compare(args)
+        return
     proc = data = None
     endpoint = args.endpoint and use_endpoint(args.endpoint)
     if endpoint is None:
@@ -149,6 +162,59 @@ def main() -> None:
                           "boto3_sequence_ms": summary(boto3_ms) if boto3_ms else None}))
     finally:
         stop_server(proc, data)
+
+
+def function_body(conn, args) -> dict:
+    body = {"Runtime": args.runtime, "Handler": "app.handler", "Role": "arn:aws:iam::000000000000:role/bench",
+            "Code": {"ZipFile": zip_of(HANDLER)}, "MemorySize": args.memory}
+    if args.extension:
+        body["Layers"] = [extension_layer(conn, EXTENSIONS[args.extension])]
+    return body
+
+
+def cold_invoke(conn, body: dict, name: str) -> tuple[float, float | None]:
+    """Create ``name`` and invoke it once: (invoke ms, the Init Duration of its REPORT line)."""
+    status, out = call(conn, "POST", "/2015-03-31/functions", json.dumps({**body, "FunctionName": name}).encode())
+    assert status == 201, out
+    wait_active(conn, name)
+    t0 = time.perf_counter()
+    conn.request("POST", f"/2015-03-31/functions/{name}/invocations", body=b"{}",
+                 headers={"X-Amz-Log-Type": "Tail", "Content-Type": "application/json"})
+    resp = conn.getresponse()
+    payload = resp.read()
+    took = (time.perf_counter() - t0) * 1000
+    assert resp.status == 200 and payload == b'{"hello": "world"}', payload
+    found = re.search(r"Init Duration: ([\d.]+) ms", base64.b64decode(resp.getheader("X-Amz-Log-Result")).decode())
+    return took, float(found.group(1)) if found else None
+
+
+def compare(args) -> None:
+    """``--compare``: the same cold starts on two servers, interleaved (pairs.py)."""
+    sides = pairs.start(args)
+    try:
+        conns = {s.label: connect(s.endpoint) for s in sides}
+        bodies = {s.label: function_body(conns[s.label], args) for s in sides}
+        for s in sides:  # each server's zygote warm, as a running server has it
+            cold_invoke(conns[s.label], bodies[s.label], f"cold-warmup-{os.getpid()}")
+        invoke_ms: dict[str, list[float]] = {s.label: [] for s in sides}
+        init_ms: dict[str, list[float]] = {s.label: [] for s in sides}
+        for i in range(args.n):
+            for s in pairs.order(sides, i):
+                took, init = cold_invoke(conns[s.label], bodies[s.label], f"cold-{os.getpid()}-{i}")
+                invoke_ms[s.label].append(took)
+                if init is not None:
+                    init_ms[s.label].append(init)
+        for s in sides:
+            xs, ys = invoke_ms[s.label], init_ms[s.label]
+            print(json.dumps({"server": s.label, "args": args.serve_args if s.label == "this" else args.compare_args,
+                              "runtime": args.runtime, "n": args.n,
+                              "invoke_ms": {"p50": round(pct(xs, 0.5), 2), "p90": round(pct(xs, 0.9), 2)},
+                              "init_ms": {"p50": round(pct(ys, 0.5), 2), "p90": round(pct(ys, 0.9), 2)} if ys else None}))
+        print(json.dumps({"invoke_ms_this_minus_compare": round(
+            pairs.median_of_differences(invoke_ms["this"], invoke_ms["compare"]), 2),
+            "p50_this_minus_p50_compare": round(pct(invoke_ms["this"], 0.5) - pct(invoke_ms["compare"], 0.5), 2)}))
+    finally:
+        pairs.stop(sides)
 
 
 def waiter_runs(endpoint: str, runtime: str, code: str, n: int) -> tuple[int, list[float]]:

@@ -23,6 +23,11 @@ exporting over OTLP (to a sink this script runs) with the function's ``TracingCo
 Active, one without. Each distinct request is signed once (botocore's SigV4Auth)
 and its headers reused, as a client may within the 5-minute window, so the numbers hold
 Lamb's verification (every request fully verified) but not the client's signing.
+
+``--compare SRC`` (``pairs.py``) measures the sequential latency of this build and of another
+(its src folder; ``.`` for this tree with ``--compare-args``) in alternating slices, e.g. network
+isolation against the host's network: ``--compare . --serve-args "--network isolated"
+--compare-args "--network host"``.
 """
 
 from __future__ import annotations
@@ -55,22 +60,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(auth: str = "on", env: dict | None = None) -> tuple[subprocess.Popen, str, str]:
+def start_server(auth: str = "on", env: dict | None = None, extra: tuple[str, ...] | list[str] = (),
+                 src: str | None = None) -> tuple[subprocess.Popen, str, str]:
     """Start ``lamb serve`` on a free loopback port; callers stop it in ``finally``.
 
     With authentication on (Lamb's default) the root key comes from the server's credentials
     file (``KEYS``: ``call`` signs with it) and the functions' role ``bench`` is created in
-    Lamb's IAM, as a user does. SIGTERM (e.g. from ``timeout``) is turned into SystemExit so
-    that ``finally`` runs and the server does not outlive the benchmark.
+    Lamb's IAM, as a user does. ``env``: more variables for the server; ``extra``: more
+    ``lamb serve`` options; ``src``: the ``src`` folder of another build of Lamb to run instead
+    of the one on PYTHONPATH (``--compare``). SIGTERM (e.g. from ``timeout``) is turned into
+    SystemExit so that ``finally`` runs and the server does not outlive the benchmark.
     """
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     data = tempfile.mkdtemp(prefix="lamb-bench-")
     port = free_port()
+    env = {**os.environ, **(env or {})}
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.abspath(src), os.environ.get("PYTHONPATH")]))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lamb", "serve", "--port", str(port), "--data-dir", data, "--auth", auth],
+        [sys.executable, "-m", "lamb", "serve", "--port", str(port), "--data-dir", data, "--auth", auth, *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, **(env or {})},
+        env=env,
     )
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
@@ -278,15 +289,21 @@ def latency_args() -> argparse.ArgumentParser:
 
 
 def main() -> None:
+    import pairs
+
     ap = latency_args()
     ap.add_argument("--auth", choices=["off", "on", "both"], default="on")
     ap.add_argument("--tracing", choices=["both"], help="tracing (OTLP export, TracingConfig Active) off vs on")
+    pairs.add_args(ap)
     args = ap.parse_args()
     if args.tracing:
         compare(args, variants=("off", "on"), key="tracing")
         return
     if args.endpoint is not None:
         measure(use_endpoint(args.endpoint), args, "as configured")
+        return
+    if args.compare:
+        compare_builds(args)
         return
     if args.auth == "both":
         compare(args)
@@ -356,6 +373,30 @@ def compare(args, rounds: int = 10, variants=("off", "on"), key: str = "auth") -
     finally:
         for proc, data in procs:
             stop_server(proc, data)
+
+
+def compare_builds(args, rounds: int = 10) -> None:
+    """``--compare`` (pairs.py): warm latency of two servers (another build, or other options),
+    alternating slices of sequential invokes as ``compare`` does for --auth both."""
+    import pairs
+
+    sides = pairs.start(args)
+    try:
+        name = f"bench-{os.getpid()}"
+        for side in sides:
+            create_function(side.endpoint, name, args.runtime)
+        lat: dict[str, list[float]] = {s.label: [] for s in sides}
+        for r in range(rounds):
+            for side in pairs.order(sides, r):
+                lat[side.label] += sequential(side.endpoint, name, args.requests // rounds, warm=50)
+        for side in sides:
+            v = lat[side.label]
+            print(json.dumps({"server": side.label, "args": args.serve_args if side.label == "this" else args.compare_args,
+                              "sequential_ms": {"n": len(v), "p50": round(pct(v, 0.50), 3), "p90": round(pct(v, 0.90), 3),
+                                                "p99": round(pct(v, 0.99), 3)}}), flush=True)
+        print(json.dumps({"p50_this_minus_compare_ms": round(pct(lat["this"], 0.5) - pct(lat["compare"], 0.5), 3)}))
+    finally:
+        pairs.stop(sides)
 
 
 if __name__ == "__main__":

@@ -144,7 +144,8 @@ class Lamb:
                                               region=settings.region, account_id=settings.account_id,
                                               limits=settings.limits, day_ms=int(settings.log_day_s * 1000))
         self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox, settings.runtime_cache, settings.network,
-                                      settings.tmp)
+                                      settings.tmp, network_spares=settings.network_spares,
+                                      host_ports=settings.network_host_ports)
         self.runtimes = RuntimeManager(
             settings.runtime_cache, self._on_exit, self.sandbox.zygote_setup, lambda rt: self.invoker.zygote_env(rt),
             debug=bool(settings.debug),
@@ -430,7 +431,7 @@ class Lamb:
                                          max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error)
             rt = self.invoker.runtime_api.server
             self.sandbox.start_network(asyncio.get_running_loop(), (self.port, self.env_server.add_socket),
-                                       (rt.port, rt.add_socket))
+                                       (rt.port, rt.add_socket), self.invoker.passthrough_env)
         # Every scope's background work: async queue, pollers, function states, provisioned concurrency, schedules.
         self.scopes.start()
         self.spawn(self._sweep_logs())

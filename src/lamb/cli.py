@@ -43,6 +43,7 @@ def _serve(args: argparse.Namespace) -> int:
         keep_alive_s=args.keep_alive,
         sandbox=args.sandbox,
         network=args.network,
+        network_host_ports=args.network_host_ports,
         tmp=args.tmp,
         env_memory_mb=args.env_memory_mb,
         auth=args.auth,
@@ -262,7 +263,11 @@ def main(argv: list[str] | None = None) -> int:
                        help="isolation backend (default: linux where the host allows it, else process; env LAMB_SANDBOX)")
     serve.add_argument("--network", choices=["isolated", "none", "host"], default=None,
                        help="environments' network with the linux sandbox: a namespace each with egress through NAT "
-                            "(isolated), without egress (none), or the host's (host, the default); env LAMB_NETWORK")
+                            "(isolated, the default where the host can), without egress (none), or the host's (host); "
+                            "env LAMB_NETWORK")
+    serve.add_argument("--network-host-ports", default=None, metavar="PORTS",
+                       help="ports of services on the host's loopback (e.g. 4566,5000-5100) that isolated "
+                            "environments reach at host.lamb.internal; env LAMB_NETWORK_HOST_PORTS")
     serve.add_argument("--tmp", choices=["tmpfs", "disk"], default=None,
                        help="environments' /tmp with the linux sandbox: a tmpfs counted toward MemorySize (default) "
                             "or an ext4 filesystem on disk, not charged to memory (slower cold starts); env LAMB_TMP")

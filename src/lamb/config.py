@@ -81,9 +81,15 @@ class Settings:
     freeze_after_s: float = 1.0
     # Isolation backend: None picks the best available; "process" or "linux" forces one.
     sandbox: str | None = None
-    # Network of the linux sandbox's environments: "isolated" (a namespace each), "none" (no
-    # egress) or "host" (the host's network; the default when None) (lamb.sandbox.network).
+    # Network of the linux sandbox's environments: "isolated" (a namespace each; the default when
+    # None where the host can), "none" (no egress) or "host" (the host's network) (lamb.sandbox.network).
     network: str | None = None
+    # Ports of services on the host's loopback that isolated environments may reach, at
+    # host.lamb.internal ("4566,5000-5100"; LAMB_NETWORK_HOST_PORTS). Loopback AWS_ENDPOINT_URL_*
+    # given to Lamb are added.
+    network_host_ports: str = ""
+    # Network namespaces kept made ahead of demand (a burst beyond them waits for the maker).
+    network_spares: int = 8
     # /tmp of the linux sandbox's environments: "tmpfs" (default: counts toward MemorySize) or
     # "disk" (an ext4 filesystem each, not charged to memory; costs cold-start time, see
     # docs/performance.md) (lamb.sandbox.scratch).
@@ -203,6 +209,8 @@ class Settings:
             "freeze_after_s": float,
             "sandbox": str,
             "network": str,
+            "network_host_ports": str,
+            "network_spares": int,
             "tmp": str,
             "debug": parse_debug,
             "async_retry_delays": _floats,

@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import boto3
 import pytest
 
-from .conftest import DUMMY_CREDS, LambServer, free_port, unique, wait_for
+from .conftest import DUMMY_CREDS, LambServer, free_port, host_url, unique, wait_for
 
 REGION = "us-east-1"
 
@@ -130,7 +130,7 @@ class Sink:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.url = host_url(self.server.server_address[1])  # as functions reach it (tests/integration/conftest.py)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def of(self, key: str, value) -> list[dict]:

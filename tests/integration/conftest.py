@@ -63,6 +63,20 @@ ROLE_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Actio
 DUMMY_CREDS = {"aws_access_key_id": "AKIDLAMBTEST", "aws_secret_access_key": "lambtestsecret"}
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
+# Functions reach the test's own services on the host's loopback (sinks, gates, moto) as a user's
+# functions reach theirs with the default isolated network: at host.lamb.internal, their ports
+# allowed (LAMB_NETWORK_HOST_PORTS). The tests' services take ephemeral ports.
+HOST_NAME = "host.lamb.internal"
+
+
+def _ephemeral_ports() -> str:
+    low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    return f"{low}-{high}"
+
+
+def host_url(port: int, path: str = "/") -> str:
+    """A test service on the host's loopback, as a function reaches it."""
+    return f"http://{HOST_NAME}:{port}{path}"
 
 
 # --------------------------------------------------------------------- helpers
@@ -229,6 +243,13 @@ class LambServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def host_url(self, port: int, path: str = "/") -> str:
+        """A test service on the host's loopback as this server's functions reach it: at
+        host.lamb.internal with the linux sandbox, at 127.0.0.1 with the plain-process one (the host's network)."""
+        if self.get_json("/_lamb/health")["sandbox"] == "linux":
+            return host_url(port, path)
+        return f"http://127.0.0.1:{port}{path}"
+
     @property
     def pid(self) -> int:
         assert self.proc is not None
@@ -243,7 +264,8 @@ class LambServer:
             args += ["--account-id", self.account_id]
         args += self.extra_args
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LAMB_", "AWS_"))}
-        env.update(PYTHONUNBUFFERED="1", **self.env)
+        env.update(PYTHONUNBUFFERED="1", LAMB_NETWORK_HOST_PORTS=_ephemeral_ports())
+        env.update(self.env)
         # LAMB_IT_PYTHONPATH=<folder holding a lamb package>: test another build of Lamb than the installed one
         if os.environ.get("LAMB_IT_PYTHONPATH"):
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.environ["LAMB_IT_PYTHONPATH"], env.get("PYTHONPATH")]))

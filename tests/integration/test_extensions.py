@@ -40,7 +40,7 @@ while True:
     rid = event["requestId"]
     while True:  # post-runtime work: hold the invoke until the test opens the gate for this request
         try:
-            urllib.request.urlopen("http://127.0.0.1:%s/go/%s" % (os.environ["GATE_PORT"], rid)).read()
+            urllib.request.urlopen(os.environ["GATE_URL"] + rid).read()
             break
         except Exception:
             time.sleep(0.01)
@@ -166,7 +166,7 @@ def run_probe(server, gate: Gate) -> None:
     name = unique("ext")
     layer = layer_with_extension(lam, "probe-ext", PROBE_EXTENSION)
     create(lam, name, {"fn.py": PROBE_FUNCTION}, Layers=[layer], Timeout=60,
-           Environment={"Variables": {"GATE_PORT": str(gate.port)}})
+           Environment={"Variables": {"GATE_URL": server.host_url(gate.port, "/go/")}})
     group = f"/aws/lambda/{name}"
 
     first, out1 = invoke(lam, name, {})

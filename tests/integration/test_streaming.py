@@ -48,7 +48,7 @@ while True:
     for part in event.get("before", []):
         chunk(part.encode())
     if event.get("gate"):
-        g = socket.create_connection(("127.0.0.1", event["gate"]))
+        g = socket.create_connection((event.get("gate_host", "host.lamb.internal"), event["gate"]))
         g.recv(1)
         g.close()
     for part in event.get("after", []):
@@ -79,7 +79,7 @@ done
 NODE_HANDLER = r'''
 const net = require("net");
 const gate = (port) => new Promise((resolve) => {
-  const s = net.connect(port, "127.0.0.1");
+  const s = net.connect(port, "host.lamb.internal");
   s.once("data", () => { s.destroy(); resolve(); });
 });
 exports.handler = awslambda.streamifyResponse(async (event, responseStream, context) => {
@@ -107,7 +107,9 @@ def server(lamb_server):
 
 @contextmanager
 def gate():
-    """A TCP gate on loopback: ``open()`` lets the function waiting on it go on."""
+    """A TCP gate on loopback: ``open()`` lets the function waiting on it go on. Functions reach it as
+    they reach any service of the host's: at host.lamb.internal (its port is allowed), or at
+    127.0.0.1 with the plain-process backend (``gate_host``)."""
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(4)
@@ -341,7 +343,8 @@ def test_streaming_with_the_plain_process_backend(sandbox_server):
     name = py_function(lam)
     with gate() as g:
         stream = events_of(lam.invoke_with_response_stream(
-            FunctionName=name, Payload=json.dumps({"before": ["one"], "gate": g.port, "after": ["two"]})))
+            FunctionName=name, Payload=json.dumps({"before": ["one"], "gate": g.port, "after": ["two"],
+                                                   "gate_host": "127.0.0.1"})))  # the host's network
         assert next(stream) == {"PayloadChunk": {"Payload": b"one"}}
         g.open()
         assert list(stream) == [{"PayloadChunk": {"Payload": b"two"}}, {"InvokeComplete": {}}]

@@ -278,7 +278,9 @@ def server_for(pool: dict, mode: str, *extra: str) -> LambServer:
     """One shared server per backend (and extra flags), started on first use (with ``MARKERS`` in its environment)."""
     key = " ".join((mode, *extra))
     if key not in pool:
-        pool[key] = LambServer(extra_args=["--sandbox", mode, *extra], env=dict(MARKERS)).start()
+        # No host service allowed to environments (the integration tests allow their own).
+        pool[key] = LambServer(extra_args=["--sandbox", mode, *extra],
+                               env=dict(MARKERS, LAMB_NETWORK_HOST_PORTS="")).start()
     server = pool[key]
     assert server.get_json("/_lamb/health")["sandbox"] == mode
     return server

@@ -21,6 +21,8 @@ import uuid
 
 import pytest
 
+from tests.integration.conftest import wait_for
+
 from .conftest import LambServer, create, invoke, unique
 
 PROBE = r'''
@@ -102,6 +104,8 @@ def handler(event, context):
             return True
         except BlockingIOError:
             return False
+    if op == "env":
+        return os.environ.get(event["key"])
     if op == "doors":
         return {"runtime_api": os.environ["AWS_LAMBDA_RUNTIME_API"], "lambda": os.environ["AWS_ENDPOINT_URL_LAMBDA"],
                 "api": caller(), "own_address": own_address(),
@@ -305,3 +309,91 @@ def test_network_host_keeps_the_hosts_network(tmp_path, listeners):
         assert server.get_json("/_lamb/health")["status"] == "ok"  # the operator still gets them
     finally:
         server.close()
+
+
+def test_isolated_is_the_default(_server_pool):
+    from .conftest import server_for
+
+    assert "network: isolated" in server_for(_server_pool, "linux").get_json("/_lamb/health")["sandbox_detail"]
+
+
+def test_allowed_host_ports_and_passed_through_endpoints_are_reached_at_host_lamb_internal(tmp_path, listeners):
+    """The user's way to their own services on the host's loopback: only the ports they allow
+    (``--network-host-ports``) and those of the loopback endpoints they gave Lamb
+    (``AWS_ENDPOINT_URL_*``), at ``host.lamb.internal``; nothing else of the host."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen(4)
+        endpoint = f"http://127.0.0.1:{other.getsockname()[1]}"
+        server = LambServer(tmp_path, extra_args=["--sandbox", "linux", "--network-host-ports", str(listeners["loopback"])],
+                            env={"AWS_ENDPOINT_URL_SQS": endpoint}).start()
+        try:
+            detail = server.get_json("/_lamb/health")["sandbox_detail"]
+            assert "host.lamb.internal" in detail, detail
+            name = _probe(server, Environment={"Variables": {}})
+            env = _call(server, name, op="doors")
+            assert env["lambda"].startswith("http://127.0.0.1:")
+            out = _call(server, name, op="connect", targets=[
+                {"name": "allowed", "host": "host.lamb.internal", "port": listeners["loopback"]},
+                {"name": "endpoint", "host": "host.lamb.internal", "port": other.getsockname()[1]},
+                {"name": "not_allowed", "host": "host.lamb.internal", "port": listeners["any"]},
+                {"name": "own_loopback", "host": "127.0.0.1", "port": listeners["loopback"]},
+            ])
+            assert out["allowed"].startswith("ok") and out["endpoint"].startswith("ok"), out
+            assert not out["not_allowed"].startswith("ok") and out["own_loopback"] == "ECONNREFUSED", out
+            assert _call(server, name, op="env", key="AWS_ENDPOINT_URL_SQS") == \
+                f"http://100.127.255.254:{other.getsockname()[1]}"  # host.lamb.internal's address
+        finally:
+            server.close()
+
+
+def _links_of(block_net: str) -> list[str]:
+    """The host's veth ends of one Lamb's environments (``lb<block><slot>``)."""
+    block = (int(ipaddress.ip_network(block_net).network_address) - int(ipaddress.ip_address("100.64.0.0"))) >> 12
+    out = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
+    return [line.split(":")[1].strip().split("@")[0] for line in out.splitlines()
+            if line.split(":")[1].strip().startswith(f"lb{block:02x}")]
+
+
+def _block_of(server: LambServer) -> str:
+    detail = server.get_json("/_lamb/health")["sandbox_detail"]
+    return detail.split("NAT from ")[1].split(";")[0]
+
+
+def test_namespaces_and_veths_go_when_lamb_stops_even_after_kill_9(tmp_path):
+    server = LambServer(tmp_path, extra_args=["--sandbox", "linux"]).start()
+    try:
+        block = _block_of(server)
+        name = _probe(server)
+        _call(server, name, op="doors")
+        assert _links_of(block)  # its environment's and the spares'
+        server.kill9()  # Lamb's own clean-up never runs
+        server.restart()  # its start removes what the killed one left (its environments' cgroups)
+        wait_for(lambda: not _links_of(block), 60, 0.1, "the killed Lamb's veth pairs to go")
+        block = _block_of(server)
+        _call(server, name, op="doors")
+        server.terminate()
+        wait_for(lambda: not _links_of(block), 60, 0.1, "the veth pairs to go after a clean stop")
+        assert not _nft_table_left() or _another_lamb_holds_a_block()
+    finally:
+        server.close()
+
+
+def _nft_table_left() -> bool:
+    return subprocess.run(["nft", "list", "table", "inet", "lamb"], capture_output=True).returncode == 0
+
+
+def _another_lamb_holds_a_block() -> bool:
+    """The table is shared by every Lamb on the host with isolated environments (other test runs)."""
+    import fcntl
+    from pathlib import Path
+
+    for lock in Path("/run/lamb").glob("net-*.lock"):
+        fd = os.open(lock, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        finally:
+            os.close(fd)
+    return False

@@ -138,7 +138,8 @@ class ExecutionEnvironment:
         # waits for the extensions' Init; an invoke phase whose extensions are still working.
         self.extensions = Extensions(pool.extension_names, pool.extension_metadata, self._extensions_changed,
                                      pool.config.limits.max_extensions)
-        self.telemetry = Telemetry(pool.config.limits, self._extension_name, enabled=bool(pool.extension_names))
+        self.telemetry = Telemetry(pool.config.limits, self._extension_name, enabled=bool(pool.extension_names),
+                                   connect=self._connect_inside)
         self._init_next: asyncio.Future | None = None
         # (invocation, status, error type, function error, when the runtime's part ended)
         self._pending_report: tuple[Invocation, str | None, str | None, bool, float] | None = None
@@ -161,6 +162,9 @@ class ExecutionEnvironment:
         cfg = self.pool.config
         loop = asyncio.get_running_loop()
         self.sandbox = self.host.sandbox.prepare(self.id, self.pool.sandbox_spec, self._runtime_info())
+        await self.sandbox.ready()  # a burst may wait here for its network namespace
+        if self.state is State.DEAD:  # killed while it waited (its sandbox went with it)
+            return
         shared = self.host.runtime_api()
         key = self.sandbox.peer_key
         if shared is not None and key is not None:
@@ -218,6 +222,12 @@ class ExecutionEnvironment:
             self._status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
             self._status_fd = -1
+
+    async def _connect_inside(self, host: str, port: int):
+        """A connection to a listener of this environment's (a Telemetry API destination)."""
+        if self.sandbox is None:
+            raise ConnectionRefusedError(f"environment {self.id} is gone")
+        return await self.sandbox.open_connection(host, port)
 
     def _runtime_info(self) -> RuntimeInfo:
         rt = self.pool.runtime

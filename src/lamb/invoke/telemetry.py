@@ -10,7 +10,9 @@ subscription, so a subscriber made during Init sees ``platform.initStart``. Reco
 AWS's schema (https://docs.aws.amazon.com/lambda/latest/dg/telemetry-schema-reference.html).
 
 Destinations are HTTP listeners inside the environment; ``sandbox.localdomain`` (the
-name AWS's samples bind to) is reached at 127.0.0.1, the address it has inside environments.
+name AWS's samples bind to) is reached at 127.0.0.1, the address it has inside environments,
+through ``connect`` (the sandbox's: from inside the environment's own network namespace when
+it has one).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from ..clock import iso_ms
@@ -57,8 +59,10 @@ class Telemetry:
     """Subscriptions and event fan-out. ``extension_name(req)`` says which registered extension
     made a request (or is AWS's 403 answer for an unknown identifier)."""
 
-    def __init__(self, limits: Limits, extension_name: Callable[[Request], "str | Response"], enabled: bool = False):
+    def __init__(self, limits: Limits, extension_name: Callable[[Request], "str | Response"], enabled: bool = False,
+                 connect: Callable[[str, int], Awaitable[tuple]] = asyncio.open_connection):
         self.limits = limits
+        self.connect = connect  # (host, port) -> (reader, writer), in the environment's network
         self.enabled = enabled  # the environment has (or may have) subscribers: record its events
         self.extension_name = extension_name
         self.subscriptions: list[Subscription] = []
@@ -149,7 +153,7 @@ class Telemetry:
             batch = sub.outbox.pop(0)
             body = b"[" + b",".join(batch) + b"]"
             try:
-                reader, writer = await asyncio.open_connection(sub.host, sub.port)
+                reader, writer = await self.connect(sub.host, sub.port)
                 head = (f"POST {sub.path} HTTP/1.1\r\nHost: {SANDBOX_HOST}:{sub.port}\r\n"
                         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n")
                 writer.write(head.encode() + body)

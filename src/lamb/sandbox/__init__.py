@@ -76,6 +76,15 @@ class Handle(Protocol):
 
     def thaw(self) -> None: ...
 
+    async def ready(self) -> None:
+        """Wait (without blocking the event loop) for what the environment takes from pools made
+        ahead of demand and a burst may have emptied; called once, before it is spawned."""
+        ...
+
+    async def open_connection(self, host: str, port: int) -> tuple:
+        """``asyncio.open_connection`` from the environment's network (to a listener of its own)."""
+        ...
+
     def destroy(self) -> None: ...
 
 
@@ -109,14 +118,15 @@ class Sandbox(Protocol):
         environment, when environments reach that port and can be told apart; else None."""
         ...
 
-    def start_network(self, loop, api: tuple, runtime: tuple) -> None:
+    def start_network(self, loop, api: tuple, runtime: tuple, endpoints: dict | None = None) -> None:
         """Lamb's API and the Runtime API are up: ``(port, serve)`` each, ``serve(sock)`` serving one more
-        listening socket. A backend with a network namespace per environment opens them inside it."""
+        listening socket. A backend with a network namespace per environment opens them inside it;
+        ``endpoints`` (the ``AWS_ENDPOINT_URL_*`` functions inherit) tells it which host services they use."""
         ...
 
 
 def choose(data_dir: Path, forced: str | None = None, cache_dir: Path | None = None,
-           network: str | None = None, tmp: str = "tmpfs") -> Sandbox:
+           network: str | None = None, tmp: str = "tmpfs", **network_options) -> Sandbox:
     """The isolating backend where the host allows it, else the plain-process one."""
     from .linux import LinuxSandbox, unavailable_reason
     from .process import ProcessSandbox
@@ -128,7 +138,7 @@ def choose(data_dir: Path, forced: str | None = None, cache_dir: Path | None = N
     if forced == "process":
         return ProcessSandbox(data_dir, reason=reason)
     if reason is None:
-        return LinuxSandbox(data_dir, cache_dir, network, tmp)
+        return LinuxSandbox(data_dir, cache_dir, network, tmp, **network_options)
     if forced == "linux":
         raise RuntimeError(f"the linux sandbox is not available here: {reason}")
     return ProcessSandbox(data_dir, reason=reason)

@@ -22,12 +22,12 @@ https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html):
 * a cgroup: memory limit at MemorySize, 1,024 processes/threads, CPU weight
   proportional to memory, and a freezer for idle times.
 
-Network (``network.py``): with ``--network isolated`` a network namespace per environment, with
-Lamb's API and the Runtime API on its own loopback and egress through a veth
-pair NATed by the host; nothing of the host's services, no other environment, no
-link-local. ``none`` drops the egress; ``host`` (the default) shares the host's network
-namespace as before (then loopback services of the host are reachable, and the
-Runtime API's routing by uid is what keeps environments apart there).
+Network (``network.py``): by default (``--network isolated``) a network namespace per environment,
+with Lamb's API and the Runtime API on its own loopback and egress through a veth
+pair NATed by the host; no other environment, no link-local, and of the host's services only
+the loopback ports the user allows, at ``host.lamb.internal``. ``none`` drops the egress;
+``host`` shares the host's network namespace as before (then loopback services of the host
+are reachable, and the Runtime API's routing by uid is what keeps environments apart there).
 
 /tmp (``--tmp``): by default a tmpfs of exactly EphemeralStorage megabytes, so
 writing past it fails with ENOSPC as on AWS; but tmpfs pages are charged to the
@@ -41,6 +41,7 @@ because making one per start costs cold-start time on a busy host
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import shutil
@@ -110,6 +111,7 @@ class LinuxHandle:
         self._cfg = cfg
         self._oom_base = 0  # a new group: nothing in it was ever killed (reading the count costs ~0.1 ms)
         self.frozen = False
+        self._gone = False
 
     def child_plan(self) -> dict:
         return self._plan
@@ -138,7 +140,40 @@ class LinuxHandle:
             self.group.freeze(False)
             self.frozen = False
 
+    async def ready(self) -> None:
+        """Wait for what a burst of starts may have used up, without blocking the event loop: the
+        environment's network namespace (``NetworkPool.acquire``: a spare, or the next one made)
+        and its /tmp filesystem with ``--tmp disk`` (``ScratchPool.acquire``)."""
+        pool = self._sandbox.network
+        if pool is not None and self.netns is None and not self._gone:
+            ns = await pool.acquire()
+            if self._gone:  # destroyed while it waited
+                pool.release(ns)
+                return
+            self.netns = ns
+            self._sandbox.adopt_netns(ns, self.uid)
+            self._plan["netns_fd"] = len(self._plan["fds"])
+            self._plan["fds"].append(ns.fd)
+        disks = self._sandbox.scratch
+        if disks is not None and self.tmp is None and not self._gone:
+            tmp = await disks.acquire(self._sandbox.tmp_mb(self._cfg))
+            if self._gone:
+                tmp.close()
+                return
+            self.tmp = tmp
+            for step in self._plan["mounts"]:
+                if step["op"] == "tmpfs" and step["target"] == VIEW.tmp:
+                    step.clear()
+                    step.update(op="attach", fd=len(self._plan["fds"]), target=VIEW.tmp)
+            self._plan["fds"].append(tmp.fd)
+
+    async def open_connection(self, host: str, port: int) -> tuple:
+        if self.netns is None or self._sandbox.network is None:
+            return await asyncio.open_connection(host, port)  # the host's network
+        return await self._sandbox.network.open_connection(self.netns, host, port)
+
     def destroy(self) -> None:
+        self._gone = True
         self.group.destroy()
         self._sandbox.release_uid(self.uid)
         if self.netns is not None:
@@ -154,11 +189,13 @@ class LinuxSandbox:
     identifies_peers = True  # a uid per environment
 
     def __init__(self, data_dir: Path, cache_dir: Path | None = None, network_mode: str | None = None,
-                 tmp_mode: str = "tmpfs"):
+                 tmp_mode: str = "tmpfs", network_spares: int = network.DEFAULT_SPARES, host_ports: str = ""):
         self.cg = cgroups.detect()
         # A network namespace per environment ("isolated", "none"), or the host's ("host").
         self.network_mode, self.network_note = network.choose_mode(network_mode)
-        self.network = None if self.network_mode == "host" else network.NetworkPool(self.network_mode)
+        self.network = None if self.network_mode == "host" else network.NetworkPool(
+            self.network_mode, network_spares, network.parse_ports(host_ports))
+        self._endpoints: dict[str, str] = {}  # the endpoints every environment inherits, as reached from inside
         self._netns_uids: dict[int, int] = {}  # namespace inode -> the uid of the environment in it
         self._api_port = 0
         # /tmp on disk (an ext4 filesystem of EphemeralStorage MB each), else a tmpfs.
@@ -200,10 +237,19 @@ class LinuxSandbox:
         return "network: host (" + (self.network_note or "as configured") + ")"
 
     # ---------------------------------------------------------- network
-    def start_network(self, loop, api: tuple[int, "network.Serve"], runtime: tuple[int, "network.Serve"]) -> None:
-        """Open Lamb's API and the Runtime API inside every environment's namespace from now on."""
+    def start_network(self, loop, api: tuple[int, "network.Serve"], runtime: tuple[int, "network.Serve"],
+                      endpoints: dict[str, str] | None = None) -> None:
+        """Open Lamb's API and the Runtime API inside every environment's namespace from now on.
+
+        ``endpoints``: the ``AWS_ENDPOINT_URL_*`` every function inherits. Those on the host's
+        loopback are the user's own services (a local moto, LocalStack): their ports are allowed
+        and the variables name ``host.lamb.internal``'s address instead (Lamb's own port stays 127.0.0.1,
+        where its listener inside the namespace is)."""
         if self.network is not None:
             self._api_port = api[0]
+            if self.network.mode == "isolated":
+                self._endpoints, ports = network.inside_endpoints(endpoints or {}, api[0])
+                self.network.host_ports += [(p, p) for p in ports]
             self.network.start(loop, [api, runtime])
 
     def environment_caller(self):
@@ -218,7 +264,11 @@ class LinuxSandbox:
         """Lamb's API as an environment with a namespace of its own reaches it: on its loopback."""
         if self.network is None or not self._api_port:
             return {}
-        return {"AWS_ENDPOINT_URL_LAMBDA": f"http://127.0.0.1:{self._api_port}"}
+        return {**self._endpoints, "AWS_ENDPOINT_URL_LAMBDA": f"http://127.0.0.1:{self._api_port}"}
+
+    def adopt_netns(self, ns: "network.Netns", uid: int) -> None:
+        """``ns`` is the namespace of the environment of ``uid`` (``peer_key`` answers it for its sockets)."""
+        self._netns_uids[ns.ino] = uid
 
     def release_netns(self, ns: "network.Netns") -> None:
         self._netns_uids.pop(ns.ino, None)
@@ -270,36 +320,14 @@ class LinuxSandbox:
             "gid": uid,
             "seccomp": seccomp.program() is not None,
         }
-        netns = tmp = None
-        try:
-            fds: list[int] = []
-            if self.network is not None:
-                netns = self.network.take()
-                plan["netns_fd"] = len(fds)
-                fds.append(netns.fd)
-            if self.scratch is not None:
-                tmp = self.scratch.take(self._tmp_mb(cfg))
-                for step in plan["mounts"]:
-                    if step["op"] == "tmpfs" and step["target"] == VIEW.tmp:
-                        step.clear()
-                        step.update(op="attach", fd=len(fds), target=VIEW.tmp)
-                fds.append(tmp.fd)
-        except BaseException:
-            if netns is not None:
-                self.network.release(netns)  # type: ignore[union-attr]
-            group.destroy()
-            self.release_uid(uid)
-            raise
-        if netns is not None:
-            self._netns_uids[netns.ino] = uid
-        plan["fds"] = fds
+        plan["fds"] = []  # the network namespace's and the /tmp filesystem's come in LinuxHandle.ready()
         if self.init_path:
             # lamb-init is PID 1 of a new PID namespace; the runtime is forked into it.
             plan["init_exec"] = HOST + str(self.init_path)
             plan["unshare"] = ["mnt", "ipc", "uts"]
         else:
             plan["unshare"] = ["mnt", "pid", "ipc", "uts"]  # the clone is PID 1 (a Python init)
-        return LinuxHandle(self, uid, group, plan, cfg, netns, tmp)
+        return LinuxHandle(self, uid, group, plan, cfg)
 
     def zygote_setup(self, prefixes: tuple[str, ...], runtime_root: str) -> dict:
         """The template root every environment of a zygote starts from (built once per zygote).
@@ -354,14 +382,17 @@ class LinuxSandbox:
 
     def _hosts_file(self) -> Path | None:
         """The host's /etc/hosts plus ``sandbox.localdomain``, the name AWS gives an environment's
-        own address (extensions bind their Telemetry API listeners to it); environments share
-        the host's network, so it is 127.0.0.1."""
+        own address (extensions bind their Telemetry API listeners to it: 127.0.0.1, its own
+        loopback), and ``host.lamb.internal``, the host's loopback services as environments reach
+        them (``network.HOST_ADDRESS`` with a namespace each, else 127.0.0.1)."""
         try:
             text = Path("/etc/hosts").read_text() if Path("/etc/hosts").is_file() else ""
         except OSError:
             return None
         path = self.root_dir.parent / "hosts"
-        path.write_text(text.rstrip("\n") + f"\n{SANDBOX_ADDRESS}\t{SANDBOX_HOSTNAME} sandbox\n")
+        host = network.HOST_ADDRESS if self.network is not None else "127.0.0.1"
+        path.write_text(text.rstrip("\n") + f"\n{SANDBOX_ADDRESS}\t{SANDBOX_HOSTNAME} sandbox\n"
+                        f"{host}\t{network.HOST_NAME}\n")
         return path
 
     def mount_plan(self, cfg: "SandboxSpec", runtime: RuntimeInfo, uid: int) -> list[dict]:
@@ -385,13 +416,13 @@ class LinuxSandbox:
         passwd, group = self.identities.files(uid)  # the handler's user has a name: sbx_user1051
         bind(str(passwd), "/etc/passwd")
         bind(str(group), "/etc/group")
-        steps.append({"op": "tmpfs", "target": VIEW.tmp, "options": f"size={self._tmp_mb(cfg)}m,mode=1777,uid={uid},gid={uid}"})
+        steps.append({"op": "tmpfs", "target": VIEW.tmp, "options": f"size={self.tmp_mb(cfg)}m,mode=1777,uid={uid},gid={uid}"})
         steps.append({"op": "proc", "target": "/proc"})
         steps.append({"op": "detach", "path": HOST})
         return steps
 
     @staticmethod
-    def _tmp_mb(cfg: "SandboxSpec") -> int:
+    def tmp_mb(cfg: "SandboxSpec") -> int:
         return cfg.ephemeral_mb or cfg.limits.ephemeral_storage_default_mb
 
     # ----------------------------------------------------------- cleanup

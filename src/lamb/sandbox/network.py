@@ -7,7 +7,7 @@ https://docs.aws.amazon.com/lambda/latest/dg/foundation-networking.html).
 
 Modes (``--network`` / ``LAMB_NETWORK``):
 
-* ``isolated`` (opt-in for now, see ``DEFAULT_MODE``): a network namespace per
+* ``isolated`` (the default where the host allows it): a network namespace per
   environment. Its loopback holds Lamb's two doors at the addresses the runtime
   is given, ``127.0.0.1:<Runtime API port>`` (``AWS_LAMBDA_RUNTIME_API``, the
   same in every environment, as on AWS) and ``127.0.0.1:<Lamb's port>``
@@ -22,8 +22,13 @@ Modes (``--network`` / ``LAMB_NETWORK``):
   also a ``prohibit`` route. Abstract unix sockets belong to a network namespace,
   so the host's are out of reach too. DNS is the host's /etc/resolv.conf: a
   resolver on the host's loopback (systemd-resolved's 127.0.0.53) is not reachable.
+  Services the user runs on the host's loopback are reached, when the user allows their
+  ports (``--network-host-ports`` / ``LAMB_NETWORK_HOST_PORTS``, and the ports of the
+  loopback ``AWS_ENDPOINT_URL_*`` Lamb passes through), at ``host.lamb.internal``
+  (``HOST_ADDRESS``): the host DNATs that address and those ports to its 127.0.0.1
+  (``route_localnet`` on the environment's veth only).
 * ``none``: the namespace with its loopback doors only: no egress at all.
-* ``host`` (the default): the host's network namespace, as before: environments
+* ``host``: the host's network namespace, as before (debugging): environments
   reach everything the host reaches, its loopback services included.
 
 Namespaces are made ahead of demand by a maker process at nice 19 (the veth
@@ -31,14 +36,20 @@ pair, addresses and routes by rtnetlink, ``netlink.py``: no ``ip`` processes), w
 sends each with Lamb's listening sockets in it over a unix socket; a cold start only
 takes one, starts serving its listeners, joins it
 (``setns`` on a descriptor the zygote receives with the spawn request) and hands
-it back when the environment is gone; it is then destroyed, never reused. When
-none is ready the start makes one itself. Which environment a connection comes
-from is which namespace its socket lives in (``SIOCGSKNS``).
+it back when the environment is gone; it is then destroyed, never reused. ``spares``
+are kept ready (like the cgroup spares, ``cgroups.SpareGroups``). When none is ready
+the start waits (``acquire``, without blocking the event loop) for the next one the
+maker sends, and the maker runs at normal priority while any start waits, so a burst
+of cold starts is served in order of arrival and none fails for want of a namespace.
+Which environment a connection comes from is which namespace its socket lives in
+(``SIOCGSKNS``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import ctypes
 import errno
 import fcntl
@@ -51,7 +62,7 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Awaitable, Callable
@@ -66,16 +77,31 @@ SIOCGSKNS = 0x894C  # the network namespace of a socket, as a new descriptor
 ADDRESSES = ipaddress.ip_network("100.64.0.0/10")  # RFC 6598 shared address space
 BLOCK_PREFIX = 20  # one block of 4,096 addresses (1,024 environments at a time) per Lamb process
 SLOTS = 1 << (32 - BLOCK_PREFIX - 2)  # /30s per block
+OWN_SLOTS = 64  # the last ones, for namespaces Lamb makes itself when its maker is gone; the maker has the rest
 LINK_LOCAL = "169.254.0.0/16"
 LOCK_DIR = Path("/run/lamb")
-DEFAULT_SPARES = 4
+DEFAULT_SPARES = 8  # as many as cgroups.SpareGroups keeps
+REFILL_DELAY_S = 0.05  # a spare taken is made again this long after (unless starts wait)
+# The host, as environments reach the loopback services whose ports the user allows. Outside every
+# block Lamb hands out (the last block is never claimed), so no environment's own address.
+HOST_ADDRESS = "100.127.255.254"
+HOST_NAME = "host.lamb.internal"
+BLOCKS = (1 << (BLOCK_PREFIX - ADDRESSES.prefixlen)) - 1  # the last one holds HOST_ADDRESS
 
 NFT_RULES = f"""
 table inet lamb
 flush table inet lamb
 table inet lamb {{
+  set host_ports {{
+    type ipv4_addr . inet_service; flags interval;
+  }}
+  chain prerouting {{
+    type nat hook prerouting priority dstnat; policy accept;
+    iifname "lb*" ip daddr {HOST_ADDRESS} meta l4proto {{ tcp, udp }} ip saddr . th dport @host_ports dnat ip to 127.0.0.1
+  }}
   chain input {{
     type filter hook input priority 0; policy accept;
+    iifname "lb*" ct status dnat ip daddr 127.0.0.1 accept
     iifname "lb*" reject with icmpx type admin-prohibited
   }}
   chain forward {{
@@ -114,9 +140,55 @@ def unavailable_reason(mode: str) -> str | None:
     return None
 
 
-# Not ``isolated`` yet: a burst of hundreds of cold starts outruns the spare namespaces, and
-# making them on the spot slows the burst (docs/status.md); ``--network isolated`` turns it on.
-DEFAULT_MODE = "host"
+DEFAULT_MODE = "isolated"
+
+
+def parse_ports(text: str) -> list[tuple[int, int]]:
+    """``"4566,5000-5100"`` -> ``[(4566, 4566), (5000, 5100)]`` (ValueError on anything else)."""
+    out = []
+    for part in (p.strip() for p in (text or "").split(",")):
+        if not part:
+            continue
+        low, _, high = part.partition("-")
+        first, last = int(low), int(high or low)
+        if not 1 <= first <= last <= 65535:
+            raise ValueError(f"not a port or port range: {part!r}")
+        out.append((first, last))
+    return out
+
+
+LOOPBACK_NAMES = ("localhost", "ip6-localhost")
+
+
+def inside_endpoints(endpoints: dict[str, str], lamb_port: int) -> tuple[dict[str, str], list[int]]:
+    """The ``AWS_ENDPOINT_URL*`` variables as an environment with a namespace of its own reaches
+    them, and the host ports that takes: one on the host's loopback names ``HOST_ADDRESS`` (the
+    address of ``HOST_NAME``) instead: an address, as 127.0.0.1 was, so S3 clients keep path-style
+    requests rather than prefixing the bucket to a name. Lamb's own port stays, as Lamb listens
+    there inside the namespace too."""
+    out: dict[str, str] = {}
+    ports: list[int] = []
+    for key, url in endpoints.items():
+        if not key.startswith("AWS_ENDPOINT_URL"):
+            continue
+        parts = urllib.parse.urlsplit(url)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            continue
+        host = (parts.hostname or "").lower()
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host in LOOPBACK_NAMES
+        if not loopback:
+            continue
+        if port == lamb_port:
+            out[key] = urllib.parse.urlunsplit(parts._replace(netloc=f"127.0.0.1:{port}"))
+            continue
+        out[key] = urllib.parse.urlunsplit(parts._replace(netloc=f"{HOST_ADDRESS}:{port}"))
+        ports.append(port)
+    return out, sorted(set(ports))
 
 
 def choose_mode(requested: str | None) -> tuple[str, str]:
@@ -124,9 +196,10 @@ def choose_mode(requested: str | None) -> tuple[str, str]:
     if requested is not None and requested not in MODES:
         raise ValueError(f"unknown network mode {requested!r} (one of {', '.join(MODES)})")
     if requested is None:
-        why = unavailable_reason("isolated")
-        note = f"isolated unavailable here: {why}" if why else "the default; --network isolated gives each its own"
-        return DEFAULT_MODE, note
+        why = unavailable_reason(DEFAULT_MODE)
+        if why is not None:
+            return "host", f"isolated unavailable here ({why}): environments share the host's network"
+        return DEFAULT_MODE, ""
     reason = unavailable_reason(requested)
     if reason is not None:
         raise RuntimeError(f"network mode {requested} is not available here: {reason}")
@@ -171,22 +244,26 @@ class Netns:
 class NetworkPool:
     """Network namespaces made ahead of demand, one per environment."""
 
-    def __init__(self, mode: str, spares: int = DEFAULT_SPARES):
+    def __init__(self, mode: str, spares: int = DEFAULT_SPARES, host_ports: list[tuple[int, int]] | None = None):
         assert mode in ("isolated", "none")
         self.mode = mode
         self.spares = spares
+        self.host_ports = list(host_ports or [])  # the host's loopback ports environments reach at HOST_ADDRESS
         self.listeners: list[tuple[int, Serve]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready: list[Netns] = []
+        self._waiters: collections.deque[asyncio.Future] = collections.deque()  # starts waiting, in order
         self._pending = 0  # asked of the maker, not yet received
+        self._urgent = False  # the maker runs at normal priority (starts are waiting)
+        self._refill: asyncio.TimerHandle | None = None
         self._stop = False
         self._maker: subprocess.Popen | None = None
         self._channel: socket.socket | None = None
         self._host_ns = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
         self._block_lock: int | None = None
         self._block = 0
-        # The maker process uses the first half of the block's slots, Lamb's own starts the second.
-        self._slots = itertools.cycle(range(SLOTS // 2, SLOTS))
+        # The maker process uses the block's slots but the last OWN_SLOTS, which Lamb's own starts use.
+        self._slots = itertools.cycle(range(SLOTS - OWN_SLOTS, SLOTS))
         self.made = 0
 
     # ------------------------------------------------------------ start
@@ -200,12 +277,14 @@ class NetworkPool:
         self._loop = loop
         self.listeners = list(listeners)
         if self.mode == "isolated":
-            self._block = self._claim_block()
-            self._host_rules()
+            with _rules_lock():
+                self._block = self._claim_block()
+                self._host_rules(self.host_ports)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         ports = ",".join(str(port) for port, _ in self.listeners) or "-"
         self._maker = subprocess.Popen(
-            [sys.executable, "-m", "lamb.sandbox.network", str(theirs.fileno()), self.mode, str(self._block), ports],
+            [sys.executable, "-m", "lamb.sandbox.network", str(theirs.fileno()), self.mode, str(self._block), ports,
+             "localnet" if self.host_ports else "-"],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, preexec_fn=_nice,
         )
         theirs.close()
@@ -215,14 +294,37 @@ class NetworkPool:
         self._ask()
 
     def _ask(self) -> None:
-        """Ask the maker for as many namespaces as are missing from the spares."""
-        want = self.spares - len(self._ready) - self._pending
+        """Ask the maker for as many namespaces as the spares and the waiting starts miss."""
+        while self._waiters and self._waiters[0].done():
+            self._waiters.popleft()  # a start that gave up (its task was cancelled)
+        waiting = sum(1 for w in self._waiters if not w.done())
+        want = self.spares + waiting - len(self._ready) - self._pending
         if want > 0 and self._channel is not None:
             try:
                 self._channel.send(b"+" * want)
                 self._pending += want
             except OSError:
                 pass
+        self._prioritize(waiting > 0)
+
+    def _prioritize(self, urgent: bool) -> None:
+        """Nice 0 while a start waits for the maker, else 19 (spares are made with what is left)."""
+        if urgent == self._urgent or self._maker is None:
+            return
+        try:
+            os.setpriority(os.PRIO_PROCESS, self._maker.pid, 0 if urgent else 19)
+            self._urgent = urgent
+        except OSError:
+            pass
+
+    def _hand_out(self, ns: Netns) -> None:
+        """A new namespace: to the start waiting longest, else to the spares."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(ns)
+                return
+        self._ready.append(ns)
 
     def _receive(self) -> None:
         assert self._channel is not None
@@ -240,29 +342,53 @@ class NetworkPool:
             info = json.loads(data)
             if "error" in info:
                 log.warning("network: the namespace maker failed: %s", info["error"])
+                waiter = next((w for w in self._waiters if not w.done()), None)
+                if waiter is not None:  # one start fails with the maker's reason, the others wait on
+                    self._waiters.remove(waiter)
+                    waiter.set_exception(OSError(errno.EAGAIN, f"no network namespace: {info['error']}"))
+                self._ask()
                 continue
             ns = Netns(fd=fds[0], ino=info["ino"], sockets=[socket.socket(fileno=fd) for fd in fds[1:]],
                        iface=info.get("iface"), address=info.get("address"))
             if self._stop:
                 ns.close()
             else:
-                self._ready.append(ns)
+                self._hand_out(ns)
+            self._ask()
 
     def _lost_maker(self) -> None:
         if self._loop is not None and self._channel is not None:
             self._loop.remove_reader(self._channel.fileno())
             self._channel.close()
         self._channel = None
+        self._pending = 0
         if not self._stop:
             log.warning("network: the namespace maker ended; each start makes its own namespace")
+            waiting, self._waiters = self._waiters, collections.deque()
+            for waiter in waiting:
+                if not waiter.done() and self._loop is not None:
+                    self._loop.create_task(self._make_for(waiter))
+
+    async def _make_for(self, waiter: asyncio.Future) -> None:
+        """Without a maker: make one in a worker thread (unshare and setns change only that thread)."""
+        assert self._loop is not None
+        try:
+            ns = await self._loop.run_in_executor(None, self._make)
+        except Exception as e:  # noqa: BLE001 - the start that waits reports it
+            if not waiter.done():
+                waiter.set_exception(e)
+            return
+        if waiter.done():
+            ns.close()
+        else:
+            waiter.set_result(ns)
 
     def _claim_block(self) -> int:
         """A block of addresses no other Lamb on this host holds (a lock file per block)."""
         LOCK_DIR.mkdir(parents=True, exist_ok=True)
-        count = 1 << (BLOCK_PREFIX - ADDRESSES.prefixlen)
-        start = os.getpid() % count
-        for i in range(count):
-            block = (start + i) % count
+        start = os.getpid() % BLOCKS
+        for i in range(BLOCKS):
+            block = (start + i) % BLOCKS
             fd = os.open(LOCK_DIR / f"net-{block}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -273,9 +399,20 @@ class NetworkPool:
             return block
         raise RuntimeError("every network block of 100.64.0.0/10 is held by another Lamb")
 
-    @staticmethod
-    def _host_rules() -> None:
-        subprocess.run(["nft", "-f", "-"], input=NFT_RULES.encode(), check=True, capture_output=True, timeout=30)
+    def _host_rules(self, host_ports: list[tuple[int, int]]) -> None:
+        """The ``inet lamb`` table (the same for every Lamb on this host: its chains are made again,
+        its set's elements kept), and the host ports this Lamb's environments (its block) may reach."""
+        net = self.block_network()
+        rules = NFT_RULES + _block_ports("delete", net, _set_ports(net))  # a killed Lamb's of this block
+        rules += _block_ports("add", net, host_ports)
+        try:
+            _nft(rules)
+        except RuntimeError:
+            if _other_blocks_held(self._block):
+                raise
+            # Left by a Lamb of another version, with no Lamb using it now: made again.
+            subprocess.run(["nft", "delete", "table", "inet", "lamb"], capture_output=True, timeout=30)
+            _nft(rules)
         with open("/proc/sys/net/ipv4/ip_forward", "r+") as f:
             if f.read().strip() != "1":
                 f.seek(0)
@@ -283,20 +420,65 @@ class NetworkPool:
                 log.warning("network: turned on net.ipv4.ip_forward (environments' egress is routed by the host)")
 
     # ------------------------------------------------------------ use
-    def take(self) -> Netns:
-        """A namespace for a new environment (made on the spot when no spare is ready)."""
-        ns = self._ready.pop() if self._ready else None
-        self._ask()
-        if ns is None:
-            box: list = []
-            worker = threading.Thread(target=lambda: box.append(self._make_safely()), daemon=True)
-            worker.start()
-            worker.join()
-            ns = box[0]
-            if isinstance(ns, BaseException):
-                raise ns
+    async def acquire(self) -> Netns:
+        """A namespace for a new environment: a spare, else the next one made (the event loop and
+        other starts go on meanwhile). Starts are served in the order they asked."""
+        assert self._loop is not None, "start() first"
+        if self._stop:
+            raise RuntimeError("the network pool is closed")
+        if self._ready and not self._waiters:
+            ns = self._ready.pop()
+            # Refill once this start is done (making a namespace holds kernel locks a start may need).
+            if self._refill is None:
+                self._refill = self._loop.call_later(REFILL_DELAY_S, self._refill_now)
+        else:
+            waiter = self._loop.create_future()
+            self._waiters.append(waiter)
+            if self._ready:
+                self._hand_out(self._ready.pop())
+            elif self._channel is None:
+                self._waiters.remove(waiter)
+                self._loop.create_task(self._make_for(waiter))
+            self._ask()
+            try:
+                ns = await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                    waiter.result().close()  # handed over just as the start gave up
+                raise
         self._serve(ns)  # the runtime's first connection waits in the backlog until served
         return ns
+
+    async def open_connection(self, ns: Netns, host: str, port: int) -> tuple:
+        """``asyncio.open_connection`` from inside ``ns`` (to a listener of its environment's): the
+        socket is made in a worker thread that joins ``ns`` for the moment."""
+        assert self._loop is not None
+        sock = await self._loop.run_in_executor(None, self._socket_in, ns.fd)
+        try:
+            sock.setblocking(False)
+            await self._loop.sock_connect(sock, (host, port))
+        except BaseException:
+            sock.close()
+            raise
+        return await asyncio.open_connection(sock=sock)
+
+    def _socket_in(self, ns_fd: int) -> socket.socket:
+        libc = _libc()
+        if libc.setns(ns_fd, CLONE_NEWNET) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"setns: {os.strerror(err)}")
+        try:
+            return socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        finally:
+            self._back_to_host(libc)
+
+    def _refill_now(self) -> None:
+        self._refill = None
+        self._ask()
+
+    def waiting(self) -> int:
+        """Starts waiting for a namespace now."""
+        return sum(1 for w in self._waiters if not w.done())
 
     def release(self, ns: Netns) -> None:
         """The environment is gone: its namespace (and its veth pair) go with it."""
@@ -304,21 +486,33 @@ class NetworkPool:
 
     def close(self) -> None:
         self._stop = True
+        if self._refill is not None:
+            self._refill.cancel()
+            self._refill = None
         ready, self._ready = self._ready, []
         for ns in ready:
             ns.close()
+        waiting, self._waiters = self._waiters, collections.deque()
+        for waiter in waiting:
+            if not waiter.done():
+                waiter.set_exception(RuntimeError("Lamb is stopping"))
         self._lost_maker()
         if self._maker is not None:
             self._maker.kill()
             self._maker.wait()
             self._maker = None
+        if self._block_lock is not None:
+            remove_host_rules(self._block_lock, self.block_network())
+            self._block_lock = None
 
     def describe(self) -> str:
         if self.mode == "none":
             return "network: none (a namespace per environment, Lamb's doors on its loopback, no egress)"
         net = self.block_network()
+        ports = ",".join(f"{a}-{b}" if a != b else str(a) for a, b in self.host_ports)
+        hosts = f"the host's loopback ports {ports} at {HOST_NAME}" if ports else "no host services"
         return (f"network: isolated (a namespace per environment, egress through veth + nftables NAT from {net}; "
-                "no host services, no other environments, no link-local)")
+                f"{hosts}, no other environments, no link-local)")
 
     def block_network(self) -> ipaddress.IPv4Network:
         size = 1 << (32 - BLOCK_PREFIX)
@@ -365,6 +559,9 @@ class NetworkPool:
             try:
                 with netlink.Rtnl() as host:  # opened back in the host's namespace
                     host.add_address(ns.iface, self._gateway(ns), 30)
+                if self.host_ports:  # the DNAT to the host's 127.0.0.1 (HOST_ADDRESS), on this veth only
+                    with open(f"/proc/sys/net/ipv4/conf/{ns.iface}/route_localnet", "w") as f:
+                        f.write("1")
                 netlink.link_up(ns.iface)
             except BaseException:
                 ns.close()
@@ -408,6 +605,92 @@ def _nice() -> None:
     os.nice(19)
 
 
+@contextlib.contextmanager
+def _rules_lock():
+    """Lambs starting and stopping on one host change the shared table one at a time."""
+    LOCK_DIR.mkdir(parents=True, exist_ok=True)
+    fd = os.open(LOCK_DIR / "rules.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _nft(rules: str) -> None:
+    if not rules:
+        return
+    proc = subprocess.run(["nft", "-f", "-"], input=rules.encode(), capture_output=True, timeout=30)
+    if proc.returncode != 0:
+        raise RuntimeError(f"nft: {proc.stderr.decode(errors='replace').strip()}")
+
+
+def merge_ports(ports: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Port ranges without overlaps (the set refuses an element overlapping another)."""
+    out: list[tuple[int, int]] = []
+    for first, last in sorted(ports):
+        if out and first <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], last))
+        else:
+            out.append((first, last))
+    return out
+
+
+def _block_ports(verb: str, net: ipaddress.IPv4Network, ports: list[tuple[int, int]]) -> str:
+    """``add``/``delete element`` of the set for ``ports`` from the environments of block ``net``."""
+    ports = merge_ports(ports)
+    if not ports:
+        return ""
+    elements = ", ".join(f"{net} . {a}-{b}" if a != b else f"{net} . {a}" for a, b in ports)
+    return f"{verb} element inet lamb host_ports {{ {elements} }}\n"
+
+
+def _set_ports(net: ipaddress.IPv4Network) -> list[tuple[int, int]]:
+    """The ports the set holds for block ``net`` now (left by a Lamb of that block that was killed)."""
+    proc = subprocess.run(["nft", "-j", "list", "set", "inet", "lamb", "host_ports"], capture_output=True, timeout=30)
+    if proc.returncode != 0:
+        return []
+    out = []
+    for item in json.loads(proc.stdout).get("nftables", []):
+        for elem in item.get("set", {}).get("elem", []):
+            addr, port = (elem.get("elem", {}).get("val", elem) if isinstance(elem, dict) else elem)["concat"]
+            if addr.get("prefix", {}).get("addr") == str(net.network_address):
+                out.append(tuple(port["range"]) if isinstance(port, dict) else (port, port))
+    return out
+
+
+def remove_host_rules(block_lock: int, net: ipaddress.IPv4Network) -> None:
+    """Give the block back; delete the ``inet lamb`` table once no Lamb on this host holds one
+    (they share it), else only this block's host ports."""
+    with _rules_lock():
+        os.close(block_lock)
+        if not _other_blocks_held():
+            subprocess.run(["nft", "delete", "table", "inet", "lamb"], capture_output=True, timeout=30)
+            return
+        try:  # another Lamb runs with isolated environments
+            _nft(_block_ports("delete", net, _set_ports(net)))
+        except RuntimeError as e:
+            log.warning("network: could not remove this Lamb's host ports: %s", e)
+
+
+def _other_blocks_held(own: int | None = None) -> bool:
+    """Whether another Lamb holds an address block (``own``: this one's, skipped)."""
+    for lock in LOCK_DIR.glob("net-*.lock"):
+        if lock.name == f"net-{own}.lock":
+            continue
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        finally:
+            os.close(fd)
+    return False
+
+
 def maker_main(argv: list[str]) -> None:
     """The maker process: one namespace (and Lamb's listeners in it) per byte Lamb sends.
 
@@ -417,9 +700,9 @@ def maker_main(argv: list[str]) -> None:
     fd, mode, block, ports = int(argv[0]), argv[1], int(argv[2]), argv[3]
     _libc().prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL: never outlive Lamb
     channel = socket.socket(fileno=fd)
-    pool = NetworkPool(mode)
+    pool = NetworkPool(mode, host_ports=[(1, 1)] if argv[4:5] == ["localnet"] else None)
     pool._block = block
-    pool._slots = itertools.cycle(range(SLOTS // 2))
+    pool._slots = itertools.cycle(range(SLOTS - OWN_SLOTS))
     pool.listeners = [(int(p), None) for p in ports.split(",") if p != "-"]  # type: ignore[misc]
     while True:
         try:

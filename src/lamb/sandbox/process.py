@@ -15,6 +15,7 @@ every descendant when it is stopped or when Lamb dies. The seccomp filter
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,6 +64,12 @@ class ProcessHandle:
     def thaw(self) -> None:
         pass
 
+    async def ready(self) -> None:
+        pass  # nothing made ahead of demand
+
+    async def open_connection(self, host: str, port: int) -> tuple:
+        return await asyncio.open_connection(host, port)  # the host's network
+
     def destroy(self) -> None:
         shutil.rmtree(self._tmp, ignore_errors=True)
 
@@ -103,5 +110,5 @@ class ProcessSandbox:
     def environment_caller(self) -> None:
         return None  # environments run as Lamb's own user: they cannot be told from the operator
 
-    def start_network(self, loop, api: tuple, runtime: tuple) -> None:
+    def start_network(self, loop, api: tuple, runtime: tuple, endpoints: dict | None = None) -> None:
         pass  # environments share the host's network

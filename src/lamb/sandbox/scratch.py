@@ -19,6 +19,7 @@ quotas would be cheaper but need a quota format this kernel may lack (see docs/p
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import logging
 import os
@@ -89,11 +90,23 @@ class ScratchPool:
 
     def take(self, size_mb: int) -> Scratch:
         """A filesystem of ``size_mb`` (made on the spot, 20–60 ms, when none is ready)."""
+        scratch = self._spare(size_mb)
+        return scratch if scratch is not None else self._make(size_mb)
+
+    async def acquire(self, size_mb: int) -> Scratch:
+        """As ``take``, but one made on the spot is made in a worker thread: the event loop and
+        other starts go on meanwhile (a burst that has used the spares up)."""
+        scratch = self._spare(size_mb)
+        if scratch is not None:
+            return scratch
+        return await asyncio.get_running_loop().run_in_executor(None, self._make, size_mb)
+
+    def _spare(self, size_mb: int) -> Scratch | None:
         with self._lock:
             spares = self._ready.setdefault(size_mb, [])
             scratch = spares.pop() if spares else None
         self._wake.set()
-        return scratch if scratch is not None else self._make(size_mb)
+        return scratch
 
     def close(self) -> None:
         self._stop = True
