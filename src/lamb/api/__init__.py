@@ -49,5 +49,6 @@ def load_services() -> dict[str, dict[str, Handler]]:
     from . import events_rules, scheduler  # noqa: F401  (issue 16: schedules)
     from . import iam, sts  # noqa: F401  (issue 17: identities)
     from . import apigateway, apigatewayv2  # noqa: F401  (issue 20: REST and HTTP APIs)
+    from . import apigateway_import, apigateway_patch, apigatewayv2_import  # noqa: F401  (OpenAPI import, Update*)
 
     return SERVICES

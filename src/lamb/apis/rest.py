@@ -77,7 +77,8 @@ def serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None, 
     deployed = server._deployed.get(key)
     if deployed is None:
         deployed = server._deployed[key] = RestDeployed(dep["_snapshot"])
-    match = deployed.table.match(req.method, path)
+    # a trailing slash names the same resource (curl …/Prod/hello/ reaches /hello, as on AWS)
+    match = deployed.table.match(req.method, path[:-1] if len(path) > 1 and path.endswith("/") else path)
     if match is None:
         return missing_token(rid)
     res_id, verb = match.route_id.split(" ", 1)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from . import api_urls
 from . import plan as P
 from . import template as T
 from . import traffic, translate
@@ -100,11 +101,12 @@ class ApplyEnv:
 
 
 def default_registry() -> Registry:
-    from . import aws_resources, lambda_resources, trigger_resources
+    from . import apigateway_resources, aws_resources, lambda_resources, trigger_resources
 
     registry = Registry()
     lambda_resources.register(registry)
     trigger_resources.register(registry)
+    apigateway_resources.register(registry)
     aws_resources.register(registry)
     return registry
 
@@ -254,7 +256,8 @@ class Deployer:
         done: list[tuple[str, str, dict | None]] = []  # (action, logical, entry before)
         try:
             self._apply(cfn, params, order, record, done)
-            outputs, exports = self._outputs(cfn, self._context(cfn, params, record["Resources"], preview=False))
+            outputs, exports = self._outputs(cfn, self._context(cfn, params, record["Resources"], preview=False),
+                                             api_urls.stack_apis(record["Resources"]))
         except Exception as e:
             reason = str(e) or type(e).__name__
             env.out(f"Error: deploy failed: {reason}")
@@ -385,12 +388,12 @@ class Deployer:
         env.out(f"Stack {env.stack} rolled back: {record['Status']}")
         return 1
 
-    def _outputs(self, cfn: dict, ctx: Context) -> tuple[dict, dict]:
+    def _outputs(self, cfn: dict, ctx: Context, apis: dict) -> tuple[dict, dict]:
         outputs, exports = {}, {}
         for key, spec in (cfn.get("Outputs") or {}).items():
             if spec.get("Condition") and not ctx.condition(spec["Condition"]):
                 continue
-            value = ctx.resolve(spec["Value"])
+            value = api_urls.localize(ctx.resolve(spec["Value"]), self.env.endpoint, apis)
             outputs[key] = {"Value": value, "Description": spec.get("Description", "")}
             if spec.get("Export"):
                 name = ctx.resolve(spec["Export"]["Name"])
