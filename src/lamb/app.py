@@ -35,6 +35,7 @@ from .sealing import Sealer
 from .schedules.firing import sqs_attributes
 from .schedules.permission import InvokePermission
 from .schedules.service import Schedules
+from .sources.filtering import parse_pattern
 from .services.code_url import CodeUrls
 from .services.function_state import FunctionStates
 from .services.aws_clients import AwsClients
@@ -129,7 +130,8 @@ class Lamb:
                                    account=settings.account_id, scale=settings.schedule_time_scale,
                                    dead_letter=self._schedule_dead_letter,
                                    authorize=InvokePermission(self.functions, region=settings.region,
-                                                              account=settings.account_id))
+                                                              account=settings.account_id),
+                                   compile_pattern=parse_pattern)  # EventBridge patterns: Lambda's filter grammar
         self.mappings = MappingStore(self.db)  # event source mappings (issue 13)
         self.sources = self._source_manager()
         self.protocol = Protocol()

@@ -47,6 +47,7 @@ def load_services() -> dict[str, dict[str, Handler]]:
     """Every served model's handlers, by botocore service name (Lambda's included)."""
     load_all()
     from . import events_rules, scheduler  # noqa: F401  (issue 16: schedules)
+    from . import events_put  # noqa: F401  (PutEvents: rules with an EventPattern)
     from . import iam, sts  # noqa: F401  (issue 17: identities)
     from . import apigateway, apigatewayv2  # noqa: F401  (issue 20: REST and HTTP APIs)
     from . import apigateway_import, apigateway_patch, apigatewayv2_import  # noqa: F401  (OpenAPI import, Update*)
