@@ -221,6 +221,8 @@ class Deployer:
                 out.append(P.Change(P.NONE, lid, res["Type"]))
             elif P.needs_replacement(handler.replace_on, before["Properties"], props):  # type: ignore[union-attr]
                 out.append(P.Change(P.REPLACE, lid, res["Type"]))
+            elif refusal := getattr(handler, "update_refusal", lambda old, new: None)(before["Properties"], props):
+                out.append(P.Change(P.REFUSE, lid, res["Type"], refusal))
             else:
                 out.append(P.Change(P.MODIFY, lid, res["Type"]))
         for lid, entry in old.items():
@@ -241,6 +243,10 @@ class Deployer:
         env.out(f"Changeset for stack {env.stack}:\n" + P.render(changes))
         if dry_run:
             return 0
+        refused = [c.logical for c in changes if c.action == P.REFUSE]
+        if refused:
+            raise DeployError(f"changes to {', '.join(refused)} cannot be applied in place (see the change set); "
+                              f"nothing was changed")
         ctx = self._context(cfn, params, {}, preview=False)
         env.steps = {}
         for lid, name in traffic.preferences(cfn["Resources"], ctx.resolve).items():
