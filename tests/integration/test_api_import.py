@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import subprocess
 
 import pytest
 import yaml
@@ -112,3 +114,46 @@ def test_import_http_api_then_reimport(lamb_server, echo, tmp_path):
     bad = aws(lamb_server, "import-api", "--body", '{"openapi": "3.0.1", "paths": {"/a": {"get": {}}}}',
               service="apigatewayv2", check=False)
     assert "BadRequestException" in bad.stderr and "No integration defined for method 'GET' at path '/a'" in bad.stderr
+
+
+REVERSE = """
+import base64
+def handler(event, context):
+    data = base64.b64decode(event["body"]) if event["isBase64Encoded"] else event["body"].encode()
+    return {"statusCode": 200, "headers": {"Content-Type": "application/octet-stream",
+                                           "x-was-base64": str(event["isBase64Encoded"])},
+            "body": base64.b64encode(data[::-1]).decode(), "isBase64Encoded": True}
+"""
+
+
+def test_rest_binary_media_types(lamb_server, tmp_path):
+    client = lamb_server.client()
+    name = unique("rev")
+    arn = create(client, name, REVERSE)["FunctionArn"]
+    client.add_permission(FunctionName=name, StatementId="apigw", Action="lambda:InvokeFunction",
+                          Principal="apigateway.amazonaws.com")
+    uri = f"arn:aws:apigateway:{lamb_server.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+    (tmp_path / "api.json").write_text(json.dumps({
+        "swagger": "2.0", "info": {"title": "bin"}, "x-amazon-apigateway-binary-media-types": ["image/*"],
+        "paths": {"/rev": {"post": _integration(uri)}}}))
+    api_id = aws_json(lamb_server, "import-rest-api", "--body", f"fileb://{tmp_path / 'api.json'}",
+                      service="apigateway")["id"]
+    aws_json(lamb_server, "create-deployment", "--rest-api-id", api_id, "--stage-name", "v1", service="apigateway")
+    (tmp_path / "in.bin").write_bytes(bytes(range(256)))
+    url = _host(lamb_server, api_id) + "/v1/rev"
+    out = subprocess.run(["curl", "-s", "-D", str(tmp_path / "h"), "--data-binary", f"@{tmp_path / 'in.bin'}",
+                          "-H", "Content-Type: image/png", "-H", "Accept: image/png", url], capture_output=True, timeout=60)
+    assert out.stdout == bytes(range(256))[::-1]
+    assert "x-was-base64: True" in (tmp_path / "h").read_text()
+    # the same bytes without an Accept that names a binary type: the base64 text the function returned
+    out = subprocess.run(["curl", "-s", "--data-binary", f"@{tmp_path / 'in.bin'}", "-H", "Content-Type: image/png",
+                          "-H", "Accept: application/json", url], capture_output=True, timeout=60)
+    assert base64.b64decode(out.stdout) == bytes(range(256))[::-1]
+    # text bodies reach the function as text
+    status, body = curl(url, "-d", "hello", "-H", "Content-Type: text/plain", "-H", "Accept: image/jpeg", "-D", "-")
+    assert status == 200 and "x-was-base64: False" in body and body.endswith("olleh")
+    # UpdateRestApi: binary types changed with PATCH operations
+    api = aws_json(lamb_server, "update-rest-api", "--rest-api-id", api_id, "--patch-operations",
+                   "op=remove,path=/binaryMediaTypes/image~1*", "op=add,path=/binaryMediaTypes/application~1json",
+                   service="apigateway")
+    assert api["binaryMediaTypes"] == ["application/json"]

@@ -20,7 +20,6 @@ import time
 from typing import Any, Callable
 
 _VAR = re.compile(r"\$context\.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 Write = Callable[[str, str, int, str], None]  # (log group, log stream, epoch ms, line)
 
@@ -34,12 +33,6 @@ def group_name(destination_arn: str | None) -> str | None:
         return None
     name = parts[6]
     return name[:-2] if name.endswith(":*") else name
-
-
-def clf_time(epoch_s: float) -> str:
-    """``$context.requestTime``: CLF format, ``06/Dec/2026:13:40:00 +0000``."""
-    t = time.gmtime(epoch_s)
-    return f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
 
 
 def render(fmt: str, values: dict[str, Any]) -> str:

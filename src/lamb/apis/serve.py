@@ -209,7 +209,7 @@ class HttpApiServer:
             values = {"requestId": rid, "extendedRequestId": rid, "apiId": api_id, "stage": stage_name,
                       "httpMethod": req.method, "path": full_path, "protocol": "HTTP/1.1", "status": resp.status,
                       "responseLength": len(resp.body) if resp.stream is None else None,
-                      "requestTime": access_log.clf_time(started), "requestTimeEpoch": int(started * 1000),
+                      "requestTime": v2_event.http_time(int(started * 1000)), "requestTimeEpoch": int(started * 1000),
                       "responseLatency": int((time.time() - started) * 1000),
                       "identity.sourceIp": peer[0] if peer else None,
                       "identity.userAgent": req.headers.get("user-agent"),
