@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
+
 from .conftest import unique
 from .deploy_support import deploy_env, lamb_cmd, write
 
@@ -206,4 +208,50 @@ def test_explicit_apis_with_lambda_authorizers_and_cors(lamb_server, tmp_path):
     assert "UPDATE_COMPLETE             AWS::ApiGateway::Stage" in out and "AWS::ApiGateway::Deployment" not in out
     status, body = curl(rest_url + "8", "-H", "Authorization: allow")
     assert status == 200 and json.loads(body)["vars"] == {"color": "green"}
+    lamb_cmd("deploy", "--delete", stack, env=env)
+
+
+CORS = SAM + """
+Globals:
+  Api:
+    Cors: {AllowMethods: "'GET,POST'", AllowOrigin: "'https://app.example'", AllowHeaders: "'content-type'"}
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/
+      Handler: f.handler
+      Runtime: python3.12
+      Events:
+        R: {Type: Api, Properties: {Path: "/things", Method: GET}}
+Outputs:
+  Url: {Value: !Sub "https://${ServerlessRestApi}.execute-api.${AWS::Region}.amazonaws.com/Prod/things"}
+"""
+
+
+def test_rest_api_cors_preflight_from_sam(lamb_server, tmp_path):
+    """SAM's ``Cors`` adds OPTIONS methods with MOCK integrations: API Gateway answers them itself."""
+    write(tmp_path, {"fn/f.py": "def handler(e, c):\n    return {'statusCode': 200, 'body': 'things'}\n",
+                     "template.yaml": CORS})
+    env = deploy_env(lamb_server.url, tmp_path / "cache")
+    stack = unique("cors")
+    url = _outputs(_deploy(env, tmp_path / "template.yaml", stack).stdout)["Url"]
+    status, headers = curl(url, "-X", "OPTIONS", "-o", "/dev/null", "-D", "-", "-H", "Origin: https://app.example")
+    assert status == 200
+    lowered = headers.lower()
+    assert "access-control-allow-origin: https://app.example" in lowered
+    assert "access-control-allow-methods: get,post" in lowered and "access-control-allow-headers: content-type" in lowered
+    assert curl(url) == (200, "things")
+    rest_id = url[7:].split(".", 1)[0]
+    apigw = lamb_server.client("apigateway")
+    res = next(r for r in apigw.get_resources(restApiId=rest_id)["items"] if r["path"] == "/things")
+    integ = apigw.get_integration(restApiId=rest_id, resourceId=res["id"], httpMethod="OPTIONS")
+    assert integ["type"] == "MOCK" and integ["integrationResponses"]["200"]["responseParameters"][
+        "method.response.header.Access-Control-Allow-Origin"] == "'https://app.example'"
+    where = {"restApiId": rest_id, "resourceId": res["id"], "httpMethod": "OPTIONS", "statusCode": "200"}
+    assert apigw.get_method_response(**where)["responseParameters"][
+        "method.response.header.Access-Control-Allow-Origin"] is False
+    apigw.delete_integration_response(**where)
+    with pytest.raises(apigw.exceptions.NotFoundException):
+        apigw.get_integration_response(**where)
     lamb_cmd("deploy", "--delete", stack, env=env)

@@ -51,5 +51,6 @@ def load_services() -> dict[str, dict[str, Handler]]:
     from . import iam, sts  # noqa: F401  (issue 17: identities)
     from . import apigateway, apigatewayv2  # noqa: F401  (issue 20: REST and HTTP APIs)
     from . import apigateway_import, apigateway_patch, apigatewayv2_import  # noqa: F401  (OpenAPI import, Update*)
+    from . import apigateway_responses  # noqa: F401  (method and integration responses: MOCK integrations)
 
     return SERVICES

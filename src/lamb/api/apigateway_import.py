@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..apis import openapi
 from . import apigateway as rest
+from . import apigateway_responses as responses
 from . import operation
 
 if TYPE_CHECKING:
@@ -64,7 +65,13 @@ def _apply(ctx: "RequestContext", api_id: str, definition: openapi.Definition) -
             integration = openapi.rest_integration(op)
         except openapi.ImportProblem as e:
             raise rest._bad(str(e)) from None
-        rest.put_integration(ctx, dict(integration, restApiId=api_id, resourceId=parent, httpMethod=op.method))
+        where = {"restApiId": api_id, "resourceId": parent, "httpMethod": op.method}
+        method_responses, integration_responses = openapi.rest_responses(op) if integration["type"] == "MOCK" else ({}, {})
+        for code, response in method_responses.items():
+            responses.put_method_response(ctx, dict(response, statusCode=code, **where))
+        rest.put_integration(ctx, dict(integration, **where))
+        for code, response in integration_responses.items():
+            responses.put_integration_response(ctx, dict(response, statusCode=code, **where))
 
 
 def _api_fields(definition: openapi.Definition, api: dict) -> None:

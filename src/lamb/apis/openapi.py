@@ -12,7 +12,8 @@ Swagger 2.0 too) read a definition's paths and operations and API Gateway's exte
   (or the definition's top-level ``security``); REST APIs also read ``x-amazon-apigateway-authtype``;
 - ``x-amazon-apigateway-cors`` (HTTP APIs) and ``x-amazon-apigateway-binary-media-types`` (REST APIs).
 
-Only what Lamb serves is accepted: an integration of another type is an import error (AWS
+Only what Lamb serves is accepted: ``aws_proxy`` (and, for REST APIs, ``mock`` with its
+``responses``: SAM's CORS preflights); an integration of another type is an import error (AWS
 would import it; Lamb refuses rather than store what it cannot serve). Pure: no I/O.
 """
 
@@ -56,6 +57,7 @@ class Operation:
     integration: dict                # the x-amazon-apigateway-integration object
     security: tuple[str, list] | None = None  # (scheme name, scopes)
     operation_name: str | None = None
+    responses: dict = field(default_factory=dict)  # the operation's responses (method responses of REST APIs)
 
 
 @dataclass
@@ -104,7 +106,7 @@ def read(doc: dict) -> Definition:
                 errors.append(f"No integration defined for method '{verb}' at path '{path}'.")
                 continue
             security = _security(op["security"] if "security" in op else default_security, schemes)
-            ops.append(Operation(path, verb, integration, security, op.get("operationId")))
+            ops.append(Operation(path, verb, integration, security, op.get("operationId"), op.get("responses") or {}))
     if errors:
         raise ImportProblem("Errors found during import:\n\t" + "\n\t".join(errors))
     return Definition(str(info.get("title") or "imported-api"), info.get("description"), ops, schemes,
@@ -205,8 +207,31 @@ def rest_authorizer(name: str, scheme: dict) -> dict:
     return out
 
 
+def rest_responses(op: Operation) -> tuple[dict[str, dict], dict[str, dict]]:
+    """(PutMethodResponse parameters by status code, PutIntegrationResponse parameters by status
+    code) of a MOCK integration: the operation's ``responses`` (their ``headers`` become
+    ``method.response.header.*`` parameters) and the integration's ``responses`` (keyed by
+    selection pattern, ``default`` for none)."""
+    method: dict[str, dict] = {}
+    for code, spec in op.responses.items():
+        if str(code).isdigit():
+            headers = (spec or {}).get("headers") or {}
+            method[str(code)] = {"responseParameters": {f"method.response.header.{h}": False for h in headers}}
+    integration: dict[str, dict] = {}
+    for pattern, spec in (op.integration.get("responses") or {}).items():
+        code = str(spec.get("statusCode", "200"))
+        out: dict = {k: spec[k] for k in ("responseParameters", "responseTemplates", "contentHandling") if spec.get(k)}
+        if pattern != "default":
+            out["selectionPattern"] = pattern
+        integration[code] = out
+        method.setdefault(code, {})
+    return method, integration
+
+
 def rest_integration(op: Operation) -> dict:
     """PutIntegration's parameters (without the API, resource and method)."""
+    if str(op.integration.get("type", "")).upper() == "MOCK":
+        return {"type": "MOCK", "requestTemplates": op.integration.get("requestTemplates") or {}}
     integ = _proxy(op)
     out = {"type": "AWS_PROXY", "uri": integ["uri"], "integrationHttpMethod": str(integ.get("httpMethod") or "")
            .upper() or None}

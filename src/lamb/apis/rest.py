@@ -34,7 +34,7 @@ from ..services.lineage import with_root
 from ..urls import event as v2_event
 from ..urls.response import Malformed
 from ..policy import evaluate as policy_eval
-from . import binary, deadline, payload_v1
+from . import binary, deadline, mock, payload_v1
 from .authorizers import REST_SOURCES, Authorized, Refused, identity_values, run_lambda
 from .permission import source_arn
 from .routing import RouteTable
@@ -164,6 +164,12 @@ class _Call(NamedTuple):
         from .serve import _STAGE_VAR, function_arn_of  # the same URI forms as HTTP APIs
 
         server, rid = self.server, self.rid
+        if self.integration.get("type") == "MOCK":
+            answered = mock.answer(self.integration)
+            if answered is None:
+                return _message(500, "Internal server error", rid)
+            status, headers, body = answered
+            return Response(status, headers + [("x-amzn-RequestId", rid)], body)
         uri = _STAGE_VAR.sub(lambda m: self.variables.get(m.group(1), ""), self.integration["uri"])
         internal = _message(500, "Internal server error", rid)
         try:
