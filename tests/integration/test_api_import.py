@@ -47,9 +47,11 @@ def test_import_rest_api_then_put_overwrite(lamb_server, echo, tmp_path):
             "paths": {"/pets": {"get": _integration(echo)},
                       "/pets/{id}": {"x-amazon-apigateway-any-method": _integration(echo)}}}
     (tmp_path / "api.json").write_text(json.dumps(spec))
-    api = aws_json(lamb_server, "import-rest-api", "--body", f"fileb://{tmp_path / 'api.json'}", service="apigateway")
+    api = aws_json(lamb_server, "import-rest-api", "--body", f"fileb://{tmp_path / 'api.json'}",
+                   "--parameters", "endpointConfigurationTypes=REGIONAL", service="apigateway")
     api_id = api["id"]
     assert api["name"] == "pets" and api["binaryMediaTypes"] == ["image/png"]
+    assert api["endpointConfiguration"]["types"] == ["REGIONAL"]
     resources = aws_json(lamb_server, "get-resources", "--rest-api-id", api_id, service="apigateway")["items"]
     assert {r["path"]: sorted(r.get("resourceMethods", {})) for r in resources} == {
         "/": [], "/pets": ["GET"], "/pets/{id}": ["ANY"]}

@@ -82,11 +82,22 @@ def _api_fields(definition: openapi.Definition, api: dict) -> None:
         api["binaryMediaTypes"] = definition.binary_media_types
 
 
+def _parameters(params: dict) -> dict:
+    """The import's ``parameters``: ``endpointConfigurationTypes`` is applied, ``ignore=documentation``
+    is what Lamb does anyway; ``basepath`` other than ``ignore`` is refused (not served)."""
+    given = params.get("parameters") or {}
+    if given.get("basepath", "ignore") != "ignore":
+        raise rest._bad(f"basepath={given['basepath']} is not served by this Lamb server; use ignore.")
+    types = given.get("endpointConfigurationTypes")
+    return {"endpointConfiguration": {"types": [t.strip() for t in types.split(",")]}} if types else {}
+
+
 @operation("ImportRestApi", service=SERVICE)
 def import_rest_api(ctx: "RequestContext", params: dict) -> dict:
     definition = _definition(params)
     api = rest.create_rest_api(ctx, {"name": definition.title, "description": definition.description,
-                                     "binaryMediaTypes": definition.binary_media_types or None})
+                                     "binaryMediaTypes": definition.binary_media_types or None,
+                                     **_parameters(params)})
     try:
         _apply(ctx, api["id"], definition)
     except Exception:
@@ -103,6 +114,7 @@ def put_rest_api(ctx: "RequestContext", params: dict) -> dict:
     if mode not in ("merge", "overwrite"):
         raise rest._bad(f"Invalid mode: {mode}. Valid values are merge and overwrite.")
     definition = _definition(params)
+    _parameters(params)
     doc = copy.deepcopy(before)
     if mode == "overwrite":
         root = doc["api"]["rootResourceId"]

@@ -27,6 +27,10 @@ SERVICE = v2.SERVICE
 
 
 def _definition(params: dict) -> openapi.Definition:
+    """The definition (``Basepath`` other than ``ignore`` is refused: not served; Lamb imports with
+    no warnings, everything it cannot serve is an error, so ``FailOnWarnings`` changes nothing)."""
+    if (params.get("Basepath") or "ignore") != "ignore":
+        raise v2._bad(f"Basepath {params['Basepath']} is not served by this Lamb server; use ignore.")
     try:
         return openapi.read(openapi.load(params.get("Body") or ""))
     except openapi.ImportProblem as e:

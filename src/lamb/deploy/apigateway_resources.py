@@ -66,11 +66,11 @@ class RestApi:
         if props.get("Body") is not None:
             api = apigw.import_rest_api(body=json.dumps(props["Body"]).encode(),
                                         failOnWarnings=bool(props.get("FailOnWarnings")),
-                                        **pick(props, {"Parameters"}, {"Parameters": "parameters"}))
+                                        **pick(props, {"parameters"}, {"Parameters": "parameters"}))
         else:
             api = apigw.create_rest_api(name=props.get("Name") or f"{env.stack}-{logical}",
                                         **pick(props, {"description", "binaryMediaTypes", "minimumCompressionSize",
-                                                       "apiKeySource", "endpointConfiguration"},
+                                                       "apiKeySource"},
                                                {"Description": "description", "BinaryMediaTypes": "binaryMediaTypes",
                                                 "MinimumCompressionSize": "minimumCompressionSize",
                                                 "ApiKeySourceType": "apiKeySource"}),
