@@ -169,39 +169,46 @@ class HttpApiServer:
         except Exception:
             log.exception("HTTP API request %s %s failed", req.method, req.path)
             result = internal(request_id)
-        if self.access_logs is None:
+        logged_stage = self._logged_stage(found) if self.access_logs is not None else None
+        if logged_stage is None:  # the usual case: no access log, no wrapping
             return result
         if isinstance(result, Response):
-            self._access_log(req, found, request_id, started, result)
+            self._access_log(req, logged_stage, request_id, started, result)
             return result
 
         async def logged() -> Response:
             resp = await result
-            self._access_log(req, found, request_id, started, resp)
+            self._access_log(req, logged_stage, request_id, started, resp)
             return resp
 
         return asyncio.ensure_future(logged())
 
-    def _access_log(self, req: Request, found: tuple, rid: str, started: float, resp: Response) -> None:
-        """One line in the stage's access log, when it has one (``access_log``)."""
+    def _logged_stage(self, found: tuple) -> tuple | None:
+        """(api id, document, REST?, stage name, stage, path in the stage, full path) of a request to a
+        stage with an access log, else None."""
+        api_id, stage_name, path = found
+        doc, rest = self.store.get(api_id), False
+        if doc is None and self.rest is not None:
+            doc, rest = self.rest.get(api_id), True
+        if doc is None:
+            return None
+        stages = doc["stages"]
+        full_path = path
+        if stage_name is None:
+            first, _, tail = path[1:].partition("/")
+            if rest or (first and first != "$default" and first in stages):
+                stage_name, path = first, "/" + tail
+            else:
+                stage_name = "$default"
+        stage = stages.get(stage_name)
+        if stage is None or access_log.settings(stage) is None:
+            return None
+        return api_id, doc, rest, stage_name, stage, path, full_path
+
+    def _access_log(self, req: Request, logged_stage: tuple, rid: str, started: float, resp: Response) -> None:
+        """One line in the stage's access log (``access_log``)."""
+        api_id, doc, rest, stage_name, stage, path, full_path = logged_stage
         try:
-            api_id, stage_name, path = found
-            doc, rest = self.store.get(api_id), False
-            if doc is None and self.rest is not None:
-                doc, rest = self.rest.get(api_id), True
-            if doc is None:
-                return
-            stages = doc["stages"]
-            full_path = path
-            if stage_name is None:
-                first, _, tail = path[1:].partition("/")
-                if rest or (first and first != "$default" and first in stages):
-                    stage_name, path = first, "/" + tail
-                else:
-                    stage_name = "$default"
-            stage = stages.get(stage_name)
-            if stage is None or access_log.settings(stage) is None:
-                return
             deployed = self._deployed.get(("rest", api_id, stage.get("deploymentId"))) if rest else \
                 self._deployment(api_id, doc, stage.get("DeploymentId") or "")
             match = deployed.table.match(req.method, path) if deployed is not None else None
