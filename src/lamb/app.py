@@ -44,6 +44,7 @@ from .schedules.firing import sqs_attributes
 from .schedules.permission import InvokePermission
 from .schedules.service import Schedules
 from .services.code_signing import CodeSigning
+from .sources.filtering import parse_pattern
 from .services.code_url import CodeUrls
 from .services.signing_jobs import SigningJobs
 from .signing.configs import CodeSigningConfigs
@@ -265,7 +266,8 @@ class Lamb:
         scope.schedules = Schedules(db, scope.invocations.invoke_async, region=region, account=account,
                                     scale=s.schedule_time_scale,
                                     dead_letter=functools.partial(self._schedule_dead_letter, scope.events),
-                                    authorize=InvokePermission(functions, region=region, account=account))
+                                    authorize=InvokePermission(functions, region=region, account=account),
+                                    compile_pattern=parse_pattern)  # EventBridge patterns: Lambda's filter grammar
         scope.mappings = MappingStore(db)  # event source mappings (issue 13)
         scope.sources = self._source_manager(scope)
         scope.access = Access(region=region, home=account, resource_policy=functools.partial(_resource_policy, functions),

@@ -148,6 +148,7 @@ class Limits:
     events_rules_per_bus: int = 300
     events_targets_per_rule: int = 5
     events_list_max_items: int = 100  # ListRules / ListTargetsByRule Limit
+    events_put_max_bytes: int = 262_144  # PutEvents: total entry size (eb-putevent-size.html)
     scheduler_list_max_items: int = 100  # ListSchedules MaxResults
     scheduler_schedules: int = 1_000_000  # schedules per account and region
 

@@ -117,7 +117,7 @@ def test_sqs_consumer_with_a_dlq_deploys_updates_and_deletes(trigger_server, mot
     assert outputs["Work"] not in sqs.list_queues().get("QueueUrls", [])
 
 
-def test_schedule_and_schedule_v2_events_fire_and_event_patterns_are_reported(trigger_server, moto, sink, tmp_path):
+def test_schedule_schedule_v2_and_event_pattern_events_fire(trigger_server, moto, sink, tmp_path):
     tag = unique("schdeploy")
     schedule_name = unique("v2")
     write(tmp_path, {"code/fn.py": batch_fn(sink, tag), "t.yaml": SAM + f"""
@@ -137,18 +137,22 @@ Resources:
             ScheduleExpression: rate(1 minute)
             Input: '{{"from": "scheduler"}}'
             RetryPolicy: {{MaximumRetryAttempts: 2}}
-        Changes: {{Type: CloudWatchEvent, Properties: {{Pattern: {{source: [aws.ec2]}}}}}}
+        Changes:
+          Type: CloudWatchEvent
+          Properties:
+            Pattern: {{source: [my.app], detail: {{size: [{{numeric: [">", 10]}}]}}}}
+            InputTransformer: {{InputPathsMap: {{size: $.detail.size}}, InputTemplate: '{{"big": <size>}}'}}
 Outputs:
   Name: {{Value: !Ref Ticker}}
   Rule: {{Value: !Ref TickerTick}}
   RuleArn: {{Value: !GetAtt TickerTick.Arn}}
+  PatternRule: {{Value: !Ref TickerChanges}}
 """})
     env = deploy_env(trigger_server, tmp_path / "cache", AWS_ENDPOINT_URL=moto.url,
                      AWS_ENDPOINT_URL_LAMBDA=trigger_server.url)
     stack = unique("stack")
     out = _deploy(env, tmp_path / "t.yaml", stack)
-    pattern = [line for line in out.splitlines() if "TickerChanges " in line and "AWS::Events::Rule" in line]
-    assert pattern and all("rules with an EventPattern are not served by Lamb" in line for line in pattern), out
+    assert "CREATE_COMPLETE             AWS::Events::Rule                     TickerChanges" in out, out
     outputs = _outputs(out)
     lam = _client(trigger_server, "lambda")
     events, scheduler = _client(trigger_server, "events"), _client(trigger_server, "scheduler")
@@ -158,7 +162,8 @@ Outputs:
     assert rule["Arn"] == outputs["RuleArn"] and rule["ScheduleExpression"] == "rate(1 minute)"
     assert rule["State"] == "ENABLED"
     assert [t["Arn"] for t in events.list_targets_by_rule(Rule=outputs["Rule"])["Targets"]] == [fn_arn]
-    assert events.list_rule_names_by_target(TargetArn=fn_arn)["RuleNames"] == [outputs["Rule"]]
+    assert sorted(events.list_rule_names_by_target(TargetArn=fn_arn)["RuleNames"]) == sorted(
+        [outputs["Rule"], outputs["PatternRule"]])
     schedule = scheduler.get_schedule(Name=schedule_name)
     assert schedule["ScheduleExpression"] == "rate(1 minute)" and schedule["Target"]["Arn"] == fn_arn
     assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 2
@@ -166,12 +171,18 @@ Outputs:
     assert any(s["Principal"] == {"Service": "events.amazonaws.com"}
                and s["Condition"]["ArnLike"]["AWS:SourceArn"] == outputs["RuleArn"] for s in policy["Statement"])
 
-    def seen() -> tuple[list, list]:
+    assert json.loads(events.describe_rule(Name=outputs["PatternRule"])["EventPattern"])["source"] == ["my.app"]
+    put = events.put_events(Entries=[{"Source": "my.app", "DetailType": "t", "Detail": json.dumps({"size": n})}
+                                     for n in (5, 50)])
+    assert put["FailedEntryCount"] == 0
+
+    def seen() -> tuple[list, list, list]:
         evs = [p["event"] for p in sink.of("tag", tag)]
         return ([e for e in evs if e.get("detail-type") == "Scheduled Event"],
-                [e for e in evs if e == {"from": "scheduler"}])
+                [e for e in evs if e == {"from": "scheduler"}], [e for e in evs if "big" in e])
 
-    wait_for(lambda: all(seen()), 60, 0.2, "a tick of the rule and one of the schedule")
+    wait_for(lambda: all(seen()), 60, 0.2, "a tick of the rule, one of the schedule and the matching event")
+    assert seen()[2] == [{"big": 50}]  # the event of size 5 did not match
     tick = seen()[0][0]
     assert tick["source"] == "aws.events" and tick["resources"] == [outputs["RuleArn"]]
 

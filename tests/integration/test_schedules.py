@@ -250,8 +250,9 @@ def test_validation_errors(lamb_server):
         events.put_rule(Name=unique("none"))
     assert e.value.response["Error"]["Message"] == "Parameter(s) EventPattern or ScheduleExpression must be specified."
     with pytest.raises(ClientError) as e:
-        events.put_rule(Name=unique("pattern"), EventPattern='{"source": ["aws.ec2"]}')
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+        events.put_rule(Name=unique("pattern"), EventPattern='{"source": "aws.ec2"}')
+    assert e.value.response["Error"] == {"Code": "InvalidEventPatternException",
+                                         "Message": 'Event pattern is not valid. Reason: "source" must be an object or an array'}
     with pytest.raises(events.exceptions.ResourceNotFoundException):
         events.put_targets(Rule=unique("missing"), Targets=[{"Id": "1", "Arn": lamb_server.arn("f")}])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lamb.deploy.intrinsics import TemplateError
-from lamb.deploy.plan import ADD, NONE, REMOVE, Change, needs_replacement, order, parameters, parse_overrides, render
+from lamb.deploy.plan import ADD, NONE, REFUSE, REMOVE, Change, needs_replacement, order, parameters, parse_overrides, render
 
 
 def test_parameters_and_overrides():
@@ -39,3 +39,14 @@ def test_replacement_and_render():
                     Change(REMOVE, "Old", "AWS::Lambda::Version", "retained: DeletionPolicy Retain")])
     assert "+ Add" in table and "- Delete" in table and "Same" not in table
     assert render([Change(NONE, "Same", "T")]) == "No changes to deploy."
+
+
+def test_a_refused_modification_is_shown_with_its_reason():
+    from lamb.deploy.aws_resources import Table
+
+    old = {"TableName": "t", "KeySchema": [], "GlobalSecondaryIndexes": []}
+    reason = Table().update_refusal(old, dict(old, GlobalSecondaryIndexes=[{"IndexName": "i"}]))
+    assert reason and reason.startswith("refused:") and "GlobalSecondaryIndexes" in reason
+    assert Table().update_refusal(old, dict(old, BillingMode="PROVISIONED")) is None
+    text = render([Change(REFUSE, "Tbl", "AWS::DynamoDB::Table", reason)])
+    assert text.splitlines()[1].startswith("x Refused") and "GlobalSecondaryIndexes" in text

@@ -9,10 +9,11 @@ def test_types_pending_on_a_feature_are_reported():
     registry.pending("AWS::Example::Thing", "example things")
     found = registry.lookup("AWS::Example::Thing")
     assert isinstance(found, NotApplied) and found.reason == "not applied: needs example things"
-    other = registry.lookup("AWS::ApiGateway::RestApi")
+    other = registry.lookup("AWS::StepFunctions::StateMachine")
     assert isinstance(other, NotApplied) and "not managed by lamb deploy" in other.reason
     for type_ in ("AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::Lambda::Url", "AWS::SQS::Queue", "AWS::IAM::Role",
-                  "AWS::Lambda::EventSourceMapping", "AWS::Events::Rule", "AWS::Scheduler::Schedule"):
+                  "AWS::Lambda::EventSourceMapping", "AWS::Events::Rule", "AWS::Scheduler::Schedule",
+                  "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Route"):
         assert not isinstance(registry.lookup(type_), NotApplied)
 
 

@@ -24,11 +24,12 @@ def test_mapping_replacement_follows_cloudformation():
                              {**base, "StartingPosition": "TRIM_HORIZON"})
 
 
-def test_rules_with_an_event_pattern_are_refused_with_a_reason_and_get_an_arn():
+def test_rules_on_other_buses_are_refused_with_a_reason_and_get_an_arn():
     rule = Rule()
     assert rule.unsupported({"ScheduleExpression": "rate(1 minute)"}) is None
-    reason = rule.unsupported({"EventPattern": {"source": ["x"]}})
-    assert reason and reason.startswith("not applied:") and "EventPattern" in reason
+    assert rule.unsupported({"EventPattern": {"source": ["x"]}, "EventBusName": "default"}) is None
+    reason = rule.unsupported({"EventPattern": {"source": ["x"]}, "EventBusName": "orders"})
+    assert reason and reason.startswith("not applied:") and "default event bus" in reason
     applied = rule.synthesize(_Env(), "Ev", {"Name": "r1", "EventPattern": {"source": ["x"]}})  # type: ignore[arg-type]
     assert applied.attributes == {"Ref": "r1", "Arn": "arn:aws:events:us-east-1:123456789012:rule/r1"}
     on_bus = rule.synthesize(_Env(), "Ev", {"Name": "r1", "EventBusName": "custom"})  # type: ignore[arg-type]

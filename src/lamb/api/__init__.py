@@ -47,10 +47,13 @@ def load_services() -> dict[str, dict[str, Handler]]:
     """Every served model's handlers, by botocore service name (Lambda's included)."""
     load_all()
     from . import events_rules, scheduler  # noqa: F401  (issue 16: schedules)
+    from . import events_put  # noqa: F401  (PutEvents: rules with an EventPattern)
     from . import iam, sts  # noqa: F401  (issue 17: identities)
     from . import apigateway, apigatewayv2  # noqa: F401  (issue 20: REST and HTTP APIs)
     from . import logs  # noqa: F401  (issue 15: CloudWatch Logs)
     from . import cloudwatch  # noqa: F401  (issue 15: CloudWatch metrics)
     from . import signer  # noqa: F401  (issue 17: code signing's signing profiles and jobs)
+    from . import apigateway_import, apigateway_patch, apigatewayv2_import  # noqa: F401  (OpenAPI import, Update*)
+    from . import apigateway_responses  # noqa: F401  (method and integration responses: MOCK integrations)
 
     return SERVICES

@@ -196,8 +196,15 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["restApiId"])
     method = _method(ctx, doc, params)
     limits = ctx.lamb.settings.limits
+    if params["type"] == "MOCK":  # answered by API Gateway itself (apis/mock.py): CORS preflights
+        method["methodIntegration"] = integration = {
+            "type": "MOCK", "passthroughBehavior": params.get("passthroughBehavior") or "WHEN_NO_MATCH",
+            "timeoutInMillis": limits.rest_api_timeout_default_ms, "cacheNamespace": params["resourceId"],
+            "cacheKeyParameters": [], "requestTemplates": params.get("requestTemplates") or {}}
+        _save(ctx, params["restApiId"], doc)
+        return integration
     if params["type"] != "AWS_PROXY":
-        raise _bad(f"Integration type {params['type']} is not served by this Lamb server yet; use AWS_PROXY.")
+        raise _bad(f"Integration type {params['type']} is not served by this Lamb server yet; use AWS_PROXY or MOCK.")
     if not params.get("uri"):
         raise _bad("Enumeration value for IntegrationType must be non-empty")
     if params.get("integrationHttpMethod") != "POST":

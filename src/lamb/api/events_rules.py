@@ -1,23 +1,25 @@
-"""EventBridge rules with a ScheduleExpression and their Lambda targets (botocore's ``events`` model).
+"""EventBridge rules and their Lambda targets (botocore's ``events`` model).
 
 PutRule, DescribeRule, DeleteRule, EnableRule, DisableRule, ListRules, PutTargets,
 RemoveTargets and ListTargetsByRule on the ``default`` event bus
 (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html and the pages
-beside it). Rules with an ``EventPattern`` need events to match (PutEvents, partner and
-service events), which Lamb does not have: PutRule refuses them with 501 rather than store a
-rule that would never run. A target must be a Lambda function ARN; other targets are
-returned as failed entries.
+beside it). A rule has a ``ScheduleExpression`` (the ticker fires it), an ``EventPattern``
+(events put with PutEvents that match it are delivered, ``api/events_put.py``), or both.
+Service and partner events do not exist on Lamb: only PutEvents' events reach patterns.
+A target must be a Lambda function ARN; other targets are returned as failed entries.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 from ..protocol.errors import AwsError
 from ..schedules.expressions import InvalidExpression, parse
 from ..schedules.payloads import PREDEFINED, placeholders, valid_path
 from ..schedules.store import RULE
+from ..sources.filtering import FilterError, parse_pattern
 from . import operation
 from .pagination import token_page
 
@@ -51,6 +53,21 @@ def _rule(ctx: "RequestContext", name: str) -> dict:
     return rule
 
 
+def check_pattern(text: str) -> None:
+    """An EventPattern EventBridge accepts (its grammar is Lambda's filter grammar), else AWS's
+    InvalidEventPatternException (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html)."""
+    try:
+        parse_pattern(text)
+    except FilterError as e:
+        reason = e.detail or "Invalid JSON"
+        m = re.fullmatch(r"the value of (.+) must be an object or an array", reason)
+        if m:
+            reason = f'"{m.group(1)}" must be an object or an array'
+        elif reason == "a pattern is JSON":
+            reason = "Invalid JSON"
+        raise AwsError("InvalidEventPatternException", f"Event pattern is not valid. Reason: {reason}", 400) from None
+
+
 def _public(rule: dict) -> dict:
     return {k: v for k, v in rule.items() if not k.startswith("_") and k not in ("Targets", "Tags")}
 
@@ -58,17 +75,17 @@ def _public(rule: dict) -> dict:
 @operation("PutRule", service="events")
 def put_rule(ctx: "RequestContext", params: dict) -> dict:
     bus = _bus(ctx, params)
-    if params.get("EventPattern") is not None:
-        raise AwsError("UnsupportedOperationException",
-                       "Lamb serves rules with a ScheduleExpression only; rules with an EventPattern "
-                       "(PutEvents, service events) are not supported by this Lamb server yet.", 501)
+    pattern = params.get("EventPattern")
+    if pattern is not None:
+        check_pattern(pattern)
     expression = params.get("ScheduleExpression")
-    if not expression:
+    if not expression and pattern is None:
         raise _validation("Parameter(s) EventPattern or ScheduleExpression must be specified.")
-    try:
-        parse(expression)
-    except InvalidExpression as e:
-        raise _validation(str(e)) from None
+    if expression:
+        try:
+            parse(expression)
+        except InvalidExpression as e:
+            raise _validation(str(e)) from None
     schedules = _schedules(ctx)
     name = params["Name"]
     old = schedules.store.get(RULE, name)
@@ -86,10 +103,12 @@ def put_rule(ctx: "RequestContext", params: dict) -> dict:
         "Targets": old["Targets"] if old else [],
         "Tags": old["Tags"] if old else params.get("Tags") or [],
         # Ticks count from the rule's creation or its last change of expression; none before.
-        "_anchor": old["_anchor"] if old and old["ScheduleExpression"] == expression else now,
-        "_since": old["_since"] if old and old["ScheduleExpression"] == expression and old["State"] == state else now,
+        "_anchor": old["_anchor"] if old and old.get("ScheduleExpression") == expression else now,
+        "_since": old["_since"] if old and old.get("ScheduleExpression") == expression and old["State"] == state else now,
     }
-    for key in ("Description", "RoleArn"):
+    if not expression:
+        del rule["ScheduleExpression"]
+    for key in ("Description", "RoleArn", "EventPattern"):
         if params.get(key) is not None:
             rule[key] = params[key]
     schedules.store.put(RULE, name, rule)

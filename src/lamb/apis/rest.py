@@ -34,7 +34,7 @@ from ..services.lineage import with_root
 from ..urls import event as v2_event
 from ..urls.response import Malformed
 from ..policy import evaluate as policy_eval
-from . import deadline, payload_v1
+from . import binary, deadline, mock, payload_v1
 from .authorizers import REST_SOURCES, Authorized, Refused, identity_values, run_lambda
 from .permission import source_arn
 from .routing import RouteTable
@@ -77,7 +77,8 @@ def serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None, 
     deployed = server._deployed.get(key)
     if deployed is None:
         deployed = server._deployed[key] = RestDeployed(dep["_snapshot"])
-    match = deployed.table.match(req.method, path)
+    # a trailing slash names the same resource (curl …/Prod/hello/ reaches /hello, as on AWS)
+    match = deployed.table.match(req.method, path[:-1] if len(path) > 1 and path.endswith("/") else path)
     if match is None:
         return missing_token(rid)
     res_id, verb = match.route_id.split(" ", 1)
@@ -99,13 +100,18 @@ def serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None, 
         path_parameters=match.path_parameters, stage_variables=variables, authorizer=None,
         now_ms=int(time.time() * 1000))
     del event["version"]
+    binary_types = doc["api"].get("binaryMediaTypes") or []
+    if req.body:  # REST APIs encode by the API's binary media types (binary.py), not by a text heuristic
+        event["body"], event["isBase64Encoded"] = binary.request_body(req.body, req.headers.get("content-type"),
+                                                                       binary_types)
     ctx = event["requestContext"]
     del ctx["routeKey"]
     ctx["resourceId"] = res_id
     ctx["path"] = f"/{stage_name}{path}"
     ctx["authorizer"] = None
     method_arn = f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/{stage_name}/{req.method}{path}"
-    call = _Call(server, api_id, stage_name, verb, resource, integration, variables, event, trace, rid)
+    call = _Call(server, api_id, stage_name, verb, resource, integration, variables, event, trace, rid,
+                 tuple(binary_types), req.headers.get("accept") or "")
     if method.get("authorizationType") == "CUSTOM":
         auth = deployed.authorizers.get(method.get("authorizerId") or "")
         if auth is None:
@@ -151,11 +157,19 @@ class _Call(NamedTuple):
     event: dict
     trace: str
     rid: str
+    binary_types: tuple = ()
+    accept: str = ""
 
     def integrate(self, authorized: "Authorized | None"):
         from .serve import _STAGE_VAR, function_arn_of  # the same URI forms as HTTP APIs
 
         server, rid = self.server, self.rid
+        if self.integration.get("type") == "MOCK":
+            answered = mock.answer(self.integration)
+            if answered is None:
+                return _message(500, "Internal server error", rid)
+            status, headers, body = answered
+            return Response(status, headers + [("x-amzn-RequestId", rid)], body)
         uri = _STAGE_VAR.sub(lambda m: self.variables.get(m.group(1), ""), self.integration["uri"])
         internal = _message(500, "Internal server error", rid)
         try:
@@ -183,6 +197,8 @@ class _Call(NamedTuple):
                 status, headers, body = payload_v1.response(f.result().payload)
             except Malformed:
                 return _message(502, "Internal server error", rid)
+            if b'"isBase64Encoded"' in f.result().payload and json.loads(f.result().payload).get("isBase64Encoded"):
+                body = binary.response_body(body, self.accept, list(self.binary_types))
             headers.append(("x-amzn-RequestId", rid))
             return Response(status, headers, body)
 

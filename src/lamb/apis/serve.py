@@ -38,7 +38,7 @@ from ..protocol.errors import AwsError
 from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
-from . import authorizers, deadline, payload_v1
+from . import access_log, authorizers, deadline, payload_v1
 from . import rest as rest_api
 from .jwt_auth import JwtAuthorizers
 from .permission import InvokePermission, source_arn
@@ -107,7 +107,8 @@ class HttpApiServer:
 
     def __init__(self, *, store: HttpApiStore, addresses: Callable[[], Addresses], invoke: Callable[..., "asyncio.Future"],
                  target: Callable[[str], Target], region: str, account_id: str, port: Callable[[], int],
-                 max_body: int, jwt=None, rest_store: HttpApiStore | None = None) -> None:
+                 max_body: int, jwt=None, rest_store: HttpApiStore | None = None,
+                 access_logs: "access_log.AccessLogs | None" = None) -> None:
         self.store = store
         self.rest = rest_store  # REST APIs (apis/rest.py)
         self.addresses = addresses
@@ -118,6 +119,7 @@ class HttpApiServer:
         self.port = port
         self.max_body = max_body
         self.jwt = jwt  # jwt_auth.JwtAuthorizers, or None: JWT routes then fail closed (500)
+        self.access_logs = access_logs  # stages' access logs (access_log.py), or None
         self.auth_cache = authorizers.ResultCache()
         self.permission = InvokePermission(account_id)
         self.buckets = Buckets()
@@ -161,11 +163,72 @@ class HttpApiServer:
         if found is None:
             return None
         request_id = str(uuid.uuid4())
+        started = time.time()
         try:
-            return self.serve(req, *found, request_id)
+            result = self.serve(req, *found, request_id)
         except Exception:
             log.exception("HTTP API request %s %s failed", req.method, req.path)
-            return internal(request_id)
+            result = internal(request_id)
+        logged_stage = self._logged_stage(found) if self.access_logs is not None else None
+        if logged_stage is None:  # the usual case: no access log, no wrapping
+            return result
+        if isinstance(result, Response):
+            self._access_log(req, logged_stage, request_id, started, result)
+            return result
+
+        async def logged() -> Response:
+            resp = await result
+            self._access_log(req, logged_stage, request_id, started, resp)
+            return resp
+
+        return asyncio.ensure_future(logged())
+
+    def _logged_stage(self, found: tuple) -> tuple | None:
+        """(api id, document, REST?, stage name, stage, path in the stage, full path) of a request to a
+        stage with an access log, else None."""
+        api_id, stage_name, path = found
+        doc, rest = self.store.get(api_id), False
+        if doc is None and self.rest is not None:
+            doc, rest = self.rest.get(api_id), True
+        if doc is None:
+            return None
+        stages = doc["stages"]
+        full_path = path
+        if stage_name is None:
+            first, _, tail = path[1:].partition("/")
+            if rest or (first and first != "$default" and first in stages):
+                stage_name, path = first, "/" + tail
+            else:
+                stage_name = "$default"
+        stage = stages.get(stage_name)
+        if stage is None or access_log.settings(stage) is None:
+            return None
+        return api_id, doc, rest, stage_name, stage, path, full_path
+
+    def _access_log(self, req: Request, logged_stage: tuple, rid: str, started: float, resp: Response) -> None:
+        """One line in the stage's access log (``access_log``)."""
+        api_id, doc, rest, stage_name, stage, path, full_path = logged_stage
+        try:
+            deployed = self._deployed.get(("rest", api_id, stage.get("deploymentId"))) if rest else \
+                self._deployment(api_id, doc, stage.get("DeploymentId") or "")
+            match = deployed.table.match(req.method, path) if deployed is not None else None
+            peer = req.conn.transport.get_extra_info("peername") if req.conn is not None and req.conn.transport else None
+            values = {"requestId": rid, "extendedRequestId": rid, "apiId": api_id, "stage": stage_name,
+                      "httpMethod": req.method, "path": full_path, "protocol": "HTTP/1.1", "status": resp.status,
+                      "responseLength": len(resp.body) if resp.stream is None else None,
+                      "requestTime": v2_event.http_time(int(started * 1000)), "requestTimeEpoch": int(started * 1000),
+                      "responseLatency": int((time.time() - started) * 1000),
+                      "identity.sourceIp": peer[0] if peer else None,
+                      "identity.userAgent": req.headers.get("user-agent"),
+                      "domainName": self.addresses().domain(api_id), "domainPrefix": api_id,
+                      "accountId": self.account_id}
+            if match is not None and rest:
+                values["resourcePath"] = match.route_key.split(" ", 1)[1]
+            elif match is not None:
+                values["routeKey"] = match.route_key
+            self.access_logs.record(stage, api_id, stage_name, values)
+        except Exception:  # noqa: BLE001 - a log line never fails the request
+            log.exception("access log of %s %s failed", req.method, req.path)
 
     # ------------------------------------------------------------------ serving
     def serve(self, req: Request, api_id: str, stage_name: str | None, path: str, rid: str):
@@ -425,4 +488,5 @@ def make_api_server(lamb) -> HttpApiServer:
                          target=make_target(lamb.functions.resolve, s.region, s.account_id), region=s.region,
                          account_id=s.account_id, port=lambda: lamb.port,
                          max_body=s.limits.http_api_payload_max_bytes, jwt=JwtAuthorizers(),
-                         rest_store=apis.rest)
+                         rest_store=apis.rest,
+                         access_logs=access_log.AccessLogs(access_log.store_writer(lamb.logs.stream)))

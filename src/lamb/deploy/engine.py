@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from . import api_urls
 from . import plan as P
 from . import template as T
 from . import traffic, translate
@@ -100,11 +101,12 @@ class ApplyEnv:
 
 
 def default_registry() -> Registry:
-    from . import aws_resources, lambda_resources, trigger_resources
+    from . import apigateway_resources, aws_resources, lambda_resources, trigger_resources
 
     registry = Registry()
     lambda_resources.register(registry)
     trigger_resources.register(registry)
+    apigateway_resources.register(registry)
     aws_resources.register(registry)
     return registry
 
@@ -220,6 +222,8 @@ class Deployer:
                 out.append(P.Change(P.NONE, lid, res["Type"]))
             elif P.needs_replacement(handler.replace_on, before["Properties"], props):  # type: ignore[union-attr]
                 out.append(P.Change(P.REPLACE, lid, res["Type"]))
+            elif refusal := getattr(handler, "update_refusal", lambda old, new: None)(before["Properties"], props):
+                out.append(P.Change(P.REFUSE, lid, res["Type"], refusal))
             else:
                 out.append(P.Change(P.MODIFY, lid, res["Type"]))
         for lid, entry in old.items():
@@ -240,6 +244,10 @@ class Deployer:
         env.out(f"Changeset for stack {env.stack}:\n" + P.render(changes))
         if dry_run:
             return 0
+        refused = [c.logical for c in changes if c.action == P.REFUSE]
+        if refused:
+            raise DeployError(f"changes to {', '.join(refused)} cannot be applied in place (see the change set); "
+                              f"nothing was changed")
         ctx = self._context(cfn, params, {}, preview=False)
         env.steps = {}
         for lid, name in traffic.preferences(cfn["Resources"], ctx.resolve).items():
@@ -255,7 +263,8 @@ class Deployer:
         done: list[tuple[str, str, dict | None]] = []  # (action, logical, entry before)
         try:
             self._apply(cfn, params, order, record, done)
-            outputs, exports = self._outputs(cfn, self._context(cfn, params, record["Resources"], preview=False))
+            outputs, exports = self._outputs(cfn, self._context(cfn, params, record["Resources"], preview=False),
+                                             api_urls.stack_apis(record["Resources"]))
         except Exception as e:
             reason = str(e) or type(e).__name__
             env.out(f"Error: deploy failed: {reason}")
@@ -386,12 +395,12 @@ class Deployer:
         env.out(f"Stack {env.stack} rolled back: {record['Status']}")
         return 1
 
-    def _outputs(self, cfn: dict, ctx: Context) -> tuple[dict, dict]:
+    def _outputs(self, cfn: dict, ctx: Context, apis: dict) -> tuple[dict, dict]:
         outputs, exports = {}, {}
         for key, spec in (cfn.get("Outputs") or {}).items():
             if spec.get("Condition") and not ctx.condition(spec["Condition"]):
                 continue
-            value = ctx.resolve(spec["Value"])
+            value = api_urls.localize(ctx.resolve(spec["Value"]), self.env.endpoint, apis)
             outputs[key] = {"Value": value, "Description": spec.get("Description", "")}
             if spec.get("Export"):
                 name = ctx.resolve(spec["Export"]["Name"])

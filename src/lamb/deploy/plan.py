@@ -15,6 +15,7 @@ from .intrinsics import TemplateError, references
 
 # Change actions, as CloudFormation's change sets and `sam deploy` name them
 ADD, MODIFY, REPLACE, REMOVE, NONE, SKIP = "Add", "Modify", "Replace", "Delete", "NoChange", "Skip"
+REFUSE = "Refuse"  # a modification lamb deploy cannot apply in place: the deploy stops before any change
 
 
 @dataclass
@@ -106,7 +107,8 @@ def needs_replacement(replace_on: frozenset[str], old: dict, new: dict) -> bool:
 
 def render(changes: list[Change]) -> str:
     rows = [("Operation", "LogicalResourceId", "ResourceType", "Replacement / Note")]
-    mark = {ADD: "+ Add", MODIFY: "* Modify", REPLACE: "* Modify", REMOVE: "- Delete", SKIP: "! Not applied"}
+    mark = {ADD: "+ Add", MODIFY: "* Modify", REPLACE: "* Modify", REMOVE: "- Delete", SKIP: "! Not applied",
+            REFUSE: "x Refused"}
     for c in changes:
         if c.action == NONE:
             continue

@@ -10,6 +10,7 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sche
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -93,18 +94,19 @@ class EventSourceMapping:
 
 
 class Rule:
-    """AWS::Events::Rule on the default bus: ``ScheduleExpression`` rules with Lambda targets.
-    Ref: the rule's name; GetAtt Arn. A rule with an ``EventPattern`` is not applied (Lamb's
-    PutRule refuses it); the plan says so, and references get the ARN AWS would give it.
-    The rule precedes the AWS::Lambda::Permission SAM generates for it (the permission names
-    the rule's ARN), as on CloudFormation: its first tick comes one period after creation."""
+    """AWS::Events::Rule on the default bus (SAM's ``Schedule``, ``EventBridgeRule`` and
+    ``CloudWatchEvent`` events): a ``ScheduleExpression`` and/or an ``EventPattern`` (a JSON
+    object in the template, a string in PutRule), with Lambda targets. Ref: the rule's name;
+    GetAtt Arn. The rule precedes the AWS::Lambda::Permission SAM generates for it (the
+    permission names the rule's ARN), as on CloudFormation: its first tick comes one period
+    after creation, and an event put before the permission exists is not delivered."""
 
     replace_on = frozenset({"Name", "EventBusName"})
 
     def unsupported(self, props: dict) -> str | None:
-        if props.get("EventPattern") is not None:
-            return ("not applied: rules with an EventPattern are not served by Lamb "
-                    "(EventBridge rules with a ScheduleExpression only)")
+        bus = props.get("EventBusName")
+        if bus and bus.rsplit("/", 1)[-1] != "default":
+            return "not applied: only the default event bus exists on Lamb"
         return None
 
     def _name(self, env: Env, logical: str, props: dict) -> str:
@@ -123,6 +125,8 @@ class Rule:
     def _put(self, env: Env, name: str, props: dict) -> str:
         events = env.lamb_client("events")
         params = pick(props, members(events, "PutRule") - {"Name", "Tags"})
+        if isinstance(params.get("EventPattern"), dict):
+            params["EventPattern"] = json.dumps(params["EventPattern"])
         if props.get("Tags"):
             params["Tags"] = props["Tags"]
         return events.put_rule(Name=name, **params)["RuleArn"]

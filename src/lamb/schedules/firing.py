@@ -65,25 +65,29 @@ class Firing:
         self._tasks: set[asyncio.Task] = set()
 
     async def __call__(self, item: Item, tick: float) -> None:
-        firsts = []
         if item.kind == RULE:
-            event = scheduled_event(item.data["Arn"], tick, region=self.region, account=self.account)
-            for target in item.data.get("Targets") or []:
-                payload = rule_target_input(target, event, rule_name=item.data["Name"])
-                attrs = {"RULE_ARN": item.data["Arn"], "TARGET_ARN": target["Arn"]}
-                firsts.append(self._start(target, lambda attempt, p=payload: p, EVENTS_PRINCIPAL,
-                                          item.data["Arn"], attrs))
-        else:
-            target = item.data["Target"]
-            arn = item.data["Arn"]
-            execution_id = str(uuid.uuid4())
+            await self.rule_event(item.data, scheduled_event(item.data["Arn"], tick, region=self.region,
+                                                             account=self.account))
+            return
+        target = item.data["Target"]
+        arn = item.data["Arn"]
+        execution_id = str(uuid.uuid4())
 
-            def payload(attempt: int) -> bytes:
-                return scheduler_input(target, schedule_arn=arn, tick=tick, execution_id=execution_id, attempt=attempt)
+        def payload(attempt: int) -> bytes:
+            return scheduler_input(target, schedule_arn=arn, tick=tick, execution_id=execution_id, attempt=attempt)
 
-            attrs = {"X-Amz-Scheduler-Schedule-Arn": arn, "X-Amz-Scheduler-Target-Arn": target["Arn"]}
-            firsts.append(self._start(target, payload, "scheduler.amazonaws.com", arn, attrs))
-        await asyncio.gather(*firsts)
+        attrs = {"X-Amz-Scheduler-Schedule-Arn": arn, "X-Amz-Scheduler-Target-Arn": target["Arn"]}
+        await self._start(target, payload, "scheduler.amazonaws.com", arn, attrs)
+
+    def rule_event(self, rule: dict, event: dict) -> asyncio.Future:
+        """Deliver ``event`` (a tick's Scheduled Event, or one PutEvents matched to the rule) to
+        each of the rule's targets; the future is done when every first attempt is."""
+        firsts = []
+        for target in rule.get("Targets") or []:
+            payload = rule_target_input(target, event, rule_name=rule["Name"], rule_arn=rule["Arn"])
+            attrs = {"RULE_ARN": rule["Arn"], "TARGET_ARN": target["Arn"]}
+            firsts.append(self._start(target, lambda attempt, p=payload: p, EVENTS_PRINCIPAL, rule["Arn"], attrs))
+        return asyncio.gather(*firsts)
 
     def _start(self, target: dict, payload: Callable[[int], bytes], principal: str, source_arn: str,
                attrs: dict[str, str]) -> asyncio.Future:

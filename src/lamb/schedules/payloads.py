@@ -120,7 +120,7 @@ def render_template(template: str, values: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def rule_target_input(target: dict, event: dict, *, rule_name: str) -> bytes:
+def rule_target_input(target: dict, event: dict, *, rule_name: str, rule_arn: str | None = None) -> bytes:
     """The payload of one rule target for ``event`` (see the module docstring)."""
     if target.get("Input") is not None:
         return target["Input"].encode()
@@ -130,7 +130,7 @@ def rule_target_input(target: dict, event: dict, *, rule_name: str) -> bytes:
     transformer = target.get("InputTransformer")
     if transformer is not None:
         values: dict[str, Any] = {
-            "aws.events.rule-arn": event["resources"][0],
+            "aws.events.rule-arn": rule_arn or event["resources"][0],
             "aws.events.rule-name": rule_name,
             "aws.events.event.ingestion-time": event["time"],
             # The event without its detail, detail-type spelled detailType; .json: the whole event.

@@ -1,0 +1,144 @@
+"""ImportRestApi and PutRestApi: a REST API from an OpenAPI definition (``apis/openapi.py``).
+
+https://docs.aws.amazon.com/apigateway/latest/api/API_ImportRestApi.html,
+https://docs.aws.amazon.com/apigateway/latest/api/API_PutRestApi.html. The definition's
+paths become resources (created along each path), its operations methods with their
+``AWS_PROXY`` integrations, its security schemes Lambda authorizers; everything goes through
+the same handlers as CreateResource/PutMethod/PutIntegration/CreateAuthorizer, so the
+same validation applies. An import that fails leaves nothing behind: ImportRestApi deletes
+the API it started, PutRestApi restores the API as it was. PutRestApi's ``overwrite`` mode
+(the default is ``merge``) replaces the resources and authorizers and keeps stages and
+deployments; the definition's title becomes the API's name.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING
+
+from ..apis import openapi
+from . import apigateway as rest
+from . import apigateway_responses as responses
+from . import operation
+
+if TYPE_CHECKING:
+    from .context import RequestContext
+
+SERVICE = rest.SERVICE
+
+
+def _definition(params: dict) -> openapi.Definition:
+    try:
+        return openapi.read(openapi.load(params.get("body") or b""))
+    except openapi.ImportProblem as e:
+        raise rest._bad(str(e)) from None
+
+
+def _apply(ctx: "RequestContext", api_id: str, definition: openapi.Definition) -> None:
+    doc = rest._doc(ctx, api_id)
+    try:
+        auth_ids = {name: rest.create_authorizer(ctx, dict(openapi.rest_authorizer(name, scheme), restApiId=api_id))["id"]
+                    for name, scheme in definition.schemes.items()}
+    except openapi.ImportProblem as e:
+        raise rest._bad(str(e)) from None
+    by_path = {r["path"]: r["id"] for r in doc["resources"].values()}
+    for op in definition.operations:
+        if op.path == "$default":
+            raise rest._bad("Errors found during import:\n\tInvalid path '$default' for a REST API.")
+        parent, path = by_path["/"], ""
+        for part in openapi.path_parts(op.path):
+            path += "/" + part
+            if path not in by_path:
+                by_path[path] = rest.create_resource(ctx, {"restApiId": api_id, "parentId": parent,
+                                                          "pathPart": part})["id"]
+            parent = by_path[path]
+        method = {"restApiId": api_id, "resourceId": parent, "httpMethod": op.method, "authorizationType": "NONE"}
+        if op.security is not None:
+            method.update(authorizationType="CUSTOM", authorizerId=auth_ids[op.security[0]])
+        if op.operation_name:
+            method["operationName"] = op.operation_name
+        methods = rest._doc(ctx, api_id)["resources"][parent].get("resourceMethods") or {}
+        if op.method in methods:  # merge mode: the definition's method replaces the API's
+            rest.delete_method(ctx, {"restApiId": api_id, "resourceId": parent, "httpMethod": op.method})
+        rest.put_method(ctx, method)
+        try:
+            integration = openapi.rest_integration(op)
+        except openapi.ImportProblem as e:
+            raise rest._bad(str(e)) from None
+        where = {"restApiId": api_id, "resourceId": parent, "httpMethod": op.method}
+        method_responses, integration_responses = openapi.rest_responses(op) if integration["type"] == "MOCK" else ({}, {})
+        for code, response in method_responses.items():
+            responses.put_method_response(ctx, dict(response, statusCode=code, **where))
+        rest.put_integration(ctx, dict(integration, **where))
+        for code, response in integration_responses.items():
+            responses.put_integration_response(ctx, dict(response, statusCode=code, **where))
+
+
+def _api_fields(definition: openapi.Definition, api: dict) -> None:
+    api["name"] = definition.title
+    if definition.description:
+        api["description"] = definition.description
+    if definition.binary_media_types:
+        api["binaryMediaTypes"] = definition.binary_media_types
+
+
+def _parameters(params: dict) -> dict:
+    """The import's ``parameters``: ``endpointConfigurationTypes`` is applied, ``ignore=documentation``
+    is what Lamb does anyway; ``basepath`` other than ``ignore`` is refused (not served)."""
+    given = params.get("parameters") or {}
+    if given.get("basepath", "ignore") != "ignore":
+        raise rest._bad(f"basepath={given['basepath']} is not served by this Lamb server; use ignore.")
+    types = given.get("endpointConfigurationTypes")
+    return {"endpointConfiguration": {"types": [t.strip() for t in types.split(",")]}} if types else {}
+
+
+@operation("ImportRestApi", service=SERVICE)
+def import_rest_api(ctx: "RequestContext", params: dict) -> dict:
+    definition = _definition(params)
+    api = rest.create_rest_api(ctx, {"name": definition.title, "description": definition.description,
+                                     "binaryMediaTypes": definition.binary_media_types or None,
+                                     **_parameters(params)})
+    try:
+        _apply(ctx, api["id"], definition)
+    except Exception:
+        rest._store(ctx).delete(api["id"])
+        raise
+    return rest._doc(ctx, api["id"])["api"]
+
+
+@operation("PutRestApi", service=SERVICE)
+def put_rest_api(ctx: "RequestContext", params: dict) -> dict:
+    api_id = params["restApiId"]
+    before = copy.deepcopy(rest._doc(ctx, api_id))
+    mode = params.get("mode") or "merge"
+    if mode not in ("merge", "overwrite"):
+        raise rest._bad(f"Invalid mode: {mode}. Valid values are merge and overwrite.")
+    definition = _definition(params)
+    _parameters(params)
+    doc = copy.deepcopy(before)
+    if mode == "overwrite":
+        root = doc["api"]["rootResourceId"]
+        doc["resources"] = {root: {"id": root, "path": "/"}}
+        doc["authorizers"] = {}
+    _api_fields(definition, doc["api"])
+    rest._save(ctx, api_id, doc)
+    try:
+        _apply(ctx, api_id, definition)
+    except Exception:
+        rest._save(ctx, api_id, before)
+        raise
+    return rest._doc(ctx, api_id)["api"]
+
+
+@operation("DeleteDeployment", service=SERVICE)
+def delete_deployment(ctx: "RequestContext", params: dict) -> dict:
+    """https://docs.aws.amazon.com/apigateway/latest/api/API_DeleteDeployment.html: refused while a stage uses it."""
+    doc = rest._doc(ctx, params["restApiId"])
+    ident = params["deploymentId"]
+    if ident not in doc["deployments"]:
+        raise rest._not_found(ctx, "Deployment", ident)
+    if any(s.get("deploymentId") == ident for s in doc["stages"].values()):
+        raise rest._bad("Active stages pointing to this deployment must be moved or deleted")
+    del doc["deployments"][ident]
+    rest._save(ctx, params["restApiId"], doc)
+    return {}

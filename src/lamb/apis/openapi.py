@@ -1,0 +1,245 @@
+"""OpenAPI definitions with API Gateway's extensions, read into what the management APIs create.
+
+ImportRestApi/PutRestApi (Swagger 2.0 or OpenAPI 3.x) and ImportApi/ReimportApi (OpenAPI 3.x;
+Swagger 2.0 too) read a definition's paths and operations and API Gateway's extensions
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions.html):
+
+- ``x-amazon-apigateway-integration``: ``type`` (``aws_proxy``, case-insensitive), ``httpMethod``,
+  ``uri``, ``payloadFormatVersion`` (HTTP APIs; 1.0 when absent), ``timeoutInMillis``;
+- ``x-amazon-apigateway-any-method``: the ``ANY`` method; a ``$default`` path: the ``$default`` route;
+- security schemes with ``x-amazon-apigateway-authorizer`` (``token``/``request`` Lambda
+  authorizers; ``jwt`` and ``request`` for HTTP APIs), chosen by an operation's ``security``
+  (or the definition's top-level ``security``); REST APIs also read ``x-amazon-apigateway-authtype``;
+- ``x-amazon-apigateway-cors`` (HTTP APIs) and ``x-amazon-apigateway-binary-media-types`` (REST APIs).
+
+Only what Lamb serves is accepted: ``aws_proxy`` (and, for REST APIs, ``mock`` with its
+``responses``: SAM's CORS preflights); an integration of another type is an import error (AWS
+would import it; Lamb refuses rather than store what it cannot serve). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+VERBS = ("get", "put", "post", "delete", "options", "head", "patch")
+ANY_EXT = "x-amazon-apigateway-any-method"
+INTEGRATION = "x-amazon-apigateway-integration"
+AUTHORIZER = "x-amazon-apigateway-authorizer"
+
+
+class ImportProblem(ValueError):
+    """The definition cannot be imported (the API answers BadRequestException)."""
+
+
+def load(body: str | bytes) -> dict:
+    """A definition in JSON or YAML."""
+    text = body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        import yaml
+
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            raise ImportProblem(f"Invalid OpenAPI input: {str(e).splitlines()[0]}") from None
+    if not isinstance(doc, dict) or not ("swagger" in doc or "openapi" in doc):
+        raise ImportProblem("Invalid OpenAPI input: the definition names neither 'swagger' nor 'openapi'.")
+    return doc
+
+
+@dataclass
+class Operation:
+    path: str
+    method: str                      # GET, POST, ..., ANY
+    integration: dict                # the x-amazon-apigateway-integration object
+    security: tuple[str, list] | None = None  # (scheme name, scopes)
+    operation_name: str | None = None
+    responses: dict = field(default_factory=dict)  # the operation's responses (method responses of REST APIs)
+
+
+@dataclass
+class Definition:
+    title: str
+    description: str | None
+    operations: list[Operation]
+    schemes: dict[str, dict]         # security scheme name → the scheme (with its authorizer extension)
+    cors: dict | None = None
+    binary_media_types: list[str] = field(default_factory=list)
+
+
+def _schemes(doc: dict) -> dict[str, dict]:
+    found = dict(doc.get("securityDefinitions") or {})
+    found.update((doc.get("components") or {}).get("securitySchemes") or {})
+    return {name: s for name, s in found.items() if isinstance(s, dict) and AUTHORIZER in s}
+
+
+def _security(entry: Any, schemes: dict) -> tuple[str, list] | None:
+    for requirement in entry or []:
+        for name, scopes in (requirement or {}).items():
+            if name in schemes:
+                return name, list(scopes or [])
+    return None
+
+
+def read(doc: dict) -> Definition:
+    """The definition's operations, in document order; paths without an integration are errors."""
+    info = doc.get("info") or {}
+    schemes = _schemes(doc)
+    default_security = doc.get("security")
+    ops: list[Operation] = []
+    errors: list[str] = []
+    for path, item in (doc.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        if path != "$default" and not path.startswith("/"):
+            errors.append(f"Invalid path '{path}': paths must begin with '/'.")
+            continue
+        for key, op in item.items():
+            verb = "ANY" if key == ANY_EXT else key.upper() if key in VERBS else None
+            if verb is None or not isinstance(op, dict):
+                continue
+            integration = op.get(INTEGRATION)
+            if integration is None:
+                errors.append(f"No integration defined for method '{verb}' at path '{path}'.")
+                continue
+            security = _security(op["security"] if "security" in op else default_security, schemes)
+            ops.append(Operation(path, verb, integration, security, op.get("operationId"), op.get("responses") or {}))
+    if errors:
+        raise ImportProblem("Errors found during import:\n\t" + "\n\t".join(errors))
+    return Definition(str(info.get("title") or "imported-api"), info.get("description"), ops, schemes,
+                      doc.get("x-amazon-apigateway-cors"), list(doc.get("x-amazon-apigateway-binary-media-types") or []))
+
+
+def _proxy(op: Operation) -> dict:
+    integ = op.integration
+    kind = str(integ.get("type", "")).upper()
+    if kind != "AWS_PROXY":
+        raise ImportProblem(f"Errors found during import:\n\tUnable to put integration on '{op.method}' for resource "
+                            f"at path '{op.path}': integration type '{integ.get('type')}' is not served by this Lamb "
+                            f"server; use aws_proxy to a Lambda function.")
+    if not integ.get("uri"):
+        raise ImportProblem(f"Errors found during import:\n\tUnable to put integration on '{op.method}' for resource "
+                            f"at path '{op.path}': Invalid integration URI specified")
+    return integ
+
+
+# ------------------------------------------------------------------ HTTP APIs (apigatewayv2)
+_CORS = {"allowOrigins": "AllowOrigins", "allowMethods": "AllowMethods", "allowHeaders": "AllowHeaders",
+         "exposeHeaders": "ExposeHeaders", "maxAge": "MaxAge", "allowCredentials": "AllowCredentials"}
+
+
+def http_cors(cors: dict | None) -> dict | None:
+    if not cors:
+        return None
+    return {_CORS[k]: v for k, v in cors.items() if k in _CORS}
+
+
+def _sources(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [s.strip() for s in str(value or "").split(",") if s.strip()]
+
+
+def http_authorizer(name: str, scheme: dict) -> dict:
+    """CreateAuthorizer's parameters (apigatewayv2) for a security scheme."""
+    ext = scheme[AUTHORIZER]
+    kind = str(ext.get("type", "")).lower()
+    if kind == "jwt":
+        jwt = ext.get("jwtConfiguration") or {}
+        out: dict = {"Name": name, "AuthorizerType": "JWT", "IdentitySource": _sources(ext.get("identitySource")),
+                     "JwtConfiguration": {"Issuer": jwt.get("issuer"), "Audience": list(jwt.get("audience") or [])}}
+        return out
+    if kind == "request":
+        out = {"Name": name, "AuthorizerType": "REQUEST", "AuthorizerUri": ext.get("authorizerUri"),
+               "AuthorizerPayloadFormatVersion": ext.get("authorizerPayloadFormatVersion"),
+               "IdentitySource": _sources(ext.get("identitySource"))}
+        if ext.get("authorizerResultTtlInSeconds") is not None:
+            out["AuthorizerResultTtlInSeconds"] = int(ext["authorizerResultTtlInSeconds"])
+        if ext.get("enableSimpleResponses") is not None:
+            out["EnableSimpleResponses"] = bool(ext["enableSimpleResponses"])
+        if ext.get("authorizerCredentials"):
+            out["AuthorizerCredentialsArn"] = ext["authorizerCredentials"]
+        return out
+    raise ImportProblem(f"Errors found during import:\n\tUnable to create authorizer '{name}': authorizer type "
+                        f"'{ext.get('type')}' is not supported for HTTP APIs.")
+
+
+def http_route_key(op: Operation) -> str:
+    return "$default" if op.path == "$default" else f"{op.method} {op.path}"
+
+
+def http_integration(op: Operation) -> dict:
+    """CreateIntegration's parameters for an operation's integration."""
+    integ = _proxy(op)
+    out = {"IntegrationType": "AWS_PROXY", "IntegrationUri": integ["uri"], "IntegrationMethod": "POST",
+           "PayloadFormatVersion": str(integ.get("payloadFormatVersion") or "1.0")}
+    if integ.get("timeoutInMillis") is not None:
+        out["TimeoutInMillis"] = int(integ["timeoutInMillis"])
+    if integ.get("credentials"):
+        out["CredentialsArn"] = integ["credentials"]
+    return out
+
+
+# ------------------------------------------------------------------ REST APIs (apigateway)
+def rest_authorizer(name: str, scheme: dict) -> dict:
+    """CreateAuthorizer's parameters (apigateway) for a security definition."""
+    ext = scheme[AUTHORIZER]
+    kind = str(ext.get("type", "")).upper()
+    if kind not in ("TOKEN", "REQUEST"):
+        raise ImportProblem(f"Errors found during import:\n\tUnable to create authorizer '{name}': authorizer type "
+                            f"'{ext.get('type')}' is not served by this Lamb server; use token or request.")
+    out: dict = {"name": name, "type": kind, "authorizerUri": ext.get("authorizerUri"),
+                 "authType": scheme.get("x-amazon-apigateway-authtype") or "custom"}
+    source = ext.get("identitySource")
+    if source is None and kind == "TOKEN" and scheme.get("in") == "header" and scheme.get("name"):
+        source = f"method.request.header.{scheme['name']}"
+    if source is not None:
+        out["identitySource"] = source
+    if ext.get("authorizerResultTtlInSeconds") is not None:
+        out["authorizerResultTtlInSeconds"] = int(ext["authorizerResultTtlInSeconds"])
+    if ext.get("identityValidationExpression"):
+        out["identityValidationExpression"] = ext["identityValidationExpression"]
+    if ext.get("authorizerCredentials"):
+        out["authorizerCredentials"] = ext["authorizerCredentials"]
+    return out
+
+
+def rest_responses(op: Operation) -> tuple[dict[str, dict], dict[str, dict]]:
+    """(PutMethodResponse parameters by status code, PutIntegrationResponse parameters by status
+    code) of a MOCK integration: the operation's ``responses`` (their ``headers`` become
+    ``method.response.header.*`` parameters) and the integration's ``responses`` (keyed by
+    selection pattern, ``default`` for none)."""
+    method: dict[str, dict] = {}
+    for code, spec in op.responses.items():
+        if str(code).isdigit():
+            headers = (spec or {}).get("headers") or {}
+            method[str(code)] = {"responseParameters": {f"method.response.header.{h}": False for h in headers}}
+    integration: dict[str, dict] = {}
+    for pattern, spec in (op.integration.get("responses") or {}).items():
+        code = str(spec.get("statusCode", "200"))
+        out: dict = {k: spec[k] for k in ("responseParameters", "responseTemplates", "contentHandling") if spec.get(k)}
+        if pattern != "default":
+            out["selectionPattern"] = pattern
+        integration[code] = out
+        method.setdefault(code, {})
+    return method, integration
+
+
+def rest_integration(op: Operation) -> dict:
+    """PutIntegration's parameters (without the API, resource and method)."""
+    if str(op.integration.get("type", "")).upper() == "MOCK":
+        return {"type": "MOCK", "requestTemplates": op.integration.get("requestTemplates") or {}}
+    integ = _proxy(op)
+    out = {"type": "AWS_PROXY", "uri": integ["uri"], "integrationHttpMethod": str(integ.get("httpMethod") or "")
+           .upper() or None}
+    if integ.get("timeoutInMillis") is not None:
+        out["timeoutInMillis"] = int(integ["timeoutInMillis"])
+    return out
+
+
+def path_parts(path: str) -> list[str]:
+    """``/a/{b}/{proxy+}`` → ``["a", "{b}", "{proxy+}"]``."""
+    return [p for p in path.split("/") if p]

@@ -1,0 +1,66 @@
+"""Invoke URLs in a stack's Outputs, made reachable on Lamb.
+
+Templates write an API's address as AWS names it: ``https://<api-id>.execute-api.<region>.amazonaws.com/<stage>/…``
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-call-api.html). Lamb serves the API
+on its own port: by ``Host`` (``<api-id>.execute-api.<region>.localhost:<port>``, which curl and browsers
+resolve to loopback) when Lamb is reached on a loopback address, otherwise through the path form
+``/_lamb/apis/<api-id>/<stage>/…`` (an HTTP API's ``$default`` stage named when the URL names no stage).
+Only the ids of APIs the stack made are rewritten. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+_AWS = re.compile(r"https://([a-z0-9]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?(/[^\s\"']*)?")
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+def _loopback(host: str) -> bool:
+    return host in _LOOPBACK or host.endswith(".localhost") or host.startswith("127.")
+
+
+def localize(value: Any, endpoint: str, apis: dict[str, set[str] | None]) -> Any:
+    """``value`` with AWS invoke URLs of ``apis`` rewritten. ``apis``: id → stage names of an HTTP
+    API (None for a REST API, whose URLs always name the stage)."""
+    if isinstance(value, list):
+        return [localize(v, endpoint, apis) for v in value]
+    if not isinstance(value, str) or "execute-api" not in value:
+        return value
+    parts = urlsplit(endpoint)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+
+    def one(m: re.Match) -> str:
+        api_id, region, path = m.group(1), m.group(2), m.group(4) or "/"
+        if api_id not in apis:
+            return m.group(0)
+        if _loopback(host):
+            return f"{parts.scheme}://{api_id}.execute-api.{region}.localhost:{port}{path}"
+        stages = apis[api_id]
+        first = path.lstrip("/").split("/", 1)[0]
+        if stages is not None and first not in stages:
+            path = "/$default" + path
+        return f"{parts.scheme}://{parts.netloc}/_lamb/apis/{api_id}{path}"
+
+    return _AWS.sub(one, value)
+
+
+def stack_apis(state: dict) -> dict[str, set[str] | None]:
+    """The APIs a stack record holds: REST API ids (None) and HTTP API ids with their stages."""
+    out: dict[str, set[str] | None] = {}
+    for entry in state.values():
+        if entry.get("Status") == "SKIPPED":
+            continue
+        if entry["Type"] == "AWS::ApiGateway::RestApi":
+            out[entry["PhysicalId"]] = None
+        elif entry["Type"] == "AWS::ApiGatewayV2::Api":
+            out.setdefault(entry["PhysicalId"], set())
+    for entry in state.values():
+        if entry["Type"] == "AWS::ApiGatewayV2::Stage":
+            stages = out.get(entry["Properties"].get("ApiId", ""))
+            if stages is not None:
+                stages.add(entry["PhysicalId"])
+    return out

@@ -1,0 +1,332 @@
+"""Handlers for API Gateway resources (what SAM's ``Api``/``HttpApi`` events and
+``AWS::Serverless::Api``/``AWS::Serverless::HttpApi`` become), applied through the
+``apigateway`` and ``apigatewayv2`` models Lamb serves on its port.
+
+Properties, return values and "Update requires: Replacement" follow the CloudFormation reference:
+https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-restapi.html,
+…-apigateway-deployment.html, …-apigateway-stage.html, …-apigatewayv2-api.html, …-apigatewayv2-stage.html,
+…-apigatewayv2-route.html, …-apigatewayv2-integration.html, …-apigatewayv2-authorizer.html,
+…-apigatewayv2-deployment.html. A RestApi or Api with a ``Body`` is imported
+(ImportRestApi/ImportApi) and re-imported on update (PutRestApi in overwrite mode/ReimportApi);
+``BodyS3Location`` is not read.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .registry import ALL, Applied, Env, Registry, members, pick
+
+
+def _tags(tags: Any) -> dict:
+    if isinstance(tags, dict):
+        return dict(tags)
+    return {t["Key"]: t["Value"] for t in tags or []}
+
+
+def _gone(client: Any) -> tuple:
+    return (client.exceptions.NotFoundException,)
+
+
+def _no_s3_body(props: dict) -> str | None:
+    if props.get("BodyS3Location") is not None and props.get("Body") is None:
+        return "not applied: BodyS3Location is not read by lamb deploy (inline the definition as Body)"
+    return None
+
+
+# ------------------------------------------------------------------ REST APIs (v1)
+class RestApi:
+    """AWS::ApiGateway::RestApi. Ref: the API id; GetAtt RestApiId, RootResourceId.
+    ``Name`` overrides the definition's title, as CloudFormation does."""
+
+    replace_on: frozenset[str] = frozenset()
+    unsupported = staticmethod(_no_s3_body)
+
+    def _patch(self, props: dict) -> list[dict]:
+        ops = []
+        if props.get("Name"):
+            ops.append({"op": "replace", "path": "/name", "value": props["Name"]})
+        if props.get("Description") is not None:
+            ops.append({"op": "replace", "path": "/description", "value": props["Description"]})
+        for t in props.get("BinaryMediaTypes") or []:
+            ops.append({"op": "add", "path": "/binaryMediaTypes/" + t.replace("~", "~0").replace("/", "~1")})
+        if props.get("MinimumCompressionSize") is not None:
+            ops.append({"op": "replace", "path": "/minimumCompressionSize", "value": str(props["MinimumCompressionSize"])})
+        if props.get("DisableExecuteApiEndpoint") is not None:
+            ops.append({"op": "replace", "path": "/disableExecuteApiEndpoint",
+                        "value": str(bool(props["DisableExecuteApiEndpoint"])).lower()})
+        return ops
+
+    def _applied(self, api: dict) -> Applied:
+        return Applied(api["id"], {"Ref": api["id"], "RestApiId": api["id"], "RootResourceId": api["rootResourceId"]})
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        apigw = env.lamb_client("apigateway")
+        if props.get("Body") is not None:
+            api = apigw.import_rest_api(body=json.dumps(props["Body"]).encode(),
+                                        failOnWarnings=bool(props.get("FailOnWarnings")),
+                                        **pick(props, {"parameters"}, {"Parameters": "parameters"}))
+        else:
+            api = apigw.create_rest_api(name=props.get("Name") or f"{env.stack}-{logical}",
+                                        **pick(props, {"description", "binaryMediaTypes", "minimumCompressionSize",
+                                                       "apiKeySource"},
+                                               {"Description": "description", "BinaryMediaTypes": "binaryMediaTypes",
+                                                "MinimumCompressionSize": "minimumCompressionSize",
+                                                "ApiKeySourceType": "apiKeySource"}),
+                                        **({"tags": _tags(props["Tags"])} if props.get("Tags") else {}))
+            return self._applied(api)
+        ops = self._patch(props)
+        if ops:
+            api = apigw.update_rest_api(restApiId=api["id"], patchOperations=ops)
+        return self._applied(api)
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        apigw = env.lamb_client("apigateway")
+        if new.get("Body") is not None:
+            apigw.put_rest_api(restApiId=physical, mode=new.get("Mode") or "overwrite",
+                               body=json.dumps(new["Body"]).encode(), failOnWarnings=bool(new.get("FailOnWarnings")))
+        ops = self._patch(new)
+        gone = set(old.get("BinaryMediaTypes") or []) - set(new.get("BinaryMediaTypes") or [])
+        ops += [{"op": "remove", "path": "/binaryMediaTypes/" + t.replace("~", "~0").replace("/", "~1")}
+                for t in sorted(gone)]
+        if ops:
+            apigw.update_rest_api(restApiId=physical, patchOperations=ops)
+        return self._applied(apigw.get_rest_api(restApiId=physical))
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        apigw = env.lamb_client("apigateway")
+        try:
+            apigw.delete_rest_api(restApiId=physical)
+        except _gone(apigw):
+            return
+
+
+class Deployment:
+    """AWS::ApiGateway::Deployment. Ref: the deployment id. SAM names it after a hash of the
+    API's definition, so a changed definition is a new deployment; ``StageName`` makes or
+    moves that stage. Deleting it deletes the stage it made if that stage still serves it."""
+
+    replace_on = ALL
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        apigw = env.lamb_client("apigateway")
+        params = pick(props, {"restApiId", "stageName", "description", "stageDescription"},
+                      {"RestApiId": "restApiId", "StageName": "stageName", "Description": "description"})
+        stage = props.get("StageDescription") or {}
+        if stage.get("Variables"):
+            params["variables"] = stage["Variables"]
+        if stage.get("Description"):
+            params["stageDescription"] = stage["Description"]
+        dep = apigw.create_deployment(**params)
+        return Applied(dep["id"], {"Ref": dep["id"], "DeploymentId": dep["id"]})
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        raise AssertionError("replace_on ALL: never updated in place")
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        apigw = env.lamb_client("apigateway")
+        api = props["RestApiId"]
+        try:
+            name = props.get("StageName")
+            if name and apigw.get_stage(restApiId=api, stageName=name).get("deploymentId") == physical:
+                apigw.delete_stage(restApiId=api, stageName=name)
+        except _gone(apigw):
+            pass
+        try:
+            apigw.delete_deployment(restApiId=api, deploymentId=physical)
+        except _gone(apigw):
+            return
+
+
+class Stage:
+    """AWS::ApiGateway::Stage. Ref: the stage name. Updated with UpdateStage's patch operations."""
+
+    replace_on = frozenset({"RestApiId", "StageName"})
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        apigw = env.lamb_client("apigateway")
+        name = props.get("StageName") or logical.lower()
+        params = {"restApiId": props["RestApiId"], "stageName": name, "deploymentId": props["DeploymentId"]}
+        for src, dst in (("Description", "description"), ("Variables", "variables"), ("TracingEnabled", "tracingEnabled")):
+            if props.get(src) is not None:
+                params[dst] = props[src]
+        if props.get("Tags"):
+            params["tags"] = _tags(props["Tags"])
+        apigw.create_stage(**params)
+        ops = self._access_log({}, props)
+        if ops:
+            apigw.update_stage(restApiId=props["RestApiId"], stageName=name, patchOperations=ops)
+        return Applied(name, {"Ref": name})
+
+    @staticmethod
+    def _access_log(old: dict, new: dict) -> list[dict]:
+        before, after = old.get("AccessLogSetting") or {}, new.get("AccessLogSetting") or {}
+        if before == after:
+            return []
+        if not after:
+            return [{"op": "remove", "path": "/accessLogSettings"}]
+        return [{"op": "replace", "path": f"/accessLogSettings/{k}", "value": after[src]}
+                for src, k in (("DestinationArn", "destinationArn"), ("Format", "format")) if after.get(src)]
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        apigw = env.lamb_client("apigateway")
+        ops: list[dict] = []
+        if old.get("DeploymentId") != new.get("DeploymentId"):
+            ops.append({"op": "replace", "path": "/deploymentId", "value": new["DeploymentId"]})
+        if old.get("Description") != new.get("Description"):
+            ops.append({"op": "replace", "path": "/description", "value": new.get("Description") or ""})
+        if old.get("TracingEnabled") != new.get("TracingEnabled"):
+            ops.append({"op": "replace", "path": "/tracingEnabled", "value": str(bool(new.get("TracingEnabled"))).lower()})
+        before, after = old.get("Variables") or {}, new.get("Variables") or {}
+        ops += [{"op": "remove", "path": f"/variables/{k}"} for k in sorted(set(before) - set(after))]
+        ops += [{"op": "replace", "path": f"/variables/{k}", "value": v} for k, v in after.items() if before.get(k) != v]
+        ops += self._access_log(old, new)
+        if ops:
+            apigw.update_stage(restApiId=new["RestApiId"], stageName=physical, patchOperations=ops)
+        return Applied(physical, attrs)
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        apigw = env.lamb_client("apigateway")
+        try:
+            apigw.delete_stage(restApiId=props["RestApiId"], stageName=physical)
+        except _gone(apigw):
+            return
+
+
+# ------------------------------------------------------------------ HTTP APIs (v2)
+class HttpApi:
+    """AWS::ApiGatewayV2::Api. Ref: the API id; GetAtt ApiId, ApiEndpoint."""
+
+    replace_on = frozenset({"ProtocolType"})
+    unsupported = staticmethod(_no_s3_body)
+
+    def _applied(self, api: dict) -> Applied:
+        return Applied(api["ApiId"], {"Ref": api["ApiId"], "ApiId": api["ApiId"], "ApiEndpoint": api.get("ApiEndpoint", "")})
+
+    def _fields(self, client: Any, op: str, props: dict) -> dict:
+        allowed = members(client, op) - {"ApiId", "Tags", "Body", "Basepath"}
+        return pick(props, allowed)
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        v2 = env.lamb_client("apigatewayv2")
+        if props.get("Body") is not None:
+            api = v2.import_api(Body=json.dumps(props["Body"]), FailOnWarnings=bool(props.get("FailOnWarnings")))
+            extra = self._fields(v2, "UpdateApi", {k: v for k, v in props.items() if k in ("Name", "Description")})
+            if extra:
+                api = v2.update_api(ApiId=api["ApiId"], **extra)
+        else:
+            params = self._fields(v2, "CreateApi", props)
+            params.setdefault("Name", f"{env.stack}-{logical}")
+            api = v2.create_api(**params)
+        if props.get("Tags"):
+            v2.tag_resource(ResourceArn=f"arn:aws:apigateway:{env.region}::/apis/{api['ApiId']}", Tags=_tags(props["Tags"]))
+        return self._applied(api)
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        v2 = env.lamb_client("apigatewayv2")
+        if new.get("Body") is not None:
+            v2.reimport_api(ApiId=physical, Body=json.dumps(new["Body"]))
+            extra = self._fields(v2, "UpdateApi", {k: v for k, v in new.items() if k in ("Name", "Description")})
+        else:
+            extra = self._fields(v2, "UpdateApi", new)
+        if extra:
+            v2.update_api(ApiId=physical, **extra)
+        return self._applied(v2.get_api(ApiId=physical))
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        v2 = env.lamb_client("apigatewayv2")
+        try:
+            v2.delete_api(ApiId=physical)
+        except _gone(v2):
+            return
+
+
+class _V2Part:
+    """A part of an HTTP API made by Create<Kind>, changed by Update<Kind>, removed by Delete<Kind>."""
+
+    kind = ""
+    id_key = ""
+    replace_on = frozenset({"ApiId"})
+
+    def _params(self, client: Any, op: str, props: dict) -> dict:
+        return pick(props, members(client, op) - {"ApiId", self.id_key})
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        v2 = env.lamb_client("apigatewayv2")
+        out = getattr(v2, f"create_{self.kind}")(ApiId=props["ApiId"], **self._params(v2, f"Create{self.kind.title()}", props))
+        ident = out[self.id_key]
+        return Applied(ident, {"Ref": ident, self.id_key: ident})
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        v2 = env.lamb_client("apigatewayv2")
+        getattr(v2, f"update_{self.kind}")(ApiId=new["ApiId"], **{self.id_key: physical},
+                                           **self._params(v2, f"Update{self.kind.title()}", new))
+        return Applied(physical, attrs)
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        v2 = env.lamb_client("apigatewayv2")
+        try:
+            getattr(v2, f"delete_{self.kind}")(ApiId=props["ApiId"], **{self.id_key: physical})
+        except _gone(v2):
+            return
+
+
+class Route(_V2Part):
+    kind, id_key = "route", "RouteId"
+
+
+class Integration(_V2Part):
+    kind, id_key = "integration", "IntegrationId"
+
+
+class Authorizer(_V2Part):
+    kind, id_key = "authorizer", "AuthorizerId"
+
+
+class HttpDeployment(_V2Part):
+    """AWS::ApiGatewayV2::Deployment: a new deployment for any change."""
+
+    kind, id_key = "deployment", "DeploymentId"
+    replace_on = ALL
+
+
+class HttpStage:
+    """AWS::ApiGatewayV2::Stage. Ref: the stage name (``$default`` included)."""
+
+    replace_on = frozenset({"ApiId", "StageName"})
+
+    def _params(self, client: Any, op: str, props: dict) -> dict:
+        return pick(props, members(client, op) - {"ApiId", "StageName", "Tags"})
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        v2 = env.lamb_client("apigatewayv2")
+        params = self._params(v2, "CreateStage", props)
+        if props.get("Tags"):
+            params["Tags"] = _tags(props["Tags"])
+        v2.create_stage(ApiId=props["ApiId"], StageName=props["StageName"], **params)
+        return Applied(props["StageName"], {"Ref": props["StageName"]})
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        v2 = env.lamb_client("apigatewayv2")
+        v2.update_stage(ApiId=new["ApiId"], StageName=physical, **self._params(v2, "UpdateStage", new))
+        return Applied(physical, attrs)
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        v2 = env.lamb_client("apigatewayv2")
+        try:
+            v2.delete_stage(ApiId=props["ApiId"], StageName=physical)
+        except _gone(v2):
+            return
+
+
+def register(registry: Registry) -> None:
+    registry.add("AWS::ApiGateway::RestApi", RestApi())
+    registry.add("AWS::ApiGateway::Deployment", Deployment())
+    registry.add("AWS::ApiGateway::Stage", Stage())
+    registry.add("AWS::ApiGatewayV2::Api", HttpApi())
+    registry.add("AWS::ApiGatewayV2::Stage", HttpStage())
+    registry.add("AWS::ApiGatewayV2::Route", Route())
+    registry.add("AWS::ApiGatewayV2::Integration", Integration())
+    registry.add("AWS::ApiGatewayV2::Authorizer", Authorizer())
+    registry.add("AWS::ApiGatewayV2::Deployment", HttpDeployment())

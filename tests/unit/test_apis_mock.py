@@ -1,0 +1,32 @@
+"""apis/mock.py: MOCK integrations (SAM's CORS preflight shape)."""
+
+from lamb.apis import mock, openapi
+
+SAM_CORS = {"type": "mock", "requestTemplates": {"application/json": '{\n  "statusCode" : 200\n}\n'},
+            "responses": {"default": {"statusCode": "200", "responseTemplates": {"application/json": "{}\n"},
+                                      "responseParameters": {
+                                          "method.response.header.Access-Control-Allow-Origin": "'*'",
+                                          "method.response.header.X-Dynamic": "integration.response.header.x"}}}}
+
+
+def _stored(integ: dict) -> dict:
+    op = openapi.Operation("/x", "OPTIONS", integ, responses={"200": {"headers": {"Access-Control-Allow-Origin": {}}}})
+    method, responses = openapi.rest_responses(op)
+    assert method == {"200": {"responseParameters": {"method.response.header.Access-Control-Allow-Origin": False}}}
+    return dict(openapi.rest_integration(op), integrationResponses={
+        code: dict(r, statusCode=code) for code, r in responses.items()})
+
+
+def test_sam_cors_preflight():
+    status, headers, body = mock.answer(_stored(SAM_CORS))
+    assert (status, body) == (200, b"{}\n")
+    assert headers == [("Content-Type", "application/json"), ("Access-Control-Allow-Origin", "*")]
+
+
+def test_selection_by_status_and_missing_responses():
+    integ = {"requestTemplates": {"application/json": '{"statusCode": 404}'}, "integrationResponses": {
+        "200": {"statusCode": "200"}, "404": {"statusCode": "404", "selectionPattern": r"4\d{2}",
+                                              "responseTemplates": {"application/json": '{"m": "$input.body"}'}}}}
+    assert mock.answer(integ) == (404, [("Content-Type", "application/json")], b"")  # Velocity: not rendered
+    assert mock.status_of({"requestTemplates": {"application/json": "#set($x = 1)"}}) == "200"
+    assert mock.answer({"requestTemplates": {}}) is None

@@ -1,0 +1,82 @@
+"""apis/openapi.py: OpenAPI definitions with API Gateway's extensions → the management APIs' parameters."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lamb.apis import openapi
+
+URI = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:f/invocations"
+
+
+def _op(**extra):
+    return {"x-amazon-apigateway-integration": dict({"type": "aws_proxy", "httpMethod": "POST", "uri": URI}, **extra)}
+
+
+def test_load_json_yaml_and_refusals():
+    assert openapi.load(json.dumps({"openapi": "3.0.1"}))["openapi"] == "3.0.1"
+    assert openapi.load(b"swagger: '2.0'\npaths: {}\n")["swagger"] == "2.0"
+    with pytest.raises(openapi.ImportProblem, match="neither 'swagger' nor 'openapi'"):
+        openapi.load('{"paths": {}}')
+    with pytest.raises(openapi.ImportProblem, match="Invalid OpenAPI input"):
+        openapi.load("a: [b")
+
+
+def test_operations_any_method_default_path_and_security():
+    doc = {"openapi": "3.0.1", "info": {"title": "t", "description": "d"}, "security": [{"jwt": ["read"]}],
+           "paths": {"/items/{id}": {"get": _op(payloadFormatVersion="2.0"), "parameters": [],
+                                     "x-amazon-apigateway-any-method": dict(_op(), security=[])},
+                     "$default": {"x-amazon-apigateway-any-method": _op()}},
+           "components": {"securitySchemes": {"jwt": {"type": "oauth2", "x-amazon-apigateway-authorizer": {
+               "type": "jwt", "identitySource": "$request.header.Authorization",
+               "jwtConfiguration": {"issuer": "https://idp", "audience": ["a"]}}}}},
+           "x-amazon-apigateway-cors": {"allowOrigins": ["*"], "maxAge": 5, "other": 1}}
+    d = openapi.read(doc)
+    assert (d.title, d.description) == ("t", "d")
+    got = [(o.path, o.method, o.security) for o in d.operations]
+    assert got == [("/items/{id}", "GET", ("jwt", ["read"])), ("/items/{id}", "ANY", None), ("$default", "ANY", ("jwt", ["read"]))]
+    assert [openapi.http_route_key(o) for o in d.operations] == ["GET /items/{id}", "ANY /items/{id}", "$default"]
+    assert openapi.http_integration(d.operations[0])["PayloadFormatVersion"] == "2.0"
+    assert openapi.http_integration(d.operations[1])["PayloadFormatVersion"] == "1.0"
+    assert openapi.http_cors(d.cors) == {"AllowOrigins": ["*"], "MaxAge": 5}
+    assert openapi.http_authorizer("jwt", d.schemes["jwt"]) == {
+        "Name": "jwt", "AuthorizerType": "JWT", "IdentitySource": ["$request.header.Authorization"],
+        "JwtConfiguration": {"Issuer": "https://idp", "Audience": ["a"]}}
+
+
+def test_request_authorizer_for_http_apis():
+    scheme = {"type": "apiKey", "x-amazon-apigateway-authorizer": {
+        "type": "request", "authorizerUri": URI, "identitySource": ["$request.header.Authorization"],
+        "authorizerPayloadFormatVersion": "2.0", "enableSimpleResponses": True, "authorizerResultTtlInSeconds": 60}}
+    assert openapi.http_authorizer("g", scheme) == {
+        "Name": "g", "AuthorizerType": "REQUEST", "AuthorizerUri": URI, "AuthorizerPayloadFormatVersion": "2.0",
+        "IdentitySource": ["$request.header.Authorization"], "AuthorizerResultTtlInSeconds": 60,
+        "EnableSimpleResponses": True}
+
+
+def test_rest_authorizers_and_integration():
+    token = {"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authtype": "custom",
+             "x-amazon-apigateway-authorizer": {"type": "token", "authorizerUri": URI}}
+    assert openapi.rest_authorizer("Tok", token) == {
+        "name": "Tok", "type": "TOKEN", "authorizerUri": URI, "authType": "custom",
+        "identitySource": "method.request.header.Authorization"}
+    with pytest.raises(openapi.ImportProblem, match="cognito_user_pools"):
+        openapi.rest_authorizer("c", {"x-amazon-apigateway-authorizer": {"type": "cognito_user_pools"}})
+    d = openapi.read({"swagger": "2.0", "paths": {"/a": {"post": _op(timeoutInMillis=5000)}},
+                      "x-amazon-apigateway-binary-media-types": ["image/png"]})
+    assert d.title == "imported-api" and d.binary_media_types == ["image/png"]
+    assert openapi.rest_integration(d.operations[0]) == {"type": "AWS_PROXY", "uri": URI,
+                                                         "integrationHttpMethod": "POST", "timeoutInMillis": 5000}
+    assert openapi.path_parts("/a/{b}/{proxy+}") == ["a", "{b}", "{proxy+}"]
+
+
+def test_import_errors_name_the_operation():
+    with pytest.raises(openapi.ImportProblem, match="No integration defined for method 'GET' at path '/a'"):
+        openapi.read({"openapi": "3.0.1", "paths": {"/a": {"get": {}}}})
+    with pytest.raises(openapi.ImportProblem, match="paths must begin with '/'"):
+        openapi.read({"openapi": "3.0.1", "paths": {"a": {"get": _op()}}})
+    d = openapi.read({"openapi": "3.0.1", "paths": {"/m": {"get": {"x-amazon-apigateway-integration": {"type": "mock"}}}}})
+    with pytest.raises(openapi.ImportProblem, match="integration type 'mock' is not served"):
+        openapi.http_integration(d.operations[0])

@@ -1,0 +1,37 @@
+"""deploy/api_urls.py: AWS invoke URLs in Outputs rewritten to where Lamb serves the API."""
+
+from lamb.deploy import api_urls
+
+AWS_REST = "https://abc123.execute-api.us-east-1.amazonaws.com/Prod/hello/"
+AWS_HTTP = "https://def456.execute-api.us-east-1.amazonaws.com/hi/x"
+
+
+def test_loopback_endpoint_uses_the_host_form():
+    apis = {"abc123": None, "def456": {"$default"}}
+    assert api_urls.localize(AWS_REST, "http://127.0.0.1:9000", apis) == \
+        "http://abc123.execute-api.us-east-1.localhost:9000/Prod/hello/"
+    assert api_urls.localize([AWS_HTTP], "http://localhost:9000/", apis) == \
+        ["http://def456.execute-api.us-east-1.localhost:9000/hi/x"]
+
+
+def test_other_hosts_use_the_path_form_with_the_default_stage():
+    apis = {"abc123": None, "def456": {"$default", "beta"}}
+    assert api_urls.localize(AWS_REST, "http://lamb.lan:9000", apis) == "http://lamb.lan:9000/_lamb/apis/abc123/Prod/hello/"
+    assert api_urls.localize(AWS_HTTP, "http://lamb.lan:9000", apis) == "http://lamb.lan:9000/_lamb/apis/def456/$default/hi/x"
+    beta = "https://def456.execute-api.us-east-1.amazonaws.com/beta/x"
+    assert api_urls.localize(beta, "http://lamb.lan:9000", apis) == "http://lamb.lan:9000/_lamb/apis/def456/beta/x"
+
+
+def test_other_values_are_kept():
+    assert api_urls.localize(AWS_REST, "http://127.0.0.1:9000", {}) == AWS_REST  # not this stack's API
+    assert api_urls.localize(5, "http://127.0.0.1:9000", {"abc123": None}) == 5
+    assert api_urls.localize("see " + AWS_REST + " now", "http://127.0.0.1:1", {"abc123": None}) == \
+        "see http://abc123.execute-api.us-east-1.localhost:1/Prod/hello/ now"
+
+
+def test_stack_apis_from_a_record():
+    state = {"R": {"Type": "AWS::ApiGateway::RestApi", "PhysicalId": "r1", "Properties": {}},
+             "H": {"Type": "AWS::ApiGatewayV2::Api", "PhysicalId": "h1", "Properties": {}},
+             "S": {"Type": "AWS::ApiGatewayV2::Stage", "PhysicalId": "$default", "Properties": {"ApiId": "h1"}},
+             "X": {"Type": "AWS::ApiGatewayV2::Api", "PhysicalId": "x-not-applied", "Properties": {}, "Status": "SKIPPED"}}
+    assert api_urls.stack_apis(state) == {"r1": None, "h1": {"$default"}}
