@@ -70,7 +70,7 @@ Resources:
 Outputs:
   Url: {{Value: !Sub "https://${{Rest}}.execute-api.${{AWS::Region}}.amazonaws.com/live/things/"}}
 """})
-    env = deploy_env(lamb_server.url, tmp_path / "cache")
+    env = deploy_env(lamb_server, tmp_path / "cache")
     stack = unique("alog")
     out = lamb_cmd("deploy", str(tmp_path / "template.yaml"), "--stack-name", stack, env=env).stdout
     url = out.split("Outputs:\n", 1)[1].split()[1]

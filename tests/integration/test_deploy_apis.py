@@ -63,7 +63,7 @@ def _deploy(env, template, stack):
 
 def test_hello_world_api_and_http_api(lamb_server, tmp_path):
     write(tmp_path, {"hello_world/app.py": APP % "hello world", "template.yaml": HELLO})
-    env = deploy_env(lamb_server.url, tmp_path / "cache")
+    env = deploy_env(lamb_server, tmp_path / "cache")
     stack = unique("hello")
     out = _deploy(env, tmp_path / "template.yaml", stack).stdout
     assert "CREATE_COMPLETE             AWS::ApiGateway::RestApi" in out
@@ -178,7 +178,7 @@ def handler(event, context):
 
 def test_explicit_apis_with_lambda_authorizers_and_cors(lamb_server, tmp_path):
     write(tmp_path, {"authz/a.py": AUTHZ, "fn/f.py": FN, "template.yaml": AUTH})
-    env = deploy_env(lamb_server.url, tmp_path / "cache")
+    env = deploy_env(lamb_server, tmp_path / "cache")
     stack = unique("authapis")
     outputs = _outputs(_deploy(env, tmp_path / "template.yaml", stack).stdout)
     http_url, rest_url = outputs["Http"], outputs["Rest"]
@@ -233,7 +233,7 @@ def test_rest_api_cors_preflight_from_sam(lamb_server, tmp_path):
     """SAM's ``Cors`` adds OPTIONS methods with MOCK integrations: API Gateway answers them itself."""
     write(tmp_path, {"fn/f.py": "def handler(e, c):\n    return {'statusCode': 200, 'body': 'things'}\n",
                      "template.yaml": CORS})
-    env = deploy_env(lamb_server.url, tmp_path / "cache")
+    env = deploy_env(lamb_server, tmp_path / "cache")
     stack = unique("cors")
     url = _outputs(_deploy(env, tmp_path / "template.yaml", stack).stdout)["Url"]
     status, headers = curl(url, "-X", "OPTIONS", "-o", "/dev/null", "-D", "-", "-H", "Origin: https://app.example")

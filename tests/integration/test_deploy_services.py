@@ -50,8 +50,9 @@ def _template(**kw) -> str:
 
 def test_tables_topics_and_roles_update_in_place(lamb_server, moto, tmp_path):
     names = dict(table=unique("tbl"), topic=unique("topic"), role=unique("role"))
-    env = deploy_env(lamb_server.url, tmp_path / "cache", AWS_ENDPOINT_URL=moto.url,
-                     AWS_ENDPOINT_URL_LAMBDA=lamb_server.url)
+    # Roles go to Lamb's own IAM unless AWS_ENDPOINT_URL_IAM names another: here moto's, as the table and topic.
+    env = deploy_env(lamb_server, tmp_path / "cache", AWS_ENDPOINT_URL=moto.url,
+                     AWS_ENDPOINT_URL_LAMBDA=lamb_server.url, AWS_ENDPOINT_URL_IAM=moto.url)
     stack = unique("svc")
     path = tmp_path / "t.yaml"
     write(tmp_path, {"t.yaml": _template(**names)})

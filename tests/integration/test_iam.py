@@ -124,6 +124,27 @@ def test_managed_policies_attach_detach_and_versions(server):
     assert cli_json(server, "iam", "list-attached-user-policies", "--user-name", name)["AttachedPolicies"] == []
 
 
+def test_roles_update_and_tags(server):
+    """UpdateRole and the role tag operations (what lamb deploy's in-place role updates call)."""
+    iam = server.client("iam")
+    name = unique("tagged")
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), Tags=[{"Key": "team", "Value": "a"}])
+    iam.update_role(RoleName=name, Description="the shop's role", MaxSessionDuration=7200)
+    iam.tag_role(RoleName=name, Tags=[{"Key": "team", "Value": "b"}, {"Key": "env", "Value": "dev"}])
+    iam.untag_role(RoleName=name, TagKeys=["env"])
+    got = iam.get_role(RoleName=name)["Role"]
+    assert (got["Description"], got["MaxSessionDuration"], got["Tags"]) == ("the shop's role", 7200, [{"Key": "team", "Value": "b"}])
+    assert iam.list_role_tags(RoleName=name)["Tags"] == [{"Key": "team", "Value": "b"}]
+    with pytest.raises(ClientError) as e:
+        iam.tag_role(RoleName=name, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
+    assert error(e)[0] == "LimitExceeded"
+    with pytest.raises(ClientError) as e:
+        iam.update_role(RoleName=unique("missing"), Description="x")
+    assert error(e)[0] == "NoSuchEntity"
+
+
 def test_another_accounts_user_invokes_only_after_add_permission(server):
     out = subprocess.run([sys.executable, "-m", "lamb", "accounts", "create", "--data-dir", str(server.data_dir)],
                          capture_output=True, text=True, timeout=60)

@@ -193,7 +193,19 @@ def role(ctx, name: str) -> dict:
 
 
 def _role_out(r: dict) -> dict:
-    return {**_pick(r, ROLE_FIELDS), "AssumeRolePolicyDocument": encoded(r["AssumeRolePolicyDocument"])}
+    out = {**_pick(r, ROLE_FIELDS), "AssumeRolePolicyDocument": encoded(r["AssumeRolePolicyDocument"])}
+    if r.get("Tags"):
+        out["Tags"] = r["Tags"]
+    return out
+
+
+def _tagged(ctx, tags: list[dict], given: list[dict]) -> list[dict]:
+    """``tags`` with ``given`` set (a key given again takes the new value); IAM's 50-tag limit."""
+    merged = {t["Key"]: t["Value"] for t in tags}
+    merged.update({t["Key"]: t["Value"] for t in given})
+    if len(merged) > ctx.lamb.settings.limits.iam_tags_per_entity:
+        raise AwsError("LimitExceeded", f"Cannot exceed quota for TagsPerRole: {ctx.lamb.settings.limits.iam_tags_per_entity}.", 409)
+    return [{"Key": k, "Value": v} for k, v in merged.items()]
 
 
 @iam("CreateRole")
@@ -205,7 +217,7 @@ def create_role(ctx, params: dict) -> dict:
               "Arn": ids.role_arn(account, name, path), "CreateDate": time.time(),
               "AssumeRolePolicyDocument": document(params["AssumeRolePolicyDocument"]),
               "Description": params.get("Description"), "MaxSessionDuration": params.get("MaxSessionDuration") or 3600,
-              "InlinePolicies": {}, "AttachedPolicies": []}
+              "InlinePolicies": {}, "AttachedPolicies": [], "Tags": _tagged(ctx, [], params.get("Tags") or [])}
     _store(ctx).put_role(entity)
     return {"Role": _role_out(entity)}
 
@@ -227,6 +239,37 @@ def update_assume_role_policy(ctx, params: dict) -> dict:
     r = dict(role(ctx, params["RoleName"]), AssumeRolePolicyDocument=document(params["PolicyDocument"]))
     _store(ctx).put_role(r)
     return {}
+
+
+@iam("UpdateRole")
+def update_role(ctx, params: dict) -> dict:
+    """https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateRole.html: description and session length."""
+    r = dict(role(ctx, params["RoleName"]))
+    for key in ("Description", "MaxSessionDuration"):
+        if key in params:
+            r[key] = params[key]
+    _store(ctx).put_role(r)
+    return {}
+
+
+@iam("TagRole")
+def tag_role(ctx, params: dict) -> dict:
+    r = role(ctx, params["RoleName"])
+    _store(ctx).put_role(dict(r, Tags=_tagged(ctx, r.get("Tags") or [], params["Tags"])))
+    return {}
+
+
+@iam("UntagRole")
+def untag_role(ctx, params: dict) -> dict:
+    r = role(ctx, params["RoleName"])
+    gone = set(params["TagKeys"])
+    _store(ctx).put_role(dict(r, Tags=[t for t in r.get("Tags") or [] if t["Key"] not in gone]))
+    return {}
+
+
+@iam("ListRoleTags")
+def list_role_tags(ctx, params: dict) -> dict:
+    return {"Tags": list(role(ctx, params["RoleName"]).get("Tags") or []), "IsTruncated": False}
 
 
 @iam("DeleteRole")
