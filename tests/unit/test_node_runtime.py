@@ -28,3 +28,14 @@ def test_another_node_uses_its_own_npm(tmp_path):
     npm, env = node._npm_for("/usr/bin/node", tmp_path)
     assert npm != str(tmp_path / "npm") and "npm_config_nodedir" not in env
     assert env["PATH"].startswith("/usr/bin:")
+
+
+def test_a_node_outside_usr_runs_from_a_copy_in_the_runtime_root(tmp_path):
+    """A virtual environment's node may be hidden in an environment (one under /tmp is, by its own /tmp)."""
+    wheel = node._wheel_node()
+    root = tmp_path / "nodejs22.x-v2"
+    root.mkdir()
+    inside = node._inside_root(wheel, root)
+    assert inside.startswith(f"{root}/node-") and node._major(inside) == 22
+    assert node._inside_root(wheel, root) == inside  # made once
+    assert node._inside_root("/usr/bin/node", root) == "/usr/bin/node"

