@@ -126,7 +126,8 @@ def test_describe_log_streams_order_and_pages(logs):
     empty = by_name[2]
     assert "firstEventTimestamp" not in empty and empty["creationTime"] > 0
     desc = logs.describe_log_streams(logGroupName=group, orderBy="LastEventTime", descending=True)["logStreams"]
-    assert desc[0]["logStreamName"] == "a-stream"
+    # newest last event first; the empty stream has none and comes last
+    assert [s["logStreamName"] for s in desc] == ["a-stream", "b-stream", "c-stream"]
     prefixed = logs.describe_log_streams(logGroupName=group, logStreamNamePrefix="b")["logStreams"]
     assert [s["logStreamName"] for s in prefixed] == ["b-stream"]
     pages = list(logs.get_paginator("describe_log_streams").paginate(logGroupName=group,

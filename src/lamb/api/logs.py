@@ -221,7 +221,8 @@ def describe_log_streams(ctx: "RequestContext", params: dict) -> dict:
                         lastIngestionTime=max(f.last_write_ms, f.last_ts or 0))
         info[name] = item
     if by_time:
-        order = sorted(info, key=lambda n: (info[n].get("lastEventTimestamp") or info[n]["creationTime"], n))
+        # a stream without events has no last event time: it sorts before every stream with one
+        order = sorted(info, key=lambda n: (info[n].get("lastEventTimestamp", 0), n))
     else:
         order = sorted(info)
     if params.get("descending"):
