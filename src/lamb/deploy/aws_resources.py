@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from abc import ABC, abstractmethod
 from typing import Any, Callable
 
 from .registry import Applied, Env, Registry, physical_name
@@ -43,7 +44,7 @@ def _retag(old: dict, new: dict, tag: Callable[[dict], None], untag: Callable[[l
         tag(changed_tags)
 
 
-class _Service:
+class _Service(ABC):
     service = ""
     replace_on: frozenset[str] = frozenset()
     name_key = ""
@@ -58,9 +59,9 @@ class _Service:
         assert client is not None, "the engine skips resources of services without an endpoint"
         return client
 
+    @abstractmethod
     def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
-        raise NotImplementedError(f"updating this resource in place is not supported by lamb deploy; "
-                                  f"change its {self.name_key or 'name'} to replace it")
+        """Apply ``new`` over ``old`` in place (the plan has ruled out replacement and refusals)."""
 
 
 class Queue(_Service):
@@ -193,9 +194,7 @@ class Table(_Service):
         return self._applied(name, desc)
 
     def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
-        refusal = self.update_refusal(old, new)
-        if refusal:
-            raise NotImplementedError(refusal)
+        # the engine's plan stops the deploy before any change when update_refusal objects
         ddb = self.client(env)
         params: dict = {}
         mode = new.get("BillingMode") or ("PROVISIONED" if new.get("ProvisionedThroughput") else "PAY_PER_REQUEST")
