@@ -465,14 +465,15 @@ def test_rest_api_errors(server):
     v1(server, "put-method", "--rest-api-id", api_id, "--resource-id", root, "--http-method", "GET",
        "--authorization-type", "NONE")
     v1(server, "put-integration", "--rest-api-id", api_id, "--resource-id", root, "--http-method", "GET",
-       "--type", "AWS_PROXY", "--integration-http-method", "POST", "--uri", uri, "--timeout-in-millis", "50")
+       # long enough for the cold start of the first call below on a loaded host, short of the sleep
+       "--type", "AWS_PROXY", "--integration-http-method", "POST", "--uri", uri, "--timeout-in-millis", "1000")
     v1(server, "create-deployment", "--rest-api-id", api_id, "--stage-name", "p")
     allow(client, name)
     status, _, body = call(server, api_id, "GET", "/p/?raise=1")
     assert (status, body) == (502, b'{"message": "Internal server error"}')
     status, _, body = call(server, api_id, "GET", "/p/")  # {"plain": true} is not a proxy response
     assert (status, body) == (502, b'{"message": "Internal server error"}')
-    status, _, body = call(server, api_id, "GET", "/p/?sleep=2")
+    status, _, body = call(server, api_id, "GET", "/p/?sleep=2.5")
     assert (status, body) == (504, b'{"message": "Endpoint request timed out"}')
     status, _, body = call(server, api_id, "GET", "/p/other")
     assert status == 403 and json.loads(body) == {"message": "Missing Authentication Token"}
