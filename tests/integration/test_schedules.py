@@ -163,7 +163,7 @@ def test_ticks_fire_once_across_a_restart_and_missed_ticks_follow_the_rule(scale
     wait_for(lambda: len(received(scaled, fn)) >= 2, 60, 0.1, "two ticks before the restart")
 
     # Due while Lamb is down: one young enough to be fired late, one older than its maximum event age.
-    due = time.time() + 6
+    due = time.time() + 12  # time enough to stop Lamb on a loaded host
     for name, age in (("late", 86400), ("stale", 60)):  # 60 s scaled: 3 s
         scheduler.create_schedule(Name=unique(name), ScheduleExpression=at_expression(due),
                                   FlexibleTimeWindow={"Mode": "OFF"},
