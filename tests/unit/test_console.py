@@ -63,3 +63,48 @@ def test_the_signature_is_botocores(method, url, body, token):
     auth._inject_signature_to_request(aws, auth.signature(string_to_sign, aws))  # noqa: SLF001
     assert signed["x-amz-date"] == aws.headers["X-Amz-Date"]
     assert signed["authorization"] == aws.headers["Authorization"]
+
+
+def test_every_element_the_page_script_uses_is_in_the_page():
+    """app.js finds its elements by id: each id it asks for exists in index.html (and once)."""
+    import re
+
+    script = (STATIC / "app.js").read_text()
+    page = (STATIC / "index.html").read_text()
+    wanted = set(re.findall(r'\$\("([\w-]+)"\)', script))
+    assert len(wanted) > 30
+    for element_id in sorted(wanted):
+        assert page.count(f'id="{element_id}"') == 1, element_id
+    # the form fields it reads by name
+    for form, fields in [("create-form", ["name", "runtime", "handler", "role", "memory", "timeout", "code"]),
+                         ("config-form", ["description", "memory", "timeout", "environment"]),
+                         ("code-form", ["file", "code"]), ("zip-form", ["zip"])]:
+        body = page.split(f'id="{form}"', 1)[1].split("</form>", 1)[0]
+        for field in fields:
+            assert f'name="{field}"' in body, (form, field)
+
+
+ZIP = """
+const { makeZip } = await import(process.argv[1]);
+const bytes = makeZip({"a.py": "print('a')\\n", "dir/bootstrap": "#!/bin/sh\\n", "é.txt": new Uint8Array([0, 255])},
+                      { executable: ["dir/bootstrap"], now: new Date(2024, 4, 17, 13, 45, 30) });
+process.stdout.write(Buffer.from(bytes).toString("base64"));
+"""
+
+
+def test_the_page_zip_writer_makes_archives_python_reads():
+    import base64
+    import io
+    import zipfile
+
+    node = node_runtime.find_node("nodejs20.x")
+    assert node, "no node 20 on this host"
+    out = subprocess.run([node, "--input-type=module", "-e", ZIP, (STATIC / "zip.js").as_uri()],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    with zipfile.ZipFile(io.BytesIO(base64.b64decode(out))) as z:
+        assert z.testzip() is None  # every CRC-32 matches
+        assert z.namelist() == ["a.py", "dir/bootstrap", "é.txt"]
+        assert z.read("a.py") == b"print('a')\n" and z.read("é.txt") == b"\x00\xff"
+        assert [z.getinfo(n).external_attr >> 16 for n in z.namelist()] == [0o100644, 0o100755, 0o100644]
+        assert z.getinfo("a.py").date_time == (2024, 5, 17, 13, 45, 30)
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in z.infolist())

@@ -1,6 +1,7 @@
 // The console's client of Lamb's public APIs: Lambda (REST JSON) and CloudWatch Logs (JSON 1.1),
 // the same operations and shapes boto3 uses. Every request is SigV4-signed with the user's key.
 import { sign } from "./sigv4.js";
+import { makeZip, toBase64 } from "./zip.js";
 
 const LAMBDA = "/2015-03-31/functions";
 
@@ -21,9 +22,9 @@ export class Lamb {
     this.credentials = credentials;
   }
 
-  async request(service, method, path, { body = "", headers = {} } = {}) {
+  async request(service, method, path, { body = "", headers = {}, region = this.region } = {}) {
     const url = this.endpoint + path;
-    const signed = await sign({ method, url, headers, body, service, region: this.region, credentials: this.credentials });
+    const signed = await sign({ method, url, headers, body, service, region, credentials: this.credentials });
     const resp = await fetch(url, { method, headers: signed, body: method === "GET" ? undefined : body });
     const text = await resp.text();
     if (resp.status >= 400) {
@@ -76,6 +77,22 @@ export class Lamb {
     return series;
   }
 
+  // IAM (query protocol, global: signed for us-east-1): the roles a function can be given.
+  async listRoles() {
+    const arns = [];
+    let marker;
+    do {
+      const form = new URLSearchParams({ Action: "ListRoles", Version: "2010-05-08", MaxItems: "100", ...(marker ? { Marker: marker } : {}) });
+      const { text } = await this.request("iam", "POST", "/", {
+        body: form.toString(), region: "us-east-1",
+        headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+      });
+      arns.push(...[...text.matchAll(/<Arn>([^<]*)<\/Arn>/g)].map((m) => m[1]));
+      marker = /<IsTruncated>true<\/IsTruncated>/.test(text) ? (text.match(/<Marker>([^<]*)<\/Marker>/) || [])[1] : undefined;
+    } while (marker);
+    return arns;
+  }
+
   async listFunctions() {
     const out = [];
     let marker;
@@ -100,6 +117,62 @@ export class Lamb {
       if (e.status === 404) return null;
       throw e;
     }
+  }
+
+  // CreateFunction from the files of a package made in the page ({ "app.py": source, ... }).
+  createFunction({ name, runtime, handler, role, memory, timeout, description, files, executable }) {
+    return this.lambda("POST", LAMBDA, {
+      FunctionName: name, Runtime: runtime, Handler: handler, Role: role,
+      Code: { ZipFile: toBase64(makeZip(files, { executable })) },
+      ...(memory ? { MemorySize: Number(memory) } : {}), ...(timeout ? { Timeout: Number(timeout) } : {}),
+      ...(description ? { Description: description } : {}),
+    });
+  }
+
+  // UpdateFunctionCode with a zip's bytes, or with files made into one.
+  updateCode(name, { zip, files, executable }) {
+    return this.lambda("PUT", `${LAMBDA}/${fn(name)}/code`, { ZipFile: toBase64(zip || makeZip(files, { executable })) });
+  }
+
+  // The configuration once the function is neither being created nor updated (what boto3's
+  // function_active_v2 / function_updated_v2 waiters wait for), polled every ``delay`` ms.
+  async settled(name, { timeout = 60000, delay = 500 } = {}) {
+    const until = Date.now() + timeout;
+    for (;;) {
+      const c = await this.lambda("GET", `${LAMBDA}/${fn(name)}/configuration`);
+      if (c.State !== "Pending" && c.LastUpdateStatus !== "InProgress") return c;
+      if (Date.now() > until) throw new ApiError(0, "Timeout", `${name} is still ${c.State}/${c.LastUpdateStatus}`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  // UpdateFunctionConfiguration: only the members given are changed.
+  updateConfiguration(name, changes) { return this.lambda("PUT", `${LAMBDA}/${fn(name)}/configuration`, changes); }
+
+  publishVersion(name, description) {
+    return this.lambda("POST", `${LAMBDA}/${fn(name)}/versions`, description ? { Description: description } : {});
+  }
+
+  deleteFunction(name) { return this.lambda("DELETE", `${LAMBDA}/${fn(name)}`); }
+
+  // What reaches the function besides Invoke: its URL, its event source mappings and who may
+  // invoke it (the resource-based policy's statements).
+  async triggers(name) {
+    const mappings = [];
+    let marker;
+    do {
+      const page = await this.lambda("GET", `/2015-03-31/event-source-mappings/?FunctionName=${fn(name)}&MaxItems=100` +
+        (marker ? `&Marker=${encodeURIComponent(marker)}` : ""));
+      mappings.push(...page.EventSourceMappings);
+      marker = page.NextMarker;
+    } while (marker);
+    let statements = [];
+    try {
+      statements = JSON.parse((await this.lambda("GET", `${LAMBDA}/${fn(name)}/policy`)).Policy).Statement;
+    } catch (e) {
+      if (e.status !== 404) throw e;
+    }
+    return { url: await this.functionUrl(name), mappings, statements };
   }
 
   // Invoke with LogType Tail: the answer, whether it is a function error, and the last 4 KB of log.
