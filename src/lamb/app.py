@@ -205,11 +205,9 @@ class Lamb:
             if settings.upstream_sts else UpstreamRoles(lambda: self, settings.limits.execution_credentials_s))
         self.s3_code = S3Code(lambda: self.aws.get("s3"), settings.limits.unzipped_code_max_bytes)  # Code.S3Bucket/S3Key
         self.vpcs = VpcLookup(lambda: self.aws.get("ec2"))  # VpcConfig's VpcId
-        # Code signing (issue 17): Lambda's configs, AWS Signer's profiles and jobs, the checks on deployment.
-        self.code_signing_configs = CodeSigningConfigs(self.db, region=settings.region, account=settings.account_id)
-        self.signer = SignerStore(self.db, self.sealer, region=settings.region, account=settings.account_id)
-        self.signing_jobs = SigningJobs(self.signer, lambda: self.aws.get("s3"), settings.limits.unzipped_code_max_bytes)
-        self.code_signing = CodeSigning(self.code_signing_configs, self.signer)
+        # Code signing (issue 17): per account and region (make_scope); the home one's are also this object's.
+        self.code_signing_configs, self.signer = home.code_signing_configs, home.signer
+        self.signing_jobs, self.code_signing = home.signing_jobs, home.code_signing
         self.server: HttpServer | None = None
         self.url_server: HttpServer | None = None  # LAMB_URL_PORT: function URLs only
         self.env_server: HttpServer | None = None  # the public app as environments reach it (their namespace)
@@ -286,6 +284,12 @@ class Lamb:
         if not home:  # its function URLs' host names carry its region
             scope.url_addresses = functools.partial(self.url_addresses, region)
         scope.reconcile = lambda: runtime_management.reconcile(functions, region)  # this release's runtime versions
+        # Code signing (issue 17): Lambda's configs, AWS Signer's profiles and jobs (regional, as on AWS),
+        # and the checks on deployment against them.
+        scope.code_signing_configs = CodeSigningConfigs(db, region=region, account=account)
+        scope.signer = SignerStore(db, self.sealer, region=region, account=account)
+        scope.signing_jobs = SigningJobs(scope.signer, lambda: self.aws.get("s3"), s.limits.unzipped_code_max_bytes)
+        scope.code_signing = CodeSigning(scope.code_signing_configs, scope.signer)
         return scope
 
     def assume_role(self, RoleArn: str, RoleSessionName: str, DurationSeconds: int) -> dict:
