@@ -19,6 +19,8 @@ import pytest
 from .async_support import FAST_ENV, REGION, MotoServer, health, sink, sink_code  # noqa: F401  (fixtures)
 from .conftest import LambServer, create, unique, wait_for
 from .esm_support import FAST_ESM_ENV, batch_fn, records_of, wait_state
+from .streams_support import kinesis_stream, put
+from .test_stream_sources import FAST_STREAM_ENV
 
 
 
@@ -44,7 +46,7 @@ class Upstream:
         key = iam.create_access_key(UserName="lamb")["AccessKey"]
         self.keys = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
         self.roles = {}
-        for name, policy in (("sender", allow("sqs:*")),
+        for name, policy in (("sender", allow("sqs:*", "kinesis:*")),
                              ("mute", allow("sqs:GetQueueUrl", "sqs:GetQueueAttributes"))):
             role = iam.create_role(RoleName=unique(name), AssumeRolePolicyDocument=trust(self.moto.account))["Role"]
             iam.put_role_policy(RoleName=role["RoleName"], PolicyName="p", PolicyDocument=policy)
@@ -65,6 +67,10 @@ class Upstream:
     def messages(self, url: str) -> list[dict]:
         return self.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
 
+    def kinesis(self) -> tuple[str, str]:
+        """A new stream: (name, ARN)."""
+        return kinesis_stream(self)
+
     def env(self) -> dict:
         return {"AWS_ENDPOINT_URL": self.moto.url, "AWS_ACCESS_KEY_ID": self.keys["aws_access_key_id"],
                 "AWS_SECRET_ACCESS_KEY": self.keys["aws_secret_access_key"], "AWS_DEFAULT_REGION": REGION,
@@ -74,7 +80,8 @@ class Upstream:
 @pytest.fixture(scope="module")
 def upstream():
     up = Upstream()
-    server = LambServer(env={**up.env(), **FAST_ENV, **FAST_ESM_ENV, "LAMB_ASYNC_DELIVERY_MAX_AGE_S": "2"}).start()
+    server = LambServer(env={**up.env(), **FAST_ENV, **FAST_ESM_ENV, **FAST_STREAM_ENV,
+                             "LAMB_ASYNC_DELIVERY_MAX_AGE_S": "2"}).start()
     up.server = server
     try:
         yield up
@@ -156,3 +163,35 @@ def test_an_sqs_mapping_reads_its_queue_as_the_functions_role(upstream, sink):
     wait_for(lambda: lam.get_event_source_mapping(UUID=ok).get("LastProcessingResult") == "OK", 60, 0.2, "OK")
     for uuid in (ok, bad):
         lam.delete_event_source_mapping(UUID=uuid)
+
+
+def test_a_kinesis_mapping_reads_and_sends_its_failures_as_the_functions_role(upstream, sink):
+    lam = upstream.server.client()
+    stream, arn = upstream.kinesis()
+    dest_url, dest_arn = upstream.queue(unique("kfail"))
+    reader, mute = unique("kreader"), unique("kmute")
+    body = "if any(base64.b64decode(r['kinesis']['data']) == b'poison' for r in event['Records']):\n" \
+           "    raise Exception('poison record')"
+    create(lam, reader, batch_fn(sink, reader, body).replace("import json,", "import base64, json,"),
+           Role=upstream.roles["sender"], Timeout=10)
+    create(lam, mute, batch_fn(sink, mute), Role=upstream.roles["mute"], Timeout=10)
+    put(upstream, stream, "poison", "fine")
+    ok = lam.create_event_source_mapping(FunctionName=reader, EventSourceArn=arn, StartingPosition="TRIM_HORIZON",
+                                         BatchSize=1, MaximumRetryAttempts=0,
+                                         DestinationConfig={"OnFailure": {"Destination": dest_arn}})["UUID"]
+    bad = lam.create_event_source_mapping(FunctionName=mute, EventSourceArn=arn, StartingPosition="TRIM_HORIZON")["UUID"]
+    try:
+        wait_for(lambda: any(json.loads(m["Body"])["requestContext"]["condition"] == "RetryAttemptsExhausted"
+                             for m in upstream.messages(dest_url)), 60, 0.2, "the failure record (sent as the role)")
+        wait_for(lambda: any(r["kinesis"]["data"] == "ZmluZQ==" for r in records_of(sink, reader)), 60, 0.2,
+                 "the record after the poison one")
+        assert all(r["invokeIdentityArn"] == upstream.roles["sender"] for r in records_of(sink, reader))
+        problem = wait_for(lambda: (lambda r: r if r.startswith("PROBLEM") else None)(
+            lam.get_event_source_mapping(UUID=bad).get("LastProcessingResult") or ""), 60, 0.2, "the mapping's problem")
+        assert problem.startswith("PROBLEM: Unable to read from the event source: "), problem
+        assert "not authorized to perform: kinesis:" in problem, problem
+        assert f"assumed-role/{upstream.roles['mute'].rsplit('/', 1)[1]}/{mute}" in problem, problem
+        assert records_of(sink, mute) == []
+    finally:
+        for uuid in (ok, bad):
+            lam.delete_event_source_mapping(UUID=uuid)
