@@ -2,10 +2,11 @@
 
 moto's server is the upstream STS and SQS, with its IAM enforcement switched on after the set-up
 (``/moto-api/reset-auth``): Lamb's own key is a moto user allowed everything; each function's role
-is a moto role. A role with sqs:* gets its destination records, dead letters and queue messages
-through; a role without sqs:SendMessage / sqs:ReceiveMessage does not, although Lamb's own key
-could: the delivery fails (DestinationDeliveryFailures) and the mapping's LastProcessingResult
-shows SQS's refusal.
+is a moto role. A role with sqs:* and kinesis:* gets its destination records, dead letters, queue
+messages, stream records and failure records through; a role without sqs:SendMessage /
+sqs:ReceiveMessage / kinesis reads does not, although Lamb's own key could: the delivery fails
+(DestinationDeliveryFailures), the mapping's LastProcessingResult shows the refusal naming the
+role's session, and a Scheduler schedule's dead letters go as the schedule's RoleArn.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ class Upstream:
 def upstream():
     up = Upstream()
     server = LambServer(env={**up.env(), **FAST_ENV, **FAST_ESM_ENV, **FAST_STREAM_ENV,
-                             "LAMB_ASYNC_DELIVERY_MAX_AGE_S": "2"}).start()
+                             "LAMB_ASYNC_DELIVERY_MAX_AGE_S": "2", "LAMB_SCHEDULE_TIME_SCALE": "0.05"}).start()
     up.server = server
     try:
         yield up
@@ -195,3 +196,31 @@ def test_a_kinesis_mapping_reads_and_sends_its_failures_as_the_functions_role(up
     finally:
         for uuid in (ok, bad):
             lam.delete_event_source_mapping(UUID=uuid)
+
+
+def test_a_schedules_dead_letters_are_sent_as_its_execution_role(upstream):
+    """EventBridge Scheduler sends a target's undeliverable event to its DLQ with the schedule's
+    RoleArn (it needs sqs:SendMessage): a role without it gets nothing there, although Lamb could."""
+    scheduler = upstream.server.client("scheduler")
+    missing = f"arn:aws:lambda:{REGION}:{upstream.server.account_id}:function:{unique('gone')}"
+    queues, names = {}, {}
+    for role in ("sender", "mute"):
+        url, arn = upstream.queue(unique(f"sdlq-{role}"))
+        queues[role], names[role] = url, unique(f"s-{role}")
+        scheduler.create_schedule(
+            Name=names[role], ScheduleExpression="rate(1 minute)", FlexibleTimeWindow={"Mode": "OFF"},
+            Target={"Arn": missing, "RoleArn": upstream.roles[role], "DeadLetterConfig": {"Arn": arn},
+                    "RetryPolicy": {"MaximumRetryAttempts": 0}})
+    letters: list = []
+
+    def two() -> bool:
+        letters.extend(upstream.messages(queues["sender"]))  # received: hidden for the queue's 30 s
+        return len(letters) >= 2
+
+    wait_for(two, 90, 0.2, "two dead letters sent as the allowed role")
+    assert upstream.messages(queues["mute"]) == []  # both fired as often; the mute role's never arrive
+    # Why, as Lamb logs it: SQS refused the schedule's role session (named after the schedule).
+    session = f"assumed-role/{upstream.roles['mute'].rsplit('/', 1)[1]}/{names['mute']}"
+    wait_for(lambda: any(session in line and "sqs:SendMessage" in line
+                         for line in upstream.server.log_path.read_text(errors="replace").splitlines()), 30, 0.2,
+             "the refusal of the mute role's dead letter in Lamb's log")
