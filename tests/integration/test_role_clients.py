@@ -6,7 +6,8 @@ is a moto role. A role with sqs:* and kinesis:* gets its destination records, de
 messages, stream records and failure records through; a role without sqs:SendMessage /
 sqs:ReceiveMessage / kinesis reads does not, although Lamb's own key could: the delivery fails
 (DestinationDeliveryFailures), the mapping's LastProcessingResult shows the refusal naming the
-role's session, and a Scheduler schedule's dead letters go as the schedule's RoleArn.
+role's session, a Scheduler schedule's dead letters go as the schedule's RoleArn, and an Amazon
+MQ mapping reads its broker secret as the role.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def trust(account: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Action": "sts:AssumeRole",
         "Principal": {"Service": "lambda.amazonaws.com", "AWS": f"arn:aws:iam::{account}:user/lamb"}}]})
+
+BROKER = f"arn:aws:mq:{REGION}:123456789012:broker:lamb:b-0000aaaa-1111-2222-3333-444455556666"
 
 
 def allow(*actions: str) -> str:
@@ -82,7 +85,9 @@ class Upstream:
 def upstream():
     up = Upstream()
     server = LambServer(env={**up.env(), **FAST_ENV, **FAST_ESM_ENV, **FAST_STREAM_ENV,
-                             "LAMB_ASYNC_DELIVERY_MAX_AGE_S": "2", "LAMB_SCHEDULE_TIME_SCALE": "0.05"}).start()
+                             "LAMB_ASYNC_DELIVERY_MAX_AGE_S": "2", "LAMB_SCHEDULE_TIME_SCALE": "0.05",
+                             # nothing listens there: the secret is read (or refused) before connecting
+                             "LAMB_MQ_ENDPOINTS": f"{BROKER.rsplit(':', 1)[1]}=amqp://127.0.0.1:9"}).start()
     up.server = server
     try:
         yield up
@@ -224,3 +229,23 @@ def test_a_schedules_dead_letters_are_sent_as_its_execution_role(upstream):
     wait_for(lambda: any(session in line and "sqs:SendMessage" in line
                          for line in upstream.server.log_path.read_text(errors="replace").splitlines()), 30, 0.2,
              "the refusal of the mute role's dead letter in Lamb's log")
+
+
+def test_an_mq_mapping_reads_its_broker_secret_as_the_functions_role(upstream, sink):
+    """Amazon MQ: Lambda reads the BASIC_AUTH secret (secretsmanager:GetSecretValue) with the
+    function's role; a role without it fails there. (The broker is found through LAMB_MQ_ENDPOINTS:
+    moto's signature check refuses its own MQ REST paths once enforcement is on.)"""
+    lam = upstream.server.client()
+    secret = upstream.client("secretsmanager").create_secret(
+        Name=unique("mq-secret"), SecretString=json.dumps({"username": "lamb", "password": "pw"}))["ARN"]
+    mute = unique("mqmute")
+    create(lam, mute, batch_fn(sink, mute), Role=upstream.roles["mute"], Timeout=10)
+    uuid = lam.create_event_source_mapping(FunctionName=mute, EventSourceArn=BROKER, Queues=["q"],
+                                           SourceAccessConfigurations=[{"Type": "BASIC_AUTH", "URI": secret}])["UUID"]
+    try:
+        problem = wait_for(lambda: (lambda r: r if r.startswith("PROBLEM") else None)(
+            lam.get_event_source_mapping(UUID=uuid).get("LastProcessingResult") or ""), 60, 0.2, "the mapping's problem")
+        assert "not authorized to perform: secretsmanager:GetSecretValue" in problem, problem
+        assert f"assumed-role/{upstream.roles['mute'].rsplit('/', 1)[1]}/{mute}" in problem, problem
+    finally:
+        lam.delete_event_source_mapping(UUID=uuid)
