@@ -10,6 +10,7 @@ import resource
 import secrets
 import time
 from pathlib import Path
+from typing import Callable
 
 import botocore
 
@@ -55,6 +56,7 @@ from .services.s3_code import S3Code
 from .services.vpc import VpcLookup
 from .services.invoke import Invocations
 from .services.access import PASS_ROLE_OPERATIONS, Access, check_assumable
+from .services.role_clients import RoleClients
 from .services.upstream_sts import UpstreamRoles
 from .services.authorize import Who
 from .services.operator import OperatorGate
@@ -78,7 +80,7 @@ from .sources.esm_metrics import counter_factory
 from .sources.filter_encryption import FilterCrypto, encrypted_kind, kms_client
 from .sources.manager import SourceManager, node_id
 from .sources.mappings import MappingStore
-from .sources.sqs_client import Clients, DaemonExecutor, QueueClient
+from .sources.sqs_client import CLIENT_CONFIG as SQS_CLIENT_CONFIG, Clients, DaemonExecutor, QueueClient
 from .sources.checkpoints import CheckpointStore
 from .sources.failure_destinations import FailureSender
 from .sources.stream_kind import stream_kind
@@ -157,6 +159,13 @@ class Lamb:
         self.invoker.metrics.observers.append(self.prometheus.observe)
         self.usage = UsageStore(self.db)  # metering (issue 15): billed duration, GB-seconds, requests
         self.invoker.usage_sink = self.usage.record
+        # The calls Lamb makes for a function (destinations, DLQs, event-source pollers) act as its
+        # execution role where the role's credentials are the services' own (an upstream STS), as on
+        # AWS; Lamb's minted credentials are valid at Lamb only, so without one they use Lamb's own
+        # configuration, as they do with LAMB_FUNCTION_CREDENTIALS=passthrough (lamb.services.role_clients).
+        as_role = settings.upstream_sts and settings.function_credentials != "passthrough"
+        role_credentials = (lambda role, session: self.invoker.role_credentials(role, session)) if as_role else None
+        self.role_clients = RoleClients(role_credentials)
         self._tasks: set[asyncio.Task] = set()
         self._source_io: tuple[Clients, DaemonExecutor] | None = None
         # State per account and region (lamb.scopes); the home account in the default region is
@@ -196,11 +205,9 @@ class Lamb:
             if settings.upstream_sts else UpstreamRoles(lambda: self, settings.limits.execution_credentials_s))
         self.s3_code = S3Code(lambda: self.aws.get("s3"), settings.limits.unzipped_code_max_bytes)  # Code.S3Bucket/S3Key
         self.vpcs = VpcLookup(lambda: self.aws.get("ec2"))  # VpcConfig's VpcId
-        # Code signing (issue 17): Lambda's configs, AWS Signer's profiles and jobs, the checks on deployment.
-        self.code_signing_configs = CodeSigningConfigs(self.db, region=settings.region, account=settings.account_id)
-        self.signer = SignerStore(self.db, self.sealer, region=settings.region, account=settings.account_id)
-        self.signing_jobs = SigningJobs(self.signer, lambda: self.aws.get("s3"), settings.limits.unzipped_code_max_bytes)
-        self.code_signing = CodeSigning(self.code_signing_configs, self.signer)
+        # Code signing (issue 17): per account and region (make_scope); the home one's are also this object's.
+        self.code_signing_configs, self.signer = home.code_signing_configs, home.signer
+        self.signing_jobs, self.code_signing = home.signing_jobs, home.code_signing
         self.server: HttpServer | None = None
         self.url_server: HttpServer | None = None  # LAMB_URL_PORT: function URLs only
         self.env_server: HttpServer | None = None  # the public app as environments reach it (their namespace)
@@ -258,6 +265,7 @@ class Lamb:
                                   functions, scope.invocations)
         # Their CloudWatch metrics (issue 15) join the invoker's points.
         scope.events.metric = scope.events.deliveries.metric = scope.recursion.metric = self.invoker.metrics.put
+        scope.events.deliveries.deliverer.clients = self.role_clients  # as the function's role (destinations, DLQ)
         scope.invocations.bind_queue(scope.events.accept)
         scope.states = FunctionStates(functions, self.runtimes, self.spawn, transition_s=s.state_transition_s)
         scope.invocations.bind_states(scope.states.until_settled, s.pending_invoke_wait_s)
@@ -276,6 +284,12 @@ class Lamb:
         if not home:  # its function URLs' host names carry its region
             scope.url_addresses = functools.partial(self.url_addresses, region)
         scope.reconcile = lambda: runtime_management.reconcile(functions, region)  # this release's runtime versions
+        # Code signing (issue 17): Lambda's configs, AWS Signer's profiles and jobs (regional, as on AWS),
+        # and the checks on deployment against them.
+        scope.code_signing_configs = CodeSigningConfigs(db, region=region, account=account)
+        scope.signer = SignerStore(db, self.sealer, region=region, account=account)
+        scope.signing_jobs = SigningJobs(scope.signer, lambda: self.aws.get("s3"), s.limits.unzipped_code_max_bytes)
+        scope.code_signing = CodeSigning(scope.code_signing_configs, scope.signer)
         return scope
 
     def assume_role(self, RoleArn: str, RoleSessionName: str, DurationSeconds: int) -> dict:
@@ -314,9 +328,11 @@ class Lamb:
         return self.scopes.list()
 
     @staticmethod
-    async def _schedule_dead_letter(events: EventQueue, queue_arn: str, body: bytes, attributes: dict[str, str]) -> None:
-        """A schedule target's DeadLetterConfig queue, sent like the async queue's dead letters."""
-        meta = {"kind": "dlq", "attributes": sqs_attributes(attributes)}
+    async def _schedule_dead_letter(events: EventQueue, queue_arn: str, body: bytes, attributes: dict[str, str],
+                                    role: str | None = None, session: str = "") -> None:
+        """A schedule target's DeadLetterConfig queue, sent like the async queue's dead letters
+        (a Scheduler schedule's by its execution role ``role``)."""
+        meta = {"kind": "dlq", "attributes": sqs_attributes(attributes), "role": role, "function_name": session}
         await asyncio.to_thread(events.deliveries.deliverer.send, queue_arn, body, meta)
 
     # ------------------------------------------------------------ event sources (issue 13)
@@ -334,6 +350,13 @@ class Lamb:
         except AwsError:  # the function is gone: its invocations fail and are reported
             return ""
 
+    def _as_mapping_role(self, scope: Scope, cfg: dict | None) -> tuple[Callable[[], str | None], str]:
+        """``(role(), session name)`` with which a mapping's poller reads its source: its function's
+        current execution role, under the function's name (None without a mapping: Lamb's own)."""
+        if cfg is None:
+            return (lambda: None), ""
+        return (lambda: self._mapping_role(scope, cfg) or None), cfg["FunctionArn"].split(":")[6]
+
     def _source_manager(self, scope: Scope) -> SourceManager:
         s = self.settings
         source_invoke = functools.partial(self._source_invoke, scope)
@@ -343,23 +366,43 @@ class Lamb:
             return source_invoke(function_arn, None, payload)
 
         if self._source_io is None:  # SQS clients and poller threads, shared by every scope
-            self._source_io = (Clients(), DaemonExecutor(s.esm_threads))
+            self._source_io = (Clients(RoleClients(self.role_clients.credentials, SQS_CLIENT_CONFIG)),
+                               DaemonExecutor(s.esm_threads))
             self.filter_crypto = FilterCrypto(kms_client, self._source_io[1])  # KMSKeyArn of every scope's mappings
         clients, executor = self._source_io
         timings = sqs_source.Timings(wait_s=min(s.esm_sqs_wait_s, s.limits.sqs_long_poll_max_s), backoff_s=s.esm_backoff,
                                      fifo_defer_s=s.esm_fifo_defer_s, payload_max_bytes=s.limits.sync_payload_max_bytes)
         count_for = counter_factory(self.invoker.metrics.put)  # MetricsConfig EventCount
-        sqs = sqs_source.sqs_kind(source_invoke, lambda arn: QueueClient(arn, clients, executor), timings,
+        as_role = functools.partial(self._as_mapping_role, scope)
+
+        def queue_for(arn: str, cfg: dict | None) -> QueueClient:
+            role, session = as_role(cfg)
+            return QueueClient(arn, clients, executor, role=role, session=session)
+
+        def stream_client(cfg: dict):
+            role, session = as_role(cfg)
+            arn = cfg["EventSourceArn"]
+            service = "kinesis" if arn.split(":")[2] == "kinesis" else "dynamodbstreams"
+            return self.role_clients.bound(service, arn.split(":")[3], role, session)
+
+        def mq_client(service: str, region: str, cfg: dict | None):
+            role, session = as_role(cfg)
+            return self.role_clients.client(service, region, role(), session)
+
+        sqs = sqs_source.sqs_kind(source_invoke, queue_for, timings,
                                   max_concurrency=s.limits.sqs_mapping_concurrency_max,
                                   receive_max=s.limits.sqs_receive_max, max_filters=s.limits.event_filters_per_mapping,
                                   count_for=count_for)
         streams = stream_kind(stream_invoke, checkpoints=CheckpointStore(scope.db),
-                              send_failure=FailureSender(scope.events.deliveries.deliverer, executor),
+                              send_failure=FailureSender(scope.events.deliveries.deliverer, executor,
+                                                         role_of=lambda arn: self._mapping_role(scope, {"FunctionArn": arn})),
                               role_of=functools.partial(self._mapping_role, scope), timings=StreamTimings.from_settings(s),
-                              max_filters=s.limits.event_filters_per_mapping, executor=executor, count_for=count_for)
+                              max_filters=s.limits.event_filters_per_mapping, executor=executor, count_for=count_for,
+                              poller_client=stream_client)
         kinds = {sqs_source.SQS: sqs, sqs_source.SQS_FIFO: sqs, source_params.KINESIS: streams, source_params.DYNAMODB: streams}
         kinds[source_params.RABBITMQ] = rabbitmq_source.default_kind(
             stream_invoke, endpoints=s.mq_endpoints, executor=executor, max_filters=s.limits.event_filters_per_mapping,
+            client_for=mq_client,
             timings=rabbitmq_source.Timings(backoff_s=s.esm_backoff, retry_s=s.esm_backoff,
                                             window_default_s=s.limits.mq_batching_window_default_ms / 1000,
                                             payload_max_bytes=s.limits.sync_payload_max_bytes))

@@ -195,10 +195,13 @@ def _keys_rotate(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(data_dir=args.data_dir)
     db = Database(settings.db_path)
+    # Other accounts' and regions' databases (lamb.scopes: <data dir>/accounts/<account>/<region>/lamb.db).
+    others = [Database(path) for path in sorted(settings.data_dir.glob("accounts/*/*/lamb.db"))]
     try:
-        changed = rotate(db, settings.master_key_path)
+        changed = rotate(db, settings.master_key_path, others)
     finally:
-        db.close()
+        for each in (db, *others):
+            each.close()
     print(f"master key rotated: {changed} records rewrapped ({settings.master_key_path})")
     return 0
 

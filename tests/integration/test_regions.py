@@ -149,6 +149,36 @@ def test_layers_are_per_region_and_a_layer_of_another_region_is_refused(server):
     assert used["Layers"][0]["Arn"] == published["LayerVersionArn"]
 
 
+def test_code_signing_configs_and_signing_profiles_are_per_region(server):
+    home, other = server.client(), regional(server, "lambda", OTHER)
+    home_signer, other_signer = regional(server, "signer", server.region), regional(server, "signer", OTHER)
+    profile = unique("prof").replace("-", "")
+    made = home_signer.put_signing_profile(profileName=profile, platformId="AWSLambda-SHA384-ECDSA")
+    assert made["arn"] == f"arn:aws:signer:{server.region}:{server.account_id}:/signing-profiles/{profile}"
+    assert profile in [p["profileName"] for p in home_signer.list_signing_profiles()["profiles"]]
+    assert profile not in [p["profileName"] for p in other_signer.list_signing_profiles()["profiles"]]
+    config = home.create_code_signing_config(
+        AllowedPublishers={"SigningProfileVersionArns": [made["profileVersionArn"]]})["CodeSigningConfig"]
+    arn_ = config["CodeSigningConfigArn"]
+    assert arn_.startswith(f"arn:aws:lambda:{server.region}:{server.account_id}:code-signing-config:csc-")
+    assert arn_ in [c["CodeSigningConfigArn"] for c in home.list_code_signing_configs()["CodeSigningConfigs"]]
+    assert arn_ not in [c["CodeSigningConfigArn"] for c in other.list_code_signing_configs()["CodeSigningConfigs"]]
+    with pytest.raises(ClientError) as e:
+        other.get_code_signing_config(CodeSigningConfigArn=arn_)
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    # A function in another region cannot name it (AWS's answer for a config that does not exist).
+    with pytest.raises(ClientError) as e:
+        create(other, unique(), ECHO, CodeSigningConfigArn=arn_, wait=False)
+    assert (e.value.response["Error"]["Code"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "CodeSigningConfigNotFoundException", 404)
+    # The other region's own config has that region's ARN.
+    theirs = other.create_code_signing_config(
+        AllowedPublishers={"SigningProfileVersionArns": [made["profileVersionArn"]]})["CodeSigningConfig"]
+    assert theirs["CodeSigningConfigArn"].startswith(f"arn:aws:lambda:{OTHER}:{server.account_id}:code-signing-config:")
+    assert theirs["CodeSigningConfigArn"] not in [
+        c["CodeSigningConfigArn"] for c in home.list_code_signing_configs()["CodeSigningConfigs"]]
+
+
 def test_two_accounts_keep_their_own_functions(server):
     account = second_account(server)
     mine, theirs = server.client(), server.client(profile=f"account-{account}")

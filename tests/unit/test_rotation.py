@@ -21,3 +21,20 @@ def test_rotation_rewraps_keys_and_environment_variables(tmp_path):
     assert IdentityStore(db, new).key(root.access_key_id).secret == root.secret
     assert FunctionStore(db, sealer=new).get("f").versions["$LATEST"]["Environment"]["Variables"] == {"A": "plain-value"}
     db.close()
+
+
+def test_rotation_rewraps_every_account_and_regions_database(tmp_path):
+    """Other scopes keep their functions (and signing profiles) in their own database (lamb.scopes):
+    rotation rewraps them too, or their secrets would be lost with the old key."""
+    key_path = tmp_path / "master.key"
+    home, other = Database(tmp_path / "lamb.db"), Database(tmp_path / "accounts" / "222222222222" / "eu-west-1" / "lamb.db")
+    sealer = Sealer.from_file(key_path)
+    FunctionStore(home, sealer=sealer).create("f", {}, {"Environment": {"Variables": {"A": "home"}}})
+    FunctionStore(other, sealer=sealer, region="eu-west-1", account_id="222222222222").create(
+        "g", {}, {"Environment": {"Variables": {"B": "away"}}})
+    assert rotate(home, key_path, [other]) == 2
+    new = Sealer.from_file(key_path)
+    assert FunctionStore(other, sealer=new, region="eu-west-1", account_id="222222222222").get(
+        "g").versions["$LATEST"]["Environment"]["Variables"] == {"B": "away"}
+    home.close()
+    other.close()

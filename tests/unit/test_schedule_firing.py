@@ -47,15 +47,18 @@ def test_rule_targets_get_the_scheduled_event_or_their_input():
     assert invoke.calls[1] == (FN + ":live", b'{"k":1}')
 
 
+ROLE = "arn:aws:iam::000000000000:role/scheduler"
+
+
 def test_retryable_errors_are_retried_then_dead_lettered():
     throttled = AwsError("TooManyRequestsException", "Rate Exceeded.", 429)
     invoke = Recorder([throttled, throttled, throttled])
     letters = []
 
-    async def dead_letter(queue, body, attrs):
-        letters.append((queue, body, attrs))
+    async def dead_letter(queue, body, attrs, role, session):
+        letters.append((queue, body, attrs, role, session))
 
-    target = {"Arn": FN, "Input": '{"n": "<aws.scheduler.attempt-number>"}',
+    target = {"Arn": FN, "Input": '{"n": "<aws.scheduler.attempt-number>"}', "RoleArn": ROLE,
               "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 86400},
               "DeadLetterConfig": {"Arn": "arn:aws:sqs:us-east-1:000000000000:dlq"}}
     sched = Item(SCHEDULE, "default/s", {"Arn": "arn:aws:scheduler:us-east-1:000000000000:schedule/default/s",
@@ -70,8 +73,9 @@ def test_retryable_errors_are_retried_then_dead_lettered():
 
     run(main)
     assert [json.loads(p)["n"] for _, p in invoke.calls] == ["1", "2", "3"]
-    queue, body, attrs = letters[0]
+    queue, body, attrs, role, session = letters[0]
     assert queue.endswith(":dlq") and json.loads(body) == {"n": "3"}
+    assert (role, session) == (ROLE, "s")  # the schedule's execution role sends its dead letter
     assert attrs["X-Amz-Scheduler-Error-Code"] == "TooManyRequestsException"
     assert attrs["X-Amz-Scheduler-Target-Arn"] == FN
 

@@ -13,10 +13,7 @@ A call that raises is retried by the queue with backoff; see ``queue.py``.
 
 from __future__ import annotations
 
-import json
-import threading
-from typing import Any
-
+from ..services.role_clients import RoleClients
 from . import record
 
 # Delivery should fail fast and be retried by Lamb's own backoff rather than sit in
@@ -25,37 +22,24 @@ _CLIENT_CONFIG = dict(connect_timeout=5, read_timeout=30, retries={"max_attempts
 
 
 class Deliverer:
-    def __init__(self, default_region: str):
+    """``clients`` (``RoleClients``) act as the function's execution role (``meta["role"]``) where
+    Lamb has its credentials, as Lambda does; otherwise as Lamb (boto3's standard configuration)."""
+
+    def __init__(self, default_region: str, clients: RoleClients | None = None):
         self.default_region = default_region
-        self._lock = threading.Lock()
-        self._session = None
-        self._clients: dict[tuple[str, str], Any] = {}
-        self._queue_urls: dict[str, str] = {}
+        self.clients = clients or RoleClients(None, _CLIENT_CONFIG)
+        self._queue_urls: dict[tuple[str, str], str] = {}
 
-    def client(self, service: str, region: str):
-        key = (service, region)
-        c = self._clients.get(key)
-        if c is not None:
-            return c
-        with self._lock:  # boto3 sessions are not thread-safe; clients are
-            c = self._clients.get(key)
-            if c is None:
-                import boto3
-                from botocore.config import Config
-
-                if self._session is None:
-                    self._session = boto3.session.Session()
-                c = self._session.client(service, region_name=region, config=Config(**_CLIENT_CONFIG))
-                self._clients[key] = c
-        return c
+    def client(self, service: str, region: str, role: str | None = None, session: str = ""):
+        return self.clients.client(service, region, role, session)
 
     # ------------------------------------------------------------ targets
-    def _queue_url(self, arn: str) -> str:
-        url = self._queue_urls.get(arn)
+    def _queue_url(self, arn: str, role: str | None, session: str) -> str:
+        url = self._queue_urls.get((arn, role or ""))  # looked up as the role: it needs sqs:GetQueueUrl
         if url is None:
             _, _, _, region, account, name = arn.split(":", 5)
-            resp = self.client("sqs", region).get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)
-            url = self._queue_urls[arn] = resp["QueueUrl"]
+            resp = self.client("sqs", region, role, session).get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)
+            url = self._queue_urls[(arn, role or "")] = resp["QueueUrl"]
         return url
 
     def send(self, target: str, body: bytes, meta: dict) -> None:
@@ -63,8 +47,10 @@ class Deliverer:
 
         ``meta`` has ``kind`` (``record`` or ``dlq``), ``function_name``,
         ``function_arn``, ``success`` (records), ``attributes`` (dead letters) and
-        ``trace`` (the X-Ray header of the invocation, passed on where the target keeps one).
+        ``trace`` (the X-Ray header of the invocation, passed on where the target keeps one) and
+        ``role`` (the function's execution role, which sends it; none: Lamb's own configuration).
         """
+        role, session = meta.get("role"), meta.get("function_name") or ""
         service = target.split(":")[2]
         text = body.decode("utf-8", "replace")
         if service == "sqs":
@@ -73,7 +59,7 @@ class Deliverer:
             kw: dict = {"TopicArn": target, "Message": text}
             if meta.get("attributes"):
                 kw["MessageAttributes"] = meta["attributes"]
-            self.client("sns", record.arn_region(target)).publish(**kw)
+            self.client("sns", record.arn_region(target), role, session).publish(**kw)
         elif service == "events":
             entry = {
                 "Source": record.EVENTBRIDGE_SOURCE,
@@ -84,31 +70,32 @@ class Deliverer:
             }
             if meta.get("trace"):
                 entry["TraceHeader"] = meta["trace"]
-            resp = self.client("events", record.arn_region(target)).put_events(Entries=[entry])
+            resp = self.client("events", record.arn_region(target), role, session).put_events(Entries=[entry])
             if resp.get("FailedEntryCount"):
                 failed = (resp.get("Entries") or [{}])[0]
                 raise RuntimeError(f"PutEvents failed: {failed.get('ErrorCode')}: {failed.get('ErrorMessage')}")
         elif service == "s3":
             bucket = target.split(":::", 1)[1]
-            self.client("s3", self.default_region).put_object(
+            self.client("s3", self.default_region, role, session).put_object(
                 Bucket=bucket, Key=record.s3_key(meta["function_name"]), Body=body, ContentType="application/json"
             )
         else:
             raise ValueError(f"unsupported destination {target}")
 
     def _send_sqs(self, target: str, text: str, meta: dict) -> None:
-        kw: dict = {"QueueUrl": self._queue_url(target), "MessageBody": text}
+        role, session = meta.get("role"), meta.get("function_name") or ""
+        kw: dict = {"QueueUrl": self._queue_url(target, role, session), "MessageBody": text}
         if meta.get("attributes"):
             kw["MessageAttributes"] = meta["attributes"]
         if meta.get("trace"):
             kw["MessageSystemAttributes"] = {"AWSTraceHeader": {"DataType": "String", "StringValue": meta["trace"]}}
-        client = self.client("sqs", record.arn_region(target))
+        client = self.client("sqs", record.arn_region(target), role, session)
         try:
             client.send_message(**kw)
         except Exception as e:
             code = getattr(e, "response", {}).get("Error", {}).get("Code", "")
             if "NonExistentQueue" in code or code == "QueueDoesNotExist":
-                self._queue_urls.pop(target, None)  # look it up again next time
+                self._queue_urls.pop((target, role or ""), None)  # look it up again next time
             raise
 
 

@@ -652,6 +652,8 @@ class EventQueue:
             self.stats["retries_exhausted"] += 1
         if not success:  # AWS counts it dropped even when a DLQ / on-failure destination gets it
             self.metric("AsyncEventsDropped", 1, FunctionName=fn.name)
+        cfg = ev.config or fn.versions.get(LATEST) or {}
+        role = cfg.get("Role") or None  # the execution role sends the record and the dead letter (as on AWS)
         target = invoke_config.destination(eic, success)
         if target:
             body = record.invocation_record(
@@ -666,17 +668,16 @@ class EventQueue:
                     new_events.append(new)
             elif kind is not None:
                 meta = {"kind": "record", "function_name": fn.name, "function_arn": qualified,
-                        "success": success, "trace": header, "request_id": ev.request_id}
+                        "success": success, "trace": header, "request_id": ev.request_id, "role": role}
                 new_deliveries.append(self.deliveries.new(target, body, meta, now))
             else:
                 log.error("async event %s of %s: destination %s is not usable", ev.request_id, fn.name, target)
         dlq = None
         if not success:
-            cfg = ev.config or fn.versions.get(LATEST) or {}
             dlq = (cfg.get("DeadLetterConfig") or {}).get("TargetArn") or None
             if dlq and record.dead_letter_kind(dlq):
                 meta = {"kind": "dlq", "function_name": fn.name, "function_arn": qualified, "trace": header,
-                        "request_id": ev.request_id,
+                        "request_id": ev.request_id, "role": role,
                         "attributes": record.dlq_attributes(ev.request_id, outcome, self.limits.dlq_error_message_max_bytes)}
                 new_deliveries.append(self.deliveries.new(dlq, ev.payload or b"{}", meta, now))
             elif dlq:

@@ -4,9 +4,10 @@ Envelope encryption makes this cheap: only the data keys are re-encrypted, never
 secrets (https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html describes
 the same idea for KMS). Run it while Lamb is stopped (``lamb keys rotate``): the new key is
 written beside the old one (``master.key.next``, 0600), every sealed value is rewrapped in one
-transaction, then the new key replaces the old file. A crash before the transaction commits
-leaves everything under the old key; after it, ``master.key.next`` is the key to keep (rotate
-again finishes it).
+transaction per database (the home one and every other account's and region's), then the new key
+replaces the old file. A crash before the first transaction commits leaves everything under the
+old key; after it, ``master.key.next`` is the key to keep and rotating again finishes the rest
+(a value already under the new key is left as it is).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from ..sealing import PREFIX, Sealer, SealError, load_master_key
 from ..store.db import Database
@@ -34,8 +35,9 @@ def _rewrap(value: Any, fn: Callable[[str], str]) -> Any:
     return value
 
 
-def rotate(db: Database, key_path: Path) -> int:
-    """Rewrap every sealed value under a new master key; returns how many rows changed."""
+def rotate(db: Database, key_path: Path, others: Iterable[Database] = ()) -> int:
+    """Rewrap every sealed value under a new master key, in ``db`` and in ``others`` (the other
+    accounts' and regions' databases, lamb.scopes); returns how many rows changed."""
     old = Sealer.from_file(key_path)
     next_path = key_path.with_name(key_path.name + ".next")
     if next_path.exists():
@@ -49,6 +51,12 @@ def rotate(db: Database, key_path: Path) -> int:
         except SealError:
             return sealed  # already under the new key (an interrupted rotation)
 
+    changed = sum(_rewrap_all(each, move) for each in (db, *others))
+    os.replace(next_path, key_path)
+    return changed
+
+
+def _rewrap_all(db: Database, move: Callable[[str], str]) -> int:
     changed = 0
     with db.tx() as c:
         for table, keys, column in SEALED_COLUMNS:
@@ -62,5 +70,4 @@ def rotate(db: Database, key_path: Path) -> int:
                     where = " AND ".join(f"{k} = ?" for k in keys)
                     c.execute(f"UPDATE {table} SET {column} = ? WHERE {where}", (json.dumps(moved), *row[:-1]))
                     changed += 1
-    os.replace(next_path, key_path)
     return changed

@@ -163,6 +163,8 @@ class ExecutionEnvironment:
         loop = asyncio.get_running_loop()
         self.sandbox = self.host.sandbox.prepare(self.id, self.pool.sandbox_spec, self._runtime_info())
         await self.sandbox.ready()  # a burst may wait here for its network namespace
+        if self.pool.prepare_env is not None:
+            await self.pool.prepare_env()  # the role's credentials from an upstream STS, off the loop
         if self.state is State.DEAD:  # killed while it waited (its sandbox went with it)
             return
         shared = self.host.runtime_api()

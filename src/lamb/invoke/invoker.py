@@ -15,7 +15,7 @@ import os
 import time
 import uuid
 from pathlib import Path
-from typing import Callable
+from typing import Awaitable, Callable
 
 
 from ..config import Settings
@@ -132,6 +132,25 @@ class Invoker:
 
         return inherited
 
+    def _credentials_ahead(self, config: EnvConfig) -> Callable[[], Awaitable[None]] | None:
+        """With an upstream STS: before an environment of ``config`` is made, its role's credentials
+        are fetched on a worker thread unless they are cached (``fresh``), so that ``_inherited``
+        finds them and the AssumeRole call never blocks the event loop. Lamb's own sessions are
+        in-memory: nothing to do."""
+        if not self.settings.upstream_sts or self.settings.function_credentials == "passthrough" or not config.role:
+            return None
+
+        async def ahead() -> None:
+            creds = self.role_credentials
+            if creds is None or getattr(creds, "fresh", lambda *_: False)(config.role, config.function_name):
+                return
+            try:
+                await asyncio.to_thread(creds, config.role, config.function_name)
+            except Exception:  # noqa: BLE001 - _inherited asks again and logs it
+                pass
+
+        return ahead
+
     async def start(self) -> None:
         """Start the keep-alive reaper and, with an isolating sandbox, the shared Runtime API."""
         if self.sandbox.identifies_peers:
@@ -194,6 +213,7 @@ class Invoker:
         env_config = self._env_config(function_name, version, config, revision)
         new = VersionPool(env_config, zygote, self.runtimes.get(config["Runtime"]), host=self._host, logs=self.logs,
                           memory=self.memory, passthrough_env=self._inherited(env_config),
+                          prepare_env=self._credentials_ahead(env_config),
                           shutdown_grace_s=self.settings.shutdown_grace_s, on_empty=self.retired.discard)
         new.key = function_name
         if pool is not None:

@@ -18,7 +18,7 @@ import itertools
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from ..limits import Limits
 from ..logs.store import LogStore
@@ -68,12 +68,14 @@ class EnvConfig:
 
 class VersionPool:
     """The environments of one version. Collaborators: the host services environments use
-    (``host``), the memory budget, Lamb's variables every function inherits (``passthrough_env``),
+    (``host``), the memory budget, Lamb's variables every function inherits (``passthrough_env``;
+    ``prepare_env``, when given, is awaited first so that it does not block: an upstream AssumeRole),
     the shutdown grace, and ``on_empty``, called once a retired pool has no environment left."""
 
     def __init__(self, config: EnvConfig, zygote: "Zygote", runtime: "Runtime", *, host: EnvironmentHost,
                  logs: LogStore, memory: "MemoryBudget", passthrough_env: Callable[[], dict[str, str]],
-                 shutdown_grace_s: float, on_empty: Callable[["VersionPool"], None]):
+                 shutdown_grace_s: float, on_empty: Callable[["VersionPool"], None],
+                 prepare_env: Callable[[], Awaitable[None]] | None = None):
         self.config = config
         self.key = config.function_name  # the invoker's key for the function (lamb.invoke.scoped)
         self.zygote = zygote
@@ -82,6 +84,7 @@ class VersionPool:
         self.logs = logs
         self.memory = memory
         self.passthrough_env = passthrough_env
+        self.prepare_env = prepare_env
         self.grace_s = shutdown_grace_s
         self.on_empty = on_empty
         self._report = PoolCallbacks(self.env_ready, self.env_released, self.env_gone, self.init_again)

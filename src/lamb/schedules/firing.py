@@ -29,7 +29,8 @@ from .store import RULE, Item
 log = logging.getLogger("lamb.schedules")
 
 InvokeAsync = Callable[..., Awaitable[dict]]  # Invocations.invoke_async(function, qualifier, payload)
-DeadLetter = Callable[[str, bytes, dict[str, str]], Awaitable[None]]  # (queue ARN, body, attributes)
+# (queue ARN, body, attributes, role ARN that sends it or None, its session name)
+DeadLetter = Callable[[str, bytes, dict[str, str], "str | None", str], Awaitable[None]]
 Authorize = Callable[[str, str, str], None]  # (function ARN, principal, source ARN); raises AwsError
 
 DEFAULT_RETRY_ATTEMPTS = 185
@@ -133,12 +134,16 @@ class Firing:
         if queue is None or self.dead_letter is None:
             log.warning("schedule target %s not invoked: %s: %s", target["Arn"], code, message)
             return
+        # A rule's DLQ is sent by EventBridge itself (the queue's policy allows events.amazonaws.com);
+        # a schedule's by its execution role (RoleArn needs sqs:SendMessage), under the schedule's name.
+        role, session = None, ""
         if "RULE_ARN" in attrs:
             extra = {"ERROR_CODE": code, "ERROR_MESSAGE": message}
         else:
             extra = {"X-Amz-Scheduler-Error-Code": code, "X-Amz-Scheduler-Error-Message": message}
+            role, session = target.get("RoleArn") or None, attrs["X-Amz-Scheduler-Schedule-Arn"].rsplit("/", 1)[-1]
         try:
-            await self.dead_letter(queue, body, {**attrs, **extra})
+            await self.dead_letter(queue, body, {**attrs, **extra}, role, session)
         except Exception:  # noqa: BLE001
             log.exception("dead letter for %s to %s failed", target["Arn"], queue)
 

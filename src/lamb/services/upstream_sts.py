@@ -5,8 +5,9 @@ With ``LAMB_UPSTREAM_STS=on`` Lamb asks the STS that boto3's standard configurat
 ``sts:AssumeRole`` of each function's role, session name = function name, as Lambda does
 (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html), so the
 function's calls to S3, SQS or DynamoDB run with its role. Credentials are reused per
-(role, function) until half their lifetime is gone. The call blocks: it runs when an
-environment is made (a cold start), once per role and function per half-lifetime.
+(role, function) until half their lifetime is gone. The call blocks: the invoker makes it on a
+worker thread before an environment starts (a cold start) unless ``fresh`` says it is cached, and
+``RoleClients`` on the thread of the call it serves.
 Without an upstream, Lamb itself is the ``sts`` given (``Lamb.assume_role``), cached the same way.
 """
 
@@ -26,6 +27,11 @@ class UpstreamRoles:
         self.clock = clock
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], tuple[float, dict[str, str]]] = {}
+
+    def fresh(self, role_arn: str, session: str) -> bool:
+        """Whether a call would answer from the cache (no STS call, nothing that blocks)."""
+        found = self._cache.get((role_arn, session))
+        return found is not None and found[0] - self.clock() > self.seconds / 2
 
     def __call__(self, role_arn: str, session: str) -> dict[str, str]:
         parts = role_arn.split(":")

@@ -257,23 +257,24 @@ class RabbitPoller:
         return not failed
 
 
-def rabbitmq_kind(invoke: Invoke, *, resolve: Callable[[str], Awaitable[Endpoint]],
-                  credentials: Callable[[str, str], Awaitable[Credentials]], timings: Timings, max_filters: int,
+def rabbitmq_kind(invoke: Invoke, *, resolve: Callable[..., Awaitable[Endpoint]],
+                  credentials: Callable[..., Awaitable[Credentials]], timings: Timings, max_filters: int,
                   count_for: Callable[[dict], Count | None] | None = None):
-    """The ``SourceKind`` of Amazon MQ (RabbitMQ) mappings. ``resolve(broker ARN)`` is
+    """The ``SourceKind`` of Amazon MQ (RabbitMQ) mappings. ``resolve(broker ARN, cfg)`` is
     ``mq_broker.resolve`` bound to DescribeBroker and ``LAMB_MQ_ENDPOINTS``; ``credentials(secret
-    ARN, region)`` reads the BASIC_AUTH secret."""
+    ARN, region, cfg)`` reads the BASIC_AUTH secret (``cfg``: the mapping a poller reads for, whose
+    function's role makes both calls; None for the check on CreateEventSourceMapping)."""
     from .manager import SourceKind
 
     async def check(arn: str, function_timeout_s: int) -> None:
-        await resolve(arn)
+        await resolve(arn, None)
 
     def poller(cfg: dict, report: Callable[[str], None]) -> RabbitPoller:
         secret = access(cfg)[0]
         region = cfg["EventSourceArn"].split(":")[3]
 
         async def broker() -> Broker:
-            return Broker(await resolve(cfg["EventSourceArn"]), await credentials(secret, region))
+            return Broker(await resolve(cfg["EventSourceArn"], cfg), await credentials(secret, region, cfg))
 
         return RabbitPoller(cfg, invoke=invoke, broker=broker, report=report, timings=timings,
                             max_filters=max_filters, count=count_for(cfg) if count_for else None)
@@ -282,22 +283,25 @@ def rabbitmq_kind(invoke: Invoke, *, resolve: Callable[[str], Awaitable[Endpoint
 
 
 def default_kind(invoke: Invoke, *, endpoints: str, executor: Executor | None, timings: Timings, max_filters: int,
-                 count_for: Callable[[dict], Count | None] | None = None):
+                 count_for: Callable[[dict], Count | None] | None = None,
+                 client_for: Callable[[str, str, dict | None], Any] | None = None):
     """The kind with boto3's standard configuration: DescribeBroker (``AWS_ENDPOINT_URL_MQ``) and
-    GetSecretValue (``AWS_ENDPOINT_URL_SECRETS_MANAGER``), and ``LAMB_MQ_ENDPOINTS``'s table."""
+    GetSecretValue (``AWS_ENDPOINT_URL_SECRETS_MANAGER``), and ``LAMB_MQ_ENDPOINTS``'s table.
+    ``client_for(service, region, cfg)`` makes the client (the mapping's function role); Lamb's own without."""
     table = parse_endpoints(endpoints)
+    make = client_for or (lambda service, region, _cfg: client(service, region))
 
-    async def aws(service: str, region: str, operation: str, **kw: Any) -> dict:
+    async def aws(service: str, region: str, cfg: dict | None, operation: str, **kw: Any) -> dict:
         def run() -> dict:
-            return getattr(client(service, region), operation)(**kw)
+            return getattr(make(service, region, cfg), operation)(**kw)
         return await asyncio.get_running_loop().run_in_executor(executor, run)
 
-    async def resolve(arn: str) -> Endpoint:
-        return await mq_broker.resolve(arn, table, lambda broker_id: aws("mq", arn.split(":")[3], "describe_broker",
+    async def resolve(arn: str, cfg: dict | None) -> Endpoint:
+        return await mq_broker.resolve(arn, table, lambda broker_id: aws("mq", arn.split(":")[3], cfg, "describe_broker",
                                                                          BrokerId=broker_id))
 
-    async def credentials(secret_arn: str, region: str) -> Credentials:
-        return credentials_of(await aws("secretsmanager", region, "get_secret_value", SecretId=secret_arn))
+    async def credentials(secret_arn: str, region: str, cfg: dict | None) -> Credentials:
+        return credentials_of(await aws("secretsmanager", region, cfg, "get_secret_value", SecretId=secret_arn))
 
     return rabbitmq_kind(invoke, resolve=resolve, credentials=credentials, timings=timings, max_filters=max_filters,
                          count_for=count_for)

@@ -462,17 +462,18 @@ class SqsPoller:
 
 
 
-def sqs_kind(invoke: Invoke, queue_for: Callable[[str], Queue], timings: Timings, *, max_concurrency: int,
-             receive_max: int, max_filters: int, count_for: Callable[[dict], Any] | None = None):
-    """The SQS (standard and FIFO) ``SourceKind`` for the source manager."""
+def sqs_kind(invoke: Invoke, queue_for: Callable[[str, dict | None], Queue], timings: Timings, *,
+             max_concurrency: int, receive_max: int, max_filters: int, count_for: Callable[[dict], Any] | None = None):
+    """The SQS (standard and FIFO) ``SourceKind`` for the source manager. ``queue_for(arn, cfg)``
+    is the queue as a mapping's poller reads it (``cfg``), or as the check sees it (None)."""
     from .manager import SourceKind
 
     async def check(arn: str, function_timeout_s: int) -> None:
-        await check_queue(queue_for(arn), function_timeout_s)
+        await check_queue(queue_for(arn, None), function_timeout_s)
 
     def poller(cfg: dict, report: Callable[[str], None]) -> SqsPoller:
         arn = cfg["EventSourceArn"]
-        return SqsPoller(cfg, queue_for(arn), invoke, report, region=arn.split(":")[3], timings=timings,
+        return SqsPoller(cfg, queue_for(arn, cfg), invoke, report, region=arn.split(":")[3], timings=timings,
                          max_concurrency=max_concurrency, receive_max=receive_max, max_filters=max_filters,
                          count=count_for(cfg) if count_for else None)
 

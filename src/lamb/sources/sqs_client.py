@@ -14,11 +14,13 @@ import asyncio
 import concurrent.futures
 import queue
 import threading
-from typing import Any, Callable
+from typing import Callable
+
+from ..services.role_clients import RoleClients
 
 # SQS's error codes for a queue that does not exist (query and JSON protocols).
 NON_EXISTENT = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
-_CLIENT_CONFIG = dict(connect_timeout=5, read_timeout=40, retries={"max_attempts": 2, "mode": "standard"})
+CLIENT_CONFIG = _CLIENT_CONFIG = dict(connect_timeout=5, read_timeout=40, retries={"max_attempts": 2, "mode": "standard"})
 
 
 class DaemonExecutor(concurrent.futures.Executor):
@@ -67,27 +69,13 @@ class DaemonExecutor(concurrent.futures.Executor):
 
 
 class Clients:
-    """boto3 SQS clients per region, made once (boto3 sessions are not thread-safe; clients are)."""
+    """SQS clients per region (``RoleClients``): as a mapping's function role, or as Lamb."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._session = None
-        self._clients: dict[str, Any] = {}
+    def __init__(self, clients: RoleClients | None = None) -> None:
+        self.clients = clients or RoleClients(None, _CLIENT_CONFIG)
 
-    def sqs(self, region: str):
-        c = self._clients.get(region)
-        if c is None:
-            with self._lock:
-                c = self._clients.get(region)
-                if c is None:
-                    import boto3
-                    from botocore.config import Config
-
-                    if self._session is None:
-                        self._session = boto3.session.Session()
-                    c = self._session.client("sqs", region_name=region, config=Config(**_CLIENT_CONFIG))
-                    self._clients[region] = c
-        return c
+    def sqs(self, region: str, role: str | None = None, session: str = ""):
+        return self.clients.client("sqs", region, role, session)
 
 
 def error_code(exc: BaseException) -> str:
@@ -105,20 +93,24 @@ def aws_code(exc: BaseException) -> str:
 
 
 class QueueClient:
-    """One queue (by ARN): receive, delete, change visibility, attributes, all awaitable."""
+    """One queue (by ARN): receive, delete, change visibility, attributes, all awaitable.
+    ``role()`` is the execution role of the mapping's function (read at each call: the
+    function's current one; None: Lamb's own configuration), ``session`` its name."""
 
-    def __init__(self, arn: str, clients: Clients, executor: concurrent.futures.Executor):
+    def __init__(self, arn: str, clients: Clients, executor: concurrent.futures.Executor,
+                 role: Callable[[], str | None] = lambda: None, session: str = ""):
         _, _, _, self.region, self.account, self.name = arn.split(":", 5)
         self.arn = arn
         self._clients = clients
         self._executor = executor
+        self._role, self._session = role, session
         self._url: str | None = None
 
     async def _call(self, fn: Callable, *args, **kw):
         return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: fn(*args, **kw))
 
     def _sqs(self):
-        return self._clients.sqs(self.region)
+        return self._clients.sqs(self.region, self._role(), self._session)
 
     def _queue_url(self) -> str:
         if self._url is None:

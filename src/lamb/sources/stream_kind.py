@@ -65,8 +65,9 @@ def matcher(cfg: dict, max_filters: int) -> Callable[[dict], bool] | None:
 def stream_kind(invoke: SourceInvoke, *, checkpoints: CheckpointStore, send_failure: SendFailure,
                 role_of: Callable[[dict], str], timings: Timings, max_filters: int,
                 client_for: ClientFor = default_client, executor: Executor | None = None,
-                count_for: Callable[[dict], Any] | None = None):
-    """The ``SourceKind`` of Kinesis and DynamoDB stream mappings."""
+                count_for: Callable[[dict], Any] | None = None, poller_client: Callable[[dict], Any] | None = None):
+    """The ``SourceKind`` of Kinesis and DynamoDB stream mappings. ``poller_client(cfg)`` is the
+    client a mapping's poller reads with (its function's role); ``client_for(arn)`` otherwise."""
     from .manager import SourceKind
 
     async def check(arn: str, function_timeout_s: int) -> None:
@@ -89,6 +90,7 @@ def stream_kind(invoke: SourceInvoke, *, checkpoints: CheckpointStore, send_fail
             send = counting_send_failure(count, send)
         return poller_for(cfg, invoke=run, checkpoints=checkpoints, send_failure=send,
                           invoke_identity_arn=role_of(cfg), matches=matches, timings=timings,
-                          on_result=report, source_client=client_for(cfg["EventSourceArn"]), executor=executor)
+                          on_result=report, source_client=poller_client(cfg) if poller_client else client_for(cfg["EventSourceArn"]),
+                          executor=executor)
 
     return SourceKind(check, poller, forget=checkpoints.delete)
