@@ -152,8 +152,7 @@ class Lamb:
             debug=bool(settings.debug),
         )
         self.invoker = Invoker(settings, self.logs, self.runtimes, self.code.ensure_unpacked, self.sandbox)
-        conc = self.invoker.concurrency
-        self.prometheus = LambdaPrometheus(lambda: (dict(conc.in_flight), conc.total, conc.unreserved))
+        self.prometheus = LambdaPrometheus(self.invoker.concurrency_snapshot, (settings.account_id, settings.region))
         self.invoker.metrics.observers.append(self.prometheus.observe)
         self.usage = UsageStore(self.db)  # metering (issue 15): billed duration, GB-seconds, requests
         self.invoker.usage_sink = self.usage.record
@@ -257,7 +256,7 @@ class Lamb:
         scope.events = EventQueue(s if home else ScopeSettings(s, region=region, account_id=account, data_dir=folder),
                                   functions, scope.invocations)
         # Their CloudWatch metrics (issue 15) join the invoker's points.
-        scope.events.metric = scope.events.deliveries.metric = scope.recursion.metric = self.invoker.metrics.put
+        scope.events.metric = scope.events.deliveries.metric = scope.recursion.metric = scope.invoker.metrics.put
         scope.invocations.bind_queue(scope.events.accept)
         scope.states = FunctionStates(functions, self.runtimes, self.spawn, transition_s=s.state_transition_s)
         scope.invocations.bind_states(scope.states.until_settled, s.pending_invoke_wait_s)
@@ -348,7 +347,7 @@ class Lamb:
         clients, executor = self._source_io
         timings = sqs_source.Timings(wait_s=min(s.esm_sqs_wait_s, s.limits.sqs_long_poll_max_s), backoff_s=s.esm_backoff,
                                      fifo_defer_s=s.esm_fifo_defer_s, payload_max_bytes=s.limits.sync_payload_max_bytes)
-        count_for = counter_factory(self.invoker.metrics.put)  # MetricsConfig EventCount
+        count_for = counter_factory(scope.invoker.metrics.put)  # MetricsConfig EventCount
         sqs = sqs_source.sqs_kind(source_invoke, lambda arn: QueueClient(arn, clients, executor), timings,
                                   max_concurrency=s.limits.sqs_mapping_concurrency_max,
                                   receive_max=s.limits.sqs_receive_max, max_filters=s.limits.event_filters_per_mapping,

@@ -282,3 +282,60 @@ def test_reserved_concurrency_is_per_region(server):
     assert "ReservedConcurrentExecutions" not in home.get_function(FunctionName=name).get("Concurrency", {})
     other.delete_function_concurrency(FunctionName=name)
     assert invoke(other, name, {"k": 2})[1]["region"] == OTHER
+
+
+def test_metrics_are_per_region(server):
+    """CloudWatch keeps metrics per account and region: same-named functions of two regions do
+    not mix in GetMetricData/GetMetricStatistics/ListMetrics, and Prometheus labels them."""
+    import datetime as dt
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    home, other = server.client(), regional(server, "lambda", OTHER)
+    name, home_only = unique("cw"), unique("cw-home")
+    for client in (home, other):
+        create(client, name, ECHO)
+    create(home, home_only, ECHO)
+    for _ in range(2):
+        invoke(home, name, {})
+    invoke(home, home_only, {})
+    for _ in range(3):
+        invoke(other, name, {})
+    assert other.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")["StatusCode"] == 202
+    now = dt.datetime.now(dt.timezone.utc)
+    span = {"StartTime": now - dt.timedelta(minutes=30), "EndTime": now + dt.timedelta(minutes=30)}
+
+    def total(cw, metric: str, fn: str) -> float:
+        out = cw.get_metric_data(MetricDataQueries=[{"Id": "m", "MetricStat": {
+            "Metric": {"Namespace": "AWS/Lambda", "MetricName": metric,
+                       "Dimensions": [{"Name": "FunctionName", "Value": fn}]},
+            "Period": 3600, "Stat": "Sum"}}], **span)
+        return sum(out["MetricDataResults"][0]["Values"])
+
+    cw_home, cw_other = server.client("cloudwatch"), regional(server, "cloudwatch", OTHER)
+    wait_for(lambda: total(cw_other, "Invocations", name) == 4, 60, 0.2, "the async invocation in eu-west-1")
+    assert total(cw_home, "Invocations", name) == 2
+    assert total(cw_other, "AsyncEventsReceived", name) == 1
+    assert total(cw_home, "AsyncEventsReceived", name) == 0
+    stats = cw_other.get_metric_statistics(Namespace="AWS/Lambda", MetricName="Invocations", Period=3600,
+                                           Statistics=["Sum"], **span)  # no dimensions: the whole region
+    assert [p["Sum"] for p in stats["Datapoints"]] == [4.0]
+    listed = {d["Value"] for m in cw_other.list_metrics(Namespace="AWS/Lambda", MetricName="Invocations")["Metrics"]
+              for d in m["Dimensions"] if d["Name"] == "FunctionName"}
+    assert listed == {name}
+    assert home_only in {d["Value"] for m in cw_home.list_metrics(Namespace="AWS/Lambda", MetricName="Invocations")["Metrics"]
+                         for d in m["Dimensions"] if d["Name"] == "FunctionName"}
+
+    with urllib.request.urlopen(server.url + "/metrics") as r:
+        text = r.read().decode()
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(text) for s in family.samples}
+
+    def labels(region: str) -> tuple:
+        return (("account", server.account_id), ("faas_name", name), ("faas_version", "$LATEST"), ("region", region))
+
+    assert samples[("faas_invocations_total", labels(server.region))] == 2
+    assert samples[("faas_invocations_total", labels(OTHER))] == 4
+    assert samples[("aws_lambda_account_concurrent_executions",
+                    (("account", server.account_id), ("region", OTHER)))] == 0

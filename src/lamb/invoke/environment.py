@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import enum
+import functools
 import json
 import logging
 import os
@@ -41,6 +42,7 @@ from ..logs.json_format import JsonLogs
 from . import extension_watch, extensions as ext_api, telemetry as tel
 from .extensions import Extensions
 from .invocation import EntrypointMissing, Invocation, InvocationResult
+from .scoped import scope_of
 from .telemetry import Telemetry
 from .runtime_api import ACCEPTED, RuntimeApiListener, next_event, runtime_app, runtime_error, streams_body
 from .stream import DEFAULT_CONTENT_TYPE, ResponseStream, trailer_error
@@ -84,7 +86,7 @@ class EnvironmentHost:
     untrack_pid: Callable[[int], None]
     freeze_after_s: float
     # Lambda's metrics (``metrics.Metrics.put``): Invocations, Errors, Duration, ... per function.
-    record_metric: Callable[..., None] | None = None
+    record_metric: Callable[..., None] | None = None  # (scope, metric, value, **dims): Metrics.put_in
     # Spans of Active-traced invocations, exported over OTLP (None: no collector configured).
     tracer: "InvocationTracer | None" = None
     # Metering: (function, version, architecture, memory MB, ephemeral MB, billed ms, of which Init) per invocation.
@@ -367,8 +369,9 @@ class ExecutionEnvironment:
         self._log(platform.end_line(inv.request_id), inv)
         self._log(platform.report_line(inv.request_id, duration, cfg.memory_mb, max_mb, init_ms, status, error_type), inv)
         self.log_stream.flush()
-        put = self.host.record_metric
-        if put is not None:
+        record = self.host.record_metric
+        if record is not None:
+            put = functools.partial(record, scope_of(self.pool.key))  # the function's account and region
             dims = {"FunctionName": cfg.function_name, "Resource": _resource(inv.invoked_arn, cfg.function_name),
                     "ExecutedVersion": cfg.version}
             put("Invocations", 1, **dims)
