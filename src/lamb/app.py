@@ -248,6 +248,14 @@ class Lamb:
         scope.layers = LayerStore(db)
         scope.urls = UrlIndex(functions)  # function URLs by url id (issue 14)
         scope.invoker = ScopedInvoker(self.invoker, scope_id(account, region, (s.account_id, s.region)))
+        # Its log groups (issue 15): CloudWatch Logs is regional and per account, as its metrics are.
+        if home:
+            scope.logs, scope.cloudwatch_logs = self.logs, self.cloudwatch_logs
+        else:
+            scope.logs = LogStore(folder / "logs")
+            scope.cloudwatch_logs = CloudWatchLogs(scope.logs, LogGroups(folder / "log-groups.json"), region=region,
+                                                   account_id=account, limits=s.limits, day_ms=int(s.log_day_s * 1000))
+        self.invoker.log_stores[scope.invoker.scope] = scope.logs
         scope.recursion = RecursionGuard(region, account, s.limits.recursion_max_invocations)
         # The one door into the invoker: the API, the async queue and every trigger call it.
         scope.invocations = Invocations(functions, scope.invoker, self.runtimes, scope.recursion,
@@ -443,10 +451,11 @@ class Lamb:
         while True:
             await asyncio.sleep(self.settings.log_sweep_s)
             try:
-                swept = await asyncio.to_thread(self.cloudwatch_logs.sweep, int(time.time() * 1000))
-                if swept.expired or swept.evicted:
-                    log.info("log sweep: %d streams past retention, %d over the group size bound deleted",
-                             swept.expired, swept.evicted)
+                for scope in self.all_scopes():
+                    swept = await asyncio.to_thread(scope.cloudwatch_logs.sweep, int(time.time() * 1000))
+                    if swept.expired or swept.evicted:
+                        log.info("log sweep (%s): %d streams past retention, %d over the group size bound deleted",
+                                 scope, swept.expired, swept.evicted)
             except Exception:  # noqa: BLE001 - the next sweep tries again
                 log.exception("log sweep failed")
 

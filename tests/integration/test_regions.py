@@ -59,11 +59,13 @@ def arn(region: str, account: str, name: str) -> str:
     return f"arn:aws:lambda:{region}:{account}:function:{name}"
 
 
-def logged(server: LambServer, fn: str) -> list:
+def logged(server: LambServer, fn: str, region: str = OTHER) -> list:
+    """The EVENT lines of ``fn``'s log group in ``region`` (log groups are per region)."""
     group = quote(f"/aws/lambda/{fn}", safe="")
+    where = f"&region={region}"
     out = []
-    for stream in server.get_json(f"/_lamb/logs?group={group}")["streams"]:
-        for _, line in server.get_json(f"/_lamb/logs?group={group}&stream={quote(stream, safe='')}")["events"]:
+    for stream in server.get_json(f"/_lamb/logs?group={group}{where}")["streams"]:
+        for _, line in server.get_json(f"/_lamb/logs?group={group}&stream={quote(stream, safe='')}{where}")["events"]:
             if line.startswith("EVENT "):
                 out.append(json.loads(line[6:]))
     return out
@@ -318,14 +320,24 @@ def test_metrics_are_per_region(server):
     assert total(cw_home, "Invocations", name) == 2
     assert total(cw_other, "AsyncEventsReceived", name) == 1
     assert total(cw_home, "AsyncEventsReceived", name) == 0
-    stats = cw_other.get_metric_statistics(Namespace="AWS/Lambda", MetricName="Invocations", Period=3600,
-                                           Statistics=["Sum"], **span)  # no dimensions: the whole region
-    assert [p["Sum"] for p in stats["Datapoints"]] == [4.0]
-    listed = {d["Value"] for m in cw_other.list_metrics(Namespace="AWS/Lambda", MetricName="Invocations")["Metrics"]
-              for d in m["Dimensions"] if d["Name"] == "FunctionName"}
-    assert listed == {name}
-    assert home_only in {d["Value"] for m in cw_home.list_metrics(Namespace="AWS/Lambda", MetricName="Invocations")["Metrics"]
-                         for d in m["Dimensions"] if d["Name"] == "FunctionName"}
+
+    def listed(cw) -> set:
+        return {d["Value"] for m in cw.list_metrics(Namespace="AWS/Lambda", MetricName="Invocations")["Metrics"]
+                for d in m["Dimensions"] if d["Name"] == "FunctionName"}
+
+    in_other = listed(cw_other)
+    assert name in in_other and home_only not in in_other
+    assert {name, home_only} <= listed(cw_home)
+
+    def region_matches_its_functions() -> bool:
+        """No dimensions: every function of the region, and only those (polled: another test's
+        function of the region may still be invoked between the reads)."""
+        stats = cw_other.get_metric_statistics(Namespace="AWS/Lambda", MetricName="Invocations", Period=3600,
+                                               Statistics=["Sum"], **span)
+        return [p["Sum"] for p in stats["Datapoints"]] == [sum(total(cw_other, "Invocations", fn)
+                                                               for fn in listed(cw_other))]
+
+    wait_for(region_matches_its_functions, 30, 0.5, "eu-west-1's total to be its functions' sum")
 
     with urllib.request.urlopen(server.url + "/metrics") as r:
         text = r.read().decode()
@@ -339,3 +351,28 @@ def test_metrics_are_per_region(server):
     assert samples[("faas_invocations_total", labels(OTHER))] == 4
     assert samples[("aws_lambda_account_concurrent_executions",
                     (("account", server.account_id), ("region", OTHER)))] == 0
+
+
+def test_log_groups_are_per_region(server):
+    """Same-named functions of two regions write two log groups, each read through its region's
+    CloudWatch Logs API."""
+    home, other = server.client(), regional(server, "lambda", OTHER)
+    name = unique("logs")
+    for client in (home, other):
+        create(client, name, ECHO)
+    invoke(home, name, {"where": "home"})
+    invoke(other, name, {"where": "other"})
+    group = f"/aws/lambda/{name}"
+
+    def events(region: str) -> list:
+        logs = regional(server, "logs", region)
+        return [json.loads(e["message"][6:]) for e in logs.filter_log_events(logGroupName=group)["events"]
+                if e["message"].startswith("EVENT ")]
+
+    assert wait_for(lambda: events(OTHER), 30, 0.1, "the eu-west-1 function's lines") == [{"where": "other"}]
+    assert wait_for(lambda: events(server.region), 30, 0.1, "the home function's lines") == [{"where": "home"}]
+    described = regional(server, "logs", OTHER).describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    assert [g["arn"] for g in described] == [f"arn:aws:logs:{OTHER}:{server.account_id}:log-group:{group}:*"]
+    assert logged(server, name, server.region) == [{"where": "home"}]
+    third = regional(server, "logs", "ap-northeast-1")  # a region where the function does not exist
+    assert third.describe_log_groups(logGroupNamePrefix=group)["logGroups"] == []

@@ -52,6 +52,8 @@ class Invoker:
         self.settings = settings
         self.sandbox = sandbox
         self.logs = logs
+        # Each scope's log store (``scoped.scope_of`` of a function key; app.py's make_scope): the home one otherwise.
+        self.log_stores: dict[str, LogStore] = {}
         self.runtimes = runtimes
         self.code_dir_for = code_dir_for  # code key -> unpacked folder
         self.runtime_host = "127.0.0.1"
@@ -196,7 +198,8 @@ class Invoker:
                 "InvalidRuntimeException", f"The runtime {config['Runtime']} is not available on this host: {err}", 502
             )
         env_config = self._env_config(function_name, version, config, revision)
-        new = VersionPool(env_config, zygote, self.runtimes.get(config["Runtime"]), host=self._host, logs=self.logs,
+        new = VersionPool(env_config, zygote, self.runtimes.get(config["Runtime"]), host=self._host,
+                          logs=self.log_stores.get(scope_of(function_name), self.logs),
                           memory=self.memory, passthrough_env=self._inherited(env_config),
                           shutdown_grace_s=self.settings.shutdown_grace_s, on_empty=self.retired.discard)
         new.key = function_name
