@@ -157,6 +157,7 @@ class ExecutionEnvironment:
         self._shutdown_deadline_ms = 0
         self._shutdown_reason = ""
         self._runtime_ended = False
+        self._runtime_reported = False  # its end was reported (the invoker no longer tracks its pid)
         self._namespace_ended = False
         day = time.strftime("%Y/%m/%d", time.gmtime())
         self.log_stream = pool.logs.stream(
@@ -775,7 +776,7 @@ class ExecutionEnvironment:
         """The runtime process ended (reported by the zygote)."""
         if self._term_mode == "runtime" and self._shutdown_deadline_ms and not self._namespace_ended:
             # Shutdown phase: the runtime is done; the extensions get their SHUTDOWN event now.
-            self._runtime_ended = True
+            self._runtime_ended = self._runtime_reported = True
             self._drain_log()
             self._shutdown_extensions()
             return
@@ -912,8 +913,9 @@ class ExecutionEnvironment:
         if self._kill_after is not None:
             self._kill_after.cancel()
             self._kill_after = None
-        self._signal(signal.SIGKILL)
-        self._end_namespace()
+        if not self._runtime_ended:  # (once it ended, its pid names nothing of this environment)
+            self._signal(signal.SIGKILL)
+        self._end_namespace()  # lamb-init's end takes every process left in the namespace
         if self._runtime_ended:
             self._runtime_ended = False
             self._cleanup()
@@ -980,8 +982,8 @@ class ExecutionEnvironment:
             # Waiting for killed processes to leave their cgroup must not stall the loop.
             asyncio.get_event_loop().run_in_executor(None, self.sandbox.destroy)
             self.sandbox = None
-        if self.pid is not None:
-            self.host.untrack_pid(self.pid)
+        if self.pid is not None and not self._runtime_reported:
+            self.host.untrack_pid(self.pid)  # (once its end is reported the pid is no longer this one's)
         self.report.on_gone(self)
 
     # ----------------------------------------------------------------- logs
