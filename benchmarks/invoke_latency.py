@@ -27,7 +27,7 @@ CLI's ``logs tail --follow`` interval): FilterLogEvents of the function's log gr
 last poll on (``aws logs tail --follow``), GetMetricData for Invocations/Errors/Duration p99
 (a CloudWatch graph) and a Prometheus scrape of ``/metrics``. Both servers write their logs and
 keep their per-minute metrics (neither can be turned off), so the difference is tracing plus
-the APIs' readers. Each distinct request is signed once (botocore's SigV4Auth)
+the APIs' readers; ``--observability readers`` runs the readers without tracing. Each distinct request is signed once (botocore's SigV4Auth)
 and its headers reused, as a client may within the 5-minute window, so the numbers hold
 Lamb's verification (every request fully verified) but not the client's signing.
 
@@ -301,13 +301,16 @@ def main() -> None:
     ap = latency_args()
     ap.add_argument("--auth", choices=["off", "on", "both"], default="on")
     ap.add_argument("--tracing", choices=["both"], help="tracing (OTLP export, TracingConfig Active) off vs on")
-    ap.add_argument("--observability", choices=["both"],
-                    help="tracing plus readers of the logs, metrics and Prometheus APIs, off vs on")
+    ap.add_argument("--observability", choices=["both", "readers"],
+                    help="tracing plus readers of the logs, metrics and Prometheus APIs, off vs on "
+                         "(readers: the readers without tracing)")
     ap.add_argument("--poll", type=float, default=5.0, help="--observability: seconds between the readers' polls")
+    ap.add_argument("--throughput-rounds", type=int, default=2,
+                    help="--auth/--tracing/--observability both: alternating throughput slices of --seconds/2 per server")
     pairs.add_args(ap)
     args = ap.parse_args()
     if args.observability:
-        compare(args, variants=("off", "on"), key="observability")
+        compare(args, variants=("off", "on"), key="observability" if args.observability == "both" else "readers")
         return
     if args.tracing:
         compare(args, variants=("off", "on"), key="tracing")
@@ -365,7 +368,7 @@ def compare(args, rounds: int = 10, variants=("off", "on"), key: str = "auth") -
             name = f"bench-{os.getpid()}"
             create_function(endpoint, name, args.runtime, {"TracingConfig": {"Mode": "Active"}} if traced else None)
             endpoints[auth] = (endpoint, name)
-            if key == "observability" and auth == "on":
+            if key in ("observability", "readers") and auth == "on":
                 readers = ObservabilityReaders(endpoint, name, args.poll)
         lat: dict[str, list[float]] = {"off": [], "on": []}
         rate: dict[str, list[float]] = {"off": [], "on": []}
@@ -373,7 +376,7 @@ def compare(args, rounds: int = 10, variants=("off", "on"), key: str = "auth") -
             for auth in (("off", "on") if r % 2 == 0 else ("on", "off")):
                 endpoint, name = endpoints[auth]
                 lat[auth] += sequential(endpoint, name, args.requests // rounds, warm=50)
-        for r in range(2):
+        for r in range(args.throughput_rounds):
             for auth in (("off", "on") if r % 2 == 0 else ("on", "off")):
                 endpoint, name = endpoints[auth]
                 rate[auth].append(throughput(endpoint, name, args.clients, args.seconds / 2))
