@@ -1,7 +1,7 @@
 """Warm invoke latency and throughput against a running Lamb.
 
     python benchmarks/invoke_latency.py [--endpoint http://127.0.0.1:9000] [--requests 5000] [--clients 8] [--seconds 5]
-                                        [--auth off|on|both] [--tracing both]
+                                        [--auth off|on|both] [--tracing both] [--observability both]
 
 Without --endpoint it starts its own ``lamb serve`` on a free loopback port with
 a temporary data dir (and stops it afterwards). It creates a hello-world
@@ -20,7 +20,14 @@ its credentials file (with ``--endpoint``, with ``AWS_ACCESS_KEY_ID``/``AWS_SECR
 as ``eval "$(lamb env)"`` sets them); ``--auth off`` starts it without; ``--auth both`` measures a server with ``--auth off`` and one with
 ``--auth on`` in the same run. ``--tracing both`` does the same for tracing: one server
 exporting over OTLP (to a sink this script runs) with the function's ``TracingConfig``
-Active, one without. Each distinct request is signed once (botocore's SigV4Auth)
+Active, one without. ``--observability both`` (issue 15's overhead target): the "on" server
+traces as ``--tracing both`` does, and while it is measured a reader in this process uses
+every observability API as a user's tools would, each every ``--poll`` seconds (5: the AWS
+CLI's ``logs tail --follow`` interval): FilterLogEvents of the function's log group from the
+last poll on (``aws logs tail --follow``), GetMetricData for Invocations/Errors/Duration p99
+(a CloudWatch graph) and a Prometheus scrape of ``/metrics``. Both servers write their logs and
+keep their per-minute metrics (neither can be turned off), so the difference is tracing plus
+the APIs' readers; ``--observability readers`` runs the readers without tracing. Each distinct request is signed once (botocore's SigV4Auth)
 and its headers reused, as a client may within the 5-minute window, so the numbers hold
 Lamb's verification (every request fully verified) but not the client's signing.
 
@@ -294,8 +301,17 @@ def main() -> None:
     ap = latency_args()
     ap.add_argument("--auth", choices=["off", "on", "both"], default="on")
     ap.add_argument("--tracing", choices=["both"], help="tracing (OTLP export, TracingConfig Active) off vs on")
+    ap.add_argument("--observability", choices=["both", "readers"],
+                    help="tracing plus readers of the logs, metrics and Prometheus APIs, off vs on "
+                         "(readers: the readers without tracing)")
+    ap.add_argument("--poll", type=float, default=5.0, help="--observability: seconds between the readers' polls")
+    ap.add_argument("--throughput-rounds", type=int, default=2,
+                    help="--auth/--tracing/--observability both: alternating throughput slices of --seconds/2 per server")
     pairs.add_args(ap)
     args = ap.parse_args()
+    if args.observability:
+        compare(args, variants=("off", "on"), key="observability" if args.observability == "both" else "readers")
+        return
     if args.tracing:
         compare(args, variants=("off", "on"), key="tracing")
         return
@@ -341,23 +357,26 @@ def compare(args, rounds: int = 10, variants=("off", "on"), key: str = "auth") -
     the load of the host (other work) weighs on both alike. ``key``: what differs (``auth``, or
     ``tracing``: OTLP export and the function's TracingConfig Active)."""
     procs: list = []
+    readers = None
     try:
         endpoints = {}
         for auth in variants:
-            traced = key == "tracing" and auth == "on"
+            traced = key in ("tracing", "observability") and auth == "on"
             proc, endpoint, data = start_server(auth if key == "auth" else "off",
                                                 {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_sink()} if traced else None)
             procs.append((proc, data))
             name = f"bench-{os.getpid()}"
             create_function(endpoint, name, args.runtime, {"TracingConfig": {"Mode": "Active"}} if traced else None)
             endpoints[auth] = (endpoint, name)
+            if key in ("observability", "readers") and auth == "on":
+                readers = ObservabilityReaders(endpoint, name, args.poll)
         lat: dict[str, list[float]] = {"off": [], "on": []}
         rate: dict[str, list[float]] = {"off": [], "on": []}
         for r in range(rounds):
             for auth in (("off", "on") if r % 2 == 0 else ("on", "off")):
                 endpoint, name = endpoints[auth]
                 lat[auth] += sequential(endpoint, name, args.requests // rounds, warm=50)
-        for r in range(2):
+        for r in range(args.throughput_rounds):
             for auth in (("off", "on") if r % 2 == 0 else ("on", "off")):
                 endpoint, name = endpoints[auth]
                 rate[auth].append(throughput(endpoint, name, args.clients, args.seconds / 2))
@@ -368,11 +387,66 @@ def compare(args, rounds: int = 10, variants=("off", "on"), key: str = "auth") -
                 "mean": round(statistics.mean(v), 3)},
                 "throughput": {"clients": args.clients, "invocations_per_s": round(statistics.mean(rate[auth]))}}),
                 flush=True)
-        print(json.dumps({"p50_delta_ms": round(pct(lat["on"], 0.5) - pct(lat["off"], 0.5), 3),
-                          "throughput_ratio": round(statistics.mean(rate["on"]) / statistics.mean(rate["off"]), 3)}))
+        summary = {"p50_delta_ms": round(pct(lat["on"], 0.5) - pct(lat["off"], 0.5), 3),
+                   "p50_ratio": round(pct(lat["on"], 0.5) / pct(lat["off"], 0.5), 3),
+                   "throughput_ratio": round(statistics.mean(rate["on"]) / statistics.mean(rate["off"]), 3)}
+        if readers is not None:
+            summary["reader_polls"] = readers.polls
+            summary["log_events_read"] = readers.events
+        print(json.dumps(summary))
     finally:
+        if readers is not None:
+            readers.stop()
         for proc, data in procs:
             stop_server(proc, data)
+
+
+class ObservabilityReaders:
+    """``--observability``: the logs, metrics and Prometheus APIs used as tools use them, from a
+    thread, every ``poll`` seconds, for as long as the comparison runs."""
+
+    def __init__(self, endpoint: str, name: str, poll: float):
+        import threading
+
+        import boto3
+
+        self.endpoint, self.name, self.poll = endpoint, name, poll
+        self.logs = boto3.client("logs", **boto_kw(endpoint))
+        self.cloudwatch = boto3.client("cloudwatch", **boto_kw(endpoint))
+        self.polls = self.events = 0
+        self.since_ms = int(time.time() * 1000)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import datetime as dt
+        import urllib.request
+
+        group = f"/aws/lambda/{self.name}"
+        dims = [{"Name": "FunctionName", "Value": self.name}]
+        while not self._stop.wait(self.poll):
+            now = int(time.time() * 1000)
+            kw = {"logGroupName": group, "startTime": self.since_ms, "endTime": now}
+            while True:  # aws logs tail --follow: every event since the last poll, page by page
+                page = self.logs.filter_log_events(**kw)
+                self.events += len(page["events"])
+                if not page.get("nextToken"):
+                    break
+                kw["nextToken"] = page["nextToken"]
+            self.since_ms = now
+            end = dt.datetime.now(dt.timezone.utc)
+            self.cloudwatch.get_metric_data(StartTime=end - dt.timedelta(hours=1), EndTime=end, MetricDataQueries=[
+                {"Id": f"m{i}", "MetricStat": {"Metric": {"Namespace": "AWS/Lambda", "MetricName": metric,
+                                                          "Dimensions": dims}, "Period": 60, "Stat": stat}}
+                for i, (metric, stat) in enumerate((("Invocations", "Sum"), ("Errors", "Sum"), ("Duration", "p99")))])
+            with urllib.request.urlopen(self.endpoint + "/metrics") as r:
+                r.read()
+            self.polls += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
 
 
 def compare_builds(args, rounds: int = 10) -> None:

@@ -154,8 +154,7 @@ class Lamb:
             debug=bool(settings.debug),
         )
         self.invoker = Invoker(settings, self.logs, self.runtimes, self.code.ensure_unpacked, self.sandbox)
-        conc = self.invoker.concurrency
-        self.prometheus = LambdaPrometheus(lambda: (dict(conc.in_flight), conc.total, conc.unreserved))
+        self.prometheus = LambdaPrometheus(self.invoker.concurrency_snapshot, (settings.account_id, settings.region))
         self.invoker.metrics.observers.append(self.prometheus.observe)
         self.usage = UsageStore(self.db)  # metering (issue 15): billed duration, GB-seconds, requests
         self.invoker.usage_sink = self.usage.record
@@ -256,6 +255,14 @@ class Lamb:
         scope.layers = LayerStore(db)
         scope.urls = UrlIndex(functions)  # function URLs by url id (issue 14)
         scope.invoker = ScopedInvoker(self.invoker, scope_id(account, region, (s.account_id, s.region)))
+        # Its log groups (issue 15): CloudWatch Logs is regional and per account, as its metrics are.
+        if home:
+            scope.logs, scope.cloudwatch_logs = self.logs, self.cloudwatch_logs
+        else:
+            scope.logs = LogStore(folder / "logs")
+            scope.cloudwatch_logs = CloudWatchLogs(scope.logs, LogGroups(folder / "log-groups.json"), region=region,
+                                                   account_id=account, limits=s.limits, day_ms=int(s.log_day_s * 1000))
+        self.invoker.log_stores[scope.invoker.scope] = scope.logs
         scope.recursion = RecursionGuard(region, account, s.limits.recursion_max_invocations)
         # The one door into the invoker: the API, the async queue and every trigger call it.
         scope.invocations = Invocations(functions, scope.invoker, self.runtimes, scope.recursion,
@@ -264,7 +271,7 @@ class Lamb:
         scope.events = EventQueue(s if home else ScopeSettings(s, region=region, account_id=account, data_dir=folder),
                                   functions, scope.invocations)
         # Their CloudWatch metrics (issue 15) join the invoker's points.
-        scope.events.metric = scope.events.deliveries.metric = scope.recursion.metric = self.invoker.metrics.put
+        scope.events.metric = scope.events.deliveries.metric = scope.recursion.metric = scope.invoker.metrics.put
         scope.events.deliveries.deliverer.clients = self.role_clients  # as the function's role (destinations, DLQ)
         scope.invocations.bind_queue(scope.events.accept)
         scope.states = FunctionStates(functions, self.runtimes, self.spawn, transition_s=s.state_transition_s)
@@ -372,7 +379,7 @@ class Lamb:
         clients, executor = self._source_io
         timings = sqs_source.Timings(wait_s=min(s.esm_sqs_wait_s, s.limits.sqs_long_poll_max_s), backoff_s=s.esm_backoff,
                                      fifo_defer_s=s.esm_fifo_defer_s, payload_max_bytes=s.limits.sync_payload_max_bytes)
-        count_for = counter_factory(self.invoker.metrics.put)  # MetricsConfig EventCount
+        count_for = counter_factory(scope.invoker.metrics.put)  # MetricsConfig EventCount
         as_role = functools.partial(self._as_mapping_role, scope)
 
         def queue_for(arn: str, cfg: dict | None) -> QueueClient:
@@ -487,10 +494,11 @@ class Lamb:
         while True:
             await asyncio.sleep(self.settings.log_sweep_s)
             try:
-                swept = await asyncio.to_thread(self.cloudwatch_logs.sweep, int(time.time() * 1000))
-                if swept.expired or swept.evicted:
-                    log.info("log sweep: %d streams past retention, %d over the group size bound deleted",
-                             swept.expired, swept.evicted)
+                for scope in self.all_scopes():
+                    swept = await asyncio.to_thread(scope.cloudwatch_logs.sweep, int(time.time() * 1000))
+                    if swept.expired or swept.evicted:
+                        log.info("log sweep (%s): %d streams past retention, %d over the group size bound deleted",
+                                 scope, swept.expired, swept.evicted)
             except Exception:  # noqa: BLE001 - the next sweep tries again
                 log.exception("log sweep failed")
 

@@ -186,6 +186,18 @@ def on_server_error(req: Request, exc: BaseException) -> Response:
     return Response(500, [("x-amzn-ErrorType", "ServiceException"), ("Content-Type", "application/json")], body)
 
 
+def _scope_logs(lamb: Served, account: str | None, region: str | None) -> "LogStore | None":
+    """``/_lamb/logs``' store: the home account's in its region, or the one named by
+    ``account``/``region`` (each defaults to the home one's) among the scopes in use."""
+    if account is None and region is None:
+        return lamb.logs
+    want = (account or lamb.settings.account_id, region or lamb.settings.region)
+    for scope in lamb.all_scopes():
+        if (getattr(scope, "account", None), getattr(scope, "region", None)) == want:
+            return scope.logs
+    return None
+
+
 def _json(status: int, obj) -> Response:
     return Response(status, [("Content-Type", "application/json")], json.dumps(obj).encode())
 
@@ -233,10 +245,13 @@ def internal(lamb: Served, req: Request) -> Response:
     if path == "/_lamb/logs":
         group = query.get("group", "")
         stream = query.get("stream")
+        logs = _scope_logs(lamb, query.get("account"), query.get("region"))
+        if logs is None:
+            return _json(404, {"message": "no such account and region"})
         try:
             if stream is None:
-                return _json(200, {"streams": lamb.logs.streams(group)})
-            return _json(200, {"events": lamb.logs.events(group, stream)})
+                return _json(200, {"streams": logs.streams(group)})
+            return _json(200, {"events": logs.events(group, stream)})
         except UnsafePath as e:
             return _json(400, {"message": str(e)})
     return _json(404, {"message": "not found"})

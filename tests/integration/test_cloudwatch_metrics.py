@@ -238,4 +238,5 @@ def test_async_metrics(lamb_server, lam):
         text = r.read().decode()
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for family in text_string_to_metric_families(text) for s in family.samples}
-    assert samples[("aws_lambda_async_events_received_total", (("faas_name", name),))] == 2
+    where = (("account", lamb_server.account_id), ("faas_name", name), ("region", lamb_server.region))
+    assert samples[("aws_lambda_async_events_received_total", where)] == 2

@@ -28,16 +28,17 @@ def test_invocations_errors_duration_and_throttles(lam, lamb_server):
     create(lam, name, FAILING)
     for event in ({}, {}, {}, {"fail": True}):
         invoke(lam, name, event)
-    labels = (("faas_name", name), ("faas_version", "$LATEST"))
+    where = (("account", lamb_server.account_id), ("region", lamb_server.region))
+    labels = (where[0], ("faas_name", name), ("faas_version", "$LATEST"), where[1])
     samples = scrape(lamb_server)
     assert samples[("faas_invocations_total", labels)] == 4
     assert samples[("faas_errors_total", labels)] == 1
     assert samples[("faas_invoke_duration_seconds_count", labels)] == 4
     assert samples[("faas_invoke_duration_seconds_sum", labels)] > 0
-    assert samples[("faas_invoke_duration_seconds_bucket", (*labels, ("le", "+Inf")))] == 4
-    assert samples.get(("aws_lambda_concurrent_executions", (("faas_name", name),)), 0) == 0  # none in flight
-    assert ("aws_lambda_account_concurrent_executions", ()) in samples
-    assert ("aws_lambda_unreserved_concurrent_executions", ()) in samples
+    assert samples[("faas_invoke_duration_seconds_bucket", tuple(sorted((*labels, ("le", "+Inf")))))] == 4
+    assert samples.get(("aws_lambda_concurrent_executions", (where[0], ("faas_name", name), where[1])), 0) == 0  # none in flight
+    assert ("aws_lambda_account_concurrent_executions", where) in samples
+    assert ("aws_lambda_unreserved_concurrent_executions", where) in samples
 
     throttled = unique("prom-throttle")
     create(lam, throttled, FAILING)
@@ -49,5 +50,6 @@ def test_invocations_errors_duration_and_throttles(lam, lamb_server):
     else:
         raise AssertionError("an invocation with reserved concurrency 0 was not throttled")
     samples = scrape(lamb_server)
-    assert samples[("aws_lambda_throttles_total", (("faas_name", throttled),))] == 1
-    assert ("faas_invocations_total", (("faas_name", throttled), ("faas_version", "$LATEST"))) not in samples
+    assert samples[("aws_lambda_throttles_total", (where[0], ("faas_name", throttled), where[1]))] == 1
+    assert ("faas_invocations_total", (where[0], ("faas_name", throttled), ("faas_version", "$LATEST"), where[1])) \
+        not in samples

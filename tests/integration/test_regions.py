@@ -59,11 +59,13 @@ def arn(region: str, account: str, name: str) -> str:
     return f"arn:aws:lambda:{region}:{account}:function:{name}"
 
 
-def logged(server: LambServer, fn: str) -> list:
+def logged(server: LambServer, fn: str, region: str = OTHER) -> list:
+    """The EVENT lines of ``fn``'s log group in ``region`` (log groups are per region)."""
     group = quote(f"/aws/lambda/{fn}", safe="")
+    where = f"&region={region}"
     out = []
-    for stream in server.get_json(f"/_lamb/logs?group={group}")["streams"]:
-        for _, line in server.get_json(f"/_lamb/logs?group={group}&stream={quote(stream, safe='')}")["events"]:
+    for stream in server.get_json(f"/_lamb/logs?group={group}{where}")["streams"]:
+        for _, line in server.get_json(f"/_lamb/logs?group={group}&stream={quote(stream, safe='')}{where}")["events"]:
             if line.startswith("EVENT "):
                 out.append(json.loads(line[6:]))
     return out
@@ -312,3 +314,95 @@ def test_reserved_concurrency_is_per_region(server):
     assert "ReservedConcurrentExecutions" not in home.get_function(FunctionName=name).get("Concurrency", {})
     other.delete_function_concurrency(FunctionName=name)
     assert invoke(other, name, {"k": 2})[1]["region"] == OTHER
+
+
+def test_metrics_are_per_region(server):
+    """CloudWatch keeps metrics per account and region: same-named functions of two regions do
+    not mix in GetMetricData/GetMetricStatistics/ListMetrics, and Prometheus labels them."""
+    import datetime as dt
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    home, other = server.client(), regional(server, "lambda", OTHER)
+    name, home_only = unique("cw"), unique("cw-home")
+    for client in (home, other):
+        create(client, name, ECHO)
+    create(home, home_only, ECHO)
+    for _ in range(2):
+        invoke(home, name, {})
+    invoke(home, home_only, {})
+    for _ in range(3):
+        invoke(other, name, {})
+    assert other.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")["StatusCode"] == 202
+    now = dt.datetime.now(dt.timezone.utc)
+    span = {"StartTime": now - dt.timedelta(minutes=30), "EndTime": now + dt.timedelta(minutes=30)}
+
+    def total(cw, metric: str, fn: str) -> float:
+        out = cw.get_metric_data(MetricDataQueries=[{"Id": "m", "MetricStat": {
+            "Metric": {"Namespace": "AWS/Lambda", "MetricName": metric,
+                       "Dimensions": [{"Name": "FunctionName", "Value": fn}]},
+            "Period": 3600, "Stat": "Sum"}}], **span)
+        return sum(out["MetricDataResults"][0]["Values"])
+
+    cw_home, cw_other = server.client("cloudwatch"), regional(server, "cloudwatch", OTHER)
+    wait_for(lambda: total(cw_other, "Invocations", name) == 4, 60, 0.2, "the async invocation in eu-west-1")
+    assert total(cw_home, "Invocations", name) == 2
+    assert total(cw_other, "AsyncEventsReceived", name) == 1
+    assert total(cw_home, "AsyncEventsReceived", name) == 0
+
+    def listed(cw) -> set:
+        return {d["Value"] for m in cw.list_metrics(Namespace="AWS/Lambda", MetricName="Invocations")["Metrics"]
+                for d in m["Dimensions"] if d["Name"] == "FunctionName"}
+
+    in_other = listed(cw_other)
+    assert name in in_other and home_only not in in_other
+    assert {name, home_only} <= listed(cw_home)
+
+    def region_matches_its_functions() -> bool:
+        """No dimensions: every function of the region, and only those (polled: another test's
+        function of the region may still be invoked between the reads)."""
+        stats = cw_other.get_metric_statistics(Namespace="AWS/Lambda", MetricName="Invocations", Period=3600,
+                                               Statistics=["Sum"], **span)
+        return [p["Sum"] for p in stats["Datapoints"]] == [sum(total(cw_other, "Invocations", fn)
+                                                               for fn in listed(cw_other))]
+
+    wait_for(region_matches_its_functions, 30, 0.5, "eu-west-1's total to be its functions' sum")
+
+    with urllib.request.urlopen(server.url + "/metrics") as r:
+        text = r.read().decode()
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(text) for s in family.samples}
+
+    def labels(region: str) -> tuple:
+        return (("account", server.account_id), ("faas_name", name), ("faas_version", "$LATEST"), ("region", region))
+
+    assert samples[("faas_invocations_total", labels(server.region))] == 2
+    assert samples[("faas_invocations_total", labels(OTHER))] == 4
+    assert samples[("aws_lambda_account_concurrent_executions",
+                    (("account", server.account_id), ("region", OTHER)))] == 0
+
+
+def test_log_groups_are_per_region(server):
+    """Same-named functions of two regions write two log groups, each read through its region's
+    CloudWatch Logs API."""
+    home, other = server.client(), regional(server, "lambda", OTHER)
+    name = unique("logs")
+    for client in (home, other):
+        create(client, name, ECHO)
+    invoke(home, name, {"where": "home"})
+    invoke(other, name, {"where": "other"})
+    group = f"/aws/lambda/{name}"
+
+    def events(region: str) -> list:
+        logs = regional(server, "logs", region)
+        return [json.loads(e["message"][6:]) for e in logs.filter_log_events(logGroupName=group)["events"]
+                if e["message"].startswith("EVENT ")]
+
+    assert wait_for(lambda: events(OTHER), 30, 0.1, "the eu-west-1 function's lines") == [{"where": "other"}]
+    assert wait_for(lambda: events(server.region), 30, 0.1, "the home function's lines") == [{"where": "home"}]
+    described = regional(server, "logs", OTHER).describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    assert [g["arn"] for g in described] == [f"arn:aws:logs:{OTHER}:{server.account_id}:log-group:{group}:*"]
+    assert logged(server, name, server.region) == [{"where": "home"}]
+    third = regional(server, "logs", "ap-northeast-1")  # a region where the function does not exist
+    assert third.describe_log_groups(logGroupNamePrefix=group)["logGroups"] == []

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import enum
+import functools
 import json
 import logging
 import os
@@ -41,6 +42,7 @@ from ..logs.json_format import JsonLogs
 from . import extension_watch, extensions as ext_api, telemetry as tel
 from .extensions import Extensions
 from .invocation import EntrypointMissing, Invocation, InvocationResult
+from .scoped import scope_of
 from .telemetry import Telemetry
 from .runtime_api import ACCEPTED, RuntimeApiListener, next_event, runtime_app, runtime_error, streams_body
 from .stream import DEFAULT_CONTENT_TYPE, ResponseStream, trailer_error
@@ -84,7 +86,7 @@ class EnvironmentHost:
     untrack_pid: Callable[[int], None]
     freeze_after_s: float
     # Lambda's metrics (``metrics.Metrics.put``): Invocations, Errors, Duration, ... per function.
-    record_metric: Callable[..., None] | None = None
+    record_metric: Callable[..., None] | None = None  # (scope, metric, value, **dims): Metrics.put_in
     # Spans of Active-traced invocations, exported over OTLP (None: no collector configured).
     tracer: "InvocationTracer | None" = None
     # Metering: (function, version, architecture, memory MB, ephemeral MB, billed ms, of which Init) per invocation.
@@ -146,6 +148,17 @@ class ExecutionEnvironment:
         self._extension_watches: dict[str, Callable[[], None]] = {}  # extension id -> stop watching its process
         self._extension_timer: asyncio.TimerHandle | None = None
         self._term_timer: asyncio.TimerHandle | None = None
+        # Shutdown with external extensions (``_shutdown_with_extensions``): how the runtime
+        # alone gets SIGTERM — "runtime" (self.pid is it; the zygote keeps its PID namespace
+        # past its end until ``_end_namespace``), "init" (self.pid is a Python init that
+        # forwards SIGUSR1 as SIGTERM and outlives the runtime) or "" (no init: the
+        # extensions end with the runtime).
+        self._term_mode = ""
+        self._shutdown_deadline_ms = 0
+        self._shutdown_reason = ""
+        self._runtime_ended = False
+        self._runtime_reported = False  # its end was reported (the invoker no longer tracks its pid)
+        self._namespace_ended = False
         day = time.strftime("%Y/%m/%d", time.gmtime())
         self.log_stream = pool.logs.stream(
             pool.config.log_group, f"{day}/[{pool.config.version}]{uuid.uuid4().hex}"
@@ -212,6 +225,10 @@ class ExecutionEnvironment:
                 self.fail(inv, "Runtime.InvalidEntrypoint", message)
             self.kill("no bootstrap")
             return
+        plan = spec.get("sandbox") or {}
+        if spec.get("extensions"):
+            self._term_mode = "runtime" if plan.get("init_exec") else \
+                "init" if plan.get("init") or "pid" in (plan.get("unshare") or ()) else ""
         try:
             self.pid = await self.pool.zygote.spawn(spec, w)
         finally:
@@ -355,8 +372,9 @@ class ExecutionEnvironment:
         self._log(platform.end_line(inv.request_id), inv)
         self._log(platform.report_line(inv.request_id, duration, cfg.memory_mb, max_mb, init_ms, status, error_type), inv)
         self.log_stream.flush()
-        put = self.host.record_metric
-        if put is not None:
+        record = self.host.record_metric
+        if record is not None:
+            put = functools.partial(record, scope_of(self.pool.key))  # the function's account and region
             dims = {"FunctionName": cfg.function_name, "Resource": _resource(inv.invoked_arn, cfg.function_name),
                     "ExecutedVersion": cfg.version}
             put("Invocations", 1, **dims)
@@ -488,6 +506,9 @@ class ExecutionEnvironment:
 
         def exited() -> None:
             self._extension_watches.pop(ext.id, None)
+            if self._shutdown_deadline_ms and not self._extension_watches:
+                self._end_shutdown()  # the last external extension is done with its Shutdown
+                return
             if self.state is State.DEAD or self.extensions.shutting_down:
                 return  # the Shutdown phase, or the environment is going anyway
             if self.pid is not None and not extension_watch.running(self.pid):
@@ -524,15 +545,8 @@ class ExecutionEnvironment:
             self._report(inv, status, error_type, failed, runtime_end)
             if self.state is not State.DEAD:
                 self.report.on_released(self)
-        elif exts.shutting_down and exts.all_waiting() and self._term_timer is not None:
-            # Every extension finished its Shutdown: the runtime's turn, then the end.
-            self._term_timer.cancel()
-            self._term_timer = None
-            self._signal(signal.SIGTERM)
-            if self._kill_after is not None:
-                self._kill_after.cancel()
-            share = self.pool.config.limits.runtime_shutdown_share_ms / 1000.0
-            self._kill_after = asyncio.get_event_loop().call_later(share, self._signal, signal.SIGKILL)
+        elif exts.shutting_down and exts.all_waiting() and self._shutdown_deadline_ms:
+            self._end_shutdown()  # every extension called next after its SHUTDOWN event
 
     def _extension_failed(self, ext: ext_api.Extension, crash: str | None = None) -> None:
         """An extension reported init/error or exit/error, or its process died (``crash``:
@@ -762,6 +776,12 @@ class ExecutionEnvironment:
 
     def on_exit(self, code: int | None, sig: int | None) -> None:
         """The runtime process ended (reported by the zygote)."""
+        if self._term_mode == "runtime" and self._shutdown_deadline_ms and not self._namespace_ended:
+            # Shutdown phase: the runtime is done; the extensions get their SHUTDOWN event now.
+            self._runtime_ended = self._runtime_reported = True
+            self._drain_log()
+            self._shutdown_extensions()
+            return
         was = self.state
         inv = self.current
         self._enter(State.DEAD)
@@ -802,6 +822,7 @@ class ExecutionEnvironment:
         """Stop now: SIGKILL the whole process group (or have the init kill every descendant)."""
         if self._enter(State.DEAD):
             self.report.on_gone(self)
+        self._end_namespace()
         if self.sandbox is not None and self.sandbox.stops_on_term and self.pid is not None:
             try:
                 os.kill(self.pid, signal.SIGTERM)
@@ -816,12 +837,10 @@ class ExecutionEnvironment:
     def shutdown(self, grace_s: float, reason: str = "spindown") -> None:
         """Shutdown phase: SIGTERM, then SIGKILL after the grace period.
 
-        With extensions, AWS's limits apply instead: 2,000 ms in all when an external
-        extension is registered (each registered for SHUTDOWN gets the event, with
-        ``shutdownReason`` and ``deadlineMs``), 500 ms with internal extensions only. The
-        runtime gets SIGTERM once the extensions have called next again, or 300 ms before
-        the deadline (AWS signals it first; here its end would end the environment's
-        namespace and the extensions with it), and everything is killed at the deadline.
+        With extensions, AWS's rules apply instead
+        (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-shutdown):
+        500 ms in all with internal extensions only; with an external extension 2,000 ms in
+        all (``_shutdown_with_extensions``).
         """
         if self._enter(State.DEAD):
             self.report.on_gone(self)
@@ -829,24 +848,85 @@ class ExecutionEnvironment:
             self._cleanup()
             return
         lim = self.pool.config.limits
-        if self.extensions.by_id and not self.extensions.has_external():
-            grace_s = lim.internal_extension_shutdown_ms / 1000.0
-        elif self.extensions.wants("SHUTDOWN") and not self.extensions.shutting_down:
-            if self._freeze_timer is not None:
-                self._freeze_timer.cancel()
-                self._freeze_timer = None
-            if self.sandbox is not None and self.sandbox.frozen:
-                self.sandbox.thaw()
-            total = lim.extension_shutdown_ms
-            self.extensions.send(ext_api.shutdown_event(reason, now_ms() + total))
-            loop = asyncio.get_event_loop()
-            term_at = max(0, total - lim.runtime_shutdown_share_ms) / 1000.0
-            self._term_timer = loop.call_later(term_at, self._signal, signal.SIGTERM)
-            self._kill_after = loop.call_later(total / 1000.0, self._signal, signal.SIGKILL)
-            self._extensions_changed()  # all may be waiting already
+        if self.extensions.has_external():
+            if not self._shutdown_deadline_ms:
+                self._shutdown_with_extensions(reason)
             return
+        if self.extensions.by_id:
+            grace_s = lim.internal_extension_shutdown_ms / 1000.0
         self._signal(signal.SIGTERM)
         self._kill_after = asyncio.get_event_loop().call_later(grace_s, self._signal, signal.SIGKILL)
+
+    def _shutdown_with_extensions(self, reason: str) -> None:
+        """AWS's order: SIGTERM to the runtime alone; once it has ended, or its share (300 ms,
+        500 ms with an internal extension) has passed, the SHUTDOWN event (``shutdownReason``,
+        ``deadlineMs``) to each extension registered for it, after the Telemetry API's buffered
+        events; at 2,000 ms from the start, or once every extension has exited or called next,
+        SIGKILL for whatever is left (the whole PID namespace)."""
+        lim = self.pool.config.limits
+        if self._freeze_timer is not None:
+            self._freeze_timer.cancel()
+            self._freeze_timer = None
+        if self.sandbox is not None and self.sandbox.frozen:
+            self.sandbox.thaw()
+        self._shutdown_reason = reason
+        self._shutdown_deadline_ms = now_ms() + lim.extension_shutdown_ms
+        internal = any(e.internal for e in self.extensions.by_id.values())
+        share = lim.internal_extension_shutdown_ms if internal else lim.runtime_shutdown_share_ms
+        self._terminate_runtime()
+        loop = asyncio.get_event_loop()
+        self._term_timer = loop.call_later(share / 1000.0, self._shutdown_extensions)
+        self._kill_after = loop.call_later(lim.extension_shutdown_ms / 1000.0, self._end_shutdown)
+
+    def _terminate_runtime(self) -> None:
+        """SIGTERM to the runtime process only (not to the extensions beside it)."""
+        if self.pid is None:
+            return
+        sig, pid = signal.SIGTERM, self.pid
+        if self._term_mode == "init":
+            sig = signal.SIGUSR1  # the environment's init passes it on as SIGTERM to the runtime
+        elif not self._term_mode:
+            self._signal(signal.SIGTERM)  # the extensions end with the runtime anyway
+            return
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def _shutdown_extensions(self) -> None:
+        """The runtime ended or had its share of the Shutdown phase: the extensions' turn."""
+        if self._term_timer is not None:
+            self._term_timer.cancel()
+            self._term_timer = None
+        if self.extensions.shutting_down or self._namespace_ended:
+            return
+        if not self.extensions.wants("SHUTDOWN"):
+            self._end_shutdown()
+            return
+        self.telemetry.flush_all()  # buffered events first, as AWS sends them before SHUTDOWN
+        self.extensions.send(ext_api.shutdown_event(self._shutdown_reason, self._shutdown_deadline_ms))
+        self._extensions_changed()  # all may be waiting already
+
+    def _end_shutdown(self) -> None:
+        """The end of the Shutdown phase: SIGKILL for everything left in the environment."""
+        if self._term_timer is not None:
+            self._term_timer.cancel()
+            self._term_timer = None
+        if self._kill_after is not None:
+            self._kill_after.cancel()
+            self._kill_after = None
+        if not self._runtime_ended:  # (once it ended, its pid names nothing of this environment)
+            self._signal(signal.SIGKILL)
+        self._end_namespace()  # lamb-init's end takes every process left in the namespace
+        if self._runtime_ended:
+            self._runtime_ended = False
+            self._cleanup()
+
+    def _end_namespace(self) -> None:
+        """Have the zygote end the PID namespace it keeps past the runtime (``_term_mode`` "runtime")."""
+        if self._term_mode == "runtime" and not self._namespace_ended and self.pid is not None:
+            self._namespace_ended = True
+            self.pool.zygote.end(self.pid)
 
     def _signal(self, sig: int) -> None:
         if self.pid is None:
@@ -864,6 +944,7 @@ class ExecutionEnvironment:
                 pass
 
     def _cleanup(self) -> None:
+        self._end_namespace()
         for timer in (self._term_timer, self._extension_timer):
             if timer is not None:
                 timer.cancel()
@@ -903,8 +984,8 @@ class ExecutionEnvironment:
             # Waiting for killed processes to leave their cgroup must not stall the loop.
             asyncio.get_event_loop().run_in_executor(None, self.sandbox.destroy)
             self.sandbox = None
-        if self.pid is not None:
-            self.host.untrack_pid(self.pid)
+        if self.pid is not None and not self._runtime_reported:
+            self.host.untrack_pid(self.pid)  # (once its end is reported the pid is no longer this one's)
         self.report.on_gone(self)
 
     # ----------------------------------------------------------------- logs

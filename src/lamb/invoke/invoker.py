@@ -52,6 +52,8 @@ class Invoker:
         self.settings = settings
         self.sandbox = sandbox
         self.logs = logs
+        # Each scope's log store (``scoped.scope_of`` of a function key; app.py's make_scope): the home one otherwise.
+        self.log_stores: dict[str, LogStore] = {}
         self.runtimes = runtimes
         self.code_dir_for = code_dir_for  # code key -> unpacked folder
         self.runtime_host = "127.0.0.1"
@@ -80,7 +82,7 @@ class Invoker:
         self._host = EnvironmentHost(
             sandbox=sandbox, runtime_api=lambda: self.runtime_api, runtime_host=self.runtime_host,
             track_pid=self._pids.__setitem__, untrack_pid=self.untrack_pid, freeze_after_s=settings.freeze_after_s,
-            record_metric=self.metrics.put,
+            record_metric=self.metrics.put_in,
             tracer=_tracer(settings.region),
             record_usage=self._usage,
         )
@@ -195,6 +197,10 @@ class Invoker:
             conc.provisioned_of = lambda name, _scope=scope: self.provisioned_total(scoped_key(_scope, name))
         return conc
 
+    def concurrency_snapshot(self) -> list[tuple[str, dict[str, int], int, int]]:
+        """Per scope: invocations in flight per function key, in all, and without a reservation."""
+        return [(scope, dict(c.in_flight), c.total, c.unreserved) for scope, c in list(self._concurrencies.items())]
+
     # ---------------------------------------------------------------- invoke
     def pool_for(self, function_name: str, version: str, config: dict) -> VersionPool:
         key = (function_name, version)
@@ -211,7 +217,8 @@ class Invoker:
                 "InvalidRuntimeException", f"The runtime {config['Runtime']} is not available on this host: {err}", 502
             )
         env_config = self._env_config(function_name, version, config, revision)
-        new = VersionPool(env_config, zygote, self.runtimes.get(config["Runtime"]), host=self._host, logs=self.logs,
+        new = VersionPool(env_config, zygote, self.runtimes.get(config["Runtime"]), host=self._host,
+                          logs=self.log_stores.get(scope_of(function_name), self.logs),
                           memory=self.memory, passthrough_env=self._inherited(env_config),
                           prepare_env=self._credentials_ahead(env_config),
                           shutdown_grace_s=self.settings.shutdown_grace_s, on_empty=self.retired.discard)
@@ -278,7 +285,7 @@ class Invoker:
         try:
             concurrency.acquire(fn, new_environment, provisioned)
         except AwsError:
-            self.metrics.put("Throttles", 1, FunctionName=pool.config.function_name)
+            self.metrics.put_in(scope_of(fn), "Throttles", 1, FunctionName=pool.config.function_name)
             raise
         try:
             env = pool.acquire()
@@ -286,7 +293,7 @@ class Invoker:
             concurrency.release(fn, provisioned)
             if new_environment:
                 concurrency.refund_scaling(fn)  # no environment was started
-            self.metrics.put("Throttles", 1, FunctionName=pool.config.function_name)
+            self.metrics.put_in(scope_of(fn), "Throttles", 1, FunctionName=pool.config.function_name)
             raise
         self._count_in(pool, env, fn, concurrency)
 
@@ -311,7 +318,7 @@ class Invoker:
     def _count_in(self, pool: VersionPool, env, key: str, c: Concurrency) -> None:
         """Concurrency metrics, as Lambda publishes them per function and account-wide."""
         fn = pool.config.function_name
-        put = self.metrics.put
+        put = self.metrics.scoped(scope_of(key)).put
         put("ConcurrentExecutions", c.in_flight.get(key, 0), FunctionName=fn)
         put("ConcurrentExecutions", c.total)
         put("UnreservedConcurrentExecutions", c.unreserved)

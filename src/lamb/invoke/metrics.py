@@ -7,7 +7,9 @@ ProvisionedConcurrencyUtilization (max), ProvisionedConcurrency(Spillover)Invoca
 and account-wide UnreservedConcurrentExecutions (max). Each (metric, dimensions) keeps the
 last ``retain_minutes`` one-minute points (resolution one minute, as Lambda publishes) with
 sum, count, max, min and a log-bucket histogram of the values (percentiles within 1 %), from
-which the CloudWatch API (``metric_query``) and ``/_lamb/metrics`` answer.
+which the CloudWatch API (``metric_query``) and ``/_lamb/metrics`` answer. Points are kept
+per account and region (CloudWatch's metrics are regional and per account): a function ``f``
+in eu-west-1 and one in us-east-1 have series of their own.
 """
 
 from __future__ import annotations
@@ -42,19 +44,33 @@ def bucket_value(bucket: int) -> float:
 
 
 class Metrics:
+    """The points of every account and region, kept apart as CloudWatch keeps them: each
+    *scope* (``""`` the home account in its region, ``<account>:<region>`` any other, as
+    ``invoke.scoped`` names them) has series of its own. ``put``/``series``/``query`` are the
+    home scope's; ``scoped(scope)`` is one scope's view, ``put_in`` writes to a scope."""
+
     def __init__(self, retain_minutes: int = RETAIN_MINUTES, clock: Callable[[], float] = time.time) -> None:
-        # (metric, dims) -> OrderedDict[minute -> [sum, count, max, min, {bucket: count}]]
-        self._series: dict[tuple[str, tuple], OrderedDict] = {}
+        # scope -> (metric, dims) -> OrderedDict[minute -> [sum, count, max, min, {bucket: count}]]
+        self._scopes: dict[str, dict[tuple[str, tuple], OrderedDict]] = {}
         self.retain_minutes = retain_minutes
         self.clock = clock
-        # Called with (metric, value, dims) for every point (the Prometheus exporter).
-        self.observers: list[Callable[[str, float, dict[str, str]], None]] = []
+        # Called with (metric, value, dims, scope) for every point (the Prometheus exporter).
+        self.observers: list[Callable[[str, float, dict[str, str], str], None]] = []
+
+    def scoped(self, scope: str) -> "ScopedMetrics":
+        return ScopedMetrics(self, scope)
 
     def put(self, metric: str, value: float, **dims: str) -> None:
+        self.put_in("", metric, value, **dims)
+
+    def put_in(self, scope: str, metric: str, value: float, **dims: str) -> None:
+        store = self._scopes.get(scope)
+        if store is None:
+            store = self._scopes[scope] = {}
         key = (metric, tuple(sorted(dims.items())))
-        series = self._series.get(key)
+        series = store.get(key)
         if series is None:
-            series = self._series[key] = OrderedDict()
+            series = store[key] = OrderedDict()
         minute = int(self.clock() // 60) * 60
         point = series.get(minute)
         if point is None:
@@ -71,17 +87,17 @@ class Metrics:
         b = bucket_of(value)
         hist[b] = hist.get(b, 0) + 1
         for observe in self.observers:
-            observe(metric, value, dims)
+            observe(metric, value, dims, scope)
 
-    def series(self) -> Iterator[tuple[str, dict[str, str], OrderedDict]]:
-        """Every (metric, dimensions, points by minute) held; points are ``[sum, count, max, min, histogram]``."""
-        for (name, d), points in list(self._series.items()):
+    def series(self, scope: str = "") -> Iterator[tuple[str, dict[str, str], OrderedDict]]:
+        """Every (metric, dimensions, points by minute) of ``scope``; points are ``[sum, count, max, min, histogram]``."""
+        for (name, d), points in list(self._scopes.get(scope, {}).items()):
             yield name, dict(d), points
 
-    def query(self, metric: str | None = None, **dims: str) -> list[dict]:
+    def query(self, metric: str | None = None, scope: str = "", **dims: str) -> list[dict]:
         want = set(dims.items())
         out = []
-        for (name, d), series in self._series.items():
+        for (name, d), series in list(self._scopes.get(scope, {}).items()):
             if metric and name != metric:
                 continue
             if not want <= set(d):
@@ -93,3 +109,20 @@ class Metrics:
                            for m, p in series.items()],
             })
         return out
+
+
+class ScopedMetrics:
+    """One account's points in one region: what its CloudWatch API reads and its services write."""
+
+    def __init__(self, store: Metrics, scope: str):
+        self.store = store
+        self.scope = scope
+
+    def put(self, metric: str, value: float, **dims: str) -> None:
+        self.store.put_in(self.scope, metric, value, **dims)
+
+    def series(self) -> Iterator[tuple[str, dict[str, str], OrderedDict]]:
+        return self.store.series(self.scope)
+
+    def query(self, metric: str | None = None, **dims: str) -> list[dict]:
+        return self.store.query(metric, self.scope, **dims)

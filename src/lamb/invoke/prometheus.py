@@ -6,7 +6,9 @@ become Prometheus names, the OpenTelemetry FaaS semantic conventions' where one 
 (https://opentelemetry.io/docs/specs/semconv/faas/faas-metrics/: ``faas.invocations``,
 ``faas.errors``, ``faas.invoke_duration``; attributes ``faas.name``, ``faas.version``),
 ``aws_lambda_*`` for the rest. Concurrency gauges are read when scraped, so they are the
-current values rather than the last invocation's.
+current values rather than the last invocation's. Every per-function series and the
+concurrency gauges carry ``account`` and ``region`` labels (the function's account and region,
+as CloudWatch keeps them apart); ``faas_name`` is the function's plain name.
 
 | AWS metric | Prometheus |
 | --- | --- |
@@ -25,7 +27,9 @@ current values rather than the last invocation's.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
+
+from .scoped import name_of
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -44,28 +48,36 @@ def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
 
 
-# ConcurrencySnapshot: (in flight per function, in flight in all, in flight without a reservation)
-ConcurrencySnapshot = Callable[[], "tuple[dict[str, int], int, int]"]
+# ConcurrencySnapshot: per scope ("" home, "<account>:<region>"), (in flight per function key,
+# in flight in all, in flight without a reservation)
+ConcurrencySnapshot = Callable[[], "Iterable[tuple[str, dict[str, int], int, int]]"]
 
 
 class _Concurrency:
-    """A custom collector: concurrency as it is when scraped."""
+    """A custom collector: concurrency as it is when scraped, per account and region."""
 
-    def __init__(self, snapshot: ConcurrencySnapshot):
+    def __init__(self, snapshot: ConcurrencySnapshot, where: Callable[[str], "tuple[str, str]"]):
         self.snapshot = snapshot
+        self.where = where
 
-    def collect(self) -> Iterable[GaugeMetricFamily]:
-        per_function, total, unreserved = self.snapshot()
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         fn = GaugeMetricFamily("aws_lambda_concurrent_executions", "ConcurrentExecutions: invocations in flight",
-                               labels=["faas_name"])
-        for name, n in sorted(per_function.items()):
-            fn.add_metric([name], n)
+                               labels=["faas_name", "account", "region"])
+        account = GaugeMetricFamily("aws_lambda_account_concurrent_executions",
+                                    "ConcurrentExecutions of the account: invocations in flight",
+                                    labels=["account", "region"])
+        unreserved = GaugeMetricFamily("aws_lambda_unreserved_concurrent_executions",
+                                       "UnreservedConcurrentExecutions: in flight for functions without reserved concurrency",
+                                       labels=["account", "region"])
+        for scope, per_function, total, free in sorted(self.snapshot()):
+            acct, region = self.where(scope)
+            for key, n in sorted(per_function.items()):
+                fn.add_metric([name_of(key), acct, region], n)
+            account.add_metric([acct, region], total)
+            unreserved.add_metric([acct, region], free)
         yield fn
-        yield GaugeMetricFamily("aws_lambda_account_concurrent_executions",
-                                "ConcurrentExecutions of the account: invocations in flight", value=total)
-        yield GaugeMetricFamily("aws_lambda_unreserved_concurrent_executions",
-                                "UnreservedConcurrentExecutions: in flight for functions without reserved concurrency",
-                                value=unreserved)
+        yield account
+        yield unreserved
 
 
 # AWS's per-function counters without an OpenTelemetry name: their Prometheus names.
@@ -79,9 +91,11 @@ COUNTERS = {
 
 
 class LambdaPrometheus:
-    def __init__(self, concurrency: ConcurrencySnapshot):
+    def __init__(self, concurrency: ConcurrencySnapshot, home: tuple[str, str]):
+        """``home``: the account and region of the scope ``""``."""
+        self.home = home
         self.registry = CollectorRegistry(auto_describe=True)
-        labels = ["faas_name", "faas_version"]
+        labels = ["faas_name", "faas_version", "account", "region"]
         r = self.registry
         self.invocations = Counter("faas_invocations", "Invocations (AWS Invocations)", labels, registry=r)
         self.errors = Counter("faas_errors", "Invocations that ended in a function error (AWS Errors)", labels, registry=r)
@@ -90,27 +104,35 @@ class LambdaPrometheus:
         self.extensions = Histogram("aws_lambda_post_runtime_extensions_duration_seconds",
                                     "Extensions' time after the runtime's response (AWS PostRuntimeExtensionsDuration)",
                                     labels, buckets=DURATION_BUCKETS, registry=r)
-        self.throttles = Counter("aws_lambda_throttles", "Throttled invocation requests (AWS Throttles)", ["faas_name"],
-                                 registry=r)
+        where = ["account", "region"]
+        self.throttles = Counter("aws_lambda_throttles", "Throttled invocation requests (AWS Throttles)",
+                                 ["faas_name", *where], registry=r)
         self.provisioned = Counter("aws_lambda_provisioned_concurrency_invocations",
-                                   "Invocations on provisioned concurrency", ["faas_name", "resource"], registry=r)
+                                   "Invocations on provisioned concurrency", ["faas_name", "resource", *where], registry=r)
         self.spillover = Counter("aws_lambda_provisioned_concurrency_spillover_invocations",
                                  "Invocations on standard concurrency while provisioned concurrency was in use",
-                                 ["faas_name", "resource"], registry=r)
-        self.counters = {aws: Counter(name, text, ["faas_name"], registry=r) for aws, (name, text) in COUNTERS.items()}
+                                 ["faas_name", "resource", *where], registry=r)
+        self.counters = {aws: Counter(name, text, ["faas_name", *where], registry=r) for aws, (name, text) in COUNTERS.items()}
         self.event_age = Histogram("aws_lambda_async_event_age_seconds",
                                    "Time from acceptance to invocation of asynchronous events (AWS AsyncEventAge)",
-                                   ["faas_name"], buckets=DURATION_BUCKETS, registry=r)
-        r.register(_Concurrency(concurrency))
+                                   ["faas_name", *where], buckets=DURATION_BUCKETS, registry=r)
+        r.register(_Concurrency(concurrency, self.where))
         # PolledEventCount -> aws_lambda_esm_polled_events_total{event_source_mapping_uuid}, ...
         self.esm_events = {
             m: Counter("aws_lambda_esm_" + _snake(m[: -len("EventCount")]) + "_events",
                        f"Event source mapping {m} (MetricsConfig EventCount)", ["event_source_mapping_uuid"], registry=r)
             for m in ESM_EVENT_COUNTS
         }
-        self._children: dict[tuple[str, str, str], Callable[[float], None]] = {}
+        self._children: dict[tuple[str, str, str, str], Callable[[float], None]] = {}
 
-    def observe(self, metric: str, value: float, dims: dict[str, str]) -> None:
+    def where(self, scope: str) -> tuple[str, str]:
+        """The account and region of a scope ("" home, "<account>:<region>")."""
+        if not scope:
+            return self.home
+        account, _, region = scope.partition(":")
+        return account, region
+
+    def observe(self, metric: str, value: float, dims: dict[str, str], scope: str = "") -> None:
         """One data point under its AWS name (``metrics.Metrics`` observer)."""
         fn = dims.get("FunctionName")
         if fn is None:
@@ -118,36 +140,37 @@ class LambdaPrometheus:
                 self._esm_event(metric, value, dims["EventSourceMappingUUID"])
             return  # account-wide points: the gauges read them when scraped
         version = dims.get("ExecutedVersion", "")
-        key = (metric, fn, version)
+        key = (metric, fn, version, scope)
         record = self._children.get(key)  # the labelled child's method, looked up once (hot path)
         if record is None:
-            record = self._child(metric, fn, version, dims)
+            record = self._child(metric, fn, version, dims, *self.where(scope))
             if record is None:
                 return
             self._children[key] = record
         record(value)
 
-    def _child(self, metric: str, fn: str, version: str, dims: dict[str, str]) -> Callable[[float], None] | None:
+    def _child(self, metric: str, fn: str, version: str, dims: dict[str, str], account: str,
+               region: str) -> Callable[[float], None] | None:
         if metric == "Invocations":
-            return self.invocations.labels(fn, version).inc
+            return self.invocations.labels(fn, version, account, region).inc
         if metric == "Errors":
-            return self.errors.labels(fn, version).inc
+            return self.errors.labels(fn, version, account, region).inc
         if metric == "Duration":
-            seconds = self.duration.labels(fn, version).observe
+            seconds = self.duration.labels(fn, version, account, region).observe
             return lambda ms: seconds(ms / 1000.0)
         if metric == "PostRuntimeExtensionsDuration":
-            ext_seconds = self.extensions.labels(fn, version).observe
+            ext_seconds = self.extensions.labels(fn, version, account, region).observe
             return lambda ms: ext_seconds(ms / 1000.0)
         if metric == "Throttles":
-            return self.throttles.labels(fn).inc
+            return self.throttles.labels(fn, account, region).inc
         if metric == "ProvisionedConcurrencyInvocations":
-            return self.provisioned.labels(fn, dims.get("Resource", "")).inc
+            return self.provisioned.labels(fn, dims.get("Resource", ""), account, region).inc
         if metric == "ProvisionedConcurrencySpilloverInvocations":
-            return self.spillover.labels(fn, dims.get("Resource", "")).inc
+            return self.spillover.labels(fn, dims.get("Resource", ""), account, region).inc
         if metric in self.counters:
-            return self.counters[metric].labels(fn).inc
+            return self.counters[metric].labels(fn, account, region).inc
         if metric == "AsyncEventAge":
-            age_seconds = self.event_age.labels(fn).observe
+            age_seconds = self.event_age.labels(fn, account, region).observe
             return lambda ms: age_seconds(ms / 1000.0)
         return None
 

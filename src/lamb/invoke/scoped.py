@@ -109,8 +109,8 @@ class ScopedInvoker:
 
     @property
     def metrics(self):
-        """The per-minute metric points (shared by every scope: they have no account or region dimension yet)."""
-        return self._invoker.metrics
+        """This scope's per-minute metric points (``metrics.ScopedMetrics``)."""
+        return self._invoker.metrics.scoped(self.scope)
 
     def pool_for(self, name: str, version: str, config: dict) -> "VersionPool":
         return self._invoker.pool_for(self.key(name), version, config)

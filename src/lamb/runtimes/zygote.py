@@ -23,6 +23,8 @@ Wire format (one datagram per message, JSON):
   zygote → Lamb  {"op": "spawned", "id": n, "pid": p}
                  {"op": "failed", "id": n, "error": "..."}
                  {"op": "exit", "pid": p, "code": c, "signal": s}
+  Lamb → zygote  {"op": "end", "pid": p}    end the PID namespace of an environment with external
+                                            extensions (kept past its runtime for their Shutdown)
   Lamb → zygote  {"op": "exit"}                              (or EOF)
 The zygote dies with Lamb (PR_SET_PDEATHSIG, as SIGTERM so that it first thaws
 frozen environments) and its children die with it.
@@ -319,7 +321,7 @@ def enter_namespaces(spec):
 _STATUS_FD = [-1]
 
 
-def become_init(subreaper=False):
+def become_init(subreaper=False, linger=False):
     """The environment's init: fork the runtime, reap every orphan, mirror the runtime's end.
 
     On AWS the runtime is not PID 1; orphaned grandchildren are reaped by the
@@ -330,7 +332,13 @@ def become_init(subreaper=False):
     PR_SET_CHILD_SUBREAPER, and SIGTERM — from Lamb, or as the parent-death
     signal when the zygote dies — kills every descendant, so nothing the
     function started outlives its environment.
+
+    ``linger`` (external extensions): SIGUSR1 is Lamb's Shutdown phase. The runtime gets
+    SIGTERM, and its end no longer ends the environment: the init hands the runtime's status
+    on and goes on reaping while the extensions work on their SHUTDOWN event, until the last
+    one is gone or Lamb kills the environment at the deadline.
     """
+    shutting_down = []
     if subreaper:
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
         _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -350,14 +358,32 @@ def become_init(subreaper=False):
         signal.signal(sig, lambda s, _f: os.kill(runtime, s))
     if subreaper:
         signal.signal(signal.SIGTERM, lambda *_: _kill_descendants(os.getpid()))
+    if linger:
+        def shutdown(*_):
+            shutting_down.append(True)
+            try:
+                os.kill(runtime, signal.SIGTERM)
+            except OSError:
+                pass
+
+        signal.signal(signal.SIGUSR1, shutdown)
+    runtime_ended = False
     while True:
         try:
             pid, status = os.waitpid(-1, 0)
         except InterruptedError:
             continue
         except ChildProcessError:
-            os._exit(1)
+            os._exit(0 if runtime_ended else 1)
         if pid == runtime:
+            if shutting_down:
+                # Shutdown phase: the extensions outlive the runtime (their SHUTDOWN event).
+                runtime_ended = True
+                try:
+                    os.write(_STATUS_FD[0], str(status).encode())
+                except OSError:
+                    pass
+                continue
             if subreaper:
                 # The runtime may end before the SIGTERM that says the zygote is gone is handled
                 # (awslambdaric exits when Lamb's Runtime API disappears): what it started still
@@ -471,10 +497,10 @@ def apply_sandbox(spec):
     enter_namespaces(sandbox)
     if "pid" in (sandbox.get("unshare") or ()):
         # PID 1 stays minimal (it only reaps); the runtime process builds the view.
-        become_init()
+        become_init(linger=bool(spec.get("extensions")))
     elif sandbox.get("init"):
         # No PID namespace to end everything with the environment: a subreaper init does it.
-        become_init(subreaper=True)
+        become_init(subreaper=True, linger=bool(spec.get("extensions")))
     drop_privileges(sandbox)
 
 
@@ -619,9 +645,12 @@ def _kill(pid):
         pass
 
 
-def start_extension(path, env):
+def start_extension(path, env, outlive_runtime=False):
     """An external extension: a process of its own in the environment, started before the
-    runtime (AWS's Extension init), writing to the function's log. It dies with the runtime."""
+    runtime (AWS's Extension init), writing to the function's log. It dies with the runtime,
+    unless the environment has an init (``outlive_runtime``): then it is orphaned to that init
+    when the runtime ends, gets its SHUTDOWN event after the runtime's SIGTERM as on AWS, and
+    ends with the environment (its PID namespace, or the subreaper init's kill)."""
     try:
         pid = os.fork()
     except OSError as e:
@@ -629,7 +658,8 @@ def start_extension(path, env):
         return
     if pid == 0:
         try:
-            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            if not outlive_runtime:
+                _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
             os.execve(path, [path], env)
         except BaseException as e:
             os.write(2, ("lamb: cannot start extension %s: %s\n" % (path, e)).encode())
@@ -663,8 +693,10 @@ def child_main(spec, log_fd, parent_pid):
         os.environ.clear()
         os.environ.update(spec["env"])
         os.chdir(spec["cwd"])
+        sandbox = spec.get("sandbox") or {}
+        has_init = bool(sandbox.get("init_exec") or sandbox.get("init") or "pid" in (sandbox.get("unshare") or ()))
         for path in spec.get("extensions") or ():
-            start_extension(path, spec["env"])
+            start_extension(path, spec["env"], outlive_runtime=has_init)
         if not spec.get("exec"):
             problem = adopt_preloaded(spec["env"])
             if problem:
@@ -743,6 +775,8 @@ def serve(sock):
     status_pipes = {}
     inits = {}  # runtime pid -> its lamb-init (PID 1 of its namespace)
     init_pids = set()  # lamb-inits killed, not yet reaped
+    keep = set()  # runtimes with external extensions: their namespace outlives them until "end"
+    held = {}  # runtime pid (ended) -> its lamb-init, kept until Lamb's "end"
     sock.send(b'{"op": "ready"}')
     while True:
         if stopping:
@@ -775,7 +809,12 @@ def serve(sock):
                 server.stop()  # the lamb-init server ended: the next spawn starts another
                 continue
             init_pid = inits.pop(pid, 0)
-            if init_pid:
+            if init_pid and pid in keep:
+                # External extensions may still work on their SHUTDOWN event: the namespace
+                # ends when Lamb says so ({"op": "end"}), at the latest when the zygote does.
+                keep.discard(pid)
+                held[pid] = init_pid
+            elif init_pid:
                 # The runtime ended: end its PID namespace, and whatever it left running there.
                 _kill(init_pid)
                 init_pids.add(init_pid)
@@ -809,6 +848,14 @@ def serve(sock):
         msg = json.loads(data)
         if msg.get("op") == "exit":
             leave()
+        if msg.get("op") == "end":
+            # Lamb ends an environment whose namespace was kept past its runtime (or will be).
+            keep.discard(msg["pid"])
+            init_pid = held.pop(msg["pid"], 0)
+            if init_pid:
+                _kill(init_pid)
+                init_pids.add(init_pid)
+            continue
         if msg.get("op") != "spawn":
             continue
         log_fd = fds[0] if fds else os.open(os.devnull, os.O_WRONLY)
@@ -859,6 +906,8 @@ def serve(sock):
             status_pipes[pid] = status_r
         if init_pid:
             inits[pid] = init_pid
+            if spec.get("extensions"):
+                keep.add(pid)
         cgroup_dirs = [os.path.dirname(p) for p in sandbox.get("cgroup_procs", ())]
         if cgroup_dirs:
             env_cgroups[pid] = cgroup_dirs

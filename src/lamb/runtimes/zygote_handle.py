@@ -167,6 +167,22 @@ class Zygote:
             fut.set_exception(ZygoteError(str(e)))
         return fut
 
+    def end(self, pid: int) -> None:
+        """End the PID namespace of environment ``pid`` (one with external extensions, whose
+        namespace outlives its runtime for the Shutdown phase); a no-op for any other."""
+        if self.dead or self.sock is None:
+            return
+        data = json.dumps({"op": "end", "pid": pid}).encode()
+        if self._outbox:
+            self._queue(data, [])
+            return
+        try:
+            self.sock.send(data)
+        except BlockingIOError:
+            self._queue(data, [])
+        except OSError:
+            pass
+
     def _queue(self, data: bytes, fds: list[int]) -> None:
         assert self.sock is not None
         if not self._outbox:
@@ -178,7 +194,10 @@ class Zygote:
         while self._outbox and sock is not None:
             data, fds = self._outbox[0]
             try:
-                socket.send_fds(sock, [data], fds)
+                if fds:
+                    socket.send_fds(sock, [data], fds)
+                else:
+                    sock.send(data)
             except BlockingIOError:
                 return
             except OSError:
