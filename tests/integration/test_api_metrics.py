@@ -35,10 +35,11 @@ def listed(cw, **kw) -> set[tuple[str, tuple]]:
     return {(m["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in m["Dimensions"]))) for m in found}
 
 
-def function(server, prefix: str) -> str:
+def function(server, prefix: str, code: str = CODE) -> str:
+    """A new function API Gateway may invoke; its ARN."""
     lam = server.client()
     fn = unique(prefix)
-    arn = create(lam, fn, CODE)["FunctionArn"]
+    arn = create(lam, fn, code)["FunctionArn"]
     lam.add_permission(FunctionName=fn, StatementId="apigw", Action="lambda:InvokeFunction",
                        Principal="apigateway.amazonaws.com")
     return arn
