@@ -98,6 +98,14 @@ def test_rest_api_metrics_by_api_name_and_stage(lamb_server):
     assert stat(cw, "DataProcessed", by_stage) is None and stat(cw, "4xx", by_stage) is None  # HTTP APIs' only
     assert {n for n, _ in listed(cw, Dimensions=[{"Name": "ApiName", "Value": name[:-1]}])} == {
         "Count", "4XXError", "5XXError", "Latency", "IntegrationLatency"}
+    # Detailed metrics (UpdateStage's /*/*/metrics/enabled): per method and resource as well.
+    apigw.update_stage(restApiId=api["id"], stageName="live",
+                       patchOperations=[{"op": "replace", "path": "/*/*/metrics/enabled", "value": "true"}])
+    assert apigw.get_stage(restApiId=api["id"], stageName="live")["methodSettings"]["*/*"]["metricsEnabled"] is True
+    assert curl(base + "/live/c")[0] == 200
+    method = dict(by_stage, Method="ANY", Resource="/{proxy+}")
+    wait_for(lambda: stat(cw, "Count", method) == 1, 30, 0.2, "a request counted for its method")
+    assert stat(cw, "Count", by_stage) == 4
     data = cw.get_metric_data(MetricDataQueries=[{"Id": "errors", "MetricStat": {
         "Metric": {"Namespace": "AWS/ApiGateway", "MetricName": "5XXError",
                    "Dimensions": [{"Name": k, "Value": v} for k, v in by_stage.items()]},

@@ -56,7 +56,9 @@ def template(deployment: str, items_response: str) -> dict:
             deployment: {"Type": "AWS::ApiGateway::Deployment", "DependsOn": methods,
                          "Properties": {"RestApiId": API, "Description": "Automatically created by the RestApi construct"}},
             "ApiDeploymentStageprod": {"Type": "AWS::ApiGateway::Stage", "Properties": {
-                "RestApiId": API, "DeploymentId": {"Ref": deployment}, "StageName": "prod"}},
+                "RestApiId": API, "DeploymentId": {"Ref": deployment}, "StageName": "prod",
+                "MethodSettings": [{"DataTraceEnabled": False, "HttpMethod": "*", "MetricsEnabled": True,
+                                    "ResourcePath": "/*"}]}},  # deployOptions: {metricsEnabled: true}
             "HandlerPermission": {"Type": "AWS::Lambda::Permission", "Properties": {
                 "Action": "lambda:InvokeFunction", "FunctionName": {"Fn::GetAtt": ["Handler", "Arn"]},
                 "Principal": "apigateway.amazonaws.com",
@@ -92,7 +94,9 @@ def test_cdk_lambda_rest_api_shape(lamb_server, tmp_path):
     apigw = lamb_server.client("apigateway")
     paths = {r["path"]: set(r.get("resourceMethods") or {}) for r in apigw.get_resources(restApiId=api_id)["items"]}
     assert paths == {"/": {"ANY"}, "/{proxy+}": {"ANY"}, "/items": {"GET"}}
-    first = apigw.get_stage(restApiId=api_id, stageName="prod")["deploymentId"]
+    stage = apigw.get_stage(restApiId=api_id, stageName="prod")
+    first = stage["deploymentId"]
+    assert stage["methodSettings"]["*/*"]["metricsEnabled"] is True  # detailed metrics (apis/metrics.py)
 
     # A changed method and a new deployment (its logical id is a hash of the methods): the stage moves.
     path.write_text(json.dumps(template("ApiDeploymentD4E5F6", '{"found": "$input.path(\'$.mapped.q\')"}')))

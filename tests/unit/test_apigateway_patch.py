@@ -33,3 +33,13 @@ def test_stage_paths():
     assert "accessLogSettings" not in stage
     with pytest.raises(AwsError, match="Invalid deployment identifier"):
         patch_stage(stage, {"d1": {}}, [{"op": "replace", "path": "/deploymentId", "value": "zz"}])
+
+
+def test_stage_detailed_metrics_for_every_method():
+    stage = {"methodSettings": {}}
+    patch_stage(stage, {}, [{"op": "replace", "path": "/*/*/metrics/enabled", "value": "true"}])
+    assert stage["methodSettings"] == {"*/*": {"metricsEnabled": True}}
+    patch_stage(stage, {}, [{"op": "replace", "path": "/*/*/metrics/enabled", "value": "false"}])
+    assert stage["methodSettings"] == {"*/*": {"metricsEnabled": False}}
+    with pytest.raises(AwsError, match="Invalid patch path"):  # other method settings are not served
+        patch_stage(stage, {}, [{"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"}])

@@ -6,7 +6,8 @@ The paths served here are those of
 https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateRestApi.html (name, description,
 binaryMediaTypes, minimumCompressionSize, disableExecuteApiEndpoint, apiKeySource, policy) and
 https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateStage.html (deploymentId, description,
-variables, tracingEnabled, accessLogSettings). In a path a ``/`` inside a name is written
+variables, tracingEnabled, accessLogSettings, and of the method settings ``/*/*/metrics/enabled``: the
+stage's detailed CloudWatch metrics, ``apis/metrics.py``). In a path a ``/`` inside a name is written
 ``~1`` (``/binaryMediaTypes/image~1png``). Other paths answer BadRequestException.
 """
 
@@ -104,6 +105,10 @@ def patch_stage(stage: dict, deployments: dict, ops: list[dict]) -> None:
                 stage["accessLogSettings"] = settings
             else:
                 stage.pop("accessLogSettings", None)
+        elif parts == ["*", "*", "metrics", "enabled"] and kind == "replace":
+            settings = dict(stage.get("methodSettings") or {})
+            settings["*/*"] = dict(settings.get("*/*") or {}, metricsEnabled=_bool(value))
+            stage["methodSettings"] = settings
         else:
             raise _invalid(op)
     stage["lastUpdatedDate"] = time.time()

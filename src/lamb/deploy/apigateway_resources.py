@@ -233,10 +233,20 @@ class Stage:
         if props.get("Tags"):
             params["tags"] = _tags(props["Tags"])
         apigw.create_stage(**params)
-        ops = self._access_log({}, props)
+        ops = self._access_log({}, props) + self._metrics({}, props)
         if ops:
             apigw.update_stage(restApiId=props["RestApiId"], stageName=name, patchOperations=ops)
         return Applied(name, {"Ref": name})
+
+    @staticmethod
+    def _metrics(old: dict, new: dict) -> list[dict]:
+        """``MethodSettings`` for every method (``/*``, ``*``): its ``MetricsEnabled`` (detailed metrics)."""
+        def enabled(props: dict) -> bool:
+            return any(m.get("ResourcePath") == "/*" and m.get("HttpMethod") == "*" and m.get("MetricsEnabled")
+                       for m in props.get("MethodSettings") or [])
+        if enabled(old) == enabled(new):
+            return []
+        return [{"op": "replace", "path": "/*/*/metrics/enabled", "value": str(enabled(new)).lower()}]
 
     @staticmethod
     def _access_log(old: dict, new: dict) -> list[dict]:
@@ -260,7 +270,7 @@ class Stage:
         before, after = old.get("Variables") or {}, new.get("Variables") or {}
         ops += [{"op": "remove", "path": f"/variables/{k}"} for k in sorted(set(before) - set(after))]
         ops += [{"op": "replace", "path": f"/variables/{k}", "value": v} for k, v in after.items() if before.get(k) != v]
-        ops += self._access_log(old, new)
+        ops += self._access_log(old, new) + self._metrics(old, new)
         if ops:
             apigw.update_stage(restApiId=new["RestApiId"], stageName=physical, patchOperations=ops)
         return Applied(physical, attrs)
