@@ -206,7 +206,7 @@ class HttpApiServer:
             if where is None:
                 return
             if self.access_logs is not None and access_log.settings(where[4]) is not None:
-                self._access_log(req, where, rid, started, resp)
+                self._access_log(req, where, rid, started, resp, integration_ms)
             if self.metrics is not None:
                 self._metrics(req, where, started, integration_ms, resp)
         except Exception:  # noqa: BLE001 - a log line or a metric never fails the request
@@ -258,7 +258,8 @@ class HttpApiServer:
                            integration_ms=integration_ms, data_bytes=len(req.body) + sent,
                            method=method, resource=resource)
 
-    def _access_log(self, req: Request, where: tuple, rid: str, started: float, resp: Response) -> None:
+    def _access_log(self, req: Request, where: tuple, rid: str, started: float, resp: Response,
+                    integration_ms: float | None = None) -> None:
         """One line in the stage's access log (``access_log``)."""
         api_id, doc, rest, stage_name, stage, path, full_path = where
         try:
@@ -273,6 +274,8 @@ class HttpApiServer:
                       "identity.userAgent": req.headers.get("user-agent"),
                       "domainName": self.addresses().domain(api_id), "domainPrefix": api_id,
                       "accountId": self.account_id}
+            if integration_ms is not None:
+                values["integrationLatency"] = values["integration.latency"] = int(integration_ms)
             if match is not None and rest:
                 values["resourcePath"] = match.route_key.split(" ", 1)[1]
             elif match is not None:
