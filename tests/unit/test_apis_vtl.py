@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lamb.apis import vtl
@@ -74,3 +76,55 @@ def test_pick_by_media_type():
 def test_a_broken_template_is_a_template_error():
     with pytest.raises(vtl.TemplateError):
         render("#if($x")
+
+
+# The console's "Method Request passthrough" template (its params and context parts).
+PASSTHROUGH = """#set($allParams = $input.params())
+{
+"body-json" : $input.json('$'),
+"params" : {
+#foreach($type in $allParams.keySet())
+    #set($params = $allParams.get($type))
+"$type" : {
+    #foreach($paramName in $params.keySet())
+    "$paramName" : "$util.escapeJavaScript($params.get($paramName))"
+        #if($foreach.hasNext),#end
+    #end
+}
+    #if($foreach.hasNext),#end
+#end
+},
+"stage-variables" : {
+#foreach($key in $stageVariables.keySet())
+"$key" : "$util.escapeJavaScript($stageVariables.get($key))"
+    #if($foreach.hasNext),#end
+#end
+},
+"context" : {
+    "account-id" : "$context.identity.accountId",
+    "authorizer-principal-id" : "$context.authorizer.principalId",
+    "http-method" : "$context.httpMethod",
+    "source-ip" : "$context.identity.sourceIp"
+    }
+}"""
+
+
+def test_the_console_passthrough_template():
+    out = render(PASSTHROUGH, body=b'{"a": 1}', stage_variables={"env": "dev"},
+                 params={"path": {"id": "7"}, "querystring": {"q": 'x"y'}, "header": {"User-Agent": "curl"}},
+                 context={"httpMethod": "GET", "identity": {"sourceIp": "1.2.3.4"}, "authorizer": None})
+    assert json.loads(out) == {
+        "body-json": {"a": 1}, "params": {"path": {"id": "7"}, "querystring": {"q": 'x"y'},
+                                          "header": {"User-Agent": "curl"}},
+        "stage-variables": {"env": "dev"},
+        "context": {"account-id": "", "authorizer-principal-id": "", "http-method": "GET", "source-ip": "1.2.3.4"}}
+
+
+def test_null_and_absent_values_print_nothing():
+    body = b'{"none": null, "n": {"x": null}}'
+    assert render("[$input.path('$.none')][$input.path('$.missing')][$input.path('$.n').nope][$input.path('$.n')]",
+                  body=body) == "[][][][{x=null}]"
+    assert render("#if($input.path('$.none'))T#{else}F#end #if($input.path('$.none') == '')empty#end", body=body) == \
+        "F empty"
+    assert render("$input.params().path.containsKey('id') $input.params().path.containsKey('no')") == "true false"
+    assert render("[$stageVariables.nope][$context.identity.user]", context={"identity": {}}) == "[][]"

@@ -10,7 +10,9 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping
 - ``$util.escapeJavaScript``, ``parseJson``, ``urlEncode``/``urlDecode`` (Java's form encoding),
   ``base64Encode``/``base64Decode``.
 
-Values print as Java prints them (``true``, ``{a=1, b=2}``, ``[1, 2]``). JSONPath: ``$``, ``.name``,
+Values print as Java prints them (``true``, ``{a=1, b=2}``, ``[1, 2]``); a JSON null, a member a map
+lacks and anything reached through one print as nothing, as API Gateway's templates do (the console's
+"Method Request passthrough" template gives ``"account-id" : ""``). JSONPath: ``$``, ``.name``,
 ``['name']``, ``[n]`` (negative too), ``[*]`` and ``.*``, and ``..name`` (recursive descent). Pure.
 """
 
@@ -30,7 +32,30 @@ class TemplateError(Exception):
 
 
 # ---------------------------------------------------------------- Java-like values
+class _Nothing(str):
+    """Null: prints as nothing, is false and equal to ``""``; its members and calls are null too."""
+
+    def __getattr__(self, name: str) -> "_Nothing":
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return NOTHING
+
+    def __getitem__(self, key: Any) -> "_Nothing":
+        return NOTHING
+
+    def __call__(self, *args: Any) -> "_Nothing":
+        return NOTHING
+
+
+NOTHING = _Nothing("")
+
+
 class JMap(dict):
+    def __missing__(self, key: Any) -> Any:
+        if isinstance(key, str) and (hasattr(dict, key) or key in _MAP_METHODS):
+            raise KeyError(key)  # a method (``$map.get(...)``, ``$map.size()``), not a member
+        return NOTHING
+
     def __str__(self) -> str:
         return "{" + ", ".join(f"{k}={_text(v)}" for k, v in self.items()) + "}"
 
@@ -54,16 +79,20 @@ class JBool(int):
 
 
 # Velocity's methods on maps and lists (``$list.size()``) for these types too.
-airspeed.__additional_methods__.setdefault(JMap, dict(airspeed.__additional_methods__[dict], size=len))
+_MAP_METHODS = dict(airspeed.__additional_methods__[dict], size=len,
+                    containsKey=lambda self, key: JBool(key in self))
+airspeed.__additional_methods__.setdefault(JMap, _MAP_METHODS)
 airspeed.__additional_methods__.setdefault(JList, airspeed.__additional_methods__[list])
 
 
 def _text(v: Any) -> str:
-    return "null" if v is None else str(v)
+    return "null" if v is None or v is NOTHING else str(v)
 
 
 def java(value: Any) -> Any:
     """A JSON value as a template sees it."""
+    if value is None:
+        return NOTHING
     if isinstance(value, bool):
         return JBool(value)
     if isinstance(value, dict):
