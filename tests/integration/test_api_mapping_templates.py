@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
-from .conftest import unique
-from .test_api_metrics import function
+from .conftest import unique, wait_for
+from .test_api_metrics import function, window
 from .test_deploy_apis import curl
 
 CODE = ("def handler(event, context):\n"
@@ -75,6 +75,34 @@ def test_non_proxy_lambda_integration_with_mapping_templates(lamb_server):
     assert status == 200 and json.loads(body)["item"] == "passed"  # the event is the body itself
     status, body = curl(base + "/8", "-H", "Content-Type: application/json")  # no body: $input.json('$') is {}
     assert status == 200 and json.loads(body)["body"] == {}
+
+
+def test_asynchronous_invocation_through_request_parameters(lamb_server):
+    apigw, cw = lamb_server.client("apigateway"), lamb_server.client("cloudwatch")
+    arn = function(lamb_server, "vtlasync", CODE)
+    api = apigw.create_rest_api(name=unique("async"))
+    res = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="jobs")
+    ids = {"restApiId": api["id"], "resourceId": res["id"], "httpMethod": "POST"}
+    apigw.put_method(**ids, authorizationType="NONE")
+    apigw.put_method_response(**ids, statusCode="202")
+    apigw.put_integration(**ids, type="AWS", integrationHttpMethod="POST",
+                          uri=f"arn:aws:apigateway:{lamb_server.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+                          requestParameters={"integration.request.header.X-Amz-Invocation-Type": "'Event'"})
+    apigw.put_integration_response(**ids, statusCode="202", responseTemplates={
+        "application/json": '{"queued": "$context.requestId", "payload": "$input.body"}'})
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    url = f"http://{api['id']}.execute-api.{lamb_server.region}.localhost:{lamb_server.port}/v1/jobs"
+    status, body = curl(url, "-X", "POST", "-H", "Content-Type: application/json", "-d", '{"id": "j1"}')
+    answer = json.loads(body)
+    assert status == 202 and answer["payload"] == "" and len(answer["queued"]) == 36  # Lambda's 202: no payload
+
+    def invocations() -> float:
+        out = cw.get_metric_statistics(Namespace="AWS/Lambda", MetricName="Invocations", Period=3600,
+                                       Statistics=["Sum"], **window(),
+                                       Dimensions=[{"Name": "FunctionName", "Value": arn.rsplit(":", 1)[1]}])
+        return sum(d["Sum"] for d in out["Datapoints"])
+
+    wait_for(lambda: invocations() == 1, 60, 0.2, "the queued event to run the function")
 
 
 def test_mock_integration_templates_are_evaluated(lamb_server):

@@ -50,3 +50,17 @@ def test_response_templates_and_parameters():
                        ("X-Fixed", "yes")]
     assert mapped.response({"statusCode": "200"}, b'{"a": 1}', None, SEEN) == (
         200, [("Content-Type", "application/json")], b'{"a": 1}')  # no template: passed through
+
+
+def test_invocation_type_from_request_parameters():
+    def kind(source, seen=SEEN):
+        return mapped.invocation_type({"requestParameters": {mapped.INVOCATION_TYPE: source}}, seen)
+
+    assert mapped.invocation_type({}, SEEN) == "RequestResponse"
+    assert kind("'Event'") == "Event"
+    seen = mapped.Templated({"path": {}, "querystring": {"mode": "DryRun"}, "header": {"invocationtype": "Event"}},
+                            {}, {"how": "Event"})
+    assert kind("method.request.header.InvocationType", seen) == "Event"  # header names ignore case
+    assert kind("method.request.querystring.mode", seen) == "DryRun"
+    assert kind("stageVariables.how", seen) == "Event"
+    assert kind("method.request.querystring.absent", seen) == "RequestResponse"

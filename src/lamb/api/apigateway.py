@@ -232,6 +232,8 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
                    "cacheKeyParameters": [], "connectionType": "INTERNET"}
     if kind == "AWS" and params.get("requestTemplates"):
         integration["requestTemplates"] = params["requestTemplates"]
+    if kind == "AWS" and params.get("requestParameters"):  # X-Amz-Invocation-Type: apis/mapped.py
+        integration["requestParameters"] = params["requestParameters"]
     method["methodIntegration"] = integration
     _save(ctx, params["restApiId"], doc)
     return integration

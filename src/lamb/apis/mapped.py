@@ -16,6 +16,13 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-passthr
   ``responseParameters`` set ``method.response.header.*`` from a literal (``'v'``),
   ``integration.response.body`` (or ``.body.<JSONPath>``), ``stageVariables.*`` or ``context.*``.
 
+The Lambda Invoke call's ``X-Amz-Invocation-Type`` header comes from the integration's
+``requestParameters`` (``integration.request.header.X-Amz-Invocation-Type``: a literal ``'Event'``
+or a ``method.request.header|querystring|path.*`` or ``stageVariables.*`` value): ``Event`` invokes
+asynchronously and the integration response maps an empty payload
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-integration-async.html).
+Other request parameters (``X-Amz-Client-Context``, …) are stored, not applied.
+
 Pure: the caller invokes the function and builds the HTTP response.
 """
 
@@ -52,6 +59,25 @@ def request_payload(integration: Mapping, body: bytes, content_type: str | None,
         return body
     return vtl.render(template, body=body, params=seen.params, context=seen.context,
                       stage_variables=seen.variables).encode()
+
+
+INVOCATION_TYPE = "integration.request.header.X-Amz-Invocation-Type"
+
+
+def invocation_type(integration: Mapping, seen: Templated) -> str:
+    """``RequestResponse`` unless the request parameters map the Invoke call's invocation type."""
+    source = (integration.get("requestParameters") or {}).get(INVOCATION_TYPE)
+    if not source:
+        return "RequestResponse"
+    if len(source) >= 2 and source[0] == source[-1] == "'":
+        return source[1:-1]
+    where, _, name = source.removeprefix("method.request.").partition(".")
+    if source.startswith("stageVariables."):
+        return seen.variables.get(source[len("stageVariables."):]) or "RequestResponse"
+    values = seen.params.get(where) or {}
+    if where == "header":
+        return next((v for k, v in values.items() if k.lower() == name.lower()), None) or "RequestResponse"
+    return values.get(name) or "RequestResponse"
 
 
 def error_message(payload: bytes) -> str:
@@ -126,4 +152,5 @@ def response(chosen: Mapping, payload: bytes, accept: str | None, seen: Template
     return int(chosen["statusCode"]), headers, body
 
 
-__all__ = ["Templated", "Unsupported", "request_payload", "error_message", "select", "response"]
+__all__ = ["Templated", "Unsupported", "INVOCATION_TYPE", "invocation_type", "request_payload", "error_message",
+           "select", "response"]

@@ -44,6 +44,13 @@ from .routing import RouteTable
 log = logging.getLogger("lamb.apis.rest")
 
 
+class InvocationAnswer(NamedTuple):
+    """What a non-proxy integration maps: the function's payload and its error, if any."""
+
+    payload: bytes
+    function_error: str | None
+
+
 def _message(status: int, message: str, rid: str, *, spaced: bool = True) -> Response:
     body = json.dumps({"message": message}, separators=(", ", ": ") if spaced else (",", ":")).encode()
     return Response(status, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid)], body)
@@ -236,11 +243,21 @@ class _Call(NamedTuple):
         except vtl.TemplateError as e:
             log.info("REST API %s: request mapping template failed (%s)", self.api_id, e)
             return internal
+        kind = mapped.invocation_type(self.integration, seen)
         try:
             if payload.strip():
                 json.loads(payload)  # Lambda takes JSON only (InvalidRequestContentException)
-            pending = server.invoke(target.function, target.qualifier, payload, trace_header=self.trace,
-                                    request_id=rid)
+            if kind == "RequestResponse":
+                pending = server.invoke(target.function, target.qualifier, payload, trace_header=self.trace,
+                                        request_id=rid)
+            elif kind == "Event":  # Lambda answers 202 with an empty body once the event is queued
+                pending = asyncio.ensure_future(server.invoke_async(
+                    target.function, target.qualifier, payload, trace_header=self.trace, request_id=rid))
+            elif kind == "DryRun":  # Lambda checks and answers 204 without running the function
+                pending = asyncio.get_running_loop().create_future()
+                pending.set_result(None)
+            else:
+                raise ValueError(f"invalid X-Amz-Invocation-Type {kind!r}")
         except (ValueError, AwsError) as e:
             log.info("REST API %s: the integration request was refused (%s)", self.api_id, e)
             return internal
@@ -249,6 +266,8 @@ class _Call(NamedTuple):
             if f.exception() is not None:
                 return internal
             result = f.result()
+            if kind != "RequestResponse":  # an empty payload, no function error
+                result = InvocationAnswer(b"", None)
             chosen = mapped.select(self.integration, mapped.error_message(result.payload)
                                    if result.function_error else None)
             if chosen is None:

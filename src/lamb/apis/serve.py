@@ -31,7 +31,7 @@ import re
 import time
 import uuid
 from urllib.parse import parse_qsl
-from typing import Callable, NamedTuple
+from typing import Awaitable, Callable, NamedTuple
 
 from ..http.server import Request, Response
 from ..invoke.metrics import Metrics
@@ -110,11 +110,13 @@ class HttpApiServer:
     def __init__(self, *, store: HttpApiStore, addresses: Callable[[], Addresses], invoke: Callable[..., "asyncio.Future"],
                  target: Callable[[str], Target], region: str, account_id: str, port: Callable[[], int],
                  max_body: int, jwt=None, rest_store: HttpApiStore | None = None,
-                 access_logs: "access_log.AccessLogs | None" = None, metrics: Metrics | None = None) -> None:
+                 access_logs: "access_log.AccessLogs | None" = None, metrics: Metrics | None = None,
+                 invoke_async: Callable[..., "Awaitable[dict]"] | None = None) -> None:
         self.store = store
         self.rest = rest_store  # REST APIs (apis/rest.py)
         self.addresses = addresses
         self._invoke = invoke
+        self.invoke_async = invoke_async  # Event invocations of non-proxy REST integrations (rest.py)
         self.target = target
         self.region = region
         self.account_id = account_id
@@ -545,4 +547,4 @@ def make_api_server(lamb) -> HttpApiServer:
                          max_body=s.limits.http_api_payload_max_bytes, jwt=JwtAuthorizers(),
                          rest_store=apis.rest,
                          access_logs=access_log.AccessLogs(access_log.store_writer(lamb.logs.stream)),
-                         metrics=apis.metrics)
+                         metrics=apis.metrics, invoke_async=lamb.invocations.invoke_async)
