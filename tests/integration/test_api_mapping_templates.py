@@ -123,3 +123,13 @@ def test_mock_integration_templates_are_evaluated(lamb_server):
     assert curl(base + "?brew=coffee") == (200, '{"ok": true}')
     status, body = curl(base + "?brew=tea")
     assert (status, json.loads(body)) == (418, {"brew": "tea", "stage": "v1"})
+
+    # Changed templates, as Terraform changes them (UpdateIntegration/UpdateIntegrationResponse), then deployed.
+    apigw.update_integration(**ids, patchOperations=[{"op": "replace", "path": "/requestTemplates/application~1json",
+                                                      "value": '{"statusCode": 418}'}])
+    apigw.update_integration_response(**ids, statusCode="418", patchOperations=[
+        {"op": "replace", "path": "/responseTemplates/application~1json", "value": '{"short": "and stout"}'}])
+    assert apigw.get_integration(**ids)["requestTemplates"] == {"application/json": '{"statusCode": 418}'}
+    assert curl(base + "?brew=coffee")[0] == 200  # the stage serves its deployment until the next one
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    assert curl(base + "?brew=coffee") == (418, '{"short": "and stout"}')
