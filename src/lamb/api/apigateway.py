@@ -6,8 +6,10 @@ CreateRestApi, GetRestApi(s), DeleteRestApi; CreateResource, GetResource(s), Del
 PutIntegration, GetIntegration, DeleteIntegration (types ``AWS_PROXY`` and ``AWS`` to a Lambda function,
 ``MOCK``; ``AWS`` and ``MOCK`` with mapping templates, ``apis/mapped.py``);
 CreateDeployment (with ``stageName``: the stage is made or moved), GetDeployment(s);
-CreateStage, GetStage(s), DeleteStage. Other integration types, authorizers of REST APIs,
-models, validators and the PATCH-style Update* operations are not served yet.
+CreateStage, GetStage(s), DeleteStage. Authorizers are below too; method and integration
+responses are in ``apigateway_responses.py``, the PATCH-style Update* operations of RestApi, Stage,
+Integration and IntegrationResponse in ``apigateway_patch.py``, imports in ``apigateway_import.py``.
+Other integration types, models and validators are not served yet.
 """
 
 from __future__ import annotations
