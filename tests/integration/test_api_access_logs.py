@@ -13,7 +13,8 @@ from .test_deploy_apis import SAM, curl
 
 FORMAT = ('{"requestId":"$context.requestId","route":"$context.routeKey","resource":"$context.resourcePath",'
           '"status":"$context.status","method":"$context.httpMethod","path":"$context.path","ip":"$context.identity.sourceIp",'
-          '"len":"$context.responseLength","stage":"$context.stage","nothing":"$context.integrationErrorMessage"}')
+          '"len":"$context.responseLength","stage":"$context.stage","nothing":"$context.integrationErrorMessage",'
+          '"il":"$context.integrationLatency"}')
 OK = "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n"
 
 
@@ -46,6 +47,7 @@ def test_http_api_access_log(lamb_server):
         "GET /items/{id}", "200", "GET", "/items/7", "2", "$default")
     assert ok["ip"] == "127.0.0.1" and len(ok["requestId"]) == 36 and ok["nothing"] == "-" and ok["resource"] == "-"
     assert (missing["route"], missing["status"]) == ("-", "404")
+    assert ok["il"].isdigit() and missing["il"] == "-"  # the route miss reached no integration
 
 
 def test_rest_api_access_log_from_a_sam_template(lamb_server, tmp_path):

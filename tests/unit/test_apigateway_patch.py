@@ -2,7 +2,7 @@
 
 import pytest
 
-from lamb.api.apigateway_patch import patch_rest_api, patch_stage
+from lamb.api.apigateway_patch import patch_integration, patch_integration_response, patch_rest_api, patch_stage
 from lamb.protocol.errors import AwsError
 
 
@@ -33,3 +33,44 @@ def test_stage_paths():
     assert "accessLogSettings" not in stage
     with pytest.raises(AwsError, match="Invalid deployment identifier"):
         patch_stage(stage, {"d1": {}}, [{"op": "replace", "path": "/deploymentId", "value": "zz"}])
+
+
+def test_stage_detailed_metrics_for_every_method():
+    stage = {"methodSettings": {}}
+    patch_stage(stage, {}, [{"op": "replace", "path": "/*/*/metrics/enabled", "value": "true"}])
+    assert stage["methodSettings"] == {"*/*": {"metricsEnabled": True}}
+    patch_stage(stage, {}, [{"op": "replace", "path": "/*/*/metrics/enabled", "value": "false"}])
+    assert stage["methodSettings"] == {"*/*": {"metricsEnabled": False}}
+    with pytest.raises(AwsError, match="Invalid patch path"):  # other method settings are not served
+        patch_stage(stage, {}, [{"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"}])
+
+
+def test_integration_and_integration_response_paths():
+    integ = {"type": "AWS", "uri": "arn:aws:apigateway:r:lambda:path/2015-03-31/functions/f/invocations",
+             "requestTemplates": {"application/json": "old"}, "timeoutInMillis": 29000}
+    patch_integration(integ, [
+        {"op": "replace", "path": "/requestTemplates/application~1json", "value": "new"},
+        {"op": "add", "path": "/requestTemplates/text~1plain", "value": "t"},
+        {"op": "add", "path": "/requestParameters/integration.request.header.X-Amz-Invocation-Type", "value": "'Event'"},
+        {"op": "replace", "path": "/passthroughBehavior", "value": "NEVER"},
+        {"op": "replace", "path": "/timeoutInMillis", "value": "5000"}], (50, 29000))
+    assert integ["requestTemplates"] == {"application/json": "new", "text/plain": "t"}
+    assert integ["requestParameters"] == {"integration.request.header.X-Amz-Invocation-Type": "'Event'"}
+    assert (integ["passthroughBehavior"], integ["timeoutInMillis"]) == ("NEVER", 5000)
+    patch_integration(integ, [{"op": "remove", "path": "/requestTemplates/text~1plain"}], (50, 29000))
+    assert integ["requestTemplates"] == {"application/json": "new"}
+    for bad in ({"op": "replace", "path": "/timeoutInMillis", "value": "30000"},
+                {"op": "replace", "path": "/uri", "value": "arn:aws:apigateway:r:s3:path/b"},
+                {"op": "replace", "path": "/type", "value": "HTTP"}):
+        with pytest.raises(AwsError):
+            patch_integration(integ, [bad], (50, 29000))
+
+    response = {"statusCode": "400", "selectionPattern": "Bad.*"}
+    patch_integration_response(response, [
+        {"op": "replace", "path": "/responseTemplates/application~1json", "value": "{}"},
+        {"op": "add", "path": "/responseParameters/method.response.header.X", "value": "'y'"},
+        {"op": "replace", "path": "/selectionPattern", "value": "Worse.*"}])
+    assert response == {"statusCode": "400", "selectionPattern": "Worse.*", "responseTemplates": {"application/json": "{}"},
+                        "responseParameters": {"method.response.header.X": "'y'"}}
+    patch_integration_response(response, [{"op": "replace", "path": "/selectionPattern", "value": ""}])
+    assert "selectionPattern" not in response

@@ -80,3 +80,21 @@ def test_import_errors_name_the_operation():
     d = openapi.read({"openapi": "3.0.1", "paths": {"/m": {"get": {"x-amazon-apigateway-integration": {"type": "mock"}}}}})
     with pytest.raises(openapi.ImportProblem, match="integration type 'mock' is not served"):
         openapi.http_integration(d.operations[0])
+
+
+def test_rest_non_proxy_aws_integration_with_templates_and_responses():
+    integ = {"type": "aws", "uri": URI, "httpMethod": "POST", "passthroughBehavior": "when_no_templates",
+             "requestTemplates": {"application/json": '{"id": "$input.params(\'id\')"}'},
+             "responses": {"default": {"statusCode": "200"},
+                           "Bad:.*": {"statusCode": "400", "responseTemplates": {"application/json": "{}"}}}}
+    d = openapi.read({"swagger": "2.0", "paths": {"/a/{id}": {"get": {"x-amazon-apigateway-integration": integ,
+                                                                      "responses": {"200": {}}}}}})
+    op = d.operations[0]
+    assert openapi.rest_integration(op) == {
+        "type": "AWS", "uri": URI, "integrationHttpMethod": "POST", "passthroughBehavior": "WHEN_NO_TEMPLATES",
+        "requestTemplates": integ["requestTemplates"]}
+    method, responses = openapi.rest_responses(op)
+    assert set(method) == {"200", "400"}
+    assert responses == {"200": {}, "400": {"selectionPattern": "Bad:.*", "responseTemplates": {"application/json": "{}"}}}
+    with pytest.raises(openapi.ImportProblem, match="integration type 'aws' is not served"):
+        openapi.http_integration(op)  # HTTP APIs take aws_proxy only

@@ -3,10 +3,13 @@
 What Lambda proxy integrations need (https://docs.aws.amazon.com/apigateway/latest/api/):
 CreateRestApi, GetRestApi(s), DeleteRestApi; CreateResource, GetResource(s), DeleteResource
 (``{proxy+}`` path parts included); PutMethod, GetMethod, DeleteMethod (``ANY`` included);
-PutIntegration, GetIntegration, DeleteIntegration (type ``AWS_PROXY`` to a Lambda function);
+PutIntegration, GetIntegration, DeleteIntegration (types ``AWS_PROXY`` and ``AWS`` to a Lambda function,
+``MOCK``; ``AWS`` and ``MOCK`` with mapping templates, ``apis/mapped.py``);
 CreateDeployment (with ``stageName``: the stage is made or moved), GetDeployment(s);
-CreateStage, GetStage(s), DeleteStage. Other integration types, authorizers of REST APIs,
-models, validators and the PATCH-style Update* operations are not served yet.
+CreateStage, GetStage(s), DeleteStage. Authorizers are below too; method and integration
+responses are in ``apigateway_responses.py``, the PATCH-style Update* operations of RestApi, Stage,
+Integration and IntegrationResponse in ``apigateway_patch.py``, imports in ``apigateway_import.py``.
+Other integration types, models and validators are not served yet.
 """
 
 from __future__ import annotations
@@ -203,23 +206,36 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
             "cacheKeyParameters": [], "requestTemplates": params.get("requestTemplates") or {}}
         _save(ctx, params["restApiId"], doc)
         return integration
-    if params["type"] != "AWS_PROXY":
-        raise _bad(f"Integration type {params['type']} is not served by this Lamb server yet; use AWS_PROXY or MOCK.")
+    kind = params["type"]
+    if kind not in ("AWS_PROXY", "AWS"):
+        raise _bad(f"Integration type {kind} is not served by this Lamb server yet; use AWS_PROXY, AWS or MOCK.")
     if not params.get("uri"):
         raise _bad("Enumeration value for IntegrationType must be non-empty")
+    if kind == "AWS" and ":lambda:path/2015-03-31/functions/" not in params["uri"]:
+        raise _bad("AWS integrations are served by this Lamb server for Lambda functions only "
+                   "(arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations).")
     if params.get("integrationHttpMethod") != "POST":
+        if kind == "AWS" and params.get("integrationHttpMethod") is None:
+            raise _bad("Enumeration value for HttpMethod must be non-empty")
         raise _bad("Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream "
                    "invocations.") if params.get("integrationHttpMethod") is None else _bad(
-            "AWS_PROXY integrations with Lambda require the integration HTTP method POST.")
+            f"{kind} integrations with Lambda require the integration HTTP method POST.")
+    behavior = params.get("passthroughBehavior") or "WHEN_NO_MATCH"
+    if behavior not in ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"):
+        raise _bad("Invalid passthrough behavior specified")
     timeout = params.get("timeoutInMillis")
     if timeout is None:
         timeout = limits.rest_api_timeout_default_ms
     elif not limits.http_api_timeout_min_ms <= timeout <= limits.rest_api_timeout_max_ms:
         raise _bad(f"Timeout should be between {limits.http_api_timeout_min_ms} ms and "
                    f"{limits.rest_api_timeout_max_ms} ms")
-    integration = {"type": "AWS_PROXY", "httpMethod": "POST", "uri": params["uri"], "timeoutInMillis": timeout,
-                   "passthroughBehavior": "WHEN_NO_MATCH", "cacheNamespace": params["resourceId"],
+    integration = {"type": kind, "httpMethod": "POST", "uri": params["uri"], "timeoutInMillis": timeout,
+                   "passthroughBehavior": behavior, "cacheNamespace": params["resourceId"],
                    "cacheKeyParameters": [], "connectionType": "INTERNET"}
+    if kind == "AWS" and params.get("requestTemplates"):
+        integration["requestTemplates"] = params["requestTemplates"]
+    if kind == "AWS" and params.get("requestParameters"):  # X-Amz-Invocation-Type: apis/mapped.py
+        integration["requestParameters"] = params["requestParameters"]
     method["methodIntegration"] = integration
     _save(ctx, params["restApiId"], doc)
     return integration

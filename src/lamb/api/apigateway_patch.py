@@ -1,4 +1,5 @@
-"""UpdateRestApi and UpdateStage: REST API Update* operations with PATCH operations.
+"""UpdateRestApi, UpdateStage, UpdateIntegration and UpdateIntegrationResponse: REST API Update*
+operations with PATCH operations.
 
 API Gateway v1 changes a resource with a list of ``patchOperations`` (``op``: add, remove,
 replace; ``path``; ``value`` as a string), https://docs.aws.amazon.com/apigateway/latest/api/patch-operations.html.
@@ -6,16 +7,24 @@ The paths served here are those of
 https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateRestApi.html (name, description,
 binaryMediaTypes, minimumCompressionSize, disableExecuteApiEndpoint, apiKeySource, policy) and
 https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateStage.html (deploymentId, description,
-variables, tracingEnabled, accessLogSettings). In a path a ``/`` inside a name is written
-``~1`` (``/binaryMediaTypes/image~1png``). Other paths answer BadRequestException.
+variables, tracingEnabled, accessLogSettings, and of the method settings ``/*/*/metrics/enabled``: the
+stage's detailed CloudWatch metrics, ``apis/metrics.py``),
+https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateIntegration.html (uri, passthroughBehavior,
+timeoutInMillis, requestTemplates, requestParameters) and
+https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateIntegrationResponse.html (selectionPattern,
+responseTemplates, responseParameters): what Terraform sends when a mapping template changes. In a
+path a ``/`` inside a name is written ``~1`` (``/binaryMediaTypes/image~1png``). Other paths answer BadRequestException.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import TYPE_CHECKING
 
+from ..protocol.errors import AwsError
 from . import apigateway as rest
+from . import apigateway_responses as responses
 from . import operation
 
 if TYPE_CHECKING:
@@ -104,6 +113,10 @@ def patch_stage(stage: dict, deployments: dict, ops: list[dict]) -> None:
                 stage["accessLogSettings"] = settings
             else:
                 stage.pop("accessLogSettings", None)
+        elif parts == ["*", "*", "metrics", "enabled"] and kind == "replace":
+            settings = dict(stage.get("methodSettings") or {})
+            settings["*/*"] = dict(settings.get("*/*") or {}, metricsEnabled=_bool(value))
+            stage["methodSettings"] = settings
         else:
             raise _invalid(op)
     stage["lastUpdatedDate"] = time.time()
@@ -117,6 +130,82 @@ def update_rest_api(ctx: "RequestContext", params: dict) -> dict:
     doc["api"] = api
     rest._save(ctx, params["restApiId"], doc)
     return api
+
+
+def _patch_map(target: dict, key: str, name: str, kind: str, value: str | None) -> None:
+    """An add/replace/remove on one entry of a map member (``/requestTemplates/application~1json``)."""
+    values = dict(target.get(key) or {})
+    if kind == "remove":
+        values.pop(name, None)
+    else:
+        values[name] = value
+    if values:
+        target[key] = values
+    else:
+        target.pop(key, None)
+
+
+def patch_integration(integration: dict, ops: list[dict], timeout_range: tuple[int, int]) -> None:
+    for op in ops:
+        path, kind, value = op.get("path") or "", op["op"], op.get("value")
+        parts = path.split("/")[1:]
+        if parts[:1] in (["requestTemplates"], ["requestParameters"]) and len(parts) == 2:
+            _patch_map(integration, parts[0], _unescape(parts[1]), kind, value)
+        elif path == "/uri" and kind == "replace":
+            if integration.get("type") == "MOCK" or (integration.get("type") == "AWS" and
+                                                     ":lambda:path/2015-03-31/functions/" not in (value or "")):
+                raise rest._bad("Invalid integration URI specified")
+            integration["uri"] = value
+        elif path == "/passthroughBehavior" and kind == "replace":
+            if value not in ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"):
+                raise rest._bad("Invalid passthrough behavior specified")
+            integration["passthroughBehavior"] = value
+        elif path == "/timeoutInMillis" and kind == "replace":
+            low, high = timeout_range
+            if not str(value).isdigit() or not low <= int(value) <= high:
+                raise rest._bad(f"Timeout should be between {low} ms and {high} ms")
+            integration["timeoutInMillis"] = int(value)
+        else:
+            raise _invalid(op)
+
+
+def patch_integration_response(response: dict, ops: list[dict]) -> None:
+    for op in ops:
+        path, kind, value = op.get("path") or "", op["op"], op.get("value")
+        parts = path.split("/")[1:]
+        if parts[:1] in (["responseTemplates"], ["responseParameters"]) and len(parts) == 2:
+            _patch_map(response, parts[0], _unescape(parts[1]), kind, value)
+        elif path == "/selectionPattern" and kind in ("replace", "remove"):
+            if kind == "remove" or not value:
+                response.pop("selectionPattern", None)
+            else:
+                response["selectionPattern"] = value
+        else:
+            raise _invalid(op)
+
+
+@operation("UpdateIntegration", service=SERVICE)
+def update_integration(ctx: "RequestContext", params: dict) -> dict:
+    doc = rest._doc(ctx, params["restApiId"])
+    limits = ctx.lamb.settings.limits
+    integration = copy.deepcopy(responses._integration(ctx, doc, params))
+    patch_integration(integration, _ops(params), (limits.http_api_timeout_min_ms, limits.rest_api_timeout_max_ms))
+    rest._method(ctx, doc, params)["methodIntegration"] = integration
+    rest._save(ctx, params["restApiId"], doc)
+    return integration
+
+
+@operation("UpdateIntegrationResponse", service=SERVICE)
+def update_integration_response(ctx: "RequestContext", params: dict) -> dict:
+    doc = rest._doc(ctx, params["restApiId"])
+    found = responses._integration(ctx, doc, params).setdefault("integrationResponses", {}).get(params["statusCode"])
+    if found is None:
+        raise AwsError("NotFoundException", "Invalid Response status code specified", 404)
+    response = copy.deepcopy(found)
+    patch_integration_response(response, _ops(params))
+    responses._integration(ctx, doc, params)["integrationResponses"][params["statusCode"]] = response
+    rest._save(ctx, params["restApiId"], doc)
+    return response
 
 
 @operation("UpdateStage", service=SERVICE)

@@ -1,4 +1,5 @@
-"""CloudWatch's metric API for the ``AWS/Lambda`` namespace: GetMetricStatistics, GetMetricData, ListMetrics.
+"""CloudWatch's metric API for the ``AWS/Lambda`` and ``AWS/ApiGateway`` namespaces: GetMetricStatistics,
+GetMetricData, ListMetrics.
 
 Served from the invoker's per-minute points (``invoke/metrics.py``, one-minute resolution,
 retained ``LAMB_METRICS_RETENTION_MINUTES``, a day by default) on Lamb's port, in each protocol
@@ -8,7 +9,8 @@ https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricSt
 https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html,
 https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_ListMetrics.html.
 Other namespaces hold no data here (empty answers, as CloudWatch gives for a metric it has
-no data for). Metric math and Metrics Insights expressions are refused.
+no data for). Metric math and Metrics Insights expressions are refused. ``AWS/ApiGateway`` is
+served from the scope's API Gateway points (``apis/metrics.py``: its metrics, units and dimension sets).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import math
 import time
 from typing import Any
 
+from ..apis import metrics as apigw
 from ..invoke import metric_query as mq
 from ..protocol.errors import AwsError
 from . import operation
@@ -58,7 +61,20 @@ def _dims(dimensions: list[dict] | None) -> dict[str, str]:
 
 
 def _series(ctx: RequestContext, namespace: str):
-    return ctx.lamb.invoker.metrics.series() if namespace == mq.NAMESPACE else iter(())
+    if namespace == mq.NAMESPACE:
+        return ctx.lamb.invoker.metrics.series()
+    if namespace == apigw.NAMESPACE:
+        return ctx.lamb.http_apis.metrics.series()
+    return iter(())
+
+
+def _projections(namespace: str):
+    """A namespace's dimension sets for ``metric_query`` (None: Lambda's)."""
+    return apigw.projections if namespace == apigw.NAMESPACE else None
+
+
+def _unit(namespace: str, metric: str) -> str:
+    return apigw.UNITS.get(metric, "None") if namespace == apigw.NAMESPACE else mq.unit_of(metric)
 
 
 @operation("GetMetricStatistics", service=SERVICE)
@@ -88,11 +104,11 @@ def get_metric_statistics(ctx: RequestContext, params: dict) -> dict:
         raise _combination(f"You have requested up to {wanted} datapoints, which exceeds the limit of "
                            f"{limits.cloudwatch_statistics_datapoints_max}. You may reduce the datapoints requested "
                            f"by increasing Period, or decreasing the time range.")
-    metric = params["MetricName"]
-    unit = mq.unit_of(metric)
+    metric, namespace = params["MetricName"], params["Namespace"]
+    unit = _unit(namespace, metric)
     datapoints: list[dict] = []
     if params.get("Unit") in (None, unit):
-        parts = mq.matching(_series(ctx, params["Namespace"]), metric, _dims(params.get("Dimensions")))
+        parts = mq.matching(_series(ctx, namespace), metric, _dims(params.get("Dimensions")), _projections(namespace))
         for ts, point in sorted(mq.by_period(parts, start, end, period).items()):
             dp: dict[str, Any] = {"Timestamp": ts, "Unit": unit}
             for stat in stats:
@@ -133,11 +149,11 @@ def get_metric_data(ctx: RequestContext, params: dict) -> dict:
             continue
         ms = q["MetricStat"]
         metric = ms["Metric"]
-        name = metric.get("MetricName", "")
+        name, namespace = metric.get("MetricName", ""), metric.get("Namespace", "")
         period = _check_period(ms["Period"])
         points: list[tuple[int, mq.Point]] = []
-        if ms.get("Unit") in (None, mq.unit_of(name)):
-            parts = mq.matching(_series(ctx, metric.get("Namespace", "")), name, _dims(metric.get("Dimensions")))
+        if ms.get("Unit") in (None, _unit(namespace, name)):
+            parts = mq.matching(_series(ctx, namespace), name, _dims(metric.get("Dimensions")), _projections(namespace))
             points = sorted(mq.by_period(parts, start, end, period).items(), reverse=descending)
         results.append({
             "Id": q["Id"], "Label": q.get("Label") or name, "StatusCode": "Complete", "Messages": [],
@@ -173,22 +189,25 @@ def _page(results: list[dict], token: str | None, max_points: int) -> dict:
 
 @operation("ListMetrics", service=SERVICE)
 def list_metrics(ctx: RequestContext, params: dict) -> dict:
-    namespace = params.get("Namespace")
-    if namespace not in (None, mq.NAMESPACE):
-        return {"Metrics": []}
-    series = ctx.lamb.invoker.metrics.series()
-    if params.get("RecentlyActive") == "PT3H":
-        recent = time.time() - 3 * 3600
-        series = (s for s in series if s[2] and next(reversed(s[2])) >= recent)
+    asked = params.get("Namespace")
     filters = [(d["Name"], d.get("Value")) for d in params.get("Dimensions") or ()]
-    found = mq.list_metrics(series, params.get("MetricName"), filters)
+    found: list[tuple[str, str, tuple]] = []
+    for namespace in (mq.NAMESPACE, apigw.NAMESPACE):
+        if asked not in (None, namespace):
+            continue
+        series = _series(ctx, namespace)
+        if params.get("RecentlyActive") == "PT3H":
+            recent = time.time() - 3 * 3600
+            series = (s for s in series if s[2] and next(reversed(s[2])) >= recent)
+        found += [(namespace, name, dims) for name, dims in
+                  mq.list_metrics(series, params.get("MetricName"), filters, _projections(namespace))]
     page = ctx.lamb.settings.limits.cloudwatch_list_metrics_page
     token = params.get("NextToken")
     skip = int(token) if token and token.isdigit() else 0
     if token is not None and not token.isdigit():
         raise AwsError("InvalidNextToken", "The service couldn't process the NextToken.", 400)
-    metrics = [{"Namespace": mq.NAMESPACE, "MetricName": name,
-                "Dimensions": [{"Name": k, "Value": v} for k, v in dims]} for name, dims in found[skip:skip + page]]
+    metrics = [{"Namespace": namespace, "MetricName": name, "Dimensions": [{"Name": k, "Value": v} for k, v in dims]}
+               for namespace, name, dims in found[skip:skip + page]]
     answer: dict[str, Any] = {"Metrics": metrics}
     if skip + page < len(found):
         answer["NextToken"] = str(skip + page)

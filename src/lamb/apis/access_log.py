@@ -9,7 +9,8 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-variabl
 Variables with values: ``requestId``, ``extendedRequestId``, ``apiId``, ``stage``, ``httpMethod``,
 ``path``, ``protocol``, ``status``, ``responseLength``, ``requestTime``, ``requestTimeEpoch``,
 ``responseLatency``, ``identity.sourceIp``, ``identity.userAgent``, ``domainName``,
-``domainPrefix``, ``accountId``, ``routeKey`` (HTTP APIs) and ``resourcePath`` (REST APIs).
+``domainPrefix``, ``accountId``, ``integrationLatency`` and ``integration.latency`` (for a request
+that reached its function), ``routeKey`` (HTTP APIs) and ``resourcePath`` (REST APIs).
 The rendering is pure; ``AccessLogs`` writes through the collaborator it is given.
 """
 

@@ -113,13 +113,14 @@ def read(doc: dict) -> Definition:
                       doc.get("x-amazon-apigateway-cors"), list(doc.get("x-amazon-apigateway-binary-media-types") or []))
 
 
-def _proxy(op: Operation) -> dict:
+def _proxy(op: Operation, kinds: tuple[str, ...] = ("AWS_PROXY",)) -> dict:
     integ = op.integration
     kind = str(integ.get("type", "")).upper()
-    if kind != "AWS_PROXY":
+    if kind not in kinds:
+        served = " or ".join(k.lower() for k in kinds)
         raise ImportProblem(f"Errors found during import:\n\tUnable to put integration on '{op.method}' for resource "
                             f"at path '{op.path}': integration type '{integ.get('type')}' is not served by this Lamb "
-                            f"server; use aws_proxy to a Lambda function.")
+                            f"server; use {served} to a Lambda function.")
     if not integ.get("uri"):
         raise ImportProblem(f"Errors found during import:\n\tUnable to put integration on '{op.method}' for resource "
                             f"at path '{op.path}': Invalid integration URI specified")
@@ -209,7 +210,7 @@ def rest_authorizer(name: str, scheme: dict) -> dict:
 
 def rest_responses(op: Operation) -> tuple[dict[str, dict], dict[str, dict]]:
     """(PutMethodResponse parameters by status code, PutIntegrationResponse parameters by status
-    code) of a MOCK integration: the operation's ``responses`` (their ``headers`` become
+    code) of a MOCK or non-proxy (``aws``) integration: the operation's ``responses`` (their ``headers`` become
     ``method.response.header.*`` parameters) and the integration's ``responses`` (keyed by
     selection pattern, ``default`` for none)."""
     method: dict[str, dict] = {}
@@ -232,9 +233,14 @@ def rest_integration(op: Operation) -> dict:
     """PutIntegration's parameters (without the API, resource and method)."""
     if str(op.integration.get("type", "")).upper() == "MOCK":
         return {"type": "MOCK", "requestTemplates": op.integration.get("requestTemplates") or {}}
-    integ = _proxy(op)
-    out = {"type": "AWS_PROXY", "uri": integ["uri"], "integrationHttpMethod": str(integ.get("httpMethod") or "")
+    integ = _proxy(op, ("AWS_PROXY", "AWS"))
+    kind = str(integ["type"]).upper()
+    out = {"type": kind, "uri": integ["uri"], "integrationHttpMethod": str(integ.get("httpMethod") or "")
            .upper() or None}
+    if kind == "AWS":  # mapping templates (apis/mapped.py)
+        out["requestTemplates"] = integ.get("requestTemplates") or {}
+        if integ.get("passthroughBehavior"):
+            out["passthroughBehavior"] = str(integ["passthroughBehavior"]).upper()
     if integ.get("timeoutInMillis") is not None:
         out["timeoutInMillis"] = int(integ["timeoutInMillis"])
     return out

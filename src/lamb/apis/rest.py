@@ -15,7 +15,9 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy
   ``apigateway.amazonaws.com`` for ``…:<api-id>/<stage>/<METHOD>/<resource path>``;
 - a function error, a malformed response or a missing permission: 502 (500 for the
   permission) ``{"message": "Internal server error"}``; past the integration's
-  ``timeoutInMillis`` (29 s by default): 504 ``{"message": "Endpoint request timed out"}``.
+  ``timeoutInMillis`` (29 s by default): 504 ``{"message": "Endpoint request timed out"}``;
+- non-proxy Lambda integrations (type ``AWS``) and MOCK integrations go through mapping
+  templates (``mapped``, ``mock``, ``vtl``).
 """
 
 from __future__ import annotations
@@ -34,12 +36,19 @@ from ..services.lineage import with_root
 from ..urls import event as v2_event
 from ..urls.response import Malformed
 from ..policy import evaluate as policy_eval
-from . import binary, deadline, mock, payload_v1
+from . import binary, deadline, mapped, mock, payload_v1, vtl
 from .authorizers import REST_SOURCES, Authorized, Refused, identity_values, run_lambda
 from .permission import source_arn
 from .routing import RouteTable
 
 log = logging.getLogger("lamb.apis.rest")
+
+
+class InvocationAnswer(NamedTuple):
+    """What a non-proxy integration maps: the function's payload and its error, if any."""
+
+    payload: bytes
+    function_error: str | None
 
 
 def _message(status: int, message: str, rid: str, *, spaced: bool = True) -> Response:
@@ -111,7 +120,7 @@ def serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None, 
     ctx["authorizer"] = None
     method_arn = f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/{stage_name}/{req.method}{path}"
     call = _Call(server, api_id, stage_name, verb, resource, integration, variables, event, trace, rid,
-                 tuple(binary_types), req.headers.get("accept") or "")
+                 tuple(binary_types), req.headers.get("accept") or "", req.body, req.headers.get("content-type"))
     if method.get("authorizationType") == "CUSTOM":
         auth = deployed.authorizers.get(method.get("authorizerId") or "")
         if auth is None:
@@ -159,19 +168,35 @@ class _Call(NamedTuple):
     rid: str
     binary_types: tuple = ()
     accept: str = ""
+    body: bytes = b""
+    content_type: str | None = None
+
+    def seen(self) -> mapped.Templated:
+        """What a mapping template sees of the request (``$input.params()``, ``$context``, ``$stageVariables``)."""
+        e = self.event
+        context = dict(e["requestContext"], httpMethod=e["httpMethod"], resourcePath=self.resource["path"])
+        return mapped.Templated({"path": e.get("pathParameters") or {}, "querystring": e.get("queryStringParameters") or {},
+                                 "header": e.get("headers") or {}}, context, self.variables)
 
     def integrate(self, authorized: "Authorized | None"):
         from .serve import _STAGE_VAR, function_arn_of  # the same URI forms as HTTP APIs
 
         server, rid = self.server, self.rid
-        if self.integration.get("type") == "MOCK":
-            answered = mock.answer(self.integration)
+        internal = _message(500, "Internal server error", rid)
+        if authorized is not None:
+            self.event["requestContext"]["authorizer"] = authorized.for_event("1.0")
+        kind = self.integration.get("type")
+        if kind == "MOCK":
+            try:
+                answered = mock.answer(self.integration, self.content_type, self.accept, self.seen(), self.body)
+            except vtl.TemplateError as e:
+                log.info("REST API %s: MOCK mapping template failed (%s)", self.api_id, e)
+                return internal
             if answered is None:
-                return _message(500, "Internal server error", rid)
+                return internal
             status, headers, body = answered
             return Response(status, headers + [("x-amzn-RequestId", rid)], body)
         uri = _STAGE_VAR.sub(lambda m: self.variables.get(m.group(1), ""), self.integration["uri"])
-        internal = _message(500, "Internal server error", rid)
         try:
             target = server.target(function_arn_of(uri))
         except AwsError:
@@ -182,8 +207,8 @@ class _Call(NamedTuple):
         if not server.permission.allowed(target.record, target.arn, src):
             log.info("REST API %s: %s does not allow apigateway.amazonaws.com for %s", self.api_id, target.arn, src)
             return internal
-        if authorized is not None:
-            self.event["requestContext"]["authorizer"] = authorized.for_event("1.0")
+        if kind == "AWS":
+            return self._mapped(target)
         try:
             pending = server.invoke(target.function, target.qualifier, v2_event.encode(self.event),
                                     trace_header=self.trace, request_id=rid)
@@ -201,6 +226,59 @@ class _Call(NamedTuple):
                 body = binary.response_body(body, self.accept, list(self.binary_types))
             headers.append(("x-amzn-RequestId", rid))
             return Response(status, headers, body)
+
+        return deadline.within(pending, self.integration.get("timeoutInMillis", 29_000) / 1000.0,
+                               lambda: _message(504, "Endpoint request timed out", rid), done)
+
+    def _mapped(self, target):
+        """A non-proxy Lambda integration (type ``AWS``): request template → payload, the function's
+        answer → an integration response (``mapped``)."""
+        server, rid = self.server, self.rid
+        internal = _message(500, "Internal server error", rid)
+        seen = self.seen()
+        try:
+            payload = mapped.request_payload(self.integration, self.body, self.content_type, seen)
+        except mapped.Unsupported:
+            return _message(415, "Unsupported Media Type", rid)
+        except vtl.TemplateError as e:
+            log.info("REST API %s: request mapping template failed (%s)", self.api_id, e)
+            return internal
+        kind = mapped.invocation_type(self.integration, seen)
+        try:
+            if payload.strip():
+                json.loads(payload)  # Lambda takes JSON only (InvalidRequestContentException)
+            if kind == "RequestResponse":
+                pending = server.invoke(target.function, target.qualifier, payload, trace_header=self.trace,
+                                        request_id=rid)
+            elif kind == "Event":  # Lambda answers 202 with an empty body once the event is queued
+                pending = asyncio.ensure_future(server.invoke_async(
+                    target.function, target.qualifier, payload, trace_header=self.trace, request_id=rid))
+            elif kind == "DryRun":  # Lambda checks and answers 204 without running the function
+                pending = asyncio.get_running_loop().create_future()
+                pending.set_result(None)
+            else:
+                raise ValueError(f"invalid X-Amz-Invocation-Type {kind!r}")
+        except (ValueError, AwsError) as e:
+            log.info("REST API %s: the integration request was refused (%s)", self.api_id, e)
+            return internal
+
+        def done(f: asyncio.Future) -> Response:
+            if f.exception() is not None:
+                return internal
+            result = f.result()
+            if kind != "RequestResponse":  # an empty payload, no function error
+                result = InvocationAnswer(b"", None)
+            chosen = mapped.select(self.integration, mapped.error_message(result.payload)
+                                   if result.function_error else None)
+            if chosen is None:
+                log.info("REST API %s: no integration response for the function's answer", self.api_id)
+                return internal
+            try:
+                status, headers, body = mapped.response(chosen, result.payload, self.accept, seen)
+            except vtl.TemplateError as e:
+                log.info("REST API %s: response mapping template failed (%s)", self.api_id, e)
+                return internal
+            return Response(status, headers + [("x-amzn-RequestId", rid)], body)
 
         return deadline.within(pending, self.integration.get("timeoutInMillis", 29_000) / 1000.0,
                                lambda: _message(504, "Endpoint request timed out", rid), done)

@@ -31,14 +31,16 @@ import re
 import time
 import uuid
 from urllib.parse import parse_qsl
-from typing import Callable, NamedTuple
+from typing import Awaitable, Callable, NamedTuple
 
 from ..http.server import Request, Response
+from ..invoke.metrics import Metrics
 from ..protocol.errors import AwsError
 from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
 from . import access_log, authorizers, deadline, payload_v1
+from . import metrics as api_metrics
 from . import rest as rest_api
 from .jwt_auth import JwtAuthorizers
 from .permission import InvokePermission, source_arn
@@ -108,11 +110,13 @@ class HttpApiServer:
     def __init__(self, *, store: HttpApiStore, addresses: Callable[[], Addresses], invoke: Callable[..., "asyncio.Future"],
                  target: Callable[[str], Target], region: str, account_id: str, port: Callable[[], int],
                  max_body: int, jwt=None, rest_store: HttpApiStore | None = None,
-                 access_logs: "access_log.AccessLogs | None" = None) -> None:
+                 access_logs: "access_log.AccessLogs | None" = None, metrics: Metrics | None = None,
+                 invoke_async: Callable[..., "Awaitable[dict]"] | None = None) -> None:
         self.store = store
         self.rest = rest_store  # REST APIs (apis/rest.py)
         self.addresses = addresses
-        self.invoke = invoke
+        self._invoke = invoke
+        self.invoke_async = invoke_async  # Event invocations of non-proxy REST integrations (rest.py)
         self.target = target
         self.region = region
         self.account_id = account_id
@@ -120,6 +124,9 @@ class HttpApiServer:
         self.max_body = max_body
         self.jwt = jwt  # jwt_auth.JwtAuthorizers, or None: JWT routes then fail closed (500)
         self.access_logs = access_logs  # stages' access logs (access_log.py), or None
+        self.metrics = metrics  # AWS/ApiGateway's per-minute points (metrics.py), or None
+        # Integration latency (ms) by request id, for the requests being served.
+        self._integration_ms: dict[str, float | None] = {}
         self.auth_cache = authorizers.ResultCache()
         self.permission = InvokePermission(account_id)
         self.buckets = Buckets()
@@ -164,28 +171,52 @@ class HttpApiServer:
             return None
         request_id = str(uuid.uuid4())
         started = time.time()
+        self._integration_ms[request_id] = None
         try:
             result = self.serve(req, *found, request_id)
         except Exception:
             log.exception("HTTP API request %s %s failed", req.method, req.path)
             result = internal(request_id)
-        logged_stage = self._logged_stage(found) if self.access_logs is not None else None
-        if logged_stage is None:  # the usual case: no access log, no wrapping
-            return result
         if isinstance(result, Response):
-            self._access_log(req, logged_stage, request_id, started, result)
+            self._served(req, found, request_id, started, result)
             return result
+        result.add_done_callback(
+            lambda f: self._served(req, found, request_id, started, f.result() if not f.cancelled() and
+                                   f.exception() is None else None))
+        return result
 
-        async def logged() -> Response:
-            resp = await result
-            self._access_log(req, logged_stage, request_id, started, resp)
-            return resp
+    def invoke(self, function: str, qualifier: str | None, payload: bytes, *, request_id: str, **kw):
+        """Invoke (``Invocations.invoke``), timing the integration of a request being served."""
+        pending = self._invoke(function, qualifier, payload, request_id=request_id, **kw)
+        if request_id in self._integration_ms:
+            began = time.time()
 
-        return asyncio.ensure_future(logged())
+            def took(_f) -> None:
+                if request_id in self._integration_ms:
+                    self._integration_ms[request_id] = (time.time() - began) * 1000.0
 
-    def _logged_stage(self, found: tuple) -> tuple | None:
-        """(api id, document, REST?, stage name, stage, path in the stage, full path) of a request to a
-        stage with an access log, else None."""
+            pending.add_done_callback(took)
+        return pending
+
+    def _served(self, req: Request, found: tuple, rid: str, started: float, resp: Response | None) -> None:
+        """A request's answer is ready: its access log line and its metrics."""
+        integration_ms = self._integration_ms.pop(rid, None)
+        if resp is None:
+            return
+        try:
+            where = self._stage_of(found)
+            if where is None:
+                return
+            if self.access_logs is not None and access_log.settings(where[4]) is not None:
+                self._access_log(req, where, rid, started, resp, integration_ms)
+            if self.metrics is not None:
+                self._metrics(req, where, started, integration_ms, resp)
+        except Exception:  # noqa: BLE001 - a log line or a metric never fails the request
+            log.exception("access log or metrics of %s %s failed", req.method, req.path)
+
+    def _stage_of(self, found: tuple) -> tuple | None:
+        """(api id, document, REST?, stage name, stage, path in the stage, full path) of a request to
+        an existing stage, else None."""
         api_id, stage_name, path = found
         doc, rest = self.store.get(api_id), False
         if doc is None and self.rest is not None:
@@ -201,17 +232,40 @@ class HttpApiServer:
             else:
                 stage_name = "$default"
         stage = stages.get(stage_name)
-        if stage is None or access_log.settings(stage) is None:
+        if stage is None:
             return None
         return api_id, doc, rest, stage_name, stage, path, full_path
 
-    def _access_log(self, req: Request, logged_stage: tuple, rid: str, started: float, resp: Response) -> None:
+    def _route_of(self, req: Request, where: tuple):
+        """The route (HTTP) or resource and method (REST) a request matched, or None."""
+        api_id, doc, rest, _, stage, path, _ = where
+        deployed = self._deployed.get(("rest", api_id, stage.get("deploymentId"))) if rest else \
+            self._deployment(api_id, doc, stage.get("DeploymentId") or "")
+        return deployed.table.match(req.method, path) if deployed is not None else None
+
+    def _metrics(self, req: Request, where: tuple, started: float, integration_ms: float | None,
+                 resp: Response) -> None:
+        api_id, doc, rest, stage_name, stage, _, _ = where
+        method = resource = None
+        if api_metrics.detailed(stage, rest):
+            match = self._route_of(req, where)
+            if match is not None and match.route_key != "$default":
+                method, _, resource = match.route_key.partition(" ")
+            elif match is not None:
+                method, resource = "ANY", "$default"
+        sent = len(resp.body) if resp.stream is None else 0
+        api_metrics.record(self.metrics.put, rest=rest,
+                           api=api_metrics.api_name(doc["api"].get("name") or "", api_id) if rest else api_id,
+                           stage=stage_name, status=resp.status, latency_ms=(time.time() - started) * 1000.0,
+                           integration_ms=integration_ms, data_bytes=len(req.body) + sent,
+                           method=method, resource=resource)
+
+    def _access_log(self, req: Request, where: tuple, rid: str, started: float, resp: Response,
+                    integration_ms: float | None = None) -> None:
         """One line in the stage's access log (``access_log``)."""
-        api_id, doc, rest, stage_name, stage, path, full_path = logged_stage
+        api_id, doc, rest, stage_name, stage, path, full_path = where
         try:
-            deployed = self._deployed.get(("rest", api_id, stage.get("deploymentId"))) if rest else \
-                self._deployment(api_id, doc, stage.get("DeploymentId") or "")
-            match = deployed.table.match(req.method, path) if deployed is not None else None
+            match = self._route_of(req, where)
             peer = req.conn.transport.get_extra_info("peername") if req.conn is not None and req.conn.transport else None
             values = {"requestId": rid, "extendedRequestId": rid, "apiId": api_id, "stage": stage_name,
                       "httpMethod": req.method, "path": full_path, "protocol": "HTTP/1.1", "status": resp.status,
@@ -222,6 +276,8 @@ class HttpApiServer:
                       "identity.userAgent": req.headers.get("user-agent"),
                       "domainName": self.addresses().domain(api_id), "domainPrefix": api_id,
                       "accountId": self.account_id}
+            if integration_ms is not None:
+                values["integrationLatency"] = values["integration.latency"] = int(integration_ms)
             if match is not None and rest:
                 values["resourcePath"] = match.route_key.split(" ", 1)[1]
             elif match is not None:
@@ -469,6 +525,7 @@ class HttpApis:
         self.region = region
         self.port = port
         self._addresses: tuple[int, Addresses] | None = None
+        self.metrics = Metrics()  # AWS/ApiGateway's per-minute points (metrics.py; CloudWatch's API reads them)
 
     def addresses(self) -> Addresses:
         port = self.port()
@@ -489,4 +546,5 @@ def make_api_server(lamb) -> HttpApiServer:
                          account_id=s.account_id, port=lambda: lamb.port,
                          max_body=s.limits.http_api_payload_max_bytes, jwt=JwtAuthorizers(),
                          rest_store=apis.rest,
-                         access_logs=access_log.AccessLogs(access_log.store_writer(lamb.logs.stream)))
+                         access_logs=access_log.AccessLogs(access_log.store_writer(lamb.logs.stream)),
+                         metrics=apis.metrics, invoke_async=lamb.invocations.invoke_async)

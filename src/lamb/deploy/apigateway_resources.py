@@ -6,9 +6,10 @@ Properties, return values and "Update requires: Replacement" follow the CloudFor
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-restapi.html,
 …-apigateway-deployment.html, …-apigateway-stage.html, …-apigatewayv2-api.html, …-apigatewayv2-stage.html,
 …-apigatewayv2-route.html, …-apigatewayv2-integration.html, …-apigatewayv2-authorizer.html,
-…-apigatewayv2-deployment.html. A RestApi or Api with a ``Body`` is imported
-(ImportRestApi/ImportApi) and re-imported on update (PutRestApi in overwrite mode/ReimportApi);
-``BodyS3Location`` is not read.
+…-apigatewayv2-deployment.html, …-apigateway-resource.html, …-apigateway-method.html. A RestApi or
+Api with a ``Body`` is imported (ImportRestApi/ImportApi) and re-imported on update (PutRestApi in
+overwrite mode/ReimportApi); ``BodyS3Location`` is not read. A RestApi without a ``Body`` is built
+from ``AWS::ApiGateway::Resource`` and ``AWS::ApiGateway::Method`` resources (the CDK's shape).
 """
 
 from __future__ import annotations
@@ -139,6 +140,84 @@ class Deployment:
             return
 
 
+class Resource:
+    """AWS::ApiGateway::Resource. Ref: the resource id; GetAtt ResourceId. Every property replaces it."""
+
+    replace_on = ALL
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        apigw = env.lamb_client("apigateway")
+        res = apigw.create_resource(restApiId=props["RestApiId"], parentId=props["ParentId"], pathPart=props["PathPart"])
+        return Applied(res["id"], {"Ref": res["id"], "ResourceId": res["id"]})
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        raise AssertionError("replace_on ALL: never updated in place")
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        apigw = env.lamb_client("apigateway")
+        try:
+            apigw.delete_resource(restApiId=props["RestApiId"], resourceId=physical)
+        except _gone(apigw):
+            return
+
+
+_INTEGRATION = {"Type": "type", "Uri": "uri", "IntegrationHttpMethod": "integrationHttpMethod",
+                "RequestTemplates": "requestTemplates", "PassthroughBehavior": "passthroughBehavior",
+                "TimeoutInMillis": "timeoutInMillis", "RequestParameters": "requestParameters",
+                "Credentials": "credentials", "ContentHandling": "contentHandling",
+                "CacheKeyParameters": "cacheKeyParameters", "CacheNamespace": "cacheNamespace",
+                "ConnectionType": "connectionType", "ConnectionId": "connectionId"}
+
+
+class Method:
+    """AWS::ApiGateway::Method with its ``Integration`` (and its ``IntegrationResponses``) and
+    ``MethodResponses``: PutMethod, PutMethodResponse, PutIntegration, PutIntegrationResponse. An
+    update puts the method again (DeleteMethod first); a new API, resource or verb replaces it."""
+
+    replace_on = frozenset({"RestApiId", "ResourceId", "HttpMethod"})
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        apigw = env.lamb_client("apigateway")
+        where = {"restApiId": props["RestApiId"], "resourceId": props["ResourceId"], "httpMethod": props["HttpMethod"]}
+        apigw.put_method(**where, authorizationType=props.get("AuthorizationType") or "NONE",
+                         **pick(props, {"authorizerId", "apiKeyRequired", "operationName", "requestParameters",
+                                        "requestModels"},
+                                {"AuthorizerId": "authorizerId", "ApiKeyRequired": "apiKeyRequired",
+                                 "OperationName": "operationName", "RequestParameters": "requestParameters",
+                                 "RequestModels": "requestModels"}))
+        for response in props.get("MethodResponses") or []:
+            apigw.put_method_response(**where, statusCode=str(response["StatusCode"]),
+                                      **pick(response, {"responseParameters", "responseModels"},
+                                             {"ResponseParameters": "responseParameters",
+                                              "ResponseModels": "responseModels"}))
+        integration = props.get("Integration")
+        if integration:
+            params = pick(integration, set(_INTEGRATION.values()), _INTEGRATION)
+            if "timeoutInMillis" in params:
+                params["timeoutInMillis"] = int(params["timeoutInMillis"])
+            apigw.put_integration(**where, **params)
+            for response in integration.get("IntegrationResponses") or []:
+                apigw.put_integration_response(
+                    **where, statusCode=str(response["StatusCode"]),
+                    **pick(response, {"selectionPattern", "responseParameters", "responseTemplates", "contentHandling"},
+                           {"SelectionPattern": "selectionPattern", "ResponseParameters": "responseParameters",
+                            "ResponseTemplates": "responseTemplates", "ContentHandling": "contentHandling"}))
+        ident = f"{props['ResourceId']}-{props['HttpMethod']}"
+        return Applied(ident, {"Ref": ident})
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        self.delete(env, physical, old)
+        return self.create(env, logical, new)
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        apigw = env.lamb_client("apigateway")
+        try:
+            apigw.delete_method(restApiId=props["RestApiId"], resourceId=props["ResourceId"],
+                                httpMethod=props["HttpMethod"])
+        except _gone(apigw):
+            return
+
+
 class Stage:
     """AWS::ApiGateway::Stage. Ref: the stage name. Updated with UpdateStage's patch operations."""
 
@@ -154,10 +233,20 @@ class Stage:
         if props.get("Tags"):
             params["tags"] = _tags(props["Tags"])
         apigw.create_stage(**params)
-        ops = self._access_log({}, props)
+        ops = self._access_log({}, props) + self._metrics({}, props)
         if ops:
             apigw.update_stage(restApiId=props["RestApiId"], stageName=name, patchOperations=ops)
         return Applied(name, {"Ref": name})
+
+    @staticmethod
+    def _metrics(old: dict, new: dict) -> list[dict]:
+        """``MethodSettings`` for every method (``/*``, ``*``): its ``MetricsEnabled`` (detailed metrics)."""
+        def enabled(props: dict) -> bool:
+            return any(m.get("ResourcePath") == "/*" and m.get("HttpMethod") == "*" and m.get("MetricsEnabled")
+                       for m in props.get("MethodSettings") or [])
+        if enabled(old) == enabled(new):
+            return []
+        return [{"op": "replace", "path": "/*/*/metrics/enabled", "value": str(enabled(new)).lower()}]
 
     @staticmethod
     def _access_log(old: dict, new: dict) -> list[dict]:
@@ -181,7 +270,7 @@ class Stage:
         before, after = old.get("Variables") or {}, new.get("Variables") or {}
         ops += [{"op": "remove", "path": f"/variables/{k}"} for k in sorted(set(before) - set(after))]
         ops += [{"op": "replace", "path": f"/variables/{k}", "value": v} for k, v in after.items() if before.get(k) != v]
-        ops += self._access_log(old, new)
+        ops += self._access_log(old, new) + self._metrics(old, new)
         if ops:
             apigw.update_stage(restApiId=new["RestApiId"], stageName=physical, patchOperations=ops)
         return Applied(physical, attrs)
@@ -324,6 +413,8 @@ def register(registry: Registry) -> None:
     registry.add("AWS::ApiGateway::RestApi", RestApi())
     registry.add("AWS::ApiGateway::Deployment", Deployment())
     registry.add("AWS::ApiGateway::Stage", Stage())
+    registry.add("AWS::ApiGateway::Resource", Resource())
+    registry.add("AWS::ApiGateway::Method", Method())
     registry.add("AWS::ApiGatewayV2::Api", HttpApi())
     registry.add("AWS::ApiGatewayV2::Stage", HttpStage())
     registry.add("AWS::ApiGatewayV2::Route", Route())

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 from .metrics import BUCKET_GROWTH, COUNT, HIST, MAX, MIN, SUM, bucket_value
 
@@ -43,6 +43,8 @@ UNITS = {
 
 Dims = Mapping[str, str]
 Point = list  # [sum, count, max, min, {bucket: count}]
+# The dimension sets a point stored under some dimensions is published under (a namespace's rule).
+Projections = Callable[[Dims], Iterable[tuple[tuple[str, str], ...]]]
 
 
 def unit_of(metric: str) -> str:
@@ -71,22 +73,29 @@ def _projections(dims: Dims) -> Iterator[tuple[tuple[str, str], ...]]:
 
 
 def list_metrics(series: Iterable[tuple[str, Dims, object]], metric: str | None = None,
-                 dimensions: Iterable[tuple[str, str | None]] = ()) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
-    """ListMetrics: (metric, dimension set) pairs, sorted; ``dimensions`` filter by name (value None: any)."""
+                 dimensions: Iterable[tuple[str, str | None]] = (),
+                 projections: Projections | None = None) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """ListMetrics: (metric, dimension set) pairs, sorted; ``dimensions`` filter by name (value None: any).
+    ``projections``: another namespace's dimension sets (Lambda's by default)."""
+    projections = projections or _projections
     wanted = list(dimensions)
     found: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
     for name, dims, _ in series:
         if metric and name != metric:
             continue
-        for proj in _projections(dims):
+        for proj in projections(dims):
             d = dict(proj)
             if all(k in d and (v is None or d[k] == v) for k, v in wanted):
                 found.add((name, proj))
     return sorted(found)
 
 
-def matching(series: Iterable[tuple[str, Dims, Mapping[int, Point]]], metric: str, dims: Dims) -> list[Mapping[int, Point]]:
-    """The stored series that make up the CloudWatch metric (``metric``, exactly ``dims``)."""
+def matching(series: Iterable[tuple[str, Dims, Mapping[int, Point]]], metric: str, dims: Dims,
+             projections: Projections | None = None) -> list[Mapping[int, Point]]:
+    """The stored series that make up the CloudWatch metric (``metric``, exactly ``dims``). With
+    another namespace's ``projections`` (which stores no gauges), exact and wider series add up."""
+    gauges = projections is None
+    projections = projections or _projections
     exact, wider = [], []
     keys = set(dims)
     for name, stored, points in series:
@@ -94,9 +103,9 @@ def matching(series: Iterable[tuple[str, Dims, Mapping[int, Point]]], metric: st
             continue
         if len(stored) == len(keys):
             exact.append(points)
-        elif tuple(sorted(dims.items())) in set(_projections(stored)):
+        elif tuple(sorted(dims.items())) in set(projections(stored)):
             wider.append(points)
-    return exact or wider
+    return (exact or wider) if gauges else exact + wider
 
 
 def merge(into: Point | None, point: Point) -> Point:

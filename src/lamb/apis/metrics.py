@@ -1,0 +1,80 @@
+"""API Gateway's CloudWatch metrics (namespace ``AWS/ApiGateway``), one set of points per request.
+
+HTTP APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html):
+``Count``, ``4xx``, ``5xx``, ``Latency``, ``IntegrationLatency``, ``DataProcessed`` under the
+dimension sets ``ApiId`` and ``ApiId, Stage``, and ``ApiId, Method, Resource, Stage`` when the
+stage's ``DefaultRouteSettings.DetailedMetricsEnabled`` is on.
+
+REST APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html):
+``Count``, ``4XXError``, ``5XXError``, ``Latency``, ``IntegrationLatency`` under ``ApiName`` and
+``ApiName, Stage``, and ``ApiName, Method, Resource, Stage`` when the stage's method settings
+(``*/*``) have ``metricsEnabled``. ``ApiName`` is the API's name without its non-ASCII characters,
+or the API's id when none is left. (``CacheHitCount``/``CacheMissCount`` are published only with
+an API cache, which Lamb does not have.)
+
+``4xx``/``5xx`` are 1 or 0 per request, so their ``Average`` is the error rate and their ``Sum``
+the count, as AWS describes. Each request is stored once, under its fullest dimension set; the
+smaller sets are sums of those (``projections``, given to ``invoke.metric_query``). Pure.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator, Mapping
+
+NAMESPACE = "AWS/ApiGateway"
+
+UNITS = {
+    "Count": "Count", "4xx": "Count", "5xx": "Count", "4XXError": "Count", "5XXError": "Count",
+    "CacheHitCount": "Count", "CacheMissCount": "Count",
+    "Latency": "Milliseconds", "IntegrationLatency": "Milliseconds", "DataProcessed": "Bytes",
+}
+
+
+def api_name(name: str, api_id: str) -> str:
+    """A REST API's ``ApiName`` dimension: its name without non-ASCII characters, else its id."""
+    kept = "".join(c for c in name if c.isascii())
+    return kept or api_id
+
+
+def detailed(stage: Mapping, rest: bool) -> bool:
+    """Whether a stage publishes per-route (per-method) metrics."""
+    if rest:
+        settings = (stage.get("methodSettings") or {}).get("*/*") or {}
+        return bool(settings.get("metricsEnabled"))
+    return bool((stage.get("DefaultRouteSettings") or {}).get("DetailedMetricsEnabled"))
+
+
+def record(put: Callable[..., None], *, rest: bool, api: str, stage: str, status: int, latency_ms: float,
+           integration_ms: float | None, data_bytes: int, method: str | None = None,
+           resource: str | None = None) -> None:
+    """One request's points. ``api``: the ApiName (REST) or ApiId (HTTP); ``method``/``resource``
+    only when the stage has detailed metrics (and a route or resource matched)."""
+    dims = {"ApiName" if rest else "ApiId": api, "Stage": stage}
+    if method is not None and resource is not None:
+        dims["Method"], dims["Resource"] = method, resource
+    put("Count", 1, **dims)
+    put("4XXError" if rest else "4xx", 1 if 400 <= status < 500 else 0, **dims)
+    put("5XXError" if rest else "5xx", 1 if status >= 500 else 0, **dims)
+    put("Latency", latency_ms, **dims)
+    if integration_ms is not None:
+        put("IntegrationLatency", integration_ms, **dims)
+    if not rest:
+        put("DataProcessed", data_bytes, **dims)
+
+
+def projections(dims: Mapping[str, str]) -> Iterator[tuple[tuple[str, str], ...]]:
+    """The dimension sets a point stored under ``dims`` is published under (sorted by name)."""
+    key = "ApiName" if "ApiName" in dims else "ApiId"
+    api = dims.get(key)
+    if api is None:
+        return
+    yield ((key, api),)
+    stage = dims.get("Stage")
+    if stage is None:
+        return
+    yield tuple(sorted({key: api, "Stage": stage}.items()))
+    if "Method" in dims and "Resource" in dims:
+        yield tuple(sorted({key: api, "Stage": stage, "Method": dims["Method"], "Resource": dims["Resource"]}.items()))
+
+
+__all__ = ["NAMESPACE", "UNITS", "api_name", "detailed", "record", "projections"]

@@ -1,0 +1,135 @@
+"""REST API non-proxy Lambda integrations (type ``AWS``) with Velocity mapping templates, created with
+boto3's ``apigateway`` client and called with curl: a request template building the function's event
+from ``$input``/``$context``/``$stageVariables``/``$util``, integration responses chosen by a
+``selectionPattern`` on the function's error message, response templates and header mappings,
+passthrough behaviour (415), and a MOCK integration whose templates are evaluated."""
+
+from __future__ import annotations
+
+import json
+
+from .conftest import unique, wait_for
+from .test_api_metrics import function, window
+from .test_deploy_apis import curl
+
+CODE = ("def handler(event, context):\n"
+        "    if event.get('id') == 'bad':\n"
+        "        raise ValueError('Bad: no item ' + event['id'])\n"
+        "    return {'echo': event}\n")
+
+REQUEST = ('{"id": "$input.params(\'id\')", "q": "$util.urlDecode($input.params(\'q\'))", "stage": "$context.stage",'
+           ' "env": "$stageVariables.env", "method": "$context.httpMethod", "resource": "$context.resourcePath",'
+           ' "body": $input.json(\'$\'), "quoted": "$util.escapeJavaScript($input.path(\'$.text\'))"}')
+RESPONSE = ('#set($e = $input.path(\'$.echo\'))'
+            '{"item": "$e.id", "q": "$e.q", "stage": "$e.stage", "env": "$e.env", "method": "$e.method", '
+            '"resource": "$e.resource", "body": $input.json(\'$.echo.body\'), "quoted": "$util.escapeJavaScript($e.quoted)", '
+            '"b64": "$util.base64Encode($e.id)"}')
+
+
+def test_non_proxy_lambda_integration_with_mapping_templates(lamb_server):
+    apigw = lamb_server.client("apigateway")
+    arn = function(lamb_server, "vtl", CODE)
+    api = apigw.create_rest_api(name=unique("mapped"))
+    items = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="items")
+    item = apigw.create_resource(restApiId=api["id"], parentId=items["id"], pathPart="{id}")
+    uri = f"arn:aws:apigateway:{lamb_server.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+    for verb, behavior in (("GET", "WHEN_NO_MATCH"), ("POST", "NEVER")):
+        ids = {"restApiId": api["id"], "resourceId": item["id"], "httpMethod": verb}
+        apigw.put_method(**ids, authorizationType="NONE")
+        apigw.put_method_response(**ids, statusCode="200")
+        apigw.put_method_response(**ids, statusCode="400",
+                                  responseParameters={"method.response.header.X-Error-Type": False})
+        out = apigw.put_integration(**ids, type="AWS", integrationHttpMethod="POST", uri=uri,
+                                    passthroughBehavior=behavior, requestTemplates={"application/json": REQUEST})
+        assert (out["type"], out["passthroughBehavior"], out["requestTemplates"]) == (
+            "AWS", behavior, {"application/json": REQUEST})
+        apigw.put_integration_response(**ids, statusCode="200", responseTemplates={"application/json": RESPONSE})
+        apigw.put_integration_response(
+            **ids, statusCode="400", selectionPattern="Bad:.*",
+            responseTemplates={"application/json": '{"error": "$input.path(\'$.errorMessage\')"}'},
+            responseParameters={"method.response.header.X-Error-Type": "integration.response.body.errorType"})
+    got = apigw.get_integration(restApiId=api["id"], resourceId=item["id"], httpMethod="GET")
+    assert got["type"] == "AWS" and set(got["integrationResponses"]) == {"200", "400"}
+    apigw.create_deployment(restApiId=api["id"], stageName="live", variables={"env": "dev"})
+    base = f"http://{api['id']}.execute-api.{lamb_server.region}.localhost:{lamb_server.port}/live/items"
+
+    status, body = curl(base + "/7?q=a%20b", "-X", "POST", "-H", "Content-Type: application/json",
+                        "-d", '{"text": "say \\"hi\\"", "n": [1, 2]}')
+    assert status == 200, body
+    assert json.loads(body) == {"item": "7", "q": "a b", "stage": "live", "env": "dev", "method": "POST",
+                                "resource": "/items/{id}", "body": {"text": 'say "hi"', "n": [1, 2]},
+                                "quoted": 'say "hi"', "b64": "Nw=="}
+
+    status, body = curl(base + "/bad", "-D", "-")  # the function's error → the 400 response by its pattern
+    head, _, payload = body.partition("\n\n")  # (text mode: CRLF read as LF)
+    assert status == 400 and json.loads(payload) == {"error": "Bad: no item bad"}
+    assert "x-error-type: valueerror" in head.lower()
+
+    # No template for text/plain: refused with 415 under NEVER (POST); passed through under WHEN_NO_MATCH
+    # (GET), where Lambda refuses a payload that is not JSON and API Gateway answers 500.
+    status, body = curl(base + "/8", "-X", "POST", "-H", "Content-Type: text/plain", "-d", "hello")
+    assert (status, json.loads(body)) == (415, {"message": "Unsupported Media Type"})
+    status, body = curl(base + "/8", "-X", "GET", "-H", "Content-Type: text/plain", "-d", "hello")
+    assert (status, json.loads(body)) == (500, {"message": "Internal server error"})
+    status, body = curl(base + "/8", "-X", "GET", "-H", "Content-Type: text/plain", "-d", '{"id": "passed"}')
+    assert status == 200 and json.loads(body)["item"] == "passed"  # the event is the body itself
+    status, body = curl(base + "/8", "-H", "Content-Type: application/json")  # no body: $input.json('$') is {}
+    assert status == 200 and json.loads(body)["body"] == {}
+
+
+def test_asynchronous_invocation_through_request_parameters(lamb_server):
+    apigw, cw = lamb_server.client("apigateway"), lamb_server.client("cloudwatch")
+    arn = function(lamb_server, "vtlasync", CODE)
+    api = apigw.create_rest_api(name=unique("async"))
+    res = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="jobs")
+    ids = {"restApiId": api["id"], "resourceId": res["id"], "httpMethod": "POST"}
+    apigw.put_method(**ids, authorizationType="NONE")
+    apigw.put_method_response(**ids, statusCode="202")
+    apigw.put_integration(**ids, type="AWS", integrationHttpMethod="POST",
+                          uri=f"arn:aws:apigateway:{lamb_server.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+                          requestParameters={"integration.request.header.X-Amz-Invocation-Type": "'Event'"})
+    apigw.put_integration_response(**ids, statusCode="202", responseTemplates={
+        "application/json": '{"queued": "$context.requestId", "payload": "$input.body"}'})
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    url = f"http://{api['id']}.execute-api.{lamb_server.region}.localhost:{lamb_server.port}/v1/jobs"
+    status, body = curl(url, "-X", "POST", "-H", "Content-Type: application/json", "-d", '{"id": "j1"}')
+    answer = json.loads(body)
+    assert status == 202 and answer["payload"] == "" and len(answer["queued"]) == 36  # Lambda's 202: no payload
+
+    def invocations() -> float:
+        out = cw.get_metric_statistics(Namespace="AWS/Lambda", MetricName="Invocations", Period=3600,
+                                       Statistics=["Sum"], **window(),
+                                       Dimensions=[{"Name": "FunctionName", "Value": arn.rsplit(":", 1)[1]}])
+        return sum(d["Sum"] for d in out["Datapoints"])
+
+    wait_for(lambda: invocations() == 1, 60, 0.2, "the queued event to run the function")
+
+
+def test_mock_integration_templates_are_evaluated(lamb_server):
+    apigw = lamb_server.client("apigateway")
+    api = apigw.create_rest_api(name=unique("mock"))
+    res = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="teapot")
+    ids = {"restApiId": api["id"], "resourceId": res["id"], "httpMethod": "GET"}
+    apigw.put_method(**ids, authorizationType="NONE")
+    for code in ("200", "418"):
+        apigw.put_method_response(**ids, statusCode=code)
+    apigw.put_integration(**ids, type="MOCK", requestTemplates={
+        "application/json": '{"statusCode": #if($input.params("brew") == "tea")418#{else}200#end}'})
+    apigw.put_integration_response(**ids, statusCode="200", responseTemplates={"application/json": '{"ok": true}'})
+    apigw.put_integration_response(**ids, statusCode="418", selectionPattern="418", responseTemplates={
+        "application/json": '{"brew": "$input.params(\'brew\')", "stage": "$context.stage"}'})
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    base = f"http://{api['id']}.execute-api.{lamb_server.region}.localhost:{lamb_server.port}/v1/teapot"
+    assert curl(base + "?brew=coffee") == (200, '{"ok": true}')
+    status, body = curl(base + "?brew=tea")
+    assert (status, json.loads(body)) == (418, {"brew": "tea", "stage": "v1"})
+
+    # Changed templates, as Terraform changes them (UpdateIntegration/UpdateIntegrationResponse), then deployed.
+    apigw.update_integration(**ids, patchOperations=[{"op": "replace", "path": "/requestTemplates/application~1json",
+                                                      "value": '{"statusCode": 418}'}])
+    apigw.update_integration_response(**ids, statusCode="418", patchOperations=[
+        {"op": "replace", "path": "/responseTemplates/application~1json", "value": '{"short": "and stout"}'}])
+    assert apigw.get_integration(**ids)["requestTemplates"] == {"application/json": '{"statusCode": 418}'}
+    assert curl(base + "?brew=coffee")[0] == 200  # the stage serves its deployment until the next one
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    assert curl(base + "?brew=coffee") == (418, '{"short": "and stout"}')
