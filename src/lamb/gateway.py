@@ -186,16 +186,14 @@ def on_server_error(req: Request, exc: BaseException) -> Response:
     return Response(500, [("x-amzn-ErrorType", "ServiceException"), ("Content-Type", "application/json")], body)
 
 
-def _scope_logs(lamb: Served, account: str | None, region: str | None) -> "LogStore | None":
-    """``/_lamb/logs``' store: the home account's in its region, or the one named by
-    ``account``/``region`` (each defaults to the home one's) among the scopes in use."""
+def _scope_named(lamb: Served, account: str | None, region: str | None) -> Any:
+    """What ``/_lamb/logs`` and ``/_lamb/metrics`` read: the home account in its region, or the
+    scope in use named by ``account``/``region`` (each defaults to the home one's)."""
     if account is None and region is None:
-        return lamb.logs
+        return lamb
     want = (account or lamb.settings.account_id, region or lamb.settings.region)
-    for scope in lamb.all_scopes():
-        if (getattr(scope, "account", None), getattr(scope, "region", None)) == want:
-            return scope.logs
-    return None
+    return next((s for s in lamb.all_scopes() if (getattr(s, "account", None), getattr(s, "region", None)) == want),
+                None)
 
 
 def _json(status: int, obj) -> Response:
@@ -240,14 +238,16 @@ def internal(lamb: Served, req: Request) -> Response:
         return _json(200, lamb.invoker.environments())
     if path == "/_lamb/usage":  # metering (services/metering.py); `lamb usage` reads it
         return _json(200, lamb.usage_report(query.get("month"), query.get("function")))
+    if path in ("/_lamb/metrics", "/_lamb/logs"):
+        scope = _scope_named(lamb, query.pop("account", None), query.pop("region", None))
+        if scope is None:
+            return _json(404, {"message": "no such account and region"})
     if path == "/_lamb/metrics":
-        return _json(200, lamb.invoker.metrics.query(query.pop("metric", None), **query))
+        return _json(200, scope.invoker.metrics.query(query.pop("metric", None), **query))
     if path == "/_lamb/logs":
         group = query.get("group", "")
         stream = query.get("stream")
-        logs = _scope_logs(lamb, query.get("account"), query.get("region"))
-        if logs is None:
-            return _json(404, {"message": "no such account and region"})
+        logs = scope.logs
         try:
             if stream is None:
                 return _json(200, {"streams": logs.streams(group)})

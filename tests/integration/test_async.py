@@ -14,7 +14,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from .async_support import alam, async_server, health, moto, sink, sink_code  # noqa: F401  (fixtures)
+from .async_support import FAST_ENV, alam, async_server, health, moto, serving, sink, sink_code  # noqa: F401  (fixtures)
 from .conftest import create, unique, wait_for
 
 ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -354,6 +354,38 @@ def test_recursive_loop_stopped_after_16(alam, async_server, moto, sink):
     assert rec["responsePayload"]["errorType"] == "RecursiveInvocationException"
     assert health(async_server)["recursive_invocations_dropped"] == before + 1
     assert "RecursiveInvocationsDropped" in async_server.log_tail(50000)
+    # ... and a CloudWatch metric of the function, as AWS publishes it.
+    assert metric_sum(async_server, "RecursiveInvocationsDropped", name) == 1.0
+
+
+def metric_sum(server, metric: str, function: str) -> float:
+    """GetMetricStatistics' Sum of ``metric`` for ``function`` over the last and next half hour."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    out = server.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/Lambda", MetricName=metric, Dimensions=[{"Name": "FunctionName", "Value": function}],
+        StartTime=now - datetime.timedelta(minutes=30), EndTime=now + datetime.timedelta(minutes=30), Period=3600,
+        Statistics=["Sum"])
+    return sum(p["Sum"] for p in out["Datapoints"])
+
+
+def test_a_destination_that_stays_unreachable_is_a_delivery_failure_metric(moto, sink, tmp_path_factory):
+    """Past the delivery age limit (1 s here) the record is dropped: DestinationDeliveryFailures."""
+    env = {**moto.env(), **FAST_ENV, "LAMB_ASYNC_DELIVERY_MAX_AGE_S": "1"}
+    served = serving(env, tmp_path_factory, "delivery-failures")
+    server = next(served)
+    try:
+        lam = server.client()
+        name = unique("undeliverable")
+        create(lam, name, sink_code(sink.url))
+        arn = f"arn:aws:sqs:us-east-1:{moto.account}:{unique('never')}"
+        lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": arn}})
+        event(lam, name, {"tag": name})
+        sink.wait("tag", name, 1)
+        wait_for(lambda: metric_sum(server, "DestinationDeliveryFailures", name) == 1.0, 60, 0.2,
+                 "the DestinationDeliveryFailures metric")
+        assert health(server)["destination_delivery_failures"] == 1
+    finally:
+        served.close()
 
 
 SYNC_BODY = (

@@ -136,3 +136,71 @@ def test_an_extension_that_never_exits_is_killed_at_the_deadline(server_for, san
     wait_for(lambda: not processes_named(f"/extensions/{ext_name}"), 30, what="the stubborn extension's end")
     assert time.time() * 1000 >= event["deadlineMs"] - 50  # not before its deadline (clocks of one host)
     assert "EXT shutdown done" not in log_messages(server, group)
+
+
+TELEMETRY_SHUTDOWN_EXTENSION = r'''#!/usr/bin/env python3
+"""A Telemetry API subscriber with a 30 s buffer: the function's lines reach it only when Lamb
+flushes the buffer, which it does before SHUTDOWN."""
+import json, os, threading, urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+port = int(os.environ["TELEMETRY_PORT"])
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        batch = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        for event in batch:
+            if event["type"] == "function" and "MARKER" in str(event["record"]):
+                print("TEL-BATCH " + str(event["record"]).strip(), flush=True)
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+server = HTTPServer(("sandbox.localdomain", port), Handler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+api = os.environ["AWS_LAMBDA_RUNTIME_API"]
+req = urllib.request.Request("http://%s/2020-01-01/extension/register" % api, method="POST",
+                             data=json.dumps({"events": ["SHUTDOWN"]}).encode(),
+                             headers={"Lambda-Extension-Name": os.path.basename(__file__)})
+with urllib.request.urlopen(req) as r:
+    ext_id = r.headers["Lambda-Extension-Identifier"]
+sub = {"schemaVersion": "2022-12-13", "types": ["function"],
+       "buffering": {"maxItems": 1000, "maxBytes": 262144, "timeoutMs": 30000},
+       "destination": {"protocol": "HTTP", "URI": "http://sandbox.localdomain:%d" % port}}
+req = urllib.request.Request("http://%s/2022-07-01/telemetry" % api, method="PUT", data=json.dumps(sub).encode(),
+                             headers={"Lambda-Extension-Identifier": ext_id})
+urllib.request.urlopen(req).read()
+req = urllib.request.Request("http://%s/2020-01-01/extension/event/next" % api,
+                             headers={"Lambda-Extension-Identifier": ext_id})
+with urllib.request.urlopen(req) as r:
+    print("TEL-SHUTDOWN " + r.read().decode(), flush=True)
+threading.Event().wait(1.0)  # the flushed batch may still be on its way
+'''
+
+MARKER_FUNCTION = '''
+def handler(event, context):
+    print("MARKER " + context.aws_request_id)
+    return {"id": context.aws_request_id}
+'''
+
+
+def test_buffered_telemetry_is_flushed_before_shutdown(server_for):
+    server = server_for("linux")
+    lam = server.client()
+    path = f"extensions/tel-{uuid.uuid4().hex[:10]}"
+    layer = lam.publish_layer_version(LayerName=unique("ext"), Content={"ZipFile": make_zip(
+        {path: TELEMETRY_SHUTDOWN_EXTENSION}, {path: 0o755})})
+    name = unique("telshut")
+    create(lam, name, {"fn.py": MARKER_FUNCTION}, Layers=[layer["LayerVersionArn"]], Timeout=30,
+           Environment={"Variables": {"TELEMETRY_PORT": "4321"}})
+    resp, out = invoke(lam, name, {})
+    assert "FunctionError" not in resp, out
+    group = f"/aws/lambda/{name}"
+    wait_for(lambda: f"END RequestId: {out['id']}" in log_messages(server, group), 30, what="the invoke phase's end")
+    assert not [m for m in log_messages(server, group) if m.startswith("TEL-BATCH")]  # still in the 30 s buffer
+    lam.delete_function(FunctionName=name)
+    wait_for(lambda: f"TEL-BATCH MARKER {out['id']}" in log_messages(server, group), 30,
+             what="the buffered function line at the subscriber")
+    assert any(m.startswith("TEL-SHUTDOWN ") and '"spindown"' in m for m in log_messages(server, group))

@@ -369,6 +369,13 @@ def test_metrics_are_per_region(server):
 
     wait_for(region_matches_its_functions, 30, 0.5, "eu-west-1's total to be its functions' sum")
 
+    def introspected(region: str) -> float:  # /_lamb/metrics, the home scope's unless told
+        where = f"&region={region}" if region != server.region else ""
+        series = server.get_json(f"/_lamb/metrics?metric=Invocations&FunctionName={name}{where}")
+        return sum(p["sum"] for s in series for p in s["points"])
+
+    assert (introspected(server.region), introspected(OTHER)) == (2, 4)
+
     with urllib.request.urlopen(server.url + "/metrics") as r:
         text = r.read().decode()
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
