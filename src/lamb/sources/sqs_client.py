@@ -77,6 +77,9 @@ class Clients:
     def sqs(self, region: str, role: str | None = None, session: str = ""):
         return self.clients.client("sqs", region, role, session)
 
+    def acts_as(self, role: str | None) -> bool:
+        return self.clients.acts_as(role)
+
 
 def error_code(exc: BaseException) -> str:
     return (getattr(exc, "response", None) or {}).get("Error", {}).get("Code", "") or type(exc).__name__
@@ -105,6 +108,11 @@ class QueueClient:
         self._executor = executor
         self._role, self._session = role, session
         self._url: str | None = None
+
+    @property
+    def as_role(self) -> bool:
+        """Whether calls act as the mapping's function role (its refusals are the role's)."""
+        return self._clients.acts_as(self._role())
 
     async def _call(self, fn: Callable, *args, **kw):
         return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: fn(*args, **kw))
