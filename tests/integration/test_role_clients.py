@@ -21,7 +21,7 @@ import pytest
 from .async_support import FAST_ENV, REGION, MotoServer, health, sink, sink_code  # noqa: F401  (fixtures)
 from .conftest import LambServer, create, refused, unique, wait_for
 from .esm_support import FAST_ESM_ENV, batch_fn, records_of, wait_state
-from .streams_support import kinesis_stream, put
+from .streams_support import ddb_table, kinesis_stream, put
 from .test_stream_sources import FAST_STREAM_ENV
 
 
@@ -267,4 +267,9 @@ def test_create_event_source_mapping_checks_the_source_as_the_functions_role(ups
             f"Cannot access stream {stream_arn}. Please ensure the role can perform the GetRecords, GetShardIterator, "
             "DescribeStream, ListShards, and ListStreams Actions on your stream in IAM.",
             lam.create_event_source_mapping, FunctionName=fn, EventSourceArn=stream_arn, StartingPosition="LATEST")
+    _, table_stream = ddb_table(upstream)
+    refused(lam, "InvalidParameterValueException", 400,
+            f"Cannot access stream {table_stream}. Please ensure the role can perform the GetRecords, GetShardIterator, "
+            "DescribeStream, and ListStreams Actions on your stream in IAM.",
+            lam.create_event_source_mapping, FunctionName=fn, EventSourceArn=table_stream, StartingPosition="LATEST")
     assert lam.list_event_source_mappings(FunctionName=fn)["EventSourceMappings"] == []
