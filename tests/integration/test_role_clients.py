@@ -44,6 +44,13 @@ class Upstream:
 
     def __init__(self):
         self.moto = MotoServer()
+        try:
+            self._set_up()
+        except BaseException:
+            self.moto.stop()  # a failed set-up leaves no server behind
+            raise
+
+    def _set_up(self) -> None:
         iam = self.moto.client("iam")
         iam.create_user(UserName="lamb")
         iam.put_user_policy(UserName="lamb", PolicyName="all", PolicyDocument=allow("*"))
