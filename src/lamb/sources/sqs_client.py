@@ -1,8 +1,9 @@
 """An SQS queue as the poller sees it: a few awaitable calls over boto3.
 
-The queue is reached with boto3's standard configuration (credentials chain,
-``AWS_ENDPOINT_URL_SQS`` / ``AWS_ENDPOINT_URL``, profiles), so real AWS and any
-compatible server work alike. boto3 blocks, and a long poll holds its thread for up to
+The queue is reached with boto3's standard configuration (``AWS_ENDPOINT_URL_SQS`` /
+``AWS_ENDPOINT_URL``, profiles), so real AWS and any compatible server work alike, as the
+mapping's function role where Lamb holds its credentials (``services.role_clients``), else
+with the credentials chain. boto3 blocks, and a long poll holds its thread for up to
 20 s, so calls run on ``DaemonExecutor``: daemon threads, started on demand, that never
 delay Lamb's exit (a long poll cut short by exit loses nothing: its messages become
 visible again after their visibility timeout).
