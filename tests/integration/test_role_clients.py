@@ -19,9 +19,9 @@ import boto3
 import pytest
 
 from .async_support import FAST_ENV, REGION, MotoServer, health, sink, sink_code  # noqa: F401  (fixtures)
-from .conftest import LambServer, create, unique, wait_for
+from .conftest import LambServer, create, refused, unique, wait_for
 from .esm_support import FAST_ESM_ENV, batch_fn, records_of, wait_state
-from .streams_support import kinesis_stream, put
+from .streams_support import ddb_table, kinesis_stream, put
 from .test_stream_sources import FAST_STREAM_ENV
 
 
@@ -44,14 +44,23 @@ class Upstream:
 
     def __init__(self):
         self.moto = MotoServer()
+        try:
+            self._set_up()
+        except BaseException:
+            self.moto.stop()  # a failed set-up leaves no server behind
+            raise
+
+    def _set_up(self) -> None:
         iam = self.moto.client("iam")
         iam.create_user(UserName="lamb")
         iam.put_user_policy(UserName="lamb", PolicyName="all", PolicyDocument=allow("*"))
         key = iam.create_access_key(UserName="lamb")["AccessKey"]
         self.keys = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
         self.roles = {}
+        # mute: may look at queues and streams (CreateEventSourceMapping's checks) but not read or send.
         for name, policy in (("sender", allow("sqs:*", "kinesis:*")),
-                             ("mute", allow("sqs:GetQueueUrl", "sqs:GetQueueAttributes"))):
+                             ("mute", allow("sqs:GetQueueUrl", "sqs:GetQueueAttributes", "kinesis:DescribeStreamSummary")),
+                             ("none", allow("sts:GetCallerIdentity"))):
             role = iam.create_role(RoleName=unique(name), AssumeRolePolicyDocument=trust(self.moto.account))["Role"]
             iam.put_role_policy(RoleName=role["RoleName"], PolicyName="p", PolicyDocument=policy)
             self.roles[name] = role["Arn"]
@@ -249,3 +258,25 @@ def test_an_mq_mapping_reads_its_broker_secret_as_the_functions_role(upstream, s
         assert f"assumed-role/{upstream.roles['mute'].rsplit('/', 1)[1]}/{mute}" in problem, problem
     finally:
         lam.delete_event_source_mapping(UUID=uuid)
+
+
+def test_create_event_source_mapping_checks_the_source_as_the_functions_role(upstream, sink):
+    """AWS refuses a mapping whose function's role cannot reach the source, with its texts (400)."""
+    lam = upstream.server.client()
+    _, queue_arn = upstream.queue(unique("noread"))
+    _, stream_arn = upstream.kinesis()
+    fn = unique("norole")
+    create(lam, fn, batch_fn(sink, fn), Role=upstream.roles["none"], Timeout=10)
+    refused(lam, "InvalidParameterValueException", 400,
+            "The function execution role does not have permissions to call ReceiveMessage on SQS",
+            lam.create_event_source_mapping, FunctionName=fn, EventSourceArn=queue_arn)
+    refused(lam, "InvalidParameterValueException", 400,
+            f"Cannot access stream {stream_arn}. Please ensure the role can perform the GetRecords, GetShardIterator, "
+            "DescribeStream, ListShards, and ListStreams Actions on your stream in IAM.",
+            lam.create_event_source_mapping, FunctionName=fn, EventSourceArn=stream_arn, StartingPosition="LATEST")
+    _, table_stream = ddb_table(upstream)
+    refused(lam, "InvalidParameterValueException", 400,
+            f"Cannot access stream {table_stream}. Please ensure the role can perform the GetRecords, GetShardIterator, "
+            "DescribeStream, and ListStreams Actions on your stream in IAM.",
+            lam.create_event_source_mapping, FunctionName=fn, EventSourceArn=table_stream, StartingPosition="LATEST")
+    assert lam.list_event_source_mappings(FunctionName=fn)["EventSourceMappings"] == []

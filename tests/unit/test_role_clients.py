@@ -95,3 +95,29 @@ def test_bound_resolves_the_current_role_when_called():
     assert callable(method) and len(sts.calls) == 2  # the attribute alone makes no call
     assert bound.exceptions.ResourceNotFoundException is clients.own("kinesis", "us-east-1").exceptions.ResourceNotFoundException
     assert bound.exceptions.ResourceNotFoundException is bound.current().exceptions.ResourceNotFoundException
+
+
+def test_refused_tells_a_services_refusal_of_the_caller():
+    from botocore.exceptions import ClientError
+
+    from lamb.services.role_clients import refused
+
+    def error(code: str, status: int) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Op")
+
+    assert refused(error("AccessDenied", 403)) and refused(error("AccessDeniedException", 400))
+    assert refused(error("403", 403))  # a body the client could not parse: the status says it
+    assert not refused(error("ResourceNotFoundException", 400)) and not refused(ValueError("x"))
+    clients = RoleClients(UpstreamRoles(lambda: FakeSts(), 900))
+    assert clients.acts_as(ROLE) and not clients.acts_as(None) and not RoleClients(None).acts_as(ROLE)
+
+
+def test_the_stream_refusal_names_the_actions_aws_names():
+    from lamb.sources.stream_kind import role_refused
+
+    kinesis = "arn:aws:kinesis:us-east-1:123456789012:stream/s"
+    ddb = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2024-01-01T00:00:00.000"
+    assert role_refused(kinesis) == (f"Cannot access stream {kinesis}. Please ensure the role can perform the GetRecords, "
+                                     "GetShardIterator, DescribeStream, ListShards, and ListStreams Actions on your "
+                                     "stream in IAM.")
+    assert "GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions" in role_refused(ddb)

@@ -127,7 +127,7 @@ async def create_event_source_mapping(ctx: "RequestContext", params: dict) -> di
     queues = params.get("Queues")
     _duplicate(ctx, source, fn_arn, params["FunctionName"], queues=queues)
     kind = _kind(ctx, source)
-    await kind.check(source.arn, timeout)
+    await kind.check(source.arn, timeout, {"FunctionArn": fn_arn})  # as the function's role
     _duplicate(ctx, source, fn_arn, params["FunctionName"], queues=queues)  # again: another create may have won meanwhile
     uuid = str(uuidlib.uuid4())
     enabled = params.get("Enabled")
@@ -174,7 +174,7 @@ async def update_event_source_mapping(ctx: "RequestContext", params: dict) -> di
         name, qualifier, timeout, fn_arn = _function(ctx, params["FunctionName"])
         _duplicate(ctx, source, fn_arn, params["FunctionName"], skip=cfg["UUID"], queues=cfg.get("Queues"))
         if fn_arn != cfg["FunctionArn"]:
-            await _kind(ctx, source).check(source.arn, timeout)
+            await _kind(ctx, source).check(source.arn, timeout, {"FunctionArn": fn_arn})
         merged.update(FunctionArn=fn_arn, _Function=name, _Qualifier=qualifier)
     enabled = params.get("Enabled")
     merged["State"] = m.state_after_update(cfg.get("_Enabled", True), enabled)

@@ -1,10 +1,10 @@
 """Sending invocation records and dead-letter messages to AWS-compatible services.
 
 SQS queues, SNS topics, EventBridge buses and S3 buckets are reached with boto3's
-standard configuration, exactly as any AWS tool would: the credentials chain,
-``AWS_ENDPOINT_URL_<SERVICE>`` / ``AWS_ENDPOINT_URL``, profiles. Real AWS is the
-default; any compatible server works when configured. There is no Lamb-specific
-knob. The region comes from the target ARN (an S3 bucket ARN has none: Lamb's
+standard configuration, exactly as any AWS tool would: ``AWS_ENDPOINT_URL_<SERVICE>`` /
+``AWS_ENDPOINT_URL``, profiles, and as credentials the function's execution role where Lamb
+holds them (an upstream STS: ``services.role_clients``), else the credentials chain. Real AWS
+is the default; any compatible server works when configured. There is no Lamb-specific knob. The region comes from the target ARN (an S3 bucket ARN has none: Lamb's
 region is used).
 
 Every call here blocks (boto3), so the queue runs them on a small thread pool.

@@ -52,6 +52,10 @@ class RoleClients:
                   "aws_session_token": creds.get("AWS_SESSION_TOKEN")}
         return self._session.client(service, region_name=region, config=Config(**self.config), **kw)
 
+    def acts_as(self, role: str | None) -> bool:
+        """Whether a client for ``role`` acts as the role (else it is Lamb's own)."""
+        return bool(role) and self.credentials is not None
+
     def own(self, service: str, region: str | None) -> Any:
         """Lamb's own client (its boto3 configuration)."""
         key = (service, region or "")
@@ -87,6 +91,13 @@ class RoleClients:
         return Bound(self, service, region, role, session)
 
 
+def refused(exc: BaseException) -> bool:
+    """Whether a boto3 error is the service refusing the caller (403 / AccessDenied)."""
+    response = getattr(exc, "response", None) or {}
+    code = response.get("Error", {}).get("Code", "")
+    return response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 403 or code.startswith("AccessDenied")
+
+
 class Bound:
     """``bound.get_records(**kw)`` runs ``clients.client(...).get_records(**kw)``; ``bound.exceptions``
     are the service's (one boto3 session: the same classes for every client of a service)."""
@@ -97,6 +108,11 @@ class Bound:
 
     def current(self) -> Any:
         return self._clients.client(self._service, self._region, self._role(), self._session)
+
+    @property
+    def as_role(self) -> bool:
+        """Whether calls act as the function's role (its refusals are the role's)."""
+        return self._clients.acts_as(self._role())
 
     @property
     def exceptions(self) -> Any:

@@ -44,8 +44,9 @@ PollerFactory = Callable[[dict, Callable[[str], None]], Poller]
 class SourceKind:
     """What the API and the manager need of one kind of event source."""
 
-    # check(event source ARN, the function's timeout in seconds): AWS's create-time errors as AwsError.
-    check: Callable[[str, int], Awaitable[None]]
+    # check(event source ARN, the function's timeout in seconds[, {"FunctionArn": ...}: checked as
+    # that function's role where Lamb acts as it]): AWS's create-time errors as AwsError.
+    check: Callable[..., Awaitable[None]]
     poller: PollerFactory
     # forget(mapping UUID): drop what the kind keeps of a deleted mapping (stream checkpoints).
     forget: Callable[[str], None] | None = None

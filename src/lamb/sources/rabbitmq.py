@@ -266,8 +266,8 @@ def rabbitmq_kind(invoke: Invoke, *, resolve: Callable[..., Awaitable[Endpoint]]
     function's role makes both calls; None for the check on CreateEventSourceMapping)."""
     from .manager import SourceKind
 
-    async def check(arn: str, function_timeout_s: int) -> None:
-        await resolve(arn, None)
+    async def check(arn: str, function_timeout_s: int, cfg: dict | None = None) -> None:
+        await resolve(arn, None)  # as Lamb: the broker is described again, as the role, when polled
 
     def poller(cfg: dict, report: Callable[[str], None]) -> RabbitPoller:
         secret = access(cfg)[0]

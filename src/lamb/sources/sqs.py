@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Protocol
 
 from ..protocol.errors import AwsError, invalid_parameter
+from ..services.role_clients import refused
 from .filtering import Criteria, compile_criteria, sqs_view
 from .params import SQS, SQS_FIFO  # noqa: F401  (the kinds this module polls)
 from .sqs_client import NON_EXISTENT, aws_code, error_code, error_message
@@ -89,12 +90,18 @@ def receive_error(exc: BaseException) -> AwsError:
     )
 
 
+# CreateEventSourceMapping when the function's role may not read the queue (AWS's text, 400).
+ROLE_REFUSED = "The function execution role does not have permissions to call ReceiveMessage on SQS"
+
+
 async def check_queue(queue: Queue, function_timeout_s: int) -> None:
-    """AWS's create-time rules: the queue exists and its visibility timeout is at least
-    the function's timeout."""
+    """AWS's create-time rules: the queue exists (as the function's role sees it, where Lamb
+    acts as the role) and its visibility timeout is at least the function's timeout."""
     try:
         attrs = await queue.attributes(["VisibilityTimeout"])
     except Exception as e:
+        if getattr(queue, "as_role", False) and refused(e):
+            raise invalid_parameter(ROLE_REFUSED)
         raise receive_error(e)
     visibility = int(attrs.get("VisibilityTimeout", 30))
     if visibility < function_timeout_s:
@@ -465,11 +472,11 @@ class SqsPoller:
 def sqs_kind(invoke: Invoke, queue_for: Callable[[str, dict | None], Queue], timings: Timings, *,
              max_concurrency: int, receive_max: int, max_filters: int, count_for: Callable[[dict], Any] | None = None):
     """The SQS (standard and FIFO) ``SourceKind`` for the source manager. ``queue_for(arn, cfg)``
-    is the queue as a mapping's poller reads it (``cfg``), or as the check sees it (None)."""
+    is the queue as a mapping (``cfg``, its ``FunctionArn`` at least) reads it, or as Lamb (None)."""
     from .manager import SourceKind
 
-    async def check(arn: str, function_timeout_s: int) -> None:
-        await check_queue(queue_for(arn, None), function_timeout_s)
+    async def check(arn: str, function_timeout_s: int, cfg: dict | None = None) -> None:
+        await check_queue(queue_for(arn, cfg), function_timeout_s)
 
     def poller(cfg: dict, report: Callable[[str], None]) -> SqsPoller:
         arn = cfg["EventSourceArn"]

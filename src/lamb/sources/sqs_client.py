@@ -1,8 +1,9 @@
 """An SQS queue as the poller sees it: a few awaitable calls over boto3.
 
-The queue is reached with boto3's standard configuration (credentials chain,
-``AWS_ENDPOINT_URL_SQS`` / ``AWS_ENDPOINT_URL``, profiles), so real AWS and any
-compatible server work alike. boto3 blocks, and a long poll holds its thread for up to
+The queue is reached with boto3's standard configuration (``AWS_ENDPOINT_URL_SQS`` /
+``AWS_ENDPOINT_URL``, profiles), so real AWS and any compatible server work alike, as the
+mapping's function role where Lamb holds its credentials (``services.role_clients``), else
+with the credentials chain. boto3 blocks, and a long poll holds its thread for up to
 20 s, so calls run on ``DaemonExecutor``: daemon threads, started on demand, that never
 delay Lamb's exit (a long poll cut short by exit loses nothing: its messages become
 visible again after their visibility timeout).
@@ -77,6 +78,9 @@ class Clients:
     def sqs(self, region: str, role: str | None = None, session: str = ""):
         return self.clients.client("sqs", region, role, session)
 
+    def acts_as(self, role: str | None) -> bool:
+        return self.clients.acts_as(role)
+
 
 def error_code(exc: BaseException) -> str:
     return (getattr(exc, "response", None) or {}).get("Error", {}).get("Code", "") or type(exc).__name__
@@ -105,6 +109,11 @@ class QueueClient:
         self._executor = executor
         self._role, self._session = role, session
         self._url: str | None = None
+
+    @property
+    def as_role(self) -> bool:
+        """Whether calls act as the mapping's function role (its refusals are the role's)."""
+        return self._clients.acts_as(self._role())
 
     async def _call(self, fn: Callable, *args, **kw):
         return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: fn(*args, **kw))

@@ -22,6 +22,7 @@ from concurrent.futures import Executor
 from typing import Any, Awaitable, Callable
 
 from ..protocol.errors import invalid_parameter
+from ..services.role_clients import refused
 from .checkpoints import CheckpointStore
 from .esm_metrics import counting_invoke, counting_matches, counting_send_failure
 from .kinesis_consumers import consumer_exists, is_consumer, stream_of
@@ -33,6 +34,13 @@ from .streams import SendFailure, Timings
 # invoke(function ARN as the mapping names it (qualifier included), payload) -> InvocationResult
 SourceInvoke = Callable[[str, bytes], Awaitable[Any]]
 ClientFor = Callable[[str], Any]  # stream ARN -> boto3 client (kinesis / dynamodbstreams)
+
+
+def role_refused(stream_arn: str) -> str:
+    """AWS's CreateEventSourceMapping text when the function's role may not read the stream."""
+    actions = ("GetRecords, GetShardIterator, DescribeStream, ListShards, and ListStreams" if stream_arn.split(":")[2] ==
+               "kinesis" else "GetRecords, GetShardIterator, DescribeStream, and ListStreams")
+    return f"Cannot access stream {stream_arn}. Please ensure the role can perform the {actions} Actions on your stream in IAM."
 
 
 def default_client(arn: str) -> Any:
@@ -70,11 +78,20 @@ def stream_kind(invoke: SourceInvoke, *, checkpoints: CheckpointStore, send_fail
     client a mapping's poller reads with (its function's role); ``client_for(arn)`` otherwise."""
     from .manager import SourceKind
 
-    async def check(arn: str, function_timeout_s: int) -> None:
-        if is_consumer(arn) and not await consumer_exists(client_for(arn), arn, executor):
-            raise invalid_parameter(f"Stream consumer not found: {arn}")  # Lamb's text (kinesis_consumers)
-        if not await stream_exists(client_for(arn), stream_of(arn), executor):
-            raise invalid_parameter(f"Stream not found: {stream_of(arn)}")
+    async def check(arn: str, function_timeout_s: int, cfg: dict | None = None) -> None:
+        """The stream (and consumer) exist, as the function's role sees them where Lamb acts as it."""
+        source = client_for(arn)
+        if cfg is not None and poller_client is not None:
+            source = poller_client({**cfg, "EventSourceArn": stream_of(arn)})
+        try:
+            if is_consumer(arn) and not await consumer_exists(source, arn, executor):
+                raise invalid_parameter(f"Stream consumer not found: {arn}")  # Lamb's text (kinesis_consumers)
+            if not await stream_exists(source, stream_of(arn), executor):
+                raise invalid_parameter(f"Stream not found: {stream_of(arn)}")
+        except Exception as e:
+            if getattr(source, "as_role", False) and refused(e):
+                raise invalid_parameter(role_refused(stream_of(arn)))
+            raise
 
     def poller(cfg: dict, report: Callable[[str], None]):
         function = cfg["FunctionArn"]
