@@ -90,10 +90,10 @@ class Settings:
     network_host_ports: str = ""
     # Network namespaces kept made ahead of demand (a burst beyond them waits for the maker).
     network_spares: int = 8
-    # /tmp of the linux sandbox's environments: "tmpfs" (default: counts toward MemorySize) or
-    # "disk" (an ext4 filesystem each, not charged to memory; costs cold-start time, see
-    # docs/performance.md) (lamb.sandbox.scratch).
-    tmp: str = "tmpfs"
+    # /tmp of the linux sandbox's environments: None/"disk" (the default: an ext4 filesystem each,
+    # not charged to memory, where the host has loop devices; else a tmpfs) or "tmpfs" (counts
+    # toward MemorySize) (lamb.sandbox.scratch).
+    tmp: str | None = None
     # Functions that run under a debugger: name -> port on 127.0.0.1 (``--debug NAME[:PORT]``,
     # ``LAMB_DEBUG=a:5678,b``; lamb.invoke.debug).
     debug: dict[str, int] = field(default_factory=dict)

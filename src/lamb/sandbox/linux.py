@@ -29,14 +29,13 @@ the loopback ports the user allows, at ``host.lamb.internal``. ``none`` drops th
 ``host`` shares the host's network namespace as before (then loopback services of the host
 are reachable, and the Runtime API's routing by uid is what keeps environments apart there).
 
-/tmp (``--tmp``): by default a tmpfs of exactly EphemeralStorage megabytes, so
-writing past it fails with ENOSPC as on AWS; but tmpfs pages are charged to the
-environment's memory cgroup, so data kept in /tmp also counts toward MemorySize
-(on AWS it does not). ``--tmp disk``: an ext4 filesystem of that size on disk per
-environment (``scratch.py``), made ahead and attached with move_mount; its page
-cache is reclaimable, so filling /tmp never kills the function. Not the default
-because making one per start costs cold-start time on a busy host
-(docs/performance.md).
+/tmp (``--tmp``): by default an ext4 filesystem of exactly EphemeralStorage megabytes on
+disk per environment (``scratch.py``): writing past it fails with ENOSPC as on AWS, and its
+page cache is reclaimable, so filling /tmp never kills the function for memory. Filesystems
+are made ahead of demand, attached with move_mount, and wiped and reused after their
+environment, so a start does no mkfs or mount. A host without loop devices or e2fsprogs (or
+``--tmp tmpfs``) gets a tmpfs of that size instead, whose pages count toward MemorySize (on
+AWS they do not); the start-up line says which.
 """
 
 from __future__ import annotations
@@ -189,7 +188,7 @@ class LinuxSandbox:
     identifies_peers = True  # a uid per environment
 
     def __init__(self, data_dir: Path, cache_dir: Path | None = None, network_mode: str | None = None,
-                 tmp_mode: str = "tmpfs", network_spares: int = network.DEFAULT_SPARES, host_ports: str = ""):
+                 tmp_mode: str | None = None, network_spares: int = network.DEFAULT_SPARES, host_ports: str = ""):
         self.cg = cgroups.detect()
         # A network namespace per environment ("isolated", "none"), or the host's ("host").
         self.network_mode, self.network_note = network.choose_mode(network_mode)
@@ -198,8 +197,12 @@ class LinuxSandbox:
         self._endpoints: dict[str, str] = {}  # the endpoints every environment inherits, as reached from inside
         self._netns_uids: dict[int, int] = {}  # namespace inode -> the uid of the environment in it
         self._api_port = 0
-        # /tmp on disk (an ext4 filesystem of EphemeralStorage MB each), else a tmpfs.
-        self.tmp_note = scratch.unavailable_reason() if tmp_mode == "disk" else "the default; --tmp disk puts it on disk"
+        # /tmp on disk (an ext4 filesystem of EphemeralStorage MB each) where the host can, else a tmpfs.
+        if tmp_mode == "tmpfs":
+            self.tmp_note: str | None = "as configured; counts toward MemorySize"
+        else:
+            reason = scratch.unavailable_reason()
+            self.tmp_note = reason and f"{reason}: falls back, counts toward MemorySize"
         self.scratch = scratch.ScratchPool(data_dir / "sandbox" / "scratch") if self.tmp_note is None else None
         if self.scratch is not None:
             self.scratch.start()
@@ -221,7 +224,7 @@ class LinuxSandbox:
         return (
             f"linux (namespaces + cgroup v{self.cg.version}): read-only /var/task and /opt, private /tmp, "
             "own PID/IPC/UTS/mount namespaces, a uid per environment, memory/pids/CPU limits, freezing; "
-            f"{self._network_line()}; /tmp: {'ext4 on disk' if self.scratch else 'tmpfs (' + str(self.tmp_note) + ')'}; "
+            f"{self._network_line()}; /tmp: {'ext4 on disk, EphemeralStorage MB each, made ahead and reused' if self.scratch else 'tmpfs (' + str(self.tmp_note) + ')'}; "
             f"cgroup {self.tuning}; PID 1: {'lamb-init' if self.init_path else 'Python init (no C compiler)'}; "
             f"{seccomp.describe()}"
         )

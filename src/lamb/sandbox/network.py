@@ -67,7 +67,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Awaitable, Callable
 
-from . import netlink
+from . import netlink, prioritize_maker
 
 log = logging.getLogger("lamb.sandbox")
 
@@ -308,14 +308,8 @@ class NetworkPool:
         self._prioritize(waiting > 0)
 
     def _prioritize(self, urgent: bool) -> None:
-        """Nice 0 while a start waits for the maker, else 19 (spares are made with what is left)."""
-        if urgent == self._urgent or self._maker is None:
-            return
-        try:
-            os.setpriority(os.PRIO_PROCESS, self._maker.pid, 0 if urgent else 19)
+        if urgent != self._urgent and self._maker is not None and prioritize_maker(self._maker.pid, urgent):
             self._urgent = urgent
-        except OSError:
-            pass
 
     def _hand_out(self, ns: Netns) -> None:
         """A new namespace: to the start waiting longest, else to the spares."""
