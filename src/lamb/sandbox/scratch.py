@@ -64,7 +64,9 @@ LOOP_CTL_GET_FREE, LOOP_CONFIGURE = 0x4C82, 0x4C0A
 LO_FLAGS_AUTOCLEAR = 4
 FITRIM = 0xC0185879  # _IOWR('X', 121, struct fstrim_range)
 BLOCK = 4096
-SPARES_PER_SIZE = 4  # disks of a size prepared ahead of demand
+SPARES_PER_SIZE = 8  # disks of a size prepared ahead of demand (as many as network namespaces)
+LOW_SPARES = 2  # fewer left than this: the maker makes more at once, burst or not
+QUIET_S = 0.1  # else it waits until Lamb has asked nothing for this long
 KEEP_PER_SIZE = 64  # idle disks of a size kept for reuse (beyond them, a finished one is unmounted)
 WIPE_RETRY_S = 1.0  # a disk whose space has not come back (a dying process holds a file) is looked at again
 WIPE_GIVE_UP_S = 120.0  # ... until then; after that it is dropped
@@ -432,14 +434,16 @@ class ScratchPool:
         """Ask the maker for as many as the spares and the waiting starts of ``size_mb`` miss."""
         with self._lock:
             waiting = len(self._waiters.get(size_mb, ()))
-            want = self.spares + waiting - len(self._ready.setdefault(size_mb, [])) - self._pending[size_mb]
+            ready = len(self._ready.setdefault(size_mb, []))
+            want = self.spares + waiting - ready - self._pending[size_mb]
             urgent = any(self._waiters.values())
+            hurry = waiting > 0 or ready + self._pending[size_mb] < LOW_SPARES
             channel = self._channel
             if want > 0 and channel is not None:
                 self._pending[size_mb] += want
         if want > 0 and channel is not None:
             try:
-                channel.send(json.dumps({"take": size_mb, "n": want}).encode())
+                channel.send(json.dumps({"take": size_mb, "n": want, "urgent": hurry}).encode())
             except OSError:
                 pass
         self._prioritize(urgent)
@@ -545,45 +549,61 @@ def _nice() -> None:
 
 
 def maker_main(argv: list[str]) -> None:
-    """The maker process: ``{"take": size, "n": k}`` answers k prepared /tmp filesystems of that size
-    (``{"id", "size"}`` with the descriptor, ``SCM_RIGHTS``, or ``{"size", "error"}``);
-    ``{"done": id}`` wipes that one's disk for reuse."""
+    """The maker process: ``{"take": size, "n": k, "urgent": bool}`` answers k prepared /tmp
+    filesystems of that size (``{"id", "size"}`` with the descriptor, ``SCM_RIGHTS``, or
+    ``{"size", "error"}``); ``{"done": id}`` wipes that one's disk for reuse.
+
+    Spares that no start waits for are made once Lamb has sent nothing for ``QUIET_S``: making a
+    disk (a new loop device, a mount) costs the kernel more than its ~2 ms here, and a burst of
+    cold starts is served faster without it; a wiped disk is prepared again at once."""
     fd, folder = int(argv[0]), Path(argv[1])
     ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL: never outlive Lamb
     channel = socket.socket(fileno=fd)
-    pool = LocalPool(folder / "maker")
+    pool = LocalPool(folder / "maker", spares=0)  # Lamb keeps the spares; this pool's thread only wipes
     pool.start(())
     out: dict[int, Scratch] = {}
+    wanted: collections.deque = collections.deque()  # sizes asked for, in order
+    urgent = 0  # how many of them starts wait for
     ids = 0
     while True:
+        # Nothing asked: wait for Lamb. Asked, and a start waits: only look for more news. Else: quiet.
+        channel.settimeout(None if not wanted else 0 if urgent else QUIET_S)
         try:
             data = channel.recv(4096)
+        except (TimeoutError, BlockingIOError):
+            data = None  # quiet (or in a hurry): make the next one asked for
         except OSError:
             return
-        if not data:
-            return  # Lamb is gone
-        ask = json.loads(data)
-        if "done" in ask:
-            scratch = out.pop(ask["done"], None)
-            if scratch is not None:
-                pool._release(scratch)
-            continue
-        size = int(ask["take"])
-        for _ in range(int(ask["n"])):
-            try:
-                scratch = pool.take(size)
-            except Exception as e:  # noqa: BLE001 - Lamb logs it
-                channel.send(json.dumps({"size": size, "error": str(e)}).encode())
+        if data is not None:
+            if not data:
+                return  # Lamb is gone
+            ask = json.loads(data)
+            if "done" in ask:
+                scratch = out.pop(ask["done"], None)
+                if scratch is not None:
+                    pool._release(scratch)
                 continue
-            ids += 1
-            scratch.id = ids
-            try:
-                socket.send_fds(channel, [json.dumps({"id": ids, "size": size}).encode()], [scratch.fd])
-            except OSError:
-                return
-            os.close(scratch.fd)  # Lamb holds its own copy; the disk is wiped when Lamb says it is done
-            scratch.fd = -1
-            out[ids] = scratch
+            wanted.extend([int(ask["take"])] * int(ask["n"]))
+            if ask.get("urgent"):
+                urgent = len(wanted)  # everything asked so far, at once
+            if not urgent:
+                continue
+        size = wanted.popleft()
+        urgent = max(0, urgent - 1)
+        try:
+            scratch = pool.take(size)
+        except Exception as e:  # noqa: BLE001 - Lamb logs it
+            channel.send(json.dumps({"size": size, "error": str(e)}).encode())
+            continue
+        ids += 1
+        scratch.id = ids
+        try:
+            socket.send_fds(channel, [json.dumps({"id": ids, "size": size}).encode()], [scratch.fd])
+        except OSError:
+            return
+        os.close(scratch.fd)  # Lamb holds its own copy; the disk is wiped when Lamb says it is done
+        scratch.fd = -1
+        out[ids] = scratch
 
 
 def _wipe(disk: Disk, name: str) -> bool:
