@@ -44,6 +44,7 @@ def _serve(args: argparse.Namespace) -> int:
         sandbox=args.sandbox,
         network=args.network,
         network_host_ports=args.network_host_ports,
+        network_dns=args.network_dns,
         tmp=args.tmp,
         env_memory_mb=args.env_memory_mb,
         auth=args.auth,
@@ -268,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--network-host-ports", default=None, metavar="PORTS",
                        help="ports of services on the host's loopback (e.g. 4566,5000-5100) that isolated "
                             "environments reach at host.lamb.internal; env LAMB_NETWORK_HOST_PORTS")
+    serve.add_argument("--network-dns", default=None, metavar="ADDR[:PORT],...",
+                       help="DNS resolvers of isolated environments (up to 3; default: the IPv4 nameservers of the "
+                            "host's /etc/resolv.conf, wherever they listen, its loopback included); env LAMB_NETWORK_DNS")
     serve.add_argument("--tmp", choices=["tmpfs", "disk"], default=None,
                        help="environments' /tmp with the linux sandbox: an ext4 filesystem of EphemeralStorage MB on "
                             "disk, not charged to memory (disk, the default where the host has loop devices) or a "

@@ -188,12 +188,13 @@ class LinuxSandbox:
     identifies_peers = True  # a uid per environment
 
     def __init__(self, data_dir: Path, cache_dir: Path | None = None, network_mode: str | None = None,
-                 tmp_mode: str | None = None, network_spares: int = network.DEFAULT_SPARES, host_ports: str = ""):
+                 tmp_mode: str | None = None, network_spares: int = network.DEFAULT_SPARES, host_ports: str = "",
+                 dns: str = ""):
         self.cg = cgroups.detect()
         # A network namespace per environment ("isolated", "none"), or the host's ("host").
         self.network_mode, self.network_note = network.choose_mode(network_mode)
         self.network = None if self.network_mode == "host" else network.NetworkPool(
-            self.network_mode, network_spares, network.parse_ports(host_ports))
+            self.network_mode, network_spares, network.parse_ports(host_ports), network.dns_resolvers(dns))
         self._endpoints: dict[str, str] = {}  # the endpoints every environment inherits, as reached from inside
         self._netns_uids: dict[int, int] = {}  # namespace inode -> the uid of the environment in it
         self._api_port = 0
@@ -353,6 +354,13 @@ class LinuxSandbox:
         hosts = self._hosts_file()
         if hosts is not None:  # over the host's file, which the /etc bind brought in
             steps.append({"op": "bind", "source": str(hosts), "target": r + "/etc/hosts", "ro": True})
+        resolv = self._resolv_file()
+        if resolv is not None:  # over the host's file (or where its symlink points, inside the root)
+            target = os.path.realpath("/etc/resolv.conf")
+            if not os.path.isfile(target) or target.split("/")[1] not in HOST_DIRS:
+                steps.append({"op": "mkdir", "path": r + os.path.dirname(target)})
+                steps.append({"op": "touch", "path": r + target})
+            steps.append({"op": "bind", "source": str(resolv), "target": r + target, "ro": True})
         for name in HOST_LINKS:
             host = Path("/") / name
             if host.is_symlink():
@@ -396,6 +404,16 @@ class LinuxSandbox:
         host = network.HOST_ADDRESS if self.network is not None else "127.0.0.1"
         path.write_text(text.rstrip("\n") + f"\n{SANDBOX_ADDRESS}\t{SANDBOX_HOSTNAME} sandbox\n"
                         f"{host}\t{network.HOST_NAME}\n")
+        return path
+
+    def _resolv_file(self) -> Path | None:
+        """With a namespace each and egress (``isolated``): the host's resolv.conf with its resolvers
+        at ``network.DNS_ADDRESSES``, which the host forwards to them (a resolver on the host's
+        loopback is out of an environment's reach otherwise)."""
+        if self.network is None or self.network.mode != "isolated":
+            return None
+        path = self.root_dir.parent / "resolv.conf"
+        path.write_text(network.resolv_conf(self.network.resolvers))
         return path
 
     def mount_plan(self, cfg: "SandboxSpec", runtime: RuntimeInfo, uid: int) -> list[dict]:
