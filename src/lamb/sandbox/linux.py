@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
 import shutil
 import subprocess
@@ -55,6 +56,8 @@ if TYPE_CHECKING:
     import socket
 
     from .spec import SandboxSpec
+
+log = logging.getLogger("lamb.sandbox")
 
 VIEW = View(task_root="/var/task", runtime_dir="/var/runtime", opt_root="/opt", tmp="/tmp")
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
@@ -155,7 +158,11 @@ class LinuxHandle:
             self._plan["fds"].append(ns.fd)
         disks = self._sandbox.scratch
         if disks is not None and self.tmp is None and not self._gone:
-            tmp = await disks.acquire(self._sandbox.tmp_mb(self._cfg))
+            try:
+                tmp = await disks.acquire(self._sandbox.tmp_mb(self._cfg))
+            except Exception as e:  # noqa: BLE001 - e.g. loop devices that exist but cannot be used (a container)
+                log.warning("linux: no /tmp filesystem on disk for this environment (%s); it gets a tmpfs", e)
+                return
             if self._gone:
                 tmp.close()
                 return
