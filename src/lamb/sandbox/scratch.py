@@ -152,17 +152,9 @@ class LocalPool:
         self._thread.start()
 
     def take(self, size_mb: int) -> Scratch:
-        """A /tmp of ``size_mb`` (made on the spot, 20–60 ms, when none is ready)."""
+        """A /tmp of ``size_mb``: a wiped or spare disk, else one made on the spot (~2 ms)."""
         scratch = self._spare(size_mb)
         return scratch if scratch is not None else self._make_ready(size_mb)
-
-    async def acquire(self, size_mb: int) -> Scratch:
-        """As ``take``, but one made on the spot is made in a worker thread: the event loop and
-        other starts go on meanwhile (a burst that has used the spares up)."""
-        scratch = self._spare(size_mb)
-        if scratch is not None:
-            return scratch
-        return await asyncio.get_running_loop().run_in_executor(None, self._make_ready, size_mb)
 
     def _spare(self, size_mb: int) -> Scratch | None:
         with self._lock:
@@ -229,9 +221,10 @@ class LocalPool:
         assert disk is not None
         try:
             clean = _wipe(disk, scratch.name)
-        except OSError as e:
-            log.warning("scratch: could not wipe a /tmp filesystem: %s", e)
-            clean = False
+        except Exception as e:  # noqa: BLE001 - e.g. a tree deeper than rmtree recurses: a new disk instead
+            log.warning("scratch: could not wipe a /tmp filesystem, it is dropped: %r", e)
+            self._drop(disk)
+            return True
         if not clean:
             if now - first < WIPE_GIVE_UP_S:  # something of the old environment still holds a file
                 with self._lock:
