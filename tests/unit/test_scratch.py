@@ -52,6 +52,12 @@ def _fill_in_a_mount_namespace(fd: int, target, size_mb: int) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
 
 
+def _until(condition, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def _listing(fd: int) -> list[str]:
     dirfd = os.open(".", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)  # fd is an O_PATH descriptor
     try:
@@ -84,9 +90,7 @@ def test_a_wiped_filesystem_is_handed_out_again_empty_and_whole(tmp_path):
         os.write(fd, b"\1" * (3 << 20))
         os.close(fd)
         first.close()  # the environment is gone: wiped in the background, then ready again
-        deadline = time.monotonic() + 30
-        while pool.describe()["reused"] < 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _until(lambda: pool.describe()["reused"] >= 1)
         assert pool.describe()["made"] == 1 and pool.describe()["reused"] == 1
         again = pool.take(512)
         try:
@@ -105,9 +109,7 @@ def test_without_its_maker_the_pool_makes_its_own(tmp_path):
     try:
         assert pool._maker is not None
         pool._maker.kill()
-        deadline = time.monotonic() + 30
-        while pool.describe()["maker"] and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _until(lambda: not pool.describe()["maker"])
         assert pool.describe()["maker"] is False
         fs = pool.take(64)
         assert os.statvfs(fs.fd).f_blocks * 4096 >> 20 == 64
@@ -129,9 +131,7 @@ def test_a_disk_is_not_handed_out_while_a_file_of_the_old_environment_is_still_o
             assert pool.describe()["reused"] == 0  # its blocks have not come back
             time.sleep(0.1)
         os.close(held)
-        deadline = time.monotonic() + 30
-        while pool.describe()["reused"] < 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _until(lambda: pool.describe()["reused"] >= 1)
         assert pool.describe()["reused"] == 1
     finally:
         pool.close()
@@ -150,9 +150,7 @@ def test_a_tree_deeper_than_rmtree_recurses_is_removed_or_its_disk_dropped(tmp_p
             fd = inner
         os.close(fd)
         first.close()
-        deadline = time.monotonic() + 30
-        while pool.describe()["disks"].get(512) and not pool.describe()["reused"] and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _until(lambda: not pool.describe()["disks"].get(512) or pool.describe()["reused"])
         if pool.describe()["reused"]:  # a Python whose rmtree does not recurse removed it all
             again = pool.take(512)
             assert _listing(again.fd) == []
