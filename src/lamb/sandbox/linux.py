@@ -232,10 +232,15 @@ class LinuxSandbox:
         return (
             f"linux (namespaces + cgroup v{self.cg.version}): read-only /var/task and /opt, private /tmp, "
             "own PID/IPC/UTS/mount namespaces, a uid per environment, memory/pids/CPU limits, freezing; "
-            f"{self._network_line()}; /tmp: {'ext4 on disk, EphemeralStorage MB each, made ahead and reused' if self.scratch else 'tmpfs (' + str(self.tmp_note) + ')'}; "
+            f"{self._network_line()}; /tmp: {self._tmp_line()}; "
             f"cgroup {self.tuning}; PID 1: {'lamb-init' if self.init_path else 'Python init (no C compiler)'}; "
             f"{seccomp.describe()}"
         )
+
+    def _tmp_line(self) -> str:
+        if self.scratch is not None:
+            return "ext4 on disk, EphemeralStorage MB each, made ahead and reused"
+        return f"tmpfs ({self.tmp_note})"
 
     @property
     def own_network(self) -> bool:
