@@ -99,6 +99,8 @@ def main() -> None:
     ap.add_argument("--memory", type=int, default=128, help="MemorySize (the CPU share follows it)")
     ap.add_argument("--extension", nargs="?", const="python", choices=("python", "sh"),
                     help="one external extension in a layer: a Python program (default) or a sh script using curl")
+    ap.add_argument("--settle", type=float, default=0,
+                    help="with --compare: seconds to wait after the warm-up (pools made ahead of demand fill up)")
     pairs.add_args(ap)
     args = ap.parse_args()
     if args.compare:
@@ -177,9 +179,10 @@ def cold_invoke(conn, body: dict, name: str) -> tuple[float, float | None]:
     status, out = call(conn, "POST", "/2015-03-31/functions", json.dumps({**body, "FunctionName": name}).encode())
     assert status == 201, out
     wait_active(conn, name)
+    path = f"/2015-03-31/functions/{name}/invocations"
+    headers = signed_headers(f"http://{conn.host}:{conn.port}", "POST", path, b"{}", {"X-Amz-Log-Type": "Tail"})
     t0 = time.perf_counter()
-    conn.request("POST", f"/2015-03-31/functions/{name}/invocations", body=b"{}",
-                 headers={"X-Amz-Log-Type": "Tail", "Content-Type": "application/json"})
+    conn.request("POST", path, body=b"{}", headers=headers)
     resp = conn.getresponse()
     payload = resp.read()
     took = (time.perf_counter() - t0) * 1000
@@ -196,6 +199,7 @@ def compare(args) -> None:
         bodies = {s.label: function_body(conns[s.label], args) for s in sides}
         for s in sides:  # each server's zygote warm, as a running server has it
             cold_invoke(conns[s.label], bodies[s.label], f"cold-warmup-{os.getpid()}")
+        time.sleep(args.settle)
         invoke_ms: dict[str, list[float]] = {s.label: [] for s in sides}
         init_ms: dict[str, list[float]] = {s.label: [] for s in sides}
         for i in range(args.n):

@@ -7,7 +7,7 @@ can take longer than a test is willing to wait for a function to become Active.
 it is a no-op once the roots exist (they are cached in ~/.cache/lamb/runtimes).
 
 It also installs the Debian packages the sandbox tests need when the host lacks them
-(``nft`` for ``--network isolated``, ``mkfs.ext4`` for ``--tmp disk``, libseccomp for the
+(``nft`` for ``--network isolated``, ``mkfs.ext4`` for /tmp on disk (the default), libseccomp for the
 seccomp filter), and the RabbitMQ broker the Amazon MQ event source tests start, with apt-get
 as root, as the project's own test set-up must. Where that cannot be done, nothing is skipped: the tests that need them fail and say why.
 """

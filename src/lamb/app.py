@@ -148,7 +148,7 @@ class Lamb:
                                               limits=settings.limits, day_ms=int(settings.log_day_s * 1000))
         self.sandbox = sandbox.choose(settings.data_dir, settings.sandbox, settings.runtime_cache, settings.network,
                                       settings.tmp, network_spares=settings.network_spares,
-                                      host_ports=settings.network_host_ports)
+                                      host_ports=settings.network_host_ports, dns=settings.network_dns)
         self.runtimes = RuntimeManager(
             settings.runtime_cache, self._on_exit, self.sandbox.zygote_setup, lambda rt: self.invoker.zygote_env(rt),
             debug=bool(settings.debug),

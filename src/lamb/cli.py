@@ -44,6 +44,7 @@ def _serve(args: argparse.Namespace) -> int:
         sandbox=args.sandbox,
         network=args.network,
         network_host_ports=args.network_host_ports,
+        network_dns=args.network_dns,
         tmp=args.tmp,
         env_memory_mb=args.env_memory_mb,
         auth=args.auth,
@@ -271,9 +272,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--network-host-ports", default=None, metavar="PORTS",
                        help="ports of services on the host's loopback (e.g. 4566,5000-5100) that isolated "
                             "environments reach at host.lamb.internal; env LAMB_NETWORK_HOST_PORTS")
+    serve.add_argument("--network-dns", default=None, metavar="ADDR[:PORT],...",
+                       help="DNS resolvers of isolated environments (up to 3; default: the IPv4 nameservers of the "
+                            "host's /etc/resolv.conf, wherever they listen, its loopback included); env LAMB_NETWORK_DNS")
     serve.add_argument("--tmp", choices=["tmpfs", "disk"], default=None,
-                       help="environments' /tmp with the linux sandbox: a tmpfs counted toward MemorySize (default) "
-                            "or an ext4 filesystem on disk, not charged to memory (slower cold starts); env LAMB_TMP")
+                       help="environments' /tmp with the linux sandbox: an ext4 filesystem of EphemeralStorage MB on "
+                            "disk, not charged to memory (disk, the default where the host has loop devices) or a "
+                            "tmpfs counted toward MemorySize (tmpfs); env LAMB_TMP")
     serve.add_argument("--env-memory-mb", type=int, default=None,
                        help="MemorySize MB all execution environments may hold together; beyond it idle ones are "
                             "evicted, then starts throttled (default 3 x host RAM; 0: no budget; env LAMB_ENV_MEMORY_MB)")

@@ -88,12 +88,15 @@ class Settings:
     # host.lamb.internal ("4566,5000-5100"; LAMB_NETWORK_HOST_PORTS). Loopback AWS_ENDPOINT_URL_*
     # given to Lamb are added.
     network_host_ports: str = ""
+    # The DNS resolvers isolated environments' queries go to ("127.0.0.1:5353,10.0.0.2";
+    # LAMB_NETWORK_DNS); default: the IPv4 nameservers of the host's /etc/resolv.conf.
+    network_dns: str = ""
     # Network namespaces kept made ahead of demand (a burst beyond them waits for the maker).
     network_spares: int = 8
-    # /tmp of the linux sandbox's environments: "tmpfs" (default: counts toward MemorySize) or
-    # "disk" (an ext4 filesystem each, not charged to memory; costs cold-start time, see
-    # docs/performance.md) (lamb.sandbox.scratch).
-    tmp: str = "tmpfs"
+    # /tmp of the linux sandbox's environments: None/"disk" (the default: an ext4 filesystem each,
+    # not charged to memory, where the host has loop devices; else a tmpfs) or "tmpfs" (counts
+    # toward MemorySize) (lamb.sandbox.scratch).
+    tmp: str | None = None
     # Functions that run under a debugger: name -> port on 127.0.0.1 (``--debug NAME[:PORT]``,
     # ``LAMB_DEBUG=a:5678,b``; lamb.invoke.debug).
     debug: dict[str, int] = field(default_factory=dict)
@@ -210,6 +213,7 @@ class Settings:
             "sandbox": str,
             "network": str,
             "network_host_ports": str,
+            "network_dns": str,
             "network_spares": int,
             "tmp": str,
             "debug": parse_debug,

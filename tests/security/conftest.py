@@ -294,8 +294,8 @@ def linux_server(_server_pool) -> LambServer:
 
 @pytest.fixture
 def disk_tmp_server(_server_pool) -> LambServer:
-    """The linux backend with /tmp on disk (``--tmp disk``)."""
-    return server_for(_server_pool, "linux", "--network", "isolated", "--tmp", "disk")
+    """The linux backend with /tmp on disk (the default, ``--tmp disk``)."""
+    return server_for(_server_pool, "linux", "--network", "isolated")
 
 
 @pytest.fixture

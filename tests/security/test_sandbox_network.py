@@ -349,7 +349,10 @@ def test_allowed_host_ports_and_passed_through_endpoints_are_reached_at_host_lam
 
 def _links_of(block_net: str) -> list[str]:
     """The host's veth ends of one Lamb's environments (``lb<block><slot>``)."""
-    block = (int(ipaddress.ip_network(block_net).network_address) - int(ipaddress.ip_address("100.64.0.0"))) >> 12
+    from lamb.sandbox import network
+
+    block = (int(ipaddress.ip_network(block_net).network_address)
+             - int(network.ADDRESSES.network_address)) >> (32 - network.BLOCK_PREFIX)
     out = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
     return [line.split(":")[1].strip().split("@")[0] for line in out.splitlines()
             if line.split(":")[1].strip().startswith(f"lb{block:02x}")]
@@ -380,7 +383,8 @@ def test_namespaces_and_veths_go_when_lamb_stops_even_after_kill_9(tmp_path):
 
 
 def _nft_table_left() -> bool:
-    return subprocess.run(["nft", "list", "table", "inet", "lamb"], capture_output=True).returncode == 0
+    return any(subprocess.run(["nft", "list", "table", "inet", table], capture_output=True).returncode == 0
+               for table in ("lamb", "lamb_dns"))
 
 
 def _another_lamb_holds_a_block() -> bool:

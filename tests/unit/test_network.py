@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import socket
 
@@ -172,3 +173,72 @@ def test_connections_into_a_namespace_reach_its_own_listeners():
             pool.close()
 
     asyncio.run(run())
+
+
+def test_a_block_holds_aws_default_concurrency_and_spares():
+    maker_slots = network.SLOTS - network.OWN_SLOTS
+    assert maker_slots >= 1000 + network.DEFAULT_SPARES + 64  # 1,000 environments, spares, veths being torn down
+    last_block = network.block_network(network.BLOCKS - 1)
+    assert last_block.subnet_of(network.ADDRESSES) and last_block.num_addresses == 4 * network.SLOTS
+    # HOST_ADDRESS is in the one block never handed out
+    host = ipaddress.ip_address(network.HOST_ADDRESS)
+    assert not any(host in network.block_network(b) for b in range(network.BLOCKS))
+    assert host in network.block_network(network.BLOCKS)
+    # the host-side veth name of the last slot of the last block fits IFNAMSIZ (15 characters)
+    assert len(f"lb{network.BLOCKS - 1:02x}{network.SLOTS - 1:03x}") <= 15
+    assert network.SLOTS - 1 <= 0xFFF and network.BLOCKS - 1 <= 0xFF  # the name's fixed-width fields
+
+
+def test_a_block_the_hosts_routes_overlap_is_not_claimed():
+    pool = network.NetworkPool("none")
+    start = os.getpid() % network.BLOCKS
+    taken = [network.block_network(start), network.block_network((start + 1) % network.BLOCKS).supernet(new_prefix=16)]
+    block = pool._claim_block(routes=taken)
+    try:
+        net = network.block_network(block)
+        assert not any(net.overlaps(route) for route in taken)
+    finally:
+        os.close(pool._block_lock)  # the block's lock only: this pool put no rules on the host
+        pool._block_lock = None
+        pool.close()
+
+
+def test_host_routes_are_read_from_the_main_table(tmp_path):
+    table = tmp_path / "route"
+    table.write_text(
+        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+        "eth0\t00000000\t0102A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"  # default: not a block's concern
+        "eth0\t0002A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"  # 192.168.2.0/24
+        "tun0\t00004064\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n"  # 100.64.0.0/16 (a VPN)
+        "lb01002\t0C004064\t00000000\t0001\t0\t0\t0\tFCFFFFFF\t0\t0\t0\n"  # a Lamb's veth (any version's)
+    )
+    assert network.host_routes(str(table)) == [ipaddress.ip_network("192.168.2.0/24"),
+                                               ipaddress.ip_network("100.64.0.0/16"),
+                                               ipaddress.ip_network("100.64.0.12/30")]
+
+
+def test_environments_get_the_hosts_ipv4_resolvers_at_the_dns_addresses(tmp_path):
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("# systemd-resolved\nnameserver 127.0.0.53\nnameserver fe80::1%eth0\nnameserver 10.0.0.2\n"
+                    "nameserver 10.0.0.3\nnameserver 10.0.0.4\noptions edns0 trust-ad\nsearch corp.example\n")
+    assert network.host_resolvers(str(conf)) == (["127.0.0.53", "10.0.0.2", "10.0.0.3"],
+                                                 ["options edns0 trust-ad", "search corp.example"])
+    inside = network.resolv_conf([("127.0.0.53", 53), ("10.0.0.2", 53)], str(conf))
+    assert inside == (f"nameserver {network.DNS_ADDRESSES[0]}\nnameserver {network.DNS_ADDRESSES[1]}\n"
+                      "options edns0 trust-ad\nsearch corp.example\n")
+    empty = tmp_path / "empty"
+    empty.write_text("search x\n")
+    assert network.host_resolvers(str(empty))[0] == ["127.0.0.1"]  # glibc's default without a nameserver line
+    assert network.dns_resolvers("127.0.0.1:5353, 10.0.0.9") == [("127.0.0.1", 5353), ("10.0.0.9", 53)]
+    # the DNS addresses are in the block no Lamb hands out, with HOST_ADDRESS
+    for address in network.DNS_ADDRESSES:
+        assert ipaddress.ip_address(address) in network.block_network(network.BLOCKS)
+
+
+def test_dns_forwarding_is_per_block_and_port_53_only():
+    net = network.block_network(3)
+    add = network._block_dns("add", net, [(network.DNS_ADDRESSES[0], ("127.0.0.53", 53))])
+    assert add == f"add element inet lamb_dns dns {{ {net} . {network.DNS_ADDRESSES[0]} : 127.0.0.53 . 53 }}\n"
+    assert network._block_dns("delete", net, []) == ""
+    rule = 'iifname "lb*" meta l4proto { tcp, udp } th dport 53 dnat ip to ip saddr . ip daddr map @dns'
+    assert f"add rule inet lamb_dns prerouting {rule}" in network.nft_rules()

@@ -125,8 +125,18 @@ class Sandbox(Protocol):
         ...
 
 
+def prioritize_maker(pid: int, urgent: bool) -> bool:
+    """A maker process (network namespaces, /tmp filesystems) at nice 0 while a start waits for it,
+    else 19: spares are made with what is left. Whether it could be set."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, 0 if urgent else 19)
+    except OSError:
+        return False
+    return True
+
+
 def choose(data_dir: Path, forced: str | None = None, cache_dir: Path | None = None,
-           network: str | None = None, tmp: str = "tmpfs", **network_options) -> Sandbox:
+           network: str | None = None, tmp: str | None = None, **network_options) -> Sandbox:
     """The isolating backend where the host allows it, else the plain-process one."""
     from .linux import LinuxSandbox, unavailable_reason
     from .process import ProcessSandbox

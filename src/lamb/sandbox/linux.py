@@ -29,20 +29,20 @@ the loopback ports the user allows, at ``host.lamb.internal``. ``none`` drops th
 ``host`` shares the host's network namespace as before (then loopback services of the host
 are reachable, and the Runtime API's routing by uid is what keeps environments apart there).
 
-/tmp (``--tmp``): by default a tmpfs of exactly EphemeralStorage megabytes, so
-writing past it fails with ENOSPC as on AWS; but tmpfs pages are charged to the
-environment's memory cgroup, so data kept in /tmp also counts toward MemorySize
-(on AWS it does not). ``--tmp disk``: an ext4 filesystem of that size on disk per
-environment (``scratch.py``), made ahead and attached with move_mount; its page
-cache is reclaimable, so filling /tmp never kills the function. Not the default
-because making one per start costs cold-start time on a busy host
-(docs/performance.md).
+/tmp (``--tmp``): by default an ext4 filesystem of exactly EphemeralStorage megabytes on
+disk per environment (``scratch.py``): writing past it fails with ENOSPC as on AWS, and its
+page cache is reclaimable, so filling /tmp never kills the function for memory. Filesystems
+are made ahead of demand, attached with move_mount, and wiped and reused after their
+environment, so a start does no mkfs or mount. A host without loop devices or e2fsprogs (or
+``--tmp tmpfs``) gets a tmpfs of that size instead, whose pages count toward MemorySize (on
+AWS they do not); the start-up line says which.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
 import shutil
 import subprocess
@@ -56,6 +56,8 @@ if TYPE_CHECKING:
     import socket
 
     from .spec import SandboxSpec
+
+log = logging.getLogger("lamb.sandbox")
 
 VIEW = View(task_root="/var/task", runtime_dir="/var/runtime", opt_root="/opt", tmp="/tmp")
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
@@ -156,7 +158,11 @@ class LinuxHandle:
             self._plan["fds"].append(ns.fd)
         disks = self._sandbox.scratch
         if disks is not None and self.tmp is None and not self._gone:
-            tmp = await disks.acquire(self._sandbox.tmp_mb(self._cfg))
+            try:
+                tmp = await disks.acquire(self._sandbox.tmp_mb(self._cfg))
+            except Exception as e:  # noqa: BLE001 - e.g. loop devices that exist but cannot be used (a container)
+                log.warning("linux: no /tmp filesystem on disk for this environment (%s); it gets a tmpfs", e)
+                return
             if self._gone:
                 tmp.close()
                 return
@@ -189,17 +195,22 @@ class LinuxSandbox:
     identifies_peers = True  # a uid per environment
 
     def __init__(self, data_dir: Path, cache_dir: Path | None = None, network_mode: str | None = None,
-                 tmp_mode: str = "tmpfs", network_spares: int = network.DEFAULT_SPARES, host_ports: str = ""):
+                 tmp_mode: str | None = None, network_spares: int = network.DEFAULT_SPARES, host_ports: str = "",
+                 dns: str = ""):
         self.cg = cgroups.detect()
         # A network namespace per environment ("isolated", "none"), or the host's ("host").
         self.network_mode, self.network_note = network.choose_mode(network_mode)
         self.network = None if self.network_mode == "host" else network.NetworkPool(
-            self.network_mode, network_spares, network.parse_ports(host_ports))
+            self.network_mode, network_spares, network.parse_ports(host_ports), network.dns_resolvers(dns))
         self._endpoints: dict[str, str] = {}  # the endpoints every environment inherits, as reached from inside
         self._netns_uids: dict[int, int] = {}  # namespace inode -> the uid of the environment in it
         self._api_port = 0
-        # /tmp on disk (an ext4 filesystem of EphemeralStorage MB each), else a tmpfs.
-        self.tmp_note = scratch.unavailable_reason() if tmp_mode == "disk" else "the default; --tmp disk puts it on disk"
+        # /tmp on disk (an ext4 filesystem of EphemeralStorage MB each) where the host can, else a tmpfs.
+        if tmp_mode == "tmpfs":
+            self.tmp_note: str | None = "as configured; counts toward MemorySize"
+        else:
+            reason = scratch.unavailable_reason()
+            self.tmp_note = reason and f"{reason}: falls back, counts toward MemorySize"
         self.scratch = scratch.ScratchPool(data_dir / "sandbox" / "scratch") if self.tmp_note is None else None
         if self.scratch is not None:
             self.scratch.start()
@@ -221,10 +232,15 @@ class LinuxSandbox:
         return (
             f"linux (namespaces + cgroup v{self.cg.version}): read-only /var/task and /opt, private /tmp, "
             "own PID/IPC/UTS/mount namespaces, a uid per environment, memory/pids/CPU limits, freezing; "
-            f"{self._network_line()}; /tmp: {'ext4 on disk' if self.scratch else 'tmpfs (' + str(self.tmp_note) + ')'}; "
+            f"{self._network_line()}; /tmp: {self._tmp_line()}; "
             f"cgroup {self.tuning}; PID 1: {'lamb-init' if self.init_path else 'Python init (no C compiler)'}; "
             f"{seccomp.describe()}"
         )
+
+    def _tmp_line(self) -> str:
+        if self.scratch is not None:
+            return "ext4 on disk, EphemeralStorage MB each, made ahead and reused"
+        return f"tmpfs ({self.tmp_note})"
 
     @property
     def own_network(self) -> bool:
@@ -350,6 +366,13 @@ class LinuxSandbox:
         hosts = self._hosts_file()
         if hosts is not None:  # over the host's file, which the /etc bind brought in
             steps.append({"op": "bind", "source": str(hosts), "target": r + "/etc/hosts", "ro": True})
+        resolv = self._resolv_file()
+        if resolv is not None:  # over the host's file (or where its symlink points, inside the root)
+            target = os.path.realpath("/etc/resolv.conf")
+            if not os.path.isfile(target) or target.split("/")[1] not in HOST_DIRS:
+                steps.append({"op": "mkdir", "path": r + os.path.dirname(target)})
+                steps.append({"op": "touch", "path": r + target})
+            steps.append({"op": "bind", "source": str(resolv), "target": r + target, "ro": True})
         for name in HOST_LINKS:
             host = Path("/") / name
             if host.is_symlink():
@@ -393,6 +416,16 @@ class LinuxSandbox:
         host = network.HOST_ADDRESS if self.network is not None else "127.0.0.1"
         path.write_text(text.rstrip("\n") + f"\n{SANDBOX_ADDRESS}\t{SANDBOX_HOSTNAME} sandbox\n"
                         f"{host}\t{network.HOST_NAME}\n")
+        return path
+
+    def _resolv_file(self) -> Path | None:
+        """With a namespace each and egress (``isolated``): the host's resolv.conf with its resolvers
+        at ``network.DNS_ADDRESSES``, which the host forwards to them (a resolver on the host's
+        loopback is out of an environment's reach otherwise)."""
+        if self.network is None or self.network.mode != "isolated":
+            return None
+        path = self.root_dir.parent / "resolv.conf"
+        path.write_text(network.resolv_conf(self.network.resolvers))
         return path
 
     def mount_plan(self, cfg: "SandboxSpec", runtime: RuntimeInfo, uid: int) -> list[dict]:

@@ -20,8 +20,11 @@ Modes (``--network`` / ``LAMB_NETWORK``):
   none of its services), to another environment, to 127.0.0.0/8, to 100.64.0.0/10
   and to link-local 169.254.0.0/16 (the metadata address); inside, link-local is
   also a ``prohibit`` route. Abstract unix sockets belong to a network namespace,
-  so the host's are out of reach too. DNS is the host's /etc/resolv.conf: a
-  resolver on the host's loopback (systemd-resolved's 127.0.0.53) is not reachable.
+  so the host's are out of reach too. DNS: an environment's /etc/resolv.conf names
+  ``DNS_ADDRESSES``, which the host DNATs (port 53, UDP and TCP, nothing else) to the IPv4
+  resolvers of its own /etc/resolv.conf, wherever they are: on its loopback
+  (systemd-resolved's 127.0.0.53), at a link-local address, or on the network. No IPv6:
+  an environment has none, and an IPv6-only resolver list leaves it without DNS.
   Services the user runs on the host's loopback are reached, when the user allows their
   ports (``--network-host-ports`` / ``LAMB_NETWORK_HOST_PORTS``, and the ports of the
   loopback ``AWS_ENDPOINT_URL_*`` Lamb passes through), at ``host.lamb.internal``
@@ -67,7 +70,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Awaitable, Callable
 
-from . import netlink
+from . import netlink, prioritize_maker
 
 log = logging.getLogger("lamb.sandbox")
 
@@ -75,7 +78,9 @@ MODES = ("isolated", "none", "host")
 CLONE_NEWNET = 0x40000000
 SIOCGSKNS = 0x894C  # the network namespace of a socket, as a new descriptor
 ADDRESSES = ipaddress.ip_network("100.64.0.0/10")  # RFC 6598 shared address space
-BLOCK_PREFIX = 20  # one block of 4,096 addresses (1,024 environments at a time) per Lamb process
+# One block of 16,384 addresses per Lamb process: 4,096 /30 slots, of which the maker has 4,032 (AWS's
+# default concurrency of 1,000 environments, their spares, and veths still being torn down).
+BLOCK_PREFIX = 18
 SLOTS = 1 << (32 - BLOCK_PREFIX - 2)  # /30s per block
 OWN_SLOTS = 64  # the last ones, for namespaces Lamb makes itself when its maker is gone; the maker has the rest
 LINK_LOCAL = "169.254.0.0/16"
@@ -88,7 +93,19 @@ HOST_ADDRESS = "100.127.255.254"
 HOST_NAME = "host.lamb.internal"
 BLOCKS = (1 << (BLOCK_PREFIX - ADDRESSES.prefixlen)) - 1  # the last one holds HOST_ADDRESS
 
-NFT_RULES = f"""
+# The resolvers of the host's /etc/resolv.conf, as environments reach them (up to three, as glibc
+# reads): the host DNATs port 53 (UDP and TCP) of these addresses to the host's resolvers, which
+# may sit on the host's loopback (systemd-resolved's 127.0.0.53) or at a link-local address.
+# In the last block, with HOST_ADDRESS, outside every block Lamb hands out.
+DNS_ADDRESSES = ("100.127.255.253", "100.127.255.252", "100.127.255.251")
+
+
+def nft_rules() -> str:
+    """The ``inet lamb`` table, whose set ``host_ports`` (block . port) holds each Lamb's own elements,
+    and ``inet lamb_dns``, whose map ``dns`` (block . one of DNS_ADDRESSES : resolver . port) does.
+    DNS has a table of its own, which a Lamb of an earlier version, remaking ``inet lamb`` with its
+    own rules while this one runs, leaves alone."""
+    return f"""
 table inet lamb
 flush table inet lamb
 table inet lamb {{
@@ -101,11 +118,12 @@ table inet lamb {{
   }}
   chain input {{
     type filter hook input priority 0; policy accept;
-    iifname "lb*" ct status dnat ip daddr 127.0.0.1 accept
+    iifname "lb*" ct status dnat accept
     iifname "lb*" reject with icmpx type admin-prohibited
   }}
   chain forward {{
     type filter hook forward priority 0; policy accept;
+    iifname "lb*" ct status dnat accept
     iifname "lb*" oifname "lb*" reject with icmpx type admin-prohibited
     iifname "lb*" ip daddr {{ {LINK_LOCAL}, 127.0.0.0/8, {ADDRESSES} }} reject with icmpx type admin-prohibited
     iifname "lb*" meta nfproto ipv6 reject with icmpx type admin-prohibited
@@ -116,7 +134,61 @@ table inet lamb {{
     ip saddr {ADDRESSES} oifname != "lb*" masquerade
   }}
 }}
+table inet lamb_dns {{
+  map dns {{
+    type ipv4_addr . ipv4_addr : ipv4_addr . inet_service; flags interval;
+  }}
+  chain prerouting {{
+    type nat hook prerouting priority dstnat; policy accept;
+  }}
+}}
+flush chain inet lamb_dns prerouting
+add rule inet lamb_dns prerouting iifname "lb*" meta l4proto {{ tcp, udp }} th dport 53 dnat ip to ip saddr . ip daddr map @dns
 """
+
+
+def dns_resolvers(setting: str = "") -> list[tuple[str, int]]:
+    """The resolvers environments' DNS is sent to: ``setting`` (``--network-dns``, e.g.
+    ``127.0.0.1:5353,10.0.0.2``), else the IPv4 ones of the host's /etc/resolv.conf, port 53."""
+    if not setting.strip():
+        return [(r, 53) for r in host_resolvers()[0]]
+    out = []
+    for item in setting.split(",")[:len(DNS_ADDRESSES)]:
+        address, _, port = item.strip().partition(":")
+        out.append((str(ipaddress.IPv4Address(address)), int(port or 53)))
+    return out
+
+
+def host_resolvers(path: str = "/etc/resolv.conf") -> tuple[list[str], list[str]]:
+    """The host's IPv4 resolvers (at most three; 127.0.0.1 when the file names none, as glibc does)
+    and its other lines (search, domain, options), which environments keep."""
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        lines = []
+    resolvers, rest, named = [], [], False
+    for line in lines:
+        fields = line.split()
+        if not fields or fields[0].startswith(("#", ";")):
+            continue
+        if fields[0] == "nameserver" and len(fields) > 1:
+            named = True
+            try:
+                address = ipaddress.ip_address(fields[1].split("%")[0])
+            except ValueError:
+                continue
+            if address.version == 4 and len(resolvers) < len(DNS_ADDRESSES):
+                resolvers.append(str(address))  # environments have no IPv6: an IPv6 resolver is left out
+        else:
+            rest.append(line)
+    return (resolvers if named else ["127.0.0.1"]), rest
+
+
+def resolv_conf(resolvers: list[tuple[str, int]], path: str = "/etc/resolv.conf") -> str:
+    """An environment's /etc/resolv.conf: ``resolvers`` at DNS_ADDRESSES, the host's other lines kept."""
+    return "".join(f"nameserver {inside}\n" for inside, _ in zip(DNS_ADDRESSES, resolvers)) + "".join(
+        line + "\n" for line in host_resolvers(path)[1])
 
 # A listener Lamb opens in every namespace: (port, serve) where serve(sock) starts serving it.
 Serve = Callable[[socket.socket], Awaitable[asyncio.AbstractServer]]
@@ -244,11 +316,14 @@ class Netns:
 class NetworkPool:
     """Network namespaces made ahead of demand, one per environment."""
 
-    def __init__(self, mode: str, spares: int = DEFAULT_SPARES, host_ports: list[tuple[int, int]] | None = None):
+    def __init__(self, mode: str, spares: int = DEFAULT_SPARES, host_ports: list[tuple[int, int]] | None = None,
+                 resolvers: list[tuple[str, int]] | None = None):
         assert mode in ("isolated", "none")
         self.mode = mode
         self.spares = spares
         self.host_ports = list(host_ports or [])  # the host's loopback ports environments reach at HOST_ADDRESS
+        # (address, port): the DNS resolvers environments reach at DNS_ADDRESSES
+        self.resolvers = dns_resolvers() if resolvers is None else resolvers
         self.listeners: list[tuple[int, Serve]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready: list[Netns] = []
@@ -284,7 +359,7 @@ class NetworkPool:
         ports = ",".join(str(port) for port, _ in self.listeners) or "-"
         self._maker = subprocess.Popen(
             [sys.executable, "-m", "lamb.sandbox.network", str(theirs.fileno()), self.mode, str(self._block), ports,
-             "localnet" if self.host_ports else "-"],
+             "localnet" if self._localnet() else "-"],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, preexec_fn=_nice,
         )
         theirs.close()
@@ -308,14 +383,8 @@ class NetworkPool:
         self._prioritize(waiting > 0)
 
     def _prioritize(self, urgent: bool) -> None:
-        """Nice 0 while a start waits for the maker, else 19 (spares are made with what is left)."""
-        if urgent == self._urgent or self._maker is None:
-            return
-        try:
-            os.setpriority(os.PRIO_PROCESS, self._maker.pid, 0 if urgent else 19)
+        if urgent != self._urgent and self._maker is not None and prioritize_maker(self._maker.pid, urgent):
             self._urgent = urgent
-        except OSError:
-            pass
 
     def _hand_out(self, ns: Netns) -> None:
         """A new namespace: to the start waiting longest, else to the spares."""
@@ -383,12 +452,20 @@ class NetworkPool:
         else:
             waiter.set_result(ns)
 
-    def _claim_block(self) -> int:
-        """A block of addresses no other Lamb on this host holds (a lock file per block)."""
+    def _localnet(self) -> bool:
+        """Whether environments' packets are DNATed to the host's loopback (``route_localnet``)."""
+        return bool(self.host_ports) or any(ipaddress.ip_address(r).is_loopback for r, _ in self.resolvers)
+
+    def _claim_block(self, routes: list[ipaddress.IPv4Network] | None = None) -> int:
+        """A block of addresses no other Lamb on this host holds (a lock file per block) and no route
+        of the host's covers or overlaps (``routes``, else the host's main table)."""
         LOCK_DIR.mkdir(parents=True, exist_ok=True)
+        routes = host_routes() if routes is None else routes
         start = os.getpid() % BLOCKS
         for i in range(BLOCKS):
             block = (start + i) % BLOCKS
+            if any(block_network(block).overlaps(route) for route in routes):
+                continue  # the host already uses these addresses (a VPN, a CGNAT link)
             fd = os.open(LOCK_DIR / f"net-{block}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -403,8 +480,11 @@ class NetworkPool:
         """The ``inet lamb`` table (the same for every Lamb on this host: its chains are made again,
         its set's elements kept), and the host ports this Lamb's environments (its block) may reach."""
         net = self.block_network()
-        rules = NFT_RULES + _block_ports("delete", net, _set_ports(net))  # a killed Lamb's of this block
+        rules = nft_rules() + _block_ports("delete", net, _set_ports(net))  # a killed Lamb's of this block
+        rules += _block_dns("delete", net, _map_dns(net))
         rules += _block_ports("add", net, host_ports)
+        if self.mode == "isolated":
+            rules += _block_dns("add", net, list(zip(DNS_ADDRESSES, self.resolvers)))
         try:
             _nft(rules)
         except RuntimeError:
@@ -511,12 +591,12 @@ class NetworkPool:
         net = self.block_network()
         ports = ",".join(f"{a}-{b}" if a != b else str(a) for a, b in self.host_ports)
         hosts = f"the host's loopback ports {ports} at {HOST_NAME}" if ports else "no host services"
+        dns = ", ".join(f"{a}:{p}" if p != 53 else a for a, p in self.resolvers) or "none (no IPv4 resolver)"
         return (f"network: isolated (a namespace per environment, egress through veth + nftables NAT from {net}; "
-                f"{hosts}, no other environments, no link-local)")
+                f"{hosts}, no other environments, no link-local; DNS: {dns}; no IPv6)")
 
     def block_network(self) -> ipaddress.IPv4Network:
-        size = 1 << (32 - BLOCK_PREFIX)
-        return ipaddress.ip_network((int(ADDRESSES.network_address) + self._block * size, BLOCK_PREFIX))
+        return block_network(self._block)
 
     # ------------------------------------------------------------ making
     def _serve(self, ns: Netns) -> None:
@@ -559,7 +639,7 @@ class NetworkPool:
             try:
                 with netlink.Rtnl() as host:  # opened back in the host's namespace
                     host.add_address(ns.iface, self._gateway(ns), 30)
-                if self.host_ports:  # the DNAT to the host's 127.0.0.1 (HOST_ADDRESS), on this veth only
+                if self._localnet():  # the DNAT to the host's loopback (HOST_ADDRESS, a resolver), on this veth only
                     with open(f"/proc/sys/net/ipv4/conf/{ns.iface}/route_localnet", "w") as f:
                         f.write("1")
                 netlink.link_up(ns.iface)
@@ -605,6 +685,31 @@ def _nice() -> None:
     os.nice(19)
 
 
+def block_network(block: int) -> ipaddress.IPv4Network:
+    """The addresses of block number ``block`` of ADDRESSES."""
+    return ipaddress.ip_network((int(ADDRESSES.network_address) + (block << (32 - BLOCK_PREFIX)), BLOCK_PREFIX))
+
+
+def host_routes(path: str = "/proc/net/route") -> list[ipaddress.IPv4Network]:
+    """The networks of the host's IPv4 routes (main table) but the default route. Veths of other
+    Lambs count too: one of another version may cut 100.64.0.0/10 into blocks of another size."""
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()[1:]
+    except OSError:
+        return []
+    routes = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 8:
+            continue
+        dest = ipaddress.IPv4Address(int(fields[1], 16).to_bytes(4, "little"))
+        prefix = bin(int(fields[7], 16)).count("1")
+        if prefix:
+            routes.append(ipaddress.ip_network(f"{dest}/{prefix}", strict=False))
+    return routes
+
+
 @contextlib.contextmanager
 def _rules_lock():
     """Lambs starting and stopping on one host change the shared table one at a time."""
@@ -647,15 +752,41 @@ def _block_ports(verb: str, net: ipaddress.IPv4Network, ports: list[tuple[int, i
 
 def _set_ports(net: ipaddress.IPv4Network) -> list[tuple[int, int]]:
     """The ports the set holds for block ``net`` now (left by a Lamb of that block that was killed)."""
-    proc = subprocess.run(["nft", "-j", "list", "set", "inet", "lamb", "host_ports"], capture_output=True, timeout=30)
+    out = []
+    for elem in _nft_elements("set", "lamb", "host_ports"):
+        addr, port = (elem.get("elem", {}).get("val", elem) if isinstance(elem, dict) else elem)["concat"]
+        if addr.get("prefix", {}).get("addr") == str(net.network_address):
+            out.append(tuple(port["range"]) if isinstance(port, dict) else (port, port))
+    return out
+
+
+def _nft_elements(kind: str, table: str, name: str) -> list:
+    """The elements of the set or map ``name`` of the ``inet`` ``table`` (none when it is not there)."""
+    proc = subprocess.run(["nft", "-j", "list", kind, "inet", table, name], capture_output=True, timeout=30)
     if proc.returncode != 0:
         return []
+    return [elem for item in json.loads(proc.stdout).get("nftables", []) for elem in item.get(kind, {}).get("elem", [])]
+
+
+def _block_dns(verb: str, net: ipaddress.IPv4Network, entries: list) -> str:
+    """``add``/``delete element`` of the map ``dns`` for block ``net``: ``entries`` are (inside address,
+    (resolver, port)) to add, or inside addresses to delete."""
+    if not entries:
+        return ""
+    if verb == "add":
+        elements = ", ".join(f"{net} . {inside} : {address} . {port}" for inside, (address, port) in entries)
+    else:
+        elements = ", ".join(f"{net} . {inside}" for inside in entries)
+    return f"{verb} element inet lamb_dns dns {{ {elements} }}\n"
+
+
+def _map_dns(net: ipaddress.IPv4Network) -> list[str]:
+    """The inside addresses the map ``dns`` holds for block ``net`` now (left by a killed Lamb)."""
     out = []
-    for item in json.loads(proc.stdout).get("nftables", []):
-        for elem in item.get("set", {}).get("elem", []):
-            addr, port = (elem.get("elem", {}).get("val", elem) if isinstance(elem, dict) else elem)["concat"]
-            if addr.get("prefix", {}).get("addr") == str(net.network_address):
-                out.append(tuple(port["range"]) if isinstance(port, dict) else (port, port))
+    for elem in _nft_elements("map", "lamb_dns", "dns"):
+        block, inside = (elem[0] if isinstance(elem, list) else elem)["concat"]
+        if isinstance(block, dict) and block.get("prefix", {}).get("addr") == str(net.network_address):
+            out.append(inside)
     return out
 
 
@@ -665,10 +796,11 @@ def remove_host_rules(block_lock: int, net: ipaddress.IPv4Network) -> None:
     with _rules_lock():
         os.close(block_lock)
         if not _other_blocks_held():
-            subprocess.run(["nft", "delete", "table", "inet", "lamb"], capture_output=True, timeout=30)
+            for table in ("lamb", "lamb_dns"):
+                subprocess.run(["nft", "delete", "table", "inet", table], capture_output=True, timeout=30)
             return
         try:  # another Lamb runs with isolated environments
-            _nft(_block_ports("delete", net, _set_ports(net)))
+            _nft(_block_ports("delete", net, _set_ports(net)) + _block_dns("delete", net, _map_dns(net)))
         except RuntimeError as e:
             log.warning("network: could not remove this Lamb's host ports: %s", e)
 
@@ -701,6 +833,7 @@ def maker_main(argv: list[str]) -> None:
     _libc().prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL: never outlive Lamb
     channel = socket.socket(fileno=fd)
     pool = NetworkPool(mode, host_ports=[(1, 1)] if argv[4:5] == ["localnet"] else None)
+    pool.resolvers = []  # route_localnet follows argv alone
     pool._block = block
     pool._slots = itertools.cycle(range(SLOTS - OWN_SLOTS))
     pool.listeners = [(int(p), None) for p in ports.split(",") if p != "-"]  # type: ignore[misc]
