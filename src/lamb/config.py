@@ -91,6 +91,9 @@ class Settings:
     # The DNS resolvers isolated environments' queries go to ("127.0.0.1:5353,10.0.0.2";
     # LAMB_NETWORK_DNS); default: the IPv4 nameservers of the host's /etc/resolv.conf.
     network_dns: str = ""
+    # Which Active-traced invocations no caller decided about are traced: "RESERVOIR,RATE" per
+    # function and second (LAMB_TRACE_SAMPLING); default AWS's fixed rule, 1 a second and 5 % more.
+    trace_sampling: str = ""
     # Network namespaces kept made ahead of demand (a burst beyond them waits for the maker).
     network_spares: int = 8
     # /tmp of the linux sandbox's environments: None/"disk" (the default: an ext4 filesystem each,
@@ -214,6 +217,7 @@ class Settings:
             "network": str,
             "network_host_ports": str,
             "network_dns": str,
+            "trace_sampling": str,
             "network_spares": int,
             "tmp": str,
             "debug": parse_debug,

@@ -5,6 +5,7 @@ kept from the caller's header, and the header the function sees naming its Invok
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -133,3 +134,46 @@ def test_passthrough_functions_are_not_traced(fresh_server, receiver):
     receiver.trace(trace_id_bytes(fields(marker)["Root"]), 3)  # exported after the first invocation ended
     names = {s.name for s in receiver.spans}
     assert name not in names and traced in names
+
+
+def with_trace_header(lam, value: str):
+    """Invoke calls of ``lam`` carry ``X-Amzn-Trace-Id: value`` until the returned undo is called."""
+    def add_header(request, **_):
+        request.headers["X-Amzn-Trace-Id"] = value
+
+    lam.meta.events.register("before-sign.lambda.Invoke", add_header)
+    return lambda: lam.meta.events.unregister("before-sign.lambda.Invoke", add_header)
+
+
+def test_invocations_no_caller_decided_about_are_sampled_as_aws_does(fresh_server, receiver):
+    """AWS samples an Active function's undecided invocations at 1 a second plus 5 % of the rest
+    (here ``LAMB_TRACE_SAMPLING=1,0``: the reservoir alone, so the count is exact), keeps a
+    caller's decision, and the function's header says which it was."""
+    server = fresh_server(env={"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "OTEL_BSP_SCHEDULE_DELAY": "50",
+                               "LAMB_TRACE_SAMPLING": "1,0"})
+    lam = server.client()
+    name = unique("sampled")
+    create(lam, name, ECHO_TRACE, TracingConfig={"Mode": "Active"})
+    started = time.monotonic()
+    headers = [invoke(lam, name, {})[1] for _ in range(20)]
+    elapsed = time.monotonic() - started
+    decisions = [fields(h)["Sampled"] for h in headers]
+    assert set(decisions) <= {"0", "1"}
+    assert 1 <= decisions.count("1") <= int(elapsed) + 2, (decisions, elapsed)  # one per second
+    # a caller's decision is kept: Sampled=0 is not traced even with the reservoir full again
+    time.sleep(1.1)
+    undo = with_trace_header(lam, "Root=1-6750c2b1-0f0e8a1b2c3d4e5f6a7b8c9d;Parent=53995c3f42cd8ad8;Sampled=0")
+    try:
+        refused = invoke(lam, name, {})[1]
+    finally:
+        undo()
+    assert fields(refused)["Sampled"] == "0" and fields(refused)["Root"] == "1-6750c2b1-0f0e8a1b2c3d4e5f6a7b8c9d"
+    undo = with_trace_header(lam, "Root=1-6750c2b1-1f0e8a1b2c3d4e5f6a7b8c9d;Parent=53995c3f42cd8ad8;Sampled=1")
+    try:
+        marker = invoke(lam, name, {})[1]  # exported after everything before it
+    finally:
+        undo()
+    receiver.trace(trace_id_bytes(fields(marker)["Root"]), 2)
+    exported = {s.trace_id for s in receiver.spans if s.name == name}
+    sampled = {trace_id_bytes(fields(h)["Root"]) for h in headers + [refused, marker] if fields(h)["Sampled"] == "1"}
+    assert exported == sampled  # exactly the invocations whose header said so

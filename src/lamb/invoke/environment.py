@@ -44,6 +44,7 @@ from .extensions import Extensions
 from .invocation import EntrypointMissing, Invocation, InvocationResult
 from .scoped import scope_of
 from .telemetry import Telemetry
+from .trace_header import unsampled
 from .runtime_api import ACCEPTED, RuntimeApiListener, next_event, runtime_app, runtime_error, streams_body
 from .stream import DEFAULT_CONTENT_TYPE, ResponseStream, trailer_error
 
@@ -305,6 +306,8 @@ class ExecutionEnvironment:
         inv.timer = loop.call_later(left, self._invocation_timed_out, inv)
         if cfg.tracing and self.host.tracer is not None:
             self._trace(inv, self.host.tracer)
+        elif inv.trace_id:
+            inv.trace_id = unsampled(inv.trace_id)  # nobody traces it: no decision means not sampled
         if self.extensions.by_id:
             self.extensions.send(ext_api.invoke_event(inv.request_id, inv.deadline_ms, inv.invoked_arn, inv.trace_id))
         if self.telemetry.enabled:

@@ -83,7 +83,7 @@ class Invoker:
             sandbox=sandbox, runtime_api=lambda: self.runtime_api, runtime_host=self.runtime_host,
             track_pid=self._pids.__setitem__, untrack_pid=self.untrack_pid, freeze_after_s=settings.freeze_after_s,
             record_metric=self.metrics.put_in,
-            tracer=_tracer(settings.region),
+            tracer=_tracer(settings.region, settings.trace_sampling),
             record_usage=self._usage,
         )
         # Metered usage of each invocation (store/usage.py UsageStore.record; set by app.py).
@@ -393,14 +393,15 @@ class Invoker:
         return out
 
 
-def _tracer(region: str):
+def _tracer(region: str, sampling: str = ""):
     """The OTLP exporter of Active-traced invocations, when a collector is configured
-    (``OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT``); the SDK is imported only then."""
+    (``OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT``); the SDK is imported only then. ``sampling``:
+    ``Settings.trace_sampling``."""
     if not any(os.environ.get(name) for name in ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")):
         return None
-    from .tracing import InvocationTracer
+    from .tracing import InvocationTracer, Sampler
 
-    return InvocationTracer(region)
+    return InvocationTracer(region, sampler=Sampler.parse(sampling))
 
 
 def _revision(config: dict) -> str:

@@ -23,7 +23,12 @@ Trace context follows X-Ray's header
 header's Parent when the caller sampled (``Sampled=1``); the header the runtime gets
 (``Lambda-Runtime-Trace-Id``, so ``_X_AMZN_TRACE_ID``) names the Invoke span as Parent with
 ``Sampled=1``, so spans made by the function's own code join the trace under Invoke.
-Every invocation of an Active function is traced (X-Ray's sampling rules are not applied).
+Which invocations are traced is AWS's rule for Active functions
+(https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html): a caller's decision in the
+header is kept (``Sampled=1`` traced, ``Sampled=0`` not); without one (``Sampled=?``, or no
+header) Lambda samples "1 request per second and 5 percent of additional requests", per
+function (``Sampler``; ``LAMB_TRACE_SAMPLING=RESERVOIR,RATE`` changes it, e.g. ``0,1`` traces
+everything). An invocation not traced costs nothing here and its runtime sees ``Sampled=0``.
 Segments the function's own code sends to the X-Ray daemon's port join the trace too
 (``xray_daemon``, ``xray_segments``).
 """
@@ -40,6 +45,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
+from .trace_header import decided, unsampled
 from .xray_daemon import XRayDaemon
 from .xray_segments import spans_of, trace_id_of
 
@@ -83,8 +89,42 @@ def _span_id() -> int:
     return random.getrandbits(64) or 1
 
 
+class Sampler:
+    """X-Ray's default rule for invocations nobody decided about: the first ``reservoir`` of each
+    second per key (a function), then a ``rate`` fraction of the others."""
+
+    def __init__(self, reservoir: int = 1, rate: float = 0.05, clock=time.monotonic, draw=random.random) -> None:
+        self.reservoir = reservoir
+        self.rate = rate
+        self.clock = clock
+        self.draw = draw
+        self._taken: dict[str, list[int]] = {}  # key -> [second, taken from the reservoir in it]
+
+    @classmethod
+    def parse(cls, text: str | None) -> "Sampler":
+        """``"RESERVOIR,RATE"`` (``LAMB_TRACE_SAMPLING``); AWS's ``1,0.05`` when empty."""
+        if not text:
+            return cls()
+        reservoir, _, rate = text.partition(",")
+        sampler = cls(int(reservoir), float(rate or 0.05))
+        if sampler.reservoir < 0 or not 0.0 <= sampler.rate <= 1.0:
+            raise ValueError(f"LAMB_TRACE_SAMPLING={text!r}: a reservoir >= 0 and a rate from 0 to 1")
+        return sampler
+
+    def take(self, key: str) -> bool:
+        second = int(self.clock())
+        taken = self._taken.get(key)
+        if taken is None or taken[0] != second:
+            taken = self._taken[key] = [second, 0]
+        if taken[1] < self.reservoir:
+            taken[1] += 1
+            return True
+        return self.draw() < self.rate
+
+
 class InvocationTracer:
-    def __init__(self, region: str, exporter=None) -> None:
+    def __init__(self, region: str, exporter=None, sampler: Sampler | None = None) -> None:
+        self.sampler = sampler or Sampler()
         self.resource = Resource.create({"service.name": "lamb", "cloud.provider": "aws",
                                          "cloud.platform": "aws_lambda", "cloud.region": region})
         self.scope = InstrumentationScope("lamb.invoke")
@@ -98,9 +138,12 @@ class InvocationTracer:
             on_end(span)
 
     def start(self, header: str | None, function_name: str, version: str, function_arn: str, request_id: str,
-              init: tuple[float, float] | None) -> tuple[Traced, str]:
-        """Draw the invocation's ids (``init``: a cold start's wall-clock start and end); returns
-        them and the header the runtime gets."""
+              init: tuple[float, float] | None) -> tuple[Traced | None, str]:
+        """Decide whether the invocation is traced and, if so, draw its ids (``init``: a cold start's
+        wall-clock start and end); returns them (None: not traced) and the header the runtime gets."""
+        decision = decided(header)
+        if decision == "0" or (decision is None and not self.sampler.take(function_arn)):
+            return None, unsampled(header or "")
         fields = header_fields(header)
         values = dict(fields)
         trace_id = trace_id_of(values.get("Root", "")) or random.getrandbits(128) or 1

@@ -14,7 +14,10 @@ functions (the SDK forwards the header), Lambda destinations (Lamb passes the
 source invocation's header on) and, later, event sources that keep the header
 (SQS's ``AWSTraceHeader``). The header a function sees looks like::
 
-    Root=1-66d0c2b1-5f0e8a1b2c3d4e5f6a7b8c9d;Parent=8c9d0e1f2a3b4c5d;Sampled=0;Lineage=1:a87bd80c:0
+    Root=1-66d0c2b1-5f0e8a1b2c3d4e5f6a7b8c9d;Parent=8c9d0e1f2a3b4c5d;Sampled=?;Lineage=1:a87bd80c:0
+
+``Sampled=?`` (X-Ray's "no decision yet") when no caller decided: the invocation decides it, by
+the function's tracing mode (``invoke/tracing.py``), and the function sees ``Sampled=0`` or ``1``.
 
 Each ``Lineage`` entry is ``<version>:<8-hex hash of the function>:<count>``
 (entries joined by ``|``), where count is how many times the chain had invoked
@@ -102,11 +105,11 @@ def hop(cause: str | None, function_arn: str) -> tuple[str, int]:
     count reaches the limit (16): the function then ran 16 times in this chain.
     """
     if not cause:  # the first hop of a new chain (the invoke hot path without a header)
-        return (f"Root={new_root()};Parent={os.urandom(8).hex()};Sampled=0;"
+        return (f"Root={new_root()};Parent={os.urandom(8).hex()};Sampled=?;"
                 f"Lineage={LINEAGE_VERSION}:{function_hash(function_arn)}:0"), 0
     fields = parse(cause)
     root = fields.get("Root") or new_root()
-    sampled = fields.get("Sampled") or "0"
+    sampled = fields.get("Sampled") or "?"  # no caller decided
     me = function_hash(function_arn)
     items = entries(fields.get("Lineage"))
     count = 0
