@@ -104,3 +104,22 @@ def test_a_non_ascii_header_value_verifies_as_the_bytes_sent():
     # what the HTTP server hands over: the UTF-8 bytes sent, decoded as latin-1
     headers["x-amz-client-context"] = headers["x-amz-client-context"].encode().decode("latin-1")
     assert check(method, path, query, headers, body).access_key == "AKIDEXAMPLE"
+
+
+def test_a_replayed_signature_with_another_body_and_a_claimed_hash_is_refused():
+    """The payload hash is the body's own: claiming the signed body's hash in
+    ``x-amz-content-sha256`` does not make another body pass."""
+    import hashlib
+
+    method, path, query, headers, body = signed()
+    forged = {**headers, "x-amz-content-sha256": hashlib.sha256(body).hexdigest()}
+    assert check(method, path, query, forged, body).access_key == "AKIDEXAMPLE"  # true claim: fine
+    with pytest.raises(SignatureError) as e:
+        check(method, path, query, forged, b'{"k": "evil"}')
+    assert e.value.code == "InvalidSignatureException"
+
+
+def test_unsigned_payload_verifies_when_it_was_signed_so():
+    method, path, query, headers, body = signed(headers={"Content-Type": "application/json",
+                                                          "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
+    assert check(method, path, query, headers, b"any body").access_key == "AKIDEXAMPLE"

@@ -183,9 +183,12 @@ def verify(method: str, path: str, query: str, headers: Mapping[str, str], body:
     secret = secret_for(access_key)
     if secret is None:
         raise SignatureError("UnrecognizedClientException", "The security token included in the request is invalid.")
-    # A presigned URL signs the body's hash (S3's signs UNSIGNED-PAYLOAD): either verifies.
-    hashes = [headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()]
-    if expires is not None:
+    # The body's own hash, never one a header claims: a request replayed with another body and an
+    # ``x-amz-content-sha256`` naming the first body's hash must not verify. A client that signed
+    # UNSIGNED-PAYLOAD (in the header) or a presigned URL (S3's sign it) keeps its body unsigned.
+    claimed = headers.get("x-amz-content-sha256")
+    hashes = ["UNSIGNED-PAYLOAD"] if claimed == "UNSIGNED-PAYLOAD" else [hashlib.sha256(body).hexdigest()]
+    if expires is not None and claimed != "UNSIGNED-PAYLOAD":
         hashes.append("UNSIGNED-PAYLOAD")
     key = signing_key(secret, date, region, svc)
     scope = f"{date}/{region}/{svc}/aws4_request"
