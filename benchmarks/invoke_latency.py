@@ -1,7 +1,8 @@
 """Warm invoke latency and throughput against a running Lamb.
 
     python benchmarks/invoke_latency.py [--endpoint http://127.0.0.1:9000] [--requests 5000] [--clients 8] [--seconds 5]
-                                        [--auth off|on|both] [--tracing both] [--observability both]
+                                        [--auth off|on|both|control-on|control-off] [--tracing both]
+                                        [--observability both]
 
 Without --endpoint it starts its own ``lamb serve`` on a free loopback port with
 a temporary data dir (and stops it afterwards). It creates a hello-world
@@ -299,7 +300,9 @@ def main() -> None:
     import pairs
 
     ap = latency_args()
-    ap.add_argument("--auth", choices=["off", "on", "both"], default="on")
+    ap.add_argument("--auth", choices=["off", "on", "both", "control-on", "control-off"], default="on",
+                    help="both: --auth off against on in the same run; control-on/-off: an A/A control, two "
+                         "servers alike, interleaved the same way (the noise the comparison has)")
     ap.add_argument("--tracing", choices=["both"], help="tracing (OTLP export, TracingConfig Active) off vs on")
     ap.add_argument("--observability", choices=["both", "readers"],
                     help="tracing plus readers of the logs, metrics and Prometheus APIs, off vs on "
@@ -323,6 +326,9 @@ def main() -> None:
         return
     if args.auth == "both":
         compare(args)
+        return
+    if args.auth.startswith("control-"):
+        control(args, args.auth.split("-", 1)[1])
         return
     proc = data = None
     try:
@@ -350,6 +356,27 @@ def otlp_sink() -> str:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def control(args, auth: str, rounds: int = 12) -> None:
+    """An A/A control for ``--auth both``: two servers started alike, sequential slices alternated
+    in the same order; the p50 difference between them is the comparison's noise."""
+    servers = []
+    try:
+        for i in range(2):
+            proc, endpoint, data = start_server(auth)
+            servers.append((proc, data))
+            create_function(endpoint, f"bench-{os.getpid()}-{i}", args.runtime)
+            servers[-1] = (proc, data, endpoint, f"bench-{os.getpid()}-{i}")
+        lat: list[list[float]] = [[], []]
+        for r in range(rounds):
+            for i in ((0, 1) if r % 2 == 0 else (1, 0)):
+                lat[i] += sequential(servers[i][2], servers[i][3], args.requests // rounds, warm=50)
+        p50 = [pct(v, 0.5) for v in lat]
+        print(json.dumps({"control": auth, "p50_ms": [round(x, 3) for x in p50], "p50_delta_ms": round(p50[1] - p50[0], 3)}))
+    finally:
+        for s in servers:
+            stop_server(s[0], s[1])
 
 
 def compare(args, rounds: int = 10, variants=("off", "on"), key: str = "auth") -> None:
