@@ -57,16 +57,20 @@ def _responses(ctx: "RequestContext", params: dict, kind: str) -> tuple[dict, di
     return doc, _integration(ctx, doc, params).setdefault("integrationResponses", {})
 
 
-def _get(ctx: "RequestContext", params: dict, kind: str) -> dict:
-    found = _responses(ctx, params, kind)[1].get(params["statusCode"])
+def _found(responses: dict, code: str) -> dict:
+    found = responses.get(code)
     if found is None:
         raise AwsError("NotFoundException", "Invalid Response status code specified", 404)
     return found
 
 
+def _get(ctx: "RequestContext", params: dict, kind: str) -> dict:
+    return _found(_responses(ctx, params, kind)[1], params["statusCode"])
+
+
 def _delete(ctx: "RequestContext", params: dict, kind: str) -> dict:
-    _get(ctx, params, kind)
     doc, responses = _responses(ctx, params, kind)
+    _found(responses, params["statusCode"])
     del responses[params["statusCode"]]
     rest._save(ctx, params["restApiId"], doc)
     return {}

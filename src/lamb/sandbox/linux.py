@@ -145,7 +145,7 @@ class LinuxHandle:
     async def ready(self) -> None:
         """Wait for what a burst of starts may have used up, without blocking the event loop: the
         environment's network namespace (``NetworkPool.acquire``: a spare, or the next one made)
-        and its /tmp filesystem with ``--tmp disk`` (``ScratchPool.acquire``)."""
+        and its /tmp filesystem on disk, unless /tmp is a tmpfs (``ScratchPool.acquire``)."""
         pool = self._sandbox.network
         if pool is not None and self.netns is None and not self._gone:
             ns = await pool.acquire()
