@@ -55,5 +55,7 @@ def load_services() -> dict[str, dict[str, Handler]]:
     from . import signer  # noqa: F401  (issue 17: code signing's signing profiles and jobs)
     from . import apigateway_import, apigateway_patch, apigatewayv2_import  # noqa: F401  (OpenAPI import, Update*)
     from . import apigateway_responses  # noqa: F401  (method and integration responses: MOCK integrations)
+    from . import apigateway_models  # noqa: F401  (models, request validators, UpdateMethod)
+    from . import apigateway_gateway_responses  # noqa: F401  (gateway responses)
 
     return SERVICES

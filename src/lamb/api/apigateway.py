@@ -9,11 +9,13 @@ CreateDeployment (with ``stageName``: the stage is made or moved), GetDeployment
 CreateStage, GetStage(s), DeleteStage. Authorizers are below too; method and integration
 responses are in ``apigateway_responses.py``, the PATCH-style Update* operations of RestApi, Stage,
 Integration and IntegrationResponse in ``apigateway_patch.py``, imports in ``apigateway_import.py``.
-Other integration types, models and validators are not served yet.
+Models, request validators and UpdateMethod are in ``apigateway_models.py``, gateway responses in
+``apigateway_gateway_responses.py``. Other integration types are not served yet.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING
 
@@ -160,24 +162,38 @@ def put_method(ctx: "RequestContext", params: dict) -> dict:
     verb = params["httpMethod"]
     if verb not in METHODS:
         raise _bad(f"Invalid HttpMethod specified. Valid options are {','.join(METHODS)}")
+    from .apigateway_models import check_method_request  # models and validators (it imports this module)
+
     kind = params["authorizationType"]
-    if kind not in ("NONE", "CUSTOM"):
-        raise _bad(f"authorizationType {kind} is not served by this Lamb server yet; use NONE or CUSTOM.")
-    if kind == "CUSTOM" and params.get("authorizerId") not in doc.setdefault("authorizers", {}):
-        raise _bad("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS "
-                   "requires a valid authorizer.")
     methods = res.setdefault("resourceMethods", {})
     if verb in methods:
         raise AwsError("ConflictException", "Method already exists for this resource", 409)
     method = {"httpMethod": verb, "authorizationType": kind, "apiKeyRequired": bool(params.get("apiKeyRequired"))}
-    if kind == "CUSTOM":
-        method["authorizerId"] = params["authorizerId"]
-    for k in ("operationName", "requestParameters", "requestModels"):
+    if kind in ("CUSTOM", "COGNITO_USER_POOLS"):
+        method["authorizerId"] = params.get("authorizerId")
+    for k in ("operationName", "requestParameters", "requestModels", "requestValidatorId", "authorizationScopes"):
         if params.get(k) is not None:
             method[k] = params[k]
+    check_authorization(doc, method)
+    check_method_request(ctx, doc, method)
     methods[verb] = method
     _save(ctx, params["restApiId"], doc)
     return method
+
+
+def check_authorization(doc: dict, method: dict) -> None:
+    """The method's authorization type is served and names an authorizer of its kind (PutMethod, UpdateMethod)."""
+    kind = method.get("authorizationType")
+    if kind not in ("NONE", "CUSTOM", "COGNITO_USER_POOLS"):
+        raise _bad(f"authorizationType {kind} is not served by this Lamb server yet; use NONE, CUSTOM or "
+                   f"COGNITO_USER_POOLS.")
+    if kind == "NONE":
+        method.pop("authorizerId", None)
+        return
+    auth = (doc.setdefault("authorizers", {})).get(method.get("authorizerId") or "")
+    if auth is None or (auth["type"] == "COGNITO_USER_POOLS") != (kind == "COGNITO_USER_POOLS"):
+        raise _bad("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS "
+                   "requires a valid authorizer.")
 
 
 @operation("GetMethod", service=SERVICE)
@@ -285,7 +301,12 @@ def create_deployment(ctx: "RequestContext", params: dict) -> dict:
                 raise _bad("No integration defined for method")
     dep = {"id": new_id(6), "createdDate": time.time(),
            "_snapshot": {"resources": copy.deepcopy(doc["resources"]),
-                         "authorizers": copy.deepcopy(doc.get("authorizers") or {})}}
+                         "authorizers": copy.deepcopy(doc.get("authorizers") or {}),
+                         # models, request validators and gateway responses (apigateway_models.py,
+                         # apigateway_gateway_responses.py) take effect with a deployment, as on AWS
+                         "models": copy.deepcopy(doc.get("models") or {}),
+                         "requestValidators": copy.deepcopy(doc.get("requestValidators") or {}),
+                         "gatewayResponses": copy.deepcopy(doc.get("gatewayResponses") or {})}}
     if params.get("description"):
         dep["description"] = params["description"]
     doc["deployments"][dep["id"]] = dep
@@ -357,8 +378,10 @@ def delete_stage(ctx: "RequestContext", params: dict) -> dict:
 def create_authorizer(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["restApiId"])
     kind = params["type"]
-    if kind not in ("TOKEN", "REQUEST"):
-        raise _bad(f"Authorizer type {kind} is not served by this Lamb server yet; use TOKEN or REQUEST.")
+    if kind not in ("TOKEN", "REQUEST", "COGNITO_USER_POOLS"):
+        raise _bad(f"Invalid authorizer type specified: {kind}")
+    if kind == "COGNITO_USER_POOLS":
+        return _cognito_authorizer(ctx, doc, params)
     if not params.get("authorizerUri"):
         raise _bad("Authorizer URI must be specified for authorizers of type TOKEN and REQUEST")
     if kind == "TOKEN" and not params.get("identitySource"):
@@ -372,6 +395,35 @@ def create_authorizer(ctx: "RequestContext", params: dict) -> dict:
     for k in ("identitySource", "identityValidationExpression", "authorizerCredentials"):
         if params.get(k) is not None:
             auth[k] = params[k]
+    doc.setdefault("authorizers", {})[auth["id"]] = auth
+    _save(ctx, params["restApiId"], doc)
+    return auth
+
+
+_POOL_ARN = re.compile(r"arn:aws[a-z-]*:cognito-idp:([a-z0-9-]+):(\d{12}):userpool/([a-z0-9-]+_[A-Za-z0-9]+)")
+
+
+def _cognito_authorizer(ctx: "RequestContext", doc: dict, params: dict) -> dict:
+    """A COGNITO_USER_POOLS authorizer: its user pools' ARNs and the header carrying the token
+    (``apis/cognito_auth.py`` verifies it)."""
+    arns = params.get("providerARNs") or []
+    if not arns:
+        raise _bad("ProviderARNs need to be specified for COGNITO_USER_POOLS type authorizer")
+    for arn in arns:
+        if not _POOL_ARN.fullmatch(arn):
+            raise _bad(f"Invalid provider ARN specified: {arn}")
+    source = params.get("identitySource")
+    if not source or not source.startswith("method.request.header."):
+        raise _bad("Identity source must be specified for authorizers of type COGNITO_USER_POOLS and be a "
+                   "method.request.header.* expression")
+    ttl = params.get("authorizerResultTtlInSeconds")
+    if ttl is not None and not 0 <= ttl <= ctx.lamb.settings.limits.http_api_authorizer_ttl_max_s:
+        raise _bad("Authorizer result TTL must be between 0 and 3600 seconds")
+    auth = {"id": new_id(6), "name": params["name"], "type": "COGNITO_USER_POOLS", "providerARNs": list(arns),
+            "authType": params.get("authType") or "cognito_user_pools", "identitySource": source,
+            "authorizerResultTtlInSeconds": 300 if ttl is None else ttl}
+    if params.get("identityValidationExpression"):
+        auth["identityValidationExpression"] = params["identityValidationExpression"]
     doc.setdefault("authorizers", {})[auth["id"]] = auth
     _save(ctx, params["restApiId"], doc)
     return auth

@@ -14,10 +14,13 @@ deployments; the definition's title becomes the API's name.
 from __future__ import annotations
 
 import copy
+import json
 from typing import TYPE_CHECKING
 
 from ..apis import openapi
 from . import apigateway as rest
+from . import apigateway_gateway_responses as gateway
+from . import apigateway_models as models
 from . import apigateway_responses as responses
 from . import operation
 
@@ -41,7 +44,8 @@ def _apply(ctx: "RequestContext", api_id: str, definition: openapi.Definition) -
                     for name, scheme in definition.schemes.items()}
     except openapi.ImportProblem as e:
         raise rest._bad(str(e)) from None
-    by_path = {r["path"]: r["id"] for r in doc["resources"].values()}
+    validator_ids = _models_and_validators(ctx, api_id, definition)
+    by_path = {r["path"]: r["id"] for r in rest._doc(ctx, api_id)["resources"].values()}
     for op in definition.operations:
         if op.path == "$default":
             raise rest._bad("Errors found during import:\n\tInvalid path '$default' for a REST API.")
@@ -57,6 +61,12 @@ def _apply(ctx: "RequestContext", api_id: str, definition: openapi.Definition) -
             method.update(authorizationType="CUSTOM", authorizerId=auth_ids[op.security[0]])
         if op.operation_name:
             method["operationName"] = op.operation_name
+        if op.validator is not None:
+            method["requestValidatorId"] = validator_ids[op.validator]
+        if op.request_parameters:
+            method["requestParameters"] = op.request_parameters
+        if op.request_models:
+            method["requestModels"] = op.request_models
         methods = rest._doc(ctx, api_id)["resources"][parent].get("resourceMethods") or {}
         if op.method in methods:  # merge mode: the definition's method replaces the API's
             rest.delete_method(ctx, {"restApiId": api_id, "resourceId": parent, "httpMethod": op.method})
@@ -73,6 +83,34 @@ def _apply(ctx: "RequestContext", api_id: str, definition: openapi.Definition) -
         rest.put_integration(ctx, dict(integration, **where))
         for code, response in integration_responses.items():
             responses.put_integration_response(ctx, dict(response, statusCode=code, **where))
+
+
+def _models_and_validators(ctx: "RequestContext", api_id: str, definition: openapi.Definition) -> dict[str, str]:
+    """The definition's models (created or replaced), request validators (by name) and gateway
+    responses; the validators' ids by name."""
+    existing = models.models_of(rest._doc(ctx, api_id))
+    for name, schema in definition.models.items():
+        text = json.dumps(openapi.rest_model_schema(schema, api_id))
+        if name in existing:
+            models.update_model(ctx, {"restApiId": api_id, "modelName": name,
+                                      "patchOperations": [{"op": "replace", "path": "/schema", "value": text}]})
+        else:
+            models.create_model(ctx, {"restApiId": api_id, "name": name, "contentType": "application/json",
+                                      "schema": text})
+    ids = {v["name"]: v["id"] for v in models.validators_of(rest._doc(ctx, api_id)).values()}
+    for name, spec in definition.validators.items():
+        if name in ids:
+            models.update_request_validator(ctx, {"restApiId": api_id, "requestValidatorId": ids[name],
+                                                  "patchOperations": [
+                {"op": "replace", "path": f"/{k}", "value": str(bool((spec or {}).get(k))).lower()}
+                for k in ("validateRequestBody", "validateRequestParameters")]})
+        else:
+            ids[name] = models.create_request_validator(ctx, dict(spec or {}, restApiId=api_id, name=name))["id"]
+    for kind, spec in definition.gateway_responses.items():
+        gateway.put_gateway_response(ctx, {"restApiId": api_id, "responseType": kind,
+                                           **{k: (str(v) if k == "statusCode" else v) for k, v in (spec or {}).items()
+                                              if k in ("statusCode", "responseParameters", "responseTemplates") and v}})
+    return ids
 
 
 def _api_fields(definition: openapi.Definition, api: dict) -> None:
@@ -121,6 +159,9 @@ def put_rest_api(ctx: "RequestContext", params: dict) -> dict:
         root = doc["api"]["rootResourceId"]
         doc["resources"] = {root: {"id": root, "path": "/"}}
         doc["authorizers"] = {}
+        doc["requestValidators"] = {}
+        doc.pop("models", None)
+        doc.pop("gatewayResponses", None)
     _api_fields(definition, doc["api"])
     rest._save(ctx, api_id, doc)
     try:

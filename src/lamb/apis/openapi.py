@@ -58,6 +58,9 @@ class Operation:
     security: tuple[str, list] | None = None  # (scheme name, scopes)
     operation_name: str | None = None
     responses: dict = field(default_factory=dict)  # the operation's responses (method responses of REST APIs)
+    validator: str | None = None     # x-amazon-apigateway-request-validator (REST APIs)
+    request_parameters: dict = field(default_factory=dict)  # method.request.<where>.<name> → required
+    request_models: dict = field(default_factory=dict)      # content type → model name
 
 
 @dataclass
@@ -68,6 +71,9 @@ class Definition:
     schemes: dict[str, dict]         # security scheme name → the scheme (with its authorizer extension)
     cors: dict | None = None
     binary_media_types: list[str] = field(default_factory=list)
+    models: dict[str, dict] = field(default_factory=dict)  # REST APIs: definitions / components.schemas
+    validators: dict[str, dict] = field(default_factory=dict)  # x-amazon-apigateway-request-validators
+    gateway_responses: dict[str, dict] = field(default_factory=dict)  # x-amazon-apigateway-gateway-responses
 
 
 def _schemes(doc: dict) -> dict[str, dict]:
@@ -84,11 +90,73 @@ def _security(entry: Any, schemes: dict) -> tuple[str, list] | None:
     return None
 
 
+_WHERE = {"query": "querystring", "header": "header", "path": "path"}
+_SCHEMA_REFS = ("#/definitions/", "#/components/schemas/")
+
+
+def _model_name(schema: Any, path: str, verb: str, models: dict) -> str | None:
+    """The model a request body's schema names (``$ref``), or a model made for an inline schema."""
+    if not isinstance(schema, dict):
+        return None
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        for prefix in _SCHEMA_REFS:
+            if ref.startswith(prefix):
+                return ref[len(prefix):]
+        return None
+    name = "".join(c for c in verb.title() + path.title() if c.isalnum()) + "Body"
+    models[name] = schema
+    return name
+
+
+def _method_request(doc: dict, item: dict, op: dict, path: str, verb: str, models: dict) -> tuple[dict, dict]:
+    """(requestParameters, requestModels) of an operation: its and its path's parameters, its body."""
+    parameters, request_models = {}, {}
+    for p in list(item.get("parameters") or []) + list(op.get("parameters") or []):
+        if not isinstance(p, dict):
+            continue
+        if p.get("in") in _WHERE and p.get("name"):
+            parameters[f"method.request.{_WHERE[p['in']]}.{p['name']}"] = bool(p.get("required"))
+        elif p.get("in") == "body":  # Swagger 2.0
+            name = _model_name(p.get("schema"), path, verb, models)
+            for media in op.get("consumes") or doc.get("consumes") or ["application/json"]:
+                if name:
+                    request_models[media] = name
+    for media, spec in (((op.get("requestBody") or {}).get("content")) or {}).items():  # OpenAPI 3
+        name = _model_name((spec or {}).get("schema"), path, verb, models)
+        if name:
+            request_models[media] = name
+    return parameters, request_models
+
+
+def rest_model_schema(schema: Any, api_id: str) -> Any:
+    """A definition's schema as an API Gateway model: local ``$ref``s become model URLs, draft 4 named."""
+    def walk(value: Any) -> Any:
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        out = {k: walk(v) for k, v in value.items()}
+        ref = out.get("$ref")
+        for prefix in _SCHEMA_REFS:
+            if isinstance(ref, str) and ref.startswith(prefix):
+                out["$ref"] = f"https://apigateway.amazonaws.com/restapis/{api_id}/models/{ref[len(prefix):]}"
+        return out
+
+    out = walk(schema)
+    if isinstance(out, dict):
+        out.setdefault("$schema", "http://json-schema.org/draft-04/schema#")
+    return out
+
+
 def read(doc: dict) -> Definition:
     """The definition's operations, in document order; paths without an integration are errors."""
     info = doc.get("info") or {}
     schemes = _schemes(doc)
     default_security = doc.get("security")
+    default_validator = doc.get("x-amazon-apigateway-request-validator")
+    models = dict((doc.get("definitions") or {}))
+    models.update((doc.get("components") or {}).get("schemas") or {})
     ops: list[Operation] = []
     errors: list[str] = []
     for path, item in (doc.get("paths") or {}).items():
@@ -106,11 +174,21 @@ def read(doc: dict) -> Definition:
                 errors.append(f"No integration defined for method '{verb}' at path '{path}'.")
                 continue
             security = _security(op["security"] if "security" in op else default_security, schemes)
-            ops.append(Operation(path, verb, integration, security, op.get("operationId"), op.get("responses") or {}))
+            parameters, request_models = _method_request(doc, item, op, path, verb, models)
+            ops.append(Operation(path, verb, integration, security, op.get("operationId"), op.get("responses") or {},
+                                 op.get("x-amazon-apigateway-request-validator", default_validator), parameters,
+                                 request_models))
+    if errors:
+        raise ImportProblem("Errors found during import:\n\t" + "\n\t".join(errors))
+    validators = doc.get("x-amazon-apigateway-request-validators") or {}
+    for op in ops:
+        if op.validator is not None and op.validator not in validators:
+            errors.append(f"Invalid request validator '{op.validator}' for method '{op.method}' at path '{op.path}'.")
     if errors:
         raise ImportProblem("Errors found during import:\n\t" + "\n\t".join(errors))
     return Definition(str(info.get("title") or "imported-api"), info.get("description"), ops, schemes,
-                      doc.get("x-amazon-apigateway-cors"), list(doc.get("x-amazon-apigateway-binary-media-types") or []))
+                      doc.get("x-amazon-apigateway-cors"), list(doc.get("x-amazon-apigateway-binary-media-types") or []),
+                      models, dict(validators), dict(doc.get("x-amazon-apigateway-gateway-responses") or {}))
 
 
 def _proxy(op: Operation, kinds: tuple[str, ...] = ("AWS_PROXY",)) -> dict:

@@ -36,7 +36,7 @@ from ..services.lineage import with_root
 from ..urls import event as v2_event
 from ..urls.response import Malformed
 from ..policy import evaluate as policy_eval
-from . import binary, deadline, mapped, mock, payload_v1, vtl
+from . import binary, deadline, gateway_responses, mapped, mock, payload_v1, validation, vtl
 from .authorizers import REST_SOURCES, Authorized, Refused, identity_values, run_lambda
 from .permission import source_arn
 from .routing import RouteTable
@@ -51,19 +51,41 @@ class InvocationAnswer(NamedTuple):
     function_error: str | None
 
 
-def _message(status: int, message: str, rid: str, *, spaced: bool = True) -> Response:
+class GatewayError(Response):
+    """An error API Gateway itself answers: its gateway response type and message travel with it, so a
+    customized gateway response (``gateway_responses``) can replace it."""
+
+    __slots__ = ("kind", "message", "detail")
+
+    def __init__(self, status: int, headers: list, body: bytes, kind: str, message: str | None, detail: str = ""):
+        super().__init__(status, headers, body)
+        self.kind, self.message, self.detail = kind, message, detail
+
+
+_KIND_BY_STATUS = {400: "DEFAULT_4XX", 401: "UNAUTHORIZED", 403: "ACCESS_DENIED", 415: "UNSUPPORTED_MEDIA_TYPE",
+                   500: "API_CONFIGURATION_ERROR", 502: "DEFAULT_5XX", 504: "INTEGRATION_TIMEOUT"}
+
+
+def _message(status: int, message: str, rid: str, *, spaced: bool = True, kind: str | None = None,
+             detail: str = "", extra: tuple = ()) -> Response:
     body = json.dumps({"message": message}, separators=(", ", ": ") if spaced else (",", ":")).encode()
-    return Response(status, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid)], body)
+    return GatewayError(status, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid), *extra], body,
+                        kind or _KIND_BY_STATUS.get(status, "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"),
+                        message, detail)
 
 
 def missing_token(rid: str) -> Response:
-    return _message(403, "Missing Authentication Token", rid, spaced=False)
+    return _message(403, "Missing Authentication Token", rid, spaced=False, kind="MISSING_AUTHENTICATION_TOKEN",
+                    extra=(("x-amzn-ErrorType", "MissingAuthenticationTokenException"),))
 
 
 class RestDeployed:
     def __init__(self, snapshot: dict) -> None:
         self.resources: dict = snapshot["resources"]
         self.authorizers: dict = snapshot.get("authorizers") or {}
+        self.models: dict = snapshot.get("models") or {}
+        self.validators: dict = snapshot.get("requestValidators") or {}
+        self.gateway_responses: dict = snapshot.get("gatewayResponses") or {}
         routes = {}
         for res in self.resources.values():
             for verb in res.get("resourceMethods") or {}:
@@ -72,7 +94,47 @@ class RestDeployed:
 
 
 def serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None, path: str, rid: str):
-    """One request to a REST API (``server``: the HttpApiServer, for its collaborators)."""
+    """One request to a REST API (``server``: the HttpApiServer, for its collaborators); API Gateway's
+    own errors go through the deployment's customized gateway responses."""
+    seen: dict = {}
+    result = _serve(server, req, doc, api_id, stage_name, path, rid, seen)
+    deployed = seen.get("deployed")
+    if deployed is None or not deployed.gateway_responses:
+        return result
+    if isinstance(result, Response):
+        return _customized(result, req, deployed, seen, api_id, rid)
+
+    async def later() -> Response:
+        return _customized(await result, req, deployed, seen, api_id, rid)
+
+    return asyncio.ensure_future(later())
+
+
+def _customized(resp: Response, req: Request, deployed: "RestDeployed", seen: dict, api_id: str,
+                rid: str) -> Response:
+    if not isinstance(resp, GatewayError):
+        return resp
+    custom = gateway_responses.effective(deployed.gateway_responses, resp.kind, resp.status)
+    if custom is None:
+        return resp
+    event = seen.get("event") or {}
+    context = dict(event.get("requestContext") or {"requestId": rid, "apiId": api_id, "stage": seen.get("stage"),
+                                                   "path": seen.get("path")})
+    context.setdefault("httpMethod", req.method)
+    params = {"path": event.get("pathParameters") or {}, "querystring": event.get("queryStringParameters") or {},
+              "header": dict(req.headers)}
+    try:
+        status, headers, body = gateway_responses.render(
+            custom, message=resp.message, response_type=resp.kind, accept=req.headers.get("accept"), params=params,
+            context=context, variables=seen.get("variables") or {}, validation_error=resp.detail)
+    except vtl.TemplateError as e:
+        log.info("REST API %s: gateway response template of %s failed (%s)", api_id, resp.kind, e)
+        return resp
+    kept = [(k, v) for k, v in resp.headers if k.lower() in ("x-amzn-requestid", "x-amzn-errortype")]
+    return Response(status, headers + kept, body)
+
+
+def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None, path: str, rid: str, seen: dict):
     if stage_name is None:
         stage_name, _, rest = path[1:].partition("/")
         path = "/" + rest
@@ -86,6 +148,8 @@ def serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None, 
     deployed = server._deployed.get(key)
     if deployed is None:
         deployed = server._deployed[key] = RestDeployed(dep["_snapshot"])
+    seen.update(deployed=deployed, stage=stage_name, variables=stage.get("variables") or {},
+                path=f"/{stage_name}{path}")
     # a trailing slash names the same resource (curl …/Prod/hello/ reaches /hello, as on AWS)
     match = deployed.table.match(req.method, path[:-1] if len(path) > 1 and path.endswith("/") else path)
     if match is None:
@@ -118,9 +182,13 @@ def serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None, 
     ctx["resourceId"] = res_id
     ctx["path"] = f"/{stage_name}{path}"
     ctx["authorizer"] = None
+    seen["event"] = event
     method_arn = f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/{stage_name}/{req.method}{path}"
     call = _Call(server, api_id, stage_name, verb, resource, integration, variables, event, trace, rid,
-                 tuple(binary_types), req.headers.get("accept") or "", req.body, req.headers.get("content-type"))
+                 tuple(binary_types), req.headers.get("accept") or "", req.body, req.headers.get("content-type"),
+                 deployed)
+    if method.get("authorizationType") == "COGNITO_USER_POOLS":  # not verified yet: fail closed
+        return _message(500, "Internal server error", rid, kind="AUTHORIZER_CONFIGURATION_ERROR")
     if method.get("authorizationType") == "CUSTOM":
         auth = deployed.authorizers.get(method.get("authorizerId") or "")
         if auth is None:
@@ -138,11 +206,12 @@ def serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None, 
 def _refusal(e: Refused, rid: str) -> Response:
     if e.status == 403:
         body = json.dumps({"Message": e.message}, separators=(",", ":")).encode()
-        return Response(403, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid),
-                              ("x-amzn-ErrorType", "AccessDeniedException")], body)
+        return GatewayError(403, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid),
+                                  ("x-amzn-ErrorType", "AccessDeniedException")], body, "ACCESS_DENIED", e.message)
     if e.status == 500:
-        return Response(500, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid),
-                              ("x-amzn-ErrorType", "AuthorizerConfigurationException")], b'{"message":null}')
+        return GatewayError(500, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid),
+                                  ("x-amzn-ErrorType", "AuthorizerConfigurationException")], b'{"message":null}',
+                            "AUTHORIZER_CONFIGURATION_ERROR", None)
     return _message(e.status, e.message, rid, spaced=False)
 
 
@@ -170,6 +239,7 @@ class _Call(NamedTuple):
     accept: str = ""
     body: bytes = b""
     content_type: str | None = None
+    deployed: "RestDeployed | None" = None
 
     def seen(self) -> mapped.Templated:
         """What a mapping template sees of the request (``$input.params()``, ``$context``, ``$stageVariables``)."""
@@ -185,6 +255,10 @@ class _Call(NamedTuple):
         internal = _message(500, "Internal server error", rid)
         if authorized is not None:
             self.event["requestContext"]["authorizer"] = authorized.for_event("1.0")
+        invalid = self._invalid()
+        if invalid is not None:
+            return _message(400, invalid.message, rid, kind=invalid.response_type, detail=invalid.detail,
+                            extra=(("x-amzn-ErrorType", "BadRequestException"),))
         kind = self.integration.get("type")
         if kind == "MOCK":
             try:
@@ -229,6 +303,17 @@ class _Call(NamedTuple):
 
         return deadline.within(pending, self.integration.get("timeoutInMillis", 29_000) / 1000.0,
                                lambda: _message(504, "Endpoint request timed out", rid), done)
+
+    def _invalid(self) -> "validation.Invalid | None":
+        """The method's request validator applied (after the authorizer, before the integration)."""
+        deployed = self.deployed
+        if deployed is None or not deployed.validators:
+            return None
+        e = self.event
+        return validation.validate(self.resource["resourceMethods"][self.verb], deployed.validators, deployed.models,
+                                   self.api_id, path=e.get("pathParameters") or {},
+                                   query=e.get("queryStringParameters") or {}, headers=e.get("headers") or {},
+                                   body=self.body or b"", content_type=self.content_type)
 
     def _mapped(self, target):
         """A non-proxy Lambda integration (type ``AWS``): request template → payload, the function's
