@@ -62,8 +62,12 @@ def test_rest_authorizers_and_integration():
     assert openapi.rest_authorizer("Tok", token) == {
         "name": "Tok", "type": "TOKEN", "authorizerUri": URI, "authType": "custom",
         "identitySource": "method.request.header.Authorization"}
+    assert openapi.rest_authorizer("c", {"in": "header", "name": "X-Token", "x-amazon-apigateway-authorizer": {
+        "type": "cognito_user_pools", "providerARNs": ["arn:p"]}}) == {
+        "name": "c", "type": "COGNITO_USER_POOLS", "providerARNs": ["arn:p"], "authType": "cognito_user_pools",
+        "identitySource": "method.request.header.X-Token"}
     with pytest.raises(openapi.ImportProblem, match="cognito_user_pools"):
-        openapi.rest_authorizer("c", {"x-amazon-apigateway-authorizer": {"type": "cognito_user_pools"}})
+        openapi.rest_authorizer("c", {"x-amazon-apigateway-authorizer": {"type": "oauth"}})
     d = openapi.read({"swagger": "2.0", "paths": {"/a": {"post": _op(timeoutInMillis=5000)}},
                       "x-amazon-apigateway-binary-media-types": ["image/png"]})
     assert d.title == "imported-api" and d.binary_media_types == ["image/png"]
@@ -98,3 +102,25 @@ def test_rest_non_proxy_aws_integration_with_templates_and_responses():
     assert responses == {"200": {}, "400": {"selectionPattern": "Bad:.*", "responseTemplates": {"application/json": "{}"}}}
     with pytest.raises(openapi.ImportProblem, match="integration type 'aws' is not served"):
         openapi.http_integration(op)  # HTTP APIs take aws_proxy only
+
+
+def test_rest_models_validators_and_parameters():
+    doc = {"swagger": "2.0", "x-amazon-apigateway-request-validators": {"all": {"validateRequestBody": True}},
+           "x-amazon-apigateway-request-validator": "all",
+           "x-amazon-apigateway-gateway-responses": {"DEFAULT_4XX": {"statusCode": "410"}},
+           "definitions": {"Pet": {"type": "object", "properties": {"tag": {"$ref": "#/definitions/Tag"}}},
+                           "Tag": {"type": "string"}},
+           "paths": {"/p/{id}": {"parameters": [{"name": "id", "in": "path", "required": True}],
+                                 "post": dict(_op(), parameters=[
+                                     {"name": "q", "in": "query"}, {"name": "X-K", "in": "header", "required": True},
+                                     {"name": "b", "in": "body", "schema": {"$ref": "#/definitions/Pet"}}])}}}
+    d = openapi.read(doc)
+    op = d.operations[0]
+    assert op.validator == "all" and op.request_models == {"application/json": "Pet"}
+    assert op.request_parameters == {"method.request.path.id": True, "method.request.querystring.q": False,
+                                     "method.request.header.X-K": True}
+    assert set(d.models) == {"Pet", "Tag"} and d.gateway_responses == {"DEFAULT_4XX": {"statusCode": "410"}}
+    assert openapi.rest_model_schema(d.models["Pet"], "a1")["properties"]["tag"]["$ref"] == \
+        "https://apigateway.amazonaws.com/restapis/a1/models/Tag"
+    with pytest.raises(openapi.ImportProblem, match="Invalid request validator 'nope'"):
+        openapi.read(dict(doc, **{"x-amazon-apigateway-request-validator": "nope"}))

@@ -58,7 +58,12 @@ def _apply(ctx: "RequestContext", api_id: str, definition: openapi.Definition) -
             parent = by_path[path]
         method = {"restApiId": api_id, "resourceId": parent, "httpMethod": op.method, "authorizationType": "NONE"}
         if op.security is not None:
-            method.update(authorizationType="CUSTOM", authorizerId=auth_ids[op.security[0]])
+            cognito = str(definition.schemes[op.security[0]][openapi.AUTHORIZER].get("type", "")).upper() \
+                == "COGNITO_USER_POOLS"
+            method.update(authorizationType="COGNITO_USER_POOLS" if cognito else "CUSTOM",
+                          authorizerId=auth_ids[op.security[0]])
+            if cognito and op.security[1]:
+                method["authorizationScopes"] = op.security[1]
         if op.operation_name:
             method["operationName"] = op.operation_name
         if op.validator is not None:

@@ -48,7 +48,7 @@ INTERNAL = (500, "Internal Server Error")
 class Authorized:
     """What an authorizer let through: reaches the function's event."""
 
-    kind: str  # "lambda" | "jwt"
+    kind: str  # "lambda" | "jwt" | "cognito"
     context: dict = field(default_factory=dict)
     principal_id: str | None = None
     latency_ms: int = 0
@@ -56,6 +56,8 @@ class Authorized:
     scopes: list | None = None
 
     def for_event(self, version: str) -> dict:
+        if self.kind == "cognito":  # REST APIs' Cognito user pool authorizers
+            return {"claims": self.claims}
         if self.kind == "jwt":
             if version == "1.0":
                 return {"claims": self.claims, "scopes": self.scopes}

@@ -92,16 +92,20 @@ class JwtAuthorizers:
             token = token[7:].strip()
         return self.verify(token, auth.get("JwtConfiguration") or {}, route.get("AuthorizationScopes") or [])
 
-    async def keys(self, issuer: str, kid: str | None) -> dict[str, jwt.PyJWK]:
+    async def keys(self, issuer: str, kid: str | None, jwks_uri: str | None = None) -> dict[str, jwt.PyJWK]:
+        """The issuer's keys by kid: from ``jwks_uri`` when given (Cognito user pools, whose keys are at
+        the configured endpoint), else found through the issuer's OpenID configuration."""
         now = self.clock()
         cached = self._keys.get(issuer)
         if cached is not None and (now - cached[0] < KEYS_TTL_S) and (kid in cached[1] or now - cached[0] < REFETCH_MIN_S):
             return cached[1]
-        if not issuer_allowed(issuer):
+        if jwks_uri is None and not issuer_allowed(issuer):
             raise _invalid("the issuer must use https")
         try:
-            config = await asyncio.to_thread(self.fetch, issuer.rstrip("/") + "/.well-known/openid-configuration")
-            jwks = await asyncio.to_thread(self.fetch, config["jwks_uri"])
+            if jwks_uri is None:
+                config = await asyncio.to_thread(self.fetch, issuer.rstrip("/") + "/.well-known/openid-configuration")
+                jwks_uri = config["jwks_uri"]
+            jwks = await asyncio.to_thread(self.fetch, jwks_uri)
             found: dict[str, jwt.PyJWK] = {}
             for data in jwks.get("keys", []):
                 try:
@@ -114,13 +118,29 @@ class JwtAuthorizers:
         return found
 
     async def verify(self, token: str, config: dict, required_scopes: list[str]) -> Authorized:
-        issuer = config.get("Issuer", "")
+        claims = await self.claims(token, config.get("Issuer", ""))
+        audiences = config.get("Audience") or []
+        aud = claims.get("aud", claims.get("client_id"))
+        given = aud if isinstance(aud, list) else [aud] if aud is not None else []
+        if not any(a in audiences for a in given):
+            raise _invalid("the token does not have a valid audience")
+        scopes = token_scopes(claims)
+        if required_scopes and not any(s in scopes for s in required_scopes):
+            e = Refused(403, "Forbidden")
+            e.www_authenticate = (f'Bearer scope="{" ".join(required_scopes)}" error="insufficient_scope" '
+                                  f'error_description="expected scopes: [{" ".join(required_scopes)}]"')
+            raise e
+        return Authorized("jwt", claims=claims_as_text(claims), scopes=scopes or None)
+
+    async def claims(self, token: str, issuer: str, jwks_uri: str | None = None) -> dict:
+        """The token's claims once its signature, ``exp``/``nbf`` and ``iss`` are verified; raises
+        ``Refused`` (401 with ``www-authenticate``)."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise _invalid("the token is malformed") from None
         kid = header.get("kid")
-        keys = await self.keys(issuer, kid)
+        keys = await self.keys(issuer, kid, jwks_uri)
         key = keys.get(kid or "") or (next(iter(keys.values())) if kid is None and len(keys) == 1 else None)
         if key is None:
             raise _invalid("the token's key was not found in the issuer's keys")
@@ -140,15 +160,9 @@ class JwtAuthorizers:
             raise _invalid("the token has an invalid signature") from None
         except jwt.PyJWTError as e:
             raise _invalid(f"the token is invalid: {e}") from None
-        audiences = config.get("Audience") or []
-        aud = claims.get("aud", claims.get("client_id"))
-        given = aud if isinstance(aud, list) else [aud] if aud is not None else []
-        if not any(a in audiences for a in given):
-            raise _invalid("the token does not have a valid audience")
-        scopes = token_scopes(claims)
-        if required_scopes and not any(s in scopes for s in required_scopes):
-            e = Refused(403, "Forbidden")
-            e.www_authenticate = (f'Bearer scope="{" ".join(required_scopes)}" error="insufficient_scope" '
-                                  f'error_description="expected scopes: [{" ".join(required_scopes)}]"')
-            raise e
-        return Authorized("jwt", claims={k: _as_text(v) for k, v in claims.items()}, scopes=scopes or None)
+        return claims
+
+
+def claims_as_text(claims: dict) -> dict[str, str]:
+    """Claims as API Gateway hands them to functions: every value a string."""
+    return {k: _as_text(v) for k, v in claims.items()}

@@ -267,9 +267,17 @@ def rest_authorizer(name: str, scheme: dict) -> dict:
     """CreateAuthorizer's parameters (apigateway) for a security definition."""
     ext = scheme[AUTHORIZER]
     kind = str(ext.get("type", "")).upper()
+    if kind == "COGNITO_USER_POOLS":
+        out = {"name": name, "type": kind, "providerARNs": list(ext.get("providerARNs") or []),
+               "authType": scheme.get("x-amazon-apigateway-authtype") or "cognito_user_pools",
+               "identitySource": ext.get("identitySource") or f"method.request.header.{scheme.get('name') or 'Authorization'}"}
+        if ext.get("authorizerResultTtlInSeconds") is not None:
+            out["authorizerResultTtlInSeconds"] = int(ext["authorizerResultTtlInSeconds"])
+        return out
     if kind not in ("TOKEN", "REQUEST"):
         raise ImportProblem(f"Errors found during import:\n\tUnable to create authorizer '{name}': authorizer type "
-                            f"'{ext.get('type')}' is not served by this Lamb server; use token or request.")
+                            f"'{ext.get('type')}' is not served by this Lamb server; use token, request or "
+                            f"cognito_user_pools.")
     out: dict = {"name": name, "type": kind, "authorizerUri": ext.get("authorizerUri"),
                  "authType": scheme.get("x-amazon-apigateway-authtype") or "custom"}
     source = ext.get("identitySource")

@@ -187,8 +187,8 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
     call = _Call(server, api_id, stage_name, verb, resource, integration, variables, event, trace, rid,
                  tuple(binary_types), req.headers.get("accept") or "", req.body, req.headers.get("content-type"),
                  deployed)
-    if method.get("authorizationType") == "COGNITO_USER_POOLS":  # not verified yet: fail closed
-        return _message(500, "Internal server error", rid, kind="AUTHORIZER_CONFIGURATION_ERROR")
+    if method.get("authorizationType") == "COGNITO_USER_POOLS":
+        return _cognito(server, deployed.authorizers.get(method.get("authorizerId") or ""), method, req, call)
     if method.get("authorizationType") == "CUSTOM":
         auth = deployed.authorizers.get(method.get("authorizerId") or "")
         if auth is None:
@@ -213,6 +213,30 @@ def _refusal(e: Refused, rid: str) -> Response:
                                   ("x-amzn-ErrorType", "AuthorizerConfigurationException")], b'{"message":null}',
                             "AUTHORIZER_CONFIGURATION_ERROR", None)
     return _message(e.status, e.message, rid, spaced=False)
+
+
+def _cognito(server, auth: dict | None, method: dict, req: Request, call: "_Call"):
+    """A Cognito user pool authorizer (``cognito_auth``): 401 without a good token; claims cached by TTL."""
+    if auth is None or server.cognito is None:
+        return _message(500, "Internal server error", call.rid, kind="AUTHORIZER_CONFIGURATION_ERROR")
+    try:
+        token = server.cognito.token(auth, req.headers)
+    except Refused as e:
+        return _refusal(e, call.rid)
+    scopes = list(method.get("authorizationScopes") or [])
+    ttl = int(auth.get("authorizerResultTtlInSeconds", 300) or 0)
+    key = (call.api_id, auth["id"], token, tuple(scopes)) if ttl else None
+    cached = server.auth_cache.get(key) if key else None
+    if cached is not None:
+        return call.integrate(cached[0])
+
+    async def check() -> Authorized:
+        outcome = await server.cognito.verify(auth, token, scopes)
+        if key is not None:
+            server.auth_cache.put(key, ttl, (outcome,))
+        return outcome
+
+    return asyncio.ensure_future(_after_auth(check(), call))
 
 
 async def _after_auth(decided, call: "_Call") -> Response:

@@ -36,12 +36,14 @@ from typing import Awaitable, Callable, NamedTuple
 from ..http.server import Request, Response
 from ..invoke.metrics import Metrics
 from ..protocol.errors import AwsError
+from ..services.aws_clients import endpoint_url
 from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
 from . import access_log, authorizers, deadline, payload_v1
 from . import metrics as api_metrics
 from . import rest as rest_api
+from .cognito_auth import CognitoAuthorizers
 from .jwt_auth import JwtAuthorizers
 from .permission import InvokePermission, source_arn
 from .routing import RouteTable
@@ -111,7 +113,7 @@ class HttpApiServer:
                  target: Callable[[str], Target], region: str, account_id: str, port: Callable[[], int],
                  max_body: int, jwt=None, rest_store: HttpApiStore | None = None,
                  access_logs: "access_log.AccessLogs | None" = None, metrics: Metrics | None = None,
-                 invoke_async: Callable[..., "Awaitable[dict]"] | None = None) -> None:
+                 invoke_async: Callable[..., "Awaitable[dict]"] | None = None, cognito=None) -> None:
         self.store = store
         self.rest = rest_store  # REST APIs (apis/rest.py)
         self.addresses = addresses
@@ -123,6 +125,7 @@ class HttpApiServer:
         self.port = port
         self.max_body = max_body
         self.jwt = jwt  # jwt_auth.JwtAuthorizers, or None: JWT routes then fail closed (500)
+        self.cognito = cognito  # cognito_auth.CognitoAuthorizers (REST APIs), or None: fail closed (500)
         self.access_logs = access_logs  # stages' access logs (access_log.py), or None
         self.metrics = metrics  # AWS/ApiGateway's per-minute points (metrics.py), or None
         # Integration latency (ms) by request id, for the requests being served.
@@ -541,10 +544,12 @@ def make_api_server(lamb) -> HttpApiServer:
     """Wiring (called once by the gateway)."""
     s = lamb.settings
     apis: HttpApis = lamb.http_apis
+    jwt = JwtAuthorizers()
     return HttpApiServer(store=apis.store, addresses=apis.addresses, invoke=lamb.invocations.invoke,
                          target=make_target(lamb.functions.resolve, s.region, s.account_id), region=s.region,
                          account_id=s.account_id, port=lambda: lamb.port,
-                         max_body=s.limits.http_api_payload_max_bytes, jwt=JwtAuthorizers(),
+                         max_body=s.limits.http_api_payload_max_bytes, jwt=jwt,
+                         cognito=CognitoAuthorizers(jwt, lambda region: endpoint_url("cognito-idp", region)),
                          rest_store=apis.rest,
                          access_logs=access_log.AccessLogs(access_log.store_writer(lamb.logs.stream)),
                          metrics=apis.metrics, invoke_async=lamb.invocations.invoke_async)

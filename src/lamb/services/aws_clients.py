@@ -40,6 +40,20 @@ class AwsClients:
             return c
 
 
+_endpoints: dict[tuple[str, str], str] = {}
+
+
+def endpoint_url(service: str, region: str) -> str:
+    """Where boto3's standard configuration sends ``service`` in ``region`` (``AWS_ENDPOINT_URL_<SERVICE>``,
+    ``AWS_ENDPOINT_URL``, else AWS's own endpoint); no call is made. Blocks the first time per region."""
+    key = (service, region)
+    if key not in _endpoints:
+        import boto3
+
+        _endpoints[key] = boto3.session.Session().client(service, region_name=region).meta.endpoint_url
+    return _endpoints[key]
+
+
 def refused(service: str, operation: str, error: Any) -> AwsError:
     """How Lambda passes on another service's refusal (a botocore ``ClientError``): 400
     InvalidParameterValueException "Error occurred while GetObject. S3 Error Code: NoSuchKey.
