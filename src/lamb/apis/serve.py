@@ -522,9 +522,11 @@ def make_target(resolve: Callable, region: str, account_id: str) -> Callable[[st
 class HttpApis:
     """What the API handlers use: the store and the invoke URL of an API."""
 
-    def __init__(self, store: HttpApiStore, rest: HttpApiStore, region: str, port: Callable[[], int]) -> None:
+    def __init__(self, store: HttpApiStore, rest: HttpApiStore, region: str, port: Callable[[], int],
+                 settings: HttpApiStore | None = None) -> None:
         self.store = store
         self.rest = rest  # REST APIs (api/apigateway.py, apis/rest.py)
+        self.settings = settings  # API Gateway's account settings (GetAccount/UpdateAccount, api/apigateway_account.py)
         self.region = region
         self.port = port
         self._addresses: tuple[int, Addresses] | None = None

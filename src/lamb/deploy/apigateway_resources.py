@@ -181,10 +181,11 @@ class Method:
         where = {"restApiId": props["RestApiId"], "resourceId": props["ResourceId"], "httpMethod": props["HttpMethod"]}
         apigw.put_method(**where, authorizationType=props.get("AuthorizationType") or "NONE",
                          **pick(props, {"authorizerId", "apiKeyRequired", "operationName", "requestParameters",
-                                        "requestModels"},
+                                        "requestModels", "requestValidatorId", "authorizationScopes"},
                                 {"AuthorizerId": "authorizerId", "ApiKeyRequired": "apiKeyRequired",
                                  "OperationName": "operationName", "RequestParameters": "requestParameters",
-                                 "RequestModels": "requestModels"}))
+                                 "RequestModels": "requestModels", "RequestValidatorId": "requestValidatorId",
+                                 "AuthorizationScopes": "authorizationScopes"}))
         for response in props.get("MethodResponses") or []:
             apigw.put_method_response(**where, statusCode=str(response["StatusCode"]),
                                       **pick(response, {"responseParameters", "responseModels"},

@@ -101,12 +101,13 @@ class ApplyEnv:
 
 
 def default_registry() -> Registry:
-    from . import apigateway_resources, aws_resources, lambda_resources, trigger_resources
+    from . import apigateway_resources, apigateway_settings, aws_resources, lambda_resources, trigger_resources
 
     registry = Registry()
     lambda_resources.register(registry)
     trigger_resources.register(registry)
     apigateway_resources.register(registry)
+    apigateway_settings.register(registry)  # models, validators, gateway responses, the account's role
     aws_resources.register(registry)
     return registry
 

@@ -108,18 +108,23 @@ class Access:
 LAMBDA_SERVICE = "lambda.amazonaws.com"
 
 
+def assumable_by(roles, role_arn: str, service: str) -> bool:
+    """A role of an account Lamb holds exists and trusts ``service`` (``sts:AssumeRole``); roles of
+    accounts Lamb does not hold are taken as given."""
+    parts = role_arn.split(":")
+    if len(parts) != 6 or parts[4] not in roles.accounts:
+        return True
+    role = roles.role_by_arn(role_arn)
+    return role is not None and evaluate(
+        [role["AssumeRolePolicyDocument"]],
+        Request(Principal.service(service), "sts:AssumeRole", role["Arn"], {})) is Decision.ALLOW
+
+
 def check_assumable(roles, role_arn: str) -> None:
     """A role of an account Lamb holds must exist and trust ``lambda.amazonaws.com``, as
     CreateFunction checks: InvalidParameterValueException "The role defined for the function
     cannot be assumed by Lambda." (roles of accounts Lamb does not hold are taken as given)."""
-    parts = role_arn.split(":")
-    if len(parts) != 6 or parts[4] not in roles.accounts:
-        return
-    role = roles.role_by_arn(role_arn)
-    trusted = role is not None and evaluate(
-        [role["AssumeRolePolicyDocument"]],
-        Request(Principal.service(LAMBDA_SERVICE), "sts:AssumeRole", role["Arn"], {})) is Decision.ALLOW
-    if not trusted:
+    if not assumable_by(roles, role_arn, LAMBDA_SERVICE):
         raise invalid_parameter("The role defined for the function cannot be assumed by Lambda.")
 
 
