@@ -41,6 +41,10 @@ def test_gateway_responses_replace_api_gateways_errors(lamb_server):
     api_id = api["id"]
     listed = apigw.get_gateway_responses(restApiId=api_id)["items"]
     assert len(listed) == 21 and all(r["defaultResponse"] for r in listed)
+    pages = list(apigw.get_paginator("get_gateway_responses").paginate(
+        restApiId=api_id, PaginationConfig={"PageSize": 10}))
+    assert [len(p["items"]) for p in pages] == [10, 10, 1]
+    assert [r for p in pages for r in p["items"]] == listed
     by_type = {r["responseType"]: r for r in listed}
     assert by_type["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "403" and "statusCode" not in by_type["DEFAULT_5XX"]
     assert by_type["BAD_REQUEST_BODY"]["responseTemplates"] == {

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lamb.api.apigateway_models import models_of, patch_method
+from lamb.api.apigateway_models import models_of, page, patch_method
 from lamb.protocol.errors import AwsError
 
 
@@ -31,3 +31,14 @@ def test_default_models_made_once():
     doc = {}
     first = models_of(doc)
     assert sorted(first) == ["Empty", "Error"] and models_of(doc) is first
+
+
+def test_paging_by_position():
+    items = list(range(30))
+    first = page({}, items)
+    assert first["items"] == list(range(25)) and "position" in first
+    assert page({"position": first["position"]}, items) == {"items": list(range(25, 30))}
+    assert page({"limit": 30}, items) == {"items": items}
+    for bad in ({"limit": 501}, {"position": "!!"}):
+        with pytest.raises(AwsError):
+            page(bad, items)

@@ -35,6 +35,7 @@ def test_required_parameters_present_and_not_blank():
               "method.request.path.id": True, "method.request.querystring.opt": False}
     assert validation.missing_parameters(params, {"id": "1"}, {"q": " "}, {"x-key": "k"}) == ["q"]
     assert validation.missing_parameters(params, {}, {}, {}) == ["q", "X-Key", "id"]
+    assert validation.missing_parameters({"method.request.multivaluequerystring.m": True}, {}, {"m": "1"}, {}) == []
     method = {"requestValidatorId": "params", "requestParameters": params}
     got = _check(method, query={"q": "1"}, path={"id": "1"})
     assert got == ("BAD_REQUEST_PARAMETERS", "Missing required request parameters: [X-Key]",

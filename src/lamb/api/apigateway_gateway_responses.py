@@ -17,6 +17,7 @@ from ..apis import gateway_responses
 from ..protocol.errors import AwsError
 from . import apigateway as rest
 from . import operation
+from .apigateway_models import page
 from .apigateway_patch import _invalid, _ops, _patch_map, _unescape
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def get_gateway_response(ctx: "RequestContext", params: dict) -> dict:
 @operation("GetGatewayResponses", service=SERVICE)
 def get_gateway_responses(ctx: "RequestContext", params: dict) -> dict:
     doc = rest._doc(ctx, params["restApiId"])
-    return {"items": [_shown(doc, kind) for kind in gateway_responses.TYPES]}
+    return page(params, [_shown(doc, kind) for kind in gateway_responses.TYPES])
 
 
 @operation("UpdateGatewayResponse", service=SERVICE)

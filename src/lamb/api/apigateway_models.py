@@ -13,6 +13,7 @@ A model in use by a method, or a validator in use, is not deleted (BadRequestExc
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
@@ -30,6 +31,22 @@ if TYPE_CHECKING:
 
 SERVICE = rest.SERVICE
 _NAME = re.compile(r"[A-Za-z0-9]+")
+
+
+def page(params: dict, items: list) -> dict:
+    """API Gateway v1's paging: ``limit`` (25 by default, at most 500) items from ``position`` (an opaque
+    token; the next one is returned while items remain)."""
+    limit = params.get("limit") or 25
+    if not 1 <= limit <= 500:
+        raise rest._bad("Limit must be between 1 and 500")
+    try:
+        start = int(base64.urlsafe_b64decode((params.get("position") or "MA==").encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise rest._bad("Invalid position parameter") from None
+    out: dict = {"items": items[start:start + limit]}
+    if start + limit < len(items):
+        out["position"] = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
+    return out
 
 
 def models_of(doc: dict) -> dict:
@@ -129,7 +146,7 @@ def get_models(ctx: "RequestContext", params: dict) -> dict:
     items = sorted(models_of(doc).values(), key=lambda m: m["name"])
     if fresh:
         rest._save(ctx, params["restApiId"], doc)
-    return {"items": items}
+    return page(params, items)
 
 
 @operation("UpdateModel", service=SERVICE)
@@ -194,7 +211,7 @@ def get_request_validator(ctx: "RequestContext", params: dict) -> dict:
 
 @operation("GetRequestValidators", service=SERVICE)
 def get_request_validators(ctx: "RequestContext", params: dict) -> dict:
-    return {"items": list(validators_of(rest._doc(ctx, params["restApiId"])).values())}
+    return page(params, list(validators_of(rest._doc(ctx, params["restApiId"])).values()))
 
 
 @operation("UpdateRequestValidator", service=SERVICE)

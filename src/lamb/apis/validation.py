@@ -82,6 +82,7 @@ def missing_parameters(request_parameters: Mapping[str, bool] | None, path: Mapp
         if not required or not key.startswith("method.request."):
             continue
         where, _, name = key[len("method.request."):].partition(".")
+        where = where.removeprefix("multivalue")  # multivaluequerystring / multivalueheader: the same presence
         if where == "header":
             value = lowered.get(name.lower())
         elif where == "querystring":
