@@ -3,7 +3,7 @@ boto3's standard configuration): a user signs in to a pool with boto3's ``cognit
 passes and its claims reach the function; a missing, tampered or other pool's token answers 401; a method
 with authorization scopes takes the access token (with the scope) and refuses the ID token. Also the same
 authorizer from an imported OpenAPI definition (``x-amazon-apigateway-authorizer`` of type
-``cognito_user_pools``)."""
+``cognito_user_pools``), and SAM's ``Auth`` Cognito authorizer deployed with ``lamb deploy``."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import pytest
 from .async_support import REGION, running_moto
 from .awscli import aws_json
 from .conftest import LambServer, unique
+from .deploy_support import deploy_env, lamb_cmd, write
 from .test_api_metrics import function
-from .test_deploy_apis import curl
+from .test_deploy_apis import _outputs, curl
 
 ECHO = ("import json\n"
         "def handler(event, context):\n"
@@ -124,3 +125,54 @@ def test_cognito_authorizer_from_openapi(server, moto, tmp_path):
     assert curl(url) == (401, '{"message":"Unauthorized"}')
     status, body = curl(url, "-H", f"Authorization: {tokens['IdToken']}")
     assert status == 200 and json.loads(body)["claims"]["cognito:username"] == "ann"
+
+
+SAM_TEMPLATE = """AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  PoolArn: {Type: String}
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: Prod
+      Auth:
+        DefaultAuthorizer: Pool
+        Authorizers:
+          Pool:
+            UserPoolArn: !Ref PoolArn
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Me:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: /me, Method: get}
+        Admin:
+          Type: Api
+          Properties:
+            RestApiId: !Ref Api
+            Path: /admin
+            Method: get
+            Auth: {Authorizer: Pool, AuthorizationScopes: [aws.cognito.signin.user.admin]}
+Outputs:
+  Url:
+    Value: !Sub "https://${Api}.execute-api.${AWS::Region}.amazonaws.com/Prod/"
+"""
+
+
+def test_sam_cognito_authorizer_deployed(server, moto, tmp_path):
+    pool_arn, tokens = _pool(moto, unique("sam"))
+    write(tmp_path, {"src/app.py": ECHO, "template.yaml": SAM_TEMPLATE})
+    out = lamb_cmd("deploy", str(tmp_path / "template.yaml"), "--stack-name", unique("cognito"),
+                   "--parameter-overrides", f"PoolArn={pool_arn}", env=deploy_env(server, tmp_path / "cache")).stdout
+    url = _outputs(out)["Url"]
+    assert curl(url + "me") == (401, '{"message":"Unauthorized"}')
+    status, body = curl(url + "me", "-H", f"Authorization: {tokens['IdToken']}")
+    assert status == 200 and json.loads(body)["claims"]["cognito:username"] == "ann"
+    status, body = curl(url + "admin", "-H", f"Authorization: {tokens['AccessToken']}")
+    assert status == 200 and json.loads(body)["claims"]["token_use"] == "access"
+    assert curl(url + "admin", "-H", f"Authorization: {tokens['IdToken']}")[0] == 401
