@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from ..apis import credentials
 from ..apis.store import new_id
 from ..protocol.errors import AwsError
 from . import operation
@@ -232,6 +233,8 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
     integration = {"type": kind, "httpMethod": "POST", "uri": params["uri"], "timeoutInMillis": timeout,
                    "passthroughBehavior": behavior, "cacheNamespace": params["resourceId"],
                    "cacheKeyParameters": [], "connectionType": "INTERNET"}
+    if params.get("credentials") is not None:  # API Gateway invokes as this role (apis/credentials.py)
+        integration["credentials"] = role_credentials(params["credentials"])
     if kind == "AWS" and params.get("requestTemplates"):
         integration["requestTemplates"] = params["requestTemplates"]
     if kind == "AWS" and params.get("requestParameters"):  # X-Amz-Invocation-Type: apis/mapped.py
@@ -239,6 +242,17 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
     method["methodIntegration"] = integration
     _save(ctx, params["restApiId"], doc)
     return integration
+
+
+def role_credentials(value: str) -> str:
+    """An integration's or authorizer's ``credentials``: a role ARN (``arn:aws:iam::*:user/*``, the
+    caller's own credentials, needs AWS_IAM method authorization, which Lamb does not serve)."""
+    if value == credentials.CALLER:
+        raise _bad("Caller credentials (arn:aws:iam::*:user/*) need AWS_IAM method authorization, which this "
+                   "Lamb server does not serve yet; name a role API Gateway can assume.")
+    if not credentials.is_role_arn(value):
+        raise _bad("Invalid ARN specified in the request")
+    return value
 
 
 @operation("GetIntegration", service=SERVICE)
@@ -369,9 +383,11 @@ def create_authorizer(ctx: "RequestContext", params: dict) -> dict:
     auth = {"id": new_id(6), "name": params["name"], "type": kind, "authorizerUri": params["authorizerUri"],
             "authType": params.get("authType") or "custom",
             "authorizerResultTtlInSeconds": 300 if ttl is None else ttl}
-    for k in ("identitySource", "identityValidationExpression", "authorizerCredentials"):
+    for k in ("identitySource", "identityValidationExpression"):
         if params.get(k) is not None:
             auth[k] = params[k]
+    if params.get("authorizerCredentials"):  # the authorizer is invoked as this role (apis/credentials.py)
+        auth["authorizerCredentials"] = role_credentials(params["authorizerCredentials"])
     doc.setdefault("authorizers", {})[auth["id"]] = auth
     _save(ctx, params["restApiId"], doc)
     return auth

@@ -156,6 +156,11 @@ def patch_integration(integration: dict, ops: list[dict], timeout_range: tuple[i
                                                      ":lambda:path/2015-03-31/functions/" not in (value or "")):
                 raise rest._bad("Invalid integration URI specified")
             integration["uri"] = value
+        elif path == "/credentials" and kind in ("replace", "add", "remove"):
+            if kind == "remove" or not value:
+                integration.pop("credentials", None)
+            else:
+                integration["credentials"] = rest.role_credentials(value)
         elif path == "/passthroughBehavior" and kind == "replace":
             if value not in ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"):
                 raise rest._bad("Invalid passthrough behavior specified")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..apis import routing
+from ..apis import credentials, routing
 from ..apis.jwt_auth import issuer_allowed
 from ..apis.store import empty, new_id, snapshot
 from ..protocol.errors import AwsError
@@ -143,7 +143,19 @@ def _integration_fields(params: dict, old: dict | None) -> dict:
         raise _bad("IntegrationUri is required for AWS_PROXY integrations.")
     if item.get("PayloadFormatVersion") not in ("1.0", "2.0"):
         raise _bad("PayloadFormatVersion must be 1.0 or 2.0 for AWS_PROXY integrations of HTTP APIs.")
+    _role(item.get("CredentialsArn"))
     return item
+
+
+def _role(arn: str | None) -> None:
+    """``CredentialsArn``/``AuthorizerCredentialsArn``: a role API Gateway assumes (apis/credentials.py)."""
+    if arn is None:
+        return
+    if arn == credentials.CALLER:
+        raise _bad("Caller credentials (arn:aws:iam::*:user/*) need AWS_IAM route authorization, which this Lamb "
+                   "server does not serve yet; name a role API Gateway can assume.")
+    if not credentials.is_role_arn(arn):
+        raise _bad(f"Invalid ARN specified in the request: {arn}")
 
 
 def _check_timeout(ctx: "RequestContext", item: dict) -> None:
@@ -156,10 +168,14 @@ def _check_timeout(ctx: "RequestContext", item: dict) -> None:
                    f"{limits.http_api_timeout_max_ms} ms.")
 
 
-def _quick_create(ctx: "RequestContext", doc: dict, target: str, route_key: str | None) -> None:
+def _quick_create(ctx: "RequestContext", doc: dict, target: str, route_key: str | None,
+                  role: str | None = None) -> None:
     integration = {"IntegrationId": new_id(), "IntegrationType": "AWS_PROXY", "IntegrationMethod": "POST",
                    "IntegrationUri": target, "PayloadFormatVersion": "2.0", "ConnectionType": "INTERNET",
                    "ApiGatewayManaged": True}
+    if role is not None:
+        _role(role)
+        integration["CredentialsArn"] = role
     _check_timeout(ctx, integration)
     doc["integrations"][integration["IntegrationId"]] = integration
     route = {"RouteId": new_id(), "RouteKey": _route_key(route_key or routing.DEFAULT),
@@ -190,9 +206,9 @@ def create_api(ctx: "RequestContext", params: dict) -> dict:
             api[k] = params[k]
     doc = empty(api)
     if params.get("Target"):
-        _quick_create(ctx, doc, params["Target"], params.get("RouteKey"))
-    elif params.get("RouteKey"):
-        raise _bad("RouteKey can be specified only with Target (quick create).")
+        _quick_create(ctx, doc, params["Target"], params.get("RouteKey"), params.get("CredentialsArn"))
+    elif params.get("RouteKey") or params.get("CredentialsArn"):
+        raise _bad("RouteKey and CredentialsArn can be specified only with Target (quick create).")
     _store(ctx).put(api_id, doc)
     return _view(ctx, doc)
 
@@ -216,11 +232,15 @@ def update_api(ctx: "RequestContext", params: dict) -> dict:
               "ApiKeySelectionExpression", "DisableExecuteApiEndpoint", "DisableSchemaValidation", "IpAddressType"):
         if params.get(k) is not None:
             api[k] = params[k]
-    if params.get("Target"):  # quick update: the managed integration points at the new target
-        for integration in doc["integrations"].values():
-            if integration.get("ApiGatewayManaged"):
+    quick = bool(params.get("Target") or params.get("CredentialsArn"))
+    _role(params.get("CredentialsArn"))
+    for integration in doc["integrations"].values() if quick else ():  # quick update of the managed integration
+        if integration.get("ApiGatewayManaged"):
+            if params.get("Target"):
                 integration["IntegrationUri"] = params["Target"]
-    _save(ctx, params["ApiId"], doc, redeploy=bool(params.get("Target")))
+            if params.get("CredentialsArn"):
+                integration["CredentialsArn"] = params["CredentialsArn"]
+    _save(ctx, params["ApiId"], doc, redeploy=quick)
     return _view(ctx, doc)
 
 
@@ -374,6 +394,7 @@ def _authorizer_fields(ctx: "RequestContext", item: dict, params: dict) -> dict:
             raise _bad(f"AuthorizerResultTtlInSeconds must be between 0 and {limits.http_api_authorizer_ttl_max_s}.")
         if ttl and not item.get("IdentitySource"):
             raise _bad("IdentitySource is required when caching is enabled.")
+        _role(item.get("AuthorizerCredentialsArn"))
     elif kind == "JWT":
         jwt = item.get("JwtConfiguration") or {}
         if not jwt.get("Issuer"):

@@ -243,6 +243,8 @@ def rest_integration(op: Operation) -> dict:
             out["passthroughBehavior"] = str(integ["passthroughBehavior"]).upper()
     if integ.get("timeoutInMillis") is not None:
         out["timeoutInMillis"] = int(integ["timeoutInMillis"])
+    if integ.get("credentials"):  # the role API Gateway invokes as (apis/credentials.py)
+        out["credentials"] = integ["credentials"]
     return out
 
 

@@ -204,8 +204,9 @@ class _Call(NamedTuple):
         method = self.event["httpMethod"]
         src = source_arn(server.region, server.account_id, self.api_id, self.stage, method,
                          f"{self.verb} {self.resource['path']}")
-        if not server.permission.allowed(target.record, target.arn, src):
-            log.info("REST API %s: %s does not allow apigateway.amazonaws.com for %s", self.api_id, target.arn, src)
+        if not server.may_invoke(self.integration.get("credentials"), target, src):
+            log.info("REST API %s: %s may not be invoked for %s (resource policy or credentials)", self.api_id,
+                     target.arn, src)
             return internal
         if kind == "AWS":
             return self._mapped(target)
@@ -319,7 +320,7 @@ def rest_authorizer(server, auth: dict, req: Request, event: dict, method_arn: s
             raise Refused(500, "") from None
         api_id = event["requestContext"]["apiId"]
         src = f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/authorizers/{auth['id']}"
-        if not server.permission.allowed(target.record, target.arn, src):
+        if not server.may_invoke(auth.get("authorizerCredentials"), target, src):
             raise Refused(500, "")
         value, latency = await run_lambda(
             lambda p: server.invoke(target.function, target.qualifier, p, request_id=str(uuid.uuid4())),

@@ -42,6 +42,7 @@ from ..urls.address import Addresses
 from . import access_log, authorizers, deadline, payload_v1
 from . import metrics as api_metrics
 from . import rest as rest_api
+from .credentials import Credentials
 from .jwt_auth import JwtAuthorizers
 from .permission import InvokePermission, source_arn
 from .routing import RouteTable
@@ -111,7 +112,8 @@ class HttpApiServer:
                  target: Callable[[str], Target], region: str, account_id: str, port: Callable[[], int],
                  max_body: int, jwt=None, rest_store: HttpApiStore | None = None,
                  access_logs: "access_log.AccessLogs | None" = None, metrics: Metrics | None = None,
-                 invoke_async: Callable[..., "Awaitable[dict]"] | None = None) -> None:
+                 invoke_async: Callable[..., "Awaitable[dict]"] | None = None,
+                 credentials: Credentials | None = None) -> None:
         self.store = store
         self.rest = rest_store  # REST APIs (apis/rest.py)
         self.addresses = addresses
@@ -129,11 +131,19 @@ class HttpApiServer:
         self._integration_ms: dict[str, float | None] = {}
         self.auth_cache = authorizers.ResultCache()
         self.permission = InvokePermission(account_id)
+        self.credentials = credentials  # integration/authorizer roles (credentials.py); None: such roles fail
         self.buckets = Buckets()
         self._deployed: dict[tuple[str, str], Deployed] = {}
         store.listeners.append(self._forget)
         if rest_store is not None:
             rest_store.listeners.append(self._forget_rest)
+
+    def may_invoke(self, role: str | None, target: Target, source: str) -> bool:
+        """Whether API Gateway may invoke ``target``: as the integration's (or authorizer's) role
+        when it names one (``credentials``), else by the function's resource policy (``permission``)."""
+        if role:
+            return self.credentials is not None and self.credentials.may_invoke(role, target.arn, target.record)
+        return self.permission.allowed(target.record, target.arn, source)
 
     def _forget(self, api_id: str) -> None:
         for key in [k for k in self._deployed if k[0] == api_id]:
@@ -380,8 +390,8 @@ class HttpApiServer:
             except AwsError:
                 raise authorizers.Refused(*authorizers.INTERNAL) from None
             src = f"arn:aws:execute-api:{self.region}:{self.account_id}:{ctx.api_id}/authorizers/{auth['AuthorizerId']}"
-            if not self.permission.allowed(target.record, target.arn, src):
-                log.info("HTTP API %s: %s does not allow apigateway.amazonaws.com for %s", ctx.api_id, target.arn, src)
+            if not self.may_invoke(auth.get("AuthorizerCredentialsArn"), target, src):
+                log.info("HTTP API %s: %s may not be invoked for %s", ctx.api_id, target.arn, src)
                 raise authorizers.Refused(*authorizers.INTERNAL)
             version = auth.get("AuthorizerPayloadFormatVersion", "2.0")
             event = self._event_dict(ctx, version, None)
@@ -420,8 +430,9 @@ class HttpApiServer:
             log.info("HTTP API %s: integration %s names no function", ctx.api_id, uri)
             return internal(rid)
         src = source_arn(self.region, self.account_id, ctx.api_id, ctx.stage, ctx.req.method, ctx.match.route_key)
-        if not self.permission.allowed(target.record, target.arn, src):
-            log.info("HTTP API %s: %s does not allow apigateway.amazonaws.com for %s", ctx.api_id, target.arn, src)
+        if not self.may_invoke(ctx.integration.get("CredentialsArn"), target, src):
+            log.info("HTTP API %s: %s may not be invoked for %s (resource policy or CredentialsArn)", ctx.api_id,
+                     target.arn, src)
             return internal(rid)
         version = ctx.integration.get("PayloadFormatVersion", "2.0")
         payload = v2_event.encode(self._event_dict(
@@ -547,4 +558,5 @@ def make_api_server(lamb) -> HttpApiServer:
                          max_body=s.limits.http_api_payload_max_bytes, jwt=JwtAuthorizers(),
                          rest_store=apis.rest,
                          access_logs=access_log.AccessLogs(access_log.store_writer(lamb.logs.stream)),
-                         metrics=apis.metrics, invoke_async=lamb.invocations.invoke_async)
+                         metrics=apis.metrics, invoke_async=lamb.invocations.invoke_async,
+                         credentials=Credentials(lamb.identities.role_by_arn, lamb.identities.role_policies))

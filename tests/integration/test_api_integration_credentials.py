@@ -1,0 +1,120 @@
+"""Integration and authorizer credentials: API Gateway invokes a function as an IAM role (its trust
+policy trusting ``apigateway.amazonaws.com``, its identity policies allowing
+``lambda:InvokeFunction``) instead of through the function's resource policy. HTTP APIs
+(``CredentialsArn``, quick create too) and REST APIs (``credentials``, ``authorizerCredentials``),
+created with boto3 and the IAM API and called with curl by Host and through the path fallback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from .conftest import create, unique
+from .test_deploy_apis import curl
+from .test_http_apis import fallback
+
+CODE = "def handler(event, context):\n    return {'statusCode': 200, 'body': 'as the role'}\n"
+AUTHORIZER = ("def handler(event, context):\n"
+              "    ok = event.get('authorizationToken') == 'letmein'\n"
+              "    return {'principalId': 'u', 'policyDocument': {'Version': '2012-10-17', 'Statement': [\n"
+              "        {'Action': 'execute-api:Invoke', 'Effect': 'Allow' if ok else 'Deny',"
+              " 'Resource': event['methodArn']}]}}\n")
+TRUST_APIGW = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+TRUST_LAMBDA = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+
+
+def invoke_policy(*arns: str, effect: str = "Allow") -> dict:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": effect, "Action": "lambda:InvokeFunction", "Resource": list(arns)}]}
+
+
+def role(server, trust: dict, policy: dict | None) -> str:
+    return server.ensure_role(f"arn:aws:iam::{server.account_id}:role/{unique('apigw')}", trust=trust, policy=policy)
+
+
+def no_policy_function(server, prefix: str, code: str = CODE) -> str:
+    """A function whose resource policy is empty: only a role can let API Gateway invoke it."""
+    return create(server.client(), unique(prefix), code)["FunctionArn"]
+
+
+def test_http_api_invokes_with_the_integration_role(lamb_server):
+    v2, iam = lamb_server.client("apigatewayv2"), lamb_server.client("iam")
+    arn = no_policy_function(lamb_server, "cred2")
+    good = role(lamb_server, TRUST_APIGW, invoke_policy(arn))
+    untrusted = role(lamb_server, TRUST_LAMBDA, invoke_policy(arn))
+    powerless = role(lamb_server, TRUST_APIGW, None)
+
+    api = v2.create_api(Name=unique("cred"), ProtocolType="HTTP", Target=arn, CredentialsArn=good)
+    integration = v2.get_integrations(ApiId=api["ApiId"])["Items"][0]
+    assert integration["CredentialsArn"] == good
+    base = f"http://{api['ApiId']}.execute-api.{lamb_server.region}.localhost:{lamb_server.port}"
+    assert curl(base + "/hello") == (200, "as the role")
+    assert fallback(lamb_server, api["ApiId"], "$default", "/hello") == (200, b"as the role")
+
+    # A role API Gateway may not assume, or one whose policies do not allow the invoke: 500.
+    for bad in (untrusted, powerless):
+        v2.update_integration(ApiId=api["ApiId"], IntegrationId=integration["IntegrationId"], CredentialsArn=bad)
+        status, body = curl(base + "/hello")
+        assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
+    # The role's policy is read per request: a policy that now allows applies to the next one.
+    name = powerless.rsplit("/", 1)[1]
+    iam.put_role_policy(RoleName=name, PolicyName="invoke", PolicyDocument=json.dumps(invoke_policy(arn)))
+    assert curl(base + "/hello") == (200, "as the role")
+    iam.put_role_policy(RoleName=name, PolicyName="deny", PolicyDocument=json.dumps(invoke_policy("*", effect="Deny")))
+    assert curl(base + "/hello")[0] == 500  # an explicit deny wins
+
+    # Without credentials the function's (empty) resource policy decides: 500.
+    plain = v2.create_api(Name=unique("nocred"), ProtocolType="HTTP", Target=arn)
+    assert fallback(lamb_server, plain["ApiId"], "$default", "/x")[0] == 500
+
+    for value in ("not-an-arn", "arn:aws:iam::*:user/*"):
+        with pytest.raises(ClientError) as e:
+            v2.create_integration(ApiId=api["ApiId"], IntegrationType="AWS_PROXY", IntegrationUri=arn,
+                                  PayloadFormatVersion="2.0", CredentialsArn=value)
+        assert e.value.response["Error"]["Code"] == "BadRequestException"
+
+
+def test_rest_api_invokes_with_integration_and_authorizer_roles(lamb_server):
+    apigw = lamb_server.client("apigateway")
+    arn = no_policy_function(lamb_server, "credr")
+    auth_arn = no_policy_function(lamb_server, "credauth", AUTHORIZER)
+    good = role(lamb_server, TRUST_APIGW, invoke_policy(arn, auth_arn))
+    other = role(lamb_server, TRUST_APIGW, invoke_policy(auth_arn))  # not the integration's function
+
+    api = apigw.create_rest_api(name=unique("credrest"))
+    res = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="{proxy+}")
+    uri = f"arn:aws:apigateway:{lamb_server.region}:lambda:path/2015-03-31/functions/{{}}/invocations"
+    auth = apigw.create_authorizer(restApiId=api["id"], name="tok", type="TOKEN", authorizerUri=uri.format(auth_arn),
+                                   identitySource="method.request.header.Authorization", authorizerCredentials=good,
+                                   authorizerResultTtlInSeconds=0)
+    assert auth["authorizerCredentials"] == good
+    ids = {"restApiId": api["id"], "resourceId": res["id"], "httpMethod": "ANY"}
+    apigw.put_method(**ids, authorizationType="CUSTOM", authorizerId=auth["id"])
+    out = apigw.put_integration(**ids, type="AWS_PROXY", integrationHttpMethod="POST", uri=uri.format(arn),
+                                credentials=good)
+    assert out["credentials"] == good
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    base = f"http://{api['id']}.execute-api.{lamb_server.region}.localhost:{lamb_server.port}/v1"
+    assert curl(base + "/a/b", "-H", "Authorization: letmein") == (200, "as the role")
+    assert curl(base + "/a/b", "-H", "Authorization: nope")[0] == 403  # the authorizer ran, as the role
+
+    apigw.update_integration(**ids, patchOperations=[{"op": "replace", "path": "/credentials", "value": other}])
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    status, body = curl(base + "/a/b", "-H", "Authorization: letmein")
+    assert (status, json.loads(body)) == (500, {"message": "Internal server error"})
+
+    # Without credentials the function's (empty) resource policy decides: 500 as well.
+    apigw.update_integration(**ids, patchOperations=[{"op": "remove", "path": "/credentials"}])
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    assert "credentials" not in apigw.get_integration(**ids)
+    assert curl(base + "/a/b", "-H", "Authorization: letmein")[0] == 500
+
+    for value in ("not-an-arn", "arn:aws:iam::*:user/*"):
+        with pytest.raises(ClientError) as e:
+            apigw.put_integration(**ids, type="AWS_PROXY", integrationHttpMethod="POST", uri=uri.format(arn),
+                                  credentials=value)
+        assert e.value.response["Error"]["Code"] == "BadRequestException"
