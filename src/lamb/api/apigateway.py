@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..apis import credentials
+from ..apis import binary, credentials
 from ..apis.store import new_id
 from ..protocol.errors import AwsError
 from . import operation
@@ -205,6 +205,8 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
             "type": "MOCK", "passthroughBehavior": params.get("passthroughBehavior") or "WHEN_NO_MATCH",
             "timeoutInMillis": limits.rest_api_timeout_default_ms, "cacheNamespace": params["resourceId"],
             "cacheKeyParameters": [], "requestTemplates": params.get("requestTemplates") or {}}
+        if params.get("contentHandling") is not None:  # the request's conversion (apis/binary.py)
+            integration["contentHandling"] = content_handling(params["contentHandling"])
         _save(ctx, params["restApiId"], doc)
         return integration
     kind = params["type"]
@@ -233,6 +235,8 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
     integration = {"type": kind, "httpMethod": "POST", "uri": params["uri"], "timeoutInMillis": timeout,
                    "passthroughBehavior": behavior, "cacheNamespace": params["resourceId"],
                    "cacheKeyParameters": [], "connectionType": "INTERNET"}
+    if params.get("contentHandling") is not None:  # AWS: the request's conversion (apis/binary.py)
+        integration["contentHandling"] = content_handling(params["contentHandling"])
     if params.get("credentials") is not None:  # API Gateway invokes as this role (apis/credentials.py)
         integration["credentials"] = role_credentials(params["credentials"])
     if kind == "AWS" and params.get("requestTemplates"):
@@ -242,6 +246,13 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
     method["methodIntegration"] = integration
     _save(ctx, params["restApiId"], doc)
     return integration
+
+
+def content_handling(value: str) -> str:
+    """An integration's or integration response's ``contentHandling`` (apis/binary.py)."""
+    if value not in binary.CONTENT_HANDLING:
+        raise _bad("Invalid content handling specified")
+    return value
 
 
 def role_credentials(value: str) -> str:

@@ -145,6 +145,13 @@ def _patch_map(target: dict, key: str, name: str, kind: str, value: str | None) 
         target.pop(key, None)
 
 
+def _content_handling(target: dict, kind: str, value: str | None) -> None:
+    if kind == "remove" or not value:
+        target.pop("contentHandling", None)
+    else:
+        target["contentHandling"] = rest.content_handling(value)
+
+
 def patch_integration(integration: dict, ops: list[dict], timeout_range: tuple[int, int]) -> None:
     for op in ops:
         path, kind, value = op.get("path") or "", op["op"], op.get("value")
@@ -156,6 +163,8 @@ def patch_integration(integration: dict, ops: list[dict], timeout_range: tuple[i
                                                      ":lambda:path/2015-03-31/functions/" not in (value or "")):
                 raise rest._bad("Invalid integration URI specified")
             integration["uri"] = value
+        elif path == "/contentHandling" and kind in ("replace", "add", "remove"):
+            _content_handling(integration, kind, value)
         elif path == "/credentials" and kind in ("replace", "add", "remove"):
             if kind == "remove" or not value:
                 integration.pop("credentials", None)
@@ -180,6 +189,8 @@ def patch_integration_response(response: dict, ops: list[dict]) -> None:
         parts = path.split("/")[1:]
         if parts[:1] in (["responseTemplates"], ["responseParameters"]) and len(parts) == 2:
             _patch_map(response, parts[0], _unescape(parts[1]), kind, value)
+        elif path == "/contentHandling" and kind in ("replace", "add", "remove"):
+            _content_handling(response, kind, value)
         elif path == "/selectionPattern" and kind in ("replace", "remove"):
             if kind == "remove" or not value:
                 response.pop("selectionPattern", None)

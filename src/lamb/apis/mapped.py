@@ -32,7 +32,7 @@ import json
 import re
 from typing import Any, Mapping, NamedTuple
 
-from . import vtl
+from . import binary, vtl
 
 
 class Templated(NamedTuple):
@@ -127,9 +127,12 @@ def _parameter(source: str, payload: bytes, seen: Templated) -> str | None:
     return None
 
 
-def response(chosen: Mapping, payload: bytes, accept: str | None, seen: Templated) -> tuple[int, list, bytes]:
-    """(status, headers, body) of an integration response for the integration's ``payload``;
-    raises ``vtl.TemplateError``."""
+def response(chosen: Mapping, payload: bytes, accept: str | None, seen: Templated,
+             binary_types: tuple[str, ...] = ()) -> tuple[int, list, bytes]:
+    """(status, headers, body) of an integration response for the integration's ``payload`` (JSON
+    text: Lambda's answer or a MOCK's empty one), its template applied, then converted by its
+    ``contentHandling`` and the API's binary media types (``binary``); raises ``vtl.TemplateError``
+    or ``binary.Unconvertible``."""
     templates = chosen.get("responseTemplates") or {}
     content_type, body = "application/json", payload
     if templates:
@@ -149,6 +152,7 @@ def response(chosen: Mapping, payload: bytes, accept: str | None, seen: Template
             if value is not None:
                 header = name[len("method.response.header."):]
                 headers = [h for h in headers if h[0].lower() != header.lower()] + [(header, value)]
+    body = binary.convert_response(body, "application/json", accept, binary_types, chosen.get("contentHandling"))
     return int(chosen["statusCode"]), headers, body
 
 

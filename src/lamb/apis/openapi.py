@@ -232,7 +232,10 @@ def rest_responses(op: Operation) -> tuple[dict[str, dict], dict[str, dict]]:
 def rest_integration(op: Operation) -> dict:
     """PutIntegration's parameters (without the API, resource and method)."""
     if str(op.integration.get("type", "")).upper() == "MOCK":
-        return {"type": "MOCK", "requestTemplates": op.integration.get("requestTemplates") or {}}
+        out = {"type": "MOCK", "requestTemplates": op.integration.get("requestTemplates") or {}}
+        if op.integration.get("contentHandling"):
+            out["contentHandling"] = op.integration["contentHandling"]
+        return out
     integ = _proxy(op, ("AWS_PROXY", "AWS"))
     kind = str(integ["type"]).upper()
     out = {"type": kind, "uri": integ["uri"], "integrationHttpMethod": str(integ.get("httpMethod") or "")
@@ -243,6 +246,8 @@ def rest_integration(op: Operation) -> dict:
             out["passthroughBehavior"] = str(integ["passthroughBehavior"]).upper()
     if integ.get("timeoutInMillis") is not None:
         out["timeoutInMillis"] = int(integ["timeoutInMillis"])
+    if integ.get("contentHandling"):  # the request's conversion (apis/binary.py)
+        out["contentHandling"] = integ["contentHandling"]
     if integ.get("credentials"):  # the role API Gateway invokes as (apis/credentials.py)
         out["credentials"] = integ["credentials"]
     return out

@@ -178,6 +178,12 @@ class _Call(NamedTuple):
         return mapped.Templated({"path": e.get("pathParameters") or {}, "querystring": e.get("queryStringParameters") or {},
                                  "header": e.get("headers") or {}}, context, self.variables)
 
+    def _converted(self) -> bytes:
+        """The integration request's payload: the body converted by the integration's ``contentHandling``
+        (``binary.convert_request``; non-proxy integrations only, a proxy event encodes by binary media types)."""
+        return binary.convert_request(self.body, self.content_type, self.binary_types,
+                                      self.integration.get("contentHandling"))
+
     def integrate(self, authorized: "Authorized | None"):
         from .serve import _STAGE_VAR, function_arn_of  # the same URI forms as HTTP APIs
 
@@ -188,9 +194,10 @@ class _Call(NamedTuple):
         kind = self.integration.get("type")
         if kind == "MOCK":
             try:
-                answered = mock.answer(self.integration, self.content_type, self.accept, self.seen(), self.body)
-            except vtl.TemplateError as e:
-                log.info("REST API %s: MOCK mapping template failed (%s)", self.api_id, e)
+                answered = mock.answer(self.integration, self.content_type, self.accept, self.seen(),
+                                       self._converted(), self.binary_types)
+            except (vtl.TemplateError, binary.Unconvertible) as e:
+                log.info("REST API %s: MOCK mapping template or content conversion failed (%s)", self.api_id, e)
                 return internal
             if answered is None:
                 return internal
@@ -238,11 +245,11 @@ class _Call(NamedTuple):
         internal = _message(500, "Internal server error", rid)
         seen = self.seen()
         try:
-            payload = mapped.request_payload(self.integration, self.body, self.content_type, seen)
+            payload = mapped.request_payload(self.integration, self._converted(), self.content_type, seen)
         except mapped.Unsupported:
             return _message(415, "Unsupported Media Type", rid)
-        except vtl.TemplateError as e:
-            log.info("REST API %s: request mapping template failed (%s)", self.api_id, e)
+        except (vtl.TemplateError, binary.Unconvertible) as e:
+            log.info("REST API %s: request mapping template or content conversion failed (%s)", self.api_id, e)
             return internal
         kind = mapped.invocation_type(self.integration, seen)
         try:
@@ -275,9 +282,9 @@ class _Call(NamedTuple):
                 log.info("REST API %s: no integration response for the function's answer", self.api_id)
                 return internal
             try:
-                status, headers, body = mapped.response(chosen, result.payload, self.accept, seen)
-            except vtl.TemplateError as e:
-                log.info("REST API %s: response mapping template failed (%s)", self.api_id, e)
+                status, headers, body = mapped.response(chosen, result.payload, self.accept, seen, self.binary_types)
+            except (vtl.TemplateError, binary.Unconvertible) as e:
+                log.info("REST API %s: response mapping template or content conversion failed (%s)", self.api_id, e)
                 return internal
             return Response(status, headers + [("x-amzn-RequestId", rid)], body)
 
