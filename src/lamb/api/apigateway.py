@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..apis import binary, credentials
+from ..apis import binary, credentials, http_proxy
 from ..apis.store import new_id
 from ..protocol.errors import AwsError
 from . import operation
@@ -210,8 +210,13 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
         _save(ctx, params["restApiId"], doc)
         return integration
     kind = params["type"]
+    if kind == "HTTP_PROXY":
+        method["methodIntegration"] = integration = _http_proxy_integration(params, limits)
+        _save(ctx, params["restApiId"], doc)
+        return integration
     if kind not in ("AWS_PROXY", "AWS"):
-        raise _bad(f"Integration type {kind} is not served by this Lamb server yet; use AWS_PROXY, AWS or MOCK.")
+        raise _bad(f"Integration type {kind} is not served by this Lamb server yet; use AWS_PROXY, AWS, HTTP_PROXY "
+                   "or MOCK.")
     if not params.get("uri"):
         raise _bad("Enumeration value for IntegrationType must be non-empty")
     if kind == "AWS" and ":lambda:path/2015-03-31/functions/" not in params["uri"]:
@@ -226,12 +231,7 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
     behavior = params.get("passthroughBehavior") or "WHEN_NO_MATCH"
     if behavior not in ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"):
         raise _bad("Invalid passthrough behavior specified")
-    timeout = params.get("timeoutInMillis")
-    if timeout is None:
-        timeout = limits.rest_api_timeout_default_ms
-    elif not limits.http_api_timeout_min_ms <= timeout <= limits.rest_api_timeout_max_ms:
-        raise _bad(f"Timeout should be between {limits.http_api_timeout_min_ms} ms and "
-                   f"{limits.rest_api_timeout_max_ms} ms")
+    timeout = _timeout(params, limits)
     integration = {"type": kind, "httpMethod": "POST", "uri": params["uri"], "timeoutInMillis": timeout,
                    "passthroughBehavior": behavior, "cacheNamespace": params["resourceId"],
                    "cacheKeyParameters": [], "connectionType": "INTERNET"}
@@ -245,6 +245,47 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
         integration["requestParameters"] = params["requestParameters"]
     method["methodIntegration"] = integration
     _save(ctx, params["restApiId"], doc)
+    return integration
+
+
+def _timeout(params: dict, limits) -> int:
+    timeout = params.get("timeoutInMillis")
+    if timeout is None:
+        return limits.rest_api_timeout_default_ms
+    if not limits.http_api_timeout_min_ms <= timeout <= limits.rest_api_timeout_max_ms:
+        raise _bad(f"Timeout should be between {limits.http_api_timeout_min_ms} ms and "
+                   f"{limits.rest_api_timeout_max_ms} ms")
+    return timeout
+
+
+def _http_proxy_integration(params: dict, limits) -> dict:
+    """An HTTP_PROXY integration (apis/http_proxy.py): the request forwarded to an http(s) URI."""
+    if not params.get("integrationHttpMethod"):
+        raise _bad("Enumeration value for HttpMethod must be non-empty")
+    if params["integrationHttpMethod"] not in METHODS:
+        raise _bad(f"Invalid HttpMethod specified. Valid options are {','.join(METHODS)}")
+    if not http_proxy.is_http_url(params.get("uri")):
+        raise _bad("Invalid HTTP endpoint specified for URI")
+    if (params.get("connectionType") or "INTERNET") != "INTERNET":
+        raise _bad("connectionType VPC_LINK is not served by this Lamb server yet; use INTERNET.")
+    for k in ("credentials", "contentHandling", "requestTemplates"):
+        if params.get(k):
+            raise _bad(f"{k} is not applied to HTTP_PROXY integrations by this Lamb server; remove it.")
+    integration = {"type": "HTTP_PROXY", "httpMethod": params["integrationHttpMethod"], "uri": params["uri"],
+                   "timeoutInMillis": _timeout(params, limits), "passthroughBehavior":
+                   params.get("passthroughBehavior") or "WHEN_NO_MATCH", "cacheNamespace": params["resourceId"],
+                   "cacheKeyParameters": [], "connectionType": "INTERNET"}
+    for key, source in (params.get("requestParameters") or {}).items():
+        where = key.removeprefix("integration.request.").partition(".")[0]
+        if not key.startswith("integration.request.") or where not in ("path", "querystring", "header"):
+            raise _bad(f"Invalid mapping expression specified: Validation Result: warnings : [], errors : "
+                       f"[Invalid mapping expression specified: {key}]")
+        if not (source.startswith(("method.request.path.", "method.request.querystring.", "method.request.header.",
+                                   "stageVariables.", "context.")) or (len(source) >= 2 and source[0] == source[-1] == "'")):
+            raise _bad(f"Invalid mapping expression specified: Validation Result: warnings : [], errors : "
+                       f"[Invalid mapping expression parameter specified: {source}]")
+    if params.get("requestParameters"):
+        integration["requestParameters"] = params["requestParameters"]
     return integration
 
 

@@ -22,6 +22,7 @@ import copy
 import time
 from typing import TYPE_CHECKING
 
+from ..apis import http_proxy
 from ..protocol.errors import AwsError
 from . import apigateway as rest
 from . import apigateway_responses as responses
@@ -159,6 +160,8 @@ def patch_integration(integration: dict, ops: list[dict], timeout_range: tuple[i
         if parts[:1] in (["requestTemplates"], ["requestParameters"]) and len(parts) == 2:
             _patch_map(integration, parts[0], _unescape(parts[1]), kind, value)
         elif path == "/uri" and kind == "replace":
+            if integration.get("type") == "HTTP_PROXY" and not http_proxy.is_http_url(value):
+                raise rest._bad("Invalid HTTP endpoint specified for URI")
             if integration.get("type") == "MOCK" or (integration.get("type") == "AWS" and
                                                      ":lambda:path/2015-03-31/functions/" not in (value or "")):
                 raise rest._bad("Invalid integration URI specified")

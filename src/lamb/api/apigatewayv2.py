@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..apis import credentials, routing
+from ..apis import credentials, http_proxy, routing
 from ..apis.jwt_auth import issuer_allowed
 from ..apis.store import empty, new_id, snapshot
 from ..protocol.errors import AwsError
@@ -136,14 +136,40 @@ def _integration_fields(params: dict, old: dict | None) -> dict:
         if k != "ApiId" and v is not None:
             item[k] = v
     kind = item.get("IntegrationType")
+    if kind == "HTTP_PROXY":
+        return _http_proxy_fields(item)
     if kind != "AWS_PROXY":
-        raise _bad(f"Integration type {kind} is not served by this Lamb server; use AWS_PROXY to a Lambda function.")
+        raise _bad(f"Integration type {kind} is not served by this Lamb server; use AWS_PROXY to a Lambda function "
+                   "or HTTP_PROXY to an http(s) URL.")
+    item.setdefault("IntegrationMethod", "POST")
     uri = item.get("IntegrationUri")
     if not uri:
         raise _bad("IntegrationUri is required for AWS_PROXY integrations.")
     if item.get("PayloadFormatVersion") not in ("1.0", "2.0"):
         raise _bad("PayloadFormatVersion must be 1.0 or 2.0 for AWS_PROXY integrations of HTTP APIs.")
     _role(item.get("CredentialsArn"))
+    return item
+
+
+def _http_proxy_fields(item: dict) -> dict:
+    """An HTTP proxy integration (apis/http_proxy.py): an http(s) URI, a method, payload 1.0, mappings."""
+    if item.get("ConnectionType", "INTERNET") != "INTERNET":
+        raise _bad("ConnectionType VPC_LINK is not served by this Lamb server; use INTERNET.")
+    if not http_proxy.is_http_url(item.get("IntegrationUri")):
+        raise _bad("Invalid HTTP endpoint specified for URI")
+    method = item.get("IntegrationMethod")
+    if not method:
+        raise _bad("IntegrationMethod is required for HTTP_PROXY integrations.")
+    if method != "ANY" and method not in routing.METHODS:
+        raise _bad(f"Invalid IntegrationMethod {method}.")
+    if item.setdefault("PayloadFormatVersion", "1.0") != "1.0":
+        raise _bad("HTTP_PROXY integrations support only PayloadFormatVersion 1.0.")
+    if item.get("CredentialsArn"):
+        raise _bad("CredentialsArn is not used for HTTP integrations; remove it.")
+    problem = http_proxy.check_request_parameters(item.get("RequestParameters") or {}) or \
+        http_proxy.check_response_parameters(item.get("ResponseParameters") or {})
+    if problem:
+        raise _bad(problem)
     return item
 
 
@@ -333,8 +359,7 @@ def delete_route(ctx: "RequestContext", params: dict) -> dict:
 @operation("CreateIntegration", service=SERVICE)
 def create_integration(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["ApiId"])
-    item = _integration_fields(params, {"IntegrationId": new_id(), "ConnectionType": "INTERNET",
-                                        "IntegrationMethod": "POST"})
+    item = _integration_fields(params, {"IntegrationId": new_id(), "ConnectionType": "INTERNET"})
     _check_timeout(ctx, item)
     doc["integrations"][item["IntegrationId"]] = item
     _save(ctx, params["ApiId"], doc, redeploy=True)

@@ -120,7 +120,7 @@ def _proxy(op: Operation, kinds: tuple[str, ...] = ("AWS_PROXY",)) -> dict:
         served = " or ".join(k.lower() for k in kinds)
         raise ImportProblem(f"Errors found during import:\n\tUnable to put integration on '{op.method}' for resource "
                             f"at path '{op.path}': integration type '{integ.get('type')}' is not served by this Lamb "
-                            f"server; use {served} to a Lambda function.")
+                            f"server; use {served}.")
     if not integ.get("uri"):
         raise ImportProblem(f"Errors found during import:\n\tUnable to put integration on '{op.method}' for resource "
                             f"at path '{op.path}': Invalid integration URI specified")
@@ -174,9 +174,17 @@ def http_route_key(op: Operation) -> str:
 
 def http_integration(op: Operation) -> dict:
     """CreateIntegration's parameters for an operation's integration."""
-    integ = _proxy(op)
-    out = {"IntegrationType": "AWS_PROXY", "IntegrationUri": integ["uri"], "IntegrationMethod": "POST",
-           "PayloadFormatVersion": str(integ.get("payloadFormatVersion") or "1.0")}
+    integ = _proxy(op, ("AWS_PROXY", "HTTP_PROXY"))
+    if str(integ["type"]).upper() == "HTTP_PROXY":  # forwarded to the URI (apis/http_proxy.py)
+        out = {"IntegrationType": "HTTP_PROXY", "IntegrationUri": integ["uri"],
+               "IntegrationMethod": str(integ.get("httpMethod") or "").upper() or None,
+               "PayloadFormatVersion": str(integ.get("payloadFormatVersion") or "1.0")}
+        for k, member in (("requestParameters", "RequestParameters"), ("responseParameters", "ResponseParameters")):
+            if integ.get(k):
+                out[member] = integ[k]
+    else:
+        out = {"IntegrationType": "AWS_PROXY", "IntegrationUri": integ["uri"], "IntegrationMethod": "POST",
+               "PayloadFormatVersion": str(integ.get("payloadFormatVersion") or "1.0")}
     if integ.get("timeoutInMillis") is not None:
         out["TimeoutInMillis"] = int(integ["timeoutInMillis"])
     if integ.get("credentials"):
@@ -236,10 +244,12 @@ def rest_integration(op: Operation) -> dict:
         if op.integration.get("contentHandling"):
             out["contentHandling"] = op.integration["contentHandling"]
         return out
-    integ = _proxy(op, ("AWS_PROXY", "AWS"))
+    integ = _proxy(op, ("AWS_PROXY", "AWS", "HTTP_PROXY"))
     kind = str(integ["type"]).upper()
     out = {"type": kind, "uri": integ["uri"], "integrationHttpMethod": str(integ.get("httpMethod") or "")
            .upper() or None}
+    if kind == "HTTP_PROXY" and integ.get("requestParameters"):  # {proxy} and mapped headers (apis/http_proxy.py)
+        out["requestParameters"] = integ["requestParameters"]
     if kind == "AWS":  # mapping templates (apis/mapped.py)
         out["requestTemplates"] = integ.get("requestTemplates") or {}
         if integ.get("passthroughBehavior"):

@@ -18,6 +18,9 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy
   ``timeoutInMillis`` (29 s by default): 504 ``{"message": "Endpoint request timed out"}``;
 - non-proxy Lambda integrations (type ``AWS``) and MOCK integrations go through mapping
   templates (``mapped``, ``mock``, ``vtl``).
+- an integration's ``credentials`` role replaces the function's policy (``credentials``);
+  ``contentHandling`` converts non-proxy payloads (``binary``); ``HTTP_PROXY`` integrations forward
+  the request to their URI (``http_proxy``: 504 past the timeout, 500 when unreachable).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from ..services.lineage import with_root
 from ..urls import event as v2_event
 from ..urls.response import Malformed
 from ..policy import evaluate as policy_eval
-from . import binary, deadline, mapped, mock, payload_v1, vtl
+from . import binary, deadline, http_proxy, mapped, mock, payload_v1, vtl
 from .authorizers import REST_SOURCES, Authorized, Refused, identity_values, run_lambda
 from .permission import source_arn
 from .routing import RouteTable
@@ -120,7 +123,8 @@ def serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None, 
     ctx["authorizer"] = None
     method_arn = f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/{stage_name}/{req.method}{path}"
     call = _Call(server, api_id, stage_name, verb, resource, integration, variables, event, trace, rid,
-                 tuple(binary_types), req.headers.get("accept") or "", req.body, req.headers.get("content-type"))
+                 tuple(binary_types), req.headers.get("accept") or "", req.body, req.headers.get("content-type"),
+                 req.headers, req.query, source_ip)
     if method.get("authorizationType") == "CUSTOM":
         auth = deployed.authorizers.get(method.get("authorizerId") or "")
         if auth is None:
@@ -170,6 +174,9 @@ class _Call(NamedTuple):
     accept: str = ""
     body: bytes = b""
     content_type: str | None = None
+    headers: dict | None = None  # the client's (HTTP_PROXY forwards them)
+    query: str = ""
+    source_ip: str = ""
 
     def seen(self) -> mapped.Templated:
         """What a mapping template sees of the request (``$input.params()``, ``$context``, ``$stageVariables``)."""
@@ -203,6 +210,8 @@ class _Call(NamedTuple):
                 return internal
             status, headers, body = answered
             return Response(status, headers + [("x-amzn-RequestId", rid)], body)
+        if kind == "HTTP_PROXY":
+            return self._http_proxy()
         uri = _STAGE_VAR.sub(lambda m: self.variables.get(m.group(1), ""), self.integration["uri"])
         try:
             target = server.target(function_arn_of(uri))
@@ -237,6 +246,45 @@ class _Call(NamedTuple):
 
         return deadline.within(pending, self.integration.get("timeoutInMillis", 29_000) / 1000.0,
                                lambda: _message(504, "Endpoint request timed out", rid), done)
+
+    def _http_proxy(self):
+        """An HTTP_PROXY integration: the request forwarded with its ``requestParameters`` mapped (``http_proxy``);
+        504 past the timeout, 500 when the endpoint cannot be reached."""
+        server, rid, e = self.server, self.rid, self.event
+        seen = self.seen()
+        mapped_params = http_proxy.rest_request_parameters(self.integration.get("requestParameters") or {},
+                                                           seen.params, self.variables, seen.context)
+        url = http_proxy.target_url(self.integration["uri"], mapped_params["path"], self.variables, self.query)
+        if mapped_params["querystring"]:
+            url = http_proxy.apply_request_parameters(
+                http_proxy.Outgoing("", url, [], b""),
+                {f"overwrite:querystring.{k}": v for k, v in mapped_params["querystring"].items()},
+                http_proxy.Seen({}, "", "", {}, b"", {}, {})).url
+        headers = http_proxy.forward_headers(self.headers or {}, source_ip=self.source_ip, port=server.port(),
+                                             proto="http", trace=self.trace)
+        for name, value in mapped_params["header"].items():
+            headers = [(k, v) for k, v in headers if k.lower() != name.lower()] + [(name, value)]
+        method = self.integration.get("httpMethod") or "ANY"
+        out = http_proxy.Outgoing(e["httpMethod"] if method == "ANY" else method, url, headers, self.body)
+        timeout_s = self.integration.get("timeoutInMillis", 29_000) / 1000.0
+        timed_out = lambda: _message(504, "Endpoint request timed out", rid)  # noqa: E731
+        try:
+            pending = server.forward(out, timeout_s, rid)
+        except http_proxy.Unreachable:
+            return _message(500, "Internal server error", rid)
+
+        def done(f: asyncio.Future) -> Response:
+            exc = f.exception()
+            if isinstance(exc, http_proxy.TimedOut):
+                return timed_out()
+            if exc is not None:
+                log.info("REST API %s: HTTP integration %s failed (%s)", self.api_id, url, exc)
+                return _message(500, "Internal server error", rid)
+            answer = f.result()
+            return Response(answer.status, http_proxy.response_headers(answer.headers) + [("x-amzn-RequestId", rid)],
+                            answer.body)
+
+        return deadline.within(pending, timeout_s, timed_out, done)
 
     def _mapped(self, target):
         """A non-proxy Lambda integration (type ``AWS``): request template → payload, the function's

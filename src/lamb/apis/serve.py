@@ -18,6 +18,9 @@ Then, as API Gateway does:
 6. a function error, a malformed response, a missing permission or a function that does
    not exist: 500 ``{"message":"Internal Server Error"}``; the integration timeout
    (``TimeoutInMillis``): 503 ``{"message":"Service Unavailable"}``.
+   An integration's ``CredentialsArn`` role replaces the function's policy (``credentials``);
+   ``HTTP_PROXY`` integrations forward the request to their URI instead (``http_proxy``: 503 past
+   the timeout, 500 when the endpoint cannot be reached).
 
 https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html
 """
@@ -39,7 +42,7 @@ from ..protocol.errors import AwsError
 from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
-from . import access_log, authorizers, deadline, payload_v1
+from . import access_log, authorizers, deadline, http_proxy, payload_v1
 from . import metrics as api_metrics
 from . import rest as rest_api
 from .credentials import Credentials
@@ -113,7 +116,7 @@ class HttpApiServer:
                  max_body: int, jwt=None, rest_store: HttpApiStore | None = None,
                  access_logs: "access_log.AccessLogs | None" = None, metrics: Metrics | None = None,
                  invoke_async: Callable[..., "Awaitable[dict]"] | None = None,
-                 credentials: Credentials | None = None) -> None:
+                 credentials: Credentials | None = None, http_sender: http_proxy.Sender | None = None) -> None:
         self.store = store
         self.rest = rest_store  # REST APIs (apis/rest.py)
         self.addresses = addresses
@@ -132,6 +135,7 @@ class HttpApiServer:
         self.auth_cache = authorizers.ResultCache()
         self.permission = InvokePermission(account_id)
         self.credentials = credentials  # integration/authorizer roles (credentials.py); None: such roles fail
+        self.http_sender = http_sender  # HTTP_PROXY integrations (http_proxy.py); None: they fail (500)
         self.buckets = Buckets()
         self._deployed: dict[tuple[str, str], Deployed] = {}
         store.listeners.append(self._forget)
@@ -197,7 +201,16 @@ class HttpApiServer:
 
     def invoke(self, function: str, qualifier: str | None, payload: bytes, *, request_id: str, **kw):
         """Invoke (``Invocations.invoke``), timing the integration of a request being served."""
-        pending = self._invoke(function, qualifier, payload, request_id=request_id, **kw)
+        return self.timed(self._invoke(function, qualifier, payload, request_id=request_id, **kw), request_id)
+
+    def forward(self, out: "http_proxy.Outgoing", timeout_s: float, request_id: str):
+        """An HTTP proxy integration's request (``http_proxy.Sender``), timed like an invocation."""
+        if self.http_sender is None:
+            raise http_proxy.Unreachable("no HTTP client")
+        return self.timed(self.http_sender(out, timeout_s), request_id)
+
+    def timed(self, pending: "asyncio.Future", request_id: str) -> "asyncio.Future":
+        """``pending``, its time recorded as the integration latency of the request being served."""
         if request_id in self._integration_ms:
             began = time.time()
 
@@ -423,6 +436,8 @@ class HttpApiServer:
 
     def _integrate(self, ctx: "_Ctx", authorized: "authorizers.Authorized | None"):
         rid = ctx.request_id
+        if ctx.integration.get("IntegrationType") == "HTTP_PROXY":
+            return self._http_proxy(ctx, authorized)
         uri = _STAGE_VAR.sub(lambda m: ctx.variables.get(m.group(1), ""), ctx.integration["IntegrationUri"])
         try:
             target = self.target(function_arn_of(uri))
@@ -445,6 +460,49 @@ class HttpApiServer:
         timeout_s = ctx.integration.get("TimeoutInMillis", 30_000) / 1000.0
         return deadline.within(pending, timeout_s, lambda: _message(503, "Service Unavailable", rid),
                                lambda f: self._settle(ctx, version, f))
+
+    def _http_proxy(self, ctx: "_Ctx", authorized: "authorizers.Authorized | None"):
+        """An HTTP_PROXY integration: the request forwarded, mapped both ways (``http_proxy``)."""
+        rid, req, integ = ctx.request_id, ctx.req, ctx.integration
+        params = ctx.match.path_parameters
+        context = {"requestId": rid, "apiId": ctx.api_id, "stage": ctx.stage, "domainName": ctx.domain,
+                   "domainPrefix": ctx.api_id, "httpMethod": req.method, "path": ctx.full_path,
+                   "routeKey": ctx.match.route_key, "accountId": self.account_id, "protocol": "HTTP/1.1",
+                   "identity": {"sourceIp": ctx.source_ip, "userAgent": req.headers.get("user-agent", "")},
+                   "authorizer": authorized.for_event("2.0") if authorized is not None else {}}
+        seen = http_proxy.Seen(req.headers, req.query, ctx.path, params, req.body, context, ctx.variables)
+        method = integ.get("IntegrationMethod") or "ANY"
+        out = http_proxy.Outgoing(
+            req.method if method == "ANY" else method,
+            http_proxy.target_url(integ["IntegrationUri"], params, ctx.variables, req.query),
+            http_proxy.forward_headers(req.headers, source_ip=ctx.source_ip, port=self.port(), proto="http",
+                                       trace=with_root(req.headers.get("x-amzn-trace-id")), host=ctx.domain),
+            req.body)
+        if integ.get("RequestParameters"):
+            out = http_proxy.apply_request_parameters(out, integ["RequestParameters"], seen)
+        timeout_s = integ.get("TimeoutInMillis", 30_000) / 1000.0
+        try:
+            pending = self.forward(out, timeout_s, rid)
+        except http_proxy.Unreachable:
+            return internal(rid)
+        unavailable = lambda: _message(503, "Service Unavailable", rid)  # noqa: E731
+
+        def done(f: "asyncio.Future") -> Response:
+            exc = f.exception()
+            if isinstance(exc, http_proxy.TimedOut):
+                return unavailable()
+            if exc is not None:
+                log.info("HTTP API %s: HTTP integration %s failed (%s)", ctx.api_id, out.url, exc)
+                return internal(rid)
+            answer = f.result()
+            if integ.get("ResponseParameters"):
+                answer = http_proxy.apply_response_parameters(answer, integ["ResponseParameters"], seen)
+            headers = http_proxy.response_headers(answer.headers)
+            if ctx.cors:
+                headers = cors.apply(ctx.cors, req.headers, headers)
+            return Response(answer.status, headers + [("apigw-requestid", rid)], answer.body)
+
+        return deadline.within(pending, timeout_s, unavailable, done)
 
     def _settle(self, ctx: "_Ctx", version: str, f: "asyncio.Future") -> Response:
         exc = f.exception()
@@ -559,4 +617,6 @@ def make_api_server(lamb) -> HttpApiServer:
                          rest_store=apis.rest,
                          access_logs=access_log.AccessLogs(access_log.store_writer(lamb.logs.stream)),
                          metrics=apis.metrics, invoke_async=lamb.invocations.invoke_async,
-                         credentials=Credentials(lamb.identities.role_by_arn, lamb.identities.role_policies))
+                         credentials=Credentials(lamb.identities.role_by_arn, lamb.identities.role_policies),
+                         http_sender=http_proxy.Sender(s.limits.api_http_integration_workers,
+                                                       s.limits.http_api_payload_max_bytes))
