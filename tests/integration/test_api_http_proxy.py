@@ -166,3 +166,41 @@ def test_rest_api_http_proxy(lamb_server, backend):
     with pytest.raises(ClientError) as e:
         apigw.put_integration(**ids, type="HTTP_PROXY", integrationHttpMethod="GET", uri="not a url")
     assert e.value.response["Error"] == {"Code": "BadRequestException", "Message": "Invalid HTTP endpoint specified for URI"}
+
+
+def test_rest_api_http_integration_with_mapping_templates(lamb_server, backend):
+    """Type HTTP (non-proxy): the request template's payload and only the mapped parameters go to the
+    endpoint; its status code selects the integration response, whose template and header mapping answer."""
+    apigw = lamb_server.client("apigateway")
+    api = apigw.create_rest_api(name=unique("resthttp"))
+    orders = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="orders")
+    item = apigw.create_resource(restApiId=api["id"], parentId=orders["id"], pathPart="{id}")
+    ids = {"restApiId": api["id"], "resourceId": item["id"], "httpMethod": "POST"}
+    apigw.put_method(**ids, authorizationType="NONE", requestParameters={"method.request.path.id": True})
+    apigw.put_method_response(**ids, statusCode="200", responseParameters={"method.response.header.X-Backend": False})
+    apigw.put_method_response(**ids, statusCode="404")
+    out = apigw.put_integration(
+        **ids, type="HTTP", integrationHttpMethod="PUT", uri=backend + "/{id}",
+        requestParameters={"integration.request.path.id": "method.request.path.id",
+                           "integration.request.header.x-from": "'lamb'"},
+        requestTemplates={"application/json": '{"wrapped": "$input.params(\'id\')", "n": $input.json(\'$.n\')}'})
+    assert out["type"] == "HTTP" and out["httpMethod"] == "PUT"
+    apigw.put_integration_response(
+        **ids, statusCode="200", selectionPattern="201",
+        responseTemplates={"application/json": '{"path": "$input.path(\'$.path\')", "method": "$input.path(\'$.method\')",'
+                                               ' "from": "$input.path(\'$.headers.x-from\')", "sent": $input.json(\'$.body\')}'},
+        responseParameters={"method.response.header.X-Backend": "integration.response.header.X-Backend"})
+    apigw.put_integration_response(**ids, statusCode="404", responseTemplates={"application/json": '{"missing": true}'})
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    base = f"http://{api['id']}.execute-api.{lamb_server.region}.localhost:{lamb_server.port}/v1/orders"
+
+    status, body = curl(base + "/created?q=1", "-X", "POST", "-H", "Content-Type: application/json",
+                        "-d", '{"n": 3}', "-D", "-")
+    head, _, payload = body.partition("\n\n")
+    answer = json.loads(payload)
+    assert status == 200, body
+    assert (answer["path"], answer["method"], answer["from"]) == ("/created", "PUT", "lamb")  # no client query
+    assert json.loads(answer["sent"]) == {"wrapped": "created", "n": 3}
+    assert "x-backend: from-the-backend" in head.lower()
+    status, body = curl(base + "/other", "-X", "POST", "-H", "Content-Type: application/json", "-d", "{}")
+    assert (status, json.loads(body)) == (404, {"missing": True})  # 200 from the endpoint: the default response

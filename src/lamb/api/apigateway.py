@@ -210,13 +210,13 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
         _save(ctx, params["restApiId"], doc)
         return integration
     kind = params["type"]
-    if kind == "HTTP_PROXY":
-        method["methodIntegration"] = integration = _http_proxy_integration(params, limits)
+    if kind in ("HTTP_PROXY", "HTTP"):
+        method["methodIntegration"] = integration = _http_integration(params, limits)
         _save(ctx, params["restApiId"], doc)
         return integration
     if kind not in ("AWS_PROXY", "AWS"):
-        raise _bad(f"Integration type {kind} is not served by this Lamb server yet; use AWS_PROXY, AWS, HTTP_PROXY "
-                   "or MOCK.")
+        raise _bad(f"Integration type {kind} is not served by this Lamb server yet; use AWS_PROXY, AWS, HTTP_PROXY, "
+                   "HTTP or MOCK.")
     if not params.get("uri"):
         raise _bad("Enumeration value for IntegrationType must be non-empty")
     if kind == "AWS" and ":lambda:path/2015-03-31/functions/" not in params["uri"]:
@@ -258,8 +258,9 @@ def _timeout(params: dict, limits) -> int:
     return timeout
 
 
-def _http_proxy_integration(params: dict, limits) -> dict:
-    """An HTTP_PROXY integration (apis/http_proxy.py): the request forwarded to an http(s) URI."""
+def _http_integration(params: dict, limits) -> dict:
+    """An HTTP_PROXY integration (apis/http_proxy.py: the request forwarded to an http(s) URI) or an
+    HTTP one (the same, through mapping templates and integration responses: apis/mapped.py)."""
     if not params.get("integrationHttpMethod"):
         raise _bad("Enumeration value for HttpMethod must be non-empty")
     if params["integrationHttpMethod"] not in METHODS:
@@ -268,13 +269,20 @@ def _http_proxy_integration(params: dict, limits) -> dict:
         raise _bad("Invalid HTTP endpoint specified for URI")
     if (params.get("connectionType") or "INTERNET") != "INTERNET":
         raise _bad("connectionType VPC_LINK is not served by this Lamb server yet; use INTERNET.")
-    for k in ("credentials", "contentHandling", "requestTemplates"):
+    kind = params["type"]
+    for k in ("credentials",) + (("contentHandling", "requestTemplates") if kind == "HTTP_PROXY" else ()):
         if params.get(k):
-            raise _bad(f"{k} is not applied to HTTP_PROXY integrations by this Lamb server; remove it.")
-    integration = {"type": "HTTP_PROXY", "httpMethod": params["integrationHttpMethod"], "uri": params["uri"],
-                   "timeoutInMillis": _timeout(params, limits), "passthroughBehavior":
-                   params.get("passthroughBehavior") or "WHEN_NO_MATCH", "cacheNamespace": params["resourceId"],
-                   "cacheKeyParameters": [], "connectionType": "INTERNET"}
+            raise _bad(f"{k} is not applied to {kind} integrations by this Lamb server; remove it.")
+    behavior = params.get("passthroughBehavior") or "WHEN_NO_MATCH"
+    if behavior not in ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"):
+        raise _bad("Invalid passthrough behavior specified")
+    integration = {"type": kind, "httpMethod": params["integrationHttpMethod"], "uri": params["uri"],
+                   "timeoutInMillis": _timeout(params, limits), "passthroughBehavior": behavior,
+                   "cacheNamespace": params["resourceId"], "cacheKeyParameters": [], "connectionType": "INTERNET"}
+    if kind == "HTTP" and params.get("requestTemplates"):
+        integration["requestTemplates"] = params["requestTemplates"]
+    if kind == "HTTP" and params.get("contentHandling") is not None:
+        integration["contentHandling"] = content_handling(params["contentHandling"])
     for key, source in (params.get("requestParameters") or {}).items():
         where = key.removeprefix("integration.request.").partition(".")[0]
         if not key.startswith("integration.request.") or where not in ("path", "querystring", "header"):

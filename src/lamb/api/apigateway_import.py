@@ -66,7 +66,7 @@ def _apply(ctx: "RequestContext", api_id: str, definition: openapi.Definition) -
         except openapi.ImportProblem as e:
             raise rest._bad(str(e)) from None
         where = {"restApiId": api_id, "resourceId": parent, "httpMethod": op.method}
-        method_responses, integration_responses = openapi.rest_responses(op) if integration["type"] in ("MOCK", "AWS") \
+        method_responses, integration_responses = openapi.rest_responses(op) if integration["type"] in ("MOCK", "AWS", "HTTP") \
             else ({}, {})
         for code, response in method_responses.items():
             responses.put_method_response(ctx, dict(response, statusCode=code, **where))

@@ -160,7 +160,7 @@ def patch_integration(integration: dict, ops: list[dict], timeout_range: tuple[i
         if parts[:1] in (["requestTemplates"], ["requestParameters"]) and len(parts) == 2:
             _patch_map(integration, parts[0], _unescape(parts[1]), kind, value)
         elif path == "/uri" and kind == "replace":
-            if integration.get("type") == "HTTP_PROXY" and not http_proxy.is_http_url(value):
+            if integration.get("type") in ("HTTP_PROXY", "HTTP") and not http_proxy.is_http_url(value):
                 raise rest._bad("Invalid HTTP endpoint specified for URI")
             if integration.get("type") == "MOCK" or (integration.get("type") == "AWS" and
                                                      ":lambda:path/2015-03-31/functions/" not in (value or "")):

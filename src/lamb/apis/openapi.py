@@ -244,13 +244,13 @@ def rest_integration(op: Operation) -> dict:
         if op.integration.get("contentHandling"):
             out["contentHandling"] = op.integration["contentHandling"]
         return out
-    integ = _proxy(op, ("AWS_PROXY", "AWS", "HTTP_PROXY"))
+    integ = _proxy(op, ("AWS_PROXY", "AWS", "HTTP_PROXY", "HTTP"))
     kind = str(integ["type"]).upper()
     out = {"type": kind, "uri": integ["uri"], "integrationHttpMethod": str(integ.get("httpMethod") or "")
            .upper() or None}
-    if kind == "HTTP_PROXY" and integ.get("requestParameters"):  # {proxy} and mapped headers (apis/http_proxy.py)
+    if kind in ("HTTP_PROXY", "HTTP") and integ.get("requestParameters"):  # {proxy}, headers (apis/http_proxy.py)
         out["requestParameters"] = integ["requestParameters"]
-    if kind == "AWS":  # mapping templates (apis/mapped.py)
+    if kind in ("AWS", "HTTP"):  # mapping templates (apis/mapped.py)
         out["requestTemplates"] = integ.get("requestTemplates") or {}
         if integ.get("passthroughBehavior"):
             out["passthroughBehavior"] = str(integ["passthroughBehavior"]).upper()

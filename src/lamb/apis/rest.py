@@ -20,7 +20,8 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy
   templates (``mapped``, ``mock``, ``vtl``).
 - an integration's ``credentials`` role replaces the function's policy (``credentials``);
   ``contentHandling`` converts non-proxy payloads (``binary``); ``HTTP_PROXY`` integrations forward
-  the request to their URI (``http_proxy``: 504 past the timeout, 500 when unreachable).
+  the request to their URI and ``HTTP`` ones the request template's payload, their integration
+  response selected by the status code (``http_proxy``: 504 past the timeout, 500 when unreachable).
 """
 
 from __future__ import annotations
@@ -210,8 +211,8 @@ class _Call(NamedTuple):
                 return internal
             status, headers, body = answered
             return Response(status, headers + [("x-amzn-RequestId", rid)], body)
-        if kind == "HTTP_PROXY":
-            return self._http_proxy()
+        if kind in ("HTTP_PROXY", "HTTP"):
+            return self._http(proxy=kind == "HTTP_PROXY")
         uri = _STAGE_VAR.sub(lambda m: self.variables.get(m.group(1), ""), self.integration["uri"])
         try:
             target = server.target(function_arn_of(uri))
@@ -247,31 +248,46 @@ class _Call(NamedTuple):
         return deadline.within(pending, self.integration.get("timeoutInMillis", 29_000) / 1000.0,
                                lambda: _message(504, "Endpoint request timed out", rid), done)
 
-    def _http_proxy(self):
-        """An HTTP_PROXY integration: the request forwarded with its ``requestParameters`` mapped (``http_proxy``);
-        504 past the timeout, 500 when the endpoint cannot be reached."""
+    def _http(self, *, proxy: bool):
+        """An HTTP_PROXY integration (the request forwarded as it came, the answer as it is) or an HTTP one
+        (the body through the request template, the answer through the integration response its status code
+        selects), with ``requestParameters`` mapped (``http_proxy``, ``mapped``); 504 past the timeout, 500
+        when the endpoint cannot be reached."""
         server, rid, e = self.server, self.rid, self.event
+        internal = _message(500, "Internal server error", rid)
         seen = self.seen()
         mapped_params = http_proxy.rest_request_parameters(self.integration.get("requestParameters") or {},
                                                            seen.params, self.variables, seen.context)
-        url = http_proxy.target_url(self.integration["uri"], mapped_params["path"], self.variables, self.query)
+        url = http_proxy.target_url(self.integration["uri"], mapped_params["path"], self.variables,
+                                    self.query if proxy else "")
         if mapped_params["querystring"]:
             url = http_proxy.apply_request_parameters(
                 http_proxy.Outgoing("", url, [], b""),
                 {f"overwrite:querystring.{k}": v for k, v in mapped_params["querystring"].items()},
                 http_proxy.Seen({}, "", "", {}, b"", {}, {})).url
-        headers = http_proxy.forward_headers(self.headers or {}, source_ip=self.source_ip, port=server.port(),
-                                             proto="http", trace=self.trace)
+        if proxy:
+            body = self.body
+            headers = http_proxy.forward_headers(self.headers or {}, source_ip=self.source_ip, port=server.port(),
+                                                 proto="http", trace=self.trace)
+        else:  # only what the mapping passes on, as API Gateway does for non-proxy integrations
+            try:
+                body = mapped.request_payload(self.integration, self._converted(), self.content_type, seen)
+            except mapped.Unsupported:
+                return _message(415, "Unsupported Media Type", rid)
+            except (vtl.TemplateError, binary.Unconvertible) as exc:
+                log.info("REST API %s: request mapping template or content conversion failed (%s)", self.api_id, exc)
+                return internal
+            headers = [("Content-Type", self.content_type or "application/json"), ("X-Amzn-Trace-Id", self.trace)]
         for name, value in mapped_params["header"].items():
             headers = [(k, v) for k, v in headers if k.lower() != name.lower()] + [(name, value)]
         method = self.integration.get("httpMethod") or "ANY"
-        out = http_proxy.Outgoing(e["httpMethod"] if method == "ANY" else method, url, headers, self.body)
+        out = http_proxy.Outgoing(e["httpMethod"] if method == "ANY" else method, url, headers, body)
         timeout_s = self.integration.get("timeoutInMillis", 29_000) / 1000.0
         timed_out = lambda: _message(504, "Endpoint request timed out", rid)  # noqa: E731
         try:
             pending = server.forward(out, timeout_s, rid)
         except http_proxy.Unreachable:
-            return _message(500, "Internal server error", rid)
+            return internal
 
         def done(f: asyncio.Future) -> Response:
             exc = f.exception()
@@ -279,10 +295,23 @@ class _Call(NamedTuple):
                 return timed_out()
             if exc is not None:
                 log.info("REST API %s: HTTP integration %s failed (%s)", self.api_id, url, exc)
-                return _message(500, "Internal server error", rid)
+                return internal
             answer = f.result()
-            return Response(answer.status, http_proxy.response_headers(answer.headers) + [("x-amzn-RequestId", rid)],
-                            answer.body)
+            if proxy:
+                return Response(answer.status, http_proxy.response_headers(answer.headers) +
+                                [("x-amzn-RequestId", rid)], answer.body)
+            chosen = mapped.select(self.integration, str(answer.status))  # selectionPattern: the status code
+            if chosen is None:
+                log.info("REST API %s: no integration response for status %s", self.api_id, answer.status)
+                return internal
+            payload_type = next((v for k, v in answer.headers if k.lower() == "content-type"), None)
+            try:
+                status, headers, body = mapped.response(chosen, answer.body, self.accept, seen, self.binary_types,
+                                                        payload_type, tuple(answer.headers))
+            except (vtl.TemplateError, binary.Unconvertible) as exc:
+                log.info("REST API %s: response mapping template or content conversion failed (%s)", self.api_id, exc)
+                return internal
+            return Response(status, headers + [("x-amzn-RequestId", rid)], body)
 
         return deadline.within(pending, timeout_s, timed_out, done)
 
