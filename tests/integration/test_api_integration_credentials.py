@@ -1,14 +1,19 @@
 """Integration and authorizer credentials: API Gateway invokes a function as an IAM role (its trust
 policy trusting ``apigateway.amazonaws.com``, its identity policies allowing
 ``lambda:InvokeFunction``) instead of through the function's resource policy. HTTP APIs
-(``CredentialsArn``, quick create too) and REST APIs (``credentials``, ``authorizerCredentials``),
+(``CredentialsArn``, quick create too) and REST APIs (``credentials``, ``authorizerCredentials``, and
+``arn:aws:iam::*:user/*`` with an ``AWS_IAM`` method: the signed caller's own credentials),
 created with boto3 and the IAM API and called with curl by Host and through the path fallback."""
 
 from __future__ import annotations
 
+import http.client
 import json
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from .conftest import create, unique
@@ -113,8 +118,70 @@ def test_rest_api_invokes_with_integration_and_authorizer_roles(lamb_server):
     assert "credentials" not in apigw.get_integration(**ids)
     assert curl(base + "/a/b", "-H", "Authorization: letmein")[0] == 500
 
-    for value in ("not-an-arn", "arn:aws:iam::*:user/*"):
-        with pytest.raises(ClientError) as e:
-            apigw.put_integration(**ids, type="AWS_PROXY", integrationHttpMethod="POST", uri=uri.format(arn),
-                                  credentials=value)
-        assert e.value.response["Error"]["Code"] == "BadRequestException"
+    with pytest.raises(ClientError) as e:
+        apigw.put_integration(**ids, type="AWS_PROXY", integrationHttpMethod="POST", uri=uri.format(arn),
+                              credentials="not-an-arn")
+    assert e.value.response["Error"] == {"Code": "BadRequestException", "Message": "Invalid ARN specified in the request"}
+
+
+ECHO_CALLER = ("import json\n"
+               "def handler(event, context):\n"
+               "    return {'statusCode': 200, 'body': json.dumps(event['requestContext']['identity'])}\n")
+
+
+def user(server, *statements: dict) -> tuple[str, Credentials]:
+    iam = server.client("iam")
+    name = unique("caller")
+    arn = iam.create_user(UserName=name)["User"]["Arn"]
+    if statements:
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": list(statements)}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return arn, Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+
+
+def signed_get(server, api_id: str, path: str, creds: Credentials | None) -> tuple[int, dict]:
+    host = f"{api_id}.execute-api.{server.region}.localhost:{server.port}"
+    req = AWSRequest("GET", f"http://{host}{path}")
+    if creds is not None:
+        SigV4Auth(creds, "execute-api", server.region).add_auth(req)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    try:
+        conn.request("GET", path, headers=dict(req.headers.items(), Host=host))
+        r = conn.getresponse()
+        return r.status, json.loads(r.read() or b"null")
+    finally:
+        conn.close()
+
+
+def test_rest_aws_iam_method_with_the_callers_own_credentials(lamb_server):
+    """``authorizationType: AWS_IAM``: the signer's policies must allow execute-api:Invoke; with
+    ``credentials: arn:aws:iam::*:user/*`` the function is invoked as the signer, whose policies
+    must allow lambda:InvokeFunction (the function has no resource policy)."""
+    apigw = lamb_server.client("apigateway")
+    fn = no_policy_function(lamb_server, "credcaller", ECHO_CALLER)
+    api = apigw.create_rest_api(name=unique("iamapi"))
+    res = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="who")
+    ids = {"restApiId": api["id"], "resourceId": res["id"], "httpMethod": "GET"}
+    assert apigw.put_method(**ids, authorizationType="AWS_IAM")["authorizationType"] == "AWS_IAM"
+    apigw.put_integration(**ids, type="AWS_PROXY", integrationHttpMethod="POST", credentials="arn:aws:iam::*:user/*",
+                          uri=f"arn:aws:apigateway:{lamb_server.region}:lambda:path/2015-03-31/functions/{fn}/invocations")
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    method_arn = f"arn:aws:execute-api:{lamb_server.region}:{lamb_server.account_id}:{api['id']}/v1/GET/who"
+    invoke_api = {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": f"arn:aws:execute-api:*:*:{api['id']}/*"}
+    invoke_fn = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": fn}
+    full_arn, full = user(lamb_server, invoke_api, invoke_fn)
+    api_only_arn, api_only = user(lamb_server, invoke_api)
+    none_arn, nothing = user(lamb_server)
+
+    status, body = signed_get(lamb_server, api["id"], "/v1/who", full)
+    assert status == 200 and body["userArn"] == full_arn and body["accessKey"] == full.access_key
+    assert body["accountId"] == lamb_server.account_id
+    assert signed_get(lamb_server, api["id"], "/v1/who", None) == (403, {"message": "Missing Authentication Token"})
+    assert signed_get(lamb_server, api["id"], "/v1/who", Credentials("AKIANOTAKEY000000000", "x")) == (
+        403, {"message": "The security token included in the request is invalid."})
+    assert signed_get(lamb_server, api["id"], "/v1/who", nothing) == (403, {
+        "Message": f"User: {none_arn} is not authorized to perform: execute-api:Invoke on resource: {method_arn}"})
+    # Allowed to call the API, not to invoke the function with its own credentials: 500.
+    assert signed_get(lamb_server, api["id"], "/v1/who", api_only) == (500, {"message": "Internal server error"})
+    assert api_only_arn != full_arn

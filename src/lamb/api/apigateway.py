@@ -162,8 +162,8 @@ def put_method(ctx: "RequestContext", params: dict) -> dict:
     if verb not in METHODS:
         raise _bad(f"Invalid HttpMethod specified. Valid options are {','.join(METHODS)}")
     kind = params["authorizationType"]
-    if kind not in ("NONE", "CUSTOM"):
-        raise _bad(f"authorizationType {kind} is not served by this Lamb server yet; use NONE or CUSTOM.")
+    if kind not in ("NONE", "CUSTOM", "AWS_IAM"):  # AWS_IAM: apis/iam_auth.py
+        raise _bad(f"authorizationType {kind} is not served by this Lamb server yet; use NONE, AWS_IAM or CUSTOM.")
     if kind == "CUSTOM" and params.get("authorizerId") not in doc.setdefault("authorizers", {}):
         raise _bad("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS "
                    "requires a valid authorizer.")
@@ -305,12 +305,9 @@ def content_handling(value: str) -> str:
 
 
 def role_credentials(value: str) -> str:
-    """An integration's or authorizer's ``credentials``: a role ARN (``arn:aws:iam::*:user/*``, the
-    caller's own credentials, needs AWS_IAM method authorization, which Lamb does not serve)."""
-    if value == credentials.CALLER:
-        raise _bad("Caller credentials (arn:aws:iam::*:user/*) need AWS_IAM method authorization, which this "
-                   "Lamb server does not serve yet; name a role API Gateway can assume.")
-    if not credentials.is_role_arn(value):
+    """An integration's or authorizer's ``credentials``: a role ARN, or ``arn:aws:iam::*:user/*`` (the
+    AWS_IAM caller's own credentials, apis/credentials.py)."""
+    if value != credentials.CALLER and not credentials.is_role_arn(value):
         raise _bad("Invalid ARN specified in the request")
     return value
 
@@ -447,7 +444,9 @@ def create_authorizer(ctx: "RequestContext", params: dict) -> dict:
         if params.get(k) is not None:
             auth[k] = params[k]
     if params.get("authorizerCredentials"):  # the authorizer is invoked as this role (apis/credentials.py)
-        auth["authorizerCredentials"] = role_credentials(params["authorizerCredentials"])
+        if not credentials.is_role_arn(params["authorizerCredentials"]):
+            raise _bad("Invalid ARN specified in the request")
+        auth["authorizerCredentials"] = params["authorizerCredentials"]
     doc.setdefault("authorizers", {})[auth["id"]] = auth
     _save(ctx, params["restApiId"], doc)
     return auth

@@ -15,8 +15,9 @@ the role's permissions instead of relying on the function's resource-based polic
 
 Anything else fails the request as a missing permission does (HTTP APIs 500
 ``Internal Server Error``, REST APIs 500 ``Internal server error``). The REST value
-``arn:aws:iam::*:user/*`` (invoke with the caller's own credentials) needs ``AWS_IAM``
-method authorization, which Lamb does not serve, so it is refused at PutIntegration.
+``arn:aws:iam::*:user/*`` invokes with the caller's own credentials: the signer of an
+``AWS_IAM`` method (``iam_auth``) must be allowed ``lambda:InvokeFunction`` by its identity
+policies (or the function's policy); without a signed caller the request fails (500).
 Decisions are not cached: a changed role policy applies to the next request.
 """
 
@@ -59,6 +60,16 @@ class Credentials:
             return False
         account = role["Arn"].split(":")[4]
         who = Who(account, ids.assumed_role_arn(account, role["RoleName"], SESSION), self.role_policies(role))
+        try:
+            check(who, "lambda:InvokeFunction", function_arn, resource_account=function_arn.split(":")[4],
+                  resource_policy=document_of(record),
+                  context={"lambda:FunctionArn": ":".join(function_arn.split(":")[:7])})
+        except AwsError:
+            return False
+        return True
+
+    def caller_may_invoke(self, who: Who, function_arn: str, record: dict) -> bool:
+        """The caller's own credentials (``arn:aws:iam::*:user/*``): its policies, or the function's, allow it."""
         try:
             check(who, "lambda:InvokeFunction", function_arn, resource_account=function_arn.split(":")[4],
                   resource_policy=document_of(record),

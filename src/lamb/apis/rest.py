@@ -18,7 +18,9 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy
   ``timeoutInMillis`` (29 s by default): 504 ``{"message": "Endpoint request timed out"}``;
 - non-proxy Lambda integrations (type ``AWS``) and MOCK integrations go through mapping
   templates (``mapped``, ``mock``, ``vtl``).
-- an integration's ``credentials`` role replaces the function's policy (``credentials``);
+- ``AWS_IAM`` methods: the caller's SigV4 signature and identity policies (``iam_auth``);
+- an integration's ``credentials`` role replaces the function's policy (``credentials``; the
+  AWS_IAM caller's own for ``arn:aws:iam::*:user/*``);
   ``contentHandling`` converts non-proxy payloads (``binary``); ``HTTP_PROXY`` integrations forward
   the request to their URI and ``HTTP`` ones the request template's payload, their integration
   response selected by the status code (``http_proxy``: 504 past the timeout, 500 when unreachable).
@@ -40,7 +42,7 @@ from ..services.lineage import with_root
 from ..urls import event as v2_event
 from ..urls.response import Malformed
 from ..policy import evaluate as policy_eval
-from . import binary, deadline, http_proxy, mapped, mock, payload_v1, vtl
+from . import binary, deadline, http_proxy, iam_auth, mapped, mock, payload_v1, vtl
 from .authorizers import REST_SOURCES, Authorized, Refused, identity_values, run_lambda
 from .permission import source_arn
 from .routing import RouteTable
@@ -126,6 +128,16 @@ def serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None, 
     call = _Call(server, api_id, stage_name, verb, resource, integration, variables, event, trace, rid,
                  tuple(binary_types), req.headers.get("accept") or "", req.body, req.headers.get("content-type"),
                  req.headers, req.query, source_ip)
+    if method.get("authorizationType") == "AWS_IAM":
+        try:
+            caller = iam_auth.verify(req.method, req.path, req.query, req.headers, req.body,
+                                     server.signer or (lambda _k: None))
+            iam_auth.authorize(caller, method_arn)
+        except iam_auth.Refused as e:
+            return Response(403, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid),
+                                  ("x-amzn-ErrorType", e.error_type)], json.dumps(e.body, separators=(",", ":")).encode())
+        ctx["identity"].update(caller.identity())
+        call = call._replace(caller=caller)
     if method.get("authorizationType") == "CUSTOM":
         auth = deployed.authorizers.get(method.get("authorizerId") or "")
         if auth is None:
@@ -178,6 +190,7 @@ class _Call(NamedTuple):
     headers: dict | None = None  # the client's (HTTP_PROXY forwards them)
     query: str = ""
     source_ip: str = ""
+    caller: "iam_auth.Caller | None" = None  # an AWS_IAM method's signer
 
     def seen(self) -> mapped.Templated:
         """What a mapping template sees of the request (``$input.params()``, ``$context``, ``$stageVariables``)."""
@@ -221,7 +234,7 @@ class _Call(NamedTuple):
         method = self.event["httpMethod"]
         src = source_arn(server.region, server.account_id, self.api_id, self.stage, method,
                          f"{self.verb} {self.resource['path']}")
-        if not server.may_invoke(self.integration.get("credentials"), target, src):
+        if not server.may_invoke(self.integration.get("credentials"), target, src, self.caller):
             log.info("REST API %s: %s may not be invoked for %s (resource policy or credentials)", self.api_id,
                      target.arn, src)
             return internal

@@ -45,7 +45,7 @@ from ..urls.address import Addresses
 from . import access_log, authorizers, deadline, http_proxy, payload_v1
 from . import metrics as api_metrics
 from . import rest as rest_api
-from .credentials import Credentials
+from .credentials import CALLER, Credentials
 from .jwt_auth import JwtAuthorizers
 from .permission import InvokePermission, source_arn
 from .routing import RouteTable
@@ -116,7 +116,8 @@ class HttpApiServer:
                  max_body: int, jwt=None, rest_store: HttpApiStore | None = None,
                  access_logs: "access_log.AccessLogs | None" = None, metrics: Metrics | None = None,
                  invoke_async: Callable[..., "Awaitable[dict]"] | None = None,
-                 credentials: Credentials | None = None, http_sender: http_proxy.Sender | None = None) -> None:
+                 credentials: Credentials | None = None, http_sender: http_proxy.Sender | None = None,
+                 signer: Callable[[str], object | None] | None = None) -> None:
         self.store = store
         self.rest = rest_store  # REST APIs (apis/rest.py)
         self.addresses = addresses
@@ -136,15 +137,20 @@ class HttpApiServer:
         self.permission = InvokePermission(account_id)
         self.credentials = credentials  # integration/authorizer roles (credentials.py); None: such roles fail
         self.http_sender = http_sender  # HTTP_PROXY integrations (http_proxy.py); None: they fail (500)
+        self.signer = signer  # access key -> its secret and policies, for AWS_IAM methods (iam_auth.py)
         self.buckets = Buckets()
         self._deployed: dict[tuple[str, str], Deployed] = {}
         store.listeners.append(self._forget)
         if rest_store is not None:
             rest_store.listeners.append(self._forget_rest)
 
-    def may_invoke(self, role: str | None, target: Target, source: str) -> bool:
+    def may_invoke(self, role: str | None, target: Target, source: str, caller=None) -> bool:
         """Whether API Gateway may invoke ``target``: as the integration's (or authorizer's) role
-        when it names one (``credentials``), else by the function's resource policy (``permission``)."""
+        when it names one (``credentials``; ``arn:aws:iam::*:user/*``: as the AWS_IAM ``caller``),
+        else by the function's resource policy (``permission``)."""
+        if role == CALLER:
+            return caller is not None and self.credentials is not None and \
+                self.credentials.caller_may_invoke(caller.who(), target.arn, target.record)
         if role:
             return self.credentials is not None and self.credentials.may_invoke(role, target.arn, target.record)
         return self.permission.allowed(target.record, target.arn, source)
@@ -619,4 +625,5 @@ def make_api_server(lamb) -> HttpApiServer:
                          metrics=apis.metrics, invoke_async=lamb.invocations.invoke_async,
                          credentials=Credentials(lamb.identities.role_by_arn, lamb.identities.role_policies),
                          http_sender=http_proxy.Sender(s.limits.api_http_integration_workers,
-                                                       s.limits.http_api_payload_max_bytes))
+                                                       s.limits.http_api_payload_max_bytes),
+                         signer=lamb.url_signer)
