@@ -60,16 +60,12 @@ class Credentials:
             return False
         account = role["Arn"].split(":")[4]
         who = Who(account, ids.assumed_role_arn(account, role["RoleName"], SESSION), self.role_policies(role))
-        try:
-            check(who, "lambda:InvokeFunction", function_arn, resource_account=function_arn.split(":")[4],
-                  resource_policy=document_of(record),
-                  context={"lambda:FunctionArn": ":".join(function_arn.split(":")[:7])})
-        except AwsError:
-            return False
-        return True
+        return self.caller_may_invoke(who, function_arn, record)
 
-    def caller_may_invoke(self, who: Who, function_arn: str, record: dict) -> bool:
-        """The caller's own credentials (``arn:aws:iam::*:user/*``): its policies, or the function's, allow it."""
+    @staticmethod
+    def caller_may_invoke(who: Who, function_arn: str, record: dict) -> bool:
+        """Whether ``who`` (the assumed role, or the AWS_IAM caller for ``arn:aws:iam::*:user/*``) may invoke
+        the function: AWS's evaluation of its identity policies and the function's policy."""
         try:
             check(who, "lambda:InvokeFunction", function_arn, resource_account=function_arn.split(":")[4],
                   resource_policy=document_of(record),
