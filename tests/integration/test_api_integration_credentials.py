@@ -2,7 +2,7 @@
 policy trusting ``apigateway.amazonaws.com``, its identity policies allowing
 ``lambda:InvokeFunction``) instead of through the function's resource policy. HTTP APIs
 (``CredentialsArn``, quick create too) and REST APIs (``credentials``, ``authorizerCredentials``, and
-``arn:aws:iam::*:user/*`` with an ``AWS_IAM`` method: the signed caller's own credentials),
+``arn:aws:iam::*:user/*`` with an ``AWS_IAM`` method or route: the signed caller's own credentials),
 created with boto3 and the IAM API and called with curl by Host and through the path fallback."""
 
 from __future__ import annotations
@@ -76,11 +76,10 @@ def test_http_api_invokes_with_the_integration_role(lamb_server):
     plain = v2.create_api(Name=unique("nocred"), ProtocolType="HTTP", Target=arn)
     assert fallback(lamb_server, plain["ApiId"], "$default", "/x")[0] == 500
 
-    for value in ("not-an-arn", "arn:aws:iam::*:user/*"):
-        with pytest.raises(ClientError) as e:
-            v2.create_integration(ApiId=api["ApiId"], IntegrationType="AWS_PROXY", IntegrationUri=arn,
-                                  PayloadFormatVersion="2.0", CredentialsArn=value)
-        assert e.value.response["Error"]["Code"] == "BadRequestException"
+    with pytest.raises(ClientError) as e:
+        v2.create_integration(ApiId=api["ApiId"], IntegrationType="AWS_PROXY", IntegrationUri=arn,
+                              PayloadFormatVersion="2.0", CredentialsArn="not-an-arn")
+    assert e.value.response["Error"]["Code"] == "BadRequestException"
 
 
 def test_rest_api_invokes_with_integration_and_authorizer_roles(lamb_server):
@@ -185,3 +184,31 @@ def test_rest_aws_iam_method_with_the_callers_own_credentials(lamb_server):
     # Allowed to call the API, not to invoke the function with its own credentials: 500.
     assert signed_get(lamb_server, api["id"], "/v1/who", api_only) == (500, {"message": "Internal server error"})
     assert api_only_arn != full_arn
+
+
+ECHO_CONTEXT = ("import json\n"
+                "def handler(event, context):\n"
+                "    return {'statusCode': 200, 'body': json.dumps(event['requestContext'])}\n")
+
+
+def test_http_api_aws_iam_route_with_the_callers_own_credentials(lamb_server):
+    v2 = lamb_server.client("apigatewayv2")
+    fn = no_policy_function(lamb_server, "credcaller2", ECHO_CONTEXT)
+    api_id = v2.create_api(Name=unique("iamhttp"), ProtocolType="HTTP")["ApiId"]
+    integ = v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=fn,
+                                  PayloadFormatVersion="2.0", CredentialsArn="arn:aws:iam::*:user/*")
+    route = v2.create_route(ApiId=api_id, RouteKey="GET /who", AuthorizationType="AWS_IAM",
+                            Target=f"integrations/{integ['IntegrationId']}")
+    assert route["AuthorizationType"] == "AWS_IAM"
+    v2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    invoke_api = {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": f"arn:aws:execute-api:*:*:{api_id}/*"}
+    full_arn, full = user(lamb_server, invoke_api, {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": fn})
+    _, api_only = user(lamb_server, invoke_api)
+    _, nothing = user(lamb_server)
+
+    status, body = signed_get(lamb_server, api_id, "/who", full)
+    assert status == 200 and body["authorizer"]["iam"]["userArn"] == full_arn
+    assert body["authorizer"]["iam"]["accessKey"] == full.access_key
+    for creds in (None, nothing):  # unsigned, or not allowed execute-api:Invoke
+        assert signed_get(lamb_server, api_id, "/who", creds) == (403, {"message": "Forbidden"})
+    assert signed_get(lamb_server, api_id, "/who", api_only) == (500, {"message": "Internal Server Error"})

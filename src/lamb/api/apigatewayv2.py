@@ -174,13 +174,10 @@ def _http_proxy_fields(item: dict) -> dict:
 
 
 def _role(arn: str | None) -> None:
-    """``CredentialsArn``/``AuthorizerCredentialsArn``: a role API Gateway assumes (apis/credentials.py)."""
+    """``CredentialsArn``: a role API Gateway assumes, or ``arn:aws:iam::*:user/*`` (apis/credentials.py)."""
     if arn is None:
         return
-    if arn == credentials.CALLER:
-        raise _bad("Caller credentials (arn:aws:iam::*:user/*) need AWS_IAM route authorization, which this Lamb "
-                   "server does not serve yet; name a role API Gateway can assume.")
-    if not credentials.is_role_arn(arn):
+    if arn != credentials.CALLER and not credentials.is_role_arn(arn):  # the caller's: an AWS_IAM route's signer
         raise _bad(f"Invalid ARN specified in the request: {arn}")
 
 
@@ -308,9 +305,9 @@ def _route_fields(ctx: "RequestContext", doc: dict, route: dict, params: dict) -
     if params.get("Target") is not None:
         route["Target"] = _target(ctx, doc, params["Target"])
     kind = route.get("AuthorizationType", "NONE")
-    if kind not in ("NONE", "CUSTOM", "JWT"):
-        raise _bad(f"AuthorizationType {kind} is not served by this Lamb server; use NONE, CUSTOM or JWT.")
-    if kind != "NONE":
+    if kind not in ("NONE", "CUSTOM", "JWT", "AWS_IAM"):  # AWS_IAM: apis/iam_auth.py
+        raise _bad(f"AuthorizationType {kind} is not served by this Lamb server; use NONE, AWS_IAM, CUSTOM or JWT.")
+    if kind not in ("NONE", "AWS_IAM"):
         auth = doc["authorizers"].get(route.get("AuthorizerId") or "")
         if auth is None:
             raise _bad(f"Unable to find authorizer with id {route.get('AuthorizerId')}")
@@ -419,7 +416,9 @@ def _authorizer_fields(ctx: "RequestContext", item: dict, params: dict) -> dict:
             raise _bad(f"AuthorizerResultTtlInSeconds must be between 0 and {limits.http_api_authorizer_ttl_max_s}.")
         if ttl and not item.get("IdentitySource"):
             raise _bad("IdentitySource is required when caching is enabled.")
-        _role(item.get("AuthorizerCredentialsArn"))
+        if item.get("AuthorizerCredentialsArn") is not None and not credentials.is_role_arn(
+                item["AuthorizerCredentialsArn"]):
+            raise _bad(f"Invalid ARN specified in the request: {item['AuthorizerCredentialsArn']}")
     elif kind == "JWT":
         jwt = item.get("JwtConfiguration") or {}
         if not jwt.get("Issuer"):

@@ -1,4 +1,5 @@
-"""IAM authorization of REST API methods (``authorizationType: AWS_IAM``).
+"""IAM authorization of REST API methods and HTTP API routes (``AWS_IAM``; HTTP APIs answer every
+refusal 403 ``{"message":"Forbidden"}``).
 
 https://docs.aws.amazon.com/apigateway/latest/developerguide/permissions.html and
 …/api-gateway-control-access-using-iam-policies-to-invoke-api.html: the caller signs the request

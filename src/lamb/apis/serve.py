@@ -42,7 +42,7 @@ from ..protocol.errors import AwsError
 from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
-from . import access_log, authorizers, deadline, http_proxy, payload_v1
+from . import access_log, authorizers, deadline, http_proxy, iam_auth, payload_v1
 from . import metrics as api_metrics
 from . import rest as rest_api
 from .credentials import CALLER, Credentials
@@ -361,6 +361,16 @@ class HttpApiServer:
         source_ip = peer[0] if peer else ""
         ctx = _Ctx(req, api_id, stage_name, path, full_path, match, route, integration, variables, source_ip, rid,
                    cors_conf, self.addresses().domain(api_id))
+        if route.get("AuthorizationType") == "AWS_IAM":  # the caller's signature and policies (iam_auth.py)
+            try:
+                caller = iam_auth.verify(req.method, req.path, req.query, headers, req.body,
+                                         self.signer or (lambda _k: None))
+                iam_auth.authorize(caller, f"arn:aws:execute-api:{self.region}:{self.account_id}:{api_id}/"
+                                           f"{stage_name}/{req.method}{path}")
+            except iam_auth.Refused as e:
+                log.info("HTTP API %s: AWS_IAM refused (%s)", api_id, e.body)
+                return _message(403, "Forbidden", rid)
+            return self._integrate(ctx._replace(caller=caller), None)
         if route.get("AuthorizationType", "NONE") != "NONE":
             auth = deployed.authorizers.get(route.get("AuthorizerId") or "")
             if auth is None or auth["AuthorizerType"] != "REQUEST" and self.jwt is None:
@@ -451,7 +461,7 @@ class HttpApiServer:
             log.info("HTTP API %s: integration %s names no function", ctx.api_id, uri)
             return internal(rid)
         src = source_arn(self.region, self.account_id, ctx.api_id, ctx.stage, ctx.req.method, ctx.match.route_key)
-        if not self.may_invoke(ctx.integration.get("CredentialsArn"), target, src):
+        if not self.may_invoke(ctx.integration.get("CredentialsArn"), target, src, ctx.caller):
             log.info("HTTP API %s: %s may not be invoked for %s (resource policy or CredentialsArn)", ctx.api_id,
                      target.arn, src)
             return internal(rid)
@@ -532,7 +542,14 @@ class HttpApiServer:
                 resource=resource, route_key=route_key, stage=ctx.stage, api_id=ctx.api_id, domain=ctx.domain,
                 account_id=self.account_id, source_ip=ctx.source_ip, request_id=ctx.request_id, extra_headers=extra,
                 path_parameters=params, stage_variables=ctx.variables, authorizer=authorizer, now_ms=now_ms)
+            if ctx.caller is not None:
+                event["requestContext"]["identity"].update(ctx.caller.identity())
         else:
+            if ctx.caller is not None and authorizer is None:
+                authorizer = {"iam": {"accessKey": ctx.caller.access_key, "accountId": ctx.caller.account,
+                                      "callerId": ctx.caller.identity()["caller"], "cognitoIdentity": None,
+                                      "principalOrgId": None, "userArn": ctx.caller.arn,
+                                      "userId": ctx.caller.identity()["caller"]}}
             event = v2_event.build(
                 method=req.method, raw_path=ctx.full_path, raw_query=req.query, headers=req.headers, body=req.body,
                 url_id=ctx.api_id, domain=ctx.domain, account_id=self.account_id, source_ip=ctx.source_ip,
@@ -575,6 +592,7 @@ class _Ctx(NamedTuple):
     request_id: str
     cors: dict | None
     domain: str
+    caller: "iam_auth.Caller | None" = None  # an AWS_IAM route's signer
 
 
 def make_target(resolve: Callable, region: str, account_id: str) -> Callable[[str], Target]:
