@@ -212,3 +212,26 @@ def test_http_api_aws_iam_route_with_the_callers_own_credentials(lamb_server):
     for creds in (None, nothing):  # unsigned, or not allowed execute-api:Invoke
         assert signed_get(lamb_server, api_id, "/who", creds) == (403, {"message": "Forbidden"})
     assert signed_get(lamb_server, api_id, "/who", api_only) == (500, {"message": "Internal Server Error"})
+
+
+def test_imported_rest_api_with_sigv4_security_and_caller_credentials(lamb_server):
+    """The shape SAM writes for ``Auth: {DefaultAuthorizer: AWS_IAM, InvokeRole: CALLER_CREDENTIALS}``."""
+    apigw = lamb_server.client("apigateway")
+    fn = no_policy_function(lamb_server, "credimport", ECHO_CALLER)
+    spec = {"swagger": "2.0", "info": {"title": unique("imported-iam")},
+            "securityDefinitions": {"AWS_IAM": {"type": "apiKey", "name": "Authorization", "in": "header",
+                                                "x-amazon-apigateway-authtype": "awsSigv4"}},
+            "paths": {"/who": {"get": {"security": [{"AWS_IAM": []}], "x-amazon-apigateway-integration": {
+                "type": "aws_proxy", "httpMethod": "POST", "credentials": "arn:aws:iam::*:user/*",
+                "uri": f"arn:aws:apigateway:{lamb_server.region}:lambda:path/2015-03-31/functions/{fn}/invocations"}}}}}
+    api = apigw.import_rest_api(body=json.dumps(spec).encode())
+    res = next(r for r in apigw.get_resources(restApiId=api["id"])["items"] if r["path"] == "/who")
+    ids = {"restApiId": api["id"], "resourceId": res["id"], "httpMethod": "GET"}
+    assert apigw.get_method(**ids)["authorizationType"] == "AWS_IAM"
+    assert apigw.get_integration(**ids)["credentials"] == "arn:aws:iam::*:user/*"
+    apigw.create_deployment(restApiId=api["id"], stageName="Prod")
+    arn, creds = user(lamb_server, {"Effect": "Allow", "Action": ["execute-api:Invoke", "lambda:InvokeFunction"],
+                                    "Resource": "*"})
+    status, body = signed_get(lamb_server, api["id"], "/Prod/who", creds)
+    assert status == 200 and body["userArn"] == arn
+    assert signed_get(lamb_server, api["id"], "/Prod/who", None)[0] == 403

@@ -55,6 +55,8 @@ def _apply(ctx: "RequestContext", api_id: str, definition: openapi.Definition) -
         method = {"restApiId": api_id, "resourceId": parent, "httpMethod": op.method, "authorizationType": "NONE"}
         if op.security is not None:
             method.update(authorizationType="CUSTOM", authorizerId=auth_ids[op.security[0]])
+        elif op.iam:  # apis/iam_auth.py
+            method["authorizationType"] = "AWS_IAM"
         if op.operation_name:
             method["operationName"] = op.operation_name
         methods = rest._doc(ctx, api_id)["resources"][parent].get("resourceMethods") or {}

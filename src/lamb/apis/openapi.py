@@ -58,6 +58,7 @@ class Operation:
     security: tuple[str, list] | None = None  # (scheme name, scopes)
     operation_name: str | None = None
     responses: dict = field(default_factory=dict)  # the operation's responses (method responses of REST APIs)
+    iam: bool = False  # AWS_IAM authorization (a SigV4 security scheme or x-amazon-apigateway-auth)
 
 
 @dataclass
@@ -76,6 +77,21 @@ def _schemes(doc: dict) -> dict[str, dict]:
     return {name: s for name, s in found.items() if isinstance(s, dict) and AUTHORIZER in s}
 
 
+def _sigv4_schemes(doc: dict) -> set[str]:
+    """Security schemes that mean AWS_IAM (``x-amazon-apigateway-authtype: awsSigv4``, as SAM writes them)."""
+    found = dict(doc.get("securityDefinitions") or {})
+    found.update((doc.get("components") or {}).get("securitySchemes") or {})
+    return {name for name, s in found.items() if isinstance(s, dict) and AUTHORIZER not in s
+            and str(s.get("x-amazon-apigateway-authtype", "")).lower() == "awssigv4"}
+
+
+def _iam(op: dict, entry: Any, sigv4: set[str]) -> bool:
+    auth = op.get("x-amazon-apigateway-auth")
+    if isinstance(auth, dict) and str(auth.get("type", "")).upper() == "AWS_IAM":
+        return True
+    return any(name in sigv4 for requirement in entry or [] for name in (requirement or {}))
+
+
 def _security(entry: Any, schemes: dict) -> tuple[str, list] | None:
     for requirement in entry or []:
         for name, scopes in (requirement or {}).items():
@@ -88,6 +104,7 @@ def read(doc: dict) -> Definition:
     """The definition's operations, in document order; paths without an integration are errors."""
     info = doc.get("info") or {}
     schemes = _schemes(doc)
+    sigv4 = _sigv4_schemes(doc)
     default_security = doc.get("security")
     ops: list[Operation] = []
     errors: list[str] = []
@@ -105,8 +122,10 @@ def read(doc: dict) -> Definition:
             if integration is None:
                 errors.append(f"No integration defined for method '{verb}' at path '{path}'.")
                 continue
-            security = _security(op["security"] if "security" in op else default_security, schemes)
-            ops.append(Operation(path, verb, integration, security, op.get("operationId"), op.get("responses") or {}))
+            entry = op["security"] if "security" in op else default_security
+            security = _security(entry, schemes)
+            ops.append(Operation(path, verb, integration, security, op.get("operationId"), op.get("responses") or {},
+                                 security is None and _iam(op, entry, sigv4)))
     if errors:
         raise ImportProblem("Errors found during import:\n\t" + "\n\t".join(errors))
     return Definition(str(info.get("title") or "imported-api"), info.get("description"), ops, schemes,
