@@ -60,6 +60,9 @@ class Limits:
     # timeout 50 ms to 29 s by default (AWS raises the maximum on request for Regional APIs).
     rest_api_timeout_default_ms: int = 29_000
     rest_api_timeout_max_ms: int = 29_000
+    # Threads forwarding HTTP proxy integrations' requests at once (apis/http_proxy.py); more wait their turn
+    # (each is bounded by its integration timeout).
+    api_http_integration_workers: int = 64
     # AWS accepts a response up to 6 MiB + 100 bytes (6,291,556) from the runtime.
     sync_response_max_bytes: int = 6 * MB + 100
     async_payload_max_bytes: int = 1 * MB

@@ -124,3 +124,17 @@ def test_rest_models_validators_and_parameters():
         "https://apigateway.amazonaws.com/restapis/a1/models/Tag"
     with pytest.raises(openapi.ImportProblem, match="Invalid request validator 'nope'"):
         openapi.read(dict(doc, **{"x-amazon-apigateway-request-validator": "nope"}))
+
+
+def test_aws_iam_operations_from_a_sigv4_scheme_or_the_auth_extension():
+    from lamb.apis import openapi as oa
+
+    integ = {"x-amazon-apigateway-integration": {"type": "aws_proxy", "uri": "arn:aws:lambda:us-east-1:1:function:f",
+                                                  "httpMethod": "POST"}}
+    doc = {"swagger": "2.0", "info": {"title": "t"},
+           "securityDefinitions": {"AWS_IAM": {"type": "apiKey", "name": "Authorization", "in": "header",
+                                               "x-amazon-apigateway-authtype": "awsSigv4"}},
+           "paths": {"/a": {"get": dict(integ, security=[{"AWS_IAM": []}])},
+                     "/b": {"get": dict(integ, **{"x-amazon-apigateway-auth": {"type": "AWS_IAM"}})},
+                     "/c": {"get": dict(integ)}}}
+    assert [op.iam for op in oa.read(doc).operations] == [True, True, False]

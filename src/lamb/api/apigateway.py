@@ -19,6 +19,7 @@ import re
 import time
 from typing import TYPE_CHECKING
 
+from ..apis import binary, credentials, http_proxy
 from ..apis.store import new_id
 from ..protocol.errors import AwsError
 from . import operation
@@ -184,10 +185,10 @@ def put_method(ctx: "RequestContext", params: dict) -> dict:
 def check_authorization(doc: dict, method: dict) -> None:
     """The method's authorization type is served and names an authorizer of its kind (PutMethod, UpdateMethod)."""
     kind = method.get("authorizationType")
-    if kind not in ("NONE", "CUSTOM", "COGNITO_USER_POOLS"):
-        raise _bad(f"authorizationType {kind} is not served by this Lamb server yet; use NONE, CUSTOM or "
+    if kind not in ("NONE", "CUSTOM", "COGNITO_USER_POOLS", "AWS_IAM"):  # AWS_IAM: apis/iam_auth.py
+        raise _bad(f"authorizationType {kind} is not served by this Lamb server yet; use NONE, AWS_IAM, CUSTOM or "
                    f"COGNITO_USER_POOLS.")
-    if kind == "NONE":
+    if kind in ("NONE", "AWS_IAM"):
         method.pop("authorizerId", None)
         return
     auth = (doc.setdefault("authorizers", {})).get(method.get("authorizerId") or "")
@@ -220,11 +221,18 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
             "type": "MOCK", "passthroughBehavior": params.get("passthroughBehavior") or "WHEN_NO_MATCH",
             "timeoutInMillis": limits.rest_api_timeout_default_ms, "cacheNamespace": params["resourceId"],
             "cacheKeyParameters": [], "requestTemplates": params.get("requestTemplates") or {}}
+        if params.get("contentHandling") is not None:  # the request's conversion (apis/binary.py)
+            integration["contentHandling"] = content_handling(params["contentHandling"])
         _save(ctx, params["restApiId"], doc)
         return integration
     kind = params["type"]
+    if kind in ("HTTP_PROXY", "HTTP"):
+        method["methodIntegration"] = integration = _http_integration(params, limits)
+        _save(ctx, params["restApiId"], doc)
+        return integration
     if kind not in ("AWS_PROXY", "AWS"):
-        raise _bad(f"Integration type {kind} is not served by this Lamb server yet; use AWS_PROXY, AWS or MOCK.")
+        raise _bad(f"Integration type {kind} is not served by this Lamb server yet; use AWS_PROXY, AWS, HTTP_PROXY, "
+                   "HTTP or MOCK.")
     if not params.get("uri"):
         raise _bad("Enumeration value for IntegrationType must be non-empty")
     if kind == "AWS" and ":lambda:path/2015-03-31/functions/" not in params["uri"]:
@@ -239,15 +247,14 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
     behavior = params.get("passthroughBehavior") or "WHEN_NO_MATCH"
     if behavior not in ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"):
         raise _bad("Invalid passthrough behavior specified")
-    timeout = params.get("timeoutInMillis")
-    if timeout is None:
-        timeout = limits.rest_api_timeout_default_ms
-    elif not limits.http_api_timeout_min_ms <= timeout <= limits.rest_api_timeout_max_ms:
-        raise _bad(f"Timeout should be between {limits.http_api_timeout_min_ms} ms and "
-                   f"{limits.rest_api_timeout_max_ms} ms")
+    timeout = _timeout(params, limits)
     integration = {"type": kind, "httpMethod": "POST", "uri": params["uri"], "timeoutInMillis": timeout,
                    "passthroughBehavior": behavior, "cacheNamespace": params["resourceId"],
                    "cacheKeyParameters": [], "connectionType": "INTERNET"}
+    if params.get("contentHandling") is not None:  # AWS: the request's conversion (apis/binary.py)
+        integration["contentHandling"] = content_handling(params["contentHandling"])
+    if params.get("credentials") is not None:  # API Gateway invokes as this role (apis/credentials.py)
+        integration["credentials"] = role_credentials(params["credentials"])
     if kind == "AWS" and params.get("requestTemplates"):
         integration["requestTemplates"] = params["requestTemplates"]
     if kind == "AWS" and params.get("requestParameters"):  # X-Amz-Invocation-Type: apis/mapped.py
@@ -255,6 +262,70 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
     method["methodIntegration"] = integration
     _save(ctx, params["restApiId"], doc)
     return integration
+
+
+def _timeout(params: dict, limits) -> int:
+    timeout = params.get("timeoutInMillis")
+    if timeout is None:
+        return limits.rest_api_timeout_default_ms
+    if not limits.http_api_timeout_min_ms <= timeout <= limits.rest_api_timeout_max_ms:
+        raise _bad(f"Timeout should be between {limits.http_api_timeout_min_ms} ms and "
+                   f"{limits.rest_api_timeout_max_ms} ms")
+    return timeout
+
+
+def _http_integration(params: dict, limits) -> dict:
+    """An HTTP_PROXY integration (apis/http_proxy.py: the request forwarded to an http(s) URI) or an
+    HTTP one (the same, through mapping templates and integration responses: apis/mapped.py)."""
+    if not params.get("integrationHttpMethod"):
+        raise _bad("Enumeration value for HttpMethod must be non-empty")
+    if params["integrationHttpMethod"] not in METHODS:
+        raise _bad(f"Invalid HttpMethod specified. Valid options are {','.join(METHODS)}")
+    if not http_proxy.is_http_url(params.get("uri")):
+        raise _bad("Invalid HTTP endpoint specified for URI")
+    if (params.get("connectionType") or "INTERNET") != "INTERNET":
+        raise _bad("connectionType VPC_LINK is not served by this Lamb server yet; use INTERNET.")
+    kind = params["type"]
+    for k in ("credentials",) + (("contentHandling", "requestTemplates") if kind == "HTTP_PROXY" else ()):
+        if params.get(k):
+            raise _bad(f"{k} is not applied to {kind} integrations by this Lamb server; remove it.")
+    behavior = params.get("passthroughBehavior") or "WHEN_NO_MATCH"
+    if behavior not in ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"):
+        raise _bad("Invalid passthrough behavior specified")
+    integration = {"type": kind, "httpMethod": params["integrationHttpMethod"], "uri": params["uri"],
+                   "timeoutInMillis": _timeout(params, limits), "passthroughBehavior": behavior,
+                   "cacheNamespace": params["resourceId"], "cacheKeyParameters": [], "connectionType": "INTERNET"}
+    if kind == "HTTP" and params.get("requestTemplates"):
+        integration["requestTemplates"] = params["requestTemplates"]
+    if kind == "HTTP" and params.get("contentHandling") is not None:
+        integration["contentHandling"] = content_handling(params["contentHandling"])
+    for key, source in (params.get("requestParameters") or {}).items():
+        where = key.removeprefix("integration.request.").partition(".")[0]
+        if not key.startswith("integration.request.") or where not in ("path", "querystring", "header"):
+            raise _bad(f"Invalid mapping expression specified: Validation Result: warnings : [], errors : "
+                       f"[Invalid mapping expression specified: {key}]")
+        if not (source.startswith(("method.request.path.", "method.request.querystring.", "method.request.header.",
+                                   "stageVariables.", "context.")) or (len(source) >= 2 and source[0] == source[-1] == "'")):
+            raise _bad(f"Invalid mapping expression specified: Validation Result: warnings : [], errors : "
+                       f"[Invalid mapping expression parameter specified: {source}]")
+    if params.get("requestParameters"):
+        integration["requestParameters"] = params["requestParameters"]
+    return integration
+
+
+def content_handling(value: str) -> str:
+    """An integration's or integration response's ``contentHandling`` (apis/binary.py)."""
+    if value not in binary.CONTENT_HANDLING:
+        raise _bad("Invalid content handling specified")
+    return value
+
+
+def role_credentials(value: str) -> str:
+    """An integration's or authorizer's ``credentials``: a role ARN, or ``arn:aws:iam::*:user/*`` (the
+    AWS_IAM caller's own credentials, apis/credentials.py)."""
+    if value != credentials.CALLER and not credentials.is_role_arn(value):
+        raise _bad("Invalid ARN specified in the request")
+    return value
 
 
 @operation("GetIntegration", service=SERVICE)
@@ -392,9 +463,13 @@ def create_authorizer(ctx: "RequestContext", params: dict) -> dict:
     auth = {"id": new_id(6), "name": params["name"], "type": kind, "authorizerUri": params["authorizerUri"],
             "authType": params.get("authType") or "custom",
             "authorizerResultTtlInSeconds": 300 if ttl is None else ttl}
-    for k in ("identitySource", "identityValidationExpression", "authorizerCredentials"):
+    for k in ("identitySource", "identityValidationExpression"):
         if params.get(k) is not None:
             auth[k] = params[k]
+    if params.get("authorizerCredentials"):  # the authorizer is invoked as this role (apis/credentials.py)
+        if not credentials.is_role_arn(params["authorizerCredentials"]):
+            raise _bad("Invalid ARN specified in the request")
+        auth["authorizerCredentials"] = params["authorizerCredentials"]
     doc.setdefault("authorizers", {})[auth["id"]] = auth
     _save(ctx, params["restApiId"], doc)
     return auth

@@ -64,6 +64,8 @@ def _apply(ctx: "RequestContext", api_id: str, definition: openapi.Definition) -
                           authorizerId=auth_ids[op.security[0]])
             if cognito and op.security[1]:
                 method["authorizationScopes"] = op.security[1]
+        elif op.iam:  # apis/iam_auth.py
+            method["authorizationType"] = "AWS_IAM"
         if op.operation_name:
             method["operationName"] = op.operation_name
         if op.validator is not None:
@@ -81,7 +83,7 @@ def _apply(ctx: "RequestContext", api_id: str, definition: openapi.Definition) -
         except openapi.ImportProblem as e:
             raise rest._bad(str(e)) from None
         where = {"restApiId": api_id, "resourceId": parent, "httpMethod": op.method}
-        method_responses, integration_responses = openapi.rest_responses(op) if integration["type"] in ("MOCK", "AWS") \
+        method_responses, integration_responses = openapi.rest_responses(op) if integration["type"] in ("MOCK", "AWS", "HTTP") \
             else ({}, {})
         for code, response in method_responses.items():
             responses.put_method_response(ctx, dict(response, statusCode=code, **where))

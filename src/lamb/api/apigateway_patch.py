@@ -22,6 +22,7 @@ import copy
 import time
 from typing import TYPE_CHECKING
 
+from ..apis import http_proxy
 from ..protocol.errors import AwsError
 from . import apigateway as rest
 from . import apigateway_responses as responses
@@ -145,6 +146,13 @@ def _patch_map(target: dict, key: str, name: str, kind: str, value: str | None) 
         target.pop(key, None)
 
 
+def _content_handling(target: dict, kind: str, value: str | None) -> None:
+    if kind == "remove" or not value:
+        target.pop("contentHandling", None)
+    else:
+        target["contentHandling"] = rest.content_handling(value)
+
+
 def patch_integration(integration: dict, ops: list[dict], timeout_range: tuple[int, int]) -> None:
     for op in ops:
         path, kind, value = op.get("path") or "", op["op"], op.get("value")
@@ -152,10 +160,19 @@ def patch_integration(integration: dict, ops: list[dict], timeout_range: tuple[i
         if parts[:1] in (["requestTemplates"], ["requestParameters"]) and len(parts) == 2:
             _patch_map(integration, parts[0], _unescape(parts[1]), kind, value)
         elif path == "/uri" and kind == "replace":
+            if integration.get("type") in ("HTTP_PROXY", "HTTP") and not http_proxy.is_http_url(value):
+                raise rest._bad("Invalid HTTP endpoint specified for URI")
             if integration.get("type") == "MOCK" or (integration.get("type") == "AWS" and
                                                      ":lambda:path/2015-03-31/functions/" not in (value or "")):
                 raise rest._bad("Invalid integration URI specified")
             integration["uri"] = value
+        elif path == "/contentHandling" and kind in ("replace", "add", "remove"):
+            _content_handling(integration, kind, value)
+        elif path == "/credentials" and kind in ("replace", "add", "remove"):
+            if kind == "remove" or not value:
+                integration.pop("credentials", None)
+            else:
+                integration["credentials"] = rest.role_credentials(value)
         elif path == "/passthroughBehavior" and kind == "replace":
             if value not in ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"):
                 raise rest._bad("Invalid passthrough behavior specified")
@@ -175,6 +192,8 @@ def patch_integration_response(response: dict, ops: list[dict]) -> None:
         parts = path.split("/")[1:]
         if parts[:1] in (["responseTemplates"], ["responseParameters"]) and len(parts) == 2:
             _patch_map(response, parts[0], _unescape(parts[1]), kind, value)
+        elif path == "/contentHandling" and kind in ("replace", "add", "remove"):
+            _content_handling(response, kind, value)
         elif path == "/selectionPattern" and kind in ("replace", "remove"):
             if kind == "remove" or not value:
                 response.pop("selectionPattern", None)

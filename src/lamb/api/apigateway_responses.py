@@ -95,9 +95,11 @@ def put_integration_response(ctx: "RequestContext", params: dict) -> dict:
     if code not in (method.get("methodResponses") or {}):
         raise rest._bad("Invalid Response status code specified")
     response = {"statusCode": code}
-    for k in ("selectionPattern", "responseParameters", "responseTemplates", "contentHandling"):
+    for k in ("selectionPattern", "responseParameters", "responseTemplates"):
         if params.get(k) is not None:
             response[k] = params[k]
+    if params.get("contentHandling") is not None:  # the response's conversion (apis/binary.py)
+        response["contentHandling"] = rest.content_handling(params["contentHandling"])
     integration.setdefault("integrationResponses", {})[code] = response
     rest._save(ctx, params["restApiId"], doc)
     return response

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..apis import routing
+from ..apis import credentials, http_proxy, routing
 from ..apis.jwt_auth import issuer_allowed
 from ..apis.store import empty, new_id, snapshot
 from ..protocol.errors import AwsError
@@ -136,14 +136,49 @@ def _integration_fields(params: dict, old: dict | None) -> dict:
         if k != "ApiId" and v is not None:
             item[k] = v
     kind = item.get("IntegrationType")
+    if kind == "HTTP_PROXY":
+        return _http_proxy_fields(item)
     if kind != "AWS_PROXY":
-        raise _bad(f"Integration type {kind} is not served by this Lamb server; use AWS_PROXY to a Lambda function.")
+        raise _bad(f"Integration type {kind} is not served by this Lamb server; use AWS_PROXY to a Lambda function "
+                   "or HTTP_PROXY to an http(s) URL.")
+    item.setdefault("IntegrationMethod", "POST")
     uri = item.get("IntegrationUri")
     if not uri:
         raise _bad("IntegrationUri is required for AWS_PROXY integrations.")
     if item.get("PayloadFormatVersion") not in ("1.0", "2.0"):
         raise _bad("PayloadFormatVersion must be 1.0 or 2.0 for AWS_PROXY integrations of HTTP APIs.")
+    _role(item.get("CredentialsArn"))
     return item
+
+
+def _http_proxy_fields(item: dict) -> dict:
+    """An HTTP proxy integration (apis/http_proxy.py): an http(s) URI, a method, payload 1.0, mappings."""
+    if item.get("ConnectionType", "INTERNET") != "INTERNET":
+        raise _bad("ConnectionType VPC_LINK is not served by this Lamb server; use INTERNET.")
+    if not http_proxy.is_http_url(item.get("IntegrationUri")):
+        raise _bad("Invalid HTTP endpoint specified for URI")
+    method = item.get("IntegrationMethod")
+    if not method:
+        raise _bad("IntegrationMethod is required for HTTP_PROXY integrations.")
+    if method != "ANY" and method not in routing.METHODS:
+        raise _bad(f"Invalid IntegrationMethod {method}.")
+    if item.setdefault("PayloadFormatVersion", "1.0") != "1.0":
+        raise _bad("HTTP_PROXY integrations support only PayloadFormatVersion 1.0.")
+    if item.get("CredentialsArn"):
+        raise _bad("CredentialsArn is not used for HTTP integrations; remove it.")
+    problem = http_proxy.check_request_parameters(item.get("RequestParameters") or {}) or \
+        http_proxy.check_response_parameters(item.get("ResponseParameters") or {})
+    if problem:
+        raise _bad(problem)
+    return item
+
+
+def _role(arn: str | None) -> None:
+    """``CredentialsArn``: a role API Gateway assumes, or ``arn:aws:iam::*:user/*`` (apis/credentials.py)."""
+    if arn is None:
+        return
+    if arn != credentials.CALLER and not credentials.is_role_arn(arn):  # the caller's: an AWS_IAM route's signer
+        raise _bad(f"Invalid ARN specified in the request: {arn}")
 
 
 def _check_timeout(ctx: "RequestContext", item: dict) -> None:
@@ -156,10 +191,14 @@ def _check_timeout(ctx: "RequestContext", item: dict) -> None:
                    f"{limits.http_api_timeout_max_ms} ms.")
 
 
-def _quick_create(ctx: "RequestContext", doc: dict, target: str, route_key: str | None) -> None:
+def _quick_create(ctx: "RequestContext", doc: dict, target: str, route_key: str | None,
+                  role: str | None = None) -> None:
     integration = {"IntegrationId": new_id(), "IntegrationType": "AWS_PROXY", "IntegrationMethod": "POST",
                    "IntegrationUri": target, "PayloadFormatVersion": "2.0", "ConnectionType": "INTERNET",
                    "ApiGatewayManaged": True}
+    if role is not None:
+        _role(role)
+        integration["CredentialsArn"] = role
     _check_timeout(ctx, integration)
     doc["integrations"][integration["IntegrationId"]] = integration
     route = {"RouteId": new_id(), "RouteKey": _route_key(route_key or routing.DEFAULT),
@@ -190,9 +229,9 @@ def create_api(ctx: "RequestContext", params: dict) -> dict:
             api[k] = params[k]
     doc = empty(api)
     if params.get("Target"):
-        _quick_create(ctx, doc, params["Target"], params.get("RouteKey"))
-    elif params.get("RouteKey"):
-        raise _bad("RouteKey can be specified only with Target (quick create).")
+        _quick_create(ctx, doc, params["Target"], params.get("RouteKey"), params.get("CredentialsArn"))
+    elif params.get("RouteKey") or params.get("CredentialsArn"):
+        raise _bad("RouteKey and CredentialsArn can be specified only with Target (quick create).")
     _store(ctx).put(api_id, doc)
     return _view(ctx, doc)
 
@@ -216,11 +255,15 @@ def update_api(ctx: "RequestContext", params: dict) -> dict:
               "ApiKeySelectionExpression", "DisableExecuteApiEndpoint", "DisableSchemaValidation", "IpAddressType"):
         if params.get(k) is not None:
             api[k] = params[k]
-    if params.get("Target"):  # quick update: the managed integration points at the new target
-        for integration in doc["integrations"].values():
-            if integration.get("ApiGatewayManaged"):
+    quick = bool(params.get("Target") or params.get("CredentialsArn"))
+    _role(params.get("CredentialsArn"))
+    for integration in doc["integrations"].values() if quick else ():  # quick update of the managed integration
+        if integration.get("ApiGatewayManaged"):
+            if params.get("Target"):
                 integration["IntegrationUri"] = params["Target"]
-    _save(ctx, params["ApiId"], doc, redeploy=bool(params.get("Target")))
+            if params.get("CredentialsArn"):
+                integration["CredentialsArn"] = params["CredentialsArn"]
+    _save(ctx, params["ApiId"], doc, redeploy=quick)
     return _view(ctx, doc)
 
 
@@ -262,9 +305,9 @@ def _route_fields(ctx: "RequestContext", doc: dict, route: dict, params: dict) -
     if params.get("Target") is not None:
         route["Target"] = _target(ctx, doc, params["Target"])
     kind = route.get("AuthorizationType", "NONE")
-    if kind not in ("NONE", "CUSTOM", "JWT"):
-        raise _bad(f"AuthorizationType {kind} is not served by this Lamb server; use NONE, CUSTOM or JWT.")
-    if kind != "NONE":
+    if kind not in ("NONE", "CUSTOM", "JWT", "AWS_IAM"):  # AWS_IAM: apis/iam_auth.py
+        raise _bad(f"AuthorizationType {kind} is not served by this Lamb server; use NONE, AWS_IAM, CUSTOM or JWT.")
+    if kind not in ("NONE", "AWS_IAM"):
         auth = doc["authorizers"].get(route.get("AuthorizerId") or "")
         if auth is None:
             raise _bad(f"Unable to find authorizer with id {route.get('AuthorizerId')}")
@@ -313,8 +356,7 @@ def delete_route(ctx: "RequestContext", params: dict) -> dict:
 @operation("CreateIntegration", service=SERVICE)
 def create_integration(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["ApiId"])
-    item = _integration_fields(params, {"IntegrationId": new_id(), "ConnectionType": "INTERNET",
-                                        "IntegrationMethod": "POST"})
+    item = _integration_fields(params, {"IntegrationId": new_id(), "ConnectionType": "INTERNET"})
     _check_timeout(ctx, item)
     doc["integrations"][item["IntegrationId"]] = item
     _save(ctx, params["ApiId"], doc, redeploy=True)
@@ -374,6 +416,9 @@ def _authorizer_fields(ctx: "RequestContext", item: dict, params: dict) -> dict:
             raise _bad(f"AuthorizerResultTtlInSeconds must be between 0 and {limits.http_api_authorizer_ttl_max_s}.")
         if ttl and not item.get("IdentitySource"):
             raise _bad("IdentitySource is required when caching is enabled.")
+        if item.get("AuthorizerCredentialsArn") is not None and not credentials.is_role_arn(
+                item["AuthorizerCredentialsArn"]):
+            raise _bad(f"Invalid ARN specified in the request: {item['AuthorizerCredentialsArn']}")
     elif kind == "JWT":
         jwt = item.get("JwtConfiguration") or {}
         if not jwt.get("Issuer"):

@@ -60,6 +60,8 @@ def _parts(ctx: "RequestContext", doc: dict, definition: openapi.Definition) -> 
                               AuthorizationType="JWT" if auth["AuthorizerType"] == "JWT" else "CUSTOM")
                 if op.security[1]:
                     params["AuthorizationScopes"] = op.security[1]
+            elif op.iam:  # apis/iam_auth.py
+                params["AuthorizationType"] = "AWS_IAM"
             if op.operation_name:
                 params["OperationName"] = op.operation_name
             route = {"RouteId": new_id(), "RouteKey": key, "ApiKeyRequired": False, "AuthorizationType": "NONE"}

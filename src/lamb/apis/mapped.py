@@ -32,7 +32,7 @@ import json
 import re
 from typing import Any, Mapping, NamedTuple
 
-from . import vtl
+from . import binary, vtl
 
 
 class Templated(NamedTuple):
@@ -106,9 +106,12 @@ def select(integration: Mapping, text: str | None) -> dict | None:
     return next((r for r in responses.values() if not r.get("selectionPattern")), None)
 
 
-def _parameter(source: str, payload: bytes, seen: Templated) -> str | None:
+def _parameter(source: str, payload: bytes, seen: Templated, headers: tuple = ()) -> str | None:
     if len(source) >= 2 and source[0] == source[-1] == "'":
         return source[1:-1]
+    if source.startswith("integration.response.header."):  # an HTTP integration's answer
+        name = source[len("integration.response.header."):].lower()
+        return next((v for k, v in headers if k.lower() == name), None)
     if source == "integration.response.body":
         return payload.decode("utf-8", "replace")
     if source.startswith("integration.response.body."):
@@ -127,9 +130,14 @@ def _parameter(source: str, payload: bytes, seen: Templated) -> str | None:
     return None
 
 
-def response(chosen: Mapping, payload: bytes, accept: str | None, seen: Templated) -> tuple[int, list, bytes]:
-    """(status, headers, body) of an integration response for the integration's ``payload``;
-    raises ``vtl.TemplateError``."""
+def response(chosen: Mapping, payload: bytes, accept: str | None, seen: Templated,
+             binary_types: tuple[str, ...] = (), payload_type: str = "application/json",
+             integration_headers: tuple = ()) -> tuple[int, list, bytes]:
+    """(status, headers, body) of an integration response for the integration's ``payload`` (of
+    ``payload_type``: JSON for Lambda's answer or a MOCK's empty one; an HTTP endpoint's Content-Type,
+    whose ``integration_headers`` ``integration.response.header.*`` reads), its template applied, then converted by its
+    ``contentHandling`` and the API's binary media types (``binary``); raises ``vtl.TemplateError``
+    or ``binary.Unconvertible``."""
     templates = chosen.get("responseTemplates") or {}
     content_type, body = "application/json", payload
     if templates:
@@ -145,10 +153,11 @@ def response(chosen: Mapping, payload: bytes, accept: str | None, seen: Template
     headers = [("Content-Type", content_type)]
     for name, source in (chosen.get("responseParameters") or {}).items():
         if name.startswith("method.response.header."):
-            value = _parameter(source, payload, seen)
+            value = _parameter(source, payload, seen, integration_headers)
             if value is not None:
                 header = name[len("method.response.header."):]
                 headers = [h for h in headers if h[0].lower() != header.lower()] + [(header, value)]
+    body = binary.convert_response(body, payload_type, accept, binary_types, chosen.get("contentHandling"))
     return int(chosen["statusCode"]), headers, body
 
 

@@ -30,11 +30,12 @@ def status_of(integration: dict, content_type: str | None = None, seen: mapped.T
 
 
 def answer(integration: dict, content_type: str | None = None, accept: str | None = None,
-           seen: mapped.Templated | None = None, body: bytes = b"") -> tuple[int, list[tuple[str, str]], bytes] | None:
+           seen: mapped.Templated | None = None, body: bytes = b"",
+           binary_types: tuple[str, ...] = ()) -> tuple[int, list[tuple[str, str]], bytes] | None:
     """(status, headers, body) of a MOCK integration, or None when no integration response is set
     (API Gateway then answers 500 ``Internal server error``); raises ``vtl.TemplateError``."""
     seen = seen or mapped.Templated({}, {}, {})
     chosen = mapped.select(integration, status_of(integration, content_type, seen, body))
     if chosen is None:
         return None
-    return mapped.response(chosen, b"", accept, seen)
+    return mapped.response(chosen, b"", accept, seen, binary_types)

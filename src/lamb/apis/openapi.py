@@ -61,6 +61,7 @@ class Operation:
     validator: str | None = None     # x-amazon-apigateway-request-validator (REST APIs)
     request_parameters: dict = field(default_factory=dict)  # method.request.<where>.<name> → required
     request_models: dict = field(default_factory=dict)      # content type → model name
+    iam: bool = False  # AWS_IAM authorization (a SigV4 security scheme or x-amazon-apigateway-auth)
 
 
 @dataclass
@@ -80,6 +81,21 @@ def _schemes(doc: dict) -> dict[str, dict]:
     found = dict(doc.get("securityDefinitions") or {})
     found.update((doc.get("components") or {}).get("securitySchemes") or {})
     return {name: s for name, s in found.items() if isinstance(s, dict) and AUTHORIZER in s}
+
+
+def _sigv4_schemes(doc: dict) -> set[str]:
+    """Security schemes that mean AWS_IAM (``x-amazon-apigateway-authtype: awsSigv4``, as SAM writes them)."""
+    found = dict(doc.get("securityDefinitions") or {})
+    found.update((doc.get("components") or {}).get("securitySchemes") or {})
+    return {name for name, s in found.items() if isinstance(s, dict) and AUTHORIZER not in s
+            and str(s.get("x-amazon-apigateway-authtype", "")).lower() == "awssigv4"}
+
+
+def _iam(op: dict, entry: Any, sigv4: set[str]) -> bool:
+    auth = op.get("x-amazon-apigateway-auth")
+    if isinstance(auth, dict) and str(auth.get("type", "")).upper() == "AWS_IAM":
+        return True
+    return any(name in sigv4 for requirement in entry or [] for name in (requirement or {}))
 
 
 def _security(entry: Any, schemes: dict) -> tuple[str, list] | None:
@@ -153,6 +169,7 @@ def read(doc: dict) -> Definition:
     """The definition's operations, in document order; paths without an integration are errors."""
     info = doc.get("info") or {}
     schemes = _schemes(doc)
+    sigv4 = _sigv4_schemes(doc)
     default_security = doc.get("security")
     default_validator = doc.get("x-amazon-apigateway-request-validator")
     models = dict((doc.get("definitions") or {}))
@@ -173,11 +190,12 @@ def read(doc: dict) -> Definition:
             if integration is None:
                 errors.append(f"No integration defined for method '{verb}' at path '{path}'.")
                 continue
-            security = _security(op["security"] if "security" in op else default_security, schemes)
+            entry = op["security"] if "security" in op else default_security
+            security = _security(entry, schemes)
             parameters, request_models = _method_request(doc, item, op, path, verb, models)
             ops.append(Operation(path, verb, integration, security, op.get("operationId"), op.get("responses") or {},
                                  op.get("x-amazon-apigateway-request-validator", default_validator), parameters,
-                                 request_models))
+                                 request_models, iam=security is None and _iam(op, entry, sigv4)))
     if errors:
         raise ImportProblem("Errors found during import:\n\t" + "\n\t".join(errors))
     validators = doc.get("x-amazon-apigateway-request-validators") or {}
@@ -198,7 +216,7 @@ def _proxy(op: Operation, kinds: tuple[str, ...] = ("AWS_PROXY",)) -> dict:
         served = " or ".join(k.lower() for k in kinds)
         raise ImportProblem(f"Errors found during import:\n\tUnable to put integration on '{op.method}' for resource "
                             f"at path '{op.path}': integration type '{integ.get('type')}' is not served by this Lamb "
-                            f"server; use {served} to a Lambda function.")
+                            f"server; use {served}.")
     if not integ.get("uri"):
         raise ImportProblem(f"Errors found during import:\n\tUnable to put integration on '{op.method}' for resource "
                             f"at path '{op.path}': Invalid integration URI specified")
@@ -252,9 +270,17 @@ def http_route_key(op: Operation) -> str:
 
 def http_integration(op: Operation) -> dict:
     """CreateIntegration's parameters for an operation's integration."""
-    integ = _proxy(op)
-    out = {"IntegrationType": "AWS_PROXY", "IntegrationUri": integ["uri"], "IntegrationMethod": "POST",
-           "PayloadFormatVersion": str(integ.get("payloadFormatVersion") or "1.0")}
+    integ = _proxy(op, ("AWS_PROXY", "HTTP_PROXY"))
+    if str(integ["type"]).upper() == "HTTP_PROXY":  # forwarded to the URI (apis/http_proxy.py)
+        out = {"IntegrationType": "HTTP_PROXY", "IntegrationUri": integ["uri"],
+               "IntegrationMethod": str(integ.get("httpMethod") or "").upper() or None,
+               "PayloadFormatVersion": str(integ.get("payloadFormatVersion") or "1.0")}
+        for k, member in (("requestParameters", "RequestParameters"), ("responseParameters", "ResponseParameters")):
+            if integ.get(k):
+                out[member] = integ[k]
+    else:
+        out = {"IntegrationType": "AWS_PROXY", "IntegrationUri": integ["uri"], "IntegrationMethod": "POST",
+               "PayloadFormatVersion": str(integ.get("payloadFormatVersion") or "1.0")}
     if integ.get("timeoutInMillis") is not None:
         out["TimeoutInMillis"] = int(integ["timeoutInMillis"])
     if integ.get("credentials"):
@@ -318,17 +344,26 @@ def rest_responses(op: Operation) -> tuple[dict[str, dict], dict[str, dict]]:
 def rest_integration(op: Operation) -> dict:
     """PutIntegration's parameters (without the API, resource and method)."""
     if str(op.integration.get("type", "")).upper() == "MOCK":
-        return {"type": "MOCK", "requestTemplates": op.integration.get("requestTemplates") or {}}
-    integ = _proxy(op, ("AWS_PROXY", "AWS"))
+        out = {"type": "MOCK", "requestTemplates": op.integration.get("requestTemplates") or {}}
+        if op.integration.get("contentHandling"):
+            out["contentHandling"] = op.integration["contentHandling"]
+        return out
+    integ = _proxy(op, ("AWS_PROXY", "AWS", "HTTP_PROXY", "HTTP"))
     kind = str(integ["type"]).upper()
     out = {"type": kind, "uri": integ["uri"], "integrationHttpMethod": str(integ.get("httpMethod") or "")
            .upper() or None}
-    if kind == "AWS":  # mapping templates (apis/mapped.py)
+    if kind in ("HTTP_PROXY", "HTTP") and integ.get("requestParameters"):  # {proxy}, headers (apis/http_proxy.py)
+        out["requestParameters"] = integ["requestParameters"]
+    if kind in ("AWS", "HTTP"):  # mapping templates (apis/mapped.py)
         out["requestTemplates"] = integ.get("requestTemplates") or {}
         if integ.get("passthroughBehavior"):
             out["passthroughBehavior"] = str(integ["passthroughBehavior"]).upper()
     if integ.get("timeoutInMillis") is not None:
         out["timeoutInMillis"] = int(integ["timeoutInMillis"])
+    if integ.get("contentHandling"):  # the request's conversion (apis/binary.py)
+        out["contentHandling"] = integ["contentHandling"]
+    if integ.get("credentials"):  # the role API Gateway invokes as (apis/credentials.py)
+        out["credentials"] = integ["credentials"]
     return out
 
 

@@ -18,6 +18,12 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy
   ``timeoutInMillis`` (29 s by default): 504 ``{"message": "Endpoint request timed out"}``;
 - non-proxy Lambda integrations (type ``AWS``) and MOCK integrations go through mapping
   templates (``mapped``, ``mock``, ``vtl``).
+- ``AWS_IAM`` methods: the caller's SigV4 signature and identity policies (``iam_auth``);
+- an integration's ``credentials`` role replaces the function's policy (``credentials``; the
+  AWS_IAM caller's own for ``arn:aws:iam::*:user/*``);
+  ``contentHandling`` converts non-proxy payloads (``binary``); ``HTTP_PROXY`` integrations forward
+  the request to their URI and ``HTTP`` ones the request template's payload, their integration
+  response selected by the status code (``http_proxy``: 504 past the timeout, 500 when unreachable).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from ..services.lineage import with_root
 from ..urls import event as v2_event
 from ..urls.response import Malformed
 from ..policy import evaluate as policy_eval
-from . import binary, deadline, gateway_responses, mapped, mock, payload_v1, validation, vtl
+from . import binary, deadline, gateway_responses, http_proxy, iam_auth, mapped, mock, payload_v1, validation, vtl
 from .authorizers import REST_SOURCES, Authorized, Refused, identity_values, run_lambda
 from .permission import source_arn
 from .routing import RouteTable
@@ -186,7 +192,17 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
     method_arn = f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/{stage_name}/{req.method}{path}"
     call = _Call(server, api_id, stage_name, verb, resource, integration, variables, event, trace, rid,
                  tuple(binary_types), req.headers.get("accept") or "", req.body, req.headers.get("content-type"),
-                 deployed)
+                 deployed, req.headers, req.query, source_ip)
+    if method.get("authorizationType") == "AWS_IAM":
+        try:
+            caller = iam_auth.verify(req.method, req.path, req.query, req.headers, req.body,
+                                     server.signer or (lambda _k: None))
+            iam_auth.authorize(caller, method_arn)
+        except iam_auth.Refused as e:
+            return Response(403, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid),
+                                  ("x-amzn-ErrorType", e.error_type)], json.dumps(e.body, separators=(",", ":")).encode())
+        ctx["identity"].update(caller.identity())
+        call = call._replace(caller=caller)
     if method.get("authorizationType") == "COGNITO_USER_POOLS":
         return _cognito(server, deployed.authorizers.get(method.get("authorizerId") or ""), method, req, call)
     if method.get("authorizationType") == "CUSTOM":
@@ -264,6 +280,10 @@ class _Call(NamedTuple):
     body: bytes = b""
     content_type: str | None = None
     deployed: "RestDeployed | None" = None
+    headers: dict | None = None  # the client's (HTTP_PROXY forwards them)
+    query: str = ""
+    source_ip: str = ""
+    caller: "iam_auth.Caller | None" = None  # an AWS_IAM method's signer
 
     def seen(self) -> mapped.Templated:
         """What a mapping template sees of the request (``$input.params()``, ``$context``, ``$stageVariables``)."""
@@ -271,6 +291,12 @@ class _Call(NamedTuple):
         context = dict(e["requestContext"], httpMethod=e["httpMethod"], resourcePath=self.resource["path"])
         return mapped.Templated({"path": e.get("pathParameters") or {}, "querystring": e.get("queryStringParameters") or {},
                                  "header": e.get("headers") or {}}, context, self.variables)
+
+    def _converted(self) -> bytes:
+        """The integration request's payload: the body converted by the integration's ``contentHandling``
+        (``binary.convert_request``; non-proxy integrations only, a proxy event encodes by binary media types)."""
+        return binary.convert_request(self.body, self.content_type, self.binary_types,
+                                      self.integration.get("contentHandling"))
 
     def integrate(self, authorized: "Authorized | None"):
         from .serve import _STAGE_VAR, function_arn_of  # the same URI forms as HTTP APIs
@@ -286,14 +312,17 @@ class _Call(NamedTuple):
         kind = self.integration.get("type")
         if kind == "MOCK":
             try:
-                answered = mock.answer(self.integration, self.content_type, self.accept, self.seen(), self.body)
-            except vtl.TemplateError as e:
-                log.info("REST API %s: MOCK mapping template failed (%s)", self.api_id, e)
+                answered = mock.answer(self.integration, self.content_type, self.accept, self.seen(),
+                                       self._converted(), self.binary_types)
+            except (vtl.TemplateError, binary.Unconvertible) as e:
+                log.info("REST API %s: MOCK mapping template or content conversion failed (%s)", self.api_id, e)
                 return internal
             if answered is None:
                 return internal
             status, headers, body = answered
             return Response(status, headers + [("x-amzn-RequestId", rid)], body)
+        if kind in ("HTTP_PROXY", "HTTP"):
+            return self._http(proxy=kind == "HTTP_PROXY")
         uri = _STAGE_VAR.sub(lambda m: self.variables.get(m.group(1), ""), self.integration["uri"])
         try:
             target = server.target(function_arn_of(uri))
@@ -302,8 +331,9 @@ class _Call(NamedTuple):
         method = self.event["httpMethod"]
         src = source_arn(server.region, server.account_id, self.api_id, self.stage, method,
                          f"{self.verb} {self.resource['path']}")
-        if not server.permission.allowed(target.record, target.arn, src):
-            log.info("REST API %s: %s does not allow apigateway.amazonaws.com for %s", self.api_id, target.arn, src)
+        if not server.may_invoke(self.integration.get("credentials"), target, src, self.caller):
+            log.info("REST API %s: %s may not be invoked for %s (resource policy or credentials)", self.api_id,
+                     target.arn, src)
             return internal
         if kind == "AWS":
             return self._mapped(target)
@@ -339,6 +369,73 @@ class _Call(NamedTuple):
                                    query=e.get("queryStringParameters") or {}, headers=e.get("headers") or {},
                                    body=self.body or b"", content_type=self.content_type)
 
+    def _http(self, *, proxy: bool):
+        """An HTTP_PROXY integration (the request forwarded as it came, the answer as it is) or an HTTP one
+        (the body through the request template, the answer through the integration response its status code
+        selects), with ``requestParameters`` mapped (``http_proxy``, ``mapped``); 504 past the timeout, 500
+        when the endpoint cannot be reached."""
+        server, rid, e = self.server, self.rid, self.event
+        internal = _message(500, "Internal server error", rid)
+        seen = self.seen()
+        mapped_params = http_proxy.rest_request_parameters(self.integration.get("requestParameters") or {},
+                                                           seen.params, self.variables, seen.context)
+        url = http_proxy.target_url(self.integration["uri"], mapped_params["path"], self.variables,
+                                    self.query if proxy else "")
+        if mapped_params["querystring"]:
+            url = http_proxy.apply_request_parameters(
+                http_proxy.Outgoing("", url, [], b""),
+                {f"overwrite:querystring.{k}": v for k, v in mapped_params["querystring"].items()},
+                http_proxy.Seen({}, "", "", {}, b"", {}, {})).url
+        if proxy:
+            body = self.body
+            headers = http_proxy.forward_headers(self.headers or {}, source_ip=self.source_ip, port=server.port(),
+                                                 proto="http", trace=self.trace)
+        else:  # only what the mapping passes on, as API Gateway does for non-proxy integrations
+            try:
+                body = mapped.request_payload(self.integration, self._converted(), self.content_type, seen)
+            except mapped.Unsupported:
+                return _message(415, "Unsupported Media Type", rid)
+            except (vtl.TemplateError, binary.Unconvertible) as exc:
+                log.info("REST API %s: request mapping template or content conversion failed (%s)", self.api_id, exc)
+                return internal
+            headers = [("Content-Type", self.content_type or "application/json"), ("X-Amzn-Trace-Id", self.trace)]
+        for name, value in mapped_params["header"].items():
+            headers = [(k, v) for k, v in headers if k.lower() != name.lower()] + [(name, value)]
+        method = self.integration.get("httpMethod") or "ANY"
+        out = http_proxy.Outgoing(e["httpMethod"] if method == "ANY" else method, url, headers, body)
+        timeout_s = self.integration.get("timeoutInMillis", 29_000) / 1000.0
+        timed_out = lambda: _message(504, "Endpoint request timed out", rid)  # noqa: E731
+        try:
+            pending = server.forward(out, timeout_s, rid)
+        except http_proxy.Unreachable:
+            return internal
+
+        def done(f: asyncio.Future) -> Response:
+            exc = f.exception()
+            if isinstance(exc, http_proxy.TimedOut):
+                return timed_out()
+            if exc is not None:
+                log.info("REST API %s: HTTP integration %s failed (%s)", self.api_id, url, exc)
+                return internal
+            answer = f.result()
+            if proxy:
+                return Response(answer.status, http_proxy.response_headers(answer.headers) +
+                                [("x-amzn-RequestId", rid)], answer.body)
+            chosen = mapped.select(self.integration, str(answer.status))  # selectionPattern: the status code
+            if chosen is None:
+                log.info("REST API %s: no integration response for status %s", self.api_id, answer.status)
+                return internal
+            payload_type = next((v for k, v in answer.headers if k.lower() == "content-type"), None)
+            try:
+                status, headers, body = mapped.response(chosen, answer.body, self.accept, seen, self.binary_types,
+                                                        payload_type, tuple(answer.headers))
+            except (vtl.TemplateError, binary.Unconvertible) as exc:
+                log.info("REST API %s: response mapping template or content conversion failed (%s)", self.api_id, exc)
+                return internal
+            return Response(status, headers + [("x-amzn-RequestId", rid)], body)
+
+        return deadline.within(pending, timeout_s, timed_out, done)
+
     def _mapped(self, target):
         """A non-proxy Lambda integration (type ``AWS``): request template → payload, the function's
         answer → an integration response (``mapped``)."""
@@ -346,11 +443,11 @@ class _Call(NamedTuple):
         internal = _message(500, "Internal server error", rid)
         seen = self.seen()
         try:
-            payload = mapped.request_payload(self.integration, self.body, self.content_type, seen)
+            payload = mapped.request_payload(self.integration, self._converted(), self.content_type, seen)
         except mapped.Unsupported:
             return _message(415, "Unsupported Media Type", rid)
-        except vtl.TemplateError as e:
-            log.info("REST API %s: request mapping template failed (%s)", self.api_id, e)
+        except (vtl.TemplateError, binary.Unconvertible) as e:
+            log.info("REST API %s: request mapping template or content conversion failed (%s)", self.api_id, e)
             return internal
         kind = mapped.invocation_type(self.integration, seen)
         try:
@@ -383,9 +480,9 @@ class _Call(NamedTuple):
                 log.info("REST API %s: no integration response for the function's answer", self.api_id)
                 return internal
             try:
-                status, headers, body = mapped.response(chosen, result.payload, self.accept, seen)
-            except vtl.TemplateError as e:
-                log.info("REST API %s: response mapping template failed (%s)", self.api_id, e)
+                status, headers, body = mapped.response(chosen, result.payload, self.accept, seen, self.binary_types)
+            except (vtl.TemplateError, binary.Unconvertible) as e:
+                log.info("REST API %s: response mapping template or content conversion failed (%s)", self.api_id, e)
                 return internal
             return Response(status, headers + [("x-amzn-RequestId", rid)], body)
 
@@ -428,7 +525,7 @@ def rest_authorizer(server, auth: dict, req: Request, event: dict, method_arn: s
             raise Refused(500, "") from None
         api_id = event["requestContext"]["apiId"]
         src = f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/authorizers/{auth['id']}"
-        if not server.permission.allowed(target.record, target.arn, src):
+        if not server.may_invoke(auth.get("authorizerCredentials"), target, src):
             raise Refused(500, "")
         value, latency = await run_lambda(
             lambda p: server.invoke(target.function, target.qualifier, p, request_id=str(uuid.uuid4())),

@@ -18,6 +18,9 @@ Then, as API Gateway does:
 6. a function error, a malformed response, a missing permission or a function that does
    not exist: 500 ``{"message":"Internal Server Error"}``; the integration timeout
    (``TimeoutInMillis``): 503 ``{"message":"Service Unavailable"}``.
+   An integration's ``CredentialsArn`` role replaces the function's policy (``credentials``);
+   ``HTTP_PROXY`` integrations forward the request to their URI instead (``http_proxy``: 503 past
+   the timeout, 500 when the endpoint cannot be reached).
 
 https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html
 """
@@ -40,10 +43,11 @@ from ..services.aws_clients import endpoint_url
 from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
-from . import access_log, authorizers, deadline, payload_v1
+from . import access_log, authorizers, deadline, http_proxy, iam_auth, payload_v1
 from . import metrics as api_metrics
 from . import rest as rest_api
 from .cognito_auth import CognitoAuthorizers
+from .credentials import CALLER, Credentials
 from .jwt_auth import JwtAuthorizers
 from .permission import InvokePermission, source_arn
 from .routing import RouteTable
@@ -113,7 +117,9 @@ class HttpApiServer:
                  target: Callable[[str], Target], region: str, account_id: str, port: Callable[[], int],
                  max_body: int, jwt=None, rest_store: HttpApiStore | None = None,
                  access_logs: "access_log.AccessLogs | None" = None, metrics: Metrics | None = None,
-                 invoke_async: Callable[..., "Awaitable[dict]"] | None = None, cognito=None) -> None:
+                 invoke_async: Callable[..., "Awaitable[dict]"] | None = None, cognito=None,
+                 credentials: Credentials | None = None, http_sender: http_proxy.Sender | None = None,
+                 signer: Callable[[str], object | None] | None = None) -> None:
         self.store = store
         self.rest = rest_store  # REST APIs (apis/rest.py)
         self.addresses = addresses
@@ -132,11 +138,25 @@ class HttpApiServer:
         self._integration_ms: dict[str, float | None] = {}
         self.auth_cache = authorizers.ResultCache()
         self.permission = InvokePermission(account_id)
+        self.credentials = credentials  # integration/authorizer roles (credentials.py); None: such roles fail
+        self.http_sender = http_sender  # HTTP_PROXY integrations (http_proxy.py); None: they fail (500)
+        self.signer = signer  # access key -> its secret and policies, for AWS_IAM methods (iam_auth.py)
         self.buckets = Buckets()
         self._deployed: dict[tuple[str, str], Deployed] = {}
         store.listeners.append(self._forget)
         if rest_store is not None:
             rest_store.listeners.append(self._forget_rest)
+
+    def may_invoke(self, role: str | None, target: Target, source: str, caller=None) -> bool:
+        """Whether API Gateway may invoke ``target``: as the integration's (or authorizer's) role
+        when it names one (``credentials``; ``arn:aws:iam::*:user/*``: as the AWS_IAM ``caller``),
+        else by the function's resource policy (``permission``)."""
+        if role == CALLER:
+            return caller is not None and self.credentials is not None and \
+                self.credentials.caller_may_invoke(caller.who(), target.arn, target.record)
+        if role:
+            return self.credentials is not None and self.credentials.may_invoke(role, target.arn, target.record)
+        return self.permission.allowed(target.record, target.arn, source)
 
     def _forget(self, api_id: str) -> None:
         for key in [k for k in self._deployed if k[0] == api_id]:
@@ -190,7 +210,16 @@ class HttpApiServer:
 
     def invoke(self, function: str, qualifier: str | None, payload: bytes, *, request_id: str, **kw):
         """Invoke (``Invocations.invoke``), timing the integration of a request being served."""
-        pending = self._invoke(function, qualifier, payload, request_id=request_id, **kw)
+        return self.timed(self._invoke(function, qualifier, payload, request_id=request_id, **kw), request_id)
+
+    def forward(self, out: "http_proxy.Outgoing", timeout_s: float, request_id: str):
+        """An HTTP proxy integration's request (``http_proxy.Sender``), timed like an invocation."""
+        if self.http_sender is None:
+            raise http_proxy.Unreachable("no HTTP client")
+        return self.timed(self.http_sender(out, timeout_s), request_id)
+
+    def timed(self, pending: "asyncio.Future", request_id: str) -> "asyncio.Future":
+        """``pending``, its time recorded as the integration latency of the request being served."""
         if request_id in self._integration_ms:
             began = time.time()
 
@@ -335,6 +364,16 @@ class HttpApiServer:
         source_ip = peer[0] if peer else ""
         ctx = _Ctx(req, api_id, stage_name, path, full_path, match, route, integration, variables, source_ip, rid,
                    cors_conf, self.addresses().domain(api_id))
+        if route.get("AuthorizationType") == "AWS_IAM":  # the caller's signature and policies (iam_auth.py)
+            try:
+                caller = iam_auth.verify(req.method, req.path, req.query, headers, req.body,
+                                         self.signer or (lambda _k: None))
+                iam_auth.authorize(caller, f"arn:aws:execute-api:{self.region}:{self.account_id}:{api_id}/"
+                                           f"{stage_name}/{req.method}{path}")
+            except iam_auth.Refused as e:
+                log.info("HTTP API %s: AWS_IAM refused (%s)", api_id, e.body)
+                return _message(403, "Forbidden", rid)
+            return self._integrate(ctx._replace(caller=caller), None)
         if route.get("AuthorizationType", "NONE") != "NONE":
             auth = deployed.authorizers.get(route.get("AuthorizerId") or "")
             if auth is None or auth["AuthorizerType"] != "REQUEST" and self.jwt is None:
@@ -383,8 +422,8 @@ class HttpApiServer:
             except AwsError:
                 raise authorizers.Refused(*authorizers.INTERNAL) from None
             src = f"arn:aws:execute-api:{self.region}:{self.account_id}:{ctx.api_id}/authorizers/{auth['AuthorizerId']}"
-            if not self.permission.allowed(target.record, target.arn, src):
-                log.info("HTTP API %s: %s does not allow apigateway.amazonaws.com for %s", ctx.api_id, target.arn, src)
+            if not self.may_invoke(auth.get("AuthorizerCredentialsArn"), target, src):
+                log.info("HTTP API %s: %s may not be invoked for %s", ctx.api_id, target.arn, src)
                 raise authorizers.Refused(*authorizers.INTERNAL)
             version = auth.get("AuthorizerPayloadFormatVersion", "2.0")
             event = self._event_dict(ctx, version, None)
@@ -416,6 +455,8 @@ class HttpApiServer:
 
     def _integrate(self, ctx: "_Ctx", authorized: "authorizers.Authorized | None"):
         rid = ctx.request_id
+        if ctx.integration.get("IntegrationType") == "HTTP_PROXY":
+            return self._http_proxy(ctx, authorized)
         uri = _STAGE_VAR.sub(lambda m: ctx.variables.get(m.group(1), ""), ctx.integration["IntegrationUri"])
         try:
             target = self.target(function_arn_of(uri))
@@ -423,8 +464,9 @@ class HttpApiServer:
             log.info("HTTP API %s: integration %s names no function", ctx.api_id, uri)
             return internal(rid)
         src = source_arn(self.region, self.account_id, ctx.api_id, ctx.stage, ctx.req.method, ctx.match.route_key)
-        if not self.permission.allowed(target.record, target.arn, src):
-            log.info("HTTP API %s: %s does not allow apigateway.amazonaws.com for %s", ctx.api_id, target.arn, src)
+        if not self.may_invoke(ctx.integration.get("CredentialsArn"), target, src, ctx.caller):
+            log.info("HTTP API %s: %s may not be invoked for %s (resource policy or CredentialsArn)", ctx.api_id,
+                     target.arn, src)
             return internal(rid)
         version = ctx.integration.get("PayloadFormatVersion", "2.0")
         payload = v2_event.encode(self._event_dict(
@@ -437,6 +479,49 @@ class HttpApiServer:
         timeout_s = ctx.integration.get("TimeoutInMillis", 30_000) / 1000.0
         return deadline.within(pending, timeout_s, lambda: _message(503, "Service Unavailable", rid),
                                lambda f: self._settle(ctx, version, f))
+
+    def _http_proxy(self, ctx: "_Ctx", authorized: "authorizers.Authorized | None"):
+        """An HTTP_PROXY integration: the request forwarded, mapped both ways (``http_proxy``)."""
+        rid, req, integ = ctx.request_id, ctx.req, ctx.integration
+        params = ctx.match.path_parameters
+        context = {"requestId": rid, "apiId": ctx.api_id, "stage": ctx.stage, "domainName": ctx.domain,
+                   "domainPrefix": ctx.api_id, "httpMethod": req.method, "path": ctx.full_path,
+                   "routeKey": ctx.match.route_key, "accountId": self.account_id, "protocol": "HTTP/1.1",
+                   "identity": {"sourceIp": ctx.source_ip, "userAgent": req.headers.get("user-agent", "")},
+                   "authorizer": authorized.for_event("2.0") if authorized is not None else {}}
+        seen = http_proxy.Seen(req.headers, req.query, ctx.path, params, req.body, context, ctx.variables)
+        method = integ.get("IntegrationMethod") or "ANY"
+        out = http_proxy.Outgoing(
+            req.method if method == "ANY" else method,
+            http_proxy.target_url(integ["IntegrationUri"], params, ctx.variables, req.query),
+            http_proxy.forward_headers(req.headers, source_ip=ctx.source_ip, port=self.port(), proto="http",
+                                       trace=with_root(req.headers.get("x-amzn-trace-id")), host=ctx.domain),
+            req.body)
+        if integ.get("RequestParameters"):
+            out = http_proxy.apply_request_parameters(out, integ["RequestParameters"], seen)
+        timeout_s = integ.get("TimeoutInMillis", 30_000) / 1000.0
+        try:
+            pending = self.forward(out, timeout_s, rid)
+        except http_proxy.Unreachable:
+            return internal(rid)
+        unavailable = lambda: _message(503, "Service Unavailable", rid)  # noqa: E731
+
+        def done(f: "asyncio.Future") -> Response:
+            exc = f.exception()
+            if isinstance(exc, http_proxy.TimedOut):
+                return unavailable()
+            if exc is not None:
+                log.info("HTTP API %s: HTTP integration %s failed (%s)", ctx.api_id, out.url, exc)
+                return internal(rid)
+            answer = f.result()
+            if integ.get("ResponseParameters"):
+                answer = http_proxy.apply_response_parameters(answer, integ["ResponseParameters"], seen)
+            headers = http_proxy.response_headers(answer.headers)
+            if ctx.cors:
+                headers = cors.apply(ctx.cors, req.headers, headers)
+            return Response(answer.status, headers + [("apigw-requestid", rid)], answer.body)
+
+        return deadline.within(pending, timeout_s, unavailable, done)
 
     def _settle(self, ctx: "_Ctx", version: str, f: "asyncio.Future") -> Response:
         exc = f.exception()
@@ -460,7 +545,14 @@ class HttpApiServer:
                 resource=resource, route_key=route_key, stage=ctx.stage, api_id=ctx.api_id, domain=ctx.domain,
                 account_id=self.account_id, source_ip=ctx.source_ip, request_id=ctx.request_id, extra_headers=extra,
                 path_parameters=params, stage_variables=ctx.variables, authorizer=authorizer, now_ms=now_ms)
+            if ctx.caller is not None:
+                event["requestContext"]["identity"].update(ctx.caller.identity())
         else:
+            if ctx.caller is not None and authorizer is None:
+                authorizer = {"iam": {"accessKey": ctx.caller.access_key, "accountId": ctx.caller.account,
+                                      "callerId": ctx.caller.identity()["caller"], "cognitoIdentity": None,
+                                      "principalOrgId": None, "userArn": ctx.caller.arn,
+                                      "userId": ctx.caller.identity()["caller"]}}
             event = v2_event.build(
                 method=req.method, raw_path=ctx.full_path, raw_query=req.query, headers=req.headers, body=req.body,
                 url_id=ctx.api_id, domain=ctx.domain, account_id=self.account_id, source_ip=ctx.source_ip,
@@ -503,6 +595,7 @@ class _Ctx(NamedTuple):
     request_id: str
     cors: dict | None
     domain: str
+    caller: "iam_auth.Caller | None" = None  # an AWS_IAM route's signer
 
 
 def make_target(resolve: Callable, region: str, account_id: str) -> Callable[[str], Target]:
@@ -554,4 +647,8 @@ def make_api_server(lamb) -> HttpApiServer:
                          cognito=CognitoAuthorizers(jwt, lambda region: endpoint_url("cognito-idp", region)),
                          rest_store=apis.rest,
                          access_logs=access_log.AccessLogs(access_log.store_writer(lamb.logs.stream)),
-                         metrics=apis.metrics, invoke_async=lamb.invocations.invoke_async)
+                         metrics=apis.metrics, invoke_async=lamb.invocations.invoke_async,
+                         credentials=Credentials(lamb.identities.role_by_arn, lamb.identities.role_policies),
+                         http_sender=http_proxy.Sender(s.limits.api_http_integration_workers,
+                                                       s.limits.http_api_payload_max_bytes),
+                         signer=lamb.url_signer)

@@ -220,6 +220,10 @@ class IdentityStore:
             if policy is not None:
                 yield policy["Versions"][policy["DefaultVersionId"]]["Document"]
 
+    def role_policies(self, role: dict) -> list[dict]:
+        """A role's identity-based policies (inline and attached)."""
+        return list(self._documents(role))
+
     def policies_of(self, key: Key) -> list[dict] | None:
         """The identity-based policies of a key's principal; None for an account root (allowed everything)."""
         if key.role_arn is not None:

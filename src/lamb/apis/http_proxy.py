@@ -1,0 +1,300 @@
+"""HTTP proxy integrations: API Gateway forwards the request to an HTTP(S) endpoint and relays its answer.
+
+https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-http.html,
+…/http-api-parameter-mapping.html (HTTP APIs, ``HTTP_PROXY``) and
+…/setup-http-integrations.html (REST APIs, ``HTTP_PROXY``):
+
+- the request goes to the integration URI with its ``{name}`` path variables filled from the
+  route's path parameters (``{proxy}`` from a ``{proxy+}`` route) and stage variables, with the
+  client's query string, headers (hop-by-hop ones and ``Host`` dropped) and body; API Gateway adds
+  ``X-Forwarded-For`` (the client's address appended), ``X-Forwarded-Port``, ``X-Forwarded-Proto``,
+  ``X-Amzn-Trace-Id`` (and, for HTTP APIs, ``Forwarded``);
+- HTTP APIs' ``RequestParameters`` change the request first (``append|overwrite|remove:header.<name>``,
+  ``append|overwrite|remove:querystring.<name>``, ``overwrite:path``) and ``ResponseParameters``
+  (by the backend's status code: ``append|overwrite|remove:header.<name>``, ``overwrite:statuscode``)
+  change the answer; values are static text with ``$request.header.x``, ``$request.querystring.x``,
+  ``$request.path``, ``$request.path.x``, ``$request.body.<JSONPath>``, ``$response.header.x``,
+  ``$response.body.<JSONPath>``, ``$context.x`` and ``$stageVariables.x`` (or ``${…}``) in it;
+- REST APIs' ``requestParameters`` map ``integration.request.path|querystring|header.<name>`` from
+  ``method.request.path|querystring|header.<name>``, ``stageVariables.<name>``, ``context.<name>`` or
+  a ``'literal'``;
+- the backend's status, headers and body come back as they are.
+
+The request is sent with the standard library's ``http.client`` in a thread of this module's own
+pool (Lamb has no asynchronous HTTP client among its dependencies; the integration timeout bounds
+each call, so a thread is never held longer than it). Errors: ``TimedOut`` past the timeout,
+``Unreachable`` when the endpoint cannot be connected to or answers with no valid HTTP response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import re
+import socket
+import ssl
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Mapping, NamedTuple
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from . import vtl
+
+# Not forwarded either way (RFC 9110 §7.6.1, and what the server or http.client set itself).
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+                        "transfer-encoding", "upgrade", "host", "content-length", "expect", "proxy-connection"})
+# Headers parameter mapping may not change (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-parameter-mapping.html#http-api-mapping-reserved-headers).
+RESERVED = frozenset({"access-control-allow-credentials", "access-control-allow-headers", "access-control-allow-methods",
+                      "access-control-allow-origin", "access-control-expose-headers", "access-control-max-age",
+                      "access-control-request-headers", "access-control-request-method", "connection",
+                      "content-encoding", "content-length", "content-location", "forwarded", "keep-alive", "origin",
+                      "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade",
+                      "x-amz-security-token", "x-amzn-trace-id", "x-forwarded-for", "x-forwarded-port",
+                      "x-forwarded-proto", "via", "host", "expect", "max-forwards", "server", "date"})
+_KEY = re.compile(r"(append|overwrite|remove):(header|querystring)\.([^\s]+)|overwrite:path")
+_RESPONSE_KEY = re.compile(r"(append|overwrite|remove):header\.([^\s]+)|overwrite:statuscode")
+_EXPR = re.compile(r"\$\{([^}]*)\}|\$((?:request|response|context|stageVariables)(?:\.[A-Za-z0-9_\-\[\]'*$@]+)+)")
+_PATH_VAR = re.compile(r"\{([A-Za-z0-9_.\-]+)\+?\}")
+_STAGE_VAR = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
+
+
+class TimedOut(Exception):
+    """The endpoint did not answer within the integration timeout."""
+
+
+class Unreachable(Exception):
+    """The endpoint could not be connected to, or did not answer with HTTP."""
+
+
+class Outgoing(NamedTuple):
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class Answer(NamedTuple):
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def is_http_url(uri: object) -> bool:
+    if not isinstance(uri, str):
+        return False
+    parts = urlsplit(_STAGE_VAR.sub("x", uri))
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+# ------------------------------------------------------------------ building the request
+def target_url(uri: str, path_parameters: Mapping[str, str], variables: Mapping[str, str], raw_query: str) -> str:
+    """The integration URI with its path variables and stage variables filled, and the client's query."""
+    url = _STAGE_VAR.sub(lambda m: variables.get(m.group(1), ""), uri)
+    url = _PATH_VAR.sub(lambda m: quote(path_parameters.get(m.group(1), ""), safe="/~!$&'()*+,;=:@"), url)
+    if raw_query:
+        parts = urlsplit(url)
+        url = urlunsplit(parts._replace(query=f"{parts.query}&{raw_query}" if parts.query else raw_query))
+    return url
+
+
+def forward_headers(headers: Mapping[str, str], *, source_ip: str, port: int, proto: str, trace: str,
+                    host: str | None = None) -> list[tuple[str, str]]:
+    """The client's headers as the endpoint gets them (``host``: the API's host, for ``Forwarded``)."""
+    out = [(k, v) for k, v in headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "x-amzn-trace-id"]
+    prior = next((v for k, v in out if k.lower() == "x-forwarded-for"), None)
+    out = [(k, v) for k, v in out if k.lower() not in ("x-forwarded-for", "x-forwarded-port", "x-forwarded-proto")]
+    out += [("X-Forwarded-For", f"{prior}, {source_ip}" if prior else source_ip), ("X-Forwarded-Port", str(port)),
+            ("X-Forwarded-Proto", proto), ("X-Amzn-Trace-Id", trace)]
+    if host is not None:
+        out.append(("Forwarded", f"for={source_ip};host={host};proto={proto}"))
+    return out
+
+
+class Seen(NamedTuple):
+    """What HTTP APIs' mapping expressions read."""
+
+    headers: Mapping[str, str]
+    query: str
+    path: str  # without the stage
+    path_parameters: Mapping[str, str]
+    body: bytes
+    context: Mapping[str, object]
+    variables: Mapping[str, str]
+
+
+def _body_path(body: bytes, path: str) -> str | None:
+    try:
+        value = vtl.json_path(json.loads(body), "$." + path if not path.startswith("$") else path)
+    except (ValueError, vtl.TemplateError):
+        return None
+    return None if value is None else value if isinstance(value, str) else json.dumps(value)
+
+
+def _lookup(ref: str, seen: Seen, answer: Answer | None) -> str:
+    where, _, rest = ref.partition(".")
+    if where == "stageVariables":
+        return seen.variables.get(rest, "")
+    if where == "context":
+        value: object = seen.context
+        for part in rest.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        return "" if value is None else str(value)
+    kind, _, name = rest.partition(".")
+    if where == "request":
+        if kind == "header":
+            return next((v for k, v in seen.headers.items() if k.lower() == name.lower()), "")
+        if kind == "querystring":
+            return ",".join(v for k, v in parse_qsl(seen.query, keep_blank_values=True) if k == name)
+        if kind == "path":
+            return seen.path_parameters.get(name, "") if name else seen.path
+        if kind == "body":
+            return (seen.body.decode("utf-8", "replace") if not name else _body_path(seen.body, name)) or ""
+    if where == "response" and answer is not None:
+        if kind == "header":
+            return ",".join(v for k, v in answer.headers if k.lower() == name.lower())
+        if kind == "body":
+            return (answer.body.decode("utf-8", "replace") if not name else _body_path(answer.body, name)) or ""
+    return ""
+
+
+def expression(value: str, seen: Seen, answer: Answer | None = None) -> str:
+    """A mapping value: static text with ``$request.…``/``$response.…``/``$context.…``/``$stageVariables.…``."""
+    return _EXPR.sub(lambda m: _lookup(m.group(1) or m.group(2), seen, answer), value)
+
+
+def check_request_parameters(params: Mapping[str, str]) -> str | None:
+    """Why HTTP APIs' ``RequestParameters`` (of an HTTP proxy) are invalid, or None."""
+    for key in params:
+        m = _KEY.fullmatch(key)
+        if m is None:
+            return f"Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {key}]"
+        if m.group(2) == "header" and m.group(3).lower() in RESERVED:
+            return f"Invalid mapping expression specified: Validation Result: warnings : [], errors : [Operations on header {m.group(3)} are restricted]"
+    return None
+
+
+def check_response_parameters(params: Mapping[str, Mapping[str, str]]) -> str | None:
+    for code, mapping in params.items():
+        if not (code.isdigit() and 200 <= int(code) <= 599):
+            return f"Invalid status code specified: {code}"
+        for key in mapping or {}:
+            m = _RESPONSE_KEY.fullmatch(key)
+            if m is None or (m.group(2) or "").lower() in RESERVED:
+                return f"Invalid mapping expression specified: {key}"
+    return None
+
+
+def _set(items: list[tuple[str, str]], name: str, op: str, value: str, *, fold: bool) -> list[tuple[str, str]]:
+    same = (lambda k: k.lower() == name.lower()) if fold else (lambda k: k == name)
+    if op == "remove":
+        return [(k, v) for k, v in items if not same(k)]
+    if op == "overwrite":
+        return [(k, v) for k, v in items if not same(k)] + [(name, value)]
+    return items + [(name, value)]  # append
+
+
+def apply_request_parameters(out: Outgoing, params: Mapping[str, str], seen: Seen) -> Outgoing:
+    """HTTP APIs' request parameter mapping on the request about to be sent."""
+    parts = urlsplit(out.url)
+    headers = list(out.headers)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    path = parts.path
+    for key, value in params.items():
+        if key == "overwrite:path":
+            path = expression(value, seen)
+            path = path if path.startswith("/") else "/" + path
+            continue
+        op, _, target = key.partition(":")
+        kind, _, name = target.partition(".")
+        text = expression(value, seen)
+        if kind == "header":
+            headers = _set(headers, name, op, text, fold=True)
+        else:
+            query = _set(query, name, op, text, fold=False)
+    url = urlunsplit(parts._replace(path=path, query=urlencode(query, quote_via=quote, safe="/,:@")))
+    return out._replace(url=url, headers=headers)
+
+
+def apply_response_parameters(answer: Answer, params: Mapping[str, Mapping[str, str]], seen: Seen) -> Answer:
+    """HTTP APIs' response parameter mapping for the backend's status code."""
+    mapping = params.get(str(answer.status)) or {}
+    status, headers = answer.status, list(answer.headers)
+    for key, value in mapping.items():
+        text = expression(value, seen, answer)
+        if key == "overwrite:statuscode":
+            if text.isdigit() and 100 <= int(text) <= 599:
+                status = int(text)
+            continue
+        op, _, target = key.partition(":")
+        headers = _set(headers, target.partition(".")[2], op, text, fold=True)
+    return Answer(status, headers, answer.body)
+
+
+def rest_request_parameters(params: Mapping[str, str], method_params: Mapping[str, Mapping[str, str]],
+                            variables: Mapping[str, str], context: Mapping[str, object]) -> dict[str, dict[str, str]]:
+    """REST APIs' ``integration.request.<where>.<name>`` values: {"path": …, "querystring": …, "header": …}."""
+    out: dict[str, dict[str, str]] = {"path": {}, "querystring": {}, "header": {}}
+    for key, source in params.items():
+        where, _, name = key.removeprefix("integration.request.").partition(".")
+        if where not in out or not name:
+            continue
+        value: object = None
+        if len(source) >= 2 and source[0] == source[-1] == "'":
+            value = source[1:-1]
+        elif source.startswith("method.request."):
+            kind, _, ref = source[len("method.request."):].partition(".")
+            values = method_params.get(kind) or {}
+            value = next((v for k, v in values.items() if k.lower() == ref.lower()), None) if kind == "header" \
+                else values.get(ref)
+        elif source.startswith("stageVariables."):
+            value = variables.get(source[len("stageVariables."):])
+        elif source.startswith("context."):
+            value = context
+            for part in source[len("context."):].split("."):
+                value = value.get(part) if isinstance(value, Mapping) else None
+        if value is not None:
+            out[where][name] = str(value)
+    return out
+
+
+def response_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
+
+
+# ------------------------------------------------------------------ sending
+def send(out: Outgoing, timeout_s: float, max_body: int) -> Answer:
+    """One request (blocking): raises ``TimedOut`` or ``Unreachable``."""
+    parts = urlsplit(out.url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    kw = {"context": ssl.create_default_context()} if parts.scheme == "https" else {}
+    conn = kind(parts.hostname, parts.port, timeout=max(timeout_s, 0.001), **kw)
+    target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    try:
+        conn.request(out.method, target, body=out.body or None, headers=dict(
+            [("Host", parts.netloc)] + [(k, v) for k, v in out.headers]))
+        resp = conn.getresponse()
+        body = resp.read(max_body + 1)
+        if len(body) > max_body:
+            raise Unreachable(f"the endpoint's answer is over {max_body} bytes")
+        return Answer(resp.status, [(k, v) for k, v in resp.getheaders()], body)
+    except (socket.timeout, TimeoutError) as e:
+        raise TimedOut(str(e)) from None
+    except (OSError, http.client.HTTPException) as e:
+        raise Unreachable(f"{type(e).__name__}: {e}") from None
+    finally:
+        conn.close()
+
+
+class Sender:
+    """``sender(outgoing, timeout_s)`` → a future of the ``Answer`` (threads of its own pool)."""
+
+    def __init__(self, workers: int, max_body: int, send_one: Callable[..., Answer] = send) -> None:
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="lamb-http-integration")
+        self.max_body = max_body
+        self._send = send_one
+
+    def __call__(self, out: Outgoing, timeout_s: float) -> "asyncio.Future[Answer]":
+        return asyncio.wrap_future(self._pool.submit(self._send, out, timeout_s, self.max_body))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
