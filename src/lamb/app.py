@@ -465,6 +465,8 @@ class Lamb:
             # Environments on the host's network reach this port too: theirs is the guarded app.
             guarded = for_environments(public)
             self.server.route = lambda _conn, sock: guarded if from_environment(sock) else public
+        # An invocation's REPORT, metrics and metering follow its caller's answer (http/afterwards.py).
+        self.server.after_answer = self.invoker.afterwards.run
         self.port = await self.server.start(self.settings.host, self.settings.port)
         if self.settings.url_port is not None:
             from .urls.by_scope import ByScope, owns_url
@@ -472,6 +474,7 @@ class Lamb:
 
             self.url_server = HttpServer(urls_only(ByScope(self.all_scopes, make_url_server, owns_url)),
                                          max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error)
+            self.url_server.after_answer = self.invoker.afterwards.run
             self.settings.url_port = await self.url_server.start(self.settings.host, self.settings.url_port)
         if self.settings.port == 0:
             self.settings.port = self.port
@@ -482,6 +485,7 @@ class Lamb:
             # Environments with a network of their own reach both through listeners inside it.
             self.env_server = HttpServer(for_environments(public),
                                          max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error)
+            self.env_server.after_answer = self.invoker.afterwards.run
             rt = self.invoker.runtime_api.server
             self.sandbox.start_network(asyncio.get_running_loop(), (self.port, self.env_server.add_socket),
                                        (rt.port, rt.add_socket), self.invoker.passthrough_env)

@@ -104,6 +104,24 @@ def test_persisted_logs(lam, lamb_server):
     assert lamb_server.get_json("/_lamb/logs?group=/aws/lambda/" + unique("none"))["streams"] == []
 
 
+def test_report_is_written_before_the_next_request_is_read(lam, lamb_server):
+    """END and REPORT follow the caller's answer (http/afterwards.py) but are written before Lamb
+    reads the caller's next request, and before the environment's next START."""
+    name = unique("reported")
+    create(lam, name, PRINTER)
+    group = quote(f"/aws/lambda/{name}", safe="")
+    rids = []
+    for _ in range(15):
+        _, rid = invoke(lam, name, {})
+        rids.append(rid)
+        [stream] = lamb_server.get_json(f"/_lamb/logs?group={group}")["streams"]
+        messages = [m for _, m in lamb_server.get_json(f"/_lamb/logs?group={group}&stream={quote(stream, safe='')}")["events"]]
+        assert any(m.startswith(f"REPORT RequestId: {rid}") for m in messages), messages[-4:]
+    order = [m.split("\t")[0] for m in messages if m.startswith(("START ", "END ", "REPORT "))]
+    assert order == [line for rid in rids for line in (f"START RequestId: {rid} Version: $LATEST",
+                                                        f"END RequestId: {rid}", f"REPORT RequestId: {rid}")]
+
+
 def test_logs_survive_restart(fresh_server):
     server = fresh_server()
     lam = server.client()

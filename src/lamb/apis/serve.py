@@ -203,9 +203,12 @@ class HttpApiServer:
         if isinstance(result, Response):
             self._served(req, found, request_id, started, result)
             return result
+        # The access log line and the metrics a turn of the loop later: after the connection has
+        # written the answer (its own callback on ``result`` runs in the same turn as this one).
+        loop = result.get_loop()
         result.add_done_callback(
-            lambda f: self._served(req, found, request_id, started, f.result() if not f.cancelled() and
-                                   f.exception() is None else None))
+            lambda f: loop.call_soon(self._served, req, found, request_id, started,
+                                     f.result() if not f.cancelled() and f.exception() is None else None))
         return result
 
     def invoke(self, function: str, qualifier: str | None, payload: bytes, *, request_id: str, **kw):

@@ -353,6 +353,9 @@ class HttpConnection(asyncio.Protocol):
             self.transport.write(head + body)
         else:
             self.transport.writelines((head, body))
+        after = self.server.after_answer
+        if after is not None:
+            after()
         self._after_response(keep)
 
     async def _pump(self, stream: Any, keep: bool) -> None:
@@ -477,6 +480,9 @@ class HttpServer:
         self.large_body = large_body
         self.large_body_bytes = large_body_bytes
         self.on_disconnect: Callable[[HttpConnection], None] | None = None
+        # Called after each complete answer is written (``afterwards.Afterwards.run``: work that
+        # follows a caller's answer, such as an invocation's REPORT).
+        self.after_answer: Callable[[], None] | None = None
         # Decides per new connection which app serves it, or None to refuse it (the
         # Runtime API picks the environment by the peer's uid).
         self.route: Callable[[HttpConnection, socket.socket], App | None] | None = None

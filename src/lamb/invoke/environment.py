@@ -92,6 +92,9 @@ class EnvironmentHost:
     tracer: "InvocationTracer | None" = None
     # Metering: (function, version, architecture, memory MB, ephemeral MB, billed ms, of which Init) per invocation.
     record_usage: Callable[..., None] | None = None
+    # Work to do once the caller's answer is written (``lamb.http.afterwards.Afterwards.add``);
+    # None: at once.
+    after_answer: Callable[[Callable[[], None]], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,9 @@ class ExecutionEnvironment:
         self._init_next: asyncio.Future | None = None
         # (invocation, status, error type, function error, when the runtime's part ended)
         self._pending_report: tuple[Invocation, str | None, str | None, bool, float] | None = None
+        # An invocation answered whose END/REPORT, metrics and metering are still to be done
+        # (``_report_later``): (invocation, function error, when it ended).
+        self._unreported: tuple[Invocation, bool, float] | None = None
         self._extension_watches: dict[str, Callable[[], None]] = {}  # extension id -> stop watching its process
         self._extension_timer: asyncio.TimerHandle | None = None
         self._term_timer: asyncio.TimerHandle | None = None
@@ -291,6 +297,7 @@ class ExecutionEnvironment:
         self._log(platform.start_line(inv.request_id, self.pool.config.version), inv)
 
     def _deliver(self, inv: Invocation) -> Response:
+        self._report_now()  # the last invocation's END and REPORT come before this one's START
         cfg = self.pool.config
         self._enter(State.BUSY)
         self.delivered = True
@@ -357,17 +364,48 @@ class ExecutionEnvironment:
             left = max(0.0, inv.timeout_s - (time.perf_counter() - inv.started)) if inv.started else 0.0
             self._extension_timer = asyncio.get_event_loop().call_later(left, self._extensions_timed_out)
             return
+        if status is None and not inv.want_tail and not self.extensions.by_id:
+            self._report_later(inv, InvocationResult(payload, function_error, None, cfg.version))
+            return
         self._report(inv, status, error_type, function_error is not None)
         inv.resolve(InvocationResult(payload, function_error, self._tail(inv), cfg.version))
         if self.current is inv:
             self.current = None
 
+    def _report_later(self, inv: Invocation, result: InvocationResult) -> None:
+        """Answer the caller first; END and REPORT, the metrics and the metering follow once the
+        answer is on the wire, so that they are not on the caller's path.
+
+        The host runs it right after the caller's answer is written (``after_answer``), before
+        Lamb reads another request. It comes before anything else of this environment too: its
+        next invocation's START (``_deliver``), its end and its shutdown report it first
+        (``_report_now``). A caller that wants the log tail (which holds the REPORT line) is
+        reported before its answer, as are platform errors.
+        """
+        self._unreported = (inv, result.function_error is not None, time.perf_counter())
+        inv.resolve(result)
+        if self.current is inv:
+            self.current = None
+        after = self.host.after_answer
+        if after is None:
+            self._report_now()
+        else:
+            after(self._report_now)
+
+    def _report_now(self) -> None:
+        """The report ``_report_later`` left, if it is still to be done."""
+        pending = self._unreported
+        if pending is not None:
+            self._unreported = None
+            self._report(pending[0], None, None, pending[1], ended=pending[2])
+
     def _report(self, inv: Invocation, status: str | None, error_type: str | None, failed: bool = True,
-                runtime_end: float | None = None) -> None:
+                runtime_end: float | None = None, ended: float | None = None) -> None:
         """END and REPORT: the invoke phase is over (``runtime_end``: when the runtime's part ended,
-        if extensions went on after it)."""
+        if extensions went on after it; ``ended``: when the phase ended, if that was earlier than now)."""
         self._drain_log()  # the extensions' last lines belong before END
-        duration = (time.perf_counter() - inv.started) * 1000.0 if inv.started else 0.0
+        end = time.perf_counter() if ended is None else ended
+        duration = (end - inv.started) * 1000.0 if inv.started else 0.0
         cfg = self.pool.config
         init_ms = self.init_ms
         self.init_ms = None
@@ -779,6 +817,7 @@ class ExecutionEnvironment:
 
     def on_exit(self, code: int | None, sig: int | None) -> None:
         """The runtime process ended (reported by the zygote)."""
+        self._report_now()
         if self._term_mode == "runtime" and self._shutdown_deadline_ms and not self._namespace_ended:
             # Shutdown phase: the runtime is done; the extensions get their SHUTDOWN event now.
             self._runtime_ended = self._runtime_reported = True
@@ -823,6 +862,7 @@ class ExecutionEnvironment:
 
     def kill(self, reason: str = "") -> None:
         """Stop now: SIGKILL the whole process group (or have the init kill every descendant)."""
+        self._report_now()
         if self._enter(State.DEAD):
             self.report.on_gone(self)
         self._end_namespace()
@@ -845,6 +885,7 @@ class ExecutionEnvironment:
         500 ms in all with internal extensions only; with an external extension 2,000 ms in
         all (``_shutdown_with_extensions``).
         """
+        self._report_now()
         if self._enter(State.DEAD):
             self.report.on_gone(self)
         if self.pid is None:
@@ -947,6 +988,7 @@ class ExecutionEnvironment:
                 pass
 
     def _cleanup(self) -> None:
+        self._report_now()
         self._end_namespace()
         for timer in (self._term_timer, self._extension_timer):
             if timer is not None:

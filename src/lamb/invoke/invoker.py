@@ -10,6 +10,7 @@ passed through untouched.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -19,6 +20,7 @@ from typing import Awaitable, Callable
 
 
 from ..config import Settings
+from ..http.afterwards import Afterwards
 from ..logs.store import LogStore
 from ..protocol.errors import AwsError
 from ..runtimes import execution_env
@@ -78,6 +80,9 @@ class Invoker:
             evict=lambda env: env.shutdown(settings.shutdown_grace_s),
             last_used=lambda env: env.last_used,
         )
+        # Invocations' bookkeeping, done once their callers' answers are written (the public
+        # servers run it: app.py).
+        self.afterwards = Afterwards()
         # What environments use of the host (narrow: not the invoker itself).
         self._host = EnvironmentHost(
             sandbox=sandbox, runtime_api=lambda: self.runtime_api, runtime_host=self.runtime_host,
@@ -85,6 +90,7 @@ class Invoker:
             record_metric=self.metrics.put_in,
             tracer=_tracer(settings.region, settings.trace_sampling),
             record_usage=self._usage,
+            after_answer=self.afterwards.add,
         )
         # Metered usage of each invocation (store/usage.py UsageStore.record; set by app.py).
         self.usage_sink: Callable[..., None] | None = None
@@ -316,22 +322,28 @@ class Invoker:
         return inv
 
     def _count_in(self, pool: VersionPool, env, key: str, c: Concurrency) -> None:
-        """Concurrency metrics, as Lambda publishes them per function and account-wide."""
+        """Concurrency metrics, as Lambda publishes them per function and account-wide: the values
+        of now, recorded once the caller has its answer (``afterwards``)."""
         fn = pool.config.function_name
-        put = self.metrics.scoped(scope_of(key)).put
-        put("ConcurrentExecutions", c.in_flight.get(key, 0), FunctionName=fn)
-        put("ConcurrentExecutions", c.total)
-        put("UnreservedConcurrentExecutions", c.unreserved)
+        by_fn = {"FunctionName": fn}
+        points = [("ConcurrentExecutions", c.in_flight.get(key, 0), by_fn), ("ConcurrentExecutions", c.total, {}),
+                  ("UnreservedConcurrentExecutions", c.unreserved, {})]
         target = pool.provisioned_target
         if target:
-            resource = f"{fn}:{pool.config.version}"
+            dims = {"FunctionName": fn, "Resource": f"{fn}:{pool.config.version}"}
             if env.provisioned:
                 busy = len(pool.provisioned) - len(pool.provisioned_idle)
-                put("ProvisionedConcurrentExecutions", busy, FunctionName=fn, Resource=resource)
-                put("ProvisionedConcurrencyUtilization", busy / target, FunctionName=fn, Resource=resource)
-                put("ProvisionedConcurrencyInvocations", 1, FunctionName=fn, Resource=resource)
+                points += [("ProvisionedConcurrentExecutions", busy, dims),
+                           ("ProvisionedConcurrencyUtilization", busy / target, dims),
+                           ("ProvisionedConcurrencyInvocations", 1, dims)]
             else:
-                put("ProvisionedConcurrencySpilloverInvocations", 1, FunctionName=fn, Resource=resource)
+                points.append(("ProvisionedConcurrencySpilloverInvocations", 1, dims))
+        self.afterwards.add(functools.partial(self._put_points, scope_of(key), points))
+
+    def _put_points(self, scope: str, points: list[tuple[str, float, dict[str, str]]]) -> None:
+        put = self.metrics.put_in
+        for metric, value, dims in points:
+            put(scope, metric, value, **dims)
 
     # ------------------------------------------------------------ lifecycle
     def _retire(self, pool: VersionPool) -> None:
