@@ -222,11 +222,11 @@ class Lamb:
             c.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?)", (value.hex(),))
         return bytes.fromhex(self.db.query("SELECT value FROM meta WHERE key = 'secret'")[0][0])
 
-    def _authorize(self, caller: Caller, service: str, operation: str, params: dict, req) -> None:
+    def _authorize(self, caller: Caller, service: str, operation: str, params: dict, scope: Scope) -> None:
+        """Whether ``caller`` may do ``operation`` in ``scope`` (the request's, ``scope_for``)."""
         key = caller.key
         policies = self.identities.policies_of(key) if key is not None else None
         session = key.session_policies if key is not None else None
-        scope = self.scope_for(caller, req, params)
         scope.access.authorize(Who(caller.account, caller.arn, policies, session=session), service, operation, params)
         if service == "lambda" and operation in PASS_ROLE_OPERATIONS and isinstance(params.get("Role"), str):
             check_assumable(self.identities, params["Role"])

@@ -41,7 +41,8 @@ class Served(Services, Protocol):
     logs: "LogStore"
     stacks: "StackStore"
     # Who signed a request (lamb.identity.authn.Authenticator.authenticate), and whether it may
-    # do what it asks (None: authentication is off, every caller is the home account's root).
+    # do what it asks in the scope it is for (None: authentication is off, every caller is the
+    # home account's root).
     authenticate: Callable[..., Any]
     authorize: Callable[..., None] | None
     # Who may use the operator's /_lamb/ routes (lamb.services.operator.OperatorGate.admit).
@@ -157,15 +158,16 @@ def make_app(lamb: Served):
                     413,
                 )
             params = protocol.parse(op, labels, req.query, req.headers, req.body)
+            # The state of the caller's account in the credential scope's region (lamb.scopes).
+            scope = lamb.scope_for(caller, req, params)
             if lamb.authorize is not None:
-                lamb.authorize(caller, protocol.signing_name, op.name, params, req)
+                lamb.authorize(caller, protocol.signing_name, op.name, params, scope)
             handler = handlers.get(op.name)
             if handler is None:
                 raise AwsError(
                     "UnsupportedOperationException", f"{op.name} is not supported by this Lamb server yet.", 501
                 )
-            # The state of the caller's account in the credential scope's region (lamb.scopes).
-            result = handler(RequestContext(lamb.scope_for(caller, req, params), req, op.name, rid, caller), params)
+            result = handler(RequestContext(scope, req, op.name, rid, caller), params)
             if isinstance(result, asyncio.Future):
                 return settle(protocol, op, result, rid)
             if inspect.isawaitable(result):

@@ -123,3 +123,23 @@ def test_unsigned_payload_verifies_when_it_was_signed_so():
     method, path, query, headers, body = signed(headers={"Content-Type": "application/json",
                                                           "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
     assert check(method, path, query, headers, b"any body").access_key == "AKIDEXAMPLE"
+
+
+def test_the_cached_credential_part_never_stands_for_the_signature():
+    """The credential and signed-header list are parsed once per header shape; every request's
+    signature is still checked, and odd shapes get the same answers as before."""
+    method, path, query, headers, body = signed()
+    assert check(method, path, query, headers, body).access_key == "AKIDEXAMPLE"
+    auth = headers["authorization"]
+    head, _, sig = auth.rpartition("Signature=")
+    for bad in (head + "Signature=" + ("0" if sig[0] != "0" else "1") + sig[1:],  # one digit off
+                head + "Signature=" + sig[:-1],  # one digit short
+                head + "Signature=" + sig.upper()):  # not lower-case hex: no signature at all
+        with pytest.raises(SignatureError) as e:
+            check(method, path, query, {**headers, "authorization": bad}, body)
+        assert e.value.code in ("InvalidSignatureException", "IncompleteSignatureException"), bad
+    # text after the signature is ignored, as it always was
+    assert check(method, path, query, {**headers, "authorization": auth + ", Extra=1"}, body).access_key == "AKIDEXAMPLE"
+    with pytest.raises(SignatureError) as e:
+        check(method, path, query, {**headers, "authorization": auth.replace("/aws4_request", "/aws5_request")}, body)
+    assert e.value.code == "IncompleteSignatureException" and "valid region" in e.value.message

@@ -9,7 +9,9 @@ the secret key by HMAC over the scope. The signature arrives in the ``Authorizat
 header or, for a presigned URL, in ``X-Amz-*`` query parameters. A request whose date
 is more than 5 minutes off is refused, as AWS Lambda does; one past a presigned URL's
 ``X-Amz-Expires`` too. Derived signing keys are cached (one per secret, day, region and
-service), so a request costs two SHA-256 and one HMAC on the hot path.
+service) as ready HMAC states, and so is the parse of an ``Authorization`` header's
+credential and signed-header list (they repeat from request to request; the signature
+does not): a request costs two SHA-256 and one HMAC on the hot path.
 
 ``verify`` is pure: the caller gives the request's parts, a ``secret_for(access key)``
 lookup and the service name; it returns who signed or raises ``SignatureError`` with
@@ -30,6 +32,9 @@ from urllib.parse import quote, unquote
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW_S = 5 * 60
 _AUTH = re.compile(r"AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]+)")
+# What precedes the signature (``_credential_of``); the signature is 64 hex digits.
+_AUTH_HEAD = re.compile(r"AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*")
+_HEX = frozenset("0123456789abcdef")
 _SPACES = re.compile(r"\s+")
 
 
@@ -59,6 +64,38 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     for part in (region, service, "aws4_request"):
         k = hmac.new(k, part.encode(), hashlib.sha256).digest()
     return k
+
+
+@functools.lru_cache(maxsize=4096)
+def _signer(secret: str, date: str, region: str, service: str) -> "hmac.HMAC":
+    """An HMAC state keyed with the derived signing key, copied for each string to sign."""
+    return hmac.new(signing_key(secret, date, region, service), digestmod=hashlib.sha256)
+
+
+class _Credential(NamedTuple):
+    """The parts of an Authorization header before its signature."""
+
+    access_key: str
+    date: str
+    region: str
+    service: str
+    signed_headers: list[str]
+    scope: str
+
+
+@functools.lru_cache(maxsize=1024)
+def _credential_of(head: str) -> "_Credential | None":
+    """``AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., `` parsed; None: not that shape."""
+    m = _AUTH_HEAD.fullmatch(head)
+    return None if m is None else _scoped(*m.groups())
+
+
+def _scoped(credential: str, signed_headers: str) -> _Credential:
+    parts = credential.split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request":
+        raise SignatureError("IncompleteSignatureException", "Credential should be scoped to a valid region. ")
+    access_key, date, region, svc, _ = parts
+    return _Credential(access_key, date, region, svc, signed_headers.split(";"), f"{date}/{region}/{svc}/aws4_request")
 
 
 def _normalized(path: str) -> str:
@@ -136,33 +173,34 @@ def verify(method: str, path: str, query: str, headers: Mapping[str, str], body:
            secret_for: Callable[[str], str | None], service: str, *, now: float | None = None) -> Signed:
     """Check a request's SigV4 signature (``headers`` keyed in lower case)."""
     now = time.time() if now is None else now
-    params = dict(pair.partition("=")[::2] for pair in query.split("&")) if "X-Amz-Signature=" in query else {}
     auth = headers.get("authorization")
     if auth:
-        m = _AUTH.match(auth)
-        if m is None:
-            raise SignatureError("IncompleteSignatureException", f"Authorization header requires 'Credential', "
-                                 f"'Signature' and 'SignedHeaders' parameters. Authorization={auth}")
-        credential, signed_headers, signature = m.groups()
+        head, _, tail = auth.rpartition("Signature=")
+        signature = _hex_prefix(tail)
+        cred = _credential_of(head) if signature else None
+        if cred is None:  # not the usual shape: the whole expression decides
+            m = _AUTH.match(auth)
+            if m is None:
+                raise SignatureError("IncompleteSignatureException", f"Authorization header requires 'Credential', "
+                                     f"'Signature' and 'SignedHeaders' parameters. Authorization={auth}")
+            cred = _scoped(m.group(1), m.group(2))
+            signature = m.group(3)
         amz_date = headers.get("x-amz-date") or ""
         expires = None
         drop = None
         token = headers.get("x-amz-security-token")
-    elif params:
+    elif "X-Amz-Signature=" in query:
+        params = dict(pair.partition("=")[::2] for pair in query.split("&"))
         credential = unquote(params.get("X-Amz-Credential", ""))
-        signed_headers = unquote(params.get("X-Amz-SignedHeaders", ""))
         signature = params.get("X-Amz-Signature", "")
         amz_date = params.get("X-Amz-Date", "")
         expires = int(params.get("X-Amz-Expires") or 0)
         drop = "X-Amz-Signature"
         token = unquote(params["X-Amz-Security-Token"]) if "X-Amz-Security-Token" in params else None
+        cred = _scoped(credential, unquote(params.get("X-Amz-SignedHeaders", "")))
     else:
         raise SignatureError("MissingAuthenticationTokenException", "Missing Authentication Token")
-    parts = credential.split("/")
-    if len(parts) != 5 or parts[4] != "aws4_request":
-        raise SignatureError("IncompleteSignatureException", f"Credential should be scoped to a valid region. ")
-    access_key, date, region, svc, _ = parts
-    if svc != service:
+    if cred.service != service:
         raise SignatureError("InvalidSignatureException",
                              f"Credential should be scoped to correct service: '{service}'. ")
     if not amz_date:
@@ -180,7 +218,7 @@ def verify(method: str, path: str, query: str, headers: Mapping[str, str], body:
         raise SignatureError("InvalidSignatureException",
                              f"Signature not yet current: {amz_date} is still later than "
                              f"{_stamp(now + MAX_SKEW_S)} ({_stamp(now)} + {MAX_SKEW_S // 60} min.)")
-    secret = secret_for(access_key)
+    secret = secret_for(cred.access_key)
     if secret is None:
         raise SignatureError("UnrecognizedClientException", "The security token included in the request is invalid.")
     # The body's own hash, never one a header claims: a request replayed with another body and an
@@ -190,13 +228,24 @@ def verify(method: str, path: str, query: str, headers: Mapping[str, str], body:
     hashes = ["UNSIGNED-PAYLOAD"] if claimed == "UNSIGNED-PAYLOAD" else [hashlib.sha256(body).hexdigest()]
     if expires is not None and claimed != "UNSIGNED-PAYLOAD":
         hashes.append("UNSIGNED-PAYLOAD")
-    key = signing_key(secret, date, region, svc)
-    scope = f"{date}/{region}/{svc}/aws4_request"
+    signer = _signer(secret, cred.date, cred.region, cred.service)
     for payload_hash in hashes:
-        creq = canonical_request(method, path, query, headers, signed_headers.split(";"), payload_hash, drop_query=drop)
-        to_sign = "\n".join([ALGORITHM, amz_date, scope, hashlib.sha256(_raw(creq)).hexdigest()])
-        if hmac.compare_digest(hmac.digest(key, to_sign.encode(), "sha256").hex(), signature):
+        creq = canonical_request(method, path, query, headers, cred.signed_headers, payload_hash, drop_query=drop)
+        h = signer.copy()
+        h.update(f"{ALGORITHM}\n{amz_date}\n{cred.scope}\n{hashlib.sha256(_raw(creq)).hexdigest()}".encode())
+        if hmac.compare_digest(h.hexdigest(), signature):
             break
     else:
         raise SignatureError("InvalidSignatureException", MISMATCH)
-    return Signed(access_key, region, svc, token)
+    return Signed(cred.access_key, cred.region, cred.service, token)
+
+
+def _hex_prefix(text: str) -> str:
+    """The leading lower-case hex digits of ``text`` (all of it, for a signature as sent)."""
+    if _HEX.issuperset(text):
+        return text
+    for i, c in enumerate(text):
+        if c not in _HEX:
+            return text[:i]
+    return text
+
