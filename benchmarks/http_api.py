@@ -14,6 +14,10 @@ same function, warms both, then measures in the same run on the same warm enviro
 
 Issue 20's comparison with serverless-offline's API Gateway emulation for the same handler
 is ``serverless_offline.py`` (it needs npm).
+
+``--compare SRC`` (``pairs.py``) measures this build's API route against another build's (its
+``src`` folder), both servers at once, in 10 alternating rounds of ``--requests``/10 sequential
+requests each (``--runtime nodejs20.x``: the Node.js handler ``serverless_offline.py`` uses).
 """
 
 from __future__ import annotations
@@ -40,10 +44,43 @@ def make_api(endpoint: str, name: str) -> str:
     return api["ApiEndpoint"].split("://", 1)[1]
 
 
+def compare_builds(args, rounds: int = 10) -> None:
+    """``--compare``: the API route of this build and of another, alternating blocks."""
+    import pairs
+    from serverless_offline import create_node_function
+
+    sides = pairs.start(args)
+    try:
+        hosts = {}
+        for side in sides:
+            name = f"bench-api-{os.getpid()}"
+            if args.runtime.startswith("nodejs"):
+                create_node_function(side.endpoint, name)
+            else:
+                create_function(side.endpoint, name, args.runtime)
+            hosts[side.label] = (side.endpoint, make_api(side.endpoint, name))
+        lat: dict[str, list[float]] = {label: [] for label in hosts}
+        for r in range(rounds):
+            for side in pairs.order(sides, r):
+                lat[side.label] += sequential_hosts({side.label: hosts[side.label]}, args.requests // rounds)[side.label]
+        for label, values in lat.items():
+            print(json.dumps({"server": label, "sequential_ms": summary(values)}))
+        print(json.dumps({"p50_this_over_compare": round(statistics.median(lat["this"]) /
+                                                         statistics.median(lat["compare"]), 3)}))
+    finally:
+        pairs.stop(sides)
+
+
 def main() -> None:
+    import pairs
+
     ap = latency_args()
     ap.add_argument("--rounds", type=int, default=3)
+    pairs.add_args(ap)
     args = ap.parse_args()
+    if args.compare:
+        compare_builds(args)
+        return
     proc = data = None
     endpoint = args.endpoint and use_endpoint(args.endpoint)
     if endpoint is None:

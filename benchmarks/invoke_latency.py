@@ -18,8 +18,10 @@ not botocore's ~1 ms of client-side request building and signing.
 
 Lamb checks signatures by default (``--auth on``): requests are signed with the root key from
 its credentials file (with ``--endpoint``, with ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``
-as ``eval "$(lamb env)"`` sets them); ``--auth off`` starts it without; ``--auth both`` measures a server with ``--auth off`` and one with
-``--auth on`` in the same run. ``--tracing both`` does the same for tracing: one server
+as ``eval "$(lamb env)"`` sets them); ``--auth off`` starts it without. Requests to a server
+with ``--auth off`` are signed too (with AWS's example key, which it does not check), as boto3,
+the CLI and every SDK sign whatever the server does with it: so ``--auth both``, a server with
+``--auth off`` and one with ``--auth on`` measured in the same run, differ only in what Lamb does. ``--tracing both`` does the same for tracing: one server
 exporting over OTLP (to a sink this script runs) with the function's ``TracingConfig``
 Active, one without. ``--observability both`` (issue 15's overhead target): the "on" server
 traces as ``--tracing both`` does, and while it is measured a reader in this process uses
@@ -99,6 +101,8 @@ def start_server(auth: str = "on", env: dict | None = None, extra: tuple[str, ..
                 if auth == "on":
                     KEYS[endpoint] = root_key(data)
                     create_role(endpoint)
+                else:  # clients sign either way (boto3, the CLI): with a key this server does not check
+                    KEYS[endpoint] = UNCHECKED_KEY
                 return proc, endpoint, data
         except OSError:
             time.sleep(0.05)
@@ -135,8 +139,10 @@ def connect(endpoint: str) -> http.client.HTTPConnection:
     return conn
 
 
-# (endpoint -> (key, secret)) when the server checks signatures; filled by main().
+# (endpoint -> (key, secret)) that requests are signed with; filled by start_server().
 KEYS: dict[str, tuple[str, str]] = {}
+# What a client signs with against ``--auth off`` (which checks no signature): AWS's example key.
+UNCHECKED_KEY = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 _SIGNED: dict[tuple, dict] = {}
 
 
@@ -359,8 +365,9 @@ def otlp_sink() -> str:
 
 
 def control(args, auth: str, rounds: int = 12) -> None:
-    """An A/A control for ``--auth both``: two servers started alike, sequential slices alternated
-    in the same order; the p50 difference between them is the comparison's noise."""
+    """An A/A control for ``--auth both``: two servers started alike, sequential slices and
+    throughput windows alternated in the same order; the difference between them is the
+    comparison's noise."""
     servers = []
     try:
         for i in range(2):
@@ -372,8 +379,14 @@ def control(args, auth: str, rounds: int = 12) -> None:
         for r in range(rounds):
             for i in ((0, 1) if r % 2 == 0 else (1, 0)):
                 lat[i] += sequential(servers[i][2], servers[i][3], args.requests // rounds, warm=50)
+        rate: list[list[float]] = [[], []]
+        for r in range(args.throughput_rounds):
+            for i in ((0, 1) if r % 2 == 0 else (1, 0)):
+                rate[i].append(throughput(servers[i][2], servers[i][3], args.clients, args.seconds / 2))
         p50 = [pct(v, 0.5) for v in lat]
-        print(json.dumps({"control": auth, "p50_ms": [round(x, 3) for x in p50], "p50_delta_ms": round(p50[1] - p50[0], 3)}))
+        print(json.dumps({"control": auth, "p50_ms": [round(x, 3) for x in p50], "p50_delta_ms": round(p50[1] - p50[0], 3),
+                          "invocations_per_s": [round(statistics.mean(v)) for v in rate],
+                          "throughput_ratio": round(statistics.mean(rate[1]) / statistics.mean(rate[0]), 3)}))
     finally:
         for s in servers:
             stop_server(s[0], s[1])
@@ -501,4 +514,6 @@ def compare_builds(args, rounds: int = 10) -> None:
 
 
 if __name__ == "__main__":
+    # pairs.py (--compare) imports this module by name: one module, so one KEYS for both.
+    sys.modules["invoke_latency"] = sys.modules[__name__]
     main()
