@@ -45,6 +45,17 @@ def test_request_parameters():
     assert out.headers == [("X-Keep", "1"), ("X-Over", "new"), ("x-keep", "dev")]
 
 
+def test_map_request_for_a_lambda_event():
+    mapped = hp.map_request("/prod/items/a", "q=1&drop=x", [("x-in", "v"), ("cookie", "c=1")],
+                            {"append:header.X-In": "w", "overwrite:header.x-new": "${request.path.id}-$context.stage",
+                             "remove:querystring.drop": "''", "append:querystring.q": "$request.querystring.q",
+                             "overwrite:path": "moved/$request.path.proxy"}, SEEN)
+    assert mapped == hp.Mapped("/moved/a/b", "q=1&q=1,2",
+                               [("x-in", "v"), ("cookie", "c=1"), ("X-In", "w"), ("x-new", "7-prod")])
+    assert hp.map_request("/p", "a=%2F+b", [("x", "1")], {"remove:header.y": "''"}, SEEN) == \
+        hp.Mapped("/p", "a=%2F+b", [("x", "1")])  # the query as it came when no key changes it
+
+
 def test_response_parameters_by_status():
     answer = hp.Answer(404, [("X-A", "1"), ("Server", "s")], b"{}")
     params = {"404": {"overwrite:statuscode": "200", "remove:header.x-a": "''", "append:header.x-c": "$context.stage"}}

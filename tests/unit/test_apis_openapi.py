@@ -40,6 +40,11 @@ def test_operations_any_method_default_path_and_security():
     assert [openapi.http_route_key(o) for o in d.operations] == ["GET /items/{id}", "ANY /items/{id}", "$default"]
     assert openapi.http_integration(d.operations[0])["PayloadFormatVersion"] == "2.0"
     assert openapi.http_integration(d.operations[1])["PayloadFormatVersion"] == "1.0"
+    mapped = openapi.read({"openapi": "3.0.1", "paths": {"/a": {"get": _op(
+        requestParameters={"overwrite:header.x-a": "1"}, responseParameters={"200": {"overwrite:statuscode": "201"}})}}})
+    got = openapi.http_integration(mapped.operations[0])  # a Lambda proxy's parameter mapping
+    assert (got["RequestParameters"], got["ResponseParameters"]) == ({"overwrite:header.x-a": "1"},
+                                                                     {"200": {"overwrite:statuscode": "201"}})
     assert openapi.http_cors(d.cors) == {"AllowOrigins": ["*"], "MaxAge": 5}
     assert openapi.http_authorizer("jwt", d.schemes["jwt"]) == {
         "Name": "jwt", "AuthorizerType": "JWT", "IdentitySource": ["$request.header.Authorization"],

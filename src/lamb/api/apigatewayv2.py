@@ -7,7 +7,9 @@ GetTags (https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/). Quick 
 makes a managed AWS_PROXY integration (payload 2.0), its route (``RouteKey`` or ``$default``)
 and a ``$default`` stage with AutoDeploy. A stage with AutoDeploy gets a new deployment on
 every change of the routes, integrations or authorizers. Served: ``ProtocolType`` HTTP,
-integrations of type ``AWS_PROXY`` to Lambda functions; WebSocket APIs and other
+integrations of type ``AWS_PROXY`` to Lambda functions and ``HTTP_PROXY`` to http(s) URLs, both
+with parameter mapping (``RequestParameters``/``ResponseParameters``, checked here, applied by
+apis/http_proxy.py); WebSocket APIs, AWS service integrations (``IntegrationSubtype``) and other
 integration types are refused.
 """
 
@@ -141,6 +143,9 @@ def _integration_fields(params: dict, old: dict | None) -> dict:
     if kind != "AWS_PROXY":
         raise _bad(f"Integration type {kind} is not served by this Lamb server; use AWS_PROXY to a Lambda function "
                    "or HTTP_PROXY to an http(s) URL.")
+    if item.get("IntegrationSubtype"):
+        raise _bad(f"IntegrationSubtype {item['IntegrationSubtype']} (an AWS service integration) is not served by "
+                   "this Lamb server; use AWS_PROXY to a Lambda function.")
     item.setdefault("IntegrationMethod", "POST")
     uri = item.get("IntegrationUri")
     if not uri:
@@ -148,6 +153,7 @@ def _integration_fields(params: dict, old: dict | None) -> dict:
     if item.get("PayloadFormatVersion") not in ("1.0", "2.0"):
         raise _bad("PayloadFormatVersion must be 1.0 or 2.0 for AWS_PROXY integrations of HTTP APIs.")
     _role(item.get("CredentialsArn"))
+    _check_mappings(item)
     return item
 
 
@@ -166,11 +172,17 @@ def _http_proxy_fields(item: dict) -> dict:
         raise _bad("HTTP_PROXY integrations support only PayloadFormatVersion 1.0.")
     if item.get("CredentialsArn"):
         raise _bad("CredentialsArn is not used for HTTP integrations; remove it.")
+    _check_mappings(item)
+    return item
+
+
+def _check_mappings(item: dict) -> None:
+    """HTTP APIs' parameter mapping of an HTTP or a Lambda proxy: the keys AWS accepts
+    (apis/http_proxy.py applies them)."""
     problem = http_proxy.check_request_parameters(item.get("RequestParameters") or {}) or \
         http_proxy.check_response_parameters(item.get("ResponseParameters") or {})
     if problem:
         raise _bad(problem)
-    return item
 
 
 def _role(arn: str | None) -> None:

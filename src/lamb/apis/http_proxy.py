@@ -12,7 +12,9 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-in
 - HTTP APIs' ``RequestParameters`` change the request first (``append|overwrite|remove:header.<name>``,
   ``append|overwrite|remove:querystring.<name>``, ``overwrite:path``) and ``ResponseParameters``
   (by the backend's status code: ``append|overwrite|remove:header.<name>``, ``overwrite:statuscode``)
-  change the answer; values are static text with ``$request.header.x``, ``$request.querystring.x``,
+  change the answer — for Lambda proxy (``AWS_PROXY``) integrations too, whose event then
+  describes the mapped request (``map_request``) and whose mapped result is mapped again; values
+  are static text with ``$request.header.x``, ``$request.querystring.x``,
   ``$request.path``, ``$request.path.x``, ``$request.body.<JSONPath>``, ``$response.header.x``,
   ``$response.body.<JSONPath>``, ``$context.x`` and ``$stageVariables.x`` (or ``${…}``) in it;
 - REST APIs' ``requestParameters`` map ``integration.request.path|querystring|header.<name>`` from
@@ -163,7 +165,7 @@ def expression(value: str, seen: Seen, answer: Answer | None = None) -> str:
 
 
 def check_request_parameters(params: Mapping[str, str]) -> str | None:
-    """Why HTTP APIs' ``RequestParameters`` (of an HTTP proxy) are invalid, or None."""
+    """Why HTTP APIs' ``RequestParameters`` (of an HTTP or a Lambda proxy) are invalid, or None."""
     for key in params:
         m = _KEY.fullmatch(key)
         if m is None:
@@ -193,12 +195,21 @@ def _set(items: list[tuple[str, str]], name: str, op: str, value: str, *, fold: 
     return items + [(name, value)]  # append
 
 
-def apply_request_parameters(out: Outgoing, params: Mapping[str, str], seen: Seen) -> Outgoing:
-    """HTTP APIs' request parameter mapping on the request about to be sent."""
-    parts = urlsplit(out.url)
-    headers = list(out.headers)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    path = parts.path
+class Mapped(NamedTuple):
+    """A request after HTTP APIs' request parameter mapping."""
+
+    path: str
+    query: str  # encoded
+    headers: list[tuple[str, str]]
+
+
+def map_request(path: str, query: str, headers: list[tuple[str, str]], params: Mapping[str, str],
+                seen: Seen) -> Mapped:
+    """HTTP APIs' request parameter mapping (``append|overwrite|remove:header.<name>``,
+    ``…:querystring.<name>``, ``overwrite:path``) on a path, an encoded query string and headers:
+    the request an HTTP proxy sends or the one a Lambda proxy's event describes. The query string
+    is re-encoded only when a ``querystring`` key changes it."""
+    pairs = None
     for key, value in params.items():
         if key == "overwrite:path":
             path = expression(value, seen)
@@ -210,9 +221,19 @@ def apply_request_parameters(out: Outgoing, params: Mapping[str, str], seen: See
         if kind == "header":
             headers = _set(headers, name, op, text, fold=True)
         else:
-            query = _set(query, name, op, text, fold=False)
-    url = urlunsplit(parts._replace(path=path, query=urlencode(query, quote_via=quote, safe="/,:@")))
-    return out._replace(url=url, headers=headers)
+            pairs = _set(parse_qsl(query, keep_blank_values=True) if pairs is None else pairs, name, op, text,
+                         fold=False)
+    if pairs is not None:
+        query = urlencode(pairs, quote_via=quote, safe="/,:@")
+    return Mapped(path, query, list(headers))
+
+
+def apply_request_parameters(out: Outgoing, params: Mapping[str, str], seen: Seen) -> Outgoing:
+    """HTTP APIs' request parameter mapping on the request about to be sent."""
+    parts = urlsplit(out.url)
+    mapped = map_request(parts.path, parts.query, list(out.headers), params, seen)
+    url = urlunsplit(parts._replace(path=mapped.path, query=mapped.query))
+    return out._replace(url=url, headers=mapped.headers)
 
 
 def apply_response_parameters(answer: Answer, params: Mapping[str, Mapping[str, str]], seen: Seen) -> Answer:

@@ -275,12 +275,12 @@ def http_integration(op: Operation) -> dict:
         out = {"IntegrationType": "HTTP_PROXY", "IntegrationUri": integ["uri"],
                "IntegrationMethod": str(integ.get("httpMethod") or "").upper() or None,
                "PayloadFormatVersion": str(integ.get("payloadFormatVersion") or "1.0")}
-        for k, member in (("requestParameters", "RequestParameters"), ("responseParameters", "ResponseParameters")):
-            if integ.get(k):
-                out[member] = integ[k]
     else:
         out = {"IntegrationType": "AWS_PROXY", "IntegrationUri": integ["uri"], "IntegrationMethod": "POST",
                "PayloadFormatVersion": str(integ.get("payloadFormatVersion") or "1.0")}
+    for k, member in (("requestParameters", "RequestParameters"), ("responseParameters", "ResponseParameters")):
+        if integ.get(k):  # parameter mapping of either proxy (apis/http_proxy.py)
+            out[member] = integ[k]
     if integ.get("timeoutInMillis") is not None:
         out["TimeoutInMillis"] = int(integ["timeoutInMillis"])
     if integ.get("credentials"):

@@ -472,8 +472,14 @@ class HttpApiServer:
                      target.arn, src)
             return internal(rid)
         version = ctx.integration.get("PayloadFormatVersion", "2.0")
+        integ = ctx.integration
+        # Parameter mapping (http_proxy): the event describes the mapped request, and the answer is mapped.
+        seen = self._seen(ctx, authorized) if integ.get("RequestParameters") or integ.get("ResponseParameters") \
+            else None
+        mapped = http_proxy.map_request(ctx.full_path, ctx.req.query, list(ctx.req.headers.items()),
+                                        integ["RequestParameters"], seen) if integ.get("RequestParameters") else None
         payload = v2_event.encode(self._event_dict(
-            ctx, version, authorized.for_event(version) if authorized is not None else None))
+            ctx, version, authorized.for_event(version) if authorized is not None else None, mapped))
         trace = with_root(ctx.req.headers.get("x-amzn-trace-id"))
         try:
             pending = self.invoke(target.function, target.qualifier, payload, trace_header=trace, request_id=rid)
@@ -481,18 +487,24 @@ class HttpApiServer:
             return internal(rid)
         timeout_s = ctx.integration.get("TimeoutInMillis", 30_000) / 1000.0
         return deadline.within(pending, timeout_s, lambda: _message(503, "Service Unavailable", rid),
-                               lambda f: self._settle(ctx, version, f))
+                               lambda f: self._settle(ctx, version, f, seen))
+
+    def _seen(self, ctx: "_Ctx", authorized: "authorizers.Authorized | None") -> "http_proxy.Seen":
+        """What a request's parameter mapping expressions read (``http_proxy.expression``)."""
+        req = ctx.req
+        context = {"requestId": ctx.request_id, "apiId": ctx.api_id, "stage": ctx.stage, "domainName": ctx.domain,
+                   "domainPrefix": ctx.api_id, "httpMethod": req.method, "path": ctx.full_path,
+                   "routeKey": ctx.match.route_key, "accountId": self.account_id, "protocol": "HTTP/1.1",
+                   "identity": {"sourceIp": ctx.source_ip, "userAgent": req.headers.get("user-agent", "")},
+                   "authorizer": authorized.for_event("2.0") if authorized is not None else {}}
+        return http_proxy.Seen(req.headers, req.query, ctx.path, ctx.match.path_parameters, req.body, context,
+                               ctx.variables)
 
     def _http_proxy(self, ctx: "_Ctx", authorized: "authorizers.Authorized | None"):
         """An HTTP_PROXY integration: the request forwarded, mapped both ways (``http_proxy``)."""
         rid, req, integ = ctx.request_id, ctx.req, ctx.integration
         params = ctx.match.path_parameters
-        context = {"requestId": rid, "apiId": ctx.api_id, "stage": ctx.stage, "domainName": ctx.domain,
-                   "domainPrefix": ctx.api_id, "httpMethod": req.method, "path": ctx.full_path,
-                   "routeKey": ctx.match.route_key, "accountId": self.account_id, "protocol": "HTTP/1.1",
-                   "identity": {"sourceIp": ctx.source_ip, "userAgent": req.headers.get("user-agent", "")},
-                   "authorizer": authorized.for_event("2.0") if authorized is not None else {}}
-        seen = http_proxy.Seen(req.headers, req.query, ctx.path, params, req.body, context, ctx.variables)
+        seen = self._seen(ctx, authorized)
         method = integ.get("IntegrationMethod") or "ANY"
         out = http_proxy.Outgoing(
             req.method if method == "ANY" else method,
@@ -526,16 +538,24 @@ class HttpApiServer:
 
         return deadline.within(pending, timeout_s, unavailable, done)
 
-    def _settle(self, ctx: "_Ctx", version: str, f: "asyncio.Future") -> Response:
+    def _settle(self, ctx: "_Ctx", version: str, f: "asyncio.Future",
+                seen: "http_proxy.Seen | None" = None) -> Response:
         exc = f.exception()
         if exc is not None:
             if not isinstance(exc, AwsError):
                 log.error("HTTP API %s: invocation failed", ctx.api_id, exc_info=exc)
             return internal(ctx.request_id)
-        return self._respond(ctx, version, f.result())
+        return self._respond(ctx, version, f.result(), seen)
 
-    def _event_dict(self, ctx: "_Ctx", version: str, authorizer: dict | None) -> dict:
+    def _event_dict(self, ctx: "_Ctx", version: str, authorizer: dict | None,
+                    mapped: "http_proxy.Mapped | None" = None) -> dict:
+        """The event of a request (``mapped``: as the integration's ``RequestParameters`` changed it)."""
         req = ctx.req
+        path, query, headers = ctx.full_path, req.query, req.headers
+        if mapped is not None:
+            path, query, headers = mapped.path, mapped.query, {}
+            for k, v in mapped.headers:  # names lower-cased and repeated values joined, as received ones are
+                headers[k.lower()] = f"{headers[k.lower()]},{v}" if k.lower() in headers else v
         now_ms = int(time.time() * 1000)
         extra = {"x-amzn-trace-id": with_root(req.headers.get("x-amzn-trace-id")), "x-forwarded-for": ctx.source_ip,
                  "x-forwarded-port": str(self.port()), "x-forwarded-proto": "http"}
@@ -544,7 +564,7 @@ class HttpApiServer:
             route_key = ctx.match.route_key
             resource = route_key if route_key == "$default" else route_key.partition(" ")[2]
             event = payload_v1.build(
-                method=req.method, path=ctx.full_path, raw_query=req.query, headers=req.headers, body=req.body,
+                method=req.method, path=path, raw_query=query, headers=headers, body=req.body,
                 resource=resource, route_key=route_key, stage=ctx.stage, api_id=ctx.api_id, domain=ctx.domain,
                 account_id=self.account_id, source_ip=ctx.source_ip, request_id=ctx.request_id, extra_headers=extra,
                 path_parameters=params, stage_variables=ctx.variables, authorizer=authorizer, now_ms=now_ms)
@@ -557,14 +577,14 @@ class HttpApiServer:
                                       "principalOrgId": None, "userArn": ctx.caller.arn,
                                       "userId": ctx.caller.identity()["caller"]}}
             event = v2_event.build(
-                method=req.method, raw_path=ctx.full_path, raw_query=req.query, headers=req.headers, body=req.body,
+                method=req.method, raw_path=path, raw_query=query, headers=headers, body=req.body,
                 url_id=ctx.api_id, domain=ctx.domain, account_id=self.account_id, source_ip=ctx.source_ip,
                 request_id=ctx.request_id, extra_headers=extra, now_ms=now_ms, route_key=ctx.match.route_key,
                 stage=ctx.stage, owner_account=self.account_id, path_parameters=params,
                 stage_variables=ctx.variables, authorizer=authorizer)
         return event
 
-    def _respond(self, ctx: "_Ctx", version: str, result) -> Response:
+    def _respond(self, ctx: "_Ctx", version: str, result, seen: "http_proxy.Seen | None" = None) -> Response:
         rid = ctx.request_id
         if result.function_error:
             return internal(rid)
@@ -576,6 +596,9 @@ class HttpApiServer:
         except v2_response.Malformed as e:
             log.info("HTTP API %s: malformed response (%s)", ctx.api_id, e)
             return internal(rid)
+        if seen is not None and ctx.integration.get("ResponseParameters"):
+            status, headers, body = http_proxy.apply_response_parameters(
+                http_proxy.Answer(status, headers, body), ctx.integration["ResponseParameters"], seen)
         if ctx.cors:
             headers = cors.apply(ctx.cors, ctx.req.headers, headers)
         headers.append(("apigw-requestid", rid))
