@@ -344,6 +344,13 @@ def main() -> None:
         stop_server(proc, data)
 
 
+def server_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (``/proc/<pid>/stat``)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def otlp_sink() -> str:
     """An OTLP/HTTP endpoint that accepts and drops every export (the tracing comparison's collector)."""
     import threading
@@ -397,6 +404,7 @@ def compare(args, rounds: int = 10, variants=("off", "on"), key: str = "auth") -
     the load of the host (other work) weighs on both alike. ``key``: what differs (``auth``, or
     ``tracing``: OTLP export and the function's TracingConfig Active)."""
     procs: list = []
+    pids: dict[str, int] = {}
     readers = None
     try:
         endpoints = {}
@@ -405,6 +413,7 @@ def compare(args, rounds: int = 10, variants=("off", "on"), key: str = "auth") -
             proc, endpoint, data = start_server(auth if key == "auth" else "off",
                                                 {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_sink()} if traced else None)
             procs.append((proc, data))
+            pids[auth] = proc.pid
             name = f"bench-{os.getpid()}"
             create_function(endpoint, name, args.runtime, {"TracingConfig": {"Mode": "Active"}} if traced else None)
             endpoints[auth] = (endpoint, name)
@@ -416,16 +425,21 @@ def compare(args, rounds: int = 10, variants=("off", "on"), key: str = "auth") -
             for auth in (("off", "on") if r % 2 == 0 else ("on", "off")):
                 endpoint, name = endpoints[auth]
                 lat[auth] += sequential(endpoint, name, args.requests // rounds, warm=50)
+        cpu: dict[str, list[float]] = {"off": [], "on": []}  # the server's CPU seconds, and invocations
         for r in range(args.throughput_rounds):
             for auth in (("off", "on") if r % 2 == 0 else ("on", "off")):
                 endpoint, name = endpoints[auth]
+                before = server_cpu_s(pids[auth])
                 rate[auth].append(throughput(endpoint, name, args.clients, args.seconds / 2))
+                cpu[auth] += [server_cpu_s(pids[auth]) - before, rate[auth][-1] * args.seconds / 2]
         for auth in ("off", "on"):
             v = lat[auth]
             print(json.dumps({key: auth, "sequential_ms": {
                 "n": len(v), "p50": round(pct(v, 0.50), 3), "p90": round(pct(v, 0.90), 3), "p99": round(pct(v, 0.99), 3),
                 "mean": round(statistics.mean(v), 3)},
-                "throughput": {"clients": args.clients, "invocations_per_s": round(statistics.mean(rate[auth]))}}),
+                "throughput": {"clients": args.clients, "invocations_per_s": round(statistics.mean(rate[auth])),
+                               # Lamb's server process (user + system) per invocation in the throughput windows
+                               "server_cpu_us_per_invocation": round(sum(cpu[auth][0::2]) / sum(cpu[auth][1::2]) * 1e6)}}),
                 flush=True)
         summary = {"p50_delta_ms": round(pct(lat["on"], 0.5) - pct(lat["off"], 0.5), 3),
                    "p50_ratio": round(pct(lat["on"], 0.5) / pct(lat["off"], 0.5), 3),
