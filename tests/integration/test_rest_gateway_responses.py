@@ -133,3 +133,24 @@ def test_gateway_responses_from_an_openapi_definition(lamb_server, tmp_path):
     assert status == 410 and json.loads(body) == {"gone": "Missing Authentication Token"}
     assert headers["access-control-allow-origin"] == "https://example.com"
     assert curl(base + "/mock")[0] == 200
+
+
+def test_a_customized_response_replaces_an_aws_iam_refusal(lamb_server):
+    """An AWS_IAM method's own refusals are API Gateway's errors too: its gateway responses apply."""
+    apigw = lamb_server.client("apigateway")
+    arn = function(lamb_server, "gwiam", CODE)
+    api = apigw.create_rest_api(name=unique("gwiam"))
+    api_id = api["id"]
+    res = apigw.create_resource(restApiId=api_id, parentId=api["rootResourceId"], pathPart="private")
+    ids = {"restApiId": api_id, "resourceId": res["id"], "httpMethod": "GET"}
+    apigw.put_method(**ids, authorizationType="AWS_IAM")
+    apigw.put_integration(**ids, type="AWS_PROXY", integrationHttpMethod="POST",
+                          uri=f"arn:aws:apigateway:{lamb_server.region}:lambda:path/2015-03-31/functions/{arn}/invocations")
+    apigw.create_deployment(restApiId=api_id, stageName="live")
+    url = f"http://{api_id}.execute-api.{lamb_server.region}.localhost:{lamb_server.port}/live/private"
+    assert curl(url) == (403, '{"message":"Missing Authentication Token"}')  # unsigned: API Gateway's own answer
+    apigw.put_gateway_response(restApiId=api_id, responseType="MISSING_AUTHENTICATION_TOKEN", statusCode="401",
+                               responseTemplates={"application/json": '{"why": "$context.error.responseType"}'})
+    apigw.create_deployment(restApiId=api_id, stageName="live")
+    status, out = curl(url)
+    assert status == 401 and json.loads(out) == {"why": "MISSING_AUTHENTICATION_TOKEN"}

@@ -68,6 +68,10 @@ class GatewayError(Response):
         self.kind, self.message, self.detail = kind, message, detail
 
 
+# The gateway response type of an AWS_IAM refusal (iam_auth.Refused's error type).
+_IAM_KINDS = {"MissingAuthenticationTokenException": "MISSING_AUTHENTICATION_TOKEN",
+              "InvalidSignatureException": "INVALID_SIGNATURE", "IncompleteSignatureException": "INVALID_SIGNATURE",
+              "ExpiredTokenException": "EXPIRED_TOKEN", "AccessDeniedException": "ACCESS_DENIED"}
 _KIND_BY_STATUS = {400: "DEFAULT_4XX", 401: "UNAUTHORIZED", 403: "ACCESS_DENIED", 415: "UNSUPPORTED_MEDIA_TYPE",
                    500: "API_CONFIGURATION_ERROR", 502: "DEFAULT_5XX", 504: "INTEGRATION_TIMEOUT"}
 
@@ -198,9 +202,11 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
             caller = iam_auth.verify(req.method, req.path, req.query, req.headers, req.body,
                                      server.signer or (lambda _k: None))
             iam_auth.authorize(caller, method_arn)
-        except iam_auth.Refused as e:
-            return Response(403, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid),
-                                  ("x-amzn-ErrorType", e.error_type)], json.dumps(e.body, separators=(",", ":")).encode())
+        except iam_auth.Refused as e:  # a GatewayError, so that a customized gateway response replaces it
+            return GatewayError(403, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid),
+                                      ("x-amzn-ErrorType", e.error_type)],
+                                json.dumps(e.body, separators=(",", ":")).encode(),
+                                _IAM_KINDS.get(e.error_type, "DEFAULT_4XX"), next(iter(e.body.values()), None))
         ctx["identity"].update(caller.identity())
         call = call._replace(caller=caller)
     if method.get("authorizationType") == "COGNITO_USER_POOLS":
