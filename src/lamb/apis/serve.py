@@ -28,6 +28,7 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troublesho
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -119,7 +120,8 @@ class HttpApiServer:
                  access_logs: "access_log.AccessLogs | None" = None, metrics: Metrics | None = None,
                  invoke_async: Callable[..., "Awaitable[dict]"] | None = None, cognito=None,
                  credentials: Credentials | None = None, http_sender: http_proxy.Sender | None = None,
-                 signer: Callable[[str], object | None] | None = None) -> None:
+                 signer: Callable[[str], object | None] | None = None,
+                 after_answer: Callable[[Callable[[], None]], None] | None = None) -> None:
         self.store = store
         self.rest = rest_store  # REST APIs (apis/rest.py)
         self.addresses = addresses
@@ -141,6 +143,8 @@ class HttpApiServer:
         self.credentials = credentials  # integration/authorizer roles (credentials.py); None: such roles fail
         self.http_sender = http_sender  # HTTP_PROXY integrations (http_proxy.py); None: they fail (500)
         self.signer = signer  # access key -> its secret and policies, for AWS_IAM methods (iam_auth.py)
+        # Work done once the answer is written (the access log line, the metrics); None: at once.
+        self.after_answer = after_answer or (lambda fn: fn())
         self.buckets = Buckets()
         self._deployed: dict[tuple[str, str], Deployed] = {}
         store.listeners.append(self._forget)
@@ -203,12 +207,12 @@ class HttpApiServer:
         if isinstance(result, Response):
             self._served(req, found, request_id, started, result)
             return result
-        # The access log line and the metrics a turn of the loop later: after the connection has
-        # written the answer (its own callback on ``result`` runs in the same turn as this one).
-        loop = result.get_loop()
+        # The access log line and the metrics once the connection has written the answer (its own
+        # callback on ``result`` comes after this one; ``after_answer``: http/afterwards.py).
         result.add_done_callback(
-            lambda f: loop.call_soon(self._served, req, found, request_id, started,
-                                     f.result() if not f.cancelled() and f.exception() is None else None))
+            lambda f: self.after_answer(functools.partial(
+                self._served, req, found, request_id, started,
+                f.result() if not f.cancelled() and f.exception() is None else None)))
         return result
 
     def invoke(self, function: str, qualifier: str | None, payload: bytes, *, request_id: str, **kw):
@@ -677,4 +681,4 @@ def make_api_server(lamb) -> HttpApiServer:
                          credentials=Credentials(lamb.identities.role_by_arn, lamb.identities.role_policies),
                          http_sender=http_proxy.Sender(s.limits.api_http_integration_workers,
                                                        s.limits.http_api_payload_max_bytes),
-                         signer=lamb.url_signer)
+                         signer=lamb.url_signer, after_answer=lamb.invoker.afterwards.add)

@@ -112,6 +112,11 @@ class ScopedInvoker:
         """This scope's per-minute metric points (``metrics.ScopedMetrics``)."""
         return self._invoker.metrics.scoped(self.scope)
 
+    @property
+    def afterwards(self):
+        """Work that follows a caller's answer (``lamb.http.afterwards.Afterwards``), shared by every scope."""
+        return self._invoker.afterwards
+
     def pool_for(self, name: str, version: str, config: dict) -> "VersionPool":
         return self._invoker.pool_for(self.key(name), version, config)
 
