@@ -425,13 +425,15 @@ def compare(args, rounds: int = 10, variants=("off", "on"), key: str = "auth") -
             for auth in (("off", "on") if r % 2 == 0 else ("on", "off")):
                 endpoint, name = endpoints[auth]
                 lat[auth] += sequential(endpoint, name, args.requests // rounds, warm=50)
-        cpu: dict[str, list[float]] = {"off": [], "on": []}  # the server's CPU seconds, and invocations
+        cpu_s = {"off": 0.0, "on": 0.0}  # the server's CPU seconds in the throughput windows
+        calls = {"off": 0.0, "on": 0.0}  # and the invocations it answered in them
         for r in range(args.throughput_rounds):
             for auth in (("off", "on") if r % 2 == 0 else ("on", "off")):
                 endpoint, name = endpoints[auth]
                 before = server_cpu_s(pids[auth])
                 rate[auth].append(throughput(endpoint, name, args.clients, args.seconds / 2))
-                cpu[auth] += [server_cpu_s(pids[auth]) - before, rate[auth][-1] * args.seconds / 2]
+                cpu_s[auth] += server_cpu_s(pids[auth]) - before
+                calls[auth] += rate[auth][-1] * args.seconds / 2
         for auth in ("off", "on"):
             v = lat[auth]
             print(json.dumps({key: auth, "sequential_ms": {
@@ -439,7 +441,7 @@ def compare(args, rounds: int = 10, variants=("off", "on"), key: str = "auth") -
                 "mean": round(statistics.mean(v), 3)},
                 "throughput": {"clients": args.clients, "invocations_per_s": round(statistics.mean(rate[auth])),
                                # Lamb's server process (user + system) per invocation in the throughput windows
-                               "server_cpu_us_per_invocation": round(sum(cpu[auth][0::2]) / sum(cpu[auth][1::2]) * 1e6)}}),
+                               "server_cpu_us_per_invocation": round(cpu_s[auth] / calls[auth] * 1e6)}}),
                 flush=True)
         summary = {"p50_delta_ms": round(pct(lat["on"], 0.5) - pct(lat["off"], 0.5), 3),
                    "p50_ratio": round(pct(lat["on"], 0.5) / pct(lat["off"], 0.5), 3),
