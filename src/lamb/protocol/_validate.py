@@ -136,7 +136,15 @@ class Validators:
         numeric = t in ("integer", "long", "float", "double")
         hi = meta.get("max")
         lo = meta.get("min")
-        rx = compile_java(meta["pattern"]).fullmatch if "pattern" in meta and t == "string" else None
+        pattern = meta["pattern"] if "pattern" in meta and t == "string" else None
+        compiled: list[Callable[[str], Any]] = []
+
+        def matcher(value: str) -> Any:
+            # compiled at its first use: translating a Java pattern with \p{..} classes takes
+            # milliseconds, and most of a model's patterns are never used by one server
+            if not compiled:
+                compiled.append(compile_java(pattern or "").fullmatch)
+            return compiled[0](value)
         enum = frozenset(meta["enum"]) if "enum" in meta and t == "string" else None
         text = dict(texts)
 
@@ -160,7 +168,7 @@ class Validators:
                     out.append(text["max"])
                 if lo is not None and n < lo:
                     out.append(text["min"])
-            if rx is not None and isinstance(value, str) and rx(value) is None:
+            if pattern is not None and isinstance(value, str) and matcher(value) is None:
                 out.append(text["pattern"])
             if enum is not None and value not in enum:
                 out.append(text["enum"])

@@ -11,6 +11,8 @@ protocol: ``Protocol(service, wire=...)``.
 
 from __future__ import annotations
 
+import functools
+
 import json
 from typing import Any
 
@@ -73,12 +75,17 @@ def wire_protocol(metadata: dict) -> str:
     raise ValueError(f"no supported protocol among {offered}")
 
 
+@functools.lru_cache(maxsize=None)
+def _loader() -> botocore.loaders.Loader:
+    """One botocore loader for every model: each loader lists botocore's data folders again."""
+    return botocore.loaders.Loader()
+
+
 class Protocol:
     """Everything about the wire format of one AWS service, from botocore's model."""
 
     def __init__(self, service_name: str = "lambda", wire: str | None = None) -> None:
-        loader = botocore.loaders.Loader()
-        model = loader.load_service_model(service_name, "service-2")
+        model = _loader().load_service_model(service_name, "service-2")
         self.service_model = botocore.model.ServiceModel(model, service_name)
         meta = self.service_model.metadata
         self.wire = wire or wire_protocol(meta)
