@@ -85,8 +85,9 @@ def test_stage_cache_hits_key_parameters_ttl_flush_and_metrics(lamb_server):
     base = "/live/items"
     # The cluster alone caches nothing: a method setting turns caching on.
     assert get(lamb_server, api_id, base + "/1?q=a")[2]["n"] != get(lamb_server, api_id, base + "/1?q=a")[2]["n"]
-    stage = caching(apigw, api_id, "live", "/*/*", enabled=True, ttlInSeconds=3600)
+    stage = caching(apigw, api_id, "live", "/*/*", enabled=True, ttlInSeconds=3600, dataEncrypted=True)
     assert stage["methodSettings"]["*/*"]["cachingEnabled"] is True
+    assert stage["methodSettings"]["*/*"]["cacheDataEncrypted"] is True  # entries sealed in memory
     assert stage["methodSettings"]["*/*"]["cacheTtlInSeconds"] == 3600
 
     first = get(lamb_server, api_id, base + "/1?q=a")
@@ -162,6 +163,13 @@ def test_cache_control_invalidation_by_strategy_and_by_an_authorized_caller(lamb
     renewed = get(lamb_server, api_id, path, fresh)[2]
     assert renewed["n"] != cached["n"] and get(lamb_server, api_id, path)[2] == renewed
     assert get(lamb_server, api_id, "/v1/items/open")[2]["n"] != get(lamb_server, api_id, "/v1/items/open")[2]["n"]
+    # A deleted stage's cache goes with it: the stage made again starts empty.
+    deployment = apigw.get_stage(restApiId=api_id, stageName="v2")["deploymentId"]
+    apigw.delete_stage(restApiId=api_id, stageName="v2")
+    apigw.create_stage(restApiId=api_id, stageName="v2", cacheClusterEnabled=True, deploymentId=deployment)
+    caching(apigw, api_id, "v2", "/*/*", enabled=True, ttlInSeconds=3600)
+    again = get(lamb_server, api_id, path)[2]
+    assert again["n"] != renewed["n"] and get(lamb_server, api_id, path)[2] == again
 
     # An AWS_IAM method: the authorizer still runs before the cache; InvalidateCache in the caller's policies.
     arn2, iam_ids = rest_api(lamb_server, apigw, "iam", auth="AWS_IAM")

@@ -101,10 +101,22 @@ def test_cache_control_invalidation_by_strategy():
     step = api_cache.plan(cache, base, ("k",), asked, lambda: False)
     assert (step.fresh, step.warn) == (False, True)
     quiet = dict(base, unauthorizedCacheControlHeaderStrategy="SUCCEED_WITHOUT_RESPONSE_HEADER")
-    assert api_cache.plan(cache, quiet, ("k",), asked, lambda: False)[3:] == (False, False)
+    assert api_cache.plan(cache, quiet, ("k",), asked, lambda: False)[4:] == (False, False)
     with pytest.raises(api_cache.Refused):
         api_cache.plan(cache, dict(base, unauthorizedCacheControlHeaderStrategy="FAIL_WITH_403"), ("k",), asked,
                        lambda: False)
     open_to_all = dict(base, requireAuthorizationForCacheControl=False)
     assert api_cache.plan(cache, open_to_all, ("k",), asked, lambda: False).fresh
     assert not api_cache.plan(cache, base, ("k",), {}, lambda: True).fresh
+
+
+def test_encrypted_entries_are_sealed_in_memory():
+    cache = api_cache.StageCache(10_000, Clock())
+    headers = [("Content-Type", "application/json"), ("X-Secret", "header value")]
+    assert cache.put(("k",), 60, 201, headers, b'{"secret": "body"}', encrypted=True)
+    stored = cache._entries[("k",)]
+    assert stored.sealed and stored.headers == () and b"secret" not in stored.body and b"header value" not in stored.body
+    assert stored.size > api_cache._OVERHEAD + len(b'{"secret": "body"}')  # the sealed size counts
+    got = cache.get(("k",))
+    assert (got.status, got.headers, got.body) == (201, tuple(headers), b'{"secret": "body"}')
+    assert api_cache.plan(cache, dict(api_cache.DEFAULTS, cacheDataEncrypted=True), ("k",), {}, lambda: True).encrypted

@@ -11,7 +11,9 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-caching
 - the key: the method, the integration's ``cacheNamespace`` (its resource id by default) and the values
   of its ``cacheKeyParameters`` (``method.request.{querystring,header,path}.<name>``): path parameters
   that are not key parameters do not separate entries, as on AWS;
-- a response above 1,048,576 bytes is not cached (AWS's maximum cached response);
+- a response above 1,048,576 bytes is not cached (AWS's maximum cached response; with
+  ``cacheDataEncrypted`` the entry is sealed with AES-GCM under the cache's own random key, kept in
+  memory only, and its sealed size counts, as AWS says encryption may increase it);
 - ``Cache-Control: max-age=0`` from a client invalidates the entry (the integration answers and replaces
   it) when ``requireAuthorizationForCacheControl`` is off or the caller may ``execute-api:InvalidateCache``
   on the method; otherwise ``unauthorizedCacheControlHeaderStrategy`` decides: ``FAIL_WITH_403``,
@@ -23,9 +25,13 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-caching
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections import OrderedDict
 from typing import Callable, Mapping, NamedTuple
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 GB = 1024 ** 3
 # cacheClusterSize (botocore's CacheClusterSize enum) -> bytes
@@ -47,10 +53,11 @@ _OVERHEAD = 64  # bytes counted per entry beside its key, headers and body
 
 class Entry(NamedTuple):
     status: int
-    headers: tuple
+    headers: tuple  # () while sealed: they are in ``body``
     body: bytes
     expires: float
     size: int
+    sealed: bool = False
 
 
 class StageCache:
@@ -61,6 +68,21 @@ class StageCache:
         self.clock = clock
         self.used = 0
         self._entries: "OrderedDict[tuple, Entry]" = OrderedDict()
+        self._aead: AESGCM | None = None  # cacheDataEncrypted entries' key, made on first use
+
+    def _seal(self, headers: tuple, body: bytes) -> bytes:
+        if self._aead is None:
+            self._aead = AESGCM(AESGCM.generate_key(bit_length=256))
+        packed = json.dumps(headers).encode()
+        nonce = os.urandom(12)
+        return nonce + self._aead.encrypt(nonce, len(packed).to_bytes(4, "big") + packed + body, None)
+
+    def _open(self, entry: Entry) -> Entry:
+        assert self._aead is not None
+        plain = self._aead.decrypt(entry.body[:12], entry.body[12:], None)
+        n = int.from_bytes(plain[:4], "big")
+        headers = tuple(tuple(h) for h in json.loads(plain[4:4 + n]))
+        return entry._replace(headers=headers, body=plain[4 + n:], sealed=False)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -73,21 +95,24 @@ class StageCache:
             self._remove(key)
             return None
         self._entries.move_to_end(key)
-        return entry
+        return self._open(entry) if entry.sealed else entry
 
-    def put(self, key: tuple, ttl_s: int, status: int, headers, body: bytes) -> bool:
-        """Keep an answer for ``ttl_s`` seconds; False when it is not kept (too large, TTL 0)."""
+    def put(self, key: tuple, ttl_s: int, status: int, headers, body: bytes, encrypted: bool = False) -> bool:
+        """Keep an answer for ``ttl_s`` seconds (sealed when ``encrypted``); False when it is not kept
+        (too large, TTL 0)."""
         self._remove(key)
+        headers = tuple(headers)
+        if encrypted:
+            body, headers = self._seal(headers, body), ()
         if ttl_s <= 0 or len(body) > MAX_ENTRY_BYTES:
             return False
-        headers = tuple(headers)
         size = _OVERHEAD + len(body) + sum(len(k) + len(v) for k, v in headers) + sum(len(str(p)) for p in key)
         if size > self.capacity:
             return False
         while self.used + size > self.capacity:
             oldest = next(iter(self._entries))
             self._remove(oldest)
-        self._entries[key] = Entry(status, headers, body, self.clock() + ttl_s, size)
+        self._entries[key] = Entry(status, headers, body, self.clock() + ttl_s, size, encrypted)
         self.used += size
         return True
 
@@ -190,6 +215,7 @@ class Plan(NamedTuple):
     cache: StageCache
     key: tuple
     ttl: int
+    encrypted: bool  # cacheDataEncrypted: the entry is kept sealed
     fresh: bool  # skip the entry (an authorized invalidation): the integration answers and replaces it
     warn: bool  # an unauthorized Cache-Control ignored, said in a response header
 
@@ -209,7 +235,7 @@ def plan(cache: StageCache, settings: Mapping, key: tuple, headers: Mapping[str,
             raise Refused()
         else:
             warn = settings["unauthorizedCacheControlHeaderStrategy"] == "SUCCEED_WITH_RESPONSE_HEADER"
-    return Plan(cache, key, int(settings["cacheTtlInSeconds"]), fresh, warn)
+    return Plan(cache, key, int(settings["cacheTtlInSeconds"]), bool(settings["cacheDataEncrypted"]), fresh, warn)
 
 
 __all__ = ["ApiCaches", "StageCache", "Entry", "Plan", "Refused", "SIZES", "DEFAULTS", "STRATEGIES",

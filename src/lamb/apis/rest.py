@@ -349,7 +349,8 @@ class _Call(NamedTuple):
         def keep(resp: Response) -> Response:
             if 200 <= resp.status < 300 and resp.stream is None and not isinstance(resp, GatewayError):
                 stage_cache.put(key, step.ttl, resp.status,
-                                [h for h in resp.headers if h[0].lower() != "x-amzn-requestid"], resp.body)
+                                [h for h in resp.headers if h[0].lower() != "x-amzn-requestid"], resp.body,
+                                step.encrypted)
             elif step.fresh:
                 stage_cache.invalidate(key)
             return Response(resp.status, list(resp.headers) + warning, resp.body, resp.stream) if warning else resp
