@@ -288,7 +288,8 @@ class Lamb:
         scope.access = Access(region=region, home=account, resource_policy=functools.partial(_resource_policy, functions),
                               resource_tags=functools.partial(_resource_tags, functions))
         scope.http_apis = HttpApis(HttpApiStore(db), HttpApiStore(db, "rest_apis"), region, lambda: self.port,
-                                   HttpApiStore(db, "apigateway_settings"))  # issue 20
+                                   HttpApiStore(db, "apigateway_settings"),  # issue 20
+                                   cache_max_bytes=s.limits.api_cache_max_bytes)
         if not home:  # its function URLs' host names carry its region
             scope.url_addresses = functools.partial(self.url_addresses, region)
         scope.reconcile = lambda: runtime_management.reconcile(functions, region)  # this release's runtime versions

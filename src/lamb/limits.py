@@ -60,6 +60,9 @@ class Limits:
     # timeout 50 ms to 29 s by default (AWS raises the maximum on request for Regional APIs).
     rest_api_timeout_default_ms: int = 29_000
     rest_api_timeout_max_ms: int = 29_000
+    # REST API caching (apis/api_cache.py): Lamb's cap on one stage's cache, in bytes of memory (AWS's
+    # cacheClusterSize is 0.5 to 237 GB; the smaller of the two bounds the stage's LRU).
+    api_cache_max_bytes: int = 256 * MB
     # Threads forwarding HTTP proxy integrations' requests at once (apis/http_proxy.py); more wait their turn
     # (each is bounded by its integration timeout).
     api_http_integration_workers: int = 64

@@ -143,3 +143,11 @@ def test_aws_iam_operations_from_a_sigv4_scheme_or_the_auth_extension():
                      "/b": {"get": dict(integ, **{"x-amazon-apigateway-auth": {"type": "AWS_IAM"}})},
                      "/c": {"get": dict(integ)}}}
     assert [op.iam for op in oa.read(doc).operations] == [True, True, False]
+
+
+def test_rest_integration_cache_key():
+    integ = {"type": "aws_proxy", "uri": URI, "httpMethod": "POST", "cacheNamespace": "pets",
+             "cacheKeyParameters": ["method.request.path.id", "method.request.querystring.q"]}
+    d = openapi.read({"swagger": "2.0", "paths": {"/p/{id}": {"get": {"x-amazon-apigateway-integration": integ}}}})
+    out = openapi.rest_integration(d.operations[0])
+    assert (out["cacheNamespace"], out["cacheKeyParameters"]) == ("pets", integ["cacheKeyParameters"])

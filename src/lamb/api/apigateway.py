@@ -223,11 +223,13 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
             "cacheKeyParameters": [], "requestTemplates": params.get("requestTemplates") or {}}
         if params.get("contentHandling") is not None:  # the request's conversion (apis/binary.py)
             integration["contentHandling"] = content_handling(params["contentHandling"])
+        _cache_key(integration, params)
         _save(ctx, params["restApiId"], doc)
         return integration
     kind = params["type"]
     if kind in ("HTTP_PROXY", "HTTP"):
         method["methodIntegration"] = integration = _http_integration(params, limits)
+        _cache_key(integration, params)
         _save(ctx, params["restApiId"], doc)
         return integration
     if kind not in ("AWS_PROXY", "AWS"):
@@ -259,9 +261,16 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
         integration["requestTemplates"] = params["requestTemplates"]
     if kind == "AWS" and params.get("requestParameters"):  # X-Amz-Invocation-Type: apis/mapped.py
         integration["requestParameters"] = params["requestParameters"]
+    _cache_key(integration, params)
     method["methodIntegration"] = integration
     _save(ctx, params["restApiId"], doc)
     return integration
+
+
+def _cache_key(integration: dict, params: dict) -> None:
+    from .apigateway_cache import cache_key  # the stage cache's key (it imports this module)
+
+    cache_key(integration, params)
 
 
 def _timeout(params: dict, limits) -> int:
@@ -356,6 +365,9 @@ def _new_stage(name: str, deployment_id: str, params: dict) -> dict:
         stage["variables"] = params["variables"]
     if params.get("description"):
         stage["description"] = params["description"]
+    from .apigateway_cache import set_cluster  # the stage's cache (it imports this module)
+
+    set_cluster(stage, params.get("cacheClusterEnabled"), params.get("cacheClusterSize"))
     return stage
 
 
@@ -385,13 +397,17 @@ def create_deployment(ctx: "RequestContext", params: dict) -> dict:
     if name:
         stage = doc["stages"].get(name)
         if stage is None:
-            doc["stages"][name] = _new_stage(name, dep["id"], {"variables": params.get("variables"),
-                                                               "description": params.get("stageDescription")})
+            doc["stages"][name] = _new_stage(name, dep["id"], {
+                "variables": params.get("variables"), "description": params.get("stageDescription"),
+                "cacheClusterEnabled": params.get("cacheClusterEnabled"), "cacheClusterSize": params.get("cacheClusterSize")})
         else:
             stage["deploymentId"] = dep["id"]
             stage["lastUpdatedDate"] = time.time()
             if params.get("variables"):
                 stage["variables"] = {**(stage.get("variables") or {}), **params["variables"]}
+            from .apigateway_cache import set_cluster  # the stage's cache (it imports this module)
+
+            set_cluster(stage, params.get("cacheClusterEnabled"), params.get("cacheClusterSize"))
     _save(ctx, params["restApiId"], doc)
     return _public(dep)
 

@@ -26,6 +26,7 @@ from ..apis import http_proxy
 from ..protocol.errors import AwsError
 from . import apigateway as rest
 from . import apigateway_responses as responses
+from .apigateway_cache import patch_cache_key, patch_stage_cache
 from . import operation
 
 if TYPE_CHECKING:
@@ -114,6 +115,8 @@ def patch_stage(stage: dict, deployments: dict, ops: list[dict]) -> None:
                 stage["accessLogSettings"] = settings
             else:
                 stage.pop("accessLogSettings", None)
+        elif patch_stage_cache(stage, parts, kind, value):  # the stage cache's paths (apigateway_cache.py)
+            pass
         elif parts == ["*", "*", "metrics", "enabled"] and kind == "replace":
             settings = dict(stage.get("methodSettings") or {})
             settings["*/*"] = dict(settings.get("*/*") or {}, metricsEnabled=_bool(value))
@@ -168,6 +171,8 @@ def patch_integration(integration: dict, ops: list[dict], timeout_range: tuple[i
             integration["uri"] = value
         elif path == "/contentHandling" and kind in ("replace", "add", "remove"):
             _content_handling(integration, kind, value)
+        elif patch_cache_key(integration, path, kind, value):  # apigateway_cache.py
+            pass
         elif path == "/credentials" and kind in ("replace", "add", "remove"):
             if kind == "remove" or not value:
                 integration.pop("credentials", None)

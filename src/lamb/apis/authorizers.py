@@ -132,6 +132,11 @@ class ResultCache:
             return None
         return hit[1]
 
+    def drop(self, prefix: tuple) -> None:
+        """Forget the answers whose key starts with ``prefix`` (a REST stage's: FlushStageAuthorizersCache)."""
+        for key in [k for k in self._entries if k[:len(prefix)] == prefix]:
+            del self._entries[key]
+
     def put(self, key: tuple, ttl_s: int, value: Any) -> None:
         if ttl_s <= 0:
             return

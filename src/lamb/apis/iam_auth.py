@@ -80,12 +80,21 @@ def verify(method: str, path: str, query: str, headers: Mapping[str, str], body:
     return Caller(key, s.arn, s.arn.split(":")[4], s.policies)
 
 
+def _decision(caller: Caller, action: str, method_arn: str) -> Decision:
+    if caller.policies is None:
+        return Decision.ALLOW  # an account root
+    return evaluate(caller.policies, Request(Principal.aws(caller.arn), action, method_arn, {
+        "aws:PrincipalArn": caller.arn, "aws:PrincipalAccount": caller.account}))
+
+
+def allowed(caller: Caller, action: str, method_arn: str) -> bool:
+    """Whether the caller's identity policies allow ``action`` on the method (``execute-api:InvalidateCache``)."""
+    return _decision(caller, action, method_arn) is Decision.ALLOW
+
+
 def authorize(caller: Caller, method_arn: str) -> None:
     """Raise ``Refused`` unless the caller's identity policies allow invoking the method."""
-    if caller.policies is None:
-        return  # an account root
-    decision = evaluate(caller.policies, Request(Principal.aws(caller.arn), ACTION, method_arn, {
-        "aws:PrincipalArn": caller.arn, "aws:PrincipalAccount": caller.account}))
+    decision = _decision(caller, ACTION, method_arn)
     if decision is Decision.ALLOW:
         return
     why = " with an explicit deny" if decision is Decision.DENY else ""

@@ -9,8 +9,8 @@ REST APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gate
 ``Count``, ``4XXError``, ``5XXError``, ``Latency``, ``IntegrationLatency`` under ``ApiName`` and
 ``ApiName, Stage``, and ``ApiName, Method, Resource, Stage`` when the stage's method settings
 (``*/*``) have ``metricsEnabled``. ``ApiName`` is the API's name without its non-ASCII characters,
-or the API's id when none is left. (``CacheHitCount``/``CacheMissCount`` are published only with
-an API cache, which Lamb does not have.)
+or the API's id when none is left. ``CacheHitCount``/``CacheMissCount`` for stages with an API cache
+(``api_cache``): 1 or 0 per request to a cached method (hit or miss), nothing for other requests.
 
 ``4xx``/``5xx`` are 1 or 0 per request, so their ``Average`` is the error rate and their ``Sum``
 the count, as AWS describes. Each request is stored once, under its fullest dimension set; the
@@ -46,9 +46,10 @@ def detailed(stage: Mapping, rest: bool) -> bool:
 
 def record(put: Callable[..., None], *, rest: bool, api: str, stage: str, status: int, latency_ms: float,
            integration_ms: float | None, data_bytes: int, method: str | None = None,
-           resource: str | None = None) -> None:
+           resource: str | None = None, cache_hit: bool | None = None) -> None:
     """One request's points. ``api``: the ApiName (REST) or ApiId (HTTP); ``method``/``resource``
-    only when the stage has detailed metrics (and a route or resource matched)."""
+    only when the stage has detailed metrics (and a route or resource matched); ``cache_hit``: None
+    unless the request reached a cached method, else whether the answer came from the cache."""
     dims = {"ApiName" if rest else "ApiId": api, "Stage": stage}
     if method is not None and resource is not None:
         dims["Method"], dims["Resource"] = method, resource
@@ -60,6 +61,9 @@ def record(put: Callable[..., None], *, rest: bool, api: str, stage: str, status
         put("IntegrationLatency", integration_ms, **dims)
     if not rest:
         put("DataProcessed", data_bytes, **dims)
+    elif cache_hit is not None:
+        put("CacheHitCount", 1 if cache_hit else 0, **dims)
+        put("CacheMissCount", 0 if cache_hit else 1, **dims)
 
 
 def projections(dims: Mapping[str, str]) -> Iterator[tuple[tuple[str, str], ...]]:

@@ -5,7 +5,8 @@ Swagger 2.0 too) read a definition's paths and operations and API Gateway's exte
 (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions.html):
 
 - ``x-amazon-apigateway-integration``: ``type`` (``aws_proxy``, case-insensitive), ``httpMethod``,
-  ``uri``, ``payloadFormatVersion`` (HTTP APIs; 1.0 when absent), ``timeoutInMillis``;
+  ``uri``, ``payloadFormatVersion`` (HTTP APIs; 1.0 when absent), ``timeoutInMillis``, and for REST
+  APIs ``cacheKeyParameters`` and ``cacheNamespace`` (the stage cache's key);
 - ``x-amazon-apigateway-any-method``: the ``ANY`` method; a ``$default`` path: the ``$default`` route;
 - security schemes with ``x-amazon-apigateway-authorizer`` (``token``/``request`` Lambda
   authorizers; ``jwt`` and ``request`` for HTTP APIs), chosen by an operation's ``security``
@@ -343,6 +344,14 @@ def rest_responses(op: Operation) -> tuple[dict[str, dict], dict[str, dict]]:
 
 def rest_integration(op: Operation) -> dict:
     """PutIntegration's parameters (without the API, resource and method)."""
+    out = _rest_integration(op)
+    for k in ("cacheKeyParameters", "cacheNamespace"):  # the stage cache's key (apis/api_cache.py)
+        if op.integration.get(k):
+            out[k] = op.integration[k]
+    return out
+
+
+def _rest_integration(op: Operation) -> dict:
     if str(op.integration.get("type", "")).upper() == "MOCK":
         out = {"type": "MOCK", "requestTemplates": op.integration.get("requestTemplates") or {}}
         if op.integration.get("contentHandling"):

@@ -42,7 +42,8 @@ from ..services.lineage import with_root
 from ..urls import event as v2_event
 from ..urls.response import Malformed
 from ..policy import evaluate as policy_eval
-from . import binary, deadline, gateway_responses, http_proxy, iam_auth, mapped, mock, payload_v1, validation, vtl
+from . import api_cache, binary, deadline, gateway_responses, http_proxy, iam_auth, mapped, mock, payload_v1, validation
+from . import vtl
 from .authorizers import REST_SOURCES, Authorized, Refused, identity_values, run_lambda
 from .permission import source_arn
 from .routing import RouteTable
@@ -203,12 +204,15 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
                                      server.signer or (lambda _k: None))
             iam_auth.authorize(caller, method_arn)
         except iam_auth.Refused as e:  # a GatewayError, so that a customized gateway response replaces it
-            return GatewayError(403, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid),
-                                      ("x-amzn-ErrorType", e.error_type)],
-                                json.dumps(e.body, separators=(",", ":")).encode(),
-                                _IAM_KINDS.get(e.error_type, "DEFAULT_4XX"), next(iter(e.body.values()), None))
+            return _iam_refusal(e, rid)
         ctx["identity"].update(caller.identity())
         call = call._replace(caller=caller)
+    # the stage's cache (api_cache): looked up in integrate(), after the authorizer and the validator
+    stage_cache = server.caches.of(api_id, stage_name, stage) if server.caches is not None else None
+    if stage_cache is not None:
+        settings = api_cache.method_caching(stage, resource["path"], verb, req.method)
+        if settings is not None:
+            call = call._replace(cache=(stage_cache, settings, method_arn))
     if method.get("authorizationType") == "COGNITO_USER_POOLS":
         return _cognito(server, deployed.authorizers.get(method.get("authorizerId") or ""), method, req, call)
     if method.get("authorizationType") == "CUSTOM":
@@ -223,6 +227,12 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
             return asyncio.ensure_future(_after_auth(decided, call))
         return call.integrate(decided)
     return call.integrate(None)
+
+
+def _iam_refusal(e: "iam_auth.Refused", rid: str) -> Response:
+    return GatewayError(403, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid),
+                              ("x-amzn-ErrorType", e.error_type)], json.dumps(e.body, separators=(",", ":")).encode(),
+                        _IAM_KINDS.get(e.error_type, "DEFAULT_4XX"), next(iter(e.body.values()), None))
 
 
 def _refusal(e: Refused, rid: str) -> Response:
@@ -247,7 +257,7 @@ def _cognito(server, auth: dict | None, method: dict, req: Request, call: "_Call
         return _refusal(e, call.rid)
     scopes = list(method.get("authorizationScopes") or [])
     ttl = int(auth.get("authorizerResultTtlInSeconds", 300) or 0)
-    key = (call.api_id, auth["id"], token, tuple(scopes)) if ttl else None
+    key = (call.api_id, call.stage, auth["id"], token, tuple(scopes)) if ttl else None  # per stage (flushed so)
     cached = server.auth_cache.get(key) if key else None
     if cached is not None:
         return call.integrate(cached[0])
@@ -290,6 +300,7 @@ class _Call(NamedTuple):
     query: str = ""
     source_ip: str = ""
     caller: "iam_auth.Caller | None" = None  # an AWS_IAM method's signer
+    cache: tuple | None = None  # (api_cache.StageCache, the method's caching settings, method ARN) when cached
 
     def seen(self) -> mapped.Templated:
         """What a mapping template sees of the request (``$input.params()``, ``$context``, ``$stageVariables``)."""
@@ -305,16 +316,60 @@ class _Call(NamedTuple):
                                       self.integration.get("contentHandling"))
 
     def integrate(self, authorized: "Authorized | None"):
-        from .serve import _STAGE_VAR, function_arn_of  # the same URI forms as HTTP APIs
-
-        server, rid = self.server, self.rid
-        internal = _message(500, "Internal server error", rid)
+        rid = self.rid
         if authorized is not None:
             self.event["requestContext"]["authorizer"] = authorized.for_event("1.0")
         invalid = self._invalid()
         if invalid is not None:
             return _message(400, invalid.message, rid, kind=invalid.response_type, detail=invalid.detail,
                             extra=(("x-amzn-ErrorType", "BadRequestException"),))
+        return self._integration() if self.cache is None else self._through_cache()
+
+    def _through_cache(self):
+        """A cached method (``api_cache``): the stage cache's entry, else the integration's answer kept."""
+        stage_cache, settings, method_arn = self.cache
+        e, headers, server = self.event, self.headers or {}, self.server
+        key = api_cache.key_of(self.event["httpMethod"], self.integration, self.resource["id"],
+                               e.get("multiValueQueryStringParameters") or {}, headers, e.get("pathParameters") or {})
+        caller = self.caller
+        try:
+            step = api_cache.plan(stage_cache, settings, key, headers, lambda: caller is not None and iam_auth.allowed(
+                caller, api_cache.INVALIDATE_ACTION, method_arn))
+        except api_cache.Refused:
+            who = caller.arn if caller is not None else "anonymous"
+            return _iam_refusal(iam_auth.Refused({"Message": f"User: {who} is not authorized to perform: "
+                                                             f"{api_cache.INVALIDATE_ACTION} on resource: {method_arn}"},
+                                                 "AccessDeniedException"), self.rid)
+        warning = [(api_cache.WARNING_HEADER, api_cache.WARNING_TEXT)] if step.warn else []
+        hit = None if step.fresh else stage_cache.get(key)
+        server.cache_outcomes[self.rid] = hit is not None  # CacheHitCount / CacheMissCount (metrics.py)
+        if hit is not None:
+            return Response(hit.status, list(hit.headers) + warning + [("x-amzn-RequestId", self.rid)], hit.body)
+
+        def keep(resp: Response) -> Response:
+            if 200 <= resp.status < 300 and resp.stream is None and not isinstance(resp, GatewayError):
+                stage_cache.put(key, step.ttl, resp.status,
+                                [h for h in resp.headers if h[0].lower() != "x-amzn-requestid"], resp.body,
+                                step.encrypted)
+            elif step.fresh:
+                stage_cache.invalidate(key)
+            return Response(resp.status, list(resp.headers) + warning, resp.body, resp.stream) if warning else resp
+
+        answer = self._integration()
+        if isinstance(answer, Response):
+            return keep(answer)
+
+        async def later() -> Response:
+            return keep(await answer)
+
+        return asyncio.ensure_future(later())
+
+    def _integration(self):
+        """The integration's answer (a ``Response`` or a future of one)."""
+        from .serve import _STAGE_VAR, function_arn_of  # the same URI forms as HTTP APIs
+
+        server, rid = self.server, self.rid
+        internal = _message(500, "Internal server error", rid)
         kind = self.integration.get("type")
         if kind == "MOCK":
             try:
@@ -517,7 +572,8 @@ def rest_authorizer(server, auth: dict, req: Request, event: dict, method_arn: s
         payload.pop("body", None)
         payload.pop("isBase64Encoded", None)
     ttl = int(auth.get("authorizerResultTtlInSeconds", 300) or 0)
-    key = (event["requestContext"]["apiId"], auth["id"], tuple(values)) if ttl and values else None
+    ctx = event["requestContext"]  # answers cached per stage (FlushStageAuthorizersCache)
+    key = (ctx["apiId"], ctx["stage"], auth["id"], tuple(values)) if ttl and values else None
     cached = server.auth_cache.get(key) if key else None
     if cached is not None:
         return _decide(cached[0], method_arn, 0)

@@ -44,7 +44,7 @@ from ..services.aws_clients import endpoint_url
 from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
-from . import access_log, authorizers, deadline, http_proxy, iam_auth, payload_v1
+from . import access_log, api_cache, authorizers, deadline, http_proxy, iam_auth, payload_v1
 from . import metrics as api_metrics
 from . import rest as rest_api
 from .cognito_auth import CognitoAuthorizers
@@ -121,7 +121,9 @@ class HttpApiServer:
                  invoke_async: Callable[..., "Awaitable[dict]"] | None = None, cognito=None,
                  credentials: Credentials | None = None, http_sender: http_proxy.Sender | None = None,
                  signer: Callable[[str], object | None] | None = None,
-                 after_answer: Callable[[Callable[[], None]], None] | None = None) -> None:
+                 after_answer: Callable[[Callable[[], None]], None] | None = None,
+                 caches: "api_cache.ApiCaches | None" = None,
+                 auth_cache: "authorizers.ResultCache | None" = None) -> None:
         self.store = store
         self.rest = rest_store  # REST APIs (apis/rest.py)
         self.addresses = addresses
@@ -138,7 +140,10 @@ class HttpApiServer:
         self.metrics = metrics  # AWS/ApiGateway's per-minute points (metrics.py), or None
         # Integration latency (ms) by request id, for the requests being served.
         self._integration_ms: dict[str, float | None] = {}
-        self.auth_cache = authorizers.ResultCache()
+        self.auth_cache = auth_cache or authorizers.ResultCache()  # FlushStageAuthorizersCache empties it
+        self.caches = caches  # REST stages' caches (api_cache.py; FlushStageCache), or None: no caching
+        # Whether a request to a cached method was a hit, by request id (CacheHitCount/CacheMissCount).
+        self.cache_outcomes: dict[str, bool] = {}
         self.permission = InvokePermission(account_id)
         self.credentials = credentials  # integration/authorizer roles (credentials.py); None: such roles fail
         self.http_sender = http_sender  # HTTP_PROXY integrations (http_proxy.py); None: they fail (500)
@@ -169,6 +174,9 @@ class HttpApiServer:
     def _forget_rest(self, api_id: str) -> None:
         for key in [k for k in self._deployed if k[0] == "rest" and k[1] == api_id]:
             del self._deployed[key]
+        if self.caches is not None:  # the caches of deleted stages (and APIs) go with them
+            doc = self.rest.get(api_id) if self.rest is not None else None
+            self.caches.drop(api_id, lambda stage: doc is not None and stage in doc["stages"])
 
     def _deployment(self, api_id: str, doc: dict, deployment_id: str) -> Deployed | None:
         key = (api_id, deployment_id)
@@ -240,6 +248,7 @@ class HttpApiServer:
     def _served(self, req: Request, found: tuple, rid: str, started: float, resp: Response | None) -> None:
         """A request's answer is ready: its access log line and its metrics."""
         integration_ms = self._integration_ms.pop(rid, None)
+        cache_hit = self.cache_outcomes.pop(rid, None)
         if resp is None:
             return
         try:
@@ -249,7 +258,7 @@ class HttpApiServer:
             if self.access_logs is not None and access_log.settings(where[4]) is not None:
                 self._access_log(req, where, rid, started, resp, integration_ms)
             if self.metrics is not None:
-                self._metrics(req, where, started, integration_ms, resp)
+                self._metrics(req, where, started, integration_ms, resp, cache_hit)
         except Exception:  # noqa: BLE001 - a log line or a metric never fails the request
             log.exception("access log or metrics of %s %s failed", req.method, req.path)
 
@@ -283,7 +292,7 @@ class HttpApiServer:
         return deployed.table.match(req.method, path) if deployed is not None else None
 
     def _metrics(self, req: Request, where: tuple, started: float, integration_ms: float | None,
-                 resp: Response) -> None:
+                 resp: Response, cache_hit: bool | None = None) -> None:
         api_id, doc, rest, stage_name, stage, _, _ = where
         method = resource = None
         if api_metrics.detailed(stage, rest):
@@ -297,7 +306,8 @@ class HttpApiServer:
                            api=api_metrics.api_name(doc["api"].get("name") or "", api_id) if rest else api_id,
                            stage=stage_name, status=resp.status, latency_ms=(time.time() - started) * 1000.0,
                            integration_ms=integration_ms, data_bytes=len(req.body) + sent,
-                           method=method, resource=resource)
+                           method=method, resource=resource,
+                           cache_hit=cache_hit)
 
     def _access_log(self, req: Request, where: tuple, rid: str, started: float, resp: Response,
                     integration_ms: float | None = None) -> None:
@@ -646,7 +656,7 @@ class HttpApis:
     """What the API handlers use: the store and the invoke URL of an API."""
 
     def __init__(self, store: HttpApiStore, rest: HttpApiStore, region: str, port: Callable[[], int],
-                 settings: HttpApiStore | None = None) -> None:
+                 settings: HttpApiStore | None = None, cache_max_bytes: int | None = None) -> None:
         self.store = store
         self.rest = rest  # REST APIs (api/apigateway.py, apis/rest.py)
         self.settings = settings  # API Gateway's account settings (GetAccount/UpdateAccount, api/apigateway_account.py)
@@ -654,6 +664,8 @@ class HttpApis:
         self.port = port
         self._addresses: tuple[int, Addresses] | None = None
         self.metrics = Metrics()  # AWS/ApiGateway's per-minute points (metrics.py; CloudWatch's API reads them)
+        self.caches = api_cache.ApiCaches(cache_max_bytes)  # REST stages' caches (FlushStageCache)
+        self.auth_cache = authorizers.ResultCache()  # authorizers' answers (FlushStageAuthorizersCache)
 
     def addresses(self) -> Addresses:
         port = self.port()
@@ -681,4 +693,5 @@ def make_api_server(lamb) -> HttpApiServer:
                          credentials=Credentials(lamb.identities.role_by_arn, lamb.identities.role_policies),
                          http_sender=http_proxy.Sender(s.limits.api_http_integration_workers,
                                                        s.limits.http_api_payload_max_bytes),
-                         signer=lamb.url_signer, after_answer=lamb.invoker.afterwards.add)
+                         signer=lamb.url_signer, after_answer=lamb.invoker.afterwards.add, caches=apis.caches,
+                         auth_cache=apis.auth_cache)

@@ -119,6 +119,10 @@ class Deployment:
             params["variables"] = stage["Variables"]
         if stage.get("Description"):
             params["stageDescription"] = stage["Description"]
+        if stage.get("CacheClusterEnabled") is not None:  # the stage cache (apis/api_cache.py)
+            params["cacheClusterEnabled"] = _true(stage["CacheClusterEnabled"])
+        if stage.get("CacheClusterSize") is not None:
+            params["cacheClusterSize"] = _size(stage["CacheClusterSize"])
         dep = apigw.create_deployment(**params)
         return Applied(dep["id"], {"Ref": dep["id"], "DeploymentId": dep["id"]})
 
@@ -219,6 +223,16 @@ class Method:
             return
 
 
+def _true(value) -> bool:
+    """A template's boolean (``true``, ``"true"``, ``"True"``)."""
+    return str(value).lower() == "true"
+
+
+def _size(value) -> str:
+    """A ``CacheClusterSize`` as the API spells it (YAML reads ``0.5`` as a number; ``118``, not ``118.0``)."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 class Stage:
     """AWS::ApiGateway::Stage. Ref: the stage name. Updated with UpdateStage's patch operations."""
 
@@ -233,8 +247,12 @@ class Stage:
                 params[dst] = props[src]
         if props.get("Tags"):
             params["tags"] = _tags(props["Tags"])
+        if props.get("CacheClusterEnabled") is not None:  # the stage cache (apis/api_cache.py)
+            params["cacheClusterEnabled"] = _true(props["CacheClusterEnabled"])
+        if props.get("CacheClusterSize") is not None:
+            params["cacheClusterSize"] = _size(props["CacheClusterSize"])
         apigw.create_stage(**params)
-        ops = self._access_log({}, props) + self._metrics({}, props)
+        ops = self._access_log({}, props) + self._metrics({}, props) + self._caching({}, props)
         if ops:
             apigw.update_stage(restApiId=props["RestApiId"], stageName=name, patchOperations=ops)
         return Applied(name, {"Ref": name})
@@ -248,6 +266,33 @@ class Stage:
         if enabled(old) == enabled(new):
             return []
         return [{"op": "replace", "path": "/*/*/metrics/enabled", "value": str(enabled(new)).lower()}]
+
+    @staticmethod
+    def _caching(old: dict, new: dict) -> list[dict]:
+        """``MethodSettings``' ``CachingEnabled``/``CacheTtlInSeconds``/``CacheDataEncrypted`` (a removed
+        method setting stops caching) and, on update, ``CacheClusterEnabled``/``CacheClusterSize``."""
+        def settings(props: dict) -> dict:
+            out = {}
+            for m in props.get("MethodSettings") or []:
+                path = "/~1" if m.get("ResourcePath") == "/" else m.get("ResourcePath") or "/*"
+                where = f"{path}/{m.get('HttpMethod') or '*'}/caching"
+                for src, member in (("CachingEnabled", "enabled"), ("CacheTtlInSeconds", "ttlInSeconds"),
+                                    ("CacheDataEncrypted", "dataEncrypted")):
+                    if m.get(src) is not None:
+                        value = m[src]
+                        out[f"{where}/{member}"] = str(_true(value)).lower() if src != "CacheTtlInSeconds" \
+                            else str(int(value))
+            return out
+        ops = []
+        if old and old.get("CacheClusterSize") != new.get("CacheClusterSize") and new.get("CacheClusterSize"):
+            ops.append({"op": "replace", "path": "/cacheClusterSize", "value": _size(new["CacheClusterSize"])})
+        if old and _true(old.get("CacheClusterEnabled")) != _true(new.get("CacheClusterEnabled")):
+            ops.append({"op": "replace", "path": "/cacheClusterEnabled",
+                        "value": str(_true(new.get("CacheClusterEnabled"))).lower()})
+        before, after = settings(old), settings(new)
+        ops += [{"op": "replace", "path": p, "value": "false"} for p in sorted(before)
+                if p not in after and p.endswith("/caching/enabled")]
+        return ops + [{"op": "replace", "path": p, "value": v} for p, v in after.items() if before.get(p) != v]
 
     @staticmethod
     def _access_log(old: dict, new: dict) -> list[dict]:
@@ -271,7 +316,7 @@ class Stage:
         before, after = old.get("Variables") or {}, new.get("Variables") or {}
         ops += [{"op": "remove", "path": f"/variables/{k}"} for k in sorted(set(before) - set(after))]
         ops += [{"op": "replace", "path": f"/variables/{k}", "value": v} for k, v in after.items() if before.get(k) != v]
-        ops += self._access_log(old, new) + self._metrics(old, new)
+        ops += self._access_log(old, new) + self._metrics(old, new) + self._caching(old, new)
         if ops:
             apigw.update_stage(restApiId=new["RestApiId"], stageName=physical, patchOperations=ops)
         return Applied(physical, attrs)
