@@ -9,7 +9,7 @@ the secret key by HMAC over the scope. The signature arrives in the ``Authorizat
 header or, for a presigned URL, in ``X-Amz-*`` query parameters. A request whose date
 is more than 5 minutes off is refused, as AWS Lambda does; one past a presigned URL's
 ``X-Amz-Expires`` too. Derived signing keys are cached (one per secret, day, region and
-service) as ready HMAC states, and so is the parse of an ``Authorization`` header's
+service) as ready SHA-256 states (the HMAC's two pads), and so is the parse of an ``Authorization`` header's
 credential and signed-header list (they repeat from request to request; the signature
 does not): a request costs two SHA-256 and one HMAC on the hot path.
 
@@ -66,10 +66,27 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     return k
 
 
+class _Signer(NamedTuple):
+    """HMAC-SHA256 under one derived key as two SHA-256 states, the key's inner and outer pads
+    already absorbed (RFC 2104): a signature is two copies of C state and two updates, about
+    half the time of copying an ``hmac.HMAC``."""
+
+    inner: "hashlib._Hash"
+    outer: "hashlib._Hash"
+
+    def hexdigest(self, message: bytes) -> str:
+        inner = self.inner.copy()
+        inner.update(message)
+        outer = self.outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
 @functools.lru_cache(maxsize=4096)
-def _signer(secret: str, date: str, region: str, service: str) -> "hmac.HMAC":
-    """An HMAC state keyed with the derived signing key, copied for each string to sign."""
-    return hmac.new(signing_key(secret, date, region, service), digestmod=hashlib.sha256)
+def _signer(secret: str, date: str, region: str, service: str) -> _Signer:
+    """The HMAC keyed with the derived signing key, for each string to sign."""
+    key = signing_key(secret, date, region, service).ljust(64, b"\0")  # SHA-256's block
+    return _Signer(hashlib.sha256(bytes(b ^ 0x36 for b in key)), hashlib.sha256(bytes(b ^ 0x5C for b in key)))
 
 
 class _Credential(NamedTuple):
@@ -231,9 +248,9 @@ def verify(method: str, path: str, query: str, headers: Mapping[str, str], body:
     signer = _signer(secret, cred.date, cred.region, cred.service)
     for payload_hash in hashes:
         creq = canonical_request(method, path, query, headers, cred.signed_headers, payload_hash, drop_query=drop)
-        h = signer.copy()
-        h.update(f"{ALGORITHM}\n{amz_date}\n{cred.scope}\n{hashlib.sha256(_raw(creq)).hexdigest()}".encode())
-        if hmac.compare_digest(h.hexdigest(), signature):
+        expected = signer.hexdigest(
+            f"{ALGORITHM}\n{amz_date}\n{cred.scope}\n{hashlib.sha256(_raw(creq)).hexdigest()}".encode())
+        if hmac.compare_digest(expected, signature):
             break
     else:
         raise SignatureError("InvalidSignatureException", MISMATCH)
