@@ -222,3 +222,94 @@ def test_rest_api_base_path_mappings(dserver, certificate):
     v1.delete_domain_name(domainName=edge)
     assert v2.get_domain_names()["Items"] == [] or all(d["DomainName"] not in (edge, regional)
                                                       for d in v2.get_domain_names()["Items"])
+
+
+SAM_DOMAINS = """AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Suffix: {Type: String}
+  Cert: {Type: String}
+  Zone: {Type: String}
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: app/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Rest:
+          Type: Api
+          Properties: {RestApiId: !Ref Rest, Path: /hello, Method: get}
+        Http:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Http, Path: "/items/{id}", Method: get}
+  Rest:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: live
+      Domain:
+        DomainName: !Sub "rest-${Suffix}.shop.localhost"
+        CertificateArn: !Ref Cert
+        EndpointConfiguration: REGIONAL
+        BasePath: [/shop]
+        Route53: {HostedZoneId: !Ref Zone}
+  Http:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      StageName: prod
+      Domain:
+        DomainName: !Sub "http-${Suffix}.shop.localhost"
+        CertificateArn: !Ref Cert
+        BasePath: [orders]
+        Route53: {HostedZoneId: !Ref Zone}
+Outputs:
+  RestUrl:
+    Value: !Sub "https://rest-${Suffix}.shop.localhost/shop/hello"
+  HttpUrl:
+    Value: !Sub "https://http-${Suffix}.shop.localhost/orders/items/"
+"""
+
+
+def test_sam_domain_deployed(dserver, certificate, moto, tmp_path):  # noqa: F811
+    from .deploy_support import deploy_env, lamb_cmd, write
+
+    write(tmp_path, {"app/app.py": ECHO, "template.yaml": SAM_DOMAINS})
+    zone = moto.client("route53").create_hosted_zone(Name="shop.localhost", CallerReference=unique("z"))
+    zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    suffix = unique("s").lower()
+    stack = unique("domains")
+    args = ("deploy", str(tmp_path / "template.yaml"), "--stack-name", stack, "--parameter-overrides",
+            f"Suffix={suffix}", f"Cert={certificate}", f"Zone={zone_id}")
+    # Without a Route 53 endpoint the record sets are listed as skipped; the domains are served all the same.
+    out = lamb_cmd(*args, env=deploy_env(dserver, tmp_path / "cache")).stdout
+    assert "CREATE_COMPLETE             AWS::ApiGateway::DomainName" in out, out
+    assert "CREATE_COMPLETE             AWS::ApiGatewayV2::ApiMapping" in out, out
+    assert "skipped: no route53 endpoint configured" in out, out
+    outputs = dict(line.split()[:2] for line in out.split("Outputs:\n", 1)[1].splitlines() if line.startswith("  "))
+    rest_domain, http_domain = f"rest-{suffix}.shop.localhost", f"http-{suffix}.shop.localhost"
+    assert outputs["RestUrl"] == f"http://{rest_domain}:{dserver.port}/shop/hello"
+    event = _event(curl(outputs["RestUrl"]))
+    assert (event["path"], event["resource"], event["requestContext"]["domainName"]) == \
+        ("/shop/hello", "/hello", rest_domain)
+    event = _event(curl(outputs["HttpUrl"] + "5"))
+    assert (event["rawPath"], event["pathParameters"], event["requestContext"]["stage"]) == \
+        ("/orders/items/5", {"id": "5"}, "prod")
+    v2 = dserver.client("apigatewayv2")
+    got = v2.get_domain_name(DomainName=http_domain)
+    assert got["Tags"] == {"httpapi:createdBy": "SAM"}
+
+    # With Route 53 (moto's) configured, the alias records are made there, pointing at the domains' names.
+    out = lamb_cmd(*args, env=deploy_env(dserver, tmp_path / "cache", AWS_ENDPOINT_URL_ROUTE_53=moto.url)).stdout
+    assert "CREATE_COMPLETE             AWS::Route53::RecordSetGroup" in out, out
+    records = moto.client("route53").list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+    aliases = {r["Name"].rstrip("."): r["AliasTarget"]["DNSName"].rstrip(".") for r in records if r.get("AliasTarget")}
+    assert aliases[http_domain] == got["DomainNameConfigurations"][0]["ApiGatewayDomainName"]
+    assert rest_domain in aliases
+
+    lamb_cmd("deploy", "--delete", stack, env=deploy_env(dserver, tmp_path / "cache", AWS_ENDPOINT_URL_ROUTE_53=moto.url))
+    names = {d["DomainName"] for d in v2.get_domain_names()["Items"]}
+    assert rest_domain not in names and http_domain not in names
+    assert curl(outputs["RestUrl"])[0] != 200
+    records = moto.client("route53").list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+    assert not [r for r in records if r.get("AliasTarget")]
