@@ -1,18 +1,10 @@
 """api/apigateway_domains.py: a domain record as v1's DomainName, base path mappings and paging."""
 
-import pytest
-
 from lamb.api import apigateway_domains as v1
-from lamb.apis import domains as dn
-from lamb.apis.store import HttpApiStore
-from lamb.store.db import Database
+
+from .test_apis_domains import domains  # noqa: F401  (fixture)
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
-
-
-@pytest.fixture
-def domains(tmp_path):
-    return dn.Domains(HttpApiStore(Database(tmp_path / "db.sqlite"), "apigateway_domains"), "us-east-1", "123456789012")
 
 
 def test_edge_and_regional_views(domains):

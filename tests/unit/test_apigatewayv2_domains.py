@@ -3,17 +3,11 @@
 import pytest
 
 from lamb.api import apigatewayv2_domains as v2
-from lamb.apis import domains as dn
-from lamb.apis.store import HttpApiStore
 from lamb.protocol.errors import AwsError
-from lamb.store.db import Database
+
+from .test_apis_domains import domains  # noqa: F401  (fixture)
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
-
-
-@pytest.fixture
-def domains(tmp_path):
-    return dn.Domains(HttpApiStore(Database(tmp_path / "db.sqlite"), "apigateway_domains"), "us-east-1", "123456789012")
 
 
 def test_view(domains):
