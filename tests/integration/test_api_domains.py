@@ -134,7 +134,12 @@ def test_http_api_mappings_by_longest_key(dserver, certificate):
     assert [(m["basePath"], m["restApiId"], m["stage"]) for m in v1.get_base_path_mappings(domainName=domain)["items"]] \
         == [("v2/orders", orders, "prod")]
 
+    with pytest.raises(botocore.exceptions.ClientError) as e:  # a mapped API stays
+        v2.delete_api(ApiId=orders)
+    assert _code(e) == ("BadRequestException", 400, f"Deleting API {orders} failed. Please remove all API mappings "
+                        "for the API from your custom domain names.")
     v2.delete_domain_name(DomainName=domain)
+    v2.delete_api(ApiId=orders)  # its mappings went with the domain name
     with pytest.raises(botocore.exceptions.ClientError) as e:
         v1.get_domain_name(domainName=domain)
     assert _code(e) == ("NotFoundException", 404, "Invalid domain name identifier specified")
@@ -219,7 +224,12 @@ def test_rest_api_base_path_mappings(dserver, certificate):
         v1.delete_base_path_mapping(domainName=regional, basePath="(none)")
     assert _code(e) == ("NotFoundException", 404, "Invalid base path mapping identifier specified")
     v1.delete_domain_name(domainName=regional)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        v1.delete_rest_api(restApiId=api_id)
+    assert _code(e) == ("BadRequestException", 400, f"Deleting RestApi {api_id} failed. Please remove all base path "
+                        "mappings related to the RestApi in your domains.")
     v1.delete_domain_name(domainName=edge)
+    v1.delete_rest_api(restApiId=api_id)
     assert v2.get_domain_names()["Items"] == [] or all(d["DomainName"] not in (edge, regional)
                                                       for d in v2.get_domain_names()["Items"])
 

@@ -282,6 +282,9 @@ def update_api(ctx: "RequestContext", params: dict) -> dict:
 @operation("DeleteApi", service=SERVICE)
 def delete_api(ctx: "RequestContext", params: dict) -> dict:
     _doc(ctx, params["ApiId"])
+    if ctx.lamb.http_apis.domains.mapped(params["ApiId"]):  # custom domain names (apis/domains.py)
+        raise _bad(f"Deleting API {params['ApiId']} failed. Please remove all API mappings for the API from your "
+                   "custom domain names.")
     _store(ctx).delete(params["ApiId"])
     return {}
 

@@ -194,6 +194,10 @@ class Domains:
         self.save(record)
         return mapping
 
+    def mapped(self, api_id: str) -> bool:
+        """Whether a mapping names the API (AWS refuses to delete it then)."""
+        return any(m["apiId"] == api_id for name in self.names() for m in self.record(name)["mappings"].values())
+
     def delete_mapping(self, record: dict, mapping_id: str) -> None:
         del record["mappings"][mapping_id]
         self.save(record)
