@@ -120,6 +120,9 @@ class Domains:
         self.account_id = account_id
         # arn -> True/False when ACM was asked, None when no ACM is reachable (certificates.py)
         self.certificate_exists = certificate_exists or (lambda _arn: None)
+        self._wildcards = False  # whether a wildcard name (``*.example.com``) exists
+        store.listeners.append(self._changed)
+        self._changed("")
 
     # ------------------------------------------------------------------ records
     def get(self, name: str) -> dict | None:
@@ -205,36 +208,44 @@ class Domains:
     # ------------------------------------------------------------------ serving
     def route(self, req: Request) -> Routed | None:
         """Where a request for a custom domain goes (``api_id`` None: no mapping matches), or None when
-        the request is not for one of this scope's custom domains."""
-        if not self.store.apis:
+        the request is not for one of this scope's custom domains. Asked for every request that names no
+        execute-api host (Invoke's included): string operations and dict lookups only."""
+        apis = self.store.apis
+        if not apis:
             return None
-        host = (req.headers.get("host") or "").lower()
-        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        host = req.headers.get("host")
+        if host:
+            name = host.partition(":")[0].lower() if host[0] != "[" else host.lower()
+            record = apis.get(name)
+            if record is None and self._wildcards:
+                record = apis.get("*." + name.partition(".")[2])
+            if record is not None:
+                return self.match(record, name, req.path)
         path = req.path
-        record = self.get(name) if name else None
-        if record is None and "." in name:
-            record = self.get("*." + name.split(".", 1)[1])
-        if record is None:
-            if not path.startswith(PATH_PREFIX):
-                return None
-            name, _, rest = path[len(PATH_PREFIX):].partition("/")
-            record = self.get(name)
-            if record is None:
-                return None
-            name, path = name.lower(), "/" + rest
-        return self.match(record, name, path)
+        if not path.startswith(PATH_PREFIX):
+            return None
+        name, _, rest = path[len(PATH_PREFIX):].partition("/")
+        record = apis.get(name.lower())
+        return self.match(record, name.lower(), "/" + rest) if record is not None else None
+
+    def _changed(self, _name: str) -> None:
+        self._wildcards = any(n.startswith("*.") for n in self.store.apis)
 
     @staticmethod
     def match(record: dict, host: str, path: str) -> Routed:
-        """The mapping of the longest key that is a whole-segment prefix of ``path``."""
-        via = Via(host, host.split(".", 1)[0], path)
-        segments = path[1:].split("/") if path not in ("", "/") else []
+        """The mapping of the longest key that is a whole-level prefix of ``path``."""
         best: dict | None = None
+        levels = -1
         for m in record["mappings"].values():
-            parts = m["key"].split("/") if m["key"] else []
-            if segments[:len(parts)] == parts and (best is None or len(parts) > len(best["_parts"])):
-                best = dict(m, _parts=parts)
+            key = m["key"]
+            if not key:
+                if levels < 0:
+                    best, levels = m, 0
+                continue
+            n = key.count("/") + 1
+            if n > levels and (path.startswith(key, 1) and (len(path) == len(key) + 1 or path[len(key) + 1] == "/")):
+                best, levels = m, n
+        via = Via(host, host.partition(".")[0], path)
         if best is None:
             return Routed(None, None, path, via)
-        rest = "/" + "/".join(segments[len(best["_parts"]):])
-        return Routed(best["apiId"], best.get("stage"), rest, via)
+        return Routed(best["apiId"], best.get("stage"), path[len(best["key"]) + 1:] or "/" if best["key"] else path, via)
