@@ -27,3 +27,4 @@ def test_mapping_view_and_pages():
     first = v1._page({"limit": 2}, items)
     assert first == {"items": items[:2], "position": "2"}
     assert v1._page({"limit": 2, "position": "4"}, items) == {"items": items[4:]}
+    assert v1._page({}, [{"n": i} for i in range(30)])["position"] == "25"

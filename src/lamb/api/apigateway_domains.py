@@ -71,7 +71,7 @@ def _record(ctx: "RequestContext", params: dict) -> dict:
 
 def _page(params: dict, items: list[dict]) -> dict:
     start = int(params["position"]) if str(params.get("position") or "").isdigit() else 0
-    size = int(params.get("limit") or 500)
+    size = int(params.get("limit") or 25)  # API Gateway's default page
     out: dict = {"items": items[start:start + size]}
     if start + size < len(items):
         out["position"] = str(start + size)

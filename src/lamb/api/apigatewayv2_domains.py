@@ -109,7 +109,7 @@ async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
             raise dn.bad("The endpoint type of a domain name cannot be changed.")
         arn = conf.get("CertificateArn") or record["certificateArn"]
         await asyncio.to_thread(domains.check_certificate, arn, record["endpointType"])
-        record = domains.record(params["DomainName"])  # as it is now, after the wait
+        record = dict(domains.record(params["DomainName"]))  # as it is now, after the wait; saved whole or not at all
         if arn != record["certificateArn"]:
             record.update(certificateArn=arn, certificateUploadDate=time.time())
         for key, field in (("CertificateName", "certificateName"), ("SecurityPolicy", "securityPolicy"),
