@@ -109,6 +109,7 @@ def test_http_api_mappings_by_longest_key(dserver, certificate):
     alias = f"http://{conf['ApiGatewayDomainName']}:{dserver.port}"
     assert _event(curl(alias + "/v1/orders/ping", "-H", f"Host: {domain}"))["routeKey"] == "GET /ping"
     assert _event(curl(alias + "/v1/orders/ping", "-H", f"Host: {domain.upper()}:443"))["routeKey"] == "GET /ping"
+    assert curl(alias + "/v1/orders/ping") == (403, '{"message":"Forbidden"}')  # the d-<id> name as Host
     # The path fallback, for clients that cannot set Host.
     with urllib.request.urlopen(f"{dserver.url}/_lamb/domains/{domain}/v1/orders/items/9", timeout=60) as r:
         event = json.loads(r.read())

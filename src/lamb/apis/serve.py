@@ -188,8 +188,8 @@ class HttpApiServer:
         """(api id, stage or None to pick by path, path, ``custom_domains.Via`` or None) of a request for an
         HTTP or REST API; by a custom domain without a matching mapping, the api id is None."""
         api_id = self.addresses().id_from_host(req.headers.get("host"))
-        if api_id is not None:
-            return api_id, None, req.path, None
+        if api_id is not None:  # a domain name's own d-<id> name (domains.gateway_name) is no API: 403
+            return (None if api_id.startswith("d-") else api_id), None, req.path, None
         routed = self.domains.route(req) if self.domains is not None else None
         if routed is not None:
             return routed
