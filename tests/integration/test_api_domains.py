@@ -324,3 +324,22 @@ def test_sam_domain_deployed(dserver, certificate, moto, tmp_path):  # noqa: F81
     assert curl(outputs["RestUrl"])[0] != 200
     records = moto.client("route53").list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
     assert not [r for r in records if r.get("AliasTarget")]
+
+
+def test_without_acm_a_well_formed_certificate_arn_is_taken(lamb_server):
+    """The shared server has no credentials for ACM: the ARN's form is all that is checked."""
+    v2 = lamb_server.client("apigatewayv2")
+    domain = unique("noacm").lower() + ".example.com"
+    made = v2.create_domain_name(DomainName=domain, DomainNameConfigurations=[
+        {"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/never-issued"}])
+    assert made["DomainNameConfigurations"][0]["DomainNameStatus"] == "AVAILABLE"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        v2.create_domain_name(DomainName="x" + domain, DomainNameConfigurations=[{"CertificateArn": "not-an-arn"}])
+    assert _code(e) == ("BadRequestException", 400, "Invalid request provided: The provided certificate does not exist.")
+    arn = function(lamb_server, "noacm", ECHO)
+    api = v2.create_api(Name="noacm", ProtocolType="HTTP", Target=arn)["ApiId"]
+    v2.create_api_mapping(DomainName=domain, ApiId=api, Stage="$default", ApiMappingKey="a")
+    # Not a *.localhost name: reached with its Host header, or through the path fallback.
+    event = _event(curl(f"{lamb_server.url}/a/b", "-H", f"Host: {domain}"))
+    assert (event["rawPath"], event["requestContext"]["domainPrefix"]) == ("/a/b", domain.split(".")[0])
+    v2.delete_domain_name(DomainName=domain)
