@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--number", type=int, default=100000)
     n = parser.parse_args().number
     with tempfile.TemporaryDirectory() as folder:
-        domains = Domains(HttpApiStore(Database(Path(folder) / "lamb.db"), "apigateway_domains"), "us-east-1", "1")
+        domains = Domains(HttpApiStore(Database(Path(folder) / "lamb.db"), "apigateway_domains"), "us-east-1")
         invoke = Request("POST", "/2015-03-31/functions/f/invocations", "", {"host": "127.0.0.1:9001"}, b"", None)
         rows = [("no custom domain, an Invoke request", best(lambda: domains.route(invoke), n))]
         record = domains.create("api.example.com", endpoint_type="REGIONAL", certificate_arn=CERT,

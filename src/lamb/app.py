@@ -292,7 +292,8 @@ class Lamb:
         scope.http_apis = HttpApis(HttpApiStore(db), HttpApiStore(db, "rest_apis"), region, lambda: self.port,
                                    HttpApiStore(db, "apigateway_settings"))  # issue 20
         # API Gateway's custom domain names, shared by the v1 and v2 APIs (apis/domains.py)
-        scope.http_apis.domains = Domains(HttpApiStore(db, "apigateway_domains"), region, account, AcmCertificates())
+        scope.http_apis.domains = Domains(HttpApiStore(db, "apigateway_domains"), region, AcmCertificates(),
+                                        s.limits)
         if not home:  # its function URLs' host names carry its region
             scope.url_addresses = functools.partial(self.url_addresses, region)
         scope.reconcile = lambda: runtime_management.reconcile(functions, region)  # this release's runtime versions

@@ -60,6 +60,10 @@ class Limits:
     # timeout 50 ms to 29 s by default (AWS raises the maximum on request for Regional APIs).
     rest_api_timeout_default_ms: int = 29_000
     rest_api_timeout_max_ms: int = 29_000
+    # Custom domain names' API mappings (https://docs.aws.amazon.com/apigateway/latest/developerguide/
+    # rest-api-mappings.html): a key of at most 300 characters, 200 multi-level mappings per domain name.
+    api_mapping_key_max_chars: int = 300
+    api_multi_level_mappings_per_domain: int = 200
     # Threads forwarding HTTP proxy integrations' requests at once (apis/http_proxy.py); more wait their turn
     # (each is bounded by its integration timeout).
     api_http_integration_workers: int = 64

@@ -13,7 +13,7 @@ CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
 
 @pytest.fixture
 def domains(tmp_path):
-    return dn.Domains(HttpApiStore(Database(tmp_path / "db.sqlite"), "apigateway_domains"), "us-east-1", "123456789012")
+    return dn.Domains(HttpApiStore(Database(tmp_path / "db.sqlite"), "apigateway_domains"), "us-east-1")
 
 
 def _req(path: str, host: str | None = None) -> Request:
@@ -98,11 +98,11 @@ def test_conflicts_and_limits(domains):
 
 
 def test_records_survive_a_restart(tmp_path):
-    first = dn.Domains(HttpApiStore(Database(tmp_path / "db.sqlite"), "apigateway_domains"), "us-east-1", "1")
+    first = dn.Domains(HttpApiStore(Database(tmp_path / "db.sqlite"), "apigateway_domains"), "us-east-1")
     domains = first
     record = _regional(domains)
     domains.put_mapping(record, key="v1", api_id="a1", stage="prod")
-    again = dn.Domains(HttpApiStore(Database(tmp_path / "db.sqlite"), "apigateway_domains"), "us-east-1", "1")
+    again = dn.Domains(HttpApiStore(Database(tmp_path / "db.sqlite"), "apigateway_domains"), "us-east-1")
     assert [m["key"] for m in again.record("api.example.com")["mappings"].values()] == ["v1"]
     again.delete("API.example.com")
     with pytest.raises(AwsError, match="Invalid domain name identifier specified"):
@@ -127,3 +127,18 @@ def test_names_lamb_answers():
         dn.hosted_zone("us-east-1", "REGIONAL")
     forbidden = dn.forbidden("rid")
     assert (forbidden.status, forbidden.body) == (403, b'{"message":"Forbidden"}')
+
+
+def test_mapping_limits_are_data(tmp_path):
+    from lamb.limits import Limits
+
+    limits = Limits().override(api_multi_level_mappings_per_domain=1, api_mapping_key_max_chars=5)
+    domains = dn.Domains(HttpApiStore(Database(tmp_path / "db.sqlite"), "apigateway_domains"), "us-east-1",
+                         limits=limits)
+    record = _regional(domains)
+    domains.put_mapping(record, key="a/b", api_id="x", stage="s")
+    with pytest.raises(AwsError) as e:
+        domains.put_mapping(record, key="a/c", api_id="x", stage="s")
+    assert (e.value.code, e.value.status) == ("LimitExceededException", 429)
+    with pytest.raises(AwsError, match="at most 5 characters"):
+        domains.put_mapping(record, key="abcdef", api_id="x", stage="s")

@@ -23,6 +23,7 @@ import time
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from ..http.server import Request, Response
+from ..limits import Limits
 from ..protocol.errors import AwsError
 from .store import new_id
 
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
     from .store import HttpApiStore
 
 PATH_PREFIX = "/_lamb/domains/"
-MAX_KEY = 300  # "The maximum length for the path in an API mapping is 300 characters."
-MAX_MULTI_LEVEL = 200  # API mappings with more than one level per domain name
 _KEY = re.compile(r"^[A-Za-z0-9$\-_.+!*'()]+(/[A-Za-z0-9$\-_.+!*'()]+)*$")
 _NAME = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{1,63}$")
 CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:(acm|iam):[a-z0-9-]*:\d{12}:(certificate|server-certificate)/.+$")
@@ -93,13 +92,13 @@ def check_name(name: str) -> str:
     return lowered
 
 
-def check_key(key: str, multi_level: bool) -> str:
+def check_key(key: str, multi_level: bool, max_chars: int = Limits.api_mapping_key_max_chars) -> str:
     """An API mapping key ("" or ``(none)``: the empty path); ``multi_level``: the domain allows ``a/b``."""
     if key in ("", "(none)", "/"):
         return ""
-    if len(key) > MAX_KEY or not _KEY.match(key):
+    if len(key) > max_chars or not _KEY.match(key):
         raise bad(f"Invalid API mapping key specified: {key}. A key may contain only letters, numbers and "
-                  "$-_.+!*'()/ without empty levels, at most 300 characters.")
+                  f"$-_.+!*'()/ without empty levels, at most {max_chars} characters.")
     if "/" in key and not multi_level:
         raise bad("Multi-level base path mappings are only supported for REGIONAL domain names with the "
                   "TLS_1_2 security policy.")
@@ -113,11 +112,11 @@ def multi_level(record: dict) -> bool:
 class Domains:
     """The custom domain names of one account and region (``store``: name -> record)."""
 
-    def __init__(self, store: "HttpApiStore", region: str, account_id: str,
-                 certificate_exists: Callable[[str], bool | None] | None = None) -> None:
+    def __init__(self, store: "HttpApiStore", region: str,
+                 certificate_exists: Callable[[str], bool | None] | None = None, limits: Limits | None = None) -> None:
         self.store = store
         self.region = region
-        self.account_id = account_id
+        self.limits = limits or Limits()
         # arn -> True/False when ACM was asked, None when no ACM is reachable (certificates.py)
         self.certificate_exists = certificate_exists or (lambda _arn: None)
         self._wildcards = False  # whether a wildcard name (``*.example.com``) exists
@@ -182,16 +181,17 @@ class Domains:
     def put_mapping(self, record: dict, *, key: str, api_id: str, stage: str | None, mapping_id: str | None = None,
                     exists: str = "Base path already exists for this domain name") -> dict:
         """Add (``mapping_id`` None) or replace a mapping, with AWS's conflicts."""
-        key = check_key(key, multi_level(record))
+        key = check_key(key, multi_level(record), self.limits.api_mapping_key_max_chars)
         other = self.by_key(record, key)
         if other is not None and other["id"] != mapping_id:
             raise conflict(exists)
         others = [m for m in record["mappings"].values() if m["id"] != mapping_id]
         if not multi_level(record) and others and (key == "" or any(m["key"] == "" for m in others)):
             raise conflict("Only one base path mapping is allowed if the base path is empty.")
-        if "/" in key and sum("/" in m["key"] for m in others) >= MAX_MULTI_LEVEL:
-            raise AwsError("LimitExceededException", f"At most {MAX_MULTI_LEVEL} API mappings with multiple "
-                           "levels per domain name.", 429)
+        most = self.limits.api_multi_level_mappings_per_domain
+        if "/" in key and sum("/" in m["key"] for m in others) >= most:
+            raise AwsError("LimitExceededException", f"At most {most} API mappings with multiple levels per "
+                           "domain name.", 429)
         mapping = {"id": mapping_id or new_id(6), "key": key, "apiId": api_id, "stage": stage}
         record["mappings"][mapping["id"]] = mapping
         self.save(record)
