@@ -19,6 +19,8 @@ from .api import runtime_management
 from .api.coverage import coverage
 from .auth.credential_scope import region_of
 from .apis.serve import HttpApis
+from .apis.certificates import AcmCertificates
+from .apis.domains import Domains
 from .apis.store import HttpApiStore
 from .config import Settings
 from .events.queue import EventQueue
@@ -290,6 +292,9 @@ class Lamb:
         scope.http_apis = HttpApis(HttpApiStore(db), HttpApiStore(db, "rest_apis"), region, lambda: self.port,
                                    HttpApiStore(db, "apigateway_settings"),  # issue 20
                                    cache_max_bytes=s.limits.api_cache_max_bytes)
+        # API Gateway's custom domain names, shared by the v1 and v2 APIs (apis/domains.py)
+        scope.http_apis.domains = Domains(HttpApiStore(db, "apigateway_domains"), region, AcmCertificates(),
+                                        s.limits)
         if not home:  # its function URLs' host names carry its region
             scope.url_addresses = functools.partial(self.url_addresses, region)
         scope.reconcile = lambda: runtime_management.reconcile(functions, region)  # this release's runtime versions

@@ -63,6 +63,10 @@ class Limits:
     # REST API caching (apis/api_cache.py): Lamb's cap on one stage's cache, in bytes of memory (AWS's
     # cacheClusterSize is 0.5 to 237 GB; the smaller of the two bounds the stage's LRU).
     api_cache_max_bytes: int = 256 * MB
+    # Custom domain names' API mappings (https://docs.aws.amazon.com/apigateway/latest/developerguide/
+    # rest-api-mappings.html): a key of at most 300 characters, 200 multi-level mappings per domain name.
+    api_mapping_key_max_chars: int = 300
+    api_multi_level_mappings_per_domain: int = 200
     # Threads forwarding HTTP proxy integrations' requests at once (apis/http_proxy.py); more wait their turn
     # (each is bounded by its integration timeout).
     api_http_integration_workers: int = 64

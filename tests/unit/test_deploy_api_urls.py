@@ -35,3 +35,17 @@ def test_stack_apis_from_a_record():
              "S": {"Type": "AWS::ApiGatewayV2::Stage", "PhysicalId": "$default", "Properties": {"ApiId": "h1"}},
              "X": {"Type": "AWS::ApiGatewayV2::Api", "PhysicalId": "x-not-applied", "Properties": {}, "Status": "SKIPPED"}}
     assert api_urls.stack_apis(state) == {"r1": None, "h1": {"$default"}}
+
+
+def test_custom_domain_urls_of_the_stack():
+    domains = frozenset({"api.shop.localhost", "api.example.com"})
+    assert api_urls.localize("https://api.shop.localhost/v1/x", "http://127.0.0.1:9000", {}, domains) == \
+        "http://api.shop.localhost:9000/v1/x"
+    assert api_urls.localize("https://api.example.com/v1/x", "http://127.0.0.1:9000", {}, domains) == \
+        "http://127.0.0.1:9000/_lamb/domains/api.example.com/v1/x"
+    assert api_urls.localize("https://other.example.com/x", "http://127.0.0.1:9000", {}, domains) == \
+        "https://other.example.com/x"
+    state = {"D": {"Type": "AWS::ApiGatewayV2::DomainName", "PhysicalId": "API.example.com", "Properties": {}},
+             "S": {"Type": "AWS::ApiGateway::DomainName", "PhysicalId": "s.example.com", "Properties": {},
+                   "Status": "SKIPPED"}}
+    assert api_urls.stack_domains(state) == frozenset({"api.example.com"})

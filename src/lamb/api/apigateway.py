@@ -106,6 +106,9 @@ def get_rest_apis(ctx: "RequestContext", params: dict) -> dict:
 @operation("DeleteRestApi", service=SERVICE)
 def delete_rest_api(ctx: "RequestContext", params: dict) -> dict:
     _doc(ctx, params["restApiId"])
+    if ctx.lamb.http_apis.domains.mapped(params["restApiId"]):  # custom domain names (apis/domains.py)
+        raise _bad(f"Deleting RestApi {params['restApiId']} failed. Please remove all base path mappings related to "
+                   "the RestApi in your domains.")
     _store(ctx).delete(params["restApiId"])
     return {}
 

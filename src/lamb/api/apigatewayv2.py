@@ -282,6 +282,9 @@ def update_api(ctx: "RequestContext", params: dict) -> dict:
 @operation("DeleteApi", service=SERVICE)
 def delete_api(ctx: "RequestContext", params: dict) -> dict:
     _doc(ctx, params["ApiId"])
+    if ctx.lamb.http_apis.domains.mapped(params["ApiId"]):  # custom domain names (apis/domains.py)
+        raise _bad(f"Deleting API {params['ApiId']} failed. Please remove all API mappings for the API from your "
+                   "custom domain names.")
     _store(ctx).delete(params["ApiId"])
     return {}
 
@@ -602,6 +605,15 @@ def _tagged(ctx: "RequestContext", arn: str) -> tuple[str, dict, dict]:
 
 @operation("TagResource", service=SERVICE)
 def tag_resource(ctx: "RequestContext", params: dict) -> dict:
+    from . import apigatewayv2_domains  # custom domain names' tags (that module imports this one)
+
+    domain = apigatewayv2_domains.tagged(ctx, params["ResourceArn"])
+    if domain is not None:  # a custom domain name's tags
+        tags = {**(domain.get("tags") or {}), **(params.get("Tags") or {})}
+        if len(tags) > ctx.lamb.settings.limits.tags_per_resource:
+            raise _bad(f"Too many tags: at most {ctx.lamb.settings.limits.tags_per_resource} per resource.")
+        apigatewayv2_domains.save_tags(ctx, domain, tags)
+        return {}
     api_id, doc, record = _tagged(ctx, params["ResourceArn"])
     tags = dict(record.get("Tags") or {})
     tags.update(params.get("Tags") or {})
@@ -614,6 +626,13 @@ def tag_resource(ctx: "RequestContext", params: dict) -> dict:
 
 @operation("UntagResource", service=SERVICE)
 def untag_resource(ctx: "RequestContext", params: dict) -> dict:
+    from . import apigatewayv2_domains  # custom domain names' tags (that module imports this one)
+
+    domain = apigatewayv2_domains.tagged(ctx, params["ResourceArn"])
+    if domain is not None:
+        apigatewayv2_domains.save_tags(ctx, domain, {k: v for k, v in (domain.get("tags") or {}).items()
+                                                     if k not in params["TagKeys"]})
+        return {}
     api_id, doc, record = _tagged(ctx, params["ResourceArn"])
     record["Tags"] = {k: v for k, v in (record.get("Tags") or {}).items() if k not in params["TagKeys"]}
     _save(ctx, api_id, doc)
@@ -622,4 +641,9 @@ def untag_resource(ctx: "RequestContext", params: dict) -> dict:
 
 @operation("GetTags", service=SERVICE)
 def get_tags(ctx: "RequestContext", params: dict) -> dict:
+    from . import apigatewayv2_domains  # custom domain names' tags (that module imports this one)
+
+    domain = apigatewayv2_domains.tagged(ctx, params["ResourceArn"])
+    if domain is not None:
+        return {"Tags": dict(domain.get("tags") or {})}
     return {"Tags": dict(_tagged(ctx, params["ResourceArn"])[2].get("Tags") or {})}

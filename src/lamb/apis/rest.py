@@ -104,11 +104,13 @@ class RestDeployed:
         self.table = RouteTable(routes)
 
 
-def serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None, path: str, rid: str):
+def serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None, path: str, rid: str, via=None):
     """One request to a REST API (``server``: the HttpApiServer, for its collaborators); API Gateway's
-    own errors go through the deployment's customized gateway responses."""
+    own errors go through the deployment's customized gateway responses. ``via``: the custom domain
+    (``domains.Via``) the request came by: the event's ``path`` and ``requestContext.path`` are then the
+    path the client sent, base path included, as AWS's are."""
     seen: dict = {}
-    result = _serve(server, req, doc, api_id, stage_name, path, rid, seen)
+    result = _serve(server, req, doc, api_id, stage_name, path, rid, seen, via)
     deployed = seen.get("deployed")
     if deployed is None or not deployed.gateway_responses:
         return result
@@ -145,7 +147,8 @@ def _customized(resp: Response, req: Request, deployed: "RestDeployed", seen: di
     return Response(status, headers + kept, body)
 
 
-def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None, path: str, rid: str, seen: dict):
+def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None, path: str, rid: str, seen: dict,
+           via=None):
     if stage_name is None:
         stage_name, _, rest = path[1:].partition("/")
         path = "/" + rest
@@ -160,7 +163,7 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
     if deployed is None:
         deployed = server._deployed[key] = RestDeployed(dep["_snapshot"])
     seen.update(deployed=deployed, stage=stage_name, variables=stage.get("variables") or {},
-                path=f"/{stage_name}{path}")
+                path=via.full_path if via is not None else f"/{stage_name}{path}")
     # a trailing slash names the same resource (curl …/Prod/hello/ reaches /hello, as on AWS)
     match = deployed.table.match(req.method, path[:-1] if len(path) > 1 and path.endswith("/") else path)
     if match is None:
@@ -191,8 +194,11 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
     ctx = event["requestContext"]
     del ctx["routeKey"]
     ctx["resourceId"] = res_id
-    ctx["path"] = f"/{stage_name}{path}"
+    ctx["path"] = seen["path"]
     ctx["authorizer"] = None
+    if via is not None:  # by a custom domain name (domains.py)
+        event["path"] = via.full_path
+        ctx.update(domainName=via.domain, domainPrefix=via.prefix)
     seen["event"] = event
     method_arn = f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/{stage_name}/{req.method}{path}"
     call = _Call(server, api_id, stage_name, verb, resource, integration, variables, event, trace, rid,

@@ -45,6 +45,7 @@ from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
 from . import access_log, api_cache, authorizers, deadline, http_proxy, iam_auth, payload_v1
+from . import domains as custom_domains
 from . import metrics as api_metrics
 from . import rest as rest_api
 from .cognito_auth import CognitoAuthorizers
@@ -123,8 +124,10 @@ class HttpApiServer:
                  signer: Callable[[str], object | None] | None = None,
                  after_answer: Callable[[Callable[[], None]], None] | None = None,
                  caches: "api_cache.ApiCaches | None" = None,
-                 auth_cache: "authorizers.ResultCache | None" = None) -> None:
+                 auth_cache: "authorizers.ResultCache | None" = None,
+                 domains: "custom_domains.Domains | None" = None) -> None:
         self.store = store
+        self.domains = domains  # custom domain names and their API mappings (domains.py), or None
         self.rest = rest_store  # REST APIs (apis/rest.py)
         self.addresses = addresses
         self._invoke = invoke
@@ -189,26 +192,32 @@ class HttpApiServer:
         return found
 
     # ------------------------------------------------------------------ addressing
-    def locate(self, req: Request) -> tuple[str, str | None, str] | None:
-        """(api id, stage or None to pick by path, path) of a request for an HTTP API."""
+    def locate(self, req: Request) -> tuple | None:
+        """(api id, stage or None to pick by path, path, ``custom_domains.Via`` or None) of a request for an
+        HTTP or REST API; by a custom domain without a matching mapping, the api id is None."""
         api_id = self.addresses().id_from_host(req.headers.get("host"))
-        if api_id is not None:
-            return api_id, None, req.path
+        if api_id is not None:  # a domain name's own d-<id> name (domains.gateway_name) is no API: 403
+            return (None if api_id.startswith("d-") else api_id), None, req.path, None
+        routed = self.domains.route(req) if self.domains is not None else None
+        if routed is not None:
+            return routed
         if not req.path.startswith(PATH_PREFIX):
             return None
         api_id, _, rest = req.path[len(PATH_PREFIX):].partition("/")
         stage, _, path = rest.partition("/")
-        return api_id, stage, "/" + path
+        return api_id, stage, "/" + path, None
 
     def __call__(self, req: Request):
         found = self.locate(req)
         if found is None:
             return None
         request_id = str(uuid.uuid4())
+        if found[0] is None:  # a custom domain name, no mapping for the path
+            return custom_domains.forbidden(request_id)
         started = time.time()
         self._integration_ms[request_id] = None
         try:
-            result = self.serve(req, *found, request_id)
+            result = self.serve(req, *found[:3], request_id, via=found[3])
         except Exception:
             log.exception("HTTP API request %s %s failed", req.method, req.path)
             result = internal(request_id)
@@ -256,7 +265,7 @@ class HttpApiServer:
             if where is None:
                 return
             if self.access_logs is not None and access_log.settings(where[4]) is not None:
-                self._access_log(req, where, rid, started, resp, integration_ms)
+                self._access_log(req, where, rid, started, resp, integration_ms, found[3])
             if self.metrics is not None:
                 self._metrics(req, where, started, integration_ms, resp, cache_hit)
         except Exception:  # noqa: BLE001 - a log line or a metric never fails the request
@@ -265,7 +274,7 @@ class HttpApiServer:
     def _stage_of(self, found: tuple) -> tuple | None:
         """(api id, document, REST?, stage name, stage, path in the stage, full path) of a request to
         an existing stage, else None."""
-        api_id, stage_name, path = found
+        api_id, stage_name, path, via = found
         doc, rest = self.store.get(api_id), False
         if doc is None and self.rest is not None:
             doc, rest = self.rest.get(api_id), True
@@ -282,7 +291,7 @@ class HttpApiServer:
         stage = stages.get(stage_name)
         if stage is None:
             return None
-        return api_id, doc, rest, stage_name, stage, path, full_path
+        return api_id, doc, rest, stage_name, stage, path, via.full_path if via is not None else full_path
 
     def _route_of(self, req: Request, where: tuple):
         """The route (HTTP) or resource and method (REST) a request matched, or None."""
@@ -310,7 +319,7 @@ class HttpApiServer:
                            cache_hit=cache_hit)
 
     def _access_log(self, req: Request, where: tuple, rid: str, started: float, resp: Response,
-                    integration_ms: float | None = None) -> None:
+                    integration_ms: float | None = None, via: "custom_domains.Via | None" = None) -> None:
         """One line in the stage's access log (``access_log``)."""
         api_id, doc, rest, stage_name, stage, path, full_path = where
         try:
@@ -323,7 +332,8 @@ class HttpApiServer:
                       "responseLatency": int((time.time() - started) * 1000),
                       "identity.sourceIp": peer[0] if peer else None,
                       "identity.userAgent": req.headers.get("user-agent"),
-                      "domainName": self.addresses().domain(api_id), "domainPrefix": api_id,
+                      "domainName": via.domain if via else self.addresses().domain(api_id),
+                      "domainPrefix": via.prefix if via else api_id,
                       "accountId": self.account_id}
             if integration_ms is not None:
                 values["integrationLatency"] = values["integration.latency"] = int(integration_ms)
@@ -336,12 +346,14 @@ class HttpApiServer:
             log.exception("access log of %s %s failed", req.method, req.path)
 
     # ------------------------------------------------------------------ serving
-    def serve(self, req: Request, api_id: str, stage_name: str | None, path: str, rid: str):
+    def serve(self, req: Request, api_id: str, stage_name: str | None, path: str, rid: str,
+              via: "custom_domains.Via | None" = None):
+        """``via``: the custom domain the request came by (domains.py; its path keeps the mapping key)."""
         doc = self.store.get(api_id)
         if doc is None:
             rest_doc = self.rest.get(api_id) if self.rest is not None else None
             if rest_doc is not None:
-                return rest_api.serve(self, req, rest_doc, api_id, stage_name, path, rid)
+                return rest_api.serve(self, req, rest_doc, api_id, stage_name, path, rid, via=via)
             return not_found(rid)
         stages = doc["stages"]
         full_path = path
@@ -354,7 +366,9 @@ class HttpApiServer:
         stage = stages.get(stage_name)
         if stage is None or not stage.get("DeploymentId"):
             return not_found(rid)
-        if stage_name != "$default":
+        if via is not None:
+            full_path = via.full_path
+        elif stage_name != "$default":
             full_path = f"/{stage_name}{path}"
         deployed = self._deployment(api_id, doc, stage["DeploymentId"])
         if deployed is None:
@@ -380,7 +394,8 @@ class HttpApiServer:
         peer = req.conn.transport.get_extra_info("peername") if req.conn is not None and req.conn.transport else None
         source_ip = peer[0] if peer else ""
         ctx = _Ctx(req, api_id, stage_name, path, full_path, match, route, integration, variables, source_ip, rid,
-                   cors_conf, self.addresses().domain(api_id))
+                   cors_conf, via.domain if via else self.addresses().domain(api_id),
+                   prefix=via.prefix if via else api_id)
         if route.get("AuthorizationType") == "AWS_IAM":  # the caller's signature and policies (iam_auth.py)
             try:
                 caller = iam_auth.verify(req.method, req.path, req.query, headers, req.body,
@@ -507,7 +522,7 @@ class HttpApiServer:
         """What a request's parameter mapping expressions read (``http_proxy.expression``)."""
         req = ctx.req
         context = {"requestId": ctx.request_id, "apiId": ctx.api_id, "stage": ctx.stage, "domainName": ctx.domain,
-                   "domainPrefix": ctx.api_id, "httpMethod": req.method, "path": ctx.full_path,
+                   "domainPrefix": ctx.prefix, "httpMethod": req.method, "path": ctx.full_path,
                    "routeKey": ctx.match.route_key, "accountId": self.account_id, "protocol": "HTTP/1.1",
                    "identity": {"sourceIp": ctx.source_ip, "userAgent": req.headers.get("user-agent", "")},
                    "authorizer": authorized.for_event("2.0") if authorized is not None else {}}
@@ -596,6 +611,7 @@ class HttpApiServer:
                 request_id=ctx.request_id, extra_headers=extra, now_ms=now_ms, route_key=ctx.match.route_key,
                 stage=ctx.stage, owner_account=self.account_id, path_parameters=params,
                 stage_variables=ctx.variables, authorizer=authorizer)
+        event["requestContext"]["domainPrefix"] = ctx.prefix  # the custom domain's first label, or the API id
         return event
 
     def _respond(self, ctx: "_Ctx", version: str, result, seen: "http_proxy.Seen | None" = None) -> Response:
@@ -636,6 +652,7 @@ class _Ctx(NamedTuple):
     cors: dict | None
     domain: str
     caller: "iam_auth.Caller | None" = None  # an AWS_IAM route's signer
+    prefix: str = ""  # requestContext.domainPrefix: the API id, or a custom domain's first label
 
 
 def make_target(resolve: Callable, region: str, account_id: str) -> Callable[[str], Target]:
@@ -660,6 +677,7 @@ class HttpApis:
         self.store = store
         self.rest = rest  # REST APIs (api/apigateway.py, apis/rest.py)
         self.settings = settings  # API Gateway's account settings (GetAccount/UpdateAccount, api/apigateway_account.py)
+        self.domains: "custom_domains.Domains | None" = None  # custom domain names (domains.py), set by Lamb.make_scope
         self.region = region
         self.port = port
         self._addresses: tuple[int, Addresses] | None = None
@@ -694,4 +712,4 @@ def make_api_server(lamb) -> HttpApiServer:
                          http_sender=http_proxy.Sender(s.limits.api_http_integration_workers,
                                                        s.limits.http_api_payload_max_bytes),
                          signer=lamb.url_signer, after_answer=lamb.invoker.afterwards.add, caches=apis.caches,
-                         auth_cache=apis.auth_cache)
+                         auth_cache=apis.auth_cache, domains=apis.domains)

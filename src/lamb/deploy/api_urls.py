@@ -5,7 +5,9 @@ Templates write an API's address as AWS names it: ``https://<api-id>.execute-api
 on its own port: by ``Host`` (``<api-id>.execute-api.<region>.localhost:<port>``, which curl and browsers
 resolve to loopback) when Lamb is reached on a loopback address, otherwise through the path form
 ``/_lamb/apis/<api-id>/<stage>/…`` (an HTTP API's ``$default`` stage named when the URL names no stage).
-Only the ids of APIs the stack made are rewritten. Pure.
+Only the ids of APIs the stack made are rewritten. Custom domain names the stack made
+(``https://<domain>/…``) are rewritten the same way: by name when the name ends in ``.localhost`` and Lamb
+is reached on a loopback address, else through ``/_lamb/domains/<domain>/…``. Pure.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ def _loopback(host: str) -> bool:
     return host in _LOOPBACK or host.endswith(".localhost") or host.startswith("127.")
 
 
-def localize(value: Any, endpoint: str, apis: dict[str, set[str] | None]) -> Any:
-    """``value`` with AWS invoke URLs of ``apis`` rewritten. ``apis``: id → stage names of an HTTP
-    API (None for a REST API, whose URLs always name the stage)."""
+def localize(value: Any, endpoint: str, apis: dict[str, set[str] | None], domains: frozenset[str] = frozenset()) -> Any:
+    """``value`` with AWS invoke URLs of ``apis`` (and URLs of the custom ``domains``) rewritten. ``apis``:
+    id → stage names of an HTTP API (None for a REST API, whose URLs always name the stage)."""
     if isinstance(value, list):
-        return [localize(v, endpoint, apis) for v in value]
+        return [localize(v, endpoint, apis, domains) for v in value]
+    if isinstance(value, str) and domains:
+        value = _localize_domains(value, endpoint, domains)
     if not isinstance(value, str) or "execute-api" not in value:
         return value
     parts = urlsplit(endpoint)
@@ -46,6 +50,31 @@ def localize(value: Any, endpoint: str, apis: dict[str, set[str] | None]) -> Any
         return f"{parts.scheme}://{parts.netloc}/_lamb/apis/{api_id}{path}"
 
     return _AWS.sub(one, value)
+
+
+def _localize_domains(value: str, endpoint: str, domains: frozenset[str]) -> str:
+    parts = urlsplit(endpoint)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+
+    def one(m: re.Match) -> str:
+        name, path = m.group(1).lower(), m.group(3) or "/"
+        if name not in domains:
+            return m.group(0)
+        if _loopback(host) and name.endswith(".localhost"):
+            return f"{parts.scheme}://{name}:{port}{path}"
+        return f"{parts.scheme}://{parts.netloc}/_lamb/domains/{name}{path}"
+
+    return _DOMAIN_URL.sub(one, value)
+
+
+_DOMAIN_URL = re.compile(r"https?://([A-Za-z0-9.-]+)(:\d+)?(/[^\s\"']*)?")
+
+
+def stack_domains(state: dict) -> frozenset[str]:
+    """The custom domain names a stack record holds (v1 and v2)."""
+    return frozenset(entry["PhysicalId"].lower() for entry in state.values() if entry.get("Status") != "SKIPPED"
+                     and entry["Type"] in ("AWS::ApiGateway::DomainName", "AWS::ApiGatewayV2::DomainName"))
 
 
 def stack_apis(state: dict) -> dict[str, set[str] | None]:

@@ -101,13 +101,15 @@ class ApplyEnv:
 
 
 def default_registry() -> Registry:
-    from . import apigateway_resources, apigateway_settings, aws_resources, lambda_resources, trigger_resources
+    from . import apigateway_domains, apigateway_resources, apigateway_settings, aws_resources, lambda_resources
+    from . import trigger_resources
 
     registry = Registry()
     lambda_resources.register(registry)
     trigger_resources.register(registry)
     apigateway_resources.register(registry)
     apigateway_settings.register(registry)  # models, validators, gateway responses, the account's role
+    apigateway_domains.register(registry)  # custom domain names, their mappings and Route 53 records
     aws_resources.register(registry)
     return registry
 
@@ -130,7 +132,8 @@ def _skip_reason(env: ApplyEnv, handler: Handler | NotApplied, generated: bool =
     service = getattr(handler, "service", None)
     if service and not getattr(handler, "served_by_lamb", False) and env.service_client(service) is None:
         note = getattr(handler, "skip_note", "")
-        return f"skipped: no {service} endpoint configured (AWS_ENDPOINT_URL_{service.upper()}){note}"
+        variable = getattr(handler, "endpoint_variable", f"AWS_ENDPOINT_URL_{service.upper()}")
+        return f"skipped: no {service} endpoint configured ({variable}){note}"
     return None
 
 
@@ -265,7 +268,8 @@ class Deployer:
         try:
             self._apply(cfn, params, order, record, done)
             outputs, exports = self._outputs(cfn, self._context(cfn, params, record["Resources"], preview=False),
-                                             api_urls.stack_apis(record["Resources"]))
+                                             api_urls.stack_apis(record["Resources"]),
+                                             api_urls.stack_domains(record["Resources"]))
         except Exception as e:
             reason = str(e) or type(e).__name__
             env.out(f"Error: deploy failed: {reason}")
@@ -396,12 +400,12 @@ class Deployer:
         env.out(f"Stack {env.stack} rolled back: {record['Status']}")
         return 1
 
-    def _outputs(self, cfn: dict, ctx: Context, apis: dict) -> tuple[dict, dict]:
+    def _outputs(self, cfn: dict, ctx: Context, apis: dict, domains: frozenset[str] = frozenset()) -> tuple[dict, dict]:
         outputs, exports = {}, {}
         for key, spec in (cfn.get("Outputs") or {}).items():
             if spec.get("Condition") and not ctx.condition(spec["Condition"]):
                 continue
-            value = api_urls.localize(ctx.resolve(spec["Value"]), self.env.endpoint, apis)
+            value = api_urls.localize(ctx.resolve(spec["Value"]), self.env.endpoint, apis, domains)
             outputs[key] = {"Value": value, "Description": spec.get("Description", "")}
             if spec.get("Export"):
                 name = ctx.resolve(spec["Export"]["Name"])

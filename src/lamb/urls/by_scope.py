@@ -58,4 +58,6 @@ def owns_api(server, req: Request) -> bool:
     found = server.locate(req)
     if found is None:
         return False
+    if found[0] is None:  # one of its custom domain names, no mapping for the path: it answers 403
+        return True
     return server.store.get(found[0]) is not None or (server.rest is not None and server.rest.get(found[0]) is not None)

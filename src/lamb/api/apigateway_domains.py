@@ -1,0 +1,217 @@
+"""Custom domain names and base path mappings through botocore's ``apigateway`` model (REST APIs, v1).
+
+CreateDomainName, GetDomainName(s), UpdateDomainName, DeleteDomainName; CreateBasePathMapping,
+GetBasePathMapping(s), UpdateBasePathMapping, DeleteBasePathMapping
+(https://docs.aws.amazon.com/apigateway/latest/api/API_CreateDomainName.html,
+…/API_CreateBasePathMapping.html). The records are ``apis/domains.py``'s, shared with the v2 operations
+(``apigatewayv2_domains.py``): a domain made by either API is seen by both. Endpoint types EDGE
+(``certificateArn``; ``distributionDomainName``) and REGIONAL (``regionalCertificateArn``;
+``regionalDomainName``), both ``d-<id>.execute-api.<region>.localhost`` (``domains.gateway_name``).
+A base path mapping without a stage lets callers name the stage after the base path, as on AWS.
+PRIVATE domain names, uploaded certificates (``certificateBody``…), mutual TLS and routing rules are refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from ..apis import domains as dn
+from . import operation
+from .apigateway import SERVICE
+from .apigatewayv2_domains import stage_exists
+
+if TYPE_CHECKING:
+    from ..apis.domains import Domains
+    from .context import RequestContext
+
+NONE = "(none)"
+
+
+def _domains(ctx: "RequestContext") -> "Domains":
+    return ctx.lamb.http_apis.domains
+
+
+def view(domains: "Domains", record: dict) -> dict:
+    """A domain record as v1's ``DomainName``."""
+    edge = record["endpointType"] == "EDGE"
+    out = {"domainName": record["domainName"], "domainNameArn": domains.arn(record["domainName"]),
+           "certificateUploadDate": record["certificateUploadDate"],
+           "endpointConfiguration": {"types": [record["endpointType"]], "ipAddressType": record["ipAddressType"]},
+           "domainNameStatus": "AVAILABLE", "securityPolicy": record["securityPolicy"],
+           "tags": dict(record.get("tags") or {}), "routingMode": "API_MAPPING_ONLY"}
+    name = dn.gateway_name(record["id"], domains.region)
+    zone = dn.hosted_zone(domains.region, record["endpointType"])
+    if edge:
+        out.update(certificateArn=record["certificateArn"], distributionDomainName=name, distributionHostedZoneId=zone)
+        if record.get("certificateName"):
+            out["certificateName"] = record["certificateName"]
+    else:
+        out.update(regionalCertificateArn=record["certificateArn"], regionalDomainName=name,
+                   regionalHostedZoneId=zone)
+        if record.get("certificateName"):
+            out["regionalCertificateName"] = record["certificateName"]
+    return out
+
+
+def _mapping_view(m: dict) -> dict:
+    out = {"basePath": m["key"] or NONE, "restApiId": m["apiId"]}
+    if m.get("stage"):
+        out["stage"] = m["stage"]
+    return out
+
+
+def _record(ctx: "RequestContext", params: dict) -> dict:
+    record = _domains(ctx).record(params["domainName"])
+    if params.get("domainNameId") and params["domainNameId"] != record["id"]:
+        raise dn.not_found("Invalid domain name identifier specified")
+    return record
+
+
+def _page(params: dict, items: list[dict]) -> dict:
+    start = int(params["position"]) if str(params.get("position") or "").isdigit() else 0
+    size = int(params.get("limit") or 25)  # API Gateway's default page
+    out: dict = {"items": items[start:start + size]}
+    if start + size < len(items):
+        out["position"] = str(start + size)
+    return out
+
+
+@operation("CreateDomainName", service=SERVICE)
+async def create_domain_name(ctx: "RequestContext", params: dict) -> dict:
+    types = (params.get("endpointConfiguration") or {}).get("types") or ["EDGE"]
+    if len(types) != 1 or types[0] not in ("EDGE", "REGIONAL"):
+        raise dn.bad(f"Invalid endpoint configuration types {types}: Lamb serves one of EDGE or REGIONAL "
+                     "(private custom domain names are not served).")
+    kind = types[0]
+    for refused in ("certificateBody", "certificatePrivateKey", "certificateChain", "mutualTlsAuthentication",
+                    "ownershipVerificationCertificateArn", "policy"):
+        if params.get(refused):
+            raise dn.bad(f"{refused} is not supported by Lamb (it serves plain HTTP: import certificates into ACM "
+                         "and terminate TLS in a proxy in front of Lamb).")
+    if params.get("routingMode") not in (None, "API_MAPPING_ONLY"):
+        raise dn.bad(f"routingMode {params['routingMode']} is not supported: Lamb routes by base path mappings only.")
+    if (params.get("endpointConfiguration") or {}).get("vpcEndpointIds"):
+        raise dn.bad("vpcEndpointIds are for private custom domain names, which Lamb does not serve.")
+    arn = params.get("certificateArn") if kind == "EDGE" else params.get("regionalCertificateArn")
+    name = params.get("certificateName") if kind == "EDGE" else params.get("regionalCertificateName")
+    domains = _domains(ctx)
+    dn.check_name(params["domainName"])
+    await asyncio.to_thread(domains.check_certificate, arn, kind)
+    record = domains.create(params["domainName"], endpoint_type=kind, certificate_arn=arn, certificate_name=name,
+                            security_policy=params.get("securityPolicy"),
+                            ip_address_type=(params.get("endpointConfiguration") or {}).get("ipAddressType"),
+                            tags=params.get("tags"))
+    return view(domains, record)
+
+
+@operation("GetDomainName", service=SERVICE)
+def get_domain_name(ctx: "RequestContext", params: dict) -> dict:
+    return view(_domains(ctx), _record(ctx, params))
+
+
+@operation("GetDomainNames", service=SERVICE)
+def get_domain_names(ctx: "RequestContext", params: dict) -> dict:
+    if params.get("resourceOwner") == "OTHER_ACCOUNTS":
+        return {"items": []}  # no domain name is shared from another account
+    domains = _domains(ctx)
+    return _page(params, [view(domains, domains.record(n)) for n in domains.names()])
+
+
+_CERT_PATHS = {"/certificateArn": "certificateArn", "/regionalCertificateArn": "certificateArn",
+               "/certificateName": "certificateName", "/regionalCertificateName": "certificateName"}
+
+
+@operation("UpdateDomainName", service=SERVICE)
+async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
+    """PATCH operations: replace ``/certificateArn``/``/regionalCertificateArn`` (and their names),
+    ``/securityPolicy``, ``/endpointConfiguration/types/EDGE`` (value REGIONAL: an edge name made regional)."""
+    domains = _domains(ctx)
+    record = dict(_record(ctx, params))
+    for op in params.get("patchOperations") or []:
+        path, value = op.get("path") or "", op.get("value")
+        if op.get("op") != "replace":
+            raise dn.bad(f"Invalid patch path '{path}' specified for op '{op.get('op')}'")
+        if path in _CERT_PATHS:
+            record[_CERT_PATHS[path]] = value
+        elif path == "/securityPolicy" and value in ("TLS_1_0", "TLS_1_2"):
+            record["securityPolicy"] = value
+        elif path == f"/endpointConfiguration/types/{record['endpointType']}" and value in ("EDGE", "REGIONAL"):
+            record["endpointType"] = value
+        else:
+            raise dn.bad(f"Invalid patch path '{path}' specified for op 'replace'")
+    if not dn.multi_level(record) and any("/" in m["key"] for m in record["mappings"].values()):
+        raise dn.bad("Multi-level base path mappings are only supported for REGIONAL domain names with the "
+                     "TLS_1_2 security policy.")
+    old = _record(ctx, params)
+    if record["certificateArn"] != old["certificateArn"]:
+        await asyncio.to_thread(domains.check_certificate, record["certificateArn"], record["endpointType"])
+        record["certificateUploadDate"] = time.time()
+    record["mappings"] = _record(ctx, params)["mappings"]  # as they are now, after the wait
+    domains.save(record)
+    return view(domains, record)
+
+
+@operation("DeleteDomainName", service=SERVICE)
+def delete_domain_name(ctx: "RequestContext", params: dict) -> dict:
+    _record(ctx, params)
+    _domains(ctx).delete(params["domainName"])
+    return {}
+
+
+# ------------------------------------------------------------------ base path mappings
+def _by_base_path(ctx: "RequestContext", record: dict, base_path: str) -> dict:
+    key = "" if base_path in (NONE, "") else base_path
+    found = _domains(ctx).by_key(record, key)
+    if found is None:
+        raise dn.not_found("Invalid base path mapping identifier specified")
+    return found
+
+
+@operation("CreateBasePathMapping", service=SERVICE)
+def create_base_path_mapping(ctx: "RequestContext", params: dict) -> dict:
+    record = _record(ctx, params)
+    stage = params.get("stage") or None
+    stage_exists(ctx, params["restApiId"], stage, v1=True)
+    m = _domains(ctx).put_mapping(record, key=params.get("basePath") or "", api_id=params["restApiId"], stage=stage)
+    return _mapping_view(m)
+
+
+@operation("GetBasePathMapping", service=SERVICE)
+def get_base_path_mapping(ctx: "RequestContext", params: dict) -> dict:
+    return _mapping_view(_by_base_path(ctx, _record(ctx, params), params["basePath"]))
+
+
+@operation("GetBasePathMappings", service=SERVICE)
+def get_base_path_mappings(ctx: "RequestContext", params: dict) -> dict:
+    record = _record(ctx, params)
+    return _page(params, [_mapping_view(m) for m in sorted(record["mappings"].values(), key=lambda m: m["key"])])
+
+
+@operation("UpdateBasePathMapping", service=SERVICE)
+def update_base_path_mapping(ctx: "RequestContext", params: dict) -> dict:
+    """PATCH operations: replace ``/basePath``, ``/restapiId``, ``/stage``."""
+    record = _record(ctx, params)
+    old = _by_base_path(ctx, record, params["basePath"])
+    key, api_id, stage = old["key"], old["apiId"], old.get("stage")
+    for op in params.get("patchOperations") or []:
+        path, value = op.get("path") or "", op.get("value")
+        if op.get("op") != "replace" or path not in ("/basePath", "/restapiId", "/stage"):
+            raise dn.bad(f"Invalid patch path '{path}' specified for op '{op.get('op')}'")
+        if path == "/basePath":
+            key = value or ""
+        elif path == "/restapiId":
+            api_id = value
+        else:
+            stage = value or None
+    stage_exists(ctx, api_id, stage, v1=True)
+    m = _domains(ctx).put_mapping(record, key=key, api_id=api_id, stage=stage, mapping_id=old["id"])
+    return _mapping_view(m)
+
+
+@operation("DeleteBasePathMapping", service=SERVICE)
+def delete_base_path_mapping(ctx: "RequestContext", params: dict) -> dict:
+    record = _record(ctx, params)
+    _domains(ctx).delete_mapping(record, _by_base_path(ctx, record, params["basePath"])["id"])
+    return {}

@@ -1,0 +1,214 @@
+"""Custom domain names and API mappings through botocore's ``apigatewayv2`` model.
+
+CreateDomainName, GetDomainName(s), UpdateDomainName, DeleteDomainName; CreateApiMapping,
+GetApiMapping(s), UpdateApiMapping, DeleteApiMapping
+(https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/domainnames.html,
+…/domainnames-domainname-apimappings.html). The records are ``apis/domains.py``'s, shared with the
+v1 operations (``apigateway_domains.py``). One ``DomainNameConfigurations`` entry, endpoint type
+REGIONAL; ``ApiGatewayDomainName`` is ``d-<id>.execute-api.<region>.localhost`` (``domains.gateway_name``).
+An API mapping may name an HTTP API or a REST API (as on AWS); its stage must exist. Mutual TLS is
+refused: Lamb serves plain HTTP. ``RoutingMode`` other than ``API_MAPPING_ONLY`` is refused (routing
+rules are not served).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from ..apis import domains as dn
+from ..protocol.errors import AwsError
+from . import operation
+from .apigatewayv2 import SERVICE, _page
+
+if TYPE_CHECKING:
+    from ..apis.domains import Domains
+    from .context import RequestContext
+
+
+def _domains(ctx: "RequestContext") -> "Domains":
+    return ctx.lamb.http_apis.domains
+
+
+def view(domains: "Domains", record: dict) -> dict:
+    """A domain record as v2's ``DomainName``."""
+    conf = {"ApiGatewayDomainName": dn.gateway_name(record["id"], domains.region),
+            "CertificateArn": record["certificateArn"], "CertificateUploadDate": record["certificateUploadDate"],
+            "DomainNameStatus": "AVAILABLE", "EndpointType": record["endpointType"],
+            "HostedZoneId": dn.hosted_zone(domains.region, record["endpointType"]),
+            "SecurityPolicy": record["securityPolicy"], "IpAddressType": record["ipAddressType"]}
+    if record.get("certificateName"):
+        conf["CertificateName"] = record["certificateName"]
+    return {"DomainName": record["domainName"], "DomainNameArn": domains.arn(record["domainName"]),
+            "ApiMappingSelectionExpression": "$request.basepath", "DomainNameConfigurations": [conf],
+            "RoutingMode": "API_MAPPING_ONLY", "Tags": dict(record.get("tags") or {})}
+
+
+def _mapping_view(m: dict) -> dict:
+    out = {"ApiId": m["apiId"], "ApiMappingId": m["id"], "Stage": m.get("stage") or ""}
+    if m["key"]:
+        out["ApiMappingKey"] = m["key"]
+    return out
+
+
+def _refuse_unserved(params: dict) -> None:
+    if params.get("MutualTlsAuthentication"):
+        raise dn.bad("Mutual TLS authentication is not supported: Lamb serves plain HTTP (terminate TLS, and "
+                     "check client certificates, in a proxy in front of Lamb).")
+    if params.get("RoutingMode") not in (None, "API_MAPPING_ONLY"):
+        raise dn.bad(f"RoutingMode {params['RoutingMode']} is not supported: Lamb routes by API mappings only.")
+
+
+def _configuration(params: dict) -> dict:
+    confs = params.get("DomainNameConfigurations") or []
+    if len(confs) != 1:
+        raise dn.bad("Invalid input. Expected one domain name configuration.")
+    conf = confs[0]
+    if conf.get("EndpointType", "REGIONAL") != "REGIONAL":
+        raise dn.bad("Invalid endpoint type specified. Only REGIONAL is supported for API Gateway V2 domain names.")
+    if conf.get("OwnershipVerificationCertificateArn"):
+        raise dn.bad("OwnershipVerificationCertificateArn is for certificates imported from other CAs; "
+                     "Lamb does not serve it.")
+    return conf
+
+
+@operation("CreateDomainName", service=SERVICE)
+async def create_domain_name(ctx: "RequestContext", params: dict) -> dict:
+    _refuse_unserved(params)
+    conf = _configuration(params)
+    domains = _domains(ctx)
+    dn.check_name(params["DomainName"])
+    await asyncio.to_thread(domains.check_certificate, conf.get("CertificateArn"), "REGIONAL")
+    record = domains.create(params["DomainName"], endpoint_type="REGIONAL", certificate_arn=conf.get("CertificateArn"),
+                            certificate_name=conf.get("CertificateName"), security_policy=conf.get("SecurityPolicy"),
+                            ip_address_type=conf.get("IpAddressType"), tags=params.get("Tags"))
+    return view(domains, record)
+
+
+@operation("GetDomainName", service=SERVICE)
+def get_domain_name(ctx: "RequestContext", params: dict) -> dict:
+    domains = _domains(ctx)
+    return view(domains, domains.record(params["DomainName"]))
+
+
+@operation("GetDomainNames", service=SERVICE)
+def get_domain_names(ctx: "RequestContext", params: dict) -> dict:
+    domains = _domains(ctx)
+    return _page(params, [view(domains, domains.record(n)) for n in domains.names()])
+
+
+@operation("UpdateDomainName", service=SERVICE)
+async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
+    _refuse_unserved(params)
+    domains = _domains(ctx)
+    record = domains.record(params["DomainName"])
+    if params.get("DomainNameConfigurations"):
+        conf = params["DomainNameConfigurations"][0]
+        if conf.get("EndpointType") not in (None, record["endpointType"]):
+            raise dn.bad("The endpoint type of a domain name cannot be changed.")
+        arn = conf.get("CertificateArn") or record["certificateArn"]
+        await asyncio.to_thread(domains.check_certificate, arn, record["endpointType"])
+        record = dict(domains.record(params["DomainName"]))  # as it is now, after the wait; saved whole or not at all
+        if arn != record["certificateArn"]:
+            record.update(certificateArn=arn, certificateUploadDate=time.time())
+        for key, field in (("CertificateName", "certificateName"), ("SecurityPolicy", "securityPolicy"),
+                           ("IpAddressType", "ipAddressType")):
+            if conf.get(key) is not None:
+                record[field] = conf[key]
+        if record["endpointType"] == "REGIONAL" and record["securityPolicy"] != "TLS_1_2" and \
+                any("/" in m["key"] for m in record["mappings"].values()):
+            raise dn.bad("Multi-level base path mappings are only supported for REGIONAL domain names with the "
+                         "TLS_1_2 security policy.")
+        domains.save(record)
+    return view(domains, record)
+
+
+@operation("DeleteDomainName", service=SERVICE)
+def delete_domain_name(ctx: "RequestContext", params: dict) -> dict:
+    _domains(ctx).delete(params["DomainName"])
+    return {}
+
+
+# ------------------------------------------------------------------ API mappings
+def stage_exists(ctx: "RequestContext", api_id: str, stage: str | None, *, v1: bool) -> None:
+    """The API (HTTP or REST; v1: REST) must exist, and so must the stage when one is named."""
+    apis = ctx.lamb.http_apis
+    doc = apis.rest.get(api_id) if v1 else apis.store.get(api_id) or apis.rest.get(api_id)
+    if doc is None:
+        raise dn.bad("Invalid REST API identifier specified") if v1 else \
+            dn.not_found(f"Invalid API identifier specified {ctx.lamb.settings.account_id}:{api_id}")
+    if stage is not None and stage not in doc["stages"]:
+        raise dn.bad("Invalid stage identifier specified")
+
+
+def _mapped_api_allowed(ctx: "RequestContext", record: dict, api_id: str) -> None:
+    """HTTP APIs map only to REGIONAL domain names with the TLS 1.2 security policy."""
+    if ctx.lamb.http_apis.store.get(api_id) is not None and not dn.multi_level(record):
+        raise dn.bad("HTTP APIs can only be mapped to REGIONAL domain names with the TLS_1_2 security policy.")
+
+
+@operation("CreateApiMapping", service=SERVICE)
+def create_api_mapping(ctx: "RequestContext", params: dict) -> dict:
+    domains = _domains(ctx)
+    record = domains.record(params["DomainName"])
+    stage_exists(ctx, params["ApiId"], params["Stage"], v1=False)
+    _mapped_api_allowed(ctx, record, params["ApiId"])
+    m = domains.put_mapping(record, key=params.get("ApiMappingKey") or "", api_id=params["ApiId"],
+                            stage=params["Stage"], exists="ApiMapping key already exists for this domain name")
+    return _mapping_view(m)
+
+
+@operation("GetApiMapping", service=SERVICE)
+def get_api_mapping(ctx: "RequestContext", params: dict) -> dict:
+    domains = _domains(ctx)
+    return _mapping_view(domains.mapping(domains.record(params["DomainName"]), params["ApiMappingId"],
+                                         "api mapping"))
+
+
+@operation("GetApiMappings", service=SERVICE)
+def get_api_mappings(ctx: "RequestContext", params: dict) -> dict:
+    record = _domains(ctx).record(params["DomainName"])
+    return _page(params, [_mapping_view(m) for m in sorted(record["mappings"].values(), key=lambda m: m["key"])])
+
+
+@operation("UpdateApiMapping", service=SERVICE)
+def update_api_mapping(ctx: "RequestContext", params: dict) -> dict:
+    domains = _domains(ctx)
+    record = domains.record(params["DomainName"])
+    old = domains.mapping(record, params["ApiMappingId"], "api mapping")
+    stage = params.get("Stage") or old.get("stage")
+    if params["ApiId"] != old["apiId"] and not params.get("Stage"):
+        raise dn.bad("Invalid stage identifier specified")
+    stage_exists(ctx, params["ApiId"], stage, v1=False)
+    _mapped_api_allowed(ctx, record, params["ApiId"])
+    key = params["ApiMappingKey"] if params.get("ApiMappingKey") is not None else old["key"]
+    m = domains.put_mapping(record, key=key, api_id=params["ApiId"], stage=stage, mapping_id=old["id"],
+                            exists="ApiMapping key already exists for this domain name")
+    return _mapping_view(m)
+
+
+@operation("DeleteApiMapping", service=SERVICE)
+def delete_api_mapping(ctx: "RequestContext", params: dict) -> dict:
+    domains = _domains(ctx)
+    record = domains.record(params["DomainName"])
+    domains.mapping(record, params["ApiMappingId"], "api mapping")
+    domains.delete_mapping(record, params["ApiMappingId"])
+    return {}
+
+
+# ------------------------------------------------------------------ tags (TagResource & co. in apigatewayv2.py)
+def tagged(ctx: "RequestContext", arn: str) -> dict | None:
+    """The domain record a ``…::/domainnames/<name>`` ARN names (None: not a domain name's ARN)."""
+    prefix = f"arn:aws:apigateway:{ctx.lamb.settings.region}::/domainnames/"
+    if not arn.startswith(prefix):
+        return None
+    found = _domains(ctx).get(arn[len(prefix):])
+    if found is None:
+        raise AwsError("NotFoundException", f"Invalid Resource identifier specified {arn}", 404)
+    return found
+
+
+def save_tags(ctx: "RequestContext", record: dict, tags: dict) -> None:
+    record["tags"] = tags
+    _domains(ctx).save(record)

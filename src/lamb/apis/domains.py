@@ -1,0 +1,251 @@
+"""API Gateway custom domain names and their API mappings, shared by the REST (v1) and HTTP (v2) APIs.
+
+One record per domain name (``apigateway_domains``, written through to SQLite): the domain and its
+mappings. As on AWS, a domain made through either API is seen by both: v1 calls the mappings base path
+mappings (``(none)`` for the empty key), v2 API mappings
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-custom-domains.html,
+https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mappings.html,
+https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-mappings.html).
+
+Serving: a request whose ``Host`` (port ignored) is a domain name, or a wildcard domain name
+``*.example.com`` covering it, or whose path is ``/_lamb/domains/<domain>/<path>``, goes to the mapping
+with the longest key that is a whole-segment prefix of its path (the empty key last); the key is
+stripped from the path the API routes on, and the event's path keeps it as AWS's does. No mapping:
+403 ``{"message":"Forbidden"}``. Lamb serves plain HTTP: TLS, and so the domain's certificate, is a
+proxy's business in front of Lamb.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from typing import TYPE_CHECKING, Callable, NamedTuple
+
+from ..http.server import Request, Response
+from ..limits import Limits
+from ..protocol.errors import AwsError
+from .store import new_id
+
+if TYPE_CHECKING:
+    from .store import HttpApiStore
+
+PATH_PREFIX = "/_lamb/domains/"
+_KEY = re.compile(r"^[A-Za-z0-9$\-_.+!*'()]+(/[A-Za-z0-9$\-_.+!*'()]+)*$")
+_NAME = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{1,63}$")
+CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:(acm|iam):[a-z0-9-]*:\d{12}:(certificate|server-certificate)/.+$")
+EDGE_ZONE = "Z2FDTNDATAQYW2"  # CloudFront's hosted zone, the alias target zone of every edge name
+
+
+class Via(NamedTuple):
+    """How a request reached its API through a custom domain."""
+
+    domain: str  # the Host the client named (requestContext.domainName)
+    prefix: str  # its first label (requestContext.domainPrefix)
+    full_path: str  # the path as the client sent it, the mapping key included
+
+
+class Routed(NamedTuple):
+    api_id: str | None  # None: the domain exists but no mapping matches (403)
+    stage: str | None  # None: a v1 mapping without a stage, the stage is the path's first segment
+    path: str  # after the mapping key
+    via: Via
+
+
+def bad(message: str) -> AwsError:
+    return AwsError("BadRequestException", message, 400)
+
+
+def conflict(message: str) -> AwsError:
+    return AwsError("ConflictException", message, 409)
+
+
+def not_found(message: str) -> AwsError:
+    return AwsError("NotFoundException", message, 404)
+
+
+def forbidden(rid: str) -> Response:
+    """API Gateway's answer for a custom domain path no mapping covers."""
+    return Response(403, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid),
+                          ("x-amzn-ErrorType", "ForbiddenException")], b'{"message":"Forbidden"}')
+
+
+def gateway_name(domain_id: str, region: str) -> str:
+    """What Lamb answers as ``ApiGatewayDomainName``/``regionalDomainName``/``distributionDomainName``:
+    ``d-<id>.execute-api.<region>.localhost``, which resolves to loopback as every ``*.localhost`` name
+    does; a request to it with ``Host: <custom domain>`` (what a CNAME gives) is served as the domain's."""
+    return f"{domain_id}.execute-api.{region}.localhost"
+
+
+def hosted_zone(region: str, endpoint_type: str) -> str:
+    """The alias target's hosted zone: CloudFront's for EDGE names; a stable Lamb id per region for
+    REGIONAL ones (no Route 53 zone holds ``*.localhost``)."""
+    if endpoint_type == "EDGE":
+        return EDGE_ZONE
+    return "Z" + hashlib.sha1(f"lamb-apigateway-{region}".encode()).hexdigest()[:13].upper()
+
+
+def check_name(name: str) -> str:
+    lowered = (name or "").lower().rstrip(".")
+    if not _NAME.match(lowered) or len(lowered) > 253:
+        raise bad(f"Invalid domain name identifier specified: {name}")
+    return lowered
+
+
+def check_key(key: str, multi_level: bool, max_chars: int = Limits.api_mapping_key_max_chars) -> str:
+    """An API mapping key ("" or ``(none)``: the empty path); ``multi_level``: the domain allows ``a/b``."""
+    if key in ("", "(none)", "/"):
+        return ""
+    if len(key) > max_chars or not _KEY.match(key):
+        raise bad(f"Invalid API mapping key specified: {key}. A key may contain only letters, numbers and "
+                  f"$-_.+!*'()/ without empty levels, at most {max_chars} characters.")
+    if "/" in key and not multi_level:
+        raise bad("Multi-level base path mappings are only supported for REGIONAL domain names with the "
+                  "TLS_1_2 security policy.")
+    return key
+
+
+def multi_level(record: dict) -> bool:
+    return record["endpointType"] == "REGIONAL" and record["securityPolicy"] == "TLS_1_2"
+
+
+class Domains:
+    """The custom domain names of one account and region (``store``: name -> record)."""
+
+    def __init__(self, store: "HttpApiStore", region: str,
+                 certificate_exists: Callable[[str], bool | None] | None = None, limits: Limits | None = None) -> None:
+        self.store = store
+        self.region = region
+        self.limits = limits or Limits()
+        # arn -> True/False when ACM was asked, None when no ACM is reachable (certificates.py)
+        self.certificate_exists = certificate_exists or (lambda _arn: None)
+        self._wildcards = False  # whether a wildcard name (``*.example.com``) exists
+        store.listeners.append(self._changed)
+        self._changed("")
+
+    # ------------------------------------------------------------------ records
+    def get(self, name: str) -> dict | None:
+        return self.store.get((name or "").lower().rstrip("."))
+
+    def record(self, name: str) -> dict:
+        found = self.get(name)
+        if found is None:
+            raise not_found("Invalid domain name identifier specified")
+        return found
+
+    def names(self) -> list[str]:
+        return self.store.ids()
+
+    def arn(self, name: str) -> str:
+        return f"arn:aws:apigateway:{self.region}::/domainnames/{name}"
+
+    def check_certificate(self, arn: str | None, endpoint_type: str) -> None:
+        """AWS's refusals of a missing or unknown certificate (blocks when ACM is asked: run it in a thread)."""
+        if not arn:
+            raise bad(f"A certificate was not provided for the endpoint type {endpoint_type}.")
+        if not CERTIFICATE_ARN.match(arn) or self.certificate_exists(arn) is False:
+            raise bad("Invalid request provided: The provided certificate does not exist.")
+
+    def create(self, name: str, *, endpoint_type: str, certificate_arn: str | None, certificate_name: str | None,
+               security_policy: str | None, ip_address_type: str | None, tags: dict | None) -> dict:
+        name = check_name(name)
+        if self.get(name) is not None:
+            raise conflict("The domain name you provided already exists.")
+        if endpoint_type not in ("REGIONAL", "EDGE"):
+            raise bad(f"Invalid endpoint type {endpoint_type}: Lamb serves REGIONAL and EDGE domain names.")
+        record = {"domainName": name, "id": "d-" + new_id(10), "createdDate": time.time(),
+                  "endpointType": endpoint_type, "certificateArn": certificate_arn,
+                  "certificateName": certificate_name, "certificateUploadDate": time.time(),
+                  "securityPolicy": security_policy or "TLS_1_2", "ipAddressType": ip_address_type or "ipv4",
+                  "tags": dict(tags or {}), "mappings": {}}
+        self.save(record)
+        return record
+
+    def save(self, record: dict) -> None:
+        self.store.put(record["domainName"], record)
+
+    def delete(self, name: str) -> None:
+        record = self.record(name)
+        self.store.delete(record["domainName"])
+
+    # ------------------------------------------------------------------ mappings
+    def mapping(self, record: dict, mapping_id: str, what: str = "base path mapping") -> dict:
+        found = record["mappings"].get(mapping_id)
+        if found is None:
+            raise not_found(f"Invalid {what} identifier specified")
+        return found
+
+    def by_key(self, record: dict, key: str) -> dict | None:
+        return next((m for m in record["mappings"].values() if m["key"] == key), None)
+
+    def put_mapping(self, record: dict, *, key: str, api_id: str, stage: str | None, mapping_id: str | None = None,
+                    exists: str = "Base path already exists for this domain name") -> dict:
+        """Add (``mapping_id`` None) or replace a mapping, with AWS's conflicts."""
+        key = check_key(key, multi_level(record), self.limits.api_mapping_key_max_chars)
+        other = self.by_key(record, key)
+        if other is not None and other["id"] != mapping_id:
+            raise conflict(exists)
+        others = [m for m in record["mappings"].values() if m["id"] != mapping_id]
+        if not multi_level(record) and others and (key == "" or any(m["key"] == "" for m in others)):
+            raise conflict("Only one base path mapping is allowed if the base path is empty.")
+        most = self.limits.api_multi_level_mappings_per_domain
+        if "/" in key and sum("/" in m["key"] for m in others) >= most:
+            raise AwsError("LimitExceededException", f"At most {most} API mappings with multiple levels per "
+                           "domain name.", 429)
+        mapping = {"id": mapping_id or new_id(6), "key": key, "apiId": api_id, "stage": stage}
+        record["mappings"][mapping["id"]] = mapping
+        self.save(record)
+        return mapping
+
+    def mapped(self, api_id: str) -> bool:
+        """Whether a mapping names the API (AWS refuses to delete it then)."""
+        return any(m["apiId"] == api_id for name in self.names() for m in self.record(name)["mappings"].values())
+
+    def delete_mapping(self, record: dict, mapping_id: str) -> None:
+        del record["mappings"][mapping_id]
+        self.save(record)
+
+    # ------------------------------------------------------------------ serving
+    def route(self, req: Request) -> Routed | None:
+        """Where a request for a custom domain goes (``api_id`` None: no mapping matches), or None when
+        the request is not for one of this scope's custom domains. Asked for every request that names no
+        execute-api host (Invoke's included): string operations and dict lookups only."""
+        apis = self.store.apis
+        if not apis:
+            return None
+        host = req.headers.get("host")
+        if host:
+            name = host.partition(":")[0].lower() if host[0] != "[" else host.lower()
+            record = apis.get(name)
+            if record is None and self._wildcards:
+                record = apis.get("*." + name.partition(".")[2])
+            if record is not None:
+                return self.match(record, name, req.path)
+        path = req.path
+        if not path.startswith(PATH_PREFIX):
+            return None
+        name, _, rest = path[len(PATH_PREFIX):].partition("/")
+        record = apis.get(name.lower())
+        return self.match(record, name.lower(), "/" + rest) if record is not None else None
+
+    def _changed(self, _name: str) -> None:
+        self._wildcards = any(n.startswith("*.") for n in self.store.apis)
+
+    @staticmethod
+    def match(record: dict, host: str, path: str) -> Routed:
+        """The mapping of the longest key that is a whole-level prefix of ``path``."""
+        best: dict | None = None
+        levels = -1
+        for m in record["mappings"].values():
+            key = m["key"]
+            if not key:
+                if levels < 0:
+                    best, levels = m, 0
+                continue
+            n = key.count("/") + 1
+            if n > levels and (path.startswith(key, 1) and (len(path) == len(key) + 1 or path[len(key) + 1] == "/")):
+                best, levels = m, n
+        via = Via(host, host.partition(".")[0], path)
+        if best is None:
+            return Routed(None, None, path, via)
+        return Routed(best["apiId"], best.get("stage"), path[len(best["key"]) + 1:] or "/" if best["key"] else path, via)

@@ -1,0 +1,277 @@
+"""Handlers for API Gateway custom domain names (what SAM's ``Domain`` property on ``AWS::Serverless::Api``
+and ``AWS::Serverless::HttpApi`` becomes), applied through the ``apigateway``/``apigatewayv2`` models Lamb
+serves, and for the Route 53 records SAM adds (``Domain.Route53``), applied where a Route 53 endpoint is
+configured (``AWS_ENDPOINT_URL_ROUTE_53``, or AWS with ``--use-aws``) and listed as skipped otherwise.
+
+Properties, return values and replacements follow the CloudFormation reference:
+…/aws-resource-apigateway-domainname.html, …-apigateway-basepathmapping.html, …-apigatewayv2-domainname.html,
+…-apigatewayv2-apimapping.html, …-route53-recordsetgroup.html, …-route53-recordset.html.
+``AWS::ApiGateway::BasePathMappingV2`` and ``AWS::ApiGateway::DomainNameV2`` are private custom domain
+names' (not served: not applied).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .apigateway_resources import _gone, _tags
+from .registry import Applied, Env, Registry
+
+NONE = "(none)"
+
+
+def _no_mtls(props: dict) -> str | None:
+    if props.get("MutualTlsAuthentication"):
+        return "not applied: MutualTlsAuthentication (Lamb serves plain HTTP; mutual TLS is a proxy's)"
+    return None
+
+
+# ------------------------------------------------------------------ v1
+class DomainName:
+    """AWS::ApiGateway::DomainName. Ref: the domain name; GetAtt DistributionDomainName,
+    DistributionHostedZoneId, RegionalDomainName, RegionalHostedZoneId, DomainNameArn."""
+
+    replace_on = frozenset({"DomainName"})
+    unsupported = staticmethod(_no_mtls)
+
+    def _applied(self, d: dict) -> Applied:
+        attrs = {"Ref": d["domainName"], "DomainNameArn": d.get("domainNameArn", "")}
+        for key in ("distributionDomainName", "distributionHostedZoneId", "regionalDomainName", "regionalHostedZoneId"):
+            attrs[key[0].upper() + key[1:]] = d.get(key, "")
+        return Applied(d["domainName"], attrs)
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        apigw = env.lamb_client("apigateway")
+        conf = props.get("EndpointConfiguration") or {}
+        params: dict = {"endpointConfiguration": {"types": conf.get("Types") or ["EDGE"]}}
+        if conf.get("IpAddressType"):
+            params["endpointConfiguration"]["ipAddressType"] = conf["IpAddressType"]
+        for prop, key in (("CertificateArn", "certificateArn"), ("RegionalCertificateArn", "regionalCertificateArn"),
+                          ("SecurityPolicy", "securityPolicy"), ("RoutingMode", "routingMode"),
+                          ("OwnershipVerificationCertificateArn", "ownershipVerificationCertificateArn")):
+            if props.get(prop):
+                params[key] = props[prop]
+        if props.get("Tags"):
+            params["tags"] = _tags(props["Tags"])
+        return self._applied(apigw.create_domain_name(domainName=props["DomainName"], **params))
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        apigw = env.lamb_client("apigateway")
+        ops = []
+        for prop, path in (("CertificateArn", "/certificateArn"), ("RegionalCertificateArn", "/regionalCertificateArn"),
+                           ("SecurityPolicy", "/securityPolicy")):
+            if new.get(prop) and new.get(prop) != old.get(prop):
+                ops.append({"op": "replace", "path": path, "value": new[prop]})
+        before = ((old.get("EndpointConfiguration") or {}).get("Types") or ["EDGE"])[0]
+        after = ((new.get("EndpointConfiguration") or {}).get("Types") or ["EDGE"])[0]
+        if before != after:
+            ops.insert(0, {"op": "replace", "path": f"/endpointConfiguration/types/{before}", "value": after})
+        if ops:
+            return self._applied(apigw.update_domain_name(domainName=physical, patchOperations=ops))
+        return self._applied(apigw.get_domain_name(domainName=physical))
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        apigw = env.lamb_client("apigateway")
+        try:
+            apigw.delete_domain_name(domainName=physical)
+        except _gone(apigw):
+            return
+
+
+class BasePathMapping:
+    """AWS::ApiGateway::BasePathMapping (no Ref value is documented: ``<domain>/<base path>``)."""
+
+    replace_on = frozenset({"DomainName", "Id"})
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        apigw = env.lamb_client("apigateway")
+        params = {"domainName": props["DomainName"], "restApiId": props["RestApiId"],
+                  "basePath": props.get("BasePath") or ""}
+        if props.get("Stage"):
+            params["stage"] = props["Stage"]
+        made = apigw.create_base_path_mapping(**params)
+        physical = f"{props['DomainName']}/{made['basePath']}"
+        return Applied(physical, {"Ref": physical})
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        apigw = env.lamb_client("apigateway")
+        ops = [{"op": "replace", "path": path, "value": new.get(prop) or ""}
+               for prop, path in (("BasePath", "/basePath"), ("RestApiId", "/restapiId"), ("Stage", "/stage"))
+               if (new.get(prop) or "") != (old.get(prop) or "")]
+        made = apigw.update_base_path_mapping(domainName=new["DomainName"], basePath=old.get("BasePath") or NONE,
+                                              patchOperations=ops)
+        physical = f"{new['DomainName']}/{made['basePath']}"
+        return Applied(physical, {"Ref": physical})
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        apigw = env.lamb_client("apigateway")
+        try:
+            apigw.delete_base_path_mapping(domainName=props["DomainName"], basePath=props.get("BasePath") or NONE)
+        except _gone(apigw):
+            return
+
+
+# ------------------------------------------------------------------ v2
+class DomainNameV2:
+    """AWS::ApiGatewayV2::DomainName. Ref: the domain name; GetAtt RegionalDomainName, RegionalHostedZoneId,
+    DomainNameArn."""
+
+    replace_on = frozenset({"DomainName"})
+    unsupported = staticmethod(_no_mtls)
+
+    def _applied(self, d: dict) -> Applied:
+        conf = (d.get("DomainNameConfigurations") or [{}])[0]
+        return Applied(d["DomainName"], {"Ref": d["DomainName"], "DomainNameArn": d.get("DomainNameArn", ""),
+                                         "RegionalDomainName": conf.get("ApiGatewayDomainName", ""),
+                                         "RegionalHostedZoneId": conf.get("HostedZoneId", "")})
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        v2 = env.lamb_client("apigatewayv2")
+        params: dict = {"DomainNameConfigurations": props.get("DomainNameConfigurations") or []}
+        if props.get("Tags"):
+            params["Tags"] = _tags(props["Tags"])
+        if props.get("RoutingMode"):
+            params["RoutingMode"] = props["RoutingMode"]
+        return self._applied(v2.create_domain_name(DomainName=props["DomainName"], **params))
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        v2 = env.lamb_client("apigatewayv2")
+        if new.get("DomainNameConfigurations") != old.get("DomainNameConfigurations"):
+            v2.update_domain_name(DomainName=physical, DomainNameConfigurations=new.get("DomainNameConfigurations") or [])
+        arn = f"arn:aws:apigateway:{env.region}::/domainnames/{physical}"
+        before, after = _tags(old.get("Tags")), _tags(new.get("Tags"))
+        if set(before) - set(after):
+            v2.untag_resource(ResourceArn=arn, TagKeys=sorted(set(before) - set(after)))
+        if after and after != before:
+            v2.tag_resource(ResourceArn=arn, Tags=after)
+        return self._applied(v2.get_domain_name(DomainName=physical))
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        v2 = env.lamb_client("apigatewayv2")
+        try:
+            v2.delete_domain_name(DomainName=physical)
+        except _gone(v2):
+            return
+
+
+class ApiMapping:
+    """AWS::ApiGatewayV2::ApiMapping. Ref: the API mapping id."""
+
+    replace_on = frozenset({"DomainName"})
+
+    @staticmethod
+    def _params(props: dict) -> dict:
+        out = {"ApiId": props["ApiId"], "Stage": props["Stage"]}
+        if props.get("ApiMappingKey"):
+            out["ApiMappingKey"] = props["ApiMappingKey"]
+        return out
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        v2 = env.lamb_client("apigatewayv2")
+        made = v2.create_api_mapping(DomainName=props["DomainName"], **self._params(props))
+        return Applied(made["ApiMappingId"], {"Ref": made["ApiMappingId"]})
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        v2 = env.lamb_client("apigatewayv2")
+        params = self._params(new)
+        params.setdefault("ApiMappingKey", "")
+        v2.update_api_mapping(DomainName=new["DomainName"], ApiMappingId=physical, **params)
+        return Applied(physical, attrs)
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        v2 = env.lamb_client("apigatewayv2")
+        try:
+            v2.delete_api_mapping(DomainName=props["DomainName"], ApiMappingId=physical)
+        except _gone(v2):
+            return
+
+
+# ------------------------------------------------------------------ Route 53 (elsewhere: where configured)
+def _record(rs: dict) -> dict:
+    """A CloudFormation record set as Route 53's ``ResourceRecordSet``."""
+    out: dict = {"Name": rs["Name"], "Type": rs["Type"]}
+    if rs.get("AliasTarget"):
+        alias = rs["AliasTarget"]
+        out["AliasTarget"] = {"HostedZoneId": alias["HostedZoneId"], "DNSName": alias["DNSName"],
+                              "EvaluateTargetHealth": bool(alias.get("EvaluateTargetHealth", False))}
+    else:
+        out["TTL"] = int(rs.get("TTL") or 300)
+        out["ResourceRecords"] = [{"Value": v} for v in rs.get("ResourceRecords") or []]
+    for key in ("SetIdentifier", "Weight", "Region", "Failover", "MultiValueAnswer", "HealthCheckId"):
+        if rs.get(key) is not None:
+            out[key] = rs[key]
+    return out
+
+
+class _Route53:
+    service = "route53"
+    endpoint_variable = "AWS_ENDPOINT_URL_ROUTE_53"  # botocore's name, from the service id "Route 53"
+    skip_note = ": the custom domain is still served by Host on Lamb's port"
+    replace_on = frozenset({"HostedZoneId", "HostedZoneName"})
+
+    def _sets(self, props: dict) -> list[dict]:
+        raise NotImplementedError
+
+    def _zone(self, client: Any, props: dict) -> str:
+        if props.get("HostedZoneId"):
+            return props["HostedZoneId"]
+        name = props["HostedZoneName"].rstrip(".") + "."
+        zones = client.list_hosted_zones_by_name(DNSName=name)["HostedZones"]
+        match = [z for z in zones if z["Name"] == name]
+        if not match:
+            raise ValueError(f"no hosted zone named {name}")
+        return match[0]["Id"].rsplit("/", 1)[-1]
+
+    def _change(self, env: Env, props: dict, action: str, sets: list[dict]) -> None:
+        if not sets:
+            return
+        r53 = env.service_client("route53")
+        r53.change_resource_record_sets(HostedZoneId=self._zone(r53, props), ChangeBatch={
+            "Changes": [{"Action": action, "ResourceRecordSet": _record(rs)} for rs in sets]})
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        self._change(env, props, "CREATE", self._sets(props))
+        physical = self._sets(props)[0]["Name"] if self._sets(props) else logical
+        return Applied(physical, {"Ref": physical})
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        kept = {(rs["Name"], rs["Type"]) for rs in self._sets(new)}
+        self._change(env, old, "DELETE", [rs for rs in self._sets(old) if (rs["Name"], rs["Type"]) not in kept])
+        self._change(env, new, "UPSERT", self._sets(new))
+        return Applied(physical, attrs)
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        r53 = env.service_client("route53")
+        try:
+            self._change(env, props, "DELETE", self._sets(props))
+        except r53.exceptions.InvalidChangeBatch:  # already gone
+            return
+
+
+class RecordSetGroup(_Route53):
+    """AWS::Route53::RecordSetGroup (what SAM's ``Domain.Route53`` makes)."""
+
+    def _sets(self, props: dict) -> list[dict]:
+        return list(props.get("RecordSets") or [])
+
+
+class RecordSet(_Route53):
+    """AWS::Route53::RecordSet."""
+
+    replace_on = frozenset({"HostedZoneId", "HostedZoneName", "Name", "Type"})
+
+    def _sets(self, props: dict) -> list[dict]:
+        return [props]
+
+
+def register(registry: Registry) -> None:
+    registry.add("AWS::ApiGateway::DomainName", DomainName())
+    registry.add("AWS::ApiGateway::BasePathMapping", BasePathMapping())
+    registry.add("AWS::ApiGatewayV2::DomainName", DomainNameV2())
+    registry.add("AWS::ApiGatewayV2::ApiMapping", ApiMapping())
+    registry.add("AWS::Route53::RecordSetGroup", RecordSetGroup())
+    registry.add("AWS::Route53::RecordSet", RecordSet())
+    registry.not_applied["AWS::ApiGateway::BasePathMappingV2"] = \
+        "not applied: private custom domain names (DomainNameArn) are not served by Lamb"
+    registry.not_applied["AWS::ApiGateway::DomainNameV2"] = \
+        "not applied: private custom domain names are not served by Lamb"

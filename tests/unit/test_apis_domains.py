@@ -1,0 +1,144 @@
+"""apis/domains.py: custom domain names, their mapping keys and how a request picks a mapping."""
+
+import pytest
+
+from lamb.apis import domains as dn
+from lamb.apis.store import HttpApiStore
+from lamb.http.server import Request
+from lamb.protocol.errors import AwsError
+from lamb.store.db import Database
+
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+
+
+@pytest.fixture
+def domains(tmp_path):
+    return dn.Domains(HttpApiStore(Database(tmp_path / "db.sqlite"), "apigateway_domains"), "us-east-1")
+
+
+def _req(path: str, host: str | None = None) -> Request:
+    return Request("GET", path, "", {"host": host} if host else {}, b"", None)
+
+
+def _regional(domains, name="api.example.com") -> dict:
+    return domains.create(name, endpoint_type="REGIONAL", certificate_arn=CERT, certificate_name=None,
+                          security_policy="TLS_1_2", ip_address_type=None, tags=None)
+
+
+def test_names_and_keys_are_checked():
+    assert dn.check_name("API.Example.com.") == "api.example.com"
+    assert dn.check_name("*.example.com") == "*.example.com"
+    for bad in ("", "no spaces.com", "a..b", "-a.com"):
+        with pytest.raises(AwsError):
+            dn.check_name(bad)
+    assert dn.check_key("(none)", False) == dn.check_key("", False) == ""
+    assert dn.check_key("v1/orders", True) == "v1/orders"
+    for bad in ("/v1", "v1/", "a//b", "a b", "x" * 301):
+        with pytest.raises(AwsError):
+            dn.check_key(bad, True)
+    with pytest.raises(AwsError, match="Multi-level"):
+        dn.check_key("v1/orders", False)
+
+
+def test_the_longest_whole_level_key_wins(domains):
+    record = _regional(domains)
+    for key, api in (("", "root"), ("orders", "o"), ("orders/v1/items", "o1"), ("orders/v2/items", "o2"),
+                     ("orders/v2/items/categories", "o2c")):
+        domains.put_mapping(record, key=key, api_id=api, stage="s")
+
+    def to(path):
+        r = dn.Domains.match(record, "api.example.com", path)
+        return r.api_id, r.path
+
+    assert to("/orders") == ("o", "/")
+    assert to("/orders/v1/items/5") == ("o1", "/5")
+    assert to("/orders/v2/items/categories/5") == ("o2c", "/5")
+    assert to("/orders/v3/items") == ("o", "/v3/items")
+    assert to("/ordersx/v1") == ("root", "/ordersx/v1")
+    assert to("/") == ("root", "/")
+    routed = dn.Domains.match(record, "api.example.com", "/orders/v1/items/5")
+    assert routed.via == dn.Via("api.example.com", "api", "/orders/v1/items/5")
+
+
+def test_requests_by_host_wildcard_and_path(domains):
+    assert domains.route(_req("/x", "api.example.com")) is None  # no domain at all: nothing looked up
+    record = _regional(domains)
+    domains.put_mapping(record, key="v1", api_id="a1", stage="prod")
+    wild = _regional(domains, "*.shop.example.com")
+    domains.put_mapping(wild, key="", api_id="w", stage="$default")
+    assert domains.route(_req("/v1/a", "API.example.com:8443")) == \
+        dn.Routed("a1", "prod", "/a", dn.Via("api.example.com", "api", "/v1/a"))
+    assert domains.route(_req("/v2/a", "api.example.com")).api_id is None  # the domain's, no mapping: 403
+    assert domains.route(_req("/z", "eu.shop.example.com")).via.prefix == "eu"
+    assert domains.route(_req("/z", "other.example.com")) is None
+    assert domains.route(_req("/_lamb/domains/api.example.com/v1/b")) == \
+        dn.Routed("a1", "prod", "/b", dn.Via("api.example.com", "api", "/v1/b"))
+    assert domains.route(_req("/_lamb/domains/nope.example.com/v1/b")) is None
+
+
+def test_conflicts_and_limits(domains):
+    record = _regional(domains)
+    domains.put_mapping(record, key="", api_id="a", stage="s")
+    domains.put_mapping(record, key="v1", api_id="a", stage="s")  # regional TLS 1.2: (none) and others
+    with pytest.raises(AwsError) as e:
+        domains.put_mapping(record, key="v1", api_id="b", stage="s")
+    assert (e.value.code, e.value.status) == ("ConflictException", 409)
+    edge = domains.create("edge.example.com", endpoint_type="EDGE", certificate_arn=CERT, certificate_name=None,
+                          security_policy=None, ip_address_type=None, tags=None)
+    domains.put_mapping(edge, key="", api_id="a", stage=None)
+    with pytest.raises(AwsError, match="Only one base path mapping"):
+        domains.put_mapping(edge, key="v1", api_id="a", stage=None)
+    with pytest.raises(AwsError) as e:
+        _regional(domains)
+    assert e.value.code == "ConflictException"
+    with pytest.raises(AwsError) as e:
+        domains.create("x.example.com", endpoint_type="PRIVATE", certificate_arn=CERT, certificate_name=None,
+                       security_policy=None, ip_address_type=None, tags=None)
+    assert e.value.code == "BadRequestException"
+
+
+def test_records_survive_a_restart(tmp_path):
+    first = dn.Domains(HttpApiStore(Database(tmp_path / "db.sqlite"), "apigateway_domains"), "us-east-1")
+    domains = first
+    record = _regional(domains)
+    domains.put_mapping(record, key="v1", api_id="a1", stage="prod")
+    again = dn.Domains(HttpApiStore(Database(tmp_path / "db.sqlite"), "apigateway_domains"), "us-east-1")
+    assert [m["key"] for m in again.record("api.example.com")["mappings"].values()] == ["v1"]
+    again.delete("API.example.com")
+    with pytest.raises(AwsError, match="Invalid domain name identifier specified"):
+        again.record("api.example.com")
+
+
+def test_certificates(domains):
+    domains.check_certificate(CERT, "REGIONAL")  # no ACM asked: a well-formed ARN is taken
+    with pytest.raises(AwsError, match="A certificate was not provided for the endpoint type EDGE."):
+        domains.check_certificate(None, "EDGE")
+    with pytest.raises(AwsError, match="The provided certificate does not exist"):
+        domains.check_certificate("not-an-arn", "REGIONAL")
+    domains.certificate_exists = lambda arn: False
+    with pytest.raises(AwsError, match="The provided certificate does not exist"):
+        domains.check_certificate(CERT, "REGIONAL")
+
+
+def test_names_lamb_answers():
+    assert dn.gateway_name("d-abc", "eu-west-1") == "d-abc.execute-api.eu-west-1.localhost"
+    assert dn.hosted_zone("eu-west-1", "EDGE") == "Z2FDTNDATAQYW2"
+    assert dn.hosted_zone("eu-west-1", "REGIONAL") == dn.hosted_zone("eu-west-1", "REGIONAL") != \
+        dn.hosted_zone("us-east-1", "REGIONAL")
+    forbidden = dn.forbidden("rid")
+    assert (forbidden.status, forbidden.body) == (403, b'{"message":"Forbidden"}')
+
+
+def test_mapping_limits_are_data(tmp_path):
+    from lamb.limits import Limits
+
+    limits = Limits().override(api_multi_level_mappings_per_domain=1, api_mapping_key_max_chars=5)
+    domains = dn.Domains(HttpApiStore(Database(tmp_path / "db.sqlite"), "apigateway_domains"), "us-east-1",
+                         limits=limits)
+    record = _regional(domains)
+    domains.put_mapping(record, key="a/b", api_id="x", stage="s")
+    with pytest.raises(AwsError) as e:
+        domains.put_mapping(record, key="a/c", api_id="x", stage="s")
+    assert (e.value.code, e.value.status) == ("LimitExceededException", 429)
+    with pytest.raises(AwsError, match="at most 5 characters"):
+        domains.put_mapping(record, key="abcdef", api_id="x", stage="s")

@@ -1,0 +1,23 @@
+"""deploy/apigateway_domains.py: record sets as Route 53 takes them, and what is refused or not applied."""
+
+from lamb.deploy import apigateway_domains as d
+from lamb.deploy.registry import NotApplied, Registry
+
+
+def test_record_sets_as_route53_takes_them():
+    alias = {"Name": "api.example.com", "Type": "A",
+             "AliasTarget": {"HostedZoneId": "Z1", "DNSName": "d-1.execute-api.us-east-1.localhost"}}
+    assert d._record(alias) == {"Name": "api.example.com", "Type": "A", "AliasTarget": {
+        "HostedZoneId": "Z1", "DNSName": "d-1.execute-api.us-east-1.localhost", "EvaluateTargetHealth": False}}
+    plain = {"Name": "www.example.com", "Type": "CNAME", "TTL": "60", "ResourceRecords": ["api.example.com"]}
+    assert d._record(plain) == {"Name": "www.example.com", "Type": "CNAME", "TTL": 60,
+                                "ResourceRecords": [{"Value": "api.example.com"}]}
+
+
+def test_registered_types():
+    registry = Registry()
+    d.register(registry)
+    assert isinstance(registry.lookup("AWS::ApiGateway::BasePathMappingV2"), NotApplied)
+    assert registry.lookup("AWS::Route53::RecordSetGroup").service == "route53"
+    assert d.DomainName.unsupported({"MutualTlsAuthentication": {"TruststoreUri": "s3://b/k"}}).startswith("not applied")
+    assert d.DomainNameV2.unsupported({}) is None
