@@ -20,6 +20,7 @@ from .api.coverage import coverage
 from .auth.credential_scope import region_of
 from .apis.serve import HttpApis
 from .apis.store import HttpApiStore
+from .apis.usage_plans import UsagePlans
 from .config import Settings
 from .events.queue import EventQueue
 from .gateway import for_environments, make_app, on_server_error
@@ -288,7 +289,8 @@ class Lamb:
         scope.access = Access(region=region, home=account, resource_policy=functools.partial(_resource_policy, functions),
                               resource_tags=functools.partial(_resource_tags, functions))
         scope.http_apis = HttpApis(HttpApiStore(db), HttpApiStore(db, "rest_apis"), region, lambda: self.port,
-                                   HttpApiStore(db, "apigateway_settings"))  # issue 20
+                                   HttpApiStore(db, "apigateway_settings"),  # issue 20
+                                   usage=UsagePlans(db, self.sealer))  # API keys and usage plans
         if not home:  # its function URLs' host names carry its region
             scope.url_addresses = functools.partial(self.url_addresses, region)
         scope.reconcile = lambda: runtime_management.reconcile(functions, region)  # this release's runtime versions

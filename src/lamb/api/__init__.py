@@ -58,5 +58,6 @@ def load_services() -> dict[str, dict[str, Handler]]:
     from . import apigateway_models  # noqa: F401  (models, request validators, UpdateMethod)
     from . import apigateway_gateway_responses  # noqa: F401  (gateway responses)
     from . import apigateway_account  # noqa: F401  (GetAccount/UpdateAccount)
+    from . import apigateway_usage  # noqa: F401  (API keys and usage plans)
 
     return SERVICES

@@ -102,12 +102,14 @@ class ApplyEnv:
 
 def default_registry() -> Registry:
     from . import apigateway_resources, apigateway_settings, aws_resources, lambda_resources, trigger_resources
+    from . import apigateway_usage
 
     registry = Registry()
     lambda_resources.register(registry)
     trigger_resources.register(registry)
     apigateway_resources.register(registry)
     apigateway_settings.register(registry)  # models, validators, gateway responses, the account's role
+    apigateway_usage.register(registry)  # API keys, usage plans and their keys
     aws_resources.register(registry)
     return registry
 
