@@ -186,6 +186,22 @@ def test_plan_throttle_import_and_usage_plan_updates(lamb_server, tmp_path):
     assert curl(hello, "-H", "x-api-key: " + first)[0] == 200
     assert curl(hello, "-H", "x-api-key: " + first) == THROTTLED  # the plan's throttle, per key
 
+    # a mapping template sees the key ($context.identity.apiKey) of a MOCK method requiring one
+    api = apigw.get_rest_api(restApiId=api_id)
+    res = apigw.create_resource(restApiId=api_id, parentId=api["rootResourceId"], pathPart="mocked")
+    ids = {"restApiId": api_id, "resourceId": res["id"], "httpMethod": "GET"}
+    apigw.put_method(**ids, authorizationType="NONE", apiKeyRequired=True)
+    apigw.put_method_response(**ids, statusCode="200")
+    apigw.put_integration(**ids, type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'})
+    apigw.put_integration_response(**ids, statusCode="200", responseTemplates={
+        "application/json": '{"key": "$context.identity.apiKey", "id": "$context.identity.apiKeyId"}'})
+    apigw.create_deployment(restApiId=api_id, stageName="live")
+    apigw.update_usage_plan(usagePlanId=plan["id"], patchOperations=[  # its own throttle replaces the plan's
+        {"op": "replace", "path": f"/apiStages/{api_id}:live/throttle/~1mocked/GET/burstLimit", "value": "100"},
+        {"op": "replace", "path": f"/apiStages/{api_id}:live/throttle/~1mocked/GET/rateLimit", "value": "100"}])
+    status, body = curl(base + "/mocked", "-H", "x-api-key: " + first)
+    assert (status, json.loads(body)) == (200, {"key": first, "id": keys["first"]["id"]})
+
     # the stage removed from the plan: the key no longer opens it
     apigw.update_usage_plan(usagePlanId=plan["id"], patchOperations=[
         {"op": "remove", "path": "/apiStages", "value": f"{api_id}:live"}])

@@ -113,7 +113,7 @@ def test_plan_keys_import_and_usage(ctx):
     usage = ctx.lamb.http_apis.usage
     usage.keys.put(key_id, dict(usage.keys.get(key_id), enabled=True))
     for _ in range(2):
-        usage.record(usage.admit("a" * 20, "api1", "live", "/", "GET", Buckets()))
+        usage.admit("a" * 20, "api1", "live", "/", "GET", Buckets())
     today = datetime.datetime.now(datetime.timezone.utc).date()
     yesterday = (today - datetime.timedelta(days=1)).isoformat()
     got = ops.get_usage(ctx, {"usagePlanId": plan["id"], "startDate": yesterday, "endDate": today.isoformat()})

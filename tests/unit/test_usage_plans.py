@@ -96,8 +96,13 @@ def test_usage_and_sealed_values_survive_reopening(tmp_path):
     value = "s" * 30
     _setup(usage, value, quota={"limit": 3, "period": "WEEK", "offset": 0})
     buckets = Buckets()
+    scheduled = []
     for _ in range(2):
-        usage.record(usage.admit(value, "api", "live", "/", "GET", buckets))
+        assert isinstance(usage.admit(value, "api", "live", "/", "GET", buckets), Admitted)
+        usage.write_later(scheduled.append)
+    assert scheduled == [usage.write]  # one write for both requests
+    assert _plans(tmp_path, clock).used("plan1", "key1", "2026-12-09") == 0  # not written yet
+    scheduled[0]()
     usage.set_remaining(usage.plans.get("plan1"), "key1", 2)
     assert value.encode() not in (tmp_path / "lamb.db").read_bytes()
     assert (tmp_path / "lamb.db-wal").exists() is False or value.encode() not in (tmp_path / "lamb.db-wal").read_bytes()

@@ -385,7 +385,7 @@ class _Call(NamedTuple):
             return _message(outcome.status, outcome.message, self.rid, spaced=False, kind=outcome.kind)
         self.event["requestContext"]["identity"].update(apiKey=outcome.value, apiKeyId=outcome.key_id)
         server.api_keys[self.rid] = (outcome.value, outcome.key_id)
-        server.after_answer(lambda: usage.record(outcome))
+        usage.write_later(server.after_answer)
         return None
 
     def _invalid(self) -> "validation.Invalid | None":
