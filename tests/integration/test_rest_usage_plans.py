@@ -142,6 +142,13 @@ def test_api_keys_and_usage_plans_guard_methods(lamb_server):
     apigw.delete_api_key(apiKey=key["id"])
     assert apigw.get_usage_plan_keys(usagePlanId=plan["id"])["items"] == []
     assert curl(hello, "-H", "x-api-key: " + key["value"])[0] == 401
+    with pytest.raises(apigw.exceptions.BadRequestException) as e:
+        apigw.delete_usage_plan(usagePlanId=plan["id"])
+    assert e.value.response["Error"]["Message"] == (
+        f"Cannot delete Usage Plan {plan['id']} because there are API Stages associated with it, "
+        f"including {api_id}:live")
+    apigw.update_usage_plan(usagePlanId=plan["id"], patchOperations=[
+        {"op": "remove", "path": "/apiStages", "value": f"{api_id}:live"}])
     apigw.delete_usage_plan(usagePlanId=plan["id"])
     with pytest.raises(apigw.exceptions.NotFoundException) as e:
         apigw.get_usage_plan(usagePlanId=plan["id"])

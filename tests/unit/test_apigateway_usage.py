@@ -127,5 +127,9 @@ def test_plan_keys_import_and_usage(ctx):
     assert ops.get_usage_plan_keys(ctx, {"usagePlanId": plan["id"]})["items"] == []
     assert _error(ops.update_usage, ctx, {"usagePlanId": plan["id"], "keyId": key_id, "patchOperations": []}) == (
         "NotFoundException", "Invalid API Key identifier specified")
+    assert _error(ops.delete_usage_plan, ctx, {"usagePlanId": plan["id"]})[1].startswith(
+        f"Cannot delete Usage Plan {plan['id']} because there are API Stages associated with it")
+    ops.update_usage_plan(ctx, {"usagePlanId": plan["id"], "patchOperations": [
+        {"op": "remove", "path": "/apiStages", "value": "api1:live"}]})
     ops.delete_usage_plan(ctx, {"usagePlanId": plan["id"]})
     assert ops.get_usage_plans(ctx, {})["items"] == []

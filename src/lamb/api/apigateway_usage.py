@@ -8,7 +8,8 @@ name prefix, ``customerId``, paging), UpdateApiKey (``/name``, ``/description``,
 GetUsagePlan, GetUsagePlans (``keyId``), UpdateUsagePlan (``/name``, ``/description``, ``/productCode``,
 ``/apiStages`` add/remove ``<api id>:<stage>``, ``/apiStages/<api id>:<stage>/throttle/<resource
 path>/<METHOD>/rateLimit|burstLimit``, ``/throttle/rateLimit|burstLimit``, ``/quota/limit|period|offset``,
-``/throttle`` and ``/quota`` removed), DeleteUsagePlan; CreateUsagePlanKey, GetUsagePlanKey(s),
+``/throttle`` and ``/quota`` removed), DeleteUsagePlan (refused while API stages are associated, as on AWS);
+CreateUsagePlanKey, GetUsagePlanKey(s),
 DeleteUsagePlanKey; GetUsage (``[used, remaining]`` per key and UTC day) and UpdateUsage (``/remaining``).
 Key values are generated with 40 letters and digits, or given (20 to 128 characters); they are sealed at
 rest (``apis/usage_plans.py``, which also applies keys and plans to requests). A key's ``stageKeys`` are
@@ -403,7 +404,11 @@ def update_usage_plan(ctx: "RequestContext", params: dict) -> dict:
 @operation("DeleteUsagePlan", service=SERVICE)
 def delete_usage_plan(ctx: "RequestContext", params: dict) -> dict:
     usage = _usage(ctx)
-    _plan(ctx, params["usagePlanId"])
+    plan = _plan(ctx, params["usagePlanId"])
+    if plan["apiStages"]:  # AWS's answer: the stages are removed first (UpdateUsagePlan)
+        first = plan["apiStages"][0]
+        raise rest._bad(f"Cannot delete Usage Plan {plan['id']} because there are API Stages associated with it, "
+                        f"including {first['apiId']}:{first['stage']}")
     usage.plans.delete(params["usagePlanId"])
     usage.forget_usage(params["usagePlanId"])
     return {}

@@ -133,8 +133,13 @@ class UsagePlan:
         return Applied(physical, attrs)
 
     def delete(self, env: Env, physical: str, props: dict) -> None:
+        """Its API stages removed first: API Gateway refuses to delete a plan that has some."""
         apigw = env.lamb_client("apigateway")
         try:
+            stages = apigw.get_usage_plan(usagePlanId=physical).get("apiStages") or []
+            if stages:
+                apigw.update_usage_plan(usagePlanId=physical, patchOperations=[
+                    {"op": "remove", "path": "/apiStages", "value": f"{s['apiId']}:{s['stage']}"} for s in stages])
             apigw.delete_usage_plan(usagePlanId=physical)
         except _gone(apigw):
             return
