@@ -60,6 +60,12 @@ class Limits:
     # timeout 50 ms to 29 s by default (AWS raises the maximum on request for Regional APIs).
     rest_api_timeout_default_ms: int = 29_000
     rest_api_timeout_max_ms: int = 29_000
+    # API keys and usage plans (same page; api-gateway-api-usage-plans.html): keys per account and Region,
+    # usage plans per API key, a key's name length, usage plans per account and Region.
+    api_keys_max: int = 10_000
+    api_key_usage_plans_max: int = 10
+    api_key_name_max_chars: int = 1024
+    usage_plans_max: int = 300
     # Threads forwarding HTTP proxy integrations' requests at once (apis/http_proxy.py); more wait their turn
     # (each is bounded by its integration timeout).
     api_http_integration_workers: int = 64

@@ -11,6 +11,7 @@ from lamb.api import apigateway_usage as ops
 from lamb.apis.store import HttpApiStore
 from lamb.apis.throttle import Buckets
 from lamb.apis.usage_plans import UsagePlans
+from lamb.limits import Limits
 from lamb.protocol.errors import AwsError
 from lamb.sealing import Sealer
 from lamb.store.db import Database
@@ -22,7 +23,9 @@ def ctx(tmp_path):
     rest = HttpApiStore(db, "rest_apis")
     rest.put("api1", {"api": {"id": "api1"}, "resources": {}, "stages": {"live": {}, "beta": {}}, "deployments": {}})
     apis = SimpleNamespace(rest=rest, usage=UsagePlans(db, Sealer(b"m" * 32)))
-    return SimpleNamespace(lamb=SimpleNamespace(http_apis=apis, settings=SimpleNamespace(account_id="123456789012")))
+    settings = SimpleNamespace(account_id="123456789012", limits=Limits().override(
+        api_keys_max=6, usage_plans_max=3, api_key_usage_plans_max=2, api_key_name_max_chars=10))
+    return SimpleNamespace(lamb=SimpleNamespace(http_apis=apis, settings=settings))
 
 
 def _error(fn, *args) -> tuple[str, str]:
@@ -133,3 +136,15 @@ def test_plan_keys_import_and_usage(ctx):
         {"op": "remove", "path": "/apiStages", "value": "api1:live"}]})
     ops.delete_usage_plan(ctx, {"usagePlanId": plan["id"]})
     assert ops.get_usage_plans(ctx, {})["items"] == []
+
+
+def test_limits(ctx):
+    assert _error(ops.create_api_key, ctx, {"name": "n" * 11})[1] == "API Key name cannot exceed 10 characters"
+    keys = [ops.create_api_key(ctx, {"name": f"k{n}"})["id"] for n in range(6)]
+    assert _error(ops.create_api_key, ctx, {"name": "k7"})[0] == "LimitExceededException"
+    plans = [ops.create_usage_plan(ctx, {"name": f"p{n}"})["id"] for n in range(3)]
+    assert _error(ops.create_usage_plan, ctx, {"name": "p4"})[0] == "LimitExceededException"
+    for plan in plans[:2]:
+        ops.create_usage_plan_key(ctx, {"usagePlanId": plan, "keyId": keys[0], "keyType": "API_KEY"})
+    assert _error(ops.create_usage_plan_key, ctx, {"usagePlanId": plans[2], "keyId": keys[0],
+                                                   "keyType": "API_KEY"})[0] == "LimitExceededException"

@@ -11,7 +11,8 @@ path>/<METHOD>/rateLimit|burstLimit``, ``/throttle/rateLimit|burstLimit``, ``/qu
 ``/throttle`` and ``/quota`` removed), DeleteUsagePlan (refused while API stages are associated, as on AWS);
 CreateUsagePlanKey, GetUsagePlanKey(s),
 DeleteUsagePlanKey; GetUsage (``[used, remaining]`` per key and UTC day) and UpdateUsage (``/remaining``).
-Key values are generated with 40 letters and digits, or given (20 to 128 characters); they are sealed at
+Limits (``limits.py``): 10,000 keys and 300 usage plans per account and Region, 10 plans per key, names of at
+most 1,024 characters. Key values are generated with 40 letters and digits, or given (20 to 128 characters); they are sealed at
 rest (``apis/usage_plans.py``, which also applies keys and plans to requests). A key's ``stageKeys`` are
 kept and shown, and grant nothing: since usage plans, only a plan that lists the API stage does.
 """
@@ -83,9 +84,22 @@ def _stage_key(ctx: "RequestContext", api_id: str | None, stage: str | None) -> 
     return f"{api_id}/{stage}"
 
 
+def _limit(message: str) -> AwsError:
+    return AwsError("LimitExceededException", message, 429)
+
+
+def _check_name(ctx: "RequestContext", name: str | None) -> None:
+    if name and len(name) > ctx.lamb.settings.limits.api_key_name_max_chars:
+        raise rest._bad(f"API Key name cannot exceed {ctx.lamb.settings.limits.api_key_name_max_chars} characters")
+
+
 def _new_key(ctx: "RequestContext", params: dict, value: str) -> dict:
     usage = _usage(ctx)
     _check_value(value)
+    _check_name(ctx, params.get("name"))
+    limit = ctx.lamb.settings.limits.api_keys_max
+    if len(usage.keys.ids()) >= limit:
+        raise _limit(f"Exceeded the maximum number of API keys ({limit}) for this account and Region")
     if usage.key_by_value(value) is not None:
         raise AwsError("ConflictException", "API Key already exists", 409)
     now = time.time()
@@ -135,6 +149,8 @@ def update_api_key(ctx: "RequestContext", params: dict) -> dict:
     for op in _ops(params):
         path, verb, new = op.get("path") or "", op["op"], op.get("value")
         if path in ("/name", "/description", "/customerId") and verb == "replace":
+            if path == "/name":
+                _check_name(ctx, new)
             if new:
                 doc[path[1:]] = new
             else:
@@ -187,8 +203,8 @@ def import_api_keys(ctx: "RequestContext", params: dict) -> dict:
         problem = None
         if not VALUE_MIN <= len(value) <= VALUE_MAX:
             problem = f"Line {number}: API Key value must be between {VALUE_MIN} and {VALUE_MAX} characters"
-        elif len(cells.get("name") or "") > 1024:
-            problem = f"Line {number}: API Key name cannot exceed 1024 characters"
+        elif len(cells.get("name") or "") > ctx.lamb.settings.limits.api_key_name_max_chars:
+            problem = f"Line {number}: API Key name cannot exceed {ctx.lamb.settings.limits.api_key_name_max_chars} characters"
         elif any(usage.plans.get(p) is None for p in plans):
             problem = f"Line {number}: Invalid Usage Plan ID specified"
         if problem is not None:
@@ -265,6 +281,9 @@ def _api_stage(ctx: "RequestContext", api_id: str | None, stage: str | None, thr
 @operation("CreateUsagePlan", service=SERVICE)
 def create_usage_plan(ctx: "RequestContext", params: dict) -> dict:
     usage = _usage(ctx)
+    limit = ctx.lamb.settings.limits.usage_plans_max
+    if len(usage.plans.ids()) >= limit:
+        raise _limit(f"Exceeded the maximum number of usage plans ({limit}) for this account and Region")
     stages = []
     for s in params.get("apiStages") or []:
         entry = _api_stage(ctx, s.get("apiId"), s.get("stage"), s.get("throttle"))
@@ -427,6 +446,9 @@ def _add_plan_key(ctx: "RequestContext", plan_id: str, key_id: str) -> None:
     usage = _usage(ctx)
     plan = _plan(ctx, plan_id)
     if key_id not in plan.get("_keys", []):
+        limit = ctx.lamb.settings.limits.api_key_usage_plans_max
+        if sum(key_id in usage.plans.get(i).get("_keys", []) for i in usage.plans.ids()) >= limit:
+            raise _limit(f"An API key can be in at most {limit} usage plans")
         usage.plans.put(plan_id, dict(plan, _keys=list(plan.get("_keys", [])) + [key_id]))
 
 
