@@ -22,6 +22,7 @@ from .apis.serve import HttpApis
 from .apis.certificates import AcmCertificates
 from .apis.domains import Domains
 from .apis.store import HttpApiStore
+from .apis.usage_plans import UsagePlans
 from .config import Settings
 from .events.queue import EventQueue
 from .gateway import for_environments, make_app, on_server_error
@@ -291,7 +292,8 @@ class Lamb:
                               resource_tags=functools.partial(_resource_tags, functions))
         scope.http_apis = HttpApis(HttpApiStore(db), HttpApiStore(db, "rest_apis"), region, lambda: self.port,
                                    HttpApiStore(db, "apigateway_settings"),  # issue 20
-                                   cache_max_bytes=s.limits.api_cache_max_bytes)
+                                   cache_max_bytes=s.limits.api_cache_max_bytes,
+                                   usage=UsagePlans(db, self.sealer))  # API keys and usage plans
         # API Gateway's custom domain names, shared by the v1 and v2 APIs (apis/domains.py)
         scope.http_apis.domains = Domains(HttpApiStore(db, "apigateway_domains"), region, AcmCertificates(),
                                         s.limits)

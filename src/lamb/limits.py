@@ -67,6 +67,12 @@ class Limits:
     # rest-api-mappings.html): a key of at most 300 characters, 200 multi-level mappings per domain name.
     api_mapping_key_max_chars: int = 300
     api_multi_level_mappings_per_domain: int = 200
+    # API keys and usage plans (same page; api-gateway-api-usage-plans.html): keys per account and Region,
+    # usage plans per API key, a key's name length, usage plans per account and Region.
+    api_keys_max: int = 10_000
+    api_key_usage_plans_max: int = 10
+    api_key_name_max_chars: int = 1024
+    usage_plans_max: int = 300
     # Threads forwarding HTTP proxy integrations' requests at once (apis/http_proxy.py); more wait their turn
     # (each is bounded by its integration timeout).
     api_http_integration_workers: int = 64

@@ -38,3 +38,14 @@ def test_rotation_rewraps_every_account_and_regions_database(tmp_path):
         "g").versions["$LATEST"]["Environment"]["Variables"] == {"B": "away"}
     home.close()
     other.close()
+
+
+def test_rotation_rewraps_api_gateway_key_values(tmp_path):
+    from lamb.apis.usage_plans import UsagePlans
+
+    key_path = tmp_path / "master.key"
+    db = Database(tmp_path / "lamb.db")
+    UsagePlans(db, Sealer.from_file(key_path)).put_key({"id": "k1", "name": "n", "enabled": True}, "v" * 30)
+    assert rotate(db, key_path) == 1
+    assert UsagePlans(db, Sealer.from_file(key_path)).value("k1") == "v" * 30
+    db.close()

@@ -66,6 +66,8 @@ def _apply(ctx: "RequestContext", api_id: str, definition: openapi.Definition) -
                 method["authorizationScopes"] = op.security[1]
         elif op.iam:  # apis/iam_auth.py
             method["authorizationType"] = "AWS_IAM"
+        if op.api_key:  # apis/usage_plans.py
+            method["apiKeyRequired"] = True
         if op.operation_name:
             method["operationName"] = op.operation_name
         if op.validator is not None:
@@ -126,6 +128,8 @@ def _api_fields(definition: openapi.Definition, api: dict) -> None:
         api["description"] = definition.description
     if definition.binary_media_types:
         api["binaryMediaTypes"] = definition.binary_media_types
+    if definition.api_key_source:
+        api["apiKeySource"] = definition.api_key_source
 
 
 def _parameters(params: dict) -> dict:
@@ -143,7 +147,7 @@ def import_rest_api(ctx: "RequestContext", params: dict) -> dict:
     definition = _definition(params)
     api = rest.create_rest_api(ctx, {"name": definition.title, "description": definition.description,
                                      "binaryMediaTypes": definition.binary_media_types or None,
-                                     **_parameters(params)})
+                                     "apiKeySource": definition.api_key_source, **_parameters(params)})
     try:
         _apply(ctx, api["id"], definition)
     except Exception:

@@ -54,6 +54,7 @@ class Authorized:
     latency_ms: int = 0
     claims: dict | None = None
     scopes: list | None = None
+    usage_key: str | None = None  # a REST Lambda authorizer's usageIdentifierKey (usage_plans)
 
     def for_event(self, version: str) -> dict:
         if self.kind == "cognito":  # REST APIs' Cognito user pool authorizers

@@ -11,7 +11,9 @@ Swagger 2.0 too) read a definition's paths and operations and API Gateway's exte
 - security schemes with ``x-amazon-apigateway-authorizer`` (``token``/``request`` Lambda
   authorizers; ``jwt`` and ``request`` for HTTP APIs), chosen by an operation's ``security``
   (or the definition's top-level ``security``); REST APIs also read ``x-amazon-apigateway-authtype``;
-- ``x-amazon-apigateway-cors`` (HTTP APIs) and ``x-amazon-apigateway-binary-media-types`` (REST APIs).
+- ``x-amazon-apigateway-cors`` (HTTP APIs) and ``x-amazon-apigateway-binary-media-types`` (REST APIs);
+- REST APIs: an ``apiKey`` security scheme named ``x-api-key`` in an operation's security makes the method
+  ``apiKeyRequired``, and ``x-amazon-apigateway-api-key-source`` is the API's ``apiKeySource``.
 
 Only what Lamb serves is accepted: ``aws_proxy`` (and, for REST APIs, ``mock`` with its
 ``responses``: SAM's CORS preflights); an integration of another type is an import error (AWS
@@ -63,6 +65,7 @@ class Operation:
     request_parameters: dict = field(default_factory=dict)  # method.request.<where>.<name> → required
     request_models: dict = field(default_factory=dict)      # content type → model name
     iam: bool = False  # AWS_IAM authorization (a SigV4 security scheme or x-amazon-apigateway-auth)
+    api_key: bool = False  # apiKeyRequired: an apiKey security scheme named x-api-key (REST APIs)
 
 
 @dataclass
@@ -76,6 +79,7 @@ class Definition:
     models: dict[str, dict] = field(default_factory=dict)  # REST APIs: definitions / components.schemas
     validators: dict[str, dict] = field(default_factory=dict)  # x-amazon-apigateway-request-validators
     gateway_responses: dict[str, dict] = field(default_factory=dict)  # x-amazon-apigateway-gateway-responses
+    api_key_source: str | None = None  # x-amazon-apigateway-api-key-source (HEADER or AUTHORIZER)
 
 
 def _schemes(doc: dict) -> dict[str, dict]:
@@ -90,6 +94,16 @@ def _sigv4_schemes(doc: dict) -> set[str]:
     found.update((doc.get("components") or {}).get("securitySchemes") or {})
     return {name for name, s in found.items() if isinstance(s, dict) and AUTHORIZER not in s
             and str(s.get("x-amazon-apigateway-authtype", "")).lower() == "awssigv4"}
+
+
+def _api_key_schemes(doc: dict) -> set[str]:
+    """Security schemes that mean apiKeyRequired: ``type: apiKey``, ``name: x-api-key``, in the header
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-key-source.html)."""
+    found = dict(doc.get("securityDefinitions") or {})
+    found.update((doc.get("components") or {}).get("securitySchemes") or {})
+    return {name for name, s in found.items() if isinstance(s, dict) and AUTHORIZER not in s
+            and s.get("type") == "apiKey" and str(s.get("name", "")).lower() == "x-api-key"
+            and s.get("in", "header") == "header"}
 
 
 def _iam(op: dict, entry: Any, sigv4: set[str]) -> bool:
@@ -171,6 +185,7 @@ def read(doc: dict) -> Definition:
     info = doc.get("info") or {}
     schemes = _schemes(doc)
     sigv4 = _sigv4_schemes(doc)
+    key_schemes = _api_key_schemes(doc)
     default_security = doc.get("security")
     default_validator = doc.get("x-amazon-apigateway-request-validator")
     models = dict((doc.get("definitions") or {}))
@@ -196,7 +211,8 @@ def read(doc: dict) -> Definition:
             parameters, request_models = _method_request(doc, item, op, path, verb, models)
             ops.append(Operation(path, verb, integration, security, op.get("operationId"), op.get("responses") or {},
                                  op.get("x-amazon-apigateway-request-validator", default_validator), parameters,
-                                 request_models, iam=security is None and _iam(op, entry, sigv4)))
+                                 request_models, iam=security is None and _iam(op, entry, sigv4),
+                                 api_key=any(name in key_schemes for r in entry or [] for name in (r or {}))))
     if errors:
         raise ImportProblem("Errors found during import:\n\t" + "\n\t".join(errors))
     validators = doc.get("x-amazon-apigateway-request-validators") or {}
@@ -207,7 +223,16 @@ def read(doc: dict) -> Definition:
         raise ImportProblem("Errors found during import:\n\t" + "\n\t".join(errors))
     return Definition(str(info.get("title") or "imported-api"), info.get("description"), ops, schemes,
                       doc.get("x-amazon-apigateway-cors"), list(doc.get("x-amazon-apigateway-binary-media-types") or []),
-                      models, dict(validators), dict(doc.get("x-amazon-apigateway-gateway-responses") or {}))
+                      models, dict(validators), dict(doc.get("x-amazon-apigateway-gateway-responses") or {}),
+                      _key_source(doc.get("x-amazon-apigateway-api-key-source")))
+
+
+def _key_source(value: Any) -> str | None:
+    if value is None:
+        return None
+    if str(value).upper() not in ("HEADER", "AUTHORIZER"):
+        raise ImportProblem(f"Errors found during import:\n\tInvalid API key source '{value}': use HEADER or AUTHORIZER.")
+    return str(value).upper()
 
 
 def _proxy(op: Operation, kinds: tuple[str, ...] = ("AWS_PROXY",)) -> dict:

@@ -43,7 +43,7 @@ from ..urls import event as v2_event
 from ..urls.response import Malformed
 from ..policy import evaluate as policy_eval
 from . import api_cache, binary, deadline, gateway_responses, http_proxy, iam_auth, mapped, mock, payload_v1, validation
-from . import vtl
+from . import usage_plans, vtl
 from .authorizers import REST_SOURCES, Authorized, Refused, identity_values, run_lambda
 from .permission import source_arn
 from .routing import RouteTable
@@ -199,11 +199,12 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
     if via is not None:  # by a custom domain name (domains.py)
         event["path"] = via.full_path
         ctx.update(domainName=via.domain, domainPrefix=via.prefix)
+    ctx["identity"].update(apiKey=None, apiKeyId=None)  # set for methods with apiKeyRequired (usage_plans)
     seen["event"] = event
     method_arn = f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/{stage_name}/{req.method}{path}"
     call = _Call(server, api_id, stage_name, verb, resource, integration, variables, event, trace, rid,
                  tuple(binary_types), req.headers.get("accept") or "", req.body, req.headers.get("content-type"),
-                 deployed, req.headers, req.query, source_ip)
+                 deployed, req.headers, req.query, source_ip, key_source=doc["api"].get("apiKeySource") or "HEADER")
     if method.get("authorizationType") == "AWS_IAM":
         try:
             caller = iam_auth.verify(req.method, req.path, req.query, req.headers, req.body,
@@ -307,6 +308,7 @@ class _Call(NamedTuple):
     source_ip: str = ""
     caller: "iam_auth.Caller | None" = None  # an AWS_IAM method's signer
     cache: tuple | None = None  # (api_cache.StageCache, the method's caching settings, method ARN) when cached
+    key_source: str = "HEADER"  # the API's apiKeySource (usage_plans)
 
     def seen(self) -> mapped.Templated:
         """What a mapping template sees of the request (``$input.params()``, ``$context``, ``$stageVariables``)."""
@@ -325,6 +327,9 @@ class _Call(NamedTuple):
         rid = self.rid
         if authorized is not None:
             self.event["requestContext"]["authorizer"] = authorized.for_event("1.0")
+        refused = self._api_key(authorized)
+        if refused is not None:
+            return refused
         invalid = self._invalid()
         if invalid is not None:
             return _message(400, invalid.message, rid, kind=invalid.response_type, detail=invalid.detail,
@@ -424,6 +429,24 @@ class _Call(NamedTuple):
 
         return deadline.within(pending, self.integration.get("timeoutInMillis", 29_000) / 1000.0,
                                lambda: _message(504, "Endpoint request timed out", rid), done)
+
+    def _api_key(self, authorized: "Authorized | None") -> Response | None:
+        """A method with ``apiKeyRequired``: its key (the ``x-api-key`` header, or the authorizer's
+        ``usageIdentifierKey``) against this stage's usage plans, their throttles and quotas (``usage_plans``;
+        after the authorizer, before the request validator)."""
+        if not self.resource["resourceMethods"][self.verb].get("apiKeyRequired"):
+            return None
+        server, usage = self.server, self.server.usage
+        value = (authorized.usage_key if authorized is not None else None) if self.key_source == "AUTHORIZER" \
+            else (self.headers or {}).get("x-api-key")
+        outcome = usage.admit(value, self.api_id, self.stage, self.resource["path"], self.verb, server.buckets) \
+            if usage is not None else usage_plans.Refusal(*usage_plans.INVALID_KEY)
+        if isinstance(outcome, usage_plans.Refusal):
+            return _message(outcome.status, outcome.message, self.rid, spaced=False, kind=outcome.kind)
+        self.event["requestContext"]["identity"].update(apiKey=outcome.value, apiKeyId=outcome.key_id)
+        server.api_keys[self.rid] = (outcome.value, outcome.key_id)
+        usage.write_later(server.after_answer)
+        return None
 
     def _invalid(self) -> "validation.Invalid | None":
         """The method's request validator applied (after the authorizer, before the integration)."""
@@ -619,4 +642,6 @@ def _decide(value, method_arn: str, latency: int) -> Authorized:
     context = value.get("context") or {}
     if not isinstance(context, dict):
         raise Refused(500, "")
-    return Authorized("lambda", context, str(value["principalId"]), latency)
+    key = value.get("usageIdentifierKey")  # the API key of an AUTHORIZER apiKeySource (usage_plans)
+    return Authorized("lambda", context, str(value["principalId"]), latency,
+                      usage_key=key if isinstance(key, str) else None)

@@ -55,6 +55,7 @@ from .permission import InvokePermission, source_arn
 from .routing import RouteTable
 from .store import HttpApiStore
 from .throttle import Buckets
+from .usage_plans import UsagePlans
 
 log = logging.getLogger("lamb.apis")
 
@@ -125,9 +126,12 @@ class HttpApiServer:
                  after_answer: Callable[[Callable[[], None]], None] | None = None,
                  caches: "api_cache.ApiCaches | None" = None,
                  auth_cache: "authorizers.ResultCache | None" = None,
-                 domains: "custom_domains.Domains | None" = None) -> None:
+                 domains: "custom_domains.Domains | None" = None,
+                 usage: UsagePlans | None = None) -> None:
         self.store = store
         self.domains = domains  # custom domain names and their API mappings (domains.py), or None
+        self.usage = usage  # REST APIs' API keys and usage plans (usage_plans.py); None: keys never match
+        self.api_keys: dict[str, tuple[str, str]] = {}  # request id -> (API key, its id), for the access log
         self.rest = rest_store  # REST APIs (apis/rest.py)
         self.addresses = addresses
         self._invoke = invoke
@@ -258,6 +262,7 @@ class HttpApiServer:
         """A request's answer is ready: its access log line and its metrics."""
         integration_ms = self._integration_ms.pop(rid, None)
         cache_hit = self.cache_outcomes.pop(rid, None)
+        api_key = self.api_keys.pop(rid, None)
         if resp is None:
             return
         try:
@@ -265,7 +270,7 @@ class HttpApiServer:
             if where is None:
                 return
             if self.access_logs is not None and access_log.settings(where[4]) is not None:
-                self._access_log(req, where, rid, started, resp, integration_ms, found[3])
+                self._access_log(req, where, rid, started, resp, integration_ms, found[3], api_key)
             if self.metrics is not None:
                 self._metrics(req, where, started, integration_ms, resp, cache_hit)
         except Exception:  # noqa: BLE001 - a log line or a metric never fails the request
@@ -319,7 +324,8 @@ class HttpApiServer:
                            cache_hit=cache_hit)
 
     def _access_log(self, req: Request, where: tuple, rid: str, started: float, resp: Response,
-                    integration_ms: float | None = None, via: "custom_domains.Via | None" = None) -> None:
+                    integration_ms: float | None = None, via: "custom_domains.Via | None" = None,
+                    api_key: tuple[str, str] | None = None) -> None:
         """One line in the stage's access log (``access_log``)."""
         api_id, doc, rest, stage_name, stage, path, full_path = where
         try:
@@ -337,6 +343,8 @@ class HttpApiServer:
                       "accountId": self.account_id}
             if integration_ms is not None:
                 values["integrationLatency"] = values["integration.latency"] = int(integration_ms)
+            if api_key is not None:  # a REST method with apiKeyRequired (usage_plans.py)
+                values["identity.apiKey"], values["identity.apiKeyId"] = api_key
             if match is not None and rest:
                 values["resourcePath"] = match.route_key.split(" ", 1)[1]
             elif match is not None:
@@ -673,8 +681,10 @@ class HttpApis:
     """What the API handlers use: the store and the invoke URL of an API."""
 
     def __init__(self, store: HttpApiStore, rest: HttpApiStore, region: str, port: Callable[[], int],
-                 settings: HttpApiStore | None = None, cache_max_bytes: int | None = None) -> None:
+                 settings: HttpApiStore | None = None, cache_max_bytes: int | None = None,
+                 usage: "UsagePlans | None" = None) -> None:
         self.store = store
+        self.usage = usage  # REST APIs' API keys and usage plans (usage_plans.py, api/apigateway_usage.py)
         self.rest = rest  # REST APIs (api/apigateway.py, apis/rest.py)
         self.settings = settings  # API Gateway's account settings (GetAccount/UpdateAccount, api/apigateway_account.py)
         self.domains: "custom_domains.Domains | None" = None  # custom domain names (domains.py), set by Lamb.make_scope
@@ -712,4 +722,4 @@ def make_api_server(lamb) -> HttpApiServer:
                          http_sender=http_proxy.Sender(s.limits.api_http_integration_workers,
                                                        s.limits.http_api_payload_max_bytes),
                          signer=lamb.url_signer, after_answer=lamb.invoker.afterwards.add, caches=apis.caches,
-                         auth_cache=apis.auth_cache, domains=apis.domains)
+                         auth_cache=apis.auth_cache, domains=apis.domains, usage=apis.usage)

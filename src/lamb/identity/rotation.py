@@ -22,7 +22,8 @@ from ..store.db import Database
 
 # (table, key columns, sealed-JSON column)
 SEALED_COLUMNS = (("iam_entities", ("kind", "id"), "data"), ("versions", ("name", "version"), "config"),
-                  ("signing_profiles", ("id",), "data"))  # code signing keys (lamb.signing.signer)
+                  ("signing_profiles", ("id",), "data"),  # code signing keys (lamb.signing.signer)
+                  ("apigateway_api_keys", ("api_id",), "data"))  # API Gateway's API keys (lamb.apis.usage_plans)
 
 
 def _rewrap(value: Any, fn: Callable[[str], str]) -> Any:
