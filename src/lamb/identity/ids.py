@@ -8,6 +8,7 @@ upper-case letters and digits; secret access keys are 40 characters.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import string
 
@@ -31,6 +32,7 @@ def account_id() -> str:
     return str(100000000000 + secrets.randbelow(899999999999))
 
 
+@functools.lru_cache(maxsize=1024)  # asked on every authorized request
 def root_arn(account: str) -> str:
     return f"arn:aws:iam::{account}:root"
 

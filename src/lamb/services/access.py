@@ -62,7 +62,7 @@ class Access:
         return params.get("PolicyArn") or "*"
 
     def _lambda(self, who: Who, operation: str, params: dict) -> None:
-        action = "lambda:" + IAM_ACTIONS.get(operation, operation)
+        action = _action(operation)
         ctx: dict[str, Any] = {}
         policy = None
         resource = "*"
@@ -126,6 +126,12 @@ def check_assumable(roles, role_arn: str) -> None:
     cannot be assumed by Lambda." (roles of accounts Lamb does not hold are taken as given)."""
     if not assumable_by(roles, role_arn, LAMBDA_SERVICE):
         raise invalid_parameter("The role defined for the function cannot be assumed by Lambda.")
+
+
+@functools.lru_cache(maxsize=None)  # one per operation of the model
+def _action(operation: str) -> str:
+    """An operation's IAM action (``lambda:InvokeFunction`` for Invoke)."""
+    return "lambda:" + IAM_ACTIONS.get(operation, operation)
 
 
 @functools.lru_cache(maxsize=4096)
