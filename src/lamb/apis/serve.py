@@ -44,7 +44,7 @@ from ..services.aws_clients import endpoint_url
 from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
-from . import access_log, authorizers, deadline, http_proxy, iam_auth, payload_v1
+from . import access_log, authorizers, deadline, execution_log, http_proxy, iam_auth, method_settings, payload_v1
 from . import metrics as api_metrics
 from . import rest as rest_api
 from .cognito_auth import CognitoAuthorizers
@@ -53,7 +53,7 @@ from .jwt_auth import JwtAuthorizers
 from .permission import InvokePermission, source_arn
 from .routing import RouteTable
 from .store import HttpApiStore
-from .throttle import Buckets
+from .throttle import ACCOUNT, Buckets
 
 log = logging.getLogger("lamb.apis")
 
@@ -121,7 +121,9 @@ class HttpApiServer:
                  invoke_async: Callable[..., "Awaitable[dict]"] | None = None, cognito=None,
                  credentials: Credentials | None = None, http_sender: http_proxy.Sender | None = None,
                  signer: Callable[[str], object | None] | None = None,
-                 after_answer: Callable[[Callable[[], None]], None] | None = None) -> None:
+                 after_answer: Callable[[Callable[[], None]], None] | None = None,
+                 account_throttle: tuple[float, int] | None = None,
+                 execution_logs: "execution_log.ExecutionLogs | None" = None) -> None:
         self.store = store
         self.rest = rest_store  # REST APIs (apis/rest.py)
         self.addresses = addresses
@@ -146,6 +148,10 @@ class HttpApiServer:
         # Work done once the answer is written (the access log line, the metrics); None: at once.
         self.after_answer = after_answer or (lambda fn: fn())
         self.buckets = Buckets()
+        self.account_throttle = account_throttle  # (rate, burst) over all APIs (throttle.py), or None
+        self.execution_logs = execution_logs  # REST stages' execution logs (execution_log.py), or None
+        # What each request being served met (REST APIs: rest.py's notes for the execution log), by request id.
+        self._notes: dict[str, dict] = {}
         self._deployed: dict[tuple[str, str], Deployed] = {}
         store.listeners.append(self._forget)
         if rest_store is not None:
@@ -161,6 +167,15 @@ class HttpApiServer:
         if role:
             return self.credentials is not None and self.credentials.may_invoke(role, target.arn, target.record)
         return self.permission.allowed(target.record, target.arn, source)
+
+    def account_admits(self) -> bool:
+        """Whether the account-level throttle has a token for one more request."""
+        return self.account_throttle is None or self.buckets.take(ACCOUNT, *self.account_throttle)
+
+    def notes(self, request_id: str) -> dict:
+        """The notes of a request being served (a new dict for one that is not)."""
+        found = self._notes.get(request_id)
+        return found if found is not None else {}
 
     def _forget(self, api_id: str) -> None:
         for key in [k for k in self._deployed if k[0] == api_id]:
@@ -199,13 +214,14 @@ class HttpApiServer:
         request_id = str(uuid.uuid4())
         started = time.time()
         self._integration_ms[request_id] = None
+        self._notes[request_id] = {}
         try:
             result = self.serve(req, *found, request_id)
         except Exception:
             log.exception("HTTP API request %s %s failed", req.method, req.path)
             result = internal(request_id)
-        if isinstance(result, Response):
-            self._served(req, found, request_id, started, result)
+        if isinstance(result, Response):  # the log lines and metrics once the answer is written
+            self.after_answer(functools.partial(self._served, req, found, request_id, started, result))
             return result
         # The access log line and the metrics once the connection has written the answer (its own
         # callback on ``result`` comes after this one; ``after_answer``: http/afterwards.py).
@@ -240,6 +256,7 @@ class HttpApiServer:
     def _served(self, req: Request, found: tuple, rid: str, started: float, resp: Response | None) -> None:
         """A request's answer is ready: its access log line and its metrics."""
         integration_ms = self._integration_ms.pop(rid, None)
+        notes = self._notes.pop(rid, None)
         if resp is None:
             return
         try:
@@ -250,6 +267,8 @@ class HttpApiServer:
                 self._access_log(req, where, rid, started, resp, integration_ms)
             if self.metrics is not None:
                 self._metrics(req, where, started, integration_ms, resp)
+            if where[2] and self.execution_logs is not None and where[4].get("methodSettings"):
+                self._execution_log(req, where, rid, resp, integration_ms, notes or {})
         except Exception:  # noqa: BLE001 - a log line or a metric never fails the request
             log.exception("access log or metrics of %s %s failed", req.method, req.path)
 
@@ -286,7 +305,13 @@ class HttpApiServer:
                  resp: Response) -> None:
         api_id, doc, rest, stage_name, stage, _, _ = where
         method = resource = None
-        if api_metrics.detailed(stage, rest):
+        if rest and stage.get("methodSettings"):  # detailed metrics per method (method_settings.py)
+            match = self._route_of(req, where)
+            if match is not None:
+                verb, _, path = match.route_key.partition(" ")
+                if api_metrics.detailed(stage, rest, path, verb):
+                    method, resource = verb, path
+        elif not rest and api_metrics.detailed(stage, rest):
             match = self._route_of(req, where)
             if match is not None and match.route_key != "$default":
                 method, _, resource = match.route_key.partition(" ")
@@ -298,6 +323,27 @@ class HttpApiServer:
                            stage=stage_name, status=resp.status, latency_ms=(time.time() - started) * 1000.0,
                            integration_ms=integration_ms, data_bytes=len(req.body) + sent,
                            method=method, resource=resource)
+
+    def _execution_log(self, req: Request, where: tuple, rid: str, resp: Response, integration_ms: float | None,
+                       notes: dict) -> None:
+        """A REST request's lines in its stage's execution log (``execution_log``), by its method's settings."""
+        api_id, _, _, stage_name, stage, path, _ = where
+        match = self._route_of(req, where)
+        if match is None:
+            return
+        verb, _, resource = match.route_key.partition(" ")
+        found = method_settings.effective(stage.get("methodSettings"), resource, verb)
+        if found is None:
+            return
+        event = notes.get("event") or {}
+        error = notes.get("error")
+        if error is None and resp.status >= 500 and isinstance(resp, rest_api.GatewayError):
+            error = f"Execution failed due to configuration error: {resp.message}"
+        self.execution_logs.record(found[1], execution_log.Request(
+            rid, api_id, stage_name, req.method, f"{verb} {resource}", path, match.path_parameters,
+            event.get("queryStringParameters") or {}, dict(req.headers), req.body, notes.get("endpoint"),
+            notes.get("endpoint_body"), notes.get("endpoint_answer"), integration_ms, resp.status,
+            list(resp.headers), resp.body if resp.stream is None else b"", error))
 
     def _access_log(self, req: Request, where: tuple, rid: str, started: float, resp: Response,
                     integration_ms: float | None = None) -> None:
@@ -359,7 +405,8 @@ class HttpApiServer:
         if match is None:
             return not_found(rid)
         limits = self.buckets.settings(stage, match.route_key)
-        if limits is not None and not self.buckets.take((api_id, stage_name, match.route_key), *limits):
+        if limits is not None and not self.buckets.take((api_id, stage_name, match.route_key), *limits) or \
+                not self.account_admits():
             return _message(429, "Too Many Requests", rid)
         route = deployed.routes[match.route_id]
         target_ref = route.get("Target") or ""
@@ -681,4 +728,10 @@ def make_api_server(lamb) -> HttpApiServer:
                          credentials=Credentials(lamb.identities.role_by_arn, lamb.identities.role_policies),
                          http_sender=http_proxy.Sender(s.limits.api_http_integration_workers,
                                                        s.limits.http_api_payload_max_bytes),
-                         signer=lamb.url_signer, after_answer=lamb.invoker.afterwards.add)
+                         signer=lamb.url_signer, after_answer=lamb.invoker.afterwards.add,
+                         account_throttle=(s.limits.apigateway_account_rate_limit,
+                                           s.limits.apigateway_account_burst_limit),
+                         execution_logs=execution_log.ExecutionLogs(
+                             access_log.store_writer(lamb.logs.stream),
+                             lambda: ((apis.settings.get("account") if apis.settings is not None else None)
+                                      or {}).get("cloudwatchRoleArn")))
