@@ -234,20 +234,41 @@ class Stage:
         if props.get("Tags"):
             params["tags"] = _tags(props["Tags"])
         apigw.create_stage(**params)
-        ops = self._access_log({}, props) + self._metrics({}, props)
+        ops = self._access_log({}, props) + self._method_settings({}, props)
         if ops:
             apigw.update_stage(restApiId=props["RestApiId"], stageName=name, patchOperations=ops)
         return Applied(name, {"Ref": name})
 
-    @staticmethod
-    def _metrics(old: dict, new: dict) -> list[dict]:
-        """``MethodSettings`` for every method (``/*``, ``*``): its ``MetricsEnabled`` (detailed metrics)."""
-        def enabled(props: dict) -> bool:
-            return any(m.get("ResourcePath") == "/*" and m.get("HttpMethod") == "*" and m.get("MetricsEnabled")
-                       for m in props.get("MethodSettings") or [])
-        if enabled(old) == enabled(new):
-            return []
-        return [{"op": "replace", "path": "/*/*/metrics/enabled", "value": str(enabled(new)).lower()}]
+    # MethodSetting properties and their UpdateStage paths (apis/method_settings.py).
+    _SETTINGS = {"MetricsEnabled": "metrics/enabled", "LoggingLevel": "logging/loglevel",
+                 "DataTraceEnabled": "logging/dataTrace", "ThrottlingBurstLimit": "throttling/burstLimit",
+                 "ThrottlingRateLimit": "throttling/rateLimit"}
+
+    @classmethod
+    def _method_settings(cls, old: dict, new: dict) -> list[dict]:
+        """``MethodSettings`` (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-apigateway-stage-methodsetting.html):
+        one member per ``ResourcePath`` (``/*`` for every method, ``/~1pets`` for ``/pets``, ``/`` the root)
+        and ``HttpMethod``, as UpdateStage's ``/{resource path}/{http method}/{setting}`` paths; a member or
+        a setting no longer in the template is removed (back to the stage's or AWS's default)."""
+        def members(props: dict) -> dict[str, dict]:
+            out = {}
+            for m in props.get("MethodSettings") or []:
+                path = m.get("ResourcePath") or "/*"
+                key = "/*/*" if path == "/*" else f"/{'~1' if path == '/' else path[1:]}/{m.get('HttpMethod') or '*'}"
+                out[key] = {k: v for k, v in m.items() if k in cls._SETTINGS and v is not None}
+            return out
+
+        def text(value) -> str:
+            return str(value).lower() if isinstance(value, bool) else str(value)
+
+        before, after = members(old), members(new)
+        ops = [{"op": "remove", "path": key} for key in before if key not in after]
+        for key, member in after.items():
+            kept = before.get(key) or {}
+            ops += [{"op": "remove", "path": f"{key}/{cls._SETTINGS[k]}"} for k in kept if k not in member]
+            ops += [{"op": "replace", "path": f"{key}/{cls._SETTINGS[k]}", "value": text(v)}
+                    for k, v in member.items() if kept.get(k) != v]
+        return ops
 
     @staticmethod
     def _access_log(old: dict, new: dict) -> list[dict]:
@@ -271,7 +292,7 @@ class Stage:
         before, after = old.get("Variables") or {}, new.get("Variables") or {}
         ops += [{"op": "remove", "path": f"/variables/{k}"} for k in sorted(set(before) - set(after))]
         ops += [{"op": "replace", "path": f"/variables/{k}", "value": v} for k, v in after.items() if before.get(k) != v]
-        ops += self._access_log(old, new) + self._metrics(old, new)
+        ops += self._access_log(old, new) + self._method_settings(old, new)
         if ops:
             apigw.update_stage(restApiId=new["RestApiId"], stageName=physical, patchOperations=ops)
         return Applied(physical, attrs)
