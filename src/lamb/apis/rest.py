@@ -495,6 +495,8 @@ class _Call(NamedTuple):
             log.info("REST API %s: request mapping template or content conversion failed (%s)", self.api_id, e)
             return internal
         kind = mapped.invocation_type(self.integration, seen)
+        notes = server.notes(rid)
+        notes["endpoint_body"] = payload
         try:
             if payload.strip():
                 json.loads(payload)  # Lambda takes JSON only (InvalidRequestContentException)
@@ -519,6 +521,7 @@ class _Call(NamedTuple):
             result = f.result()
             if kind != "RequestResponse":  # an empty payload, no function error
                 result = InvocationAnswer(b"", None)
+            notes["endpoint_answer"] = result.payload
             chosen = mapped.select(self.integration, mapped.error_message(result.payload)
                                    if result.function_error else None)
             if chosen is None:
@@ -532,7 +535,7 @@ class _Call(NamedTuple):
             return Response(status, headers + [("x-amzn-RequestId", rid)], body)
 
         return deadline.within(pending, self.integration.get("timeoutInMillis", 29_000) / 1000.0,
-                               lambda: _message(504, "Endpoint request timed out", rid), done)
+                               lambda: _timed_out(notes, rid), done)
 
 
 def rest_authorizer(server, auth: dict, req: Request, event: dict, method_arn: str, variables: dict):

@@ -55,7 +55,7 @@ class Buckets:
         """Whether a request under ``key`` may go now."""
         now = self.clock()
         bucket = self._buckets.get(key)
-        if bucket is None or bucket[2:] != [rate, burst]:
+        if bucket is None or bucket[2] != rate or bucket[3] != burst:
             bucket = self._buckets[key] = [float(burst), now, rate, burst]
         tokens = min(float(burst), bucket[0] + (now - bucket[1]) * rate)
         bucket[1] = now
