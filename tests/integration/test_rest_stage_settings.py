@@ -25,6 +25,11 @@ CODE = ("import json\n"
         "    return {'statusCode': 200, 'body': 'fine:' + event['path'],\n"
         "            'headers': {'WWW-Authenticate': 'Bearer realm=\"x\"', 'Server': 'mine', 'X-Own': 'kept',\n"
         "                        'Content-MD5': 'abc', 'Upgrade': 'h2c'}}\n")
+AUTHORIZER = ("def handler(event, context):\n"
+              "    ok = event.get('authorizationToken') == 'letmein'\n"
+              "    return {'principalId': 'u', 'policyDocument': {'Version': '2012-10-17', 'Statement': [\n"
+              "        {'Action': 'execute-api:Invoke', 'Effect': 'Allow' if ok else 'Deny',"
+              " 'Resource': event['methodArn']}]}}\n")
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}}]}
 
@@ -110,6 +115,19 @@ def test_execution_logs_by_level_once_the_account_has_a_role(lamb_server):
     group = f"API-Gateway-Execution-Logs_{api_id}/live"
     replace(apigw, api_id, **{"*/*/logging/loglevel": "INFO", "*/*/logging/dataTrace": "true",
                               "quiet/GET/logging/loglevel": "ERROR"})
+    # A method behind a Lambda authorizer (TOKEN).
+    uri = f"arn:aws:apigateway:{lamb_server.region}:lambda:path/2015-03-31/functions/{{}}/invocations"
+    auth = apigw.create_authorizer(restApiId=api_id, name="tok", type="TOKEN", authorizerResultTtlInSeconds=0,
+                                   authorizerUri=uri.format(function(lamb_server, "execauth", AUTHORIZER)),
+                                   identitySource="method.request.header.Authorization")
+    hello = next(r for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/hello")
+    guarded = apigw.create_resource(restApiId=api_id, parentId=hello["parentId"], pathPart="guarded")
+    ids = {"restApiId": api_id, "resourceId": guarded["id"], "httpMethod": "GET"}
+    apigw.put_method(**ids, authorizationType="CUSTOM", authorizerId=auth["id"])
+    apigw.put_integration(**ids, type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'})
+    apigw.put_method_response(**ids, statusCode="200")
+    apigw.put_integration_response(**ids, statusCode="200", responseTemplates={"application/json": "mocked"})
+    apigw.create_deployment(restApiId=api_id, stageName="live")
 
     def events() -> list[str]:
         found = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
@@ -127,12 +145,22 @@ def test_execution_logs_by_level_once_the_account_has_a_role(lamb_server):
         assert curl(base + "/hello?x=1", "-H", "X-Mine: yes")[0] == 200
         assert curl(base + "/quiet")[0] == 200  # ERROR: a request that did not fail writes nothing
         assert curl(base + "/quiet?boom=1")[0] == 502
+        assert curl(base + "/guarded", "-H", "Authorization: letmein") == (200, "mocked")
+        assert curl(base + "/guarded")[0] == 401
         wait_for(lambda: any("asked to fail" in e for e in events()), 30, 0.2, "the failure logged")
     finally:
         apigw.update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": previous or ""}])
     lines = events()
-    rids = {line[1:line.index(")")] for line in lines}
-    assert len(rids) == 2, lines
+    by_rid: dict[str, list[str]] = {}
+    for line in lines:
+        by_rid.setdefault(line[1:line.index(")")], []).append(line.split(") ", 1)[1])
+    assert len(by_rid) == 4, lines  # /hello, the failed /quiet and the two /guarded
+    guarded_lines = [v for v in by_rid.values() if any(m.startswith("Starting authorizer: ") for m in v)]
+    allowed = next(v for v in guarded_lines if "Successfully completed authorizer execution" in v)
+    refused = next(v for v in guarded_lines if v is not allowed)
+    assert allowed[1] == f"Starting authorizer: {auth['id']} for request: {allowed[0].split(': ')[1]}"
+    assert "Method response body after transformations: mocked" in allowed
+    assert refused[2:] == [f"Unauthorized request: {refused[0].split(': ')[1]}", "Method completed with status: 401"]
     rid = next(line[1:line.index(")")] for line in lines if "Resource Path: /hello" in line)
     mine = [line.split(") ", 1)[1] for line in lines if line.startswith(f"({rid})")]
     assert mine[0] == f"Extended Request Id: {rid}"
@@ -143,7 +171,7 @@ def test_execution_logs_by_level_once_the_account_has_a_role(lamb_server):
     assert any(m.startswith("Received response. Status: 200, Integration latency: ") for m in mine)
     assert "Method response body after transformations: fine:/hello" in mine
     assert mine[-2:] == ["Successfully completed execution", "Method completed with status: 200"]
-    failed = [line.split(") ", 1)[1] for line in lines if not line.startswith(f"({rid})")]
+    failed = next(v for v in by_rid.values() if any("customer function error" in m for m in v))
     assert failed[0].startswith("Lambda execution failed with status 200 due to customer function error: asked to fail")
     assert failed[1:] == ["Method completed with status: 502"]
     streams = logs.describe_log_streams(logGroupName=group)["logStreams"]

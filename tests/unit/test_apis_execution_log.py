@@ -63,3 +63,12 @@ def test_written_only_with_a_role_and_a_level():
     group, stream = groups.pop()
     assert group == "API-Gateway-Execution-Logs_abc123/live" and len(stream) == 32
     assert written[0][2] == 1500 and written[-1][3].endswith("Method completed with status: 200")
+
+
+def test_authorizer_lines():
+    text = [line.split(") ", 1)[1] for line in el.lines("INFO", False, _request(authorizer="62mgrc"))]
+    assert text[1:3] == [f"Starting authorizer: 62mgrc for request: {RID}", "Successfully completed authorizer execution"]
+    refused = _request(authorizer="62mgrc", unauthorized=True, status=401, endpoint=None, integration_ms=None)
+    assert [line.split(") ", 1)[1] for line in el.lines("INFO", False, refused)] == [
+        f"Extended Request Id: {RID}", f"Starting authorizer: 62mgrc for request: {RID}",
+        f"Unauthorized request: {RID}", "Method completed with status: 401"]

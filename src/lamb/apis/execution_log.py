@@ -7,7 +7,9 @@ settings (``method_settings.py``) have ``loggingLevel`` ``INFO`` or ``ERROR`` lo
 (https://repost.aws/knowledge-center/api-gateway-logs): ``Extended Request Id``, the usage plan
 check, ``Starting execution for request``, ``HTTP Method: GET, Resource Path: /pets/1``, the
 endpoint request, ``Received response. Status: 200, Integration latency: 12 ms``, ``Successfully
-completed execution``, ``Method completed with status: 200``. ``dataTraceEnabled`` adds the request
+completed execution``, ``Method completed with status: 200``; a Lambda authorizer's ``Starting
+authorizer: {id} for request: {request id}`` and ``Successfully completed authorizer execution`` or
+``Unauthorized request: {request id}``. ``dataTraceEnabled`` adds the request
 and response data (``Method request path: {id=1}``, ``Method request headers: {...}``, ``Endpoint
 request body after transformations: ...``, ``Endpoint response body before transformations: ...``,
 ``Method response body after transformations: ...``, ``Method response headers: {...}``); a line
@@ -68,6 +70,8 @@ class Request(NamedTuple):
     response_headers: list
     response_body: bytes
     error: str | None
+    authorizer: str | None = None  # the Lambda authorizer's id, when the method has one
+    unauthorized: bool = False  # the authorizer refused the request
 
 
 def _text(data: bytes | None) -> str:
@@ -84,8 +88,14 @@ def lines(level: str, data_trace: bool, r: Request) -> list[str]:
     else:
         verb, _, _ = r.resource.partition(" ")
         stage = f"{r.api_id}/{r.stage}"
-        out = [f"Extended Request Id: {r.request_id}",
-               f"Verifying Usage Plan for request: {r.request_id}. API Key:  API Stage: {stage}",
+        out = [f"Extended Request Id: {r.request_id}"]
+        if r.authorizer is not None:
+            out.append(f"Starting authorizer: {r.authorizer} for request: {r.request_id}")
+            if r.unauthorized:
+                return [_cut(f"({r.request_id}) {line}") for line in
+                        out + [f"Unauthorized request: {r.request_id}", completed]]
+            out.append("Successfully completed authorizer execution")
+        out += [f"Verifying Usage Plan for request: {r.request_id}. API Key:  API Stage: {stage}",
                f"API Key  authorized because method '{r.resource}' does not require API Key. "
                "Request will not contribute to throttle or quota limits",
                f"Usage Plan check succeeded for API Key  and API Stage {stage}",

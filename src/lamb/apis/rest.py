@@ -218,9 +218,11 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
         auth = deployed.authorizers.get(method.get("authorizerId") or "")
         if auth is None:
             return _message(500, "Internal server error", rid)
+        seen["authorizer"] = auth["id"]  # for the execution log
         try:
             decided = rest_authorizer(server, auth, req, event, method_arn, variables)
         except Refused as e:
+            seen["unauthorized"] = True
             return _refusal(e, rid)
         if not isinstance(decided, Authorized):
             return asyncio.ensure_future(_after_auth(decided, call))
@@ -277,6 +279,7 @@ async def _after_auth(decided, call: "_Call") -> Response:
     try:
         outcome = await decided
     except Refused as e:
+        call.server.notes(call.rid)["unauthorized"] = True
         return _refusal(e, call.rid)
     answer = call.integrate(outcome)
     return await answer if isinstance(answer, asyncio.Future) else answer

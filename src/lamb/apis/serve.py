@@ -343,7 +343,8 @@ class HttpApiServer:
             rid, api_id, stage_name, req.method, f"{verb} {resource}", path, match.path_parameters,
             event.get("queryStringParameters") or {}, dict(req.headers), req.body, notes.get("endpoint"),
             notes.get("endpoint_body"), notes.get("endpoint_answer"), integration_ms, resp.status,
-            list(resp.headers), resp.body if resp.stream is None else b"", error))
+            list(resp.headers), resp.body if resp.stream is None else b"", error, notes.get("authorizer"),
+            bool(notes.get("unauthorized"))))
 
     def _access_log(self, req: Request, where: tuple, rid: str, started: float, resp: Response,
                     integration_ms: float | None = None) -> None:
