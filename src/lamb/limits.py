@@ -57,7 +57,8 @@ class Limits:
     http_api_payload_max_bytes: int = 10 * MB
     http_api_authorizer_ttl_max_s: int = 3600
     # REST APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html): integration
-    # timeout 50 ms to 29 s by default (AWS raises the maximum on request for Regional APIs).
+    # timeout 50 ms to 29 s by default. AWS raises the maximum on request (a quota increase) for Regional
+    # and private APIs, not edge-optimized ones: LAMB_LIMIT_REST_API_TIMEOUT_MAX_MS is that increase.
     rest_api_timeout_default_ms: int = 29_000
     rest_api_timeout_max_ms: int = 29_000
     # REST API caching (apis/api_cache.py): Lamb's cap on one stage's cache, in bytes of memory (AWS's
@@ -73,6 +74,11 @@ class Limits:
     api_key_usage_plans_max: int = 10
     api_key_name_max_chars: int = 1024
     usage_plans_max: int = 300
+    # API Gateway's account-level throttle (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html):
+    # 10,000 requests per second with a burst of 5,000, over every API of the account and region
+    # (apis/throttle.py); GetAccount shows it as throttleSettings, stages' method settings default to it.
+    apigateway_account_rate_limit: int = 10_000
+    apigateway_account_burst_limit: int = 5_000
     # Threads forwarding HTTP proxy integrations' requests at once (apis/http_proxy.py); more wait their turn
     # (each is bounded by its integration timeout).
     api_http_integration_workers: int = 64

@@ -158,6 +158,10 @@ def test_rest_api_http_proxy(lamb_server, backend):
     assert (echo["method"], echo["path"], echo["body"]) == ("PUT", "/backend/a/b?q=2&fixed=yes", "payload")
     assert echo["headers"]["x-stage"] == "dev" and echo["headers"]["x-forwarded-for"] == "127.0.0.1"
     assert fallback(lamb_server, api["id"], "v1", "/created")[0] == 201  # the backend's status as it is
+    # The backend's reserved response headers (http.server sends Server and Date) come back renamed.
+    status, head = curl(base + "/a", "-s", "-D", "-", "-o", "/dev/null")
+    names = {line.split(":", 1)[0].lower() for line in head.splitlines() if ":" in line}
+    assert {"x-amzn-remapped-server", "x-amzn-remapped-date", "x-backend"} <= names and "server" not in names
     status, body = curl(base + "/slow")
     assert (status, json.loads(body)) == (504, {"message": "Endpoint request timed out"})
     status, body = curl(base + "/down")

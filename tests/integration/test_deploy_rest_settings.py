@@ -1,6 +1,7 @@
 """``lamb deploy`` of the REST API parts the CDK synthesizes besides resources and methods: an
 ``AWS::ApiGateway::Model`` and ``::RequestValidator`` a ``::Method`` names (``RequestModels``,
-``RequestValidatorId``, ``RequestParameters``), a ``::GatewayResponse``, and the CDK's ``cloudWatchRole``:
+``RequestValidatorId``, ``RequestParameters``), a ``::GatewayResponse``, a ``::Stage``'s ``MethodSettings``, and
+the CDK's ``cloudWatchRole``:
 an ``AWS::IAM::Role`` trusting API Gateway and the ``AWS::ApiGateway::Account`` naming it (GetAccount
 shows it). Deployed, called with curl, updated (the model's schema, the validator), deleted."""
 
@@ -55,7 +56,11 @@ def template(required: list[str], validate_body: bool) -> dict:
                               "Properties": {"RestApiId": API,
                                              "Description": json.dumps([required, validate_body])}},
             "ApiDeploymentStageprod": {"Type": "AWS::ApiGateway::Stage", "Properties": {
-                "RestApiId": API, "DeploymentId": {"Ref": "ApiDeployment"}, "StageName": "prod"}},
+                "RestApiId": API, "DeploymentId": {"Ref": "ApiDeployment"}, "StageName": "prod",
+                "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*", "MetricsEnabled": True,
+                                    "LoggingLevel": "INFO" if validate_body else "ERROR"}] + ([
+                    {"ResourcePath": "/~1pets", "HttpMethod": "POST", "ThrottlingBurstLimit": 50,
+                     "ThrottlingRateLimit": 20.5, "DataTraceEnabled": True}] if validate_body else [])}},
             "HandlerPermission": {"Type": "AWS::Lambda::Permission", "Properties": {
                 "Action": "lambda:InvokeFunction", "FunctionName": {"Fn::GetAtt": ["Handler", "Arn"]},
                 "Principal": "apigateway.amazonaws.com"}},
@@ -84,9 +89,18 @@ def test_cdk_models_validators_gateway_responses_and_account(lamb_server, tmp_pa
     assert (status, json.loads(body)) == (400, {"message": "Missing required request parameters: [q]"})
     assert curl(url + "?q=1", *post, "-d", "{}") == (422, '{"invalid": "Invalid request body"}')
 
+    api_id = url[7:].split(".", 1)[0]
+    settings = apigw.get_stage(restApiId=api_id, stageName="prod")["methodSettings"]
+    assert set(settings) == {"*/*", "~1pets/POST"}
+    assert (settings["*/*"]["metricsEnabled"], settings["*/*"]["loggingLevel"]) == (True, "INFO")
+    assert (settings["~1pets/POST"]["throttlingBurstLimit"], settings["~1pets/POST"]["throttlingRateLimit"],
+            settings["~1pets/POST"]["dataTraceEnabled"]) == (50, 20.5, True)
+
     # the model no longer requires a name and the validator checks parameters only
     path.write_text(json.dumps(template([], False)))
     lamb_cmd("deploy", str(path), "--stack-name", stack, env=env)
+    settings = apigw.get_stage(restApiId=api_id, stageName="prod")["methodSettings"]
+    assert set(settings) == {"*/*"} and settings["*/*"]["loggingLevel"] == "ERROR"  # MethodSettings updated
     assert curl(url + "?q=1", *post, "-d", '{"name": 1}') == ok
     model = [m for m in apigw.get_models(restApiId=url[7:].split(".", 1)[0])["items"]
              if m["name"] not in ("Empty", "Error")]

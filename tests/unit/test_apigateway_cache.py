@@ -1,4 +1,4 @@
-"""api/apigateway_cache.py: a stage's cache cluster, the caching patch paths, an integration's cache key
+"""api/apigateway_cache.py: a stage's cache cluster, the caching method settings, an integration's cache key
 (the operations themselves: tests/integration/test_rest_api_cache.py)."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lamb.api import apigateway_cache as cache
+from lamb.apis import method_settings
 from lamb.protocol.errors import AwsError
 
 
@@ -25,24 +26,23 @@ def test_cluster_status_and_size():
 
 
 def test_method_caching_paths():
-    stage: dict = {"methodSettings": {"*/*": {"metricsEnabled": True}}}
-    assert cache.patch_stage_cache(stage, ["*", "*", "caching", "enabled"], "replace", "true")
-    assert stage["methodSettings"]["*/*"] == {"metricsEnabled": True, "cachingEnabled": True, "cacheTtlInSeconds": 300,
-                                              "cacheDataEncrypted": False, "requireAuthorizationForCacheControl": True,
-                                              "unauthorizedCacheControlHeaderStrategy": "SUCCEED_WITH_RESPONSE_HEADER"}
-    assert cache.patch_stage_cache(stage, ["~1pets", "GET", "caching", "ttlInSeconds"], "replace", "60")
-    own = stage["methodSettings"]["~1pets/GET"]
+    """The caching/* members are method settings (apis/method_settings.py) with the cache's checks."""
+    defaults = method_settings.defaults(10_000, 5_000)
+    settings: dict = {"*/*": {"metricsEnabled": True}}
+    assert method_settings.patch(settings, "/*/*/caching/enabled", "replace", "true", defaults)
+    assert settings["*/*"] == {"metricsEnabled": True, "cachingEnabled": True}
+    assert method_settings.patch(settings, "/~1pets/GET/caching/ttlInSeconds", "replace", "60", defaults)
+    own = settings["~1pets/GET"]  # a method's own member starts as a copy of */*
     assert own["cacheTtlInSeconds"] == 60 and own["cachingEnabled"] is True and own["metricsEnabled"] is True
-    assert cache.patch_stage_cache(stage, ["*", "*", "caching", "unauthorizedCacheControlHeaderStrategy"],
-                                   "replace", "FAIL_WITH_403")
-    for parts, value in ((["*", "*", "caching", "ttlInSeconds"], "3601"), (["*", "*", "caching", "ttlInSeconds"], "x"),
-                         (["*", "*", "caching", "unauthorizedCacheControlHeaderStrategy"], "NOPE")):
-        with pytest.raises(AwsError):
-            cache.patch_stage_cache(stage, parts, "replace", value)
-    with pytest.raises(AwsError, match="wildcard"):
-        cache.patch_stage_cache(stage, ["~1pets", "*", "caching", "enabled"], "replace", "true")
-    assert not cache.patch_stage_cache(stage, ["*", "*", "metrics", "enabled"], "replace", "true")
-    assert not cache.patch_stage_cache(stage, ["description"], "replace", "x")
+    assert method_settings.patch(settings, "/*/*/caching/unauthorizedCacheControlHeaderStrategy", "replace",
+                                 "FAIL_WITH_403", defaults)
+    for path, value in (("/*/*/caching/ttlInSeconds", "3601"), ("/*/*/caching/ttlInSeconds", "x"),
+                        ("/*/*/caching/unauthorizedCacheControlHeaderStrategy", "NOPE"),
+                        ("/~1pets/*/caching/enabled", "true")):
+        with pytest.raises(method_settings.Invalid):
+            method_settings.patch(settings, path, "replace", value, defaults)
+    assert not cache.patch_stage_cache({}, ["*", "*", "caching", "enabled"], "replace", "true")
+    assert not cache.patch_stage_cache({}, ["description"], "replace", "x")
 
 
 def test_integration_cache_key():

@@ -35,14 +35,41 @@ def test_stage_paths():
         patch_stage(stage, {"d1": {}}, [{"op": "replace", "path": "/deploymentId", "value": "zz"}])
 
 
-def test_stage_detailed_metrics_for_every_method():
+def test_stage_method_settings_paths():
     stage = {"methodSettings": {}}
-    patch_stage(stage, {}, [{"op": "replace", "path": "/*/*/metrics/enabled", "value": "true"}])
-    assert stage["methodSettings"] == {"*/*": {"metricsEnabled": True}}
-    patch_stage(stage, {}, [{"op": "replace", "path": "/*/*/metrics/enabled", "value": "false"}])
-    assert stage["methodSettings"] == {"*/*": {"metricsEnabled": False}}
-    with pytest.raises(AwsError, match="Invalid patch path"):  # other method settings are not served
-        patch_stage(stage, {}, [{"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"}])
+    patch_stage(stage, {}, [{"op": "replace", "path": "/*/*/metrics/enabled", "value": "true"},
+                            {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "0.5"},
+                            {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "2"},
+                            {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"},
+                            {"op": "replace", "path": "/*/*/logging/dataTrace", "value": "true"}])
+    assert stage["methodSettings"] == {"*/*": {
+        "metricsEnabled": True, "loggingLevel": "INFO", "dataTraceEnabled": True, "throttlingBurstLimit": 2,
+        "throttlingRateLimit": 0.5, "cachingEnabled": False, "cacheTtlInSeconds": 300, "cacheDataEncrypted": False,
+        "requireAuthorizationForCacheControl": True, "unauthorizedCacheControlHeaderStrategy":
+        "SUCCEED_WITH_RESPONSE_HEADER"}}
+    # A method's own member starts from the stage's (*/*) and is kept under its key as given.
+    patch_stage(stage, {}, [{"op": "replace", "path": "/~1pets~1{id}/GET/metrics/enabled", "value": "false"},
+                            {"op": "replace", "path": "/~1/POST/logging/loglevel", "value": "ERROR"}])
+    assert stage["methodSettings"]["~1pets~1{id}/GET"]["metricsEnabled"] is False
+    assert stage["methodSettings"]["~1pets~1{id}/GET"]["throttlingRateLimit"] == 0.5
+    assert stage["methodSettings"]["~1/POST"]["loggingLevel"] == "ERROR"
+    patch_stage(stage, {}, [{"op": "remove", "path": "/~1/POST"}])
+    assert "~1/POST" not in stage["methodSettings"]
+
+
+@pytest.mark.parametrize("path, value, message", [
+    ("/nothing", "x", "Invalid method setting path: /nothing. Must be one of: [/deploymentId, "),
+    ("/*/*/accessLogSettings/format", "x",
+     "Invalid method setting path: accessLogSettings/format. Must be one of: [.../metrics/enabled, "),
+    ("/pets/ANY/caching/enabled", "true", "Invalid method setting path: /pets/ANY/caching/enabled."),
+    ("/*/*/logging/loglevel", "LOUD", "Invalid logging level"),
+    ("/*/*/throttling/rateLimit", "fast", "Invalid rate limit value"),
+    ("/*/*/throttling/burstLimit", "1.5", "Invalid burst limit value"),
+])
+def test_stage_method_settings_refusals(path, value, message):
+    with pytest.raises(AwsError) as e:
+        patch_stage({"methodSettings": {}}, {}, [{"op": "replace", "path": path, "value": value}])
+    assert e.value.code == "BadRequestException" and str(e.value.message).startswith(message), e.value.message
 
 
 def test_integration_and_integration_response_paths():

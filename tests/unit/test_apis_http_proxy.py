@@ -81,3 +81,16 @@ def test_validation():
     assert hp.check_request_parameters({"replace:header.x": "v"})
     assert hp.check_response_parameters({"200": {"overwrite:statuscode": "204"}}) is None
     assert hp.check_response_parameters({"99": {}}) and hp.check_response_parameters({"200": {"overwrite:path": "/"}})
+
+
+def test_rest_remapped_response_headers():
+    from lamb.apis.http_proxy import remapped
+
+    got = remapped([("WWW-Authenticate", "Bearer"), ("Server", "nginx"), ("Date", "d"), ("Authorization", "a"),
+                    ("Content-MD5", "m"), ("User-Agent", "u"), ("Max-Forwards", "3"), ("Connection", "close"),
+                    ("Upgrade", "h2c"), ("Trailer", "x"), ("Content-Type", "text/plain"), ("X-Own", "1")])
+    assert got == [("x-amzn-Remapped-WWW-Authenticate", "Bearer"), ("x-amzn-Remapped-Server", "nginx"),
+                   ("x-amzn-Remapped-Date", "d"), ("x-amzn-Remapped-Authorization", "a"),
+                   ("x-amzn-Remapped-Content-MD5", "m"), ("x-amzn-Remapped-User-Agent", "u"),
+                   ("x-amzn-Remapped-Max-Forwards", "3"), ("x-amzn-Remapped-Connection", "close"),
+                   ("Content-Type", "text/plain"), ("X-Own", "1")]

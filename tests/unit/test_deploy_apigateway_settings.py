@@ -23,3 +23,25 @@ def test_replacement_follows_cloudformation():
     assert not needs_replacement(Account().replace_on, {"CloudWatchRoleArn": "a"}, {"CloudWatchRoleArn": "b"})
     assert Model._schema({"Schema": {"type": "object"}}) == '{"type": "object"}'
     assert Model._schema({"Schema": '{"type": "string"}'}) == '{"type": "string"}'
+
+
+def test_stage_method_settings_become_update_stage_paths():
+    from lamb.deploy.apigateway_resources import Stage
+
+    old = {"MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*", "MetricsEnabled": True, "LoggingLevel": "INFO"},
+                              {"ResourcePath": "/~1pets", "HttpMethod": "GET", "ThrottlingBurstLimit": 5},
+                              {"ResourcePath": "/", "HttpMethod": "POST", "DataTraceEnabled": True}]}
+    assert Stage._method_settings({}, old) == [
+        {"op": "replace", "path": "/*/*/metrics/enabled", "value": "true"},
+        {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"},
+        {"op": "replace", "path": "/~1pets/GET/throttling/burstLimit", "value": "5"},
+        {"op": "replace", "path": "/~1/POST/logging/dataTrace", "value": "true"}]
+    new = {"MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*", "MetricsEnabled": True},
+                              {"ResourcePath": "/~1pets", "HttpMethod": "GET", "ThrottlingBurstLimit": 7,
+                               "ThrottlingRateLimit": 1.5}]}
+    assert Stage._method_settings(old, new) == [
+        {"op": "remove", "path": "/~1/POST"},
+        {"op": "remove", "path": "/*/*/logging/loglevel"},
+        {"op": "replace", "path": "/~1pets/GET/throttling/burstLimit", "value": "7"},
+        {"op": "replace", "path": "/~1pets/GET/throttling/rateLimit", "value": "1.5"}]
+    assert Stage._method_settings(new, new) == []

@@ -231,7 +231,7 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
         return integration
     kind = params["type"]
     if kind in ("HTTP_PROXY", "HTTP"):
-        method["methodIntegration"] = integration = _http_integration(params, limits)
+        method["methodIntegration"] = integration = _http_integration(params, limits, timeout_max(doc["api"], limits))
         _cache_key(integration, params)
         _save(ctx, params["restApiId"], doc)
         return integration
@@ -252,7 +252,7 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
     behavior = params.get("passthroughBehavior") or "WHEN_NO_MATCH"
     if behavior not in ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"):
         raise _bad("Invalid passthrough behavior specified")
-    timeout = _timeout(params, limits)
+    timeout = _timeout(params, limits, timeout_max(doc["api"], limits))
     integration = {"type": kind, "httpMethod": "POST", "uri": params["uri"], "timeoutInMillis": timeout,
                    "passthroughBehavior": behavior, "cacheNamespace": params["resourceId"],
                    "cacheKeyParameters": [], "connectionType": "INTERNET"}
@@ -276,17 +276,25 @@ def _cache_key(integration: dict, params: dict) -> None:
     cache_key(integration, params)
 
 
-def _timeout(params: dict, limits) -> int:
+def timeout_max(api: dict, limits) -> int:
+    """The longest integration timeout of an API: ``rest_api_timeout_max_ms`` (raised with a quota increase)
+    for Regional and private APIs, at most the default 29 s for edge-optimized ones, as on AWS."""
+    types = set((api.get("endpointConfiguration") or {}).get("types") or ["EDGE"])
+    if types & {"REGIONAL", "PRIVATE"}:
+        return limits.rest_api_timeout_max_ms
+    return min(limits.rest_api_timeout_max_ms, limits.rest_api_timeout_default_ms)
+
+
+def _timeout(params: dict, limits, high: int) -> int:
     timeout = params.get("timeoutInMillis")
     if timeout is None:
         return limits.rest_api_timeout_default_ms
-    if not limits.http_api_timeout_min_ms <= timeout <= limits.rest_api_timeout_max_ms:
-        raise _bad(f"Timeout should be between {limits.http_api_timeout_min_ms} ms and "
-                   f"{limits.rest_api_timeout_max_ms} ms")
+    if not limits.http_api_timeout_min_ms <= timeout <= high:
+        raise _bad(f"Timeout should be between {limits.http_api_timeout_min_ms} ms and {high} ms")
     return timeout
 
 
-def _http_integration(params: dict, limits) -> dict:
+def _http_integration(params: dict, limits, high: int) -> dict:
     """An HTTP_PROXY integration (apis/http_proxy.py: the request forwarded to an http(s) URI) or an
     HTTP one (the same, through mapping templates and integration responses: apis/mapped.py)."""
     if not params.get("integrationHttpMethod"):
@@ -305,7 +313,7 @@ def _http_integration(params: dict, limits) -> dict:
     if behavior not in ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"):
         raise _bad("Invalid passthrough behavior specified")
     integration = {"type": kind, "httpMethod": params["integrationHttpMethod"], "uri": params["uri"],
-                   "timeoutInMillis": _timeout(params, limits), "passthroughBehavior": behavior,
+                   "timeoutInMillis": _timeout(params, limits, high), "passthroughBehavior": behavior,
                    "cacheNamespace": params["resourceId"], "cacheKeyParameters": [], "connectionType": "INTERNET"}
     if kind == "HTTP" and params.get("requestTemplates"):
         integration["requestTemplates"] = params["requestTemplates"]

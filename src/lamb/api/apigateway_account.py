@@ -5,8 +5,9 @@ write CloudWatch logs for the account and region. As on AWS the role must be one
 a role of an account Lamb holds must exist and trust ``apigateway.amazonaws.com`` (BadRequestException
 "The role ARN does not have required permissions set to API Gateway"). Stored per account and region
 (``apigateway_settings``). Lamb's access logs (``apis/access_log.py``) are written by Lamb itself and do
-not need the role; AWS's account throttle settings, features and API key version are not shown, as Lamb
-has no account-level throttling, usage plans or API keys.
+not need the role; execution logs (``apis/execution_log.py``) are written only with it set, as on AWS.
+``throttleSettings`` is the account-level throttle Lamb applies (``apigateway_account_rate_limit`` and
+``apigateway_account_burst_limit`` in ``limits.py``, ``apis/throttle.py``).
 """
 
 from __future__ import annotations
@@ -32,9 +33,15 @@ def _account(ctx: "RequestContext") -> dict:
     return (store.get("account") if store is not None else None) or {}
 
 
+def _shown(ctx: "RequestContext", account: dict) -> dict:
+    limits = ctx.lamb.settings.limits
+    return dict(account, throttleSettings={"burstLimit": limits.apigateway_account_burst_limit,
+                                           "rateLimit": float(limits.apigateway_account_rate_limit)})
+
+
 @operation("GetAccount", service=SERVICE)
 def get_account(ctx: "RequestContext", params: dict) -> dict:
-    return _account(ctx)
+    return _shown(ctx, _account(ctx))
 
 
 @operation("UpdateAccount", service=SERVICE)
@@ -52,4 +59,4 @@ def update_account(ctx: "RequestContext", params: dict) -> dict:
         else:
             raise _invalid(op)
     ctx.lamb.http_apis.settings.put("account", account)
-    return account
+    return _shown(ctx, account)

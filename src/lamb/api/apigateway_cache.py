@@ -21,10 +21,6 @@ if TYPE_CHECKING:
     from .context import RequestContext
 
 SERVICE = rest.SERVICE
-_CACHING = {"enabled": ("cachingEnabled", "bool"), "ttlInSeconds": ("cacheTtlInSeconds", "ttl"),
-            "dataEncrypted": ("cacheDataEncrypted", "bool"),
-            "requireAuthorizationForCacheControl": ("requireAuthorizationForCacheControl", "bool"),
-            "unauthorizedCacheControlHeaderStrategy": ("unauthorizedCacheControlHeaderStrategy", "strategy")}
 _KEY_SOURCES = ("method.request.querystring.", "method.request.multivaluequerystring.", "method.request.header.",
                 "method.request.path.")
 
@@ -50,41 +46,15 @@ def set_cluster(stage: dict, enabled: bool | None, size: str | None) -> None:
 
 
 def patch_stage_cache(stage: dict, parts: list[str], kind: str, value: str | None) -> bool:
-    """UpdateStage's cache paths (``/cacheClusterEnabled``, ``/cacheClusterSize``,
-    ``/{resource-path}/{method}/caching/<member>``); False when ``parts`` names none of them."""
+    """UpdateStage's cache cluster paths (``/cacheClusterEnabled``, ``/cacheClusterSize``); False when
+    ``parts`` names neither (the methods' ``caching/*`` settings are ``apis/method_settings.py``'s)."""
     if parts == ["cacheClusterEnabled"] and kind == "replace":
         set_cluster(stage, str(value).lower() == "true", None)
         return True
     if parts == ["cacheClusterSize"] and kind == "replace":
         set_cluster(stage, None, value)
         return True
-    if len(parts) != 4 or parts[2] != "caching" or parts[3] not in _CACHING or kind != "replace":
-        return False
-    if (parts[0] == "*") != (parts[1] == "*"):  # served: a method's own setting, or */* for all
-        raise rest._bad(f"Invalid method setting path: /{'/'.join(parts)}. A wildcard method setting other than "
-                        f"*/* is not served by this Lamb server; name the resource path and method.")
-    member, kind_of = _CACHING[parts[3]]
-    if kind_of == "bool":
-        setting = str(value).lower() == "true"
-    elif kind_of == "ttl":
-        if not str(value).isdigit() or not 0 <= int(value) <= api_cache.TTL_MAX_S:
-            raise rest._bad(f"Cache ttl must be between 0 and {api_cache.TTL_MAX_S} seconds")
-        setting = int(value)
-    else:
-        if value not in api_cache.STRATEGIES:
-            raise rest._bad(f"Invalid unauthorized cache control header strategy specified: {value}. Valid values "
-                            f"are {', '.join(api_cache.STRATEGIES)}")
-        setting = value
-    key = f"{parts[0]}/{parts[1]}"
-    settings = dict(stage.get("methodSettings") or {})
-    # A method's own setting starts as a copy of */* (AWS overrides the stage's settings so).
-    current = dict(settings.get(key) or settings.get("*/*") or {})
-    for k, v in api_cache.DEFAULTS.items():
-        current.setdefault(k, v)
-    current[member] = setting
-    settings[key] = current
-    stage["methodSettings"] = settings
-    return True
+    return False
 
 
 def cache_key(integration: dict, params: dict) -> None:

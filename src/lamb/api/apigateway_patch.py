@@ -7,8 +7,8 @@ The paths served here are those of
 https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateRestApi.html (name, description,
 binaryMediaTypes, minimumCompressionSize, disableExecuteApiEndpoint, apiKeySource, policy) and
 https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateStage.html (deploymentId, description,
-variables, tracingEnabled, accessLogSettings, and of the method settings ``/*/*/metrics/enabled``: the
-stage's detailed CloudWatch metrics, ``apis/metrics.py``),
+variables, tracingEnabled, accessLogSettings, and the method settings' paths of
+``apis/method_settings.py``: throttling, execution logging, detailed metrics),
 https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateIntegration.html (uri, passthroughBehavior,
 timeoutInMillis, requestTemplates, requestParameters) and
 https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateIntegrationResponse.html (selectionPattern,
@@ -22,7 +22,7 @@ import copy
 import time
 from typing import TYPE_CHECKING
 
-from ..apis import http_proxy
+from ..apis import http_proxy, method_settings
 from ..protocol.errors import AwsError
 from . import apigateway as rest
 from . import apigateway_responses as responses
@@ -84,7 +84,7 @@ def patch_rest_api(api: dict, ops: list[dict]) -> None:
             raise _invalid(op)
 
 
-def patch_stage(stage: dict, deployments: dict, ops: list[dict]) -> None:
+def patch_stage(stage: dict, deployments: dict, ops: list[dict], method_defaults: dict | None = None) -> None:
     for op in ops:
         path, kind, value = op.get("path") or "", op["op"], op.get("value")
         parts = path.split("/")[1:]
@@ -115,15 +115,24 @@ def patch_stage(stage: dict, deployments: dict, ops: list[dict]) -> None:
                 stage["accessLogSettings"] = settings
             else:
                 stage.pop("accessLogSettings", None)
-        elif patch_stage_cache(stage, parts, kind, value):  # the stage cache's paths (apigateway_cache.py)
+        elif patch_stage_cache(stage, parts, kind, value):  # the cache cluster's paths (apigateway_cache.py)
             pass
-        elif parts == ["*", "*", "metrics", "enabled"] and kind == "replace":
-            settings = dict(stage.get("methodSettings") or {})
-            settings["*/*"] = dict(settings.get("*/*") or {}, metricsEnabled=_bool(value))
-            stage["methodSettings"] = settings
         else:
-            raise _invalid(op)
+            _method_setting(stage, path, kind, value, method_defaults)
     stage["lastUpdatedDate"] = time.time()
+
+
+def _method_setting(stage: dict, path: str, kind: str, value: str | None, defaults: dict | None) -> None:
+    """A ``/{resource path}/{http method}/{setting}`` path (``apis/method_settings.py``); any other path
+    answers AWS's list of the stage's paths."""
+    settings = dict(stage.get("methodSettings") or {})
+    try:
+        if not method_settings.patch(settings, path, kind, value, defaults or method_settings.defaults(10_000, 5_000)):
+            raise method_settings.Invalid(f"Invalid method setting path: {path}. Must be one of: "
+                                          f"{method_settings.VALID_PATHS}")
+    except method_settings.Invalid as e:
+        raise rest._bad(str(e)) from None
+    stage["methodSettings"] = settings
 
 
 @operation("UpdateRestApi", service=SERVICE)
@@ -213,7 +222,7 @@ def update_integration(ctx: "RequestContext", params: dict) -> dict:
     doc = rest._doc(ctx, params["restApiId"])
     limits = ctx.lamb.settings.limits
     integration = copy.deepcopy(responses._integration(ctx, doc, params))
-    patch_integration(integration, _ops(params), (limits.http_api_timeout_min_ms, limits.rest_api_timeout_max_ms))
+    patch_integration(integration, _ops(params), (limits.http_api_timeout_min_ms, rest.timeout_max(doc["api"], limits)))
     rest._method(ctx, doc, params)["methodIntegration"] = integration
     rest._save(ctx, params["restApiId"], doc)
     return integration
@@ -239,7 +248,9 @@ def update_stage(ctx: "RequestContext", params: dict) -> dict:
     if found is None:
         raise rest._not_found(ctx, "Stage", params["stageName"])
     stage = dict(found)
-    patch_stage(stage, doc["deployments"], _ops(params))
+    limits = ctx.lamb.settings.limits
+    patch_stage(stage, doc["deployments"], _ops(params),
+                method_settings.defaults(limits.apigateway_account_rate_limit, limits.apigateway_account_burst_limit))
     doc["stages"][params["stageName"]] = stage
     rest._save(ctx, params["restApiId"], doc)
     return stage

@@ -164,25 +164,21 @@ class ApiCaches:
             del self._caches[key]
 
 
-def setting_key(resource_path: str, verb: str) -> str:
-    """A method's key in a stage's ``methodSettings`` (``~1pets~1{id}/GET``), as UpdateStage's path names it."""
-    return resource_path.replace("~", "~0").replace("/", "~1") + "/" + verb
-
-
 def method_caching(stage: Mapping, resource_path: str, verb: str, request_method: str) -> dict | None:
     """The caching settings of a method (``verb``: as put, ``ANY`` included) for a request, or None
     when it is not cached."""
-    settings = stage.get("methodSettings") or {}
-    own = settings.get(setting_key(resource_path, verb))
-    chosen = own if own is not None else settings.get("*/*")
-    if chosen is None:
+    from .method_settings import STAGE_KEY, effective  # it imports this module's defaults
+
+    found = effective(stage.get("methodSettings"), resource_path, verb)
+    if found is None:
         return None
-    effective = {k: chosen.get(k, v) for k, v in DEFAULTS.items()}
-    if not effective["cachingEnabled"] or int(effective["cacheTtlInSeconds"]) <= 0:
+    key, chosen = found
+    settings = {k: chosen.get(k, v) for k, v in DEFAULTS.items()}
+    if not settings["cachingEnabled"] or int(settings["cacheTtlInSeconds"]) <= 0:
         return None
-    if own is None and request_method != "GET":
+    if key == STAGE_KEY and request_method != "GET":
         return None
-    return effective
+    return settings
 
 
 def key_of(verb: str, integration: Mapping, resource_id: str, query: Mapping[str, list], headers: Mapping[str, str],
@@ -239,4 +235,4 @@ def plan(cache: StageCache, settings: Mapping, key: tuple, headers: Mapping[str,
 
 
 __all__ = ["ApiCaches", "StageCache", "Entry", "Plan", "Refused", "SIZES", "DEFAULTS", "STRATEGIES",
-           "method_caching", "key_of", "plan", "setting_key", "invalidation_asked"]
+           "method_caching", "key_of", "plan", "invalidation_asked"]

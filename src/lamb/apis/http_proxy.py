@@ -282,6 +282,27 @@ def response_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
 
 
+# Response headers of a REST API's Lambda proxy or HTTP proxy integration that API Gateway renames to
+# ``x-amzn-Remapped-<name>`` ("Remapped" in the REST API table of
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html).
+REST_REMAPPED = frozenset({"authorization", "connection", "content-md5", "date", "max-forwards", "server",
+                           "user-agent", "www-authenticate"})
+# ... and those it drops ("Dropped").
+REST_DROPPED = frozenset({"expect", "host", "proxy-authenticate", "te", "transfer-encoding", "trailer", "upgrade"})
+
+
+def remapped(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """An integration's response headers as a REST API answers them (reserved ones renamed or dropped)."""
+    out = []
+    for k, v in headers:
+        low = k.lower()
+        if low in REST_REMAPPED:
+            out.append((f"x-amzn-Remapped-{k}", v))
+        elif low not in REST_DROPPED:
+            out.append((k, v))
+    return out
+
+
 # ------------------------------------------------------------------ sending
 def send(out: Outgoing, timeout_s: float, max_body: int) -> Answer:
     """One request (blocking): raises ``TimedOut`` or ``Unreachable``."""

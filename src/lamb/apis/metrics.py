@@ -7,8 +7,8 @@ stage's ``DefaultRouteSettings.DetailedMetricsEnabled`` is on.
 
 REST APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html):
 ``Count``, ``4XXError``, ``5XXError``, ``Latency``, ``IntegrationLatency`` under ``ApiName`` and
-``ApiName, Stage``, and ``ApiName, Method, Resource, Stage`` when the stage's method settings
-(``*/*``) have ``metricsEnabled``. ``ApiName`` is the API's name without its non-ASCII characters,
+``ApiName, Stage``, and ``ApiName, Method, Resource, Stage`` for a method whose settings (its own
+member of the stage's method settings, else ``*/*``) have ``metricsEnabled``. ``ApiName`` is the API's name without its non-ASCII characters,
 or the API's id when none is left. ``CacheHitCount``/``CacheMissCount`` for stages with an API cache
 (``api_cache``): 1 or 0 per request to a cached method (hit or miss), nothing for other requests.
 
@@ -20,6 +20,8 @@ smaller sets are sums of those (``projections``, given to ``invoke.metric_query`
 from __future__ import annotations
 
 from typing import Callable, Iterator, Mapping
+
+from . import method_settings
 
 NAMESPACE = "AWS/ApiGateway"
 
@@ -36,11 +38,12 @@ def api_name(name: str, api_id: str) -> str:
     return kept or api_id
 
 
-def detailed(stage: Mapping, rest: bool) -> bool:
-    """Whether a stage publishes per-route (per-method) metrics."""
+def detailed(stage: Mapping, rest: bool, resource: str = "", method: str = "*") -> bool:
+    """Whether a stage publishes per-route metrics (REST APIs: for this method of this resource, by the
+    stage's method settings, ``method_settings.py``)."""
     if rest:
-        settings = (stage.get("methodSettings") or {}).get("*/*") or {}
-        return bool(settings.get("metricsEnabled"))
+        found = method_settings.effective(stage.get("methodSettings"), resource, method)
+        return found is not None and bool(found[1].get("metricsEnabled"))
     return bool((stage.get("DefaultRouteSettings") or {}).get("DetailedMetricsEnabled"))
 
 

@@ -108,8 +108,9 @@ def serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None, 
     """One request to a REST API (``server``: the HttpApiServer, for its collaborators); API Gateway's
     own errors go through the deployment's customized gateway responses. ``via``: the custom domain
     (``domains.Via``) the request came by: the event's ``path`` and ``requestContext.path`` are then the
-    path the client sent, base path included, as AWS's are."""
-    seen: dict = {}
+    path the client sent, base path included, as AWS's are. ``seen``: what the request met on its way,
+    kept by the server for the execution log (``execution_log``)."""
+    seen: dict = server.notes(rid)
     result = _serve(server, req, doc, api_id, stage_name, path, rid, seen, via)
     deployed = seen.get("deployed")
     if deployed is None or not deployed.gateway_responses:
@@ -175,6 +176,8 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
         return missing_token(rid)
     variables = stage.get("variables") or {}
     method = resource["resourceMethods"][verb]
+    if not _admitted(server, stage, api_id, stage_name, resource["path"], verb):
+        return _message(429, "Too Many Requests", rid, spaced=False, kind="THROTTLED")
     peer = req.conn.transport.get_extra_info("peername") if req.conn is not None and req.conn.transport else None
     source_ip = peer[0] if peer else ""
     trace = with_root(req.headers.get("x-amzn-trace-id"))
@@ -226,9 +229,11 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
         auth = deployed.authorizers.get(method.get("authorizerId") or "")
         if auth is None:
             return _message(500, "Internal server error", rid)
+        seen["authorizer"] = auth["id"]  # for the execution log
         try:
             decided = rest_authorizer(server, auth, req, event, method_arn, variables)
         except Refused as e:
+            seen["unauthorized"] = True
             return _refusal(e, rid)
         if not isinstance(decided, Authorized):
             return asyncio.ensure_future(_after_auth(decided, call))
@@ -240,6 +245,15 @@ def _iam_refusal(e: "iam_auth.Refused", rid: str) -> Response:
     return GatewayError(403, [("Content-Type", "application/json"), ("x-amzn-RequestId", rid),
                               ("x-amzn-ErrorType", e.error_type)], json.dumps(e.body, separators=(",", ":")).encode(),
                         _IAM_KINDS.get(e.error_type, "DEFAULT_4XX"), next(iter(e.body.values()), None))
+
+
+def _admitted(server, stage: dict, api_id: str, stage_name: str, resource_path: str, verb: str) -> bool:
+    """Whether the method's throttle (its stage's method settings) and then the account's have a token
+    (``throttle``): else THROTTLED (429)."""
+    limits = server.buckets.rest_settings(stage, resource_path, verb)
+    if limits is not None and not server.buckets.take((api_id, stage_name, resource_path, verb), *limits):
+        return False
+    return server.account_admits()
 
 
 def _refusal(e: Refused, rid: str) -> Response:
@@ -282,9 +296,27 @@ async def _after_auth(decided, call: "_Call") -> Response:
     try:
         outcome = await decided
     except Refused as e:
+        call.server.notes(call.rid)["unauthorized"] = True
         return _refusal(e, call.rid)
     answer = call.integrate(outcome)
     return await answer if isinstance(answer, asyncio.Future) else answer
+
+
+def _function_failed(f: asyncio.Future, rid: str) -> str:
+    """The execution log's line for a failed invocation."""
+    if f.exception() is not None:
+        return f"Execution failed due to configuration error: {f.exception()}"
+    try:
+        message = json.loads(f.result().payload).get("errorMessage")
+    except (ValueError, AttributeError):
+        message = None
+    return (f"Lambda execution failed with status 200 due to customer function error: {message}. "
+            f"Lambda request id: {rid}")
+
+
+def _timed_out(notes: dict, rid: str) -> Response:
+    notes["error"] = "Execution failed due to a timeout error"
+    return _message(504, "Endpoint request timed out", rid)
 
 
 class _Call(NamedTuple):
@@ -403,32 +435,40 @@ class _Call(NamedTuple):
         method = self.event["httpMethod"]
         src = source_arn(server.region, server.account_id, self.api_id, self.stage, method,
                          f"{self.verb} {self.resource['path']}")
+        notes = server.notes(rid)
+        notes["endpoint"] = f"https://lambda.{server.region}.amazonaws.com/2015-03-31/functions/{target.arn}/invocations"
         if not server.may_invoke(self.integration.get("credentials"), target, src, self.caller):
             log.info("REST API %s: %s may not be invoked for %s (resource policy or credentials)", self.api_id,
                      target.arn, src)
+            notes["error"] = "Execution failed due to configuration error: Invalid permissions on Lambda function"
             return internal
         if kind == "AWS":
             return self._mapped(target)
+        notes["endpoint_body"] = payload = v2_event.encode(self.event)
         try:
-            pending = server.invoke(target.function, target.qualifier, v2_event.encode(self.event),
-                                    trace_header=self.trace, request_id=rid)
+            pending = server.invoke(target.function, target.qualifier, payload, trace_header=self.trace,
+                                    request_id=rid)
         except AwsError:
             return _message(502, "Internal server error", rid)
 
         def done(f: asyncio.Future) -> Response:
             if f.exception() is not None or f.result().function_error:
+                notes["error"] = _function_failed(f, rid)
                 return _message(502, "Internal server error", rid)
+            notes["endpoint_answer"] = f.result().payload
             try:
                 status, headers, body = payload_v1.response(f.result().payload)
             except Malformed:
+                notes["error"] = "Execution failed due to configuration error: Malformed Lambda proxy response"
                 return _message(502, "Internal server error", rid)
             if b'"isBase64Encoded"' in f.result().payload and json.loads(f.result().payload).get("isBase64Encoded"):
                 body = binary.response_body(body, self.accept, list(self.binary_types))
+            headers = http_proxy.remapped(headers)
             headers.append(("x-amzn-RequestId", rid))
             return Response(status, headers, body)
 
         return deadline.within(pending, self.integration.get("timeoutInMillis", 29_000) / 1000.0,
-                               lambda: _message(504, "Endpoint request timed out", rid), done)
+                               lambda: _timed_out(notes, rid), done)
 
     def _api_key(self, authorized: "Authorized | None") -> Response | None:
         """A method with ``apiKeyRequired``: its key (the ``x-api-key`` header, or the authorizer's
@@ -494,7 +534,9 @@ class _Call(NamedTuple):
         method = self.integration.get("httpMethod") or "ANY"
         out = http_proxy.Outgoing(e["httpMethod"] if method == "ANY" else method, url, headers, body)
         timeout_s = self.integration.get("timeoutInMillis", 29_000) / 1000.0
-        timed_out = lambda: _message(504, "Endpoint request timed out", rid)  # noqa: E731
+        notes = server.notes(rid)
+        notes.update(endpoint=url, endpoint_body=body)
+        timed_out = lambda: _timed_out(notes, rid)  # noqa: E731
         try:
             pending = server.forward(out, timeout_s, rid)
         except http_proxy.Unreachable:
@@ -509,7 +551,7 @@ class _Call(NamedTuple):
                 return internal
             answer = f.result()
             if proxy:
-                return Response(answer.status, http_proxy.response_headers(answer.headers) +
+                return Response(answer.status, http_proxy.response_headers(http_proxy.remapped(answer.headers)) +
                                 [("x-amzn-RequestId", rid)], answer.body)
             chosen = mapped.select(self.integration, str(answer.status))  # selectionPattern: the status code
             if chosen is None:
@@ -540,6 +582,8 @@ class _Call(NamedTuple):
             log.info("REST API %s: request mapping template or content conversion failed (%s)", self.api_id, e)
             return internal
         kind = mapped.invocation_type(self.integration, seen)
+        notes = server.notes(rid)
+        notes["endpoint_body"] = payload
         try:
             if payload.strip():
                 json.loads(payload)  # Lambda takes JSON only (InvalidRequestContentException)
@@ -564,6 +608,7 @@ class _Call(NamedTuple):
             result = f.result()
             if kind != "RequestResponse":  # an empty payload, no function error
                 result = InvocationAnswer(b"", None)
+            notes["endpoint_answer"] = result.payload
             chosen = mapped.select(self.integration, mapped.error_message(result.payload)
                                    if result.function_error else None)
             if chosen is None:
@@ -577,7 +622,7 @@ class _Call(NamedTuple):
             return Response(status, headers + [("x-amzn-RequestId", rid)], body)
 
         return deadline.within(pending, self.integration.get("timeoutInMillis", 29_000) / 1000.0,
-                               lambda: _message(504, "Endpoint request timed out", rid), done)
+                               lambda: _timed_out(notes, rid), done)
 
 
 def rest_authorizer(server, auth: dict, req: Request, event: dict, method_arn: str, variables: dict):

@@ -44,7 +44,8 @@ from ..services.aws_clients import endpoint_url
 from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
-from . import access_log, api_cache, authorizers, deadline, http_proxy, iam_auth, payload_v1
+from . import access_log, api_cache, authorizers, deadline, execution_log, http_proxy, iam_auth, method_settings
+from . import payload_v1
 from . import domains as custom_domains
 from . import metrics as api_metrics
 from . import rest as rest_api
@@ -54,7 +55,7 @@ from .jwt_auth import JwtAuthorizers
 from .permission import InvokePermission, source_arn
 from .routing import RouteTable
 from .store import HttpApiStore
-from .throttle import Buckets
+from .throttle import ACCOUNT, Buckets
 from .usage_plans import UsagePlans
 
 log = logging.getLogger("lamb.apis")
@@ -127,7 +128,9 @@ class HttpApiServer:
                  caches: "api_cache.ApiCaches | None" = None,
                  auth_cache: "authorizers.ResultCache | None" = None,
                  domains: "custom_domains.Domains | None" = None,
-                 usage: UsagePlans | None = None) -> None:
+                 usage: UsagePlans | None = None,
+                 account_throttle: tuple[float, int] | None = None,
+                 execution_logs: "execution_log.ExecutionLogs | None" = None) -> None:
         self.store = store
         self.domains = domains  # custom domain names and their API mappings (domains.py), or None
         self.usage = usage  # REST APIs' API keys and usage plans (usage_plans.py); None: keys never match
@@ -158,6 +161,10 @@ class HttpApiServer:
         # Work done once the answer is written (the access log line, the metrics); None: at once.
         self.after_answer = after_answer or (lambda fn: fn())
         self.buckets = Buckets()
+        self.account_throttle = account_throttle  # (rate, burst) over all APIs (throttle.py), or None
+        self.execution_logs = execution_logs  # REST stages' execution logs (execution_log.py), or None
+        # What each request being served met (REST APIs: rest.py's notes for the execution log), by request id.
+        self._notes: dict[str, dict] = {}
         self._deployed: dict[tuple[str, str], Deployed] = {}
         store.listeners.append(self._forget)
         if rest_store is not None:
@@ -173,6 +180,15 @@ class HttpApiServer:
         if role:
             return self.credentials is not None and self.credentials.may_invoke(role, target.arn, target.record)
         return self.permission.allowed(target.record, target.arn, source)
+
+    def account_admits(self) -> bool:
+        """Whether the account-level throttle has a token for one more request."""
+        return self.account_throttle is None or self.buckets.take(ACCOUNT, *self.account_throttle)
+
+    def notes(self, request_id: str) -> dict:
+        """The notes of a request being served (a new dict for one that is not)."""
+        found = self._notes.get(request_id)
+        return found if found is not None else {}
 
     def _forget(self, api_id: str) -> None:
         for key in [k for k in self._deployed if k[0] == api_id]:
@@ -220,13 +236,14 @@ class HttpApiServer:
             return custom_domains.forbidden(request_id)
         started = time.time()
         self._integration_ms[request_id] = None
+        self._notes[request_id] = {}
         try:
             result = self.serve(req, *found[:3], request_id, via=found[3])
         except Exception:
             log.exception("HTTP API request %s %s failed", req.method, req.path)
             result = internal(request_id)
-        if isinstance(result, Response):
-            self._served(req, found, request_id, started, result)
+        if isinstance(result, Response):  # the log lines and metrics once the answer is written
+            self.after_answer(functools.partial(self._served, req, found, request_id, started, result))
             return result
         # The access log line and the metrics once the connection has written the answer (its own
         # callback on ``result`` comes after this one; ``after_answer``: http/afterwards.py).
@@ -263,6 +280,7 @@ class HttpApiServer:
         integration_ms = self._integration_ms.pop(rid, None)
         cache_hit = self.cache_outcomes.pop(rid, None)
         api_key = self.api_keys.pop(rid, None)
+        notes = self._notes.pop(rid, None)
         if resp is None:
             return
         try:
@@ -273,6 +291,8 @@ class HttpApiServer:
                 self._access_log(req, where, rid, started, resp, integration_ms, found[3], api_key)
             if self.metrics is not None:
                 self._metrics(req, where, started, integration_ms, resp, cache_hit)
+            if where[2] and self.execution_logs is not None and where[4].get("methodSettings"):
+                self._execution_log(req, where, rid, resp, integration_ms, notes or {})
         except Exception:  # noqa: BLE001 - a log line or a metric never fails the request
             log.exception("access log or metrics of %s %s failed", req.method, req.path)
 
@@ -309,7 +329,13 @@ class HttpApiServer:
                  resp: Response, cache_hit: bool | None = None) -> None:
         api_id, doc, rest, stage_name, stage, _, _ = where
         method = resource = None
-        if api_metrics.detailed(stage, rest):
+        if rest and stage.get("methodSettings"):  # detailed metrics per method (method_settings.py)
+            match = self._route_of(req, where)
+            if match is not None:
+                verb, _, path = match.route_key.partition(" ")
+                if api_metrics.detailed(stage, rest, path, verb):
+                    method, resource = verb, path
+        elif not rest and api_metrics.detailed(stage, rest):
             match = self._route_of(req, where)
             if match is not None and match.route_key != "$default":
                 method, _, resource = match.route_key.partition(" ")
@@ -322,6 +348,28 @@ class HttpApiServer:
                            integration_ms=integration_ms, data_bytes=len(req.body) + sent,
                            method=method, resource=resource,
                            cache_hit=cache_hit)
+
+    def _execution_log(self, req: Request, where: tuple, rid: str, resp: Response, integration_ms: float | None,
+                       notes: dict) -> None:
+        """A REST request's lines in its stage's execution log (``execution_log``), by its method's settings."""
+        api_id, _, _, stage_name, stage, path, _ = where
+        match = self._route_of(req, where)
+        if match is None:
+            return
+        verb, _, resource = match.route_key.partition(" ")
+        found = method_settings.effective(stage.get("methodSettings"), resource, verb)
+        if found is None:
+            return
+        event = notes.get("event") or {}
+        error = notes.get("error")
+        if error is None and resp.status >= 500 and isinstance(resp, rest_api.GatewayError):
+            error = f"Execution failed due to configuration error: {resp.message}"
+        self.execution_logs.record(found[1], execution_log.Request(
+            rid, api_id, stage_name, req.method, f"{verb} {resource}", path, match.path_parameters,
+            event.get("queryStringParameters") or {}, dict(req.headers), req.body, notes.get("endpoint"),
+            notes.get("endpoint_body"), notes.get("endpoint_answer"), integration_ms, resp.status,
+            list(resp.headers), resp.body if resp.stream is None else b"", error, notes.get("authorizer"),
+            bool(notes.get("unauthorized"))))
 
     def _access_log(self, req: Request, where: tuple, rid: str, started: float, resp: Response,
                     integration_ms: float | None = None, via: "custom_domains.Via | None" = None,
@@ -391,7 +439,8 @@ class HttpApiServer:
         if match is None:
             return not_found(rid)
         limits = self.buckets.settings(stage, match.route_key)
-        if limits is not None and not self.buckets.take((api_id, stage_name, match.route_key), *limits):
+        if limits is not None and not self.buckets.take((api_id, stage_name, match.route_key), *limits) or \
+                not self.account_admits():
             return _message(429, "Too Many Requests", rid)
         route = deployed.routes[match.route_id]
         target_ref = route.get("Target") or ""
@@ -722,4 +771,10 @@ def make_api_server(lamb) -> HttpApiServer:
                          http_sender=http_proxy.Sender(s.limits.api_http_integration_workers,
                                                        s.limits.http_api_payload_max_bytes),
                          signer=lamb.url_signer, after_answer=lamb.invoker.afterwards.add, caches=apis.caches,
-                         auth_cache=apis.auth_cache, domains=apis.domains, usage=apis.usage)
+                         auth_cache=apis.auth_cache, domains=apis.domains, usage=apis.usage,
+                         account_throttle=(s.limits.apigateway_account_rate_limit,
+                                           s.limits.apigateway_account_burst_limit),
+                         execution_logs=execution_log.ExecutionLogs(
+                             access_log.store_writer(lamb.logs.stream),
+                             lambda: ((apis.settings.get("account") if apis.settings is not None else None)
+                                      or {}).get("cloudwatchRoleArn")))

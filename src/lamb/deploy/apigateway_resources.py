@@ -252,47 +252,54 @@ class Stage:
         if props.get("CacheClusterSize") is not None:
             params["cacheClusterSize"] = _size(props["CacheClusterSize"])
         apigw.create_stage(**params)
-        ops = self._access_log({}, props) + self._metrics({}, props) + self._caching({}, props)
+        ops = self._access_log({}, props) + self._method_settings({}, props) + self._caching({}, props)
         if ops:
             apigw.update_stage(restApiId=props["RestApiId"], stageName=name, patchOperations=ops)
         return Applied(name, {"Ref": name})
 
-    @staticmethod
-    def _metrics(old: dict, new: dict) -> list[dict]:
-        """``MethodSettings`` for every method (``/*``, ``*``): its ``MetricsEnabled`` (detailed metrics)."""
-        def enabled(props: dict) -> bool:
-            return any(m.get("ResourcePath") == "/*" and m.get("HttpMethod") == "*" and m.get("MetricsEnabled")
-                       for m in props.get("MethodSettings") or [])
-        if enabled(old) == enabled(new):
-            return []
-        return [{"op": "replace", "path": "/*/*/metrics/enabled", "value": str(enabled(new)).lower()}]
+    # MethodSetting properties and their UpdateStage paths (apis/method_settings.py).
+    _SETTINGS = {"MetricsEnabled": "metrics/enabled", "LoggingLevel": "logging/loglevel",
+                 "DataTraceEnabled": "logging/dataTrace", "ThrottlingBurstLimit": "throttling/burstLimit",
+                 "ThrottlingRateLimit": "throttling/rateLimit", "CachingEnabled": "caching/enabled",
+                 "CacheTtlInSeconds": "caching/ttlInSeconds", "CacheDataEncrypted": "caching/dataEncrypted"}
+
+    @classmethod
+    def _method_settings(cls, old: dict, new: dict) -> list[dict]:
+        """``MethodSettings`` (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-apigateway-stage-methodsetting.html):
+        one member per ``ResourcePath`` (``/*`` for every method, ``/~1pets`` for ``/pets``, ``/`` the root)
+        and ``HttpMethod``, as UpdateStage's ``/{resource path}/{http method}/{setting}`` paths; a member or
+        a setting no longer in the template is removed (back to the stage's or AWS's default)."""
+        def members(props: dict) -> dict[str, dict]:
+            out = {}
+            for m in props.get("MethodSettings") or []:
+                path = m.get("ResourcePath") or "/*"
+                key = "/*/*" if path == "/*" else f"/{'~1' if path == '/' else path[1:]}/{m.get('HttpMethod') or '*'}"
+                out[key] = {k: v for k, v in m.items() if k in cls._SETTINGS and v is not None}
+            return out
+
+        def text(value) -> str:
+            return str(value).lower() if isinstance(value, bool) else str(value)
+
+        before, after = members(old), members(new)
+        ops = [{"op": "remove", "path": key} for key in before if key not in after]
+        for key, member in after.items():
+            kept = before.get(key) or {}
+            ops += [{"op": "remove", "path": f"{key}/{cls._SETTINGS[k]}"} for k in kept if k not in member]
+            ops += [{"op": "replace", "path": f"{key}/{cls._SETTINGS[k]}", "value": text(v)}
+                    for k, v in member.items() if kept.get(k) != v]
+        return ops
 
     @staticmethod
     def _caching(old: dict, new: dict) -> list[dict]:
-        """``MethodSettings``' ``CachingEnabled``/``CacheTtlInSeconds``/``CacheDataEncrypted`` (a removed
-        method setting stops caching) and, on update, ``CacheClusterEnabled``/``CacheClusterSize``."""
-        def settings(props: dict) -> dict:
-            out = {}
-            for m in props.get("MethodSettings") or []:
-                path = "/~1" if m.get("ResourcePath") == "/" else m.get("ResourcePath") or "/*"
-                where = f"{path}/{m.get('HttpMethod') or '*'}/caching"
-                for src, member in (("CachingEnabled", "enabled"), ("CacheTtlInSeconds", "ttlInSeconds"),
-                                    ("CacheDataEncrypted", "dataEncrypted")):
-                    if m.get(src) is not None:
-                        value = m[src]
-                        out[f"{where}/{member}"] = str(_true(value)).lower() if src != "CacheTtlInSeconds" \
-                            else str(int(value))
-            return out
+        """On update, ``CacheClusterEnabled``/``CacheClusterSize`` (the methods' caching members are
+        ``MethodSettings``, ``_method_settings``)."""
         ops = []
         if old and old.get("CacheClusterSize") != new.get("CacheClusterSize") and new.get("CacheClusterSize"):
             ops.append({"op": "replace", "path": "/cacheClusterSize", "value": _size(new["CacheClusterSize"])})
         if old and _true(old.get("CacheClusterEnabled")) != _true(new.get("CacheClusterEnabled")):
             ops.append({"op": "replace", "path": "/cacheClusterEnabled",
                         "value": str(_true(new.get("CacheClusterEnabled"))).lower()})
-        before, after = settings(old), settings(new)
-        ops += [{"op": "replace", "path": p, "value": "false"} for p in sorted(before)
-                if p not in after and p.endswith("/caching/enabled")]
-        return ops + [{"op": "replace", "path": p, "value": v} for p, v in after.items() if before.get(p) != v]
+        return ops
 
     @staticmethod
     def _access_log(old: dict, new: dict) -> list[dict]:
@@ -316,7 +323,7 @@ class Stage:
         before, after = old.get("Variables") or {}, new.get("Variables") or {}
         ops += [{"op": "remove", "path": f"/variables/{k}"} for k in sorted(set(before) - set(after))]
         ops += [{"op": "replace", "path": f"/variables/{k}", "value": v} for k, v in after.items() if before.get(k) != v]
-        ops += self._access_log(old, new) + self._metrics(old, new) + self._caching(old, new)
+        ops += self._access_log(old, new) + self._method_settings(old, new) + self._caching(old, new)
         if ops:
             apigw.update_stage(restApiId=new["RestApiId"], stageName=physical, patchOperations=ops)
         return Applied(physical, attrs)
