@@ -26,6 +26,13 @@ RESPONSE = ('#set($e = $input.path(\'$.echo\'))'
             '"b64": "$util.base64Encode($e.id)"}')
 
 
+def _invocations(cw, arn: str) -> float:
+    out = cw.get_metric_statistics(Namespace="AWS/Lambda", MetricName="Invocations", Period=3600,
+                                   Statistics=["Sum"], **window(),
+                                   Dimensions=[{"Name": "FunctionName", "Value": arn.rsplit(":", 1)[1]}])
+    return sum(d["Sum"] for d in out["Datapoints"])
+
+
 def test_non_proxy_lambda_integration_with_mapping_templates(lamb_server):
     apigw = lamb_server.client("apigateway")
     arn = function(lamb_server, "vtl", CODE)
@@ -96,13 +103,7 @@ def test_asynchronous_invocation_through_request_parameters(lamb_server):
     answer = json.loads(body)
     assert status == 202 and answer["payload"] == "" and len(answer["queued"]) == 36  # Lambda's 202: no payload
 
-    def invocations() -> float:
-        out = cw.get_metric_statistics(Namespace="AWS/Lambda", MetricName="Invocations", Period=3600,
-                                       Statistics=["Sum"], **window(),
-                                       Dimensions=[{"Name": "FunctionName", "Value": arn.rsplit(":", 1)[1]}])
-        return sum(d["Sum"] for d in out["Datapoints"])
-
-    wait_for(lambda: invocations() == 1, 60, 0.2, "the queued event to run the function")
+    wait_for(lambda: _invocations(cw, arn) == 1, 60, 0.2, "the queued event to run the function")
 
 
 def test_mock_integration_templates_are_evaluated(lamb_server):
@@ -133,3 +134,39 @@ def test_mock_integration_templates_are_evaluated(lamb_server):
     assert curl(base + "?brew=coffee")[0] == 200  # the stage serves its deployment until the next one
     apigw.create_deployment(restApiId=api["id"], stageName="v1")
     assert curl(base + "?brew=coffee") == (418, '{"short": "and stout"}')
+
+
+def test_imported_definition_applies_integration_request_parameters(lamb_server):
+    """ImportRestApi: an ``aws`` integration's ``requestParameters`` (X-Amz-Invocation-Type) are applied, as
+    PutIntegration's are; the method's ``parameters`` become its ``requestParameters``."""
+    apigw, cw = lamb_server.client("apigateway"), lamb_server.client("cloudwatch")
+    arn = function(lamb_server, "vtlimport", CODE)
+    uri = f"arn:aws:apigateway:{lamb_server.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+    definition = {"openapi": "3.0.1", "info": {"title": unique("imported-async"), "version": "1"}, "paths": {"/jobs": {
+        "post": {"parameters": [{"name": "mode", "in": "header", "required": True, "schema": {"type": "string"}}],
+                 "responses": {"202": {"description": "queued"}},
+                 "x-amazon-apigateway-integration": {
+                     "type": "aws", "httpMethod": "POST", "uri": uri,
+                     "requestParameters": {"integration.request.header.X-Amz-Invocation-Type": "method.request.header.mode"},
+                     "requestTemplates": {"application/json": '{"id": $input.json(\'$.id\')}'},
+                     "responses": {"default": {"statusCode": "202", "responseTemplates": {
+                         "application/json": '{"queued": "$context.requestId", '
+                                             '"payload": "$util.escapeJavaScript($input.body)"}'}}}}}}}}
+    api = apigw.import_rest_api(body=json.dumps(definition).encode())
+    res = {r["path"]: r for r in apigw.get_resources(restApiId=api["id"])["items"]}["/jobs"]
+    method = apigw.get_method(restApiId=api["id"], resourceId=res["id"], httpMethod="POST")
+    assert method["requestParameters"] == {"method.request.header.mode": True}
+    assert method["methodIntegration"]["requestParameters"] == {
+        "integration.request.header.X-Amz-Invocation-Type": "method.request.header.mode"}
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    url = f"http://{api['id']}.execute-api.{lamb_server.region}.localhost:{lamb_server.port}/v1/jobs"
+    status, body = curl(url, "-X", "POST", "-H", "Content-Type: application/json", "-H", "mode: Event",
+                        "-d", '{"id": "j1"}')
+    answer = json.loads(body)
+    assert status == 202 and answer["payload"] == "" and len(answer["queued"]) == 36  # Lambda's 202: no payload
+
+    wait_for(lambda: _invocations(cw, arn) == 1, 60, 0.2, "the queued event to run the function")
+    # RequestResponse from the same header: the function's answer is the payload.
+    status, body = curl(url, "-X", "POST", "-H", "Content-Type: application/json", "-H", "mode: RequestResponse",
+                        "-d", '{"id": "j2"}')
+    assert status == 202 and json.loads(json.loads(body)["payload"]) == {"echo": {"id": "j2"}}

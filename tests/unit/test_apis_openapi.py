@@ -107,6 +107,10 @@ def test_rest_non_proxy_aws_integration_with_templates_and_responses():
     assert responses == {"200": {}, "400": {"selectionPattern": "Bad:.*", "responseTemplates": {"application/json": "{}"}}}
     with pytest.raises(openapi.ImportProblem, match="integration type 'aws' is not served"):
         openapi.http_integration(op)  # HTTP APIs take aws_proxy only
+    mapped = openapi.read({"swagger": "2.0", "paths": {"/a": {"post": {"x-amazon-apigateway-integration": dict(
+        integ, requestParameters={"integration.request.header.X-Amz-Invocation-Type": "'Event'"})}}}})
+    assert openapi.rest_integration(mapped.operations[0])["requestParameters"] == {
+        "integration.request.header.X-Amz-Invocation-Type": "'Event'"}  # the Invoke call's type (apis/mapped.py)
 
 
 def test_rest_models_validators_and_parameters():

@@ -386,7 +386,8 @@ def _rest_integration(op: Operation) -> dict:
     kind = str(integ["type"]).upper()
     out = {"type": kind, "uri": integ["uri"], "integrationHttpMethod": str(integ.get("httpMethod") or "")
            .upper() or None}
-    if kind in ("HTTP_PROXY", "HTTP") and integ.get("requestParameters"):  # {proxy}, headers (apis/http_proxy.py)
+    # HTTP/HTTP_PROXY: {proxy}, headers, query strings (apis/http_proxy.py); AWS (Lambda): X-Amz-Invocation-Type
+    if kind in ("HTTP_PROXY", "HTTP", "AWS") and integ.get("requestParameters"):  # (apis/mapped.py)
         out["requestParameters"] = integ["requestParameters"]
     if kind in ("AWS", "HTTP"):  # mapping templates (apis/mapped.py)
         out["requestTemplates"] = integ.get("requestTemplates") or {}
