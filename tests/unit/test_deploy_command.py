@@ -36,3 +36,12 @@ def test_fingerprint_changes_with_code(tmp_path):
     assert _fingerprint([tmp_path / "code"], tmp_path / "t.yaml") == before
     (tmp_path / "code" / "a.py").write_text("22")
     assert _fingerprint([tmp_path / "code"], tmp_path / "t.yaml") != before
+
+
+def test_fingerprint_changes_with_a_definition_file(tmp_path):
+    (tmp_path / "t.yaml").write_text("Resources: {}\n")
+    (tmp_path / "api.yaml").write_text("openapi: 3.0.1\n")
+    before = _fingerprint([tmp_path / "api.yaml"], tmp_path / "t.yaml")
+    assert _fingerprint([tmp_path / "api.yaml"], tmp_path / "t.yaml") == before
+    (tmp_path / "api.yaml").write_text("openapi: 3.0.1\npaths: {}\n")
+    assert _fingerprint([tmp_path / "api.yaml"], tmp_path / "t.yaml") != before

@@ -69,3 +69,34 @@ def test_hot_reload_keeps_function_folders_in_place_and_zips_layers(tmp_path):
     assert out.template["Resources"]["Raw"]["Properties"]["Code"] == {"S3Bucket": "hot-reload", "S3Key": folder}
     assert out.template["Resources"]["Layer"]["Properties"]["ContentUri"].startswith("s3://lamb-deploy/")
     assert out.folders == [(tmp_path / "layer").resolve()]  # --watch re-deploys for layers, not hot folders
+
+
+def test_package_rewrites_api_definition_files(tmp_path):
+    (tmp_path / "apis").mkdir()
+    (tmp_path / "apis" / "rest.yaml").write_text("openapi: 3.0.1\n")
+    (tmp_path / "apis" / "http.json").write_text('{"openapi": "3.0.1"}')
+    (tmp_path / "apis" / "spec").write_text("openapi: 3.0.1\n")
+    packager = Packager(tmp_path / "cache")
+    template = {
+        "Globals": {"HttpApi": {"DefinitionUri": "apis/http.json"}},
+        "Resources": {
+            "A": {"Type": "AWS::Serverless::Api", "Properties": {"DefinitionUri": "apis/rest.yaml"}},
+            "B": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"BodyS3Location": "apis/spec"}},
+            "C": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"BodyS3Location": {"Bucket": "b", "Key": "k"}}},
+            "D": {"Type": "AWS::Serverless::HttpApi", "Properties": {"DefinitionUri": "s3://b/k.yaml"}}}}
+    res = packager.package(template, tmp_path).template["Resources"]
+    rest = res["A"]["Properties"]["DefinitionUri"]
+    assert rest.startswith("s3://lamb-deploy/") and rest.endswith(".yaml")
+    assert packager.local("lamb-deploy", rest.split("/", 3)[3]) == b"openapi: 3.0.1\n"
+    # The same bytes are one cache entry whatever the file's name (an unknown suffix is kept as .yaml).
+    assert res["B"]["Properties"]["BodyS3Location"] == {"Bucket": "lamb-deploy", "Key": rest.split("/", 3)[3]}
+    assert res["C"]["Properties"]["BodyS3Location"] == {"Bucket": "b", "Key": "k"}
+    assert res["D"]["Properties"]["DefinitionUri"] == "s3://b/k.yaml"
+    http = template["Globals"]["HttpApi"]["DefinitionUri"]
+    assert http.startswith("s3://lamb-deploy/") and http.endswith(".json")
+
+
+def test_missing_definition_file_is_refused(tmp_path):
+    template = {"Resources": {"A": {"Type": "AWS::Serverless::Api", "Properties": {"DefinitionUri": "nope.yaml"}}}}
+    with pytest.raises(PackageError, match=r"^A.DefinitionUri: nope.yaml is neither a file nor an s3:// URI$"):
+        Packager(tmp_path / "cache").package(template, tmp_path)

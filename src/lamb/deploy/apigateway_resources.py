@@ -8,8 +8,10 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apig
 …-apigatewayv2-route.html, …-apigatewayv2-integration.html, …-apigatewayv2-authorizer.html,
 …-apigatewayv2-deployment.html, …-apigateway-resource.html, …-apigateway-method.html. A RestApi or
 Api with a ``Body`` is imported (ImportRestApi/ImportApi) and re-imported on update (PutRestApi in
-overwrite mode/ReimportApi); ``BodyS3Location`` is not read. A RestApi without a ``Body`` is built
-from ``AWS::ApiGateway::Resource`` and ``AWS::ApiGateway::Method`` resources (the CDK's shape).
+overwrite mode/ReimportApi); a ``BodyS3Location`` (``{Bucket, Key, Version}``, what SAM's
+``DefinitionUri`` becomes) is read as the definition file, YAML or JSON, from the deploy's package cache
+(a local file packaged by package.py) or from S3 through boto3's standard configuration. A RestApi
+without either is built from ``AWS::ApiGateway::Resource`` and ``AWS::ApiGateway::Method`` resources (the CDK's shape).
 """
 
 from __future__ import annotations
@@ -30,10 +32,16 @@ def _gone(client: Any) -> tuple:
     return (client.exceptions.NotFoundException,)
 
 
-def _no_s3_body(props: dict) -> str | None:
-    if props.get("BodyS3Location") is not None and props.get("Body") is None:
-        return "not applied: BodyS3Location is not read by lamb deploy (inline the definition as Body)"
-    return None
+def _body(env: Env, props: dict) -> bytes | None:
+    """The API definition: ``Body`` (inline), else the file at ``BodyS3Location``; None without either."""
+    if props.get("Body") is not None:
+        return json.dumps(props["Body"]).encode()
+    loc = props.get("BodyS3Location")
+    if loc is None:
+        return None
+    if not isinstance(loc, dict) or not loc.get("Bucket") or not loc.get("Key"):
+        raise ValueError(f"BodyS3Location needs Bucket and Key, got {loc!r}")
+    return env.code({"S3Bucket": loc["Bucket"], "S3Key": loc["Key"], "S3ObjectVersion": loc.get("Version")})
 
 
 # ------------------------------------------------------------------ REST APIs (v1)
@@ -42,7 +50,6 @@ class RestApi:
     ``Name`` overrides the definition's title, as CloudFormation does."""
 
     replace_on: frozenset[str] = frozenset()
-    unsupported = staticmethod(_no_s3_body)
 
     def _patch(self, props: dict) -> list[dict]:
         ops = []
@@ -64,8 +71,9 @@ class RestApi:
 
     def create(self, env: Env, logical: str, props: dict) -> Applied:
         apigw = env.lamb_client("apigateway")
-        if props.get("Body") is not None:
-            api = apigw.import_rest_api(body=json.dumps(props["Body"]).encode(),
+        body = _body(env, props)
+        if body is not None:
+            api = apigw.import_rest_api(body=body,
                                         failOnWarnings=bool(props.get("FailOnWarnings")),
                                         **pick(props, {"parameters"}, {"Parameters": "parameters"}))
         else:
@@ -84,9 +92,10 @@ class RestApi:
 
     def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
         apigw = env.lamb_client("apigateway")
-        if new.get("Body") is not None:
+        body = _body(env, new)
+        if body is not None:
             apigw.put_rest_api(restApiId=physical, mode=new.get("Mode") or "overwrite",
-                               body=json.dumps(new["Body"]).encode(), failOnWarnings=bool(new.get("FailOnWarnings")))
+                               body=body, failOnWarnings=bool(new.get("FailOnWarnings")))
         ops = self._patch(new)
         gone = set(old.get("BinaryMediaTypes") or []) - set(new.get("BinaryMediaTypes") or [])
         ops += [{"op": "remove", "path": "/binaryMediaTypes/" + t.replace("~", "~0").replace("/", "~1")}
@@ -341,19 +350,19 @@ class HttpApi:
     """AWS::ApiGatewayV2::Api. Ref: the API id; GetAtt ApiId, ApiEndpoint."""
 
     replace_on = frozenset({"ProtocolType"})
-    unsupported = staticmethod(_no_s3_body)
 
     def _applied(self, api: dict) -> Applied:
         return Applied(api["ApiId"], {"Ref": api["ApiId"], "ApiId": api["ApiId"], "ApiEndpoint": api.get("ApiEndpoint", "")})
 
     def _fields(self, client: Any, op: str, props: dict) -> dict:
-        allowed = members(client, op) - {"ApiId", "Tags", "Body", "Basepath"}
+        allowed = members(client, op) - {"ApiId", "Tags", "Body", "Basepath", "BodyS3Location"}
         return pick(props, allowed)
 
     def create(self, env: Env, logical: str, props: dict) -> Applied:
         v2 = env.lamb_client("apigatewayv2")
-        if props.get("Body") is not None:
-            api = v2.import_api(Body=json.dumps(props["Body"]), FailOnWarnings=bool(props.get("FailOnWarnings")))
+        body = _body(env, props)
+        if body is not None:
+            api = v2.import_api(Body=body.decode(), FailOnWarnings=bool(props.get("FailOnWarnings")))
             extra = self._fields(v2, "UpdateApi", {k: v for k, v in props.items() if k in ("Name", "Description")})
             if extra:
                 api = v2.update_api(ApiId=api["ApiId"], **extra)
@@ -367,8 +376,9 @@ class HttpApi:
 
     def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
         v2 = env.lamb_client("apigatewayv2")
-        if new.get("Body") is not None:
-            v2.reimport_api(ApiId=physical, Body=json.dumps(new["Body"]))
+        body = _body(env, new)
+        if body is not None:
+            v2.reimport_api(ApiId=physical, Body=body.decode())
             extra = self._fields(v2, "UpdateApi", {k: v for k, v in new.items() if k in ("Name", "Description")})
         else:
             extra = self._fields(v2, "UpdateApi", new)

@@ -65,6 +65,13 @@ def _deployer(args: argparse.Namespace, stack: str):
 def _fingerprint(folders: list[Path], template: Path) -> tuple:
     out: list[tuple] = [(str(template), template.stat().st_mtime_ns)]
     for folder in folders:
+        if folder.is_file():  # an API definition file
+            try:
+                st = folder.stat()
+            except OSError:
+                continue
+            out.append((str(folder), "", st.st_mtime_ns, st.st_size))
+            continue
         for root, dirs, files in os.walk(folder):
             dirs.sort()
             for name in sorted(files):
@@ -100,7 +107,7 @@ def run_deploy(args: argparse.Namespace) -> int:
         folders = deployer.prepare(path, overrides)[2]
         seen = _fingerprint(folders, path)
         deployer.deploy(path, overrides, dry_run=args.dry_run, force=args.force)
-        print(f"Watching {len(folders)} code folder(s) and the template for changes (Ctrl-C stops)", flush=True)
+        print(f"Watching {len(folders)} code folder(s)/definition file(s) and the template for changes (Ctrl-C stops)", flush=True)
         while True:
             time.sleep(float(os.environ.get("LAMB_DEPLOY_WATCH_INTERVAL", "0.3")))
             now = _fingerprint(folders, path)

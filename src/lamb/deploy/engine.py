@@ -21,7 +21,7 @@ from typing import Any, Callable
 from . import api_urls
 from . import plan as P
 from . import template as T
-from . import traffic, translate
+from . import include, traffic, translate
 from .intrinsics import Context, TemplateError, Unresolved
 from .package import Packager
 from .registry import Applied, Handler, NotApplied, Registry
@@ -199,7 +199,8 @@ class Deployer:
 
     # ------------------------------------------------------------------ plan
     def prepare(self, path: Path, overrides: dict[str, str]) -> tuple[dict, dict, list[Path]]:
-        raw = T.load(path)
+        raw = include.expand(T.load(path), path.parent, lambda bucket, key: self.env.code(
+            {"S3Bucket": bucket, "S3Key": key}))
         packaged = self.env.packager.package(raw, path.parent)
         cfn = translate.to_cloudformation(packaged.template, overrides, self.env.region)
         self.generated = set(cfn["Resources"]) - set(raw["Resources"]) if T.is_sam(raw) else set()

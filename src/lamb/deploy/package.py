@@ -8,6 +8,12 @@ timestamps, file modes kept), so ``AutoPublishAlias`` — whose Version logical 
 derives from the code location — publishes a new version exactly when the code changed.
 ``code.py`` turns such a location back into the zip when the function is created.
 
+API definitions are packaged the same way, as ``sam package`` uploads them: a local SAM
+``DefinitionUri`` (on ``AWS::Serverless::Api``/``HttpApi`` or in ``Globals``) becomes
+``s3://lamb-deploy/<sha256>.<ext>``, and a local ``BodyS3Location`` (``AWS::ApiGateway::RestApi``,
+``AWS::ApiGatewayV2::Api``, as ``aws cloudformation package`` accepts it) becomes ``{Bucket, Key}``.
+The handlers read either location back through ``Env.code`` (the cache, or S3 for any other bucket).
+
 With ``hot_reload`` (``lamb deploy --hot-reload``), a function's local code folder is not
 zipped: it becomes ``s3://hot-reload/<absolute folder>``, Lamb's hot-reload code source
 (``lamb.services.hot_reload``), so edits run at the next invocation without a deploy.
@@ -36,6 +42,14 @@ CODE_PROPERTIES = {
     "AWS::Lambda::LayerVersion": "Content",
 }
 
+# (resource type, property holding an API definition file) as sam package / aws cloudformation package rewrite them
+DEFINITION_PROPERTIES = {
+    "AWS::Serverless::Api": "DefinitionUri",
+    "AWS::Serverless::HttpApi": "DefinitionUri",
+    "AWS::ApiGateway::RestApi": "BodyS3Location",
+    "AWS::ApiGatewayV2::Api": "BodyS3Location",
+}
+
 
 class PackageError(Exception):
     pass
@@ -44,7 +58,7 @@ class PackageError(Exception):
 @dataclass
 class Packaged:
     template: dict
-    folders: list[Path] = field(default_factory=list)  # local code folders (what --watch watches)
+    folders: list[Path] = field(default_factory=list)  # local code folders and definition files (--watch watches them)
 
 
 def zip_folder(folder: Path) -> bytes:
@@ -68,19 +82,19 @@ class Packager:
         self.cache = cache
         self.hot_reload = hot_reload
 
-    def store(self, data: bytes) -> str:
+    def store(self, data: bytes, suffix: str = ".zip") -> str:
         """Keep ``data`` under its hash; return its s3:// location."""
         digest = hashlib.sha256(data).hexdigest()
         self.cache.mkdir(parents=True, exist_ok=True)
-        target = self.cache / f"{digest}.zip"
+        target = self.cache / f"{digest}{suffix}"
         if not target.exists():
             tmp = target.with_suffix(f".tmp{os.getpid()}")
             tmp.write_bytes(data)
             tmp.replace(target)
-        return f"s3://{BUCKET}/{digest}.zip"
+        return f"s3://{BUCKET}/{digest}{suffix}"
 
     def local(self, bucket: str, key: str) -> bytes | None:
-        """The packaged zip for a lamb-deploy location, or None for another bucket."""
+        """The packaged zip (or definition file) for a lamb-deploy location, or None for another bucket."""
         if bucket != BUCKET:
             return None
         path = self.cache / Path(key).name
@@ -104,7 +118,36 @@ class Packager:
                 props[prop] = {"S3Bucket": bucket, "S3Key": key}
             else:
                 props[prop] = location
+        self._definitions(template, base, out)
         return out
+
+    def _definitions(self, template: dict, base: Path, out: Packaged) -> None:
+        for section in ("Api", "HttpApi"):
+            g = (template.get("Globals") or {}).get(section) or {}
+            if isinstance(g.get("DefinitionUri"), str):
+                g["DefinitionUri"] = self._definition(g["DefinitionUri"], base, out, f"Globals.{section}.DefinitionUri")
+        for logical, res in template["Resources"].items():
+            prop = DEFINITION_PROPERTIES.get(res.get("Type", "")) if isinstance(res, dict) else None
+            props = res.get("Properties") if prop else None
+            if not isinstance(props, dict) or not isinstance(props.get(prop), str):
+                continue
+            location = self._definition(props[prop], base, out, f"{logical}.{prop}")
+            if prop == "BodyS3Location":
+                bucket, key = location[5:].split("/", 1)
+                props[prop] = {"Bucket": bucket, "Key": key}
+            else:
+                props[prop] = location
+
+    def _definition(self, uri: str, base: Path, out: Packaged, where: str) -> str:
+        """A local OpenAPI file → its place in the cache (an s3:// URI is kept)."""
+        if uri.startswith("s3://"):
+            return uri
+        path = (base / uri).resolve()
+        if not path.is_file():
+            raise PackageError(f"{where}: {uri} is neither a file nor an s3:// URI")
+        out.folders.append(path)
+        suffix = path.suffix.lower() if path.suffix.lower() in (".yaml", ".yml", ".json") else ".yaml"
+        return self.store(path.read_bytes(), suffix)
 
     def _one(self, uri: str, base: Path, out: Packaged, where: str, hot: bool = False) -> str:
         if uri.startswith("s3://"):
