@@ -226,7 +226,7 @@ def test_usage_survives_a_restart_and_reaches_the_access_log(fresh_server):
         {"op": "replace", "path": "/accessLogSettings/destinationArn",
          "value": f"arn:aws:logs:{server.region}:{server.account_id}:log-group:{group}"},
         {"op": "replace", "path": "/accessLogSettings/format",
-         "value": "$context.status $context.identity.apiKey $context.identity.apiKeyId"}])
+         "value": "$context.status $context.identity.apiKey $context.identity.apiKeyId $context.requestId"}])
     key = _key(apigw)
     plan = apigw.create_usage_plan(name="durable", apiStages=[{"apiId": api_id, "stage": "live"}],
                                    quota={"limit": 2, "period": "MONTH"})
@@ -238,7 +238,8 @@ def test_usage_survives_a_restart_and_reaches_the_access_log(fresh_server):
         events = logs.filter_log_events(logGroupName=group)["events"]
         return [e["message"] for e in events]
 
-    wait_for(lambda: f"200 {key['value']} {key['id']}" in lines(), 30, 0.2, "the access log line")
+    wait_for(lambda: any(line.startswith(f"200 {key['value']} {key['id']} ") for line in lines()), 30, 0.2,
+             "the access log line")
     server.terminate()
     server.restart()
     apigw = server.client("apigateway")

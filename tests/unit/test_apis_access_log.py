@@ -29,3 +29,59 @@ def test_records_go_through_the_writer():
     logs.record(stage, "api1", "$default", {"status": 404})
     logs.record({}, "api1", "$default", {"status": 200})
     assert written == [("g", "api1_$default", 12500, "404")]
+
+
+def test_braced_variables_and_json_values():
+    fmt = '${context.requestId} $context.authorizer.b $context.authorizer.n\n'
+    assert access_log.render(fmt, {"requestId": "r", "authorizer.b": True, "authorizer.n": 1}) == "r true 1"
+
+
+def test_format_problems_as_create_and_update_stage_refuse_them():
+    assert access_log.format_problem("$context.requestId", http=True) is None
+    assert access_log.format_problem('{"id":"$context.extendedRequestId"}', http=False) is None
+    assert access_log.format_problem("$context.extendedRequestId\n", http=False) is None  # a final newline (REST)
+    assert access_log.format_problem("$context.status", http=True) == (
+        "The following errors are found in Access Log Format: Access Log format must include either "
+        "$context.requestId or $context.extendedRequestId : '$context.status'")
+    assert access_log.format_problem("$context.requestIds", http=False) == (
+        "Access Log format must include either $context.requestId or $context.extendedRequestId : "
+        "'$context.requestIds'")
+    assert access_log.format_problem("$context.requestId\n$context.status", http=False) == (
+        "Access Log format must be single line, new line character is allowed only at end of the format: "
+        "'$context.requestId\n$context.status'")
+
+
+class _Authorized:
+    def __init__(self, kind, context=None, principal_id=None, latency_ms=0, claims=None):
+        self.kind, self.context, self.principal_id = kind, context, principal_id
+        self.latency_ms, self.claims = latency_ms, claims
+
+
+def test_context_values_of_what_a_request_met():
+    base = {"requestId": "r", "status": 502}
+    event = {"requestContext": {"resourceId": "res1", "identity": {
+        "accountId": "123", "userArn": "arn:aws:iam::123:user/u", "accessKey": "AKIA", "clientCert": None,
+        "apiKey": None}}}
+    got = access_log.context_values(
+        base, rest=True, event=event,
+        authorized=_Authorized("lambda", {"user": "ann", "n": 1, "b": False, "o": {"a": 1}}, "p1", 7),
+        error=("DEFAULT_5XX", 'Internal "server" error'),
+        integration={"integrationStatus": 200, "error": "boom", "requestId": "r", "status": None})
+    assert got == {
+        "requestId": "r", "status": 502, "resourceId": "res1", "identity.accountId": "123",
+        "identity.userArn": "arn:aws:iam::123:user/u", "authorizer.principalId": "p1", "authorizer.user": "ann",
+        "authorizer.n": "1", "authorizer.b": "false", "authorizer.o": '{"a":1}', "authorizer.status": 200,
+        "authorizer.latency": 7, "authorizer.integrationStatus": 200, "authorizer.integrationLatency": 7,
+        "error.responseType": "DEFAULT_5XX", "error.message": 'Internal "server" error',
+        "error.messageString": '"Internal \\"server\\" error"', "integration.integrationStatus": 200,
+        "integration.error": "boom", "integration.requestId": "r", "integrationStatus": 200,
+        "integrationErrorMessage": "boom", "awsEndpointRequestId": "r"}
+    # HTTP APIs: JSON values, JWT claims, an authorizer's refusal.
+    http = access_log.context_values({"status": 401}, rest=False, authorized=None, error=("UNAUTHORIZED", "Unauthorized"),
+                                     authorizer_error="Unauthorized", identity={"accessKey": "AK", "caller": "c"})
+    assert http == {"status": 401, "identity.caller": "c", "error.responseType": "UNAUTHORIZED",
+                    "error.message": "Unauthorized", "error.messageString": '"Unauthorized"',
+                    "authorizer.error": "Unauthorized", "authorizer.status": 401}
+    jwt = access_log.context_values({}, rest=False, authorized=_Authorized("jwt", {}, None, 0,
+                                                                         {"sub": "s", "groups": ["a", "b"]}))
+    assert jwt == {"authorizer.claims.sub": "s", "authorizer.claims.groups": '["a","b"]'}

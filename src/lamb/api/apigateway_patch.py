@@ -22,7 +22,7 @@ import copy
 import time
 from typing import TYPE_CHECKING
 
-from ..apis import http_proxy, method_settings
+from ..apis import access_log, http_proxy, method_settings
 from ..protocol.errors import AwsError
 from . import apigateway as rest
 from . import apigateway_responses as responses
@@ -108,6 +108,8 @@ def patch_stage(stage: dict, deployments: dict, ops: list[dict], method_defaults
             if kind == "remove":
                 settings = {} if len(parts) == 1 else {k: v for k, v in settings.items() if k != parts[1]}
             elif len(parts) == 2 and parts[1] in ("destinationArn", "format"):
+                if parts[1] == "format" and (problem := access_log.format_problem(value or "", http=False)):
+                    raise AwsError("BadRequestException", problem, 400)
                 settings[parts[1]] = value
             else:
                 raise _invalid(op)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..apis import credentials, http_proxy, routing
+from ..apis import access_log, credentials, http_proxy, routing
 from ..apis.jwt_auth import issuer_allowed
 from ..apis.store import empty, new_id, snapshot
 from ..protocol.errors import AwsError
@@ -494,6 +494,9 @@ _STAGE_FIELDS = ("AccessLogSettings", "AutoDeploy", "DefaultRouteSettings", "Des
 
 
 def _stage_fields(doc: dict, stage: dict, params: dict) -> None:
+    fmt = (params.get("AccessLogSettings") or {}).get("Format")
+    if fmt is not None and (problem := access_log.format_problem(fmt, http=True)):
+        raise _bad(problem)
     for k in _STAGE_FIELDS:
         if params.get(k) is not None:
             stage[k] = params[k]

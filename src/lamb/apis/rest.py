@@ -128,6 +128,7 @@ def _customized(resp: Response, req: Request, deployed: "RestDeployed", seen: di
                 rid: str) -> Response:
     if not isinstance(resp, GatewayError):
         return resp
+    seen["gateway_error"] = (resp.kind, resp.message)  # the access log's $context.error.*
     custom = gateway_responses.effective(deployed.gateway_responses, resp.kind, resp.status)
     if custom is None:
         return resp
@@ -314,6 +315,18 @@ def _function_failed(f: asyncio.Future, rid: str) -> str:
             f"Lambda request id: {rid}")
 
 
+def _integration_note(f: asyncio.Future, rid: str, lambda_status: int = 200) -> dict:
+    """The access log's ``$context.integration.*`` of a finished Lambda invocation (``status``: Lambda's)."""
+    exc = f.exception()
+    if exc is not None:
+        return {"integrationStatus": getattr(exc, "status", None), "error": getattr(exc, "message", None) or str(exc)}
+    out = {"integrationStatus": lambda_status, "status": lambda_status, "requestId": rid}
+    result = f.result()
+    if result is not None and result.function_error:
+        out["error"] = mapped.error_message(result.payload)
+    return out
+
+
 def _timed_out(notes: dict, rid: str) -> Response:
     notes["error"] = "Execution failed due to a timeout error"
     return _message(504, "Endpoint request timed out", rid)
@@ -359,6 +372,7 @@ class _Call(NamedTuple):
         rid = self.rid
         if authorized is not None:
             self.event["requestContext"]["authorizer"] = authorized.for_event("1.0")
+            self.server.notes(rid)["authorized"] = authorized  # the access log's $context.authorizer.*
         refused = self._api_key(authorized)
         if refused is not None:
             return refused
@@ -454,13 +468,17 @@ class _Call(NamedTuple):
         def done(f: asyncio.Future) -> Response:
             if f.exception() is not None or f.result().function_error:
                 notes["error"] = _function_failed(f, rid)
+                notes["integration"] = _integration_note(f, rid)
+                notes["integration"].pop("status", None)  # the function's code returned no status
                 return _message(502, "Internal server error", rid)
             notes["endpoint_answer"] = f.result().payload
             try:
                 status, headers, body = payload_v1.response(f.result().payload)
             except Malformed:
                 notes["error"] = "Execution failed due to configuration error: Malformed Lambda proxy response"
+                notes["integration"] = dict(_integration_note(f, rid), status=None, error="Malformed Lambda proxy response")
                 return _message(502, "Internal server error", rid)
+            notes["integration"] = dict(_integration_note(f, rid), status=status)
             if b'"isBase64Encoded"' in f.result().payload and json.loads(f.result().payload).get("isBase64Encoded"):
                 body = binary.response_body(body, self.accept, list(self.binary_types))
             headers = http_proxy.remapped(headers)
@@ -603,6 +621,7 @@ class _Call(NamedTuple):
             return internal
 
         def done(f: asyncio.Future) -> Response:
+            notes["integration"] = _integration_note(f, rid, {"Event": 202, "DryRun": 204}.get(kind, 200))
             if f.exception() is not None:
                 return internal
             result = f.result()

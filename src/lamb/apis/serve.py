@@ -45,7 +45,7 @@ from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
 from . import access_log, api_cache, authorizers, deadline, execution_log, http_proxy, iam_auth, method_settings
-from . import payload_v1
+from . import mapped, payload_v1
 from . import domains as custom_domains
 from . import metrics as api_metrics
 from . import rest as rest_api
@@ -68,9 +68,16 @@ def default_origin(region: str, port: int) -> str:
     return f"http://{{id}}.execute-api.{region}.localhost:{port}"
 
 
+# The gateway response type an HTTP API's own answer logs as ``$context.error.responseType`` (by status).
+_HTTP_KINDS = {401: "UNAUTHORIZED", 403: "ACCESS_DENIED", 404: "RESOURCE_NOT_FOUND", 413: "REQUEST_TOO_LARGE",
+               429: "THROTTLED", 500: "INTEGRATION_FAILURE", 503: "INTEGRATION_TIMEOUT"}
+
+
 def _message(status: int, message: str, request_id: str, extra: list | None = None) -> Response:
+    """API Gateway's own answer (a ``GatewayError``: its type and message reach the access log)."""
     headers = [("Content-Type", "application/json"), ("apigw-requestid", request_id)] + (extra or [])
-    return Response(status, headers, json.dumps({"message": message}, separators=(",", ":")).encode())
+    return rest_api.GatewayError(status, headers, json.dumps({"message": message}, separators=(",", ":")).encode(),
+                                 _HTTP_KINDS.get(status, "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"), message)
 
 
 def _challenge(e: "authorizers.Refused") -> list:
@@ -288,7 +295,7 @@ class HttpApiServer:
             if where is None:
                 return
             if self.access_logs is not None and access_log.settings(where[4]) is not None:
-                self._access_log(req, where, rid, started, resp, integration_ms, found[3], api_key)
+                self._access_log(req, where, rid, started, resp, integration_ms, found[3], api_key, notes or {})
             if self.metrics is not None:
                 self._metrics(req, where, started, integration_ms, resp, cache_hit)
             if where[2] and self.execution_logs is not None and where[4].get("methodSettings"):
@@ -373,8 +380,8 @@ class HttpApiServer:
 
     def _access_log(self, req: Request, where: tuple, rid: str, started: float, resp: Response,
                     integration_ms: float | None = None, via: "custom_domains.Via | None" = None,
-                    api_key: tuple[str, str] | None = None) -> None:
-        """One line in the stage's access log (``access_log``)."""
+                    api_key: tuple[str, str] | None = None, notes: dict | None = None) -> None:
+        """One line in the stage's access log (``access_log``); ``notes``: what the request met."""
         api_id, doc, rest, stage_name, stage, path, full_path = where
         try:
             match = self._route_of(req, where)
@@ -397,6 +404,16 @@ class HttpApiServer:
                 values["resourcePath"] = match.route_key.split(" ", 1)[1]
             elif match is not None:
                 values["routeKey"] = match.route_key
+            if rest:
+                values["deploymentId"] = stage.get("deploymentId")
+            elif resp.stream is None:
+                values["dataProcessed"] = len(req.body) + len(resp.body)
+            notes = notes or {}
+            error = (resp.kind, resp.message) if isinstance(resp, rest_api.GatewayError) else notes.get("gateway_error")
+            values = access_log.context_values(
+                values, rest=rest, event=notes.get("event"), authorized=notes.get("authorized"),
+                identity=notes.get("identity"), error=error, unauthorized=bool(notes.get("unauthorized")),
+                authorizer_error=notes.get("authorizer_error"), integration=notes.get("integration"))
             self.access_logs.record(stage, api_id, stage_name, values)
         except Exception:  # noqa: BLE001 - a log line never fails the request
             log.exception("access log of %s %s failed", req.method, req.path)
@@ -473,6 +490,7 @@ class HttpApiServer:
                 else:
                     decided = self.jwt(ctx, auth, route)
             except authorizers.Refused as e:
+                self.notes(rid)["authorizer_error"] = e.message
                 return _message(e.status, e.message, rid, _challenge(e))
             if isinstance(decided, authorizers.Authorized):
                 return self._integrate(ctx, decided)
@@ -483,6 +501,7 @@ class HttpApiServer:
         try:
             outcome = await decided
         except authorizers.Refused as e:
+            self.notes(ctx.request_id)["authorizer_error"] = e.message
             return _message(e.status, e.message, ctx.request_id, _challenge(e))
         answer = self._integrate(ctx, outcome)
         return await answer if isinstance(answer, asyncio.Future) else answer
@@ -544,6 +563,8 @@ class HttpApiServer:
 
     def _integrate(self, ctx: "_Ctx", authorized: "authorizers.Authorized | None"):
         rid = ctx.request_id
+        notes = self.notes(rid)  # for the access log
+        notes.update(authorized=authorized, identity=ctx.caller.identity() if ctx.caller is not None else None)
         if ctx.integration.get("IntegrationType") == "HTTP_PROXY":
             return self._http_proxy(ctx, authorized)
         uri = _STAGE_VAR.sub(lambda m: ctx.variables.get(m.group(1), ""), ctx.integration["IntegrationUri"])
@@ -613,8 +634,10 @@ class HttpApiServer:
                 return unavailable()
             if exc is not None:
                 log.info("HTTP API %s: HTTP integration %s failed (%s)", ctx.api_id, out.url, exc)
+                self.notes(rid)["integration"] = {"error": str(exc)}
                 return internal(rid)
             answer = f.result()
+            self.notes(rid)["integration"] = {"status": answer.status, "integrationStatus": answer.status}
             if integ.get("ResponseParameters"):
                 answer = http_proxy.apply_response_parameters(answer, integ["ResponseParameters"], seen)
             headers = http_proxy.response_headers(answer.headers)
@@ -630,6 +653,8 @@ class HttpApiServer:
         if exc is not None:
             if not isinstance(exc, AwsError):
                 log.error("HTTP API %s: invocation failed", ctx.api_id, exc_info=exc)
+            self.notes(ctx.request_id)["integration"] = {
+                "integrationStatus": getattr(exc, "status", None), "error": getattr(exc, "message", None) or str(exc)}
             return internal(ctx.request_id)
         return self._respond(ctx, version, f.result(), seen)
 
@@ -673,7 +698,9 @@ class HttpApiServer:
 
     def _respond(self, ctx: "_Ctx", version: str, result, seen: "http_proxy.Seen | None" = None) -> Response:
         rid = ctx.request_id
+        noted = self.notes(rid)["integration"] = {"integrationStatus": 200, "requestId": rid}
         if result.function_error:
+            noted["error"] = mapped.error_message(result.payload)
             return internal(rid)
         try:
             if version == "1.0":
@@ -682,7 +709,9 @@ class HttpApiServer:
                 status, headers, body = v2_response.from_result(result.payload)
         except v2_response.Malformed as e:
             log.info("HTTP API %s: malformed response (%s)", ctx.api_id, e)
+            noted["error"] = f"The response from the Lambda function doesn't match the format that API Gateway expects. {e}"
             return internal(rid)
+        noted["status"] = status
         if seen is not None and ctx.integration.get("ResponseParameters"):
             status, headers, body = http_proxy.apply_response_parameters(
                 http_proxy.Answer(status, headers, body), ctx.integration["ResponseParameters"], seen)
