@@ -256,3 +256,45 @@ def test_stage_access_log_format_must_name_the_request_id(lamb_server):
         "Access Log format must be single line, new line character is allowed only at end of the format: "
         "'$context.status\n$context.requestId'")
     assert "accessLogSettings" not in apigw.get_stage(restApiId=api["id"], stageName="live")  # nothing applied
+
+
+def test_aws_iam_callers_identity_in_http_and_rest_access_logs(lamb_server):
+    from .test_api_integration_credentials import signed_get, user
+
+    v2, apigw = lamb_server.client("apigatewayv2"), lamb_server.client("apigateway")
+    arn = function(lamb_server, "alogiam", "def handler(event, context):\n    return {'statusCode': 200, 'body': '{}'}\n")
+    fmt = "$context.requestId $context.status $context.identity.accountId $context.identity.caller " \
+          "$context.identity.user $context.identity.userArn"
+    dest = f"arn:aws:logs:{lamb_server.region}:{lamb_server.account_id}:log-group:"
+    http_group, rest_group = unique("iam-http"), unique("iam-rest")
+    api_id = v2.create_api(Name=unique("iamlog"), ProtocolType="HTTP")["ApiId"]
+    integ = v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=arn,
+                                  PayloadFormatVersion="2.0")["IntegrationId"]
+    v2.create_route(ApiId=api_id, RouteKey="GET /who", AuthorizationType="AWS_IAM", Target=f"integrations/{integ}")
+    v2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True,
+                    AccessLogSettings={"DestinationArn": dest + http_group, "Format": fmt})
+    rest = apigw.create_rest_api(name=unique("iamlog"))
+    res = apigw.create_resource(restApiId=rest["id"], parentId=rest["rootResourceId"], pathPart="who")
+    ids = {"restApiId": rest["id"], "resourceId": res["id"], "httpMethod": "GET"}
+    apigw.put_method(**ids, authorizationType="AWS_IAM")
+    apigw.put_integration(**ids, type="AWS_PROXY", integrationHttpMethod="POST",
+                          uri=f"arn:aws:apigateway:{lamb_server.region}:lambda:path/2015-03-31/functions/{arn}/invocations")
+    apigw.create_deployment(restApiId=rest["id"], stageName="live")
+    apigw.update_stage(restApiId=rest["id"], stageName="live", patchOperations=[
+        {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": dest + rest_group},
+        {"op": "replace", "path": "/accessLogSettings/format", "value": fmt}])
+    user_arn, creds = user(lamb_server, {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"})
+    name = user_arn.rsplit("/", 1)[1]
+    assert signed_get(lamb_server, api_id, "/who", creds)[0] == 200
+    assert signed_get(lamb_server, rest["id"], "/live/who", creds)[0] == 200
+
+    def one(group: str) -> list[str]:
+        found = []
+        for stream in lamb_server.get_json(f"/_lamb/logs?group={quote(group, safe='')}")["streams"]:
+            path = f"/_lamb/logs?group={quote(group, safe='')}&stream={quote(stream, safe='')}"
+            found += [line.split(" ") for _, line in lamb_server.get_json(path)["events"]]
+        return found
+
+    for group in (http_group, rest_group):
+        wait_for(lambda: len(one(group)) == 1, 30, 0.1, "the access log line")
+        assert one(group)[0][1:] == ["200", lamb_server.account_id, name, name, user_arn]

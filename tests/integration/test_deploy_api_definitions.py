@@ -63,7 +63,10 @@ def _http_definition(server, name: str, path: str) -> str:
 
 def test_local_definition_uri_for_rest_and_http_apis(lamb_server, tmp_path):
     name = unique("defs-fn")
-    template = SAM + "Resources:" + FUNCTION.format(name=name) + """
+    # A top-level AWS::Include beside SAM's transform: its Outputs section merges into the template's.
+    template = SAM.replace("Transform: AWS::Serverless-2016-10-31", "Transform:\n  - AWS::Serverless-2016-10-31\n"
+                           "  - {Name: AWS::Include, Parameters: {Location: more-outputs.yaml}}") + \
+        "Resources:" + FUNCTION.format(name=name) + """
   RestDefs:
     Type: AWS::Serverless::Api
     Properties:
@@ -81,12 +84,14 @@ Outputs:
 """
     write(tmp_path, {"src/app.py": APP % "from a file", "template.yaml": template,
                      "apis/rest.yaml": _rest_definition(lamb_server, name, "/hello"),
-                     "apis/http.json": _http_definition(lamb_server, name, "/hi")})
+                     "apis/http.json": _http_definition(lamb_server, name, "/hi"),
+                     "more-outputs.yaml": "Outputs:\n  FunctionName: {Value: !Ref Fn}\n"})
     env = deploy_env(lamb_server, tmp_path / "cache")
     stack = unique("defs")
     out = lamb_cmd("deploy", str(tmp_path / "template.yaml"), "--stack-name", stack, env=env).stdout
     outputs = _outputs(out)
     rest, http = outputs["RestUrl"], outputs["HttpUrl"]
+    assert outputs["FunctionName"] == name
     status, body = curl(rest + "hello")
     assert (status, json.loads(body)) == (200, {"says": "from a file", "path": "/hello"})
     status, body = curl(http + "hi")

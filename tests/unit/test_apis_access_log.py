@@ -85,3 +85,10 @@ def test_context_values_of_what_a_request_met():
     jwt = access_log.context_values({}, rest=False, authorized=_Authorized("jwt", {}, None, 0,
                                                                          {"sub": "s", "groups": ["a", "b"]}))
     assert jwt == {"authorizer.claims.sub": "s", "authorizer.claims.groups": '["a","b"]'}
+
+
+def test_validation_error_string_of_a_refused_request():
+    got = access_log.context_values({"status": 400}, rest=True, error=(
+        "BAD_REQUEST_BODY", "Invalid request body", "[object has missing required properties ([\"name\"])]"))
+    assert got["error.validationErrorString"] == '[object has missing required properties (["name"])]'
+    assert got["error.responseType"] == "BAD_REQUEST_BODY"

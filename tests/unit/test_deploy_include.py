@@ -60,3 +60,18 @@ def test_errors(tmp_path, node, message):
     with pytest.raises(TemplateError) as e:
         expand(node, tmp_path, _no_s3)
     assert str(e.value).startswith(message)
+
+
+def test_top_level_include_merges_sections_and_keeps_other_transforms(tmp_path):
+    (tmp_path / "more.yaml").write_text("Resources:\n  Q: {Type: AWS::SQS::Queue}\nOutputs:\n  O: {Value: x}\n")
+    inc = {"Name": "AWS::Include", "Parameters": {"Location": "more.yaml"}}
+    doc = {"Transform": ["AWS::Serverless-2016-10-31", inc], "Resources": {"F": {"Type": "X"}}}
+    from lamb.deploy.include import expand_template
+
+    assert expand_template(doc, tmp_path, _no_s3) == {
+        "Transform": ["AWS::Serverless-2016-10-31"], "Resources": {"F": {"Type": "X"}, "Q": {"Type": "AWS::SQS::Queue"}},
+        "Outputs": {"O": {"Value": "x"}}}
+    assert expand_template({"Transform": inc, "Resources": {}}, tmp_path, _no_s3) == {
+        "Resources": {"Q": {"Type": "AWS::SQS::Queue"}}, "Outputs": {"O": {"Value": "x"}}}
+    assert expand_template({"Transform": "AWS::Serverless-2016-10-31", "Resources": {}}, tmp_path, _no_s3) == {
+        "Transform": "AWS::Serverless-2016-10-31", "Resources": {}}

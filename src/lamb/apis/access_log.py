@@ -16,14 +16,15 @@ callers ``identity.accountId``/``caller``/``user``/``userArn``, for REST methods
 authorizer's context: stringified for REST APIs, JSON values for HTTP APIs), ``authorizer.claims.<claim>``
 (JWT or Cognito), ``authorizer.error`` and ``authorizer.status`` (a refused request's), for Lambda
 authorizers ``authorizer.status``/``latency`` and (REST) ``integrationStatus``/``integrationLatency``; ``error.message``,
-``error.messageString`` (quoted) and ``error.responseType`` when API Gateway itself answered;
+``error.messageString`` (quoted), ``error.responseType`` and (a validator's refusal)
+``error.validationErrorString`` when API Gateway itself answered;
 ``integration.status``/``integrationStatus`` (Lambda's status; ``integration.integrationStatus``),
 ``integration.error``/``integrationErrorMessage``, ``integration.latency``/``integrationLatency`` and
 ``integration.requestId``/``awsEndpointRequestId`` for a request that reached its integration. Others are
 ``-``: ``waf*``/``webaclArn`` (no web ACL can be associated), ``xrayTraceId`` (stages are not traced),
 ``identity.cognito*``/``principalOrgId``/``clientCert.*``, ``authorize.*``/``authenticate.*``,
 ``isCanaryRequest``, ``requestOverride.*``/``responseOverride.*``, ``customDomain.basePathMatched``,
-``authorizer.requestId``, ``awsEndpointRequestId2``, ``error.validationErrorString``.
+``authorizer.requestId``, ``awsEndpointRequestId2``.
 The rendering is pure; ``AccessLogs`` writes through the collaborator it is given.
 """
 
@@ -65,13 +66,13 @@ def render(fmt: str, values: dict[str, Any]) -> str:
 
 
 def context_values(base: dict[str, Any], *, rest: bool, event: dict | None = None, authorized: Any = None,
-                   identity: dict | None = None, error: tuple[str, str | None] | None = None,
+                   identity: dict | None = None, error: tuple | None = None,
                    unauthorized: bool = False, authorizer_error: str | None = None,
                    integration: dict | None = None) -> dict[str, Any]:
     """``base`` (the request's own variables) with what the request met: ``event`` (a REST request's
     Lambda proxy event: identity, authorizer), ``authorized`` (``authorizers.Authorized``), ``identity``
-    (an AWS_IAM caller's ``requestContext.identity`` members), ``error`` (the gateway response type and
-    message when API Gateway answered itself), ``unauthorized``/``authorizer_error`` (the authorizer
+    (an AWS_IAM caller's ``requestContext.identity`` members), ``error`` (the gateway response type,
+    message and validation detail when API Gateway answered itself), ``unauthorized``/``authorizer_error`` (the authorizer
     refused), ``integration`` (``status``, ``integrationStatus``, ``error``, ``requestId``)."""
     values = dict(base)
     ctx = (event or {}).get("requestContext") or {}
@@ -97,8 +98,10 @@ def context_values(base: dict[str, Any], *, rest: bool, event: dict | None = Non
                 values["authorizer.integrationStatus"] = 200
                 values["authorizer.integrationLatency"] = authorized.latency_ms
     if error is not None:
-        kind, message = error
+        kind, message, detail = (tuple(error) + ("",))[:3]
         values["error.responseType"] = kind
+        if detail:  # a REST request validator's refusal (validation.py)
+            values["error.validationErrorString"] = detail
         if message is not None:
             values["error.message"] = message
             values["error.messageString"] = json_text(message)

@@ -128,7 +128,7 @@ def _customized(resp: Response, req: Request, deployed: "RestDeployed", seen: di
                 rid: str) -> Response:
     if not isinstance(resp, GatewayError):
         return resp
-    seen["gateway_error"] = (resp.kind, resp.message)  # the access log's $context.error.*
+    seen["gateway_error"] = (resp.kind, resp.message, resp.detail)  # the access log's $context.error.*
     custom = gateway_responses.effective(deployed.gateway_responses, resp.kind, resp.status)
     if custom is None:
         return resp
@@ -566,8 +566,10 @@ class _Call(NamedTuple):
                 return timed_out()
             if exc is not None:
                 log.info("REST API %s: HTTP integration %s failed (%s)", self.api_id, url, exc)
+                notes["integration"] = {"error": str(exc)}
                 return internal
             answer = f.result()
+            notes["integration"] = {"status": answer.status, "integrationStatus": answer.status}
             if proxy:
                 return Response(answer.status, http_proxy.response_headers(http_proxy.remapped(answer.headers)) +
                                 [("x-amzn-RequestId", rid)], answer.body)

@@ -409,7 +409,8 @@ class HttpApiServer:
             elif resp.stream is None:
                 values["dataProcessed"] = len(req.body) + len(resp.body)
             notes = notes or {}
-            error = (resp.kind, resp.message) if isinstance(resp, rest_api.GatewayError) else notes.get("gateway_error")
+            error = (resp.kind, resp.message, resp.detail) if isinstance(resp, rest_api.GatewayError) \
+                else notes.get("gateway_error")
             values = access_log.context_values(
                 values, rest=rest, event=notes.get("event"), authorized=notes.get("authorized"),
                 identity=notes.get("identity"), error=error, unauthorized=bool(notes.get("unauthorized")),

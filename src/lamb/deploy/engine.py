@@ -199,7 +199,7 @@ class Deployer:
 
     # ------------------------------------------------------------------ plan
     def prepare(self, path: Path, overrides: dict[str, str]) -> tuple[dict, dict, list[Path]]:
-        raw = include.expand(T.load(path), path.parent, lambda bucket, key: self.env.code(
+        raw = include.expand_template(T.load(path), path.parent, lambda bucket, key: self.env.code(
             {"S3Bucket": bucket, "S3Key": key}))
         packaged = self.env.packager.package(raw, path.parent)
         cfn = translate.to_cloudformation(packaged.template, overrides, self.env.region)

@@ -6,7 +6,9 @@ key (``DefinitionBody: {Fn::Transform: …}``, SAM's way of keeping an OpenAPI f
 template while intrinsics in it still resolve), or merged into the object beside its other keys
 (``Resources: {Fn::Transform: …, MyQueue: …}``). ``Location`` is an ``s3://bucket/key`` URI read
 through boto3's standard S3 configuration, or, as ``aws cloudformation package`` uploads it, a
-local file relative to the template. A snippet may include further snippets.
+local file relative to the template. A snippet may include further snippets. At the template's top
+level, ``Transform: {Name: AWS::Include, …}`` (alone or in the Transform list beside SAM's) merges the
+snippet's sections into the template's (``expand_template``).
 https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/transform-aws-include.html
 """
 
@@ -75,3 +77,24 @@ def _read(location: str, base: Path, read_s3: Callable[[str, str], bytes]) -> st
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise TemplateError(f"AWS::Include {location} is not UTF-8 text") from None
+
+
+def expand_template(template: dict, base: Path, read_s3: Callable[[str, str], bytes]) -> dict:
+    """The template with its top-level AWS::Include transforms merged in, then every ``Fn::Transform`` one."""
+    transform = template.get("Transform")
+    listed = transform if isinstance(transform, list) else [transform] if transform is not None else []
+    includes = [t for t in listed if _location(t) is not None]
+    if includes:
+        template = {k: v for k, v in template.items() if k != "Transform"}
+        kept = [t for t in listed if _location(t) is None]
+        if kept:
+            template["Transform"] = kept if isinstance(transform, list) else kept[0]
+        for spec in includes:
+            location = _location(spec)
+            snippet = _parse(_read(location, base, read_s3), location)
+            if not isinstance(snippet, dict):
+                raise TemplateError(f"AWS::Include {location}: a top-level snippet must be an object")
+            for key, value in snippet.items():
+                old = template.get(key)
+                template[key] = {**old, **value} if isinstance(old, dict) and isinstance(value, dict) else value
+    return expand(template, base, read_s3)
