@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from urllib.parse import quote
 
 import botocore.exceptions
 import pytest
 
 from .async_support import moto, serving  # noqa: F401  (fixtures)
 from .awscli import aws_json
-from .conftest import unique
+from .conftest import unique, wait_for
 from .test_api_metrics import function
 from .test_deploy_apis import curl
 
@@ -35,6 +36,14 @@ def dserver(moto, tmp_path_factory):  # noqa: F811
 def certificate(moto, dserver) -> str:  # noqa: F811
     acm = moto.client("acm")
     return acm.request_certificate(DomainName="*.shop.localhost")["CertificateArn"]
+
+
+def lines(server, group: str) -> list[str]:
+    found = []
+    for stream in server.get_json(f"/_lamb/logs?group={quote(group, safe='')}")["streams"]:
+        path = f"/_lamb/logs?group={quote(group, safe='')}&stream={quote(stream, safe='')}"
+        found += [line for _, line in server.get_json(path)["events"]]
+    return found
 
 
 def _code(e: pytest.ExceptionInfo) -> tuple[str, int, str]:
@@ -108,6 +117,14 @@ def test_http_api_mappings_by_longest_key(dserver, certificate):
     # Any name that reaches Lamb with the domain as Host (what a CNAME to ApiGatewayDomainName gives).
     alias = f"http://{conf['ApiGatewayDomainName']}:{dserver.port}"
     assert _event(curl(alias + "/v1/orders/ping", "-H", f"Host: {domain}"))["routeKey"] == "GET /ping"
+    # The stage's access log names the mapping's key the request matched.
+    group = unique("dom-access")
+    v2.update_stage(ApiId=orders, StageName="prod", AccessLogSettings={
+        "DestinationArn": f"arn:aws:logs:{dserver.region}:{dserver.account_id}:log-group:{group}",
+        "Format": "$context.requestId $context.customDomain.basePathMatched $context.path"})
+    assert curl(base + "/v1/orders/items/8")[0] == 200
+    wait_for(lambda: len(lines(dserver, group)) == 1, 30, 0.1, "the access log line")
+    assert lines(dserver, group)[0].split(" ")[1:] == ["v1/orders", "/v1/orders/items/8"]
     assert _event(curl(alias + "/v1/orders/ping", "-H", f"Host: {domain.upper()}:443"))["routeKey"] == "GET /ping"
     assert curl(alias + "/v1/orders/ping") == (403, '{"message":"Forbidden"}')  # the d-<id> name as Host
     # The path fallback, for clients that cannot set Host.

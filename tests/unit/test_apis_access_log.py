@@ -92,3 +92,23 @@ def test_validation_error_string_of_a_refused_request():
         "BAD_REQUEST_BODY", "Invalid request body", "[object has missing required properties ([\"name\"])]"))
     assert got["error.validationErrorString"] == '[object has missing required properties (["name"])]'
     assert got["error.responseType"] == "BAD_REQUEST_BODY"
+
+
+def test_the_consoles_clf_json_xml_and_csv_presets():
+    """The formats API Gateway's console offers: plain substitution, values not escaped (as on AWS)."""
+    values = {"identity.sourceIp": "1.2.3.4", "requestTime": "06/Dec/2026:23:00:00 +0000", "httpMethod": "GET",
+              "resourcePath": "/pets", "protocol": "HTTP/1.1", "status": 200, "responseLength": 12,
+              "requestId": "r-1", "extendedRequestId": "r-1"}
+    clf = ('$context.identity.sourceIp $context.identity.caller $context.identity.user [$context.requestTime] '
+           '"$context.httpMethod $context.resourcePath $context.protocol" $context.status $context.responseLength '
+           '$context.requestId $context.extendedRequestId')
+    assert access_log.render(clf, values) == (
+        '1.2.3.4 - - [06/Dec/2026:23:00:00 +0000] "GET /pets HTTP/1.1" 200 12 r-1 r-1')
+    js = '{ "requestId":"$context.requestId", "ip": "$context.identity.sourceIp", "status": "$context.status" }'
+    assert access_log.render(js, values) == '{ "requestId":"r-1", "ip": "1.2.3.4", "status": "200" }'
+    xml = '<request id="$context.requestId"> <ip>$context.identity.sourceIp</ip> <status>$context.status</status> </request>'
+    assert access_log.render(xml, values) == '<request id="r-1"> <ip>1.2.3.4</ip> <status>200</status> </request>'
+    csv = "$context.identity.sourceIp,$context.identity.caller,$context.status,$context.requestId"
+    assert access_log.render(csv, values) == "1.2.3.4,-,200,r-1"
+    for fmt in (clf, js, xml, csv):
+        assert access_log.format_problem(fmt, http=False) is None and access_log.format_problem(fmt, http=True) is None

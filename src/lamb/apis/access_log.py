@@ -10,7 +10,7 @@ Variables with values (``context_values``), for both kinds unless said: ``reques
 ``extendedRequestId``, ``apiId``, ``stage``, ``httpMethod``, ``path``, ``protocol``, ``status``,
 ``responseLength``, ``requestTime``, ``requestTimeEpoch``, ``responseLatency``, ``domainName``,
 ``domainPrefix``, ``accountId``, ``routeKey`` (HTTP), ``resourcePath``/``resourceId``/``deploymentId``
-(REST), ``dataProcessed`` (HTTP); ``identity.sourceIp``, ``identity.userAgent``, and for AWS_IAM
+(REST), ``dataProcessed`` (HTTP), ``customDomain.basePathMatched`` (a mapping's key); ``identity.sourceIp``, ``identity.userAgent``, and for AWS_IAM
 callers ``identity.accountId``/``caller``/``user``/``userArn``, for REST methods with an API key
 ``identity.apiKey``/``apiKeyId``; ``authorizer.principalId``, ``authorizer.<key>`` (a Lambda
 authorizer's context: stringified for REST APIs, JSON values for HTTP APIs), ``authorizer.claims.<claim>``
@@ -23,7 +23,8 @@ authorizers ``authorizer.status``/``latency`` and (REST) ``integrationStatus``/`
 ``integration.requestId``/``awsEndpointRequestId`` for a request that reached its integration. Others are
 ``-``: ``waf*``/``webaclArn`` (no web ACL can be associated), ``xrayTraceId`` (stages are not traced),
 ``identity.cognito*``/``principalOrgId``/``clientCert.*``, ``authorize.*``/``authenticate.*``,
-``isCanaryRequest``, ``requestOverride.*``/``responseOverride.*``, ``customDomain.basePathMatched``,
+``isCanaryRequest``, ``requestOverride.*``/``responseOverride.*``, ``customDomain.basePathMatched`` of the
+``(none)`` mapping,
 ``authorizer.requestId``, ``awsEndpointRequestId2``.
 The rendering is pure; ``AccessLogs`` writes through the collaborator it is given.
 """

@@ -43,6 +43,7 @@ class Via(NamedTuple):
     domain: str  # the Host the client named (requestContext.domainName)
     prefix: str  # its first label (requestContext.domainPrefix)
     full_path: str  # the path as the client sent it, the mapping key included
+    key: str = ""  # the API mapping's key the path matched ($context.customDomain.basePathMatched)
 
 
 class Routed(NamedTuple):
@@ -248,4 +249,5 @@ class Domains:
         via = Via(host, host.partition(".")[0], path)
         if best is None:
             return Routed(None, None, path, via)
-        return Routed(best["apiId"], best.get("stage"), path[len(best["key"]) + 1:] or "/" if best["key"] else path, via)
+        return Routed(best["apiId"], best.get("stage"), path[len(best["key"]) + 1:] or "/" if best["key"] else path,
+                      via._replace(key=best["key"]))

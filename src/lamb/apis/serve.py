@@ -404,6 +404,8 @@ class HttpApiServer:
                 values["resourcePath"] = match.route_key.split(" ", 1)[1]
             elif match is not None:
                 values["routeKey"] = match.route_key
+            if via is not None and via.key:  # the API mapping's key (domains.py)
+                values["customDomain.basePathMatched"] = via.key
             if rest:
                 values["deploymentId"] = stage.get("deploymentId")
             elif resp.stream is None:
