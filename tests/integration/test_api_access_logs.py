@@ -93,7 +93,8 @@ MANY = ("requestId", "extendedRequestId", "apiId", "stage", "status", "httpMetho
         "authorizer.principalId", "authorizer.user", "authorizer.n", "authorizer.b", "authorizer.error",
         "authorizer.status", "error.message", "error.messageString", "error.responseType", "integration.status",
         "integration.integrationStatus", "integrationStatus", "integration.error", "integrationErrorMessage",
-        "integration.requestId", "awsEndpointRequestId", "wafResponseCode", "xrayTraceId", "identity.userArn")
+        "integration.requestId", "awsEndpointRequestId", "wafResponseCode", "xrayTraceId", "identity.userArn",
+        "authorizer.requestId")
 MANY_FORMAT = "|".join(f"$context.{v}" for v in MANY)
 FAILING = ("def handler(event, context):\n"
            "    if 'boom' in (event.get('rawPath') or event.get('path') or ''):\n"
@@ -130,6 +131,13 @@ def _common(line: dict, api_id: str, stage: str, server) -> None:
     assert (line["wafResponseCode"], line["xrayTraceId"], line["identity.userArn"]) == ("-", "-", "-")
 
 
+def _authorizer_ran(*lines: dict) -> None:
+    """Each line names its Lambda authorizer's own invocation (TTL 0: it ran for each request)."""
+    for line in lines:
+        auth_rid = line.pop("authorizer.requestId")
+        assert len(auth_rid) == 36 and auth_rid != line["requestId"]
+
+
 def test_http_api_access_log_variables_after_success_authorizer_and_integration_failures(lamb_server):
     v2 = lamb_server.client("apigatewayv2")
     arn, auth_arn = function(lamb_server, "alogv", FAILING), function(lamb_server, "alogauth", HTTP_AUTHORIZER)
@@ -156,7 +164,8 @@ def test_http_api_access_log_variables_after_success_authorizer_and_integration_
         assert (line["routeKey"], line["resourcePath"], line["resourceId"], line["deploymentId"]) == (
             "GET /things/{id}", "-", "-", "-")
     ok, denied, failed = by_status["201"], by_status["403"], by_status["500"]
-    assert {k: ok[k] for k in MANY[16:]} == {
+    _authorizer_ran(ok, denied, failed)
+    assert {k: ok[k] for k in MANY[16:-1]} == {
         "authorizer.principalId": "-", "authorizer.user": "ann", "authorizer.n": "1", "authorizer.b": "true",
         "authorizer.error": "-", "authorizer.status": "200", "error.message": "-", "error.messageString": "-",
         "error.responseType": "-", "integration.status": "201", "integration.integrationStatus": "200",
@@ -208,6 +217,7 @@ def test_rest_api_access_log_variables_after_success_authorizer_and_integration_
         assert (line["routeKey"], line["resourcePath"], line["resourceId"], line["deploymentId"],
                 line["dataProcessed"]) == ("-", "/{id}", res["id"], deployment, "-")
     ok, denied, failed = by_status["201"], by_status["403"], by_status["502"]
+    _authorizer_ran(ok, denied, failed)
     assert ok["path"] == "/live/1"
     assert {k: ok[k] for k in MANY[16:31]} == {
         "authorizer.principalId": "user-1", "authorizer.user": "ann", "authorizer.n": "1", "authorizer.b": "true",

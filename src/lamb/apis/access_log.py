@@ -15,7 +15,8 @@ callers ``identity.accountId``/``caller``/``user``/``userArn``, for REST methods
 ``identity.apiKey``/``apiKeyId``; ``authorizer.principalId``, ``authorizer.<key>`` (a Lambda
 authorizer's context: stringified for REST APIs, JSON values for HTTP APIs), ``authorizer.claims.<claim>``
 (JWT or Cognito), ``authorizer.error`` and ``authorizer.status`` (a refused request's), for Lambda
-authorizers ``authorizer.status``/``latency`` and (REST) ``integrationStatus``/``integrationLatency``; ``error.message``,
+authorizers ``authorizer.status``/``latency``/``requestId`` (when it ran, not from its cache) and (REST)
+``integrationStatus``/``integrationLatency``; ``error.message``,
 ``error.messageString`` (quoted), ``error.responseType`` and (a validator's refusal)
 ``error.validationErrorString`` when API Gateway itself answered;
 ``integration.status``/``integrationStatus`` (Lambda's status; ``integration.integrationStatus``),
@@ -25,7 +26,7 @@ authorizers ``authorizer.status``/``latency`` and (REST) ``integrationStatus``/`
 ``identity.cognito*``/``principalOrgId``/``clientCert.*``, ``authorize.*``/``authenticate.*``,
 ``isCanaryRequest``, ``requestOverride.*``/``responseOverride.*``, ``customDomain.basePathMatched`` of the
 ``(none)`` mapping,
-``authorizer.requestId``, ``awsEndpointRequestId2``.
+``awsEndpointRequestId2``.
 The rendering is pure; ``AccessLogs`` writes through the collaborator it is given.
 """
 

@@ -684,8 +684,9 @@ def rest_authorizer(server, auth: dict, req: Request, event: dict, method_arn: s
         src = f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/authorizers/{auth['id']}"
         if not server.may_invoke(auth.get("authorizerCredentials"), target, src):
             raise Refused(500, "")
+        auth_rid = server.notes(ctx["requestId"])["authorizer_request_id"] = str(uuid.uuid4())  # (access log)
         value, latency = await run_lambda(
-            lambda p: server.invoke(target.function, target.qualifier, p, request_id=str(uuid.uuid4())),
+            lambda p: server.invoke(target.function, target.qualifier, p, request_id=auth_rid),
             v2_event.encode(payload))
         outcome = _decide(value, method_arn, latency)
         if key is not None:

@@ -417,6 +417,7 @@ class HttpApiServer:
                 values, rest=rest, event=notes.get("event"), authorized=notes.get("authorized"),
                 identity=notes.get("identity"), error=error, unauthorized=bool(notes.get("unauthorized")),
                 authorizer_error=notes.get("authorizer_error"), integration=notes.get("integration"))
+            values["authorizer.requestId"] = notes.get("authorizer_request_id")  # the Lambda authorizer's invoke
             self.access_logs.record(stage, api_id, stage_name, values)
         except Exception:  # noqa: BLE001 - a log line never fails the request
             log.exception("access log of %s %s failed", req.method, req.path)
@@ -547,8 +548,9 @@ class HttpApiServer:
             else:
                 event["routeArn"] = route_arn
                 event["identitySource"] = list(values or [])
+            auth_rid = self.notes(ctx.request_id)["authorizer_request_id"] = str(uuid.uuid4())  # (access log)
             value, latency = await authorizers.run_lambda(
-                lambda p: self.invoke(target.function, target.qualifier, p, request_id=str(uuid.uuid4())),
+                lambda p: self.invoke(target.function, target.qualifier, p, request_id=auth_rid),
                 v2_event.encode(event))
             outcome = self._authorized(value, simple, route_arn, latency)
             if key is not None:
