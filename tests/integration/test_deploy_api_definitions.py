@@ -148,7 +148,7 @@ paths:
   CfnV2:
     Type: AWS::ApiGatewayV2::Api
     Properties:
-      BodyS3Location: {Bucket: api-defs, Key: http.json, Version: %s}
+      BodyS3Location: {Bucket: api-defs, Key: http.json, Version: %s, Etag: '%s'}
   CfnV2Stage:
     Type: AWS::ApiGatewayV2::Stage
     Properties: {ApiId: !Ref CfnV2, StageName: $default, AutoDeploy: true}
@@ -175,7 +175,7 @@ Outputs:
     Value: !Sub "https://${Included}.execute-api.${AWS::Region}.amazonaws.com/live/"
   LocalIncludedUrl:
     Value: !Sub "https://${LocalIncluded}.execute-api.${AWS::Region}.amazonaws.com/local/"
-""" % first["VersionId"]
+""" % (first["VersionId"], first["ETag"])
     snippet = s3.get_object(Bucket="api-defs", Key="include.yaml")["Body"].read().decode()
     write(tmp_path, {"src/app.py": APP % "via s3", "template.yaml": template,
                      "snippets/local.yaml": snippet.replace("/included", "/local-included")})

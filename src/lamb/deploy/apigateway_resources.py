@@ -16,6 +16,7 @@ without either is built from ``AWS::ApiGateway::Resource`` and ``AWS::ApiGateway
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -41,7 +42,19 @@ def _body(env: Env, props: dict) -> bytes | None:
         return None
     if not isinstance(loc, dict) or not loc.get("Bucket") or not loc.get("Key"):
         raise ValueError(f"BodyS3Location needs Bucket and Key, got {loc!r}")
-    return env.code({"S3Bucket": loc["Bucket"], "S3Key": loc["Key"], "S3ObjectVersion": loc.get("Version")})
+    body = env.code({"S3Bucket": loc["Bucket"], "S3Key": loc["Key"], "S3ObjectVersion": loc.get("Version")})
+    check_etag(body, loc.get("ETag") or loc.get("Etag"), f"s3://{loc['Bucket']}/{loc['Key']}")
+    return body
+
+
+def check_etag(body: bytes, etag: str | None, where: str) -> None:
+    """A ``BodyS3Location``'s ``ETag`` (``Etag`` for HTTP APIs) must be the object's: the MD5 of a single-part
+    upload (a multipart ETag, ``<md5>-<parts>``, cannot be recomputed from the bytes and is not checked)."""
+    if not etag:
+        return
+    expected = etag.strip('"')
+    if "-" not in expected and hashlib.md5(body, usedforsecurity=False).hexdigest() != expected.lower():
+        raise ValueError(f"BodyS3Location {where}: the object's content does not match ETag {etag}")
 
 
 # ------------------------------------------------------------------ REST APIs (v1)
