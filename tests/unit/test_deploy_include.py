@@ -75,3 +75,11 @@ def test_top_level_include_merges_sections_and_keeps_other_transforms(tmp_path):
         "Resources": {"Q": {"Type": "AWS::SQS::Queue"}}, "Outputs": {"O": {"Value": "x"}}}
     assert expand_template({"Transform": "AWS::Serverless-2016-10-31", "Resources": {}}, tmp_path, _no_s3) == {
         "Transform": "AWS::Serverless-2016-10-31", "Resources": {}}
+
+
+def test_local_snippets_read_are_listed_for_watch(tmp_path):
+    (tmp_path / "a.yaml").write_text("x: 1\n")
+    (tmp_path / "b.yaml").write_text("Fn::Transform: {Name: AWS::Include, Parameters: {Location: a.yaml}}\n")
+    files: list = []
+    assert expand({"k": _include("b.yaml")}, tmp_path, _no_s3, files=files) == {"k": {"x": 1}}
+    assert files == [(tmp_path / "b.yaml").resolve(), (tmp_path / "a.yaml").resolve()]

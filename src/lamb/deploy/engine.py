@@ -199,13 +199,14 @@ class Deployer:
 
     # ------------------------------------------------------------------ plan
     def prepare(self, path: Path, overrides: dict[str, str]) -> tuple[dict, dict, list[Path]]:
+        included: list[Path] = []  # local AWS::Include snippets, watched with the code folders
         raw = include.expand_template(T.load(path), path.parent, lambda bucket, key: self.env.code(
-            {"S3Bucket": bucket, "S3Key": key}))
+            {"S3Bucket": bucket, "S3Key": key}), included)
         packaged = self.env.packager.package(raw, path.parent)
         cfn = translate.to_cloudformation(packaged.template, overrides, self.env.region)
         self.generated = set(cfn["Resources"]) - set(raw["Resources"]) if T.is_sam(raw) else set()
         params = P.parameters(cfn.get("Parameters", {}) or {}, overrides)
-        return cfn, params, packaged.folders
+        return cfn, params, packaged.folders + included
 
     def changes(self, cfn: dict, params: dict, record: dict | None) -> tuple[list[P.Change], list[str], dict]:
         old = (record or {}).get("Resources", {})

@@ -42,19 +42,21 @@ def _location(spec: Any) -> str | None:
     return location
 
 
-def expand(node: Any, base: Path, read_s3: Callable[[str, str], bytes], depth: int = 0) -> Any:
-    """``node`` with every AWS::Include replaced by its snippet (the tree is rebuilt, not changed in place)."""
+def expand(node: Any, base: Path, read_s3: Callable[[str, str], bytes], depth: int = 0,
+           files: list[Path] | None = None) -> Any:
+    """``node`` with every AWS::Include replaced by its snippet (the tree is rebuilt, not changed in place);
+    the local snippet files read are added to ``files`` (what ``--watch`` watches)."""
     if isinstance(node, list):
-        return [expand(v, base, read_s3, depth) for v in node]
+        return [expand(v, base, read_s3, depth, files) for v in node]
     if not isinstance(node, dict):
         return node
     location = _location(node.get("Fn::Transform"))
     if location is None:
-        return {k: expand(v, base, read_s3, depth) for k, v in node.items()}
+        return {k: expand(v, base, read_s3, depth, files) for k, v in node.items()}
     if depth >= MAX_DEPTH:
         raise TemplateError(f"AWS::Include {location}: includes nested more than {MAX_DEPTH} deep")
-    snippet = expand(_parse(_read(location, base, read_s3), location), base, read_s3, depth + 1)
-    rest = {k: expand(v, base, read_s3, depth) for k, v in node.items() if k != "Fn::Transform"}
+    snippet = expand(_parse(_read(location, base, read_s3, files), location), base, read_s3, depth + 1, files)
+    rest = {k: expand(v, base, read_s3, depth, files) for k, v in node.items() if k != "Fn::Transform"}
     if not rest:
         return snippet
     if not isinstance(snippet, dict):
@@ -62,13 +64,15 @@ def expand(node: Any, base: Path, read_s3: Callable[[str, str], bytes], depth: i
     return {**rest, **snippet}
 
 
-def _read(location: str, base: Path, read_s3: Callable[[str, str], bytes]) -> str:
+def _read(location: str, base: Path, read_s3: Callable[[str, str], bytes], files: list[Path] | None = None) -> str:
     if location.startswith("s3://"):
         bucket, _, key = location[5:].partition("/")
         if not bucket or not key:
             raise TemplateError(f"AWS::Include Location {location} is not s3://bucket/key")
         data = read_s3(bucket, key)
     else:
+        if files is not None:
+            files.append((base / location).resolve())
         try:
             data = (base / location).read_bytes()
         except OSError as e:
@@ -79,7 +83,8 @@ def _read(location: str, base: Path, read_s3: Callable[[str, str], bytes]) -> st
         raise TemplateError(f"AWS::Include {location} is not UTF-8 text") from None
 
 
-def expand_template(template: dict, base: Path, read_s3: Callable[[str, str], bytes]) -> dict:
+def expand_template(template: dict, base: Path, read_s3: Callable[[str, str], bytes],
+                    files: list[Path] | None = None) -> dict:
     """The template with its top-level AWS::Include transforms merged in, then every ``Fn::Transform`` one."""
     transform = template.get("Transform")
     listed = transform if isinstance(transform, list) else [transform] if transform is not None else []
@@ -91,10 +96,10 @@ def expand_template(template: dict, base: Path, read_s3: Callable[[str, str], by
             template["Transform"] = kept if isinstance(transform, list) else kept[0]
         for spec in includes:
             location = _location(spec)
-            snippet = _parse(_read(location, base, read_s3), location)
+            snippet = _parse(_read(location, base, read_s3, files), location)
             if not isinstance(snippet, dict):
                 raise TemplateError(f"AWS::Include {location}: a top-level snippet must be an object")
             for key, value in snippet.items():
                 old = template.get(key)
                 template[key] = {**old, **value} if isinstance(old, dict) and isinstance(value, dict) else value
-    return expand(template, base, read_s3)
+    return expand(template, base, read_s3, files=files)
