@@ -274,7 +274,8 @@ def test_aws_iam_callers_identity_in_http_and_rest_access_logs(lamb_server):
     v2, apigw = lamb_server.client("apigatewayv2"), lamb_server.client("apigateway")
     arn = function(lamb_server, "alogiam", "def handler(event, context):\n    return {'statusCode': 200, 'body': '{}'}\n")
     fmt = "$context.requestId $context.status $context.identity.accountId $context.identity.caller " \
-          "$context.identity.user $context.identity.userArn"
+          "$context.identity.user $context.identity.userArn $context.authenticate.status $context.authorize.status " \
+          "$context.authenticate.latency $context.authorize.error"
     dest = f"arn:aws:logs:{lamb_server.region}:{lamb_server.account_id}:log-group:"
     http_group, rest_group = unique("iam-http"), unique("iam-rest")
     api_id = v2.create_api(Name=unique("iamlog"), ProtocolType="HTTP")["ApiId"]
@@ -305,6 +306,16 @@ def test_aws_iam_callers_identity_in_http_and_rest_access_logs(lamb_server):
             found += [line.split(" ") for _, line in lamb_server.get_json(path)["events"]]
         return found
 
-    for group in (http_group, rest_group):
-        wait_for(lambda: len(one(group)) == 1, 30, 0.1, "the access log line")
-        assert one(group)[0][1:] == ["200", lamb_server.account_id, name, name, user_arn]
+    wait_for(lambda: len(one(http_group)) == 1, 30, 0.1, "the access log line")
+    assert one(http_group)[0][1:] == ["200", lamb_server.account_id, name, name, user_arn, "-", "-", "-", "-"]
+    # REST APIs also log the signature's check (authenticate.*) and the policy's (authorize.*).
+    other_arn, other = user(lamb_server)  # allowed nothing
+    assert signed_get(lamb_server, rest["id"], "/live/who", other)[0] == 403
+    wait_for(lambda: len(one(rest_group)) == 2, 30, 0.1, "two access log lines")
+    allowed, refused = sorted(one(rest_group), key=lambda line: line[1])
+    assert allowed[1:8] + allowed[9:] == ["200", lamb_server.account_id, name, name, user_arn, "200", "200", "-"]
+    assert allowed[8].isdigit()
+    assert refused[1:3] + refused[6:8] == ["403", "-", "200", "403"]
+    assert " ".join(refused[9:]) == (f"User: {other_arn} is not authorized to perform: execute-api:Invoke on "
+                                     f"resource: arn:aws:execute-api:{lamb_server.region}:{lamb_server.account_id}:"
+                                     f"{rest['id']}/live/GET/who")

@@ -210,11 +210,17 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
                  tuple(binary_types), req.headers.get("accept") or "", req.body, req.headers.get("content-type"),
                  deployed, req.headers, req.query, source_ip, key_source=doc["api"].get("apiKeySource") or "HEADER")
     if method.get("authorizationType") == "AWS_IAM":
+        step, began = "authenticate", time.time()  # the access log's $context.authenticate.*/authorize.*
+        logged = seen.setdefault("log_values", {})
         try:
             caller = iam_auth.verify(req.method, req.path, req.query, req.headers, req.body,
                                      server.signer or (lambda _k: None))
+            logged.update(_step(step, began, 200))
+            step, began = "authorize", time.time()
             iam_auth.authorize(caller, method_arn)
+            logged.update(_step(step, began, 200))
         except iam_auth.Refused as e:  # a GatewayError, so that a customized gateway response replaces it
+            logged.update(_step(step, began, 403, next(iter(e.body.values()), None)))
             return _iam_refusal(e, rid)
         ctx["identity"].update(caller.identity())
         call = call._replace(caller=caller)
@@ -240,6 +246,11 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
             return asyncio.ensure_future(_after_auth(decided, call))
         return call.integrate(decided)
     return call.integrate(None)
+
+
+def _step(name: str, began: float, status: int, error: str | None = None) -> dict:
+    """``$context.<name>.status``/``latency``/``error`` of an AWS_IAM method's authentication or authorization."""
+    return {f"{name}.status": status, f"{name}.latency": int((time.time() - began) * 1000), f"{name}.error": error}
 
 
 def _iam_refusal(e: "iam_auth.Refused", rid: str) -> Response:

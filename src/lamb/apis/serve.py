@@ -418,6 +418,7 @@ class HttpApiServer:
                 identity=notes.get("identity"), error=error, unauthorized=bool(notes.get("unauthorized")),
                 authorizer_error=notes.get("authorizer_error"), integration=notes.get("integration"))
             values["authorizer.requestId"] = notes.get("authorizer_request_id")  # the Lambda authorizer's invoke
+            values.update(notes.get("log_values") or {})  # REST AWS_IAM: authenticate.*, authorize.* (rest.py)
             self.access_logs.record(stage, api_id, stage_name, values)
         except Exception:  # noqa: BLE001 - a log line never fails the request
             log.exception("access log of %s %s failed", req.method, req.path)
