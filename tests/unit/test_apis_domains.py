@@ -57,7 +57,7 @@ def test_the_longest_whole_level_key_wins(domains):
     assert to("/ordersx/v1") == ("root", "/ordersx/v1")
     assert to("/") == ("root", "/")
     routed = dn.Domains.match(record, "api.example.com", "/orders/v1/items/5")
-    assert routed.via == dn.Via("api.example.com", "api", "/orders/v1/items/5")
+    assert routed.via == dn.Via("api.example.com", "api", "/orders/v1/items/5", "orders/v1/items")  # the key matched
 
 
 def test_requests_by_host_wildcard_and_path(domains):
@@ -67,12 +67,12 @@ def test_requests_by_host_wildcard_and_path(domains):
     wild = _regional(domains, "*.shop.example.com")
     domains.put_mapping(wild, key="", api_id="w", stage="$default")
     assert domains.route(_req("/v1/a", "API.example.com:8443")) == \
-        dn.Routed("a1", "prod", "/a", dn.Via("api.example.com", "api", "/v1/a"))
+        dn.Routed("a1", "prod", "/a", dn.Via("api.example.com", "api", "/v1/a", "v1"))
     assert domains.route(_req("/v2/a", "api.example.com")).api_id is None  # the domain's, no mapping: 403
-    assert domains.route(_req("/z", "eu.shop.example.com")).via.prefix == "eu"
+    assert domains.route(_req("/z", "eu.shop.example.com")).via[1:] == ("eu", "/z", "")  # the (none) mapping
     assert domains.route(_req("/z", "other.example.com")) is None
     assert domains.route(_req("/_lamb/domains/api.example.com/v1/b")) == \
-        dn.Routed("a1", "prod", "/b", dn.Via("api.example.com", "api", "/v1/b"))
+        dn.Routed("a1", "prod", "/b", dn.Via("api.example.com", "api", "/v1/b", "v1"))
     assert domains.route(_req("/_lamb/domains/nope.example.com/v1/b")) is None
 
 
