@@ -332,8 +332,8 @@ def _integration_note(f: asyncio.Future, rid: str, lambda_status: int = 200) -> 
     if exc is not None:
         return {"integrationStatus": getattr(exc, "status", None), "error": getattr(exc, "message", None) or str(exc)}
     out = {"integrationStatus": lambda_status, "status": lambda_status, "requestId": rid}
-    result = f.result()
-    if result is not None and result.function_error:
+    result = f.result()  # the invocation's answer (RequestResponse), else Event's or DryRun's own
+    if lambda_status == 200 and getattr(result, "function_error", None):
         out["error"] = mapped.error_message(result.payload)
     return out
 
