@@ -156,3 +156,27 @@ def test_update_integration_applies_and_checks_new_mappings(lamb_server, api):
         v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationSubtype="SQS-SendMessage",
                               PayloadFormatVersion="1.0", RequestParameters={"QueueUrl": "q", "MessageBody": "b"})
     assert e.value.response["Error"]["Code"] == "BadRequestException"
+
+
+def test_imported_definition_applies_the_integrations_parameter_mapping(lamb_server):
+    """ImportApi: an ``x-amazon-apigateway-integration``'s ``requestParameters`` and ``responseParameters``
+    become the integration's parameter mapping, applied when the route is called."""
+    lam, v2 = lamb_server.client(), lamb_server.client("apigatewayv2")
+    fn = unique("pmimport")
+    arn = create(lam, fn, ECHO)["FunctionArn"]
+    allow(lam, fn)
+    definition = {"openapi": "3.0.1", "info": {"title": unique("mapped-import"), "version": "1"}, "paths": {
+        "/items/{id}": {"get": {"x-amazon-apigateway-integration": {
+            "type": "aws_proxy", "httpMethod": "POST", "uri": arn, "payloadFormatVersion": "2.0",
+            "requestParameters": {"append:header.x-in": "from-definition",
+                                  "overwrite:querystring.q": "mapped-$request.path.id"},
+            "responseParameters": {"200": {"overwrite:statuscode": "202", "overwrite:header.x-out": "imported"}}}}}}}
+    api_id = v2.import_api(Body=json.dumps(definition))["ApiId"]
+    integration = v2.get_integrations(ApiId=api_id)["Items"][0]
+    assert integration["RequestParameters"] == {"append:header.x-in": "from-definition",
+                                                "overwrite:querystring.q": "mapped-$request.path.id"}
+    v2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    status, headers, body = by_host(lamb_server, api_id, "GET", "/items/7?q=client")
+    event = json.loads(body)
+    assert (status, headers["x-out"]) == (202, "imported")
+    assert event["headers"]["x-in"] == "from-definition" and event["queryStringParameters"] == {"q": "mapped-7"}
