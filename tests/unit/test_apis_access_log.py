@@ -112,3 +112,9 @@ def test_the_consoles_clf_json_xml_and_csv_presets():
     assert access_log.render(csv, values) == "1.2.3.4,-,200,r-1"
     for fmt in (clf, js, xml, csv):
         assert access_log.format_problem(fmt, http=False) is None and access_log.format_problem(fmt, http=True) is None
+
+
+def test_a_variable_ends_at_a_character_outside_names():
+    values = {"identity.sourceIp": "1.2.3.4", "status": 200, "authorizer.claims.cognito:groups": "admins"}
+    assert access_log.render("$context.identity.sourceIp-$context.status.", values) == "1.2.3.4-200."
+    assert access_log.render("${context.authorizer.claims.cognito:groups}", values) == "admins"

@@ -38,7 +38,7 @@ import re
 import time
 from typing import Any, Callable
 
-_VAR = re.compile(r"\$(?:\{context\.([^}]+)\}|context\.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_-]+)*))")
+_VAR = re.compile(r"\$(?:\{context\.([^}]+)\}|context\.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*))")
 
 Write = Callable[[str, str, int, str], None]  # (log group, log stream, epoch ms, line)
 
