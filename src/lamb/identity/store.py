@@ -1,7 +1,12 @@
-"""Accounts, IAM users, roles, managed policies, access keys and STS sessions: in memory,
+"""Accounts, IAM users, groups, roles, managed policies, access keys and STS sessions: in memory,
 written through to SQLite (one row per entity, secrets sealed with ``lamb.sealing``).
 
-The request path reads only memory: ``key(access_key_id)`` and ``policies_of(principal)``.
+AWS managed policies (``arn:aws:iam::aws:policy/...``) exist in every account: their documents
+come from ``aws_managed_policies.json`` (AWS's current default versions, from the AWS Managed
+Policy Reference), read once and never written.
+
+The request path reads only memory: ``key(access_key_id)``, ``policies_of(principal)`` (a user's
+include its groups') and ``boundary_of(principal)`` (its permissions boundary).
 A key another process added (``lamb accounts create``) is read from the database on a miss.
 Entity shapes follow IAM's output shapes (``User``, ``Role``, ``Policy``, ``AccessKey``) so the
 API handlers return them as they are.
@@ -9,10 +14,13 @@ API handlers return them as they are.
 
 from __future__ import annotations
 
+import calendar
+import functools
 import json
 import threading
 import time
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any, Iterator
 
 from ..sealing import Sealer
@@ -29,6 +37,27 @@ CREATE TABLE IF NOT EXISTS iam_entities (
 """
 
 ROOT = "root"
+AWS_MANAGED = "arn:aws:iam::aws:policy/"
+
+
+def _epoch(iso: str) -> float:
+    return float(calendar.timegm(time.strptime(iso, "%Y-%m-%dT%H:%M:%SZ")))
+
+
+@functools.lru_cache(maxsize=1)
+def aws_managed_policies() -> dict[str, dict]:
+    """The AWS managed policies Lamb knows, by ARN, shaped as a customer managed policy entity
+    (``Account`` is ``aws``; the PolicyId is derived from the ARN, AWS's own ids are not published)."""
+    raw = json.loads(resources.files(__package__).joinpath("aws_managed_policies.json").read_text())
+    out = {}
+    for arn, p in raw.items():
+        policy_id = ids.stable_id("ANPA", arn)
+        created, updated = _epoch(p["CreateDate"]), _epoch(p["UpdateDate"])
+        out[arn] = {"Account": "aws", "PolicyName": p["PolicyName"], "PolicyId": policy_id, "Arn": arn,
+                    "Path": p["Path"], "DefaultVersionId": p["DefaultVersionId"], "IsAttachable": True,
+                    "Description": p["Description"], "CreateDate": created, "UpdateDate": updated,
+                    "Versions": {p["DefaultVersionId"]: {"Document": p["Document"], "CreateDate": updated}}}
+    return out
 
 
 @dataclass
@@ -73,6 +102,7 @@ class IdentityStore:
         self.accounts: dict[str, dict] = {}
         self.users: dict[tuple[str, str], dict] = {}
         self.roles: dict[tuple[str, str], dict] = {}
+        self.groups: dict[tuple[str, str], dict] = {}  # a group's members are its "Users" (names)
         self.policies: dict[str, dict] = {}  # managed policy ARN -> entity (with "Versions")
         self.keys: dict[str, Key] = {}
         for kind, _id, data in db.query("SELECT kind, id, data FROM iam_entities"):
@@ -85,6 +115,8 @@ class IdentityStore:
             self.users[(data["Account"], data["UserName"])] = data
         elif kind == "role":
             self.roles[(data["Account"], data["RoleName"])] = data
+        elif kind == "group":
+            self.groups[(data["Account"], data["GroupName"])] = data
         elif kind == "policy":
             self.policies[data["Arn"]] = data
         elif kind == "key":
@@ -196,6 +228,20 @@ class IdentityStore:
             self.roles.pop((account, name), None)
             self._delete("role", f"{account}/{name}")
 
+    def put_group(self, group: dict) -> None:
+        with self._lock:
+            self.groups[(group["Account"], group["GroupName"])] = group
+            self._put("group", f"{group['Account']}/{group['GroupName']}", group)
+
+    def delete_group(self, account: str, name: str) -> None:
+        with self._lock:
+            self.groups.pop((account, name), None)
+            self._delete("group", f"{account}/{name}")
+
+    def groups_of(self, account: str, user: str) -> list[dict]:
+        """The groups ``user`` is a member of, by name."""
+        return [g for (a, _), g in sorted(self.groups.items()) if a == account and user in g["Users"]]
+
     def role_by_arn(self, arn: str) -> dict | None:
         parts = arn.split(":")
         if len(parts) != 6 or not parts[5].startswith("role/"):
@@ -212,13 +258,31 @@ class IdentityStore:
             self.policies.pop(arn, None)
             self._delete("policy", arn)
 
+    def policy(self, arn: str) -> dict | None:
+        """A customer managed policy, or one of AWS's."""
+        found = self.policies.get(arn)
+        if found is None and arn.startswith(AWS_MANAGED):
+            return aws_managed_policies().get(arn)
+        return found
+
+    def default_document(self, arn: str) -> dict | None:
+        policy = self.policy(arn)
+        return policy["Versions"][policy["DefaultVersionId"]]["Document"] if policy is not None else None
+
     # ---------------------------------------------------------------- what a caller may do
     def _documents(self, holder: dict) -> Iterator[dict]:
         yield from holder.get("InlinePolicies", {}).values()
         for arn in holder.get("AttachedPolicies", []):
-            policy = self.policies.get(arn)
-            if policy is not None:
-                yield policy["Versions"][policy["DefaultVersionId"]]["Document"]
+            document = self.default_document(arn)
+            if document is not None:
+                yield document
+
+    def _user_documents(self, user: dict) -> list[dict]:
+        """A user's identity-based policies: its own and its groups'."""
+        docs = list(self._documents(user))
+        for group in self.groups_of(user["Account"], user["UserName"]):
+            docs.extend(self._documents(group))
+        return docs
 
     def role_policies(self, role: dict) -> list[dict]:
         """A role's identity-based policies (inline and attached)."""
@@ -231,10 +295,24 @@ class IdentityStore:
             return list(self._documents(role)) if role is not None else []
         if key.user is not None:
             user = self.users.get((key.account, key.user))
-            return list(self._documents(user)) if user is not None else []
+            return self._user_documents(user) if user is not None else []
         if key.principal == ids.root_arn(key.account):
             return None
         return []
+
+    def boundary_of(self, key: Key) -> list[dict] | None:
+        """The permissions boundary of a key's user or role (the role of a session), as a list of
+        one document; None when it has none (an account root never has one)."""
+        holder = None
+        if key.role_arn is not None:
+            holder = self.role_by_arn(key.role_arn)
+        elif key.user is not None:
+            holder = self.users.get((key.account, key.user))
+        arn = holder.get("PermissionsBoundary") if holder is not None else None
+        if arn is None:
+            return None
+        document = self.default_document(arn)
+        return [document] if document is not None else [{"Statement": []}]
 
 
 def now_iso(t: float | None = None) -> str:
