@@ -227,7 +227,9 @@ class Lamb:
         key = caller.key
         policies = self.identities.policies_of(key) if key is not None else None
         session = key.session_policies if key is not None else None
-        scope.access.authorize(Who(caller.account, caller.arn, policies, session=session), service, operation, params)
+        boundary = self.identities.boundary_of(key) if key is not None else None
+        scope.access.authorize(Who(caller.account, caller.arn, policies, session=session, boundary=boundary),
+                               service, operation, params)
         if service == "lambda" and operation in PASS_ROLE_OPERATIONS and isinstance(params.get("Role"), str):
             check_assumable(self.identities, params["Role"])
 
