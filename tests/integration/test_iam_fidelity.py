@@ -247,3 +247,34 @@ def test_tags_on_users_and_policies_round_trip(server):
     assert error(e)[0] == "AccessDenied"
     r = aws(server, "iam", "list-policy-tags", "--policy-arn", BASIC)
     assert r.returncode == 0 and json.loads(r.stdout)["Tags"] == []
+
+
+def test_instance_profiles_hold_one_role(server):
+    iam = server.client("iam")
+    name, role_name = unique("prof"), unique("ec2role")
+    role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]
+    made = cli_json(server, "iam", "create-instance-profile", "--instance-profile-name", name,
+                    "--tags", "Key=team,Value=a")["InstanceProfile"]
+    assert made["Arn"] == f"arn:aws:iam::{server.account_id}:instance-profile/{name}" and made["Roles"] == []
+    assert made["InstanceProfileId"].startswith("AIPA")
+    cli_json(server, "iam", "add-role-to-instance-profile", "--instance-profile-name", name, "--role-name", role_name)
+    got = iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
+    assert [r["Arn"] for r in got["Roles"]] == [role["Arn"]] and got["Tags"] == [{"Key": "team", "Value": "a"}]
+    with pytest.raises(ClientError) as e:
+        iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=role_name)
+    assert error(e) == ("LimitExceeded", "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1")
+    assert [p["InstanceProfileName"] for p in iam.list_instance_profiles_for_role(RoleName=role_name)["InstanceProfiles"]] \
+        == [name]
+    with pytest.raises(ClientError) as e:
+        iam.delete_role(RoleName=role_name)
+    assert error(e) == ("DeleteConflict", "Cannot delete entity, must remove roles from instance profile first.")
+    with pytest.raises(ClientError) as e:
+        iam.delete_instance_profile(InstanceProfileName=name)
+    assert error(e)[0] == "DeleteConflict"
+    iam.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=role_name)
+    iam.delete_instance_profile(InstanceProfileName=name)
+    with pytest.raises(ClientError) as e:
+        iam.get_instance_profile(InstanceProfileName=name)
+    assert error(e) == ("NoSuchEntity", f"Instance Profile {name} cannot be found.")
+    iam.delete_role(RoleName=role_name)

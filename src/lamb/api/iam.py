@@ -412,7 +412,89 @@ def update_role(ctx, params: dict) -> dict:
 def delete_role(ctx, params: dict) -> dict:
     r = role(ctx, params["RoleName"])
     _require_no_policies(r)
+    if _profiles_of(ctx, r["RoleName"]):
+        raise conflict("Cannot delete entity, must remove roles from instance profile first.")
     _store(ctx).delete_role(r["Account"], r["RoleName"])
+    return {}
+
+
+# ------------------------------------------------------------------ instance profiles
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2_instance-profiles.html:
+# a container for one role (its "Roles" list holds at most one name).
+def instance_profile(ctx, name: str) -> dict:
+    found = _store(ctx).instance_profiles.get((_account(ctx), name))
+    if found is None:
+        raise no_such(f"Instance Profile {name} cannot be found.")
+    return found
+
+
+def _profile_out(ctx, p: dict, listed: bool = False) -> dict:
+    roles = [_role_out(r, listed=True) for r in (_store(ctx).roles.get((p["Account"], n)) for n in p["Roles"]) if r]
+    out = {**_pick(p, ("Path", "InstanceProfileName", "InstanceProfileId", "Arn", "CreateDate")), "Roles": roles}
+    if p.get("Tags") and not listed:
+        out["Tags"] = list(p["Tags"])
+    return out
+
+
+def _profiles_of(ctx, role_name: str) -> list[dict]:
+    account = _account(ctx)
+    return [p for (a, _), p in sorted(_store(ctx).instance_profiles.items()) if a == account and role_name in p["Roles"]]
+
+
+@iam("CreateInstanceProfile")
+def create_instance_profile(ctx, params: dict) -> dict:
+    account, name, path = _account(ctx), params["InstanceProfileName"], params.get("Path") or "/"
+    if (account, name) in _store(ctx).instance_profiles:
+        raise exists(f"Instance Profile {name} already exists.")
+    entity = {"Account": account, "InstanceProfileName": name, "InstanceProfileId": ids.unique_id("AIPA"),
+              "Path": path, "Arn": f"arn:aws:iam::{account}:instance-profile{path}{name}", "CreateDate": time.time(),
+              "Roles": [], "Tags": _tagged(ctx, [], params.get("Tags") or [], "InstanceProfile")}
+    _store(ctx).put_entity("instance-profile", entity)
+    return {"InstanceProfile": _profile_out(ctx, entity)}
+
+
+@iam("GetInstanceProfile")
+def get_instance_profile(ctx, params: dict) -> dict:
+    return {"InstanceProfile": _profile_out(ctx, instance_profile(ctx, params["InstanceProfileName"]))}
+
+
+@iam("ListInstanceProfiles")
+def list_instance_profiles(ctx, params: dict) -> dict:
+    return _listed(ctx, params, _store(ctx).instance_profiles, lambda p: _profile_out(ctx, p, listed=True),
+                   "InstanceProfile")
+
+
+@iam("ListInstanceProfilesForRole")
+def list_instance_profiles_for_role(ctx, params: dict) -> dict:
+    r = role(ctx, params["RoleName"])
+    profiles = [_profile_out(ctx, p, listed=True) for p in _profiles_of(ctx, r["RoleName"])]
+    return page(params, profiles, lambda p: p["InstanceProfileName"], "InstanceProfiles")
+
+
+@iam("AddRoleToInstanceProfile")
+def add_role_to_instance_profile(ctx, params: dict) -> dict:
+    p, r = instance_profile(ctx, params["InstanceProfileName"]), role(ctx, params["RoleName"])
+    if p["Roles"]:
+        raise limit("Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1")
+    _store(ctx).put_entity("instance-profile", dict(p, Roles=[r["RoleName"]]))
+    return {}
+
+
+@iam("RemoveRoleFromInstanceProfile")
+def remove_role_from_instance_profile(ctx, params: dict) -> dict:
+    p, r = instance_profile(ctx, params["InstanceProfileName"]), role(ctx, params["RoleName"])
+    if r["RoleName"] not in p["Roles"]:
+        raise no_such(f"The role with name {r['RoleName']} cannot be found.")
+    _store(ctx).put_entity("instance-profile", dict(p, Roles=[]))
+    return {}
+
+
+@iam("DeleteInstanceProfile")
+def delete_instance_profile(ctx, params: dict) -> dict:
+    p = instance_profile(ctx, params["InstanceProfileName"])
+    if p["Roles"]:
+        raise conflict("Cannot delete entity, must remove roles from instance profile first.")
+    _store(ctx).delete_entity("instance-profile", p["Account"], p["InstanceProfileName"])
     return {}
 
 
@@ -520,6 +602,8 @@ def _tagging(kind: str, find, change=None):
 def _save_tagged(ctx, kind: str, entity: dict) -> None:
     if kind == "Policy":
         _store(ctx).put_policy(entity)
+    elif kind == "InstanceProfile":
+        _store(ctx).put_entity("instance-profile", entity)
     else:
         _save(ctx, kind, entity)
 
@@ -548,6 +632,7 @@ for _kind in ("User", "Group", "Role"):
     _attachment(_kind)
 _tagging("User", lambda ctx, params: user(ctx, params["UserName"]))
 _tagging("Role", lambda ctx, params: role(ctx, params["RoleName"]))
+_tagging("InstanceProfile", lambda ctx, params: instance_profile(ctx, params["InstanceProfileName"]))
 _boundaries("User")
 _boundaries("Role")
 

@@ -1,4 +1,4 @@
-"""Accounts, IAM users, groups, roles, managed policies, access keys and STS sessions: in memory,
+"""Accounts, IAM users, groups, roles, instance profiles, managed policies, access keys and STS sessions: in memory,
 written through to SQLite (one row per entity, secrets sealed with ``lamb.sealing``).
 
 AWS managed policies (``arn:aws:iam::aws:policy/...``) exist in every account: their documents
@@ -103,6 +103,7 @@ class IdentityStore:
         self.users: dict[tuple[str, str], dict] = {}
         self.roles: dict[tuple[str, str], dict] = {}
         self.groups: dict[tuple[str, str], dict] = {}  # a group's members are its "Users" (names)
+        self.instance_profiles: dict[tuple[str, str], dict] = {}  # its role's name in "Roles"
         self.policies: dict[str, dict] = {}  # managed policy ARN -> entity (with "Versions")
         self.keys: dict[str, Key] = {}
         for kind, _id, data in db.query("SELECT kind, id, data FROM iam_entities"):
@@ -111,12 +112,9 @@ class IdentityStore:
     def _load(self, kind: str, data: dict) -> None:
         if kind == "account":
             self.accounts[data["Id"]] = data
-        elif kind == "user":
-            self.users[(data["Account"], data["UserName"])] = data
-        elif kind == "role":
-            self.roles[(data["Account"], data["RoleName"])] = data
-        elif kind == "group":
-            self.groups[(data["Account"], data["GroupName"])] = data
+        elif kind in ("user", "role", "group", "instance-profile"):
+            table, name = self._table(kind)
+            table[(data["Account"], data[name])] = data
         elif kind == "policy":
             self.policies[data["Arn"]] = data
         elif kind == "key":
@@ -207,36 +205,41 @@ class IdentityStore:
         for k in [k for k in list(self.keys.values()) if k.expires is not None and k.expires < now - 86400]:
             self.delete_key(k.access_key_id)
 
-    # ---------------------------------------------------------------- users and roles
-    def put_user(self, user: dict) -> None:
+    # ---------------------------------------------------------------- users, groups, roles, instance profiles
+    def _table(self, kind: str) -> tuple[dict, str]:
+        """The in-memory table of a named entity kind, and the member that names one."""
+        return {"user": (self.users, "UserName"), "role": (self.roles, "RoleName"),
+                "group": (self.groups, "GroupName"),
+                "instance-profile": (self.instance_profiles, "InstanceProfileName")}[kind]
+
+    def put_entity(self, kind: str, entity: dict) -> None:
+        table, name = self._table(kind)
         with self._lock:
-            self.users[(user["Account"], user["UserName"])] = user
-            self._put("user", f"{user['Account']}/{user['UserName']}", user)
+            table[(entity["Account"], entity[name])] = entity
+            self._put(kind, f"{entity['Account']}/{entity[name]}", entity)
+
+    def delete_entity(self, kind: str, account: str, name: str) -> None:
+        with self._lock:
+            self._table(kind)[0].pop((account, name), None)
+            self._delete(kind, f"{account}/{name}")
+
+    def put_user(self, user: dict) -> None:
+        self.put_entity("user", user)
 
     def delete_user(self, account: str, name: str) -> None:
-        with self._lock:
-            self.users.pop((account, name), None)
-            self._delete("user", f"{account}/{name}")
+        self.delete_entity("user", account, name)
 
     def put_role(self, role: dict) -> None:
-        with self._lock:
-            self.roles[(role["Account"], role["RoleName"])] = role
-            self._put("role", f"{role['Account']}/{role['RoleName']}", role)
+        self.put_entity("role", role)
 
     def delete_role(self, account: str, name: str) -> None:
-        with self._lock:
-            self.roles.pop((account, name), None)
-            self._delete("role", f"{account}/{name}")
+        self.delete_entity("role", account, name)
 
     def put_group(self, group: dict) -> None:
-        with self._lock:
-            self.groups[(group["Account"], group["GroupName"])] = group
-            self._put("group", f"{group['Account']}/{group['GroupName']}", group)
+        self.put_entity("group", group)
 
     def delete_group(self, account: str, name: str) -> None:
-        with self._lock:
-            self.groups.pop((account, name), None)
-            self._delete("group", f"{account}/{name}")
+        self.delete_entity("group", account, name)
 
     def groups_of(self, account: str, user: str) -> list[dict]:
         """The groups ``user`` is a member of, by name."""
