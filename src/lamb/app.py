@@ -187,7 +187,8 @@ class Lamb:
         self.operations = coverage(self.protocol.operations, self.handlers, botocore.__version__)
         self.authorize = self._authorize if self.auth_on else None
         self.admit_operator = OperatorGate(self.authenticate, self.identities.policies_of, settings.account_id,
-                                           enabled=self.auth_on).admit  # the /_lamb/ routes
+                                           enabled=self.auth_on,
+                                           boundary_of=self.identities.boundary_of).admit  # the /_lamb/ routes
         # API Gateway's v2 model shares the signing name "apigateway" with v1: told apart by path.
         self.models.add(Protocol("apigatewayv2"), services["apigatewayv2"], path_prefix="/v2/")
         self.models.add(Protocol("apigateway"), services["apigateway"])  # REST APIs: /restapis/...
