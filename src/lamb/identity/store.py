@@ -281,10 +281,13 @@ class IdentityStore:
                 yield document
 
     def _user_documents(self, user: dict) -> list[dict]:
-        """A user's identity-based policies: its own and its groups'."""
+        """A user's identity-based policies: its own and its groups' (on the request path: no sorting)."""
         docs = list(self._documents(user))
-        for group in self.groups_of(user["Account"], user["UserName"]):
-            docs.extend(self._documents(group))
+        if self.groups:
+            account, name = user["Account"], user["UserName"]
+            for (a, _), group in list(self.groups.items()):
+                if a == account and name in group["Users"]:
+                    docs.extend(self._documents(group))
         return docs
 
     def role_policies(self, role: dict) -> list[dict]:
