@@ -278,3 +278,31 @@ def test_instance_profiles_hold_one_role(server):
         iam.get_instance_profile(InstanceProfileName=name)
     assert error(e) == ("NoSuchEntity", f"Instance Profile {name} cannot be found.")
     iam.delete_role(RoleName=role_name)
+
+
+def test_iam_condition_keys_delegate_role_creation_under_a_boundary(server):
+    """The delegated-administrator pattern of the IAM guide: a user may create roles only with a given
+    permissions boundary (iam:PermissionsBoundary), and read only roles tagged for its team
+    (iam:ResourceTag/…)."""
+    iam = server.client("iam")
+    boundary = iam.create_policy(PolicyName=unique("dev-bound"), PolicyDocument=json.dumps(allow("lambda:*")))["Policy"]["Arn"]
+    name, key = new_user(server, {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:CreateRole", "Resource": "*",
+         "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}}},
+        {"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*",
+         "Condition": {"StringEquals": {"iam:ResourceTag/team": "blue"}}}]})
+    user_iam = as_client(server, key, "iam")
+    trust = json.dumps(TRUST_LAMBDA)
+    with pytest.raises(ClientError) as e:
+        user_iam.create_role(RoleName=unique("free"), AssumeRolePolicyDocument=trust)
+    assert error(e)[0] == "AccessDenied"
+    made = user_iam.create_role(RoleName=unique("bounded"), AssumeRolePolicyDocument=trust, PermissionsBoundary=boundary)
+    assert made["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+    blue = iam.create_role(RoleName=unique("blue"), AssumeRolePolicyDocument=trust, Tags=[{"Key": "team", "Value": "blue"}])
+    red = iam.create_role(RoleName=unique("red"), AssumeRolePolicyDocument=trust, Tags=[{"Key": "team", "Value": "red"}])
+    assert user_iam.get_role(RoleName=blue["Role"]["RoleName"])["Role"]["Arn"] == blue["Role"]["Arn"]
+    with pytest.raises(ClientError) as e:
+        user_iam.get_role(RoleName=red["Role"]["RoleName"])
+    assert error(e) == ("AccessDenied", f"User: arn:aws:iam::{server.account_id}:user/{name} is not authorized to "
+                        f"perform: iam:GetRole on resource: {red['Role']['Arn']} because no identity-based policy "
+                        "allows the iam:GetRole action")

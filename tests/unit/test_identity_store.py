@@ -56,3 +56,16 @@ def test_aws_managed_policies_groups_and_boundaries(tmp_path):
     assert [g["GroupName"] for g in again.groups_of("111111111111", "u")] == ["g"]
     s.put_role({"Account": "111111111111", "RoleName": "r", "InlinePolicies": {}, "AttachedPolicies": []})
     assert s.boundary_of(s.role_session("arn:aws:iam::111111111111:role/r", "fn", 60, persist=False)) is None
+
+
+def test_an_iam_requests_condition_keys(tmp_path):
+    s = store(tmp_path)
+    s.put_role({"Account": "111111111111", "RoleName": "r", "InlinePolicies": {}, "AttachedPolicies": [],
+                "PermissionsBoundary": BASIC, "Tags": [{"Key": "team", "Value": "blue"}]})
+    ctx = s.request_context("111111111111", {"RoleName": "r", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"})
+    assert ctx == {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess", "aws:ResourceTag/team": "blue",
+                   "iam:ResourceTag/team": "blue", "iam:PermissionsBoundary": BASIC}
+    ctx = s.request_context("111111111111", {"UserName": "new", "PermissionsBoundary": BASIC,
+                                             "Tags": [{"Key": "env", "Value": "dev"}]})
+    assert ctx == {"iam:PermissionsBoundary": BASIC, "aws:RequestTag/env": "dev", "aws:TagKeys": ["env"]}
+    assert s.request_context("111111111111", {"RoleName": "r", "TagKeys": ["team"]})["aws:TagKeys"] == ["team"]

@@ -306,6 +306,40 @@ class IdentityStore:
             return None
         return []
 
+    def request_context(self, account: str, params: dict) -> dict[str, Any]:
+        """The condition keys of an IAM request
+        (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html):
+        the tags of the user, role, group or instance profile it names (else of the managed policy) as
+        ``aws:ResourceTag/…`` (``iam:ResourceTag/…`` too for users and roles); ``iam:PermissionsBoundary``
+        (the boundary the request sets, else the user's or role's); ``iam:PolicyARN`` for attaching and
+        detaching; the request's ``Tags`` as ``aws:RequestTag/…`` and ``aws:TagKeys`` (``TagKeys`` too)."""
+        ctx: dict[str, Any] = {}
+        target, iam_keys = None, False
+        for member, kind in (("UserName", "user"), ("RoleName", "role"), ("GroupName", "group"),
+                             ("InstanceProfileName", "instance-profile")):
+            if isinstance(params.get(member), str):
+                target, iam_keys = self._table(kind)[0].get((account, params[member])), kind in ("user", "role")
+                if isinstance(params.get("PolicyArn"), str):
+                    ctx["iam:PolicyARN"] = params["PolicyArn"]
+                break
+        else:
+            if isinstance(params.get("PolicyArn"), str):
+                target = self.policy(params["PolicyArn"])
+        for tag in (target or {}).get("Tags") or []:
+            ctx[f"aws:ResourceTag/{tag['Key']}"] = tag["Value"]
+            if iam_keys:
+                ctx[f"iam:ResourceTag/{tag['Key']}"] = tag["Value"]
+        boundary = params.get("PermissionsBoundary") or (target or {}).get("PermissionsBoundary")
+        if isinstance(boundary, str):
+            ctx["iam:PermissionsBoundary"] = boundary
+        if isinstance(params.get("Tags"), list):
+            for tag in params["Tags"]:
+                ctx[f"aws:RequestTag/{tag['Key']}"] = tag["Value"]
+            ctx["aws:TagKeys"] = [tag["Key"] for tag in params["Tags"]]
+        elif isinstance(params.get("TagKeys"), list):
+            ctx["aws:TagKeys"] = list(params["TagKeys"])
+        return ctx
+
     def boundary_of(self, key: Key) -> list[dict] | None:
         """The permissions boundary of a key's user or role (the role of a session), as a list of
         one document; None when it has none (an account root never has one)."""

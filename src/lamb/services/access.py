@@ -39,11 +39,13 @@ class Access:
 
     def __init__(self, *, region: str, home: str,
                  resource_policy: Callable[[str, str | None], dict | None],
-                 resource_tags: Callable[[str], Mapping[str, str] | None]) -> None:
+                 resource_tags: Callable[[str], Mapping[str, str] | None],
+                 iam_context: Callable[[str, dict], Mapping[str, Any]] | None = None) -> None:
         self.region = region
         self.home = home
         self.resource_policy = resource_policy
         self.resource_tags = resource_tags
+        self.iam_context = iam_context  # an IAM request's condition keys (IdentityStore.request_context)
 
     def authorize(self, who: Who, service: str, operation: str, params: dict) -> None:
         if (service, operation) in UNCHECKED:
@@ -52,11 +54,13 @@ class Access:
             self._lambda(who, operation, params)
             return
         resource = self._iam_resource(who.account, params) if service == "iam" else "*"
+        context = self.iam_context(who.account, params) if service == "iam" and self.iam_context else None
         check(who, f"{IAM_PREFIX.get(service, service)}:{operation}", resource, resource_account=who.account,
-              error=denied_query if service in ("iam", "sts") else denied)
+              context=context, error=denied_query if service in ("iam", "sts") else denied)
 
     def _iam_resource(self, account: str, params: dict) -> str:
-        for member, kind in (("UserName", "user"), ("RoleName", "role")):
+        for member, kind in (("UserName", "user"), ("RoleName", "role"), ("GroupName", "group"),
+                             ("InstanceProfileName", "instance-profile")):
             if params.get(member):
                 return f"arn:aws:iam::{account}:{kind}/{params[member]}"
         return params.get("PolicyArn") or "*"
