@@ -306,3 +306,17 @@ def test_iam_condition_keys_delegate_role_creation_under_a_boundary(server):
     assert error(e) == ("AccessDenied", f"User: arn:aws:iam::{server.account_id}:user/{name} is not authorized to "
                         f"perform: iam:GetRole on resource: {red['Role']['Arn']} because no identity-based policy "
                         "allows the iam:GetRole action")
+
+
+def test_a_user_with_aws_lambda_full_access_deploys_functions_and_nothing_else(server):
+    """AWSLambda_FullAccess: lambda:* and iam:PassRole to lambda.amazonaws.com, no IAM writes."""
+    name, key = new_user(server)
+    cli_json(server, "iam", "attach-user-policy", "--user-name", name,
+             "--policy-arn", "arn:aws:iam::aws:policy/AWSLambda_FullAccess")
+    user_lam = as_client(server, key)
+    fn = unique()
+    create(user_lam, fn, "def handler(e, c):\n    return 'mine'\n")  # passes the tests' role: allowed
+    assert json.loads(user_lam.invoke(FunctionName=fn)["Payload"].read()) == "mine"
+    with pytest.raises(ClientError) as e:
+        as_client(server, key, "iam").create_user(UserName=unique("nope"))
+    assert error(e)[0] == "AccessDenied"
