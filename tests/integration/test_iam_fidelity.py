@@ -320,3 +320,26 @@ def test_a_user_with_aws_lambda_full_access_deploys_functions_and_nothing_else(s
     with pytest.raises(ClientError) as e:
         as_client(server, key, "iam").create_user(UserName=unique("nope"))
     assert error(e)[0] == "AccessDenied"
+
+
+def test_a_renamed_user_keeps_its_keys_groups_and_policies(server):
+    lam = server.client()
+    fn = unique()
+    create(lam, fn, "def handler(e, c):\n    return 'same'\n")
+    name, key = new_user(server)
+    iam = server.client("iam")
+    group = unique("grp")
+    iam.create_group(GroupName=group)
+    iam.put_group_policy(GroupName=group, PolicyName="invoke", PolicyDocument=json.dumps(
+        allow("lambda:InvokeFunction", resource=server.arn(fn))))
+    iam.add_user_to_group(GroupName=group, UserName=name)
+    renamed = unique("renamed")
+    cli_json(server, "iam", "update-user", "--user-name", name, "--new-user-name", renamed, "--new-path", "/team/")
+    got = iam.get_user(UserName=renamed)["User"]
+    assert got["Arn"] == f"arn:aws:iam::{server.account_id}:user/team/{renamed}"
+    with pytest.raises(ClientError) as e:
+        iam.get_user(UserName=name)
+    assert error(e)[0] == "NoSuchEntity"
+    assert [u["UserName"] for u in iam.get_group(GroupName=group)["Users"]] == [renamed]
+    assert as_client(server, key, "sts").get_caller_identity()["Arn"] == got["Arn"]
+    assert json.loads(as_client(server, key).invoke(FunctionName=fn)["Payload"].read()) == "same"

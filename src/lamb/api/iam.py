@@ -203,8 +203,7 @@ def update_user(ctx, params: dict) -> dict:
             store.put_group(dict(g, Users=[new_name if m == old else m for m in g["Users"]]))
         for k in [k for k in store.keys.values() if k.account == u["Account"] and k.user == old]:
             k.user, k.principal = new_name, u["Arn"]
-            if k.token is None:
-                store.save_key(k)
+            store.save_key(k)
     store.put_user(u)
     return {}
 
