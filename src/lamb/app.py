@@ -290,7 +290,7 @@ class Lamb:
         scope.sources = self._source_manager(scope)
         scope.access = Access(region=region, home=account, resource_policy=functools.partial(_resource_policy, functions),
                               resource_tags=functools.partial(_resource_tags, functions),
-                              iam_context=self.identities.request_context)
+                              iam_request=self.identities.request)
         scope.http_apis = HttpApis(HttpApiStore(db), HttpApiStore(db, "rest_apis"), region, lambda: self.port,
                                    HttpApiStore(db, "apigateway_settings"))  # issue 20
         if not home:  # its function URLs' host names carry its region

@@ -343,3 +343,19 @@ def test_a_renamed_user_keeps_its_keys_groups_and_policies(server):
     assert [u["UserName"] for u in iam.get_group(GroupName=group)["Users"]] == [renamed]
     assert as_client(server, key, "sts").get_caller_identity()["Arn"] == got["Arn"]
     assert json.loads(as_client(server, key).invoke(FunctionName=fn)["Payload"].read()) == "same"
+
+
+def test_iam_resources_carry_their_path(server):
+    """A policy on arn:aws:iam::<account>:user/<path>/* covers the users under that path only."""
+    iam = server.client("iam")
+    path = f"/{unique('team')}/"
+    inside, outside = unique("in"), unique("out")
+    iam.create_user(UserName=inside, Path=path)
+    iam.create_user(UserName=outside)
+    _, key = new_user(server, allow("iam:GetUser", resource=f"arn:aws:iam::{server.account_id}:user{path}*"))
+    user_iam = as_client(server, key, "iam")
+    assert user_iam.get_user(UserName=inside)["User"]["Path"] == path
+    with pytest.raises(ClientError) as e:
+        user_iam.get_user(UserName=outside)
+    assert error(e)[1].endswith(f"on resource: arn:aws:iam::{server.account_id}:user/{outside} because no "
+                                "identity-based policy allows the iam:GetUser action")

@@ -69,3 +69,13 @@ def test_an_iam_requests_condition_keys(tmp_path):
                                              "Tags": [{"Key": "env", "Value": "dev"}]})
     assert ctx == {"iam:PermissionsBoundary": BASIC, "aws:RequestTag/env": "dev", "aws:TagKeys": ["env"]}
     assert s.request_context("111111111111", {"RoleName": "r", "TagKeys": ["team"]})["aws:TagKeys"] == ["team"]
+
+
+def test_an_iam_requests_resource_is_the_entitys_arn_with_its_path(tmp_path):
+    s = store(tmp_path)
+    s.put_user({"Account": "111111111111", "UserName": "u", "Arn": "arn:aws:iam::111111111111:user/team/u",
+                "InlinePolicies": {}, "AttachedPolicies": []})
+    assert s.request("111111111111", {"UserName": "u"})[0] == "arn:aws:iam::111111111111:user/team/u"
+    assert s.request("111111111111", {"UserName": "new"})[0] == "arn:aws:iam::111111111111:user/new"
+    assert s.request("111111111111", {"PolicyArn": BASIC})[0] == BASIC
+    assert s.request("111111111111", {})[0] == "*"

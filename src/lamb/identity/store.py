@@ -306,6 +306,26 @@ class IdentityStore:
             return None
         return []
 
+    def _named(self, account: str, params: dict) -> tuple[str, str, dict | None] | None:
+        """The user, role, group or instance profile an IAM request names: kind, name, entity (None: none held)."""
+        for member, kind in (("UserName", "user"), ("RoleName", "role"), ("GroupName", "group"),
+                             ("InstanceProfileName", "instance-profile")):
+            if isinstance(params.get(member), str):
+                return kind, params[member], self._table(kind)[0].get((account, params[member]))
+        return None
+
+    def request(self, account: str, params: dict) -> tuple[str, dict[str, Any]]:
+        """What an IAM request means to authorization: the ARN of the user, group, role or instance
+        profile it names (with its path, as IAM's resource ARNs have it), else of the managed policy,
+        else ``*``; and its condition keys (``request_context``)."""
+        named = self._named(account, params)
+        if named is None:
+            resource = params["PolicyArn"] if isinstance(params.get("PolicyArn"), str) else "*"
+        else:
+            kind, name, entity = named
+            resource = entity["Arn"] if entity else f"arn:aws:iam::{account}:{kind}/{name}"
+        return resource, self.request_context(account, params)
+
     def request_context(self, account: str, params: dict) -> dict[str, Any]:
         """The condition keys of an IAM request
         (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html):
@@ -314,17 +334,14 @@ class IdentityStore:
         (the boundary the request sets, else the user's or role's); ``iam:PolicyARN`` for attaching and
         detaching; the request's ``Tags`` as ``aws:RequestTag/…`` and ``aws:TagKeys`` (``TagKeys`` too)."""
         ctx: dict[str, Any] = {}
-        target, iam_keys = None, False
-        for member, kind in (("UserName", "user"), ("RoleName", "role"), ("GroupName", "group"),
-                             ("InstanceProfileName", "instance-profile")):
-            if isinstance(params.get(member), str):
-                target, iam_keys = self._table(kind)[0].get((account, params[member])), kind in ("user", "role")
-                if isinstance(params.get("PolicyArn"), str):
-                    ctx["iam:PolicyARN"] = params["PolicyArn"]
-                break
+        named = self._named(account, params)
+        policy_arn = params.get("PolicyArn") if isinstance(params.get("PolicyArn"), str) else None
+        if named is not None:
+            target, iam_keys = named[2], named[0] in ("user", "role")
+            if policy_arn:
+                ctx["iam:PolicyARN"] = policy_arn
         else:
-            if isinstance(params.get("PolicyArn"), str):
-                target = self.policy(params["PolicyArn"])
+            target, iam_keys = self.policy(policy_arn) if policy_arn else None, False
         for tag in (target or {}).get("Tags") or []:
             ctx[f"aws:ResourceTag/{tag['Key']}"] = tag["Value"]
             if iam_keys:

@@ -40,12 +40,12 @@ class Access:
     def __init__(self, *, region: str, home: str,
                  resource_policy: Callable[[str, str | None], dict | None],
                  resource_tags: Callable[[str], Mapping[str, str] | None],
-                 iam_context: Callable[[str, dict], Mapping[str, Any]] | None = None) -> None:
+                 iam_request: Callable[[str, dict], tuple[str, Mapping[str, Any]]] | None = None) -> None:
         self.region = region
         self.home = home
         self.resource_policy = resource_policy
         self.resource_tags = resource_tags
-        self.iam_context = iam_context  # an IAM request's condition keys (IdentityStore.request_context)
+        self.iam_request = iam_request  # an IAM request's resource ARN and condition keys (IdentityStore.request)
 
     def authorize(self, who: Who, service: str, operation: str, params: dict) -> None:
         if (service, operation) in UNCHECKED:
@@ -53,8 +53,10 @@ class Access:
         if service == "lambda":
             self._lambda(who, operation, params)
             return
-        resource = self._iam_resource(who.account, params) if service == "iam" else "*"
-        context = self.iam_context(who.account, params) if service == "iam" and self.iam_context else None
+        resource, context = "*", None
+        if service == "iam":
+            resource, context = (self.iam_request(who.account, params) if self.iam_request
+                                 else (self._iam_resource(who.account, params), None))
         check(who, f"{IAM_PREFIX.get(service, service)}:{operation}", resource, resource_account=who.account,
               context=context, error=denied_query if service in ("iam", "sts") else denied)
 
