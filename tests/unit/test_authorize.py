@@ -144,3 +144,19 @@ def test_another_accounts_caller_needs_its_boundary_to_allow():
         check(who, "lambda:InvokeFunction", FN, resource_account="111111111111",
               resource_policy=allow("lambda:InvokeFunction", FN, Principal={"AWS": BOB}))
     assert e.value.message.endswith("because no permissions boundary allows the lambda:InvokeFunction action")
+
+
+def test_iams_refusals_name_its_entities_as_iam_does():
+    """AWS's IAM messages: "… iam:GetRole on resource: role my-role …", "… iam:GetUserPolicy on resource:
+    user bob …", "… iam:DeletePolicyVersion on resource: policy arn:aws:iam::…:policy/p …"; a Create* names
+    the ARN ("… iam:CreateRole on resource: arn:aws:iam::…:role/new …")."""
+    from lamb.services.authorize import denied_iam
+
+    who = Who("111111111111", ALICE, [])
+    role = "arn:aws:iam::111111111111:role/team/my-role"
+    assert " on resource: role my-role because" in denied_iam(who, "iam:GetRole", role, "because x").message
+    assert " on resource: user bob " in denied_iam(who, "iam:GetUserPolicy", "arn:aws:iam::111111111111:user/bob", "").message
+    assert f" on resource: {role} " in denied_iam(who, "iam:CreateRole", role, "").message
+    policy = "arn:aws:iam::111111111111:policy/p"
+    assert f" on resource: policy {policy} " in denied_iam(who, "iam:DeletePolicyVersion", policy, "").message
+    assert denied_iam(who, "iam:ListUsers", "*", "").code == "AccessDenied"

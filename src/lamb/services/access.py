@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping
 from ..arn import IAM_ACTIONS, OtherAccount, function_arn, parse_function_name, parse_layer_arn, layer_arn
 from ..policy.evaluate import Decision, Principal, Request, evaluate
 from ..protocol.errors import AwsError, invalid_parameter
-from .authorize import Who, check, denied, denied_query
+from .authorize import Who, check, denied, denied_iam, denied_query
 
 PASS_ROLE_OPERATIONS = ("CreateFunction", "UpdateFunctionConfiguration")
 # Operations anyone authenticated may call (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html);
@@ -58,7 +58,7 @@ class Access:
             resource, context = (self.iam_request(who.account, params) if self.iam_request
                                  else (self._iam_resource(who.account, params), None))
         check(who, f"{IAM_PREFIX.get(service, service)}:{operation}", resource, resource_account=who.account,
-              context=context, error=denied_query if service in ("iam", "sts") else denied)
+              context=context, error=denied_iam if service == "iam" else denied_query if service == "sts" else denied)
 
     def _iam_resource(self, account: str, params: dict) -> str:
         for member, kind in (("UserName", "user"), ("RoleName", "role"), ("GroupName", "group"),

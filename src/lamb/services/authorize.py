@@ -56,6 +56,21 @@ def denied_query(who: Who, action: str, resource: str, why: str) -> AwsError:
                     type_="Sender")
 
 
+_IAM_ENTITY = re.compile(r"arn:aws[a-zA-Z-]*:iam::\d{12}:(user|role|group|instance-profile)/(?:.*/)?([^/]+)")
+
+
+def denied_iam(who: Who, action: str, resource: str, why: str) -> AwsError:
+    """IAM's own refusals name an existing user, role or group as ``user <name>`` (``role <name>``, …)
+    and a managed policy as ``policy <arn>``; a Create* names the ARN it would make (as AWS's
+    messages read, e.g. "… iam:GetRole on resource: role my-role because …")."""
+    m = _IAM_ENTITY.fullmatch(resource)
+    if m is not None and not action.startswith("iam:Create"):
+        resource = f"{m.group(1)} {m.group(2)}"
+    elif ":policy/" in resource:
+        resource = f"policy {resource}"
+    return denied_query(who, action, resource, why)
+
+
 def _because(kind: str, action: str, decision: Decision) -> str:
     name = {"session": "session policy", "boundary": "permissions boundary"}.get(kind, f"{kind}-based policy")
     if decision is Decision.DENY:
