@@ -241,7 +241,8 @@ class Lamb:
         key = self.identities.key(access_key)
         if key is None or key.status != "Active" or (key.expires is not None and key.expires <= time.time()):
             return None
-        return Signer(key.secret, key.principal, self.identities.policies_of(key), key.token)
+        return Signer(key.secret, key.principal, self.identities.policies_of(key), key.token,
+                      self.identities.boundary_of(key))
 
     def scope_for(self, caller: Caller, req, params: dict | None) -> Scope:
         """The account and region whose state a request reads and changes (``lamb.scopes``)."""

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from .conftest import LambServer, create, unique
-from .test_iam import TRUST_LAMBDA, as_client, aws, cli_json, error, new_user
+from .test_iam import TRUST_LAMBDA, as_client, aws, cli_json, error, new_user, url_status
 
 BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 LAMBDA_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaRole"
@@ -359,3 +359,20 @@ def test_iam_resources_carry_their_path(server):
         user_iam.get_user(UserName=outside)
     assert error(e)[1].endswith(f"on resource: user {outside} because no identity-based policy allows the "
                                 "iam:GetUser action")
+
+
+def test_an_aws_iam_function_url_applies_the_signers_boundary(server):
+    lam = server.client()
+    fn = unique()
+    create(lam, fn, "def handler(e, c):\n    return {'statusCode': 200, 'body': 'hello'}\n")
+    url = lam.create_function_url_config(FunctionName=fn, AuthType="AWS_IAM")["FunctionUrl"]
+    url_id = url.split("//", 1)[1].split(".", 1)[0]
+    name, key = new_user(server, allow("lambda:InvokeFunctionUrl", "lambda:InvokeFunction"))
+    assert url_status(server, url_id, key) == 200
+    iam = server.client("iam")
+    boundary = iam.create_policy(PolicyName=unique("nourl"), PolicyDocument=json.dumps(
+        allow("lambda:InvokeFunction")))["Policy"]["Arn"]
+    iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=boundary)
+    assert url_status(server, url_id, key) == 403  # the boundary does not allow lambda:InvokeFunctionUrl
+    iam.delete_user_permissions_boundary(UserName=name)
+    assert url_status(server, url_id, key) == 200

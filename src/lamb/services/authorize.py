@@ -81,7 +81,7 @@ def _because(kind: str, action: str, decision: Decision) -> str:
 _SESSION = re.compile(r"arn:(aws[a-zA-Z-]*):sts::(\d{12}):assumed-role/([^/]+)/.+")
 
 
-def _names_caller(policy: dict, request: Request) -> bool:
+def names_caller(policy: dict, request: Request) -> bool:
     """Whether the resource policy allows the request by naming the caller itself: for a role
     session, statements that name only its role's ARN do not count (they are capped by the
     session's boundary and session policies)."""
@@ -112,7 +112,7 @@ def _capped(kind: str, documents: list[dict], request: Request, res: Decision, r
     if decision is Decision.ALLOW:
         return
     if decision is Decision.IMPLICIT_DENY and same_account and res is Decision.ALLOW and resource_policy and \
-            _names_caller(resource_policy, request):
+            names_caller(resource_policy, request):
         return
     raise error(who, request.action, request.resource, _because(kind, request.action, decision))
 
