@@ -376,3 +376,26 @@ def test_an_aws_iam_function_url_applies_the_signers_boundary(server):
     assert url_status(server, url_id, key) == 403  # the boundary does not allow lambda:InvokeFunctionUrl
     iam.delete_user_permissions_boundary(UserName=name)
     assert url_status(server, url_id, key) == 200
+
+
+def test_tags_and_policy_entities_page_in_their_own_order(server):
+    iam = server.client("iam")
+    role = iam.create_role(RoleName=unique("many"), AssumeRolePolicyDocument=json.dumps(TRUST_LAMBDA),
+                           Tags=[{"Key": k, "Value": "v"} for k in ("zeta", "alpha", "mid")])["Role"]["RoleName"]
+    keys = [t["Key"] for page in iam.get_paginator("list_role_tags").paginate(
+        RoleName=role, PaginationConfig={"PageSize": 1}) for t in page["Tags"]]
+    assert keys == ["zeta", "alpha", "mid"]
+    policy = iam.create_policy(PolicyName=unique("shared"), PolicyDocument=json.dumps(allow("lambda:GetAccountSettings")))
+    arn = policy["Policy"]["Arn"]
+    user, _ = new_user(server)
+    group = iam.create_group(GroupName=unique("g"))["Group"]["GroupName"]
+    iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+    iam.attach_user_policy(UserName=user, PolicyArn=arn)
+    iam.attach_group_policy(GroupName=group, PolicyArn=arn)
+    seen = {"PolicyRoles": [], "PolicyUsers": [], "PolicyGroups": []}
+    for page in iam.get_paginator("list_entities_for_policy").paginate(PolicyArn=arn, PaginationConfig={"PageSize": 1}):
+        for member in seen:
+            seen[member] += [e for e in page[member]]
+    assert ([r["RoleName"] for r in seen["PolicyRoles"]], [u["UserName"] for u in seen["PolicyUsers"]],
+            [g["GroupName"] for g in seen["PolicyGroups"]]) == ([role], [user], [group])
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 3

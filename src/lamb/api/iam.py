@@ -82,15 +82,18 @@ def encoded(doc: dict) -> str:
 
 
 def page(params: dict, items: list, key, member: str) -> dict:
-    """``items`` (in IAM's order, ``key`` increasing along it) from ``Marker`` on, at most ``MaxItems``
-    (default 100); ``IsTruncated`` and the ``Marker`` of the next page when more remain."""
+    """``items`` (in IAM's order; ``key`` names one item) from ``Marker`` on, at most ``MaxItems``
+    (default 100); ``IsTruncated`` and the ``Marker`` of the next page when more remain. The marker
+    is the next item's key: a page resumes there, or, if that item went away meanwhile, at the first
+    item whose key sorts after it (the lists ordered by key)."""
     start = 0
     if params.get("Marker"):
         try:
             after = base64.urlsafe_b64decode(params["Marker"].encode()).decode()
         except ValueError:
             raise AwsError("InvalidInput", "Invalid Marker.", 400, type_="Sender") from None
-        start = next((i for i, item in enumerate(items) if key(item) >= after), len(items))
+        keys = [key(item) for item in items]
+        start = keys.index(after) if after in keys else next((i for i, k in enumerate(keys) if k >= after), len(keys))
     size = params.get("MaxItems") or 100
     chunk = items[start:start + size]
     out: dict[str, Any] = {member: chunk, "IsTruncated": start + size < len(items)}
