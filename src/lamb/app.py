@@ -190,7 +190,8 @@ class Lamb:
         self.operations = coverage(self.protocol.operations, self.handlers, botocore.__version__)
         self.authorize = self._authorize if self.auth_on else None
         self.admit_operator = OperatorGate(self.authenticate, self.identities.policies_of, settings.account_id,
-                                           enabled=self.auth_on).admit  # the /_lamb/ routes
+                                           enabled=self.auth_on,
+                                           boundary_of=self.identities.boundary_of).admit  # the /_lamb/ routes
         # API Gateway's v2 model shares the signing name "apigateway" with v1: told apart by path.
         self.models.add(Protocol("apigatewayv2"), services["apigatewayv2"], path_prefix="/v2/")
         self.models.add(Protocol("apigateway"), services["apigateway"])  # REST APIs: /restapis/...
@@ -230,7 +231,9 @@ class Lamb:
         key = caller.key
         policies = self.identities.policies_of(key) if key is not None else None
         session = key.session_policies if key is not None else None
-        scope.access.authorize(Who(caller.account, caller.arn, policies, session=session), service, operation, params)
+        boundary = self.identities.boundary_of(key) if key is not None else None
+        scope.access.authorize(Who(caller.account, caller.arn, policies, session=session, boundary=boundary),
+                               service, operation, params)
         if service == "lambda" and operation in PASS_ROLE_OPERATIONS and isinstance(params.get("Role"), str):
             check_assumable(self.identities, params["Role"])
 
@@ -241,7 +244,8 @@ class Lamb:
         key = self.identities.key(access_key)
         if key is None or key.status != "Active" or (key.expires is not None and key.expires <= time.time()):
             return None
-        return Signer(key.secret, key.principal, self.identities.policies_of(key), key.token)
+        return Signer(key.secret, key.principal, self.identities.policies_of(key), key.token,
+                      self.identities.boundary_of(key))
 
     def scope_for(self, caller: Caller, req, params: dict | None) -> Scope:
         """The account and region whose state a request reads and changes (``lamb.scopes``)."""
@@ -289,7 +293,8 @@ class Lamb:
         scope.mappings = MappingStore(db)  # event source mappings (issue 13)
         scope.sources = self._source_manager(scope)
         scope.access = Access(region=region, home=account, resource_policy=functools.partial(_resource_policy, functions),
-                              resource_tags=functools.partial(_resource_tags, functions))
+                              resource_tags=functools.partial(_resource_tags, functions),
+                              iam_request=self.identities.request)
         scope.http_apis = HttpApis(HttpApiStore(db), HttpApiStore(db, "rest_apis"), region, lambda: self.port,
                                    HttpApiStore(db, "apigateway_settings"),  # issue 20
                                    cache_max_bytes=s.limits.api_cache_max_bytes,

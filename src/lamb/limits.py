@@ -128,6 +128,7 @@ class Limits:
     iam_access_keys_per_user: int = 2
     iam_policy_versions: int = 5
     iam_managed_policies_per_entity: int = 10
+    iam_groups_per_user: int = 10
     iam_tags_per_entity: int = 50  # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
     sts_session_min_s: int = 900
     sts_assume_role_default_s: int = 3600
