@@ -59,5 +59,6 @@ def load_services() -> dict[str, dict[str, Handler]]:
     from . import apigateway_gateway_responses  # noqa: F401  (gateway responses)
     from . import apigateway_account  # noqa: F401  (GetAccount/UpdateAccount)
     from . import apigateway_cache  # noqa: F401  (FlushStageCache, FlushStageAuthorizersCache)
+    from . import apigatewaymanagement  # noqa: F401  (WebSocket APIs' @connections API)
 
     return SERVICES

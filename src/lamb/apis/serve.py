@@ -54,6 +54,7 @@ from .permission import InvokePermission, source_arn
 from .routing import RouteTable
 from .store import HttpApiStore
 from .throttle import Buckets
+from . import websocket
 
 log = logging.getLogger("lamb.apis")
 
@@ -123,7 +124,8 @@ class HttpApiServer:
                  signer: Callable[[str], object | None] | None = None,
                  after_answer: Callable[[Callable[[], None]], None] | None = None,
                  caches: "api_cache.ApiCaches | None" = None,
-                 auth_cache: "authorizers.ResultCache | None" = None) -> None:
+                 auth_cache: "authorizers.ResultCache | None" = None,
+                 websockets: "websocket.Connections | None" = None, limits=None) -> None:
         self.store = store
         self.rest = rest_store  # REST APIs (apis/rest.py)
         self.addresses = addresses
@@ -152,6 +154,12 @@ class HttpApiServer:
         self.after_answer = after_answer or (lambda fn: fn())
         self.buckets = Buckets()
         self._deployed: dict[tuple[str, str], Deployed] = {}
+        # WEBSOCKET APIs (websocket.py): upgrades accepted on their stages, connections in ``websockets``.
+        self.websockets = websocket.WebSocketServer(
+            invoker=websocket.Invoker(target, self.may_invoke, invoke, function_arn_of),
+            connections=websockets if websockets is not None else websocket.Connections(), docs=store.get,
+            domain=lambda api_id: self.addresses().domain(api_id), region=region, account_id=account_id,
+            limits=limits, port=port) if limits is not None else None
         store.listeners.append(self._forget)
         if rest_store is not None:
             rest_store.listeners.append(self._forget_rest)
@@ -170,6 +178,8 @@ class HttpApiServer:
     def _forget(self, api_id: str) -> None:
         for key in [k for k in self._deployed if k[0] == api_id]:
             del self._deployed[key]
+        if self.websockets is not None:
+            self.websockets.forget(api_id)
 
     def _forget_rest(self, api_id: str) -> None:
         for key in [k for k in self._deployed if k[0] == "rest" and k[1] == api_id]:
@@ -200,10 +210,34 @@ class HttpApiServer:
         stage, _, path = rest.partition("/")
         return api_id, stage, "/" + path
 
+    def upgrade(self, req: Request):
+        """The answer to an upgrade request for a WEBSOCKET API (a ``Switch`` when accepted, or a
+        future of one), else None."""
+        found = self.locate(req)
+        doc = self.store.get(found[0]) if found is not None else None
+        if doc is None or doc["api"].get("ProtocolType") != "WEBSOCKET" or self.websockets is None:
+            return None
+        return self.websockets.upgrade(req, doc, *found)
+
+    def connections_api(self, req: Request) -> bool:
+        """Whether a request whose path ends in ``/@connections/<id>`` is for the @connections API:
+        on Lamb's port itself, or at a WEBSOCKET API's address (an HTTP or REST API's route may have
+        such a path too)."""
+        found = self.locate(req)
+        if found is None:
+            return True
+        doc = self.store.get(found[0])
+        if doc is not None:
+            return doc["api"].get("ProtocolType") == "WEBSOCKET"
+        return self.rest is None or self.rest.get(found[0]) is None
+
     def __call__(self, req: Request):
         found = self.locate(req)
         if found is None:
             return None
+        ws_doc = self.store.get(found[0])
+        if ws_doc is not None and ws_doc["api"].get("ProtocolType") == "WEBSOCKET":
+            return websocket.not_upgraded()
         request_id = str(uuid.uuid4())
         started = time.time()
         self._integration_ms[request_id] = None
@@ -666,6 +700,7 @@ class HttpApis:
         self.metrics = Metrics()  # AWS/ApiGateway's per-minute points (metrics.py; CloudWatch's API reads them)
         self.caches = api_cache.ApiCaches(cache_max_bytes)  # REST stages' caches (FlushStageCache)
         self.auth_cache = authorizers.ResultCache()  # authorizers' answers (FlushStageAuthorizersCache)
+        self.websockets = websocket.Connections()  # WebSocket APIs' open connections (the @connections API)
 
     def addresses(self) -> Addresses:
         port = self.port()
@@ -673,8 +708,11 @@ class HttpApis:
             self._addresses = (port, Addresses(default_origin(self.region, port)))
         return self._addresses[1]
 
-    def endpoint(self, api_id: str) -> str:
-        return self.addresses().url(api_id).rstrip("/")
+    def endpoint(self, api_id: str, protocol: str = "HTTP") -> str:
+        """An API's ``ApiEndpoint``: ``http://<id>.execute-api.<region>.localhost:<port>`` (``ws://``
+        for a WEBSOCKET API, whose stage is the path: ``ws://…/<stage>``)."""
+        url = self.addresses().url(api_id).rstrip("/")
+        return "ws://" + url.split("://", 1)[1] if protocol == "WEBSOCKET" else url
 
 
 def make_api_server(lamb) -> HttpApiServer:
@@ -694,4 +732,4 @@ def make_api_server(lamb) -> HttpApiServer:
                          http_sender=http_proxy.Sender(s.limits.api_http_integration_workers,
                                                        s.limits.http_api_payload_max_bytes),
                          signer=lamb.url_signer, after_answer=lamb.invoker.afterwards.add, caches=apis.caches,
-                         auth_cache=apis.auth_cache)
+                         auth_cache=apis.auth_cache, websockets=apis.websockets, limits=s.limits)
