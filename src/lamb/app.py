@@ -20,9 +20,9 @@ from .api.coverage import coverage
 from .auth.credential_scope import region_of
 from .apis.serve import HttpApis
 from .apis.store import HttpApiStore
+from .apis.websocket import connection_arn
 from .config import Settings
 from .events.queue import EventQueue
-from .apis.websocket import connection_arn
 from .gateway import for_environments, make_app, on_server_error
 from .identity import profile
 from .identity.authn import Authenticator, Caller

@@ -9,8 +9,8 @@ and path ``/<stage>``, or the fallback path ``/_lamb/apis/<api-id>/<stage>``) is
    that is not a version-13 WebSocket handshake: 400;
 2. the ``$connect`` route's integration, when there is one, runs before the handshake completes:
    a function error, a response that is not a Lambda proxy response, a function API Gateway may
-   not invoke (``permission``) or the integration timeout refuse the handshake with 502 (Lamb's
-   reading; AWS documents no status for it), a non-2xx ``statusCode`` with that status;
+   not invoke (``permission``) or the integration timeout refuse the handshake with 502 (what users
+   report AWS answering for a failing ``$connect`` function), a non-2xx ``statusCode`` with that status;
 3. once accepted (101), each text or binary message is routed: the API's ``RouteSelectionExpression``
    (``$request.body.<json path>``) is evaluated on a JSON text message and names the route, else
    ``$default``; with neither, the client gets AWS's ``{"message": "Forbidden", "connectionId": …,
@@ -59,10 +59,10 @@ _MANAGEMENT = re.compile(r"^(?:/_lamb/apis/[^/]+/[^/]+|/[^/@][^/]*)?(/@connectio
 
 
 def _short_id() -> str:
-    """AWS's connection and message ids: 12 characters of base64 ending in ``=`` (``L0SM9cOFvHcCIhw=``),
+    """AWS's connection and message ids: 16 characters of base64 ending in ``=`` (``Df14mfUXIAMCIyg=``),
     drawn again while they hold ``+`` or ``/`` so that they stay one path segment as they are."""
     while True:
-        ident = base64.b64encode(secrets.token_bytes(10)).decode()
+        ident = base64.b64encode(secrets.token_bytes(11)).decode()
         if "+" not in ident and "/" not in ident:
             return ident
 
