@@ -352,3 +352,52 @@ def test_manage_connections_needs_the_iam_action(server, fn):
         assert c.recv() == "posted"
     finally:
         c.close()
+
+
+AUTHORIZER = """
+import json
+
+def handler(event, context):
+    assert event["type"] == "REQUEST" and event["requestContext"]["eventType"] == "CONNECT"
+    token = event["queryStringParameters"]["token"]
+    if token == "boom":
+        raise RuntimeError("authorizer failed")
+    effect = "Allow" if token == "good" else "Deny"
+    return {"principalId": "user-" + token, "context": {"tier": "gold", "arn": event["methodArn"]},
+            "policyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}]}}
+"""
+
+
+def test_connect_authorizer(server, fn):
+    name = unique("wsauth")
+    auth_arn = create(server.client(), name, AUTHORIZER)["FunctionArn"]
+    server.client().add_permission(FunctionName=name, StatementId="apigw", Action="lambda:InvokeFunction",
+                                   Principal="apigateway.amazonaws.com")
+    api_id = _api(server, fn[1], ["echo"], ("echo",))  # $connect: only the authorizer
+    v2 = server.client("apigatewayv2")
+    with pytest.raises(ClientError) as e:
+        v2.create_authorizer(ApiId=api_id, Name="a", AuthorizerType="REQUEST", AuthorizerUri=auth_arn,
+                             IdentitySource=["$request.header.Auth"])
+    assert e.value.response["Error"]["Code"] == "BadRequestException"
+    auth = v2.create_authorizer(ApiId=api_id, Name="a", AuthorizerType="REQUEST", AuthorizerUri=auth_arn,
+                                IdentitySource=["route.request.querystring.token"])
+    echo = next(r for r in v2.get_routes(ApiId=api_id)["Items"] if r["RouteKey"] == "echo")
+    with pytest.raises(ClientError) as e:  # authorization only on $connect
+        v2.update_route(ApiId=api_id, RouteId=echo["RouteId"], AuthorizationType="CUSTOM",
+                        AuthorizerId=auth["AuthorizerId"])
+    assert e.value.response["Error"]["Code"] == "BadRequestException"
+    v2.create_route(ApiId=api_id, RouteKey="$connect", AuthorizationType="CUSTOM", AuthorizerId=auth["AuthorizerId"])
+    assert Client(server, api_id).status == 401
+    assert Client(server, api_id, query="token=bad").status == 403
+    assert Client(server, api_id, query="token=boom").status == 500
+    c = Client(server, api_id, query="token=good")
+    assert c.status == 101
+    try:
+        c.send({"action": "echo"})
+        authorizer = c.recv_json()["event"]["requestContext"]["authorizer"]
+        assert authorizer["principalId"] == "user-good" and authorizer["tier"] == "gold"
+        assert authorizer["arn"] == f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/test/$connect"
+        assert isinstance(authorizer["integrationLatency"], int)
+    finally:
+        c.close()

@@ -11,8 +11,8 @@ integrations of type ``AWS_PROXY`` to Lambda functions and ``HTTP_PROXY`` to htt
 with parameter mapping (``RequestParameters``/``ResponseParameters``, checked here, applied by
 apis/http_proxy.py); ``ProtocolType`` WEBSOCKET (served by apis/websocket.py) with a
 ``RouteSelectionExpression`` ``$request.body.<path>``, route keys ``$connect``, ``$disconnect``,
-``$default`` or custom, AWS_PROXY integrations (payload 1.0) and ``$default`` route responses
-(two-way routes). AWS service integrations (``IntegrationSubtype``) and other integration types are refused.
+``$default`` or custom, AWS_PROXY integrations (payload 1.0), ``$default`` route responses
+(two-way routes) and REQUEST authorizers on ``$connect``. AWS service integrations (``IntegrationSubtype``) and other integration types are refused.
 """
 
 from __future__ import annotations
@@ -359,8 +359,12 @@ def _route_fields(ctx: "RequestContext", doc: dict, route: dict, params: dict) -
     if _is_websocket(doc):
         if route.get("RouteResponseSelectionExpression") not in (None, "$default"):
             raise _bad("RouteResponseSelectionExpression must be $default for WebSocket APIs.")
-        if route.get("AuthorizationType", "NONE") != "NONE":
-            raise _bad("Authorization of WebSocket API routes is not served by this Lamb server; use NONE.")
+        kind = route.get("AuthorizationType", "NONE")
+        if kind not in ("NONE", "CUSTOM"):
+            raise _bad(f"AuthorizationType {kind} is not served by this Lamb server for WebSocket APIs; use NONE or "
+                       "CUSTOM (a REQUEST authorizer on $connect).")
+        if kind == "CUSTOM" and route["RouteKey"] != websocket.CONNECT:
+            raise _bad("Authorization is supported only on the $connect route of a WebSocket API.")
         if route.get("ApiKeyRequired"):
             raise _bad("API keys are not served by this Lamb server for WebSocket APIs.")
     if params.get("Target") is not None:
@@ -530,12 +534,14 @@ def delete_integration(ctx: "RequestContext", params: dict) -> dict:
 
 
 # ------------------------------------------------------------------ authorizers
-def _authorizer_fields(ctx: "RequestContext", item: dict, params: dict) -> dict:
+def _authorizer_fields(ctx: "RequestContext", item: dict, params: dict, websocket_api: bool = False) -> dict:
     limits = ctx.lamb.settings.limits
     for k, v in params.items():
         if k != "ApiId" and v is not None:
             item[k] = v
     kind = item.get("AuthorizerType")
+    if websocket_api:
+        return _websocket_authorizer(item)
     if kind == "REQUEST":
         if not item.get("AuthorizerUri"):
             raise _bad("AuthorizerUri is required for REQUEST authorizers.")
@@ -564,10 +570,32 @@ def _authorizer_fields(ctx: "RequestContext", item: dict, params: dict) -> dict:
     return item
 
 
+def _websocket_authorizer(item: dict) -> dict:
+    """A WebSocket API's REQUEST authorizer, run on ``$connect`` (apis/websocket.py)."""
+    if item.get("AuthorizerType") != "REQUEST":
+        raise _bad(f"AuthorizerType {item.get('AuthorizerType')} is not supported for WebSocket APIs; use REQUEST.")
+    if not item.get("AuthorizerUri"):
+        raise _bad("AuthorizerUri is required for REQUEST authorizers.")
+    for member in ("AuthorizerPayloadFormatVersion", "EnableSimpleResponses", "JwtConfiguration"):
+        if item.get(member) is not None:
+            raise _bad(f"{member} is supported only for HTTP APIs.")
+    if item.get("AuthorizerResultTtlInSeconds"):
+        raise _bad("Authorizer caching (AuthorizerResultTtlInSeconds) is not served by this Lamb server for "
+                   "WebSocket APIs.")
+    for source in item.get("IdentitySource") or []:
+        if not source.startswith(websocket.IDENTITY_SOURCES):
+            raise _bad(f"Invalid identity source {source}: use route.request.header.<name>, "
+                       "route.request.querystring.<name> or stageVariables.<name>.")
+    role = item.get("AuthorizerCredentialsArn")
+    if role is not None and not credentials.is_role_arn(role):
+        raise _bad(f"Invalid ARN specified in the request: {role}")
+    return item
+
+
 @operation("CreateAuthorizer", service=SERVICE)
 def create_authorizer(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["ApiId"])
-    item = _authorizer_fields(ctx, {"AuthorizerId": new_id()}, params)
+    item = _authorizer_fields(ctx, {"AuthorizerId": new_id()}, params, _is_websocket(doc))
     doc["authorizers"][item["AuthorizerId"]] = item
     _save(ctx, params["ApiId"], doc, redeploy=True)
     return item
@@ -587,7 +615,7 @@ def get_authorizers(ctx: "RequestContext", params: dict) -> dict:
 def update_authorizer(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["ApiId"])
     old = _part(ctx, doc, "authorizers", "Authorizer", params["AuthorizerId"])
-    item = _authorizer_fields(ctx, dict(old), params)
+    item = _authorizer_fields(ctx, dict(old), params, _is_websocket(doc))
     doc["authorizers"][item["AuthorizerId"]] = item
     _save(ctx, params["ApiId"], doc, redeploy=True)
     return item

@@ -7,7 +7,9 @@ and path ``/<stage>``, or the fallback path ``/_lamb/apis/<api-id>/<stage>``) is
 
 1. no such stage, or a stage without a deployment: 403 ``{"message":"Forbidden"}``; a request
    that is not a version-13 WebSocket handshake: 400;
-2. the ``$connect`` route's integration, when there is one, runs before the handshake completes:
+2. the ``$connect`` route's REQUEST authorizer (``AuthorizationType`` CUSTOM) and then its integration,
+   when it has them, run before the handshake completes (the authorizer: 401, 403 or 500 as for HTTP
+   APIs, its context in ``requestContext.authorizer`` of every later event); the integration:
    a function error, a response that is not a Lambda proxy response, a function API Gateway may
    not invoke (``permission``) or the integration timeout refuse the handshake with 502 (what users
    report AWS answering for a failing ``$connect`` function), a non-2xx ``statusCode`` with that status;
@@ -47,11 +49,14 @@ from wsproto.utilities import generate_accept_token
 from ..http.server import Request, Response, Switch
 from ..protocol.errors import AwsError
 from ..urls.event import http_time
+from . import authorizers
 
 log = logging.getLogger("lamb.apis.websocket")
 
 CONNECT, DISCONNECT, DEFAULT = "$connect", "$disconnect", "$default"
 RESERVED = (CONNECT, DISCONNECT, DEFAULT)
+# Where a $connect REQUEST authorizer's identity sources look: header, query string, stage variable.
+IDENTITY_SOURCES = ("route.request.header.", "route.request.querystring.", "stageVariables.")
 GOING_AWAY, TOO_BIG, NORMAL = 1001, 1009, 1000
 _EXPRESSION = re.compile(r"^(?:\$request\.body((?:\.[A-Za-z0-9_\-]+)+)|\$\{request\.body((?:\.[A-Za-z0-9_\-]+)+)\})$")
 _STAGE_VAR = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")  # in an integration's URI, as HTTP APIs
@@ -172,6 +177,8 @@ class WsConnection:
         self._timer: asyncio.TimerHandle | None = None
         self._closing_timer: asyncio.TimerHandle | None = None
         self._ended = False
+        # What a $connect authorizer let through (requestContext.authorizer of every event), or None.
+        self.authorizer: dict | None = None
         self._close_code: int | None = None
         self._close_reason = ""
 
@@ -354,9 +361,11 @@ class WebSocketServer:
                 return None
             snap = dep["_snapshot"]
             found = {}
+            authorizers_of = snap.get("authorizers", {})
             for route in snap["routes"].values():
                 integration = snap["integrations"].get((route.get("Target") or "").partition("/")[2])
-                found[route["RouteKey"]] = {"route": route, "integration": integration}
+                found[route["RouteKey"]] = {"route": route, "integration": integration,
+                                            "authorizer": authorizers_of.get(route.get("AuthorizerId") or "")}
             self._deployed[(api_id, deployment_id)] = found
         return found
 
@@ -384,14 +393,23 @@ class WebSocketServer:
         accept = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
                   ("Sec-WebSocket-Accept", generate_accept_token(key.encode()).decode())]
         entry = routes.get(CONNECT)
-        if entry is None or entry["integration"] is None:
+        custom = entry is not None and entry["route"].get("AuthorizationType") == "CUSTOM"
+        if entry is None or entry["integration"] is None and not custom:
             return Switch(accept, conn)
         request_id = str(uuid.uuid4())
         event = self._connect_event(conn, req, request_id, now_ms)
-        return asyncio.ensure_future(self._connect(conn, entry, event, request_id, accept))
+        return asyncio.ensure_future(self._connect(conn, entry, event, request_id, accept, custom))
 
     async def _connect(self, conn: WsConnection, entry: dict, event: dict, request_id: str,
-                       accept: list) -> Response:
+                       accept: list, custom: bool) -> Response:
+        if custom:
+            try:
+                conn.authorizer = await self._authorize(conn, entry["authorizer"], event)
+            except authorizers.Refused as e:
+                return _message(e.status, e.message)
+            event["requestContext"]["authorizer"] = conn.authorizer
+            if entry["integration"] is None:
+                return Switch(accept, conn)
         outcome = await self._integrate(conn, CONNECT, entry, event, request_id)
         if outcome is None:
             return _message(502, "Bad Gateway")
@@ -403,6 +421,39 @@ class WebSocketServer:
             accept.append(("Sec-WebSocket-Protocol", protocol))
         return Switch(accept, conn)
 
+    async def _authorize(self, conn: WsConnection, auth: dict | None, event: dict) -> dict:
+        """A REQUEST authorizer on ``$connect``: its ``requestContext.authorizer`` (principalId, its
+        context, integrationLatency); raises ``authorizers.Refused``: 401 without an identity source's
+        value, 403 when its policy does not allow ``execute-api:Invoke`` on the ``$connect`` ARN, 500
+        when it fails
+        (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-lambda-auth.html)."""
+        if auth is None:
+            raise authorizers.Refused(*authorizers.INTERNAL)
+        sources = auth.get("IdentitySource") or []
+        values = authorizers.identity_values(sources, event["headers"], event.get("queryStringParameters") or {},
+                                             conn.variables, conn.peer.source_ip, prefixes=IDENTITY_SOURCES)
+        if sources and values is None:
+            raise authorizers.Refused(*authorizers.UNAUTHORIZED)
+        try:
+            target = self.invoker.target(self.invoker.function_arn_of(auth["AuthorizerUri"]))
+        except AwsError:
+            raise authorizers.Refused(*authorizers.INTERNAL) from None
+        source = f"arn:aws:execute-api:{self.region}:{self.account_id}:{conn.api_id}/authorizers/{auth['AuthorizerId']}"
+        if not self.invoker.may_invoke(auth.get("AuthorizerCredentialsArn"), target, source):
+            log.info("WebSocket API %s: %s may not be invoked for %s", conn.api_id, target.arn, source)
+            raise authorizers.Refused(*authorizers.INTERNAL)
+        method_arn = f"arn:aws:execute-api:{self.region}:{self.account_id}:{conn.api_id}/{conn.stage}/{CONNECT}"
+        request = {"type": "REQUEST", "methodArn": method_arn, **event}
+        request.pop("isBase64Encoded", None)
+        request.setdefault("stageVariables", dict(conn.variables))
+        value, latency = await authorizers.run_lambda(
+            lambda p: self.invoker.invoke(target.function, target.qualifier, p, request_id=str(uuid.uuid4())),
+            json.dumps(request, separators=(",", ":")).encode())
+        allowed, context, principal = authorizers.decide(value, False, method_arn)
+        if not allowed:
+            raise authorizers.Refused(*authorizers.FORBIDDEN)
+        return authorizers.Authorized("lambda", context, principal, latency).for_event("1.0")
+
     def _context(self, conn: WsConnection, route_key: str, event_type: str, request_id: str, now_ms: int) -> dict:
         ctx: dict = {"routeKey": route_key}
         if event_type == "MESSAGE":
@@ -410,6 +461,8 @@ class WebSocketServer:
         identity: dict = {"sourceIp": conn.peer.source_ip}
         if event_type == "CONNECT" and conn.peer.user_agent is not None:
             identity["userAgent"] = conn.peer.user_agent
+        if conn.authorizer is not None:
+            ctx["authorizer"] = dict(conn.authorizer)
         ctx.update({"eventType": event_type, "extendedRequestId": request_id, "requestTime": http_time(now_ms),
                     "messageDirection": "IN", "stage": conn.stage, "connectedAt": conn.connected_at_ms,
                     "requestTimeEpoch": now_ms, "identity": identity, "requestId": request_id,
