@@ -35,3 +35,11 @@ def test_stack_apis_from_a_record():
              "S": {"Type": "AWS::ApiGatewayV2::Stage", "PhysicalId": "$default", "Properties": {"ApiId": "h1"}},
              "X": {"Type": "AWS::ApiGatewayV2::Api", "PhysicalId": "x-not-applied", "Properties": {}, "Status": "SKIPPED"}}
     assert api_urls.stack_apis(state) == {"r1": None, "h1": {"$default"}}
+
+
+def test_a_websocket_api_address_becomes_ws():
+    wss = "wss://ghi789.execute-api.us-east-1.amazonaws.com/prod"
+    apis = {"ghi789": {"prod"}}
+    assert api_urls.localize(wss, "http://127.0.0.1:9000", apis) == "ws://ghi789.execute-api.us-east-1.localhost:9000/prod"
+    assert api_urls.localize(wss, "http://lamb.lan:9000", apis) == "ws://lamb.lan:9000/_lamb/apis/ghi789/prod"
+    assert api_urls.localize(wss, "https://lamb.lan", apis) == "wss://lamb.lan/_lamb/apis/ghi789/prod"
