@@ -401,3 +401,24 @@ def test_connect_authorizer(server, fn):
         assert isinstance(authorizer["integrationLatency"], int)
     finally:
         c.close()
+
+
+def test_stage_throttling(server, fn):
+    """A route's bucket of one token that refills in hours: the second message (and connection) is
+    refused (429 on $connect, AWS's Too Many Requests frame for a message)."""
+    api_id = _api(server, fn[1], ["echo"], ("echo",))
+    slow = {"ThrottlingBurstLimit": 1, "ThrottlingRateLimit": 0.0001}
+    server.client("apigatewayv2").update_stage(ApiId=api_id, StageName="test",
+                                               RouteSettings={"echo": slow, "$connect": slow})
+    c = Client(server, api_id)
+    assert c.status == 101
+    try:
+        assert Client(server, api_id).status == 429
+        c.send({"action": "echo"})
+        c.send({"action": "echo"})
+        answers = [c.recv_json(), c.recv_json()]
+        refused = [a for a in answers if a.get("message") == "Too Many Requests"]
+        assert len(refused) == 1 and refused[0]["connectionId"] and refused[0]["requestId"]
+        assert sum(1 for a in answers if a.get("route") == "echo") == 1
+    finally:
+        c.close()

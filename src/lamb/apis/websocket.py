@@ -50,6 +50,7 @@ from ..http.server import Request, Response, Switch
 from ..protocol.errors import AwsError
 from ..urls.event import http_time
 from . import authorizers
+from .throttle import Buckets
 
 log = logging.getLogger("lamb.apis.websocket")
 
@@ -347,6 +348,7 @@ class WebSocketServer:
         self.limits = limits
         self.port = port
         self._deployed: dict[tuple[str, str], dict[str, dict]] = {}  # (api, deployment) -> routes by key
+        self.buckets = Buckets()  # stages' throttling per route key (throttle.py), $connect included
         self._tasks: set[asyncio.Future] = set()
 
     def forget(self, api_id: str) -> None:
@@ -380,6 +382,8 @@ class WebSocketServer:
         routes = self._routes(api_id, doc, stage["DeploymentId"])
         if routes is None:
             return _message(403, "Forbidden")
+        if not self._admitted(api_id, stage_name, stage, CONNECT):
+            return _message(429, "Too Many Requests")
         headers = req.headers
         key = headers.get("sec-websocket-key")
         if req.method != "GET" or headers.get("upgrade", "").lower() != "websocket" or not key or \
@@ -535,17 +539,20 @@ class WebSocketServer:
 
     async def _message(self, conn: WsConnection, data: str | bytes, binary: bool) -> None:
         request_id = str(uuid.uuid4())
-        doc_routes = self._current_routes(conn)
+        current = self._current_routes(conn)
         key = None
-        if not binary and doc_routes is not None:
-            key = select_route(doc_routes[1], data)  # type: ignore[arg-type]
-        routes = doc_routes[0] if doc_routes is not None else {}
+        if not binary and current is not None:
+            key = select_route(current[1], data)  # type: ignore[arg-type]
+        routes = current[0] if current is not None else {}
         entry = routes.get(key) if key is not None and key not in RESERVED else None
         route_key = key if entry is not None else DEFAULT
         if entry is None:
             entry = routes.get(DEFAULT)
         if entry is None:
             conn.send_json({"message": "Forbidden", "connectionId": conn.id, "requestId": request_id})
+            return
+        if current is not None and not self._admitted(conn.api_id, conn.stage, current[2], route_key):
+            conn.send_json({"message": "Too Many Requests", "connectionId": conn.id, "requestId": request_id})
             return
         now_ms = int(time.time() * 1000)
         if binary:
@@ -566,8 +573,15 @@ class WebSocketServer:
             except ConnectionError:
                 pass
 
-    def _current_routes(self, conn: WsConnection) -> tuple[dict, str] | None:
-        """The routes of the connection's stage as deployed now, and the API's selection expression."""
+    def _admitted(self, api_id: str, stage_name: str, stage: dict, route_key: str) -> bool:
+        """Whether the stage's throttling (``DefaultRouteSettings``/``RouteSettings``) lets a connection
+        (``$connect``) or a message of ``route_key`` through now."""
+        limits = self.buckets.settings(stage, route_key)
+        return limits is None or self.buckets.take((api_id, stage_name, route_key), *limits)
+
+    def _current_routes(self, conn: WsConnection) -> tuple[dict, str, dict] | None:
+        """The routes of the connection's stage as deployed now, the API's selection expression and
+        the stage."""
         doc = self.docs(conn.api_id)
         if doc is None:
             return None
@@ -577,7 +591,7 @@ class WebSocketServer:
         routes = self._routes(conn.api_id, doc, stage["DeploymentId"])
         if routes is None:
             return None
-        return routes, doc["api"].get("RouteSelectionExpression") or ""
+        return routes, doc["api"].get("RouteSelectionExpression") or "", stage
 
     def disconnected(self, conn: WsConnection, code: int, reason: str) -> None:
         """``$disconnect``, best effort (AWS does not promise it either)."""
