@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 
 import boto3
 import pytest
@@ -422,3 +423,37 @@ def test_stage_throttling(server, fn):
         assert sum(1 for a in answers if a.get("route") == "echo") == 1
     finally:
         c.close()
+
+
+def test_metrics(server, fn):
+    """AWS/ApiGateway's WebSocket metrics through CloudWatch's API, per route with detailed metrics."""
+    api_id = _api(server, fn[1], ["$connect", "echo", "fail"], ("echo",))
+    v2 = server.client("apigatewayv2")
+    v2.update_stage(ApiId=api_id, StageName="test", DefaultRouteSettings={"DetailedMetricsEnabled": True})
+    c = Client(server, api_id)
+    assert c.status == 101
+    try:
+        c.send({"action": "echo"})
+        c.recv_json()
+        c.send({"action": "fail"})
+        assert c.recv_json()["message"] == "Internal server error"
+        c.send({"action": "none"})  # no route, no $default
+        assert c.recv_json()["message"] == "Forbidden"
+    finally:
+        c.close()
+    cw = server.client("cloudwatch")
+
+    def total(metric: str, statistic: str = "Sum", **dims: str) -> float:
+        now = time.time()
+        points = cw.get_metric_statistics(
+            Namespace="AWS/ApiGateway", MetricName=metric, StartTime=now - 900, EndTime=now + 120, Period=60,
+            Statistics=[statistic], Dimensions=[{"Name": k, "Value": v} for k, v in {"ApiId": api_id, **dims}.items()])
+        return sum(p[statistic] for p in points["Datapoints"])
+
+    # in: 3 messages; out: the echo's answer and two error frames
+    wait_for(lambda: total("MessageCount") == 6, 60, 0.5, what="MessageCount 6")
+    assert total("ConnectCount", Stage="test") == 1
+    assert total("ClientError", Stage="test", Route="$default") == 1
+    assert total("ExecutionError", Stage="test", Route="fail") == 1
+    assert total("MessageCount", Stage="test", Route="echo") == 1
+    assert total("IntegrationLatency", "SampleCount", Stage="test", Route="echo") == 1

@@ -50,6 +50,7 @@ from ..http.server import Request, Response, Switch
 from ..protocol.errors import AwsError
 from ..urls.event import http_time
 from . import authorizers
+from . import metrics as api_metrics
 from .throttle import Buckets
 
 log = logging.getLogger("lamb.apis.websocket")
@@ -253,6 +254,7 @@ class WsConnection:
             event = BytesMessage(data=data)
         self.last_active = time.time()
         self._write(self.ws.send(event))
+        self.server.sent(self)
 
     def send_json(self, obj: dict) -> None:
         try:
@@ -338,7 +340,8 @@ class WebSocketServer:
 
     def __init__(self, *, invoker: Invoker, connections: Connections, docs: Callable[[str], dict | None],
                  domain: Callable[[str], str], region: str, account_id: str, limits: Any,
-                 port: Callable[[], int]) -> None:
+                 port: Callable[[], int], put: Callable[..., None] | None = None) -> None:
+        self.put = put  # AWS/ApiGateway points (metrics.py: ConnectCount, MessageCount, …), or None
         self.invoker = invoker
         self.docs = docs  # api id -> the API's document (apis/store.py), None once deleted
         self.connections = connections
@@ -382,7 +385,9 @@ class WebSocketServer:
         routes = self._routes(api_id, doc, stage["DeploymentId"])
         if routes is None:
             return _message(403, "Forbidden")
+        self._count(api_id, stage_name, CONNECT, "ConnectCount")
         if not self._admitted(api_id, stage_name, stage, CONNECT):
+            self._count(api_id, stage_name, CONNECT, "ClientError")
             return _message(429, "Too Many Requests")
         headers = req.headers
         key = headers.get("sec-websocket-key")
@@ -410,6 +415,7 @@ class WebSocketServer:
             try:
                 conn.authorizer = await self._authorize(conn, entry["authorizer"], event)
             except authorizers.Refused as e:
+                self._count(conn.api_id, conn.stage, CONNECT, "ClientError" if e.status < 500 else "ExecutionError")
                 return _message(e.status, e.message)
             event["requestContext"]["authorizer"] = conn.authorizer
             if entry["integration"] is None:
@@ -498,7 +504,17 @@ class WebSocketServer:
     # -- integrations
     async def _integrate(self, conn: WsConnection, route_key: str, entry: dict, event: dict,
                          request_id: str) -> tuple[int, str | None, dict] | None:
-        """(status, body, headers) of a route's Lambda proxy integration, or None when it failed."""
+        """(status, body, headers) of a route's Lambda proxy integration, or None when it failed
+        (``ExecutionError``; a 4XX/5XX ``statusCode`` counts as ``IntegrationError``)."""
+        outcome = await self._run(conn, route_key, entry, event, request_id)
+        if outcome is None:
+            self._count(conn.api_id, conn.stage, route_key, "ExecutionError")
+        elif outcome[0] >= 400:
+            self._count(conn.api_id, conn.stage, route_key, "IntegrationError")
+        return outcome
+
+    async def _run(self, conn: WsConnection, route_key: str, entry: dict, event: dict,
+                   request_id: str) -> tuple[int, str | None, dict] | None:
         integration = entry["integration"]
         if integration is None or integration.get("IntegrationType") != "AWS_PROXY":
             return None
@@ -518,7 +534,9 @@ class WebSocketServer:
         except AwsError:
             return None
         timeout_s = integration.get("TimeoutInMillis", self.limits.websocket_timeout_max_ms) / 1000.0
+        began = time.monotonic()
         done, _ = await asyncio.wait({pending}, timeout=timeout_s)
+        self._count(conn.api_id, conn.stage, route_key, "IntegrationLatency", (time.monotonic() - began) * 1000.0)
         if not done:
             log.info("WebSocket API %s: integration timed out after %.3f s", conn.api_id, timeout_s)
             return None
@@ -548,10 +566,13 @@ class WebSocketServer:
         route_key = key if entry is not None else DEFAULT
         if entry is None:
             entry = routes.get(DEFAULT)
+        self._count(conn.api_id, conn.stage, route_key, "MessageCount")
         if entry is None:
+            self._count(conn.api_id, conn.stage, route_key, "ClientError")
             conn.send_json({"message": "Forbidden", "connectionId": conn.id, "requestId": request_id})
             return
         if current is not None and not self._admitted(conn.api_id, conn.stage, current[2], route_key):
+            self._count(conn.api_id, conn.stage, route_key, "ClientError")
             conn.send_json({"message": "Too Many Requests", "connectionId": conn.id, "requestId": request_id})
             return
         now_ms = int(time.time() * 1000)
@@ -572,6 +593,22 @@ class WebSocketServer:
                 conn.send(outcome[1].encode())
             except ConnectionError:
                 pass
+
+    def _count(self, api_id: str, stage_name: str, route_key: str, metric: str, value: float = 1.0) -> None:
+        """One AWS/ApiGateway point (``metrics.py``), per route when the stage has detailed metrics."""
+        if self.put is None:
+            return
+        dims = {"ApiId": api_id, "Stage": stage_name}
+        doc = self.docs(api_id)
+        stage = doc["stages"].get(stage_name) if doc is not None else None
+        if stage is not None and api_metrics.detailed(stage, False):
+            dims["Route"] = route_key
+        self.put(metric, value, **dims)
+
+    def sent(self, conn: WsConnection) -> None:
+        """A message to the client (an answer, a PostToConnection): ``MessageCount`` too (under no route)."""
+        if self.put is not None:
+            self.put("MessageCount", 1.0, ApiId=conn.api_id, Stage=conn.stage)
 
     def _admitted(self, api_id: str, stage_name: str, stage: dict, route_key: str) -> bool:
         """Whether the stage's throttling (``DefaultRouteSettings``/``RouteSettings``) lets a connection
