@@ -457,3 +457,36 @@ def test_metrics(server, fn):
     assert total("ExecutionError", Stage="test", Route="fail") == 1
     assert total("MessageCount", Stage="test", Route="echo") == 1
     assert total("IntegrationLatency", "SampleCount", Stage="test", Route="echo") == 1
+
+
+def test_access_log(server, fn):
+    """A stage's AccessLogSettings: one line per connect, message and disconnect, read from Lamb's log store."""
+    from .test_api_access_logs import lines
+
+    api_id = _api(server, fn[1], ["$connect", "echo"], ("echo",))
+    group = unique("/ws/access")
+    fmt = ('{"requestId":"$context.requestId","type":"$context.eventType","route":"$context.routeKey",'
+           '"status":"$context.status","connectionId":"$context.connectionId","ip":"$context.identity.sourceIp",'
+           '"il":"$context.integrationLatency","error":"$context.error.message","messageId":"$context.messageId"}')
+    server.client("apigatewayv2").update_stage(ApiId=api_id, StageName="test", AccessLogSettings={
+        "DestinationArn": f"arn:aws:logs:{server.region}:{server.account_id}:log-group:{group}", "Format": fmt})
+    c = Client(server, api_id)
+    assert c.status == 101
+    try:
+        c.send({"action": "echo"})
+        connection_id = c.recv_json()["event"]["requestContext"]["connectionId"]
+        c.send({"action": "none"})
+        assert c.recv_json()["message"] == "Forbidden"
+    finally:
+        c.close()
+    wait_for(lambda: len(lines(server, group)) == 4, 60, 0.2, what="four access log lines")
+    by_type = {}
+    for line in lines(server, group):
+        assert line["connectionId"] == connection_id and line["ip"] == "127.0.0.1" and line["_stream"] == f"{api_id}_test"
+        by_type.setdefault(line["type"], []).append(line)
+    assert [(x["route"], x["status"]) for x in by_type["CONNECT"]] == [("$connect", "200")]
+    assert by_type["CONNECT"][0]["il"].isdigit()
+    assert sorted((x["route"], x["status"], x["error"]) for x in by_type["MESSAGE"]) == [
+        ("$default", "403", "Forbidden"), ("echo", "200", "-")]
+    assert all(x["messageId"] != "-" for x in by_type["MESSAGE"])
+    assert [(x["route"], x["status"]) for x in by_type["DISCONNECT"]] == [("$disconnect", "200")]

@@ -49,7 +49,7 @@ from wsproto.utilities import generate_accept_token
 from ..http.server import Request, Response, Switch
 from ..protocol.errors import AwsError
 from ..urls.event import http_time
-from . import authorizers
+from . import access_log, authorizers
 from . import metrics as api_metrics
 from .throttle import Buckets
 
@@ -340,8 +340,11 @@ class WebSocketServer:
 
     def __init__(self, *, invoker: Invoker, connections: Connections, docs: Callable[[str], dict | None],
                  domain: Callable[[str], str], region: str, account_id: str, limits: Any,
-                 port: Callable[[], int], put: Callable[..., None] | None = None) -> None:
+                 port: Callable[[], int], put: Callable[..., None] | None = None,
+                 access_logs: "access_log.AccessLogs | None" = None) -> None:
         self.put = put  # AWS/ApiGateway points (metrics.py: ConnectCount, MessageCount, …), or None
+        self.access_logs = access_logs  # stages' AccessLogSettings (access_log.py), or None
+        self._latency: dict[str, float] = {}  # integration latency (ms) by request id, until logged
         self.invoker = invoker
         self.docs = docs  # api id -> the API's document (apis/store.py), None once deleted
         self.connections = connections
@@ -403,11 +406,15 @@ class WebSocketServer:
                   ("Sec-WebSocket-Accept", generate_accept_token(key.encode()).decode())]
         entry = routes.get(CONNECT)
         custom = entry is not None and entry["route"].get("AuthorizationType") == "CUSTOM"
-        if entry is None or entry["integration"] is None and not custom:
-            return Switch(accept, conn)
         request_id = str(uuid.uuid4())
         event = self._connect_event(conn, req, request_id, now_ms)
-        return asyncio.ensure_future(self._connect(conn, entry, event, request_id, accept, custom))
+        if entry is None or entry["integration"] is None and not custom:
+            self._access(conn, event["requestContext"], 200)
+            return Switch(accept, conn)
+        answer = asyncio.ensure_future(self._connect(conn, entry, event, request_id, accept, custom))
+        answer.add_done_callback(lambda f: f.cancelled() or f.exception() is not None or self._access(
+            conn, event["requestContext"], 200 if isinstance(f.result(), Switch) else f.result().status))
+        return answer
 
     async def _connect(self, conn: WsConnection, entry: dict, event: dict, request_id: str,
                        accept: list, custom: bool) -> Response:
@@ -536,7 +543,10 @@ class WebSocketServer:
         timeout_s = integration.get("TimeoutInMillis", self.limits.websocket_timeout_max_ms) / 1000.0
         began = time.monotonic()
         done, _ = await asyncio.wait({pending}, timeout=timeout_s)
-        self._count(conn.api_id, conn.stage, route_key, "IntegrationLatency", (time.monotonic() - began) * 1000.0)
+        took = (time.monotonic() - began) * 1000.0
+        self._count(conn.api_id, conn.stage, route_key, "IntegrationLatency", took)
+        if self.access_logs is not None:
+            self._latency[request_id] = took
         if not done:
             log.info("WebSocket API %s: integration timed out after %.3f s", conn.api_id, timeout_s)
             return None
@@ -567,27 +577,31 @@ class WebSocketServer:
         if entry is None:
             entry = routes.get(DEFAULT)
         self._count(conn.api_id, conn.stage, route_key, "MessageCount")
+        now_ms = int(time.time() * 1000)
+        ctx = self._context(conn, route_key, "MESSAGE", request_id, now_ms)
         if entry is None:
             self._count(conn.api_id, conn.stage, route_key, "ClientError")
+            self._access(conn, ctx, 403, "Forbidden")
             conn.send_json({"message": "Forbidden", "connectionId": conn.id, "requestId": request_id})
             return
         if current is not None and not self._admitted(conn.api_id, conn.stage, current[2], route_key):
             self._count(conn.api_id, conn.stage, route_key, "ClientError")
+            self._access(conn, ctx, 429, "Too Many Requests")
             conn.send_json({"message": "Too Many Requests", "connectionId": conn.id, "requestId": request_id})
             return
-        now_ms = int(time.time() * 1000)
         if binary:
             body, encoded = base64.b64encode(data).decode(), True  # type: ignore[arg-type]
         else:
             body, encoded = data, False
-        event = {"requestContext": self._context(conn, route_key, "MESSAGE", request_id, now_ms), "body": body,
-                 "isBase64Encoded": encoded}
+        event = {"requestContext": ctx, "body": body, "isBase64Encoded": encoded}
         if conn.variables:
             event["stageVariables"] = dict(conn.variables)
         outcome = await self._integrate(conn, route_key, entry, event, request_id)
         if outcome is None:
+            self._access(conn, ctx, 500, "Internal server error")
             conn.send_json({"message": "Internal server error", "connectionId": conn.id, "requestId": request_id})
             return
+        self._access(conn, ctx, 200)
         if entry["route"].get("_responses") and outcome[1] is not None:  # two-way: a route response exists
             try:
                 conn.send(outcome[1].encode())
@@ -609,6 +623,28 @@ class WebSocketServer:
         """A message to the client (an answer, a PostToConnection): ``MessageCount`` too (under no route)."""
         if self.put is not None:
             self.put("MessageCount", 1.0, ApiId=conn.api_id, Stage=conn.stage)
+
+    def _access(self, conn: WsConnection, ctx: dict, status: int, error: str | None = None) -> None:
+        """The stage's access log line for a connect, message or disconnect (``access_log``: the
+        ``$context`` variables of WebSocket APIs that the event's requestContext holds)."""
+        latency = self._latency.pop(ctx["requestId"], None)
+        if self.access_logs is None:
+            return
+        doc = self.docs(conn.api_id)
+        stage = doc["stages"].get(conn.stage) if doc is not None else None
+        if stage is None or access_log.settings(stage) is None:
+            return
+        values = {k: v for k, v in ctx.items() if not isinstance(v, dict)}
+        values.update({"identity.sourceIp": conn.peer.source_ip, "identity.userAgent": conn.peer.user_agent,
+                       "status": status, "domainPrefix": conn.api_id, "accountId": self.account_id})
+        if latency is not None:
+            values["integrationLatency"] = values["integration.latency"] = int(latency)
+        if error is not None:
+            values["error.message"] = error
+        try:
+            self.access_logs.record(stage, conn.api_id, conn.stage, values)
+        except Exception:  # noqa: BLE001 - a log line never fails the connection
+            log.exception("access log of WebSocket API %s failed", conn.api_id)
 
     def _admitted(self, api_id: str, stage_name: str, stage: dict, route_key: str) -> bool:
         """Whether the stage's throttling (``DefaultRouteSettings``/``RouteSettings``) lets a connection
@@ -634,13 +670,14 @@ class WebSocketServer:
         """``$disconnect``, best effort (AWS does not promise it either)."""
         found = self._current_routes(conn)
         entry = found[0].get(DISCONNECT) if found is not None else None
-        if entry is None or entry["integration"] is None:
-            return
         request_id = str(uuid.uuid4())
         now_ms = int(time.time() * 1000)
         ctx = self._context(conn, DISCONNECT, "DISCONNECT", request_id, now_ms)
         ctx["disconnectStatusCode"] = code
         ctx["disconnectReason"] = reason
+        if entry is None or entry["integration"] is None:
+            self._access(conn, ctx, 200)
+            return
         headers = {"Host": conn.domain, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""}
         event = {"headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
                  "requestContext": ctx, "isBase64Encoded": False}
@@ -650,6 +687,8 @@ class WebSocketServer:
             task = asyncio.ensure_future(self._integrate(conn, DISCONNECT, entry, event, request_id))
         except RuntimeError:  # no running loop: the server is shutting down
             return
+        task.add_done_callback(lambda f: f.cancelled() or f.exception() is not None or self._access(
+            conn, ctx, 200 if f.result() is not None else 500))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
