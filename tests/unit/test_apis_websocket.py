@@ -215,3 +215,16 @@ def test_connection_arn_and_info():
         conn.close()
 
     asyncio.run(main())
+
+
+def test_a_server_close_ends_the_socket_when_the_client_answers():
+    async def main():
+        server, _ = _server(Limits(), {})
+        conn, transport, client = _open(server)
+        conn.close(1000)
+        assert not transport.closed and server.connections.get("cid=") is None
+        closing = [e for e in _received(client, transport) if isinstance(e, CloseConnection)]
+        conn.data_received(client.send(closing[0].response()))
+        assert transport.closed
+
+    asyncio.run(main())

@@ -193,7 +193,15 @@ class WsConnection:
             self.data_received(buffered)
 
     def data_received(self, data: bytes) -> None:
-        if self._ended:
+        if self._ended:  # closed by the server: the client's answering close frame ends the socket now
+            t = self.transport
+            if t is not None and not t.is_closing():
+                try:
+                    self.ws.receive_data(data)
+                    if any(isinstance(e, CloseConnection) for e in self.ws.events()):
+                        t.close()
+                except Exception:  # noqa: BLE001
+                    t.close()
             return
         self.last_active = time.time()
         try:
