@@ -169,10 +169,10 @@ def test_messages_are_routed_and_two_way_routes_answer():
 @pytest.mark.parametrize("frame,message,size", [(16, 1000, 17), (1000, 32, 33)], ids=["frame", "message"])
 def test_over_the_frame_or_message_limit_closes_with_1009(frame, message, size):
     async def main():
-        server, _ = _server(Limits(websocket_frame_max_bytes=frame, websocket_message_max_bytes=message), {})
+        server, events = _server(Limits(websocket_frame_max_bytes=frame, websocket_message_max_bytes=message), {})
         conn, transport, client = _open(server)
-        if size > frame:
-            conn.data_received(client.send(TextMessage(data="x" * size)))
+        if size > frame:  # and a message after it in the same read: not routed once the limit closed it
+            conn.data_received(client.send(TextMessage(data="x" * size)) + client.send(TextMessage(data="{}")))
         else:  # several frames of one message
             for i in range(0, size, 8):
                 part = "x" * min(8, size - i)
@@ -181,6 +181,7 @@ def test_over_the_frame_or_message_limit_closes_with_1009(frame, message, size):
         closes = [e for e in _received(client, transport) if isinstance(e, CloseConnection)]
         assert closes and closes[0].code == 1009
         assert server.connections.get("cid=") is None
+        assert [e["requestContext"]["eventType"] for e in events] == ["DISCONNECT"]
 
     asyncio.run(main())
 

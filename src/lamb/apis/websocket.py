@@ -24,7 +24,7 @@ and path ``/<stage>``, or the fallback path ``/_lamb/apis/<api-id>/<stage>``) is
 
 Limits (``limits.py``, https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html):
 a frame over 32 KB or a message over 128 KB closes the connection with 1009; 10 minutes without
-a frame from the client or 2 hours in all close it with 1001 (``Going away``).
+a frame from the client or a message to it, or 2 hours in all, close it with 1001 (``Going away``).
 
 The @connections API (``apigatewaymanagementapi``: PostToConnection, GetConnection,
 DeleteConnection; api/apigatewaymanagement.py) reaches a connection through ``Connections``.
@@ -207,6 +207,8 @@ class WsConnection:
         try:
             self.ws.receive_data(data)
             for event in self.ws.events():
+                if self._ended:  # a limit closed it: nothing after that is read
+                    return
                 if isinstance(event, (TextMessage, BytesMessage)):
                     self._part(event)
                 elif isinstance(event, Ping):
