@@ -27,6 +27,10 @@ from lamb.limits import Limits
     ("$request.body.action", '{"action": {"x": 1}}', None),
     ("$request.body.action", "not json", None),
     ("$request.body.action", '["action"]', None),
+    ("${request.body.version}-beta", '{"version": 2}', "2-beta"),
+    ("${request.body.service}/$request.body.action", '{"service": "a", "action": "b"}', "a/b"),
+    ("${request.body.service}/$request.body.action", '{"service": "a"}', None),
+    ("\\$default", "anything", "$default"),
 ])
 def test_select_route(expression, text, key):
     assert websocket.select_route(expression, text) == key
@@ -37,6 +41,9 @@ def test_selection_problem():
     assert websocket.selection_problem("${request.body.message.type}") is None
     assert "required" in websocket.selection_problem(None)
     assert websocket.selection_problem("$request.header.x") is not None
+    assert websocket.selection_problem("${request.body.v}-beta") is None
+    assert websocket.selection_problem("\\$default") is None
+    assert websocket.selection_problem("$context.x") is not None
 
 
 def _req(path: str, auth: str = "AWS4-HMAC-SHA256 Credential=AKID/20261206/us-east-1/execute-api/aws4_request, x") -> Request:

@@ -14,7 +14,7 @@ and path ``/<stage>``, or the fallback path ``/_lamb/apis/<api-id>/<stage>``) is
    not invoke (``permission``) or the integration timeout refuse the handshake with 502 (what users
    report AWS answering for a failing ``$connect`` function), a non-2xx ``statusCode`` with that status;
 3. once accepted (101), each text or binary message is routed: the API's ``RouteSelectionExpression``
-   (``$request.body.<json path>``) is evaluated on a JSON text message and names the route, else
+   (text with ``$request.body.<json path>`` variables) is evaluated on a JSON text message and names the route, else
    ``$default``; with neither, the client gets AWS's ``{"message": "Forbidden", "connectionId": …,
    "requestId": …}`` frame. A route's integration gets the MESSAGE event; its response ``body``
    goes back to the client only when the route has a route response (two-way); a failed
@@ -60,7 +60,9 @@ RESERVED = (CONNECT, DISCONNECT, DEFAULT)
 # Where a $connect REQUEST authorizer's identity sources look: header, query string, stage variable.
 IDENTITY_SOURCES = ("route.request.header.", "route.request.querystring.", "stageVariables.")
 GOING_AWAY, TOO_BIG, NORMAL = 1001, 1009, 1000
-_EXPRESSION = re.compile(r"^(?:\$request\.body((?:\.[A-Za-z0-9_\-]+)+)|\$\{request\.body((?:\.[A-Za-z0-9_\-]+)+)\})$")
+# A route selection expression's parts: ``\$`` (a literal dollar), ``${request.body.<path>}`` or
+# ``$request.body.<path>`` (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-selection-expressions.html).
+_VARIABLE = re.compile(r"\\\$|\$\{request\.body((?:\.[A-Za-z0-9_\-]+)+)\}|\$request\.body((?:\.[A-Za-z0-9_]+)+)")
 _STAGE_VAR = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")  # in an integration's URI, as HTTP APIs
 _MANAGEMENT = re.compile(r"^(?:/_lamb/apis/[^/]+/[^/]+|/[^/@][^/]*)?(/@connections/[^/]+)$")
 
@@ -75,35 +77,67 @@ def _short_id() -> str:
 
 
 # ------------------------------------------------------------------ route selection
+def _parts(expression: str) -> list[str | tuple[str, ...]] | None:
+    """Literal text and body paths (tuples of member names), or None for another variable."""
+    parts: list[str | tuple[str, ...]] = []
+    pos = 0
+    for m in _VARIABLE.finditer(expression):
+        literal = expression[pos:m.start()]
+        if "$" in literal:
+            return None
+        parts += [literal, "$" if m.group(0) == "\\$" else tuple((m.group(1) or m.group(2)).split(".")[1:])]
+        pos = m.end()
+    if "$" in expression[pos:]:
+        return None
+    parts.append(expression[pos:])
+    return parts
+
+
 def selection_problem(expression: str | None) -> str | None:
     """Why ``expression`` is not a route selection expression Lamb evaluates, else None."""
     if not expression:
         return "RouteSelectionExpression is required for a WEBSOCKET API"
-    if _EXPRESSION.match(expression) is None:
-        return (f"Invalid route selection expression specified: {expression}. Lamb evaluates "
-                "$request.body.<json path> (or ${request.body.<json path>}).")
+    if _parts(expression) is None:
+        return (f"Invalid route selection expression specified: {expression}. Lamb evaluates text with "
+                "$request.body.<json path> and ${request.body.<json path>} variables (\\$ for a dollar sign).")
     return None
 
 
-def select_route(expression: str, text: str) -> str | None:
-    """The route key ``expression`` names for a text message, or None (a non-JSON message, a
-    missing member, a value that is an object or a list)."""
-    m = _EXPRESSION.match(expression)
-    if m is None:
-        return None
-    try:
-        value: Any = json.loads(text)
-    except ValueError:
-        return None
-    for name in (m.group(1) or m.group(2)).split(".")[1:]:
-        if not isinstance(value, dict) or name not in value:
-            return None
-        value = value[name]
+def _text(value: Any) -> str | None:
     if isinstance(value, (dict, list)) or value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def select_route(expression: str, text: str) -> str | None:
+    """The route key ``expression`` makes of a text message, or None when a variable has no value
+    (a non-JSON message, a missing member, a value that is an object or a list)."""
+    parts = _parts(expression)
+    if parts is None:
+        return None
+    body: Any = None
+    if any(isinstance(p, tuple) for p in parts):
+        try:
+            body = json.loads(text)
+        except ValueError:
+            return None
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        value = body
+        for name in part:
+            if not isinstance(value, dict) or name not in value:
+                return None
+            value = value[name]
+        found = _text(value)
+        if found is None:
+            return None
+        out.append(found)
+    return "".join(out)
 
 
 def management_path(req: Request) -> str | None:
