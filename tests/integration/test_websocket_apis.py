@@ -204,6 +204,9 @@ def test_management_validation(server, fn):
         v2.create_integration(ApiId=api["ApiId"], IntegrationType="AWS_PROXY", IntegrationUri=fn[1],
                               TimeoutInMillis=30_000)
     assert e.value.response["Error"]["Code"] == "BadRequestException"
+    with pytest.raises(ClientError) as e:  # request validation is not served: refused, not ignored
+        v2.create_route(ApiId=api["ApiId"], RouteKey="validated", ModelSelectionExpression="$request.body.type")
+    assert e.value.response["Error"]["Code"] == "BadRequestException"
     route = v2.create_route(ApiId=api["ApiId"], RouteKey="custom")
     rr = v2.create_route_response(ApiId=api["ApiId"], RouteId=route["RouteId"], RouteResponseKey="$default")
     rr.pop("ResponseMetadata")

@@ -10,9 +10,10 @@ every change of the routes, integrations or authorizers. Served: ``ProtocolType`
 integrations of type ``AWS_PROXY`` to Lambda functions and ``HTTP_PROXY`` to http(s) URLs, both
 with parameter mapping (``RequestParameters``/``ResponseParameters``, checked here, applied by
 apis/http_proxy.py); ``ProtocolType`` WEBSOCKET (served by apis/websocket.py) with a
-``RouteSelectionExpression`` ``$request.body.<path>``, route keys ``$connect``, ``$disconnect``,
+``RouteSelectionExpression`` over ``request.body``, route keys ``$connect``, ``$disconnect``,
 ``$default`` or custom, AWS_PROXY integrations (payload 1.0), ``$default`` route responses
-(two-way routes) and REQUEST authorizers on ``$connect``. AWS service integrations (``IntegrationSubtype``) and other integration types are refused.
+(two-way routes) and REQUEST authorizers on ``$connect``. AWS service integrations
+(``IntegrationSubtype``) and other integration types are refused.
 """
 
 from __future__ import annotations
@@ -356,7 +357,12 @@ def _route_fields(ctx: "RequestContext", doc: dict, route: dict, params: dict) -
               "ApiKeyRequired", "RouteResponseSelectionExpression"):
         if params.get(k) is not None:
             route[k] = params[k]
+    if not _is_websocket(doc) and params.get("RouteResponseSelectionExpression") is not None:
+        raise _bad("RouteResponseSelectionExpression is supported only for WebSocket APIs.")
     if _is_websocket(doc):
+        for unsupported in ("RequestModels", "ModelSelectionExpression"):
+            if params.get(unsupported):
+                raise _bad(f"{unsupported} (request validation) is not served by this Lamb server for WebSocket APIs.")
         if route.get("RouteResponseSelectionExpression") not in (None, "$default"):
             raise _bad("RouteResponseSelectionExpression must be $default for WebSocket APIs.")
         kind = route.get("AuthorizationType", "NONE")
