@@ -126,7 +126,9 @@ class Client:
 
     def _events(self) -> list:
         data = self.sock.recv(65536)
-        self.ws.receive_data(data or None)
+        if not data:
+            raise AssertionError("the server closed the connection")
+        self.ws.receive_data(data)
         return list(self.ws.events())
 
     def send(self, message) -> None:
