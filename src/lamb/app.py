@@ -23,6 +23,7 @@ from .apis.certificates import AcmCertificates
 from .apis.domains import Domains
 from .apis.store import HttpApiStore
 from .apis.usage_plans import UsagePlans
+from .apis.websocket import connection_arn
 from .config import Settings
 from .events.queue import EventQueue
 from .gateway import for_environments, make_app, on_server_error
@@ -195,6 +196,9 @@ class Lamb:
         # API Gateway's v2 model shares the signing name "apigateway" with v1: told apart by path.
         self.models.add(Protocol("apigatewayv2"), services["apigatewayv2"], path_prefix="/v2/")
         self.models.add(Protocol("apigateway"), services["apigateway"])  # REST APIs: /restapis/...
+        # WebSocket APIs' @connections API (signing name execute-api; gateway.py strips the stage prefix).
+        self.models.add(Protocol("apigatewaymanagementapi"), services["apigatewaymanagementapi"],
+                        path_prefix="/@connections/")
         # CloudWatch metrics (issue 15), in each protocol of its model: query (POST /), Smithy RPC v2
         # CBOR (POST /service/…/operation/…, botocore ≥ 1.43), json (by X-Amz-Target only).
         self.models.add(Protocol("cloudwatch", wire="query"), services["cloudwatch"])
@@ -294,7 +298,9 @@ class Lamb:
         scope.sources = self._source_manager(scope)
         scope.access = Access(region=region, home=account, resource_policy=functools.partial(_resource_policy, functions),
                               resource_tags=functools.partial(_resource_tags, functions),
-                              iam_request=self.identities.request)
+                              iam_request=self.identities.request,
+                              connection_arn=lambda ident, op: connection_arn(scope.http_apis.websockets, region,
+                                                                              account, ident, op))
         scope.http_apis = HttpApis(HttpApiStore(db), HttpApiStore(db, "rest_apis"), region, lambda: self.port,
                                    HttpApiStore(db, "apigateway_settings"),  # issue 20
                                    cache_max_bytes=s.limits.api_cache_max_bytes,

@@ -56,6 +56,14 @@ class Limits:
     http_api_timeout_max_ms: int = 30_000
     http_api_payload_max_bytes: int = 10 * MB
     http_api_authorizer_ttl_max_s: int = 3600
+    # WebSocket APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html#apigateway-execution-service-websocket-limits-table):
+    # message payload 128 KB, frame 32 KB, idle timeout 10 minutes, connection duration 2 hours,
+    # integration timeout 50 ms to 29 s (apis/websocket.py enforces each).
+    websocket_message_max_bytes: int = 128 * KB
+    websocket_frame_max_bytes: int = 32 * KB
+    websocket_idle_timeout_s: int = 600
+    websocket_connection_max_s: int = 7200
+    websocket_timeout_max_ms: int = 29_000
     # REST APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html): integration
     # timeout 50 ms to 29 s by default. AWS raises the maximum on request (a quota increase) for Regional
     # and private APIs, not edge-optimized ones: LAMB_LIMIT_REST_API_TIMEOUT_MAX_MS is that increase.

@@ -57,6 +57,7 @@ from .routing import RouteTable
 from .store import HttpApiStore
 from .throttle import ACCOUNT, Buckets
 from .usage_plans import UsagePlans
+from . import websocket
 
 log = logging.getLogger("lamb.apis")
 
@@ -130,7 +131,8 @@ class HttpApiServer:
                  domains: "custom_domains.Domains | None" = None,
                  usage: UsagePlans | None = None,
                  account_throttle: tuple[float, int] | None = None,
-                 execution_logs: "execution_log.ExecutionLogs | None" = None) -> None:
+                 execution_logs: "execution_log.ExecutionLogs | None" = None,
+                 websockets: "websocket.Connections | None" = None, limits=None) -> None:
         self.store = store
         self.domains = domains  # custom domain names and their API mappings (domains.py), or None
         self.usage = usage  # REST APIs' API keys and usage plans (usage_plans.py); None: keys never match
@@ -166,6 +168,13 @@ class HttpApiServer:
         # What each request being served met (REST APIs: rest.py's notes for the execution log), by request id.
         self._notes: dict[str, dict] = {}
         self._deployed: dict[tuple[str, str], Deployed] = {}
+        # WEBSOCKET APIs (websocket.py): upgrades accepted on their stages, connections in ``websockets``.
+        self.websockets = websocket.WebSocketServer(
+            invoker=websocket.Invoker(target, self.may_invoke, invoke, function_arn_of),
+            connections=websockets if websockets is not None else websocket.Connections(), docs=store.get,
+            domain=lambda api_id: self.addresses().domain(api_id), region=region, account_id=account_id,
+            limits=limits, port=port, put=metrics.put if metrics is not None else None,
+            access_logs=access_logs) if limits is not None else None
         store.listeners.append(self._forget)
         if rest_store is not None:
             rest_store.listeners.append(self._forget_rest)
@@ -193,6 +202,8 @@ class HttpApiServer:
     def _forget(self, api_id: str) -> None:
         for key in [k for k in self._deployed if k[0] == api_id]:
             del self._deployed[key]
+        if self.websockets is not None:
+            self.websockets.forget(api_id)
 
     def _forget_rest(self, api_id: str) -> None:
         for key in [k for k in self._deployed if k[0] == "rest" and k[1] == api_id]:
@@ -227,10 +238,34 @@ class HttpApiServer:
         stage, _, path = rest.partition("/")
         return api_id, stage, "/" + path, None
 
+    def upgrade(self, req: Request):
+        """The answer to an upgrade request for a WEBSOCKET API (a ``Switch`` when accepted, or a
+        future of one), else None."""
+        found = self.locate(req)
+        doc = self.store.get(found[0]) if found is not None else None
+        if doc is None or doc["api"].get("ProtocolType") != "WEBSOCKET" or self.websockets is None:
+            return None
+        return self.websockets.upgrade(req, doc, *found)
+
+    def connections_api(self, req: Request) -> bool:
+        """Whether a request whose path ends in ``/@connections/<id>`` is for the @connections API:
+        on Lamb's port itself, or at a WEBSOCKET API's address (an HTTP or REST API's route may have
+        such a path too)."""
+        found = self.locate(req)
+        if found is None:
+            return True
+        doc = self.store.get(found[0])
+        if doc is not None:
+            return doc["api"].get("ProtocolType") == "WEBSOCKET"
+        return self.rest is None or self.rest.get(found[0]) is None
+
     def __call__(self, req: Request):
         found = self.locate(req)
         if found is None:
             return None
+        ws_doc = self.store.get(found[0])
+        if ws_doc is not None and ws_doc["api"].get("ProtocolType") == "WEBSOCKET":
+            return websocket.not_upgraded()
         request_id = str(uuid.uuid4())
         if found[0] is None:  # a custom domain name, no mapping for the path
             return custom_domains.forbidden(request_id)
@@ -743,6 +778,7 @@ class HttpApis:
         self.metrics = Metrics()  # AWS/ApiGateway's per-minute points (metrics.py; CloudWatch's API reads them)
         self.caches = api_cache.ApiCaches(cache_max_bytes)  # REST stages' caches (FlushStageCache)
         self.auth_cache = authorizers.ResultCache()  # authorizers' answers (FlushStageAuthorizersCache)
+        self.websockets = websocket.Connections()  # WebSocket APIs' open connections (the @connections API)
 
     def addresses(self) -> Addresses:
         port = self.port()
@@ -750,8 +786,11 @@ class HttpApis:
             self._addresses = (port, Addresses(default_origin(self.region, port)))
         return self._addresses[1]
 
-    def endpoint(self, api_id: str) -> str:
-        return self.addresses().url(api_id).rstrip("/")
+    def endpoint(self, api_id: str, protocol: str = "HTTP") -> str:
+        """An API's ``ApiEndpoint``: ``http://<id>.execute-api.<region>.localhost:<port>`` (``ws://``
+        for a WEBSOCKET API, whose stage is the path: ``ws://…/<stage>``)."""
+        url = self.addresses().url(api_id).rstrip("/")
+        return "ws://" + url.split("://", 1)[1] if protocol == "WEBSOCKET" else url
 
 
 def make_api_server(lamb) -> HttpApiServer:
@@ -777,4 +816,5 @@ def make_api_server(lamb) -> HttpApiServer:
                          execution_logs=execution_log.ExecutionLogs(
                              access_log.store_writer(lamb.logs.stream),
                              lambda: ((apis.settings.get("account") if apis.settings is not None else None)
-                                      or {}).get("cloudwatchRoleArn")))
+                                      or {}).get("cloudwatchRoleArn")),
+                         websockets=apis.websockets, limits=s.limits)

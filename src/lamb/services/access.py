@@ -40,8 +40,11 @@ class Access:
     def __init__(self, *, region: str, home: str,
                  resource_policy: Callable[[str, str | None], dict | None],
                  resource_tags: Callable[[str], Mapping[str, str] | None],
-                 iam_request: Callable[[str, dict], tuple[str, Mapping[str, Any]]] | None = None) -> None:
+                 iam_request: Callable[[str, dict], tuple[str, Mapping[str, Any]]] | None = None,
+                 connection_arn: Callable[[str, str], str] | None = None) -> None:
         self.region = region
+        # A WebSocket connection's execute-api ARN for a @connections operation (apis/websocket.py).
+        self.connection_arn = connection_arn
         self.home = home
         self.resource_policy = resource_policy
         self.resource_tags = resource_tags
@@ -52,6 +55,10 @@ class Access:
             return
         if service == "lambda":
             self._lambda(who, operation, params)
+            return
+        if service == "execute-api":  # the @connections API: execute-api:ManageConnections on the connection
+            resource = self.connection_arn(params.get("ConnectionId") or "", operation) if self.connection_arn else "*"
+            check(who, "execute-api:ManageConnections", resource, resource_account=self.home, error=_forbidden)
             return
         resource, context = "*", None
         if service == "iam":
@@ -109,6 +116,12 @@ class Access:
             parts = role.split(":")
             check(who, "iam:PassRole", role, resource_account=parts[4] if len(parts) > 4 else self.home,
                   context={"iam:PassedToService": "lambda.amazonaws.com"})
+
+
+def _forbidden(who: Who, action: str, resource: str, why: str) -> AwsError:
+    """execute-api's spelling of a denial: ``ForbiddenException`` (the @connections model's 403)."""
+    error = denied(who, action, resource, why)
+    return AwsError("ForbiddenException", error.message, 403)
 
 
 LAMBDA_SERVICE = "lambda.amazonaws.com"
