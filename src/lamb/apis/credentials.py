@@ -50,13 +50,21 @@ class Credentials:
         self.role_by_arn = role_by_arn
         self.role_policies = role_policies
 
-    def may_invoke(self, role_arn: str, function_arn: str, record: dict) -> bool:
+    def assumable(self, role_arn: str) -> dict | None:
+        """The role, when it exists and its trust policy lets API Gateway assume it."""
         role = self.role_by_arn(role_arn) if is_role_arn(role_arn) else None
         if role is None:
-            return False
+            return None
         trust = policy_eval.evaluate([role.get("AssumeRolePolicyDocument")], policy_eval.Request(
             policy_eval.Principal.service(SERVICE), "sts:AssumeRole", role["Arn"], {}))
-        if trust is not policy_eval.Decision.ALLOW:
+        return role if trust is policy_eval.Decision.ALLOW else None
+
+    def may_assume(self, role_arn: str) -> bool:
+        return self.assumable(role_arn) is not None
+
+    def may_invoke(self, role_arn: str, function_arn: str, record: dict) -> bool:
+        role = self.assumable(role_arn)
+        if role is None:
             return False
         account = role["Arn"].split(":")[4]
         who = Who(account, ids.assumed_role_arn(account, role["RoleName"], SESSION), self.role_policies(role))

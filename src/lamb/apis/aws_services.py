@@ -1,0 +1,387 @@
+"""AWS service integrations: API Gateway calling SQS, EventBridge, Kinesis, Step Functions … itself.
+
+HTTP APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-aws-services.html,
+…/http-api-develop-integrations-aws-services-reference.html): an ``AWS_PROXY`` integration with an
+``IntegrationSubtype`` (``SUBTYPES``) calls one action of a service with the parameters its
+``RequestParameters`` map (static text with ``$request.body.x``, ``$request.header.x``,
+``$request.querystring.x``, ``$request.path.x``, ``$context.x``, ``$stageVariables.x`` in it:
+``http_proxy.expression``), as the integration's ``CredentialsArn`` role, with payload format 1.0.
+The service's answer comes back with its status code and JSON body; SQS answers in the JSON form
+of its query API (``{"SendMessageResponse": {"SendMessageResult": …, "ResponseMetadata": …}}``,
+errors ``{"Error": {"Code", "Message", "Type"}, "RequestId"}``), as API Gateway relays it.
+
+REST APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/integrating-api-with-aws-services-kinesis.html
+and the ``uri`` member of PutIntegration): a type ``AWS`` integration whose ``uri`` is
+``arn:aws:apigateway:{region}:{service}:action/{Action}`` or ``…:{service}:path/{path}`` sends an
+HTTP request to the service's endpoint, signed with SigV4: the body is the mapping template's output
+(``mapped.request_payload``) and ``requestParameters`` fill the path, query string and headers. The
+action form addresses the action as the service's protocol does (``X-Amz-Target`` and
+``application/x-amz-json-1.x`` for JSON services, ``Action=…&Version=…`` for query services, the
+operation's method and URI for REST services); the path form sends ``httpMethod`` to ``/{path}``.
+The raw answer goes through the integration responses (``selectionPattern`` on the status code).
+
+Where the calls go: boto3's standard configuration (``AWS_ENDPOINT_URL_<SERVICE>``, the credentials
+chain, profiles), the integration's region. Whose credentials: the role's from an upstream STS
+(``LAMB_UPSTREAM_STS=on``: ``services.role_clients``, session name ``apigateway``), which then
+decides what the call may do; without one, Lamb's own configuration, after Lamb's IAM checked that
+the role exists and trusts ``apigateway.amazonaws.com`` (``Credentials.may_assume``).
+
+Calls block (botocore, http.client): they run on this module's bounded pool
+(``api_aws_integration_workers``), never on the event loop; the integration timeout bounds the wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Mapping, NamedTuple
+from urllib.parse import quote, urlencode
+
+from . import http_proxy
+
+SESSION = "apigateway"  # the session name of the assumed role
+
+
+class Subtype(NamedTuple):
+    service: str  # botocore's service name
+    operation: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+
+
+# The reference's table (Region is every subtype's optional parameter: the call's region).
+SUBTYPES: dict[str, Subtype] = {
+    "EventBridge-PutEvents": Subtype("events", "PutEvents", ("Detail", "DetailType", "Source"),
+                                     ("Time", "EventBusName", "Resources", "TraceHeader")),
+    "SQS-SendMessage": Subtype("sqs", "SendMessage", ("QueueUrl", "MessageBody"),
+                               ("DelaySeconds", "MessageAttributes", "MessageDeduplicationId", "MessageGroupId",
+                                "MessageSystemAttributes")),
+    "SQS-ReceiveMessage": Subtype("sqs", "ReceiveMessage", ("QueueUrl",),
+                                  ("AttributeNames", "MaxNumberOfMessages", "MessageAttributeNames",
+                                   "ReceiveRequestAttemptId", "VisibilityTimeout", "WaitTimeSeconds")),
+    "SQS-DeleteMessage": Subtype("sqs", "DeleteMessage", ("ReceiptHandle", "QueueUrl"), ()),
+    "SQS-PurgeQueue": Subtype("sqs", "PurgeQueue", ("QueueUrl",), ()),
+    "AppConfig-GetConfiguration": Subtype("appconfig", "GetConfiguration",
+                                          ("Application", "Environment", "Configuration", "ClientId"),
+                                          ("ClientConfigurationVersion",)),
+    "Kinesis-PutRecord": Subtype("kinesis", "PutRecord", ("StreamName", "Data", "PartitionKey"),
+                                 ("SequenceNumberForOrdering", "ExplicitHashKey")),
+    "StepFunctions-StartExecution": Subtype("stepfunctions", "StartExecution", ("StateMachineArn",),
+                                            ("Name", "Input")),
+    "StepFunctions-StartSyncExecution": Subtype("stepfunctions", "StartSyncExecution", ("StateMachineArn",),
+                                                ("Name", "Input", "TraceHeader")),
+    "StepFunctions-StopExecution": Subtype("stepfunctions", "StopExecution", ("ExecutionArn",), ("Cause", "Error")),
+}
+# EventBridge-PutEvents takes one entry: its parameters are the members of PutEvents' Entries[0].
+_ENTRY = ("Detail", "DetailType", "Source", "Time", "EventBusName", "Resources", "TraceHeader")
+_SOURCE = re.compile(r"\$(?:request\.(?:header|querystring|path|body)|context|stageVariables)\b")
+
+
+def _invalid(errors: str) -> str:
+    return f"Invalid selection expression specified: Validation Result: warnings : [], errors : [{errors}]"
+
+
+def check_subtype(item: Mapping) -> str | None:
+    """Why an ``AWS_PROXY`` integration with ``IntegrationSubtype`` is invalid (CreateIntegration's 400), or None."""
+    name = item.get("IntegrationSubtype")
+    sub = SUBTYPES.get(name)
+    if sub is None:
+        return f"Unsupported integration subtype: {name}. Valid values are: " + ", ".join(SUBTYPES)
+    if not item.get("CredentialsArn"):
+        return f"CredentialsArn is required for integration subtype {name}"
+    if item.get("PayloadFormatVersion", "1.0") != "1.0":
+        return f"Integration subtype {name} supports only PayloadFormatVersion 1.0"
+    params = item.get("RequestParameters") or {}
+    allowed = set(sub.required) | set(sub.optional) | {"Region"}
+    for key, value in params.items():
+        if key not in allowed:
+            return _invalid(f"Parameter: {key} does not fit schema for Operation: {name}.")
+        text = str(value)
+        if not text or (text[:1] in "{[" and not _SOURCE.search(text)):  # JSON literals are refused by AWS
+            return _invalid(f"Invalid source: {text} specified for destination: {key}")
+    missing = [p for p in sub.required if p not in params]
+    if missing:
+        return _invalid(", ".join(f"Parameter: {p} is required for Operation: {name}." for p in missing))
+    return None
+
+
+# ------------------------------------------------------------------ answers
+class Answer(NamedTuple):
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class Refused(Exception):
+    """The call could not be made (the role cannot be assumed, the service cannot be reached, …): 500."""
+
+
+class BadParameters(Exception):
+    """A mapped value does not fit the action's parameter (not a number, not JSON, …): 400."""
+
+
+def _typed(shape: Any, value: str) -> Any:
+    """A mapped text value as the parameter's type (botocore's input shape)."""
+    kind = shape.type_name
+    try:
+        if kind == "integer" or kind == "long":
+            return int(value)
+        if kind in ("float", "double"):
+            return float(value)
+        if kind == "boolean":
+            return value.strip().lower() == "true"
+        if kind in ("list", "map", "structure"):
+            return json.loads(value)
+        if kind == "blob":  # sent base64-encoded on the wire: the mapped value is that text
+            return base64.b64decode(value, validate=True)
+    except (ValueError, TypeError) as e:
+        raise BadParameters(f"{shape.name}: {e}") from None
+    return value
+
+
+def call_arguments(subtype: str, values: Mapping[str, str], model: Any) -> tuple[dict, str | None]:
+    """The boto3 call's arguments from the mapped values (empty optional ones left out), and the Region."""
+    sub = SUBTYPES[subtype]
+    region = values.get("Region") or None
+    op = model.operation_model(sub.operation)
+    members = op.input_shape.members
+    if sub.operation == "PutEvents":
+        entry_shape = members["Entries"].member.members
+        entry = {k: _typed(entry_shape[k], v) for k, v in values.items() if k in _ENTRY and (v or k in sub.required)}
+        return {"Entries": [entry]}, region
+    named = {m.lower(): m for m in members}  # Step Functions' members are camelCase
+    args = {named[k.lower()]: _typed(members[named[k.lower()]], v) for k, v in values.items()
+            if k != "Region" and k.lower() in named and (v or k in sub.required)}
+    return args, region
+
+
+def sqs_query_json(operation: str, status: int, headers: Mapping[str, str], body: bytes, model: Any) -> bytes:
+    """SQS's JSON answer in the form of its query API's JSON (what API Gateway returns for SQS subtypes)."""
+    request_id = headers.get("x-amzn-requestid", "")
+    try:
+        doc = json.loads(body or b"{}")
+    except ValueError:
+        doc = {}
+    if status >= 300:
+        query = headers.get("x-amzn-query-error", "")
+        code, _, fault = query.partition(";")
+        code = code or str(doc.get("__type", "")).rpartition("#")[2]
+        return json.dumps({"Error": {"Code": code, "Message": doc.get("message") or doc.get("Message"),
+                                     "Type": fault or ("Sender" if status < 500 else "Receiver")},
+                           "RequestId": request_id}).encode()
+    out: dict = {"ResponseMetadata": {"RequestId": request_id}}
+    shape = model.operation_model(operation).output_shape
+    if shape is not None and shape.members:
+        result = {}
+        for name, member in shape.members.items():
+            value = doc.get(name)
+            if name == "Messages":  # the query API's JSON lists messages as "messages", every member present
+                result["messages"] = [{k: m.get(k) for k in member.member.members} for m in value or []] or None
+            else:
+                result[name] = value
+        out[f"{operation}Result"] = result
+    return json.dumps({f"{operation}Response": out}).encode()
+
+
+# ------------------------------------------------------------------ REST APIs' URIs
+# An ARN's service is the endpoint prefix; botocore names a few services otherwise.
+_BY_PREFIX = {"states": "stepfunctions", "monitoring": "cloudwatch", "email": "ses", "execute-api": "apigateway"}
+_URI = re.compile(r"arn:aws[a-zA-Z-]*:apigateway:([a-z0-9-]+):(?:[a-z0-9-]+\.)?([a-z0-9-]+):(action|path)/(.+)")
+
+
+class Target(NamedTuple):
+    region: str
+    service: str  # botocore's name
+    form: str  # "action" or "path"
+    rest: str  # the action's name, or the path
+
+
+def rest_target(uri: str) -> Target | None:
+    """A REST integration URI's parts, or None when it is not an AWS service URI (or names Lambda's)."""
+    m = _URI.fullmatch(uri)
+    if m is None or m.group(2) == "lambda":
+        return None
+    return Target(m.group(1), _BY_PREFIX.get(m.group(2), m.group(2)), m.group(3), m.group(4))
+
+
+def is_service_uri(uri: object) -> bool:
+    return isinstance(uri, str) and rest_target(uri) is not None
+
+
+_PATH_VAR = re.compile(r"\{([A-Za-z0-9_.\-]+?)(\+?)\}")
+
+
+def rest_request(target: Target, model: Any, method: str, path_values: Mapping[str, str],
+                 query: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> tuple[str, str, dict, bytes]:
+    """(method, path with query, headers, body) of a REST AWS integration's request to the service."""
+    hdrs = dict(headers)
+    pairs = list(query.items())
+
+    def fill(path: str) -> str:
+        return _PATH_VAR.sub(lambda m: quote(path_values.get(m.group(1), ""), safe="/" if m.group(2) else ""), path)
+
+    if target.form == "path":
+        path = "/" + fill(target.rest).lstrip("/")
+    else:
+        protocol = model.metadata.get("protocol")
+        op = model.operation_model(target.rest)  # KeyError: no such action
+        if protocol == "json":
+            method, path = "POST", "/"
+            hdrs.setdefault("X-Amz-Target", f"{model.metadata['targetPrefix']}.{target.rest}")
+            hdrs.setdefault("Content-Type", f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.0')}")
+        elif protocol in ("query", "ec2"):
+            path = "/"
+            pairs = [("Action", target.rest), ("Version", model.metadata["apiVersion"])] + pairs
+            if body:
+                hdrs.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        else:  # rest-json, rest-xml: the operation's own method and URI, its labels from the path parameters
+            method = op.http.get("method", method)
+            uri, _, fixed = op.http.get("requestUri", "/").partition("?")
+            path = fill(uri)
+            if fixed:
+                pairs = [tuple(p.partition("=")[::2]) for p in fixed.split("&")] + pairs
+    qs = urlencode(pairs, quote_via=quote, safe="-_.~")
+    return method, path + ("?" + qs if qs else ""), hdrs, body
+
+
+# ------------------------------------------------------------------ calling
+class AwsServices:
+    """``subtype(...)`` / ``rest(...)``: futures of a service's ``Answer``, on a bounded pool of threads."""
+
+    def __init__(self, clients: Any, workers: int, max_body: int,
+                 may_assume: Callable[[str], bool] | None = None,
+                 endpoint: Callable[[str, str], str] | None = None,
+                 own_credentials: Callable[[], Any] | None = None) -> None:
+        self.clients = clients  # services.role_clients.RoleClients
+        self.max_body = max_body
+        # Lamb's IAM: whether a role exists and trusts API Gateway (None: an upstream STS decides).
+        self.may_assume = may_assume
+        self._endpoint = endpoint
+        self._own_credentials = own_credentials
+        self._own: Any = None
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="lamb-aws-integration")
+        self._raw = threading.local()
+        self._models: dict[str, Any] = {}
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def model(self, service: str) -> Any:
+        found = self._models.get(service)
+        if found is None:
+            import botocore.session
+
+            found = self._models[service] = botocore.session.get_session().get_service_model(service)
+        return found
+
+    def _role_ok(self, role: str | None) -> None:
+        if not role:
+            raise Refused("no credentials")
+        if not self.clients.acts_as(role) and self.may_assume is not None and not self.may_assume(role):
+            raise Refused(f"API Gateway cannot assume {role}")
+
+    # HTTP APIs
+    def subtype(self, subtype: str, values: Mapping[str, str], default_region: str,
+                role: str | None) -> "asyncio.Future[Answer]":
+        """The action of ``subtype`` with the mapped ``values`` (bounded by the clients' read timeout; the
+        caller stops waiting at the integration timeout)."""
+        return asyncio.wrap_future(self._pool.submit(self._subtype, subtype, values, default_region, role))
+
+    def _keep(self, http_response: Any = None, **_: Any) -> None:
+        self._raw.answer = http_response
+
+    def _subtype(self, subtype: str, values: Mapping[str, str], default_region: str, role: str | None) -> Answer:
+        from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+        self._role_ok(role)
+        sub = SUBTYPES[subtype]
+        model = self.model(sub.service)
+        args, region = call_arguments(subtype, values, model)
+        try:
+            client = self.clients.client(sub.service, region or default_region, role or None, SESSION)
+        except Exception as e:  # noqa: BLE001 - the role cannot be assumed (upstream STS refused)
+            raise Refused(f"{type(e).__name__}: {e}") from None
+        client.meta.events.register("after-call", self._keep, unique_id="lamb-aws-integration-raw")
+        self._raw.answer = None
+        from botocore import xform_name
+
+        try:
+            getattr(client, xform_name(sub.operation))(**args)
+        except ParamValidationError as e:
+            raise BadParameters(str(e)) from None
+        except ClientError:
+            pass  # the service's refusal: relayed below
+        except BotoCoreError as e:
+            raise Refused(f"{type(e).__name__}: {e}") from None
+        raw = self._raw.answer
+        if raw is None:
+            raise Refused("no answer")
+        headers = {k.lower(): v for k, v in raw.headers.items()}
+        body = raw.content
+        if sub.service == "sqs":
+            body = sqs_query_json(sub.operation, raw.status_code, headers, body, model)
+        return Answer(raw.status_code, [("Content-Type", "application/json")], body)
+
+    # REST APIs
+    def rest(self, target: Target, method: str, path_values: Mapping[str, str], query: Mapping[str, str],
+             headers: Mapping[str, str], body: bytes, role: str | None, timeout_s: float) -> "asyncio.Future[Answer]":
+        return asyncio.wrap_future(self._pool.submit(self._rest, target, method, path_values, query, headers, body,
+                                                     role, timeout_s))
+
+    def _credentials(self, role: str) -> Any:
+        from botocore.credentials import Credentials
+
+        if self.clients.acts_as(role):
+            try:
+                env = self.clients.credentials(role, SESSION)
+            except Exception as e:  # noqa: BLE001 - the upstream STS refused
+                raise Refused(f"{type(e).__name__}: {e}") from None
+            if env:
+                return Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env.get("AWS_SESSION_TOKEN"))
+        if self._own is None and self._own_credentials is not None:
+            self._own = self._own_credentials()  # refreshable by itself: kept
+        creds = self._own
+        if creds is None:
+            raise Refused("no credentials in Lamb's configuration")
+        return creds
+
+    def _rest(self, target: Target, method: str, path_values: Mapping[str, str], query: Mapping[str, str],
+              headers: Mapping[str, str], body: bytes, role: str | None, timeout_s: float) -> Answer:
+        from botocore.auth import S3SigV4Auth, SigV4Auth
+        from botocore.awsrequest import AWSRequest
+
+        self._role_ok(role)
+        try:
+            model = self.model(target.service)
+            method, path, hdrs, body = rest_request(target, model, method, path_values, query, headers, body)
+        except Exception as e:  # noqa: BLE001 - an unknown service or action
+            raise Refused(f"{type(e).__name__}: {e}") from None
+        base = (self._endpoint or _endpoint_url)(target.service, target.region).rstrip("/")
+        url = base + path
+        request = AWSRequest(method=method, url=url, data=body, headers=hdrs)
+        signing = model.metadata.get("signingName") or model.metadata.get("endpointPrefix")
+        auth = S3SigV4Auth if target.service == "s3" else SigV4Auth
+        auth(self._credentials(role or ""), signing, target.region).add_auth(request)
+        out = http_proxy.Outgoing(method, url, list(request.headers.items()), body)
+        try:
+            answer = http_proxy.send(out, timeout_s, self.max_body)
+        except http_proxy.Unreachable as e:
+            raise Refused(str(e)) from None
+        return Answer(answer.status, answer.headers, answer.body)
+
+
+def _endpoint_url(service: str, region: str) -> str:
+    from ..services.aws_clients import endpoint_url
+
+    return endpoint_url(service, region)
+
+
+def own_credentials() -> Any:
+    """Lamb's own credentials (boto3's chain), or None."""
+    import boto3
+
+    return boto3.session.Session().get_credentials()
