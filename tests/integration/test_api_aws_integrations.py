@@ -64,6 +64,8 @@ def test_http_api_sqs_subtypes(server, moto):  # noqa: F811
                           "RequestParameters": {"QueueUrl": url, "MaxNumberOfMessages": "5"}},
         "POST /delete": {"IntegrationSubtype": "SQS-DeleteMessage", "CredentialsArn": creds,
                          "RequestParameters": {"QueueUrl": url, "ReceiptHandle": "$request.body.handle"}},
+        "POST /purge": {"IntegrationSubtype": "SQS-PurgeQueue", "CredentialsArn": creds,
+                        "RequestParameters": {"QueueUrl": url}},
         "POST /missing": {"IntegrationSubtype": "SQS-SendMessage", "CredentialsArn": creds,
                           "RequestParameters": {"QueueUrl": url + "-nope", "MessageBody": "x"}},
     })
@@ -77,6 +79,10 @@ def test_http_api_sqs_subtypes(server, moto):  # noqa: F811
     assert [m["Body"] for m in got] == ['{"order": 7}'] and got[0]["MessageId"] == result["MessageId"]
     status, doc = post(base + "/delete", json.dumps({"handle": got[0]["ReceiptHandle"]}))
     assert status == 200 and "DeleteMessageResponse" in doc
+    assert moto.empty(url)
+    assert post(base + "/send", "to purge")[0] == 200
+    status, doc = post(base + "/purge", "")
+    assert status == 200 and "PurgeQueueResponse" in doc, doc
     assert moto.empty(url)
 
     # The service's refusal comes back with its status and error code.
@@ -110,6 +116,8 @@ def test_http_api_eventbridge_kinesis_stepfunctions(server, moto):  # noqa: F811
         "POST /records": {"IntegrationSubtype": "Kinesis-PutRecord", "CredentialsArn": creds,
                           "RequestParameters": {"StreamName": stream, "Data": "$request.body.data",
                                                 "PartitionKey": "$request.header.x-key"}},
+        "POST /stop": {"IntegrationSubtype": "StepFunctions-StopExecution", "CredentialsArn": creds,
+                       "RequestParameters": {"ExecutionArn": "$request.querystring.arn", "Cause": "user"}},
         "POST /start": {"IntegrationSubtype": "StepFunctions-StartExecution", "CredentialsArn": creds,
                         "RequestParameters": {"StateMachineArn": machine, "Input": "$request.body",
                                               "Name": "$context.requestId"}},
@@ -131,6 +139,8 @@ def test_http_api_eventbridge_kinesis_stepfunctions(server, moto):  # noqa: F811
     assert status == 200 and doc["executionArn"].startswith("arn:aws:states:"), doc
     described = sfn.describe_execution(executionArn=doc["executionArn"])
     assert json.loads(described["input"]) == {"go": True}
+    status, doc = post(base + "/stop?arn=" + doc["executionArn"], "")
+    assert status == 200 and "stopDate" in doc, doc
 
 
 def test_http_api_subtype_validation_and_roles(server, moto):  # noqa: F811
