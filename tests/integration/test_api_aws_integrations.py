@@ -333,3 +333,38 @@ Outputs:
                         "Content-Type: application/json", "-d", "from-rest")
     assert status == 200, text
     assert sorted(m["Body"] for m in moto.receive(url, n=3, timeout=60)) == ["from-cfn", "from-rest", "from-sam"]
+
+
+def test_rest_api_sns_action_and_s3_path(server, moto):  # noqa: F811
+    creds = role(server)
+    sns = moto.client("sns")
+    topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    url, queue_arn = moto.queue(unique("snsq"))
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    base = rest_api(server, "notify", {
+        "integrationHttpMethod": "POST", "credentials": creds,
+        "uri": f"arn:aws:apigateway:{server.region}:sns:action/Publish",
+        "requestParameters": {"integration.request.querystring.TopicArn": f"'{topic}'",
+                              "integration.request.querystring.Message": "method.request.querystring.msg"}},
+        {"200": None})
+    status, text = curl(base + "?msg=published", "-X", "POST")
+    assert status == 200 and "<MessageId>" in text, text
+    assert [m["Body"] for m in moto.receive(url, timeout=60)] == ["published"]
+
+    bucket = unique("bkt")
+    moto.client("s3").create_bucket(Bucket=bucket)
+    apigw = server.client("apigateway")
+    api = apigw.create_rest_api(name=unique("s3"))
+    res = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="{key}")
+    ids = {"restApiId": api["id"], "resourceId": res["id"], "httpMethod": "PUT"}
+    apigw.put_method(**ids, authorizationType="NONE", requestParameters={"method.request.path.key": True})
+    apigw.put_integration(**ids, type="AWS", integrationHttpMethod="PUT", credentials=creds,
+                          uri=f"arn:aws:apigateway:{server.region}:s3:path/{bucket}/{{object}}",
+                          requestParameters={"integration.request.path.object": "method.request.path.key"})
+    apigw.put_method_response(**ids, statusCode="200")
+    apigw.put_integration_response(**ids, statusCode="200")
+    apigw.create_deployment(restApiId=api["id"], stageName="live")
+    status, text = curl(f"http://{api['id']}.execute-api.{server.region}.localhost:{server.port}/live/note.txt",
+                        "-X", "PUT", "-H", "Content-Type: text/plain", "--data-binary", "stored by API Gateway")
+    assert status == 200, text
+    assert moto.client("s3").get_object(Bucket=bucket, Key="note.txt")["Body"].read() == b"stored by API Gateway"
