@@ -368,3 +368,26 @@ def test_rest_api_sns_action_and_s3_path(server, moto):  # noqa: F811
                         "-X", "PUT", "-H", "Content-Type: text/plain", "--data-binary", "stored by API Gateway")
     assert status == 200, text
     assert moto.client("s3").get_object(Bucket=bucket, Key="note.txt")["Body"].read() == b"stored by API Gateway"
+
+
+def test_rest_update_integration_uri_to_a_service(server, moto):  # noqa: F811
+    name = unique("patchq")
+    url, _ = moto.queue(name)
+    account = url.rstrip("/").split("/")[-2]
+    apigw = server.client("apigateway")
+    base = rest_api(server, "p", {"integrationHttpMethod": "POST", "credentials": role(server),
+                                  "uri": f"arn:aws:apigateway:{server.region}:sqs:path/{account}/{name}-old",
+                                  "requestParameters": {"integration.request.header.Content-Type":
+                                                        "'application/x-www-form-urlencoded'"},
+                                  "requestTemplates": {"application/json": "Action=SendMessage&MessageBody=patched"}},
+                   {"200": None, "400": "4\\d\\d"})
+    api_id = base.split("//", 1)[1].split(".", 1)[0]
+    res = [r for r in apigw.get_resources(restApiId=api_id)["items"] if r["path"] == "/p"][0]
+    json_post = ("-X", "POST", "-H", "Content-Type: application/json", "-d", "{}")
+    status, text = curl(base, *json_post)
+    assert status == 400 and "NonExistentQueue" in text, text  # SQS's 400 selects the 4xx response
+    apigw.update_integration(restApiId=api_id, resourceId=res["id"], httpMethod="POST", patchOperations=[
+        {"op": "replace", "path": "/uri", "value": f"arn:aws:apigateway:{server.region}:sqs:path/{account}/{name}"}])
+    apigw.create_deployment(restApiId=api_id, stageName="live")
+    assert curl(base, *json_post)[0] == 200
+    assert [m["Body"] for m in moto.receive(url, timeout=60)] == ["patched"]
