@@ -27,10 +27,10 @@ def server(moto, tmp_path_factory):  # noqa: F811
     yield from serving(moto.env(), tmp_path_factory, "aws-integrations")
 
 
-def role(server, trust=TRUST_APIGW) -> str:
+def role(server, trust=TRUST_APIGW, action: str = "*", resource: str = "*") -> str:
     return server.ensure_role(f"arn:aws:iam::{server.account_id}:role/{unique('apigw')}", trust=trust,
                               policy={"Version": "2012-10-17",
-                                      "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+                                      "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]})
 
 
 def http_api(server, routes: dict[str, dict]) -> str:
@@ -165,6 +165,21 @@ def test_http_api_subtype_validation_and_roles(server, moto):  # noqa: F811
     base = http_api(server, {"POST /x": {**good, "CredentialsArn": role(server, TRUST_LAMBDA)}})
     assert post(base + "/x", "never") == (500, {"message": "Internal Server Error"})
     assert moto.empty(url)
+
+    # A role whose policies do not allow the action on the queue: SQS's AccessDenied, nothing sent; Lamb's
+    # IAM reads the policies per request, so a policy that now allows applies to the next one.
+    queue_arn = f"arn:aws:sqs:{server.region}:{url.rstrip('/').split('/')[-2]}:{url.rstrip('/').split('/')[-1]}"
+    narrow = role(server, action="sqs:ReceiveMessage", resource=queue_arn)
+    base = http_api(server, {"POST /y": {**good, "CredentialsArn": narrow}})
+    status, doc = post(base + "/y", "denied")
+    assert status == 403 and doc["Error"]["Code"] == "AccessDenied", doc
+    assert f"is not authorized to perform: sqs:SendMessage on resource: {queue_arn}" in doc["Error"]["Message"]
+    assert moto.empty(url)
+    server.client("iam").put_role_policy(
+        RoleName=narrow.rsplit("/", 1)[1], PolicyName="send", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn}]}))
+    assert post(base + "/y", "allowed")[0] == 200
+    assert [m["Body"] for m in moto.receive(url, timeout=60)] == ["allowed"]
 
 
 def rest_api(server, path_part: str, integration: dict, responses: dict[str, str]) -> str:

@@ -101,3 +101,26 @@ def test_rest_targets_and_requests():
     t = a.rest_target("arn:aws:apigateway:us-east-1:s3:action/GetObject")
     method, path, _, _ = a.rest_request(t, model("s3"), "POST", {"Bucket": "b", "Key": "a/b.txt"}, {}, {}, b"")
     assert (method, path) == ("GET", "/b/a/b.txt")
+
+
+def test_resources_and_access_denied():
+    def res(subtype, values):
+        sub = a.SUBTYPES[subtype]
+        args, region = a.call_arguments(subtype, values, model(sub.service))
+        return a.resource_of(subtype, args, region or "us-east-1", "111122223333")
+
+    assert res("SQS-SendMessage", {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/444455556666/q",
+                                   "MessageBody": "b"}) == "arn:aws:sqs:us-east-1:444455556666:q"
+    assert res("EventBridge-PutEvents", {"Source": "s", "DetailType": "t", "Detail": "{}"}) == \
+        "arn:aws:events:us-east-1:111122223333:event-bus/default"
+    assert res("EventBridge-PutEvents", {"Source": "s", "DetailType": "t", "Detail": "{}", "EventBusName": "arn:b"}) == "arn:b"
+    assert res("Kinesis-PutRecord", {"StreamName": "st", "Data": "aGk=", "PartitionKey": "k", "Region": "eu-west-1"}) == \
+        "arn:aws:kinesis:eu-west-1:111122223333:stream/st"
+    assert res("StepFunctions-StopExecution", {"ExecutionArn": "arn:aws:states:x"}) == "arn:aws:states:x"
+    assert res("AppConfig-GetConfiguration", {"Application": "a", "Environment": "e", "Configuration": "c",
+                                              "ClientId": "i"}) == \
+        "arn:aws:appconfig:us-east-1:111122223333:application/a/environment/e/configuration/c"
+    sqs = a.access_denied("sqs", "no", "r")
+    assert sqs.status == 403 and json.loads(sqs.body)["Error"] == {"Code": "AccessDenied", "Message": "no", "Type": "Sender"}
+    other = a.access_denied("kinesis", "no", "r")
+    assert other.status == 400 and json.loads(other.body) == {"__type": "AccessDeniedException", "Message": "no"}

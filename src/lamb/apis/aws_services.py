@@ -39,7 +39,8 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping, NamedTuple
-from urllib.parse import quote, urlencode
+import uuid
+from urllib.parse import quote, urlencode, urlsplit
 
 from . import http_proxy
 
@@ -187,6 +188,33 @@ def sqs_query_json(operation: str, status: int, headers: Mapping[str, str], body
     return json.dumps({f"{operation}Response": out}).encode()
 
 
+def resource_of(subtype: str, args: Mapping[str, Any], region: str, account: str) -> str:
+    """The ARN of what a subtype's call acts on (what the role's policies are evaluated against)."""
+    sub = SUBTYPES[subtype]
+    if sub.service == "sqs":
+        parts = urlsplit(str(args.get("QueueUrl", ""))).path.strip("/").split("/")
+        owner, name = (parts[-2], parts[-1]) if len(parts) >= 2 else (account, parts[-1])
+        return f"arn:aws:sqs:{region}:{owner}:{name}"
+    if sub.service == "events":
+        bus = str(args["Entries"][0].get("EventBusName") or "default")
+        return bus if bus.startswith("arn:") else f"arn:aws:events:{region}:{account}:event-bus/{bus}"
+    if sub.service == "kinesis":
+        return f"arn:aws:kinesis:{region}:{account}:stream/{args.get('StreamName', '')}"
+    if sub.service == "stepfunctions":
+        return str(args.get("stateMachineArn") or args.get("executionArn") or "")
+    return (f"arn:aws:appconfig:{region}:{account}:application/{args.get('Application', '')}/environment/"
+            f"{args.get('Environment', '')}/configuration/{args.get('Configuration', '')}")
+
+
+def access_denied(service: str, message: str, request_id: str) -> Answer:
+    """A service's AccessDenied answer, in the form API Gateway relays it (SQS: its query JSON, 403)."""
+    if service == "sqs":
+        return Answer(403, [("Content-Type", "application/json")], json.dumps(
+            {"Error": {"Code": "AccessDenied", "Message": message, "Type": "Sender"}, "RequestId": request_id}).encode())
+    return Answer(400, [("Content-Type", "application/json")],
+                  json.dumps({"__type": "AccessDeniedException", "Message": message}).encode())
+
+
 # ------------------------------------------------------------------ REST APIs' URIs
 # An ARN's service is the endpoint prefix; botocore names a few services otherwise.
 _BY_PREFIX = {"states": "stepfunctions", "monitoring": "cloudwatch", "email": "ses", "execute-api": "apigateway"}
@@ -254,12 +282,16 @@ class AwsServices:
 
     def __init__(self, clients: Any, workers: int, max_body: int,
                  may_assume: Callable[[str], bool] | None = None,
+                 refusal: Callable[[str, str, str], str | None] | None = None,
                  endpoint: Callable[[str, str], str] | None = None,
                  own_credentials: Callable[[], Any] | None = None) -> None:
         self.clients = clients  # services.role_clients.RoleClients
         self.max_body = max_body
         # Lamb's IAM: whether a role exists and trusts API Gateway (None: an upstream STS decides).
         self.may_assume = may_assume
+        # Lamb's IAM: why the role's identity policies refuse an action on a resource, or None (HTTP APIs'
+        # subtypes; None: not evaluated).
+        self.refusal = refusal
         self._endpoint = endpoint
         self._own_credentials = own_credentials
         self._own: Any = None
@@ -301,6 +333,12 @@ class AwsServices:
         sub = SUBTYPES[subtype]
         model = self.model(sub.service)
         args, region = call_arguments(subtype, values, model)
+        if self.refusal is not None and not self.clients.acts_as(role):
+            account = (role or "").split(":")[4] if (role or "").count(":") >= 5 else ""
+            why = self.refusal(role, f"{_signing_name(model)}:{sub.operation}",
+                               resource_of(subtype, args, region or default_region, account))
+            if why is not None:
+                return access_denied(sub.service, why, str(uuid.uuid4()))
         try:
             client = self.clients.client(sub.service, region or default_region, role or None, SESSION)
         except Exception as e:  # noqa: BLE001 - the role cannot be assumed (upstream STS refused)
@@ -363,7 +401,7 @@ class AwsServices:
         base = (self._endpoint or _endpoint_url)(target.service, target.region).rstrip("/")
         url = base + path
         request = AWSRequest(method=method, url=url, data=body, headers=hdrs)
-        signing = model.metadata.get("signingName") or model.metadata.get("endpointPrefix")
+        signing = _signing_name(model)
         auth = S3SigV4Auth if target.service == "s3" else SigV4Auth
         auth(self._credentials(role or ""), signing, target.region).add_auth(request)
         out = http_proxy.Outgoing(method, url, list(request.headers.items()), body)
@@ -372,6 +410,11 @@ class AwsServices:
         except http_proxy.Unreachable as e:
             raise Refused(str(e)) from None
         return Answer(answer.status, answer.headers, answer.body)
+
+
+def _signing_name(model: Any) -> str:
+    """The service's SigV4 name, also its IAM actions' prefix (``states`` for Step Functions)."""
+    return model.metadata.get("signingName") or model.metadata["endpointPrefix"]
 
 
 def _endpoint_url(service: str, region: str) -> str:

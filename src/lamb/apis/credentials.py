@@ -62,6 +62,21 @@ class Credentials:
     def may_assume(self, role_arn: str) -> bool:
         return self.assumable(role_arn) is not None
 
+    def refusal(self, role_arn: str, action: str, resource: str) -> str | None:
+        """Why the role (as API Gateway's session) may not do ``action`` on ``resource`` by its identity
+        policies (AWS's AccessDenied message), or None when they allow it (AWS service integrations; the
+        resource's own policy, e.g. a queue's, is the service's and is not read)."""
+        role = self.assumable(role_arn)
+        if role is None:
+            return f"API Gateway cannot assume {role_arn}"
+        account = role["Arn"].split(":")[4]
+        who = Who(account, ids.assumed_role_arn(account, role["RoleName"], SESSION), self.role_policies(role))
+        try:  # the identity policies only: a resource's own policy (a queue's, a bus's) is the service's to apply
+            check(who, action, resource, resource_account=account)
+        except AwsError as e:
+            return e.message
+        return None
+
     def may_invoke(self, role_arn: str, function_arn: str, record: dict) -> bool:
         role = self.assumable(role_arn)
         if role is None:

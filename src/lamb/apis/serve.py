@@ -812,8 +812,13 @@ def make_api_server(lamb) -> HttpApiServer:
                              access_log.store_writer(lamb.logs.stream),
                              lambda: ((apis.settings.get("account") if apis.settings is not None else None)
                                       or {}).get("cloudwatchRoleArn")),
-                         aws=aws_services.AwsServices(
-                             lamb.role_clients, s.limits.api_aws_integration_workers,
-                             s.limits.http_api_payload_max_bytes,
-                             may_assume=Credentials(lamb.identities.role_by_arn, lamb.identities.role_policies).may_assume,
-                             own_credentials=aws_services.own_credentials))
+                         aws=_aws_services(lamb))
+
+
+def _aws_services(lamb) -> aws_services.AwsServices:
+    """AWS service integrations: calls as the role (upstream STS) or as Lamb after Lamb's IAM decided."""
+    s = lamb.settings
+    roles = Credentials(lamb.identities.role_by_arn, lamb.identities.role_policies)
+    return aws_services.AwsServices(lamb.role_clients, s.limits.api_aws_integration_workers,
+                                    s.limits.http_api_payload_max_bytes, may_assume=roles.may_assume,
+                                    refusal=roles.refusal, own_credentials=aws_services.own_credentials)
