@@ -23,7 +23,9 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy
   AWS_IAM caller's own for ``arn:aws:iam::*:user/*``);
   ``contentHandling`` converts non-proxy payloads (``binary``); ``HTTP_PROXY`` integrations forward
   the request to their URI and ``HTTP`` ones the request template's payload, their integration
-  response selected by the status code (``http_proxy``: 504 past the timeout, 500 when unreachable).
+  response selected by the status code (``http_proxy``: 504 past the timeout, 500 when unreachable);
+  ``AWS`` integrations to another service's ``action/…`` or ``path/…`` send the request template's
+  payload to it, signed, their integration response selected by its status code (``aws_services``).
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ from ..services.lineage import with_root
 from ..urls import event as v2_event
 from ..urls.response import Malformed
 from ..policy import evaluate as policy_eval
-from . import api_cache, aws_services, binary, deadline, gateway_responses, http_proxy, iam_auth, mapped, mock, payload_v1, validation
-from . import usage_plans, vtl
+from . import api_cache, aws_services, binary, deadline, gateway_responses, http_proxy, iam_auth, mapped, mock
+from . import payload_v1, usage_plans, validation, vtl
 from .authorizers import REST_SOURCES, Authorized, Refused, identity_values, run_lambda
 from .permission import source_arn
 from .routing import RouteTable
