@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 
 import pytest
 from botocore.exceptions import ClientError
@@ -23,8 +24,18 @@ TRUST_LAMBDA = {"Version": "2012-10-17", "Statement": [
 
 
 @pytest.fixture(scope="module")
-def server(moto, tmp_path_factory):  # noqa: F811
-    yield from serving(moto.env(), tmp_path_factory, "aws-integrations")
+def silent():
+    """A listening socket that never answers: AppConfig's endpoint for the server, to pass the timeout."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def server(moto, silent, tmp_path_factory):  # noqa: F811
+    yield from serving({**moto.env(), "AWS_ENDPOINT_URL_APPCONFIG": silent}, tmp_path_factory, "aws-integrations")
 
 
 def role(server, trust=TRUST_APIGW, action: str = "*", resource: str = "*") -> str:
@@ -406,3 +417,18 @@ def test_rest_update_integration_uri_to_a_service(server, moto):  # noqa: F811
     apigw.create_deployment(restApiId=api_id, stageName="live")
     assert curl(base, *json_post)[0] == 200
     assert [m["Body"] for m in moto.receive(url, timeout=60)] == ["patched"]
+
+
+def test_integration_timeouts(server):
+    """A service that never answers: 503 past an HTTP API's TimeoutInMillis, 504 past a REST one's."""
+    creds = role(server)
+    base = http_api(server, {"POST /config": {
+        "IntegrationSubtype": "AppConfig-GetConfiguration", "CredentialsArn": creds, "TimeoutInMillis": 50,
+        "RequestParameters": {"Application": "app", "Environment": "env", "Configuration": "cfg",
+                              "ClientId": "$context.requestId"}}})
+    assert post(base + "/config", "") == (503, {"message": "Service Unavailable"})
+    rest = rest_api(server, "config", {"integrationHttpMethod": "GET", "credentials": creds, "timeoutInMillis": 50,
+                                       "uri": f"arn:aws:apigateway:{server.region}:appconfig:path/applications"},
+                    {"200": None})
+    status, text = curl(rest, "-X", "POST")
+    assert (status, json.loads(text)) == (504, {"message": "Endpoint request timed out"})

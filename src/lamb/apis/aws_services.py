@@ -285,7 +285,7 @@ class AwsServices:
                  refusal: Callable[[str, str, str], str | None] | None = None,
                  endpoint: Callable[[str, str], str] | None = None,
                  own_credentials: Callable[[], Any] | None = None) -> None:
-        self.clients = clients  # services.role_clients.RoleClients
+        self.clients = clients  # services.role_clients.RoleClients: whose credentials (timed copies make the calls)
         self.max_body = max_body
         # Lamb's IAM: whether a role exists and trusts API Gateway (None: an upstream STS decides).
         self.may_assume = may_assume
@@ -297,6 +297,8 @@ class AwsServices:
         self._own: Any = None
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="lamb-aws-integration")
         self._raw = threading.local()
+        self._lock = threading.Lock()
+        self._by_timeout: dict[float, Any] = {}
         self._models: dict[str, Any] = {}
 
     def close(self) -> None:
@@ -317,16 +319,32 @@ class AwsServices:
             raise Refused(f"API Gateway cannot assume {role}")
 
     # HTTP APIs
-    def subtype(self, subtype: str, values: Mapping[str, str], default_region: str,
-                role: str | None) -> "asyncio.Future[Answer]":
-        """The action of ``subtype`` with the mapped ``values`` (bounded by the clients' read timeout; the
-        caller stops waiting at the integration timeout)."""
-        return asyncio.wrap_future(self._pool.submit(self._subtype, subtype, values, default_region, role))
+    def subtype(self, subtype: str, values: Mapping[str, str], default_region: str, role: str | None,
+                timeout_s: float) -> "asyncio.Future[Answer]":
+        """The action of ``subtype`` with the mapped ``values``; its client's connect and read timeouts are the
+        integration's, one attempt, so no thread is held much longer than the caller waits."""
+        return _retrieved(asyncio.wrap_future(self._pool.submit(self._subtype, subtype, values, default_region, role,
+                                                                timeout_s)))
+
+    def _clients(self, timeout_s: float) -> Any:
+        """Role clients whose calls give up with the integration's timeout (one set per timeout in use)."""
+        found = self._by_timeout.get(timeout_s)
+        if found is None:
+            from ..services.role_clients import RoleClients
+
+            with self._lock:
+                found = self._by_timeout.get(timeout_s)
+                if found is None:
+                    found = self._by_timeout[timeout_s] = RoleClients(self.clients.credentials, config=dict(
+                        connect_timeout=timeout_s, read_timeout=timeout_s,
+                        retries={"max_attempts": 1, "mode": "standard"}))
+        return found
 
     def _keep(self, http_response: Any = None, **_: Any) -> None:
         self._raw.answer = http_response
 
-    def _subtype(self, subtype: str, values: Mapping[str, str], default_region: str, role: str | None) -> Answer:
+    def _subtype(self, subtype: str, values: Mapping[str, str], default_region: str, role: str | None,
+                 timeout_s: float) -> Answer:
         from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
         self._role_ok(role)
@@ -340,7 +358,7 @@ class AwsServices:
             if why is not None:
                 return access_denied(sub.service, why, str(uuid.uuid4()))
         try:
-            client = self.clients.client(sub.service, region or default_region, role or None, SESSION)
+            client = self._clients(timeout_s).client(sub.service, region or default_region, role or None, SESSION)
         except Exception as e:  # noqa: BLE001 - the role cannot be assumed (upstream STS refused)
             raise Refused(f"{type(e).__name__}: {e}") from None
         client.meta.events.register("after-call", self._keep, unique_id="lamb-aws-integration-raw")
@@ -367,8 +385,8 @@ class AwsServices:
     # REST APIs
     def rest(self, target: Target, method: str, path_values: Mapping[str, str], query: Mapping[str, str],
              headers: Mapping[str, str], body: bytes, role: str | None, timeout_s: float) -> "asyncio.Future[Answer]":
-        return asyncio.wrap_future(self._pool.submit(self._rest, target, method, path_values, query, headers, body,
-                                                     role, timeout_s))
+        return _retrieved(asyncio.wrap_future(self._pool.submit(self._rest, target, method, path_values, query,
+                                                                headers, body, role, timeout_s)))
 
     def _credentials(self, role: str) -> Any:
         from botocore.credentials import Credentials
@@ -410,6 +428,12 @@ class AwsServices:
         except http_proxy.Unreachable as e:
             raise Refused(str(e)) from None
         return Answer(answer.status, answer.headers, answer.body)
+
+
+def _retrieved(pending: "asyncio.Future") -> "asyncio.Future":
+    """``pending``, its exception marked as seen: the caller may have answered at its timeout already."""
+    pending.add_done_callback(lambda f: f.cancelled() or f.exception())
+    return pending
 
 
 def _signing_name(model: Any) -> str:

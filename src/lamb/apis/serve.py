@@ -637,8 +637,9 @@ class HttpApiServer:
             return internal(rid)
         seen = self._seen(ctx, authorized)
         values = {k: http_proxy.expression(v, seen) for k, v in (integ.get("RequestParameters") or {}).items()}
+        timeout_s = integ.get("TimeoutInMillis", 30_000) / 1000.0
         pending = self.timed(self.aws.subtype(integ["IntegrationSubtype"], values, self.region,
-                                              integ.get("CredentialsArn")), rid)
+                                              integ.get("CredentialsArn"), timeout_s), rid)
 
         def done(f: "asyncio.Future") -> Response:
             exc = f.exception()
@@ -655,8 +656,7 @@ class HttpApiServer:
                 headers = cors.apply(ctx.cors, ctx.req.headers, headers)
             return Response(answer.status, headers + [("apigw-requestid", rid)], answer.body)
 
-        return deadline.within(pending, integ.get("TimeoutInMillis", 30_000) / 1000.0,
-                               lambda: _message(503, "Service Unavailable", rid), done)
+        return deadline.within(pending, timeout_s, lambda: _message(503, "Service Unavailable", rid), done)
 
     def _settle(self, ctx: "_Ctx", version: str, f: "asyncio.Future",
                 seen: "http_proxy.Seen | None" = None) -> Response:
