@@ -6,7 +6,9 @@ Swagger 2.0 too) read a definition's paths and operations and API Gateway's exte
 
 - ``x-amazon-apigateway-integration``: ``type`` (``aws_proxy``, case-insensitive), ``httpMethod``,
   ``uri``, ``payloadFormatVersion`` (HTTP APIs; 1.0 when absent), ``timeoutInMillis``, and for REST
-  APIs ``cacheKeyParameters`` and ``cacheNamespace`` (the stage cache's key);
+  APIs ``cacheKeyParameters`` and ``cacheNamespace`` (the stage cache's key); ``integrationSubtype`` with
+  ``credentials`` and ``requestParameters`` (HTTP APIs' AWS service integrations, no ``uri``), and REST
+  ``aws`` integrations to another service's ``action/``/``path/`` URI with ``requestParameters``;
 - ``x-amazon-apigateway-any-method``: the ``ANY`` method; a ``$default`` path: the ``$default`` route;
 - security schemes with ``x-amazon-apigateway-authorizer`` (``token``/``request`` Lambda
   authorizers; ``jwt`` and ``request`` for HTTP APIs), chosen by an operation's ``security``
