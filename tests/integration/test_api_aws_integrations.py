@@ -44,6 +44,22 @@ def role(server, trust=TRUST_APIGW, action: str = "*", resource: str = "*") -> s
                                       "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]})
 
 
+def pass_machine(moto) -> str:  # noqa: F811
+    """A Step Functions state machine on moto with one Pass state; its ARN."""
+    return moto.client("stepfunctions").create_state_machine(
+        name=unique("sm"), roleArn="arn:aws:iam::123456789012:role/sfn",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
+
+
+def events_to_queue(moto, prefix: str) -> tuple[str, str]:  # noqa: F811
+    """A rule on moto's default event bus sending events of a new source to a new queue: (source, queue URL)."""
+    url, arn = moto.queue(unique(prefix))
+    events, source, rule = moto.client("events"), unique(f"{prefix}.src"), unique("r")
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": [source]}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": arn}])
+    return source, url
+
+
 def http_api(server, routes: dict[str, dict]) -> str:
     """An HTTP API with one route per key (``POST /x``) to an integration of the given parameters; its URL."""
     v2 = server.client("apigatewayv2")
@@ -104,21 +120,14 @@ def test_http_api_sqs_subtypes(server, moto):  # noqa: F811
 
 
 def test_http_api_eventbridge_kinesis_stepfunctions(server, moto):  # noqa: F811
-    target_url, target_arn = moto.queue(unique("evq"))
-    events = moto.client("events")
-    source = unique("app.orders")
-    events.put_rule(Name=unique("r"), EventPattern=json.dumps({"source": [source]}))
-    rule = [r for r in events.list_rules()["Rules"] if source in r.get("EventPattern", "")][0]
-    events.put_targets(Rule=rule["Name"], Targets=[{"Id": "q", "Arn": target_arn}])
+    source, target_url = events_to_queue(moto, "evq")
     kinesis = moto.client("kinesis")
     stream = unique("st")
     kinesis.create_stream(StreamName=stream, ShardCount=1)
     wait_for(lambda: kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamStatus"] == "ACTIVE",
              30, 0.2, "the stream")
     sfn = moto.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name=unique("sm"), roleArn="arn:aws:iam::123456789012:role/sfn",
-        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
+    machine = pass_machine(moto)
     creds = role(server)
     base = http_api(server, {
         "POST /events": {"IntegrationSubtype": "EventBridge-PutEvents", "CredentialsArn": creds,
@@ -208,6 +217,15 @@ def rest_api(server, path_part: str, integration: dict, responses: dict[str, str
     return f"http://{api['id']}.execute-api.{server.region}.localhost:{server.port}/live/{path_part}"
 
 
+def action_api(server, path_part: str, service: str, action: str, template: str, creds: str,
+               responses: dict | None = None) -> str:
+    """A REST API whose ``POST /<path_part>`` calls ``service``'s ``action`` with the JSON template's output."""
+    return rest_api(server, path_part, {
+        "integrationHttpMethod": "POST", "credentials": creds,
+        "uri": f"arn:aws:apigateway:{server.region}:{service}:action/{action}",
+        "requestTemplates": {"application/json": template}}, responses or {"200": None})
+
+
 def test_rest_api_sqs_path_and_dynamodb_action(server, moto):  # noqa: F811
     name = unique("restq")
     url, _ = moto.queue(name)
@@ -229,11 +247,7 @@ def test_rest_api_sqs_path_and_dynamodb_action(server, moto):  # noqa: F811
                                          BillingMode="PAY_PER_REQUEST")
     template = ('{"TableName": "' + table + '", "Item": {"id": {"S": "$input.path(\'$.id\')"}, '
                 '"note": {"S": "$input.path(\'$.note\')"}}}')
-    base = rest_api(server, "items", {
-        "integrationHttpMethod": "POST", "credentials": creds,
-        "uri": f"arn:aws:apigateway:{server.region}:dynamodb:action/PutItem",
-        "requestTemplates": {"application/json": template}},
-        {"200": None, "400": "4\\d\\d"})
+    base = action_api(server, "items", "dynamodb", "PutItem", template, creds, {"200": None, "400": "4\\d\\d"})
     status, text = curl(base, "-X", "POST", "-H", "Content-Type: application/json",
                         "-d", '{"id": "a1", "note": "first"}')
     assert status == 200, text
@@ -432,3 +446,23 @@ def test_integration_timeouts(server):
                     {"200": None})
     status, text = curl(rest, "-X", "POST")
     assert (status, json.loads(text)) == (504, {"message": "Endpoint request timed out"})
+
+
+def test_rest_api_step_functions_and_eventbridge_actions(server, moto):  # noqa: F811
+    creds = role(server)
+    sfn = moto.client("stepfunctions")
+    machine = pass_machine(moto)
+    start = action_api(server, "start", "states", "StartExecution",
+                       '{"stateMachineArn": "' + machine + '", "input": "$util.escapeJavaScript($input.json(\'$\'))"}',
+                       creds)
+    status, text = curl(start, "-X", "POST", "-H", "Content-Type: application/json", "-d", '{"order": 3}')
+    assert status == 200, text
+    assert json.loads(sfn.describe_execution(executionArn=json.loads(text)["executionArn"])["input"]) == {"order": 3}
+
+    source, target_url = events_to_queue(moto, "restevq")
+    put = action_api(server, "events", "events", "PutEvents",
+                     '{"Entries": [{"Source": "' + source + '", "DetailType": "t", '
+                     '"Detail": "$util.escapeJavaScript($input.json(\'$\'))"}]}', creds)
+    status, text = curl(put, "-X", "POST", "-H", "Content-Type: application/json", "-d", '{"n": 1}')
+    assert status == 200 and json.loads(text)["FailedEntryCount"] == 0, text
+    assert json.loads(moto.receive(target_url, timeout=60)[0]["Body"])["detail"] == {"n": 1}
