@@ -257,6 +257,14 @@ def test_rest_api_sqs_path_and_dynamodb_action(server, moto):  # noqa: F811
     status, text = curl(base, "-X", "POST", "-H", "Content-Type: application/json", "-d", '{"id": ""}')
     assert status == 400 and "ValidationException" in text, text
 
+    # A role whose policies do not allow PutItem on the table: DynamoDB's AccessDeniedException (400).
+    table_arn = f"arn:aws:dynamodb:{server.region}:{server.account_id}:table/{table}"
+    reader = role(server, action="dynamodb:GetItem", resource=table_arn)
+    denied = action_api(server, "denied", "dynamodb", "PutItem", template, reader, {"200": None, "400": "4\\d\\d"})
+    status, text = curl(denied, "-X", "POST", "-H", "Content-Type: application/json", "-d", '{"id": "a2", "note": "x"}')
+    assert status == 400 and "AccessDeniedException" in text and "dynamodb:PutItem" in text, text
+    assert "Item" not in moto.client("dynamodb").get_item(TableName=table, Key={"id": {"S": "a2"}})
+
     # Without credentials API Gateway cannot call the service: 500.
     apigw = server.client("apigateway")
     bare = rest_api(server, "bare", {"integrationHttpMethod": "POST",

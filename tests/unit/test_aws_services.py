@@ -124,3 +124,30 @@ def test_resources_and_access_denied():
     assert sqs.status == 403 and json.loads(sqs.body)["Error"] == {"Code": "AccessDenied", "Message": "no", "Type": "Sender"}
     other = a.access_denied("kinesis", "no", "r")
     assert other.status == 400 and json.loads(other.body) == {"__type": "AccessDeniedException", "Message": "no"}
+
+
+def test_rest_permissions():
+    def perm(uri, method, values, query, body):
+        t = a.rest_target(uri)
+        m = model(t.service)
+        method, path, _, body = a.rest_request(t, m, method, values, query, {}, body)
+        return a.rest_permission(t, m, method, path, body, "111122223333")
+
+    assert perm("arn:aws:apigateway:us-east-1:dynamodb:action/PutItem", "POST", {}, {}, b'{"TableName": "t"}') == (
+        "dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:111122223333:table/t")
+    assert perm("arn:aws:apigateway:us-east-1:sns:action/Publish", "POST", {}, {"TopicArn": "arn:aws:sns:x"}, b"") == (
+        "sns:Publish", "arn:aws:sns:x")
+    assert perm("arn:aws:apigateway:us-east-1:sqs:path/444455556666/q", "POST", {}, {},
+                b"Action=SendMessage&MessageBody=hi") == ("sqs:SendMessage", "arn:aws:sqs:us-east-1:444455556666:q")
+    assert perm("arn:aws:apigateway:us-east-1:s3:path/b/{k}", "PUT", {"k": "a.txt"}, {}, b"x") == (
+        "s3:PutObject", "arn:aws:s3:::b/a.txt")
+    assert perm("arn:aws:apigateway:us-east-1:events:action/PutEvents", "POST", {}, {},
+                b'{"Entries": [{"Source": "s"}]}') == ("events:PutEvents",
+                                                       "arn:aws:events:us-east-1:111122223333:event-bus/default")
+    assert perm("arn:aws:apigateway:us-east-1:states:action/StartExecution", "POST", {}, {},
+                b'{"stateMachineArn": "arn:sm"}') == ("states:StartExecution", "arn:sm")
+    assert perm("arn:aws:apigateway:us-east-1:dynamodb:action/PutItem", "POST", {}, {}, b"not json") is None
+    assert perm("arn:aws:apigateway:us-east-1:sqs:path/444455556666/q", "POST", {}, {}, b"") is None  # no Action
+    denied = a.rest_access_denied(a.rest_target("arn:aws:apigateway:us-east-1:sns:action/Publish"), model("sns"),
+                                  "User: x <y> is not authorized", "r")
+    assert denied.status == 403 and b"<Code>AccessDenied</Code>" in denied.body and b"x &lt;y&gt;" in denied.body

@@ -40,7 +40,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping, NamedTuple
 import uuid
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from . import http_proxy
 
@@ -276,6 +276,67 @@ def rest_request(target: Target, model: Any, method: str, path_values: Mapping[s
     return method, path + ("?" + qs if qs else ""), hdrs, body
 
 
+_S3_ACTIONS = {"GET": "GetObject", "HEAD": "GetObject", "PUT": "PutObject", "DELETE": "DeleteObject"}
+
+
+def rest_permission(target: Target, model: Any, method: str, path: str, body: bytes,
+                    account: str) -> tuple[str, str] | None:
+    """(IAM action, resource ARN) of a REST AWS integration's request (as ``rest_request`` built it), or None
+    when Lamb cannot tell (then Lamb's IAM does not evaluate the role's policies for it)."""
+    prefix, region = _signing_name(model), target.region
+    route, _, qs = path.partition("?")
+    values: dict[str, Any] = dict(parse_qsl(qs, keep_blank_values=True))
+    protocol = model.metadata.get("protocol")
+    try:
+        if protocol in ("query", "ec2") or (target.form == "path" and target.service == "sqs"):  # a form
+            values.update(parse_qsl(body.decode(), keep_blank_values=True))
+        elif protocol == "json" and body.strip():
+            doc = json.loads(body)
+            values.update(doc if isinstance(doc, dict) else {})
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if target.service == "s3":
+        key = route.lstrip("/")
+        action = target.rest if target.form == "action" else _S3_ACTIONS.get(method)
+        return (f"s3:{action}", f"arn:aws:s3:::{key}") if action and key else None
+    action = target.rest if target.form == "action" else values.get("Action")
+    if not action:
+        return None
+    if target.service == "sqs":
+        where = str(values.get("QueueUrl") or route)
+        parts = urlsplit(where).path.strip("/").split("/")
+        return (f"sqs:{action}", f"arn:aws:sqs:{region}:{parts[-2]}:{parts[-1]}") if len(parts) >= 2 else None
+    resource = None
+    if target.service == "sns":
+        resource = values.get("TopicArn") or values.get("TargetArn")
+    elif target.service == "dynamodb" and values.get("TableName"):
+        resource = f"arn:aws:dynamodb:{region}:{account}:table/{values['TableName']}"
+    elif target.service == "kinesis":
+        resource = values.get("StreamARN") or (values.get("StreamName") and
+                                               f"arn:aws:kinesis:{region}:{account}:stream/{values['StreamName']}")
+    elif target.service == "events":
+        entries = values.get("Entries") or [{}]
+        bus = str((entries[0] if isinstance(entries[0], dict) else {}).get("EventBusName") or "default")
+        resource = bus if bus.startswith("arn:") else f"arn:aws:events:{region}:{account}:event-bus/{bus}"
+    elif target.service == "stepfunctions":
+        resource = values.get("stateMachineArn") or values.get("executionArn")
+    return (f"{prefix}:{action}", str(resource)) if resource else None
+
+
+def rest_access_denied(target: Target, model: Any, message: str, request_id: str) -> Answer:
+    """A service's AccessDenied as its protocol answers it (REST integrations map the raw answer)."""
+    if model.metadata.get("protocol") == "json":
+        return Answer(400, [("Content-Type", "application/x-amz-json-1.0")],
+                      json.dumps({"__type": "AccessDeniedException", "Message": message}).encode())
+    text = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if target.service == "s3":
+        body = f"<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>{request_id}</RequestId></Error>"
+    else:
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>{text}</Message>"
+                f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>")
+    return Answer(403, [("Content-Type", "text/xml")], ('<?xml version="1.0"?>' + body).encode())
+
+
 # ------------------------------------------------------------------ calling
 class AwsServices:
     """``subtype(...)`` / ``rest(...)``: futures of a service's ``Answer``, on a bounded pool of threads."""
@@ -289,8 +350,8 @@ class AwsServices:
         self.max_body = max_body
         # Lamb's IAM: whether a role exists and trusts API Gateway (None: an upstream STS decides).
         self.may_assume = may_assume
-        # Lamb's IAM: why the role's identity policies refuse an action on a resource, or None (HTTP APIs'
-        # subtypes; None: not evaluated).
+        # Lamb's IAM: why the role's identity policies refuse an action on a resource, or None (None: not
+        # evaluated).
         self.refusal = refusal
         self._endpoint = endpoint
         self._own_credentials = own_credentials
@@ -416,6 +477,11 @@ class AwsServices:
             method, path, hdrs, body = rest_request(target, model, method, path_values, query, headers, body)
         except Exception as e:  # noqa: BLE001 - an unknown service or action
             raise Refused(f"{type(e).__name__}: {e}") from None
+        if self.refusal is not None and role and not self.clients.acts_as(role):
+            wanted = rest_permission(target, model, method, path, body, role.split(":")[4])
+            why = self.refusal(role, *wanted) if wanted is not None else None
+            if why is not None:
+                return rest_access_denied(target, model, why, str(uuid.uuid4()))
         base = (self._endpoint or _endpoint_url)(target.service, target.region).rstrip("/")
         url = base + path
         request = AWSRequest(method=method, url=url, data=body, headers=hdrs)
