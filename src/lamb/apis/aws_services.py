@@ -40,7 +40,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping, NamedTuple
 import uuid
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from . import http_proxy
 
@@ -296,7 +296,7 @@ def rest_permission(target: Target, model: Any, method: str, path: str, body: by
     except (ValueError, UnicodeDecodeError):
         return None
     if target.service == "s3":
-        key = route.lstrip("/")
+        key = unquote(route.lstrip("/"))
         action = target.rest if target.form == "action" else _S3_ACTIONS.get(method)
         return (f"s3:{action}", f"arn:aws:s3:::{key}") if action and key else None
     action = target.rest if target.form == "action" else values.get("Action")
@@ -315,8 +315,9 @@ def rest_permission(target: Target, model: Any, method: str, path: str, body: by
         resource = values.get("StreamARN") or (values.get("StreamName") and
                                                f"arn:aws:kinesis:{region}:{account}:stream/{values['StreamName']}")
     elif target.service == "events":
-        entries = values.get("Entries") or [{}]
-        bus = str((entries[0] if isinstance(entries[0], dict) else {}).get("EventBusName") or "default")
+        entries = values.get("Entries")
+        first = entries[0] if isinstance(entries, list) and entries and isinstance(entries[0], dict) else {}
+        bus = str(first.get("EventBusName") or "default")
         resource = bus if bus.startswith("arn:") else f"arn:aws:events:{region}:{account}:event-bus/{bus}"
     elif target.service == "stepfunctions":
         resource = values.get("stateMachineArn") or values.get("executionArn")
