@@ -4,7 +4,8 @@ What Lambda proxy integrations need (https://docs.aws.amazon.com/apigateway/late
 CreateRestApi, GetRestApi(s), DeleteRestApi; CreateResource, GetResource(s), DeleteResource
 (``{proxy+}`` path parts included); PutMethod, GetMethod, DeleteMethod (``ANY`` included);
 PutIntegration, GetIntegration, DeleteIntegration (types ``AWS_PROXY`` and ``AWS`` to a Lambda function,
-``AWS`` to other services' actions and paths (``apis/aws_services.py``), ``MOCK``; ``AWS`` and ``MOCK`` with mapping templates, ``apis/mapped.py``);
+``AWS`` to other services' actions and paths (``apis/aws_services.py``), ``MOCK``; ``AWS`` and ``MOCK``
+with mapping templates, ``apis/mapped.py``);
 CreateDeployment (with ``stageName``: the stage is made or moved), GetDeployment(s);
 CreateStage, GetStage(s), DeleteStage. Authorizers are below too; method and integration
 responses are in ``apigateway_responses.py``, the PATCH-style Update* operations of RestApi, Stage,
@@ -241,7 +242,8 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
     if not params.get("uri"):
         raise _bad("Enumeration value for IntegrationType must be non-empty")
     if kind == "AWS" and aws_services.is_service_uri(params["uri"]):  # another service than Lambda's
-        method["methodIntegration"] = integration = _aws_service_integration(params, limits, timeout_max(doc["api"], limits))
+        integration = _aws_service_integration(params, limits, timeout_max(doc["api"], limits))
+        method["methodIntegration"] = integration
         _cache_key(integration, params)
         _save(ctx, params["restApiId"], doc)
         return integration

@@ -174,8 +174,9 @@ def patch_integration(integration: dict, ops: list[dict], timeout_range: tuple[i
         elif path == "/uri" and kind == "replace":
             if integration.get("type") in ("HTTP_PROXY", "HTTP") and not http_proxy.is_http_url(value):
                 raise rest._bad("Invalid HTTP endpoint specified for URI")
-            if integration.get("type") == "MOCK" or (integration.get("type") == "AWS" and not aws_services.is_service_uri(
-                    value) and ":lambda:path/2015-03-31/functions/" not in (value or "")):  # Lambda's, or another service's
+            lambda_or_service = aws_services.is_service_uri(value) or \
+                ":lambda:path/2015-03-31/functions/" in (value or "")  # Lambda's, or another service's action/path
+            if integration.get("type") == "MOCK" or (integration.get("type") == "AWS" and not lambda_or_service):
                 raise rest._bad("Invalid integration URI specified")
             integration["uri"] = value
         elif path == "/contentHandling" and kind in ("replace", "add", "remove"):

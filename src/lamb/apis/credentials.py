@@ -18,7 +18,9 @@ Anything else fails the request as a missing permission does (HTTP APIs 500
 ``arn:aws:iam::*:user/*`` invokes with the caller's own credentials: the signer of an
 ``AWS_IAM`` method (``iam_auth``) must be allowed ``lambda:InvokeFunction`` by its identity
 policies (or the function's policy); without a signed caller the request fails (500).
-Decisions are not cached: a changed role policy applies to the next request.
+Decisions are not cached: a changed role policy applies to the next request. AWS service
+integrations (``aws_services``) use the same role checks: ``may_assume`` (exists, trusts API
+Gateway) and ``refusal`` (its identity policies for the service's action on its resource).
 """
 
 from __future__ import annotations
