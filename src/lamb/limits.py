@@ -90,6 +90,9 @@ class Limits:
     # Threads forwarding HTTP proxy integrations' requests at once (apis/http_proxy.py); more wait their turn
     # (each is bounded by its integration timeout).
     api_http_integration_workers: int = 64
+    # Threads calling AWS services for API Gateway's AWS service integrations at once (apis/aws_services.py);
+    # more wait their turn (the integration timeout bounds each wait).
+    api_aws_integration_workers: int = 32
     # AWS accepts a response up to 6 MiB + 100 bytes (6,291,556) from the runtime.
     sync_response_max_bytes: int = 6 * MB + 100
     async_payload_max_bytes: int = 1 * MB

@@ -9,11 +9,11 @@ and a ``$default`` stage with AutoDeploy. A stage with AutoDeploy gets a new dep
 every change of the routes, integrations or authorizers. Served: ``ProtocolType`` HTTP,
 integrations of type ``AWS_PROXY`` to Lambda functions and ``HTTP_PROXY`` to http(s) URLs, both
 with parameter mapping (``RequestParameters``/``ResponseParameters``, checked here, applied by
-apis/http_proxy.py); ``ProtocolType`` WEBSOCKET (served by apis/websocket.py) with a
+apis/http_proxy.py), and AWS service integrations (``AWS_PROXY`` with ``IntegrationSubtype``: checked
+here, called by apis/aws_services.py); ``ProtocolType`` WEBSOCKET (served by apis/websocket.py) with a
 ``RouteSelectionExpression`` over ``request.body``, route keys ``$connect``, ``$disconnect``,
 ``$default`` or custom, AWS_PROXY integrations (payload 1.0), ``$default`` route responses
-(two-way routes) and REQUEST authorizers on ``$connect``. AWS service integrations
-(``IntegrationSubtype``) and other integration types are refused.
+(two-way routes) and REQUEST authorizers on ``$connect``. Other integration types are refused.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..apis import credentials, http_proxy, routing, websocket
+from ..apis import aws_services, credentials, http_proxy, routing, websocket
 from ..apis.jwt_auth import issuer_allowed
 from ..apis.store import empty, new_id, snapshot
 from ..protocol.errors import AwsError
@@ -154,8 +154,7 @@ def _integration_fields(params: dict, old: dict | None, websocket_api: bool = Fa
         raise _bad(f"Integration type {kind} is not served by this Lamb server; use AWS_PROXY to a Lambda function "
                    "or HTTP_PROXY to an http(s) URL.")
     if item.get("IntegrationSubtype"):
-        raise _bad(f"IntegrationSubtype {item['IntegrationSubtype']} (an AWS service integration) is not served by "
-                   "this Lamb server; use AWS_PROXY to a Lambda function.")
+        return _aws_service_fields(item)
     item.setdefault("IntegrationMethod", "POST")
     uri = item.get("IntegrationUri")
     if not uri:
@@ -183,6 +182,21 @@ def _websocket_integration(item: dict) -> dict:
         if item.get(unsupported):
             raise _bad(f"{unsupported} is not served by this Lamb server for AWS_PROXY integrations of WebSocket APIs.")
     _role(item.get("CredentialsArn"))
+    return item
+
+
+def _aws_service_fields(item: dict) -> dict:
+    """An AWS service integration (apis/aws_services.py): a subtype, its role, payload 1.0, its parameters."""
+    item.setdefault("PayloadFormatVersion", "1.0")
+    problem = aws_services.check_subtype(item)
+    if problem:
+        raise _bad(problem)
+    if item.get("IntegrationUri"):
+        raise _bad("IntegrationUri is not used for AWS service integrations (IntegrationSubtype); remove it.")
+    _role(item["CredentialsArn"])
+    problem = http_proxy.check_response_parameters(item.get("ResponseParameters") or {})
+    if problem:
+        raise _bad(problem)
     return item
 
 

@@ -45,7 +45,7 @@ from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
 from . import access_log, api_cache, authorizers, deadline, execution_log, http_proxy, iam_auth, method_settings
-from . import payload_v1
+from . import aws_services, payload_v1
 from . import domains as custom_domains
 from . import metrics as api_metrics
 from . import rest as rest_api
@@ -132,8 +132,10 @@ class HttpApiServer:
                  usage: UsagePlans | None = None,
                  account_throttle: tuple[float, int] | None = None,
                  execution_logs: "execution_log.ExecutionLogs | None" = None,
-                 websockets: "websocket.Connections | None" = None, limits=None) -> None:
+                 websockets: "websocket.Connections | None" = None, limits=None,
+                 aws: "aws_services.AwsServices | None" = None) -> None:
         self.store = store
+        self.aws = aws  # AWS service integrations (aws_services.py); None: they fail (500)
         self.domains = domains  # custom domain names and their API mappings (domains.py), or None
         self.usage = usage  # REST APIs' API keys and usage plans (usage_plans.py); None: keys never match
         self.api_keys: dict[str, tuple[str, str]] = {}  # request id -> (API key, its id), for the access log
@@ -581,6 +583,8 @@ class HttpApiServer:
         rid = ctx.request_id
         if ctx.integration.get("IntegrationType") == "HTTP_PROXY":
             return self._http_proxy(ctx, authorized)
+        if ctx.integration.get("IntegrationSubtype"):
+            return self._aws_service(ctx, authorized)
         uri = _STAGE_VAR.sub(lambda m: ctx.variables.get(m.group(1), ""), ctx.integration["IntegrationUri"])
         try:
             target = self.target(function_arn_of(uri))
@@ -658,6 +662,36 @@ class HttpApiServer:
             return Response(answer.status, headers + [("apigw-requestid", rid)], answer.body)
 
         return deadline.within(pending, timeout_s, unavailable, done)
+
+    def _aws_service(self, ctx: "_Ctx", authorized: "authorizers.Authorized | None"):
+        """An AWS service integration (``IntegrationSubtype``): the action called with the mapped parameters,
+        the service's answer relayed (``aws_services``); 503 past the timeout, 400 for a mapped value the
+        action's parameter cannot take, 500 when the call cannot be made."""
+        rid, integ = ctx.request_id, ctx.integration
+        if self.aws is None:
+            return internal(rid)
+        seen = self._seen(ctx, authorized)
+        values = {k: http_proxy.expression(v, seen) for k, v in (integ.get("RequestParameters") or {}).items()}
+        timeout_s = integ.get("TimeoutInMillis", 30_000) / 1000.0
+        pending = self.timed(self.aws.subtype(integ["IntegrationSubtype"], values, self.region,
+                                              integ.get("CredentialsArn"), timeout_s), rid)
+
+        def done(f: "asyncio.Future") -> Response:
+            exc = f.exception()
+            if isinstance(exc, aws_services.BadParameters):
+                return _message(400, "Bad Request", rid)
+            if exc is not None:
+                log.info("HTTP API %s: %s integration failed (%s)", ctx.api_id, integ["IntegrationSubtype"], exc)
+                return internal(rid)
+            answer = http_proxy.Answer(*f.result())
+            if integ.get("ResponseParameters"):
+                answer = http_proxy.apply_response_parameters(answer, integ["ResponseParameters"], seen)
+            headers = list(answer.headers)
+            if ctx.cors:
+                headers = cors.apply(ctx.cors, ctx.req.headers, headers)
+            return Response(answer.status, headers + [("apigw-requestid", rid)], answer.body)
+
+        return deadline.within(pending, timeout_s, lambda: _message(503, "Service Unavailable", rid), done)
 
     def _settle(self, ctx: "_Ctx", version: str, f: "asyncio.Future",
                 seen: "http_proxy.Seen | None" = None) -> Response:
@@ -817,4 +851,13 @@ def make_api_server(lamb) -> HttpApiServer:
                              access_log.store_writer(lamb.logs.stream),
                              lambda: ((apis.settings.get("account") if apis.settings is not None else None)
                                       or {}).get("cloudwatchRoleArn")),
-                         websockets=apis.websockets, limits=s.limits)
+                         websockets=apis.websockets, limits=s.limits, aws=_aws_services(lamb))
+
+
+def _aws_services(lamb) -> aws_services.AwsServices:
+    """AWS service integrations: calls as the role (upstream STS) or as Lamb after Lamb's IAM decided."""
+    s = lamb.settings
+    roles = Credentials(lamb.identities.role_by_arn, lamb.identities.role_policies)
+    return aws_services.AwsServices(lamb.role_clients, s.limits.api_aws_integration_workers,
+                                    s.limits.http_api_payload_max_bytes, may_assume=roles.may_assume,
+                                    refusal=roles.refusal, own_credentials=aws_services.own_credentials)
