@@ -247,7 +247,7 @@ class HttpApiServer:
         doc = self.store.get(found[0]) if found is not None else None
         if doc is None or doc["api"].get("ProtocolType") != "WEBSOCKET" or self.websockets is None:
             return None
-        return self.websockets.upgrade(req, doc, *found)
+        return self.websockets.upgrade(req, doc, *found[:3])
 
     def connections_api(self, req: Request) -> bool:
         """Whether a request whose path ends in ``/@connections/<id>`` is for the @connections API:
