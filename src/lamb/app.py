@@ -23,6 +23,7 @@ from .apis.certificates import AcmCertificates
 from .apis.domains import Domains
 from .apis.store import HttpApiStore
 from .apis.usage_plans import UsagePlans
+from .apis.websocket import connection_arn
 from .config import Settings
 from .events.queue import EventQueue
 from .gateway import for_environments, make_app, on_server_error
@@ -190,10 +191,14 @@ class Lamb:
         self.operations = coverage(self.protocol.operations, self.handlers, botocore.__version__)
         self.authorize = self._authorize if self.auth_on else None
         self.admit_operator = OperatorGate(self.authenticate, self.identities.policies_of, settings.account_id,
-                                           enabled=self.auth_on).admit  # the /_lamb/ routes
+                                           enabled=self.auth_on,
+                                           boundary_of=self.identities.boundary_of).admit  # the /_lamb/ routes
         # API Gateway's v2 model shares the signing name "apigateway" with v1: told apart by path.
         self.models.add(Protocol("apigatewayv2"), services["apigatewayv2"], path_prefix="/v2/")
         self.models.add(Protocol("apigateway"), services["apigateway"])  # REST APIs: /restapis/...
+        # WebSocket APIs' @connections API (signing name execute-api; gateway.py strips the stage prefix).
+        self.models.add(Protocol("apigatewaymanagementapi"), services["apigatewaymanagementapi"],
+                        path_prefix="/@connections/")
         # CloudWatch metrics (issue 15), in each protocol of its model: query (POST /), Smithy RPC v2
         # CBOR (POST /service/…/operation/…, botocore ≥ 1.43), json (by X-Amz-Target only).
         self.models.add(Protocol("cloudwatch", wire="query"), services["cloudwatch"])
@@ -230,7 +235,9 @@ class Lamb:
         key = caller.key
         policies = self.identities.policies_of(key) if key is not None else None
         session = key.session_policies if key is not None else None
-        scope.access.authorize(Who(caller.account, caller.arn, policies, session=session), service, operation, params)
+        boundary = self.identities.boundary_of(key) if key is not None else None
+        scope.access.authorize(Who(caller.account, caller.arn, policies, session=session, boundary=boundary),
+                               service, operation, params)
         if service == "lambda" and operation in PASS_ROLE_OPERATIONS and isinstance(params.get("Role"), str):
             check_assumable(self.identities, params["Role"])
 
@@ -241,7 +248,8 @@ class Lamb:
         key = self.identities.key(access_key)
         if key is None or key.status != "Active" or (key.expires is not None and key.expires <= time.time()):
             return None
-        return Signer(key.secret, key.principal, self.identities.policies_of(key), key.token)
+        return Signer(key.secret, key.principal, self.identities.policies_of(key), key.token,
+                      self.identities.boundary_of(key))
 
     def scope_for(self, caller: Caller, req, params: dict | None) -> Scope:
         """The account and region whose state a request reads and changes (``lamb.scopes``)."""
@@ -289,7 +297,10 @@ class Lamb:
         scope.mappings = MappingStore(db)  # event source mappings (issue 13)
         scope.sources = self._source_manager(scope)
         scope.access = Access(region=region, home=account, resource_policy=functools.partial(_resource_policy, functions),
-                              resource_tags=functools.partial(_resource_tags, functions))
+                              resource_tags=functools.partial(_resource_tags, functions),
+                              iam_request=self.identities.request,
+                              connection_arn=lambda ident, op: connection_arn(scope.http_apis.websockets, region,
+                                                                              account, ident, op))
         scope.http_apis = HttpApis(HttpApiStore(db), HttpApiStore(db, "rest_apis"), region, lambda: self.port,
                                    HttpApiStore(db, "apigateway_settings"),  # issue 20
                                    cache_max_bytes=s.limits.api_cache_max_bytes,

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from . import console, stack_routes
 from .api.context import RequestContext, Services
+from .apis.websocket import management_path
 from .http.server import Request, Response
 from .urls.by_scope import ByScope, owns_api, owns_url
 from .arn import OtherAccount
@@ -133,14 +134,25 @@ def make_app(lamb: Served):
         return out
 
     def app(req: Request):
-        url_response = function_urls(req)
-        if url_response is not None:
-            return url_response
-        api_response = http_apis(req)
-        if api_response is not None:
-            return api_response
-        if req.path.startswith("/_lamb/"):
-            return internal(lamb, req)
+        if req.upgrade:  # a WebSocket API's handshake (apis/websocket.py); nothing else switches protocols
+            answer = http_apis.pick(req).upgrade(req)
+            return answer if answer is not None else Response(400, [("Content-Type", "text/plain")],
+                                                              b"Upgrade is not supported")
+        # The @connections API of WebSocket APIs, at /<stage>/@connections/<id> on an API's Host too:
+        # routed by that path, authenticated on the path that was signed.
+        route_path = management_path(req)
+        if route_path is not None and not http_apis.pick(req).connections_api(req):
+            route_path = None
+        if route_path is None:
+            route_path = req.path
+            url_response = function_urls(req)
+            if url_response is not None:
+                return url_response
+            api_response = http_apis(req)
+            if api_response is not None:
+                return api_response
+            if req.path.startswith("/_lamb/"):
+                return internal(lamb, req)
         if req.path == "/metrics" and req.method == "GET":  # Prometheus (invoke/prometheus.py)
             body, content_type = lamb.metrics_exposition()
             return Response(200, [("Content-Type", content_type)], body)
@@ -148,9 +160,9 @@ def make_app(lamb: Served):
         protocol = lamb.protocol
         op = None
         try:
-            protocol, handlers = models.select(req.headers, req.path)
+            protocol, handlers = models.select(req.headers, route_path)
             caller = lamb.authenticate(req.method, req.path, req.query, req.headers, req.body, protocol.signing_name)
-            op, labels = protocol.route(req.method, req.path, req.query, req.headers, req.body)
+            op, labels = protocol.route(req.method, route_path, req.query, req.headers, req.body)
             if req.too_large:
                 raise AwsError(
                     "RequestEntityTooLargeException",

@@ -56,6 +56,14 @@ class Limits:
     http_api_timeout_max_ms: int = 30_000
     http_api_payload_max_bytes: int = 10 * MB
     http_api_authorizer_ttl_max_s: int = 3600
+    # WebSocket APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html#apigateway-execution-service-websocket-limits-table):
+    # message payload 128 KB, frame 32 KB, idle timeout 10 minutes, connection duration 2 hours,
+    # integration timeout 50 ms to 29 s (apis/websocket.py enforces each).
+    websocket_message_max_bytes: int = 128 * KB
+    websocket_frame_max_bytes: int = 32 * KB
+    websocket_idle_timeout_s: int = 600
+    websocket_connection_max_s: int = 7200
+    websocket_timeout_max_ms: int = 29_000
     # REST APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html): integration
     # timeout 50 ms to 29 s by default. AWS raises the maximum on request (a quota increase) for Regional
     # and private APIs, not edge-optimized ones: LAMB_LIMIT_REST_API_TIMEOUT_MAX_MS is that increase.
@@ -82,6 +90,9 @@ class Limits:
     # Threads forwarding HTTP proxy integrations' requests at once (apis/http_proxy.py); more wait their turn
     # (each is bounded by its integration timeout).
     api_http_integration_workers: int = 64
+    # Threads calling AWS services for API Gateway's AWS service integrations at once (apis/aws_services.py);
+    # more wait their turn (the integration timeout bounds each wait).
+    api_aws_integration_workers: int = 32
     # AWS accepts a response up to 6 MiB + 100 bytes (6,291,556) from the runtime.
     sync_response_max_bytes: int = 6 * MB + 100
     async_payload_max_bytes: int = 1 * MB
@@ -128,6 +139,7 @@ class Limits:
     iam_access_keys_per_user: int = 2
     iam_policy_versions: int = 5
     iam_managed_policies_per_entity: int = 10
+    iam_groups_per_user: int = 10
     iam_tags_per_entity: int = 50  # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
     sts_session_min_s: int = 900
     sts_assume_role_default_s: int = 3600

@@ -78,10 +78,10 @@ def test_import_rest_api_then_put_overwrite(lamb_server, echo, tmp_path):
     before = aws_json(lamb_server, "get-rest-apis", service="apigateway")["items"]
     (tmp_path / "bad.json").write_text(json.dumps({"swagger": "2.0", "info": {"title": "bad"}, "paths": {
         "/ok": {"get": _integration(echo)}, "/web": {"get": {"x-amazon-apigateway-integration": {
-            "type": "aws", "httpMethod": "GET", "uri": "arn:aws:apigateway:us-east-1:s3:path/bucket/key"}}}}}))
+            "type": "aws", "httpMethod": "GET", "uri": "arn:aws:apigateway:us-east-1:s3:bucket/key"}}}}}))
     bad = aws(lamb_server, "import-rest-api", "--body", f"fileb://{tmp_path / 'bad.json'}", service="apigateway",
               check=False)
-    assert "BadRequestException" in bad.stderr and "for Lambda functions only" in bad.stderr
+    assert "BadRequestException" in bad.stderr and "AWS ARN for integration must contain path or action" in bad.stderr
     assert aws_json(lamb_server, "get-rest-apis", service="apigateway")["items"] == before
 
 

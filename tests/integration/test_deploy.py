@@ -278,6 +278,10 @@ Outputs:
     role = lam.get_function_configuration(FunctionName=_outputs(out)["Name"])["Role"]
     assert role.split("/")[-1].startswith(f"{stack}-FnRole-")
     assert lamb_server.client("iam").get_role(RoleName=role.split("/")[-1])["Role"]["Arn"] == role
+    # with the AWS managed policy SAM gives it, which Lamb's IAM holds (it used to be left unattached)
+    attached = lamb_server.client("iam").list_attached_role_policies(RoleName=role.split("/")[-1])["AttachedPolicies"]
+    assert attached == [{"PolicyName": "AWSLambdaBasicExecutionRole",
+                         "PolicyArn": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}]
     assert invoke(lam, _outputs(out)["Name"])[1] == "arn:aws:sqs:us-east-1:000000000000:jobs"
     lamb_cmd("deploy", "--delete", stack, env=env)
 

@@ -249,14 +249,25 @@ def test_iam_errors_are_iams(server):
     assert "(MalformedPolicyDocument)" in r.stderr
 
 
-def test_aws_iam_function_urls_take_lambs_identities(server):
-    """An AWS_IAM URL accepts keys Lamb issued and applies the signer's identity policies."""
+def url_status(server: LambServer, url_id: str, key: dict) -> int:
+    """GET an AWS_IAM function URL signed with ``key``: the status it answers."""
     import urllib.error
     import urllib.request
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
+    req = AWSRequest("GET", f"{server.url}/_lamb/url/{url_id}/")
+    SigV4Auth(Credentials(key["aws_access_key_id"], key["aws_secret_access_key"]), "lambda", server.region).add_auth(req)
+    try:
+        with urllib.request.urlopen(urllib.request.Request(req.url, headers=dict(req.headers.items())), timeout=30) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_aws_iam_function_urls_take_lambs_identities(server):
+    """An AWS_IAM URL accepts keys Lamb issued and applies the signer's identity policies."""
     lam = server.client()
     fn = unique()
     create(lam, fn, "def handler(e, c):\n    return {'statusCode': 200, 'body': 'hello'}\n")
@@ -267,13 +278,7 @@ def test_aws_iam_function_urls_take_lambs_identities(server):
     _, plain = new_user(server)
 
     def call(key: dict) -> int:
-        req = AWSRequest("GET", f"{server.url}/_lamb/url/{url_id}/")
-        SigV4Auth(Credentials(key["aws_access_key_id"], key["aws_secret_access_key"]), "lambda", server.region).add_auth(req)
-        try:
-            with urllib.request.urlopen(urllib.request.Request(req.url, headers=dict(req.headers.items())), timeout=30) as r:
-                return r.status
-        except urllib.error.HTTPError as e:
-            return e.code
+        return url_status(server, url_id, key)
 
     assert call(allowed) == 200
     assert call(plain) == 403  # same account, no identity policy, no resource policy

@@ -87,7 +87,7 @@ def test_integration_and_integration_response_paths():
     patch_integration(integ, [{"op": "remove", "path": "/requestTemplates/text~1plain"}], (50, 29000))
     assert integ["requestTemplates"] == {"application/json": "new"}
     for bad in ({"op": "replace", "path": "/timeoutInMillis", "value": "30000"},
-                {"op": "replace", "path": "/uri", "value": "arn:aws:apigateway:r:s3:path/b"},
+                {"op": "replace", "path": "/uri", "value": "arn:aws:apigateway:us-east-1:s3:b"},
                 {"op": "replace", "path": "/type", "value": "HTTP"}):
         with pytest.raises(AwsError):
             patch_integration(integ, [bad], (50, 29000))

@@ -51,3 +51,16 @@ def test_role_arn_format():
     assert is_role_arn(f"arn:aws:iam::{ACCOUNT}:role/path/name")
     for bad in ("role", "arn:aws:iam::*:user/*", f"arn:aws:iam::{ACCOUNT}:user/u", None):
         assert not is_role_arn(bad)
+
+
+def test_service_action_refusals():
+    q = f"arn:aws:sqs:us-east-1:{ACCOUNT}:q"
+    send = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": q}]}
+    creds = roles(sender=(TRUST, [send]), none=(TRUST, []))
+    assert creds.may_assume(f"arn:aws:iam::{ACCOUNT}:role/sender") and not creds.may_assume(f"arn:aws:iam::{ACCOUNT}:role/x")
+    assert creds.refusal(f"arn:aws:iam::{ACCOUNT}:role/sender", "sqs:SendMessage", q) is None
+    why = creds.refusal(f"arn:aws:iam::{ACCOUNT}:role/sender", "sqs:PurgeQueue", q)
+    assert why == (f"User: arn:aws:sts::{ACCOUNT}:assumed-role/sender/apigateway is not authorized to perform: "
+                   f"sqs:PurgeQueue on resource: {q} because no identity-based policy allows the sqs:PurgeQueue action")
+    assert creds.refusal(f"arn:aws:iam::{ACCOUNT}:role/none", "sqs:SendMessage", q) is not None
+    assert creds.refusal(f"arn:aws:iam::{ACCOUNT}:role/missing", "sqs:SendMessage", q) is not None

@@ -53,3 +53,10 @@ def test_rest_api_points_use_rest_names():
     assert list(m.projections({"ApiName": "shop", "Stage": "live"})) == [
         (("ApiName", "shop"),), (("ApiName", "shop"), ("Stage", "live"))]
     assert m.UNITS["Latency"] == "Milliseconds" and m.UNITS["4XXError"] == "Count"
+
+
+def test_websocket_route_dimension_set():
+    assert list(m.projections({"ApiId": "ws1", "Stage": "prod", "Route": "$connect"})) == [
+        (("ApiId", "ws1"),), (("ApiId", "ws1"), ("Stage", "prod")),
+        (("ApiId", "ws1"), ("Route", "$connect"), ("Stage", "prod"))]
+    assert m.UNITS["ConnectCount"] == m.UNITS["MessageCount"] == "Count"

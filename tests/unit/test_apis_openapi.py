@@ -155,3 +155,14 @@ def test_rest_integration_cache_key():
     d = openapi.read({"swagger": "2.0", "paths": {"/p/{id}": {"get": {"x-amazon-apigateway-integration": integ}}}})
     out = openapi.rest_integration(d.operations[0])
     assert (out["cacheNamespace"], out["cacheKeyParameters"]) == ("pets", integ["cacheKeyParameters"])
+
+
+def test_http_aws_service_integration():
+    d = openapi.read({"openapi": "3.0.1", "paths": {"/send": {"post": {"x-amazon-apigateway-integration": {
+        "type": "aws_proxy", "integrationSubtype": "SQS-SendMessage", "credentials": "arn:aws:iam::1:role/r",
+        "payloadFormatVersion": "1.0", "timeoutInMillis": 5000,
+        "requestParameters": {"QueueUrl": "https://q", "MessageBody": "$request.body"}}}}}})
+    assert openapi.http_integration(d.operations[0]) == {
+        "IntegrationType": "AWS_PROXY", "IntegrationSubtype": "SQS-SendMessage", "PayloadFormatVersion": "1.0",
+        "RequestParameters": {"QueueUrl": "https://q", "MessageBody": "$request.body"}, "TimeoutInMillis": 5000,
+        "CredentialsArn": "arn:aws:iam::1:role/r"}

@@ -74,3 +74,89 @@ def test_session_policies_cap_the_identity_policies():
         check(Who("111111111111", role, [allow()], session=session), "lambda:InvokeFunction", FN,
               resource_account="111111111111")
     assert e.value.message.endswith("because no session policy allows the lambda:InvokeFunction action")
+
+
+# ---------------------------------------------------------------- permissions boundaries
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html: "an entity's
+# permissions boundary allows it to perform only the actions that are allowed by both its
+# identity-based policies and its permissions boundaries"; the examples there.
+SHIRLEY = "arn:aws:iam::111111111111:user/ShirleyRodriguez"
+SESSION = "arn:aws:sts::111111111111:assumed-role/exec/f"
+ROLE_ARN = "arn:aws:iam::111111111111:role/exec"
+S3_CW_EC2 = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["s3:*", "cloudwatch:*", "ec2:*"], "Resource": "*"}]}
+
+
+def test_a_boundary_refuses_what_only_the_identity_policy_allows():
+    """The guide's example: the identity policy allows iam:CreateUser, the boundary (S3, CloudWatch,
+    EC2) does not, so the user cannot create users."""
+    who = Who("111111111111", SHIRLEY, [allow("iam:CreateUser")], boundary=[S3_CW_EC2])
+    with pytest.raises(AwsError) as e:
+        check(who, "iam:CreateUser", "*", resource_account="111111111111")
+    assert e.value.message.endswith("because no permissions boundary allows the iam:CreateUser action")
+
+
+def test_a_boundary_grants_nothing_by_itself():
+    """The boundary allows S3, the identity policy does not: no access."""
+    who = Who("111111111111", SHIRLEY, [allow("iam:CreateUser")], boundary=[S3_CW_EC2])
+    with pytest.raises(AwsError) as e:
+        check(who, "s3:GetObject", "*", resource_account="111111111111")
+    assert e.value.message.endswith("because no identity-based policy allows the s3:GetObject action")
+
+
+def test_what_both_allow_is_allowed():
+    who = Who("111111111111", SHIRLEY, [allow("s3:*")], boundary=[S3_CW_EC2])
+    check(who, "s3:GetObject", "*", resource_account="111111111111")
+
+
+def test_an_explicit_deny_in_the_boundary_decides():
+    boundary = [S3_CW_EC2, allow("s3:DeleteObject", effect="Deny")]
+    who = Who("111111111111", SHIRLEY, [allow("s3:*")], boundary=boundary)
+    with pytest.raises(AwsError) as e:
+        check(who, "s3:DeleteObject", "*", resource_account="111111111111")
+    assert e.value.message.endswith("with an explicit deny in a permissions boundary")
+
+
+def test_a_resource_policy_naming_the_user_is_not_capped_by_the_boundary():
+    """Same account: a resource-based policy that grants the IAM user's ARN is not limited by an
+    implicit deny in the boundary."""
+    who = Who("111111111111", SHIRLEY, [], boundary=[S3_CW_EC2])
+    check(who, "lambda:InvokeFunction", FN, resource_account="111111111111",
+          resource_policy=allow("lambda:InvokeFunction", FN, Principal={"AWS": SHIRLEY}))
+
+
+def test_a_resource_policy_naming_the_role_is_capped_and_one_naming_the_session_is_not():
+    """For a role session, an allow for the role's ARN is limited by the boundary; an allow for
+    the session's own ARN is not."""
+    who = Who("111111111111", SESSION, [], boundary=[S3_CW_EC2])
+    with pytest.raises(AwsError) as e:
+        check(who, "lambda:InvokeFunction", FN, resource_account="111111111111",
+              resource_policy=allow("lambda:InvokeFunction", FN, Principal={"AWS": ROLE_ARN}))
+    assert e.value.message.endswith("because no permissions boundary allows the lambda:InvokeFunction action")
+    check(who, "lambda:InvokeFunction", FN, resource_account="111111111111",
+          resource_policy=allow("lambda:InvokeFunction", FN, Principal={"AWS": SESSION}))
+
+
+def test_another_accounts_caller_needs_its_boundary_to_allow():
+    """Cross-account: the identity side (policies and boundary) must allow as well as the resource policy."""
+    who = Who("222222222222", BOB, [allow()], boundary=[S3_CW_EC2])
+    with pytest.raises(AwsError) as e:
+        check(who, "lambda:InvokeFunction", FN, resource_account="111111111111",
+              resource_policy=allow("lambda:InvokeFunction", FN, Principal={"AWS": BOB}))
+    assert e.value.message.endswith("because no permissions boundary allows the lambda:InvokeFunction action")
+
+
+def test_iams_refusals_name_its_entities_as_iam_does():
+    """AWS's IAM messages: "… iam:GetRole on resource: role my-role …", "… iam:GetUserPolicy on resource:
+    user bob …", "… iam:DeletePolicyVersion on resource: policy arn:aws:iam::…:policy/p …"; a Create* names
+    the ARN ("… iam:CreateRole on resource: arn:aws:iam::…:role/new …")."""
+    from lamb.services.authorize import denied_iam
+
+    who = Who("111111111111", ALICE, [])
+    role = "arn:aws:iam::111111111111:role/team/my-role"
+    assert " on resource: role my-role because" in denied_iam(who, "iam:GetRole", role, "because x").message
+    assert " on resource: user bob " in denied_iam(who, "iam:GetUserPolicy", "arn:aws:iam::111111111111:user/bob", "").message
+    assert f" on resource: {role} " in denied_iam(who, "iam:CreateRole", role, "").message
+    policy = "arn:aws:iam::111111111111:policy/p"
+    assert f" on resource: policy {policy} " in denied_iam(who, "iam:DeletePolicyVersion", policy, "").message
+    assert denied_iam(who, "iam:ListUsers", "*", "").code == "AccessDenied"

@@ -49,3 +49,9 @@ def test_custom_domain_urls_of_the_stack():
              "S": {"Type": "AWS::ApiGateway::DomainName", "PhysicalId": "s.example.com", "Properties": {},
                    "Status": "SKIPPED"}}
     assert api_urls.stack_domains(state) == frozenset({"api.example.com"})
+def test_a_websocket_api_address_becomes_ws():
+    wss = "wss://ghi789.execute-api.us-east-1.amazonaws.com/prod"
+    apis = {"ghi789": {"prod"}}
+    assert api_urls.localize(wss, "http://127.0.0.1:9000", apis) == "ws://ghi789.execute-api.us-east-1.localhost:9000/prod"
+    assert api_urls.localize(wss, "http://lamb.lan:9000", apis) == "ws://lamb.lan:9000/_lamb/apis/ghi789/prod"
+    assert api_urls.localize(wss, "https://lamb.lan", apis) == "wss://lamb.lan/_lamb/apis/ghi789/prod"

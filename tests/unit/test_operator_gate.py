@@ -60,3 +60,10 @@ def test_authentication_errors_pass_through_and_off_admits_everyone():
         admit(OperatorGate(unsigned, lambda key: [], HOME, enabled=True))
     assert e.value.code == "MissingAuthenticationTokenException"
     admit(gate(OTHER_ROOT, enabled=False))
+
+
+def test_a_users_permissions_boundary_caps_lamb_operate():
+    boundary = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:*", "Resource": "*"}]}
+    capped = OperatorGate(lambda *a: USER, lambda key: [ALL], HOME, enabled=True, boundary_of=lambda key: [boundary])
+    assert refusal(capped).endswith("because no permissions boundary allows the lamb:Operate action")
+    admit(OperatorGate(lambda *a: USER, lambda key: [ALL], HOME, enabled=True, boundary_of=lambda key: [ALLOW]))

@@ -4,7 +4,8 @@ What Lambda proxy integrations need (https://docs.aws.amazon.com/apigateway/late
 CreateRestApi, GetRestApi(s), DeleteRestApi; CreateResource, GetResource(s), DeleteResource
 (``{proxy+}`` path parts included); PutMethod, GetMethod, DeleteMethod (``ANY`` included);
 PutIntegration, GetIntegration, DeleteIntegration (types ``AWS_PROXY`` and ``AWS`` to a Lambda function,
-``MOCK``; ``AWS`` and ``MOCK`` with mapping templates, ``apis/mapped.py``);
+``AWS`` to other services' actions and paths (``apis/aws_services.py``), ``MOCK``; ``AWS`` and ``MOCK``
+with mapping templates, ``apis/mapped.py``);
 CreateDeployment (with ``stageName``: the stage is made or moved), GetDeployment(s);
 CreateStage, GetStage(s), DeleteStage. Authorizers are below too; method and integration
 responses are in ``apigateway_responses.py``, the PATCH-style Update* operations of RestApi, Stage,
@@ -19,7 +20,7 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from ..apis import binary, credentials, http_proxy
+from ..apis import aws_services, binary, credentials, http_proxy
 from ..apis.store import new_id
 from ..protocol.errors import AwsError
 from . import operation
@@ -240,9 +241,14 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
                    "HTTP or MOCK.")
     if not params.get("uri"):
         raise _bad("Enumeration value for IntegrationType must be non-empty")
+    if kind == "AWS" and aws_services.is_service_uri(params["uri"]):  # another service than Lambda's
+        integration = _aws_service_integration(params, limits, timeout_max(doc["api"], limits))
+        method["methodIntegration"] = integration
+        _cache_key(integration, params)
+        _save(ctx, params["restApiId"], doc)
+        return integration
     if kind == "AWS" and ":lambda:path/2015-03-31/functions/" not in params["uri"]:
-        raise _bad("AWS integrations are served by this Lamb server for Lambda functions only "
-                   "(arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations).")
+        raise _bad("AWS ARN for integration must contain path or action")
     if params.get("integrationHttpMethod") != "POST":
         if kind == "AWS" and params.get("integrationHttpMethod") is None:
             raise _bad("Enumeration value for HttpMethod must be non-empty")
@@ -319,6 +325,36 @@ def _http_integration(params: dict, limits, high: int) -> dict:
         integration["requestTemplates"] = params["requestTemplates"]
     if kind == "HTTP" and params.get("contentHandling") is not None:
         integration["contentHandling"] = content_handling(params["contentHandling"])
+    _request_parameters(params, integration)
+    return integration
+
+
+def _aws_service_integration(params: dict, limits, high: int) -> dict:
+    """A type AWS integration to a service other than Lambda (apis/aws_services.py): its request built by the
+    mapping templates and ``requestParameters``, signed as its ``credentials`` role."""
+    if not params.get("integrationHttpMethod"):
+        raise _bad("Enumeration value for HttpMethod must be non-empty")
+    if params["integrationHttpMethod"] not in METHODS:
+        raise _bad(f"Invalid HttpMethod specified. Valid options are {','.join(METHODS)}")
+    behavior = params.get("passthroughBehavior") or "WHEN_NO_MATCH"
+    if behavior not in ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"):
+        raise _bad("Invalid passthrough behavior specified")
+    integration = {"type": "AWS", "httpMethod": params["integrationHttpMethod"], "uri": params["uri"],
+                   "timeoutInMillis": _timeout(params, limits, high), "passthroughBehavior": behavior,
+                   "cacheNamespace": params["resourceId"], "cacheKeyParameters": [], "connectionType": "INTERNET"}
+    if params.get("credentials") is not None:
+        integration["credentials"] = role_credentials(params["credentials"])
+    if params.get("requestTemplates"):
+        integration["requestTemplates"] = params["requestTemplates"]
+    if params.get("contentHandling") is not None:
+        integration["contentHandling"] = content_handling(params["contentHandling"])
+    _request_parameters(params, integration)
+    return integration
+
+
+def _request_parameters(params: dict, integration: dict) -> None:
+    """``integration.request.path|querystring|header.<name>`` from a method request value, a stage variable, a
+    context variable or a literal (apis/http_proxy.py maps them)."""
     for key, source in (params.get("requestParameters") or {}).items():
         where = key.removeprefix("integration.request.").partition(".")[0]
         if not key.startswith("integration.request.") or where not in ("path", "querystring", "header"):
@@ -330,7 +366,6 @@ def _http_integration(params: dict, limits, high: int) -> dict:
                        f"[Invalid mapping expression parameter specified: {source}]")
     if params.get("requestParameters"):
         integration["requestParameters"] = params["requestParameters"]
-    return integration
 
 
 def content_handling(value: str) -> str:

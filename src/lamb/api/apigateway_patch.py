@@ -22,7 +22,7 @@ import copy
 import time
 from typing import TYPE_CHECKING
 
-from ..apis import access_log, http_proxy, method_settings
+from ..apis import access_log, aws_services, http_proxy, method_settings
 from ..protocol.errors import AwsError
 from . import apigateway as rest
 from . import apigateway_responses as responses
@@ -176,8 +176,9 @@ def patch_integration(integration: dict, ops: list[dict], timeout_range: tuple[i
         elif path == "/uri" and kind == "replace":
             if integration.get("type") in ("HTTP_PROXY", "HTTP") and not http_proxy.is_http_url(value):
                 raise rest._bad("Invalid HTTP endpoint specified for URI")
-            if integration.get("type") == "MOCK" or (integration.get("type") == "AWS" and
-                                                     ":lambda:path/2015-03-31/functions/" not in (value or "")):
+            lambda_or_service = aws_services.is_service_uri(value) or \
+                ":lambda:path/2015-03-31/functions/" in (value or "")  # Lambda's, or another service's action/path
+            if integration.get("type") == "MOCK" or (integration.get("type") == "AWS" and not lambda_or_service):
                 raise rest._bad("Invalid integration URI specified")
             integration["uri"] = value
         elif path == "/contentHandling" and kind in ("replace", "add", "remove"):

@@ -9,8 +9,11 @@ and a ``$default`` stage with AutoDeploy. A stage with AutoDeploy gets a new dep
 every change of the routes, integrations or authorizers. Served: ``ProtocolType`` HTTP,
 integrations of type ``AWS_PROXY`` to Lambda functions and ``HTTP_PROXY`` to http(s) URLs, both
 with parameter mapping (``RequestParameters``/``ResponseParameters``, checked here, applied by
-apis/http_proxy.py); WebSocket APIs, AWS service integrations (``IntegrationSubtype``) and other
-integration types are refused.
+apis/http_proxy.py), and AWS service integrations (``AWS_PROXY`` with ``IntegrationSubtype``: checked
+here, called by apis/aws_services.py); ``ProtocolType`` WEBSOCKET (served by apis/websocket.py) with a
+``RouteSelectionExpression`` over ``request.body``, route keys ``$connect``, ``$disconnect``,
+``$default`` or custom, AWS_PROXY integrations (payload 1.0), ``$default`` route responses
+(two-way routes) and REQUEST authorizers on ``$connect``. Other integration types are refused.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..apis import access_log, credentials, http_proxy, routing
+from ..apis import access_log, aws_services, credentials, http_proxy, routing, websocket
 from ..apis.jwt_auth import issuer_allowed
 from ..apis.store import empty, new_id, snapshot
 from ..protocol.errors import AwsError
@@ -77,14 +80,14 @@ def api_arn(region: str, api_id: str, stage: str | None = None) -> str:
     return arn if stage is None else f"{arn}/stages/{stage}"
 
 
-def _endpoint(ctx: "RequestContext", api_id: str) -> str:
-    return ctx.lamb.http_apis.endpoint(api_id)
-
-
 def _view(ctx: "RequestContext", doc: dict) -> dict:
     api = dict(doc["api"])
-    api["ApiEndpoint"] = _endpoint(ctx, api["ApiId"])
+    api["ApiEndpoint"] = ctx.lamb.http_apis.endpoint(api["ApiId"], api.get("ProtocolType", "HTTP"))
     return api
+
+
+def _is_websocket(doc: dict) -> bool:
+    return doc["api"].get("ProtocolType") == "WEBSOCKET"
 
 
 def _save(ctx: "RequestContext", api_id: str, doc: dict, *, redeploy: bool = False) -> None:
@@ -113,7 +116,12 @@ def _deploy(doc: dict, stage: dict | None, description: str, *, auto: bool = Fal
 
 
 # ------------------------------------------------------------------ validation
-def _route_key(key: str) -> str:
+def _route_key(key: str, websocket_api: bool = False) -> str:
+    if websocket_api:  # $connect, $disconnect, $default or a custom key (the selection expression's value)
+        if not key or key.startswith("$") and key not in websocket.RESERVED:
+            raise _bad(f"Unable to create Route. The route key '{key}' is invalid: a WebSocket API's route keys "
+                       "are $connect, $disconnect, $default or custom keys not starting with '$'.")
+        return key
     try:
         routing.parse(key)
     except routing.BadRouteKey:
@@ -132,20 +140,21 @@ def _target(ctx: "RequestContext", doc: dict, target: str | None) -> str | None:
     return target
 
 
-def _integration_fields(params: dict, old: dict | None) -> dict:
+def _integration_fields(params: dict, old: dict | None, websocket_api: bool = False) -> dict:
     item = dict(old or {})
     for k, v in params.items():
         if k != "ApiId" and v is not None:
             item[k] = v
     kind = item.get("IntegrationType")
+    if websocket_api:
+        return _websocket_integration(item)
     if kind == "HTTP_PROXY":
         return _http_proxy_fields(item)
     if kind != "AWS_PROXY":
         raise _bad(f"Integration type {kind} is not served by this Lamb server; use AWS_PROXY to a Lambda function "
                    "or HTTP_PROXY to an http(s) URL.")
     if item.get("IntegrationSubtype"):
-        raise _bad(f"IntegrationSubtype {item['IntegrationSubtype']} (an AWS service integration) is not served by "
-                   "this Lamb server; use AWS_PROXY to a Lambda function.")
+        return _aws_service_fields(item)
     item.setdefault("IntegrationMethod", "POST")
     uri = item.get("IntegrationUri")
     if not uri:
@@ -154,6 +163,40 @@ def _integration_fields(params: dict, old: dict | None) -> dict:
         raise _bad("PayloadFormatVersion must be 1.0 or 2.0 for AWS_PROXY integrations of HTTP APIs.")
     _role(item.get("CredentialsArn"))
     _check_mappings(item)
+    return item
+
+
+def _websocket_integration(item: dict) -> dict:
+    """A WebSocket API's integration: AWS_PROXY to a Lambda function, payload 1.0 (apis/websocket.py)."""
+    if item.get("IntegrationType") != "AWS_PROXY":
+        raise _bad(f"Integration type {item.get('IntegrationType')} is not served by this Lamb server for WebSocket "
+                   "APIs; use AWS_PROXY to a Lambda function.")
+    if item.get("IntegrationSubtype"):
+        raise _bad("IntegrationSubtype is not supported for WebSocket APIs.")
+    if not item.get("IntegrationUri"):
+        raise _bad("IntegrationUri is required for AWS_PROXY integrations.")
+    item.setdefault("IntegrationMethod", "POST")
+    if item.setdefault("PayloadFormatVersion", "1.0") != "1.0":
+        raise _bad("PayloadFormatVersion must be 1.0 for WebSocket APIs.")
+    for unsupported in ("RequestParameters", "ResponseParameters", "RequestTemplates", "TemplateSelectionExpression"):
+        if item.get(unsupported):
+            raise _bad(f"{unsupported} is not served by this Lamb server for AWS_PROXY integrations of WebSocket APIs.")
+    _role(item.get("CredentialsArn"))
+    return item
+
+
+def _aws_service_fields(item: dict) -> dict:
+    """An AWS service integration (apis/aws_services.py): a subtype, its role, payload 1.0, its parameters."""
+    item.setdefault("PayloadFormatVersion", "1.0")
+    problem = aws_services.check_subtype(item)
+    if problem:
+        raise _bad(problem)
+    if item.get("IntegrationUri"):
+        raise _bad("IntegrationUri is not used for AWS service integrations (IntegrationSubtype); remove it.")
+    _role(item["CredentialsArn"])
+    problem = http_proxy.check_response_parameters(item.get("ResponseParameters") or {})
+    if problem:
+        raise _bad(problem)
     return item
 
 
@@ -193,14 +236,14 @@ def _role(arn: str | None) -> None:
         raise _bad(f"Invalid ARN specified in the request: {arn}")
 
 
-def _check_timeout(ctx: "RequestContext", item: dict) -> None:
+def _check_timeout(ctx: "RequestContext", item: dict, websocket_api: bool = False) -> None:
     limits = ctx.lamb.settings.limits
+    most = limits.websocket_timeout_max_ms if websocket_api else limits.http_api_timeout_max_ms
     t = item.get("TimeoutInMillis")
     if t is None:
-        item["TimeoutInMillis"] = limits.http_api_timeout_max_ms
-    elif not limits.http_api_timeout_min_ms <= t <= limits.http_api_timeout_max_ms:
-        raise _bad(f"Timeout must be between {limits.http_api_timeout_min_ms} ms and "
-                   f"{limits.http_api_timeout_max_ms} ms.")
+        item["TimeoutInMillis"] = most
+    elif not limits.http_api_timeout_min_ms <= t <= most:
+        raise _bad(f"Timeout must be between {limits.http_api_timeout_min_ms} ms and {most} ms.")
 
 
 def _quick_create(ctx: "RequestContext", doc: dict, target: str, route_key: str | None,
@@ -228,10 +271,18 @@ def _quick_create(ctx: "RequestContext", doc: dict, target: str, route_key: str 
 # ------------------------------------------------------------------ APIs
 @operation("CreateApi", service=SERVICE)
 def create_api(ctx: "RequestContext", params: dict) -> dict:
-    if params["ProtocolType"] != "HTTP":
-        raise _bad(f"ProtocolType {params['ProtocolType']} is not served by this Lamb server; use HTTP.")
+    protocol = params["ProtocolType"]
+    if protocol == "WEBSOCKET":
+        problem = websocket.selection_problem(params.get("RouteSelectionExpression"))
+        if problem:
+            raise _bad(problem)
+        for http_only in ("CorsConfiguration", "Target", "RouteKey", "CredentialsArn"):
+            if params.get(http_only) is not None:
+                raise _bad(f"{http_only} is supported only for HTTP APIs.")
+    elif protocol != "HTTP":
+        raise _bad(f"ProtocolType {protocol} is not served by this Lamb server; use HTTP or WEBSOCKET.")
     api_id = _store(ctx).fresh_id()
-    api = {"ApiId": api_id, "Name": params["Name"], "ProtocolType": "HTTP", "CreatedDate": time.time(),
+    api = {"ApiId": api_id, "Name": params["Name"], "ProtocolType": protocol, "CreatedDate": time.time(),
            "RouteSelectionExpression": params.get("RouteSelectionExpression") or "${request.method} ${request.path}",
            "ApiKeySelectionExpression": params.get("ApiKeySelectionExpression") or "$request.header.x-api-key",
            "DisableExecuteApiEndpoint": bool(params.get("DisableExecuteApiEndpoint")),
@@ -263,6 +314,12 @@ def get_apis(ctx: "RequestContext", params: dict) -> dict:
 def update_api(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["ApiId"])
     api = doc["api"]
+    if _is_websocket(doc) and params.get("RouteSelectionExpression") is not None:
+        problem = websocket.selection_problem(params["RouteSelectionExpression"])
+        if problem:
+            raise _bad(problem)
+    if _is_websocket(doc) and any(params.get(k) is not None for k in ("CorsConfiguration", "Target", "CredentialsArn")):
+        raise _bad("CorsConfiguration, Target and CredentialsArn are supported only for HTTP APIs.")
     for k in ("Name", "Description", "Version", "CorsConfiguration", "RouteSelectionExpression",
               "ApiKeySelectionExpression", "DisableExecuteApiEndpoint", "DisableSchemaValidation", "IpAddressType"):
         if params.get(k) is not None:
@@ -301,7 +358,7 @@ def delete_cors(ctx: "RequestContext", params: dict) -> dict:
 @operation("CreateRoute", service=SERVICE)
 def create_route(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["ApiId"])
-    key = _route_key(params["RouteKey"])
+    key = _route_key(params["RouteKey"], _is_websocket(doc))
     if any(r["RouteKey"] == key for r in doc["routes"].values()):
         raise AwsError("ConflictException", f"Unable to create Route. A route with key '{key}' already exists.", 409)
     route = {"RouteId": new_id(), "RouteKey": key, "ApiKeyRequired": bool(params.get("ApiKeyRequired")),
@@ -309,14 +366,30 @@ def create_route(ctx: "RequestContext", params: dict) -> dict:
     _route_fields(ctx, doc, route, params)
     doc["routes"][route["RouteId"]] = route
     _save(ctx, params["ApiId"], doc, redeploy=True)
-    return route
+    return _public(route)
 
 
 def _route_fields(ctx: "RequestContext", doc: dict, route: dict, params: dict) -> None:
     for k in ("AuthorizationScopes", "AuthorizerId", "OperationName", "RequestParameters", "AuthorizationType",
-              "ApiKeyRequired"):
+              "ApiKeyRequired", "RouteResponseSelectionExpression"):
         if params.get(k) is not None:
             route[k] = params[k]
+    if not _is_websocket(doc) and params.get("RouteResponseSelectionExpression") is not None:
+        raise _bad("RouteResponseSelectionExpression is supported only for WebSocket APIs.")
+    if _is_websocket(doc):
+        for unsupported in ("RequestModels", "ModelSelectionExpression"):
+            if params.get(unsupported):
+                raise _bad(f"{unsupported} (request validation) is not served by this Lamb server for WebSocket APIs.")
+        if route.get("RouteResponseSelectionExpression") not in (None, "$default"):
+            raise _bad("RouteResponseSelectionExpression must be $default for WebSocket APIs.")
+        kind = route.get("AuthorizationType", "NONE")
+        if kind not in ("NONE", "CUSTOM"):
+            raise _bad(f"AuthorizationType {kind} is not served by this Lamb server for WebSocket APIs; use NONE or "
+                       "CUSTOM (a REQUEST authorizer on $connect).")
+        if kind == "CUSTOM" and route["RouteKey"] != websocket.CONNECT:
+            raise _bad("Authorization is supported only on the $connect route of a WebSocket API.")
+        if route.get("ApiKeyRequired"):
+            raise _bad("API keys are not served by this Lamb server for WebSocket APIs.")
     if params.get("Target") is not None:
         route["Target"] = _target(ctx, doc, params["Target"])
     kind = route.get("AuthorizationType", "NONE")
@@ -335,7 +408,7 @@ def _route_fields(ctx: "RequestContext", doc: dict, route: dict, params: dict) -
 
 @operation("GetRoute", service=SERVICE)
 def get_route(ctx: "RequestContext", params: dict) -> dict:
-    return _part(ctx, _doc(ctx, params["ApiId"]), "routes", "Route", params["RouteId"])
+    return _public(_part(ctx, _doc(ctx, params["ApiId"]), "routes", "Route", params["RouteId"]))
 
 
 @operation("GetRoutes", service=SERVICE)
@@ -348,14 +421,14 @@ def update_route(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["ApiId"])
     route = _part(ctx, doc, "routes", "Route", params["RouteId"])
     if params.get("RouteKey") is not None:
-        key = _route_key(params["RouteKey"])
+        key = _route_key(params["RouteKey"], _is_websocket(doc))
         if any(r["RouteKey"] == key and r is not route for r in doc["routes"].values()):
             raise AwsError("ConflictException", f"Unable to update Route. A route with key '{key}' already exists.",
                            409)
         route["RouteKey"] = key
     _route_fields(ctx, doc, route, params)
     _save(ctx, params["ApiId"], doc, redeploy=True)
-    return route
+    return _public(route)
 
 
 @operation("DeleteRoute", service=SERVICE)
@@ -367,12 +440,83 @@ def delete_route(ctx: "RequestContext", params: dict) -> dict:
     return {}
 
 
+# ------------------------------------------------------------------ route responses (WebSocket APIs)
+# A route with a route response is two-way: its integration's answer goes back to the client
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-response.html).
+# Kept in the route (``_responses``), so deployments snapshot them with it.
+def _route_responses(ctx: "RequestContext", params: dict) -> tuple[dict, dict]:
+    doc = _doc(ctx, params["ApiId"])
+    route = _part(ctx, doc, "routes", "Route", params["RouteId"])
+    if not _is_websocket(doc):
+        raise _bad("Route responses are supported only for WebSocket APIs.")
+    return doc, route.setdefault("_responses", {})
+
+
+def _route_response_fields(item: dict, params: dict) -> dict:
+    for k in ("ModelSelectionExpression", "ResponseModels", "ResponseParameters"):
+        if params.get(k) is not None:
+            if k != "ModelSelectionExpression" and params[k]:
+                raise _bad(f"{k} of route responses is not served by this Lamb server.")
+            item[k] = params[k]
+    return item
+
+
+@operation("CreateRouteResponse", service=SERVICE)
+def create_route_response(ctx: "RequestContext", params: dict) -> dict:
+    doc, responses = _route_responses(ctx, params)
+    key = params["RouteResponseKey"]
+    if key != "$default":
+        raise _bad("Only the $default route response is supported for WebSocket APIs.")
+    if any(r["RouteResponseKey"] == key for r in responses.values()):
+        raise AwsError("ConflictException", f"Unable to create RouteResponse. A route response with key '{key}' "
+                       "already exists.", 409)
+    item = _route_response_fields({"RouteResponseId": new_id(), "RouteResponseKey": key}, params)
+    responses[item["RouteResponseId"]] = item
+    _save(ctx, params["ApiId"], doc, redeploy=True)
+    return item
+
+
+def _route_response(ctx: "RequestContext", params: dict) -> tuple[dict, dict]:
+    """(the API's document, the route response ``RouteResponseId`` names)."""
+    doc, responses = _route_responses(ctx, params)
+    return doc, _part(ctx, {"responses": responses}, "responses", "RouteResponse", params["RouteResponseId"])
+
+
+@operation("GetRouteResponse", service=SERVICE)
+def get_route_response(ctx: "RequestContext", params: dict) -> dict:
+    return _route_response(ctx, params)[1]
+
+
+@operation("GetRouteResponses", service=SERVICE)
+def get_route_responses(ctx: "RequestContext", params: dict) -> dict:
+    return _page(params, list(_route_responses(ctx, params)[1].values()))
+
+
+@operation("UpdateRouteResponse", service=SERVICE)
+def update_route_response(ctx: "RequestContext", params: dict) -> dict:
+    doc, item = _route_response(ctx, params)
+    if params.get("RouteResponseKey") not in (None, "$default"):
+        raise _bad("Only the $default route response is supported for WebSocket APIs.")
+    _route_response_fields(item, params)
+    _save(ctx, params["ApiId"], doc, redeploy=True)
+    return item
+
+
+@operation("DeleteRouteResponse", service=SERVICE)
+def delete_route_response(ctx: "RequestContext", params: dict) -> dict:
+    doc, responses = _route_responses(ctx, params)
+    if responses.pop(params["RouteResponseId"], None) is None:
+        raise _not_found(ctx, "RouteResponse", params["RouteResponseId"])
+    _save(ctx, params["ApiId"], doc, redeploy=True)
+    return {}
+
+
 # ------------------------------------------------------------------ integrations
 @operation("CreateIntegration", service=SERVICE)
 def create_integration(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["ApiId"])
-    item = _integration_fields(params, {"IntegrationId": new_id(), "ConnectionType": "INTERNET"})
-    _check_timeout(ctx, item)
+    item = _integration_fields(params, {"IntegrationId": new_id(), "ConnectionType": "INTERNET"}, _is_websocket(doc))
+    _check_timeout(ctx, item, _is_websocket(doc))
     doc["integrations"][item["IntegrationId"]] = item
     _save(ctx, params["ApiId"], doc, redeploy=True)
     return item
@@ -392,8 +536,8 @@ def get_integrations(ctx: "RequestContext", params: dict) -> dict:
 def update_integration(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["ApiId"])
     old = _part(ctx, doc, "integrations", "Integration", params["IntegrationId"])
-    item = _integration_fields(params, old)
-    _check_timeout(ctx, item)
+    item = _integration_fields(params, old, _is_websocket(doc))
+    _check_timeout(ctx, item, _is_websocket(doc))
     doc["integrations"][item["IntegrationId"]] = item
     _save(ctx, params["ApiId"], doc, redeploy=True)
     return item
@@ -413,12 +557,14 @@ def delete_integration(ctx: "RequestContext", params: dict) -> dict:
 
 
 # ------------------------------------------------------------------ authorizers
-def _authorizer_fields(ctx: "RequestContext", item: dict, params: dict) -> dict:
+def _authorizer_fields(ctx: "RequestContext", item: dict, params: dict, websocket_api: bool = False) -> dict:
     limits = ctx.lamb.settings.limits
     for k, v in params.items():
         if k != "ApiId" and v is not None:
             item[k] = v
     kind = item.get("AuthorizerType")
+    if websocket_api:
+        return _websocket_authorizer(item)
     if kind == "REQUEST":
         if not item.get("AuthorizerUri"):
             raise _bad("AuthorizerUri is required for REQUEST authorizers.")
@@ -447,10 +593,32 @@ def _authorizer_fields(ctx: "RequestContext", item: dict, params: dict) -> dict:
     return item
 
 
+def _websocket_authorizer(item: dict) -> dict:
+    """A WebSocket API's REQUEST authorizer, run on ``$connect`` (apis/websocket.py)."""
+    if item.get("AuthorizerType") != "REQUEST":
+        raise _bad(f"AuthorizerType {item.get('AuthorizerType')} is not supported for WebSocket APIs; use REQUEST.")
+    if not item.get("AuthorizerUri"):
+        raise _bad("AuthorizerUri is required for REQUEST authorizers.")
+    for member in ("AuthorizerPayloadFormatVersion", "EnableSimpleResponses", "JwtConfiguration"):
+        if item.get(member) is not None:
+            raise _bad(f"{member} is supported only for HTTP APIs.")
+    if item.get("AuthorizerResultTtlInSeconds"):
+        raise _bad("Authorizer caching (AuthorizerResultTtlInSeconds) is not served by this Lamb server for "
+                   "WebSocket APIs.")
+    for source in item.get("IdentitySource") or []:
+        if not source.startswith(websocket.IDENTITY_SOURCES):
+            raise _bad(f"Invalid identity source {source}: use route.request.header.<name>, "
+                       "route.request.querystring.<name> or stageVariables.<name>.")
+    role = item.get("AuthorizerCredentialsArn")
+    if role is not None and not credentials.is_role_arn(role):
+        raise _bad(f"Invalid ARN specified in the request: {role}")
+    return item
+
+
 @operation("CreateAuthorizer", service=SERVICE)
 def create_authorizer(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["ApiId"])
-    item = _authorizer_fields(ctx, {"AuthorizerId": new_id()}, params)
+    item = _authorizer_fields(ctx, {"AuthorizerId": new_id()}, params, _is_websocket(doc))
     doc["authorizers"][item["AuthorizerId"]] = item
     _save(ctx, params["ApiId"], doc, redeploy=True)
     return item
@@ -470,7 +638,7 @@ def get_authorizers(ctx: "RequestContext", params: dict) -> dict:
 def update_authorizer(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["ApiId"])
     old = _part(ctx, doc, "authorizers", "Authorizer", params["AuthorizerId"])
-    item = _authorizer_fields(ctx, dict(old), params)
+    item = _authorizer_fields(ctx, dict(old), params, _is_websocket(doc))
     doc["authorizers"][item["AuthorizerId"]] = item
     _save(ctx, params["ApiId"], doc, redeploy=True)
     return item

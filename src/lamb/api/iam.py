@@ -1,26 +1,34 @@
-"""IAM (botocore's ``iam`` model, query protocol): users, access keys, roles with trust
-policies, inline and managed policies with versions, attachments.
+"""IAM (botocore's ``iam`` model, query protocol): users, groups, access keys, roles with trust
+policies, inline and managed policies with versions, attachments, permissions boundaries, tags.
 
 Behaviour and messages from the IAM API reference
 (https://docs.aws.amazon.com/IAM/latest/APIReference/): ``NoSuchEntity`` (404),
 ``EntityAlreadyExists`` (409), ``DeleteConflict`` (409), ``LimitExceeded`` (409),
 ``MalformedPolicyDocument`` (400). Policy documents go out URL-encoded, as IAM returns them
-(botocore decodes them). Every entity belongs to the caller's account.
+(botocore decodes them). Every entity belongs to the caller's account, except AWS managed
+policies (``arn:aws:iam::aws:policy/...``), which every account sees and none may change; their
+``AttachmentCount`` counts the caller's account's attachments.
+
+Every List operation pages as IAM does: ``MaxItems`` (default 100), ``IsTruncated`` and an opaque
+``Marker`` to pass back. Listings return a subset of an entity's members, as IAM's do: no
+``Tags`` or ``PermissionsBoundary`` in ListUsers/ListRoles/ListPolicies.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
 from urllib.parse import quote
 
 from ..identity import ids
-from ..identity.store import IdentityStore
+from ..identity.store import IdentityStore, aws_managed_policies
 from ..protocol.errors import AwsError
 from . import operation
 
 USER_FIELDS = ("Path", "UserName", "UserId", "Arn", "CreateDate")
+GROUP_FIELDS = ("Path", "GroupName", "GroupId", "Arn", "CreateDate")
 ROLE_FIELDS = ("Path", "RoleName", "RoleId", "Arn", "CreateDate", "Description", "MaxSessionDuration")
 POLICY_FIELDS = ("PolicyName", "PolicyId", "Arn", "Path", "DefaultVersionId", "AttachmentCount",
                  "PermissionsBoundaryUsageCount", "IsAttachable", "Description", "CreateDate", "UpdateDate")
@@ -73,6 +81,62 @@ def encoded(doc: dict) -> str:
     return quote(json.dumps(doc), safe="")
 
 
+def page(params: dict, items: list, key, member: str) -> dict:
+    """``items`` (in IAM's order; ``key`` names one item) from ``Marker`` on, at most ``MaxItems``
+    (default 100); ``IsTruncated`` and the ``Marker`` of the next page when more remain. The marker
+    is the next item's key: a page resumes there, or, if that item went away meanwhile, at the first
+    item whose key sorts after it (the lists ordered by key)."""
+    start = 0
+    if params.get("Marker"):
+        try:
+            after = base64.urlsafe_b64decode(params["Marker"].encode()).decode()
+        except ValueError:
+            raise AwsError("InvalidInput", "Invalid Marker.", 400, type_="Sender") from None
+        keys = [key(item) for item in items]
+        start = keys.index(after) if after in keys else next((i for i, k in enumerate(keys) if k >= after), len(keys))
+    size = params.get("MaxItems") or 100
+    chunk = items[start:start + size]
+    out: dict[str, Any] = {member: chunk, "IsTruncated": start + size < len(items)}
+    if out["IsTruncated"]:
+        out["Marker"] = base64.urlsafe_b64encode(key(items[start + size]).encode()).decode()
+    return out
+
+
+def _tagged(ctx, tags: list[dict], given: list[dict], kind: str) -> list[dict]:
+    """``tags`` with ``given`` set (a key given again takes the new value); IAM's 50-tag limit."""
+    merged = {t["Key"]: t["Value"] for t in tags}
+    merged.update({t["Key"]: t["Value"] for t in given})
+    cap = ctx.lamb.settings.limits.iam_tags_per_entity
+    if len(merged) > cap:
+        raise AwsError("LimitExceeded", f"Cannot exceed quota for TagsPer{kind}: {cap}.", 409, type_="Sender")
+    return [{"Key": k, "Value": v} for k, v in merged.items()]
+
+
+def _boundary(ctx, params: dict) -> str | None:
+    """The ``PermissionsBoundary`` a request names: an existing managed policy's ARN."""
+    arn = params.get("PermissionsBoundary")
+    if arn is not None:
+        attachable(ctx, arn)
+    return arn
+
+
+def _with_boundary(out: dict, entity: dict) -> dict:
+    if entity.get("PermissionsBoundary"):
+        out["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
+                                      "PermissionsBoundaryArn": entity["PermissionsBoundary"]}
+    if entity.get("Tags"):
+        out["Tags"] = list(entity["Tags"])
+    return out
+
+
+def _require_no_policies(holder: dict) -> None:
+    """IAM deletes a user, group or role only once its policies are gone."""
+    if holder["InlinePolicies"]:
+        raise conflict("Cannot delete entity, must delete policies first.")
+    if holder["AttachedPolicies"]:
+        raise conflict("Cannot delete entity, must detach all policies first.")
+
+
 # ------------------------------------------------------------------ users
 def user(ctx, name: str) -> dict:
     found = _store(ctx).users.get((_account(ctx), name))
@@ -81,16 +145,26 @@ def user(ctx, name: str) -> dict:
     return found
 
 
+def _user_out(u: dict) -> dict:
+    return _with_boundary(_pick(u, USER_FIELDS), u)
+
+
+def _new(ctx, params: dict, kind: str, table: dict, id_prefix: str) -> dict:
+    """A new user, group or role named by the request (EntityAlreadyExists for a name in use)."""
+    account, name, path = _account(ctx), params[f"{kind}Name"], params.get("Path") or "/"
+    if (account, name) in table:
+        raise exists(f"{kind} with name {name} already exists.")
+    return {"Account": account, f"{kind}Name": name, f"{kind}Id": ids.unique_id(id_prefix), "Path": path,
+            "Arn": f"arn:aws:iam::{account}:{kind.lower()}{path}{name}", "CreateDate": time.time(),
+            "InlinePolicies": {}, "AttachedPolicies": []}
+
+
 @iam("CreateUser")
 def create_user(ctx, params: dict) -> dict:
-    account, name, path = _account(ctx), params["UserName"], params.get("Path") or "/"
-    if (account, name) in _store(ctx).users:
-        raise exists(f"User with name {name} already exists.")
-    entity = {"Account": account, "UserName": name, "UserId": ids.unique_id("AIDA"), "Path": path,
-              "Arn": ids.user_arn(account, name, path), "CreateDate": time.time(),
-              "InlinePolicies": {}, "AttachedPolicies": []}
+    entity = {**_new(ctx, params, "User", _store(ctx).users, "AIDA"), "PermissionsBoundary": _boundary(ctx, params),
+              "Tags": _tagged(ctx, [], params.get("Tags") or [], "User")}
     _store(ctx).put_user(entity)
-    return {"User": _pick(entity, USER_FIELDS)}
+    return {"User": _user_out(entity)}
 
 
 @iam("GetUser")
@@ -101,15 +175,40 @@ def get_user(ctx, params: dict) -> dict:
             arn = caller.arn if caller is not None else ids.root_arn(_account(ctx))
             return {"User": {"UserId": _account(ctx), "Arn": arn, "Path": "/", "UserName": "", "CreateDate": time.time()}}
         params = {"UserName": caller.key.user}
-    return {"User": _pick(user(ctx, params["UserName"]), USER_FIELDS)}
+    return {"User": _user_out(user(ctx, params["UserName"]))}
+
+
+def _listed(ctx, params: dict, table: dict, shown, kind: str) -> dict:
+    """ListUsers/ListGroups/ListRoles: the account's entities under ``PathPrefix``, by name, a page."""
+    account, prefix = _account(ctx), params.get("PathPrefix") or "/"
+    entities = [shown(e) for (a, _), e in sorted(table.items()) if a == account and e["Path"].startswith(prefix)]
+    return page(params, entities, lambda e: e[f"{kind}Name"], f"{kind}s")
 
 
 @iam("ListUsers")
 def list_users(ctx, params: dict) -> dict:
-    account, prefix = _account(ctx), params.get("PathPrefix") or "/"
-    users = [_pick(u, USER_FIELDS) for (a, _), u in sorted(_store(ctx).users.items())
-             if a == account and u["Path"].startswith(prefix)]
-    return {"Users": users, "IsTruncated": False}
+    return _listed(ctx, params, _store(ctx).users, lambda u: _pick(u, USER_FIELDS), "User")
+
+
+@iam("UpdateUser")
+def update_user(ctx, params: dict) -> dict:
+    """https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateUser.html: a new path and/or name
+    (the user keeps its keys, policies and groups)."""
+    store, u = _store(ctx), dict(user(ctx, params["UserName"]))
+    new_name, new_path = params.get("NewUserName") or u["UserName"], params.get("NewPath") or u["Path"]
+    if new_name != u["UserName"] and (u["Account"], new_name) in store.users:
+        raise exists(f"User with name {new_name} already exists.")
+    old = u["UserName"]
+    u.update(UserName=new_name, Path=new_path, Arn=ids.user_arn(u["Account"], new_name, new_path))
+    if new_name != old:
+        store.delete_user(u["Account"], old)
+        for g in store.groups_of(u["Account"], old):
+            store.put_group(dict(g, Users=[new_name if m == old else m for m in g["Users"]]))
+        for k in [k for k in store.keys.values() if k.account == u["Account"] and k.user == old]:
+            k.user, k.principal = new_name, u["Arn"]
+            store.save_key(k)
+    store.put_user(u)
+    return {}
 
 
 @iam("DeleteUser")
@@ -117,10 +216,9 @@ def delete_user(ctx, params: dict) -> dict:
     u = user(ctx, params["UserName"])
     if any(k.user == u["UserName"] and k.account == u["Account"] and k.token is None for k in _store(ctx).keys.values()):
         raise conflict("Cannot delete entity, must delete access keys first.")
-    if u["InlinePolicies"]:
-        raise conflict("Cannot delete entity, must delete policies first.")
-    if u["AttachedPolicies"]:
-        raise conflict("Cannot delete entity, must detach all policies first.")
+    _require_no_policies(u)
+    if _store(ctx).groups_of(u["Account"], u["UserName"]):
+        raise conflict("Cannot delete entity, must remove user from all groups first.")
     _store(ctx).delete_user(u["Account"], u["UserName"])
     return {}
 
@@ -158,8 +256,8 @@ def create_access_key(ctx, params: dict) -> dict:
 @iam("ListAccessKeys")
 def list_access_keys(ctx, params: dict) -> dict:
     name = _key_user(ctx, params)
-    keys = sorted(_user_keys(ctx, name), key=lambda k: k.created)
-    return {"AccessKeyMetadata": [_key_meta(k, name) for k in keys], "IsTruncated": False}
+    keys = [_key_meta(k, name) for k in sorted(_user_keys(ctx, name), key=lambda k: (k.created, k.access_key_id))]
+    return page(params, keys, lambda k: f"{k['CreateDate']:020.6f}{k['AccessKeyId']}", "AccessKeyMetadata")
 
 
 def _owned_key(ctx, params: dict):
@@ -184,6 +282,83 @@ def delete_access_key(ctx, params: dict) -> dict:
     return {}
 
 
+# ------------------------------------------------------------------ groups
+def group(ctx, name: str) -> dict:
+    found = _store(ctx).groups.get((_account(ctx), name))
+    if found is None:
+        raise no_such(f"The group with name {name} cannot be found.")
+    return found
+
+
+@iam("CreateGroup")
+def create_group(ctx, params: dict) -> dict:
+    entity = {**_new(ctx, params, "Group", _store(ctx).groups, "AGPA"), "Users": []}
+    _store(ctx).put_group(entity)
+    return {"Group": _pick(entity, GROUP_FIELDS)}
+
+
+@iam("GetGroup")
+def get_group(ctx, params: dict) -> dict:
+    g = group(ctx, params["GroupName"])
+    members = [_pick(u, USER_FIELDS) for u in (_store(ctx).users.get((g["Account"], n)) for n in sorted(g["Users"]))
+               if u is not None]
+    return {"Group": _pick(g, GROUP_FIELDS), **page(params, members, lambda u: u["UserName"], "Users")}
+
+
+@iam("ListGroups")
+def list_groups(ctx, params: dict) -> dict:
+    return _listed(ctx, params, _store(ctx).groups, lambda g: _pick(g, GROUP_FIELDS), "Group")
+
+
+@iam("ListGroupsForUser")
+def list_groups_for_user(ctx, params: dict) -> dict:
+    u = user(ctx, params["UserName"])
+    groups = [_pick(g, GROUP_FIELDS) for g in _store(ctx).groups_of(u["Account"], u["UserName"])]
+    return page(params, groups, lambda g: g["GroupName"], "Groups")
+
+
+@iam("UpdateGroup")
+def update_group(ctx, params: dict) -> dict:
+    store, g = _store(ctx), dict(group(ctx, params["GroupName"]))
+    new_name, new_path = params.get("NewGroupName") or g["GroupName"], params.get("NewPath") or g["Path"]
+    if new_name != g["GroupName"] and (g["Account"], new_name) in store.groups:
+        raise exists(f"Group with name {new_name} already exists.")
+    store.delete_group(g["Account"], g["GroupName"])
+    g.update(GroupName=new_name, Path=new_path, Arn=f"arn:aws:iam::{g['Account']}:group{new_path}{new_name}")
+    store.put_group(g)
+    return {}
+
+
+@iam("DeleteGroup")
+def delete_group(ctx, params: dict) -> dict:
+    g = group(ctx, params["GroupName"])
+    if g["Users"]:
+        raise conflict("Cannot delete entity, must remove users from group first.")
+    _require_no_policies(g)
+    _store(ctx).delete_group(g["Account"], g["GroupName"])
+    return {}
+
+
+@iam("AddUserToGroup")
+def add_user_to_group(ctx, params: dict) -> dict:
+    g, u = group(ctx, params["GroupName"]), user(ctx, params["UserName"])
+    if u["UserName"] not in g["Users"]:
+        cap = ctx.lamb.settings.limits.iam_groups_per_user
+        if len(_store(ctx).groups_of(u["Account"], u["UserName"])) >= cap:
+            raise limit(f"Cannot exceed quota for GroupsPerUser: {cap}")
+        _store(ctx).put_group(dict(g, Users=g["Users"] + [u["UserName"]]))
+    return {}
+
+
+@iam("RemoveUserFromGroup")
+def remove_user_from_group(ctx, params: dict) -> dict:
+    g, u = group(ctx, params["GroupName"]), user(ctx, params["UserName"])
+    if u["UserName"] not in g["Users"]:
+        raise no_such(f"The user with name {u['UserName']} cannot be found.")
+    _store(ctx).put_group(dict(g, Users=[n for n in g["Users"] if n != u["UserName"]]))
+    return {}
+
+
 # ------------------------------------------------------------------ roles
 def role(ctx, name: str) -> dict:
     found = _store(ctx).roles.get((_account(ctx), name))
@@ -192,32 +367,17 @@ def role(ctx, name: str) -> dict:
     return found
 
 
-def _role_out(r: dict) -> dict:
+def _role_out(r: dict, listed: bool = False) -> dict:
     out = {**_pick(r, ROLE_FIELDS), "AssumeRolePolicyDocument": encoded(r["AssumeRolePolicyDocument"])}
-    if r.get("Tags"):
-        out["Tags"] = r["Tags"]
-    return out
-
-
-def _tagged(ctx, tags: list[dict], given: list[dict]) -> list[dict]:
-    """``tags`` with ``given`` set (a key given again takes the new value); IAM's 50-tag limit."""
-    merged = {t["Key"]: t["Value"] for t in tags}
-    merged.update({t["Key"]: t["Value"] for t in given})
-    if len(merged) > ctx.lamb.settings.limits.iam_tags_per_entity:
-        raise AwsError("LimitExceeded", f"Cannot exceed quota for TagsPerRole: {ctx.lamb.settings.limits.iam_tags_per_entity}.", 409)
-    return [{"Key": k, "Value": v} for k, v in merged.items()]
+    return out if listed else _with_boundary(out, r)
 
 
 @iam("CreateRole")
 def create_role(ctx, params: dict) -> dict:
-    account, name, path = _account(ctx), params["RoleName"], params.get("Path") or "/"
-    if (account, name) in _store(ctx).roles:
-        raise exists(f"Role with name {name} already exists.")
-    entity = {"Account": account, "RoleName": name, "RoleId": ids.unique_id("AROA"), "Path": path,
-              "Arn": ids.role_arn(account, name, path), "CreateDate": time.time(),
+    entity = {**_new(ctx, params, "Role", _store(ctx).roles, "AROA"),
               "AssumeRolePolicyDocument": document(params["AssumeRolePolicyDocument"]),
               "Description": params.get("Description"), "MaxSessionDuration": params.get("MaxSessionDuration") or 3600,
-              "InlinePolicies": {}, "AttachedPolicies": [], "Tags": _tagged(ctx, [], params.get("Tags") or [])}
+              "PermissionsBoundary": _boundary(ctx, params), "Tags": _tagged(ctx, [], params.get("Tags") or [], "Role")}
     _store(ctx).put_role(entity)
     return {"Role": _role_out(entity)}
 
@@ -229,9 +389,7 @@ def get_role(ctx, params: dict) -> dict:
 
 @iam("ListRoles")
 def list_roles(ctx, params: dict) -> dict:
-    account, prefix = _account(ctx), params.get("PathPrefix") or "/"
-    roles = [_role_out(r) for (a, _), r in sorted(_store(ctx).roles.items()) if a == account and r["Path"].startswith(prefix)]
-    return {"Roles": roles, "IsTruncated": False}
+    return _listed(ctx, params, _store(ctx).roles, lambda r: _role_out(r, listed=True), "Role")
 
 
 @iam("UpdateAssumeRolePolicy")
@@ -252,47 +410,112 @@ def update_role(ctx, params: dict) -> dict:
     return {}
 
 
-@iam("TagRole")
-def tag_role(ctx, params: dict) -> dict:
-    r = role(ctx, params["RoleName"])
-    _store(ctx).put_role(dict(r, Tags=_tagged(ctx, r.get("Tags") or [], params["Tags"])))
-    return {}
-
-
-@iam("UntagRole")
-def untag_role(ctx, params: dict) -> dict:
-    r = role(ctx, params["RoleName"])
-    gone = set(params["TagKeys"])
-    _store(ctx).put_role(dict(r, Tags=[t for t in r.get("Tags") or [] if t["Key"] not in gone]))
-    return {}
-
-
-@iam("ListRoleTags")
-def list_role_tags(ctx, params: dict) -> dict:
-    return {"Tags": list(role(ctx, params["RoleName"]).get("Tags") or []), "IsTruncated": False}
-
-
 @iam("DeleteRole")
 def delete_role(ctx, params: dict) -> dict:
     r = role(ctx, params["RoleName"])
-    if r["InlinePolicies"]:
-        raise conflict("Cannot delete entity, must delete policies first.")
-    if r["AttachedPolicies"]:
-        raise conflict("Cannot delete entity, must detach all policies first.")
+    _require_no_policies(r)
+    if _profiles_of(ctx, r["RoleName"]):
+        raise conflict("Cannot delete entity, must remove roles from instance profile first.")
     _store(ctx).delete_role(r["Account"], r["RoleName"])
     return {}
 
 
-# ------------------------------------------------------------------ inline policies
+# ------------------------------------------------------------------ instance profiles
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2_instance-profiles.html:
+# a container for one role (its "Roles" list holds at most one name).
+def instance_profile(ctx, name: str) -> dict:
+    found = _store(ctx).instance_profiles.get((_account(ctx), name))
+    if found is None:
+        raise no_such(f"Instance Profile {name} cannot be found.")
+    return found
+
+
+def _profile_out(ctx, p: dict, listed: bool = False) -> dict:
+    roles = [_role_out(r, listed=True) for r in (_store(ctx).roles.get((p["Account"], n)) for n in p["Roles"]) if r]
+    out = {**_pick(p, ("Path", "InstanceProfileName", "InstanceProfileId", "Arn", "CreateDate")), "Roles": roles}
+    if p.get("Tags") and not listed:
+        out["Tags"] = list(p["Tags"])
+    return out
+
+
+def _profiles_of(ctx, role_name: str) -> list[dict]:
+    account = _account(ctx)
+    return [p for (a, _), p in sorted(_store(ctx).instance_profiles.items()) if a == account and role_name in p["Roles"]]
+
+
+@iam("CreateInstanceProfile")
+def create_instance_profile(ctx, params: dict) -> dict:
+    account, name, path = _account(ctx), params["InstanceProfileName"], params.get("Path") or "/"
+    if (account, name) in _store(ctx).instance_profiles:
+        raise exists(f"Instance Profile {name} already exists.")
+    entity = {"Account": account, "InstanceProfileName": name, "InstanceProfileId": ids.unique_id("AIPA"),
+              "Path": path, "Arn": f"arn:aws:iam::{account}:instance-profile{path}{name}", "CreateDate": time.time(),
+              "Roles": [], "Tags": _tagged(ctx, [], params.get("Tags") or [], "InstanceProfile")}
+    _store(ctx).put_entity("instance-profile", entity)
+    return {"InstanceProfile": _profile_out(ctx, entity)}
+
+
+@iam("GetInstanceProfile")
+def get_instance_profile(ctx, params: dict) -> dict:
+    return {"InstanceProfile": _profile_out(ctx, instance_profile(ctx, params["InstanceProfileName"]))}
+
+
+@iam("ListInstanceProfiles")
+def list_instance_profiles(ctx, params: dict) -> dict:
+    return _listed(ctx, params, _store(ctx).instance_profiles, lambda p: _profile_out(ctx, p, listed=True),
+                   "InstanceProfile")
+
+
+@iam("ListInstanceProfilesForRole")
+def list_instance_profiles_for_role(ctx, params: dict) -> dict:
+    r = role(ctx, params["RoleName"])
+    profiles = [_profile_out(ctx, p, listed=True) for p in _profiles_of(ctx, r["RoleName"])]
+    return page(params, profiles, lambda p: p["InstanceProfileName"], "InstanceProfiles")
+
+
+@iam("AddRoleToInstanceProfile")
+def add_role_to_instance_profile(ctx, params: dict) -> dict:
+    p, r = instance_profile(ctx, params["InstanceProfileName"]), role(ctx, params["RoleName"])
+    if p["Roles"]:
+        raise limit("Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1")
+    _store(ctx).put_entity("instance-profile", dict(p, Roles=[r["RoleName"]]))
+    return {}
+
+
+@iam("RemoveRoleFromInstanceProfile")
+def remove_role_from_instance_profile(ctx, params: dict) -> dict:
+    p, r = instance_profile(ctx, params["InstanceProfileName"]), role(ctx, params["RoleName"])
+    if r["RoleName"] not in p["Roles"]:
+        raise no_such(f"The role with name {r['RoleName']} cannot be found.")
+    _store(ctx).put_entity("instance-profile", dict(p, Roles=[]))
+    return {}
+
+
+@iam("DeleteInstanceProfile")
+def delete_instance_profile(ctx, params: dict) -> dict:
+    p = instance_profile(ctx, params["InstanceProfileName"])
+    if p["Roles"]:
+        raise conflict("Cannot delete entity, must remove roles from instance profile first.")
+    _store(ctx).delete_entity("instance-profile", p["Account"], p["InstanceProfileName"])
+    return {}
+
+
+# ------------------------------------------------------------------ per kind: users, groups, roles
+_FIND = {"User": user, "Group": group, "Role": role}
+_PUT = {"User": "put_user", "Group": "put_group", "Role": "put_role"}
+
+
+def _save(ctx, kind: str, holder: dict) -> None:
+    getattr(_store(ctx), _PUT[kind])(holder)
+
+
 def _inline(kind: str):
-    find = user if kind == "User" else role
-    put = "put_user" if kind == "User" else "put_role"
-    noun = kind.lower()
+    find, noun = _FIND[kind], kind.lower()
 
     def put_policy(ctx, params: dict) -> dict:
         holder = dict(find(ctx, params[f"{kind}Name"]))
         holder["InlinePolicies"] = {**holder["InlinePolicies"], params["PolicyName"]: document(params["PolicyDocument"])}
-        getattr(_store(ctx), put)(holder)
+        _save(ctx, kind, holder)
         return {}
 
     def get_policy(ctx, params: dict) -> dict:
@@ -307,11 +530,12 @@ def _inline(kind: str):
         if params["PolicyName"] not in holder["InlinePolicies"]:
             raise no_such(f"The {noun} policy with name {params['PolicyName']} cannot be found.")
         holder["InlinePolicies"] = {k: v for k, v in holder["InlinePolicies"].items() if k != params["PolicyName"]}
-        getattr(_store(ctx), put)(holder)
+        _save(ctx, kind, holder)
         return {}
 
     def list_policies(ctx, params: dict) -> dict:
-        return {"PolicyNames": sorted(find(ctx, params[f"{kind}Name"])["InlinePolicies"]), "IsTruncated": False}
+        names = sorted(find(ctx, params[f"{kind}Name"])["InlinePolicies"])
+        return page(params, names, lambda n: n, "PolicyNames")
 
     iam(f"Put{kind}Policy")(put_policy)
     iam(f"Get{kind}Policy")(get_policy)
@@ -319,20 +543,150 @@ def _inline(kind: str):
     iam(f"List{kind}Policies")(list_policies)
 
 
-_inline("User")
-_inline("Role")
+def _attachment(kind: str):
+    find = _FIND[kind]
+
+    def attach(ctx, params: dict) -> dict:
+        holder = dict(find(ctx, params[f"{kind}Name"]))
+        p = attachable(ctx, params["PolicyArn"])
+        if p["Arn"] not in holder["AttachedPolicies"]:
+            if len(holder["AttachedPolicies"]) >= ctx.lamb.settings.limits.iam_managed_policies_per_entity:
+                raise limit(f"Cannot exceed quota for PoliciesPer{kind}: "
+                            f"{ctx.lamb.settings.limits.iam_managed_policies_per_entity}")
+            holder["AttachedPolicies"] = holder["AttachedPolicies"] + [p["Arn"]]
+            _save(ctx, kind, holder)
+        return {}
+
+    def detach(ctx, params: dict) -> dict:
+        holder = dict(find(ctx, params[f"{kind}Name"]))
+        arn = params["PolicyArn"]
+        if arn not in holder["AttachedPolicies"]:
+            raise no_such(f"Policy {arn} was not found.")
+        holder["AttachedPolicies"] = [a for a in holder["AttachedPolicies"] if a != arn]
+        _save(ctx, kind, holder)
+        return {}
+
+    def list_attached(ctx, params: dict) -> dict:
+        holder, prefix = find(ctx, params[f"{kind}Name"]), params.get("PathPrefix") or "/"
+        policies = [p for p in (_store(ctx).policy(a) for a in sorted(holder["AttachedPolicies"])) if p is not None]
+        out = [{"PolicyName": p["PolicyName"], "PolicyArn": p["Arn"]} for p in policies if p["Path"].startswith(prefix)]
+        return page(params, out, lambda p: p["PolicyArn"], "AttachedPolicies")
+
+    iam(f"Attach{kind}Policy")(attach)
+    iam(f"Detach{kind}Policy")(detach)
+    iam(f"ListAttached{kind}Policies")(list_attached)
+
+
+def _tagging(kind: str, find, change=None):
+    """Tag{kind}/Untag{kind}/List{kind}Tags (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html);
+    ``change(ctx, params, action)`` finds what tagging may change (``find`` when not given)."""
+    change = change or (lambda ctx, params, action: find(ctx, params))
+
+    def tag(ctx, params: dict) -> dict:
+        holder = change(ctx, params, f"Tag{kind}")
+        _save_tagged(ctx, kind, dict(holder, Tags=_tagged(ctx, holder.get("Tags") or [], params["Tags"], kind)))
+        return {}
+
+    def untag(ctx, params: dict) -> dict:
+        holder = change(ctx, params, f"Untag{kind}")
+        gone = set(params["TagKeys"])
+        _save_tagged(ctx, kind, dict(holder, Tags=[t for t in holder.get("Tags") or [] if t["Key"] not in gone]))
+        return {}
+
+    def list_tags(ctx, params: dict) -> dict:
+        return page(params, list(find(ctx, params).get("Tags") or []), lambda t: t["Key"], "Tags")
+
+    iam(f"Tag{kind}")(tag)
+    iam(f"Untag{kind}")(untag)
+    iam(f"List{kind}Tags")(list_tags)
+
+
+def _save_tagged(ctx, kind: str, entity: dict) -> None:
+    if kind == "Policy":
+        _store(ctx).put_policy(entity)
+    elif kind == "InstanceProfile":
+        _store(ctx).put_entity("instance-profile", entity)
+    else:
+        _save(ctx, kind, entity)
+
+
+def _boundaries(kind: str):
+    """Put/Delete{kind}PermissionsBoundary
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html)."""
+    find = _FIND[kind]
+
+    def put(ctx, params: dict) -> dict:
+        holder = find(ctx, params[f"{kind}Name"])
+        _save(ctx, kind, dict(holder, PermissionsBoundary=_boundary(ctx, params)))
+        return {}
+
+    def delete(ctx, params: dict) -> dict:
+        holder = find(ctx, params[f"{kind}Name"])
+        _save(ctx, kind, dict(holder, PermissionsBoundary=None))
+        return {}
+
+    iam(f"Put{kind}PermissionsBoundary")(put)
+    iam(f"Delete{kind}PermissionsBoundary")(delete)
+
+
+for _kind in ("User", "Group", "Role"):
+    _inline(_kind)
+    _attachment(_kind)
+_tagging("User", lambda ctx, params: user(ctx, params["UserName"]))
+_tagging("Role", lambda ctx, params: role(ctx, params["RoleName"]))
+_tagging("InstanceProfile", lambda ctx, params: instance_profile(ctx, params["InstanceProfileName"]))
+_boundaries("User")
+_boundaries("Role")
 
 
 # ------------------------------------------------------------------ managed policies
 def managed(ctx, arn: str) -> dict:
-    found = _store(ctx).policies.get(arn)
-    if found is None or found["Account"] != _account(ctx):
+    """A customer managed policy of the caller's account, or an AWS managed policy."""
+    found = _store(ctx).policy(arn)
+    if found is None or found["Account"] not in (_account(ctx), "aws"):
         raise no_such(f"Policy {arn} was not found.")
     return found
 
 
-def _policy_out(p: dict) -> dict:
-    return _pick(p, POLICY_FIELDS)
+def attachable(ctx, arn: str) -> dict:
+    """The managed policy an attachment or a permissions boundary names."""
+    found = _store(ctx).policy(arn)
+    if found is None or found["Account"] not in (_account(ctx), "aws"):
+        raise no_such(f"Policy {arn} does not exist or is not attachable.")
+    return found
+
+
+def own(ctx, arn: str, action: str) -> dict:
+    """A managed policy the caller may change: AWS's own cannot be changed by any account."""
+    p = managed(ctx, arn)
+    if p["Account"] == "aws":
+        raise AwsError("AccessDenied", f"User: {ctx.caller.arn if ctx.caller else ids.root_arn(_account(ctx))} is not "
+                       f"authorized to perform: iam:{action} on resource: policy {arn}", 403, type_="Sender")
+    return p
+
+
+def _holders(ctx) -> list[tuple[str, dict]]:
+    """The account's users, groups and roles, with their kind."""
+    account, store = _account(ctx), _store(ctx)
+    return [(kind, e) for kind, table in (("User", store.users), ("Group", store.groups), ("Role", store.roles))
+            for (a, _), e in sorted(table.items()) if a == account]
+
+
+def _usage(ctx, arn: str) -> tuple[int, int]:
+    """How many of the account's users, groups and roles have ``arn`` attached, and use it as their boundary."""
+    holders = _holders(ctx)
+    return (sum(arn in e["AttachedPolicies"] for _, e in holders),
+            sum(e.get("PermissionsBoundary") == arn for _, e in holders))
+
+
+def _policy_out(ctx, p: dict, listed: bool = False) -> dict:
+    attached, bounding = _usage(ctx, p["Arn"])
+    out = _pick(dict(p, AttachmentCount=attached, PermissionsBoundaryUsageCount=bounding), POLICY_FIELDS)
+    if listed:
+        out.pop("Description", None)  # ListPolicies leaves out the description, as IAM's does
+    elif p.get("Tags"):
+        out["Tags"] = list(p["Tags"])
+    return out
 
 
 @iam("CreatePolicy")
@@ -343,32 +697,72 @@ def create_policy(ctx, params: dict) -> dict:
         raise exists(f"A policy called {name} already exists. Duplicate names are not allowed.")
     now = time.time()
     entity = {"Account": account, "PolicyName": name, "PolicyId": ids.unique_id("ANPA"), "Arn": arn, "Path": path,
-              "DefaultVersionId": "v1", "AttachmentCount": 0, "PermissionsBoundaryUsageCount": 0, "IsAttachable": True,
+              "DefaultVersionId": "v1", "IsAttachable": True,
               "Description": params.get("Description"), "CreateDate": now, "UpdateDate": now, "NextVersion": 2,
-              "Versions": {"v1": {"Document": document(params["PolicyDocument"]), "CreateDate": now}}}
+              "Versions": {"v1": {"Document": document(params["PolicyDocument"]), "CreateDate": now}},
+              "Tags": _tagged(ctx, [], params.get("Tags") or [], "Policy")}
     _store(ctx).put_policy(entity)
-    return {"Policy": _policy_out(entity)}
+    return {"Policy": _policy_out(ctx, entity)}
 
 
 @iam("GetPolicy")
 def get_policy(ctx, params: dict) -> dict:
-    return {"Policy": _policy_out(managed(ctx, params["PolicyArn"]))}
+    return {"Policy": _policy_out(ctx, managed(ctx, params["PolicyArn"]))}
 
 
 @iam("ListPolicies")
 def list_policies(ctx, params: dict) -> dict:
-    account = _account(ctx)
-    scope = params.get("Scope") or "All"
-    attached_only = params.get("OnlyAttached")
-    out = [_policy_out(p) for _, p in sorted(_store(ctx).policies.items())
-           if p["Account"] == account and scope in ("All", "Local") and (not attached_only or p["AttachmentCount"])]
-    return {"Policies": out, "IsTruncated": False}
+    """``Scope`` AWS (AWS managed), Local (the account's) or All; ``OnlyAttached``; ``PathPrefix``;
+    ``PolicyUsageFilter`` (PermissionsPolicy: attached, PermissionsBoundary: used as a boundary)."""
+    account, store = _account(ctx), _store(ctx)
+    scope, prefix = params.get("Scope") or "All", params.get("PathPrefix") or "/"
+    candidates = []
+    if scope in ("All", "AWS"):
+        candidates += list(aws_managed_policies().values())
+    if scope in ("All", "Local"):
+        candidates += [p for p in store.policies.values() if p["Account"] == account]
+    out = []
+    usage_filter = params.get("PolicyUsageFilter")
+    for p in sorted(candidates, key=lambda p: p["Arn"]):
+        if not p["Path"].startswith(prefix):
+            continue
+        entry = _policy_out(ctx, p, listed=True)
+        used = {"PermissionsPolicy": entry["AttachmentCount"] > 0,
+                "PermissionsBoundary": entry["PermissionsBoundaryUsageCount"] > 0}
+        if params.get("OnlyAttached") and not (used[usage_filter] if usage_filter else any(used.values())):
+            continue
+        out.append(entry)
+    return page(params, out, lambda p: p["Arn"], "Policies")
+
+
+@iam("ListEntitiesForPolicy")
+def list_entities_for_policy(ctx, params: dict) -> dict:
+    """The account's users, groups and roles that have the policy attached (``PolicyUsageFilter``
+    PermissionsPolicy) or as their boundary (PermissionsBoundary), both when not given; filtered by
+    ``EntityFilter`` (User, Group, Role) and ``PathPrefix``."""
+    arn = managed(ctx, params["PolicyArn"])["Arn"]
+    wanted, prefix, usage = params.get("EntityFilter"), params.get("PathPrefix") or "/", params.get("PolicyUsageFilter")
+    rows = []
+    for kind, e in _holders(ctx):
+        attached = usage != "PermissionsBoundary" and arn in e["AttachedPolicies"]
+        bounded = usage != "PermissionsPolicy" and e.get("PermissionsBoundary") == arn
+        if (attached or bounded) and wanted in (None, kind) and e["Path"].startswith(prefix):
+            rows.append({"Kind": kind, f"{kind}Name": e[f"{kind}Name"], f"{kind}Id": e[f"{kind}Id"]})
+    paged = page(params, rows, lambda r: f"{r['Kind']}/{r[r['Kind'] + 'Name']}", "Rows")
+    shown = paged.pop("Rows")
+    out = {f"Policy{kind}s": [{k: v for k, v in r.items() if k != "Kind"} for r in shown if r["Kind"] == kind]
+           for kind in ("Group", "User", "Role")}
+    return {**out, **paged}
+
+
+_tagging("Policy", lambda ctx, params: managed(ctx, params["PolicyArn"]),
+         lambda ctx, params, action: own(ctx, params["PolicyArn"], action))
 
 
 @iam("DeletePolicy")
 def delete_policy(ctx, params: dict) -> dict:
-    p = managed(ctx, params["PolicyArn"])
-    if p["AttachmentCount"]:
+    p = own(ctx, params["PolicyArn"], "DeletePolicy")
+    if any(_usage(ctx, p["Arn"])):
         raise conflict("Cannot delete a policy attached to entities.")
     if len(p["Versions"]) > 1:
         raise conflict("This policy has more than one version. Before you delete a policy, you must delete the "
@@ -386,7 +780,7 @@ def _version_out(vid: str, v: dict, default: str, with_document: bool = True) ->
 
 @iam("CreatePolicyVersion")
 def create_policy_version(ctx, params: dict) -> dict:
-    p = dict(managed(ctx, params["PolicyArn"]))
+    p = dict(own(ctx, params["PolicyArn"], "CreatePolicyVersion"))
     cap = ctx.lamb.settings.limits.iam_policy_versions
     if len(p["Versions"]) >= cap:
         raise limit(f"A managed policy can have up to {cap} versions. Before you create a new version, you must "
@@ -401,8 +795,8 @@ def create_policy_version(ctx, params: dict) -> dict:
     return {"PolicyVersion": _version_out(vid, p["Versions"][vid], p["DefaultVersionId"], False)}
 
 
-def _version(ctx, params: dict) -> tuple[dict, str]:
-    p = managed(ctx, params["PolicyArn"])
+def _version(ctx, params: dict, p: dict | None = None) -> tuple[dict, str]:
+    p = p or managed(ctx, params["PolicyArn"])
     vid = params["VersionId"]
     if vid not in p["Versions"]:
         raise no_such(f"Policy {p['Arn']} version {vid} does not exist or is not attachable.")
@@ -419,63 +813,21 @@ def get_policy_version(ctx, params: dict) -> dict:
 def list_policy_versions(ctx, params: dict) -> dict:
     p = managed(ctx, params["PolicyArn"])
     versions = sorted(p["Versions"].items(), key=lambda kv: -int(kv[0][1:]))
-    return {"Versions": [_version_out(vid, v, p["DefaultVersionId"], False) for vid, v in versions], "IsTruncated": False}
+    out = [_version_out(vid, v, p["DefaultVersionId"], False) for vid, v in versions]
+    return page(params, out, lambda v: f"{10**9 - int(v['VersionId'][1:]):010d}", "Versions")
 
 
 @iam("SetDefaultPolicyVersion")
 def set_default_policy_version(ctx, params: dict) -> dict:
-    p, vid = _version(ctx, params)
+    p, vid = _version(ctx, params, own(ctx, params["PolicyArn"], "SetDefaultPolicyVersion"))
     _store(ctx).put_policy(dict(p, DefaultVersionId=vid, UpdateDate=time.time()))
     return {}
 
 
 @iam("DeletePolicyVersion")
 def delete_policy_version(ctx, params: dict) -> dict:
-    p, vid = _version(ctx, params)
+    p, vid = _version(ctx, params, own(ctx, params["PolicyArn"], "DeletePolicyVersion"))
     if vid == p["DefaultVersionId"]:
         raise conflict("Cannot delete the default version of a policy.")
     _store(ctx).put_policy(dict(p, Versions={k: v for k, v in p["Versions"].items() if k != vid}))
     return {}
-
-
-def _attachment(kind: str):
-    find = user if kind == "User" else role
-    put = "put_user" if kind == "User" else "put_role"
-
-    def attach(ctx, params: dict) -> dict:
-        holder = dict(find(ctx, params[f"{kind}Name"]))
-        p = managed(ctx, params["PolicyArn"])
-        if p["Arn"] not in holder["AttachedPolicies"]:
-            if len(holder["AttachedPolicies"]) >= ctx.lamb.settings.limits.iam_managed_policies_per_entity:
-                raise limit(f"Cannot exceed quota for PoliciesPer{kind}: "
-                            f"{ctx.lamb.settings.limits.iam_managed_policies_per_entity}")
-            holder["AttachedPolicies"] = holder["AttachedPolicies"] + [p["Arn"]]
-            getattr(_store(ctx), put)(holder)
-            _store(ctx).put_policy(dict(p, AttachmentCount=p["AttachmentCount"] + 1))
-        return {}
-
-    def detach(ctx, params: dict) -> dict:
-        holder = dict(find(ctx, params[f"{kind}Name"]))
-        arn = params["PolicyArn"]
-        if arn not in holder["AttachedPolicies"]:
-            raise no_such(f"Policy {arn} was not found.")
-        holder["AttachedPolicies"] = [a for a in holder["AttachedPolicies"] if a != arn]
-        getattr(_store(ctx), put)(holder)
-        p = _store(ctx).policies.get(arn)
-        if p is not None:
-            _store(ctx).put_policy(dict(p, AttachmentCount=max(0, p["AttachmentCount"] - 1)))
-        return {}
-
-    def list_attached(ctx, params: dict) -> dict:
-        holder = find(ctx, params[f"{kind}Name"])
-        out = [{"PolicyName": _store(ctx).policies[a]["PolicyName"], "PolicyArn": a}
-               for a in holder["AttachedPolicies"] if a in _store(ctx).policies]
-        return {"AttachedPolicies": out, "IsTruncated": False}
-
-    iam(f"Attach{kind}Policy")(attach)
-    iam(f"Detach{kind}Policy")(detach)
-    iam(f"ListAttached{kind}Policies")(list_attached)
-
-
-_attachment("User")
-_attachment("Role")

@@ -61,7 +61,9 @@ def assume_role(ctx, params: dict) -> dict:
     session_policies = _session_policies(store, params)
     role = store.role_by_arn(role_arn)
     who = Who(caller.account, caller.arn,
-              store.policies_of(caller.key) if caller.key is not None else None)
+              store.policies_of(caller.key) if caller.key is not None else None,
+              session=caller.key.session_policies if caller.key is not None else None,
+              boundary=store.boundary_of(caller.key) if caller.key is not None else None)
     if role is None:
         raise AwsError("AccessDenied", f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: "
                        f"{role_arn}", 403, type_="Sender")
@@ -102,7 +104,7 @@ def _session_policies(store, params: dict) -> list | None:
             raise AwsError("MalformedPolicyDocument", "The policy is not in the valid JSON format.", 400,
                            type_="Sender") from None
     for ref in params.get("PolicyArns") or []:
-        policy = store.policies.get(ref.get("arn", ""))
+        policy = store.policy(ref.get("arn", ""))
         if policy is None:
             raise AwsError("NoSuchEntity", f"Policy {ref.get('arn')} does not exist or is not attachable.", 404,
                            type_="Sender")

@@ -18,7 +18,9 @@ Anything else fails the request as a missing permission does (HTTP APIs 500
 ``arn:aws:iam::*:user/*`` invokes with the caller's own credentials: the signer of an
 ``AWS_IAM`` method (``iam_auth``) must be allowed ``lambda:InvokeFunction`` by its identity
 policies (or the function's policy); without a signed caller the request fails (500).
-Decisions are not cached: a changed role policy applies to the next request.
+Decisions are not cached: a changed role policy applies to the next request. AWS service
+integrations (``aws_services``) use the same role checks: ``may_assume`` (exists, trusts API
+Gateway) and ``refusal`` (its identity policies for the service's action on its resource).
 """
 
 from __future__ import annotations
@@ -50,13 +52,36 @@ class Credentials:
         self.role_by_arn = role_by_arn
         self.role_policies = role_policies
 
-    def may_invoke(self, role_arn: str, function_arn: str, record: dict) -> bool:
+    def assumable(self, role_arn: str) -> dict | None:
+        """The role, when it exists and its trust policy lets API Gateway assume it."""
         role = self.role_by_arn(role_arn) if is_role_arn(role_arn) else None
         if role is None:
-            return False
+            return None
         trust = policy_eval.evaluate([role.get("AssumeRolePolicyDocument")], policy_eval.Request(
             policy_eval.Principal.service(SERVICE), "sts:AssumeRole", role["Arn"], {}))
-        if trust is not policy_eval.Decision.ALLOW:
+        return role if trust is policy_eval.Decision.ALLOW else None
+
+    def may_assume(self, role_arn: str) -> bool:
+        return self.assumable(role_arn) is not None
+
+    def refusal(self, role_arn: str, action: str, resource: str) -> str | None:
+        """Why the role (as API Gateway's session) may not do ``action`` on ``resource`` by its identity
+        policies (AWS's AccessDenied message), or None when they allow it (AWS service integrations; the
+        resource's own policy, e.g. a queue's, is the service's and is not read)."""
+        role = self.assumable(role_arn)
+        if role is None:
+            return f"API Gateway cannot assume {role_arn}"
+        account = role["Arn"].split(":")[4]
+        who = Who(account, ids.assumed_role_arn(account, role["RoleName"], SESSION), self.role_policies(role))
+        try:  # the identity policies only: a resource's own policy (a queue's, a bus's) is the service's to apply
+            check(who, action, resource, resource_account=account)
+        except AwsError as e:
+            return e.message
+        return None
+
+    def may_invoke(self, role_arn: str, function_arn: str, record: dict) -> bool:
+        role = self.assumable(role_arn)
+        if role is None:
             return False
         account = role["Arn"].split(":")[4]
         who = Who(account, ids.assumed_role_arn(account, role["RoleName"], SESSION), self.role_policies(role))

@@ -5,6 +5,11 @@ HTTP APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api
 dimension sets ``ApiId`` and ``ApiId, Stage``, and ``ApiId, Method, Resource, Stage`` when the
 stage's ``DefaultRouteSettings.DetailedMetricsEnabled`` is on.
 
+WebSocket APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-logging.html):
+``ConnectCount``, ``MessageCount``, ``IntegrationError``, ``ClientError``, ``ExecutionError``,
+``IntegrationLatency`` under ``ApiId`` and ``ApiId, Stage``, and ``ApiId, Stage, Route`` when the stage's
+``DefaultRouteSettings.DetailedMetricsEnabled`` is on (``websocket`` records them).
+
 REST APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html):
 ``Count``, ``4XXError``, ``5XXError``, ``Latency``, ``IntegrationLatency`` under ``ApiName`` and
 ``ApiName, Stage``, and ``ApiName, Method, Resource, Stage`` for a method whose settings (its own
@@ -28,6 +33,8 @@ NAMESPACE = "AWS/ApiGateway"
 UNITS = {
     "Count": "Count", "4xx": "Count", "5xx": "Count", "4XXError": "Count", "5XXError": "Count",
     "CacheHitCount": "Count", "CacheMissCount": "Count",
+    "ConnectCount": "Count", "MessageCount": "Count", "IntegrationError": "Count", "ClientError": "Count",
+    "ExecutionError": "Count",
     "Latency": "Milliseconds", "IntegrationLatency": "Milliseconds", "DataProcessed": "Bytes",
 }
 
@@ -82,6 +89,8 @@ def projections(dims: Mapping[str, str]) -> Iterator[tuple[tuple[str, str], ...]
     yield tuple(sorted({key: api, "Stage": stage}.items()))
     if "Method" in dims and "Resource" in dims:
         yield tuple(sorted({key: api, "Stage": stage, "Method": dims["Method"], "Resource": dims["Resource"]}.items()))
+    elif "Route" in dims:  # WebSocket APIs' detailed metrics
+        yield tuple(sorted({key: api, "Stage": stage, "Route": dims["Route"]}.items()))
 
 
 __all__ = ["NAMESPACE", "UNITS", "api_name", "detailed", "record", "projections"]

@@ -6,7 +6,9 @@ Swagger 2.0 too) read a definition's paths and operations and API Gateway's exte
 
 - ``x-amazon-apigateway-integration``: ``type`` (``aws_proxy``, case-insensitive), ``httpMethod``,
   ``uri``, ``payloadFormatVersion`` (HTTP APIs; 1.0 when absent), ``timeoutInMillis``, and for REST
-  APIs ``cacheKeyParameters`` and ``cacheNamespace`` (the stage cache's key);
+  APIs ``cacheKeyParameters`` and ``cacheNamespace`` (the stage cache's key); ``integrationSubtype`` with
+  ``credentials`` and ``requestParameters`` (HTTP APIs' AWS service integrations, no ``uri``), and REST
+  ``aws`` integrations to another service's ``action/``/``path/`` URI with ``requestParameters``;
 - ``x-amazon-apigateway-any-method``: the ``ANY`` method; a ``$default`` path: the ``$default`` route;
 - security schemes with ``x-amazon-apigateway-authorizer`` (``token``/``request`` Lambda
   authorizers; ``jwt`` and ``request`` for HTTP APIs), chosen by an operation's ``security``
@@ -296,6 +298,12 @@ def http_route_key(op: Operation) -> str:
 
 def http_integration(op: Operation) -> dict:
     """CreateIntegration's parameters for an operation's integration."""
+    if op.integration.get("integrationSubtype"):  # an AWS service integration (apis/aws_services.py): no URI
+        integ = op.integration
+        out = {"IntegrationType": str(integ.get("type") or "").upper(),
+               "IntegrationSubtype": integ["integrationSubtype"],
+               "PayloadFormatVersion": str(integ.get("payloadFormatVersion") or "1.0")}
+        return _http_integration_rest(integ, out)
     integ = _proxy(op, ("AWS_PROXY", "HTTP_PROXY"))
     if str(integ["type"]).upper() == "HTTP_PROXY":  # forwarded to the URI (apis/http_proxy.py)
         out = {"IntegrationType": "HTTP_PROXY", "IntegrationUri": integ["uri"],
@@ -304,6 +312,11 @@ def http_integration(op: Operation) -> dict:
     else:
         out = {"IntegrationType": "AWS_PROXY", "IntegrationUri": integ["uri"], "IntegrationMethod": "POST",
                "PayloadFormatVersion": str(integ.get("payloadFormatVersion") or "1.0")}
+    return _http_integration_rest(integ, out)
+
+
+def _http_integration_rest(integ: dict, out: dict) -> dict:
+    """The members every kind of HTTP API integration takes: mappings, timeout, role."""
     for k, member in (("requestParameters", "RequestParameters"), ("responseParameters", "ResponseParameters")):
         if integ.get(k):  # parameter mapping of either proxy (apis/http_proxy.py)
             out[member] = integ[k]
@@ -386,8 +399,9 @@ def _rest_integration(op: Operation) -> dict:
     kind = str(integ["type"]).upper()
     out = {"type": kind, "uri": integ["uri"], "integrationHttpMethod": str(integ.get("httpMethod") or "")
            .upper() or None}
-    # HTTP/HTTP_PROXY: {proxy}, headers, query strings (apis/http_proxy.py); AWS (Lambda): X-Amz-Invocation-Type
-    if kind in ("HTTP_PROXY", "HTTP", "AWS") and integ.get("requestParameters"):  # (apis/mapped.py)
+    # HTTP/HTTP_PROXY: {proxy}, headers, query strings (apis/http_proxy.py); AWS: Lambda's X-Amz-Invocation-Type
+    # (apis/mapped.py), other services' path, query and headers (apis/aws_services.py)
+    if kind in ("HTTP_PROXY", "HTTP", "AWS") and integ.get("requestParameters"):
         out["requestParameters"] = integ["requestParameters"]
     if kind in ("AWS", "HTTP"):  # mapping templates (apis/mapped.py)
         out["requestTemplates"] = integ.get("requestTemplates") or {}

@@ -23,7 +23,9 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy
   AWS_IAM caller's own for ``arn:aws:iam::*:user/*``);
   ``contentHandling`` converts non-proxy payloads (``binary``); ``HTTP_PROXY`` integrations forward
   the request to their URI and ``HTTP`` ones the request template's payload, their integration
-  response selected by the status code (``http_proxy``: 504 past the timeout, 500 when unreachable).
+  response selected by the status code (``http_proxy``: 504 past the timeout, 500 when unreachable);
+  ``AWS`` integrations to another service's ``action/…`` or ``path/…`` send the request template's
+  payload to it, signed, their integration response selected by its status code (``aws_services``).
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ from ..services.lineage import with_root
 from ..urls import event as v2_event
 from ..urls.response import Malformed
 from ..policy import evaluate as policy_eval
-from . import api_cache, binary, deadline, gateway_responses, http_proxy, iam_auth, mapped, mock, payload_v1, validation
-from . import usage_plans, vtl
+from . import api_cache, aws_services, binary, deadline, gateway_responses, http_proxy, iam_auth, mapped, mock
+from . import payload_v1, usage_plans, validation, vtl
 from .authorizers import REST_SOURCES, Authorized, Refused, identity_values, run_lambda
 from .permission import source_arn
 from .routing import RouteTable
@@ -453,6 +455,8 @@ class _Call(NamedTuple):
         if kind in ("HTTP_PROXY", "HTTP"):
             return self._http(proxy=kind == "HTTP_PROXY")
         uri = _STAGE_VAR.sub(lambda m: self.variables.get(m.group(1), ""), self.integration["uri"])
+        if kind == "AWS" and aws_services.is_service_uri(uri):
+            return self._aws_service(aws_services.rest_target(uri))
         try:
             target = server.target(function_arn_of(uri))
         except AwsError:
@@ -550,13 +554,9 @@ class _Call(NamedTuple):
             headers = http_proxy.forward_headers(self.headers or {}, source_ip=self.source_ip, port=server.port(),
                                                  proto="http", trace=self.trace)
         else:  # only what the mapping passes on, as API Gateway does for non-proxy integrations
-            try:
-                body = mapped.request_payload(self.integration, self._converted(), self.content_type, seen)
-            except mapped.Unsupported:
-                return _message(415, "Unsupported Media Type", rid)
-            except (vtl.TemplateError, binary.Unconvertible) as exc:
-                log.info("REST API %s: request mapping template or content conversion failed (%s)", self.api_id, exc)
-                return internal
+            body = self._templated(seen)
+            if isinstance(body, Response):
+                return body
             headers = [("Content-Type", self.content_type or "application/json"), ("X-Amzn-Trace-Id", self.trace)]
         for name, value in mapped_params["header"].items():
             headers = [(k, v) for k, v in headers if k.lower() != name.lower()] + [(name, value)]
@@ -584,20 +584,70 @@ class _Call(NamedTuple):
             if proxy:
                 return Response(answer.status, http_proxy.response_headers(http_proxy.remapped(answer.headers)) +
                                 [("x-amzn-RequestId", rid)], answer.body)
-            chosen = mapped.select(self.integration, str(answer.status))  # selectionPattern: the status code
-            if chosen is None:
-                log.info("REST API %s: no integration response for status %s", self.api_id, answer.status)
-                return internal
-            payload_type = next((v for k, v in answer.headers if k.lower() == "content-type"), None)
-            try:
-                status, headers, body = mapped.response(chosen, answer.body, self.accept, seen, self.binary_types,
-                                                        payload_type, tuple(answer.headers))
-            except (vtl.TemplateError, binary.Unconvertible) as exc:
-                log.info("REST API %s: response mapping template or content conversion failed (%s)", self.api_id, exc)
-                return internal
-            return Response(status, headers + [("x-amzn-RequestId", rid)], body)
+            return self._responded(answer, seen)
 
         return deadline.within(pending, timeout_s, timed_out, done)
+
+    def _templated(self, seen: mapped.Templated) -> "bytes | Response":
+        """A non-proxy integration's request payload (its request template), or the answer when there is none:
+        415 without a template and passthrough, 500 when the template or the conversion fails."""
+        try:
+            return mapped.request_payload(self.integration, self._converted(), self.content_type, seen)
+        except mapped.Unsupported:
+            return _message(415, "Unsupported Media Type", self.rid)
+        except (vtl.TemplateError, binary.Unconvertible) as exc:
+            log.info("REST API %s: request mapping template or content conversion failed (%s)", self.api_id, exc)
+            return _message(500, "Internal server error", self.rid)
+
+    def _responded(self, answer, seen: mapped.Templated) -> Response:
+        """A non-proxy integration's answer through the integration response its status code selects."""
+        rid = self.rid
+        chosen = mapped.select(self.integration, str(answer.status))  # selectionPattern: the status code
+        if chosen is None:
+            log.info("REST API %s: no integration response for status %s", self.api_id, answer.status)
+            return _message(500, "Internal server error", rid)
+        payload_type = next((v for k, v in answer.headers if k.lower() == "content-type"), None)
+        try:
+            status, headers, body = mapped.response(chosen, answer.body, self.accept, seen, self.binary_types,
+                                                    payload_type, tuple(answer.headers))
+        except (vtl.TemplateError, binary.Unconvertible) as exc:
+            log.info("REST API %s: response mapping template or content conversion failed (%s)", self.api_id, exc)
+            return _message(500, "Internal server error", rid)
+        return Response(status, headers + [("x-amzn-RequestId", rid)], body)
+
+    def _aws_service(self, target: "aws_services.Target"):
+        """A type AWS integration to another service than Lambda (``aws_services``): the request template's
+        payload and the mapped ``requestParameters`` sent to the service's action or path, signed as the
+        ``credentials`` role; its answer through the integration responses. 504 past the timeout, 500 when
+        the call cannot be made (no credentials, a role API Gateway cannot assume, an unreachable service)."""
+        server, rid = self.server, self.rid
+        internal = _message(500, "Internal server error", rid)
+        if server.aws is None:
+            return internal
+        seen = self.seen()
+        params = http_proxy.rest_request_parameters(self.integration.get("requestParameters") or {},
+                                                    seen.params, self.variables, seen.context)
+        body = self._templated(seen)
+        if isinstance(body, Response):
+            return body
+        timeout_s = self.integration.get("timeoutInMillis", 29_000) / 1000.0
+        notes = server.notes(rid)
+        notes.update(endpoint=self.integration["uri"], endpoint_body=body)
+        pending = server.timed(server.aws.rest(target, self.integration.get("httpMethod") or "POST", params["path"],
+                                               params["querystring"], params["header"], body,
+                                               self.integration.get("credentials"), timeout_s), rid)
+
+        def done(f: asyncio.Future) -> Response:
+            exc = f.exception()
+            if isinstance(exc, http_proxy.TimedOut):
+                return _timed_out(notes, rid)
+            if exc is not None:
+                log.info("REST API %s: AWS integration %s failed (%s)", self.api_id, self.integration["uri"], exc)
+                notes["error"] = f"Execution failed due to configuration error: {exc}"
+                return internal
+            return self._responded(f.result(), seen)
+
+        return deadline.within(pending, timeout_s, lambda: _timed_out(notes, rid), done)
 
     def _mapped(self, target):
         """A non-proxy Lambda integration (type ``AWS``): request template → payload, the function's

@@ -45,7 +45,7 @@ from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
 from . import access_log, api_cache, authorizers, deadline, execution_log, http_proxy, iam_auth, method_settings
-from . import mapped, payload_v1
+from . import aws_services, mapped, payload_v1
 from . import domains as custom_domains
 from . import metrics as api_metrics
 from . import rest as rest_api
@@ -57,6 +57,7 @@ from .routing import RouteTable
 from .store import HttpApiStore
 from .throttle import ACCOUNT, Buckets
 from .usage_plans import UsagePlans
+from . import websocket
 
 log = logging.getLogger("lamb.apis")
 
@@ -137,8 +138,11 @@ class HttpApiServer:
                  domains: "custom_domains.Domains | None" = None,
                  usage: UsagePlans | None = None,
                  account_throttle: tuple[float, int] | None = None,
-                 execution_logs: "execution_log.ExecutionLogs | None" = None) -> None:
+                 execution_logs: "execution_log.ExecutionLogs | None" = None,
+                 websockets: "websocket.Connections | None" = None, limits=None,
+                 aws: "aws_services.AwsServices | None" = None) -> None:
         self.store = store
+        self.aws = aws  # AWS service integrations (aws_services.py); None: they fail (500)
         self.domains = domains  # custom domain names and their API mappings (domains.py), or None
         self.usage = usage  # REST APIs' API keys and usage plans (usage_plans.py); None: keys never match
         self.api_keys: dict[str, tuple[str, str]] = {}  # request id -> (API key, its id), for the access log
@@ -173,6 +177,13 @@ class HttpApiServer:
         # What each request being served met (REST APIs: rest.py's notes for the execution log), by request id.
         self._notes: dict[str, dict] = {}
         self._deployed: dict[tuple[str, str], Deployed] = {}
+        # WEBSOCKET APIs (websocket.py): upgrades accepted on their stages, connections in ``websockets``.
+        self.websockets = websocket.WebSocketServer(
+            invoker=websocket.Invoker(target, self.may_invoke, invoke, function_arn_of),
+            connections=websockets if websockets is not None else websocket.Connections(), docs=store.get,
+            domain=lambda api_id: self.addresses().domain(api_id), region=region, account_id=account_id,
+            limits=limits, port=port, put=metrics.put if metrics is not None else None,
+            access_logs=access_logs) if limits is not None else None
         store.listeners.append(self._forget)
         if rest_store is not None:
             rest_store.listeners.append(self._forget_rest)
@@ -200,6 +211,8 @@ class HttpApiServer:
     def _forget(self, api_id: str) -> None:
         for key in [k for k in self._deployed if k[0] == api_id]:
             del self._deployed[key]
+        if self.websockets is not None:
+            self.websockets.forget(api_id)
 
     def _forget_rest(self, api_id: str) -> None:
         for key in [k for k in self._deployed if k[0] == "rest" and k[1] == api_id]:
@@ -234,10 +247,34 @@ class HttpApiServer:
         stage, _, path = rest.partition("/")
         return api_id, stage, "/" + path, None
 
+    def upgrade(self, req: Request):
+        """The answer to an upgrade request for a WEBSOCKET API (a ``Switch`` when accepted, or a
+        future of one), else None."""
+        found = self.locate(req)
+        doc = self.store.get(found[0]) if found is not None else None
+        if doc is None or doc["api"].get("ProtocolType") != "WEBSOCKET" or self.websockets is None:
+            return None
+        return self.websockets.upgrade(req, doc, *found[:3])
+
+    def connections_api(self, req: Request) -> bool:
+        """Whether a request whose path ends in ``/@connections/<id>`` is for the @connections API:
+        on Lamb's port itself, or at a WEBSOCKET API's address (an HTTP or REST API's route may have
+        such a path too)."""
+        found = self.locate(req)
+        if found is None:
+            return True
+        doc = self.store.get(found[0])
+        if doc is not None:
+            return doc["api"].get("ProtocolType") == "WEBSOCKET"
+        return self.rest is None or self.rest.get(found[0]) is None
+
     def __call__(self, req: Request):
         found = self.locate(req)
         if found is None:
             return None
+        ws_doc = self.store.get(found[0])
+        if ws_doc is not None and ws_doc["api"].get("ProtocolType") == "WEBSOCKET":
+            return websocket.not_upgraded()
         request_id = str(uuid.uuid4())
         if found[0] is None:  # a custom domain name, no mapping for the path
             return custom_domains.forbidden(request_id)
@@ -573,6 +610,8 @@ class HttpApiServer:
         notes.update(authorized=authorized, identity=ctx.caller.identity() if ctx.caller is not None else None)
         if ctx.integration.get("IntegrationType") == "HTTP_PROXY":
             return self._http_proxy(ctx, authorized)
+        if ctx.integration.get("IntegrationSubtype"):
+            return self._aws_service(ctx, authorized)
         uri = _STAGE_VAR.sub(lambda m: ctx.variables.get(m.group(1), ""), ctx.integration["IntegrationUri"])
         try:
             target = self.target(function_arn_of(uri))
@@ -652,6 +691,36 @@ class HttpApiServer:
             return Response(answer.status, headers + [("apigw-requestid", rid)], answer.body)
 
         return deadline.within(pending, timeout_s, unavailable, done)
+
+    def _aws_service(self, ctx: "_Ctx", authorized: "authorizers.Authorized | None"):
+        """An AWS service integration (``IntegrationSubtype``): the action called with the mapped parameters,
+        the service's answer relayed (``aws_services``); 503 past the timeout, 400 for a mapped value the
+        action's parameter cannot take, 500 when the call cannot be made."""
+        rid, integ = ctx.request_id, ctx.integration
+        if self.aws is None:
+            return internal(rid)
+        seen = self._seen(ctx, authorized)
+        values = {k: http_proxy.expression(v, seen) for k, v in (integ.get("RequestParameters") or {}).items()}
+        timeout_s = integ.get("TimeoutInMillis", 30_000) / 1000.0
+        pending = self.timed(self.aws.subtype(integ["IntegrationSubtype"], values, self.region,
+                                              integ.get("CredentialsArn"), timeout_s), rid)
+
+        def done(f: "asyncio.Future") -> Response:
+            exc = f.exception()
+            if isinstance(exc, aws_services.BadParameters):
+                return _message(400, "Bad Request", rid)
+            if exc is not None:
+                log.info("HTTP API %s: %s integration failed (%s)", ctx.api_id, integ["IntegrationSubtype"], exc)
+                return internal(rid)
+            answer = http_proxy.Answer(*f.result())
+            if integ.get("ResponseParameters"):
+                answer = http_proxy.apply_response_parameters(answer, integ["ResponseParameters"], seen)
+            headers = list(answer.headers)
+            if ctx.cors:
+                headers = cors.apply(ctx.cors, ctx.req.headers, headers)
+            return Response(answer.status, headers + [("apigw-requestid", rid)], answer.body)
+
+        return deadline.within(pending, timeout_s, lambda: _message(503, "Service Unavailable", rid), done)
 
     def _settle(self, ctx: "_Ctx", version: str, f: "asyncio.Future",
                 seen: "http_proxy.Seen | None" = None) -> Response:
@@ -778,6 +847,7 @@ class HttpApis:
         self.metrics = Metrics()  # AWS/ApiGateway's per-minute points (metrics.py; CloudWatch's API reads them)
         self.caches = api_cache.ApiCaches(cache_max_bytes)  # REST stages' caches (FlushStageCache)
         self.auth_cache = authorizers.ResultCache()  # authorizers' answers (FlushStageAuthorizersCache)
+        self.websockets = websocket.Connections()  # WebSocket APIs' open connections (the @connections API)
 
     def addresses(self) -> Addresses:
         port = self.port()
@@ -785,8 +855,11 @@ class HttpApis:
             self._addresses = (port, Addresses(default_origin(self.region, port)))
         return self._addresses[1]
 
-    def endpoint(self, api_id: str) -> str:
-        return self.addresses().url(api_id).rstrip("/")
+    def endpoint(self, api_id: str, protocol: str = "HTTP") -> str:
+        """An API's ``ApiEndpoint``: ``http://<id>.execute-api.<region>.localhost:<port>`` (``ws://``
+        for a WEBSOCKET API, whose stage is the path: ``ws://…/<stage>``)."""
+        url = self.addresses().url(api_id).rstrip("/")
+        return "ws://" + url.split("://", 1)[1] if protocol == "WEBSOCKET" else url
 
 
 def make_api_server(lamb) -> HttpApiServer:
@@ -812,4 +885,14 @@ def make_api_server(lamb) -> HttpApiServer:
                          execution_logs=execution_log.ExecutionLogs(
                              access_log.store_writer(lamb.logs.stream),
                              lambda: ((apis.settings.get("account") if apis.settings is not None else None)
-                                      or {}).get("cloudwatchRoleArn")))
+                                      or {}).get("cloudwatchRoleArn")),
+                         websockets=apis.websockets, limits=s.limits, aws=_aws_services(lamb))
+
+
+def _aws_services(lamb) -> aws_services.AwsServices:
+    """AWS service integrations: calls as the role (upstream STS) or as Lamb after Lamb's IAM decided."""
+    s = lamb.settings
+    roles = Credentials(lamb.identities.role_by_arn, lamb.identities.role_policies)
+    return aws_services.AwsServices(lamb.role_clients, s.limits.api_aws_integration_workers,
+                                    s.limits.http_api_payload_max_bytes, may_assume=roles.may_assume,
+                                    refusal=roles.refusal, own_credentials=aws_services.own_credentials)

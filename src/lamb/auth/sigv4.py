@@ -157,6 +157,12 @@ def canonical_request(method: str, path: str, query: str, headers: Mapping[str, 
             continue
         pairs.append((quote(unquote(key), safe="-_.~"), quote(unquote(value.replace("+", " ")), safe="-_.~")))
     canonical_query = "&".join(f"{k}={v}" for k, v in sorted(pairs))
+    return "\n".join([method, uri, canonical_query, _canonical_headers(headers, signed), ";".join(signed), payload_hash])
+
+
+def _canonical_headers(headers: Mapping[str, str], signed: list[str]) -> str:
+    """The signed headers' lines of a canonical request: ``name:value`` with the value trimmed and
+    its runs of spaces made one."""
     lines = []
     for name in signed:
         value = headers.get(name)
@@ -166,7 +172,7 @@ def canonical_request(method: str, path: str, query: str, headers: Mapping[str, 
         if "  " in value or "\t" in value or "\n" in value:
             value = _SPACES.sub(" ", value)
         lines.append(f"{name}:{value}\n")
-    return "\n".join([method, uri, canonical_query, "".join(lines), ";".join(signed), payload_hash])
+    return "".join(lines)
 
 
 _AMZ_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
@@ -283,18 +289,13 @@ def _verify_usual(method: str, path: str, headers: Mapping[str, str], body: byte
     secret = secret_for(cred.access_key)
     if secret is None:
         return None
-    lines = []
-    for name in cred.signed_headers:
-        value = headers.get(name)
-        if value is None:
-            return None
-        value = value.strip()
-        if "  " in value or "\t" in value or "\n" in value:
-            value = _SPACES.sub(" ", value)
-        lines.append(f"{name}:{value}\n")
+    try:
+        lines = _canonical_headers(headers, cred.signed_headers)
+    except SignatureError:
+        return None
     claimed = headers.get("x-amz-content-sha256")
     payload_hash = "UNSIGNED-PAYLOAD" if claimed == "UNSIGNED-PAYLOAD" else hashlib.sha256(body).hexdigest()
-    creq = f"{method}\n{_uri(path)}\n\n{''.join(lines)}\n{cred.signed_list}\n{payload_hash}"
+    creq = f"{method}\n{_uri(path)}\n\n{lines}\n{cred.signed_list}\n{payload_hash}"
     expected = _signer(secret, cred.date, cred.region, cred.service).hexdigest(
         f"{ALGORITHM}\n{amz_date}\n{cred.scope}\n{hashlib.sha256(_raw(creq)).hexdigest()}".encode())
     if not hmac.compare_digest(expected, signature):

@@ -1,6 +1,7 @@
 """Invoke URLs in a stack's Outputs, made reachable on Lamb.
 
 Templates write an API's address as AWS names it: ``https://<api-id>.execute-api.<region>.amazonaws.com/<stage>/…``
+(``wss://`` for a WebSocket API, rewritten to ``ws://`` when Lamb speaks plain HTTP)
 (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-call-api.html). Lamb serves the API
 on its own port: by ``Host`` (``<api-id>.execute-api.<region>.localhost:<port>``, which curl and browsers
 resolve to loopback) when Lamb is reached on a loopback address, otherwise through the path form
@@ -16,7 +17,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-_AWS = re.compile(r"https://([a-z0-9]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?(/[^\s\"']*)?")
+_AWS = re.compile(r"(https|wss)://([a-z0-9]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?(/[^\s\"']*)?")
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
@@ -38,16 +39,18 @@ def localize(value: Any, endpoint: str, apis: dict[str, set[str] | None], domain
     port = parts.port or (443 if parts.scheme == "https" else 80)
 
     def one(m: re.Match) -> str:
-        api_id, region, path = m.group(1), m.group(2), m.group(4) or "/"
+        api_id, region, path = m.group(2), m.group(3), m.group(5) or "/"
         if api_id not in apis:
             return m.group(0)
+        # A WebSocket API's wss:// address: ws:// where Lamb speaks plain HTTP.
+        scheme = parts.scheme if m.group(1) == "https" else ("ws" if parts.scheme == "http" else "wss")
         if _loopback(host):
-            return f"{parts.scheme}://{api_id}.execute-api.{region}.localhost:{port}{path}"
+            return f"{scheme}://{api_id}.execute-api.{region}.localhost:{port}{path}"
         stages = apis[api_id]
         first = path.lstrip("/").split("/", 1)[0]
         if stages is not None and first not in stages:
             path = "/$default" + path
-        return f"{parts.scheme}://{parts.netloc}/_lamb/apis/{api_id}{path}"
+        return f"{scheme}://{parts.netloc}/_lamb/apis/{api_id}{path}"
 
     return _AWS.sub(one, value)
 

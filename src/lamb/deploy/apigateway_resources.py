@@ -456,6 +456,35 @@ class HttpDeployment(_V2Part):
     replace_on = ALL
 
 
+class RouteResponse:
+    """AWS::ApiGatewayV2::RouteResponse: a WebSocket API's two-way route (apis/websocket.py)."""
+
+    replace_on = frozenset({"ApiId", "RouteId"})
+
+    def _params(self, client: Any, op: str, props: dict) -> dict:
+        return pick(props, members(client, op) - {"ApiId", "RouteId", "RouteResponseId"})
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        v2 = env.lamb_client("apigatewayv2")
+        out = v2.create_route_response(ApiId=props["ApiId"], RouteId=props["RouteId"],
+                                       **self._params(v2, "CreateRouteResponse", props))
+        ident = out["RouteResponseId"]
+        return Applied(ident, {"Ref": ident, "RouteResponseId": ident})
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        v2 = env.lamb_client("apigatewayv2")
+        v2.update_route_response(ApiId=new["ApiId"], RouteId=new["RouteId"], RouteResponseId=physical,
+                                 **self._params(v2, "UpdateRouteResponse", new))
+        return Applied(physical, attrs)
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        v2 = env.lamb_client("apigatewayv2")
+        try:
+            v2.delete_route_response(ApiId=props["ApiId"], RouteId=props["RouteId"], RouteResponseId=physical)
+        except _gone(v2):
+            return
+
+
 class HttpStage:
     """AWS::ApiGatewayV2::Stage. Ref: the stage name (``$default`` included)."""
 
@@ -494,6 +523,7 @@ def register(registry: Registry) -> None:
     registry.add("AWS::ApiGatewayV2::Api", HttpApi())
     registry.add("AWS::ApiGatewayV2::Stage", HttpStage())
     registry.add("AWS::ApiGatewayV2::Route", Route())
+    registry.add("AWS::ApiGatewayV2::RouteResponse", RouteResponse())
     registry.add("AWS::ApiGatewayV2::Integration", Integration())
     registry.add("AWS::ApiGatewayV2::Authorizer", Authorizer())
     registry.add("AWS::ApiGatewayV2::Deployment", HttpDeployment())

@@ -6,8 +6,10 @@ Each handler names its ``service``. When no endpoint is configured for it (engin
 values references to it resolve to (names and ARNs in AWS's formats), so a function whose
 environment names a queue still deploys. IAM roles are the exception: Lamb serves IAM itself
 and checks a function's role (it must exist and trust Lambda, as CreateFunction on AWS does),
-so they are created in Lamb's IAM unless ``AWS_ENDPOINT_URL_IAM`` names another; AWS managed policies
-(``arn:aws:iam::aws:policy/...``) that Lamb's IAM does not hold are left unattached. Queues, topics,
+so they are created in Lamb's IAM unless ``AWS_ENDPOINT_URL_IAM`` names another. AWS managed policies
+(``arn:aws:iam::aws:policy/...``, e.g. AWSLambdaBasicExecutionRole) are attached like any other: Lamb's
+IAM holds the common ones (``identity/aws_managed_policies.json``); one it does not know is left
+unattached rather than failing the deploy. Queues, topics,
 tables and roles are updated in place where the service's API can (a handler's ``update_refusal``
 names what it cannot: the change set shows it and the deploy stops before applying anything).
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-template-resource-type-ref.html
@@ -22,7 +24,7 @@ from typing import Any, Callable
 
 from .registry import Applied, Env, Registry, physical_name
 
-AWS_MANAGED = "arn:aws:iam::aws:policy/"  # AWS's own managed policies, which Lamb's IAM may not hold
+AWS_MANAGED = "arn:aws:iam::aws:policy/"  # AWS's own managed policies (Lamb's IAM holds the common ones)
 
 
 def _tag_list(tags: Any) -> list[dict]:
@@ -316,7 +318,7 @@ class Role(_Service):
 
     @staticmethod
     def _attach(iam: Any, name: str, arn: str) -> None:
-        """Attach a managed policy; one of AWS's own that this IAM (Lamb's) does not hold is left out."""
+        """Attach a managed policy; one of AWS's own that this IAM does not know is left out."""
         try:
             iam.attach_role_policy(RoleName=name, PolicyArn=arn)
         except iam.exceptions.NoSuchEntityException:

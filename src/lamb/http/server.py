@@ -52,7 +52,7 @@ _REASONS = {
 
 
 class Request:
-    __slots__ = ("method", "path", "query", "headers", "body", "conn", "keep_alive", "too_large", "stream")
+    __slots__ = ("method", "path", "query", "headers", "body", "conn", "keep_alive", "too_large", "stream", "upgrade")
 
     def __init__(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, conn: "HttpConnection"):
         self.method = method
@@ -66,6 +66,8 @@ class Request:
         self.too_large = False
         # The body as it arrives, for a request ``HttpServer.stream_body`` chose (``body`` is then empty).
         self.stream: BodyStream | None = None
+        # The request asks to switch protocols (``Upgrade``); the app answers a ``Switch`` to accept.
+        self.upgrade = False
 
 
 class Response:
@@ -87,6 +89,18 @@ class Response:
         self.headers = headers or ()
         self.body = body
         self.stream = stream
+
+
+class Switch(Response):
+    """The answer that accepts an upgrade request: ``101 Switching Protocols`` with ``headers``,
+    then the connection's bytes belong to ``protocol`` (``connection_made(transport, buffered)``,
+    ``data_received(data)``, ``connection_lost(exc)``; the WebSocket connections of apis/websocket.py)."""
+
+    __slots__ = ("protocol",)
+
+    def __init__(self, headers: Iterable[tuple[str, str]], protocol: Any):
+        super().__init__(101, headers)
+        self.protocol = protocol
 
 
 App = Callable[[Request], Union[Response, Awaitable[Response]]]
@@ -120,7 +134,7 @@ class HttpConnection(asyncio.Protocol):
         "app", "server", "transport", "parser", "_url", "_headers", "_body", "_queue",
         "_busy", "_closed", "_too_large", "max_body", "context",
         "_head_bytes", "_in_head", "_in_body", "_timer", "_last_read", "_final", "_stopped",
-        "_stream", "_trailers", "_drained",
+        "_stream", "_trailers", "_drained", "_upgraded", "_held",
     )
 
     def __init__(self, app: App, server: "HttpServer", max_body: int):
@@ -147,6 +161,8 @@ class HttpConnection(asyncio.Protocol):
         self._stream: BodyStream | None = None  # the body being streamed to the application
         self._trailers: dict[str, str] = {}
         self._drained: asyncio.Future | None = None  # set while the transport's write buffer is full
+        self._upgraded: Any = None  # the protocol a ``Switch`` handed this connection to
+        self._held: list[bytes] | None = None  # bytes after an upgrade request, until it is answered
         # Free slot for the owner of the listener (the Runtime API puts its environment here).
         self.context: Any = server.context
 
@@ -173,6 +189,8 @@ class HttpConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
+        if self._upgraded is not None:
+            self._upgraded.connection_lost(exc)
         if self._stream is not None:
             self._stream.abort()
             self._stream = None
@@ -190,6 +208,8 @@ class HttpConnection(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self._wake_writer()
+        if self._upgraded is not None and hasattr(self._upgraded, "resume_writing"):
+            self._upgraded.resume_writing()
 
     def _wake_writer(self) -> None:
         d = self._drained
@@ -198,6 +218,12 @@ class HttpConnection(asyncio.Protocol):
             d.set_result(None)
 
     def data_received(self, data: bytes) -> None:
+        if self._upgraded is not None:
+            self._upgraded.data_received(data)
+            return
+        if self._held is not None:  # the upgrade request is being answered
+            self._held.append(data)
+            return
         if self._stopped:
             return  # lingering: discard
         if self._in_body:
@@ -207,8 +233,18 @@ class HttpConnection(asyncio.Protocol):
             self._head_bytes += len(data)
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._fail(400, "Upgrade is not supported")
+        except httptools.HttpParserUpgrade as e:
+            # on_message_complete dispatched the request (``Request.upgrade``); what follows its head
+            # waits for the answer: a ``Switch`` gets it, any other answer closes the connection.
+            offset = e.args[0] if e.args and isinstance(e.args[0], int) else len(data)
+            self._cancel_timer()
+            rest = data[offset:]
+            if self._upgraded is not None:  # switched already (an app that answered at once)
+                if rest:
+                    self._upgraded.data_received(rest)
+            elif self._held is not None and rest:
+                self._held.append(rest)
+            return
         except httptools.HttpParserError as e:
             if not self._stopped:  # _Stop from a callback already chose the answer
                 self._fail(400, f"Malformed HTTP request: {e}")
@@ -301,6 +337,10 @@ class HttpConnection(asyncio.Protocol):
         req = Request(self.parser.get_method().decode("latin-1"), path, query, self._headers, body, self)
         keep = self.parser.should_keep_alive()
         req.too_large = self._too_large
+        if self.parser.should_upgrade():
+            req.upgrade = True
+            keep = False
+            self._held = []  # what follows the head waits for the answer (data_received)
         req.keep_alive = keep
         if self._busy:
             self._queue.append(req)
@@ -335,6 +375,9 @@ class HttpConnection(asyncio.Protocol):
             req.stream.discard()  # answered before its body ended: the rest is not wanted
         if self._closed or self.transport is None:
             return
+        if isinstance(resp, Switch):
+            self._switch(req, resp)
+            return
         if resp.stream is not None:
             self.transport.write(_head(resp.status, resp.headers, None, keep))
             if req.method == "HEAD":  # no body: the stream is not read
@@ -357,6 +400,23 @@ class HttpConnection(asyncio.Protocol):
         if after is not None:
             after()
         self._after_response(keep)
+
+    def _switch(self, req: Request, resp: Switch) -> None:
+        """Hand the connection to ``resp.protocol`` after writing the 101 (an upgrade request only)."""
+        t = self.transport
+        assert t is not None
+        if not req.upgrade or self._queue:
+            t.close()  # a Switch answers an upgrade request that is the last on its connection, only
+            return
+        head = [b"HTTP/1.1 101 Switching Protocols\r\n"]
+        head += [f"{k}: {v}\r\n".encode("latin-1") for k, v in resp.headers]
+        t.write(b"".join(head) + b"\r\n")
+        held, self._held = b"".join(self._held or ()), None
+        self._busy = False
+        self._stopped = True
+        self._cancel_timer()
+        self._upgraded = resp.protocol
+        resp.protocol.connection_made(t, held)
 
     async def _pump(self, stream: Any, keep: bool) -> None:
         """Write a chunked body as ``stream`` yields it, waiting for the client when its

@@ -9,6 +9,7 @@ upper-case letters and digits; secret access keys are 40 characters.
 from __future__ import annotations
 
 import functools
+import hashlib
 import secrets
 import string
 
@@ -18,6 +19,12 @@ _SECRET = string.ascii_letters + string.digits + "+/"
 
 def unique_id(prefix: str) -> str:
     return prefix + "".join(secrets.choice(_UPPER) for _ in range(17 if prefix in ("AIDA", "AROA", "ANPA") else 16))
+
+
+def stable_id(prefix: str, seed: str) -> str:
+    """A unique id that is always the same for ``seed`` (an AWS managed policy's, by its ARN)."""
+    digest = hashlib.sha256(seed.encode()).digest()
+    return prefix + "".join(_UPPER[b % len(_UPPER)] for b in digest[:17])
 
 
 def secret_key() -> str:

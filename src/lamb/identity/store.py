@@ -1,7 +1,12 @@
-"""Accounts, IAM users, roles, managed policies, access keys and STS sessions: in memory,
+"""Accounts, IAM users, groups, roles, instance profiles, managed policies, access keys and STS sessions: in memory,
 written through to SQLite (one row per entity, secrets sealed with ``lamb.sealing``).
 
-The request path reads only memory: ``key(access_key_id)`` and ``policies_of(principal)``.
+AWS managed policies (``arn:aws:iam::aws:policy/...``) exist in every account: their documents
+come from ``aws_managed_policies.json`` (AWS's current default versions, from the AWS Managed
+Policy Reference), read once and never written.
+
+The request path reads only memory: ``key(access_key_id)``, ``policies_of(principal)`` (a user's
+include its groups') and ``boundary_of(principal)`` (its permissions boundary).
 A key another process added (``lamb accounts create``) is read from the database on a miss.
 Entity shapes follow IAM's output shapes (``User``, ``Role``, ``Policy``, ``AccessKey``) so the
 API handlers return them as they are.
@@ -9,10 +14,13 @@ API handlers return them as they are.
 
 from __future__ import annotations
 
+import calendar
+import functools
 import json
 import threading
 import time
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any, Iterator
 
 from ..sealing import Sealer
@@ -29,6 +37,27 @@ CREATE TABLE IF NOT EXISTS iam_entities (
 """
 
 ROOT = "root"
+AWS_MANAGED = "arn:aws:iam::aws:policy/"
+
+
+def _epoch(iso: str) -> float:
+    return float(calendar.timegm(time.strptime(iso, "%Y-%m-%dT%H:%M:%SZ")))
+
+
+@functools.lru_cache(maxsize=1)
+def aws_managed_policies() -> dict[str, dict]:
+    """The AWS managed policies Lamb knows, by ARN, shaped as a customer managed policy entity
+    (``Account`` is ``aws``; the PolicyId is derived from the ARN, AWS's own ids are not published)."""
+    raw = json.loads(resources.files(__package__).joinpath("aws_managed_policies.json").read_text())
+    out = {}
+    for arn, p in raw.items():
+        policy_id = ids.stable_id("ANPA", arn)
+        created, updated = _epoch(p["CreateDate"]), _epoch(p["UpdateDate"])
+        out[arn] = {"Account": "aws", "PolicyName": p["PolicyName"], "PolicyId": policy_id, "Arn": arn,
+                    "Path": p["Path"], "DefaultVersionId": p["DefaultVersionId"], "IsAttachable": True,
+                    "Description": p["Description"], "CreateDate": created, "UpdateDate": updated,
+                    "Versions": {p["DefaultVersionId"]: {"Document": p["Document"], "CreateDate": updated}}}
+    return out
 
 
 @dataclass
@@ -73,6 +102,8 @@ class IdentityStore:
         self.accounts: dict[str, dict] = {}
         self.users: dict[tuple[str, str], dict] = {}
         self.roles: dict[tuple[str, str], dict] = {}
+        self.groups: dict[tuple[str, str], dict] = {}  # a group's members are its "Users" (names)
+        self.instance_profiles: dict[tuple[str, str], dict] = {}  # its role's name in "Roles"
         self.policies: dict[str, dict] = {}  # managed policy ARN -> entity (with "Versions")
         self.keys: dict[str, Key] = {}
         for kind, _id, data in db.query("SELECT kind, id, data FROM iam_entities"):
@@ -81,10 +112,9 @@ class IdentityStore:
     def _load(self, kind: str, data: dict) -> None:
         if kind == "account":
             self.accounts[data["Id"]] = data
-        elif kind == "user":
-            self.users[(data["Account"], data["UserName"])] = data
-        elif kind == "role":
-            self.roles[(data["Account"], data["RoleName"])] = data
+        elif kind in ("user", "role", "group", "instance-profile"):
+            table, name = self._table(kind)
+            table[(data["Account"], data[name])] = data
         elif kind == "policy":
             self.policies[data["Arn"]] = data
         elif kind == "key":
@@ -175,26 +205,45 @@ class IdentityStore:
         for k in [k for k in list(self.keys.values()) if k.expires is not None and k.expires < now - 86400]:
             self.delete_key(k.access_key_id)
 
-    # ---------------------------------------------------------------- users and roles
-    def put_user(self, user: dict) -> None:
+    # ---------------------------------------------------------------- users, groups, roles, instance profiles
+    def _table(self, kind: str) -> tuple[dict, str]:
+        """The in-memory table of a named entity kind, and the member that names one."""
+        return {"user": (self.users, "UserName"), "role": (self.roles, "RoleName"),
+                "group": (self.groups, "GroupName"),
+                "instance-profile": (self.instance_profiles, "InstanceProfileName")}[kind]
+
+    def put_entity(self, kind: str, entity: dict) -> None:
+        table, name = self._table(kind)
         with self._lock:
-            self.users[(user["Account"], user["UserName"])] = user
-            self._put("user", f"{user['Account']}/{user['UserName']}", user)
+            table[(entity["Account"], entity[name])] = entity
+            self._put(kind, f"{entity['Account']}/{entity[name]}", entity)
+
+    def delete_entity(self, kind: str, account: str, name: str) -> None:
+        with self._lock:
+            self._table(kind)[0].pop((account, name), None)
+            self._delete(kind, f"{account}/{name}")
+
+    def put_user(self, user: dict) -> None:
+        self.put_entity("user", user)
 
     def delete_user(self, account: str, name: str) -> None:
-        with self._lock:
-            self.users.pop((account, name), None)
-            self._delete("user", f"{account}/{name}")
+        self.delete_entity("user", account, name)
 
     def put_role(self, role: dict) -> None:
-        with self._lock:
-            self.roles[(role["Account"], role["RoleName"])] = role
-            self._put("role", f"{role['Account']}/{role['RoleName']}", role)
+        self.put_entity("role", role)
 
     def delete_role(self, account: str, name: str) -> None:
-        with self._lock:
-            self.roles.pop((account, name), None)
-            self._delete("role", f"{account}/{name}")
+        self.delete_entity("role", account, name)
+
+    def put_group(self, group: dict) -> None:
+        self.put_entity("group", group)
+
+    def delete_group(self, account: str, name: str) -> None:
+        self.delete_entity("group", account, name)
+
+    def groups_of(self, account: str, user: str) -> list[dict]:
+        """The groups ``user`` is a member of, by name."""
+        return [g for (a, _), g in sorted(self.groups.items()) if a == account and user in g["Users"]]
 
     def role_by_arn(self, arn: str) -> dict | None:
         parts = arn.split(":")
@@ -212,13 +261,34 @@ class IdentityStore:
             self.policies.pop(arn, None)
             self._delete("policy", arn)
 
+    def policy(self, arn: str) -> dict | None:
+        """A customer managed policy, or one of AWS's."""
+        found = self.policies.get(arn)
+        if found is None and arn.startswith(AWS_MANAGED):
+            return aws_managed_policies().get(arn)
+        return found
+
+    def default_document(self, arn: str) -> dict | None:
+        policy = self.policy(arn)
+        return policy["Versions"][policy["DefaultVersionId"]]["Document"] if policy is not None else None
+
     # ---------------------------------------------------------------- what a caller may do
     def _documents(self, holder: dict) -> Iterator[dict]:
         yield from holder.get("InlinePolicies", {}).values()
         for arn in holder.get("AttachedPolicies", []):
-            policy = self.policies.get(arn)
-            if policy is not None:
-                yield policy["Versions"][policy["DefaultVersionId"]]["Document"]
+            document = self.default_document(arn)
+            if document is not None:
+                yield document
+
+    def _user_documents(self, user: dict) -> list[dict]:
+        """A user's identity-based policies: its own and its groups' (on the request path: no sorting)."""
+        docs = list(self._documents(user))
+        if self.groups:
+            account, name = user["Account"], user["UserName"]
+            for (a, _), group in list(self.groups.items()):
+                if a == account and name in group["Users"]:
+                    docs.extend(self._documents(group))
+        return docs
 
     def role_policies(self, role: dict) -> list[dict]:
         """A role's identity-based policies (inline and attached)."""
@@ -231,10 +301,75 @@ class IdentityStore:
             return list(self._documents(role)) if role is not None else []
         if key.user is not None:
             user = self.users.get((key.account, key.user))
-            return list(self._documents(user)) if user is not None else []
+            return self._user_documents(user) if user is not None else []
         if key.principal == ids.root_arn(key.account):
             return None
         return []
+
+    def _named(self, account: str, params: dict) -> tuple[str, str, dict | None] | None:
+        """The user, role, group or instance profile an IAM request names: kind, name, entity (None: none held)."""
+        for member, kind in (("UserName", "user"), ("RoleName", "role"), ("GroupName", "group"),
+                             ("InstanceProfileName", "instance-profile")):
+            if isinstance(params.get(member), str):
+                return kind, params[member], self._table(kind)[0].get((account, params[member]))
+        return None
+
+    def request(self, account: str, params: dict) -> tuple[str, dict[str, Any]]:
+        """What an IAM request means to authorization: the ARN of the user, group, role or instance
+        profile it names (with its path, as IAM's resource ARNs have it), else of the managed policy,
+        else ``*``; and its condition keys (``request_context``)."""
+        named = self._named(account, params)
+        if named is None:
+            resource = params["PolicyArn"] if isinstance(params.get("PolicyArn"), str) else "*"
+        else:
+            kind, name, entity = named
+            resource = entity["Arn"] if entity else f"arn:aws:iam::{account}:{kind}/{name}"
+        return resource, self.request_context(account, params)
+
+    def request_context(self, account: str, params: dict) -> dict[str, Any]:
+        """The condition keys of an IAM request
+        (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html):
+        the tags of the user, role, group or instance profile it names (else of the managed policy) as
+        ``aws:ResourceTag/…`` (``iam:ResourceTag/…`` too for users and roles); ``iam:PermissionsBoundary``
+        (the boundary the request sets, else the user's or role's); ``iam:PolicyARN`` for attaching and
+        detaching; the request's ``Tags`` as ``aws:RequestTag/…`` and ``aws:TagKeys`` (``TagKeys`` too)."""
+        ctx: dict[str, Any] = {}
+        named = self._named(account, params)
+        policy_arn = params.get("PolicyArn") if isinstance(params.get("PolicyArn"), str) else None
+        if named is not None:
+            target, iam_keys = named[2], named[0] in ("user", "role")
+            if policy_arn:
+                ctx["iam:PolicyARN"] = policy_arn
+        else:
+            target, iam_keys = self.policy(policy_arn) if policy_arn else None, False
+        for tag in (target or {}).get("Tags") or []:
+            ctx[f"aws:ResourceTag/{tag['Key']}"] = tag["Value"]
+            if iam_keys:
+                ctx[f"iam:ResourceTag/{tag['Key']}"] = tag["Value"]
+        boundary = params.get("PermissionsBoundary") or (target or {}).get("PermissionsBoundary")
+        if isinstance(boundary, str):
+            ctx["iam:PermissionsBoundary"] = boundary
+        if isinstance(params.get("Tags"), list):
+            for tag in params["Tags"]:
+                ctx[f"aws:RequestTag/{tag['Key']}"] = tag["Value"]
+            ctx["aws:TagKeys"] = [tag["Key"] for tag in params["Tags"]]
+        elif isinstance(params.get("TagKeys"), list):
+            ctx["aws:TagKeys"] = list(params["TagKeys"])
+        return ctx
+
+    def boundary_of(self, key: Key) -> list[dict] | None:
+        """The permissions boundary of a key's user or role (the role of a session), as a list of
+        one document; None when it has none (an account root never has one)."""
+        holder = None
+        if key.role_arn is not None:
+            holder = self.role_by_arn(key.role_arn)
+        elif key.user is not None:
+            holder = self.users.get((key.account, key.user))
+        arn = holder.get("PermissionsBoundary") if holder is not None else None
+        if arn is None:
+            return None
+        document = self.default_document(arn)
+        return [document] if document is not None else [{"Statement": []}]
 
 
 def now_iso(t: float | None = None) -> str:

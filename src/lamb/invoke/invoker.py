@@ -104,7 +104,7 @@ class Invoker:
         """Variables every function inherits from Lamb's own environment.
 
         Inside a function boto3 reaches Lamb for Lambda, STS and IAM calls
-        (``AWS_ENDPOINT_URL_LAMBDA``, ``_STS``, ``_IAM``); the user's other service endpoints
+        (``AWS_ENDPOINT_URL_LAMBDA``, ``_STS``, ``_IAM``, ``_APIGATEWAYMANAGEMENTAPI``); the user's other service endpoints
         pass through, so other services go where they configured. Lamb's own credentials
         do not: each environment gets its execution role's (``role_credentials``), unless the
         user asks for one fixed set to be passed through (``LAMB_FUNCTION_CREDENTIALS=passthrough``).
@@ -120,7 +120,9 @@ class Invoker:
         if ":" in host:
             host = f"[{host}]"
         # With an upstream STS the function's STS and IAM are the user's (passed through above).
-        for service in ("LAMBDA",) if self.settings.upstream_sts else ("LAMBDA", "STS", "IAM"):
+        # WebSocket APIs' @connections API is Lamb's too (api/apigatewaymanagement.py).
+        served = ("LAMBDA", "APIGATEWAYMANAGEMENTAPI")
+        for service in served if self.settings.upstream_sts else served + ("STS", "IAM"):
             env[f"AWS_ENDPOINT_URL_{service}"] = f"http://{host}:{self.settings.port}"
         return env
 

@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping
 from ..arn import IAM_ACTIONS, OtherAccount, function_arn, parse_function_name, parse_layer_arn, layer_arn
 from ..policy.evaluate import Decision, Principal, Request, evaluate
 from ..protocol.errors import AwsError, invalid_parameter
-from .authorize import Who, check, denied, denied_query
+from .authorize import Who, check, denied, denied_iam, denied_query
 
 PASS_ROLE_OPERATIONS = ("CreateFunction", "UpdateFunctionConfiguration")
 # Operations anyone authenticated may call (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html);
@@ -39,11 +39,16 @@ class Access:
 
     def __init__(self, *, region: str, home: str,
                  resource_policy: Callable[[str, str | None], dict | None],
-                 resource_tags: Callable[[str], Mapping[str, str] | None]) -> None:
+                 resource_tags: Callable[[str], Mapping[str, str] | None],
+                 iam_request: Callable[[str, dict], tuple[str, Mapping[str, Any]]] | None = None,
+                 connection_arn: Callable[[str, str], str] | None = None) -> None:
         self.region = region
+        # A WebSocket connection's execute-api ARN for a @connections operation (apis/websocket.py).
+        self.connection_arn = connection_arn
         self.home = home
         self.resource_policy = resource_policy
         self.resource_tags = resource_tags
+        self.iam_request = iam_request  # an IAM request's resource ARN and condition keys (IdentityStore.request)
 
     def authorize(self, who: Who, service: str, operation: str, params: dict) -> None:
         if (service, operation) in UNCHECKED:
@@ -51,12 +56,20 @@ class Access:
         if service == "lambda":
             self._lambda(who, operation, params)
             return
-        resource = self._iam_resource(who.account, params) if service == "iam" else "*"
+        if service == "execute-api":  # the @connections API: execute-api:ManageConnections on the connection
+            resource = self.connection_arn(params.get("ConnectionId") or "", operation) if self.connection_arn else "*"
+            check(who, "execute-api:ManageConnections", resource, resource_account=self.home, error=_forbidden)
+            return
+        resource, context = "*", None
+        if service == "iam":
+            resource, context = (self.iam_request(who.account, params) if self.iam_request
+                                 else (self._iam_resource(who.account, params), None))
         check(who, f"{IAM_PREFIX.get(service, service)}:{operation}", resource, resource_account=who.account,
-              error=denied_query if service in ("iam", "sts") else denied)
+              context=context, error=denied_iam if service == "iam" else denied_query if service == "sts" else denied)
 
     def _iam_resource(self, account: str, params: dict) -> str:
-        for member, kind in (("UserName", "user"), ("RoleName", "role")):
+        for member, kind in (("UserName", "user"), ("RoleName", "role"), ("GroupName", "group"),
+                             ("InstanceProfileName", "instance-profile")):
             if params.get(member):
                 return f"arn:aws:iam::{account}:{kind}/{params[member]}"
         return params.get("PolicyArn") or "*"
@@ -103,6 +116,12 @@ class Access:
             parts = role.split(":")
             check(who, "iam:PassRole", role, resource_account=parts[4] if len(parts) > 4 else self.home,
                   context={"iam:PassedToService": "lambda.amazonaws.com"})
+
+
+def _forbidden(who: Who, action: str, resource: str, why: str) -> AwsError:
+    """execute-api's spelling of a denial: ``ForbiddenException`` (the @connections model's 403)."""
+    error = denied(who, action, resource, why)
+    return AwsError("ForbiddenException", error.message, 403)
 
 
 LAMBDA_SERVICE = "lambda.amazonaws.com"

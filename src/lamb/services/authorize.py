@@ -7,7 +7,12 @@ and ..._evaluation-logic-cross-account.html:
 - in the resource's own account, an ``Allow`` in either kind of policy is enough;
 - from another account, both must allow: the caller's identity-based policies (an
   account root has all of its own account's permissions) and the resource's policy;
-- an account root is allowed everything in its own account.
+- an account root is allowed everything in its own account;
+- a permissions boundary caps the identity-based policies: an explicit deny in it decides, and
+  an implicit deny refuses unless the resource's policy (same account) allows the caller by its
+  own ARN: an IAM user's, or a role session's; an allow for the session's role ARN is capped too
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html). Session
+  policies cap the same way.
 
 The message of a denial names which kind of policy decided
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
@@ -16,6 +21,7 @@ The message of a denial names which kind of policy decided
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -34,6 +40,8 @@ class Who:
     # An STS session's policies (AssumeRole Policy/PolicyArns): they cap the identity policies
     # (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session).
     session: list[dict] | None = None
+    # The caller's permissions boundary (a user's or a session's role's), None when it has none.
+    boundary: list[dict] | None = None
 
 
 def denied(who: Who, action: str, resource: str, why: str) -> AwsError:
@@ -48,11 +56,65 @@ def denied_query(who: Who, action: str, resource: str, why: str) -> AwsError:
                     type_="Sender")
 
 
+_IAM_ENTITY = re.compile(r"arn:aws[a-zA-Z-]*:iam::\d{12}:(user|role|group|instance-profile)/(?:.*/)?([^/]+)")
+
+
+def denied_iam(who: Who, action: str, resource: str, why: str) -> AwsError:
+    """IAM's own refusals name an existing user, role or group as ``user <name>`` (``role <name>``, …)
+    and a managed policy as ``policy <arn>``; a Create* names the ARN it would make (as AWS's
+    messages read, e.g. "… iam:GetRole on resource: role my-role because …")."""
+    m = _IAM_ENTITY.fullmatch(resource)
+    if m is not None and not action.startswith("iam:Create"):
+        resource = f"{m.group(1)} {m.group(2)}"
+    elif ":policy/" in resource:
+        resource = f"policy {resource}"
+    return denied_query(who, action, resource, why)
+
+
 def _because(kind: str, action: str, decision: Decision) -> str:
-    name = "session policy" if kind == "session" else f"{kind}-based policy"
+    name = {"session": "session policy", "boundary": "permissions boundary"}.get(kind, f"{kind}-based policy")
     if decision is Decision.DENY:
         return f"with an explicit deny in {'an' if kind == 'identity' else 'a'} {name}"
     return f"because no {name} allows the {action} action"
+
+
+_SESSION = re.compile(r"arn:(aws[a-zA-Z-]*):sts::(\d{12}):assumed-role/([^/]+)/.+")
+
+
+def names_caller(policy: dict, request: Request) -> bool:
+    """Whether the resource policy allows the request by naming the caller itself: for a role
+    session, statements that name only its role's ARN do not count (they are capped by the
+    session's boundary and session policies)."""
+    m = _SESSION.fullmatch(request.principal.value)
+    if m is None:
+        return True
+    role = f"arn:{m.group(1)}:iam::{m.group(2)}:role/{m.group(3)}"
+
+    def without_role(st: dict) -> dict:
+        p = st.get("Principal")
+        if not isinstance(p, dict) or "AWS" not in p:
+            return st
+        values = p["AWS"] if isinstance(p["AWS"], list) else [p["AWS"]]
+        kept = [v for v in values if v != role]
+        return dict(st, Principal=dict(p, AWS=kept or ["\x00"]))
+
+    statements = policy.get("Statement") or []
+    statements = [statements] if isinstance(statements, dict) else statements
+    trimmed = dict(policy, Statement=[without_role(st) for st in statements if isinstance(st, dict)])
+    return evaluate([trimmed], request) is Decision.ALLOW
+
+
+def _capped(kind: str, documents: list[dict], request: Request, res: Decision, resource_policy: dict | None,
+            who: Who, same_account: bool, error: Callable[[Who, str, str, str], Exception]) -> None:
+    """A permissions boundary or the session policies: an explicit deny refuses; so does no allow,
+    unless the resource's policy (same account) allows the caller by its own ARN."""
+    decision = evaluate(documents, request)
+    if decision is Decision.ALLOW:
+        return
+    if decision is Decision.IMPLICIT_DENY and same_account and res is Decision.ALLOW and resource_policy and \
+            names_caller(resource_policy, request):
+        return
+    raise error(who, request.action, request.resource, _because(kind, request.action, decision))
 
 
 def check(who: Who, action: str, resource: str, *, resource_account: str,
@@ -71,12 +133,13 @@ def check(who: Who, action: str, resource: str, *, resource_account: str,
     res = evaluate([resource_policy], request) if resource_policy else Decision.IMPLICIT_DENY
     if identity is Decision.DENY:
         raise error(who, action, resource, _because("identity", action, identity))
-    if who.session is not None:
-        session = evaluate(who.session, request)
-        if session is Decision.DENY or (session is Decision.IMPLICIT_DENY and res is not Decision.ALLOW):
-            raise error(who, action, resource, _because("session", action, session))
     if res is Decision.DENY:
         raise error(who, action, resource, _because("resource", action, res))
+    same_account = who.account == resource_account
+    if who.boundary is not None:
+        _capped("boundary", who.boundary, request, res, resource_policy, who, same_account, error)
+    if who.session is not None:
+        _capped("session", who.session, request, res, resource_policy, who, same_account, error)
     if who.account == resource_account:
         if identity is Decision.ALLOW or res is Decision.ALLOW:
             return

@@ -33,9 +33,10 @@ class OperatorGate:
     """``admit(method, path, query, headers, body)``: returns, or raises AWS's 403 error."""
 
     def __init__(self, authenticate: Callable[..., Any], policies_of: Callable[[Any], list[dict]], home: str,
-                 *, enabled: bool) -> None:
+                 *, enabled: bool, boundary_of: Callable[[Any], list[dict] | None] = lambda key: None) -> None:
         self.authenticate = authenticate  # lamb.identity.authn.Authenticator.authenticate
-        self.policies_of = policies_of  # an IAM user key's identity policies
+        self.policies_of = policies_of  # an IAM user key's identity policies (its groups' included)
+        self.boundary_of = boundary_of  # its permissions boundary (None: it has none)
         self.home = home
         self.enabled = enabled
 
@@ -48,5 +49,7 @@ class OperatorGate:
             raise AwsError("AccessDeniedException",
                            f"User: {caller.arn} is not authorized to perform: {ACTION} on resource: * "
                            "because only the home account's root and IAM users operate Lamb", 403)
-        policies = None if caller.is_root else self.policies_of(key)  # None: a root may do everything
-        check(Who(caller.account, caller.arn, policies), ACTION, "*", resource_account=self.home)
+        if caller.is_root:  # a root may do everything
+            return
+        check(Who(caller.account, caller.arn, self.policies_of(key), boundary=self.boundary_of(key)), ACTION, "*",
+              resource_account=self.home)

@@ -32,15 +32,18 @@ class ByScope(Generic[S]):
             made = self._servers[id(scope)] = (scope, self.make(scope))
         return made[1]
 
-    def __call__(self, req: Request):
+    def pick(self, req: Request) -> S:
+        """The server of the scope that owns what the request names, else the home scope's."""
         scopes = self.scopes()
-        home = self.server(scopes[0])
         if len(scopes) > 1:
             for scope in scopes:
                 server = self.server(scope)
                 if self.owns(server, req):
-                    return server(req)
-        return home(req)
+                    return server
+        return self.server(scopes[0])
+
+    def __call__(self, req: Request):
+        return self.pick(req)(req)  # type: ignore[operator]
 
 
 def owns_url(server, req: Request) -> bool:

@@ -35,6 +35,7 @@ from typing import Callable, NamedTuple
 
 from ..auth import sigv4
 from ..http.server import Request, Response
+from ..services.authorize import names_caller
 from ..services.lineage import with_root
 from ..policy import evaluate as policy_eval
 from ..policy import document as doc
@@ -71,6 +72,7 @@ class Signer(NamedTuple):
     arn: str
     policies: list | None = None
     token: str | None = None
+    boundary: list | None = None  # its permissions boundary (a user's or a session's role's)
 
 
 def _error(status: int, code: str, message: str | None, request_id: str) -> Response:
@@ -147,7 +149,7 @@ class UrlServer:
         peer = req.conn.transport.get_extra_info("peername") if req.conn.transport is not None else None
         source_ip = peer[0] if peer else ""
         caller = None
-        policies = None
+        policies = boundary = None
         if url["AuthType"] == "AWS_IAM":
             found: list[Signer] = []
 
@@ -169,10 +171,11 @@ class UrlServer:
             if signer.token != signed.session_token:
                 return _error(403, "UnrecognizedClientException", "The security token included in the request is invalid.",
                               request_id)
-            arn, policies = signer.arn, signer.policies
+            arn, policies, boundary = signer.arn, signer.policies, signer.boundary
             caller = event.Caller(signed.access_key, arn.split(":")[4], arn, signed.access_key)
         # The policy is the URL's record's (function or alias); its statements name that ARN.
-        if not self._authorized(res.record, url["FunctionArn"], url["AuthType"], caller, source_ip, headers, policies):
+        if not self._authorized(res.record, url["FunctionArn"], url["AuthType"], caller, source_ip, headers, policies,
+                                boundary):
             return _error(403, "AccessDeniedException", response.FORBIDDEN, request_id)
         trace = with_root(headers.get("x-amzn-trace-id"))
         extra = {"x-amzn-trace-id": trace, "x-forwarded-for": source_ip, "x-forwarded-port": str(self.port()),
@@ -248,7 +251,7 @@ class UrlServer:
         return found
 
     def _authorized(self, record: dict, arn: str, auth_type: str, caller: "event.Caller | None", source_ip: str,
-                    headers: dict[str, str], policies: list | None = None) -> bool:
+                    headers: dict[str, str], policies: list | None = None, boundary: list | None = None) -> bool:
         """Both actions allowed by the resource policy (same-account signers: not denied).
 
         The decision is remembered per policy revision, auth type and caller when the
@@ -259,7 +262,7 @@ class UrlServer:
         if known is not None:
             return known
         document = stored["Document"] if stored else None
-        decision = self._decide(document, arn, auth_type, caller, source_ip, headers, policies)
+        decision = self._decide(document, arn, auth_type, caller, source_ip, headers, policies, boundary)
         if policies is None and _request_independent(document):
             if len(self._decisions) > 10_000:
                 self._decisions.clear()
@@ -267,7 +270,7 @@ class UrlServer:
         return decision
 
     def _decide(self, document: dict | None, arn: str, auth_type: str, caller: "event.Caller | None", source_ip: str,
-                headers: dict[str, str], policies: list | None = None) -> bool:
+                headers: dict[str, str], policies: list | None = None, boundary: list | None = None) -> bool:
         now = time.time()
         context = {
             "lambda:FunctionUrlAuthType": auth_type,
@@ -300,6 +303,13 @@ class UrlServer:
                 return False
             if decision is policy_eval.Decision.IMPLICIT_DENY:
                 if not same_account or identity is policy_eval.Decision.IMPLICIT_DENY:
+                    return False
+            # A permissions boundary caps the identity policies: only an allow of the URL's policy
+            # naming the signer itself stands without it (services/authorize).
+            if boundary is not None:
+                capped = policy_eval.evaluate(boundary, request)
+                if capped is policy_eval.Decision.DENY or (capped is policy_eval.Decision.IMPLICIT_DENY and not (
+                        same_account and decision is policy_eval.Decision.ALLOW and names_caller(document, request))):
                     return False
         return True
 
