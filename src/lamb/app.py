@@ -44,7 +44,7 @@ from .protocol.registry import ServedModel, ServedModels
 from .runtimes.manager import SUPPORTED, RuntimeManager
 from .scopes import Scope, Scopes, ScopeSettings
 from .kms_sealing import KmsSealer
-from .sealing import Sealer
+from .master_key import MasterKeys
 from .schedules.firing import sqs_attributes
 from .schedules.permission import InvokePermission
 from .schedules.service import Schedules
@@ -133,13 +133,15 @@ class Lamb:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.db_path)
-        # Identities (issue 17): secrets sealed under the master key; the home account and its root key.
-        self.sealer = Sealer.from_file(settings.master_key_path)
+        self.aws = AwsClients(settings.region)  # S3, EC2, KMS, STS through boto3's standard configuration
+        # Identities (issue 17): secrets sealed under the master key (a 0600 file, or KMS: lamb.master_key);
+        # the home account and its root key.
+        self.master_keys = MasterKeys(settings.master_key_path, settings.master_key_kms, lambda: self.aws.get("kms"))
+        self.sealer = self.master_keys.sealer()
         self.identities = IdentityStore(self.db, self.sealer)
         self.identities.ensure_account(settings.account_id)
         self.auth_on = settings.auth != "off"
         self.authenticate = Authenticator(self.identities, settings.account_id, enabled=self.auth_on).authenticate
-        self.aws = AwsClients(settings.region)  # S3, EC2, KMS, STS through boto3's standard configuration
         # A function's KMSKeyArn seals its environment variables under that key (lamb.kms_sealing).
         self.kms = KmsSealer(lambda: self.aws.get("kms"))
         self.stacks = StackStore(self.db)  # lamb deploy's stack records (/_lamb/stacks)

@@ -90,7 +90,13 @@ async def _run(settings: Settings) -> int:
     from .api.coverage import describe
     from .app import Lamb
 
-    lamb = Lamb(settings)
+    from .master_key import MasterKeyError
+
+    try:
+        lamb = Lamb(settings)
+    except MasterKeyError as e:  # KMS refused or is unreachable: no secret can be opened
+        print(f"lamb: {e}", file=sys.stderr)
+        return 1
     await lamb.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -169,13 +175,12 @@ def _env(args: argparse.Namespace) -> int:
 def _accounts_create(args: argparse.Namespace) -> int:
     from .identity import profile
     from .identity.store import IdentityStore
-    from .sealing import Sealer
     from .store.db import Database
 
     settings = Settings.from_env(data_dir=args.data_dir)
     db = Database(settings.db_path)
     try:
-        store = IdentityStore(db, Sealer.from_file(settings.master_key_path))
+        store = IdentityStore(db, _master_keys(settings).sealer())
         account, key = store.create_account()
     finally:
         db.close()
@@ -198,13 +203,22 @@ def _keys_rotate(args: argparse.Namespace) -> int:
     db = Database(settings.db_path)
     # Other accounts' and regions' databases (lamb.scopes: <data dir>/accounts/<account>/<region>/lamb.db).
     others = [Database(path) for path in sorted(settings.data_dir.glob("accounts/*/*/lamb.db"))]
+    keys = _master_keys(settings)
     try:
-        changed = rotate(db, settings.master_key_path, others)
+        changed = rotate(db, keys, others)
     finally:
         for each in (db, *others):
             each.close()
-    print(f"master key rotated: {changed} records rewrapped ({settings.master_key_path})")
+    print(f"master key rotated: {changed} records rewrapped ({keys.where()})")
     return 0
+
+
+def _master_keys(settings: Settings):
+    """The data folder's master key (lamb.master_key): its file, or KMS through boto3's configuration."""
+    from .master_key import MasterKeys
+    from .services.aws_clients import AwsClients
+
+    return MasterKeys(settings.master_key_path, settings.master_key_kms, lambda: AwsClients(settings.region).get("kms"))
 
 
 def _usage(args) -> int:
@@ -233,7 +247,6 @@ def _usage(args) -> int:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    from .sealing import Sealer
     from .signing.envelope import NotAZip
     from .signing.offline import sign_file
     from .store.db import Database
@@ -241,7 +254,7 @@ def _sign(args: argparse.Namespace) -> int:
     settings = Settings.from_env(data_dir=args.data_dir)
     db = Database(settings.db_path)
     try:
-        job = sign_file(db, Sealer.from_file(settings.master_key_path), region=settings.region,
+        job = sign_file(db, _master_keys(settings).sealer(), region=settings.region,
                         account=settings.account_id, profile_name=args.profile_name, source=Path(args.zip),
                         destination=Path(args.output), requested_by="lamb sign")
     except (LookupError, PermissionError, NotAZip, OSError) as e:

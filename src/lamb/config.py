@@ -181,6 +181,9 @@ class Settings:
     auth: str = "on"
     # "off" on an address other than loopback is refused unless this is set (--auth-off-anywhere).
     auth_off_anywhere: bool = False
+    # A KMS key (id, ARN or alias) that holds the master key sealing secrets at rest (lamb.master_key;
+    # LAMB_MASTER_KEY_KMS); empty: the master key is the 0600 file master.key.
+    master_key_kms: str = ""
     # What credentials functions get: "role" (temporary credentials of the execution role,
     # minted by Lamb) or "passthrough" (Lamb's own AWS_ACCESS_KEY_ID/SECRET/SESSION_TOKEN, one
     # fixed set for every function, as before issue 17) (LAMB_FUNCTION_CREDENTIALS).
@@ -255,6 +258,7 @@ class Settings:
             "function_credentials": lambda v: v.strip().lower(),
             "upstream_sts": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
             "auth_off_anywhere": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
+            "master_key_kms": str.strip,
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

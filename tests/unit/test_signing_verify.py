@@ -111,13 +111,14 @@ def test_the_private_key_is_sealed_at_rest(tmp_path, clock):
 
 def test_master_key_rotation_rewraps_signing_keys(tmp_path, clock):
     from lamb.identity.rotation import rotate
+    from lamb.master_key import MasterKeys
 
     key_path = tmp_path / "master.key"
     db = Database(tmp_path / "db")
     store = SignerStore(db, Sealer.from_file(key_path), region="us-east-1", account="000000000000", clock=clock)
     p = profile(store)
     signed = store.sign(p, a_zip(), source={}, requested_by="me")
-    assert rotate(db, key_path) == 1
+    assert rotate(db, MasterKeys(key_path)) == 1
     again = SignerStore(db, Sealer.from_file(key_path), region="us-east-1", account="000000000000", clock=clock)
     p2 = again.profile("p1")
     assert p2["_privateKey"] != p["_privateKey"]

@@ -3,7 +3,8 @@
 Envelope encryption makes this cheap: only the data keys are re-encrypted, never the
 secrets (https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html describes
 the same idea for KMS). Run it while Lamb is stopped (``lamb keys rotate``): the new key is
-written beside the old one (``master.key.next``, 0600), every sealed value is rewrapped in one
+written beside the old one (``master.key.next``, 0600; under KMS ``master.key.kms.next``, the new
+key's KMS ciphertext: lamb.master_key), every sealed value is rewrapped in one
 transaction per database (the home one and every other account's and region's), then the new key
 replaces the old file. A crash before the first transaction commits leaves everything under the
 old key; after it, ``master.key.next`` is the key to keep and rotating again finishes the rest
@@ -13,12 +14,13 @@ old key; after it, ``master.key.next`` is the key to keep and rotating again fin
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from ..sealing import PREFIX, Sealer, SealError, load_master_key
+from ..sealing import PREFIX, Sealer, SealError
 from ..store.db import Database
+
+if TYPE_CHECKING:
+    from ..master_key import MasterKeys
 
 # (table, key columns, sealed-JSON column)
 SEALED_COLUMNS = (("iam_entities", ("kind", "id"), "data"), ("versions", ("name", "version"), "config"),
@@ -36,15 +38,12 @@ def _rewrap(value: Any, fn: Callable[[str], str]) -> Any:
     return value
 
 
-def rotate(db: Database, key_path: Path, others: Iterable[Database] = ()) -> int:
+def rotate(db: Database, keys: "MasterKeys", others: Iterable[Database] = ()) -> int:
     """Rewrap every sealed value under a new master key, in ``db`` and in ``others`` (the other
-    accounts' and regions' databases, lamb.scopes); returns how many rows changed."""
-    old = Sealer.from_file(key_path)
-    next_path = key_path.with_name(key_path.name + ".next")
-    if next_path.exists():
-        new = Sealer(load_master_key(next_path))
-    else:
-        new = Sealer.from_file(next_path)
+    accounts' and regions' databases, lamb.scopes); returns how many rows changed. ``keys``: where
+    the master key lives (a file, or KMS: lamb.master_key), where the new one is made too."""
+    old = keys.sealer()
+    new = Sealer(keys.next_key())
 
     def move(sealed: str) -> str:
         try:
@@ -53,7 +52,7 @@ def rotate(db: Database, key_path: Path, others: Iterable[Database] = ()) -> int
             return sealed  # already under the new key (an interrupted rotation)
 
     changed = sum(_rewrap_all(each, move) for each in (db, *others))
-    os.replace(next_path, key_path)
+    keys.commit_next()
     return changed
 
 
