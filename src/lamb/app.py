@@ -235,9 +235,8 @@ class Lamb:
     def _authorize(self, caller: Caller, service: str, operation: str, params: dict, scope: Scope) -> None:
         """Whether ``caller`` may do ``operation`` in ``scope`` (the request's, ``scope_for``)."""
         key = caller.key
-        policies = self.identities.policies_of(key) if key is not None else None
+        policies, boundary = self.identities.grants_of(key) if key is not None else (None, None)
         session = key.session_policies if key is not None else None
-        boundary = self.identities.boundary_of(key) if key is not None else None
         scope.access.authorize(Who(caller.account, caller.arn, policies, session=session, boundary=boundary),
                                service, operation, params)
         if service == "lambda" and operation in PASS_ROLE_OPERATIONS and isinstance(params.get("Role"), str):
@@ -250,8 +249,8 @@ class Lamb:
         key = self.identities.key(access_key)
         if key is None or key.status != "Active" or (key.expires is not None and key.expires <= time.time()):
             return None
-        return Signer(key.secret, key.principal, self.identities.policies_of(key), key.token,
-                      self.identities.boundary_of(key))
+        policies, boundary = self.identities.grants_of(key)
+        return Signer(key.secret, key.principal, policies, key.token, boundary)
 
     def scope_for(self, caller: Caller, req, params: dict | None) -> Scope:
         """The account and region whose state a request reads and changes (``lamb.scopes``)."""

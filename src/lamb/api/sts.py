@@ -60,10 +60,9 @@ def assume_role(ctx, params: dict) -> dict:
     role_arn, session = params["RoleArn"], params["RoleSessionName"]
     session_policies = _session_policies(store, params)
     role = store.role_by_arn(role_arn)
-    who = Who(caller.account, caller.arn,
-              store.policies_of(caller.key) if caller.key is not None else None,
-              session=caller.key.session_policies if caller.key is not None else None,
-              boundary=store.boundary_of(caller.key) if caller.key is not None else None)
+    policies, boundary = store.grants_of(caller.key) if caller.key is not None else (None, None)
+    who = Who(caller.account, caller.arn, policies,
+              session=caller.key.session_policies if caller.key is not None else None, boundary=boundary)
     if role is None:
         raise AwsError("AccessDenied", f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: "
                        f"{role_arn}", 403, type_="Sender")

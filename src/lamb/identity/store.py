@@ -6,7 +6,7 @@ come from ``aws_managed_policies.json`` (AWS's current default versions, from th
 Policy Reference), read once and never written.
 
 The request path reads only memory: ``key(access_key_id)``, ``policies_of(principal)`` (a user's
-include its groups') and ``boundary_of(principal)`` (its permissions boundary).
+include its groups') and ``boundary_of(principal)`` (its permissions boundary), both at once by ``grants_of``.
 A key another process added (``lamb accounts create``) is read from the database on a miss.
 Entity shapes follow IAM's output shapes (``User``, ``Role``, ``Policy``, ``AccessKey``) so the
 API handlers return them as they are.
@@ -296,15 +296,20 @@ class IdentityStore:
 
     def policies_of(self, key: Key) -> list[dict] | None:
         """The identity-based policies of a key's principal; None for an account root (allowed everything)."""
+        return self.grants_of(key)[0]
+
+    def grants_of(self, key: Key) -> tuple[list[dict] | None, list[dict] | None]:
+        """(``policies_of``, ``boundary_of``) with the key's user or role looked up once (every
+        authorized request asks both)."""
         if key.role_arn is not None:
             role = self.role_by_arn(key.role_arn)
-            return list(self._documents(role)) if role is not None else []
+            return (list(self._documents(role)), self._boundary(role)) if role is not None else ([], None)
         if key.user is not None:
             user = self.users.get((key.account, key.user))
-            return self._user_documents(user) if user is not None else []
+            return (self._user_documents(user), self._boundary(user)) if user is not None else ([], None)
         if key.principal == ids.root_arn(key.account):
-            return None
-        return []
+            return None, None
+        return [], None
 
     def _named(self, account: str, params: dict) -> tuple[str, str, dict | None] | None:
         """The user, role, group or instance profile an IAM request names: kind, name, entity (None: none held)."""
@@ -360,12 +365,10 @@ class IdentityStore:
     def boundary_of(self, key: Key) -> list[dict] | None:
         """The permissions boundary of a key's user or role (the role of a session), as a list of
         one document; None when it has none (an account root never has one)."""
-        holder = None
-        if key.role_arn is not None:
-            holder = self.role_by_arn(key.role_arn)
-        elif key.user is not None:
-            holder = self.users.get((key.account, key.user))
-        arn = holder.get("PermissionsBoundary") if holder is not None else None
+        return self.grants_of(key)[1]
+
+    def _boundary(self, holder: dict) -> list[dict] | None:
+        arn = holder.get("PermissionsBoundary")
         if arn is None:
             return None
         document = self.default_document(arn)
