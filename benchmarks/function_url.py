@@ -19,12 +19,14 @@ Raw HTTP (http.client), as ``invoke_latency.py``, so the numbers measure Lamb.
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import os
 import statistics
 import sys
 import time
+from typing import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from invoke_latency import (KEYS, PATH, call, connect, create_function, latency_args, pct, signed_headers,  # noqa: E402
@@ -84,23 +86,31 @@ def sequential(endpoint: str, name: str, host: str, n: int, block: int = 500) ->
     return out
 
 
-def sequential_hosts(targets: dict[str, tuple[str, str]], n: int, block: int = 500) -> dict[str, list[float]]:
-    """``targets``: kind -> (endpoint, Host); alternating blocks on one keep-alive connection each."""
-    conns = {k: connect(endpoint) for k, (endpoint, _) in targets.items()}
-    reqs = {k: _request("url", "", host, endpoint) for k, (endpoint, host) in targets.items()}
-    for k, one in reqs.items():
-        for _ in range(200):
-            assert one(conns[k]) == 200, k
-    out: dict[str, list[float]] = {k: [] for k in targets}
+def alternating(calls: dict[str, Callable[[], int]], n: int, block: int = 500, warm: int = 200) -> dict[str, list[float]]:
+    """Sequential latency (ms) of each of ``calls`` (kind -> one request, answering its status), in
+    alternating blocks of ``block`` until each has ``n``, after ``warm`` unmeasured calls each; every
+    status must be 200."""
+    for kind, one in calls.items():
+        for _ in range(warm):
+            assert one() == 200, kind
+    out: dict[str, list[float]] = {k: [] for k in calls}
     while min(len(v) for v in out.values()) < n:
-        for k, one in reqs.items():
-            conn = conns[k]
+        for kind, one in calls.items():
             for _ in range(block):
                 t = time.perf_counter()
-                status = one(conn)
-                out[k].append((time.perf_counter() - t) * 1000)
-                assert status == 200, (k, status)
+                status = one()
+                out[kind].append((time.perf_counter() - t) * 1000)
+                assert status == 200, (kind, status)
     return out
+
+
+def sequential_hosts(targets: dict[str, tuple[str, str]], n: int, block: int = 500) -> dict[str, list[float]]:
+    """``targets``: kind -> (endpoint, Host); alternating blocks on one keep-alive connection each."""
+    calls = {}
+    for k, (endpoint, host) in targets.items():
+        one, conn = _request("url", "", host, endpoint), connect(endpoint)
+        calls[k] = functools.partial(one, conn)
+    return alternating(calls, n, block)
 
 
 def _worker(kind, endpoint, name, host, seconds, start, q, keys) -> None:

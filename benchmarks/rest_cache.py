@@ -12,12 +12,13 @@ function is not invoked), the plain one invokes the warm function each time.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from function_url import connect, summary  # noqa: E402
+from function_url import alternating, connect, summary  # noqa: E402
 from invoke_latency import (boto_kw, create_function, latency_args, start_server, stop_server,  # noqa: E402
                             use_endpoint, zip_of)
 
@@ -49,8 +50,6 @@ def make_api(endpoint: str, name: str) -> str:
 
 
 def sequential(endpoint: str, host: str, n: int, block: int = 500) -> dict[str, list[float]]:
-    import time
-
     conns = {stage: connect(endpoint) for stage in ("cached", "plain")}
 
     def one(stage: str) -> int:
@@ -59,18 +58,7 @@ def sequential(endpoint: str, host: str, n: int, block: int = 500) -> dict[str, 
         r.read()
         return r.status
 
-    for stage in conns:
-        for _ in range(200):
-            assert one(stage) == 200, stage
-    out: dict[str, list[float]] = {stage: [] for stage in conns}
-    while min(len(v) for v in out.values()) < n:
-        for stage in conns:
-            for _ in range(block):
-                t = time.perf_counter()
-                status = one(stage)
-                out[stage].append((time.perf_counter() - t) * 1000)
-                assert status == 200, (stage, status)
-    return out
+    return alternating({stage: functools.partial(one, stage) for stage in conns}, n, block)
 
 
 def main() -> None:

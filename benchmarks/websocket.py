@@ -14,14 +14,14 @@ of the same size.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from function_url import summary  # noqa: E402
+from function_url import alternating, summary  # noqa: E402
 from invoke_latency import (boto_kw, call, connect, create_function, latency_args, start_server,  # noqa: E402
                             stop_server, use_endpoint, zip_of)
 
@@ -77,24 +77,13 @@ def measure(endpoint: str, api_id: str, name: str, n: int, block: int = 500) -> 
     message = json.dumps({"action": "other", "n": 1})
     path = f"/2015-03-31/functions/{name}/invocations"
 
-    def one(kind: str) -> None:
+    def one(kind: str) -> int:
         if kind == "message":
             assert ws.round_trip(message) == "hello"
-        else:
-            status, _ = call(http, "POST", path, message.encode())
-            assert status == 200, status
+            return 200
+        return call(http, "POST", path, message.encode())[0]
 
-    for kind in ("message", "invoke"):
-        for _ in range(200):
-            one(kind)
-    out: dict[str, list[float]] = {"message": [], "invoke": []}
-    while min(len(v) for v in out.values()) < n:
-        for kind in out:
-            for _ in range(block):
-                t = time.perf_counter()
-                one(kind)
-                out[kind].append((time.perf_counter() - t) * 1000)
-    return out
+    return alternating({kind: functools.partial(one, kind) for kind in ("message", "invoke")}, n, block)
 
 
 def main() -> None:
