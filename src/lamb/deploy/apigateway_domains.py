@@ -12,6 +12,8 @@ names' (not served: not applied).
 
 from __future__ import annotations
 
+import abc
+
 from typing import Any
 
 from .apigateway_resources import _gone, _tags
@@ -203,14 +205,17 @@ def _record(rs: dict) -> dict:
     return out
 
 
-class _Route53:
+class _Route53(abc.ABC):
+    """Route 53 record sets, through the user's Route 53 (boto3's standard configuration)."""
+
     service = "route53"
     endpoint_variable = "AWS_ENDPOINT_URL_ROUTE_53"  # botocore's name, from the service id "Route 53"
     skip_note = ": the custom domain is still served by Host on Lamb's port"
     replace_on = frozenset({"HostedZoneId", "HostedZoneName"})
 
+    @abc.abstractmethod
     def _sets(self, props: dict) -> list[dict]:
-        raise NotImplementedError
+        """The record sets a resource's properties describe."""
 
     def _zone(self, client: Any, props: dict) -> str:
         if props.get("HostedZoneId"):
@@ -230,8 +235,9 @@ class _Route53:
             "Changes": [{"Action": action, "ResourceRecordSet": _record(rs)} for rs in sets]})
 
     def create(self, env: Env, logical: str, props: dict) -> Applied:
-        self._change(env, props, "CREATE", self._sets(props))
-        physical = self._sets(props)[0]["Name"] if self._sets(props) else logical
+        sets = self._sets(props)
+        self._change(env, props, "CREATE", sets)
+        physical = sets[0]["Name"] if sets else logical
         return Applied(physical, {"Ref": physical})
 
     def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
