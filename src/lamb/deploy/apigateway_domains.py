@@ -13,7 +13,6 @@ names' (not served: not applied).
 from __future__ import annotations
 
 import abc
-
 from typing import Any
 
 from .apigateway_resources import _gone, _tags
