@@ -157,7 +157,7 @@ class Lamb:
                                       host_ports=settings.network_host_ports, dns=settings.network_dns)
         self.runtimes = RuntimeManager(
             settings.runtime_cache, self._on_exit, self.sandbox.zygote_setup, lambda rt: self.invoker.zygote_env(rt),
-            debug=bool(settings.debug),
+            debug=bool(settings.debug), node_client=settings.node_runtime_client,
         )
         self.invoker = Invoker(settings, self.logs, self.runtimes, self.code.ensure_unpacked, self.sandbox)
         self.prometheus = LambdaPrometheus(self.invoker.concurrency_snapshot, (settings.account_id, settings.region))

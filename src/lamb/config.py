@@ -62,6 +62,13 @@ def parse_debug(value: str | Iterable[str]) -> dict[str, int]:
     return out
 
 
+def _node_client(value: str) -> str:
+    v = value.strip().lower()
+    if v not in ("lamb", "native"):
+        raise ValueError(f"LAMB_NODE_RUNTIME_CLIENT must be lamb or native, not {value!r}")
+    return v
+
+
 @dataclass
 class Settings:
     host: str = DEFAULT_HOST
@@ -184,6 +191,10 @@ class Settings:
     # A KMS key (id, ARN or alias) that holds the master key sealing secrets at rest (lamb.master_key;
     # LAMB_MASTER_KEY_KMS); empty: the master key is the 0600 file master.key.
     master_key_kms: str = ""
+    # How the managed Node.js runtimes reach the Runtime API (LAMB_NODE_RUNTIME_CLIENT): "lamb" (Lamb's
+    # transport on the JavaScript thread, in place of aws-lambda-ric's native addon: one wake-up per
+    # invocation) or "native" (the addon: libcurl on a libuv worker thread) (lamb.runtimes.node).
+    node_runtime_client: str = "lamb"
     # What credentials functions get: "role" (temporary credentials of the execution role,
     # minted by Lamb) or "passthrough" (Lamb's own AWS_ACCESS_KEY_ID/SECRET/SESSION_TOKEN, one
     # fixed set for every function, as before issue 17) (LAMB_FUNCTION_CREDENTIALS).
@@ -259,6 +270,7 @@ class Settings:
             "upstream_sts": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
             "auth_off_anywhere": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
             "master_key_kms": str.strip,
+            "node_runtime_client": _node_client,
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

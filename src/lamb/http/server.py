@@ -21,6 +21,13 @@ included); a ``Response`` with ``stream`` is sent chunked as the iterator yields
 whenever the client's socket buffer is full (``pause_writing``), so neither direction
 holds more than a bounded amount per connection (response streaming, issue 14).
 
+Pipelining, for the Runtime API (``coalesce``, ``hold``, ``defer``): the answers one read produces
+leave in one write; an answer is kept back while a later request on its connection is still being
+answered, and leaves with that answer; a request pipelined behind one answered in the same read
+waits for ``defer``. Lamb's transport for aws-lambda-ric posts a result and asks for the next event
+in one write, so the runtime's post costs no wake-up of its own, and the caller's answer is written
+before the next event is looked for.
+
 An application is ``app(request) -> Response | Awaitable[Response]``. Returning a
 plain ``Response`` costs no task; a future or coroutine is awaited.
 """
@@ -134,7 +141,7 @@ class HttpConnection(asyncio.Protocol):
         "app", "server", "transport", "parser", "_url", "_headers", "_body", "_queue",
         "_busy", "_closed", "_too_large", "max_body", "context",
         "_head_bytes", "_in_head", "_in_body", "_timer", "_last_read", "_final", "_stopped",
-        "_stream", "_trailers", "_drained", "_upgraded", "_held",
+        "_stream", "_trailers", "_drained", "_upgraded", "_held", "_batch", "_unsent",
     )
 
     def __init__(self, app: App, server: "HttpServer", max_body: int):
@@ -163,6 +170,10 @@ class HttpConnection(asyncio.Protocol):
         self._drained: asyncio.Future | None = None  # set while the transport's write buffer is full
         self._upgraded: Any = None  # the protocol a ``Switch`` handed this connection to
         self._held: list[bytes] | None = None  # bytes after an upgrade request, until it is answered
+        # Answers written while one read is parsed (``HttpServer.coalesce``): they leave in one write.
+        self._batch: list[bytes] | None = None
+        # Answers kept back while a later request on the connection is pending (``HttpServer.hold``).
+        self._unsent: list[bytes] = []
         # Free slot for the owner of the listener (the Runtime API puts its environment here).
         self.context: Any = server.context
 
@@ -189,6 +200,7 @@ class HttpConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
+        self._unsent.clear()
         if self._upgraded is not None:
             self._upgraded.connection_lost(exc)
         if self._stream is not None:
@@ -231,6 +243,46 @@ class HttpConnection(asyncio.Protocol):
                 self._last_read = asyncio.get_running_loop().time()  # progress: the body timer starts over
         else:
             self._head_bytes += len(data)
+        if self.server.coalesce:
+            self._batch = []
+            try:
+                self._feed(data)
+            finally:
+                self._flush_batch()
+        else:
+            self._feed(data)
+
+    def _flush_batch(self) -> None:
+        """Write what the answers of one read produced, in one write; or keep it back while a later
+        request of the connection is still being answered (``HttpServer.hold``)."""
+        batch, self._batch = self._batch, None
+        if not batch:
+            return
+        if self.server.hold and (self._busy or self._queue) and not self._closed:
+            self._unsent.extend(batch)
+        else:
+            self._write(b"".join(batch))
+
+    def _write(self, data: bytes) -> None:
+        """Every write of the connection: batched while a read is parsed, after what was kept back."""
+        if self._batch is not None:
+            self._batch.append(data)
+            return
+        t = self.transport
+        if t is None:
+            return
+        if self._unsent:
+            data = b"".join(self._unsent) + data
+            self._unsent.clear()
+        t.write(data)
+
+    def _flush_now(self) -> None:
+        """Write what is batched or kept back at once (before the connection ends or changes hands)."""
+        batch, self._batch = self._batch, None
+        if batch or self._unsent:
+            self._write(b"".join(batch or ()))
+
+    def _feed(self, data: bytes) -> None:
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as e:
@@ -308,7 +360,7 @@ class HttpConnection(asyncio.Protocol):
                 req.stream = self._stream = BodyStream(t.pause_reading, t.resume_reading)
                 self._trailers = {}
                 if self._headers.get("expect", "").lower() == "100-continue":
-                    t.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # curl -T - waits a second for it otherwise
+                    self._write(b"HTTP/1.1 100 Continue\r\n\r\n")  # curl -T - waits a second for it otherwise
                 self._dispatch(req)
 
     def on_body(self, body: bytes) -> None:
@@ -342,10 +394,19 @@ class HttpConnection(asyncio.Protocol):
             keep = False
             self._held = []  # what follows the head waits for the answer (data_received)
         req.keep_alive = keep
-        if self._busy:
+        if self._busy or self._queue:
             self._queue.append(req)
+        elif self._batch and self.server.defer is not None:
+            # Behind a request this read has answered: dispatched once the answer the loop owes a
+            # caller is written (the Runtime API's next after a response: the caller's answer first).
+            self._queue.append(req)
+            self.server.defer(self._dispatch_queued)
         else:
             self._dispatch(req)
+
+    def _dispatch_queued(self) -> None:
+        if not self._busy and self._queue and not self._closed:
+            self._dispatch(self._queue.popleft())
 
     # -- dispatch
     def _dispatch(self, req: Request) -> None:
@@ -379,7 +440,7 @@ class HttpConnection(asyncio.Protocol):
             self._switch(req, resp)
             return
         if resp.stream is not None:
-            self.transport.write(_head(resp.status, resp.headers, None, keep))
+            self._write(_head(resp.status, resp.headers, None, keep))
             if req.method == "HEAD":  # no body: the stream is not read
                 close = getattr(resp.stream, "aclose", None)
                 if close is not None:
@@ -391,9 +452,9 @@ class HttpConnection(asyncio.Protocol):
         body = resp.body
         head = _head(resp.status, resp.headers, len(body), keep)
         if req.method == "HEAD":
-            self.transport.write(head)
-        elif len(body) < 65536:
-            self.transport.write(head + body)
+            self._write(head)
+        elif len(body) < 65536 or self._batch is not None or self._unsent:
+            self._write(head + body)
         else:
             self.transport.writelines((head, body))
         after = self.server.after_answer
@@ -410,7 +471,8 @@ class HttpConnection(asyncio.Protocol):
             return
         head = [b"HTTP/1.1 101 Switching Protocols\r\n"]
         head += [f"{k}: {v}\r\n".encode("latin-1") for k, v in resp.headers]
-        t.write(b"".join(head) + b"\r\n")
+        self._write(b"".join(head) + b"\r\n")
+        self._flush_now()
         held, self._held = b"".join(self._held or ()), None
         self._busy = False
         self._stopped = True
@@ -428,11 +490,11 @@ class HttpConnection(asyncio.Protocol):
                 if self._closed or t is None:
                     break
                 if chunk:
-                    t.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    self._write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                     if self._drained is not None:
                         await self._drained
             if t is not None and not self._closed:
-                t.write(b"0\r\n\r\n")
+                self._write(b"0\r\n\r\n")
         except Exception:
             log.debug("streamed response ended by an error", exc_info=True)
             keep = False
@@ -448,6 +510,7 @@ class HttpConnection(asyncio.Protocol):
         self._busy = False
         if not keep:
             if self.transport is not None:
+                self._flush_now()
                 self.transport.close()
             return
         if self._queue:
@@ -471,7 +534,8 @@ class HttpConnection(asyncio.Protocol):
         t = self.transport
         if t is None or self._closed:
             return
-        t.write(_head(resp.status, resp.headers, len(resp.body), False) + resp.body)
+        self._write(_head(resp.status, resp.headers, len(resp.body), False) + resp.body)
+        self._flush_now()
         if t.can_write_eof():
             t.write_eof()
         asyncio.get_running_loop().call_later(LINGER_S, t.close)
@@ -550,6 +614,16 @@ class HttpServer:
         # as it arrives (``Request.stream``) instead of whole; None: every body is whole.
         self.stream_body: Callable[[Request], bool] | None = None
         self.connections: set[HttpConnection] = set()
+        # Answers produced while one read is parsed leave in one write (pipelined requests).
+        self.coalesce = False
+        # With ``coalesce``: answers are kept back while a later request on the same connection is
+        # still being answered, and leave with its answer. For a client that pipelines a request it
+        # will wait on behind ones whose answers it does not wait for (the Runtime API's transport
+        # for Node.js posts a response and asks for the next event in one write: one wake-up).
+        self.hold = False
+        # With ``coalesce``: how a request pipelined behind one answered in the same read is put off
+        # (``Afterwards.add``: until the next answer to a caller is written); None: dispatched at once.
+        self.defer: Callable[[Callable[[], None]], None] | None = None
         self.closing = False
         self._server: asyncio.AbstractServer | None = None
 

@@ -45,7 +45,7 @@ from .invocation import EntrypointMissing, Invocation, InvocationResult
 from .scoped import scope_of
 from .telemetry import Telemetry
 from .trace_header import unsampled
-from .runtime_api import ACCEPTED, RuntimeApiListener, next_event, runtime_app, runtime_error, streams_body
+from .runtime_api import ACCEPTED, RuntimeApiListener, next_event, runtime_app, runtime_error, runtime_server
 from .stream import DEFAULT_CONTENT_TYPE, ResponseStream, trailer_error
 
 if TYPE_CHECKING:
@@ -195,8 +195,8 @@ class ExecutionEnvironment:
             self._peer_key = key
             self.runtime_api = shared.address
         else:
-            self.listener = HttpServer(self.runtime_app, max_body=cfg.limits.sync_response_max_bytes + 1024 * 1024)
-            self.listener.stream_body = streams_body
+            self.listener = runtime_server(self.runtime_app, cfg.limits.sync_response_max_bytes + 1024 * 1024,
+                                           self.host.after_answer)
             port = await self.listener.start(self.host.runtime_host, 0)
             self.runtime_api = f"{self.host.runtime_host}:{port}"
         r, w = os.pipe2(os.O_CLOEXEC)

@@ -165,7 +165,7 @@ class Invoker:
         """Start the keep-alive reaper and, with an isolating sandbox, the shared Runtime API."""
         if self.sandbox.identifies_peers:
             listener = RuntimeApiListener(
-                self.sandbox.peer_key, self.settings.limits.sync_response_max_bytes + 1024 * 1024
+                self.sandbox.peer_key, self.settings.limits.sync_response_max_bytes + 1024 * 1024, self.afterwards.add
             )
             await listener.start(self.runtime_host)
             self.runtime_api = listener

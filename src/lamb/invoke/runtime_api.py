@@ -102,17 +102,30 @@ def streams_body(req: Request) -> bool:
     return req.path.startswith(RUNTIME_PREFIX) and is_streaming(req.method, req.path, req.headers)
 
 
+def runtime_server(app: App, max_body: int, defer: "Callable[[Callable[[], None]], None] | None" = None) -> HttpServer:
+    """An HTTP server for Runtime API listeners: streamed responses read as they arrive, and a post
+    pipelined with the ``next`` that follows it (Lamb's transport for aws-lambda-ric, runtimes/node.py)
+    answered in one write with that ``next``'s event, so that the runtime wakes once per invocation.
+    A runtime that waits for each answer (every other client) gets each at once, as before. ``defer``
+    (``Afterwards.add``) puts that ``next`` after the answer the invocation's caller waits for."""
+    server = HttpServer(app, max_body=max_body)
+    server.stream_body = streams_body
+    server.coalesce = server.hold = True
+    server.defer = defer
+    return server
+
+
 def _unrouted(_req) -> Response:  # never used: every accepted connection gets its environment's app
     return Response(404, [("Content-Type", "text/plain")], b"")
 
 
 class RuntimeApiListener:
-    def __init__(self, peer_key: Callable[[socket.socket], "int | None"], max_body: int):
+    def __init__(self, peer_key: Callable[[socket.socket], "int | None"], max_body: int,
+                 defer: "Callable[[Callable[[], None]], None] | None" = None):
         self._peer_key = peer_key
         self._envs: dict[int, "ExecutionEnvironment"] = {}
-        self.server = HttpServer(_unrouted, max_body=max_body)
+        self.server = runtime_server(_unrouted, max_body, defer)
         self.server.route = self._route
-        self.server.stream_body = streams_body
         self.server.on_disconnect = self._disconnected
         self.address = ""
 

@@ -26,6 +26,7 @@ from typing import Callable
 
 from .zygote_handle import Zygote
 from . import RuntimeUnavailable, node, python
+from .node import ENTRY as NODE_ENTRY
 
 log = logging.getLogger("lamb.runtimes")
 
@@ -41,18 +42,20 @@ class Runtime:
     root: Path | None  # the runtime root, seen as /var/runtime; None for provided
     zygote_key: str
     node: str | None = None  # the node binary, for nodejs
+    entry: str = NODE_ENTRY  # nodejs: the bootstrap file in the root (``node.resolve``)
 
 
-def resolve(name: str, cache: Path, debug: bool = False) -> tuple[Runtime, str]:
-    """(runtime, zygote interpreter); blocking (may build a runtime root, and with ``debug`` its debugger)."""
+def resolve(name: str, cache: Path, debug: bool = False, node_client: str = "lamb") -> tuple[Runtime, str]:
+    """(runtime, zygote interpreter); blocking (may build a runtime root, and with ``debug`` its debugger).
+    ``node_client``: how Node.js runtimes reach the Runtime API (``node.resolve``)."""
     if name in python.PYTHON_RUNTIMES:
         rt = python.resolve(name, cache)
         if debug:
             python.ensure_debugpy(name, rt.interpreter, rt.root)
         return Runtime(name, "python", rt.root, name), rt.interpreter
     if name in node.NODE_RUNTIMES:
-        binary, root = node.resolve(name, cache)
-        return Runtime(name, "nodejs", root, EXEC_ZYGOTE, binary), sys.executable
+        binary, root, bootstrap = node.resolve(name, cache, node_client)
+        return Runtime(name, "nodejs", root, EXEC_ZYGOTE, binary, bootstrap), sys.executable
     if name in PROVIDED_RUNTIMES:
         return Runtime(name, "provided", None, EXEC_ZYGOTE), sys.executable
     raise RuntimeUnavailable(f"unknown runtime {name}")
@@ -61,10 +64,11 @@ def resolve(name: str, cache: Path, debug: bool = False) -> tuple[Runtime, str]:
 class RuntimeManager:
     def __init__(
         self, cache: Path, on_exit: Callable[[int, "int | None", "int | None"], None], zygote_setup,
-        preload_env: Callable[[str], dict] = lambda runtime: {}, debug: bool = False,
+        preload_env: Callable[[str], dict] = lambda runtime: {}, debug: bool = False, node_client: str = "lamb",
     ):
         self.cache = cache
         self.debug = debug  # some functions run under a debugger: Python roots get debugpy
+        self.node_client = node_client  # how Node.js runtimes reach the Runtime API (node.resolve)
         self.on_exit = on_exit
         self.zygote_setup = zygote_setup  # the sandbox's view for zygotes (lamb.sandbox)
         self.preload_env = preload_env  # runtime -> variables its zygote preloads under (lamb.invoke.invoker)
@@ -120,7 +124,7 @@ class RuntimeManager:
         try:
             rt = self._runtimes.get(runtime)
             if rt is None:
-                rt, interpreter = await asyncio.to_thread(resolve, runtime, self.cache, self.debug)
+                rt, interpreter = await asyncio.to_thread(resolve, runtime, self.cache, self.debug, self.node_client)
             else:
                 interpreter = self._interpreters[rt.zygote_key]
             z = self._zygotes.get(rt.zygote_key)

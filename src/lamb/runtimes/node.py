@@ -53,6 +53,11 @@ FALLBACK_RIC_VERSION = "4"
 ROOT_FORMAT = 2
 ENTRY = "index.mjs"
 DEGRADED = "DEGRADED"
+# Lamb's Runtime API transport for RIC 3.x (``lamb-runtime-client.cjs`` here) and the bootstrap that
+# puts it in place of the native addon; written into a RIC 3.x root by ``own_files``.
+CLIENT = "lamb-runtime-client.cjs"
+LAMB_ENTRY = "index-lamb.mjs"
+CLIENTS = ("lamb", "native")
 
 # Tool -> Debian package, for what RIC 3.x's preinstall (curl's buildconf/configure,
 # cmake) and postinstall (node-gyp) run.
@@ -72,6 +77,27 @@ APT_TIMEOUT_S = 600
 ENTRY_RIC3 = """\
 // Written by Lamb (lamb/runtimes/node.py): the runtime bootstrap, as AWS's /var/runtime/index.mjs.
 import { run } from "./node_modules/aws-lambda-ric/dist/index.mjs";
+
+await run(process.env.LAMBDA_TASK_ROOT || process.cwd(), process.argv[2] || process.env._HANDLER);
+"""
+# The same, with Lamb's transport in place of RIC 3.x's native addon (``rapid-client.node``: libcurl
+# on a libuv worker thread): node loads addons through ``process.dlopen``, which hands RIC the module
+# ``lamb-runtime-client.cjs`` for that one file. RIC's own code is unchanged.
+ENTRY_LAMB = """\
+// Written by Lamb (lamb/runtimes/node.py): the runtime bootstrap, as AWS's /var/runtime/index.mjs, with
+// Lamb's Runtime API transport (lamb-runtime-client.cjs) in place of aws-lambda-ric's native addon.
+import { createRequire } from "node:module";
+
+const transport = createRequire(import.meta.url)("./lamb-runtime-client.cjs");
+const dlopen = process.dlopen;
+process.dlopen = function (module, filename, ...rest) {
+  if (typeof filename === "string" && filename.endsWith("/node_modules/aws-lambda-ric/dist/rapid-client.node")) {
+    module.exports = transport;
+    return;
+  }
+  return dlopen.call(this, module, filename, ...rest);
+};
+const { run } = await import("./node_modules/aws-lambda-ric/dist/index.mjs");
 
 await run(process.env.LAMBDA_TASK_ROOT || process.cwd(), process.argv[2] || process.env._HANDLER);
 """
@@ -268,13 +294,39 @@ def _inside_root(binary: str, root: Path) -> str:
         raise RuntimeUnavailable(f"could not copy {binary} into {root}: {e}") from e
 
 
-def resolve(name: str, cache: Path) -> tuple[str, Path]:
+def own_files(root: Path) -> None:
+    """Lamb's transport and its bootstrap in a RIC 3.x root, rewritten (atomically) when this Lamb's
+    differ: they are Lamb's code, not the npm install's, so a root built by an older Lamb gets them."""
+    wanted = {CLIENT: (Path(__file__).parent / CLIENT).read_text(), LAMB_ENTRY: ENTRY_LAMB}
+    for name, text in wanted.items():
+        path = root / name
+        try:
+            if path.read_text() == text:
+                continue
+        except OSError:
+            pass
+        tmp = root / f".{name}.{os.getpid()}"
+        tmp.write_text(text)
+        os.replace(tmp, path)
+
+
+def resolve(name: str, cache: Path, client: str = "lamb") -> tuple[str, Path, str]:
+    """(node as environments run it, runtime root, bootstrap file in the root). ``client``: "lamb"
+    runs aws-lambda-ric 3.x with Lamb's transport, "native" with its addon; a DEGRADED (RIC 4.x)
+    root has only its own bootstrap."""
     binary = find_node(name)
     if binary is None:
         raise RuntimeUnavailable(f"no node {NODE_RUNTIMES[name]} on this host for {name}")
     root = ensure_root(name, binary, cache)
-    return _inside_root(binary, root), root
+    bootstrap = ENTRY
+    if client == "lamb" and not (root / DEGRADED).exists():
+        try:
+            own_files(root)
+        except OSError as e:
+            raise RuntimeUnavailable(f"could not write Lamb's Runtime API transport into {root}: {e}") from e
+        bootstrap = LAMB_ENTRY
+    return _inside_root(binary, root), root, bootstrap
 
 
-def entry(runtime_dir: str) -> str:
-    return f"{runtime_dir}/{ENTRY}"
+def entry(runtime_dir: str, bootstrap: str = ENTRY) -> str:
+    return f"{runtime_dir}/{bootstrap}"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import execution_env, node
+from .node import ENTRY as NODE_ENTRY
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class SpawnInput:
     opt_root: str  # /opt
     interpreter: str = ""  # python: the zygote's interpreter
     node: str = ""  # nodejs: the node binary
+    node_entry: str = NODE_ENTRY  # nodejs: the bootstrap file in the runtime root (``node.resolve``)
     bootstrap: str = ""  # provided: the bootstrap to exec (see ``find_bootstrap``)
     log_format: str = "Text"  # LoggingConfig.LogFormat
     log_level: str | None = None  # LoggingConfig.ApplicationLogLevel
@@ -125,7 +127,7 @@ def spawn_spec(i: SpawnInput) -> dict:
         spec["sys_path"] = [i.task_root, *paths["sys_path"]]
     elif i.family == "nodejs":
         defaults["NODE_PATH"] = ":".join([*paths["node_path"], f"{i.runtime_dir}/node_modules", i.runtime_dir, i.task_root])
-        spec["exec"] = [i.node, node.entry(i.runtime_dir), i.handler]
+        spec["exec"] = [i.node, node.entry(i.runtime_dir, i.node_entry), i.handler]
     else:
         spec["exec"] = [i.bootstrap]
     spec["env"] = {**i.inherited, **defaults, **i.sandbox_env, **dict(i.variables), **reserved}
