@@ -49,7 +49,7 @@ from wsproto.utilities import generate_accept_token
 from ..http.server import Request, Response, Switch
 from ..protocol.errors import AwsError
 from ..urls.event import http_time
-from . import access_log, authorizers
+from . import access_log, authorizers, aws_services, http_proxy, iam_auth, mapped, mock, vtl, ws_mapping
 from . import metrics as api_metrics
 from .throttle import Buckets
 
@@ -215,6 +215,10 @@ class WsConnection:
         self._ended = False
         # What a $connect authorizer let through (requestContext.authorizer of every event), or None.
         self.authorizer: dict | None = None
+        # The $connect request's headers and query string (``route.request.*`` of request parameters).
+        self.headers: dict[str, str] = {}
+        self.query: dict[str, str] = {}
+        self.identity: dict = {}  # an AWS_IAM $connect's signer (requestContext.identity of every event)
         self._close_code: int | None = None
         self._close_reason = ""
 
@@ -367,6 +371,10 @@ class Invoker(NamedTuple):
     may_invoke: Callable[..., bool]  # (role, target, source ARN) -> bool
     invoke: Callable[..., "asyncio.Future"]  # (function, qualifier, payload, request_id=...) -> result
     function_arn_of: Callable[[str], str]
+    # HTTP and HTTP_PROXY integrations: (http_proxy.Outgoing, timeout s, request id) -> future of an Answer
+    # (raises http_proxy.Unreachable); None: they fail.
+    forward: Callable[..., "asyncio.Future"] | None = None
+    aws: "aws_services.AwsServices | None" = None  # AWS integrations to other services than Lambda
 
 
 def _message(status: int, message: str) -> Response:
@@ -385,10 +393,13 @@ class WebSocketServer:
     def __init__(self, *, invoker: Invoker, connections: Connections, docs: Callable[[str], dict | None],
                  domain: Callable[[str], str], region: str, account_id: str, limits: Any,
                  port: Callable[[], int], put: Callable[..., None] | None = None,
-                 access_logs: "access_log.AccessLogs | None" = None) -> None:
+                 access_logs: "access_log.AccessLogs | None" = None,
+                 signer: Callable[[str], object | None] | None = None) -> None:
         self.put = put  # AWS/ApiGateway points (metrics.py: ConnectCount, MessageCount, …), or None
         self.access_logs = access_logs  # stages' AccessLogSettings (access_log.py), or None
+        self.signer = signer  # access key -> its secret and policies: AWS_IAM on $connect (iam_auth.py)
         self._latency: dict[str, float] = {}  # integration latency (ms) by request id, until logged
+        self._notes: dict[str, dict] = {}  # what a non-proxy integration met, by request id, until logged
         self.invoker = invoker
         self.docs = docs  # api id -> the API's document (apis/store.py), None once deleted
         self.connections = connections
@@ -402,8 +413,14 @@ class WebSocketServer:
         self._tasks: set[asyncio.Future] = set()
 
     def forget(self, api_id: str) -> None:
+        """The API changed or was deleted: its deployments are read again, and the connections of a
+        deleted API or stage are closed with 1001 (Going away)."""
         for key in [k for k in self._deployed if k[0] == api_id]:
             del self._deployed[key]
+        doc = self.docs(api_id)
+        for conn in [c for c in self.connections.open.values() if c.api_id == api_id]:
+            if doc is None or conn.stage not in doc["stages"]:
+                conn.close(GOING_AWAY, "Going away")
 
     def _routes(self, api_id: str, doc: dict, deployment_id: str) -> dict[str, dict] | None:
         found = self._deployed.get((api_id, deployment_id))
@@ -452,6 +469,11 @@ class WebSocketServer:
         custom = entry is not None and entry["route"].get("AuthorizationType") == "CUSTOM"
         request_id = str(uuid.uuid4())
         event = self._connect_event(conn, req, request_id, now_ms)
+        conn.headers, conn.query = dict(req.headers), dict(event.get("queryStringParameters") or {})
+        refused = self._gatekeep(conn, req, entry, event) if entry is not None else None
+        if refused is not None:
+            self._access(conn, event["requestContext"], refused.status, json.loads(refused.body)["message"])
+            return refused
         if entry is None or entry["integration"] is None and not custom:
             self._access(conn, event["requestContext"], 200)
             return Switch(accept, conn)
@@ -459,6 +481,26 @@ class WebSocketServer:
         answer.add_done_callback(lambda f: f.cancelled() or f.exception() is not None or self._access(
             conn, event["requestContext"], 200 if isinstance(f.result(), Switch) else f.result().status))
         return answer
+
+    def _gatekeep(self, conn: WsConnection, req: Request, entry: dict, event: dict) -> Response | None:
+        """``$connect``'s AWS_IAM authorization (the handshake signed with SigV4 for ``execute-api``, in its
+        headers or its query string; the signer's identity policies must allow ``execute-api:Invoke`` on
+        ``arn:aws:execute-api:<region>:<account>:<api>/<stage>/$connect``): 403 ``{"message":"Forbidden"}``
+        as HTTP APIs answer, else None and the signer in ``requestContext.identity``."""
+        if entry["route"].get("AuthorizationType") != "AWS_IAM":
+            return None
+        arn = f"arn:aws:execute-api:{self.region}:{self.account_id}:{conn.api_id}/{conn.stage}/{CONNECT}"
+        try:
+            caller = iam_auth.verify(req.method, req.path, req.query, req.headers, req.body,
+                                     self.signer or (lambda _k: None))
+            iam_auth.authorize(caller, arn)
+        except iam_auth.Refused as e:
+            log.info("WebSocket API %s: AWS_IAM refused (%s)", conn.api_id, e.body)
+            self._count(conn.api_id, conn.stage, CONNECT, "ClientError")
+            return _message(403, "Forbidden")
+        conn.identity = caller.identity()
+        event["requestContext"]["identity"].update(conn.identity)
+        return None
 
     async def _connect(self, conn: WsConnection, entry: dict, event: dict, request_id: str,
                        accept: list, custom: bool) -> Response:
@@ -519,7 +561,7 @@ class WebSocketServer:
         ctx: dict = {"routeKey": route_key}
         if event_type == "MESSAGE":
             ctx["messageId"] = _short_id()
-        identity: dict = {"sourceIp": conn.peer.source_ip}
+        identity: dict = dict(conn.identity, sourceIp=conn.peer.source_ip)
         if event_type == "CONNECT" and conn.peer.user_agent is not None:
             identity["userAgent"] = conn.peer.user_agent
         if conn.authorizer is not None:
@@ -565,10 +607,16 @@ class WebSocketServer:
         return outcome
 
     async def _run(self, conn: WsConnection, route_key: str, entry: dict, event: dict,
-                   request_id: str) -> tuple[int, str | None, dict] | None:
+                   request_id: str) -> tuple[int, str | bytes | None, dict] | None:
         integration = entry["integration"]
-        if integration is None or integration.get("IntegrationType") != "AWS_PROXY":
+        if integration is None:
             return None
+        if integration.get("IntegrationType") == "AWS_PROXY":
+            return await self._proxy(conn, route_key, integration, event, request_id)
+        return await self._mapped(conn, route_key, integration, event, request_id)
+
+    def _lambda(self, conn: WsConnection, route_key: str, integration: dict) -> Any:
+        """The function an AWS_PROXY or AWS (Lambda) integration invokes, when API Gateway may invoke it."""
         uri = _STAGE_VAR.sub(lambda m: conn.variables.get(m.group(1), ""), integration["IntegrationUri"])
         try:
             target = self.invoker.target(self.invoker.function_arn_of(uri))
@@ -579,29 +627,146 @@ class WebSocketServer:
         if not self.invoker.may_invoke(integration.get("CredentialsArn"), target, source):
             log.info("WebSocket API %s: %s may not be invoked for %s", conn.api_id, target.arn, source)
             return None
-        payload = json.dumps(event, separators=(",", ":")).encode()
-        try:
-            pending = self.invoker.invoke(target.function, target.qualifier, payload, request_id=request_id)
-        except AwsError:
-            return None
+        return target
+
+    async def _waited(self, conn: WsConnection, route_key: str, integration: dict, pending: "asyncio.Future",
+                      request_id: str) -> Any:
+        """The integration's result within its ``TimeoutInMillis`` (``IntegrationLatency`` recorded);
+        raises ``TimeoutError`` past it, or the integration's own error."""
         timeout_s = integration.get("TimeoutInMillis", self.limits.websocket_timeout_max_ms) / 1000.0
         began = time.monotonic()
         done, _ = await asyncio.wait({pending}, timeout=timeout_s)
         took = (time.monotonic() - began) * 1000.0
         self._count(conn.api_id, conn.stage, route_key, "IntegrationLatency", took)
-        if self.access_logs is not None:
-            self._latency[request_id] = took
+        self._latency[request_id] = took
         if not done:
             log.info("WebSocket API %s: integration timed out after %.3f s", conn.api_id, timeout_s)
+            raise TimeoutError()
+        return pending.result()
+
+    async def _proxy(self, conn: WsConnection, route_key: str, integration: dict, event: dict,
+                     request_id: str) -> tuple[int, str | None, dict] | None:
+        """A Lambda proxy integration: the event in, a proxy response out."""
+        target = self._lambda(conn, route_key, integration)
+        if target is None:
             return None
+        payload = json.dumps(event, separators=(",", ":")).encode()
         try:
-            result = pending.result()
-        except Exception as e:  # noqa: BLE001 - an invocation refused (throttled, no such function)
-            log.info("WebSocket API %s: invocation failed (%s)", conn.api_id, e)
+            pending = self.invoker.invoke(target.function, target.qualifier, payload, request_id=request_id)
+            result = await self._waited(conn, route_key, integration, pending, request_id)
+        except Exception as e:  # noqa: BLE001 - refused (throttled, no such function) or timed out
+            log.info("WebSocket API %s: invocation failed (%r)", conn.api_id, e)
             return None
         if result.function_error:
             return None
         return proxy_response(result.payload)
+
+    async def _mapped(self, conn: WsConnection, route_key: str, integration: dict, event: dict,
+                      request_id: str) -> tuple[int, str | bytes | None, dict] | None:
+        """A MOCK, HTTP, HTTP_PROXY or AWS integration (``ws_mapping``): the request through its template
+        and parameters, the backend's answer through the integration response it selects (HTTP_PROXY:
+        passed through)."""
+        kind = integration.get("IntegrationType")
+        body: str | bytes = event.get("body") or ""
+        if event.get("isBase64Encoded"):
+            body = base64.b64decode(body)
+        seen = ws_mapping.Seen(body, conn.headers, conn.query, event["requestContext"], conn.variables)
+        try:
+            payload = ws_mapping.request_payload(integration, seen) if kind != "HTTP_PROXY" else \
+                (body if isinstance(body, bytes) else body.encode())
+            params = ws_mapping.request_parameters(integration, seen)
+        except (ws_mapping.Unsupported, vtl.TemplateError) as e:
+            log.info("WebSocket API %s: the integration request could not be mapped (%r)", conn.api_id, e)
+            return None
+        notes = self._notes.setdefault(request_id, {})
+        notes["endpoint_body"] = payload
+        try:
+            if kind == "MOCK":
+                status = int(mock.status_in(payload.decode("utf-8", "replace"))) \
+                    if integration.get("RequestTemplates") else 200
+                answer, text = b"", str(status)
+            elif kind in ("HTTP", "HTTP_PROXY"):
+                status, answer = await self._http(conn, route_key, integration, event, payload, params, request_id)
+                text = str(status)
+            elif aws_services.is_service_uri(integration["IntegrationUri"]):
+                status, answer = await self._service(conn, route_key, integration, payload, params, request_id)
+                text = str(status)
+            else:
+                status, answer, text = await self._function(conn, route_key, integration, payload, request_id)
+        except Exception as e:  # noqa: BLE001 - unreachable, refused, timed out
+            log.info("WebSocket API %s: %s integration failed (%r)", conn.api_id, kind, e)
+            notes["error"] = f"Execution failed due to configuration error: {type(e).__name__}"
+            return None
+        notes["endpoint_answer"] = answer
+        notes["status"] = status
+        if kind == "HTTP_PROXY":
+            return status, answer.decode("utf-8", "replace"), {}
+        chosen = ws_mapping.select_response(integration.get("_responses") or {}, text)
+        if chosen is None:
+            log.info("WebSocket API %s: no integration response for %r", conn.api_id, text)
+            notes["error"] = ("Execution failed due to configuration error: No match for output mapping and no "
+                              "default output mapping configured. Endpoint Response Status Code: " + str(status))
+            return None
+        try:
+            return status, ws_mapping.response_payload(chosen, answer, status, seen), {}
+        except vtl.TemplateError as e:
+            log.info("WebSocket API %s: the response template failed (%s)", conn.api_id, e)
+            return None
+
+    async def _http(self, conn: WsConnection, route_key: str, integration: dict, event: dict, payload: bytes,
+                    params: dict, request_id: str) -> tuple[int, bytes]:
+        """An HTTP or HTTP_PROXY integration's request (``http_proxy``): (status, body)."""
+        if self.invoker.forward is None:
+            raise http_proxy.Unreachable("no HTTP client")
+        from urllib.parse import urlencode
+
+        url = http_proxy.target_url(integration["IntegrationUri"], params["path"], conn.variables,
+                                    urlencode(params["querystring"]))
+        headers = [("Content-Type", "application/json")]
+        if event["requestContext"]["eventType"] == "CONNECT":  # the handshake's headers, as a proxy forwards them
+            headers = http_proxy.forward_headers(conn.headers, source_ip=conn.peer.source_ip, port=self.port(),
+                                                 proto="http", trace=f"Root=1-{uuid.uuid4().hex[:8]}-"
+                                                                     f"{uuid.uuid4().hex[:24]}")
+        for name, value in params["header"].items():
+            headers = [(k, v) for k, v in headers if k.lower() != name.lower()] + [(name, value)]
+        method = integration.get("IntegrationMethod") or "POST"
+        out = http_proxy.Outgoing("POST" if method == "ANY" else method, url, headers, payload)
+        self._notes.setdefault(request_id, {})["endpoint"] = url
+        timeout_s = integration.get("TimeoutInMillis", self.limits.websocket_timeout_max_ms) / 1000.0
+        answer = await self._waited(conn, route_key, integration, self.invoker.forward(out, timeout_s, request_id),
+                                    request_id)
+        return answer.status, answer.body
+
+    async def _service(self, conn: WsConnection, route_key: str, integration: dict, payload: bytes, params: dict,
+                       request_id: str) -> tuple[int, bytes]:
+        """An AWS integration to another service than Lambda (``aws_services``): (status, body)."""
+        if self.invoker.aws is None:
+            raise aws_services.Refused("no AWS service client")
+        uri = integration["IntegrationUri"]
+        self._notes.setdefault(request_id, {})["endpoint"] = uri
+        timeout_s = integration.get("TimeoutInMillis", self.limits.websocket_timeout_max_ms) / 1000.0
+        pending = self.invoker.aws.rest(aws_services.rest_target(uri), integration.get("IntegrationMethod") or "POST",
+                                        params["path"], params["querystring"], params["header"], payload,
+                                        integration.get("CredentialsArn"), timeout_s)
+        answer = await self._waited(conn, route_key, integration, pending, request_id)
+        return answer.status, answer.body
+
+    async def _function(self, conn: WsConnection, route_key: str, integration: dict, payload: bytes,
+                        request_id: str) -> tuple[int, bytes, str]:
+        """A Lambda (non-proxy) integration: (200 or 500, the function's payload, the text integration
+        responses are selected by: "200", or a function error's ``errorMessage``)."""
+        target = self._lambda(conn, route_key, integration)
+        if target is None:
+            raise aws_services.Refused("the function may not be invoked")
+        self._notes.setdefault(request_id, {})["endpoint"] = \
+            f"https://lambda.{self.region}.amazonaws.com/2015-03-31/functions/{target.arn}/invocations"
+        if payload.strip():
+            json.loads(payload)  # Lambda takes JSON only
+        pending = self.invoker.invoke(target.function, target.qualifier, payload, request_id=request_id)
+        result = await self._waited(conn, route_key, integration, pending, request_id)
+        if result.function_error:
+            return 500, result.payload, mapped.error_message(result.payload)
+        return 200, result.payload, "200"
 
     def message(self, conn: WsConnection, data: str | bytes, binary: bool) -> None:
         """A complete message from the client: routed and integrated without holding up the next."""
@@ -648,7 +813,7 @@ class WebSocketServer:
         self._access(conn, ctx, 200)
         if entry["route"].get("_responses") and outcome[1] is not None:  # two-way: a route response exists
             try:
-                conn.send(outcome[1].encode())
+                conn.send(outcome[1].encode() if isinstance(outcome[1], str) else outcome[1])
             except ConnectionError:
                 pass
 
@@ -672,6 +837,7 @@ class WebSocketServer:
         """The stage's access log line for a connect, message or disconnect (``access_log``: the
         ``$context`` variables of WebSocket APIs that the event's requestContext holds)."""
         latency = self._latency.pop(ctx["requestId"], None)
+        self._notes.pop(ctx["requestId"], None)
         if self.access_logs is None:
             return
         doc = self.docs(conn.api_id)
