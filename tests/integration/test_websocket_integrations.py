@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from wsproto.events import CloseConnection
 
 from .async_support import moto, serving  # noqa: F401  (fixtures)
-from .conftest import create, unique
+from .conftest import create, unique, wait_for
 from .test_api_integration_credentials import user
 from .test_websocket_apis import Client
 
@@ -357,3 +357,56 @@ def test_connections_close_when_their_stage_or_api_is_deleted(server):
     finally:
         first.close()
         second.close()
+
+
+def test_execution_logs_by_route_settings(server):
+    v2, apigw, logs, iam = (server.client(s) for s in ("apigatewayv2", "apigateway", "logs", "iam"))
+    api_id = _api(v2)
+    _route(v2, api_id, "$connect", {"IntegrationType": "MOCK"}, {"$default": {}}, two_way=False)
+    _route(v2, api_id, "$default", {"IntegrationType": "MOCK"},
+           {"$default": {"ResponseTemplates": {"$default": "echoed $context.routeKey"}}})
+    for key in ("failing", "quiet"):
+        _route(v2, api_id, key, {"IntegrationType": "MOCK", "RequestTemplates": {"$default": (
+            '{"statusCode": 500}' if key == "failing" else '{"statusCode": 200}')}},
+            {"/2\\d\\d/": {"ResponseTemplates": {"$default": f"{key} answered"}}})
+    _stage(v2, api_id, DefaultRouteSettings={"LoggingLevel": "INFO", "DataTraceEnabled": True},
+           RouteSettings={"failing": {"LoggingLevel": "ERROR"}, "quiet": {"LoggingLevel": "ERROR"}})
+    group = f"/aws/apigateway/{api_id}/test"
+
+    def events() -> list[str]:
+        if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
+            return []
+        return [e["message"] for e in logs.filter_log_events(logGroupName=group)["events"]]
+
+    role = iam.create_role(RoleName=unique("wslogs"), AssumeRolePolicyDocument=json.dumps(TRUST_APIGW))["Role"]["Arn"]
+    previous = apigw.get_account().get("cloudwatchRoleArn")
+    apigw.update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": role}])
+    try:
+        c = Client(server, api_id)
+        try:
+            assert c.status == 101
+            c.send("hello there")
+            assert c.recv() == "echoed $default"
+            c.send({"action": "quiet"})
+            assert c.recv() == "quiet answered"
+            c.send({"action": "failing"})
+            assert c.recv_json()["message"] == "Internal server error"
+        finally:
+            c.close()
+        wait_for(lambda: any("No match for output mapping" in e for e in events()) and
+                 sum("WebSocket Request Route: [$connect]" in e for e in events()) == 1, 60, 0.2,
+                 "the execution log lines")
+        lines = events()
+        assert any(e.endswith(f"is connecting to WebSocket API [{api_id}].") for e in lines), lines
+        assert any("WebSocket Request Route: [$default]" in e for e in lines)
+        assert any(e.endswith("Method request body before transformations: hello there") for e in lines)
+        assert any(e.endswith("Method response body after transformations: echoed $default") for e in lines)
+        assert not any("quiet" in e for e in lines)  # ERROR: a message that did not fail writes nothing
+        assert not any("WebSocket Request Route: [failing]" in e for e in lines)  # ERROR: only the failure
+        failing = [e for e in lines if "No match for output mapping" in e]
+        rid = failing[0][1:failing[0].index(")")]
+        assert [e for e in lines if e.startswith(f"({rid})")][-1] == f"({rid}) Method completed with status: 500"
+    finally:
+        apigw.update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn",
+                                               "value": previous or ""}])
+    v2.delete_api(ApiId=api_id)

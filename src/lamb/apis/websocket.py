@@ -49,7 +49,8 @@ from wsproto.utilities import generate_accept_token
 from ..http.server import Request, Response, Switch
 from ..protocol.errors import AwsError
 from ..urls.event import http_time
-from . import access_log, authorizers, aws_services, http_proxy, iam_auth, mapped, mock, vtl, ws_mapping
+from . import access_log, authorizers, aws_services, execution_log, http_proxy, iam_auth, mapped, mock, vtl
+from . import ws_mapping
 from . import metrics as api_metrics
 from .throttle import Buckets
 
@@ -394,7 +395,9 @@ class WebSocketServer:
                  domain: Callable[[str], str], region: str, account_id: str, limits: Any,
                  port: Callable[[], int], put: Callable[..., None] | None = None,
                  access_logs: "access_log.AccessLogs | None" = None,
-                 signer: Callable[[str], object | None] | None = None) -> None:
+                 signer: Callable[[str], object | None] | None = None,
+                 execution_logs: "execution_log.ExecutionLogs | None" = None) -> None:
+        self.execution_logs = execution_logs  # routes' LoggingLevel/DataTraceEnabled (execution_log.py), or None
         self.put = put  # AWS/ApiGateway points (metrics.py: ConnectCount, MessageCount, …), or None
         self.access_logs = access_logs  # stages' AccessLogSettings (access_log.py), or None
         self.signer = signer  # access key -> its secret and policies: AWS_IAM on $connect (iam_auth.py)
@@ -505,10 +508,15 @@ class WebSocketServer:
     async def _connect(self, conn: WsConnection, entry: dict, event: dict, request_id: str,
                        accept: list, custom: bool) -> Response:
         if custom:
+            notes = self._notes.setdefault(request_id, {})
+            notes["authorizer"] = (entry["authorizer"] or {}).get("AuthorizerId", "")
             try:
                 conn.authorizer = await self._authorize(conn, entry["authorizer"], event)
             except authorizers.Refused as e:
                 self._count(conn.api_id, conn.stage, CONNECT, "ClientError" if e.status < 500 else "ExecutionError")
+                notes["unauthorized"] = e.status < 500
+                if e.status >= 500:
+                    notes["error"] = "Execution failed due to configuration error: Authorizer error"
                 return _message(e.status, e.message)
             event["requestContext"]["authorizer"] = conn.authorizer
             if entry["integration"] is None:
@@ -615,17 +623,21 @@ class WebSocketServer:
             return await self._proxy(conn, route_key, integration, event, request_id)
         return await self._mapped(conn, route_key, integration, event, request_id)
 
-    def _lambda(self, conn: WsConnection, route_key: str, integration: dict) -> Any:
+    def _lambda(self, conn: WsConnection, route_key: str, integration: dict, request_id: str) -> Any:
         """The function an AWS_PROXY or AWS (Lambda) integration invokes, when API Gateway may invoke it."""
+        notes = self._notes.setdefault(request_id, {})
         uri = _STAGE_VAR.sub(lambda m: conn.variables.get(m.group(1), ""), integration["IntegrationUri"])
         try:
             target = self.invoker.target(self.invoker.function_arn_of(uri))
         except AwsError:
             log.info("WebSocket API %s: integration %s names no function", conn.api_id, uri)
+            notes["error"] = "Execution failed due to configuration error: Invalid Lambda function"
             return None
+        notes["endpoint"] = f"https://lambda.{self.region}.amazonaws.com/2015-03-31/functions/{target.arn}/invocations"
         source = f"arn:aws:execute-api:{self.region}:{self.account_id}:{conn.api_id}/{conn.stage}/{route_key}"
         if not self.invoker.may_invoke(integration.get("CredentialsArn"), target, source):
             log.info("WebSocket API %s: %s may not be invoked for %s", conn.api_id, target.arn, source)
+            notes["error"] = "Execution failed due to configuration error: Invalid permissions on Lambda function"
             return None
         return target
 
@@ -647,19 +659,28 @@ class WebSocketServer:
     async def _proxy(self, conn: WsConnection, route_key: str, integration: dict, event: dict,
                      request_id: str) -> tuple[int, str | None, dict] | None:
         """A Lambda proxy integration: the event in, a proxy response out."""
-        target = self._lambda(conn, route_key, integration)
+        target = self._lambda(conn, route_key, integration, request_id)
         if target is None:
             return None
-        payload = json.dumps(event, separators=(",", ":")).encode()
+        notes = self._notes.setdefault(request_id, {})
+        notes["endpoint_body"] = payload = json.dumps(event, separators=(",", ":")).encode()
         try:
             pending = self.invoker.invoke(target.function, target.qualifier, payload, request_id=request_id)
             result = await self._waited(conn, route_key, integration, pending, request_id)
         except Exception as e:  # noqa: BLE001 - refused (throttled, no such function) or timed out
             log.info("WebSocket API %s: invocation failed (%r)", conn.api_id, e)
+            notes["error"] = "Execution failed due to a timeout error" if isinstance(e, TimeoutError) else \
+                f"Execution failed due to configuration error: {e}"
             return None
+        notes["endpoint_answer"] = result.payload
         if result.function_error:
+            notes["error"] = ("Lambda execution failed with status 200 due to customer function error: "
+                              + mapped.error_message(result.payload))
             return None
-        return proxy_response(result.payload)
+        answer = proxy_response(result.payload)
+        if answer is None:
+            notes["error"] = "Execution failed due to configuration error: Malformed Lambda proxy response"
+        return answer
 
     async def _mapped(self, conn: WsConnection, route_key: str, integration: dict, event: dict,
                       request_id: str) -> tuple[int, str | bytes | None, dict] | None:
@@ -695,7 +716,8 @@ class WebSocketServer:
                 status, answer, text = await self._function(conn, route_key, integration, payload, request_id)
         except Exception as e:  # noqa: BLE001 - unreachable, refused, timed out
             log.info("WebSocket API %s: %s integration failed (%r)", conn.api_id, kind, e)
-            notes["error"] = f"Execution failed due to configuration error: {type(e).__name__}"
+            notes.setdefault("error", "Execution failed due to a timeout error" if isinstance(e, TimeoutError)
+                             else f"Execution failed due to configuration error: {e or type(e).__name__}")
             return None
         notes["endpoint_answer"] = answer
         notes["status"] = status
@@ -755,11 +777,9 @@ class WebSocketServer:
                         request_id: str) -> tuple[int, bytes, str]:
         """A Lambda (non-proxy) integration: (200 or 500, the function's payload, the text integration
         responses are selected by: "200", or a function error's ``errorMessage``)."""
-        target = self._lambda(conn, route_key, integration)
+        target = self._lambda(conn, route_key, integration, request_id)
         if target is None:
             raise aws_services.Refused("the function may not be invoked")
-        self._notes.setdefault(request_id, {})["endpoint"] = \
-            f"https://lambda.{self.region}.amazonaws.com/2015-03-31/functions/{target.arn}/invocations"
         if payload.strip():
             json.loads(payload)  # Lambda takes JSON only
         pending = self.invoker.invoke(target.function, target.qualifier, payload, request_id=request_id)
@@ -805,17 +825,20 @@ class WebSocketServer:
         event = {"requestContext": ctx, "body": body, "isBase64Encoded": encoded}
         if conn.variables:
             event["stageVariables"] = dict(conn.variables)
+        self._notes.setdefault(request_id, {})["body"] = data
         outcome = await self._integrate(conn, route_key, entry, event, request_id)
         if outcome is None:
             self._access(conn, ctx, 500, "Internal server error")
             conn.send_json({"message": "Internal server error", "connectionId": conn.id, "requestId": request_id})
             return
-        self._access(conn, ctx, 200)
         if entry["route"].get("_responses") and outcome[1] is not None:  # two-way: a route response exists
+            answer = outcome[1].encode() if isinstance(outcome[1], str) else outcome[1]
+            self._notes.setdefault(request_id, {})["response"] = answer
             try:
-                conn.send(outcome[1].encode() if isinstance(outcome[1], str) else outcome[1])
+                conn.send(answer)
             except ConnectionError:
                 pass
+        self._access(conn, ctx, 200)
 
     def _count(self, api_id: str, stage_name: str, route_key: str, metric: str, value: float = 1.0) -> None:
         """One AWS/ApiGateway point (``metrics.py``), per route when the stage has detailed metrics."""
@@ -834,15 +857,18 @@ class WebSocketServer:
             self.put("MessageCount", 1.0, ApiId=conn.api_id, Stage=conn.stage)
 
     def _access(self, conn: WsConnection, ctx: dict, status: int, error: str | None = None) -> None:
-        """The stage's access log line for a connect, message or disconnect (``access_log``: the
-        ``$context`` variables of WebSocket APIs that the event's requestContext holds)."""
+        """The stage's access log line (``access_log``: the ``$context`` variables of WebSocket APIs that the
+        event's requestContext holds) and execution log lines (``execution_log``) for a connect, message or
+        disconnect."""
         latency = self._latency.pop(ctx["requestId"], None)
-        self._notes.pop(ctx["requestId"], None)
-        if self.access_logs is None:
-            return
+        notes = self._notes.pop(ctx["requestId"], None) or {}
         doc = self.docs(conn.api_id)
         stage = doc["stages"].get(conn.stage) if doc is not None else None
-        if stage is None or access_log.settings(stage) is None:
+        if stage is None:
+            return
+        if self.execution_logs is not None:
+            self._execution_log(conn, stage, ctx, status, error, latency, notes)
+        if self.access_logs is None or access_log.settings(stage) is None:
             return
         values = {k: v for k, v in ctx.items() if not isinstance(v, dict)}
         values.update({"identity.sourceIp": conn.peer.source_ip, "identity.userAgent": conn.peer.user_agent,
@@ -855,6 +881,28 @@ class WebSocketServer:
             self.access_logs.record(stage, conn.api_id, conn.stage, values)
         except Exception:  # noqa: BLE001 - a log line never fails the connection
             log.exception("access log of WebSocket API %s failed", conn.api_id)
+
+    def _execution_log(self, conn: WsConnection, stage: dict, ctx: dict, status: int, error: str | None,
+                       latency: float | None, notes: dict) -> None:
+        """The route's execution log lines, by its ``LoggingLevel`` and ``DataTraceEnabled``."""
+        route_key = ctx["routeKey"]
+        settings = dict(stage.get("DefaultRouteSettings") or {})
+        settings.update({k: v for k, v in ((stage.get("RouteSettings") or {}).get(route_key) or {}).items()
+                         if v is not None})
+        if settings.get("LoggingLevel") not in ("INFO", "ERROR"):
+            return
+        if error is not None and not notes.get("error"):
+            notes["error"] = f"Execution failed: {error}"
+        body = notes.get("body")
+        try:
+            self.execution_logs.record_websocket(settings, execution_log.WsRequest(
+                ctx["requestId"], conn.api_id, conn.stage, route_key, ctx["eventType"], conn.id,
+                conn.peer.source_ip, conn.peer.user_agent,
+                body.encode() if isinstance(body, str) else body or b"", notes.get("endpoint"),
+                notes.get("endpoint_body"), notes.get("endpoint_answer"), latency, status, notes.get("response"),
+                notes.get("error"), notes.get("authorizer"), bool(notes.get("unauthorized"))))
+        except Exception:  # noqa: BLE001 - a log line never fails the connection
+            log.exception("execution log of WebSocket API %s failed", conn.api_id)
 
     def _admitted(self, api_id: str, stage_name: str, stage: dict, route_key: str) -> bool:
         """Whether the stage's throttling (``DefaultRouteSettings``/``RouteSettings``) lets a connection
