@@ -410,3 +410,46 @@ def test_execution_logs_by_route_settings(server):
         apigw.update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn",
                                                "value": previous or ""}])
     v2.delete_api(ApiId=api_id)
+
+
+def test_api_keys_and_usage_plans(server):
+    v2, apigw = server.client("apigatewayv2"), server.client("apigateway")
+    with pytest.raises(ClientError) as e:
+        v2.create_api(Name="x", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action",
+                      ApiKeySelectionExpression="$request.querystring.key")
+    assert e.value.response["Error"]["Code"] == "BadRequestException"
+    api_id = _api(v2)
+    _route(v2, api_id, "$connect", {"IntegrationType": "MOCK"}, {"$default": {}}, two_way=False, ApiKeyRequired=True)
+    _route(v2, api_id, "paid", {"IntegrationType": "MOCK"}, {"$default": {"ResponseTemplates": {
+        "$default": '{"keyId": "$context.identity.apiKeyId"}'}}}, ApiKeyRequired=True)
+    _route(v2, api_id, "free", {"IntegrationType": "MOCK"}, {"$default": {"ResponseTemplates": {"$default": "free"}}})
+    _stage(v2, api_id)
+    key = apigw.create_api_key(name=unique("wskey"), enabled=True)
+    stray = apigw.create_api_key(name=unique("stray"), enabled=True)  # in no plan
+    plan = apigw.create_usage_plan(name=unique("wsplan"), apiStages=[{"apiId": api_id, "stage": "test"}],
+                                   quota={"limit": 3, "period": "DAY"})
+    apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    try:
+        assert Client(server, api_id).status == 403
+        assert Client(server, api_id, headers=[("x-api-key", stray["value"])]).status == 403
+        assert Client(server, api_id, headers=[("x-api-key", "x" * 40)]).status == 403
+        c = Client(server, api_id, headers=[("x-api-key", key["value"])])  # the quota's first request
+        try:
+            assert c.status == 101
+            c.send({"action": "paid"})
+            assert c.recv_json() == {"keyId": key["id"]}
+            c.send({"action": "paid"})
+            assert c.recv_json() == {"keyId": key["id"]}
+            c.send({"action": "paid"})  # the fourth request of a quota of three
+            refused = c.recv_json()
+            assert refused["message"] == "Limit Exceeded" and refused["connectionId"], refused
+            c.send({"action": "free"})  # a route without ApiKeyRequired is not counted
+            assert c.recv() == "free"
+        finally:
+            c.close()
+        assert Client(server, api_id, headers=[("x-api-key", key["value"])]).status == 429
+    finally:
+        apigw.update_usage_plan(usagePlanId=plan["id"], patchOperations=[
+            {"op": "remove", "path": "/apiStages", "value": f"{api_id}:test"}])
+        apigw.delete_usage_plan(usagePlanId=plan["id"])
+    v2.delete_api(ApiId=api_id)

@@ -297,9 +297,18 @@ def _quick_create(ctx: "RequestContext", doc: dict, target: str, route_key: str 
 
 
 # ------------------------------------------------------------------ APIs
+def _check_key_selection(params: dict) -> None:
+    """``ApiKeySelectionExpression``: AWS's two values (apis/websocket.py reads the key by it)."""
+    found = params.get("ApiKeySelectionExpression")
+    if found is not None and found not in websocket.KEY_SELECTIONS:
+        raise _bad(f"Invalid API key selection expression specified: {found}. Supported values are "
+                   + " and ".join(websocket.KEY_SELECTIONS) + ".")
+
+
 @operation("CreateApi", service=SERVICE)
 def create_api(ctx: "RequestContext", params: dict) -> dict:
     protocol = params["ProtocolType"]
+    _check_key_selection(params)
     if protocol == "WEBSOCKET":
         problem = websocket.selection_problem(params.get("RouteSelectionExpression"))
         if problem:
@@ -342,6 +351,7 @@ def get_apis(ctx: "RequestContext", params: dict) -> dict:
 def update_api(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["ApiId"])
     api = doc["api"]
+    _check_key_selection(params)
     if _is_websocket(doc) and params.get("RouteSelectionExpression") is not None:
         problem = websocket.selection_problem(params["RouteSelectionExpression"])
         if problem:
@@ -415,8 +425,6 @@ def _route_fields(ctx: "RequestContext", doc: dict, route: dict, params: dict) -
             raise _bad(f"AuthorizationType {kind} is not supported for WebSocket APIs; use NONE, AWS_IAM or CUSTOM.")
         if kind != "NONE" and route["RouteKey"] != websocket.CONNECT:
             raise _bad("Authorization is supported only on the $connect route of a WebSocket API.")
-        if route.get("ApiKeyRequired"):
-            raise _bad("API keys are not served by this Lamb server for WebSocket APIs.")
     if params.get("Target") is not None:
         route["Target"] = _target(ctx, doc, params["Target"])
     kind = route.get("AuthorizationType", "NONE")

@@ -53,6 +53,7 @@ from . import access_log, authorizers, aws_services, execution_log, http_proxy, 
 from . import ws_mapping
 from . import metrics as api_metrics
 from .throttle import Buckets
+from .usage_plans import INVALID_KEY, Refusal, UsagePlans
 
 log = logging.getLogger("lamb.apis.websocket")
 
@@ -61,6 +62,9 @@ RESERVED = (CONNECT, DISCONNECT, DEFAULT)
 # Where a $connect REQUEST authorizer's identity sources look: header, query string, stage variable.
 IDENTITY_SOURCES = ("route.request.header.", "route.request.querystring.", "stageVariables.")
 GOING_AWAY, TOO_BIG, NORMAL = 1001, 1009, 1000
+# An API's ApiKeySelectionExpression: where a route with ApiKeyRequired finds the key (AWS's two values).
+KEY_HEADER, KEY_AUTHORIZER = "$request.header.x-api-key", "$context.authorizer.usageIdentifierKey"
+KEY_SELECTIONS = (KEY_HEADER, KEY_AUTHORIZER)
 # A route selection expression's parts: ``\$`` (a literal dollar), ``${request.body.<path>}`` or
 # ``$request.body.<path>`` (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-selection-expressions.html).
 _VARIABLE = re.compile(r"\\\$|\$\{request\.body((?:\.[A-Za-z0-9_\-]+)+)\}|\$request\.body((?:\.[A-Za-z0-9_]+)+)")
@@ -220,6 +224,7 @@ class WsConnection:
         self.headers: dict[str, str] = {}
         self.query: dict[str, str] = {}
         self.identity: dict = {}  # an AWS_IAM $connect's signer (requestContext.identity of every event)
+        self.usage_key: str | None = None  # the $connect authorizer's usageIdentifierKey
         self._close_code: int | None = None
         self._close_reason = ""
 
@@ -396,7 +401,11 @@ class WebSocketServer:
                  port: Callable[[], int], put: Callable[..., None] | None = None,
                  access_logs: "access_log.AccessLogs | None" = None,
                  signer: Callable[[str], object | None] | None = None,
-                 execution_logs: "execution_log.ExecutionLogs | None" = None) -> None:
+                 execution_logs: "execution_log.ExecutionLogs | None" = None,
+                 usage: "UsagePlans | None" = None,
+                 after_answer: Callable[[Callable[[], None]], None] | None = None) -> None:
+        self.usage = usage  # API keys and usage plans (usage_plans.py): routes with ApiKeyRequired; None: refused
+        self.after_answer = after_answer or (lambda fn: fn())  # when usage counts are written
         self.execution_logs = execution_logs  # routes' LoggingLevel/DataTraceEnabled (execution_log.py), or None
         self.put = put  # AWS/ApiGateway points (metrics.py: ConnectCount, MessageCount, …), or None
         self.access_logs = access_logs  # stages' AccessLogSettings (access_log.py), or None
@@ -491,7 +500,7 @@ class WebSocketServer:
         ``arn:aws:execute-api:<region>:<account>:<api>/<stage>/$connect``): 403 ``{"message":"Forbidden"}``
         as HTTP APIs answer, else None and the signer in ``requestContext.identity``."""
         if entry["route"].get("AuthorizationType") != "AWS_IAM":
-            return None
+            return self._connect_key(conn, entry, event)
         arn = f"arn:aws:execute-api:{self.region}:{self.account_id}:{conn.api_id}/{conn.stage}/{CONNECT}"
         try:
             caller = iam_auth.verify(req.method, req.path, req.query, req.headers, req.body,
@@ -503,6 +512,35 @@ class WebSocketServer:
             return _message(403, "Forbidden")
         conn.identity = caller.identity()
         event["requestContext"]["identity"].update(conn.identity)
+        return self._connect_key(conn, entry, event)
+
+    def _connect_key(self, conn: WsConnection, entry: dict, event: dict, authorized: bool = False) -> Response | None:
+        """``$connect`` with ``ApiKeyRequired``: its key against the stage's usage plans (``_key``), after the
+        authorizer when the route has one; the refusal's answer, else None."""
+        if not entry["route"].get("ApiKeyRequired"):
+            return None
+        if not authorized and entry["route"].get("AuthorizationType") == "CUSTOM":
+            return None  # checked after the authorizer (``_connect``), as REST APIs do
+        refusal = self._key(conn, CONNECT, event["requestContext"])
+        return _message(refusal.status, refusal.message) if refusal is not None else None
+
+    def _key(self, conn: WsConnection, route_key: str, ctx: dict) -> Refusal | None:
+        """A route with ``ApiKeyRequired``: the key the API's ``ApiKeySelectionExpression`` names (the
+        ``$connect`` request's ``x-api-key`` header, or its authorizer's ``usageIdentifierKey``) admitted by a
+        usage plan listing the stage (``usage_plans.admit``: 403, then the plan's throttle and quota, 429);
+        the key in ``requestContext.identity`` (``apiKey``, ``apiKeyId``)."""
+        doc = self.docs(conn.api_id)
+        by_authorizer = doc is not None and doc["api"].get("ApiKeySelectionExpression") == KEY_AUTHORIZER
+        value = conn.usage_key if by_authorizer else conn.headers.get("x-api-key")
+        if self.usage is None:
+            return Refusal(*INVALID_KEY)
+        outcome = self.usage.admit(value, conn.api_id, conn.stage, route_key, "", self.buckets)
+        if isinstance(outcome, Refusal):
+            self._count(conn.api_id, conn.stage, route_key, "ClientError")
+            return outcome
+        conn.identity.update(apiKey=outcome.value, apiKeyId=outcome.key_id)
+        ctx["identity"].update(apiKey=outcome.value, apiKeyId=outcome.key_id)
+        self.usage.write_later(self.after_answer)
         return None
 
     async def _connect(self, conn: WsConnection, entry: dict, event: dict, request_id: str,
@@ -519,6 +557,9 @@ class WebSocketServer:
                     notes["error"] = "Execution failed due to configuration error: Authorizer error"
                 return _message(e.status, e.message)
             event["requestContext"]["authorizer"] = conn.authorizer
+            refused = self._connect_key(conn, entry, event, authorized=True)
+            if refused is not None:
+                return refused
             if entry["integration"] is None:
                 return Switch(accept, conn)
         outcome = await self._integrate(conn, CONNECT, entry, event, request_id)
@@ -563,6 +604,8 @@ class WebSocketServer:
         allowed, context, principal = authorizers.decide(value, False, method_arn)
         if not allowed:
             raise authorizers.Refused(*authorizers.FORBIDDEN)
+        key = value.get("usageIdentifierKey") if isinstance(value, dict) else None
+        conn.usage_key = key if isinstance(key, str) else None
         return authorizers.Authorized("lambda", context, principal, latency).for_event("1.0")
 
     def _context(self, conn: WsConnection, route_key: str, event_type: str, request_id: str, now_ms: int) -> dict:
@@ -817,6 +860,11 @@ class WebSocketServer:
             self._count(conn.api_id, conn.stage, route_key, "ClientError")
             self._access(conn, ctx, 429, "Too Many Requests")
             conn.send_json({"message": "Too Many Requests", "connectionId": conn.id, "requestId": request_id})
+            return
+        refusal = self._key(conn, route_key, ctx) if entry["route"].get("ApiKeyRequired") else None
+        if refusal is not None:
+            self._access(conn, ctx, refusal.status, refusal.message)
+            conn.send_json({"message": refusal.message, "connectionId": conn.id, "requestId": request_id})
             return
         if binary:
             body, encoded = base64.b64encode(data).decode(), True  # type: ignore[arg-type]
