@@ -12,8 +12,10 @@ with parameter mapping (``RequestParameters``/``ResponseParameters``, checked he
 apis/http_proxy.py), and AWS service integrations (``AWS_PROXY`` with ``IntegrationSubtype``: checked
 here, called by apis/aws_services.py); ``ProtocolType`` WEBSOCKET (served by apis/websocket.py) with a
 ``RouteSelectionExpression`` over ``request.body``, route keys ``$connect``, ``$disconnect``,
-``$default`` or custom, AWS_PROXY integrations (payload 1.0), ``$default`` route responses
-(two-way routes) and REQUEST authorizers on ``$connect``. Other integration types are refused.
+``$default`` or custom, AWS_PROXY integrations (payload 1.0) and MOCK, HTTP, HTTP_PROXY and AWS ones
+with request templates, request parameters and integration responses (apis/ws_mapping.py),
+``$default`` route responses (two-way routes), REQUEST authorizers or AWS_IAM on ``$connect`` and
+``ApiKeyRequired`` routes. HTTP APIs' other integration types are refused.
 """
 
 from __future__ import annotations

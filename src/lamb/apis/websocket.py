@@ -7,16 +7,20 @@ and path ``/<stage>``, or the fallback path ``/_lamb/apis/<api-id>/<stage>``) is
 
 1. no such stage, or a stage without a deployment: 403 ``{"message":"Forbidden"}``; a request
    that is not a version-13 WebSocket handshake: 400;
-2. the ``$connect`` route's REQUEST authorizer (``AuthorizationType`` CUSTOM) and then its integration,
-   when it has them, run before the handshake completes (the authorizer: 401, 403 or 500 as for HTTP
-   APIs, its context in ``requestContext.authorizer`` of every later event); the integration:
+2. the ``$connect`` route's authorization (``AWS_IAM``: the handshake's SigV4 signature through ``iam_auth``,
+   403; ``CUSTOM``: its REQUEST authorizer, 401, 403 or 500 as for HTTP APIs, its context in
+   ``requestContext.authorizer`` of every later event), its API key (``ApiKeyRequired``: ``usage_plans``)
+   and then its integration, when it has them, run before the handshake completes; the integration:
    a function error, a response that is not a Lambda proxy response, a function API Gateway may
-   not invoke (``permission``) or the integration timeout refuse the handshake with 502 (what users
-   report AWS answering for a failing ``$connect`` function), a non-2xx ``statusCode`` with that status;
+   not invoke (``permission``), no integration response for a non-proxy answer or the integration
+   timeout refuse the handshake with 502 (what users report AWS answering for a failing ``$connect``
+   function), a non-2xx status with that status;
 3. once accepted (101), each text or binary message is routed: the API's ``RouteSelectionExpression``
    (text with ``$request.body.<json path>`` variables) is evaluated on a JSON text message and names the route, else
    ``$default``; with neither, the client gets AWS's ``{"message": "Forbidden", "connectionId": …,
-   "requestId": …}`` frame. A route's integration gets the MESSAGE event; its response ``body``
+   "requestId": …}`` frame. A route's AWS_PROXY integration gets the MESSAGE event, a MOCK, HTTP,
+   HTTP_PROXY or AWS one the message through its request template (``ws_mapping``); the answer (a
+   proxy response's ``body``, or what the selected integration response makes of the backend's)
    goes back to the client only when the route has a route response (two-way); a failed
    integration sends ``{"message": "Internal server error", …}``;
 4. when the connection ends (the client's close, DeleteConnection, a limit, the socket lost)
