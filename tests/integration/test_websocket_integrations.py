@@ -453,3 +453,61 @@ def test_api_keys_and_usage_plans(server):
             {"op": "remove", "path": "/apiStages", "value": f"{api_id}:test"}])
         apigw.delete_usage_plan(usagePlanId=plan["id"])
     v2.delete_api(ApiId=api_id)
+
+
+KEY_AUTHORIZER = """
+def handler(event, context):
+    token = (event.get("queryStringParameters") or {}).get("token", "")
+    return {"principalId": "u", "usageIdentifierKey": token,
+            "policyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}]}}
+"""
+
+
+def test_api_key_from_the_authorizer_and_a_mock_connect_refusing(server):
+    v2, apigw = server.client("apigatewayv2"), server.client("apigateway")
+    name = unique("wskeyauth")
+    auth_arn = create(server.client(), name, KEY_AUTHORIZER)["FunctionArn"]
+    server.client().add_permission(FunctionName=name, StatementId="apigw", Action="lambda:InvokeFunction",
+                                   Principal="apigateway.amazonaws.com")
+    api_id = v2.create_api(Name=unique("wskeys"), ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action",
+                           ApiKeySelectionExpression="$context.authorizer.usageIdentifierKey")["ApiId"]
+    auth = v2.create_authorizer(ApiId=api_id, Name="k", AuthorizerType="REQUEST", AuthorizerUri=auth_arn,
+                                IdentitySource=["route.request.querystring.token"])
+    _route(v2, api_id, "$connect", {"IntegrationType": "MOCK", "TemplateSelectionExpression": "\\$default",
+                                    "RequestTemplates": {"$default": '{"statusCode": 200}'}},
+           {"$default": {}}, two_way=False, ApiKeyRequired=True, AuthorizationType="CUSTOM",
+           AuthorizerId=auth["AuthorizerId"])
+    _route(v2, api_id, "whoami", {"IntegrationType": "MOCK"}, {"$default": {"ResponseTemplates": {
+        "$default": '{"key": "$context.identity.apiKeyId", "principal": "$context.authorizer.principalId"}'}}})
+    _stage(v2, api_id)
+    key = apigw.create_api_key(name=unique("wsakey"), enabled=True)
+    plan = apigw.create_usage_plan(name=unique("wsaplan"), apiStages=[{"apiId": api_id, "stage": "test"}])
+    apigw.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    try:
+        assert Client(server, api_id, query="token=" + "y" * 30).status == 403  # a key no plan holds
+        c = Client(server, api_id, query="token=" + key["value"])
+        try:
+            assert c.status == 101
+            c.send({"action": "whoami"})
+            assert c.recv_json() == {"key": key["id"], "principal": "u"}
+        finally:
+            c.close()
+    finally:
+        apigw.update_usage_plan(usagePlanId=plan["id"], patchOperations=[
+            {"op": "remove", "path": "/apiStages", "value": f"{api_id}:test"}])
+        apigw.delete_usage_plan(usagePlanId=plan["id"])
+    v2.delete_api(ApiId=api_id)
+    # A MOCK $connect whose request template sets 403: the handshake is refused with it.
+    api_id = _api(v2)
+    _route(v2, api_id, "$connect", {"IntegrationType": "MOCK", "RequestTemplates": {
+        "$default": '{"statusCode": #if($input.params(\'let\') == "in")200#{else}403#end}'}}, {"$default": {}},
+        two_way=False)
+    _stage(v2, api_id)
+    assert Client(server, api_id).status == 403
+    c = Client(server, api_id, query="let=in")
+    try:
+        assert c.status == 101
+    finally:
+        c.close()
+    v2.delete_api(ApiId=api_id)
