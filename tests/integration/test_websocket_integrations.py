@@ -25,6 +25,7 @@ from .test_websocket_apis import Client
 
 FUNCTION = """
 def handler(event, context):
+    print("GOT " + str(event.get("text")))
     if event.get("fail"):
         raise RuntimeError("bad: " + event["fail"])
     return {"reply": "got " + event["text"], "connection": event["connection"]}
@@ -238,6 +239,11 @@ def test_lambda_non_proxy_integration(server):
         {"$default": {"ResponseTemplates": {"$default": '{"answer": $input.json(\'$.reply\'), '
                                                         '"same": "$input.path(\'$.connection\')"}'}},
          "/bad: .*/": {"ResponseTemplates": {"$default": "refused: $input.path('$.errorMessage')"}}})
+    _route(v2, api_id, "later", {  # the Invoke call's X-Amz-Invocation-Type mapped to Event, as REST APIs do
+        "IntegrationType": "AWS", "IntegrationUri": uri,
+        "RequestParameters": {"integration.request.header.X-Amz-Invocation-Type": "'Event'"},
+        "RequestTemplates": {"$default": '{"text": "queued-$context.messageId", "connection": ""}'}},
+        {"/202/": {"ResponseTemplates": {"$default": "accepted"}}})
     _stage(v2, api_id)
     c = Client(server, api_id)
     try:
@@ -247,6 +253,18 @@ def test_lambda_non_proxy_integration(server):
         assert got["answer"] == "got hi" and len(got["same"]) == 16
         c.send({"text": "x", "fail": "thing"})
         assert c.recv() == "refused: bad: thing"
+        c.send({"action": "later"})
+        assert c.recv() == "accepted"
+        logs = server.client("logs")
+
+        def ran() -> bool:
+            try:
+                return bool(logs.filter_log_events(logGroupName=f"/aws/lambda/{name}",
+                                                   filterPattern='"GOT queued-"')["events"])
+            except ClientError:  # the group is not there yet
+                return False
+
+        wait_for(ran, 60, 0.5, "the Event invocation to run")
     finally:
         c.close()
     v2.delete_api(ApiId=api_id)

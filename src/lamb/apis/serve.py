@@ -179,7 +179,8 @@ class HttpApiServer:
         self._deployed: dict[tuple[str, str], Deployed] = {}
         # WEBSOCKET APIs (websocket.py): upgrades accepted on their stages, connections in ``websockets``.
         self.websockets = websocket.WebSocketServer(
-            invoker=websocket.Invoker(target, self.may_invoke, invoke, function_arn_of, self.forward, aws),
+            invoker=websocket.Invoker(target, self.may_invoke, invoke, function_arn_of, self.forward, aws,
+                                      invoke_async),
             connections=websockets if websockets is not None else websocket.Connections(), docs=store.get,
             domain=lambda api_id: self.addresses().domain(api_id), region=region, account_id=account_id,
             limits=limits, port=port, put=metrics.put if metrics is not None else None,

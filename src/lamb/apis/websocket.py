@@ -385,6 +385,8 @@ class Invoker(NamedTuple):
     # (raises http_proxy.Unreachable); None: they fail.
     forward: Callable[..., "asyncio.Future"] | None = None
     aws: "aws_services.AwsServices | None" = None  # AWS integrations to other services than Lambda
+    # Event invocations of AWS (Lambda) integrations: (function, qualifier, payload, request_id=...) -> awaitable
+    invoke_async: Callable[..., Any] | None = None
 
 
 def _message(status: int, message: str) -> Response:
@@ -760,7 +762,8 @@ class WebSocketServer:
                 status, answer = await self._service(conn, route_key, integration, payload, params, request_id)
                 text = str(status)
             else:
-                status, answer, text = await self._function(conn, route_key, integration, payload, request_id)
+                status, answer, text = await self._function(conn, route_key, integration, payload, request_id,
+                                                            params["header"].get("X-Amz-Invocation-Type"))
         except Exception as e:  # noqa: BLE001 - unreachable, refused, timed out
             log.info("WebSocket API %s: %s integration failed (%r)", conn.api_id, kind, e)
             notes.setdefault("error", "Execution failed due to a timeout error" if isinstance(e, TimeoutError)
@@ -821,14 +824,23 @@ class WebSocketServer:
         return answer.status, answer.body
 
     async def _function(self, conn: WsConnection, route_key: str, integration: dict, payload: bytes,
-                        request_id: str) -> tuple[int, bytes, str]:
+                        request_id: str, invocation_type: str | None = None) -> tuple[int, bytes, str]:
         """A Lambda (non-proxy) integration: (200 or 500, the function's payload, the text integration
-        responses are selected by: "200", or a function error's ``errorMessage``)."""
+        responses are selected by: "200", or a function error's ``errorMessage``); with the Invoke call's
+        ``X-Amz-Invocation-Type`` mapped to ``Event`` (``RequestParameters``, as REST APIs), Lambda's 202
+        with an empty payload once the event is queued."""
         target = self._lambda(conn, route_key, integration, request_id)
         if target is None:
             raise aws_services.Refused("the function may not be invoked")
         if payload.strip():
             json.loads(payload)  # Lambda takes JSON only
+        if invocation_type not in (None, "RequestResponse"):
+            if invocation_type != "Event" or self.invoker.invoke_async is None:
+                raise ValueError(f"invalid X-Amz-Invocation-Type {invocation_type!r}")
+            queued = asyncio.ensure_future(self.invoker.invoke_async(target.function, target.qualifier, payload,
+                                                                     request_id=request_id))
+            await self._waited(conn, route_key, integration, queued, request_id)
+            return 202, b"", "202"
         pending = self.invoker.invoke(target.function, target.qualifier, payload, request_id=request_id)
         result = await self._waited(conn, route_key, integration, pending, request_id)
         if result.function_error:
