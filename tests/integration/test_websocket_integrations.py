@@ -96,6 +96,12 @@ def test_management_of_integration_responses(server):
     integ = v2.create_integration(ApiId=api_id, IntegrationType="MOCK", TemplateSelectionExpression="\\$default",
                                   RequestTemplates={"$default": '{"statusCode": 200}'})
     assert integ["IntegrationType"] == "MOCK" and integ["RequestTemplates"] == {"$default": '{"statusCode": 200}'}
+    # "Currently the value is fixed depending on the integrationType" (AWS)
+    assert integ["IntegrationResponseSelectionExpression"] == "${integration.response.statuscode}"
+    function = v2.create_integration(ApiId=api_id, IntegrationType="AWS", IntegrationUri=(
+        f"arn:aws:apigateway:{server.region}:lambda:path/2015-03-31/functions/"
+        f"arn:aws:lambda:{server.region}:{server.account_id}:function:f/invocations"))
+    assert function["IntegrationResponseSelectionExpression"] == "${integration.response.body.errorMessage}"
     made = v2.create_integration_response(ApiId=api_id, IntegrationId=integ["IntegrationId"],
                                           IntegrationResponseKey="/2\\d\\d/", ResponseTemplates={"$default": "ok"},
                                           TemplateSelectionExpression="\\$default")
@@ -243,7 +249,7 @@ def test_lambda_non_proxy_integration(server):
         "IntegrationType": "AWS", "IntegrationUri": uri,
         "RequestParameters": {"integration.request.header.X-Amz-Invocation-Type": "'Event'"},
         "RequestTemplates": {"$default": '{"text": "queued-$context.messageId", "connection": ""}'}},
-        {"/202/": {"ResponseTemplates": {"$default": "accepted"}}})
+        {"$default": {"ResponseTemplates": {"$default": "accepted"}}})
     _stage(v2, api_id)
     c = Client(server, api_id)
     try:

@@ -21,7 +21,7 @@ def test_select_key():
     assert ws_mapping.select_key("\\$default", seen()) == "$default"
     assert ws_mapping.select_key("${request.body.a.b}-x", seen('{"a": {"b": "k"}}')) == "k-x"
     assert ws_mapping.select_key("static", seen()) == "static"
-    assert ws_mapping.select_key("${integration.response.statuscode}", seen(), 404) == "404"
+    assert ws_mapping.select_key("${integration.response.statuscode}", seen(), ws_mapping.Answer(404, b"")) == "404"
     assert ws_mapping.select_key("$context.routeKey", seen()) == "r"
 
 
@@ -75,16 +75,34 @@ def test_integration_responses():
     assert ws_mapping.response_key_problem("/(/") is not None
 
 
+def test_selection_text():
+    Answer = ws_mapping.Answer
+    failed = Answer(500, b'{"errorMessage": "bad: x", "errorType": "E"}')
+    assert ws_mapping.selection_text({}, failed, True) == "bad: x"  # Lambda: the error message
+    assert ws_mapping.selection_text({}, Answer(200, b'{"ok": 1}'), True) == ""  # a success: $default only
+    assert ws_mapping.selection_text({}, Answer(404, b""), False) == "404"  # HTTP, MOCK: the status code
+    custom = {"IntegrationResponseSelectionExpression": "${integration.response.header.X-Kind}-x"}
+    assert ws_mapping.selection_text(custom, Answer(200, b"", (("x-kind", "k"),)), False) == "k-x"
+    assert ws_mapping.response_selection(True) == "${integration.response.body.errorMessage}"
+    assert ws_mapping.response_selection(False) == "${integration.response.statuscode}"
+
+
 def test_response_payload():
+    Answer = ws_mapping.Answer
     chosen = {"TemplateSelectionExpression": "${integration.response.statuscode}",
               "ResponseTemplates": {"404": "missing $input.path('$.id')", "$default": "ok $context.connectionId"}}
-    assert ws_mapping.response_payload(chosen, b'{"id": 3}', 404, seen()) == "missing 3"
-    assert ws_mapping.response_payload(chosen, b'{"id": 3}', 200, seen()) == "ok abc="
-    assert ws_mapping.response_payload({}, b"plain", 200, seen()) == "plain"
-    assert ws_mapping.response_payload({}, b"\xff", 200, seen()) == b"\xff"
-    assert ws_mapping.response_payload({"ContentHandlingStrategy": "CONVERT_TO_TEXT"}, b"\xff", 200, seen()) == "/w=="
+    assert ws_mapping.response_payload(chosen, Answer(404, b'{"id": 3}'), seen()) == "missing 3"
+    assert ws_mapping.response_payload(chosen, Answer(200, b'{"id": 3}'), seen()) == "ok abc="
+    by_header = {"TemplateSelectionExpression": "$integration.response.header.Content-Type",
+                 "ResponseTemplates": {"text/plain": "text", "$default": "other"}}
+    assert ws_mapping.response_payload(by_header, Answer(200, b"", (("Content-Type", "text/plain"),)), seen()) == "text"
+    assert ws_mapping.response_payload({}, Answer(200, b"plain"), seen()) == "plain"
+    assert ws_mapping.response_payload({}, Answer(200, b"\xff"), seen()) == b"\xff"
+    converted = ws_mapping.response_payload({"ContentHandlingStrategy": "CONVERT_TO_TEXT"}, Answer(200, b"\xff"), seen())
+    assert converted == "/w=="
     binary = ws_mapping.response_payload({"ContentHandlingStrategy": "CONVERT_TO_BINARY"},
-                                         base64.b64encode(b"\x00\x01"), 200, seen())
+                                         Answer(200, base64.b64encode(b"\x00\x01")), seen())
     assert binary == b"\x00\x01"
     with pytest.raises(vtl.TemplateError):
-        ws_mapping.response_payload({"ContentHandlingStrategy": "CONVERT_TO_BINARY"}, b"not base64!", 200, seen())
+        ws_mapping.response_payload({"ContentHandlingStrategy": "CONVERT_TO_BINARY"}, Answer(200, b"not base64!"),
+                                    seen())

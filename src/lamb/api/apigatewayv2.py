@@ -209,6 +209,11 @@ def _websocket_integration(item: dict) -> dict:
     problem = ws_mapping.check(item)
     if problem:
         raise _bad(problem)
+    if proxied:  # the answer passes through: no integration responses
+        item.pop("IntegrationResponseSelectionExpression", None)
+    else:  # "fixed depending on the integrationType" (AWS): read-only in the API
+        item["IntegrationResponseSelectionExpression"] = ws_mapping.response_selection(
+            kind == "AWS" and not aws_services.is_service_uri(uri))
     if kind.startswith("HTTP") and item.get("CredentialsArn"):
         raise _bad("CredentialsArn is not used for HTTP integrations; remove it.")
     _role(item.get("CredentialsArn"))

@@ -751,28 +751,26 @@ class WebSocketServer:
         notes = self._notes.setdefault(request_id, {})
         notes["endpoint_body"] = payload
         try:
+            lambda_based = kind == "AWS" and not aws_services.is_service_uri(integration["IntegrationUri"])
             if kind == "MOCK":
-                status = int(mock.status_in(payload.decode("utf-8", "replace"))) \
-                    if integration.get("RequestTemplates") else 200
-                answer, text = b"", str(status)
+                answer = ws_mapping.Answer(int(mock.status_in(payload.decode("utf-8", "replace")))
+                                           if integration.get("RequestTemplates") else 200, b"")
             elif kind in ("HTTP", "HTTP_PROXY"):
-                status, answer = await self._http(conn, route_key, integration, event, payload, params, request_id)
-                text = str(status)
-            elif aws_services.is_service_uri(integration["IntegrationUri"]):
-                status, answer = await self._service(conn, route_key, integration, payload, params, request_id)
-                text = str(status)
+                answer = await self._http(conn, route_key, integration, event, payload, params, request_id)
+            elif not lambda_based:
+                answer = await self._service(conn, route_key, integration, payload, params, request_id)
             else:
-                status, answer, text = await self._function(conn, route_key, integration, payload, request_id,
-                                                            params["header"].get("X-Amz-Invocation-Type"))
+                answer = await self._function(conn, route_key, integration, payload, request_id,
+                                              params["header"].get("X-Amz-Invocation-Type"))
         except Exception as e:  # noqa: BLE001 - unreachable, refused, timed out
             log.info("WebSocket API %s: %s integration failed (%r)", conn.api_id, kind, e)
             notes.setdefault("error", "Execution failed due to a timeout error" if isinstance(e, TimeoutError)
                              else f"Execution failed due to configuration error: {e or type(e).__name__}")
             return None
-        notes["endpoint_answer"] = answer
-        notes["status"] = status
+        notes["endpoint_answer"], status = answer.payload, answer.status
         if kind == "HTTP_PROXY":
-            return status, answer.decode("utf-8", "replace"), {}
+            return status, answer.payload.decode("utf-8", "replace"), {}
+        text = ws_mapping.selection_text(integration, answer, lambda_based)
         chosen = ws_mapping.select_response(integration.get("_responses") or {}, text)
         if chosen is None:
             log.info("WebSocket API %s: no integration response for %r", conn.api_id, text)
@@ -780,14 +778,14 @@ class WebSocketServer:
                               "default output mapping configured. Endpoint Response Status Code: " + str(status))
             return None
         try:
-            return status, ws_mapping.response_payload(chosen, answer, status, seen), {}
+            return status, ws_mapping.response_payload(chosen, answer, seen), {}
         except vtl.TemplateError as e:
             log.info("WebSocket API %s: the response template failed (%s)", conn.api_id, e)
             return None
 
     async def _http(self, conn: WsConnection, route_key: str, integration: dict, event: dict, payload: bytes,
-                    params: dict, request_id: str) -> tuple[int, bytes]:
-        """An HTTP or HTTP_PROXY integration's request (``http_proxy``): (status, body)."""
+                    params: dict, request_id: str) -> ws_mapping.Answer:
+        """An HTTP or HTTP_PROXY integration's request (``http_proxy``): the endpoint's answer."""
         if self.invoker.forward is None:
             raise http_proxy.Unreachable("no HTTP client")
         from urllib.parse import urlencode
@@ -807,11 +805,11 @@ class WebSocketServer:
         timeout_s = integration.get("TimeoutInMillis", self.limits.websocket_timeout_max_ms) / 1000.0
         answer = await self._waited(conn, route_key, integration, self.invoker.forward(out, timeout_s, request_id),
                                     request_id)
-        return answer.status, answer.body
+        return ws_mapping.Answer(answer.status, answer.body, tuple(answer.headers))
 
     async def _service(self, conn: WsConnection, route_key: str, integration: dict, payload: bytes, params: dict,
-                       request_id: str) -> tuple[int, bytes]:
-        """An AWS integration to another service than Lambda (``aws_services``): (status, body)."""
+                       request_id: str) -> ws_mapping.Answer:
+        """An AWS integration to another service than Lambda (``aws_services``): the service's answer."""
         if self.invoker.aws is None:
             raise aws_services.Refused("no AWS service client")
         uri = integration["IntegrationUri"]
@@ -821,14 +819,13 @@ class WebSocketServer:
                                         params["path"], params["querystring"], params["header"], payload,
                                         integration.get("CredentialsArn"), timeout_s)
         answer = await self._waited(conn, route_key, integration, pending, request_id)
-        return answer.status, answer.body
+        return ws_mapping.Answer(answer.status, answer.body, tuple(answer.headers))
 
     async def _function(self, conn: WsConnection, route_key: str, integration: dict, payload: bytes,
-                        request_id: str, invocation_type: str | None = None) -> tuple[int, bytes, str]:
-        """A Lambda (non-proxy) integration: (200 or 500, the function's payload, the text integration
-        responses are selected by: "200", or a function error's ``errorMessage``); with the Invoke call's
-        ``X-Amz-Invocation-Type`` mapped to ``Event`` (``RequestParameters``, as REST APIs), Lambda's 202
-        with an empty payload once the event is queued."""
+                        request_id: str, invocation_type: str | None = None) -> ws_mapping.Answer:
+        """A Lambda (non-proxy) integration: 200 (500 for a function error) and the function's payload; with
+        the Invoke call's ``X-Amz-Invocation-Type`` mapped to ``Event`` (``RequestParameters``, as REST APIs),
+        Lambda's 202 with an empty payload once the event is queued."""
         target = self._lambda(conn, route_key, integration, request_id)
         if target is None:
             raise aws_services.Refused("the function may not be invoked")
@@ -840,12 +837,10 @@ class WebSocketServer:
             queued = asyncio.ensure_future(self.invoker.invoke_async(target.function, target.qualifier, payload,
                                                                      request_id=request_id))
             await self._waited(conn, route_key, integration, queued, request_id)
-            return 202, b"", "202"
+            return ws_mapping.Answer(202, b"")
         pending = self.invoker.invoke(target.function, target.qualifier, payload, request_id=request_id)
         result = await self._waited(conn, route_key, integration, pending, request_id)
-        if result.function_error:
-            return 500, result.payload, mapped.error_message(result.payload)
-        return 200, result.payload, "200"
+        return ws_mapping.Answer(500 if result.function_error else 200, result.payload)
 
     def message(self, conn: WsConnection, data: str | bytes, binary: bool) -> None:
         """A complete message from the client: routed and integrated without holding up the next."""

@@ -14,11 +14,14 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-data-
   ``route.request.header|querystring.<name>`` (the ``$connect`` request's), ``route.request.body.<JSONPath>``,
   ``context.<name>``, ``stageVariables.<name>`` or a ``'literal'`` (``http_proxy.rest_request_parameters``).
 - **Response.** The integration response whose ``IntegrationResponseKey`` (``/<regex>/`` matching the whole
-  text) matches the backend's status code (HTTP, AWS services, MOCK) or a function error's ``errorMessage``
-  (Lambda; a success is status ``200``), else the ``$default`` one; none: the integration failed. Its
-  ``TemplateSelectionExpression`` (the same language, with ``${integration.response.statuscode}`` too)
-  picks a key of its ``ResponseTemplates`` (else ``$default``); without a template the payload passes
-  through. ``ContentHandlingStrategy`` converts binary and base64 text both ways.
+  text) matches the integration's ``IntegrationResponseSelectionExpression`` evaluated on the backend's
+  answer, else the ``$default`` one; none: the integration failed. Without an expression AWS fixes it by
+  integration type: a Lambda function's ``$integration.response.body.errorMessage`` (so a success, which has
+  none, takes ``$default``), the status code for HTTP and MOCK (and, Lamb's reading, AWS services). The
+  response's ``TemplateSelectionExpression`` (``${request.body.<JSONPath>}``, ``${integration.response.
+  statuscode}``, ``${integration.response.header|multivalueheader.<name>}``, static text) picks a key of its
+  ``ResponseTemplates`` (else ``$default``); without a template the payload passes through.
+  ``ContentHandlingStrategy`` converts binary and base64 text both ways.
 
 Pure: ``websocket.py`` sends and receives.
 """
@@ -39,6 +42,14 @@ PASSTHROUGH = ("WHEN_NO_MATCH", "NEVER", "WHEN_NO_TEMPLATES")
 _SOURCE = re.compile(r"'[^']*'|route\.request\.(?:header|querystring)\.[^\s]+|route\.request\.body\.[^\s]+|"
                      r"context\.[A-Za-z0-9_.]+|stageVariables\.[A-Za-z0-9_]+")
 _TARGET = re.compile(r"integration\.request\.(?:header|querystring|path)\.[^\s]+")
+# ``$integration.response.<statuscode|body.<path>|header.<name>|multivalueheader.<name>>`` (or ``${…}``)
+_RESPONSE_VAR = re.compile(r"\$\{integration\.response\.(statuscode|(?:body|header|multivalueheader)\.[^}\s]+)\}|"
+                           r"\$integration\.response\.(statuscode|body\.[A-Za-z0-9_.]+|"
+                           r"(?:header|multivalueheader)\.[A-Za-z0-9_\-]+)")
+# An integration's IntegrationResponseSelectionExpression when it has none: "fixed depending on the
+# integrationType" (AWS): a Lambda function's error message, else the status code.
+STATUS_SELECTION = "${integration.response.statuscode}"
+ERROR_SELECTION = "${integration.response.body.errorMessage}"
 
 
 class Unsupported(Exception):
@@ -61,14 +72,53 @@ class Seen(NamedTuple):
         return {"path": {}, "querystring": dict(self.query), "header": dict(self.headers)}
 
 
-def select_key(expression: str | None, seen: Seen, status: int | None = None) -> str:
-    """A template selection expression's value (``$default`` without an expression)."""
+class Answer(NamedTuple):
+    """The backend's answer, as integration response expressions read it."""
+
+    status: int
+    payload: bytes
+    headers: tuple = ()  # (name, value) pairs: an HTTP endpoint's or an AWS service's
+
+
+def _response_value(ref: str, answer: Answer) -> str:
+    if ref == "statuscode":
+        return str(answer.status)
+    kind, _, name = ref.partition(".")
+    if kind == "body":
+        try:
+            value = vtl.json_path(json.loads(answer.payload), "$." + name)
+        except (ValueError, vtl.TemplateError):
+            return ""
+        return "" if value is None else value if isinstance(value, str) else json.dumps(value)
+    values = [v for k, v in answer.headers if k.lower() == name.lower()]
+    return ",".join(values) if kind == "multivalueheader" else (values[0] if values else "")
+
+
+def _response_variables(text: str, answer: Answer) -> str:
+    return _RESPONSE_VAR.sub(lambda m: _response_value(m.group(1) or m.group(2), answer), text)
+
+
+def selection_text(integration: Mapping, answer: Answer, lambda_based: bool) -> str:
+    """What integration response keys are matched against: the integration's
+    ``IntegrationResponseSelectionExpression`` (else a Lambda function's ``errorMessage``, an empty text
+    for a success, or the status code) evaluated on the backend's answer."""
+    expression = integration.get("IntegrationResponseSelectionExpression") or response_selection(lambda_based)
+    return _response_variables(expression.replace("\\$", "\x00"), answer).replace("\x00", "$")
+
+
+def response_selection(lambda_based: bool) -> str:
+    """The ``IntegrationResponseSelectionExpression`` of a non-proxy integration (AWS fixes it by type)."""
+    return ERROR_SELECTION if lambda_based else STATUS_SELECTION
+
+
+def select_key(expression: str | None, seen: Seen, answer: Answer | None = None) -> str:
+    """A template selection expression's value (``$default`` without an expression); an integration
+    response's reads the backend's ``answer`` too (``$integration.response.*``)."""
     if not expression:
         return DEFAULT
     text = expression.replace("\\$", "\x00")
-    if status is not None:
-        text = re.sub(r"\$\{integration\.response\.statuscode\}|\$integration\.response\.statuscode",
-                      str(status), text)
+    if answer is not None:
+        text = _response_variables(text, answer)
     body = seen.body if isinstance(seen.body, bytes) else seen.body.encode()
     value = http_proxy.expression(text, http_proxy.Seen(seen.headers, "", "", {}, body, seen.context, seen.variables))
     return value.replace("\x00", "$")
@@ -170,16 +220,16 @@ def select_response(responses: Mapping[str, Mapping], text: str) -> Mapping | No
     return next((r for r in responses.values() if r.get("IntegrationResponseKey") == DEFAULT), None)
 
 
-def response_payload(chosen: Mapping, payload: bytes, status: int, seen: Seen) -> bytes | str:
+def response_payload(chosen: Mapping, answer: Answer, seen: Seen) -> bytes | str:
     """The message an integration response makes of the backend's payload: through the template its
     ``TemplateSelectionExpression`` picks, then converted by its ``ContentHandlingStrategy``; text
     (``str``) or binary (``bytes``). Raises ``vtl.TemplateError``."""
     templates = chosen.get("ResponseTemplates") or {}
-    out: bytes | str = payload
+    out: bytes | str = answer.payload
     if templates:
-        template = _template(templates, select_key(chosen.get("TemplateSelectionExpression"), seen, status))
+        template = _template(templates, select_key(chosen.get("TemplateSelectionExpression"), seen, answer))
         if template:
-            out = vtl.render(template, body=payload, params=seen.params(), context=seen.context,
+            out = vtl.render(template, body=answer.payload, params=seen.params(), context=seen.context,
                              stage_variables=seen.variables)
     if isinstance(out, bytes) and chosen.get("ContentHandlingStrategy") != CONVERT_TO_TEXT:
         try:
@@ -189,5 +239,6 @@ def response_payload(chosen: Mapping, payload: bytes, status: int, seen: Seen) -
     return _converted(out, chosen.get("ContentHandlingStrategy"))
 
 
-__all__ = ["DEFAULT", "Seen", "Unsupported", "select_key", "request_payload", "request_parameters", "check",
-           "response_key_problem", "select_response", "response_payload"]
+__all__ = ["DEFAULT", "Seen", "Answer", "Unsupported", "select_key", "request_payload", "request_parameters",
+           "check", "response_key_problem", "select_response", "selection_text", "response_selection",
+           "response_payload"]
