@@ -45,6 +45,7 @@ import secrets
 import time
 import uuid
 from typing import Any, Callable, NamedTuple
+from urllib.parse import parse_qsl, urlencode
 
 from wsproto.connection import Connection, ConnectionState, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Ping, TextMessage
@@ -637,8 +638,6 @@ class WebSocketServer:
         event: dict = {"headers": headers, "multiValueHeaders": {k: v.split(",") if k == "x-forwarded-for" else [v]
                                                                   for k, v in headers.items()}}
         if req.query:
-            from urllib.parse import parse_qsl
-
             pairs = parse_qsl(req.query, keep_blank_values=True)
             multi: dict[str, list[str]] = {}
             for k, v in pairs:
@@ -690,11 +689,14 @@ class WebSocketServer:
             return None
         return target
 
+    def _timeout_s(self, integration: dict) -> float:
+        return integration.get("TimeoutInMillis", self.limits.websocket_timeout_max_ms) / 1000.0
+
     async def _waited(self, conn: WsConnection, route_key: str, integration: dict, pending: "asyncio.Future",
                       request_id: str) -> Any:
         """The integration's result within its ``TimeoutInMillis`` (``IntegrationLatency`` recorded);
         raises ``TimeoutError`` past it, or the integration's own error."""
-        timeout_s = integration.get("TimeoutInMillis", self.limits.websocket_timeout_max_ms) / 1000.0
+        timeout_s = self._timeout_s(integration)
         began = time.monotonic()
         done, _ = await asyncio.wait({pending}, timeout=timeout_s)
         took = (time.monotonic() - began) * 1000.0
@@ -788,8 +790,6 @@ class WebSocketServer:
         """An HTTP or HTTP_PROXY integration's request (``http_proxy``): the endpoint's answer."""
         if self.invoker.forward is None:
             raise http_proxy.Unreachable("no HTTP client")
-        from urllib.parse import urlencode
-
         url = http_proxy.target_url(integration["IntegrationUri"], params["path"], conn.variables,
                                     urlencode(params["querystring"]))
         headers = [("Content-Type", "application/json")]
@@ -802,7 +802,7 @@ class WebSocketServer:
         method = integration.get("IntegrationMethod") or "POST"
         out = http_proxy.Outgoing("POST" if method == "ANY" else method, url, headers, payload)
         self._notes.setdefault(request_id, {})["endpoint"] = url
-        timeout_s = integration.get("TimeoutInMillis", self.limits.websocket_timeout_max_ms) / 1000.0
+        timeout_s = self._timeout_s(integration)
         answer = await self._waited(conn, route_key, integration, self.invoker.forward(out, timeout_s, request_id),
                                     request_id)
         return ws_mapping.Answer(answer.status, answer.body, tuple(answer.headers))
@@ -814,7 +814,7 @@ class WebSocketServer:
             raise aws_services.Refused("no AWS service client")
         uri = integration["IntegrationUri"]
         self._notes.setdefault(request_id, {})["endpoint"] = uri
-        timeout_s = integration.get("TimeoutInMillis", self.limits.websocket_timeout_max_ms) / 1000.0
+        timeout_s = self._timeout_s(integration)
         pending = self.invoker.aws.rest(aws_services.rest_target(uri), integration.get("IntegrationMethod") or "POST",
                                         params["path"], params["querystring"], params["header"], payload,
                                         integration.get("CredentialsArn"), timeout_s)
