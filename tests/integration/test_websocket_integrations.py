@@ -276,13 +276,19 @@ def test_lambda_non_proxy_integration(server):
     v2.delete_api(ApiId=api_id)
 
 
-def test_sqs_send_message_integration(server, moto):  # noqa: F811
+def test_sqs_and_dynamodb_integrations(server, moto):  # noqa: F811
     name = unique("wsq")
     url, _ = moto.queue(name)
     account = url.rstrip("/").split("/")[-2]
     role = server.ensure_role(f"arn:aws:iam::{server.account_id}:role/{unique('wsapigw')}", trust=TRUST_APIGW,
-                              policy={"Version": "2012-10-17",
-                                      "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]})
+                              policy={"Version": "2012-10-17", "Statement": [
+                                  {"Effect": "Allow", "Action": ["sqs:SendMessage", "dynamodb:PutItem"],
+                                   "Resource": "*"}]})
+    table = unique("wsitems")
+    dynamodb = moto.client("dynamodb")
+    dynamodb.create_table(TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                          BillingMode="PAY_PER_REQUEST")
     v2 = server.client("apigatewayv2")
     api_id = _api(v2)
     _route(v2, api_id, "enqueue", {
@@ -295,6 +301,13 @@ def test_sqs_send_message_integration(server, moto):  # noqa: F811
                                          "&MessageAttribute.1.Value.StringValue=$context.connectionId"}},
         {"/2\\d\\d/": {"ResponseTemplates": {"$default": '{"queued": true}'}},
          "$default": {"ResponseTemplates": {"$default": "not queued"}}})
+    _route(v2, api_id, "save", {  # DynamoDB PutItem (an action form), the item keyed by the connection
+        "IntegrationType": "AWS", "IntegrationMethod": "POST", "CredentialsArn": role,
+        "IntegrationUri": f"arn:aws:apigateway:{server.region}:dynamodb:action/PutItem",
+        "RequestTemplates": {"$default": '{"TableName": "' + table + '", "Item": {"id": {"S": '
+                                         '"$context.connectionId"}, "note": {"S": "$input.path(\'$.note\')"}}}'}},
+        {"/2\\d\\d/": {"ResponseTemplates": {"$default": "saved"}},
+         "/4\\d\\d/": {"ResponseTemplates": {"$default": "refused $input.path('$.__type')"}}})
     _stage(v2, api_id)
     c = Client(server, api_id)
     try:
@@ -303,7 +316,12 @@ def test_sqs_send_message_integration(server, moto):  # noqa: F811
         assert c.recv_json() == {"queued": True}
         messages = moto.receive(url, timeout=60)
         assert [json.loads(m["Body"]) for m in messages] == [{"id": 7}]
-        assert len(messages[0]["MessageAttributes"]["connection"]["StringValue"]) == 16
+        connection_id = messages[0]["MessageAttributes"]["connection"]["StringValue"]
+        assert len(connection_id) == 16
+        c.send({"action": "save", "note": "kept"})
+        assert c.recv() == "saved"
+        assert dynamodb.get_item(TableName=table, Key={"id": {"S": connection_id}})["Item"] == {
+            "id": {"S": connection_id}, "note": {"S": "kept"}}
     finally:
         c.close()
     v2.delete_api(ApiId=api_id)
