@@ -825,7 +825,7 @@ class WebSocketServer:
                         request_id: str, invocation_type: str | None = None) -> ws_mapping.Answer:
         """A Lambda (non-proxy) integration: 200 (500 for a function error) and the function's payload; with
         the Invoke call's ``X-Amz-Invocation-Type`` mapped to ``Event`` (``RequestParameters``, as REST APIs),
-        Lambda's 202 with an empty payload once the event is queued."""
+        Lambda's 202 with an empty payload once the event is queued (no ``errorMessage``: ``$default``)."""
         target = self._lambda(conn, route_key, integration, request_id)
         if target is None:
             raise aws_services.Refused("the function may not be invoked")
