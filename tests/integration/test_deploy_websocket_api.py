@@ -1,5 +1,5 @@
 """``lamb deploy`` of a WebSocket API written as CloudFormation (the resources CDK's ``WebSocketApi``
-synthesizes: Api, Integration, Routes, a RouteResponse, an auto-deployed Stage, the function's
+synthesizes: Api, Integration, Routes, a RouteResponse, and a MOCK integration with its IntegrationResponse, an auto-deployed Stage, the function's
 permission): deployed as a user does, its ``wss://`` Output rewritten to Lamb's ``ws://`` address and
 connected to with a real WebSocket client."""
 
@@ -49,6 +49,34 @@ Resources:
       ApiId: !Ref WsApi
       RouteId: !Ref SayRoute
       RouteResponseKey: $default
+  MockIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref WsApi
+      IntegrationType: MOCK
+      TemplateSelectionExpression: \$default
+      RequestTemplates:
+        $default: '{"statusCode": 200}'
+  MockResponse:
+    Type: AWS::ApiGatewayV2::IntegrationResponse
+    Properties:
+      ApiId: !Ref WsApi
+      IntegrationId: !Ref MockIntegration
+      IntegrationResponseKey: $default
+      ResponseTemplates:
+        $default: mocked $context.routeKey
+  PingRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref WsApi
+      RouteKey: ping
+      Target: !Sub integrations/${MockIntegration}
+  PingResponse:
+    Type: AWS::ApiGatewayV2::RouteResponse
+    Properties:
+      ApiId: !Ref WsApi
+      RouteId: !Ref PingRoute
+      RouteResponseKey: $default
   Stage:
     Type: AWS::ApiGatewayV2::Stage
     Properties:
@@ -81,6 +109,7 @@ def test_deploy_a_websocket_api(lamb_server, tmp_path):
     env = deploy_env(lamb_server, tmp_path / "cache")
     out = lamb_cmd("deploy", str(tmp_path / "template.yaml"), "--stack-name", unique("ws"), env=env).stdout
     assert "CREATE_COMPLETE             AWS::ApiGatewayV2::RouteResponse" in out
+    assert "AWS::ApiGatewayV2::IntegrationResponse" in out
     url = next(line.split()[1] for line in out.split("Outputs:\n", 1)[1].splitlines() if line.startswith("  Url"))
     api_id = url[len("ws://"):].split(".", 1)[0]
     assert url == f"ws://{api_id}.execute-api.{lamb_server.region}.localhost:{lamb_server.port}/prod"
@@ -89,5 +118,7 @@ def test_deploy_a_websocket_api(lamb_server, tmp_path):
     try:
         c.send({"action": "say", "text": "hi"})
         assert c.recv() == "said hi"
+        c.send({"action": "ping"})  # a MOCK integration and its AWS::ApiGatewayV2::IntegrationResponse
+        assert c.recv() == "mocked ping"
     finally:
         c.close()

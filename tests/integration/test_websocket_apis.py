@@ -103,7 +103,8 @@ def api(server, fn):
 class Client:
     """A WebSocket client: wsproto over a plain socket to Lamb's port."""
 
-    def __init__(self, server, api_id: str, stage: str = "test", query: str = "", by_path: bool = False):
+    def __init__(self, server, api_id: str, stage: str = "test", query: str = "", by_path: bool = False,
+                 headers: list[tuple[str, str]] | None = None):
         self.sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
         self.ws = WSConnection(ConnectionType.CLIENT)
         host = f"{api_id}.execute-api.{server.region}.localhost:{server.port}"
@@ -111,7 +112,8 @@ class Client:
         if by_path:
             host = f"127.0.0.1:{server.port}"
         self.sock.sendall(self.ws.send(Request(host=host, target=target + (f"?{query}" if query else ""),
-                                               extra_headers=[(b"user-agent", b"lamb-test")])))
+                                               extra_headers=[(b"user-agent", b"lamb-test")] +
+                                               [(k.encode(), v.encode()) for k, v in headers or []])))
         self.status: int | None = None
         self.pending: list = []
         self._parts: list = []

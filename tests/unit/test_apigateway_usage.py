@@ -22,7 +22,9 @@ def ctx(tmp_path):
     db = Database(tmp_path / "lamb.db")
     rest = HttpApiStore(db, "rest_apis")
     rest.put("api1", {"api": {"id": "api1"}, "resources": {}, "stages": {"live": {}, "beta": {}}, "deployments": {}})
-    apis = SimpleNamespace(rest=rest, usage=UsagePlans(db, Sealer(b"m" * 32)))
+    v2 = HttpApiStore(db)  # WebSocket APIs' stages may be in plans too
+    v2.put("ws1", {"api": {"ApiId": "ws1", "ProtocolType": "WEBSOCKET"}, "stages": {"prod": {}}})
+    apis = SimpleNamespace(rest=rest, store=v2, usage=UsagePlans(db, Sealer(b"m" * 32)))
     settings = SimpleNamespace(account_id="123456789012", limits=Limits().override(
         api_keys_max=6, usage_plans_max=3, api_key_usage_plans_max=2, api_key_name_max_chars=10))
     return SimpleNamespace(lamb=SimpleNamespace(http_apis=apis, settings=settings))
@@ -86,6 +88,10 @@ def test_usage_plan_patches(ctx):
         {"op": "remove", "path": base}, {"op": "remove", "path": "/quota"},
         {"op": "remove", "path": "/apiStages", "value": "api1:beta"}]})
     assert out["apiStages"] == [{"apiId": "api1", "stage": "live"}] and "quota" not in out
+    ws = ops.create_usage_plan(ctx, {"name": "ws", "apiStages": [{"apiId": "ws1", "stage": "prod"}]})
+    assert ws["apiStages"] == [{"apiId": "ws1", "stage": "prod"}]  # a WebSocket API's stage
+    assert _error(ops.create_usage_plan, ctx, {"name": "q", "apiStages": [{"apiId": "ws1", "stage": "nope"}]})[0] \
+        == "BadRequestException"
     assert _error(ops.update_usage_plan, ctx, {"usagePlanId": plan["id"], "patchOperations": [
         {"op": "add", "path": "/apiStages", "value": "api1:gone"}]}) == ("BadRequestException",
                                                                            "Invalid stage identifier specified")

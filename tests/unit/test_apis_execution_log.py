@@ -72,3 +72,42 @@ def test_authorizer_lines():
     assert [line.split(") ", 1)[1] for line in el.lines("INFO", False, refused)] == [
         f"Extended Request Id: {RID}", f"Starting authorizer: 62mgrc for request: {RID}",
         f"Unauthorized request: {RID}", "Method completed with status: 401"]
+
+
+def _ws(**kw) -> el.WsRequest:
+    base = dict(request_id=RID, api_id="ws1", stage="live", route_key="say", event_type="MESSAGE",
+                connection_id="Df14mfUXIAMCIyg=", source_ip="1.2.3.4", user_agent="ua", body=b'{"action":"say"}',
+                endpoint="https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/f/invocations",
+                endpoint_body=b"{}", endpoint_answer=b'{"statusCode":200}', integration_ms=5.2, status=200,
+                response_body=b"said", error=None)
+    base.update(kw)
+    return el.WsRequest(**base)
+
+
+def test_websocket_lines():
+    text = [line[len(RID) + 3:] for line in el.websocket_lines("INFO", True, _ws())]
+    assert "WebSocket Request Route: [say]" in text
+    assert "Method request body before transformations: {\"action\":\"say\"}" in text
+    assert "Received response. Integration latency: 5 ms" in text
+    assert text[-3:] == ["Method response body after transformations: said", "Successfully completed execution",
+                         "Method completed with status: 200"]
+    connect = [line[len(RID) + 3:] for line in el.websocket_lines("INFO", False, _ws(event_type="CONNECT",
+                                                                                      route_key="$connect"))]
+    assert "Client [UserAgent: ua, SourceIp: 1.2.3.4] is connecting to WebSocket API [ws1]." in connect
+    assert not any("transformations" in t for t in connect)
+    assert el.websocket_lines("ERROR", True, _ws()) == []
+    assert el.websocket_lines("OFF", True, _ws(error="boom")) == []
+    assert el.websocket_lines("ERROR", False, _ws(error="boom", status=500)) == [
+        f"({RID}) boom", f"({RID}) Method completed with status: 500"]
+    assert el.websocket_group("ws1", "live") == "/aws/apigateway/ws1/live"
+
+
+def test_websocket_lines_written_by_route_settings():
+    written = []
+    logs = el.ExecutionLogs(lambda *a: written.append(a), lambda: "arn:aws:iam::1:role/r", clock=lambda: 1.0)
+    logs.record_websocket({"LoggingLevel": "OFF"}, _ws())
+    logs.record_websocket({"LoggingLevel": "INFO"}, _ws())
+    assert written and {w[0] for w in written} == {"/aws/apigateway/ws1/live"}
+    written.clear()
+    el.ExecutionLogs(lambda *a: written.append(a), lambda: None).record_websocket({"LoggingLevel": "INFO"}, _ws())
+    assert written == []  # no CloudWatch role on the account

@@ -266,7 +266,14 @@ def _method_key(key: str) -> None:
 
 
 def _api_stage(ctx: "RequestContext", api_id: str | None, stage: str | None, throttle: dict | None) -> dict:
-    doc = rest._doc(ctx, api_id or "null")
+    """A usage plan's API stage: a REST API's, or a WebSocket API's (apis/websocket.py checks its routes with
+    ``ApiKeyRequired`` against it; the plan's throttle and quota apply, per-method throttles take REST's
+    ``<resource path>/<METHOD>`` keys only)."""
+    websocket_doc = ctx.lamb.http_apis.store.get(api_id or "")
+    if websocket_doc is not None and websocket_doc["api"].get("ProtocolType") == "WEBSOCKET":
+        doc = websocket_doc
+    else:
+        doc = rest._doc(ctx, api_id or "null")
     if not stage or stage not in doc["stages"]:
         raise rest._bad("Invalid stage identifier specified")
     out: dict = {"apiId": api_id, "stage": stage}

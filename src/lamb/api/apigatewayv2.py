@@ -12,8 +12,10 @@ with parameter mapping (``RequestParameters``/``ResponseParameters``, checked he
 apis/http_proxy.py), and AWS service integrations (``AWS_PROXY`` with ``IntegrationSubtype``: checked
 here, called by apis/aws_services.py); ``ProtocolType`` WEBSOCKET (served by apis/websocket.py) with a
 ``RouteSelectionExpression`` over ``request.body``, route keys ``$connect``, ``$disconnect``,
-``$default`` or custom, AWS_PROXY integrations (payload 1.0), ``$default`` route responses
-(two-way routes) and REQUEST authorizers on ``$connect``. Other integration types are refused.
+``$default`` or custom, AWS_PROXY integrations (payload 1.0) and MOCK, HTTP, HTTP_PROXY and AWS ones
+with request templates, request parameters and integration responses (apis/ws_mapping.py),
+``$default`` route responses (two-way routes), REQUEST authorizers or AWS_IAM on ``$connect`` and
+``ApiKeyRequired`` routes. HTTP APIs' other integration types are refused.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..apis import access_log, aws_services, credentials, http_proxy, routing, websocket
+from ..apis import access_log, aws_services, credentials, http_proxy, routing, websocket, ws_mapping
 from ..apis.jwt_auth import issuer_allowed
 from ..apis.store import empty, new_id, snapshot
 from ..protocol.errors import AwsError
@@ -167,20 +169,53 @@ def _integration_fields(params: dict, old: dict | None, websocket_api: bool = Fa
 
 
 def _websocket_integration(item: dict) -> dict:
-    """A WebSocket API's integration: AWS_PROXY to a Lambda function, payload 1.0 (apis/websocket.py)."""
-    if item.get("IntegrationType") != "AWS_PROXY":
-        raise _bad(f"Integration type {item.get('IntegrationType')} is not served by this Lamb server for WebSocket "
-                   "APIs; use AWS_PROXY to a Lambda function.")
+    """A WebSocket API's integration (apis/websocket.py): AWS_PROXY to a Lambda function (payload 1.0), or
+    MOCK, HTTP, HTTP_PROXY or AWS (a Lambda function or another service) with request templates and
+    parameters and integration responses (apis/ws_mapping.py)."""
+    kind = item.get("IntegrationType")
+    if kind not in ("AWS_PROXY", "AWS", "HTTP", "HTTP_PROXY", "MOCK"):
+        raise _bad(f"Invalid integration type {kind}: use AWS, AWS_PROXY, HTTP, HTTP_PROXY or MOCK.")
     if item.get("IntegrationSubtype"):
         raise _bad("IntegrationSubtype is not supported for WebSocket APIs.")
-    if not item.get("IntegrationUri"):
-        raise _bad("IntegrationUri is required for AWS_PROXY integrations.")
-    item.setdefault("IntegrationMethod", "POST")
+    if item.get("ConnectionType", "INTERNET") != "INTERNET":
+        raise _bad("ConnectionType VPC_LINK is not served by this Lamb server; use INTERNET.")
+    uri = item.get("IntegrationUri")
+    if kind == "MOCK":
+        if uri:
+            raise _bad("IntegrationUri is not used for MOCK integrations; remove it.")
+    elif not uri:
+        raise _bad(f"IntegrationUri is required for {kind} integrations.")
+    elif kind.startswith("HTTP") and not http_proxy.is_http_url(uri):
+        raise _bad("Invalid HTTP endpoint specified for URI")
+    elif kind == "AWS" and not aws_services.is_service_uri(uri) and ":lambda:path/" not in uri:
+        raise _bad(f"Invalid URI {uri} for an AWS integration: use arn:aws:apigateway:<region>:<service>:"
+                   "action|path/... (Lambda: ...:lambda:path/2015-03-31/functions/<function ARN>/invocations).")
+    method = item.get("IntegrationMethod")
+    if kind.startswith("HTTP") and not method:
+        raise _bad(f"IntegrationMethod is required for {kind} integrations.")
+    if method is not None and method != "ANY" and method not in routing.METHODS:
+        raise _bad(f"Invalid IntegrationMethod {method}.")
+    if kind in ("AWS_PROXY", "AWS"):
+        item.setdefault("IntegrationMethod", "POST")
     if item.setdefault("PayloadFormatVersion", "1.0") != "1.0":
         raise _bad("PayloadFormatVersion must be 1.0 for WebSocket APIs.")
-    for unsupported in ("RequestParameters", "ResponseParameters", "RequestTemplates", "TemplateSelectionExpression"):
-        if item.get(unsupported):
-            raise _bad(f"{unsupported} is not served by this Lamb server for AWS_PROXY integrations of WebSocket APIs.")
+    proxied = kind in ("AWS_PROXY", "HTTP_PROXY")
+    for member in ("RequestTemplates", "TemplateSelectionExpression") + (("RequestParameters",) if kind ==
+                                                                          "AWS_PROXY" else ()):
+        if proxied and item.get(member):
+            raise _bad(f"{member} is not supported for {kind} integrations.")
+    if item.get("ResponseParameters"):
+        raise _bad("ResponseParameters are supported only for HTTP APIs.")
+    problem = ws_mapping.check(item)
+    if problem:
+        raise _bad(problem)
+    if proxied:  # the answer passes through: no integration responses
+        item.pop("IntegrationResponseSelectionExpression", None)
+    else:  # "fixed depending on the integrationType" (AWS): read-only in the API
+        item["IntegrationResponseSelectionExpression"] = ws_mapping.response_selection(
+            kind == "AWS" and not aws_services.is_service_uri(uri))
+    if kind.startswith("HTTP") and item.get("CredentialsArn"):
+        raise _bad("CredentialsArn is not used for HTTP integrations; remove it.")
     _role(item.get("CredentialsArn"))
     return item
 
@@ -269,9 +304,18 @@ def _quick_create(ctx: "RequestContext", doc: dict, target: str, route_key: str 
 
 
 # ------------------------------------------------------------------ APIs
+def _check_key_selection(params: dict) -> None:
+    """``ApiKeySelectionExpression``: AWS's two values (apis/websocket.py reads the key by it)."""
+    found = params.get("ApiKeySelectionExpression")
+    if found is not None and found not in websocket.KEY_SELECTIONS:
+        raise _bad(f"Invalid API key selection expression specified: {found}. Supported values are "
+                   + " and ".join(websocket.KEY_SELECTIONS) + ".")
+
+
 @operation("CreateApi", service=SERVICE)
 def create_api(ctx: "RequestContext", params: dict) -> dict:
     protocol = params["ProtocolType"]
+    _check_key_selection(params)
     if protocol == "WEBSOCKET":
         problem = websocket.selection_problem(params.get("RouteSelectionExpression"))
         if problem:
@@ -314,6 +358,7 @@ def get_apis(ctx: "RequestContext", params: dict) -> dict:
 def update_api(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["ApiId"])
     api = doc["api"]
+    _check_key_selection(params)
     if _is_websocket(doc) and params.get("RouteSelectionExpression") is not None:
         problem = websocket.selection_problem(params["RouteSelectionExpression"])
         if problem:
@@ -383,13 +428,10 @@ def _route_fields(ctx: "RequestContext", doc: dict, route: dict, params: dict) -
         if route.get("RouteResponseSelectionExpression") not in (None, "$default"):
             raise _bad("RouteResponseSelectionExpression must be $default for WebSocket APIs.")
         kind = route.get("AuthorizationType", "NONE")
-        if kind not in ("NONE", "CUSTOM"):
-            raise _bad(f"AuthorizationType {kind} is not served by this Lamb server for WebSocket APIs; use NONE or "
-                       "CUSTOM (a REQUEST authorizer on $connect).")
-        if kind == "CUSTOM" and route["RouteKey"] != websocket.CONNECT:
+        if kind not in ("NONE", "CUSTOM", "AWS_IAM"):
+            raise _bad(f"AuthorizationType {kind} is not supported for WebSocket APIs; use NONE, AWS_IAM or CUSTOM.")
+        if kind != "NONE" and route["RouteKey"] != websocket.CONNECT:
             raise _bad("Authorization is supported only on the $connect route of a WebSocket API.")
-        if route.get("ApiKeyRequired"):
-            raise _bad("API keys are not served by this Lamb server for WebSocket APIs.")
     if params.get("Target") is not None:
         route["Target"] = _target(ctx, doc, params["Target"])
     kind = route.get("AuthorizationType", "NONE")
@@ -519,12 +561,12 @@ def create_integration(ctx: "RequestContext", params: dict) -> dict:
     _check_timeout(ctx, item, _is_websocket(doc))
     doc["integrations"][item["IntegrationId"]] = item
     _save(ctx, params["ApiId"], doc, redeploy=True)
-    return item
+    return _public(item)
 
 
 @operation("GetIntegration", service=SERVICE)
 def get_integration(ctx: "RequestContext", params: dict) -> dict:
-    return _part(ctx, _doc(ctx, params["ApiId"]), "integrations", "Integration", params["IntegrationId"])
+    return _public(_part(ctx, _doc(ctx, params["ApiId"]), "integrations", "Integration", params["IntegrationId"]))
 
 
 @operation("GetIntegrations", service=SERVICE)
@@ -540,7 +582,7 @@ def update_integration(ctx: "RequestContext", params: dict) -> dict:
     _check_timeout(ctx, item, _is_websocket(doc))
     doc["integrations"][item["IntegrationId"]] = item
     _save(ctx, params["ApiId"], doc, redeploy=True)
-    return item
+    return _public(item)
 
 
 @operation("DeleteIntegration", service=SERVICE)
@@ -552,6 +594,84 @@ def delete_integration(ctx: "RequestContext", params: dict) -> dict:
         raise AwsError("ConflictException",
                        f"Cannot delete Integration {ident}: it is the target of a route.", 409)
     del doc["integrations"][ident]
+    _save(ctx, params["ApiId"], doc, redeploy=True)
+    return {}
+
+
+# ------------------------------------------------------------------ integration responses (WebSocket APIs)
+# A non-proxy integration's answer goes through the integration response its key selects
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-integration-responses.html;
+# apis/ws_mapping.py). Kept in the integration (``_responses``), so deployments snapshot them with it.
+_INTEGRATION_RESPONSE_FIELDS = ("ContentHandlingStrategy", "IntegrationResponseKey", "ResponseParameters",
+                                "ResponseTemplates", "TemplateSelectionExpression")
+
+
+def _integration_responses(ctx: "RequestContext", params: dict) -> tuple[dict, dict]:
+    doc = _doc(ctx, params["ApiId"])
+    integration = _part(ctx, doc, "integrations", "Integration", params["IntegrationId"])
+    if not _is_websocket(doc):
+        raise _bad("Integration responses are supported only for WebSocket APIs.")
+    return doc, integration.setdefault("_responses", {})
+
+
+def _integration_response_fields(item: dict, params: dict, responses: dict) -> dict:
+    for k in _INTEGRATION_RESPONSE_FIELDS:
+        if params.get(k) is not None:
+            item[k] = params[k]
+    problem = ws_mapping.response_key_problem(item["IntegrationResponseKey"])
+    if problem:
+        raise _bad(problem)
+    if any(r["IntegrationResponseKey"] == item["IntegrationResponseKey"]
+           for r in responses.values() if r["IntegrationResponseId"] != item["IntegrationResponseId"]):
+        raise AwsError("ConflictException", "Unable to create IntegrationResponse. An integration response with key "
+                       f"'{item['IntegrationResponseKey']}' already exists.", 409)
+    if item.get("ResponseParameters"):
+        raise _bad("ResponseParameters of integration responses have no effect for WebSocket APIs (a message has "
+                   "no headers); remove them.")
+    if item.get("ContentHandlingStrategy") not in (None, "CONVERT_TO_TEXT", "CONVERT_TO_BINARY"):
+        raise _bad(f"Invalid ContentHandlingStrategy {item['ContentHandlingStrategy']}: use CONVERT_TO_TEXT or "
+                   "CONVERT_TO_BINARY.")
+    return item
+
+
+@operation("CreateIntegrationResponse", service=SERVICE)
+def create_integration_response(ctx: "RequestContext", params: dict) -> dict:
+    doc, responses = _integration_responses(ctx, params)
+    item = _integration_response_fields({"IntegrationResponseId": new_id()}, params, responses)
+    responses[item["IntegrationResponseId"]] = item
+    _save(ctx, params["ApiId"], doc, redeploy=True)
+    return item
+
+
+def _integration_response(ctx: "RequestContext", params: dict) -> tuple[dict, dict, dict]:
+    doc, responses = _integration_responses(ctx, params)
+    return doc, responses, _part(ctx, {"responses": responses}, "responses", "IntegrationResponse",
+                                 params["IntegrationResponseId"])
+
+
+@operation("GetIntegrationResponse", service=SERVICE)
+def get_integration_response(ctx: "RequestContext", params: dict) -> dict:
+    return _integration_response(ctx, params)[2]
+
+
+@operation("GetIntegrationResponses", service=SERVICE)
+def get_integration_responses(ctx: "RequestContext", params: dict) -> dict:
+    return _page(params, list(_integration_responses(ctx, params)[1].values()))
+
+
+@operation("UpdateIntegrationResponse", service=SERVICE)
+def update_integration_response(ctx: "RequestContext", params: dict) -> dict:
+    doc, responses, item = _integration_response(ctx, params)
+    updated = _integration_response_fields(dict(item), params, responses)
+    responses[item["IntegrationResponseId"]] = updated
+    _save(ctx, params["ApiId"], doc, redeploy=True)
+    return updated
+
+
+@operation("DeleteIntegrationResponse", service=SERVICE)
+def delete_integration_response(ctx: "RequestContext", params: dict) -> dict:
+    doc, responses, item = _integration_response(ctx, params)
+    del responses[item["IntegrationResponseId"]]
     _save(ctx, params["ApiId"], doc, redeploy=True)
     return {}
 
@@ -602,9 +722,8 @@ def _websocket_authorizer(item: dict) -> dict:
     for member in ("AuthorizerPayloadFormatVersion", "EnableSimpleResponses", "JwtConfiguration"):
         if item.get(member) is not None:
             raise _bad(f"{member} is supported only for HTTP APIs.")
-    if item.get("AuthorizerResultTtlInSeconds"):
-        raise _bad("Authorizer caching (AuthorizerResultTtlInSeconds) is not served by this Lamb server for "
-                   "WebSocket APIs.")
+    if item.get("AuthorizerResultTtlInSeconds"):  # "Supported only for HTTP API Lambda authorizers" (AWS)
+        raise _bad("AuthorizerResultTtlInSeconds is supported only for HTTP API Lambda authorizers.")
     for source in item.get("IdentitySource") or []:
         if not source.startswith(websocket.IDENTITY_SOURCES):
             raise _bad(f"Invalid identity source {source}: use route.request.header.<name>, "

@@ -22,7 +22,13 @@ def status_of(integration: dict, content_type: str | None = None, seen: mapped.T
     template = vtl.pick(templates, content_type) or vtl.pick(templates, None) or next(iter(templates.values()), None)
     if not template:
         return "200"
-    text = vtl.render(template, body=body, params=seen.params, context=seen.context, stage_variables=seen.variables)
+    return status_in(vtl.render(template, body=body, params=seen.params, context=seen.context,
+                                stage_variables=seen.variables))
+
+
+def status_in(text: str) -> str:
+    """The ``statusCode`` a MOCK integration's evaluated request template sets ("200" without one);
+    WebSocket APIs' MOCK integrations (``websocket.py``) read it the same way."""
     try:
         return str(int(json.loads(text).get("statusCode", 200)))
     except (ValueError, TypeError, AttributeError):

@@ -179,11 +179,13 @@ class HttpApiServer:
         self._deployed: dict[tuple[str, str], Deployed] = {}
         # WEBSOCKET APIs (websocket.py): upgrades accepted on their stages, connections in ``websockets``.
         self.websockets = websocket.WebSocketServer(
-            invoker=websocket.Invoker(target, self.may_invoke, invoke, function_arn_of),
+            invoker=websocket.Invoker(target, self.may_invoke, invoke, function_arn_of, self.forward, aws,
+                                      invoke_async),
             connections=websockets if websockets is not None else websocket.Connections(), docs=store.get,
             domain=lambda api_id: self.addresses().domain(api_id), region=region, account_id=account_id,
             limits=limits, port=port, put=metrics.put if metrics is not None else None,
-            access_logs=access_logs) if limits is not None else None
+            access_logs=access_logs, signer=signer, execution_logs=execution_logs, usage=usage,
+            after_answer=self.after_answer) if limits is not None else None
         store.listeners.append(self._forget)
         if rest_store is not None:
             rest_store.listeners.append(self._forget_rest)

@@ -7,16 +7,20 @@ and path ``/<stage>``, or the fallback path ``/_lamb/apis/<api-id>/<stage>``) is
 
 1. no such stage, or a stage without a deployment: 403 ``{"message":"Forbidden"}``; a request
    that is not a version-13 WebSocket handshake: 400;
-2. the ``$connect`` route's REQUEST authorizer (``AuthorizationType`` CUSTOM) and then its integration,
-   when it has them, run before the handshake completes (the authorizer: 401, 403 or 500 as for HTTP
-   APIs, its context in ``requestContext.authorizer`` of every later event); the integration:
+2. the ``$connect`` route's authorization (``AWS_IAM``: the handshake's SigV4 signature through ``iam_auth``,
+   403; ``CUSTOM``: its REQUEST authorizer, 401, 403 or 500 as for HTTP APIs, its context in
+   ``requestContext.authorizer`` of every later event), its API key (``ApiKeyRequired``: ``usage_plans``)
+   and then its integration, when it has them, run before the handshake completes; the integration:
    a function error, a response that is not a Lambda proxy response, a function API Gateway may
-   not invoke (``permission``) or the integration timeout refuse the handshake with 502 (what users
-   report AWS answering for a failing ``$connect`` function), a non-2xx ``statusCode`` with that status;
+   not invoke (``permission``), no integration response for a non-proxy answer or the integration
+   timeout refuse the handshake with 502 (what users report AWS answering for a failing ``$connect``
+   function), a non-2xx status with that status;
 3. once accepted (101), each text or binary message is routed: the API's ``RouteSelectionExpression``
    (text with ``$request.body.<json path>`` variables) is evaluated on a JSON text message and names the route, else
    ``$default``; with neither, the client gets AWS's ``{"message": "Forbidden", "connectionId": …,
-   "requestId": …}`` frame. A route's integration gets the MESSAGE event; its response ``body``
+   "requestId": …}`` frame. A route's AWS_PROXY integration gets the MESSAGE event, a MOCK, HTTP,
+   HTTP_PROXY or AWS one the message through its request template (``ws_mapping``); the answer (a
+   proxy response's ``body``, or what the selected integration response makes of the backend's)
    goes back to the client only when the route has a route response (two-way); a failed
    integration sends ``{"message": "Internal server error", …}``;
 4. when the connection ends (the client's close, DeleteConnection, a limit, the socket lost)
@@ -41,6 +45,7 @@ import secrets
 import time
 import uuid
 from typing import Any, Callable, NamedTuple
+from urllib.parse import parse_qsl, urlencode
 
 from wsproto.connection import Connection, ConnectionState, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Ping, TextMessage
@@ -49,9 +54,11 @@ from wsproto.utilities import generate_accept_token
 from ..http.server import Request, Response, Switch
 from ..protocol.errors import AwsError
 from ..urls.event import http_time
-from . import access_log, authorizers
+from . import access_log, authorizers, aws_services, execution_log, http_proxy, iam_auth, mapped, mock, vtl
+from . import ws_mapping
 from . import metrics as api_metrics
 from .throttle import Buckets
+from .usage_plans import INVALID_KEY, Refusal, UsagePlans
 
 log = logging.getLogger("lamb.apis.websocket")
 
@@ -60,6 +67,9 @@ RESERVED = (CONNECT, DISCONNECT, DEFAULT)
 # Where a $connect REQUEST authorizer's identity sources look: header, query string, stage variable.
 IDENTITY_SOURCES = ("route.request.header.", "route.request.querystring.", "stageVariables.")
 GOING_AWAY, TOO_BIG, NORMAL = 1001, 1009, 1000
+# An API's ApiKeySelectionExpression: where a route with ApiKeyRequired finds the key (AWS's two values).
+KEY_HEADER, KEY_AUTHORIZER = "$request.header.x-api-key", "$context.authorizer.usageIdentifierKey"
+KEY_SELECTIONS = (KEY_HEADER, KEY_AUTHORIZER)
 # A route selection expression's parts: ``\$`` (a literal dollar), ``${request.body.<path>}`` or
 # ``$request.body.<path>`` (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-selection-expressions.html).
 _VARIABLE = re.compile(r"\\\$|\$\{request\.body((?:\.[A-Za-z0-9_\-]+)+)\}|\$request\.body((?:\.[A-Za-z0-9_]+)+)")
@@ -215,6 +225,11 @@ class WsConnection:
         self._ended = False
         # What a $connect authorizer let through (requestContext.authorizer of every event), or None.
         self.authorizer: dict | None = None
+        # The $connect request's headers and query string (``route.request.*`` of request parameters).
+        self.headers: dict[str, str] = {}
+        self.query: dict[str, str] = {}
+        self.identity: dict = {}  # an AWS_IAM $connect's signer (requestContext.identity of every event)
+        self.usage_key: str | None = None  # the $connect authorizer's usageIdentifierKey
         self._close_code: int | None = None
         self._close_reason = ""
 
@@ -367,6 +382,12 @@ class Invoker(NamedTuple):
     may_invoke: Callable[..., bool]  # (role, target, source ARN) -> bool
     invoke: Callable[..., "asyncio.Future"]  # (function, qualifier, payload, request_id=...) -> result
     function_arn_of: Callable[[str], str]
+    # HTTP and HTTP_PROXY integrations: (http_proxy.Outgoing, timeout s, request id) -> future of an Answer
+    # (raises http_proxy.Unreachable); None: they fail.
+    forward: Callable[..., "asyncio.Future"] | None = None
+    aws: "aws_services.AwsServices | None" = None  # AWS integrations to other services than Lambda
+    # Event invocations of AWS (Lambda) integrations: (function, qualifier, payload, request_id=...) -> awaitable
+    invoke_async: Callable[..., Any] | None = None
 
 
 def _message(status: int, message: str) -> Response:
@@ -385,10 +406,19 @@ class WebSocketServer:
     def __init__(self, *, invoker: Invoker, connections: Connections, docs: Callable[[str], dict | None],
                  domain: Callable[[str], str], region: str, account_id: str, limits: Any,
                  port: Callable[[], int], put: Callable[..., None] | None = None,
-                 access_logs: "access_log.AccessLogs | None" = None) -> None:
+                 access_logs: "access_log.AccessLogs | None" = None,
+                 signer: Callable[[str], object | None] | None = None,
+                 execution_logs: "execution_log.ExecutionLogs | None" = None,
+                 usage: "UsagePlans | None" = None,
+                 after_answer: Callable[[Callable[[], None]], None] | None = None) -> None:
+        self.usage = usage  # API keys and usage plans (usage_plans.py): routes with ApiKeyRequired; None: refused
+        self.after_answer = after_answer or (lambda fn: fn())  # when usage counts are written
+        self.execution_logs = execution_logs  # routes' LoggingLevel/DataTraceEnabled (execution_log.py), or None
         self.put = put  # AWS/ApiGateway points (metrics.py: ConnectCount, MessageCount, …), or None
         self.access_logs = access_logs  # stages' AccessLogSettings (access_log.py), or None
+        self.signer = signer  # access key -> its secret and policies: AWS_IAM on $connect (iam_auth.py)
         self._latency: dict[str, float] = {}  # integration latency (ms) by request id, until logged
+        self._notes: dict[str, dict] = {}  # what a non-proxy integration met, by request id, until logged
         self.invoker = invoker
         self.docs = docs  # api id -> the API's document (apis/store.py), None once deleted
         self.connections = connections
@@ -402,8 +432,14 @@ class WebSocketServer:
         self._tasks: set[asyncio.Future] = set()
 
     def forget(self, api_id: str) -> None:
+        """The API changed or was deleted: its deployments are read again, and the connections of a
+        deleted API or stage are closed with 1001 (Going away)."""
         for key in [k for k in self._deployed if k[0] == api_id]:
             del self._deployed[key]
+        doc = self.docs(api_id)
+        for conn in [c for c in self.connections.open.values() if c.api_id == api_id]:
+            if doc is None or conn.stage not in doc["stages"]:
+                conn.close(GOING_AWAY, "Going away")
 
     def _routes(self, api_id: str, doc: dict, deployment_id: str) -> dict[str, dict] | None:
         found = self._deployed.get((api_id, deployment_id))
@@ -452,6 +488,11 @@ class WebSocketServer:
         custom = entry is not None and entry["route"].get("AuthorizationType") == "CUSTOM"
         request_id = str(uuid.uuid4())
         event = self._connect_event(conn, req, request_id, now_ms)
+        conn.headers, conn.query = dict(req.headers), dict(event.get("queryStringParameters") or {})
+        refused = self._gatekeep(conn, req, entry, event) if entry is not None else None
+        if refused is not None:
+            self._access(conn, event["requestContext"], refused.status, json.loads(refused.body)["message"])
+            return refused
         if entry is None or entry["integration"] is None and not custom:
             self._access(conn, event["requestContext"], 200)
             return Switch(accept, conn)
@@ -460,15 +501,72 @@ class WebSocketServer:
             conn, event["requestContext"], 200 if isinstance(f.result(), Switch) else f.result().status))
         return answer
 
+    def _gatekeep(self, conn: WsConnection, req: Request, entry: dict, event: dict) -> Response | None:
+        """``$connect``'s AWS_IAM authorization (the handshake signed with SigV4 for ``execute-api``, in its
+        headers or its query string; the signer's identity policies must allow ``execute-api:Invoke`` on
+        ``arn:aws:execute-api:<region>:<account>:<api>/<stage>/$connect``): 403 ``{"message":"Forbidden"}``
+        as HTTP APIs answer, else None and the signer in ``requestContext.identity``."""
+        if entry["route"].get("AuthorizationType") != "AWS_IAM":
+            return self._connect_key(conn, entry, event)
+        arn = f"arn:aws:execute-api:{self.region}:{self.account_id}:{conn.api_id}/{conn.stage}/{CONNECT}"
+        try:
+            caller = iam_auth.verify(req.method, req.path, req.query, req.headers, req.body,
+                                     self.signer or (lambda _k: None))
+            iam_auth.authorize(caller, arn)
+        except iam_auth.Refused as e:
+            log.info("WebSocket API %s: AWS_IAM refused (%s)", conn.api_id, e.body)
+            self._count(conn.api_id, conn.stage, CONNECT, "ClientError")
+            return _message(403, "Forbidden")
+        conn.identity = caller.identity()
+        event["requestContext"]["identity"].update(conn.identity)
+        return self._connect_key(conn, entry, event)
+
+    def _connect_key(self, conn: WsConnection, entry: dict, event: dict, authorized: bool = False) -> Response | None:
+        """``$connect`` with ``ApiKeyRequired``: its key against the stage's usage plans (``_key``), after the
+        authorizer when the route has one; the refusal's answer, else None."""
+        if not entry["route"].get("ApiKeyRequired"):
+            return None
+        if not authorized and entry["route"].get("AuthorizationType") == "CUSTOM":
+            return None  # checked after the authorizer (``_connect``), as REST APIs do
+        refusal = self._key(conn, CONNECT, event["requestContext"])
+        return _message(refusal.status, refusal.message) if refusal is not None else None
+
+    def _key(self, conn: WsConnection, route_key: str, ctx: dict) -> Refusal | None:
+        """A route with ``ApiKeyRequired``: the key the API's ``ApiKeySelectionExpression`` names (the
+        ``$connect`` request's ``x-api-key`` header, or its authorizer's ``usageIdentifierKey``) admitted by a
+        usage plan listing the stage (``usage_plans.admit``: 403, then the plan's throttle and quota, 429);
+        the key in ``requestContext.identity`` (``apiKey``, ``apiKeyId``)."""
+        doc = self.docs(conn.api_id)
+        by_authorizer = doc is not None and doc["api"].get("ApiKeySelectionExpression") == KEY_AUTHORIZER
+        value = conn.usage_key if by_authorizer else conn.headers.get("x-api-key")
+        if self.usage is None:
+            return Refusal(*INVALID_KEY)
+        outcome = self.usage.admit(value, conn.api_id, conn.stage, route_key, "", self.buckets)
+        if isinstance(outcome, Refusal):
+            self._count(conn.api_id, conn.stage, route_key, "ClientError")
+            return outcome
+        conn.identity.update(apiKey=outcome.value, apiKeyId=outcome.key_id)
+        ctx["identity"].update(apiKey=outcome.value, apiKeyId=outcome.key_id)
+        self.usage.write_later(self.after_answer)
+        return None
+
     async def _connect(self, conn: WsConnection, entry: dict, event: dict, request_id: str,
                        accept: list, custom: bool) -> Response:
         if custom:
+            notes = self._notes.setdefault(request_id, {})
+            notes["authorizer"] = (entry["authorizer"] or {}).get("AuthorizerId", "")
             try:
                 conn.authorizer = await self._authorize(conn, entry["authorizer"], event)
             except authorizers.Refused as e:
                 self._count(conn.api_id, conn.stage, CONNECT, "ClientError" if e.status < 500 else "ExecutionError")
+                notes["unauthorized"] = e.status < 500
+                if e.status >= 500:
+                    notes["error"] = "Execution failed due to configuration error: Authorizer error"
                 return _message(e.status, e.message)
             event["requestContext"]["authorizer"] = conn.authorizer
+            refused = self._connect_key(conn, entry, event, authorized=True)
+            if refused is not None:
+                return refused
             if entry["integration"] is None:
                 return Switch(accept, conn)
         outcome = await self._integrate(conn, CONNECT, entry, event, request_id)
@@ -513,13 +611,15 @@ class WebSocketServer:
         allowed, context, principal = authorizers.decide(value, False, method_arn)
         if not allowed:
             raise authorizers.Refused(*authorizers.FORBIDDEN)
+        key = value.get("usageIdentifierKey") if isinstance(value, dict) else None
+        conn.usage_key = key if isinstance(key, str) else None
         return authorizers.Authorized("lambda", context, principal, latency).for_event("1.0")
 
     def _context(self, conn: WsConnection, route_key: str, event_type: str, request_id: str, now_ms: int) -> dict:
         ctx: dict = {"routeKey": route_key}
         if event_type == "MESSAGE":
             ctx["messageId"] = _short_id()
-        identity: dict = {"sourceIp": conn.peer.source_ip}
+        identity: dict = dict(conn.identity, sourceIp=conn.peer.source_ip)
         if event_type == "CONNECT" and conn.peer.user_agent is not None:
             identity["userAgent"] = conn.peer.user_agent
         if conn.authorizer is not None:
@@ -538,8 +638,6 @@ class WebSocketServer:
         event: dict = {"headers": headers, "multiValueHeaders": {k: v.split(",") if k == "x-forwarded-for" else [v]
                                                                   for k, v in headers.items()}}
         if req.query:
-            from urllib.parse import parse_qsl
-
             pairs = parse_qsl(req.query, keep_blank_values=True)
             multi: dict[str, list[str]] = {}
             for k, v in pairs:
@@ -565,43 +663,184 @@ class WebSocketServer:
         return outcome
 
     async def _run(self, conn: WsConnection, route_key: str, entry: dict, event: dict,
-                   request_id: str) -> tuple[int, str | None, dict] | None:
+                   request_id: str) -> tuple[int, str | bytes | None, dict] | None:
         integration = entry["integration"]
-        if integration is None or integration.get("IntegrationType") != "AWS_PROXY":
+        if integration is None:
             return None
+        if integration.get("IntegrationType") == "AWS_PROXY":
+            return await self._proxy(conn, route_key, integration, event, request_id)
+        return await self._mapped(conn, route_key, integration, event, request_id)
+
+    def _lambda(self, conn: WsConnection, route_key: str, integration: dict, request_id: str) -> Any:
+        """The function an AWS_PROXY or AWS (Lambda) integration invokes, when API Gateway may invoke it."""
+        notes = self._notes.setdefault(request_id, {})
         uri = _STAGE_VAR.sub(lambda m: conn.variables.get(m.group(1), ""), integration["IntegrationUri"])
         try:
             target = self.invoker.target(self.invoker.function_arn_of(uri))
         except AwsError:
             log.info("WebSocket API %s: integration %s names no function", conn.api_id, uri)
+            notes["error"] = "Execution failed due to configuration error: Invalid Lambda function"
             return None
+        notes["endpoint"] = f"https://lambda.{self.region}.amazonaws.com/2015-03-31/functions/{target.arn}/invocations"
         source = f"arn:aws:execute-api:{self.region}:{self.account_id}:{conn.api_id}/{conn.stage}/{route_key}"
         if not self.invoker.may_invoke(integration.get("CredentialsArn"), target, source):
             log.info("WebSocket API %s: %s may not be invoked for %s", conn.api_id, target.arn, source)
+            notes["error"] = "Execution failed due to configuration error: Invalid permissions on Lambda function"
             return None
-        payload = json.dumps(event, separators=(",", ":")).encode()
-        try:
-            pending = self.invoker.invoke(target.function, target.qualifier, payload, request_id=request_id)
-        except AwsError:
-            return None
-        timeout_s = integration.get("TimeoutInMillis", self.limits.websocket_timeout_max_ms) / 1000.0
+        return target
+
+    def _timeout_s(self, integration: dict) -> float:
+        return integration.get("TimeoutInMillis", self.limits.websocket_timeout_max_ms) / 1000.0
+
+    async def _waited(self, conn: WsConnection, route_key: str, integration: dict, pending: "asyncio.Future",
+                      request_id: str) -> Any:
+        """The integration's result within its ``TimeoutInMillis`` (``IntegrationLatency`` recorded);
+        raises ``TimeoutError`` past it, or the integration's own error."""
+        timeout_s = self._timeout_s(integration)
         began = time.monotonic()
         done, _ = await asyncio.wait({pending}, timeout=timeout_s)
         took = (time.monotonic() - began) * 1000.0
         self._count(conn.api_id, conn.stage, route_key, "IntegrationLatency", took)
-        if self.access_logs is not None:
-            self._latency[request_id] = took
+        self._latency[request_id] = took
         if not done:
             log.info("WebSocket API %s: integration timed out after %.3f s", conn.api_id, timeout_s)
+            raise TimeoutError()
+        return pending.result()
+
+    async def _proxy(self, conn: WsConnection, route_key: str, integration: dict, event: dict,
+                     request_id: str) -> tuple[int, str | None, dict] | None:
+        """A Lambda proxy integration: the event in, a proxy response out."""
+        target = self._lambda(conn, route_key, integration, request_id)
+        if target is None:
+            return None
+        notes = self._notes.setdefault(request_id, {})
+        notes["endpoint_body"] = payload = json.dumps(event, separators=(",", ":")).encode()
+        try:
+            pending = self.invoker.invoke(target.function, target.qualifier, payload, request_id=request_id)
+            result = await self._waited(conn, route_key, integration, pending, request_id)
+        except Exception as e:  # noqa: BLE001 - refused (throttled, no such function) or timed out
+            log.info("WebSocket API %s: invocation failed (%r)", conn.api_id, e)
+            notes["error"] = "Execution failed due to a timeout error" if isinstance(e, TimeoutError) else \
+                f"Execution failed due to configuration error: {e}"
+            return None
+        notes["endpoint_answer"] = result.payload
+        if result.function_error:
+            notes["error"] = ("Lambda execution failed with status 200 due to customer function error: "
+                              + mapped.error_message(result.payload))
+            return None
+        answer = proxy_response(result.payload)
+        if answer is None:
+            notes["error"] = "Execution failed due to configuration error: Malformed Lambda proxy response"
+        return answer
+
+    async def _mapped(self, conn: WsConnection, route_key: str, integration: dict, event: dict,
+                      request_id: str) -> tuple[int, str | bytes | None, dict] | None:
+        """A MOCK, HTTP, HTTP_PROXY or AWS integration (``ws_mapping``): the request through its template
+        and parameters, the backend's answer through the integration response it selects (HTTP_PROXY:
+        passed through)."""
+        kind = integration.get("IntegrationType")
+        body: str | bytes = event.get("body") or ""
+        if event.get("isBase64Encoded"):
+            body = base64.b64decode(body)
+        seen = ws_mapping.Seen(body, conn.headers, conn.query, event["requestContext"], conn.variables)
+        try:
+            payload = ws_mapping.request_payload(integration, seen) if kind != "HTTP_PROXY" else \
+                (body if isinstance(body, bytes) else body.encode())
+            params = ws_mapping.request_parameters(integration, seen)
+        except (ws_mapping.Unsupported, vtl.TemplateError) as e:
+            log.info("WebSocket API %s: the integration request could not be mapped (%r)", conn.api_id, e)
+            return None
+        notes = self._notes.setdefault(request_id, {})
+        notes["endpoint_body"] = payload
+        try:
+            lambda_based = kind == "AWS" and not aws_services.is_service_uri(integration["IntegrationUri"])
+            if kind == "MOCK":
+                answer = ws_mapping.Answer(int(mock.status_in(payload.decode("utf-8", "replace")))
+                                           if integration.get("RequestTemplates") else 200, b"")
+            elif kind in ("HTTP", "HTTP_PROXY"):
+                answer = await self._http(conn, route_key, integration, event, payload, params, request_id)
+            elif not lambda_based:
+                answer = await self._service(conn, route_key, integration, payload, params, request_id)
+            else:
+                answer = await self._function(conn, route_key, integration, payload, request_id,
+                                              params["header"].get("X-Amz-Invocation-Type"))
+        except Exception as e:  # noqa: BLE001 - unreachable, refused, timed out
+            log.info("WebSocket API %s: %s integration failed (%r)", conn.api_id, kind, e)
+            notes.setdefault("error", "Execution failed due to a timeout error" if isinstance(e, TimeoutError)
+                             else f"Execution failed due to configuration error: {e or type(e).__name__}")
+            return None
+        notes["endpoint_answer"], status = answer.payload, answer.status
+        if kind == "HTTP_PROXY":
+            return status, answer.payload.decode("utf-8", "replace"), {}
+        text = ws_mapping.selection_text(integration, answer, lambda_based)
+        chosen = ws_mapping.select_response(integration.get("_responses") or {}, text)
+        if chosen is None:
+            log.info("WebSocket API %s: no integration response for %r", conn.api_id, text)
+            notes["error"] = ("Execution failed due to configuration error: No match for output mapping and no "
+                              "default output mapping configured. Endpoint Response Status Code: " + str(status))
             return None
         try:
-            result = pending.result()
-        except Exception as e:  # noqa: BLE001 - an invocation refused (throttled, no such function)
-            log.info("WebSocket API %s: invocation failed (%s)", conn.api_id, e)
+            return status, ws_mapping.response_payload(chosen, answer, seen), {}
+        except vtl.TemplateError as e:
+            log.info("WebSocket API %s: the response template failed (%s)", conn.api_id, e)
             return None
-        if result.function_error:
-            return None
-        return proxy_response(result.payload)
+
+    async def _http(self, conn: WsConnection, route_key: str, integration: dict, event: dict, payload: bytes,
+                    params: dict, request_id: str) -> ws_mapping.Answer:
+        """An HTTP or HTTP_PROXY integration's request (``http_proxy``): the endpoint's answer."""
+        if self.invoker.forward is None:
+            raise http_proxy.Unreachable("no HTTP client")
+        url = http_proxy.target_url(integration["IntegrationUri"], params["path"], conn.variables,
+                                    urlencode(params["querystring"]))
+        headers = [("Content-Type", "application/json")]
+        if event["requestContext"]["eventType"] == "CONNECT":  # the handshake's headers, as a proxy forwards them
+            headers = http_proxy.forward_headers(conn.headers, source_ip=conn.peer.source_ip, port=self.port(),
+                                                 proto="http", trace=f"Root=1-{uuid.uuid4().hex[:8]}-"
+                                                                     f"{uuid.uuid4().hex[:24]}")
+        for name, value in params["header"].items():
+            headers = [(k, v) for k, v in headers if k.lower() != name.lower()] + [(name, value)]
+        method = integration.get("IntegrationMethod") or "POST"
+        out = http_proxy.Outgoing("POST" if method == "ANY" else method, url, headers, payload)
+        self._notes.setdefault(request_id, {})["endpoint"] = url
+        timeout_s = self._timeout_s(integration)
+        answer = await self._waited(conn, route_key, integration, self.invoker.forward(out, timeout_s, request_id),
+                                    request_id)
+        return ws_mapping.Answer(answer.status, answer.body, tuple(answer.headers))
+
+    async def _service(self, conn: WsConnection, route_key: str, integration: dict, payload: bytes, params: dict,
+                       request_id: str) -> ws_mapping.Answer:
+        """An AWS integration to another service than Lambda (``aws_services``): the service's answer."""
+        if self.invoker.aws is None:
+            raise aws_services.Refused("no AWS service client")
+        uri = integration["IntegrationUri"]
+        self._notes.setdefault(request_id, {})["endpoint"] = uri
+        timeout_s = self._timeout_s(integration)
+        pending = self.invoker.aws.rest(aws_services.rest_target(uri), integration.get("IntegrationMethod") or "POST",
+                                        params["path"], params["querystring"], params["header"], payload,
+                                        integration.get("CredentialsArn"), timeout_s)
+        answer = await self._waited(conn, route_key, integration, pending, request_id)
+        return ws_mapping.Answer(answer.status, answer.body, tuple(answer.headers))
+
+    async def _function(self, conn: WsConnection, route_key: str, integration: dict, payload: bytes,
+                        request_id: str, invocation_type: str | None = None) -> ws_mapping.Answer:
+        """A Lambda (non-proxy) integration: 200 (500 for a function error) and the function's payload; with
+        the Invoke call's ``X-Amz-Invocation-Type`` mapped to ``Event`` (``RequestParameters``, as REST APIs),
+        Lambda's 202 with an empty payload once the event is queued (no ``errorMessage``: ``$default``)."""
+        target = self._lambda(conn, route_key, integration, request_id)
+        if target is None:
+            raise aws_services.Refused("the function may not be invoked")
+        if payload.strip():
+            json.loads(payload)  # Lambda takes JSON only
+        if invocation_type not in (None, "RequestResponse"):
+            if invocation_type != "Event" or self.invoker.invoke_async is None:
+                raise ValueError(f"invalid X-Amz-Invocation-Type {invocation_type!r}")
+            queued = asyncio.ensure_future(self.invoker.invoke_async(target.function, target.qualifier, payload,
+                                                                     request_id=request_id))
+            await self._waited(conn, route_key, integration, queued, request_id)
+            return ws_mapping.Answer(202, b"")
+        pending = self.invoker.invoke(target.function, target.qualifier, payload, request_id=request_id)
+        result = await self._waited(conn, route_key, integration, pending, request_id)
+        return ws_mapping.Answer(500 if result.function_error else 200, result.payload)
 
     def message(self, conn: WsConnection, data: str | bytes, binary: bool) -> None:
         """A complete message from the client: routed and integrated without holding up the next."""
@@ -633,6 +872,11 @@ class WebSocketServer:
             self._access(conn, ctx, 429, "Too Many Requests")
             conn.send_json({"message": "Too Many Requests", "connectionId": conn.id, "requestId": request_id})
             return
+        refusal = self._key(conn, route_key, ctx) if entry["route"].get("ApiKeyRequired") else None
+        if refusal is not None:
+            self._access(conn, ctx, refusal.status, refusal.message)
+            conn.send_json({"message": refusal.message, "connectionId": conn.id, "requestId": request_id})
+            return
         if binary:
             body, encoded = base64.b64encode(data).decode(), True  # type: ignore[arg-type]
         else:
@@ -640,17 +884,20 @@ class WebSocketServer:
         event = {"requestContext": ctx, "body": body, "isBase64Encoded": encoded}
         if conn.variables:
             event["stageVariables"] = dict(conn.variables)
+        self._notes.setdefault(request_id, {})["body"] = data
         outcome = await self._integrate(conn, route_key, entry, event, request_id)
         if outcome is None:
             self._access(conn, ctx, 500, "Internal server error")
             conn.send_json({"message": "Internal server error", "connectionId": conn.id, "requestId": request_id})
             return
-        self._access(conn, ctx, 200)
         if entry["route"].get("_responses") and outcome[1] is not None:  # two-way: a route response exists
+            answer = outcome[1].encode() if isinstance(outcome[1], str) else outcome[1]
+            self._notes.setdefault(request_id, {})["response"] = answer
             try:
-                conn.send(outcome[1].encode())
+                conn.send(answer)
             except ConnectionError:
                 pass
+        self._access(conn, ctx, 200)
 
     def _count(self, api_id: str, stage_name: str, route_key: str, metric: str, value: float = 1.0) -> None:
         """One AWS/ApiGateway point (``metrics.py``), per route when the stage has detailed metrics."""
@@ -669,14 +916,18 @@ class WebSocketServer:
             self.put("MessageCount", 1.0, ApiId=conn.api_id, Stage=conn.stage)
 
     def _access(self, conn: WsConnection, ctx: dict, status: int, error: str | None = None) -> None:
-        """The stage's access log line for a connect, message or disconnect (``access_log``: the
-        ``$context`` variables of WebSocket APIs that the event's requestContext holds)."""
+        """The stage's access log line (``access_log``: the ``$context`` variables of WebSocket APIs that the
+        event's requestContext holds) and execution log lines (``execution_log``) for a connect, message or
+        disconnect."""
         latency = self._latency.pop(ctx["requestId"], None)
-        if self.access_logs is None:
-            return
+        notes = self._notes.pop(ctx["requestId"], None) or {}
         doc = self.docs(conn.api_id)
         stage = doc["stages"].get(conn.stage) if doc is not None else None
-        if stage is None or access_log.settings(stage) is None:
+        if stage is None:
+            return
+        if self.execution_logs is not None:
+            self._execution_log(conn, stage, ctx, status, error, latency, notes)
+        if self.access_logs is None or access_log.settings(stage) is None:
             return
         values = {k: v for k, v in ctx.items() if not isinstance(v, dict)}
         values.update({"identity.sourceIp": conn.peer.source_ip, "identity.userAgent": conn.peer.user_agent,
@@ -689,6 +940,28 @@ class WebSocketServer:
             self.access_logs.record(stage, conn.api_id, conn.stage, values)
         except Exception:  # noqa: BLE001 - a log line never fails the connection
             log.exception("access log of WebSocket API %s failed", conn.api_id)
+
+    def _execution_log(self, conn: WsConnection, stage: dict, ctx: dict, status: int, error: str | None,
+                       latency: float | None, notes: dict) -> None:
+        """The route's execution log lines, by its ``LoggingLevel`` and ``DataTraceEnabled``."""
+        route_key = ctx["routeKey"]
+        settings = dict(stage.get("DefaultRouteSettings") or {})
+        settings.update({k: v for k, v in ((stage.get("RouteSettings") or {}).get(route_key) or {}).items()
+                         if v is not None})
+        if settings.get("LoggingLevel") not in ("INFO", "ERROR"):
+            return
+        if error is not None and not notes.get("error"):
+            notes["error"] = f"Execution failed: {error}"
+        body = notes.get("body")
+        try:
+            self.execution_logs.record_websocket(settings, execution_log.WsRequest(
+                ctx["requestId"], conn.api_id, conn.stage, route_key, ctx["eventType"], conn.id,
+                conn.peer.source_ip, conn.peer.user_agent,
+                body.encode() if isinstance(body, str) else body or b"", notes.get("endpoint"),
+                notes.get("endpoint_body"), notes.get("endpoint_answer"), latency, status, notes.get("response"),
+                notes.get("error"), notes.get("authorizer"), bool(notes.get("unauthorized"))))
+        except Exception:  # noqa: BLE001 - a log line never fails the connection
+            log.exception("execution log of WebSocket API %s failed", conn.api_id)
 
     def _admitted(self, api_id: str, stage_name: str, stage: dict, route_key: str) -> bool:
         """Whether the stage's throttling (``DefaultRouteSettings``/``RouteSettings``) lets a connection

@@ -456,31 +456,38 @@ class HttpDeployment(_V2Part):
     replace_on = ALL
 
 
-class RouteResponse:
-    """AWS::ApiGatewayV2::RouteResponse: a WebSocket API's two-way route (apis/websocket.py)."""
+class V2Response:
+    """AWS::ApiGatewayV2::RouteResponse (a WebSocket API's two-way route) and
+    AWS::ApiGatewayV2::IntegrationResponse (a non-proxy integration's answer): a child of a route or an
+    integration (apis/websocket.py)."""
 
-    replace_on = frozenset({"ApiId", "RouteId"})
+    def __init__(self, parent: str, kind: str, snake: str) -> None:
+        self.parent, self.kind, self.snake = parent, kind, snake  # "RouteId", "RouteResponse", "route_response"
+        self.replace_on = frozenset({"ApiId", parent})
 
     def _params(self, client: Any, op: str, props: dict) -> dict:
-        return pick(props, members(client, op) - {"ApiId", "RouteId", "RouteResponseId"})
+        return pick(props, members(client, op) - {"ApiId", self.parent, f"{self.kind}Id"})
+
+    def _keys(self, props: dict) -> dict:
+        return {"ApiId": props["ApiId"], self.parent: props[self.parent]}
 
     def create(self, env: Env, logical: str, props: dict) -> Applied:
         v2 = env.lamb_client("apigatewayv2")
-        out = v2.create_route_response(ApiId=props["ApiId"], RouteId=props["RouteId"],
-                                       **self._params(v2, "CreateRouteResponse", props))
-        ident = out["RouteResponseId"]
-        return Applied(ident, {"Ref": ident, "RouteResponseId": ident})
+        out = getattr(v2, f"create_{self.snake}")(**self._keys(props),
+                                                  **self._params(v2, f"Create{self.kind}", props))
+        ident = out[f"{self.kind}Id"]
+        return Applied(ident, {"Ref": ident, f"{self.kind}Id": ident})
 
     def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
         v2 = env.lamb_client("apigatewayv2")
-        v2.update_route_response(ApiId=new["ApiId"], RouteId=new["RouteId"], RouteResponseId=physical,
-                                 **self._params(v2, "UpdateRouteResponse", new))
+        getattr(v2, f"update_{self.snake}")(**self._keys(new), **{f"{self.kind}Id": physical},
+                                            **self._params(v2, f"Update{self.kind}", new))
         return Applied(physical, attrs)
 
     def delete(self, env: Env, physical: str, props: dict) -> None:
         v2 = env.lamb_client("apigatewayv2")
         try:
-            v2.delete_route_response(ApiId=props["ApiId"], RouteId=props["RouteId"], RouteResponseId=physical)
+            getattr(v2, f"delete_{self.snake}")(**self._keys(props), **{f"{self.kind}Id": physical})
         except _gone(v2):
             return
 
@@ -523,7 +530,9 @@ def register(registry: Registry) -> None:
     registry.add("AWS::ApiGatewayV2::Api", HttpApi())
     registry.add("AWS::ApiGatewayV2::Stage", HttpStage())
     registry.add("AWS::ApiGatewayV2::Route", Route())
-    registry.add("AWS::ApiGatewayV2::RouteResponse", RouteResponse())
+    registry.add("AWS::ApiGatewayV2::RouteResponse", V2Response("RouteId", "RouteResponse", "route_response"))
+    registry.add("AWS::ApiGatewayV2::IntegrationResponse",
+                 V2Response("IntegrationId", "IntegrationResponse", "integration_response"))
     registry.add("AWS::ApiGatewayV2::Integration", Integration())
     registry.add("AWS::ApiGatewayV2::Authorizer", Authorizer())
     registry.add("AWS::ApiGatewayV2::Deployment", HttpDeployment())
