@@ -561,7 +561,8 @@ class _Call(NamedTuple):
         for name, value in mapped_params["header"].items():
             headers = [(k, v) for k, v in headers if k.lower() != name.lower()] + [(name, value)]
         method = self.integration.get("httpMethod") or "ANY"
-        out = http_proxy.Outgoing(e["httpMethod"] if method == "ANY" else method, url, headers, body)
+        out = http_proxy.Outgoing(e["httpMethod"] if method == "ANY" else method, url, headers, body,
+                                  http_proxy.private_v1(self.integration, self.variables))  # through a VPC link
         timeout_s = self.integration.get("timeoutInMillis", 29_000) / 1000.0
         notes = server.notes(rid)
         notes.update(endpoint=url, endpoint_body=body)

@@ -1,0 +1,229 @@
+"""VPC links and private integrations: v1 and v2 VPC links made with boto3 (PENDING → AVAILABLE, or FAILED
+when their load balancer or subnets do not exist on moto), and requests through an HTTP API route and a REST
+API method reaching HTTP servers the test runs, registered on moto's elbv2 as a target group's ip targets
+(127.0.0.1:<port>) behind a listener, or on moto's Cloud Map as a service's instances; round-robin between
+two targets, Cloud Map attribute filters, a stage variable naming the link, AWS's answers with no target
+(503) or a link that is not AVAILABLE (500). Lamb reaches moto through boto3's own ``AWS_ENDPOINT_URL``."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import ThreadingHTTPServer
+
+import pytest
+from botocore.exceptions import ClientError
+
+from .async_support import moto, serving  # noqa: F401  (fixtures)
+from .conftest import unique
+from .test_api_http_proxy import Backend
+from .test_deploy_apis import curl
+
+
+@pytest.fixture(scope="module")
+def vpc_server(moto, tmp_path_factory):  # noqa: F811
+    yield from serving(moto.env(), tmp_path_factory, "vpc-links")
+
+
+@pytest.fixture(scope="module")
+def backends():
+    """Two echo servers on loopback, at 127.0.0.1 and 127.0.0.2 (moto keys a target group's targets by address):
+    their ``(address, port)``."""
+    servers = []
+    for address in ("127.0.0.1", "127.0.0.2"):
+        server = ThreadingHTTPServer((address, 0), Backend)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    yield [s.server_address[:2] for s in servers]
+    for s in servers:
+        s.shutdown()
+        s.server_close()
+
+
+@pytest.fixture(scope="module")
+def network(moto):  # noqa: F811
+    """A VPC, a subnet and a security group on moto."""
+    ec2 = moto.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName=unique("sg"), Description="links", VpcId=vpc)["GroupId"]
+    return {"vpc": vpc, "subnet": subnet, "group": group}
+
+
+def load_balancer(moto, network, kind: str, port: int, targets: list) -> tuple[dict, str]:  # noqa: F811
+    """A load balancer with a listener on ``port`` forwarding to an ip target group of ``targets``
+    (``(address, port)``): (the load balancer, the listener's ARN)."""
+    elb = moto.client("elbv2")
+    lb = elb.create_load_balancer(Name=unique("lb")[:32], Subnets=[network["subnet"]], Type=kind,
+                                  Scheme="internal")["LoadBalancers"][0]
+    protocol = "TCP" if kind == "network" else "HTTP"
+    tg = elb.create_target_group(Name=unique("tg")[:32], Protocol=protocol, Port=80, VpcId=network["vpc"],
+                                 TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    if targets:
+        elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": a, "Port": p} for a, p in targets])
+    listener = elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol=protocol, Port=port,
+                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])["Listeners"][0]
+    return lb, listener["ListenerArn"]
+
+
+def wait_status(get, field: str, timeout: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        link = get()
+        if link[field] != "PENDING" or time.monotonic() > deadline:
+            return link
+        time.sleep(0.2)
+
+
+def test_v2_vpc_links(vpc_server, network):
+    v2 = vpc_server.client("apigatewayv2")
+    made = v2.create_vpc_link(Name=unique("link"), SubnetIds=[network["subnet"]], SecurityGroupIds=[network["group"]],
+                              Tags={"team": "a"})
+    assert made["VpcLinkStatus"] in ("PENDING", "AVAILABLE") and made["VpcLinkVersion"] == "V2"
+    link = wait_status(lambda: v2.get_vpc_link(VpcLinkId=made["VpcLinkId"]), "VpcLinkStatus")
+    assert link["VpcLinkStatus"] == "AVAILABLE", link
+    assert (link["SubnetIds"], link["SecurityGroupIds"], link["Tags"]) == ([network["subnet"]], [network["group"]],
+                                                                          {"team": "a"})
+    failed = v2.create_vpc_link(Name=unique("nolink"), SubnetIds=["subnet-0000000000000000f"])
+    failed = wait_status(lambda: v2.get_vpc_link(VpcLinkId=failed["VpcLinkId"]), "VpcLinkStatus")
+    assert failed["VpcLinkStatus"] == "FAILED" and "subnet-0000000000000000f" in failed["VpcLinkStatusMessage"]
+
+    ids = {i["VpcLinkId"] for i in v2.get_vpc_links()["Items"]}
+    assert {made["VpcLinkId"], failed["VpcLinkId"]} <= ids
+    assert v2.update_vpc_link(VpcLinkId=made["VpcLinkId"], Name="renamed")["Name"] == "renamed"
+    arn = f"arn:aws:apigateway:{vpc_server.region}::/vpclinks/{made['VpcLinkId']}"
+    v2.tag_resource(ResourceArn=arn, Tags={"env": "dev"})
+    assert v2.get_tags(ResourceArn=arn)["Tags"] == {"team": "a", "env": "dev"}
+    v2.delete_vpc_link(VpcLinkId=failed["VpcLinkId"])
+    with pytest.raises(ClientError) as e:
+        v2.get_vpc_link(VpcLinkId=failed["VpcLinkId"])
+    assert e.value.response["Error"]["Code"] == "NotFoundException"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_http_api_private_integrations(vpc_server, moto, network, backends):  # noqa: F811
+    v2 = vpc_server.client("apigatewayv2")
+    link = v2.create_vpc_link(Name=unique("link"), SubnetIds=[network["subnet"]])["VpcLinkId"]
+    assert wait_status(lambda: v2.get_vpc_link(VpcLinkId=link), "VpcLinkStatus")["VpcLinkStatus"] == "AVAILABLE"
+    _, listener = load_balancer(moto, network, "application", 80, backends)
+    _, empty = load_balancer(moto, network, "application", 80, [])
+    # Cloud Map: one service, an instance per backend told apart by an attribute.
+    sd = moto.client("servicediscovery")
+    sd.create_http_namespace(Name=unique("ns"))
+    ns = sd.list_namespaces()["Namespaces"][-1]
+    service = sd.create_service(Name=unique("svc"), NamespaceId=ns["Id"])["Service"]
+    for color, (address, port) in zip(("blue", "green"), backends):
+        sd.register_instance(ServiceId=service["Id"], InstanceId=color, Attributes={
+            "AWS_INSTANCE_IPV4": address, "AWS_INSTANCE_PORT": str(port), "color": color})
+
+    api_id = v2.create_api(Name=unique("private"), ProtocolType="HTTP")["ApiId"]
+
+    def route(key: str, uri: str, connection: str = link, **kw) -> None:
+        integ = v2.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="ANY",
+                                      ConnectionType="VPC_LINK", ConnectionId=connection, IntegrationUri=uri,
+                                      PayloadFormatVersion="1.0", **kw)
+        assert integ["ConnectionType"] == "VPC_LINK"
+        v2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integ['IntegrationId']}")
+
+    route("ANY /alb/{proxy+}", listener)
+    route("GET /mapped", listener, RequestParameters={"overwrite:path": "/backend$request.path"})
+    route("GET /green", service["Arn"] + "?color=green")
+    route("GET /empty", empty)
+    route("GET /staged", listener, "${stageVariables.link}")
+    v2.create_stage(ApiId=api_id, StageName="prod", AutoDeploy=True, StageVariables={"link": link})
+    base = f"http://{api_id}.execute-api.{vpc_server.region}.localhost:{vpc_server.port}/prod"
+
+    hosts = set()
+    for _ in range(4):
+        status, body = curl(base + "/alb/a/b?q=1", "-X", "POST", "-d", "data", "-H", "Content-Type: text/plain")
+        assert status == 200, body
+        echo = json.loads(body)
+        # The stage is in the path an HTTP API sends to a private integration.
+        assert (echo["method"], echo["path"], echo["body"]) == ("POST", "/prod/alb/a/b?q=1", "data")
+        hosts.add(echo["headers"]["host"])
+    assert hosts == {f"{a}:{p}" for a, p in backends}  # round-robin over both targets
+    assert json.loads(curl(base + "/mapped")[1])["path"] == "/backend/mapped"
+    for _ in range(3):  # only the instance the filter selects
+        assert json.loads(curl(base + "/green")[1])["headers"]["host"] == "{}:{}".format(*backends[1])
+    assert json.loads(curl(base + "/staged")[1])["path"] == "/prod/staged"
+    status, body = curl(base + "/empty")
+    assert (status, json.loads(body)) == (503, {"message": "Service Unavailable"})
+
+    # A link that is not AVAILABLE: 500.
+    failed = v2.create_vpc_link(Name=unique("nolink"), SubnetIds=["subnet-0000000000000000e"])["VpcLinkId"]
+    assert wait_status(lambda: v2.get_vpc_link(VpcLinkId=failed), "VpcLinkStatus")["VpcLinkStatus"] == "FAILED"
+    route("GET /failed", listener, failed)
+    status, body = curl(base + "/failed")
+    assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
+
+    with pytest.raises(ClientError) as e:
+        v2.delete_vpc_link(VpcLinkId=link)
+    assert e.value.response["Error"]["Code"] == "ConflictException"
+    for bad in ({"ConnectionId": link, "IntegrationUri": "http://example.com/x"},
+                {"ConnectionId": "nosuch", "IntegrationUri": listener},
+                {"IntegrationUri": listener}):
+        with pytest.raises(ClientError) as e:
+            v2.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="GET",
+                                  ConnectionType="VPC_LINK", **bad)
+        assert e.value.response["Error"]["Code"] == "BadRequestException", bad
+
+
+def test_rest_api_private_integration(vpc_server, moto, network, backends):  # noqa: F811
+    apigw = vpc_server.client("apigateway")
+    nlb, _ = load_balancer(moto, network, "network", 8080, backends[:1])
+    made = apigw.create_vpc_link(name=unique("link"), targetArns=[nlb["LoadBalancerArn"]], description="to the NLB")
+    assert made["status"] in ("PENDING", "AVAILABLE")
+    link = wait_status(lambda: apigw.get_vpc_link(vpcLinkId=made["id"]), "status")
+    assert (link["status"], link["targetArns"]) == ("AVAILABLE", [nlb["LoadBalancerArn"]]), link
+    missing = apigw.create_vpc_link(name=unique("nolink"), targetArns=[nlb["LoadBalancerArn"][:-4] + "0000"])
+    missing = wait_status(lambda: apigw.get_vpc_link(vpcLinkId=missing["id"]), "status")
+    assert missing["status"] == "FAILED" and missing["statusMessage"]
+    with pytest.raises(ClientError) as e:
+        apigw.create_vpc_link(name=unique("two"), targetArns=[nlb["LoadBalancerArn"]] * 2)
+    assert e.value.response["Error"]["Code"] == "BadRequestException"
+    renamed = apigw.update_vpc_link(vpcLinkId=made["id"],
+                                    patchOperations=[{"op": "replace", "path": "/name", "value": "renamed"}])
+    assert renamed["name"] == "renamed" and renamed["description"] == "to the NLB"
+    assert made["id"] in {i["id"] for i in apigw.get_vpc_links()["items"]}
+
+    api = apigw.create_rest_api(name=unique("restprivate"))
+    proxy = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="{proxy+}")
+    ids = {"restApiId": api["id"], "resourceId": proxy["id"], "httpMethod": "ANY"}
+    apigw.put_method(**ids, authorizationType="NONE", requestParameters={"method.request.path.proxy": True})
+    out = apigw.put_integration(**ids, type="HTTP_PROXY", integrationHttpMethod="ANY", connectionType="VPC_LINK",
+                                connectionId="${stageVariables.vpcLinkId}",
+                                uri=f"http://{nlb['DNSName']}:8080/backend/{{proxy}}",
+                                requestParameters={"integration.request.path.proxy": "method.request.path.proxy"})
+    assert (out["connectionType"], out["connectionId"]) == ("VPC_LINK", "${stageVariables.vpcLinkId}")
+    direct = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="direct")
+    where = {"restApiId": api["id"], "resourceId": direct["id"], "httpMethod": "GET"}
+    apigw.put_method(**where, authorizationType="NONE")
+    apigw.put_integration(**where, type="HTTP_PROXY", integrationHttpMethod="GET", connectionType="VPC_LINK",
+                          connectionId=made["id"], uri=f"http://{nlb['DNSName']}:8080/direct")
+    apigw.create_deployment(restApiId=api["id"], stageName="v1", variables={"vpcLinkId": made["id"]})
+    apigw.create_deployment(restApiId=api["id"], stageName="broken", variables={"vpcLinkId": missing["id"]})
+    base = f"http://{api['id']}.execute-api.{vpc_server.region}.localhost:{vpc_server.port}"
+
+    status, body = curl(base + "/v1/a/b?q=2", "-X", "PUT", "-d", "payload", "-H", "Content-Type: text/plain")
+    assert status == 200, body
+    echo = json.loads(body)
+    assert (echo["method"], echo["path"], echo["body"]) == ("PUT", "/backend/a/b?q=2", "payload")
+    assert echo["headers"]["host"] == f"{nlb['DNSName']}:8080"  # the URI's host, as the NLB passes it on
+    assert json.loads(curl(base + "/v1/direct")[1])["path"] == "/direct"
+    status, body = curl(base + "/broken/a")
+    assert (status, json.loads(body)) == (500, {"message": "Internal server error"})
+
+    with pytest.raises(ClientError) as e:
+        apigw.put_integration(**ids, type="HTTP_PROXY", integrationHttpMethod="ANY", connectionType="VPC_LINK",
+                              uri=f"http://{nlb['DNSName']}/x")
+    assert e.value.response["Error"]["Code"] == "BadRequestException"
+    with pytest.raises(ClientError) as e:
+        apigw.delete_vpc_link(vpcLinkId=made["id"])
+    assert e.value.response["Error"]["Code"] == "BadRequestException"
+    assert f"[GET:{direct['id']}]" in e.value.response["Error"]["Message"]
+    apigw.delete_vpc_link(vpcLinkId=missing["id"])
+    with pytest.raises(ClientError) as e:
+        apigw.get_vpc_link(vpcLinkId=missing["id"])
+    assert e.value.response["Error"]["Code"] == "NotFoundException"
