@@ -227,3 +227,71 @@ def test_rest_api_private_integration(vpc_server, moto, network, backends):  # n
     with pytest.raises(ClientError) as e:
         apigw.get_vpc_link(vpcLinkId=missing["id"])
     assert e.value.response["Error"]["Code"] == "NotFoundException"
+
+
+DEPLOYED = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  Nlb: {Type: String}
+  Subnet: {Type: String}
+  Listener: {Type: String}
+Resources:
+  RestLink:
+    Type: AWS::ApiGateway::VpcLink
+    Properties: {Name: rest-link, TargetArns: [!Ref Nlb], Description: deployed}
+  HttpLink:
+    Type: AWS::ApiGatewayV2::VpcLink
+    Properties: {Name: http-link, SubnetIds: [!Ref Subnet], Tags: {team: a}}
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: private-deployed, ProtocolType: HTTP}
+  Integration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: HTTP_PROXY
+      IntegrationMethod: ANY
+      ConnectionType: VPC_LINK
+      ConnectionId: !Ref HttpLink
+      IntegrationUri: !Ref Listener
+      PayloadFormatVersion: '1.0'
+  Route:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: 'GET /private', Target: !Sub 'integrations/${Integration}'}
+  Stage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: {ApiId: !Ref Api, StageName: $default, AutoDeploy: true}
+Outputs:
+  ApiId: {Value: !Ref Api}
+  RestLinkId: {Value: !GetAtt RestLink.VpcLinkId}
+  HttpLinkId: {Value: !Ref HttpLink}
+"""
+
+
+def test_deployed_vpc_links(vpc_server, moto, network, backends, tmp_path):  # noqa: F811
+    from .deploy_support import deploy_env, lamb_cmd, write
+    from .test_deploy_apis import _outputs
+
+    nlb, _ = load_balancer(moto, network, "network", 80, [])
+    _, listener = load_balancer(moto, network, "application", 80, backends[:1])
+    write(tmp_path, {"template.yaml": DEPLOYED})
+    env = deploy_env(vpc_server, tmp_path / "cache")
+    stack = unique("links")
+    overrides = ["--parameter-overrides", f"Nlb={nlb['LoadBalancerArn']}", f"Subnet={network['subnet']}",
+                 f"Listener={listener}"]
+    out = lamb_cmd("deploy", str(tmp_path / "template.yaml"), "--stack-name", stack, *overrides, env=env).stdout
+    assert "CREATE_COMPLETE" in out and "AWS::ApiGatewayV2::VpcLink" in out, out
+    outputs = _outputs(out)
+    rest_link = vpc_server.client("apigateway").get_vpc_link(vpcLinkId=outputs["RestLinkId"])
+    assert (rest_link["name"], rest_link["status"], rest_link["description"]) == ("rest-link", "AVAILABLE", "deployed")
+    http_link = vpc_server.client("apigatewayv2").get_vpc_link(VpcLinkId=outputs["HttpLinkId"])
+    assert (http_link["Name"], http_link["VpcLinkStatus"], http_link["Tags"]) == ("http-link", "AVAILABLE", {"team": "a"})
+    status, body = curl(f"http://{outputs['ApiId']}.execute-api.{vpc_server.region}.localhost:{vpc_server.port}/private")
+    assert status == 200 and json.loads(body)["path"] == "/private", body
+
+    write(tmp_path, {"template.yaml": DEPLOYED.replace("Name: http-link", "Name: http-link-2")})
+    lamb_cmd("deploy", str(tmp_path / "template.yaml"), "--stack-name", stack, *overrides, env=env)
+    assert vpc_server.client("apigatewayv2").get_vpc_link(VpcLinkId=outputs["HttpLinkId"])["Name"] == "http-link-2"
+    lamb_cmd("deploy", "--delete", stack, env=env)
+    with pytest.raises(ClientError):
+        vpc_server.client("apigatewayv2").get_vpc_link(VpcLinkId=outputs["HttpLinkId"])

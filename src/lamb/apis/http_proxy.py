@@ -90,7 +90,7 @@ class Outgoing(NamedTuple):
     headers: list[tuple[str, str]]
     body: bytes
     via: Private | None = None  # a private integration's: the URL's host is resolved through its VPC link
-    host: str | None = None  # the Host header (and TLS server name) when not the URL's (a resolved target)
+    host: str | None = None  # the Host header when not the URL's (a resolved v1 private target)
 
 
 class Answer(NamedTuple):
@@ -357,15 +357,23 @@ class _NamedTls(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(self.sock, server_hostname=self.server_name)
 
 
+def _server_name(out: Outgoing) -> str | None:
+    """The name a resolved private target's certificate is checked against: v2's ``ServerNameToVerify``,
+    else the Host the request names (v1: the URI's host); None for a request to its URL's own host."""
+    if out.via is not None and out.via.server_name:
+        return out.via.server_name
+    return urlsplit("//" + out.host).hostname if out.host is not None else None
+
+
 def send(out: Outgoing, timeout_s: float, max_body: int) -> Answer:
     """One request (blocking): raises ``TimedOut`` or ``Unreachable``."""
     parts = urlsplit(out.url)
     timeout = max(timeout_s, 0.001)
     if parts.scheme != "https":
         conn: http.client.HTTPConnection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-    elif out.host is not None:
-        conn = _NamedTls(parts.hostname, parts.port, server_name=out.host.rsplit(":", 1)[0] if "]" not in out.host
-                         else out.host, timeout=timeout, context=ssl.create_default_context())
+    elif (name := _server_name(out)) is not None:
+        conn = _NamedTls(parts.hostname, parts.port, server_name=name, timeout=timeout,
+                         context=ssl.create_default_context())
     else:
         conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout,
                                            context=ssl.create_default_context())

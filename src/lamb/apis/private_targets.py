@@ -18,8 +18,8 @@ Targets whose state is ``healthy`` are taken; when a target group has registered
 healthy, all of them are (load balancers fail open: "If a target group contains only unhealthy registered
 targets, the load balancer routes requests to all those targets", Elastic Load Balancing's guide). An
 ``instance`` target is reached at its private IPv4 address (EC2's DescribeInstances). A target group's
-``HTTPS``/``TLS`` protocol makes the request HTTPS (``TlsConfig.ServerNameToVerify``, v2: the name its
-certificate is checked against and sent as SNI). Among the targets the request goes to the next one in turn
+``HTTPS``/``TLS`` protocol makes the request HTTPS: the target's certificate is checked against, and SNI
+names, v2's ``TlsConfig.ServerNameToVerify`` or v1's URI host (http_proxy.send). Among the targets the request goes to the next one in turn
 (round-robin per integration target). What was found is reused for ``vpc_link_targets_ttl_s``.
 
 Raised: ``http_proxy.Unreachable`` when the link is not AVAILABLE or a lookup fails (API Gateway's 500),
@@ -85,9 +85,8 @@ class Resolver:
         t = targets[turn % len(targets)]
         netloc = f"[{t.host}]:{t.port}" if ":" in t.host else f"{t.host}:{t.port}"
         url = urlunsplit(parts._replace(scheme="https" if t.https else "http", netloc=netloc))
-        # The Host the backend sees: the v1 URI's (the NLB's name), or, v2, the name TLS verifies (if any).
-        host = parts.netloc if not via.v2 else (via.server_name or None)
-        return out._replace(url=url, host=host)
+        # The Host the backend sees: v1, the URI's (the NLB's name, as the NLB passes it on); v2, the target's.
+        return out._replace(url=url, host=None if via.v2 else parts.netloc)
 
     def _targets(self, key: tuple) -> list[Target]:
         now = self.clock()
