@@ -273,6 +273,8 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
         integration["requestTemplates"] = params["requestTemplates"]
     if kind == "AWS" and params.get("requestParameters"):  # X-Amz-Invocation-Type: apis/mapped.py
         integration["requestParameters"] = params["requestParameters"]
+    elif kind == "AWS_PROXY":  # kept and checked; of them only the Invoke call's X-Amz-Invocation-Type is applied
+        _request_parameters(params, integration)  # (apis/rest.py): the proxy event is the method request's
     _cache_key(integration, params)
     method["methodIntegration"] = integration
     _save(ctx, params["restApiId"], doc)

@@ -474,11 +474,21 @@ class _Call(NamedTuple):
         if kind == "AWS":
             return self._mapped(target)
         notes["endpoint_body"] = payload = v2_event.encode(self.event)
+        # The Invoke call's X-Amz-Invocation-Type from requestParameters; an Event/DryRun answer is empty, a
+        # malformed proxy response (502), as for a non-proxy integration's call the function runs (or not) anyway.
+        invocation = mapped.invocation_type(self.integration, self.seen()) \
+            if mapped.INVOCATION_TYPE in (self.integration.get("requestParameters") or {}) else "RequestResponse"
         try:
-            pending = server.invoke(target.function, target.qualifier, payload, trace_header=self.trace,
-                                    request_id=rid)
+            if invocation == "RequestResponse":
+                pending = server.invoke(target.function, target.qualifier, payload, trace_header=self.trace,
+                                        request_id=rid)
+            else:
+                pending = self._not_waited(target, payload, invocation)
         except AwsError:
             return _message(502, "Internal server error", rid)
+        except ValueError as e:
+            log.info("REST API %s: the integration request was refused (%s)", self.api_id, e)
+            return internal
 
         def done(f: asyncio.Future) -> Response:
             if f.exception() is not None or f.result().function_error:
@@ -502,6 +512,22 @@ class _Call(NamedTuple):
 
         return deadline.within(pending, self.integration.get("timeoutInMillis", 29_000) / 1000.0,
                                lambda: _timed_out(notes, rid), done)
+
+    def _not_waited(self, target, payload: bytes, kind: str) -> asyncio.Future:
+        """An ``Event`` (queued: Lambda answers 202 with an empty body) or ``DryRun`` (checked, not run: 204)
+        invocation: a future of the empty answer."""
+        server = self.server
+        answered = asyncio.get_running_loop().create_future()
+        if kind == "Event":
+            queued = asyncio.ensure_future(server.invoke_async(target.function, target.qualifier, payload,
+                                                               trace_header=self.trace, request_id=self.rid))
+            queued.add_done_callback(lambda f: answered.set_exception(f.exception()) if f.exception() is not None
+                                     else answered.set_result(InvocationAnswer(b"", None)))
+        elif kind == "DryRun":
+            answered.set_result(InvocationAnswer(b"", None))
+        else:
+            raise ValueError(f"invalid X-Amz-Invocation-Type {kind!r}")
+        return server.timed(answered, self.rid)
 
     def _api_key(self, authorized: "Authorized | None") -> Response | None:
         """A method with ``apiKeyRequired``: its key (the ``x-api-key`` header, or the authorizer's
@@ -672,14 +698,8 @@ class _Call(NamedTuple):
             if kind == "RequestResponse":
                 pending = server.invoke(target.function, target.qualifier, payload, trace_header=self.trace,
                                         request_id=rid)
-            elif kind == "Event":  # Lambda answers 202 with an empty body once the event is queued
-                pending = asyncio.ensure_future(server.invoke_async(
-                    target.function, target.qualifier, payload, trace_header=self.trace, request_id=rid))
-            elif kind == "DryRun":  # Lambda checks and answers 204 without running the function
-                pending = asyncio.get_running_loop().create_future()
-                pending.set_result(None)
-            else:
-                raise ValueError(f"invalid X-Amz-Invocation-Type {kind!r}")
+            else:  # Event (Lambda answers 202 with an empty body once queued) or DryRun (204, not run)
+                pending = self._not_waited(target, payload, kind)
         except (ValueError, AwsError) as e:
             log.info("REST API %s: the integration request was refused (%s)", self.api_id, e)
             return internal
