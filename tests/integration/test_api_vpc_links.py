@@ -22,8 +22,65 @@ from .test_deploy_apis import curl
 
 
 @pytest.fixture(scope="module")
-def vpc_server(moto, tmp_path_factory):  # noqa: F811
-    yield from serving(moto.env(), tmp_path_factory, "vpc-links")
+def tls(tmp_path_factory):
+    """A test CA (its PEM file) and a certificate it signed for ``api.internal``: (CA file, cert file, key file)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    folder = tmp_path_factory.mktemp("tls")
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def cert(subject: str, key, issuer: str, issuer_key, ca: bool):
+        builder = (x509.CertificateBuilder()
+                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+                   .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if not ca:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False)
+        else:
+            builder = builder.add_extension(x509.KeyUsage(
+                digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+                key_encipherment=False, data_encipherment=False, key_agreement=False, encipher_only=False,
+                decipher_only=False), critical=True)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = cert("Lamb test CA", ca_key, "Lamb test CA", ca_key, True)
+    leaf = cert("api.internal", key, "Lamb test CA", ca_key, False)
+    files = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
+    files[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    files[1].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    files[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return tuple(str(f) for f in files)
+
+
+@pytest.fixture(scope="module")
+def vpc_server(moto, tmp_path_factory, tls):  # noqa: F811
+    # The test CA is the one Lamb's HTTPS connections trust (OpenSSL's SSL_CERT_FILE).
+    yield from serving({**moto.env(), "SSL_CERT_FILE": tls[0]}, tmp_path_factory, "vpc-links")
+
+
+@pytest.fixture(scope="module")
+def https_backend(tls):
+    """An HTTPS echo server on loopback with the ``api.internal`` certificate: its (address, port)."""
+    import ssl
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Backend)
+    server.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tls[1], tls[2])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[:2]
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -52,15 +109,16 @@ def network(moto):  # noqa: F811
     return {"vpc": vpc, "subnet": subnet, "group": group}
 
 
-def load_balancer(moto, network, kind: str, port: int, targets: list) -> tuple[dict, str]:  # noqa: F811
+def load_balancer(moto, network, kind: str, port: int, targets: list,  # noqa: F811
+                  target_protocol: str | None = None) -> tuple[dict, str]:
     """A load balancer with a listener on ``port`` forwarding to an ip target group of ``targets``
     (``(address, port)``): (the load balancer, the listener's ARN)."""
     elb = moto.client("elbv2")
     lb = elb.create_load_balancer(Name=unique("lb")[:32], Subnets=[network["subnet"]], Type=kind,
                                   Scheme="internal")["LoadBalancers"][0]
     protocol = "TCP" if kind == "network" else "HTTP"
-    tg = elb.create_target_group(Name=unique("tg")[:32], Protocol=protocol, Port=80, VpcId=network["vpc"],
-                                 TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    tg = elb.create_target_group(Name=unique("tg")[:32], Protocol=target_protocol or protocol, Port=80,
+                                 VpcId=network["vpc"], TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
     if targets:
         elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": a, "Port": p} for a, p in targets])
     listener = elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol=protocol, Port=port,
@@ -168,6 +226,34 @@ def test_http_api_private_integrations(vpc_server, moto, network, backends):  # 
             v2.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="GET",
                                   ConnectionType="VPC_LINK", **bad)
         assert e.value.response["Error"]["Code"] == "BadRequestException", bad
+
+
+def test_https_targets_and_server_name_to_verify(vpc_server, moto, network, https_backend):  # noqa: F811
+    """An HTTPS target group: with ``TlsConfig.ServerNameToVerify`` the target's certificate is checked against that
+    name (signed by the CA Lamb trusts, SNI naming it); a name it is not for fails (500); without it the
+    certificate is taken as a load balancer takes its targets'."""
+    v2 = vpc_server.client("apigatewayv2")
+    link = v2.create_vpc_link(Name=unique("tls"), SubnetIds=[network["subnet"]])["VpcLinkId"]
+    assert wait_status(lambda: v2.get_vpc_link(VpcLinkId=link), "VpcLinkStatus")["VpcLinkStatus"] == "AVAILABLE"
+    _, listener = load_balancer(moto, network, "application", 80, [https_backend], target_protocol="HTTPS")
+    api_id = v2.create_api(Name=unique("tls"), ProtocolType="HTTP")["ApiId"]
+    for key, tls_config in (("GET /verified", {"ServerNameToVerify": "api.internal"}),
+                            ("GET /wrong", {"ServerNameToVerify": "other.internal"}), ("GET /unchecked", None)):
+        integ = v2.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="GET",
+                                      ConnectionType="VPC_LINK", ConnectionId=link, IntegrationUri=listener,
+                                      PayloadFormatVersion="1.0", **({"TlsConfig": tls_config} if tls_config else {}))
+        assert integ.get("TlsConfig") == tls_config
+        v2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integ['IntegrationId']}")
+    v2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    base = f"http://{api_id}.execute-api.{vpc_server.region}.localhost:{vpc_server.port}"
+    status, body = curl(base + "/verified")
+    assert status == 200 and json.loads(body)["path"] == "/verified", body
+    assert curl(base + "/wrong") == (500, '{"message":"Internal Server Error"}')
+    assert curl(base + "/unchecked")[0] == 200
+    with pytest.raises(ClientError) as e:  # TlsConfig belongs to private integrations
+        v2.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="GET",
+                              IntegrationUri="https://example.com", TlsConfig={"ServerNameToVerify": "example.com"})
+    assert e.value.response["Error"]["Code"] == "BadRequestException"
 
 
 def test_rest_api_private_integration(vpc_server, moto, network, backends):  # noqa: F811

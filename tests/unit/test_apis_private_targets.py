@@ -98,7 +98,8 @@ def test_listener_round_robin_over_healthy_targets_and_ttl(world):
     resolver(out_v2(link, LISTENER))
     assert clients["elbv2"].calls == 2
     named = resolver(out_v2(link, LISTENER, "api.internal"))
-    assert named.host is None and http_proxy._server_name(named) == "api.internal"
+    assert named.host is None and http_proxy._tls_to_target(named)[0] == "api.internal"
+    assert http_proxy._tls_to_target(named)[1].check_hostname  # checked against ServerNameToVerify
 
 
 def test_v1_listener_on_the_uri_port_fails_open_and_instances(world):
@@ -110,7 +111,8 @@ def test_v1_listener_on_the_uri_port_fails_open_and_instances(world):
     # tg-2 has no healthy target: all registered ones (fail open), the instance at its private address;
     # its HTTPS protocol makes the request HTTPS; tg-1 has weight 0.
     assert seen == {"https://10.0.1.1:90/a", "https://10.0.9.9:7000/a"}
-    assert resolver(out).host == "nlb.example:8080" and http_proxy._server_name(resolver(out)) == "nlb.example"
+    name, context = http_proxy._tls_to_target(resolver(out))
+    assert resolver(out).host == "nlb.example:8080" and name == "nlb.example" and not context.check_hostname
     with pytest.raises(http_proxy.NoTarget):  # port 80's target group is empty
         resolver(out._replace(url="http://nlb.example/a"))
 

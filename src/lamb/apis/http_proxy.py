@@ -346,9 +346,9 @@ def remapped(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 # ------------------------------------------------------------------ sending
 class _NamedTls(http.client.HTTPSConnection):
-    """HTTPS to an address, the certificate checked against (and SNI naming) another name."""
+    """HTTPS to an address, SNI naming another name (``None``: none)."""
 
-    def __init__(self, host: str, port: int | None, *, server_name: str, **kw) -> None:
+    def __init__(self, host: str, port: int | None, *, server_name: str | None, **kw) -> None:
         super().__init__(host, port, **kw)
         self.server_name = server_name
 
@@ -357,12 +357,17 @@ class _NamedTls(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(self.sock, server_hostname=self.server_name)
 
 
-def _server_name(out: Outgoing) -> str | None:
-    """The name a resolved private target's certificate is checked against: v2's ``ServerNameToVerify``,
-    else the Host the request names (v1: the URI's host); None for a request to its URL's own host."""
+def _tls_to_target(out: Outgoing) -> tuple[str | None, ssl.SSLContext]:
+    """A resolved private target's TLS: with v2's ``ServerNameToVerify``, the certificate is checked against
+    that name (which SNI sends); otherwise it is taken unchecked, as a load balancer takes its targets'
+    ("The load balancer does not validate these certificates", Elastic Load Balancing's guide), SNI sending the
+    Host the request names (v1: the URI's host)."""
+    context = ssl.create_default_context()
     if out.via is not None and out.via.server_name:
-        return out.via.server_name
-    return urlsplit("//" + out.host).hostname if out.host is not None else None
+        return out.via.server_name, context
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return (urlsplit("//" + out.host).hostname if out.host is not None else None), context
 
 
 def send(out: Outgoing, timeout_s: float, max_body: int) -> Answer:
@@ -371,9 +376,9 @@ def send(out: Outgoing, timeout_s: float, max_body: int) -> Answer:
     timeout = max(timeout_s, 0.001)
     if parts.scheme != "https":
         conn: http.client.HTTPConnection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-    elif (name := _server_name(out)) is not None:
-        conn = _NamedTls(parts.hostname, parts.port, server_name=name, timeout=timeout,
-                         context=ssl.create_default_context())
+    elif out.via is not None:  # a private integration's target, its address resolved
+        name, context = _tls_to_target(out)
+        conn = _NamedTls(parts.hostname, parts.port, server_name=name, timeout=timeout, context=context)
     else:
         conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout,
                                            context=ssl.create_default_context())

@@ -18,8 +18,9 @@ Targets whose state is ``healthy`` are taken; when a target group has registered
 healthy, all of them are (load balancers fail open: "If a target group contains only unhealthy registered
 targets, the load balancer routes requests to all those targets", Elastic Load Balancing's guide). An
 ``instance`` target is reached at its private IPv4 address (EC2's DescribeInstances). A target group's
-``HTTPS``/``TLS`` protocol makes the request HTTPS: the target's certificate is checked against, and SNI
-names, v2's ``TlsConfig.ServerNameToVerify`` or v1's URI host (http_proxy.send). Among the targets the request goes to the next one in turn
+``HTTPS``/``TLS`` protocol makes the request HTTPS: with v2's ``TlsConfig.ServerNameToVerify`` the target's
+certificate is checked against that name (SNI sends it), otherwise it is taken unchecked as a load balancer
+takes its targets' (http_proxy.send). Among the targets the request goes to the next one in turn
 (round-robin per integration target). What was found is reused for ``vpc_link_targets_ttl_s``.
 
 Raised: ``http_proxy.Unreachable`` when the link is not AVAILABLE or a lookup fails (API Gateway's 500),
