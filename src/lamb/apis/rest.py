@@ -521,8 +521,18 @@ class _Call(NamedTuple):
         if kind == "Event":
             queued = asyncio.ensure_future(server.invoke_async(target.function, target.qualifier, payload,
                                                                trace_header=self.trace, request_id=self.rid))
-            queued.add_done_callback(lambda f: answered.set_exception(f.exception()) if f.exception() is not None
-                                     else answered.set_result(InvocationAnswer(b"", None)))
+
+            def passed_on(f: asyncio.Future) -> None:
+                if answered.done():  # given up on (the integration timeout)
+                    return
+                if f.cancelled():
+                    answered.cancel()
+                elif f.exception() is not None:
+                    answered.set_exception(f.exception())
+                else:
+                    answered.set_result(InvocationAnswer(b"", None))
+
+            queued.add_done_callback(passed_on)
         elif kind == "DryRun":
             answered.set_result(InvocationAnswer(b"", None))
         else:

@@ -882,8 +882,8 @@ def make_api_server(lamb) -> HttpApiServer:
                          credentials=Credentials(lamb.identities.role_by_arn, lamb.identities.role_policies),
                          http_sender=http_proxy.Sender(s.limits.api_http_integration_workers,
                                                        s.limits.http_api_payload_max_bytes,
-                                                       resolve=private_targets.Resolver(
-                                                           apis.vpc_links, lamb.aws.get,
+                                                       resolve=private_targets.Resolver(  # the scope's region
+                                                           apis.vpc_links, apis.vpc_links.network.clients,
                                                            s.limits.vpc_link_targets_ttl_s)),
                          signer=lamb.url_signer, after_answer=lamb.invoker.afterwards.add, caches=apis.caches,
                          auth_cache=apis.auth_cache, domains=apis.domains, usage=apis.usage,
