@@ -381,3 +381,30 @@ def test_deployed_vpc_links(vpc_server, moto, network, backends, tmp_path):  # n
     lamb_cmd("deploy", "--delete", stack, env=env)
     with pytest.raises(ClientError):
         vpc_server.client("apigatewayv2").get_vpc_link(VpcLinkId=outputs["HttpLinkId"])
+
+
+def test_links_survive_a_restart(fresh_server, moto, network, backends):  # noqa: F811
+    server = fresh_server(env=moto.env())
+    apigw, v2 = server.client("apigateway"), server.client("apigatewayv2")
+    nlb, _ = load_balancer(moto, network, "network", 80, [])
+    _, listener = load_balancer(moto, network, "application", 80, backends[1:])
+    rest_link = apigw.create_vpc_link(name=unique("durable"), targetArns=[nlb["LoadBalancerArn"]])["id"]
+    link = v2.create_vpc_link(Name=unique("durable"), SubnetIds=[network["subnet"]], Tags={"k": "v"})["VpcLinkId"]
+    assert wait_status(lambda: v2.get_vpc_link(VpcLinkId=link), "VpcLinkStatus")["VpcLinkStatus"] == "AVAILABLE"
+    api_id = v2.create_api(Name=unique("durable"), ProtocolType="HTTP")["ApiId"]
+    integ = v2.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="GET",
+                                  ConnectionType="VPC_LINK", ConnectionId=link, IntegrationUri=listener,
+                                  PayloadFormatVersion="1.0")
+    v2.create_route(ApiId=api_id, RouteKey="GET /p", Target=f"integrations/{integ['IntegrationId']}")
+    v2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    base = f"http://{api_id}.execute-api.{server.region}.localhost:{server.port}"
+    assert curl(base + "/p")[0] == 200
+
+    server.terminate()
+    server.restart()
+    apigw, v2 = server.client("apigateway"), server.client("apigatewayv2")
+    got = v2.get_vpc_link(VpcLinkId=link)
+    assert (got["VpcLinkStatus"], got["Tags"]) == ("AVAILABLE", {"k": "v"})
+    assert wait_status(lambda: apigw.get_vpc_link(vpcLinkId=rest_link), "status")["status"] == "AVAILABLE"
+    status, body = curl(base + "/p")
+    assert status == 200 and json.loads(body)["headers"]["host"] == "{}:{}".format(*backends[1]), body
