@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from .async_support import moto, serving  # noqa: F401  (fixtures)
+from .awscli import aws_json
 from .conftest import unique
 from .test_api_http_proxy import Backend
 from .test_deploy_apis import curl
@@ -150,6 +151,10 @@ def test_v2_vpc_links(vpc_server, network):
 
     ids = {i["VpcLinkId"] for i in v2.get_vpc_links()["Items"]}
     assert {made["VpcLinkId"], failed["VpcLinkId"]} <= ids
+    listed = aws_json(vpc_server, "get-vpc-links", service="apigatewayv2")  # the AWS CLI, unchanged
+    assert {i["VpcLinkId"] for i in listed["Items"]} == ids
+    cli = aws_json(vpc_server, "get-vpc-link", "--vpc-link-id", failed["VpcLinkId"], service="apigatewayv2")
+    assert cli["VpcLinkStatus"] == "FAILED" and cli["VpcLinkVersion"] == "V2"
     assert v2.update_vpc_link(VpcLinkId=made["VpcLinkId"], Name="renamed")["Name"] == "renamed"
     arn = f"arn:aws:apigateway:{vpc_server.region}::/vpclinks/{made['VpcLinkId']}"
     v2.tag_resource(ResourceArn=arn, Tags={"env": "dev"})
