@@ -501,7 +501,8 @@ class _Call(NamedTuple):
                 status, headers, body = payload_v1.response(f.result().payload)
             except Malformed:
                 notes["error"] = "Execution failed due to configuration error: Malformed Lambda proxy response"
-                notes["integration"] = dict(_integration_note(f, rid), status=None, error="Malformed Lambda proxy response")
+                notes["integration"] = dict(_integration_note(f, rid, {"Event": 202, "DryRun": 204}.get(invocation, 200)),
+                                            status=None, error="Malformed Lambda proxy response")
                 return _message(502, "Internal server error", rid)
             notes["integration"] = dict(_integration_note(f, rid), status=status)
             if b'"isBase64Encoded"' in f.result().payload and json.loads(f.result().payload).get("isBase64Encoded"):
