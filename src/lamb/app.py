@@ -21,6 +21,7 @@ from .auth.credential_scope import region_of
 from .apis.serve import HttpApis
 from .apis.certificates import AcmCertificates
 from .apis.domains import Domains
+from .apis.vpc_links import Network as VpcNetwork, VpcLinks
 from .apis.store import HttpApiStore
 from .apis.usage_plans import UsagePlans
 from .apis.websocket import connection_arn
@@ -309,6 +310,10 @@ class Lamb:
         # API Gateway's custom domain names, shared by the v1 and v2 APIs (apis/domains.py)
         scope.http_apis.domains = Domains(HttpApiStore(db, "apigateway_domains"), region, AcmCertificates(),
                                         s.limits)
+        # API Gateway's VPC links, v1 and v2 (apis/vpc_links.py), checked against elbv2/EC2 through boto3
+        links_aws = self.aws if home else AwsClients(region)
+        scope.http_apis.vpc_links = VpcLinks(HttpApiStore(db, "apigateway_vpc_links"), region, account, s.limits,
+                                             VpcNetwork(links_aws.get))
         if not home:  # its function URLs' host names carry its region
             scope.url_addresses = functools.partial(self.url_addresses, region)
         scope.reconcile = lambda: runtime_management.reconcile(functions, region)  # this release's runtime versions

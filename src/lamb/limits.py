@@ -93,6 +93,14 @@ class Limits:
     # Threads calling AWS services for API Gateway's AWS service integrations at once (apis/aws_services.py);
     # more wait their turn (the integration timeout bounds each wait).
     api_aws_integration_workers: int = 32
+    # VPC links per account and region (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html,
+    # …/http-api-quotas.html): 20 for REST APIs (v1), 10 for HTTP APIs (v2); apis/vpc_links.py.
+    rest_api_vpc_links_max: int = 20
+    http_api_vpc_links_max: int = 10
+    # How long a private integration's resolved targets (a target group's healthy targets, a Cloud Map
+    # service's instances) are reused before elbv2/Cloud Map are asked again (apis/private_targets.py).
+    # A load balancer's own health checks run every 5 to 300 s, so its view is no fresher than this.
+    vpc_link_targets_ttl_s: float = 5.0
     # AWS accepts a response up to 6 MiB + 100 bytes (6,291,556) from the runtime.
     sync_response_max_bytes: int = 6 * MB + 100
     async_payload_max_bytes: int = 1 * MB

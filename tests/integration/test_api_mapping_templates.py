@@ -170,3 +170,51 @@ def test_imported_definition_applies_integration_request_parameters(lamb_server)
     status, body = curl(url, "-X", "POST", "-H", "Content-Type: application/json", "-H", "mode: RequestResponse",
                         "-d", '{"id": "j2"}')
     assert status == 202 and json.loads(json.loads(body)["payload"]) == {"echo": {"id": "j2"}}
+
+
+PROXY_CODE = ("import json\n"
+              "def handler(event, context):\n"
+              "    return {'statusCode': 200, 'body': json.dumps({'headers': event['headers'],\n"
+              "                                                   'query': event['queryStringParameters']})}\n")
+
+
+def test_lambda_proxy_integration_request_parameters(lamb_server):
+    """A REST ``AWS_PROXY`` integration's ``requestParameters`` (PutIntegration, UpdateIntegration, ImportRestApi)
+    are kept; the Invoke call's ``X-Amz-Invocation-Type`` is applied (``Event``: the function runs queued and its
+    empty answer is a malformed proxy response, 502), other mappings leave the event (the method request) as it is."""
+    apigw, cw = lamb_server.client("apigateway"), lamb_server.client("cloudwatch")
+    arn = function(lamb_server, "proxyparams", PROXY_CODE)
+    uri = f"arn:aws:apigateway:{lamb_server.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+    api = apigw.create_rest_api(name=unique("proxyparams"))
+    res = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="p")
+    ids = {"restApiId": api["id"], "resourceId": res["id"], "httpMethod": "GET"}
+    apigw.put_method(**ids, authorizationType="NONE", requestParameters={"method.request.header.mode": False})
+    params = {"integration.request.header.X-Amz-Invocation-Type": "method.request.header.mode",
+              "integration.request.header.x-added": "'static'"}
+    out = apigw.put_integration(**ids, type="AWS_PROXY", integrationHttpMethod="POST", uri=uri, requestParameters=params)
+    assert out["requestParameters"] == params and apigw.get_integration(**ids)["requestParameters"] == params
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    url = f"http://{api['id']}.execute-api.{lamb_server.region}.localhost:{lamb_server.port}/v1/p?x=1"
+
+    status, body = curl(url, "-H", "mode: RequestResponse")
+    assert status == 200, body
+    event = json.loads(body)
+    assert event["query"] == {"x": "1"} and "x-added" not in {k.lower() for k in event["headers"]}
+    assert curl(url)[0] == 200  # no header: RequestResponse
+    assert curl(url, "-H", "mode: Event") == (502, '{"message": "Internal server error"}')
+    wait_for(lambda: _invocations(cw, arn) == 3, 60, 0.2, "the queued event to run the function")
+    assert curl(url, "-H", "mode: Bogus") == (500, '{"message": "Internal server error"}')
+
+    apigw.update_integration(**ids, patchOperations=[
+        {"op": "remove", "path": "/requestParameters/integration.request.header.x-added"}])
+    assert apigw.get_integration(**ids)["requestParameters"] == {
+        "integration.request.header.X-Amz-Invocation-Type": "method.request.header.mode"}
+
+    definition = {"openapi": "3.0.1", "info": {"title": unique("imported-proxy"), "version": "1"}, "paths": {"/p": {
+        "get": {"x-amazon-apigateway-integration": {
+            "type": "aws_proxy", "httpMethod": "POST", "uri": uri,
+            "requestParameters": {"integration.request.header.X-Amz-Invocation-Type": "'DryRun'"}}}}}}
+    imported = apigw.import_rest_api(body=json.dumps(definition).encode())
+    res = {r["path"]: r for r in apigw.get_resources(restApiId=imported["id"])["items"]}["/p"]
+    integ = apigw.get_integration(restApiId=imported["id"], resourceId=res["id"], httpMethod="GET")
+    assert integ["requestParameters"] == {"integration.request.header.X-Amz-Invocation-Type": "'DryRun'"}

@@ -341,3 +341,13 @@ def test_sam_api_key_required_with_a_usage_plan(lamb_server, tmp_path):
         apigw.get_api_key(apiKey=outputs["KeyId"])
     with pytest.raises(apigw.exceptions.NotFoundException):
         apigw.get_usage_plan(usagePlanId=outputs["PlanId"])
+
+
+def test_generate_distinct_id_is_accepted_without_effect(lamb_server):
+    """CreateApiKey's ``generateDistinctId`` is deprecated (AWS's API reference): a key's id differs from its value
+    whether it is true or false."""
+    apigw = lamb_server.client("apigateway")
+    for flag in (True, False):
+        key = apigw.create_api_key(name=unique("distinct"), generateDistinctId=flag, enabled=True)
+        assert key["id"] != key["value"] and len(key["value"]) == 40
+        apigw.delete_api_key(apiKey=key["id"])

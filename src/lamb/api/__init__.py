@@ -61,6 +61,7 @@ def load_services() -> dict[str, dict[str, Handler]]:
     from . import apigateway_cache  # noqa: F401  (FlushStageCache, FlushStageAuthorizersCache)
     from . import apigateway_domains, apigatewayv2_domains  # noqa: F401  (custom domain names, API mappings)
     from . import apigateway_usage  # noqa: F401  (API keys and usage plans)
+    from . import apigateway_vpc_links  # noqa: F401  (VPC links, v1 and v2)
     from . import apigatewaymanagement  # noqa: F401  (WebSocket APIs' @connections API)
 
     return SERVICES

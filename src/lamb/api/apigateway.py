@@ -233,6 +233,9 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
     kind = params["type"]
     if kind in ("HTTP_PROXY", "HTTP"):
         method["methodIntegration"] = integration = _http_integration(params, limits, timeout_max(doc["api"], limits))
+        link = integration.get("connectionId") or ""
+        if link and "${stageVariables." not in link and ctx.lamb.http_apis.vpc_links.get("v1", link) is None:
+            raise _bad(f"Invalid VPC link identifier specified: {link}")
         _cache_key(integration, params)
         _save(ctx, params["restApiId"], doc)
         return integration
@@ -270,6 +273,8 @@ def put_integration(ctx: "RequestContext", params: dict) -> dict:
         integration["requestTemplates"] = params["requestTemplates"]
     if kind == "AWS" and params.get("requestParameters"):  # X-Amz-Invocation-Type: apis/mapped.py
         integration["requestParameters"] = params["requestParameters"]
+    elif kind == "AWS_PROXY":  # kept and checked; of them only the Invoke call's X-Amz-Invocation-Type is applied
+        _request_parameters(params, integration)  # (apis/rest.py): the proxy event is the method request's
     _cache_key(integration, params)
     method["methodIntegration"] = integration
     _save(ctx, params["restApiId"], doc)
@@ -309,8 +314,13 @@ def _http_integration(params: dict, limits, high: int) -> dict:
         raise _bad(f"Invalid HttpMethod specified. Valid options are {','.join(METHODS)}")
     if not http_proxy.is_http_url(params.get("uri")):
         raise _bad("Invalid HTTP endpoint specified for URI")
-    if (params.get("connectionType") or "INTERNET") != "INTERNET":
-        raise _bad("connectionType VPC_LINK is not served by this Lamb server yet; use INTERNET.")
+    connection = params.get("connectionType") or "INTERNET"
+    if connection not in ("INTERNET", "VPC_LINK"):
+        raise _bad(f"Invalid connectionType {connection}: use INTERNET or VPC_LINK.")
+    if connection == "VPC_LINK" and not params.get("connectionId"):
+        raise _bad("connectionId must be specified for connectionType VPC_LINK")
+    if connection == "INTERNET" and params.get("connectionId"):
+        raise _bad("connectionId is only supported for connectionType VPC_LINK")
     kind = params["type"]
     for k in ("credentials",) + (("contentHandling", "requestTemplates") if kind == "HTTP_PROXY" else ()):
         if params.get(k):
@@ -320,7 +330,9 @@ def _http_integration(params: dict, limits, high: int) -> dict:
         raise _bad("Invalid passthrough behavior specified")
     integration = {"type": kind, "httpMethod": params["integrationHttpMethod"], "uri": params["uri"],
                    "timeoutInMillis": _timeout(params, limits, high), "passthroughBehavior": behavior,
-                   "cacheNamespace": params["resourceId"], "cacheKeyParameters": [], "connectionType": "INTERNET"}
+                   "cacheNamespace": params["resourceId"], "cacheKeyParameters": [], "connectionType": connection}
+    if connection == "VPC_LINK":  # a private integration through a v1 VPC link (apis/private_targets.py)
+        integration["connectionId"] = params["connectionId"]
     if kind == "HTTP" and params.get("requestTemplates"):
         integration["requestTemplates"] = params["requestTemplates"]
     if kind == "HTTP" and params.get("contentHandling") is not None:

@@ -183,6 +183,13 @@ def patch_integration(integration: dict, ops: list[dict], timeout_range: tuple[i
             integration["uri"] = value
         elif path == "/contentHandling" and kind in ("replace", "add", "remove"):
             _content_handling(integration, kind, value)
+        elif path in ("/connectionType", "/connectionId") and kind == "replace" and \
+                integration.get("type") in ("HTTP_PROXY", "HTTP"):  # a private integration (VPC link) or not
+            if path == "/connectionType" and value not in ("INTERNET", "VPC_LINK"):
+                raise rest._bad(f"Invalid connectionType {value}: use INTERNET or VPC_LINK.")
+            integration[path[1:]] = value
+            if integration.get("connectionType") == "INTERNET":
+                integration.pop("connectionId", None)
         elif patch_cache_key(integration, path, kind, value):  # apigateway_cache.py
             pass
         elif path == "/credentials" and kind in ("replace", "add", "remove"):

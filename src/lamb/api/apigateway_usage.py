@@ -120,7 +120,9 @@ def _new_key(ctx: "RequestContext", params: dict, value: str) -> dict:
 
 @operation("CreateApiKey", service=SERVICE)
 def create_api_key(ctx: "RequestContext", params: dict) -> dict:
-    # generateDistinctId is deprecated: a key's id is always distinct from its value here.
+    # generateDistinctId: "This parameter is deprecated and should not be used." (AWS's CreateApiKey reference,
+    # https://docs.aws.amazon.com/apigateway/latest/api/API_CreateApiKey.html): a key's id is always distinct
+    # from its value, whatever it says.
     doc = _new_key(ctx, params, params["value"] if params.get("value") is not None else generate_value())
     return _shown_key(ctx, doc, True)
 

@@ -7,7 +7,9 @@ GetTags (https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/). Quick 
 makes a managed AWS_PROXY integration (payload 2.0), its route (``RouteKey`` or ``$default``)
 and a ``$default`` stage with AutoDeploy. A stage with AutoDeploy gets a new deployment on
 every change of the routes, integrations or authorizers. Served: ``ProtocolType`` HTTP,
-integrations of type ``AWS_PROXY`` to Lambda functions and ``HTTP_PROXY`` to http(s) URLs, both
+integrations of type ``AWS_PROXY`` to Lambda functions and ``HTTP_PROXY`` to http(s) URLs or, with
+``ConnectionType`` VPC_LINK, to an ALB/NLB listener or a Cloud Map service through a VPC link
+(apigateway_vpc_links.py, apis/private_targets.py), both
 with parameter mapping (``RequestParameters``/``ResponseParameters``, checked here, applied by
 apis/http_proxy.py), and AWS service integrations (``AWS_PROXY`` with ``IntegrationSubtype``: checked
 here, called by apis/aws_services.py); ``ProtocolType`` WEBSOCKET (served by apis/websocket.py) with a
@@ -23,7 +25,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..apis import access_log, aws_services, credentials, http_proxy, routing, websocket, ws_mapping
+from ..apis import access_log, aws_services, credentials, http_proxy, private_targets, routing, websocket, ws_mapping
 from ..apis.jwt_auth import issuer_allowed
 from ..apis.store import empty, new_id, snapshot
 from ..protocol.errors import AwsError
@@ -155,6 +157,8 @@ def _integration_fields(params: dict, old: dict | None, websocket_api: bool = Fa
     if kind != "AWS_PROXY":
         raise _bad(f"Integration type {kind} is not served by this Lamb server; use AWS_PROXY to a Lambda function "
                    "or HTTP_PROXY to an http(s) URL.")
+    if item.get("ConnectionType", "INTERNET") != "INTERNET":
+        raise _bad("ConnectionType VPC_LINK is supported only for HTTP_PROXY integrations.")
     if item.get("IntegrationSubtype"):
         return _aws_service_fields(item)
     item.setdefault("IntegrationMethod", "POST")
@@ -237,10 +241,17 @@ def _aws_service_fields(item: dict) -> dict:
 
 def _http_proxy_fields(item: dict) -> dict:
     """An HTTP proxy integration (apis/http_proxy.py): an http(s) URI, a method, payload 1.0, mappings."""
-    if item.get("ConnectionType", "INTERNET") != "INTERNET":
-        raise _bad("ConnectionType VPC_LINK is not served by this Lamb server; use INTERNET.")
-    if not http_proxy.is_http_url(item.get("IntegrationUri")):
+    connection = item.setdefault("ConnectionType", "INTERNET")
+    if connection == "VPC_LINK":  # a private integration (apis/private_targets.py)
+        _private_fields(item)
+    elif connection != "INTERNET":
+        raise _bad(f"Invalid ConnectionType {connection}: use INTERNET or VPC_LINK.")
+    elif not http_proxy.is_http_url(item.get("IntegrationUri")):
         raise _bad("Invalid HTTP endpoint specified for URI")
+    elif item.get("ConnectionId"):
+        raise _bad("ConnectionId is only supported for ConnectionType VPC_LINK.")
+    elif item.get("TlsConfig"):
+        raise _bad("TlsConfig is only supported for private integrations.")
     method = item.get("IntegrationMethod")
     if not method:
         raise _bad("IntegrationMethod is required for HTTP_PROXY integrations.")
@@ -252,6 +263,25 @@ def _http_proxy_fields(item: dict) -> dict:
         raise _bad("CredentialsArn is not used for HTTP integrations; remove it.")
     _check_mappings(item)
     return item
+
+
+def _private_fields(item: dict) -> None:
+    """A private integration: a VPC link (or a stage variable naming one) and an ALB/NLB listener ARN or a
+    Cloud Map service ARN (with ``?`` attribute filters) as its URI."""
+    if not item.get("ConnectionId"):
+        raise _bad("ConnectionId is required for ConnectionType VPC_LINK.")
+    uri = item.get("IntegrationUri") or ""
+    if not (private_targets.is_listener(uri) or private_targets.is_cloud_map(uri.partition("?")[0])):
+        raise _bad("For VPC_LINK integrations, IntegrationUri must be the ARN of an Application Load Balancer or "
+                   "Network Load Balancer listener, or of an AWS Cloud Map service.")
+
+
+def _check_link(ctx: "RequestContext", item: dict) -> None:
+    """A private integration's VPC link must be a v2 link of this account (unless a stage variable names it)."""
+    ident = item.get("ConnectionId") or ""
+    if item.get("ConnectionType") == "VPC_LINK" and "${stageVariables." not in ident and \
+            ctx.lamb.http_apis.vpc_links.get("v2", ident) is None:
+        raise _bad(f"Invalid VpcLink identifier specified: {ident}")
 
 
 def _check_mappings(item: dict) -> None:
@@ -558,6 +588,7 @@ def delete_route_response(ctx: "RequestContext", params: dict) -> dict:
 def create_integration(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["ApiId"])
     item = _integration_fields(params, {"IntegrationId": new_id(), "ConnectionType": "INTERNET"}, _is_websocket(doc))
+    _check_link(ctx, item)
     _check_timeout(ctx, item, _is_websocket(doc))
     doc["integrations"][item["IntegrationId"]] = item
     _save(ctx, params["ApiId"], doc, redeploy=True)
@@ -579,6 +610,7 @@ def update_integration(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["ApiId"])
     old = _part(ctx, doc, "integrations", "Integration", params["IntegrationId"])
     item = _integration_fields(params, old, _is_websocket(doc))
+    _check_link(ctx, item)
     _check_timeout(ctx, item, _is_websocket(doc))
     doc["integrations"][item["IntegrationId"]] = item
     _save(ctx, params["ApiId"], doc, redeploy=True)
@@ -895,8 +927,12 @@ def _tagged(ctx: "RequestContext", arn: str) -> tuple[str, dict, dict]:
 
 @operation("TagResource", service=SERVICE)
 def tag_resource(ctx: "RequestContext", params: dict) -> dict:
-    from . import apigatewayv2_domains  # custom domain names' tags (that module imports this one)
+    from . import apigateway_vpc_links, apigatewayv2_domains  # their tags (those modules import this one)
 
+    link = apigateway_vpc_links.tagged(ctx, params["ResourceArn"])
+    if link is not None:  # a VPC link's tags
+        apigateway_vpc_links.save_tags(ctx, link, {**(link.get("Tags") or {}), **(params.get("Tags") or {})})
+        return {}
     domain = apigatewayv2_domains.tagged(ctx, params["ResourceArn"])
     if domain is not None:  # a custom domain name's tags
         tags = {**(domain.get("tags") or {}), **(params.get("Tags") or {})}
@@ -916,8 +952,13 @@ def tag_resource(ctx: "RequestContext", params: dict) -> dict:
 
 @operation("UntagResource", service=SERVICE)
 def untag_resource(ctx: "RequestContext", params: dict) -> dict:
-    from . import apigatewayv2_domains  # custom domain names' tags (that module imports this one)
+    from . import apigateway_vpc_links, apigatewayv2_domains  # their tags (those modules import this one)
 
+    link = apigateway_vpc_links.tagged(ctx, params["ResourceArn"])
+    if link is not None:
+        apigateway_vpc_links.save_tags(ctx, link, {k: v for k, v in (link.get("Tags") or {}).items()
+                                                   if k not in params["TagKeys"]})
+        return {}
     domain = apigatewayv2_domains.tagged(ctx, params["ResourceArn"])
     if domain is not None:
         apigatewayv2_domains.save_tags(ctx, domain, {k: v for k, v in (domain.get("tags") or {}).items()
@@ -931,8 +972,11 @@ def untag_resource(ctx: "RequestContext", params: dict) -> dict:
 
 @operation("GetTags", service=SERVICE)
 def get_tags(ctx: "RequestContext", params: dict) -> dict:
-    from . import apigatewayv2_domains  # custom domain names' tags (that module imports this one)
+    from . import apigateway_vpc_links, apigatewayv2_domains  # their tags (those modules import this one)
 
+    link = apigateway_vpc_links.tagged(ctx, params["ResourceArn"])
+    if link is not None:
+        return {"Tags": dict(link.get("Tags") or {})}
     domain = apigatewayv2_domains.tagged(ctx, params["ResourceArn"])
     if domain is not None:
         return {"Tags": dict(domain.get("tags") or {})}

@@ -20,7 +20,10 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-in
 - REST APIs' ``requestParameters`` map ``integration.request.path|querystring|header.<name>`` from
   ``method.request.path|querystring|header.<name>``, ``stageVariables.<name>``, ``context.<name>`` or
   a ``'literal'``;
-- the backend's status, headers and body come back as they are.
+- the backend's status, headers and body come back as they are;
+- a private integration (``ConnectionType``/``connectionType`` VPC_LINK) is sent to the target its VPC
+  link leads to (``Private``, resolved by apis/private_targets.py in the sending thread): HTTP APIs send
+  the client's path (a named stage's name first, as AWS does) and query; REST APIs the URI's path.
 
 The request is sent with the standard library's ``http.client`` in a thread of this module's own
 pool (Lamb has no asynchronous HTTP client among its dependencies; the integration timeout bounds
@@ -68,11 +71,26 @@ class Unreachable(Exception):
     """The endpoint could not be connected to, or did not answer with HTTP."""
 
 
+class NoTarget(Unreachable):
+    """A private integration found no target behind its VPC link (HTTP APIs answer 503)."""
+
+
+class Private(NamedTuple):
+    """Where a private integration's request goes (apis/private_targets.py resolves it)."""
+
+    link: str  # the VPC link's id (stage variables filled)
+    target: str  # v2: the listener or Cloud Map service ARN (with its ``?`` filters); v1: ""
+    v2: bool
+    server_name: str | None = None  # v2 ``TlsConfig.ServerNameToVerify``
+
+
 class Outgoing(NamedTuple):
     method: str
     url: str
     headers: list[tuple[str, str]]
     body: bytes
+    via: Private | None = None  # a private integration's: the URL's host is resolved through its VPC link
+    host: str | None = None  # the Host header when not the URL's (a resolved v1 private target)
 
 
 class Answer(NamedTuple):
@@ -89,6 +107,29 @@ def is_http_url(uri: object) -> bool:
 
 
 # ------------------------------------------------------------------ building the request
+def private_v2(integration: Mapping, variables: Mapping[str, str]) -> Private | None:
+    """An HTTP API integration's VPC link target, or None for one over the internet."""
+    if integration.get("ConnectionType") != "VPC_LINK":
+        return None
+    return Private(_STAGE_VAR.sub(lambda m: variables.get(m.group(1), ""), integration.get("ConnectionId") or ""),
+                   _STAGE_VAR.sub(lambda m: variables.get(m.group(1), ""), integration.get("IntegrationUri") or ""),
+                   True, (integration.get("TlsConfig") or {}).get("ServerNameToVerify"))
+
+
+def private_v1(integration: Mapping, variables: Mapping[str, str]) -> Private | None:
+    """A REST API integration's VPC link (``connectionId``, or ``${stageVariables.x}``), or None."""
+    if integration.get("connectionType") != "VPC_LINK":
+        return None
+    return Private(_STAGE_VAR.sub(lambda m: variables.get(m.group(1), ""), integration.get("connectionId") or ""),
+                   "", False)
+
+
+def private_url(path: str, raw_query: str) -> str:
+    """An HTTP API private integration's request before its target is resolved: the client's path (a named
+    stage's name included, as AWS sends it) and query."""
+    return urlunsplit(("http", "private.invalid", path or "/", raw_query, ""))
+
+
 def target_url(uri: str, path_parameters: Mapping[str, str], variables: Mapping[str, str], raw_query: str) -> str:
     """The integration URI with its path variables and stage variables filled, and the client's query."""
     url = _STAGE_VAR.sub(lambda m: variables.get(m.group(1), ""), uri)
@@ -304,16 +345,47 @@ def remapped(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 # ------------------------------------------------------------------ sending
+class _NamedTls(http.client.HTTPSConnection):
+    """HTTPS to an address, SNI naming another name (``None``: none)."""
+
+    def __init__(self, host: str, port: int | None, *, server_name: str | None, **kw) -> None:
+        super().__init__(host, port, **kw)
+        self.server_name = server_name
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.server_name)
+
+
+def _tls_to_target(out: Outgoing) -> tuple[str | None, ssl.SSLContext]:
+    """A resolved private target's TLS: with v2's ``ServerNameToVerify``, the certificate is checked against
+    that name (which SNI sends); otherwise it is taken unchecked, as a load balancer takes its targets'
+    ("The load balancer does not validate these certificates", Elastic Load Balancing's guide), SNI sending the
+    Host the request names (v1: the URI's host)."""
+    context = ssl.create_default_context()
+    if out.via is not None and out.via.server_name:
+        return out.via.server_name, context
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return (urlsplit("//" + out.host).hostname if out.host is not None else None), context
+
+
 def send(out: Outgoing, timeout_s: float, max_body: int) -> Answer:
     """One request (blocking): raises ``TimedOut`` or ``Unreachable``."""
     parts = urlsplit(out.url)
-    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    kw = {"context": ssl.create_default_context()} if parts.scheme == "https" else {}
-    conn = kind(parts.hostname, parts.port, timeout=max(timeout_s, 0.001), **kw)
+    timeout = max(timeout_s, 0.001)
+    if parts.scheme != "https":
+        conn: http.client.HTTPConnection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    elif out.via is not None:  # a private integration's target, its address resolved
+        name, context = _tls_to_target(out)
+        conn = _NamedTls(parts.hostname, parts.port, server_name=name, timeout=timeout, context=context)
+    else:
+        conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout,
+                                           context=ssl.create_default_context())
     target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
     try:
         conn.request(out.method, target, body=out.body or None, headers=dict(
-            [("Host", parts.netloc)] + [(k, v) for k, v in out.headers]))
+            [("Host", out.host or parts.netloc)] + [(k, v) for k, v in out.headers]))
         resp = conn.getresponse()
         body = resp.read(max_body + 1)
         if len(body) > max_body:
@@ -328,15 +400,26 @@ def send(out: Outgoing, timeout_s: float, max_body: int) -> Answer:
 
 
 class Sender:
-    """``sender(outgoing, timeout_s)`` → a future of the ``Answer`` (threads of its own pool)."""
+    """``sender(outgoing, timeout_s)`` → a future of the ``Answer`` (threads of its own pool). A private
+    integration's request is first aimed at a target by ``resolve`` (apis/private_targets.py), in the same
+    thread; without ``resolve`` it fails (``Unreachable``)."""
 
-    def __init__(self, workers: int, max_body: int, send_one: Callable[..., Answer] = send) -> None:
+    def __init__(self, workers: int, max_body: int, send_one: Callable[..., Answer] = send,
+                 resolve: Callable[[Outgoing], Outgoing] | None = None) -> None:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="lamb-http-integration")
         self.max_body = max_body
         self._send = send_one
+        self.resolve = resolve
 
     def __call__(self, out: Outgoing, timeout_s: float) -> "asyncio.Future[Answer]":
+        if out.via is not None:
+            return asyncio.wrap_future(self._pool.submit(self._private, out, timeout_s))
         return asyncio.wrap_future(self._pool.submit(self._send, out, timeout_s, self.max_body))
+
+    def _private(self, out: Outgoing, timeout_s: float) -> Answer:
+        if self.resolve is None:
+            raise Unreachable("VPC links are not served")
+        return self._send(self.resolve(out), timeout_s, self.max_body)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

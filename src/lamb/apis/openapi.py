@@ -399,9 +399,9 @@ def _rest_integration(op: Operation) -> dict:
     kind = str(integ["type"]).upper()
     out = {"type": kind, "uri": integ["uri"], "integrationHttpMethod": str(integ.get("httpMethod") or "")
            .upper() or None}
-    # HTTP/HTTP_PROXY: {proxy}, headers, query strings (apis/http_proxy.py); AWS: Lambda's X-Amz-Invocation-Type
-    # (apis/mapped.py), other services' path, query and headers (apis/aws_services.py)
-    if kind in ("HTTP_PROXY", "HTTP", "AWS") and integ.get("requestParameters"):
+    # HTTP/HTTP_PROXY: {proxy}, headers, query strings (apis/http_proxy.py); AWS and AWS_PROXY: Lambda's
+    # X-Amz-Invocation-Type (apis/mapped.py, apis/rest.py), other services' path, query and headers (apis/aws_services.py)
+    if integ.get("requestParameters"):
         out["requestParameters"] = integ["requestParameters"]
     if kind in ("AWS", "HTTP"):  # mapping templates (apis/mapped.py)
         out["requestTemplates"] = integ.get("requestTemplates") or {}

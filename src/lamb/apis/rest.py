@@ -474,11 +474,21 @@ class _Call(NamedTuple):
         if kind == "AWS":
             return self._mapped(target)
         notes["endpoint_body"] = payload = v2_event.encode(self.event)
+        # The Invoke call's X-Amz-Invocation-Type from requestParameters; an Event/DryRun answer is empty, a
+        # malformed proxy response (502), as for a non-proxy integration's call the function runs (or not) anyway.
+        invocation = mapped.invocation_type(self.integration, self.seen()) \
+            if mapped.INVOCATION_TYPE in (self.integration.get("requestParameters") or {}) else "RequestResponse"
         try:
-            pending = server.invoke(target.function, target.qualifier, payload, trace_header=self.trace,
-                                    request_id=rid)
+            if invocation == "RequestResponse":
+                pending = server.invoke(target.function, target.qualifier, payload, trace_header=self.trace,
+                                        request_id=rid)
+            else:
+                pending = self._not_waited(target, payload, invocation)
         except AwsError:
             return _message(502, "Internal server error", rid)
+        except ValueError as e:
+            log.info("REST API %s: the integration request was refused (%s)", self.api_id, e)
+            return internal
 
         def done(f: asyncio.Future) -> Response:
             if f.exception() is not None or f.result().function_error:
@@ -491,7 +501,8 @@ class _Call(NamedTuple):
                 status, headers, body = payload_v1.response(f.result().payload)
             except Malformed:
                 notes["error"] = "Execution failed due to configuration error: Malformed Lambda proxy response"
-                notes["integration"] = dict(_integration_note(f, rid), status=None, error="Malformed Lambda proxy response")
+                notes["integration"] = dict(_integration_note(f, rid, {"Event": 202, "DryRun": 204}.get(invocation, 200)),
+                                            status=None, error="Malformed Lambda proxy response")
                 return _message(502, "Internal server error", rid)
             notes["integration"] = dict(_integration_note(f, rid), status=status)
             if b'"isBase64Encoded"' in f.result().payload and json.loads(f.result().payload).get("isBase64Encoded"):
@@ -502,6 +513,32 @@ class _Call(NamedTuple):
 
         return deadline.within(pending, self.integration.get("timeoutInMillis", 29_000) / 1000.0,
                                lambda: _timed_out(notes, rid), done)
+
+    def _not_waited(self, target, payload: bytes, kind: str) -> asyncio.Future:
+        """An ``Event`` (queued: Lambda answers 202 with an empty body) or ``DryRun`` (checked, not run: 204)
+        invocation: a future of the empty answer."""
+        server = self.server
+        answered = asyncio.get_running_loop().create_future()
+        if kind == "Event":
+            queued = asyncio.ensure_future(server.invoke_async(target.function, target.qualifier, payload,
+                                                               trace_header=self.trace, request_id=self.rid))
+
+            def passed_on(f: asyncio.Future) -> None:
+                if answered.done():  # given up on (the integration timeout)
+                    return
+                if f.cancelled():
+                    answered.cancel()
+                elif f.exception() is not None:
+                    answered.set_exception(f.exception())
+                else:
+                    answered.set_result(InvocationAnswer(b"", None))
+
+            queued.add_done_callback(passed_on)
+        elif kind == "DryRun":
+            answered.set_result(InvocationAnswer(b"", None))
+        else:
+            raise ValueError(f"invalid X-Amz-Invocation-Type {kind!r}")
+        return server.timed(answered, self.rid)
 
     def _api_key(self, authorized: "Authorized | None") -> Response | None:
         """A method with ``apiKeyRequired``: its key (the ``x-api-key`` header, or the authorizer's
@@ -561,7 +598,8 @@ class _Call(NamedTuple):
         for name, value in mapped_params["header"].items():
             headers = [(k, v) for k, v in headers if k.lower() != name.lower()] + [(name, value)]
         method = self.integration.get("httpMethod") or "ANY"
-        out = http_proxy.Outgoing(e["httpMethod"] if method == "ANY" else method, url, headers, body)
+        out = http_proxy.Outgoing(e["httpMethod"] if method == "ANY" else method, url, headers, body,
+                                  http_proxy.private_v1(self.integration, self.variables))  # through a VPC link
         timeout_s = self.integration.get("timeoutInMillis", 29_000) / 1000.0
         notes = server.notes(rid)
         notes.update(endpoint=url, endpoint_body=body)
@@ -671,14 +709,8 @@ class _Call(NamedTuple):
             if kind == "RequestResponse":
                 pending = server.invoke(target.function, target.qualifier, payload, trace_header=self.trace,
                                         request_id=rid)
-            elif kind == "Event":  # Lambda answers 202 with an empty body once the event is queued
-                pending = asyncio.ensure_future(server.invoke_async(
-                    target.function, target.qualifier, payload, trace_header=self.trace, request_id=rid))
-            elif kind == "DryRun":  # Lambda checks and answers 204 without running the function
-                pending = asyncio.get_running_loop().create_future()
-                pending.set_result(None)
-            else:
-                raise ValueError(f"invalid X-Amz-Invocation-Type {kind!r}")
+            else:  # Event (Lambda answers 202 with an empty body once queued) or DryRun (204, not run)
+                pending = self._not_waited(target, payload, kind)
         except (ValueError, AwsError) as e:
             log.info("REST API %s: the integration request was refused (%s)", self.api_id, e)
             return internal

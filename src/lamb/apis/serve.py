@@ -45,7 +45,7 @@ from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
 from . import access_log, api_cache, authorizers, deadline, execution_log, http_proxy, iam_auth, method_settings
-from . import aws_services, mapped, payload_v1
+from . import aws_services, mapped, payload_v1, private_targets
 from . import domains as custom_domains
 from . import metrics as api_metrics
 from . import rest as rest_api
@@ -57,6 +57,7 @@ from .routing import RouteTable
 from .store import HttpApiStore
 from .throttle import ACCOUNT, Buckets
 from .usage_plans import UsagePlans
+from .vpc_links import VpcLinks
 from . import websocket
 
 log = logging.getLogger("lamb.apis")
@@ -660,12 +661,14 @@ class HttpApiServer:
         params = ctx.match.path_parameters
         seen = self._seen(ctx, authorized)
         method = integ.get("IntegrationMethod") or "ANY"
+        via = http_proxy.private_v2(integ, ctx.variables)  # a VPC link's target: resolved by http_sender
         out = http_proxy.Outgoing(
             req.method if method == "ANY" else method,
-            http_proxy.target_url(integ["IntegrationUri"], params, ctx.variables, req.query),
+            http_proxy.target_url(integ["IntegrationUri"], params, ctx.variables, req.query) if via is None
+            else http_proxy.private_url(ctx.full_path, req.query),
             http_proxy.forward_headers(req.headers, source_ip=ctx.source_ip, port=self.port(), proto="http",
                                        trace=with_root(req.headers.get("x-amzn-trace-id")), host=ctx.domain),
-            req.body)
+            req.body, via)
         if integ.get("RequestParameters"):
             out = http_proxy.apply_request_parameters(out, integ["RequestParameters"], seen)
         timeout_s = integ.get("TimeoutInMillis", 30_000) / 1000.0
@@ -677,7 +680,7 @@ class HttpApiServer:
 
         def done(f: "asyncio.Future") -> Response:
             exc = f.exception()
-            if isinstance(exc, http_proxy.TimedOut):
+            if isinstance(exc, (http_proxy.TimedOut, http_proxy.NoTarget)):
                 return unavailable()
             if exc is not None:
                 log.info("HTTP API %s: HTTP integration %s failed (%s)", ctx.api_id, out.url, exc)
@@ -843,6 +846,7 @@ class HttpApis:
         self.rest = rest  # REST APIs (api/apigateway.py, apis/rest.py)
         self.settings = settings  # API Gateway's account settings (GetAccount/UpdateAccount, api/apigateway_account.py)
         self.domains: "custom_domains.Domains | None" = None  # custom domain names (domains.py), set by Lamb.make_scope
+        self.vpc_links: "VpcLinks | None" = None  # VPC links, v1 and v2 (vpc_links.py), set by Lamb.make_scope
         self.region = region
         self.port = port
         self._addresses: tuple[int, Addresses] | None = None
@@ -879,7 +883,10 @@ def make_api_server(lamb) -> HttpApiServer:
                          metrics=apis.metrics, invoke_async=lamb.invocations.invoke_async,
                          credentials=Credentials(lamb.identities.role_by_arn, lamb.identities.role_policies),
                          http_sender=http_proxy.Sender(s.limits.api_http_integration_workers,
-                                                       s.limits.http_api_payload_max_bytes),
+                                                       s.limits.http_api_payload_max_bytes,
+                                                       resolve=private_targets.Resolver(  # the scope's region
+                                                           apis.vpc_links, apis.vpc_links.network.clients,
+                                                           s.limits.vpc_link_targets_ttl_s)),
                          signer=lamb.url_signer, after_answer=lamb.invoker.afterwards.add, caches=apis.caches,
                          auth_cache=apis.auth_cache, domains=apis.domains, usage=apis.usage,
                          account_throttle=(s.limits.apigateway_account_rate_limit,

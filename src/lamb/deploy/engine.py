@@ -102,6 +102,7 @@ class ApplyEnv:
 
 def default_registry() -> Registry:
     from . import apigateway_domains, apigateway_resources, apigateway_settings, aws_resources, lambda_resources
+    from . import apigateway_vpc_links
     from . import trigger_resources
     from . import apigateway_resources, apigateway_settings, aws_resources, lambda_resources, trigger_resources
     from . import apigateway_usage
@@ -112,6 +113,7 @@ def default_registry() -> Registry:
     apigateway_resources.register(registry)
     apigateway_settings.register(registry)  # models, validators, gateway responses, the account's role
     apigateway_domains.register(registry)  # custom domain names, their mappings and Route 53 records
+    apigateway_vpc_links.register(registry)  # VPC links (v1 and v2)
     apigateway_usage.register(registry)  # API keys, usage plans and their keys
     aws_resources.register(registry)
     return registry

@@ -35,9 +35,21 @@ class AwsClients:
 
                 if self._session is None:
                     self._session = boto3.session.Session()
-                c = self._clients[service] = self._session.client(service, region_name=self.region,
-                                                                  config=Config(**CLIENT_CONFIG))
+                c = self._session.client(service, region_name=self.region, config=Config(**CLIENT_CONFIG))
+                if not _is_aws_host(c.meta.endpoint_url):
+                    # A configured endpoint (a compatible server) is named whole: operations whose model adds a
+                    # host prefix (Cloud Map's DiscoverInstances: ``data-``) must not change it.
+                    c = self._session.client(service, region_name=self.region,
+                                             config=Config(**CLIENT_CONFIG, inject_host_prefix=False))
+                self._clients[service] = c
             return c
+
+
+def _is_aws_host(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    return host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".api.aws"))
 
 
 _endpoints: dict[tuple[str, str], str] = {}
