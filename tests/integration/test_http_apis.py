@@ -17,9 +17,11 @@ from .awscli import aws, aws_json
 from .conftest import LambServer, create, unique
 
 ECHO = """
-import json
+import json, os
 def handler(event, context):
-    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(event)}
+    # The invocation's trace header as the function sees it, next to the event.
+    body = dict(event, lambTraceEnv=os.environ.get("_X_AMZN_TRACE_ID"))
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
 """
 RESPONDER = """
 import json, time
@@ -114,6 +116,9 @@ def test_quick_create_serves_payload_2(server, echo):
     assert ctx["http"]["method"] == "POST" and ctx["http"]["path"] == "/items/7"
     assert ctx["stage"] == "$default" and ctx["routeKey"] == "$default"
     assert "pathParameters" not in event and "stageVariables" not in event
+    # One trace for the request: the event's X-Amzn-Trace-Id has the invocation's Root.
+    root = event["headers"]["x-amzn-trace-id"].split(";")[0]
+    assert root.startswith("Root=1-") and event["lambTraceEnv"].split(";")[0] == root, event
     # curl resolves *.localhost to loopback: the ApiEndpoint opens as it is.
     out = subprocess.run(["curl", "-s", "-w", "\n%{http_code}", api["ApiEndpoint"] + "/curl?x=1"],
                          capture_output=True, text=True, timeout=60)

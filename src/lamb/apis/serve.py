@@ -633,9 +633,10 @@ class HttpApiServer:
             else None
         mapped = http_proxy.map_request(ctx.full_path, ctx.req.query, list(ctx.req.headers.items()),
                                         integ["RequestParameters"], seen) if integ.get("RequestParameters") else None
-        payload = v2_event.encode(self._event_dict(
-            ctx, version, authorized.for_event(version) if authorized is not None else None, mapped))
+        # One trace header for the event's X-Amzn-Trace-Id and the invocation's (the function's _X_AMZN_TRACE_ID).
         trace = with_root(ctx.req.headers.get("x-amzn-trace-id"))
+        payload = v2_event.encode(self._event_dict(
+            ctx, version, authorized.for_event(version) if authorized is not None else None, mapped, trace))
         try:
             pending = self.invoke(target.function, target.qualifier, payload, trace_header=trace, request_id=rid)
         except AwsError:
@@ -739,8 +740,9 @@ class HttpApiServer:
         return self._respond(ctx, version, f.result(), seen)
 
     def _event_dict(self, ctx: "_Ctx", version: str, authorizer: dict | None,
-                    mapped: "http_proxy.Mapped | None" = None) -> dict:
-        """The event of a request (``mapped``: as the integration's ``RequestParameters`` changed it)."""
+                    mapped: "http_proxy.Mapped | None" = None, trace: str | None = None) -> dict:
+        """The event of a request (``mapped``: as the integration's ``RequestParameters`` changed it;
+        ``trace``: its X-Amzn-Trace-Id, the invocation's)."""
         req = ctx.req
         path, query, headers = ctx.full_path, req.query, req.headers
         if mapped is not None:
@@ -748,7 +750,7 @@ class HttpApiServer:
             for k, v in mapped.headers:  # names lower-cased and repeated values joined, as received ones are
                 headers[k.lower()] = f"{headers[k.lower()]},{v}" if k.lower() in headers else v
         now_ms = int(time.time() * 1000)
-        extra = {"x-amzn-trace-id": with_root(req.headers.get("x-amzn-trace-id")), "x-forwarded-for": ctx.source_ip,
+        extra = {"x-amzn-trace-id": trace or with_root(req.headers.get("x-amzn-trace-id")), "x-forwarded-for": ctx.source_ip,
                  "x-forwarded-port": str(self.port()), "x-forwarded-proto": "http"}
         params = ctx.match.path_parameters
         if version == "1.0":
