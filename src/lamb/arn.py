@@ -10,6 +10,7 @@ optionally qualified. A qualifier is ``$LATEST``, a version number or an alias.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -70,6 +71,7 @@ class FunctionRef:
     qualifier: str | None
 
 
+@functools.lru_cache(maxsize=4096)  # pure (a refusal raises and is not kept): twice on every invocation
 def parse_function_name(
     value: str, qualifier: str | None = None, *, region: str, account_id: str
 ) -> FunctionRef:
