@@ -110,7 +110,74 @@ class Switch(Response):
         self.protocol = protocol
 
 
-App = Callable[[Request], Union[Response, Awaitable[Response]]]
+class Pending:
+    """An answer not ready yet, written the moment it is: ``set_result`` writes it before it returns
+    (an asyncio future's callbacks would wait for the loop's next turn). The Runtime API's long-polled
+    ``next``, whose event is on every invocation's path, is one. ``await`` works as on a future."""
+
+    __slots__ = ("_result", "_cancelled", "_callback", "_future")
+
+    def __init__(self) -> None:
+        self._result: Response | None = None
+        self._cancelled = False
+        self._callback: Callable[["Pending"], None] | None = None
+        self._future: asyncio.Future | None = None
+
+    def done(self) -> bool:
+        return self._result is not None or self._cancelled
+
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def result(self) -> Response:
+        if self._cancelled:
+            raise asyncio.CancelledError()
+        if self._result is None:
+            raise asyncio.InvalidStateError("not ready")
+        return self._result
+
+    def set_result(self, response: Response) -> None:
+        if self.done():
+            raise asyncio.InvalidStateError("already done")
+        self._result = response
+        self._fire()
+
+    def cancel(self) -> bool:
+        if self.done():
+            return False
+        self._cancelled = True
+        self._fire()
+        return True
+
+    def when_done(self, callback: Callable[["Pending"], None]) -> None:
+        """``callback(self)`` once done: at once if it is, else inside ``set_result``/``cancel``."""
+        self._callback = callback
+        if self.done():
+            self._fire()
+
+    def _fire(self) -> None:
+        callback, self._callback = self._callback, None
+        if callback is not None:
+            try:
+                callback(self)
+            except Exception:  # noqa: BLE001 - whoever completed it must not fail for the writer
+                log.exception("writing an answer failed")
+        fut = self._future
+        if fut is not None and not fut.done():
+            if self._cancelled:
+                fut.cancel()
+            else:
+                fut.set_result(self._result)
+
+    def __await__(self):
+        if self._future is None:
+            self._future = asyncio.get_running_loop().create_future()
+            if self.done():
+                self._fire()
+        return self._future.__await__()
+
+
+App = Callable[[Request], Union[Response, Pending, Awaitable[Response]]]
 
 # Seconds a refused connection keeps discarding input after its last answer (lingering close).
 LINGER_S = 2.0
@@ -418,15 +485,18 @@ class HttpConnection(asyncio.Protocol):
         if isinstance(result, Response):
             self._send(req, result)
             return
+        if isinstance(result, Pending):
+            result.when_done(lambda p, req=req: self._finish(req, p))
+            return
         fut = asyncio.ensure_future(result)
         fut.add_done_callback(lambda f, req=req: self._finish(req, f))
 
-    def _finish(self, req: Request, fut: asyncio.Future) -> None:
+    def _finish(self, req: Request, fut: "asyncio.Future | Pending") -> None:
         if fut.cancelled():
             if not self._closed and self.transport is not None:
                 self.transport.close()
             return
-        exc = fut.exception()
+        exc = None if isinstance(fut, Pending) else fut.exception()
         resp = self.server.on_error(req, exc) if exc is not None else fut.result()
         self._send(req, resp)
 

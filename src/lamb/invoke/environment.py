@@ -32,7 +32,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..http.server import HttpServer, Request, Response
+from ..http.server import HttpServer, Pending, Request, Response
 from .. import runtimes
 from ..logs import platform
 from ..sandbox import RuntimeInfo, Sandbox
@@ -131,7 +131,7 @@ class ExecutionEnvironment:
         self.last_used = time.monotonic()
         self.current: Invocation | None = None  # assigned, maybe not yet delivered
         self.delivered = False
-        self._next_waiter: asyncio.Future | None = None
+        self._next_waiter: asyncio.Future | Pending | None = None
         self._streaming = None  # the body of a streamed response still coming in (http.body.BodyStream)
         self._output: OutputCapture | None = None  # the runtime's stdout/stderr
         self._init_timer: asyncio.TimerHandle | None = None
@@ -627,8 +627,9 @@ class ExecutionEnvironment:
         self._report(pending[0], "timeout", None)
         self.kill("extension timeout")
 
-    def _runtime_next(self, fut: asyncio.Future | None = None) -> Response | asyncio.Future:
-        """The answer to the runtime's /next: its invocation, or a long-poll (``fut`` when one is held)."""
+    def _runtime_next(self, fut: "asyncio.Future | None" = None) -> "Response | asyncio.Future | Pending":
+        """The answer to the runtime's /next: its invocation, or a long-poll (``fut`` when one is held;
+        else a ``Pending``, which writes the event as soon as ``assign`` gives it)."""
         answer: Response | None = None
         if self.state is State.DEAD:
             answer = runtime_error(403, "InvalidStateTransition", "Environment is shutting down")
@@ -642,15 +643,14 @@ class ExecutionEnvironment:
             return fut
         self._enter(State.IDLE)
         loop = asyncio.get_running_loop()
-        if fut is None:
-            fut = loop.create_future()
-        self._next_waiter = fut
+        waiter: "asyncio.Future | Pending" = Pending() if fut is None else fut
+        self._next_waiter = waiter
         # Idle: freeze the environment (no CPU until the next invocation thaws it); not one under a
         # debugger, whose adapter must answer between invocations (lamb.invoke.debug).
         freeze_after = self.host.freeze_after_s
         if freeze_after >= 0 and self._freeze_timer is None and not self.pool.config.debug_port:
             self._freeze_timer = loop.call_later(freeze_after, self._freeze)
-        return fut
+        return waiter
 
     async def _next_after(self, body) -> Response:
         ended = asyncio.get_running_loop().create_future()

@@ -22,7 +22,7 @@ import json
 import socket
 from typing import TYPE_CHECKING, Callable, Protocol
 
-from ..http.server import App, HttpConnection, HttpServer, Request, Response
+from ..http.server import App, HttpConnection, HttpServer, Pending, Request, Response
 from .stream import is_streaming
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def next_event(inv: "Invocation") -> Response:
 class RuntimeApiHandler(Protocol):
     """What an environment does with each call of its runtime."""
 
-    def on_next(self) -> Response | asyncio.Future: ...
+    def on_next(self) -> Response | asyncio.Future | Pending: ...
 
     def on_response(self, request_id: str, req: Request) -> Response | asyncio.Future: ...
 
