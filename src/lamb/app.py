@@ -21,6 +21,7 @@ from .auth.credential_scope import region_of
 from .apis.serve import HttpApis
 from .apis.certificates import AcmCertificates
 from .apis.domains import Domains
+from .apis.mutual_tls import s3_reader
 from .apis.store import HttpApiStore
 from .apis.usage_plans import UsagePlans
 from .apis.websocket import connection_arn
@@ -31,7 +32,8 @@ from .identity import profile
 from .identity.authn import Authenticator, Caller
 from .identity.store import IdentityStore
 from . import http_guards
-from .http.server import HttpServer
+from .http.server import HttpServer, bind_socket
+from .http.tls import Site, TlsSites
 from .invoke.invoker import Invoker
 from .invoke.scoped import ScopedInvoker, scope_id
 from .invoke.prometheus import LambdaPrometheus
@@ -220,6 +222,9 @@ class Lamb:
         self.server: HttpServer | None = None
         self.url_server: HttpServer | None = None  # LAMB_URL_PORT: function URLs only
         self.env_server: HttpServer | None = None  # the public app as environments reach it (their namespace)
+        self.tls: TlsSites | None = None  # LAMB_HTTPS_PORT: the TLS listener's certificates (http/tls.py)
+        self.https_port: int | None = None
+        self._https: asyncio.AbstractServer | None = None
         self.port = settings.port
         self.started_at = time.time()
 
@@ -255,6 +260,18 @@ class Lamb:
     def scope_for(self, caller: Caller, req, params: dict | None) -> Scope:
         """The account and region whose state a request reads and changes (``lamb.scopes``)."""
         return self.scopes.for_request(caller.account, region_of(req.headers, req.query), params)
+
+    def _tls_site(self, server_name: str) -> Site | None:
+        """The custom domain a TLS handshake names, in any account and region (``http/tls.py``)."""
+        for scope in self.all_scopes():
+            found = scope.http_apis.domains.tls_site(server_name)
+            if found is not None:
+                return Site(*found)
+        return None
+
+    def _tls_changed(self) -> None:
+        if self.tls is not None:
+            self.tls.mutual(any(scope.http_apis.domains.any_mutual() for scope in self.all_scopes()))
 
     def make_scope(self, account: str, region: str, folder: Path) -> Scope:
         """One account in one region: its stores over its own database, the services over them."""
@@ -309,6 +326,8 @@ class Lamb:
         # API Gateway's custom domain names, shared by the v1 and v2 APIs (apis/domains.py)
         scope.http_apis.domains = Domains(HttpApiStore(db, "apigateway_domains"), region, AcmCertificates(),
                                         s.limits)
+        scope.http_apis.domains.read_object = s3_reader(lambda: self.aws.get("s3"), s.limits.api_truststore_max_bytes)
+        scope.http_apis.domains.store.listeners.append(lambda _name: self._tls_changed())  # mutual TLS on or off
         if not home:  # its function URLs' host names carry its region
             scope.url_addresses = functools.partial(self.url_addresses, region)
         scope.reconcile = lambda: runtime_management.reconcile(functions, region)  # this release's runtime versions
@@ -496,6 +515,14 @@ class Lamb:
                                          max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error)
             self.url_server.after_answer = self.invoker.afterwards.run
             self.settings.url_port = await self.url_server.start(self.settings.host, self.settings.url_port)
+        if self.settings.https_port is not None:  # the same app over TLS (http/tls.py)
+            self.tls = TlsSites(self.settings.data_dir / "tls",
+                                self.settings.tls_certificates_dir or self.settings.data_dir / "tls" / "certificates",
+                                self._tls_site)
+            self._tls_changed()
+            sock = bind_socket(self.settings.host, self.settings.https_port)
+            self._https = await self.server.add_socket(sock, ssl=self.tls.context)
+            self.https_port = self.settings.https_port = sock.getsockname()[1]
         if self.settings.port == 0:
             self.settings.port = self.port
             self.invoker.passthrough_env = self.invoker.passthrough()
@@ -558,6 +585,8 @@ class Lamb:
         }
 
     async def stop(self) -> None:
+        if self._https is not None:
+            self._https.close()
         if self.server is not None:
             self.server.close()
         if self.url_server is not None:

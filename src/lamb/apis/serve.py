@@ -45,7 +45,7 @@ from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
 from . import access_log, api_cache, authorizers, deadline, execution_log, http_proxy, iam_auth, method_settings
-from . import aws_services, mapped, payload_v1
+from . import aws_services, mapped, mutual_tls, payload_v1
 from . import domains as custom_domains
 from . import metrics as api_metrics
 from . import rest as rest_api
@@ -443,6 +443,8 @@ class HttpApiServer:
                 values["routeKey"] = match.route_key
             if via is not None and via.key:  # the API mapping's key (domains.py)
                 values["customDomain.basePathMatched"] = via.key
+            if via is not None and via.client_cert is not None:  # mutual TLS: $context.identity.clientCert.*
+                values.update(mutual_tls.access_values(via.client_cert))
             if rest:
                 values["deploymentId"] = stage.get("deploymentId")
             elif resp.stream is None:
@@ -511,7 +513,7 @@ class HttpApiServer:
         source_ip = peer[0] if peer else ""
         ctx = _Ctx(req, api_id, stage_name, path, full_path, match, route, integration, variables, source_ip, rid,
                    cors_conf, via.domain if via else self.addresses().domain(api_id),
-                   prefix=via.prefix if via else api_id)
+                   prefix=via.prefix if via else api_id, client_cert=via.client_cert if via else None)
         if route.get("AuthorizationType") == "AWS_IAM":  # the caller's signature and policies (iam_auth.py)
             try:
                 caller = iam_auth.verify(req.method, req.path, req.query, headers, req.body,
@@ -769,6 +771,11 @@ class HttpApiServer:
                 stage=ctx.stage, owner_account=self.account_id, path_parameters=params,
                 stage_variables=ctx.variables, authorizer=authorizer)
         event["requestContext"]["domainPrefix"] = ctx.prefix  # the custom domain's first label, or the API id
+        if ctx.client_cert is not None:  # mutual TLS (mutual_tls.py)
+            if version == "1.0":
+                event["requestContext"]["identity"]["clientCert"] = ctx.client_cert
+            else:
+                event["requestContext"]["authentication"] = {"clientCert": ctx.client_cert}
         return event
 
     def _respond(self, ctx: "_Ctx", version: str, result, seen: "http_proxy.Seen | None" = None) -> Response:
@@ -814,6 +821,7 @@ class _Ctx(NamedTuple):
     domain: str
     caller: "iam_auth.Caller | None" = None  # an AWS_IAM route's signer
     prefix: str = ""  # requestContext.domainPrefix: the API id, or a custom domain's first label
+    client_cert: dict | None = None  # mutual TLS: the custom domain's verified client certificate
 
 
 def make_target(resolve: Callable, region: str, account_id: str) -> Callable[[str], Target]:

@@ -563,9 +563,10 @@ class HttpServer:
         self._server = await loop.create_server(self._factory, sock=sock, backlog=1024)
         return self.port
 
-    async def add_socket(self, sock: socket.socket) -> asyncio.AbstractServer:
-        """Also serve connections accepted on ``sock`` (a listener in an environment's network namespace)."""
-        return await asyncio.get_running_loop().create_server(self._factory, sock=sock, backlog=1024)
+    async def add_socket(self, sock: socket.socket, ssl: Any = None) -> asyncio.AbstractServer:
+        """Also serve connections accepted on ``sock`` (a listener in an environment's network namespace;
+        with ``ssl``, an ``ssl.SSLContext``: each accepted connection wrapped in TLS first, http/tls.py)."""
+        return await asyncio.get_running_loop().create_server(self._factory, sock=sock, backlog=1024, ssl=ssl)
 
     @property
     def port(self) -> int:

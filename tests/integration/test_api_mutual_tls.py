@@ -1,0 +1,285 @@
+"""Mutual TLS for API Gateway custom domain names (apis/mutual_tls.py, http/tls.py) with real TLS clients
+(Python's ``ssl`` over ``http.client``, curl) against a real ``lamb serve --https-port``: truststores in
+moto's S3 (versioned), the domain's certificate chosen by SNI from Lamb's certificates folder,
+certificates made here with ``cryptography``."""
+
+from __future__ import annotations
+
+import datetime
+import http.client
+import json
+import shutil
+import socket
+import ssl
+import subprocess
+
+import botocore.exceptions
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from .async_support import moto, versioned_bucket  # noqa: F401  (fixtures)
+from .conftest import LambServer, free_port, unique, wait_for
+from .test_api_access_logs import lines
+from .test_api_domains import ECHO, _code, _rest_api
+from .test_api_metrics import function
+
+NOW = datetime.datetime.now(datetime.timezone.utc)
+DAY = datetime.timedelta(days=1)
+
+
+# ---------------------------------------------------------------- certificates
+class Issued:
+    def __init__(self, cert: x509.Certificate, key) -> None:
+        self.cert, self.key = cert, key
+
+    @property
+    def pem(self) -> bytes:
+        return self.cert.public_bytes(serialization.Encoding.PEM)
+
+    @property
+    def key_pem(self) -> bytes:
+        return self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption())
+
+    def files(self, folder, name: str) -> tuple[str, str]:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name}.pem").write_bytes(self.pem)
+        (folder / f"{name}.key").write_bytes(self.key_pem)
+        return str(folder / f"{name}.pem"), str(folder / f"{name}.key")
+
+
+def issue(subject: str, issuer: Issued | None = None, *, ca: bool = False, before=NOW - DAY, after=NOW + 30 * DAY,
+          dns: str | None = None) -> Issued:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Lamb tests"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    builder = (x509.CertificateBuilder().subject_name(name)
+               .issuer_name(issuer.cert.subject if issuer else name).public_key(key.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(before).not_valid_after(after)
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if dns:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(dns)]), critical=False)
+    if ca:
+        builder = builder.add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                                      content_commitment=False, key_encipherment=False,
+                                                      data_encipherment=False, key_agreement=False,
+                                                      encipher_only=False, decipher_only=False), critical=True)
+    return Issued(builder.sign(issuer.key if issuer else key, hashes.SHA256()), key)
+
+
+def expected_client_cert(c: Issued) -> dict:
+    """``clientCert`` as AWS documents it, computed here independently of Lamb."""
+    def when(t: datetime.datetime) -> str:
+        return t.strftime("%b ") + f"{t.day:2d}" + t.strftime(" %H:%M:%S %Y GMT")
+
+    serial = c.cert.serial_number.to_bytes((c.cert.serial_number.bit_length() + 7) // 8, "big")
+    return {"clientCertPem": c.pem.decode(), "subjectDN": f"CN={c.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value},O=Lamb tests",
+            "issuerDN": f"CN={c.cert.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value},O=Lamb tests",
+            "serialNumber": ":".join(f"{b:02x}" for b in serial),
+            "validity": {"notBefore": when(c.cert.not_valid_before_utc), "notAfter": when(c.cert.not_valid_after_utc)}}
+
+
+# ---------------------------------------------------------------- the server
+@pytest.fixture(scope="module")
+def tserver(moto, tmp_path_factory):  # noqa: F811
+    """A Lamb with a TLS port that reaches moto's server for ACM and S3 (boto3's standard variables)."""
+    env = {"AWS_ENDPOINT_URL_ACM": moto.url, "AWS_ENDPOINT_URL_S3": moto.url, "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    https_port = free_port()
+    server = LambServer(env=env, extra_args=["--https-port", str(https_port)]).start()
+    server.https_port = https_port
+    try:
+        yield server
+    finally:
+        try:
+            shutil.copy(server.log_path, tmp_path_factory.mktemp("mtls-server") / "server.log")
+        except OSError:
+            pass
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def pki():
+    server_ca = issue("server CA", ca=True)
+    client_ca = issue("client CA", ca=True)
+    other_ca = issue("other CA", ca=True)
+    return {"server_ca": server_ca, "client_ca": client_ca, "other_ca": other_ca,
+            "good": issue("good client", client_ca), "expired": issue("expired client", client_ca,
+                                                                      before=NOW - 30 * DAY, after=NOW - DAY),
+            "untrusted": issue("untrusted client", other_ca), "other_good": issue("other client", other_ca)}
+
+
+@pytest.fixture(scope="module")
+def certificate(moto, tserver) -> str:  # noqa: F811
+    return moto.client("acm").request_certificate(DomainName="*.mtls.localhost")["CertificateArn"]
+
+
+def tls_get(server, domain: str, path: str, *, client: Issued | None = None, tmp=None, cafile: str | None = None,
+            host: str | None = None) -> tuple[int, bytes, dict]:
+    """GET over TLS to the server's TLS port with SNI ``domain``; (status, body, the server's certificate)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if cafile:
+        ctx.load_verify_locations(cafile)
+    else:
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    if client is not None:
+        ctx.load_cert_chain(*client.files(tmp, unique("client")))
+    conn = http.client.HTTPSConnection("127.0.0.1", server.https_port, context=ctx, timeout=60)
+    conn.sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", server.https_port), timeout=60),
+                                server_hostname=domain)
+    try:
+        conn.request("GET", path, headers={"Host": host or domain})
+        resp = conn.getresponse()
+        return resp.status, resp.read(), conn.sock.getpeercert() if cafile else {}
+    finally:
+        conn.close()
+
+
+def refused(server, domain: str, path: str, client: Issued, tmp) -> None:
+    """The handshake (or the first read, TLS 1.3 reports a refused certificate after it) fails."""
+    with pytest.raises((ssl.SSLError, ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected)):
+        tls_get(server, domain, path, client=client, tmp=tmp)
+
+
+def truststore(moto, *certs: Issued) -> tuple[object, str, str, str]:  # noqa: F811
+    s3, bucket = versioned_bucket(moto, "truststore")
+    version = s3.put_object(Bucket=bucket, Key="ca.pem", Body=b"".join(c.pem for c in certs))["VersionId"]
+    return s3, bucket, f"s3://{bucket}/ca.pem", version
+
+
+# ---------------------------------------------------------------- tests
+def test_http_api_domain_requires_a_trusted_client_certificate(tserver, moto, certificate, pki, tmp_path):  # noqa: F811
+    v2 = tserver.client("apigatewayv2")
+    api_id = v2.create_api(Name=unique("mtls"), ProtocolType="HTTP", Target=function(tserver, "mtls2", ECHO))["ApiId"]
+    s3, bucket, uri, version = truststore(moto, pki["client_ca"])
+    domain = unique("orders").lower() + ".mtls.localhost"
+    pki["server_ca"].files(tmp_path, "server-ca")
+    issue(domain, pki["server_ca"], dns=domain).files(tserver.data_dir / "tls" / "certificates", domain)
+    made = v2.create_domain_name(DomainName=domain, DomainNameConfigurations=[{"CertificateArn": certificate}],
+                                 MutualTlsAuthentication={"TruststoreUri": uri, "TruststoreVersion": version})
+    assert made["MutualTlsAuthentication"] == {"TruststoreUri": uri, "TruststoreVersion": version,
+                                               "TruststoreWarnings": []}
+    assert v2.get_domain_name(DomainName=domain)["MutualTlsAuthentication"] == made["MutualTlsAuthentication"]
+    v2.create_api_mapping(DomainName=domain, ApiId=api_id, Stage="$default", ApiMappingKey="orders")
+
+    # the domain's own certificate, by SNI, verified by a client that trusts its CA and checks the name
+    status, body, served = tls_get(tserver, domain, "/orders/items/7?x=1", client=pki["good"], tmp=tmp_path,
+                                   cafile=str(tmp_path / "server-ca.pem"))
+    assert status == 200, body
+    assert dict(x[0] for x in served["subject"])["commonName"] == domain
+    event = json.loads(body)
+    assert event["rawPath"] == "/orders/items/7" and event["requestContext"]["domainName"] == domain
+    got = event["requestContext"]["authentication"]["clientCert"]
+    want = expected_client_cert(pki["good"])
+    for field in ("clientCertPem", "subjectDN", "issuerDN", "serialNumber"):
+        assert got[field] == want[field], field
+    assert got["validity"] == want["validity"]
+
+    # curl, as AWS's documentation calls a mutual TLS domain
+    key = pki["good"].files(tmp_path, "curl-client")
+    out = subprocess.run(["curl", "-s", "-w", "\n%{http_code}", "--cacert", str(tmp_path / "server-ca.pem"),
+                          "--cert", key[0], "--key", key[1], "--resolve", f"{domain}:{tserver.https_port}:127.0.0.1",
+                          f"https://{domain}:{tserver.https_port}/orders/ping"], capture_output=True, text=True,
+                         timeout=60)
+    assert out.stdout.rpartition("\n")[2] == "200", out.stderr
+    assert json.loads(out.stdout.rpartition("\n")[0])["requestContext"]["authentication"]["clientCert"]["subjectDN"] \
+        == want["subjectDN"]
+
+    # no certificate: API Gateway's 403; an untrusted or expired one: the handshake fails
+    status, body, _ = tls_get(tserver, domain, "/orders/items/7")
+    assert (status, json.loads(body)) == (403, {"message": "Forbidden"})
+    refused(tserver, domain, "/orders/items/7", pki["untrusted"], tmp_path)
+    refused(tserver, domain, "/orders/items/7", pki["expired"], tmp_path)
+    # the plain port, or another SNI name, never serves the domain
+    out = subprocess.run(["curl", "-s", "-w", "\n%{http_code}", "-H", f"Host: {domain}",
+                          f"{tserver.url}/orders/items/7"], capture_output=True, text=True, timeout=60)
+    assert out.stdout.rpartition("\n")[2] == "403"
+    status, _, _ = tls_get(tserver, "localhost", "/orders/items/7", host=domain)
+    assert status == 403
+
+    # a new truststore version: the other CA's clients now, the first CA's no more
+    new_version = s3.put_object(Bucket=bucket, Key="ca.pem", Body=pki["other_ca"].pem)["VersionId"]
+    updated = v2.update_domain_name(DomainName=domain, MutualTlsAuthentication={"TruststoreUri": uri,
+                                                                                 "TruststoreVersion": new_version})
+    assert updated["MutualTlsAuthentication"]["TruststoreVersion"] == new_version
+    status, body, _ = tls_get(tserver, domain, "/orders/x", client=pki["other_good"], tmp=tmp_path)
+    assert status == 200, body
+    assert json.loads(body)["requestContext"]["authentication"]["clientCert"]["subjectDN"] == \
+        expected_client_cert(pki["other_good"])["subjectDN"]
+    refused(tserver, domain, "/orders/x", pki["good"], tmp_path)
+
+
+def test_rest_api_domain_client_cert_in_the_event_and_the_access_log(tserver, moto, certificate, pki, tmp_path):  # noqa: F811
+    v1 = tserver.client("apigateway")
+    api_id = _rest_api(tserver, function(tserver, "mtls1", ECHO))
+    group = unique("mtls-access")
+    fmt = json.dumps({"requestId": "$context.requestId", "status": "$context.status",
+                      **{k: f"$context.identity.clientCert.{k}" for k in
+                         ("subjectDN", "issuerDN", "serialNumber", "validity.notBefore", "validity.notAfter")}})
+    v1.update_stage(restApiId=api_id, stageName="live", patchOperations=[
+        {"op": "replace", "path": "/accessLogSettings/destinationArn",
+         "value": f"arn:aws:logs:{tserver.region}:{tserver.account_id}:log-group:{group}"},
+        {"op": "replace", "path": "/accessLogSettings/format", "value": fmt}])
+    _, _, uri, version = truststore(moto, pki["client_ca"])
+    domain = unique("rest").lower() + ".mtls.localhost"
+    with pytest.raises(botocore.exceptions.ClientError) as e:  # mutual TLS: REGIONAL names only
+        v1.create_domain_name(domainName=domain, certificateArn=certificate,
+                              mutualTlsAuthentication={"truststoreUri": uri})
+    assert _code(e)[:2] == ("BadRequestException", 400)
+    made = v1.create_domain_name(domainName=domain, regionalCertificateArn=certificate,
+                                 endpointConfiguration={"types": ["REGIONAL"]},
+                                 mutualTlsAuthentication={"truststoreUri": uri, "truststoreVersion": version})
+    assert made["mutualTlsAuthentication"] == {"truststoreUri": uri, "truststoreVersion": version,
+                                               "truststoreWarnings": []}
+    v1.create_base_path_mapping(domainName=domain, restApiId=api_id, basePath="shop", stage="live")
+
+    status, body, _ = tls_get(tserver, domain, "/shop/hello", client=pki["good"], tmp=tmp_path)  # the default certificate
+    assert status == 200, body
+    event = json.loads(body)
+    assert event["path"] == "/shop/hello"
+    want = expected_client_cert(pki["good"])
+    assert event["requestContext"]["identity"]["clientCert"] == want
+    status, body, _ = tls_get(tserver, domain, "/shop/hello")
+    assert (status, json.loads(body)) == (403, {"message": "Forbidden"})
+    refused(tserver, domain, "/shop/hello", pki["expired"], tmp_path)
+
+    found = wait_for(lambda: [x for x in lines(tserver, group) if x["requestId"] == event["requestContext"]["requestId"]],
+                     30, 0.2, "the access log line")
+    line = found[0]
+    assert (line["status"], line["subjectDN"], line["issuerDN"], line["serialNumber"], line["validity.notBefore"],
+            line["validity.notAfter"]) == ("200", want["subjectDN"], want["issuerDN"], want["serialNumber"],
+                                           want["validity"]["notBefore"], want["validity"]["notAfter"])
+
+    # PATCH: mutual TLS turned off, the domain is served without a certificate
+    off = v1.update_domain_name(domainName=domain, patchOperations=[
+        {"op": "replace", "path": "/mutualTlsAuthentication/truststoreUri", "value": ""}])
+    assert "mutualTlsAuthentication" not in off
+    status, body, _ = tls_get(tserver, domain, "/shop/hello")
+    assert status == 200 and "clientCert" not in json.loads(body)["requestContext"]["identity"]
+
+
+def test_truststore_refusals_and_warnings(tserver, moto, certificate, pki):  # noqa: F811
+    v2 = tserver.client("apigatewayv2")
+    s3, bucket = versioned_bucket(moto, "badstore")
+    s3.put_object(Bucket=bucket, Key="junk.pem", Body=b"not a certificate")
+    expired_ca = issue("old CA", ca=True, before=NOW - 30 * DAY, after=NOW - DAY)
+    s3.put_object(Bucket=bucket, Key="mixed.pem", Body=pki["client_ca"].pem + expired_ca.pem + pki["good"].pem)
+    conf = [{"CertificateArn": certificate}]
+    for key, what in (("missing.pem", "Unable to read the truststore"), ("junk.pem", "not a PEM bundle")):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            v2.create_domain_name(DomainName=unique("bad").lower() + ".mtls.localhost", DomainNameConfigurations=conf,
+                                  MutualTlsAuthentication={"TruststoreUri": f"s3://{bucket}/{key}"})
+        assert _code(e)[:2] == ("BadRequestException", 400) and what in _code(e)[2]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        v2.create_domain_name(DomainName=unique("bad").lower() + ".mtls.localhost", DomainNameConfigurations=conf,
+                              MutualTlsAuthentication={"TruststoreUri": "https://example.com/ca.pem"})
+    assert _code(e)[:2] == ("BadRequestException", 400)
+    made = v2.create_domain_name(DomainName=unique("warn").lower() + ".mtls.localhost", DomainNameConfigurations=conf,
+                                 MutualTlsAuthentication={"TruststoreUri": f"s3://{bucket}/mixed.pem"})
+    warnings = made["MutualTlsAuthentication"]["TruststoreWarnings"]
+    assert len(warnings) == 2, warnings
+    assert "CN=old CA" in warnings[0] and "expired" in warnings[0]
+    assert "CN=good client" in warnings[1] and "not a certificate authority" in warnings[1]
