@@ -25,6 +25,7 @@ from .conftest import LambServer, free_port, unique, wait_for
 from .test_api_access_logs import lines
 from .test_api_domains import ECHO, _code, _rest_api
 from .test_api_metrics import function
+from .test_deploy_apis import curl
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 DAY = datetime.timedelta(days=1)
@@ -153,7 +154,12 @@ def truststore(moto, *certs: Issued) -> tuple[object, str, str, str]:  # noqa: F
 # ---------------------------------------------------------------- tests
 def test_http_api_domain_requires_a_trusted_client_certificate(tserver, moto, certificate, pki, tmp_path):  # noqa: F811
     v2 = tserver.client("apigatewayv2")
-    api_id = v2.create_api(Name=unique("mtls"), ProtocolType="HTTP", Target=function(tserver, "mtls2", ECHO))["ApiId"]
+    # the default endpoint off, as AWS advises for mutual TLS: the domain is the only way in
+    api_id = v2.create_api(Name=unique("mtls"), ProtocolType="HTTP", Target=function(tserver, "mtls2", ECHO),
+                           DisableExecuteApiEndpoint=True)["ApiId"]
+    assert curl(f"http://{api_id}.execute-api.{tserver.region}.localhost:{tserver.port}/items") == \
+        (403, '{"message":"Forbidden"}')
+    assert curl(f"{tserver.url}/_lamb/apis/{api_id}/$default/items")[0] == 403
     s3, bucket, uri, version = truststore(moto, pki["client_ca"])
     domain = unique("orders").lower() + ".mtls.localhost"
     pki["server_ca"].files(tmp_path, "server-ca")
@@ -235,6 +241,11 @@ def test_rest_api_domain_client_cert_in_the_event_and_the_access_log(tserver, mo
     assert made["mutualTlsAuthentication"] == {"truststoreUri": uri, "truststoreVersion": version,
                                                "truststoreWarnings": []}
     v1.create_base_path_mapping(domainName=domain, restApiId=api_id, basePath="shop", stage="live")
+    base = f"http://{api_id}.execute-api.{tserver.region}.localhost:{tserver.port}/live/hello"
+    assert curl(base)[0] == 200
+    v1.update_rest_api(restApiId=api_id, patchOperations=[
+        {"op": "replace", "path": "/disableExecuteApiEndpoint", "value": "true"}])
+    assert curl(base) == (403, '{"message":"Forbidden"}')
 
     status, body, _ = tls_get(tserver, domain, "/shop/hello", client=pki["good"], tmp=tmp_path)  # the default certificate
     assert status == 200, body
@@ -283,3 +294,69 @@ def test_truststore_refusals_and_warnings(tserver, moto, certificate, pki):  # n
     assert len(warnings) == 2, warnings
     assert "CN=old CA" in warnings[0] and "expired" in warnings[0]
     assert "CN=good client" in warnings[1] and "not a certificate authority" in warnings[1]
+
+
+SAM_MTLS = """\
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Domain: {Type: String}
+  Cert: {Type: String}
+  Store: {Type: String}
+  Version: {Type: String}
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: app/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Http:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Http, Path: "/items/{id}", Method: get}
+  Http:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      StageName: prod
+      DisableExecuteApiEndpoint: true
+      Domain:
+        DomainName: !Ref Domain
+        CertificateArn: !Ref Cert
+        BasePath: [orders]
+        MutualTlsAuthentication: {TruststoreUri: !Ref Store, TruststoreVersion: !Ref Version}
+"""
+
+
+def test_sam_domain_with_mutual_tls_deployed(tserver, moto, certificate, pki, tmp_path):  # noqa: F811
+    from .deploy_support import deploy_env, lamb_cmd, write
+
+    write(tmp_path, {"app/app.py": ECHO, "template.yaml": SAM_MTLS})
+    s3, bucket, uri, version = truststore(moto, pki["client_ca"])
+    domain = unique("sam").lower() + ".mtls.localhost"
+    stack = unique("mtls")
+    env = deploy_env(tserver, tmp_path / "cache")
+
+    def deploy(v: str) -> str:
+        return lamb_cmd("deploy", str(tmp_path / "template.yaml"), "--stack-name", stack, "--parameter-overrides",
+                        f"Domain={domain}", f"Cert={certificate}", f"Store={uri}", f"Version={v}", env=env).stdout
+
+    out = deploy(version)
+    assert "CREATE_COMPLETE             AWS::ApiGatewayV2::DomainName" in out, out
+    assert "not applied" not in out, out
+    v2 = tserver.client("apigatewayv2")
+    assert v2.get_domain_name(DomainName=domain)["MutualTlsAuthentication"] == {
+        "TruststoreUri": uri, "TruststoreVersion": version, "TruststoreWarnings": []}
+    status, body, _ = tls_get(tserver, domain, "/orders/items/5", client=pki["good"], tmp=tmp_path)
+    assert status == 200, body
+    assert json.loads(body)["requestContext"]["authentication"]["clientCert"]["subjectDN"] == \
+        expected_client_cert(pki["good"])["subjectDN"]
+    assert tls_get(tserver, domain, "/orders/items/5")[0] == 403
+
+    # a new truststore version through the template
+    new_version = s3.put_object(Bucket=bucket, Key="ca.pem", Body=pki["other_ca"].pem)["VersionId"]
+    deploy(new_version)
+    assert v2.get_domain_name(DomainName=domain)["MutualTlsAuthentication"]["TruststoreVersion"] == new_version
+    assert tls_get(tserver, domain, "/orders/items/5", client=pki["other_good"], tmp=tmp_path)[0] == 200
+    refused(tserver, domain, "/orders/items/5", pki["good"], tmp_path)
+    lamb_cmd("deploy", "--delete", stack, env=env)
+    assert domain not in {d["DomainName"] for d in v2.get_domain_names()["Items"]}

@@ -237,7 +237,7 @@ class HttpApiServer:
         HTTP or REST API; by a custom domain without a matching mapping, the api id is None."""
         api_id = self.addresses().id_from_host(req.headers.get("host"))
         if api_id is not None:  # a domain name's own d-<id> name (domains.gateway_name) is no API: 403
-            return (None if api_id.startswith("d-") else api_id), None, req.path, None
+            return (None if api_id.startswith("d-") or self._endpoint_disabled(api_id) else api_id), None, req.path, None
         routed = self.domains.route(req) if self.domains is not None else None
         if routed is not None:
             return routed
@@ -245,7 +245,16 @@ class HttpApiServer:
             return None
         api_id, _, rest = req.path[len(PATH_PREFIX):].partition("/")
         stage, _, path = rest.partition("/")
-        return api_id, stage, "/" + path, None
+        return (None if self._endpoint_disabled(api_id) else api_id), stage, "/" + path, None
+
+    def _endpoint_disabled(self, api_id: str) -> bool:
+        """``DisableExecuteApiEndpoint``: the API answers through its custom domain names only; its default
+        endpoint (execute-api Host, ``/_lamb/apis/``) answers 403 ``{"message":"Forbidden"}``, as AWS's does."""
+        doc = self.store.get(api_id)
+        if doc is not None:
+            return doc["api"].get("DisableExecuteApiEndpoint") is True
+        doc = self.rest.get(api_id) if self.rest is not None else None
+        return doc is not None and doc["api"].get("disableExecuteApiEndpoint") is True
 
     def upgrade(self, req: Request):
         """The answer to an upgrade request for a WEBSOCKET API (a ``Switch`` when accepted, or a
