@@ -33,7 +33,7 @@ from .identity.authn import Authenticator, Caller
 from .identity.store import IdentityStore
 from . import http_guards
 from .http.server import HttpServer, bind_socket
-from .http.tls import Site, TlsSites
+from .http.tls import Site, TlsSites, default_names
 from .invoke.invoker import Invoker
 from .invoke.scoped import ScopedInvoker, scope_id
 from .invoke.prometheus import LambdaPrometheus
@@ -518,7 +518,7 @@ class Lamb:
         if self.settings.https_port is not None:  # the same app over TLS (http/tls.py)
             self.tls = TlsSites(self.settings.data_dir / "tls",
                                 self.settings.tls_certificates_dir or self.settings.data_dir / "tls" / "certificates",
-                                self._tls_site)
+                                self._tls_site, default_names((self.settings.region,)))
             self._tls_changed()
             sock = bind_socket(self.settings.host, self.settings.https_port)
             self._https = await self.server.add_socket(sock, ssl=self.tls.context)

@@ -360,3 +360,25 @@ def test_sam_domain_with_mutual_tls_deployed(tserver, moto, certificate, pki, tm
     refused(tserver, domain, "/orders/items/5", pki["good"], tmp_path)
     lamb_cmd("deploy", "--delete", stack, env=env)
     assert domain not in {d["DomainName"] for d in v2.get_domain_names()["Items"]}
+
+
+def test_the_tls_port_serves_what_the_plain_port_serves(tserver):
+    """boto3 over TLS, trusting the default certificate Lamb made (key 0600): the AWS API and an HTTP API."""
+    import boto3
+
+    from .conftest import client_config
+
+    key = tserver.data_dir / "tls" / "default.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    lam = boto3.client("lambda", endpoint_url=f"https://localhost:{tserver.https_port}", region_name=tserver.region,
+                       config=client_config(), verify=str(tserver.data_dir / "tls" / "default.pem"),
+                       **tserver.credentials("default"))
+    arn = function(tserver, "tlsport", ECHO)
+    assert arn in {f["FunctionArn"] for f in lam.list_functions()["Functions"]}
+    api_id = tserver.client("apigatewayv2").create_api(Name=unique("tls"), ProtocolType="HTTP", Target=arn)["ApiId"]
+    host = f"{api_id}.execute-api.{tserver.region}.localhost"
+    out = subprocess.run(["curl", "-s", "--cacert", str(tserver.data_dir / "tls" / "default.pem"), "--resolve",
+                          f"{host}:{tserver.https_port}:127.0.0.1", f"https://{host}:{tserver.https_port}/items/1"],
+                         capture_output=True, text=True, timeout=60)
+    event = json.loads(out.stdout)
+    assert event["rawPath"] == "/items/1" and "authentication" not in event["requestContext"]

@@ -46,6 +46,11 @@ def test_default_certificate_is_made_once_with_a_private_key(tmp_path):
     assert names == ["localhost", "*.localhost"]
     before = cert.read_bytes()
     assert tls.default_certificate(tmp_path / "tls") == (cert, key) and cert.read_bytes() == before
+    # another region's hosts: made again with them
+    names = tls.default_names(("eu-west-1",))
+    assert names[2:] == ("*.execute-api.eu-west-1.localhost", "*.lambda-url.eu-west-1.localhost")
+    assert tls.default_certificate(tmp_path / "tls", names) == (cert, key) and cert.read_bytes() != before
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
 
 
 def handshake(sites: tls.TlsSites, name: str, client=None) -> tuple:

@@ -3,7 +3,8 @@
 ACM is asked when boto3 finds credentials, at the endpoint boto3 picks: one the user configured
 (``AWS_ENDPOINT_URL_ACM``, ``AWS_ENDPOINT_URL``, a profile's ``endpoint_url``), else AWS's own. An
 unreachable ACM is not an answer. Otherwise nothing is asked and a well-formed ARN is taken (``domains.CERTIFICATE_ARN``).
-The certificate is never used: Lamb serves plain HTTP, TLS is a proxy's in front of it.
+Only its existence is asked: ACM does not export an imported certificate's private key, so the
+TLS port (``http/tls.py``) serves the domain's certificate from Lamb's certificates folder.
 """
 
 from __future__ import annotations

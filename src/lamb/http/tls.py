@@ -7,7 +7,8 @@ Certificates by SNI: ``lookup(server_name)`` names the custom domain (``Site``) 
 its certificate is ``<certificates dir>/<domain>.pem`` with its key ``<domain>.key`` (a wildcard
 domain's files are ``*.example.com.pem``/``.key``), else the default certificate: self-signed,
 generated with ``cryptography`` on first start into ``<data dir>/tls/`` (key 0600), for ``localhost``,
-``*.localhost`` and the loopback addresses. A site with a truststore (mutual TLS) verifies the
+``*.localhost``, the home region's ``*.execute-api.<region>.localhost`` and ``*.lambda-url.<region>.localhost``
+and the loopback addresses. A site with a truststore (mutual TLS) verifies the
 client's certificate against it: OpenSSL fails the handshake for an untrusted or expired one.
 
 OpenSSL decides whether to ask for a client certificate when the connection is made, before SNI
@@ -41,10 +42,28 @@ class Site(NamedTuple):
     marker: str = ""  # changes whenever the truststore does (its version)
 
 
-def default_certificate(folder: Path) -> tuple[Path, Path]:
-    """``(certificate, key)`` of the self-signed default certificate in ``folder``, made on first use."""
+def default_names(regions: "tuple[str, ...]") -> tuple[str, ...]:
+    """The default certificate's names: ``localhost``, ``*.localhost`` and, per region, the execute-api
+    and function URL hosts (a wildcard covers one label only)."""
+    return DEFAULT_NAMES + tuple(f"*.{kind}.{r}.localhost" for r in regions for kind in ("execute-api", "lambda-url"))
+
+
+def _names_of(cert_path: Path) -> set[str]:
+    from cryptography import x509
+
+    try:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        return set(cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+                   .get_values_for_type(x509.DNSName))
+    except (OSError, ValueError, x509.ExtensionNotFound):
+        return set()
+
+
+def default_certificate(folder: Path, names: "tuple[str, ...]" = DEFAULT_NAMES) -> tuple[Path, Path]:
+    """``(certificate, key)`` of the self-signed default certificate in ``folder`` for ``names``, made on
+    first use and again when it lacks one of them."""
     cert_path, key_path = folder / "default.pem", folder / "default.key"
-    if cert_path.exists() and key_path.exists():
+    if cert_path.exists() and key_path.exists() and set(names) <= _names_of(cert_path):
         return cert_path, key_path
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -55,7 +74,7 @@ def default_certificate(folder: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Lamb default certificate")])
     now = datetime.datetime.now(datetime.timezone.utc)
-    sans = [x509.DNSName(n) for n in DEFAULT_NAMES] + [x509.IPAddress(ipaddress.ip_address(a))
+    sans = [x509.DNSName(n) for n in names] + [x509.IPAddress(ipaddress.ip_address(a))
                                                        for a in ("127.0.0.1", "::1")]
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
@@ -85,10 +104,11 @@ def _context(cert: Path, key: Path) -> ssl.SSLContext:
 class TlsSites:
     """The listener's ``context`` and the per-site contexts its SNI callback switches to."""
 
-    def __init__(self, folder: Path, certificates: Path, lookup: Callable[[str], Site | None]) -> None:
+    def __init__(self, folder: Path, certificates: Path, lookup: Callable[[str], Site | None],
+                 names: "tuple[str, ...]" = DEFAULT_NAMES) -> None:
         self.certificates = certificates
         self.lookup = lookup
-        self.default = default_certificate(folder)
+        self.default = default_certificate(folder, names)
         self.context = _context(*self.default)
         self.context.sni_callback = self._sni
         self._contexts: dict[tuple, ssl.SSLContext] = {}
