@@ -229,7 +229,7 @@ def test_rest_api_domain_client_cert_in_the_event_and_the_access_log(tserver, mo
         {"op": "replace", "path": "/accessLogSettings/destinationArn",
          "value": f"arn:aws:logs:{tserver.region}:{tserver.account_id}:log-group:{group}"},
         {"op": "replace", "path": "/accessLogSettings/format", "value": fmt}])
-    _, _, uri, version = truststore(moto, pki["client_ca"])
+    s3, bucket, uri, version = truststore(moto, pki["client_ca"])
     domain = unique("rest").lower() + ".mtls.localhost"
     with pytest.raises(botocore.exceptions.ClientError) as e:  # mutual TLS: REGIONAL names only
         v1.create_domain_name(domainName=domain, certificateArn=certificate,
@@ -263,6 +263,15 @@ def test_rest_api_domain_client_cert_in_the_event_and_the_access_log(tserver, mo
     assert (line["status"], line["subjectDN"], line["issuerDN"], line["serialNumber"], line["validity.notBefore"],
             line["validity.notAfter"]) == ("200", want["subjectDN"], want["issuerDN"], want["serialNumber"],
                                            want["validity"]["notBefore"], want["validity"]["notAfter"])
+
+    # PATCH: a new truststore version (the other CA's)
+    new_version = s3.put_object(Bucket=bucket, Key="ca.pem", Body=pki["other_ca"].pem)["VersionId"]
+    patched = v1.update_domain_name(domainName=domain, patchOperations=[
+        {"op": "replace", "path": "/mutualTlsAuthentication/truststoreVersion", "value": new_version}])
+    assert patched["mutualTlsAuthentication"] == {"truststoreUri": uri, "truststoreVersion": new_version,
+                                                  "truststoreWarnings": []}
+    assert tls_get(tserver, domain, "/shop/hello", client=pki["other_good"], tmp=tmp_path)[0] == 200
+    refused(tserver, domain, "/shop/hello", pki["good"], tmp_path)
 
     # PATCH: mutual TLS turned off, the domain is served without a certificate
     off = v1.update_domain_name(domainName=domain, patchOperations=[

@@ -106,30 +106,30 @@ async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
     _refuse_unserved(params)
     domains = _domains(ctx)
     record = domains.record(params["DomainName"])
-    if params.get("MutualTlsAuthentication") is not None:  # the truststore read again; an empty URI: off
-        mutual = await asyncio.to_thread(domains.truststore, record["endpointType"],
-                                         params["MutualTlsAuthentication"], v2=True)
-        record = dict(domains.record(params["DomainName"]))  # as it is now, after the wait
-        record["mutualTls"] = mutual
-        domains.save(record)
+    given_mtls = params.get("MutualTlsAuthentication")
+    mutual = None
+    if given_mtls is not None:  # the truststore read again; an empty URI turns mutual TLS off
+        mutual = await asyncio.to_thread(domains.truststore, record["endpointType"], given_mtls, v2=True)
+    conf = (params.get("DomainNameConfigurations") or [{}])[0]
+    if conf.get("EndpointType") not in (None, record["endpointType"]):
+        raise dn.bad("The endpoint type of a domain name cannot be changed.")
+    arn = conf.get("CertificateArn") or record["certificateArn"]
     if params.get("DomainNameConfigurations"):
-        conf = params["DomainNameConfigurations"][0]
-        if conf.get("EndpointType") not in (None, record["endpointType"]):
-            raise dn.bad("The endpoint type of a domain name cannot be changed.")
-        arn = conf.get("CertificateArn") or record["certificateArn"]
         await asyncio.to_thread(domains.check_certificate, arn, record["endpointType"])
-        record = dict(domains.record(params["DomainName"]))  # as it is now, after the wait; saved whole or not at all
-        if arn != record["certificateArn"]:
-            record.update(certificateArn=arn, certificateUploadDate=time.time())
-        for key, field in (("CertificateName", "certificateName"), ("SecurityPolicy", "securityPolicy"),
-                           ("IpAddressType", "ipAddressType")):
-            if conf.get(key) is not None:
-                record[field] = conf[key]
-        if record["endpointType"] == "REGIONAL" and record["securityPolicy"] != "TLS_1_2" and \
-                any("/" in m["key"] for m in record["mappings"].values()):
-            raise dn.bad("Multi-level base path mappings are only supported for REGIONAL domain names with the "
-                         "TLS_1_2 security policy.")
-        domains.save(record)
+    record = dict(domains.record(params["DomainName"]))  # as it is now, after the waits; saved whole or not at all
+    if arn != record["certificateArn"]:
+        record.update(certificateArn=arn, certificateUploadDate=time.time())
+    for key, field in (("CertificateName", "certificateName"), ("SecurityPolicy", "securityPolicy"),
+                       ("IpAddressType", "ipAddressType")):
+        if conf.get(key) is not None:
+            record[field] = conf[key]
+    if record["endpointType"] == "REGIONAL" and record["securityPolicy"] != "TLS_1_2" and \
+            any("/" in m["key"] for m in record["mappings"].values()):
+        raise dn.bad("Multi-level base path mappings are only supported for REGIONAL domain names with the "
+                     "TLS_1_2 security policy.")
+    if given_mtls is not None:
+        record["mutualTls"] = mutual
+    domains.save(record)
     return view(domains, record)
 
 
