@@ -122,3 +122,14 @@ def test_verified_by_nothing():
 def test_no_server_name_keeps_the_listener_context(tmp_path, name):
     sites = tls.TlsSites(tmp_path / "tls", tmp_path / "certs", lambda n: pytest.fail("asked"))
     assert sites._sni(None, name, sites.context) is None
+
+
+def test_settings_name_the_tls_port_and_the_certificates_folder():
+    from pathlib import Path
+
+    from lamb.config import Settings
+
+    s = Settings.from_env({"LAMB_HTTPS_PORT": "8443", "LAMB_TLS_CERTIFICATES_DIR": "/srv/certs"})
+    assert (s.https_port, s.tls_certificates_dir) == (8443, Path("/srv/certs"))
+    assert Settings.from_env({}).https_port is None
+    assert Settings.from_env({"LAMB_HTTPS_PORT": "8443"}, https_port=9443).https_port == 9443
