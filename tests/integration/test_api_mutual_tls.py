@@ -89,9 +89,13 @@ def tserver(moto, tmp_path_factory):  # noqa: F811
     """A Lamb with a TLS port that reaches moto's server for ACM and S3 (boto3's standard variables)."""
     env = {"AWS_ENDPOINT_URL_ACM": moto.url, "AWS_ENDPOINT_URL_S3": moto.url, "AWS_ACCESS_KEY_ID": "testing",
            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    server = LambServer(env=env)
     https_port = free_port()
-    server = LambServer(env=env, extra_args=["--https-port", str(https_port)]).start()
+    while https_port == server.port:  # free_port may hand out the plain port again
+        https_port = free_port()
+    server.extra_args += ["--https-port", str(https_port)]
     server.https_port = https_port
+    server.start()
     try:
         yield server
     finally:
@@ -391,3 +395,44 @@ def test_the_tls_port_serves_what_the_plain_port_serves(tserver):
                          capture_output=True, text=True, timeout=60)
     event = json.loads(out.stdout)
     assert event["rawPath"] == "/items/1" and "authentication" not in event["requestContext"]
+
+
+AUTHORIZER = (
+    "def handler(event, context):\n"
+    "    cert = (event['requestContext'].get('authentication') or {}).get('clientCert') or {}\n"
+    "    return {'isAuthorized': bool(cert.get('subjectDN')), 'context': {'subject': cert.get('subjectDN', '')}}\n")
+
+
+def test_lambda_authorizer_and_parameter_mapping_see_the_client_cert(tserver, moto, certificate, pki, tmp_path):  # noqa: F811
+    """AWS forwards the certificate to Lambda authorizers and integrations, and ``$context.identity.clientCert.*``
+    is there for parameter mapping."""
+    v2 = tserver.client("apigatewayv2")
+    arn, auth_arn = function(tserver, "mtlsfn", ECHO), function(tserver, "mtlsauth", AUTHORIZER)
+    api_id = v2.create_api(Name=unique("mtls-auth"), ProtocolType="HTTP")["ApiId"]
+    integ = v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=arn,
+                                  PayloadFormatVersion="2.0", RequestParameters={
+                                      "append:header.x-client-subject": "$context.identity.clientCert.subjectDN",
+                                      "append:header.x-client-not-after":
+                                          "$context.identity.clientCert.validity.notAfter"})["IntegrationId"]
+    auth = v2.create_authorizer(
+        ApiId=api_id, Name="cert", AuthorizerType="REQUEST", AuthorizerPayloadFormatVersion="2.0",
+        EnableSimpleResponses=True, IdentitySource=["$request.header.host"],
+        AuthorizerUri=f"arn:aws:apigateway:{tserver.region}:lambda:path/2015-03-31/functions/{auth_arn}/invocations")
+    v2.create_route(ApiId=api_id, RouteKey="GET /things/{id}", Target=f"integrations/{integ}",
+                    AuthorizationType="CUSTOM", AuthorizerId=auth["AuthorizerId"])
+    v2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    _, _, uri, version = truststore(moto, pki["client_ca"])
+    domain = unique("authz").lower() + ".mtls.localhost"
+    v2.create_domain_name(DomainName=domain, DomainNameConfigurations=[{"CertificateArn": certificate}],
+                          MutualTlsAuthentication={"TruststoreUri": uri, "TruststoreVersion": version})
+    v2.create_api_mapping(DomainName=domain, ApiId=api_id, Stage="$default")
+    want = expected_client_cert(pki["good"])
+    status, body, _ = tls_get(tserver, domain, "/things/1", client=pki["good"], tmp=tmp_path)
+    assert status == 200, body
+    event = json.loads(body)
+    assert event["requestContext"]["authorizer"]["lambda"] == {"subject": want["subjectDN"]}
+    assert event["headers"]["x-client-subject"] == want["subjectDN"]
+    assert event["headers"]["x-client-not-after"] == want["validity"]["notAfter"]
+    # the same API at its default endpoint: no certificate, so the authorizer refuses
+    assert curl(f"http://{api_id}.execute-api.{tserver.region}.localhost:{tserver.port}/things/1") == \
+        (403, '{"message":"Forbidden"}')

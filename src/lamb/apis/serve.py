@@ -660,6 +660,8 @@ class HttpApiServer:
                    "routeKey": ctx.match.route_key, "accountId": self.account_id, "protocol": "HTTP/1.1",
                    "identity": {"sourceIp": ctx.source_ip, "userAgent": req.headers.get("user-agent", "")},
                    "authorizer": authorized.for_event("2.0") if authorized is not None else {}}
+        if ctx.client_cert is not None:  # mutual TLS: $context.identity.clientCert.*
+            context["identity"]["clientCert"] = ctx.client_cert
         return http_proxy.Seen(req.headers, req.query, ctx.path, ctx.match.path_parameters, req.body, context,
                                ctx.variables)
 
