@@ -261,6 +261,11 @@ class Lamb:
         """The account and region whose state a request reads and changes (``lamb.scopes``)."""
         return self.scopes.for_request(caller.account, region_of(req.headers, req.query), params)
 
+    @property
+    def certificates_dir(self) -> Path:
+        """Custom domains' ``<domain>.pem``/``.key`` for the TLS port (LAMB_TLS_CERTIFICATES_DIR)."""
+        return self.settings.tls_certificates_dir or self.settings.data_dir / "tls" / "certificates"
+
     def _tls_site(self, server_name: str) -> Site | None:
         """The custom domain a TLS handshake names, in any account and region (``http/tls.py``)."""
         for scope in self.all_scopes():
@@ -324,8 +329,10 @@ class Lamb:
                                    cache_max_bytes=s.limits.api_cache_max_bytes,
                                    usage=UsagePlans(db, self.sealer))  # API keys and usage plans
         # API Gateway's custom domain names, shared by the v1 and v2 APIs (apis/domains.py)
-        scope.http_apis.domains = Domains(HttpApiStore(db, "apigateway_domains"), region, AcmCertificates(),
-                                        s.limits)
+        acm = AcmCertificates()
+        scope.http_apis.domains = Domains(HttpApiStore(db, "apigateway_domains"), region, acm, s.limits)
+        # an exportable ACM certificate written where the TLS port reads domains' certificates (http/tls.py)
+        scope.http_apis.domains.install_certificate = functools.partial(acm.install, self.certificates_dir)
         scope.http_apis.domains.read_object = s3_reader(lambda: self.aws.get("s3"), s.limits.api_truststore_max_bytes)
         scope.http_apis.domains.store.listeners.append(lambda _name: self._tls_changed())  # mutual TLS on or off
         if not home:  # its function URLs' host names carry its region
@@ -516,9 +523,7 @@ class Lamb:
             self.url_server.after_answer = self.invoker.afterwards.run
             self.settings.url_port = await self.url_server.start(self.settings.host, self.settings.url_port)
         if self.settings.https_port is not None:  # the same app over TLS (http/tls.py)
-            self.tls = TlsSites(self.settings.data_dir / "tls",
-                                self.settings.tls_certificates_dir or self.settings.data_dir / "tls" / "certificates",
-                                self._tls_site, default_names((self.settings.region,)))
+            self.tls = TlsSites(self.settings.data_dir / "tls", self.certificates_dir, self._tls_site, default_names((self.settings.region,)))
             self._tls_changed()
             sock = bind_socket(self.settings.host, self.settings.https_port)
             self._https = await self.server.add_socket(sock, ssl=self.tls.context)

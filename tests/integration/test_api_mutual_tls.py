@@ -436,3 +436,25 @@ def test_lambda_authorizer_and_parameter_mapping_see_the_client_cert(tserver, mo
     # the same API at its default endpoint: no certificate, so the authorizer refuses
     assert curl(f"http://{api_id}.execute-api.{tserver.region}.localhost:{tserver.port}/things/1") == \
         (403, '{"message":"Forbidden"}')
+
+
+def test_an_exportable_acm_certificate_is_served_by_sni(tserver, moto):  # noqa: F811
+    """ACM exports a certificate requested with ``Export: ENABLED``: Lamb writes it into its certificates
+    folder (key 0600) and the TLS port serves it for the domain; an imported one is never exported."""
+    acm = moto.client("acm")
+    domain = unique("exp").lower() + ".mtls.localhost"
+    arn = acm.request_certificate(DomainName=domain, Options={"Export": "ENABLED"})["CertificateArn"]
+    v2 = tserver.client("apigatewayv2")
+    api_id = v2.create_api(Name=unique("exp"), ProtocolType="HTTP", Target=function(tserver, "exp", ECHO))["ApiId"]
+    v2.create_domain_name(DomainName=domain, DomainNameConfigurations=[{"CertificateArn": arn}])
+    v2.create_api_mapping(DomainName=domain, ApiId=api_id, Stage="$default")
+    folder = tserver.data_dir / "tls" / "certificates"
+    assert (folder / f"{domain}.key").stat().st_mode & 0o777 == 0o600
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    with ctx.wrap_socket(socket.create_connection(("127.0.0.1", tserver.https_port), timeout=60),
+                         server_hostname=domain) as s:
+        served = s.getpeercert(binary_form=True)
+    want = x509.load_pem_x509_certificate(acm.get_certificate(CertificateArn=arn)["Certificate"].encode())
+    assert served == want.public_bytes(serialization.Encoding.DER)
+    assert tls_get(tserver, domain, "/x")[0] == 200

@@ -110,6 +110,7 @@ async def create_domain_name(ctx: "RequestContext", params: dict) -> dict:
                             security_policy=params.get("securityPolicy"),
                             ip_address_type=(params.get("endpointConfiguration") or {}).get("ipAddressType"),
                             tags=params.get("tags"), mutual=mutual)
+    await asyncio.to_thread(domains.fetch_certificate, record)  # for the TLS port, where ACM exports it
     return view(domains, record)
 
 
@@ -165,6 +166,7 @@ async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
         record["mutualTls"] = await asyncio.to_thread(domains.truststore, record["endpointType"], truststore, v2=False)
     record["mappings"] = _record(ctx, params)["mappings"]  # as they are now, after the wait
     domains.save(record)
+    await asyncio.to_thread(domains.fetch_certificate, record)
     return view(domains, record)
 
 

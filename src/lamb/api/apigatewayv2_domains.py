@@ -86,6 +86,7 @@ async def create_domain_name(ctx: "RequestContext", params: dict) -> dict:
     record = domains.create(params["DomainName"], endpoint_type="REGIONAL", certificate_arn=conf.get("CertificateArn"),
                             certificate_name=conf.get("CertificateName"), security_policy=conf.get("SecurityPolicy"),
                             ip_address_type=conf.get("IpAddressType"), tags=params.get("Tags"), mutual=mutual)
+    await asyncio.to_thread(domains.fetch_certificate, record)  # for the TLS port, where ACM exports it
     return view(domains, record)
 
 
@@ -130,6 +131,7 @@ async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
     if given_mtls is not None:
         record["mutualTls"] = mutual
     domains.save(record)
+    await asyncio.to_thread(domains.fetch_certificate, record)
     return view(domains, record)
 
 

@@ -124,6 +124,8 @@ class Domains:
         # arn -> True/False when ACM was asked, None when no ACM is reachable (certificates.py)
         self.certificate_exists = certificate_exists or (lambda _arn: None)
         self.read_object: mutual_tls.ReadObject | None = None  # a truststore's S3 object (app.py)
+        # name, certificate ARN -> the certificate written for the TLS port when ACM exports it (app.py)
+        self.install_certificate: Callable[[str, str | None], object] | None = None
         self._wildcards = False  # whether a wildcard name (``*.example.com``) exists
         store.listeners.append(self._changed)
         self._changed("")
@@ -166,6 +168,11 @@ class Domains:
                   "tags": dict(tags or {}), "mappings": {}, "mutualTls": mutual}
         self.save(record)
         return record
+
+    def fetch_certificate(self, record: dict) -> None:
+        """The domain's certificate for the TLS port, where ACM exports it. Blocks (run it in a thread)."""
+        if self.install_certificate is not None:
+            self.install_certificate(record["domainName"], record["certificateArn"])
 
     def truststore(self, endpoint_type: str, given: dict | None, *, v2: bool) -> dict | None:
         """The mutual TLS record of a CreateDomainName/UpdateDomainName's ``mutualTlsAuthentication``

@@ -5,7 +5,8 @@ TLS transport under the same ``HttpConnection``), so the plain port's path is un
 
 Certificates by SNI: ``lookup(server_name)`` names the custom domain (``Site``) a handshake is for;
 its certificate is ``<certificates dir>/<domain>.pem`` with its key ``<domain>.key`` (a wildcard
-domain's files are ``*.example.com.pem``/``.key``), else the default certificate: self-signed,
+domain's files are ``*.example.com.pem``/``.key``; an exportable ACM certificate is written there by
+``apis/certificates.py``), else the default certificate: self-signed,
 generated with ``cryptography`` on first start into ``<data dir>/tls/`` (key 0600), for ``localhost``,
 ``*.localhost``, the home region's ``*.execute-api.<region>.localhost`` and ``*.lambda-url.<region>.localhost``
 and the loopback addresses. A site with a truststore (mutual TLS) verifies the
@@ -70,7 +71,6 @@ def default_certificate(folder: Path, names: "tuple[str, ...]" = DEFAULT_NAMES) 
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Lamb default certificate")])
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -84,12 +84,21 @@ def default_certificate(folder: Path, names: "tuple[str, ...]" = DEFAULT_NAMES) 
             .sign(key, hashes.SHA256()))
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-    tmp = key_path.with_suffix(".tmp")
+    return write_certificate(folder, "default", cert.public_bytes(serialization.Encoding.PEM), key_pem)
+
+
+def write_certificate(folder: Path, name: str, chain: bytes, key: bytes) -> tuple[Path, Path]:
+    """``<name>.pem`` and ``<name>.key`` (mode 0600, written whole then renamed) in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    cert_path, key_path = folder / f"{name}.pem", folder / f"{name}.key"
+    tmp = folder / f".{name}.key.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
-        f.write(key_pem)
+        f.write(key)
     os.replace(tmp, key_path)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    tmp = folder / f".{name}.pem.tmp"
+    tmp.write_bytes(chain)
+    os.replace(tmp, cert_path)
     return cert_path, key_path
 
 
