@@ -8,6 +8,7 @@ import logging
 import os
 import resource
 import secrets
+import socket
 import time
 from pathlib import Path
 from typing import Callable
@@ -224,7 +225,8 @@ class Lamb:
         self.env_server: HttpServer | None = None  # the public app as environments reach it (their namespace)
         self.tls: TlsSites | None = None  # LAMB_HTTPS_PORT: the TLS listener's certificates (http/tls.py)
         self.https_port: int | None = None
-        self._https: asyncio.AbstractServer | None = None
+        self._https: socket.socket | None = None  # its listening socket, accepted on by ``TlsSites.serve``
+        self._https_task: asyncio.Task | None = None
         self.port = settings.port
         self.started_at = time.time()
 
@@ -273,10 +275,6 @@ class Lamb:
             if found is not None:
                 return Site(*found)
         return None
-
-    def _tls_changed(self) -> None:
-        if self.tls is not None:
-            self.tls.mutual(any(scope.http_apis.domains.any_mutual() for scope in self.all_scopes()))
 
     def make_scope(self, account: str, region: str, folder: Path) -> Scope:
         """One account in one region: its stores over its own database, the services over them."""
@@ -334,7 +332,6 @@ class Lamb:
         # an exportable ACM certificate written where the TLS port reads domains' certificates (http/tls.py)
         scope.http_apis.domains.install_certificate = functools.partial(acm.install, self.certificates_dir)
         scope.http_apis.domains.read_object = s3_reader(lambda: self.aws.get("s3"), s.limits.api_truststore_max_bytes)
-        scope.http_apis.domains.store.listeners.append(lambda _name: self._tls_changed())  # mutual TLS on or off
         if not home:  # its function URLs' host names carry its region
             scope.url_addresses = functools.partial(self.url_addresses, region)
         scope.reconcile = lambda: runtime_management.reconcile(functions, region)  # this release's runtime versions
@@ -524,9 +521,10 @@ class Lamb:
             self.settings.url_port = await self.url_server.start(self.settings.host, self.settings.url_port)
         if self.settings.https_port is not None:  # the same app over TLS (http/tls.py)
             self.tls = TlsSites(self.settings.data_dir / "tls", self.certificates_dir, self._tls_site, default_names((self.settings.region,)))
-            self._tls_changed()
             sock = bind_socket(self.settings.host, self.settings.https_port)
-            self._https = await self.server.add_socket(sock, ssl=self.tls.context)
+            sock.listen(1024)
+            self._https = sock
+            self._https_task = asyncio.get_running_loop().create_task(self.tls.serve(sock, self.server.serve_accepted))
             self.https_port = self.settings.https_port = sock.getsockname()[1]
         if self.settings.port == 0:
             self.settings.port = self.port
@@ -590,6 +588,8 @@ class Lamb:
         }
 
     async def stop(self) -> None:
+        if self._https_task is not None:
+            self._https_task.cancel()
         if self._https is not None:
             self._https.close()
         if self.server is not None:

@@ -375,7 +375,7 @@ def test_sam_domain_with_mutual_tls_deployed(tserver, moto, certificate, pki, tm
     assert domain not in {d["DomainName"] for d in v2.get_domain_names()["Items"]}
 
 
-def test_the_tls_port_serves_what_the_plain_port_serves(tserver):
+def test_the_tls_port_serves_what_the_plain_port_serves(tserver, pki, tmp_path):
     """boto3 over TLS, trusting the default certificate Lamb made (key 0600): the AWS API and an HTTP API."""
     import boto3
 
@@ -395,6 +395,9 @@ def test_the_tls_port_serves_what_the_plain_port_serves(tserver):
                          capture_output=True, text=True, timeout=60)
     event = json.loads(out.stdout)
     assert event["rawPath"] == "/items/1" and "authentication" not in event["requestContext"]
+    # a client that offers a certificate where none is asked (no mutual TLS for this name) is served
+    status, body, _ = tls_get(tserver, host, "/items/2", client=pki["untrusted"], tmp=tmp_path)
+    assert status == 200 and "authentication" not in json.loads(body)["requestContext"]
 
 
 AUTHORIZER = (

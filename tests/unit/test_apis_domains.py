@@ -154,7 +154,7 @@ def test_a_mutual_tls_domain_is_served_only_to_a_verified_certificate(domains):
     domains.put_mapping(record, key="", api_id="a1", stage="prod")
     assert domains.route(_req("/x", "m.example.com")).api_id is None
     assert domains.route(_req(dn.PATH_PREFIX + "m.example.com/x")).api_id is None
-    assert domains.tls_site("m.example.com") == ("m.example.com", "x", "m1") and domains.any_mutual()
+    assert domains.tls_site("m.example.com") == ("m.example.com", "x", "m1")
     assert domains.tls_site("other.example.com") is None
     with pytest.raises(AwsError, match="only supported for REGIONAL"):
         domains.truststore("EDGE", {"truststoreUri": "s3://b/k"}, v2=False)

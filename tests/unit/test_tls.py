@@ -53,8 +53,55 @@ def test_default_certificate_is_made_once_with_a_private_key(tmp_path):
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
 
 
+def hello_of(name: str | None) -> bytes:
+    """A real ClientHello (OpenSSL's, through a memory BIO) naming ``name``."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(incoming, outgoing, server_hostname=name)
+    with pytest.raises(ssl.SSLWantReadError):
+        obj.do_handshake()
+    return outgoing.read()
+
+
+def test_server_name_of_a_client_hello():
+    assert tls.server_name(hello_of("api.example.com")) == "api.example.com"
+    assert tls.server_name(hello_of(None)) is None
+    hello = hello_of("api.example.com")
+    for cut in (0, 5, 40, 80, len(hello) // 2):  # a partial record: no name, never an error
+        assert tls.server_name(hello[:cut]) in (None, "api.example.com")
+    assert tls.server_name(b"GET / HTTP/1.1\r\n\r\n") is None
+
+
+def test_peek_hello_leaves_the_bytes_and_waits_for_the_whole_record():
+    import asyncio
+
+    async def run():
+        a, b = socket.socketpair()
+        a.setblocking(False)
+        hello = hello_of("x.example.com")
+        b.sendall(hello[:20])
+        peeking = asyncio.ensure_future(tls.peek_hello(a, 30))
+        await asyncio.sleep(0.05)
+        assert not peeking.done()
+        b.sendall(hello[20:])
+        assert await peeking == hello
+        assert a.recv(len(hello)) == hello  # still there for OpenSSL
+        silent, peer = socket.socketpair()  # a client that sends nothing
+        silent.setblocking(False)
+        with pytest.raises(TimeoutError):
+            await tls.peek_hello(silent, 0.1)
+        peer.close()
+        assert await tls.peek_hello(silent, 30) == b""  # closed before a hello: nothing to wait for
+        for s in (a, b, silent):
+            s.close()
+
+    asyncio.run(run())
+
+
 def handshake(sites: tls.TlsSites, name: str, client=None) -> tuple:
-    """One handshake through ``sites.context`` on a real socket pair: (server's certificate, what verified)."""
+    """One handshake on a real socket pair with the context ``for_hello`` picks from the client's own
+    ClientHello: (server's certificate, what verified)."""
     a, b = socket.socketpair()
     a.settimeout(30)
     b.settimeout(30)
@@ -62,7 +109,8 @@ def handshake(sites: tls.TlsSites, name: str, client=None) -> tuple:
 
     def serve():
         try:
-            s = sites.context.wrap_socket(a, server_side=True)
+            hello = a.recv(65536, socket.MSG_PEEK)
+            s = sites.for_hello(hello).wrap_socket(a, server_side=True)
             got["verified"] = tls.verified_by(s)  # an SSLSocket answers as asyncio's SSLObject does
             s.sendall(b"x")
             s.close()
@@ -96,12 +144,11 @@ def test_sni_picks_the_domain_certificate_and_its_truststore(tmp_path):
                      "m.example.com": tls.Site("m.example.com", ca[0].public_bytes(serialization.Encoding.PEM).decode(),
                                                "v1")}
     sites = tls.TlsSites(tmp_path / "tls", tmp_path / "certs", sites_by_name.get)
-    served, _ = handshake(sites, "api.example.com")
-    assert served.subject.rfc4514_string() == "CN=api.example.com"
+    served, got = handshake(sites, "api.example.com", stranger)  # no truststore: a certificate is not even asked for
+    assert served.subject.rfc4514_string() == "CN=api.example.com" and got["verified"] is None
     served, _ = handshake(sites, "unknown.example.com")
     assert served.subject.rfc4514_string() == "CN=Lamb default certificate"
 
-    sites.mutual(True)
     served, got = handshake(sites, "m.example.com", good)
     assert served.subject.rfc4514_string() == "CN=Lamb default certificate"  # no files: the default one
     site, der = got["verified"]
@@ -110,18 +157,16 @@ def test_sni_picks_the_domain_certificate_and_its_truststore(tmp_path):
     assert got["verified"] is None
     served, got = handshake(sites, "m.example.com", stranger)
     assert isinstance(got.get("error"), ssl.SSLError)
-    sites.mutual(False)
-    assert sites.context.verify_mode == ssl.CERT_NONE
 
 
 def test_verified_by_nothing():
     assert tls.verified_by(None) is None
 
 
-@pytest.mark.parametrize("name", ["", None])
-def test_no_server_name_keeps_the_listener_context(tmp_path, name):
+def test_no_server_name_is_the_listener_context(tmp_path):
     sites = tls.TlsSites(tmp_path / "tls", tmp_path / "certs", lambda n: pytest.fail("asked"))
-    assert sites._sni(None, name, sites.context) is None
+    assert sites.for_hello(hello_of(None)) is sites.context
+    assert sites.for_hello(b"") is sites.context
 
 
 def test_settings_name_the_tls_port_and_the_certificates_folder():

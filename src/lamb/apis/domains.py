@@ -278,9 +278,6 @@ class Domains:
         mtls = record.get("mutualTls")
         return record["domainName"], (mtls["pem"] if mtls else None), (mtls["marker"] if mtls else "")
 
-    def any_mutual(self) -> bool:
-        return any(r.get("mutualTls") for r in self.store.apis.values())
-
     def _changed(self, _name: str) -> None:
         self._wildcards = any(n.startswith("*.") for n in self.store.apis)
 

@@ -563,10 +563,14 @@ class HttpServer:
         self._server = await loop.create_server(self._factory, sock=sock, backlog=1024)
         return self.port
 
-    async def add_socket(self, sock: socket.socket, ssl: Any = None) -> asyncio.AbstractServer:
-        """Also serve connections accepted on ``sock`` (a listener in an environment's network namespace;
-        with ``ssl``, an ``ssl.SSLContext``: each accepted connection wrapped in TLS first, http/tls.py)."""
-        return await asyncio.get_running_loop().create_server(self._factory, sock=sock, backlog=1024, ssl=ssl)
+    async def add_socket(self, sock: socket.socket) -> asyncio.AbstractServer:
+        """Also serve connections accepted on ``sock`` (a listener in an environment's network namespace)."""
+        return await asyncio.get_running_loop().create_server(self._factory, sock=sock, backlog=1024)
+
+    async def serve_accepted(self, sock: socket.socket, ssl: Any) -> None:
+        """Serve one connection accepted elsewhere, wrapped in TLS with ``ssl`` (an ``ssl.SSLContext``) first:
+        the TLS port's (http/tls.py). Returns once the handshake is done; raises when it fails."""
+        await asyncio.get_running_loop().connect_accepted_socket(self._factory, sock, ssl=ssl)
 
     @property
     def port(self) -> int:

@@ -1,38 +1,41 @@
 """The TLS listener: Lamb's public app on a second port, its connections wrapped in TLS when accepted.
 
-The same ``HttpServer`` serves both ports (``HttpServer.add_socket(sock, ssl=context)``: asyncio's
-TLS transport under the same ``HttpConnection``), so the plain port's path is untouched.
+``TlsSites.serve`` accepts on the TLS port, peeks at each connection's ClientHello for its SNI name
+(``server_name``; nothing is read from the socket) and hands the socket with the context for that
+name to ``HttpServer.serve_accepted`` (asyncio's TLS transport under the same ``HttpConnection``),
+so the plain port's path is untouched and each handshake has its domain's settings from its first
+message: a certificate, and whether to ask for a client certificate (OpenSSL fixes that when the
+connection is made; a context switched in an SNI callback would keep the listener's choice).
 
-Certificates by SNI: ``lookup(server_name)`` names the custom domain (``Site``) a handshake is for;
+Certificates by SNI: ``lookup(server_name)`` names the custom domain (``Site``) a connection is for;
 its certificate is ``<certificates dir>/<domain>.pem`` with its key ``<domain>.key`` (a wildcard
 domain's files are ``*.example.com.pem``/``.key``; an exportable ACM certificate is written there by
-``apis/certificates.py``), else the default certificate: self-signed,
-generated with ``cryptography`` on first start into ``<data dir>/tls/`` (key 0600), for ``localhost``,
-``*.localhost``, the home region's ``*.execute-api.<region>.localhost`` and ``*.lambda-url.<region>.localhost``
-and the loopback addresses. A site with a truststore (mutual TLS) verifies the
-client's certificate against it: OpenSSL fails the handshake for an untrusted or expired one.
-
-OpenSSL decides whether to ask for a client certificate when the connection is made, before SNI
-names the site, and keeps that choice when the SNI callback switches contexts. So while any site has
-a truststore (``mutual(True)``) every handshake asks for one (optional): a client that sends none is
-let through and answered 403 by the domain (``apis/mutual_tls.py``); a client that offers a
-certificate to a site without a truststore has it checked against nothing and fails.
+``apis/certificates.py``), else the default certificate: self-signed, generated with ``cryptography``
+on first start into ``<data dir>/tls/`` (key 0600), for ``localhost``, ``*.localhost``, the home
+region's ``*.execute-api.<region>.localhost`` and ``*.lambda-url.<region>.localhost`` and the loopback
+addresses. A site with a truststore (mutual TLS) asks for a client certificate and verifies one
+against it: OpenSSL fails the handshake for an untrusted or expired one; a client that sends none is
+let through and answered 403 by the domain (``apis/mutual_tls.py``). Other sites never ask.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import logging
 import os
+import socket
 import ssl
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Awaitable, Callable, NamedTuple
 
 log = logging.getLogger("lamb.http.tls")
 
 DEFAULT_NAMES = ("localhost", "*.localhost")
 _CACHE_MAX = 1024  # contexts kept (one per site and truststore version)
+HELLO_TIMEOUT_S = 10.0  # a connection's ClientHello must arrive within this
+_RECORD_MAX = 5 + 16384  # a TLS record's header and its largest body
 
 
 class Site(NamedTuple):
@@ -111,7 +114,8 @@ def _context(cert: Path, key: Path) -> ssl.SSLContext:
 
 
 class TlsSites:
-    """The listener's ``context`` and the per-site contexts its SNI callback switches to."""
+    """The TLS port's contexts: ``context`` (the default certificate, no client certificate asked) and
+    one per site, picked by the ClientHello's SNI name (``for_hello``)."""
 
     def __init__(self, folder: Path, certificates: Path, lookup: Callable[[str], Site | None],
                  names: "tuple[str, ...]" = DEFAULT_NAMES) -> None:
@@ -119,12 +123,8 @@ class TlsSites:
         self.lookup = lookup
         self.default = default_certificate(folder, names)
         self.context = _context(*self.default)
-        self.context.sni_callback = self._sni
         self._contexts: dict[tuple, ssl.SSLContext] = {}
-
-    def mutual(self, any_site: bool) -> None:
-        """Whether some site has a truststore: handshakes then ask for a client certificate."""
-        self.context.verify_mode = ssl.CERT_OPTIONAL if any_site else ssl.CERT_NONE
+        self._starting: set[asyncio.Task] = set()  # connections between accept and the end of their handshake
 
     def files(self, name: str) -> tuple[Path, Path] | None:
         cert, key = self.certificates / f"{name}.pem", self.certificates / f"{name}.key"
@@ -141,7 +141,7 @@ class TlsSites:
         if ctx is None:
             ctx = _context(*(files or self.default))
             if site.truststore is not None:
-                ctx.verify_mode = ssl.CERT_REQUIRED
+                ctx.verify_mode = ssl.CERT_OPTIONAL  # asked for; none: the domain's 403, a bad one: no handshake
                 ctx.load_verify_locations(cadata=site.truststore)
             ctx.lamb_site = (site.name, site.marker)  # type: ignore[attr-defined]  # what verified a peer
             if len(self._contexts) >= _CACHE_MAX:
@@ -149,18 +149,94 @@ class TlsSites:
             self._contexts[key] = ctx
         return ctx
 
-    def _sni(self, conn: ssl.SSLObject, server_name: str | None, _ctx: ssl.SSLContext) -> int | None:
-        if not server_name:
-            return None
+    def for_hello(self, hello: bytes) -> ssl.SSLContext:
+        """The context for a connection whose first bytes are ``hello``."""
+        name = server_name(hello)
+        if not name:
+            return self.context
         try:
-            site = self.lookup(server_name.lower().rstrip("."))
+            site = self.lookup(name.lower().rstrip("."))
             ctx = self.site_context(site) if site is not None else None
         except (OSError, ssl.SSLError, ValueError):
-            log.exception("TLS: the certificate or truststore of %s cannot be used", server_name)
-            return ssl.ALERT_DESCRIPTION_INTERNAL_ERROR
-        if ctx is not None:
-            conn.context = ctx
+            log.exception("TLS: the certificate or truststore of %s cannot be used", name)
+            return self.context
+        return ctx or self.context
+
+    async def serve(self, listener: socket.socket,
+                    serve_accepted: Callable[[socket.socket, ssl.SSLContext], Awaitable]) -> None:
+        """Accept on ``listener`` until cancelled; each connection is handed to ``serve_accepted`` with
+        its context once its ClientHello has been seen."""
+        loop = asyncio.get_running_loop()
+        while True:
+            conn, _ = await loop.sock_accept(listener)
+            task = loop.create_task(self._start(conn, serve_accepted))
+            self._starting.add(task)
+            task.add_done_callback(self._starting.discard)
+
+    async def _start(self, conn: socket.socket,
+                     serve_accepted: Callable[[socket.socket, ssl.SSLContext], Awaitable]) -> None:
+        try:
+            conn.setblocking(False)
+            hello = await peek_hello(conn, HELLO_TIMEOUT_S)
+            await serve_accepted(conn, self.for_hello(hello))
+        except Exception:  # noqa: BLE001 - a failed handshake or a silent client ends its connection only
+            conn.close()
+
+
+async def peek_hello(sock: socket.socket, timeout: float) -> bytes:
+    """The connection's first TLS record (its ClientHello) as far as it has come, without reading it
+    off the socket: what OpenSSL will read next. Raises TimeoutError after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            data = sock.recv(_RECORD_MAX, socket.MSG_PEEK)
+        except BlockingIOError:
+            data = None
+        if data is not None:
+            if not data or data[0] != 0x16 or len(data) >= 5 + int.from_bytes(data[3:5], "big") or \
+                    len(data) >= _RECORD_MAX:
+                return data  # closed, not TLS (the handshake will say so), or the whole record
+            await asyncio.sleep(0.005)  # part of the record is here: the rest is on its way
+        else:
+            ready = loop.create_future()
+            loop.add_reader(sock.fileno(), lambda: ready.done() or ready.set_result(None))
+            try:
+                await asyncio.wait_for(ready, max(0.0, deadline - loop.time()))
+            finally:
+                loop.remove_reader(sock.fileno())
+        if loop.time() > deadline:
+            raise TimeoutError("no ClientHello")
+
+
+def server_name(hello: bytes) -> str | None:
+    """The SNI host name of a ClientHello record (RFC 8446 4.1.2, RFC 6066 3), else None."""
+    try:
+        if len(hello) < 9 or hello[0] != 0x16 or hello[5] != 1:
+            return None
+        end = min(len(hello), 5 + int.from_bytes(hello[3:5], "big"))
+        p = 9 + 2 + 32  # record header, handshake header, legacy_version, random
+        p += 1 + hello[p]  # legacy_session_id
+        p += 2 + int.from_bytes(hello[p:p + 2], "big")  # cipher_suites
+        p += 1 + hello[p]  # legacy_compression_methods
+        extensions_end = min(end, p + 2 + int.from_bytes(hello[p:p + 2], "big"))
+        p += 2
+        while p + 4 <= extensions_end:
+            kind, length = int.from_bytes(hello[p:p + 2], "big"), int.from_bytes(hello[p + 2:p + 4], "big")
+            p += 4
+            if kind == 0:  # server_name: a list of (type, name); type 0 is a host name
+                q, stop = p + 2, min(p + length, extensions_end)
+                while q + 3 <= stop:
+                    name_type, name_length = hello[q], int.from_bytes(hello[q + 1:q + 3], "big")
+                    q += 3
+                    if name_type == 0 and q + name_length <= stop:
+                        return hello[q:q + name_length].decode("ascii")
+                    q += name_length
+                return None
+            p += length
+    except (IndexError, UnicodeDecodeError):
         return None
+    return None
 
 
 def verified_by(ssl_object: ssl.SSLObject | None) -> tuple[tuple[str, str], bytes] | None:
