@@ -212,8 +212,12 @@ def test_http_api_domain_requires_a_trusted_client_certificate(tserver, moto, ce
 
     # a new truststore version: the other CA's clients now, the first CA's no more
     new_version = s3.put_object(Bucket=bucket, Key="ca.pem", Body=pki["other_ca"].pem)["VersionId"]
-    updated = v2.update_domain_name(DomainName=domain, MutualTlsAuthentication={"TruststoreUri": uri,
-                                                                                 "TruststoreVersion": new_version})
+    with pytest.raises(botocore.exceptions.ClientError) as e:  # AWS wants the configuration on every update
+        v2.update_domain_name(DomainName=domain, MutualTlsAuthentication={"TruststoreUri": uri,
+                                                                          "TruststoreVersion": new_version})
+    assert _code(e) == ("BadRequestException", 400, "Invalid input. Expected one domain name configuration.")
+    updated = v2.update_domain_name(DomainName=domain, DomainNameConfigurations=[{"CertificateArn": certificate}],
+                                    MutualTlsAuthentication={"TruststoreUri": uri, "TruststoreVersion": new_version})
     assert updated["MutualTlsAuthentication"]["TruststoreVersion"] == new_version
     status, body, _ = tls_get(tserver, domain, "/orders/x", client=pki["other_good"], tmp=tmp_path)
     assert status == 200, body

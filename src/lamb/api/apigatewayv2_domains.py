@@ -111,12 +111,11 @@ async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
     mutual = None
     if given_mtls is not None:  # the truststore read again; an empty URI turns mutual TLS off
         mutual = await asyncio.to_thread(domains.truststore, record["endpointType"], given_mtls, v2=True)
-    conf = (params.get("DomainNameConfigurations") or [{}])[0]
+    conf = _configuration(params)  # AWS wants it on every update, a truststore change's too
     if conf.get("EndpointType") not in (None, record["endpointType"]):
         raise dn.bad("The endpoint type of a domain name cannot be changed.")
     arn = conf.get("CertificateArn") or record["certificateArn"]
-    if params.get("DomainNameConfigurations"):
-        await asyncio.to_thread(domains.check_certificate, arn, record["endpointType"])
+    await asyncio.to_thread(domains.check_certificate, arn, record["endpointType"])
     record = dict(domains.record(params["DomainName"]))  # as it is now, after the waits; saved whole or not at all
     if arn != record["certificateArn"]:
         record.update(certificateArn=arn, certificateUploadDate=time.time())

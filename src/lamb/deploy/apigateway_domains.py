@@ -148,10 +148,14 @@ class DomainNameV2:
 
     def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
         v2 = env.lamb_client("apigatewayv2")
+        update: dict = {}
         if new.get("DomainNameConfigurations") != old.get("DomainNameConfigurations"):
-            v2.update_domain_name(DomainName=physical, DomainNameConfigurations=new.get("DomainNameConfigurations") or [])
+            update["DomainNameConfigurations"] = new.get("DomainNameConfigurations") or []
         if _mtls(new, v2=True) != _mtls(old, v2=True):  # the truststore read again, or mutual TLS off
-            v2.update_domain_name(DomainName=physical, MutualTlsAuthentication=_mtls(new, v2=True) or {"TruststoreUri": ""})
+            update["MutualTlsAuthentication"] = _mtls(new, v2=True) or {"TruststoreUri": ""}
+        if update:  # AWS wants the configuration on every update
+            update.setdefault("DomainNameConfigurations", new.get("DomainNameConfigurations") or [])
+            v2.update_domain_name(DomainName=physical, **update)
         arn = f"arn:aws:apigateway:{env.region}::/domainnames/{physical}"
         before, after = _tags(old.get("Tags")), _tags(new.get("Tags"))
         if set(before) - set(after):
