@@ -520,7 +520,8 @@ class Lamb:
             self.url_server.after_answer = self.invoker.afterwards.run
             self.settings.url_port = await self.url_server.start(self.settings.host, self.settings.url_port)
         if self.settings.https_port is not None:  # the same app over TLS (http/tls.py)
-            self.tls = TlsSites(self.settings.data_dir / "tls", self.certificates_dir, self._tls_site, default_names((self.settings.region,)))
+            self.tls = TlsSites(self.settings.data_dir / "tls", self.certificates_dir, self._tls_site,
+                                default_names((self.settings.region,)))
             sock = bind_socket(self.settings.host, self.settings.https_port)
             sock.listen(1024)
             self._https = sock
@@ -590,6 +591,7 @@ class Lamb:
     async def stop(self) -> None:
         if self._https_task is not None:
             self._https_task.cancel()
+            self.tls.close()
         if self._https is not None:
             self._https.close()
         if self.server is not None:

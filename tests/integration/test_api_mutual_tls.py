@@ -77,8 +77,11 @@ def expected_client_cert(c: Issued) -> dict:
         return t.strftime("%b ") + f"{t.day:2d}" + t.strftime(" %H:%M:%S %Y GMT")
 
     serial = c.cert.serial_number.to_bytes((c.cert.serial_number.bit_length() + 7) // 8, "big")
-    return {"clientCertPem": c.pem.decode(), "subjectDN": f"CN={c.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value},O=Lamb tests",
-            "issuerDN": f"CN={c.cert.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value},O=Lamb tests",
+    def cn(name: x509.Name) -> str:
+        return name.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+
+    return {"clientCertPem": c.pem.decode(), "subjectDN": f"CN={cn(c.cert.subject)},O=Lamb tests",
+            "issuerDN": f"CN={cn(c.cert.issuer)},O=Lamb tests",
             "serialNumber": ":".join(f"{b:02x}" for b in serial),
             "validity": {"notBefore": when(c.cert.not_valid_before_utc), "notAfter": when(c.cert.not_valid_after_utc)}}
 

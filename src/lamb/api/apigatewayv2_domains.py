@@ -7,8 +7,8 @@ GetApiMapping(s), UpdateApiMapping, DeleteApiMapping
 v1 operations (``apigateway_domains.py``). One ``DomainNameConfigurations`` entry, endpoint type
 REGIONAL; ``ApiGatewayDomainName`` is ``d-<id>.execute-api.<region>.localhost`` (``domains.gateway_name``).
 An API mapping may name an HTTP API or a REST API (as on AWS); its stage must exist. Mutual TLS
-(``MutualTlsAuthentication``) reads the truststore from S3 (``apis/mutual_tls.py``). ``RoutingMode`` other than ``API_MAPPING_ONLY`` is refused (routing
-rules are not served).
+(``MutualTlsAuthentication``) reads the truststore from S3 (``apis/mutual_tls.py``). ``RoutingMode``
+other than ``API_MAPPING_ONLY`` is refused (routing rules are not served).
 """
 
 from __future__ import annotations

@@ -173,6 +173,11 @@ class TlsSites:
             self._starting.add(task)
             task.add_done_callback(self._starting.discard)
 
+    def close(self) -> None:
+        """Give up on the connections still before or in their handshake (``serve`` is cancelled apart)."""
+        for task in list(self._starting):
+            task.cancel()
+
     async def _start(self, conn: socket.socket,
                      serve_accepted: Callable[[socket.socket, ssl.SSLContext], Awaitable]) -> None:
         try:
