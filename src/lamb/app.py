@@ -8,6 +8,7 @@ import logging
 import os
 import resource
 import secrets
+import socket
 import time
 from pathlib import Path
 from typing import Callable
@@ -21,6 +22,7 @@ from .auth.credential_scope import region_of
 from .apis.serve import HttpApis
 from .apis.certificates import AcmCertificates
 from .apis.domains import Domains
+from .apis.mutual_tls import s3_reader
 from .apis.vpc_links import Network as VpcNetwork, VpcLinks
 from .apis.store import HttpApiStore
 from .apis.usage_plans import UsagePlans
@@ -32,7 +34,8 @@ from .identity import profile
 from .identity.authn import Authenticator, Caller
 from .identity.store import IdentityStore
 from . import http_guards
-from .http.server import HttpServer
+from .http.server import HttpServer, bind_socket
+from .http.tls import Site, TlsSites, default_names
 from .invoke.invoker import Invoker
 from .invoke.scoped import ScopedInvoker, scope_id
 from .invoke.prometheus import LambdaPrometheus
@@ -221,6 +224,10 @@ class Lamb:
         self.server: HttpServer | None = None
         self.url_server: HttpServer | None = None  # LAMB_URL_PORT: function URLs only
         self.env_server: HttpServer | None = None  # the public app as environments reach it (their namespace)
+        self.tls: TlsSites | None = None  # LAMB_HTTPS_PORT: the TLS listener's certificates (http/tls.py)
+        self.https_port: int | None = None
+        self._https: socket.socket | None = None  # its listening socket, accepted on by ``TlsSites.serve``
+        self._https_task: asyncio.Task | None = None
         self.port = settings.port
         self.started_at = time.time()
 
@@ -256,6 +263,19 @@ class Lamb:
     def scope_for(self, caller: Caller, req, params: dict | None) -> Scope:
         """The account and region whose state a request reads and changes (``lamb.scopes``)."""
         return self.scopes.for_request(caller.account, region_of(req.headers, req.query), params)
+
+    @property
+    def certificates_dir(self) -> Path:
+        """Custom domains' ``<domain>.pem``/``.key`` for the TLS port (LAMB_TLS_CERTIFICATES_DIR)."""
+        return self.settings.tls_certificates_dir or self.settings.data_dir / "tls" / "certificates"
+
+    def _tls_site(self, server_name: str) -> Site | None:
+        """The custom domain a TLS handshake names, in any account and region (``http/tls.py``)."""
+        for scope in self.all_scopes():
+            found = scope.http_apis.domains.tls_site(server_name)
+            if found is not None:
+                return Site(*found)
+        return None
 
     def make_scope(self, account: str, region: str, folder: Path) -> Scope:
         """One account in one region: its stores over its own database, the services over them."""
@@ -308,8 +328,11 @@ class Lamb:
                                    cache_max_bytes=s.limits.api_cache_max_bytes,
                                    usage=UsagePlans(db, self.sealer))  # API keys and usage plans
         # API Gateway's custom domain names, shared by the v1 and v2 APIs (apis/domains.py)
-        scope.http_apis.domains = Domains(HttpApiStore(db, "apigateway_domains"), region, AcmCertificates(),
-                                        s.limits)
+        acm = AcmCertificates()
+        scope.http_apis.domains = Domains(HttpApiStore(db, "apigateway_domains"), region, acm, s.limits)
+        # an exportable ACM certificate written where the TLS port reads domains' certificates (http/tls.py)
+        scope.http_apis.domains.install_certificate = functools.partial(acm.install, self.certificates_dir)
+        scope.http_apis.domains.read_object = s3_reader(lambda: self.aws.get("s3"), s.limits.api_truststore_max_bytes)
         # API Gateway's VPC links, v1 and v2 (apis/vpc_links.py), checked against elbv2/EC2 through boto3
         links_aws = self.aws if home else AwsClients(region)
         scope.http_apis.vpc_links = VpcLinks(HttpApiStore(db, "apigateway_vpc_links"), region, account, s.limits,
@@ -501,6 +524,14 @@ class Lamb:
                                          max_body=self.settings.limits.request_body_max_bytes, on_error=on_server_error)
             self.url_server.after_answer = self.invoker.afterwards.run
             self.settings.url_port = await self.url_server.start(self.settings.host, self.settings.url_port)
+        if self.settings.https_port is not None:  # the same app over TLS (http/tls.py)
+            self.tls = TlsSites(self.settings.data_dir / "tls", self.certificates_dir, self._tls_site,
+                                default_names((self.settings.region,)))
+            sock = bind_socket(self.settings.host, self.settings.https_port)
+            sock.listen(1024)
+            self._https = sock
+            self._https_task = asyncio.get_running_loop().create_task(self.tls.serve(sock, self.server.serve_accepted))
+            self.https_port = self.settings.https_port = sock.getsockname()[1]
         if self.settings.port == 0:
             self.settings.port = self.port
             self.invoker.passthrough_env = self.invoker.passthrough()
@@ -563,6 +594,11 @@ class Lamb:
         }
 
     async def stop(self) -> None:
+        if self._https_task is not None:
+            self._https_task.cancel()
+            self.tls.close()
+        if self._https is not None:
+            self._https.close()
         if self.server is not None:
             self.server.close()
         if self.url_server is not None:

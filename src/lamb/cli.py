@@ -1,6 +1,6 @@
 """The ``lamb`` command.
 
-    lamb serve [--host H] [--port P] [--data-dir D] [--region R] [--account-id A]
+    lamb serve [--host H] [--port P] [--https-port P] [--data-dir D] [--region R] [--account-id A]
     lamb runtimes install [NAME ...]
     lamb runtimes versions [--region R]
     lamb deploy TEMPLATE [--stack-name S] [--parameter-overrides K=V ...] [--dry-run] [--watch]
@@ -37,6 +37,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env(
         host=args.host,
         port=args.port,
+        https_port=args.https_port,
         data_dir=args.data_dir,
         region=args.region,
         account_id=args.account_id,
@@ -108,6 +109,7 @@ async def _run(settings: Settings) -> int:
         print(f"Credentials: {settings.data_dir / 'credentials'} (lamb credentials; eval \"$(lamb env)\")", flush=True)
     print(
         f"Lamb listening on http://{settings.host}:{lamb.port} "
+        + (f"and https://{settings.host}:{lamb.https_port} " if lamb.https_port is not None else "") +
         f"(data dir {settings.data_dir}, region {settings.region}, account {settings.account_id}, "
         f"sandbox: {lamb.sandbox.describe()}; {describe(lamb.operations)})",
         flush=True,
@@ -272,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the platform in the foreground")
     serve.add_argument("--host", default=None, help=f"address to listen on (default {DEFAULT_HOST}, env LAMB_HOST)")
     serve.add_argument("--port", type=int, default=None, help=f"port (default {DEFAULT_PORT}, env LAMB_PORT; 0 picks one)")
+    serve.add_argument("--https-port", type=int, default=None,
+                       help="also serve TLS on this port (env LAMB_HTTPS_PORT; 0 picks one): custom domains' "
+                            "certificates by SNI and their mutual TLS")
     serve.add_argument("--data-dir", default=None, help=f"state folder (default {DEFAULT_DATA_DIR}, env LAMB_DATA_DIR)")
     serve.add_argument("--region", default=None, help="region used in ARNs (default us-east-1, env LAMB_REGION)")
     serve.add_argument("--account-id", default=None, help="account id used in ARNs (default 000000000000)")

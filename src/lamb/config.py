@@ -148,6 +148,13 @@ class Settings:
     # A port of its own that serves function URLs only (no AWS API), e.g. the one a proxy
     # exposes (LAMB_URL_PORT); the default origin then names it. None: URLs share the API port.
     url_port: int | None = None
+    # A TLS port serving what the plain port serves (LAMB_HTTPS_PORT, --https-port; 0 picks one):
+    # certificates chosen by SNI, the custom domains' mutual TLS (lamb.http.tls, lamb.apis.mutual_tls).
+    # None: no TLS listener.
+    https_port: int | None = None
+    # A folder of custom domains' certificates and keys, ``<domain>.pem`` (the chain, leaf first)
+    # and ``<domain>.key`` (LAMB_TLS_CERTIFICATES_DIR); default <data dir>/tls/certificates.
+    tls_certificates_dir: Path | None = None
     # Keys AWS_IAM function URLs accept until identities exist (issue 17):
     # LAMB_URL_IAM_KEYS="AKID=secret[@principal-arn],..." (principal: the account's root).
     url_iam_keys: str = ""
@@ -251,6 +258,8 @@ class Settings:
             "stream_idle_poll_max_s": float,
             "url_origin": str,
             "url_port": int,
+            "https_port": int,
+            "tls_certificates_dir": lambda v: Path(v).expanduser(),
             "url_iam_keys": str,
             "schedule_time_scale": float,
             "log_sweep_s": float,

@@ -76,6 +76,9 @@ class Limits:
     # rest-api-mappings.html): a key of at most 300 characters, 200 multi-level mappings per domain name.
     api_mapping_key_max_chars: int = 300
     api_multi_level_mappings_per_domain: int = 200
+    # A mutual TLS truststore (API Gateway's quotas: up to 1,000 certificates, a 1 MB object).
+    api_truststore_max_certificates: int = 1000
+    api_truststore_max_bytes: int = 1 * MB
     # API keys and usage plans (same page; api-gateway-api-usage-plans.html): keys per account and Region,
     # usage plans per API key, a key's name length, usage plans per account and Region.
     api_keys_max: int = 10_000

@@ -65,10 +65,6 @@ def test_http_api_mappings_by_longest_key(dserver, certificate):
         v2.create_domain_name(DomainName=domain, DomainNameConfigurations=[
             {"CertificateArn": missing, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"}])
     assert _code(e) == ("BadRequestException", 400, "Invalid request provided: The provided certificate does not exist.")
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        v2.create_domain_name(DomainName=domain, DomainNameConfigurations=[{"CertificateArn": certificate}],
-                              MutualTlsAuthentication={"TruststoreUri": "s3://bucket/truststore.pem"})
-    assert _code(e)[:2] == ("BadRequestException", 400)
 
     made = v2.create_domain_name(DomainName=domain, Tags={"team": "shop"}, DomainNameConfigurations=[
         {"CertificateArn": certificate, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"}])

@@ -29,8 +29,6 @@ def test_mapping_view_omits_the_empty_key():
 
 
 def test_unserved_inputs_are_refused():
-    with pytest.raises(AwsError, match="plain HTTP"):
-        v2._refuse_unserved({"MutualTlsAuthentication": {"TruststoreUri": "s3://b/k"}})
     with pytest.raises(AwsError, match="RoutingMode"):
         v2._refuse_unserved({"RoutingMode": "ROUTING_RULE_ONLY"})
     with pytest.raises(AwsError, match="one domain name configuration"):

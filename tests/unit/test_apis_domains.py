@@ -69,7 +69,7 @@ def test_requests_by_host_wildcard_and_path(domains):
     assert domains.route(_req("/v1/a", "API.example.com:8443")) == \
         dn.Routed("a1", "prod", "/a", dn.Via("api.example.com", "api", "/v1/a", "v1"))
     assert domains.route(_req("/v2/a", "api.example.com")).api_id is None  # the domain's, no mapping: 403
-    assert domains.route(_req("/z", "eu.shop.example.com")).via[1:] == ("eu", "/z", "")  # the (none) mapping
+    assert domains.route(_req("/z", "eu.shop.example.com")).via[1:4] == ("eu", "/z", "")  # the (none) mapping
     assert domains.route(_req("/z", "other.example.com")) is None
     assert domains.route(_req("/_lamb/domains/api.example.com/v1/b")) == \
         dn.Routed("a1", "prod", "/b", dn.Via("api.example.com", "api", "/v1/b", "v1"))
@@ -142,3 +142,22 @@ def test_mapping_limits_are_data(tmp_path):
     assert (e.value.code, e.value.status) == ("LimitExceededException", 429)
     with pytest.raises(AwsError, match="at most 5 characters"):
         domains.put_mapping(record, key="abcdef", api_id="x", stage="s")
+
+
+def test_a_mutual_tls_domain_is_served_only_to_a_verified_certificate(domains):
+    """Over the plain port (no TLS connection) a mutual TLS domain's mapped path answers 403, by Host and by
+    ``/_lamb/domains/``; the handshake's side is tests/unit/test_tls.py and the integration tests'."""
+    mutual = {"truststoreUri": "s3://b/k", "truststoreVersion": None, "truststoreWarnings": [], "pem": "x",
+              "marker": "m1"}
+    record = domains.create("m.example.com", endpoint_type="REGIONAL", certificate_arn=CERT, certificate_name=None,
+                            security_policy="TLS_1_2", ip_address_type=None, tags=None, mutual=mutual)
+    domains.put_mapping(record, key="", api_id="a1", stage="prod")
+    assert domains.route(_req("/x", "m.example.com")).api_id is None
+    assert domains.route(_req(dn.PATH_PREFIX + "m.example.com/x")).api_id is None
+    assert domains.tls_site("m.example.com") == ("m.example.com", "x", "m1")
+    assert domains.tls_site("other.example.com") is None
+    with pytest.raises(AwsError, match="only supported for REGIONAL"):
+        domains.truststore("EDGE", {"truststoreUri": "s3://b/k"}, v2=False)
+    with pytest.raises(AwsError, match="no S3 is configured"):
+        domains.truststore("REGIONAL", {"TruststoreUri": "s3://b/k"}, v2=True)
+    assert domains.truststore("REGIONAL", {"TruststoreUri": ""}, v2=True) is None

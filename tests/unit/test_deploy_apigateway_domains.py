@@ -19,5 +19,12 @@ def test_registered_types():
     d.register(registry)
     assert isinstance(registry.lookup("AWS::ApiGateway::BasePathMappingV2"), NotApplied)
     assert registry.lookup("AWS::Route53::RecordSetGroup").service == "route53"
-    assert d.DomainName.unsupported({"MutualTlsAuthentication": {"TruststoreUri": "s3://b/k"}}).startswith("not applied")
-    assert d.DomainNameV2.unsupported({}) is None
+    assert not hasattr(d.DomainName, "unsupported") and not hasattr(d.DomainNameV2, "unsupported")
+
+
+def test_mutual_tls_as_each_api_takes_it():
+    props = {"MutualTlsAuthentication": {"TruststoreUri": "s3://b/k", "TruststoreVersion": 3}}
+    assert d._mtls(props, v2=True) == {"TruststoreUri": "s3://b/k", "TruststoreVersion": "3"}
+    assert d._mtls(props, v2=False) == {"truststoreUri": "s3://b/k", "truststoreVersion": "3"}
+    assert d._mtls({"MutualTlsAuthentication": {"TruststoreUri": "s3://b/k"}}, v2=False) == {"truststoreUri": "s3://b/k"}
+    assert d._mtls({}, v2=True) is None

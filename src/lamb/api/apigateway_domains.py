@@ -8,7 +8,9 @@ GetBasePathMapping(s), UpdateBasePathMapping, DeleteBasePathMapping
 (``certificateArn``; ``distributionDomainName``) and REGIONAL (``regionalCertificateArn``;
 ``regionalDomainName``), both ``d-<id>.execute-api.<region>.localhost`` (``domains.gateway_name``).
 A base path mapping without a stage lets callers name the stage after the base path, as on AWS.
-PRIVATE domain names, uploaded certificates (``certificateBody``…), mutual TLS and routing rules are refused.
+Mutual TLS (``mutualTlsAuthentication``; PATCH ``/mutualTlsAuthentication/truststoreUri``,
+``…/truststoreVersion``) reads the truststore from S3 (``apis/mutual_tls.py``). PRIVATE domain names,
+uploaded certificates (``certificateBody``…) and routing rules are refused.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..apis import domains as dn
+from ..apis import mutual_tls
 from . import operation
 from .apigateway import SERVICE
 from .apigatewayv2_domains import stage_exists
@@ -52,6 +55,9 @@ def view(domains: "Domains", record: dict) -> dict:
                    regionalHostedZoneId=zone)
         if record.get("certificateName"):
             out["regionalCertificateName"] = record["certificateName"]
+    mtls = mutual_tls.view(record.get("mutualTls"), v2=False)
+    if mtls is not None:
+        out["mutualTlsAuthentication"] = mtls
     return out
 
 
@@ -85,11 +91,11 @@ async def create_domain_name(ctx: "RequestContext", params: dict) -> dict:
         raise dn.bad(f"Invalid endpoint configuration types {types}: Lamb serves one of EDGE or REGIONAL "
                      "(private custom domain names are not served).")
     kind = types[0]
-    for refused in ("certificateBody", "certificatePrivateKey", "certificateChain", "mutualTlsAuthentication",
+    for refused in ("certificateBody", "certificatePrivateKey", "certificateChain",
                     "ownershipVerificationCertificateArn", "policy"):
         if params.get(refused):
-            raise dn.bad(f"{refused} is not supported by Lamb (it serves plain HTTP: import certificates into ACM "
-                         "and terminate TLS in a proxy in front of Lamb).")
+            raise dn.bad(f"{refused} is not supported by Lamb (import certificates into ACM; the TLS port serves "
+                         "a domain's certificate from Lamb's certificates folder).")
     if params.get("routingMode") not in (None, "API_MAPPING_ONLY"):
         raise dn.bad(f"routingMode {params['routingMode']} is not supported: Lamb routes by base path mappings only.")
     if (params.get("endpointConfiguration") or {}).get("vpcEndpointIds"):
@@ -99,10 +105,12 @@ async def create_domain_name(ctx: "RequestContext", params: dict) -> dict:
     domains = _domains(ctx)
     dn.check_name(params["domainName"])
     await asyncio.to_thread(domains.check_certificate, arn, kind)
+    mutual = await asyncio.to_thread(domains.truststore, kind, params.get("mutualTlsAuthentication"), v2=False)
     record = domains.create(params["domainName"], endpoint_type=kind, certificate_arn=arn, certificate_name=name,
                             security_policy=params.get("securityPolicy"),
                             ip_address_type=(params.get("endpointConfiguration") or {}).get("ipAddressType"),
-                            tags=params.get("tags"))
+                            tags=params.get("tags"), mutual=mutual)
+    await asyncio.to_thread(domains.fetch_certificate, record)  # for the TLS port, where ACM exports it
     return view(domains, record)
 
 
@@ -126,14 +134,20 @@ _CERT_PATHS = {"/certificateArn": "certificateArn", "/regionalCertificateArn": "
 @operation("UpdateDomainName", service=SERVICE)
 async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
     """PATCH operations: replace ``/certificateArn``/``/regionalCertificateArn`` (and their names),
-    ``/securityPolicy``, ``/endpointConfiguration/types/EDGE`` (value REGIONAL: an edge name made regional)."""
+    ``/securityPolicy``, ``/endpointConfiguration/types/EDGE`` (value REGIONAL: an edge name made regional),
+    ``/mutualTlsAuthentication/truststoreUri`` and ``…/truststoreVersion`` (the truststore read again; an
+    empty URI turns mutual TLS off)."""
     domains = _domains(ctx)
     record = dict(_record(ctx, params))
+    old_mtls = record.get("mutualTls") or {}
+    truststore = {"truststoreUri": old_mtls.get("truststoreUri"), "truststoreVersion": old_mtls.get("truststoreVersion")}
     for op in params.get("patchOperations") or []:
         path, value = op.get("path") or "", op.get("value")
         if op.get("op") != "replace":
             raise dn.bad(f"Invalid patch path '{path}' specified for op '{op.get('op')}'")
-        if path in _CERT_PATHS:
+        if path in ("/mutualTlsAuthentication/truststoreUri", "/mutualTlsAuthentication/truststoreVersion"):
+            truststore[path.rpartition("/")[2]] = value or None
+        elif path in _CERT_PATHS:
             record[_CERT_PATHS[path]] = value
         elif path == "/securityPolicy" and value in ("TLS_1_0", "TLS_1_2"):
             record["securityPolicy"] = value
@@ -148,8 +162,11 @@ async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
     if record["certificateArn"] != old["certificateArn"]:
         await asyncio.to_thread(domains.check_certificate, record["certificateArn"], record["endpointType"])
         record["certificateUploadDate"] = time.time()
+    if truststore != {k: old_mtls.get(k) for k in truststore} or (old_mtls and record["endpointType"] != "REGIONAL"):
+        record["mutualTls"] = await asyncio.to_thread(domains.truststore, record["endpointType"], truststore, v2=False)
     record["mappings"] = _record(ctx, params)["mappings"]  # as they are now, after the wait
     domains.save(record)
+    await asyncio.to_thread(domains.fetch_certificate, record)
     return view(domains, record)
 
 

@@ -6,9 +6,9 @@ GetApiMapping(s), UpdateApiMapping, DeleteApiMapping
 …/domainnames-domainname-apimappings.html). The records are ``apis/domains.py``'s, shared with the
 v1 operations (``apigateway_domains.py``). One ``DomainNameConfigurations`` entry, endpoint type
 REGIONAL; ``ApiGatewayDomainName`` is ``d-<id>.execute-api.<region>.localhost`` (``domains.gateway_name``).
-An API mapping may name an HTTP API or a REST API (as on AWS); its stage must exist. Mutual TLS is
-refused: Lamb serves plain HTTP. ``RoutingMode`` other than ``API_MAPPING_ONLY`` is refused (routing
-rules are not served).
+An API mapping may name an HTTP API or a REST API (as on AWS); its stage must exist. Mutual TLS
+(``MutualTlsAuthentication``) reads the truststore from S3 (``apis/mutual_tls.py``). ``RoutingMode``
+other than ``API_MAPPING_ONLY`` is refused (routing rules are not served).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..apis import domains as dn
+from ..apis import mutual_tls
 from ..protocol.errors import AwsError
 from . import operation
 from .apigatewayv2 import SERVICE, _page
@@ -40,9 +41,13 @@ def view(domains: "Domains", record: dict) -> dict:
             "SecurityPolicy": record["securityPolicy"], "IpAddressType": record["ipAddressType"]}
     if record.get("certificateName"):
         conf["CertificateName"] = record["certificateName"]
-    return {"DomainName": record["domainName"], "DomainNameArn": domains.arn(record["domainName"]),
-            "ApiMappingSelectionExpression": "$request.basepath", "DomainNameConfigurations": [conf],
-            "RoutingMode": "API_MAPPING_ONLY", "Tags": dict(record.get("tags") or {})}
+    out = {"DomainName": record["domainName"], "DomainNameArn": domains.arn(record["domainName"]),
+           "ApiMappingSelectionExpression": "$request.basepath", "DomainNameConfigurations": [conf],
+           "RoutingMode": "API_MAPPING_ONLY", "Tags": dict(record.get("tags") or {})}
+    mtls = mutual_tls.view(record.get("mutualTls"), v2=True)
+    if mtls is not None:
+        out["MutualTlsAuthentication"] = mtls
+    return out
 
 
 def _mapping_view(m: dict) -> dict:
@@ -53,9 +58,6 @@ def _mapping_view(m: dict) -> dict:
 
 
 def _refuse_unserved(params: dict) -> None:
-    if params.get("MutualTlsAuthentication"):
-        raise dn.bad("Mutual TLS authentication is not supported: Lamb serves plain HTTP (terminate TLS, and "
-                     "check client certificates, in a proxy in front of Lamb).")
     if params.get("RoutingMode") not in (None, "API_MAPPING_ONLY"):
         raise dn.bad(f"RoutingMode {params['RoutingMode']} is not supported: Lamb routes by API mappings only.")
 
@@ -80,9 +82,11 @@ async def create_domain_name(ctx: "RequestContext", params: dict) -> dict:
     domains = _domains(ctx)
     dn.check_name(params["DomainName"])
     await asyncio.to_thread(domains.check_certificate, conf.get("CertificateArn"), "REGIONAL")
+    mutual = await asyncio.to_thread(domains.truststore, "REGIONAL", params.get("MutualTlsAuthentication"), v2=True)
     record = domains.create(params["DomainName"], endpoint_type="REGIONAL", certificate_arn=conf.get("CertificateArn"),
                             certificate_name=conf.get("CertificateName"), security_policy=conf.get("SecurityPolicy"),
-                            ip_address_type=conf.get("IpAddressType"), tags=params.get("Tags"))
+                            ip_address_type=conf.get("IpAddressType"), tags=params.get("Tags"), mutual=mutual)
+    await asyncio.to_thread(domains.fetch_certificate, record)  # for the TLS port, where ACM exports it
     return view(domains, record)
 
 
@@ -103,24 +107,30 @@ async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
     _refuse_unserved(params)
     domains = _domains(ctx)
     record = domains.record(params["DomainName"])
-    if params.get("DomainNameConfigurations"):
-        conf = params["DomainNameConfigurations"][0]
-        if conf.get("EndpointType") not in (None, record["endpointType"]):
-            raise dn.bad("The endpoint type of a domain name cannot be changed.")
-        arn = conf.get("CertificateArn") or record["certificateArn"]
-        await asyncio.to_thread(domains.check_certificate, arn, record["endpointType"])
-        record = dict(domains.record(params["DomainName"]))  # as it is now, after the wait; saved whole or not at all
-        if arn != record["certificateArn"]:
-            record.update(certificateArn=arn, certificateUploadDate=time.time())
-        for key, field in (("CertificateName", "certificateName"), ("SecurityPolicy", "securityPolicy"),
-                           ("IpAddressType", "ipAddressType")):
-            if conf.get(key) is not None:
-                record[field] = conf[key]
-        if record["endpointType"] == "REGIONAL" and record["securityPolicy"] != "TLS_1_2" and \
-                any("/" in m["key"] for m in record["mappings"].values()):
-            raise dn.bad("Multi-level base path mappings are only supported for REGIONAL domain names with the "
-                         "TLS_1_2 security policy.")
-        domains.save(record)
+    given_mtls = params.get("MutualTlsAuthentication")
+    mutual = None
+    if given_mtls is not None:  # the truststore read again; an empty URI turns mutual TLS off
+        mutual = await asyncio.to_thread(domains.truststore, record["endpointType"], given_mtls, v2=True)
+    conf = _configuration(params)  # AWS wants it on every update, a truststore change's too
+    if conf.get("EndpointType") not in (None, record["endpointType"]):
+        raise dn.bad("The endpoint type of a domain name cannot be changed.")
+    arn = conf.get("CertificateArn") or record["certificateArn"]
+    await asyncio.to_thread(domains.check_certificate, arn, record["endpointType"])
+    record = dict(domains.record(params["DomainName"]))  # as it is now, after the waits; saved whole or not at all
+    if arn != record["certificateArn"]:
+        record.update(certificateArn=arn, certificateUploadDate=time.time())
+    for key, field in (("CertificateName", "certificateName"), ("SecurityPolicy", "securityPolicy"),
+                       ("IpAddressType", "ipAddressType")):
+        if conf.get(key) is not None:
+            record[field] = conf[key]
+    if record["endpointType"] == "REGIONAL" and record["securityPolicy"] != "TLS_1_2" and \
+            any("/" in m["key"] for m in record["mappings"].values()):
+        raise dn.bad("Multi-level base path mappings are only supported for REGIONAL domain names with the "
+                     "TLS_1_2 security policy.")
+    if given_mtls is not None:
+        record["mutualTls"] = mutual
+    domains.save(record)
+    await asyncio.to_thread(domains.fetch_certificate, record)
     return view(domains, record)
 
 

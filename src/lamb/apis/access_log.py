@@ -23,7 +23,8 @@ authorizers ``authorizer.status``/``latency``/``requestId`` (when it ran, not fr
 ``integration.error``/``integrationErrorMessage``, ``integration.latency``/``integrationLatency`` and
 ``integration.requestId``/``awsEndpointRequestId`` for a request that reached its integration. Others are
 ``-``: ``waf*``/``webaclArn`` (no web ACL can be associated), ``xrayTraceId`` (stages are not traced),
-``identity.cognito*``/``principalOrgId``/``clientCert.*``, ``authorize.*``/``authenticate.*`` (but REST AWS_IAM
+``identity.cognito*``/``principalOrgId``, ``identity.clientCert.*`` but over a mutual TLS custom domain
+(``mutual_tls.access_values``), ``authorize.*``/``authenticate.*`` (but REST AWS_IAM
 methods', written by rest.py),
 ``isCanaryRequest``, ``requestOverride.*``/``responseOverride.*``, ``customDomain.basePathMatched`` of the
 ``(none)`` mapping,

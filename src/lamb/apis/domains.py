@@ -11,8 +11,9 @@ Serving: a request whose ``Host`` (port ignored) is a domain name, or a wildcard
 ``*.example.com`` covering it, or whose path is ``/_lamb/domains/<domain>/<path>``, goes to the mapping
 with the longest key that is a whole-segment prefix of its path (the empty key last); the key is
 stripped from the path the API routes on, and the event's path keeps it as AWS's does. No mapping:
-403 ``{"message":"Forbidden"}``. Lamb serves plain HTTP: TLS, and so the domain's certificate, is a
-proxy's business in front of Lamb.
+403 ``{"message":"Forbidden"}``. Over TLS (``lamb serve --https-port``, ``http/tls.py``) the domain's
+certificate is chosen by SNI; a domain with mutual TLS (``mutual_tls.py``) is served only to a connection
+whose client certificate its truststore verified (403 otherwise), and its requests carry ``clientCert``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Callable, NamedTuple
 from ..http.server import Request, Response
 from ..limits import Limits
 from ..protocol.errors import AwsError
+from . import mutual_tls
 from .store import new_id
 
 if TYPE_CHECKING:
@@ -44,6 +46,7 @@ class Via(NamedTuple):
     prefix: str  # its first label (requestContext.domainPrefix)
     full_path: str  # the path as the client sent it, the mapping key included
     key: str = ""  # the API mapping's key the path matched ($context.customDomain.basePathMatched)
+    client_cert: dict | None = None  # mutual TLS: the verified client certificate (mutual_tls.client_cert)
 
 
 class Routed(NamedTuple):
@@ -120,6 +123,9 @@ class Domains:
         self.limits = limits or Limits()
         # arn -> True/False when ACM was asked, None when no ACM is reachable (certificates.py)
         self.certificate_exists = certificate_exists or (lambda _arn: None)
+        self.read_object: mutual_tls.ReadObject | None = None  # a truststore's S3 object (app.py)
+        # name, certificate ARN -> the certificate written for the TLS port when ACM exports it (app.py)
+        self.install_certificate: Callable[[str, str | None], object] | None = None
         self._wildcards = False  # whether a wildcard name (``*.example.com``) exists
         store.listeners.append(self._changed)
         self._changed("")
@@ -148,7 +154,8 @@ class Domains:
             raise bad("Invalid request provided: The provided certificate does not exist.")
 
     def create(self, name: str, *, endpoint_type: str, certificate_arn: str | None, certificate_name: str | None,
-               security_policy: str | None, ip_address_type: str | None, tags: dict | None) -> dict:
+               security_policy: str | None, ip_address_type: str | None, tags: dict | None,
+               mutual: dict | None = None) -> dict:
         name = check_name(name)
         if self.get(name) is not None:
             raise conflict("The domain name you provided already exists.")
@@ -158,9 +165,28 @@ class Domains:
                   "endpointType": endpoint_type, "certificateArn": certificate_arn,
                   "certificateName": certificate_name, "certificateUploadDate": time.time(),
                   "securityPolicy": security_policy or "TLS_1_2", "ipAddressType": ip_address_type or "ipv4",
-                  "tags": dict(tags or {}), "mappings": {}}
+                  "tags": dict(tags or {}), "mappings": {}, "mutualTls": mutual}
         self.save(record)
         return record
+
+    def fetch_certificate(self, record: dict) -> None:
+        """The domain's certificate for the TLS port, where ACM exports it. Blocks (run it in a thread)."""
+        if self.install_certificate is not None:
+            self.install_certificate(record["domainName"], record["certificateArn"])
+
+    def truststore(self, endpoint_type: str, given: dict | None, *, v2: bool) -> dict | None:
+        """The mutual TLS record of a CreateDomainName/UpdateDomainName's ``mutualTlsAuthentication``
+        (None: none asked). Blocks: S3 is read (run it in a thread)."""
+        uri = (given or {}).get("TruststoreUri" if v2 else "truststoreUri")
+        if not uri:
+            return None
+        if endpoint_type != "REGIONAL":
+            raise bad("Mutual TLS is only supported for REGIONAL domain names.")
+        if self.read_object is None:
+            raise bad("Lamb cannot read the truststore: no S3 is configured for it (boto3's standard "
+                      "configuration, e.g. AWS_ENDPOINT_URL_S3).")
+        return mutual_tls.load(self.read_object, uri, given.get("TruststoreVersion" if v2 else "truststoreVersion"),
+                               self.limits)
 
     def save(self, record: dict) -> None:
         self.store.put(record["domainName"], record)
@@ -221,13 +247,36 @@ class Domains:
             if record is None and self._wildcards:
                 record = apis.get("*." + name.partition(".")[2])
             if record is not None:
-                return self.match(record, name, req.path)
+                return self.match(record, name, req.path) if record.get("mutualTls") is None else \
+                    self._mutual(req, record, name, req.path)
         path = req.path
         if not path.startswith(PATH_PREFIX):
             return None
         name, _, rest = path[len(PATH_PREFIX):].partition("/")
         record = apis.get(name.lower())
-        return self.match(record, name.lower(), "/" + rest) if record is not None else None
+        if record is None:
+            return None
+        return self.match(record, name.lower(), "/" + rest) if record.get("mutualTls") is None else \
+            self._mutual(req, record, name.lower(), "/" + rest)
+
+    def _mutual(self, req: Request, record: dict, host: str, path: str) -> Routed:
+        """A mutual TLS domain: served only to a client certificate its truststore verified."""
+        cert = mutual_tls.of_request(req, record)
+        if cert is None:
+            return Routed(None, None, path, Via(host, host.partition(".")[0], path))
+        routed = self.match(record, host, path)
+        return routed._replace(via=routed.via._replace(client_cert=cert))
+
+    def tls_site(self, server_name: str) -> "tuple[str, str | None, str] | None":
+        """(domain name, truststore PEM or None, its marker) of the domain a TLS handshake names."""
+        apis = self.store.apis
+        record = apis.get(server_name)
+        if record is None and self._wildcards:
+            record = apis.get("*." + server_name.partition(".")[2])
+        if record is None:
+            return None
+        mtls = record.get("mutualTls")
+        return record["domainName"], (mtls["pem"] if mtls else None), (mtls["marker"] if mtls else "")
 
     def _changed(self, _name: str) -> None:
         self._wildcards = any(n.startswith("*.") for n in self.store.apis)

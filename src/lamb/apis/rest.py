@@ -205,6 +205,8 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
     if via is not None:  # by a custom domain name (domains.py)
         event["path"] = via.full_path
         ctx.update(domainName=via.domain, domainPrefix=via.prefix)
+        if via.client_cert is not None:  # mutual TLS (mutual_tls.py)
+            ctx["identity"]["clientCert"] = via.client_cert
     ctx["identity"].update(apiKey=None, apiKeyId=None)  # set for methods with apiKeyRequired (usage_plans)
     seen["event"] = event
     method_arn = f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}/{stage_name}/{req.method}{path}"

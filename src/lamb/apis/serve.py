@@ -45,7 +45,7 @@ from ..services.lineage import with_root
 from ..urls import cors, event as v2_event, response as v2_response
 from ..urls.address import Addresses
 from . import access_log, api_cache, authorizers, deadline, execution_log, http_proxy, iam_auth, method_settings
-from . import aws_services, mapped, payload_v1, private_targets
+from . import aws_services, mapped, mutual_tls, payload_v1, private_targets
 from . import domains as custom_domains
 from . import metrics as api_metrics
 from . import rest as rest_api
@@ -240,7 +240,7 @@ class HttpApiServer:
         HTTP or REST API; by a custom domain without a matching mapping, the api id is None."""
         api_id = self.addresses().id_from_host(req.headers.get("host"))
         if api_id is not None:  # a domain name's own d-<id> name (domains.gateway_name) is no API: 403
-            return (None if api_id.startswith("d-") else api_id), None, req.path, None
+            return (None if api_id.startswith("d-") or self._endpoint_disabled(api_id) else api_id), None, req.path, None
         routed = self.domains.route(req) if self.domains is not None else None
         if routed is not None:
             return routed
@@ -248,7 +248,16 @@ class HttpApiServer:
             return None
         api_id, _, rest = req.path[len(PATH_PREFIX):].partition("/")
         stage, _, path = rest.partition("/")
-        return api_id, stage, "/" + path, None
+        return (None if self._endpoint_disabled(api_id) else api_id), stage, "/" + path, None
+
+    def _endpoint_disabled(self, api_id: str) -> bool:
+        """``DisableExecuteApiEndpoint``: the API answers through its custom domain names only; its default
+        endpoint (execute-api Host, ``/_lamb/apis/``) answers 403 ``{"message":"Forbidden"}``, as AWS's does."""
+        doc = self.store.get(api_id)
+        if doc is not None:
+            return doc["api"].get("DisableExecuteApiEndpoint") is True
+        doc = self.rest.get(api_id) if self.rest is not None else None
+        return doc is not None and doc["api"].get("disableExecuteApiEndpoint") is True
 
     def upgrade(self, req: Request):
         """The answer to an upgrade request for a WEBSOCKET API (a ``Switch`` when accepted, or a
@@ -446,6 +455,8 @@ class HttpApiServer:
                 values["routeKey"] = match.route_key
             if via is not None and via.key:  # the API mapping's key (domains.py)
                 values["customDomain.basePathMatched"] = via.key
+            if via is not None and via.client_cert is not None:  # mutual TLS: $context.identity.clientCert.*
+                values.update(mutual_tls.access_values(via.client_cert))
             if rest:
                 values["deploymentId"] = stage.get("deploymentId")
             elif resp.stream is None:
@@ -514,7 +525,7 @@ class HttpApiServer:
         source_ip = peer[0] if peer else ""
         ctx = _Ctx(req, api_id, stage_name, path, full_path, match, route, integration, variables, source_ip, rid,
                    cors_conf, via.domain if via else self.addresses().domain(api_id),
-                   prefix=via.prefix if via else api_id)
+                   prefix=via.prefix if via else api_id, client_cert=via.client_cert if via else None)
         if route.get("AuthorizationType") == "AWS_IAM":  # the caller's signature and policies (iam_auth.py)
             try:
                 caller = iam_auth.verify(req.method, req.path, req.query, headers, req.body,
@@ -653,6 +664,8 @@ class HttpApiServer:
                    "routeKey": ctx.match.route_key, "accountId": self.account_id, "protocol": "HTTP/1.1",
                    "identity": {"sourceIp": ctx.source_ip, "userAgent": req.headers.get("user-agent", "")},
                    "authorizer": authorized.for_event("2.0") if authorized is not None else {}}
+        if ctx.client_cert is not None:  # mutual TLS: $context.identity.clientCert.*
+            context["identity"]["clientCert"] = ctx.client_cert
         return http_proxy.Seen(req.headers, req.query, ctx.path, ctx.match.path_parameters, req.body, context,
                                ctx.variables)
 
@@ -776,6 +789,11 @@ class HttpApiServer:
                 stage=ctx.stage, owner_account=self.account_id, path_parameters=params,
                 stage_variables=ctx.variables, authorizer=authorizer)
         event["requestContext"]["domainPrefix"] = ctx.prefix  # the custom domain's first label, or the API id
+        if ctx.client_cert is not None:  # mutual TLS (mutual_tls.py)
+            if version == "1.0":
+                event["requestContext"]["identity"]["clientCert"] = ctx.client_cert
+            else:
+                event["requestContext"]["authentication"] = {"clientCert": ctx.client_cert}
         return event
 
     def _respond(self, ctx: "_Ctx", version: str, result, seen: "http_proxy.Seen | None" = None) -> Response:
@@ -821,6 +839,7 @@ class _Ctx(NamedTuple):
     domain: str
     caller: "iam_auth.Caller | None" = None  # an AWS_IAM route's signer
     prefix: str = ""  # requestContext.domainPrefix: the API id, or a custom domain's first label
+    client_cert: dict | None = None  # mutual TLS: the custom domain's verified client certificate
 
 
 def make_target(resolve: Callable, region: str, account_id: str) -> Callable[[str], Target]:

@@ -21,10 +21,15 @@ from .registry import Applied, Env, Registry
 NONE = "(none)"
 
 
-def _no_mtls(props: dict) -> str | None:
-    if props.get("MutualTlsAuthentication"):
-        return "not applied: MutualTlsAuthentication (Lamb serves plain HTTP; mutual TLS is a proxy's)"
-    return None
+def _mtls(props: dict, v2: bool) -> dict | None:
+    """``MutualTlsAuthentication`` as the v1 (camelCase) or v2 (PascalCase) API takes it."""
+    given = props.get("MutualTlsAuthentication") or {}
+    if not given.get("TruststoreUri"):
+        return None
+    out = {"TruststoreUri": given["TruststoreUri"]}
+    if given.get("TruststoreVersion"):
+        out["TruststoreVersion"] = str(given["TruststoreVersion"])
+    return out if v2 else {k[0].lower() + k[1:]: v for k, v in out.items()}
 
 
 # ------------------------------------------------------------------ v1
@@ -33,7 +38,6 @@ class DomainName:
     DistributionHostedZoneId, RegionalDomainName, RegionalHostedZoneId, DomainNameArn."""
 
     replace_on = frozenset({"DomainName"})
-    unsupported = staticmethod(_no_mtls)
 
     def _applied(self, d: dict) -> Applied:
         attrs = {"Ref": d["domainName"], "DomainNameArn": d.get("domainNameArn", "")}
@@ -54,6 +58,8 @@ class DomainName:
                 params[key] = props[prop]
         if props.get("Tags"):
             params["tags"] = _tags(props["Tags"])
+        if _mtls(props, v2=False):
+            params["mutualTlsAuthentication"] = _mtls(props, v2=False)
         return self._applied(apigw.create_domain_name(domainName=props["DomainName"], **params))
 
     def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
@@ -67,6 +73,10 @@ class DomainName:
         after = ((new.get("EndpointConfiguration") or {}).get("Types") or ["EDGE"])[0]
         if before != after:
             ops.insert(0, {"op": "replace", "path": f"/endpointConfiguration/types/{before}", "value": after})
+        if _mtls(new, v2=False) != _mtls(old, v2=False):  # the truststore read again, or mutual TLS off
+            mtls = _mtls(new, v2=False) or {}
+            ops += [{"op": "replace", "path": f"/mutualTlsAuthentication/{key}", "value": mtls.get(key) or ""}
+                    for key in ("truststoreUri", "truststoreVersion")]
         if ops:
             return self._applied(apigw.update_domain_name(domainName=physical, patchOperations=ops))
         return self._applied(apigw.get_domain_name(domainName=physical))
@@ -118,7 +128,6 @@ class DomainNameV2:
     DomainNameArn."""
 
     replace_on = frozenset({"DomainName"})
-    unsupported = staticmethod(_no_mtls)
 
     def _applied(self, d: dict) -> Applied:
         conf = (d.get("DomainNameConfigurations") or [{}])[0]
@@ -133,12 +142,20 @@ class DomainNameV2:
             params["Tags"] = _tags(props["Tags"])
         if props.get("RoutingMode"):
             params["RoutingMode"] = props["RoutingMode"]
+        if _mtls(props, v2=True):
+            params["MutualTlsAuthentication"] = _mtls(props, v2=True)
         return self._applied(v2.create_domain_name(DomainName=props["DomainName"], **params))
 
     def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
         v2 = env.lamb_client("apigatewayv2")
+        update: dict = {}
         if new.get("DomainNameConfigurations") != old.get("DomainNameConfigurations"):
-            v2.update_domain_name(DomainName=physical, DomainNameConfigurations=new.get("DomainNameConfigurations") or [])
+            update["DomainNameConfigurations"] = new.get("DomainNameConfigurations") or []
+        if _mtls(new, v2=True) != _mtls(old, v2=True):  # the truststore read again, or mutual TLS off
+            update["MutualTlsAuthentication"] = _mtls(new, v2=True) or {"TruststoreUri": ""}
+        if update:  # AWS wants the configuration on every update
+            update.setdefault("DomainNameConfigurations", new.get("DomainNameConfigurations") or [])
+            v2.update_domain_name(DomainName=physical, **update)
         arn = f"arn:aws:apigateway:{env.region}::/domainnames/{physical}"
         before, after = _tags(old.get("Tags")), _tags(new.get("Tags"))
         if set(before) - set(after):

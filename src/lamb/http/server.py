@@ -711,6 +711,11 @@ class HttpServer:
         """Also serve connections accepted on ``sock`` (a listener in an environment's network namespace)."""
         return await asyncio.get_running_loop().create_server(self._factory, sock=sock, backlog=1024)
 
+    async def serve_accepted(self, sock: socket.socket, ssl: Any) -> None:
+        """Serve one connection accepted elsewhere, wrapped in TLS with ``ssl`` (an ``ssl.SSLContext``) first:
+        the TLS port's (http/tls.py). Returns once the handshake is done; raises when it fails."""
+        await asyncio.get_running_loop().connect_accepted_socket(self._factory, sock, ssl=ssl)
+
     @property
     def port(self) -> int:
         assert self._server is not None
