@@ -1,6 +1,6 @@
 """An HTTP API route on Lamb against serverless-offline's API Gateway emulation, same handler, same run.
 
-    python benchmarks/serverless_offline.py [--requests 5000] [--clients 8] [--seconds 5] [--rounds 3]
+    python benchmarks/serverless_offline.py [--requests 5000] [--clients 8] [--seconds 5] [--rounds 3] [--native]
 
 Issue 20's comparison: request-to-response p50/p99 and throughput through an HTTP API
 route, Lamb against serverless-offline (the tool people use to run API Gateway + Lambda
@@ -14,8 +14,10 @@ locally), for one Node.js handler:
   Lamb's default) with the same handler as a nodejs20.x function behind a quick-created
   HTTP API (``$default`` route, payload 2.0), reached by the API's ``Host``.
 
-Both warmed, then sequential latency on one keep-alive connection each, in alternating
-blocks of 500; throughput with ``--clients`` processes in alternating windows (``--rounds``
+``--native`` adds a second Lamb whose Node.js runtime reaches the Runtime API through
+aws-lambda-ric's native addon (``LAMB_NODE_RUNTIME_CLIENT=native``) instead of Lamb's transport,
+measured in the same alternation. All warmed, then sequential latency on one keep-alive connection
+each, in alternating blocks of 500; throughput with ``--clients`` processes in alternating windows (``--rounds``
 each, median window). Targets (issue 20): Lamb p50 <= 0.7x serverless-offline's, throughput
 >= 1.3x.
 """
@@ -129,9 +131,11 @@ def create_node_function(endpoint: str, name: str) -> None:
 def main() -> None:
     ap = latency_args()
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--native", action="store_true", help="also Lamb with aws-lambda-ric's native addon")
     args = ap.parse_args()
     entry = install()
     proc = data = sls = project = None
+    native = native_data = None
     try:
         proc, endpoint, data = start_server()
         name = f"bench-sls-{os.getpid()}"
@@ -139,22 +143,35 @@ def main() -> None:
         sls, sls_endpoint, project = start_offline(entry)
         targets = {"lamb": (endpoint, make_api(endpoint, name)),
                    "serverless_offline": (sls_endpoint, sls_endpoint.split("://", 1)[1])}
+        if args.native:
+            native, native_endpoint, native_data = start_server(env={"LAMB_NODE_RUNTIME_CLIENT": "native"})
+            create_node_function(native_endpoint, name)
+            targets["lamb_native_addon"] = (native_endpoint, make_api(native_endpoint, name))
         lat = sequential_hosts(targets, args.requests)
         lamb, offline = summary(lat["lamb"]), summary(lat["serverless_offline"])
-        print(json.dumps({"sequential_ms": {"lamb_http_api": lamb, "serverless_offline": offline,
-                                            "lamb_over_offline_p50": round(lamb["p50"] / offline["p50"], 3)}}))
+        out = {"lamb_http_api": lamb, "serverless_offline": offline,
+               "lamb_over_offline_p50": round(lamb["p50"] / offline["p50"], 3)}
+        if args.native:
+            out["lamb_native_addon"] = summary(lat["lamb_native_addon"])
+            out["native_addon_over_offline_p50"] = round(out["lamb_native_addon"]["p50"] / offline["p50"], 3)
+        print(json.dumps({"sequential_ms": out}))
         windows: dict[str, list[float]] = {k: [] for k in targets}
         for _ in range(args.rounds):
             for kind, (ep, host) in targets.items():
                 windows[kind].append(throughput("url", ep, "", host, args.clients, args.seconds))
         rates = {k: statistics.median(v) for k, v in windows.items()}
-        print(json.dumps({"throughput": {"clients": args.clients, "seconds": args.seconds,
-                                         "lamb_per_s": round(rates["lamb"]),
-                                         "serverless_offline_per_s": round(rates["serverless_offline"]),
-                                         "lamb_over_offline": round(rates["lamb"] / rates["serverless_offline"], 3)}}))
+        rate_out = {"clients": args.clients, "seconds": args.seconds, "lamb_per_s": round(rates["lamb"]),
+                    "serverless_offline_per_s": round(rates["serverless_offline"]),
+                    "lamb_over_offline": round(rates["lamb"] / rates["serverless_offline"], 3)}
+        if args.native:
+            rate_out["lamb_native_addon_per_s"] = round(rates["lamb_native_addon"])
+            rate_out["native_addon_over_offline"] = round(rates["lamb_native_addon"] / rates["serverless_offline"], 3)
+        print(json.dumps({"throughput": rate_out}))
     finally:
         if sls is not None:
             stop_offline(sls, project)
+        if native is not None:
+            stop_server(native, native_data)
         stop_server(proc, data)
 
 
