@@ -35,8 +35,10 @@ plain ``Response`` costs no task; a future or coroutine is awaited.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
 import socket
+import time
 from collections import deque
 from typing import Any, Awaitable, Callable, Iterable, Union
 
@@ -187,10 +189,27 @@ class _Stop(Exception):
     """Raised inside a parser callback once the connection has its final answer."""
 
 
+_date: list = [0, b""]
+
+
+def _date_line() -> bytes:
+    """``Date: <IMF-fixdate>`` (RFC 9110 §6.6.1: an origin server with a clock sends it; AWS's endpoints and
+    the Runtime API do), formatted once per second."""
+    now = int(time.time())
+    if _date[0] != now:
+        _date[0], _date[1] = now, b"Date: %s\r\n" % email.utils.formatdate(now, usegmt=True).encode()
+    return _date[1]
+
+
 def _head(status: int, headers: Iterable[tuple[str, str]], length: int | None, keep_alive: bool) -> bytes:
     parts = [b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"Unknown"))]
+    dated = False
     for k, v in headers:
         parts.append(f"{k}: {v}\r\n".encode("latin-1"))
+        if not dated and len(k) == 4 and k.lower() == "date":
+            dated = True  # the application's own
+    if not dated:
+        parts.append(_date_line())
     if length is None:
         parts.append(b"Transfer-Encoding: chunked\r\n")
     else:
