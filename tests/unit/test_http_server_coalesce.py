@@ -47,21 +47,23 @@ def _recv_some(sock: socket.socket, timeout: float) -> bytes:
         return b""
 
 
-async def _scenario(server: HttpServer, app: _App, first: bytes, then: bytes = b"") -> list[bytes]:
-    """Send ``first`` (and ``then`` after its answer, if given); release /next; the reads, in order."""
+async def _scenario(server: HttpServer, app: _App, first: bytes, then: bytes = b"", answered: bool = False) -> list[bytes]:
+    """Send ``first`` (and ``then`` after its answer, if given); release /next; the reads, in order.
+    ``answered``: ``first`` gets an answer before /next is released (waited for up to 10 s; else 0.5 s
+    of silence is read)."""
     port = await server.start("127.0.0.1", 0)
     reads: list[bytes] = []
     sock = socket.create_connection(("127.0.0.1", port))
     try:
         await asyncio.to_thread(sock.sendall, first)
-        reads.append(await asyncio.to_thread(_recv_some, sock, 0.5))
+        reads.append(await asyncio.to_thread(_recv_some, sock, 10 if answered else 0.5))
         if then:
             await asyncio.to_thread(sock.sendall, then)
             reads.append(await asyncio.to_thread(_recv_some, sock, 0.5))
-        for _ in range(100):  # /next reached the app (directly or deferred)
+        for _ in range(3000):  # /next reached the app (directly or deferred)
             if app.release is not None:
                 break
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.01)
         assert app.release is not None, app.seen
         app.release.set_result(Response(200, [("Content-Type", "application/json")], b'{"event":1}'))
         reads.append(await asyncio.to_thread(_recv_some, sock, 10))
@@ -82,7 +84,7 @@ def test_a_post_pipelined_with_next_is_answered_with_the_event():
 
 def test_a_client_that_waits_for_each_answer_gets_it_at_once():
     app = _App()
-    reads = asyncio.run(_scenario(_server(app, hold=True), app, POST, NEXT))
+    reads = asyncio.run(_scenario(_server(app, hold=True), app, POST, NEXT, answered=True))
     assert reads[0].startswith(b"HTTP/1.1 202 Accepted\r\n") and reads[0].endswith(b'{"status":"OK"}'), reads
     assert reads[1] == b"", reads  # /next pending
     assert reads[2].startswith(b"HTTP/1.1 200 OK\r\n"), reads
@@ -90,7 +92,7 @@ def test_a_client_that_waits_for_each_answer_gets_it_at_once():
 
 def test_without_hold_the_post_is_answered_before_the_event():
     app = _App()
-    reads = asyncio.run(_scenario(_server(app, hold=False), app, POST + NEXT))
+    reads = asyncio.run(_scenario(_server(app, hold=False), app, POST + NEXT, answered=True))
     assert reads[0].startswith(b"HTTP/1.1 202 Accepted\r\n") and reads[0].endswith(b'{"status":"OK"}'), reads
     assert reads[1].startswith(b"HTTP/1.1 200 OK\r\n"), reads
 
@@ -102,7 +104,7 @@ def test_a_request_behind_an_answered_one_waits_for_defer():
     async def main():
         server = _server(app, hold=True, defer=deferred.append)
         task = asyncio.ensure_future(_scenario(server, app, POST + NEXT))
-        for _ in range(200):
+        for _ in range(3000):
             if deferred:
                 break
             await asyncio.sleep(0.01)
@@ -126,7 +128,10 @@ def test_a_closing_answer_still_writes_what_was_kept_back():
         sock = socket.create_connection(("127.0.0.1", port))
         try:
             await asyncio.to_thread(sock.sendall, POST + NEXT + b"\x00garbage\r\n\r\n")
-            await asyncio.sleep(0.2)
+            for _ in range(3000):
+                if app.release is not None:
+                    break
+                await asyncio.sleep(0.01)
             app.release.set_result(Response(200, [], b"ev"))
             sock.settimeout(10)
             chunks = []
