@@ -17,7 +17,9 @@ is ``serverless_offline.py`` (it needs npm).
 
 ``--compare SRC`` (``pairs.py``) measures this build's API route against another build's (its
 ``src`` folder), both servers at once, in 10 alternating rounds of ``--requests``/10 sequential
-requests each (``--runtime nodejs20.x``: the Node.js handler ``serverless_offline.py`` uses).
+requests each (``--runtime nodejs20.x``: the Node.js handler ``serverless_offline.py`` uses), with
+each server's CPU per request (``/proc/<pid>/stat`` around its blocks: its own process, not the
+runtime's).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from function_url import make_url, sequential_hosts, summary, throughput  # noqa: E402
-from invoke_latency import boto_kw, create_function, latency_args, start_server, stop_server, use_endpoint  # noqa: E402
+from invoke_latency import (boto_kw, create_function, latency_args, server_cpu_s, start_server,  # noqa: E402
+                            stop_server, use_endpoint)
 
 
 def make_api(endpoint: str, name: str) -> str:
@@ -60,11 +63,15 @@ def compare_builds(args, rounds: int = 10) -> None:
                 create_function(side.endpoint, name, args.runtime)
             hosts[side.label] = (side.endpoint, make_api(side.endpoint, name))
         lat: dict[str, list[float]] = {label: [] for label in hosts}
+        cpu = {label: 0.0 for label in hosts}
         for r in range(rounds):
             for side in pairs.order(sides, r):
+                before = server_cpu_s(side.proc.pid)
                 lat[side.label] += sequential_hosts({side.label: hosts[side.label]}, args.requests // rounds)[side.label]
+                cpu[side.label] += server_cpu_s(side.proc.pid) - before
         for label, values in lat.items():
-            print(json.dumps({"server": label, "sequential_ms": summary(values)}))
+            print(json.dumps({"server": label, "sequential_ms": summary(values),
+                              "server_cpu_us_per_request": round(cpu[label] / len(values) * 1e6, 1)}))
         print(json.dumps({"p50_this_over_compare": round(statistics.median(lat["this"]) /
                                                          statistics.median(lat["compare"]), 3)}))
     finally:
