@@ -13,7 +13,7 @@ const net = require("node:net");
 
 const ENDPOINT = process.env.AWS_LAMBDA_RUNTIME_API || "";
 const COLON = ENDPOINT.lastIndexOf(":");
-const HOST = COLON > 0 ? ENDPOINT.slice(0, COLON) : ENDPOINT;
+const HOST = (COLON > 0 ? ENDPOINT.slice(0, COLON) : ENDPOINT).replace(/^\[(.*)\]$/, "$1"); // [::1]:9001
 const PORT = COLON > 0 ? parseInt(ENDPOINT.slice(COLON + 1), 10) : 80;
 const PREFIX = "/2018-06-01/runtime/invocation/";
 const AGENT = "AWS_Lambda_Cpp/0.2.8"; // what the addon's aws-lambda-cpp sends
