@@ -9,8 +9,9 @@ GetBasePathMapping(s), UpdateBasePathMapping, DeleteBasePathMapping
 ``regionalDomainName``), both ``d-<id>.execute-api.<region>.localhost`` (``domains.gateway_name``).
 A base path mapping without a stage lets callers name the stage after the base path, as on AWS.
 Mutual TLS (``mutualTlsAuthentication``; PATCH ``/mutualTlsAuthentication/truststoreUri``,
-``…/truststoreVersion``) reads the truststore from S3 (``apis/mutual_tls.py``). PRIVATE domain names,
-uploaded certificates (``certificateBody``…) and routing rules are refused.
+``…/truststoreVersion``) reads the truststore from S3 (``apis/mutual_tls.py``). ``routingMode`` (create;
+PATCH ``/routingMode``) says how the domain's routing rules (managed through apigatewayv2) and its base
+path mappings combine. PRIVATE domain names and uploaded certificates (``certificateBody``…) are refused.
 """
 
 from __future__ import annotations
@@ -30,6 +31,15 @@ if TYPE_CHECKING:
     from .context import RequestContext
 
 NONE = "(none)"
+# v1 names the routing modes after base path mappings; records keep v2's names (routing_rules.MODES).
+_MODE_IN = {"BASE_PATH_MAPPING_ONLY": "API_MAPPING_ONLY", "ROUTING_RULE_ONLY": "ROUTING_RULE_ONLY",
+            "ROUTING_RULE_THEN_BASE_PATH_MAPPING": "ROUTING_RULE_THEN_API_MAPPING"}
+_MODE_OUT = {v: k for k, v in _MODE_IN.items()}
+
+
+def _mode(value: str | None) -> str | None:
+    """A v1 routing mode as the record keeps it (an unknown one as given: refused by ``set_routing_mode``)."""
+    return None if value is None else _MODE_IN.get(value, value)
 
 
 def _domains(ctx: "RequestContext") -> "Domains":
@@ -43,7 +53,7 @@ def view(domains: "Domains", record: dict) -> dict:
            "certificateUploadDate": record["certificateUploadDate"],
            "endpointConfiguration": {"types": [record["endpointType"]], "ipAddressType": record["ipAddressType"]},
            "domainNameStatus": "AVAILABLE", "securityPolicy": record["securityPolicy"],
-           "tags": dict(record.get("tags") or {}), "routingMode": "API_MAPPING_ONLY"}
+           "tags": dict(record.get("tags") or {}), "routingMode": _MODE_OUT[record.get("routingMode") or "API_MAPPING_ONLY"]}
     name = dn.gateway_name(record["id"], domains.region)
     zone = dn.hosted_zone(domains.region, record["endpointType"])
     if edge:
@@ -96,20 +106,19 @@ async def create_domain_name(ctx: "RequestContext", params: dict) -> dict:
         if params.get(refused):
             raise dn.bad(f"{refused} is not supported by Lamb (import certificates into ACM; the TLS port serves "
                          "a domain's certificate from Lamb's certificates folder).")
-    if params.get("routingMode") not in (None, "API_MAPPING_ONLY"):
-        raise dn.bad(f"routingMode {params['routingMode']} is not supported: Lamb routes by base path mappings only.")
     if (params.get("endpointConfiguration") or {}).get("vpcEndpointIds"):
         raise dn.bad("vpcEndpointIds are for private custom domain names, which Lamb does not serve.")
     arn = params.get("certificateArn") if kind == "EDGE" else params.get("regionalCertificateArn")
     name = params.get("certificateName") if kind == "EDGE" else params.get("regionalCertificateName")
     domains = _domains(ctx)
     dn.check_name(params["domainName"])
+    domains.set_routing_mode({}, _mode(params.get("routingMode")))  # refused before the waits when not a mode
     await asyncio.to_thread(domains.check_certificate, arn, kind)
     mutual = await asyncio.to_thread(domains.truststore, kind, params.get("mutualTlsAuthentication"), v2=False)
     record = domains.create(params["domainName"], endpoint_type=kind, certificate_arn=arn, certificate_name=name,
                             security_policy=params.get("securityPolicy"),
                             ip_address_type=(params.get("endpointConfiguration") or {}).get("ipAddressType"),
-                            tags=params.get("tags"), mutual=mutual)
+                            tags=params.get("tags"), mutual=mutual, routing_mode=_mode(params.get("routingMode")))
     await asyncio.to_thread(domains.fetch_certificate, record)  # for the TLS port, where ACM exports it
     return view(domains, record)
 
@@ -136,7 +145,7 @@ async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
     """PATCH operations: replace ``/certificateArn``/``/regionalCertificateArn`` (and their names),
     ``/securityPolicy``, ``/endpointConfiguration/types/EDGE`` (value REGIONAL: an edge name made regional),
     ``/mutualTlsAuthentication/truststoreUri`` and ``…/truststoreVersion`` (the truststore read again; an
-    empty URI turns mutual TLS off)."""
+    empty URI turns mutual TLS off), ``/routingMode``."""
     domains = _domains(ctx)
     record = dict(_record(ctx, params))
     old_mtls = record.get("mutualTls") or {}
@@ -149,6 +158,8 @@ async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
             truststore[path.rpartition("/")[2]] = value or None
         elif path in _CERT_PATHS:
             record[_CERT_PATHS[path]] = value
+        elif path == "/routingMode":
+            domains.set_routing_mode(record, _mode(value))
         elif path == "/securityPolicy" and value in ("TLS_1_0", "TLS_1_2"):
             record["securityPolicy"] = value
         elif path == f"/endpointConfiguration/types/{record['endpointType']}" and value in ("EDGE", "REGIONAL"):
@@ -165,6 +176,7 @@ async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
     if truststore != {k: old_mtls.get(k) for k in truststore} or (old_mtls and record["endpointType"] != "REGIONAL"):
         record["mutualTls"] = await asyncio.to_thread(domains.truststore, record["endpointType"], truststore, v2=False)
     record["mappings"] = _record(ctx, params)["mappings"]  # as they are now, after the wait
+    record["rules"] = _record(ctx, params).get("rules") or {}
     domains.save(record)
     await asyncio.to_thread(domains.fetch_certificate, record)
     return view(domains, record)

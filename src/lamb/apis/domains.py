@@ -14,6 +14,11 @@ stripped from the path the API routes on, and the event's path keeps it as AWS's
 403 ``{"message":"Forbidden"}``. Over TLS (``lamb serve --https-port``, ``http/tls.py``) the domain's
 certificate is chosen by SNI; a domain with mutual TLS (``mutual_tls.py``) is served only to a connection
 whose client certificate its truststore verified (403 otherwise), and its requests carry ``clientCert``.
+
+Routing rules (``routing_rules.py``): a domain whose ``routingMode`` is not ``API_MAPPING_ONLY`` keeps
+``routingMode`` in its record and its rules under ``rules``; a request is matched against the rules by
+priority first, then (``ROUTING_RULE_THEN_API_MAPPING``) against the mappings. A domain without a
+``routingMode`` key costs what it did before rules existed (one more dict lookup).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import TYPE_CHECKING, Callable, NamedTuple
 from ..http.server import Request, Response
 from ..limits import Limits
 from ..protocol.errors import AwsError
-from . import mutual_tls
+from . import mutual_tls, routing_rules
 from .store import new_id
 
 if TYPE_CHECKING:
@@ -47,6 +52,7 @@ class Via(NamedTuple):
     full_path: str  # the path as the client sent it, the mapping key included
     key: str = ""  # the API mapping's key the path matched ($context.customDomain.basePathMatched)
     client_cert: dict | None = None  # mutual TLS: the verified client certificate (mutual_tls.client_cert)
+    rule_id: str = ""  # the routing rule the request matched ($context.customDomain.routingRuleIdMatched)
 
 
 class Routed(NamedTuple):
@@ -127,6 +133,7 @@ class Domains:
         # name, certificate ARN -> the certificate written for the TLS port when ACM exports it (app.py)
         self.install_certificate: Callable[[str, str | None], object] | None = None
         self._wildcards = False  # whether a wildcard name (``*.example.com``) exists
+        self._rules: dict[str, tuple] = {}  # domain name -> its compiled routing rules, by priority
         store.listeners.append(self._changed)
         self._changed("")
 
@@ -155,7 +162,7 @@ class Domains:
 
     def create(self, name: str, *, endpoint_type: str, certificate_arn: str | None, certificate_name: str | None,
                security_policy: str | None, ip_address_type: str | None, tags: dict | None,
-               mutual: dict | None = None) -> dict:
+               mutual: dict | None = None, routing_mode: str | None = None) -> dict:
         name = check_name(name)
         if self.get(name) is not None:
             raise conflict("The domain name you provided already exists.")
@@ -166,6 +173,7 @@ class Domains:
                   "certificateName": certificate_name, "certificateUploadDate": time.time(),
                   "securityPolicy": security_policy or "TLS_1_2", "ipAddressType": ip_address_type or "ipv4",
                   "tags": dict(tags or {}), "mappings": {}, "mutualTls": mutual}
+        self.set_routing_mode(record, routing_mode)
         self.save(record)
         return record
 
@@ -224,9 +232,57 @@ class Domains:
         self.save(record)
         return mapping
 
+    # ------------------------------------------------------------------ routing rules
+    def set_routing_mode(self, record: dict, mode: str | None) -> None:
+        """A Create/UpdateDomainName's ``RoutingMode`` on a record (not saved): kept only when not the default."""
+        if mode is None:
+            return
+        if mode not in routing_rules.MODES:
+            raise bad(f"Invalid routing mode {mode}: expected one of {', '.join(routing_rules.MODES)}.")
+        if mode == "API_MAPPING_ONLY":
+            record.pop("routingMode", None)
+        else:
+            record["routingMode"] = mode
+
+    def rule(self, record: dict, rule_id: str) -> dict:
+        found = (record.get("rules") or {}).get(rule_id)
+        if found is None:
+            raise not_found("Invalid routing rule identifier specified")
+        return found
+
+    def put_rule(self, record: dict, *, conditions: list | None, actions: list, priority: int,
+                 rule_id: str | None = None) -> dict:
+        """Add (``rule_id`` None) or replace a routing rule, with AWS's limits and conflicts (the target
+        API and stage are the caller's to check)."""
+        routing_rules.check(conditions, actions, priority, self.limits.api_mapping_key_max_chars)
+        rules = record.setdefault("rules", {})
+        if any(r["Priority"] == priority and r["id"] != rule_id for r in rules.values()):
+            raise conflict(f"A routing rule with priority {priority} already exists for this domain name.")
+        most = self.limits.api_routing_rules_per_domain
+        if rule_id is None and len(rules) >= most:
+            raise AwsError("LimitExceededException", f"At most {most} routing rules per domain name.", 429)
+        invoke = actions[0]["InvokeApi"]
+        action = {"ApiId": invoke["ApiId"], "Stage": invoke["Stage"], "StripBasePath": bool(invoke.get("StripBasePath"))}
+        conds = [{"MatchHeaders": {"AnyOf": [{"Header": c["MatchHeaders"]["AnyOf"][0]["Header"],
+                                               "ValueGlob": c["MatchHeaders"]["AnyOf"][0]["ValueGlob"]}]}}
+                 if c.get("MatchHeaders") else {"MatchBasePaths": {"AnyOf": [c["MatchBasePaths"]["AnyOf"][0]]}}
+                 for c in conditions or []]
+        rule = {"id": rule_id or new_id(6), "Priority": priority, "Conditions": conds,
+                "Actions": [{"InvokeApi": action}]}
+        rules[rule["id"]] = rule
+        self.save(record)
+        return rule
+
+    def delete_rule(self, record: dict, rule_id: str) -> None:
+        self.rule(record, rule_id)
+        del record["rules"][rule_id]
+        self.save(record)
+
     def mapped(self, api_id: str) -> bool:
-        """Whether a mapping names the API (AWS refuses to delete it then)."""
-        return any(m["apiId"] == api_id for name in self.names() for m in self.record(name)["mappings"].values())
+        """Whether a mapping or a routing rule names the API (AWS refuses to delete it then)."""
+        return any(m["apiId"] == api_id for name in self.names() for m in self.record(name)["mappings"].values()) \
+            or any(r["Actions"][0]["InvokeApi"]["ApiId"] == api_id for name in self.names()
+                   for r in (self.record(name).get("rules") or {}).values())
 
     def delete_mapping(self, record: dict, mapping_id: str) -> None:
         del record["mappings"][mapping_id]
@@ -247,8 +303,10 @@ class Domains:
             if record is None and self._wildcards:
                 record = apis.get("*." + name.partition(".")[2])
             if record is not None:
-                return self.match(record, name, req.path) if record.get("mutualTls") is None else \
-                    self._mutual(req, record, name, req.path)
+                if record.get("mutualTls") is not None:
+                    return self._mutual(req, record, name, req.path)
+                return self.match(record, name, req.path) if record.get("routingMode") is None else \
+                    self._by_rules(req, record, name, req.path)
         path = req.path
         if not path.startswith(PATH_PREFIX):
             return None
@@ -256,15 +314,18 @@ class Domains:
         record = apis.get(name.lower())
         if record is None:
             return None
-        return self.match(record, name.lower(), "/" + rest) if record.get("mutualTls") is None else \
-            self._mutual(req, record, name.lower(), "/" + rest)
+        if record.get("mutualTls") is not None:
+            return self._mutual(req, record, name.lower(), "/" + rest)
+        return self.match(record, name.lower(), "/" + rest) if record.get("routingMode") is None else \
+            self._by_rules(req, record, name.lower(), "/" + rest)
 
     def _mutual(self, req: Request, record: dict, host: str, path: str) -> Routed:
         """A mutual TLS domain: served only to a client certificate its truststore verified."""
         cert = mutual_tls.of_request(req, record)
         if cert is None:
             return Routed(None, None, path, Via(host, host.partition(".")[0], path))
-        routed = self.match(record, host, path)
+        routed = self.match(record, host, path) if record.get("routingMode") is None else \
+            self._by_rules(req, record, host, path)
         return routed._replace(via=routed.via._replace(client_cert=cert))
 
     def tls_site(self, server_name: str) -> "tuple[str, str | None, str] | None":
@@ -278,8 +339,27 @@ class Domains:
         mtls = record.get("mutualTls")
         return record["domainName"], (mtls["pem"] if mtls else None), (mtls["marker"] if mtls else "")
 
-    def _changed(self, _name: str) -> None:
+    def _by_rules(self, req: Request, record: dict, host: str, path: str) -> Routed:
+        """A domain with routing rules: the first rule by priority whose conditions hold, then (mode
+        ``ROUTING_RULE_THEN_API_MAPPING``) the API mappings; nothing matching: 403."""
+        name = record["domainName"]
+        rules = self._rules.get(name)
+        if rules is None:
+            rules = self._rules[name] = routing_rules.ordered(record.get("rules") or {})
+        rule = routing_rules.first_match(rules, req.headers, path)
+        if rule is not None:
+            via = Via(host, host.partition(".")[0], path, rule_id=rule.id)
+            return Routed(rule.api_id, rule.stage, routing_rules.routed_path(rule, path), via)
+        if record["routingMode"] == "ROUTING_RULE_ONLY":
+            return Routed(None, None, path, Via(host, host.partition(".")[0], path))
+        return self.match(record, host, path)
+
+    def _changed(self, name: str) -> None:
         self._wildcards = any(n.startswith("*.") for n in self.store.apis)
+        if name:
+            self._rules.pop(name, None)
+        else:
+            self._rules.clear()
 
     @staticmethod
     def match(record: dict, host: str, path: str) -> Routed:

@@ -1,0 +1,130 @@
+"""Routing rules of API Gateway custom domain names (apis/routing_rules.py, apis/domains.py) with real
+clients against a real ``lamb serve``: boto3's ``apigatewayv2`` (the rules) and ``apigateway`` (the
+domain's ``routingMode``, the base path mappings), the AWS CLI, and curl through the domain's name."""
+
+from __future__ import annotations
+
+import json
+
+import botocore.exceptions
+import pytest
+
+from .async_support import moto  # noqa: F401  (fixtures)
+from .awscli import aws_json
+from .conftest import unique, wait_for
+from .test_api_domains import ECHO, _code, _event, _rest_api, certificate, dserver, lines  # noqa: F401
+from .test_api_metrics import function
+from .test_deploy_apis import curl
+
+
+def _rule(v2, domain, priority, api_id, *conds, strip=False):
+    return v2.create_routing_rule(DomainName=domain, Priority=priority, Conditions=list(conds),
+                                  Actions=[{"InvokeApi": {"ApiId": api_id, "Stage": "live", "StripBasePath": strip}}])
+
+
+def _header(name, glob):
+    return {"MatchHeaders": {"AnyOf": [{"Header": name, "ValueGlob": glob}]}}
+
+
+def test_rules_by_priority_then_base_path_mappings(dserver, certificate):  # noqa: F811
+    v1, v2 = dserver.client("apigateway"), dserver.client("apigatewayv2")
+    arn = function(dserver, "rules", ECHO)
+    mapped, ruled = _rest_api(dserver, arn), _rest_api(dserver, arn)
+    domain = unique("rules").lower() + ".shop.localhost"
+    made = v1.create_domain_name(domainName=domain, regionalCertificateArn=certificate, securityPolicy="TLS_1_2",
+                                 endpointConfiguration={"types": ["REGIONAL"]},
+                                 routingMode="ROUTING_RULE_THEN_BASE_PATH_MAPPING")
+    assert made["routingMode"] == "ROUTING_RULE_THEN_BASE_PATH_MAPPING"  # v1's name for it
+    assert v2.get_domain_name(DomainName=domain)["RoutingMode"] == "ROUTING_RULE_THEN_API_MAPPING"
+    v1.create_base_path_mapping(domainName=domain, restApiId=mapped, basePath="shop", stage="live")
+
+    beta = _rule(v2, domain, 10, ruled, _header("X-Version", "beta*"), {"MatchBasePaths": {"AnyOf": ["shop"]}},
+                 strip=True)
+    assert beta["Priority"] == 10 and beta["RoutingRuleArn"].endswith(f"/domainnames/{domain}/routingrules/"
+                                                                      f"{beta['RoutingRuleId']}")
+    assert beta["Actions"] == [{"InvokeApi": {"ApiId": ruled, "Stage": "live", "StripBasePath": True}}]
+    # AWS's refusals: a priority taken, three header conditions, a restricted header, a glob's inner *,
+    # an HTTP API as the target, a stage that does not exist.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        _rule(v2, domain, 10, ruled)
+    assert _code(e)[:2] == ("ConflictException", 409)
+    for conds in ([_header("a", "1"), _header("b", "2"), _header("c", "3")], [_header("Authorization", "x")],
+                  [_header("x-v", "a*b")]):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            _rule(v2, domain, 50, ruled, *conds)
+        assert _code(e)[:2] == ("BadRequestException", 400), conds
+    http_api = v2.create_api(Name="rules-http", ProtocolType="HTTP", Target=arn)["ApiId"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        v2.create_routing_rule(DomainName=domain, Priority=50, Conditions=[],
+                               Actions=[{"InvokeApi": {"ApiId": http_api, "Stage": "$default"}}])
+    assert _code(e) == ("BadRequestException", 400, "Routing rules can only invoke REST APIs: WebSocket and HTTP "
+                        "APIs are not supported.")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        v2.create_routing_rule(DomainName=domain, Priority=50, Conditions=[],
+                               Actions=[{"InvokeApi": {"ApiId": ruled, "Stage": "gone"}}])
+    assert _code(e) == ("BadRequestException", 400, "Invalid stage identifier specified")
+
+    base = f"http://{domain}:{dserver.port}"
+    event = _event(curl(base + "/shop/hello", "-H", "x-version: beta-2"))  # the rule; its base path stripped
+    ctx = event["requestContext"]
+    assert (ctx["apiId"], event["resource"], event["path"], ctx["domainName"]) == \
+        (ruled, "/hello", "/shop/hello", domain)
+    event = _event(curl(base + "/shop/hello", "-H", "x-version: Beta"))  # globs are case-sensitive: the mapping
+    assert (event["requestContext"]["apiId"], event["resource"]) == (mapped, "/hello")
+    assert curl(base + "/hello") == (403, '{"message":"Forbidden"}')  # no rule, no mapping
+    # A catch-all rule (no conditions), later in priority; nothing stripped.
+    catch = _rule(v2, domain, 100, ruled)
+    assert _event(curl(base + "/hello"))["requestContext"]["apiId"] == ruled
+    # Rules before mappings: the catch-all takes /shop/hello whole, and its API has no /shop/hello.
+    assert curl(base + "/shop/hello") == (403, '{"message":"Missing Authentication Token"}')
+    # The path fallback is routed the same way.
+    status, body = curl(f"{dserver.url}/_lamb/domains/{domain}/shop/hello", "-H", "x-version: beta")
+    assert status == 200 and json.loads(body)["requestContext"]["apiId"] == ruled
+
+    # The stage's access log names the rule the request matched.
+    group = unique("rules-access")
+    v1.update_stage(restApiId=ruled, stageName="live", patchOperations=[
+        {"op": "replace", "path": "/accessLogSettings/destinationArn",
+         "value": f"arn:aws:logs:{dserver.region}:{dserver.account_id}:log-group:{group}"},
+        {"op": "replace", "path": "/accessLogSettings/format",
+         "value": "$context.requestId $context.customDomain.routingRuleIdMatched $context.path"}])
+    assert curl(base + "/shop/hello", "-H", "x-version: beta")[0] == 200
+    wait_for(lambda: len(lines(dserver, group)) == 1, 30, 0.1, "the access log line")
+    assert lines(dserver, group)[0].split(" ")[1:] == [beta["RoutingRuleId"], "/shop/hello"]
+
+    # The AWS CLI lists the rules by priority and replaces one (PutRoutingRule keeps its id).
+    listed = aws_json(dserver, "list-routing-rules", "--domain-name", domain, service="apigatewayv2")
+    assert [r["RoutingRuleId"] for r in listed["RoutingRules"]] == [beta["RoutingRuleId"], catch["RoutingRuleId"]]
+    put = aws_json(dserver, "put-routing-rule", "--domain-name", domain, "--routing-rule-id", catch["RoutingRuleId"],
+                   "--priority", "5", "--conditions", json.dumps([{"MatchBasePaths": {"AnyOf": ["shop"]}}]),
+                   "--actions", json.dumps([{"InvokeApi": {"ApiId": mapped, "Stage": "live", "StripBasePath": True}}]),
+                   service="apigatewayv2")
+    assert (put["RoutingRuleId"], put["Priority"]) == (catch["RoutingRuleId"], 5)
+    assert _event(curl(base + "/shop/hello", "-H", "x-version: beta"))["requestContext"]["apiId"] == mapped
+    page = v2.list_routing_rules(DomainName=domain, MaxResults=1)
+    assert [r["Priority"] for r in page["RoutingRules"]] == [5] and page["NextToken"]
+    assert [r["Priority"] for r in v2.list_routing_rules(DomainName=domain, NextToken=page["NextToken"])
+            ["RoutingRules"]] == [10]
+
+    # ROUTING_RULE_ONLY: the mappings are no longer read.
+    v2.delete_routing_rule(DomainName=domain, RoutingRuleId=catch["RoutingRuleId"])
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        v2.get_routing_rule(DomainName=domain, RoutingRuleId=catch["RoutingRuleId"])
+    assert _code(e) == ("NotFoundException", 404, "Invalid routing rule identifier specified")
+    assert _event(curl(base + "/shop/hello"))["requestContext"]["apiId"] == mapped
+    got = v1.update_domain_name(domainName=domain, patchOperations=[
+        {"op": "replace", "path": "/routingMode", "value": "ROUTING_RULE_ONLY"}])
+    assert got["routingMode"] == "ROUTING_RULE_ONLY"
+    assert curl(base + "/shop/hello") == (403, '{"message":"Forbidden"}')
+    assert _event(curl(base + "/shop/hello", "-H", "x-version: beta"))["requestContext"]["apiId"] == ruled
+    # A domain with rules takes no mapping to an HTTP API; an API a rule invokes is not deleted.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        v2.create_api_mapping(DomainName=domain, ApiId=http_api, Stage="$default", ApiMappingKey="h")
+    assert _code(e)[:2] == ("BadRequestException", 400)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        v1.delete_rest_api(restApiId=ruled)
+    assert _code(e)[:2] == ("BadRequestException", 400)
+    v1.delete_domain_name(domainName=domain)
+    v1.delete_rest_api(restApiId=ruled)
+    v1.delete_rest_api(restApiId=mapped)
+    v2.delete_api(ApiId=http_api)
