@@ -128,3 +128,82 @@ def test_rules_by_priority_then_base_path_mappings(dserver, certificate):  # noq
     v1.delete_rest_api(restApiId=ruled)
     v1.delete_rest_api(restApiId=mapped)
     v2.delete_api(ApiId=http_api)
+
+
+SAM_RULES = """AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Suffix: {Type: String}
+  Cert: {Type: String}
+  Glob: {Type: String}
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: app/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Rest:
+          Type: Api
+          Properties: {RestApiId: !Ref Rest, Path: /hello, Method: get}
+  Rest:
+    Type: AWS::Serverless::Api
+    Properties: {StageName: live}
+  Domain:
+    Type: AWS::ApiGateway::DomainName
+    Properties:
+      DomainName: !Sub "ruled-${Suffix}.shop.localhost"
+      RegionalCertificateArn: !Ref Cert
+      EndpointConfiguration: {Types: [REGIONAL]}
+      SecurityPolicy: TLS_1_2
+      RoutingMode: ROUTING_RULE_ONLY
+  Rule:
+    Type: AWS::ApiGatewayV2::RoutingRule
+    Properties:
+      DomainNameArn: !GetAtt Domain.DomainNameArn
+      Priority: 20
+      Conditions:
+        - MatchHeaders: {AnyOf: [{Header: x-version, ValueGlob: !Ref Glob}]}
+        - MatchBasePaths: {AnyOf: [shop]}
+      Actions:
+        - InvokeApi: {ApiId: !Ref Rest, Stage: !Ref Rest.Stage, StripBasePath: true}
+Outputs:
+  RuleId:
+    Value: !GetAtt Rule.RoutingRuleId
+  RuleArn:
+    Value: !Ref Rule
+"""
+
+
+def test_routing_rule_deployed(dserver, certificate, tmp_path):  # noqa: F811
+    from .deploy_support import deploy_env, lamb_cmd, write
+
+    write(tmp_path, {"app/app.py": ECHO, "template.yaml": SAM_RULES})
+    suffix, stack = unique("r").lower(), unique("rules")
+    domain = f"ruled-{suffix}.shop.localhost"
+    env = deploy_env(dserver, tmp_path / "cache")
+
+    def deploy(glob):
+        return lamb_cmd("deploy", str(tmp_path / "template.yaml"), "--stack-name", stack, "--parameter-overrides",
+                        f"Suffix={suffix}", f"Cert={certificate}", f"Glob={glob}", env=env).stdout
+
+    out = deploy("beta*")
+    assert "CREATE_COMPLETE             AWS::ApiGatewayV2::RoutingRule" in out, out
+    outputs = dict(line.split()[:2] for line in out.split("Outputs:\n", 1)[1].splitlines() if line.startswith("  "))
+    v2 = dserver.client("apigatewayv2")
+    assert v2.get_domain_name(DomainName=domain)["RoutingMode"] == "ROUTING_RULE_ONLY"
+    rule = v2.get_routing_rule(DomainName=domain, RoutingRuleId=outputs["RuleId"])
+    assert rule["RoutingRuleArn"] == outputs["RuleArn"] and rule["Priority"] == 20
+    assert rule["Actions"][0]["InvokeApi"]["StripBasePath"] is True
+    base = f"http://{domain}:{dserver.port}"
+    event = _event(curl(base + "/shop/hello", "-H", "x-version: beta1"))
+    assert (event["resource"], event["path"], event["requestContext"]["stage"]) == ("/hello", "/shop/hello", "live")
+    assert curl(base + "/shop/hello", "-H", "x-version: gamma") == (403, '{"message":"Forbidden"}')
+    # A changed condition is a PutRoutingRule: the same rule id, the new glob served.
+    out = deploy("gamma")
+    assert "UPDATE_COMPLETE             AWS::ApiGatewayV2::RoutingRule" in out, out
+    assert [r["RoutingRuleId"] for r in v2.list_routing_rules(DomainName=domain)["RoutingRules"]] == [outputs["RuleId"]]
+    assert _event(curl(base + "/shop/hello", "-H", "x-version: gamma"))["resource"] == "/hello"
+    lamb_cmd("deploy", "--delete", stack, env=env)
+    assert domain not in {d["DomainName"] for d in v2.get_domain_names()["Items"]}

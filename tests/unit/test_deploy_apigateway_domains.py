@@ -28,3 +28,14 @@ def test_mutual_tls_as_each_api_takes_it():
     assert d._mtls(props, v2=False) == {"truststoreUri": "s3://b/k", "truststoreVersion": "3"}
     assert d._mtls({"MutualTlsAuthentication": {"TruststoreUri": "s3://b/k"}}, v2=False) == {"truststoreUri": "s3://b/k"}
     assert d._mtls({}, v2=True) is None
+
+
+def test_routing_rule_params_and_domain():
+    props = {"DomainNameArn": "arn:aws:apigateway:us-east-1::/domainnames/api.example.com", "Priority": "7",
+             "Actions": [{"InvokeApi": {"ApiId": "a", "Stage": "s", "StripBasePath": "true"}}]}
+    assert d.RoutingRule._domain(props["DomainNameArn"]) == "api.example.com"
+    assert d.RoutingRule._params(props) == {"Priority": 7, "Conditions": [],
+                                            "Actions": [{"InvokeApi": {"ApiId": "a", "Stage": "s", "StripBasePath": True}}]}
+    registry = Registry()
+    d.register(registry)
+    assert isinstance(registry.lookup("AWS::ApiGatewayV2::RoutingRule"), d.RoutingRule)

@@ -5,7 +5,8 @@ configured (``AWS_ENDPOINT_URL_ROUTE_53``, or AWS with ``--use-aws``) and listed
 
 Properties, return values and replacements follow the CloudFormation reference:
 …/aws-resource-apigateway-domainname.html, …-apigateway-basepathmapping.html, …-apigatewayv2-domainname.html,
-…-apigatewayv2-apimapping.html, …-route53-recordsetgroup.html, …-route53-recordset.html.
+…-apigatewayv2-apimapping.html, …-apigatewayv2-routingrule.html, …-route53-recordsetgroup.html,
+…-route53-recordset.html. ``RoutingMode`` on both DomainName types is sent on create and on update.
 ``AWS::ApiGateway::BasePathMappingV2`` and ``AWS::ApiGateway::DomainNameV2`` are private custom domain
 names' (not served: not applied).
 """
@@ -66,7 +67,7 @@ class DomainName:
         apigw = env.lamb_client("apigateway")
         ops = []
         for prop, path in (("CertificateArn", "/certificateArn"), ("RegionalCertificateArn", "/regionalCertificateArn"),
-                           ("SecurityPolicy", "/securityPolicy")):
+                           ("SecurityPolicy", "/securityPolicy"), ("RoutingMode", "/routingMode")):
             if new.get(prop) and new.get(prop) != old.get(prop):
                 ops.append({"op": "replace", "path": path, "value": new[prop]})
         before = ((old.get("EndpointConfiguration") or {}).get("Types") or ["EDGE"])[0]
@@ -153,6 +154,8 @@ class DomainNameV2:
             update["DomainNameConfigurations"] = new.get("DomainNameConfigurations") or []
         if _mtls(new, v2=True) != _mtls(old, v2=True):  # the truststore read again, or mutual TLS off
             update["MutualTlsAuthentication"] = _mtls(new, v2=True) or {"TruststoreUri": ""}
+        if (new.get("RoutingMode") or "API_MAPPING_ONLY") != (old.get("RoutingMode") or "API_MAPPING_ONLY"):
+            update["RoutingMode"] = new.get("RoutingMode") or "API_MAPPING_ONLY"
         if update:  # AWS wants the configuration on every update
             update.setdefault("DomainNameConfigurations", new.get("DomainNameConfigurations") or [])
             v2.update_domain_name(DomainName=physical, **update)
@@ -200,6 +203,51 @@ class ApiMapping:
         v2 = env.lamb_client("apigatewayv2")
         try:
             v2.delete_api_mapping(DomainName=props["DomainName"], ApiMappingId=physical)
+        except _gone(v2):
+            return
+
+
+class RoutingRule:
+    """AWS::ApiGatewayV2::RoutingRule. Ref: the rule's ARN; GetAtt RoutingRuleArn, RoutingRuleId. A change of
+    ``DomainNameArn`` replaces the rule; the rest is a PutRoutingRule (the id stays)."""
+
+    replace_on = frozenset({"DomainNameArn"})
+
+    @staticmethod
+    def _domain(arn: str) -> str:
+        """The domain name an ``arn:…:/domainnames/<name>`` ARN names."""
+        return arn.rpartition("/domainnames/")[2]
+
+    @staticmethod
+    def _params(props: dict) -> dict:
+        actions = []
+        for action in props.get("Actions") or []:
+            invoke = dict((action or {}).get("InvokeApi") or {})
+            if "StripBasePath" in invoke:  # a template may give the boolean as a string
+                invoke["StripBasePath"] = str(invoke["StripBasePath"]).lower() == "true"
+            actions.append({"InvokeApi": invoke})
+        return {"Priority": int(props["Priority"]), "Conditions": props.get("Conditions") or [], "Actions": actions}
+
+    @staticmethod
+    def _applied(made: dict) -> Applied:
+        return Applied(made["RoutingRuleArn"], {"Ref": made["RoutingRuleArn"], "RoutingRuleArn": made["RoutingRuleArn"],
+                                                "RoutingRuleId": made["RoutingRuleId"]})
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        v2 = env.lamb_client("apigatewayv2")
+        return self._applied(v2.create_routing_rule(DomainName=self._domain(props["DomainNameArn"]),
+                                                    **self._params(props)))
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        v2 = env.lamb_client("apigatewayv2")
+        return self._applied(v2.put_routing_rule(DomainName=self._domain(new["DomainNameArn"]),
+                                                 RoutingRuleId=physical.rpartition("/")[2], **self._params(new)))
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        v2 = env.lamb_client("apigatewayv2")
+        try:
+            v2.delete_routing_rule(DomainName=self._domain(props["DomainNameArn"]),
+                                   RoutingRuleId=physical.rpartition("/")[2])
         except _gone(v2):
             return
 
@@ -291,6 +339,7 @@ def register(registry: Registry) -> None:
     registry.add("AWS::ApiGateway::BasePathMapping", BasePathMapping())
     registry.add("AWS::ApiGatewayV2::DomainName", DomainNameV2())
     registry.add("AWS::ApiGatewayV2::ApiMapping", ApiMapping())
+    registry.add("AWS::ApiGatewayV2::RoutingRule", RoutingRule())
     registry.add("AWS::Route53::RecordSetGroup", RecordSetGroup())
     registry.add("AWS::Route53::RecordSet", RecordSet())
     registry.not_applied["AWS::ApiGateway::BasePathMappingV2"] = \
