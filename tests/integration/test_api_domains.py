@@ -161,9 +161,9 @@ def test_http_api_mappings_by_longest_key(dserver, certificate):
         urllib.request.urlopen(f"{dserver.url}/_lamb/domains/{domain}/v2/orders/items/9", timeout=60)
 
 
-def _rest_api(server, arn: str) -> str:
+def _rest_api(server, arn: str, endpoint: str = "REGIONAL") -> str:
     apigw = server.client("apigateway")
-    api = apigw.create_rest_api(name=unique("domrest"), endpointConfiguration={"types": ["REGIONAL"]})
+    api = apigw.create_rest_api(name=unique("domrest"), endpointConfiguration={"types": [endpoint]})
     res = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="hello")
     ids = {"restApiId": api["id"], "resourceId": res["id"], "httpMethod": "GET"}
     apigw.put_method(**ids, authorizationType="NONE")

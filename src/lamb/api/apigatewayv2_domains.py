@@ -151,11 +151,24 @@ def stage_exists(ctx: "RequestContext", api_id: str, stage: str | None, *, v1: b
         raise dn.bad("Invalid stage identifier specified")
 
 
+def private_api_matches(ctx: "RequestContext", record: dict, api_id: str) -> None:
+    """A private domain name routes to private REST APIs only, a public one to public APIs only."""
+    doc = ctx.lamb.http_apis.rest.get(api_id)
+    if doc is None:
+        return
+    private_api = "PRIVATE" in ((doc["api"].get("endpointConfiguration") or {}).get("types") or [])
+    if _domains(ctx).private(record) and not private_api:
+        raise dn.bad("Only private APIs can be mapped to a private custom domain name.")
+    if private_api and not _domains(ctx).private(record):
+        raise dn.bad("Private APIs can only be mapped to a private custom domain name.")
+
+
 def _mapped_api_allowed(ctx: "RequestContext", record: dict, api_id: str) -> None:
     """HTTP APIs map only to REGIONAL domain names with the TLS 1.2 security policy, and not to a domain
     with routing rules (AWS supports no rules on a domain mapped to REST and HTTP APIs both)."""
     if ctx.lamb.http_apis.store.get(api_id) is not None and not dn.multi_level(record):
         raise dn.bad("HTTP APIs can only be mapped to REGIONAL domain names with the TLS_1_2 security policy.")
+    private_api_matches(ctx, record, api_id)
     if ctx.lamb.http_apis.store.get(api_id) is not None and record.get("rules"):
         raise dn.bad("Routing rules are not supported for a domain name with API mappings to both REST and "
                      "HTTP APIs: remove the domain name's routing rules first.")
@@ -212,10 +225,7 @@ def delete_api_mapping(ctx: "RequestContext", params: dict) -> dict:
 
 # ------------------------------------------------------------------ routing rules
 def _rule_record(ctx: "RequestContext", params: dict) -> dict:
-    record = _domains(ctx).record(params["DomainName"])
-    if params.get("DomainNameId") and params["DomainNameId"] != record["id"]:
-        raise dn.not_found("Invalid domain name identifier specified")
-    return record
+    return _domains(ctx).find(params["DomainName"], params.get("DomainNameId"))
 
 
 def _rule_view(ctx: "RequestContext", record: dict, rule: dict) -> dict:
@@ -234,6 +244,7 @@ def _rule_target(ctx: "RequestContext", record: dict, actions: list | None) -> N
     if ctx.lamb.http_apis.store.get(invoke["ApiId"]) is not None:
         raise dn.bad("Routing rules can only invoke REST APIs: WebSocket and HTTP APIs are not supported.")
     stage_exists(ctx, invoke["ApiId"], invoke.get("Stage") or None, v1=False)
+    private_api_matches(ctx, record, invoke["ApiId"])
     if any(ctx.lamb.http_apis.store.get(m["apiId"]) is not None for m in record["mappings"].values()):
         raise dn.bad("Routing rules are not supported for a domain name with API mappings to both REST and "
                      "HTTP APIs.")
