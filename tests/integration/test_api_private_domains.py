@@ -97,3 +97,83 @@ def test_private_domain_served_through_associated_endpoints_its_policy_allows(ds
     v1.delete_domain_name(domainName=domain, domainNameId=did)
     v1.delete_rest_api(restApiId=private_api)
     v1.delete_rest_api(restApiId=public_api)
+
+
+SAM_PRIVATE = """AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Suffix: {Type: String}
+  Cert: {Type: String}
+  Vpce: {Type: String}
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: app/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Rest:
+          Type: Api
+          Properties: {RestApiId: !Ref Private, Path: /hello, Method: get}
+  Private:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: live
+      EndpointConfiguration: {Type: PRIVATE}
+  Domain:
+    Type: AWS::ApiGateway::DomainNameV2
+    Properties:
+      DomainName: !Sub "private-${Suffix}.shop.localhost"
+      CertificateArn: !Ref Cert
+      EndpointConfiguration: {Types: [PRIVATE]}
+      SecurityPolicy: TLS_1_2
+      Policy:
+        Version: '2012-10-17'
+        Statement:
+          - {Effect: Allow, Principal: '*', Action: 'execute-api:Invoke', Resource: ['execute-api:/*'],
+             Condition: {StringEquals: {'aws:SourceVpce': !Ref Vpce}}}
+  Mapping:
+    Type: AWS::ApiGateway::BasePathMappingV2
+    Properties:
+      DomainNameArn: !Ref Domain
+      RestApiId: !Ref Private
+      Stage: !Ref Private.Stage
+      BasePath: shop
+  Association:
+    Type: AWS::ApiGateway::DomainNameAccessAssociation
+    Properties:
+      DomainNameArn: !GetAtt Domain.DomainNameArn
+      AccessAssociationSource: !Ref Vpce
+      AccessAssociationSourceType: VPCE
+Outputs:
+  DomainId:
+    Value: !GetAtt Domain.DomainNameId
+  AssociationArn:
+    Value: !Ref Association
+"""
+
+
+def test_private_domain_deployed(dserver, certificate, tmp_path):  # noqa: F811
+    from .deploy_support import deploy_env, lamb_cmd, write
+
+    write(tmp_path, {"app/app.py": ECHO, "template.yaml": SAM_PRIVATE})
+    suffix, stack = unique("p").lower(), unique("private")
+    domain = f"private-{suffix}.shop.localhost"
+    env = deploy_env(dserver, tmp_path / "cache")
+    out = lamb_cmd("deploy", str(tmp_path / "template.yaml"), "--stack-name", stack, "--parameter-overrides",
+                   f"Suffix={suffix}", f"Cert={certificate}", f"Vpce={VPCE}", env=env).stdout
+    for kind in ("DomainNameV2", "BasePathMappingV2", "DomainNameAccessAssociation"):
+        assert f"CREATE_COMPLETE             AWS::ApiGateway::{kind}" in out, out
+    outputs = dict(line.split()[:2] for line in out.split("Outputs:\n", 1)[1].splitlines() if line.startswith("  "))
+    v1 = dserver.client("apigateway")
+    got = v1.get_domain_name(domainName=domain, domainNameId=outputs["DomainId"])
+    assert json.loads(got["policy"])["Statement"][0]["Condition"] == {"StringEquals": {"aws:SourceVpce": VPCE}}
+    assert outputs["AssociationArn"].endswith(f"/vpcesource/{VPCE}")
+    base = f"http://{domain}:{dserver.port}/shop/hello"
+    event = _event(curl(base, "-H", f"x-lamb-vpce-id: {VPCE}"))
+    assert (event["resource"], event["requestContext"]["stage"]) == ("/hello", "live")
+    assert curl(base, "-H", f"x-lamb-vpce-id: {OTHER}") == (403, '{"message":"Forbidden"}')
+    lamb_cmd("deploy", "--delete", stack, env=env)
+    with pytest.raises(botocore.exceptions.ClientError):
+        v1.get_domain_name(domainName=domain, domainNameId=outputs["DomainId"])
