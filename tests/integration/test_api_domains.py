@@ -248,24 +248,16 @@ def test_rest_api_base_path_mappings(dserver, certificate):
                                                       for d in v2.get_domain_names()["Items"])
 
 
-SAM_DOMAINS = """AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Parameters:
-  Suffix: {Type: String}
-  Cert: {Type: String}
-  Zone: {Type: String}
-Resources:
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: app/
-      Handler: app.handler
-      Runtime: python3.12
-      Events:
-        Rest:
-          Type: Api
-          Properties: {RestApiId: !Ref Rest, Path: /hello, Method: get}
-        Http:
+def sam_head(api: str, *parameters: str) -> str:
+    """A SAM template's start: String parameters, and a function serving GET /hello on the REST API ``api``."""
+    params = "".join(f"  {p}: {{Type: String}}\n" for p in parameters)
+    return ("AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\nParameters:\n" + params +
+            "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: app/\n"
+            "      Handler: app.handler\n      Runtime: python3.12\n      Events:\n        Rest:\n          Type: Api\n"
+            f"          Properties: {{RestApiId: !Ref {api}, Path: /hello, Method: get}}\n")
+
+
+SAM_DOMAINS = sam_head("Rest", "Suffix", "Cert", "Zone") + """        Http:
           Type: HttpApi
           Properties: {ApiId: !Ref Http, Path: "/items/{id}", Method: get}
   Rest:

@@ -11,7 +11,7 @@ import pytest
 from .async_support import moto  # noqa: F401  (fixtures)
 from .awscli import aws_json
 from .conftest import unique
-from .test_api_domains import ECHO, _code, _event, _rest_api, certificate, dserver  # noqa: F401
+from .test_api_domains import ECHO, _code, _event, _rest_api, certificate, dserver, sam_head  # noqa: F401
 from .test_api_metrics import function
 from .test_deploy_apis import curl
 
@@ -99,24 +99,7 @@ def test_private_domain_served_through_associated_endpoints_its_policy_allows(ds
     v1.delete_rest_api(restApiId=public_api)
 
 
-SAM_PRIVATE = """AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Parameters:
-  Suffix: {Type: String}
-  Cert: {Type: String}
-  Vpce: {Type: String}
-Resources:
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: app/
-      Handler: app.handler
-      Runtime: python3.12
-      Events:
-        Rest:
-          Type: Api
-          Properties: {RestApiId: !Ref Private, Path: /hello, Method: get}
-  Private:
+SAM_PRIVATE = sam_head("Private", "Suffix", "Cert", "Vpce") + """  Private:
     Type: AWS::Serverless::Api
     Properties:
       StageName: live

@@ -12,7 +12,7 @@ import pytest
 from .async_support import moto  # noqa: F401  (fixtures)
 from .awscli import aws_json
 from .conftest import unique, wait_for
-from .test_api_domains import ECHO, _code, _event, _rest_api, certificate, dserver, lines  # noqa: F401
+from .test_api_domains import ECHO, _code, _event, _rest_api, certificate, dserver, sam_head, lines  # noqa: F401
 from .test_api_metrics import function
 from .test_deploy_apis import curl
 
@@ -130,24 +130,7 @@ def test_rules_by_priority_then_base_path_mappings(dserver, certificate):  # noq
     v2.delete_api(ApiId=http_api)
 
 
-SAM_RULES = """AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Parameters:
-  Suffix: {Type: String}
-  Cert: {Type: String}
-  Glob: {Type: String}
-Resources:
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: app/
-      Handler: app.handler
-      Runtime: python3.12
-      Events:
-        Rest:
-          Type: Api
-          Properties: {RestApiId: !Ref Rest, Path: /hello, Method: get}
-  Rest:
+SAM_RULES = sam_head("Rest", "Suffix", "Cert", "Glob") + """  Rest:
     Type: AWS::Serverless::Api
     Properties: {StageName: live}
   Domain:
