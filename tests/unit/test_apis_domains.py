@@ -199,3 +199,32 @@ def test_routing_rules_then_mappings_by_mode(domains):
     again = dn.Domains(domains.store.__class__(domains.store.db, "apigateway_domains"), "us-east-1")
     assert again.get("api.example.com")["routingMode"] == "ROUTING_RULE_ONLY"
     assert list(again.get("api.example.com")["rules"]) == list(record["rules"])
+
+
+def test_private_names_by_an_associated_endpoint_the_policy_allows(domains):
+    import json
+    policy = json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+                                        "Resource": "execute-api:/*",
+                                        "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}}}]})
+    public = _regional(domains, "pub.example.com")
+    domains.put_mapping(public, key="", api_id="pubapi", stage="s")
+    private = domains.create("api.example.com", endpoint_type="PRIVATE", certificate_arn=CERT, certificate_name=None,
+                             security_policy=None, ip_address_type=None, tags=None, policy=policy)
+    assert domains.get("api.example.com") is None  # not a public name
+    assert domains.find("api.example.com", private["id"]) is not None
+    domains.put_mapping(private, key="", api_id="privapi", stage="s")
+
+    def to(host, vpce):
+        headers = {"host": host, "x-lamb-vpce-id": vpce} if vpce else {"host": host}
+        r = domains.route(Request("GET", "/x", "", headers, b"", None))
+        return r and r.api_id
+
+    assert to("api.example.com", "vpce-0123456789abcdef0") is None  # no association: 403
+    private.setdefault("associations", {})["vpce-0123456789abcdef0"] = {"arn": "a"}
+    private["associations"]["vpce-0fedcba9876543210"] = {"arn": "b"}
+    domains.save(private)
+    assert to("api.example.com", "vpce-0123456789abcdef0") == "privapi"
+    assert to("api.example.com", "vpce-0fedcba9876543210") is None  # the policy denies it
+    assert to("api.example.com", None) is None and domains.route(
+        Request("GET", "/x", "", {"host": "api.example.com"}, b"", None)) is None  # no endpoint: not served
+    assert to("pub.example.com", "vpce-0123456789abcdef0") == "pubapi"  # a public name ignores the header

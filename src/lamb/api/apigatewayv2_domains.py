@@ -230,7 +230,7 @@ def _rule_record(ctx: "RequestContext", params: dict) -> dict:
 
 def _rule_view(ctx: "RequestContext", record: dict, rule: dict) -> dict:
     arn = (f"arn:aws:apigateway:{ctx.lamb.settings.region}:{ctx.lamb.settings.account_id}:/domainnames/"
-           f"{record['domainName']}/routingrules/{rule['id']}")
+           f"{_domains(ctx).key_of(record)}/routingrules/{rule['id']}")  # a private name's: <name>+<id>
     return {"Actions": rule["Actions"], "Conditions": rule["Conditions"], "Priority": rule["Priority"],
             "RoutingRuleArn": arn, "RoutingRuleId": rule["id"]}
 

@@ -349,7 +349,9 @@ class Domains:
         if not apis:
             return None
         if self._private and private_domains.HEADER in req.headers:
-            return self._private_route(req)
+            routed = self._private_route(req)
+            if routed is not None:
+                return routed  # else the name is no private one: a public name's request as any other
         host = req.headers.get("host")
         if host:
             name = host.partition(":")[0].lower() if host[0] != "[" else host.lower()
