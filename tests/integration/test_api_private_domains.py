@@ -81,6 +81,21 @@ def test_private_domain_served_through_associated_endpoints_its_policy_allows(ds
     assert _event(curl(f"{dserver.url}/_lamb/domains/{domain}/shop/hello", "-H", f"x-lamb-vpce-id: {VPCE}"))[
         "requestContext"]["apiId"] == private_api
 
+    # Routing rules on a private name (DomainNameId) invoke private APIs only.
+    v2 = dserver.client("apigatewayv2")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        v2.create_routing_rule(DomainName=domain, DomainNameId=did, Priority=1, Conditions=[],
+                               Actions=[{"InvokeApi": {"ApiId": public_api, "Stage": "live"}}])
+    assert _code(e) == ("BadRequestException", 400, "Only private APIs can be mapped to a private custom domain name.")
+    rule = v2.create_routing_rule(DomainName=domain, DomainNameId=did, Priority=1,
+                                  Conditions=[{"MatchHeaders": {"AnyOf": [{"Header": "x-v", "ValueGlob": "2"}]}}],
+                                  Actions=[{"InvokeApi": {"ApiId": private_api, "Stage": "live"}}])
+    assert f":/domainnames/{domain}+{did}/routingrules/" in rule["RoutingRuleArn"]
+    v1.update_domain_name(domainName=domain, domainNameId=did, patchOperations=[
+        {"op": "replace", "path": "/routingMode", "value": "ROUTING_RULE_THEN_BASE_PATH_MAPPING"}])
+    event = _event(curl(f"http://{domain}:{dserver.port}/hello", "-H", f"x-lamb-vpce-id: {VPCE}", "-H", "x-v: 2"))
+    assert (event["requestContext"]["apiId"], event["resource"]) == (private_api, "/hello")
+
     # The AWS CLI lists, deletes; the owner rejects.
     listed = aws_json(dserver, "get-domain-name-access-associations", service="apigateway")["items"]
     mine = {a["accessAssociationSource"]: a for a in listed if a["domainNameArn"] == made["domainNameArn"]}
