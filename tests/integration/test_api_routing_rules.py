@@ -190,3 +190,34 @@ def test_routing_rule_deployed(dserver, certificate, tmp_path):  # noqa: F811
     assert _event(curl(base + "/shop/hello", "-H", "x-version: gamma"))["resource"] == "/hello"
     lamb_cmd("deploy", "--delete", stack, env=env)
     assert domain not in {d["DomainName"] for d in v2.get_domain_names()["Items"]}
+
+
+def test_rules_and_private_names_survive_a_restart(dserver, certificate):  # noqa: F811
+    """Last in this module: it restarts the module's server."""
+    v1, v2 = dserver.client("apigateway"), dserver.client("apigatewayv2")
+    arn = function(dserver, "durable", ECHO)
+    api = _rest_api(dserver, arn)
+    domain = unique("durable").lower() + ".shop.localhost"
+    v1.create_domain_name(domainName=domain, regionalCertificateArn=certificate, securityPolicy="TLS_1_2",
+                          endpointConfiguration={"types": ["REGIONAL"]}, routingMode="ROUTING_RULE_ONLY")
+    rule = _rule(v2, domain, 3, api, _header("x-v", "*2*"))
+    private = v1.create_domain_name(domainName=domain, certificateArn=certificate, securityPolicy="TLS_1_2",
+                                    endpointConfiguration={"types": ["PRIVATE"]}, policy=json.dumps({"Statement": [
+                                        {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+                                         "Resource": "execute-api:/*"}]}))
+    v1.create_domain_name_access_association(domainNameArn=private["domainNameArn"],
+                                             accessAssociationSourceType="VPCE",
+                                             accessAssociationSource="vpce-0123456789abcdef0")
+    dserver.terminate()
+    dserver.restart()
+    v1, v2 = dserver.client("apigateway"), dserver.client("apigatewayv2")
+    assert v2.get_domain_name(DomainName=domain)["RoutingMode"] == "ROUTING_RULE_ONLY"
+    assert [r["RoutingRuleId"] for r in v2.list_routing_rules(DomainName=domain)["RoutingRules"]] == \
+        [rule["RoutingRuleId"]]
+    base = f"http://{domain}:{dserver.port}/hello"
+    assert _event(curl(base, "-H", "x-v: v2.1"))["requestContext"]["apiId"] == api
+    assert curl(base) == (403, '{"message":"Forbidden"}')
+    got = v1.get_domain_name(domainName=domain, domainNameId=private["domainNameId"])
+    assert got["domainNameArn"] == private["domainNameArn"]
+    assert [a["accessAssociationSource"] for a in v1.get_domain_name_access_associations()["items"]
+            if a["domainNameArn"] == private["domainNameArn"]] == ["vpce-0123456789abcdef0"]
