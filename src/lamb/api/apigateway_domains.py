@@ -43,8 +43,10 @@ _MODE_OUT = {v: k for k, v in _MODE_IN.items()}
 
 
 def _mode(value: str | None) -> str | None:
-    """A v1 routing mode as the record keeps it (an unknown one as given: refused by ``set_routing_mode``)."""
-    return None if value is None else _MODE_IN.get(value, value)
+    """A v1 routing mode as the record keeps it."""
+    if value is not None and value not in _MODE_IN:
+        raise dn.bad(f"Invalid routing mode {value}: expected one of {', '.join(_MODE_IN)}.")
+    return None if value is None else _MODE_IN[value]
 
 
 def _domains(ctx: "RequestContext") -> "Domains":
