@@ -329,7 +329,8 @@ class Lamb:
                                    usage=UsagePlans(db, self.sealer))  # API keys and usage plans
         # API Gateway's custom domain names, shared by the v1 and v2 APIs (apis/domains.py)
         acm = AcmCertificates()
-        scope.http_apis.domains = Domains(HttpApiStore(db, "apigateway_domains"), region, acm, s.limits)
+        scope.http_apis.domains = Domains(HttpApiStore(db, "apigateway_domains"), region, acm, s.limits,
+                                           account_id=account)
         # an exportable ACM certificate written where the TLS port reads domains' certificates (http/tls.py)
         scope.http_apis.domains.install_certificate = functools.partial(acm.install, self.certificates_dir)
         scope.http_apis.domains.read_object = s3_reader(lambda: self.aws.get("s3"), s.limits.api_truststore_max_bytes)

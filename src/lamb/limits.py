@@ -76,6 +76,11 @@ class Limits:
     # rest-api-mappings.html): a key of at most 300 characters, 200 multi-level mappings per domain name.
     api_mapping_key_max_chars: int = 300
     api_multi_level_mappings_per_domain: int = 200
+    # Routing rules per custom domain name (the REST API quotas table: 50 by default).
+    api_routing_rules_per_domain: int = 50
+    # Private custom domain names per account and Region, domain name access associations per account (same table).
+    api_private_domains: int = 50
+    api_domain_access_associations: int = 100
     # A mutual TLS truststore (API Gateway's quotas: up to 1,000 certificates, a 1 MB object).
     api_truststore_max_certificates: int = 1000
     api_truststore_max_bytes: int = 1 * MB

@@ -161,9 +161,9 @@ def test_http_api_mappings_by_longest_key(dserver, certificate):
         urllib.request.urlopen(f"{dserver.url}/_lamb/domains/{domain}/v2/orders/items/9", timeout=60)
 
 
-def _rest_api(server, arn: str) -> str:
+def _rest_api(server, arn: str, endpoint: str = "REGIONAL") -> str:
     apigw = server.client("apigateway")
-    api = apigw.create_rest_api(name=unique("domrest"), endpointConfiguration={"types": ["REGIONAL"]})
+    api = apigw.create_rest_api(name=unique("domrest"), endpointConfiguration={"types": [endpoint]})
     res = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="hello")
     ids = {"restApiId": api["id"], "resourceId": res["id"], "httpMethod": "GET"}
     apigw.put_method(**ids, authorizationType="NONE")
@@ -248,24 +248,16 @@ def test_rest_api_base_path_mappings(dserver, certificate):
                                                       for d in v2.get_domain_names()["Items"])
 
 
-SAM_DOMAINS = """AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Parameters:
-  Suffix: {Type: String}
-  Cert: {Type: String}
-  Zone: {Type: String}
-Resources:
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: app/
-      Handler: app.handler
-      Runtime: python3.12
-      Events:
-        Rest:
-          Type: Api
-          Properties: {RestApiId: !Ref Rest, Path: /hello, Method: get}
-        Http:
+def sam_head(api: str, *parameters: str) -> str:
+    """A SAM template's start: String parameters, and a function serving GET /hello on the REST API ``api``."""
+    params = "".join(f"  {p}: {{Type: String}}\n" for p in parameters)
+    return ("AWSTemplateFormatVersion: '2010-09-09'\nTransform: AWS::Serverless-2016-10-31\nParameters:\n" + params +
+            "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: app/\n"
+            "      Handler: app.handler\n      Runtime: python3.12\n      Events:\n        Rest:\n          Type: Api\n"
+            f"          Properties: {{RestApiId: !Ref {api}, Path: /hello, Method: get}}\n")
+
+
+SAM_DOMAINS = sam_head("Rest", "Suffix", "Cert", "Zone") + """        Http:
           Type: HttpApi
           Properties: {ApiId: !Ref Http, Path: "/items/{id}", Method: get}
   Rest:

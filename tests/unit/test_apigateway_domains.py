@@ -28,3 +28,16 @@ def test_mapping_view_and_pages():
     assert first == {"items": items[:2], "position": "2"}
     assert v1._page({"limit": 2, "position": "4"}, items) == {"items": items[4:]}
     assert v1._page({}, [{"n": i} for i in range(30)])["position"] == "25"
+
+
+def test_routing_modes_by_v1_names(domains):
+    import pytest
+
+    from lamb.protocol.errors import AwsError
+    assert v1._mode("ROUTING_RULE_THEN_BASE_PATH_MAPPING") == "ROUTING_RULE_THEN_API_MAPPING"
+    assert v1._mode(None) is None
+    with pytest.raises(AwsError, match="BASE_PATH_MAPPING_ONLY"):
+        v1._mode("API_MAPPING_ONLY")  # v2's name
+    record = domains.create("m.example.com", endpoint_type="REGIONAL", certificate_arn=CERT, certificate_name=None,
+                            security_policy=None, ip_address_type=None, tags=None, routing_mode="ROUTING_RULE_ONLY")
+    assert v1.view(domains, record)["routingMode"] == "ROUTING_RULE_ONLY"

@@ -28,9 +28,12 @@ def test_mapping_view_omits_the_empty_key():
     assert v2._mapping_view({"id": "m", "key": "v1/x", "apiId": "a", "stage": "p"})["ApiMappingKey"] == "v1/x"
 
 
-def test_unserved_inputs_are_refused():
-    with pytest.raises(AwsError, match="RoutingMode"):
-        v2._refuse_unserved({"RoutingMode": "ROUTING_RULE_ONLY"})
+def test_unserved_inputs_are_refused(domains):
+    with pytest.raises(AwsError, match="Invalid routing mode"):
+        domains.set_routing_mode({}, "ROUTING_RULE_FIRST")
+    record = domains.create("m.example.com", endpoint_type="REGIONAL", certificate_arn=CERT, certificate_name=None,
+                            security_policy=None, ip_address_type=None, tags=None, routing_mode="ROUTING_RULE_ONLY")
+    assert v2.view(domains, record)["RoutingMode"] == "ROUTING_RULE_ONLY"
     with pytest.raises(AwsError, match="one domain name configuration"):
         v2._configuration({"DomainNameConfigurations": []})
     with pytest.raises(AwsError, match="REGIONAL"):

@@ -161,3 +161,70 @@ def test_a_mutual_tls_domain_is_served_only_to_a_verified_certificate(domains):
     with pytest.raises(AwsError, match="no S3 is configured"):
         domains.truststore("REGIONAL", {"TruststoreUri": "s3://b/k"}, v2=True)
     assert domains.truststore("REGIONAL", {"TruststoreUri": ""}, v2=True) is None
+
+
+def test_routing_rules_then_mappings_by_mode(domains):
+    record = _regional(domains)
+    domains.put_mapping(record, key="orders", api_id="mapped", stage="s")
+    rule = domains.put_rule(record, conditions=[{"MatchHeaders": {"AnyOf": [{"Header": "x-v", "ValueGlob": "2"}]}}],
+                            actions=[{"InvokeApi": {"ApiId": "ruled", "Stage": "live", "StripBasePath": True}}],
+                            priority=10)
+    with pytest.raises(AwsError) as e:  # priorities are unique on a domain
+        domains.put_rule(record, conditions=[], actions=[{"InvokeApi": {"ApiId": "x", "Stage": "s"}}], priority=10)
+    assert (e.value.code, e.value.status) == ("ConflictException", 409)
+
+    def to(path, **headers):
+        req = Request("GET", path, "", {"host": "api.example.com", **headers}, b"", None)
+        r = domains.route(req)
+        return r.api_id, r.stage, r.path, r.via.rule_id
+
+    assert to("/orders/1", **{"x-v": "2"}) == ("mapped", "s", "/1", "")  # API_MAPPING_ONLY: rules ignored
+    domains.set_routing_mode(record, "ROUTING_RULE_THEN_API_MAPPING")
+    domains.save(record)
+    assert to("/orders/1", **{"x-v": "2"}) == ("ruled", "live", "/orders/1", rule["id"])
+    assert to("/orders/1") == ("mapped", "s", "/1", "")
+    domains.set_routing_mode(record, "ROUTING_RULE_ONLY")
+    domains.save(record)
+    assert to("/orders/1") == (None, None, "/orders/1", "")  # no rule matches: 403
+    with pytest.raises(AwsError):
+        domains.set_routing_mode(record, "SOMETIMES")
+    domains.limits = domains.limits.__class__(api_routing_rules_per_domain=2)
+    domains.put_rule(record, conditions=[], actions=[{"InvokeApi": {"ApiId": "x", "Stage": "s"}}], priority=20)
+    with pytest.raises(AwsError) as e:
+        domains.put_rule(record, conditions=[], actions=[{"InvokeApi": {"ApiId": "x", "Stage": "s"}}], priority=30)
+    assert (e.value.code, e.value.status) == ("LimitExceededException", 429)
+    domains.delete_rule(record, rule["id"])
+    assert to("/orders/1", **{"x-v": "2"})[:3] == ("x", "s", "/orders/1")  # the catch-all left
+    # Durable: a new Domains over the same database serves the same rules.
+    again = dn.Domains(domains.store.__class__(domains.store.db, "apigateway_domains"), "us-east-1")
+    assert again.get("api.example.com")["routingMode"] == "ROUTING_RULE_ONLY"
+    assert list(again.get("api.example.com")["rules"]) == list(record["rules"])
+
+
+def test_private_names_by_an_associated_endpoint_the_policy_allows(domains):
+    import json
+    policy = json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+                                        "Resource": "execute-api:/*",
+                                        "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}}}]})
+    public = _regional(domains, "pub.example.com")
+    domains.put_mapping(public, key="", api_id="pubapi", stage="s")
+    private = domains.create("api.example.com", endpoint_type="PRIVATE", certificate_arn=CERT, certificate_name=None,
+                             security_policy=None, ip_address_type=None, tags=None, policy=policy)
+    assert domains.get("api.example.com") is None  # not a public name
+    assert domains.find("api.example.com", private["id"]) is not None
+    domains.put_mapping(private, key="", api_id="privapi", stage="s")
+
+    def to(host, vpce):
+        headers = {"host": host, "x-lamb-vpce-id": vpce} if vpce else {"host": host}
+        r = domains.route(Request("GET", "/x", "", headers, b"", None))
+        return r and r.api_id
+
+    assert to("api.example.com", "vpce-0123456789abcdef0") is None  # no association: 403
+    private.setdefault("associations", {})["vpce-0123456789abcdef0"] = {"arn": "a"}
+    private["associations"]["vpce-0fedcba9876543210"] = {"arn": "b"}
+    domains.save(private)
+    assert to("api.example.com", "vpce-0123456789abcdef0") == "privapi"
+    assert to("api.example.com", "vpce-0fedcba9876543210") is None  # the policy denies it
+    assert to("api.example.com", None) is None and domains.route(
+        Request("GET", "/x", "", {"host": "api.example.com"}, b"", None)) is None  # no endpoint: not served
+    assert to("pub.example.com", "vpce-0123456789abcdef0") == "pubapi"  # a public name ignores the header

@@ -17,7 +17,8 @@ def test_record_sets_as_route53_takes_them():
 def test_registered_types():
     registry = Registry()
     d.register(registry)
-    assert isinstance(registry.lookup("AWS::ApiGateway::BasePathMappingV2"), NotApplied)
+    assert isinstance(registry.lookup("AWS::ApiGateway::BasePathMappingV2"), d.PrivateBasePathMapping)
+    assert isinstance(registry.lookup("AWS::ApiGateway::Nothing"), NotApplied)
     assert registry.lookup("AWS::Route53::RecordSetGroup").service == "route53"
     assert not hasattr(d.DomainName, "unsupported") and not hasattr(d.DomainNameV2, "unsupported")
 
@@ -28,3 +29,20 @@ def test_mutual_tls_as_each_api_takes_it():
     assert d._mtls(props, v2=False) == {"truststoreUri": "s3://b/k", "truststoreVersion": "3"}
     assert d._mtls({"MutualTlsAuthentication": {"TruststoreUri": "s3://b/k"}}, v2=False) == {"truststoreUri": "s3://b/k"}
     assert d._mtls({}, v2=True) is None
+
+
+def test_routing_rule_params_and_domain():
+    props = {"DomainNameArn": "arn:aws:apigateway:us-east-1::/domainnames/api.example.com", "Priority": "7",
+             "Actions": [{"InvokeApi": {"ApiId": "a", "Stage": "s", "StripBasePath": "true"}}]}
+    assert d.RoutingRule._domain(props["DomainNameArn"]) == "api.example.com"
+    assert d.RoutingRule._params(props) == {"Priority": 7, "Conditions": [],
+                                            "Actions": [{"InvokeApi": {"ApiId": "a", "Stage": "s", "StripBasePath": True}}]}
+    registry = Registry()
+    d.register(registry)
+    assert isinstance(registry.lookup("AWS::ApiGatewayV2::RoutingRule"), d.RoutingRule)
+
+
+def test_private_domain_arns_and_policies():
+    assert d._private("arn:aws:apigateway:us-east-1:123456789012:/domainnames/p.example.com+abc123") == \
+        ("p.example.com", "abc123")
+    assert d._policy({"Statement": []}) == '{"Statement": []}' and d._policy("{}") == "{}"

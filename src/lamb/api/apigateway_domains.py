@@ -9,8 +9,12 @@ GetBasePathMapping(s), UpdateBasePathMapping, DeleteBasePathMapping
 ``regionalDomainName``), both ``d-<id>.execute-api.<region>.localhost`` (``domains.gateway_name``).
 A base path mapping without a stage lets callers name the stage after the base path, as on AWS.
 Mutual TLS (``mutualTlsAuthentication``; PATCH ``/mutualTlsAuthentication/truststoreUri``,
-``…/truststoreVersion``) reads the truststore from S3 (``apis/mutual_tls.py``). PRIVATE domain names,
-uploaded certificates (``certificateBody``…) and routing rules are refused.
+``…/truststoreVersion``) reads the truststore from S3 (``apis/mutual_tls.py``). ``routingMode`` (create;
+PATCH ``/routingMode``) says how the domain's routing rules (managed through apigatewayv2) and its base
+path mappings combine. PRIVATE domain names (``domainNameId``, ``policy``, PATCH ``/policy``; their base path
+mappings name private REST APIs) and their access associations (CreateDomainNameAccessAssociation,
+GetDomainNameAccessAssociations, DeleteDomainNameAccessAssociation, RejectDomainNameAccessAssociation) are
+``apis/private_domains.py``'s. Uploaded certificates (``certificateBody``…) are refused.
 """
 
 from __future__ import annotations
@@ -23,13 +27,26 @@ from ..apis import domains as dn
 from ..apis import mutual_tls
 from . import operation
 from .apigateway import SERVICE
-from .apigatewayv2_domains import stage_exists
+from ..apis import private_domains as pd
+from ..protocol.errors import AwsError
+from .apigatewayv2_domains import private_api_matches, stage_exists
 
 if TYPE_CHECKING:
     from ..apis.domains import Domains
     from .context import RequestContext
 
 NONE = "(none)"
+# v1 names the routing modes after base path mappings; records keep v2's names (routing_rules.MODES).
+_MODE_IN = {"BASE_PATH_MAPPING_ONLY": "API_MAPPING_ONLY", "ROUTING_RULE_ONLY": "ROUTING_RULE_ONLY",
+            "ROUTING_RULE_THEN_BASE_PATH_MAPPING": "ROUTING_RULE_THEN_API_MAPPING"}
+_MODE_OUT = {v: k for k, v in _MODE_IN.items()}
+
+
+def _mode(value: str | None) -> str | None:
+    """A v1 routing mode as the record keeps it."""
+    if value is not None and value not in _MODE_IN:
+        raise dn.bad(f"Invalid routing mode {value}: expected one of {', '.join(_MODE_IN)}.")
+    return None if value is None else _MODE_IN[value]
 
 
 def _domains(ctx: "RequestContext") -> "Domains":
@@ -39,14 +56,18 @@ def _domains(ctx: "RequestContext") -> "Domains":
 def view(domains: "Domains", record: dict) -> dict:
     """A domain record as v1's ``DomainName``."""
     edge = record["endpointType"] == "EDGE"
-    out = {"domainName": record["domainName"], "domainNameArn": domains.arn(record["domainName"]),
+    out = {"domainName": record["domainName"], "domainNameArn": domains.arn_of(record),
            "certificateUploadDate": record["certificateUploadDate"],
            "endpointConfiguration": {"types": [record["endpointType"]], "ipAddressType": record["ipAddressType"]},
            "domainNameStatus": "AVAILABLE", "securityPolicy": record["securityPolicy"],
-           "tags": dict(record.get("tags") or {}), "routingMode": "API_MAPPING_ONLY"}
+           "tags": dict(record.get("tags") or {}), "routingMode": _MODE_OUT[record.get("routingMode") or "API_MAPPING_ONLY"]}
     name = dn.gateway_name(record["id"], domains.region)
     zone = dn.hosted_zone(domains.region, record["endpointType"])
-    if edge:
+    if domains.private(record):
+        out.update(domainNameId=record["id"], certificateArn=record["certificateArn"], policy=record["policy"])
+        if record.get("certificateName"):
+            out["certificateName"] = record["certificateName"]
+    elif edge:
         out.update(certificateArn=record["certificateArn"], distributionDomainName=name, distributionHostedZoneId=zone)
         if record.get("certificateName"):
             out["certificateName"] = record["certificateName"]
@@ -69,10 +90,7 @@ def _mapping_view(m: dict) -> dict:
 
 
 def _record(ctx: "RequestContext", params: dict) -> dict:
-    record = _domains(ctx).record(params["domainName"])
-    if params.get("domainNameId") and params["domainNameId"] != record["id"]:
-        raise dn.not_found("Invalid domain name identifier specified")
-    return record
+    return _domains(ctx).find(params["domainName"], params.get("domainNameId"))
 
 
 def _page(params: dict, items: list[dict]) -> dict:
@@ -87,29 +105,31 @@ def _page(params: dict, items: list[dict]) -> dict:
 @operation("CreateDomainName", service=SERVICE)
 async def create_domain_name(ctx: "RequestContext", params: dict) -> dict:
     types = (params.get("endpointConfiguration") or {}).get("types") or ["EDGE"]
-    if len(types) != 1 or types[0] not in ("EDGE", "REGIONAL"):
-        raise dn.bad(f"Invalid endpoint configuration types {types}: Lamb serves one of EDGE or REGIONAL "
-                     "(private custom domain names are not served).")
+    if len(types) != 1 or types[0] not in ("EDGE", "REGIONAL", "PRIVATE"):
+        raise dn.bad(f"Invalid endpoint configuration types {types}: expected one of EDGE, REGIONAL or PRIVATE.")
     kind = types[0]
+    if params.get("policy") and kind != "PRIVATE":
+        raise dn.bad("A policy is only supported for private custom domain names.")
     for refused in ("certificateBody", "certificatePrivateKey", "certificateChain",
-                    "ownershipVerificationCertificateArn", "policy"):
+                    "ownershipVerificationCertificateArn"):
         if params.get(refused):
             raise dn.bad(f"{refused} is not supported by Lamb (import certificates into ACM; the TLS port serves "
                          "a domain's certificate from Lamb's certificates folder).")
-    if params.get("routingMode") not in (None, "API_MAPPING_ONLY"):
-        raise dn.bad(f"routingMode {params['routingMode']} is not supported: Lamb routes by base path mappings only.")
     if (params.get("endpointConfiguration") or {}).get("vpcEndpointIds"):
-        raise dn.bad("vpcEndpointIds are for private custom domain names, which Lamb does not serve.")
-    arn = params.get("certificateArn") if kind == "EDGE" else params.get("regionalCertificateArn")
-    name = params.get("certificateName") if kind == "EDGE" else params.get("regionalCertificateName")
+        raise dn.bad("vpcEndpointIds are for private APIs: a private custom domain name is reached through "
+                     "its domain name access associations.")
+    arn = params.get("regionalCertificateArn") if kind == "REGIONAL" else params.get("certificateArn")
+    name = params.get("regionalCertificateName") if kind == "REGIONAL" else params.get("certificateName")
     domains = _domains(ctx)
     dn.check_name(params["domainName"])
+    domains.set_routing_mode({}, _mode(params.get("routingMode")))  # refused before the waits when not a mode
     await asyncio.to_thread(domains.check_certificate, arn, kind)
     mutual = await asyncio.to_thread(domains.truststore, kind, params.get("mutualTlsAuthentication"), v2=False)
     record = domains.create(params["domainName"], endpoint_type=kind, certificate_arn=arn, certificate_name=name,
                             security_policy=params.get("securityPolicy"),
                             ip_address_type=(params.get("endpointConfiguration") or {}).get("ipAddressType"),
-                            tags=params.get("tags"), mutual=mutual)
+                            tags=params.get("tags"), mutual=mutual, routing_mode=_mode(params.get("routingMode")),
+                            policy=params.get("policy"))
     await asyncio.to_thread(domains.fetch_certificate, record)  # for the TLS port, where ACM exports it
     return view(domains, record)
 
@@ -122,9 +142,9 @@ def get_domain_name(ctx: "RequestContext", params: dict) -> dict:
 @operation("GetDomainNames", service=SERVICE)
 def get_domain_names(ctx: "RequestContext", params: dict) -> dict:
     if params.get("resourceOwner") == "OTHER_ACCOUNTS":
-        return {"items": []}  # no domain name is shared from another account
+        return {"items": []}  # no domain name is shared from another account (no RAM in Lamb)
     domains = _domains(ctx)
-    return _page(params, [view(domains, domains.record(n)) for n in domains.names()])
+    return _page(params, [view(domains, domains.store.get(k)) for k in domains.keys()])
 
 
 _CERT_PATHS = {"/certificateArn": "certificateArn", "/regionalCertificateArn": "certificateArn",
@@ -136,7 +156,7 @@ async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
     """PATCH operations: replace ``/certificateArn``/``/regionalCertificateArn`` (and their names),
     ``/securityPolicy``, ``/endpointConfiguration/types/EDGE`` (value REGIONAL: an edge name made regional),
     ``/mutualTlsAuthentication/truststoreUri`` and ``…/truststoreVersion`` (the truststore read again; an
-    empty URI turns mutual TLS off)."""
+    empty URI turns mutual TLS off), ``/routingMode``."""
     domains = _domains(ctx)
     record = dict(_record(ctx, params))
     old_mtls = record.get("mutualTls") or {}
@@ -149,9 +169,15 @@ async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
             truststore[path.rpartition("/")[2]] = value or None
         elif path in _CERT_PATHS:
             record[_CERT_PATHS[path]] = value
+        elif path == "/policy" and domains.private(record):
+            pd.check_policy(value)
+            record["policy"] = value
+        elif path == "/routingMode":
+            domains.set_routing_mode(record, _mode(value))
         elif path == "/securityPolicy" and value in ("TLS_1_0", "TLS_1_2"):
             record["securityPolicy"] = value
-        elif path == f"/endpointConfiguration/types/{record['endpointType']}" and value in ("EDGE", "REGIONAL"):
+        elif path == f"/endpointConfiguration/types/{record['endpointType']}" and value in ("EDGE", "REGIONAL") \
+                and not domains.private(record):
             record["endpointType"] = value
         else:
             raise dn.bad(f"Invalid patch path '{path}' specified for op 'replace'")
@@ -165,6 +191,7 @@ async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
     if truststore != {k: old_mtls.get(k) for k in truststore} or (old_mtls and record["endpointType"] != "REGIONAL"):
         record["mutualTls"] = await asyncio.to_thread(domains.truststore, record["endpointType"], truststore, v2=False)
     record["mappings"] = _record(ctx, params)["mappings"]  # as they are now, after the wait
+    record["rules"] = _record(ctx, params).get("rules") or {}
     domains.save(record)
     await asyncio.to_thread(domains.fetch_certificate, record)
     return view(domains, record)
@@ -172,8 +199,7 @@ async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
 
 @operation("DeleteDomainName", service=SERVICE)
 def delete_domain_name(ctx: "RequestContext", params: dict) -> dict:
-    _record(ctx, params)
-    _domains(ctx).delete(params["domainName"])
+    _domains(ctx).delete_record(_record(ctx, params))
     return {}
 
 
@@ -191,6 +217,7 @@ def create_base_path_mapping(ctx: "RequestContext", params: dict) -> dict:
     record = _record(ctx, params)
     stage = params.get("stage") or None
     stage_exists(ctx, params["restApiId"], stage, v1=True)
+    private_api_matches(ctx, record, params["restApiId"])
     m = _domains(ctx).put_mapping(record, key=params.get("basePath") or "", api_id=params["restApiId"], stage=stage)
     return _mapping_view(m)
 
@@ -223,6 +250,7 @@ def update_base_path_mapping(ctx: "RequestContext", params: dict) -> dict:
         else:
             stage = value or None
     stage_exists(ctx, api_id, stage, v1=True)
+    private_api_matches(ctx, record, api_id)
     m = _domains(ctx).put_mapping(record, key=key, api_id=api_id, stage=stage, mapping_id=old["id"])
     return _mapping_view(m)
 
@@ -231,4 +259,81 @@ def update_base_path_mapping(ctx: "RequestContext", params: dict) -> dict:
 def delete_base_path_mapping(ctx: "RequestContext", params: dict) -> dict:
     record = _record(ctx, params)
     _domains(ctx).delete_mapping(record, _by_base_path(ctx, record, params["basePath"])["id"])
+    return {}
+
+
+# ------------------------------------------------------------------ domain name access associations
+def _association_view(ctx: "RequestContext", record: dict, vpce: str) -> dict:
+    entry = record["associations"][vpce]
+    return {"domainNameAccessAssociationArn": entry["arn"], "domainNameArn": _domains(ctx).arn_of(record),
+            "accessAssociationSourceType": "VPCE", "accessAssociationSource": vpce, "tags": dict(entry.get("tags") or {})}
+
+
+def _private_record(ctx: "RequestContext", domain_arn: str) -> dict:
+    parsed = pd.parse_arn(domain_arn)
+    if parsed is None:
+        raise dn.bad(f"Invalid domain name ARN specified: {domain_arn}. Access associations are for private "
+                     "custom domain names.")
+    return _domains(ctx).find(*parsed)
+
+
+def _associations(ctx: "RequestContext") -> list[tuple[dict, str]]:
+    domains = _domains(ctx)
+    records = [domains.store.get(k) for k in domains.keys()]
+    return [(r, vpce) for r in records if domains.private(r) for vpce in sorted(r.get("associations") or {})]
+
+
+def _by_association_arn(ctx: "RequestContext", arn: str) -> tuple[dict, str]:
+    found = next(((r, v) for r, v in _associations(ctx) if r["associations"][v]["arn"] == arn), None)
+    if found is None:
+        raise dn.not_found("Invalid domain name access association identifier specified")
+    return found
+
+
+@operation("CreateDomainNameAccessAssociation", service=SERVICE)
+def create_domain_name_access_association(ctx: "RequestContext", params: dict) -> dict:
+    """Associates a VPC endpoint (``accessAssociationSourceType`` VPCE) with a private domain name: requests
+    naming that endpoint (``private_domains.HEADER``) may reach the domain."""
+    if params.get("accessAssociationSourceType") != "VPCE":
+        raise dn.bad("Invalid accessAssociationSourceType: only VPCE is supported.")
+    vpce = params.get("accessAssociationSource") or ""
+    if not pd.VPCE.match(vpce):
+        raise dn.bad(f"Invalid VPC endpoint identifier specified: {vpce}")
+    record = _private_record(ctx, params["domainNameArn"])
+    if vpce in (record.get("associations") or {}):
+        raise dn.conflict("A domain name access association already exists for this VPC endpoint and domain name.")
+    most = ctx.lamb.settings.limits.api_domain_access_associations
+    if len(_associations(ctx)) >= most:
+        raise AwsError("LimitExceededException", f"At most {most} domain name access associations per account.", 429)
+    domains = _domains(ctx)
+    arn = pd.association_arn(domains.region, domains.account_id, record["domainName"], record["id"], vpce)
+    record.setdefault("associations", {})[vpce] = {"arn": arn, "tags": dict(params.get("tags") or {})}
+    domains.save(record)
+    return _association_view(ctx, record, vpce)
+
+
+@operation("GetDomainNameAccessAssociations", service=SERVICE)
+def get_domain_name_access_associations(ctx: "RequestContext", params: dict) -> dict:
+    if params.get("resourceOwner") == "OTHER_ACCOUNTS":
+        return {"items": []}  # no other account associates endpoints with this account's names in Lamb
+    return _page(params, [_association_view(ctx, r, v) for r, v in _associations(ctx)])
+
+
+@operation("DeleteDomainNameAccessAssociation", service=SERVICE)
+def delete_domain_name_access_association(ctx: "RequestContext", params: dict) -> dict:
+    record, vpce = _by_association_arn(ctx, params["domainNameAccessAssociationArn"])
+    del record["associations"][vpce]
+    _domains(ctx).save(record)
+    return {}
+
+
+@operation("RejectDomainNameAccessAssociation", service=SERVICE)
+def reject_domain_name_access_association(ctx: "RequestContext", params: dict) -> dict:
+    """The domain name's owner ends an association with its domain name (Lamb: every association is the
+    account's own, so rejecting removes it as deleting does)."""
+    record, vpce = _by_association_arn(ctx, params["domainNameAccessAssociationArn"])
+    if _domains(ctx).arn_of(record) != params.get("domainNameArn"):
+        raise dn.not_found("Invalid domain name identifier specified")
+    del record["associations"][vpce]
+    _domains(ctx).save(record)
     return {}

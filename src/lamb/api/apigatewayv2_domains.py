@@ -7,8 +7,10 @@ GetApiMapping(s), UpdateApiMapping, DeleteApiMapping
 v1 operations (``apigateway_domains.py``). One ``DomainNameConfigurations`` entry, endpoint type
 REGIONAL; ``ApiGatewayDomainName`` is ``d-<id>.execute-api.<region>.localhost`` (``domains.gateway_name``).
 An API mapping may name an HTTP API or a REST API (as on AWS); its stage must exist. Mutual TLS
-(``MutualTlsAuthentication``) reads the truststore from S3 (``apis/mutual_tls.py``). ``RoutingMode``
-other than ``API_MAPPING_ONLY`` is refused (routing rules are not served).
+(``MutualTlsAuthentication``) reads the truststore from S3 (``apis/mutual_tls.py``). ``RoutingMode`` and
+routing rules (CreateRoutingRule, GetRoutingRule, ListRoutingRules, PutRoutingRule, DeleteRoutingRule;
+…/domainnames-domainname-routingrules.html), checked and matched by ``apis/routing_rules.py``: a rule
+invokes a REST API's stage, and a domain with rules takes no API mapping to an HTTP API (nor the reverse).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def view(domains: "Domains", record: dict) -> dict:
         conf["CertificateName"] = record["certificateName"]
     out = {"DomainName": record["domainName"], "DomainNameArn": domains.arn(record["domainName"]),
            "ApiMappingSelectionExpression": "$request.basepath", "DomainNameConfigurations": [conf],
-           "RoutingMode": "API_MAPPING_ONLY", "Tags": dict(record.get("tags") or {})}
+           "RoutingMode": record.get("routingMode") or "API_MAPPING_ONLY", "Tags": dict(record.get("tags") or {})}
     mtls = mutual_tls.view(record.get("mutualTls"), v2=True)
     if mtls is not None:
         out["MutualTlsAuthentication"] = mtls
@@ -55,11 +57,6 @@ def _mapping_view(m: dict) -> dict:
     if m["key"]:
         out["ApiMappingKey"] = m["key"]
     return out
-
-
-def _refuse_unserved(params: dict) -> None:
-    if params.get("RoutingMode") not in (None, "API_MAPPING_ONLY"):
-        raise dn.bad(f"RoutingMode {params['RoutingMode']} is not supported: Lamb routes by API mappings only.")
 
 
 def _configuration(params: dict) -> dict:
@@ -77,15 +74,16 @@ def _configuration(params: dict) -> dict:
 
 @operation("CreateDomainName", service=SERVICE)
 async def create_domain_name(ctx: "RequestContext", params: dict) -> dict:
-    _refuse_unserved(params)
     conf = _configuration(params)
     domains = _domains(ctx)
     dn.check_name(params["DomainName"])
+    domains.set_routing_mode({}, params.get("RoutingMode"))  # refused before the waits when not a mode
     await asyncio.to_thread(domains.check_certificate, conf.get("CertificateArn"), "REGIONAL")
     mutual = await asyncio.to_thread(domains.truststore, "REGIONAL", params.get("MutualTlsAuthentication"), v2=True)
     record = domains.create(params["DomainName"], endpoint_type="REGIONAL", certificate_arn=conf.get("CertificateArn"),
                             certificate_name=conf.get("CertificateName"), security_policy=conf.get("SecurityPolicy"),
-                            ip_address_type=conf.get("IpAddressType"), tags=params.get("Tags"), mutual=mutual)
+                            ip_address_type=conf.get("IpAddressType"), tags=params.get("Tags"), mutual=mutual,
+                            routing_mode=params.get("RoutingMode"))
     await asyncio.to_thread(domains.fetch_certificate, record)  # for the TLS port, where ACM exports it
     return view(domains, record)
 
@@ -104,9 +102,9 @@ def get_domain_names(ctx: "RequestContext", params: dict) -> dict:
 
 @operation("UpdateDomainName", service=SERVICE)
 async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
-    _refuse_unserved(params)
     domains = _domains(ctx)
     record = domains.record(params["DomainName"])
+    domains.set_routing_mode(dict(record), params.get("RoutingMode"))  # refused before the waits when not a mode
     given_mtls = params.get("MutualTlsAuthentication")
     mutual = None
     if given_mtls is not None:  # the truststore read again; an empty URI turns mutual TLS off
@@ -129,6 +127,7 @@ async def update_domain_name(ctx: "RequestContext", params: dict) -> dict:
                      "TLS_1_2 security policy.")
     if given_mtls is not None:
         record["mutualTls"] = mutual
+    domains.set_routing_mode(record, params.get("RoutingMode"))
     domains.save(record)
     await asyncio.to_thread(domains.fetch_certificate, record)
     return view(domains, record)
@@ -152,10 +151,27 @@ def stage_exists(ctx: "RequestContext", api_id: str, stage: str | None, *, v1: b
         raise dn.bad("Invalid stage identifier specified")
 
 
+def private_api_matches(ctx: "RequestContext", record: dict, api_id: str) -> None:
+    """A private domain name routes to private REST APIs only, a public one to public APIs only."""
+    doc = ctx.lamb.http_apis.rest.get(api_id)
+    if doc is None:
+        return
+    private_api = "PRIVATE" in ((doc["api"].get("endpointConfiguration") or {}).get("types") or [])
+    if _domains(ctx).private(record) and not private_api:
+        raise dn.bad("Only private APIs can be mapped to a private custom domain name.")
+    if private_api and not _domains(ctx).private(record):
+        raise dn.bad("Private APIs can only be mapped to a private custom domain name.")
+
+
 def _mapped_api_allowed(ctx: "RequestContext", record: dict, api_id: str) -> None:
-    """HTTP APIs map only to REGIONAL domain names with the TLS 1.2 security policy."""
+    """HTTP APIs map only to REGIONAL domain names with the TLS 1.2 security policy, and not to a domain
+    with routing rules (AWS supports no rules on a domain mapped to REST and HTTP APIs both)."""
     if ctx.lamb.http_apis.store.get(api_id) is not None and not dn.multi_level(record):
         raise dn.bad("HTTP APIs can only be mapped to REGIONAL domain names with the TLS_1_2 security policy.")
+    private_api_matches(ctx, record, api_id)
+    if ctx.lamb.http_apis.store.get(api_id) is not None and record.get("rules"):
+        raise dn.bad("Routing rules are not supported for a domain name with API mappings to both REST and "
+                     "HTTP APIs: remove the domain name's routing rules first.")
 
 
 @operation("CreateApiMapping", service=SERVICE)
@@ -204,6 +220,77 @@ def delete_api_mapping(ctx: "RequestContext", params: dict) -> dict:
     record = domains.record(params["DomainName"])
     domains.mapping(record, params["ApiMappingId"], "api mapping")
     domains.delete_mapping(record, params["ApiMappingId"])
+    return {}
+
+
+# ------------------------------------------------------------------ routing rules
+def _rule_record(ctx: "RequestContext", params: dict) -> dict:
+    return _domains(ctx).find(params["DomainName"], params.get("DomainNameId"))
+
+
+def _rule_view(ctx: "RequestContext", record: dict, rule: dict) -> dict:
+    arn = (f"arn:aws:apigateway:{ctx.lamb.settings.region}:{ctx.lamb.settings.account_id}:/domainnames/"
+           f"{_domains(ctx).key_of(record)}/routingrules/{rule['id']}")  # a private name's: <name>+<id>
+    return {"Actions": rule["Actions"], "Conditions": rule["Conditions"], "Priority": rule["Priority"],
+            "RoutingRuleArn": arn, "RoutingRuleId": rule["id"]}
+
+
+def _rule_target(ctx: "RequestContext", record: dict, actions: list | None) -> None:
+    """A rule invokes an existing stage of a REST API (AWS: WebSocket and HTTP APIs are no rule targets),
+    on a domain not mapped to an HTTP API."""
+    invoke = ((actions or [{}])[0] or {}).get("InvokeApi") or {}
+    if not invoke.get("ApiId"):
+        return  # routing_rules.check refuses it
+    if ctx.lamb.http_apis.store.get(invoke["ApiId"]) is not None:
+        raise dn.bad("Routing rules can only invoke REST APIs: WebSocket and HTTP APIs are not supported.")
+    stage_exists(ctx, invoke["ApiId"], invoke.get("Stage") or None, v1=False)
+    private_api_matches(ctx, record, invoke["ApiId"])
+    if any(ctx.lamb.http_apis.store.get(m["apiId"]) is not None for m in record["mappings"].values()):
+        raise dn.bad("Routing rules are not supported for a domain name with API mappings to both REST and "
+                     "HTTP APIs.")
+
+
+@operation("CreateRoutingRule", service=SERVICE)
+def create_routing_rule(ctx: "RequestContext", params: dict) -> dict:
+    record = _rule_record(ctx, params)
+    _rule_target(ctx, record, params.get("Actions"))
+    rule = _domains(ctx).put_rule(record, conditions=params.get("Conditions"), actions=params.get("Actions"),
+                                  priority=params.get("Priority"))
+    return _rule_view(ctx, record, rule)
+
+
+@operation("GetRoutingRule", service=SERVICE)
+def get_routing_rule(ctx: "RequestContext", params: dict) -> dict:
+    record = _rule_record(ctx, params)
+    return _rule_view(ctx, record, _domains(ctx).rule(record, params["RoutingRuleId"]))
+
+
+@operation("ListRoutingRules", service=SERVICE)
+def list_routing_rules(ctx: "RequestContext", params: dict) -> dict:
+    record = _rule_record(ctx, params)
+    rules = sorted((record.get("rules") or {}).values(), key=lambda r: r["Priority"])
+    given = dict(params, MaxResults=str(params["MaxResults"])) if params.get("MaxResults") else params
+    page = _page(given, [_rule_view(ctx, record, r) for r in rules])
+    out = {"RoutingRules": page["Items"]}
+    if page.get("NextToken"):
+        out["NextToken"] = page["NextToken"]
+    return out
+
+
+@operation("PutRoutingRule", service=SERVICE)
+def put_routing_rule(ctx: "RequestContext", params: dict) -> dict:
+    record = _rule_record(ctx, params)
+    _domains(ctx).rule(record, params["RoutingRuleId"])
+    _rule_target(ctx, record, params.get("Actions"))
+    rule = _domains(ctx).put_rule(record, conditions=params.get("Conditions"), actions=params.get("Actions"),
+                                  priority=params.get("Priority"), rule_id=params["RoutingRuleId"])
+    return _rule_view(ctx, record, rule)
+
+
+@operation("DeleteRoutingRule", service=SERVICE)
+def delete_routing_rule(ctx: "RequestContext", params: dict) -> dict:
+    record = _rule_record(ctx, params)
+    _domains(ctx).delete_rule(record, params["RoutingRuleId"])
     return {}
 
 

@@ -10,7 +10,8 @@ Variables with values (``context_values``), for both kinds unless said: ``reques
 ``extendedRequestId``, ``apiId``, ``stage``, ``httpMethod``, ``path``, ``protocol``, ``status``,
 ``responseLength``, ``requestTime``, ``requestTimeEpoch``, ``responseLatency``, ``domainName``,
 ``domainPrefix``, ``accountId``, ``routeKey`` (HTTP), ``resourcePath``/``resourceId``/``deploymentId``
-(REST), ``dataProcessed`` (HTTP), ``customDomain.basePathMatched`` (a mapping's key); ``identity.sourceIp``, ``identity.userAgent``, and for AWS_IAM
+(REST), ``dataProcessed`` (HTTP), ``customDomain.basePathMatched`` (a mapping's key), ``customDomain.routingRuleIdMatched`` (a routing
+rule's id); ``identity.sourceIp``, ``identity.userAgent``, and for AWS_IAM
 callers ``identity.accountId``/``caller``/``user``/``userArn``, for REST methods with an API key
 ``identity.apiKey``/``apiKeyId``; ``authorizer.principalId``, ``authorizer.<key>`` (a Lambda
 authorizer's context: stringified for REST APIs, JSON values for HTTP APIs), ``authorizer.claims.<claim>``

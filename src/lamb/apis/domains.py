@@ -14,6 +14,15 @@ stripped from the path the API routes on, and the event's path keeps it as AWS's
 403 ``{"message":"Forbidden"}``. Over TLS (``lamb serve --https-port``, ``http/tls.py``) the domain's
 certificate is chosen by SNI; a domain with mutual TLS (``mutual_tls.py``) is served only to a connection
 whose client certificate its truststore verified (403 otherwise), and its requests carry ``clientCert``.
+
+Routing rules (``routing_rules.py``): a domain whose ``routingMode`` is not ``API_MAPPING_ONLY`` keeps
+``routingMode`` in its record and its rules under ``rules``; a request is matched against the rules by
+priority first, then (``ROUTING_RULE_THEN_API_MAPPING``) against the mappings. A domain without a
+``routingMode`` key costs what it did before rules existed (one more dict lookup).
+
+Private domain names (``private_domains.py``) are stored under ``<name>+<domainNameId>``, so a ``Host``
+lookup never finds them: they are served only to a request naming a VPC endpoint (``x-lamb-vpce-id``)
+that has an access association with the domain, when the domain's policy allows it.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from typing import TYPE_CHECKING, Callable, NamedTuple
 from ..http.server import Request, Response
 from ..limits import Limits
 from ..protocol.errors import AwsError
-from . import mutual_tls
+from . import mutual_tls, private_domains, routing_rules
 from .store import new_id
 
 if TYPE_CHECKING:
@@ -47,6 +56,7 @@ class Via(NamedTuple):
     full_path: str  # the path as the client sent it, the mapping key included
     key: str = ""  # the API mapping's key the path matched ($context.customDomain.basePathMatched)
     client_cert: dict | None = None  # mutual TLS: the verified client certificate (mutual_tls.client_cert)
+    rule_id: str = ""  # the routing rule the request matched ($context.customDomain.routingRuleIdMatched)
 
 
 class Routed(NamedTuple):
@@ -110,16 +120,19 @@ def check_key(key: str, multi_level: bool, max_chars: int = Limits.api_mapping_k
 
 
 def multi_level(record: dict) -> bool:
-    return record["endpointType"] == "REGIONAL" and record["securityPolicy"] == "TLS_1_2"
+    """Whether the domain takes multi-level keys (REGIONAL and PRIVATE names with the TLS 1.2 policy)."""
+    return record["endpointType"] in ("REGIONAL", "PRIVATE") and record["securityPolicy"] == "TLS_1_2"
 
 
 class Domains:
     """The custom domain names of one account and region (``store``: name -> record)."""
 
     def __init__(self, store: "HttpApiStore", region: str,
-                 certificate_exists: Callable[[str], bool | None] | None = None, limits: Limits | None = None) -> None:
+                 certificate_exists: Callable[[str], bool | None] | None = None, limits: Limits | None = None,
+                 account_id: str = "000000000000") -> None:
         self.store = store
         self.region = region
+        self.account_id = account_id
         self.limits = limits or Limits()
         # arn -> True/False when ACM was asked, None when no ACM is reachable (certificates.py)
         self.certificate_exists = certificate_exists or (lambda _arn: None)
@@ -127,6 +140,8 @@ class Domains:
         # name, certificate ARN -> the certificate written for the TLS port when ACM exports it (app.py)
         self.install_certificate: Callable[[str, str | None], object] | None = None
         self._wildcards = False  # whether a wildcard name (``*.example.com``) exists
+        self._rules: dict[str, tuple] = {}  # domain name -> its compiled routing rules, by priority
+        self._private: dict[str, list[str]] = {}  # a private domain's name -> its store keys
         store.listeners.append(self._changed)
         self._changed("")
 
@@ -141,10 +156,38 @@ class Domains:
         return found
 
     def names(self) -> list[str]:
+        """The public domain names (a private one's key holds ``+``)."""
+        return [k for k in self.store.ids() if "+" not in k]
+
+    def keys(self) -> list[str]:
+        """Every domain's store key, private ones' included."""
         return self.store.ids()
+
+    def find(self, name: str, domain_name_id: str | None) -> dict:
+        """The domain a call names: a private one by name and ``domainNameId``, else the public one (whose
+        id, when given, must match)."""
+        lowered = (name or "").lower().rstrip(".")
+        if domain_name_id:
+            found = self.store.get(private_domains.key(lowered, domain_name_id)) or self.get(lowered)
+            if found is not None and found["id"] == domain_name_id:
+                return found
+            raise not_found("Invalid domain name identifier specified")
+        return self.record(lowered)
+
+    @staticmethod
+    def private(record: dict) -> bool:
+        return record["endpointType"] == "PRIVATE"
+
+    def key_of(self, record: dict) -> str:
+        return private_domains.key(record["domainName"], record["id"]) if self.private(record) else record["domainName"]
 
     def arn(self, name: str) -> str:
         return f"arn:aws:apigateway:{self.region}::/domainnames/{name}"
+
+    def arn_of(self, record: dict) -> str:
+        if self.private(record):
+            return private_domains.arn(self.region, self.account_id, record["domainName"], record["id"])
+        return self.arn(record["domainName"])
 
     def check_certificate(self, arn: str | None, endpoint_type: str) -> None:
         """AWS's refusals of a missing or unknown certificate (blocks when ACM is asked: run it in a thread)."""
@@ -155,17 +198,31 @@ class Domains:
 
     def create(self, name: str, *, endpoint_type: str, certificate_arn: str | None, certificate_name: str | None,
                security_policy: str | None, ip_address_type: str | None, tags: dict | None,
-               mutual: dict | None = None) -> dict:
+               mutual: dict | None = None, routing_mode: str | None = None, policy: str | None = None) -> dict:
         name = check_name(name)
-        if self.get(name) is not None:
+        private = endpoint_type == "PRIVATE"
+        if (self.get(name) if not private else next(iter(self._private.get(name) or []), None)) is not None:
             raise conflict("The domain name you provided already exists.")
-        if endpoint_type not in ("REGIONAL", "EDGE"):
-            raise bad(f"Invalid endpoint type {endpoint_type}: Lamb serves REGIONAL and EDGE domain names.")
-        record = {"domainName": name, "id": "d-" + new_id(10), "createdDate": time.time(),
+        if endpoint_type not in ("REGIONAL", "EDGE", "PRIVATE"):
+            raise bad(f"Invalid endpoint type {endpoint_type}: expected EDGE, REGIONAL or PRIVATE.")
+        if private:
+            if name.startswith("*."):
+                raise bad("Wildcard domain names are not supported for private custom domain names.")
+            if (security_policy or "TLS_1_2") != "TLS_1_2":
+                raise bad("Private custom domain names support the TLS_1_2 security policy only.")
+            private_domains.check_policy(policy)
+            if self.limits.api_private_domains <= sum(1 for k in self.keys() if "+" in k):
+                raise AwsError("LimitExceededException", f"At most {self.limits.api_private_domains} private custom "
+                               "domain names per account and Region.", 429)
+        record = {"domainName": name, "id": new_id(10).lower() if private else "d-" + new_id(10),
+                  "createdDate": time.time(),
                   "endpointType": endpoint_type, "certificateArn": certificate_arn,
                   "certificateName": certificate_name, "certificateUploadDate": time.time(),
                   "securityPolicy": security_policy or "TLS_1_2", "ipAddressType": ip_address_type or "ipv4",
                   "tags": dict(tags or {}), "mappings": {}, "mutualTls": mutual}
+        self.set_routing_mode(record, routing_mode)
+        if private:
+            record.update(policy=policy, associations={})
         self.save(record)
         return record
 
@@ -189,11 +246,13 @@ class Domains:
                                self.limits)
 
     def save(self, record: dict) -> None:
-        self.store.put(record["domainName"], record)
+        self.store.put(self.key_of(record), record)
 
     def delete(self, name: str) -> None:
-        record = self.record(name)
-        self.store.delete(record["domainName"])
+        self.delete_record(self.record(name))
+
+    def delete_record(self, record: dict) -> None:
+        self.store.delete(self.key_of(record))
 
     # ------------------------------------------------------------------ mappings
     def mapping(self, record: dict, mapping_id: str, what: str = "base path mapping") -> dict:
@@ -224,9 +283,58 @@ class Domains:
         self.save(record)
         return mapping
 
+    # ------------------------------------------------------------------ routing rules
+    def set_routing_mode(self, record: dict, mode: str | None) -> None:
+        """A Create/UpdateDomainName's ``RoutingMode`` on a record (not saved): kept only when not the default."""
+        if mode is None:
+            return
+        if mode not in routing_rules.MODES:
+            raise bad(f"Invalid routing mode {mode}: expected one of {', '.join(routing_rules.MODES)}.")
+        if mode == "API_MAPPING_ONLY":
+            record.pop("routingMode", None)
+        else:
+            record["routingMode"] = mode
+
+    def rule(self, record: dict, rule_id: str) -> dict:
+        found = (record.get("rules") or {}).get(rule_id)
+        if found is None:
+            raise not_found("Invalid routing rule identifier specified")
+        return found
+
+    def put_rule(self, record: dict, *, conditions: list | None, actions: list, priority: int,
+                 rule_id: str | None = None) -> dict:
+        """Add (``rule_id`` None) or replace a routing rule, with AWS's limits and conflicts (the target
+        API and stage are the caller's to check)."""
+        routing_rules.check(conditions, actions, priority, self.limits.api_mapping_key_max_chars)
+        rules = record.setdefault("rules", {})
+        if any(r["Priority"] == priority and r["id"] != rule_id for r in rules.values()):
+            raise conflict(f"A routing rule with priority {priority} already exists for this domain name.")
+        most = self.limits.api_routing_rules_per_domain
+        if rule_id is None and len(rules) >= most:
+            raise AwsError("LimitExceededException", f"At most {most} routing rules per domain name.", 429)
+        invoke = actions[0]["InvokeApi"]
+        action = {"ApiId": invoke["ApiId"], "Stage": invoke["Stage"], "StripBasePath": bool(invoke.get("StripBasePath"))}
+        conds = [{"MatchHeaders": {"AnyOf": [{"Header": c["MatchHeaders"]["AnyOf"][0]["Header"],
+                                               "ValueGlob": c["MatchHeaders"]["AnyOf"][0]["ValueGlob"]}]}}
+                 if c.get("MatchHeaders") else {"MatchBasePaths": {"AnyOf": [c["MatchBasePaths"]["AnyOf"][0]]}}
+                 for c in conditions or []]
+        rule = {"id": rule_id or new_id(6), "Priority": priority, "Conditions": conds,
+                "Actions": [{"InvokeApi": action}]}
+        rules[rule["id"]] = rule
+        self.save(record)
+        return rule
+
+    def delete_rule(self, record: dict, rule_id: str) -> None:
+        self.rule(record, rule_id)
+        del record["rules"][rule_id]
+        self.save(record)
+
     def mapped(self, api_id: str) -> bool:
-        """Whether a mapping names the API (AWS refuses to delete it then)."""
-        return any(m["apiId"] == api_id for name in self.names() for m in self.record(name)["mappings"].values())
+        """Whether a mapping or a routing rule names the API (AWS refuses to delete it then)."""
+        records = [self.store.get(k) for k in self.keys()]
+        return any(m["apiId"] == api_id for r in records for m in r["mappings"].values()) \
+            or any(rule["Actions"][0]["InvokeApi"]["ApiId"] == api_id for r in records
+                   for rule in (r.get("rules") or {}).values())
 
     def delete_mapping(self, record: dict, mapping_id: str) -> None:
         del record["mappings"][mapping_id]
@@ -240,6 +348,10 @@ class Domains:
         apis = self.store.apis
         if not apis:
             return None
+        if self._private and private_domains.HEADER in req.headers:
+            routed = self._private_route(req)
+            if routed is not None:
+                return routed  # else the name is no private one: a public name's request as any other
         host = req.headers.get("host")
         if host:
             name = host.partition(":")[0].lower() if host[0] != "[" else host.lower()
@@ -247,8 +359,10 @@ class Domains:
             if record is None and self._wildcards:
                 record = apis.get("*." + name.partition(".")[2])
             if record is not None:
-                return self.match(record, name, req.path) if record.get("mutualTls") is None else \
-                    self._mutual(req, record, name, req.path)
+                if record.get("mutualTls") is not None:
+                    return self._mutual(req, record, name, req.path)
+                return self.match(record, name, req.path) if record.get("routingMode") is None else \
+                    self._by_rules(req, record, name, req.path)
         path = req.path
         if not path.startswith(PATH_PREFIX):
             return None
@@ -256,15 +370,18 @@ class Domains:
         record = apis.get(name.lower())
         if record is None:
             return None
-        return self.match(record, name.lower(), "/" + rest) if record.get("mutualTls") is None else \
-            self._mutual(req, record, name.lower(), "/" + rest)
+        if record.get("mutualTls") is not None:
+            return self._mutual(req, record, name.lower(), "/" + rest)
+        return self.match(record, name.lower(), "/" + rest) if record.get("routingMode") is None else \
+            self._by_rules(req, record, name.lower(), "/" + rest)
 
     def _mutual(self, req: Request, record: dict, host: str, path: str) -> Routed:
         """A mutual TLS domain: served only to a client certificate its truststore verified."""
         cert = mutual_tls.of_request(req, record)
         if cert is None:
             return Routed(None, None, path, Via(host, host.partition(".")[0], path))
-        routed = self.match(record, host, path)
+        routed = self.match(record, host, path) if record.get("routingMode") is None else \
+            self._by_rules(req, record, host, path)
         return routed._replace(via=routed.via._replace(client_cert=cert))
 
     def tls_site(self, server_name: str) -> "tuple[str, str | None, str] | None":
@@ -278,8 +395,55 @@ class Domains:
         mtls = record.get("mutualTls")
         return record["domainName"], (mtls["pem"] if mtls else None), (mtls["marker"] if mtls else "")
 
-    def _changed(self, _name: str) -> None:
+    def _private_route(self, req: Request) -> Routed | None:
+        """A request naming a VPC endpoint: the private domain its Host or path names, served when the
+        endpoint has an access association with it and the domain's policy allows it (403 otherwise)."""
+        vpce = req.headers[private_domains.HEADER]
+        host = (req.headers.get("host") or "").partition(":")[0].lower()
+        path = req.path
+        if host not in self._private and path.startswith(PATH_PREFIX):
+            host, _, rest = path[len(PATH_PREFIX):].partition("/")
+            host, path = host.lower(), "/" + rest
+        keys = self._private.get(host)
+        if not keys:
+            return None
+        for key in keys:
+            record = self.store.get(key)
+            if record is None or vpce not in (record.get("associations") or {}):
+                continue
+            domain_arn = private_domains.execute_arn(self.region, self.account_id, host, record["id"])
+            if not private_domains.allowed(record["policy"], vpce, domain_arn):
+                break
+            return self.match(record, host, path) if record.get("routingMode") is None else \
+                self._by_rules(req, record, host, path)
+        return Routed(None, None, path, Via(host, host.partition(".")[0], path))
+
+    def _by_rules(self, req: Request, record: dict, host: str, path: str) -> Routed:
+        """A domain with routing rules: the first rule by priority whose conditions hold, then (mode
+        ``ROUTING_RULE_THEN_API_MAPPING``) the API mappings; nothing matching: 403."""
+        name = self.key_of(record)
+        rules = self._rules.get(name)
+        if rules is None:
+            rules = self._rules[name] = routing_rules.ordered(record.get("rules") or {})
+        rule = routing_rules.first_match(rules, req.headers, path)
+        if rule is not None:
+            via = Via(host, host.partition(".")[0], path, rule_id=rule.id)
+            return Routed(rule.api_id, rule.stage, routing_rules.routed_path(rule, path), via)
+        if record["routingMode"] == "ROUTING_RULE_ONLY":
+            return Routed(None, None, path, Via(host, host.partition(".")[0], path))
+        return self.match(record, host, path)
+
+    def _changed(self, name: str) -> None:
         self._wildcards = any(n.startswith("*.") for n in self.store.apis)
+        private: dict[str, list[str]] = {}
+        for k in self.store.apis:
+            if "+" in k:
+                private.setdefault(k.partition("+")[0], []).append(k)
+        self._private = private
+        if name:
+            self._rules.pop(name, None)
+        else:
+            self._rules.clear()
 
     @staticmethod
     def match(record: dict, host: str, path: str) -> Routed:

@@ -455,6 +455,8 @@ class HttpApiServer:
                 values["routeKey"] = match.route_key
             if via is not None and via.key:  # the API mapping's key (domains.py)
                 values["customDomain.basePathMatched"] = via.key
+            if via is not None and via.rule_id:  # the routing rule the request matched (routing_rules.py)
+                values["customDomain.routingRuleIdMatched"] = via.rule_id
             if via is not None and via.client_cert is not None:  # mutual TLS: $context.identity.clientCert.*
                 values.update(mutual_tls.access_values(via.client_cert))
             if rest:

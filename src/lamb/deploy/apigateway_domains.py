@@ -5,14 +5,17 @@ configured (``AWS_ENDPOINT_URL_ROUTE_53``, or AWS with ``--use-aws``) and listed
 
 Properties, return values and replacements follow the CloudFormation reference:
 …/aws-resource-apigateway-domainname.html, …-apigateway-basepathmapping.html, …-apigatewayv2-domainname.html,
-…-apigatewayv2-apimapping.html, …-route53-recordsetgroup.html, …-route53-recordset.html.
-``AWS::ApiGateway::BasePathMappingV2`` and ``AWS::ApiGateway::DomainNameV2`` are private custom domain
-names' (not served: not applied).
+…-apigatewayv2-apimapping.html, …-apigatewayv2-routingrule.html, …-route53-recordsetgroup.html,
+…-route53-recordset.html. ``RoutingMode`` on both DomainName types is sent on create and on update.
+Private custom domain names: ``AWS::ApiGateway::DomainNameV2`` (Ref and GetAtt ``DomainNameArn``, GetAtt
+``DomainNameId``), ``AWS::ApiGateway::BasePathMappingV2`` (Ref/GetAtt ``BasePathMappingArn``) and
+``AWS::ApiGateway::DomainNameAccessAssociation`` (Ref/GetAtt ``DomainNameAccessAssociationArn``).
 """
 
 from __future__ import annotations
 
 import abc
+import json
 from typing import Any
 
 from .apigateway_resources import _gone, _tags
@@ -66,7 +69,7 @@ class DomainName:
         apigw = env.lamb_client("apigateway")
         ops = []
         for prop, path in (("CertificateArn", "/certificateArn"), ("RegionalCertificateArn", "/regionalCertificateArn"),
-                           ("SecurityPolicy", "/securityPolicy")):
+                           ("SecurityPolicy", "/securityPolicy"), ("RoutingMode", "/routingMode")):
             if new.get(prop) and new.get(prop) != old.get(prop):
                 ops.append({"op": "replace", "path": path, "value": new[prop]})
         before = ((old.get("EndpointConfiguration") or {}).get("Types") or ["EDGE"])[0]
@@ -122,6 +125,127 @@ class BasePathMapping:
             return
 
 
+# ------------------------------------------------------------------ private custom domain names (v1)
+def _private(arn: str) -> tuple[str, str]:
+    """(domain name, domain name id) of a private domain name's ARN (``…:/domainnames/<name>+<id>``)."""
+    name, _, domain_id = arn.rpartition("/domainnames/")[2].partition("+")
+    return name, domain_id
+
+
+def _policy(value: Any) -> str:
+    """A template's ``Policy``: a JSON object or its text."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+class PrivateDomainName:
+    """AWS::ApiGateway::DomainNameV2 (a private custom domain name). Ref: its ARN; GetAtt DomainNameArn,
+    DomainNameId. ``Policy``, ``CertificateArn`` and ``RoutingMode`` change in place."""
+
+    replace_on = frozenset({"DomainName", "EndpointConfiguration", "SecurityPolicy"})
+
+    @staticmethod
+    def _applied(d: dict) -> Applied:
+        return Applied(d["domainNameArn"], {"Ref": d["domainNameArn"], "DomainNameArn": d["domainNameArn"],
+                                            "DomainNameId": d["domainNameId"]})
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        apigw = env.lamb_client("apigateway")
+        conf = props.get("EndpointConfiguration") or {}
+        params: dict = {"endpointConfiguration": {"types": conf.get("Types") or ["PRIVATE"]},
+                        "policy": _policy(props.get("Policy") or "")}
+        for prop, key in (("CertificateArn", "certificateArn"), ("SecurityPolicy", "securityPolicy"),
+                          ("RoutingMode", "routingMode")):
+            if props.get(prop):
+                params[key] = props[prop]
+        if conf.get("IpAddressType"):
+            params["endpointConfiguration"]["ipAddressType"] = conf["IpAddressType"]
+        if props.get("Tags"):
+            params["tags"] = _tags(props["Tags"])
+        return self._applied(apigw.create_domain_name(domainName=props["DomainName"], **params))
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        apigw = env.lamb_client("apigateway")
+        name, domain_id = _private(physical)
+        ops = [{"op": "replace", "path": path, "value": value(new[prop])}
+               for prop, path, value in (("Policy", "/policy", _policy), ("CertificateArn", "/certificateArn", str),
+                                         ("RoutingMode", "/routingMode", str))
+               if new.get(prop) and new.get(prop) != old.get(prop)]
+        if ops:
+            return self._applied(apigw.update_domain_name(domainName=name, domainNameId=domain_id, patchOperations=ops))
+        return self._applied(apigw.get_domain_name(domainName=name, domainNameId=domain_id))
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        apigw = env.lamb_client("apigateway")
+        name, domain_id = _private(physical)
+        try:
+            apigw.delete_domain_name(domainName=name, domainNameId=domain_id)
+        except _gone(apigw):
+            return
+
+
+class PrivateBasePathMapping:
+    """AWS::ApiGateway::BasePathMappingV2. Ref: ``<domain name ARN>/basepathmappings/<base path>``
+    (GetAtt BasePathMappingArn)."""
+
+    replace_on = frozenset({"DomainNameArn", "BasePath"})
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        apigw = env.lamb_client("apigateway")
+        name, domain_id = _private(props["DomainNameArn"])
+        params = {"domainName": name, "domainNameId": domain_id, "restApiId": props["RestApiId"],
+                  "basePath": props.get("BasePath") or ""}
+        if props.get("Stage"):
+            params["stage"] = props["Stage"]
+        made = apigw.create_base_path_mapping(**params)
+        arn = f"{props['DomainNameArn']}/basepathmappings/{made['basePath']}"
+        return Applied(arn, {"Ref": arn, "BasePathMappingArn": arn})
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        apigw = env.lamb_client("apigateway")
+        name, domain_id = _private(new["DomainNameArn"])
+        ops = [{"op": "replace", "path": path, "value": new.get(prop) or ""}
+               for prop, path in (("RestApiId", "/restapiId"), ("Stage", "/stage"))
+               if (new.get(prop) or "") != (old.get(prop) or "")]
+        apigw.update_base_path_mapping(domainName=name, domainNameId=domain_id, basePath=old.get("BasePath") or NONE,
+                                       patchOperations=ops)
+        return Applied(physical, attrs)
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        apigw = env.lamb_client("apigateway")
+        name, domain_id = _private(props["DomainNameArn"])
+        try:
+            apigw.delete_base_path_mapping(domainName=name, domainNameId=domain_id,
+                                           basePath=props.get("BasePath") or NONE)
+        except _gone(apigw):
+            return
+
+
+class AccessAssociation:
+    """AWS::ApiGateway::DomainNameAccessAssociation. Ref: its ARN (GetAtt DomainNameAccessAssociationArn);
+    every property is create-only."""
+
+    replace_on = frozenset({"DomainNameArn", "AccessAssociationSource", "AccessAssociationSourceType", "Tags"})
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        apigw = env.lamb_client("apigateway")
+        params = {"domainNameArn": props["DomainNameArn"], "accessAssociationSource": props["AccessAssociationSource"],
+                  "accessAssociationSourceType": props.get("AccessAssociationSourceType") or "VPCE"}
+        if props.get("Tags"):
+            params["tags"] = _tags(props["Tags"])
+        arn = apigw.create_domain_name_access_association(**params)["domainNameAccessAssociationArn"]
+        return Applied(arn, {"Ref": arn, "DomainNameAccessAssociationArn": arn})
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        return Applied(physical, attrs)  # nothing changes in place
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        apigw = env.lamb_client("apigateway")
+        try:
+            apigw.delete_domain_name_access_association(domainNameAccessAssociationArn=physical)
+        except _gone(apigw):
+            return
+
+
 # ------------------------------------------------------------------ v2
 class DomainNameV2:
     """AWS::ApiGatewayV2::DomainName. Ref: the domain name; GetAtt RegionalDomainName, RegionalHostedZoneId,
@@ -153,6 +277,8 @@ class DomainNameV2:
             update["DomainNameConfigurations"] = new.get("DomainNameConfigurations") or []
         if _mtls(new, v2=True) != _mtls(old, v2=True):  # the truststore read again, or mutual TLS off
             update["MutualTlsAuthentication"] = _mtls(new, v2=True) or {"TruststoreUri": ""}
+        if (new.get("RoutingMode") or "API_MAPPING_ONLY") != (old.get("RoutingMode") or "API_MAPPING_ONLY"):
+            update["RoutingMode"] = new.get("RoutingMode") or "API_MAPPING_ONLY"
         if update:  # AWS wants the configuration on every update
             update.setdefault("DomainNameConfigurations", new.get("DomainNameConfigurations") or [])
             v2.update_domain_name(DomainName=physical, **update)
@@ -200,6 +326,51 @@ class ApiMapping:
         v2 = env.lamb_client("apigatewayv2")
         try:
             v2.delete_api_mapping(DomainName=props["DomainName"], ApiMappingId=physical)
+        except _gone(v2):
+            return
+
+
+class RoutingRule:
+    """AWS::ApiGatewayV2::RoutingRule. Ref: the rule's ARN; GetAtt RoutingRuleArn, RoutingRuleId. A change of
+    ``DomainNameArn`` replaces the rule; the rest is a PutRoutingRule (the id stays)."""
+
+    replace_on = frozenset({"DomainNameArn"})
+
+    @staticmethod
+    def _domain(arn: str) -> str:
+        """The domain name an ``arn:…:/domainnames/<name>`` ARN names."""
+        return arn.rpartition("/domainnames/")[2]
+
+    @staticmethod
+    def _params(props: dict) -> dict:
+        actions = []
+        for action in props.get("Actions") or []:
+            invoke = dict((action or {}).get("InvokeApi") or {})
+            if "StripBasePath" in invoke:  # a template may give the boolean as a string
+                invoke["StripBasePath"] = str(invoke["StripBasePath"]).lower() == "true"
+            actions.append({"InvokeApi": invoke})
+        return {"Priority": int(props["Priority"]), "Conditions": props.get("Conditions") or [], "Actions": actions}
+
+    @staticmethod
+    def _applied(made: dict) -> Applied:
+        return Applied(made["RoutingRuleArn"], {"Ref": made["RoutingRuleArn"], "RoutingRuleArn": made["RoutingRuleArn"],
+                                                "RoutingRuleId": made["RoutingRuleId"]})
+
+    def create(self, env: Env, logical: str, props: dict) -> Applied:
+        v2 = env.lamb_client("apigatewayv2")
+        return self._applied(v2.create_routing_rule(DomainName=self._domain(props["DomainNameArn"]),
+                                                    **self._params(props)))
+
+    def update(self, env: Env, logical: str, physical: str, old: dict, new: dict, attrs: dict) -> Applied:
+        v2 = env.lamb_client("apigatewayv2")
+        return self._applied(v2.put_routing_rule(DomainName=self._domain(new["DomainNameArn"]),
+                                                 RoutingRuleId=physical.rpartition("/")[2], **self._params(new)))
+
+    def delete(self, env: Env, physical: str, props: dict) -> None:
+        v2 = env.lamb_client("apigatewayv2")
+        try:
+            v2.delete_routing_rule(DomainName=self._domain(props["DomainNameArn"]),
+                                   RoutingRuleId=physical.rpartition("/")[2])
         except _gone(v2):
             return
 
@@ -291,9 +462,9 @@ def register(registry: Registry) -> None:
     registry.add("AWS::ApiGateway::BasePathMapping", BasePathMapping())
     registry.add("AWS::ApiGatewayV2::DomainName", DomainNameV2())
     registry.add("AWS::ApiGatewayV2::ApiMapping", ApiMapping())
+    registry.add("AWS::ApiGatewayV2::RoutingRule", RoutingRule())
     registry.add("AWS::Route53::RecordSetGroup", RecordSetGroup())
     registry.add("AWS::Route53::RecordSet", RecordSet())
-    registry.not_applied["AWS::ApiGateway::BasePathMappingV2"] = \
-        "not applied: private custom domain names (DomainNameArn) are not served by Lamb"
-    registry.not_applied["AWS::ApiGateway::DomainNameV2"] = \
-        "not applied: private custom domain names are not served by Lamb"
+    registry.add("AWS::ApiGateway::DomainNameV2", PrivateDomainName())
+    registry.add("AWS::ApiGateway::BasePathMappingV2", PrivateBasePathMapping())
+    registry.add("AWS::ApiGateway::DomainNameAccessAssociation", AccessAssociation())
