@@ -27,6 +27,8 @@ class _App:
         self.seen.append(req.path)
         if req.path == "/post":
             return Response(202, [("Content-Type", "application/json")], b'{"status":"OK"}')
+        if req.path == "/too-big":
+            return Response(413, [("Content-Type", "application/json")], b'{"errorType":"RequestTooLarge"}')
         self.release = asyncio.get_running_loop().create_future()
         return self.release
 
@@ -148,3 +150,13 @@ def test_a_closing_answer_still_writes_what_was_kept_back():
     first, _, rest = out.partition(b'{"status":"OK"}')
     assert first.startswith(b"HTTP/1.1 202 Accepted\r\n"), out
     assert rest.startswith(b"HTTP/1.1 200 OK\r\n") and b"HTTP/1.1 400 Bad Request\r\n" in rest, out
+
+
+def test_a_refusal_is_not_kept_back():
+    """Only acceptances wait for the pipelined next: a refused post is answered at once (the runtime
+    logs the refusal during the invocation it belongs to)."""
+    app = _App()
+    too_big = b"POST /too-big HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"
+    reads = asyncio.run(_scenario(_server(app, hold=True), app, too_big + NEXT, answered=True))
+    assert reads[0].startswith(b"HTTP/1.1 413 ") and reads[0].endswith(b'{"errorType":"RequestTooLarge"}'), reads
+    assert reads[1].startswith(b"HTTP/1.1 200 OK\r\n"), reads

@@ -227,7 +227,7 @@ class HttpConnection(asyncio.Protocol):
         "app", "server", "transport", "parser", "_url", "_headers", "_body", "_queue",
         "_busy", "_closed", "_too_large", "max_body", "context",
         "_head_bytes", "_in_head", "_in_body", "_timer", "_last_read", "_final", "_stopped",
-        "_stream", "_trailers", "_drained", "_upgraded", "_held", "_batch", "_unsent",
+        "_stream", "_trailers", "_drained", "_upgraded", "_held", "_batch", "_unsent", "_urgent",
     )
 
     def __init__(self, app: App, server: "HttpServer", max_body: int):
@@ -260,6 +260,8 @@ class HttpConnection(asyncio.Protocol):
         self._batch: list[bytes] | None = None
         # Answers kept back while a later request on the connection is pending (``HttpServer.hold``).
         self._unsent: list[bytes] = []
+        # An answer of the current read that must not wait (not 2xx: the client acts on it at once).
+        self._urgent = False
         # Free slot for the owner of the listener (the Runtime API puts its environment here).
         self.context: Any = server.context
 
@@ -342,9 +344,10 @@ class HttpConnection(asyncio.Protocol):
         """Write what the answers of one read produced, in one write; or keep it back while a later
         request of the connection is still being answered (``HttpServer.hold``)."""
         batch, self._batch = self._batch, None
+        urgent, self._urgent = self._urgent, False
         if not batch:
             return
-        if self.server.hold and (self._busy or self._queue) and not self._closed:
+        if self.server.hold and not urgent and (self._busy or self._queue) and not self._closed:
             self._unsent.extend(batch)
         else:
             self._write(b"".join(batch))
@@ -539,6 +542,8 @@ class HttpConnection(asyncio.Protocol):
             asyncio.ensure_future(self._pump(resp.stream, keep))
             return
         body = resp.body
+        if resp.status >= 300 and self._batch is not None:
+            self._urgent = True  # a refusal is not kept back (``hold``): the runtime logs it when it comes
         head = _head(resp.status, resp.headers, len(body), keep)
         if req.method == "HEAD":
             self._write(head)
