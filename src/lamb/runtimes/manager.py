@@ -140,7 +140,8 @@ class RuntimeManager:
                 python_family = rt.family == "python"
                 z = Zygote(
                     rt.zygote_key, interpreter, rt.root if python_family else None, self.on_exit, self.zygote_setup,
-                    self.preload_env(runtime) if python_family else {}, rt.python_client,
+                    self.preload_env(runtime) if python_family else {},
+                    rt.python_client if python_family else "native",
                 )
                 await z.start()
                 self._zygotes[rt.zygote_key] = z

@@ -82,7 +82,7 @@ def preload(runtime_root, env, runtime_client="native"):
     """
     if runtime_root:
         sys.path.insert(0, runtime_root)
-    if runtime_client == "lamb":
+    if runtime_client == "lamb" and runtime_root:
         import lamb_runtime_client
 
         lamb_runtime_client.install()
