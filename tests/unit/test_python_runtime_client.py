@@ -243,3 +243,56 @@ print(headers["Lambda-Runtime-Aws-Request-Id"], flush=True)
         proc.kill()
         proc.wait()
         sock.close()
+
+
+def test_after_a_next_from_a_worker_thread_a_post_leaves_at_once():
+    """awslambdaric on python3.12+ calls next() from a new thread each time: the post does not wait for
+    that thread to start; the next() on it reads the post's answer, then its event."""
+    script = """
+import sys, threading
+sys.path.insert(0, sys.argv[1])
+import lamb_runtime_client as rc
+rc.initialize_client("ua")
+def polled():
+    out = []
+    t = threading.Thread(target=lambda: out.append(rc.next()))
+    t.start()
+    t.join()
+    return out[0]
+body, headers = polled()
+rc.post_invocation_result(headers["Lambda-Runtime-Aws-Request-Id"], b"{}", "application/json", None)
+print("posted", flush=True)
+sys.stdin.readline()
+body, headers = polled()
+print(headers["Lambda-Runtime-Aws-Request-Id"], flush=True)
+"""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    address = "127.0.0.1:%d" % sock.getsockname()[1]
+    rt = python.resolve(RUNTIME, Settings().runtime_cache)
+    proc = subprocess.Popen([rt.interpreter, "-I", "-c", script, str(rt.root)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env={"AWS_LAMBDA_RUNTIME_API": address})
+    try:
+        conn, _ = sock.accept()
+        conn.settimeout(60)
+        assert conn.recv(65536).startswith(b"GET /2018-06-01/runtime/invocation/next ")
+        conn.sendall(_event(b"rid-1", b"{}"))
+        assert proc.stdout.readline() == "posted\n"
+        data = b""
+        while not data.endswith(b"\r\n\r\n{}"):
+            chunk = conn.recv(65536)
+            assert chunk
+            data += chunk
+        assert data.startswith(b"POST /2018-06-01/runtime/invocation/rid-1/response ")  # before any next()
+        conn.sendall(ACCEPTED)
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        assert conn.recv(65536).startswith(b"GET /2018-06-01/runtime/invocation/next ")
+        conn.sendall(_event(b"rid-2", b"{}"))
+        assert proc.stdout.readline() == "rid-2\n"
+        conn.close()
+    finally:
+        proc.kill()
+        proc.wait()
+        sock.close()

@@ -49,6 +49,8 @@ class _Client:
         self.served = 0  # answers read on this connection
         self.buf = b""
         self.posts = []  # (request bytes, message on failure) not yet sent
+        self.sent = []  # posts sent, their answers not read yet
+        self.threaded = False  # the last next() came from a thread that is not the main one
         self.lock = threading.Lock()
 
     # -- the connection
@@ -120,13 +122,15 @@ class _Client:
             raise _Failed()
         self.buf += data
 
-    def _exchange(self, requests):
-        """Send ``requests`` in one write and read their answers, in order. As curl does, requests on a
-        connection that had answered before (the server may have closed it meanwhile) are sent once
-        more on a new one."""
+    def _exchange(self, sent, requests):
+        """Send ``requests`` in one write and read the answers of ``sent`` (written before on this
+        connection) and of them, in order. As curl does, requests on a connection that had answered
+        before (the server may have closed it meanwhile) are sent once more on a new one."""
         for attempt in (0, 1):
             if self.sock is None or self.pid != os.getpid():  # a fork must not share its parent's socket
                 self.sock = None
+                if sent:  # written on a connection that is gone: written again
+                    requests, sent = sent + requests, []
                 try:
                     self._connect()
                 except OSError:
@@ -135,13 +139,14 @@ class _Client:
             answers = []
             try:
                 self.sock.sendall(b"".join(requests))
-                for _ in requests:
+                for _ in range(len(sent) + len(requests)):
                     answers.append(self._answer())
                 return answers
             except (_Failed, OSError):
                 self._drop()
                 if not reused or attempt or answers:
                     raise _Failed()
+                requests, sent = sent + requests, []
             except BaseException:  # a signal handler raised while waiting: the connection is in an unknown state
                 self._drop()
                 raise
@@ -150,9 +155,13 @@ class _Client:
     # -- the native module's calls
     def next(self):
         with self.lock:
-            posts, self.posts = self.posts, []
+            # awslambdaric calls next() from a new thread on python3.12+: a post then leaves at once
+            # (see ``post``); on the thread that posted, it leaves with this request.
+            self.threaded = threading.current_thread() is not threading.main_thread()
+            posts, self.posts = self.sent + self.posts, []
+            sent, self.sent = self.sent, []
             try:
-                answers = self._exchange([p for p, _ in posts] + [self.next_request])
+                answers = self._exchange([p for p, _ in sent], [p for p, _ in posts[len(sent):]] + [self.next_request])
             except _Failed:
                 if posts:
                     raise RuntimeError(posts[0][1])
@@ -198,6 +207,15 @@ class _Client:
             head += b"lambda-runtime-invocation-id: " + invocation_id + b"\r\n"
         head += b"content-length: %d\r\n\r\n" % len(payload)
         with self.lock:
+            if self.threaded and self.sock is not None and self.pid == os.getpid() and not self.posts:
+                # The next() behind this post will come from a thread still to be started: the post
+                # leaves now rather than after that start. Its answer is read by that next().
+                try:
+                    self.sock.sendall(head + payload)
+                    self.sent.append((head + payload, failure))
+                    return
+                except OSError:
+                    self._drop()
             self.posts.append((head + payload, failure))
 
 
