@@ -34,7 +34,8 @@ the APIs' readers; ``--observability readers`` runs the readers without tracing.
 and its headers reused, as a client may within the 5-minute window, so the numbers hold
 Lamb's verification (every request fully verified) but not the client's signing.
 
-``--compare SRC`` (``pairs.py``) measures the sequential latency of this build and of another
+``--compare SRC`` (``pairs.py``) measures the sequential latency and the throughput (``--throughput-rounds``
+alternating slices) of this build and of another
 (its src folder; ``.`` for this tree with ``--compare-args``) in alternating slices, e.g. network
 isolation against the host's network: ``--compare . --serve-args "--network isolated"
 --compare-args "--network host"``.

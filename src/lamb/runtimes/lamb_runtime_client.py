@@ -6,7 +6,9 @@ over libcurl): ``next()`` waits with the GIL released, ``post_invocation_result(
 module's interface and behaviour (the same request bytes, results, exceptions and their messages,
 and the lines aws-lambda-cpp prints to standard output) on one keep-alive socket: a post is not
 sent on its own but with the ``next`` that follows it, in one write, and its answer is read before
-that ``next``'s. A post the Runtime API refused (a response over the size limit) is logged as
+that ``next``'s. When awslambdaric polls ``next`` from a new thread (python3.12+, so that the main
+thread handles signals), the post leaves at once instead, not after that thread's start; its answer
+is still read by the ``next``. A post the Runtime API refused (a response over the size limit) is logged as
 aws-lambda-cpp logs it, but not raised: the native module's RuntimeError would end the runtime, and
 the event of the ``next`` sent with the post would be lost with it.
 
