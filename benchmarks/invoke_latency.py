@@ -34,7 +34,8 @@ the APIs' readers; ``--observability readers`` runs the readers without tracing.
 and its headers reused, as a client may within the 5-minute window, so the numbers hold
 Lamb's verification (every request fully verified) but not the client's signing.
 
-``--compare SRC`` (``pairs.py``) measures the sequential latency of this build and of another
+``--compare SRC`` (``pairs.py``) measures the sequential latency and the throughput (``--throughput-rounds``
+alternating slices) of this build and of another
 (its src folder; ``.`` for this tree with ``--compare-args``) in alternating slices, e.g. network
 isolation against the host's network: ``--compare . --serve-args "--network isolated"
 --compare-args "--network host"``.
@@ -519,12 +520,20 @@ def compare_builds(args, rounds: int = 10) -> None:
         for r in range(rounds):
             for side in pairs.order(sides, r):
                 lat[side.label] += sequential(side.endpoint, name, args.requests // rounds, warm=50)
+        # Throughput: --clients concurrent callers, alternating slices of --seconds/2 per server.
+        rate: dict[str, list[float]] = {s.label: [] for s in sides}
+        for r in range(args.throughput_rounds):
+            for side in pairs.order(sides, r):
+                rate[side.label].append(throughput(side.endpoint, name, args.clients, args.seconds / 2))
         for side in sides:
             v = lat[side.label]
             print(json.dumps({"server": side.label, "args": args.serve_args if side.label == "this" else args.compare_args,
                               "sequential_ms": {"n": len(v), "p50": round(pct(v, 0.50), 3), "p90": round(pct(v, 0.90), 3),
-                                                "p99": round(pct(v, 0.99), 3)}}), flush=True)
-        print(json.dumps({"p50_this_minus_compare_ms": round(pct(lat["this"], 0.5) - pct(lat["compare"], 0.5), 3)}))
+                                                "p99": round(pct(v, 0.99), 3)},
+                              "throughput": {"clients": args.clients,
+                                             "invocations_per_s": round(statistics.mean(rate[side.label]))}}), flush=True)
+        print(json.dumps({"p50_this_minus_compare_ms": round(pct(lat["this"], 0.5) - pct(lat["compare"], 0.5), 3),
+                          "throughput_ratio": round(statistics.mean(rate["this"]) / statistics.mean(rate["compare"]), 3)}))
     finally:
         pairs.stop(sides)
 

@@ -162,6 +162,7 @@ class Lamb:
         self.runtimes = RuntimeManager(
             settings.runtime_cache, self._on_exit, self.sandbox.zygote_setup, lambda rt: self.invoker.zygote_env(rt),
             debug=bool(settings.debug), node_client=settings.node_runtime_client,
+            python_client=settings.python_runtime_client,
         )
         self.invoker = Invoker(settings, self.logs, self.runtimes, self.code.ensure_unpacked, self.sandbox)
         self.prometheus = LambdaPrometheus(self.invoker.concurrency_snapshot, (settings.account_id, settings.region))

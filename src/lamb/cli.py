@@ -128,7 +128,8 @@ def _runtimes_install(args: argparse.Namespace) -> int:
     status = 0
     for name in names:
         try:
-            rt, interpreter = manager.resolve(name, settings.runtime_cache, node_client=settings.node_runtime_client)
+            rt, interpreter = manager.resolve(name, settings.runtime_cache, node_client=settings.node_runtime_client,
+                                               python_client=settings.python_runtime_client)
             print(f"{name}: {rt.root or '(the function brings its bootstrap)'} ({rt.node or interpreter})")
         except manager.RuntimeUnavailable as e:
             print(f"{name}: unavailable: {e}")

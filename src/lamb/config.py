@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .limits import DEFAULT as DEFAULT_LIMITS
 from .limits import Limits
@@ -62,11 +62,14 @@ def parse_debug(value: str | Iterable[str]) -> dict[str, int]:
     return out
 
 
-def _node_client(value: str) -> str:
-    v = value.strip().lower()
-    if v not in ("lamb", "native"):
-        raise ValueError(f"LAMB_NODE_RUNTIME_CLIENT must be lamb or native, not {value!r}")
-    return v
+def _runtime_client(setting: str) -> Callable[[str], str]:
+    def convert(value: str) -> str:
+        v = value.strip().lower()
+        if v not in ("lamb", "native"):
+            raise ValueError(f"{setting} must be lamb or native, not {value!r}")
+        return v
+
+    return convert
 
 
 @dataclass
@@ -202,6 +205,10 @@ class Settings:
     # transport on the JavaScript thread, in place of aws-lambda-ric's native addon: one wake-up per
     # invocation) or "native" (the addon: libcurl on a libuv worker thread) (lamb.runtimes.node).
     node_runtime_client: str = "lamb"
+    # How the managed Python runtimes reach the Runtime API (LAMB_PYTHON_RUNTIME_CLIENT): "lamb" (Lamb's
+    # transport, runtimes/lamb_runtime_client.py, in place of awslambdaric's native runtime_client: a post
+    # and the next behind it in one write) or "native" (the module: aws-lambda-cpp over libcurl).
+    python_runtime_client: str = "lamb"
     # What credentials functions get: "role" (temporary credentials of the execution role,
     # minted by Lamb) or "passthrough" (Lamb's own AWS_ACCESS_KEY_ID/SECRET/SESSION_TOKEN, one
     # fixed set for every function, as before issue 17) (LAMB_FUNCTION_CREDENTIALS).
@@ -279,7 +286,8 @@ class Settings:
             "upstream_sts": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
             "auth_off_anywhere": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
             "master_key_kms": str.strip,
-            "node_runtime_client": _node_client,
+            "node_runtime_client": _runtime_client("LAMB_NODE_RUNTIME_CLIENT"),
+            "python_runtime_client": _runtime_client("LAMB_PYTHON_RUNTIME_CLIENT"),
         }
         for name, fn in conv.items():
             raw = env.get("LAMB_" + name.upper())

@@ -279,7 +279,7 @@ class VersionPool:
             log_stream=env.log_stream.name, runtime_api=env.runtime_api, provisioned=env.provisioned,
             task_root=view.task_root, runtime_dir=view.runtime_dir, opt_root=view.opt_root,
             interpreter=self.zygote.interpreter if rt.family == "python" else "", node=rt.node or "",
-            node_entry=rt.entry,
+            node_entry=rt.entry, python_client=rt.python_client,
             bootstrap=bootstrap, log_format=cfg.log_format, log_level=cfg.log_level, variables=cfg.variables,
             extensions=tuple(f"{view.opt_root}/extensions/{n}" for n in self.extension_names),
             inherited=self.passthrough_env(), sandbox_env={**env.sandbox.env_vars(), **self._xray_env(env)},

@@ -43,16 +43,19 @@ class Runtime:
     zygote_key: str
     node: str | None = None  # the node binary, for nodejs
     entry: str = NODE_ENTRY  # nodejs: the bootstrap file in the root (``node.resolve``)
+    python_client: str = "lamb"  # python: Lamb's transport or awslambdaric's native runtime_client
 
 
-def resolve(name: str, cache: Path, debug: bool = False, node_client: str = "lamb") -> tuple[Runtime, str]:
+def resolve(name: str, cache: Path, debug: bool = False, node_client: str = "lamb",
+            python_client: str = "lamb") -> tuple[Runtime, str]:
     """(runtime, zygote interpreter); blocking (may build a runtime root, and with ``debug`` its debugger).
-    ``node_client``: how Node.js runtimes reach the Runtime API (``node.resolve``)."""
+    ``node_client``/``python_client``: how Node.js/Python runtimes reach the Runtime API ("lamb" or
+    "native": ``node.resolve``, runtimes/lamb_runtime_client.py)."""
     if name in python.PYTHON_RUNTIMES:
         rt = python.resolve(name, cache)
         if debug:
             python.ensure_debugpy(name, rt.interpreter, rt.root)
-        return Runtime(name, "python", rt.root, name), rt.interpreter
+        return Runtime(name, "python", rt.root, name, python_client=python_client), rt.interpreter
     if name in node.NODE_RUNTIMES:
         binary, root, bootstrap = node.resolve(name, cache, node_client)
         return Runtime(name, "nodejs", root, EXEC_ZYGOTE, binary, bootstrap), sys.executable
@@ -65,10 +68,12 @@ class RuntimeManager:
     def __init__(
         self, cache: Path, on_exit: Callable[[int, "int | None", "int | None"], None], zygote_setup,
         preload_env: Callable[[str], dict] = lambda runtime: {}, debug: bool = False, node_client: str = "lamb",
+        python_client: str = "lamb",
     ):
         self.cache = cache
         self.debug = debug  # some functions run under a debugger: Python roots get debugpy
         self.node_client = node_client  # how Node.js runtimes reach the Runtime API (node.resolve)
+        self.python_client = python_client  # and Python runtimes (lamb_runtime_client.py or awslambdaric's)
         self.on_exit = on_exit
         self.zygote_setup = zygote_setup  # the sandbox's view for zygotes (lamb.sandbox)
         self.preload_env = preload_env  # runtime -> variables its zygote preloads under (lamb.invoke.invoker)
@@ -124,7 +129,8 @@ class RuntimeManager:
         try:
             rt = self._runtimes.get(runtime)
             if rt is None:
-                rt, interpreter = await asyncio.to_thread(resolve, runtime, self.cache, self.debug, self.node_client)
+                rt, interpreter = await asyncio.to_thread(resolve, runtime, self.cache, self.debug, self.node_client,
+                                                         self.python_client)
             else:
                 interpreter = self._interpreters[rt.zygote_key]
             z = self._zygotes.get(rt.zygote_key)
@@ -135,6 +141,7 @@ class RuntimeManager:
                 z = Zygote(
                     rt.zygote_key, interpreter, rt.root if python_family else None, self.on_exit, self.zygote_setup,
                     self.preload_env(runtime) if python_family else {},
+                    rt.python_client if python_family else "native",
                 )
                 await z.start()
                 self._zygotes[rt.zygote_key] = z

@@ -299,15 +299,7 @@ def own_files(root: Path) -> None:
     differ: they are Lamb's code, not the npm install's, so a root built by an older Lamb gets them."""
     wanted = {CLIENT: (Path(__file__).parent / CLIENT).read_text(), LAMB_ENTRY: ENTRY_LAMB}
     for name, text in wanted.items():
-        path = root / name
-        try:
-            if path.read_text() == text:
-                continue
-        except OSError:
-            pass
-        tmp = root / f".{name}.{os.getpid()}"
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        roots.own_file(root, name, text)
 
 
 def resolve(name: str, cache: Path, client: str = "lamb") -> tuple[str, Path, str]:

@@ -35,6 +35,12 @@ PYTHON_RUNTIMES = {
 }
 
 
+# Lamb's Runtime API transport for awslambdaric (``lamb_runtime_client.py`` here), written into every
+# root by ``own_files``; the zygote puts it in place of the native ``runtime_client`` (runtimes/zygote.py).
+CLIENT = "lamb_runtime_client.py"
+CLIENTS = ("lamb", "native")
+
+
 @dataclass(frozen=True)
 class PythonRuntime:
     name: str
@@ -105,11 +111,23 @@ def ensure_debugpy(name: str, interpreter: str, root: Path) -> Path:
         raise RuntimeUnavailable(str(e)) from e
 
 
+def own_files(root: Path) -> None:
+    """Lamb's transport in a runtime root, rewritten (atomically) when this Lamb's differs: it is Lamb's
+    code, not pip's, so a root built by an older Lamb gets it. Environments of a ``native`` Lamb
+    sharing the root never import it."""
+    roots.own_file(root, CLIENT, (Path(__file__).parent / CLIENT).read_text())
+
+
 def resolve(name: str, cache: Path) -> PythonRuntime:
-    """Interpreter and runtime root for ``name`` (blocking; may install)."""
+    """Interpreter and runtime root (with Lamb's transport) for ``name`` (blocking; may install)."""
     if name not in PYTHON_RUNTIMES:
         raise RuntimeUnavailable(f"unknown Python runtime {name}")
     interpreter = find_interpreter(name)
     if interpreter is None:
         raise RuntimeUnavailable(f"no {name} interpreter on this host")
-    return PythonRuntime(name, interpreter, ensure_root(name, interpreter, cache))
+    root = ensure_root(name, interpreter, cache)
+    try:
+        own_files(root)
+    except OSError as e:
+        raise RuntimeUnavailable(f"could not write Lamb's Runtime API transport into {root}: {e}") from e
+    return PythonRuntime(name, interpreter, root)

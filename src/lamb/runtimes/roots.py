@@ -17,6 +17,20 @@ from pathlib import Path
 from typing import Callable
 
 
+def own_file(root: Path, name: str, text: str) -> None:
+    """Lamb's own file ``name`` in a built root, rewritten (atomically) when its text differs: it is
+    Lamb's code, not the installer's, so a root built by an older Lamb gets this Lamb's."""
+    path = root / name
+    try:
+        if path.read_text() == text:
+            return
+    except OSError:
+        pass
+    tmp = root / f".{name}.{os.getpid()}"
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 class BuildFailed(Exception):
     """The build command failed; the message ends with its last lines of output."""
 

@@ -40,6 +40,7 @@ class SpawnInput:
     interpreter: str = ""  # python: the zygote's interpreter
     node: str = ""  # nodejs: the node binary
     node_entry: str = NODE_ENTRY  # nodejs: the bootstrap file in the runtime root (``node.resolve``)
+    python_client: str = "lamb"  # python: "lamb" runs awslambdaric with Lamb's transport (lamb_runtime_client)
     bootstrap: str = ""  # provided: the bootstrap to exec (see ``find_bootstrap``)
     log_format: str = "Text"  # LoggingConfig.LogFormat
     log_level: str | None = None  # LoggingConfig.ApplicationLogLevel
@@ -57,7 +58,7 @@ class SpawnInput:
 PY_DEBUG_BOOT = """\
 import sys, time, runpy
 import debugpy
-port, handler = int(sys.argv[1]), sys.argv[2]
+port, handler, client = int(sys.argv[1]), sys.argv[2], sys.argv[3:4]
 for attempt in range(50):
     try:
         debugpy.listen(("127.0.0.1", port))
@@ -68,6 +69,9 @@ for attempt in range(50):
         time.sleep(0.1)
 print(f"debugpy is listening on 127.0.0.1:{port} (attach a debugger; the function's timeout is off)", flush=True)
 sys.argv = ["awslambdaric", handler]
+if client == ["lamb"]:
+    import lamb_runtime_client
+    lamb_runtime_client.install()
 runpy.run_module("awslambdaric", run_name="__main__", alter_sys=True)
 """
 
@@ -141,6 +145,7 @@ def spawn_spec(i: SpawnInput) -> dict:
         # command line as its arguments (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-modify.html).
         if i.family == "python":
             spec["env"]["PYTHONPATH"] = ":".join([i.runtime_dir, i.task_root, *paths["sys_path"]])
+            # The wrapper sees AWS's command line, so awslambdaric runs here with its native module.
             spec["exec"] = [wrapper, i.interpreter, "-m", "awslambdaric", i.handler]
         else:
             spec["exec"] = [wrapper, *spec["exec"]]
@@ -155,7 +160,7 @@ def _debug(spec: dict, i: SpawnInput, paths: dict) -> None:
     spec["env"]["LAMB_DEBUG_PORT"] = str(i.debug_port)
     if i.family == "python":
         spec["env"]["PYTHONPATH"] = ":".join([f"{i.runtime_dir}/_debugpy", i.runtime_dir, i.task_root, *paths["sys_path"]])
-        spec["exec"] = [i.interpreter, "-c", PY_DEBUG_BOOT, str(i.debug_port), i.handler]
+        spec["exec"] = [i.interpreter, "-c", PY_DEBUG_BOOT, str(i.debug_port), i.handler, i.python_client]
     elif i.family == "nodejs":
         at = spec["exec"].index(i.node) + 1  # after a wrapper, if any
         spec["exec"][at:at] = [f"--inspect=127.0.0.1:{i.debug_port}"]

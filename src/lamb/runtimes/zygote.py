@@ -67,7 +67,7 @@ ENV_SENSITIVE = {"awslambdaric.bootstrap": ("AWS_LAMBDA_LOG_FORMAT", "AWS_LAMBDA
 _PRELOADED_ENV = {}
 
 
-def preload(runtime_root, env):
+def preload(runtime_root, env, runtime_client="native"):
     """Import what every environment needs, so children do not pay for it.
 
     ``env`` holds the variables that are the same in every environment of this
@@ -76,10 +76,16 @@ def preload(runtime_root, env):
     imported whole: its native ``runtime_client`` reads the address once, when
     it is loaded, and ``lambda_runtime_client`` initialises it on import.
     Without it only their dependencies are (and the C++ library the native
-    client links to).
+    client links to). With ``runtime_client`` "lamb", Lamb's transport
+    (``lamb_runtime_client`` in the runtime root) is ``runtime_client`` before
+    awslambdaric imports it: the native module is never loaded.
     """
     if runtime_root:
         sys.path.insert(0, runtime_root)
+    if runtime_client == "lamb" and runtime_root:
+        import lamb_runtime_client
+
+        lamb_runtime_client.install()
     for names in ENV_SENSITIVE.values():
         for name in names:
             os.environ.pop(name, None)
@@ -944,7 +950,7 @@ def setup(sock):
     except OSError as e:
         sock.send(json.dumps({"op": "setup_failed", "error": str(e)}).encode())
         os._exit(1)
-    return msg.get("runtime_root") or "", msg.get("env") or {}
+    return msg.get("runtime_root") or "", msg.get("env") or {}, msg.get("runtime_client") or "native"
 
 
 def main():

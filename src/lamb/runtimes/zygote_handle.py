@@ -32,9 +32,12 @@ class ZygoteError(Exception):
 class Zygote:
     def __init__(
         self, name: str, interpreter: str, runtime_root: Path | None, on_exit: ExitCallback, setup: SetupFn,
-        preload_env: dict | None = None,
+        preload_env: dict | None = None, runtime_client: str = "lamb",
     ):
         self.name = name
+        # Python: "lamb" preloads Lamb's Runtime API transport as awslambdaric's runtime_client
+        # (runtimes/lamb_runtime_client.py), "native" leaves awslambdaric its own.
+        self.runtime_client = runtime_client
         self.setup = setup
         # Variables that are the same in every environment of this zygote, set before preloading.
         self.preload_env = dict(preload_env or {})
@@ -107,7 +110,9 @@ class Zygote:
                 self.prefixes = tuple(dict.fromkeys(p for p in (msg.get("prefix"), msg.get("exec_prefix")) if p))
                 try:
                     plan = self.setup(self.prefixes, str(self.runtime_root or ""))
-                    self.sock.send(json.dumps({"op": "setup", **plan, "env": self.preload_env}).encode())
+                    self.sock.send(json.dumps({
+                        "op": "setup", **plan, "env": self.preload_env, "runtime_client": self.runtime_client,
+                    }).encode())
                 except Exception as e:  # noqa: BLE001 - reported as the zygote's failure
                     self._fail_start(f"zygote for {self.name}: setup failed: {e}")
             elif op == "setup_failed":
