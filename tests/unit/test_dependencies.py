@@ -16,8 +16,9 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# what the runtime roots provide inside functions (Lamb installs them there), not Lamb's own imports
-FUNCTION_SIDE = {"awslambdaric"}
+# what the runtime roots provide inside functions (Lamb installs them there), not Lamb's own imports:
+# awslambdaric, and Lamb's transport for it, which the zygote imports from the root (runtimes/python.py)
+FUNCTION_SIDE = {"awslambdaric", "lamb_runtime_client"}
 
 
 def _name(requirement: str) -> str:

@@ -13,9 +13,8 @@ aws-lambda-cpp logs it, but not raised: the native module's RuntimeError would e
 the event of the ``next`` sent with the post would be lost with it.
 
 The zygote (runtimes/zygote.py) puts it in ``sys.modules["runtime_client"]`` before awslambdaric
-imports it (and so does ``lamb serve --debug``'s boot); ``python -m lamb_runtime_client HANDLER`` does
-the same and runs awslambdaric. Runs on
-every Python of the managed runtimes (3.9+), standard library only.
+imports it (and so does ``lamb serve --debug``'s boot). Runs on every Python of the managed runtimes
+(3.9+), standard library only.
 """
 
 import os
@@ -276,13 +275,3 @@ def install():
     """Be ``runtime_client`` for awslambdaric (before it is imported)."""
     sys.modules["runtime_client"] = sys.modules[__name__]
 
-
-if __name__ == "__main__":
-    # python -m lamb_runtime_client HANDLER: awslambdaric, as ``python -m awslambdaric HANDLER`` runs it.
-    import runpy
-
-    import lamb_runtime_client  # this file again, as the module awslambdaric will find
-
-    lamb_runtime_client.install()
-    sys.argv = ["awslambdaric", *sys.argv[1:]]
-    runpy.run_module("awslambdaric", run_name="__main__", alter_sys=True)
