@@ -4,10 +4,8 @@ the same results, errors, context and limits either way."""
 
 from __future__ import annotations
 
-import base64
-import json
-
 from .conftest import cmdline, create, descendants, invoke, unique
+from .runtime_clients import context_round
 
 HANDLER = """
 exports.handler = async (event, context) => {
@@ -35,14 +33,7 @@ def _runtime_maps(server_pid: int) -> dict[str, bool]:
 
 
 def _observe(client, name: str) -> dict:
-    ctx = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
-    resp, out = invoke(client, name, {"a": "ü", "n": [1, 2]}, ClientContext=ctx)
-    assert "FunctionError" not in resp, out
-    assert out["echo"] == {"a": "ü", "n": [1, 2]}
-    assert out["id"] == resp["ResponseMetadata"]["RequestId"]
-    assert out["arn"].endswith(f":function:{name}")
-    assert 0 < out["left"] <= 10_000
-    assert out["trace"] and out["trace"].startswith("Root=1-")
+    out = context_round(client, name)
     resp, err = invoke(client, name, {"fail": "x"})
     assert resp["FunctionError"] == "Unhandled"
     big = 2_500_000  # 5 MB of UTF-8 (and ~5 MB of JSON): under the 6 MB response limit

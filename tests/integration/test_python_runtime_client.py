@@ -5,12 +5,11 @@ results, errors with their stack traces, context, client context, limits and tim
 
 from __future__ import annotations
 
-import base64
-import json
 
 import pytest
 
 from .conftest import create, descendants, invoke, unique
+from .runtime_clients import context_round
 
 HANDLER = """
 import os, time
@@ -45,14 +44,8 @@ def _loaded_native(server_pid: int) -> list[bool]:
 
 
 def _observe(client, name: str) -> dict:
-    ctx = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
-    resp, out = invoke(client, name, {"a": "ü", "n": [1, 2]}, ClientContext=ctx)
-    assert "FunctionError" not in resp, out
-    assert out["echo"] == {"a": "ü", "n": [1, 2]}
-    assert out["id"] == resp["ResponseMetadata"]["RequestId"]
-    assert out["arn"].endswith(f":function:{name}") and out["name"] == name
-    assert 0 < out["left"] <= 10_000
-    assert out["trace"] and out["trace"].startswith("Root=1-")
+    out = context_round(client, name)
+    assert out["name"] == name
     resp, err = invoke(client, name, {"fail": "x"})
     assert resp["FunctionError"] == "Unhandled"
     big = 5_000_000  # 5 MB of JSON: under the 6 MB response limit (ASCII: awslambdaric 4.0 escapes the rest)

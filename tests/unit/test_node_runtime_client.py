@@ -15,6 +15,8 @@ import pytest
 
 from lamb.runtimes import node
 
+from .runtime_api_fakes import requests_of
+
 CLIENT = Path(node.__file__).parent / node.CLIENT
 
 # Drives the transport as aws-lambda-ric's RAPIDClient does: next(), then done()/error() and next().
@@ -56,28 +58,12 @@ class FakeRuntimeApi:
 
     def _serve(self) -> None:
         conn, _ = self.sock.accept()
-        buf = b""
-        while True:
-            data = conn.recv(65536)
-            if not data:
-                return
-            self.reads.append(data)
-            buf += data
-            while b"\r\n\r\n" in buf:
-                head, _, rest = buf.partition(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n")[1:]:
-                    k, _, v = line.partition(b":")
-                    if k.strip().lower() == b"content-length":
-                        length = int(v)
-                if len(rest) < length:
-                    break
-                buf = rest[length:]
-                if head.startswith(b"GET "):
-                    conn.sendall(self._event())
-                else:
-                    conn.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
-                                 b"Content-Length: 16\r\n\r\n{\"status\":\"OK\"}\n")
+        for head, _body in requests_of(conn, self.reads):
+            if head.startswith(b"GET "):
+                conn.sendall(self._event())
+            else:
+                conn.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 16\r\n\r\n{\"status\":\"OK\"}\n")
 
     def _event(self) -> bytes:
         self.events += 1

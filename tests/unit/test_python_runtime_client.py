@@ -15,6 +15,8 @@ from pathlib import Path
 from lamb.config import Settings
 from lamb.runtimes import python
 
+from .runtime_api_fakes import requests_of
+
 RUNTIME = "python3.12"
 LAMB = Path(python.__file__).parent / python.CLIENT
 
@@ -98,29 +100,13 @@ class FakeRuntimeApi:
             threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
 
     def _connection(self, conn: socket.socket) -> None:
-        buf = b""
-        while True:
-            data = conn.recv(1 << 20)
-            if not data:
+        for head, body in requests_of(conn, self.reads, 1 << 20):
+            self.requests.append(head + b"\r\n\r\n" + body)
+            if self.answers:
+                conn.sendall(self.answers.pop(0))
+            else:
+                conn.close()
                 return
-            self.reads.append(data)
-            buf += data
-            while b"\r\n\r\n" in buf:
-                head, _, rest = buf.partition(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n")[1:]:
-                    k, _, v = line.partition(b":")
-                    if k.strip().lower() == b"content-length":
-                        length = int(v)
-                if len(rest) < length:
-                    break
-                self.requests.append(head + b"\r\n\r\n" + rest[:length])
-                buf = rest[length:]
-                if self.answers:
-                    conn.sendall(self.answers.pop(0))
-                else:
-                    conn.close()
-                    return
 
 
 def _root() -> Path:
