@@ -17,6 +17,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, AsyncIterator
 
+from .. import aio
 from ..clock import now_ms
 from ..logs import reader
 from ..logs.filter_pattern import InvalidPattern, compile_pattern
@@ -356,11 +357,8 @@ async def _live_events(cwl: "CloudWatchLogs", session: Session, start: dict, int
         yield eventstream.json_event("initial-response", {})  # the json protocol's first event: the other members
         yield eventstream.json_event("sessionStart", start)
         while time.monotonic() < deadline:
-            try:
-                await asyncio.wait_for(session.wake.wait(), interval)
+            if await aio.wait_event(session.wake, interval):
                 await asyncio.sleep(max(0.0, interval / 10))  # a burst's lines travel together
-            except asyncio.TimeoutError:
-                pass
             results, sampled = session.take()
             yield eventstream.json_event("sessionUpdate", {"sessionMetadata": {"sampled": sampled},
                                                            "sessionResults": results})

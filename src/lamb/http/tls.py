@@ -30,6 +30,8 @@ import ssl
 from pathlib import Path
 from typing import Awaitable, Callable, NamedTuple
 
+from .. import aio
+
 log = logging.getLogger("lamb.http.tls")
 
 DEFAULT_NAMES = ("localhost", "*.localhost")
@@ -207,7 +209,7 @@ async def peek_hello(sock: socket.socket, timeout: float) -> bytes:
             ready = loop.create_future()
             loop.add_reader(sock.fileno(), lambda: ready.done() or ready.set_result(None))
             try:
-                await asyncio.wait_for(ready, max(0.0, deadline - loop.time()))
+                await aio.wait_for(ready, max(0.0, deadline - loop.time()))
             finally:
                 loop.remove_reader(sock.fileno())
         if loop.time() > deadline:

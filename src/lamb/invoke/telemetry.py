@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 from urllib.parse import urlsplit
 
+from .. import aio
 from ..clock import iso_ms
 from ..http.server import Request, Response
 from ..limits import Limits
@@ -158,9 +159,9 @@ class Telemetry:
                         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n")
                 writer.write(head.encode() + body)
                 await writer.drain()
-                await asyncio.wait_for(reader.read(), 5.0)
+                await aio.wait_for(reader.read(), 5.0)
                 writer.close()
-            except (OSError, asyncio.TimeoutError) as e:
+            except (OSError, TimeoutError) as e:
                 log.debug("telemetry destination %s:%s: %s", sub.host, sub.port, e)
 
     def flush_all(self) -> None:

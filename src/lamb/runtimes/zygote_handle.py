@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
+from .. import aio
 from . import zygote as zygote_module
 
 log = logging.getLogger("lamb.zygote")
@@ -74,8 +75,8 @@ class Zygote:
         self._ready = loop.create_future()
         loop.add_reader(parent.fileno(), self._on_readable)
         try:
-            await asyncio.wait_for(self._ready, 60)
-        except asyncio.TimeoutError:
+            await aio.wait_for(self._ready, 60)
+        except TimeoutError:
             self.close()
             raise ZygoteError(f"zygote for {self.name} did not start")
         except BaseException:

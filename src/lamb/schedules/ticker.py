@@ -30,6 +30,7 @@ import time
 from typing import Awaitable, Callable, NamedTuple
 from zoneinfo import ZoneInfo
 
+from .. import aio
 from .expressions import At, Expression, Rate, last_tick, next_tick, parse
 from .store import RULE, SCHEDULE, Item, ScheduleStore
 
@@ -145,10 +146,7 @@ class Ticker:
                     task.add_done_callback(self._tasks.discard)
                 else:
                     soonest = min(soonest, p.due)
-            try:
-                await asyncio.wait_for(self._wake.wait(), max(0.0, soonest - self.clock()))
-            except asyncio.TimeoutError:
-                pass
+            await aio.wait_event(self._wake, max(0.0, soonest - self.clock()))
 
     async def _fire(self, item: Item, p: Plan) -> None:
         key = (item.kind, item.key)

@@ -42,6 +42,7 @@ import uuid
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Callable, Coroutine, Iterator
 
+from .. import aio
 from ..protocol.errors import conflict
 from ..runtimes.manager import SUPPORTED
 
@@ -204,9 +205,9 @@ class FunctionStates:
         fut = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(name, []).append(fut)
         try:
-            await asyncio.wait_for(asyncio.shield(fut), timeout_s)
+            await aio.wait_for(asyncio.shield(fut), timeout_s)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     # ------------------------------------------------------------ at start

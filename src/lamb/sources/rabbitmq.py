@@ -37,6 +37,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
+from .. import aio
 from . import mq_broker
 from .filtering import compile_criteria, mq_view
 from .mq_broker import Credentials, Endpoint, access, credentials_of, parse_endpoints
@@ -184,8 +185,8 @@ class RabbitPoller:
             wait = self.timings.idle_check_s if deadline is None else min(self.timings.idle_check_s,
                                                                           max(0.0, deadline - time.monotonic()))
             try:
-                item = await asyncio.wait_for(inbox.get(), wait)
-            except asyncio.TimeoutError:
+                item = await aio.wait_for(inbox.get(), wait)
+            except TimeoutError:
                 if conn.is_closed:
                     raise ConnectionError("connection to the broker closed")
                 if deadline is not None and time.monotonic() >= deadline:

@@ -20,6 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from .. import aio
 from .checkpoints import CheckpointStore, LaneState, Position, ShardCheckpoint
 from .streams import (RECORD_AGE_EXCEEDED, RETRY_EXHAUSTED, Backoff, Invoke, IteratorExpired, Matches, Report,
                       SendFailure, ShardInfo, ShardSource, StreamConfig, StreamRecord, Timings, classify,
@@ -57,10 +58,7 @@ class _Lane:
 
     async def _wait(self, timeout: float | None) -> None:
         self.wake.clear()
-        try:
-            await asyncio.wait_for(self.wake.wait(), timeout)
-        except asyncio.TimeoutError:
-            pass
+        await aio.wait_event(self.wake, timeout)
 
     # -- batches
     def _window_closable(self) -> bool:

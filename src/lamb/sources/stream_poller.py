@@ -13,6 +13,7 @@ import logging
 import time
 from typing import Optional
 
+from .. import aio
 from .checkpoints import CheckpointStore, Position, ShardCheckpoint
 from .shard_processor import ShardProcessor
 from .streams import Backoff, Invoke, Matches, Report, SendFailure, ShardInfo, ShardSource, StreamConfig, Timings
@@ -98,10 +99,7 @@ class StreamPoller:
             backoff.reset()
             await self._schedule(shards)
             self._changed.clear()
-            try:
-                await asyncio.wait_for(self._changed.wait(), self.timings.discovery_interval_s)
-            except asyncio.TimeoutError:
-                pass
+            await aio.wait_event(self._changed, self.timings.discovery_interval_s)
 
     async def _schedule(self, shards: list[ShardInfo]) -> None:
         """Start every shard whose parents are finished; parents before children (splits, merges)."""
