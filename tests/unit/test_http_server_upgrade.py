@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 
 from lamb.http.server import HttpServer, Response, Switch
@@ -75,7 +76,8 @@ def test_switch_hands_over_the_socket_with_the_early_bytes():
         return head, rest
 
     head, rest = _run(app, talk)
-    assert head.startswith(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n")
+    assert re.match(rb"HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n"
+                    rb"Date: \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT\r\n\r\n", head), head  # dated, as every answer
     assert b"Content-Length" not in head and head.endswith(b"EARLY;")
     assert rest == b"LATER"
     assert seen == [(True, False)]

@@ -49,7 +49,7 @@ from .body import BodyStream
 log = logging.getLogger("lamb.http")
 
 _REASONS = {
-    200: b"OK", 201: b"Created", 202: b"Accepted", 204: b"No Content",
+    101: b"Switching Protocols", 200: b"OK", 201: b"Created", 202: b"Accepted", 204: b"No Content",
     206: b"Partial Content", 302: b"Found", 304: b"Not Modified",
     400: b"Bad Request", 403: b"Forbidden", 404: b"Not Found",
     405: b"Method Not Allowed", 408: b"Request Timeout", 409: b"Conflict", 410: b"Gone",
@@ -201,15 +201,21 @@ def _date_line() -> bytes:
     return _date[1]
 
 
-def _head(status: int, headers: Iterable[tuple[str, str]], length: int | None, keep_alive: bool) -> bytes:
+def _status_and_headers(status: int, headers: Iterable[tuple[str, str]]) -> list[bytes]:
+    """The status line and the header lines, with a ``Date`` unless the application gave its own."""
     parts = [b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"Unknown"))]
     dated = False
     for k, v in headers:
         parts.append(f"{k}: {v}\r\n".encode("latin-1"))
         if not dated and len(k) == 4 and k.lower() == "date":
-            dated = True  # the application's own
+            dated = True
     if not dated:
         parts.append(_date_line())
+    return parts
+
+
+def _head(status: int, headers: Iterable[tuple[str, str]], length: int | None, keep_alive: bool) -> bytes:
+    parts = _status_and_headers(status, headers)
     if length is None:
         parts.append(b"Transfer-Encoding: chunked\r\n")
     else:
@@ -563,9 +569,7 @@ class HttpConnection(asyncio.Protocol):
         if not req.upgrade or self._queue:
             t.close()  # a Switch answers an upgrade request that is the last on its connection, only
             return
-        head = [b"HTTP/1.1 101 Switching Protocols\r\n"]
-        head += [f"{k}: {v}\r\n".encode("latin-1") for k, v in resp.headers]
-        self._write(b"".join(head) + b"\r\n")
+        self._write(b"".join(_status_and_headers(101, resp.headers)) + b"\r\n")
         self._flush_now()
         held, self._held = b"".join(self._held or ()), None
         self._busy = False
