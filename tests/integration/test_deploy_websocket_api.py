@@ -54,7 +54,7 @@ Resources:
     Properties:
       ApiId: !Ref WsApi
       IntegrationType: MOCK
-      TemplateSelectionExpression: \$default
+      TemplateSelectionExpression: \\$default
       RequestTemplates:
         $default: '{"statusCode": 200}'
   MockResponse:

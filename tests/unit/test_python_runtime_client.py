@@ -5,6 +5,7 @@ results, exceptions and their messages, and a post with the ``next`` behind it i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -187,6 +188,28 @@ def test_no_runtime_api_fails_next_as_the_native_module_does():
         assert "LAMBDA_RUNTIME Failed to get next invocation. No Response from endpoint" in printed, (client, printed)
 
 
+@contextlib.contextmanager
+def _scripted(script: str):
+    """``script`` run in the runtime's interpreter against a socket of the test's: (the accepted
+    connection, the process); both are ended on the way out."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    address = "127.0.0.1:%d" % sock.getsockname()[1]
+    rt = python.resolve(RUNTIME, Settings().runtime_cache)
+    proc = subprocess.Popen([rt.interpreter, "-I", "-c", script, str(rt.root)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env={"AWS_LAMBDA_RUNTIME_API": address})
+    try:
+        conn, _ = sock.accept()
+        conn.settimeout(60)
+        with conn:
+            yield conn, proc
+    finally:
+        proc.kill()
+        proc.wait()
+        sock.close()
+
+
 def test_a_post_leaves_with_the_next_and_its_answer_is_not_awaited():
     """The Runtime API answers a post only once the next behind it has arrived (as Lamb's listeners
     keep a post's 202 back): the post returns without it, and next() gets both."""
@@ -201,16 +224,7 @@ print("posted", flush=True)
 body, headers = rc.next()
 print(headers["Lambda-Runtime-Aws-Request-Id"], flush=True)
 """
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    address = "127.0.0.1:%d" % sock.getsockname()[1]
-    rt = python.resolve(RUNTIME, Settings().runtime_cache)
-    proc = subprocess.Popen([rt.interpreter, "-I", "-c", script, str(rt.root)], stdout=subprocess.PIPE, text=True,
-                            env={"AWS_LAMBDA_RUNTIME_API": address})
-    try:
-        conn, _ = sock.accept()
-        conn.settimeout(60)
+    with _scripted(script) as (conn, proc):
         first = conn.recv(65536)
         assert first.startswith(b"GET /2018-06-01/runtime/invocation/next ")
         conn.sendall(_event(b"rid-1", b"{}"))
@@ -224,11 +238,6 @@ print(headers["Lambda-Runtime-Aws-Request-Id"], flush=True)
         assert b"\r\n\r\n{}GET /2018-06-01/runtime/invocation/next " in data
         conn.sendall(ACCEPTED + _event(b"rid-2", b"{}"))
         assert proc.stdout.readline() == "rid-2\n"
-        conn.close()
-    finally:
-        proc.kill()
-        proc.wait()
-        sock.close()
 
 
 def test_after_a_next_from_a_worker_thread_a_post_leaves_at_once():
@@ -252,16 +261,7 @@ sys.stdin.readline()
 body, headers = polled()
 print(headers["Lambda-Runtime-Aws-Request-Id"], flush=True)
 """
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    address = "127.0.0.1:%d" % sock.getsockname()[1]
-    rt = python.resolve(RUNTIME, Settings().runtime_cache)
-    proc = subprocess.Popen([rt.interpreter, "-I", "-c", script, str(rt.root)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, env={"AWS_LAMBDA_RUNTIME_API": address})
-    try:
-        conn, _ = sock.accept()
-        conn.settimeout(60)
+    with _scripted(script) as (conn, proc):
         assert conn.recv(65536).startswith(b"GET /2018-06-01/runtime/invocation/next ")
         conn.sendall(_event(b"rid-1", b"{}"))
         assert proc.stdout.readline() == "posted\n"
@@ -277,8 +277,3 @@ print(headers["Lambda-Runtime-Aws-Request-Id"], flush=True)
         assert conn.recv(65536).startswith(b"GET /2018-06-01/runtime/invocation/next ")
         conn.sendall(_event(b"rid-2", b"{}"))
         assert proc.stdout.readline() == "rid-2\n"
-        conn.close()
-    finally:
-        proc.kill()
-        proc.wait()
-        sock.close()

@@ -284,8 +284,8 @@ class HttpApiServer:
         found = self.locate(req)
         if found is None:
             return None
-        ws_doc = self.store.get(found[0])
-        if ws_doc is not None and ws_doc["api"].get("ProtocolType") == "WEBSOCKET":
+        doc = self.store.get(found[0]) if found[0] is not None else None  # an HTTP API's, or None for a REST API
+        if doc is not None and doc["api"].get("ProtocolType") == "WEBSOCKET":
             return websocket.not_upgraded()
         request_id = str(uuid.uuid4())
         if found[0] is None:  # a custom domain name, no mapping for the path
@@ -294,7 +294,7 @@ class HttpApiServer:
         self._integration_ms[request_id] = None
         self._notes[request_id] = {}
         try:
-            result = self.serve(req, *found[:3], request_id, via=found[3])
+            result = self.serve(req, doc, *found[:3], request_id, via=found[3])
         except Exception:
             log.exception("HTTP API request %s %s failed", req.method, req.path)
             result = internal(request_id)
@@ -477,10 +477,10 @@ class HttpApiServer:
             log.exception("access log of %s %s failed", req.method, req.path)
 
     # ------------------------------------------------------------------ serving
-    def serve(self, req: Request, api_id: str, stage_name: str | None, path: str, rid: str,
+    def serve(self, req: Request, doc: dict | None, api_id: str, stage_name: str | None, path: str, rid: str,
               via: "custom_domains.Via | None" = None):
-        """``via``: the custom domain the request came by (domains.py; its path keeps the mapping key)."""
-        doc = self.store.get(api_id)
+        """``doc``: the HTTP API's (``store``), None for a REST API or none; ``via``: the custom domain the
+        request came by (domains.py; its path keeps the mapping key)."""
         if doc is None:
             rest_doc = self.rest.get(api_id) if self.rest is not None else None
             if rest_doc is not None:
