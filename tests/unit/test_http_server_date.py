@@ -1,5 +1,5 @@
 """Every answer carries a ``Date`` (RFC 9110: an origin server with a clock sends one, as AWS's
-endpoints do), unless the application gave its own."""
+endpoints do), unless the application gave its own, and its status's reason phrase."""
 
 from __future__ import annotations
 
@@ -48,3 +48,11 @@ def test_the_applications_own_date_is_kept_alone():
     own = "Tue, 01 Dec 2026 10:00:00 GMT"
     headers = _headers(_ask(lambda req: Response(200, [("date", own)], b"ok")))
     assert [v for k, v in headers if k.lower() == "date"] == [own]
+
+
+def test_every_status_has_its_reason_phrase():
+    """Whatever status a function or integration answers with (a redirect, a 401) is named; 413 keeps the
+    wording AWS's endpoints send on every Python (3.13's HTTPStatus says "Content Too Large")."""
+    for status, line in ((301, b"HTTP/1.1 301 Moved Permanently\r\n"), (401, b"HTTP/1.1 401 Unauthorized\r\n"),
+                         (413, b"HTTP/1.1 413 Request Entity Too Large\r\n"), (599, b"HTTP/1.1 599 Unknown\r\n")):
+        assert _ask(lambda req, status=status: Response(status, [], b"")).startswith(line), status

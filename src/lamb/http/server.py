@@ -40,6 +40,7 @@ import logging
 import socket
 import time
 from collections import deque
+from http import HTTPStatus
 from typing import Any, Awaitable, Callable, Iterable, Union
 
 import httptools
@@ -48,15 +49,11 @@ from .body import BodyStream
 
 log = logging.getLogger("lamb.http")
 
+# Every status a function or integration may answer with has its reason phrase (a 301 or 401 too); 413 and
+# 422 keep the wording AWS's endpoints send, which Python 3.13 changed ("Content Too Large").
 _REASONS = {
-    101: b"Switching Protocols", 200: b"OK", 201: b"Created", 202: b"Accepted", 204: b"No Content",
-    206: b"Partial Content", 302: b"Found", 304: b"Not Modified",
-    400: b"Bad Request", 403: b"Forbidden", 404: b"Not Found",
-    405: b"Method Not Allowed", 408: b"Request Timeout", 409: b"Conflict", 410: b"Gone",
-    412: b"Precondition Failed", 413: b"Request Entity Too Large", 415: b"Unsupported Media Type",
-    429: b"Too Many Requests", 431: b"Request Header Fields Too Large",
-    500: b"Internal Server Error", 502: b"Bad Gateway", 503: b"Service Unavailable",
-    504: b"Gateway Timeout",
+    **{s.value: s.phrase.encode() for s in HTTPStatus},
+    413: b"Request Entity Too Large", 422: b"Unprocessable Entity",
 }
 
 
