@@ -8,6 +8,7 @@ two targets, Cloud Map attribute filters, a stage variable naming the link, AWS'
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import time
 from http.server import ThreadingHTTPServer
@@ -231,6 +232,56 @@ def test_http_api_private_integrations(vpc_server, moto, network, backends):  # 
             v2.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="GET",
                                   ConnectionType="VPC_LINK", **bad)
         assert e.value.response["Error"]["Code"] == "BadRequestException", bad
+
+
+def test_alb_listener_rules(vpc_server, moto, network, backends):  # noqa: F811
+    """An ALB listener's rules, made on moto's elbv2, decide where a private integration's request goes: a path
+    rule to another target group, a header rule to weighted groups (1:3), a fixed response and a redirect
+    answered by the rule itself; anything else takes the default action."""
+    v2, elb = vpc_server.client("apigatewayv2"), moto.client("elbv2")
+    link = v2.create_vpc_link(Name=unique("rules"), SubnetIds=[network["subnet"]])["VpcLinkId"]
+    assert wait_status(lambda: v2.get_vpc_link(VpcLinkId=link), "VpcLinkStatus")["VpcLinkStatus"] == "AVAILABLE"
+    _, listener = load_balancer(moto, network, "application", 80, backends[:1])
+    second = elb.create_target_group(Name=unique("tg2")[:32], Protocol="HTTP", Port=80, VpcId=network["vpc"],
+                                     TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=second, Targets=[{"Id": backends[1][0], "Port": backends[1][1]}])
+    first = elb.describe_listeners(ListenerArns=[listener])["Listeners"][0]["DefaultActions"][0]["TargetGroupArn"]
+    for priority, conditions, action in (
+            (10, [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/blue/*"]}}],
+             {"Type": "forward", "TargetGroupArn": second}),
+            (20, [{"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Canary", "Values": ["yes"]}}],
+             {"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": first, "Weight": 1},
+                                                                    {"TargetGroupArn": second, "Weight": 3}]}}),
+            (30, [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/maintenance"]}}],
+             {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "503", "ContentType": "text/plain",
+                                                                "MessageBody": "back soon"}}),
+            (40, [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/old/*"]}}],
+             {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "Host": "example.com",
+                                                     "Path": "/new/#{path}", "StatusCode": "HTTP_301"}})):
+        elb.create_rule(ListenerArn=listener, Priority=priority, Conditions=conditions, Actions=[action])
+    api_id = v2.create_api(Name=unique("rules"), ProtocolType="HTTP")["ApiId"]
+    integ = v2.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="ANY",
+                                  ConnectionType="VPC_LINK", ConnectionId=link, IntegrationUri=listener,
+                                  PayloadFormatVersion="1.0")["IntegrationId"]
+    v2.create_route(ApiId=api_id, RouteKey="$default", Target=f"integrations/{integ}")
+    v2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    base = f"http://{api_id}.execute-api.{vpc_server.region}.localhost:{vpc_server.port}"
+    a, b = ("{}:{}".format(*t) for t in backends)
+
+    def host_of(path: str, *args: str) -> str:
+        status, body = curl(base + path, *args)
+        assert status == 200, body
+        return json.loads(body)["headers"]["host"]
+
+    assert {host_of("/other") for _ in range(3)} == {a}  # the default action
+    assert {host_of("/blue/x") for _ in range(3)} == {b}
+    canary = [host_of("/c", "-H", "X-Canary: yes") for _ in range(8)]
+    assert (canary.count(a), canary.count(b)) == (2, 6)
+    assert curl(base + "/maintenance") == (503, "back soon")
+    head = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", base + "/old/page?q=1"],
+                          capture_output=True, text=True, timeout=60).stdout
+    assert head.startswith("HTTP/1.1 301 Moved Permanently\n")  # (curl's lines, read as text)
+    assert "\nLocation: https://example.com:443/new/old/page?q=1\n" in head
 
 
 def test_https_targets_and_server_name_to_verify(vpc_server, moto, network, https_backend):  # noqa: F811

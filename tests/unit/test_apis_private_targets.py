@@ -3,6 +3,8 @@ healthy targets (all registered ones when none is healthy), an instance target's
 Map service's instances with its ``?`` filters, a v1 link's NLB listener on the URI's port — round-robin,
 reused for the TTL; Unreachable when the link is not AVAILABLE, NoTarget when nothing is behind it."""
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from lamb.apis import http_proxy
@@ -139,3 +141,52 @@ def test_link_not_available(world):
 
 def test_arn_kinds():
     assert is_listener(LISTENER) and not is_listener(NLB) and is_cloud_map(SERVICE) and not is_cloud_map(LISTENER)
+
+
+class Alb(Elb):
+    """An ALB listener with rules: a fixed response, a redirect, a 1:1 weighted forward; the default to tg-1."""
+
+    def describe_listeners(self, ListenerArns=None, LoadBalancerArn=None):
+        self.calls += 1
+        return {"Listeners": [{"ListenerArn": LISTENER, "LoadBalancerArn": "lb-1", "Protocol": "HTTP", "Port": 8080,
+                               "DefaultActions": [{"Type": "forward", "TargetGroupArn": "tg-1"}]}]}
+
+    def describe_load_balancers(self, LoadBalancerArns):
+        return {"LoadBalancers": [{"Type": "application", "DNSName": "internal-a.elb.amazonaws.com"}]}
+
+    def describe_rules(self, ListenerArn):
+        path = lambda v: [{"Field": "path-pattern", "PathPatternConfig": {"Values": [v]}}]  # noqa: E731
+        return {"Rules": [
+            {"Priority": "default", "IsDefault": True, "Conditions": [],
+             "Actions": [{"Type": "forward", "TargetGroupArn": "tg-1"}]},
+            {"Priority": "1", "Conditions": path("/prod/down"),
+             "Actions": [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "503"}}]},
+            {"Priority": "2", "Conditions": path("/prod/old*"),
+             "Actions": [{"Type": "redirect", "RedirectConfig": {"Path": "/new", "StatusCode": "HTTP_302"}}]},
+            {"Priority": "3", "Conditions": path("/prod/split"), "Actions": [{"Type": "forward", "ForwardConfig": {
+                "TargetGroups": [{"TargetGroupArn": "tg-1", "Weight": 1}, {"TargetGroupArn": "tg-2", "Weight": 1}]}}]},
+            {"Priority": "4", "Conditions": path("/prod/login"), "Actions": [
+                {"Type": "authenticate-cognito", "Order": 1}, {"Type": "forward", "TargetGroupArn": "tg-1", "Order": 2}]},
+        ]}
+
+
+def test_alb_listener_rules_answer_or_pick_the_group(world):
+    links, resolver, clients, now = world
+    clients["elbv2"] = Alb()
+    link = links.create_v2("l", ["subnet-1"], None, None)["VpcLinkId"]
+
+    def at(path: str):
+        out = out_v2(link, LISTENER)
+        return resolver(out._replace(url=http_proxy.private_url(path, "q=1")))
+
+    assert at("/prod/down") == http_proxy.Answer(503, [], b"")
+    # the Host a redirect keeps: the load balancer's DNS name (no ServerNameToVerify, no Host of its own)
+    assert at("/prod/old/x") == http_proxy.Answer(
+        302, [("Location", "http://internal-a.elb.amazonaws.com:8080/new?q=1")], b"")
+    assert {at("/prod/other").url for _ in range(2)} == {"http://10.0.0.1:80/prod/other?q=1",
+                                                         "http://10.0.0.2:81/prod/other?q=1"}
+    split = [urlsplit(at("/prod/split").url).port for _ in range(4)]
+    assert sorted(split) == [80, 81, 90, 7000]  # tg-1's and tg-2's targets in turn
+    with pytest.raises(http_proxy.Unreachable, match="authenticate-cognito"):
+        at("/prod/login")
+    assert clients["elbv2"].calls == 1  # the rules and groups are reused within the TTL

@@ -405,7 +405,7 @@ class Sender:
     thread; without ``resolve`` it fails (``Unreachable``)."""
 
     def __init__(self, workers: int, max_body: int, send_one: Callable[..., Answer] = send,
-                 resolve: Callable[[Outgoing], Outgoing] | None = None) -> None:
+                 resolve: Callable[[Outgoing], "Outgoing | Answer"] | None = None) -> None:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="lamb-http-integration")
         self.max_body = max_body
         self._send = send_one
@@ -419,7 +419,8 @@ class Sender:
     def _private(self, out: Outgoing, timeout_s: float) -> Answer:
         if self.resolve is None:
             raise Unreachable("VPC links are not served")
-        return self._send(self.resolve(out), timeout_s, self.max_body)
+        aimed = self.resolve(out)  # or a listener rule's own answer (a fixed response, a redirect)
+        return aimed if isinstance(aimed, Answer) else self._send(aimed, timeout_s, self.max_body)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -6,7 +6,9 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-in
 or ``${stageVariables.x}``) and:
 
 - v2: an ``IntegrationUri`` that is an ALB or NLB listener ARN — elbv2's DescribeListeners gives the
-  listener's forward action and its target group(s), DescribeTargetHealth their targets — or a Cloud Map
+  listener, DescribeRules an ALB listener's rules (applied per request by ``listener_rules``: a forward to
+  target groups, or a fixed response or redirect answered here), DescribeTargetHealth the groups' targets
+  — or a Cloud Map
   service ARN, optionally with ``?attribute=value&…`` (AWS: "You can use query parameters to target
   specific resources", the DiscoverInstances ``QueryParameters``) — servicediscovery's GetService and
   GetNamespace name it, DiscoverInstances (``HealthStatus`` HEALTHY) gives its instances'
@@ -35,7 +37,7 @@ import time
 from typing import Any, Callable, NamedTuple
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from . import http_proxy
+from . import http_proxy, listener_rules
 from .vpc_links import V1, V2, VpcLinks
 
 
@@ -43,6 +45,18 @@ class Target(NamedTuple):
     host: str
     port: int
     https: bool
+
+
+class Listener(NamedTuple):
+    """A load balancer listener as last looked up: its rules (an NLB's: its default action only), the
+    targets of every target group they forward to, and what a redirect or a ``host-header`` reads."""
+
+    rules: list[listener_rules.Rule]
+    groups: dict[str, list[Target]]
+    weights: dict[int, listener_rules.Weighted]  # by rule priority, for forwards to several groups
+    protocol: str
+    port: int
+    host: str  # the load balancer's DNS name
 
 
 def is_listener(arn: str) -> bool:
@@ -63,10 +77,12 @@ class Resolver:
         self.ttl_s = ttl_s
         self.clock = clock
         self._lock = threading.Lock()
-        self._found: dict[tuple, tuple[float, list[Target]]] = {}
+        self._found: dict[tuple, tuple[float, list[Target] | Listener]] = {}
         self._turns: dict[tuple, itertools.count] = {}
 
-    def __call__(self, out: http_proxy.Outgoing) -> http_proxy.Outgoing:
+    def __call__(self, out: http_proxy.Outgoing) -> "http_proxy.Outgoing | http_proxy.Answer":
+        """The request aimed at a target, or the answer of a listener rule's ``fixed-response`` or
+        ``redirect`` action."""
         via = out.via
         assert via is not None
         kind = V2 if via.v2 else V1
@@ -78,18 +94,39 @@ class Resolver:
         else:
             nlb = self.links.target_arn(via.link) or ""
             key = (V1, via.link, nlb, parts.port or (443 if parts.scheme == "https" else 80))
-        targets = self._targets(key)
+        found = self._targets(key)
+        turns: tuple = key
+        if isinstance(found, Listener):
+            seen = listener_rules.Seen(out.method, out.host or via.server_name or found.host, parts.path or "/",
+                                       parts.query, {k.lower(): v for k, v in out.headers})
+            try:
+                rule, action = listener_rules.action_for(found.rules, seen)
+            except listener_rules.Unsupported as e:
+                raise http_proxy.Unreachable(str(e)) from None
+            if action is not None and action.get("Type") == listener_rules.FIXED:
+                return http_proxy.Answer(*listener_rules.fixed_response(action))
+            if action is not None and action.get("Type") == listener_rules.REDIRECT:
+                return http_proxy.Answer(*listener_rules.redirect(action, seen, found.protocol, found.port))
+            groups = listener_rules.groups_of(action) if action is not None else []
+            if len(groups) > 1:
+                with self._lock:
+                    group = found.weights[rule.priority].next()
+            else:
+                group = groups[0][0] if groups else ""
+            targets, turns = found.groups.get(group) or [], (key, group)
+        else:
+            targets = found
         if not targets:
             raise http_proxy.NoTarget(f"no target behind {key[2]}")
         with self._lock:
-            turn = next(self._turns.setdefault(key, itertools.count()))
+            turn = next(self._turns.setdefault(turns, itertools.count()))
         t = targets[turn % len(targets)]
         netloc = f"[{t.host}]:{t.port}" if ":" in t.host else f"{t.host}:{t.port}"
         url = urlunsplit(parts._replace(scheme="https" if t.https else "http", netloc=netloc))
         # The Host the backend sees: v1, the URI's (the NLB's name, as the NLB passes it on); v2, the target's.
         return out._replace(url=url, host=None if via.v2 else parts.netloc)
 
-    def _targets(self, key: tuple) -> list[Target]:
+    def _targets(self, key: tuple) -> "list[Target] | Listener":
         now = self.clock()
         with self._lock:
             found = self._found.get(key)
@@ -105,7 +142,7 @@ class Resolver:
             self._found[key] = (now, targets)
         return targets
 
-    def _lookup(self, key: tuple) -> list[Target]:
+    def _lookup(self, key: tuple) -> "list[Target] | Listener":
         if key[0] == V2 and is_cloud_map(key[2]):
             return self._cloud_map(key[2])
         elb = self.clients("elbv2")
@@ -114,11 +151,32 @@ class Resolver:
         else:
             listeners = [li for li in elb.describe_listeners(LoadBalancerArn=key[2])["Listeners"]
                          if li.get("Port") == key[3]]
-        out: list[Target] = []
-        for listener in listeners:
-            for group in _forwarded_groups(listener):
-                out += self._group_targets(elb, group)
-        return out
+        if not listeners:
+            return []
+        listener = listeners[0]
+        protocol = listener.get("Protocol") or "HTTP"
+        if protocol in ("HTTP", "HTTPS") and listener.get("ListenerArn"):  # an ALB's: its rules
+            described = elb.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+        else:
+            described = [{"IsDefault": True, "Actions": listener.get("DefaultActions") or []}]
+        rules = listener_rules.rules_of(described)
+        groups: dict[str, list[Target]] = {}
+        weights: dict[int, listener_rules.Weighted] = {}
+        for rule in rules:
+            for action in rule.actions:
+                if action.get("Type") != listener_rules.FORWARD:
+                    continue
+                forwarded = listener_rules.groups_of(action)
+                if len(forwarded) > 1:
+                    weights[rule.priority] = listener_rules.Weighted(forwarded)
+                for arn, _ in forwarded:
+                    if arn not in groups:
+                        groups[arn] = self._group_targets(elb, arn)
+        host = ""
+        if listener.get("LoadBalancerArn"):
+            balancers = elb.describe_load_balancers(LoadBalancerArns=[listener["LoadBalancerArn"]])["LoadBalancers"]
+            host = (balancers[0].get("DNSName") or "") if balancers else ""
+        return Listener(rules, groups, weights, protocol, int(listener.get("Port") or 80), host)
 
     def _group_targets(self, elb: Any, group_arn: str) -> list[Target]:
         group = elb.describe_target_groups(TargetGroupArns=[group_arn])["TargetGroups"][0]
@@ -162,16 +220,3 @@ class Resolver:
                 out.append(Target(ip, int(port), False))
         return out
 
-
-def _forwarded_groups(listener: dict) -> list[str]:
-    """The target groups a listener's default forward action sends to (weight 0 ones left out)."""
-    out = []
-    for action in listener.get("DefaultActions") or []:
-        if action.get("Type") != "forward":
-            continue
-        groups = (action.get("ForwardConfig") or {}).get("TargetGroups")
-        if groups:
-            out += [g["TargetGroupArn"] for g in groups if g.get("Weight", 1) != 0]
-        elif action.get("TargetGroupArn"):
-            out.append(action["TargetGroupArn"])
-    return out
