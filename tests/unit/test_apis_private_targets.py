@@ -190,3 +190,6 @@ def test_alb_listener_rules_answer_or_pick_the_group(world):
     with pytest.raises(http_proxy.Unreachable, match="authenticate-cognito"):
         at("/prod/login")
     assert clients["elbv2"].calls == 1  # the rules and groups are reused within the TTL
+    assert urlsplit(at("/prod/split").url).port in (80, 81)  # tg-1's turn
+    now[0] = 6.0  # looked up again: the weighted turns go on where they were
+    assert urlsplit(at("/prod/split").url).port in (90, 7000) and clients["elbv2"].calls == 2

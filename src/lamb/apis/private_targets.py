@@ -53,7 +53,6 @@ class Listener(NamedTuple):
 
     rules: list[listener_rules.Rule]
     groups: dict[str, list[Target]]
-    weights: dict[int, listener_rules.Weighted]  # by rule priority, for forwards to several groups
     protocol: str
     port: int
     host: str  # the load balancer's DNS name
@@ -79,6 +78,8 @@ class Resolver:
         self._lock = threading.Lock()
         self._found: dict[tuple, tuple[float, list[Target] | Listener]] = {}
         self._turns: dict[tuple, itertools.count] = {}
+        # a forward to weighted groups: its turns, kept across lookups (by listener, rule and groups)
+        self._weights: dict[tuple, listener_rules.Weighted] = {}
 
     def __call__(self, out: http_proxy.Outgoing) -> "http_proxy.Outgoing | http_proxy.Answer":
         """The request aimed at a target, or the answer of a listener rule's ``fixed-response`` or
@@ -110,7 +111,8 @@ class Resolver:
             groups = listener_rules.groups_of(action) if action is not None else []
             if len(groups) > 1:
                 with self._lock:
-                    group = found.weights[rule.priority].next()
+                    group = self._weights.setdefault((key, rule.priority, tuple(groups)),
+                                                     listener_rules.Weighted(groups)).next()
             else:
                 group = groups[0][0] if groups else ""
             targets, turns = found.groups.get(group) or [], (key, group)
@@ -161,22 +163,18 @@ class Resolver:
             described = [{"IsDefault": True, "Actions": listener.get("DefaultActions") or []}]
         rules = listener_rules.rules_of(described)
         groups: dict[str, list[Target]] = {}
-        weights: dict[int, listener_rules.Weighted] = {}
         for rule in rules:
             for action in rule.actions:
                 if action.get("Type") != listener_rules.FORWARD:
                     continue
-                forwarded = listener_rules.groups_of(action)
-                if len(forwarded) > 1:
-                    weights[rule.priority] = listener_rules.Weighted(forwarded)
-                for arn, _ in forwarded:
+                for arn, _ in listener_rules.groups_of(action):
                     if arn not in groups:
                         groups[arn] = self._group_targets(elb, arn)
         host = ""
         if listener.get("LoadBalancerArn"):
             balancers = elb.describe_load_balancers(LoadBalancerArns=[listener["LoadBalancerArn"]])["LoadBalancers"]
             host = (balancers[0].get("DNSName") or "") if balancers else ""
-        return Listener(rules, groups, weights, protocol, int(listener.get("Port") or 80), host)
+        return Listener(rules, groups, protocol, int(listener.get("Port") or 80), host)
 
     def _group_targets(self, elb: Any, group_arn: str) -> list[Target]:
         group = elb.describe_target_groups(TargetGroupArns=[group_arn])["TargetGroups"][0]
