@@ -88,3 +88,6 @@ def test_fixed_response_and_redirect():
     same = lr.redirect({"RedirectConfig": {"Path": "/elsewhere", "Query": "#{query}&x=1", "StatusCode": "HTTP_302"}},
                        seen("/a"), "HTTP", 8080)
     assert same == (302, [("Location", "http://api.internal:8080/elsewhere?&x=1")], b"")
+    emptied = lr.redirect({"RedirectConfig": {"Path": "/e", "Query": "", "StatusCode": "HTTP_302"}},
+                          seen("/a", query="q=1"), "HTTP", 80)
+    assert emptied[1] == [("Location", "http://api.internal:80/e")]

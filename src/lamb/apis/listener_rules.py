@@ -152,7 +152,7 @@ def redirect(action: dict, seen: Seen, listener_protocol: str, listener_port: in
     host = fill(config.get("Host") or "#{host}")
     port = fill(config.get("Port") or "#{port}")
     path = fill(config.get("Path") or "/#{path}")
-    query = fill(config.get("Query") or "#{query}")
+    query = fill(config["Query"] if config.get("Query") is not None else "#{query}")  # "" empties it
     # AWS's form, protocol://hostname:port/path?query: the port always named
     location = f"{protocol}://{host}:{port}{path}{'?' + query if query else ''}"
     status = 301 if config.get("StatusCode") == "HTTP_301" else 302
