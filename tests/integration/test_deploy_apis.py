@@ -255,3 +255,47 @@ def test_rest_api_cors_preflight_from_sam(lamb_server, tmp_path):
     with pytest.raises(apigw.exceptions.NotFoundException):
         apigw.get_integration_response(**where)
     lamb_cmd("deploy", "--delete", stack, env=env)
+
+
+RESOURCE_POLICY = SAM + """
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: Prod
+      Auth:
+        ResourcePolicy:
+          IpRangeBlacklist: ["127.0.0.2/32"]
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/
+      Handler: f.handler
+      Runtime: python3.12
+      Events:
+        Get:
+          Type: Api
+          Properties: {RestApiId: !Ref Api, Path: /things, Method: get}
+Outputs:
+  Url:
+    Value: !Sub "https://${Api}.execute-api.${AWS::Region}.amazonaws.com/Prod/things"
+"""
+
+
+def test_sam_resource_policy(lamb_server, tmp_path):
+    """SAM's ``Auth.ResourcePolicy`` becomes the API's resource policy (``x-amazon-apigateway-policy``): a caller
+    from a blacklisted address gets API Gateway's explicit deny, any other reaches the function."""
+    write(tmp_path, {"fn/f.py": "def handler(e, c):\n    return {'statusCode': 200, 'body': 'things'}\n",
+                     "template.yaml": RESOURCE_POLICY})
+    env = deploy_env(lamb_server, tmp_path / "cache")
+    stack = unique("rpolicy")
+    url = _outputs(_deploy(env, tmp_path / "template.yaml", stack).stdout)["Url"]
+    rest_id = url[7:].split(".", 1)[0]
+    assert "127.0.0.2/32" in lamb_server.client("apigateway").get_rest_api(restApiId=rest_id)["policy"]
+    assert curl(url) == (200, "things")
+    # the same request from 127.0.0.2 (curl binds there; the host name still resolves to loopback)
+    status, body = curl(url, "--interface", "127.0.0.2", "--resolve", f"{url[7:].split('/', 1)[0]}:127.0.0.1")
+    arn = f"arn:aws:execute-api:{lamb_server.region}:{lamb_server.account_id}:{rest_id}/Prod/GET/things"
+    assert (status, json.loads(body)) == (403, {
+        "Message": f"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {arn} with an explicit deny"})
+    lamb_cmd("deploy", "--delete", stack, env=env)

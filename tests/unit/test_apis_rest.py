@@ -10,7 +10,7 @@ def test_resources_match_like_routes():
         "i": {"id": "i", "path": "/items/{id}", "resourceMethods": {"GET": {}}},
         "n": {"id": "n", "path": "/none"},
     }
-    table = RestDeployed({"resources": resources}).table
+    table = RestDeployed({"resources": resources}, "arn:aws:execute-api:us-east-1:0:a").table
     assert table.match("GET", "/").route_id == "r GET"
     assert table.match("GET", "/items/3").path_parameters == {"id": "3"}
     assert table.match("POST", "/items/3").route_id == "p ANY"

@@ -447,7 +447,9 @@ def create_deployment(ctx: "RequestContext", params: dict) -> dict:
                          # apigateway_gateway_responses.py) take effect with a deployment, as on AWS
                          "models": copy.deepcopy(doc.get("models") or {}),
                          "requestValidators": copy.deepcopy(doc.get("requestValidators") or {}),
-                         "gatewayResponses": copy.deepcopy(doc.get("gatewayResponses") or {})}}
+                         "gatewayResponses": copy.deepcopy(doc.get("gatewayResponses") or {}),
+                         # so does the resource policy ("deploy the API again" after changing it)
+                         "policy": doc["api"].get("policy")}}
     if params.get("description"):
         dep["description"] = params["description"]
     doc["deployments"][dep["id"]] = dep

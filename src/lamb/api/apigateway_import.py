@@ -130,6 +130,8 @@ def _api_fields(definition: openapi.Definition, api: dict) -> None:
         api["binaryMediaTypes"] = definition.binary_media_types
     if definition.api_key_source:
         api["apiKeySource"] = definition.api_key_source
+    if definition.policy:
+        api["policy"] = definition.policy
 
 
 def _parameters(params: dict) -> dict:
@@ -147,7 +149,8 @@ def import_rest_api(ctx: "RequestContext", params: dict) -> dict:
     definition = _definition(params)
     api = rest.create_rest_api(ctx, {"name": definition.title, "description": definition.description,
                                      "binaryMediaTypes": definition.binary_media_types or None,
-                                     "apiKeySource": definition.api_key_source, **_parameters(params)})
+                                     "apiKeySource": definition.api_key_source, "policy": definition.policy,
+                                     **_parameters(params)})
     try:
         _apply(ctx, api["id"], definition)
     except Exception:

@@ -24,6 +24,7 @@ from typing import Callable, Mapping, NamedTuple
 from ..auth import sigv4
 from ..policy.evaluate import Decision, Principal, Request, evaluate
 from ..services.authorize import Who
+from . import resource_policy
 
 ACTION = "execute-api:Invoke"
 
@@ -80,7 +81,8 @@ def verify(method: str, path: str, query: str, headers: Mapping[str, str], body:
     return Caller(key, s.arn, s.arn.split(":")[4], s.policies)
 
 
-def _decision(caller: Caller, action: str, method_arn: str) -> Decision:
+def decision(caller: Caller, method_arn: str, action: str = ACTION) -> Decision:
+    """The caller's identity policies' decision for ``action`` on the method."""
     if caller.policies is None:
         return Decision.ALLOW  # an account root
     return evaluate(caller.policies, Request(Principal.aws(caller.arn), action, method_arn, {
@@ -89,14 +91,12 @@ def _decision(caller: Caller, action: str, method_arn: str) -> Decision:
 
 def allowed(caller: Caller, action: str, method_arn: str) -> bool:
     """Whether the caller's identity policies allow ``action`` on the method (``execute-api:InvalidateCache``)."""
-    return _decision(caller, action, method_arn) is Decision.ALLOW
+    return decision(caller, method_arn, action) is Decision.ALLOW
 
 
 def authorize(caller: Caller, method_arn: str) -> None:
     """Raise ``Refused`` unless the caller's identity policies allow invoking the method."""
-    decision = _decision(caller, ACTION, method_arn)
-    if decision is Decision.ALLOW:
+    decided = decision(caller, method_arn)
+    if decided is Decision.ALLOW:
         return
-    why = " with an explicit deny" if decision is Decision.DENY else ""
-    raise Refused({"Message": f"User: {caller.arn} is not authorized to perform: {ACTION} on resource: "
-                              f"{method_arn}{why}"}, "AccessDeniedException")
+    raise Refused(resource_policy.refusal(caller.arn, method_arn, decided), "AccessDeniedException")

@@ -15,7 +15,8 @@ Swagger 2.0 too) read a definition's paths and operations and API Gateway's exte
   (or the definition's top-level ``security``); REST APIs also read ``x-amazon-apigateway-authtype``;
 - ``x-amazon-apigateway-cors`` (HTTP APIs) and ``x-amazon-apigateway-binary-media-types`` (REST APIs);
 - REST APIs: an ``apiKey`` security scheme named ``x-api-key`` in an operation's security makes the method
-  ``apiKeyRequired``, and ``x-amazon-apigateway-api-key-source`` is the API's ``apiKeySource``.
+  ``apiKeyRequired``, and ``x-amazon-apigateway-api-key-source`` is the API's ``apiKeySource``;
+  ``x-amazon-apigateway-policy`` is a REST API's resource ``policy``.
 
 Only what Lamb serves is accepted: ``aws_proxy`` (and, for REST APIs, ``mock`` with its
 ``responses``: SAM's CORS preflights); an integration of another type is an import error (AWS
@@ -82,6 +83,7 @@ class Definition:
     validators: dict[str, dict] = field(default_factory=dict)  # x-amazon-apigateway-request-validators
     gateway_responses: dict[str, dict] = field(default_factory=dict)  # x-amazon-apigateway-gateway-responses
     api_key_source: str | None = None  # x-amazon-apigateway-api-key-source (HEADER or AUTHORIZER)
+    policy: str | None = None  # x-amazon-apigateway-policy (REST APIs' resource policy), as JSON text
 
 
 def _schemes(doc: dict) -> dict[str, dict]:
@@ -226,7 +228,19 @@ def read(doc: dict) -> Definition:
     return Definition(str(info.get("title") or "imported-api"), info.get("description"), ops, schemes,
                       doc.get("x-amazon-apigateway-cors"), list(doc.get("x-amazon-apigateway-binary-media-types") or []),
                       models, dict(validators), dict(doc.get("x-amazon-apigateway-gateway-responses") or {}),
-                      _key_source(doc.get("x-amazon-apigateway-api-key-source")))
+                      _key_source(doc.get("x-amazon-apigateway-api-key-source")),
+                      _policy(doc.get("x-amazon-apigateway-policy")))
+
+
+def _policy(value: Any) -> str | None:
+    """``x-amazon-apigateway-policy``: a policy document (SAM's ``Auth.ResourcePolicy`` writes one), kept as the
+    API's ``policy`` text."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ImportProblem("Errors found during import:\n\tInvalid x-amazon-apigateway-policy: a policy document "
+                            "object is expected.")
+    return json.dumps(value)
 
 
 def _key_source(value: Any) -> str | None:

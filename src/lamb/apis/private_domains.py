@@ -23,6 +23,7 @@ import re
 
 from ..policy import evaluate as pe
 from ..protocol.errors import AwsError
+from . import resource_policy
 
 HEADER = "x-lamb-vpce-id"  # the VPC endpoint a request to a private domain name comes through (Lamb's)
 VPCE = re.compile(r"^vpce-[0-9a-f]{8,17}$")
@@ -73,28 +74,8 @@ def check_policy(text: str | None) -> dict:
     return doc
 
 
-def _resources(doc: dict, domain_arn: str) -> dict:
-    """The policy with ``execute-api:/<rest>`` resources written as the domain's execute-api ARN."""
-    def one(value):
-        if isinstance(value, str) and value.startswith("execute-api:/"):
-            rest = value[len("execute-api:/"):]
-            return domain_arn + ("*" if rest == "*" else "/" + rest if rest else "")
-        return value
-
-    statements = doc.get("Statement")
-    statements = [statements] if isinstance(statements, dict) else statements or []
-    out = []
-    for st in statements:
-        st = dict(st)
-        for field in ("Resource", "NotResource"):
-            if field in st:
-                st[field] = [one(v) for v in st[field]] if isinstance(st[field], list) else one(st[field])
-        out.append(st)
-    return {**doc, "Statement": out}
-
-
 def allowed(policy_text: str, vpce: str, domain_arn: str) -> bool:
     """Whether a private domain's policy lets an anonymous caller through ``vpce`` invoke it."""
-    doc = _resources(json.loads(policy_text), domain_arn)
-    request = pe.Request(pe.Principal.anonymous(), "execute-api:Invoke", domain_arn, {"aws:SourceVpce": vpce})
-    return pe.evaluate([doc], request) is pe.Decision.ALLOW
+    doc = resource_policy.expand(json.loads(policy_text), domain_arn)
+    return resource_policy.decide(doc, pe.Principal.anonymous(), domain_arn, {"aws:SourceVpce": vpce}) \
+        is pe.Decision.ALLOW

@@ -45,7 +45,7 @@ from ..urls import event as v2_event
 from ..urls.response import Malformed
 from ..policy import evaluate as policy_eval
 from . import api_cache, aws_services, binary, deadline, gateway_responses, http_proxy, iam_auth, mapped, mock
-from . import payload_v1, usage_plans, validation, vtl
+from . import payload_v1, private_domains, resource_policy, usage_plans, validation, vtl
 from .authorizers import REST_SOURCES, Authorized, Refused, identity_values, run_lambda
 from .permission import source_arn
 from .routing import RouteTable
@@ -93,8 +93,11 @@ def missing_token(rid: str) -> Response:
 
 
 class RestDeployed:
-    def __init__(self, snapshot: dict) -> None:
+    def __init__(self, snapshot: dict, api_arn: str) -> None:
+        """``api_arn``: ``arn:aws:execute-api:<region>:<account>:<api-id>`` (the policy's ``execute-api:/``)."""
         self.resources: dict = snapshot["resources"]
+        # the API's resource policy as this deployment took it (resource_policy.py), or None
+        self.policy: dict | None = resource_policy.parsed(snapshot.get("policy"), api_arn)
         self.authorizers: dict = snapshot.get("authorizers") or {}
         self.models: dict = snapshot.get("models") or {}
         self.validators: dict = snapshot.get("requestValidators") or {}
@@ -165,7 +168,8 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
     key = ("rest", api_id, dep["id"])
     deployed = server._deployed.get(key)
     if deployed is None:
-        deployed = server._deployed[key] = RestDeployed(dep["_snapshot"])
+        deployed = server._deployed[key] = RestDeployed(
+            dep["_snapshot"], f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}")
     seen.update(deployed=deployed, stage=stage_name, variables=stage.get("variables") or {},
                 path=via.full_path if via is not None else f"/{stage_name}{path}")
     # a trailing slash names the same resource (curl …/Prod/hello/ reaches /hello, as on AWS)
@@ -213,7 +217,18 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
     call = _Call(server, api_id, stage_name, verb, resource, integration, variables, event, trace, rid,
                  tuple(binary_types), req.headers.get("accept") or "", req.body, req.headers.get("content-type"),
                  deployed, req.headers, req.query, source_ip, key_source=doc["api"].get("apiKeySource") or "HEADER")
-    if method.get("authorizationType") == "AWS_IAM":
+    kind = method.get("authorizationType") or "NONE"
+    policy_context = {"aws:SourceIp": source_ip}
+    if req.headers.get(private_domains.HEADER):  # the VPC endpoint a caller stands for (Lamb's header)
+        policy_context["aws:SourceVpce"] = req.headers[private_domains.HEADER]
+    policy = deployed.policy
+    # Without AWS_IAM the resource policy sees an anonymous caller (resource_policy.py says when it refuses).
+    anonymous = resource_policy.decide(policy, policy_eval.Principal.anonymous(), method_arn, policy_context) \
+        if policy is not None and kind != "AWS_IAM" else None
+    if anonymous is not None and (anonymous is policy_eval.Decision.DENY or
+                                  kind == "NONE" and anonymous is not policy_eval.Decision.ALLOW):
+        return _policy_refusal("anonymous", method_arn, anonymous, rid)
+    if kind == "AWS_IAM":
         step, began = "authenticate", time.time()  # the access log's $context.authenticate.*/authorize.*
         logged = seen.setdefault("log_values", {})
         try:
@@ -221,7 +236,18 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
                                      server.signer or (lambda _k: None))
             logged.update(_step(step, began, 200))
             step, began = "authorize", time.time()
-            iam_auth.authorize(caller, method_arn)
+            if policy is None:
+                iam_auth.authorize(caller, method_arn)
+            else:  # the caller's identity policies with the API's resource policy (Tables A and B)
+                decision = resource_policy.combined(
+                    iam_auth.decision(caller, method_arn),
+                    resource_policy.decide(policy, policy_eval.Principal.aws(caller.arn), method_arn,
+                                           {**policy_context, "aws:PrincipalArn": caller.arn,
+                                            "aws:PrincipalAccount": caller.account}),
+                    caller.account == server.account_id)
+                if decision is not policy_eval.Decision.ALLOW:
+                    raise iam_auth.Refused(resource_policy.refusal(caller.arn, method_arn, decision),
+                                           "AccessDeniedException")
             logged.update(_step(step, began, 200))
         except iam_auth.Refused as e:  # a GatewayError, so that a customized gateway response replaces it
             logged.update(_step(step, began, 403, next(iter(e.body.values()), None)))
@@ -234,9 +260,11 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
         settings = api_cache.method_caching(stage, resource["path"], verb, req.method)
         if settings is not None:
             call = call._replace(cache=(stage_cache, settings, method_arn))
-    if method.get("authorizationType") == "COGNITO_USER_POOLS":
+    if kind == "COGNITO_USER_POOLS":
+        if anonymous is not None and anonymous is not policy_eval.Decision.ALLOW:  # refused once the token passes
+            call = call._replace(refused=_policy_refusal("anonymous", method_arn, anonymous, rid))
         return _cognito(server, deployed.authorizers.get(method.get("authorizerId") or ""), method, req, call)
-    if method.get("authorizationType") == "CUSTOM":
+    if kind == "CUSTOM":
         auth = deployed.authorizers.get(method.get("authorizerId") or "")
         if auth is None:
             return _message(500, "Internal server error", rid)
@@ -255,6 +283,11 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
 def _step(name: str, began: float, status: int, error: str | None = None) -> dict:
     """``$context.<name>.status``/``latency``/``error`` of an AWS_IAM method's authentication or authorization."""
     return {f"{name}.status": status, f"{name}.latency": int((time.time() - began) * 1000), f"{name}.error": error}
+
+
+def _policy_refusal(who: str, method_arn: str, decision: "policy_eval.Decision", rid: str) -> Response:
+    return _iam_refusal(iam_auth.Refused(resource_policy.refusal(who, method_arn, decision), "AccessDeniedException"),
+                        rid)
 
 
 def _iam_refusal(e: "iam_auth.Refused", rid: str) -> Response:
@@ -369,6 +402,7 @@ class _Call(NamedTuple):
     caller: "iam_auth.Caller | None" = None  # an AWS_IAM method's signer
     cache: tuple | None = None  # (api_cache.StageCache, the method's caching settings, method ARN) when cached
     key_source: str = "HEADER"  # the API's apiKeySource (usage_plans)
+    refused: Response | None = None  # the resource policy's refusal, answered once the authorizer passed
 
     def seen(self) -> mapped.Templated:
         """What a mapping template sees of the request (``$input.params()``, ``$context``, ``$stageVariables``)."""
@@ -385,6 +419,8 @@ class _Call(NamedTuple):
 
     def integrate(self, authorized: "Authorized | None"):
         rid = self.rid
+        if self.refused is not None:
+            return self.refused
         if authorized is not None:
             self.event["requestContext"]["authorizer"] = authorized.for_event("1.0")
             self.server.notes(rid)["authorized"] = authorized  # the access log's $context.authorizer.*

@@ -15,10 +15,9 @@ Private custom domain names: ``AWS::ApiGateway::DomainNameV2`` (Ref and GetAtt `
 from __future__ import annotations
 
 import abc
-import json
 from typing import Any
 
-from .apigateway_resources import _gone, _tags
+from .apigateway_resources import _gone, _policy_text as _policy, _tags
 from .registry import Applied, Env, Registry
 
 NONE = "(none)"
@@ -130,11 +129,6 @@ def _private(arn: str) -> tuple[str, str]:
     """(domain name, domain name id) of a private domain name's ARN (``…:/domainnames/<name>+<id>``)."""
     name, _, domain_id = arn.rpartition("/domainnames/")[2].partition("+")
     return name, domain_id
-
-
-def _policy(value: Any) -> str:
-    """A template's ``Policy``: a JSON object or its text."""
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 class PrivateDomainName:

@@ -58,6 +58,11 @@ def check_etag(body: bytes, etag: str | None, where: str) -> None:
 
 
 # ------------------------------------------------------------------ REST APIs (v1)
+def _policy_text(policy: Any) -> str:
+    """A template's ``Policy``: a JSON object or its text."""
+    return policy if isinstance(policy, str) else json.dumps(policy)
+
+
 class RestApi:
     """AWS::ApiGateway::RestApi. Ref: the API id; GetAtt RestApiId, RootResourceId.
     ``Name`` overrides the definition's title, as CloudFormation does."""
@@ -77,6 +82,8 @@ class RestApi:
         if props.get("DisableExecuteApiEndpoint") is not None:
             ops.append({"op": "replace", "path": "/disableExecuteApiEndpoint",
                         "value": str(bool(props["DisableExecuteApiEndpoint"])).lower()})
+        if props.get("Policy") is not None:  # the API's resource policy
+            ops.append({"op": "replace", "path": "/policy", "value": _policy_text(props["Policy"])})
         return ops
 
     def _applied(self, api: dict) -> Applied:
@@ -96,7 +103,10 @@ class RestApi:
                                                {"Description": "description", "BinaryMediaTypes": "binaryMediaTypes",
                                                 "MinimumCompressionSize": "minimumCompressionSize",
                                                 "ApiKeySourceType": "apiKeySource"}),
-                                        **({"tags": _tags(props["Tags"])} if props.get("Tags") else {}))
+                                        **({"tags": _tags(props["Tags"])} if props.get("Tags") else {}),
+                                        **({"policy": _policy_text(props["Policy"])} if props.get("Policy") else {}),
+                                        **({"disableExecuteApiEndpoint": bool(props["DisableExecuteApiEndpoint"])}
+                                           if props.get("DisableExecuteApiEndpoint") is not None else {}))
             return self._applied(api)
         ops = self._patch(props)
         if ops:

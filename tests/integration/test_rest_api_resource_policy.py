@@ -1,0 +1,111 @@
+"""REST API resource policies (apis/resource_policy.py): a RestApi's ``policy`` applied as API Gateway applies
+it, with each method's authorization (none, a Lambda authorizer, AWS_IAM), from the deployment that took it;
+``x-amazon-apigateway-policy`` in an imported definition. Created with boto3, called with curl and SigV4-signed
+requests."""
+
+from __future__ import annotations
+
+import json
+
+from .conftest import unique
+from .test_api_integration_credentials import (AUTHORIZER, CODE, ECHO_CALLER, TRUST_APIGW, invoke_policy,
+                                               no_policy_function, role, signed_get, user)
+from .test_deploy_apis import curl
+
+
+def policy(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def statement(effect: str, resource: str, principal="*", **condition) -> dict:
+    st = {"Effect": effect, "Principal": principal, "Action": "execute-api:Invoke", "Resource": resource}
+    if condition:
+        st["Condition"] = {"IpAddress": {"aws:SourceIp": condition["ip"]}}
+    return st
+
+
+def refusal(who: str, arn: str, explicit: bool) -> dict:
+    return {"Message": f"User: {who} is not authorized to perform: execute-api:Invoke on resource: {arn}"
+                       + (" with an explicit deny" if explicit else "")}
+
+
+def test_resource_policy_with_each_kind_of_method(lamb_server):
+    apigw = lamb_server.client("apigateway")
+    fn = no_policy_function(lamb_server, "rp", ECHO_CALLER)
+    auth_fn = no_policy_function(lamb_server, "rpauth", AUTHORIZER)
+    creds = role(lamb_server, TRUST_APIGW, invoke_policy(fn, auth_fn))
+    loopback = statement("Allow", "execute-api:/*", ip="127.0.0.0/8")
+    api = apigw.create_rest_api(name=unique("rp"), policy=policy(loopback, statement("Deny", "execute-api:/v1/GET/secret")))
+    uri = f"arn:aws:apigateway:{lamb_server.region}:lambda:path/2015-03-31/functions/{{}}/invocations"
+    auth = apigw.create_authorizer(restApiId=api["id"], name="tok", type="TOKEN", authorizerUri=uri.format(auth_fn),
+                                   identitySource="method.request.header.Authorization", authorizerCredentials=creds,
+                                   authorizerResultTtlInSeconds=0)
+    for part, kind in (("open", "NONE"), ("secret", "NONE"), ("tok", "CUSTOM"), ("who", "AWS_IAM")):
+        res = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart=part)
+        ids = {"restApiId": api["id"], "resourceId": res["id"], "httpMethod": "GET"}
+        apigw.put_method(**ids, authorizationType=kind, **({"authorizerId": auth["id"]} if kind == "CUSTOM" else {}))
+        apigw.put_integration(**ids, type="AWS_PROXY", integrationHttpMethod="POST", uri=uri.format(fn),
+                              credentials=creds)
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    base = f"http://{api['id']}.execute-api.{lamb_server.region}.localhost:{lamb_server.port}/v1"
+    arn = f"arn:aws:execute-api:{lamb_server.region}:{lamb_server.account_id}:{api['id']}/v1/GET/"
+
+    # No authorization: the policy must allow; an explicit deny says so.
+    assert curl(base + "/open")[0] == 200
+    status, body = curl(base + "/secret")
+    assert (status, json.loads(body)) == (403, refusal("anonymous", arn + "secret", True))
+
+    # A changed policy applies from the next deployment (AWS: "deploy the API again").
+    elsewhere = statement("Allow", "execute-api:/*", ip="10.0.0.0/8")
+    apigw.update_rest_api(restApiId=api["id"], patchOperations=[
+        {"op": "replace", "path": "/policy", "value": policy(elsewhere, statement("Deny", "execute-api:/v1/GET/tok"))}])
+    assert curl(base + "/open")[0] == 200
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    status, body = curl(base + "/open")
+    assert (status, json.loads(body)) == (403, refusal("anonymous", arn + "open", False))  # an implicit deny
+
+    # A Lambda authorizer: an explicit deny refuses first; otherwise (silent) the authorizer decides.
+    status, body = curl(base + "/tok", "-H", "Authorization: letmein")
+    assert (status, json.loads(body)) == (403, refusal("anonymous", arn + "tok", True))
+    apigw.update_rest_api(restApiId=api["id"], patchOperations=[
+        {"op": "replace", "path": "/policy", "value": policy(elsewhere)}])
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    assert curl(base + "/tok", "-H", "Authorization: letmein")[0] == 200
+    assert curl(base + "/tok", "-H", "Authorization: nope")[0] == 403
+
+    # AWS_IAM, a caller of the API's account: an allow in its identity policies or in the resource policy
+    # lets it through, an explicit deny in either refuses.
+    invoke_api = {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": f"arn:aws:execute-api:*:*:{api['id']}/*"}
+    allowed_arn, allowed = user(lamb_server, invoke_api)
+    named_arn, named = user(lamb_server)
+    none_arn, nothing = user(lamb_server)
+    apigw.update_rest_api(restApiId=api["id"], patchOperations=[{"op": "replace", "path": "/policy", "value": policy(
+        elsewhere, statement("Allow", "execute-api:/v1/GET/who", {"AWS": named_arn}))}])
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    assert signed_get(lamb_server, api["id"], "/v1/who", allowed)[0] == 200
+    status, body = signed_get(lamb_server, api["id"], "/v1/who", named)
+    assert status == 200 and body["userArn"] == named_arn
+    assert signed_get(lamb_server, api["id"], "/v1/who", nothing) == (403, refusal(none_arn, arn + "who", False))
+    apigw.update_rest_api(restApiId=api["id"], patchOperations=[{"op": "replace", "path": "/policy", "value": policy(
+        elsewhere, statement("Deny", "execute-api:/v1/GET/who", {"AWS": allowed_arn}))}])
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    assert signed_get(lamb_server, api["id"], "/v1/who", allowed) == (403, refusal(allowed_arn, arn + "who", True))
+
+
+def test_imported_definition_brings_its_policy(lamb_server):
+    """``x-amazon-apigateway-policy`` (what SAM's ``Auth.ResourcePolicy`` writes) is the API's policy."""
+    apigw = lamb_server.client("apigateway")
+    fn = no_policy_function(lamb_server, "rpimp", CODE)
+    creds = role(lamb_server, TRUST_APIGW, invoke_policy(fn))
+    integration = {"type": "aws_proxy", "httpMethod": "POST", "credentials": creds,
+                   "uri": f"arn:aws:apigateway:{lamb_server.region}:lambda:path/2015-03-31/functions/{fn}/invocations"}
+    definition = {"swagger": "2.0", "info": {"title": unique("rpimp"), "version": "1"}, "paths": {
+        "/a": {"get": {"x-amazon-apigateway-integration": integration}},
+        "/b": {"get": {"x-amazon-apigateway-integration": integration}}},
+        "x-amazon-apigateway-policy": json.loads(policy(statement("Allow", "execute-api:/*/GET/a")))}
+    api = apigw.import_rest_api(body=json.dumps(definition).encode())
+    assert json.loads(api["policy"]) == definition["x-amazon-apigateway-policy"]
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    base = f"http://{api['id']}.execute-api.{lamb_server.region}.localhost:{lamb_server.port}/v1"
+    assert curl(base + "/a") == (200, "as the role")
+    assert curl(base + "/b")[0] == 403

@@ -1,0 +1,44 @@
+"""apis/resource_policy.py: ``execute-api:/`` resources written as the API's ARN, the decision for a method,
+the AWS_IAM combination of identity and resource policies (same account: either allows; another account:
+both must), and the refusal's text."""
+
+import json
+
+from lamb.apis import resource_policy as rp
+from lamb.policy.evaluate import Decision, Principal
+
+API = "arn:aws:execute-api:us-east-1:000000000000:a1b2c3"
+ALLOW, DENY, SILENT = Decision.ALLOW, Decision.DENY, Decision.IMPLICIT_DENY
+
+
+def test_execute_api_resources_name_the_api():
+    doc = rp.expand({"Statement": [{"Effect": "Allow", "Resource": ["execute-api:/*", "execute-api:/v1/GET/a"]},
+                                   {"Effect": "Deny", "NotResource": "execute-api:/", "Resource": "arn:aws:other"}]}, API)
+    assert doc["Statement"][0]["Resource"] == [API + "*", API + "/v1/GET/a"]
+    assert doc["Statement"][1]["NotResource"] == API and doc["Statement"][1]["Resource"] == "arn:aws:other"
+
+
+def test_a_policy_decides_by_source_ip():
+    text = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*",
+         "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/v1/GET/x"}]})
+    policy = rp.parsed(text, API)
+    anon = Principal.anonymous()
+    assert rp.decide(policy, anon, API + "/v1/GET/a", {"aws:SourceIp": "127.0.0.1"}) is ALLOW
+    assert rp.decide(policy, anon, API + "/v1/GET/a", {"aws:SourceIp": "10.0.0.1"}) is SILENT
+    assert rp.decide(policy, anon, API + "/v1/GET/x", {"aws:SourceIp": "127.0.0.1"}) is DENY
+    assert rp.parsed(None, API) is None and rp.parsed("not json", API) is None
+
+
+def test_iam_callers_tables_a_and_b():
+    same = [[rp.combined(i, r, True) for r in (ALLOW, SILENT, DENY)] for i in (ALLOW, SILENT, DENY)]
+    assert same == [[ALLOW, ALLOW, DENY], [ALLOW, SILENT, DENY], [DENY, DENY, DENY]]
+    other = [[rp.combined(i, r, False) for r in (ALLOW, SILENT, DENY)] for i in (ALLOW, SILENT, DENY)]
+    assert other == [[ALLOW, SILENT, DENY], [SILENT, SILENT, DENY], [DENY, DENY, DENY]]
+
+
+def test_refusal_text():
+    assert rp.refusal("anonymous", API + "/v1/GET/", SILENT) == {
+        "Message": f"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {API}/v1/GET/"}
+    assert rp.refusal("u", "r", DENY)["Message"].endswith("on resource: r with an explicit deny")
