@@ -291,7 +291,8 @@ def test_sam_resource_policy(lamb_server, tmp_path):
     stack = unique("rpolicy")
     url = _outputs(_deploy(env, tmp_path / "template.yaml", stack).stdout)["Url"]
     rest_id = url[7:].split(".", 1)[0]
-    assert "127.0.0.2/32" in lamb_server.client("apigateway").get_rest_api(restApiId=rest_id)["policy"]
+    kept = lamb_server.client("apigateway").get_rest_api(restApiId=rest_id)["policy"]
+    assert "127.0.0.2\\/32" in kept and "127.0.0.2/32" in json.loads('"' + kept + '"')  # AWS's escaped form
     assert curl(url) == (200, "things")
     # the same request from 127.0.0.2 (curl binds there; the host name still resolves to loopback)
     status, body = curl(url, "--interface", "127.0.0.2", "--resolve", f"{url[7:].split('/', 1)[0]}:127.0.0.1")

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from botocore.exceptions import ClientError
+
 from .conftest import unique
 from .test_api_integration_credentials import (AUTHORIZER, CODE, ECHO_CALLER, TRUST_APIGW, invoke_policy,
                                                no_policy_function, role, signed_get, user)
@@ -104,7 +107,16 @@ def test_imported_definition_brings_its_policy(lamb_server):
         "/b": {"get": {"x-amazon-apigateway-integration": integration}}},
         "x-amazon-apigateway-policy": json.loads(policy(statement("Allow", "execute-api:/*/GET/a")))}
     api = apigw.import_rest_api(body=json.dumps(definition).encode())
-    assert json.loads(api["policy"]) == definition["x-amazon-apigateway-policy"]
+    # Kept as AWS keeps it: execute-api:/ written as the API's ARN, minified, escaped as a JSON string's text
+    # (Terraform's provider reads it back by unquoting it).
+    expected = json.loads(policy(statement(
+        "Allow", f"arn:aws:execute-api:{lamb_server.region}:{lamb_server.account_id}:{api['id']}/*/GET/a")))
+    assert api["policy"].startswith('{\\"Version\\":') and "\\/*\\/GET\\/a" in api["policy"]
+    assert json.loads(json.loads('"' + api["policy"] + '"')) == expected
+    with pytest.raises(ClientError) as e:
+        apigw.create_rest_api(name=unique("rpbad"), policy="not a policy")
+    assert e.value.response["Error"] == {"Code": "BadRequestException",
+                                         "Message": "Invalid policy document. Please check the policy syntax and try again."}
     apigw.create_deployment(restApiId=api["id"], stageName="v1")
     base = f"http://{api['id']}.execute-api.{lamb_server.region}.localhost:{lamb_server.port}/v1"
     assert curl(base + "/a") == (200, "as the role")

@@ -14,7 +14,9 @@ ALLOW, DENY, SILENT = Decision.ALLOW, Decision.DENY, Decision.IMPLICIT_DENY
 def test_execute_api_resources_name_the_api():
     doc = rp.expand({"Statement": [{"Effect": "Allow", "Resource": ["execute-api:/*", "execute-api:/v1/GET/a"]},
                                    {"Effect": "Deny", "NotResource": "execute-api:/", "Resource": "arn:aws:other"}]}, API)
-    assert doc["Statement"][0]["Resource"] == [API + "*", API + "/v1/GET/a"]
+    assert doc["Statement"][0]["Resource"] == [API + "/*", API + "/v1/GET/a"]
+    assert rp.expand({"Statement": {"Resource": "execute-api:/*"}}, API, whole_star=True)["Statement"][0][
+        "Resource"] == API + "*"
     assert doc["Statement"][1]["NotResource"] == API and doc["Statement"][1]["Resource"] == "arn:aws:other"
 
 
@@ -28,7 +30,7 @@ def test_a_policy_decides_by_source_ip():
     assert rp.decide(policy, anon, API + "/v1/GET/a", {"aws:SourceIp": "127.0.0.1"}) is ALLOW
     assert rp.decide(policy, anon, API + "/v1/GET/a", {"aws:SourceIp": "10.0.0.1"}) is SILENT
     assert rp.decide(policy, anon, API + "/v1/GET/x", {"aws:SourceIp": "127.0.0.1"}) is DENY
-    assert rp.parsed(None, API) is None and rp.parsed("not json", API) is None
+    assert rp.parsed(None, API) is None and rp.parsed("", API) is None
 
 
 def test_iam_callers_tables_a_and_b():
@@ -42,3 +44,21 @@ def test_refusal_text():
     assert rp.refusal("anonymous", API + "/v1/GET/", SILENT) == {
         "Message": f"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {API}/v1/GET/"}
     assert rp.refusal("u", "r", DENY)["Message"].endswith("on resource: r with an explicit deny")
+
+
+def test_kept_as_aws_keeps_it():
+    text = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*",
+         "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]})
+    kept = rp.stored(text, API)
+    assert kept.startswith('{\\"Version\\":\\"2012-10-17\\",') and '10.0.0.0\\/8' in kept
+    assert json.loads(json.loads('"' + kept + '"'))["Statement"][0]["Resource"] == API + "/*"
+    assert rp.parsed(kept, API) == rp.parsed(text, API)  # the escaped form and an older Lamb's plain JSON
+    for bad in ("not json", "[]", '{"Statement": []}', '{"Statement": [{"Effect": "Maybe"}]}',
+                '{"Statement": [{"Effect": "Allow", "Condition": "x"}]}'):
+        try:
+            rp.stored(bad, API)
+            raise AssertionError(bad)
+        except ValueError as e:
+            assert str(e) == rp.INVALID
+    assert rp.parsed("not json", API) == {"Statement": []}  # unreadable: allows nothing

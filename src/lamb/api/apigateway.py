@@ -20,7 +20,7 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from ..apis import aws_services, binary, credentials, http_proxy
+from ..apis import aws_services, binary, credentials, http_proxy, resource_policy
 from ..apis.store import new_id
 from ..protocol.errors import AwsError
 from . import operation
@@ -85,12 +85,23 @@ def create_rest_api(ctx: "RequestContext", params: dict) -> dict:
            "apiKeySource": params.get("apiKeySource") or "HEADER",
            "endpointConfiguration": params.get("endpointConfiguration") or {"types": ["EDGE"]},
            "disableExecuteApiEndpoint": bool(params.get("disableExecuteApiEndpoint")), "tags": params.get("tags") or {}}
-    for k in ("description", "version", "binaryMediaTypes", "minimumCompressionSize", "policy"):
+    for k in ("description", "version", "binaryMediaTypes", "minimumCompressionSize"):
         if params.get(k) is not None:
             api[k] = params[k]
+    if params.get("policy"):
+        api["policy"] = stored_policy(ctx, api_id, params["policy"])
     doc = {"api": api, "resources": {root: {"id": root, "path": "/"}}, "stages": {}, "deployments": {}}
     _save(ctx, api_id, doc)
     return api
+
+
+def stored_policy(ctx: "RequestContext", api_id: str, text: str) -> str:
+    """A resource policy as API Gateway keeps and returns it (``apis/resource_policy.stored``)."""
+    try:
+        return resource_policy.stored(
+            text, f"arn:aws:execute-api:{ctx.lamb.settings.region}:{ctx.lamb.settings.account_id}:{api_id}")
+    except ValueError as e:
+        raise _bad(str(e)) from None
 
 
 @operation("GetRestApi", service=SERVICE)

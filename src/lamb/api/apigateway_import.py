@@ -130,8 +130,6 @@ def _api_fields(definition: openapi.Definition, api: dict) -> None:
         api["binaryMediaTypes"] = definition.binary_media_types
     if definition.api_key_source:
         api["apiKeySource"] = definition.api_key_source
-    if definition.policy:
-        api["policy"] = definition.policy
 
 
 def _parameters(params: dict) -> dict:
@@ -177,6 +175,8 @@ def put_rest_api(ctx: "RequestContext", params: dict) -> dict:
         doc.pop("models", None)
         doc.pop("gatewayResponses", None)
     _api_fields(definition, doc["api"])
+    if definition.policy:  # x-amazon-apigateway-policy
+        doc["api"]["policy"] = rest.stored_policy(ctx, api_id, definition.policy)
     rest._save(ctx, api_id, doc)
     try:
         _apply(ctx, api_id, definition)

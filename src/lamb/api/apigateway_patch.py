@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from ..apis import access_log, aws_services, http_proxy, method_settings
 from ..protocol.errors import AwsError
@@ -55,7 +55,8 @@ def _ops(params: dict) -> list[dict]:
     return ops
 
 
-def patch_rest_api(api: dict, ops: list[dict]) -> None:
+def patch_rest_api(api: dict, ops: list[dict], policy_of: "Callable[[str], str]" = str) -> None:
+    """``policy_of``: a ``/policy`` value as API Gateway keeps it (``apigateway.stored_policy``)."""
     for op in ops:
         path, kind, value = op.get("path") or "", op["op"], op.get("value")
         parts = path.split("/")[1:]
@@ -69,7 +70,12 @@ def patch_rest_api(api: dict, ops: list[dict]) -> None:
             if kind == "replace" and value and value not in types:
                 types.append(value)
             api["binaryMediaTypes"] = types
-        elif path in ("/name", "/description", "/apiKeySource", "/policy") and kind == "replace":
+        elif path == "/policy" and kind == "replace":  # kept as API Gateway keeps it (an empty value removes it)
+            if value:
+                api["policy"] = policy_of(value)
+            else:
+                api.pop("policy", None)
+        elif path in ("/name", "/description", "/apiKeySource") and kind == "replace":
             if path == "/name" and not value:
                 raise rest._bad("Invalid name: name cannot be blank")
             api[path[1:]] = value
@@ -141,7 +147,7 @@ def _method_setting(stage: dict, path: str, kind: str, value: str | None, defaul
 def update_rest_api(ctx: "RequestContext", params: dict) -> dict:
     doc = rest._doc(ctx, params["restApiId"])
     api = dict(doc["api"])
-    patch_rest_api(api, _ops(params))
+    patch_rest_api(api, _ops(params), lambda text: rest.stored_policy(ctx, api["id"], text))
     doc["api"] = api
     rest._save(ctx, params["restApiId"], doc)
     return api

@@ -76,6 +76,6 @@ def check_policy(text: str | None) -> dict:
 
 def allowed(policy_text: str, vpce: str, domain_arn: str) -> bool:
     """Whether a private domain's policy lets an anonymous caller through ``vpce`` invoke it."""
-    doc = resource_policy.expand(json.loads(policy_text), domain_arn)
+    doc = resource_policy.expand(json.loads(policy_text), domain_arn, whole_star=True)
     return resource_policy.decide(doc, pe.Principal.anonymous(), domain_arn, {"aws:SourceVpce": vpce}) \
         is pe.Decision.ALLOW

@@ -32,13 +32,15 @@ from ..policy import evaluate as pe
 ACTION = "execute-api:Invoke"
 
 
-def expand(doc: dict, base_arn: str) -> dict:
-    """``doc`` with its ``execute-api:/<rest>`` resources written as ``base_arn`` (an API's or a private
-    domain name's ARN) followed by ``/<rest>``."""
+def expand(doc: dict, base_arn: str, *, whole_star: bool = False) -> dict:
+    """``doc`` with its ``execute-api:/<rest>`` resources written as ``base_arn`` (an API's ARN, or a private
+    domain name's) followed by ``/<rest>``, as AWS writes them back. ``whole_star``: ``execute-api:/*`` is
+    ``base_arn*``, so that it also matches ``base_arn`` itself (a private domain name's policy is evaluated for
+    the domain's own ARN)."""
     def one(value):
         if isinstance(value, str) and value.startswith("execute-api:/"):
             rest = value[len("execute-api:/"):]
-            return base_arn + ("*" if rest == "*" else "/" + rest if rest else "")
+            return base_arn + ("*" if whole_star and rest == "*" else "/" + rest if rest else "")
         return value
 
     statements = doc.get("Statement")
@@ -53,16 +55,47 @@ def expand(doc: dict, base_arn: str) -> dict:
     return {**doc, "Statement": out}
 
 
-def parsed(text: str | None, base_arn: str) -> dict | None:
-    """A stored policy (JSON text, as PutRestApi/CreateRestApi keep it), ready to evaluate; None without one
-    or when it does not parse (CreateRestApi refuses such a policy before it is stored)."""
-    if not text:
-        return None
+INVALID = "Invalid policy document. Please check the policy syntax and try again."
+
+
+def stored(text: str, api_arn: str) -> str:
+    """A policy as API Gateway keeps and returns it (``policy`` of GetRestApi): its ``execute-api:/``
+    resources written as the API's ARN, minified, and escaped as the text of a JSON string (``\\"`` and
+    ``\\/``: Terraform's provider unescapes it so). Raises ``ValueError`` (``INVALID``) for a document that
+    is not a policy."""
     try:
         doc = json.loads(text)
     except ValueError:
+        raise ValueError(INVALID) from None
+    statements = doc.get("Statement") if isinstance(doc, dict) else None
+    statements = [statements] if isinstance(statements, dict) else statements
+    if not statements or not isinstance(statements, list) or not all(
+            isinstance(st, dict) and st.get("Effect") in ("Allow", "Deny")
+            and isinstance(st.get("Condition", {}), dict) for st in statements):
+        raise ValueError(INVALID)
+    minified = json.dumps(expand(doc, api_arn), separators=(",", ":"))
+    return json.dumps(minified)[1:-1].replace("/", "\\/")
+
+
+def parsed(text: str | None, base_arn: str) -> dict | None:
+    """A stored policy, ready to evaluate: AWS's escaped form (``stored``), or the plain JSON an older Lamb
+    kept. None without one. A policy that cannot be read is kept as one that allows nothing."""
+    if not text:
         return None
-    return expand(doc, base_arn) if isinstance(doc, dict) else None
+    for candidate in (text, '"' + text + '"'):
+        try:
+            doc = json.loads(candidate)
+            if isinstance(doc, str):
+                doc = json.loads(doc)
+        except ValueError:
+            continue
+        if isinstance(doc, dict):
+            try:
+                stored(json.dumps(doc), base_arn)
+            except ValueError:
+                break
+            return expand(doc, base_arn)
+    return {"Statement": []}
 
 
 def decide(policy: dict, principal: pe.Principal, method_arn: str, context: Mapping[str, object]) -> pe.Decision:
