@@ -163,7 +163,10 @@ def test_http_api_mappings_by_longest_key(dserver, certificate):
 
 def _rest_api(server, arn: str, endpoint: str = "REGIONAL") -> str:
     apigw = server.client("apigateway")
-    api = apigw.create_rest_api(name=unique("domrest"), endpointConfiguration={"types": [endpoint]})
+    open_policy = json.dumps({"Version": "2012-10-17", "Statement": [  # a private API needs one (AWS refuses
+        {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]})  # it)
+    api = apigw.create_rest_api(name=unique("domrest"), endpointConfiguration={"types": [endpoint]},
+                                **({"policy": open_policy} if endpoint == "PRIVATE" else {}))
     res = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="hello")
     ids = {"restApiId": api["id"], "resourceId": res["id"], "httpMethod": "GET"}
     apigw.put_method(**ids, authorizationType="NONE")

@@ -119,6 +119,10 @@ SAM_PRIVATE = sam_head("Private", "Suffix", "Cert", "Vpce") + """  Private:
     Properties:
       StageName: live
       EndpointConfiguration: {Type: PRIVATE}
+      Auth:  # a private API needs a resource policy (AWS refuses its deployment without one)
+        ResourcePolicy:
+          CustomStatements:
+            - {Effect: Allow, Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*'}
   Domain:
     Type: AWS::ApiGateway::DomainNameV2
     Properties:

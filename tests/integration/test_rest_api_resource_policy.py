@@ -113,6 +113,13 @@ def test_imported_definition_brings_its_policy(lamb_server):
         "Allow", f"arn:aws:execute-api:{lamb_server.region}:{lamb_server.account_id}:{api['id']}/*/GET/a")))
     assert api["policy"].startswith('{\\"Version\\":') and "\\/*\\/GET\\/a" in api["policy"]
     assert json.loads(json.loads('"' + api["policy"] + '"')) == expected
+    private = apigw.import_rest_api(body=json.dumps({**definition, "info": {"title": unique("rppriv"), "version": "1"},
+                                                     "x-amazon-apigateway-policy": None}).encode(),
+                                    parameters={"endpointConfigurationTypes": "PRIVATE"})
+    with pytest.raises(ClientError) as e:  # AWS's refusal of a private API without a policy
+        apigw.create_deployment(restApiId=private["id"], stageName="v1")
+    assert e.value.response["Error"] == {"Code": "BadRequestException",
+                                         "Message": "Private REST API doesn't have a resource policy attached to it."}
     with pytest.raises(ClientError) as e:
         apigw.create_rest_api(name=unique("rpbad"), policy="not a policy")
     assert e.value.response["Error"] == {"Code": "BadRequestException",

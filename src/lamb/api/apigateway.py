@@ -447,6 +447,8 @@ def create_deployment(ctx: "RequestContext", params: dict) -> dict:
     doc = _doc(ctx, params["restApiId"])
     if not any(r.get("resourceMethods") for r in doc["resources"].values()):
         raise _bad("The REST API doesn't contain any methods")
+    if "PRIVATE" in ((doc["api"].get("endpointConfiguration") or {}).get("types") or []) and not doc["api"].get("policy"):
+        raise _bad("Private REST API doesn't have a resource policy attached to it.")
     for res in doc["resources"].values():
         for verb, method in (res.get("resourceMethods") or {}).items():
             if "methodIntegration" not in method:
