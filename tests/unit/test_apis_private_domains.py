@@ -30,7 +30,7 @@ def test_arns_and_keys():
 
 
 def test_policies_are_required_and_evaluated_with_the_source_endpoint():
-    for text in (None, "", "{", "[]", "{}"):
+    for text in (None, "", "{", "[]", "{}", '{"Statement": [{"Effect": "Allow", "Condition": "x"}]}'):
         with pytest.raises(AwsError):
             pd.check_policy(text)
     policy = _policy(ALLOW, DENY_OTHERS)

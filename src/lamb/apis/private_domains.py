@@ -71,6 +71,8 @@ def check_policy(text: str | None) -> dict:
         raise bad("Invalid policy document: the policy is not valid JSON.") from None
     if not isinstance(doc, dict) or not doc.get("Statement"):
         raise bad("Invalid policy document: a Statement is required.")
+    if not resource_policy.well_formed(doc):  # else every request through the name would fail to evaluate it
+        raise bad(resource_policy.INVALID)
     return doc
 
 

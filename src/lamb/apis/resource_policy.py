@@ -56,6 +56,17 @@ def expand(doc: dict, base_arn: str, *, whole_star: bool = False) -> dict:
 
 
 INVALID = "Invalid policy document. Please check the policy syntax and try again."
+_NOTHING: dict = {"Statement": []}  # a stored policy that cannot be read: it allows nothing
+
+
+def well_formed(doc: object) -> bool:
+    """Whether ``doc`` is a policy Lamb can evaluate: statements (one or a list) of objects with an ``Effect`` of
+    Allow or Deny and, if any, a ``Condition`` object."""
+    statements = doc.get("Statement") if isinstance(doc, dict) else None
+    statements = [statements] if isinstance(statements, dict) else statements
+    return bool(statements) and isinstance(statements, list) and all(
+        isinstance(st, dict) and st.get("Effect") in ("Allow", "Deny") and isinstance(st.get("Condition", {}), dict)
+        for st in statements)
 
 
 def stored(text: str, api_arn: str) -> str:
@@ -67,11 +78,7 @@ def stored(text: str, api_arn: str) -> str:
         doc = json.loads(text)
     except ValueError:
         raise ValueError(INVALID) from None
-    statements = doc.get("Statement") if isinstance(doc, dict) else None
-    statements = [statements] if isinstance(statements, dict) else statements
-    if not statements or not isinstance(statements, list) or not all(
-            isinstance(st, dict) and st.get("Effect") in ("Allow", "Deny")
-            and isinstance(st.get("Condition", {}), dict) for st in statements):
+    if not well_formed(doc):
         raise ValueError(INVALID)
     minified = json.dumps(expand(doc, api_arn), separators=(",", ":"))
     return json.dumps(minified)[1:-1].replace("/", "\\/")
@@ -85,17 +92,11 @@ def parsed(text: str | None, base_arn: str) -> dict | None:
     for candidate in (text, '"' + text + '"'):
         try:
             doc = json.loads(candidate)
-            if isinstance(doc, str):
-                doc = json.loads(doc)
+            doc = json.loads(doc) if isinstance(doc, str) else doc
         except ValueError:
             continue
-        if isinstance(doc, dict):
-            try:
-                stored(json.dumps(doc), base_arn)
-            except ValueError:
-                break
-            return expand(doc, base_arn)
-    return {"Statement": []}
+        return expand(doc, base_arn) if well_formed(doc) else _NOTHING
+    return _NOTHING
 
 
 def decide(policy: dict, principal: pe.Principal, method_arn: str, context: Mapping[str, object]) -> pe.Decision:
