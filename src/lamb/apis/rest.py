@@ -218,13 +218,13 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
                  tuple(binary_types), req.headers.get("accept") or "", req.body, req.headers.get("content-type"),
                  deployed, req.headers, req.query, source_ip, key_source=doc["api"].get("apiKeySource") or "HEADER")
     kind = method.get("authorizationType") or "NONE"
-    policy_context = {"aws:SourceIp": source_ip}
-    if req.headers.get(private_domains.HEADER):  # the VPC endpoint a caller stands for (Lamb's header)
-        policy_context["aws:SourceVpce"] = req.headers[private_domains.HEADER]
-    policy = deployed.policy
-    # Without AWS_IAM the resource policy sees an anonymous caller (resource_policy.py says when it refuses).
-    anonymous = resource_policy.decide(policy, policy_eval.Principal.anonymous(), method_arn, policy_context) \
-        if policy is not None and kind != "AWS_IAM" else None
+    policy, anonymous = deployed.policy, None
+    if policy is not None:  # the API's resource policy (resource_policy.py says when it refuses)
+        policy_context = {"aws:SourceIp": source_ip}
+        if req.headers.get(private_domains.HEADER):  # the VPC endpoint a caller stands for (Lamb's header)
+            policy_context["aws:SourceVpce"] = req.headers[private_domains.HEADER]
+        if kind != "AWS_IAM":  # without AWS_IAM it sees an anonymous caller
+            anonymous = resource_policy.decide(policy, policy_eval.Principal.anonymous(), method_arn, policy_context)
     if anonymous is not None and (anonymous is policy_eval.Decision.DENY or
                                   kind == "NONE" and anonymous is not policy_eval.Decision.ALLOW):
         return _policy_refusal("anonymous", method_arn, anonymous, rid)
