@@ -8,15 +8,19 @@ from lamb.protocol.errors import AwsError
 
 def test_rest_api_paths():
     api = {"name": "a", "binaryMediaTypes": ["image/gif"]}
+    kept = "kept:".__add__  # the policy as the operation keeps it (apigateway.stored_policy)
     patch_rest_api(api, [{"op": "replace", "path": "/name", "value": "b"},
                          {"op": "add", "path": "/binaryMediaTypes/image~1png"},
                          {"op": "remove", "path": "/binaryMediaTypes/image~1gif"},
                          {"op": "replace", "path": "/minimumCompressionSize", "value": "10"},
-                         {"op": "replace", "path": "/disableExecuteApiEndpoint", "value": "true"}])
+                         {"op": "replace", "path": "/disableExecuteApiEndpoint", "value": "true"},
+                         {"op": "replace", "path": "/policy", "value": "{}"}], kept)
     assert api == {"name": "b", "binaryMediaTypes": ["image/png"], "minimumCompressionSize": 10,
-                   "disableExecuteApiEndpoint": True}
+                   "disableExecuteApiEndpoint": True, "policy": "kept:{}"}
+    patch_rest_api(api, [{"op": "replace", "path": "/policy", "value": ""}], kept)  # an empty value removes it
+    assert "policy" not in api
     with pytest.raises(AwsError) as e:
-        patch_rest_api(api, [{"op": "replace", "path": "/nope", "value": "x"}])
+        patch_rest_api(api, [{"op": "replace", "path": "/nope", "value": "x"}], kept)
     assert (e.value.code, e.value.status) == ("BadRequestException", 400)
 
 

@@ -55,7 +55,7 @@ def _ops(params: dict) -> list[dict]:
     return ops
 
 
-def patch_rest_api(api: dict, ops: list[dict], policy_of: "Callable[[str], str]" = str) -> None:
+def patch_rest_api(api: dict, ops: list[dict], policy_of: "Callable[[str], str]") -> None:
     """``policy_of``: a ``/policy`` value as API Gateway keeps it (``apigateway.stored_policy``)."""
     for op in ops:
         path, kind, value = op.get("path") or "", op["op"], op.get("value")
