@@ -211,10 +211,10 @@ def test_explicit_apis_with_lambda_authorizers_and_cors(lamb_server, tmp_path):
     lamb_cmd("deploy", "--delete", stack, env=env)
 
 
-CORS = SAM + """
+THINGS = SAM + """
 Globals:
   Api:
-    Cors: {AllowMethods: "'GET,POST'", AllowOrigin: "'https://app.example'", AllowHeaders: "'content-type'"}
+%s
 Resources:
   Fn:
     Type: AWS::Serverless::Function
@@ -227,15 +227,21 @@ Resources:
 Outputs:
   Url: {Value: !Sub "https://${ServerlessRestApi}.execute-api.${AWS::Region}.amazonaws.com/Prod/things"}
 """
+CORS = THINGS % """    Cors: {AllowMethods: "'GET,POST'", AllowOrigin: "'https://app.example'", AllowHeaders: "'content-type'"}"""
+
+
+def _deploy_things(server, tmp_path, template: str, name: str) -> tuple[dict, str, str]:
+    """A SAM app whose implicit REST API serves GET /things (``THINGS``): (deploy env, stack, the URL)."""
+    write(tmp_path, {"fn/f.py": "def handler(e, c):\n    return {'statusCode': 200, 'body': 'things'}\n",
+                     "template.yaml": template})
+    env = deploy_env(server, tmp_path / "cache")
+    stack = unique(name)
+    return env, stack, _outputs(_deploy(env, tmp_path / "template.yaml", stack).stdout)["Url"]
 
 
 def test_rest_api_cors_preflight_from_sam(lamb_server, tmp_path):
     """SAM's ``Cors`` adds OPTIONS methods with MOCK integrations: API Gateway answers them itself."""
-    write(tmp_path, {"fn/f.py": "def handler(e, c):\n    return {'statusCode': 200, 'body': 'things'}\n",
-                     "template.yaml": CORS})
-    env = deploy_env(lamb_server, tmp_path / "cache")
-    stack = unique("cors")
-    url = _outputs(_deploy(env, tmp_path / "template.yaml", stack).stdout)["Url"]
+    env, stack, url = _deploy_things(lamb_server, tmp_path, CORS, "cors")
     status, headers = curl(url, "-X", "OPTIONS", "-o", "/dev/null", "-D", "-", "-H", "Origin: https://app.example")
     assert status == 200
     lowered = headers.lower()
@@ -257,39 +263,15 @@ def test_rest_api_cors_preflight_from_sam(lamb_server, tmp_path):
     lamb_cmd("deploy", "--delete", stack, env=env)
 
 
-RESOURCE_POLICY = SAM + """
-Resources:
-  Api:
-    Type: AWS::Serverless::Api
-    Properties:
-      StageName: Prod
-      Auth:
-        ResourcePolicy:
-          IpRangeBlacklist: ["127.0.0.2/32"]
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: fn/
-      Handler: f.handler
-      Runtime: python3.12
-      Events:
-        Get:
-          Type: Api
-          Properties: {RestApiId: !Ref Api, Path: /things, Method: get}
-Outputs:
-  Url:
-    Value: !Sub "https://${Api}.execute-api.${AWS::Region}.amazonaws.com/Prod/things"
-"""
+RESOURCE_POLICY = THINGS % """    Auth:
+      ResourcePolicy:
+        IpRangeBlacklist: ["127.0.0.2/32"]"""
 
 
 def test_sam_resource_policy(lamb_server, tmp_path):
     """SAM's ``Auth.ResourcePolicy`` becomes the API's resource policy (``x-amazon-apigateway-policy``): a caller
     from a blacklisted address gets API Gateway's explicit deny, any other reaches the function."""
-    write(tmp_path, {"fn/f.py": "def handler(e, c):\n    return {'statusCode': 200, 'body': 'things'}\n",
-                     "template.yaml": RESOURCE_POLICY})
-    env = deploy_env(lamb_server, tmp_path / "cache")
-    stack = unique("rpolicy")
-    url = _outputs(_deploy(env, tmp_path / "template.yaml", stack).stdout)["Url"]
+    env, stack, url = _deploy_things(lamb_server, tmp_path, RESOURCE_POLICY, "rpolicy")
     rest_id = url[7:].split(".", 1)[0]
     kept = lamb_server.client("apigateway").get_rest_api(restApiId=rest_id)["policy"]
     assert "127.0.0.2\\/32" in kept and "127.0.0.2/32" in json.loads('"' + kept + '"')  # AWS's escaped form
