@@ -20,6 +20,7 @@ from . import console, stack_routes
 from .api.context import RequestContext, Services
 from .apis.websocket import management_path
 from .http.server import Request, Response
+from .ids import request_id as new_request_id
 from .urls.by_scope import ByScope, owns_api, owns_url
 from .arn import OtherAccount
 from .protocol.errors import AwsError, service_error
@@ -156,7 +157,7 @@ def make_app(lamb: Served):
         if req.path == "/metrics" and req.method == "GET":  # Prometheus (invoke/prometheus.py)
             body, content_type = lamb.metrics_exposition()
             return Response(200, [("Content-Type", content_type)], body)
-        rid = str(uuid.uuid4())
+        rid = new_request_id()
         protocol = lamb.protocol
         op = None
         try:

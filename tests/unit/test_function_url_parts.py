@@ -69,3 +69,18 @@ def test_cors_rules():
     out = cors.apply({"AllowOrigins": ["*"]}, {"origin": "https://z"}, [("access-control-allow-origin", "q")])
     assert out == [("Access-Control-Allow-Origin", "*")]
     assert cors.apply(conf, {}, [("X", "1")]) == [("X", "1")]
+
+
+def test_event_encoding():
+    """Compact UTF-8 JSON that parses to the event; what orjson refuses (an integer past 64 bits from an
+    authorizer's context, a lone surrogate) is written by the standard encoder instead."""
+    ev = event.build(method="GET", raw_path="/é", raw_query="a=1&a=2&b", headers={"host": "h", "cookie": "c=1"},
+                     body=b"caf\xc3\xa9", url_id="u", domain="d", account_id="1", source_ip="127.0.0.1",
+                     request_id="r", extra_headers={"x-forwarded-proto": "http"}, now_ms=1)
+    data = event.encode(ev)
+    assert json.loads(data) == ev and b'": ' not in data and b', "' not in data and "é".encode() in data
+    assert ev["queryStringParameters"] == {"a": "1,2", "b": ""} and ev["cookies"] == ["c=1"]
+    big = {"authorizer": {"lambda": {"n": 2 ** 70}}}
+    assert json.loads(event.encode(big)) == big
+    odd = {"s": "\ud800"}
+    assert event.encode(odd) == b'{"s":"\\ud800"}'

@@ -61,3 +61,17 @@ def test_await_and_cancel():
             return "cancelled"
 
     assert asyncio.run(main()) == "cancelled"
+
+
+def test_callbacks_run_in_the_order_given():
+    """The server's own callback (writing the answer) comes after those its app gave (HTTP APIs queue
+    their access log line there), and a failing callback does not stop the rest."""
+    p = Pending()
+    seen: list = []
+    p.when_done(lambda q: seen.append("first"))
+    p.when_done(lambda q: 1 / 0)
+    p.when_done(lambda q: seen.append(q.result().status))
+    p.set_result(Response(201))
+    assert seen == ["first", 201]
+    p.when_done(lambda q: seen.append("late"))  # given when done: at once
+    assert seen == ["first", 201, "late"]

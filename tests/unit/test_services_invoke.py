@@ -96,3 +96,66 @@ def test_async_accept_goes_to_the_bound_queue(functions):
 
     assert asyncio.run(poller()) == {"StatusCode": 202}
     assert seen == [("f", "live", b"{}", "Root=1-a-b", "r")]
+
+
+class AnsweringInvoker(ScriptedInvoker):
+    """Ends each invocation inside ``submit``, as an environment's answer ends one: from its own callback."""
+
+    def submit(self, pool, payload, arn, on_done, **kw):
+        self.calls.append((pool, payload, arn, kw))
+        on_done(InvocationResult(b'"ok"', None, None, pool.version), None)
+
+
+def test_call_hands_the_result_to_on_done_without_a_loop_turn(functions):
+    invoker = AnsweringInvoker()
+    seen = []
+
+    async def caller():
+        waiting = door(functions, invoker).call("f", "live", b"{}", lambda r, e: seen.append((r, e)), request_id="rid")
+        assert waiting is None and len(seen) == 1  # before any await
+        return seen[0]
+
+    result, exc = asyncio.run(caller())
+    assert exc is None and (result.payload, result.executed_version) == (b'"ok"', "1")
+    assert invoker.calls[0][3]["request_id"] == "rid"
+
+
+def test_call_of_a_pending_version_reports_through_on_done(functions):
+    functions.put_version("f", "$LATEST", {**functions.get("f").latest, "State": "Pending"})
+    invoker = AnsweringInvoker()
+    seen = []
+
+    async def caller():
+        task = door(functions, invoker).call("f", None, b"{}", lambda r, e: seen.append((r, e)))
+        assert task is not None and seen == []
+        await asyncio.gather(task, return_exceptions=True)
+        return seen
+
+    (result, exc), = asyncio.run(caller())
+    assert result is None and isinstance(exc, AwsError) and exc.code == "ResourceConflictException"
+    assert invoker.calls == []
+
+
+def test_cancelling_invoke_gives_up_a_pending_version(functions):
+    functions.put_version("f", "$LATEST", {**functions.get("f").latest, "State": "Pending"})
+    invoker = AnsweringInvoker()
+    d = door(functions, invoker)
+
+    async def caller():
+        gate = asyncio.Event()
+
+        async def until_settled(name, wait_s):
+            await gate.wait()
+
+        d.bind_states(until_settled, 5.0)
+        fut = d.invoke("f", None, b"{}")
+        await asyncio.sleep(0)
+        fut.cancel()
+        await asyncio.sleep(0)
+        gate.set()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        return fut
+
+    fut = asyncio.run(caller())
+    assert fut.cancelled() and invoker.calls == []  # the waiting task ended with the future

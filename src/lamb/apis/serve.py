@@ -37,7 +37,8 @@ import uuid
 from urllib.parse import parse_qsl
 from typing import Awaitable, Callable, NamedTuple
 
-from ..http.server import Request, Response
+from ..http.server import Pending, Request, Response
+from ..ids import request_id as new_request_id
 from ..invoke.metrics import Metrics
 from ..protocol.errors import AwsError
 from ..services.aws_clients import endpoint_url
@@ -127,7 +128,7 @@ class HttpApiServer:
     """``__call__(request)``: None when the request is not for an HTTP API."""
 
     def __init__(self, *, store: HttpApiStore, addresses: Callable[[], Addresses], invoke: Callable[..., "asyncio.Future"],
-                 target: Callable[[str], Target], region: str, account_id: str, port: Callable[[], int],
+                 call: Callable[..., object], target: Callable[[str], Target], region: str, account_id: str, port: Callable[[], int],
                  max_body: int, jwt=None, rest_store: HttpApiStore | None = None,
                  access_logs: "access_log.AccessLogs | None" = None, metrics: Metrics | None = None,
                  invoke_async: Callable[..., "Awaitable[dict]"] | None = None, cognito=None,
@@ -150,6 +151,7 @@ class HttpApiServer:
         self.rest = rest_store  # REST APIs (apis/rest.py)
         self.addresses = addresses
         self._invoke = invoke
+        self._call = call  # Invocations.call: a Lambda proxy answer is written from the function's own (deadline.answer)
         self.invoke_async = invoke_async  # Event invocations of non-proxy REST integrations (rest.py)
         self.target = target
         self.region = region
@@ -287,7 +289,7 @@ class HttpApiServer:
         doc = self.store.get(found[0]) if found[0] is not None else None  # an HTTP API's, or None for a REST API
         if doc is not None and doc["api"].get("ProtocolType") == "WEBSOCKET":
             return websocket.not_upgraded()
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         if found[0] is None:  # a custom domain name, no mapping for the path
             return custom_domains.forbidden(request_id)
         started = time.time()
@@ -300,6 +302,10 @@ class HttpApiServer:
             result = internal(request_id)
         if isinstance(result, Response):  # the log lines and metrics once the answer is written
             self.after_answer(functools.partial(self._served, req, found, request_id, started, result))
+            return result
+        if isinstance(result, Pending):  # (before the connection's own callback, which writes the answer)
+            result.when_done(lambda p: self.after_answer(functools.partial(
+                self._served, req, found, request_id, started, None if p.cancelled() else p.result())))
             return result
         # The access log line and the metrics once the connection has written the answer (its own
         # callback on ``result`` comes after this one; ``after_answer``: http/afterwards.py).
@@ -322,14 +328,18 @@ class HttpApiServer:
     def timed(self, pending: "asyncio.Future", request_id: str) -> "asyncio.Future":
         """``pending``, its time recorded as the integration latency of the request being served."""
         if request_id in self._integration_ms:
-            began = time.time()
-
-            def took(_f) -> None:
-                if request_id in self._integration_ms:
-                    self._integration_ms[request_id] = (time.time() - began) * 1000.0
-
-            pending.add_done_callback(took)
+            pending.add_done_callback(self._stopwatch(request_id))
         return pending
+
+    def _stopwatch(self, request_id: str) -> Callable[..., None]:
+        """Called once the integration answers: its latency since now, for the request being served."""
+        began = time.time()
+
+        def took(*_) -> None:
+            if request_id in self._integration_ms:
+                self._integration_ms[request_id] = (time.time() - began) * 1000.0
+
+        return took
 
     def _served(self, req: Request, found: tuple, rid: str, started: float, resp: Response | None) -> None:
         """A request's answer is ready: its access log line and its metrics."""
@@ -562,7 +572,7 @@ class HttpApiServer:
             self.notes(ctx.request_id)["authorizer_error"] = e.message
             return _message(e.status, e.message, ctx.request_id, _challenge(e))
         answer = self._integrate(ctx, outcome)
-        return await answer if isinstance(answer, asyncio.Future) else answer
+        return await answer if isinstance(answer, (asyncio.Future, Pending)) else answer
 
     # ------------------------------------------------------------------ Lambda authorizers
     def _lambda_authorizer(self, ctx: "_Ctx", auth: dict):
@@ -650,13 +660,20 @@ class HttpApiServer:
         trace = with_root(ctx.req.headers.get("x-amzn-trace-id"))
         payload = v2_event.encode(self._event_dict(
             ctx, version, authorized.for_event(version) if authorized is not None else None, mapped, trace))
+        took = self._stopwatch(rid)
+
+        def settle(result, exc: "BaseException | None") -> Response:
+            took()
+            return self._settle(ctx, version, result, exc, seen)
+
         try:
-            pending = self.invoke(target.function, target.qualifier, payload, trace_header=trace, request_id=rid)
+            return deadline.answer(
+                lambda done: self._call(target.function, target.qualifier, payload, done, trace_header=trace,
+                                        request_id=rid),
+                ctx.integration.get("TimeoutInMillis", 30_000) / 1000.0, lambda: _message(503, "Service Unavailable", rid),
+                settle, lambda: internal(rid))
         except AwsError:
             return internal(rid)
-        timeout_s = ctx.integration.get("TimeoutInMillis", 30_000) / 1000.0
-        return deadline.within(pending, timeout_s, lambda: _message(503, "Service Unavailable", rid),
-                               lambda f: self._settle(ctx, version, f, seen))
 
     def _seen(self, ctx: "_Ctx", authorized: "authorizers.Authorized | None") -> "http_proxy.Seen":
         """What a request's parameter mapping expressions read (``http_proxy.expression``)."""
@@ -743,16 +760,15 @@ class HttpApiServer:
 
         return deadline.within(pending, timeout_s, lambda: _message(503, "Service Unavailable", rid), done)
 
-    def _settle(self, ctx: "_Ctx", version: str, f: "asyncio.Future",
+    def _settle(self, ctx: "_Ctx", version: str, result, exc: "BaseException | None",
                 seen: "http_proxy.Seen | None" = None) -> Response:
-        exc = f.exception()
         if exc is not None:
             if not isinstance(exc, AwsError):
                 log.error("HTTP API %s: invocation failed", ctx.api_id, exc_info=exc)
             self.notes(ctx.request_id)["integration"] = {
                 "integrationStatus": getattr(exc, "status", None), "error": getattr(exc, "message", None) or str(exc)}
             return internal(ctx.request_id)
-        return self._respond(ctx, version, f.result(), seen)
+        return self._respond(ctx, version, result, seen)
 
     def _event_dict(self, ctx: "_Ctx", version: str, authorizer: dict | None,
                     mapped: "http_proxy.Mapped | None" = None, trace: str | None = None) -> dict:
@@ -897,6 +913,7 @@ def make_api_server(lamb) -> HttpApiServer:
     apis: HttpApis = lamb.http_apis
     jwt = JwtAuthorizers()
     return HttpApiServer(store=apis.store, addresses=apis.addresses, invoke=lamb.invocations.invoke,
+                         call=lamb.invocations.call,
                          target=make_target(lamb.functions.resolve, s.region, s.account_id), region=s.region,
                          account_id=s.account_id, port=lambda: lamb.port,
                          max_body=s.limits.http_api_payload_max_bytes, jwt=jwt,

@@ -112,14 +112,15 @@ class Switch(Response):
 class Pending:
     """An answer not ready yet, written the moment it is: ``set_result`` writes it before it returns
     (an asyncio future's callbacks would wait for the loop's next turn). The Runtime API's long-polled
-    ``next``, whose event is on every invocation's path, is one. ``await`` works as on a future."""
+    ``next``, whose event is on every invocation's path, is one, and so is an HTTP API's answer from a
+    function (``apis/deadline.py``). ``await`` works as on a future."""
 
-    __slots__ = ("_result", "_cancelled", "_callback", "_future")
+    __slots__ = ("_result", "_cancelled", "_callbacks", "_future")
 
     def __init__(self) -> None:
         self._result: Response | None = None
         self._cancelled = False
-        self._callback: Callable[["Pending"], None] | None = None
+        self._callbacks: list[Callable[["Pending"], None]] = []
         self._future: asyncio.Future | None = None
 
     def done(self) -> bool:
@@ -149,14 +150,15 @@ class Pending:
         return True
 
     def when_done(self, callback: Callable[["Pending"], None]) -> None:
-        """``callback(self)`` once done: at once if it is, else inside ``set_result``/``cancel``."""
-        self._callback = callback
+        """``callback(self)`` once done: at once if it is, else inside ``set_result``/``cancel``; callbacks
+        run in the order they were given (the connection that writes the answer gives its own last)."""
+        self._callbacks.append(callback)
         if self.done():
             self._fire()
 
     def _fire(self) -> None:
-        callback, self._callback = self._callback, None
-        if callback is not None:
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
             try:
                 callback(self)
             except Exception:  # noqa: BLE001 - whoever completed it must not fail for the writer

@@ -351,7 +351,11 @@ class ExecutionEnvironment:
             inv.timer.cancel()
         if inv.stream is not None:
             inv.stream.close()  # ended (timeout, crash) before its body did: the reader stops
-        self._drain_log()
+        # One reported later (``_report_later``) reads the runtime's output then, before END: it is read here
+        # only when something needs it now (the log tail, the Telemetry API's order, extensions, an error).
+        later = status is None and not inv.want_tail and not self.extensions.by_id
+        if not later or self.telemetry.enabled:
+            self._drain_log()
         cfg = self.pool.config
         if self.telemetry.enabled:
             self._runtime_done(inv, payload, status, error_type)
@@ -364,7 +368,7 @@ class ExecutionEnvironment:
             left = max(0.0, inv.timeout_s - (time.perf_counter() - inv.started)) if inv.started else 0.0
             self._extension_timer = asyncio.get_event_loop().call_later(left, self._extensions_timed_out)
             return
-        if status is None and not inv.want_tail and not self.extensions.by_id:
+        if later:
             self._report_later(inv, InvocationResult(payload, function_error, None, cfg.version))
             return
         self._report(inv, status, error_type, function_error is not None)

@@ -14,13 +14,13 @@ import functools
 import logging
 import os
 import time
-import uuid
 from pathlib import Path
 from typing import Awaitable, Callable
 
 
 from ..config import Settings
 from ..http.afterwards import Afterwards
+from ..ids import request_id as new_request_id
 from ..logs.store import LogStore
 from ..protocol.errors import AwsError
 from ..runtimes import execution_env
@@ -310,7 +310,7 @@ class Invoker:
             _on_done(result, exc)
 
         inv = Invocation(
-            request_id=request_id or str(uuid.uuid4()),
+            request_id=request_id or new_request_id(),
             payload=payload,
             invoked_arn=invoked_arn,
             timeout_s=pool.config.timeout_s,

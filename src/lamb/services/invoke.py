@@ -35,10 +35,10 @@ TooManyRequestsException, ...).
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import TYPE_CHECKING, Awaitable, Callable, Protocol
 
 from ..arn import LATEST, function_arn
+from ..ids import request_id as new_request_id
 from ..invoke.invocation import InvocationResult
 from ..invoke.invoker import Invoker, RuntimeNotReady
 from ..protocol.errors import AwsError, conflict
@@ -195,49 +195,74 @@ class Invocations:
         except Exception as e:
             on_done(None, e)
 
-    def start(self, target: "Resolved", payload: bytes, *, trace: str, request_id: str | None = None,
-              client_context: str | None = None, want_tail: bool = False,
-              on_stream: "OnStream | None" = None) -> "asyncio.Future[InvocationResult]":
-        """``submit`` as a future of the result (no task on the hot path)."""
-        fut: asyncio.Future = asyncio.get_running_loop().create_future()
-
-        def done(result, exc) -> None:
-            if fut.done():
-                return
-            if exc is not None:
-                fut.set_exception(exc)
-            else:
-                fut.set_result(result)
-
-        self.submit(target.fn.name, target.version, target.config, payload, self.invoked_arn(target), done,
-                    trace=trace, request_id=request_id, client_context=client_context, want_tail=want_tail,
-                    on_stream=on_stream)
-        return fut
-
     # ------------------------------------------------------ what triggers call
+    def call(self, function: str, qualifier: str | None, payload: bytes, on_done: OnDone, *,
+             trace_header: str | None = None, request_id: str | None = None, client_context: str | None = None,
+             want_tail: bool = False, on_stream: "OnStream | None" = None) -> "asyncio.Task | None":
+        """Invoke synchronously (RequestResponse): steps 1 to 5, then ``on_done(result, exc)`` once, called
+        from the environment's answer itself. No loop turn separates the function's answer from a caller
+        that writes its own answer from ``on_done`` (HTTP APIs: ``apis/deadline.answer``).
+
+        Raises ``AwsError`` at once when the invocation cannot start, as ``invoke`` does. For a Pending
+        version it returns the task that waits for it to settle (cancel it to give up; a failure then
+        reaches ``on_done``), else None.
+        """
+        target = self.resolve(function, qualifier)
+        request_id = request_id or new_request_id()
+        if self.pending(target):
+            task = asyncio.ensure_future(self._call_when_active(target, payload, on_done, trace_header, request_id,
+                                                                client_context, want_tail, on_stream))
+            self._waiting.add(task)
+            task.add_done_callback(self._waiting.discard)
+            return task
+        check_state(target.config)
+        self.submit(target.fn.name, target.version, target.config, payload, self.invoked_arn(target), on_done,
+                    trace=self.trace(target.fn, trace_header), request_id=request_id, client_context=client_context,
+                    want_tail=want_tail, on_stream=on_stream)
+        return None
+
+    async def _call_when_active(self, target: "Resolved", payload: bytes, on_done: OnDone, trace_header: str | None,
+                                request_id: str, client_context: str | None, want_tail: bool,
+                                on_stream: "OnStream | None") -> None:
+        try:
+            active = await self.when_active(target)
+            self.submit(active.fn.name, active.version, active.config, payload, self.invoked_arn(active), on_done,
+                        trace=self.trace(active.fn, trace_header), request_id=request_id,
+                        client_context=client_context, want_tail=want_tail, on_stream=on_stream)
+        except asyncio.CancelledError:  # given up (``invoke``'s future cancelled, or Lamb stopping)
+            on_done(None, asyncio.CancelledError())
+            raise
+        except Exception as e:  # noqa: BLE001 - the caller learns it from on_done, as from the invocation
+            on_done(None, e)
+
     def invoke(self, function: str, qualifier: str | None, payload: bytes, *, trace_header: str | None = None,
                request_id: str | None = None, client_context: str | None = None,
                want_tail: bool = False, on_stream: "OnStream | None" = None) -> "asyncio.Future[InvocationResult]":
-        """Invoke synchronously (RequestResponse): await it for the ``InvocationResult``.
+        """Invoke synchronously (RequestResponse): await it for the ``InvocationResult`` (``call`` as a future).
 
         ``function`` is a name or ARN, ``qualifier`` None/``$LATEST``/a version/an alias;
         ``trace_header`` is the X-Amzn-Trace-Id of the request that caused this
         invocation (the loop-detection chain continues through it); ``request_id``
         defaults to a new UUID; ``on_stream`` gets a streamed response as it starts (see ``submit``).
+        Cancelling the future while a Pending version settles gives the invocation up.
         """
-        target = self.resolve(function, qualifier)
-        request_id = request_id or str(uuid.uuid4())
-        if self.pending(target):
-            async def later() -> InvocationResult:
-                active = await self.when_active(target)
-                return await self.start(active, payload, trace=self.trace(active.fn, trace_header),
-                                        request_id=request_id, client_context=client_context, want_tail=want_tail,
-                                        on_stream=on_stream)
-            return asyncio.ensure_future(later())
-        check_state(target.config)
-        trace = self.trace(target.fn, trace_header)
-        return self.start(target, payload, trace=trace, request_id=request_id,
-                          client_context=client_context, want_tail=want_tail, on_stream=on_stream)
+        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        def done(result, exc) -> None:
+            if fut.done():
+                return
+            if exc is None:
+                fut.set_result(result)
+            elif isinstance(exc, asyncio.CancelledError):
+                fut.cancel()
+            else:
+                fut.set_exception(exc)
+
+        waiting = self.call(function, qualifier, payload, done, trace_header=trace_header, request_id=request_id,
+                            client_context=client_context, want_tail=want_tail, on_stream=on_stream)
+        if waiting is not None:
+            fut.add_done_callback(lambda f: waiting.cancel() if f.cancelled() else None)
+        return fut
 
     def invoke_async(self, function: str, qualifier: str | None, payload: bytes, *, trace_header: str | None = None,
                      request_id: str | None = None) -> Awaitable[dict]:

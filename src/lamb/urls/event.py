@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
+import orjson
+
 _TEXT_TYPES = ("text/", "json", "xml", "javascript", "yaml", "x-www-form-urlencoded-text")
 
 
@@ -114,9 +116,14 @@ def build(*, method: str, raw_path: str, raw_query: str, headers: dict[str, str]
     return event
 
 
-# One encoder for every event: json.dumps with options builds a new one per call (~2x slower).
+# What orjson refuses (an integer past 64 bits from an authorizer's context, a lone surrogate) the standard
+# encoder writes, as it wrote every event before: one encoder for all (json.dumps builds one per call).
 _ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
 def encode(event: dict) -> bytes:
-    return _ENCODER.encode(event).encode()
+    """An event as compact JSON, UTF-8 (orjson: an HTTP API request's event in a tenth of the time)."""
+    try:
+        return orjson.dumps(event)
+    except TypeError:  # orjson.JSONEncodeError
+        return _ENCODER.encode(event).encode()

@@ -35,6 +35,7 @@ from typing import Callable, NamedTuple
 
 from ..auth import sigv4
 from ..http.server import Request, Response
+from ..ids import request_id as new_request_id
 from ..services.authorize import names_caller
 from ..services.lineage import with_root
 from ..policy import evaluate as policy_eval
@@ -128,7 +129,7 @@ class UrlServer:
             if routed is None:
                 return None
             url_id, path = routed
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         try:
             return self.serve(req, url_id, path, addresses, request_id)
         except AwsError as e:
