@@ -84,3 +84,20 @@ def test_event_encoding():
     assert json.loads(event.encode(big)) == big
     odd = {"s": "\ud800"}
     assert event.encode(odd) == b'{"s":"\\ud800"}'
+
+
+@pytest.mark.parametrize("payload", [
+    b'{"statusCode":200,"headers":{"a":"b"},"body":"{\\"ok\\":true}"}', b'"text"', b"[1, 2.5, -0, 1E2, null]",
+    b'{"n":12345678901234567890123,"m":-9223372036854775809}', b'{"x":NaN}', b'{"x":1e400}', b'{"a":1,"a":2}',
+    b'"\\ud800"', b'"caf\xc3\xa9"', b'"\xff"', b'\xef\xbb\xbf{"bom":1}', b"{", b" 7 ", b'{"f":0.1234567890123456789}',
+])
+def test_results_read_as_json_loads_reads_them(payload):
+    def read(f):
+        try:
+            return "ok", f(payload)
+        except ValueError:
+            return "refused", None
+
+    got, want = read(response.loads), read(json.loads)
+    assert got[0] == want[0]
+    assert repr(got[1]) == repr(want[1])  # the same values, types and float spelling (NaN == NaN too)

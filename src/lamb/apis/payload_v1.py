@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
-from urllib.parse import parse_qsl
 
-from ..urls.event import body_of, http_time
-from ..urls.response import Malformed
+from ..urls.event import body_of, http_time, query_pairs
+from ..urls.response import Malformed, loads
 
 _IDENTITY_NULLS = ("accessKey", "accountId", "caller", "cognitoAuthenticationProvider", "cognitoAuthenticationType",
                    "cognitoIdentityId", "cognitoIdentityPoolId", "principalOrgId", "user", "userArn")
@@ -35,7 +33,7 @@ def build(*, method: str, path: str, raw_query: str, headers: dict[str, str], bo
     event_headers.update(extra_headers)
     query: dict[str, str] = {}
     multi_query: dict[str, list[str]] = {}
-    for k, v in parse_qsl(raw_query, keep_blank_values=True):
+    for k, v in query_pairs(raw_query):
         query[k] = v  # the last value, as AWS does
         multi_query.setdefault(k, []).append(v)
     identity: dict = {k: None for k in _IDENTITY_NULLS}
@@ -65,7 +63,7 @@ def build(*, method: str, path: str, raw_query: str, headers: dict[str, str], bo
 def response(payload: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
     """(status, headers, body) of a 1.0 response; ``Malformed`` when it is not one."""
     try:
-        value = json.loads(payload) if payload else None
+        value = loads(payload) if payload else None
     except ValueError:
         raise Malformed("not JSON") from None
     if not isinstance(value, dict) or "statusCode" not in value:

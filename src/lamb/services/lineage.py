@@ -91,6 +91,8 @@ def with_root(header: str | None) -> str:
     Retries of one event then share a trace, and an event that arrived without a
     header (a client outside Lamb) starts a chain of its own.
     """
+    if not header:  # (an HTTP request without one: on the path of each)
+        return f"Root={new_root()}"
     fields = parse(header)
     if not fields.get("Root"):
         fields = {"Root": new_root(), **{k: v for k, v in fields.items() if k != "Root"}}
@@ -106,6 +108,10 @@ def hop(cause: str | None, function_arn: str) -> tuple[str, int]:
     """
     if not cause:  # the first hop of a new chain (the invoke hot path without a header)
         return (f"Root={new_root()};Parent={os.urandom(8).hex()};Sampled=?;"
+                f"Lineage={LINEAGE_VERSION}:{function_hash(function_arn)}:0"), 0
+    if cause.startswith("Root=") and len(cause) > 5 and ";" not in cause and " " not in cause:
+        # only a Root (``with_root`` of a request without a header: an HTTP API's or URL's request)
+        return (f"{cause};Parent={os.urandom(8).hex()};Sampled=?;"
                 f"Lineage={LINEAGE_VERSION}:{function_hash(function_arn)}:0"), 0
     fields = parse(cause)
     root = fields.get("Root") or new_root()

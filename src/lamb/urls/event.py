@@ -61,6 +61,14 @@ def http_time(epoch_ms: int) -> str:
     return _last_time[1]
 
 
+def query_pairs(raw_query: str) -> list[tuple[str, str]]:
+    """``parse_qsl(raw_query, keep_blank_values=True)``, without its decoding steps for a query that has
+    nothing to decode (no ``%``, no ``+``): the usual query, on every request's path."""
+    if "%" in raw_query or "+" in raw_query:
+        return parse_qsl(raw_query, keep_blank_values=True)
+    return [(k, v) for k, _, v in (p.partition("=") for p in raw_query.split("&") if p)]
+
+
 def build(*, method: str, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes, url_id: str,
           domain: str, account_id: str, source_ip: str, request_id: str, extra_headers: dict[str, str],
           caller: Caller | None = None, now_ms: int | None = None, route_key: str = "$default",
@@ -70,40 +78,33 @@ def build(*, method: str, raw_path: str, raw_query: str, headers: dict[str, str]
     route, stage, the API's account (``owner_account``), path parameters, stage variables
     and what an authorizer returned."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    event_headers = {k: v for k, v in headers.items() if k != "cookie"}
+    event_headers = dict(headers)
+    cookie = event_headers.pop("cookie", None)
     event_headers.update(extra_headers)
     event: dict = {"version": "2.0", "routeKey": route_key, "rawPath": raw_path, "rawQueryString": raw_query}
-    cookie = headers.get("cookie")
     if cookie:
         event["cookies"] = [c.strip() for c in cookie.replace(",", ";").split(";") if c.strip()]
     event["headers"] = event_headers
     if raw_query:
         params: dict[str, str] = {}
-        for k, v in parse_qsl(raw_query, keep_blank_values=True):
+        for k, v in query_pairs(raw_query):
             params[k] = f"{params[k]},{v}" if k in params else v
         event["queryStringParameters"] = params
-    context: dict = {
-        "accountId": owner_account or (caller.account_id if caller else "anonymous"),
-        "apiId": url_id,
-    }
-    if authorizer is not None:
-        context["authorizer"] = authorizer
-    elif caller is not None:
-        context["authorizer"] = {"iam": {
+    if authorizer is None and caller is not None:
+        authorizer = {"iam": {
             "accessKey": caller.access_key, "accountId": caller.account_id, "callerId": caller.user_id,
             "cognitoIdentity": None, "principalOrgId": None, "userArn": caller.user_arn, "userId": caller.user_id,
         }}
-    context.update({
-        "domainName": domain,
-        "domainPrefix": url_id,
+    context: dict = {
+        "accountId": owner_account or (caller.account_id if caller else "anonymous"), "apiId": url_id,
+        "authorizer": authorizer, "domainName": domain, "domainPrefix": url_id,
         "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": source_ip,
                  "userAgent": headers.get("user-agent", "")},
-        "requestId": request_id,
-        "routeKey": route_key,
-        "stage": stage,
-        "time": http_time(now_ms),
+        "requestId": request_id, "routeKey": route_key, "stage": stage, "time": http_time(now_ms),
         "timeEpoch": now_ms,
-    })
+    }
+    if authorizer is None:
+        del context["authorizer"]
     event["requestContext"] = context
     if path_parameters:
         event["pathParameters"] = path_parameters

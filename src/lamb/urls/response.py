@@ -15,6 +15,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
+
+import orjson
 
 INTERNAL = b"Internal Server Error"
 FORBIDDEN = ("Forbidden. For troubleshooting Function URL authorization issues, see: "
@@ -28,6 +31,22 @@ class Malformed(Exception):
     """The function's result is not a response a URL can send."""
 
 
+# orjson reads an integer past 64 bits as a float and refuses NaN and Infinity: a result with a run of 19
+# digits, or one orjson refuses, is read by json.loads, which reads every result as it always has.
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
+
+def loads(payload: bytes):
+    """A function's JSON result (``ValueError`` when it is not JSON), as ``json.loads`` reads it; with
+    orjson when that reads it the same (a tenth of the time, on every answer's path)."""
+    if _LONG_NUMBER.search(payload) is None:
+        try:
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(payload)
+
+
 def _scalar(v) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -39,7 +58,7 @@ def _scalar(v) -> str:
 def from_result(payload: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
     """(status, headers, body) for a successful invocation's payload; ``Malformed`` otherwise."""
     try:
-        value = json.loads(payload) if payload else None
+        value = loads(payload) if payload else None
     except ValueError:
         raise Malformed("not JSON")
     if isinstance(value, dict) and "statusCode" in value:
