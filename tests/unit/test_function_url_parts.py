@@ -101,3 +101,13 @@ def test_results_read_as_json_loads_reads_them(payload):
     got, want = read(response.loads), read(json.loads)
     assert got[0] == want[0]
     assert repr(got[1]) == repr(want[1])  # the same values, types and float spelling (NaN == NaN too)
+
+
+def test_query_pairs_are_parse_qsl_pairs():
+    import random
+    from urllib.parse import parse_qsl
+
+    rng = random.Random(1)
+    for _ in range(20000):
+        q = "".join(rng.choice("ab=&;x1 .-_~%+2") for _ in range(rng.randint(0, 12)))
+        assert event.query_pairs(q) == parse_qsl(q, keep_blank_values=True), q
