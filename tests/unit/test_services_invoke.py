@@ -159,3 +159,19 @@ def test_cancelling_invoke_gives_up_a_pending_version(functions):
 
     fut = asyncio.run(caller())
     assert fut.cancelled() and invoker.calls == []  # the waiting task ended with the future
+
+
+def test_call_reuses_what_the_caller_resolved_except_for_an_alias(functions):
+    invoker = AnsweringInvoker()
+    d = door(functions, invoker)
+    fn = functions.get("f")
+    latest = functions.resolve("f")
+    aliased = functions.resolve("f", "live")
+
+    async def caller():
+        d.call("f", None, b"{}", lambda r, e: None, resolved=latest._replace(version="seen"))
+        d.call("f", "live", b"{}", lambda r, e: None, resolved=aliased._replace(version="stale"))
+
+    asyncio.run(caller())
+    assert [c[0].version for c in invoker.calls] == ["seen", "1"]  # reused; an alias drawn again
+    assert "live" in fn.routes

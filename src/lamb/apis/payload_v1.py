@@ -19,7 +19,7 @@ import base64
 import binascii
 
 from ..urls.event import body_of, http_time, query_pairs
-from ..urls.response import Malformed, loads
+from ..urls.response import Malformed, read_result
 
 _IDENTITY_NULLS = ("accessKey", "accountId", "caller", "cognitoAuthenticationProvider", "cognitoAuthenticationType",
                    "cognitoIdentityId", "cognitoIdentityPoolId", "principalOrgId", "user", "userArn")
@@ -63,7 +63,7 @@ def build(*, method: str, path: str, raw_query: str, headers: dict[str, str], bo
 def response(payload: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
     """(status, headers, body) of a 1.0 response; ``Malformed`` when it is not one."""
     try:
-        value = loads(payload) if payload else None
+        value = read_result(payload) if payload else None
     except ValueError:
         raise Malformed("not JSON") from None
     if not isinstance(value, dict) or "statusCode" not in value:

@@ -35,7 +35,7 @@ import re
 import time
 import uuid
 from urllib.parse import parse_qsl
-from typing import Awaitable, Callable, NamedTuple
+from typing import TYPE_CHECKING, Awaitable, Callable, NamedTuple
 
 from ..http.server import Pending, Request, Response
 from ..ids import request_id as new_request_id
@@ -60,6 +60,9 @@ from .throttle import ACCOUNT, Buckets
 from .usage_plans import UsagePlans
 from .vpc_links import VpcLinks
 from . import websocket
+
+if TYPE_CHECKING:
+    from ..store.functions import Resolved
 
 log = logging.getLogger("lamb.apis")
 
@@ -103,6 +106,7 @@ class Target(NamedTuple):
     arn: str  # the function ARN as named (with its qualifier)
     function: str
     qualifier: str | None
+    resolved: "Resolved | None" = None  # what invoking it need not look up again (``Invocations.call``)
 
 
 def function_arn_of(uri: str) -> str:
@@ -669,7 +673,7 @@ class HttpApiServer:
         try:
             return deadline.answer(
                 lambda done: self._call(target.function, target.qualifier, payload, done, trace_header=trace,
-                                        request_id=rid),
+                                        request_id=rid, resolved=target.resolved),
                 ctx.integration.get("TimeoutInMillis", 30_000) / 1000.0, lambda: _message(503, "Service Unavailable", rid),
                 settle, lambda: internal(rid))
         except AwsError:
@@ -869,7 +873,7 @@ def make_target(resolve: Callable, region: str, account_id: str) -> Callable[[st
         r = resolve(arn, None)
         q = r.ref.qualifier
         res = Resource(r.fn, q, q is not None and q in r.fn.aliases)
-        return Target(res.record, function_arn(region, account_id, r.fn.name, q), r.fn.name, q)
+        return Target(res.record, function_arn(region, account_id, r.fn.name, q), r.fn.name, q, r)
 
     return target
 

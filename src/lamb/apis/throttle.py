@@ -29,10 +29,13 @@ class Buckets:
     @staticmethod
     def settings(stage: dict, route_key: str) -> tuple[float, int] | None:
         """(rate per second, burst) for a route of a stage, or None when not throttled."""
-        merged = dict(stage.get("DefaultRouteSettings") or {})
-        merged.update({k: v for k, v in ((stage.get("RouteSettings") or {}).get(route_key) or {}).items()
-                       if v is not None})
-        rate, burst = merged.get("ThrottlingRateLimit"), merged.get("ThrottlingBurstLimit")
+        default = stage.get("DefaultRouteSettings") or {}
+        route = (stage.get("RouteSettings") or {}).get(route_key) or {}  # its values that are set win
+        rate, burst = route.get("ThrottlingRateLimit"), route.get("ThrottlingBurstLimit")
+        if rate is None:
+            rate = default.get("ThrottlingRateLimit")
+        if burst is None:
+            burst = default.get("ThrottlingBurstLimit")
         if rate is None and burst is None:
             return None
         rate = float(rate if rate is not None else 0.0)

@@ -325,22 +325,27 @@ class Invoker:
 
     def _count_in(self, pool: VersionPool, env, key: str, c: Concurrency) -> None:
         """Concurrency metrics, as Lambda publishes them per function and account-wide: the values
-        of now, recorded once the caller has its answer (``afterwards``)."""
+        of now, made into points and recorded once the caller has its answer (``afterwards``)."""
+        provisioned = self._provisioned_points(pool, env) if pool.provisioned_target else ()
+        self.afterwards.add(functools.partial(self._put_concurrency, scope_of(key), pool.config.function_name,
+                                              c.in_flight.get(key, 0), c.total, c.unreserved, provisioned))
+
+    @staticmethod
+    def _provisioned_points(pool: VersionPool, env) -> list[tuple[str, float, dict[str, str]]]:
         fn = pool.config.function_name
-        by_fn = {"FunctionName": fn}
-        points = [("ConcurrentExecutions", c.in_flight.get(key, 0), by_fn), ("ConcurrentExecutions", c.total, {}),
-                  ("UnreservedConcurrentExecutions", c.unreserved, {})]
-        target = pool.provisioned_target
-        if target:
-            dims = {"FunctionName": fn, "Resource": f"{fn}:{pool.config.version}"}
-            if env.provisioned:
-                busy = len(pool.provisioned) - len(pool.provisioned_idle)
-                points += [("ProvisionedConcurrentExecutions", busy, dims),
-                           ("ProvisionedConcurrencyUtilization", busy / target, dims),
-                           ("ProvisionedConcurrencyInvocations", 1, dims)]
-            else:
-                points.append(("ProvisionedConcurrencySpilloverInvocations", 1, dims))
-        self.afterwards.add(functools.partial(self._put_points, scope_of(key), points))
+        dims = {"FunctionName": fn, "Resource": f"{fn}:{pool.config.version}"}
+        if not env.provisioned:
+            return [("ProvisionedConcurrencySpilloverInvocations", 1, dims)]
+        busy = len(pool.provisioned) - len(pool.provisioned_idle)
+        return [("ProvisionedConcurrentExecutions", busy, dims),
+                ("ProvisionedConcurrencyUtilization", busy / pool.provisioned_target, dims),
+                ("ProvisionedConcurrencyInvocations", 1, dims)]
+
+    def _put_concurrency(self, scope: str, function_name: str, in_flight: int, total: int, unreserved: int,
+                         provisioned) -> None:
+        self._put_points(scope, [("ConcurrentExecutions", in_flight, {"FunctionName": function_name}),
+                                 ("ConcurrentExecutions", total, {}), ("UnreservedConcurrentExecutions", unreserved, {}),
+                                 *provisioned])
 
     def _put_points(self, scope: str, points: list[tuple[str, float, dict[str, str]]]) -> None:
         put = self.metrics.put_in

@@ -198,16 +198,19 @@ class Invocations:
     # ------------------------------------------------------ what triggers call
     def call(self, function: str, qualifier: str | None, payload: bytes, on_done: OnDone, *,
              trace_header: str | None = None, request_id: str | None = None, client_context: str | None = None,
-             want_tail: bool = False, on_stream: "OnStream | None" = None) -> "asyncio.Task | None":
+             want_tail: bool = False, on_stream: "OnStream | None" = None,
+             resolved: "Resolved | None" = None) -> "asyncio.Task | None":
         """Invoke synchronously (RequestResponse): steps 1 to 5, then ``on_done(result, exc)`` once, called
         from the environment's answer itself. No loop turn separates the function's answer from a caller
         that writes its own answer from ``on_done`` (HTTP APIs: ``apis/deadline.answer``).
 
         Raises ``AwsError`` at once when the invocation cannot start, as ``invoke`` does. For a Pending
         version it returns the task that waits for it to settle (cancel it to give up; a failure then
-        reaches ``on_done``), else None.
+        reaches ``on_done``), else None. ``resolved``: step 1's answer for ``function`` when the caller has
+        it (an alias is resolved again, for a weighted one draws its version per invocation).
         """
-        target = self.resolve(function, qualifier)
+        target = resolved if resolved is not None and resolved.ref.qualifier not in resolved.fn.routes \
+            else self.resolve(function, qualifier)
         request_id = request_id or new_request_id()
         if self.pending(target):
             task = asyncio.ensure_future(self._call_when_active(target, payload, on_done, trace_header, request_id,
