@@ -62,3 +62,17 @@ def test_kept_as_aws_keeps_it():
         except ValueError as e:
             assert str(e) == rp.INVALID
     assert rp.parsed("not json", API) == {"Statement": []}  # unreadable: allows nothing
+
+
+def test_a_deployment_applies_the_policy_it_took():
+    """A deployment keeps the policy of its time (None included); one made before Lamb kept it applies the
+    API's policy of today, rather than none."""
+    from lamb.apis.rest import RestDeployed
+
+    text = json.dumps({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke",
+                                      "Resource": "execute-api:/*"}]})
+    assert RestDeployed({"resources": {}, "policy": None}, API, text).policy is None
+    took = RestDeployed({"resources": {}, "policy": text}, API, None).policy
+    older = RestDeployed({"resources": {}}, API, text).policy
+    assert took == older and rp.decide(older, Principal.anonymous(), API + "/v1/GET/a", {}) is DENY
+    assert RestDeployed({"resources": {}}, API).policy is None

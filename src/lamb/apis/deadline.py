@@ -5,22 +5,17 @@ API Gateway stops waiting at the integration's timeout and answers (503 for HTTP
 answer is completed from the invocation's, or from a timer.
 
 ``within`` maps a future (REST integrations, HTTP proxies, AWS service calls): its answer
-is an asyncio future, written a loop turn after the one it is set in. ``answer`` takes an
-invocation started with a callback (``Invocations.call``): its answer is a ``Pending``,
-written from the function's answer itself, with no loop turn between.
+is an asyncio future, written a loop turn after the one it is set in. HTTP APIs' Lambda proxy
+integrations start their invocation with a callback instead (``http/answering.answer``, with
+this timeout): their answer is written from the function's answer itself.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from typing import Any, Callable
+from typing import Callable
 
-from ..http.server import Pending, Response
-
-log = logging.getLogger("lamb.apis")
-
-OnDone = Callable[[Any, "BaseException | None"], None]
+from ..http.server import Response
 
 
 def within(pending: "asyncio.Future", timeout_s: float, on_timeout: Callable[[], Response],
@@ -40,37 +35,4 @@ def within(pending: "asyncio.Future", timeout_s: float, on_timeout: Callable[[],
             out.set_result(on_done(f))
 
     pending.add_done_callback(done)
-    return out
-
-
-def answer(start: Callable[[OnDone], object], timeout_s: float, on_timeout: Callable[[], Response],
-           on_done: Callable[[Any, "BaseException | None"], Response], on_error: Callable[[], Response]) -> Pending:
-    """``start(done)`` begins the invocation (it may raise, before anything is pending); the answer is
-    ``on_done(result, exc)``, or ``on_timeout()`` once ``timeout_s`` passes, or ``on_error()`` when
-    ``on_done`` fails (it runs inside the environment that answered, which must not see the failure)."""
-    loop = asyncio.get_running_loop()
-    out = Pending()
-
-    def expired() -> None:
-        if not out.done():
-            out.set_result(on_timeout())
-
-    timer = loop.call_later(timeout_s, expired)
-
-    def done(result, exc: "BaseException | None") -> None:
-        timer.cancel()
-        if out.done():
-            return
-        try:
-            response = on_done(result, exc)
-        except Exception:  # noqa: BLE001
-            log.exception("mapping an integration's answer failed")
-            response = on_error()
-        out.set_result(response)
-
-    try:
-        start(done)
-    except BaseException:
-        timer.cancel()
-        raise
     return out

@@ -93,11 +93,13 @@ def missing_token(rid: str) -> Response:
 
 
 class RestDeployed:
-    def __init__(self, snapshot: dict, api_arn: str) -> None:
-        """``api_arn``: ``arn:aws:execute-api:<region>:<account>:<api-id>`` (the policy's ``execute-api:/``)."""
+    def __init__(self, snapshot: dict, api_arn: str, policy_now: str | None = None) -> None:
+        """``api_arn``: ``arn:aws:execute-api:<region>:<account>:<api-id>`` (the policy's ``execute-api:/``);
+        ``policy_now``: the API's policy today, for a deployment made before Lamb kept the policy with it."""
         self.resources: dict = snapshot["resources"]
         # the API's resource policy as this deployment took it (resource_policy.py), or None
-        self.policy: dict | None = resource_policy.parsed(snapshot.get("policy"), api_arn)
+        self.policy: dict | None = resource_policy.parsed(
+            snapshot["policy"] if "policy" in snapshot else policy_now, api_arn)
         self.authorizers: dict = snapshot.get("authorizers") or {}
         self.models: dict = snapshot.get("models") or {}
         self.validators: dict = snapshot.get("requestValidators") or {}
@@ -169,7 +171,8 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
     deployed = server._deployed.get(key)
     if deployed is None:
         deployed = server._deployed[key] = RestDeployed(
-            dep["_snapshot"], f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}")
+            dep["_snapshot"], f"arn:aws:execute-api:{server.region}:{server.account_id}:{api_id}",
+            doc["api"].get("policy"))
     seen.update(deployed=deployed, stage=stage_name, variables=stage.get("variables") or {},
                 path=via.full_path if via is not None else f"/{stage_name}{path}")
     # a trailing slash names the same resource (curl …/Prod/hello/ reaches /hello, as on AWS)

@@ -37,6 +37,7 @@ import uuid
 from urllib.parse import parse_qsl
 from typing import TYPE_CHECKING, Awaitable, Callable, NamedTuple
 
+from ..http import answering
 from ..http.server import Pending, Request, Response
 from ..ids import request_id as new_request_id
 from ..invoke.metrics import Metrics
@@ -132,8 +133,8 @@ class HttpApiServer:
     """``__call__(request)``: None when the request is not for an HTTP API."""
 
     def __init__(self, *, store: HttpApiStore, addresses: Callable[[], Addresses], invoke: Callable[..., "asyncio.Future"],
-                 call: Callable[..., object], target: Callable[[str], Target], region: str, account_id: str, port: Callable[[], int],
-                 max_body: int, jwt=None, rest_store: HttpApiStore | None = None,
+                 call: Callable[..., object], target: Callable[[str], Target], region: str, account_id: str,
+                 port: Callable[[], int], max_body: int, jwt=None, rest_store: HttpApiStore | None = None,
                  access_logs: "access_log.AccessLogs | None" = None, metrics: Metrics | None = None,
                  invoke_async: Callable[..., "Awaitable[dict]"] | None = None, cognito=None,
                  credentials: Credentials | None = None, http_sender: http_proxy.Sender | None = None,
@@ -155,7 +156,7 @@ class HttpApiServer:
         self.rest = rest_store  # REST APIs (apis/rest.py)
         self.addresses = addresses
         self._invoke = invoke
-        self._call = call  # Invocations.call: a Lambda proxy answer is written from the function's own (deadline.answer)
+        self._call = call  # Invocations.call: a Lambda proxy answer is written from the function's (http/answering)
         self.invoke_async = invoke_async  # Event invocations of non-proxy REST integrations (rest.py)
         self.target = target
         self.region = region
@@ -671,11 +672,11 @@ class HttpApiServer:
             return self._settle(ctx, version, result, exc, seen)
 
         try:
-            return deadline.answer(
+            return answering.answer(
                 lambda done: self._call(target.function, target.qualifier, payload, done, trace_header=trace,
                                         request_id=rid, resolved=target.resolved),
-                ctx.integration.get("TimeoutInMillis", 30_000) / 1000.0, lambda: _message(503, "Service Unavailable", rid),
-                settle, lambda: internal(rid))
+                settle, lambda: internal(rid), timeout_s=ctx.integration.get("TimeoutInMillis", 30_000) / 1000.0,
+                on_timeout=lambda: _message(503, "Service Unavailable", rid))
         except AwsError:
             return internal(rid)
 

@@ -113,7 +113,7 @@ class Pending:
     """An answer not ready yet, written the moment it is: ``set_result`` writes it before it returns
     (an asyncio future's callbacks would wait for the loop's next turn). The Runtime API's long-polled
     ``next``, whose event is on every invocation's path, is one, and so is an HTTP API's answer from a
-    function (``apis/deadline.py``). ``await`` works as on a future."""
+    function (``http/answering.py``). ``await`` works as on a future."""
 
     __slots__ = ("_result", "_cancelled", "_callbacks", "_future")
 

@@ -344,8 +344,8 @@ class Invoker:
     def _put_concurrency(self, scope: str, function_name: str, in_flight: int, total: int, unreserved: int,
                          provisioned) -> None:
         self._put_points(scope, [("ConcurrentExecutions", in_flight, {"FunctionName": function_name}),
-                                 ("ConcurrentExecutions", total, {}), ("UnreservedConcurrentExecutions", unreserved, {}),
-                                 *provisioned])
+                                 ("ConcurrentExecutions", total, {}),
+                                 ("UnreservedConcurrentExecutions", unreserved, {}), *provisioned])
 
     def _put_points(self, scope: str, points: list[tuple[str, float, dict[str, str]]]) -> None:
         put = self.metrics.put_in

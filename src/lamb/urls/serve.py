@@ -34,7 +34,8 @@ import uuid
 from typing import Callable, NamedTuple
 
 from ..auth import sigv4
-from ..http.server import Request, Response
+from ..http import answering
+from ..http.server import Pending, Request, Response
 from ..ids import request_id as new_request_id
 from ..services.authorize import names_caller
 from ..services.lineage import with_root
@@ -106,12 +107,14 @@ def _bad_gateway(request_id: str) -> Response:
 class UrlServer:
     """``__call__(request)``: None when the request is not for a function URL."""
 
-    def __init__(self, *, index: UrlIndex, addresses: Callable[[], Addresses], invoke: Callable[..., "asyncio.Future"], region: str,
-                 account_id: str, port: Callable[[], int], iam_keys: dict[str, tuple[str, str]],
-                 max_event_bytes: int, signer: Callable[[str], Signer | None] | None = None):
+    def __init__(self, *, index: UrlIndex, addresses: Callable[[], Addresses], invoke: Callable[..., "asyncio.Future"],
+                 call: Callable[..., object], region: str, account_id: str, port: Callable[[], int],
+                 iam_keys: dict[str, tuple[str, str]], max_event_bytes: int,
+                 signer: Callable[[str], Signer | None] | None = None):
         self.index = index
         self.addresses = addresses
-        self.invoke = invoke
+        self.invoke = invoke  # Invocations.invoke: a streamed response reads the invocation's future
+        self.call = call  # Invocations.call: a buffered answer is written from the function's own
         self.region = region
         self.account_id = account_id
         self.port = port
@@ -136,9 +139,10 @@ class UrlServer:
             return _from_error(e, request_id)
 
     def serve(self, req: Request, url_id: str, path: str, addresses: Addresses,
-              request_id: str) -> "asyncio.Future[Response] | Response":
-        """Everything up to the invocation runs here, synchronously; the answer is a
-        future completed from the invocation's (no task on the way)."""
+              request_id: str) -> "asyncio.Future[Response] | Response | Pending":
+        """Everything up to the invocation runs here, synchronously. A buffered answer is a ``Pending``
+        written from the function's answer itself (``Invocations.call``: no loop turn between); a
+        streamed one a future completed from the invocation's (no task on the way)."""
         found = self.index.lookup(url_id)
         if found is None:  # AWS: a deleted URL is "Forbidden", one that never existed has no message
             message = response.FORBIDDEN if self.index.seen(url_id) else None
@@ -190,37 +194,42 @@ class UrlServer:
                           f"Request must be smaller than {self.max_event_bytes} bytes for the InvokeFunction operation",
                           request_id)
         cors_conf = url.get("Cors")
+
+        def answer(result, exc: "BaseException | None") -> Response:
+            return self._respond(result, exc, url_id, res.fn.name, cors_conf, headers, request_id, trace)
+
+        if url.get("InvokeMode") != "RESPONSE_STREAM":
+            return answering.answer(
+                lambda done: self.call(res.fn.name, res.qualifier, payload, done, trace_header=trace,
+                                       request_id=request_id),
+                answer, lambda: _bad_gateway(request_id))
         out: asyncio.Future = asyncio.get_running_loop().create_future()
-        on_stream = None
         streamed: list = []  # set once the function streams: the answer is then the stream's
-        if url.get("InvokeMode") == "RESPONSE_STREAM":
-            def on_stream(stream) -> None:  # the function streams: answer as it writes (urls/stream.py)
-                streamed.append(stream)
-                opened = asyncio.ensure_future(url_stream.open_stream(stream, pending))
-                opened.add_done_callback(lambda t: self._opened(t, out, cors_conf, headers, request_id, trace))
+
+        def on_stream(stream) -> None:  # the function streams: answer as it writes (urls/stream.py)
+            streamed.append(stream)
+            opened = asyncio.ensure_future(url_stream.open_stream(stream, pending))
+            opened.add_done_callback(lambda t: self._opened(t, out, cors_conf, headers, request_id, trace))
 
         pending = self.invoke(res.fn.name, res.qualifier, payload, trace_header=trace, request_id=request_id,
                               on_stream=on_stream)
 
-        def done(f: asyncio.Future) -> None:
-            if out.done() or streamed:
-                return  # streamed: its body reads the result
-            exc = f.exception()
-            if exc is not None:
-                if isinstance(exc, AwsError):
-                    out.set_result(_from_error(exc, request_id))
-                else:
-                    log.error("function URL %s: invocation failed", url_id, exc_info=exc)
-                    out.set_result(_bad_gateway(request_id))
-                return
-            out.set_result(self._respond(f.result(), url_id, res.fn.name, cors_conf, headers, request_id, trace))
+        def settled(f: asyncio.Future) -> None:
+            if not out.done() and not streamed:  # streamed: its body reads the result
+                out.set_result(answer(None, f.exception()) if f.exception() is not None else answer(f.result(), None))
 
-        pending.add_done_callback(done)
+        pending.add_done_callback(settled)
         return out
 
     @staticmethod
-    def _respond(result, url_id: str, function: str, cors_conf: dict | None, headers: dict[str, str],
-                 request_id: str, trace: str) -> Response:
+    def _respond(result, exc: "BaseException | None", url_id: str, function: str, cors_conf: dict | None,
+                 headers: dict[str, str], request_id: str, trace: str) -> Response:
+        """The answer to a finished invocation (``exc``: why it could not run)."""
+        if exc is not None:
+            if isinstance(exc, AwsError):
+                return _from_error(exc, request_id)
+            log.error("function URL %s: invocation failed", url_id, exc_info=exc)
+            return _bad_gateway(request_id)
         if result.function_error:
             return _bad_gateway(request_id)
         try:
@@ -333,7 +342,8 @@ def _request_independent(document: dict | None) -> bool:
 def make_url_server(lamb) -> UrlServer:
     """Wiring (called once by the gateway)."""
     s = lamb.settings
-    return UrlServer(index=lamb.urls, addresses=lamb.url_addresses, invoke=lamb.invocations.invoke, region=s.region,
+    return UrlServer(index=lamb.urls, addresses=lamb.url_addresses, invoke=lamb.invocations.invoke,
+                     call=lamb.invocations.call, region=s.region,
                      account_id=s.account_id, port=lambda: lamb.port,
                      iam_keys=parse_keys(s.url_iam_keys, s.account_id),
                      max_event_bytes=s.limits.sync_payload_max_bytes, signer=lamb.url_signer)

@@ -1,0 +1,57 @@
+"""An answer written from the callback that ends the work it waits for.
+
+An asyncio future's callbacks run a loop turn after it is set, and a chain of futures costs a turn
+each. ``answer`` starts the work with a callback (``Invocations.call`` for an invocation) and answers
+with a ``Pending``, which writes the response inside that callback: a function's answer reaches its
+caller's connection in the loop turn in which the runtime posted it. Function URLs and HTTP APIs'
+Lambda proxy integrations answer so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Callable
+
+from .server import Pending, Response
+
+log = logging.getLogger("lamb.http")
+
+OnDone = Callable[[Any, "BaseException | None"], None]
+
+
+def answer(start: Callable[[OnDone], object], on_done: Callable[[Any, "BaseException | None"], Response],
+           on_error: Callable[[], Response], *, timeout_s: float | None = None,
+           on_timeout: Callable[[], Response] | None = None) -> Pending:
+    """``start(done)`` begins the work (it may raise, before anything is pending); the answer is
+    ``on_done(result, exc)``, or ``on_error()`` when that fails (it runs inside whatever ended the work,
+    an environment's answer, which must not see the failure), or ``on_timeout()`` once ``timeout_s``
+    passes (API Gateway's integration timeout; the work itself goes on)."""
+    out = Pending()
+    timer = None
+    if timeout_s is not None and on_timeout is not None:
+        def expired() -> None:
+            if not out.done():
+                out.set_result(on_timeout())
+
+        timer = asyncio.get_running_loop().call_later(timeout_s, expired)
+
+    def done(result, exc: "BaseException | None") -> None:
+        if timer is not None:
+            timer.cancel()
+        if out.done():
+            return
+        try:
+            response = on_done(result, exc)
+        except Exception:  # noqa: BLE001
+            log.exception("mapping an answer failed")
+            response = on_error()
+        out.set_result(response)
+
+    try:
+        start(done)
+    except BaseException:
+        if timer is not None:
+            timer.cancel()
+        raise
+    return out

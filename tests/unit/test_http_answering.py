@@ -1,0 +1,49 @@
+"""Answers written from the callback that ends the work (lamb.http.answering)."""
+
+import asyncio
+
+import pytest
+
+from lamb.http.answering import answer
+from lamb.http.server import Response
+
+
+def test_the_answer_is_written_from_the_works_own_callback():
+    """``answer``: the Pending is done when the invocation's ``done`` returns (no loop turn), or at the
+    timeout; a failing mapping answers ``on_error``; a start that raises leaves no timer behind."""
+
+    async def run():
+        started = []
+        out = answer(started.append, lambda r, e: Response(200, [], r), lambda: Response(500), timeout_s=60,
+                     on_timeout=lambda: Response(503))
+        assert not out.done()
+        started[0](b"ok", None)
+        assert out.done() and out.result().body == b"ok"  # at once, inside done()
+        started[0](b"again", None)  # a second end changes nothing
+        assert out.result().body == b"ok"
+
+        slow = []
+        late = answer(slow.append, lambda r, e: Response(200), lambda: Response(500), timeout_s=0,
+                      on_timeout=lambda: Response(503))
+        await asyncio.sleep(0.01)
+        assert late.result().status == 503
+        slow[0](b"late", None)
+        assert late.result().status == 503
+
+        broken = []
+        bad = answer(broken.append, lambda r, e: 1 / 0, lambda: Response(500))
+        broken[0](b"x", None)  # the invocation's side never sees the mapping's failure
+        assert bad.result().status == 500
+
+        def refuse(_done):
+            raise ValueError("throttled")
+
+        loop = asyncio.get_running_loop()
+        timers = len(loop._scheduled) if hasattr(loop, "_scheduled") else None
+        with pytest.raises(ValueError):
+            answer(refuse, lambda r, e: Response(200), lambda: Response(500), timeout_s=60,
+                   on_timeout=lambda: Response(503))
+        if timers is not None:
+            assert all(h.cancelled() for h in loop._scheduled[timers:])
+
+    asyncio.run(run())
