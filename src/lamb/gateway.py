@@ -19,6 +19,8 @@ from urllib.parse import parse_qsl
 from . import console, stack_routes
 from .api.context import RequestContext, Services
 from .apis.websocket import management_path
+from .http import answering
+from .http.answering import Later
 from .http.server import Request, Response
 from .ids import request_id as new_request_id
 from .urls.by_scope import ByScope, owns_api, owns_url
@@ -113,25 +115,24 @@ def make_app(lamb: Served):
             log.exception("%s failed", op.name)
             return error(service_error(), rid, protocol)
 
+    def answered(protocol, op, result, exc: "BaseException | None", rid: str) -> Response:
+        """A handler's result, or its failure, as the operation's response."""
+        if exc is None:
+            try:
+                return _with_request_id(*protocol.serialize(op, result), rid)
+            except Exception as e:  # a serializer bug must still answer
+                exc = e
+        if isinstance(exc, AwsError):
+            return error(exc, rid, protocol, op)
+        log.error("%s failed", op.name, exc_info=exc)
+        return error(service_error(), rid, protocol)
+
     def settle(protocol, op, pending: asyncio.Future, rid: str) -> asyncio.Future:
-        """Map a handler's future to a response without a task (the Invoke path)."""
+        """Map a handler's future to a response without a task."""
         out = pending.get_loop().create_future()
-
-        def done(f: asyncio.Future) -> None:
-            exc = f.exception()
-            if exc is None:
-                try:
-                    out.set_result(_with_request_id(*protocol.serialize(op, f.result()), rid))
-                    return
-                except Exception as e:  # a serializer bug must still answer
-                    exc = e
-            if isinstance(exc, AwsError):
-                out.set_result(error(exc, rid, protocol, op))
-            else:
-                log.error("%s failed", op.name, exc_info=exc)
-                out.set_result(error(service_error(), rid, protocol))
-
-        pending.add_done_callback(done)
+        pending.add_done_callback(lambda f: out.set_result(
+            answered(protocol, op, None, f.exception(), rid) if f.exception() is not None
+            else answered(protocol, op, f.result(), None, rid)))
         return out
 
     def app(req: Request):
@@ -181,6 +182,9 @@ def make_app(lamb: Served):
                     "UnsupportedOperationException", f"{op.name} is not supported by this Lamb server yet.", 501
                 )
             result = handler(RequestContext(scope, req, op.name, rid, caller), params)
+            if isinstance(result, Later):  # Invoke: the answer written from the function's (http/answering)
+                return answering.answer(result.start, lambda r, e: answered(protocol, op, r, e, rid),
+                                        lambda: error(service_error(), rid, protocol))
             if isinstance(result, asyncio.Future):
                 return settle(protocol, op, result, rid)
             if inspect.isawaitable(result):

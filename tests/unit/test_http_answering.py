@@ -47,3 +47,34 @@ def test_the_answer_is_written_from_the_works_own_callback():
             assert all(h.cancelled() for h in loop._scheduled[timers:])
 
     asyncio.run(run())
+
+
+def test_later_is_answered_at_once_or_awaited():
+    """A ``Later`` (Invoke's handler result): ``answer`` writes it from its callback; awaited, it is a
+    future's result or exception; a start that refuses raises at once, as a handler would."""
+    from lamb.http.answering import Later
+
+    async def run():
+        ends = []
+        later = Later(ends.append)
+        out = answer(later.start, lambda r, e: Response(200, [], r), lambda: Response(500))
+        ends[0](b"now", None)
+        assert out.result().body == b"now"
+
+        assert await Later(lambda done: done({"StatusCode": 200}, None)) == {"StatusCode": 200}
+        with pytest.raises(KeyError):
+            await Later(lambda done: done(None, KeyError("failed")))
+
+        def refuse(_done):
+            raise ValueError("throttled")
+
+        with pytest.raises(ValueError):
+            await Later(refuse)
+        cancelled = []
+        waiting = asyncio.ensure_future(Later(cancelled.append))
+        await asyncio.sleep(0)
+        cancelled[0](None, asyncio.CancelledError())
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+
+    asyncio.run(run())

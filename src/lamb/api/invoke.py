@@ -9,7 +9,6 @@ invoke and returns 204. The request payload must be JSON and at most 6 MB.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import inspect
@@ -17,6 +16,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from ..http.answering import Later
 from ..limits import DEFAULT
 from ..protocol.errors import AwsError
 from ..protocol.json_depth import may_exceed, nesting_depth
@@ -130,18 +130,14 @@ def _invoke(ctx: "RequestContext", params: dict, target):
     client_context = _client_context(params.get("ClientContext"))
     # The X-Ray header the function sees; its Lineage counts this chain's invocations (issue 6).
     trace = door.trace(target.fn, header)
-    out = asyncio.get_running_loop().create_future()
 
-    def done(result, exc) -> None:
-        if exc is not None:
-            out.set_exception(exc)
-        else:
-            out.set_result(_output(result))
+    def start(done) -> None:  # the answer is written from the function's own (http/answering)
+        door.submit(target.fn.name, target.version, target.config, payload, door.invoked_arn(target),
+                    lambda result, exc: done(_output(result) if exc is None else None, exc),
+                    trace=trace, request_id=ctx.request_id, client_context=client_context,
+                    want_tail=params.get("LogType") == "Tail")
 
-    door.submit(target.fn.name, target.version, target.config, payload, door.invoked_arn(target), done,
-                trace=trace, request_id=ctx.request_id, client_context=client_context,
-                want_tail=params.get("LogType") == "Tail")
-    return out
+    return Later(start)
 
 
 def _output(result) -> dict:

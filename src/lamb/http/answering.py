@@ -3,8 +3,8 @@
 An asyncio future's callbacks run a loop turn after it is set, and a chain of futures costs a turn
 each. ``answer`` starts the work with a callback (``Invocations.call`` for an invocation) and answers
 with a ``Pending``, which writes the response inside that callback: a function's answer reaches its
-caller's connection in the loop turn in which the runtime posted it. Function URLs and HTTP APIs'
-Lambda proxy integrations answer so.
+caller's connection in the loop turn in which the runtime posted it. Function URLs, HTTP APIs'
+Lambda proxy integrations and the Invoke operation (a handler's ``Later``) answer so.
 """
 
 from __future__ import annotations
@@ -55,3 +55,30 @@ def answer(start: Callable[[OnDone], object], on_done: Callable[[Any, "BaseExcep
             timer.cancel()
         raise
     return out
+
+
+class Later:
+    """A result that a callback gives: ``start(done)`` begins the work, ``done(result, exc)`` ends it (an
+    operation handler's answer to Invoke, which the gateway writes with ``answer``). Awaitable like a
+    future, for whoever waits for it instead (an Invoke of a function still Pending)."""
+
+    __slots__ = ("start",)
+
+    def __init__(self, start: Callable[[OnDone], object]) -> None:
+        self.start = start
+
+    def __await__(self):
+        fut = asyncio.get_running_loop().create_future()
+
+        def done(result, exc: "BaseException | None") -> None:
+            if fut.done():
+                return
+            if exc is None:
+                fut.set_result(result)
+            elif isinstance(exc, asyncio.CancelledError):
+                fut.cancel()
+            else:
+                fut.set_exception(exc)
+
+        self.start(done)
+        return fut.__await__()
