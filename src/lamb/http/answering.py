@@ -69,16 +69,21 @@ class Later:
 
     def __await__(self):
         fut = asyncio.get_running_loop().create_future()
-
-        def done(result, exc: "BaseException | None") -> None:
-            if fut.done():
-                return
-            if exc is None:
-                fut.set_result(result)
-            elif isinstance(exc, asyncio.CancelledError):
-                fut.cancel()
-            else:
-                fut.set_exception(exc)
-
-        self.start(done)
+        self.start(settling(fut))
         return fut.__await__()
+
+
+def settling(fut: "asyncio.Future") -> OnDone:
+    """The ``done(result, exc)`` that completes ``fut`` (once; a ``CancelledError`` cancels it)."""
+
+    def done(result, exc: "BaseException | None") -> None:
+        if fut.done():
+            return
+        if exc is None:
+            fut.set_result(result)
+        elif isinstance(exc, asyncio.CancelledError):
+            fut.cancel()
+        else:
+            fut.set_exception(exc)
+
+    return done

@@ -38,6 +38,7 @@ import asyncio
 from typing import TYPE_CHECKING, Awaitable, Callable, Protocol
 
 from ..arn import LATEST, function_arn
+from ..http.answering import settling
 from ..ids import request_id as new_request_id
 from ..invoke.invocation import InvocationResult
 from ..invoke.invoker import Invoker, RuntimeNotReady
@@ -250,19 +251,9 @@ class Invocations:
         Cancelling the future while a Pending version settles gives the invocation up.
         """
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
-
-        def done(result, exc) -> None:
-            if fut.done():
-                return
-            if exc is None:
-                fut.set_result(result)
-            elif isinstance(exc, asyncio.CancelledError):
-                fut.cancel()
-            else:
-                fut.set_exception(exc)
-
-        waiting = self.call(function, qualifier, payload, done, trace_header=trace_header, request_id=request_id,
-                            client_context=client_context, want_tail=want_tail, on_stream=on_stream)
+        waiting = self.call(function, qualifier, payload, settling(fut), trace_header=trace_header,
+                            request_id=request_id, client_context=client_context, want_tail=want_tail,
+                            on_stream=on_stream)
         if waiting is not None:
             fut.add_done_callback(lambda f: waiting.cancel() if f.cancelled() else None)
         return fut
