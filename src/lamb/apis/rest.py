@@ -38,7 +38,7 @@ import time
 import uuid
 from typing import NamedTuple
 
-from ..http.server import Request, Response
+from ..http.server import Pending, Request, Response
 from ..protocol.errors import AwsError
 from ..services.lineage import with_root
 from ..urls import event as v2_event
@@ -351,28 +351,33 @@ async def _after_auth(decided, call: "_Call") -> Response:
         call.server.notes(call.rid)["unauthorized"] = True
         return _refusal(e, call.rid)
     answer = call.integrate(outcome)
-    return await answer if isinstance(answer, asyncio.Future) else answer
+    return await answer if isinstance(answer, (asyncio.Future, Pending)) else answer
 
 
-def _function_failed(f: asyncio.Future, rid: str) -> str:
+def _outcome(f: asyncio.Future) -> tuple:
+    """(result, None) or (None, exception) of a finished future."""
+    exc = f.exception()
+    return (None, exc) if exc is not None else (f.result(), None)
+
+
+def _function_failed(result, exc: "BaseException | None", rid: str) -> str:
     """The execution log's line for a failed invocation."""
-    if f.exception() is not None:
-        return f"Execution failed due to configuration error: {f.exception()}"
+    if exc is not None:
+        return f"Execution failed due to configuration error: {exc}"
     try:
-        message = json.loads(f.result().payload).get("errorMessage")
+        message = json.loads(result.payload).get("errorMessage")
     except (ValueError, AttributeError):
         message = None
     return (f"Lambda execution failed with status 200 due to customer function error: {message}. "
             f"Lambda request id: {rid}")
 
 
-def _integration_note(f: asyncio.Future, rid: str, lambda_status: int = 200) -> dict:
-    """The access log's ``$context.integration.*`` of a finished Lambda invocation (``status``: Lambda's)."""
-    exc = f.exception()
+def _integration_note(result, exc: "BaseException | None", rid: str, lambda_status: int = 200) -> dict:
+    """The access log's ``$context.integration.*`` of a finished Lambda invocation (``status``: Lambda's;
+    ``result``: the invocation's answer (RequestResponse), else Event's or DryRun's own)."""
     if exc is not None:
         return {"integrationStatus": getattr(exc, "status", None), "error": getattr(exc, "message", None) or str(exc)}
     out = {"integrationStatus": lambda_status, "status": lambda_status, "requestId": rid}
-    result = f.result()  # the invocation's answer (RequestResponse), else Event's or DryRun's own
     if lambda_status == 200 and getattr(result, "function_error", None):
         out["error"] = mapped.error_message(result.payload)
     return out
@@ -519,41 +524,40 @@ class _Call(NamedTuple):
         # malformed proxy response (502), as for a non-proxy integration's call the function runs (or not) anyway.
         invocation = mapped.invocation_type(self.integration, self.seen()) \
             if mapped.INVOCATION_TYPE in (self.integration.get("requestParameters") or {}) else "RequestResponse"
-        try:
-            if invocation == "RequestResponse":
-                pending = server.invoke(target.function, target.qualifier, payload, trace_header=self.trace,
-                                        request_id=rid)
-            else:
-                pending = self._not_waited(target, payload, invocation)
-        except AwsError:
-            return _message(502, "Internal server error", rid)
-        except ValueError as e:
-            log.info("REST API %s: the integration request was refused (%s)", self.api_id, e)
-            return internal
-
-        def done(f: asyncio.Future) -> Response:
-            if f.exception() is not None or f.result().function_error:
-                notes["error"] = _function_failed(f, rid)
-                notes["integration"] = _integration_note(f, rid)
+        def done(result, exc: "BaseException | None") -> Response:
+            if exc is not None or result.function_error:
+                notes["error"] = _function_failed(result, exc, rid)
+                notes["integration"] = _integration_note(result, exc, rid)
                 notes["integration"].pop("status", None)  # the function's code returned no status
                 return _message(502, "Internal server error", rid)
-            notes["endpoint_answer"] = f.result().payload
+            notes["endpoint_answer"] = result.payload
             try:
-                status, headers, body = payload_v1.response(f.result().payload)
+                status, headers, body = payload_v1.response(result.payload)
             except Malformed:
                 notes["error"] = "Execution failed due to configuration error: Malformed Lambda proxy response"
-                notes["integration"] = dict(_integration_note(f, rid, {"Event": 202, "DryRun": 204}.get(invocation, 200)),
-                                            status=None, error="Malformed Lambda proxy response")
+                notes["integration"] = dict(
+                    _integration_note(result, None, rid, {"Event": 202, "DryRun": 204}.get(invocation, 200)),
+                    status=None, error="Malformed Lambda proxy response")
                 return _message(502, "Internal server error", rid)
-            notes["integration"] = dict(_integration_note(f, rid), status=status)
-            if b'"isBase64Encoded"' in f.result().payload and json.loads(f.result().payload).get("isBase64Encoded"):
+            notes["integration"] = dict(_integration_note(result, None, rid), status=status)
+            if b'"isBase64Encoded"' in result.payload and json.loads(result.payload).get("isBase64Encoded"):
                 body = binary.response_body(body, self.accept, list(self.binary_types))
             headers = http_proxy.remapped(headers)
             headers.append(("x-amzn-RequestId", rid))
             return Response(status, headers, body)
 
-        return deadline.within(pending, self.integration.get("timeoutInMillis", 29_000) / 1000.0,
-                               lambda: _timed_out(notes, rid), done)
+        timeout_s = self.integration.get("timeoutInMillis", 29_000) / 1000.0
+        try:
+            if invocation == "RequestResponse":  # the answer written from the function's (http/answering)
+                return server.answer_from(target, payload, rid, self.trace, done, lambda: internal, timeout_s,
+                                          lambda: _timed_out(notes, rid))
+            pending = self._not_waited(target, payload, invocation)
+        except AwsError:
+            return _message(502, "Internal server error", rid)
+        except ValueError as e:
+            log.info("REST API %s: the integration request was refused (%s)", self.api_id, e)
+            return internal
+        return deadline.within(pending, timeout_s, lambda: _timed_out(notes, rid), lambda f: done(*_outcome(f)))
 
     def _not_waited(self, target, payload: bytes, kind: str) -> asyncio.Future:
         """An ``Event`` (queued: Lambda answers 202 with an empty body) or ``DryRun`` (checked, not run: 204)
@@ -757,7 +761,7 @@ class _Call(NamedTuple):
             return internal
 
         def done(f: asyncio.Future) -> Response:
-            notes["integration"] = _integration_note(f, rid, {"Event": 202, "DryRun": 204}.get(kind, 200))
+            notes["integration"] = _integration_note(*_outcome(f), rid, {"Event": 202, "DryRun": 204}.get(kind, 200))
             if f.exception() is not None:
                 return internal
             result = f.result()

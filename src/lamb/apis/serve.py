@@ -324,6 +324,22 @@ class HttpApiServer:
         """Invoke (``Invocations.invoke``), timing the integration of a request being served."""
         return self.timed(self._invoke(function, qualifier, payload, request_id=request_id, **kw), request_id)
 
+    def answer_from(self, target: Target, payload: bytes, request_id: str, trace: str,
+                    on_done: Callable[..., Response], on_error: Callable[[], Response], timeout_s: float,
+                    on_timeout: Callable[[], Response]) -> Pending:
+        """A Lambda proxy integration's answer, written from the function's own (``http/answering``), its
+        latency recorded; raises ``AwsError`` when the invocation cannot start."""
+        took = self._stopwatch(request_id)
+
+        def settle(result, exc: "BaseException | None") -> Response:
+            took()
+            return on_done(result, exc)
+
+        return answering.answer(
+            lambda done: self._call(target.function, target.qualifier, payload, done, trace_header=trace,
+                                    request_id=request_id, resolved=target.resolved),
+            settle, on_error, timeout_s=timeout_s, on_timeout=on_timeout)
+
     def forward(self, out: "http_proxy.Outgoing", timeout_s: float, request_id: str):
         """An HTTP proxy integration's request (``http_proxy.Sender``), timed like an invocation."""
         if self.http_sender is None:
@@ -665,18 +681,11 @@ class HttpApiServer:
         trace = with_root(ctx.req.headers.get("x-amzn-trace-id"))
         payload = v2_event.encode(self._event_dict(
             ctx, version, authorized.for_event(version) if authorized is not None else None, mapped, trace))
-        took = self._stopwatch(rid)
-
-        def settle(result, exc: "BaseException | None") -> Response:
-            took()
-            return self._settle(ctx, version, result, exc, seen)
-
         try:
-            return answering.answer(
-                lambda done: self._call(target.function, target.qualifier, payload, done, trace_header=trace,
-                                        request_id=rid, resolved=target.resolved),
-                settle, lambda: internal(rid), timeout_s=ctx.integration.get("TimeoutInMillis", 30_000) / 1000.0,
-                on_timeout=lambda: _message(503, "Service Unavailable", rid))
+            return self.answer_from(target, payload, rid, trace,
+                                    lambda result, exc: self._settle(ctx, version, result, exc, seen),
+                                    lambda: internal(rid), ctx.integration.get("TimeoutInMillis", 30_000) / 1000.0,
+                                    lambda: _message(503, "Service Unavailable", rid))
         except AwsError:
             return internal(rid)
 
