@@ -3,7 +3,7 @@
 An asyncio future's callbacks run a loop turn after it is set, and a chain of futures costs a turn
 each. ``answer`` starts the work with a callback (``Invocations.call`` for an invocation) and answers
 with a ``Pending``, which writes the response inside that callback: a function's answer reaches its
-caller's connection in the loop turn in which the runtime posted it. Function URLs, HTTP APIs'
+caller's connection in the loop turn in which the runtime posted it. Function URLs, HTTP and REST APIs'
 Lambda proxy integrations and the Invoke operation (a handler's ``Later``) answer so.
 """
 
