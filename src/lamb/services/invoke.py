@@ -203,7 +203,8 @@ class Invocations:
              resolved: "Resolved | None" = None) -> "asyncio.Task | None":
         """Invoke synchronously (RequestResponse): steps 1 to 5, then ``on_done(result, exc)`` once, called
         from the environment's answer itself. No loop turn separates the function's answer from a caller
-        that writes its own answer from ``on_done`` (function URLs, HTTP APIs: ``http/answering.answer``).
+        that writes its own answer from ``on_done`` (function URLs, HTTP and REST APIs, Invoke:
+        ``http/answering.answer``).
 
         Raises ``AwsError`` at once when the invocation cannot start, as ``invoke`` does. For a Pending
         version it returns the task that waits for it to settle (cancel it to give up; a failure then
