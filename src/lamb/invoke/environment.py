@@ -387,14 +387,14 @@ class ExecutionEnvironment:
         reported before its answer, as are platform errors.
         """
         self._unreported = (inv, result.function_error is not None, time.perf_counter())
+        after = self.host.after_answer
+        if after is not None:  # queued before the answer: a caller's answer may be written inside resolve
+            after(self._report_now)  # (http/answering), and the queue runs right after that write
         inv.resolve(result)
         if self.current is inv:
             self.current = None
-        after = self.host.after_answer
         if after is None:
             self._report_now()
-        else:
-            after(self._report_now)
 
     def _report_now(self) -> None:
         """The report ``_report_later`` left, if it is still to be done."""
