@@ -130,9 +130,7 @@ def make_app(lamb: Served):
     def settle(protocol, op, pending: asyncio.Future, rid: str) -> asyncio.Future:
         """Map a handler's future to a response without a task."""
         out = pending.get_loop().create_future()
-        pending.add_done_callback(lambda f: out.set_result(
-            answered(protocol, op, None, f.exception(), rid) if f.exception() is not None
-            else answered(protocol, op, f.result(), None, rid)))
+        pending.add_done_callback(lambda f: out.set_result(answered(protocol, op, *answering.outcome(f), rid)))
         return out
 
     def app(req: Request):

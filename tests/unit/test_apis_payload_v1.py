@@ -26,10 +26,11 @@ def test_event_fields_as_aws_documents():
 
 
 def test_response():
-    status, headers, body = payload_v1.response(json.dumps({
+    status, headers, body, encoded = payload_v1.response(json.dumps({
         "statusCode": 201, "headers": {"a": "1"}, "multiValueHeaders": {"b": ["2", "3"]}, "body": "aGk=",
         "isBase64Encoded": True}).encode())
-    assert status == 201 and body == b"hi"
+    assert status == 201 and body == b"hi" and encoded is True
+    assert payload_v1.response(b'{"statusCode": 200, "body": "aGk=", "isBase64Encoded": false}')[2:] == (b"aGk=", False)
     assert ("b", "2") in headers and ("b", "3") in headers and ("a", "1") in headers
     for bad in (b"not json", b'{"body": "x"}', b'{"statusCode": "x"}', b'"text"'):
         with pytest.raises(Malformed):

@@ -26,7 +26,7 @@ from ..policy.evaluate import Decision, Principal, Request, evaluate
 from ..services.authorize import Who
 from . import resource_policy
 
-ACTION = "execute-api:Invoke"
+ACTION = resource_policy.ACTION  # execute-api:Invoke
 
 
 class Caller(NamedTuple):

@@ -60,8 +60,9 @@ def build(*, method: str, path: str, raw_query: str, headers: dict[str, str], bo
     return event
 
 
-def response(payload: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
-    """(status, headers, body) of a 1.0 response; ``Malformed`` when it is not one."""
+def response(payload: bytes) -> tuple[int, list[tuple[str, str]], bytes, bool]:
+    """(status, headers, body, whether the body came base64-encoded) of a 1.0 response; ``Malformed`` when it
+    is not one."""
     try:
         value = read_result(payload) if payload else None
     except ValueError:
@@ -94,9 +95,9 @@ def response(payload: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         raise Malformed("body is not a string")
     elif value.get("isBase64Encoded"):
         try:
-            data = base64.b64decode(body, validate=True)
+            return status, headers, base64.b64decode(body, validate=True), True
         except (binascii.Error, ValueError):
             raise Malformed("body is not base64") from None
     else:
         data = body.encode()
-    return status, headers, data
+    return status, headers, data, False

@@ -38,6 +38,7 @@ import time
 import uuid
 from typing import NamedTuple
 
+from ..http.answering import outcome
 from ..http.server import Pending, Request, Response
 from ..protocol.errors import AwsError
 from ..services.lineage import with_root
@@ -354,12 +355,6 @@ async def _after_auth(decided, call: "_Call") -> Response:
     return await answer if isinstance(answer, (asyncio.Future, Pending)) else answer
 
 
-def _outcome(f: asyncio.Future) -> tuple:
-    """(result, None) or (None, exception) of a finished future."""
-    exc = f.exception()
-    return (None, exc) if exc is not None else (f.result(), None)
-
-
 def _function_failed(result, exc: "BaseException | None", rid: str) -> str:
     """The execution log's line for a failed invocation."""
     if exc is not None:
@@ -532,7 +527,7 @@ class _Call(NamedTuple):
                 return _message(502, "Internal server error", rid)
             notes["endpoint_answer"] = result.payload
             try:
-                status, headers, body = payload_v1.response(result.payload)
+                status, headers, body, encoded = payload_v1.response(result.payload)
             except Malformed:
                 notes["error"] = "Execution failed due to configuration error: Malformed Lambda proxy response"
                 notes["integration"] = dict(
@@ -540,7 +535,7 @@ class _Call(NamedTuple):
                     status=None, error="Malformed Lambda proxy response")
                 return _message(502, "Internal server error", rid)
             notes["integration"] = dict(_integration_note(result, None, rid), status=status)
-            if b'"isBase64Encoded"' in result.payload and json.loads(result.payload).get("isBase64Encoded"):
+            if encoded:
                 body = binary.response_body(body, self.accept, list(self.binary_types))
             headers = http_proxy.remapped(headers)
             headers.append(("x-amzn-RequestId", rid))
@@ -557,7 +552,7 @@ class _Call(NamedTuple):
         except ValueError as e:
             log.info("REST API %s: the integration request was refused (%s)", self.api_id, e)
             return internal
-        return deadline.within(pending, timeout_s, lambda: _timed_out(notes, rid), lambda f: done(*_outcome(f)))
+        return deadline.within(pending, timeout_s, lambda: _timed_out(notes, rid), lambda f: done(*outcome(f)))
 
     def _not_waited(self, target, payload: bytes, kind: str) -> asyncio.Future:
         """An ``Event`` (queued: Lambda answers 202 with an empty body) or ``DryRun`` (checked, not run: 204)
@@ -761,7 +756,7 @@ class _Call(NamedTuple):
             return internal
 
         def done(f: asyncio.Future) -> Response:
-            notes["integration"] = _integration_note(*_outcome(f), rid, {"Event": 202, "DryRun": 204}.get(kind, 200))
+            notes["integration"] = _integration_note(*outcome(f), rid, {"Event": 202, "DryRun": 204}.get(kind, 200))
             if f.exception() is not None:
                 return internal
             result = f.result()

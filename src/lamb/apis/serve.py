@@ -836,7 +836,7 @@ class HttpApiServer:
             return internal(rid)
         try:
             if version == "1.0":
-                status, headers, body = payload_v1.response(result.payload)
+                status, headers, body, _ = payload_v1.response(result.payload)
             else:
                 status, headers, body = v2_response.from_result(result.payload)
         except v2_response.Malformed as e:

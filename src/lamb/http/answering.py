@@ -27,9 +27,11 @@ def answer(start: Callable[[OnDone], object], on_done: Callable[[Any, "BaseExcep
     ``on_done(result, exc)``, or ``on_error()`` when that fails (it runs inside whatever ended the work,
     an environment's answer, which must not see the failure), or ``on_timeout()`` once ``timeout_s``
     passes (API Gateway's integration timeout; the work itself goes on)."""
+    if timeout_s is not None and on_timeout is None:
+        raise ValueError("a timeout needs its answer (on_timeout)")
     out = Pending()
     timer = None
-    if timeout_s is not None and on_timeout is not None:
+    if timeout_s is not None:
         def expired() -> None:
             if not out.done():
                 out.set_result(on_timeout())
@@ -71,6 +73,12 @@ class Later:
         fut = asyncio.get_running_loop().create_future()
         self.start(settling(fut))
         return fut.__await__()
+
+
+def outcome(fut: "asyncio.Future") -> tuple:
+    """``(result, None)`` or ``(None, exception)`` of a finished future: what a ``done`` callback takes."""
+    exc = fut.exception()
+    return (None, exc) if exc is not None else (fut.result(), None)
 
 
 def settling(fut: "asyncio.Future") -> OnDone:

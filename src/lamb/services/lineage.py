@@ -106,12 +106,10 @@ def hop(cause: str | None, function_arn: str) -> tuple[str, int]:
     function before (0 for the first time). The caller stops the invocation when
     count reaches the limit (16): the function then ran 16 times in this chain.
     """
-    if not cause:  # the first hop of a new chain (the invoke hot path without a header)
-        return (f"Root={new_root()};Parent={os.urandom(8).hex()};Sampled=?;"
-                f"Lineage={LINEAGE_VERSION}:{function_hash(function_arn)}:0"), 0
-    if cause.startswith("Root=") and len(cause) > 5 and ";" not in cause and " " not in cause:
-        # only a Root (``with_root`` of a request without a header: an HTTP API's or URL's request)
-        return (f"{cause};Parent={os.urandom(8).hex()};Sampled=?;"
+    # The first hop of a new chain: no header (the invoke hot path), or only a Root (``with_root`` of a
+    # request without one: an HTTP API's or URL's request), read without parsing the header's fields.
+    if not cause or (cause.startswith("Root=") and len(cause) > 5 and ";" not in cause and " " not in cause):
+        return (f"{cause or 'Root=' + new_root()};Parent={os.urandom(8).hex()};Sampled=?;"
                 f"Lineage={LINEAGE_VERSION}:{function_hash(function_arn)}:0"), 0
     fields = parse(cause)
     root = fields.get("Root") or new_root()

@@ -216,7 +216,7 @@ class UrlServer:
 
         def settled(f: asyncio.Future) -> None:
             if not out.done() and not streamed:  # streamed: its body reads the result
-                out.set_result(answer(None, f.exception()) if f.exception() is not None else answer(f.result(), None))
+                out.set_result(answer(*answering.outcome(f)))
 
         pending.add_done_callback(settled)
         return out
