@@ -551,6 +551,8 @@ class Lamb:
         self.scopes.start()
         self.spawn(self._sweep_logs())
         self.spawn(self._flush_usage())
+        # From now on a lone busy environment and the loop may share one CPU (lamb.cpus).
+        await self.invoker.placement.start()
 
     async def _sweep_logs(self) -> None:
         """Retention and the size bound of every log group, every ``log_sweep_s`` (lamb.logs.retention)."""
@@ -591,6 +593,7 @@ class Lamb:
             "event_sources": self.sources.describe(),
             "scopes": [f"{scope.account}/{scope.region}" for scope in self.scopes],  # accounts and regions with state
             "memory": self.invoker.memory.describe(),
+            "cpu_placement": self.invoker.placement.describe(),
             "operations": self.operations,
             "code_signing": self.code_signing.counts(),
         }

@@ -89,6 +89,9 @@ class Settings:
     # AWS freezes at once; a short grace keeps back-to-back invocations from paying a
     # freeze/thaw cycle of the cgroup freezer each (measured: p90 0.8 ms -> 3.9 ms at 50 ms).
     freeze_after_s: float = 1.0
+    # "colocate": the event loop on one CPU, and the one busy environment beside it (a warm
+    # invocation's wake-ups stay on one CPU); "off": the scheduler places both (lamb.cpus).
+    cpu_placement: str = "colocate"
     # Isolation backend: None picks the best available; "process" or "linux" forces one.
     sandbox: str | None = None
     # Network of the linux sandbox's environments: "isolated" (a namespace each; the default when
@@ -241,6 +244,7 @@ class Settings:
             "keep_alive_s": float,
             "shutdown_grace_s": float,
             "freeze_after_s": float,
+            "cpu_placement": str,
             "sandbox": str,
             "network": str,
             "network_host_ports": str,

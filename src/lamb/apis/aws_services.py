@@ -43,6 +43,7 @@ import uuid
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from . import http_proxy
+from ..cpus import release_thread
 
 SESSION = "apigateway"  # the session name of the assumed role
 
@@ -357,7 +358,7 @@ class AwsServices:
         self._endpoint = endpoint
         self._own_credentials = own_credentials
         self._own: Any = None
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="lamb-aws-integration")
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="lamb-aws-integration", initializer=release_thread)
         self._raw = threading.local()
         self._lock = threading.Lock()
         self._by_timeout: dict[float, Any] = {}

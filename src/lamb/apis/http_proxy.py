@@ -44,6 +44,7 @@ from typing import Callable, Mapping, NamedTuple
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from . import vtl
+from ..cpus import release_thread
 
 # Not forwarded either way (RFC 9110 §7.6.1, and what the server or http.client set itself).
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
@@ -406,7 +407,7 @@ class Sender:
 
     def __init__(self, workers: int, max_body: int, send_one: Callable[..., Answer] = send,
                  resolve: Callable[[Outgoing], "Outgoing | Answer"] | None = None) -> None:
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="lamb-http-integration")
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="lamb-http-integration", initializer=release_thread)
         self.max_body = max_body
         self._send = send_one
         self.resolve = resolve

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Callable
 
 from . import policy
 from .destinations import Deliverer, describe_error
+from ..cpus import release_thread
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -90,7 +91,7 @@ class Deliveries:
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._pool = ThreadPoolExecutor(DELIVERY_THREADS, thread_name_prefix="lamb-deliver")
+        self._pool = ThreadPoolExecutor(DELIVERY_THREADS, thread_name_prefix="lamb-deliver", initializer=release_thread)
 
     def stop(self) -> None:
         self._closing = True

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..store.db import Database
+from ..cpus import release_thread
 
 log = logging.getLogger("lamb.events")
 
@@ -67,6 +68,7 @@ class Journal:
 
     # ----------------------------------------------------------- writer
     def _run(self) -> None:
+        release_thread()
         q = self._q
         stop = False
         while not stop:

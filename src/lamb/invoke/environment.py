@@ -49,6 +49,7 @@ from .runtime_api import ACCEPTED, RuntimeApiListener, next_event, runtime_app, 
 from .stream import DEFAULT_CONTENT_TYPE, ResponseStream, trailer_error
 
 if TYPE_CHECKING:
+    from ..cpus import Placement
     from .pool import VersionPool
     from .tracing import InvocationTracer
 
@@ -95,6 +96,8 @@ class EnvironmentHost:
     # Work to do once the caller's answer is written (``lamb.http.afterwards.Afterwards.add``);
     # None: at once.
     after_answer: Callable[[Callable[[], None]], None] | None = None
+    # Which CPU the one busy environment runs on (``lamb.cpus.Placement``); None: the scheduler's choice.
+    placement: "Placement | None" = None
 
 
 @dataclass(frozen=True)
@@ -274,6 +277,15 @@ class ExecutionEnvironment:
                 return False
             raise IllegalTransition(f"environment {self.id}: {old.name} -> {new.name}")
         self.state = new
+        place = self.host.placement
+        if place is not None:
+            # The one busy environment shares the loop's CPU (lamb.cpus).
+            if new is State.BUSY:
+                place.busy(self, self.pid if self.pool.runtime.polls_where_it_posts else None)
+            elif new is State.DEAD:
+                place.gone(self)
+            elif old is State.BUSY:
+                place.idle(self)
         return True
 
     # --------------------------------------------------------- invocations

@@ -19,6 +19,7 @@ from typing import Awaitable, Callable
 
 
 from ..config import Settings
+from ..cpus import Placement
 from ..http.afterwards import Afterwards
 from ..ids import request_id as new_request_id
 from ..logs.store import LogStore
@@ -83,6 +84,8 @@ class Invoker:
         # Invocations' bookkeeping, done once their callers' answers are written (the public
         # servers run it: app.py).
         self.afterwards = Afterwards()
+        # The event loop's CPU and the one busy environment's (pinned by app.py once serving).
+        self.placement = Placement(settings.cpu_placement)
         # What environments use of the host (narrow: not the invoker itself).
         self._host = EnvironmentHost(
             sandbox=sandbox, runtime_api=lambda: self.runtime_api, runtime_host=self.runtime_host,
@@ -91,6 +94,7 @@ class Invoker:
             tracer=_tracer(settings.region, settings.trace_sampling),
             record_usage=self._usage,
             after_answer=self.afterwards.add,
+            placement=self.placement,
         )
         # Metered usage of each invocation (store/usage.py UsageStore.record; set by app.py).
         self.usage_sink: Callable[..., None] | None = None

@@ -44,6 +44,10 @@ class Runtime:
     node: str | None = None  # the node binary, for nodejs
     entry: str = NODE_ENTRY  # nodejs: the bootstrap file in the root (``node.resolve``)
     python_client: str = "lamb"  # python: Lamb's transport or awslambdaric's native runtime_client
+    # Its runtime client asks for the next event on the thread that posted the last answer, and waits
+    # there: Node.js with Lamb's transport, awslambdaric before python3.12 (from 3.12 on it polls from
+    # a new thread each time). lamb.cpus places such a runtime beside the event loop.
+    polls_where_it_posts: bool = False
 
 
 def resolve(name: str, cache: Path, debug: bool = False, node_client: str = "lamb",
@@ -55,10 +59,12 @@ def resolve(name: str, cache: Path, debug: bool = False, node_client: str = "lam
         rt = python.resolve(name, cache)
         if debug:
             python.ensure_debugpy(name, rt.interpreter, rt.root)
-        return Runtime(name, "python", rt.root, name, python_client=python_client), rt.interpreter
+        return Runtime(name, "python", rt.root, name, python_client=python_client,
+                       polls_where_it_posts=python.PYTHON_RUNTIMES[name] < (3, 12)), rt.interpreter
     if name in node.NODE_RUNTIMES:
         binary, root, bootstrap = node.resolve(name, cache, node_client)
-        return Runtime(name, "nodejs", root, EXEC_ZYGOTE, binary, bootstrap), sys.executable
+        return Runtime(name, "nodejs", root, EXEC_ZYGOTE, binary, bootstrap,
+                       polls_where_it_posts=bootstrap == node.LAMB_ENTRY), sys.executable
     if name in PROVIDED_RUNTIMES:
         return Runtime(name, "provided", None, EXEC_ZYGOTE), sys.executable
     raise RuntimeUnavailable(f"unknown runtime {name}")

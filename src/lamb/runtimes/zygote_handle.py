@@ -18,6 +18,7 @@ from typing import Callable
 
 from .. import aio
 from . import zygote as zygote_module
+from ..cpus import release
 
 log = logging.getLogger("lamb.zygote")
 
@@ -68,6 +69,7 @@ class Zygote:
                 close_fds=True,
                 start_new_session=True,
             )
+            release(self.proc.pid)  # its forks, the runtimes, inherit its CPUs
         finally:
             child.close()
         parent.setblocking(False)

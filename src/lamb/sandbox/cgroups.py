@@ -25,6 +25,8 @@ import threading
 import time
 from pathlib import Path
 
+from ..cpus import release_thread
+
 CONTROLLERS_V1 = ("memory", "pids", "cpu", "freezer")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
@@ -287,6 +289,7 @@ class SpareGroups:
 
     def _fill(self) -> None:
         """The background thread: keep ``keep`` spares until closed."""
+        release_thread()
         while True:
             with self._cond:
                 while not self._closed and len(self._spares) >= self.keep:

@@ -71,6 +71,7 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 from . import netlink, prioritize_maker
+from ..cpus import release
 
 log = logging.getLogger("lamb.sandbox")
 
@@ -362,6 +363,7 @@ class NetworkPool:
              "localnet" if self._localnet() else "-"],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, preexec_fn=_nice,
         )
+        release(self._maker.pid)
         theirs.close()
         ours.setblocking(False)
         self._channel = ours

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import prioritize_maker
+from ..cpus import release, release_thread
 
 log = logging.getLogger("lamb.sandbox")
 
@@ -196,6 +197,7 @@ class LocalPool:
 
     # ------------------------------------------------------------ the background thread
     def _work(self) -> None:
+        release_thread()
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # mkfs inherits it
         except OSError:
@@ -384,6 +386,7 @@ class ScratchPool:
                 env={**os.environ, "PYTHONPATH": os.pathsep.join(
                     filter(None, [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")]))},
             )
+            release(self._maker.pid)
         except OSError as e:
             log.warning("scratch: no maker process (%s); /tmp filesystems are made by a thread of Lamb's", e)
             ours.close()
@@ -446,6 +449,7 @@ class ScratchPool:
             self._urgent = urgent
 
     def _receive(self) -> None:
+        release_thread()
         channel = self._channel
         assert channel is not None
         while True:
@@ -531,6 +535,7 @@ class ScratchPool:
 
 
 def _settle(fut: concurrent.futures.Future, make, size_mb: int) -> None:
+    release_thread()
     try:
         fut.set_result(make(size_mb))
     except Exception as e:  # noqa: BLE001 - the start that waits reports it
