@@ -259,7 +259,7 @@ class Lamb:
         if key is None or key.status != "Active" or (key.expires is not None and key.expires <= time.time()):
             return None
         policies, boundary = self.identities.grants_of(key)
-        return Signer(key.secret, key.principal, policies, key.token, boundary)
+        return Signer(key.secret, key.principal, policies, key.token, boundary, key.session_policies)
 
     def scope_for(self, caller: Caller, req, params: dict | None) -> Scope:
         """The account and region whose state a request reads and changes (``lamb.scopes``)."""

@@ -249,8 +249,8 @@ def test_iam_errors_are_iams(server):
     assert "(MalformedPolicyDocument)" in r.stderr
 
 
-def url_status(server: LambServer, url_id: str, key: dict) -> int:
-    """GET an AWS_IAM function URL signed with ``key``: the status it answers."""
+def url_status(server: LambServer, url_id: str, key: dict, token: str | None = None) -> int:
+    """GET an AWS_IAM function URL signed with ``key`` (and a session's ``token``): the status it answers."""
     import urllib.error
     import urllib.request
     from botocore.auth import SigV4Auth
@@ -258,7 +258,8 @@ def url_status(server: LambServer, url_id: str, key: dict) -> int:
     from botocore.credentials import Credentials
 
     req = AWSRequest("GET", f"{server.url}/_lamb/url/{url_id}/")
-    SigV4Auth(Credentials(key["aws_access_key_id"], key["aws_secret_access_key"]), "lambda", server.region).add_auth(req)
+    SigV4Auth(Credentials(key["aws_access_key_id"], key["aws_secret_access_key"], token), "lambda",
+              server.region).add_auth(req)
     try:
         with urllib.request.urlopen(urllib.request.Request(req.url, headers=dict(req.headers.items())), timeout=30) as r:
             return r.status

@@ -378,6 +378,32 @@ def test_an_aws_iam_function_url_applies_the_signers_boundary(server):
     assert url_status(server, url_id, key) == 200
 
 
+def test_an_aws_iam_function_url_applies_the_signers_session_policy(server):
+    lam = server.client()
+    fn = unique()
+    create(lam, fn, "def handler(e, c):\n    return {'statusCode': 200, 'body': 'hello'}\n")
+    url = lam.create_function_url_config(FunctionName=fn, AuthType="AWS_IAM")["FunctionUrl"]
+    url_id = url.split("//", 1)[1].split(".", 1)[0]
+    name, key = new_user(server, allow("sts:AssumeRole"))
+    iam = server.client("iam")
+    role = iam.create_role(RoleName=unique("url"), AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {
+            "AWS": f"arn:aws:iam::{server.account_id}:user/{name}"}}]}))["Role"]
+    iam.put_role_policy(RoleName=role["RoleName"], PolicyName="urls", PolicyDocument=json.dumps(
+        allow("lambda:InvokeFunctionUrl", "lambda:InvokeFunction")))
+    sts = as_client(server, key, "sts")
+
+    def status(**session_policy) -> int:
+        c = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="url-session", **session_policy)["Credentials"]
+        return url_status(server, url_id, {"aws_access_key_id": c["AccessKeyId"],
+                                           "aws_secret_access_key": c["SecretAccessKey"]}, c["SessionToken"])
+
+    assert status() == 200
+    # The role allows both actions; a session policy without lambda:InvokeFunctionUrl caps it.
+    assert status(Policy=json.dumps(allow("lambda:InvokeFunction"))) == 403
+    assert status(Policy=json.dumps(allow("lambda:InvokeFunction*"))) == 200
+
+
 def test_tags_and_policy_entities_page_in_their_own_order(server):
     iam = server.client("iam")
     role = iam.create_role(RoleName=unique("many"), AssumeRolePolicyDocument=json.dumps(TRUST_LAMBDA),

@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from .conftest import unique
 from .test_api_integration_credentials import (AUTHORIZER, CODE, ECHO_CALLER, TRUST_APIGW, invoke_policy,
                                                no_policy_function, role, signed_get, user)
 from .test_deploy_apis import curl
+from .test_iam import as_client
 
 
 def policy(*statements: dict) -> str:
@@ -93,6 +95,28 @@ def test_resource_policy_with_each_kind_of_method(lamb_server):
         elsewhere, statement("Deny", "execute-api:/v1/GET/who", {"AWS": allowed_arn}))}])
     apigw.create_deployment(restApiId=api["id"], stageName="v1")
     assert signed_get(lamb_server, api["id"], "/v1/who", allowed) == (403, refusal(allowed_arn, arn + "who", True))
+
+    # AWS_IAM, a role session: the role's policies allow it, the session's own policy caps them.
+    assumer_arn, assumer = user(lamb_server, {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"})
+    caller_role = role(lamb_server, {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": assumer_arn}, "Action": "sts:AssumeRole"}]},
+        {"Version": "2012-10-17", "Statement": [invoke_api]})
+    sts = as_client(lamb_server, {"aws_access_key_id": assumer.access_key,
+                                  "aws_secret_access_key": assumer.secret_key}, "sts")
+
+    def session(**kw) -> tuple[str, Credentials]:
+        got = sts.assume_role(RoleArn=caller_role, RoleSessionName="caller", **kw)
+        c = got["Credentials"]
+        return got["AssumedRoleUser"]["Arn"], Credentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+
+    session_arn, plain = session()
+    status, body = signed_get(lamb_server, api["id"], "/v1/who", plain)
+    assert status == 200 and body["userArn"] == session_arn
+    other_api = dict(invoke_api, Resource="arn:aws:execute-api:*:*:other/*")
+    _arn, capped = session(Policy=policy(other_api))
+    assert signed_get(lamb_server, api["id"], "/v1/who", capped) == (403, refusal(session_arn, arn + "who", False))
+    _arn, denied = session(Policy=policy(invoke_api, dict(invoke_api, Effect="Deny")))
+    assert signed_get(lamb_server, api["id"], "/v1/who", denied) == (403, refusal(session_arn, arn + "who", True))
 
 
 def test_imported_definition_brings_its_policy(lamb_server):

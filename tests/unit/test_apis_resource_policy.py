@@ -1,6 +1,5 @@
 """apis/resource_policy.py: ``execute-api:/`` resources written as the API's ARN, the decision for a method,
-the AWS_IAM combination of identity and resource policies (same account: either allows; another account:
-both must), and the refusal's text."""
+and the refusal's text (the AWS_IAM combination with identity policies: test_apis_iam_auth.py)."""
 
 import json
 
@@ -31,13 +30,6 @@ def test_a_policy_decides_by_source_ip():
     assert rp.decide(policy, anon, API + "/v1/GET/a", {"aws:SourceIp": "10.0.0.1"}) is SILENT
     assert rp.decide(policy, anon, API + "/v1/GET/x", {"aws:SourceIp": "127.0.0.1"}) is DENY
     assert rp.parsed(None, API) is None and rp.parsed("", API) is None
-
-
-def test_iam_callers_tables_a_and_b():
-    same = [[rp.combined(i, r, True) for r in (ALLOW, SILENT, DENY)] for i in (ALLOW, SILENT, DENY)]
-    assert same == [[ALLOW, ALLOW, DENY], [ALLOW, SILENT, DENY], [DENY, DENY, DENY]]
-    other = [[rp.combined(i, r, False) for r in (ALLOW, SILENT, DENY)] for i in (ALLOW, SILENT, DENY)]
-    assert other == [[ALLOW, SILENT, DENY], [SILENT, SILENT, DENY], [DENY, DENY, DENY]]
 
 
 def test_refusal_text():

@@ -22,23 +22,26 @@ import time
 from typing import Callable, Mapping, NamedTuple
 
 from ..auth import sigv4
-from ..policy.evaluate import Decision, Principal, Request, evaluate
-from ..services.authorize import Who
+from ..policy.evaluate import Decision
+from ..services.authorize import Who, check
 from . import resource_policy
 
 ACTION = resource_policy.ACTION  # execute-api:Invoke
 
 
 class Caller(NamedTuple):
-    """A signer that verified: who it is and what its identity policies say (None: a root)."""
+    """A signer that verified: who it is and what its identity policies say (None: a root), with what caps
+    them: its permissions boundary and its STS session's policies (None: nothing)."""
 
     access_key: str
     arn: str
     account: str
     policies: list | None
+    boundary: list | None = None
+    session: list | None = None
 
     def who(self) -> Who:
-        return Who(self.account, self.arn, self.policies)
+        return Who(self.account, self.arn, self.policies, session=self.session, boundary=self.boundary)
 
     def identity(self) -> dict:
         """Its members of ``requestContext.identity``."""
@@ -78,15 +81,28 @@ def verify(method: str, path: str, query: str, headers: Mapping[str, str], body:
     if s.token != signed.session_token:
         raise Refused({"message": "The security token included in the request is invalid."},
                       "UnrecognizedClientException")
-    return Caller(key, s.arn, s.arn.split(":")[4], s.policies)
+    return Caller(key, s.arn, s.arn.split(":")[4], s.policies, getattr(s, "boundary", None),
+                  getattr(s, "session", None))
 
 
-def decision(caller: Caller, method_arn: str, action: str = ACTION) -> Decision:
-    """The caller's identity policies' decision for ``action`` on the method."""
-    if caller.policies is None:
-        return Decision.ALLOW  # an account root
-    return evaluate(caller.policies, Request(Principal.aws(caller.arn), action, method_arn, {
-        "aws:PrincipalArn": caller.arn, "aws:PrincipalAccount": caller.account}))
+class _Refused(Exception):
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.explicit = why.startswith("with an explicit deny")
+
+
+def decision(caller: Caller, method_arn: str, action: str = ACTION, *, policy: dict | None = None,
+             api_account: str | None = None, context: Mapping[str, object] | None = None) -> Decision:
+    """AWS's evaluation of ``action`` on the method for the caller (``services.authorize.check``): its identity
+    policies, capped by its permissions boundary and its session's policies, with the API's resource ``policy``
+    when it has one (Tables A and B: in the API's account an allow in either is enough, from another both must
+    allow; an explicit deny anywhere refuses)."""
+    try:
+        check(caller.who(), action, method_arn, resource_account=api_account or caller.account,
+              resource_policy=policy, context=context, error=lambda _who, _action, _res, why: _Refused(why))
+    except _Refused as e:
+        return Decision.DENY if e.explicit else Decision.IMPLICIT_DENY
+    return Decision.ALLOW
 
 
 def allowed(caller: Caller, action: str, method_arn: str) -> bool:

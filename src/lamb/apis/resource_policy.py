@@ -103,15 +103,6 @@ def decide(policy: dict, principal: pe.Principal, method_arn: str, context: Mapp
     return pe.evaluate([policy], pe.Request(principal, ACTION, method_arn, context))
 
 
-def combined(identity: pe.Decision, resource: pe.Decision, same_account: bool) -> pe.Decision:
-    """An ``AWS_IAM`` caller's identity-policy decision with the resource policy's (Tables A and B)."""
-    if pe.Decision.DENY in (identity, resource):
-        return pe.Decision.DENY
-    if same_account:
-        return pe.Decision.ALLOW if pe.Decision.ALLOW in (identity, resource) else pe.Decision.IMPLICIT_DENY
-    return pe.Decision.ALLOW if identity is resource is pe.Decision.ALLOW else pe.Decision.IMPLICIT_DENY
-
-
 def refusal(who: str, method_arn: str, decision: pe.Decision) -> dict:
     """The body of API Gateway's 403 for a refused ``execute-api:Invoke``."""
     why = " with an explicit deny" if decision is pe.Decision.DENY else ""

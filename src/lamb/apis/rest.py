@@ -243,12 +243,8 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
             if policy is None:
                 iam_auth.authorize(caller, method_arn)
             else:  # the caller's identity policies with the API's resource policy (Tables A and B)
-                decision = resource_policy.combined(
-                    iam_auth.decision(caller, method_arn),
-                    resource_policy.decide(policy, policy_eval.Principal.aws(caller.arn), method_arn,
-                                           {**policy_context, "aws:PrincipalArn": caller.arn,
-                                            "aws:PrincipalAccount": caller.account}),
-                    caller.account == server.account_id)
+                decision = iam_auth.decision(caller, method_arn, policy=policy, api_account=server.account_id,
+                                             context=policy_context)
                 if decision is not policy_eval.Decision.ALLOW:
                     raise iam_auth.Refused(resource_policy.refusal(caller.arn, method_arn, decision),
                                            "AccessDeniedException")

@@ -75,6 +75,7 @@ class Signer(NamedTuple):
     policies: list | None = None
     token: str | None = None
     boundary: list | None = None  # its permissions boundary (a user's or a session's role's)
+    session: list | None = None  # its STS session's policies (AssumeRole Policy/PolicyArns): they cap the same way
 
 
 def _error(status: int, code: str, message: str | None, request_id: str) -> Response:
@@ -154,7 +155,7 @@ class UrlServer:
         peer = req.conn.transport.get_extra_info("peername") if req.conn.transport is not None else None
         source_ip = peer[0] if peer else ""
         caller = None
-        policies = boundary = None
+        policies, caps = None, ()
         if url["AuthType"] == "AWS_IAM":
             found: list[Signer] = []
 
@@ -176,11 +177,11 @@ class UrlServer:
             if signer.token != signed.session_token:
                 return _error(403, "UnrecognizedClientException", "The security token included in the request is invalid.",
                               request_id)
-            arn, policies, boundary = signer.arn, signer.policies, signer.boundary
+            arn, policies, caps = signer.arn, signer.policies, _caps(signer)
             caller = event.Caller(signed.access_key, arn.split(":")[4], arn, signed.access_key)
         # The policy is the URL's record's (function or alias); its statements name that ARN.
         if not self._authorized(res.record, url["FunctionArn"], url["AuthType"], caller, source_ip, headers, policies,
-                                boundary):
+                                caps):
             return _error(403, "AccessDeniedException", response.FORBIDDEN, request_id)
         trace = with_root(headers.get("x-amzn-trace-id"))
         extra = {"x-amzn-trace-id": trace, "x-forwarded-for": source_ip, "x-forwarded-port": str(self.port()),
@@ -261,7 +262,7 @@ class UrlServer:
         return found
 
     def _authorized(self, record: dict, arn: str, auth_type: str, caller: "event.Caller | None", source_ip: str,
-                    headers: dict[str, str], policies: list | None = None, boundary: list | None = None) -> bool:
+                    headers: dict[str, str], policies: list | None = None, caps: tuple[list, ...] = ()) -> bool:
         """Both actions allowed by the resource policy (same-account signers: not denied).
 
         The decision is remembered per policy revision, auth type and caller when the
@@ -272,7 +273,7 @@ class UrlServer:
         if known is not None:
             return known
         document = stored["Document"] if stored else None
-        decision = self._decide(document, arn, auth_type, caller, source_ip, headers, policies, boundary)
+        decision = self._decide(document, arn, auth_type, caller, source_ip, headers, policies, caps)
         if policies is None and _request_independent(document):
             if len(self._decisions) > 10_000:
                 self._decisions.clear()
@@ -280,7 +281,7 @@ class UrlServer:
         return decision
 
     def _decide(self, document: dict | None, arn: str, auth_type: str, caller: "event.Caller | None", source_ip: str,
-                headers: dict[str, str], policies: list | None = None, boundary: list | None = None) -> bool:
+                headers: dict[str, str], policies: list | None = None, caps: tuple[list, ...] = ()) -> bool:
         now = time.time()
         context = {
             "lambda:FunctionUrlAuthType": auth_type,
@@ -314,14 +315,19 @@ class UrlServer:
             if decision is policy_eval.Decision.IMPLICIT_DENY:
                 if not same_account or identity is policy_eval.Decision.IMPLICIT_DENY:
                     return False
-            # A permissions boundary caps the identity policies: only an allow of the URL's policy
-            # naming the signer itself stands without it (services/authorize).
-            if boundary is not None:
-                capped = policy_eval.evaluate(boundary, request)
+            # A permissions boundary and an STS session's policies cap the identity policies: only an
+            # allow of the URL's policy naming the signer itself stands without them (services/authorize).
+            for cap in caps:
+                capped = policy_eval.evaluate(cap, request)
                 if capped is policy_eval.Decision.DENY or (capped is policy_eval.Decision.IMPLICIT_DENY and not (
                         same_account and decision is policy_eval.Decision.ALLOW and names_caller(document, request))):
                     return False
         return True
+
+
+def _caps(signer: Signer) -> tuple[list, ...]:
+    """What caps a signer's identity policies: its permissions boundary and its session's policies."""
+    return tuple(cap for cap in (signer.boundary, signer.session) if cap is not None)
 
 
 # Condition keys whose value is the same for every request to one URL.
