@@ -152,3 +152,31 @@ def test_imported_definition_brings_its_policy(lamb_server):
     base = f"http://{api['id']}.execute-api.{lamb_server.region}.localhost:{lamb_server.port}/v1"
     assert curl(base + "/a") == (200, "as the role")
     assert curl(base + "/b")[0] == 403
+
+
+def test_global_condition_keys(lamb_server):
+    """``aws:CurrentTime``/``aws:EpochTime``, ``aws:SecureTransport``, ``aws:UserAgent`` and ``aws:Referer`` reach
+    the policy's conditions (policy/context.py)."""
+    apigw = lamb_server.client("apigateway")
+    fn = no_policy_function(lamb_server, "rpkeys", CODE)
+    creds = role(lamb_server, TRUST_APIGW, invoke_policy(fn))
+    api = apigw.create_rest_api(name=unique("rpkeys"), policy=policy(
+        {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*",
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}, "DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"},
+                       "NumericGreaterThan": {"aws:EpochTime": "1577836800"}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*",
+         "Condition": {"StringLike": {"aws:UserAgent": "blocked/*"}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*",
+         "Condition": {"StringEquals": {"aws:Referer": "https://bad.example/"}}}))
+    res = apigw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="a")
+    ids = {"restApiId": api["id"], "resourceId": res["id"], "httpMethod": "GET"}
+    apigw.put_method(**ids, authorizationType="NONE")
+    apigw.put_integration(**ids, type="AWS_PROXY", integrationHttpMethod="POST", credentials=creds,
+                          uri=f"arn:aws:apigateway:{lamb_server.region}:lambda:path/2015-03-31/functions/{fn}/invocations")
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    url = f"http://{api['id']}.execute-api.{lamb_server.region}.localhost:{lamb_server.port}/v1/a"
+    arn = f"arn:aws:execute-api:{lamb_server.region}:{lamb_server.account_id}:{api['id']}/v1/GET/a"
+    assert curl(url, "-A", "curl/8") == (200, "as the role")
+    for refused in (("-A", "blocked/1.0"), ("-e", "https://bad.example/")):
+        status, body = curl(url, *refused)
+        assert (status, json.loads(body)) == (403, refusal("anonymous", arn, True))

@@ -15,9 +15,10 @@ ARN, with Lamb's policy evaluator (``policy/evaluate.py``), and combined with th
 
 A resource of the form ``execute-api:/<stage>/<METHOD>/<path>`` stands for the API's own ARN
 ``arn:aws:execute-api:<region>:<account>:<api-id>/<stage>/<METHOD>/<path>``, as in AWS's examples.
-Condition keys: ``aws:SourceIp`` (the client's address), ``aws:SourceVpce`` (Lamb has no VPC endpoints: a
-caller names the one it stands for in ``x-lamb-vpce-id``, as for private custom domain names),
-``aws:PrincipalArn``/``aws:PrincipalAccount`` for an ``AWS_IAM`` caller. Refusals are 403
+Condition keys: ``aws:SourceIp`` (the client's address), ``aws:SecureTransport``, ``aws:CurrentTime``,
+``aws:EpochTime``, ``aws:UserAgent`` and ``aws:Referer`` (``policy/context.py``), ``aws:SourceVpce`` (Lamb has no
+VPC endpoints: a caller names the one it stands for in ``x-lamb-vpce-id``, as for private custom domain names),
+``aws:PrincipalArn``/``aws:PrincipalAccount``/``aws:username`` for an ``AWS_IAM`` caller. Refusals are 403
 ``{"Message":"User: <anonymous or the caller's ARN> is not authorized to perform: execute-api:Invoke on
 resource: <method ARN>"}``, `` with an explicit deny`` added for an explicit one.
 """

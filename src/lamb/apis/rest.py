@@ -45,6 +45,7 @@ from ..services.lineage import with_root
 from ..urls import event as v2_event
 from ..urls.response import Malformed
 from ..policy import evaluate as policy_eval
+from ..policy.context import request_keys
 from . import api_cache, aws_services, binary, deadline, gateway_responses, http_proxy, iam_auth, mapped, mock
 from . import payload_v1, private_domains, resource_policy, usage_plans, validation, vtl
 from .authorizers import REST_SOURCES, Authorized, Refused, identity_values, run_lambda
@@ -224,7 +225,9 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
     kind = method.get("authorizationType") or "NONE"
     policy, anonymous = deployed.policy, None
     if policy is not None:  # the API's resource policy (resource_policy.py says when it refuses)
-        policy_context = {"aws:SourceIp": source_ip}
+        transport = req.conn.transport
+        policy_context = request_keys(source_ip, req.headers,
+                                      secure=transport is not None and transport.get_extra_info("ssl_object") is not None)
         if req.headers.get(private_domains.HEADER):  # the VPC endpoint a caller stands for (Lamb's header)
             policy_context["aws:SourceVpce"] = req.headers[private_domains.HEADER]
         if kind != "AWS_IAM":  # without AWS_IAM it sees an anonymous caller

@@ -16,11 +16,11 @@ the resource policy, so its principal is not checked here.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from ..arn import LATEST, function_arn
 from ..policy import evaluate as policy_eval
+from ..policy.context import time_keys
 from ..policy.resources import Resource, document_of
 from ..protocol.errors import AwsError
 from .firing import EVENTS_PRINCIPAL
@@ -47,13 +47,7 @@ class InvokePermission:
         qualifier = None if target.ref.qualifier in (None, LATEST) else target.ref.qualifier
         record = Resource(target.fn, qualifier, qualifier in target.fn.aliases).record
         resource = function_arn(self.region, self.account, target.fn.name, qualifier)
-        now = time.time()
-        context = {
-            "aws:SourceArn": source_arn,
-            "aws:SourceAccount": self.account,
-            "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
-            "aws:EpochTime": int(now),
-        }
+        context = {"aws:SourceArn": source_arn, "aws:SourceAccount": self.account, **time_keys()}
         request = policy_eval.Request(policy_eval.Principal.service(principal), ACTION, resource, context)
         if policy_eval.evaluate([document_of(record)], request) is not policy_eval.Decision.ALLOW:
             raise AwsError("AccessDeniedException",

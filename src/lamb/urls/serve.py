@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 import uuid
 from typing import Callable, NamedTuple
 
@@ -41,6 +40,7 @@ from ..services.authorize import names_caller
 from ..services.lineage import with_root
 from ..policy import evaluate as policy_eval
 from ..policy import document as doc
+from ..policy.context import request_keys
 from ..policy.resources import policy_of
 from ..protocol.errors import AwsError
 from . import cors, event, response
@@ -154,6 +154,7 @@ class UrlServer:
             return Response(200, cors.preflight(url["Cors"], headers) + [("x-amzn-RequestId", request_id)])
         peer = req.conn.transport.get_extra_info("peername") if req.conn.transport is not None else None
         source_ip = peer[0] if peer else ""
+        secure = req.conn.transport is not None and req.conn.transport.get_extra_info("ssl_object") is not None
         caller = None
         policies, caps = None, ()
         if url["AuthType"] == "AWS_IAM":
@@ -181,7 +182,7 @@ class UrlServer:
             caller = event.Caller(signed.access_key, arn.split(":")[4], arn, signed.access_key)
         # The policy is the URL's record's (function or alias); its statements name that ARN.
         if not self._authorized(res.record, url["FunctionArn"], url["AuthType"], caller, source_ip, headers, policies,
-                                caps):
+                                caps, secure=secure):
             return _error(403, "AccessDeniedException", response.FORBIDDEN, request_id)
         trace = with_root(headers.get("x-amzn-trace-id"))
         extra = {"x-amzn-trace-id": trace, "x-forwarded-for": source_ip, "x-forwarded-port": str(self.port()),
@@ -262,7 +263,8 @@ class UrlServer:
         return found
 
     def _authorized(self, record: dict, arn: str, auth_type: str, caller: "event.Caller | None", source_ip: str,
-                    headers: dict[str, str], policies: list | None = None, caps: tuple[list, ...] = ()) -> bool:
+                    headers: dict[str, str], policies: list | None = None, caps: tuple[list, ...] = (), *,
+                    secure: bool = False) -> bool:
         """Both actions allowed by the resource policy (same-account signers: not denied).
 
         The decision is remembered per policy revision, auth type and caller when the
@@ -273,7 +275,7 @@ class UrlServer:
         if known is not None:
             return known
         document = stored["Document"] if stored else None
-        decision = self._decide(document, arn, auth_type, caller, source_ip, headers, policies, caps)
+        decision = self._decide(document, arn, auth_type, caller, source_ip, headers, policies, caps, secure=secure)
         if policies is None and _request_independent(document):
             if len(self._decisions) > 10_000:
                 self._decisions.clear()
@@ -281,20 +283,13 @@ class UrlServer:
         return decision
 
     def _decide(self, document: dict | None, arn: str, auth_type: str, caller: "event.Caller | None", source_ip: str,
-                headers: dict[str, str], policies: list | None = None, caps: tuple[list, ...] = ()) -> bool:
-        now = time.time()
+                headers: dict[str, str], policies: list | None = None, caps: tuple[list, ...] = (), *,
+                secure: bool = False) -> bool:
         context = {
             "lambda:FunctionUrlAuthType": auth_type,
             "lambda:InvokedViaFunctionUrl": "true",
-            "aws:SourceIp": source_ip,
-            "aws:SecureTransport": "false",
-            "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
-            "aws:EpochTime": int(now),
+            **request_keys(source_ip, headers, secure=secure),
         }
-        if headers.get("user-agent"):
-            context["aws:UserAgent"] = headers["user-agent"]
-        if headers.get("referer"):
-            context["aws:Referer"] = headers["referer"]
         if caller is None:
             principal = policy_eval.Principal.anonymous()
         else:
