@@ -42,8 +42,10 @@ def _host(server, api_id: str) -> str:
 
 
 def test_import_rest_api_then_put_overwrite(lamb_server, echo, tmp_path):
-    spec = {"swagger": "2.0", "info": {"title": "pets", "version": "1"},
+    spec = {"swagger": "2.0", "info": {"title": "pets", "version": "1", "description": "all pets"},
             "x-amazon-apigateway-binary-media-types": ["image/png"],
+            "x-amazon-apigateway-policy": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]},
             "paths": {"/pets": {"get": _integration(echo)},
                       "/pets/{id}": {"x-amazon-apigateway-any-method": _integration(echo)}}}
     (tmp_path / "api.json").write_text(json.dumps(spec))
@@ -59,12 +61,26 @@ def test_import_rest_api_then_put_overwrite(lamb_server, echo, tmp_path):
     status, body = curl(_host(lamb_server, api_id) + "/v1/pets/9")
     assert status == 200 and json.loads(body)["resource"] == "/pets/{id}"
 
+    # merge (the default): the definition's paths are added, what it leaves out stays
+    lean = {"swagger": "2.0", "info": {"title": "pets", "version": "1"}, "paths": {"/vets": {"get": _integration(echo)}}}
+    (tmp_path / "merge.json").write_text(json.dumps(lean))
+    api = aws_json(lamb_server, "put-rest-api", "--rest-api-id", api_id, "--body", f"fileb://{tmp_path / 'merge.json'}",
+                   service="apigateway")
+    assert (api["description"], api["binaryMediaTypes"], "policy" in api) == ("all pets", ["image/png"], True)
+    paths = {r["path"] for r in aws_json(lamb_server, "get-resources", "--rest-api-id", api_id,
+                                         service="apigateway")["items"]}
+    assert paths == {"/", "/pets", "/pets/{id}", "/vets"}
+
+    # overwrite: the paths are replaced, and what the definition leaves out is cleared, the policy included
     spec["paths"] = {"/owners": {"post": _integration(echo)}}
-    spec["info"]["title"] = "owners"
+    spec["info"] = {"title": "owners", "version": "1"}
+    for extension in ("x-amazon-apigateway-binary-media-types", "x-amazon-apigateway-policy"):
+        del spec[extension]
     (tmp_path / "api.yaml").write_text(yaml.safe_dump(spec))
     api = aws_json(lamb_server, "put-rest-api", "--rest-api-id", api_id, "--mode", "overwrite",
                    "--body", f"fileb://{tmp_path / 'api.yaml'}", service="apigateway")
     assert api["name"] == "owners"
+    assert not {"description", "binaryMediaTypes", "policy"} & set(api), api
     paths = {r["path"] for r in aws_json(lamb_server, "get-resources", "--rest-api-id", api_id,
                                          service="apigateway")["items"]}
     assert paths == {"/", "/owners"}

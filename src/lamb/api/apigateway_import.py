@@ -7,8 +7,9 @@ paths become resources (created along each path), its operations methods with th
 the same handlers as CreateResource/PutMethod/PutIntegration/CreateAuthorizer, so the
 same validation applies. An import that fails leaves nothing behind: ImportRestApi deletes
 the API it started, PutRestApi restores the API as it was. PutRestApi's ``overwrite`` mode
-(the default is ``merge``) replaces the resources and authorizers and keeps stages and
-deployments; the definition's title becomes the API's name.
+(the default is ``merge``) replaces the resources and authorizers, clears the API's description,
+binary media types, minimum compression size and resource policy unless the definition sets them
+(``OVERWRITTEN``), and keeps stages and deployments; the definition's title becomes the API's name.
 """
 
 from __future__ import annotations
@@ -122,7 +123,17 @@ def _models_and_validators(ctx: "RequestContext", api_id: str, definition: opena
     return ids
 
 
-def _api_fields(definition: openapi.Definition, api: dict) -> None:
+# What PutRestApi's overwrite mode clears when the definition leaves it out (AWS: overwrite "will delete
+# existing literal properties if they are not explicitly set in the OpenAPI definition", the resource
+# policy among them, as Terraform's AWS provider documents and works around).
+OVERWRITTEN = ("description", "binaryMediaTypes", "minimumCompressionSize", "policy")
+
+
+def _api_fields(definition: openapi.Definition, api: dict, *, overwrite: bool = False) -> None:
+    if overwrite:
+        for k in OVERWRITTEN:
+            api.pop(k, None)
+        api["apiKeySource"] = "HEADER"
     api["name"] = definition.title
     if definition.description:
         api["description"] = definition.description
@@ -174,7 +185,7 @@ def put_rest_api(ctx: "RequestContext", params: dict) -> dict:
         doc["requestValidators"] = {}
         doc.pop("models", None)
         doc.pop("gatewayResponses", None)
-    _api_fields(definition, doc["api"])
+    _api_fields(definition, doc["api"], overwrite=mode == "overwrite")
     if definition.policy:  # x-amazon-apigateway-policy
         doc["api"]["policy"] = rest.stored_policy(ctx, api_id, definition.policy)
     rest._save(ctx, api_id, doc)
