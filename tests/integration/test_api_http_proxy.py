@@ -36,6 +36,8 @@ class Backend(BaseHTTPRequestHandler):
         self.send_response(201 if self.path.startswith("/created") else 200)
         self.send_header("Content-Type", "application/json")
         self.send_header("X-Backend", "from-the-backend")
+        if "setcookie" in self.path:  # an application starting its session (sticky sessions' app_cookie)
+            self.send_header("Set-Cookie", "sess=1; Path=/")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

@@ -284,6 +284,67 @@ def test_alb_listener_rules(vpc_server, moto, network, backends):  # noqa: F811
     assert "\nLocation: https://example.com:443/new/old/page?q=1\n" in head
 
 
+def test_sticky_sessions(vpc_server, moto, network, backends, tmp_path):  # noqa: F811
+    """Target groups with sticky sessions (apis/stickiness.py): an ALB's duration-based cookie (AWSALB and
+    AWSALBCORS) and application-based cookie (AWSALBAPP-0, once the application sets its own), an NLB's source
+    address (through a VPC link: the link's, so one target)."""
+    v2, elb = vpc_server.client("apigatewayv2"), moto.client("elbv2")
+    link = v2.create_vpc_link(Name=unique("sticky"), SubnetIds=[network["subnet"]])["VpcLinkId"]
+    assert wait_status(lambda: v2.get_vpc_link(VpcLinkId=link), "VpcLinkStatus")["VpcLinkStatus"] == "AVAILABLE"
+    api_id = v2.create_api(Name=unique("sticky"), ProtocolType="HTTP")["ApiId"]
+    for prefix, kind, lb_kind, extra in (("lb", "lb_cookie", "application", {"stickiness.lb_cookie.duration_seconds": "60"}),
+                                         ("app", "app_cookie", "application", {"stickiness.app_cookie.cookie_name": "sess"}),
+                                         ("nlb", "source_ip", "network", {}),
+                                         ("none", None, "application", {})):
+        _, listener = load_balancer(moto, network, lb_kind, 80, backends)
+        group = elb.describe_listeners(ListenerArns=[listener])["Listeners"][0]["DefaultActions"][0]["TargetGroupArn"]
+        if kind is not None:
+            elb.modify_target_group_attributes(TargetGroupArn=group, Attributes=[
+                {"Key": "stickiness.enabled", "Value": "true"}, {"Key": "stickiness.type", "Value": kind},
+                *({"Key": k, "Value": v} for k, v in extra.items())])
+        integ = v2.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="ANY",
+                                      ConnectionType="VPC_LINK", ConnectionId=link, IntegrationUri=listener,
+                                      PayloadFormatVersion="1.0")["IntegrationId"]
+        v2.create_route(ApiId=api_id, RouteKey=f"ANY /{prefix}/{{proxy+}}", Target=f"integrations/{integ}")
+    v2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    base = f"http://{api_id}.execute-api.{vpc_server.region}.localhost:{vpc_server.port}"
+    both = {"{}:{}".format(*t) for t in backends}
+
+    def call(path: str, jar: str | None = None, *more: str) -> tuple[str, dict[str, str]]:
+        """(the backend that answered, the cookies the answer set); ``jar``: curl's cookie jar, kept."""
+        heads = tmp_path / "heads.txt"
+        args = ["-D", str(heads), *more] + (["-b", jar, "-c", jar] if jar else [])
+        status, body = curl(base + path, *args)
+        assert status == 200, body
+        cookies = {}
+        for line in heads.read_text().splitlines():
+            if line.lower().startswith("set-cookie:"):
+                value = line.split(":", 1)[1].strip()
+                cookies[value.split("=", 1)[0]] = value
+        return json.loads(body)["headers"]["host"], cookies
+
+    # Duration-based: without the cookie each request goes round; with it, to the first one's target.
+    assert {call("/lb/x")[0] for _ in range(4)} == both
+    jar = str(tmp_path / "lb.jar")
+    first, cookies = call("/lb/x", jar)
+    assert set(cookies) == {"AWSALB", "AWSALBCORS"}
+    assert cookies["AWSALBCORS"].endswith("; Path=/; SameSite=None; Secure") and "Expires=" in cookies["AWSALB"]
+    assert {call("/lb/x", jar)[0] for _ in range(4)} == {first}
+    # A cookie Lamb did not seal routes as none.
+    assert {call("/lb/x", None, "-H", "Cookie: AWSALB=forged")[0] for _ in range(4)} == both
+
+    # Application-based: no load balancer cookie until the application sets its own.
+    assert call("/app/x")[1] == {}
+    jar = str(tmp_path / "app.jar")
+    first, cookies = call("/app/setcookie", jar)
+    assert set(cookies) == {"sess", "AWSALBAPP-0"}
+    assert {call("/app/x", jar)[0] for _ in range(4)} == {first}
+
+    # NLB source addresses: every request through the link comes from the link, so one target.
+    assert len({call("/nlb/x")[0] for _ in range(4)}) == 1
+    assert {call("/none/x")[0] for _ in range(4)} == both
+
+
 def test_https_targets_and_server_name_to_verify(vpc_server, moto, network, https_backend):  # noqa: F811
     """An HTTPS target group: with ``TlsConfig.ServerNameToVerify`` the target's certificate is checked against that
     name (signed by the CA Lamb trusts, SNI naming it); a name it is not for fails (500); without it the

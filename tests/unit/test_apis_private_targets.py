@@ -45,6 +45,9 @@ class Elb:
         return {"TargetGroups": [{"Port": 7000, "Protocol": "HTTPS" if arn == "tg-2" else "HTTP",
                                   "TargetType": "ip"}]}
 
+    def describe_target_group_attributes(self, TargetGroupArn):
+        return {"Attributes": [{"Key": "stickiness.enabled", "Value": "false"}]}  # (test_apis_stickiness.py)
+
     def describe_target_health(self, TargetGroupArn):
         return {"TargetHealthDescriptions": [
             {"Target": {"Id": i, **({"Port": p} if p else {})}, "TargetHealth": {"State": s}}

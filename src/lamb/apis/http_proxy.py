@@ -92,6 +92,8 @@ class Outgoing(NamedTuple):
     body: bytes
     via: Private | None = None  # a private integration's: the URL's host is resolved through its VPC link
     host: str | None = None  # the Host header when not the URL's (a resolved v1 private target)
+    # What the load balancer does to the target's answer (a sticky session's cookies: apis/stickiness.py).
+    after: "Callable[[Answer], Answer] | None" = None
 
 
 class Answer(NamedTuple):
@@ -421,7 +423,10 @@ class Sender:
         if self.resolve is None:
             raise Unreachable("VPC links are not served")
         aimed = self.resolve(out)  # or a listener rule's own answer (a fixed response, a redirect)
-        return aimed if isinstance(aimed, Answer) else self._send(aimed, timeout_s, self.max_body)
+        if isinstance(aimed, Answer):
+            return aimed
+        answer = self._send(aimed, timeout_s, self.max_body)
+        return aimed.after(answer) if aimed.after is not None else answer
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -23,7 +23,8 @@ targets, the load balancer routes requests to all those targets", Elastic Load B
 ``HTTPS``/``TLS`` protocol makes the request HTTPS: with v2's ``TlsConfig.ServerNameToVerify`` the target's
 certificate is checked against that name (SNI sends it), otherwise it is taken unchecked as a load balancer
 takes its targets' (http_proxy.send). Among the targets the request goes to the next one in turn
-(round-robin per integration target). What was found is reused for ``vpc_link_targets_ttl_s``.
+(round-robin per integration target), unless the target group keeps sticky sessions (``stickiness.py``:
+ALB cookies, NLB source addresses). What was found is reused for ``vpc_link_targets_ttl_s``.
 
 Raised: ``http_proxy.Unreachable`` when the link is not AVAILABLE or a lookup fails (API Gateway's 500),
 ``http_proxy.NoTarget`` when there is no target to send to (503 for HTTP APIs).
@@ -31,13 +32,14 @@ Raised: ``http_proxy.Unreachable`` when the link is not AVAILABLE or a lookup fa
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 import time
 from typing import Any, Callable, NamedTuple
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from . import http_proxy, listener_rules
+from . import http_proxy, listener_rules, stickiness
 from .vpc_links import V1, V2, VpcLinks
 
 
@@ -56,6 +58,11 @@ class Listener(NamedTuple):
     protocol: str
     port: int
     host: str  # the load balancer's DNS name
+    sticky: dict[str, stickiness.Sticky]  # target groups with sticky sessions (stickiness.py)
+
+
+def _address(t: Target) -> tuple[str, int]:
+    return t.host, t.port
 
 
 def is_listener(arn: str) -> bool:
@@ -80,6 +87,7 @@ class Resolver:
         self._turns: dict[tuple, itertools.count] = {}
         # a forward to weighted groups: its turns, kept across lookups (by listener, rule and groups)
         self._weights: dict[tuple, listener_rules.Weighted] = {}
+        self._sessions = stickiness.Sessions()
 
     def __call__(self, out: http_proxy.Outgoing) -> "http_proxy.Outgoing | http_proxy.Answer":
         """The request aimed at a target, or the answer of a listener rule's ``fixed-response`` or
@@ -116,17 +124,29 @@ class Resolver:
             else:
                 group = groups[0][0] if groups else ""
             targets, turns = found.groups.get(group) or [], (key, group)
+            sticky = found.sticky.get(group)
         else:
-            targets = found
+            targets, sticky, group = found, None, ""
         if not targets:
             raise http_proxy.NoTarget(f"no target behind {key[2]}")
-        with self._lock:
-            turn = next(self._turns.setdefault(turns, itertools.count()))
-        t = targets[turn % len(targets)]
+        t, sticking = None, False
+        if sticky is not None:
+            t, sticking = self._sessions.choose(sticky, group, via.link, out.headers, targets, _address)
+        if t is None:
+            with self._lock:
+                turn = next(self._turns.setdefault(turns, itertools.count()))
+            t = targets[turn % len(targets)]
         netloc = f"[{t.host}]:{t.port}" if ":" in t.host else f"{t.host}:{t.port}"
         url = urlunsplit(parts._replace(scheme="https" if t.https else "http", netloc=netloc))
+        after = None if sticky is None else functools.partial(self._stick, sticky, group, _address(t), sticking)
         # The Host the backend sees: v1, the URI's (the NLB's name, as the NLB passes it on); v2, the target's.
-        return out._replace(url=url, host=None if via.v2 else parts.netloc)
+        return out._replace(url=url, host=None if via.v2 else parts.netloc, after=after)
+
+    def _stick(self, sticky: stickiness.Sticky, group: str, target: tuple[str, int], sticking: bool,
+               answer: http_proxy.Answer) -> http_proxy.Answer:
+        """The target's answer with the session's cookies (the load balancer's part of a sticky session)."""
+        added = self._sessions.cookies(sticky, group, target, answer.headers, sticking)
+        return answer._replace(headers=answer.headers + added) if added else answer
 
     def _targets(self, key: tuple) -> "list[Target] | Listener":
         now = self.clock()
@@ -163,6 +183,7 @@ class Resolver:
             described = [{"IsDefault": True, "Actions": listener.get("DefaultActions") or []}]
         rules = listener_rules.rules_of(described)
         groups: dict[str, list[Target]] = {}
+        sticky: dict[str, stickiness.Sticky] = {}
         for rule in rules:
             for action in rule.actions:
                 if action.get("Type") != listener_rules.FORWARD:
@@ -170,11 +191,14 @@ class Resolver:
                 for arn, _ in listener_rules.groups_of(action):
                     if arn not in groups:
                         groups[arn] = self._group_targets(elb, arn)
+                        found = stickiness.of(elb.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"])
+                        if found is not None:
+                            sticky[arn] = found
         host = ""
         if listener.get("LoadBalancerArn"):
             balancers = elb.describe_load_balancers(LoadBalancerArns=[listener["LoadBalancerArn"]])["LoadBalancers"]
             host = (balancers[0].get("DNSName") or "") if balancers else ""
-        return Listener(rules, groups, protocol, int(listener.get("Port") or 80), host)
+        return Listener(rules, groups, protocol, int(listener.get("Port") or 80), host, sticky)
 
     def _group_targets(self, elb: Any, group_arn: str) -> list[Target]:
         group = elb.describe_target_groups(TargetGroupArns=[group_arn])["TargetGroups"][0]
