@@ -10,8 +10,8 @@ side on whichever CPU is idle, so the loop and the runtime change CPUs on every 
 
 * while one environment alone is busy, and its runtime asks for its next event on the thread that
   posted its answer (``Runtime.polls_where_it_posts``: Node.js with Lamb's transport, Python before
-  3.12), the event loop's thread and that runtime's main thread are pinned to one CPU, the last
-  that Lamb may use: the two hand the CPU to each other instead of waking another. A runtime that
+  3.12), the event loop's thread and that runtime's main thread are pinned to one CPU, the one the
+  loop runs on when that begins: the two hand the CPU to each other instead of waking another. A runtime that
   polls from another thread (awslambdaric on python3.12+) keeps working after its post, and on
   the loop's CPU it delays the loop's answer: it is not placed (measured: p50 1.16-1.18x);
 * as soon as a second environment is busy, or the busy one is not placed, the loop and the runtime
@@ -29,6 +29,7 @@ side on whichever CPU is idle, so the loop and the runtime change CPUs on every 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +46,21 @@ _all: frozenset[int] | None = None  # Lamb's CPUs once the loop is pinned (None:
 
 def _set_affinity(pid: int, cpus: frozenset[int]) -> None:
     os.sched_setaffinity(pid, cpus)
+
+
+def _running_on() -> int:
+    """The CPU the calling thread runs on (glibc's ``sched_getcpu``), -1 when it cannot be told."""
+    global _getcpu
+    if _getcpu is None:
+        try:
+            _getcpu = ctypes.CDLL(None, use_errno=True).sched_getcpu
+            _getcpu.restype = ctypes.c_int
+        except (OSError, AttributeError):
+            _getcpu = lambda: -1  # noqa: E731
+    return _getcpu()
+
+
+_getcpu: Callable[[], int] | None = None
 
 
 def release_thread() -> None:
@@ -70,13 +86,15 @@ class Placement:
 
     def __init__(self, mode: str = "colocate", cpus: frozenset[int] | None = None,
                  set_affinity: Callable[[int, frozenset[int]], None] = _set_affinity,
-                 spread_after_s: float = SPREAD_AFTER_S, alone_before: int = ALONE_BEFORE_TOGETHER):
+                 spread_after_s: float = SPREAD_AFTER_S, alone_before: int = ALONE_BEFORE_TOGETHER,
+                 running_on: Callable[[], int] = _running_on):
         if mode not in MODES:
             raise ValueError(f"LAMB_CPU_PLACEMENT must be one of {', '.join(MODES)}, not {mode!r}")
         if cpus is None:
             cpus = frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else frozenset()
         self.cpus = frozenset(cpus)
-        self.cpu = max(self.cpus) if self.cpus else -1  # the loop's
+        self.cpu = -1  # the loop's while it shares one (the one it ran on when the sharing began)
+        self._running_on = running_on
         self.enabled = mode == "colocate" and len(self.cpus) >= 2
         self._set = set_affinity
         self._spread_after_s = spread_after_s
@@ -128,6 +146,10 @@ class Placement:
     def _together(self, key: Hashable, pid: int) -> None:
         """The loop and ``key``'s runtime on ``cpu``."""
         if not self._loop_pinned:
+            # Where the loop runs now: another Lamb on the host, or anything else the scheduler spread the
+            # loop away from, keeps its CPU.
+            cpu = self._running_on()
+            self.cpu = cpu if cpu in self.cpus else max(self.cpus)
             self._loop_pinned = True
             self._pin_loop(frozenset((self.cpu,)))
         pinned = self._pinned
@@ -190,4 +212,6 @@ class Placement:
     def describe(self) -> str:
         if self._loop is None:
             return "off"
+        if not self._loop_pinned:
+            return f"colocate (apart now, {len(self.cpus)} CPUs)"
         return f"colocate (loop on CPU {self.cpu} of {len(self.cpus)})"
