@@ -78,9 +78,11 @@ def test_a_lone_runtime_shares_the_loops_cpu_and_concurrency_spreads_them(fresh_
     # An invocation longer than the placement's 2 ms gets all CPUs back.
     assert reported(lam, node, sleep=50) == ALL
 
-    # Two at once: both runtimes, and the loop, where the scheduler finds room.
+    # Two at once: both runtimes, and the loop, where the scheduler finds room. Each reads its CPUs after 1.5 s,
+    # long after the other (a cold start) became busy too.
+    clients = [server.client() for _ in range(2)]
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        both = list(pool.map(lambda _: reported(server.client(), node, sleep=300), range(2)))
+        both = list(pool.map(lambda c: reported(c, node, sleep=1500), clients))
     assert both == [ALL, ALL]
     assert allowed(server.pid) == ALL
 
