@@ -160,3 +160,12 @@ def test_iams_refusals_name_its_entities_as_iam_does():
     policy = "arn:aws:iam::111111111111:policy/p"
     assert f" on resource: policy {policy} " in denied_iam(who, "iam:DeletePolicyVersion", policy, "").message
     assert denied_iam(who, "iam:ListUsers", "*", "").code == "AccessDenied"
+
+
+def test_identity_policies_see_the_time_of_the_request():
+    """``aws:CurrentTime`` and ``aws:EpochTime`` are in every request's context (policy/context.py)."""
+    until_2000 = allow(Condition={"DateLessThan": {"aws:CurrentTime": "2000-01-01T00:00:00Z"}})
+    from_2020 = allow(Condition={"NumericGreaterThan": {"aws:EpochTime": "1577836800"}})
+    check(Who("111111111111", ALICE, [from_2020]), "lambda:InvokeFunction", FN, resource_account="111111111111")
+    with pytest.raises(AwsError):
+        check(Who("111111111111", ALICE, [until_2000]), "lambda:InvokeFunction", FN, resource_account="111111111111")

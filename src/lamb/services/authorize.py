@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from ..policy.context import time_keys
 from ..policy.evaluate import Decision, Principal, Request, evaluate
 from ..protocol.errors import AwsError
 
@@ -122,7 +123,7 @@ def check(who: Who, action: str, resource: str, *, resource_account: str,
           error: Callable[[Who, str, str, str], Exception] = denied) -> None:
     """Raise AWS's AccessDeniedException unless ``who`` may do ``action`` on ``resource``."""
     ctx = {"aws:PrincipalArn": who.arn, "aws:PrincipalAccount": who.account,
-           "aws:username": who.arn.rsplit("/", 1)[-1], **(context or {})}
+           "aws:username": who.arn.rsplit("/", 1)[-1], **time_keys(), **(context or {})}
     if who.source_ip:
         ctx.setdefault("aws:SourceIp", who.source_ip)
     request = Request(Principal.aws(who.arn), action, resource, ctx)
