@@ -246,8 +246,9 @@ class Lamb:
         key = caller.key
         policies, boundary = self.identities.grants_of(key) if key is not None else (None, None)
         session = key.session_policies if key is not None else None
-        scope.access.authorize(Who(caller.account, caller.arn, policies, session=session, boundary=boundary),
-                               service, operation, params)
+        tags = self.identities.principal_tags(key) if key is not None and policies is not None else None
+        scope.access.authorize(Who(caller.account, caller.arn, policies, session=session, boundary=boundary,
+                                   tags=tags), service, operation, params)
         if service == "lambda" and operation in PASS_ROLE_OPERATIONS and isinstance(params.get("Role"), str):
             check_assumable(self.identities, params["Role"])
 
@@ -259,7 +260,8 @@ class Lamb:
         if key is None or key.status != "Active" or (key.expires is not None and key.expires <= time.time()):
             return None
         policies, boundary = self.identities.grants_of(key)
-        return Signer(key.secret, key.principal, policies, key.token, boundary, key.session_policies)
+        return Signer(key.secret, key.principal, policies, key.token, boundary, key.session_policies,
+                      self.identities.principal_tags(key))
 
     def scope_for(self, caller: Caller, req, params: dict | None) -> Scope:
         """The account and region whose state a request reads and changes (``lamb.scopes``)."""

@@ -404,6 +404,23 @@ def test_an_aws_iam_function_url_applies_the_signers_session_policy(server):
     assert status(Policy=json.dumps(allow("lambda:InvokeFunction*"))) == 200
 
 
+def test_principal_tags_decide_attribute_based_grants(server):
+    """``aws:PrincipalTag/…``: the caller's own tags, in its requests' context (ABAC)."""
+    name, key = new_user(server, {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:GetAccountSettings", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}}]})
+    iam = server.client("iam")
+    lam = as_client(server, key)
+    with pytest.raises(ClientError) as e:
+        lam.get_account_settings()
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    iam.tag_user(UserName=name, Tags=[{"Key": "team", "Value": "blue"}])
+    assert "AccountLimit" in lam.get_account_settings()
+    iam.tag_user(UserName=name, Tags=[{"Key": "team", "Value": "red"}])
+    with pytest.raises(ClientError):
+        lam.get_account_settings()
+
+
 def test_tags_and_policy_entities_page_in_their_own_order(server):
     iam = server.client("iam")
     role = iam.create_role(RoleName=unique("many"), AssumeRolePolicyDocument=json.dumps(TRUST_LAMBDA),

@@ -169,3 +169,13 @@ def test_identity_policies_see_the_time_of_the_request():
     check(Who("111111111111", ALICE, [from_2020]), "lambda:InvokeFunction", FN, resource_account="111111111111")
     with pytest.raises(AwsError):
         check(Who("111111111111", ALICE, [until_2000]), "lambda:InvokeFunction", FN, resource_account="111111111111")
+
+
+def test_principal_tags_are_in_the_context():
+    blue = allow(Condition={"StringEquals": {"aws:PrincipalTag/team": "blue"}})
+    check(Who("111111111111", ALICE, [blue], tags={"team": "blue"}), "lambda:InvokeFunction", FN,
+          resource_account="111111111111")
+    for tags in ({"team": "red"}, None):
+        with pytest.raises(AwsError):
+            check(Who("111111111111", ALICE, [blue], tags=tags), "lambda:InvokeFunction", FN,
+                  resource_account="111111111111")

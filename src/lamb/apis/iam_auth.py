@@ -39,9 +39,11 @@ class Caller(NamedTuple):
     policies: list | None
     boundary: list | None = None
     session: list | None = None
+    tags: dict | None = None  # its user's or role's (``aws:PrincipalTag/…``)
 
     def who(self) -> Who:
-        return Who(self.account, self.arn, self.policies, session=self.session, boundary=self.boundary)
+        return Who(self.account, self.arn, self.policies, session=self.session, boundary=self.boundary,
+                   tags=self.tags)
 
     def identity(self) -> dict:
         """Its members of ``requestContext.identity``."""
@@ -82,7 +84,7 @@ def verify(method: str, path: str, query: str, headers: Mapping[str, str], body:
         raise Refused({"message": "The security token included in the request is invalid."},
                       "UnrecognizedClientException")
     return Caller(key, s.arn, s.arn.split(":")[4], s.policies, getattr(s, "boundary", None),
-                  getattr(s, "session", None))
+                  getattr(s, "session", None), getattr(s, "tags", None))
 
 
 class _Refused(Exception):

@@ -311,6 +311,17 @@ class IdentityStore:
             return None, None
         return [], None
 
+    def principal_tags(self, key: Key) -> dict[str, str]:
+        """The tags of a key's user or role, which a request's context holds as ``aws:PrincipalTag/…``
+        (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principaltag)."""
+        if key.role_arn is not None:
+            entity = self.role_by_arn(key.role_arn)
+        elif key.user is not None:
+            entity = self.users.get((key.account, key.user))
+        else:
+            entity = None
+        return {t["Key"]: t["Value"] for t in (entity or {}).get("Tags") or []}
+
     def _named(self, account: str, params: dict) -> tuple[str, str, dict | None] | None:
         """The user, role, group or instance profile an IAM request names: kind, name, entity (None: none held)."""
         for member, kind in (("UserName", "user"), ("RoleName", "role"), ("GroupName", "group"),

@@ -43,6 +43,8 @@ class Who:
     session: list[dict] | None = None
     # The caller's permissions boundary (a user's or a session's role's), None when it has none.
     boundary: list[dict] | None = None
+    # Its user's or role's tags: ``aws:PrincipalTag/<key>`` in every request's context.
+    tags: Mapping[str, str] | None = None
 
 
 def denied(who: Who, action: str, resource: str, why: str) -> AwsError:
@@ -126,6 +128,9 @@ def check(who: Who, action: str, resource: str, *, resource_account: str,
            "aws:username": who.arn.rsplit("/", 1)[-1], **time_keys(), **(context or {})}
     if who.source_ip:
         ctx.setdefault("aws:SourceIp", who.source_ip)
+    if who.tags:
+        for k, v in who.tags.items():
+            ctx[f"aws:PrincipalTag/{k}"] = v
     request = Request(Principal.aws(who.arn), action, resource, ctx)
     if who.policies is None:
         identity = Decision.ALLOW  # a root has every permission of its account

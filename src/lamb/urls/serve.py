@@ -76,6 +76,7 @@ class Signer(NamedTuple):
     token: str | None = None
     boundary: list | None = None  # its permissions boundary (a user's or a session's role's)
     session: list | None = None  # its STS session's policies (AssumeRole Policy/PolicyArns): they cap the same way
+    tags: dict | None = None  # its user's or role's tags (``aws:PrincipalTag/…``)
 
 
 def _error(status: int, code: str, message: str | None, request_id: str) -> Response:
@@ -155,8 +156,7 @@ class UrlServer:
         peer = req.conn.transport.get_extra_info("peername") if req.conn.transport is not None else None
         source_ip = peer[0] if peer else ""
         secure = req.conn.transport is not None and req.conn.transport.get_extra_info("ssl_object") is not None
-        caller = None
-        policies, caps = None, ()
+        caller = signer = None
         if url["AuthType"] == "AWS_IAM":
             found: list[Signer] = []
 
@@ -178,11 +178,10 @@ class UrlServer:
             if signer.token != signed.session_token:
                 return _error(403, "UnrecognizedClientException", "The security token included in the request is invalid.",
                               request_id)
-            arn, policies, caps = signer.arn, signer.policies, _caps(signer)
-            caller = event.Caller(signed.access_key, arn.split(":")[4], arn, signed.access_key)
+            caller = event.Caller(signed.access_key, signer.arn.split(":")[4], signer.arn, signed.access_key)
         # The policy is the URL's record's (function or alias); its statements name that ARN.
-        if not self._authorized(res.record, url["FunctionArn"], url["AuthType"], caller, source_ip, headers, policies,
-                                caps, secure=secure):
+        if not self._authorized(res.record, url["FunctionArn"], url["AuthType"], caller, source_ip, headers, signer,
+                                secure=secure):
             return _error(403, "AccessDeniedException", response.FORBIDDEN, request_id)
         trace = with_root(headers.get("x-amzn-trace-id"))
         extra = {"x-amzn-trace-id": trace, "x-forwarded-for": source_ip, "x-forwarded-port": str(self.port()),
@@ -263,8 +262,7 @@ class UrlServer:
         return found
 
     def _authorized(self, record: dict, arn: str, auth_type: str, caller: "event.Caller | None", source_ip: str,
-                    headers: dict[str, str], policies: list | None = None, caps: tuple[list, ...] = (), *,
-                    secure: bool = False) -> bool:
+                    headers: dict[str, str], signer: Signer | None = None, *, secure: bool = False) -> bool:
         """Both actions allowed by the resource policy (same-account signers: not denied).
 
         The decision is remembered per policy revision, auth type and caller when the
@@ -275,16 +273,17 @@ class UrlServer:
         if known is not None:
             return known
         document = stored["Document"] if stored else None
-        decision = self._decide(document, arn, auth_type, caller, source_ip, headers, policies, caps, secure=secure)
-        if policies is None and _request_independent(document):
+        decision = self._decide(document, arn, auth_type, caller, source_ip, headers, signer, secure=secure)
+        if (signer is None or signer.policies is None) and _request_independent(document):
             if len(self._decisions) > 10_000:
                 self._decisions.clear()
             self._decisions[key] = decision
         return decision
 
     def _decide(self, document: dict | None, arn: str, auth_type: str, caller: "event.Caller | None", source_ip: str,
-                headers: dict[str, str], policies: list | None = None, caps: tuple[list, ...] = (), *,
-                secure: bool = False) -> bool:
+                headers: dict[str, str], signer: Signer | None = None, *, secure: bool = False) -> bool:
+        policies = signer.policies if signer is not None else None
+        caps = tuple(cap for cap in (signer.boundary, signer.session) if cap is not None) if signer is not None else ()
         context = {
             "lambda:FunctionUrlAuthType": auth_type,
             "lambda:InvokedViaFunctionUrl": "true",
@@ -296,6 +295,8 @@ class UrlServer:
             principal = policy_eval.Principal.aws(caller.user_arn)
             context["aws:PrincipalAccount"] = caller.account_id
             context["aws:PrincipalArn"] = caller.user_arn
+            for k, v in (signer.tags if signer is not None and signer.tags else {}).items():
+                context[f"aws:PrincipalTag/{k}"] = v
         same_account = caller is not None and caller.account_id == self.account_id
         for action in ACTIONS:
             request = policy_eval.Request(principal, action, arn, context)
@@ -318,11 +319,6 @@ class UrlServer:
                         same_account and decision is policy_eval.Decision.ALLOW and names_caller(document, request))):
                     return False
         return True
-
-
-def _caps(signer: Signer) -> tuple[list, ...]:
-    """What caps a signer's identity policies: its permissions boundary and its session's policies."""
-    return tuple(cap for cap in (signer.boundary, signer.session) if cap is not None)
 
 
 # Condition keys whose value is the same for every request to one URL.
