@@ -248,7 +248,8 @@ class Lamb:
         session = key.session_policies if key is not None else None
         tags = self.identities.principal_tags(key) if key is not None and policies is not None else None
         scope.access.authorize(Who(caller.account, caller.arn, policies, session=session, boundary=boundary,
-                                   tags=tags), service, operation, params)
+                                   tags=tags, source_identity=key.source_identity if key is not None else None),
+                               service, operation, params)
         if service == "lambda" and operation in PASS_ROLE_OPERATIONS and isinstance(params.get("Role"), str):
             check_assumable(self.identities, params["Role"])
 

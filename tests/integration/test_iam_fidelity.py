@@ -442,3 +442,83 @@ def test_tags_and_policy_entities_page_in_their_own_order(server):
     assert ([r["RoleName"] for r in seen["PolicyRoles"]], [u["UserName"] for u in seen["PolicyUsers"]],
             [g["GroupName"] for g in seen["PolicyGroups"]]) == ([role], [user], [group])
     assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 3
+
+
+def test_assume_role_external_id_session_tags_and_source_identity(server):
+    """AssumeRole's ExternalId, Tags/TransitiveTagKeys (sts:TagSession, aws:PrincipalTag, role chains),
+    SourceIdentity (sts:SetSourceIdentity, aws:SourceIdentity), MinimumSessionTokenSize, and MFA refused."""
+    iam = server.client("iam")
+    name, key = new_user(server, allow("sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"))
+    user_arn = f"arn:aws:iam::{server.account_id}:user/{name}"
+    blue_only = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["lambda:GetAccountSettings"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}},
+        {"Effect": "Allow", "Action": ["lambda:ListFunctions"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceIdentity": "alice"}}},
+        {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"], "Resource": "*"}]}
+
+    def role(actions, principal=user_arn, condition=None, tags=()):
+        st = {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": actions}
+        if condition:
+            st["Condition"] = condition
+        arn = iam.create_role(RoleName=unique("sts"), AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [st]}), Tags=list(tags))["Role"]["Arn"]
+        iam.put_role_policy(RoleName=arn.rsplit("/", 1)[1], PolicyName="p", PolicyDocument=json.dumps(blue_only))
+        return arn
+
+    sts = as_client(server, key, "sts")
+
+    def session_client(got, service="lambda"):
+        c = got["Credentials"]
+        return as_client(server, {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"]},
+                         service, c["SessionToken"])
+
+    # ExternalId: the trust policy's sts:ExternalId condition.
+    guarded = role("sts:AssumeRole", condition={"StringEquals": {"sts:ExternalId": "x-123"}})
+    for bad in ({}, {"ExternalId": "x-999"}):
+        with pytest.raises(ClientError) as e:
+            sts.assume_role(RoleArn=guarded, RoleSessionName="ext", **bad)
+        assert e.value.response["Error"]["Code"] == "AccessDenied"
+    sts.assume_role(RoleArn=guarded, RoleSessionName="ext", ExternalId="x-123")
+
+    # Session tags need sts:TagSession in the trust policy, and override the role's own tag.
+    plain = role("sts:AssumeRole", tags=[{"Key": "team", "Value": "red"}])
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=plain, RoleSessionName="tags", Tags=[{"Key": "team", "Value": "blue"}])
+    assert e.value.response["Error"]["Message"] == (f"User: {user_arn} is not authorized to perform: sts:TagSession "
+                                                    f"on resource: {plain}")
+    tagging = role(["sts:AssumeRole", "sts:TagSession"], tags=[{"Key": "team", "Value": "red"}])
+    red = session_client(sts.assume_role(RoleArn=tagging, RoleSessionName="red"))
+    with pytest.raises(ClientError):
+        red.get_account_settings()  # the role's own tag: red
+    # "Team" overrides the role's "team" (tag keys, like condition keys, compare case-insensitively).
+    blue_got = sts.assume_role(RoleArn=tagging, RoleSessionName="blue", Tags=[{"Key": "Team", "Value": "blue"}],
+                               TransitiveTagKeys=["Team"])
+    assert "AccountLimit" in session_client(blue_got).get_account_settings()
+
+    # A role chain passes on transitive tags, which cannot be passed again.
+    chained_role = role(["sts:AssumeRole", "sts:TagSession"], principal=tagging)
+    chain_sts = session_client(blue_got, "sts")
+    chained = session_client(chain_sts.assume_role(RoleArn=chained_role, RoleSessionName="next"))
+    assert "AccountLimit" in chained.get_account_settings()
+    with pytest.raises(ClientError) as e:
+        chain_sts.assume_role(RoleArn=chained_role, RoleSessionName="again", Tags=[{"Key": "TEAM", "Value": "x"}])
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+
+    # SourceIdentity: sts:SetSourceIdentity, returned, aws:SourceIdentity afterwards.
+    with pytest.raises(ClientError):
+        sts.assume_role(RoleArn=plain, RoleSessionName="src", SourceIdentity="alice")
+    sourcing = role(["sts:AssumeRole", "sts:SetSourceIdentity"])
+    got = sts.assume_role(RoleArn=sourcing, RoleSessionName="src", SourceIdentity="alice")
+    assert got["SourceIdentity"] == "alice"
+    session_client(got).list_functions()
+    with pytest.raises(ClientError):
+        session_client(sts.assume_role(RoleArn=sourcing, RoleSessionName="src2", SourceIdentity="bob")).list_functions()
+
+    # MinimumSessionTokenSize pads the token; MFA codes cannot be checked here.
+    long = sts.assume_role(RoleArn=plain, RoleSessionName="long", MinimumSessionTokenSize=2000)
+    assert len(long["Credentials"]["SessionToken"]) >= 2000
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=plain, RoleSessionName="mfa", SerialNumber="arn:aws:iam::123456789012:mfa/u",
+                        TokenCode="123456")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"

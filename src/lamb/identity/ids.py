@@ -31,8 +31,12 @@ def secret_key() -> str:
     return "".join(secrets.choice(_SECRET) for _ in range(40))
 
 
-def session_token() -> str:
-    return "IQoJb3JpZ2luX2VjE" + secrets.token_urlsafe(180)
+def session_token(min_size: int = 0) -> str:
+    """A session token (at least ``min_size`` bytes: AssumeRole's ``MinimumSessionTokenSize``)."""
+    token = "IQoJb3JpZ2luX2VjE" + secrets.token_urlsafe(180)
+    if len(token) < min_size:
+        token += secrets.token_urlsafe(min_size)[:min_size - len(token)]
+    return token
 
 
 def account_id() -> str:

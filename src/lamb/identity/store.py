@@ -75,6 +75,9 @@ class Key:
     expires: float | None = None
     role_arn: str | None = None  # the role of an assumed-role session
     session_policies: list | None = None  # AssumeRole's Policy / PolicyArns documents (they cap the role's)
+    session_tags: dict | None = None  # AssumeRole's Tags and the transitive ones it inherited (aws:PrincipalTag)
+    transitive_tag_keys: list | None = None  # which of them a session this one assumes inherits
+    source_identity: str | None = None  # AssumeRole's SourceIdentity, kept by every session chained from it
 
 
 def _key_row(k: Key, sealer: Sealer) -> dict:
@@ -186,16 +189,21 @@ class IdentityStore:
         return k
 
     def role_session(self, role_arn: str, session_name: str, seconds: float, now: float | None = None, *,
-                     persist: bool = True, session_policies: list | None = None) -> Key:
+                     persist: bool = True, session_policies: list | None = None, session_tags: dict | None = None,
+                     transitive_tag_keys: list | None = None, source_identity: str | None = None,
+                     min_token_size: int = 0) -> Key:
         """Temporary credentials of ``role_arn`` (an ``ASIA`` key with a session token): what
         AssumeRole hands out and what every execution environment of a function gets."""
         parts = role_arn.split(":")
         account, role_name = parts[4], parts[5].rsplit("/", 1)[-1]
         now = time.time() if now is None else now
-        key = self.add_key(account, ids.assumed_role_arn(account, role_name, session_name), token=ids.session_token(),
+        key = self.add_key(account, ids.assumed_role_arn(account, role_name, session_name),
+                           token=ids.session_token(min_token_size),
                            expires=now + seconds, role_arn=role_arn, persist=False)
         if session_policies is not None:
             key.session_policies = session_policies
+        key.session_tags, key.transitive_tag_keys = session_tags or None, transitive_tag_keys or None
+        key.source_identity = source_identity
         if persist:
             self.save_key(key)
         return key
@@ -312,7 +320,8 @@ class IdentityStore:
         return [], None
 
     def principal_tags(self, key: Key) -> dict[str, str]:
-        """The tags of a key's user or role, which a request's context holds as ``aws:PrincipalTag/…``
+        """The tags of a key's user or role (a role session's own session tags over its role's), which a
+        request's context holds as ``aws:PrincipalTag/…``
         (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principaltag)."""
         if key.role_arn is not None:
             entity = self.role_by_arn(key.role_arn)
@@ -320,7 +329,11 @@ class IdentityStore:
             entity = self.users.get((key.account, key.user))
         else:
             entity = None
-        return {t["Key"]: t["Value"] for t in (entity or {}).get("Tags") or []}
+        tags = {t["Key"]: t["Value"] for t in (entity or {}).get("Tags") or []}
+        if key.session_tags:  # a session's own tags win over its role's (keys compare case-insensitively)
+            session = {k.lower() for k in key.session_tags}
+            tags = {k: v for k, v in tags.items() if k.lower() not in session} | key.session_tags
+        return tags
 
     def _named(self, account: str, params: dict) -> tuple[str, str, dict | None] | None:
         """The user, role, group or instance profile an IAM request names: kind, name, entity (None: none held)."""

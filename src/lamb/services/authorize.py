@@ -45,6 +45,8 @@ class Who:
     boundary: list[dict] | None = None
     # Its user's or role's tags: ``aws:PrincipalTag/<key>`` in every request's context.
     tags: Mapping[str, str] | None = None
+    # A role session's source identity (AssumeRole ``SourceIdentity``): ``aws:SourceIdentity``.
+    source_identity: str | None = None
 
 
 def denied(who: Who, action: str, resource: str, why: str) -> AwsError:
@@ -131,6 +133,8 @@ def check(who: Who, action: str, resource: str, *, resource_account: str,
     if who.tags:
         for k, v in who.tags.items():
             ctx[f"aws:PrincipalTag/{k}"] = v
+    if who.source_identity:
+        ctx["aws:SourceIdentity"] = who.source_identity
     request = Request(Principal.aws(who.arn), action, resource, ctx)
     if who.policies is None:
         identity = Decision.ALLOW  # a root has every permission of its account
