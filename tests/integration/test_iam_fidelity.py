@@ -522,3 +522,6 @@ def test_assume_role_external_id_session_tags_and_source_identity(server):
         sts.assume_role(RoleArn=plain, RoleSessionName="mfa", SerialNumber="arn:aws:iam::123456789012:mfa/u",
                         TokenCode="123456")
     assert e.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(ClientError) as e:
+        sts.get_session_token(SerialNumber="arn:aws:iam::123456789012:mfa/u", TokenCode="123456")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"

@@ -64,9 +64,7 @@ def _validation(message: str) -> AwsError:
 def assume_role(ctx, params: dict) -> dict:
     caller, store, limits = ctx.caller, ctx.lamb.identities, ctx.lamb.settings.limits
     role_arn, session = params["RoleArn"], params["RoleSessionName"]
-    if params.get("SerialNumber") or params.get("TokenCode"):
-        raise AwsError("AccessDenied", "MultiFactorAuthentication failed: this Lamb server holds no MFA devices, so "
-                       "no one-time code can be checked.", 403, type_="Sender")
+    _no_mfa(params)
     if params.get("ProvidedContexts"):
         raise _validation("ProvidedContexts (trusted identity propagation) is not served by this Lamb server.")
     session_policies = _session_policies(store, params)
@@ -126,6 +124,12 @@ def assume_role(ctx, params: dict) -> dict:
     if source_identity is not None:
         out["SourceIdentity"] = source_identity
     return out
+
+
+def _no_mfa(params: dict) -> None:
+    if params.get("SerialNumber") or params.get("TokenCode"):
+        raise AwsError("AccessDenied", "MultiFactorAuthentication failed: this Lamb server holds no MFA devices, so "
+                       "no one-time code can be checked.", 403, type_="Sender")
 
 
 def _inherited(key) -> dict[str, str]:
@@ -199,6 +203,7 @@ def get_session_token(ctx, params: dict) -> dict:
     caller, store, limits = ctx.caller, ctx.lamb.identities, ctx.lamb.settings.limits
     if caller.key is not None and caller.key.token is not None:
         raise AwsError("AccessDenied", "Cannot call GetSessionToken with session credentials", 403, type_="Sender")
+    _no_mfa(params)
     seconds = params.get("DurationSeconds") or limits.sts_session_token_default_s
     if not limits.sts_session_min_s <= seconds <= limits.sts_session_token_max_s:
         raise _validation(f"1 validation error detected: Value '{seconds}' at 'durationSeconds' failed to satisfy "
