@@ -23,7 +23,7 @@ from typing import Callable, Mapping, NamedTuple
 
 from ..auth import sigv4
 from ..policy.evaluate import Decision
-from ..services.authorize import Who, check
+from ..services.authorize import Who, verdict
 from . import resource_policy
 
 ACTION = resource_policy.ACTION  # execute-api:Invoke
@@ -87,24 +87,14 @@ def verify(method: str, path: str, query: str, headers: Mapping[str, str], body:
                   getattr(s, "session", None), getattr(s, "tags", None))
 
 
-class _Refused(Exception):
-    def __init__(self, why: str) -> None:
-        super().__init__(why)
-        self.explicit = why.startswith("with an explicit deny")
-
-
 def decision(caller: Caller, method_arn: str, action: str = ACTION, *, policy: dict | None = None,
              api_account: str | None = None, context: Mapping[str, object] | None = None) -> Decision:
-    """AWS's evaluation of ``action`` on the method for the caller (``services.authorize.check``): its identity
+    """AWS's evaluation of ``action`` on the method for the caller (``services.authorize.verdict``): its identity
     policies, capped by its permissions boundary and its session's policies, with the API's resource ``policy``
     when it has one (Tables A and B: in the API's account an allow in either is enough, from another both must
     allow; an explicit deny anywhere refuses)."""
-    try:
-        check(caller.who(), action, method_arn, resource_account=api_account or caller.account,
-              resource_policy=policy, context=context, error=lambda _who, _action, _res, why: _Refused(why))
-    except _Refused as e:
-        return Decision.DENY if e.explicit else Decision.IMPLICIT_DENY
-    return Decision.ALLOW
+    return verdict(caller.who(), action, method_arn, resource_account=api_account or caller.account,
+                   resource_policy=policy, context=context)[0]
 
 
 def allowed(caller: Caller, action: str, method_arn: str) -> bool:

@@ -225,9 +225,7 @@ def _serve(server, req: Request, doc: dict, api_id: str, stage_name: str | None,
     kind = method.get("authorizationType") or "NONE"
     policy, anonymous = deployed.policy, None
     if policy is not None:  # the API's resource policy (resource_policy.py says when it refuses)
-        transport = req.conn.transport
-        policy_context = request_keys(source_ip, req.headers,
-                                      secure=transport is not None and transport.get_extra_info("ssl_object") is not None)
+        policy_context = request_keys(source_ip, req.headers, secure=req.over_tls)
         if req.headers.get(private_domains.HEADER):  # the VPC endpoint a caller stands for (Lamb's header)
             policy_context["aws:SourceVpce"] = req.headers[private_domains.HEADER]
         if kind != "AWS_IAM":  # without AWS_IAM it sees an anonymous caller

@@ -75,6 +75,12 @@ class Request:
         # The request asks to switch protocols (``Upgrade``); the app answers a ``Switch`` to accept.
         self.upgrade = False
 
+    @property
+    def over_tls(self) -> bool:
+        """Whether the request came over TLS (the TLS port: ``aws:SecureTransport``)."""
+        t = self.conn.transport
+        return t is not None and t.get_extra_info("ssl_object") is not None
+
 
 class Response:
     """A complete response. ``body`` is sent as given (bytes are not copied).

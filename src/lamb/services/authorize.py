@@ -110,22 +110,22 @@ def names_caller(policy: dict, request: Request) -> bool:
 
 
 def _capped(kind: str, documents: list[dict], request: Request, res: Decision, resource_policy: dict | None,
-            who: Who, same_account: bool, error: Callable[[Who, str, str, str], Exception]) -> None:
+            same_account: bool) -> "tuple[Decision, str] | None":
     """A permissions boundary or the session policies: an explicit deny refuses; so does no allow,
-    unless the resource's policy (same account) allows the caller by its own ARN."""
+    unless the resource's policy (same account) allows the caller by its own ARN. None: it does not refuse."""
     decision = evaluate(documents, request)
     if decision is Decision.ALLOW:
-        return
+        return None
     if decision is Decision.IMPLICIT_DENY and same_account and res is Decision.ALLOW and resource_policy and \
             names_caller(resource_policy, request):
-        return
-    raise error(who, request.action, request.resource, _because(kind, request.action, decision))
+        return None
+    return decision, _because(kind, request.action, decision)
 
 
-def check(who: Who, action: str, resource: str, *, resource_account: str,
-          resource_policy: dict | None = None, context: Mapping[str, Any] | None = None,
-          error: Callable[[Who, str, str, str], Exception] = denied) -> None:
-    """Raise AWS's AccessDeniedException unless ``who`` may do ``action`` on ``resource``."""
+def verdict(who: Who, action: str, resource: str, *, resource_account: str,
+            resource_policy: dict | None = None, context: Mapping[str, Any] | None = None) -> tuple[Decision, str]:
+    """AWS's decision for ``who`` doing ``action`` on ``resource``: ``(ALLOW, "")``, or the refusal (an explicit
+    or an implicit deny) and why, as AWS's message words it (``check`` raises it)."""
     ctx = {"aws:PrincipalArn": who.arn, "aws:PrincipalAccount": who.account,
            "aws:username": who.arn.rsplit("/", 1)[-1], **time_keys(), **(context or {})}
     if who.source_ip:
@@ -142,19 +142,31 @@ def check(who: Who, action: str, resource: str, *, resource_account: str,
         identity = evaluate(who.policies, request)
     res = evaluate([resource_policy], request) if resource_policy else Decision.IMPLICIT_DENY
     if identity is Decision.DENY:
-        raise error(who, action, resource, _because("identity", action, identity))
+        return identity, _because("identity", action, identity)
     if res is Decision.DENY:
-        raise error(who, action, resource, _because("resource", action, res))
+        return res, _because("resource", action, res)
     same_account = who.account == resource_account
-    if who.boundary is not None:
-        _capped("boundary", who.boundary, request, res, resource_policy, who, same_account, error)
-    if who.session is not None:
-        _capped("session", who.session, request, res, resource_policy, who, same_account, error)
-    if who.account == resource_account:
+    for kind, cap in (("boundary", who.boundary), ("session", who.session)):
+        if cap is not None:
+            refused = _capped(kind, cap, request, res, resource_policy, same_account)
+            if refused is not None:
+                return refused
+    if same_account:
         if identity is Decision.ALLOW or res is Decision.ALLOW:
-            return
-        raise error(who, action, resource, _because("identity", action, identity))
+            return Decision.ALLOW, ""
+        return identity, _because("identity", action, identity)
     if res is not Decision.ALLOW:
-        raise error(who, action, resource, _because("resource", action, res))
+        return res, _because("resource", action, res)
     if identity is not Decision.ALLOW:
-        raise error(who, action, resource, _because("identity", action, identity))
+        return identity, _because("identity", action, identity)
+    return Decision.ALLOW, ""
+
+
+def check(who: Who, action: str, resource: str, *, resource_account: str,
+          resource_policy: dict | None = None, context: Mapping[str, Any] | None = None,
+          error: Callable[[Who, str, str, str], Exception] = denied) -> None:
+    """Raise AWS's AccessDeniedException (``error``'s) unless ``who`` may do ``action`` on ``resource``."""
+    decided, why = verdict(who, action, resource, resource_account=resource_account,
+                           resource_policy=resource_policy, context=context)
+    if decided is not Decision.ALLOW:
+        raise error(who, action, resource, why)

@@ -36,7 +36,7 @@ from ..auth import sigv4
 from ..http import answering
 from ..http.server import Pending, Request, Response
 from ..ids import request_id as new_request_id
-from ..services.authorize import names_caller
+from ..services.authorize import Who, verdict
 from ..services.lineage import with_root
 from ..policy import evaluate as policy_eval
 from ..policy import document as doc
@@ -155,7 +155,6 @@ class UrlServer:
             return Response(200, cors.preflight(url["Cors"], headers) + [("x-amzn-RequestId", request_id)])
         peer = req.conn.transport.get_extra_info("peername") if req.conn.transport is not None else None
         source_ip = peer[0] if peer else ""
-        secure = req.conn.transport is not None and req.conn.transport.get_extra_info("ssl_object") is not None
         caller = signer = None
         if url["AuthType"] == "AWS_IAM":
             found: list[Signer] = []
@@ -181,7 +180,7 @@ class UrlServer:
             caller = event.Caller(signed.access_key, signer.arn.split(":")[4], signer.arn, signed.access_key)
         # The policy is the URL's record's (function or alias); its statements name that ARN.
         if not self._authorized(res.record, url["FunctionArn"], url["AuthType"], caller, source_ip, headers, signer,
-                                secure=secure):
+                                secure=req.over_tls):
             return _error(403, "AccessDeniedException", response.FORBIDDEN, request_id)
         trace = with_root(headers.get("x-amzn-trace-id"))
         extra = {"x-amzn-trace-id": trace, "x-forwarded-for": source_ip, "x-forwarded-port": str(self.port()),
@@ -282,43 +281,22 @@ class UrlServer:
 
     def _decide(self, document: dict | None, arn: str, auth_type: str, caller: "event.Caller | None", source_ip: str,
                 headers: dict[str, str], signer: Signer | None = None, *, secure: bool = False) -> bool:
-        policies = signer.policies if signer is not None else None
-        caps = tuple(cap for cap in (signer.boundary, signer.session) if cap is not None) if signer is not None else ()
         context = {
             "lambda:FunctionUrlAuthType": auth_type,
             "lambda:InvokedViaFunctionUrl": "true",
             **request_keys(source_ip, headers, secure=secure),
         }
-        if caller is None:
-            principal = policy_eval.Principal.anonymous()
-        else:
-            principal = policy_eval.Principal.aws(caller.user_arn)
-            context["aws:PrincipalAccount"] = caller.account_id
-            context["aws:PrincipalArn"] = caller.user_arn
-            for k, v in (signer.tags if signer is not None and signer.tags else {}).items():
-                context[f"aws:PrincipalTag/{k}"] = v
-        same_account = caller is not None and caller.account_id == self.account_id
-        for action in ACTIONS:
-            request = policy_eval.Request(principal, action, arn, context)
-            decision = policy_eval.evaluate([document], request)
-            if decision is policy_eval.Decision.DENY:
-                return False
-            # A signer's identity policies (users, roles): an explicit deny decides; in the
-            # URL's account an allow there is enough (policy/evaluate, services/authorize).
-            identity = policy_eval.evaluate(policies, request) if policies is not None else None
-            if identity is policy_eval.Decision.DENY:
-                return False
-            if decision is policy_eval.Decision.IMPLICIT_DENY:
-                if not same_account or identity is policy_eval.Decision.IMPLICIT_DENY:
-                    return False
-            # A permissions boundary and an STS session's policies cap the identity policies: only an
-            # allow of the URL's policy naming the signer itself stands without them (services/authorize).
-            for cap in caps:
-                capped = policy_eval.evaluate(cap, request)
-                if capped is policy_eval.Decision.DENY or (capped is policy_eval.Decision.IMPLICIT_DENY and not (
-                        same_account and decision is policy_eval.Decision.ALLOW and names_caller(document, request))):
-                    return False
-        return True
+        if caller is None:  # AuthType NONE: the URL's policy must allow an anonymous caller both actions
+            anonymous = policy_eval.Principal.anonymous()
+            return all(policy_eval.evaluate([document], policy_eval.Request(anonymous, action, arn, context))
+                       is policy_eval.Decision.ALLOW for action in ACTIONS)
+        # A signer: AWS's evaluation of its identity policies, their caps and the URL's policy (services/authorize).
+        who = Who(caller.account_id, caller.user_arn, signer.policies if signer is not None else None,
+                  session=signer.session if signer is not None else None,
+                  boundary=signer.boundary if signer is not None else None,
+                  tags=signer.tags if signer is not None else None)
+        return all(verdict(who, action, arn, resource_account=self.account_id, resource_policy=document,
+                           context=context)[0] is policy_eval.Decision.ALLOW for action in ACTIONS)
 
 
 # Condition keys whose value is the same for every request to one URL.
