@@ -63,15 +63,6 @@ def _running_on() -> int:
 _getcpu: Callable[[], int] | None = None
 
 
-def release_thread() -> None:
-    """Give the calling thread all of Lamb's CPUs (first thing in a thread started from the loop's)."""
-    if _all is not None:
-        try:
-            os.sched_setaffinity(0, _all)
-        except OSError:
-            pass
-
-
 def release(pid: int) -> None:
     """Give a helper process started from the loop's thread (its main thread) all of Lamb's CPUs."""
     if _all is not None:
@@ -79,6 +70,11 @@ def release(pid: int) -> None:
             os.sched_setaffinity(pid, _all)
         except OSError:
             pass
+
+
+def release_thread() -> None:
+    """Give the calling thread all of Lamb's CPUs (first thing in a thread started from the loop's)."""
+    release(0)
 
 
 class Placement:
@@ -95,7 +91,7 @@ class Placement:
         self.cpus = frozenset(cpus)
         self.cpu = -1  # the loop's while it shares one (the one it ran on when the sharing began)
         self._running_on = running_on
-        self.enabled = mode == "colocate" and len(self.cpus) >= 2
+        self.enabled = mode == "colocate" and len(self.cpus) >= 2  # asked for and possible (``start`` may still fail)
         self._set = set_affinity
         self._spread_after_s = spread_after_s
         self._alone_before = alone_before
@@ -119,8 +115,7 @@ class Placement:
             self._set(0, self.cpus)  # (what the loop's thread has already: can it set its own?)
         except OSError as e:
             log.warning("CPU placement off: the event loop's CPUs cannot be set (%s)", e)
-            self.enabled = False
-            return
+            return  # (no loop: placement stays off)
         _all = self.cpus
         self._loop = loop
         # asyncio.to_thread and run_in_executor(None): their threads start from the loop's.
