@@ -267,13 +267,18 @@ def url_status(server: LambServer, url_id: str, key: dict, token: str | None = N
         return e.code
 
 
-def test_aws_iam_function_urls_take_lambs_identities(server):
-    """An AWS_IAM URL accepts keys Lamb issued and applies the signer's identity policies."""
+def aws_iam_url(server: LambServer) -> str:
+    """A new function with an AWS_IAM function URL answering 200: the URL's id."""
     lam = server.client()
     fn = unique()
     create(lam, fn, "def handler(e, c):\n    return {'statusCode': 200, 'body': 'hello'}\n")
     url = lam.create_function_url_config(FunctionName=fn, AuthType="AWS_IAM")["FunctionUrl"]
-    url_id = url.split("//", 1)[1].split(".", 1)[0]
+    return url.split("//", 1)[1].split(".", 1)[0]
+
+
+def test_aws_iam_function_urls_take_lambs_identities(server):
+    """An AWS_IAM URL accepts keys Lamb issued and applies the signer's identity policies."""
+    url_id = aws_iam_url(server)
     allowed_name, allowed = new_user(server, {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["lambda:InvokeFunctionUrl", "lambda:InvokeFunction"], "Resource": "*"}]})
     _, plain = new_user(server)

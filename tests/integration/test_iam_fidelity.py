@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from .conftest import LambServer, create, unique
-from .test_iam import TRUST_LAMBDA, as_client, aws, cli_json, error, new_user, url_status
+from .test_iam import TRUST_LAMBDA, as_client, aws, aws_iam_url, cli_json, error, new_user, url_status
 
 BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 LAMBDA_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaRole"
@@ -362,11 +362,7 @@ def test_iam_resources_carry_their_path(server):
 
 
 def test_an_aws_iam_function_url_applies_the_signers_boundary(server):
-    lam = server.client()
-    fn = unique()
-    create(lam, fn, "def handler(e, c):\n    return {'statusCode': 200, 'body': 'hello'}\n")
-    url = lam.create_function_url_config(FunctionName=fn, AuthType="AWS_IAM")["FunctionUrl"]
-    url_id = url.split("//", 1)[1].split(".", 1)[0]
+    url_id = aws_iam_url(server)
     name, key = new_user(server, allow("lambda:InvokeFunctionUrl", "lambda:InvokeFunction"))
     assert url_status(server, url_id, key) == 200
     iam = server.client("iam")
@@ -379,11 +375,7 @@ def test_an_aws_iam_function_url_applies_the_signers_boundary(server):
 
 
 def test_an_aws_iam_function_url_applies_the_signers_session_policy(server):
-    lam = server.client()
-    fn = unique()
-    create(lam, fn, "def handler(e, c):\n    return {'statusCode': 200, 'body': 'hello'}\n")
-    url = lam.create_function_url_config(FunctionName=fn, AuthType="AWS_IAM")["FunctionUrl"]
-    url_id = url.split("//", 1)[1].split(".", 1)[0]
+    url_id = aws_iam_url(server)
     name, key = new_user(server, allow("sts:AssumeRole"))
     iam = server.client("iam")
     role = iam.create_role(RoleName=unique("url"), AssumeRolePolicyDocument=json.dumps({
