@@ -65,8 +65,9 @@ def test_import_rest_api_then_put_overwrite(lamb_server, echo, tmp_path):
     lean = {"swagger": "2.0", "info": {"title": "pets", "version": "1"}, "paths": {"/vets": {"get": _integration(echo)}}}
     (tmp_path / "merge.json").write_text(json.dumps(lean))
     api = aws_json(lamb_server, "put-rest-api", "--rest-api-id", api_id, "--body", f"fileb://{tmp_path / 'merge.json'}",
-                   service="apigateway")
+                   "--parameters", "endpointConfigurationTypes=EDGE", service="apigateway")
     assert (api["description"], api["binaryMediaTypes"], "policy" in api) == ("all pets", ["image/png"], True)
+    assert api["endpointConfiguration"]["types"] == ["EDGE"]  # the parameter applies here as on ImportRestApi
     paths = {r["path"] for r in aws_json(lamb_server, "get-resources", "--rest-api-id", api_id,
                                          service="apigateway")["items"]}
     assert paths == {"/", "/pets", "/pets/{id}", "/vets"}

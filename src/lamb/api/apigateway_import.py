@@ -176,7 +176,7 @@ def put_rest_api(ctx: "RequestContext", params: dict) -> dict:
     if mode not in ("merge", "overwrite"):
         raise rest._bad(f"Invalid mode: {mode}. Valid values are merge and overwrite.")
     definition = _definition(params)
-    _parameters(params)
+    given = _parameters(params)
     doc = copy.deepcopy(before)
     if mode == "overwrite":
         root = doc["api"]["rootResourceId"]
@@ -186,6 +186,9 @@ def put_rest_api(ctx: "RequestContext", params: dict) -> dict:
         doc.pop("models", None)
         doc.pop("gatewayResponses", None)
     _api_fields(definition, doc["api"], overwrite=mode == "overwrite")
+    if "endpointConfiguration" in given:  # parameters endpointConfigurationTypes, as ImportRestApi takes it
+        doc["api"]["endpointConfiguration"] = {**doc["api"].get("endpointConfiguration", {}),
+                                               **given["endpointConfiguration"]}
     if definition.policy:  # x-amazon-apigateway-policy
         doc["api"]["policy"] = rest.stored_policy(ctx, api_id, definition.policy)
     rest._save(ctx, api_id, doc)
